@@ -1,0 +1,58 @@
+"""Errors raised by domain rules.
+
+Every rule violation is a :class:`DomainError` with a stable ``code`` (used by the CLI, later by the JSON
+API error shape) and a message a person can act on.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A business rule was violated. ``code`` is stable and machine-readable."""
+
+    code: str = "domain_error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class IllegalTransition(DomainError):
+    code = "illegal_transition"
+
+
+class InvalidDates(DomainError):
+    code = "invalid_dates"
+
+
+class MoveTooLong(DomainError):
+    code = "move_too_long"
+
+
+class CapacityExceeded(DomainError):
+    code = "capacity_exceeded"
+
+
+class FullTimeOverlap(DomainError):
+    code = "full_time_overlap"
+
+
+class MissingSuccessCriteria(DomainError):
+    code = "missing_success_criteria"
+
+
+class UnratedCriteria(DomainError):
+    code = "unrated_criteria"
+
+
+class InvalidValue(DomainError):
+    code = "invalid_value"
+
+
+class ManagerCycle(DomainError):
+    code = "manager_cycle"

@@ -1,0 +1,163 @@
+"""Rules on a move's shape and on a person's time, each raising a clear :class:`DomainError`.
+
+The same functions serve single operations (proposing one move) and bulk imports (a million rows), so
+they work on light :class:`Interval` tuples rather than on full entities.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from micromoves.domain.errors import (
+    CapacityExceeded,
+    FullTimeOverlap,
+    InvalidDates,
+    InvalidValue,
+    ManagerCycle,
+    MoveTooLong,
+)
+
+DEFAULT_MAX_MOVE_WEEKS = 26
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """The part of a move that matters for time: dates are inclusive (a move ending on a Friday and the
+    next starting on the following Monday do not overlap)."""
+
+    move_id: str
+    start: dt.date
+    end: dt.date
+    percent: int
+
+    def overlaps(self, other: Interval) -> bool:
+        return self.start <= other.end and other.start <= self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Overload:
+    """A day on which concurrent moves use more time than the person has."""
+
+    on: dt.date
+    total_percent: int
+    move_ids: tuple[str, ...]
+
+
+def check_dates(start: dt.date, end: dt.date) -> None:
+    if end <= start:
+        raise InvalidDates(f"end {end.isoformat()} must be after start {start.isoformat()}", field="end")
+
+
+def check_short(start: dt.date, end: dt.date, max_weeks: int = DEFAULT_MAX_MOVE_WEEKS) -> None:
+    """A micro-move is short: at most ``max_weeks`` from start to end (extensions included)."""
+    days = (end - start).days
+    if days > max_weeks * 7:
+        raise MoveTooLong(
+            f"move lasts {days / 7:.1f} weeks; a move may last at most {max_weeks} weeks", field="end"
+        )
+
+
+def check_percent(percent: int) -> None:
+    if not 1 <= percent <= 100:
+        raise InvalidValue(f"percent_time must be between 1 and 100, got {percent}", field="percent_time")
+
+
+def check_capacity_settings(capacity_percent: int, home_role_min_percent: int) -> None:
+    if not 1 <= capacity_percent <= 200:
+        raise InvalidValue(
+            f"capacity_percent must be between 1 and 200, got {capacity_percent}", field="capacity_percent"
+        )
+    if not 0 <= home_role_min_percent < capacity_percent:
+        raise InvalidValue(
+            f"home_role_min_percent must be between 0 and capacity ({capacity_percent}), "
+            f"got {home_role_min_percent}",
+            field="home_role_min_percent",
+        )
+
+
+def overloads(intervals: Sequence[Interval], capacity: int) -> list[Overload]:
+    """Every maximal stretch on which the concurrent shares exceed ``capacity``, reported at its first day.
+
+    A sweep over start/end events: O(n log n) per person, which keeps bulk imports linear in practice.
+    """
+    events: list[tuple[dt.date, int, Interval]] = []
+    for iv in intervals:
+        events.append((iv.start, 1, iv))
+        events.append((iv.end + dt.timedelta(days=1), 0, iv))  # ends sort before starts on the same day
+    events.sort(key=lambda e: (e[0], e[1], e[2].move_id))
+    active: dict[str, Interval] = {}
+    found: list[Overload] = []
+    overloaded = False
+    i = 0
+    while i < len(events):
+        day = events[i][0]
+        while i < len(events) and events[i][0] == day:
+            _, is_start, iv = events[i]
+            if is_start:
+                active[iv.move_id] = iv
+            else:
+                active.pop(iv.move_id, None)
+            i += 1
+        total = sum(a.percent for a in active.values())
+        if total > capacity and not overloaded:
+            found.append(Overload(day, total, tuple(sorted(active))))
+        overloaded = total > capacity
+    return found
+
+
+def full_time_overlaps(intervals: Iterable[Interval]) -> list[tuple[str, str]]:
+    """Pairs of full-time moves that overlap (sorted ids)."""
+    full = sorted((iv for iv in intervals if iv.percent >= 100), key=lambda iv: (iv.start, iv.move_id))
+    pairs: list[tuple[str, str]] = []
+    for a_idx, a in enumerate(full):
+        for b in full[a_idx + 1 :]:
+            if b.start > a.end:
+                break
+            pairs.append((a.move_id, b.move_id))
+    return pairs
+
+
+def check_fits(candidate: Interval, committed: Iterable[Interval], capacity: int) -> None:
+    """Raise if ``candidate`` cannot be added next to the person's ``committed`` moves."""
+    others = [iv for iv in committed if iv.move_id != candidate.move_id and iv.overlaps(candidate)]
+    for a, b in full_time_overlaps([candidate, *others]):
+        if candidate.move_id in (a, b):
+            other = b if a == candidate.move_id else a
+            raise FullTimeOverlap(
+                f"move {candidate.move_id} is full-time and overlaps full-time move {other}", field="start"
+            )
+    for ov in overloads([candidate, *others], capacity):
+        if candidate.move_id in ov.move_ids:
+            rest = [m for m in ov.move_ids if m != candidate.move_id]
+            raise CapacityExceeded(
+                f"move {candidate.move_id} ({candidate.percent}%) together with {', '.join(rest)} would use "
+                f"{ov.total_percent}% of time from {ov.on.isoformat()}; capacity for moves is {capacity}%",
+                field="percent_time",
+            )
+
+
+def find_manager_cycle(managers: Mapping[str, str | None]) -> list[str] | None:
+    """Return one manager cycle (``[a, b, …, a]``) if the person → manager map has one."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = known acyclic
+    for root in sorted(managers):
+        if state.get(root) == 2:
+            continue
+        path: list[str] = []
+        node: str | None = root
+        while node is not None and state.get(node) != 2:
+            if state.get(node) == 1:
+                return [*path[path.index(node) :], node]
+            state[node] = 1
+            path.append(node)
+            node = managers.get(node)
+        for p in path:
+            state[p] = 2
+    return None
+
+
+def check_no_manager_cycle(managers: Mapping[str, str | None]) -> None:
+    cycle = find_manager_cycle(managers)
+    if cycle:
+        raise ManagerCycle(f"manager cycle: {' → '.join(cycle)}", field="manager_id")

@@ -1,0 +1,501 @@
+"""Use cases of the move tracker: propose, move through the lifecycle, check in, review, extend.
+
+Each function is one use case and one transaction. CLI commands (and later web routes) are thin calls
+into these, so every interface enforces the same rules and writes the same audit trail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from micromoves.domain import lifecycle, rules
+from micromoves.domain.errors import DomainError, InvalidValue
+from micromoves.domain.model import (
+    AssignmentReason,
+    CheckIn,
+    Decision,
+    Extension,
+    Move,
+    MoveKind,
+    MoveStatus,
+    Outcome,
+    Person,
+    Provenance,
+    Rating,
+    RoleAssignment,
+    SkillGain,
+    SkillLevel,
+    StatusChange,
+    SuccessCriterion,
+)
+from micromoves.settings import Settings, get_settings
+from micromoves.storage.db import Database
+from micromoves.storage.uow import UnitOfWork, utcnow
+
+S = MoveStatus
+
+
+@dataclass(frozen=True)
+class CriterionRating:
+    position: int  # 1-based, as shown to people
+    rating: Rating
+    evidence: str = ""
+
+
+@dataclass(frozen=True)
+class GainInput:
+    skill: str  # id or name
+    level_after: float
+    level_before: float | None = None  # default: the person's current level
+
+
+def new_move_id() -> str:
+    return f"M-{uuid.uuid4().hex[:12]}"
+
+
+def _interval(move: Move) -> rules.Interval:
+    return rules.Interval(move.id, move.start, move.end, move.percent_time)
+
+
+def _check_fits(uow: UnitOfWork, person: Person, move: Move) -> None:
+    committed = [_interval(m) for m in uow.moves.occupying_for_person(person.id) if m.id != move.id]
+    rules.check_fits(_interval(move), committed, person.move_capacity_percent)
+
+
+def _clean_statements(statements: Sequence[str]) -> list[str]:
+    cleaned = [s.strip() for s in statements if s.strip()]
+    if len(cleaned) != len(statements):
+        raise InvalidValue("a success criterion cannot be empty", field="success_criteria")
+    return cleaned
+
+
+def propose_move(
+    db: Database,
+    *,
+    person_id: str,
+    kind: MoveKind | str,
+    title: str,
+    start: dt.date,
+    end: dt.date,
+    percent_time: int,
+    actor: str,
+    criteria: Sequence[str] = (),
+    host_team_id: str | None = None,
+    target_role_id: str | None = None,
+    released_by_id: str | None = None,
+    expected_outcomes: str = "",
+    skills_targeted: Sequence[str] = (),
+    request: bool = False,
+    move_id: str | None = None,
+    settings: Settings | None = None,
+) -> Move:
+    """Record a proposed move (or, with ``request``, propose and submit it for approval at once)."""
+    settings = settings or get_settings()
+    try:
+        kind = MoveKind(kind)
+    except ValueError:
+        raise InvalidValue(
+            f"unknown move kind {kind!r}; one of: {', '.join(k.value for k in MoveKind)}", field="kind"
+        ) from None
+    if not title.strip():
+        raise InvalidValue("a move needs a title", field="title")
+    rules.check_dates(start, end)
+    rules.check_short(start, end, settings.max_move_weeks)
+    rules.check_percent(percent_time)
+    statements = _clean_statements(criteria)
+    with UnitOfWork(db) as uow:
+        person = uow.people.get_for_update(person_id)
+        if host_team_id:
+            uow.teams.get(host_team_id)
+        if target_role_id:
+            uow.roles.get(target_role_id)
+        if released_by_id:
+            uow.people.get(released_by_id)
+        skill_ids = [uow.skills.resolve(s).id for s in skills_targeted]
+        move_id = move_id or new_move_id()
+        if uow.moves.find(move_id) is not None:
+            raise InvalidValue(f"move {move_id} already exists", field="move_id")
+        move = Move(
+            id=move_id,
+            person_id=person.id,
+            kind=kind,
+            title=title.strip(),
+            start=start,
+            end=end,
+            percent_time=percent_time,
+            host_team_id=host_team_id,
+            target_role_id=target_role_id,
+            released_by_id=released_by_id or person.manager_id,
+            expected_outcomes=expected_outcomes,
+            skills_targeted=skill_ids,
+        )
+        move.criteria = [
+            SuccessCriterion(move_id=move.id, position=i, statement=s) for i, s in enumerate(statements, 1)
+        ]
+        # Fail early on a move that could never be approved; approval checks again (others may have
+        # been approved in between).
+        _check_fits(uow, person, move)
+        now = utcnow()
+        move.history.append(
+            StatusChange(
+                move_id=move.id,
+                from_status=None,
+                to_status=move.status,
+                actor=actor,
+                at=now,
+                reason="created",
+            )
+        )
+        uow.moves.add(move)
+        uow.audit(
+            actor,
+            "move.proposed",
+            "move",
+            move.id,
+            person_id=person.id,
+            kind=kind.value,
+            start=start,
+            end=end,
+            percent_time=percent_time,
+            criteria=statements,
+        )
+        if request:
+            lifecycle.transition(move, S.REQUESTED, actor=actor, at=now, reason="requested on proposal")
+            uow.audit(actor, "move.requested", "move", move.id)
+        uow.commit()
+        return move
+
+
+def add_criteria(db: Database, move_id: str, statements: Sequence[str], *, actor: str) -> Move:
+    """Add success criteria; they are agreed before the move starts, so only while it is not approved."""
+    cleaned = _clean_statements(statements)
+    if not cleaned:
+        raise InvalidValue("give at least one success criterion", field="success_criteria")
+    with UnitOfWork(db) as uow:
+        move = uow.moves.get_full(move_id)
+        if move.status not in (S.PROPOSED, S.REQUESTED):
+            raise DomainError(
+                f"success criteria of move {move.id} are fixed once it is {move.status}",
+                field="success_criteria",
+            )
+        first = len(move.criteria) + 1
+        for i, s in enumerate(cleaned, first):
+            move.criteria.append(SuccessCriterion(move_id=move.id, position=i, statement=s))
+        uow.audit(actor, "move.criteria_added", "move", move.id, criteria=cleaned)
+        uow.commit()
+        return move
+
+
+def transition_move(
+    db: Database,
+    move_id: str,
+    to: MoveStatus | str,
+    *,
+    actor: str,
+    reason: str = "",
+    on: dt.date | None = None,
+) -> Move:
+    """Take one lifecycle step, applying its side effects (capacity re-check on approval, skills written
+    back on completion, the prior role restored on revert)."""
+    try:
+        to = MoveStatus(to)
+    except ValueError:
+        raise InvalidValue(
+            f"unknown status {to!r}; one of: {', '.join(s.value for s in MoveStatus)}", field="status"
+        ) from None
+    with UnitOfWork(db) as uow:
+        move = uow.moves.get_full(move_id)
+        person = uow.people.get_for_update(move.person_id)
+        _apply_transition(uow, person, move, to, actor=actor, reason=reason, on=on or dt.date.today())
+        uow.commit()
+        return move
+
+
+def _apply_transition(
+    uow: UnitOfWork, person: Person, move: Move, to: MoveStatus, *, actor: str, reason: str, on: dt.date
+) -> None:
+    lifecycle.check_transition(move, to)
+    details: dict[str, object] = {"from": move.status.value, "to": to.value, "reason": reason}
+    if to is S.APPROVED:
+        _check_fits(uow, person, move)
+    if to is S.REVERTED:
+        details.update(_revert(uow, person, move, actor=actor, on=on))
+    lifecycle.transition(move, to, actor=actor, at=utcnow(), reason=reason)
+    if to is S.COMPLETED:
+        details["skills_written"] = _write_back_skills(uow, move, on=on)
+    uow.audit(actor, f"move.{to.value}", "move", move.id, **details)
+
+
+def _write_back_skills(uow: UnitOfWork, move: Move, *, on: dt.date) -> list[str]:
+    """Completing a move records each skill gained on the person's profile, with the move as evidence."""
+    written = []
+    for gain in move.skill_gains:
+        uow.session.add(
+            SkillLevel(
+                person_id=move.person_id,
+                skill_id=gain.skill_id,
+                level=gain.level_after,
+                provenance=Provenance.MOVE_EVIDENCE,
+                assessed_on=on,
+                move_id=move.id,
+            )
+        )
+        written.append(f"{gain.skill_id}:{gain.level_before:g}>{gain.level_after:g}")
+    return written
+
+
+def _revert(uow: UnitOfWork, person: Person, move: Move, *, actor: str, on: dt.date) -> dict[str, object]:
+    """End the trial: a converted role goes back to the role held before; an unfinished move ends today."""
+    details: dict[str, object] = {}
+    if move.converted_assignment_id is not None:
+        assignments = uow.people.assignments(person.id)
+        converted = next(a for a in assignments if a.id == move.converted_assignment_id)
+        earlier = [a for a in assignments if a.start <= converted.start and a.id != converted.id]
+        if not earlier:
+            raise DomainError(f"no earlier role is recorded for {person.id}; cannot revert move {move.id}")
+        prior = earlier[-1]
+        for a in assignments:
+            if a.end is None:
+                a.end = on
+        restored = RoleAssignment(
+            person_id=person.id,
+            role_id=prior.role_id,
+            start=on,
+            reason=AssignmentReason.REVERT,
+            move_id=move.id,
+        )
+        uow.session.add(restored)
+        details.update(role_from=person.role_id, role_restored=prior.role_id)
+        person.role_id = prior.role_id
+    elif on < move.end:
+        details.update(old_end=move.end, new_end=max(on, move.start))
+        move.end = max(on, move.start)
+    return details
+
+
+def check_in(
+    db: Database,
+    move_id: str,
+    *,
+    author_id: str,
+    note: str,
+    progress: int | None = None,
+    on: dt.date | None = None,
+) -> CheckIn:
+    if not note.strip():
+        raise InvalidValue("a check-in needs a note", field="note")
+    if progress is not None and not 0 <= progress <= 100:
+        raise InvalidValue(f"progress must be 0–100, got {progress}", field="progress")
+    with UnitOfWork(db) as uow:
+        move = uow.moves.get_full(move_id)
+        if move.status not in (S.ONBOARDING, S.ACTIVE, S.IN_REVIEW):
+            raise DomainError(
+                f"move {move.id} is {move.status}; check-ins are for onboarding or running moves",
+                field="status",
+            )
+        entry = CheckIn(
+            move_id=move.id,
+            on=on or dt.date.today(),
+            author_id=author_id,
+            note=note.strip(),
+            progress=progress,
+        )
+        move.check_ins.append(entry)
+        uow.audit(author_id, "move.check_in", "move", move.id, on=entry.on, progress=progress)
+        uow.commit()
+        return entry
+
+
+def review_move(
+    db: Database,
+    move_id: str,
+    *,
+    reviewer_id: str,
+    decision: Decision | str,
+    ratings: Sequence[CriterionRating] = (),
+    gains: Sequence[GainInput] = (),
+    notes: str = "",
+    confidential: bool = False,
+    new_end: dt.date | None = None,
+    on: dt.date | None = None,
+    settings: Settings | None = None,
+) -> Move:
+    """Rate the success criteria, record skills gained and act on the decision.
+
+    ``end``/``convert`` complete the move (every criterion must be rated); ``convert`` also assigns the
+    move's target role; ``continue`` and ``extend`` send it back to active (``extend`` needs ``new_end``);
+    ``revert`` ends the trial.
+    """
+    settings = settings or get_settings()
+    on = on or dt.date.today()
+    try:
+        decision = Decision(decision)
+    except ValueError:
+        raise InvalidValue(
+            f"unknown decision {decision!r}; one of: {', '.join(d.value for d in Decision)}", field="decision"
+        ) from None
+    with UnitOfWork(db) as uow:
+        move = uow.moves.get_full(move_id)
+        person = uow.people.get_for_update(move.person_id)
+        if move.status is S.ACTIVE:
+            _apply_transition(uow, person, move, S.IN_REVIEW, actor=reviewer_id, reason="review", on=on)
+        if move.status is not S.IN_REVIEW:
+            raise DomainError(
+                f"move {move.id} is {move.status}; only an active move can be reviewed", field="status"
+            )
+        by_position = {c.position: c for c in move.criteria}
+        for r in ratings:
+            criterion = by_position.get(r.position)
+            if criterion is None:
+                raise InvalidValue(f"move {move.id} has no success criterion #{r.position}", field="ratings")
+            criterion.rating = Rating(r.rating)
+            criterion.evidence = r.evidence
+        profile = uow.people.profile(person.id)
+        for g in gains:
+            skill = uow.skills.resolve(g.skill)
+            if not 0 <= g.level_after <= 7:
+                raise InvalidValue(
+                    f"skill level must be on the 0–7 scale, got {g.level_after}", field="gains"
+                )
+            before = (
+                g.level_before
+                if g.level_before is not None
+                else (profile[skill.id].level if skill.id in profile else 0.0)
+            )
+            move.skill_gains = [x for x in move.skill_gains if x.skill_id != skill.id]
+            move.skill_gains.append(
+                SkillGain(move_id=move.id, skill_id=skill.id, level_before=before, level_after=g.level_after)
+            )
+        if move.outcome is None:
+            move.outcome = Outcome(
+                move_id=move.id, decision=decision, reviewed_on=on, reviewer_id=reviewer_id
+            )
+        move.outcome.decision, move.outcome.reviewed_on, move.outcome.reviewer_id = decision, on, reviewer_id
+        move.outcome.notes, move.outcome.confidential = notes, confidential
+        uow.audit(
+            reviewer_id,
+            "move.reviewed",
+            "move",
+            move.id,
+            decision=decision.value,
+            ratings={str(r.position): Rating(r.rating).value for r in ratings},
+            gains=[f"{x.skill_id}:{x.level_before:g}>{x.level_after:g}" for x in move.skill_gains],
+        )
+        if decision in (Decision.END, Decision.CONVERT):
+            if decision is Decision.CONVERT:
+                _convert(uow, person, move, actor=reviewer_id, on=on)
+            _apply_transition(
+                uow, person, move, S.COMPLETED, actor=reviewer_id, reason=f"review: {decision}", on=on
+            )
+        elif decision is Decision.REVERT:
+            _apply_transition(
+                uow, person, move, S.REVERTED, actor=reviewer_id, reason="review: revert", on=on
+            )
+        else:
+            if decision is Decision.EXTEND:
+                if new_end is None:
+                    raise InvalidValue("decision 'extend' needs a new end date", field="new_end")
+                _extend(
+                    uow, person, move, new_end, actor=reviewer_id, reason="review: extend", settings=settings
+                )
+            _apply_transition(
+                uow, person, move, S.ACTIVE, actor=reviewer_id, reason=f"review: {decision}", on=on
+            )
+        uow.commit()
+        return move
+
+
+def _convert(uow: UnitOfWork, person: Person, move: Move, *, actor: str, on: dt.date) -> None:
+    if move.target_role_id is None:
+        raise InvalidValue(f"move {move.id} has no target role to convert into", field="target_role_id")
+    target = uow.roles.get(move.target_role_id)
+    current = uow.people.current_assignment(person.id)
+    if current is not None:
+        current.end = on
+    elif person.role_id is not None:
+        # A person imported without history: record the role they held so a revert can restore it.
+        uow.session.add(
+            RoleAssignment(
+                person_id=person.id,
+                role_id=person.role_id,
+                start=person.hire_date or move.start,
+                end=on,
+                reason=AssignmentReason.HIRE,
+            )
+        )
+    assignment = RoleAssignment(
+        person_id=person.id, role_id=target.id, start=on, reason=AssignmentReason.CONVERSION, move_id=move.id
+    )
+    uow.session.add(assignment)
+    uow.session.flush()
+    move.converted_assignment_id = assignment.id
+    uow.audit(
+        actor,
+        "person.role_changed",
+        "person",
+        person.id,
+        role_from=person.role_id,
+        role_to=target.id,
+        reason=AssignmentReason.CONVERSION.value,
+        move_id=move.id,
+    )
+    person.role_id = target.id
+
+
+def _extend(
+    uow: UnitOfWork,
+    person: Person,
+    move: Move,
+    new_end: dt.date,
+    *,
+    actor: str,
+    reason: str,
+    settings: Settings,
+) -> None:
+    if new_end <= move.end:
+        raise InvalidValue(f"new end {new_end} must be after the current end {move.end}", field="new_end")
+    rules.check_short(move.start, new_end, settings.max_move_weeks)
+    old_end = move.end
+    move.end = new_end
+    _check_fits(uow, person, move)
+    move.extensions.append(
+        Extension(move_id=move.id, old_end=old_end, new_end=new_end, actor=actor, at=utcnow(), reason=reason)
+    )
+    uow.audit(actor, "move.extended", "move", move.id, old_end=old_end, new_end=new_end, reason=reason)
+
+
+def extend_move(
+    db: Database,
+    move_id: str,
+    new_end: dt.date,
+    *,
+    actor: str,
+    reason: str = "",
+    settings: Settings | None = None,
+) -> Move:
+    settings = settings or get_settings()
+    with UnitOfWork(db) as uow:
+        move = uow.moves.get_full(move_id)
+        if move.status in lifecycle.TERMINAL_STATUSES or move.status is S.COMPLETED:
+            raise DomainError(f"move {move.id} is {move.status} and cannot be extended", field="status")
+        person = uow.people.get_for_update(move.person_id)
+        _extend(uow, person, move, new_end, actor=actor, reason=reason, settings=settings)
+        uow.commit()
+        return move
+
+
+def get_move(db: Database, move_id: str) -> Move:
+    with UnitOfWork(db, write=False) as uow:
+        return uow.moves.get_full(move_id)
+
+
+def list_moves(db: Database, **filters: object) -> Sequence[Move]:
+    with UnitOfWork(db, write=False) as uow:
+        return uow.moves.list(**filters)  # type: ignore[arg-type]
+
+
+def criteria_ratings(values: Mapping[int, str]) -> list[CriterionRating]:
+    return [CriterionRating(position=p, rating=Rating(v)) for p, v in sorted(values.items())]

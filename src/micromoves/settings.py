@@ -1,0 +1,36 @@
+"""The one settings object. Every knob is an environment variable ``MICROMOVES_<NAME>``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MICROMOVES_", extra="ignore")
+
+    # SQLAlchemy URL. Empty = the embedded SQLite file in ``data_dir``.
+    # PostgreSQL: ``postgresql+psycopg://user@host/dbname``.
+    database_url: str = ""
+    data_dir: Path = Field(default_factory=lambda: platformdirs.user_data_path("micromoves"))
+    # A micro-move is short: its whole duration, extensions included, stays within this bound.
+    max_move_weeks: int = 26
+    # Default capacity of a person (100 = one full-time job) and the share that stays with the home role.
+    default_capacity_percent: int = 100
+    default_home_role_min_percent: int = 0
+    # Identity recorded on changes made from the command line when no --actor is given.
+    actor: str = "cli"
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'micromoves.sqlite3'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

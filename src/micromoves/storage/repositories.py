@@ -1,0 +1,247 @@
+"""Repositories: the named queries services need, over one SQLAlchemy session.
+
+They return domain objects and raise :class:`NotFound` with the id the user typed, so services never
+see ``None`` for a missing object by accident.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Generic, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from micromoves.domain.errors import NotFound
+from micromoves.domain.lifecycle import OCCUPYING_STATUSES
+from micromoves.domain.model import (
+    AuditEvent,
+    Move,
+    MoveKind,
+    MoveStatus,
+    Person,
+    Role,
+    RoleAssignment,
+    RoleSkill,
+    Skill,
+    SkillLevel,
+    Team,
+)
+from micromoves.storage import tables as t
+
+E = TypeVar("E")
+
+
+class Repository(Generic[E]):
+    entity: type[E]
+    label: str
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def find(self, id_: str) -> E | None:
+        return self.session.get(self.entity, id_)
+
+    def get(self, id_: str) -> E:
+        found = self.find(id_)
+        if found is None:
+            raise NotFound(f"unknown {self.label} {id_!r}", field=f"{self.label}_id")
+        return found
+
+    def add(self, obj: E) -> E:
+        self.session.add(obj)
+        return obj
+
+    def count(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(self.entity)) or 0)
+
+
+class TeamRepository(Repository[Team]):
+    entity = Team
+    label = "team"
+
+    def all(self) -> Sequence[Team]:
+        return self.session.scalars(select(Team).order_by(Team.id)).all()  # type: ignore[arg-type]
+
+
+class RoleRepository(Repository[Role]):
+    entity = Role
+    label = "role"
+
+    def all(self) -> Sequence[Role]:
+        return self.session.scalars(select(Role).order_by(Role.id)).all()  # type: ignore[arg-type]
+
+    def requirements(self, role_id: str) -> Sequence[RoleSkill]:
+        return self.session.scalars(
+            select(RoleSkill).where(t.role_skills.c.role_id == role_id).order_by(t.role_skills.c.skill_id)
+        ).all()
+
+
+class SkillRepository(Repository[Skill]):
+    entity = Skill
+    label = "skill"
+
+    def resolve(self, key: str) -> Skill:
+        """A skill by id (O*NET element id or ESCO URI) or by name, case-insensitive."""
+        found = self.find(key)
+        if found is not None:
+            return found
+        found = self.session.scalars(
+            select(Skill).where(func.lower(t.skills.c.name) == key.strip().lower()).limit(1)
+        ).first()
+        if found is None:
+            raise NotFound(f"unknown skill {key!r}", field="skill")
+        return found
+
+
+class PersonRepository(Repository[Person]):
+    entity = Person
+    label = "person"
+
+    def get_for_update(self, id_: str) -> Person:
+        """Lock the person's row on PostgreSQL so concurrent changes to their moves serialise
+        (capacity is a per-person invariant). SQLite writers are already serialised by BEGIN IMMEDIATE."""
+        person = self.session.scalars(
+            select(Person).where(t.people.c.id == id_).with_for_update()  # type: ignore[arg-type]
+        ).first()
+        if person is None:
+            raise NotFound(f"unknown person {id_!r}", field="person_id")
+        return person
+
+    def list(
+        self,
+        *,
+        team_id: str | None = None,
+        role_id: str | None = None,
+        manager_id: str | None = None,
+        search: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Sequence[Person]:
+        q = select(Person).order_by(t.people.c.id)  # type: ignore[arg-type]
+        if team_id:
+            q = q.where(t.people.c.team_id == team_id)
+        if role_id:
+            q = q.where(t.people.c.role_id == role_id)
+        if manager_id:
+            q = q.where(t.people.c.manager_id == manager_id)
+        if search:
+            like = f"%{search.lower()}%"
+            q = q.where(func.lower(t.people.c.name).like(like) | func.lower(t.people.c.email).like(like))
+        return self.session.scalars(q.limit(limit).offset(offset)).all()
+
+    def skill_levels(self, person_id: str) -> Sequence[SkillLevel]:
+        """Every assessment, oldest first (the profile is the last one per skill)."""
+        return self.session.scalars(
+            select(SkillLevel)
+            .where(t.skill_levels.c.person_id == person_id)
+            .order_by(t.skill_levels.c.assessed_on, t.skill_levels.c.id)
+        ).all()
+
+    def profile(self, person_id: str) -> dict[str, SkillLevel]:
+        profile: dict[str, SkillLevel] = {}
+        for level in self.skill_levels(person_id):
+            profile[level.skill_id] = level
+        return profile
+
+    def assignments(self, person_id: str) -> Sequence[RoleAssignment]:
+        return self.session.scalars(
+            select(RoleAssignment)
+            .where(t.role_assignments.c.person_id == person_id)
+            .order_by(t.role_assignments.c.start, t.role_assignments.c.id)
+        ).all()
+
+    def current_assignment(self, person_id: str) -> RoleAssignment | None:
+        open_ = [a for a in self.assignments(person_id) if a.end is None]
+        return open_[-1] if open_ else None
+
+
+class MoveRepository(Repository[Move]):
+    entity = Move
+    label = "move"
+
+    def get_full(self, id_: str) -> Move:
+        move = self.session.scalars(
+            select(Move)
+            .where(t.moves.c.id == id_)
+            .options(
+                selectinload(Move.criteria),  # type: ignore[arg-type]
+                selectinload(Move.check_ins),  # type: ignore[arg-type]
+                selectinload(Move.skill_gains),  # type: ignore[arg-type]
+                selectinload(Move.history),  # type: ignore[arg-type]
+                selectinload(Move.extensions),  # type: ignore[arg-type]
+                selectinload(Move.outcome),  # type: ignore[arg-type]
+            )
+        ).first()
+        if move is None:
+            raise NotFound(f"unknown move {id_!r}", field="move_id")
+        return move
+
+    def for_person(self, person_id: str) -> Sequence[Move]:
+        return self.session.scalars(
+            select(Move).where(t.moves.c.person_id == person_id).order_by(t.moves.c.start, t.moves.c.id)
+        ).all()
+
+    def occupying_for_person(self, person_id: str) -> Sequence[Move]:
+        return [m for m in self.for_person(person_id) if m.status in OCCUPYING_STATUSES]
+
+    def list(
+        self,
+        *,
+        person_id: str | None = None,
+        status: MoveStatus | None = None,
+        kind: MoveKind | None = None,
+        host_team_id: str | None = None,
+        active_on: dt.date | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Sequence[Move]:
+        c = t.moves.c
+        q = select(Move).order_by(c.start, c.id)  # type: ignore[arg-type]
+        if person_id:
+            q = q.where(c.person_id == person_id)
+        if status:
+            q = q.where(c.status == status)
+        if kind:
+            q = q.where(c.kind == kind)
+        if host_team_id:
+            q = q.where(c.host_team_id == host_team_id)
+        if active_on:
+            q = q.where(c.start <= active_on, c.end >= active_on)
+        return self.session.scalars(q.limit(limit).offset(offset)).all()
+
+    def count_by_kind(self) -> dict[str, int]:
+        rows = self.session.execute(select(t.moves.c.kind, func.count()).group_by(t.moves.c.kind)).all()
+        return {str(k): int(n) for k, n in rows}
+
+    def count_by_status(self) -> dict[str, int]:
+        rows = self.session.execute(select(t.moves.c.status, func.count()).group_by(t.moves.c.status)).all()
+        return {str(k): int(n) for k, n in rows}
+
+
+class AuditRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, event: AuditEvent) -> AuditEvent:
+        self.session.add(event)
+        return event
+
+    def list(
+        self,
+        *,
+        entity_type: str | None = None,
+        entity_id: str | None = None,
+        actor: str | None = None,
+        limit: int = 100,
+    ) -> Sequence[AuditEvent]:
+        c = t.audit_events.c
+        q = select(AuditEvent).order_by(c.at.desc(), c.id.desc())  # type: ignore[arg-type]
+        if entity_type:
+            q = q.where(c.entity_type == entity_type)
+        if entity_id:
+            q = q.where(c.entity_id == entity_id)
+        if actor:
+            q = q.where(c.actor == actor)
+        return self.session.scalars(q.limit(limit)).all()

@@ -1,0 +1,292 @@
+"""Table definitions (SQLAlchemy Core). Alembic migrations are the source of truth for the schema in a
+database; this metadata must match them (a test compares the two)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+from micromoves.domain.model import (
+    AssignmentReason,
+    Decision,
+    MoveKind,
+    MoveStatus,
+    Provenance,
+    Rating,
+)
+
+# Stable constraint names, so Alembic migrations can alter them on SQLite and PostgreSQL alike.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timestamps are stored in UTC and always come back timezone-aware, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; micromoves stores UTC timestamps only")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as short strings with the enum *values* (what the CSV and API use), not native PG enums:
+    # adding a move kind is then a data migration, not a type migration.
+    return Enum(cls, name=name, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+ID = String(64)
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("function", String(100), nullable=False, default=""),
+    Column("parent_id", ID, ForeignKey("teams.id"), nullable=True),
+)
+
+skills = Table(
+    "skills",
+    metadata,
+    Column("id", String(300), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("kind", String(32), nullable=False, default="skill"),
+)
+
+roles = Table(
+    "roles",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("onet_code", String(10), nullable=True, index=True),
+    Column("level", Integer, nullable=False, default=1),
+    Column("team_id", ID, ForeignKey("teams.id"), nullable=True),
+    Column("critical", Boolean, nullable=False, default=False),
+)
+
+role_skills = Table(
+    "role_skills",
+    metadata,
+    Column("role_id", ID, ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
+    Column("skill_id", String(300), ForeignKey("skills.id"), primary_key=True),
+    Column("level", Float, nullable=False),
+)
+
+people = Table(
+    "people",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("email", String(300), nullable=False, default=""),
+    Column("role_id", ID, ForeignKey("roles.id"), nullable=True, index=True),
+    Column("manager_id", ID, ForeignKey("people.id"), nullable=True, index=True),
+    Column("team_id", ID, ForeignKey("teams.id"), nullable=True, index=True),
+    Column("hire_date", Date, nullable=True),
+    Column("location", String(200), nullable=False, default=""),
+    Column("capacity_percent", Integer, nullable=False, default=100),
+    Column("home_role_min_percent", Integer, nullable=False, default=0),
+)
+
+moves = Table(
+    "moves",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("person_id", ID, ForeignKey("people.id"), nullable=False, index=True),
+    Column("kind", _enum(MoveKind, "move_kind"), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("start", Date, nullable=False),
+    Column("end", Date, nullable=False),
+    Column("percent_time", Integer, nullable=False),
+    Column("status", _enum(MoveStatus, "move_status"), nullable=False, index=True),
+    Column("host_team_id", ID, ForeignKey("teams.id"), nullable=True, index=True),
+    Column("target_role_id", ID, ForeignKey("roles.id"), nullable=True),
+    Column("released_by_id", ID, ForeignKey("people.id"), nullable=True),
+    Column("expected_outcomes", Text, nullable=False, default=""),
+    Column("skills_targeted", JSON, nullable=False, default=list),
+    Column("converted_assignment_id", Integer, nullable=True),
+)
+
+success_criteria = Table(
+    "success_criteria",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("move_id", ID, ForeignKey("moves.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("statement", Text, nullable=False),
+    Column("rating", _enum(Rating, "criterion_rating"), nullable=True),
+    Column("evidence", Text, nullable=False, default=""),
+    UniqueConstraint("move_id", "position", name="uq_success_criteria_move_position"),
+)
+
+check_ins = Table(
+    "check_ins",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("move_id", ID, ForeignKey("moves.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("on", Date, nullable=False),
+    Column("author_id", ID, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("progress", Integer, nullable=True),
+)
+
+skill_gains = Table(
+    "skill_gains",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("move_id", ID, ForeignKey("moves.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("skill_id", String(300), ForeignKey("skills.id"), nullable=False),
+    Column("level_before", Float, nullable=False),
+    Column("level_after", Float, nullable=False),
+)
+
+status_changes = Table(
+    "status_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("move_id", ID, ForeignKey("moves.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("from_status", _enum(MoveStatus, "move_status"), nullable=True),
+    Column("to_status", _enum(MoveStatus, "move_status"), nullable=False),
+    Column("actor", ID, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+)
+
+extensions = Table(
+    "extensions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("move_id", ID, ForeignKey("moves.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("old_end", Date, nullable=False),
+    Column("new_end", Date, nullable=False),
+    Column("actor", ID, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+)
+
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("move_id", ID, ForeignKey("moves.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("decision", _enum(Decision, "outcome_decision"), nullable=False),
+    Column("reviewed_on", Date, nullable=False),
+    Column("reviewer_id", ID, nullable=False),
+    Column("notes", Text, nullable=False, default=""),
+    Column("confidential", Boolean, nullable=False, default=False),
+)
+
+skill_levels = Table(
+    "skill_levels",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("person_id", ID, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("skill_id", String(300), ForeignKey("skills.id"), nullable=False),
+    Column("level", Float, nullable=False),
+    Column("provenance", _enum(Provenance, "skill_provenance"), nullable=False),
+    Column("assessed_on", Date, nullable=False),
+    Column("move_id", ID, ForeignKey("moves.id", ondelete="SET NULL"), nullable=True),
+    Index("ix_skill_levels_person_skill", "person_id", "skill_id"),
+)
+
+role_assignments = Table(
+    "role_assignments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("person_id", ID, ForeignKey("people.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("role_id", ID, ForeignKey("roles.id"), nullable=False),
+    Column("start", Date, nullable=False),
+    Column("end", Date, nullable=True),
+    Column("reason", _enum(AssignmentReason, "assignment_reason"), nullable=False),
+    Column("move_id", ID, ForeignKey("moves.id", ondelete="SET NULL"), nullable=True),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("actor", ID, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("entity_type", String(32), nullable=False),
+    Column("entity_id", String(300), nullable=False),
+    Column("details", JSON, nullable=False, default=dict),
+    Index("ix_audit_events_entity", "entity_type", "entity_id"),
+)
+
+# --- O*NET reference data (loaded by `micromoves init`) ---
+
+onet_occupations = Table(
+    "onet_occupations",
+    metadata,
+    Column("code", String(10), primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("job_zone", Integer, nullable=True),
+)
+
+onet_occupation_elements = Table(
+    "onet_occupation_elements",
+    metadata,
+    Column("code", String(10), ForeignKey("onet_occupations.code"), primary_key=True),
+    Column("element_id", String(300), ForeignKey("skills.id"), primary_key=True),
+    Column("importance", Float, nullable=False),
+    Column("level", Float, nullable=False),
+)
+
+onet_related = Table(
+    "onet_related",
+    metadata,
+    Column("code", String(10), ForeignKey("onet_occupations.code"), primary_key=True),
+    Column("related_code", String(10), ForeignKey("onet_occupations.code"), primary_key=True),
+    Column("tier", String(32), nullable=False),
+    Column("rank", Integer, nullable=False),
+)
+
+reference_data = Table(
+    "reference_data",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("version", String(32), nullable=False),
+    Column("loaded_at", UTCDateTime, nullable=False),
+)
+
+# Tables holding reference data rather than organisation data (tests keep them between cases).
+REFERENCE_TABLES = ("onet_occupations", "onet_occupation_elements", "onet_related", "reference_data")

@@ -1,0 +1,89 @@
+"""Test fixtures. Every test that takes ``db`` runs twice: on SQLite and on PostgreSQL.
+
+PostgreSQL is found at ``MICROMOVES_TEST_POSTGRES_URL`` (default: the local server, trust auth). Without a
+server those cases are skipped with the reason shown — unless ``MICROMOVES_REQUIRE_POSTGRES=1`` (CI), where
+a missing server is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from micromoves.storage import tables
+from micromoves.storage.db import Database
+
+PG_URL = os.environ.get("MICROMOVES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REQUIRE_PG = os.environ.get("MICROMOVES_REQUIRE_POSTGRES") == "1"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+# Kept between tests: loading O*NET once per session keeps the suite fast.
+KEPT_TABLES = {*tables.REFERENCE_TABLES, "skills", "alembic_version"}
+
+
+def _prepare(db: Database) -> None:
+    from micromoves.services.taxonomy import load_taxonomy
+
+    db.migrate()
+    load_taxonomy(db)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    db = Database(f"sqlite:///{path}")
+    _prepare(db)
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_url(worker_id: str) -> Iterator[str]:
+    admin_url = make_url(PG_URL)
+    name = f"micromoves_test_{worker_id}_{os.getpid()}"
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any connection problem means "no server here"
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL required but not reachable at {PG_URL}: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    db = Database(url)
+    _prepare(db)
+    db.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        target = tmp_path / "test.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        yield f"sqlite:///{target}"
+        return
+    url = request.getfixturevalue("pg_url")
+    engine = create_engine(url)
+    org_tables = [t.name for t in tables.metadata.sorted_tables if t.name not in KEPT_TABLES]
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(org_tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    yield database
+    database.dispose()
+

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from micromoves.domain import rules
+from micromoves.domain.errors import (
+    CapacityExceeded,
+    FullTimeOverlap,
+    InvalidDates,
+    InvalidValue,
+    ManagerCycle,
+    MoveTooLong,
+)
+
+D = dt.date
+
+
+def iv(mid: str, start: dt.date, end: dt.date, pct: int) -> rules.Interval:
+    return rules.Interval(mid, start, end, pct)
+
+
+def test_end_must_be_after_start() -> None:
+    rules.check_dates(D(2026, 1, 1), D(2026, 1, 2))
+    for end in (D(2026, 1, 1), D(2025, 12, 31)):
+        with pytest.raises(InvalidDates, match="must be after start"):
+            rules.check_dates(D(2026, 1, 1), end)
+
+
+def test_move_must_be_short() -> None:
+    start = D(2026, 1, 1)
+    rules.check_short(start, start + dt.timedelta(weeks=26))
+    with pytest.raises(MoveTooLong, match="at most 26 weeks"):
+        rules.check_short(start, start + dt.timedelta(weeks=26, days=1))
+    rules.check_short(start, start + dt.timedelta(weeks=30), max_weeks=30)
+
+
+@pytest.mark.parametrize("pct", [0, -5, 101])
+def test_percent_bounds(pct: int) -> None:
+    with pytest.raises(InvalidValue):
+        rules.check_percent(pct)
+
+
+def test_capacity_counts_concurrent_moves_only() -> None:
+    a = iv("A", D(2026, 1, 1), D(2026, 3, 31), 60)
+    b = iv("B", D(2026, 4, 1), D(2026, 6, 30), 60)  # starts the day after A ends: no overlap
+    rules.check_fits(b, [a], 100)
+    c = iv("C", D(2026, 3, 31), D(2026, 5, 1), 50)  # shares one day with A
+    with pytest.raises(CapacityExceeded, match="110% of time from 2026-03-31"):
+        rules.check_fits(c, [a], 100)
+
+
+def test_capacity_is_per_person_setting() -> None:
+    a = iv("A", D(2026, 1, 1), D(2026, 3, 31), 50)
+    b = iv("B", D(2026, 2, 1), D(2026, 2, 28), 30)
+    rules.check_fits(b, [a], 80)
+    with pytest.raises(CapacityExceeded):
+        rules.check_fits(b, [a], 70)
+
+
+def test_full_time_moves_never_overlap_even_with_spare_capacity() -> None:
+    a = iv("A", D(2026, 1, 1), D(2026, 3, 31), 100)
+    b = iv("B", D(2026, 3, 1), D(2026, 4, 30), 100)
+    with pytest.raises(FullTimeOverlap, match="overlaps full-time move A"):
+        rules.check_fits(b, [a], 200)
+
+
+def test_overloads_reports_each_stretch_once() -> None:
+    moves = [iv("A", D(2026, 1, 1), D(2026, 1, 31), 70), iv("B", D(2026, 1, 10), D(2026, 1, 20), 40),
+             iv("C", D(2026, 1, 15), D(2026, 2, 10), 40)]
+    found = rules.overloads(moves, 100)
+    assert [(o.on, o.total_percent, o.move_ids) for o in found] == [
+        (D(2026, 1, 10), 110, ("A", "B"))
+    ]
+
+
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(1, 30), st.integers(1, 100)), max_size=8),
+       st.integers(50, 150))
+def test_overloads_agree_with_day_by_day_count(spec: list[tuple[int, int, int]], capacity: int) -> None:
+    base = D(2026, 1, 1)
+    moves = [iv(f"M{i}", base + dt.timedelta(s), base + dt.timedelta(s + d), p) for i, (s, d, p) in enumerate(spec)]
+    over_days = set()
+    for day in range(0, 100):
+        on = base + dt.timedelta(day)
+        if sum(m.percent for m in moves if m.start <= on <= m.end) > capacity:
+            over_days.add(on)
+    found = rules.overloads(moves, capacity)
+    # Each reported day is overloaded and starts a stretch; every overloaded day has a report at or before it.
+    for o in found:
+        assert o.on in over_days
+        assert o.on - dt.timedelta(1) not in over_days
+    assert {o.on for o in found} == {d for d in over_days if d - dt.timedelta(1) not in over_days}
+
+
+def test_manager_cycle_detected() -> None:
+    assert rules.find_manager_cycle({"a": "b", "b": None, "c": "a"}) is None
+    cycle = rules.find_manager_cycle({"a": "b", "b": "c", "c": "a", "d": "a"})
+    assert cycle is not None and cycle[0] == cycle[-1] and set(cycle) == {"a", "b", "c"}
+    with pytest.raises(ManagerCycle, match="manager cycle"):
+        rules.check_no_manager_cycle({"x": "x"})
