@@ -87,9 +87,7 @@ def test_lattice_restricted_to_codes(data: OnetData) -> None:
     edges = occupation_lattice(data, codes)
     assert edges
     assert all(e.source in codes and e.target in codes for e in edges)
-    expected = {
-        (source, r.code) for source in codes for r in data.related.get(source, []) if r.code in codes
-    }
+    expected = {(source, r.code) for source in codes for r in data.related.get(source, []) if r.code in codes}
     assert {(e.source, e.target) for e in edges} == expected
 
     # Edge weight = skill distance + zone penalty (half weight going down) + tier penalty.
@@ -101,7 +99,7 @@ def test_lattice_restricted_to_codes(data: OnetData) -> None:
 
 
 def test_lattice_rejects_unknown_codes_and_negative_weights(data: OnetData) -> None:
-    with pytest.raises(ValueError, match="00-0000.00"):
+    with pytest.raises(ValueError, match=r"00-0000\.00"):
         occupation_lattice(data, [COMPUTER_PROGRAMMERS, "00-0000.00"])
     with pytest.raises(ValueError, match="zone_weight"):
         occupation_lattice(data, [COMPUTER_PROGRAMMERS], zone_weight=-1)
@@ -148,24 +146,35 @@ def test_role_lattice_lateral_moves(data: OnetData) -> None:
 
 
 def test_role_weights_increase_with_level_change(data: OnetData) -> None:
-    edges = {(e.source, e.target): e for e in role_lattice(dev_roles(), data)}
-    # Same requirements, so only the level change differs.
-    same, up = edges[("web-1", "web-1")] if False else edges[("prog-1", "web-1")], edges[("prog-1", "web-2")]
+    # Identical requirements everywhere, so only the level change (and tier) drives the weight.
+    roles = [
+        RoleNode(f"{kind}-{level}", code, level, PYTHON_SKILLS)
+        for kind, code in (("prog", COMPUTER_PROGRAMMERS), ("web", WEB_DEVELOPERS))
+        for level in (1, 2, 3)
+    ]
+    edges = {(e.source, e.target): e for e in role_lattice(roles, data)}
+    assert all(e.skill_distance == 0.0 for e in edges.values())
+    same = edges[("prog-1", "web-1")]
+    up = edges[("prog-1", "web-2")]
     down_one, down_two = edges[("prog-2", "web-1")], edges[("prog-3", "web-1")]
-    assert up.skill_distance == same.skill_distance == 0.0
-    assert same.weight < up.weight
+    assert [e.zone_change for e in (same, up, down_one, down_two)] == [0, 1, -1, -2]
     assert same.weight < down_one.weight < down_two.weight
-    # Moving up a level costs more than moving down one.
-    assert down_one.weight - down_one.skill_distance < up.weight
-    # Larger zone_weight, larger weights for level changes.
-    heavier = {(e.source, e.target): e for e in role_lattice(dev_roles(), data, zone_weight=0.5)}
+    # Moving up a level costs more than moving down one (full vs half zone penalty).
+    assert same.weight < down_one.weight < up.weight
+    assert up.weight == pytest.approx(0.15 + 0.1) and down_one.weight == pytest.approx(0.075 + 0.1)
+    promotion = edges[("prog-1", "prog-2")]
+    assert promotion.weight == pytest.approx(0.15)
+    assert not any(source == target for source, target in edges)
+    # A larger zone_weight makes level changes dearer.
+    heavier = {(e.source, e.target): e for e in role_lattice(roles, data, zone_weight=0.5)}
     assert heavier[("prog-1", "web-2")].weight > up.weight
+    assert heavier[("prog-1", "web-1")].weight == same.weight
 
 
 def test_role_lattice_validation(data: OnetData) -> None:
     with pytest.raises(ValueError, match="duplicate role id"):
         role_lattice([RoleNode("a", None, 1), RoleNode("a", None, 2)], data)
-    with pytest.raises(ValueError, match="00-0000.00"):
+    with pytest.raises(ValueError, match=r"00-0000\.00"):
         role_lattice([RoleNode("a", "00-0000.00", 1)], data)
 
 

@@ -58,7 +58,9 @@ def test_counts_match_source(data: OnetData, onet_source: Path) -> None:
         rows = list(read_source_rows(onet_source / file_name))
         ids = {r["Element ID"] for r in rows}
         assert ids == {e.element_id for e in data.elements.values() if e.kind == kind}
-        ratings = {(r["O*NET-SOC Code"], r["Element ID"], r["Scale ID"]): float(r["Data Value"]) for r in rows}
+        ratings = {
+            (r["O*NET-SOC Code"], r["Element ID"], r["Scale ID"]): float(r["Data Value"]) for r in rows
+        }
         for (code, element_id, scale), value in ratings.items():
             rating = data.profiles[code][element_id]
             assert (rating.importance if scale == "IM" else rating.level) == pytest.approx(value, abs=0.005)
@@ -104,7 +106,7 @@ def test_programming_is_a_requirement_of_computer_programmers(data: OnetData) ->
 
 
 def test_requirements_unknown_code(data: OnetData) -> None:
-    with pytest.raises(KeyError, match="99-9999.99"):
+    with pytest.raises(KeyError, match=r"99-9999\.99"):
         data.requirements("99-9999.99")
 
 
