@@ -1,0 +1,1015 @@
+"""Import people, roles, role skills and moves from CSV (``shared/conventions.md``) or JSON.
+
+An import is all-or-nothing: every file of one import is parsed and checked against the database and
+against the other files first; any problem rejects the whole import with *every* problem listed as
+``file:row:column: message`` (row = line number, the header being line 1). Only a clean import is
+written, in one transaction, so a crash or a kill midway leaves the database as it was.
+
+Import is idempotent by id: re-importing updates records and never duplicates them.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select
+
+from micromoves.domain import rules
+from micromoves.domain.errors import DomainError
+from micromoves.domain.lifecycle import OCCUPYING_STATUSES
+from micromoves.domain.model import AssignmentReason, Decision, MoveKind, MoveStatus, Provenance, Rating
+from micromoves.settings import Settings, get_settings
+from micromoves.storage import tables as t
+from micromoves.storage.bulk import BulkWriter
+from micromoves.storage.db import Database
+from micromoves.storage.uow import utcnow
+
+Progress = Callable[[str, int, int], None]
+
+KINDS = ("roles", "role_skills", "people", "moves")  # also the order of writing (references first)
+REQUIRED = {
+    "people": ("person_id", "name", "email", "role_id", "manager_id", "team", "hire_date", "location"),
+    "roles": ("role_id", "title", "onet_code", "level", "team", "critical"),
+    "role_skills": ("role_id", "skill", "level"),
+    "moves": (
+        "move_id",
+        "person_id",
+        "kind",
+        "title",
+        "host_team",
+        "start",
+        "end",
+        "percent_time",
+        "status",
+        "target_role_id",
+        "success_criteria",
+        "outcome",
+        "skills_gained",
+    ),
+}
+# Optional columns micromoves adds (conventions: extend with optional columns, never rename).
+OPTIONAL = {
+    "people": ("capacity_percent", "home_role_min_percent"),
+    "roles": (),
+    "role_skills": (),
+    "moves": ("criteria_ratings",),
+}
+ONET_CODE = re.compile(r"^\d{2}-\d{4}\.\d{2}$")
+ESCO_SKILL = re.compile(r"^https?://data\.europa\.eu/esco/skill/[0-9a-f-]+$")
+TRUE = {"true", "yes", "1", "y"}
+FALSE = {"false", "no", "0", "n", ""}
+
+
+@dataclass(frozen=True)
+class ImportIssue:
+    file: str
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row}:{self.column}: {self.message}"
+
+
+class ImportRejected(DomainError):
+    code = "import_rejected"
+
+    def __init__(self, issues: Sequence[ImportIssue]) -> None:
+        self.issues = list(issues)
+        head = f"import rejected, nothing written: {len(self.issues)} problem(s)"
+        super().__init__(head + "\n" + "\n".join(str(i) for i in self.issues))
+
+
+@dataclass
+class ImportSummary:
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    teams_created: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class Source:
+    """One input table: rows of raw strings keyed by column, with their line numbers."""
+
+    file: str
+    kind: str
+    columns: list[str]
+    rows: list[tuple[int, list[str]]]
+    digest: str
+
+    def index(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.columns)}
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def guess_kind(path: Path) -> str:
+    stem = path.stem.lower().replace("-", "_")
+    for kind in sorted(KINDS, key=len, reverse=True):
+        if stem == kind or stem.endswith("_" + kind) or stem.startswith(kind):
+            return kind
+    raise DomainError(
+        f"{path.name}: cannot tell what this file holds; name it people.csv, roles.csv, role_skills.csv or "
+        "moves.csv, or give the kind explicitly",
+        field="file",
+    )
+
+
+def read_csv(path: Path, kind: str) -> Source:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportRejected([ImportIssue(path.name, 1, "-", f"not UTF-8 text ({exc.reason})")]) from None
+    reader = csv.reader(text.splitlines())
+    header = next(reader, None)
+    if header is None:
+        raise ImportRejected([ImportIssue(path.name, 1, "-", "empty file: a header row is required")])
+    columns = [h.strip().lower() for h in header]
+    rows = [(n, r) for n, r in enumerate(reader, start=2) if any(cell.strip() for cell in r)]
+    return Source(path.name, kind, columns, rows, hashlib.sha256(raw).hexdigest())
+
+
+def read_json(path: Path) -> list[Source]:
+    """A JSON document ``{"people": [...], "roles": [...], "role_skills": [...], "moves": [...]}`` whose
+    objects have the CSV columns; list values (criteria, skills gained) may be JSON arrays."""
+    raw = path.read_bytes()
+    try:
+        doc = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ImportRejected(
+            [ImportIssue(path.name, getattr(exc, "lineno", 1), "-", f"invalid JSON: {exc}")]
+        ) from None
+    if not isinstance(doc, dict) or not set(doc) <= set(KINDS):
+        raise ImportRejected(
+            [ImportIssue(path.name, 1, "-", f"expected an object with keys among {', '.join(KINDS)}")]
+        )
+    sources = []
+    for kind, items in doc.items():
+        if not isinstance(items, list):
+            raise ImportRejected([ImportIssue(path.name, 1, kind, "expected a list of objects")])
+        columns = sorted({k.lower() for item in items if isinstance(item, dict) for k in item})
+        rows = []
+        for n, item in enumerate(items, start=1):
+            if not isinstance(item, dict):
+                raise ImportRejected([ImportIssue(f"{path.name}#{kind}", n, "-", "expected an object")])
+            low = {k.lower(): v for k, v in item.items()}
+            rows.append((n, [_json_cell(low.get(c)) for c in columns]))
+        sources.append(Source(f"{path.name}#{kind}", kind, columns, rows, hashlib.sha256(raw).hexdigest()))
+    return sources
+
+
+def _json_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        parts = []
+        for v in value:
+            if isinstance(v, dict):  # skills_gained as {"skill", "from", "to"}
+                parts.append(f"{v.get('skill', '')}:{v.get('from', '')}>{v.get('to', '')}")
+            else:
+                parts.append(str(v))
+        return ";".join(parts)
+    return str(value)
+
+
+def load_sources(paths: Sequence[Path], kinds: Mapping[Path, str] | None = None) -> list[Source]:
+    sources: list[Source] = []
+    for path in paths:
+        if not path.exists():
+            raise DomainError(f"{path}: no such file", field="file")
+        if path.suffix.lower() == ".json":
+            sources.extend(read_json(path))
+        else:
+            kind = (kinds or {}).get(path) or guess_kind(path)
+            if kind not in KINDS:
+                raise DomainError(f"unknown import kind {kind!r}; one of {', '.join(KINDS)}", field="kind")
+            sources.append(read_csv(path, kind))
+    return sources
+
+
+# ---------------------------------------------------------------------------------------------- parsing
+
+
+class Issues:
+    def __init__(self) -> None:
+        self.items: list[ImportIssue] = []
+
+    def add(self, file: str, row: int, column: str, message: str) -> None:
+        self.items.append(ImportIssue(file, row, column, message))
+
+
+class RowReader:
+    """Typed access to one raw row; every problem is recorded against its file, row and column."""
+
+    __slots__ = ("cells", "file", "idx", "issues", "row")
+
+    def __init__(self, src: Source, idx: dict[str, int], row: int, cells: list[str], issues: Issues) -> None:
+        self.file, self.idx, self.row, self.cells, self.issues = src.file, idx, row, cells, issues
+
+    def error(self, column: str, message: str) -> None:
+        self.issues.add(self.file, self.row, column, message)
+
+    def text(self, column: str, *, required: bool = False) -> str:
+        i = self.idx.get(column)
+        value = self.cells[i].strip() if i is not None and i < len(self.cells) else ""
+        if required and not value:
+            self.error(column, "required value is empty")
+        return value
+
+    def date(self, column: str, *, required: bool = False) -> dt.date | None:
+        value = self.text(column, required=required)
+        if not value:
+            return None
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.error(column, f"{value!r} is not an ISO date (YYYY-MM-DD)")
+            return None
+
+    def integer(self, column: str, lo: int, hi: int, default: int | None = None) -> int | None:
+        value = self.text(column, required=default is None)
+        if not value:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            self.error(column, f"{value!r} is not a whole number")
+            return None
+        if not lo <= number <= hi:
+            self.error(column, f"{number} is out of range {lo}–{hi}")
+            return None
+        return number
+
+    def level(self, column: str) -> float | None:
+        value = self.text(column, required=True)
+        if not value:
+            return None
+        return _level(self, column, value)
+
+    def boolean(self, column: str) -> bool:
+        value = self.text(column).lower()
+        if value in TRUE:
+            return True
+        if value not in FALSE:
+            self.error(column, f"{value!r} is not true/false")
+        return False
+
+
+def _level(r: RowReader, column: str, value: str) -> float | None:
+    try:
+        number = float(value)
+    except ValueError:
+        r.error(column, f"{value!r} is not a number")
+        return None
+    if not 0 <= number <= 7:
+        r.error(column, f"level {number:g} is outside O*NET's 0–7 level scale")
+        return None
+    return number
+
+
+def _rows(src: Source, issues: Issues) -> Iterator[RowReader]:
+    idx = src.index()
+    missing = [c for c in REQUIRED[src.kind] if c not in idx]
+    for c in missing:
+        issues.add(src.file, 1, c, "missing required column")
+    unknown = [c for c in src.columns if c not in REQUIRED[src.kind] and c not in OPTIONAL[src.kind]]
+    for c in unknown:
+        # Never silently drop data: a column we would ignore is an error the sender should see.
+        issues.add(src.file, 1, c, f"unknown column for {src.kind}")
+    if missing or unknown:
+        return
+    seen: dict[str, int] = {}
+    key_col = {"people": "person_id", "roles": "role_id", "moves": "move_id"}.get(src.kind)
+    for row, cells in src.rows:
+        if len(cells) > len(src.columns):
+            issues.add(
+                src.file, row, "-", f"{len(cells)} cells but the header has {len(src.columns)} columns"
+            )
+            continue
+        reader = RowReader(src, idx, row, cells, issues)
+        if key_col:
+            key = reader.text(key_col, required=True)
+            if key in seen:
+                reader.error(key_col, f"duplicate id {key!r} (first on row {seen[key]})")
+                continue
+            seen[key] = row
+        yield reader
+
+
+@dataclass(slots=True)
+class RoleRec:
+    row: int
+    id: str
+    title: str
+    onet_code: str | None
+    level: int
+    team: str | None
+    critical: bool
+
+
+@dataclass(slots=True)
+class RoleSkillRec:
+    row: int
+    role_id: str
+    skill: str
+    level: float
+
+
+@dataclass(slots=True)
+class PersonRec:
+    row: int
+    id: str
+    name: str
+    email: str
+    role_id: str | None
+    manager_id: str | None
+    team: str | None
+    hire_date: dt.date | None
+    location: str
+    capacity: int
+    home_min: int
+
+
+@dataclass(slots=True)
+class MoveRec:
+    row: int
+    id: str
+    person_id: str
+    kind: MoveKind
+    title: str
+    host_team: str | None
+    start: dt.date
+    end: dt.date
+    percent: int
+    status: MoveStatus
+    target_role_id: str | None
+    criteria: list[str]
+    ratings: list[Rating | None]
+    decision: Decision | None
+    gains: list[tuple[str, float, float]]  # raw skill key, before, after
+
+
+def _enum_value(r: RowReader, column: str, enum_cls: Any, *, default: Any = None) -> Any:
+    value = r.text(column, required=default is None).lower()
+    if not value:
+        return default
+    try:
+        return enum_cls(value)
+    except ValueError:
+        r.error(column, f"{value!r} is not one of {', '.join(e.value for e in enum_cls)}")
+        return None
+
+
+def parse_roles(src: Source, issues: Issues) -> list[RoleRec]:
+    out = []
+    for r in _rows(src, issues):
+        code = r.text("onet_code") or None
+        if code and not ONET_CODE.match(code):
+            r.error("onet_code", f"{code!r} is not an O*NET-SOC code like 15-1252.00")
+        rec = RoleRec(
+            r.row,
+            r.text("role_id"),
+            r.text("title", required=True),
+            code,
+            r.integer("level", 1, 20, default=1) or 1,
+            r.text("team") or None,
+            r.boolean("critical"),
+        )
+        out.append(rec)
+    return out
+
+
+def parse_role_skills(src: Source, issues: Issues) -> list[RoleSkillRec]:
+    out = []
+    seen: dict[tuple[str, str], int] = {}
+    for r in _rows(src, issues):
+        rec = RoleSkillRec(r.row, r.text("role_id", required=True), r.text("skill", required=True), 0.0)
+        level = r.level("level")
+        if level is None:
+            continue
+        rec.level = level
+        key = (rec.role_id, rec.skill.lower())
+        if key in seen:
+            r.error(
+                "skill", f"skill {rec.skill!r} listed twice for role {rec.role_id} (first on row {seen[key]})"
+            )
+            continue
+        seen[key] = r.row
+        out.append(rec)
+    return out
+
+
+def parse_people(src: Source, issues: Issues, settings: Settings) -> list[PersonRec]:
+    out = []
+    for r in _rows(src, issues):
+        email = r.text("email")
+        if email and ("@" not in email or " " in email):
+            r.error("email", f"{email!r} is not an e-mail address")
+        capacity = r.integer("capacity_percent", 1, 200, default=settings.default_capacity_percent)
+        home = r.integer("home_role_min_percent", 0, 199, default=settings.default_home_role_min_percent)
+        if capacity is not None and home is not None and home >= capacity:
+            r.error("home_role_min_percent", f"{home} leaves no time for moves (capacity {capacity})")
+        out.append(
+            PersonRec(
+                r.row,
+                r.text("person_id"),
+                r.text("name", required=True),
+                email,
+                r.text("role_id") or None,
+                r.text("manager_id") or None,
+                r.text("team") or None,
+                r.date("hire_date"),
+                r.text("location"),
+                capacity or 100,
+                home or 0,
+            )
+        )
+    return out
+
+
+def parse_moves(src: Source, issues: Issues, settings: Settings) -> list[MoveRec]:
+    out = []
+    for r in _rows(src, issues):
+        before = len(issues.items)
+        kind = _enum_value(r, "kind", MoveKind)
+        title = r.text("title", required=True)
+        start, end = r.date("start", required=True), r.date("end", required=True)
+        percent = r.integer("percent_time", 1, 100)
+        status = _enum_value(r, "status", MoveStatus, default=MoveStatus.PROPOSED)
+        decision = _enum_value(r, "outcome", Decision, default="") or None
+        criteria = [c.strip() for c in r.text("success_criteria").split(";") if c.strip()]
+        ratings: list[Rating | None] = [None] * len(criteria)
+        raw_ratings = r.text("criteria_ratings")
+        if raw_ratings:
+            parts = [p.strip().lower() for p in raw_ratings.split(";")]
+            if len(parts) != len(criteria):
+                r.error("criteria_ratings", f"{len(parts)} ratings for {len(criteria)} success criteria")
+            else:
+                for i, p in enumerate(parts):
+                    if p:
+                        try:
+                            ratings[i] = Rating(p)
+                        except ValueError:
+                            r.error("criteria_ratings", f"{p!r} is not one of met, partly_met, not_met")
+        gains = []
+        for part in filter(None, (p.strip() for p in r.text("skills_gained").split(";"))):
+            m = re.fullmatch(r"(.+):\s*([\d.]*)\s*>\s*([\d.]+)", part)
+            if not m:
+                r.error("skills_gained", f"{part!r} is not skill:from>to")
+                continue
+            after = _level(r, "skills_gained", m.group(3))
+            before_l = _level(r, "skills_gained", m.group(2)) if m.group(2) else 0.0
+            if after is not None and before_l is not None:
+                gains.append((m.group(1).strip(), before_l, after))
+        if start and end:
+            try:
+                rules.check_dates(start, end)
+                rules.check_short(start, end, settings.max_move_weeks)
+            except DomainError as exc:
+                r.error("end", exc.message)
+        # Every status from approved on means the move passed approval, which needs success criteria.
+        if status in OCCUPYING_STATUSES and not criteria:
+            r.error("success_criteria", f"a move that is {status} needs at least one success criterion")
+        if status is MoveStatus.COMPLETED and criteria and any(x is None for x in ratings):
+            r.error(
+                "criteria_ratings",
+                "a completed move needs every success criterion rated "
+                "(criteria_ratings: met/partly_met/not_met per criterion)",
+            )
+        if len(issues.items) == before and kind and start and end and percent and status:
+            out.append(
+                MoveRec(
+                    r.row,
+                    r.text("move_id"),
+                    r.text("person_id", required=True),
+                    kind,
+                    title,
+                    r.text("host_team") or None,
+                    start,
+                    end,
+                    percent,
+                    status,
+                    r.text("target_role_id") or None,
+                    criteria,
+                    ratings,
+                    decision,
+                    gains,
+                )
+            )
+        elif not r.text("person_id"):
+            r.text("person_id", required=True)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- checking
+
+
+@dataclass
+class Plan:
+    """Everything to write, after every check passed."""
+
+    roles: list[RoleRec] = field(default_factory=list)
+    role_skills: list[tuple[RoleSkillRec, str]] = field(default_factory=list)  # with resolved skill id
+    new_skills: list[tuple[str, str, str]] = field(default_factory=list)
+    people: list[PersonRec] = field(default_factory=list)
+    moves: list[MoveRec] = field(default_factory=list)
+    move_gains: dict[str, list[tuple[str, float, float]]] = field(default_factory=dict)  # resolved skill ids
+    teams: set[str] = field(default_factory=set)
+    existing: dict[str, set[str]] = field(default_factory=dict)
+    existing_role_of: dict[str, str | None] = field(default_factory=dict)
+    existing_move_status: dict[str, str] = field(default_factory=dict)
+
+
+def _ids(conn: Connection, column: Any, values: Iterable[str]) -> set[str]:
+    values = list(set(values))
+    found: set[str] = set()
+    for i in range(0, len(values), 5_000):
+        found.update(conn.scalars(select(column).where(column.in_(values[i : i + 5_000]))))
+    return found
+
+
+class SkillIndex:
+    def __init__(self, conn: Connection) -> None:
+        self.by_id: dict[str, str] = {}
+        self.by_name: dict[str, str] = {}
+        for sid, name in conn.execute(select(t.skills.c.id, t.skills.c.name)):
+            self.by_id[sid] = sid
+            self.by_name.setdefault(name.lower(), sid)
+
+    def resolve(self, key: str) -> str | None:
+        return self.by_id.get(key) or self.by_name.get(key.lower())
+
+
+def check(conn: Connection, sources: Sequence[Source], settings: Settings, progress: Progress) -> Plan:
+    issues = Issues()
+    plan = Plan()
+    by_kind: dict[str, list[Source]] = defaultdict(list)
+    for src in sources:
+        by_kind[src.kind].append(src)
+    for src in by_kind["roles"]:
+        plan.roles += parse_roles(src, issues)
+    rs_recs = [(src, rec) for src in by_kind["role_skills"] for rec in parse_role_skills(src, issues)]
+    for src in by_kind["people"]:
+        plan.people += parse_people(src, issues, settings)
+    for src in by_kind["moves"]:
+        progress("parse", 0, len(src.rows))
+        plan.moves += parse_moves(src, issues, settings)
+        progress("parse", len(src.rows), len(src.rows))
+    file_of = {src.kind: src.file for src in sources}
+
+    # References: to records in the database or in this same import.
+    role_ids = {r.id for r in plan.roles} | _ids(
+        conn,
+        t.roles.c.id,
+        [
+            *(r.role_id for _s, r in rs_recs),
+            *(p.role_id for p in plan.people if p.role_id),
+            *(m.target_role_id for m in plan.moves if m.target_role_id),
+        ],
+    )
+    codes = {r.onet_code for r in plan.roles if r.onet_code}
+    known_codes = _ids(conn, t.onet_occupations.c.code, codes)
+    for r in plan.roles:
+        if r.onet_code and r.onet_code not in known_codes:
+            issues.add(file_of["roles"], r.row, "onet_code", f"unknown O*NET-SOC code {r.onet_code}")
+    skills = SkillIndex(conn)
+    for src, rec in rs_recs:
+        if rec.role_id not in role_ids:
+            issues.add(src.file, rec.row, "role_id", f"unknown role {rec.role_id!r}")
+        sid = skills.resolve(rec.skill)
+        if sid is None and ESCO_SKILL.match(rec.skill):
+            sid = rec.skill  # an ESCO skill URI: accepted as a new skill identified by its URI
+            plan.new_skills.append((sid, sid.rsplit("/", 1)[-1], "esco"))
+            skills.by_id[sid] = sid
+        if sid is None:
+            issues.add(
+                src.file, rec.row, "skill", f"unknown skill {rec.skill!r} (O*NET element name or ESCO URI)"
+            )
+        else:
+            plan.role_skills.append((rec, sid))
+
+    people_in_file = {p.id: p for p in plan.people}
+    person_refs = {p.manager_id for p in plan.people if p.manager_id} | {m.person_id for m in plan.moves}
+    db_people = _ids(conn, t.people.c.id, person_refs | set(people_in_file))
+    person_ids = db_people | set(people_in_file)
+    for p in plan.people:
+        if p.role_id and p.role_id not in role_ids:
+            issues.add(file_of["people"], p.row, "role_id", f"unknown role {p.role_id!r}")
+        if p.manager_id and p.manager_id not in person_ids:
+            issues.add(file_of["people"], p.row, "manager_id", f"unknown person {p.manager_id!r}")
+    if plan.people:
+        _check_manager_cycles(conn, plan.people, file_of["people"], issues)
+
+    for m in plan.moves:
+        if m.person_id not in person_ids:
+            issues.add(file_of["moves"], m.row, "person_id", f"unknown person {m.person_id!r}")
+        if m.target_role_id and m.target_role_id not in role_ids:
+            issues.add(file_of["moves"], m.row, "target_role_id", f"unknown role {m.target_role_id!r}")
+        resolved = []
+        for key, before, after in m.gains:
+            sid = skills.resolve(key)
+            if sid is None:
+                issues.add(file_of["moves"], m.row, "skills_gained", f"unknown skill {key!r}")
+            else:
+                resolved.append((sid, before, after))
+        plan.move_gains[m.id] = resolved
+    if plan.moves:
+        _check_time(conn, plan, people_in_file, file_of["moves"], issues, settings)
+
+    if issues.items:
+        raise ImportRejected(sorted(issues.items, key=lambda i: (i.file, i.row, i.column)))
+
+    plan.teams = {
+        x
+        for x in [
+            *(r.team for r in plan.roles),
+            *(p.team for p in plan.people),
+            *(m.host_team for m in plan.moves),
+        ]
+        if x
+    }
+    plan.existing = {
+        "roles": _ids(conn, t.roles.c.id, [r.id for r in plan.roles]),
+        "people": db_people & set(people_in_file),
+        "moves": _ids(conn, t.moves.c.id, [m.id for m in plan.moves]),
+        "teams": _ids(conn, t.teams.c.id, plan.teams),
+    }
+    if plan.existing["people"]:
+        ids = list(plan.existing["people"])
+        for i in range(0, len(ids), 5_000):
+            rows = conn.execute(
+                select(t.people.c.id, t.people.c.role_id).where(t.people.c.id.in_(ids[i : i + 5_000]))
+            )
+            plan.existing_role_of.update({pid: rid for pid, rid in rows})
+    if plan.existing["moves"]:
+        ids = list(plan.existing["moves"])
+        for i in range(0, len(ids), 5_000):
+            rows = conn.execute(
+                select(t.moves.c.id, t.moves.c.status).where(t.moves.c.id.in_(ids[i : i + 5_000]))
+            )
+            plan.existing_move_status.update({mid: str(st) for mid, st in rows})
+    return plan
+
+
+def _check_manager_cycles(conn: Connection, people: list[PersonRec], file: str, issues: Issues) -> None:
+    managers: dict[str, str | None] = {
+        k: v for k, v in conn.execute(select(t.people.c.id, t.people.c.manager_id))
+    }
+    row_of = {}
+    for p in people:
+        managers[p.id] = p.manager_id
+        row_of[p.id] = p.row
+    reported: set[str] = set()
+    while True:
+        cycle = rules.find_manager_cycle(managers)
+        if not cycle:
+            return
+        members = cycle[:-1]
+        in_file = [m for m in members if m in row_of]
+        at = min(in_file, key=lambda m: row_of[m]) if in_file else members[0]
+        if at not in reported:
+            issues.add(file, row_of.get(at, 1), "manager_id", f"manager cycle: {' → '.join(cycle)}")
+            reported.add(at)
+        for m in members:  # break it and look for further cycles
+            managers[m] = None
+
+
+def _check_time(
+    conn: Connection,
+    plan: Plan,
+    people_in_file: Mapping[str, PersonRec],
+    file: str,
+    issues: Issues,
+    settings: Settings,
+) -> None:
+    """Capacity and full-time overlap per person, over the file's moves and those already stored."""
+    by_person: dict[str, list[rules.Interval]] = defaultdict(list)
+    row_of: dict[str, int] = {}
+    for m in plan.moves:
+        if m.status in OCCUPYING_STATUSES:
+            by_person[m.person_id].append(rules.Interval(m.id, m.start, m.end, m.percent))
+            row_of[m.id] = m.row
+    file_ids = {m.id for m in plan.moves}
+    persons = list(by_person)
+    capacity: dict[str, int] = {}
+    occupying = [s.value for s in OCCUPYING_STATUSES]
+    c = t.moves.c
+    for i in range(0, len(persons), 5_000):
+        chunk = persons[i : i + 5_000]
+        for mid, pid, start, end, pct in conn.execute(
+            select(c.id, c.person_id, c.start, c.end, c.percent_time).where(
+                c.person_id.in_(chunk), c.status.in_(occupying)
+            )
+        ):
+            if mid not in file_ids:
+                by_person[pid].append(rules.Interval(mid, start, end, pct))
+        for pid, cap, home in conn.execute(
+            select(t.people.c.id, t.people.c.capacity_percent, t.people.c.home_role_min_percent).where(
+                t.people.c.id.in_(chunk)
+            )
+        ):
+            capacity[pid] = cap - home
+    for pid, intervals in by_person.items():
+        if pid in people_in_file:
+            capacity[pid] = people_in_file[pid].capacity - people_in_file[pid].home_min
+        cap = capacity.get(pid, settings.default_capacity_percent - settings.default_home_role_min_percent)
+        if len(intervals) < 2 and all(iv.percent <= cap for iv in intervals):
+            continue
+        ivs = {iv.move_id: iv for iv in intervals}
+        flagged: set[str] = set()  # a full-time overlap already explains the overload: report it once
+        for a, b in rules.full_time_overlaps(intervals):
+            later = max((a, b), key=lambda m: (ivs[m].start, m in row_of, m))
+            other = b if later == a else a
+            if later in row_of:
+                flagged.add(later)
+                issues.add(
+                    file, row_of[later], "start", f"full-time move {later} overlaps full-time move {other}"
+                )
+        for ov in rules.overloads(intervals, cap):
+            culprits = [m for m in ov.move_ids if m in row_of]
+            if not culprits:
+                continue
+            at = max(culprits, key=lambda m: (ivs[m].start, row_of[m]))
+            if at in flagged:
+                continue
+            issues.add(
+                file,
+                row_of[at],
+                "percent_time",
+                f"time share over capacity: {' + '.join(f'{m} {ivs[m].percent}%' for m in ov.move_ids)} = "
+                f"{ov.total_percent}% on {ov.on.isoformat()}, capacity for moves {cap}%",
+            )
+
+
+# ---------------------------------------------------------------------------------------------- writing
+
+
+def _write(
+    conn: Connection, plan: Plan, sources: Sequence[Source], actor: str, progress: Progress
+) -> ImportSummary:
+    total = len(plan.moves) + len(plan.people) + len(plan.roles) + len(plan.role_skills)
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        progress("write", done, total)
+
+    w = BulkWriter(conn)
+    summary = ImportSummary()
+    now = utcnow()
+    today = now.date()
+    new_teams = sorted(plan.teams - plan.existing["teams"])
+    if new_teams:
+        w.insert(t.teams, ["id", "name", "function", "parent_id"], [(x, x, "", None) for x in new_teams])
+    summary.teams_created = new_teams
+    if plan.new_skills:
+        w.upsert(t.skills, ["id", "name", "kind"], ["id"], plan.new_skills)
+    if plan.roles:
+        w.upsert(
+            t.roles,
+            ["id", "title", "onet_code", "level", "team_id", "critical"],
+            ["id"],
+            [(r.id, r.title, r.onet_code, r.level, r.team, r.critical) for r in plan.roles],
+        )
+        tick(len(plan.roles))
+    if plan.role_skills:
+        w.upsert(
+            t.role_skills,
+            ["role_id", "skill_id", "level"],
+            ["role_id", "skill_id"],
+            [(r.role_id, sid, r.level) for r, sid in plan.role_skills],
+        )
+        tick(len(plan.role_skills))
+    if plan.people:
+        _write_people(conn, w, plan, today)
+        tick(len(plan.people))
+    if plan.moves:
+        _write_moves(conn, w, plan, actor, now, tick)
+    for kind in KINDS:
+        recs: Sequence[Any] = {
+            "roles": plan.roles,
+            "role_skills": plan.role_skills,
+            "people": plan.people,
+            "moves": plan.moves,
+        }[kind]
+        if not recs:
+            continue
+        existing = plan.existing.get(kind, set())
+        ids = [getattr(r, "id", None) for r in recs]
+        summary.updated[kind] = sum(1 for i in ids if i in existing)
+        summary.created[kind] = len(recs) - summary.updated[kind]
+    # One audit event per file (what, from where, how many), and one per updated record: changes to
+    # existing records are what an auditor looks for; a fresh bulk load is described by its file.
+    audit_rows: list[tuple[Any, ...]] = []
+    for src in sources:
+        audit_rows.append(
+            (
+                now,
+                actor,
+                "import.file",
+                "import",
+                src.file,
+                {
+                    "kind": src.kind,
+                    "sha256": src.digest,
+                    "rows": len(src.rows),
+                    "created": summary.created.get(src.kind, 0),
+                    "updated": summary.updated.get(src.kind, 0),
+                    "teams_created": new_teams,
+                },
+            )
+        )
+    singular = {"roles": "role", "people": "person", "moves": "move"}
+    for kind, label in singular.items():
+        for rid in sorted(plan.existing.get(kind, set())):
+            audit_rows.append((now, actor, f"{label}.updated_by_import", label, rid, {}))
+    for team in new_teams:
+        audit_rows.append((now, actor, "team.created_by_import", "team", team, {}))
+    w.insert(t.audit_events, ["at", "actor", "action", "entity_type", "entity_id", "details"], audit_rows)
+    return summary
+
+
+def _write_people(conn: Connection, w: BulkWriter, plan: Plan, today: dt.date) -> None:
+    w.upsert(
+        t.people,
+        [
+            "id",
+            "name",
+            "email",
+            "role_id",
+            "manager_id",
+            "team_id",
+            "hire_date",
+            "location",
+            "capacity_percent",
+            "home_role_min_percent",
+        ],
+        ["id"],
+        [
+            (p.id, p.name, p.email, p.role_id, None, p.team, p.hire_date, p.location, p.capacity, p.home_min)
+            for p in plan.people
+        ],
+    )
+    # Managers in a second pass: a manager may appear later in the same file (foreign keys are immediate).
+    managed = [{"pid": p.id, "mid": p.manager_id} for p in plan.people if p.manager_id]
+    if managed:
+        conn.execute(
+            t.people.update().where(t.people.c.id == bindparam("pid")).values(manager_id=bindparam("mid")),
+            managed,
+        )
+    levels = {k: v for k, v in conn.execute(select(t.roles.c.id, t.roles.c.level))}
+    assignments = []
+    for p in plan.people:
+        old = plan.existing_role_of.get(p.id) if p.id in plan.existing["people"] else None
+        if p.id not in plan.existing["people"]:
+            if p.role_id:
+                assignments.append((p.id, p.role_id, p.hire_date or today, None, AssignmentReason.HIRE, None))
+        elif p.role_id and p.role_id != old:
+            reason = (
+                AssignmentReason.PROMOTION
+                if old and levels.get(p.role_id, 0) > levels.get(old, 0)
+                else AssignmentReason.TRANSFER
+            )
+            conn.execute(
+                t.role_assignments.update()
+                .where(t.role_assignments.c.person_id == p.id, t.role_assignments.c.end.is_(None))
+                .values(end=today)
+            )
+            assignments.append((p.id, p.role_id, today, None, reason, None))
+    if assignments:
+        w.insert(
+            t.role_assignments, ["person_id", "role_id", "start", "end", "reason", "move_id"], assignments
+        )
+
+
+def _write_moves(
+    conn: Connection, w: BulkWriter, plan: Plan, actor: str, now: dt.datetime, tick: Callable[[int], None]
+) -> None:
+    existing = plan.existing["moves"]
+    if existing:
+        # Children of re-imported moves are replaced by the file's version (idempotent re-import).
+        for table in (t.success_criteria, t.skill_gains, t.outcomes):
+            w.delete_in(table, "move_id", existing)
+        ids = list(existing)
+        for i in range(0, len(ids), 5_000):
+            conn.execute(
+                t.skill_levels.delete().where(
+                    t.skill_levels.c.move_id.in_(ids[i : i + 5_000]),
+                    t.skill_levels.c.provenance == Provenance.MOVE_EVIDENCE.value,
+                )
+            )
+    moves = plan.moves
+    w.on_rows = tick
+    w.upsert(
+        t.moves,
+        [
+            "id",
+            "person_id",
+            "kind",
+            "title",
+            "start",
+            "end",
+            "percent_time",
+            "status",
+            "host_team_id",
+            "target_role_id",
+            "released_by_id",
+            "expected_outcomes",
+            "skills_targeted",
+        ],
+        ["id"],
+        (
+            (
+                m.id,
+                m.person_id,
+                m.kind,
+                m.title,
+                m.start,
+                m.end,
+                m.percent,
+                m.status,
+                m.host_team,
+                m.target_role_id,
+                None,
+                "",
+                [g[0] for g in plan.move_gains.get(m.id, [])],
+            )
+            for m in moves
+        ),
+    )
+    w.on_rows = lambda n: None
+    w.insert(
+        t.success_criteria,
+        ["move_id", "position", "statement", "rating", "evidence"],
+        ((m.id, i, s, m.ratings[i - 1], "") for m in moves for i, s in enumerate(m.criteria, 1)),
+    )
+    w.insert(
+        t.outcomes,
+        ["move_id", "decision", "reviewed_on", "reviewer_id", "notes", "confidential"],
+        ((m.id, m.decision, m.end, actor, "", False) for m in moves if m.decision),
+    )
+    w.insert(
+        t.skill_gains,
+        ["move_id", "skill_id", "level_before", "level_after"],
+        ((m.id, sid, b, a) for m in moves for sid, b, a in plan.move_gains.get(m.id, [])),
+    )
+    # Completed moves write their gains back to the person's profile, with the move as evidence.
+    w.insert(
+        t.skill_levels,
+        ["person_id", "skill_id", "level", "provenance", "assessed_on", "move_id"],
+        (
+            (m.person_id, sid, a, Provenance.MOVE_EVIDENCE, m.end, m.id)
+            for m in moves
+            if m.status is MoveStatus.COMPLETED
+            for sid, _b, a in plan.move_gains.get(m.id, [])
+        ),
+    )
+    w.insert(
+        t.status_changes,
+        ["move_id", "from_status", "to_status", "actor", "at", "reason"],
+        (
+            (m.id, plan.existing_move_status.get(m.id), m.status, actor, now, "imported")
+            for m in moves
+            if plan.existing_move_status.get(m.id) != m.status.value
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- entry
+
+
+def import_files(
+    db: Database,
+    paths: Sequence[Path],
+    *,
+    actor: str,
+    kinds: Mapping[Path, str] | None = None,
+    progress: Progress | None = None,
+    settings: Settings | None = None,
+) -> ImportSummary:
+    """Check every file, then write all of them in one transaction — or nothing."""
+    started = time.perf_counter()
+    settings = settings or get_settings()
+    report = progress or (lambda stage, done, total: None)
+    sources = load_sources(paths, kinds)
+    with db.write_engine.begin() as conn:
+        plan = check(conn, sources, settings, report)
+        summary = _write(conn, plan, sources, actor, report)
+    summary.seconds = time.perf_counter() - started
+    return summary
