@@ -19,7 +19,9 @@ from sqlalchemy.engine import make_url
 from micromoves.storage import tables
 from micromoves.storage.db import Database
 
-PG_URL = os.environ.get("MICROMOVES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_URL = os.environ.get(
+    "MICROMOVES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 REQUIRE_PG = os.environ.get("MICROMOVES_REQUIRE_POSTGRES") == "1"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 # Kept between tests: loading O*NET once per session keeps the suite fast.
@@ -51,7 +53,7 @@ def pg_url(worker_id: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any connection problem means "no server here"
+    except Exception as exc:
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL required but not reachable at {PG_URL}: {exc}")
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
@@ -86,4 +88,3 @@ def db(db_url: str) -> Iterator[Database]:
     database = Database(db_url)
     yield database
     database.dispose()
-

@@ -8,8 +8,18 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "micromoves"
-FORBIDDEN = ("micromoves.storage", "micromoves.services", "micromoves.cli", "micromoves.web", "sqlalchemy",
-             "fastapi", "typer", "rich", "alembic", "psycopg")
+FORBIDDEN = (
+    "micromoves.storage",
+    "micromoves.services",
+    "micromoves.cli",
+    "micromoves.web",
+    "sqlalchemy",
+    "fastapi",
+    "typer",
+    "rich",
+    "alembic",
+    "psycopg",
+)
 PURE_PACKAGES = ["domain", "planning", "taxonomy"]
 
 
@@ -40,4 +50,7 @@ def test_pure_packages_import_no_io_layers(package: str) -> None:
 def test_checker_catches_a_forbidden_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("from micromoves.storage.db import Database\nimport sqlalchemy\n")
-    assert [m for m in imported_modules(bad) if m.startswith(FORBIDDEN)] == ["micromoves.storage.db", "sqlalchemy"]
+    assert [m for m in imported_modules(bad) if m.startswith(FORBIDDEN)] == [
+        "micromoves.storage.db",
+        "sqlalchemy",
+    ]

@@ -14,19 +14,36 @@ NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 # The lifecycle written out independently of the implementation's table.
 EXPECTED_LEGAL = {
-    (S.PROPOSED, S.REQUESTED), (S.PROPOSED, S.DECLINED), (S.PROPOSED, S.WITHDRAWN),
-    (S.REQUESTED, S.APPROVED), (S.REQUESTED, S.DECLINED), (S.REQUESTED, S.WITHDRAWN),
-    (S.APPROVED, S.ONBOARDING), (S.APPROVED, S.WITHDRAWN),
-    (S.ONBOARDING, S.ACTIVE), (S.ONBOARDING, S.WITHDRAWN),
-    (S.ACTIVE, S.IN_REVIEW), (S.ACTIVE, S.REVERTED),
-    (S.IN_REVIEW, S.COMPLETED), (S.IN_REVIEW, S.ACTIVE), (S.IN_REVIEW, S.REVERTED),
+    (S.PROPOSED, S.REQUESTED),
+    (S.PROPOSED, S.DECLINED),
+    (S.PROPOSED, S.WITHDRAWN),
+    (S.REQUESTED, S.APPROVED),
+    (S.REQUESTED, S.DECLINED),
+    (S.REQUESTED, S.WITHDRAWN),
+    (S.APPROVED, S.ONBOARDING),
+    (S.APPROVED, S.WITHDRAWN),
+    (S.ONBOARDING, S.ACTIVE),
+    (S.ONBOARDING, S.WITHDRAWN),
+    (S.ACTIVE, S.IN_REVIEW),
+    (S.ACTIVE, S.REVERTED),
+    (S.IN_REVIEW, S.COMPLETED),
+    (S.IN_REVIEW, S.ACTIVE),
+    (S.IN_REVIEW, S.REVERTED),
     (S.COMPLETED, S.REVERTED),
 }
 
 
 def make_move(status: MoveStatus, *, rated: bool = True, converted: bool = True) -> Move:
-    move = Move(id="M1", person_id="P1", kind=MoveKind.GIG, title="t", start=dt.date(2026, 1, 5),
-                end=dt.date(2026, 3, 27), percent_time=20, status=status)
+    move = Move(
+        id="M1",
+        person_id="P1",
+        kind=MoveKind.GIG,
+        title="t",
+        start=dt.date(2026, 1, 5),
+        end=dt.date(2026, 3, 27),
+        percent_time=20,
+        status=status,
+    )
     move.criteria = [SuccessCriterion("M1", 1, "ship it", Rating.MET if rated else None)]
     move.converted_assignment_id = 7 if converted else None
     return move

@@ -69,19 +69,24 @@ def test_full_time_moves_never_overlap_even_with_spare_capacity() -> None:
 
 
 def test_overloads_reports_each_stretch_once() -> None:
-    moves = [iv("A", D(2026, 1, 1), D(2026, 1, 31), 70), iv("B", D(2026, 1, 10), D(2026, 1, 20), 40),
-             iv("C", D(2026, 1, 15), D(2026, 2, 10), 40)]
-    found = rules.overloads(moves, 100)
-    assert [(o.on, o.total_percent, o.move_ids) for o in found] == [
-        (D(2026, 1, 10), 110, ("A", "B"))
+    moves = [
+        iv("A", D(2026, 1, 1), D(2026, 1, 31), 70),
+        iv("B", D(2026, 1, 10), D(2026, 1, 20), 40),
+        iv("C", D(2026, 1, 15), D(2026, 2, 10), 40),
     ]
+    found = rules.overloads(moves, 100)
+    assert [(o.on, o.total_percent, o.move_ids) for o in found] == [(D(2026, 1, 10), 110, ("A", "B"))]
 
 
-@given(st.lists(st.tuples(st.integers(0, 60), st.integers(1, 30), st.integers(1, 100)), max_size=8),
-       st.integers(50, 150))
+@given(
+    st.lists(st.tuples(st.integers(0, 60), st.integers(1, 30), st.integers(1, 100)), max_size=8),
+    st.integers(50, 150),
+)
 def test_overloads_agree_with_day_by_day_count(spec: list[tuple[int, int, int]], capacity: int) -> None:
     base = D(2026, 1, 1)
-    moves = [iv(f"M{i}", base + dt.timedelta(s), base + dt.timedelta(s + d), p) for i, (s, d, p) in enumerate(spec)]
+    moves = [
+        iv(f"M{i}", base + dt.timedelta(s), base + dt.timedelta(s + d), p) for i, (s, d, p) in enumerate(spec)
+    ]
     over_days = set()
     for day in range(0, 100):
         on = base + dt.timedelta(day)

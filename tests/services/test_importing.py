@@ -14,8 +14,20 @@ from micromoves.services.importing import ImportRejected, import_files
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 
-ORG_TABLES = ("teams", "roles", "role_skills", "people", "moves", "success_criteria", "skill_gains", "outcomes",
-              "skill_levels", "role_assignments", "status_changes", "audit_events")
+ORG_TABLES = (
+    "teams",
+    "roles",
+    "role_skills",
+    "people",
+    "moves",
+    "success_criteria",
+    "skill_gains",
+    "outcomes",
+    "skill_levels",
+    "role_assignments",
+    "status_changes",
+    "audit_events",
+)
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
@@ -28,33 +40,105 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
 
 ROLES_H = ["role_id", "title", "onet_code", "level", "team", "critical"]
 PEOPLE_H = ["person_id", "name", "email", "role_id", "manager_id", "team", "hire_date", "location"]
-MOVES_H = ["move_id", "person_id", "kind", "title", "host_team", "start", "end", "percent_time", "status",
-           "target_role_id", "success_criteria", "outcome", "skills_gained"]
+MOVES_H = [
+    "move_id",
+    "person_id",
+    "kind",
+    "title",
+    "host_team",
+    "start",
+    "end",
+    "percent_time",
+    "status",
+    "target_role_id",
+    "success_criteria",
+    "outcome",
+    "skills_gained",
+]
 
 
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, Path]:
     return {
-        "roles": write_csv(tmp_path / "roles.csv", ROLES_H, [
-            ["R-DA", "Data Analyst", "15-2051.01", 2, "DATA", "false"],
-            ["R-DS", "Data Scientist", "15-2051.00", 3, "DATA", "true"],
-        ]),
-        "role_skills": write_csv(tmp_path / "role_skills.csv", ["role_id", "skill", "level"], [
-            ["R-DS", "Programming", 4.5], ["R-DS", "Critical Thinking", 5], ["R-DA", "2.A.2.a", 4],
-        ]),
-        "people": write_csv(tmp_path / "people.csv", PEOPLE_H, [
-            ["P1", "Ada Boss", "ada@example.org", "R-DS", "", "DATA", "2019-04-01", "Berlin"],
-            ["P2", "Bo Analyst", "bo@example.org", "R-DA", "P1", "DATA", "2023-01-09", "Lisbon"],
-        ]),
-        "moves": write_csv(tmp_path / "moves.csv", [*MOVES_H, "criteria_ratings"], [
-            ["MV1", "P2", "stretch_assignment", "Build churn model", "DATA", "2025-01-06", "2025-03-28", 40,
-             "completed", "R-DS", "Model in production;AUC above 0.75", "end", "Programming:2>3.5",
-             "met;partly_met"],
-            ["MV2", "P2", "gig", "Dashboard gig", "MKT", "2025-02-03", "2025-03-14", 20, "completed", "",
-             "Dashboard live", "end", "", "met"],
-            ["MV3", "P2", "rotation", "Rotation to ML platform", "ML", "2026-01-05", "2026-04-03", 100,
-             "requested", "R-DS", "Own one pipeline", "", "", ""],
-        ]),
+        "roles": write_csv(
+            tmp_path / "roles.csv",
+            ROLES_H,
+            [
+                ["R-DA", "Data Analyst", "15-2051.01", 2, "DATA", "false"],
+                ["R-DS", "Data Scientist", "15-2051.00", 3, "DATA", "true"],
+            ],
+        ),
+        "role_skills": write_csv(
+            tmp_path / "role_skills.csv",
+            ["role_id", "skill", "level"],
+            [
+                ["R-DS", "Programming", 4.5],
+                ["R-DS", "Critical Thinking", 5],
+                ["R-DA", "2.A.2.a", 4],
+            ],
+        ),
+        "people": write_csv(
+            tmp_path / "people.csv",
+            PEOPLE_H,
+            [
+                ["P1", "Ada Boss", "ada@example.org", "R-DS", "", "DATA", "2019-04-01", "Berlin"],
+                ["P2", "Bo Analyst", "bo@example.org", "R-DA", "P1", "DATA", "2023-01-09", "Lisbon"],
+            ],
+        ),
+        "moves": write_csv(
+            tmp_path / "moves.csv",
+            [*MOVES_H, "criteria_ratings"],
+            [
+                [
+                    "MV1",
+                    "P2",
+                    "stretch_assignment",
+                    "Build churn model",
+                    "DATA",
+                    "2025-01-06",
+                    "2025-03-28",
+                    40,
+                    "completed",
+                    "R-DS",
+                    "Model in production;AUC above 0.75",
+                    "end",
+                    "Programming:2>3.5",
+                    "met;partly_met",
+                ],
+                [
+                    "MV2",
+                    "P2",
+                    "gig",
+                    "Dashboard gig",
+                    "MKT",
+                    "2025-02-03",
+                    "2025-03-14",
+                    20,
+                    "completed",
+                    "",
+                    "Dashboard live",
+                    "end",
+                    "",
+                    "met",
+                ],
+                [
+                    "MV3",
+                    "P2",
+                    "rotation",
+                    "Rotation to ML platform",
+                    "ML",
+                    "2026-01-05",
+                    "2026-04-03",
+                    100,
+                    "requested",
+                    "R-DS",
+                    "Own one pipeline",
+                    "",
+                    "",
+                    "",
+                ],
+            ],
+        ),
     }
 
 
@@ -74,12 +158,15 @@ def test_import_writes_everything_and_writes_skills_back(db: Database, files: di
     overview = org.person_overview(db, "P2")
     assert overview.manager is not None and overview.manager.id == "P1"
     assert [(a.role_id, a.reason, a.start) for a in overview.assignments] == [
-        ("R-DA", AssignmentReason.HIRE, dt.date(2023, 1, 9))]
+        ("R-DA", AssignmentReason.HIRE, dt.date(2023, 1, 9))
+    ]
     prog = [lvl for lvl, name in overview.skills if name == "Programming"]
     assert [(p.level, p.provenance, p.move_id) for p in prog] == [(3.5, Provenance.MOVE_EVIDENCE, "MV1")]
     mv1 = next(m for m in overview.moves if m.id == "MV1")
-    assert [(c.statement, c.rating) for c in mv1.criteria] == [("Model in production", "met"),
-                                                              ("AUC above 0.75", "partly_met")]
+    assert [(c.statement, c.rating) for c in mv1.criteria] == [
+        ("Model in production", "met"),
+        ("AUC above 0.75", "partly_met"),
+    ]
     assert mv1.outcome is not None and mv1.outcome.decision == "end"
     assert [(g.skill_id, g.level_before, g.level_after) for g in mv1.skill_gains] == [("2.B.3.e", 2.0, 3.5)]
     assert next(m for m in overview.moves if m.id == "MV3").status is MoveStatus.REQUESTED
@@ -93,21 +180,31 @@ def test_reimport_is_idempotent(db: Database, files: dict[str, Path]) -> None:
     again = counts(db)
     # Same data, no duplicates; only the audit trail grows (one event per file + one per updated record).
     assert {k: v for k, v in again.items() if k != "audit_events"} == {
-        k: v for k, v in first.items() if k != "audit_events"}
+        k: v for k, v in first.items() if k != "audit_events"
+    }
     assert again["audit_events"] == first["audit_events"] + 4 + 2 + 2 + 3
 
 
-def test_reimport_updates_fields_and_records_role_change(db: Database, files: dict[str, Path],
-                                                         tmp_path: Path) -> None:
+def test_reimport_updates_fields_and_records_role_change(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
     import_files(db, all_files(files), actor="hr")
-    people = write_csv(tmp_path / "people2.csv", PEOPLE_H, [
-        ["P2", "Bo Analyst-Smith", "bo@example.org", "R-DS", "P1", "DATA", "2023-01-09", "Porto"]])
+    people = write_csv(
+        tmp_path / "people2.csv",
+        PEOPLE_H,
+        [["P2", "Bo Analyst-Smith", "bo@example.org", "R-DS", "P1", "DATA", "2023-01-09", "Porto"]],
+    )
     import_files(db, [people], kinds={people: "people"}, actor="hr")
     overview = org.person_overview(db, "P2")
     assert (overview.person.name, overview.person.location, overview.person.role_id) == (
-        "Bo Analyst-Smith", "Porto", "R-DS")
+        "Bo Analyst-Smith",
+        "Porto",
+        "R-DS",
+    )
     assert [(a.role_id, a.reason, a.end is None) for a in overview.assignments] == [
-        ("R-DA", AssignmentReason.HIRE, False), ("R-DS", AssignmentReason.PROMOTION, True)]
+        ("R-DA", AssignmentReason.HIRE, False),
+        ("R-DS", AssignmentReason.PROMOTION, True),
+    ]
 
 
 def expect_rejected(db: Database, paths: list[Path], expected: list[str]) -> None:
@@ -118,86 +215,210 @@ def expect_rejected(db: Database, paths: list[Path], expected: list[str]) -> Non
     assert counts(db) == before  # zero rows written
 
 
-def test_bad_rows_reject_whole_import_with_every_error(db: Database, files: dict[str, Path], tmp_path: Path) -> None:
-    moves = write_csv(tmp_path / "moves.csv", MOVES_H, [
-        ["A1", "P2", "gig", "ok", "", "2025-01-06", "2025-02-28", 20, "proposed", "", "", "", ""],
-        ["A2", "P2", "gig", "bad date", "", "2025-13-01", "2025-02-28", 20, "proposed", "", "", "", ""],
-        ["A3", "NOBODY", "gig", "who", "", "2025-01-06", "2025-02-28", 20, "proposed", "", "", "", ""],
-        ["A4", "P2", "sabbatical", "kind", "", "2025-01-06", "2025-02-28", 20, "proposed", "", "", "", ""],
-        ["A5", "P2", "gig", "role", "", "2025-01-06", "2025-02-28", 20, "proposed", "R-CEO", "", "", ""],
-        ["A6", "P2", "gig", "skill", "", "2025-01-06", "2025-02-28", 20, "proposed", "", "", "",
-         "Juggling:1>2"],
-        ["A7", "P2", "gig", "long", "", "2025-01-06", "2025-12-31", 20, "proposed", "", "", "", ""],
-        ["A8", "P2", "gig", "share", "", "2025-01-06", "2025-02-28", 150, "proposed", "", "", "", ""],
-        ["A1", "P2", "gig", "dup", "", "2025-01-06", "2025-02-28", 20, "proposed", "", "", "", ""],
-    ])
-    expect_rejected(db, [files["roles"], files["people"], moves], [
-        "moves.csv:3:start: '2025-13-01' is not an ISO date (YYYY-MM-DD)",
-        "moves.csv:4:person_id: unknown person 'NOBODY'",
-        "moves.csv:5:kind: 'sabbatical' is not one of stretch_assignment, rotation, lateral_swap, temporary_lead, "
-        "gig, acting_role, responsibility_handoff, shadowing, mentoring, course",
-        "moves.csv:6:target_role_id: unknown role 'R-CEO'",
-        "moves.csv:7:skills_gained: unknown skill 'Juggling'",
-        "moves.csv:8:end: move lasts 51.3 weeks; a move may last at most 26 weeks",
-        "moves.csv:9:percent_time: 150 is out of range 1–100",
-        "moves.csv:10:move_id: duplicate id 'A1' (first on row 2)",
-    ])
+def test_bad_rows_reject_whole_import_with_every_error(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    moves = write_csv(
+        tmp_path / "moves.csv",
+        MOVES_H,
+        [
+            ["A1", "P2", "gig", "ok", "", "2025-01-06", "2025-02-28", 20, "proposed", "", "", "", ""],
+            ["A2", "P2", "gig", "bad date", "", "2025-13-01", "2025-02-28", 20, "proposed", "", "", "", ""],
+            ["A3", "NOBODY", "gig", "who", "", "2025-01-06", "2025-02-28", 20, "proposed", "", "", "", ""],
+            [
+                "A4",
+                "P2",
+                "sabbatical",
+                "kind",
+                "",
+                "2025-01-06",
+                "2025-02-28",
+                20,
+                "proposed",
+                "",
+                "",
+                "",
+                "",
+            ],
+            ["A5", "P2", "gig", "role", "", "2025-01-06", "2025-02-28", 20, "proposed", "R-CEO", "", "", ""],
+            [
+                "A6",
+                "P2",
+                "gig",
+                "skill",
+                "",
+                "2025-01-06",
+                "2025-02-28",
+                20,
+                "proposed",
+                "",
+                "",
+                "",
+                "Juggling:1>2",
+            ],
+            ["A7", "P2", "gig", "long", "", "2025-01-06", "2025-12-31", 20, "proposed", "", "", "", ""],
+            ["A8", "P2", "gig", "share", "", "2025-01-06", "2025-02-28", 150, "proposed", "", "", "", ""],
+            ["A1", "P2", "gig", "dup", "", "2025-01-06", "2025-02-28", 20, "proposed", "", "", "", ""],
+        ],
+    )
+    expect_rejected(
+        db,
+        [files["roles"], files["people"], moves],
+        [
+            "moves.csv:3:start: '2025-13-01' is not an ISO date (YYYY-MM-DD)",
+            "moves.csv:4:person_id: unknown person 'NOBODY'",
+            "moves.csv:5:kind: 'sabbatical' is not one of stretch_assignment, rotation, lateral_swap, temporary_lead, "
+            "gig, acting_role, responsibility_handoff, shadowing, mentoring, course",
+            "moves.csv:6:target_role_id: unknown role 'R-CEO'",
+            "moves.csv:7:skills_gained: unknown skill 'Juggling'",
+            "moves.csv:8:end: move lasts 51.3 weeks; a move may last at most 26 weeks",
+            "moves.csv:9:percent_time: 150 is out of range 1–100",
+            "moves.csv:10:move_id: duplicate id 'A1' (first on row 2)",
+        ],
+    )
 
 
 def test_missing_and_unknown_columns(db: Database, tmp_path: Path) -> None:
-    people = write_csv(tmp_path / "people.csv", ["person_id", "name", "role_id", "shoe_size"], [["P1", "A", "", "9"]])
-    expect_rejected(db, [people], [
-        "people.csv:1:email: missing required column",
-        "people.csv:1:hire_date: missing required column",
-        "people.csv:1:location: missing required column",
-        "people.csv:1:manager_id: missing required column",
-        "people.csv:1:shoe_size: unknown column for people",
-        "people.csv:1:team: missing required column",
-    ])
+    people = write_csv(
+        tmp_path / "people.csv", ["person_id", "name", "role_id", "shoe_size"], [["P1", "A", "", "9"]]
+    )
+    expect_rejected(
+        db,
+        [people],
+        [
+            "people.csv:1:email: missing required column",
+            "people.csv:1:hire_date: missing required column",
+            "people.csv:1:location: missing required column",
+            "people.csv:1:manager_id: missing required column",
+            "people.csv:1:shoe_size: unknown column for people",
+            "people.csv:1:team: missing required column",
+        ],
+    )
 
 
 def test_manager_cycle_rejected(db: Database, files: dict[str, Path], tmp_path: Path) -> None:
-    people = write_csv(tmp_path / "people.csv", PEOPLE_H, [
-        ["P1", "A", "", "", "P3", "", "", ""], ["P2", "B", "", "", "P1", "", "", ""],
-        ["P3", "C", "", "", "P2", "", "", ""], ["P4", "D", "", "", "P4", "", "", ""]])
-    expect_rejected(db, [people], [
-        "people.csv:2:manager_id: manager cycle: P1 → P3 → P2 → P1",
-        "people.csv:5:manager_id: manager cycle: P4 → P4",
-    ])
+    people = write_csv(
+        tmp_path / "people.csv",
+        PEOPLE_H,
+        [
+            ["P1", "A", "", "", "P3", "", "", ""],
+            ["P2", "B", "", "", "P1", "", "", ""],
+            ["P3", "C", "", "", "P2", "", "", ""],
+            ["P4", "D", "", "", "P4", "", "", ""],
+        ],
+    )
+    expect_rejected(
+        db,
+        [people],
+        [
+            "people.csv:2:manager_id: manager cycle: P1 → P3 → P2 → P1",
+            "people.csv:5:manager_id: manager cycle: P4 → P4",
+        ],
+    )
 
 
 def test_cycle_through_people_already_stored(db: Database, files: dict[str, Path], tmp_path: Path) -> None:
     import_files(db, all_files(files), actor="hr")  # P2 reports to P1
-    people = write_csv(tmp_path / "people.csv", PEOPLE_H, [["P1", "Ada Boss", "", "R-DS", "P2", "DATA", "", ""]])
+    people = write_csv(
+        tmp_path / "people.csv", PEOPLE_H, [["P1", "Ada Boss", "", "R-DS", "P2", "DATA", "", ""]]
+    )
     expect_rejected(db, [people], ["people.csv:2:manager_id: manager cycle: P1 → P2 → P1"])
 
 
 def test_time_rules_across_file_and_database(db: Database, files: dict[str, Path], tmp_path: Path) -> None:
     import_files(db, all_files(files), actor="hr")  # MV3: P2 full-time rotation 2026-01-05..04-03, requested
-    moves = write_csv(tmp_path / "moves.csv", MOVES_H, [
-        ["B1", "P2", "rotation", "full A", "", "2026-06-01", "2026-07-31", 100, "approved", "", "c", "", ""],
-        ["B2", "P2", "acting_role", "full B", "", "2026-07-01", "2026-08-31", 100, "approved", "", "c", "", ""],
-        ["B3", "P2", "gig", "share", "", "2025-02-10", "2025-03-07", 50, "approved", "", "c", "", ""],
-        ["B4", "P2", "gig", "no criteria", "", "2025-06-02", "2025-06-27", 10, "active", "", "", "", ""],
-    ])
-    expect_rejected(db, [moves], [
-        "moves.csv:3:start: full-time move B2 overlaps full-time move B1",
-        "moves.csv:4:percent_time: time share over capacity: B3 50% + MV1 40% + MV2 20% = 110% on 2025-02-10, "
-        "capacity for moves 100%",
-        "moves.csv:5:success_criteria: a move that is active needs at least one success criterion",
-    ])
+    moves = write_csv(
+        tmp_path / "moves.csv",
+        MOVES_H,
+        [
+            [
+                "B1",
+                "P2",
+                "rotation",
+                "full A",
+                "",
+                "2026-06-01",
+                "2026-07-31",
+                100,
+                "approved",
+                "",
+                "c",
+                "",
+                "",
+            ],
+            [
+                "B2",
+                "P2",
+                "acting_role",
+                "full B",
+                "",
+                "2026-07-01",
+                "2026-08-31",
+                100,
+                "approved",
+                "",
+                "c",
+                "",
+                "",
+            ],
+            ["B3", "P2", "gig", "share", "", "2025-02-10", "2025-03-07", 50, "approved", "", "c", "", ""],
+            ["B4", "P2", "gig", "no criteria", "", "2025-06-02", "2025-06-27", 10, "active", "", "", "", ""],
+        ],
+    )
+    expect_rejected(
+        db,
+        [moves],
+        [
+            "moves.csv:3:start: full-time move B2 overlaps full-time move B1",
+            "moves.csv:4:percent_time: time share over capacity: B3 50% + MV1 40% + MV2 20% = 110% on 2025-02-10, "
+            "capacity for moves 100%",
+            "moves.csv:5:success_criteria: a move that is active needs at least one success criterion",
+        ],
+    )
 
 
 def test_csv_and_json_give_the_same_data(db: Database, files: dict[str, Path], tmp_path: Path) -> None:
     doc = {
-        "roles": [{"role_id": "R-DA", "title": "Data Analyst", "onet_code": "15-2051.01", "level": 2,
-                   "team": "DATA", "critical": False}],
-        "people": [{"person_id": "P9", "name": "Jo", "email": "", "role_id": "R-DA", "manager_id": None,
-                    "team": "DATA", "hire_date": "2024-01-01", "location": ""}],
-        "moves": [{"move_id": "J1", "person_id": "P9", "kind": "course", "title": "SQL course", "host_team": "",
-                   "start": "2024-02-05", "end": "2024-03-29", "percent_time": 10, "status": "completed",
-                   "target_role_id": "", "success_criteria": ["Certificate"], "criteria_ratings": ["met"],
-                   "outcome": "end", "skills_gained": [{"skill": "Programming", "from": 1, "to": 2}]}],
+        "roles": [
+            {
+                "role_id": "R-DA",
+                "title": "Data Analyst",
+                "onet_code": "15-2051.01",
+                "level": 2,
+                "team": "DATA",
+                "critical": False,
+            }
+        ],
+        "people": [
+            {
+                "person_id": "P9",
+                "name": "Jo",
+                "email": "",
+                "role_id": "R-DA",
+                "manager_id": None,
+                "team": "DATA",
+                "hire_date": "2024-01-01",
+                "location": "",
+            }
+        ],
+        "moves": [
+            {
+                "move_id": "J1",
+                "person_id": "P9",
+                "kind": "course",
+                "title": "SQL course",
+                "host_team": "",
+                "start": "2024-02-05",
+                "end": "2024-03-29",
+                "percent_time": 10,
+                "status": "completed",
+                "target_role_id": "",
+                "success_criteria": ["Certificate"],
+                "criteria_ratings": ["met"],
+                "outcome": "end",
+                "skills_gained": [{"skill": "Programming", "from": 1, "to": 2}],
+            }
+        ],
     }
     path = tmp_path / "org.json"
     path.write_text(json.dumps(doc))
@@ -209,11 +430,19 @@ def test_csv_and_json_give_the_same_data(db: Database, files: dict[str, Path], t
 
 def test_completed_move_needs_ratings(db: Database, files: dict[str, Path], tmp_path: Path) -> None:
     import_files(db, all_files(files), actor="hr")
-    moves = write_csv(tmp_path / "moves.csv", MOVES_H, [
-        ["C1", "P2", "gig", "x", "", "2024-01-08", "2024-02-09", 10, "completed", "", "Done", "end", ""]])
-    expect_rejected(db, [moves], [
-        "moves.csv:2:criteria_ratings: a completed move needs every success criterion rated "
-        "(criteria_ratings: met/partly_met/not_met per criterion)"])
+    moves = write_csv(
+        tmp_path / "moves.csv",
+        MOVES_H,
+        [["C1", "P2", "gig", "x", "", "2024-01-08", "2024-02-09", 10, "completed", "", "Done", "end", ""]],
+    )
+    expect_rejected(
+        db,
+        [moves],
+        [
+            "moves.csv:2:criteria_ratings: a completed move needs every success criterion rated "
+            "(criteria_ratings: met/partly_met/not_met per criterion)"
+        ],
+    )
 
 
 def test_unreadable_file(db: Database, tmp_path: Path) -> None:
@@ -225,8 +454,13 @@ def test_unreadable_file(db: Database, tmp_path: Path) -> None:
 def test_import_events_are_audited(db: Database, files: dict[str, Path]) -> None:
     import_files(db, all_files(files), actor="hr-integration")
     with db.engine.connect() as conn:
-        rows = conn.execute(select(t.audit_events.c.action, t.audit_events.c.entity_id, t.audit_events.c.actor)
-                            .where(t.audit_events.c.action == "import.file").order_by(t.audit_events.c.entity_id)).all()
+        rows = conn.execute(
+            select(t.audit_events.c.action, t.audit_events.c.entity_id, t.audit_events.c.actor)
+            .where(t.audit_events.c.action == "import.file")
+            .order_by(t.audit_events.c.entity_id)
+        ).all()
         assert [(a, e, who) for a, e, who in rows] == [
-            ("import.file", n, "hr-integration") for n in ("moves.csv", "people.csv", "role_skills.csv", "roles.csv")]
+            ("import.file", n, "hr-integration")
+            for n in ("moves.csv", "people.csv", "role_skills.csv", "roles.csv")
+        ]
         assert conn.scalar(select(func.count()).select_from(t.status_changes)) == 3

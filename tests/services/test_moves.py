@@ -32,24 +32,62 @@ PROGRAMMING = "2.B.3.e"  # O*NET element id of "Programming"
 @pytest.fixture
 def org_db(db: Database) -> Database:
     org.add_team(db, id="ENG", name="Engineering", function="engineering", actor="hr")
-    org.add_role(db, id="SWE2", title="Software Engineer II", onet_code="15-1252.00", level=2, team_id="ENG",
-                 actor="hr")
-    org.add_role(db, id="SWE3", title="Senior Software Engineer", onet_code="15-1252.00", level=3, team_id="ENG",
-                 actor="hr")
-    org.add_person(db, id="MGR", name="Mara Manager", role_id="SWE3", team_id="ENG", hire_date=D(2020, 1, 6),
-                   actor="hr")
-    org.add_person(db, id="EMP", name="Eli Employee", role_id="SWE2", team_id="ENG", manager_id="MGR",
-                   hire_date=D(2022, 3, 1), actor="hr")
-    org.assess_skill(db, person_id="EMP", skill="Programming", level=3.0, provenance="manager", actor="MGR",
-                     on=D(2025, 1, 1))
+    org.add_role(
+        db,
+        id="SWE2",
+        title="Software Engineer II",
+        onet_code="15-1252.00",
+        level=2,
+        team_id="ENG",
+        actor="hr",
+    )
+    org.add_role(
+        db,
+        id="SWE3",
+        title="Senior Software Engineer",
+        onet_code="15-1252.00",
+        level=3,
+        team_id="ENG",
+        actor="hr",
+    )
+    org.add_person(
+        db, id="MGR", name="Mara Manager", role_id="SWE3", team_id="ENG", hire_date=D(2020, 1, 6), actor="hr"
+    )
+    org.add_person(
+        db,
+        id="EMP",
+        name="Eli Employee",
+        role_id="SWE2",
+        team_id="ENG",
+        manager_id="MGR",
+        hire_date=D(2022, 3, 1),
+        actor="hr",
+    )
+    org.assess_skill(
+        db,
+        person_id="EMP",
+        skill="Programming",
+        level=3.0,
+        provenance="manager",
+        actor="MGR",
+        on=D(2025, 1, 1),
+    )
     return db
 
 
 def propose(db: Database, **kw: object) -> str:
-    args: dict[str, object] = dict(person_id="EMP", kind="stretch_assignment", title="Lead the API redesign",
-                                   start=D(2026, 1, 5), end=D(2026, 3, 27), percent_time=40, actor="EMP",
-                                   criteria=["API v2 shipped", "Design doc approved"],
-                                   target_role_id="SWE3", skills_targeted=["Programming"])
+    args: dict[str, object] = dict(
+        person_id="EMP",
+        kind="stretch_assignment",
+        title="Lead the API redesign",
+        start=D(2026, 1, 5),
+        end=D(2026, 3, 27),
+        percent_time=40,
+        actor="EMP",
+        criteria=["API v2 shipped", "Design doc approved"],
+        target_role_id="SWE3",
+        skills_targeted=["Programming"],
+    )
     args.update(kw)
     return svc.propose_move(db, **args).id  # type: ignore[arg-type]
 
@@ -69,36 +107,62 @@ def test_full_lifecycle_is_recorded_and_audited(org_db: Database) -> None:
     run_to(org_db, mid, S.REQUESTED, S.APPROVED, S.ONBOARDING, S.ACTIVE)
     svc.check_in(org_db, mid, author_id="EMP", note="halfway", progress=50, on=D(2026, 2, 13))
     move = svc.review_move(
-        org_db, mid, reviewer_id="MGR", decision="end", on=D(2026, 3, 27),
+        org_db,
+        mid,
+        reviewer_id="MGR",
+        decision="end",
+        on=D(2026, 3, 27),
         ratings=[svc.CriterionRating(1, Rating.MET, "released"), svc.CriterionRating(2, Rating.PARTLY_MET)],
         gains=[svc.GainInput("Programming", 4.5)],
     )
     assert move.status is S.COMPLETED
     stored = svc.get_move(org_db, mid)
     assert [(h.from_status, h.to_status) for h in stored.history] == [
-        (None, S.PROPOSED), (S.PROPOSED, S.REQUESTED), (S.REQUESTED, S.APPROVED), (S.APPROVED, S.ONBOARDING),
-        (S.ONBOARDING, S.ACTIVE), (S.ACTIVE, S.IN_REVIEW), (S.IN_REVIEW, S.COMPLETED),
+        (None, S.PROPOSED),
+        (S.PROPOSED, S.REQUESTED),
+        (S.REQUESTED, S.APPROVED),
+        (S.APPROVED, S.ONBOARDING),
+        (S.ONBOARDING, S.ACTIVE),
+        (S.ACTIVE, S.IN_REVIEW),
+        (S.IN_REVIEW, S.COMPLETED),
     ]
     assert all(h.actor in ("EMP", "MGR") and h.at.tzinfo is not None for h in stored.history)
     assert [c.rating for c in stored.criteria] == [Rating.MET, Rating.PARTLY_MET]
     assert stored.outcome is not None and stored.outcome.decision == "end"
     assert [(c.note, c.progress) for c in stored.check_ins] == [("halfway", 50)]
     assert audit_actions(org_db, mid) == [
-        "move.proposed", "move.requested", "move.approved", "move.onboarding", "move.active", "move.check_in",
-        "move.in_review", "move.reviewed", "move.completed",
+        "move.proposed",
+        "move.requested",
+        "move.approved",
+        "move.onboarding",
+        "move.active",
+        "move.check_in",
+        "move.in_review",
+        "move.reviewed",
+        "move.completed",
     ]
 
 
 def test_completion_writes_skills_back_with_move_as_evidence(org_db: Database) -> None:
     mid = propose(org_db)
     run_to(org_db, mid, S.REQUESTED, S.APPROVED, S.ONBOARDING, S.ACTIVE)
-    svc.review_move(org_db, mid, reviewer_id="MGR", decision="end", on=D(2026, 3, 27),
-                    ratings=[svc.CriterionRating(1, Rating.MET), svc.CriterionRating(2, Rating.MET)],
-                    gains=[svc.GainInput("Programming", 4.5)])
+    svc.review_move(
+        org_db,
+        mid,
+        reviewer_id="MGR",
+        decision="end",
+        on=D(2026, 3, 27),
+        ratings=[svc.CriterionRating(1, Rating.MET), svc.CriterionRating(2, Rating.MET)],
+        gains=[svc.GainInput("Programming", 4.5)],
+    )
     overview = org.person_overview(org_db, "EMP")
     prog = next(level for level, _name in overview.skills if level.skill_id == PROGRAMMING)
     assert (prog.level, prog.provenance, prog.move_id, prog.assessed_on) == (
-        4.5, Provenance.MOVE_EVIDENCE, mid, D(2026, 3, 27))
+        4.5,
+        Provenance.MOVE_EVIDENCE,
+        mid,
+        D(2026, 3, 27),
+    )
     gain = svc.get_move(org_db, mid).skill_gains[0]
     assert (gain.level_before, gain.level_after) == (3.0, 4.5)  # before = the profile level at review
 
@@ -107,8 +171,14 @@ def test_completion_refused_until_every_criterion_rated(org_db: Database) -> Non
     mid = propose(org_db)
     run_to(org_db, mid, S.REQUESTED, S.APPROVED, S.ONBOARDING, S.ACTIVE)
     with pytest.raises(UnratedCriteria):
-        svc.review_move(org_db, mid, reviewer_id="MGR", decision="end",
-                        ratings=[svc.CriterionRating(1, Rating.MET)], gains=[svc.GainInput("Programming", 5)])
+        svc.review_move(
+            org_db,
+            mid,
+            reviewer_id="MGR",
+            decision="end",
+            ratings=[svc.CriterionRating(1, Rating.MET)],
+            gains=[svc.GainInput("Programming", 5)],
+        )
     move = svc.get_move(org_db, mid)
     assert move.status is S.ACTIVE  # the whole review rolled back, including the step to in_review
     assert move.outcome is None and move.skill_gains == []
@@ -148,8 +218,9 @@ def test_illegal_transition_changes_nothing(org_db: Database) -> None:
         ({"criteria": ["ok", "  "]}, InvalidValue),
     ],
 )
-def test_bad_proposals_are_rejected_and_nothing_written(org_db: Database, kw: dict[str, object],
-                                                        error: type[Exception]) -> None:
+def test_bad_proposals_are_rejected_and_nothing_written(
+    org_db: Database, kw: dict[str, object], error: type[Exception]
+) -> None:
     with pytest.raises(error):
         propose(org_db, **kw)
     with org_db.engine.connect() as conn:
@@ -177,8 +248,16 @@ def test_capacity_and_full_time_rules(org_db: Database) -> None:
 
 
 def test_per_person_capacity_includes_home_role_share(org_db: Database) -> None:
-    org.add_person(org_db, id="PART", name="Pat Part-time", role_id="SWE2", manager_id="MGR",
-                   capacity_percent=80, home_role_min_percent=50, actor="hr")
+    org.add_person(
+        org_db,
+        id="PART",
+        name="Pat Part-time",
+        role_id="SWE2",
+        manager_id="MGR",
+        capacity_percent=80,
+        home_role_min_percent=50,
+        actor="hr",
+    )
     propose(org_db, person_id="PART", percent_time=30)
     with pytest.raises(CapacityExceeded, match="capacity for moves is 30%"):
         propose(org_db, person_id="PART", percent_time=31)
@@ -190,7 +269,8 @@ def test_extension_is_recorded_and_stays_short(org_db: Database) -> None:
     move = svc.extend_move(org_db, mid, D(2026, 5, 1), actor="MGR", reason="scope grew")
     assert move.end == D(2026, 5, 1)
     assert [(e.old_end, e.new_end, e.reason) for e in svc.get_move(org_db, mid).extensions] == [
-        (D(2026, 3, 27), D(2026, 5, 1), "scope grew")]
+        (D(2026, 3, 27), D(2026, 5, 1), "scope grew")
+    ]
     with pytest.raises(MoveTooLong):
         svc.extend_move(org_db, mid, D(2026, 9, 1), actor="MGR")
     assert svc.get_move(org_db, mid).end == D(2026, 5, 1)
@@ -209,18 +289,28 @@ def test_review_extend_and_continue_return_to_active(org_db: Database) -> None:
 def test_convert_then_revert_restores_prior_role(org_db: Database) -> None:
     mid = propose(org_db)
     run_to(org_db, mid, S.REQUESTED, S.APPROVED, S.ONBOARDING, S.ACTIVE)
-    svc.review_move(org_db, mid, reviewer_id="MGR", decision="convert", on=D(2026, 3, 27),
-                    ratings=[svc.CriterionRating(1, Rating.MET), svc.CriterionRating(2, Rating.MET)])
+    svc.review_move(
+        org_db,
+        mid,
+        reviewer_id="MGR",
+        decision="convert",
+        on=D(2026, 3, 27),
+        ratings=[svc.CriterionRating(1, Rating.MET), svc.CriterionRating(2, Rating.MET)],
+    )
     overview = org.person_overview(org_db, "EMP")
     assert overview.person.role_id == "SWE3"
     assert [(a.role_id, a.reason, a.end) for a in overview.assignments] == [
-        ("SWE2", AssignmentReason.HIRE, D(2026, 3, 27)), ("SWE3", AssignmentReason.CONVERSION, None)]
+        ("SWE2", AssignmentReason.HIRE, D(2026, 3, 27)),
+        ("SWE3", AssignmentReason.CONVERSION, None),
+    ]
     svc.transition_move(org_db, mid, S.REVERTED, actor="MGR", reason="trial did not work", on=D(2026, 5, 4))
     overview = org.person_overview(org_db, "EMP")
     assert overview.person.role_id == "SWE2"
     assert [(a.role_id, a.reason, a.end) for a in overview.assignments] == [
-        ("SWE2", AssignmentReason.HIRE, D(2026, 3, 27)), ("SWE3", AssignmentReason.CONVERSION, D(2026, 5, 4)),
-        ("SWE2", AssignmentReason.REVERT, None)]
+        ("SWE2", AssignmentReason.HIRE, D(2026, 3, 27)),
+        ("SWE3", AssignmentReason.CONVERSION, D(2026, 5, 4)),
+        ("SWE2", AssignmentReason.REVERT, None),
+    ]
     move = svc.get_move(org_db, mid)
     assert move.status is S.REVERTED and move.history[-1].reason == "trial did not work"
     assert [h.to_status for h in move.history][-3:] == [S.IN_REVIEW, S.COMPLETED, S.REVERTED]  # history kept
