@@ -176,7 +176,7 @@ def test_reimport_is_idempotent(db: Database, files: dict[str, Path]) -> None:
     import_files(db, all_files(files), actor="hr")
     first = counts(db)
     summary = import_files(db, all_files(files), actor="hr")
-    assert summary.updated == {"roles": 2, "role_skills": 0, "people": 2, "moves": 3}
+    assert summary.updated == {"roles": 2, "role_skills": 3, "people": 2, "moves": 3}
     again = counts(db)
     # Same data, no duplicates; only the audit trail grows (one event per file + one per updated record).
     assert {k: v for k, v in again.items() if k != "audit_events"} == {
@@ -464,3 +464,53 @@ def test_import_events_are_audited(db: Database, files: dict[str, Path]) -> None
             for n in ("moves.csv", "people.csv", "role_skills.csv", "roles.csv")
         ]
         assert conn.scalar(select(func.count()).select_from(t.status_changes)) == 3
+
+
+# --- export -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("payload", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_safe_cell_defuses_formulas(payload: str) -> None:
+    from micromoves.services.exporting import safe_cell
+
+    assert safe_cell(payload) == "'" + payload
+    assert safe_cell("plain -dash inside") == "plain -dash inside"
+
+
+def test_export_round_trips_and_guards_injection(db: Database, files: dict[str, Path], tmp_path: Path) -> None:
+    from micromoves.services.exporting import export_csv, export_json
+
+    import_files(db, all_files(files), actor="hr")
+    people = write_csv(
+        tmp_path / "people.csv",
+        PEOPLE_H,
+        [["P3", '=HYPERLINK("http://evil","click")', "", "R-DA", "P1", "DATA", "", "@home"]],
+    )
+    import_files(db, [people], actor="hr")
+    out = export_csv(db, tmp_path / "out")
+    with out["people"].open() as f:
+        exported = {r["person_id"]: r for r in csv.DictReader(f)}
+    assert exported["P3"]["name"] == "'=HYPERLINK(\"http://evil\",\"click\")"
+    assert exported["P3"]["location"] == "'@home"
+    with out["moves"].open() as f:
+        mv1 = next(r for r in csv.DictReader(f) if r["move_id"] == "MV1")
+    assert mv1["success_criteria"] == "Model in production;AUC above 0.75"
+    assert mv1["criteria_ratings"] == "met;partly_met"
+    assert mv1["skills_gained"] == "2.B.3.e:2>3.5"
+    before = counts(db)
+    # Re-importing our own export (minus the defused row) changes nothing: the formats round-trip.
+    with out["people"].open() as f:
+        kept = [r for r in csv.DictReader(f) if r["person_id"] != "P3"]
+    with out["people"].open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(kept[0]))
+        w.writeheader()
+        w.writerows(kept)
+    summary = import_files(db, [out["roles"], out["role_skills"], out["people"], out["moves"]], actor="hr")
+    assert summary.created == {"roles": 0, "role_skills": 0, "people": 0, "moves": 0}
+    after = counts(db)
+    assert {k: v for k, v in after.items() if k != "audit_events"} == {
+        k: v for k, v in before.items() if k != "audit_events"
+    }
+    doc = json.loads(export_json(db, tmp_path / "org.json").read_text())
+    assert {m["move_id"] for m in doc["moves"]} == {"MV1", "MV2", "MV3"}
+    assert doc["people"][0]["name"] == "Ada Boss"

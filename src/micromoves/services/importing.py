@@ -648,6 +648,14 @@ def check(conn: Connection, sources: Sequence[Source], settings: Settings, progr
         "people": db_people & set(people_in_file),
         "moves": _ids(conn, t.moves.c.id, [m.id for m in plan.moves]),
         "teams": _ids(conn, t.teams.c.id, plan.teams),
+        "role_skills": {
+            f"{rid}|{sid}"
+            for rid, sid in conn.execute(
+                select(t.role_skills.c.role_id, t.role_skills.c.skill_id).where(
+                    t.role_skills.c.role_id.in_({r.role_id for r, _sid in plan.role_skills})
+                )
+            )
+        },
     }
     if plan.existing["people"]:
         ids = list(plan.existing["people"])
@@ -811,7 +819,7 @@ def _write(
         if not recs:
             continue
         existing = plan.existing.get(kind, set())
-        ids = [getattr(r, "id", None) for r in recs]
+        ids = [f"{r[0].role_id}|{r[1]}" if kind == "role_skills" else r.id for r in recs]
         summary.updated[kind] = sum(1 for i in ids if i in existing)
         summary.created[kind] = len(recs) - summary.updated[kind]
     # One audit event per file (what, from where, how many), and one per updated record: changes to

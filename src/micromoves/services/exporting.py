@@ -1,0 +1,180 @@
+"""Export the organisation in the interchange formats of ``shared/conventions.md`` (CSV) or as JSON.
+
+CSV cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or carriage return)
+are prefixed with a single quote (OWASP's advice), so an exported file is safe to open in Excel.
+Rows are streamed, so exporting a million moves needs little memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Sequence
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from micromoves.services.importing import KINDS, OPTIONAL, REQUIRED
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> str:
+    """The text of a cell, defused against CSV/formula injection."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    if isinstance(value, str) and text.startswith(FORMULA_START):
+        return "'" + text
+    if isinstance(value, float):
+        text = f"{value:g}"
+    return text
+
+
+def _level(x: float) -> str:
+    return f"{x:g}"
+
+
+def _stream(conn: Connection, query: Any) -> Iterator[Any]:
+    yield from conn.execution_options(stream_results=True, yield_per=10_000).execute(query)
+
+
+def _grouped(conn: Connection, query: Any) -> Iterator[tuple[str, list[Any]]]:
+    for key, rows in groupby(_stream(conn, query), key=lambda r: r[0]):
+        yield key, list(rows)
+
+
+def rows_for(conn: Connection, kind: str) -> Iterator[dict[str, Any]]:
+    if kind == "roles":
+        c = t.roles.c
+        for r in _stream(conn, select(c.id, c.title, c.onet_code, c.level, c.team_id, c.critical).order_by(c.id)):
+            yield {"role_id": r[0], "title": r[1], "onet_code": r[2], "level": r[3], "team": r[4], "critical": r[5]}
+    elif kind == "role_skills":
+        c = t.role_skills.c
+        for r in _stream(conn, select(c.role_id, c.skill_id, c.level).order_by(c.role_id, c.skill_id)):
+            yield {"role_id": r[0], "skill": r[1], "level": r[2]}
+    elif kind == "people":
+        c = t.people.c
+        q = select(
+            c.id,
+            c.name,
+            c.email,
+            c.role_id,
+            c.manager_id,
+            c.team_id,
+            c.hire_date,
+            c.location,
+            c.capacity_percent,
+            c.home_role_min_percent,
+        ).order_by(c.id)
+        for r in _stream(conn, q):
+            yield dict(
+                zip(
+                    (
+                        "person_id",
+                        "name",
+                        "email",
+                        "role_id",
+                        "manager_id",
+                        "team",
+                        "hire_date",
+                        "location",
+                        "capacity_percent",
+                        "home_role_min_percent",
+                    ),
+                    r,
+                    strict=True,
+                )
+            )
+    elif kind == "moves":
+        yield from _move_rows(conn)
+    else:
+        raise ValueError(f"unknown export kind {kind!r}")
+
+
+def _move_rows(conn: Connection) -> Iterator[dict[str, Any]]:
+    """Moves with their criteria, ratings, decision and gains, merged from id-ordered streams."""
+    m, sc, g, o = t.moves.c, t.success_criteria.c, t.skill_gains.c, t.outcomes.c
+    criteria = _grouped(conn, select(sc.move_id, sc.statement, sc.rating).order_by(sc.move_id, sc.position))
+    gains = _grouped(conn, select(g.move_id, g.skill_id, g.level_before, g.level_after).order_by(g.move_id, g.id))
+    decisions = _stream(conn, select(o.move_id, o.decision).order_by(o.move_id))
+    nxt: dict[str, Any] = {"c": next(criteria, None), "g": next(gains, None), "o": next(decisions, None)}
+
+    def take(name: str, it: Iterator[Any], move_id: str) -> Any:
+        # Children are ordered by move id like the moves, so each stream only moves forward.
+        while nxt[name] is not None and nxt[name][0] < move_id:
+            nxt[name] = next(it, None)
+        if nxt[name] is not None and nxt[name][0] == move_id:
+            found = nxt[name]
+            nxt[name] = next(it, None)
+            return found
+        return None
+
+    q = select(
+        m.id, m.person_id, m.kind, m.title, m.host_team_id, m.start, m.end, m.percent_time, m.status, m.target_role_id
+    ).order_by(m.id)
+    for r in _stream(conn, q):
+        crit = take("c", criteria, r[0])
+        gain = take("g", gains, r[0])
+        dec = take("o", decisions, r[0])
+        crit_rows = crit[1] if crit else []
+        yield {
+            "move_id": r[0],
+            "person_id": r[1],
+            "kind": r[2].value,
+            "title": r[3],
+            "host_team": r[4],
+            "start": r[5],
+            "end": r[6],
+            "percent_time": r[7],
+            "status": r[8].value,
+            "target_role_id": r[9],
+            "success_criteria": [c[1] for c in crit_rows],
+            "criteria_ratings": [c[2].value if c[2] else "" for c in crit_rows],
+            "outcome": dec[1].value if dec else None,
+            "skills_gained": [{"skill": x[1], "from": x[2], "to": x[3]} for x in (gain[1] if gain else [])],
+        }
+
+
+def _csv_value(column: str, value: Any) -> str:
+    if column in ("success_criteria", "criteria_ratings"):
+        return safe_cell(";".join(value)) if any(value) else ""
+    if column == "skills_gained":
+        return safe_cell(";".join(f"{x['skill']}:{_level(x['from'])}>{_level(x['to'])}" for x in value))
+    return safe_cell(value)
+
+
+def export_csv(db: Database, out_dir: Path, kinds: Sequence[str] = KINDS) -> dict[str, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = {}
+    with db.engine.connect() as conn:
+        for kind in kinds:
+            columns = [*REQUIRED[kind], *OPTIONAL[kind]]
+            path = out_dir / f"{kind}.csv"
+            tmp = path.with_suffix(".csv.part")
+            with tmp.open("w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f)
+                w.writerow(columns)
+                for row in rows_for(conn, kind):
+                    w.writerow([_csv_value(c, row.get(c)) for c in columns])
+            tmp.replace(path)  # a reader never sees a half-written file
+            written[kind] = path
+    return written
+
+
+def export_json(db: Database, path: Path, kinds: Sequence[str] = KINDS) -> Path:
+    def default(v: Any) -> Any:
+        return v.isoformat()
+
+    with db.engine.connect() as conn:
+        doc = {kind: list(rows_for(conn, kind)) for kind in kinds}
+    tmp = path.with_suffix(".json.part")
+    tmp.write_text(json.dumps(doc, default=default, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(path)
+    return path
