@@ -1,0 +1,37 @@
+# The two commands of the README: `make demo` and `make test`. Both set up everything they need.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test lint pytest bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/.installed
+
+## Build the 2,000-person demo organisation in the embedded SQLite database and print a tour.
+demo: setup
+	$(BIN)/micromoves init
+	$(BIN)/micromoves demo --replace
+
+## Lint, type-check, then run the whole test suite on SQLite and PostgreSQL.
+test: setup lint pytest
+
+lint: setup
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/ruff format --check src tests scripts benchmarks
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/pytest -n 2 -p no:cacheprovider
+
+## Benchmarks (not part of the tests): import and demo generation at scale.
+bench: setup
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,3 @@
+from micromoves.cli.main import app
+
+app(prog_name="micromoves")

@@ -1,0 +1,547 @@
+"""The ``micromoves`` command line. Each command is a thin call into one service function."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.markup import escape as esc
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from micromoves.cli.render import console, err_console, jsonable, print_json, print_move, table
+from micromoves.domain.errors import DomainError, InvalidValue
+from micromoves.domain.model import MoveKind, MoveStatus, Rating
+from micromoves.services import exporting, importing, org
+from micromoves.services import moves as move_svc
+from micromoves.services.taxonomy import load_taxonomy
+from micromoves.settings import get_settings
+from micromoves.storage.db import Database
+from micromoves.storage.uow import UnitOfWork
+
+app = typer.Typer(
+    help="micromoves — plan, track and learn from micro-career moves.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+people_app = typer.Typer(help="People and their profiles.", no_args_is_help=True)
+moves_app = typer.Typer(help="Moves: propose, take through the lifecycle, check in, review.", no_args_is_help=True)
+skills_app = typer.Typer(help="Skill profiles.", no_args_is_help=True)
+app.add_typer(people_app, name="people")
+app.add_typer(moves_app, name="moves")
+app.add_typer(skills_app, name="skills")
+
+F = TypeVar("F", bound=Callable[..., Any])
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+class State:
+    db_option: str | None = None
+    actor: str | None = None
+
+
+state = State()
+
+
+@app.callback()
+def main(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="SQLite file path or database URL (default: "
+            "MICROMOVES_DATABASE_URL, else the file in the user data dir).",
+        ),
+    ] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Who is acting, recorded in the audit trail.")] = None,
+) -> None:
+    state.db_option, state.actor = db, actor
+
+
+def database_url() -> str:
+    if state.db_option:
+        return state.db_option if "://" in state.db_option else f"sqlite:///{Path(state.db_option).resolve()}"
+    return get_settings().resolved_database_url()
+
+
+def actor() -> str:
+    return state.actor or get_settings().actor
+
+
+def open_db(*, create: bool = False) -> Database:
+    db = Database(database_url())
+    if not db.is_initialised():
+        if not create:
+            raise DomainError(f"no micromoves database at {db.url.render_as_string()}; run `micromoves init` first")
+        db.migrate()
+    return db
+
+
+def fail(message: str, code: int = 1) -> None:
+    err_console.print(f"[bold red]error:[/] {esc(message)}", highlight=False)
+    raise typer.Exit(code)
+
+
+def handle_errors(fn: F) -> F:
+    """User mistakes become one clear line and a non-zero exit code, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except importing.ImportRejected as exc:
+            err_console.print(f"[bold red]error:[/] {esc(exc.message.splitlines()[0])}", highlight=False)
+            for issue in exc.issues:
+                err_console.print(f"  {esc(str(issue))}", highlight=False)
+            raise typer.Exit(2) from None
+        except DomainError as exc:
+            fail(exc.message, 2 if exc.code != "not_found" else 3)
+        except OperationalError as exc:
+            fail(f"database error: {str(exc.orig).strip().splitlines()[0]}")
+        except SQLAlchemyError as exc:
+            fail(f"database error: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+        except OSError as exc:
+            fail(str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
+    """A Rich progress bar driven by the services' ``progress(stage, done, total)`` callbacks."""
+    with Progress(
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=max(total, 1))
+            bar.update(tasks[stage], completed=done, total=max(total, 1))
+
+        yield update
+
+
+def parse_date(value: str | None, field: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidValue(f"{field}: {value!r} is not an ISO date (YYYY-MM-DD)", field=field) from None
+
+
+def required_date(value: str, field: str) -> dt.date:
+    parsed = parse_date(value, field)
+    assert parsed is not None
+    return parsed
+
+
+# ------------------------------------------------------------------------------------------------ setup
+
+
+@app.command()
+@handle_errors
+def init() -> None:
+    """Create (or upgrade) the database and load the O*NET 29.3 taxonomy shipped with micromoves."""
+    db = open_db(create=True)
+    db.migrate()
+    loaded = load_taxonomy(db)
+    console.print(
+        f"database ready at {esc(db.url.render_as_string())}; O*NET 29.3 " + ("loaded" if loaded else "already loaded")
+    )
+
+
+@app.command()
+@handle_errors
+def demo(
+    people: Annotated[int, typer.Option(help="Number of people in the demo organisation.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed and date, same organisation.")] = 42,
+    as_of: Annotated[str | None, typer.Option(help="Date the demo history leads up to (default: today).")] = None,
+    replace: Annotated[bool, typer.Option(help="Replace an existing organisation in this database.")] = False,
+    tour: Annotated[bool, typer.Option(help="Print a short tour when done.")] = True,
+) -> None:
+    """Build a realistic demo organisation from real O*NET occupations, then print a short tour."""
+    from micromoves.cli.tour import print_tour
+    from micromoves.services.demo import generate_demo
+
+    db = open_db(create=True)
+    load_taxonomy(db)
+    with progress_bar() as update:
+        summary = generate_demo(
+            db, people=people, seed=seed, as_of=parse_date(as_of, "as_of"), progress=update, replace=replace
+        )
+    if tour:
+        print_tour(db, summary)
+
+
+@app.command("import")
+@handle_errors
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="people.csv, roles.csv, role_skills.csv, moves.csv or .json")],
+    kind: Annotated[str | None, typer.Option(help="What the files hold, if their names do not say.")] = None,
+) -> None:
+    """Import files all-or-nothing: any bad row rejects the import and lists every problem."""
+    db = open_db()
+    with progress_bar() as update:
+        summary = importing.import_files(
+            db, files, actor=actor(), kinds={f: kind for f in files} if kind else None, progress=update
+        )
+    for k in importing.KINDS:
+        if k in summary.created:
+            console.print(f"{k}: {summary.created[k]} created, {summary.updated[k]} updated")
+    if summary.teams_created:
+        console.print(f"teams created: {', '.join(summary.teams_created)}")
+    console.print(f"done in {summary.seconds:.1f} s")
+
+
+@app.command()
+@handle_errors
+def export(
+    out: Annotated[Path, typer.Argument(help="Folder for the CSV files, or a .json file.")],
+) -> None:
+    """Export people, roles, role skills and moves (CSV is safe against formula injection)."""
+    db = open_db()
+    if out.suffix.lower() == ".json":
+        console.print(f"wrote {exporting.export_json(db, out)}")
+        return
+    for path in exporting.export_csv(db, out).values():
+        console.print(f"wrote {path}")
+
+
+# ------------------------------------------------------------------------------------------------ people
+
+
+@people_app.command("list")
+@handle_errors
+def people_list(
+    team: Annotated[str | None, typer.Option(help="Only this team.")] = None,
+    role: Annotated[str | None, typer.Option(help="Only this role.")] = None,
+    manager: Annotated[str | None, typer.Option(help="Only direct reports of this person.")] = None,
+    search: Annotated[str | None, typer.Option(help="Name or e-mail contains.")] = None,
+    limit: int = 50,
+    offset: int = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List people."""
+    with UnitOfWork(open_db(), write=False) as uow:
+        found = uow.people.list(
+            team_id=team, role_id=role, manager_id=manager, search=search, limit=limit, offset=offset
+        )
+    if as_json:
+        print_json(found)
+        return
+    console.print(
+        table(
+            f"people ({len(found)} shown)",
+            ["id", "name", "role", "team", "manager"],
+            [[p.id, p.name, p.role_id, p.team_id, p.manager_id] for p in found],
+        )
+    )
+
+
+@people_app.command("show")
+@handle_errors
+def people_show(person_id: str, as_json: JsonOpt = False) -> None:
+    """A person's role history, moves (with criteria and outcomes) and skills."""
+    overview = org.person_overview(open_db(), person_id)
+    if as_json:
+        print_json(
+            {
+                "person": overview.person,
+                "role": overview.role,
+                "assignments": overview.assignments,
+                "moves": overview.moves,
+                "skills": [dict(jsonable(level), name=name) for level, name in overview.skills],
+            }
+        )
+        return
+    p = overview.person
+    console.print(
+        f"[bold]{esc(p.name)}[/] ({p.id}) · {esc(overview.role.title if overview.role else 'no role')} · "
+        f"team {p.team_id or '-'} · manager {esc(overview.manager.name) if overview.manager else '-'}"
+    )
+    console.print(f"capacity {p.capacity_percent}% (home role keeps ≥ {p.home_role_min_percent}%)")
+    console.print(
+        table(
+            "role history",
+            ["role", "from", "to", "reason", "move"],
+            [[a.role_id, a.start, a.end or "now", a.reason.value, a.move_id] for a in overview.assignments],
+        )
+    )
+    names = {level.skill_id: name for level, name in overview.skills}
+    for m in overview.moves:
+        print_move(m, skill_names=names)
+    console.print(
+        table(
+            "skills (latest assessment)",
+            ["skill", "level", "source", "on", "evidence"],
+            [
+                [n, f"{lv.level:.1f}", lv.provenance.value, lv.assessed_on, lv.move_id or ""]
+                for lv, n in overview.skills[:25]
+            ],
+        )
+    )
+
+
+@skills_app.command("show")
+@handle_errors
+def skills_show(
+    person_id: str,
+    as_json: JsonOpt = False,
+    history: Annotated[bool, typer.Option(help="Every assessment, not only the latest.")] = False,
+) -> None:
+    """A person's skill profile with provenance and evidence."""
+    with UnitOfWork(open_db(), write=False) as uow:
+        uow.people.get(person_id)
+        levels = list(uow.people.skill_levels(person_id)) if history else list(uow.people.profile(person_id).values())
+        names = {lv.skill_id: uow.skills.get(lv.skill_id).name for lv in levels}
+    if as_json:
+        print_json([dict(jsonable(lv), name=names[lv.skill_id]) for lv in levels])
+        return
+    console.print(
+        table(
+            f"skills of {person_id}",
+            ["skill", "level", "source", "on", "evidence (move)"],
+            [
+                [names[lv.skill_id], f"{lv.level:.1f}", lv.provenance.value, lv.assessed_on, lv.move_id]
+                for lv in sorted(levels, key=lambda x: (names[x.skill_id], x.assessed_on))
+            ],
+        )
+    )
+
+
+# ------------------------------------------------------------------------------------------------ moves
+
+
+@moves_app.command("list")
+@handle_errors
+def moves_list(
+    person: Annotated[str | None, typer.Option(help="Only this person's moves.")] = None,
+    status: Annotated[MoveStatus | None, typer.Option(help="Only moves in this status.")] = None,
+    kind: Annotated[MoveKind | None, typer.Option(help="Only moves of this kind.")] = None,
+    host_team: Annotated[str | None, typer.Option(help="Only moves hosted by this team.")] = None,
+    active_on: Annotated[str | None, typer.Option(help="Only moves running on this date.")] = None,
+    limit: int = 50,
+    offset: int = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List moves."""
+    found = move_svc.list_moves(
+        open_db(),
+        person_id=person,
+        status=status,
+        kind=kind,
+        host_team_id=host_team,
+        active_on=parse_date(active_on, "active_on"),
+        limit=limit,
+        offset=offset,
+    )
+    if as_json:
+        print_json([{k: v for k, v in jsonable(m).items() if k in LIST_FIELDS} for m in found])
+        return
+    console.print(
+        table(
+            f"moves ({len(found)} shown)",
+            ["id", "person", "kind", "title", "start", "end", "%", "status"],
+            [[m.id, m.person_id, m.kind.value, m.title, m.start, m.end, m.percent_time, m.status.value] for m in found],
+        )
+    )
+
+
+LIST_FIELDS = {
+    "id",
+    "person_id",
+    "kind",
+    "title",
+    "start",
+    "end",
+    "percent_time",
+    "status",
+    "host_team_id",
+    "target_role_id",
+    "released_by_id",
+}
+
+
+@moves_app.command("show")
+@handle_errors
+def moves_show(move_id: str, as_json: JsonOpt = False) -> None:
+    """A move with its success criteria, check-ins, outcome and lifecycle history."""
+    move = move_svc.get_move(open_db(), move_id)
+    if as_json:
+        print_json(move)
+        return
+    print_move(move)
+    console.print(
+        table(
+            "history",
+            ["at", "from", "to", "by", "reason"],
+            [
+                [
+                    h.at.strftime("%Y-%m-%d %H:%M"),
+                    h.from_status.value if h.from_status else "",
+                    h.to_status.value,
+                    h.actor,
+                    h.reason,
+                ]
+                for h in move.history
+            ],
+        )
+    )
+
+
+@moves_app.command("propose")
+@handle_errors
+def moves_propose(
+    person: Annotated[str, typer.Option(help="Who takes the move.")],
+    kind: Annotated[MoveKind, typer.Option(help="Kind of move.")],
+    title: Annotated[str, typer.Option(help="What the move is.")],
+    start: Annotated[str, typer.Option(help="Start date (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option(help="End date (YYYY-MM-DD).")],
+    percent: Annotated[int, typer.Option(help="Share of working time, 1–100.")],
+    criterion: Annotated[list[str] | None, typer.Option(help="A success criterion (repeat the option).")] = None,
+    skill: Annotated[list[str] | None, typer.Option(help="A skill the move builds (repeat).")] = None,
+    host_team: Annotated[str | None, typer.Option(help="Team hosting the move.")] = None,
+    target_role: Annotated[str | None, typer.Option(help="The long-term role this move serves.")] = None,
+    outcomes: Annotated[str, typer.Option(help="Expected outcomes, in words.")] = "",
+    request: Annotated[bool, typer.Option(help="Submit for approval right away.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Propose a move (optionally submitting it for approval)."""
+    move = move_svc.propose_move(
+        open_db(),
+        person_id=person,
+        kind=kind,
+        title=title,
+        start=required_date(start, "start"),
+        end=required_date(end, "end"),
+        percent_time=percent,
+        actor=actor(),
+        criteria=criterion or [],
+        host_team_id=host_team,
+        target_role_id=target_role,
+        expected_outcomes=outcomes,
+        skills_targeted=skill or [],
+        request=request,
+    )
+    print_json(move) if as_json else console.print(f"proposed {move.id} ({move.status.value})")
+
+
+@moves_app.command("transition")
+@handle_errors
+def moves_transition(
+    move_id: str,
+    to: Annotated[MoveStatus, typer.Argument(help="The next status.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the move's history).")] = "",
+) -> None:
+    """Take one lifecycle step (e.g. requested → approved)."""
+    move = move_svc.transition_move(open_db(), move_id, to, actor=actor(), reason=reason)
+    console.print(f"{move.id} is now {move.status.value}")
+
+
+@moves_app.command("check-in")
+@handle_errors
+def moves_check_in(
+    move_id: str,
+    note: Annotated[str, typer.Option(help="How it is going.")],
+    progress: Annotated[int | None, typer.Option(help="Progress towards the criteria, 0–100%.")] = None,
+) -> None:
+    """Log a check-in on a running move."""
+    entry = move_svc.check_in(open_db(), move_id, author_id=actor(), note=note, progress=progress)
+    console.print(f"check-in recorded on {entry.on}")
+
+
+@moves_app.command("review")
+@handle_errors
+def moves_review(
+    move_id: str,
+    decision: Annotated[str, typer.Option(help="end, convert, extend, continue or revert.")],
+    rate: Annotated[list[str] | None, typer.Option(help="N=met|partly_met|not_met for criterion N (repeat).")] = None,
+    gain: Annotated[list[str] | None, typer.Option(help="SKILL=LEVEL reached (0–7), repeat.")] = None,
+    notes: str = "",
+    confidential: bool = False,
+    new_end: Annotated[str | None, typer.Option(help="New end date when extending.")] = None,
+) -> None:
+    """Review a move: rate each success criterion, record skills gained, decide what happens next."""
+    ratings = [_parse_rating(r) for r in rate or []]
+    gains = [_parse_gain(g) for g in gain or []]
+    move = move_svc.review_move(
+        open_db(),
+        move_id,
+        reviewer_id=actor(),
+        decision=decision,
+        ratings=ratings,
+        gains=gains,
+        notes=notes,
+        confidential=confidential,
+        new_end=parse_date(new_end, "new_end"),
+    )
+    console.print(f"{move.id} reviewed: {move.outcome.decision.value if move.outcome else ''}; now {move.status.value}")
+
+
+def _parse_rating(text: str) -> move_svc.CriterionRating:
+    pos, _, value = text.partition("=")
+    try:
+        return move_svc.CriterionRating(int(pos), Rating(value.strip()))
+    except ValueError:
+        raise InvalidValue(f"--rate {text!r}: expected N=met|partly_met|not_met", field="rate") from None
+
+
+def _parse_gain(text: str) -> move_svc.GainInput:
+    skill, _, value = text.rpartition("=")
+    try:
+        return move_svc.GainInput(skill.strip(), float(value))
+    except ValueError:
+        raise InvalidValue(f"--gain {text!r}: expected SKILL=LEVEL", field="gain") from None
+
+
+# ------------------------------------------------------------------------------------------------ audit
+
+
+@app.command()
+@handle_errors
+def audit(
+    entity: Annotated[str | None, typer.Option(help="Only events about this id (person, move, file…).")] = None,
+    who: Annotated[str | None, typer.Option("--by", help="Only events by this actor.")] = None,
+    limit: int = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """The audit trail: who changed what and when, newest first."""
+    with UnitOfWork(open_db(), write=False) as uow:
+        events = uow.audit_log.list(entity_id=entity, actor=who, limit=limit)
+    if as_json:
+        print_json(events)
+        return
+    console.print(
+        table(
+            "audit trail",
+            ["at", "actor", "action", "entity", "details"],
+            [
+                [
+                    e.at.strftime("%Y-%m-%d %H:%M:%S"),
+                    e.actor,
+                    e.action,
+                    f"{e.entity_type}:{e.entity_id}",
+                    ", ".join(f"{k}={v}" for k, v in e.details.items())[:80],
+                ]
+                for e in events
+            ],
+        )
+    )
+
+
+def run() -> None:  # pragma: no cover - console script entry for `python -m micromoves`
+    app(prog_name="micromoves")
+    sys.exit(0)

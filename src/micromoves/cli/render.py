@@ -1,0 +1,92 @@
+"""Turning service results into JSON or Rich output (no business logic here)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape as esc
+from rich.table import Table
+
+from micromoves.domain.model import Move
+
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+def jsonable(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, dt.date | dt.datetime):
+        return obj.isoformat()
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set):
+        return [jsonable(v) for v in obj]
+    return obj
+
+
+def print_json(obj: Any) -> None:
+    # Plain print (not Rich) so the output is exactly the JSON, whatever the terminal.
+    print(json.dumps(jsonable(obj), ensure_ascii=False, indent=2))
+
+
+def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+    out = Table(title=title, title_justify="left", header_style="bold")
+    for c in columns:
+        out.add_column(c)
+    for r in rows:
+        out.add_row(*("" if v is None else esc(str(v)) for v in r))
+    return out
+
+
+STATUS_STYLE = {
+    "completed": "green",
+    "active": "cyan",
+    "in_review": "cyan",
+    "onboarding": "cyan",
+    "approved": "blue",
+    "requested": "yellow",
+    "proposed": "yellow",
+    "reverted": "red",
+    "declined": "red",
+    "withdrawn": "dim",
+}
+
+
+def move_summary(move: Move) -> str:
+    style = STATUS_STYLE.get(move.status.value, "")
+    return (
+        f"[bold]{move.id}[/] {move.kind.value} · {esc(move.title)} · {move.start} → {move.end} · "
+        f"{move.percent_time}% · [{style}]{move.status.value}[/]"
+    )
+
+
+def print_move(move: Move, *, skill_names: dict[str, str] | None = None, show_confidential: bool = True) -> None:
+    names = skill_names or {}
+    console.print(move_summary(move))
+    if move.target_role_id or move.host_team_id:
+        console.print(f"  serves role: {move.target_role_id or '-'} · host team: {move.host_team_id or '-'}")
+    for c in move.criteria:
+        mark = {"met": "[green]✔ met[/]", "partly_met": "[yellow]◐ partly met[/]", "not_met": "[red]✘ not met[/]"}
+        rating = mark.get(c.rating.value, "") if c.rating else "[dim]not rated[/]"
+        console.print(
+            f"  criterion {c.position}: {esc(c.statement)} — {rating}"
+            + (f" [dim]({esc(c.evidence)})[/]" if c.evidence else "")
+        )
+    for ci in move.check_ins:
+        console.print(f"  check-in {ci.on}: {esc(ci.note)}" + (f" ({ci.progress}%)" if ci.progress is not None else ""))
+    for g in move.skill_gains:
+        console.print(f"  skill gained: {names.get(g.skill_id, g.skill_id)} {g.level_before:g} → {g.level_after:g}")
+    for e in move.extensions:
+        console.print(f"  extended {e.old_end} → {e.new_end} by {esc(e.actor)}: {esc(e.reason)}")
+    if move.outcome:
+        o = move.outcome
+        notes = esc(o.notes) if (show_confidential or not o.confidential) else "[confidential]"
+        console.print(f"  outcome: {o.decision.value} (reviewed {o.reviewed_on} by {o.reviewer_id}) {notes}")
