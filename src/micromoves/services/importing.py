@@ -149,13 +149,9 @@ def read_json(path: Path) -> list[Source]:
     try:
         doc = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ImportRejected(
-            [ImportIssue(path.name, getattr(exc, "lineno", 1), "-", f"invalid JSON: {exc}")]
-        ) from None
+        raise ImportRejected([ImportIssue(path.name, getattr(exc, "lineno", 1), "-", f"invalid JSON: {exc}")]) from None
     if not isinstance(doc, dict) or not set(doc) <= set(KINDS):
-        raise ImportRejected(
-            [ImportIssue(path.name, 1, "-", f"expected an object with keys among {', '.join(KINDS)}")]
-        )
+        raise ImportRejected([ImportIssue(path.name, 1, "-", f"expected an object with keys among {', '.join(KINDS)}")])
     sources = []
     for kind, items in doc.items():
         if not isinstance(items, list):
@@ -297,9 +293,7 @@ def _rows(src: Source, issues: Issues) -> Iterator[RowReader]:
     key_col = {"people": "person_id", "roles": "role_id", "moves": "move_id"}.get(src.kind)
     for row, cells in src.rows:
         if len(cells) > len(src.columns):
-            issues.add(
-                src.file, row, "-", f"{len(cells)} cells but the header has {len(src.columns)} columns"
-            )
+            issues.add(src.file, row, "-", f"{len(cells)} cells but the header has {len(src.columns)} columns")
             continue
         reader = RowReader(src, idx, row, cells, issues)
         if key_col:
@@ -405,9 +399,7 @@ def parse_role_skills(src: Source, issues: Issues) -> list[RoleSkillRec]:
         rec.level = level
         key = (rec.role_id, rec.skill.lower())
         if key in seen:
-            r.error(
-                "skill", f"skill {rec.skill!r} listed twice for role {rec.role_id} (first on row {seen[key]})"
-            )
+            r.error("skill", f"skill {rec.skill!r} listed twice for role {rec.role_id} (first on row {seen[key]})")
             continue
         seen[key] = r.row
         out.append(rec)
@@ -597,9 +589,7 @@ def check(conn: Connection, sources: Sequence[Source], settings: Settings, progr
             plan.new_skills.append((sid, sid.rsplit("/", 1)[-1], "esco"))
             skills.by_id[sid] = sid
         if sid is None:
-            issues.add(
-                src.file, rec.row, "skill", f"unknown skill {rec.skill!r} (O*NET element name or ESCO URI)"
-            )
+            issues.add(src.file, rec.row, "skill", f"unknown skill {rec.skill!r} (O*NET element name or ESCO URI)")
         else:
             plan.role_skills.append((rec, sid))
 
@@ -660,24 +650,18 @@ def check(conn: Connection, sources: Sequence[Source], settings: Settings, progr
     if plan.existing["people"]:
         ids = list(plan.existing["people"])
         for i in range(0, len(ids), 5_000):
-            rows = conn.execute(
-                select(t.people.c.id, t.people.c.role_id).where(t.people.c.id.in_(ids[i : i + 5_000]))
-            )
+            rows = conn.execute(select(t.people.c.id, t.people.c.role_id).where(t.people.c.id.in_(ids[i : i + 5_000])))
             plan.existing_role_of.update({pid: rid for pid, rid in rows})
     if plan.existing["moves"]:
         ids = list(plan.existing["moves"])
         for i in range(0, len(ids), 5_000):
-            rows = conn.execute(
-                select(t.moves.c.id, t.moves.c.status).where(t.moves.c.id.in_(ids[i : i + 5_000]))
-            )
+            rows = conn.execute(select(t.moves.c.id, t.moves.c.status).where(t.moves.c.id.in_(ids[i : i + 5_000])))
             plan.existing_move_status.update({mid: str(st) for mid, st in rows})
     return plan
 
 
 def _check_manager_cycles(conn: Connection, people: list[PersonRec], file: str, issues: Issues) -> None:
-    managers: dict[str, str | None] = {
-        k: v for k, v in conn.execute(select(t.people.c.id, t.people.c.manager_id))
-    }
+    managers: dict[str, str | None] = {k: v for k, v in conn.execute(select(t.people.c.id, t.people.c.manager_id))}
     row_of = {}
     for p in people:
         managers[p.id] = p.manager_id
@@ -745,9 +729,7 @@ def _check_time(
             other = b if later == a else a
             if later in row_of:
                 flagged.add(later)
-                issues.add(
-                    file, row_of[later], "start", f"full-time move {later} overlaps full-time move {other}"
-                )
+                issues.add(file, row_of[later], "start", f"full-time move {later} overlaps full-time move {other}")
         for ov in rules.overloads(intervals, cap):
             culprits = [m for m in ov.move_ids if m in row_of]
             if not culprits:
@@ -767,9 +749,7 @@ def _check_time(
 # ---------------------------------------------------------------------------------------------- writing
 
 
-def _write(
-    conn: Connection, plan: Plan, sources: Sequence[Source], actor: str, progress: Progress
-) -> ImportSummary:
+def _write(conn: Connection, plan: Plan, sources: Sequence[Source], actor: str, progress: Progress) -> ImportSummary:
     total = len(plan.moves) + len(plan.people) + len(plan.roles) + len(plan.role_skills)
     done = 0
 
@@ -809,13 +789,14 @@ def _write(
         tick(len(plan.people))
     if plan.moves:
         _write_moves(conn, w, plan, actor, now, tick)
+    by_kind: dict[str, Sequence[Any]] = {
+        "roles": plan.roles,
+        "role_skills": plan.role_skills,
+        "people": plan.people,
+        "moves": plan.moves,
+    }
     for kind in KINDS:
-        recs: Sequence[Any] = {
-            "roles": plan.roles,
-            "role_skills": plan.role_skills,
-            "people": plan.people,
-            "moves": plan.moves,
-        }[kind]
+        recs = by_kind[kind]
         if not recs:
             continue
         existing = plan.existing.get(kind, set())
@@ -901,9 +882,7 @@ def _write_people(conn: Connection, w: BulkWriter, plan: Plan, today: dt.date) -
             )
             assignments.append((p.id, p.role_id, today, None, reason, None))
     if assignments:
-        w.insert(
-            t.role_assignments, ["person_id", "role_id", "start", "end", "reason", "move_id"], assignments
-        )
+        w.insert(t.role_assignments, ["person_id", "role_id", "start", "end", "reason", "move_id"], assignments)
 
 
 def _write_moves(

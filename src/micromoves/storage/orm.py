@@ -38,9 +38,7 @@ def start_mappers() -> None:
         model.Move,
         t.moves,
         properties={
-            "criteria": relationship(
-                criterion, order_by=t.success_criteria.c.position, cascade="all, delete-orphan"
-            ),
+            "criteria": relationship(criterion, order_by=t.success_criteria.c.position, cascade="all, delete-orphan"),
             "check_ins": relationship(
                 check_in, order_by=(t.check_ins.c.on, t.check_ins.c.id), cascade="all, delete-orphan"
             ),

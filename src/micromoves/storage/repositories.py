@@ -31,6 +31,8 @@ from micromoves.domain.model import (
 from micromoves.storage import tables as t
 
 E = TypeVar("E")
+# Relationships loaded with a move shown in full (the attributes are instrumented by storage.orm).
+MOVE_CHILDREN = ("criteria", "check_ins", "skill_gains", "history", "extensions", "outcome")
 
 
 class Repository(Generic[E]):
@@ -62,7 +64,7 @@ class TeamRepository(Repository[Team]):
     label = "team"
 
     def all(self) -> Sequence[Team]:
-        return self.session.scalars(select(Team).order_by(Team.id)).all()  # type: ignore[arg-type]
+        return self.session.scalars(select(Team).order_by(t.teams.c.id)).all()
 
 
 class RoleRepository(Repository[Role]):
@@ -70,7 +72,7 @@ class RoleRepository(Repository[Role]):
     label = "role"
 
     def all(self) -> Sequence[Role]:
-        return self.session.scalars(select(Role).order_by(Role.id)).all()  # type: ignore[arg-type]
+        return self.session.scalars(select(Role).order_by(t.roles.c.id)).all()
 
     def requirements(self, role_id: str) -> Sequence[RoleSkill]:
         return self.session.scalars(
@@ -102,9 +104,7 @@ class PersonRepository(Repository[Person]):
     def get_for_update(self, id_: str) -> Person:
         """Lock the person's row on PostgreSQL so concurrent changes to their moves serialise
         (capacity is a per-person invariant). SQLite writers are already serialised by BEGIN IMMEDIATE."""
-        person = self.session.scalars(
-            select(Person).where(t.people.c.id == id_).with_for_update()  # type: ignore[arg-type]
-        ).first()
+        person = self.session.scalars(select(Person).where(t.people.c.id == id_).with_for_update()).first()
         if person is None:
             raise NotFound(f"unknown person {id_!r}", field="person_id")
         return person
@@ -119,7 +119,7 @@ class PersonRepository(Repository[Person]):
         limit: int = 100,
         offset: int = 0,
     ) -> Sequence[Person]:
-        q = select(Person).order_by(t.people.c.id)  # type: ignore[arg-type]
+        q = select(Person).order_by(t.people.c.id)
         if team_id:
             q = q.where(t.people.c.team_id == team_id)
         if role_id:
@@ -165,14 +165,7 @@ class MoveRepository(Repository[Move]):
         move = self.session.scalars(
             select(Move)
             .where(t.moves.c.id == id_)
-            .options(
-                selectinload(Move.criteria),  # type: ignore[arg-type]
-                selectinload(Move.check_ins),  # type: ignore[arg-type]
-                selectinload(Move.skill_gains),  # type: ignore[arg-type]
-                selectinload(Move.history),  # type: ignore[arg-type]
-                selectinload(Move.extensions),  # type: ignore[arg-type]
-                selectinload(Move.outcome),  # type: ignore[arg-type]
-            )
+            .options(*(selectinload(getattr(Move, name)) for name in MOVE_CHILDREN))
         ).first()
         if move is None:
             raise NotFound(f"unknown move {id_!r}", field="move_id")
@@ -198,7 +191,7 @@ class MoveRepository(Repository[Move]):
         offset: int = 0,
     ) -> Sequence[Move]:
         c = t.moves.c
-        q = select(Move).order_by(c.start, c.id)  # type: ignore[arg-type]
+        q = select(Move).order_by(c.start, c.id)
         if person_id:
             q = q.where(c.person_id == person_id)
         if status:
@@ -237,7 +230,7 @@ class AuditRepository:
         limit: int = 100,
     ) -> Sequence[AuditEvent]:
         c = t.audit_events.c
-        q = select(AuditEvent).order_by(c.at.desc(), c.id.desc())  # type: ignore[arg-type]
+        q = select(AuditEvent).order_by(c.at.desc(), c.id.desc())
         if entity_type:
             q = q.where(c.entity_type == entity_type)
         if entity_id:

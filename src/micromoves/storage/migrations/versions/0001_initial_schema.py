@@ -199,9 +199,7 @@ def upgrade() -> None:
         sa.Column("converted_assignment_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["host_team_id"], ["teams.id"], name=op.f("fk_moves_host_team_id_teams")),
         sa.ForeignKeyConstraint(["person_id"], ["people.id"], name=op.f("fk_moves_person_id_people")),
-        sa.ForeignKeyConstraint(
-            ["released_by_id"], ["people.id"], name=op.f("fk_moves_released_by_id_people")
-        ),
+        sa.ForeignKeyConstraint(["released_by_id"], ["people.id"], name=op.f("fk_moves_released_by_id_people")),
         sa.ForeignKeyConstraint(["target_role_id"], ["roles.id"], name=op.f("fk_moves_target_role_id_roles")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_moves")),
     )
@@ -218,9 +216,7 @@ def upgrade() -> None:
         sa.Column("author_id", sa.String(length=64), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("progress", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["move_id"], ["moves.id"], name=op.f("fk_check_ins_move_id_moves"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["move_id"], ["moves.id"], name=op.f("fk_check_ins_move_id_moves"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_check_ins")),
     )
     with op.batch_alter_table("check_ins", schema=None) as batch_op:
@@ -265,9 +261,7 @@ def upgrade() -> None:
         sa.Column("reviewer_id", sa.String(length=64), nullable=False),
         sa.Column("notes", sa.Text(), nullable=False),
         sa.Column("confidential", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["move_id"], ["moves.id"], name=op.f("fk_outcomes_move_id_moves"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["move_id"], ["moves.id"], name=op.f("fk_outcomes_move_id_moves"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outcomes")),
         sa.UniqueConstraint("move_id", name=op.f("uq_outcomes_move_id")),
     )
