@@ -73,9 +73,7 @@ def check_transition(move: Move, to: MoveStatus) -> None:
 def transition(move: Move, to: MoveStatus, *, actor: str, at: dt.datetime, reason: str = "") -> StatusChange:
     """Move ``move`` to status ``to`` after checking the guards; returns the recorded step."""
     check_transition(move, to)
-    change = StatusChange(
-        move_id=move.id, from_status=move.status, to_status=to, actor=actor, at=at, reason=reason
-    )
+    change = StatusChange(move_id=move.id, from_status=move.status, to_status=to, actor=actor, at=at, reason=reason)
     move.status = to
     move.history.append(change)
     return change

@@ -54,9 +54,7 @@ def check_short(start: dt.date, end: dt.date, max_weeks: int = DEFAULT_MAX_MOVE_
     """A micro-move is short: at most ``max_weeks`` from start to end (extensions included)."""
     days = (end - start).days
     if days > max_weeks * 7:
-        raise MoveTooLong(
-            f"move lasts {days / 7:.1f} weeks; a move may last at most {max_weeks} weeks", field="end"
-        )
+        raise MoveTooLong(f"move lasts {days / 7:.1f} weeks; a move may last at most {max_weeks} weeks", field="end")
 
 
 def check_percent(percent: int) -> None:
@@ -71,8 +69,7 @@ def check_capacity_settings(capacity_percent: int, home_role_min_percent: int) -
         )
     if not 0 <= home_role_min_percent < capacity_percent:
         raise InvalidValue(
-            f"home_role_min_percent must be between 0 and capacity ({capacity_percent}), "
-            f"got {home_role_min_percent}",
+            f"home_role_min_percent must be between 0 and capacity ({capacity_percent}), got {home_role_min_percent}",
             field="home_role_min_percent",
         )
 

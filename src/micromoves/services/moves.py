@@ -343,9 +343,7 @@ def review_move(
         if move.status is S.ACTIVE:
             _apply_transition(uow, person, move, S.IN_REVIEW, actor=reviewer_id, reason="review", on=on)
         if move.status is not S.IN_REVIEW:
-            raise DomainError(
-                f"move {move.id} is {move.status}; only an active move can be reviewed", field="status"
-            )
+            raise DomainError(f"move {move.id} is {move.status}; only an active move can be reviewed", field="status")
         by_position = {c.position: c for c in move.criteria}
         for r in ratings:
             criterion = by_position.get(r.position)
@@ -357,9 +355,7 @@ def review_move(
         for g in gains:
             skill = uow.skills.resolve(g.skill)
             if not 0 <= g.level_after <= 7:
-                raise InvalidValue(
-                    f"skill level must be on the 0–7 scale, got {g.level_after}", field="gains"
-                )
+                raise InvalidValue(f"skill level must be on the 0–7 scale, got {g.level_after}", field="gains")
             before = (
                 g.level_before
                 if g.level_before is not None
@@ -370,9 +366,7 @@ def review_move(
                 SkillGain(move_id=move.id, skill_id=skill.id, level_before=before, level_after=g.level_after)
             )
         if move.outcome is None:
-            move.outcome = Outcome(
-                move_id=move.id, decision=decision, reviewed_on=on, reviewer_id=reviewer_id
-            )
+            move.outcome = Outcome(move_id=move.id, decision=decision, reviewed_on=on, reviewer_id=reviewer_id)
         move.outcome.decision, move.outcome.reviewed_on, move.outcome.reviewer_id = decision, on, reviewer_id
         move.outcome.notes, move.outcome.confidential = notes, confidential
         uow.audit(
@@ -387,23 +381,15 @@ def review_move(
         if decision in (Decision.END, Decision.CONVERT):
             if decision is Decision.CONVERT:
                 _convert(uow, person, move, actor=reviewer_id, on=on)
-            _apply_transition(
-                uow, person, move, S.COMPLETED, actor=reviewer_id, reason=f"review: {decision}", on=on
-            )
+            _apply_transition(uow, person, move, S.COMPLETED, actor=reviewer_id, reason=f"review: {decision}", on=on)
         elif decision is Decision.REVERT:
-            _apply_transition(
-                uow, person, move, S.REVERTED, actor=reviewer_id, reason="review: revert", on=on
-            )
+            _apply_transition(uow, person, move, S.REVERTED, actor=reviewer_id, reason="review: revert", on=on)
         else:
             if decision is Decision.EXTEND:
                 if new_end is None:
                     raise InvalidValue("decision 'extend' needs a new end date", field="new_end")
-                _extend(
-                    uow, person, move, new_end, actor=reviewer_id, reason="review: extend", settings=settings
-                )
-            _apply_transition(
-                uow, person, move, S.ACTIVE, actor=reviewer_id, reason=f"review: {decision}", on=on
-            )
+                _extend(uow, person, move, new_end, actor=reviewer_id, reason="review: extend", settings=settings)
+            _apply_transition(uow, person, move, S.ACTIVE, actor=reviewer_id, reason=f"review: {decision}", on=on)
         uow.commit()
         return move
 

@@ -24,9 +24,7 @@ from micromoves.storage.db import Database
 from micromoves.storage.uow import UnitOfWork
 
 
-def add_team(
-    db: Database, *, id: str, name: str, function: str = "", parent_id: str | None = None, actor: str
-) -> Team:
+def add_team(db: Database, *, id: str, name: str, function: str = "", parent_id: str | None = None, actor: str) -> Team:
     with UnitOfWork(db) as uow:
         if parent_id:
             uow.teams.get(parent_id)
@@ -174,7 +172,5 @@ def person_overview(db: Database, person_id: str) -> PersonOverview:
         moves = [uow.moves.get_full(m.id) for m in uow.moves.for_person(person_id)]
         profile = uow.people.profile(person_id)
         names = {s: uow.skills.get(s).name for s in profile}
-        skills = sorted(
-            ((lvl, names[sid]) for sid, lvl in profile.items()), key=lambda x: (-x[0].level, x[1])
-        )
+        skills = sorted(((lvl, names[sid]) for sid, lvl in profile.items()), key=lambda x: (-x[0].level, x[1]))
         return PersonOverview(person, role, manager, list(uow.people.assignments(person_id)), moves, skills)

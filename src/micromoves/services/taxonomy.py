@@ -67,7 +67,5 @@ def load_taxonomy(db: Database, data: OnetData | None = None, *, force: bool = F
                 if rel.code in data.occupations
             ],
         )
-        conn.execute(
-            insert(t.reference_data), [{"name": "onet", "version": ONET_VERSION, "loaded_at": utcnow()}]
-        )
+        conn.execute(insert(t.reference_data), [{"name": "onet", "version": ONET_VERSION, "loaded_at": utcnow()}])
     return True

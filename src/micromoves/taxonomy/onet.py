@@ -150,9 +150,7 @@ class OnetData:
             raise KeyError(f"unknown O*NET-SOC code {code!r}")
         profile = self.profiles.get(code, {})
         return {
-            element_id: rating.level
-            for element_id, rating in profile.items()
-            if rating.importance >= min_importance
+            element_id: rating.level for element_id, rating in profile.items() if rating.importance >= min_importance
         }
 
     def element_by_name(self, name: str, kind: ElementKind | None = None) -> SkillElement:
@@ -328,9 +326,7 @@ def _read_profiles(
             raise TaxonomyError(f"unknown element id {element_id!r}", file=path, row=row, column="element_id")
         profile = profiles.setdefault(code, {})
         if element_id in profile:
-            raise TaxonomyError(
-                f"duplicate rating for {code} {element_id}", file=path, row=row, column="element_id"
-            )
+            raise TaxonomyError(f"duplicate rating for {code} {element_id}", file=path, row=row, column="element_id")
         profile[element_id] = ElementRating(
             importance=_number(importance, *IMPORTANCE_RANGE, file=path, row=row, column="importance"),
             level=_number(level, *LEVEL_RANGE, file=path, row=row, column="level"),
@@ -338,9 +334,7 @@ def _read_profiles(
     return profiles
 
 
-def _read_related(
-    folder: Traversable, occupations: dict[str, Occupation]
-) -> dict[str, list[RelatedOccupation]]:
+def _read_related(folder: Traversable, occupations: dict[str, Occupation]) -> dict[str, list[RelatedOccupation]]:
     path = str(folder / RELATED_FILE)
     related: dict[str, list[RelatedOccupation]] = {}
     seen: set[tuple[str, str]] = set()
@@ -348,9 +342,7 @@ def _read_related(
         if code not in occupations:
             raise TaxonomyError(f"unknown occupation code {code!r}", file=path, row=row, column="code")
         if related_code not in occupations:
-            raise TaxonomyError(
-                f"unknown occupation code {related_code!r}", file=path, row=row, column="related_code"
-            )
+            raise TaxonomyError(f"unknown occupation code {related_code!r}", file=path, row=row, column="related_code")
         # A self-relation or a repeated pair would create loops / parallel edges in the lattice.
         if related_code == code or (code, related_code) in seen:
             raise TaxonomyError(
@@ -367,9 +359,7 @@ def _read_related(
                 column="tier",
             )
         if not _POSITIVE_INT.fullmatch(rank):
-            raise TaxonomyError(
-                f"expected a positive integer, found {rank!r}", file=path, row=row, column="rank"
-            )
+            raise TaxonomyError(f"expected a positive integer, found {rank!r}", file=path, row=row, column="rank")
         seen.add((code, related_code))
         related.setdefault(code, []).append(RelatedOccupation(related_code, tier, int(rank)))
     for entries in related.values():
