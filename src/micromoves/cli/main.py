@@ -121,6 +121,7 @@ def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err_console,
+        disable=not err_console.is_terminal,  # no bar in logs and pipes
         transient=False,
     ) as bar:
         tasks: dict[str, Any] = {}
@@ -349,7 +350,7 @@ def moves_list(
         offset=offset,
     )
     if as_json:
-        print_json([{k: v for k, v in jsonable(m).items() if k in LIST_FIELDS} for m in found])
+        print_json([{k: getattr(m, k) for k in LIST_FIELDS} for m in found])
         return
     console.print(
         table(
@@ -360,7 +361,7 @@ def moves_list(
     )
 
 
-LIST_FIELDS = {
+LIST_FIELDS = (
     "id",
     "person_id",
     "kind",
@@ -372,7 +373,7 @@ LIST_FIELDS = {
     "host_team_id",
     "target_role_id",
     "released_by_id",
-}
+)
 
 
 @moves_app.command("show")

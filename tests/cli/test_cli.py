@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from micromoves.cli.main import app
+
+runner = CliRunner()
+
+
+def mm(db_url: str, *args: str, actor: str = "hr") -> tuple[int, str, str]:
+    result = runner.invoke(app, ["--db", db_url, "--actor", actor, *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def org_url(db_url: str, tmp_path: Path) -> str:
+    (tmp_path / "roles.csv").write_text(
+        "role_id,title,onet_code,level,team,critical\nR1,Analyst,15-2051.01,2,DATA,false\n"
+        "R2,Data Scientist,15-2051.00,3,DATA,true\n"
+    )
+    (tmp_path / "people.csv").write_text(
+        "person_id,name,email,role_id,manager_id,team,hire_date,location\n"
+        "P1,Ada Boss,ada@x.org,R2,,DATA,2020-01-01,Berlin\nP2,Bo [bold]Analyst[/bold],bo@x.org,R1,P1,DATA,2023-01-01,Porto\n"
+    )
+    code, out, err = mm(db_url, "import", str(tmp_path / "roles.csv"), str(tmp_path / "people.csv"))
+    assert code == 0, err
+    assert "people: 2 created, 0 updated" in out
+    return db_url
+
+
+def test_move_lifecycle_through_the_cli(org_url: str) -> None:
+    code, out, err = mm(
+        org_url,
+        "moves",
+        "propose",
+        "--person",
+        "P2",
+        "--kind",
+        "stretch_assignment",
+        "--title",
+        "Churn model",
+        "--start",
+        "2026-01-05",
+        "--end",
+        "2026-03-27",
+        "--percent",
+        "30",
+        "--criterion",
+        "Model in production",
+        "--criterion",
+        "Doc reviewed",
+        "--skill",
+        "Programming",
+        "--target-role",
+        "R2",
+        "--request",
+        "--json",
+        actor="P2",
+    )
+    assert code == 0, err
+    move = json.loads(out)
+    mid = move["id"]
+    assert move["status"] == "requested" and [c["statement"] for c in move["criteria"]] == [
+        "Model in production",
+        "Doc reviewed",
+    ]
+    for status in ("approved", "onboarding", "active"):
+        code, out, err = mm(org_url, "moves", "transition", mid, status, "--reason", "ok", actor="P1")
+        assert (code, out.strip()) == (0, f"{mid} is now {status}"), err
+    code, out, err = mm(org_url, "moves", "check-in", mid, "--note", "on track", "--progress", "50", actor="P2")
+    assert code == 0, err
+    code, out, err = mm(
+        org_url,
+        "moves",
+        "review",
+        mid,
+        "--decision",
+        "end",
+        "--rate",
+        "1=met",
+        "--rate",
+        "2=partly_met",
+        "--gain",
+        "Programming=4",
+        actor="P1",
+    )
+    assert (code, out.strip()) == (0, f"{mid} reviewed: end; now completed"), err
+    code, out, _ = mm(org_url, "skills", "show", "P2", "--json")
+    skills = json.loads(out)
+    assert [(s["name"], s["level"], s["provenance"], s["move_id"]) for s in skills] == [
+        ("Programming", 4.0, "move_evidence", mid)
+    ]
+    code, out, _ = mm(org_url, "moves", "show", mid, "--json")
+    shown = json.loads(out)
+    assert [h["to_status"] for h in shown["history"]] == [
+        "proposed",
+        "requested",
+        "approved",
+        "onboarding",
+        "active",
+        "in_review",
+        "completed",
+    ]
+    code, out, _ = mm(org_url, "audit", "--entity", mid, "--json")
+    assert [e["action"] for e in json.loads(out)][:2] == ["move.completed", "move.reviewed"]
+    code, out, _ = mm(org_url, "moves", "list", "--person", "P2", "--json")
+    assert [m["id"] for m in json.loads(out)] == [mid]
+
+
+def test_people_listing_and_escaping(org_url: str) -> None:
+    code, out, _ = mm(org_url, "people", "list", "--json")
+    assert [p["id"] for p in json.loads(out)] == ["P1", "P2"]
+    code, out, _ = mm(org_url, "people", "show", "P2")
+    assert code == 0
+    assert "Bo [bold]Analyst[/bold]" in out  # user text is printed literally, never as Rich markup
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["moves", "show", "NOPE"], 3, "error: unknown move 'NOPE'"),
+        (["moves", "transition", "NOPE", "approved"], 3, "error: unknown move 'NOPE'"),
+        (["people", "show", "P404"], 3, "error: unknown person 'P404'"),
+        (
+            [
+                "moves",
+                "propose",
+                "--person",
+                "P2",
+                "--kind",
+                "gig",
+                "--title",
+                "x",
+                "--start",
+                "2026-01-05",
+                "--end",
+                "2026-13-01",
+                "--percent",
+                "20",
+            ],
+            2,
+            "error: end: '2026-13-01' is not an ISO date (YYYY-MM-DD)",
+        ),
+        (
+            [
+                "moves",
+                "propose",
+                "--person",
+                "P2",
+                "--kind",
+                "gig",
+                "--title",
+                "x",
+                "--start",
+                "2026-01-05",
+                "--end",
+                "2026-01-01",
+                "--percent",
+                "20",
+            ],
+            2,
+            "error: end 2026-01-01 must be after start 2026-01-05",
+        ),
+        (
+            ["moves", "review", "NOPE", "--decision", "end", "--rate", "one=met"],
+            2,
+            "error: --rate 'one=met': expected N=met|partly_met|not_met",
+        ),
+    ],
+)
+def test_user_errors_are_one_line_with_exit_code(org_url: str, args: list[str], code: int, message: str) -> None:
+    exit_code, out, err = mm(org_url, *args)
+    assert exit_code == code
+    assert err.strip() == message
+    assert "Traceback" not in out + err
+
+
+def test_import_rejection_lists_every_problem(org_url: str, tmp_path: Path) -> None:
+    bad = tmp_path / "moves.csv"
+    bad.write_text(
+        "move_id,person_id,kind,title,host_team,start,end,percent_time,status,target_role_id,success_criteria,"
+        "outcome,skills_gained\nX1,P9,gig,t,,2026-01-05,2026-02-01,20,proposed,,,,\n"
+        "X2,P2,gig,t,,2026-01-05,2026-02-01,abc,proposed,,,,\n"
+    )
+    code, _out, err = mm(org_url, "import", str(bad))
+    assert code == 2
+    assert err.splitlines() == [
+        "error: import rejected, nothing written: 2 problem(s)",
+        "  moves.csv:2:person_id: unknown person 'P9'",
+        "  moves.csv:3:percent_time: 'abc' is not a whole number",
+    ]
+
+
+def test_export_writes_safe_csv(org_url: str, tmp_path: Path) -> None:
+    code, out, _ = mm(org_url, "export", str(tmp_path / "out"))
+    assert code == 0
+    assert (tmp_path / "out" / "people.csv").read_text().splitlines()[0].startswith("person_id,name,email")
+
+
+def test_console_script_without_database(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "micromoves", "--db", str(tmp_path / "none.db"), "people", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "run `micromoves init` first" in result.stderr
+    assert "Traceback" not in result.stderr
