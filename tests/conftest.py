@@ -19,9 +19,7 @@ from sqlalchemy.engine import make_url
 from micromoves.storage import tables
 from micromoves.storage.db import Database
 
-PG_URL = os.environ.get(
-    "MICROMOVES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+PG_URL = os.environ.get("MICROMOVES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_PG = os.environ.get("MICROMOVES_REQUIRE_POSTGRES") == "1"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 # Kept between tests: loading O*NET once per session keeps the suite fast.

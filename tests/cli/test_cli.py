@@ -26,7 +26,8 @@ def org_url(db_url: str, tmp_path: Path) -> str:
     )
     (tmp_path / "people.csv").write_text(
         "person_id,name,email,role_id,manager_id,team,hire_date,location\n"
-        "P1,Ada Boss,ada@x.org,R2,,DATA,2020-01-01,Berlin\nP2,Bo [bold]Analyst[/bold],bo@x.org,R1,P1,DATA,2023-01-01,Porto\n"
+        "P1,Ada Boss,ada@x.org,R2,,DATA,2020-01-01,Berlin\n"
+        "P2,Bo [bold]Analyst[/bold],bo@x.org,R1,P1,DATA,2023-01-01,Porto\n"
     )
     code, out, err = mm(db_url, "import", str(tmp_path / "roles.csv"), str(tmp_path / "people.csv"))
     assert code == 0, err
@@ -198,7 +199,7 @@ def test_import_rejection_lists_every_problem(org_url: str, tmp_path: Path) -> N
 
 
 def test_export_writes_safe_csv(org_url: str, tmp_path: Path) -> None:
-    code, out, _ = mm(org_url, "export", str(tmp_path / "out"))
+    code, _out, _ = mm(org_url, "export", str(tmp_path / "out"))
     assert code == 0
     assert (tmp_path / "out" / "people.csv").read_text().splitlines()[0].startswith("person_id,name,email")
 

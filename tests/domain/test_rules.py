@@ -84,9 +84,7 @@ def test_overloads_reports_each_stretch_once() -> None:
 )
 def test_overloads_agree_with_day_by_day_count(spec: list[tuple[int, int, int]], capacity: int) -> None:
     base = D(2026, 1, 1)
-    moves = [
-        iv(f"M{i}", base + dt.timedelta(s), base + dt.timedelta(s + d), p) for i, (s, d, p) in enumerate(spec)
-    ]
+    moves = [iv(f"M{i}", base + dt.timedelta(s), base + dt.timedelta(s + d), p) for i, (s, d, p) in enumerate(spec)]
     over_days = set()
     for day in range(0, 100):
         on = base + dt.timedelta(day)

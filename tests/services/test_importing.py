@@ -185,9 +185,7 @@ def test_reimport_is_idempotent(db: Database, files: dict[str, Path]) -> None:
     assert again["audit_events"] == first["audit_events"] + 4 + 2 + 2 + 3
 
 
-def test_reimport_updates_fields_and_records_role_change(
-    db: Database, files: dict[str, Path], tmp_path: Path
-) -> None:
+def test_reimport_updates_fields_and_records_role_change(db: Database, files: dict[str, Path], tmp_path: Path) -> None:
     import_files(db, all_files(files), actor="hr")
     people = write_csv(
         tmp_path / "people2.csv",
@@ -215,9 +213,7 @@ def expect_rejected(db: Database, paths: list[Path], expected: list[str]) -> Non
     assert counts(db) == before  # zero rows written
 
 
-def test_bad_rows_reject_whole_import_with_every_error(
-    db: Database, files: dict[str, Path], tmp_path: Path
-) -> None:
+def test_bad_rows_reject_whole_import_with_every_error(db: Database, files: dict[str, Path], tmp_path: Path) -> None:
     moves = write_csv(
         tmp_path / "moves.csv",
         MOVES_H,
@@ -279,9 +275,7 @@ def test_bad_rows_reject_whole_import_with_every_error(
 
 
 def test_missing_and_unknown_columns(db: Database, tmp_path: Path) -> None:
-    people = write_csv(
-        tmp_path / "people.csv", ["person_id", "name", "role_id", "shoe_size"], [["P1", "A", "", "9"]]
-    )
+    people = write_csv(tmp_path / "people.csv", ["person_id", "name", "role_id", "shoe_size"], [["P1", "A", "", "9"]])
     expect_rejected(
         db,
         [people],
@@ -319,9 +313,7 @@ def test_manager_cycle_rejected(db: Database, files: dict[str, Path], tmp_path: 
 
 def test_cycle_through_people_already_stored(db: Database, files: dict[str, Path], tmp_path: Path) -> None:
     import_files(db, all_files(files), actor="hr")  # P2 reports to P1
-    people = write_csv(
-        tmp_path / "people.csv", PEOPLE_H, [["P1", "Ada Boss", "", "R-DS", "P2", "DATA", "", ""]]
-    )
+    people = write_csv(tmp_path / "people.csv", PEOPLE_H, [["P1", "Ada Boss", "", "R-DS", "P2", "DATA", "", ""]])
     expect_rejected(db, [people], ["people.csv:2:manager_id: manager cycle: P1 → P2 → P1"])
 
 
@@ -460,8 +452,7 @@ def test_import_events_are_audited(db: Database, files: dict[str, Path]) -> None
             .order_by(t.audit_events.c.entity_id)
         ).all()
         assert [(a, e, who) for a, e, who in rows] == [
-            ("import.file", n, "hr-integration")
-            for n in ("moves.csv", "people.csv", "role_skills.csv", "roles.csv")
+            ("import.file", n, "hr-integration") for n in ("moves.csv", "people.csv", "role_skills.csv", "roles.csv")
         ]
         assert conn.scalar(select(func.count()).select_from(t.status_changes)) == 3
 
@@ -469,7 +460,7 @@ def test_import_events_are_audited(db: Database, files: dict[str, Path]) -> None
 # --- export -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("payload", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("payload", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
 def test_safe_cell_defuses_formulas(payload: str) -> None:
     from micromoves.services.exporting import safe_cell
 
@@ -490,7 +481,7 @@ def test_export_round_trips_and_guards_injection(db: Database, files: dict[str, 
     out = export_csv(db, tmp_path / "out")
     with out["people"].open() as f:
         exported = {r["person_id"]: r for r in csv.DictReader(f)}
-    assert exported["P3"]["name"] == "'=HYPERLINK(\"http://evil\",\"click\")"
+    assert exported["P3"]["name"] == '\'=HYPERLINK("http://evil","click")'
     assert exported["P3"]["location"] == "'@home"
     with out["moves"].open() as f:
         mv1 = next(r for r in csv.DictReader(f) if r["move_id"] == "MV1")

@@ -58,9 +58,7 @@ def test_counts_match_source(data: OnetData, onet_source: Path) -> None:
         rows = list(read_source_rows(onet_source / file_name))
         ids = {r["Element ID"] for r in rows}
         assert ids == {e.element_id for e in data.elements.values() if e.kind == kind}
-        ratings = {
-            (r["O*NET-SOC Code"], r["Element ID"], r["Scale ID"]): float(r["Data Value"]) for r in rows
-        }
+        ratings = {(r["O*NET-SOC Code"], r["Element ID"], r["Scale ID"]): float(r["Data Value"]) for r in rows}
         for (code, element_id, scale), value in ratings.items():
             rating = data.profiles[code][element_id]
             assert (rating.importance if scale == "IM" else rating.level) == pytest.approx(value, abs=0.005)

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+from micromoves.storage import tables
+from micromoves.storage.db import Database
+
+
+def test_migrations_match_the_table_definitions(db: Database) -> None:
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), tables.metadata)
+    assert diff == []
+
+
+def test_migrating_twice_is_a_no_op(db: Database) -> None:
+    db.migrate()
+    with db.engine.connect() as conn:
+        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+
+
+def test_sqlite_connection_settings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db = Database(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_sqlite_writers_take_the_lock_up_front(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db = Database(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    db.migrate()
+    statements: list[str] = []
+
+    from sqlalchemy import event
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def _log(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    with db.write_engine.begin() as conn:
+        conn.execute(text("SELECT 1"))
+    with db.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    assert "BEGIN IMMEDIATE" in statements
+    assert statements.count("BEGIN") == 1
+
+
+def test_timestamps_come_back_in_utc(db: Database) -> None:
+    from micromoves.storage.uow import UnitOfWork
+
+    with UnitOfWork(db) as uow:
+        event = uow.audit("tester", "x.y", "thing", "1")
+        uow.commit()
+        at = event.at
+    with UnitOfWork(db, write=False) as uow:
+        stored = uow.audit_log.list(entity_id="1")[0]
+    assert stored.at.tzinfo is not None and stored.at.utcoffset() == dt.timedelta(0)
+    assert abs((stored.at - at).total_seconds()) < 0.001
+
+
+def test_naive_timestamps_are_refused() -> None:
+    with pytest.raises(ValueError, match="naive datetime"):
+        tables.UTCDateTime().process_bind_param(dt.datetime(2026, 1, 1), None)
