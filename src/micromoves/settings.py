@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     # Default capacity of a person (100 = one full-time job) and the share that stays with the home role.
     default_capacity_percent: int = 100
     default_home_role_min_percent: int = 0
+    # Imports with at least this many moves check PostgreSQL foreign keys once at the end instead of per
+    # row (much faster, but locks the move tables until the import commits).
+    bulk_import_threshold: int = 50_000
     # Identity recorded on changes made from the command line when no --actor is given.
     actor: str = "cli"
 

@@ -505,3 +505,24 @@ def test_export_round_trips_and_guards_injection(db: Database, files: dict[str, 
     doc = json.loads(export_json(db, tmp_path / "org.json").read_text())
     assert {m["move_id"] for m in doc["moves"]} == {"MV1", "MV2", "MV3"}
     assert doc["people"][0]["name"] == "Ada Boss"
+
+
+def test_bulk_path_gives_the_same_result_and_keeps_foreign_keys(db: Database, files: dict[str, Path]) -> None:
+    from sqlalchemy import inspect
+
+    from micromoves.settings import Settings
+
+    def fk_names() -> list[str]:
+        insp = inspect(db.engine)
+        return sorted(
+            str(fk["name"])
+            for name in ("moves", "success_criteria", "skill_levels")
+            for fk in insp.get_foreign_keys(name)
+        )
+
+    before = fk_names()
+    summary = import_files(db, all_files(files), actor="hr", settings=Settings(bulk_import_threshold=1))
+    assert summary.created["moves"] == 3
+    assert fk_names() == before and len(before) >= 8
+    mv1 = next(m for m in org.person_overview(db, "P2").moves if m.id == "MV1")
+    assert [g.skill_id for g in mv1.skill_gains] == ["2.B.3.e"]

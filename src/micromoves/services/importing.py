@@ -19,10 +19,11 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from micromoves.domain import rules
 from micromoves.domain.errors import DomainError
@@ -65,6 +66,7 @@ OPTIONAL = {
     "moves": ("criteria_ratings",),
 }
 ONET_CODE = re.compile(r"^\d{2}-\d{4}\.\d{2}$")
+GAIN = re.compile(r"(.+):\s*([\d.]*)\s*>\s*([\d.]+)")  # skill:from>to
 ESCO_SKILL = re.compile(r"^https?://data\.europa\.eu/esco/skill/[0-9a-f-]+$")
 TRUE = {"true", "yes", "1", "y"}
 FALSE = {"false", "no", "0", "n", ""}
@@ -215,14 +217,16 @@ class RowReader:
     __slots__ = ("cells", "file", "idx", "issues", "row")
 
     def __init__(self, src: Source, idx: dict[str, int], row: int, cells: list[str], issues: Issues) -> None:
-        self.file, self.idx, self.row, self.cells, self.issues = src.file, idx, row, cells, issues
+        # Cells are stripped once, and padded with one empty cell that absent optional columns point at.
+        stripped = [c.strip() for c in cells]
+        stripped.extend([""] * (len(src.columns) + 1 - len(stripped)))
+        self.file, self.idx, self.row, self.cells, self.issues = src.file, idx, row, stripped, issues
 
     def error(self, column: str, message: str) -> None:
         self.issues.add(self.file, self.row, column, message)
 
     def text(self, column: str, *, required: bool = False) -> str:
-        i = self.idx.get(column)
-        value = self.cells[i].strip() if i is not None and i < len(self.cells) else ""
+        value = self.cells[self.idx[column]]
         if required and not value:
             self.error(column, "required value is empty")
         return value
@@ -289,6 +293,8 @@ def _rows(src: Source, issues: Issues) -> Iterator[RowReader]:
         issues.add(src.file, 1, c, f"unknown column for {src.kind}")
     if missing or unknown:
         return
+    for c in OPTIONAL[src.kind]:
+        idx.setdefault(c, len(src.columns))  # the padding cell: always empty
     seen: dict[str, int] = {}
     key_col = {"people": "person_id", "roles": "role_id", "moves": "move_id"}.get(src.kind)
     for row, cells in src.rows:
@@ -358,15 +364,20 @@ class MoveRec:
     gains: list[tuple[str, float, float]]  # raw skill key, before, after
 
 
+_ENUM_LOOKUP: dict[Any, dict[str, Any]] = {
+    cls: {e.value: e for e in cls} for cls in (MoveKind, MoveStatus, Decision, Rating)
+}
+
+
 def _enum_value(r: RowReader, column: str, enum_cls: Any, *, default: Any = None) -> Any:
-    value = r.text(column, required=default is None).lower()
-    if not value:
+    raw = r.text(column, required=default is None)
+    if not raw:
         return default
-    try:
-        return enum_cls(value)
-    except ValueError:
-        r.error(column, f"{value!r} is not one of {', '.join(e.value for e in enum_cls)}")
-        return None
+    lookup = _ENUM_LOOKUP[enum_cls]
+    found = lookup.get(raw) or lookup.get(raw.lower())  # a dict hit: this runs a million times per import
+    if found is None:
+        r.error(column, f"{raw.lower()!r} is not one of {', '.join(e.value for e in enum_cls)}")
+    return found
 
 
 def parse_roles(src: Source, issues: Issues) -> list[RoleRec]:
@@ -454,13 +465,12 @@ def parse_moves(src: Source, issues: Issues, settings: Settings) -> list[MoveRec
             else:
                 for i, p in enumerate(parts):
                     if p:
-                        try:
-                            ratings[i] = Rating(p)
-                        except ValueError:
+                        ratings[i] = _ENUM_LOOKUP[Rating].get(p)
+                        if ratings[i] is None:
                             r.error("criteria_ratings", f"{p!r} is not one of met, partly_met, not_met")
         gains = []
         for part in filter(None, (p.strip() for p in r.text("skills_gained").split(";"))):
-            m = re.fullmatch(r"(.+):\s*([\d.]*)\s*>\s*([\d.]+)", part)
+            m = GAIN.fullmatch(part)
             if not m:
                 r.error("skills_gained", f"{part!r} is not skill:from>to")
                 continue
@@ -528,10 +538,18 @@ class Plan:
 
 
 def _ids(conn: Connection, column: Any, values: Iterable[str]) -> set[str]:
-    values = list(set(values))
+    """Which of ``values`` exist in ``column``."""
+    wanted = set(values)
+    if not wanted:
+        return set()
+    stored = conn.scalar(select(func.count()).select_from(column.table)) or 0
+    if stored <= 5 * len(wanted):
+        # Big imports into small tables: one scan beats hundreds of IN (...) round trips.
+        return wanted.intersection(conn.scalars(select(column)))
+    ordered = sorted(wanted)
     found: set[str] = set()
-    for i in range(0, len(values), 5_000):
-        found.update(conn.scalars(select(column).where(column.in_(values[i : i + 5_000]))))
+    for i in range(0, len(ordered), 5_000):
+        found.update(conn.scalars(select(column).where(column.in_(ordered[i : i + 5_000]))))
     return found
 
 
@@ -681,6 +699,11 @@ def _check_manager_cycles(conn: Connection, people: list[PersonRec], file: str, 
             managers[m] = None
 
 
+def _disjoint(intervals: list[rules.Interval]) -> bool:
+    ordered = sorted(intervals, key=lambda iv: iv.start)
+    return all(b.start > a.end for a, b in pairwise(ordered))
+
+
 def _check_time(
     conn: Connection,
     plan: Plan,
@@ -720,8 +743,8 @@ def _check_time(
         if pid in people_in_file:
             capacity[pid] = people_in_file[pid].capacity - people_in_file[pid].home_min
         cap = capacity.get(pid, settings.default_capacity_percent - settings.default_home_role_min_percent)
-        if len(intervals) < 2 and all(iv.percent <= cap for iv in intervals):
-            continue
+        if all(iv.percent <= cap for iv in intervals) and _disjoint(intervals):
+            continue  # the common case: moves one after another, each within capacity
         ivs = {iv.move_id: iv for iv in intervals}
         flagged: set[str] = set()  # a full-time overlap already explains the overload: report it once
         for a, b in rules.full_time_overlaps(intervals):
@@ -749,7 +772,9 @@ def _check_time(
 # ---------------------------------------------------------------------------------------------- writing
 
 
-def _write(conn: Connection, plan: Plan, sources: Sequence[Source], actor: str, progress: Progress) -> ImportSummary:
+def _write(
+    conn: Connection, plan: Plan, sources: Sequence[Source], actor: str, progress: Progress, settings: Settings
+) -> ImportSummary:
     total = len(plan.moves) + len(plan.people) + len(plan.roles) + len(plan.role_skills)
     done = 0
 
@@ -788,7 +813,12 @@ def _write(conn: Connection, plan: Plan, sources: Sequence[Source], actor: str, 
         _write_people(conn, w, plan, today)
         tick(len(plan.people))
     if plan.moves:
-        _write_moves(conn, w, plan, actor, now, tick)
+        if len(plan.moves) >= settings.bulk_import_threshold:
+            move_tables = [t.moves, t.success_criteria, t.outcomes, t.skill_gains, t.skill_levels, t.status_changes]
+            with w.foreign_keys_checked_at_end(move_tables):
+                _write_moves(conn, w, plan, actor, now, tick)
+        else:
+            _write_moves(conn, w, plan, actor, now, tick)
     by_kind: dict[str, Sequence[Any]] = {
         "roles": plan.roles,
         "role_skills": plan.role_skills,
@@ -902,44 +932,34 @@ def _write_moves(
                 )
             )
     moves = plan.moves
+    columns = ["id", "person_id", "kind", "title", "start", "end", "percent_time", "status", "host_team_id"]
+    columns += ["target_role_id", "released_by_id", "expected_outcomes", "skills_targeted"]
+
+    def move_rows(new: bool) -> Iterator[tuple[Any, ...]]:
+        for m in moves:
+            if (m.id not in existing) is new:
+                gained = [g[0] for g in plan.move_gains.get(m.id, [])]
+                yield (
+                    m.id,
+                    m.person_id,
+                    m.kind,
+                    m.title,
+                    m.start,
+                    m.end,
+                    m.percent,
+                    m.status,
+                    m.host_team,
+                    m.target_role_id,
+                    None,
+                    "",
+                    gained,
+                )
+
     w.on_rows = tick
-    w.upsert(
-        t.moves,
-        [
-            "id",
-            "person_id",
-            "kind",
-            "title",
-            "start",
-            "end",
-            "percent_time",
-            "status",
-            "host_team_id",
-            "target_role_id",
-            "released_by_id",
-            "expected_outcomes",
-            "skills_targeted",
-        ],
-        ["id"],
-        (
-            (
-                m.id,
-                m.person_id,
-                m.kind,
-                m.title,
-                m.start,
-                m.end,
-                m.percent,
-                m.status,
-                m.host_team,
-                m.target_role_id,
-                None,
-                "",
-                [g[0] for g in plan.move_gains.get(m.id, [])],
-            )
-            for m in moves
-        ),
-    )
+    # New moves are appended (COPY on PostgreSQL); only re-imported ones need the slower upsert path.
+    w.insert(t.moves, columns, move_rows(new=True))
+    if existing:
+        w.upsert(t.moves, columns, ["id"], move_rows(new=False))
     w.on_rows = lambda n: None
     w.insert(
         t.success_criteria,
@@ -997,6 +1017,6 @@ def import_files(
     sources = load_sources(paths, kinds)
     with db.write_engine.begin() as conn:
         plan = check(conn, sources, settings, report)
-        summary = _write(conn, plan, sources, actor, report)
+        summary = _write(conn, plan, sources, actor, report, settings)
     summary.seconds = time.perf_counter() - started
     return summary

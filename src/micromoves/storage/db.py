@@ -71,6 +71,9 @@ def _make_engine(url: str, *, echo: bool) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
+        # 64 MiB page cache (default 2 MiB): bulk imports touch many index pages; also speeds up reads.
+        cur.execute("PRAGMA cache_size=-65536")
+        cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
 
     @event.listens_for(engine, "begin")

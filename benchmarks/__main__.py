@@ -1,0 +1,35 @@
+"""Run the benchmarks and print one table: `python -m benchmarks [--rows N] [--people N] [--only NAME]`."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from benchmarks.common import print_rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="moves in the import benchmark")
+    parser.add_argument("--people", type=int, default=100_000, help="people in the demo benchmark")
+    parser.add_argument("--only", choices=["import", "demo"], action="append", help="run only these")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
+    args = parser.parse_args()
+    only = args.only or ["import", "demo"]
+    backends = args.backend or ["sqlite", "postgresql"]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="micromoves-bench-") as tmp:
+        if "import" in only:
+            from benchmarks import import_moves
+
+            rows += import_moves.run(args.rows, max(args.rows // 10, 1), Path(tmp), backends)
+        if "demo" in only:
+            from benchmarks import demo_org
+
+            rows += demo_org.run(args.people, Path(tmp), backends)
+    print_rows(rows)
+
+
+if __name__ == "__main__":
+    main()
