@@ -1,0 +1,1157 @@
+"""Generate a realistic, deterministic demo organisation with three years of micro-move history.
+
+``generate_demo(db, people=2000, seed=42)`` builds teams in seven functions, a manager hierarchy, ~70 roles
+on real O*NET 29.3 occupations (requirements from O*NET levels scaled by seniority), people with skill
+profiles, and moves of all ten kinds with criteria, check-ins, lifecycle histories, reviews, skill gains,
+extensions, conversions into roles and reverted trials. Everything obeys the domain rules: lifecycle paths
+follow :data:`lifecycle.LEGAL_TRANSITIONS`, moves are at most 26 weeks, and a person's occupying moves never
+exceed their move capacity nor overlap full-time.
+
+Same ``seed`` and ``as_of`` give identical rows (one ``random.Random(seed)``; no sets are iterated). The
+data is written in one transaction through :class:`BulkWriter`, people by people in chunks so memory stays
+flat at 100,000 people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from micromoves.domain import lifecycle, rules
+from micromoves.domain.errors import DomainError, InvalidValue
+from micromoves.domain.model import AssignmentReason, Decision, MoveKind, MoveStatus, Provenance, Rating
+from micromoves.services import demo_catalogue as cat
+from micromoves.services.taxonomy import taxonomy_version
+from micromoves.storage import tables as t
+from micromoves.storage.bulk import BulkWriter
+from micromoves.storage.db import Database
+from micromoves.storage.uow import utcnow
+from micromoves.taxonomy.onet import OnetData, load_onet
+
+__all__ = ["DemoCatalogueError", "DemoSummary", "OrganisationExists", "generate_demo"]
+
+Progress = Callable[[str, int, int], None]
+S = MoveStatus
+K = MoveKind
+DAY = dt.timedelta(days=1)
+MAX_WEEKS = rules.DEFAULT_MAX_MOVE_WEEKS
+MIN_PEOPLE = 30
+CHUNK_PEOPLE = 1_000  # people simulated and written per batch (and per progress report)
+ACTOR = "demo"
+# Tables the demo never touches: reference data, the skills catalogue and the audit log.
+KEPT_TABLES = frozenset({*t.REFERENCE_TABLES, "skills", "audit_events"})
+# Tables written with explicit integer ids (PostgreSQL sequences are moved past them afterwards).
+ID_TABLES = (
+    t.success_criteria,
+    t.check_ins,
+    t.status_changes,
+    t.extensions,
+    t.outcomes,
+    t.skill_gains,
+    t.skill_levels,
+    t.role_assignments,
+)
+
+
+class OrganisationExists(DomainError):
+    code = "organisation_exists"
+
+
+class DemoCatalogueError(DomainError):
+    code = "demo_catalogue"
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    seed: int
+    as_of: dt.date
+    teams: int
+    roles: int
+    people: int
+    moves: int
+    criteria: int
+    check_ins: int
+    status_changes: int
+    extensions: int
+    outcomes: int
+    skill_gains: int
+    skill_levels: int
+    role_assignments: int
+    moves_by_kind: Mapping[str, int]
+    moves_by_status: Mapping[str, int]
+    tour_person_id: str  # a person with a rich history: ≥3 moves incl. a completed one with skill gains
+    reverted_move_id: str | None  # a reverted trial
+    converted_move_id: str | None  # a move converted into a role (still standing)
+    elapsed_seconds: float
+
+
+# --------------------------------------------------------------------------------------------- catalogue
+
+
+@dataclass
+class _Role:
+    id: str
+    title: str
+    level: int
+    function: str
+    ladder: str
+    manages: bool
+    weight: float
+    profile: list[tuple[str, float]]  # every rated element, most important first, level scaled
+    requirements: dict[str, float]  # importance >= 3, level scaled: the role_skills rows
+    up: str | None = None  # next level on the ladder (managers: their function head)
+    related: tuple[str, ...] = ()  # adjacent roles by O*NET relatedness or shared occupation
+
+
+def _compile_roles(onet: OnetData) -> dict[str, _Role]:
+    roles: dict[str, _Role] = {}
+    for spec in cat.ROLES:
+        for code in (spec.onet_code, spec.skills_from):
+            if code is not None and code not in onet.occupations:
+                raise DemoCatalogueError(
+                    f"demo role {spec.id} ({spec.title}) uses O*NET-SOC code {code}, which is not in the "
+                    "loaded O*NET taxonomy"
+                )
+        source = spec.skills_from or spec.onet_code
+        factor = 0.8 + 0.1 * spec.level
+        ratings = onet.profiles.get(source, {})
+        requirements = onet.requirements(source)
+        if not requirements:
+            raise DemoCatalogueError(
+                f"demo role {spec.id}: O*NET occupation {source} has no skill/knowledge ratings; "
+                "set skills_from to a rated occupation"
+            )
+        ordered = sorted(ratings.items(), key=lambda kv: (-kv[1].importance, kv[0]))
+        roles[spec.id] = _Role(
+            id=spec.id,
+            title=spec.title,
+            level=spec.level,
+            function=spec.function,
+            ladder=spec.ladder,
+            manages=spec.manages,
+            weight=spec.weight,
+            profile=[(eid, min(7.0, round(r.level * factor, 2))) for eid, r in ordered],
+            requirements={eid: min(7.0, round(lv * factor, 2)) for eid, lv in requirements.items()},
+        )
+    by_ladder = {(r.ladder, r.level): r.id for r in roles.values()}
+    heads = {f.key: f.head_role for f in cat.FUNCTIONS}
+    managers = {f.manager_role for f in cat.FUNCTIONS}
+    for spec in cat.ROLES:
+        role = roles[spec.id]
+        role.up = by_ladder.get((role.ladder, role.level + 1))
+        if role.up is None and spec.id in managers:
+            role.up = heads[role.function]
+        near = {r.code for r in onet.related.get(spec.onet_code, [])} | {spec.onet_code}
+        role.related = tuple(
+            other.id
+            for other in cat.ROLES
+            if other.ladder != spec.ladder
+            and not other.manages
+            and other.onet_code in near
+            and abs(other.level - spec.level) <= 1
+        )
+    return roles
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    limit, k, p = math.exp(-lam), 0, rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k
+
+
+def _monday_on_or_after(d: dt.date) -> dt.date:
+    return d + dt.timedelta(days=(7 - d.weekday()) % 7)
+
+
+def _at(d: dt.date, step: int, jitter: int) -> dt.datetime:
+    """A timestamp on ``d``: steps of one move on the same day stay in order (40 min apart, < 30 jitter)."""
+    return dt.datetime(d.year, d.month, d.day, 8, tzinfo=dt.UTC) + dt.timedelta(minutes=40 * step + jitter)
+
+
+def _weighted(rng: random.Random, items: Sequence[Any], cum: Sequence[float]) -> Any:
+    return rng.choices(items, cum_weights=cum, k=1)[0]
+
+
+def _cumulative(weights: Sequence[float]) -> list[float]:
+    out, total = [], 0.0
+    for w in weights:
+        total += w
+        out.append(total)
+    return out
+
+
+# --------------------------------------------------------------------------------------------- model
+
+
+class _Person:
+    __slots__ = (
+        "cap",
+        "email",
+        "events",
+        "function",
+        "hire",
+        "home",
+        "id",
+        "leader",
+        "location",
+        "manager",
+        "moves",
+        "name",
+        "profile",
+        "role",
+        "team",
+    )
+
+    def __init__(
+        self,
+        pid: str,
+        name: str,
+        email: str,
+        role: str,
+        team: str,
+        manager: str | None,
+        function: str,
+        hire: dt.date,
+        location: str,
+        cap: int,
+        home: int,
+        leader: bool,
+    ) -> None:
+        self.id, self.name, self.email, self.role, self.team, self.manager = pid, name, email, role, team, manager
+        self.function, self.hire, self.location, self.cap, self.home = function, hire, location, cap, home
+        self.leader = leader
+        # Role changes after hire: (date, role, team, manager, reason, move id).
+        self.events: list[tuple[dt.date, str, str, str | None, AssignmentReason, str | None]] = []
+        self.profile: dict[str, float] = {}
+        self.moves: list[_Move] = []
+
+    def state_at(self, d: dt.date) -> tuple[str, str, str | None]:
+        for ev in reversed(self.events):
+            if ev[0] <= d:
+                return ev[1], ev[2], ev[3]
+        return self.role, self.team, self.manager
+
+    def last_change(self) -> dt.date:
+        return self.events[-1][0] if self.events else self.hire
+
+
+@dataclass(slots=True, eq=False)
+class _Move:
+    kind: MoveKind
+    title: str
+    s: dt.date
+    e: dt.date  # the final end: extended, or cut short by a revert
+    pct: int
+    status: MoveStatus
+    host: str | None
+    target: str | None
+    released_by: str | None
+    expected: str
+    skills: list[str]
+    id: str = ""
+    converted: int | None = None  # -1 until the conversion's role assignment has its id
+    review_on: dt.date | None = None
+    ext: tuple[dt.date, dt.date, dt.date, str] | None = None  # (old end, new end, on, actor)
+    outcome: tuple[Decision, dt.date, str, str, bool] | None = None  # decision, on, reviewer, notes, confid.
+    check_ins: list[tuple[dt.date, str, str, int]] = field(default_factory=list)
+    criteria: list[tuple[str, Rating | None, str]] = field(default_factory=list)
+    steps: list[tuple[MoveStatus, dt.date, str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Rows:
+    people: list[tuple[Any, ...]]
+    moves: list[tuple[Any, ...]]
+    criteria: list[tuple[Any, ...]]
+    check_ins: list[tuple[Any, ...]]
+    status_changes: list[tuple[Any, ...]]
+    extensions: list[tuple[Any, ...]]
+    outcomes: list[tuple[Any, ...]]
+    skill_gains: list[tuple[Any, ...]]
+    skill_levels: list[tuple[Any, ...]]
+    role_assignments: list[tuple[Any, ...]]
+
+    @classmethod
+    def empty(cls) -> _Rows:
+        return cls([], [], [], [], [], [], [], [], [], [])
+
+
+# Written in this order so every foreign key points at a row already written.
+_COLUMNS: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
+    (
+        "people",
+        t.people,
+        (
+            "id",
+            "name",
+            "email",
+            "role_id",
+            "manager_id",
+            "team_id",
+            "hire_date",
+            "location",
+            "capacity_percent",
+            "home_role_min_percent",
+        ),
+    ),
+    (
+        "moves",
+        t.moves,
+        (
+            "id",
+            "person_id",
+            "kind",
+            "title",
+            "start",
+            "end",
+            "percent_time",
+            "status",
+            "host_team_id",
+            "target_role_id",
+            "released_by_id",
+            "expected_outcomes",
+            "skills_targeted",
+            "converted_assignment_id",
+        ),
+    ),
+    ("criteria", t.success_criteria, ("id", "move_id", "position", "statement", "rating", "evidence")),
+    ("check_ins", t.check_ins, ("id", "move_id", "on", "author_id", "note", "progress")),
+    ("status_changes", t.status_changes, ("id", "move_id", "from_status", "to_status", "actor", "at", "reason")),
+    ("extensions", t.extensions, ("id", "move_id", "old_end", "new_end", "actor", "at", "reason")),
+    ("outcomes", t.outcomes, ("id", "move_id", "decision", "reviewed_on", "reviewer_id", "notes", "confidential")),
+    ("skill_gains", t.skill_gains, ("id", "move_id", "skill_id", "level_before", "level_after")),
+    ("skill_levels", t.skill_levels, ("id", "person_id", "skill_id", "level", "provenance", "assessed_on", "move_id")),
+    ("role_assignments", t.role_assignments, ("id", "person_id", "role_id", "start", "end", "reason", "move_id")),
+)
+
+_KIND_LIST = list(cat.KINDS)
+_LOCATION_NAMES = [name for name, _ in cat.LOCATIONS]
+_LOCATION_CUM = _cumulative([w for _, w in cat.LOCATIONS])
+_KIND_CUM = _cumulative([cat.KINDS[k].weight for k in _KIND_LIST])
+# Managers keep their team: no rotations, swaps or temporary leads (they already lead).
+_LEADER_KINDS = [k for k in _KIND_LIST if k not in (K.ROTATION, K.LATERAL_SWAP, K.TEMPORARY_LEAD)]
+_LEADER_CUM = _cumulative([cat.KINDS[k].weight for k in _LEADER_KINDS])
+_NEEDS_TARGET = frozenset({K.ACTING_ROLE, K.ROTATION, K.LATERAL_SWAP, K.SHADOWING})
+# Probability that a completed move with a target role is converted into that role.
+_CONVERT_P = {
+    K.ACTING_ROLE: 0.35,
+    K.LATERAL_SWAP: 0.45,
+    K.ROTATION: 0.3,
+    K.STRETCH_ASSIGNMENT: 0.12,
+    K.RESPONSIBILITY_HANDOFF: 0.1,
+}
+_PROMOTE_AFTER = frozenset({K.STRETCH_ASSIGNMENT, K.RESPONSIBILITY_HANDOFF, K.TEMPORARY_LEAD})
+_RATING_WEIGHTS: dict[str, tuple[float, float, float]] = {  # met, partly met, not met
+    "convert": (0.85, 0.15, 0.0),
+    "end": (0.6, 0.3, 0.1),
+    "extend": (0.3, 0.6, 0.1),
+    "revert": (0.1, 0.4, 0.5),
+}
+_RATINGS = (Rating.MET, Rating.PARTLY_MET, Rating.NOT_MET)
+_RATING_SCORE: dict[Rating | None, float] = {Rating.MET: 1.0, Rating.PARTLY_MET: 0.5}
+# Enum members as plain strings for the rows: the writer then has nothing to convert (100k people = 10M values).
+_V: dict[Any, str] = {
+    member: member.value
+    for enum_type in (MoveKind, MoveStatus, Rating, Decision, Provenance, AssignmentReason)
+    for member in enum_type
+}
+_V[None] = None  # type: ignore[assignment]
+
+
+# --------------------------------------------------------------------------------------------- generator
+
+
+class _Generator:
+    def __init__(self, onet: OnetData, *, people: int, seed: int, as_of: dt.date, years: int) -> None:
+        self.rng = random.Random(seed)
+        self.n_people = people
+        self.today = as_of
+        self.window_start = as_of - dt.timedelta(days=round(365.25 * years))
+        self.roles = _compile_roles(onet)
+        self.skill_names = {eid: e.name for eid, e in onet.elements.items()}
+        self.move_seq = 0
+        self.ids = dict.fromkeys(
+            (
+                "criteria",
+                "check_ins",
+                "status_changes",
+                "extensions",
+                "outcomes",
+                "skill_gains",
+                "skill_levels",
+                "role_assignments",
+            ),
+            0,
+        )
+        self.by_kind: Counter[str] = Counter()
+        self.by_status: Counter[str] = Counter()
+        self.tour: tuple[tuple[int, ...], str] | None = None
+        self.reverted_move: str | None = None
+        self.reverted_move_reviewed: str | None = None
+        self.converted_move: str | None = None
+        self.email_seen: Counter[str] = Counter()
+        self.ic_roles: dict[str, tuple[list[str], list[float]]] = {}
+        for f in cat.FUNCTIONS:
+            staffed = [r for r in self.roles.values() if r.function == f.key and r.weight > 0]
+            self.ic_roles[f.key] = ([r.id for r in staffed], _cumulative([r.weight for r in staffed]))
+
+    def _next_id(self, table: str) -> int:
+        self.ids[table] += 1
+        return self.ids[table]
+
+    # ----------------------------------------------------------------------------------- organisation
+
+    def build_org(self) -> None:
+        rng = self.rng
+        n = self.n_people
+        rest = n - 1 - len(cat.FUNCTIONS)
+        raw = [f.share * rest for f in cat.FUNCTIONS]
+        sizes = [int(x) for x in raw]
+        for i in sorted(range(len(raw)), key=lambda i: (sizes[i] - raw[i], i))[: rest - sum(sizes)]:
+            sizes[i] += 1
+        self.teams: list[tuple[str, str, str, str | None]] = [(cat.EXEC_TEAM, "Executive Office", cat.EXECUTIVE, None)]
+        self.team_name: dict[str, str] = {cat.EXEC_TEAM: "Executive Office"}
+        self.team_function: dict[str, str] = {cat.EXEC_TEAM: cat.EXECUTIVE}
+        self.teams_by_function: dict[str, list[str]] = {}
+        self.team_manager: dict[str, str] = {}
+        self.team_location: dict[str, str] = {}
+        team_members: list[tuple[str, int]] = []  # (team, member count excluding the manager)
+        for f, size in zip(cat.FUNCTIONS, sizes, strict=True):
+            dept = f"T-{f.code}"
+            self.teams.append((dept, f.name, f.key, cat.EXEC_TEAM))
+            self.team_name[dept], self.team_function[dept] = f.name, f.key
+            n_teams = max(1, min(size // 4, round(size / 9)))
+            per, extra = divmod(size, n_teams)
+            counts = [per + (1 if i < extra else 0) for i in range(n_teams)]
+            rng.shuffle(counts)
+            ids = []
+            for i in range(n_teams):
+                tid = f"T-{f.code}-{i + 1}"
+                base = f.team_names[i % len(f.team_names)]
+                name = base if i < len(f.team_names) else f"{base} {i // len(f.team_names) + 1}"
+                self.teams.append((tid, name, f.key, dept))
+                self.team_name[tid], self.team_function[tid] = name, f.key
+                self.team_location[tid] = _weighted(rng, _LOCATION_NAMES, _LOCATION_CUM)
+                ids.append(tid)
+                team_members.append((tid, counts[i] - 1))
+            self.teams_by_function[f.key] = ids
+
+        width = max(6, len(str(n)))
+        pid = iter(f"P-{i:0{width}d}" for i in range(1, n + 1))
+        self.leaders: list[_Person] = []
+        self.members_plan: list[tuple[str, str]] = []  # (person id, team) for members, generated lazily
+
+        ceo = self._new_person(next(pid), cat.CEO_ROLE, cat.EXEC_TEAM, None, cat.EXECUTIVE, leader=True)
+        self.team_manager[cat.EXEC_TEAM] = ceo.id
+        self.leaders.append(ceo)
+        heads = {}
+        for f in cat.FUNCTIONS:
+            head = self._new_person(next(pid), f.head_role, f"T-{f.code}", ceo.id, f.key, leader=True)
+            heads[f.key] = head.id
+            self.team_manager[f"T-{f.code}"] = head.id
+            self.leaders.append(head)
+        for f in cat.FUNCTIONS:
+            for tid in self.teams_by_function[f.key]:
+                mgr = self._new_person(next(pid), f.manager_role, tid, heads[f.key], f.key, leader=True)
+                self.team_manager[tid] = mgr.id
+                self.leaders.append(mgr)
+        for tid, count in team_members:
+            for _ in range(count):
+                self.members_plan.append((next(pid), tid))
+
+    def _new_person(
+        self, pid: str, role: str, team: str, manager: str | None, function: str, *, leader: bool
+    ) -> _Person:
+        rng = self.rng
+        first, last = rng.choice(cat.FIRST_NAMES), rng.choice(cat.LAST_NAMES)
+        local = f"{first}.{last}".lower()
+        self.email_seen[local] += 1
+        if self.email_seen[local] > 1:
+            local = f"{local}{self.email_seen[local]}"
+        if leader:
+            tenure = rng.randint(3 * 365, 15 * 365) if role != cat.CEO_ROLE else rng.randint(6 * 365, 12 * 365)
+            cap, home = 100, (0 if role == cat.CEO_ROLE else rng.choice((40, 50, 60)))
+        else:
+            tenure = min(20 * 365, 30 + int(rng.expovariate(1 / (3.5 * 365))) + 150 * self.roles[role].level)
+            r = rng.random()
+            if r < 0.07:
+                cap, home = 80, rng.choice((0, 0, 20))
+            elif r < 0.17:
+                cap, home = 100, rng.choice((20, 30, 40, 50))
+            else:
+                cap, home = 100, 0
+        team_loc = self.team_location.get(team)
+        if team_loc is not None and rng.random() < 0.75:
+            location = team_loc
+        else:
+            location = _weighted(rng, _LOCATION_NAMES, _LOCATION_CUM)
+        person = _Person(
+            pid,
+            f"{first} {last}",
+            f"{local}@{cat.EMAIL_DOMAIN}",
+            role,
+            team,
+            manager,
+            function,
+            self.today - dt.timedelta(days=tenure),
+            location,
+            cap,
+            home,
+            leader,
+        )
+        # Skill profile: every skill the role requires, at the role's level plus noise (a senior engineer
+        # does hold Programming), and a few of the role's less important elements, a little lower.
+        role_def = self.roles[role]
+        for eid, level in sorted(role_def.requirements.items()):
+            person.profile[eid] = round(min(7.0, max(0.0, level + rng.gauss(0.0, 0.6))), 2)
+        extras = [(eid, lv) for eid, lv in role_def.profile if eid not in role_def.requirements]
+        for eid, level in sorted(rng.sample(extras, min(len(extras), rng.randint(3, 6)))):
+            person.profile[eid] = round(min(7.0, max(0.0, 0.8 * level + rng.gauss(0.0, 0.6))), 2)
+        return person
+
+    # ----------------------------------------------------------------------------------- people
+
+    def member(self, pid: str, team: str) -> _Person:
+        function = self.team_function[team]
+        ids, cum = self.ic_roles[function]
+        role = _weighted(self.rng, ids, cum)
+        return self._new_person(pid, role, team, self.team_manager[team], function, leader=False)
+
+    def simulate(self, person: _Person, rows: _Rows) -> None:
+        if person.role != cat.CEO_ROLE:
+            self._moves_for(person)
+        self._emit(person, rows)
+
+    def _moves_for(self, p: _Person) -> None:
+        rng = self.rng
+        today = self.today
+        earliest = _monday_on_or_after(max(self.window_start, p.hire + dt.timedelta(days=60)))
+        latest = today + dt.timedelta(days=120)
+        span = (latest - earliest).days
+        if span <= 0:
+            return
+        propensity = rng.choice((0.0, 0.5, 1.0, 1.0, 1.5, 2.2))
+        lam = 1.3 * span / 365 * propensity * (0.6 if p.leader else 1.0)
+        n = min(_poisson(rng, lam), 12)
+        starts = sorted(_monday_on_or_after(earliest + dt.timedelta(days=rng.randrange(span))) for _ in range(n))
+        committed: list[rules.Interval] = []
+        capacity = p.cap - p.home
+        for s in starts:
+            move = self._candidate(p, s)
+            if move is None:
+                continue
+            try:
+                rules.check_short(move.s, move.e, MAX_WEEKS)
+            except DomainError:
+                continue
+            # Committed moves fit together, so any overload or full-time overlap involves the candidate.
+            iv = rules.Interval("candidate", move.s, move.e, move.pct)
+            others = [c for c in committed if c.start <= iv.end and iv.start <= c.end]
+            group = [iv, *others]
+            if rules.full_time_overlaps(group) or rules.overloads(group, capacity):
+                continue
+            self._commit(p, move)
+            if move.status in lifecycle.OCCUPYING_STATUSES:
+                committed.append(rules.Interval(move.id, move.s, move.e, move.pct))
+
+    def _pick_team(self, function: str, exclude: str | None) -> str:
+        teams = self.teams_by_function[function]
+        if len(teams) > 1 and exclude in teams:
+            i = self.rng.randrange(len(teams) - 1)
+            return teams[i] if teams[i] != exclude else teams[-1]
+        return self.rng.choice(teams)
+
+    def _candidate(self, p: _Person, s: dt.date) -> _Move | None:
+        rng = self.rng
+        today = self.today
+        kind: MoveKind = (
+            _weighted(rng, _LEADER_KINDS, _LEADER_CUM) if p.leader else _weighted(rng, _KIND_LIST, _KIND_CUM)
+        )
+        spec = cat.KINDS[kind]
+        role_id, team, manager = p.state_at(s)
+        role = self.roles[role_id]
+        function = self.team_function[team]
+        fspec = cat.FUNCTIONS_BY_KEY.get(function)
+
+        # Target role along a plausible path: next level, an O*NET-related role, or a lead role.
+        target: str | None = None
+        if spec.target == "next":
+            target = role.up if (role.up and rng.random() < 0.8) else None
+        elif spec.target == "related":
+            target = rng.choice(role.related) if role.related else role.up
+        elif spec.target == "lead":
+            lead = fspec.manager_role if fspec else None
+            if p.leader:
+                target = role.up
+            elif kind is K.TEMPORARY_LEAD:
+                target = lead if role.level >= 2 else None
+            elif role.level >= 3 and rng.random() < 0.5:
+                target = lead
+            else:
+                target = role.up
+        if target is not None and self.roles[target].function == cat.EXECUTIVE:
+            target = None
+        if kind in _NEEDS_TARGET and target is None:
+            return None
+        target_role = self.roles[target] if target else None
+
+        # Host team: own team, a team of the same or an adjacent function, or the target role's function.
+        host: str | None
+        policy = spec.host
+        if policy == "target" and target_role is not None and target_role.function != function:
+            host = self._pick_team(target_role.function, team)
+        elif policy == "target":
+            host = self._pick_team(function, team) if function in self.teams_by_function else team
+        elif policy == "adjacent" and fspec is not None:
+            if rng.random() < 0.65:
+                host = self._pick_team(rng.choice(fspec.adjacent), None)
+            else:
+                host = self._pick_team(function, team)
+        elif policy == "function" and function in self.teams_by_function:
+            host = self._pick_team(function, None)
+        elif policy == "none":
+            host = None
+        else:
+            host = team
+
+        # Skills the move builds: the biggest gaps against the target role, the host's work or the next level.
+        host_function = self.team_function[host] if host else function
+        if target_role is not None:
+            source = target_role
+        elif host_function != function and host_function in self.ic_roles:
+            source = self.roles[_weighted(rng, *self.ic_roles[host_function])]
+        else:
+            source = self.roles[role.up] if role.up else role
+        want = rng.randint(2, 4)
+        gaps = sorted(((lv - p.profile.get(eid, 0.0), eid) for eid, lv in source.requirements.items()), reverse=True)
+        pool = [eid for gap, eid in gaps[: want + 2] if gap > 0]
+        skills = rng.sample(pool, min(want, len(pool)))
+        for _, eid in gaps:
+            if len(skills) >= want:
+                break
+            if eid not in skills:
+                skills.append(eid)
+
+        weeks = rng.randint(*spec.weeks)
+        pct = rng.choice(spec.percents)
+        planned_end = s + dt.timedelta(days=7 * weeks - 3)  # Monday .. Friday of the last week
+        host_manager = self.team_manager.get(host, manager) if host else manager
+        reviewer = manager or p.id
+
+        words = {
+            "host": self.team_name[host] if host else self.team_name[team],
+            "topic": rng.choice(
+                (
+                    cat.FUNCTIONS_BY_KEY[host_function] if host_function in cat.FUNCTIONS_BY_KEY else cat.FUNCTIONS[0]
+                ).topics
+            ),
+            "skill": self.skill_names[skills[0]],
+            "target": target_role.title if target_role else (self.roles[role.up].title if role.up else role.title),
+        }
+        titles, criteria, expected = spec.titles, spec.criteria, cat.EXPECTED_OUTCOMES[kind]
+        if target_role is None and role.up is None:  # nothing to grow towards: no "{target}" texts
+            titles = tuple(x for x in titles if "{target}" not in x)
+            criteria = tuple(x for x in criteria if "{target}" not in x)
+            expected = expected if "{target}" not in expected else cat.GENERIC_OUTCOME
+        title = rng.choice(titles).format(**words)
+        expected = expected.format(**words)
+        statements = [x.format(**words) for x in rng.sample(criteria, rng.randint(2, min(4, len(criteria))))]
+
+        # An extension (+2..6 weeks, still at most 26) agreed shortly before the planned end.
+        ext_weeks = 0
+        ext_on: dt.date | None = None
+        ext_by_review = False
+        if rng.random() < 0.1 and weeks <= MAX_WEEKS - 2:
+            ext_weeks = rng.randint(2, min(6, MAX_WEEKS - weeks))
+            ext_on = planned_end - dt.timedelta(days=rng.randint(3, 10))
+            ext_by_review = rng.random() < 0.5
+            if ext_on > today or ext_on <= s + dt.timedelta(days=14):
+                ext_weeks, ext_on = 0, None
+        end = planned_end + dt.timedelta(days=7 * ext_weeks)
+
+        # The fate of the move follows its dates relative to as_of.
+        r = rng.random()
+        if s > today:
+            fate = S.PROPOSED if r < 0.35 else S.REQUESTED if r < 0.65 else S.APPROVED
+            if fate is S.APPROVED and (s - today).days <= 7 and rng.random() < 0.5:
+                fate = S.ONBOARDING
+        elif end >= today:
+            fate = S.ONBOARDING if (today - s).days < 5 and r < 0.4 else S.ACTIVE
+        elif (today - end).days <= 21:
+            fate = S.IN_REVIEW if r < 0.55 else S.COMPLETED
+        else:
+            fate = S.COMPLETED if r < 0.72 else S.REVERTED if r < 0.8 else S.WITHDRAWN if r < 0.9 else S.DECLINED
+        if fate is S.REVERTED and weeks < 6:
+            fate = S.COMPLETED
+        if fate in (S.REVERTED, S.WITHDRAWN, S.DECLINED) or ext_on is None:
+            ext_weeks, ext_on, end = 0, None, planned_end
+        final_end = end
+
+        # Lifecycle dates before the start.
+        proposed = max(s - dt.timedelta(days=rng.randint(14, 56)), p.hire)
+        if proposed > today:
+            proposed = max(today - dt.timedelta(days=rng.randint(0, 10)), p.hire)
+        requested = proposed + dt.timedelta(days=rng.randint(0, 5))
+        approved = min(requested + dt.timedelta(days=rng.randint(1, 10)), s - DAY)
+        onboarding = max(approved, s - dt.timedelta(days=rng.randint(1, 5)))
+        steps: list[tuple[MoveStatus, dt.date, str, str]] = [(S.PROPOSED, proposed, p.id, "created")]
+        mgr = manager or p.id
+        pre = [
+            (S.REQUESTED, requested, p.id, "submitted for approval"),
+            (S.APPROVED, approved, mgr, "approved; released by the manager"),
+            (S.ONBOARDING, onboarding, host_manager or mgr, "onboarding with the host team"),
+        ]
+        decision: Decision | None = None
+        review_on: dt.date | None = None
+        if fate is S.DECLINED:
+            if rng.random() < 0.6:
+                steps.append(pre[0])
+            steps.append(
+                (
+                    S.DECLINED,
+                    steps[-1][1] + dt.timedelta(days=rng.randint(1, 7)),
+                    mgr,
+                    rng.choice(
+                        (
+                            "no capacity in the team this quarter",
+                            "timing clashes with a release",
+                            "not the right move now",
+                        )
+                    ),
+                )
+            )
+        elif fate is S.WITHDRAWN:
+            stage = rng.randint(0, 3)
+            steps.extend(pre[:stage])
+            steps.append(
+                (
+                    S.WITHDRAWN,
+                    steps[-1][1] + dt.timedelta(days=rng.randint(0, 5)),
+                    p.id,
+                    rng.choice(
+                        ("personal circumstances", "home team priorities changed", "host team cancelled the work")
+                    ),
+                )
+            )
+        elif fate in (S.PROPOSED, S.REQUESTED, S.APPROVED, S.ONBOARDING):
+            order = (S.PROPOSED, S.REQUESTED, S.APPROVED, S.ONBOARDING)
+            steps.extend(pre[: order.index(fate)])
+        else:
+            steps.extend(pre)
+            steps.append((S.ACTIVE, s, mgr, "started"))
+            if ext_on is not None and ext_by_review:
+                steps.append((S.IN_REVIEW, ext_on, reviewer, "review"))
+                steps.append((S.ACTIVE, ext_on, reviewer, "review: extend"))
+                decision, review_on = Decision.EXTEND, ext_on
+            if fate is S.REVERTED:
+                revert_on = s + dt.timedelta(days=7 * rng.randint(4, weeks - 1) - 3)
+                final_end = revert_on
+                if rng.random() < 0.6:
+                    steps.append((S.IN_REVIEW, revert_on, reviewer, "review"))
+                    steps.append((S.REVERTED, revert_on, reviewer, "review: revert"))
+                    decision, review_on = Decision.REVERT, revert_on
+                else:
+                    steps.append((S.REVERTED, revert_on, mgr, "trial ended early"))
+            elif fate in (S.IN_REVIEW, S.COMPLETED):
+                reviewed = min(end + dt.timedelta(days=rng.randint(0, 10)), today)
+                in_review = min(end + dt.timedelta(days=rng.randint(0, 3)), reviewed)
+                steps.append((S.IN_REVIEW, in_review, reviewer, "review"))
+                if fate is S.COMPLETED:
+                    steps.append((S.COMPLETED, reviewed, reviewer, "review: end"))
+                    decision, review_on = Decision.END, reviewed
+        m = _Move(kind, title, s, final_end, pct, fate, host, target, manager, expected, skills)
+        m.steps = steps
+        m.review_on = review_on
+        if ext_on is not None:
+            m.ext = (planned_end, end, ext_on, reviewer)
+
+        # Criteria are rated at a review; the decision may still turn into "convert" in _commit.
+        m.criteria = [(x, None, "") for x in statements]
+        if decision is not None and review_on is not None:
+            m.outcome = (
+                decision,
+                review_on,
+                reviewer,
+                cat.REVIEW_NOTES[decision],
+                decision is Decision.REVERT and rng.random() < 0.2,
+            )
+        # Check-ins every 2-4 weeks while the move runs.
+        if fate in (S.ACTIVE, S.IN_REVIEW, S.COMPLETED, S.REVERTED):
+            last = min(m.e, today)
+            d = s + dt.timedelta(days=rng.randint(7, 14))
+            span_days = max(1, (m.e - s).days)
+            while d <= last:
+                progress = min(100, max(0, round((d - s).days / span_days * 20 + rng.randint(-1, 1)) * 5))
+                note = next(text for threshold, text in reversed(cat.CHECK_IN_NOTES) if progress >= threshold)
+                r2 = rng.random()
+                author = p.id if r2 < 0.7 else (mgr if r2 < 0.9 else (host_manager or mgr))
+                m.check_ins.append((d, author, note, progress))
+                d += dt.timedelta(days=rng.randint(14, 28))
+        return m
+
+    def _commit(self, p: _Person, m: _Move) -> None:
+        """Accept a candidate: give it an id and, for completed moves, maybe a conversion or promotion."""
+        rng = self.rng
+        self.move_seq += 1
+        m.id = f"M-{self.move_seq:07d}"
+        today = self.today
+        if m.status is S.COMPLETED and m.review_on is not None and not p.leader:
+            c = m.review_on
+            eligible = p.last_change() < m.s and (c - p.last_change()).days > 60 and c < today
+            target = self.roles[m.target] if m.target else None
+            if eligible and target is not None and not target.manages and rng.random() < _CONVERT_P.get(m.kind, 0.0):
+                role_before, team_before, manager_before = p.state_at(c)
+                new_team = (
+                    m.host
+                    if (m.host and self.team_function.get(m.host) == target.function and m.host in self.team_manager)
+                    else team_before
+                )
+                if self.team_function[new_team] == target.function:
+                    p.events.append(
+                        (c, target.id, new_team, self.team_manager[new_team], AssignmentReason.CONVERSION, m.id)
+                    )
+                    m.outcome = (
+                        Decision.CONVERT,
+                        c,
+                        m.outcome[2] if m.outcome else p.id,
+                        cat.REVIEW_NOTES["convert"],
+                        False,
+                    )
+                    m.steps[-1] = (S.COMPLETED, c, m.steps[-1][2], "review: convert")
+                    m.converted = -1  # the assignment id is known once the history is written
+                    back = c + dt.timedelta(days=rng.randint(30, 120))
+                    if rng.random() < 0.18 and back < today:
+                        p.events.append((back, role_before, team_before, manager_before, AssignmentReason.REVERT, m.id))
+                        m.steps.append(
+                            (
+                                S.REVERTED,
+                                back,
+                                manager_before or p.id,
+                                "conversion reverted: returning to the prior role",
+                            )
+                        )
+                        m.status = S.REVERTED
+            elif eligible and m.kind in _PROMOTE_AFTER and rng.random() < 0.2:
+                role_now, team_now, manager_now = p.state_at(c)
+                up = self.roles[role_now].up
+                when = c + dt.timedelta(days=rng.randint(30, 180))
+                if up is not None and not self.roles[up].manages and when < today:
+                    p.events.append((when, up, team_now, manager_now, AssignmentReason.PROMOTION, None))
+        # Ratings for every reviewed move (completed, reverted by review, extended by review).
+        if m.outcome is not None:
+            weights = _RATING_WEIGHTS[m.outcome[0]]
+            rated: list[tuple[str, Rating | None, str]] = []
+            for statement, _, _ in m.criteria:
+                rating = rng.choices(_RATINGS, weights=weights, k=1)[0]
+                rated.append((statement, rating, rng.choice(cat.EVIDENCE[rating])))
+            m.criteria = rated
+        p.moves.append(m)
+
+    # ----------------------------------------------------------------------------------- rows
+
+    def _emit(self, p: _Person, rows: _Rows) -> None:
+        rng = self.rng
+        nid = self._next_id
+        # Role history: hire, then conversions, promotions and reverts; each closes the previous one.
+        history = [(p.hire, p.role, p.team, p.manager, AssignmentReason.HIRE, None), *p.events]
+        assignment_of_move: dict[str, int] = {}
+        for i, (start, role, _team, _mgr, reason, move_id) in enumerate(history):
+            end = history[i + 1][0] if i + 1 < len(history) else None
+            aid = nid("role_assignments")
+            rows.role_assignments.append((aid, p.id, role, start, end, _V[reason], move_id))
+            if reason is AssignmentReason.CONVERSION and move_id is not None:
+                assignment_of_move[move_id] = aid
+        _, final_role, final_team, final_manager, _, _ = history[-1]
+        rows.people.append(
+            (p.id, p.name, p.email, final_role, final_manager, final_team, p.hire, p.location, p.cap, p.home)
+        )
+        imported_on = max(p.hire, self.window_start)
+        imported, from_move = _V[Provenance.IMPORT], _V[Provenance.MOVE_EVIDENCE]
+        for eid, level in p.profile.items():
+            rows.skill_levels.append((nid("skill_levels"), p.id, eid, level, imported, imported_on, None))
+
+        statuses = set()
+        kinds = set()
+        gains_total = 0
+        converted = False
+        current = dict(p.profile)
+        for m in p.moves:
+            if m.converted is not None:
+                m.converted = assignment_of_move[m.id]
+                converted = True
+                if self.converted_move is None and m.status is S.COMPLETED:
+                    self.converted_move = m.id
+            rows.moves.append(
+                (
+                    m.id,
+                    p.id,
+                    _V[m.kind],
+                    m.title,
+                    m.s,
+                    m.e,
+                    m.pct,
+                    _V[m.status],
+                    m.host,
+                    m.target,
+                    m.released_by,
+                    m.expected,
+                    m.skills,
+                    m.converted,
+                )
+            )
+            self.by_kind[_V[m.kind]] += 1
+            self.by_status[_V[m.status]] += 1
+            statuses.add(m.status)
+            kinds.add(m.kind)
+            for pos, (statement, rating, evidence) in enumerate(m.criteria, 1):
+                rows.criteria.append((nid("criteria"), m.id, pos, statement, _V[rating], evidence))
+            for on, author, note, progress in m.check_ins:
+                rows.check_ins.append((nid("check_ins"), m.id, on, author, note, progress))
+            prev: MoveStatus | None = None
+            prev_day = m.steps[0][1]
+            for i, (status, on, actor, why) in enumerate(m.steps):
+                on = min(max(on, prev_day), self.today)
+                prev_day = on
+                rows.status_changes.append(
+                    (nid("status_changes"), m.id, _V[prev], _V[status], actor, _at(on, i, rng.randrange(30)), why)
+                )
+                prev = status
+            if m.ext is not None:
+                old_end, new_end, on, actor = m.ext
+                rows.extensions.append(
+                    (
+                        nid("extensions"),
+                        m.id,
+                        old_end,
+                        new_end,
+                        actor,
+                        _at(on, 9, rng.randrange(30)),
+                        "more time to finish the criteria",
+                    )
+                )
+            if m.outcome is not None:
+                decision, on, reviewer, notes, confidential = m.outcome
+                rows.outcomes.append((nid("outcomes"), m.id, _V[decision], on, reviewer, notes, confidential))
+            if m.status is S.REVERTED and m.converted is None:
+                if m.outcome is not None and self.reverted_move_reviewed is None:
+                    self.reverted_move_reviewed = m.id
+                if self.reverted_move is None:
+                    self.reverted_move = m.id
+        # Skill gains in review order: the level before is the profile level at that review.
+        completed = sorted(
+            (m for m in p.moves if any(step[0] is S.COMPLETED for step in m.steps)),
+            key=lambda m: (m.steps[[x[0] for x in m.steps].index(S.COMPLETED)][1], m.id),
+        )
+        for m in completed:
+            on = m.steps[[x[0] for x in m.steps].index(S.COMPLETED)][1]
+            quality = sum(_RATING_SCORE.get(r, 0.0) for _, r, _ in m.criteria) / max(1, len(m.criteria))
+            for eid in m.skills:
+                before = current.get(eid, 0.0)
+                after = round(min(7.0, before + rng.uniform(0.3, 0.3 + 1.2 * max(quality, 0.1))), 2)
+                if after <= before:
+                    continue
+                current[eid] = after
+                rows.skill_gains.append((nid("skill_gains"), m.id, eid, before, after))
+                rows.skill_levels.append((nid("skill_levels"), p.id, eid, after, from_move, on, m.id))
+                gains_total += 1
+        if len(p.moves) >= 3 and gains_total and not p.leader:
+            score = (len(kinds) + len(statuses) + 3 * converted, len(p.moves))
+            if self.tour is None or score > self.tour[0]:
+                self.tour = (score, p.id)
+
+
+# --------------------------------------------------------------------------------------------- database
+
+
+def _org_tables() -> list[Any]:
+    return [tbl for tbl in t.metadata.sorted_tables if tbl.name not in KEPT_TABLES]
+
+
+def _existing(conn: Connection) -> dict[str, int]:
+    return {
+        name: conn.scalar(select(func.count()).select_from(tbl)) or 0
+        for name, tbl in (("people", t.people), ("teams", t.teams), ("roles", t.roles))
+    }
+
+
+def _delete_org(conn: Connection) -> None:
+    tables = _org_tables()
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"TRUNCATE {', '.join(_quote(tbl.name) for tbl in tables)}")
+        return
+    for tbl in reversed(tables):
+        conn.execute(tbl.delete())
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _fix_sequences(conn: Connection) -> None:
+    if conn.dialect.name != "postgresql":
+        return  # SQLite continues after the highest rowid by itself
+    for tbl in ID_TABLES:
+        top = func.max(tbl.c.id)
+        sequence = func.pg_get_serial_sequence(tbl.name, "id")
+        conn.execute(select(func.setval(sequence, func.coalesce(top, 1), top.is_not(None))))
+
+
+def generate_demo(
+    db: Database,
+    *,
+    people: int = 2000,
+    seed: int = 42,
+    as_of: dt.date | None = None,
+    years: int = 3,
+    progress: Progress | None = None,
+    replace: bool = False,
+) -> DemoSummary:
+    """Generate a demo organisation into ``db`` in one transaction and return what was written.
+
+    Refuses (:class:`OrganisationExists`) if the database already has people, teams or roles, unless
+    ``replace``: then all organisation data is deleted first (O*NET reference tables, skills and the audit
+    log stay). The O*NET taxonomy must be loaded (``micromoves init``). ``progress(stage, done, total)`` is
+    called for the stages ``organisation``, ``people`` and ``finalising``.
+    """
+    started = time.perf_counter()
+    report = progress or (lambda stage, done, total: None)
+    if people < MIN_PEOPLE:
+        raise InvalidValue(f"a demo organisation needs at least {MIN_PEOPLE} people, got {people}", field="people")
+    if not 1 <= years <= 20:
+        raise InvalidValue(f"years must be between 1 and 20, got {years}", field="years")
+    as_of = as_of or dt.date.today()
+    if taxonomy_version(db) is None:
+        raise DomainError("the O*NET taxonomy is not loaded; run `micromoves init` first")
+    onet = load_onet()
+    gen = _Generator(onet, people=people, seed=seed, as_of=as_of, years=years)
+
+    with db.write_engine.begin() as conn:
+        existing = _existing(conn)
+        if any(existing.values()):
+            if not replace:
+                raise OrganisationExists(
+                    "the database already holds an organisation ("
+                    + ", ".join(f"{n} {name}" for name, n in existing.items())
+                    + "); pass replace=True (--replace) to delete it and generate a new one"
+                )
+            _delete_org(conn)
+        known_skills = set(conn.scalars(select(t.skills.c.id)))
+        missing = sorted({eid for r in gen.roles.values() for eid, _ in r.profile} - known_skills)
+        if missing:
+            raise DomainError(f"skills missing from the database: {', '.join(missing[:5])}; run `micromoves init`")
+
+        writer = BulkWriter(conn)
+        gen.build_org()
+        n_org = 3
+        report("organisation", 0, n_org)
+        writer.insert(t.teams, ("id", "name", "function", "parent_id"), gen.teams)
+        report("organisation", 1, n_org)
+        writer.insert(
+            t.roles,
+            ("id", "title", "onet_code", "level", "team_id", "critical"),
+            [
+                (
+                    s.id,
+                    s.title,
+                    s.onet_code,
+                    s.level,
+                    cat.EXEC_TEAM if s.function == cat.EXECUTIVE else f"T-{cat.FUNCTIONS_BY_KEY[s.function].code}",
+                    s.critical,
+                )
+                for s in cat.ROLES
+            ],
+        )
+        report("organisation", 2, n_org)
+        writer.insert(
+            t.role_skills,
+            ("role_id", "skill_id", "level"),
+            [(r.id, eid, lv) for r in gen.roles.values() for eid, lv in sorted(r.requirements.items())],
+        )
+        report("organisation", 3, n_org)
+
+        totals: Counter[str] = Counter()
+
+        def flush(rows: _Rows) -> None:
+            for attr, tbl, cols in _COLUMNS:
+                data = getattr(rows, attr)
+                if data:
+                    totals[attr] += writer.insert(tbl, cols, data)
+
+        # Leaders first (CEO, heads, team managers: everyone's manager is written before them), then members.
+        report("people", 0, people)
+        done = 0
+        everyone = itertools.chain(gen.leaders, (gen.member(pid, team) for pid, team in gen.members_plan))
+        while batch := list(itertools.islice(everyone, CHUNK_PEOPLE)):
+            rows = _Rows.empty()
+            for person in batch:
+                gen.simulate(person, rows)
+            flush(rows)
+            done += len(batch)
+            report("people", done, people)
+
+        report("finalising", 0, 1)
+        _fix_sequences(conn)
+        tour = gen.tour[1] if gen.tour else gen.leaders[0].id
+        reverted = gen.reverted_move_reviewed or gen.reverted_move
+        counts = {
+            "teams": len(gen.teams),
+            "roles": len(cat.ROLES),
+            "people": totals["people"],
+            "moves": totals["moves"],
+            "criteria": totals["criteria"],
+            "check_ins": totals["check_ins"],
+            "status_changes": totals["status_changes"],
+            "extensions": totals["extensions"],
+            "outcomes": totals["outcomes"],
+            "skill_gains": totals["skill_gains"],
+            "skill_levels": totals["skill_levels"],
+            "role_assignments": totals["role_assignments"],
+        }
+        by_kind = {k.value: gen.by_kind[k.value] for k in MoveKind}
+        by_status = {s.value: gen.by_status[s.value] for s in MoveStatus}
+        conn.execute(
+            insert(t.audit_events).values(
+                at=utcnow(),
+                actor=ACTOR,
+                action="demo.generated",
+                entity_type="organisation",
+                entity_id="demo",
+                details={
+                    "people": people,
+                    "seed": seed,
+                    "as_of": as_of.isoformat(),
+                    "years": years,
+                    "replaced": bool(replace and any(existing.values())),
+                    "counts": counts,
+                    "moves_by_kind": by_kind,
+                    "moves_by_status": by_status,
+                },
+            )
+        )
+    report("finalising", 1, 1)  # after the commit, which takes a few seconds at 100,000 people
+
+    return DemoSummary(
+        seed=seed,
+        as_of=as_of,
+        **counts,
+        moves_by_kind=by_kind,
+        moves_by_status=by_status,
+        tour_person_id=tour,
+        reverted_move_id=reverted,
+        converted_move_id=gen.converted_move,
+        elapsed_seconds=round(time.perf_counter() - started, 3),
+    )

@@ -1,0 +1,374 @@
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import shutil
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from micromoves.domain.errors import DomainError, InvalidValue
+from micromoves.domain.lifecycle import LEGAL_TRANSITIONS, OCCUPYING_STATUSES
+from micromoves.domain.model import AssignmentReason, Decision, MoveKind, MoveStatus, Provenance
+from micromoves.services import org
+from micromoves.services.demo import DemoSummary, OrganisationExists, generate_demo
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+
+S = MoveStatus
+AS_OF = dt.date(2026, 3, 2)
+PEOPLE = 250
+SEED = 7
+HASHED = (
+    t.teams,
+    t.roles,
+    t.role_skills,
+    t.people,
+    t.moves,
+    t.success_criteria,
+    t.check_ins,
+    t.status_changes,
+    t.extensions,
+    t.outcomes,
+    t.skill_gains,
+    t.skill_levels,
+    t.role_assignments,
+)
+
+
+def content_hash(db: Database) -> str:
+    digest = hashlib.sha256()
+    with db.engine.connect() as conn:
+        for table in HASHED:
+            digest.update(table.name.encode())
+            for row in conn.execute(select(table).order_by(*table.primary_key.columns)):
+                digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+def fresh_sqlite(template: Path, path: Path) -> Database:
+    shutil.copyfile(template, path)
+    return Database(f"sqlite:///{path}")
+
+
+@dataclass
+class Snapshot:
+    rows: dict[str, list[Any]]
+
+    def __getattr__(self, name: str) -> list[Any]:
+        return self.rows[name]
+
+    def by_move(self, name: str) -> dict[str, list[Any]]:
+        grouped: dict[str, list[Any]] = defaultdict(list)
+        for row in self.rows[name]:
+            grouped[row.move_id].append(row)
+        return grouped
+
+
+def snapshot(db: Database) -> Snapshot:
+    with db.engine.connect() as conn:
+        return Snapshot(
+            {table.name: list(conn.execute(select(table).order_by(*table.primary_key.columns))) for table in HASHED}
+        )
+
+
+@pytest.fixture
+def demo(db: Database) -> tuple[Database, DemoSummary, Snapshot]:
+    summary = generate_demo(db, people=PEOPLE, seed=SEED, as_of=AS_OF)
+    return db, summary, snapshot(db)
+
+
+def test_same_seed_gives_identical_data_on_every_backend(db: Database, sqlite_template: Path, tmp_path: Path) -> None:
+    generate_demo(db, people=PEOPLE, seed=SEED, as_of=AS_OF)
+    again = fresh_sqlite(sqlite_template, tmp_path / "again.sqlite3")
+    other = fresh_sqlite(sqlite_template, tmp_path / "other.sqlite3")
+    try:
+        generate_demo(again, people=PEOPLE, seed=SEED, as_of=AS_OF)
+        generate_demo(other, people=PEOPLE, seed=SEED + 1, as_of=AS_OF)
+        assert content_hash(db) == content_hash(again)
+        assert content_hash(other) != content_hash(again)
+    finally:
+        again.dispose()
+        other.dispose()
+
+
+def test_summary_matches_the_database(demo: tuple[Database, DemoSummary, Snapshot]) -> None:
+    db, summary, snap = demo
+    assert (summary.people, summary.moves, summary.criteria, summary.check_ins, summary.teams, summary.roles) == (
+        PEOPLE,
+        len(snap.moves),
+        len(snap.success_criteria),
+        len(snap.check_ins),
+        len(snap.teams),
+        len(snap.roles),
+    )
+    assert Counter(summary.moves_by_kind) == Counter(m.kind.value for m in snap.moves)
+    assert Counter(summary.moves_by_status) == Counter(m.status.value for m in snap.moves)
+    moves = {m.id: m for m in snap.moves}
+    tour = [m for m in snap.moves if m.person_id == summary.tour_person_id]
+    gains = snap.by_move("skill_gains")
+    assert len(tour) >= 3 and any(m.status is S.COMPLETED and gains[m.id] for m in tour)
+    assert summary.reverted_move_id and moves[summary.reverted_move_id].status is S.REVERTED
+    assert summary.converted_move_id and moves[summary.converted_move_id].converted_assignment_id is not None
+    with db.engine.connect() as conn:
+        events = list(conn.execute(select(t.audit_events).where(t.audit_events.c.action == "demo.generated")))
+    assert len(events) == 1 and events[0].actor == "demo"
+    assert events[0].details["seed"] == SEED and events[0].details["counts"]["moves"] == summary.moves
+
+
+def test_organisation_uses_real_onet_roles_and_an_acyclic_hierarchy(
+    demo: tuple[Database, DemoSummary, Snapshot],
+) -> None:
+    db, _, snap = demo
+    with db.engine.connect() as conn:
+        codes = set(conn.scalars(select(t.onet_occupations.c.code)))
+    assert all(r.onet_code in codes for r in snap.roles)
+    assert any(r.critical for r in snap.roles)
+    required = Counter(rs.role_id for rs in snap.role_skills)
+    assert all(required[r.id] >= 5 for r in snap.roles)
+    assert all(0 < rs.level <= 7 for rs in snap.role_skills)
+    # Levels of one ladder scale the same O*NET requirement.
+    swe = {rs.role_id: rs.level for rs in snap.role_skills if rs.skill_id == "2.B.3.e"}  # Programming
+    assert swe["R-SWE-1"] < swe["R-SWE-2"] < swe["R-SWE-3"] < swe["R-SWE-4"]
+    functions = {tm.function for tm in snap.teams}
+    assert {"engineering", "data", "product", "marketing", "customer operations", "finance", "hr"} <= functions
+
+    people = {p.id: p for p in snap.people}
+    managers = {pid: p.manager_id for pid, p in people.items()}
+    roots = [pid for pid, m in managers.items() if m is None]
+    assert len(roots) == 1
+    for pid in people:  # walking up always reaches the root, without revisiting anyone
+        seen: set[str] = set()
+        node: str | None = pid
+        while node is not None:
+            assert node not in seen
+            seen.add(node)
+            node = managers[node]
+        assert roots[0] in seen
+    teams = {tm.id: tm for tm in snap.teams}
+    for team in snap.teams:
+        members = [p for p in snap.people if p.team_id == team.id]
+        assert members, f"team {team.id} has nobody"
+    for p in snap.people:
+        if p.manager_id is not None:
+            boss = people[p.manager_id]
+            # Your manager is in your team (and leads it) or leads the team above yours.
+            assert boss.team_id in (p.team_id, teams[p.team_id].parent_id), p.id
+    # Moves are released by the person's manager (people who never changed role kept their manager).
+    changed = {a.person_id for a in snap.role_assignments if a.reason is not AssignmentReason.HIRE}
+    for m in snap.moves:
+        if m.person_id not in changed:
+            assert m.released_by_id == people[m.person_id].manager_id, m.id
+
+
+def test_all_kinds_with_valid_durations_and_statuses(demo: tuple[Database, DemoSummary, Snapshot]) -> None:
+    _, _, snap = demo
+    assert {m.kind for m in snap.moves} == set(MoveKind)
+    assert {m.status for m in snap.moves} == set(MoveStatus)
+    for m in snap.moves:
+        assert 4 * 7 - 3 <= (m.end - m.start).days <= 26 * 7, m.id
+        assert 1 <= m.percent_time <= 100
+        if m.start > AS_OF:
+            assert m.status in (S.PROPOSED, S.REQUESTED, S.APPROVED, S.ONBOARDING), m.id
+        if m.end < AS_OF - dt.timedelta(days=21):
+            assert m.status in (S.COMPLETED, S.REVERTED, S.WITHDRAWN, S.DECLINED), m.id
+        if m.status is S.ACTIVE:
+            assert m.start <= AS_OF <= m.end
+    for ext in snap.extensions:
+        assert ext.new_end > ext.old_end
+    moves = {m.id: m for m in snap.moves}
+    assert all(moves[x.move_id].end == x.new_end for x in snap.extensions)
+    kinds_percent = defaultdict(set)
+    for m in snap.moves:
+        kinds_percent[m.kind].add(m.percent_time)
+    assert kinds_percent[MoveKind.ROTATION] == {100}
+    assert max(kinds_percent[MoveKind.GIG]) <= 20
+
+
+def test_no_person_is_over_capacity_or_in_two_full_time_moves(
+    demo: tuple[Database, DemoSummary, Snapshot],
+) -> None:
+    _, _, snap = demo
+    people = {p.id: p for p in snap.people}
+    load: dict[tuple[str, dt.date], int] = Counter()
+    full: dict[tuple[str, dt.date], int] = Counter()
+    for m in snap.moves:
+        if m.status not in OCCUPYING_STATUSES:
+            continue
+        day = m.start
+        while day <= m.end:
+            load[m.person_id, day] += m.percent_time
+            full[m.person_id, day] += m.percent_time >= 100
+            day += dt.timedelta(days=1)
+    for (pid, day), total in load.items():
+        p = people[pid]
+        assert total <= p.capacity_percent - p.home_role_min_percent, (pid, day, total)
+        assert full[pid, day] <= 1, (pid, day)
+    assert any(p.capacity_percent < 100 for p in snap.people)
+    assert any(p.home_role_min_percent >= 20 for p in snap.people)
+
+
+def test_status_histories_are_legal_paths_in_time(demo: tuple[Database, DemoSummary, Snapshot]) -> None:
+    _, _, snap = demo
+    history = snap.by_move("status_changes")
+    for m in snap.moves:
+        steps = sorted(history[m.id], key=lambda h: h.id)
+        assert (steps[0].from_status, steps[0].to_status) == (None, S.PROPOSED), m.id
+        for before, after in itertools.pairwise(steps):
+            assert after.from_status is before.to_status, m.id
+            assert after.to_status in LEGAL_TRANSITIONS[after.from_status], (m.id, after.from_status, after.to_status)
+            assert before.at <= after.at, m.id
+            if after.from_status is S.COMPLETED:
+                assert m.converted_assignment_id is not None, m.id
+        assert steps[-1].to_status is m.status, m.id
+        assert steps[-1].at.date() <= AS_OF
+        if S.ACTIVE in {h.to_status for h in steps}:
+            started = next(h for h in steps if h.to_status is S.ACTIVE)
+            assert started.at.date() == m.start
+    check_ins = snap.by_move("check_ins")
+    for m in snap.moves:
+        for c in check_ins[m.id]:
+            assert m.start <= c.on <= min(m.end, AS_OF), m.id
+            assert m.status not in (S.PROPOSED, S.REQUESTED, S.APPROVED, S.DECLINED, S.WITHDRAWN)
+
+
+def test_reviews_criteria_gains_and_skill_evidence(demo: tuple[Database, DemoSummary, Snapshot]) -> None:
+    _, _, snap = demo
+    criteria = snap.by_move("success_criteria")
+    gains = snap.by_move("skill_gains")
+    outcomes = {o.move_id: o for o in snap.outcomes}
+    evidence = {
+        (s.person_id, s.skill_id, s.move_id, s.level)
+        for s in snap.skill_levels
+        if s.provenance is Provenance.MOVE_EVIDENCE
+    }
+    assert all(2 <= len(criteria[m.id]) <= 4 for m in snap.moves)
+    completed = [m for m in snap.moves if m.status is S.COMPLETED]
+    assert completed
+    for m in completed:
+        assert all(c.rating is not None and c.evidence for c in criteria[m.id]), m.id
+        assert outcomes[m.id].decision in (Decision.END, Decision.CONVERT)
+        assert gains[m.id], m.id
+        for g in gains[m.id]:
+            assert 0 < g.level_after - g.level_before <= 1.5 + 1e-9 and g.level_after <= 7
+            assert g.skill_id in m.skills_targeted
+            assert (m.person_id, g.skill_id, m.id, g.level_after) in evidence
+    for m in snap.moves:
+        if m.id in outcomes:  # every reviewed move has rated criteria
+            assert all(c.rating is not None for c in criteria[m.id]), m.id
+        else:
+            assert m.status is not S.COMPLETED
+    assert {o.decision for o in snap.outcomes} >= {Decision.END, Decision.CONVERT, Decision.REVERT}
+    assert snap.extensions
+    # Everyone's imported profile covers every skill their hiring role requires, plus a few extras.
+    imported: dict[str, set[str]] = defaultdict(set)
+    for s in snap.skill_levels:
+        if s.provenance is Provenance.IMPORT:
+            imported[s.person_id].add(s.skill_id)
+    required: dict[str, set[str]] = defaultdict(set)
+    for rs in snap.role_skills:
+        required[rs.role_id].add(rs.skill_id)
+    first_role = {}
+    for a in sorted(snap.role_assignments, key=lambda a: (a.start, a.id)):
+        first_role.setdefault(a.person_id, a.role_id)
+    assert all(required[first_role[p.id]] < imported[p.id] for p in snap.people if p.id in first_role)
+    assert all(0 <= s.level <= 7 for s in snap.skill_levels)
+
+
+def test_conversions_and_reverts_keep_role_history_consistent(
+    demo: tuple[Database, DemoSummary, Snapshot],
+) -> None:
+    _, _, snap = demo
+    by_person: dict[str, list[Any]] = defaultdict(list)
+    for a in snap.role_assignments:
+        by_person[a.person_id].append(a)
+    assignments = {a.id: a for a in snap.role_assignments}
+    outcomes = {o.move_id: o for o in snap.outcomes}
+    for p in snap.people:
+        chain = sorted(by_person[p.id], key=lambda a: (a.start, a.id))
+        assert chain[0].reason is AssignmentReason.HIRE and chain[0].start == p.hire_date
+        for before, after in itertools.pairwise(chain):
+            assert before.end == after.start, p.id
+        assert [a.end for a in chain].count(None) == 1 and chain[-1].end is None
+        assert p.role_id == chain[-1].role_id, p.id
+
+    converted = [m for m in snap.moves if m.converted_assignment_id is not None]
+    assert converted
+    for m in converted:
+        a = assignments[m.converted_assignment_id]
+        assert (a.reason, a.move_id, a.role_id, a.person_id) == (
+            AssignmentReason.CONVERSION,
+            m.id,
+            m.target_role_id,
+            m.person_id,
+        )
+        assert outcomes[m.id].decision is Decision.CONVERT
+    reverted_after = [m for m in converted if m.status is S.REVERTED]
+    assert reverted_after, "expected at least one conversion that was reverted"
+    for m in reverted_after:
+        chain = sorted(by_person[m.person_id], key=lambda a: (a.start, a.id))
+        i = next(i for i, a in enumerate(chain) if a.id == m.converted_assignment_id)
+        restore = chain[i + 1]
+        assert (restore.reason, restore.move_id, restore.role_id) == (
+            AssignmentReason.REVERT,
+            m.id,
+            chain[i - 1].role_id,
+        )
+    trials = [m for m in snap.moves if m.status is S.REVERTED and m.converted_assignment_id is None]
+    assert trials
+
+
+def test_progress_is_reported_per_stage(db: Database) -> None:
+    seen: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    generate_demo(db, people=60, seed=1, as_of=AS_OF, progress=lambda s, d, n: seen[s].append((d, n)))
+    assert list(seen) == ["organisation", "people", "finalising"]
+    for calls in seen.values():
+        assert all(0 <= d <= n for d, n in calls)
+        assert calls[-1][0] == calls[-1][1]
+        assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    assert seen["people"][-1] == (60, 60)
+
+
+def test_refuses_existing_organisation_unless_replace(db: Database, sqlite_template: Path, tmp_path: Path) -> None:
+    first = generate_demo(db, people=80, seed=1, as_of=AS_OF)
+    before = content_hash(db)
+    with pytest.raises(OrganisationExists, match="replace"):
+        generate_demo(db, people=80, seed=2, as_of=AS_OF)
+    assert isinstance(OrganisationExists("x"), DomainError)
+    assert content_hash(db) == before  # the refused call wrote nothing
+
+    second = generate_demo(db, people=PEOPLE, seed=SEED, as_of=AS_OF, replace=True)
+    assert (first.people, second.people) == (80, PEOPLE)
+    fresh = fresh_sqlite(sqlite_template, tmp_path / "fresh.sqlite3")
+    try:
+        generate_demo(fresh, people=PEOPLE, seed=SEED, as_of=AS_OF)
+        assert content_hash(db) == content_hash(fresh)  # nothing of the first organisation is left
+    finally:
+        fresh.dispose()
+    # Ids continue after the generated rows (PostgreSQL sequences were moved past them).
+    org.assess_skill(
+        db,
+        person_id=second.tour_person_id,
+        skill="Programming",
+        level=3.0,
+        provenance="manager",
+        actor="test",
+        on=AS_OF,
+    )
+    with db.engine.connect() as conn:
+        assert (
+            conn.scalar(
+                select(func.count()).select_from(t.audit_events).where(t.audit_events.c.action == "demo.generated")
+            )
+            == 2
+        )
+
+
+def test_rejects_a_tiny_organisation(db: Database) -> None:
+    with pytest.raises(InvalidValue):
+        generate_demo(db, people=5, as_of=AS_OF)
