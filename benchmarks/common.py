@@ -18,7 +18,7 @@ from micromoves.services.taxonomy import load_taxonomy
 from micromoves.storage.db import Database
 
 PG_ADMIN = os.environ.get("MICROMOVES_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-console = Console()
+console = Console(width=170)
 
 
 @dataclass
