@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from micromoves.cli.render import console, err_console, jsonable, print_json, print_move, table
 from micromoves.domain.errors import DomainError, InvalidValue
 from micromoves.domain.model import MoveKind, MoveStatus, Rating
-from micromoves.services import exporting, importing, org
+from micromoves.services import exporting, importing, org, roles
 from micromoves.services import moves as move_svc
 from micromoves.services.taxonomy import load_taxonomy
 from micromoves.settings import get_settings
@@ -33,9 +33,11 @@ app = typer.Typer(
 people_app = typer.Typer(help="People and their profiles.", no_args_is_help=True)
 moves_app = typer.Typer(help="Moves: propose, take through the lifecycle, check in, review.", no_args_is_help=True)
 skills_app = typer.Typer(help="Skill profiles.", no_args_is_help=True)
+roles_app = typer.Typer(help="Roles and the role lattice.", no_args_is_help=True)
 app.add_typer(people_app, name="people")
 app.add_typer(moves_app, name="moves")
 app.add_typer(skills_app, name="skills")
+app.add_typer(roles_app, name="roles")
 
 F = TypeVar("F", bound=Callable[..., Any])
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -318,6 +320,58 @@ def skills_show(
             [
                 [names[lv.skill_id], f"{lv.level:.1f}", lv.provenance.value, lv.assessed_on, lv.move_id]
                 for lv in sorted(levels, key=lambda x: (names[x.skill_id], x.assessed_on))
+            ],
+        )
+    )
+
+
+# ------------------------------------------------------------------------------------------------ roles
+
+
+@roles_app.command("list")
+@handle_errors
+def roles_list(as_json: JsonOpt = False) -> None:
+    """The role catalogue."""
+    found = roles.list_roles(open_db())
+    if as_json:
+        print_json(found)
+        return
+    console.print(
+        table(
+            f"roles ({len(found)})",
+            ["id", "title", "O*NET", "level", "team", "critical"],
+            [[r.id, r.title, r.onet_code, r.level, r.team_id, "yes" if r.critical else ""] for r in found],
+        )
+    )
+
+
+@roles_app.command("next")
+@handle_errors
+def roles_next(role_id: str, limit: int = 10, as_json: JsonOpt = False) -> None:
+    """Plausible next roles from a role (the role lattice), lightest step first."""
+    found = roles.next_roles(open_db(), role_id, limit)
+    if as_json:
+        print_json(
+            [
+                {
+                    "role_id": n.role.id,
+                    "title": n.role.title,
+                    "tier": n.edge.tier,
+                    "weight": n.edge.weight,
+                    "skill_distance": n.edge.skill_distance,
+                    "level_change": n.edge.zone_change,
+                }
+                for n in found
+            ]
+        )
+        return
+    console.print(
+        table(
+            f"next roles from {role_id}",
+            ["role", "title", "step", "skill distance", "weight"],
+            [
+                [n.role.id, n.role.title, n.edge.tier, f"{n.edge.skill_distance:.3f}", f"{n.edge.weight:.3f}"]
+                for n in found
             ],
         )
     )
