@@ -72,9 +72,7 @@ def read_source(path: Path) -> Iterator[dict[str, str]]:
         header = next(reader)
         for row in reader:
             if len(row) != len(header):
-                raise BuildError(
-                    f"{path.name}, row {reader.line_num}: expected {len(header)} columns, got {len(row)}"
-                )
+                raise BuildError(f"{path.name}, row {reader.line_num}: expected {len(header)} columns, got {len(row)}")
             yield dict(zip(header, row, strict=True))
 
 
