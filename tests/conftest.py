@@ -86,3 +86,18 @@ def db(db_url: str) -> Iterator[Database]:
     database = Database(db_url)
     yield database
     database.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say plainly how many database tests ran on each backend (CI must show both)."""
+    counts: dict[str, dict[str, int]] = {"sqlite": {}, "postgresql": {}}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            for backend, by_outcome in counts.items():
+                if f"[{backend}" in nodeid or f"-{backend}]" in nodeid:
+                    by_outcome[outcome] = by_outcome.get(outcome, 0) + 1
+    for backend, by_outcome in counts.items():
+        if by_outcome:
+            parts = ", ".join(f"{n} {o}" for o, n in sorted(by_outcome.items()))
+            terminalreporter.write_line(f"database tests on {backend}: {parts}")
