@@ -20,7 +20,7 @@ def test_migrations_match_the_table_definitions(db: Database) -> None:
 def test_migrating_twice_is_a_no_op(db: Database) -> None:
     db.migrate()
     with db.engine.connect() as conn:
-        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0002"
 
 
 def test_sqlite_connection_settings(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -65,3 +65,44 @@ def test_timestamps_come_back_in_utc(db: Database) -> None:
 def test_naive_timestamps_are_refused() -> None:
     with pytest.raises(ValueError, match="naive datetime"):
         tables.UTCDateTime().process_bind_param(dt.datetime(2026, 1, 1), None)
+
+
+def test_upgrade_keeps_existing_data(empty_db_url: str) -> None:
+    """Migrating an older database with data keeps every row (SQLite rebuilds tables to alter them)."""
+    db = Database(empty_db_url)
+    db.migrate("0001")
+    with db.write_engine.begin() as conn:
+        conn.execute(text("INSERT INTO roles (id, title, level, critical) VALUES ('R', 'Role', 1, false)"))
+        conn.execute(
+            text(
+                "INSERT INTO people (id, name, email, role_id, location, capacity_percent, "
+                "home_role_min_percent) VALUES ('P', 'Pat', '', 'R', '', 100, 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO role_assignments (person_id, role_id, start, reason) "
+                "VALUES ('P', 'R', '2026-01-01', 'hire')"
+            )
+        )
+        conn.execute(
+            text(
+                'INSERT INTO moves (id, person_id, kind, title, start, "end", percent_time, status, '
+                "expected_outcomes, skills_targeted) VALUES ('M', 'P', 'gig', 'g', '2026-01-05', "
+                "'2026-02-27', 20, 'proposed', '', '[]')"
+            )
+        )
+        conn.execute(
+            text("INSERT INTO success_criteria (move_id, position, statement, evidence) VALUES ('M', 1, 'done', '')")
+        )
+    db.migrate()
+    with db.engine.connect() as conn:
+        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0002"
+        assert conn.execute(text("SELECT id, target_role_id FROM people")).all() == [("P", None)]
+        assert conn.execute(text("SELECT id, template_id, plan_id FROM moves")).all() == [("M", None, None)]
+        assert conn.scalar(text("SELECT count(*) FROM role_assignments")) == 1
+        assert conn.scalar(text("SELECT count(*) FROM success_criteria")) == 1
+        assert compare_metadata(MigrationContext.configure(conn), tables.metadata) == []
+        if db.is_sqlite:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # switched back on
+    db.dispose()

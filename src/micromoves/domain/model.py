@@ -148,6 +148,8 @@ class Person:
     capacity_percent: int = 100
     # ... of which at least this much stays with the home role while on moves.
     home_role_min_percent: int = 0
+    # The long-term role this person is growing towards (the planner's default target).
+    target_role_id: str | None = None
 
     @property
     def move_capacity_percent(self) -> int:
@@ -244,6 +246,9 @@ class Move:
     outcome: Outcome | None = None
     # Set when the move's review converted it into a role; a later revert undoes that assignment.
     converted_assignment_id: int | None = None
+    # Where the move came from: a template of the catalogue, and the plan whose step it carries out.
+    template_id: str | None = None
+    plan_id: int | None = None
 
     @property
     def weeks(self) -> float:
@@ -252,6 +257,67 @@ class Move:
     @property
     def is_full_time(self) -> bool:
         return self.percent_time >= 100
+
+
+@dataclass(eq=False)
+class Availability:
+    """A stretch in which a person has less time for moves: leave (0%), a phased return (e.g. 50%)."""
+
+    person_id: str
+    start: dt.date
+    end: dt.date
+    percent_available: int
+    reason: str = ""
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class MoveTemplate:
+    """A kind of move the organisation offers repeatedly, as the planner sees it: how long, how much
+    time, which skills it raises (level deltas, capped) and what it needs first."""
+
+    id: str
+    kind: MoveKind
+    title: str
+    duration_weeks: int
+    percent_time: int
+    gains: dict[str, float] = field(default_factory=dict)  # skill id -> +levels
+    gain_cap: float = 7.0
+    min_levels: dict[str, float] = field(default_factory=dict)  # prerequisite levels at the start
+    requires_kinds: list[str] = field(default_factory=list)  # move kinds that must have ended before
+    host_team_id: str | None = None
+    earliest_start: dt.date | None = None
+    latest_start: dt.date | None = None
+    seats: int = 1
+    active: bool = True
+
+
+class PlanStatus(enum.StrEnum):
+    CURRENT = "current"
+    SUPERSEDED = "superseded"
+
+
+@dataclass(eq=False)
+class Plan:
+    """A stored plan: the optimal sequence of moves from the person's role to a target role, with the
+    alternatives and explanations the planner gave. Versioned: re-planning supersedes, never edits."""
+
+    person_id: str
+    target_role_id: str
+    version: int
+    created_at: dt.datetime
+    created_by: str
+    start: dt.date
+    horizon_weeks: int
+    status: PlanStatus
+    outcome: str  # ready / already_ready / unreachable
+    ready_week: int | None
+    effort: int
+    steps: list[dict[str, object]] = field(default_factory=list)
+    alternatives: list[dict[str, object]] = field(default_factory=list)
+    explanation: dict[str, object] = field(default_factory=dict)
+    reason: str = ""
+    id: int | None = None
 
 
 @dataclass(eq=False)

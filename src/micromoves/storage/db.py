@@ -40,12 +40,29 @@ class Database:
         cfg.set_main_option("sqlalchemy.url", self.url.render_as_string(hide_password=False))
         return cfg
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest migration (creates it on an empty database)."""
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to ``revision`` (default: the newest; creates it on an empty database).
+
+        SQLite cannot alter a table in place, so migrations rebuild it (Alembic batch mode); with foreign
+        keys on, dropping the old table would cascade-delete its children. As Alembic and SQLite advise,
+        foreign keys are switched off for the migration and checked in full before it commits.
+        """
         cfg = self.alembic_config()
-        with self.write_engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        with self.write_engine.connect() as conn:
+            raw = conn.connection.driver_connection if self.is_sqlite else None
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=OFF")  # outside any transaction, where it takes effect
+            try:
+                with conn.begin():
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, revision)
+                    if raw is not None:
+                        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                        if broken:
+                            raise RuntimeError(f"migration would break foreign keys: {broken[:5]}")
+            finally:
+                if raw is not None:
+                    raw.execute("PRAGMA foreign_keys=ON")
 
     def is_initialised(self) -> bool:
         return inspect(self.engine).has_table("alembic_version")

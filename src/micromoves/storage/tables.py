@@ -31,6 +31,7 @@ from micromoves.domain.model import (
     Decision,
     MoveKind,
     MoveStatus,
+    PlanStatus,
     Provenance,
     Rating,
 )
@@ -123,6 +124,7 @@ people = Table(
     Column("location", String(200), nullable=False, default=""),
     Column("capacity_percent", Integer, nullable=False, default=100),
     Column("home_role_min_percent", Integer, nullable=False, default=0),
+    Column("target_role_id", ID, ForeignKey("roles.id"), nullable=True),
 )
 
 moves = Table(
@@ -142,6 +144,8 @@ moves = Table(
     Column("expected_outcomes", Text, nullable=False, default=""),
     Column("skills_targeted", JSON, nullable=False, default=list),
     Column("converted_assignment_id", Integer, nullable=True),
+    Column("template_id", ID, ForeignKey("move_templates.id"), nullable=True),
+    Column("plan_id", Integer, ForeignKey("plans.id", ondelete="SET NULL"), nullable=True, index=True),
 )
 
 success_criteria = Table(
@@ -249,6 +253,59 @@ audit_events = Table(
     Column("entity_id", String(300), nullable=False),
     Column("details", JSON, nullable=False, default=dict),
     Index("ix_audit_events_entity", "entity_type", "entity_id"),
+)
+
+availability = Table(
+    "availability",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("person_id", ID, ForeignKey("people.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("start", Date, nullable=False),
+    Column("end", Date, nullable=False),
+    Column("percent_available", Integer, nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+)
+
+move_templates = Table(
+    "move_templates",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("kind", _enum(MoveKind, "move_kind"), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("duration_weeks", Integer, nullable=False),
+    Column("percent_time", Integer, nullable=False),
+    Column("gains", JSON, nullable=False, default=dict),
+    Column("gain_cap", Float, nullable=False, default=7.0),
+    Column("min_levels", JSON, nullable=False, default=dict),
+    Column("requires_kinds", JSON, nullable=False, default=list),
+    Column("host_team_id", ID, ForeignKey("teams.id"), nullable=True),
+    Column("earliest_start", Date, nullable=True),
+    Column("latest_start", Date, nullable=True),
+    Column("seats", Integer, nullable=False, default=1),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
+plans = Table(
+    "plans",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("person_id", ID, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("target_role_id", ID, ForeignKey("roles.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", ID, nullable=False),
+    Column("start", Date, nullable=False),
+    Column("horizon_weeks", Integer, nullable=False),
+    Column("status", _enum(PlanStatus, "plan_status"), nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("ready_week", Integer, nullable=True),
+    Column("effort", Integer, nullable=False),
+    Column("steps", JSON, nullable=False, default=list),
+    Column("alternatives", JSON, nullable=False, default=list),
+    Column("explanation", JSON, nullable=False, default=dict),
+    Column("reason", Text, nullable=False, default=""),
+    UniqueConstraint("person_id", "version", name="uq_plans_person_version"),
+    Index("ix_plans_person_status", "person_id", "status"),
 )
 
 # --- O*NET reference data (loaded by `micromoves init`) ---
