@@ -7,10 +7,13 @@ All of it runs on the caller's connection, so an import stays all-or-nothing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import functools
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -191,21 +194,47 @@ class BulkWriter:
             self.conn.execute(table.delete().where(table.c[column].in_(chunk)))
 
     def _sqlite_chunks(self, sql: str, rows: Iterable[Row]) -> int:
+        """executemany in batches, with the next batch built in a helper thread meanwhile.
+
+        sqlite3 releases the GIL while SQLite works on a statement, so building rows in Python and
+        writing them overlap on two cores. Only the calling thread touches the connection.
+        """
+        batches: queue.Queue[list[Sequence[Any]] | BaseException | None] = queue.Queue(maxsize=2)
+        stop = threading.Event()
+
+        def produce() -> None:
+            try:
+                batch: list[Sequence[Any]] = []
+                for row in rows:
+                    batch.append(row)
+                    if len(batch) >= self.chunk_size:
+                        if stop.is_set():
+                            return
+                        batches.put(batch)
+                        batch = []
+                batches.put(batch)
+                batches.put(None)
+            except BaseException as exc:  # handed to the writer, which re-raises it
+                batches.put(exc)
+
+        producer = threading.Thread(target=produce, name="bulk-rows", daemon=True)
+        producer.start()
         cur = self._raw().cursor()
         n = 0
-        batch: list[Sequence[Any]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= self.chunk_size:
-                cur.executemany(sql, batch)
-                n += len(batch)
-                self.on_rows(len(batch))
-                batch = []
-        if batch:
-            cur.executemany(sql, batch)
-            n += len(batch)
-            self.on_rows(len(batch))
-        cur.close()
+        try:
+            while (item := batches.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                if item:
+                    cur.executemany(sql, item)
+                    n += len(item)
+                    self.on_rows(len(item))
+        finally:
+            stop.set()
+            while producer.is_alive():  # unblock a producer waiting on a full queue, then let it end
+                with contextlib.suppress(queue.Empty):
+                    batches.get(timeout=0.05)
+            cur.close()
         return n
 
 
