@@ -306,6 +306,7 @@ _COLUMNS: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
             "location",
             "capacity_percent",
             "home_role_min_percent",
+            "target_role_id",
         ),
     ),
     (
@@ -876,8 +877,13 @@ class _Generator:
             if reason is AssignmentReason.CONVERSION and move_id is not None:
                 assignment_of_move[move_id] = aid
         _, final_role, final_team, final_manager, _, _ = history[-1]
+        # About 40% of people have said which role they grow towards: the next rung or an adjacent role.
+        target = None
+        if not p.leader and rng.random() < TARGET_SHARE:
+            options = [r for r in (self.roles[final_role].up, *self.roles[final_role].related) if r]
+            target = rng.choice(options) if options else None
         rows.people.append(
-            (p.id, p.name, p.email, final_role, final_manager, final_team, p.hire, p.location, p.cap, p.home)
+            (p.id, p.name, p.email, final_role, final_manager, final_team, p.hire, p.location, p.cap, p.home, target)
         )
         imported_on = max(p.hire, self.window_start)
         imported, from_move = _V[Provenance.IMPORT], _V[Provenance.MOVE_EVIDENCE]
@@ -972,6 +978,179 @@ class _Generator:
             score = (len(kinds) + len(statuses) + 3 * converted, len(p.moves))
             if self.tour is None or score > self.tour[0]:
                 self.tour = (score, p.id)
+
+
+# --------------------------------------------------------------------------------------------- templates
+
+TARGET_SHARE = 0.4
+TEMPLATE_COLUMNS = (
+    "id",
+    "kind",
+    "title",
+    "duration_weeks",
+    "percent_time",
+    "gains",
+    "gain_cap",
+    "min_levels",
+    "requires_kinds",
+    "host_team_id",
+    "seats",
+    "active",
+)
+# Skills a temporary lead or acting role builds whatever the function: leading people and work.
+_LEAD_SKILLS = ("2.B.5.d", "2.B.1.b", "2.B.2.i", "2.B.4.e")  # personnel resources, coordination,
+# complex problem solving, judgment and decision making
+
+
+def move_templates(roles: dict[str, _Role], *, skill_names: dict[str, str], seed: int) -> list[tuple[Any, ...]]:
+    """The organisation's catalogue of repeatable moves, derived from its roles' O*NET requirements.
+
+    Courses build one skill to an intermediate level; shadowing and mentoring a little; gigs and stretch
+    assignments a role's core skills; rotations and acting roles the most, but they need a level first
+    (an acting role also needs an earlier temporary lead). Deterministic for a seed.
+    """
+    rng = random.Random(seed * 7919 + 17)
+    rows: list[tuple[Any, ...]] = []
+    courses: set[str] = set()
+    for role in sorted(roles.values(), key=lambda r: r.id):
+        core = sorted(role.requirements.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
+        if not core:
+            continue
+        names = [skill_names[eid] for eid, _ in core]
+        host = f"T-{cat.FUNCTIONS_BY_KEY[role.function].code}" if role.function in cat.FUNCTIONS_BY_KEY else None
+        top = core[0]
+
+        def gains(n: int, low: float, high: float, core: list[tuple[str, float]] = core) -> dict[str, float]:
+            picked = core[:n] if n <= 2 else [core[0], *rng.sample(core[1:], min(n - 1, len(core) - 1))]
+            return {eid: round(rng.uniform(low, high), 2) for eid, _ in picked}
+
+        for eid, _level in core[:4]:
+            if eid not in courses:
+                courses.add(eid)
+                rows.append(
+                    (
+                        f"TPL-COURSE-{eid}",
+                        MoveKind.COURSE,
+                        f"Course: {skill_names[eid]}",
+                        rng.choice((4, 6, 8)),
+                        10,
+                        {eid: round(rng.uniform(0.4, 0.7), 2)},
+                        4.0,
+                        {},
+                        [],
+                        None,
+                        30,
+                    )
+                )
+        rows.append(
+            (
+                f"TPL-SHADOW-{role.id}",
+                MoveKind.SHADOWING,
+                f"Shadow a {role.title}",
+                4,
+                10,
+                gains(2, 0.2, 0.4),
+                7.0,
+                {},
+                [],
+                host,
+                3,
+            )
+        )
+        rows.append(
+            (
+                f"TPL-GIG-{role.id}",
+                MoveKind.GIG,
+                f"Gig: {names[0]} work with the {role.title}s",
+                rng.choice((6, 8, 10)),
+                20,
+                gains(2, 0.4, 0.7),
+                7.0,
+                {},
+                [],
+                host,
+                2,
+            )
+        )
+        rows.append(
+            (
+                f"TPL-STRETCH-{role.id}",
+                MoveKind.STRETCH_ASSIGNMENT,
+                f"Stretch: take on {role.title} work in {names[1] if len(names) > 1 else names[0]}",
+                rng.choice((10, 12, 16)),
+                rng.choice((30, 40, 50)),
+                gains(3, 0.6, 1.1),
+                7.0,
+                {top[0]: round(0.6 * top[1], 2)},
+                [],
+                host,
+                2,
+            )
+        )
+        if role.level >= 2 and not role.manages:
+            rows.append(
+                (
+                    f"TPL-ROTATION-{role.id}",
+                    MoveKind.ROTATION,
+                    f"Rotation into the {role.title} role",
+                    12,
+                    100,
+                    gains(4, 0.7, 1.3),
+                    7.0,
+                    {top[0]: round(0.7 * top[1], 2)},
+                    [],
+                    host,
+                    1,
+                )
+            )
+        if role.manages or role.level >= 3:
+            lead = {eid: round(rng.uniform(0.5, 0.9), 2) for eid in _LEAD_SKILLS if eid in role.requirements}
+            rows.append(
+                (
+                    f"TPL-LEAD-{role.id}",
+                    MoveKind.TEMPORARY_LEAD,
+                    f"Temporary lead: cover a {role.title}",
+                    12,
+                    50,
+                    lead or gains(2, 0.5, 0.9),
+                    7.0,
+                    {},
+                    [],
+                    host,
+                    1,
+                )
+            )
+            rows.append(
+                (
+                    f"TPL-ACTING-{role.id}",
+                    MoveKind.ACTING_ROLE,
+                    f"Acting {role.title}",
+                    16,
+                    100,
+                    gains(4, 0.9, 1.5),
+                    7.0,
+                    {top[0]: round(0.8 * top[1], 2)},
+                    [MoveKind.TEMPORARY_LEAD.value],
+                    host,
+                    1,
+                )
+            )
+        rows.append(
+            (
+                f"TPL-MENTOR-{role.id}",
+                MoveKind.MENTORING,
+                f"Mentoring by a {role.title}",
+                24,
+                5,
+                gains(2, 0.3, 0.5),
+                7.0,
+                {},
+                [],
+                host,
+                4,
+            )
+        )
+    return [(*row, True) for row in rows]
 
 
 # --------------------------------------------------------------------------------------------- database
@@ -1081,6 +1260,8 @@ def generate_demo(
             ("role_id", "skill_id", "level"),
             [(r.id, eid, lv) for r in gen.roles.values() for eid, lv in sorted(r.requirements.items())],
         )
+        templates = move_templates(gen.roles, skill_names=gen.skill_names, seed=seed)
+        writer.insert(t.move_templates, TEMPLATE_COLUMNS, templates)
         report("organisation", 3, n_org)
 
         totals: Counter[str] = Counter()
