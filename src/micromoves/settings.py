@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     # Imports with at least this many moves check PostgreSQL foreign keys once at the end instead of per
     # row (much faster, but locks the move tables until the import commits).
     bulk_import_threshold: int = 50_000
+    # Planner: at most this many moves at once; a plan needs at least one "depth" step, a move raising a
+    # target skill the person already holds at this level or more; "ready" allows this shortfall per skill.
+    plan_max_concurrent: int = 2
+    plan_depth_level: float = 3.0
+    plan_tolerance: float = 0.3  # within O*NET's own measurement error for most levels
     # Identity recorded on changes made from the command line when no --actor is given.
     actor: str = "cli"
 

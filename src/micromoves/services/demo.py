@@ -516,12 +516,14 @@ class _Generator:
         )
         # Skill profile: every skill the role requires, at the role's level plus noise (a senior engineer
         # does hold Programming), and a few of the role's less important elements, a little lower.
+        # O*NET rates every occupation on all 68 elements, so a person holds some level in each element
+        # their role uses (level ≥ 1), noisier for the less important ones.
         role_def = self.roles[role]
-        for eid, level in sorted(role_def.requirements.items()):
-            person.profile[eid] = round(min(7.0, max(0.0, level + rng.gauss(0.0, 0.6))), 2)
-        extras = [(eid, lv) for eid, lv in role_def.profile if eid not in role_def.requirements]
-        for eid, level in sorted(rng.sample(extras, min(len(extras), rng.randint(3, 6)))):
-            person.profile[eid] = round(min(7.0, max(0.0, 0.8 * level + rng.gauss(0.0, 0.6))), 2)
+        for eid, level in sorted(role_def.profile):
+            if eid in role_def.requirements:
+                person.profile[eid] = round(min(7.0, max(0.0, level + rng.gauss(0.0, 0.4))), 2)
+            elif level >= 1.0:
+                person.profile[eid] = round(min(7.0, max(0.0, level + rng.gauss(-0.2, 0.5))), 2)
         return person
 
     # ----------------------------------------------------------------------------------- people
@@ -880,8 +882,12 @@ class _Generator:
         # About 40% of people have said which role they grow towards: the next rung or an adjacent role.
         target = None
         if not p.leader and rng.random() < TARGET_SHARE:
-            options = [r for r in (self.roles[final_role].up, *self.roles[final_role].related) if r]
-            target = rng.choice(options) if options else None
+            up, related = self.roles[final_role].up, self.roles[final_role].related
+            # Mostly the next rung of the ladder; sometimes an adjacent role.
+            if up and (not related or rng.random() < 0.7):
+                target = up
+            elif related:
+                target = rng.choice(related)
         rows.people.append(
             (p.id, p.name, p.email, final_role, final_manager, final_team, p.hire, p.location, p.cap, p.home, target)
         )
@@ -1024,7 +1030,8 @@ def move_templates(roles: dict[str, _Role], *, skill_names: dict[str, str], seed
             picked = core[:n] if n <= 2 else [core[0], *rng.sample(core[1:], min(n - 1, len(core) - 1))]
             return {eid: round(rng.uniform(low, high), 2) for eid, _ in picked}
 
-        for eid, _level in core[:4]:
+        # A course for every skill any role requires, so no requirement is out of reach of the catalogue.
+        for eid in sorted(role.requirements):
             if eid not in courses:
                 courses.add(eid)
                 rows.append(
