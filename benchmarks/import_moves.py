@@ -12,7 +12,7 @@ import datetime as dt
 from pathlib import Path
 
 from benchmarks.common import Row, fresh_database, timed
-from micromoves.services.importing import import_files
+from micromoves.services.importing import REQUIRED, import_files
 from micromoves.storage import tables as t
 from micromoves.storage.bulk import BulkWriter
 
@@ -33,24 +33,7 @@ def write_files(folder: Path, rows: int, people: int) -> tuple[Path, Path]:
     base = dt.date(2015, 1, 5)
     with moves_csv.open("w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(
-            [
-                "move_id",
-                "person_id",
-                "kind",
-                "title",
-                "host_team",
-                "start",
-                "end",
-                "percent_time",
-                "status",
-                "target_role_id",
-                "success_criteria",
-                "outcome",
-                "skills_gained",
-                "criteria_ratings",
-            ]
-        )
+        w.writerow([*REQUIRED["moves"], "criteria_ratings"])
         for i in range(rows):
             person, seq = i % people, i // people
             start = base + dt.timedelta(weeks=10 * seq)

@@ -15,23 +15,7 @@ from sqlalchemy import text
 
 from micromoves.services.importing import import_files
 from micromoves.storage.db import Database
-from tests.services.test_importing import ORG_TABLES
-
-MOVES_H = [
-    "move_id",
-    "person_id",
-    "kind",
-    "title",
-    "host_team",
-    "start",
-    "end",
-    "percent_time",
-    "status",
-    "target_role_id",
-    "success_criteria",
-    "outcome",
-    "skills_gained",
-]
+from tests.services.test_importing import MOVES_H, ORG_TABLES
 
 IMPORTER = textwrap.dedent("""
     import sys
