@@ -13,10 +13,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--rows", type=int, default=1_000_000, help="moves in the import benchmark")
     parser.add_argument("--people", type=int, default=100_000, help="people in the demo benchmark")
-    parser.add_argument("--only", choices=["import", "demo"], action="append", help="run only these")
+    parser.add_argument("--plan-people", type=int, default=100_000, help="people in the plan-all benchmark")
+    parser.add_argument("--only", choices=["import", "demo", "plan-all"], action="append", help="run only these")
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
     args = parser.parse_args()
-    only = args.only or ["import", "demo"]
+    only = args.only or ["import", "demo", "plan-all"]
     backends = args.backend or ["sqlite", "postgresql"]
     rows = []
     with tempfile.TemporaryDirectory(prefix="micromoves-bench-") as tmp:
@@ -28,6 +29,10 @@ def main() -> None:
             from benchmarks import demo_org
 
             rows += demo_org.run(args.people, Path(tmp), backends)
+        if "plan-all" in only:
+            from benchmarks import plan_all
+
+            rows += plan_all.run(args.plan_people, Path(tmp), backends[:1])
     print_rows(rows)
 
 

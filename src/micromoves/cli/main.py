@@ -562,6 +562,59 @@ def _parse_gain(text: str) -> move_svc.GainInput:
         raise InvalidValue(f"--gain {text!r}: expected SKILL=LEVEL", field="gain") from None
 
 
+# ------------------------------------------------------------------------------------------------ plans
+
+
+@app.command()
+@handle_errors
+def plan(
+    person_id: str,
+    target: Annotated[str | None, typer.Option(help="Target role (default: the person's recorded target).")] = None,
+    horizon: Annotated[str, typer.Option(help="How far ahead: weeks (104), months (18m) or years (2y).")] = "104",
+    k: Annotated[int, typer.Option("--k", help="Also show the next best distinct plans (k in total).")] = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """Plan the best sequence of moves from the person's role to a target role, store it and show it."""
+    from micromoves.cli.plan_view import print_plan
+    from micromoves.services import planning
+
+    db = open_db()
+    outcome = planning.plan_for_person(db, person_id, actor=actor(), target_role_id=target, horizon=horizon, k=k)
+    if as_json:
+        print_json(outcome.plan)
+        return
+    overview = org.person_overview(db, person_id)
+    role_title = next((r.title for r in roles.list_roles(db) if r.id == outcome.plan.target_role_id), "")
+    print_plan(outcome.plan, person_name=overview.person.name, target_title=role_title)
+
+
+@app.command("plan-all")
+@handle_errors
+def plan_all(
+    horizon: Annotated[str, typer.Option(help="How far ahead: weeks (104), months (18m) or years (2y).")] = "104",
+    workers: Annotated[int | None, typer.Option(help="Processes to use (default: every core).")] = None,
+    backend: Annotated[str, typer.Option(help="process (this machine), serial, or ray (a Ray cluster).")] = "process",
+    as_json: JsonOpt = False,
+) -> None:
+    """Plan for everyone with a target role, on every core, and store all plans in one transaction."""
+    from micromoves.services import planning
+
+    with progress_bar() as update:
+        summary = planning.plan_all(
+            open_db(), actor=actor(), horizon=horizon, workers=workers, backend=backend, progress=update
+        )
+    if as_json:
+        print_json(summary)
+        return
+    console.print(
+        f"planned {summary.people:,} people in {summary.seconds:.1f} s ({summary.backend}, "
+        f"{summary.workers} workers): {summary.ready:,} ready, {summary.already_ready:,} already ready, "
+        f"{summary.unreachable:,} not reachable within the horizon, {len(summary.failed)} failed"
+    )
+    for person_id, error in summary.failed[:10]:
+        console.print(f"  {person_id}: {esc(error)}")
+
+
 # ------------------------------------------------------------------------------------------------ audit
 
 

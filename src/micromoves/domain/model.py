@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class MoveKind(enum.StrEnum):
@@ -313,9 +314,10 @@ class Plan:
     outcome: str  # ready / already_ready / unreachable
     ready_week: int | None
     effort: int
-    steps: list[dict[str, object]] = field(default_factory=list)
-    alternatives: list[dict[str, object]] = field(default_factory=list)
-    explanation: dict[str, object] = field(default_factory=dict)
+    # JSON documents: the planner's output in dates and 0–7 levels (see services.planning.plan_record).
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    alternatives: list[dict[str, Any]] = field(default_factory=list)
+    explanation: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
     id: int | None = None
 

@@ -124,7 +124,11 @@ def _compile_roles(onet: OnetData) -> dict[str, _Role]:
         source = spec.skills_from or spec.onet_code
         factor = 0.8 + 0.1 * spec.level
         ratings = onet.profiles.get(source, {})
-        requirements = onet.requirements(source)
+        # Like a competency framework, a demo role lists its ten most important O*NET elements (importance
+        # ≥ 3) as requirements, not every element O*NET rates.
+        rated = onet.requirements(source)
+        top = sorted(rated, key=lambda eid: (-ratings[eid].importance, eid))[:REQUIREMENTS_PER_ROLE]
+        requirements = {eid: rated[eid] for eid in top}
         if not requirements:
             raise DemoCatalogueError(
                 f"demo role {spec.id}: O*NET occupation {source} has no skill/knowledge ratings; "
@@ -884,7 +888,7 @@ class _Generator:
         if not p.leader and rng.random() < TARGET_SHARE:
             up, related = self.roles[final_role].up, self.roles[final_role].related
             # Mostly the next rung of the ladder; sometimes an adjacent role.
-            if up and (not related or rng.random() < 0.7):
+            if up and (not related or rng.random() < 0.9):
                 target = up
             elif related:
                 target = rng.choice(related)
@@ -989,6 +993,7 @@ class _Generator:
 # --------------------------------------------------------------------------------------------- templates
 
 TARGET_SHARE = 0.4
+REQUIREMENTS_PER_ROLE = 10
 TEMPLATE_COLUMNS = (
     "id",
     "kind",

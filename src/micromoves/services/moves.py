@@ -90,6 +90,8 @@ def propose_move(
     skills_targeted: Sequence[str] = (),
     request: bool = False,
     move_id: str | None = None,
+    template_id: str | None = None,
+    plan_id: int | None = None,
     settings: Settings | None = None,
 ) -> Move:
     """Record a proposed move (or, with ``request``, propose and submit it for approval at once)."""
@@ -131,6 +133,8 @@ def propose_move(
             released_by_id=released_by_id or person.manager_id,
             expected_outcomes=expected_outcomes,
             skills_targeted=skill_ids,
+            template_id=template_id,
+            plan_id=plan_id,
         )
         move.criteria = [
             SuccessCriterion(move_id=move.id, position=i, statement=s) for i, s in enumerate(statements, 1)
@@ -211,7 +215,26 @@ def transition_move(
         person = uow.people.get_for_update(move.person_id)
         _apply_transition(uow, person, move, to, actor=actor, reason=reason, on=on or dt.date.today())
         uow.commit()
-        return move
+    _replan_if_reverted(db, move, actor=actor)
+    return move
+
+
+def _replan_if_reverted(db: Database, move: Move, *, actor: str) -> None:
+    """A reverted move that carried out a step of the person's plan makes that plan stale: re-plan."""
+    if move.status is not S.REVERTED or move.plan_id is None:
+        return
+    from micromoves.services.planning import current_plan, plan_for_person
+
+    plan = current_plan(db, move.person_id)
+    if plan is not None and plan.id == move.plan_id:
+        plan_for_person(
+            db,
+            move.person_id,
+            actor=actor,
+            target_role_id=plan.target_role_id,
+            horizon=plan.horizon_weeks,
+            reason=f"move {move.id} was reverted",
+        )
 
 
 def _apply_transition(
@@ -391,7 +414,8 @@ def review_move(
                 _extend(uow, person, move, new_end, actor=reviewer_id, reason="review: extend", settings=settings)
             _apply_transition(uow, person, move, S.ACTIVE, actor=reviewer_id, reason=f"review: {decision}", on=on)
         uow.commit()
-        return move
+    _replan_if_reverted(db, move, actor=reviewer_id)
+    return move
 
 
 def _convert(uow: UnitOfWork, person: Person, move: Move, *, actor: str, on: dt.date) -> None:

@@ -1,0 +1,200 @@
+"""Planner benchmark: the exact solver against the CP-SAT reference on seeded realistic instances.
+
+``python -m benchmarks.planner [--instances N] [--sizes 60 150 500] [--seed S] [--time-limit SECONDS]``
+
+For every catalogue size, the same instances (see :mod:`benchmarks.planner_instances`) are solved by
+:func:`micromoves.planning.solve` and by :func:`micromoves.planning.reference.solve_reference` (CP-SAT,
+1 worker, lexicographic), one after the other in this process. Reported per size: agreement of the
+objective tuples (and, for unreachable targets, of the unreachable skills and binding constraints) on every
+instance CP-SAT solved to proven optimality; CP-SAT timeouts and unproven results are counted separately
+and left out of the agreement; every exact plan is also checked by the independent validator; p50/p99 wall
+time of each solver; the median over instances of the ratio CP-SAT time / exact time.
+
+Targets: 100% agreement; median ratio ≥ 20× at every size; exact p99 ≤ 50 ms at 60 options and ≤ 500 ms at
+500 options (150 options: reported, no p99 target).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import Counter
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.planner_instances import instances as make_instances
+from micromoves.planning import PlanResult, check_plan, solve
+from micromoves.planning.reference import ReferenceTimeout, solve_reference
+
+P99_TARGET_MS = {60: 50.0, 500: 500.0}
+RATIO_TARGET = 20.0
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _same(a: PlanResult, b: PlanResult) -> bool:
+    return (
+        a.objective == b.objective
+        and a.unreachable_skills == b.unreachable_skills
+        and a.binding == b.binding
+        and [p.objective for p in a.alternatives] == [p.objective for p in b.alternatives]
+    )
+
+
+def run_size(count: int, size: int, seed: int = 0, time_limit: float = 60.0, progress: bool = True) -> dict[str, Any]:
+    problems = make_instances(count, size, seed)
+    exact_ms: list[float] = []
+    ref_ms: list[float] = []
+    ratios: list[float] = []
+    compared = agreed = timeouts = unproven = invalid = 0
+    statuses: Counter[str] = Counter()
+    disagreements: list[int] = []
+    started = time.perf_counter()
+    for n, problem in enumerate(problems):
+        t0 = time.perf_counter()
+        result = solve(problem)
+        t1 = time.perf_counter()
+        reference: PlanResult | None
+        try:
+            reference = solve_reference(problem, time_limit=time_limit)
+        except ReferenceTimeout:
+            reference = None
+        t2 = time.perf_counter()
+        exact_ms.append(1000 * (t1 - t0))
+        ref_ms.append(1000 * (t2 - t1))
+        ratios.append((t2 - t1) / max(t1 - t0, 1e-9))
+        statuses[result.status] += 1
+        if check_plan(problem, result):
+            invalid += 1
+        if reference is None:
+            timeouts += 1
+        elif not reference.optimal:
+            unproven += 1
+            if result.objective > reference.objective:  # the exact solver may never be worse than any solution
+                disagreements.append(n)
+        else:
+            compared += 1
+            if _same(result, reference):
+                agreed += 1
+            else:
+                disagreements.append(n)
+        if progress and (n + 1) % max(1, count // 20) == 0:
+            print(
+                f"  size {size}: {n + 1}/{count} instances, {time.perf_counter() - started:.0f} s, "
+                f"exact p50 {statistics.median(exact_ms):.1f} ms, CP-SAT p50 {statistics.median(ref_ms):.0f} ms, "
+                f"disagreements {len(disagreements)}",
+                file=sys.stderr,
+                flush=True,
+            )
+    row: dict[str, Any] = {
+        "size": size,
+        "instances": count,
+        "compared": compared,
+        "agreed": agreed,
+        "agreement_pct": 100.0 * agreed / compared if compared else float("nan"),
+        "disagreements": disagreements,
+        "cpsat_timeouts": timeouts,
+        "cpsat_unproven": unproven,
+        "invalid_plans": invalid,
+        "statuses": dict(statuses),
+        "exact_p50_ms": _quantile(exact_ms, 0.5),
+        "exact_p99_ms": _quantile(exact_ms, 0.99),
+        "exact_max_ms": max(exact_ms, default=float("nan")),
+        "cpsat_p50_ms": _quantile(ref_ms, 0.5),
+        "cpsat_p99_ms": _quantile(ref_ms, 0.99),
+        "median_ratio": statistics.median(ratios) if ratios else float("nan"),
+    }
+    p99_target = P99_TARGET_MS.get(size)
+    row["targets_met"] = bool(
+        compared
+        and agreed == compared
+        and not disagreements
+        and invalid == 0
+        and row["median_ratio"] >= RATIO_TARGET
+        and (p99_target is None or row["exact_p99_ms"] <= p99_target)
+    )
+    return row
+
+
+def run(
+    instances: int = 1000,
+    sizes: tuple[int, ...] = (60, 150, 500),
+    seed: int = 0,
+    time_limit: float = 60.0,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Benchmark both solvers on ``instances`` instances per catalogue size; one result dict per size."""
+    return [run_size(instances, size, seed, time_limit, progress) for size in sizes]
+
+
+def print_table(rows: list[dict[str, Any]], console: Console | None = None) -> None:
+    console = console or Console(width=150)
+    table = Table(title="planner: exact solver vs CP-SAT reference", title_justify="left", header_style="bold")
+    for col in (
+        "options",
+        "instances",
+        "agreement",
+        "CP-SAT t/o, unproven",
+        "valid",
+        "exact p50 ms",
+        "exact p99 ms",
+        "CP-SAT p50 ms",
+        "CP-SAT p99 ms",
+        "median ratio",
+        "targets",
+    ):
+        table.add_column(col, justify="right" if col not in ("targets",) else "left")
+    for r in rows:
+        table.add_row(
+            str(r["size"]),
+            str(r["instances"]),
+            f"{r['agreement_pct']:.1f}% ({r['agreed']}/{r['compared']})",
+            f"{r['cpsat_timeouts']}, {r['cpsat_unproven']}",
+            f"{r['instances'] - r['invalid_plans']}/{r['instances']}",
+            f"{r['exact_p50_ms']:.1f}",
+            f"{r['exact_p99_ms']:.1f}",
+            f"{r['cpsat_p50_ms']:.0f}",
+            f"{r['cpsat_p99_ms']:.0f}",
+            f"{r['median_ratio']:.1f}×",
+            "met" if r["targets_met"] else "MISSED",
+        )
+    console.print(table)
+    console.print(
+        f"targets: 100% agreement, median ratio ≥ {RATIO_TARGET:.0f}×, exact p99 ≤ "
+        + ", ".join(f"{ms:.0f} ms at {size} options" for size, ms in P99_TARGET_MS.items())
+    )
+    for r in rows:
+        console.print(
+            f"{r['size']} options: statuses {r['statuses']}, exact max {r['exact_max_ms']:.0f} ms"
+            + (f", disagreements at instances {r['disagreements'][:20]}" if r["disagreements"] else "")
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.planner")
+    parser.add_argument("--instances", type=int, default=1000, help="instances per catalogue size")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[60, 150, 500], help="catalogue sizes")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--time-limit", type=float, default=60.0, help="CP-SAT seconds per instance")
+    parser.add_argument("--json", help="also write the rows to this file")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    args = parser.parse_args(argv)
+    rows = run(args.instances, tuple(args.sizes), args.seed, args.time_limit, not args.quiet)
+    print_table(rows)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

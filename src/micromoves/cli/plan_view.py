@@ -1,0 +1,70 @@
+"""The plan as a Rich timeline: one bar per step across the weeks, then the explanation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.markup import escape as esc
+from rich.table import Table
+
+from micromoves.cli.render import console
+from micromoves.domain.model import Plan
+
+KIND_STYLE = {
+    "course": "cyan",
+    "shadowing": "blue",
+    "mentoring": "blue",
+    "gig": "green",
+    "stretch_assignment": "yellow",
+    "rotation": "magenta",
+    "temporary_lead": "red",
+    "acting_role": "bold red",
+    "lateral_swap": "magenta",
+    "responsibility_handoff": "yellow",
+}
+
+
+def timeline(steps: list[dict[str, Any]], horizon: int, width: int = 52) -> Table:
+    last = max([s["end_week"] for s in steps] + [1])
+    span = min(horizon, max(last + 2, 12))
+    scale = width / span
+    grid = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    grid.add_column("step")
+    grid.add_column("weeks", justify="right")
+    grid.add_column(f"0{'':{'─'}>{width - 8}}{span}w".replace(" ", "─"), no_wrap=True)
+    for i, s in enumerate(steps, 1):
+        a, b = int(s["start_week"] * scale), max(int(s["start_week"] * scale) + 1, int(s["end_week"] * scale))
+        style = KIND_STYLE.get(s["kind"], "white")
+        bar = " " * a + f"[{style}]" + "█" * (b - a) + "[/]" + " " * (width - b)
+        depth = " [bold]◆[/]" if s.get("depth_step") else ""
+        grid.add_row(f"{i}. {esc(s['title'])}{depth}", f"{s['start_week']}–{s['end_week']}", bar)
+    return grid
+
+
+def print_plan(plan: Plan, *, person_name: str, target_title: str) -> None:
+    e = plan.explanation
+    names: dict[str, str] = e.get("skill_names", {})
+    header = f"[bold]Plan v{plan.version}[/] for {esc(person_name)} → {esc(target_title)} (from {plan.start})"
+    if plan.outcome == "already_ready":
+        console.print(header + ": [green]already ready[/]")
+    elif plan.outcome == "ready":
+        console.print(
+            header + f": [green]ready in {plan.ready_week} weeks[/] with {len(plan.steps)} moves, "
+            f"effort {plan.effort / 100:.1f} full-time weeks"
+        )
+    else:
+        console.print(header + f": [yellow]not reachable within {plan.horizon_weeks} weeks[/]; closest plan below")
+    if plan.steps:
+        console.print(timeline(plan.steps, plan.horizon_weeks))
+        console.print("[dim]◆ depth step: deepens a target skill you already hold[/]")
+    for line in e.get("lines", []):
+        console.print(f"  {esc(str(line))}")
+    unreachable = e.get("unreachable_skills") or []
+    if unreachable:
+        console.print("  unreachable with today's catalogue: " + ", ".join(esc(names.get(s, s)) for s in unreachable))
+    if e.get("binding"):
+        console.print(f"  would become reachable with: {', '.join(map(str, e['binding']))}")
+    for n, alt in enumerate(plan.alternatives, 1):
+        when = f"ready in {alt['ready_week']} weeks" if alt["outcome"] != "unreachable" else f"gap {alt['gap']}"
+        titles = "; ".join(esc(s["title"]) for s in alt["steps"])
+        console.print(f"  alternative {n}: {when}, effort {alt['effort'] / 100:.1f} FTE-weeks — {titles}")

@@ -1,0 +1,179 @@
+"""Plain-English explanations of a plan: what each step closes, why it starts when it does, the balance.
+
+Pure: recomputes what it needs from the problem and the plan (levels, capacity) and formats strings.
+"""
+
+from __future__ import annotations
+
+from micromoves.planning._core import core_skills, fmt_level, level_after, window
+from micromoves.planning.model import RELAXATIONS, MoveOption, PlannedMove, PlanProblem, PlanResult
+
+_RELAXATION_TEXT = {
+    "horizon": "a horizon twice as long",
+    "capacity": "full capacity every week (no leave, no other commitments)",
+    "prerequisites": "dropping the prerequisites",
+    "depth_rule": "dropping the depth rule (no depth step needed)",
+    "max_concurrent": "no limit on concurrent moves",
+}
+assert set(_RELAXATION_TEXT) == set(RELAXATIONS)
+
+
+def explain(problem: PlanProblem, result: PlanResult) -> tuple[str, ...]:
+    """Summary line, one line per move (in start order), then the breadth/depth balance."""
+    lines = [_summary(problem, result)]
+    by_id = {o.id: o for o in problem.options}
+    for move in result.moves:
+        lines.append(_step(problem, result, move, by_id))
+    if result.moves:
+        lines.append(_balance(problem, result, by_id))
+    return tuple(lines)
+
+
+def _name(problem: PlanProblem, skill: str) -> str:
+    return problem.skill_name(skill)
+
+
+def _summary(problem: PlanProblem, result: PlanResult) -> str:
+    if result.status == "already_ready":
+        return "Already ready for the role: every required skill is at its target level; no moves are needed."
+    n = len(result.moves)
+    moves = f"{n} move{'s' if n != 1 else ''}"
+    effort = f"{result.effort} percent-weeks of effort (about {result.effort / 100:.1f} full-time weeks)"
+    if result.status == "ready":
+        return f"Ready for the role in week {result.ready_week} with {moves} and {effort}."
+    text = (
+        f"The target cannot be reached within {problem.horizon} weeks. The closest plan uses {moves} and {effort} "
+        f"and leaves a weighted gap of {result.gap} hundredths"
+    )
+    short = [
+        f"{_name(problem, s)} {fmt_level(v)} of {fmt_level(problem.target(s))}"
+        for s, v in sorted(result.final_levels.items())
+        if v < problem.target(s)
+    ]
+    if short:
+        text += " (" + ", ".join(short) + ")"
+    text += "."
+    if result.unreachable_skills:
+        names = ", ".join(_name(problem, s) for s in result.unreachable_skills)
+        text += f" No combination of the options on offer can raise {names} to the required level."
+    elif result.binding:
+        text += " It would become reachable with " + " or ".join(_RELAXATION_TEXT[b] for b in result.binding) + "."
+    else:
+        text += " No single relaxation (longer horizon, more capacity, no prerequisites, no depth rule, more "
+        text += "concurrent moves) would be enough on its own."
+    return text
+
+
+def _step(problem: PlanProblem, result: PlanResult, move: PlannedMove, by_id: dict[str, MoveOption]) -> str:
+    option = by_id[move.option_id]
+    kind = move.kind.replace("_", " ")
+    head = f"Week {move.start}–{move.end}: {kind} '{option.label()}' ({move.share}% time)"
+    parts = []
+    for skill, (before, after) in move.gains_applied.items():
+        if after <= before:
+            continue
+        target = problem.target(skill) if problem.requirements.get(skill, 0) > 0 else 0
+        text = f"{_name(problem, skill)} {fmt_level(before)} → {fmt_level(after)}"
+        if target > before:
+            closed = min(after, target) - before
+            text += f", closing {round(100 * closed / (target - before))}% of that gap"
+        elif target:
+            text += " (already at the required level: deepens it)"
+        parts.append(text)
+    line = head + (" raises " + "; ".join(parts) if parts else " adds no level on its own")
+    if move.depth_step:
+        plan_opts = [(by_id[m.option_id], m) for m in result.moves]
+        ended = [o for o, m in plan_opts if m.end <= move.start]
+        held = [
+            (s, level_after(problem, s, ended))
+            for s in sorted(option.gains)
+            if problem.requirements.get(s, 0) > 0 and option.gains[s] > 0
+        ]
+        held = [(s, v) for s, v in held if v >= problem.depth_level]
+        if held:
+            s, v = held[0]
+            line += f"; it is a depth step: you already hold {_name(problem, s)} at {fmt_level(v)}"
+    return line + ". " + _why_start(problem, result, move, option, by_id) + "."
+
+
+def _why_start(
+    problem: PlanProblem, result: PlanResult, move: PlannedMove, option: MoveOption, by_id: dict[str, MoveOption]
+) -> str:
+    s = move.start
+    if s == 0:
+        return "It starts straight away"
+    others = [m for m in result.moves if m.option_id != move.option_id]
+    reasons = []
+    for kind in sorted(option.requires_kinds):
+        ends = [m for m in others if m.kind == kind and m.end <= s]
+        if ends and max(m.end for m in ends) == s:
+            m = max(ends, key=lambda m: m.end)
+            reasons.append(
+                f"it needs a completed {kind.replace('_', ' ')} first: '{by_id[m.option_id].label()}' ends in week {s}"
+            )
+    plan_opts = [(by_id[m.option_id], m) for m in others]
+    for skill, need in sorted(option.min_levels.items()):
+        now = level_after(problem, skill, [o for o, m in plan_opts if m.end <= s])
+        before = level_after(problem, skill, [o for o, m in plan_opts if m.end <= s - 1])
+        if before < need <= now:
+            reasons.append(f"it needs {_name(problem, skill)} at {fmt_level(need)}, reached in week {s}")
+    if move.depth_step:
+        for skill in sorted(option.gains):
+            if problem.requirements.get(skill, 0) <= 0:
+                continue
+            now = level_after(problem, skill, [o for o, m in plan_opts if m.end <= s])
+            before = level_after(problem, skill, [o for o, m in plan_opts if m.end <= s - 1])
+            if before < problem.depth_level <= now:
+                reasons.append(f"it waits until {_name(problem, skill)} reaches the depth level, in week {s}")
+    win = window(problem, option)
+    if win is not None and s == win[0]:
+        reasons.append(f"its window opens in week {s}")
+    blocked = _blocked_week(problem, move, option, others)
+    if blocked:
+        reasons.append(blocked)
+    if not reasons:
+        return f"It could start earlier than week {s} without changing the ready week"
+    return "It starts in week " + str(s) + " because " + "; and ".join(reasons)
+
+
+def _blocked_week(problem: PlanProblem, move: PlannedMove, option: MoveOption, others: list[PlannedMove]) -> str:
+    """Why starting one week earlier would not fit: capacity or concurrency in some week."""
+    s = move.start - 1
+    for w in range(s, s + option.duration):
+        running = [m for m in others if m.start <= w < m.end]
+        load = sum(m.share for m in running)
+        cap = problem.capacity[w]
+        if cap == 0:
+            return f"week {w} is unavailable (no capacity)"
+        if load + option.share > cap:
+            if running:
+                names = ", ".join(f"'{m.title or m.option_id}' ({m.share}%)" for m in running)
+                return f"in week {w} only {cap - load}% of the {cap}% available is free next to {names}"
+            return f"only {cap}% of week {w} is available"
+        if len(running) >= problem.max_concurrent:
+            return f"week {w} already has {len(running)} concurrent moves (the most allowed)"
+    return ""
+
+
+def _balance(problem: PlanProblem, result: PlanResult, by_id: dict[str, MoveOption]) -> str:
+    depth = [m for m in result.moves if m.depth_step]
+    core = set(core_skills(problem))
+    broadened: list[str] = []
+    for move in result.moves:
+        for skill, (before, after) in move.gains_applied.items():
+            if skill in core and after > before and before < problem.depth_level and skill not in broadened:
+                broadened.append(skill)
+    depth_text = (
+        f"{len(depth)} depth step{'s' if len(depth) != 1 else ''} ("
+        + ", ".join(f"'{by_id[m.option_id].label()}'" for m in depth)
+        + ")"
+        if depth
+        else "no depth step"
+    )
+    broad_text = (
+        f"{len(broadened)} skill{'s' if len(broadened) != 1 else ''} broadened from below "
+        f"{fmt_level(problem.depth_level)} (" + ", ".join(_name(problem, s) for s in broadened) + ")"
+        if broadened
+        else "no skill broadened from below " + fmt_level(problem.depth_level)
+    )
+    return f"Balance: {depth_text}; {broad_text}."

@@ -1,0 +1,341 @@
+"""Typed, frozen inputs and outputs of the planner, and input validation.
+
+Everything is an integer: weeks from the plan's start, skill levels in hundredths of O*NET's 0–7 scale
+(0..700), shares and capacities in percent of a working week. See :mod:`micromoves.planning` for the
+precise problem statement.
+
+Construction validates: a bad :class:`MoveOption` or :class:`PlanProblem` raises :class:`PlanningError`
+(a ``ValueError``) whose ``field`` names the offending field, e.g. ``options[3].share``.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+MAX_LEVEL = 700
+"""Top of the level scale (O*NET 7.00, in hundredths)."""
+MAX_CAPACITY = 100
+"""A week's capacity and a move's share are percentages of a working week."""
+RELAXATIONS = ("horizon", "capacity", "prerequisites", "depth_rule", "max_concurrent")
+"""Names of the single relaxations tried to find the binding constraint of an unreachable target."""
+
+Status = Literal["ready", "already_ready", "unreachable"]
+
+
+class PlanningError(ValueError):
+    """Invalid planning input. ``field`` names the offending field (``horizon``, ``options[2].share`` …)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_int(value: object, name: str, lo: int | None = None, hi: int | None = None, where: str = "") -> None:
+    prefix = f"{where}: " if where else ""
+    if not _is_int(value):
+        raise PlanningError(name, f"{prefix}must be an integer, got {value!r}")
+    assert isinstance(value, int)
+    if lo is not None and value < lo:
+        message = f"must be at least {lo}, got {value}" if hi is None else _range(lo, hi, value)
+        raise PlanningError(name, prefix + message)
+    if hi is not None and value > hi:
+        message = f"must be at most {hi}, got {value}" if lo is None else _range(lo, hi, value)
+        raise PlanningError(name, prefix + message)
+
+
+def _range(lo: int, hi: int, value: int) -> str:
+    return f"must be between {lo} and {hi}, got {value}"
+
+
+def _frozen_levels(value: object, name: str, lo: int, hi: int, where: str = "") -> Mapping[str, int]:
+    prefix = f"{where}: " if where else ""
+    if not isinstance(value, Mapping):
+        raise PlanningError(name, f"{prefix}must be a mapping of skill to integer, got {type(value).__name__}")
+    out: dict[str, int] = {}
+    for key, level in value.items():
+        if not isinstance(key, str) or not key:
+            raise PlanningError(name, f"{prefix}skill keys must be non-empty strings, got {key!r}")
+        _check_int(level, f"{name}[{key!r}]", lo, hi, where)
+        out[key] = level
+    return types.MappingProxyType(out)
+
+
+@dataclass(frozen=True)
+class MoveOption:
+    """One move a person could take: a stretch assignment, rotation, gig, course …
+
+    ``gains`` apply when the move ends; a gain never raises a level above ``min(gain_cap, 700)``.
+    ``min_levels`` must hold at the move's start; for each kind in ``requires_kinds`` another move of that
+    kind must have ended at or before the start. ``latest_start`` None means ``horizon - duration``.
+    Only options with ``seats >= 1`` are usable.
+    """
+
+    id: str
+    kind: str
+    duration: int
+    share: int
+    gains: Mapping[str, int]
+    gain_cap: int = MAX_LEVEL
+    min_levels: Mapping[str, int] = field(default_factory=dict)
+    requires_kinds: frozenset[str] = frozenset()
+    earliest_start: int = 0
+    latest_start: int | None = None
+    seats: int = 1
+    title: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id:
+            raise PlanningError("id", f"must be a non-empty string, got {self.id!r}")
+        where = f"option {self.id!r}"
+        if not isinstance(self.kind, str) or not self.kind:
+            raise PlanningError("kind", f"{where}: must be a non-empty string, got {self.kind!r}")
+        _check_int(self.duration, "duration", 1, where=where)
+        _check_int(self.share, "share", 1, MAX_CAPACITY, where=where)
+        object.__setattr__(self, "gains", _frozen_levels(self.gains, "gains", 0, MAX_LEVEL, where))
+        _check_int(self.gain_cap, "gain_cap", 0, MAX_LEVEL, where=where)
+        object.__setattr__(self, "min_levels", _frozen_levels(self.min_levels, "min_levels", 0, MAX_LEVEL, where))
+        kinds = self.requires_kinds
+        if isinstance(kinds, str) or not isinstance(kinds, Iterable):
+            raise PlanningError("requires_kinds", f"{where}: must be a set of kinds (strings)")
+        frozen = frozenset(kinds)
+        if not all(isinstance(k, str) and k for k in frozen):
+            raise PlanningError("requires_kinds", f"{where}: kinds must be non-empty strings")
+        object.__setattr__(self, "requires_kinds", frozen)
+        _check_int(self.earliest_start, "earliest_start", 0, where=where)
+        if self.latest_start is not None:
+            _check_int(self.latest_start, "latest_start", self.earliest_start, where=where)
+        _check_int(self.seats, "seats", 0, where=where)
+        if not isinstance(self.title, str):
+            raise PlanningError("title", f"{where}: must be a string")
+
+    @property
+    def effort(self) -> int:
+        """Percent-weeks: ``duration × share``."""
+        return self.duration * self.share
+
+    @property
+    def cap(self) -> int:
+        """The effective cap of this option's gains: ``min(gain_cap, 700)``."""
+        return min(self.gain_cap, MAX_LEVEL)
+
+    def label(self) -> str:
+        return self.title or self.id
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanProblem:
+    """A person, a target role and the moves on offer. See the package docstring for the semantics.
+
+    ``capacity`` has one entry per week (percent of the week free for new moves); empty means 100% every
+    week. ``weights`` default to 1 for required skills without one. ``depth_rule`` False switches the depth
+    rule off (used by the binding-constraint analysis). ``skill_names`` only feeds explanations.
+    """
+
+    levels: Mapping[str, int]
+    requirements: Mapping[str, int]
+    options: Sequence[MoveOption]
+    horizon: int = 104
+    capacity: Sequence[int] = ()
+    weights: Mapping[str, int] = field(default_factory=dict)
+    tolerance: int = 0
+    max_concurrent: int = 2
+    max_move_weeks: int = 26
+    depth_level: int = 300
+    depth_rule: bool = True
+    skill_names: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_int(self.horizon, "horizon", 1, 100_000)
+        capacity = self.capacity
+        if isinstance(capacity, str | bytes) or not isinstance(capacity, Sequence):
+            raise PlanningError("capacity", "must be a sequence of integers, one per week")
+        if len(capacity) == 0:
+            capacity = (MAX_CAPACITY,) * self.horizon
+        if len(capacity) != self.horizon:
+            raise PlanningError(
+                "capacity", f"must have one entry per week (horizon {self.horizon}), got {len(capacity)}"
+            )
+        for week, value in enumerate(capacity):
+            _check_int(value, f"capacity[{week}]", 0, MAX_CAPACITY)
+        object.__setattr__(self, "capacity", tuple(capacity))
+        object.__setattr__(self, "levels", _frozen_levels(self.levels, "levels", 0, MAX_LEVEL))
+        object.__setattr__(self, "requirements", _frozen_levels(self.requirements, "requirements", 0, MAX_LEVEL))
+        object.__setattr__(self, "weights", _frozen_levels(self.weights, "weights", 1, 1_000_000))
+        _check_int(self.tolerance, "tolerance", 0, MAX_LEVEL)
+        _check_int(self.max_concurrent, "max_concurrent", 1)
+        _check_int(self.max_move_weeks, "max_move_weeks", 1)
+        _check_int(self.depth_level, "depth_level", 0, MAX_LEVEL)
+        if not isinstance(self.depth_rule, bool):
+            raise PlanningError("depth_rule", "must be a bool")
+        if not isinstance(self.skill_names, Mapping):
+            raise PlanningError("skill_names", "must be a mapping of skill to name")
+        object.__setattr__(self, "skill_names", types.MappingProxyType(dict(self.skill_names)))
+        options = self.options
+        if isinstance(options, str | bytes) or not isinstance(options, Sequence):
+            raise PlanningError("options", "must be a sequence of MoveOption")
+        seen: set[str] = set()
+        for i, option in enumerate(options):
+            if not isinstance(option, MoveOption):
+                raise PlanningError(f"options[{i}]", f"must be a MoveOption, got {type(option).__name__}")
+            if option.id in seen:
+                raise PlanningError(f"options[{i}].id", f"duplicate option id {option.id!r}")
+            seen.add(option.id)
+            if option.duration > self.max_move_weeks:
+                raise PlanningError(
+                    f"options[{i}].duration",
+                    f"option {option.id!r} lasts {option.duration} weeks, more than max_move_weeks "
+                    f"({self.max_move_weeks})",
+                )
+        object.__setattr__(self, "options", tuple(options))
+        _check_kind_cycles(self.options)
+
+    def weight(self, skill: str) -> int:
+        return self.weights.get(skill, 1)
+
+    def level(self, skill: str) -> int:
+        return self.levels.get(skill, 0)
+
+    def target(self, skill: str) -> int:
+        """The level a required skill must reach: ``requirement - tolerance`` (at least 0)."""
+        return max(0, self.requirements.get(skill, 0) - self.tolerance)
+
+    def skill_name(self, skill: str) -> str:
+        return self.skill_names.get(skill, skill)
+
+
+def _check_kind_cycles(options: Sequence[MoveOption]) -> None:
+    """Prerequisite kinds that can never be satisfied because they depend on each other are an error.
+
+    A kind is *groundable* when some option of that kind has only groundable required kinds. Among the
+    kinds that have options but are not groundable, a cycle of requirements (kind A needs B, B needs A …)
+    means no option of those kinds can ever start: that is reported. A kind nobody offers only makes the
+    options requiring it unusable (not an error).
+    """
+    by_kind: dict[str, list[MoveOption]] = {}
+    for option in options:
+        by_kind.setdefault(option.kind, []).append(option)
+    grounded: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for kind, opts in by_kind.items():
+            if kind not in grounded and any(o.requires_kinds <= grounded for o in opts):
+                grounded.add(kind)
+                changed = True
+    stuck = {k for k in by_kind if k not in grounded}
+    if not stuck:
+        return
+    edges = {k: sorted({r for o in by_kind[k] for r in o.requires_kinds if r in stuck}) for k in sorted(stuck)}
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(kind: str) -> list[str] | None:
+        state[kind] = 1
+        path.append(kind)
+        for nxt in edges[kind]:
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        path.pop()
+        state[kind] = 2
+        return None
+
+    for kind in edges:
+        if kind not in state:
+            cycle = visit(kind)
+            if cycle:
+                index = next(i for i, o in enumerate(options) if o.kind == cycle[0] and cycle[1] in o.requires_kinds)
+                raise PlanningError(
+                    f"options[{index}].requires_kinds",
+                    "prerequisites form a cycle: " + " → ".join(cycle) + " (no option of these kinds can ever start)",
+                )
+
+
+def validate_problem(problem: PlanProblem) -> PlanProblem:
+    """Re-run every check (construction already does; useful after ``object.__setattr__`` tricks)."""
+    if not isinstance(problem, PlanProblem):
+        raise PlanningError("problem", f"must be a PlanProblem, got {type(problem).__name__}")
+    for option in problem.options:
+        MoveOption.__post_init__(option)
+    PlanProblem.__post_init__(problem)
+    return problem
+
+
+@dataclass(frozen=True)
+class PlannedMove:
+    """A chosen option and its start week; it runs in weeks ``[start, end)`` and its gains apply at ``end``.
+
+    ``gains_applied`` maps each skill the move raised to ``(before, after)``: the level from every move that
+    ends earlier in (end week, option id) order, then with this move added.
+    ``depth_step``: the move raises a core skill already held at the depth level when it starts.
+    """
+
+    option_id: str
+    kind: str
+    start: int
+    end: int
+    share: int
+    gains_applied: Mapping[str, tuple[int, int]]
+    depth_step: bool = False
+    title: str = ""
+
+    @property
+    def duration(self) -> int:
+        return self.end - self.start
+
+    @property
+    def effort(self) -> int:
+        return (self.end - self.start) * self.share
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """The optimal plan (and, in ``alternatives``, the next best ones).
+
+    ``status``: ``already_ready`` (empty plan, ready at week 0), ``ready`` (``ready_week`` is when the last
+    move ends and every requirement is met) or ``unreachable`` (no plan gets ready within the horizon: this
+    is the plan with the smallest weighted remaining ``gap`` at the horizon; ``unreachable_skills`` could not
+    be reached even with every option, ``binding`` names the single relaxations that would make the target
+    reachable). ``gap`` is the weighted remaining gap at ``ready_week`` (0) or at the horizon.
+    ``final_levels`` holds the required skills' levels at that week. ``optimal`` is False only for a
+    reference (CP-SAT) result whose solve hit its time limit.
+    """
+
+    status: Status
+    ready_week: int | None
+    effort: int
+    moves: tuple[PlannedMove, ...]
+    gap: int
+    final_levels: Mapping[str, int]
+    unreachable_skills: tuple[str, ...] = ()
+    binding: tuple[str, ...] = ()
+    alternatives: tuple[PlanResult, ...] = ()
+    explanation: tuple[str, ...] = ()
+    optimal: bool = True
+
+    @property
+    def objective(self) -> tuple[int, int, int, int]:
+        """What is minimised, lexicographically: (0, ready week, effort, moves) for a ready plan,
+        (1, weighted gap, effort, moves) for a fallback plan."""
+        if self.status == "unreachable":
+            return (1, self.gap, self.effort, len(self.moves))
+        return (0, self.ready_week or 0, self.effort, len(self.moves))
+
+    @property
+    def option_ids(self) -> frozenset[str]:
+        return frozenset(m.option_id for m in self.moves)
+
+    def plans(self) -> tuple[PlanResult, ...]:
+        """This plan followed by its alternatives, best first."""
+        return (self, *self.alternatives)

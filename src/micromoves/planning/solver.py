@@ -1,0 +1,1278 @@
+"""The exact planner: best-first branch and bound over sets of moves, with an exact schedule oracle.
+
+Overview
+--------
+A plan's objective depends on its *set* of moves S and on the best schedule of that set:
+
+* effort Σ duration×share and the number of moves depend on S alone;
+* levels after all of S has ended depend on S alone (gains compose order-independently, see the package
+  docs), so whether S makes the person ready, and the remaining gap at the horizon, depend on S alone;
+* the ready week of a ready set is the smallest makespan of a feasible schedule of S, ``T(S)``.
+
+So the search enumerates sets, and an oracle computes ``T(S)`` (or feasibility) exactly.
+
+Preprocessing
+-------------
+Options with no seat, an empty window, or no run of weeks with enough capacity are dropped. A fixpoint then
+computes for every option a *static earliest start* ``ES`` valid in every feasible plan: its window and
+capacity, the earliest end of any other option of each required kind, and the earliest week at which an
+upper bound of each prerequisite level (initial level plus every gain of options that can have ended by
+then, capped) reaches the minimum. Options that can never start are dropped; ``EE = ES + duration``.
+
+Set search (A*)
+---------------
+A node is ``(S, X)``: the chosen set and the options excluded from its subtree; its subtree is every
+``S' ⊇ S`` with ``S' ∩ X = ∅``. A node is branched on a *defect*: a set of options ``B`` of which every
+interesting ``S'`` in the subtree must contain one. Children are ``(S+b1, X)``, ``(S+b2, X+b1)``, …, so
+each set lies in exactly one subtree and is evaluated at most once. Defects:
+
+* *gap* (ready mode): a required skill below its target; ``B`` = options that can raise it (gain > 0 and
+  cap above the initial level). Any ready superset contains one: adding options that cannot raise a skill
+  leaves its level unchanged (every gain function is non-decreasing, 1-Lipschitz and the identity at or
+  above its cap).
+* *kind prerequisite*: a chosen move needs a kind no other chosen move has; ``B`` = options of that kind
+  that can end before the move's latest start.
+* *level prerequisite*: a chosen move needs a level that even the rest of S (all ended first) does not
+  give; ``B`` = options raising that skill that can end in time.
+* *depth*: no chosen move is or can become a depth step; ``B`` = options that could be one, or raise a
+  core skill still below the depth level. (A depth step in a superset is new, or an old move whose core
+  skill was raised by a new one.)
+* *acceleration*: S is ready and evaluated, but its timing depends on prerequisites or the depth rule. A
+  superset can only be ready earlier if the extra moves change a prerequisite or depth step (restricting
+  a feasible schedule of S' to S keeps capacity, concurrency, windows and the makespan; only a rule that
+  the extra moves satisfied can fail). ``B`` = options of a required kind, raisers of a prerequisite skill,
+  and depth candidates. Otherwise supersets only add effort and the node is a leaf.
+* *fallback mode*: any superset with a smaller gap raises some skill with a deficit; the node branches on
+  one such skill, with a last child ``(S, X + raisers)`` for "no more raisers of that skill".
+
+Bounds
+------
+Every node gets a lexicographic lower bound of the objective over its subtree, ``(T or gap, effort,
+moves)``. Because the order is lexicographic, a set whose ready week exceeds the bound's week is worse than
+the bound whatever its effort, so the effort and move parts may assume the ready week *equals* the bound's
+week and use only options that can end by then (when a node's week is raised, those parts are reset).
+
+* gap: each skill can reach at most ``min(700, max(init, caps), level(S) + Σ u)`` over available options,
+  where ``u = min(Δ, cap − init)`` bounds any option's increment (inserting a gain into the ascending-cap
+  composition raises the result by at most its own increment, since later gains are 1-Lipschitz);
+* covering: every superset must cover the deficits ``δ_s``. Per skill, an exact 0/1 knapsack table gives
+  the smallest cost of options covering each deficit (cost of a multi-skill option split between its
+  skills in proportion to its useful increments, so the per-skill minima add up), for the costs effort,
+  lane-weeks and effort + λ·lane-weeks (a Lagrangian relaxation of "the moves fit in the lanes by week
+  t"), one table per week by which the options can end. An aggregate fractional knapsack (option ``i``
+  covers at most ``Σ_s min(u_is, δ_s)`` of ``Σ δ_s``) and per-skill counts bound effort and moves too;
+* ready week: the latest static earliest end in S; per deficit skill, the first week by which available
+  options can cover it; and what fits by week t: capacity (effort), move-weeks, lane-weeks (a move that
+  cannot run beside any other takes every lane) and moves (a run of usable weeks of length L holds at most
+  ``max_concurrent · ⌊L / shortest move⌋`` moves), counting only runs of usable weeks at least as long as
+  the shortest move, since a move cannot span a week without room for it;
+* ready week: the smallest makespan of S ignoring prerequisites and depth, checked lazily at the node's
+  week (a lower bound for every superset: restrict a superset's schedule to S). A refuted week comes with
+  the next candidate week; sets containing a refuted set inherit its bound.
+
+Nodes are expanded best-bound-first; a child is queued with its parent's bound (raised by its own earliest
+end) and its own bound is computed when it is popped. A ready set is queued as *pending* at its bound week
+and checked one candidate week at a time ("does it fit by week t?"); refuted weeks give the next one. When
+it fits it is queued with its exact objective, ahead of nodes with an equal bound, so the first set popped
+is optimal: every set lies in some node's subtree whose bound is at most its objective.
+
+Dominance (one plan wanted): option a dominates b if it is of the same kind, no longer, no larger share,
+has a window at least as wide, prerequisites no stronger, gains at least as large on every skill whose
+level can matter and is a depth step wherever b is. Swapping b for a keeps any plan valid and no worse, so
+an optimal set that is smallest in a linear extension of dominance never holds b without a: subtrees that
+add b while a dominator of b is excluded are pruned.
+
+k best plans
+------------
+"The k best plans" are the k best *irredundant* plans: plans no proper subset of which is a plan with a
+better objective. Equivalently: plan 1 is optimal, and plan j is the best plan that is not a superset of an
+earlier one (a superset only adds moves; it can never be ready earlier than an optimal plan). The search
+keeps popping: a popped plan that is a superset of an accepted one is discarded, and nodes whose S is such a
+superset are pruned. Plans come out in objective order, which is the order of the definition. For a ready
+target only ready plans are alternatives. (Dominance pruning is off when k > 1.)
+
+Schedule oracle
+---------------
+"Does S fit by week D?" is answered with a serial schedule generation scheme: moves are placed one at a
+time, each at the earliest week where its window, capacity, concurrency, kind and level prerequisites hold
+given the moves placed before it. All those conditions are monotone (levels only grow as more moves end),
+so for any feasible schedule σ, placing its moves in order of start gives a schedule starting each move no
+later (induction: at σ's start of the next move, the placed moves occupy no more of the remaining weeks than
+in σ and every move that ended by then in σ has ended). Iterating that map from an optimal schedule reaches
+a fixpoint whose start order is non-decreasing, so the depth-first search over placement orders only
+follows orders with non-decreasing (start, index). The depth rule is handled by letting each depth-capable
+move also be placed at the earliest week at which it is a depth step; a schedule counts only if it contains
+a depth step. Pruning: the capacity/move-week/lane-week/move bounds above for the unplaced moves from the
+last start on; a move that fits nowhere any more; identical moves (when prerequisites are ignored) placed in
+index order; a bin-packing relaxation (every move in one lane of one run of usable weeks) before the
+search; and a memo of failed states (the placed set and the moves still running at the last start
+determine the rest) with the smallest bound cut below them, valid for every deadline, kept across calls.
+A refutation returns the smallest bound it cut (iterative deepening): no schedule ends earlier.
+
+Unreachable targets and the binding constraint are computed by :mod:`micromoves.planning._driver`.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from micromoves.planning import _driver
+from micromoves.planning._core import depth_capable, window
+from micromoves.planning.model import MAX_LEVEL, PlanProblem, PlanResult
+
+Starts = dict[str, int]
+
+
+def solve(problem: PlanProblem, k: int = 1, *, explain: bool = True) -> PlanResult:
+    """The provably optimal plan for ``problem`` and up to ``k - 1`` alternatives (see module docs)."""
+    return _driver.drive(problem, k, _Exact(), explain=explain)
+
+
+class _Exact:
+    """The exact backend for :func:`micromoves.planning._driver.drive`."""
+
+    def ready_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
+        return [(starts, True) for starts in _Search(problem).run(ready=True, k=k)]
+
+    def fallback_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
+        return [(starts, True) for starts in _Search(problem).run(ready=False, k=k)]
+
+    def ready_feasible(self, problem: PlanProblem) -> bool:
+        return bool(_Search(problem).run(ready=True, k=1, stop_at_first=True))
+
+
+@dataclass(frozen=True, slots=True)
+class _Opt:
+    id: str
+    kind: str
+    d: int
+    share: int
+    effort: int
+    lo: int
+    hi: int
+    ok: tuple[int, ...]  # starts in [lo, hi] whose weeks all have capacity ≥ share
+    gain: dict[int, tuple[int, int]]  # skill → (cap, delta), delta > 0
+    inc: dict[int, int]  # skill → u = min(delta, cap − init) > 0
+    min_levels: tuple[tuple[int, int], ...]  # (skill, level) above the initial level
+    req_kinds: tuple[str, ...]
+    depth_skills: tuple[int, ...]
+    trivially_deep: bool
+
+
+def _runs(capacity: list[int], share: int) -> list[int]:
+    """run[w] = number of consecutive weeks from w with capacity ≥ share."""
+    run = [0] * (len(capacity) + 1)
+    for w in range(len(capacity) - 1, -1, -1):
+        run[w] = run[w + 1] + 1 if capacity[w] >= share else 0
+    return run
+
+
+class _Search:
+    def __init__(self, problem: PlanProblem) -> None:
+        p = problem
+        self.h = p.horizon
+        self.m = p.max_concurrent
+        self.cap = list(p.capacity)
+        self.depth = p.depth_level
+        self.depth_rule = p.depth_rule
+        names = sorted(set(p.levels) | set(p.requirements) | {s for o in p.options for s in (*o.gains, *o.min_levels)})
+        sid = {s: i for i, s in enumerate(names)}
+        init = [p.level(s) for s in names]
+        self.init = init
+        self.targets = [(sid[s], p.target(s), p.weight(s)) for s in sorted(p.requirements) if p.requirements[s] > 0]
+        runs: dict[int, list[int]] = {}
+        starts: dict[tuple[int, int, int, int], tuple[int, ...]] = {}
+        raw: list[_Opt] = []
+        for o in p.options:
+            win = window(p, o)
+            if win is None:
+                continue
+            key = (o.share, o.duration, win[0], win[1])
+            ok = starts.get(key)
+            if ok is None:
+                run = runs.get(o.share)
+                if run is None:
+                    run = runs[o.share] = _runs(self.cap, o.share)
+                d = o.duration
+                ok = starts[key] = tuple([s for s in range(win[0], win[1] + 1) if run[s] >= d])
+            if not ok:
+                continue
+            gain = {sid[s]: (o.cap, dl) for s, dl in o.gains.items() if dl > 0}
+            inc = {s: min(dl, c - init[s]) for s, (c, dl) in gain.items() if c > init[s]}
+            depth_skills = tuple(sorted(sid[s] for s in o.gains if depth_capable(p, o, s)))
+            raw.append(
+                _Opt(
+                    id=o.id,
+                    kind=o.kind,
+                    d=o.duration,
+                    share=o.share,
+                    effort=o.effort,
+                    lo=win[0],
+                    hi=win[1],
+                    ok=ok,
+                    gain=gain,
+                    inc=inc,
+                    min_levels=tuple(sorted((sid[s], v) for s, v in o.min_levels.items() if v > init[sid[s]])),
+                    req_kinds=tuple(sorted(o.requires_kinds)),
+                    depth_skills=depth_skills,
+                    trivially_deep=any(init[s] >= self.depth for s in depth_skills),
+                )
+            )
+        self.opts, self.es = self._static_starts(raw)
+        opts = self.opts
+        n = len(opts)
+        self.ee = [self.es[i] + opts[i].d for i in range(n)]
+        ee = self.ee
+        self.raisers: dict[int, list[int]] = {}
+        for i, opt in enumerate(opts):
+            for s in opt.inc:
+                self.raisers.setdefault(s, []).append(i)
+        for s, lst in self.raisers.items():
+            ratio = {i: opts[i].effort / opts[i].inc[s] for i in lst}
+            lst.sort(key=lambda i: (ee[i], ratio[i], i))
+        # per skill, its raisers as (index, bit, increment, cap, earliest end), and (increment, bit) largest first
+        self.rows = {
+            s: [(i, 1 << i, opts[i].inc[s], opts[i].gain[s][0], ee[i]) for i in lst] for s, lst in self.raisers.items()
+        }
+        self.by_u_rows = {
+            s: sorted(((opts[i].inc[s], 1 << i) for i in lst), key=lambda t: (-t[0], t[1]))
+            for s, lst in self.raisers.items()
+        }
+        self.by_kind: dict[str, list[int]] = {}
+        for i in sorted(range(n), key=lambda i: (ee[i], opts[i].effort, i)):
+            self.by_kind.setdefault(opts[i].kind, []).append(i)
+        core = {s for s, _, _ in self.targets}
+        pool = {i for i, o in enumerate(opts) if o.depth_skills}
+        pool |= {i for s in core if init[s] < self.depth for i in self.raisers.get(s, [])}
+        self.depth_pool = sorted(pool, key=lambda i: (ee[i], opts[i].effort, i))
+        mu = min((o.share for o in opts), default=1)
+        dmin = min((o.d for o in opts), default=1)
+        # lane-weeks: a move that cannot run next to any other (share + smallest share > 100) takes every lane
+        self.lane_weeks = [o.d * (self.m if o.share + mu > 100 else 1) for o in opts]
+        # what moves ending by week t can use at most: capacity, move-weeks and lane-weeks of the weeks before t,
+        # counting only runs of usable weeks (capacity ≥ the smallest share) at least as long as the shortest move
+        self.cumcap, self.slots, self.lane_slots, self.move_slots = [0], [0], [0], [0]
+        done = [0, 0, 0, 0]
+        run = [0, 0, 0]
+        length = 0
+        for w in range(self.h):
+            free = self.cap[w]
+            if free >= mu:
+                run = [run[0] + free, run[1] + min(self.m, free // mu), run[2] + self.m]
+                length += 1
+            else:
+                if length >= dmin:
+                    done = [done[0] + run[0], done[1] + run[1], done[2] + run[2], done[3] + self.m * (length // dmin)]
+                run = [0, 0, 0]
+                length = 0
+            part = [*run, self.m * (length // dmin)] if length >= dmin else [0, 0, 0, 0]
+            self.cumcap.append(done[0] + part[0])
+            self.slots.append(done[1] + part[1])
+            self.lane_slots.append(done[2] + part[2])
+            self.move_slots.append(done[3] + part[3])
+        self._cover_tables()
+        # computed once a search turns out not to be trivial (they only sharpen bounds and pruning)
+        self.lagrange: list[tuple[int, dict[int, tuple[list[int], list[list[int]]]]]] = []
+        self.dominators: list[int] = []
+        self.bound_calls = 0
+        self.prune_dominated = False
+        self.levels_cache: dict[int, tuple[int, ...]] = {}
+        self.first_cover_cache: dict[tuple[int, int], int] = {}
+        self.feasible_cache: dict[int, tuple[int, ...] | None] = {}
+        self.relaxed_fits: dict[int, int] = {}
+        self.refuted: list[tuple[int, int]] = []
+        self.sched_memo: dict[tuple[tuple[int, ...], bool], dict[tuple[int, int, int, bool, tuple[int, ...]], int]] = {}
+        self.relaxed_lb: dict[int, int] = {}
+
+    # ------------------------------------------------------------------ preprocessing
+
+    def _static_starts(self, raw: list[_Opt]) -> tuple[list[_Opt], list[int]]:
+        """Fixpoint of static earliest starts; drops options that can never start."""
+        alive = list(range(len(raw)))
+        es = {i: raw[i].ok[0] for i in alive}
+        init = self.init
+        while True:
+            ee = {i: es[i] + raw[i].d for i in alive}
+            by_kind: dict[str, list[tuple[int, int]]] = {}
+            for i in alive:
+                by_kind.setdefault(raw[i].kind, []).append((ee[i], i))
+            for lst in by_kind.values():
+                lst.sort()
+            by_skill: dict[int, list[tuple[int, int]]] = {}
+            for i in alive:
+                for s in raw[i].inc:
+                    by_skill.setdefault(s, []).append((ee[i], i))
+            for lst in by_skill.values():
+                lst.sort()
+            changed = False
+            survivors = []
+            new_es: dict[int, int] = {}
+            for i in alive:
+                o = raw[i]
+                lb: int | None = o.lo
+                for kind in o.req_kinds:
+                    t = next((e for e, j in by_kind.get(kind, []) if j != i), None)
+                    lb = None if t is None or lb is None else max(lb, t)
+                for s, need in o.min_levels:
+                    t = self._ub_reach(raw, by_skill.get(s, []), s, need, init[s], i)
+                    lb = None if t is None or lb is None else max(lb, t)
+                if lb is None:
+                    changed = True
+                    continue
+                pos = bisect_left(o.ok, lb)
+                if pos == len(o.ok):
+                    changed = True
+                    continue
+                survivors.append(i)
+                new_es[i] = o.ok[pos]
+                if new_es[i] != es[i]:
+                    changed = True
+            alive, es = survivors, new_es
+            if not changed:
+                break
+        return [raw[i] for i in alive], [es[i] for i in alive]
+
+    @staticmethod
+    def _ub_reach(
+        raw: list[_Opt], events: list[tuple[int, int]], s: int, need: int, init: int, skip: int
+    ) -> int | None:
+        """First week by which an upper bound of the level of ``s`` (options ended by then, except ``skip``)
+        reaches ``need``."""
+        total = init
+        top = init
+        for end, j in events:
+            if j == skip:
+                continue
+            total += raw[j].inc[s]
+            top = max(top, raw[j].gain[s][0])
+            if min(total, top, MAX_LEVEL) >= need:
+                return end
+        return None
+
+    def _cover_tables(self) -> None:
+        """Per required skill and deficit, the smallest cost of a set of options covering it, for several costs:
+        lane-weeks, effort, and effort + λ·lane-weeks (Lagrangian relaxations of "fits in the lanes").
+
+        An option raising several skills has its cost split between them (in proportion to its useful
+        increments, rounded down), so the per-skill minima add up to a lower bound for all deficits together.
+        Deficits and increments are counted in units of ``scale`` hundredths (increments rounded up, deficits
+        down), which only weakens the bound. Tables are kept for each week by which the options end."""
+        opts, init = self.opts, self.init
+        root = {s: t - init[s] for s, t, _ in self.targets if t > init[s]}
+        self.scale = max(1, -(-max(root.values(), default=0) // 120))
+        value = {i: sum(min(u, root[s]) for s, u in o.inc.items() if s in root) for i, o in enumerate(opts)}
+        self.split_value = value
+        self.cover_lanes, self.cover_effort = self._tables([self.lane_weeks, [o.effort for o in opts]])
+
+    def _lagrange_tables(self) -> None:
+        costs = [[o.effort + lam * lw for o, lw in zip(self.opts, self.lane_weeks, strict=True)] for lam in _LAMBDAS]
+        self.lagrange = list(zip(_LAMBDAS, self._tables(costs), strict=True))
+
+    def _tables(self, costs: list[list[int]]) -> list[dict[int, tuple[list[int], list[list[int]]]]]:
+        opts, init, scale, value = self.opts, self.init, self.scale, self.split_value
+        root = {s: t - init[s] for s, t, _ in self.targets if t > init[s]}
+        out: list[dict[int, tuple[list[int], list[list[int]]]]] = [{} for _ in costs]
+        for s, need in root.items():
+            size = need // scale
+            tables = [[0] + [_INF] * size for _ in costs]
+            thresholds: list[int] = []
+            snaps: list[list[list[int]]] = [[] for _ in costs]
+            for i in sorted(self.raisers.get(s, ()), key=lambda i: self.ee[i]):
+                if not thresholds or thresholds[-1] != self.ee[i]:
+                    if thresholds:
+                        for snap, table in zip(snaps, tables, strict=True):
+                            snap.append(table)
+                    thresholds.append(self.ee[i])
+                u = min(opts[i].inc[s], need)
+                v = min(-(-u // scale), size + 1)
+                for c, cost in enumerate(costs):
+                    old = tables[c]
+                    share = cost[i] * u // value[i]
+                    shifted = [old[0] + share] * v + [x + share for x in old[: size + 1 - v]]
+                    tables[c] = list(map(min, old, shifted))
+            for snap, table in zip(snaps, tables, strict=True):
+                snap.append(table)
+            if not thresholds:
+                thresholds.append(0)
+            for c in range(len(costs)):
+                out[c][s] = (thresholds, snaps[c])
+        return out
+
+    def dominated(self, b: int, excluded: int) -> bool:
+        """Is a dominator of option b excluded? (Dominators are computed once the search is not trivial.)"""
+        if not self.dominators:
+            if self.bound_calls < _LAZY:
+                return False
+            self.dominators = self._dominators()
+        return bool(self.dominators[b] & excluded)
+
+    def _dominators(self) -> list[int]:
+        """Bitmask per option of the options that dominate it.
+
+        Option a dominates b when swapping b for a in any plan that has b but not a keeps the plan valid and
+        no worse: same kind, no longer, no larger share, a window at least as wide, prerequisites no stronger,
+        gains at least as large (both Δ and cap) on every skill whose level can matter (required skills below
+        target, skills some option needs, core skills below the depth level), and a depth step wherever b is
+        one. Then a fits wherever b fits, ends no later, raises every relevant level at least as much (the
+        level is monotone in each gain map) and costs no more effort. Ties are broken by index. An optimal
+        set that is smallest in a linear extension of dominance never holds a dominated option without its
+        dominator, so subtrees that include b while excluding a dominator of b can be pruned (k = 1)."""
+        opts, init = self.opts, self.init
+        relevant = {s for s, t, _ in self.targets if t > init[s]}
+        relevant |= {s for o in opts for s, _ in o.min_levels}
+        relevant |= {s for s, _, _ in self.targets if init[s] < self.depth}
+        gains = [{s: g for s, g in o.gain.items() if s in relevant} for o in opts]
+        masks = [sum(1 << s for s in g) for g in gains]
+        by_kind: dict[str, list[int]] = {}
+        for i, o in enumerate(opts):
+            by_kind.setdefault(o.kind, []).append(i)
+        dominators = [0] * len(opts)
+        for group in by_kind.values():
+            for b in group:
+                ob, gb = opts[b], gains[b]
+                need = dict(ob.min_levels)
+                for a in group:
+                    oa = opts[a]
+                    if (
+                        a == b
+                        or oa.d > ob.d
+                        or oa.share > ob.share
+                        or oa.lo > ob.lo
+                        or oa.hi < ob.hi
+                        or masks[a] & masks[b] != masks[b]
+                        or not set(oa.req_kinds) <= set(ob.req_kinds)
+                        or any(need.get(s, -1) < v for s, v in oa.min_levels)
+                        or (ob.trivially_deep and not oa.trivially_deep)
+                        or (not oa.trivially_deep and not set(ob.depth_skills) <= set(oa.depth_skills))
+                    ):
+                        continue
+                    ga = gains[a]
+                    if any(ga[s][0] < c or ga[s][1] < dl for s, (c, dl) in gb.items()):
+                        continue
+                    same = (
+                        (oa.d, oa.share, oa.lo, oa.hi, ga, set(oa.req_kinds), dict(oa.min_levels))
+                        == (ob.d, ob.share, ob.lo, ob.hi, gb, set(ob.req_kinds), need)
+                        and oa.trivially_deep == ob.trivially_deep
+                        and (oa.trivially_deep or set(oa.depth_skills) == set(ob.depth_skills))
+                    )
+                    if same and a > b:
+                        continue
+                    dominators[b] |= 1 << a
+        return dominators
+
+    # ------------------------------------------------------------------ levels
+
+    def levels_of(self, chosen: tuple[int, ...], mask: int) -> tuple[int, ...]:
+        """Levels of the required skills (in ``targets`` order) once every chosen move has ended."""
+        cached = self.levels_cache.get(mask)
+        if cached is None:
+            opts = self.opts
+            out = []
+            for s, _, _ in self.targets:
+                lv = self.init[s]
+                for c, dl in sorted(opts[i].gain[s] for i in chosen if s in opts[i].gain):
+                    if lv < c:
+                        lv = min(lv + dl, c)
+                out.append(lv)
+            cached = self.levels_cache[mask] = tuple(out)
+        return cached
+
+    def level_without(self, chosen: tuple[int, ...], s: int, skip: int, latest: int) -> int:
+        """Level of ``s`` from every chosen move except ``skip`` that can end by week ``latest``."""
+        opts, ee = self.opts, self.ee
+        ops = sorted(opts[i].gain[s] for i in chosen if i != skip and s in opts[i].gain and ee[i] <= latest)
+        lv = self.init[s]
+        for c, dl in ops:
+            if lv < c:
+                lv = min(lv + dl, c)
+        return lv
+
+    # ------------------------------------------------------------------ bounds
+
+    def bound(
+        self, chosen: tuple[int, ...], mask: int, used: int, ready: bool, tfloor: int
+    ) -> tuple[int, int, int] | None:
+        """Lower bound of (ready week | gap, effort, moves) over the subtree, or None if it holds no plan.
+
+        Lexicographic: a set in the subtree whose ready week exceeds the bound's week is worse than the
+        bound whatever its effort, so the effort and move bounds may assume the ready week equals the
+        bound's week, i.e. use only options that can end by then."""
+        opts, ee, init = self.opts, self.ee, self.init
+        self.bound_calls += 1
+        effort = dur = lanes = 0
+        week = tfloor
+        for i in chosen:
+            o = opts[i]
+            effort += o.effort
+            dur += o.d
+            lanes += self.lane_weeks[i]
+            if ee[i] > week:
+                week = ee[i]
+        count = len(chosen)
+        gap_lb = 0
+        fewest = 0
+        needs: list[tuple[int, int, list[tuple[int, int, int, int, int]]]] = []
+        for (s, target, weight), lv in zip(self.targets, self.levels_of(chosen, mask), strict=True):
+            if lv >= target:
+                continue
+            avail = [row for row in self.rows.get(s, ()) if not used & row[1]]
+            top = init[s]
+            for i in chosen:
+                g = opts[i].gain.get(s)
+                if g is not None and g[0] > top:
+                    top = g[0]
+            total = 0
+            best_cap = top
+            need = target - lv
+            t_acc = t_cap = -1 if ready else 0
+            if ready and top >= target:
+                t_cap = 0
+            for _i, _b, u, c, e in avail:
+                total += u
+                if c > best_cap:
+                    best_cap = c
+                if t_acc < 0 and total >= need:
+                    t_acc = e
+                if t_cap < 0 and c >= target:
+                    t_cap = e
+            reach = min(MAX_LEVEL, best_cap, lv + total)
+            if ready:
+                if reach < target:
+                    return None
+                # first week by which available increments cover the deficit and a cap reaches the target
+                if t_acc > week:
+                    week = t_acc
+                if t_cap > week:
+                    week = t_cap
+            else:
+                gap_lb += weight * (target - min(target, reach))
+                need = min(target, reach) - lv
+                if need <= 0:
+                    continue
+            acc = n_needed = 0
+            for u, b in self.by_u_rows.get(s, ()):
+                if not used & b:
+                    acc += u
+                    n_needed += 1
+                    if acc >= need:
+                        break
+            if n_needed > fewest:
+                fewest = n_needed
+            needs.append((s, need, avail))
+        if ready:
+            # every move needs a place: at most move_slots[t] moves can end by week t
+            week = max(
+                [
+                    week,
+                    bisect_left(self.slots, dur),
+                    bisect_left(self.move_slots, count + fewest),
+                    *(self.first_cover(s, need) for s, need, _ in needs),
+                ]
+            )
+            while True:
+                if week > self.h:
+                    return None
+                more_lanes = sum(self.cover(self.cover_lanes, s, week, need) for s, need, _ in needs)
+                more_effort = sum(self.cover(self.cover_effort, s, week, need) for s, need, _ in needs)
+                nxt = max(
+                    bisect_left(self.lane_slots, lanes + more_lanes), bisect_left(self.cumcap, effort + more_effort)
+                )
+                if nxt <= week:
+                    break
+                # the covers only shrink when more options can end in time: re-check where that happens first
+                week = min([nxt, *(self.next_cover_change(s, week) for s, _, _ in needs)])
+        else:
+            week = self.h
+            more_effort = sum(self.cover(self.cover_effort, s, week, need) for s, need, _ in needs)
+        if not needs:
+            return (week if ready else gap_lb, effort, count)
+        # aggregate fractional knapsack over options that can end by `week`; moves needed per skill
+        useful: dict[int, int] = {}
+        total_need = 0
+        count_lb = count
+        for s, need, avail in needs:
+            total_need += need
+            for i, _b, u, _c, e in avail:
+                if e <= week:
+                    useful[i] = useful.get(i, 0) + (u if u < need else need)
+            acc = n_needed = 0
+            for u, b in self.by_u_rows.get(s, ()):
+                if used & b or ee[b.bit_length() - 1] > week:
+                    continue
+                acc += u
+                n_needed += 1
+                if acc >= need:
+                    break
+            if acc < need:
+                n_needed = _INF
+            count_lb = max(count_lb, count + n_needed)
+        if ready:
+            # effort + λ·lane-weeks ≥ table, and lane-weeks ≤ what is left by `week`: effort ≥ table − λ·left
+            left = max(0, self.lane_slots[week] - lanes)
+            if self.bound_calls >= _LAZY and not self.lagrange:
+                self._lagrange_tables()
+            for lam, tables in self.lagrange:
+                more_effort = max(
+                    more_effort, sum(self.cover(tables, s, week, need) for s, need, _ in needs) - lam * left
+                )
+        items = [(opts[i].effort, self.lane_weeks[i], u) for i, u in useful.items()]
+        effort += max(more_effort, _knapsack(sorted(items, key=lambda t: t[0] / t[2]), total_need, 0))
+        acc = 0
+        n_needed = 0
+        for u in sorted((t[2] for t in items), reverse=True):
+            acc += u
+            n_needed += 1
+            if acc >= total_need:
+                break
+        count_lb = max(count_lb, count + n_needed)
+        if effort >= _INF or count_lb >= _INF:
+            # nothing can close the deficits by `week`: the subtree's ready week is later
+            if not ready or week >= self.h:
+                return None if ready else (gap_lb + 1, effort, count)
+            return (week + 1, 0, 0)
+        if ready:
+            return (week, effort, count_lb)
+        return (gap_lb, effort, count_lb)
+
+    def first_cover(self, s: int, need: int) -> int:
+        """First week by which options that can end then can cover ``need`` of skill s (> horizon: never)."""
+        key = (s, need // self.scale)
+        week = self.first_cover_cache.get(key)
+        if week is None:
+            thresholds, snapshots = self.cover_lanes[s]
+            k = next((k for k, snap in enumerate(snapshots) if snap[key[1]] < _INF), None)
+            week = self.h + 1 if k is None else thresholds[k]
+            self.first_cover_cache[key] = week
+        return week
+
+    def next_cover_change(self, s: int, week: int) -> int:
+        thresholds = self.cover_lanes[s][0]
+        k = bisect_right(thresholds, week)
+        return thresholds[k] if k < len(thresholds) else _INF
+
+    def cover(self, tables: dict[int, tuple[list[int], list[list[int]]]], s: int, week: int, need: int) -> int:
+        """Smallest split cost of covering ``need`` of skill s with options that can end by ``week``."""
+        thresholds, snapshots = tables[s]
+        k = bisect_right(thresholds, week) - 1
+        return snapshots[k][need // self.scale] if k >= 0 else _INF
+
+    # ------------------------------------------------------------------ defects
+
+    def mandatory(self, chosen: tuple[int, ...], mask: int, used: int) -> list[int] | None:
+        """Smallest branching set of a prerequisite or depth defect ([] = dead end), None if there is none."""
+        opts, ee = self.opts, self.ee
+        best: list[int] | None = None
+        for j in chosen:
+            o = opts[j]
+            for kind in o.req_kinds:
+                if any(opts[i].kind == kind and ee[i] <= o.hi for i in chosen if i != j):
+                    continue
+                cand = [i for i in self.by_kind.get(kind, ()) if not (used >> i) & 1 and ee[i] <= o.hi]
+                if best is None or len(cand) < len(best):
+                    best = cand
+            for s, need in o.min_levels:
+                if self.level_without(chosen, s, j, o.hi) >= need:
+                    continue
+                cand = [i for i in self.raisers.get(s, ()) if not (used >> i) & 1 and ee[i] <= o.hi]
+                if best is None or len(cand) < len(best):
+                    best = cand
+        if (
+            self.depth_rule
+            and chosen
+            and not any(opts[i].trivially_deep for i in chosen)
+            and not any(
+                self.level_without(chosen, s, j, opts[j].hi) >= self.depth for j in chosen for s in opts[j].depth_skills
+            )
+        ):
+            cand = [i for i in self.depth_pool if not (used >> i) & 1]
+            if best is None or len(cand) < len(best):
+                best = cand
+        return best
+
+    def timing_dependent(self, chosen: tuple[int, ...]) -> bool:
+        opts = self.opts
+        if any(opts[i].req_kinds or opts[i].min_levels for i in chosen):
+            return True
+        return self.depth_rule and bool(chosen) and not any(opts[i].trivially_deep for i in chosen)
+
+    def accelerators(self, chosen: tuple[int, ...], used: int) -> list[int]:
+        opts, ee = self.opts, self.ee
+        found: set[int] = set()
+        for j in chosen:
+            o = opts[j]
+            for kind in o.req_kinds:
+                found.update(i for i in self.by_kind.get(kind, ()) if ee[i] <= o.hi)
+            for s, _ in o.min_levels:
+                found.update(i for i in self.raisers.get(s, ()) if ee[i] <= o.hi)
+        if self.depth_rule and not any(opts[i].trivially_deep for i in chosen):
+            found.update(self.depth_pool)
+        return sorted((i for i in found if not (used >> i) & 1), key=lambda i: (ee[i], opts[i].effort, i))
+
+    # ------------------------------------------------------------------ search
+
+    def run(self, *, ready: bool, k: int, stop_at_first: bool = False) -> list[Starts]:
+        """The k best irredundant plans (ready plans in ready mode, else fallback plans), as {id: start}."""
+        opts = self.opts
+        # dominated options only matter for alternatives: with one plan wanted, prune them (see _dominators)
+        self.prune_dominated = k == 1
+        heap: list[tuple[tuple[int, int, int], int, int, _Node | _Found | _Pending]] = []
+        seq = 0
+        accepted: list[int] = []
+        plans: list[Starts] = []
+
+        def push(prio: tuple[int, int, int], item: _Node | _Found | _Pending) -> None:
+            nonlocal seq
+            seq += 1
+            rank = 0 if isinstance(item, _Found) else 1 if isinstance(item, _Pending) else 2
+            heapq.heappush(heap, (prio, rank, seq, item))
+
+        def as_starts(found: _Found) -> Starts:
+            return {opts[i].id: s for i, s in zip(found.chosen, found.starts, strict=True)}
+
+        if ready and self.bound((), 0, 0, True, 0) is None:
+            return []
+        push((0, 0, 0), _Node((), 0, 0, False, False, 0))
+        while heap:
+            prio, _, _, item = heapq.heappop(heap)
+            if isinstance(item, _Found):
+                if any(item.mask & a == a for a in accepted):
+                    continue
+                accepted.append(item.mask)
+                plans.append(as_starts(item))
+                if len(plans) >= k:
+                    break
+                continue
+            if any(item.mask & a == a for a in accepted):
+                continue
+            if isinstance(item, _Pending):
+                found = self.evaluate(item, prio, push)
+            else:
+                node = item
+                used = node.mask | node.excluded
+                if not node.bounded:
+                    b = self.bound(node.chosen, node.mask, used, ready, node.tfloor)
+                    if b is None:
+                        continue
+                    if b > prio:
+                        push(b, node.bounded_copy())
+                        continue
+                if ready and len(node.chosen) > 1:
+                    # every superset's ready week is at least S's makespan ignoring prerequisites and depth
+                    nxt = self.relaxed_refuted(node.chosen, node.mask, prio[0])
+                    if nxt is not None:
+                        # the effort and move bounds held for ready week prio[0] only: recomputed when popped
+                        if nxt <= self.h:
+                            exact = (nxt, sum(opts[i].effort for i in node.chosen), len(node.chosen))
+                            push(exact, _Node(*node.fields()[:4], False, nxt))
+                        continue
+                found = self.expand(node, used, ready, prio, push)
+            if found is not None and stop_at_first:
+                return [as_starts(found)]
+        return plans
+
+    def evaluate(
+        self, pending: _Pending, prio: tuple[int, int, int], push: Callable[[tuple[int, int, int], _Item], None]
+    ) -> _Found | None:
+        """Ready mode: is ``T(S) ≤ prio[0]``? Every smaller week has been refuted, so then it is equal.
+
+        Until S *ignoring prerequisites and depth* fits (``T_rel(S)``, tried first), nothing does. Once it
+        fits but S does not, only prerequisites and depth delay S: branch on accelerators, whose subtrees
+        have ready weeks ≥ ``T_rel(S)``. A refuted week comes with a lower bound of the next week to try."""
+        chosen, mask = pending.chosen, pending.mask
+        week = prio[0]
+        accelerated = pending.accelerated
+        if not accelerated:
+            refuted = self.relaxed_refuted(chosen, mask, week)
+            if refuted is not None:
+                if refuted <= self.h:
+                    push((refuted, prio[1], prio[2]), pending)
+                return None
+            accelerated = True
+            excluded = pending.excluded
+            for b in self.accelerators(chosen, mask | excluded):
+                if not (self.prune_dominated and self.dominated(b, excluded)):
+                    push(prio, _Node(tuple(sorted((*chosen, b))), mask | (1 << b), excluded, False, False, week))
+                excluded |= 1 << b
+        starts, nxt = self.schedule(chosen, rules=True, deadline=week)
+        if starts is not None:
+            found = _Found(chosen, mask, starts)
+            push((nxt, prio[1], prio[2]), found)
+            return found
+        if nxt <= self.h:
+            push((nxt, prio[1], prio[2]), _Pending(chosen, mask, pending.excluded, accelerated))
+        return None
+
+    def expand(
+        self,
+        node: _Node,
+        used: int,
+        ready: bool,
+        prio: tuple[int, int, int],
+        push: Callable[[tuple[int, int, int], _Item], None],
+    ) -> _Found | None:
+        opts = self.opts
+        chosen, mask = node.chosen, node.mask
+
+        lanes = sum(self.lane_weeks[i] for i in chosen)
+        effort = sum(opts[i].effort for i in chosen)
+
+        def children(branch: list[int]) -> None:
+            # A child is queued with its parent's bound, raised by what its new move alone implies for the
+            # ready week (its earliest end, the lane-weeks so far); the full bound is computed if it is popped.
+            excluded = node.excluded
+            for b in branch:
+                if self.prune_dominated and self.dominated(b, excluded):
+                    excluded |= 1 << b
+                    continue
+                week = prio[0]
+                if ready:
+                    week = max(week, self.ee[b], bisect_left(self.lane_slots, lanes + self.lane_weeks[b]))
+                child = _Node(tuple(sorted((*chosen, b))), mask | (1 << b), excluded, False, False, node.tfloor)
+                # the parent's effort and move bounds hold for its ready week only
+                push((week, effort + opts[b].effort, len(chosen) + 1) if week > prio[0] else prio, child)
+                excluded |= 1 << b
+
+        defect = self.mandatory(chosen, mask, used)
+        deficits = [
+            (s, [i for i in self.raisers.get(s, ()) if not (used >> i) & 1])
+            for (s, target, _), lv in zip(self.targets, self.levels_of(chosen, mask), strict=True)
+            if lv < target
+        ]
+        if ready and deficits:
+            # branch on the skill with the fewest raisers that can end by the current bound, those first
+            soon = [(s, [i for i in b if self.ee[i] <= prio[0]], b) for s, b in deficits]
+            _, first, branch = min(soon, key=lambda t: (len(t[1]), len(t[2]), t[0]))
+            branch = first + [i for i in branch if self.ee[i] > prio[0]]
+            if defect is not None and len(defect) < len(branch):
+                branch = defect
+            children(branch)
+            return None
+        if defect is not None:
+            children(defect)
+            return None
+        if ready:
+            # S is ready: evaluate it lazily, one candidate ready week at a time (see evaluate)
+            effort = sum(opts[i].effort for i in chosen)
+            push(
+                (prio[0], effort, len(chosen)), _Pending(chosen, mask, node.excluded, not self.timing_dependent(chosen))
+            )
+            return None
+        effort = sum(opts[i].effort for i in chosen)
+        found: _Found | None = None
+        feasible = self.feasible(chosen, mask)
+        if feasible is not None and not node.evaluated:
+            levels = self.levels_of(chosen, mask)
+            gap = sum(w * max(0, t - lv) for (_, t, w), lv in zip(self.targets, levels, strict=True))
+            found = _Found(chosen, mask, feasible)
+            push((gap, effort, len(chosen)), found)
+        deficits = [(s, b) for s, b in deficits if b]
+        if deficits:
+            _, branch = min(deficits, key=lambda t: (len(t[1]), t[0]))
+            children(branch)
+            rest = node.excluded
+            for b in branch:
+                rest |= 1 << b
+            push(prio, _Node(chosen, mask, rest, True, False, node.tfloor))
+        elif feasible is None and self.timing_dependent(chosen):
+            children(self.accelerators(chosen, used))
+        return found
+
+    # ------------------------------------------------------------------ schedule oracle
+
+    def relaxed_refuted(self, chosen: tuple[int, ...], mask: int, week: int) -> int | None:
+        """None if ``chosen`` ignoring prerequisites and depth fits by ``week``, else a lower bound (> week)
+        of its smallest makespan."""
+        if self.relaxed_fits.get(mask, self.h + 1) <= week:
+            return None
+        known = self.relaxed_lb.get(mask, 0)
+        if known > week:
+            return known
+        # a superset of a set that does not fit by some week does not fit either
+        for sub, lb in self.refuted:
+            if lb > week and mask & sub == sub:
+                self.relaxed_lb[mask] = lb
+                return lb
+        starts, value = self.schedule(chosen, rules=False, deadline=week)
+        if starts is None:
+            self.relaxed_lb[mask] = value
+            self.refuted.append((mask, value))
+            return value
+        self.relaxed_fits[mask] = value
+        return None
+
+    def feasible(self, chosen: tuple[int, ...], mask: int) -> tuple[int, ...] | None:
+        if mask not in self.feasible_cache:
+            self.feasible_cache[mask] = self.schedule(chosen, rules=True, deadline=self.h)[0]
+        return self.feasible_cache[mask]
+
+    def schedule(self, chosen: tuple[int, ...], *, rules: bool, deadline: int) -> tuple[tuple[int, ...] | None, int]:
+        """A feasible schedule of ``chosen`` ending by ``deadline``: (starts, makespan). If there is none:
+        (None, a lower bound of the smallest feasible makespan, > deadline; > horizon if there is none).
+        ``rules`` False ignores prerequisites and the depth rule.
+
+        The lower bound: the search is complete for ``deadline``, so an optimal schedule's path (see the
+        module docs) was cut at some node whose bound, valid for every completion, exceeded the deadline;
+        the smallest such bound over all cuts is at most the optimum (iterative deepening, as in IDA*)."""
+        n = len(chosen)
+        h = self.h
+        if n == 0:
+            return (), 0
+        ops = [self.opts[i] for i in chosen]
+        es = [self.es[i] for i in chosen]
+        d = [o.d for o in ops]
+        eff = [o.effort for o in ops]
+        cap, m = self.cap, self.m
+        mu = min(o.share for o in ops)
+        lanes = [m if o.share + mu > 100 else 1 for o in ops]
+        lb = max(es[q] + d[q] for q in range(n))
+        zero = [0] * h
+        lb = max(
+            lb,
+            _fits_by(cap, zero, zero, m, 0, sum(eff), sum(d), sum(d[q] * lanes[q] for q in range(n)), mu, min(d), n),
+        )
+        if lb > deadline:
+            return None, lb
+        if n > 3:
+            # bin-packing relaxation: every move in one lane of one run of usable weeks
+            windows = [(es[q], ops[q].hi + d[q]) for q in range(n)]
+            week = deadline
+            while week <= h and not _packs(cap, m, mu, week, d, lanes, windows):
+                week += 1
+            if week > deadline:
+                return None, week
+        need_depth = rules and self.depth_rule and not any(o.trivially_deep for o in ops)
+        depth = self.depth
+        init = self.init
+        load = [0] * h
+        cnt = [0] * h
+        start = [-1] * n
+        result: list[tuple[int, ...]] = []
+        cut = [h + 1]  # smallest bound of a node cut by the deadline
+        memo = self.sched_memo.setdefault((chosen, rules), {})
+        # classes of interchangeable moves ignoring prerequisites and depth (-1: no twin)
+        twin = [-1] * n
+        if not rules:
+            classes: dict[tuple[int, int, int, int, int], list[int]] = {}
+            for q in range(n):
+                classes.setdefault((d[q], ops[q].share, es[q], ops[q].lo, ops[q].hi), []).append(q)
+            for c, members in enumerate(classes.values()):
+                if len(members) > 1:
+                    for q in members:
+                        twin[q] = c
+
+        def reach(s: int, need: int) -> int | None:
+            """Earliest week at which the level of s from placed moves is ≥ need."""
+            if init[s] >= need:
+                return 0
+            events = sorted((start[q] + d[q], ops[q].gain[s]) for q in range(n) if start[q] >= 0 and s in ops[q].gain)
+            for idx in range(len(events)):
+                lv = init[s]
+                for c, dl in sorted(g for _, g in events[: idx + 1]):
+                    if lv < c:
+                        lv = min(lv + dl, c)
+                if lv >= need:
+                    return events[idx][0]
+            return None
+
+        def earliest(q: int, release: int) -> int | None:
+            """Earliest start ≥ release that fits the placed moves and the deadline; records the cut."""
+            o = ops[q]
+            ok = o.ok
+            share = o.share
+            dq = d[q]
+            pos = bisect_left(ok, release)
+            while pos < len(ok):
+                s = ok[pos]
+                for w in range(s, s + dq):
+                    if load[w] + share > cap[w] or cnt[w] >= m:
+                        pos = bisect_left(ok, w + 1, pos + 1)
+                        break
+                else:
+                    if s + dq > deadline:
+                        cut[0] = min(cut[0], s + dq)
+                        return None
+                    return s
+            return None
+
+        def rec(placed: int, last_s: int, last_q: int, deep: bool, mask: int) -> bool:
+            if placed == n:
+                if need_depth and not deep:
+                    return False
+                result.append(tuple(start))
+                return True
+            # What is left depends only on the placed set and the moves still running at last_s (every later
+            # start is ≥ last_s). A state that failed has no completion ending before the smallest bound cut in
+            # its subtree, whatever the deadline: remembered across calls for this set.
+            key = (
+                mask,
+                last_s,
+                last_q,
+                deep,
+                tuple(start[q] + d[q] if start[q] + d[q] > last_s else -1 for q in range(n)),
+            )
+            known = memo.get(key)
+            if known is not None and known > deadline:
+                cut[0] = min(cut[0], known)
+                return False
+            outer = cut[0]
+            cut[0] = h + 1
+            ok = expand_state(placed, last_s, last_q, deep, mask)
+            inner = cut[0]
+            cut[0] = min(outer, inner)
+            if ok:
+                return True
+            memo[key] = inner
+            return False
+
+        def expand_state(placed: int, last_s: int, last_q: int, deep: bool, mask: int) -> bool:
+            # every unplaced move starts at or after last_s (start order) and after its release
+            area = slots = lane = 0
+            first = h
+            bound = 0
+            small = 100
+            shortest = h
+            for q in range(n):
+                if start[q] < 0:
+                    r = max(last_s, es[q])
+                    bound = max(bound, r + d[q])
+                    area += eff[q]
+                    slots += d[q]
+                    lane += d[q] * lanes[q]
+                    first = min(first, r)
+                    small = min(small, ops[q].share)
+                    shortest = min(shortest, d[q])
+            bound = max(bound, _fits_by(cap, load, cnt, m, first, area, slots, lane, small, shortest, n - placed))
+            if bound > deadline:
+                cut[0] = min(cut[0], bound)
+                return False
+            cands: list[tuple[int, int, bool]] = []
+            seen_classes: set[int] = set()
+            for q in range(n):
+                if start[q] >= 0:
+                    continue
+                o = ops[q]
+                # identical moves (relaxed mode) are placed in index order: relabelling them in an optimal
+                # schedule keeps it optimal and its start order
+                if twin[q] >= 0:
+                    if twin[q] in seen_classes:
+                        continue
+                    seen_classes.add(twin[q])
+                # a move that fits nowhere from last_s on never will: later moves only add load
+                r0 = max(es[q], last_s)
+                s0 = earliest(q, r0)
+                if s0 is None:
+                    return False
+                release: int | None = es[q]
+                if rules:
+                    for kind in o.req_kinds:
+                        t = min(
+                            (start[r] + d[r] for r in range(n) if start[r] >= 0 and ops[r].kind == kind), default=None
+                        )
+                        release = None if t is None or release is None else max(release, t)
+                    for s, need in o.min_levels:
+                        if release is None:
+                            break
+                        t = reach(s, need)
+                        release = None if t is None else max(release, t)
+                if release is None:
+                    continue
+                plain = s0 if release == r0 else earliest(q, release)
+                if need_depth and not deep and o.depth_skills:
+                    times = [t for t in (reach(s, depth) for s in o.depth_skills) if t is not None]
+                    t_deep = min(times) if times else None
+                    if plain is not None and t_deep is not None and plain >= t_deep:
+                        cands.append((plain, q, True))
+                        continue
+                    if plain is not None:
+                        cands.append((plain, q, False))
+                    if t_deep is not None:
+                        late = earliest(q, max(release, t_deep))
+                        if late is not None:
+                            cands.append((late, q, True))
+                elif plain is not None:
+                    cands.append((plain, q, False))
+            cands.sort()
+            for s, q, is_deep in cands:
+                if (s, q) <= (last_s, last_q):
+                    continue
+                o = ops[q]
+                start[q] = s
+                for w in range(s, s + d[q]):
+                    load[w] += o.share
+                    cnt[w] += 1
+                stop = rec(placed + 1, s, q, deep or is_deep, mask | (1 << q))
+                for w in range(s, s + d[q]):
+                    load[w] -= o.share
+                    cnt[w] -= 1
+                start[q] = -1
+                if stop:
+                    return True
+            return False
+
+        if not rec(0, -1, -1, False, 0):
+            return None, cut[0]
+        starts = result[0]
+        return starts, max(starts[q] + d[q] for q in range(n))
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A ready set whose ready week is at least the priority it is queued with."""
+
+    chosen: tuple[int, ...]
+    mask: int
+    excluded: int
+    accelerated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    chosen: tuple[int, ...]
+    mask: int
+    excluded: int
+    evaluated: bool
+    bounded: bool
+    tfloor: int
+
+    def fields(self) -> tuple[tuple[int, ...], int, int, bool, bool, int]:
+        return (self.chosen, self.mask, self.excluded, self.evaluated, self.bounded, self.tfloor)
+
+    def bounded_copy(self) -> _Node:
+        return _Node(self.chosen, self.mask, self.excluded, self.evaluated, True, self.tfloor)
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    chosen: tuple[int, ...]
+    mask: int
+    starts: tuple[int, ...]
+
+
+_Item = _Node | _Found | _Pending
+_INF = 10**12
+_LAMBDAS = (10, 25, 50, 100)
+_LAZY = 48  # bound computations before the Lagrangian tables and dominance are built
+
+
+def _fits_by(
+    cap: list[int],
+    load: list[int],
+    cnt: list[int],
+    m: int,
+    first: int,
+    area: int,
+    slots: int,
+    lanes: int,
+    small: int,
+    shortest: int,
+    moves: int = 0,
+) -> int:
+    """First week t such that [first, t) can hold ``area`` capacity, ``slots`` move-weeks, ``lanes``
+    lane-weeks and ``moves`` moves; ``len(cap) + 1`` if none.
+
+    A move runs in consecutive weeks with room for it (free capacity ≥ ``small``, a free lane), so it lies
+    inside one run of such weeks: runs shorter than ``shortest`` count for nothing, and a run of length L
+    with at most k free lanes holds at most k·⌊L/shortest⌋ moves (each lane's moves are disjoint)."""
+    h = len(cap)
+    done_area = done_slots = done_lanes = done_moves = 0
+    run_area = run_slots = run_lanes = 0
+    length = top = 0
+    for w in range(first, h):
+        free = cap[w] - load[w]
+        free_lanes = m - cnt[w]
+        if free >= small and free_lanes > 0:
+            run_area += free
+            run_slots += free_lanes if free_lanes * small <= free else free // small
+            run_lanes += free_lanes
+            length += 1
+            if free_lanes > top:
+                top = free_lanes
+            if (
+                length >= shortest
+                and done_area + run_area >= area
+                and done_slots + run_slots >= slots
+                and done_lanes + run_lanes >= lanes
+                and done_moves + top * (length // shortest) >= moves
+            ):
+                return w + 1
+        elif length:
+            if length >= shortest:
+                done_area += run_area
+                done_slots += run_slots
+                done_lanes += run_lanes
+                done_moves += top * (length // shortest)
+            run_area = run_slots = run_lanes = 0
+            length = top = 0
+    return h + 1
+
+
+def _packs(
+    cap: list[int], m: int, small: int, end: int, d: list[int], lanes: list[int], windows: list[tuple[int, int]]
+) -> bool:
+    """Can the moves be put into lanes of the runs of usable weeks before ``end``? (A relaxation of scheduling:
+    in a schedule each move lies in one run of weeks with room for it, at most m run at once so moves can be
+    given lanes (interval colouring), a move that cannot run next to any other takes every lane, and a lane's
+    moves fit in the run's length; order, capacity shares and exact positions are ignored.)"""
+    runs: list[tuple[int, int]] = []
+    w = 0
+    while w < end:
+        if cap[w] >= small:
+            a = w
+            while w < end and cap[w] >= small:
+                w += 1
+            runs.append((a, w))
+        else:
+            w += 1
+    order = sorted(range(len(d)), key=lambda q: (-d[q] * lanes[q], -d[q]))
+    allowed = [
+        [r for r, (a, b) in enumerate(runs) if min(b, windows[q][1]) - max(a, windows[q][0]) >= d[q]] for q in order
+    ]
+    free = [[b - a] * m for a, b in runs]
+    failed: set[tuple[int, tuple[tuple[int, ...], ...]]] = set()
+
+    def place(k: int) -> bool:
+        if k == len(order):
+            return True
+        key = (k, tuple(tuple(sorted(f)) for f in free))
+        if key in failed:
+            return False
+        q = order[k]
+        size = d[q]
+        for r in allowed[k]:
+            lanes_r = free[r]
+            if lanes[q] > 1:
+                if min(lanes_r) >= size:
+                    free[r] = [x - size for x in lanes_r]
+                    if place(k + 1):
+                        return True
+                    free[r] = lanes_r
+                continue
+            tried: set[int] = set()
+            for i, x in enumerate(lanes_r):
+                if x >= size and x not in tried:
+                    tried.add(x)
+                    lanes_r[i] = x - size
+                    if place(k + 1):
+                        return True
+                    lanes_r[i] = x
+        failed.add(key)
+        return False
+
+    return place(0)
+
+
+def _knapsack(items: list[tuple[int, int, int]], need: int, cost: int) -> int:
+    """Fractional covering knapsack, rounded up: the smallest total of field ``cost`` of items
+    ``(effort, duration, value)``, taken in the given order (ascending cost/value), covering ``need``."""
+    total = 0
+    left = need
+    for item in items:
+        value = item[2]
+        if value >= left:
+            return total - (-(item[cost] * left) // value)
+        total += item[cost]
+        left -= value
+    return 10**12

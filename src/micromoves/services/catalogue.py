@@ -1,0 +1,110 @@
+"""Use cases for the catalogue of move templates the planner composes plans from."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from micromoves.domain import rules
+from micromoves.domain.errors import InvalidValue
+from micromoves.domain.model import Availability, MoveKind, MoveTemplate
+from micromoves.settings import Settings, get_settings
+from micromoves.storage.db import Database
+from micromoves.storage.uow import UnitOfWork
+
+
+def add_template(
+    db: Database,
+    *,
+    id: str,
+    kind: MoveKind | str,
+    title: str,
+    duration_weeks: int,
+    percent_time: int,
+    gains: Mapping[str, float],
+    actor: str,
+    gain_cap: float = 7.0,
+    min_levels: Mapping[str, float] | None = None,
+    requires_kinds: Sequence[str] = (),
+    host_team_id: str | None = None,
+    earliest_start: dt.date | None = None,
+    latest_start: dt.date | None = None,
+    seats: int = 1,
+    settings: Settings | None = None,
+) -> MoveTemplate:
+    settings = settings or get_settings()
+    try:
+        kind = MoveKind(kind)
+        required = [MoveKind(k).value for k in requires_kinds]
+    except ValueError as exc:
+        raise InvalidValue(f"unknown move kind: {exc}", field="kind") from None
+    if not 1 <= duration_weeks <= settings.max_move_weeks:
+        raise InvalidValue(
+            f"duration must be 1–{settings.max_move_weeks} weeks, got {duration_weeks}", field="duration_weeks"
+        )
+    rules.check_percent(percent_time)
+    if any(d <= 0 or d > 7 for d in gains.values()):
+        raise InvalidValue("each gain must be a positive level change of at most 7", field="gains")
+    if seats < 0:
+        raise InvalidValue(f"seats cannot be negative, got {seats}", field="seats")
+    with UnitOfWork(db) as uow:
+        if uow.session.get(MoveTemplate, id) is not None:
+            raise InvalidValue(f"template {id} already exists", field="id")
+        if host_team_id:
+            uow.teams.get(host_team_id)
+        template = MoveTemplate(
+            id=id,
+            kind=kind,
+            title=title,
+            duration_weeks=duration_weeks,
+            percent_time=percent_time,
+            gains={uow.skills.resolve(s).id: d for s, d in gains.items()},
+            gain_cap=gain_cap,
+            min_levels={uow.skills.resolve(s).id: v for s, v in (min_levels or {}).items()},
+            requires_kinds=required,
+            host_team_id=host_team_id,
+            earliest_start=earliest_start,
+            latest_start=latest_start,
+            seats=seats,
+        )
+        uow.session.add(template)
+        uow.audit(actor, "template.created", "template", id, kind=kind.value, gains=template.gains)
+        uow.commit()
+        return template
+
+
+def set_availability(
+    db: Database, *, person_id: str, start: dt.date, end: dt.date, percent_available: int, actor: str, reason: str = ""
+) -> Availability:
+    """Record leave (0%) or a phased return (e.g. 50%): the planner keeps moves within it."""
+    rules.check_dates(start, end)
+    if not 0 <= percent_available <= 100:
+        raise InvalidValue(f"percent_available must be 0–100, got {percent_available}", field="percent_available")
+    with UnitOfWork(db) as uow:
+        uow.people.get(person_id)
+        entry = Availability(
+            person_id=person_id, start=start, end=end, percent_available=percent_available, reason=reason
+        )
+        uow.session.add(entry)
+        uow.audit(
+            actor,
+            "person.availability",
+            "person",
+            person_id,
+            start=start,
+            end=end,
+            percent_available=percent_available,
+            reason=reason,
+        )
+        uow.commit()
+        return entry
+
+
+def set_target_role(db: Database, *, person_id: str, role_id: str | None, actor: str) -> None:
+    with UnitOfWork(db) as uow:
+        person = uow.people.get_for_update(person_id)
+        if role_id:
+            uow.roles.get(role_id)
+        old, person.target_role_id = person.target_role_id, role_id
+        uow.audit(actor, "person.target_role", "person", person_id, old=old, new=role_id)
+        uow.commit()

@@ -1,0 +1,666 @@
+"""Use cases of the planner: build a person's planning problem from the tracker, solve it, store the plan.
+
+The pure solver (:mod:`micromoves.planning`) sees integers only; this module translates: levels to
+hundredths, dates to weeks from the plan's start, the person's time into a weekly capacity profile
+(capacity minus the home-role share, minus moves already running, limited by availability windows), and
+the catalogue of move templates into options. Plans are stored versioned: re-planning supersedes the
+current plan and never edits it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from micromoves.domain.errors import DomainError, InvalidValue, NotFound
+from micromoves.domain.lifecycle import OCCUPYING_STATUSES
+from micromoves.domain.model import MoveStatus, Plan, PlanStatus
+from micromoves.planning import MoveOption, PlanningError, PlanProblem, PlanResult, solve
+from micromoves.settings import Settings, get_settings
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+from micromoves.storage.uow import UnitOfWork, utcnow
+from micromoves.taxonomy.onet import load_onet
+
+WEEK = dt.timedelta(weeks=1)
+
+
+def parse_horizon(text: str | int) -> int:
+    """A horizon in weeks from ``104``, ``104w``, ``18m`` (months) or ``2y``."""
+    if isinstance(text, int):
+        weeks = text
+    else:
+        m = re.fullmatch(r"\s*(\d+)\s*([wmy]?)\s*", text.lower())
+        if not m:
+            raise InvalidValue(
+                f"horizon {text!r}: use weeks (104 or 104w), months (18m) or years (2y)", field="horizon"
+            )
+        n, unit = int(m.group(1)), m.group(2)
+        weeks = {"": n, "w": n, "m": round(n * 52 / 12), "y": n * 52}[unit]
+    if weeks <= 0:
+        raise InvalidValue(f"horizon must be positive, got {text!r}", field="horizon")
+    if weeks > 520:
+        raise InvalidValue(f"horizon {text!r} is over 10 years; plans are for the next steps", field="horizon")
+    return weeks
+
+
+def to_hundredths(level: float) -> int:
+    return max(0, min(700, round(level * 100)))
+
+
+@dataclass
+class PersonContext:
+    """What the planner needs to know about one person, loaded in bulk or one at a time."""
+
+    person_id: str
+    role_id: str | None
+    move_capacity: int
+    levels: dict[str, float] = field(default_factory=dict)
+    running: list[tuple[dt.date, dt.date, int]] = field(default_factory=list)  # moves holding time
+    availability: list[tuple[dt.date, dt.date, int]] = field(default_factory=list)
+    kinds_done: set[str] = field(default_factory=set)  # kinds of moves already completed
+
+
+@dataclass
+class TargetContext:
+    role_id: str
+    requirements: dict[str, float]
+    weights: dict[str, int]
+
+
+@dataclass
+class Catalogue:
+    templates: list[dict[str, Any]]
+    skill_names: dict[str, str]
+
+
+def weekly_capacity(person: PersonContext, start: dt.date, horizon: int) -> list[int]:
+    """Percent of each week free for new moves."""
+    capacity = []
+    for w in range(horizon):
+        first, last = start + w * WEEK, start + w * WEEK + dt.timedelta(days=6)
+        free = person.move_capacity
+        for a_start, a_end, percent in person.availability:
+            if a_start <= last and first <= a_end:
+                # On leave or a phased return the person has percent% of their time, moves included.
+                free = min(free, person.move_capacity * percent // 100)
+        busy = sum(share for m_start, m_end, share in person.running if m_start <= last and first <= m_end)
+        capacity.append(max(0, min(100, free - busy)))
+    return capacity
+
+
+def _week_of(day: dt.date | None, start: dt.date) -> int | None:
+    if day is None:
+        return None
+    return max(0, math.ceil((day - start).days / 7))
+
+
+DEPTH_ONLY_OPTIONS = 5
+
+
+def relevant_templates(
+    person: PersonContext, target: TargetContext, catalogue: Catalogue, settings: Settings
+) -> list[dict[str, Any]]:
+    """The part of the catalogue worth planning with for this person and target.
+
+    A move is relevant if it raises a skill the person still lacks (below requirement − tolerance); the
+    few cheapest moves that could be the plan's *depth step* (raising a required skill already held at the
+    depth level) are kept too, and so are moves of the kinds those moves need first. The solver is exact
+    on this set; dropping the rest keeps plans for 100,000 people fast (a move that closes no gap can only
+    be in an optimal plan as its depth step, and then the cheapest such moves are the candidates).
+    """
+    levels = person.levels
+    gaps = {s for s, v in target.requirements.items() if levels.get(s, 0.0) < v - settings.plan_tolerance}
+    deep = {s for s, v in target.requirements.items() if v > 0 and levels.get(s, 0.0) >= settings.plan_depth_level}
+    chosen = [tpl for tpl in catalogue.templates if gaps.intersection(tpl["gains"])]
+    depth_only = sorted(
+        (tpl for tpl in catalogue.templates if deep.intersection(tpl["gains"]) and not gaps.intersection(tpl["gains"])),
+        key=lambda tpl: (tpl["duration_weeks"] * tpl["percent_time"], tpl["id"]),
+    )
+    chosen += depth_only[:DEPTH_ONLY_OPTIONS]
+    needed = {k for tpl in chosen for k in tpl["requires_kinds"]} - person.kinds_done
+    if needed:
+        ids = {tpl["id"] for tpl in chosen}
+        chosen += [tpl for tpl in catalogue.templates if tpl["kind"] in needed and tpl["id"] not in ids]
+    return chosen
+
+
+def make_problem(
+    person: PersonContext,
+    target: TargetContext,
+    catalogue: Catalogue,
+    *,
+    start: dt.date,
+    horizon: int,
+    settings: Settings,
+) -> PlanProblem:
+    """The planning problem of one person towards one role (pure: no database access)."""
+    required = {s: to_hundredths(v) for s, v in target.requirements.items() if v > 0}
+    options = []
+    for tpl in relevant_templates(person, target, catalogue, settings):
+        gains = {s: to_hundredths(d) for s, d in tpl["gains"].items() if d > 0}
+        earliest = _week_of(tpl["earliest_start"], start) or 0
+        latest = _week_of(tpl["latest_start"], start)
+        if latest is not None and (latest < earliest or latest + tpl["duration_weeks"] > horizon):
+            latest = min(latest, horizon - tpl["duration_weeks"])
+            if latest < earliest:
+                continue
+        if earliest + tpl["duration_weeks"] > horizon or tpl["duration_weeks"] > settings.max_move_weeks:
+            continue
+        options.append(
+            MoveOption(
+                id=tpl["id"],
+                kind=tpl["kind"],
+                duration=tpl["duration_weeks"],
+                share=tpl["percent_time"],
+                gains=gains,
+                gain_cap=to_hundredths(tpl["gain_cap"]),
+                min_levels={s: to_hundredths(v) for s, v in tpl["min_levels"].items()},
+                # Kinds the person has already done count as done.
+                requires_kinds=frozenset(k for k in tpl["requires_kinds"] if k not in person.kinds_done),
+                earliest_start=earliest,
+                latest_start=latest,
+                seats=tpl["seats"],
+                title=tpl["title"],
+            )
+        )
+    return PlanProblem(
+        levels={s: to_hundredths(v) for s, v in person.levels.items()},
+        requirements=required,
+        options=options,
+        horizon=horizon,
+        capacity=weekly_capacity(person, start, horizon),
+        weights={s: max(1, target.weights.get(s, 1)) for s in required},
+        tolerance=to_hundredths(settings.plan_tolerance),
+        max_concurrent=settings.plan_max_concurrent,
+        max_move_weeks=settings.max_move_weeks,
+        depth_level=to_hundredths(settings.plan_depth_level),
+        skill_names={s: catalogue.skill_names.get(s, s) for s in set(required) | {g for o in options for g in o.gains}},
+    )
+
+
+# ------------------------------------------------------------------------------------------ loading
+
+
+def load_catalogue(conn: Connection) -> Catalogue:
+    c = t.move_templates.c
+    templates = [
+        {
+            "id": r.id,
+            "kind": r.kind.value,
+            "title": r.title,
+            "duration_weeks": r.duration_weeks,
+            "percent_time": r.percent_time,
+            "gains": r.gains or {},
+            "gain_cap": r.gain_cap,
+            "min_levels": r.min_levels or {},
+            "requires_kinds": list(r.requires_kinds or []),
+            "earliest_start": r.earliest_start,
+            "latest_start": r.latest_start,
+            "seats": r.seats,
+        }
+        for r in conn.execute(select(t.move_templates).where(c.active.is_(True), c.seats > 0).order_by(c.id))
+    ]
+    names = {sid: name for sid, name in conn.execute(select(t.skills.c.id, t.skills.c.name))}
+    return Catalogue(templates, names)
+
+
+def load_targets(conn: Connection, role_ids: Iterable[str]) -> dict[str, TargetContext]:
+    """Requirements of each role: its role_skills, else its O*NET occupation's (importance ≥ 3);
+    weights from O*NET importance where known."""
+    wanted = sorted(set(role_ids))
+    roles = {r.id: r for r in conn.execute(select(t.roles).where(t.roles.c.id.in_(wanted)))}
+    reqs: dict[str, dict[str, float]] = defaultdict(dict)
+    for role_id, skill_id, level in conn.execute(
+        select(t.role_skills.c.role_id, t.role_skills.c.skill_id, t.role_skills.c.level).where(
+            t.role_skills.c.role_id.in_(wanted)
+        )
+    ):
+        reqs[role_id][skill_id] = level
+    onet = load_onet()
+    out = {}
+    for role_id in wanted:
+        role = roles.get(role_id)
+        if role is None:
+            raise NotFound(f"unknown role {role_id!r}", field="target_role_id")
+        profile = onet.profiles.get(role.onet_code or "", {})
+        requirements = reqs.get(role_id) or (onet.requirements(role.onet_code) if profile else {})
+        if not requirements:
+            raise DomainError(
+                f"role {role_id} has no skill requirements (role_skills) and no rated O*NET "
+                "occupation; add requirements before planning towards it",
+                field="target_role_id",
+            )
+        weights = {s: round(profile[s].importance) if s in profile else 1 for s in requirements}
+        out[role_id] = TargetContext(role_id, dict(requirements), weights)
+    return out
+
+
+def load_people(conn: Connection, person_ids: Sequence[str], *, start: dt.date) -> dict[str, PersonContext]:
+    """Everything about these people the planner needs, in a handful of queries (also for 100,000)."""
+    p, sl, m, av = t.people.c, t.skill_levels.c, t.moves.c, t.availability.c
+    out: dict[str, PersonContext] = {}
+    for i in range(0, len(person_ids), 5_000):
+        chunk = list(person_ids[i : i + 5_000])
+        for pid, role_id, cap, home in conn.execute(
+            select(p.id, p.role_id, p.capacity_percent, p.home_role_min_percent).where(p.id.in_(chunk))
+        ):
+            out[pid] = PersonContext(pid, role_id, cap - home)
+        # Latest assessment per skill: rows in date order, later ones overwrite earlier ones.
+        for pid, sid, level in conn.execute(
+            select(sl.person_id, sl.skill_id, sl.level)
+            .where(sl.person_id.in_(chunk))
+            .order_by(sl.person_id, sl.assessed_on, sl.id)
+        ):
+            out[pid].levels[sid] = level
+        occupying = [s.value for s in OCCUPYING_STATUSES if s not in (MoveStatus.COMPLETED, MoveStatus.REVERTED)]
+        for pid, kind, status, m_start, m_end, share in conn.execute(
+            select(m.person_id, m.kind, m.status, m.start, m.end, m.percent_time).where(m.person_id.in_(chunk))
+        ):
+            if status.value in occupying and m_end >= start:
+                out[pid].running.append((m_start, m_end, share))
+            if status is MoveStatus.COMPLETED:
+                out[pid].kinds_done.add(kind.value)
+        for pid, a_start, a_end, pct in conn.execute(
+            select(av.person_id, av.start, av.end, av.percent_available).where(av.person_id.in_(chunk))
+        ):
+            out[pid].availability.append((a_start, a_end, pct))
+    missing = [pid for pid in person_ids if pid not in out]
+    if missing:
+        raise NotFound(f"unknown person {missing[0]!r}", field="person_id")
+    return out
+
+
+# ------------------------------------------------------------------------------------------ storing
+
+
+def plan_record(
+    result: PlanResult,
+    problem: PlanProblem,
+    *,
+    person_id: str,
+    target_role_id: str,
+    start: dt.date,
+    actor: str,
+    reason: str,
+) -> dict[str, Any]:
+    """The stored form of a solver result: dates instead of weeks, levels on the 0–7 scale."""
+
+    def steps(r: PlanResult) -> list[dict[str, Any]]:
+        return [
+            {
+                "template_id": mv.option_id,
+                "kind": mv.kind,
+                "title": mv.title,
+                "start_week": mv.start,
+                "end_week": mv.end,
+                "start": (start + mv.start * WEEK).isoformat(),
+                "end": (start + mv.end * WEEK - dt.timedelta(days=3)).isoformat(),
+                "percent_time": mv.share,
+                "depth_step": mv.depth_step,
+                "gains": {s: [b / 100, a / 100] for s, (b, a) in sorted(mv.gains_applied.items())},
+            }
+            for mv in r.moves
+        ]
+
+    return {
+        "person_id": person_id,
+        "target_role_id": target_role_id,
+        "created_by": actor,
+        "start": start,
+        "horizon_weeks": problem.horizon,
+        "outcome": result.status,
+        "ready_week": result.ready_week,
+        "effort": result.effort,
+        "steps": steps(result),
+        "reason": reason,
+        "alternatives": [
+            {
+                "outcome": alt.status,
+                "ready_week": alt.ready_week,
+                "effort": alt.effort,
+                "gap": alt.gap,
+                "steps": steps(alt),
+                "explanation": list(alt.explanation),
+            }
+            for alt in result.alternatives
+        ],
+        "explanation": {
+            "lines": list(result.explanation),
+            "gap": result.gap,
+            "unreachable_skills": list(result.unreachable_skills),
+            "binding": list(result.binding),
+            "final_levels": {s: v / 100 for s, v in sorted(result.final_levels.items())},
+            "requirements": {s: v / 100 for s, v in sorted(problem.requirements.items())},
+            "skill_names": dict(problem.skill_names),
+        },
+    }
+
+
+def store_plans(conn: Connection, records: Sequence[dict[str, Any]], *, actor: str) -> list[int]:
+    """Supersede each person's current plan and insert the new versions (one transaction, the caller's)."""
+    persons = [r["person_id"] for r in records]
+    versions: dict[str, int] = defaultdict(int)
+    for i in range(0, len(persons), 5_000):
+        chunk = persons[i : i + 5_000]
+        for pid, version in conn.execute(
+            select(t.plans.c.person_id, t.plans.c.version).where(t.plans.c.person_id.in_(chunk))
+        ):
+            versions[pid] = max(versions[pid], version)
+        conn.execute(
+            update(t.plans)
+            .where(t.plans.c.person_id.in_(chunk), t.plans.c.status == PlanStatus.CURRENT)
+            .values(status=PlanStatus.SUPERSEDED)
+        )
+    now = utcnow()
+    rows = [
+        {**r, "version": versions[r["person_id"]] + 1, "created_at": now, "status": PlanStatus.CURRENT} for r in records
+    ]
+    ids: list[int] = []
+    for i in range(0, len(rows), 1_000):
+        result = conn.execute(t.plans.insert().returning(t.plans.c.id), rows[i : i + 1_000])
+        ids.extend(result.scalars())
+    conn.execute(
+        t.audit_events.insert(),
+        [
+            {
+                "at": now,
+                "actor": actor,
+                "action": "plan.created",
+                "entity_type": "person",
+                "entity_id": r["person_id"],
+                "details": {
+                    "version": r["version"],
+                    "target_role_id": r["target_role_id"],
+                    "outcome": r["outcome"],
+                    "ready_week": r["ready_week"],
+                    "reason": r["reason"],
+                },
+            }
+            for r in rows
+        ],
+    )
+    return ids
+
+
+# ------------------------------------------------------------------------------------------ use cases
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    plan: Plan
+    result: PlanResult
+    problem: PlanProblem
+
+
+def plan_for_person(
+    db: Database,
+    person_id: str,
+    *,
+    actor: str,
+    target_role_id: str | None = None,
+    horizon: int | str = 104,
+    k: int = 1,
+    start: dt.date | None = None,
+    reason: str = "requested",
+    settings: Settings | None = None,
+) -> PlanOutcome:
+    """Plan the best sequence of moves from the person's current role to ``target_role_id`` (default: the
+    target recorded on the person), store it as the person's new current plan and return it."""
+    settings = settings or get_settings()
+    weeks = parse_horizon(horizon)
+    if not 1 <= k <= 10:
+        raise InvalidValue(f"k must be between 1 and 10, got {k}", field="k")
+    start = start or next_monday(dt.date.today())
+    with db.write_engine.begin() as conn:
+        person = conn.execute(
+            select(t.people.c.id, t.people.c.target_role_id).where(t.people.c.id == person_id)
+        ).first()
+        if person is None:
+            raise NotFound(f"unknown person {person_id!r}", field="person_id")
+        target_id = target_role_id or person.target_role_id
+        if not target_id:
+            raise InvalidValue(f"{person_id} has no target role; give one (--target ROLE)", field="target_role_id")
+        people = load_people(conn, [person_id], start=start)
+        target = load_targets(conn, [target_id])[target_id]
+        problem = make_problem(
+            people[person_id], target, load_catalogue(conn), start=start, horizon=weeks, settings=settings
+        )
+        try:
+            result = solve(problem, k=k)
+        except PlanningError as exc:
+            raise InvalidValue(f"cannot plan: {exc}", field="plan") from None
+        record = plan_record(
+            result, problem, person_id=person_id, target_role_id=target_id, start=start, actor=actor, reason=reason
+        )
+        (plan_id,) = store_plans(conn, [record], actor=actor)
+    with UnitOfWork(db, write=False) as uow:
+        plan = uow.session.get(Plan, plan_id)
+        assert plan is not None
+    return PlanOutcome(plan, result, problem)
+
+
+def next_monday(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=(7 - day.weekday()) % 7)
+
+
+def current_plan(db: Database, person_id: str) -> Plan | None:
+    with UnitOfWork(db, write=False) as uow:
+        uow.people.get(person_id)
+        return uow.session.scalars(
+            select(Plan).where(t.plans.c.person_id == person_id, t.plans.c.status == PlanStatus.CURRENT)
+        ).first()
+
+
+def plan_history(db: Database, person_id: str) -> list[Plan]:
+    with UnitOfWork(db, write=False) as uow:
+        uow.people.get(person_id)
+        return list(
+            uow.session.scalars(select(Plan).where(t.plans.c.person_id == person_id).order_by(t.plans.c.version.desc()))
+        )
+
+
+# ------------------------------------------------------------------------------------------ plan-all
+
+
+@dataclass(frozen=True)
+class PlanAllSummary:
+    people: int
+    ready: int
+    already_ready: int
+    unreachable: int
+    failed: list[tuple[str, str]]  # person, error
+    seconds: float
+    backend: str
+    workers: int
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(
+    catalogue: Catalogue, targets: dict[str, TargetContext], start: dt.date, horizon: int, settings: Settings
+) -> None:
+    # Everything shared by all people is sent to each worker once, not with every person.
+    _WORKER.update(catalogue=catalogue, targets=targets, start=start, horizon=horizon, settings=settings)
+
+
+def _plan_one(item: tuple[PersonContext, str], actor: str = "plan-all") -> dict[str, Any] | tuple[str, str]:
+    person, target_id = item
+    w = _WORKER
+    try:
+        problem = make_problem(
+            person,
+            w["targets"][target_id],
+            w["catalogue"],
+            start=w["start"],
+            horizon=w["horizon"],
+            settings=w["settings"],
+        )
+        result = solve(problem, k=1)
+    except (PlanningError, DomainError) as exc:
+        return (person.person_id, str(exc))
+    return plan_record(
+        result,
+        problem,
+        person_id=person.person_id,
+        target_role_id=target_id,
+        start=w["start"],
+        actor=actor,
+        reason="plan-all",
+    )
+
+
+def _solve_chunk(chunk: list[tuple[PersonContext, str]]) -> list[dict[str, Any] | tuple[str, str]]:
+    return [_plan_one(item) for item in chunk]
+
+
+def plan_all(
+    db: Database,
+    *,
+    actor: str,
+    horizon: int | str = 104,
+    workers: int | None = None,
+    backend: str = "process",
+    start: dt.date | None = None,
+    progress: Any = None,
+    settings: Settings | None = None,
+    chunk_size: int = 64,
+) -> PlanAllSummary:
+    """Plan for everyone who has a target role, using every core (or a Ray cluster), and store the plans
+    in one transaction: either everyone gets a new current plan or nobody does."""
+    import os
+    import time
+
+    settings = settings or get_settings()
+    weeks = parse_horizon(horizon)
+    start = start or next_monday(dt.date.today())
+    report = progress or (lambda stage, done, total: None)
+    started = time.perf_counter()
+    with db.engine.connect() as conn:
+        pairs = conn.execute(
+            select(t.people.c.id, t.people.c.target_role_id)
+            .where(t.people.c.target_role_id.is_not(None))
+            .order_by(t.people.c.id)
+        ).all()
+        report("load", 0, len(pairs))
+        people = load_people(conn, [pid for pid, _ in pairs], start=start)
+        targets = load_targets(conn, {tid for _, tid in pairs})
+        catalogue = load_catalogue(conn)
+    report("load", len(pairs), len(pairs))
+    items = [(people[pid], tid) for pid, tid in pairs]
+    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
+    workers = workers or os.cpu_count() or 1
+    results: list[dict[str, Any] | tuple[str, str]] = []
+    report("plan", 0, len(items))
+    if backend == "ray":
+        results = _plan_with_ray(chunks, (catalogue, targets, start, weeks, settings), report, len(items))
+    elif backend == "process" and workers > 1 and len(chunks) > 1:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+        with ctx.Pool(workers, initializer=_init_worker, initargs=(catalogue, targets, start, weeks, settings)) as pool:
+            for out in pool.imap_unordered(_solve_chunk, chunks):
+                results.extend(out)
+                report("plan", len(results), len(items))
+    elif backend in ("process", "serial"):
+        _init_worker(catalogue, targets, start, weeks, settings)
+        for chunk in chunks:
+            results.extend(_solve_chunk(chunk))
+            report("plan", len(results), len(items))
+    else:
+        raise InvalidValue(f"unknown backend {backend!r}; use process, serial or ray", field="backend")
+    records = [r for r in results if isinstance(r, dict)]
+    failed = sorted(r for r in results if isinstance(r, tuple))
+    for r in records:
+        r["created_by"] = actor
+    report("store", 0, len(records))
+    with db.write_engine.begin() as conn:
+        store_plans(conn, records, actor=actor)
+    report("store", len(records), len(records))
+    outcomes = [r["outcome"] for r in records]
+    return PlanAllSummary(
+        len(items),
+        outcomes.count("ready"),
+        outcomes.count("already_ready"),
+        outcomes.count("unreachable"),
+        failed,
+        time.perf_counter() - started,
+        backend,
+        1 if backend == "serial" else workers,
+    )
+
+
+def _plan_with_ray(
+    chunks: list[list[tuple[PersonContext, str]]], shared: tuple[Any, ...], report: Any, total: int
+) -> list[dict[str, Any] | tuple[str, str]]:
+    """The same work on a Ray cluster (``pip install micromoves[ray]``); shared data goes to the object
+    store once. ``ray.init()`` joins the cluster named by RAY_ADDRESS, else starts a local one."""
+    try:
+        import ray
+    except ImportError:
+        raise InvalidValue("the ray backend needs Ray: pip install 'micromoves[ray]'", field="backend") from None
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(include_dashboard=False, log_to_driver=False)
+    try:
+        shared_ref = ray.put(shared)
+
+        @ray.remote
+        def solve_chunk(chunk: list[tuple[PersonContext, str]], shared: tuple[Any, ...]) -> list[Any]:
+            _init_worker(*shared)
+            return _solve_chunk(chunk)
+
+        pending = [solve_chunk.remote(chunk, shared_ref) for chunk in chunks]
+        results: list[dict[str, Any] | tuple[str, str]] = []
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            results.extend(ray.get(done[0]))
+            report("plan", len(results), total)
+        return results
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def propose_from_plan(db: Database, person_id: str, step: int, *, actor: str, request: bool = True) -> Any:
+    """Turn step ``step`` (1-based) of the person's current plan into a proposed move, with success criteria
+    taken from the levels the step is meant to reach; the move remembers its plan and template."""
+    from micromoves.services.moves import propose_move
+
+    plan = current_plan(db, person_id)
+    if plan is None:
+        raise NotFound(f"{person_id} has no current plan; run `micromoves plan {person_id}` first", field="plan")
+    if not 1 <= step <= len(plan.steps):
+        raise InvalidValue(f"the plan has {len(plan.steps)} steps; there is no step {step}", field="step")
+    s = plan.steps[step - 1]
+    names: dict[str, str] = plan.explanation.get("skill_names", {})
+    gains: dict[str, list[float]] = s["gains"]
+    criteria = [
+        f"{names.get(skill, skill)} reaches {after:.1f} (from {before:.1f}), confirmed at review"
+        for skill, (before, after) in gains.items()
+    ] or [f"{s['title']} completed as agreed"]
+    return propose_move(
+        db,
+        person_id=person_id,
+        kind=str(s["kind"]),
+        title=str(s["title"]),
+        start=dt.date.fromisoformat(str(s["start"])),
+        end=dt.date.fromisoformat(str(s["end"])),
+        percent_time=int(s["percent_time"]),
+        actor=actor,
+        criteria=criteria,
+        target_role_id=plan.target_role_id,
+        expected_outcomes=f"Step {step} of plan v{plan.version} towards {plan.target_role_id}",
+        skills_targeted=list(gains),
+        request=request,
+        template_id=str(s["template_id"]),
+        plan_id=plan.id,
+    )

@@ -1,0 +1,68 @@
+"""Hypothesis strategies: small random planning instances exercising every rule."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from micromoves.planning import MoveOption, PlanProblem
+
+KINDS = ["course", "gig", "rotation", "stretch_assignment"]
+
+
+@st.composite
+def problems(draw: st.DrawFn, max_options: int = 6, max_horizon: int = 14, max_skills: int = 4) -> PlanProblem:
+    horizon = draw(st.integers(4, max_horizon))
+    skills = [f"s{i}" for i in range(draw(st.integers(1, max_skills)))]
+    kinds = KINDS[: draw(st.integers(1, len(KINDS)))]
+    requirements = {s: draw(st.sampled_from([0, 200, 300, 350, 400, 450])) for s in skills}
+    gaps = {s: draw(st.sampled_from([-50, 0, 50, 100, 100, 150, 250])) for s in skills}
+    if draw(st.integers(0, 9)) > 0 and all(g <= 0 or requirements[s] == 0 for s, g in gaps.items()):
+        requirements[skills[0]], gaps[skills[0]] = 300, 100  # mostly a real gap to close
+    levels = {s: max(0, r - gaps[s]) for s, r in requirements.items()}
+    options = []
+    for i in range(draw(st.integers(0 if max_options < 3 else 1, max_options))):
+        kind = draw(st.sampled_from(kinds))
+        gained = draw(st.lists(st.sampled_from(skills), min_size=1, max_size=len(skills), unique=True))
+        gains = {s: draw(st.sampled_from([50, 100, 150, 200])) for s in gained}
+        # kinds only require kinds earlier in the list: no prerequisite cycles
+        earlier = kinds[: kinds.index(kind)]
+        requires = frozenset(k for k in earlier if draw(st.integers(0, 9)) < 2)
+        min_levels = (
+            {draw(st.sampled_from(skills)): draw(st.sampled_from([150, 250, 350]))}
+            if draw(st.integers(0, 9)) < 2
+            else {}
+        )
+        duration = draw(st.integers(1, min(6, horizon)))
+        earliest = draw(st.sampled_from([0, 0, 0, 1, 3]))
+        latest = draw(st.sampled_from([None, None, None, earliest, earliest + 2, earliest + 5]))
+        options.append(
+            MoveOption(
+                id=f"o{i}",
+                kind=kind,
+                duration=duration,
+                share=draw(st.sampled_from([10, 20, 40, 50, 60, 100])),
+                gains=gains,
+                gain_cap=draw(st.sampled_from([700, 700, 700, 250, 350, 450])),
+                min_levels=min_levels,
+                requires_kinds=requires,
+                earliest_start=earliest,
+                latest_start=latest,
+                seats=draw(st.sampled_from([1, 1, 1, 1, 2, 0])),
+            )
+        )
+    capacity = draw(
+        st.lists(st.sampled_from([100, 100, 100, 100, 100, 60, 50, 30, 0]), min_size=horizon, max_size=horizon)
+    )
+    return PlanProblem(
+        levels=levels,
+        requirements=requirements,
+        options=options,
+        horizon=horizon,
+        capacity=capacity,
+        weights={s: draw(st.integers(1, 3)) for s in skills},
+        tolerance=draw(st.sampled_from([0, 0, 0, 50])),
+        max_concurrent=draw(st.sampled_from([1, 2, 2, 3])),
+        max_move_weeks=26,
+        depth_level=draw(st.sampled_from([0, 200, 300, 300])),
+        depth_rule=draw(st.booleans()) or draw(st.booleans()),
+    )

@@ -1,0 +1,278 @@
+"""Hand-built planning cases: readiness, fallback and binding constraints, depth rule, capacity, windows,
+prerequisites, alternatives, validation and explanations. Each exact result is checked against CP-SAT too."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from micromoves.planning import (
+    MoveOption,
+    PlannedMove,
+    PlanningError,
+    PlanProblem,
+    PlanResult,
+    check_plan,
+    explain,
+    solve,
+)
+from micromoves.planning.reference import solve_reference
+
+
+def problem(options: list[MoveOption], **kw: Any) -> PlanProblem:
+    base: dict[str, Any] = {
+        "levels": {"py": 350, "data": 100},
+        "requirements": {"py": 300, "data": 300},
+        "horizon": 30,
+        "skill_names": {"py": "Programming", "data": "Data analysis"},
+    }
+    base.update(kw)
+    return PlanProblem(options=options, **base)
+
+
+def both(p: PlanProblem, k: int = 1) -> PlanResult:
+    """Solve exactly, check the plan and that CP-SAT agrees; return the exact result."""
+    exact = solve(p, k=k)
+    reference = solve_reference(p, k=k)
+    assert check_plan(p, exact) == []
+    assert check_plan(p, reference) == []
+    assert [r.objective for r in exact.plans()] == [r.objective for r in reference.plans()]
+    assert (exact.unreachable_skills, exact.binding) == (reference.unreachable_skills, reference.binding)
+    return exact
+
+
+def starts(result: PlanResult) -> dict[str, int]:
+    return {m.option_id: m.start for m in result.moves}
+
+
+# a depth step on Programming (already at 3.5 ≥ 3.0) and a fast gain on Data analysis
+DEEP = MoveOption("deep", "gig", 6, 20, {"py": 30}, title="Code review rota")
+FAST = MoveOption("fast", "course", 4, 50, {"data": 200}, title="Data bootcamp")
+
+
+def test_already_ready_gives_the_empty_plan() -> None:
+    p = problem([FAST, DEEP], levels={"py": 350, "data": 320})
+    result = both(p, k=3)
+    assert result.status == "already_ready"
+    assert (result.moves, result.ready_week, result.effort, result.alternatives) == ((), 0, 0, ())
+    assert "Already ready" in result.explanation[0]
+
+
+def test_depth_rule_changes_the_optimum() -> None:
+    p = problem([FAST, DEEP])
+    with_rule = both(p)
+    assert with_rule.status == "ready"
+    assert starts(with_rule) == {"fast": 0, "deep": 0}
+    assert with_rule.ready_week == 6
+    assert [m.depth_step for m in with_rule.moves if m.option_id == "deep"] == [True]
+    assert [m.depth_step for m in with_rule.moves if m.option_id == "fast"] == [False]
+    without = both(dataclasses.replace(p, depth_rule=False))
+    assert starts(without) == {"fast": 0}
+    assert without.ready_week == 4
+
+
+def test_depth_step_can_come_from_an_earlier_move() -> None:
+    # data below the depth level: "fast" becomes a depth step once "intro" has lifted data to 3.0
+    intro = MoveOption("intro", "course", 3, 10, {"data": 200})
+    p = problem([intro, FAST], levels={"py": 100, "data": 100}, requirements={"py": 0, "data": 450})
+    result = both(p)
+    assert starts(result) == {"intro": 0, "fast": 3}
+    assert any(m.depth_step for m in result.moves)
+    assert "depth level" in " ".join(result.explanation)
+
+
+def test_capacity_taken_by_an_active_move_delays_a_full_time_move() -> None:
+    rotation = MoveOption("rot", "rotation", 5, 100, {"data": 200, "py": 50})
+    free = both(problem([rotation]))
+    assert starts(free) == {"rot": 0}
+    # an active move takes 30% of the first 8 weeks
+    busy = both(problem([rotation], capacity=[70] * 8 + [100] * 22))
+    assert starts(busy) == {"rot": 8}
+    assert busy.ready_week == 13
+    assert "only 70% of week 7 is available" in busy.explanation[1]
+
+
+def test_zero_capacity_weeks_and_start_windows() -> None:
+    rotation = MoveOption("rot", "rotation", 4, 100, {"data": 200, "py": 50})
+    leave = [100, 100, 0, 0] + [100] * 26  # leave in weeks 2-3: the move cannot run across them
+    assert starts(both(problem([rotation], capacity=leave))) == {"rot": 4}
+    windowed = dataclasses.replace(rotation, earliest_start=9, latest_start=12)
+    result = both(problem([windowed]))
+    assert starts(result) == {"rot": 9}
+    assert "window opens in week 9" in result.explanation[1]
+    # a window that closes before the leave is over makes the target unreachable
+    closed = both(problem([dataclasses.replace(rotation, latest_start=1)], capacity=leave))
+    assert closed.status == "unreachable"
+    assert closed.binding == ("capacity",)
+
+
+def test_prerequisite_by_kind() -> None:
+    course = MoveOption("course", "course", 3, 10, {"py": 10})
+    gig = MoveOption("gig", "gig", 4, 20, {"data": 200, "py": 20}, requires_kinds=frozenset({"course"}))
+    result = both(problem([course, gig]))
+    assert starts(result) == {"course": 0, "gig": 3}
+    assert "needs a completed course first" in result.explanation[2]
+    unreachable = both(problem([gig]))
+    assert unreachable.status == "unreachable"
+    assert unreachable.binding == ("prerequisites",)
+
+
+def test_prerequisite_by_level() -> None:
+    basics = MoveOption("basics", "course", 3, 10, {"data": 100})
+    advanced = MoveOption("advanced", "gig", 5, 30, {"data": 150, "py": 20}, min_levels={"data": 200})
+    result = both(problem([basics, advanced]))
+    assert starts(result) == {"basics": 0, "advanced": 3}
+    assert result.final_levels == {"data": 350, "py": 370}
+    assert "needs Data analysis at 2.0, reached in week 3" in result.explanation[2]
+
+
+def test_unreachable_skill_gives_the_nearest_plan() -> None:
+    p = problem(
+        [FAST, DEEP, MoveOption("sql", "course", 4, 10, {"sql": 200}, gain_cap=250)],
+        levels={"py": 350, "data": 100, "sql": 100},
+        requirements={"py": 300, "data": 300, "sql": 400},
+        weights={"sql": 3},
+    )
+    result = both(p, k=2)
+    assert result.status == "unreachable"
+    assert result.unreachable_skills == ("sql",)
+    assert result.binding == ()
+    assert result.ready_week is None
+    # closes data fully and sql as far as the capped course allows: 2.5 of 4.0, weight 3
+    assert result.gap == 3 * (400 - 250)
+    assert result.option_ids == {"fast", "deep", "sql"}
+    assert "cannot be reached" in result.explanation[0]
+    assert "No combination of the options" in result.explanation[0]
+
+
+def test_binding_constraint_is_named() -> None:
+    long_gig = MoveOption("long", "gig", 20, 50, {"data": 200, "py": 10})
+    short = both(problem([long_gig], horizon=12))
+    assert short.status == "unreachable"
+    assert short.unreachable_skills == ()
+    assert short.binding == ("horizon",)
+    assert short.moves == ()
+    assert "twice as long" in short.explanation[0]
+    two = [
+        MoveOption("a", "gig", 6, 20, {"data": 100, "py": 10}),
+        MoveOption("b", "gig", 6, 20, {"data": 100, "py": 10}),
+    ]
+    one_at_a_time = both(problem(two, horizon=8, max_concurrent=1))
+    assert one_at_a_time.binding == ("horizon", "max_concurrent")
+
+
+def test_k_alternatives_are_distinct_and_ordered() -> None:
+    options = [
+        FAST,
+        DEEP,
+        MoveOption("slow", "gig", 8, 20, {"data": 250}),
+        MoveOption("mix", "stretch_assignment", 10, 30, {"data": 120, "py": 40}),
+        MoveOption("half", "course", 5, 10, {"data": 100}),
+    ]
+    result = both(problem(options), k=4)
+    plans = result.plans()
+    assert len(plans) == 4
+    objectives = [plan.objective for plan in plans]
+    assert objectives == sorted(objectives)
+    sets = [plan.option_ids for plan in plans]
+    assert len(set(sets)) == 4
+    for later in range(1, 4):
+        assert all(not sets[earlier] <= sets[later] for earlier in range(later))
+    assert all(plan.status == "ready" for plan in plans)
+
+
+def test_explanation_of_a_step() -> None:
+    result = solve(problem([FAST, DEEP]))
+    assert result.explanation == explain(problem([FAST, DEEP]), result)
+    text = "\n".join(result.explanation)
+    assert (
+        "Week 0–4: course 'Data bootcamp' (50% time) raises Data analysis 1.0 → 3.0, closing 100% of that gap" in text
+    )
+    assert "it is a depth step: you already hold Programming at 3.5" in text
+    assert result.explanation[-1].startswith("Balance: 1 depth step ('Code review rota'); 1 skill broadened")
+
+
+def test_validator_catches_broken_plans() -> None:
+    p = problem([FAST, DEEP])
+    result = solve(p)
+    moved = dataclasses.replace(
+        result, moves=tuple(dataclasses.replace(m, start=m.start + 1, end=m.end + 1) for m in result.moves)
+    )
+    assert any("ready week" in e for e in check_plan(p, moved))
+    overfull = dataclasses.replace(p, capacity=[60] * 30)
+    assert any("capacity" in e for e in check_plan(overfull, result))
+    no_depth = dataclasses.replace(result, moves=tuple(m for m in result.moves if m.option_id == "fast"))
+    errors = check_plan(p, no_depth)
+    assert any("no depth step" in e for e in errors)
+    assert any("effort" in e for e in errors)
+    fake = PlannedMove("ghost", "gig", 0, 2, 10, {})
+    assert any("unknown option" in e for e in check_plan(p, dataclasses.replace(result, moves=(fake,))))
+
+
+def opt(**kw: Any) -> MoveOption:
+    fields: dict[str, Any] = {"id": "x", "kind": "gig", "duration": 4, "share": 20, "gains": {"data": 100}}
+    fields.update(kw)
+    return MoveOption(**fields)
+
+
+BAD_INPUTS: list[tuple[str, Callable[[], object]]] = [
+    ("horizon", lambda: problem([], horizon=0)),
+    ("duration", lambda: opt(duration=0)),
+    ("options[0].duration", lambda: problem([opt(duration=27)])),
+    ("share", lambda: opt(share=0)),
+    ("share", lambda: opt(share=101)),
+    ("capacity", lambda: problem([], capacity=[100] * 29)),
+    ("capacity[3]", lambda: problem([], capacity=[100, 100, 100, 120] + [100] * 26)),
+    ("gains['data']", lambda: opt(gains={"data": -10})),
+    ("levels['py']", lambda: problem([], levels={"py": 701})),
+    ("requirements['py']", lambda: problem([], requirements={"py": -1})),
+    ("weights['py']", lambda: problem([], weights={"py": 0})),
+    ("options[1].id", lambda: problem([opt(), opt()])),
+    ("latest_start", lambda: opt(earliest_start=5, latest_start=3)),
+    ("gain_cap", lambda: opt(gain_cap=800)),
+    ("min_levels['py']", lambda: opt(min_levels={"py": 900})),
+    ("max_concurrent", lambda: problem([], max_concurrent=0)),
+    ("tolerance", lambda: problem([], tolerance=-5)),
+    ("depth_level", lambda: problem([], depth_level=701)),
+    (
+        "options[0].requires_kinds",
+        lambda: problem(
+            [
+                opt(id="a", kind="gig", requires_kinds=frozenset({"rotation"})),
+                opt(id="b", kind="rotation", requires_kinds=frozenset({"gig"})),
+            ]
+        ),
+    ),
+    ("k", lambda: solve(problem([FAST, DEEP]), k=0)),
+]
+
+
+@pytest.mark.parametrize(("field", "make"), BAD_INPUTS, ids=[f for f, _ in BAD_INPUTS])
+def test_bad_input_raises_planning_error_naming_the_field(field: str, make: Callable[[], object]) -> None:
+    with pytest.raises(PlanningError) as info:
+        make()
+    assert info.value.field == field
+    assert str(info.value).startswith(f"{field}: ")
+    assert isinstance(info.value, ValueError)
+
+
+def test_a_self_requiring_kind_with_a_way_in_is_not_a_cycle() -> None:
+    # an advanced course requires an earlier course: fine as long as some course has no such requirement
+    basic = MoveOption("basic", "course", 2, 10, {"data": 100})
+    advanced = MoveOption("adv", "course", 3, 10, {"data": 150}, requires_kinds=frozenset({"course"}))
+    result = both(problem([basic, advanced, DEEP]))
+    assert starts(result) == {"basic": 0, "adv": 2, "deep": 0}
+    with pytest.raises(PlanningError, match="cycle"):
+        problem([advanced])
+
+
+def test_options_without_seats_or_window_are_never_planned() -> None:
+    full = dataclasses.replace(FAST, seats=0)
+    late = dataclasses.replace(FAST, id="late", earliest_start=28)
+    result = both(problem([full, late, DEEP]))
+    assert result.status == "unreachable"
+    assert result.unreachable_skills == ()
+    assert result.binding == ("horizon",)

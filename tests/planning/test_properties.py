@@ -1,0 +1,57 @@
+"""Property tests: on random small instances the exact solver's objective equals CP-SAT's optimum (for the best
+plan, the k-best alternatives, fallback plans of unreachable targets and the binding constraints), and every
+plan either solver returns passes the independent validator."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from micromoves.planning import PlanProblem, PlanResult, check_plan, solve
+from micromoves.planning.reference import solve_reference
+from tests.planning.strategies import problems
+
+FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+SLOW = settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def summary(result: PlanResult) -> tuple[object, ...]:
+    return (
+        [plan.objective for plan in result.plans()],
+        result.unreachable_skills,
+        result.binding,
+    )
+
+
+def assert_agree(problem: PlanProblem, k: int) -> None:
+    exact = solve(problem, k=k)
+    reference = solve_reference(problem, k=k, time_limit=60)
+    assert reference.optimal
+    assert check_plan(problem, exact) == []
+    assert check_plan(problem, reference) == []
+    assert summary(exact) == summary(reference)
+
+
+@FAST
+@given(problems())
+def test_exact_matches_cpsat_on_small_instances(problem: PlanProblem) -> None:
+    assert_agree(problem, k=1)
+
+
+@FAST
+@given(problems(max_options=5, max_horizon=10, max_skills=3))
+def test_k_best_alternatives_match_cpsat(problem: PlanProblem) -> None:
+    assert_agree(problem, k=3)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(problems(max_options=9, max_horizon=24, max_skills=4))
+def test_exact_matches_cpsat_on_medium_instances(problem: PlanProblem) -> None:
+    assert_agree(problem, k=2)
+
+
+@pytest.mark.slow
+@SLOW
+@given(problems(max_options=12, max_horizon=30, max_skills=5))
+def test_exact_matches_cpsat_at_scale(problem: PlanProblem) -> None:
+    assert_agree(problem, k=3)

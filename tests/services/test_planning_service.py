@@ -1,0 +1,258 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from micromoves.domain.errors import InvalidValue, NotFound
+from micromoves.domain.model import MoveStatus, PlanStatus, Rating
+from micromoves.services import catalogue, org, planning
+from micromoves.services import moves as move_svc
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+
+D = dt.date
+START = D(2026, 1, 5)  # a Monday
+
+
+@pytest.fixture
+def plan_db(db: Database) -> Database:
+    org.add_team(db, id="ENG", name="Engineering", actor="hr")
+    org.add_role(
+        db,
+        id="SWE2",
+        title="Engineer II",
+        onet_code="15-1252.00",
+        level=2,
+        team_id="ENG",
+        actor="hr",
+        requirements={"Programming": 3.0, "Critical Thinking": 3.0},
+    )
+    org.add_role(
+        db,
+        id="SWE3",
+        title="Senior Engineer",
+        onet_code="15-1252.00",
+        level=3,
+        team_id="ENG",
+        actor="hr",
+        requirements={"Programming": 4.5, "Critical Thinking": 4.0},
+    )
+    org.add_person(db, id="MGR", name="Mara", role_id="SWE3", team_id="ENG", actor="hr")
+    org.add_person(db, id="EMP", name="Eli", role_id="SWE2", team_id="ENG", manager_id="MGR", actor="hr")
+    for skill, level in (("Programming", 3.5), ("Critical Thinking", 3.0)):
+        org.assess_skill(
+            db, person_id="EMP", skill=skill, level=level, provenance="manager", actor="MGR", on=D(2025, 6, 1)
+        )
+    catalogue.add_template(
+        db,
+        id="T-COURSE",
+        kind="course",
+        title="Course: advanced programming",
+        duration_weeks=6,
+        percent_time=10,
+        gains={"Programming": 0.5},
+        gain_cap=4.0,
+        actor="hr",
+    )
+    catalogue.add_template(
+        db,
+        id="T-STRETCH",
+        kind="stretch_assignment",
+        title="Stretch: own the API redesign",
+        duration_weeks=12,
+        percent_time=40,
+        gains={"Programming": 1.0, "Critical Thinking": 0.6},
+        min_levels={"Programming": 3.0},
+        actor="hr",
+    )
+    catalogue.add_template(
+        db,
+        id="T-GIG",
+        kind="gig",
+        title="Gig: incident reviews",
+        duration_weeks=8,
+        percent_time=20,
+        gains={"Critical Thinking": 0.5},
+        actor="hr",
+    )
+    catalogue.set_target_role(db, person_id="EMP", role_id="SWE3", actor="EMP")
+    return db
+
+
+def plans_count(db: Database) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(t.plans)) or 0)
+
+
+def test_plan_is_optimal_explained_and_stored(plan_db: Database) -> None:
+    out = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START, horizon="1y", k=2)
+    plan = out.plan
+    assert (plan.version, plan.status, plan.outcome, plan.target_role_id) == (1, PlanStatus.CURRENT, "ready", "SWE3")
+    # Needed (tolerance 0.3): Programming 3.5 → 4.2, Critical Thinking 3.0 → 3.7. The stretch gives
+    # Programming 4.5 but Critical Thinking only 3.6; the gig in parallel adds the missing 0.5. The course
+    # caps at 4.0, so no plan without the stretch gets there. Optimum: ready in week 12, effort 12×40 + 8×20.
+    assert {s["template_id"] for s in plan.steps} == {"T-STRETCH", "T-GIG"}
+    assert (plan.ready_week, plan.effort) == (12, 640)
+    assert plan.ready_week == max(s["end_week"] for s in plan.steps)
+    assert plan.steps[0]["start"] == "2026-01-05"
+    assert any(s["depth_step"] for s in plan.steps)
+    assert plan.explanation["lines"] and "Programming" in " ".join(plan.explanation["lines"])
+    assert plan.horizon_weeks == 52
+    assert [a["outcome"] for a in plan.alternatives] in ([], ["ready"], ["unreachable"])
+    again = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
+    history = planning.plan_history(plan_db, "EMP")
+    assert [(p.version, p.status) for p in history] == [(2, PlanStatus.CURRENT), (1, PlanStatus.SUPERSEDED)]
+    assert again.plan.id == history[0].id
+
+
+def test_active_move_and_leave_delay_the_plan(plan_db: Database) -> None:
+    free = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START).plan
+    # A full-time rotation already running for 10 weeks, then 6 weeks of leave.
+    move = move_svc.propose_move(
+        plan_db,
+        person_id="EMP",
+        kind="rotation",
+        title="Rotation",
+        start=START,
+        end=START + dt.timedelta(weeks=10, days=-3),
+        percent_time=100,
+        actor="EMP",
+        criteria=["done"],
+    )
+    for status in ("requested", "approved", "onboarding", "active"):
+        move_svc.transition_move(plan_db, move.id, status, actor="MGR")
+    catalogue.set_availability(
+        plan_db,
+        person_id="EMP",
+        start=START + dt.timedelta(weeks=10),
+        end=START + dt.timedelta(weeks=16, days=-1),
+        percent_available=0,
+        actor="hr",
+    )
+    busy = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START).plan
+    assert min(s["start_week"] for s in busy.steps) >= 16
+    assert busy.ready_week is not None and free.ready_week is not None
+    assert busy.ready_week >= free.ready_week + 16
+
+
+def test_capacity_profile() -> None:
+    person = planning.PersonContext(
+        "P",
+        None,
+        80,
+        running=[(START, START + dt.timedelta(days=20), 50)],
+        availability=[(START + dt.timedelta(weeks=4), START + dt.timedelta(weeks=5), 50)],
+    )
+    assert planning.weekly_capacity(person, START, 7) == [30, 30, 30, 80, 40, 40, 80]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "field"),
+    [
+        ({"person_id": "NOBODY"}, NotFound, "person_id"),
+        ({"target_role_id": "CEO"}, NotFound, "target_role_id"),
+        ({"horizon": "0"}, InvalidValue, "horizon"),
+        ({"horizon": "soon"}, InvalidValue, "horizon"),
+        ({"k": 0}, InvalidValue, "k"),
+    ],
+)
+def test_bad_input_names_the_field_and_stores_nothing(
+    plan_db: Database, kwargs: dict[str, object], error: type[Exception], field: str
+) -> None:
+    args: dict[str, object] = {"person_id": "EMP", "actor": "EMP", "start": START, **kwargs}
+    person = args.pop("person_id")
+    with pytest.raises(error) as info:
+        planning.plan_for_person(plan_db, str(person), **args)  # type: ignore[arg-type]
+    assert getattr(info.value, "field", None) == field
+    assert plans_count(plan_db) == 0
+
+
+def test_person_without_target(plan_db: Database) -> None:
+    with pytest.raises(InvalidValue, match="no target role"):
+        planning.plan_for_person(plan_db, "MGR", actor="hr", start=START)
+
+
+def test_plan_step_becomes_a_move_and_revert_replans(plan_db: Database) -> None:
+    plan = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START).plan
+    move = planning.propose_from_plan(plan_db, "EMP", 1, actor="EMP")
+    assert (move.plan_id, move.template_id, move.status) == (
+        plan.id,
+        plan.steps[0]["template_id"],
+        MoveStatus.REQUESTED,
+    )
+    assert move.criteria and "reaches" in move.criteria[0].statement
+    for status in ("approved", "onboarding", "active"):
+        move_svc.transition_move(plan_db, move.id, status, actor="MGR")
+    move_svc.transition_move(plan_db, move.id, "reverted", actor="MGR", reason="not working", on=START)
+    history = planning.plan_history(plan_db, "EMP")
+    assert [p.version for p in history] == [2, 1]
+    assert history[0].reason == f"move {move.id} was reverted"
+
+
+def test_plan_all_stores_a_plan_for_everyone_with_a_target(plan_db: Database) -> None:
+    org.add_person(plan_db, id="EMP2", name="Eva", role_id="SWE2", manager_id="MGR", actor="hr")
+    org.assess_skill(plan_db, person_id="EMP2", skill="Programming", level=4.4, provenance="self", actor="EMP2")
+    org.assess_skill(plan_db, person_id="EMP2", skill="Critical Thinking", level=4.0, provenance="self", actor="EMP2")
+    catalogue.set_target_role(plan_db, person_id="EMP2", role_id="SWE3", actor="EMP2")
+    summary = planning.plan_all(plan_db, actor="hr", start=START, backend="serial")
+    assert (summary.people, summary.ready, summary.already_ready, summary.failed) == (2, 1, 1, [])
+    assert plans_count(plan_db) == 2
+    summary = planning.plan_all(plan_db, actor="hr", start=START, backend="process", workers=2, chunk_size=1)
+    assert summary.people == 2 and plans_count(plan_db) == 4
+    assert planning.current_plan(plan_db, "EMP2").outcome == "already_ready"  # type: ignore[union-attr]
+
+
+def test_review_completion_then_plan_uses_new_levels(plan_db: Database) -> None:
+    before = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START).plan
+    move = planning.propose_from_plan(plan_db, "EMP", 1, actor="EMP")
+    for status in ("approved", "onboarding", "active"):
+        move_svc.transition_move(plan_db, move.id, status, actor="MGR")
+    move_svc.review_move(
+        plan_db,
+        move.id,
+        reviewer_id="MGR",
+        decision="end",
+        on=START,
+        ratings=[move_svc.CriterionRating(c.position, Rating.MET) for c in move.criteria],
+        gains=[move_svc.GainInput("Programming", 4.5), move_svc.GainInput("Critical Thinking", 4.0)],
+    )
+    after = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START).plan
+    assert after.outcome == "already_ready" and before.outcome == "ready"
+
+
+def test_plan_all_on_ray_local(plan_db: Database) -> None:
+    if plan_db.backend == "postgresql":
+        pytest.skip("the Ray backend only changes where plans are solved; one database suffices")
+    ray = pytest.importorskip("ray")
+    # Ray removed local_mode; a one-CPU local cluster on this machine is the closest equivalent.
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        summary = planning.plan_all(plan_db, actor="hr", start=START, backend="ray", chunk_size=1)
+    finally:
+        ray.shutdown()
+    assert (summary.backend, summary.people, summary.ready, summary.failed) == ("ray", 1, 1, [])
+    assert planning.current_plan(plan_db, "EMP").ready_week == 12  # type: ignore[union-attr]
+
+
+def test_plan_commands(plan_db: Database) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from micromoves.cli.main import app
+
+    url = plan_db.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+    result = runner.invoke(app, ["--db", url, "--actor", "EMP", "plan", "EMP", "--horizon", "12m", "--k", "2"])
+    assert result.exit_code == 0, result.stderr
+    assert "Plan v1 for Eli → Senior Engineer" in result.stdout and "ready in 12 weeks" in result.stdout
+    assert "Stretch: own the API redesign" in result.stdout
+    result = runner.invoke(app, ["--db", url, "plan", "EMP", "--json"])
+    stored = json.loads(result.stdout)
+    assert (stored["version"], stored["ready_week"], stored["horizon_weeks"]) == (2, 12, 104)
+    result = runner.invoke(app, ["--db", url, "plan", "EMP", "--horizon", "-3"])
+    assert result.exit_code == 2 and "error: horizon" in result.stderr
+    result = runner.invoke(app, ["--db", url, "plan-all", "--backend", "serial", "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["people"] == 1
