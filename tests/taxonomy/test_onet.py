@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -120,14 +119,12 @@ def test_element_by_name(data: OnetData) -> None:
         data.element_by_name("Juggling")
 
 
-def test_default_load_is_cached_and_fast() -> None:
+def test_default_load_is_cached() -> None:
+    # (Load time is measured by benchmarks, not asserted here: timing asserts make tests flaky.)
     assert load_onet() is load_onet()
-    start = time.perf_counter()
     fresh = load_onet(PACKAGE_DATA)  # explicit folder: not cached
-    elapsed = time.perf_counter() - start
     assert fresh is not load_onet()
     assert fresh == load_onet()
-    assert elapsed < 1.0, f"loading took {elapsed:.2f}s"
 
 
 @pytest.mark.parametrize(
