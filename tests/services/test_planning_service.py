@@ -256,3 +256,27 @@ def test_plan_commands(plan_db: Database) -> None:
     assert result.exit_code == 2 and "error: horizon" in result.stderr
     result = runner.invoke(app, ["--db", url, "plan-all", "--backend", "serial", "--json"])
     assert result.exit_code == 0 and json.loads(result.stdout)["people"] == 1
+
+
+def test_time_budget_falls_back_to_a_bounded_cp_sat_solve(plan_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """plan-all never stalls on one instance: past the budget, CP-SAT gives the plan within the same time."""
+    import time as time_module
+
+    from micromoves.planning import solve as exact
+
+    def slow_solve(problem, k=1, **kw):  # type: ignore[no-untyped-def]
+        time_module.sleep(5)  # stands for a search that does not finish in time
+        return exact(problem, k, **kw)
+
+    monkeypatch.setattr(planning, "solve", slow_solve)
+    with plan_db.engine.connect() as conn:
+        person = planning.load_people(conn, ["EMP"], start=START)["EMP"]
+        target = planning.load_targets(conn, ["SWE3"])["SWE3"]
+        catalogue_ = planning.load_catalogue(conn)
+    from micromoves.settings import get_settings
+
+    problem = planning.make_problem(person, target, catalogue_, start=START, horizon=52, settings=get_settings())
+    started = time_module.perf_counter()
+    result = planning.solve_within(problem, 0.5)
+    assert time_module.perf_counter() - started < 4
+    assert (result.ready_week, result.effort) == (12, 640)  # CP-SAT proves the same optimum here

@@ -609,7 +609,8 @@ def plan_all(
     console.print(
         f"planned {summary.people:,} people in {summary.seconds:.1f} s ({summary.backend}, "
         f"{summary.workers} workers): {summary.ready:,} ready, {summary.already_ready:,} already ready, "
-        f"{summary.unreachable:,} not reachable within the horizon, {len(summary.failed)} failed"
+        f"{summary.unreachable:,} not reachable within the horizon, {len(summary.failed)} failed; "
+        f"{summary.not_proven_optimal:,} not proven optimal within the time budget"
     )
     for person_id, error in summary.failed[:10]:
         console.print(f"  {person_id}: {esc(error)}")

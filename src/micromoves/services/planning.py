@@ -480,6 +480,7 @@ class PlanAllSummary:
     seconds: float
     backend: str
     workers: int
+    not_proven_optimal: int = 0  # plans from the time-bounded fallback that could not prove optimality
 
 
 _WORKER: dict[str, Any] = {}
@@ -490,6 +491,40 @@ def _init_worker(
 ) -> None:
     # Everything shared by all people is sent to each worker once, not with every person.
     _WORKER.update(catalogue=catalogue, targets=targets, start=start, horizon=horizon, settings=settings)
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def _raise_over_budget(signum: int, frame: Any) -> None:
+    raise _OverBudget
+
+
+def solve_within(problem: PlanProblem, budget: float) -> PlanResult:
+    """The exact plan if the search proves it within ``budget`` seconds; otherwise the best plan CP-SAT
+    finds in the same time again, marked ``optimal=False`` when it could not prove it optimal.
+
+    Batch planning must not stall on one pathological instance. The budget is a POSIX interval timer
+    (worker processes run this on their main thread); where there is none, the search is not bounded.
+    """
+    import signal
+    import threading
+
+    if budget <= 0 or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        return solve(problem, k=1)
+    previous = signal.signal(signal.SIGALRM, _raise_over_budget)
+    signal.setitimer(signal.ITIMER_REAL, budget)
+    try:
+        return solve(problem, k=1)
+    except _OverBudget:
+        pass
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    from micromoves.planning.reference import solve_reference
+
+    return solve_reference(problem, k=1, time_limit=budget)
 
 
 def _plan_one(item: tuple[PersonContext, str], actor: str = "plan-all") -> dict[str, Any] | tuple[str, str]:
@@ -504,10 +539,10 @@ def _plan_one(item: tuple[PersonContext, str], actor: str = "plan-all") -> dict[
             horizon=w["horizon"],
             settings=w["settings"],
         )
-        result = solve(problem, k=1)
-    except (PlanningError, DomainError) as exc:
-        return (person.person_id, str(exc))
-    return plan_record(
+        result = solve_within(problem, w["settings"].plan_all_budget_seconds)
+    except (PlanningError, DomainError, RuntimeError) as exc:  # RuntimeError: CP-SAT found nothing in time
+        return (person.person_id, f"{type(exc).__name__}: {exc}")
+    record = plan_record(
         result,
         problem,
         person_id=person.person_id,
@@ -516,6 +551,8 @@ def _plan_one(item: tuple[PersonContext, str], actor: str = "plan-all") -> dict[
         actor=actor,
         reason="plan-all",
     )
+    record["explanation"]["optimal"] = result.optimal
+    return record
 
 
 def _solve_chunk(chunk: list[tuple[PersonContext, str]]) -> list[dict[str, Any] | tuple[str, str]]:
@@ -595,6 +632,7 @@ def plan_all(
         time.perf_counter() - started,
         backend,
         1 if backend == "serial" else workers,
+        sum(1 for r in records if not r["explanation"].get("optimal", True)),
     )
 
 
