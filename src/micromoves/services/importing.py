@@ -24,7 +24,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Column, Connection, MetaData, String, Table, bindparam, func, literal, or_, select
 
 from micromoves.domain import rules
 from micromoves.domain.errors import DomainError
@@ -37,6 +37,15 @@ from micromoves.storage.db import Database
 from micromoves.storage.uow import utcnow
 
 Progress = Callable[[str, int, int], None]
+
+# The ids of the moves one import writes (a temporary table, private to the import's connection).
+IMPORTED_MOVES = Table(
+    "_imported_moves",
+    MetaData(),
+    Column("id", String(64), primary_key=True),
+    Column("old_status", String(32)),
+    prefixes=["TEMPORARY"],
+)
 
 KINDS = ("roles", "role_skills", "people", "moves")  # also the order of writing (references first)
 REQUIRED = {
@@ -953,6 +962,8 @@ def _write_moves(
     conn: Connection, w: BulkWriter, plan: Plan, actor: str, now: dt.datetime, tick: Callable[[int], None]
 ) -> None:
     existing = plan.existing["moves"]
+    IMPORTED_MOVES.create(conn, checkfirst=True)
+    conn.execute(IMPORTED_MOVES.delete())
     if existing:
         # Children of re-imported moves are replaced by the file's version (idempotent re-import).
         for table in (t.success_criteria, t.skill_gains, t.outcomes):
@@ -1012,25 +1023,41 @@ def _write_moves(
         ["move_id", "skill_id", "level_before", "level_after"],
         ((m.id, sid, b, a) for m in moves for sid, b, a in plan.move_gains.get(m.id, [])),
     )
+    # The profile write-back and the history rows follow from rows already written, so the database
+    # derives them set-based (one INSERT … SELECT each) instead of Python building a million rows twice.
+    w.insert(IMPORTED_MOVES, ["id", "old_status"], ((m.id, plan.existing_move_status.get(m.id)) for m in moves))
+    m_, i_, g_ = t.moves.c, IMPORTED_MOVES.c, t.skill_gains.c
+    joined = IMPORTED_MOVES.join(t.moves, m_.id == i_.id)
     # Completed moves write their gains back to the person's profile, with the move as evidence.
-    w.insert(
-        t.skill_levels,
-        ["person_id", "skill_id", "level", "provenance", "assessed_on", "move_id"],
-        (
-            (m.person_id, sid, a, Provenance.MOVE_EVIDENCE, m.end, m.id)
-            for m in moves
-            if m.status is MoveStatus.COMPLETED
-            for sid, _b, a in plan.move_gains.get(m.id, [])
-        ),
+    conn.execute(
+        t.skill_levels.insert().from_select(
+            ["person_id", "skill_id", "level", "provenance", "assessed_on", "move_id"],
+            select(
+                m_.person_id,
+                g_.skill_id,
+                g_.level_after,
+                literal(Provenance.MOVE_EVIDENCE.value, t.skill_levels.c.provenance.type),
+                m_.end,
+                m_.id,
+            )
+            .select_from(joined.join(t.skill_gains, g_.move_id == m_.id))
+            .where(m_.status == MoveStatus.COMPLETED),
+        )
     )
-    w.insert(
-        t.status_changes,
-        ["move_id", "from_status", "to_status", "actor", "at", "reason"],
-        (
-            (m.id, plan.existing_move_status.get(m.id), m.status, actor, now, "imported")
-            for m in moves
-            if plan.existing_move_status.get(m.id) != m.status.value
-        ),
+    conn.execute(
+        t.status_changes.insert().from_select(
+            ["move_id", "from_status", "to_status", "actor", "at", "reason"],
+            select(
+                m_.id,
+                i_.old_status,
+                m_.status,
+                literal(actor, t.status_changes.c.actor.type),
+                literal(now, t.status_changes.c.at.type),
+                literal("imported", t.status_changes.c.reason.type),
+            )
+            .select_from(joined)
+            .where(or_(i_.old_status.is_(None), i_.old_status != m_.status)),
+        )
     )
 
 
