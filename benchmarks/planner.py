@@ -132,9 +132,17 @@ def run(
     seed: int = 0,
     time_limit: float = 60.0,
     progress: bool = True,
+    json_path: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Benchmark both solvers on ``instances`` instances per catalogue size; one result dict per size."""
-    return [run_size(instances, size, seed, time_limit, progress) for size in sizes]
+    """Benchmark both solvers on ``instances`` instances per catalogue size; one result dict per size
+    (also written to ``json_path`` after each size, so a long run keeps what it finished)."""
+    rows = []
+    for size in sizes:
+        rows.append(run_size(instances, size, seed, time_limit, progress))
+        if json_path:
+            with open(json_path, "w") as f:
+                json.dump(rows, f, indent=2)
+    return rows
 
 
 def print_table(rows: list[dict[str, Any]], console: Console | None = None) -> None:
@@ -186,14 +194,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[60, 150, 500], help="catalogue sizes")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--time-limit", type=float, default=60.0, help="CP-SAT seconds per instance")
-    parser.add_argument("--json", help="also write the rows to this file")
+    parser.add_argument("--json", help="also write the rows to this file (after each size)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--show", nargs="+", metavar="JSON", help="only print the table of earlier runs")
     args = parser.parse_args(argv)
-    rows = run(args.instances, tuple(args.sizes), args.seed, args.time_limit, not args.quiet)
+    if args.show:
+        rows: list[dict[str, Any]] = []
+        for path in args.show:
+            with open(path) as f:
+                rows += json.load(f)
+        print_table(rows)
+        return
+    rows = run(args.instances, tuple(args.sizes), args.seed, args.time_limit, not args.quiet, args.json)
     print_table(rows)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
 """Seeded random, realistic planning instances for the planner benchmark.
 
-The person targets a next role: 15 of O*NET's 35 skills are required at 3.00–5.50; the person already meets
-most of them and has gaps of 0.3–1.6 levels in the others (as someone who would be considered for the
-role). The catalogue mixes courses, shadowing, mentoring, gigs, stretch assignments, rotations and acting
-roles with kind-typical durations (4–26 weeks) and shares (10–100%), 1–4 gains of 0.30–1.50 each (60% on
-the role's skills: a catalogue filtered to the job family), capped courses, some level and kind
-prerequisites, some availability windows and some options without a free seat. The capacity profile
-starts from 100% and subtracts an already active move in the first weeks, a phased return for some, and
-leave (a few blocks of 1–3 weeks at 0%). Horizon 104 weeks, at most 2 concurrent moves, depth level 3.00.
+The person targets a next role: 15 of O*NET's 35 skills are required at 3.00–5.50; the person meets all but
+1–5 of them (uniformly), by up to 0.80 levels, and falls short on those by 0.30–1.50 levels (someone who would
+be considered for the role); the other 20 skills are at 1.00–4.50. The catalogue mixes courses, shadowing,
+mentoring, gigs, stretch assignments, rotations and acting roles with kind-typical durations (4–26 weeks) and
+shares (10–100%), 1–4 gains of 0.30–1.50 each (60% on the role's skills: a catalogue filtered to the job
+family), capped courses, some level and kind prerequisites, some availability windows and some options without
+a free seat. The capacity profile starts from 100% and subtracts an already active move in the first weeks, a
+phased return for some, and leave (a few blocks of 1–3 weeks at 0%). Horizon 104 weeks, at most 2 concurrent
+moves, depth level 3.00.
 """
 
 from __future__ import annotations

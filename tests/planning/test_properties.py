@@ -4,14 +4,16 @@ plan either solver returns passes the independent validator."""
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from micromoves.planning import PlanProblem, PlanResult, check_plan, solve
+from micromoves.planning import PlanProblem, PlanResult, check_plan, solve, solver
 from micromoves.planning.reference import solve_reference
 from tests.planning.strategies import problems
 
-FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 SLOW = settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -38,13 +40,21 @@ def test_exact_matches_cpsat_on_small_instances(problem: PlanProblem) -> None:
     assert_agree(problem, k=1)
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(problems(max_options=8, max_horizon=20))
+def test_exact_matches_cpsat_with_dominance_and_lagrangian_bounds_from_the_start(problem: PlanProblem) -> None:
+    # on small instances the search usually ends before these kick in: switch them on from the first node
+    with patch.object(solver, "_LAZY", 0):
+        assert_agree(problem, k=1)
+
+
 @FAST
 @given(problems(max_options=5, max_horizon=10, max_skills=3))
 def test_k_best_alternatives_match_cpsat(problem: PlanProblem) -> None:
     assert_agree(problem, k=3)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(problems(max_options=9, max_horizon=24, max_skills=4))
 def test_exact_matches_cpsat_on_medium_instances(problem: PlanProblem) -> None:
     assert_agree(problem, k=2)

@@ -48,7 +48,7 @@ If no plan is ready within H, the result is the plan minimising the weighted gap
 ``Σ weight[s] · max(0, target[s] − level_H[s])`` (weights default to 1), then effort, then moves — status
 ``unreachable``, with ``unreachable_skills`` (core skills below target even with every usable option,
 ignoring time, capacity and prerequisites) and ``binding``: the relaxations, each tried alone, that make the
-target reachable — ``horizon`` (twice as long; new weeks keep the last week's capacity), ``capacity`` (100%
+target reachable — ``horizon`` (twice as long; the new weeks get the profile's highest capacity), ``capacity`` (100%
 every week), ``prerequisites`` (none), ``depth_rule`` (off), ``max_concurrent`` (unlimited).
 
 k best plans: ``solve(problem, k)`` returns the best plan and, in ``alternatives``, the next ones: the k best

@@ -74,7 +74,7 @@ def relaxed(problem: PlanProblem, name: str) -> PlanProblem:
     """``problem`` with one constraint relaxed (see :data:`micromoves.planning.model.RELAXATIONS`)."""
     if name == "horizon":
         h = problem.horizon
-        return dataclasses.replace(problem, horizon=2 * h, capacity=(*problem.capacity, *(problem.capacity[-1],) * h))
+        return dataclasses.replace(problem, horizon=2 * h, capacity=(*problem.capacity, *(max(problem.capacity),) * h))
     if name == "capacity":
         return dataclasses.replace(problem, capacity=(MAX_CAPACITY,) * problem.horizon)
     if name == "prerequisites":
@@ -85,61 +85,6 @@ def relaxed(problem: PlanProblem, name: str) -> PlanProblem:
     if name == "max_concurrent":
         return dataclasses.replace(problem, max_concurrent=max(1, len(problem.options)))
     raise ValueError(f"unknown relaxation {name!r}")
-
-
-def plan_violation(problem: PlanProblem, starts: Mapping[str, int]) -> str | None:
-    """First constraint the plan ``{option id: start}`` breaks (readiness aside), or None. Used to compact
-    reference plans; the independent check is :func:`micromoves.planning.validate.check_plan`."""
-    by_id = {o.id: o for o in problem.options}
-    chosen = [(by_id[i], s) for i, s in starts.items()]
-    h = problem.horizon
-    load = [0] * h
-    count = [0] * h
-    for option, start in chosen:
-        win = window(problem, option)
-        if win is None or not win[0] <= start <= win[1]:
-            return f"{option.id} outside its window"
-        for w in range(start, start + option.duration):
-            load[w] += option.share
-            count[w] += 1
-    for w in range(h):
-        if load[w] > problem.capacity[w] or count[w] > problem.max_concurrent:
-            return f"week {w} over capacity"
-    deep = False
-    for option, start in chosen:
-        ended = [o for o, s in chosen if s + o.duration <= start]
-        if any(all(o.kind != kind for o in ended) for kind in option.requires_kinds):
-            return f"{option.id} kind prerequisite"
-        for skill, need in option.min_levels.items():
-            if level_after(problem, skill, ended) < need:
-                return f"{option.id} level prerequisite"
-        if problem.depth_rule and not deep:
-            deep = any(
-                depth_capable(problem, option, s) and level_after(problem, s, ended) >= problem.depth_level
-                for s in option.gains
-            )
-    if problem.depth_rule and chosen and not deep:
-        return "no depth step"
-    return None
-
-
-def compact(problem: PlanProblem, starts: Mapping[str, int]) -> dict[str, int]:
-    """Left-shift moves while the plan stays valid (never delays anything, so the objective cannot worsen)."""
-    plan = dict(starts)
-    changed = True
-    while changed:
-        changed = False
-        for oid in sorted(plan, key=lambda i: (plan[i], i)):
-            option = next(o for o in problem.options if o.id == oid)
-            win = window(problem, option)
-            assert win is not None
-            for s in range(win[0], plan[oid]):
-                trial = {**plan, oid: s}
-                if plan_violation(problem, trial) is None:
-                    plan = trial
-                    changed = True
-                    break
-    return plan
 
 
 def build_result(
@@ -204,14 +149,12 @@ def fmt_level(value: int) -> str:
 __all__ = [
     "MAX_LEVEL",
     "build_result",
-    "compact",
     "core_skills",
     "depth_capable",
     "fmt_level",
     "fold",
     "is_ready",
     "level_after",
-    "plan_violation",
     "relaxed",
     "unreachable_skills",
     "weighted_gap",

@@ -42,7 +42,8 @@ def _summary(problem: PlanProblem, result: PlanResult) -> str:
     if result.status == "ready":
         return f"Ready for the role in week {result.ready_week} with {moves} and {effort}."
     text = (
-        f"The target cannot be reached within {problem.horizon} weeks. The closest plan uses {moves} and {effort} "
+        f"The target cannot be reached within {problem.horizon} week{'s' if problem.horizon != 1 else ''}. "
+        f"The closest plan uses {moves} and {effort} "
         f"and leaves a weighted gap of {result.gap} hundredths"
     )
     short = [
@@ -79,6 +80,8 @@ def _step(problem: PlanProblem, result: PlanResult, move: PlannedMove, by_id: di
             text += f", closing {round(100 * closed / (target - before))}% of that gap"
         elif target:
             text += " (already at the required level: deepens it)"
+        elif problem.requirements.get(skill, 0) <= 0:
+            text += " (not required by the role)"
         parts.append(text)
     line = head + (" raises " + "; ".join(parts) if parts else " adds no level on its own")
     if move.depth_step:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 MAX_LEVEL = 700
@@ -32,6 +32,20 @@ class PlanningError(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+def _hashable(value: object) -> object:
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    if isinstance(value, tuple | list | frozenset | set):
+        items = [_hashable(v) for v in value]
+        return frozenset(items) if isinstance(value, frozenset | set) else tuple(items)
+    return value
+
+
+def _frozen_hash(obj: object) -> int:
+    """Hash of a frozen dataclass whose fields hold read-only mappings (which are not hashable themselves)."""
+    return hash((type(obj).__name__, *(_hashable(getattr(obj, f.name)) for f in fields(obj))))  # type: ignore[arg-type]
 
 
 def _is_int(value: object) -> bool:
@@ -90,6 +104,8 @@ class MoveOption:
     latest_start: int | None = None
     seats: int = 1
     title: str = ""
+
+    __hash__ = _frozen_hash
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id:
@@ -151,6 +167,8 @@ class PlanProblem:
     depth_level: int = 300
     depth_rule: bool = True
     skill_names: Mapping[str, str] = field(default_factory=dict)
+
+    __hash__ = _frozen_hash
 
     def __post_init__(self) -> None:
         _check_int(self.horizon, "horizon", 1, 100_000)
@@ -290,6 +308,8 @@ class PlannedMove:
     depth_step: bool = False
     title: str = ""
 
+    __hash__ = _frozen_hash
+
     @property
     def duration(self) -> int:
         return self.end - self.start
@@ -323,6 +343,8 @@ class PlanResult:
     alternatives: tuple[PlanResult, ...] = ()
     explanation: tuple[str, ...] = ()
     optimal: bool = True
+
+    __hash__ = _frozen_hash
 
     @property
     def objective(self) -> tuple[int, int, int, int]:
