@@ -34,10 +34,12 @@ people_app = typer.Typer(help="People and their profiles.", no_args_is_help=True
 moves_app = typer.Typer(help="Moves: propose, take through the lifecycle, check in, review.", no_args_is_help=True)
 skills_app = typer.Typer(help="Skill profiles.", no_args_is_help=True)
 roles_app = typer.Typer(help="Roles and the role lattice.", no_args_is_help=True)
+users_app = typer.Typer(help="Login accounts for the web app and API.", no_args_is_help=True)
 app.add_typer(people_app, name="people")
 app.add_typer(moves_app, name="moves")
 app.add_typer(skills_app, name="skills")
 app.add_typer(roles_app, name="roles")
+app.add_typer(users_app, name="users")
 
 F = TypeVar("F", bound=Callable[..., Any])
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -187,6 +189,96 @@ def demo(
         )
     if tour:
         print_tour(db, summary)
+
+
+@app.command()
+@handle_errors
+def serve(
+    demo: Annotated[
+        bool, typer.Option(help="Create the demo organisation if the database is empty; print demo logins.")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Start the web app and JSON API (docs at /api/docs)."""
+    import os
+
+    import uvicorn
+
+    db = open_db(create=True)
+    db.migrate()
+    if demo:
+        _prepare_demo(db)
+    # The server process builds its own Database from Settings: hand it the database chosen here (--db).
+    os.environ["MICROMOVES_DATABASE_URL"] = database_url()
+    get_settings.cache_clear()
+    console.print(f"micromoves on http://{host}:{port}/  (API: http://{host}:{port}/api/docs)")
+    uvicorn.run(
+        "micromoves.web.wsgi:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="warning"
+    )
+
+
+def _prepare_demo(db: Database) -> None:
+    from micromoves.services.demo import generate_demo
+    from micromoves.services.demo_logins import create_demo_logins
+
+    load_taxonomy(db)
+    with UnitOfWork(db, write=False) as uow:
+        empty = uow.people.count() == 0
+    if empty:
+        with progress_bar() as update:
+            generate_demo(db, progress=update)
+    rows = [
+        [x.kind, x.username, x.password, f"{x.person_name} ({x.person_id})" if x.person_id else ""]
+        for x in create_demo_logins(db)
+    ]
+    console.print(table("Demo logins (new passwords every start)", ["who", "username", "password", "person"], rows))
+
+
+@users_app.command("add")
+@handle_errors
+def users_add(
+    username: str,
+    access: Annotated[str, typer.Option(help="employee, hr or admin.")] = "employee",
+    person: Annotated[str | None, typer.Option(help="The person this account belongs to.")] = None,
+    org_unit: Annotated[
+        list[str] | None, typer.Option(help="HR: a team whose subtree this account looks after.")
+    ] = None,
+    password: Annotated[
+        str, typer.Option(prompt=True, confirmation_prompt=True, hide_input=True, envvar="MICROMOVES_NEW_PASSWORD")
+    ] = "",
+) -> None:
+    """Create a login account (the first admin is created this way)."""
+    from micromoves.services import accounts
+
+    user = accounts.create_user(
+        open_db(),
+        username=username,
+        password=password,
+        access=access,
+        person_id=person,
+        org_units=org_unit or [],
+        actor=actor(),
+    )
+    console.print(f"created user {esc(user.username)} ({user.access})")
+
+
+@users_app.command("list")
+@handle_errors
+def users_list(as_json: JsonOpt = False) -> None:
+    """List login accounts."""
+    from micromoves.services import accounts
+
+    users = accounts.list_users(open_db())
+    if as_json:
+        print_json([u.__dict__ for u in users])
+        return
+    rows = [
+        [u.username, u.access.value, u.person_id or "", ", ".join(u.org_units), "yes" if u.active else "no"]
+        for u in users
+    ]
+    console.print(table("Users", ["username", "access", "person", "org units", "active"], rows))
 
 
 @app.command("import")

@@ -56,3 +56,26 @@ class InvalidValue(DomainError):
 
 class ManagerCycle(DomainError):
     code = "manager_cycle"
+
+
+class NotAuthenticated(DomainError):
+    """No valid session or API token (HTTP 401)."""
+
+    code = "not_authenticated"
+
+
+class Forbidden(DomainError):
+    """The user may see the object but not do this to it (HTTP 403). Objects the user may not know about
+    raise :class:`NotFound` instead, so a denial does not reveal that they exist."""
+
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    """The request lost a race or repeats a decision already taken (HTTP 409)."""
+
+    code = "conflict"
+
+
+class TooManyAttempts(DomainError):
+    code = "too_many_attempts"

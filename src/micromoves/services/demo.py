@@ -1297,6 +1297,7 @@ def generate_demo(
             report("people", done, people)
 
         report("finalising", 0, 1)
+        writer.insert(t.team_managers, ("team_id", "person_id"), sorted(gen.team_manager.items()))
         _fix_sequences(conn)
         tour = gen.tour[1] if gen.tour else gen.leaders[0].id
         reverted = gen.reverted_move_reviewed or gen.reverted_move

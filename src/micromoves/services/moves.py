@@ -237,6 +237,20 @@ def _replan_if_reverted(db: Database, move: Move, *, actor: str) -> None:
         )
 
 
+def apply_transition(
+    uow: UnitOfWork,
+    person: Person,
+    move: Move,
+    to: MoveStatus,
+    *,
+    actor: str,
+    reason: str,
+    on: dt.date | None = None,
+) -> None:
+    """One lifecycle step with its side effects, inside the caller's unit of work (approvals use it)."""
+    _apply_transition(uow, person, move, to, actor=actor, reason=reason, on=on or dt.date.today())
+
+
 def _apply_transition(
     uow: UnitOfWork, person: Person, move: Move, to: MoveStatus, *, actor: str, reason: str, on: dt.date
 ) -> None:

@@ -308,6 +308,90 @@ plans = Table(
     Index("ix_plans_person_status", "person_id", "status"),
 )
 
+# --- access: accounts, sessions, API tokens, approvals (web app) ---
+
+# Who manages a team: the host manager of moves hosted by it. A table of its own rather than a column on
+# ``teams`` so that teams and people do not reference each other in a cycle.
+team_managers = Table(
+    "team_managers",
+    metadata,
+    Column("team_id", ID, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    Column("person_id", ID, ForeignKey("people.id", ondelete="CASCADE"), nullable=False, index=True),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(150), nullable=False, unique=True),
+    Column("password_hash", String(300), nullable=False),
+    # The person this account belongs to; an account without one (an integrator, an admin) sees only what
+    # its access level grants.
+    Column("person_id", ID, ForeignKey("people.id", ondelete="CASCADE"), nullable=True, unique=True),
+    Column("access", String(16), nullable=False, default="employee"),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# The org units (team subtrees) an HR user looks after.
+user_org_units = Table(
+    "user_org_units",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("team_id", ID, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    # SHA-256 of the cookie value: a leaked database does not hand out live sessions.
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("scopes", JSON, nullable=False, default=list),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
+)
+
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(150), nullable=False),
+    Column("ip", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("success", Boolean, nullable=False),
+    Index("ix_login_attempts_username_at", "username", "at"),
+)
+
+# The two-person rule: a requested move needs the line manager's and the host manager's approval.
+move_approvals = Table(
+    "move_approvals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("move_id", ID, ForeignKey("moves.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("slot", String(16), nullable=False),
+    Column("approver_id", ID, ForeignKey("people.id", ondelete="CASCADE"), nullable=True),
+    Column("approver_user_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("decision", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    UniqueConstraint("move_id", "slot", name="uq_move_approvals_move_slot"),
+)
+
 # --- O*NET reference data (loaded by `micromoves init`) ---
 
 onet_occupations = Table(

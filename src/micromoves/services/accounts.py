@@ -1,0 +1,393 @@
+"""Accounts, sessions and API tokens: who is asking.
+
+Passwords are hashed with argon2id (argon2-cffi's defaults). Session cookies and API tokens are random
+values the server only keeps as SHA-256 hashes, so a copy of the database hands out no live credentials.
+A login always starts a new session (the id a browser presented before is discarded: no session
+fixation); failed logins are counted per username and per address and throttled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, insert, select, update
+
+from micromoves.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidValue,
+    NotAuthenticated,
+    NotFound,
+    TooManyAttempts,
+)
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+from micromoves.storage.uow import utcnow
+
+SESSION_LIFETIME = dt.timedelta(hours=12)
+# Throttle: this many failed logins in the window block further attempts for that username (or address).
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_ADDRESS = 30
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "mmt_"  # noqa: S105 (a public prefix that marks micromoves tokens, not a secret)
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,149}$")
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so a login takes as long whether or not the user exists.
+_DUMMY_HASH = _hasher.hash("micromoves-no-such-user")
+
+
+class Access(enum.StrEnum):
+    """What an account may see beyond the org chart. Manager rights are not an access level: they follow
+    from the org chart (a person's managers, a team's manager)."""
+
+    EMPLOYEE = "employee"
+    HR = "hr"
+    ADMIN = "admin"
+
+
+class Scope(enum.StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated user of one request."""
+
+    user_id: int
+    username: str
+    access: Access
+    person_id: str | None
+    scopes: frozenset[Scope] = frozenset({Scope.READ, Scope.WRITE})
+    via_token: bool = False
+
+    @property
+    def actor(self) -> str:
+        """The identity written to status changes and the audit log."""
+        return self.person_id or f"user:{self.username}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.access is Access.ADMIN
+
+    @property
+    def is_hr(self) -> bool:
+        return self.access is Access.HR
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    access: Access
+    person_id: str | None
+    active: bool
+    created_at: dt.datetime
+    org_units: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    id: int
+    name: str
+    prefix: str
+    scopes: tuple[str, ...]
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class NewSession:
+    cookie: str  # the value for the browser; the database only has its hash
+    csrf_token: str
+    principal: Principal
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _access(value: str) -> Access:
+    try:
+        return Access(value)
+    except ValueError:
+        raise InvalidValue(f"unknown access level {value!r}; one of: employee, hr, admin", field="access") from None
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidValue(f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password")
+
+
+def create_user(
+    db: Database,
+    *,
+    username: str,
+    password: str,
+    access: Access | str = Access.EMPLOYEE,
+    person_id: str | None = None,
+    org_units: Sequence[str] = (),
+    actor: str,
+) -> User:
+    if not USERNAME.match(username):
+        raise InvalidValue(
+            "a username is 2–150 letters, digits or . _ @ - and starts with a letter or digit", field="username"
+        )
+    check_password_strength(password)
+    level = _access(access)
+    now = utcnow()
+    with db.write_engine.begin() as conn:
+        if conn.scalar(select(t.users.c.id).where(t.users.c.username == username)) is not None:
+            raise Conflict(f"username {username!r} is taken", field="username")
+        if person_id is not None:
+            if conn.scalar(select(t.people.c.id).where(t.people.c.id == person_id)) is None:
+                raise NotFound(f"unknown person {person_id!r}", field="person_id")
+            if conn.scalar(select(t.users.c.id).where(t.users.c.person_id == person_id)) is not None:
+                raise Conflict(f"person {person_id} already has an account", field="person_id")
+        _check_teams(conn, org_units)
+        user_id = conn.execute(
+            insert(t.users)
+            .values(
+                username=username,
+                password_hash=_hasher.hash(password),
+                person_id=person_id,
+                access=level.value,
+                active=True,
+                created_at=now,
+            )
+            .returning(t.users.c.id)
+        ).scalar_one()
+        if org_units:
+            conn.execute(insert(t.user_org_units), [{"user_id": user_id, "team_id": u} for u in org_units])
+        _audit(conn, actor, "user.created", str(user_id), username=username, access=level.value, person_id=person_id)
+    return User(user_id, username, level, person_id, True, now, tuple(org_units))
+
+
+def _check_teams(conn: Any, team_ids: Sequence[str]) -> None:
+    if not team_ids:
+        return
+    known = set(conn.scalars(select(t.teams.c.id).where(t.teams.c.id.in_(list(team_ids)))))
+    unknown = [x for x in team_ids if x not in known]
+    if unknown:
+        raise NotFound(f"unknown team {unknown[0]!r}", field="org_units")
+
+
+def _audit(conn: Any, actor: str, action: str, entity_id: str, *, entity_type: str = "user", **details: Any) -> None:
+    conn.execute(
+        insert(t.audit_events).values(
+            at=utcnow(), actor=actor, action=action, entity_type=entity_type, entity_id=entity_id, details=details
+        )
+    )
+
+
+def list_users(db: Database) -> list[User]:
+    with db.engine.connect() as conn:
+        units: dict[int, list[str]] = {}
+        for uid, team in conn.execute(select(t.user_org_units.c.user_id, t.user_org_units.c.team_id)):
+            units.setdefault(uid, []).append(team)
+        rows = conn.execute(select(t.users).order_by(t.users.c.username)).all()
+        return [_user(r, units.get(r.id, [])) for r in rows]
+
+
+def _user(r: Any, units: Sequence[str]) -> User:
+    return User(r.id, r.username, Access(r.access), r.person_id, r.active, r.created_at, tuple(sorted(units)))
+
+
+def update_user(
+    db: Database,
+    user_id: int,
+    *,
+    access: Access | str | None = None,
+    active: bool | None = None,
+    org_units: Sequence[str] | None = None,
+    actor: Principal,
+) -> User:
+    """Change an account's access level, active flag or HR org units (admins only, checked by the caller's
+    policy). An admin cannot lock themself out."""
+    with db.write_engine.begin() as conn:
+        row = conn.execute(select(t.users).where(t.users.c.id == user_id)).first()
+        if row is None:
+            raise NotFound(f"unknown user {user_id}", field="user_id")
+        values: dict[str, Any] = {}
+        if access is not None:
+            values["access"] = _access(access).value
+        if active is not None:
+            values["active"] = active
+        if user_id == actor.user_id and (values.get("active") is False or values.get("access", "admin") != "admin"):
+            raise Forbidden("you cannot remove your own admin access", field="access")
+        if values:
+            conn.execute(update(t.users).where(t.users.c.id == user_id).values(**values))
+        if values.get("active") is False:
+            conn.execute(delete(t.web_sessions).where(t.web_sessions.c.user_id == user_id))
+        if org_units is not None:
+            _check_teams(conn, org_units)
+            conn.execute(delete(t.user_org_units).where(t.user_org_units.c.user_id == user_id))
+            if org_units:
+                conn.execute(insert(t.user_org_units), [{"user_id": user_id, "team_id": u} for u in org_units])
+        _audit(conn, actor.actor, "user.updated", str(user_id), **values, org_units=list(org_units or []))
+        new = conn.execute(select(t.users).where(t.users.c.id == user_id)).one()
+        units = list(conn.scalars(select(t.user_org_units.c.team_id).where(t.user_org_units.c.user_id == user_id)))
+    return _user(new, units)
+
+
+# --------------------------------------------------------------------------------------------- login
+
+
+def authenticate(db: Database, username: str, password: str, *, address: str = "") -> Principal:
+    """Check a username and password; raise :class:`NotAuthenticated` (one message for every failure, so
+    it does not tell which usernames exist) or :class:`TooManyAttempts` when throttled."""
+    now = utcnow()
+    since = now - FAILURE_WINDOW
+    with db.write_engine.begin() as conn:
+        failures = t.login_attempts.c
+        by_user = conn.scalar(
+            select(func.count()).where(failures.username == username, failures.at >= since, ~failures.success)
+        )
+        by_address = conn.scalar(
+            select(func.count()).where(failures.ip == address, failures.at >= since, ~failures.success)
+        )
+        if (by_user or 0) >= MAX_FAILURES_PER_USER or (by_address or 0) >= MAX_FAILURES_PER_ADDRESS:
+            raise TooManyAttempts("too many failed logins; wait 15 minutes and try again")
+        row = conn.execute(select(t.users).where(t.users.c.username == username)).first()
+        ok = _verify(row.password_hash if row is not None else _DUMMY_HASH, password)
+        ok = ok and row is not None and row.active
+        conn.execute(insert(t.login_attempts).values(username=username[:150], ip=address[:64], at=now, success=ok))
+        if ok and row is not None and _hasher.check_needs_rehash(row.password_hash):
+            conn.execute(update(t.users).where(t.users.c.id == row.id).values(password_hash=_hasher.hash(password)))
+    if not ok or row is None:
+        raise NotAuthenticated("wrong username or password")
+    return Principal(row.id, row.username, Access(row.access), row.person_id)
+
+
+def _verify(hashed: str, password: str) -> bool:
+    try:
+        return _hasher.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def start_session(db: Database, principal: Principal, *, replaces: str | None = None) -> NewSession:
+    """A fresh session for a successful login. ``replaces`` (the cookie the browser sent, if any) is
+    deleted, so an id planted before login never becomes an authenticated session."""
+    cookie = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    now = utcnow()
+    with db.write_engine.begin() as conn:
+        if replaces:
+            conn.execute(delete(t.web_sessions).where(t.web_sessions.c.id == _digest(replaces)))
+        conn.execute(delete(t.web_sessions).where(t.web_sessions.c.expires_at < now))
+        conn.execute(
+            insert(t.web_sessions).values(
+                id=_digest(cookie),
+                user_id=principal.user_id,
+                csrf_token=csrf,
+                created_at=now,
+                expires_at=now + SESSION_LIFETIME,
+            )
+        )
+        _audit(conn, principal.actor, "user.login", str(principal.user_id))
+    return NewSession(cookie, csrf, principal)
+
+
+def session_principal(db: Database, cookie: str) -> tuple[Principal, str] | None:
+    """The user and CSRF token of a live session, or None."""
+    s, u = t.web_sessions.c, t.users.c
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            select(u.id, u.username, u.access, u.person_id, s.csrf_token, s.expires_at)
+            .join_from(t.web_sessions, t.users, s.user_id == u.id)
+            .where(s.id == _digest(cookie), u.active)
+        ).first()
+    if row is None or row.expires_at <= utcnow():
+        return None
+    return Principal(row.id, row.username, Access(row.access), row.person_id), row.csrf_token
+
+
+def end_session(db: Database, cookie: str) -> None:
+    with db.write_engine.begin() as conn:
+        conn.execute(delete(t.web_sessions).where(t.web_sessions.c.id == _digest(cookie)))
+
+
+# ------------------------------------------------------------------------------------------ API tokens
+
+
+def create_token(db: Database, principal: Principal, *, name: str, scopes: Sequence[str]) -> tuple[str, ApiToken]:
+    """A new API token for the principal's own account. The secret is returned once and never stored."""
+    if not name.strip():
+        raise InvalidValue("give the token a name", field="name")
+    try:
+        wanted = sorted({Scope(s) for s in scopes})
+    except ValueError:
+        raise InvalidValue("scopes are 'read' and/or 'write'", field="scopes") from None
+    if not wanted:
+        raise InvalidValue("a token needs at least one scope", field="scopes")
+    if principal.via_token:
+        raise Forbidden("an API token cannot create tokens; log in", field="scopes")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
+    with db.write_engine.begin() as conn:
+        token_id = conn.execute(
+            insert(t.api_tokens)
+            .values(
+                user_id=principal.user_id,
+                name=name.strip()[:200],
+                token_hash=_digest(secret),
+                prefix=secret[: len(TOKEN_PREFIX) + 4],
+                scopes=[s.value for s in wanted],
+                created_at=now,
+            )
+            .returning(t.api_tokens.c.id)
+        ).scalar_one()
+        _audit(conn, principal.actor, "token.created", str(token_id), entity_type="api_token", scopes=wanted)
+    return secret, ApiToken(token_id, name.strip(), secret[:8], tuple(s.value for s in wanted), now, None, None)
+
+
+def list_tokens(db: Database, principal: Principal) -> list[ApiToken]:
+    c = t.api_tokens.c
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(t.api_tokens).where(c.user_id == principal.user_id).order_by(c.id)).all()
+    return [ApiToken(r.id, r.name, r.prefix, tuple(r.scopes), r.created_at, r.revoked_at, r.last_used_at) for r in rows]
+
+
+def revoke_token(db: Database, principal: Principal, token_id: int) -> None:
+    c = t.api_tokens.c
+    with db.write_engine.begin() as conn:
+        owner = conn.scalar(select(c.user_id).where(c.id == token_id))
+        if owner is None or (owner != principal.user_id and not principal.is_admin):
+            raise NotFound(f"unknown token {token_id}", field="token_id")
+        conn.execute(update(t.api_tokens).where(c.id == token_id, c.revoked_at.is_(None)).values(revoked_at=utcnow()))
+        _audit(conn, principal.actor, "token.revoked", str(token_id), entity_type="api_token")
+
+
+def token_principal(db: Database, secret: str) -> Principal | None:
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    c, u = t.api_tokens.c, t.users.c
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            select(u.id, u.username, u.access, u.person_id, c.scopes, c.revoked_at)
+            .join_from(t.api_tokens, t.users, c.user_id == u.id)
+            .where(c.token_hash == _digest(secret), u.active)
+        ).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    return Principal(
+        row.id,
+        row.username,
+        Access(row.access),
+        row.person_id,
+        scopes=frozenset(Scope(s) for s in row.scopes),
+        via_token=True,
+    )

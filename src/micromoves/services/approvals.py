@@ -1,0 +1,167 @@
+"""Approving a requested move: the two-person rule.
+
+A requested move needs two approvals from two different people, neither of them the person on the move:
+
+- the **manager** slot: someone in the person's management chain (usually the line manager);
+- the **host** slot: the manager of the team hosting the move. When there is no host team, the host team
+  has no manager, or its manager is the person on the move or already approved in the manager slot (a move
+  hosted by one's own team), a second manager up the chain or HR for the person's org unit stands in.
+
+Admins may fill either slot, but the two approvers still differ. A decline in either slot declines the move.
+Two approvals of the same slot at once cannot both land: the slot is unique per move, and the loser gets
+a conflict error.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from micromoves.domain.errors import Conflict, DomainError, Forbidden, InvalidValue
+from micromoves.domain.model import Move, MoveStatus
+from micromoves.services import moves as move_service
+from micromoves.services.accounts import Principal
+from micromoves.services.policy import Policy
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+from micromoves.storage.uow import UnitOfWork, utcnow
+
+
+class Slot(enum.StrEnum):
+    MANAGER = "manager"
+    HOST = "host"
+
+
+class Verdict(enum.StrEnum):
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+@dataclass(frozen=True)
+class ApprovalRecord:
+    slot: Slot
+    approver_id: str | None
+    approver_user_id: int | None
+    decision: Verdict
+    at: str
+    note: str
+
+
+def host_manager(db: Database, host_team_id: str | None) -> str | None:
+    if host_team_id is None:
+        return None
+    with db.engine.connect() as conn:
+        return conn.scalar(select(t.team_managers.c.person_id).where(t.team_managers.c.team_id == host_team_id))
+
+
+def records(db: Database, move_id: str) -> list[ApprovalRecord]:
+    a = t.move_approvals.c
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(t.move_approvals).where(a.move_id == move_id).order_by(a.id)).all()
+    return [
+        ApprovalRecord(Slot(r.slot), r.approver_id, r.approver_user_id, Verdict(r.decision), r.at.isoformat(), r.note)
+        for r in rows
+    ]
+
+
+def _same_approver(principal: Principal, record: ApprovalRecord) -> bool:
+    if principal.person_id is not None and record.approver_id == principal.person_id:
+        return True
+    return record.approver_user_id == principal.user_id
+
+
+def open_slots(policy: Policy, move: Move, done: list[ApprovalRecord]) -> list[Slot]:
+    """The slots of ``move`` the principal may fill now, manager first."""
+    p = policy.principal
+    if move.status is not MoveStatus.REQUESTED or policy.is_self(move.person_id):
+        return []
+    filled = {r.slot: r for r in done}
+    if any(_same_approver(p, r) for r in done):
+        return []  # the second approval must come from someone else
+    slots = []
+    if Slot.MANAGER not in filled:
+        has_manager = bool(policy.managers_of(move.person_id))
+        if p.is_admin or policy.manages(move.person_id) or (not has_manager and policy.hr_covers(move.person_id)):
+            slots.append(Slot.MANAGER)
+    if Slot.HOST not in filled:
+        host = host_manager(policy.db, move.host_team_id)
+        manager_slot = filled.get(Slot.MANAGER)
+        stands_in = (
+            host is None or host == move.person_id or (manager_slot is not None and manager_slot.approver_id == host)
+        )
+        if (
+            p.is_admin
+            or (host is not None and host == p.person_id)
+            or (stands_in and (policy.manages(move.person_id) or policy.hr_covers(move.person_id)))
+        ):
+            slots.append(Slot.HOST)
+    return slots
+
+
+def decide(db: Database, policy: Policy, move_id: str, *, verdict: Verdict | str, note: str = "") -> Move:
+    """Record the principal's approval or decline of a requested move; the second approval approves it."""
+    try:
+        verdict = Verdict(verdict)
+    except ValueError:
+        raise InvalidValue("decision must be 'approved' or 'declined'", field="decision") from None
+    p = policy.principal
+    with UnitOfWork(db) as uow:
+        move = uow.moves.get_full(move_id)
+        policy.require(
+            policy.sees_move(move.person_id, move.host_team_id) or bool(open_slots(policy, move, records(db, move_id))),
+            visible=False,
+            action="approve",
+            entity_type="move",
+            entity_id=move_id,
+        )
+        if policy.is_self(move.person_id):
+            policy.deny("approve your own move", "move", move_id, visible=True)
+        if move.status is not MoveStatus.REQUESTED:
+            raise Conflict(f"move {move_id} is {move.status}, not awaiting approval", field="status")
+        done = records(db, move_id)
+        slots = open_slots(policy, move, done)
+        if not slots:
+            if any(_same_approver(p, r) for r in done):
+                raise Forbidden("you already decided on this move; a second person must approve it")
+            policy.deny("approve", "move", move_id, visible=True)
+        slot = slots[0]
+        person = uow.people.get_for_update(move.person_id)
+        try:
+            uow.session.execute(
+                insert(t.move_approvals).values(
+                    move_id=move_id,
+                    slot=slot.value,
+                    approver_id=p.person_id,
+                    approver_user_id=p.user_id,
+                    decision=verdict.value,
+                    at=utcnow(),
+                    note=note.strip(),
+                )
+            )
+            uow.session.flush()
+        except IntegrityError:
+            raise Conflict(f"the {slot} approval of move {move_id} was just given by someone else") from None
+        uow.audit(p.actor, f"move.approval_{verdict.value}", "move", move_id, slot=slot.value, note=note.strip())
+        if verdict is Verdict.DECLINED:
+            move_service.apply_transition(
+                uow, person, move, MoveStatus.DECLINED, actor=p.actor, reason=f"declined ({slot}): {note}".strip()
+            )
+        elif len(done) + 1 == len(Slot):
+            move_service.apply_transition(
+                uow, person, move, MoveStatus.APPROVED, actor=p.actor, reason="approved by two approvers"
+            )
+        try:
+            uow.commit()
+        except IntegrityError:
+            raise Conflict(f"the {slot} approval of move {move_id} was just given by someone else") from None
+        return move
+
+
+def needs_me(db: Database, policy: Policy, move: Move) -> bool:
+    try:
+        return bool(open_slots(policy, move, records(db, move.id)))
+    except DomainError:
+        return False

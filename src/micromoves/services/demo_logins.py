@@ -1,0 +1,97 @@
+"""Demo accounts for ``micromoves serve --demo``: one login per kind of user, on real demo people.
+
+Passwords are random for every run and printed once; nothing is hard-coded.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+
+from micromoves.domain.errors import DomainError
+from micromoves.domain.model import MoveStatus
+from micromoves.services import accounts
+from micromoves.services.accounts import Access
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    kind: str  # employee / manager / host manager / hr / admin
+    username: str
+    password: str
+    person_id: str | None
+    person_name: str | None
+
+
+def _pick_employee(conn: object) -> str:
+    """A person with a manager and a move hosted by another team (so every demo role has work to do)."""
+    m, p = t.moves.c, t.people.c
+    row = conn.execute(  # type: ignore[attr-defined]
+        select(m.person_id)
+        .join(t.people, p.id == m.person_id)
+        .join(t.team_managers, t.team_managers.c.team_id == m.host_team_id)
+        .where(
+            p.manager_id.is_not(None),
+            m.host_team_id != p.team_id,
+            m.status.in_([MoveStatus.ACTIVE, MoveStatus.COMPLETED]),
+            t.team_managers.c.person_id != p.manager_id,
+        )
+        .group_by(m.person_id)
+        .order_by(func.count().desc(), m.person_id)
+        .limit(1)
+    ).first()
+    if row is None:
+        raise DomainError("the organisation has no person with a hosted move; generate the demo first")
+    return str(row[0])
+
+
+def create_demo_logins(db: Database) -> list[DemoLogin]:
+    """Create (or reset the passwords of) the demo accounts and return them with their passwords."""
+    with db.engine.connect() as conn:
+        employee = _pick_employee(conn)
+        p = t.people.c
+        emp = conn.execute(select(p.id, p.name, p.manager_id, p.team_id).where(p.id == employee)).one()
+        manager = conn.execute(select(p.id, p.name).where(p.id == emp.manager_id)).one()
+        host_id = conn.scalar(
+            select(t.team_managers.c.person_id)
+            .join(t.moves, t.moves.c.host_team_id == t.team_managers.c.team_id)
+            .where(
+                t.moves.c.person_id == employee,
+                t.moves.c.host_team_id != emp.team_id,
+                t.team_managers.c.person_id != emp.manager_id,
+            )
+            .order_by(t.moves.c.start.desc())
+            .limit(1)
+        )
+        host = conn.execute(select(p.id, p.name).where(p.id == host_id)).one()
+        unit = conn.scalar(select(t.teams.c.parent_id).where(t.teams.c.id == emp.team_id)) or emp.team_id
+    wanted = [
+        ("employee", "employee", Access.EMPLOYEE, emp.id, emp.name, ()),
+        ("manager", "manager", Access.EMPLOYEE, manager.id, manager.name, ()),
+        ("host manager", "host", Access.EMPLOYEE, host.id, host.name, ()),
+        ("hr", "hr", Access.HR, None, None, (unit,)),
+        ("admin", "admin", Access.ADMIN, None, None, ()),
+    ]
+    logins = []
+    for kind, username, access, person_id, name, units in wanted:
+        password = secrets.token_urlsafe(9)
+        _replace_user(db, username, password, access, person_id, units)
+        logins.append(DemoLogin(kind, username, password, person_id, name))
+    return logins
+
+
+def _replace_user(
+    db: Database, username: str, password: str, access: Access, person_id: str | None, units: tuple[str, ...]
+) -> None:
+    with db.write_engine.begin() as conn:
+        # A person can hold one account: free it if an earlier demo gave it to another username.
+        if person_id is not None:
+            conn.execute(update(t.users).where(t.users.c.person_id == person_id).values(person_id=None))
+        conn.execute(t.users.delete().where(t.users.c.username == username))
+    accounts.create_user(
+        db, username=username, password=password, access=access, person_id=person_id, org_units=units, actor="demo"
+    )

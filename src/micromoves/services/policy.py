@@ -1,0 +1,195 @@
+"""Authorization in one place: who may see and do what.
+
+Rules (services ask these questions; templates never decide access):
+
+- an **employee** sees their own records;
+- a **manager** sees their reports, direct and indirect (the org chart decides who is a manager);
+- a **host manager** (the manager of a team) sees the moves their team hosts;
+- **HR** sees the people in their assigned org units (team subtrees);
+- an **admin** sees everything.
+
+A denied read of an object the user may not know about is reported as *not found*; a denied action on an
+object the user can see is *forbidden*. Every denial is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import Connection, insert, literal, select, union
+from sqlalchemy.sql.elements import ColumnElement
+
+from micromoves.domain.errors import Forbidden, NotFound
+from micromoves.services.accounts import Principal, Scope
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+from micromoves.storage.uow import utcnow
+
+
+class Policy:
+    """The access questions for one principal. Cheap to build; answers are cached for its lifetime (one
+    request), so build a new one per request."""
+
+    def __init__(self, db: Database, principal: Principal) -> None:
+        self.db = db
+        self.principal = principal
+        self._chains: dict[str, list[str]] = {}
+        self._team_of: dict[str, str | None] = {}
+
+    # ------------------------------------------------------------------ facts about the org chart
+
+    def managers_of(self, person_id: str) -> list[str]:
+        """The person's managers, nearest first (their line manager, then theirs, …)."""
+        if person_id not in self._chains:
+            p = t.people
+            seed = select(p.c.manager_id.label("id"), literal(1).label("depth")).where(p.c.id == person_id)
+            base = seed.cte("chain", recursive=True)
+            up = select(p.c.manager_id, base.c.depth + 1).join(base, p.c.id == base.c.id)
+            chain = base.union_all(up.where(base.c.depth < 64))  # depth bound: a guard against a cycle
+            with self.db.engine.connect() as conn:
+                rows = conn.execute(select(chain.c.id).where(chain.c.id.is_not(None)).order_by(chain.c.depth))
+                self._chains[person_id] = [r[0] for r in rows]
+        return self._chains[person_id]
+
+    def manages(self, person_id: str) -> bool:
+        me = self.principal.person_id
+        return me is not None and me != person_id and me in self.managers_of(person_id)
+
+    @cached_property
+    def hr_units(self) -> frozenset[str]:
+        """Every team in the HR user's assigned subtrees."""
+        if not self.principal.is_hr:
+            return frozenset()
+        tm = t.teams
+        roots = select(t.user_org_units.c.team_id.label("id")).where(
+            t.user_org_units.c.user_id == self.principal.user_id
+        )
+        base = roots.cte("tree", recursive=True)
+        tree = base.union_all(select(tm.c.id).join(base, tm.c.parent_id == base.c.id))
+        with self.db.engine.connect() as conn:
+            return frozenset(conn.scalars(select(tree.c.id)))
+
+    def team_of(self, person_id: str) -> str | None:
+        if person_id not in self._team_of:
+            with self.db.engine.connect() as conn:
+                self._team_of[person_id] = conn.scalar(select(t.people.c.team_id).where(t.people.c.id == person_id))
+        return self._team_of[person_id]
+
+    def hr_covers(self, person_id: str) -> bool:
+        return self.principal.is_hr and self.team_of(person_id) in self.hr_units
+
+    @cached_property
+    def hosted_teams(self) -> frozenset[str]:
+        """Teams the principal manages (the moves they host are the principal's to see and run)."""
+        if self.principal.person_id is None:
+            return frozenset()
+        tm = t.team_managers.c
+        with self.db.engine.connect() as conn:
+            return frozenset(conn.scalars(select(tm.team_id).where(tm.person_id == self.principal.person_id)))
+
+    def hosts(self, host_team_id: str | None) -> bool:
+        return host_team_id is not None and host_team_id in self.hosted_teams
+
+    # ------------------------------------------------------------------------------- questions
+
+    def is_self(self, person_id: str) -> bool:
+        return self.principal.person_id == person_id
+
+    def sees_person(self, person_id: str) -> bool:
+        p = self.principal
+        return p.is_admin or self.is_self(person_id) or self.manages(person_id) or self.hr_covers(person_id)
+
+    def sees_move(self, person_id: str, host_team_id: str | None) -> bool:
+        return self.sees_person(person_id) or self.hosts(host_team_id)
+
+    def sees_confidential(self, person_id: str, reviewer_id: str | None) -> bool:
+        """Confidential review notes: for the reviewer, the person's managers, HR and admins; never for the
+        person themself or a host manager who did not write them."""
+        if self.is_self(person_id):
+            return False
+        p = self.principal
+        return (
+            p.is_admin
+            or (reviewer_id is not None and reviewer_id == p.person_id)
+            or self.manages(person_id)
+            or self.hr_covers(person_id)
+        )
+
+    def may_act_for(self, person_id: str) -> bool:
+        """Propose moves and submit requests for the person: themself, their managers, HR, admins."""
+        return self.sees_person(person_id)
+
+    def runs_move(self, person_id: str, host_team_id: str | None) -> bool:
+        """Start, review, extend or revert a move: the person's managers, the host manager, HR, admins —
+        never the person on the move."""
+        if self.is_self(person_id):
+            return False
+        p = self.principal
+        return p.is_admin or self.manages(person_id) or self.hosts(host_team_id) or self.hr_covers(person_id)
+
+    def sees_organisation(self) -> bool:
+        """Org-wide lists (directory, all moves, exports) beyond one's own reports: HR and admins."""
+        return self.principal.is_admin or self.principal.is_hr
+
+    # ------------------------------------------------------------------------------- listings
+
+    def people_filter(self) -> ColumnElement[bool] | None:
+        """A WHERE clause on ``people`` selecting whom the principal sees (None: everyone)."""
+        p = self.principal
+        if p.is_admin:
+            return None
+        visible = []
+        if p.person_id is not None:
+            visible.append(select(literal(p.person_id).label("id")))
+            visible.append(select(reports_of(p.person_id).c.id))
+        if p.is_hr and self.hr_units:
+            visible.append(select(t.people.c.id).where(t.people.c.team_id.in_(sorted(self.hr_units))))
+        if not visible:
+            return t.people.c.id.is_(None)
+        return t.people.c.id.in_(union(*visible).scalar_subquery() if len(visible) > 1 else visible[0])
+
+    # ----------------------------------------------------------------------------- enforcement
+
+    def require(self, allowed: bool, *, visible: bool, action: str, entity_type: str, entity_id: str) -> None:
+        """Raise (and audit) unless ``allowed``: NotFound when the object is not ``visible`` to the user,
+        Forbidden when it is."""
+        if allowed:
+            return
+        self.deny(action, entity_type, entity_id, visible=visible)
+
+    def require_scope(self, scope: Scope) -> None:
+        if scope not in self.principal.scopes:
+            self.deny(f"scope:{scope.value}", "api_token", self.principal.username, visible=True)
+
+    def deny(self, action: str, entity_type: str, entity_id: str, *, visible: bool) -> None:
+        status = 403 if visible else 404
+        with self.db.write_engine.begin() as conn:
+            audit_denial(conn, self.principal, action, entity_type, entity_id, status)
+        if visible:
+            raise Forbidden(f"you may not {action.replace('_', ' ')} this {entity_type}")
+        raise NotFound(f"unknown {entity_type} {entity_id!r}")
+
+
+def audit_denial(
+    conn: Connection, principal: Principal, action: str, entity_type: str, entity_id: str, status: int
+) -> None:
+    conn.execute(
+        insert(t.audit_events).values(
+            at=utcnow(),
+            actor=principal.actor,
+            action="access.denied",
+            entity_type=entity_type,
+            entity_id=str(entity_id)[:300],
+            details={"attempted": action, "status": status, "user": principal.username},
+        )
+    )
+
+
+def reports_of(manager_id: str) -> Any:
+    """A recursive CTE of everyone below ``manager_id`` in the org chart (column ``id``)."""
+    p = t.people
+    seed = select(p.c.id, literal(1).label("depth")).where(p.c.manager_id == manager_id)
+    base = seed.cte("reports", recursive=True)
+    step = select(p.c.id, base.c.depth + 1).join(base, p.c.manager_id == base.c.id).where(base.c.depth < 64)
+    return base.union_all(step)

@@ -1,0 +1,714 @@
+"""Read models for the web pages and their JSON twins: one function per page, authorised by the policy.
+
+Each function returns a pydantic model; the HTML page renders it and the JSON API returns it as is, so
+what a browser shows and what an integrator reads cannot drift apart, and a field the user may not see is
+left out of both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, or_, select
+
+from micromoves.domain.lifecycle import OCCUPYING_STATUSES
+from micromoves.domain.model import Move, MoveKind, MoveStatus
+from micromoves.services import approvals as approval_service
+from micromoves.services.accounts import Principal
+from micromoves.services.policy import Policy
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+from micromoves.storage.uow import UnitOfWork
+
+CHECK_IN_EVERY = dt.timedelta(days=14)
+PAGE_SIZE = 50
+
+
+class PersonRef(BaseModel):
+    id: str
+    name: str
+
+
+class MoveSummary(BaseModel):
+    id: str
+    title: str
+    kind: MoveKind
+    status: MoveStatus
+    start: dt.date
+    end: dt.date
+    percent_time: int
+    person: PersonRef
+    host_team: str | None = None
+
+
+class SkillEntry(BaseModel):
+    skill_id: str
+    name: str
+    level: float
+    provenance: str
+    assessed_on: dt.date
+    evidence_move_id: str | None = None
+    evidence_move_title: str | None = None
+
+
+class SkillPoint(BaseModel):
+    on: dt.date
+    level: float
+
+
+class SkillSeries(BaseModel):
+    skill_id: str
+    name: str
+    points: list[SkillPoint]
+
+
+class DueCheckIn(BaseModel):
+    move_id: str
+    title: str
+    last_check_in: dt.date | None
+    due: dt.date
+
+
+class PlanStepView(BaseModel):
+    title: str
+    kind: str
+    start: dt.date
+    end: dt.date
+    percent_time: int
+    depth_step: bool
+
+
+class PlanView(BaseModel):
+    version: int
+    target_role: str
+    outcome: str
+    ready_week: int | None
+    ready_on: dt.date | None
+    steps: list[PlanStepView]
+    explanation: list[str]
+
+
+class PersonPage(BaseModel):
+    """A person's page (the dashboard when it is one's own)."""
+
+    id: str
+    name: str
+    email: str
+    role: str | None
+    team: str | None
+    location: str
+    manager: PersonRef | None
+    target_role: str | None
+    capacity_percent: int
+    active_moves: list[MoveSummary]
+    other_moves: list[MoveSummary]
+    due_check_ins: list[DueCheckIn]
+    skills: list[SkillEntry]
+    skill_growth: list[SkillSeries]
+    plan: PlanView | None
+    may_propose: bool
+
+
+class CriterionView(BaseModel):
+    position: int
+    statement: str
+    rating: str | None
+    evidence: str
+
+
+class CheckInView(BaseModel):
+    on: dt.date
+    author: str
+    note: str
+    progress: int | None
+
+
+class OutcomeView(BaseModel):
+    decision: str
+    reviewed_on: dt.date
+    reviewer: str
+    confidential: bool
+    # Absent (null) when the notes are confidential and the user may not read them.
+    notes: str | None
+
+
+class HistoryEntry(BaseModel):
+    at: dt.datetime
+    actor: str
+    from_status: str | None
+    to_status: str
+    reason: str
+
+
+class ApprovalView(BaseModel):
+    slot: str
+    approver: str
+    decision: str
+    at: str
+    note: str
+
+
+class GainView(BaseModel):
+    skill: str
+    level_before: float
+    level_after: float
+
+
+class MoveDetail(BaseModel):
+    id: str
+    title: str
+    kind: MoveKind
+    status: MoveStatus
+    start: dt.date
+    end: dt.date
+    percent_time: int
+    person: PersonRef
+    host_team: str | None
+    target_role: str | None
+    released_by: PersonRef | None
+    expected_outcomes: str
+    skills_targeted: list[str]
+    criteria: list[CriterionView]
+    check_ins: list[CheckInView]
+    skill_gains: list[GainView]
+    outcome: OutcomeView | None
+    history: list[HistoryEntry]
+    approvals: list[ApprovalView]
+    # What the current user may do next (the page shows these buttons; the API lists them).
+    actions: list[str]
+
+
+class ApprovalItem(BaseModel):
+    move: MoveSummary
+    slot: str
+    criteria: list[str]
+    approvals_so_far: int
+
+
+class ApprovalQueue(BaseModel):
+    items: list[ApprovalItem]
+
+
+class TeamMember(BaseModel):
+    person: PersonRef
+    role: str | None
+    moves: list[MoveSummary]
+    percent_away: int
+    returning_on: dt.date | None
+
+
+class TeamPage(BaseModel):
+    manager: PersonRef | None
+    members: list[TeamMember]
+
+
+class PersonRow(BaseModel):
+    id: str
+    name: str
+    email: str
+    role: str | None
+    team: str | None
+    location: str
+
+
+class Directory(BaseModel):
+    people: list[PersonRow]
+    total: int
+    page: int
+    page_size: int
+
+
+class MoveList(BaseModel):
+    moves: list[MoveSummary]
+    total: int
+    page: int
+    page_size: int
+
+
+class MoveFilter(BaseModel):
+    status: MoveStatus | None = None
+    kind: MoveKind | None = None
+    team: str | None = Field(default=None, max_length=64)
+    person: str | None = Field(default=None, max_length=64)
+    page: int = Field(default=1, ge=1, le=100_000)
+
+
+# ----------------------------------------------------------------------------------------- helpers
+
+
+def _names(conn: Any, person_ids: Sequence[str | None]) -> dict[str, str]:
+    wanted = sorted({p for p in person_ids if p})
+    if not wanted:
+        return {}
+    return dict(conn.execute(select(t.people.c.id, t.people.c.name).where(t.people.c.id.in_(wanted))).all())
+
+
+def _team_names(conn: Any, team_ids: Sequence[str | None]) -> dict[str, str]:
+    wanted = sorted({x for x in team_ids if x})
+    if not wanted:
+        return {}
+    return dict(conn.execute(select(t.teams.c.id, t.teams.c.name).where(t.teams.c.id.in_(wanted))).all())
+
+
+def _summaries(conn: Any, moves: Sequence[Move]) -> list[MoveSummary]:
+    people = _names(conn, [m.person_id for m in moves])
+    teams = _team_names(conn, [m.host_team_id for m in moves])
+    return [
+        MoveSummary(
+            id=m.id,
+            title=m.title,
+            kind=m.kind,
+            status=m.status,
+            start=m.start,
+            end=m.end,
+            percent_time=m.percent_time,
+            person=PersonRef(id=m.person_id, name=people.get(m.person_id, m.person_id)),
+            host_team=teams.get(m.host_team_id) if m.host_team_id else None,
+        )
+        for m in moves
+    ]
+
+
+def _actor_name(names: dict[str, str], actor: str) -> str:
+    return names.get(actor, actor)
+
+
+# ------------------------------------------------------------------------------------------ pages
+
+
+def person_page(db: Database, policy: Policy, person_id: str, *, today: dt.date | None = None) -> PersonPage:
+    today = today or dt.date.today()
+    with UnitOfWork(db, write=False) as uow:
+        person = uow.people.find(person_id)
+        policy.require(
+            person is not None and policy.sees_person(person_id),
+            visible=False,
+            action="view",
+            entity_type="person",
+            entity_id=person_id,
+        )
+        assert person is not None
+        conn = uow.session.connection()
+        role = uow.roles.find(person.role_id) if person.role_id else None
+        target = uow.roles.find(person.target_role_id) if person.target_role_id else None
+        team = _team_names(conn, [person.team_id]).get(person.team_id or "")
+        manager = uow.people.find(person.manager_id) if person.manager_id else None
+        moves = list(uow.moves.for_person(person_id))
+        summaries = _summaries(conn, moves)
+        running = {MoveStatus.ONBOARDING, MoveStatus.ACTIVE, MoveStatus.IN_REVIEW}
+        active = [s for s in summaries if s.status in running]
+        others = [s for s in summaries if s.status not in running]
+        last = dict(
+            conn.execute(
+                select(t.check_ins.c.move_id, func.max(t.check_ins.c.on))
+                .where(t.check_ins.c.move_id.in_([s.id for s in active] or [""]))
+                .group_by(t.check_ins.c.move_id)
+            ).all()
+        )
+        due = [
+            DueCheckIn(
+                move_id=s.id,
+                title=s.title,
+                last_check_in=last.get(s.id),
+                due=max(today, (last.get(s.id) or s.start) + CHECK_IN_EVERY),
+            )
+            for s in active
+        ]
+        levels = uow.people.skill_levels(person_id)
+        skill_names = dict(
+            conn.execute(
+                select(t.skills.c.id, t.skills.c.name).where(t.skills.c.id.in_(sorted({x.skill_id for x in levels})))
+            ).all()
+        )
+        titles = {m.id: m.title for m in moves}
+        latest: dict[str, Any] = {}
+        series: dict[str, list[SkillPoint]] = {}
+        for lv in levels:
+            latest[lv.skill_id] = lv
+            series.setdefault(lv.skill_id, []).append(SkillPoint(on=lv.assessed_on, level=lv.level))
+        skills = sorted(
+            (
+                SkillEntry(
+                    skill_id=sid,
+                    name=skill_names.get(sid, sid),
+                    level=lv.level,
+                    provenance=str(lv.provenance),
+                    assessed_on=lv.assessed_on,
+                    evidence_move_id=lv.move_id,
+                    evidence_move_title=titles.get(lv.move_id) if lv.move_id else None,
+                )
+                for sid, lv in latest.items()
+            ),
+            key=lambda e: (-e.level, e.name),
+        )
+        # Skill growth: the skills that changed over time (more than one assessment), largest change first.
+        grown = sorted(
+            (sid for sid, pts in series.items() if len(pts) > 1),
+            key=lambda sid: -(series[sid][-1].level - series[sid][0].level),
+        )[:6]
+        growth = [SkillSeries(skill_id=sid, name=skill_names.get(sid, sid), points=series[sid]) for sid in grown]
+    return PersonPage(
+        id=person.id,
+        name=person.name,
+        email=person.email,
+        role=role.title if role else None,
+        team=team,
+        location=person.location,
+        manager=PersonRef(id=manager.id, name=manager.name) if manager else None,
+        target_role=target.title if target else None,
+        capacity_percent=person.capacity_percent,
+        active_moves=active,
+        other_moves=others,
+        due_check_ins=due,
+        skills=skills,
+        skill_growth=growth,
+        plan=_plan_view(db, person_id),
+        may_propose=policy.may_act_for(person_id),
+    )
+
+
+def _plan_view(db: Database, person_id: str) -> PlanView | None:
+    from micromoves.services.planning import current_plan
+
+    plan = current_plan(db, person_id)
+    if plan is None:
+        return None
+    with db.engine.connect() as conn:
+        target = conn.scalar(select(t.roles.c.title).where(t.roles.c.id == plan.target_role_id))
+    ready_on = plan.start + dt.timedelta(weeks=plan.ready_week) if plan.ready_week is not None else None
+    return PlanView(
+        version=plan.version,
+        target_role=target or plan.target_role_id,
+        outcome=plan.outcome,
+        ready_week=plan.ready_week,
+        ready_on=ready_on,
+        steps=[
+            PlanStepView(
+                title=s["title"],
+                kind=s["kind"],
+                start=dt.date.fromisoformat(s["start"]),
+                end=dt.date.fromisoformat(s["end"]),
+                percent_time=s["percent_time"],
+                depth_step=bool(s.get("depth_step")),
+            )
+            for s in plan.steps
+        ],
+        explanation=[str(x) for x in plan.explanation.get("lines", [])],
+    )
+
+
+def move_actions(policy: Policy, move: Move, open_slots: Sequence[str]) -> list[str]:
+    """The lifecycle steps the principal may take on the move now (each is also checked when taken)."""
+    s = move.status
+    actions: list[str] = []
+    owner_side = policy.may_act_for(move.person_id)
+    runs = policy.runs_move(move.person_id, move.host_team_id)
+    if s is MoveStatus.PROPOSED and owner_side:
+        actions.append("submit")
+    if s in (MoveStatus.PROPOSED, MoveStatus.REQUESTED, MoveStatus.APPROVED, MoveStatus.ONBOARDING) and owner_side:
+        actions.append("withdraw")
+    if open_slots:
+        actions += ["approve", "decline"]
+    if s is MoveStatus.APPROVED and runs:
+        actions.append("start_onboarding")
+    if s is MoveStatus.ONBOARDING and runs:
+        actions.append("activate")
+    if s in (MoveStatus.ONBOARDING, MoveStatus.ACTIVE, MoveStatus.IN_REVIEW) and (
+        policy.is_self(move.person_id) or runs
+    ):
+        actions.append("check_in")
+    if s in (MoveStatus.ACTIVE, MoveStatus.IN_REVIEW) and runs:
+        actions.append("review")
+    return actions
+
+
+def load_visible_move(uow: UnitOfWork, policy: Policy, move_id: str, action: str = "view") -> Move:
+    move = uow.moves.find(move_id)
+    visible = move is not None and policy.sees_move(move.person_id, move.host_team_id)
+    if not visible and move is not None and move.status is MoveStatus.REQUESTED:
+        # An approver who stands in (HR, a skip-level manager) sees the request they are asked to decide.
+        visible = approval_service.needs_me(policy.db, policy, uow.moves.get_full(move_id))
+    policy.require(visible, visible=False, action=action, entity_type="move", entity_id=move_id)
+    return uow.moves.get_full(move_id)
+
+
+def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
+    with UnitOfWork(db, write=False) as uow:
+        move = load_visible_move(uow, policy, move_id)
+        conn = uow.session.connection()
+        done = approval_service.records(db, move_id)
+        slots = approval_service.open_slots(policy, move, done)
+        outcome = move.outcome
+        actors = [move.person_id, move.released_by_id, *(c.author_id for c in move.check_ins)]
+        actors += [h.actor for h in move.history] + [a.approver_id for a in done]
+        if outcome is not None:
+            actors.append(outcome.reviewer_id)
+        names = _names(conn, actors)
+        skills = dict(
+            conn.execute(
+                select(t.skills.c.id, t.skills.c.name).where(
+                    t.skills.c.id.in_(sorted({*move.skills_targeted, *(g.skill_id for g in move.skill_gains)}) or [""])
+                )
+            ).all()
+        )
+        host = _team_names(conn, [move.host_team_id]).get(move.host_team_id or "")
+        target = conn.scalar(select(t.roles.c.title).where(t.roles.c.id == move.target_role_id))
+        may_read_notes = outcome is not None and (
+            not outcome.confidential or policy.sees_confidential(move.person_id, outcome.reviewer_id)
+        )
+        return MoveDetail(
+            id=move.id,
+            title=move.title,
+            kind=move.kind,
+            status=move.status,
+            start=move.start,
+            end=move.end,
+            percent_time=move.percent_time,
+            person=PersonRef(id=move.person_id, name=names.get(move.person_id, move.person_id)),
+            host_team=host,
+            target_role=target,
+            released_by=(
+                PersonRef(id=move.released_by_id, name=names.get(move.released_by_id, move.released_by_id))
+                if move.released_by_id
+                else None
+            ),
+            expected_outcomes=move.expected_outcomes,
+            skills_targeted=[skills.get(s, s) for s in move.skills_targeted],
+            criteria=[
+                CriterionView(
+                    position=c.position,
+                    statement=c.statement,
+                    rating=str(c.rating) if c.rating else None,
+                    evidence=c.evidence,
+                )
+                for c in sorted(move.criteria, key=lambda c: c.position)
+            ],
+            check_ins=[
+                CheckInView(on=c.on, author=_actor_name(names, c.author_id), note=c.note, progress=c.progress)
+                for c in sorted(move.check_ins, key=lambda c: (c.on, c.id or 0))
+            ],
+            skill_gains=[
+                GainView(
+                    skill=skills.get(g.skill_id, g.skill_id), level_before=g.level_before, level_after=g.level_after
+                )
+                for g in move.skill_gains
+            ],
+            outcome=(
+                OutcomeView(
+                    decision=str(outcome.decision),
+                    reviewed_on=outcome.reviewed_on,
+                    reviewer=_actor_name(names, outcome.reviewer_id),
+                    confidential=outcome.confidential,
+                    notes=outcome.notes if may_read_notes else None,
+                )
+                if outcome is not None
+                else None
+            ),
+            history=[
+                HistoryEntry(
+                    at=h.at,
+                    actor=_actor_name(names, h.actor),
+                    from_status=str(h.from_status) if h.from_status else None,
+                    to_status=str(h.to_status),
+                    reason=h.reason,
+                )
+                for h in sorted(move.history, key=lambda h: (h.at, h.id or 0))
+            ],
+            approvals=[
+                ApprovalView(
+                    slot=a.slot.value,
+                    approver=_actor_name(names, a.approver_id or f"user #{a.approver_user_id}"),
+                    decision=a.decision.value,
+                    at=a.at,
+                    note=a.note,
+                )
+                for a in done
+            ],
+            actions=move_actions(policy, move, slots),
+        )
+
+
+def approval_queue(db: Database, policy: Policy, *, limit: int = 200) -> ApprovalQueue:
+    """Requested moves waiting for a decision the principal may give."""
+    p = policy.principal
+    c = t.moves.c
+    q = select(c.id).where(c.status == MoveStatus.REQUESTED)
+    if not p.is_admin:
+        who = []
+        if p.person_id is not None:
+            from micromoves.services.policy import reports_of
+
+            who.append(c.person_id.in_(select(reports_of(p.person_id).c.id)))
+            if policy.hosted_teams:
+                who.append(c.host_team_id.in_(sorted(policy.hosted_teams)))
+        if p.is_hr and policy.hr_units:
+            who.append(c.person_id.in_(select(t.people.c.id).where(t.people.c.team_id.in_(sorted(policy.hr_units)))))
+        if not who:
+            return ApprovalQueue(items=[])
+        q = q.where(or_(*who))
+    with UnitOfWork(db, write=False) as uow:
+        ids = list(uow.session.scalars(q.order_by(c.start, c.id).limit(limit)))
+        items = []
+        moves = [uow.moves.get_full(i) for i in ids]
+        summaries = {s.id: s for s in _summaries(uow.session.connection(), moves)}
+        for move in moves:
+            done = approval_service.records(db, move.id)
+            slots = approval_service.open_slots(policy, move, done)
+            if slots:
+                items.append(
+                    ApprovalItem(
+                        move=summaries[move.id],
+                        slot=slots[0].value,
+                        criteria=[x.statement for x in sorted(move.criteria, key=lambda x: x.position)],
+                        approvals_so_far=sum(1 for d in done if d.decision is approval_service.Verdict.APPROVED),
+                    )
+                )
+    return ApprovalQueue(items=items)
+
+
+def team_page(db: Database, policy: Policy, *, today: dt.date | None = None) -> TeamPage:
+    """The principal's direct reports and the moves they are on (or about to start)."""
+    today = today or dt.date.today()
+    p = policy.principal
+    if p.person_id is None:
+        return TeamPage(manager=None, members=[])
+    with UnitOfWork(db, write=False) as uow:
+        conn = uow.session.connection()
+        me = uow.people.get(p.person_id)
+        reports = uow.people.list(manager_id=p.person_id, limit=500)
+        roles = dict(conn.execute(select(t.roles.c.id, t.roles.c.title)).all())
+        c = t.moves.c
+        current = list(
+            uow.moves.session.scalars(
+                select(Move)
+                .where(
+                    c.person_id.in_([r.id for r in reports] or [""]),
+                    c.status.in_([MoveStatus.APPROVED, MoveStatus.ONBOARDING, MoveStatus.ACTIVE, MoveStatus.IN_REVIEW]),
+                    c.end >= today,
+                )
+                .order_by(c.start)
+            )
+        )
+        summaries = _summaries(conn, current)
+    by_person: dict[str, list[MoveSummary]] = {}
+    for s in summaries:
+        by_person.setdefault(s.person.id, []).append(s)
+    members = []
+    for r in reports:
+        mine = by_person.get(r.id, [])
+        now = [m for m in mine if m.start <= today <= m.end and m.status in OCCUPYING_STATUSES]
+        members.append(
+            TeamMember(
+                person=PersonRef(id=r.id, name=r.name),
+                role=roles.get(r.role_id) if r.role_id else None,
+                moves=mine,
+                percent_away=min(100, sum(m.percent_time for m in now)),
+                returning_on=max((m.end for m in now), default=None),
+            )
+        )
+    return TeamPage(manager=PersonRef(id=me.id, name=me.name), members=members)
+
+
+def directory(
+    db: Database, policy: Policy, *, search: str | None = None, team: str | None = None, page: int = 1
+) -> Directory:
+    """People the principal may see: HR their units, managers their reports, admins everyone."""
+    p = t.people.c
+    where = [x for x in (policy.people_filter(),) if x is not None]
+    if search:
+        like = f"%{search.lower()}%"
+        where.append(or_(func.lower(p.name).like(like), func.lower(p.email).like(like)))
+    if team:
+        where.append(p.team_id == team)
+    with db.engine.connect() as conn:
+        total = conn.scalar(select(func.count()).select_from(t.people).where(*where)) or 0
+        rows = conn.execute(
+            select(p.id, p.name, p.email, t.roles.c.title, t.teams.c.name.label("team"), p.location)
+            .select_from(t.people)
+            .outerjoin(t.roles, t.roles.c.id == p.role_id)
+            .outerjoin(t.teams, t.teams.c.id == p.team_id)
+            .where(*where)
+            .order_by(p.name, p.id)
+            .limit(PAGE_SIZE)
+            .offset((page - 1) * PAGE_SIZE)
+        ).all()
+    return Directory(
+        people=[
+            PersonRow(id=r.id, name=r.name, email=r.email, role=r.title, team=r.team, location=r.location) for r in rows
+        ],
+        total=total,
+        page=page,
+        page_size=PAGE_SIZE,
+    )
+
+
+def _move_query(policy: Policy, f: MoveFilter) -> Any:
+    c = t.moves.c
+    q = select(Move)
+    visible = policy.people_filter()
+    if visible is not None:
+        people_seen = select(t.people.c.id).where(visible)
+        hosted = sorted(policy.hosted_teams)
+        q = q.where(
+            or_(c.person_id.in_(people_seen), c.host_team_id.in_(hosted)) if hosted else c.person_id.in_(people_seen)
+        )
+    if f.status:
+        q = q.where(c.status == f.status)
+    if f.kind:
+        q = q.where(c.kind == f.kind)
+    if f.team:
+        q = q.where(c.host_team_id == f.team)
+    if f.person:
+        q = q.where(c.person_id == f.person)
+    return q
+
+
+def move_list(db: Database, policy: Policy, f: MoveFilter) -> MoveList:
+    q = _move_query(policy, f)
+    with UnitOfWork(db, write=False) as uow:
+        total = uow.session.scalar(select(func.count()).select_from(q.subquery())) or 0
+        moves = list(
+            uow.session.scalars(
+                q.order_by(t.moves.c.start.desc(), t.moves.c.id).limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE)
+            )
+        )
+        summaries = _summaries(uow.session.connection(), moves)
+    return MoveList(moves=summaries, total=total, page=f.page, page_size=PAGE_SIZE)
+
+
+def move_rows(db: Database, policy: Policy, f: MoveFilter, *, chunk: int = 2000) -> Iterator[list[str]]:
+    """Every move the principal may see that matches the filter, as CSV rows (header first), streamed."""
+    yield ["id", "person_id", "person", "kind", "title", "status", "start", "end", "percent_time", "host_team"]
+    q = _move_query(policy, f).order_by(t.moves.c.start, t.moves.c.id)
+    offset = 0
+    while True:
+        with UnitOfWork(db, write=False) as uow:
+            moves = list(uow.session.scalars(q.limit(chunk).offset(offset)))
+            rows = _summaries(uow.session.connection(), moves)
+        for s in rows:
+            yield [
+                s.id,
+                s.person.id,
+                s.person.name,
+                s.kind.value,
+                s.title,
+                s.status.value,
+                s.start.isoformat(),
+                s.end.isoformat(),
+                str(s.percent_time),
+                s.host_team or "",
+            ]
+        if len(moves) < chunk:
+            return
+        offset += chunk
+
+
+def principal_person(principal: Principal) -> str:
+    from micromoves.domain.errors import NotFound
+
+    if principal.person_id is None:
+        raise NotFound("this account is not linked to a person; open a person's page from the directory")
+    return principal.person_id

@@ -1,0 +1,210 @@
+"""The FastAPI application: server-rendered pages, their JSON twins under ``/api/v1``, one error shape.
+
+Every request is authenticated by a session cookie (browsers) or a bearer API token (integrators); every
+unsafe request made with a cookie must carry the session's CSRF token. Authorization is not decided here:
+the routes call services that ask :mod:`micromoves.services.policy`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from micromoves.domain.errors import DomainError, NotAuthenticated
+from micromoves.services import accounts
+from micromoves.services.accounts import Principal
+from micromoves.services.policy import Policy
+from micromoves.settings import Settings, get_settings
+from micromoves.storage.db import Database
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "mm_session"
+LOGIN_CSRF_COOKIE = "mm_login_csrf"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+
+# HTTP status per error code; any other DomainError is an invalid request (422).
+STATUS_BY_CODE = {
+    "not_found": 404,
+    "not_authenticated": 401,
+    "forbidden": 403,
+    "conflict": 409,
+    "illegal_transition": 409,
+    "capacity_exceeded": 409,
+    "full_time_overlap": 409,
+    "too_many_attempts": 429,
+}
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking, with the policy that answers for them and the session's CSRF token (None when the
+    request came with an API token, which carries no ambient authority and needs none)."""
+
+    principal: Principal
+    policy: Policy
+    csrf_token: str | None
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def create_app(db: Database | None = None, settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    db = db or Database(settings.resolved_database_url())
+    app = FastAPI(
+        title="micromoves",
+        version="1",
+        description="Micro-career moves: map, plan and run short, reversible steps towards a target role.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.db = db
+    app.state.settings = settings
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["csrf_field"] = CSRF_FIELD
+    app.state.templates = templates
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        response: Response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        status = STATUS_BY_CODE.get(exc.code, 422)
+        details = {"field": exc.field} if exc.field else {}
+        if isinstance(exc, NotAuthenticated) and not is_api(request):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return render_error(request, status, exc.code, exc.message, details)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            {
+                "field": ".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path", "form")),
+                "message": e.get("msg", ""),
+            }
+            for e in exc.errors()
+        ]
+        message = "; ".join(f"{p['field']}: {p['message']}" for p in problems) or "invalid request"
+        return render_error(request, 422, "invalid_request", message, {"problems": problems})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}.get(
+            exc.status_code, "http_error"
+        )
+        return render_error(request, exc.status_code, code, str(exc.detail), {})
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return render_error(request, 500, "server_error", "something went wrong on our side; it has been logged", {})
+
+    from micromoves.web import routes
+
+    routes.register(app)
+    return app
+
+
+def render_error(request: Request, status: int, code: str, message: str, details: dict[str, Any]) -> Response:
+    if is_api(request) or "text/html" not in request.headers.get("accept", ""):
+        return JSONResponse(error_body(code, message, details), status_code=status)
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": status, "code": code, "message": message, "caller": None},
+        status_code=status,
+    )
+
+
+# ----------------------------------------------------------------------------------- authentication
+
+
+def _bearer(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def identify(request: Request) -> Caller:
+    """The caller of this request, or NotAuthenticated."""
+    db: Database = request.app.state.db
+    token = _bearer(request)
+    if token is not None:
+        principal = accounts.token_principal(db, token)
+        if principal is None:
+            raise NotAuthenticated("invalid or revoked API token")
+        return Caller(principal, Policy(db, principal), None)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        found = accounts.session_principal(db, cookie)
+        if found is not None:
+            principal, csrf = found
+            return Caller(principal, Policy(db, principal), csrf)
+    raise NotAuthenticated("log in first (session cookie or `Authorization: Bearer <token>`)")
+
+
+async def check_csrf(request: Request, caller: Caller) -> None:
+    """Unsafe requests authenticated by cookie must echo the session's CSRF token (form field or header)."""
+    if caller.csrf_token is None or request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not sent or not secrets.compare_digest(sent, caller.csrf_token):
+        from micromoves.domain.errors import Forbidden
+
+        raise Forbidden("missing or wrong CSRF token; reload the page and try again")
+
+
+def set_session_cookie(request: Request, response: Response, value: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        value,
+        max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def page(
+    request: Request, template: str, caller: Caller | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(request, template, {"caller": caller, **context}, status_code=status_code)

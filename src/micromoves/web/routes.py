@@ -1,0 +1,752 @@
+"""Routes: each page and its JSON twin call the same service function; handlers stay thin.
+
+``ACCESS`` names, for every route, who may call it at all (``public``, ``user``: any signed-in account,
+``admin``); finer rules (own record, reports, hosted moves, HR units) are the policy's, inside the
+services. The authorization matrix test walks the app's routes and fails on a route missing here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field
+
+from micromoves.domain.errors import Forbidden, InvalidValue
+from micromoves.domain.model import MoveKind, MoveStatus, Rating
+from micromoves.services import accounts, secured, views
+from micromoves.services.accounts import Access, Scope
+from micromoves.services.exporting import safe_cell
+from micromoves.services.moves import CriterionRating, GainInput
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+from micromoves.web import charts
+from micromoves.web.app import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    Caller,
+    check_csrf,
+    identify,
+    page,
+    set_session_cookie,
+)
+
+ACCESS: dict[str, str] = {}
+
+html = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1", tags=["micromoves"])
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def route(router: APIRouter, method: str, path: str, *, name: str, access: str = "user", **kw: Any) -> Callable[[F], F]:
+    ACCESS[name] = access
+    return router.api_route(path, methods=[method], name=name, **kw)
+
+
+def db_of(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+async def caller(request: Request) -> Caller:
+    who = identify(request)
+    await check_csrf(request, who)
+    return who
+
+
+def admin(who: Caller) -> None:
+    if not who.principal.is_admin:
+        who.policy.deny("administer", "users", "all", visible=True)
+
+
+Who = Annotated[Caller, Depends(caller)]
+
+
+# ------------------------------------------------------------------------------------------- bodies
+
+
+class ProposeMoveBody(BaseModel):
+    person_id: str | None = Field(default=None, max_length=64, description="default: your own person")
+    kind: MoveKind
+    title: str = Field(min_length=1, max_length=500)
+    start: dt.date
+    end: dt.date
+    percent_time: int = Field(ge=1, le=100)
+    success_criteria: list[str] = Field(min_length=1, max_length=20)
+    expected_outcomes: str = Field(default="", max_length=5000)
+    host_team_id: str | None = Field(default=None, max_length=64)
+    submit: bool = True
+
+
+class ActionBody(BaseModel):
+    reason: str = Field(default="", max_length=2000)
+
+
+class CheckInBody(BaseModel):
+    note: str = Field(min_length=1, max_length=5000)
+    progress: int | None = Field(default=None, ge=0, le=100)
+
+
+class RatingBody(BaseModel):
+    position: int = Field(ge=1, le=100)
+    rating: Rating
+    evidence: str = Field(default="", max_length=2000)
+
+
+class GainBody(BaseModel):
+    skill: str = Field(min_length=1, max_length=300)
+    level_after: float = Field(ge=0, le=7)
+
+
+class ReviewBody(BaseModel):
+    decision: str = Field(pattern="^(continue|extend|convert|revert|end)$")
+    ratings: list[RatingBody] = Field(default_factory=list, max_length=100)
+    gains: list[GainBody] = Field(default_factory=list, max_length=100)
+    notes: str = Field(default="", max_length=5000)
+    confidential: bool = False
+    new_end: dt.date | None = None
+
+
+class LoginBody(BaseModel):
+    username: str = Field(min_length=1, max_length=150)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class SessionInfo(BaseModel):
+    username: str
+    access: Access
+    person_id: str | None
+    csrf_token: str | None = None
+
+
+class NewUserBody(BaseModel):
+    username: str = Field(min_length=2, max_length=150)
+    password: str = Field(min_length=10, max_length=1000)
+    access: Access = Access.EMPLOYEE
+    person_id: str | None = Field(default=None, max_length=64)
+    org_units: list[str] = Field(default_factory=list, max_length=100)
+
+
+class UserPatch(BaseModel):
+    access: Access | None = None
+    active: bool | None = None
+    org_units: list[str] | None = Field(default=None, max_length=100)
+
+
+class UserView(BaseModel):
+    id: int
+    username: str
+    access: Access
+    person_id: str | None
+    active: bool
+    org_units: list[str]
+
+
+class UserList(BaseModel):
+    users: list[UserView]
+
+
+class TokenBody(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    scopes: list[Scope] = Field(default_factory=lambda: [Scope.READ], min_length=1, max_length=2)
+
+
+class TokenView(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+
+
+class TokenList(BaseModel):
+    tokens: list[TokenView]
+
+
+class NewToken(BaseModel):
+    token: str = Field(description="shown once; store it now")
+    info: TokenView
+
+
+class MoveForm(BaseModel):
+    person: views.PersonRef
+    kinds: list[str]
+    teams: list[views.PersonRef]
+
+
+class Health(BaseModel):
+    status: str
+
+
+# -------------------------------------------------------------------------------------------- pages
+
+
+def _user_view(u: accounts.User) -> UserView:
+    return UserView(
+        id=u.id,
+        username=u.username,
+        access=u.access,
+        person_id=u.person_id,
+        active=u.active,
+        org_units=list(u.org_units),
+    )
+
+
+def _token_view(x: accounts.ApiToken) -> TokenView:
+    return TokenView(
+        id=x.id,
+        name=x.name,
+        prefix=x.prefix,
+        scopes=list(x.scopes),
+        created_at=x.created_at,
+        revoked_at=x.revoked_at,
+        last_used_at=x.last_used_at,
+    )
+
+
+@route(api, "GET", "/health", name="api.health", access="public", response_model=Health)
+def health() -> Health:
+    return Health(status="ok")
+
+
+@route(html, "GET", "/", name="dashboard")
+def dashboard(request: Request, who: Who) -> Response:
+    if who.principal.person_id is None:
+        return RedirectResponse("/people" if who.policy.sees_organisation() else "/account/tokens", status_code=303)
+    data = views.person_page(db_of(request), who.policy, who.principal.person_id)
+    return page(request, "person.html", who, data=data, charts=charts.person_charts(data), own=True)
+
+
+@route(api, "GET", "/me", name="api.me", response_model=views.PersonPage)
+def api_me(request: Request, who: Who) -> views.PersonPage:
+    return views.person_page(db_of(request), who.policy, views.principal_person(who.principal))
+
+
+@route(html, "GET", "/people/{person_id}", name="person")
+def person(request: Request, who: Who, person_id: str) -> Response:
+    data = views.person_page(db_of(request), who.policy, person_id)
+    own = who.principal.person_id == person_id
+    return page(request, "person.html", who, data=data, charts=charts.person_charts(data), own=own)
+
+
+@route(api, "GET", "/people/{person_id}", name="api.person", response_model=views.PersonPage)
+def api_person(request: Request, who: Who, person_id: str) -> views.PersonPage:
+    return views.person_page(db_of(request), who.policy, person_id)
+
+
+@route(html, "GET", "/people", name="directory")
+def directory(
+    request: Request,
+    who: Who,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    team: Annotated[str | None, Query(max_length=64)] = None,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+) -> Response:
+    data = views.directory(db_of(request), who.policy, search=q, team=team, page=page_no)
+    return page(request, "people.html", who, data=data, q=q or "", team=team or "")
+
+
+@route(api, "GET", "/people", name="api.directory", response_model=views.Directory)
+def api_directory(
+    request: Request,
+    who: Who,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    team: Annotated[str | None, Query(max_length=64)] = None,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+) -> views.Directory:
+    return views.directory(db_of(request), who.policy, search=q, team=team, page=page_no)
+
+
+@route(html, "GET", "/moves", name="moves")
+def moves_page(request: Request, who: Who, f: Annotated[views.MoveFilter, Query()]) -> Response:
+    data = views.move_list(db_of(request), who.policy, f)
+    return page(
+        request,
+        "moves.html",
+        who,
+        data=data,
+        f=f,
+        kinds=[k.value for k in MoveKind],
+        statuses=[s.value for s in MoveStatus],
+    )
+
+
+@route(api, "GET", "/moves", name="api.moves", response_model=views.MoveList)
+def api_moves(request: Request, who: Who, f: Annotated[views.MoveFilter, Query()]) -> views.MoveList:
+    return views.move_list(db_of(request), who.policy, f)
+
+
+@route(html, "GET", "/moves.csv", name="moves.csv")
+def moves_csv(request: Request, who: Who, f: Annotated[views.MoveFilter, Query()]) -> Response:
+    return _csv_response(views.move_rows(db_of(request), who.policy, f), "moves.csv")
+
+
+@route(api, "GET", "/moves.csv", name="api.moves.csv", response_class=StreamingResponse)
+def api_moves_csv(request: Request, who: Who, f: Annotated[views.MoveFilter, Query()]) -> Response:
+    return _csv_response(views.move_rows(db_of(request), who.policy, f), "moves.csv")
+
+
+def _csv_response(rows: Iterator[list[str]], filename: str) -> StreamingResponse:
+    import csv
+    import io
+
+    def lines() -> Iterator[str]:
+        for row in rows:
+            buf = io.StringIO()
+            csv.writer(buf).writerow([safe_cell(v) for v in row])
+            yield buf.getvalue()
+
+    return StreamingResponse(
+        lines(), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+def _move_form(request: Request, who: Who, person_id: str | None) -> MoveForm:
+    pid = person_id or views.principal_person(who.principal)
+    data = views.person_page(db_of(request), who.policy, pid)
+    with db_of(request).engine.connect() as conn:
+        from sqlalchemy import select
+
+        teams = conn.execute(select(t.teams.c.id, t.teams.c.name).order_by(t.teams.c.name)).all()
+    return MoveForm(
+        person=views.PersonRef(id=data.id, name=data.name),
+        kinds=[k.value for k in MoveKind],
+        teams=[views.PersonRef(id=i, name=n) for i, n in teams],
+    )
+
+
+@route(html, "GET", "/moves/new", name="move.new")
+def move_new(request: Request, who: Who, person: Annotated[str | None, Query(max_length=64)] = None) -> Response:
+    return page(request, "move_new.html", who, form=_move_form(request, who, person), error=None)
+
+
+@route(api, "GET", "/moves/new", name="api.move.new", response_model=MoveForm)
+def api_move_new(request: Request, who: Who, person: Annotated[str | None, Query(max_length=64)] = None) -> MoveForm:
+    return _move_form(request, who, person)
+
+
+def _lines(text: str) -> list[str]:
+    return [x.strip() for x in text.splitlines() if x.strip()]
+
+
+@route(html, "POST", "/moves", name="move.create")
+def move_create(
+    request: Request,
+    who: Who,
+    person_id: Annotated[str, Form(max_length=64)],
+    kind: Annotated[str, Form(max_length=32)],
+    title: Annotated[str, Form(max_length=500)],
+    start: Annotated[dt.date, Form()],
+    end: Annotated[dt.date, Form()],
+    percent_time: Annotated[int, Form(ge=1, le=100)],
+    success_criteria: Annotated[str, Form(max_length=20_000)] = "",
+    expected_outcomes: Annotated[str, Form(max_length=5000)] = "",
+    host_team_id: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    criteria = _lines(success_criteria)
+    if not criteria:
+        raise InvalidValue("give at least one success criterion (one per line)", field="success_criteria")
+    move = secured.propose(
+        db_of(request),
+        who.policy,
+        person_id=person_id,
+        kind=kind,
+        title=title,
+        start=start,
+        end=end,
+        percent_time=percent_time,
+        criteria=criteria,
+        expected_outcomes=expected_outcomes,
+        host_team_id=host_team_id or None,
+    )
+    return RedirectResponse(f"/moves/{move.id}", status_code=303)
+
+
+@route(api, "POST", "/moves", name="api.move.create", response_model=views.MoveDetail, status_code=201)
+def api_move_create(request: Request, who: Who, body: ProposeMoveBody) -> views.MoveDetail:
+    move = secured.propose(
+        db_of(request),
+        who.policy,
+        person_id=body.person_id or views.principal_person(who.principal),
+        kind=body.kind.value,
+        title=body.title,
+        start=body.start,
+        end=body.end,
+        percent_time=body.percent_time,
+        criteria=body.success_criteria,
+        expected_outcomes=body.expected_outcomes,
+        host_team_id=body.host_team_id,
+        submit=body.submit,
+    )
+    return views.move_detail(db_of(request), who.policy, move.id)
+
+
+@route(html, "GET", "/moves/{move_id}", name="move")
+def move(request: Request, who: Who, move_id: str) -> Response:
+    data = views.move_detail(db_of(request), who.policy, move_id)
+    return page(request, "move.html", who, m=data, ratings=[r.value for r in Rating])
+
+
+@route(api, "GET", "/moves/{move_id}", name="api.move", response_model=views.MoveDetail)
+def api_move(request: Request, who: Who, move_id: str) -> views.MoveDetail:
+    return views.move_detail(db_of(request), who.policy, move_id)
+
+
+ACTION_PATTERN = "^(submit|withdraw|approve|decline|start_onboarding|activate)$"
+
+
+@route(html, "POST", "/moves/{move_id}/actions/{action}", name="move.action")
+def move_action(
+    request: Request,
+    who: Who,
+    move_id: str,
+    action: Annotated[str, Path(pattern=ACTION_PATTERN)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    secured.step(db_of(request), who.policy, move_id, action, reason=reason)
+    if request.headers.get("hx-request") and action in ("approve", "decline"):
+        # From the approvals queue: replace the row with the outcome.
+        return page(request, "_decided.html", who, move_id=move_id, action=action)
+    return RedirectResponse(f"/moves/{move_id}", status_code=303)
+
+
+@route(api, "POST", "/moves/{move_id}/actions/{action}", name="api.move.action", response_model=views.MoveDetail)
+def api_move_action(
+    request: Request, who: Who, move_id: str, action: Annotated[str, Path(pattern=ACTION_PATTERN)], body: ActionBody
+) -> views.MoveDetail:
+    secured.step(db_of(request), who.policy, move_id, action, reason=body.reason)
+    return views.move_detail(db_of(request), who.policy, move_id)
+
+
+@route(html, "POST", "/moves/{move_id}/check-ins", name="move.check_in")
+def move_check_in(
+    request: Request,
+    who: Who,
+    move_id: str,
+    note: Annotated[str, Form(min_length=1, max_length=5000)],
+    progress: Annotated[str, Form(max_length=3)] = "",
+) -> Response:
+    value = int(progress) if progress.strip().isdigit() else None
+    secured.check_in(db_of(request), who.policy, move_id, note=note, progress=value)
+    return RedirectResponse(f"/moves/{move_id}", status_code=303)
+
+
+@route(
+    api,
+    "POST",
+    "/moves/{move_id}/check-ins",
+    name="api.move.check_in",
+    response_model=views.MoveDetail,
+    status_code=201,
+)
+def api_move_check_in(request: Request, who: Who, move_id: str, body: CheckInBody) -> views.MoveDetail:
+    secured.check_in(db_of(request), who.policy, move_id, note=body.note, progress=body.progress)
+    return views.move_detail(db_of(request), who.policy, move_id)
+
+
+@route(html, "POST", "/moves/{move_id}/review", name="move.review")
+async def move_review(request: Request, who: Who, move_id: str) -> Response:
+    form = await request.form()
+    text = {k: v for k, v in form.items() if isinstance(v, str)}
+    ratings = []
+    for key, value in text.items():
+        if key.startswith("rating_") and value:
+            position = key.removeprefix("rating_")
+            ratings.append(
+                RatingBody(position=int(position), rating=Rating(value), evidence=text.get(f"evidence_{position}", ""))
+                if position.isdigit() and value in Rating.__members__.values()
+                else _bad(f"rating_{position}")
+            )
+    gains = []
+    for line in _lines(text.get("gains", "")):
+        skill, _, level = line.rpartition("=")
+        try:
+            gains.append(GainBody(skill=skill.strip(), level_after=float(level)))
+        except ValueError:
+            raise InvalidValue(f"gains: write one 'skill = level' per line, got {line!r}", field="gains") from None
+    body = ReviewBody(
+        decision=text.get("decision", ""),
+        ratings=ratings,
+        gains=gains,
+        notes=text.get("notes", ""),
+        confidential=text.get("confidential") == "on",
+        new_end=dt.date.fromisoformat(text["new_end"]) if text.get("new_end") else None,
+    )
+    import anyio
+
+    await anyio.to_thread.run_sync(lambda: _review(request, who, move_id, body))
+    return RedirectResponse(f"/moves/{move_id}", status_code=303)
+
+
+def _bad(field: str) -> RatingBody:
+    raise InvalidValue("choose met, partly_met or not_met", field=field)
+
+
+def _review(request: Request, who: Caller, move_id: str, body: ReviewBody) -> None:
+    secured.review(
+        db_of(request),
+        who.policy,
+        move_id,
+        decision=body.decision,
+        ratings=[CriterionRating(r.position, r.rating, r.evidence) for r in body.ratings],
+        gains=[GainInput(g.skill, g.level_after) for g in body.gains],
+        notes=body.notes,
+        confidential=body.confidential,
+        new_end=body.new_end,
+    )
+
+
+@route(api, "POST", "/moves/{move_id}/review", name="api.move.review", response_model=views.MoveDetail)
+def api_move_review(request: Request, who: Who, move_id: str, body: ReviewBody) -> views.MoveDetail:
+    _review(request, who, move_id, body)
+    return views.move_detail(db_of(request), who.policy, move_id)
+
+
+@route(html, "GET", "/approvals", name="approvals")
+def approvals(request: Request, who: Who) -> Response:
+    return page(request, "approvals.html", who, data=views.approval_queue(db_of(request), who.policy))
+
+
+@route(api, "GET", "/approvals", name="api.approvals", response_model=views.ApprovalQueue)
+def api_approvals(request: Request, who: Who) -> views.ApprovalQueue:
+    return views.approval_queue(db_of(request), who.policy)
+
+
+@route(html, "GET", "/team", name="team")
+def team(request: Request, who: Who) -> Response:
+    return page(request, "team.html", who, data=views.team_page(db_of(request), who.policy))
+
+
+@route(api, "GET", "/team", name="api.team", response_model=views.TeamPage)
+def api_team(request: Request, who: Who) -> views.TeamPage:
+    return views.team_page(db_of(request), who.policy)
+
+
+# -------------------------------------------------------------------------------------- admin: users
+
+
+@route(html, "GET", "/admin/users", name="admin.users", access="admin")
+def admin_users(request: Request, who: Who) -> Response:
+    admin(who)
+    users = [_user_view(u) for u in accounts.list_users(db_of(request))]
+    return page(request, "admin_users.html", who, users=users, accesses=[a.value for a in Access])
+
+
+@route(api, "GET", "/admin/users", name="api.admin.users", access="admin", response_model=UserList)
+def api_admin_users(request: Request, who: Who) -> UserList:
+    admin(who)
+    return UserList(users=[_user_view(u) for u in accounts.list_users(db_of(request))])
+
+
+@route(html, "POST", "/admin/users", name="admin.user.create", access="admin")
+def admin_user_create(
+    request: Request,
+    who: Who,
+    username: Annotated[str, Form(max_length=150)],
+    password: Annotated[str, Form(max_length=1000)],
+    access: Annotated[Access, Form()] = Access.EMPLOYEE,
+    person_id: Annotated[str, Form(max_length=64)] = "",
+    org_units: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    admin(who)
+    accounts.create_user(
+        db_of(request),
+        username=username,
+        password=password,
+        access=access,
+        person_id=person_id or None,
+        org_units=[u.strip() for u in org_units.split(",") if u.strip()],
+        actor=who.principal.actor,
+    )
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@route(
+    api, "POST", "/admin/users", name="api.admin.user.create", access="admin", response_model=UserView, status_code=201
+)
+def api_admin_user_create(request: Request, who: Who, body: NewUserBody) -> UserView:
+    admin(who)
+    user = accounts.create_user(
+        db_of(request),
+        username=body.username,
+        password=body.password,
+        access=body.access,
+        person_id=body.person_id,
+        org_units=body.org_units,
+        actor=who.principal.actor,
+    )
+    return _user_view(user)
+
+
+@route(html, "POST", "/admin/users/{user_id}", name="admin.user.update", access="admin")
+def admin_user_update(
+    request: Request,
+    who: Who,
+    user_id: int,
+    access: Annotated[Access, Form()],
+    active: Annotated[str, Form(max_length=5)] = "",
+    org_units: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    admin(who)
+    accounts.update_user(
+        db_of(request),
+        user_id,
+        access=access,
+        active=active == "on",
+        org_units=[u.strip() for u in org_units.split(",") if u.strip()],
+        actor=who.principal,
+    )
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@route(api, "PATCH", "/admin/users/{user_id}", name="api.admin.user.update", access="admin", response_model=UserView)
+def api_admin_user_update(request: Request, who: Who, user_id: int, body: UserPatch) -> UserView:
+    admin(who)
+    user = accounts.update_user(
+        db_of(request), user_id, access=body.access, active=body.active, org_units=body.org_units, actor=who.principal
+    )
+    return _user_view(user)
+
+
+# ------------------------------------------------------------------------------------- API tokens
+
+
+@route(html, "GET", "/account/tokens", name="tokens")
+def tokens(request: Request, who: Who) -> Response:
+    data = [_token_view(x) for x in accounts.list_tokens(db_of(request), who.principal)]
+    return page(request, "tokens.html", who, tokens=data, new_token=None)
+
+
+@route(api, "GET", "/tokens", name="api.tokens", response_model=TokenList)
+def api_tokens(request: Request, who: Who) -> TokenList:
+    return TokenList(tokens=[_token_view(x) for x in accounts.list_tokens(db_of(request), who.principal)])
+
+
+@route(html, "POST", "/account/tokens", name="token.create")
+def token_create(
+    request: Request,
+    who: Who,
+    name: Annotated[str, Form(min_length=1, max_length=200)],
+    write: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    scopes = ["read", "write"] if write == "on" else ["read"]
+    secret, _ = accounts.create_token(db_of(request), who.principal, name=name, scopes=scopes)
+    data = [_token_view(x) for x in accounts.list_tokens(db_of(request), who.principal)]
+    return page(request, "tokens.html", who, tokens=data, new_token=secret)
+
+
+@route(api, "POST", "/tokens", name="api.token.create", response_model=NewToken, status_code=201)
+def api_token_create(request: Request, who: Who, body: TokenBody) -> NewToken:
+    secret, info = accounts.create_token(
+        db_of(request), who.principal, name=body.name, scopes=[s.value for s in body.scopes]
+    )
+    return NewToken(token=secret, info=_token_view(info))
+
+
+@route(html, "POST", "/account/tokens/{token_id}/revoke", name="token.revoke")
+def token_revoke(request: Request, who: Who, token_id: int) -> Response:
+    accounts.revoke_token(db_of(request), who.principal, token_id)
+    return RedirectResponse("/account/tokens", status_code=303)
+
+
+@route(api, "DELETE", "/tokens/{token_id}", name="api.token.revoke", status_code=204, response_class=Response)
+def api_token_revoke(request: Request, who: Who, token_id: int) -> Response:
+    accounts.revoke_token(db_of(request), who.principal, token_id)
+    return Response(status_code=204)
+
+
+# ----------------------------------------------------------------------------------- login / logout
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+@route(html, "GET", "/login", name="login", access="public")
+def login_form(request: Request, next: Annotated[str, Query(max_length=500)] = "/") -> Response:
+    import secrets
+
+    token = secrets.token_urlsafe(24)
+    response = page(request, "login.html", None, login_csrf=token, next=_safe_next(next), error=None)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
+    return response
+
+
+def _safe_next(target: str) -> str:
+    # Only local paths: an open redirect would let a phishing link bounce through the login page.
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+@route(html, "POST", "/login", name="login.submit", access="public")
+def login_submit(
+    request: Request,
+    username: Annotated[str, Form(max_length=150)],
+    password: Annotated[str, Form(max_length=1000)],
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    import secrets
+
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, csrf_token):
+        raise Forbidden("missing or wrong CSRF token; reload the login page and try again")
+    db = db_of(request)
+    principal = accounts.authenticate(db, username, password, address=_address(request))
+    new = accounts.start_session(db, principal, replaces=request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    set_session_cookie(request, response, new.cookie)
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@route(api, "POST", "/session", name="api.session.create", access="public", response_model=SessionInfo)
+def api_login(request: Request, body: LoginBody) -> Response:
+    db = db_of(request)
+    principal = accounts.authenticate(db, body.username, body.password, address=_address(request))
+    new = accounts.start_session(db, principal, replaces=request.cookies.get(SESSION_COOKIE))
+    info = SessionInfo(
+        username=principal.username, access=principal.access, person_id=principal.person_id, csrf_token=new.csrf_token
+    )
+    response = JSONResponse(info.model_dump(mode="json"))
+    set_session_cookie(request, response, new.cookie)
+    return response
+
+
+@route(api, "GET", "/session", name="api.session", response_model=SessionInfo)
+def api_session(who: Who) -> SessionInfo:
+    p = who.principal
+    return SessionInfo(username=p.username, access=p.access, person_id=p.person_id, csrf_token=who.csrf_token)
+
+
+@route(html, "POST", "/logout", name="logout")
+def logout(request: Request, who: Who) -> Response:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        accounts.end_session(db_of(request), cookie)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@route(api, "DELETE", "/session", name="api.session.delete", status_code=204, response_class=Response)
+def api_logout(request: Request, who: Who) -> Response:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        accounts.end_session(db_of(request), cookie)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+def register(app: FastAPI) -> None:
+    app.include_router(api)
+    app.include_router(html)
