@@ -410,10 +410,10 @@ def move_action(
     action: Annotated[str, Path(pattern=ACTION_PATTERN)],
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    secured.step(db_of(request), who.policy, move_id, action, reason=reason)
+    moved = secured.step(db_of(request), who.policy, move_id, action, reason=reason)
     if request.headers.get("hx-request") and action in ("approve", "decline"):
-        # From the approvals queue: replace the row with the outcome.
-        return page(request, "_decided.html", who, move_id=move_id, action=action)
+        # From the approvals queue: replace the row with the outcome (the first approval only records).
+        return page(request, "_decided.html", who, move_id=move_id, action=action, status=moved.status.value)
     return RedirectResponse(f"/moves/{move_id}", status_code=303)
 
 

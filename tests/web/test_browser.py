@@ -1,0 +1,271 @@
+"""Browser test: a real server, Debian's Chromium driven by Playwright, the whole life of one move.
+
+Eva (employee) requests a move with success criteria through the form; Mira (her manager) approves it
+from the approvals queue (htmx); Hugo (manager of the host team) gives the second approval on the move
+page; Mira starts onboarding and activates it; Eva checks in; Mira reviews it (every criterion rated, a
+skill gained, decision "complete"); the skill then shows on Eva's dashboard with the move as evidence.
+Every page must load without console errors or Content-Security-Policy violations.
+
+Chromium is ``/usr/bin/chromium`` (``apt-get install chromium``). Without it the test is skipped and says
+why — unless ``MICROMOVES_REQUIRE_BROWSER=1`` (CI), where a missing browser is a failure. Screenshots of
+each step go to ``$MICROMOVES_TEST_ARTIFACTS/browser`` (default ``test-artifacts/`` at the repo root).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from micromoves.storage.db import Database
+from tests.web.conftest import PASSWORD, build_world
+
+CHROMIUM = Path("/usr/bin/chromium")
+REQUIRE_BROWSER = os.environ.get("MICROMOVES_REQUIRE_BROWSER") == "1"
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("MICROMOVES_TEST_ARTIFACTS") or REPO / "test-artifacts") / "browser"
+TIMEOUT_MS = 10_000
+# Flags a console error as a CSP violation (also reported from a `securitypolicyviolation` listener).
+CSP_SCRIPT = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`);
+});
+"""
+
+
+def _need_browser() -> None:
+    problem = None
+    if not CHROMIUM.exists():
+        problem = f"{CHROMIUM} not found (apt-get install -y chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError as exc:
+            problem = f"playwright is not installed: {exc}"
+    if problem is None:
+        return
+    if REQUIRE_BROWSER:
+        pytest.fail(f"browser required (MICROMOVES_REQUIRE_BROWSER=1) but {problem}")
+    pytest.skip(f"browser test skipped: {problem}")
+
+
+@pytest.fixture
+def live_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
+    # SQLite only, on purpose: this test drives the pages and htmx through a real browser; the services
+    # and routes beneath are covered on both backends by the API and authorization tests, and a second
+    # browser run would double the slowest test for no new coverage.
+    _need_browser()  # before building anything
+    target = tmp_path / "browser.sqlite3"
+    shutil.copyfile(sqlite_template, target)
+    db = Database(f"sqlite:///{target}")
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def base_url(live_db: Database) -> Iterator[str]:
+    """Serve the app for ``build_world`` on a free loopback port from a background thread."""
+    world = build_world(live_db)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))  # the kernel picks the port; binding here means no race for it
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(world.app, log_level="warning", lifespan="off")  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    # uvicorn (>= 0.29) installs its SIGINT/SIGTERM handlers only when it runs in the main thread, so
+    # in this thread it leaves pytest's signal handling alone; `should_exit` stops it.
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    for _ in range(500):
+        if server.started or not thread.is_alive():
+            break
+        threading.Event().wait(0.01)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+class Session:
+    """One browser tab, plus what went wrong in it: console errors, page errors, failed responses."""
+
+    def __init__(self, page: Any, base: str) -> None:
+        self.page = page
+        self.base = base
+        self.problems: list[str] = []
+        self.shots = 0
+        page.set_default_timeout(TIMEOUT_MS)
+        page.add_init_script(CSP_SCRIPT)
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.problems.append(f"page error on {page.url}: {exc}"))
+        page.on("response", self._response)
+
+    def _console(self, msg: Any) -> None:
+        if msg.type in ("error", "warning"):
+            self.problems.append(f"console {msg.type} on {self.page.url}: {msg.text}")
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 400:
+            self.problems.append(f"HTTP {response.status} for {response.request.method} {response.url}")
+
+    def go(self, path: str) -> None:
+        self.page.goto(self.base + path)
+
+    def shot(self, name: str) -> None:
+        self.shots += 1
+        self.page.screenshot(path=str(ARTIFACTS / f"{self.shots:02d}-{name}.png"), full_page=True)
+
+    def log_in(self, username: str) -> None:
+        from playwright.sync_api import expect
+
+        self.go("/login")
+        self.page.get_by_label("Username").fill(username)
+        self.page.get_by_label("Password").fill(PASSWORD)
+        self.page.get_by_role("button", name="Log in").click()
+        expect(self.page.locator(".who")).to_contain_text(username)
+
+    def log_out(self) -> None:
+        from playwright.sync_api import expect
+
+        self.page.get_by_role("button", name="Log out").click()
+        expect(self.page).to_have_url(re.compile(r"/login"))
+        expect(self.page.locator(".who")).to_have_count(0)
+
+    def open_move(self, move_id: str) -> None:
+        self.go(f"/moves/{move_id}")
+
+    def act(self, action: str, expected_status: str) -> None:
+        from playwright.sync_api import expect
+
+        self.page.locator(f"#action-{action}").click()
+        expect(self.page.locator("#move-status")).to_have_text(expected_status)
+
+
+def test_a_move_from_request_to_skill_on_the_dashboard(base_url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("*.png"):
+        old.unlink()
+    start = dt.date.today()
+    end = start + dt.timedelta(weeks=10)
+    title = "Build the skills API"
+    criteria = ["Endpoint live behind a feature flag", "Two teams use it"]
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            s = Session(context.new_page(), base_url)
+            page = s.page
+
+            # 1. Eva requests a move with success criteria, hosted by Hugo's team.
+            s.log_in("eva")
+            expect(page.locator("#person-name")).to_have_text("Eva Employee")
+            page.get_by_role("link", name="Request a move").click()
+            form = page.locator("#move-form")
+            form.get_by_label("Title").fill(title)
+            form.get_by_label("Kind").select_option("stretch_assignment")
+            form.get_by_label("Start").fill(start.isoformat())
+            form.get_by_label("End").fill(end.isoformat())
+            form.get_by_label("Share of time (%)").fill("30")
+            form.get_by_label("Host team").select_option("B")
+            form.get_by_label("Expected outcomes").fill("A first public skills endpoint.")
+            form.get_by_label("Success criteria (one per line)").fill("\n".join(criteria))
+            s.shot("request-form")
+            form.get_by_role("button", name="Submit for approval").click()
+            expect(page).to_have_url(re.compile(r"/moves/[^/]+$"))
+            move_id = page.url.rsplit("/", 1)[1]
+            expect(page.locator("#move-title")).to_have_text(title)
+            expect(page.locator("#move-status")).to_have_text("requested")
+            expect(page.locator("#criteria li")).to_have_text(criteria)
+            s.shot("requested")
+            s.log_out()
+
+            # 2. Mira, the line manager, approves from her queue (htmx replaces the row).
+            s.log_in("mira")
+            s.go("/approvals")
+            row = page.locator(f"#approval-{move_id}")
+            expect(row).to_contain_text(title)
+            expect(row).to_contain_text("manager")
+            row.get_by_role("button", name="Approve").click()
+            expect(page.locator(f"#approval-{move_id}")).to_contain_text("waits for the second approver")
+            s.shot("manager-approved")
+            s.open_move(move_id)
+            expect(page.locator("#move-status")).to_have_text("requested")  # one of two approvals
+            expect(page.locator("#action-approve")).to_have_count(0)  # and never twice by her
+            s.log_out()
+
+            # 3. Hugo, the host manager, gives the second approval on the move page.
+            s.log_in("hugo")
+            s.open_move(move_id)
+            s.act("approve", "approved")
+            s.shot("host-approved")
+            s.log_out()
+
+            # 4. Mira starts onboarding, then activates the move.
+            s.log_in("mira")
+            s.open_move(move_id)
+            s.act("start_onboarding", "onboarding")
+            s.act("activate", "active")
+            s.shot("active")
+            s.log_out()
+
+            # 5. Eva checks in.
+            s.log_in("eva")
+            s.open_move(move_id)
+            check_in = page.locator("#check-in-form")
+            check_in.get_by_label("Note").fill("Endpoint prototype demoed to the platform team")
+            check_in.get_by_label("Progress %").fill("40")
+            check_in.get_by_role("button", name="Add check-in").click()
+            expect(page.locator("#check-ins")).to_contain_text("Endpoint prototype demoed")
+            expect(page.locator("#check-ins")).to_contain_text("(40%)")
+            expect(page.locator("#review-form")).to_have_count(0)  # she cannot review her own move
+            s.shot("checked-in")
+            s.log_out()
+
+            # 6. Mira reviews: every criterion rated, a skill gained, decision "complete".
+            s.log_in("mira")
+            s.open_move(move_id)
+            review = page.locator("#review-form")
+            review.locator("select[name=rating_1]").select_option("met")
+            review.locator("input[name=evidence_1]").fill("flag on since week 6")
+            review.locator("select[name=rating_2]").select_option("partly_met")
+            review.get_by_label('Skills gained (one "skill = level" per line)').fill("Programming = 4.5")
+            review.get_by_label("Notes", exact=True).fill("Strong delivery.")
+            review.get_by_label("Decision").select_option("end")
+            s.shot("review-form")
+            review.get_by_role("button", name="Submit review").click()
+            expect(page.locator("#move-status")).to_have_text("completed")
+            expect(page.locator("#outcome")).to_contain_text("end")
+            expect(page.locator("#criteria li").nth(0)).to_contain_text("met")
+            expect(page.locator("#criteria li").nth(1)).to_contain_text("partly met")
+            expect(page.get_by_text(re.compile(r"Programming: \d\.\d → 4\.5"))).to_be_visible()
+            s.shot("completed")
+            s.log_out()
+
+            # 7. Eva's dashboard: Programming at 4.5, with the move as evidence.
+            s.log_in("eva")
+            skill = page.locator("#skills tbody tr", has_text="Programming")
+            expect(skill).to_have_count(1)
+            expect(skill.locator("td").nth(1)).to_have_text("4.5")
+            evidence = skill.get_by_role("link", name=title)
+            expect(evidence).to_have_attribute("href", f"/moves/{move_id}")
+            s.shot("dashboard")
+            context.close()
+        finally:
+            browser.close()
+
+    assert not s.problems, "\n".join(s.problems)
