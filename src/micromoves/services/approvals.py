@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -58,9 +59,13 @@ def host_manager(db: Database, host_team_id: str | None) -> str | None:
 
 
 def records(db: Database, move_id: str) -> list[ApprovalRecord]:
-    a = t.move_approvals.c
     with db.engine.connect() as conn:
-        rows = conn.execute(select(t.move_approvals).where(a.move_id == move_id).order_by(a.id)).all()
+        return _records(conn, move_id)
+
+
+def _records(conn: Any, move_id: str) -> list[ApprovalRecord]:
+    a = t.move_approvals.c
+    rows = conn.execute(select(t.move_approvals).where(a.move_id == move_id).order_by(a.id)).all()
     return [
         ApprovalRecord(Slot(r.slot), r.approver_id, r.approver_user_id, Verdict(r.decision), r.at.isoformat(), r.note)
         for r in rows
@@ -108,27 +113,35 @@ def decide(db: Database, policy: Policy, move_id: str, *, verdict: Verdict | str
     except ValueError:
         raise InvalidValue("decision must be 'approved' or 'declined'", field="decision") from None
     p = policy.principal
+    # Decide who may act before taking the write lock: a refusal writes its own audit record.
+    with UnitOfWork(db, write=False) as ro:
+        found = ro.moves.find(move_id)
+        move = ro.moves.get_full(move_id) if found is not None else None
+    done = records(db, move_id)
+    visible = move is not None and (
+        policy.sees_move(move.person_id, move.host_team_id) or bool(open_slots(policy, move, done))
+    )
+    policy.require(visible, visible=False, action="approve", entity_type="move", entity_id=move_id)
+    assert move is not None
+    if policy.is_self(move.person_id):
+        policy.deny("approve your own move", "move", move_id, visible=True)
+    if move.status is not MoveStatus.REQUESTED:
+        raise Conflict(f"move {move_id} is {move.status}, not awaiting approval", field="status")
+    slots = open_slots(policy, move, done)
+    if not slots:
+        if any(_same_approver(p, r) for r in done):
+            raise Forbidden("you already decided on this move; a second person must approve it")
+        policy.deny("approve", "move", move_id, visible=True)
     with UnitOfWork(db) as uow:
         move = uow.moves.get_full(move_id)
-        policy.require(
-            policy.sees_move(move.person_id, move.host_team_id) or bool(open_slots(policy, move, records(db, move_id))),
-            visible=False,
-            action="approve",
-            entity_type="move",
-            entity_id=move_id,
-        )
-        if policy.is_self(move.person_id):
-            policy.deny("approve your own move", "move", move_id, visible=True)
-        if move.status is not MoveStatus.REQUESTED:
-            raise Conflict(f"move {move_id} is {move.status}, not awaiting approval", field="status")
-        done = records(db, move_id)
-        slots = open_slots(policy, move, done)
-        if not slots:
-            if any(_same_approver(p, r) for r in done):
-                raise Forbidden("you already decided on this move; a second person must approve it")
-            policy.deny("approve", "move", move_id, visible=True)
-        slot = slots[0]
         person = uow.people.get_for_update(move.person_id)
+        # Re-read under the lock: another approver may have acted since the checks above.
+        done = _records(uow.session.connection(), move_id)
+        if move.status is not MoveStatus.REQUESTED or slots[0] in {r.slot for r in done}:
+            raise Conflict(f"move {move_id} was decided by someone else just now; reload it", field="status")
+        if any(_same_approver(p, r) for r in done):
+            raise Forbidden("you already decided on this move; a second person must approve it")
+        slot = slots[0]
         try:
             uow.session.execute(
                 insert(t.move_approvals).values(

@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from micromoves.domain.errors import DomainError, NotAuthenticated
@@ -63,6 +64,32 @@ class Caller:
 
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(description="machine-readable, e.g. not_found, forbidden, invalid_request, conflict")
+    message: str = Field(description="one human-readable sentence")
+    details: dict[str, Any] = Field(description="e.g. the offending field, or the list of validation problems")
+
+
+class ErrorBody(BaseModel):
+    """The one shape of every error the API returns."""
+
+    error: ErrorInfo
+
+
+def _documented(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+# Documented on every /api/v1 operation, so that clients (and schemathesis) can rely on the error shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _documented("not signed in: no or an invalid session cookie or API token"),
+    403: _documented("signed in but not allowed (or a missing CSRF token on a cookie-authenticated write)"),
+    404: _documented("no such object, or one the caller may not know exists"),
+    409: _documented("the request conflicts with the object's state (e.g. an illegal lifecycle step)"),
+    422: _documented("invalid request: the body, path or query failed validation or a business rule"),
+}
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

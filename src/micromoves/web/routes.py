@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from micromoves.domain.errors import Forbidden, InvalidValue
@@ -25,6 +26,7 @@ from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 from micromoves.web import charts
 from micromoves.web.app import (
+    ERROR_RESPONSES,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     Caller,
@@ -37,7 +39,7 @@ from micromoves.web.app import (
 ACCESS: dict[str, str] = {}
 
 html = APIRouter(include_in_schema=False)
-api = APIRouter(prefix="/api/v1", tags=["micromoves"])
+api = APIRouter(prefix="/api/v1", tags=["micromoves"], responses=ERROR_RESPONSES)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -745,6 +747,16 @@ def api_logout(request: Request, who: Who) -> Response:
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+def all_routes(routes: list[Any]) -> Iterator[APIRoute]:
+    """Every endpoint of an app or router, including those of included routers."""
+    for r in routes:
+        if isinstance(r, APIRoute):
+            yield r
+        inner = getattr(r, "original_router", None)  # FastAPI ≥ 0.120 includes routers lazily
+        if inner is not None:
+            yield from all_routes(list(inner.routes))
 
 
 def register(app: FastAPI) -> None:

@@ -1,0 +1,152 @@
+"""A small organisation with one account per kind of user, for the web and authorization tests.
+
+    ROOT (director D) ─┬─ team A (manager M): employees E, E2
+                       └─ team B (manager H, the host manager): employee O
+
+Move ``mv_e`` is E's, hosted by team B (so H hosts it), requested; ``mv_o`` is O's, hosted by B, active;
+``mv_done`` is E's, completed, with confidential review notes. HR user ``hr`` looks after team A only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from sqlalchemy import insert
+
+from micromoves.domain.model import MoveStatus, Rating
+from micromoves.services import accounts, org
+from micromoves.services import moves as move_svc
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+from micromoves.web.app import create_app
+
+PASSWORD = "correct horse battery"
+CONFIDENTIAL_NOTE = "CONFIDENTIAL-NOTE-7731: struggled with stakeholders"
+TODAY = dt.date.today()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Still argon2id, with small parameters: the tests exercise the flow, not the hash's cost.
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@dataclass
+class World:
+    db: Database
+    app: object
+    users: dict[str, int] = field(default_factory=dict)
+    mv_e: str = "MV-E"
+    mv_o: str = "MV-O"
+    mv_done: str = "MV-DONE"
+
+    def client(self, username: str | None = None) -> TestClient:
+        c = TestClient(self.app, headers={"accept": "application/json"})  # type: ignore[arg-type]
+        if username is not None:
+            login(c, username)
+        return c
+
+
+def login(c: TestClient, username: str, password: str = PASSWORD) -> str:
+    """Log in through the JSON API; returns the session's CSRF token (also set as a default header)."""
+    r = c.post("/api/v1/session", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    csrf = r.json()["csrf_token"]
+    c.headers["x-csrf-token"] = csrf
+    return csrf
+
+
+def build_world(db: Database) -> World:
+    a = "setup"
+    org.add_team(db, id="ROOT", name="Company", actor=a)
+    org.add_team(db, id="A", name="Team A", parent_id="ROOT", actor=a)
+    org.add_team(db, id="B", name="Team B", parent_id="ROOT", actor=a)
+    hired = dt.date(2020, 1, 6)
+    org.add_person(db, id="D", name="Dana Director", team_id="ROOT", hire_date=hired, actor=a)
+    org.add_person(db, id="M", name="Mira Manager", team_id="A", manager_id="D", hire_date=hired, actor=a)
+    org.add_person(db, id="H", name="Hugo Host", team_id="B", manager_id="D", hire_date=hired, actor=a)
+    org.add_person(db, id="E", name="Eva Employee", team_id="A", manager_id="M", hire_date=hired, actor=a)
+    org.add_person(db, id="E2", name="Emil Colleague", team_id="A", manager_id="M", hire_date=hired, actor=a)
+    org.add_person(db, id="O", name="Otto Outsider", team_id="B", manager_id="H", hire_date=hired, actor=a)
+    with db.write_engine.begin() as conn:
+        conn.execute(
+            insert(t.team_managers),
+            [
+                {"team_id": "ROOT", "person_id": "D"},
+                {"team_id": "A", "person_id": "M"},
+                {"team_id": "B", "person_id": "H"},
+            ],
+        )
+    world = World(db=db, app=create_app(db))
+    for username, person, access, units in [
+        ("eva", "E", "employee", ()),
+        ("emil", "E2", "employee", ()),
+        ("mira", "M", "employee", ()),
+        ("hugo", "H", "employee", ()),
+        ("dana", "D", "employee", ()),
+        ("otto", "O", "employee", ()),
+        ("hr", None, "hr", ("A",)),
+        ("admin", None, "admin", ()),
+    ]:
+        user = accounts.create_user(
+            db, username=username, password=PASSWORD, access=access, person_id=person, org_units=units, actor=a
+        )
+        world.users[username] = user.id
+    start = TODAY + dt.timedelta(days=14)
+    common = {"kind": "gig", "percent_time": 20, "actor": a, "host_team_id": "B"}
+    move_svc.propose_move(
+        db,
+        person_id="E",
+        title="Data pipeline gig",
+        start=start,
+        end=start + dt.timedelta(weeks=8),
+        criteria=["Ship the nightly load", "Write the runbook"],
+        move_id=world.mv_e,
+        request=True,
+        **common,
+    )
+    move_svc.propose_move(
+        db,
+        person_id="O",
+        title="Outsider rotation",
+        start=TODAY - dt.timedelta(weeks=2),
+        end=TODAY + dt.timedelta(weeks=6),
+        criteria=["Pair on two incidents"],
+        move_id=world.mv_o,
+        **common,
+    )
+    for s in (MoveStatus.REQUESTED, MoveStatus.APPROVED, MoveStatus.ONBOARDING, MoveStatus.ACTIVE):
+        move_svc.transition_move(db, world.mv_o, s, actor=a)
+    past = TODAY - dt.timedelta(weeks=20)
+    move_svc.propose_move(
+        db,
+        person_id="E",
+        title="Finished stretch",
+        start=past,
+        end=past + dt.timedelta(weeks=6),
+        criteria=["Lead the retro"],
+        move_id=world.mv_done,
+        **common,
+    )
+    for s in (MoveStatus.REQUESTED, MoveStatus.APPROVED, MoveStatus.ONBOARDING, MoveStatus.ACTIVE):
+        move_svc.transition_move(db, world.mv_done, s, actor=a)
+    move_svc.review_move(
+        db,
+        world.mv_done,
+        reviewer_id="M",
+        decision="end",
+        ratings=[move_svc.CriterionRating(1, Rating.MET)],
+        notes=CONFIDENTIAL_NOTE,
+        confidential=True,
+    )
+    return world
+
+
+@pytest.fixture
+def world(db: Database) -> Iterator[World]:
+    yield build_world(db)

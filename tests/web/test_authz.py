@@ -1,0 +1,282 @@
+"""The authorization matrix: every route × every kind of user × own and foreign objects.
+
+The cases below are checked against the app's route table: a route without an entry in ``routes.ACCESS``
+or without a case here fails ``test_every_route_has_a_policy_and_cases``. Reads assert the status and
+that nothing the user may not see is in the body; unsafe requests are sent only by users who must be
+refused, and must change nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from micromoves.storage import tables as t
+from micromoves.web.routes import ACCESS, all_routes
+from tests.web.conftest import CONFIDENTIAL_NOTE, World
+
+USERS = ["eva", "mira", "hugo", "otto", "hr", "admin"]
+SEES_E = {"eva", "mira", "hr", "admin"}  # E's person record: self, manager, HR for team A, admin
+SEES_O = {"otto", "hugo", "admin"}
+SEES_MV_E = SEES_E | {"hugo"}  # E's move is hosted by team B: its host manager sees it
+SEES_MV_O = SEES_O
+PERSON_USERS = {"eva", "mira", "hugo", "otto"}
+
+
+@dataclass(frozen=True)
+class Case:
+    route: str
+    method: str
+    path: str
+    expect: dict[str, int]  # user → status
+    hidden: dict[str, tuple[str, ...]] | None = None  # user → strings that must not appear in the body
+    shown: dict[str, tuple[str, ...]] | None = None  # user → strings that must appear
+    json: dict[str, object] | None = None
+    form: dict[str, str] | None = None
+
+
+def see(who: set[str], ok: int = 200, denied: int = 404) -> dict[str, int]:
+    return {u: ok if u in who else denied for u in USERS}
+
+
+def everyone(status: int = 200) -> dict[str, int]:
+    return dict.fromkeys(USERS, status)
+
+
+def only_admin(ok: int = 200) -> dict[str, int]:
+    return {u: ok if u == "admin" else 403 for u in USERS}
+
+
+NOT_E_SIDE = {"otto": ("Eva Employee", "MV-E"), "hugo": ("Emil Colleague",)}
+NOT_O_SIDE = {"eva": ("Otto Outsider", "MV-O"), "mira": ("Otto Outsider", "MV-O"), "hr": ("Otto Outsider", "MV-O")}
+NOTE_HIDDEN = {"eva": (CONFIDENTIAL_NOTE,), "hugo": (CONFIDENTIAL_NOTE,)}
+NOTE_SHOWN = {"mira": (CONFIDENTIAL_NOTE,), "hr": (CONFIDENTIAL_NOTE,), "admin": (CONFIDENTIAL_NOTE,)}
+
+READS = [
+    Case("api.health", "GET", "/api/v1/health", everyone()),
+    Case("login", "GET", "/login", everyone()),
+    Case("dashboard", "GET", "/", {**{u: 200 for u in PERSON_USERS}, "hr": 303, "admin": 303}),
+    Case("api.me", "GET", "/api/v1/me", {**{u: 200 for u in PERSON_USERS}, "hr": 404, "admin": 404}),
+    Case("api.session", "GET", "/api/v1/session", everyone()),
+    Case("person", "GET", "/people/E", see(SEES_E)),
+    Case("api.person", "GET", "/api/v1/people/E", see(SEES_E)),
+    Case("api.person", "GET", "/api/v1/people/O", see(SEES_O)),
+    Case("directory", "GET", "/people", everyone(), hidden={**NOT_O_SIDE, **NOT_E_SIDE}),
+    Case("api.directory", "GET", "/api/v1/people", everyone(), hidden={**NOT_O_SIDE, **NOT_E_SIDE}),
+    Case("moves", "GET", "/moves", everyone(), hidden={**NOT_O_SIDE, "otto": ("MV-E",)}),
+    Case("api.moves", "GET", "/api/v1/moves", everyone(), hidden={**NOT_O_SIDE, "otto": ("MV-E",)}),
+    Case("moves.csv", "GET", "/moves.csv", everyone(), hidden={**NOT_O_SIDE, "otto": ("MV-E",)}),
+    Case("api.moves.csv", "GET", "/api/v1/moves.csv", everyone(), hidden={**NOT_O_SIDE, "otto": ("MV-E",)}),
+    Case("move.new", "GET", "/moves/new?person=E", see(SEES_E)),
+    Case("api.move.new", "GET", "/api/v1/moves/new?person=E", see(SEES_E)),
+    Case("move", "GET", "/moves/MV-E", see(SEES_MV_E)),
+    Case("api.move", "GET", "/api/v1/moves/MV-E", see(SEES_MV_E)),
+    Case("api.move", "GET", "/api/v1/moves/MV-O", see(SEES_MV_O)),
+    Case("api.move", "GET", "/api/v1/moves/NO-SUCH-MOVE", everyone(404)),
+    Case("move", "GET", "/moves/MV-DONE", see(SEES_MV_E), hidden=NOTE_HIDDEN, shown=NOTE_SHOWN),
+    Case("api.move", "GET", "/api/v1/moves/MV-DONE", see(SEES_MV_E), hidden=NOTE_HIDDEN, shown=NOTE_SHOWN),
+    Case("approvals", "GET", "/approvals", everyone(), hidden={"eva": ("MV-E",), "otto": ("MV-E",), "hr": ("MV-E",)}),
+    Case(
+        "api.approvals",
+        "GET",
+        "/api/v1/approvals",
+        everyone(),
+        hidden={"eva": ("MV-E",), "otto": ("MV-E",), "hr": ("MV-E",)},
+        shown={"mira": ("MV-E",), "hugo": ("MV-E",), "admin": ("MV-E",)},
+    ),
+    Case("team", "GET", "/team", everyone(), hidden={"eva": ("Emil Colleague",), "hugo": ("Eva Employee",)}),
+    Case("api.team", "GET", "/api/v1/team", everyone(), shown={"mira": ("Eva Employee", "Emil Colleague")}),
+    Case("admin.users", "GET", "/admin/users", only_admin()),
+    Case("api.admin.users", "GET", "/api/v1/admin/users", only_admin()),
+    Case("tokens", "GET", "/account/tokens", everyone()),
+    Case("api.tokens", "GET", "/api/v1/tokens", everyone()),
+]
+
+START, END = "2031-03-03", "2031-04-25"
+PROPOSAL = {"kind": "gig", "title": "Sneaky", "start": START, "end": END, "percent_time": 10}
+
+# Unsafe requests, sent only by users who must be refused (status 403 or 404; nothing may change).
+REFUSALS = [
+    Case(
+        "move.create",
+        "POST",
+        "/moves",
+        {"hugo": 404, "otto": 404},
+        form={**{k: str(v) for k, v in PROPOSAL.items()}, "person_id": "E", "success_criteria": "x"},
+    ),
+    Case(
+        "api.move.create",
+        "POST",
+        "/api/v1/moves",
+        {"hugo": 404, "otto": 404},
+        json={**PROPOSAL, "person_id": "E", "success_criteria": ["x"]},
+    ),
+    Case("move.action", "POST", "/moves/MV-E/actions/approve", {"eva": 403, "otto": 404, "hr": 403}, form={}),
+    Case(
+        "api.move.action", "POST", "/api/v1/moves/MV-E/actions/approve", {"eva": 403, "otto": 404, "hr": 403}, json={}
+    ),
+    Case("api.move.action", "POST", "/api/v1/moves/MV-E/actions/start_onboarding", {"eva": 403, "otto": 404}, json={}),
+    Case(
+        "api.move.action", "POST", "/api/v1/moves/MV-O/actions/withdraw", {"eva": 404, "mira": 404, "hr": 404}, json={}
+    ),
+    Case("move.check_in", "POST", "/moves/MV-O/check-ins", {"eva": 404, "mira": 404, "hr": 404}, form={"note": "hi"}),
+    Case(
+        "api.move.check_in",
+        "POST",
+        "/api/v1/moves/MV-O/check-ins",
+        {"eva": 404, "mira": 404, "hr": 404},
+        json={"note": "hi"},
+    ),
+    Case(
+        "move.review",
+        "POST",
+        "/moves/MV-O/review",
+        {"otto": 403, "eva": 404, "hr": 404},
+        form={"decision": "end", "rating_1": "met"},
+    ),
+    Case(
+        "api.move.review",
+        "POST",
+        "/api/v1/moves/MV-O/review",
+        {"otto": 403, "eva": 404, "hr": 404},
+        json={"decision": "end", "ratings": [{"position": 1, "rating": "met"}]},
+    ),
+    Case(
+        "admin.user.create",
+        "POST",
+        "/admin/users",
+        {u: 403 for u in USERS if u != "admin"},
+        form={"username": "mallory", "password": "long enough pw", "access": "admin"},
+    ),
+    Case(
+        "api.admin.user.create",
+        "POST",
+        "/api/v1/admin/users",
+        {u: 403 for u in USERS if u != "admin"},
+        json={"username": "mallory", "password": "long enough pw", "access": "admin"},
+    ),
+    Case(
+        "admin.user.update",
+        "POST",
+        "/admin/users/{eva}",
+        {u: 403 for u in USERS if u != "admin"},
+        form={"access": "admin", "active": "on"},
+    ),
+    Case(
+        "api.admin.user.update",
+        "PATCH",
+        "/api/v1/admin/users/{eva}",
+        {u: 403 for u in USERS if u != "admin"},
+        json={"access": "admin"},
+    ),
+    Case(
+        "token.revoke", "POST", "/account/tokens/{admin_token}/revoke", {u: 404 for u in USERS if u != "admin"}, form={}
+    ),
+    Case("api.token.revoke", "DELETE", "/api/v1/tokens/{admin_token}", {u: 404 for u in USERS if u != "admin"}),
+]
+
+# Routes any signed-in user may use on their own behalf; the flow tests cover what they do.
+OWN_ONLY = {"token.create", "api.token.create", "logout", "api.session.delete", "login.submit", "api.session.create"}
+
+
+def test_every_route_has_a_policy_and_cases(world: World) -> None:
+    names = {r.name for r in all_routes(world.app.routes)}  # type: ignore[attr-defined]
+    assert len(names) > 40
+    missing_policy = sorted(names - set(ACCESS))
+    assert not missing_policy, f"routes without an ACCESS entry: {missing_policy}"
+    covered = {c.route for c in READS + REFUSALS} | OWN_ONLY
+    assert sorted(names - covered) == [], "routes without authorization cases"
+    assert sorted({c.route for c in READS + REFUSALS} - names) == [], "cases name routes that do not exist"
+
+
+def _send(world: World, user: str | None, case: Case, admin_token: int):  # type: ignore[no-untyped-def]
+    client = _clients.get((id(world), user)) or _clients.setdefault((id(world), user), world.client(user))
+    path = case.path.format(eva=world.users["eva"], admin_token=admin_token)
+    if case.form is not None:
+        return client.request(case.method, path, data=case.form, follow_redirects=False)
+    return client.request(case.method, path, json=case.json, follow_redirects=False)
+
+
+_clients: dict[tuple[int, str | None], TestClient] = {}
+
+
+def _admin_token(world: World) -> int:
+    c = world.client("admin")
+    return int(c.post("/api/v1/tokens", json={"name": "ops", "scopes": ["read"]}).json()["info"]["id"])
+
+
+def _changes(world: World) -> dict[str, int]:
+    """What a refused request must not change: row counts of the data tables, revoked tokens, and audit
+    records other than denials and logins (the test logs in once per request)."""
+    counted = [t.moves, t.move_approvals, t.status_changes, t.check_ins, t.outcomes, t.success_criteria, t.users]
+    with world.db.engine.connect() as conn:
+        state = {tbl.name: int(conn.scalar(select(func.count()).select_from(tbl)) or 0) for tbl in counted}
+        state["revoked"] = int(conn.scalar(select(func.count()).where(t.api_tokens.c.revoked_at.is_not(None))) or 0)
+        state["admins"] = int(conn.scalar(select(func.count()).where(t.users.c.access == "admin")) or 0)
+        state["audit"] = int(
+            conn.scalar(select(func.count()).where(t.audit_events.c.action.not_in(["access.denied", "user.login"])))
+            or 0
+        )
+    return state
+
+
+def test_matrix(world: World) -> None:
+    admin_token = _admin_token(world)
+    failures = []
+    for case in READS:
+        for user, expected in case.expect.items():
+            r = _send(world, user, case, admin_token)
+            if r.status_code != expected:
+                failures.append(f"{user} {case.method} {case.path}: {r.status_code}, expected {expected}")
+                continue
+            for text in (case.hidden or {}).get(user, ()):
+                if text in r.text:
+                    failures.append(f"{user} {case.method} {case.path}: body shows {text!r}")
+            for text in (case.shown or {}).get(user, ()):
+                if text not in r.text:
+                    failures.append(f"{user} {case.method} {case.path}: body lacks {text!r}")
+    before = _changes(world)
+    for case in REFUSALS:
+        for user, expected in case.expect.items():
+            r = _send(world, user, case, admin_token)
+            if r.status_code != expected:
+                failures.append(
+                    f"{user} {case.method} {case.path}: {r.status_code}, expected {expected}: {r.text[:200]}"
+                )
+            elif set(r.json()) != {"error"} or set(r.json()["error"]) != {"code", "message", "details"}:
+                failures.append(f"{user} {case.method} {case.path}: not the JSON error shape: {r.text[:200]}")
+    assert failures == []
+    assert _changes(world) == before, "a refused request changed data"
+
+
+def test_denials_are_audited(world: World) -> None:
+    c = world.client("otto")
+    assert c.get("/api/v1/moves/MV-E").status_code == 404
+    assert c.post("/api/v1/moves/MV-E/actions/approve", json={}).status_code == 404
+    with world.db.engine.connect() as conn:
+        rows = conn.execute(
+            select(t.audit_events.c.entity_id, t.audit_events.c.details).where(
+                t.audit_events.c.action == "access.denied"
+            )
+        ).all()
+    assert [(r.entity_id, r.details["user"], r.details["status"]) for r in rows] == [
+        ("MV-E", "otto", 404),
+        ("MV-E", "otto", 404),
+    ]
+
+
+def test_api_requires_authentication(world: World) -> None:
+    anonymous = world.client()
+    paths = sorted({c.path for c in READS if c.route.startswith("api.") and c.route != "api.health"})
+    assert len(paths) > 10
+    for path in paths:
+        r = anonymous.get(path)
+        assert (path, r.status_code, r.json()["error"]["code"]) == (path, 401, "not_authenticated")
+
+
+def test_pages_send_anonymous_users_to_login(world: World) -> None:
+    r = world.client().get("/moves/MV-E", follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/login?next=/moves/MV-E"

@@ -1,0 +1,340 @@
+"""Security behaviour of the web app: CSRF, sessions, tokens, throttling, approvals rules, escaping."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from sqlalchemy import select
+
+from micromoves.services import accounts
+from micromoves.storage import tables as t
+from tests.web.conftest import PASSWORD, World
+
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def _form_login(world: World, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    c = world.client()
+    c.headers["accept"] = "text/html"
+    c.get("/login")
+    token = c.cookies.get("mm_login_csrf")
+    r = c.post("/login", data={"username": username, "password": password, "csrf_token": token}, follow_redirects=False)
+    return c, r
+
+
+# ------------------------------------------------------------------------------------------- CSRF
+
+
+def test_unsafe_requests_with_a_session_need_the_csrf_token(world: World) -> None:
+    c = world.client("eva")
+    good = c.headers.pop("x-csrf-token")
+    body = {"note": "did a thing"}
+    assert c.post("/api/v1/moves/MV-O/check-ins", json=body).status_code == 403  # no token (and not hers anyway)
+    r = c.post("/api/v1/tokens", json={"name": "x", "scopes": ["read"]})
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden")
+    r = c.post("/api/v1/tokens", json={"name": "x", "scopes": ["read"]}, headers={"x-csrf-token": "wrong"})
+    assert r.status_code == 403
+    # A form post without the hidden field is refused too.
+    r = c.post("/account/tokens", data={"name": "x"}, follow_redirects=False)
+    assert r.status_code == 403
+    with world.db.engine.connect() as conn:
+        assert conn.scalar(select(t.api_tokens.c.id)) is None
+    r = c.post("/api/v1/tokens", json={"name": "x", "scopes": ["read"]}, headers={"x-csrf-token": good})
+    assert r.status_code == 201
+
+
+def test_login_form_needs_its_csrf_token(world: World) -> None:
+    c = world.client()
+    r = c.post("/login", data={"username": "eva", "password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 403
+    assert "mm_session" not in c.cookies
+
+
+def test_api_tokens_need_no_csrf_token(world: World) -> None:
+    secret = world.client("mira").post("/api/v1/tokens", json={"name": "sync", "scopes": ["read", "write"]})
+    c = world.client()
+    c.headers["authorization"] = f"Bearer {secret.json()['token']}"
+    r = c.post("/api/v1/moves/MV-E/actions/approve", json={})
+    assert r.status_code == 200, r.text
+
+
+# --------------------------------------------------------------------------------------- sessions
+
+
+def test_login_issues_a_new_session_and_discards_a_planted_one(world: World) -> None:
+    # An attacker who knows a live session id of their own plants it in the victim's browser.
+    attacker, _ = _form_login(world, "otto")
+    planted = attacker.cookies.get("mm_session")
+    victim = world.client()
+    victim.cookies.set("mm_session", planted)
+    victim.headers["accept"] = "text/html"
+    victim.get("/login")
+    token = victim.cookies.get("mm_login_csrf")
+    r = victim.post(
+        "/login", data={"username": "eva", "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    issued = r.cookies.get("mm_session")
+    assert issued and issued != planted
+    # The planted id is gone: the attacker is not logged in as anyone any more, and never as eva.
+    assert attacker.get("/api/v1/session").status_code == 401
+    assert accounts.session_principal(world.db, planted) is None
+    assert accounts.session_principal(world.db, issued)[0].username == "eva"  # type: ignore[index]
+
+
+def test_session_cookie_flags(world: World) -> None:
+    _, r = _form_login(world, "eva")
+    header = r.headers["set-cookie"].lower()
+    assert "httponly" in header and "samesite=lax" in header
+    c = world.client()
+    c.base_url = c.base_url.copy_with(scheme="https")  # type: ignore[assignment]
+    r = c.post("/api/v1/session", json={"username": "eva", "password": PASSWORD})
+    assert "secure" in r.headers["set-cookie"].lower()
+
+
+def test_sessions_are_stored_hashed(world: World) -> None:
+    c, _ = _form_login(world, "eva")
+    cookie = c.cookies.get("mm_session")
+    with world.db.engine.connect() as conn:
+        stored = list(conn.scalars(select(t.web_sessions.c.id)))
+    assert cookie not in stored and len(stored) == 1 and len(stored[0]) == 64
+
+
+def test_logout_ends_the_session_on_the_server(world: World) -> None:
+    c = world.client("eva")
+    cookie = c.cookies.get("mm_session")
+    assert c.delete("/api/v1/session").status_code == 204
+    replay = world.client()
+    replay.cookies.set("mm_session", cookie)
+    assert replay.get("/api/v1/me").status_code == 401
+
+
+def test_failed_logins_are_throttled(world: World) -> None:
+    c = world.client()
+    for _ in range(accounts.MAX_FAILURES_PER_USER):
+        r = c.post("/api/v1/session", json={"username": "eva", "password": "not it at all"})
+        assert (r.status_code, r.json()["error"]["code"]) == (401, "not_authenticated")
+    r = c.post("/api/v1/session", json={"username": "eva", "password": PASSWORD})
+    assert (r.status_code, r.json()["error"]["code"]) == (429, "too_many_attempts")
+    # Other users are not locked out by eva's failures.
+    assert c.post("/api/v1/session", json={"username": "mira", "password": PASSWORD}).status_code == 200
+
+
+def test_unknown_user_and_wrong_password_look_the_same(world: World) -> None:
+    c = world.client()
+    a = c.post("/api/v1/session", json={"username": "nobody", "password": "whatever1234"})
+    b = c.post("/api/v1/session", json={"username": "eva", "password": "whatever1234"})
+    assert a.status_code == b.status_code == 401
+    assert a.json() == b.json()
+
+
+def test_passwords_are_hashed_with_argon2id(world: World) -> None:
+    with world.db.engine.connect() as conn:
+        hashes = list(conn.scalars(select(t.users.c.password_hash)))
+    assert hashes and all(h.startswith("$argon2id$") and PASSWORD not in h for h in hashes)
+
+
+# ------------------------------------------------------------------------------------------ tokens
+
+
+def test_token_revocation(world: World) -> None:
+    owner = world.client("eva")
+    made = owner.post("/api/v1/tokens", json={"name": "hris", "scopes": ["read"]}).json()
+    c = world.client()
+    c.headers["authorization"] = f"Bearer {made['token']}"
+    assert c.get("/api/v1/me").json()["id"] == "E"
+    # Read scope only: no changes.
+    r = c.post("/api/v1/moves/MV-E/actions/withdraw", json={})
+    assert r.status_code == 403
+    # A token cannot mint tokens.
+    assert c.post("/api/v1/tokens", json={"name": "more", "scopes": ["read"]}).status_code == 403
+    # Another user cannot revoke it (and cannot learn it exists).
+    assert world.client("mira").delete(f"/api/v1/tokens/{made['info']['id']}").status_code == 404
+    assert c.get("/api/v1/me").status_code == 200
+    assert owner.delete(f"/api/v1/tokens/{made['info']['id']}").status_code == 204
+    r = c.get("/api/v1/me")
+    assert (r.status_code, r.json()["error"]["code"]) == (401, "not_authenticated")
+    with world.db.engine.connect() as conn:
+        stored = conn.scalar(select(t.api_tokens.c.token_hash))
+    assert stored != made["token"] and made["token"] not in str(stored)
+
+
+def test_a_deactivated_user_loses_sessions_and_tokens(world: World) -> None:
+    eva = world.client("eva")
+    token = eva.post("/api/v1/tokens", json={"name": "t", "scopes": ["read"]}).json()["token"]
+    admin = world.client("admin")
+    r = admin.patch(f"/api/v1/admin/users/{world.users['eva']}", json={"active": False})
+    assert r.status_code == 200 and r.json()["active"] is False
+    assert eva.get("/api/v1/me").status_code == 401
+    api = world.client()
+    api.headers["authorization"] = f"Bearer {token}"
+    assert api.get("/api/v1/me").status_code == 401
+
+
+def test_admin_cannot_remove_own_admin_access(world: World) -> None:
+    r = world.client("admin").patch(f"/api/v1/admin/users/{world.users['admin']}", json={"access": "employee"})
+    assert r.status_code == 403
+
+
+# --------------------------------------------------------------------------------------- approvals
+
+
+def _status(world: World, move_id: str) -> str:
+    return world.client("admin").get(f"/api/v1/moves/{move_id}").json()["status"]
+
+
+def test_self_approval_is_refused(world: World) -> None:
+    r = world.client("eva").post("/api/v1/moves/MV-E/actions/approve", json={})
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden")
+    assert _status(world, "MV-E") == "requested"
+
+
+def test_a_manager_cannot_approve_for_someone_not_reporting_to_them(world: World) -> None:
+    otto = world.client("otto")
+    r = otto.post(
+        "/api/v1/moves",
+        json={
+            "kind": "gig",
+            "title": "Otto's gig",
+            "start": "2031-03-03",
+            "end": "2031-04-25",
+            "percent_time": 10,
+            "success_criteria": ["done"],
+            "host_team_id": "B",
+        },
+    )
+    assert r.status_code == 201, r.text
+    move_id = r.json()["id"]
+    r = world.client("mira").post(f"/api/v1/moves/{move_id}/actions/approve", json={})
+    assert r.status_code == 404  # mira may not even know the move exists
+    assert _status(world, move_id) == "requested"
+
+
+def test_two_different_people_must_approve(world: World) -> None:
+    mira = world.client("mira")
+    r = mira.post("/api/v1/moves/MV-E/actions/approve", json={"reason": "good fit"})
+    assert r.status_code == 200 and r.json()["status"] == "requested"
+    assert [a["slot"] for a in r.json()["approvals"]] == ["manager"]
+    r = mira.post("/api/v1/moves/MV-E/actions/approve", json={})
+    assert r.status_code == 403  # the same person cannot give the second approval
+    assert "MV-E" not in mira.get("/api/v1/approvals").text
+    assert "MV-E" in world.client("hugo").get("/api/v1/approvals").text
+    r = world.client("hugo").post("/api/v1/moves/MV-E/actions/approve", json={})
+    assert r.status_code == 200 and r.json()["status"] == "approved"
+    assert [(a["slot"], a["approver"]) for a in r.json()["approvals"]] == [
+        ("manager", "Mira Manager"),
+        ("host", "Hugo Host"),
+    ]
+    r = world.client("admin").post("/api/v1/moves/MV-E/actions/approve", json={})
+    assert r.status_code == 409
+
+
+def test_a_move_hosted_by_the_own_team_needs_a_second_manager(world: World) -> None:
+    mira = world.client("mira")
+    r = mira.post(
+        "/api/v1/moves",
+        json={
+            "person_id": "E2",
+            "kind": "temporary_lead",
+            "title": "Lead the stand-ups",
+            "start": "2031-03-03",
+            "end": "2031-04-25",
+            "percent_time": 10,
+            "success_criteria": ["Run 20 stand-ups"],
+            "host_team_id": "A",
+        },
+    )
+    move_id = r.json()["id"]
+    assert mira.post(f"/api/v1/moves/{move_id}/actions/approve", json={}).status_code == 200
+    assert mira.post(f"/api/v1/moves/{move_id}/actions/approve", json={}).status_code == 403
+    assert world.client("hugo").post(f"/api/v1/moves/{move_id}/actions/approve", json={}).status_code == 404
+    r = world.client("dana").post(f"/api/v1/moves/{move_id}/actions/approve", json={})  # the skip-level manager
+    assert r.status_code == 200 and r.json()["status"] == "approved"
+
+
+def test_a_decline_in_either_slot_declines(world: World) -> None:
+    r = world.client("hugo").post("/api/v1/moves/MV-E/actions/decline", json={"reason": "no capacity"})
+    assert r.status_code == 200 and r.json()["status"] == "declined"
+
+
+# ---------------------------------------------------------------------------------------- escaping
+
+
+def test_stored_xss_in_every_free_text_field_is_inert(world: World) -> None:
+    eva = world.client("eva")
+    r = eva.post(
+        "/api/v1/moves",
+        json={
+            "kind": "gig",
+            "title": XSS,
+            "start": "2031-03-03",
+            "end": "2031-04-25",
+            "percent_time": 10,
+            "success_criteria": [XSS],
+            "expected_outcomes": XSS,
+            "host_team_id": "B",
+        },
+    )
+    move_id = r.json()["id"]
+    mira, hugo = world.client("mira"), world.client("hugo")
+    mira.post(f"/api/v1/moves/{move_id}/actions/approve", json={"reason": XSS})
+    hugo.post(f"/api/v1/moves/{move_id}/actions/approve", json={"reason": XSS})
+    mira.post(f"/api/v1/moves/{move_id}/actions/start_onboarding", json={"reason": XSS})
+    mira.post(f"/api/v1/moves/{move_id}/actions/activate", json={})
+    eva.post(f"/api/v1/moves/{move_id}/check-ins", json={"note": XSS})
+    r = mira.post(
+        f"/api/v1/moves/{move_id}/review",
+        json={"decision": "continue", "ratings": [{"position": 1, "rating": "met", "evidence": XSS}], "notes": XSS},
+    )
+    assert r.status_code == 200, r.text
+    eva.post("/api/v1/tokens", json={"name": XSS, "scopes": ["read"]})
+    pages = [f"/moves/{move_id}", "/", "/moves", "/account/tokens"]
+    for who, client in (("eva", eva), ("mira", mira)):
+        client.headers["accept"] = "text/html"
+        for path in pages + (["/approvals", "/team", "/people/E"] if who == "mira" else []):
+            html = client.get(path).text
+            assert "<script>alert" not in html and "<img src=x" not in html, (who, path)
+    html = mira.get(f"/moves/{move_id}").text
+    assert html.count("&lt;script&gt;alert(") >= 4  # title, criterion, outcomes, check-in, notes, evidence, reason
+
+
+def test_csv_export_guards_against_formula_injection(world: World) -> None:
+    eva = world.client("eva")
+    eva.post(
+        "/api/v1/moves",
+        json={
+            "kind": "gig",
+            "title": '=HYPERLINK("http://evil.example","x")',
+            "start": "2031-03-03",
+            "end": "2031-04-25",
+            "percent_time": 10,
+            "success_criteria": ["x"],
+        },
+    )
+    text = eva.get("/moves.csv").text
+    rows = list(csv.reader(io.StringIO(text)))
+    titles = [r[4] for r in rows[1:]]
+    assert '\'=HYPERLINK("http://evil.example","x")' in titles
+    assert not any(x.startswith(("=", "+", "-", "@")) for r in rows for x in r)
+
+
+def test_security_headers(world: World) -> None:
+    r = world.client().get("/login")
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_login_redirect_target_stays_on_this_site(world: World) -> None:
+    _, r = _form_login(world, "eva")
+    assert r.headers["location"] == "/"
+    c = world.client()
+    c.get("/login")
+    token = c.cookies.get("mm_login_csrf")
+    r = c.post(
+        "/login",
+        data={"username": "mira", "password": PASSWORD, "csrf_token": token, "next": "//evil.example/"},
+        follow_redirects=False,
+    )
+    assert r.headers["location"] == "/"
