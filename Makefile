@@ -13,10 +13,12 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed
 
-## Build the 2,000-person demo organisation in the embedded SQLite database and print a tour.
+## Build the 2,000-person demo organisation in the embedded SQLite database, print a tour, then serve the
+## web app on http://127.0.0.1:8000/ with one demo login per kind of user (Ctrl-C stops it).
 demo: setup
 	$(BIN)/micromoves init
 	$(BIN)/micromoves demo --replace
+	$(BIN)/micromoves serve --demo
 
 ## Lint, type-check, then run the whole test suite on SQLite and PostgreSQL.
 test: setup lint pytest

@@ -77,7 +77,7 @@ def shoot(base: str, username: str, password: str, out: Path, width: int, height
             else:
                 # Down to the end of the skills: the long tail (the table of other moves repeats the
                 # timeline) would only push the PNG past a size a README should carry.
-                box = page.locator("section.grid2", has=page.locator("#skills")).bounding_box()
+                box = page.locator("section", has=page.locator("#skills")).bounding_box()
                 assert box is not None
                 bottom = int(box["y"] + box["height"]) + 16
                 page.screenshot(path=str(out), full_page=True, clip={"x": 0, "y": 0, "width": width, "height": bottom})

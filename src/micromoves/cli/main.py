@@ -229,10 +229,8 @@ def _prepare_demo(db: Database) -> None:
     if empty:
         with progress_bar() as update:
             generate_demo(db, progress=update)
-    rows = [
-        [x.kind, x.username, x.password, f"{x.person_name} ({x.person_id})" if x.person_id else ""]
-        for x in create_demo_logins(db)
-    ]
+    logins = create_demo_logins(db)
+    rows = [[x.kind, x.username, x.password, f"{x.person_name} ({x.person_id})" if x.person_id else ""] for x in logins]
     console.print(table("Demo logins (new passwords every start)", ["who", "username", "password", "person"], rows))
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from micromoves.domain.errors import DomainError
 from micromoves.domain.model import MoveStatus
 from micromoves.services import accounts
 from micromoves.services.accounts import Access
+from micromoves.services.planning import current_plan, plan_for_person
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 
@@ -28,7 +29,8 @@ class DemoLogin:
 
 
 def _pick_employee(conn: object) -> str:
-    """A person with a manager and a move hosted by another team (so every demo role has work to do)."""
+    """A person with a manager and a move hosted by another team (so every demo role has work to do),
+    preferably with a target role and a running move."""
     m, p = t.moves.c, t.people.c
     row = conn.execute(  # type: ignore[attr-defined]
         select(m.person_id)
@@ -41,7 +43,13 @@ def _pick_employee(conn: object) -> str:
             t.team_managers.c.person_id != p.manager_id,
         )
         .group_by(m.person_id)
-        .order_by(func.count().desc(), m.person_id)
+        # Prefer someone on a running move (the dashboard then shows check-ins due), then the richest history.
+        .order_by(
+            func.max(case((p.target_role_id.is_not(None), 1), else_=0)).desc(),
+            func.max(case((m.status == MoveStatus.ACTIVE, 1), else_=0)).desc(),
+            func.count().desc(),
+            m.person_id,
+        )
         .limit(1)
     ).first()
     if row is None:
@@ -54,7 +62,9 @@ def create_demo_logins(db: Database) -> list[DemoLogin]:
     with db.engine.connect() as conn:
         employee = _pick_employee(conn)
         p = t.people.c
-        emp = conn.execute(select(p.id, p.name, p.manager_id, p.team_id).where(p.id == employee)).one()
+        emp = conn.execute(
+            select(p.id, p.name, p.manager_id, p.team_id, p.target_role_id).where(p.id == employee)
+        ).one()
         manager = conn.execute(select(p.id, p.name).where(p.id == emp.manager_id)).one()
         host_id = conn.scalar(
             select(t.team_managers.c.person_id)
@@ -81,6 +91,9 @@ def create_demo_logins(db: Database) -> list[DemoLogin]:
         password = secrets.token_urlsafe(9)
         _replace_user(db, username, password, access, person_id, units)
         logins.append(DemoLogin(kind, username, password, person_id, name))
+    # The employee has a target role: give their dashboard a plan towards it.
+    if emp.target_role_id is not None and current_plan(db, emp.id) is None:
+        plan_for_person(db, emp.id, actor="demo", reason="demo logins")
     return logins
 
 

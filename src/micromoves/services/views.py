@@ -344,7 +344,19 @@ def person_page(db: Database, policy: Policy, person_id: str, *, today: dt.date 
             ),
             key=lambda e: (-e.level, e.name),
         )
-        # Skill growth: the skills that changed over time (more than one assessment), largest change first.
+        # A skill first recorded by a move starts, on the chart, at its level before the move.
+        completed = {m.id: m for m in moves if m.status in (MoveStatus.COMPLETED, MoveStatus.REVERTED)}
+        gains = conn.execute(
+            select(t.skill_gains.c.move_id, t.skill_gains.c.skill_id, t.skill_gains.c.level_before).where(
+                t.skill_gains.c.move_id.in_(sorted(completed) or [""])
+            )
+        ).all()
+        for move_id, skill_id, before in gains:
+            pts = series.get(skill_id)
+            started = completed[move_id].start
+            if pts is not None and pts[0].on > started:
+                pts.insert(0, SkillPoint(on=started, level=before))
+        # Skill growth: the skills that changed over time (more than one point), largest change first.
         grown = sorted(
             (sid for sid, pts in series.items() if len(pts) > 1),
             key=lambda sid: -(series[sid][-1].level - series[sid][0].level),
