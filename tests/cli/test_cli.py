@@ -214,3 +214,31 @@ def test_console_script_without_database(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "run `micromoves init` first" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_users_add_and_list(org_url: str) -> None:
+    code, out, err = mm(
+        org_url,
+        "users",
+        "add",
+        "ada",
+        "--access",
+        "hr",
+        "--person",
+        "P1",
+        "--org-unit",
+        "DATA",
+        "--password",
+        "a long password",
+    )
+    assert code == 0, err
+    assert "created user ada (hr)" in out
+    code, out, _ = mm(org_url, "users", "list", "--json")
+    users = json.loads(out)
+    assert [(u["username"], u["access"], u["person_id"], u["org_units"]) for u in users] == [
+        ("ada", "hr", "P1", ["DATA"])
+    ]
+    code, _, err = mm(org_url, "users", "add", "ada", "--password", "a long password")
+    assert code != 0 and "taken" in err
+    code, _, err = mm(org_url, "users", "add", "bo", "--password", "short")
+    assert code != 0 and "at least 10 characters" in err

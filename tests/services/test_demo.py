@@ -372,3 +372,32 @@ def test_refuses_existing_organisation_unless_replace(db: Database, sqlite_templ
 def test_rejects_a_tiny_organisation(db: Database) -> None:
     with pytest.raises(InvalidValue):
         generate_demo(db, people=5, as_of=AS_OF)
+
+
+def test_demo_logins_cover_every_kind_of_user(demo: tuple[Database, DemoSummary, Snapshot]) -> None:
+    from micromoves.services import accounts
+    from micromoves.services.demo_logins import create_demo_logins
+    from micromoves.services.planning import current_plan
+    from micromoves.services.policy import Policy
+
+    db = demo[0]
+    logins = {x.kind: x for x in create_demo_logins(db)}
+    assert sorted(logins) == ["admin", "employee", "host manager", "hr", "manager"]
+    assert len({x.password for x in logins.values()}) == 5
+    principals = {k: accounts.authenticate(db, x.username, x.password) for k, x in logins.items()}
+    employee = logins["employee"].person_id
+    assert employee is not None
+    policy = {k: Policy(db, p) for k, p in principals.items()}
+    assert policy["manager"].manages(employee)
+    assert policy["hr"].hr_covers(employee)
+    assert not policy["host manager"].sees_person(employee)
+    with db.engine.connect() as conn:
+        hosted = conn.execute(
+            select(t.moves.c.host_team_id).where(t.moves.c.person_id == employee, t.moves.c.host_team_id.is_not(None))
+        ).all()
+    assert any(policy["host manager"].hosts(h) for (h,) in hosted)
+    assert current_plan(db, employee) is not None  # the employee's dashboard shows a plan
+    # Running it again (every `serve --demo`) resets the passwords instead of failing.
+    again = {x.kind: x.password for x in create_demo_logins(db)}
+    assert again["admin"] != logins["admin"].password
+    accounts.authenticate(db, "admin", again["admin"])
