@@ -392,6 +392,104 @@ move_approvals = Table(
     UniqueConstraint("move_id", "slot", name="uq_move_approvals_move_slot"),
 )
 
+# --- marketplace: opportunities, applications, onboarding, handoffs, allocation runs ---
+
+opportunities = Table(
+    "opportunities",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("title", String(500), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("kind", _enum(MoveKind, "move_kind"), nullable=False),
+    Column("host_team_id", ID, ForeignKey("teams.id"), nullable=False, index=True),
+    Column("host_manager_id", ID, ForeignKey("people.id"), nullable=True),
+    Column("start", Date, nullable=False),
+    Column("end", Date, nullable=False),
+    Column("percent_time", Integer, nullable=False),
+    Column("seats", Integer, nullable=False),
+    Column("required_skills", JSON, nullable=False, default=dict),
+    Column("preferred_skills", JSON, nullable=False, default=dict),
+    Column("builds_skills", JSON, nullable=False, default=dict),
+    Column("expected_outcomes", Text, nullable=False, default=""),
+    Column("criteria_template", JSON, nullable=False, default=list),
+    Column("min_role_level", Integer, nullable=True),
+    Column("min_tenure_months", Integer, nullable=True),
+    Column("locations", JSON, nullable=False, default=list),
+    Column("application_deadline", Date, nullable=True),
+    Column("status", String(32), nullable=False, index=True),
+    Column("template_id", ID, ForeignKey("move_templates.id"), nullable=True, index=True),
+    Column("created_by", ID, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("approved_by", ID, nullable=True),
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("opportunity_id", ID, ForeignKey("opportunities.id", ondelete="CASCADE"), nullable=False),
+    Column("person_id", ID, ForeignKey("people.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("applied_at", UTCDateTime, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("decided_at", UTCDateTime, nullable=True),
+    Column("decided_by", ID, nullable=True),
+    Column("move_id", ID, ForeignKey("moves.id", ondelete="SET NULL"), nullable=True),
+    # What the person gains from the seat (weeks to readiness saved, from their plan), when known.
+    Column("plan_benefit_weeks", Integer, nullable=True),
+    UniqueConstraint("opportunity_id", "person_id", name="uq_applications_opportunity_person"),
+    Index("ix_applications_opportunity_status", "opportunity_id", "status"),
+)
+
+onboarding_items = Table(
+    "onboarding_items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("move_id", ID, ForeignKey("moves.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("item", Text, nullable=False),
+    Column("done_on", Date, nullable=True),
+    Column("done_by", ID, nullable=True),
+)
+
+# Acting roles and responsibility handoffs: whose responsibilities go to whom, until when, who backfills.
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("move_id", ID, ForeignKey("moves.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("holder_id", ID, ForeignKey("people.id"), nullable=False),
+    Column("receiver_id", ID, ForeignKey("people.id"), nullable=False),
+    Column("responsibilities", Text, nullable=False),
+    Column("start", Date, nullable=False),
+    Column("return_on", Date, nullable=False),
+    Column("backfill_id", ID, ForeignKey("people.id"), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("returned_on", Date, nullable=True),
+)
+
+allocation_runs = Table(
+    "allocation_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", ID, nullable=False),
+    Column("status", String(16), nullable=False),  # proposed / applied / discarded
+    Column("equity_weight", Float, nullable=False),
+    Column("release_limit", Float, nullable=False),
+    Column("objective", Float, nullable=False),
+    Column("details", JSON, nullable=False, default=dict),
+)
+
+allocation_assignments = Table(
+    "allocation_assignments",
+    metadata,
+    Column("run_id", Integer, ForeignKey("allocation_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("application_id", Integer, ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("explanation", Text, nullable=False, default=""),
+)
+
 # --- O*NET reference data (loaded by `micromoves init`) ---
 
 onet_occupations = Table(

@@ -1,0 +1,169 @@
+"""The marketplace of short opportunities: opportunities, applications, handoffs — and their rules.
+
+An **opportunity** is a short move a host team offers: ``draft → pending_approval → open → filled``, with
+the side exits ``closed`` and ``cancelled``. Publishing needs the host team's manager. People **apply**;
+the host manager **offers** a seat (or waitlists, or rejects); the applicant **accepts** or declines. An
+accepted offer becomes a Move in the tracker, requested, with the host's approval already given: the
+applicant's line manager still has to **release** them (the manager slot of the two-person rule).
+
+Pure: no I/OS. The services enforce seats under a lock and write the records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from micromoves.domain.errors import IllegalTransition, InvalidValue
+from micromoves.domain.model import MoveKind
+
+
+class OpportunityStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PENDING_APPROVAL = "pending_approval"
+    OPEN = "open"
+    FILLED = "filled"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class ApplicationStatus(enum.StrEnum):
+    APPLIED = "applied"
+    WAITLISTED = "waitlisted"
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"  # the applicant declined the offer
+    REJECTED = "rejected"  # the host decided against the application
+    WITHDRAWN = "withdrawn"
+
+
+OS = OpportunityStatus
+A = ApplicationStatus
+
+OPPORTUNITY_TRANSITIONS: Mapping[OpportunityStatus, frozenset[OpportunityStatus]] = {
+    OS.DRAFT: frozenset({OS.PENDING_APPROVAL, OS.CANCELLED}),
+    OS.PENDING_APPROVAL: frozenset({OS.OPEN, OS.DRAFT, OS.CANCELLED}),
+    # filled ↔ open: a seat freed by a withdrawal reopens a filled opportunity.
+    OS.OPEN: frozenset({OS.FILLED, OS.CLOSED, OS.CANCELLED}),
+    OS.FILLED: frozenset({OS.OPEN, OS.CLOSED}),
+    OS.CLOSED: frozenset(),
+    OS.CANCELLED: frozenset(),
+}
+
+APPLICATION_TRANSITIONS: Mapping[ApplicationStatus, frozenset[ApplicationStatus]] = {
+    A.APPLIED: frozenset({A.OFFERED, A.WAITLISTED, A.REJECTED, A.WITHDRAWN}),
+    A.WAITLISTED: frozenset({A.OFFERED, A.REJECTED, A.WITHDRAWN}),
+    A.OFFERED: frozenset({A.ACCEPTED, A.DECLINED, A.WITHDRAWN}),
+    A.ACCEPTED: frozenset({A.WITHDRAWN}),
+    A.DECLINED: frozenset(),
+    A.REJECTED: frozenset(),
+    A.WITHDRAWN: frozenset(),
+}
+
+# Applications that still compete for a seat, and those that hold one.
+LIVE_APPLICATIONS = frozenset({A.APPLIED, A.WAITLISTED, A.OFFERED})
+SEAT_HOLDING = frozenset({A.ACCEPTED})
+
+# What a person must have in place before the first day, per kind of move (tracked to done).
+ONBOARDING_CHECKLIST: Mapping[MoveKind, tuple[str, ...]] = {
+    kind: (
+        "Access to the host team's tools and channels granted",
+        "Intro meeting with the host manager held",
+        "Home-team cover agreed for the time away",
+        "First check-in booked",
+        *(
+            ("Responsibilities and decision rights handed over in writing", "Return date confirmed")
+            if kind in (MoveKind.ACTING_ROLE, MoveKind.RESPONSIBILITY_HANDOFF, MoveKind.TEMPORARY_LEAD)
+            else ()
+        ),
+    )
+    for kind in MoveKind
+}
+
+
+def check_opportunity_transition(current: OpportunityStatus, to: OpportunityStatus) -> None:
+    if to not in OPPORTUNITY_TRANSITIONS[current]:
+        allowed = ", ".join(sorted(OPPORTUNITY_TRANSITIONS[current])) or "none (final status)"
+        raise IllegalTransition(
+            f"an opportunity cannot go from {current} to {to}; allowed next: {allowed}", field="status"
+        )
+
+
+def check_application_transition(current: ApplicationStatus, to: ApplicationStatus) -> None:
+    if to not in APPLICATION_TRANSITIONS[current]:
+        allowed = ", ".join(sorted(APPLICATION_TRANSITIONS[current])) or "none (final status)"
+        raise IllegalTransition(
+            f"an application cannot go from {current} to {to}; allowed next: {allowed}", field="status"
+        )
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Who may apply. Empty / None means no restriction."""
+
+    min_role_level: int | None = None
+    min_tenure_months: int | None = None
+    locations: tuple[str, ...] = ()
+    required_skills: Mapping[str, float] = field(default_factory=dict)  # skill id → minimum level
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """The facts about a person that eligibility looks at."""
+
+    person_id: str
+    role_level: int | None
+    hire_date: dt.date | None
+    location: str
+    skills: Mapping[str, float]
+    free_percent: int  # capacity left over the opportunity's dates, after the home role and other moves
+
+
+def ineligibility(rules: Eligibility, percent_time: int, who: Candidate, *, today: dt.date) -> list[str]:
+    """Every reason ``who`` may not take the opportunity (empty: eligible), in words a person can act on."""
+    reasons = []
+    if rules.min_role_level is not None and (who.role_level or 0) < rules.min_role_level:
+        reasons.append(f"needs role level {rules.min_role_level} or above (you are at {who.role_level or 0})")
+    if rules.min_tenure_months is not None:
+        months = (
+            0 if who.hire_date is None else (today.year - who.hire_date.year) * 12 + today.month - who.hire_date.month
+        )
+        if months < rules.min_tenure_months:
+            reasons.append(f"needs {rules.min_tenure_months} months with the organisation (you have {months})")
+    if rules.locations and who.location not in rules.locations:
+        reasons.append(f"open to {', '.join(rules.locations)} only (you are in {who.location or 'no location'})")
+    for skill, level in sorted(rules.required_skills.items()):
+        have = who.skills.get(skill, 0.0)
+        if have + 1e-9 < level:
+            reasons.append(f"needs {skill} at level {level:g} (you have {have:g})")
+    if who.free_percent < percent_time:
+        reasons.append(f"needs {percent_time}% of your time over its dates; you have {who.free_percent}% free")
+    return reasons
+
+
+def skill_fit(required: Mapping[str, float], preferred: Mapping[str, float], skills: Mapping[str, float]) -> float:
+    """0–1: how well a person's levels cover the required and (half-weighted) preferred skills."""
+    wanted = [(lvl, 1.0) for lvl in required.values()] + [(lvl, 0.5) for lvl in preferred.values()]
+    if not wanted:
+        return 1.0
+    got = sum(
+        w * min(1.0, skills.get(s, 0.0) / lvl if lvl > 0 else 1.0) for s, lvl, w in _weighted(required, preferred)
+    )
+    return round(got / sum(w for _, w in wanted), 4)
+
+
+def _weighted(required: Mapping[str, float], preferred: Mapping[str, float]) -> Sequence[tuple[str, float, float]]:
+    return [(s, lvl, 1.0) for s, lvl in required.items()] + [(s, lvl, 0.5) for s, lvl in preferred.items()]
+
+
+def check_opportunity(*, title: str, start: dt.date, end: dt.date, percent_time: int, seats: int) -> None:
+    if not title.strip():
+        raise InvalidValue("an opportunity needs a title", field="title")
+    if end <= start:
+        raise InvalidValue(f"end {end} must be after start {start}", field="end")
+    if not 1 <= percent_time <= 100:
+        raise InvalidValue(f"time share must be 1–100%, got {percent_time}", field="percent_time")
+    if not 1 <= seats <= 10_000:
+        raise InvalidValue(f"seats must be 1–10000, got {seats}", field="seats")
