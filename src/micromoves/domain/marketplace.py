@@ -6,7 +6,7 @@ the host manager **offers** a seat (or waitlists, or rejects); the applicant **a
 accepted offer becomes a Move in the tracker, requested, with the host's approval already given: the
 applicant's line manager still has to **release** them (the manager slot of the two-person rule).
 
-Pure: no I/OS. The services enforce seats under a lock and write the records.
+Pure: no I/O. The services enforce seats under a lock and write the records.
 """
 
 from __future__ import annotations
