@@ -1,4 +1,4 @@
-"""The domain and planning layers stay pure: no storage, web, CLI or service imports (static check)."""
+"""The domain, planning and allocation layers stay pure: no storage, web, CLI or service imports (static check)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ FORBIDDEN = (
     "alembic",
     "psycopg",
 )
-PURE_PACKAGES = ["domain", "planning", "taxonomy"]
+PURE_PACKAGES = ["domain", "planning", "taxonomy", "allocation"]
 
 
 def imported_modules(path: Path) -> list[str]:

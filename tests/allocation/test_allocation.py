@@ -1,0 +1,139 @@
+"""The min-cost-flow allocation equals the CP-SAT / brute-force optimum and respects every constraint."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from micromoves.allocation import AllocationError, AllocationProblem, objective_of, solve, violations
+from micromoves.allocation.reference import solve_brute_force, solve_reference
+
+
+def random_problem(seed: int) -> AllocationProblem:
+    rng = np.random.default_rng(seed)
+    n_people = int(rng.integers(1, 9))
+    n_teams = int(rng.integers(1, 4))
+    n_opps = int(rng.integers(1, 5))
+    all_pairs = [(i, j) for i in range(n_people) for j in range(n_opps)]
+    take = rng.random(len(all_pairs)) < rng.uniform(0.2, 0.8)
+    pairs = [pq for pq, keep in zip(all_pairs, take, strict=True) if keep]
+    return AllocationProblem.build(
+        person_team=rng.integers(0, n_teams, n_people),
+        person_seats=rng.choice([0, 1, 1, 1, 2], n_people),
+        team_limit=rng.integers(0, 4, n_teams),
+        opportunity_seats=rng.integers(0, 3, n_opps),
+        pair_person=[i for i, _ in pairs],
+        pair_opportunity=[j for _, j in pairs],
+        # Mostly positive, some zero or negative scores (never worth choosing).
+        pair_score=rng.integers(-3, 30, len(pairs)),
+    )
+
+
+def test_equals_the_cp_sat_optimum_on_600_random_instances() -> None:
+    for seed in range(600):
+        problem = random_problem(seed)
+        result = solve(problem)
+        assert violations(problem, result.chosen) == [], seed
+        assert result.objective == objective_of(problem, result.chosen)
+        assert all(problem.pair_score[result.chosen] > 0), seed
+        reference = solve_reference(problem)
+        assert result.objective == reference.objective, seed
+
+
+def test_equals_brute_force_on_small_instances() -> None:
+    checked = 0
+    for seed in range(1000, 1300):
+        problem = random_problem(seed)
+        if int((problem.pair_score > 0).sum()) > 12:
+            continue
+        assert solve(problem).objective == solve_brute_force(problem).objective, seed
+        checked += 1
+    assert checked >= 150
+
+
+def test_team_limit_binds_across_opportunities() -> None:
+    # Two people of one team, two opportunities; the team may release one person: the better pair wins.
+    problem = AllocationProblem.build(
+        person_team=[0, 0, 1],
+        team_limit=[1, 1],
+        opportunity_seats=[1, 1],
+        pair_person=[0, 1, 2],
+        pair_opportunity=[0, 1, 1],
+        pair_score=[5, 9, 3],
+    )
+    result = solve(problem)
+    assert sorted(result.chosen.tolist()) == [1] or sorted(result.chosen.tolist()) == [0, 2]
+    assert result.objective == 9  # 9 beats 5 + 3 = 8
+    assert violations(problem, result.chosen) == []
+
+
+def test_maximises_score_not_the_number_of_assignments() -> None:
+    # One seat each; person 0 is worth 10 on opp 0; persons 1 and 2 are worth 1 each. Max flow would seat 2.
+    problem = AllocationProblem.build(
+        person_team=[0, 1, 2],
+        team_limit=[1, 1, 1],
+        opportunity_seats=[1, 1],
+        pair_person=[0, 0, 1],
+        pair_opportunity=[0, 1, 0],
+        pair_score=[10, 1, 8],
+    )
+    result = solve(problem)
+    assert result.chosen.tolist() == [0]  # 10 (p0→o0) beats 1 + 8 (two people seated)
+    assert result.objective == solve_reference(problem).objective == 10
+
+
+def test_edge_cases() -> None:
+    empty = AllocationProblem.build(
+        person_team=[], team_limit=[], opportunity_seats=[], pair_person=[], pair_opportunity=[], pair_score=[]
+    )
+    assert solve(empty).objective == 0 and len(solve(empty).chosen) == 0
+    base = {"person_team": [0, 0], "pair_person": [0, 1], "pair_opportunity": [0, 0]}
+    no_release = AllocationProblem.build(**base, team_limit=[0], opportunity_seats=[2], pair_score=[4, 5])
+    assert len(solve(no_release).chosen) == 0
+    no_seats = AllocationProblem.build(**base, team_limit=[2], opportunity_seats=[0], pair_score=[4, 5])
+    assert len(solve(no_seats).chosen) == 0
+    worthless = AllocationProblem.build(**base, team_limit=[2], opportunity_seats=[2], pair_score=[0, -1])
+    assert len(solve(worthless).chosen) == 0 and solve(worthless).objective == 0
+    both = AllocationProblem.build(**base, team_limit=[2], opportunity_seats=[2], pair_score=[4, 5])
+    assert solve(both).chosen.tolist() == [0, 1]
+
+
+def test_rejects_inconsistent_problems() -> None:
+    with pytest.raises(AllocationError, match="index outside"):
+        AllocationProblem.build(
+            person_team=[0],
+            team_limit=[1],
+            opportunity_seats=[1],
+            pair_person=[1],
+            pair_opportunity=[0],
+            pair_score=[1],
+        )
+    with pytest.raises(AllocationError, match="more than once"):
+        AllocationProblem.build(
+            person_team=[0],
+            team_limit=[1],
+            opportunity_seats=[1],
+            pair_person=[0, 0],
+            pair_opportunity=[0, 0],
+            pair_score=[1, 2],
+        )
+    with pytest.raises(AllocationError, match="negative"):
+        AllocationProblem.build(
+            person_team=[0], team_limit=[-1], opportunity_seats=[1], pair_person=[], pair_opportunity=[], pair_score=[]
+        )
+
+
+def test_validator_reports_each_broken_constraint() -> None:
+    problem = AllocationProblem.build(
+        person_team=[0, 0],
+        team_limit=[1],
+        opportunity_seats=[1, 1],
+        pair_person=[0, 0, 1],
+        pair_opportunity=[0, 1, 0],
+        pair_score=[1, 1, 1],
+    )
+    found = violations(problem, [0, 1, 2])
+    assert any("opportunity 0" in v for v in found)
+    assert any("person 0" in v for v in found)
+    assert any("team 0" in v for v in found)
+    assert violations(problem, [0]) == []
