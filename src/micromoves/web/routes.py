@@ -30,6 +30,7 @@ from micromoves.web.app import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     Caller,
+    ErrorBody,
     check_csrf,
     identify,
     page,
@@ -67,6 +68,8 @@ def admin(who: Caller) -> None:
 
 
 Who = Annotated[Caller, Depends(caller)]
+# Row ids in paths: bounded to the database's integer range (PostgreSQL rejects larger values with an error).
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 # ------------------------------------------------------------------------------------------- bodies
@@ -290,7 +293,16 @@ def moves_csv(request: Request, who: Who, f: Annotated[views.MoveFilter, Query()
     return _csv_response(views.move_rows(db_of(request), who.policy, f), "moves.csv")
 
 
-@route(api, "GET", "/moves.csv", name="api.moves.csv", response_class=StreamingResponse)
+@route(
+    api,
+    "GET",
+    "/moves.csv",
+    name="api.moves.csv",
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": "the moves as CSV, header first", "content": {"text/csv": {"schema": {"type": "string"}}}}
+    },
+)
 def api_moves_csv(request: Request, who: Who, f: Annotated[views.MoveFilter, Query()]) -> Response:
     return _csv_response(views.move_rows(db_of(request), who.policy, f), "moves.csv")
 
@@ -591,7 +603,7 @@ def api_admin_user_create(request: Request, who: Who, body: NewUserBody) -> User
 def admin_user_update(
     request: Request,
     who: Who,
-    user_id: int,
+    user_id: RowId,
     access: Annotated[Access, Form()],
     active: Annotated[str, Form(max_length=5)] = "",
     org_units: Annotated[str, Form(max_length=2000)] = "",
@@ -609,7 +621,7 @@ def admin_user_update(
 
 
 @route(api, "PATCH", "/admin/users/{user_id}", name="api.admin.user.update", access="admin", response_model=UserView)
-def api_admin_user_update(request: Request, who: Who, user_id: int, body: UserPatch) -> UserView:
+def api_admin_user_update(request: Request, who: Who, user_id: RowId, body: UserPatch) -> UserView:
     admin(who)
     user = accounts.update_user(
         db_of(request), user_id, access=body.access, active=body.active, org_units=body.org_units, actor=who.principal
@@ -653,13 +665,13 @@ def api_token_create(request: Request, who: Who, body: TokenBody) -> NewToken:
 
 
 @route(html, "POST", "/account/tokens/{token_id}/revoke", name="token.revoke")
-def token_revoke(request: Request, who: Who, token_id: int) -> Response:
+def token_revoke(request: Request, who: Who, token_id: RowId) -> Response:
     accounts.revoke_token(db_of(request), who.principal, token_id)
     return RedirectResponse("/account/tokens", status_code=303)
 
 
 @route(api, "DELETE", "/tokens/{token_id}", name="api.token.revoke", status_code=204, response_class=Response)
-def api_token_revoke(request: Request, who: Who, token_id: int) -> Response:
+def api_token_revoke(request: Request, who: Who, token_id: RowId) -> Response:
     accounts.revoke_token(db_of(request), who.principal, token_id)
     return Response(status_code=204)
 
@@ -710,7 +722,15 @@ def login_submit(
     return response
 
 
-@route(api, "POST", "/session", name="api.session.create", access="public", response_model=SessionInfo)
+@route(
+    api,
+    "POST",
+    "/session",
+    name="api.session.create",
+    access="public",
+    response_model=SessionInfo,
+    responses={429: {"model": ErrorBody, "description": "too many failed logins; try again later"}},
+)
 def api_login(request: Request, body: LoginBody) -> Response:
     db = db_of(request)
     principal = accounts.authenticate(db, body.username, body.password, address=_address(request))
@@ -760,5 +780,9 @@ def all_routes(routes: list[Any]) -> Iterator[APIRoute]:
 
 
 def register(app: FastAPI) -> None:
+    from micromoves.web import marketplace_routes
+
     app.include_router(api)
+    app.include_router(marketplace_routes.api)
     app.include_router(html)
+    app.include_router(marketplace_routes.html)
