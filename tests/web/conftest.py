@@ -9,6 +9,7 @@ Move ``mv_e`` is E's, hosted by team B (so H hosts it), requested; ``mv_o`` is O
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,11 +17,13 @@ from dataclasses import dataclass, field
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
-from micromoves.domain.model import MoveStatus, Rating
+from micromoves.domain.model import MoveKind, MoveStatus, Rating
 from micromoves.services import accounts, org
+from micromoves.services import marketplace as market
 from micromoves.services import moves as move_svc
+from micromoves.services.policy import Policy
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 from micromoves.web.app import create_app
@@ -44,6 +47,16 @@ class World:
     mv_e: str = "MV-E"
     mv_o: str = "MV-O"
     mv_done: str = "MV-DONE"
+    opp_open: str = ""
+    opp_draft: str = ""
+    application: int = 0  # eva's application to opp_open
+    onboarding_item: int = 0  # an onboarding item of otto's move
+
+    def policy(self, username: str) -> Policy:
+        with self.db.engine.connect() as conn:
+            row = conn.execute(select(t.users).where(t.users.c.username == username)).one()
+        principal = accounts.Principal(row.id, row.username, accounts.Access(row.access), row.person_id)
+        return Policy(self.db, principal)
 
     def client(self, username: str | None = None) -> TestClient:
         c = TestClient(self.app, headers={"accept": "application/json"})  # type: ignore[arg-type]
@@ -144,6 +157,29 @@ def build_world(db: Database) -> World:
         notes=CONFIDENTIAL_NOTE,
         confidential=True,
     )
+    # The marketplace: an open opportunity hosted by team B that eva applied for, and hugo's draft.
+    hugo = world.policy("hugo")
+    offer = market.OpportunityInput(
+        title="Incident review rotation",
+        kind=MoveKind.ROTATION,
+        host_team_id="B",
+        start=TODAY + dt.timedelta(weeks=10),
+        end=TODAY + dt.timedelta(weeks=16),
+        percent_time=20,
+        seats=1,
+        success_criteria=["Run three incident reviews"],
+    )
+    world.opp_open = market.create_opportunity(db, hugo, offer)
+    market.set_opportunity_status(db, hugo, world.opp_open, "pending_approval")
+    market.set_opportunity_status(db, hugo, world.opp_open, "open")
+    world.application = market.apply(db, world.policy("eva"), world.opp_open, note="keen")
+    world.opp_draft = market.create_opportunity(db, hugo, dataclasses.replace(offer, title="Secret draft opportunity"))
+    with db.write_engine.begin() as conn:
+        world.onboarding_item = conn.execute(
+            insert(t.onboarding_items)
+            .values(move_id=world.mv_o, position=1, item="Access granted")
+            .returning(t.onboarding_items.c.id)
+        ).scalar_one()
     return world
 
 

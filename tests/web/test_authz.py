@@ -51,6 +51,9 @@ def only_admin(ok: int = 200) -> dict[str, int]:
 
 NOT_E_SIDE = {"otto": ("Eva Employee", "MV-E"), "hugo": ("Emil Colleague",)}
 NOT_O_SIDE = {"eva": ("Otto Outsider", "MV-O"), "mira": ("Otto Outsider", "MV-O"), "hr": ("Otto Outsider", "MV-O")}
+DRAFT_HIDDEN = {u: ("Secret draft opportunity",) for u in ("eva", "mira", "otto", "hr")}
+DRAFT_SHOWN = {u: ("Secret draft opportunity", "Incident review rotation") for u in ("hugo", "admin")}
+APPLICANTS_HIDDEN = {u: ("Eva Employee", "keen") for u in ("mira", "otto", "hr")} | {"eva": ("Emil",)}
 NOTE_HIDDEN = {"eva": (CONFIDENTIAL_NOTE,), "hugo": (CONFIDENTIAL_NOTE,)}
 NOTE_SHOWN = {"mira": (CONFIDENTIAL_NOTE,), "hr": (CONFIDENTIAL_NOTE,), "admin": (CONFIDENTIAL_NOTE,)}
 
@@ -91,11 +94,40 @@ READS = [
     Case("admin.users", "GET", "/admin/users", only_admin()),
     Case("api.admin.users", "GET", "/api/v1/admin/users", only_admin()),
     Case("tokens", "GET", "/account/tokens", everyone()),
+    # The marketplace: open opportunities are for everyone; drafts and applications for the host side.
+    Case("opportunities", "GET", "/opportunities", everyone(), hidden=DRAFT_HIDDEN, shown=DRAFT_SHOWN),
+    Case("api.opportunities", "GET", "/api/v1/opportunities", everyone(), hidden=DRAFT_HIDDEN, shown=DRAFT_SHOWN),
+    Case("opportunity.new", "GET", "/opportunities/new", everyone()),
+    Case("api.opportunity.new", "GET", "/api/v1/opportunities/new", everyone()),
+    Case("opportunity", "GET", "/opportunities/{opp_open}", everyone(), hidden=APPLICANTS_HIDDEN),
+    Case(
+        "api.opportunity",
+        "GET",
+        "/api/v1/opportunities/{opp_open}",
+        everyone(),
+        hidden=APPLICANTS_HIDDEN,
+        shown={"hugo": ("Eva Employee",), "admin": ("Eva Employee",)},
+    ),
+    Case("api.opportunity", "GET", "/api/v1/opportunities/{opp_draft}", see({"hugo", "admin"})),
+    Case("api.move.onboarding", "GET", "/api/v1/moves/MV-E/onboarding", see(SEES_MV_E)),
+    Case("credit", "GET", "/people/M/credit", see({"mira", "hr", "admin"})),
+    Case("api.credit", "GET", "/api/v1/people/M/credit", see({"mira", "hr", "admin"})),
     Case("api.tokens", "GET", "/api/v1/tokens", everyone()),
 ]
 
 START, END = "2031-03-03", "2031-04-25"
 PROPOSAL = {"kind": "gig", "title": "Sneaky", "start": START, "end": END, "percent_time": 10}
+
+OPPORTUNITY = {
+    "title": "Hijack",
+    "kind": "gig",
+    "host_team_id": "B",
+    "start": START,
+    "end": END,
+    "percent_time": 10,
+    "success_criteria": ["x"],
+}
+OPPORTUNITY_FORM = {k: str(v) for k, v in OPPORTUNITY.items() if k != "success_criteria"} | {"success_criteria": "x"}
 
 # Unsafe requests, sent only by users who must be refused (status 403 or 404; nothing may change).
 REFUSALS = [
@@ -175,6 +207,76 @@ REFUSALS = [
         "token.revoke", "POST", "/account/tokens/{admin_token}/revoke", {u: 404 for u in USERS if u != "admin"}, form={}
     ),
     Case("api.token.revoke", "DELETE", "/api/v1/tokens/{admin_token}", {u: 404 for u in USERS if u != "admin"}),
+    Case(
+        "opportunity.create",
+        "POST",
+        "/opportunities",
+        {u: 403 for u in ("eva", "mira", "otto", "hr")},
+        form={**OPPORTUNITY_FORM},
+    ),
+    Case(
+        "api.opportunity.create",
+        "POST",
+        "/api/v1/opportunities",
+        {u: 403 for u in ("eva", "mira", "otto", "hr")},
+        json=OPPORTUNITY,
+    ),
+    Case(
+        "opportunity.action",
+        "POST",
+        "/opportunities/{opp_draft}/actions/publish",
+        {u: 404 for u in ("eva", "mira", "otto", "hr")},
+        form={},
+    ),
+    Case(
+        "api.opportunity.action",
+        "POST",
+        "/api/v1/opportunities/{opp_open}/actions/close",
+        {u: 403 for u in ("eva", "mira", "otto", "hr")},
+        json={},
+    ),
+    Case(
+        "opportunity.apply",
+        "POST",
+        "/opportunities/{opp_draft}/apply",
+        {u: 404 for u in ("eva", "mira", "otto")},
+        form={},
+    ),
+    Case(
+        "api.opportunity.apply",
+        "POST",
+        "/api/v1/opportunities/{opp_draft}/applications",
+        {u: 404 for u in ("eva", "mira", "otto")},
+        json={},
+    ),
+    Case(
+        "application.action",
+        "POST",
+        "/applications/{application}/actions/offer",
+        {"eva": 403, "mira": 404, "otto": 404, "hr": 404},
+        form={},
+    ),
+    Case(
+        "api.application.action",
+        "POST",
+        "/api/v1/applications/{application}/actions/accept",
+        {"hugo": 403, "mira": 404, "otto": 404, "hr": 404},
+        json={},
+    ),
+    Case(
+        "onboarding.done",
+        "POST",
+        "/onboarding/{onboarding_item}",
+        {"eva": 404, "mira": 404, "hr": 404},
+        form={"move_id": "MV-O"},
+    ),
+    Case(
+        "api.onboarding.done",
+        "POST",
+        "/api/v1/onboarding/{onboarding_item}",
+        {"eva": 404, "mira": 404, "hr": 404},
+        json={"done": True},
+    ),
 ]
 
 # Routes any signed-in user may use on their own behalf; the flow tests cover what they do.
@@ -193,7 +295,14 @@ def test_every_route_has_a_policy_and_cases(world: World) -> None:
 
 def _send(world: World, user: str | None, case: Case, admin_token: int):  # type: ignore[no-untyped-def]
     client = _clients.get((id(world), user)) or _clients.setdefault((id(world), user), world.client(user))
-    path = case.path.format(eva=world.users["eva"], admin_token=admin_token)
+    path = case.path.format(
+        eva=world.users["eva"],
+        admin_token=admin_token,
+        opp_open=world.opp_open,
+        opp_draft=world.opp_draft,
+        application=world.application,
+        onboarding_item=world.onboarding_item,
+    )
     if case.form is not None:
         return client.request(case.method, path, data=case.form, follow_redirects=False)
     return client.request(case.method, path, json=case.json, follow_redirects=False)
@@ -211,9 +320,14 @@ def _changes(world: World) -> dict[str, int]:
     """What a refused request must not change: row counts of the data tables, revoked tokens, and audit
     records other than denials and logins (the test logs in once per request)."""
     counted = [t.moves, t.move_approvals, t.status_changes, t.check_ins, t.outcomes, t.success_criteria, t.users]
+    counted += [t.opportunities, t.applications, t.onboarding_items]
     with world.db.engine.connect() as conn:
         state = {tbl.name: int(conn.scalar(select(func.count()).select_from(tbl)) or 0) for tbl in counted}
         state["revoked"] = int(conn.scalar(select(func.count()).where(t.api_tokens.c.revoked_at.is_not(None))) or 0)
+        state["statuses"] = hash(tuple(conn.execute(select(t.opportunities.c.status, t.applications.c.status)).all()))
+        state["onboarded"] = int(
+            conn.scalar(select(func.count()).where(t.onboarding_items.c.done_on.is_not(None))) or 0
+        )
         state["admins"] = int(conn.scalar(select(func.count()).where(t.users.c.access == "admin")) or 0)
         state["audit"] = int(
             conn.scalar(select(func.count()).where(t.audit_events.c.action.not_in(["access.denied", "user.login"])))

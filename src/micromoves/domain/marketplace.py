@@ -121,8 +121,11 @@ class Candidate:
     free_percent: int  # capacity left over the opportunity's dates, after the home role and other moves
 
 
-def ineligibility(rules: Eligibility, percent_time: int, who: Candidate, *, today: dt.date) -> list[str]:
-    """Every reason ``who`` may not take the opportunity (empty: eligible), in words a person can act on."""
+def ineligibility(
+    rules: Eligibility, percent_time: int, who: Candidate, *, today: dt.date, names: Mapping[str, str] | None = None
+) -> list[str]:
+    """Every reason ``who`` may not take the opportunity (empty: eligible), in words a person can act on
+    (``names``: skill id → name, for the messages)."""
     reasons = []
     if rules.min_role_level is not None and (who.role_level or 0) < rules.min_role_level:
         reasons.append(f"needs role level {rules.min_role_level} or above (you are at {who.role_level or 0})")
@@ -137,7 +140,8 @@ def ineligibility(rules: Eligibility, percent_time: int, who: Candidate, *, toda
     for skill, level in sorted(rules.required_skills.items()):
         have = who.skills.get(skill, 0.0)
         if have + 1e-9 < level:
-            reasons.append(f"needs {skill} at level {level:g} (you have {have:g})")
+            label = (names or {}).get(skill, skill)
+            reasons.append(f"needs {label} at level {level:g} (you have {have:g})")
     if who.free_percent < percent_time:
         reasons.append(f"needs {percent_time}% of your time over its dates; you have {who.free_percent}% free")
     return reasons

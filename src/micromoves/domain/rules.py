@@ -158,3 +158,18 @@ def check_no_manager_cycle(managers: Mapping[str, str | None]) -> None:
     cycle = find_manager_cycle(managers)
     if cycle:
         raise ManagerCycle(f"manager cycle: {' → '.join(cycle)}", field="manager_id")
+
+
+def peak_load(committed: Iterable[Interval], start: dt.date, end: dt.date) -> int:
+    """The highest total share the ``committed`` moves take on any day between ``start`` and ``end``."""
+    window = Interval("", start, end, 0)
+    events: list[tuple[dt.date, int]] = []
+    for iv in committed:
+        if iv.overlaps(window):
+            events.append((max(iv.start, start), iv.percent))
+            events.append((min(iv.end, end) + dt.timedelta(days=1), -iv.percent))
+    load = peak = 0
+    for _, delta in sorted(events, key=lambda e: (e[0], e[1])):  # ends (negative) before starts on a day
+        load += delta
+        peak = max(peak, load)
+    return peak

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from micromoves.domain import lifecycle, rules
-from micromoves.domain.errors import DomainError, InvalidValue
+from micromoves.domain.errors import DomainError, InvalidValue, MissingSuccessCriteria
 from micromoves.domain.model import (
     AssignmentReason,
     CheckIn,
@@ -136,41 +136,84 @@ def propose_move(
             template_id=template_id,
             plan_id=plan_id,
         )
-        move.criteria = [
-            SuccessCriterion(move_id=move.id, position=i, statement=s) for i, s in enumerate(statements, 1)
-        ]
-        # Fail early on a move that could never be approved; approval checks again (others may have
-        # been approved in between).
-        _check_fits(uow, person, move)
-        now = utcnow()
-        move.history.append(
-            StatusChange(
-                move_id=move.id,
-                from_status=None,
-                to_status=move.status,
-                actor=actor,
-                at=now,
-                reason="created",
-            )
-        )
-        uow.moves.add(move)
-        uow.audit(
-            actor,
-            "move.proposed",
-            "move",
-            move.id,
-            person_id=person.id,
-            kind=kind.value,
-            start=start,
-            end=end,
-            percent_time=percent_time,
-            criteria=statements,
-        )
-        if request:
-            lifecycle.transition(move, S.REQUESTED, actor=actor, at=now, reason="requested on proposal")
-            uow.audit(actor, "move.requested", "move", move.id)
+        _record_new_move(uow, person, move, statements, actor=actor, request=request, reason="requested on proposal")
         uow.commit()
         return move
+
+
+def _record_new_move(
+    uow: UnitOfWork, person: Person, move: Move, statements: Sequence[str], *, actor: str, request: bool, reason: str
+) -> None:
+    """Add a new move with its criteria and history, after the capacity check (and request it)."""
+    move.criteria = [SuccessCriterion(move_id=move.id, position=i, statement=s) for i, s in enumerate(statements, 1)]
+    # Fail early on a move that could never be approved; approval checks again (others may have been
+    # approved in between).
+    _check_fits(uow, person, move)
+    now = utcnow()
+    move.history.append(
+        StatusChange(move_id=move.id, from_status=None, to_status=move.status, actor=actor, at=now, reason="created")
+    )
+    uow.moves.add(move)
+    uow.audit(
+        actor,
+        "move.proposed",
+        "move",
+        move.id,
+        person_id=person.id,
+        kind=move.kind.value,
+        start=move.start,
+        end=move.end,
+        percent_time=move.percent_time,
+        criteria=list(statements),
+    )
+    if request:
+        lifecycle.transition(move, S.REQUESTED, actor=actor, at=now, reason=reason)
+        uow.audit(actor, "move.requested", "move", move.id)
+
+
+def build_requested_move(
+    uow: UnitOfWork,
+    person: Person,
+    *,
+    move_id: str,
+    kind: MoveKind,
+    title: str,
+    start: dt.date,
+    end: dt.date,
+    percent_time: int,
+    criteria: Sequence[str],
+    actor: str,
+    reason: str,
+    host_team_id: str | None = None,
+    expected_outcomes: str = "",
+    skills_targeted: Sequence[str] = (),
+    template_id: str | None = None,
+    settings: Settings | None = None,
+) -> Move:
+    """A new requested move inside the caller's unit of work (the marketplace's accepted offers)."""
+    settings = settings or get_settings()
+    rules.check_dates(start, end)
+    rules.check_short(start, end, settings.max_move_weeks)
+    rules.check_percent(percent_time)
+    statements = _clean_statements(criteria)
+    if not statements:
+        raise MissingSuccessCriteria("a move needs success criteria", field="success_criteria")
+    move = Move(
+        id=move_id,
+        person_id=person.id,
+        kind=kind,
+        title=title.strip(),
+        start=start,
+        end=end,
+        percent_time=percent_time,
+        host_team_id=host_team_id,
+        released_by_id=person.manager_id,
+        expected_outcomes=expected_outcomes,
+        skills_targeted=list(skills_targeted),
+        template_id=template_id,
+    )
+    _record_new_move(uow, person, move, statements, actor=actor, request=True, reason=reason)
+    return move
 
 
 def add_criteria(db: Database, move_id: str, statements: Sequence[str], *, actor: str) -> Move:

@@ -1,0 +1,512 @@
+"""The marketplace of short opportunities: publish, apply, offer, accept — and what follows.
+
+Every function takes the caller's :class:`Policy`: the CLI and the web app share these paths. Seats are
+guarded under a lock on the opportunity's row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite writers are
+serialised by ``BEGIN IMMEDIATE``), so two people accepting the last seat at once never both get it: the
+second gets a :class:`Conflict`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from micromoves.domain import rules
+from micromoves.domain.errors import Conflict, InvalidValue, NotFound
+from micromoves.domain.lifecycle import OCCUPYING_STATUSES
+from micromoves.domain.marketplace import (
+    LIVE_APPLICATIONS,
+    ONBOARDING_CHECKLIST,
+    SEAT_HOLDING,
+    ApplicationStatus,
+    Candidate,
+    Eligibility,
+    OpportunityStatus,
+    check_application_transition,
+    check_opportunity,
+    check_opportunity_transition,
+    ineligibility,
+)
+from micromoves.domain.model import MoveKind, MoveStatus
+from micromoves.services import moves as move_service
+from micromoves.services.accounts import Scope
+from micromoves.services.policy import Policy
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+from micromoves.storage.uow import UnitOfWork, utcnow
+
+A = ApplicationStatus
+OS = OpportunityStatus
+
+
+@dataclass(frozen=True)
+class OpportunityInput:
+    title: str
+    kind: MoveKind
+    host_team_id: str
+    start: dt.date
+    end: dt.date
+    percent_time: int
+    seats: int = 1
+    description: str = ""
+    required_skills: Mapping[str, float] | None = None
+    preferred_skills: Mapping[str, float] | None = None
+    builds_skills: Mapping[str, float] | None = None
+    expected_outcomes: str = ""
+    success_criteria: Sequence[str] = ()
+    min_role_level: int | None = None
+    min_tenure_months: int | None = None
+    locations: Sequence[str] = ()
+    application_deadline: dt.date | None = None
+    template_id: str | None = None
+
+
+def _audit(conn: Connection, actor: str, action: str, entity_type: str, entity_id: str, **details: Any) -> None:
+    conn.execute(
+        insert(t.audit_events).values(
+            at=utcnow(), actor=actor, action=action, entity_type=entity_type, entity_id=str(entity_id), details=details
+        )
+    )
+
+
+def _skills(conn: Connection, levels: Mapping[str, float] | None, field: str) -> dict[str, float]:
+    """Resolve skill ids or names; levels on the 0–7 scale."""
+    out: dict[str, float] = {}
+    for key, level in (levels or {}).items():
+        row = conn.execute(
+            select(t.skills.c.id).where((t.skills.c.id == key) | (func.lower(t.skills.c.name) == key.strip().lower()))
+        ).first()
+        if row is None:
+            raise NotFound(f"unknown skill {key!r}", field=field)
+        if not 0 <= float(level) <= 7:
+            raise InvalidValue(f"{key}: a level is on the 0–7 scale, got {level}", field=field)
+        out[row[0]] = float(level)
+    return out
+
+
+def host_manager_of(conn: Connection, team_id: str) -> str | None:
+    return conn.scalar(select(t.team_managers.c.person_id).where(t.team_managers.c.team_id == team_id))
+
+
+# ----------------------------------------------------------------------------------- opportunities
+
+
+def create_opportunity(db: Database, policy: Policy, data: OpportunityInput) -> str:
+    """A draft opportunity, by the host team's manager, HR for the team, or an admin."""
+    policy.require_scope(Scope.WRITE)
+    check_opportunity(
+        title=data.title, start=data.start, end=data.end, percent_time=data.percent_time, seats=data.seats
+    )
+    try:
+        kind = MoveKind(data.kind)
+    except ValueError:
+        raise InvalidValue(f"unknown move kind {data.kind!r}", field="kind") from None
+    if not data.success_criteria or not all(c.strip() for c in data.success_criteria):
+        raise InvalidValue("give the success criteria the move will be reviewed against", field="success_criteria")
+    opportunity_id = f"OPP-{uuid.uuid4().hex[:10]}"
+    p = policy.principal
+    with db.engine.connect() as conn:
+        if conn.scalar(select(t.teams.c.id).where(t.teams.c.id == data.host_team_id)) is None:
+            raise NotFound(f"unknown team {data.host_team_id!r}", field="host_team_id")
+    # Decided before the write transaction: a refusal writes its own audit record.
+    allowed = p.is_admin or policy.hosts(data.host_team_id) or (p.is_hr and data.host_team_id in policy.hr_units)
+    if not allowed:
+        policy.deny("publish opportunities for", "team", data.host_team_id, visible=True)
+    with db.write_engine.begin() as conn:
+        if (
+            data.template_id
+            and conn.scalar(select(t.move_templates.c.id).where(t.move_templates.c.id == data.template_id)) is None
+        ):
+            raise NotFound(f"unknown move template {data.template_id!r}", field="template_id")
+        conn.execute(
+            insert(t.opportunities).values(
+                id=opportunity_id,
+                title=data.title.strip(),
+                description=data.description,
+                kind=kind,
+                host_team_id=data.host_team_id,
+                host_manager_id=host_manager_of(conn, data.host_team_id),
+                start=data.start,
+                end=data.end,
+                percent_time=data.percent_time,
+                seats=data.seats,
+                required_skills=_skills(conn, data.required_skills, "required_skills"),
+                preferred_skills=_skills(conn, data.preferred_skills, "preferred_skills"),
+                builds_skills=_skills(conn, data.builds_skills, "builds_skills"),
+                expected_outcomes=data.expected_outcomes,
+                criteria_template=[c.strip() for c in data.success_criteria],
+                min_role_level=data.min_role_level,
+                min_tenure_months=data.min_tenure_months,
+                locations=list(data.locations),
+                application_deadline=data.application_deadline,
+                status=OS.DRAFT.value,
+                template_id=data.template_id,
+                created_by=p.actor,
+                created_at=utcnow(),
+            )
+        )
+        _audit(conn, p.actor, "opportunity.created", "opportunity", opportunity_id, title=data.title)
+    return opportunity_id
+
+
+def _opportunity(conn: Connection, opportunity_id: str, *, lock: bool = False) -> Any:
+    q = select(t.opportunities).where(t.opportunities.c.id == opportunity_id)
+    row = conn.execute(q.with_for_update() if lock else q).first()
+    if row is None:
+        raise NotFound(f"unknown opportunity {opportunity_id!r}", field="opportunity_id")
+    return row
+
+
+def _may_run(policy: Policy, opp: Any) -> bool:
+    """The host side of an opportunity: its host manager, HR for the host team, admins."""
+    p = policy.principal
+    return p.is_admin or policy.hosts(opp.host_team_id) or (p.is_hr and opp.host_team_id in policy.hr_units)
+
+
+def set_opportunity_status(db: Database, policy: Policy, opportunity_id: str, to: OpportunityStatus | str) -> None:
+    """Submit a draft, publish (the host team's manager approves), close or cancel an opportunity."""
+    policy.require_scope(Scope.WRITE)
+    try:
+        to = OpportunityStatus(to)
+    except ValueError:
+        raise InvalidValue(f"unknown opportunity status {to!r}", field="status") from None
+    with db.engine.connect() as conn:
+        opp = _opportunity(conn, opportunity_id)
+    visible = (
+        opp.status not in (OS.DRAFT, OS.PENDING_APPROVAL)
+        or _may_run(policy, opp)
+        or opp.created_by == policy.principal.actor
+    )
+    policy.require(visible, visible=False, action="change", entity_type="opportunity", entity_id=opportunity_id)
+    p = policy.principal
+    if to is OS.OPEN:
+        # Publishing is the host team manager's call (an admin may stand in).
+        allowed = p.is_admin or policy.hosts(opp.host_team_id)
+    else:
+        allowed = _may_run(policy, opp) or (to is OS.PENDING_APPROVAL and opp.created_by == p.actor)
+    policy.require(allowed, visible=True, action=f"set to {to}", entity_type="opportunity", entity_id=opportunity_id)
+    with db.write_engine.begin() as conn:
+        opp = _opportunity(conn, opportunity_id, lock=True)
+        check_opportunity_transition(OpportunityStatus(opp.status), to)
+        values: dict[str, Any] = {"status": to.value}
+        if to is OS.OPEN:
+            values["approved_by"] = p.actor
+        conn.execute(update(t.opportunities).where(t.opportunities.c.id == opportunity_id).values(**values))
+        if to in (OS.CLOSED, OS.CANCELLED):
+            # Nobody keeps waiting on a closed opportunity.
+            conn.execute(
+                update(t.applications)
+                .where(
+                    t.applications.c.opportunity_id == opportunity_id,
+                    t.applications.c.status.in_([s.value for s in LIVE_APPLICATIONS]),
+                )
+                .values(status=A.REJECTED.value, decided_at=utcnow(), decided_by=p.actor)
+            )
+        _audit(conn, p.actor, f"opportunity.{to.value}", "opportunity", opportunity_id, previous=opp.status)
+
+
+def seats_taken(conn: Connection, opportunity_id: str) -> int:
+    c = t.applications.c
+    return int(
+        conn.scalar(
+            select(func.count()).where(
+                c.opportunity_id == opportunity_id, c.status.in_([s.value for s in SEAT_HOLDING])
+            )
+        )
+        or 0
+    )
+
+
+# ------------------------------------------------------------------------------------ eligibility
+
+
+def candidate(conn: Connection, person_id: str, start: dt.date, end: dt.date) -> Candidate:
+    """The facts eligibility needs about a person, for a move over ``start``–``end``."""
+    p = conn.execute(select(t.people).where(t.people.c.id == person_id)).first()
+    if p is None:
+        raise NotFound(f"unknown person {person_id!r}", field="person_id")
+    level = conn.scalar(select(t.roles.c.level).where(t.roles.c.id == p.role_id)) if p.role_id else None
+    m = t.moves.c
+    committed = [
+        rules.Interval(r.id, r.start, r.end, r.percent_time)
+        for r in conn.execute(
+            select(m.id, m.start, m.end, m.percent_time).where(
+                m.person_id == person_id,
+                m.status.in_([s.value for s in OCCUPYING_STATUSES if s is not MoveStatus.REVERTED]),
+                m.start <= end,
+                m.end >= start,
+            )
+        )
+    ]
+    free = p.capacity_percent - p.home_role_min_percent - rules.peak_load(committed, start, end)
+    return Candidate(
+        person_id=person_id,
+        role_level=level,
+        hire_date=p.hire_date,
+        location=p.location,
+        skills=profile(conn, person_id),
+        free_percent=max(0, free),
+    )
+
+
+def profile(conn: Connection, person_id: str) -> dict[str, float]:
+    """The person's current level per skill (the latest assessment)."""
+    s = t.skill_levels.c
+    rows = conn.execute(select(s.skill_id, s.level).where(s.person_id == person_id).order_by(s.assessed_on, s.id)).all()
+    return {skill: level for skill, level in rows}
+
+
+def skill_names(conn: Connection, ids: Any) -> dict[str, str]:
+    wanted = sorted(ids)
+    if not wanted:
+        return {}
+    return dict(conn.execute(select(t.skills.c.id, t.skills.c.name).where(t.skills.c.id.in_(wanted))).all())
+
+
+def eligibility_of(opp: Any) -> Eligibility:
+    return Eligibility(
+        min_role_level=opp.min_role_level,
+        min_tenure_months=opp.min_tenure_months,
+        locations=tuple(opp.locations or ()),
+        required_skills=dict(opp.required_skills or {}),
+    )
+
+
+def plan_fit(conn: Connection, person_id: str, opp: Any) -> tuple[int | None, str]:
+    """Whether the opportunity is a step of the person's current plan; weeks of readiness it is worth."""
+    plan = conn.execute(
+        select(t.plans.c.steps, t.plans.c.ready_week, t.plans.c.alternatives).where(
+            t.plans.c.person_id == person_id, t.plans.c.status == "current"
+        )
+    ).first()
+    if plan is None or opp.template_id is None:
+        return None, ""
+    for i, step in enumerate(plan.steps or [], 1):
+        if step.get("template_id") == opp.template_id:
+            # Without this step the person follows the next best plan that does without it, if any.
+            others = [
+                a["ready_week"]
+                for a in plan.alternatives or []
+                if a.get("ready_week") is not None
+                and all(s.get("template_id") != opp.template_id for s in a.get("steps", []))
+            ]
+            saved = (min(others) - plan.ready_week) if others and plan.ready_week is not None else None
+            words = f"step {i} of your plan"
+            if saved:
+                words += f"; without it you would be ready {saved} weeks later"
+            return saved, words
+    return None, ""
+
+
+# ----------------------------------------------------------------------------------- applications
+
+
+def apply(db: Database, policy: Policy, opportunity_id: str, *, note: str = "") -> int:
+    """Apply for an open opportunity as oneself; refused with every reason when not eligible."""
+    policy.require_scope(Scope.WRITE)
+    me = policy.principal.person_id
+    if me is None:
+        raise InvalidValue("only an account linked to a person can apply", field="person_id")
+    today = dt.date.today()
+    with db.engine.connect() as conn:
+        opp = _opportunity(conn, opportunity_id)
+    hidden = opp.status in (OS.DRAFT.value, OS.PENDING_APPROVAL.value) and not _may_run(policy, opp)
+    policy.require(not hidden, visible=False, action="apply", entity_type="opportunity", entity_id=opportunity_id)
+    with db.write_engine.begin() as conn:
+        opp = _opportunity(conn, opportunity_id, lock=True)
+        if opp.status != OS.OPEN.value:
+            raise Conflict(f"opportunity {opportunity_id} is {opp.status}, not open for applications", field="status")
+        if opp.application_deadline is not None and today > opp.application_deadline:
+            raise Conflict(f"applications closed on {opp.application_deadline}", field="application_deadline")
+        if policy.hosts(opp.host_team_id) and policy.is_self(me) and opp.host_manager_id == me:
+            raise InvalidValue("you host this opportunity; you cannot apply for it", field="opportunity_id")
+        reasons = ineligibility(
+            eligibility_of(opp),
+            opp.percent_time,
+            candidate(conn, me, opp.start, opp.end),
+            today=today,
+            names=skill_names(conn, opp.required_skills or {}),
+        )
+        if reasons:
+            raise InvalidValue("not eligible: " + "; ".join(reasons), field="eligibility")
+        existing = conn.execute(
+            select(t.applications.c.id, t.applications.c.status).where(
+                t.applications.c.opportunity_id == opportunity_id, t.applications.c.person_id == me
+            )
+        ).first()
+        if existing is not None:
+            raise Conflict(
+                f"you already applied (application {existing.id}, {existing.status})", field="opportunity_id"
+            )
+        benefit, _ = plan_fit(conn, me, opp)
+        app_id = conn.execute(
+            insert(t.applications)
+            .values(
+                opportunity_id=opportunity_id,
+                person_id=me,
+                status=A.APPLIED.value,
+                applied_at=utcnow(),
+                note=note.strip(),
+                plan_benefit_weeks=benefit,
+            )
+            .returning(t.applications.c.id)
+        ).scalar_one()
+        _audit(
+            conn, policy.principal.actor, "application.created", "application", str(app_id), opportunity=opportunity_id
+        )
+    return int(app_id)
+
+
+def _application(conn: Connection, application_id: int) -> Any:
+    row = conn.execute(select(t.applications).where(t.applications.c.id == application_id)).first()
+    if row is None:
+        raise NotFound(f"unknown application {application_id}", field="application_id")
+    return row
+
+
+HOST_DECISIONS = {"offer": A.OFFERED, "waitlist": A.WAITLISTED, "reject": A.REJECTED}
+APPLICANT_DECISIONS = {"accept": A.ACCEPTED, "decline": A.DECLINED, "withdraw": A.WITHDRAWN}
+
+
+def decide(db: Database, policy: Policy, application_id: int, action: str, *, reason: str = "") -> str:
+    """The host offers, waitlists or rejects; the applicant accepts, declines or withdraws.
+
+    Returns the id of the move an acceptance created (else an empty string).
+    """
+    policy.require_scope(Scope.WRITE)
+    if action not in HOST_DECISIONS and action not in APPLICANT_DECISIONS:
+        raise InvalidValue(f"unknown action {action!r}", field="action")
+    with db.engine.connect() as conn:
+        app = _application(conn, application_id)
+        opp = _opportunity(conn, app.opportunity_id)
+    own = policy.is_self(app.person_id)
+    host = _may_run(policy, opp)
+    policy.require(own or host, visible=False, action=action, entity_type="application", entity_id=str(application_id))
+    policy.require(
+        own if action in APPLICANT_DECISIONS else host and not own,
+        visible=True,
+        action=action,
+        entity_type="application",
+        entity_id=str(application_id),
+    )
+    to = HOST_DECISIONS.get(action) or APPLICANT_DECISIONS[action]
+    if to is A.ACCEPTED:
+        return _accept(db, policy, application_id)
+    with db.write_engine.begin() as conn:
+        opp = _opportunity(conn, app.opportunity_id, lock=True)
+        app = _application(conn, application_id)
+        check_application_transition(ApplicationStatus(app.status), to)
+        if to is A.OFFERED and opp.status != OS.OPEN.value:
+            raise Conflict(f"opportunity {opp.id} is {opp.status}; offers are for open opportunities", field="status")
+        conn.execute(
+            update(t.applications)
+            .where(t.applications.c.id == application_id)
+            .values(status=to.value, decided_at=utcnow(), decided_by=policy.principal.actor)
+        )
+        if app.status == A.ACCEPTED.value and opp.status == OS.FILLED.value:
+            conn.execute(update(t.opportunities).where(t.opportunities.c.id == opp.id).values(status=OS.OPEN.value))
+        _audit(
+            conn, policy.principal.actor, f"application.{to.value}", "application", str(application_id), reason=reason
+        )
+    if app.status == A.ACCEPTED.value and app.move_id:
+        # Withdrawing after acceptance withdraws the move (if it has not started) and frees the seat.
+        move_service.transition_move(db, app.move_id, MoveStatus.WITHDRAWN, actor=policy.principal.actor, reason=reason)
+    return ""
+
+
+def _accept(db: Database, policy: Policy, application_id: int) -> str:
+    actor = policy.principal.actor
+    with UnitOfWork(db) as uow:
+        conn = uow.session.connection()
+        app = _application(conn, application_id)
+        opp = _opportunity(conn, app.opportunity_id, lock=True)  # serialises every acceptance of this opportunity
+        check_application_transition(ApplicationStatus(app.status), A.ACCEPTED)
+        if opp.status != OS.OPEN.value:
+            raise Conflict(f"opportunity {opp.id} is {opp.status}; no seat left to accept", field="seats")
+        taken = seats_taken(conn, opp.id)
+        if taken >= opp.seats:
+            raise Conflict(f"all {opp.seats} seat(s) of {opp.id} were taken just now", field="seats")
+        move_id = move_service.new_move_id()
+        person = uow.people.get_for_update(app.person_id)
+        move = move_service.build_requested_move(
+            uow,
+            person,
+            move_id=move_id,
+            kind=MoveKind(opp.kind),
+            title=opp.title,
+            start=opp.start,
+            end=opp.end,
+            percent_time=opp.percent_time,
+            host_team_id=opp.host_team_id,
+            criteria=list(opp.criteria_template),
+            expected_outcomes=opp.expected_outcomes,
+            skills_targeted=sorted(opp.builds_skills or {}),
+            template_id=opp.template_id,
+            actor=actor,
+            reason=f"accepted offer for {opp.id}",
+        )
+        uow.session.flush()
+        # The host side approved by making the offer: its slot of the two-person rule is filled; the
+        # line manager's release is the remaining approval.
+        conn.execute(
+            insert(t.move_approvals).values(
+                move_id=move.id,
+                slot="host",
+                approver_id=app.decided_by if app.decided_by and not app.decided_by.startswith("user:") else None,
+                approver_user_id=None,
+                decision="approved",
+                at=utcnow(),
+                note=f"offer for {opp.id}",
+            )
+        )
+        conn.execute(
+            insert(t.onboarding_items),
+            [
+                {"move_id": move.id, "position": i, "item": item}
+                for i, item in enumerate(ONBOARDING_CHECKLIST[MoveKind(opp.kind)], 1)
+            ],
+        )
+        conn.execute(
+            update(t.applications)
+            .where(t.applications.c.id == application_id)
+            .values(status=A.ACCEPTED.value, decided_at=utcnow(), decided_by=actor, move_id=move.id)
+        )
+        if taken + 1 >= opp.seats:
+            conn.execute(update(t.opportunities).where(t.opportunities.c.id == opp.id).values(status=OS.FILLED.value))
+        uow.audit(
+            actor, "application.accepted", "application", str(application_id), move_id=move.id, opportunity=opp.id
+        )
+        uow.commit()
+    return move_id
+
+
+def complete_onboarding_item(db: Database, policy: Policy, item_id: int, *, done: bool = True) -> None:
+    policy.require_scope(Scope.WRITE)
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            select(t.onboarding_items.c.move_id, t.moves.c.person_id, t.moves.c.host_team_id)
+            .join(t.moves, t.moves.c.id == t.onboarding_items.c.move_id)
+            .where(t.onboarding_items.c.id == item_id)
+        ).first()
+    visible = row is not None and policy.sees_move(row.person_id, row.host_team_id)
+    policy.require(visible, visible=False, action="update", entity_type="onboarding item", entity_id=str(item_id))
+    assert row is not None
+    with db.write_engine.begin() as conn:
+        conn.execute(
+            update(t.onboarding_items)
+            .where(t.onboarding_items.c.id == item_id)
+            .values(done_on=dt.date.today() if done else None, done_by=policy.principal.actor if done else None)
+        )
+        _audit(
+            conn,
+            policy.principal.actor,
+            "onboarding.item_done" if done else "onboarding.item_reopened",
+            "move",
+            row.move_id,
+            item=item_id,
+        )

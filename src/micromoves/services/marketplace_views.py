@@ -1,0 +1,376 @@
+"""Read models of the marketplace for pages and API: matching, opportunity detail, the release ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Connection, select
+
+from micromoves.domain import rules
+from micromoves.domain.errors import NotFound
+from micromoves.domain.lifecycle import OCCUPYING_STATUSES
+from micromoves.domain.marketplace import Candidate, OpportunityStatus, ineligibility, skill_fit
+from micromoves.domain.model import AssignmentReason, MoveStatus
+from micromoves.services.marketplace import _may_run, eligibility_of, plan_fit, profile, seats_taken
+from micromoves.services.policy import Policy
+from micromoves.services.views import PersonRef
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+
+OS = OpportunityStatus
+
+
+class OpportunityCard(BaseModel):
+    id: str
+    title: str
+    kind: str
+    host_team: str
+    start: dt.date
+    end: dt.date
+    percent_time: int
+    seats: int
+    seats_left: int
+    status: str
+    skill_fit: float | None  # 0–1 for the viewer (None: the viewer is not a person)
+    plan_fit: str  # "step 2 of your plan; …", or what target skills it builds, or ""
+    eligible: bool | None
+    reasons: list[str]  # why not eligible
+    my_application: str | None  # the viewer's application status, if any
+
+
+class Marketplace(BaseModel):
+    opportunities: list[OpportunityCard]
+
+
+class ApplicationRow(BaseModel):
+    id: int
+    person: PersonRef
+    status: str
+    applied_at: dt.datetime
+    note: str
+    skill_fit: float
+    plan_benefit_weeks: int | None
+    move_id: str | None
+
+
+class OnboardingItemView(BaseModel):
+    id: int
+    item: str
+    done_on: dt.date | None
+
+
+class OpportunityDetail(BaseModel):
+    card: OpportunityCard
+    description: str
+    expected_outcomes: str
+    success_criteria: list[str]
+    required_skills: dict[str, float]
+    preferred_skills: dict[str, float]
+    builds_skills: dict[str, float]
+    eligibility: list[str]
+    application_deadline: dt.date | None
+    host_manager: PersonRef | None
+    applications: list[ApplicationRow]  # for the host side only
+    my_application_id: int | None
+    actions: list[str]
+
+
+class ReleasedMove(BaseModel):
+    move_id: str
+    person: PersonRef
+    title: str
+    status: str
+    start: dt.date
+    end: dt.date
+    person_weeks: float
+
+
+class ManagerCredit(BaseModel):
+    """What a manager has lent: people released into moves, and what came of it."""
+
+    manager: PersonRef
+    people_released: int
+    person_weeks_lent: float
+    moves_completed: int
+    later_role_changes: int
+    moves: list[ReleasedMove]
+
+
+def _names(conn: Connection, table: Any, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    name = table.c.name if "name" in table.c else table.c.title
+    return dict(conn.execute(select(table.c.id, name).where(table.c.id.in_(sorted(ids)))).all())
+
+
+class _Viewer:
+    """The viewing person's facts, loaded once, for eligibility and fit on many opportunities."""
+
+    def __init__(self, conn: Connection, person_id: str) -> None:
+        p = conn.execute(select(t.people).where(t.people.c.id == person_id)).one()
+        self.person_id = person_id
+        self.row = p
+        self.level = conn.scalar(select(t.roles.c.level).where(t.roles.c.id == p.role_id)) if p.role_id else None
+        self.skills = profile(conn, person_id)
+        m = t.moves.c
+        self.committed = [
+            rules.Interval(r.id, r.start, r.end, r.percent_time)
+            for r in conn.execute(
+                select(m.id, m.start, m.end, m.percent_time).where(
+                    m.person_id == person_id,
+                    m.status.in_([s.value for s in OCCUPYING_STATUSES if s is not MoveStatus.REVERTED]),
+                )
+            )
+        ]
+        target = p.target_role_id
+        self.target_gaps: dict[str, float] = {}
+        if target:
+            for skill, level in conn.execute(
+                select(t.role_skills.c.skill_id, t.role_skills.c.level).where(t.role_skills.c.role_id == target)
+            ):
+                if self.skills.get(skill, 0.0) < level:
+                    self.target_gaps[skill] = level
+        self.applications = dict(
+            conn.execute(
+                select(t.applications.c.opportunity_id, t.applications.c.status).where(
+                    t.applications.c.person_id == person_id
+                )
+            ).all()
+        )
+
+    def candidate(self, start: dt.date, end: dt.date) -> Candidate:
+        p = self.row
+        free = p.capacity_percent - p.home_role_min_percent - rules.peak_load(self.committed, start, end)
+        return Candidate(self.person_id, self.level, p.hire_date, p.location, self.skills, max(0, free))
+
+
+def _card(
+    conn: Connection, opp: Any, team: str, viewer: _Viewer | None, skill_names: dict[str, str]
+) -> OpportunityCard:
+    left = max(0, opp.seats - seats_taken(conn, opp.id))
+    fit = plan_words = None
+    reasons: list[str] = []
+    eligible = None
+    if viewer is not None:
+        fit = skill_fit(opp.required_skills or {}, opp.preferred_skills or {}, viewer.skills)
+        _, plan_words = plan_fit(conn, viewer.person_id, opp)
+        if not plan_words:
+            helps = sorted(skill_names.get(s, s) for s in (opp.builds_skills or {}) if s in viewer.target_gaps)
+            plan_words = f"builds {', '.join(helps)}, which your target role needs" if helps else ""
+        reasons = ineligibility(
+            eligibility_of(opp),
+            opp.percent_time,
+            viewer.candidate(opp.start, opp.end),
+            today=dt.date.today(),
+            names=skill_names,
+        )
+        eligible = not reasons
+    return OpportunityCard(
+        id=opp.id,
+        title=opp.title,
+        kind=str(opp.kind),
+        host_team=team,
+        start=opp.start,
+        end=opp.end,
+        percent_time=opp.percent_time,
+        seats=opp.seats,
+        seats_left=left,
+        status=opp.status,
+        skill_fit=fit,
+        plan_fit=plan_words or "",
+        eligible=eligible,
+        reasons=reasons,
+        my_application=viewer.applications.get(opp.id) if viewer is not None else None,
+    )
+
+
+def marketplace(db: Database, policy: Policy, *, include_own_drafts: bool = True) -> Marketplace:
+    """Open opportunities ranked for the viewer: in their plan first, then by skill fit; plus drafts and
+    pending ones the viewer hosts."""
+    p = policy.principal
+    o = t.opportunities.c
+    with db.engine.connect() as conn:
+        rows = list(conn.execute(select(t.opportunities).where(o.status.in_([OS.OPEN.value, OS.FILLED.value]))))
+        if include_own_drafts:
+            hosted = sorted(policy.hosted_teams | policy.hr_units) if not p.is_admin else None
+            q = select(t.opportunities).where(o.status.in_([OS.DRAFT.value, OS.PENDING_APPROVAL.value]))
+            if hosted is not None:
+                q = q.where(o.host_team_id.in_(hosted) | (o.created_by == p.actor))
+            rows += list(conn.execute(q))
+        teams = _names(conn, t.teams, {r.host_team_id for r in rows})
+        skills = _names(
+            conn, t.skills, {s for r in rows for s in (*(r.builds_skills or {}), *(r.required_skills or {}))}
+        )
+        viewer = _Viewer(conn, p.person_id) if p.person_id else None
+        cards = [_card(conn, r, teams.get(r.host_team_id, r.host_team_id), viewer, skills) for r in rows]
+    cards.sort(
+        key=lambda c: (c.status != "open", not c.plan_fit.startswith("step"), -(c.skill_fit or 0), c.start, c.id)
+    )
+    return Marketplace(opportunities=cards)
+
+
+def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> OpportunityDetail:
+    p = policy.principal
+    with db.engine.connect() as conn:
+        opp = conn.execute(select(t.opportunities).where(t.opportunities.c.id == opportunity_id)).first()
+        host_side = opp is not None and _may_run(policy, opp)
+        visible = opp is not None and (
+            opp.status not in (OS.DRAFT.value, OS.PENDING_APPROVAL.value) or host_side or opp.created_by == p.actor
+        )
+        policy.require(visible, visible=False, action="view", entity_type="opportunity", entity_id=opportunity_id)
+        assert opp is not None
+        skill_ids = {*opp.required_skills, *opp.preferred_skills, *opp.builds_skills}
+        skills = _names(conn, t.skills, set(skill_ids))
+        team = _names(conn, t.teams, {opp.host_team_id}).get(opp.host_team_id, opp.host_team_id)
+        viewer = _Viewer(conn, p.person_id) if p.person_id else None
+        card = _card(conn, opp, team, viewer, skills)
+        apps: list[ApplicationRow] = []
+        if host_side:
+            a = t.applications.c
+            rows = conn.execute(
+                select(t.applications).where(a.opportunity_id == opportunity_id).order_by(a.applied_at, a.id)
+            ).all()
+            names = _names(conn, t.people, {r.person_id for r in rows})
+            apps = [
+                ApplicationRow(
+                    id=r.id,
+                    person=PersonRef(id=r.person_id, name=names.get(r.person_id, r.person_id)),
+                    status=r.status,
+                    applied_at=r.applied_at,
+                    note=r.note,
+                    skill_fit=skill_fit(
+                        opp.required_skills or {}, opp.preferred_skills or {}, profile(conn, r.person_id)
+                    ),
+                    plan_benefit_weeks=r.plan_benefit_weeks,
+                    move_id=r.move_id,
+                )
+                for r in rows
+            ]
+        mine = None
+        if p.person_id:
+            mine = conn.scalar(
+                select(t.applications.c.id).where(
+                    t.applications.c.opportunity_id == opportunity_id, t.applications.c.person_id == p.person_id
+                )
+            )
+        host = _names(conn, t.people, {opp.host_manager_id} if opp.host_manager_id else set())
+    rules_words = []
+    if opp.min_role_level:
+        rules_words.append(f"role level {opp.min_role_level}+")
+    if opp.min_tenure_months:
+        rules_words.append(f"{opp.min_tenure_months}+ months with the organisation")
+    if opp.locations:
+        rules_words.append("in " + ", ".join(opp.locations))
+    rules_words.append(f"{opp.percent_time}% of your time free from {opp.start} to {opp.end}")
+    actions = []
+    if host_side:
+        actions += {
+            "draft": ["submit", "cancel"],
+            "pending_approval": ["publish", "cancel"],
+            "open": ["close", "cancel"],
+        }.get(opp.status, [])
+        if opp.status == "pending_approval" and not (p.is_admin or policy.hosts(opp.host_team_id)):
+            actions.remove("publish")
+    elif opp.status == "draft" and opp.created_by == p.actor:
+        actions.append("submit")
+    if card.status == "open" and p.person_id and mine is None and card.eligible and opp.host_manager_id != p.person_id:
+        actions.append("apply")
+    return OpportunityDetail(
+        card=card,
+        description=opp.description,
+        expected_outcomes=opp.expected_outcomes,
+        success_criteria=list(opp.criteria_template),
+        required_skills={skills.get(k, k): v for k, v in opp.required_skills.items()},
+        preferred_skills={skills.get(k, k): v for k, v in opp.preferred_skills.items()},
+        builds_skills={skills.get(k, k): v for k, v in opp.builds_skills.items()},
+        eligibility=rules_words,
+        application_deadline=opp.application_deadline,
+        host_manager=PersonRef(id=opp.host_manager_id, name=host[opp.host_manager_id])
+        if opp.host_manager_id in host
+        else None,
+        applications=apps,
+        my_application_id=mine,
+        actions=actions,
+    )
+
+
+def onboarding(db: Database, policy: Policy, move_id: str) -> list[OnboardingItemView]:
+    with db.engine.connect() as conn:
+        move = conn.execute(select(t.moves.c.person_id, t.moves.c.host_team_id).where(t.moves.c.id == move_id)).first()
+        policy.require(
+            move is not None and policy.sees_move(move.person_id, move.host_team_id),
+            visible=False,
+            action="view",
+            entity_type="move",
+            entity_id=move_id,
+        )
+        rows = conn.execute(
+            select(t.onboarding_items)
+            .where(t.onboarding_items.c.move_id == move_id)
+            .order_by(t.onboarding_items.c.position)
+        ).all()
+    return [OnboardingItemView(id=r.id, item=r.item, done_on=r.done_on) for r in rows]
+
+
+def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCredit:
+    """The release ledger of one manager: moves of people they released, person-weeks lent, moves
+    completed and later role changes of those people. Visible to the manager, their managers, HR, admins."""
+    policy.require(
+        policy.sees_person(manager_id), visible=False, action="view", entity_type="person", entity_id=manager_id
+    )
+    m = t.moves.c
+    with db.engine.connect() as conn:
+        name = conn.scalar(select(t.people.c.name).where(t.people.c.id == manager_id))
+        if name is None:
+            raise NotFound(f"unknown person {manager_id!r}", field="person_id")
+        rows = conn.execute(
+            select(m.id, m.person_id, m.title, m.status, m.start, m.end, m.percent_time)
+            .where(
+                m.released_by_id == manager_id,
+                m.person_id != manager_id,
+                m.status.in_([s.value for s in OCCUPYING_STATUSES]),
+            )
+            .order_by(m.start.desc(), m.id)
+        ).all()
+        people = _names(conn, t.people, {r.person_id for r in rows})
+        first_release: dict[str, dt.date] = {}
+        for r in rows:
+            first_release[r.person_id] = min(first_release.get(r.person_id, r.start), r.start)
+        ra = t.role_assignments.c
+        changes = 0
+        if first_release:
+            for person_id, start in conn.execute(
+                select(ra.person_id, ra.start).where(
+                    ra.person_id.in_(sorted(first_release)),
+                    ra.reason.in_(
+                        [
+                            AssignmentReason.PROMOTION.value,
+                            AssignmentReason.CONVERSION.value,
+                            AssignmentReason.TRANSFER.value,
+                        ]
+                    ),
+                )
+            ):
+                changes += int(start >= first_release[person_id])
+    moves = [
+        ReleasedMove(
+            move_id=r.id,
+            person=PersonRef(id=r.person_id, name=people.get(r.person_id, r.person_id)),
+            title=r.title,
+            status=str(r.status),
+            start=r.start,
+            end=r.end,
+            person_weeks=round(((r.end - r.start).days + 1) / 7 * r.percent_time / 100, 1),
+        )
+        for r in rows
+    ]
+    return ManagerCredit(
+        manager=PersonRef(id=manager_id, name=name),
+        people_released=len(first_release),
+        person_weeks_lent=round(sum(x.person_weeks for x in moves), 1),
+        moves_completed=sum(1 for x in moves if x.status == MoveStatus.COMPLETED.value),
+        later_role_changes=changes,
+        moves=moves[:200],
+    )

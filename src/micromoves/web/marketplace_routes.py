@@ -1,0 +1,283 @@
+"""Marketplace pages and their /api/v1 twins: opportunities, applications, onboarding, release ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from micromoves.domain.errors import InvalidValue
+from micromoves.domain.model import MoveKind
+from micromoves.services import marketplace as market
+from micromoves.services import marketplace_views as mviews
+from micromoves.services.views import PersonRef
+from micromoves.storage import tables as t
+from micromoves.web.app import ERROR_RESPONSES, page
+from micromoves.web.routes import Who, db_of, route
+
+html = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1", tags=["marketplace"], responses=ERROR_RESPONSES)
+
+OPPORTUNITY_ACTIONS = {"submit": "pending_approval", "publish": "open", "close": "closed", "cancel": "cancelled"}
+OPPORTUNITY_ACTION = "^(submit|publish|close|cancel)$"
+APPLICATION_ACTION = "^(offer|waitlist|reject|accept|decline|withdraw)$"
+
+
+class OpportunityBody(BaseModel):
+    title: str = Field(min_length=1, max_length=500)
+    kind: MoveKind
+    host_team_id: str = Field(min_length=1, max_length=64)
+    start: dt.date
+    end: dt.date
+    percent_time: int = Field(ge=1, le=100)
+    seats: int = Field(default=1, ge=1, le=10_000)
+    description: str = Field(default="", max_length=10_000)
+    required_skills: dict[str, float] = Field(default_factory=dict, max_length=50)
+    preferred_skills: dict[str, float] = Field(default_factory=dict, max_length=50)
+    builds_skills: dict[str, float] = Field(default_factory=dict, max_length=50)
+    expected_outcomes: str = Field(default="", max_length=5000)
+    success_criteria: list[str] = Field(min_length=1, max_length=20)
+    min_role_level: int | None = Field(default=None, ge=1, le=10)
+    min_tenure_months: int | None = Field(default=None, ge=0, le=600)
+    locations: list[str] = Field(default_factory=list, max_length=50)
+    application_deadline: dt.date | None = None
+    template_id: str | None = Field(default=None, max_length=64)
+
+
+class Created(BaseModel):
+    id: str
+
+
+class ApplicationBody(BaseModel):
+    note: str = Field(default="", max_length=2000)
+
+
+class DecisionBody(BaseModel):
+    reason: str = Field(default="", max_length=2000)
+
+
+class DecisionResult(BaseModel):
+    application_id: int
+    move_id: str | None = Field(default=None, description="the move an accepted offer created")
+
+
+class OpportunityForm(BaseModel):
+    kinds: list[str]
+    teams: list[PersonRef]
+
+
+class OnboardingList(BaseModel):
+    items: list[mviews.OnboardingItemView]
+
+
+def _input(body: OpportunityBody) -> market.OpportunityInput:
+    return market.OpportunityInput(**body.model_dump())
+
+
+@route(html, "GET", "/opportunities", name="opportunities")
+def opportunities(request: Request, who: Who) -> Response:
+    return page(request, "opportunities.html", who, data=mviews.marketplace(db_of(request), who.policy))
+
+
+@route(api, "GET", "/opportunities", name="api.opportunities", response_model=mviews.Marketplace)
+def api_opportunities(request: Request, who: Who) -> mviews.Marketplace:
+    return mviews.marketplace(db_of(request), who.policy)
+
+
+def _form(request: Request, who: Who) -> OpportunityForm:
+    policy = who.policy
+    with db_of(request).engine.connect() as conn:
+        rows = conn.execute(select(t.teams.c.id, t.teams.c.name).order_by(t.teams.c.name)).all()
+    mine = [(i, n) for i, n in rows if who.principal.is_admin or i in policy.hosted_teams or i in policy.hr_units]
+    return OpportunityForm(kinds=[k.value for k in MoveKind], teams=[PersonRef(id=i, name=n) for i, n in mine])
+
+
+@route(html, "GET", "/opportunities/new", name="opportunity.new")
+def opportunity_new(request: Request, who: Who) -> Response:
+    return page(request, "opportunity_new.html", who, form=_form(request, who))
+
+
+@route(api, "GET", "/opportunities/new", name="api.opportunity.new", response_model=OpportunityForm)
+def api_opportunity_new(request: Request, who: Who) -> OpportunityForm:
+    return _form(request, who)
+
+
+def _lines(text: str) -> list[str]:
+    return [x.strip() for x in text.splitlines() if x.strip()]
+
+
+def _levels(text: str, field: str) -> dict[str, float]:
+    out = {}
+    for line in _lines(text):
+        skill, _, level = line.rpartition("=")
+        try:
+            out[skill.strip()] = float(level)
+        except ValueError:
+            raise InvalidValue(f"write one 'skill = level' per line, got {line!r}", field=field) from None
+    return out
+
+
+@route(html, "POST", "/opportunities", name="opportunity.create")
+def opportunity_create(
+    request: Request,
+    who: Who,
+    title: Annotated[str, Form(max_length=500)],
+    kind: Annotated[MoveKind, Form()],
+    host_team_id: Annotated[str, Form(max_length=64)],
+    start: Annotated[dt.date, Form()],
+    end: Annotated[dt.date, Form()],
+    percent_time: Annotated[int, Form(ge=1, le=100)],
+    seats: Annotated[int, Form(ge=1, le=10_000)] = 1,
+    description: Annotated[str, Form(max_length=10_000)] = "",
+    expected_outcomes: Annotated[str, Form(max_length=5000)] = "",
+    success_criteria: Annotated[str, Form(max_length=20_000)] = "",
+    required_skills: Annotated[str, Form(max_length=5000)] = "",
+    builds_skills: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    body = OpportunityBody(
+        title=title,
+        kind=kind,
+        host_team_id=host_team_id,
+        start=start,
+        end=end,
+        percent_time=percent_time,
+        seats=seats,
+        description=description,
+        expected_outcomes=expected_outcomes,
+        success_criteria=_lines(success_criteria) or [""],
+        required_skills=_levels(required_skills, "required_skills"),
+        builds_skills=_levels(builds_skills, "builds_skills"),
+    )
+    opportunity_id = market.create_opportunity(db_of(request), who.policy, _input(body))
+    return RedirectResponse(f"/opportunities/{opportunity_id}", status_code=303)
+
+
+@route(api, "POST", "/opportunities", name="api.opportunity.create", response_model=Created, status_code=201)
+def api_opportunity_create(request: Request, who: Who, body: OpportunityBody) -> Created:
+    return Created(id=market.create_opportunity(db_of(request), who.policy, _input(body)))
+
+
+@route(html, "GET", "/opportunities/{opportunity_id}", name="opportunity")
+def opportunity(request: Request, who: Who, opportunity_id: str) -> Response:
+    data = mviews.opportunity_detail(db_of(request), who.policy, opportunity_id)
+    return page(request, "opportunity.html", who, o=data)
+
+
+@route(api, "GET", "/opportunities/{opportunity_id}", name="api.opportunity", response_model=mviews.OpportunityDetail)
+def api_opportunity(request: Request, who: Who, opportunity_id: str) -> mviews.OpportunityDetail:
+    return mviews.opportunity_detail(db_of(request), who.policy, opportunity_id)
+
+
+@route(html, "POST", "/opportunities/{opportunity_id}/actions/{action}", name="opportunity.action")
+def opportunity_action(
+    request: Request, who: Who, opportunity_id: str, action: Annotated[str, Path(pattern=OPPORTUNITY_ACTION)]
+) -> Response:
+    market.set_opportunity_status(db_of(request), who.policy, opportunity_id, OPPORTUNITY_ACTIONS[action])
+    return RedirectResponse(f"/opportunities/{opportunity_id}", status_code=303)
+
+
+@route(
+    api,
+    "POST",
+    "/opportunities/{opportunity_id}/actions/{action}",
+    name="api.opportunity.action",
+    response_model=mviews.OpportunityDetail,
+)
+def api_opportunity_action(
+    request: Request, who: Who, opportunity_id: str, action: Annotated[str, Path(pattern=OPPORTUNITY_ACTION)]
+) -> mviews.OpportunityDetail:
+    market.set_opportunity_status(db_of(request), who.policy, opportunity_id, OPPORTUNITY_ACTIONS[action])
+    return mviews.opportunity_detail(db_of(request), who.policy, opportunity_id)
+
+
+@route(html, "POST", "/opportunities/{opportunity_id}/apply", name="opportunity.apply")
+def opportunity_apply(
+    request: Request, who: Who, opportunity_id: str, note: Annotated[str, Form(max_length=2000)] = ""
+) -> Response:
+    market.apply(db_of(request), who.policy, opportunity_id, note=note)
+    return RedirectResponse(f"/opportunities/{opportunity_id}", status_code=303)
+
+
+@route(
+    api,
+    "POST",
+    "/opportunities/{opportunity_id}/applications",
+    name="api.opportunity.apply",
+    response_model=DecisionResult,
+    status_code=201,
+)
+def api_opportunity_apply(request: Request, who: Who, opportunity_id: str, body: ApplicationBody) -> DecisionResult:
+    return DecisionResult(application_id=market.apply(db_of(request), who.policy, opportunity_id, note=body.note))
+
+
+@route(html, "POST", "/applications/{application_id}/actions/{action}", name="application.action")
+def application_action(
+    request: Request,
+    who: Who,
+    application_id: int,
+    action: Annotated[str, Path(pattern=APPLICATION_ACTION)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    move_id = market.decide(db_of(request), who.policy, application_id, action, reason=reason)
+    if move_id:
+        return RedirectResponse(f"/moves/{move_id}", status_code=303)
+    return RedirectResponse("/opportunities", status_code=303)
+
+
+@route(
+    api,
+    "POST",
+    "/applications/{application_id}/actions/{action}",
+    name="api.application.action",
+    response_model=DecisionResult,
+)
+def api_application_action(
+    request: Request,
+    who: Who,
+    application_id: int,
+    action: Annotated[str, Path(pattern=APPLICATION_ACTION)],
+    body: DecisionBody,
+) -> DecisionResult:
+    move_id = market.decide(db_of(request), who.policy, application_id, action, reason=body.reason)
+    return DecisionResult(application_id=application_id, move_id=move_id or None)
+
+
+@route(api, "GET", "/moves/{move_id}/onboarding", name="api.move.onboarding", response_model=OnboardingList)
+def api_onboarding(request: Request, who: Who, move_id: str) -> OnboardingList:
+    return OnboardingList(items=mviews.onboarding(db_of(request), who.policy, move_id))
+
+
+@route(html, "POST", "/onboarding/{item_id}", name="onboarding.done")
+def onboarding_done(
+    request: Request,
+    who: Who,
+    item_id: int,
+    move_id: Annotated[str, Form(max_length=64)],
+    done: Annotated[str, Form(max_length=5)] = "on",
+) -> Response:
+    market.complete_onboarding_item(db_of(request), who.policy, item_id, done=done == "on")
+    return RedirectResponse(f"/moves/{move_id}", status_code=303)
+
+
+class OnboardingBody(BaseModel):
+    done: bool = True
+
+
+@route(api, "POST", "/onboarding/{item_id}", name="api.onboarding.done", status_code=204, response_class=Response)
+def api_onboarding_done(request: Request, who: Who, item_id: int, body: OnboardingBody) -> Response:
+    market.complete_onboarding_item(db_of(request), who.policy, item_id, done=body.done)
+    return Response(status_code=204)
+
+
+@route(html, "GET", "/people/{person_id}/credit", name="credit")
+def credit(request: Request, who: Who, person_id: str) -> Response:
+    return page(request, "credit.html", who, c=mviews.manager_credit(db_of(request), who.policy, person_id))
+
+
+@route(api, "GET", "/people/{person_id}/credit", name="api.credit", response_model=mviews.ManagerCredit)
+def api_credit(request: Request, who: Who, person_id: str) -> mviews.ManagerCredit:
+    return mviews.manager_credit(db_of(request), who.policy, person_id)

@@ -1,0 +1,190 @@
+"""The marketplace end to end through its services: publish, apply, offer, accept, release, onboard."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from micromoves.domain.errors import Conflict, Forbidden, IllegalTransition, InvalidValue, NotFound
+from micromoves.domain.marketplace import ONBOARDING_CHECKLIST
+from micromoves.domain.model import MoveKind
+from micromoves.services import marketplace as market
+from micromoves.services import marketplace_views as mviews
+from micromoves.services import moves as move_svc
+from micromoves.services.approvals import Verdict, decide
+from micromoves.storage import tables as t
+from tests.web.conftest import TODAY, World
+
+
+def _status(world: World, application_id: int) -> str:
+    with world.db.engine.connect() as conn:
+        return str(conn.scalar(select(t.applications.c.status).where(t.applications.c.id == application_id)))
+
+
+def _opportunity_status(world: World, opportunity_id: str) -> str:
+    with world.db.engine.connect() as conn:
+        return str(conn.scalar(select(t.opportunities.c.status).where(t.opportunities.c.id == opportunity_id)))
+
+
+def test_publishing_needs_the_host_team_manager(world: World) -> None:
+    hr_b = world.policy("admin")
+    # Eva may not even see hugo's draft; mira (another team's manager) may not publish it.
+    with pytest.raises(NotFound):
+        market.set_opportunity_status(world.db, world.policy("eva"), world.opp_draft, "open")
+    market.set_opportunity_status(world.db, world.policy("hugo"), world.opp_draft, "pending_approval")
+    with pytest.raises(IllegalTransition):
+        market.set_opportunity_status(world.db, world.policy("hugo"), world.opp_draft, "filled")
+    market.set_opportunity_status(world.db, world.policy("hugo"), world.opp_draft, "open")
+    assert _opportunity_status(world, world.opp_draft) == "open"
+    market.set_opportunity_status(world.db, hr_b, world.opp_draft, "cancelled")
+    with pytest.raises(IllegalTransition):
+        market.set_opportunity_status(world.db, world.policy("hugo"), world.opp_draft, "open")
+
+
+def test_an_opportunity_needs_valid_dates_seats_and_criteria(world: World) -> None:
+    base = market.OpportunityInput(
+        title="x",
+        kind=MoveKind.GIG,
+        host_team_id="B",
+        start=TODAY,
+        end=TODAY + dt.timedelta(weeks=4),
+        percent_time=10,
+        success_criteria=["y"],
+    )
+    hugo = world.policy("hugo")
+    for bad, field in [
+        (dataclasses.replace(base, end=TODAY), "end"),
+        (dataclasses.replace(base, seats=0), "seats"),
+        (dataclasses.replace(base, percent_time=120), "percent_time"),
+        (dataclasses.replace(base, success_criteria=()), "success_criteria"),
+        (dataclasses.replace(base, required_skills={"No Such Skill": 3}), "required_skills"),
+    ]:
+        with pytest.raises((InvalidValue, NotFound)) as err:
+            market.create_opportunity(world.db, hugo, bad)
+        assert err.value.field == field
+    with pytest.raises(Forbidden):
+        market.create_opportunity(world.db, world.policy("mira"), base)  # mira does not manage team B
+
+
+def test_eligibility_rules_give_every_reason(world: World) -> None:
+    hugo = world.policy("hugo")
+    strict = market.OpportunityInput(
+        title="Senior only",
+        kind=MoveKind.STRETCH_ASSIGNMENT,
+        host_team_id="B",
+        start=TODAY + dt.timedelta(weeks=1),
+        end=TODAY + dt.timedelta(weeks=6),
+        percent_time=100,
+        success_criteria=["z"],
+        min_role_level=3,
+        min_tenure_months=1200,
+        locations=("Lisbon",),
+        required_skills={"Programming": 5},
+    )
+    opp = market.create_opportunity(world.db, hugo, strict)
+    market.set_opportunity_status(world.db, hugo, opp, "pending_approval")
+    market.set_opportunity_status(world.db, hugo, opp, "open")
+    with pytest.raises(InvalidValue) as err:
+        market.apply(world.db, world.policy("emil"), opp)
+    message = str(err.value)
+    for words in ("role level 3", "1200 months", "open to Lisbon only", "Programming at level 5"):
+        assert words in message
+    card = next(c for c in mviews.marketplace(world.db, world.policy("emil")).opportunities if c.id == opp)
+    assert card.eligible is False and len(card.reasons) == 4
+
+
+def test_capacity_counts_against_eligibility(world: World) -> None:
+    hugo = world.policy("hugo")
+    full_time = market.OpportunityInput(
+        title="Full-time rotation",
+        kind=MoveKind.ROTATION,
+        host_team_id="B",
+        start=TODAY - dt.timedelta(weeks=1),
+        end=TODAY + dt.timedelta(weeks=4),
+        percent_time=90,
+        success_criteria=["z"],
+    )
+    opp = market.create_opportunity(world.db, hugo, full_time)
+    market.set_opportunity_status(world.db, hugo, opp, "pending_approval")
+    market.set_opportunity_status(world.db, hugo, opp, "open")
+    # Otto is on a 20% move over these dates: 80% free.
+    with pytest.raises(InvalidValue, match="you have 80% free"):
+        market.apply(world.db, world.policy("otto"), opp)
+
+
+def test_offer_accept_release_and_onboard(world: World) -> None:
+    db, app_id = world.db, world.application
+    with pytest.raises(Forbidden):
+        market.decide(db, world.policy("eva"), app_id, "offer")  # applicants do not offer themselves seats
+    market.decide(db, world.policy("hugo"), app_id, "offer")
+    with pytest.raises(Forbidden):
+        market.decide(db, world.policy("hugo"), app_id, "accept")  # only the applicant accepts
+    move_id = market.decide(db, world.policy("eva"), app_id, "accept")
+    assert _status(world, app_id) == "accepted"
+    assert _opportunity_status(world, world.opp_open) == "filled"  # its only seat is taken
+    detail = world.client("eva").get(f"/api/v1/moves/{move_id}").json()
+    assert detail["status"] == "requested"
+    assert detail["criteria"][0]["statement"] == "Run three incident reviews"
+    assert [a["slot"] for a in detail["approvals"]] == ["host"]  # the offer was the host's approval
+    # The line manager releases eva: the second approval.
+    decide(db, world.policy("mira"), move_id, verdict=Verdict.APPROVED)
+    assert world.client("eva").get(f"/api/v1/moves/{move_id}").json()["status"] == "approved"
+    items = mviews.onboarding(db, world.policy("eva"), move_id)
+    assert [i.item for i in items] == list(ONBOARDING_CHECKLIST[MoveKind.ROTATION])
+    market.complete_onboarding_item(db, world.policy("eva"), items[0].id)
+    assert mviews.onboarding(db, world.policy("hugo"), move_id)[0].done_on == dt.date.today()
+    with pytest.raises(NotFound):
+        mviews.onboarding(db, world.policy("otto"), move_id)
+    # Mira's ledger credits her for releasing eva.
+    credit = mviews.manager_credit(db, world.policy("mira"), "M")
+    assert (credit.people_released, credit.moves_completed) == (1, 1)
+    assert [m.move_id for m in credit.moves] == [move_id, world.mv_done]
+    assert credit.person_weeks_lent == round(sum(m.person_weeks for m in credit.moves), 1) > 0
+
+
+def test_the_last_seat_goes_to_one_person_only(world: World) -> None:
+    db = world.db
+    emil = market.apply(db, world.policy("emil"), world.opp_open)
+    hugo = world.policy("hugo")
+    market.decide(db, hugo, world.application, "offer")
+    market.decide(db, hugo, emil, "offer")  # more offers than seats: first to accept wins
+    market.decide(db, world.policy("eva"), world.application, "accept")
+    with pytest.raises(Conflict):
+        market.decide(db, world.policy("emil"), emil, "accept")
+    assert _status(world, emil) == "offered"
+    # Eva withdraws: her move is withdrawn and the seat is free again.
+    market.decide(db, world.policy("eva"), world.application, "withdraw", reason="family leave")
+    assert _opportunity_status(world, world.opp_open) == "open"
+    market.decide(db, world.policy("emil"), emil, "accept")
+    assert _status(world, emil) == "accepted"
+
+
+def test_closing_rejects_waiting_applications(world: World) -> None:
+    market.set_opportunity_status(world.db, world.policy("hugo"), world.opp_open, "closed")
+    assert _status(world, world.application) == "rejected"
+    with pytest.raises(Conflict):
+        market.apply(world.db, world.policy("emil"), world.opp_open)
+
+
+def test_one_application_per_person(world: World) -> None:
+    with pytest.raises(Conflict, match="already applied"):
+        market.apply(world.db, world.policy("eva"), world.opp_open)
+
+
+def test_matching_ranks_plan_steps_first(world: World) -> None:
+    cards = mviews.marketplace(world.db, world.policy("eva")).opportunities
+    assert [c.id for c in cards if c.status == "open"] == [world.opp_open]
+    assert cards[0].my_application == "applied"
+    assert cards[0].skill_fit == 1.0  # nothing required
+    assert all(c.title != "Secret draft opportunity" for c in cards)
+
+
+def test_withdrawn_accepted_move_cannot_start(world: World) -> None:
+    market.decide(world.db, world.policy("hugo"), world.application, "offer")
+    move_id = market.decide(world.db, world.policy("eva"), world.application, "accept")
+    market.decide(world.db, world.policy("eva"), world.application, "withdraw")
+    with pytest.raises(IllegalTransition):
+        move_svc.transition_move(world.db, move_id, "approved", actor="M")
