@@ -16,6 +16,7 @@ def main() -> None:
     parser.add_argument("--plan-people", type=int, default=100_000, help="people in the plan-all benchmark")
     parser.add_argument("--only", choices=["import", "demo", "plan-all"], action="append", help="run only these")
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
+    parser.add_argument("--workers", type=int, default=None, help="plan-all worker processes (default: every core)")
     args = parser.parse_args()
     only = args.only or ["import", "demo", "plan-all"]
     backends = args.backend or ["sqlite", "postgresql"]
@@ -32,7 +33,7 @@ def main() -> None:
         if "plan-all" in only:
             from benchmarks import plan_all
 
-            rows += plan_all.run(args.plan_people, Path(tmp), backends[:1])
+            rows += plan_all.run(args.plan_people, Path(tmp), backends[:1], args.workers)
     print_rows(rows)
 
 

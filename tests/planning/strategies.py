@@ -66,3 +66,39 @@ def problems(draw: st.DrawFn, max_options: int = 6, max_horizon: int = 14, max_s
         depth_level=draw(st.sampled_from([0, 200, 300, 300])),
         depth_rule=draw(st.booleans()) or draw(st.booleans()),
     )
+
+
+@st.composite
+def problems_with_near_copies(draw: st.DrawFn, max_options: int = 6, max_horizon: int = 14) -> PlanProblem:
+    """Instances whose catalogue also holds weaker or equal copies of some options (longer, larger share,
+    smaller gains, narrower window, same or unrequired kind): what the exact solver's reduction removes."""
+    import dataclasses
+
+    problem = draw(problems(max_options=max_options, max_horizon=max_horizon))
+    options = list(problem.options)
+    required = {k for o in options for k in o.requires_kinds}
+    free_kinds = [k for k in KINDS if k not in required]
+    for n, option in enumerate(list(options)):
+        for c in range(draw(st.integers(0, 2))):
+            duration = min(option.duration + draw(st.sampled_from([0, 0, 1])), problem.horizon)
+            # another kind only if no option requires it (so no prerequisite cycle can appear)
+            kind = option.kind if draw(st.integers(0, 3)) or not free_kinds else draw(st.sampled_from(free_kinds))
+            later = draw(st.sampled_from([0, 0, 1]))
+            if option.latest_start is not None and option.latest_start < option.earliest_start + later:
+                later = 0
+            gains = {s: max(0, g - draw(st.sampled_from([0, 0, 50]))) for s, g in option.gains.items()}
+            if not any(gains.values()):
+                gains = dict(option.gains)
+            options.append(
+                dataclasses.replace(
+                    option,
+                    id=f"c{n}_{c}",
+                    kind=kind,
+                    duration=duration,
+                    share=min(100, option.share + draw(st.sampled_from([0, 0, 10]))),
+                    gains=gains,
+                    earliest_start=option.earliest_start + later,
+                    latest_start=option.latest_start,
+                )
+            )
+    return dataclasses.replace(problem, options=options)

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from micromoves.planning import PlanProblem, PlanResult, check_plan, solve, solver
+from micromoves.planning._core import build_result
 from micromoves.planning.reference import solve_reference
-from tests.planning.strategies import problems
+from tests.planning.strategies import problems, problems_with_near_copies
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 SLOW = settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -65,3 +66,41 @@ def test_exact_matches_cpsat_on_medium_instances(problem: PlanProblem) -> None:
 @given(problems(max_options=12, max_horizon=30, max_skills=5))
 def test_exact_matches_cpsat_at_scale(problem: PlanProblem) -> None:
     assert_agree(problem, k=3)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(problems_with_near_copies())
+def test_exact_matches_cpsat_with_dominated_options(problem: PlanProblem) -> None:
+    # the reduction (dropping options no canonical optimal plan holds) is only used for one plan
+    assert_agree(problem, k=1)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(problems_with_near_copies(max_options=7, max_horizon=18))
+def test_reduction_keeps_the_optimum(problem: PlanProblem) -> None:
+    for ready in (True, False):
+        full = solver._Search(problem).run(ready=ready, k=1)
+        reduced = solver._Search(problem, reduce=True).run(ready=ready, k=1)
+        assert len(full) == len(reduced)
+        if full:
+            status = "ready" if ready else "unreachable"
+            a = build_result(problem, status, full[0])
+            b = build_result(problem, status, reduced[0])
+            assert (a.ready_week, a.gap, a.effort, len(a.moves)) == (b.ready_week, b.gap, b.effort, len(b.moves))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(problems_with_near_copies(max_options=6, max_horizon=16))
+def test_greedy_plans_are_valid_and_never_better_than_the_optimum(problem: PlanProblem) -> None:
+    exact = solve(problem)
+    try:
+        greedy = solver.solve_greedy(problem)
+    except solver.NoPlanFound:
+        return  # allowed when readiness is not disproved by the bound (the target may still be unreachable)
+    assert check_plan(problem, greedy) == []
+    assert greedy.objective >= exact.objective
+    if exact.status == "unreachable":
+        assert greedy.status == "unreachable"
+        assert greedy.unreachable_skills == exact.unreachable_skills
+    if greedy.status != exact.status or greedy.objective != exact.objective or exact.status == "already_ready":
+        assert not greedy.optimal or exact.status == "already_ready"

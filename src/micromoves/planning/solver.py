@@ -131,17 +131,59 @@ def solve(problem: PlanProblem, k: int = 1, *, explain: bool = True) -> PlanResu
     return _driver.drive(problem, k, _Exact(), explain=explain)
 
 
+class NoPlanFound(RuntimeError):
+    """The greedy dive of :func:`solve_greedy` found no ready plan although one may exist."""
+
+
+def solve_greedy(problem: PlanProblem, *, explain: bool = True, nodes: int = 150) -> PlanResult:
+    """A valid plan found quickly, marked ``optimal=False`` (for batches whose exact search ran out of time).
+
+    A depth-first dive through the exact search's branching (defects first, candidates in greedy order,
+    at most ``nodes`` sets tried). Status "unreachable" is only reported when the ready-mode bound proves
+    that no plan is ready; if the dive finds no ready plan otherwise, :class:`NoPlanFound` is raised.
+    Binding constraints of an unreachable target are those whose relaxation the dive makes ready (it may
+    miss some). Check the result with :func:`micromoves.planning.check_plan` before trusting it.
+    """
+    return _driver.drive(problem, 1, _Greedy(nodes), explain=explain)
+
+
 class _Exact:
     """The exact backend for :func:`micromoves.planning._driver.drive`."""
 
     def ready_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
-        return [(starts, True) for starts in _Search(problem).run(ready=True, k=k)]
+        return [(starts, True) for starts in _Search(problem, reduce=k == 1).run(ready=True, k=k)]
 
     def fallback_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
-        return [(starts, True) for starts in _Search(problem).run(ready=False, k=k)]
+        return [(starts, True) for starts in _Search(problem, reduce=k == 1).run(ready=False, k=k)]
 
     def ready_feasible(self, problem: PlanProblem) -> bool:
-        return bool(_Search(problem).run(ready=True, k=1, stop_at_first=True))
+        return bool(_Search(problem, reduce=True).run(ready=True, k=1, stop_at_first=True))
+
+
+class _Greedy:
+    """The greedy backend for :func:`micromoves.planning._driver.drive` (see :func:`solve_greedy`)."""
+
+    def __init__(self, nodes: int) -> None:
+        self.nodes = nodes
+
+    def ready_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
+        search = _Search(problem, reduce=True)
+        if search.bound((), 0, 0, True, 0) is None:
+            return []
+        starts = search.dive(ready=True, nodes=self.nodes)
+        if starts is None:
+            raise NoPlanFound("the greedy dive found no ready plan")
+        return [(starts, False)]
+
+    def fallback_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
+        starts = _Search(problem, reduce=True).dive(ready=False, nodes=self.nodes)
+        return [(starts or {}, False)]
+
+    def ready_feasible(self, problem: PlanProblem) -> bool:
+        search = _Search(problem, reduce=True)
+        if search.bound((), 0, 0, True, 0) is None:
+            return False
+        return search.dive(ready=True, nodes=self.nodes) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +213,7 @@ def _runs(capacity: list[int], share: int) -> list[int]:
 
 
 class _Search:
-    def __init__(self, problem: PlanProblem) -> None:
+    def __init__(self, problem: PlanProblem, *, reduce: bool = False) -> None:
         p = problem
         self.h = p.horizon
         self.m = p.max_concurrent
@@ -222,6 +264,8 @@ class _Search:
                 )
             )
         self.opts, self.es = self._static_starts(raw)
+        if reduce:
+            self.opts, self.es = self._reduce(self.opts, self.es)
         opts = self.opts
         n = len(opts)
         self.ee = [self.es[i] + opts[i].d for i in range(n)]
@@ -335,6 +379,106 @@ class _Search:
                 break
         return [raw[i] for i in alive], [es[i] for i in alive]
 
+    def _reduce(self, opts: list[_Opt], es: list[int]) -> tuple[list[_Opt], list[int]]:
+        """Drop options that no *canonical* optimal plan holds (one plan wanted, see the module docs)."""
+        init, depth = self.init, self.depth
+        core = {s: t for s, t, _ in self.targets}
+        gaps = {s: t for s, t in core.items() if t > init[s]}
+        kinds = {k for o in opts for k in o.req_kinds}
+        needs: dict[int, int] = {}
+        for o in opts:
+            for s, v in o.min_levels:
+                needs[s] = max(needs.get(s, 0), v)
+        # the highest level of each skill that can matter: targets, prerequisites, the depth level
+        ceiling = dict(needs)
+        for s, t in core.items():
+            ceiling[s] = max(ceiling.get(s, 0), t, depth if self.depth_rule else 0)
+        shallow = {s for s in core if init[s] < depth} if self.depth_rule else set()
+
+        def clipped(o: _Opt) -> dict[int, tuple[int, int]]:
+            out = {}
+            for s, (c, dl) in o.gain.items():
+                r = ceiling.get(s, 0)
+                c = min(c, r)
+                if c > init[s]:
+                    out[s] = (c, dl)
+            return out
+
+        gains = [clipped(o) for o in opts]
+
+        def dominates(a: int, b: int) -> bool:
+            oa, ob = opts[a], opts[b]
+            if (
+                (oa.kind != ob.kind and ob.kind in kinds)
+                or oa.d > ob.d
+                or oa.share > ob.share
+                or oa.lo > ob.lo
+                or oa.hi < ob.hi
+                or not set(oa.req_kinds) <= set(ob.req_kinds)
+            ):
+                return False
+            need_b = dict(ob.min_levels)
+            if any(need_b.get(s, -1) < v for s, v in oa.min_levels):
+                return False
+            if self.depth_rule and (
+                (ob.trivially_deep and not oa.trivially_deep)
+                or (not oa.trivially_deep and not set(ob.depth_skills) <= set(oa.depth_skills))
+            ):
+                return False
+            ga = gains[a]
+            for s, (cb, db) in gains[b].items():
+                g = ga.get(s)
+                if g is None or g[0] < cb or (g[1] < db and init[s] + g[1] < cb):
+                    return False
+            return True
+
+        n = len(opts)
+        raisers: dict[int, list[int]] = {}
+        for i in range(n):
+            for s in gains[i]:
+                raisers.setdefault(s, []).append(i)
+        deep_ones = [i for i in range(n) if opts[i].trivially_deep]
+        keep = []
+        for b in range(n):
+            ob = opts[b]
+            useful = [s for s in gains[b] if s in gaps or s in needs]
+            deepish = self.depth_rule and (bool(ob.depth_skills) or any(s in shallow for s in ob.gain))
+            if ob.kind not in kinds and not useful and not deepish:
+                continue  # it helps nothing: no gap, prerequisite, kind or depth step
+            if ob.kind in kinds or any(s in needs for s in useful):
+                keep.append(b)
+                continue
+            # Every canonical optimal plan holding b holds all its dominators (see the module docs). If some of
+            # them alone close every gap b closes (and one is a depth step anyway, if b could matter for the
+            # depth rule), b is redundant in such a plan and dropping it saves effort: no canonical optimal plan
+            # holds b.
+            pool = raisers[useful[0]] if useful else deep_ones
+            level = {s: init[s] for s in useful}
+            ops: dict[int, list[tuple[int, int]]] = {s: [] for s in useful}
+            deep_found = not deepish
+            done = False
+            for a in pool:
+                if a == b or not dominates(a, b) or (a > b and dominates(b, a)):
+                    continue
+                deep_found = deep_found or opts[a].trivially_deep
+                done = True
+                for s in useful:
+                    g = opts[a].gain.get(s)
+                    if g is not None:
+                        ops[s].append(g)
+                    lv = init[s]
+                    for c, dl in sorted(ops[s]):
+                        if lv < c:
+                            lv = min(lv + dl, c)
+                    level[s] = lv
+                    if lv < gaps[s]:
+                        done = False
+                if done and deep_found:
+                    break
+            if not (done and deep_found):
+                keep.append(b)
+        return [opts[i] for i in keep], [es[i] for i in keep]
+
     @staticmethod
     def _ub_reach(
         raw: list[_Opt], events: list[tuple[int, int]], s: int, need: int, init: int, skip: int
@@ -374,6 +518,7 @@ class _Search:
     def _tables(self, costs: list[list[int]]) -> list[dict[int, tuple[list[int], list[list[int]]]]]:
         opts, init, scale, value = self.opts, self.init, self.scale, self.split_value
         root = {s: t - init[s] for s, t, _ in self.targets if t > init[s]}
+        nsk = [max(1, sum(1 for s in o.inc if s in root)) for o in opts]
         out: list[dict[int, tuple[list[int], list[list[int]]]]] = [{} for _ in costs]
         for s, need in root.items():
             size = need // scale
@@ -390,7 +535,7 @@ class _Search:
                 v = min(-(-u // scale), size + 1)
                 for c, cost in enumerate(costs):
                     old = tables[c]
-                    share = cost[i] * u // value[i]
+                    share = cost[i] * u // value[i] if SPLIT == "prop" else cost[i] // nsk[i]
                     shifted = [old[0] + share] * v + [x + share for x in old[: size + 1 - v]]
                     tables[c] = list(map(min, old, shifted))
             for snap, table in zip(snaps, tables, strict=True):
@@ -880,6 +1025,91 @@ class _Search:
             children(self.accelerators(chosen, used))
         return found
 
+    # ------------------------------------------------------------------ greedy dive
+
+    def dive(self, *, ready: bool, nodes: int) -> Starts | None:
+        """A valid plan by a depth-first greedy dive (not proven optimal), or None.
+
+        Ready mode: add a move for a prerequisite/depth defect or the most constrained skill gap, best
+        candidates first, until the set is ready; then schedule it; backtrack on failure. Fallback mode:
+        add the candidates that close most of the remaining weighted gap per effort while the set stays
+        schedulable within the horizon."""
+        opts, ee = self.opts, self.ee
+        budget = [nodes]
+        deadline = [self.h]
+
+        def score(i: int, needs: dict[int, int]) -> tuple[float, int, int]:
+            o = opts[i]
+            useful = sum(min(u, needs[s]) for s, u in o.inc.items() if s in needs)
+            return (-useful / (self.lane_weeks[i] * 100 + o.effort), ee[i], i)
+
+        def needs_of(chosen: tuple[int, ...], mask: int) -> dict[int, int]:
+            levels = self.levels_of(chosen, mask)
+            return {s: t - lv for (s, t, _), lv in zip(self.targets, levels, strict=True) if lv < t}
+
+        def rec(chosen: tuple[int, ...], mask: int) -> Starts | None:
+            budget[0] -= 1
+            if budget[0] < 0:
+                return None
+            needs = needs_of(chosen, mask)
+            defect = self.mandatory(chosen, mask, mask)
+            if defect is not None:
+                branch = defect
+            elif needs:
+                s = min(needs, key=lambda s: (len(self.raisers.get(s, ())), s))
+                branch = [i for i in self.raisers.get(s, ()) if not (mask >> i) & 1]
+            else:
+                starts = self.schedule(chosen, rules=True, deadline=deadline[0])[0]
+                if starts is None:
+                    return None
+                return {opts[i].id: st for i, st in zip(chosen, starts, strict=True)}
+            for b in sorted(branch, key=lambda i: score(i, needs))[:4]:
+                if ee[b] > deadline[0]:
+                    continue
+                new = tuple(sorted((*chosen, b)))
+                if self.schedule(new, rules=False, deadline=deadline[0])[0] is None:
+                    continue
+                found = rec(new, mask | (1 << b))
+                if found is not None or budget[0] < 0:
+                    return found
+            return None
+
+        if ready:
+            # dive again with a deadline before the last plan's ready week while the budget lasts
+            plan: Starts | None = None
+            while budget[0] > 0:
+                found = rec((), 0)
+                if found is None:
+                    break
+                plan = found
+                by_id = {o.id: o for o in opts}
+                deadline[0] = max(st + by_id[i].d for i, st in found.items()) - 1
+            return plan
+        chosen: tuple[int, ...] = ()
+        mask = 0
+        best: Starts = {}
+        while budget[0] > 0:
+            needs = needs_of(chosen, mask)
+            if not needs:
+                break
+            cands = sorted(
+                (i for s in needs for i in self.raisers.get(s, ()) if not (mask >> i) & 1),
+                key=lambda i: score(i, needs),
+            )
+            for b in dict.fromkeys(cands):
+                budget[0] -= 1
+                if budget[0] < 0:
+                    break
+                new = tuple(sorted((*chosen, b)))
+                starts = self.schedule(new, rules=True, deadline=self.h)[0]
+                if starts is not None:
+                    chosen, mask = new, mask | (1 << b)
+                    best = {opts[i].id: st for i, st in zip(chosen, starts, strict=True)}
+                    break
+            else:
+                break
+        return best
+
     # ------------------------------------------------------------------ schedule oracle
 
     def relaxed_refuted(self, chosen: tuple[int, ...], mask: int, week: int) -> int | None:
@@ -1153,6 +1383,7 @@ class _Found:
 
 _Item = _Node | _Found | _Pending
 _INF = 10**12
+SPLIT = "prop"
 _LAMBDAS = (10, 25, 50, 100)
 _LAZY = 48  # bound computations before the Lagrangian tables and dominance are built
 

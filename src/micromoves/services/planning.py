@@ -22,7 +22,8 @@ from sqlalchemy import Connection, select, update
 from micromoves.domain.errors import DomainError, InvalidValue, NotFound
 from micromoves.domain.lifecycle import OCCUPYING_STATUSES
 from micromoves.domain.model import MoveStatus, Plan, PlanStatus
-from micromoves.planning import MoveOption, PlanningError, PlanProblem, PlanResult, solve
+from micromoves.planning import MoveOption, PlanningError, PlanProblem, PlanResult, check_plan, solve
+from micromoves.planning.solver import NoPlanFound, solve_greedy
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
@@ -132,6 +133,42 @@ def relevant_templates(
     return chosen
 
 
+OptionCache = dict[tuple[str, frozenset[str]], MoveOption | None]
+"""Move options built from templates, keyed by template id and the kinds the person has already done.
+
+An option depends on nothing else about the person (the plan start and horizon are fixed for a batch), so a
+batch builds each one once and shares the immutable result between people."""
+
+
+def _option(
+    tpl: dict[str, Any], kinds_done: frozenset[str], *, start: dt.date, horizon: int, settings: Settings
+) -> MoveOption | None:
+    gains = {s: to_hundredths(d) for s, d in tpl["gains"].items() if d > 0}
+    earliest = _week_of(tpl["earliest_start"], start) or 0
+    latest = _week_of(tpl["latest_start"], start)
+    if latest is not None and (latest < earliest or latest + tpl["duration_weeks"] > horizon):
+        latest = min(latest, horizon - tpl["duration_weeks"])
+        if latest < earliest:
+            return None
+    if earliest + tpl["duration_weeks"] > horizon or tpl["duration_weeks"] > settings.max_move_weeks:
+        return None
+    return MoveOption(
+        id=tpl["id"],
+        kind=tpl["kind"],
+        duration=tpl["duration_weeks"],
+        share=tpl["percent_time"],
+        gains=gains,
+        gain_cap=to_hundredths(tpl["gain_cap"]),
+        min_levels={s: to_hundredths(v) for s, v in tpl["min_levels"].items()},
+        # Kinds the person has already done count as done.
+        requires_kinds=frozenset(k for k in tpl["requires_kinds"] if k not in kinds_done),
+        earliest_start=earliest,
+        latest_start=latest,
+        seats=tpl["seats"],
+        title=tpl["title"],
+    )
+
+
 def make_problem(
     person: PersonContext,
     target: TargetContext,
@@ -140,37 +177,22 @@ def make_problem(
     start: dt.date,
     horizon: int,
     settings: Settings,
+    cache: OptionCache | None = None,
 ) -> PlanProblem:
-    """The planning problem of one person towards one role (pure: no database access)."""
+    """The planning problem of one person towards one role (pure: no database access). ``cache`` shares
+    options between the people of a batch with the same ``start``, ``horizon`` and ``settings``."""
     required = {s: to_hundredths(v) for s, v in target.requirements.items() if v > 0}
     options = []
+    cache = {} if cache is None else cache
     for tpl in relevant_templates(person, target, catalogue, settings):
-        gains = {s: to_hundredths(d) for s, d in tpl["gains"].items() if d > 0}
-        earliest = _week_of(tpl["earliest_start"], start) or 0
-        latest = _week_of(tpl["latest_start"], start)
-        if latest is not None and (latest < earliest or latest + tpl["duration_weeks"] > horizon):
-            latest = min(latest, horizon - tpl["duration_weeks"])
-            if latest < earliest:
-                continue
-        if earliest + tpl["duration_weeks"] > horizon or tpl["duration_weeks"] > settings.max_move_weeks:
-            continue
-        options.append(
-            MoveOption(
-                id=tpl["id"],
-                kind=tpl["kind"],
-                duration=tpl["duration_weeks"],
-                share=tpl["percent_time"],
-                gains=gains,
-                gain_cap=to_hundredths(tpl["gain_cap"]),
-                min_levels={s: to_hundredths(v) for s, v in tpl["min_levels"].items()},
-                # Kinds the person has already done count as done.
-                requires_kinds=frozenset(k for k in tpl["requires_kinds"] if k not in person.kinds_done),
-                earliest_start=earliest,
-                latest_start=latest,
-                seats=tpl["seats"],
-                title=tpl["title"],
-            )
-        )
+        done = frozenset(k for k in tpl["requires_kinds"] if k in person.kinds_done)
+        key = (tpl["id"], done)
+        if key in cache:
+            option = cache[key]
+        else:
+            option = cache[key] = _option(tpl, done, start=start, horizon=horizon, settings=settings)
+        if option is not None:
+            options.append(option)
     return PlanProblem(
         levels={s: to_hundredths(v) for s, v in person.levels.items()},
         requirements=required,
@@ -490,7 +512,7 @@ def _init_worker(
     catalogue: Catalogue, targets: dict[str, TargetContext], start: dt.date, horizon: int, settings: Settings
 ) -> None:
     # Everything shared by all people is sent to each worker once, not with every person.
-    _WORKER.update(catalogue=catalogue, targets=targets, start=start, horizon=horizon, settings=settings)
+    _WORKER.update(catalogue=catalogue, targets=targets, start=start, horizon=horizon, settings=settings, options={})
 
 
 class _OverBudget(Exception):
@@ -502,8 +524,9 @@ def _raise_over_budget(signum: int, frame: Any) -> None:
 
 
 def solve_within(problem: PlanProblem, budget: float) -> PlanResult:
-    """The exact plan if the search proves it within ``budget`` seconds; otherwise the best plan CP-SAT
-    finds in the same time again, marked ``optimal=False`` when it could not prove it optimal.
+    """The exact plan if the search proves it within ``budget`` seconds; otherwise a plan marked
+    ``optimal=False``: the greedy dive's (checked by the independent validator), or when it finds none, the
+    best plan CP-SAT finds in ``budget`` seconds more.
 
     Batch planning must not stall on one pathological instance. The budget is a POSIX interval timer
     (worker processes run this on their main thread); where there is none, the search is not bounded.
@@ -522,6 +545,12 @@ def solve_within(problem: PlanProblem, budget: float) -> PlanResult:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    try:
+        result = solve_greedy(problem)
+        if not check_plan(problem, result):
+            return result
+    except NoPlanFound:
+        pass
     from micromoves.planning.reference import solve_reference
 
     return solve_reference(problem, k=1, time_limit=budget)
@@ -538,6 +567,7 @@ def _plan_one(item: tuple[PersonContext, str], actor: str = "plan-all") -> dict[
             start=w["start"],
             horizon=w["horizon"],
             settings=w["settings"],
+            cache=w["options"],
         )
         result = solve_within(problem, w["settings"].plan_all_budget_seconds)
     except (PlanningError, DomainError, RuntimeError) as exc:  # RuntimeError: CP-SAT found nothing in time
