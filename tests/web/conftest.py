@@ -9,12 +9,16 @@ Move ``mv_e`` is E's, hosted by team B (so H hosts it), requested; ``mv_o`` is O
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+import uvicorn
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
@@ -181,6 +185,31 @@ def build_world(db: Database) -> World:
             .returning(t.onboarding_items.c.id)
         ).scalar_one()
     return world
+
+
+@contextlib.contextmanager
+def live_server(app: object) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port from a background thread; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))  # the kernel picks the port; binding here means no race for it
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))  # type: ignore[arg-type]
+    # uvicorn (>= 0.29) installs its SIGINT/SIGTERM handlers only when it runs in the main thread, so
+    # in this thread it leaves pytest's signal handling alone; `should_exit` stops it.
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    for _ in range(500):
+        if server.started or not thread.is_alive():
+            break
+        threading.Event().wait(0.01)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
 
 
 @pytest.fixture

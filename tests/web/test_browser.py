@@ -17,17 +17,14 @@ import datetime as dt
 import os
 import re
 import shutil
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from micromoves.storage.db import Database
-from tests.web.conftest import PASSWORD, build_world
+from tests.web.conftest import PASSWORD, build_world, live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("MICROMOVES_REQUIRE_BROWSER") == "1"
@@ -74,28 +71,8 @@ def live_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
 @pytest.fixture
 def base_url(live_db: Database) -> Iterator[str]:
     """Serve the app for ``build_world`` on a free loopback port from a background thread."""
-    world = build_world(live_db)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))  # the kernel picks the port; binding here means no race for it
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(world.app, log_level="warning", lifespan="off")  # type: ignore[arg-type]
-    server = uvicorn.Server(config)
-    # uvicorn (>= 0.29) installs its SIGINT/SIGTERM handlers only when it runs in the main thread, so
-    # in this thread it leaves pytest's signal handling alone; `should_exit` stops it.
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(500):
-        if server.started or not thread.is_alive():
-            break
-        threading.Event().wait(0.01)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with live_server(build_world(live_db).app) as url:
+        yield url
 
 
 class Session:
