@@ -242,3 +242,43 @@ def test_users_add_and_list(org_url: str) -> None:
     assert code != 0 and "taken" in err
     code, _, err = mm(org_url, "users", "add", "bo", "--password", "short")
     assert code != 0 and "at least 10 characters" in err
+
+
+def test_marketplace_through_the_cli(org_url: str) -> None:
+    code, out, err = mm(
+        org_url,
+        "opportunities",
+        "create",
+        "--title",
+        "Data quality gig",
+        "--kind",
+        "gig",
+        "--team",
+        "DATA",
+        "--start",
+        "2031-03-03",
+        "--end",
+        "2031-04-25",
+        "--percent",
+        "20",
+        "--criterion",
+        "Dashboard live",
+        "--publish",
+        actor="admin",
+    )
+    assert code == 0, err
+    opportunity_id = out.strip()
+    code, out, err = mm(org_url, "opportunities", "apply", opportunity_id, actor="P2")
+    assert code == 0, err
+    application = out.split()[-1]
+    code, out, _ = mm(org_url, "opportunities", "show", opportunity_id, "--json", actor="admin")
+    detail = json.loads(out)
+    assert [(a["person"]["id"], a["status"]) for a in detail["applications"]] == [("P2", "applied")]
+    assert mm(org_url, "applications", "decide", application, "offer", actor="admin")[0] == 0
+    code, out, err = mm(org_url, "applications", "decide", application, "accept", actor="P2")
+    assert code == 0, err
+    assert "move M-" in out and "requested" in out
+    code, out, _ = mm(org_url, "opportunities", "list", "--json", actor="P2")
+    assert json.loads(out)["opportunities"][0]["status"] == "filled"
+    code, _, err = mm(org_url, "applications", "decide", application, "accept", actor="P2")
+    assert code == 2 and "cannot go from accepted to accepted" in err

@@ -741,6 +741,15 @@ def audit(
     )
 
 
+def _register_subcommands() -> None:
+    from micromoves.cli import marketplace as marketplace_cli
+
+    marketplace_cli.register(app)
+
+
+_register_subcommands()
+
+
 def run() -> None:  # pragma: no cover - console script entry for `python -m micromoves`
     app(prog_name="micromoves")
     sys.exit(0)

@@ -47,7 +47,7 @@ OS = OpportunityStatus
 @dataclass(frozen=True)
 class OpportunityInput:
     title: str
-    kind: MoveKind
+    kind: MoveKind | str
     host_team_id: str
     start: dt.date
     end: dt.date

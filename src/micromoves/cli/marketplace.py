@@ -1,0 +1,148 @@
+"""``micromoves opportunities …`` and ``micromoves applications …``: the marketplace from the terminal.
+
+The CLI is the operator's console: it acts with admin rights under the ``--actor`` identity (a person
+id acts as that person, e.g. to apply), through the same services and rules as the web app.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from micromoves.cli.render import console, print_json, table
+from micromoves.services import accounts
+from micromoves.services import marketplace as market
+from micromoves.services import marketplace_views as mviews
+from micromoves.services.policy import Policy
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+
+opportunities_app = typer.Typer(help="The marketplace of short opportunities.", no_args_is_help=True)
+applications_app = typer.Typer(
+    help="Applications to opportunities: offer, accept, decline, withdraw.", no_args_is_help=True
+)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def cli_policy(db: Database, actor: str) -> Policy:
+    """Admin rights under the actor's name; when the actor is a person id, acting as that person."""
+    from sqlalchemy import select
+
+    with db.engine.connect() as conn:
+        person = conn.scalar(select(t.people.c.id).where(t.people.c.id == actor))
+    return Policy(db, accounts.Principal(0, actor, accounts.Access.ADMIN, person))
+
+
+def register(app: typer.Typer) -> None:
+    from micromoves.cli.main import actor, handle_errors, open_db, required_date
+
+    @opportunities_app.command("list")
+    @handle_errors
+    def opportunities_list(as_json: JsonOpt = False) -> None:
+        """Open opportunities, best fit for the actor first (with --actor PERSON)."""
+        db = open_db()
+        data = mviews.marketplace(db, cli_policy(db, actor()))
+        if as_json:
+            print_json(data.model_dump(mode="json"))
+            return
+        rows = [
+            [
+                o.id,
+                o.title,
+                o.kind,
+                o.host_team,
+                f"{o.start} – {o.end}",
+                f"{o.percent_time}%",
+                f"{o.seats_left}/{o.seats}",
+                o.status,
+                o.plan_fit or ("" if o.skill_fit is None else f"skills {o.skill_fit:.0%}"),
+            ]
+            for o in data.opportunities
+        ]
+        console.print(
+            table("Opportunities", ["id", "title", "kind", "team", "dates", "time", "seats", "status", "fit"], rows)
+        )
+
+    @opportunities_app.command("show")
+    @handle_errors
+    def opportunities_show(opportunity_id: str, as_json: JsonOpt = False) -> None:
+        """One opportunity, with its applications."""
+        db = open_db()
+        data = mviews.opportunity_detail(db, cli_policy(db, actor()), opportunity_id)
+        if as_json:
+            print_json(data.model_dump(mode="json"))
+            return
+        c = data.card
+        console.print(
+            f"[bold]{c.title}[/] ({c.id}) — {c.status}, {c.kind}, {c.host_team}, {c.start} – {c.end}, "
+            f"{c.percent_time}%, {c.seats_left}/{c.seats} seats left",
+            highlight=False,
+            markup=False,
+        )
+        for i, s in enumerate(data.success_criteria, 1):
+            console.print(f"  criterion {i}: {s}", markup=False)
+        rows = [
+            [a.id, a.person.name, a.status, f"{a.skill_fit:.0%}", a.plan_benefit_weeks or ""] for a in data.applications
+        ]
+        console.print(table("Applications", ["id", "person", "status", "skills", "weeks saved"], rows))
+
+    @opportunities_app.command("create")
+    @handle_errors
+    def opportunities_create(
+        title: Annotated[str, typer.Option()],
+        kind: Annotated[str, typer.Option()],
+        team: Annotated[str, typer.Option(help="The host team.")],
+        start: Annotated[str, typer.Option()],
+        end: Annotated[str, typer.Option()],
+        percent: Annotated[int, typer.Option(help="Share of time, %.")],
+        criterion: Annotated[list[str], typer.Option(help="A success criterion (repeat).")],
+        seats: Annotated[int, typer.Option()] = 1,
+        template: Annotated[str | None, typer.Option(help="The move template it runs (links it to plans).")] = None,
+        publish: Annotated[bool, typer.Option(help="Submit and publish at once.")] = False,
+    ) -> None:
+        """Create an opportunity (a draft, or published with --publish)."""
+        db = open_db()
+        policy = cli_policy(db, actor())
+        data = market.OpportunityInput(
+            title=title,
+            kind=kind,
+            host_team_id=team,
+            start=required_date(start, "start"),
+            end=required_date(end, "end"),
+            percent_time=percent,
+            seats=seats,
+            success_criteria=criterion,
+            template_id=template,
+        )
+        opportunity_id = market.create_opportunity(db, policy, data)
+        if publish:
+            market.set_opportunity_status(db, policy, opportunity_id, "pending_approval")
+            market.set_opportunity_status(db, policy, opportunity_id, "open")
+        console.print(opportunity_id)
+
+    @opportunities_app.command("set-status")
+    @handle_errors
+    def opportunities_status(opportunity_id: str, status: str) -> None:
+        """pending_approval, open (publish), closed or cancelled."""
+        db = open_db()
+        market.set_opportunity_status(db, cli_policy(db, actor()), opportunity_id, status)
+        console.print(f"{opportunity_id}: {status}")
+
+    @opportunities_app.command("apply")
+    @handle_errors
+    def opportunities_apply(opportunity_id: str, note: str = "") -> None:
+        """Apply as the --actor person."""
+        db = open_db()
+        console.print(f"application {market.apply(db, cli_policy(db, actor()), opportunity_id, note=note)}")
+
+    @applications_app.command("decide")
+    @handle_errors
+    def applications_decide(application_id: int, action: str, reason: str = "") -> None:
+        """offer / waitlist / reject (host side) or accept / decline / withdraw (as the applicant)."""
+        db = open_db()
+        move_id = market.decide(db, cli_policy(db, actor()), application_id, action, reason=reason)
+        console.print(f"application {application_id}: {action}" + (f"; move {move_id} requested" if move_id else ""))
+
+    app.add_typer(opportunities_app, name="opportunities")
+    app.add_typer(applications_app, name="applications")
