@@ -68,14 +68,14 @@ def test_exact_matches_cpsat_at_scale(problem: PlanProblem) -> None:
     assert_agree(problem, k=3)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(problems_with_near_copies())
 def test_exact_matches_cpsat_with_dominated_options(problem: PlanProblem) -> None:
     # the reduction (dropping options no canonical optimal plan holds) is only used for one plan
     assert_agree(problem, k=1)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(problems_with_near_copies(max_options=7, max_horizon=18))
 def test_reduction_keeps_the_optimum(problem: PlanProblem) -> None:
     for ready in (True, False):
@@ -89,7 +89,7 @@ def test_reduction_keeps_the_optimum(problem: PlanProblem) -> None:
             assert (a.ready_week, a.gap, a.effort, len(a.moves)) == (b.ready_week, b.gap, b.effort, len(b.moves))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(problems_with_near_copies(max_options=6, max_horizon=16))
 def test_greedy_plans_are_valid_and_never_better_than_the_optimum(problem: PlanProblem) -> None:
     exact = solve(problem)

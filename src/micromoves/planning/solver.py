@@ -330,6 +330,8 @@ class _Search:
         self.refuted: list[tuple[int, int]] = []
         self.sched_memo: dict[tuple[tuple[int, ...], bool], dict[tuple[int, int, int, bool, tuple[int, ...]], int]] = {}
         self.relaxed_lb: dict[int, int] = {}
+        self.redundancy: list[tuple[int, ...] | None] | None = None
+        self.gap_target: dict[int, int] = {}
 
     # ------------------------------------------------------------------ preprocessing
 
@@ -379,32 +381,41 @@ class _Search:
                 break
         return [raw[i] for i in alive], [es[i] for i in alive]
 
-    def _reduce(self, opts: list[_Opt], es: list[int]) -> tuple[list[_Opt], list[int]]:
-        """Drop options that no *canonical* optimal plan holds (one plan wanted, see the module docs)."""
+    def _relevance(self, opts: list[_Opt]) -> tuple[dict[int, int], set[str], dict[int, int]]:
+        """Gap targets, required kinds, and the highest level of each skill that can matter (targets,
+        prerequisites, the depth level): a level above it is as good as the ceiling itself."""
         init, depth = self.init, self.depth
         core = {s: t for s, t, _ in self.targets}
         gaps = {s: t for s, t in core.items() if t > init[s]}
         kinds = {k for o in opts for k in o.req_kinds}
-        needs: dict[int, int] = {}
+        ceiling: dict[int, int] = {}
         for o in opts:
             for s, v in o.min_levels:
-                needs[s] = max(needs.get(s, 0), v)
-        # the highest level of each skill that can matter: targets, prerequisites, the depth level
-        ceiling = dict(needs)
+                ceiling[s] = max(ceiling.get(s, 0), v)
         for s, t in core.items():
             ceiling[s] = max(ceiling.get(s, 0), t, depth if self.depth_rule else 0)
-        shallow = {s for s in core if init[s] < depth} if self.depth_rule else set()
+        return gaps, kinds, ceiling
 
-        def clipped(o: _Opt) -> dict[int, tuple[int, int]]:
-            out = {}
+    def _dominance(self, opts: list[_Opt]) -> Callable[[int, int], bool]:
+        """``dominates(a, b)``: swapping b for a in any plan that holds b but not a keeps it valid and no worse.
+
+        Same kind, or b's kind is required by no option; no longer; no larger share; a window at least as
+        wide; prerequisites no stronger; a depth step wherever b is one; and on every skill, with levels
+        clipped at the ceiling c of the skill (see :meth:`_relevance`): ``min(c, f_a(x)) ≥ min(c, f_b(x))``
+        for every reachable level x (f the gain map ``x ↦ max(x, min(x + Δ, cap))``). Then a fits wherever b
+        fits, ends no later and, put in b's place, leaves every clipped level at every week at least as high
+        (clipped composition is monotone), so readiness, prerequisites, the depth rule and the gap hold."""
+        init = self.init
+        _, kinds, ceiling = self._relevance(opts)
+        gains = []
+        for o in opts:
+            clipped = {}
             for s, (c, dl) in o.gain.items():
-                r = ceiling.get(s, 0)
-                c = min(c, r)
+                c = min(c, ceiling.get(s, 0))
                 if c > init[s]:
-                    out[s] = (c, dl)
-            return out
-
-        gains = [clipped(o) for o in opts]
+                    clipped[s] = (c, dl)
+            gains.append(clipped)
+        depth_rule = self.depth_rule
 
         def dominates(a: int, b: int) -> bool:
             oa, ob = opts[a], opts[b]
@@ -420,17 +431,30 @@ class _Search:
             need_b = dict(ob.min_levels)
             if any(need_b.get(s, -1) < v for s, v in oa.min_levels):
                 return False
-            if self.depth_rule and (
+            if depth_rule and (
                 (ob.trivially_deep and not oa.trivially_deep)
                 or (not oa.trivially_deep and not set(ob.depth_skills) <= set(oa.depth_skills))
             ):
                 return False
             ga = gains[a]
             for s, (cb, db) in gains[b].items():
+                # for x in [init, cb): min(x + Δa, capa) ≥ min(x + Δb, cb) needs capa ≥ cb and Δa ≥ Δb, or
+                # Δa large enough to reach cb from the initial level
                 g = ga.get(s)
                 if g is None or g[0] < cb or (g[1] < db and init[s] + g[1] < cb):
                     return False
             return True
+
+        return dominates
+
+    def _reduce(self, opts: list[_Opt], es: list[int]) -> tuple[list[_Opt], list[int]]:
+        """Drop options that no *canonical* optimal plan holds (one plan wanted, see the module docs)."""
+        init, depth = self.init, self.depth
+        gaps, kinds, ceiling = self._relevance(opts)
+        needs = {s for o in opts for s, _ in o.min_levels}
+        shallow = {s for s, _, _ in self.targets if init[s] < depth} if self.depth_rule else set()
+        dominates = self._dominance(opts)
+        gains = [{s for s, (c, _) in o.gain.items() if min(c, ceiling.get(s, 0)) > init[s]} for o in opts]
 
         n = len(opts)
         raisers: dict[int, list[int]] = {}
@@ -510,12 +534,20 @@ class _Search:
         value = {i: sum(min(u, root[s]) for s, u in o.inc.items() if s in root) for i, o in enumerate(opts)}
         self.split_value = value
         self.cover_lanes, self.cover_effort = self._tables([self.lane_weeks, [o.effort for o in opts]])
+        # the same split evenly between the gap skills an option raises (another lower bound; the larger wins)
+        self.cover_lanes_even, self.cover_effort_even = self._tables(
+            [self.lane_weeks, [o.effort for o in opts]], even=True
+        )
+        # and unsplit: covering one skill alone costs at least this much (the largest such cost wins)
+        (self.cover_lanes_one,) = self._tables([self.lane_weeks], whole=True)
 
     def _lagrange_tables(self) -> None:
         costs = [[o.effort + lam * lw for o, lw in zip(self.opts, self.lane_weeks, strict=True)] for lam in _LAMBDAS]
         self.lagrange = list(zip(_LAMBDAS, self._tables(costs), strict=True))
 
-    def _tables(self, costs: list[list[int]]) -> list[dict[int, tuple[list[int], list[list[int]]]]]:
+    def _tables(
+        self, costs: list[list[int]], *, even: bool = False, whole: bool = False
+    ) -> list[dict[int, tuple[list[int], list[list[int]]]]]:
         opts, init, scale, value = self.opts, self.init, self.scale, self.split_value
         root = {s: t - init[s] for s, t, _ in self.targets if t > init[s]}
         nsk = [max(1, sum(1 for s in o.inc if s in root)) for o in opts]
@@ -535,7 +567,7 @@ class _Search:
                 v = min(-(-u // scale), size + 1)
                 for c, cost in enumerate(costs):
                     old = tables[c]
-                    share = cost[i] * u // value[i] if SPLIT == "prop" else cost[i] // nsk[i]
+                    share = cost[i] if whole else cost[i] // nsk[i] if even else cost[i] * u // value[i]
                     shifted = [old[0] + share] * v + [x + share for x in old[: size + 1 - v]]
                     tables[c] = list(map(min, old, shifted))
             for snap, table in zip(snaps, tables, strict=True):
@@ -555,56 +587,19 @@ class _Search:
         return bool(self.dominators[b] & excluded)
 
     def _dominators(self) -> list[int]:
-        """Bitmask per option of the options that dominate it.
+        """Bitmask per option of the options that strictly dominate it (see :meth:`_dominance`; options that
+        dominate each other are ordered by index).
 
-        Option a dominates b when swapping b for a in any plan that has b but not a keeps the plan valid and
-        no worse: same kind, no longer, no larger share, a window at least as wide, prerequisites no stronger,
-        gains at least as large (both Δ and cap) on every skill whose level can matter (required skills below
-        target, skills some option needs, core skills below the depth level), and a depth step wherever b is
-        one. Then a fits wherever b fits, ends no later, raises every relevant level at least as much (the
-        level is monotone in each gain map) and costs no more effort. Ties are broken by index. An optimal
-        set that is smallest in a linear extension of dominance never holds a dominated option without its
-        dominator, so subtrees that include b while excluding a dominator of b can be pruned (k = 1)."""
-        opts, init = self.opts, self.init
-        relevant = {s for s, t, _ in self.targets if t > init[s]}
-        relevant |= {s for o in opts for s, _ in o.min_levels}
-        relevant |= {s for s, _, _ in self.targets if init[s] < self.depth}
-        gains = [{s: g for s, g in o.gain.items() if s in relevant} for o in opts]
-        masks = [sum(1 << s for s in g) for g in gains]
-        by_kind: dict[str, list[int]] = {}
-        for i, o in enumerate(opts):
-            by_kind.setdefault(o.kind, []).append(i)
-        dominators = [0] * len(opts)
-        for group in by_kind.values():
-            for b in group:
-                ob, gb = opts[b], gains[b]
-                need = dict(ob.min_levels)
-                for a in group:
-                    oa = opts[a]
-                    if (
-                        a == b
-                        or oa.d > ob.d
-                        or oa.share > ob.share
-                        or oa.lo > ob.lo
-                        or oa.hi < ob.hi
-                        or masks[a] & masks[b] != masks[b]
-                        or not set(oa.req_kinds) <= set(ob.req_kinds)
-                        or any(need.get(s, -1) < v for s, v in oa.min_levels)
-                        or (ob.trivially_deep and not oa.trivially_deep)
-                        or (not oa.trivially_deep and not set(ob.depth_skills) <= set(oa.depth_skills))
-                    ):
-                        continue
-                    ga = gains[a]
-                    if any(ga[s][0] < c or ga[s][1] < dl for s, (c, dl) in gb.items()):
-                        continue
-                    same = (
-                        (oa.d, oa.share, oa.lo, oa.hi, ga, set(oa.req_kinds), dict(oa.min_levels))
-                        == (ob.d, ob.share, ob.lo, ob.hi, gb, set(ob.req_kinds), need)
-                        and oa.trivially_deep == ob.trivially_deep
-                        and (oa.trivially_deep or set(oa.depth_skills) == set(ob.depth_skills))
-                    )
-                    if same and a > b:
-                        continue
+        An optimal set that is smallest in a linear extension of strict dominance never holds a dominated
+        option without its dominator (swap them), so subtrees that include b while excluding a dominator of b
+        can be pruned (k = 1)."""
+        opts = self.opts
+        dominates = self._dominance(opts)
+        n = len(opts)
+        dominators = [0] * n
+        for b in range(n):
+            for a in range(n):
+                if a != b and dominates(a, b) and (a < b or not dominates(b, a)):
                     dominators[b] |= 1 << a
         return dominators
 
@@ -720,8 +715,15 @@ class _Search:
             while True:
                 if week > self.h:
                     return None
-                more_lanes = sum(self.cover(self.cover_lanes, s, week, need) for s, need, _ in needs)
-                more_effort = sum(self.cover(self.cover_effort, s, week, need) for s, need, _ in needs)
+                more_lanes = max(
+                    sum(self.cover(self.cover_lanes, s, week, need) for s, need, _ in needs),
+                    sum(self.cover(self.cover_lanes_even, s, week, need) for s, need, _ in needs),
+                    max((self.cover(self.cover_lanes_one, s, week, need) for s, need, _ in needs), default=0),
+                )
+                more_effort = max(
+                    sum(self.cover(self.cover_effort, s, week, need) for s, need, _ in needs),
+                    sum(self.cover(self.cover_effort_even, s, week, need) for s, need, _ in needs),
+                )
                 nxt = max(
                     bisect_left(self.lane_slots, lanes + more_lanes), bisect_left(self.cumcap, effort + more_effort)
                 )
@@ -731,7 +733,10 @@ class _Search:
                 week = min([nxt, *(self.next_cover_change(s, week) for s, _, _ in needs)])
         else:
             week = self.h
-            more_effort = sum(self.cover(self.cover_effort, s, week, need) for s, need, _ in needs)
+            more_effort = max(
+                sum(self.cover(self.cover_effort, s, week, need) for s, need, _ in needs),
+                sum(self.cover(self.cover_effort_even, s, week, need) for s, need, _ in needs),
+            )
         if not needs:
             return (week if ready else gap_lb, effort, count)
         # aggregate fractional knapsack over options that can end by `week`; moves needed per skill
@@ -836,6 +841,44 @@ class _Search:
             if best is None or len(cand) < len(best):
                 best = cand
         return best
+
+    def redundant(self, chosen: tuple[int, ...], mask: int) -> bool:
+        """Does S hold a move that every superset can drop? (One plan wanted.)
+
+        A move i whose kind no option requires, that raises no prerequisite skill, that cannot matter for
+        the depth rule (another move of S is trivially a depth step, or i could be no depth step and raises
+        no core skill below the depth level) and whose gap skills the rest of S already brings to their
+        targets: dropping i from any superset keeps it valid with the same levels on every skill that
+        matters, no later and with less effort. So no superset is optimal."""
+        if self.redundancy is None:
+            gaps, kinds, _ = self._relevance(self.opts)
+            needs = {s for o in self.opts for s, _ in o.min_levels}
+            shallow = {s for s, _, _ in self.targets if self.init[s] < self.depth} if self.depth_rule else set()
+            rel: list[tuple[int, ...] | None] = []
+            for o in self.opts:
+                if o.kind in kinds or any(s in needs for s in o.inc):
+                    rel.append(None)
+                    continue
+                deepish = self.depth_rule and (bool(o.depth_skills) or any(s in shallow for s in o.gain))
+                rel.append(
+                    tuple(s for s in o.inc if s in gaps) if not deepish else (-1, *(s for s in o.inc if s in gaps))
+                )
+            self.redundancy = rel
+            self.gap_target = gaps
+        rel = self.redundancy
+        opts = self.opts
+        deep = [i for i in chosen if opts[i].trivially_deep]
+        for i in chosen:
+            skills = rel[i]
+            if skills is None:
+                continue
+            if skills and skills[0] == -1:
+                if not any(j != i for j in deep):
+                    continue
+                skills = skills[1:]
+            if all(self.level_without(chosen, s, i, _INF) >= self.gap_target[s] for s in skills):
+                return True
+        return False
 
     def timing_dependent(self, chosen: tuple[int, ...]) -> bool:
         opts = self.opts
@@ -960,6 +1003,8 @@ class _Search:
     ) -> _Found | None:
         opts = self.opts
         chosen, mask = node.chosen, node.mask
+        if self.prune_dominated and len(chosen) > 1 and self.redundant(chosen, mask):
+            return None
 
         lanes = sum(self.lane_weeks[i] for i in chosen)
         effort = sum(opts[i].effort for i in chosen)
@@ -1383,7 +1428,6 @@ class _Found:
 
 _Item = _Node | _Found | _Pending
 _INF = 10**12
-SPLIT = "prop"
 _LAMBDAS = (10, 25, 50, 100)
 _LAZY = 48  # bound computations before the Lagrangian tables and dominance are built
 
