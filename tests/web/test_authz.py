@@ -111,6 +111,7 @@ READS = [
     Case("api.opportunity", "GET", "/api/v1/opportunities/{opp_draft}", see({"hugo", "admin"})),
     Case("api.move.onboarding", "GET", "/api/v1/moves/MV-E/onboarding", see(SEES_MV_E)),
     Case("credit", "GET", "/people/M/credit", see({"mira", "hr", "admin"})),
+    Case("api.move.handoff_view", "GET", "/api/v1/moves/MV-E/handoff", see(SEES_MV_E)),
     Case("api.credit", "GET", "/api/v1/people/M/credit", see({"mira", "hr", "admin"})),
     Case("api.tokens", "GET", "/api/v1/tokens", everyone()),
 ]
@@ -264,6 +265,20 @@ REFUSALS = [
         json={},
     ),
     Case(
+        "move.handoff",
+        "POST",
+        "/moves/MV-E/handoff",
+        {"eva": 403, "otto": 404},
+        form={"holder_id": "M", "responsibilities": "x"},
+    ),
+    Case(
+        "api.move.handoff",
+        "POST",
+        "/api/v1/moves/MV-E/handoff",
+        {"eva": 403, "otto": 404},
+        json={"holder_id": "M", "responsibilities": "x"},
+    ),
+    Case(
         "onboarding.done",
         "POST",
         "/onboarding/{onboarding_item}",
@@ -320,7 +335,7 @@ def _changes(world: World) -> dict[str, int]:
     """What a refused request must not change: row counts of the data tables, revoked tokens, and audit
     records other than denials and logins (the test logs in once per request)."""
     counted = [t.moves, t.move_approvals, t.status_changes, t.check_ins, t.outcomes, t.success_criteria, t.users]
-    counted += [t.opportunities, t.applications, t.onboarding_items]
+    counted += [t.opportunities, t.applications, t.onboarding_items, t.handoffs]
     with world.db.engine.connect() as conn:
         state = {tbl.name: int(conn.scalar(select(func.count()).select_from(tbl)) or 0) for tbl in counted}
         state["revoked"] = int(conn.scalar(select(func.count()).where(t.api_tokens.c.revoked_at.is_not(None))) or 0)

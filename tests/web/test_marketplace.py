@@ -11,6 +11,7 @@ from sqlalchemy import select
 from micromoves.domain.errors import Conflict, Forbidden, IllegalTransition, InvalidValue, NotFound
 from micromoves.domain.marketplace import ONBOARDING_CHECKLIST
 from micromoves.domain.model import MoveKind
+from micromoves.services import handoffs
 from micromoves.services import marketplace as market
 from micromoves.services import marketplace_views as mviews
 from micromoves.services import moves as move_svc
@@ -188,3 +189,53 @@ def test_withdrawn_accepted_move_cannot_start(world: World) -> None:
     market.decide(world.db, world.policy("eva"), world.application, "withdraw")
     with pytest.raises(IllegalTransition):
         move_svc.transition_move(world.db, move_id, "approved", actor="M")
+
+
+def test_a_handoff_follows_its_move(world: World) -> None:
+    db = world.db
+    start = TODAY + dt.timedelta(weeks=2)
+    move = move_svc.propose_move(
+        db,
+        person_id="E2",
+        kind="temporary_lead",
+        title="Lead team A while Mira is on leave",
+        start=start,
+        end=start + dt.timedelta(weeks=6),
+        percent_time=50,
+        criteria=["Team delivers the sprint goals"],
+        actor="M",
+    )
+    with pytest.raises(Forbidden):
+        handoffs.record_handoff(db, world.policy("emil"), move.id, holder_id="M", responsibilities="x")
+    with pytest.raises(InvalidValue):
+        handoffs.record_handoff(db, world.policy("mira"), move.id, holder_id="E2", responsibilities="x")
+    with pytest.raises(InvalidValue):
+        handoffs.record_handoff(db, world.policy("mira"), world.mv_e, holder_id="M", responsibilities="x")  # a gig
+    handoffs.record_handoff(
+        db, world.policy("mira"), move.id, holder_id="M", responsibilities="Sprint planning and 1:1s", backfill_id="E"
+    )
+    with pytest.raises(Conflict):
+        handoffs.record_handoff(db, world.policy("mira"), move.id, holder_id="M", responsibilities="again")
+    view = handoffs.handoff_for_move(db, move.id)
+    assert view is not None
+    assert (view.holder.name, view.receiver.name, view.backfill and view.backfill.name) == (
+        "Mira Manager",
+        "Emil Colleague",
+        "Eva Employee",
+    )
+    assert (view.status, view.return_on) == ("planned", move.end)
+    for status in ("requested", "approved", "onboarding", "active"):
+        move_svc.transition_move(db, move.id, status, actor="admin")
+    assert handoffs.handoff_for_move(db, move.id).status == "active"  # type: ignore[union-attr]
+    move_svc.review_move(
+        db,
+        move.id,
+        reviewer_id="D",
+        decision="end",
+        ratings=[move_svc.CriterionRating(1, "met")],  # type: ignore[arg-type]
+        on=move.end,
+    )
+    done = handoffs.handoff_for_move(db, move.id)
+    assert done is not None and (done.status, done.returned_on) == ("returned", move.end)
+    html = world.client("mira").get(f"/moves/{move.id}", headers={"accept": "text/html"}).text
+    assert "Sprint planning and 1:1s" in html and "takes them back on" in html

@@ -306,6 +306,9 @@ def _apply_transition(
     lifecycle.transition(move, to, actor=actor, at=utcnow(), reason=reason)
     if to is S.COMPLETED:
         details["skills_written"] = _write_back_skills(uow, move, on=on)
+    from micromoves.services.handoffs import sync_with_move
+
+    sync_with_move(uow.session.connection(), move.id, to, on)
     uow.audit(actor, f"move.{to.value}", "move", move.id, **details)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from micromoves.domain.errors import InvalidValue
 from micromoves.domain.model import MoveKind
+from micromoves.services import handoffs
 from micromoves.services import marketplace as market
 from micromoves.services import marketplace_views as mviews
 from micromoves.services.views import PersonRef
@@ -281,3 +282,57 @@ def credit(request: Request, who: Who, person_id: str) -> Response:
 @route(api, "GET", "/people/{person_id}/credit", name="api.credit", response_model=mviews.ManagerCredit)
 def api_credit(request: Request, who: Who, person_id: str) -> mviews.ManagerCredit:
     return mviews.manager_credit(db_of(request), who.policy, person_id)
+
+
+class HandoffBody(BaseModel):
+    holder_id: str = Field(min_length=1, max_length=64, description="whose responsibilities are handed over")
+    responsibilities: str = Field(min_length=1, max_length=5000)
+    return_on: dt.date | None = Field(default=None, description="default: the move's end")
+    backfill_id: str | None = Field(default=None, max_length=64, description="who covers the receiver's own work")
+
+
+@route(html, "POST", "/moves/{move_id}/handoff", name="move.handoff")
+def move_handoff(
+    request: Request,
+    who: Who,
+    move_id: str,
+    holder_id: Annotated[str, Form(max_length=64)],
+    responsibilities: Annotated[str, Form(max_length=5000)],
+    return_on: Annotated[str, Form(max_length=10)] = "",
+    backfill_id: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    body = HandoffBody(
+        holder_id=holder_id,
+        responsibilities=responsibilities,
+        return_on=dt.date.fromisoformat(return_on) if return_on else None,
+        backfill_id=backfill_id or None,
+    )
+    handoffs.record_handoff(db_of(request), who.policy, move_id, **body.model_dump())
+    return RedirectResponse(f"/moves/{move_id}", status_code=303)
+
+
+@route(
+    api,
+    "POST",
+    "/moves/{move_id}/handoff",
+    name="api.move.handoff",
+    response_model=handoffs.HandoffView,
+    status_code=201,
+)
+def api_move_handoff(request: Request, who: Who, move_id: str, body: HandoffBody) -> handoffs.HandoffView:
+    handoffs.record_handoff(db_of(request), who.policy, move_id, **body.model_dump())
+    view = handoffs.handoff_for_move(db_of(request), move_id)
+    assert view is not None
+    return view
+
+
+class HandoffResult(BaseModel):
+    handoff: handoffs.HandoffView | None
+
+
+@route(api, "GET", "/moves/{move_id}/handoff", name="api.move.handoff_view", response_model=HandoffResult)
+def api_move_handoff_view(request: Request, who: Who, move_id: str) -> HandoffResult:
+    from micromoves.services.views import move_detail
+
+    move_detail(db_of(request), who.policy, move_id)  # the same visibility as the move
+    return HandoffResult(handoff=handoffs.handoff_for_move(db_of(request), move_id))

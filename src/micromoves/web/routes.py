@@ -405,7 +405,18 @@ def api_move_create(request: Request, who: Who, body: ProposeMoveBody) -> views.
 @route(html, "GET", "/moves/{move_id}", name="move")
 def move(request: Request, who: Who, move_id: str) -> Response:
     data = views.move_detail(db_of(request), who.policy, move_id)
-    return page(request, "move.html", who, m=data, ratings=[r.value for r in Rating])
+    from micromoves.services import handoffs
+
+    handoff = handoffs.handoff_for_move(db_of(request), move_id)
+    may_handoff = (
+        handoff is None
+        and MoveKind(data.kind) in handoffs.KINDS_WITH_HANDOFF
+        and data.status.value not in ("completed", "reverted", "withdrawn", "declined")
+        and who.policy.runs_move(data.person.id, None)
+    )
+    return page(
+        request, "move.html", who, m=data, ratings=[r.value for r in Rating], handoff=handoff, may_handoff=may_handoff
+    )
 
 
 @route(api, "GET", "/moves/{move_id}", name="api.move", response_model=views.MoveDetail)
