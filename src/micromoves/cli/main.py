@@ -84,6 +84,8 @@ def open_db(*, create: bool = False) -> Database:
         if not create:
             raise DomainError(f"no micromoves database at {db.url.render_as_string()}; run `micromoves init` first")
         db.migrate()
+    elif not db.is_current():
+        db.migrate()  # a database from an older micromoves: bring its schema up to date first
     return db
 
 

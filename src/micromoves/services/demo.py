@@ -1165,6 +1165,97 @@ def move_templates(roles: dict[str, _Role], *, skill_names: dict[str, str], seed
     return [(*row, True) for row in rows]
 
 
+# ------------------------------------------------------------------------------------------ marketplace
+
+OPPORTUNITY_COLUMNS = (
+    "id",
+    "title",
+    "description",
+    "kind",
+    "host_team_id",
+    "host_manager_id",
+    "start",
+    "end",
+    "percent_time",
+    "seats",
+    "required_skills",
+    "preferred_skills",
+    "builds_skills",
+    "expected_outcomes",
+    "criteria_template",
+    "locations",
+    "status",
+    "template_id",
+    "created_by",
+    "created_at",
+    "approved_by",
+)
+APPLICATION_COLUMNS = ("opportunity_id", "person_id", "status", "applied_at", "note")
+OPEN_OPPORTUNITIES = 14
+# The seeded bottleneck: one seat that a crowd applies for (the congestion monitor should find it).
+BOTTLENECK_ID = "OPP-DEMO-01"
+MARKET_KINDS = (MoveKind.GIG, MoveKind.STRETCH_ASSIGNMENT, MoveKind.ROTATION, MoveKind.TEMPORARY_LEAD)
+
+
+def marketplace_rows(
+    gen: _Generator, templates: Sequence[tuple[Any, ...]], *, seed: int
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Open opportunities run from catalogue templates by department heads, with applications; the first
+    is the seeded bottleneck (one seat, a crowd of applicants)."""
+    rng = random.Random(seed * 104_729 + 3)
+    by_column = [dict(zip(TEMPLATE_COLUMNS, row, strict=True)) for row in templates]
+    pool = [x for x in by_column if x["kind"] in MARKET_KINDS and x["host_team_id"] in gen.team_manager]
+    if not pool:
+        return [], []
+    picked = rng.sample(pool, min(OPEN_OPPORTUNITIES, len(pool)))
+    members = [pid for pid, _team in gen.members_plan]
+    monday = _monday_on_or_after(gen.today)
+    now = dt.datetime.combine(gen.today, dt.time(9), tzinfo=dt.UTC)
+    opportunities: list[tuple[Any, ...]] = []
+    applications: list[tuple[Any, ...]] = []
+    for i, tpl in enumerate(picked, 1):
+        oid = f"OPP-DEMO-{i:02d}"
+        start = monday + dt.timedelta(weeks=rng.randint(3, 10))
+        host = gen.team_manager[tpl["host_team_id"]]
+        seats = 1 if oid == BOTTLENECK_ID else rng.choice((1, 2, 2, 3))
+        opportunities.append(
+            (
+                oid,
+                tpl["title"],
+                f"{gen.team_name[tpl['host_team_id']]} runs this {tpl['kind'].value.replace('_', ' ')} for people "
+                "from other teams.",
+                tpl["kind"],
+                tpl["host_team_id"],
+                host,
+                start,
+                start + dt.timedelta(weeks=tpl["duration_weeks"], days=-3),
+                tpl["percent_time"],
+                seats,
+                {},
+                {},
+                dict(tpl["gains"]),
+                "A piece of work the host team needs, and the skills it builds.",
+                [
+                    "Agree the goal with the host manager in the first week",
+                    "Deliver the agreed result by the end date",
+                    "Share what you learned with your home team",
+                ],
+                [],
+                "open",
+                tpl["id"],
+                host,
+                now - dt.timedelta(days=rng.randint(7, 30)),
+                host,
+            )
+        )
+        crowd = max(25, len(members) // 50) if oid == BOTTLENECK_ID else rng.randint(0, 4)
+        for pid in rng.sample(members, min(crowd, len(members))):
+            applied = now - dt.timedelta(days=rng.randint(0, 20), hours=rng.randint(0, 8))
+            status = "waitlisted" if oid == BOTTLENECK_ID and rng.random() < 0.3 else "applied"
+            applications.append((oid, pid, status, applied, ""))
+    return opportunities, applications
+
+
 # --------------------------------------------------------------------------------------------- database
 
 
@@ -1298,6 +1389,9 @@ def generate_demo(
 
         report("finalising", 0, 1)
         writer.insert(t.team_managers, ("team_id", "person_id"), sorted(gen.team_manager.items()))
+        opportunities, applications = marketplace_rows(gen, templates, seed=seed)
+        writer.insert(t.opportunities, OPPORTUNITY_COLUMNS, opportunities)
+        writer.insert(t.applications, APPLICATION_COLUMNS, applications)
         _fix_sequences(conn)
         tour = gen.tour[1] if gen.tour else gen.leaders[0].id
         reverted = gen.reverted_move_reviewed or gen.reverted_move

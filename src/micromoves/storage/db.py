@@ -64,6 +64,15 @@ class Database:
                 if raw is not None:
                     raw.execute("PRAGMA foreign_keys=ON")
 
+    def is_current(self) -> bool:
+        """True when the schema is at the newest migration (an older one is upgraded by ``migrate``)."""
+        from alembic.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(self.alembic_config()).get_current_head()
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision() == head
+
     def is_initialised(self) -> bool:
         return inspect(self.engine).has_table("alembic_version")
 
