@@ -52,8 +52,10 @@ class AllocationProblem:
         pair_opportunity: npt.ArrayLike,
         pair_score: npt.ArrayLike,
         person_seats: npt.ArrayLike | None = None,
+        unique_pairs: bool = False,
     ) -> AllocationProblem:
-        """Coerce array-likes to the stored dtypes and check the problem."""
+        """Coerce array-likes to the stored dtypes and check the problem (``unique_pairs``: the caller
+        guarantees each (person, opportunity) pair appears once, so that costly check is skipped)."""
         teams = np.asarray(person_team, dtype=np.int32).reshape(-1)
         seats = np.ones(len(teams), dtype=np.int64) if person_seats is None else np.asarray(person_seats, np.int64)
         problem = AllocationProblem(
@@ -65,7 +67,7 @@ class AllocationProblem:
             pair_opportunity=np.asarray(pair_opportunity, dtype=np.int32).reshape(-1),
             pair_score=np.asarray(pair_score, dtype=np.int64).reshape(-1),
         )
-        problem.check()
+        problem.check(unique_pairs=unique_pairs)
         return problem
 
     @property
@@ -84,7 +86,7 @@ class AllocationProblem:
     def n_pairs(self) -> int:
         return len(self.pair_person)
 
-    def check(self) -> None:
+    def check(self, *, unique_pairs: bool = False) -> None:
         if len(self.person_seats) != self.n_people:
             raise AllocationError("person_seats and person_team differ in length")
         if not len(self.pair_person) == len(self.pair_opportunity) == len(self.pair_score):
@@ -104,7 +106,7 @@ class AllocationProblem:
         ):
             if len(capacity) and int(capacity.min()) < 0:
                 raise AllocationError(f"{name} must not be negative")
-        if self.n_pairs:
+        if self.n_pairs and not unique_pairs:
             key = self.pair_person.astype(np.int64) * max(self.n_opportunities, 1) + self.pair_opportunity
             if len(np.unique(key)) != self.n_pairs:
                 raise AllocationError("a (person, opportunity) pair is given more than once")

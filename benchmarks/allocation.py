@@ -1,0 +1,316 @@
+"""Fair org-wide allocation end to end: ``python -m benchmarks.allocation [--people N --opportunities N --pairs N]``.
+
+Builds an organisation in a temporary SQLite file and in PostgreSQL (database ``micromoves_bench_alloc``):
+people in teams of 20 with roles, locations and a few skill levels; open opportunities with seats, dates,
+time shares and eligibility rules; ``--pairs`` live applications (with plan benefit in weeks for half of
+them); and moves (running, recent and past) so that capacity, release limits and the equity bonus all bite.
+
+Then, per backend, in the same run:
+
+* **end to end**: :func:`micromoves.services.allocation.propose_allocation` — from the database (loading,
+  eligibility, release limits, scores) through the min-cost-flow solve to the stored run and assignments;
+* **reference**: the raw OR-Tools min-cost-flow solve of the *same* graph (the problem the service built,
+  network construction + ``SimpleMinCostFlow.solve``), with no database work at all.
+
+Target: the same (optimal) objective, end to end ≤ 1.5× the raw solve. Peak RSS is reported per step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+
+from benchmarks.common import Row, console, fresh_database, print_rows
+from micromoves.allocation import AllocationProblem, solve
+from micromoves.storage import tables as t
+from micromoves.storage.bulk import BulkWriter
+from micromoves.storage.db import Database
+
+TODAY = dt.date(2026, 6, 1)
+LOCATIONS = ["Berlin", "Porto", "Austin", "Pune", "Remote"]
+KINDS = ["stretch_assignment", "rotation", "gig", "shadowing"]
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def build(db: Database, people: int, opportunities: int, pairs: int, seed: int = 7) -> None:
+    """The organisation, opportunities, applications and moves, bulk-written in one transaction."""
+    rng = np.random.default_rng(seed)
+    n_teams = max(1, people // 20)
+    with db.engine.connect() as conn:
+        skill_ids = [r[0] for r in conn.execute(select(t.skills.c.id).order_by(t.skills.c.id).limit(20))]
+    now = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    with db.write_engine.begin() as conn:
+        w = BulkWriter(conn, chunk_size=200_000)
+        w.insert(
+            t.teams,
+            ["id", "name", "function", "parent_id"],
+            ((f"T{k}", f"Team {k}", "eng", None) for k in range(n_teams)),
+        )
+        w.insert(
+            t.roles,
+            ["id", "title", "onet_code", "level", "team_id", "critical"],
+            ((f"R{lv}", f"Role level {lv}", None, lv, None, False) for lv in range(1, 7)),
+        )
+        team = rng.integers(0, n_teams, people)
+        level = rng.integers(1, 7, people)
+        hired = rng.integers(0, 3000, people)
+        loc = rng.integers(0, len(LOCATIONS), people)
+        home = rng.choice([0, 0, 0, 20, 40], people)
+        base = dt.date(2018, 1, 1)
+        hire_dates = [base + dt.timedelta(days=d) for d in range(3000)]
+        w.insert(
+            t.people,
+            [
+                "id",
+                "name",
+                "email",
+                "role_id",
+                "manager_id",
+                "team_id",
+                "hire_date",
+                "location",
+                "capacity_percent",
+                "home_role_min_percent",
+            ],
+            (
+                (f"P{i}", f"Person {i}", "", f"R{lv}", None, f"T{k}", hire_dates[h], LOCATIONS[c], 100, hm)
+                for i, (k, lv, h, c, hm) in enumerate(
+                    zip(team.tolist(), level.tolist(), hired.tolist(), loc.tolist(), home.tolist(), strict=True)
+                )
+            ),
+        )
+        # Three assessed skills per person (some assessed twice: the latest counts).
+        sk_person = np.repeat(np.arange(people), 3)
+        sk_skill = rng.integers(0, len(skill_ids), len(sk_person))
+        sk_level = np.round(rng.uniform(0.5, 5.0, len(sk_person)), 1)
+        assessed = dt.date(2025, 1, 1)
+        w.insert(
+            t.skill_levels,
+            ["person_id", "skill_id", "level", "provenance", "assessed_on", "move_id"],
+            (
+                (f"P{i}", skill_ids[s], lv, "self", assessed, None)
+                for i, s, lv in zip(sk_person.tolist(), sk_skill.tolist(), sk_level.tolist(), strict=True)
+            ),
+        )
+        # Opportunities: open, starting within the next six months, 4–12 weeks, 10–50% of the time.
+        starts = [TODAY + dt.timedelta(weeks=int(x)) for x in rng.integers(1, 26, opportunities)]
+        weeks = rng.integers(4, 13, opportunities)
+        share = rng.choice([10, 20, 30, 50], opportunities)
+        seats = rng.choice([1, 1, 1, 2], opportunities)
+        rows = []
+        for j in range(opportunities):
+            req = {skill_ids[int(s)]: 1.0 for s in rng.choice(len(skill_ids), int(rng.random() < 0.1))}
+            pref = {
+                skill_ids[int(s)]: float(rng.integers(2, 5)) for s in rng.choice(len(skill_ids), rng.integers(0, 3))
+            }
+            rows.append(
+                (
+                    f"O{j}",
+                    f"Opportunity {j}",
+                    "",
+                    KINDS[j % len(KINDS)],
+                    f"T{int(rng.integers(0, n_teams))}",
+                    None,
+                    starts[j],
+                    starts[j] + dt.timedelta(weeks=int(weeks[j])),
+                    int(share[j]),
+                    int(seats[j]),
+                    req,
+                    pref,
+                    {},
+                    "",
+                    [],
+                    int(rng.integers(1, 4)) if j % 50 == 0 else None,
+                    6 if j % 70 == 0 else None,
+                    [LOCATIONS[j % len(LOCATIONS)]] if j % 100 == 0 else [],
+                    None,
+                    "open",
+                    None,
+                    "bench",
+                    now,
+                    "bench",
+                )
+            )
+        w.insert(
+            t.opportunities,
+            [
+                "id",
+                "title",
+                "description",
+                "kind",
+                "host_team_id",
+                "host_manager_id",
+                "start",
+                "end",
+                "percent_time",
+                "seats",
+                "required_skills",
+                "preferred_skills",
+                "builds_skills",
+                "expected_outcomes",
+                "criteria_template",
+                "min_role_level",
+                "min_tenure_months",
+                "locations",
+                "application_deadline",
+                "status",
+                "template_id",
+                "created_by",
+                "created_at",
+                "approved_by",
+            ],
+            rows,
+        )
+        # Applications: distinct random (person, opportunity) pairs; most live, a few withdrawn/accepted.
+        # About 90% of them end up live and eligible: ``pairs`` is the number of candidate pairs aimed for.
+        n_apps = int(pairs / 0.9)
+        key = np.unique(
+            rng.integers(0, people, int(n_apps * 1.05)).astype(np.int64) * opportunities
+            + rng.integers(0, opportunities, int(n_apps * 1.05))
+        )
+        rng.shuffle(key)
+        key = key[:n_apps]
+        status = rng.choice(np.array(["applied"] * 16 + ["waitlisted"] * 3 + ["withdrawn"]), len(key))
+        status[: max(1, opportunities // 10)] = "accepted"
+        benefit = rng.integers(0, 13, len(key))
+        benefit_list: list[int | None] = [None if b == 0 else b for b in benefit.tolist()]
+        w.insert(
+            t.applications,
+            ["opportunity_id", "person_id", "status", "applied_at", "note", "plan_benefit_weeks"],
+            (
+                (f"O{o}", f"P{p}", s, now, "", b)
+                for p, o, s, b in zip(
+                    (key // opportunities).tolist(),
+                    (key % opportunities).tolist(),
+                    status.tolist(),
+                    benefit_list,
+                    strict=True,
+                )
+            ),
+        )
+        # Moves: a running one for 10% of people (release limits, capacity), a recent past one for 30%.
+        mv_rows = []
+        for i in rng.choice(people, people // 10, replace=False).tolist():
+            s = TODAY - dt.timedelta(weeks=int(rng.integers(0, 8)))
+            mv_rows.append(
+                (
+                    f"MR{i}",
+                    f"P{i}",
+                    "gig",
+                    "Running",
+                    s,
+                    s + dt.timedelta(weeks=int(rng.integers(6, 20))),
+                    int(rng.choice([20, 50])),
+                    "active",
+                    [],
+                    "",
+                )
+            )
+        for i in rng.choice(people, people * 3 // 10, replace=False).tolist():
+            s = TODAY - dt.timedelta(weeks=int(rng.integers(20, 90)))
+            mv_rows.append((f"MP{i}", f"P{i}", "gig", "Past", s, s + dt.timedelta(weeks=8), 20, "completed", [], ""))
+        w.insert(
+            t.moves,
+            [
+                "id",
+                "person_id",
+                "kind",
+                "title",
+                "start",
+                "end",
+                "percent_time",
+                "status",
+                "skills_targeted",
+                "expected_outcomes",
+            ],
+            mv_rows,
+        )
+    if db.backend == "postgresql":
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    else:
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+
+
+def raw_solve(problem: AllocationProblem) -> tuple[float, int]:
+    """The reference: network construction and min-cost-flow solve of the problem, nothing else."""
+    gc.collect()
+    started = time.perf_counter()
+    result = solve(problem)
+    return time.perf_counter() - started, result.objective
+
+
+def run(people: int, opportunities: int, pairs: int, tmp: Path, backends: list[str]) -> list[Row]:
+    from micromoves.services import allocation as alloc_svc
+
+    out = []
+    size = f"{people:,} people × {opportunities:,} opps, {pairs:,} pairs"
+    for backend in backends:
+        db = fresh_database(backend, "micromoves_bench_alloc", str(tmp))
+        started = time.perf_counter()
+        build(db, people, opportunities, pairs)
+        console.print(f"[{backend}] built {size} in {time.perf_counter() - started:.0f} s; peak {peak_mib():.0f} MiB")
+        gc.collect()
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        proposal = alloc_svc.propose_allocation(
+            db, actor="bench", equity_weight=2.0, today=TODAY, timings=timings, keep_problem=True
+        )
+        end_to_end = time.perf_counter() - started
+        console.print(
+            f"[{backend}] end to end {end_to_end:.2f} s: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in timings.items())
+            + f"; {len(proposal.assignments):,} assignments; peak {peak_mib():.0f} MiB"
+        )
+        problem = proposal.problem
+        assert problem is not None
+        proposal.problem = None
+        ref, ref_objective = raw_solve(problem)
+        console.print(
+            f"[{backend}] raw solve {ref:.2f} s on {problem.n_pairs:,} eligible pairs; objective "
+            f"{ref_objective:,} vs service {proposal.objective:,}; peak {peak_mib():.0f} MiB"
+        )
+        assert ref_objective == proposal.objective
+        out.append(
+            Row(
+                "allocate (end to end)",
+                backend,
+                size,
+                end_to_end,
+                f"{len(proposal.assignments):,} seats filled, peak {peak_mib():,.0f} MiB",
+                "raw min-cost-flow solve, same graph",
+                ref,
+                "≤ 1.5×, optimal",
+            )
+        )
+        del problem, proposal
+        db.dispose()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.allocation")
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--opportunities", type=int, default=5_000)
+    parser.add_argument("--pairs", type=int, default=2_000_000)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="micromoves-bench-alloc-") as tmp:
+        rows = run(args.people, args.opportunities, args.pairs, Path(tmp), args.backend or ["sqlite", "postgresql"])
+    print_rows(rows)
+
+
+if __name__ == "__main__":
+    main()

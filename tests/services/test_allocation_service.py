@@ -1,0 +1,358 @@
+"""Org-wide allocation from the database: eligibility, release limits, scores, storing, applying (both backends)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select, update
+
+from micromoves.allocation import violations
+from micromoves.allocation.reference import solve_reference
+from micromoves.domain.errors import Conflict, InvalidValue, NotFound
+from micromoves.domain.lifecycle import OCCUPYING_STATUSES
+from micromoves.domain.marketplace import Candidate, Eligibility, ineligibility, skill_fit
+from micromoves.services import allocation as svc
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+
+TODAY = dt.date(2026, 6, 1)
+NOW = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+LOCATIONS = ["Berlin", "Porto", ""]
+OCCUPYING = {s.value for s in OCCUPYING_STATUSES}
+
+
+def skill_ids(db: Database, n: int) -> list[str]:
+    with db.engine.connect() as conn:
+        return list(conn.scalars(select(t.skills.c.id).order_by(t.skills.c.id).limit(n)))
+
+
+def insert(db: Database, table: Any, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        with db.write_engine.begin() as conn:
+            conn.execute(table.insert(), rows)
+
+
+def opportunity(oid: str, **kw: Any) -> dict[str, Any]:
+    row = {
+        "id": oid,
+        "title": f"Opportunity {oid}",
+        "description": "",
+        "kind": "gig",
+        "host_team_id": "HOST",
+        "host_manager_id": None,
+        "start": TODAY + dt.timedelta(weeks=2),
+        "end": TODAY + dt.timedelta(weeks=10),
+        "percent_time": 20,
+        "seats": 1,
+        "required_skills": {},
+        "preferred_skills": {},
+        "builds_skills": {},
+        "expected_outcomes": "",
+        "criteria_template": [],
+        "min_role_level": None,
+        "min_tenure_months": None,
+        "locations": [],
+        "application_deadline": None,
+        "status": "open",
+        "template_id": None,
+        "created_by": "hr",
+        "created_at": NOW,
+        "approved_by": "hr",
+    }
+    row.update(kw)
+    return row
+
+
+def application(person: str, opp: str, status: str = "applied", benefit: int | None = None) -> dict[str, Any]:
+    return {
+        "opportunity_id": opp,
+        "person_id": person,
+        "status": status,
+        "applied_at": NOW,
+        "note": "",
+        "plan_benefit_weeks": benefit,
+    }
+
+
+def move(mid: str, person: str, start: dt.date, weeks: int, percent: int, status: str) -> dict[str, Any]:
+    return {
+        "id": mid,
+        "person_id": person,
+        "kind": "gig",
+        "title": "Earlier move",
+        "start": start,
+        "end": start + dt.timedelta(weeks=weeks),
+        "percent_time": percent,
+        "status": status,
+        "skills_targeted": [],
+        "expected_outcomes": "",
+    }
+
+
+def base_org(db: Database, teams: dict[str, int], *, levels: dict[str, int] | None = None) -> list[str]:
+    """Teams of the given sizes (people ``<team>-<n>``), roles at levels 1–4, a host team."""
+    insert(db, t.teams, [{"id": k, "name": k, "function": ""} for k in [*teams, "HOST"]])
+    insert(db, t.roles, [{"id": f"R{lv}", "title": f"Role {lv}", "level": lv} for lv in range(1, 5)])
+    insert(db, t.roles, [{"id": "TGT", "title": "Senior Analyst", "level": 5}])
+    people = []
+    for team, size in teams.items():
+        for n in range(size):
+            pid = f"{team}-{n}"
+            people.append(pid)
+            insert(
+                db,
+                t.people,
+                [
+                    {
+                        "id": pid,
+                        "name": f"Person {pid}",
+                        "role_id": f"R{(levels or {}).get(pid, 2)}",
+                        "team_id": team,
+                        "hire_date": dt.date(2020, 1, 1),
+                        "location": "Berlin",
+                        "capacity_percent": 100,
+                        "home_role_min_percent": 50,
+                        "target_role_id": "TGT",
+                    }
+                ],
+            )
+    return people
+
+
+def test_release_limit_seats_and_scores(db: Database) -> None:
+    # Team A has 10 people: 20% may be away at once = 2, and A-9 is already away, so 1 more.
+    base_org(db, {"A": 10, "B": 5})
+    insert(db, t.moves, [move("M1", "A-9", TODAY - dt.timedelta(weeks=1), 12, 20, "active")])
+    insert(db, t.opportunities, [opportunity("O1", seats=2), opportunity("O2")])
+    insert(
+        db,
+        t.applications,
+        [
+            application("A-0", "O1", benefit=3),
+            application("A-1", "O1", benefit=5),
+            application("A-2", "O2", benefit=4),
+            application("B-0", "O1", "waitlisted"),
+            application("B-1", "O2", "withdrawn", benefit=9),
+        ],
+    )
+    proposal = svc.propose_allocation(db, actor="hr", equity_weight=2.0, today=TODAY)
+    chosen = {(a.person_id, a.opportunity_id) for a in proposal.assignments}
+    # A may release one person: A-1 (5 weeks); B-0 takes the second O1 seat; the withdrawn B-1 never counts.
+    assert chosen == {("A-1", "O1"), ("B-0", "O1")}
+    by_person = {a.person_id: a for a in proposal.assignments}
+    assert by_person["A-1"].explanation == (
+        "5 weeks sooner to Senior Analyst; no move in the last 12 months; skills 100% matched"
+    )
+    assert by_person["A-1"].score == pytest.approx(5 + 2 + 1)
+    assert proposal.objective == pytest.approx(8 + 3)
+    with db.engine.connect() as conn:
+        run = conn.execute(select(t.allocation_runs)).one()
+        assert (run.status, run.created_by, run.objective) == ("proposed", "hr", pytest.approx(11))
+        assert conn.scalar(select(func.count()).select_from(t.allocation_assignments)) == 2
+        actions = list(conn.scalars(select(t.audit_events.c.action)))
+    assert actions == ["allocation.proposed"]
+
+
+def test_equity_weight_prefers_people_without_a_recent_move(db: Database) -> None:
+    base_org(db, {"A": 5, "B": 5})
+    insert(db, t.moves, [move("M1", "A-0", TODAY - dt.timedelta(weeks=30), 8, 20, "completed")])
+    insert(db, t.opportunities, [opportunity("O1")])
+    insert(db, t.applications, [application("A-0", "O1", benefit=2), application("B-0", "O1", benefit=1)])
+    fair = svc.propose_allocation(db, actor="hr", equity_weight=2.0, today=TODAY)
+    assert [a.person_id for a in fair.assignments] == ["B-0"]
+    assert "no move in the last 12 months" in fair.assignments[0].explanation
+    plain = svc.propose_allocation(db, actor="hr", equity_weight=0.0, today=TODAY)
+    assert [a.person_id for a in plain.assignments] == ["A-0"]
+    assert plain.assignments[0].explanation.startswith("2 weeks sooner to Senior Analyst; skills")
+
+
+def test_eligibility_matches_the_domain_rules_on_a_random_org(db: Database) -> None:
+    rng = random.Random(5)
+    skills = skill_ids(db, 4)
+    people = base_org(db, {"A": 12, "B": 8, "C": 6}, levels={f"A-{n}": 1 + n % 4 for n in range(12)})
+    with db.write_engine.begin() as conn:
+        for pid in people:
+            conn.execute(
+                update(t.people)
+                .where(t.people.c.id == pid)
+                .values(
+                    location=rng.choice(LOCATIONS),
+                    hire_date=rng.choice([None, dt.date(2026, 1, 10), dt.date(2019, 3, 1)]),
+                    home_role_min_percent=rng.choice([0, 0, 40, 70, 90]),
+                )
+            )
+    levels = []
+    for pid in people:
+        for s in rng.sample(skills, 2):
+            for when in (dt.date(2025, 1, 1), dt.date(2025, 6, 1)):  # the later assessment counts
+                levels.append(
+                    {
+                        "person_id": pid,
+                        "skill_id": s,
+                        "level": round(rng.uniform(0, 4), 1),
+                        "provenance": "self",
+                        "assessed_on": when,
+                    }
+                )
+    insert(db, t.skill_levels, levels)
+    moves = []
+    for n, pid in enumerate(rng.sample(people, 12)):
+        start = TODAY + dt.timedelta(weeks=rng.randint(-6, 8))
+        status = rng.choice(["active", "approved", "completed", "reverted", "requested"])
+        moves.append(move(f"M{n}", pid, start, rng.randint(2, 8), rng.choice([10, 30, 50]), status))
+    insert(db, t.moves, moves)
+    opps = []
+    for j in range(8):
+        opps.append(
+            opportunity(
+                f"O{j}",
+                seats=rng.randint(0, 3),
+                percent_time=rng.choice([10, 20, 40]),
+                start=TODAY + dt.timedelta(weeks=rng.randint(1, 6)),
+                min_role_level=rng.choice([None, None, 2, 3]),
+                min_tenure_months=rng.choice([None, None, 12]),
+                locations=rng.choice([[], [], ["Berlin"], ["Porto", "Berlin"]]),
+                required_skills={s: rng.choice([1.0, 2.0]) for s in rng.sample(skills, rng.randint(0, 1))},
+                preferred_skills={s: 3.0 for s in rng.sample(skills, rng.randint(0, 1))},
+                status="open" if j < 7 else "draft",
+            )
+        )
+    insert(db, t.opportunities, opps)
+    apps = [
+        application(pid, f"O{j}", rng.choice(["applied", "applied", "waitlisted", "withdrawn"]), rng.randint(0, 6))
+        for pid in people
+        for j in rng.sample(range(8), 3)
+    ]
+    insert(db, t.applications, apps)
+
+    proposal = svc.propose_allocation(db, actor="hr", equity_weight=1.5, today=TODAY, keep_problem=True)
+    problem = proposal.problem
+    assert problem is not None and proposal.application_ids is not None
+    # The stored assignments are an optimal, valid allocation of the problem.
+    ids = proposal.application_ids.tolist()
+    chosen = [ids.index(a.application_id) for a in proposal.assignments]
+    assert violations(problem, chosen) == []
+    assert round(proposal.objective * 100) == solve_reference(problem).objective
+
+    # The candidate pairs are exactly the live applications to open opportunities that the domain rules allow.
+    expected = set()
+    with db.engine.connect() as conn:
+        opp_rows = {o.id: o for o in conn.execute(select(t.opportunities))}
+        role_level = dict(conn.execute(select(t.roles.c.id, t.roles.c.level)).all())
+        for app in conn.execute(select(t.applications).where(t.applications.c.status.in_(["applied", "waitlisted"]))):
+            o = opp_rows[app.opportunity_id]
+            if o.status != "open":
+                continue
+            p = conn.execute(select(t.people).where(t.people.c.id == app.person_id)).one()
+            latest = dict(
+                conn.execute(
+                    select(t.skill_levels.c.skill_id, t.skill_levels.c.level)
+                    .where(t.skill_levels.c.person_id == p.id)
+                    .order_by(t.skill_levels.c.assessed_on, t.skill_levels.c.id)
+                ).all()
+            )
+            busy = [
+                (m.start.toordinal(), m.end.toordinal(), m.percent_time)
+                for m in conn.execute(select(t.moves).where(t.moves.c.person_id == p.id))
+                if m.status in svc.BUSY and m.start <= o.end and m.end >= o.start
+            ]
+            free = (
+                p.capacity_percent
+                - p.home_role_min_percent
+                - svc.peak_load(busy, o.start.toordinal(), o.end.toordinal())
+            )
+            who = Candidate(p.id, role_level[p.role_id], p.hire_date, p.location, latest, max(0, free))
+            rules = Eligibility(o.min_role_level, o.min_tenure_months, tuple(o.locations), o.required_skills)
+            if not ineligibility(rules, o.percent_time, who, today=TODAY):
+                expected.add(app.id)
+                fit = skill_fit(o.required_skills, o.preferred_skills, latest)
+                fresh = not any(
+                    m.status in OCCUPYING and TODAY - dt.timedelta(days=365) < m.start <= TODAY
+                    for m in conn.execute(select(t.moves).where(t.moves.c.person_id == p.id))
+                )
+                score = round(100 * ((app.plan_benefit_weeks or 0) + 1.5 * fresh + fit))
+                assert problem.pair_score[ids.index(app.id)] == score
+    assert set(ids) == expected
+    assert 10 < len(expected) < len(apps)
+
+
+def test_apply_makes_offers_and_refuses_stale_or_repeated_runs(db: Database) -> None:
+    base_org(db, {"A": 10, "B": 10})
+    insert(db, t.opportunities, [opportunity("O1"), opportunity("O2")])
+    insert(
+        db,
+        t.applications,
+        [application("A-0", "O1", benefit=3), application("B-0", "O2", benefit=2), application("B-1", "O2")],
+    )
+    first = svc.propose_allocation(db, actor="hr", equity_weight=1.0, today=TODAY)
+    applied = svc.apply_allocation(db, first.run_id, actor="boss")
+    assert applied.status == "applied"
+    with db.engine.connect() as conn:
+        offers = conn.execute(
+            select(t.applications.c.person_id, t.applications.c.status, t.applications.c.decided_by).order_by(
+                t.applications.c.person_id
+            )
+        ).all()
+        actions = list(conn.scalars(select(t.audit_events.c.action).order_by(t.audit_events.c.id)))
+    assert [tuple(o) for o in offers] == [
+        ("A-0", "offered", "boss"),
+        ("B-0", "offered", "boss"),
+        ("B-1", "applied", None),
+    ]
+    assert actions == ["allocation.proposed", "allocation.applied"]
+    with pytest.raises(Conflict, match="only a proposed run"):
+        svc.apply_allocation(db, first.run_id, actor="boss")
+
+    # Outstanding offers hold their seats: nothing left to propose.
+    assert svc.propose_allocation(db, actor="hr", equity_weight=1.0, today=TODAY).assignments == []
+
+    # A proposal whose application is withdrawn meanwhile is refused as a whole.
+    insert(db, t.opportunities, [opportunity("O3", seats=2)])
+    insert(db, t.applications, [application("A-1", "O3", benefit=1), application("A-2", "O3", benefit=1)])
+    stale = svc.propose_allocation(db, actor="hr", equity_weight=1.0, today=TODAY)
+    assert len(stale.assignments) == 2
+    with db.write_engine.begin() as conn:
+        conn.execute(update(t.applications).where(t.applications.c.person_id == "A-2").values(status="withdrawn"))
+    with pytest.raises(Conflict, match="A-2 → O3 is withdrawn"):
+        svc.apply_allocation(db, stale.run_id, actor="boss")
+    with db.engine.connect() as conn:
+        assert conn.scalar(select(t.applications.c.status).where(t.applications.c.person_id == "A-1")) == "applied"
+
+    # Seats gone meanwhile (someone accepted elsewhere): refused too; then discarded.
+    with db.write_engine.begin() as conn:
+        conn.execute(update(t.applications).where(t.applications.c.person_id == "A-2").values(status="applied"))
+        conn.execute(update(t.opportunities).where(t.opportunities.c.id == "O3").values(seats=1))
+    with pytest.raises(Conflict, match="seats gone at O3"):
+        svc.apply_allocation(db, stale.run_id, actor="boss")
+    svc.discard_allocation(db, stale.run_id, actor="hr")
+    assert svc.get_allocation(db, stale.run_id).status == "discarded"
+    with pytest.raises(Conflict):
+        svc.discard_allocation(db, stale.run_id, actor="hr")
+    with pytest.raises(NotFound):
+        svc.apply_allocation(db, 999, actor="hr")
+
+
+def test_empty_database_and_bad_arguments(db: Database) -> None:
+    proposal = svc.propose_allocation(db, actor="hr", equity_weight=2.0, today=TODAY)
+    assert proposal.assignments == [] and proposal.objective == 0
+    with pytest.raises(InvalidValue):
+        svc.propose_allocation(db, actor="hr", equity_weight=-1, today=TODAY)
+    with pytest.raises(InvalidValue):
+        svc.propose_allocation(db, actor="hr", equity_weight=1, release_share=1.5, today=TODAY)
+
+
+def test_vectorised_peak_load_agrees_with_a_day_by_day_count() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        spans = [
+            (int(s), int(s + rng.integers(0, 20)), int(rng.choice([10, 20, 50])))
+            for s in rng.integers(0, 40, rng.integers(0, 5))
+        ]
+        start = int(rng.integers(0, 30))
+        end = start + int(rng.integers(0, 20))
+        by_day = max((sum(p for s, e, p in spans if s <= d <= e) for d in range(start, end + 1)), default=0)
+        assert svc.peak_load(spans, start, end) == by_day
