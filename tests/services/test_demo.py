@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from micromoves.domain.errors import DomainError, InvalidValue
+from micromoves.domain.errors import DomainError, Forbidden, InvalidValue
 from micromoves.domain.lifecycle import LEGAL_TRANSITIONS, OCCUPYING_STATUSES
 from micromoves.domain.model import AssignmentReason, Decision, MoveKind, MoveStatus, Provenance
 from micromoves.services import org
@@ -401,3 +401,32 @@ def test_demo_logins_cover_every_kind_of_user(demo: tuple[Database, DemoSummary,
     again = {x.kind: x.password for x in create_demo_logins(db)}
     assert again["admin"] != logins["admin"].password
     accounts.authenticate(db, "admin", again["admin"])
+
+
+def test_congestion_finds_the_seeded_bottleneck_and_routes_around_it(
+    demo: tuple[Database, DemoSummary, Snapshot],
+) -> None:
+    from micromoves.services import accounts, congestion
+    from micromoves.services.demo import BOTTLENECK_ID
+    from micromoves.services.policy import Policy
+
+    db = demo[0]
+    admin = Policy(db, accounts.Principal(0, "admin", accounts.Access.ADMIN, None))
+    report = congestion.congestion(db, admin)
+    assert report.bottlenecks == [BOTTLENECK_ID]
+    slot = report.slots[0]
+    assert (slot.id, slot.supply, slot.bottleneck) == (BOTTLENECK_ID, 1, True)
+    assert slot.demand >= congestion.BOTTLENECK_MIN_DEMAND and slot.ratio == slot.demand
+    assert all(not s.bottleneck for s in report.slots[1:])
+    assert slot.template_id is not None
+    routes = congestion.alternate_routes(db, admin, slot.template_id, limit=3).routes
+    assert len(routes) == 3  # the crowd are people aiming at a role, so each can be re-planned
+    for r in routes:
+        if r.current_ready_week is None:  # out of reach with the slot: out of reach without it too
+            assert r.alternative_ready_week is None and "out of reach" in r.explanation
+        elif r.alternative_ready_week is not None:
+            assert r.extra_weeks == r.alternative_ready_week - r.current_ready_week >= 0
+    # An employee sees no congestion report; HR and admins do.
+    employee = Policy(db, accounts.Principal(0, "x", accounts.Access.EMPLOYEE, routes[0].person_id))
+    with pytest.raises(Forbidden):
+        congestion.congestion(db, employee)

@@ -112,6 +112,10 @@ READS = [
     Case("api.move.onboarding", "GET", "/api/v1/moves/MV-E/onboarding", see(SEES_MV_E)),
     Case("credit", "GET", "/people/M/credit", see({"mira", "hr", "admin"})),
     Case("api.move.handoff_view", "GET", "/api/v1/moves/MV-E/handoff", see(SEES_MV_E)),
+    Case("congestion", "GET", "/congestion", see({"hr", "admin"}, denied=403)),
+    Case("api.congestion", "GET", "/api/v1/congestion", see({"hr", "admin"}, denied=403)),
+    Case("congestion.routes", "GET", "/congestion/routes/TPL-X", everyone()),
+    Case("api.congestion.routes", "GET", "/api/v1/congestion/routes/TPL-X", everyone()),
     Case("api.credit", "GET", "/api/v1/people/M/credit", see({"mira", "hr", "admin"})),
     Case("api.tokens", "GET", "/api/v1/tokens", everyone()),
 ]

@@ -144,5 +144,58 @@ def register(app: typer.Typer) -> None:
         move_id = market.decide(db, cli_policy(db, actor()), application_id, action, reason=reason)
         console.print(f"application {application_id}: {action}" + (f"; move {move_id} requested" if move_id else ""))
 
+    @app.command("congestion")
+    @handle_errors
+    def congestion_report(
+        routes: Annotated[str | None, typer.Option(help="Show alternate routes around this move template.")] = None,
+        horizon: Annotated[int, typer.Option(help="Weeks ahead.")] = 104,
+        limit: Annotated[int, typer.Option(help="People to re-plan with --routes.")] = 5,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Where demand for moves outruns seats; with --routes, what it costs people to go without a slot."""
+        from micromoves.services import congestion
+
+        db = open_db()
+        policy = cli_policy(db, actor())
+        if routes:
+            alt = congestion.alternate_routes(db, policy, routes, limit=limit)
+            if as_json:
+                print_json(alt.model_dump(mode="json"))
+                return
+            rows = [
+                [
+                    a.person,
+                    a.current_ready_week,
+                    a.alternative_ready_week or "out of reach",
+                    a.extra_weeks,
+                    a.explanation,
+                ]
+                for a in alt.routes
+            ]
+            console.print(
+                table(f"Alternate routes without {routes}", ["person", "ready", "without", "extra", "why"], rows)
+            )
+            return
+        report = congestion.congestion(db, policy, horizon_weeks=horizon)
+        if as_json:
+            print_json(report.model_dump(mode="json"))
+            return
+        rows = [
+            [
+                ("BOTTLENECK " if s.bottleneck else "") + s.title,
+                s.slot,
+                s.id,
+                s.supply,
+                s.demand,
+                f"{s.ratio:g}",
+                s.queue,
+                s.template_id or "",
+            ]
+            for s in report.slots
+        ]
+        console.print(
+            table("Congestion", ["slot", "type", "id", "seats", "demand", "ratio", "queue", "template"], rows)
+        )
+
     app.add_typer(opportunities_app, name="opportunities")
     app.add_typer(applications_app, name="applications")

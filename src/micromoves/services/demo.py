@@ -433,6 +433,7 @@ class _Generator:
         self.team_function: dict[str, str] = {cat.EXEC_TEAM: cat.EXECUTIVE}
         self.teams_by_function: dict[str, list[str]] = {}
         self.team_manager: dict[str, str] = {}
+        self.seekers: dict[str, frozenset[str]] = {}  # person with a target role → skills still short of it
         self.team_location: dict[str, str] = {}
         team_members: list[tuple[str, int]] = []  # (team, member count excluding the manager)
         for f, size in zip(cat.FUNCTIONS, sizes, strict=True):
@@ -895,6 +896,10 @@ class _Generator:
         rows.people.append(
             (p.id, p.name, p.email, final_role, final_manager, final_team, p.hire, p.location, p.cap, p.home, target)
         )
+        if target is not None:
+            # What they still lack for the target: the marketplace seeds its crowded slot from these.
+            need = self.roles[target].requirements
+            self.seekers[p.id] = frozenset(e for e, lvl in need.items() if p.profile.get(e, 0.0) < lvl)
         imported_on = max(p.hire, self.window_start)
         imported, from_move = _V[Provenance.IMPORT], _V[Provenance.MOVE_EVIDENCE]
         for eid, level in p.profile.items():
@@ -1207,8 +1212,18 @@ def marketplace_rows(
     pool = [x for x in by_column if x["kind"] in MARKET_KINDS and x["host_team_id"] in gen.team_manager]
     if not pool:
         return [], []
-    picked = rng.sample(pool, min(OPEN_OPPORTUNITIES, len(pool)))
+
+    # The bottleneck runs the template that builds what most people aiming at a role still lack.
+    def wanted_by(tpl: dict[str, Any]) -> list[str]:
+        return sorted(pid for pid, gaps in gen.seekers.items() if gaps & set(tpl["gains"]))
+
+    # A short gig with no prerequisites: the kind of step optimal plans reach for first.
+    quick = [x for x in pool if x["kind"] is MoveKind.GIG and not x["min_levels"] and not x["requires_kinds"]] or pool
+    crowded = max(quick, key=lambda x: (len(wanted_by(x)), x["id"]))
+    rest = [x for x in pool if x["id"] != crowded["id"]]
+    picked = [crowded, *rng.sample(rest, min(OPEN_OPPORTUNITIES - 1, len(rest)))]
     members = [pid for pid, _team in gen.members_plan]
+    seekers = [pid for pid in wanted_by(crowded) if pid != gen.team_manager[crowded["host_team_id"]]]
     monday = _monday_on_or_after(gen.today)
     now = dt.datetime.combine(gen.today, dt.time(9), tzinfo=dt.UTC)
     opportunities: list[tuple[Any, ...]] = []
@@ -1249,7 +1264,8 @@ def marketplace_rows(
             )
         )
         crowd = max(25, len(members) // 50) if oid == BOTTLENECK_ID else rng.randint(0, 4)
-        for pid in rng.sample(members, min(crowd, len(members))):
+        candidates = seekers if oid == BOTTLENECK_ID and len(seekers) >= crowd else members
+        for pid in rng.sample(candidates, min(crowd, len(candidates))):
             applied = now - dt.timedelta(days=rng.randint(0, 20), hours=rng.randint(0, 8))
             status = "waitlisted" if oid == BOTTLENECK_ID and rng.random() < 0.3 else "applied"
             applications.append((oid, pid, status, applied, ""))

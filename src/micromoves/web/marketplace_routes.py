@@ -5,20 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from micromoves.domain.errors import InvalidValue
 from micromoves.domain.model import MoveKind
-from micromoves.services import handoffs
+from micromoves.services import congestion, handoffs
 from micromoves.services import marketplace as market
 from micromoves.services import marketplace_views as mviews
 from micromoves.services.views import PersonRef
 from micromoves.storage import tables as t
 from micromoves.web.app import ERROR_RESPONSES, page
-from micromoves.web.routes import Who, db_of, route
+from micromoves.web.routes import RowId, Who, db_of, route
 
 html = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["marketplace"], responses=ERROR_RESPONSES)
@@ -219,7 +219,7 @@ def api_opportunity_apply(request: Request, who: Who, opportunity_id: str, body:
 def application_action(
     request: Request,
     who: Who,
-    application_id: int,
+    application_id: RowId,
     action: Annotated[str, Path(pattern=APPLICATION_ACTION)],
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
@@ -239,7 +239,7 @@ def application_action(
 def api_application_action(
     request: Request,
     who: Who,
-    application_id: int,
+    application_id: RowId,
     action: Annotated[str, Path(pattern=APPLICATION_ACTION)],
     body: DecisionBody,
 ) -> DecisionResult:
@@ -256,7 +256,7 @@ def api_onboarding(request: Request, who: Who, move_id: str) -> OnboardingList:
 def onboarding_done(
     request: Request,
     who: Who,
-    item_id: int,
+    item_id: RowId,
     move_id: Annotated[str, Form(max_length=64)],
     done: Annotated[str, Form(max_length=5)] = "on",
 ) -> Response:
@@ -269,7 +269,7 @@ class OnboardingBody(BaseModel):
 
 
 @route(api, "POST", "/onboarding/{item_id}", name="api.onboarding.done", status_code=204, response_class=Response)
-def api_onboarding_done(request: Request, who: Who, item_id: int, body: OnboardingBody) -> Response:
+def api_onboarding_done(request: Request, who: Who, item_id: RowId, body: OnboardingBody) -> Response:
     market.complete_onboarding_item(db_of(request), who.policy, item_id, done=body.done)
     return Response(status_code=204)
 
@@ -336,3 +336,38 @@ def api_move_handoff_view(request: Request, who: Who, move_id: str) -> HandoffRe
 
     move_detail(db_of(request), who.policy, move_id)  # the same visibility as the move
     return HandoffResult(handoff=handoffs.handoff_for_move(db_of(request), move_id))
+
+
+@route(html, "GET", "/congestion", name="congestion")
+def congestion_page(request: Request, who: Who, horizon: Annotated[int, Query(ge=1, le=520)] = 104) -> Response:
+    report = congestion.congestion(db_of(request), who.policy, horizon_weeks=horizon)
+    cells = {(c.team, c.quarter): c.count for c in report.heatmap}
+    return page(request, "congestion.html", who, r=report, cells=cells, top=max(cells.values(), default=1))
+
+
+@route(api, "GET", "/congestion", name="api.congestion", response_model=congestion.CongestionReport)
+def api_congestion(
+    request: Request, who: Who, horizon: Annotated[int, Query(ge=1, le=520)] = 104
+) -> congestion.CongestionReport:
+    return congestion.congestion(db_of(request), who.policy, horizon_weeks=horizon)
+
+
+@route(html, "GET", "/congestion/routes/{template_id}", name="congestion.routes")
+def routes_page(
+    request: Request, who: Who, template_id: str, limit: Annotated[int, Query(ge=1, le=20)] = 5
+) -> Response:
+    data = congestion.alternate_routes(db_of(request), who.policy, template_id, limit=limit)
+    return page(request, "alternate_routes.html", who, data=data)
+
+
+@route(
+    api,
+    "GET",
+    "/congestion/routes/{template_id}",
+    name="api.congestion.routes",
+    response_model=congestion.AlternateRoutes,
+)
+def api_routes(
+    request: Request, who: Who, template_id: str, limit: Annotated[int, Query(ge=1, le=20)] = 5
+) -> congestion.AlternateRoutes:
+    return congestion.alternate_routes(db_of(request), who.policy, template_id, limit=limit)

@@ -1,0 +1,309 @@
+"""Congestion: where demand for short moves outruns the seats, and what it costs to route around it.
+
+Demand for a move template comes from the current plans that schedule it and from live applications to
+the opportunities that run it; supply is its seats over the horizon (a template can run again once a
+cohort ends). A **bottleneck** is a slot on which many plans or applicants converge with too few seats.
+An **alternate route** re-plans a person without the congested option: "if you cannot get X, your route
+is N weeks longer".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import statistics
+from collections import Counter, defaultdict
+
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from micromoves.domain.errors import InvalidValue, NotFound
+from micromoves.domain.marketplace import LIVE_APPLICATIONS
+from micromoves.planning import PlanningError, solve
+from micromoves.services.planning import load_catalogue, load_people, load_targets, make_problem, next_monday
+from micromoves.services.policy import Policy
+from micromoves.settings import Settings, get_settings
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+
+# A slot is a bottleneck when demand is at least this many times its supply, and at least this many
+# people want it (a single person queueing for a one-seat course is not congestion).
+BOTTLENECK_RATIO = 2.0
+BOTTLENECK_MIN_DEMAND = 5
+
+
+class SlotLoad(BaseModel):
+    """Demand and supply of one slot: an open opportunity (its free seats against its live applications)
+    or a catalogue move template (its seats over the horizon against the current plans that schedule it)."""
+
+    slot: str  # "opportunity" or "template"
+    id: str  # the opportunity's or the template's id
+    template_id: str | None  # the template it runs (what an alternate route does without)
+    title: str
+    kind: str
+    supply: int
+    demand_plans: int
+    demand_applications: int
+    demand: int
+    ratio: float  # demand / supply
+    queue: int  # demand beyond supply
+    median_wait_weeks: float | None  # from plan creation to the planned start
+    median_days_to_decision: float | None  # applications: applied → offered / rejected
+    bottleneck: bool
+
+
+class HeatCell(BaseModel):
+    team: str
+    quarter: str
+    count: int
+
+
+class CongestionReport(BaseModel):
+    horizon_weeks: int
+    slots: list[SlotLoad]
+    bottlenecks: list[str]  # slot ids (opportunities or templates)
+    quarters: list[str]
+    teams: list[str]
+    heatmap: list[HeatCell]  # planned starts of bottleneck slots by the planner's team and quarter
+
+
+class AlternateRoute(BaseModel):
+    person_id: str
+    person: str
+    template_id: str
+    template: str
+    current_ready_week: int | None
+    alternative_ready_week: int | None  # None: not reachable without the slot within the horizon
+    extra_weeks: int | None
+    steps: list[str]
+    explanation: str
+
+
+def _quarter(day: dt.date) -> str:
+    return f"{day.year} Q{(day.month - 1) // 3 + 1}"
+
+
+def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit: int = 25) -> CongestionReport:
+    """The org-wide congestion report (HR and admins)."""
+    if not policy.sees_organisation():
+        policy.deny("view congestion of", "organisation", "all", visible=True)
+    if not 1 <= horizon_weeks <= 520:
+        raise InvalidValue("the horizon is 1–520 weeks", field="horizon_weeks")
+    with db.engine.connect() as conn:
+        templates = {
+            r.id: r
+            for r in conn.execute(
+                select(
+                    t.move_templates.c.id,
+                    t.move_templates.c.title,
+                    t.move_templates.c.kind,
+                    t.move_templates.c.seats,
+                    t.move_templates.c.duration_weeks,
+                )
+            )
+        }
+        plan_demand: Counter[str] = Counter()
+        waits: dict[str, list[int]] = defaultdict(list)
+        starts: list[tuple[str, str, dt.date]] = []  # template, person, planned start
+        rows = conn.execute(select(t.plans.c.person_id, t.plans.c.steps).where(t.plans.c.status == "current"))
+        for person_id, steps in rows:
+            for step in steps or []:
+                tid = step.get("template_id")
+                if tid in templates:
+                    plan_demand[tid] += 1
+                    waits[tid].append(int(step.get("start_week", 0)))
+                    starts.append((tid, person_id, dt.date.fromisoformat(step["start"])))
+        o, a = t.opportunities.c, t.applications.c
+        app_rows = conn.execute(
+            select(o.template_id, o.seats, o.id, o.title, o.kind, a.status, a.applied_at, a.decided_at)
+            .join(t.applications, a.opportunity_id == o.id)
+            .where(o.status.in_(["open", "filled"]))
+        ).all()
+        team_of = (
+            dict(
+                conn.execute(
+                    select(t.people.c.id, t.teams.c.name).join(t.teams, t.teams.c.id == t.people.c.team_id)
+                ).all()
+            )
+            if starts
+            else {}
+        )
+    slots = []
+    by_opportunity: dict[str, list[tuple[str, dt.datetime, dt.datetime | None]]] = defaultdict(list)
+    opportunity_info = {}
+    for tid, seats, oid, title, kind, status, applied_at, decided_at in app_rows:
+        by_opportunity[oid].append((status, applied_at, decided_at))
+        opportunity_info[oid] = (tid, seats, title, kind)
+    live = {s.value for s in LIVE_APPLICATIONS}
+    for oid, apps in by_opportunity.items():
+        tid, seats, title, kind = opportunity_info[oid]
+        free = seats - sum(1 for status, _, _ in apps if status == "accepted")
+        demand = sum(1 for status, _, _ in apps if status in live)
+        days = [(d - a).total_seconds() / 86_400 for _, a, d in apps if d is not None]
+        slots.append(_load("opportunity", oid, tid, title, str(kind), max(0, free), 0, demand, None, days))
+    for tid in plan_demand:
+        tpl = templates[tid]
+        cohorts = max(1, math.floor(horizon_weeks / max(1, tpl.duration_weeks)))
+        slots.append(
+            _load(
+                "template", tid, tid, tpl.title, str(tpl.kind), tpl.seats * cohorts, plan_demand[tid], 0, waits[tid], []
+            )
+        )
+    slots.sort(key=lambda s: (not s.bottleneck, -s.ratio, -s.demand, s.id))
+    bottlenecks = [s.id for s in slots if s.bottleneck]
+    congested = {s.template_id for s in slots if s.bottleneck and s.slot == "template"}
+    cells: Counter[tuple[str, str]] = Counter(
+        (team_of.get(person, "—"), _quarter(start)) for tid, person, start in starts if tid in congested
+    )
+    return CongestionReport(
+        horizon_weeks=horizon_weeks,
+        slots=slots[:limit],
+        bottlenecks=bottlenecks,
+        quarters=sorted({q for _, q in cells}),
+        teams=sorted({team for team, _ in cells}),
+        heatmap=[HeatCell(team=team, quarter=q, count=n) for (team, q), n in sorted(cells.items())],
+    )
+
+
+def _load(
+    slot: str,
+    slot_id: str,
+    template_id: str | None,
+    title: str,
+    kind: str,
+    supply: int,
+    from_plans: int,
+    from_applications: int,
+    waits: list[int] | None,
+    decision_days: list[float],
+) -> SlotLoad:
+    demand = from_plans + from_applications
+    ratio = round(demand / supply, 2) if supply else float(demand)
+    return SlotLoad(
+        slot=slot,
+        id=slot_id,
+        template_id=template_id,
+        title=title,
+        kind=kind,
+        supply=supply,
+        demand_plans=from_plans,
+        demand_applications=from_applications,
+        demand=demand,
+        ratio=ratio,
+        queue=max(0, demand - supply),
+        median_wait_weeks=statistics.median(waits) if waits else None,
+        median_days_to_decision=round(statistics.median(decision_days), 1) if decision_days else None,
+        bottleneck=(ratio >= BOTTLENECK_RATIO or supply == 0) and demand >= BOTTLENECK_MIN_DEMAND,
+    )
+
+
+def alternate_route(
+    db: Database,
+    policy: Policy,
+    person_id: str,
+    template_id: str,
+    *,
+    horizon_weeks: int = 104,
+    settings: Settings | None = None,
+) -> AlternateRoute:
+    """Re-plan ``person_id`` towards their target role without ``template_id``: how much longer is it?"""
+    policy.require(
+        policy.sees_person(person_id), visible=False, action="re-plan", entity_type="person", entity_id=person_id
+    )
+    settings = settings or get_settings()
+    start = next_monday(dt.date.today())
+    with db.engine.connect() as conn:
+        person = conn.execute(
+            select(t.people.c.name, t.people.c.target_role_id).where(t.people.c.id == person_id)
+        ).first()
+        if person is None:
+            raise NotFound(f"unknown person {person_id!r}", field="person_id")
+        if person.target_role_id is None:
+            raise InvalidValue(f"{person_id} has no target role to plan towards", field="target_role_id")
+        title = conn.scalar(select(t.move_templates.c.title).where(t.move_templates.c.id == template_id))
+        if title is None:
+            raise NotFound(f"unknown move template {template_id!r}", field="template_id")
+        people = load_people(conn, [person_id], start=start)
+        target = load_targets(conn, [person.target_role_id])[person.target_role_id]
+        problem = make_problem(
+            people[person_id], target, load_catalogue(conn), start=start, horizon=horizon_weeks, settings=settings
+        )
+    without = dataclasses.replace(problem, options=tuple(o for o in problem.options if o.id != template_id))
+    try:
+        with_it = solve(problem)
+        used = any(m.option_id == template_id for m in with_it.moves)
+        # The best plan does not use the slot: it stays the best plan without it.
+        no_it = solve(without) if used else with_it
+    except PlanningError as exc:
+        raise InvalidValue(f"cannot plan: {exc}", field="plan") from None
+    extra = None
+    if with_it.ready_week is not None and no_it.ready_week is not None:
+        extra = no_it.ready_week - with_it.ready_week
+    if with_it.ready_week is None:
+        words = f"the target is out of reach within {horizon_weeks} weeks even with {title}"
+    elif not used:
+        words = f"{title} is not on the best route, so losing it costs nothing"
+    elif no_it.ready_week is None:
+        words = f"without {title} the target is out of reach within {horizon_weeks} weeks"
+    else:
+        words = (
+            f"if you cannot get {title}, this route is ready {extra} week(s) later "
+            f"(week {no_it.ready_week} instead of {with_it.ready_week})"
+        )
+    return AlternateRoute(
+        person_id=person_id,
+        person=person.name,
+        template_id=template_id,
+        template=title,
+        current_ready_week=with_it.ready_week,
+        alternative_ready_week=no_it.ready_week,
+        extra_weeks=extra if used else 0,
+        steps=[m.title for m in no_it.moves],
+        explanation=words,
+    )
+
+
+def affected_people(db: Database, template_id: str, *, limit: int = 20) -> list[str]:
+    """People who want the slot: their plans schedule it, or they applied to an opportunity running it."""
+    with db.engine.connect() as conn:
+        wanted = [
+            pid
+            for pid, steps in conn.execute(
+                select(t.plans.c.person_id, t.plans.c.steps).where(t.plans.c.status == "current")
+            )
+            if any(s.get("template_id") == template_id for s in steps or [])
+        ]
+        o, a = t.opportunities.c, t.applications.c
+        wanted += list(
+            conn.scalars(
+                select(a.person_id)
+                .join(t.opportunities, o.id == a.opportunity_id)
+                .where(o.template_id == template_id, a.status.in_([s.value for s in LIVE_APPLICATIONS]))
+                .order_by(a.applied_at)
+            )
+        )
+    return list(dict.fromkeys(wanted))[:limit]
+
+
+class AlternateRoutes(BaseModel):
+    template_id: str
+    routes: list[AlternateRoute]
+
+
+def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: int = 5) -> AlternateRoutes:
+    """Alternate routes for the people who want a congested slot and whom the user may see, costliest first."""
+    if not 1 <= limit <= 20:
+        raise InvalidValue("limit is 1–20", field="limit")
+    routes: list[AlternateRoute] = []
+    for person_id in affected_people(db, template_id, limit=200):
+        if len(routes) >= limit:
+            break
+        if not policy.sees_person(person_id):
+            continue
+        try:
+            routes.append(alternate_route(db, policy, person_id, template_id))
+        except InvalidValue:
+            continue  # no target role, or nothing to plan: no route to compare
+    routes.sort(key=lambda r: (-(r.extra_weeks or 0) if r.alternative_ready_week is not None else -10_000, r.person_id))
+    return AlternateRoutes(template_id=template_id, routes=routes)
