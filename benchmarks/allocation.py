@@ -236,12 +236,9 @@ def build(db: Database, people: int, opportunities: int, pairs: int, seed: int =
             ],
             mv_rows,
         )
-    if db.backend == "postgresql":
-        with db.engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
-    else:
-        with db.engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
+    # Fresh statistics, as autovacuum / a maintenance job would leave them (committed: ANALYZE is transactional).
+    with db.write_engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
 
 
 def raw_solve(problem: AllocationProblem) -> tuple[float, int]:

@@ -755,3 +755,6 @@ _register_subcommands()
 def run() -> None:  # pragma: no cover - console script entry for `python -m micromoves`
     app(prog_name="micromoves")
     sys.exit(0)
+
+
+__import__("micromoves.cli.allocation", fromlist=["register"]).register(app)  # `micromoves allocate`

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, func, literal_column, select, update
+from sqlalchemy import Connection, func, select, update
 
 from micromoves.allocation import AllocationProblem, solve
 from micromoves.domain.errors import Conflict, InvalidValue, NotFound
@@ -112,6 +112,7 @@ def _columns(db: Database, exprs: Sequence[str], rest: str) -> list[str]:
     with db.engine.connect() as conn:
         if db.backend == "postgresql":
             conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+            conn.exec_driver_sql("SET LOCAL jit = off")  # compiling costs more than it saves on one scan
         row = conn.exec_driver_sql(sql).one()
     return [v or "" for v in row]
 
@@ -130,38 +131,18 @@ def _strs(blob: str) -> list[str]:
     return blob.split(SEP) if blob else []
 
 
-def _keyed(db: Database, table: str, where: str = "") -> tuple[str, str]:
-    """``table`` with an integer key per row (SQLite: the rowid; PostgreSQL: the rank by id), and that key.
-
-    People and opportunities are loaded with their key, so the big scans return integers only and numpy
-    maps keys to row positions (no string lookups in Python).
-    """
-    if db.backend == "postgresql":
-        return f"(SELECT *, row_number() OVER (ORDER BY id) AS k FROM {table} {where})", "k"  # noqa: S608
-    return f"(SELECT rowid AS k, * FROM {table} {where})" if where else table, "rowid"  # noqa: S608
-
-
 def _live_applications(db: Database) -> list[str]:
-    """(id, person, opportunity, plan benefit weeks) of live applications to open opportunities.
+    """(id, person id, opportunity id, plan benefit weeks) of every live application, in one table scan.
 
-    PostgreSQL hash-joins the people and opportunities and returns their keys (integers); SQLite would look
-    each row up in an index (seconds for millions), so there the scan returns the ids and
-    :func:`_lookup` maps them in C.
+    No join: hashing millions of text keys in the database costs more than mapping them in C here
+    (:func:`_lookup`); applications to opportunities that are not open drop out in that mapping.
     """
     live = ", ".join(f"'{s}'" for s in LIVE)
-    if db.backend == "postgresql":
-        people, pk = _keyed(db, "people")
-        opps, ok = _keyed(db, "opportunities", f"WHERE status = '{OpportunityStatus.OPEN.value}'")
-        return _columns(
-            db,
-            ["a.id", f"p.{pk}", f"o.{ok}", "coalesce(a.plan_benefit_weeks, 0)"],
-            f"FROM applications a JOIN {people} p ON p.id = a.person_id JOIN {opps} o ON o.id = a.opportunity_id "
-            f"WHERE a.status IN ({live})",
-        )
+    table = "applications" if db.backend == "postgresql" else "applications NOT INDEXED"
     return _columns(
         db,
         ["id", "person_id", "opportunity_id", "coalesce(plan_benefit_weeks, 0)"],
-        f"FROM applications NOT INDEXED WHERE status IN ({live})",
+        f"FROM {table} WHERE status IN ({live})",
     )
 
 
@@ -170,20 +151,17 @@ def _levels_columns(db: Database, skills: Sequence[str]) -> list[str]:
     if not skills:
         return ["", "", "", "", ""]
     wanted = ", ".join("'" + s.replace("'", "''") + "'" for s in skills)
-    people, pk = _keyed(db, "people")
     return _columns(
         db,
-        [f"p.{pk}", "s.skill_id", "s.level", "cast(s.assessed_on AS TEXT)", "s.id"],
-        f"FROM skill_levels s JOIN {people} p ON p.id = s.person_id WHERE s.skill_id IN ({wanted})",
+        ["person_id", "skill_id", "level", "cast(assessed_on AS TEXT)", "id"],
+        f"FROM skill_levels WHERE skill_id IN ({wanted})",
     )
 
 
 def _people_columns(db: Database) -> list[str]:
-    people, pk = _keyed(db, "people")
     return _columns(
         db,
         [
-            f"p.{pk}",
             "p.id",
             "coalesce(p.team_id, '')",
             "coalesce(r.level, 0)",
@@ -191,7 +169,7 @@ def _people_columns(db: Database) -> list[str]:
             "p.location",
             "p.capacity_percent - p.home_role_min_percent",
         ],
-        f"FROM {people} p LEFT JOIN roles r ON r.id = p.role_id",
+        "FROM people p LEFT JOIN roles r ON r.id = p.role_id",
     )
 
 
@@ -209,7 +187,6 @@ def _ordinal(day: dt.date | str | None) -> int:
 
 @dataclass
 class _Opportunities:
-    key: I64
     ids: list[str]
     titles: list[str]
     start: I64
@@ -238,10 +215,6 @@ def _load_opportunities(conn: Connection) -> _Opportunities:
             o.locations,
             o.required_skills,
             o.preferred_skills,
-            # The same key as in the scan of applications (see _keyed).
-            literal_column("opportunities.rowid")
-            if conn.dialect.name == "sqlite"
-            else func.row_number().over(order_by=o.id),
         )
         .where(_open())
         .order_by(o.id)
@@ -254,7 +227,6 @@ def _load_opportunities(conn: Connection) -> _Opportunities:
         ).all()
     )
     return _Opportunities(
-        key=np.array([r[-1] for r in rows], np.int64),
         ids=[r.id for r in rows],
         titles=[r.title for r in rows],
         start=np.array([_ordinal(r.start) for r in rows], np.int64),
@@ -271,8 +243,8 @@ def _load_opportunities(conn: Connection) -> _Opportunities:
 
 @dataclass
 class _People:
-    key: I64  # see _keyed
     ids: list[str]
+    index: dict[str, int]
     team: npt.NDArray[np.int32]
     n_teams: int
     level: I64
@@ -281,18 +253,9 @@ class _People:
     location_names: list[str]
     capacity: I64  # capacity for moves (capacity − home-role share)
 
-    def positions(self, keys: I64) -> I64:
-        """Row positions of the people with these keys."""
-        return _positions(self.key, keys)
-
-
-def _positions(known: I64, keys: I64) -> I64:
-    """Position in ``known`` of each of ``keys`` (every key must be known)."""
-    if not len(keys):
-        return np.zeros(0, np.int64)
-    order = np.argsort(known, kind="stable")
-    out: I64 = order[np.searchsorted(known[order], keys)].astype(np.int64)
-    return out
+    def positions(self, ids: str) -> I64:
+        """Row positions of the people with these ids (a SEP-joined string)."""
+        return _lookup(self.index, _strs(ids))
 
 
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
@@ -314,7 +277,7 @@ def _codes(col: Sequence[str]) -> tuple[I64, list[str]]:
 
 
 def _people(cols: list[str], today: dt.date) -> _People:
-    keys, ids, team_ids, levels, hired, locations, capacity = cols
+    ids, team_ids, levels, hired, locations, capacity = cols
     team, teams = _codes(_strs(team_ids))
     location, location_names = _codes(_strs(locations))
     hire = np.array(_strs(hired), dtype="datetime64[D]")
@@ -322,8 +285,8 @@ def _people(cols: list[str], today: dt.date) -> _People:
     month = hire.astype("datetime64[M]").astype(np.int64) % 12 + 1
     months = np.where(np.isnat(hire), 0, (today.year - year) * 12 + today.month - month)
     return _People(
-        key=_ints(keys),
-        ids=_strs(ids),
+        ids=(people_ids := _strs(ids)),
+        index={pid: i for i, pid in enumerate(people_ids)},
         team=team.astype(np.int32),
         n_teams=len(teams),
         level=_ints(levels),
@@ -352,7 +315,7 @@ def _skill_matrix(cols: list[str], people: _People, skills: list[str]) -> npt.ND
     keys, sid, level, assessed, ids = cols
     if not keys:
         return matrix
-    person = people.positions(_ints(keys))
+    person = people.positions(keys)
     skill = _lookup({s: k for k, s in enumerate(skills)}, _strs(sid))
     order = np.lexsort((_ints(ids), _days(_strs(assessed))))  # oldest first
     key = (person * len(skills) + skill)[order][::-1]  # newest first
@@ -369,19 +332,17 @@ def _busy_moves(db: Database, lo: int, hi: int) -> list[str]:
     """(person key, start, end, percent, status) of moves holding time anywhere in ordinal days lo..hi."""
     busy = ", ".join(f"'{s}'" for s in BUSY)
     first, last = dt.date.fromordinal(max(lo, 1)).isoformat(), dt.date.fromordinal(max(hi, 1)).isoformat()
-    people, pk = _keyed(db, "people")
     return _columns(
         db,
-        [f"p.{pk}", "cast(m.start AS TEXT)", 'cast(m."end" AS TEXT)', "m.percent_time", "m.status"],
-        f"FROM moves m JOIN {people} p ON p.id = m.person_id "
-        f"WHERE m.status IN ({busy}) AND m.\"end\" >= '{first}' AND m.start <= '{last}'",
+        ["m.person_id", "cast(m.start AS TEXT)", 'cast(m."end" AS TEXT)', "m.percent_time", "m.status"],
+        f"FROM moves m WHERE m.status IN ({busy}) AND m.\"end\" >= '{first}' AND m.start <= '{last}'",
     )
 
 
 def _moves(cols: list[str], people: _People) -> Moves:
     keys, start, end, percent, status = cols
     return (
-        people.positions(_ints(keys)),
+        people.positions(keys),
         _days(_strs(start)),
         _days(_strs(end)),
         _ints(percent),
@@ -393,12 +354,11 @@ def _recent_movers(db: Database, today: dt.date) -> list[str]:
     """Keys of the people who started a move in the 12 months up to ``today``."""
     statuses = ", ".join(f"'{s.value}'" for s in OCCUPYING_STATUSES)
     since = (today - dt.timedelta(days=RECENT_DAYS)).isoformat()
-    people, pk = _keyed(db, "people")
     return _columns(
         db,
-        [f"p.{pk}"],
-        f"FROM {people} p WHERE p.id IN (SELECT m.person_id FROM moves m WHERE m.status IN ({statuses}) "  # noqa: S608
-        f"AND m.start > '{since}' AND m.start <= '{today.isoformat()}')",
+        ["r.person_id"],
+        f"FROM (SELECT DISTINCT person_id FROM moves WHERE status IN ({statuses}) "  # noqa: S608
+        f"AND start > '{since}' AND start <= '{today.isoformat()}') AS r",
     )
 
 
@@ -568,22 +528,18 @@ def _propose(
         report("loading", 1, 5)
         moves = _moves(f_moves.result(), people)
         moved_recently = np.zeros(len(people.ids), bool)
-        moved_recently[people.positions(_ints(f_recent.result()[0]))] = True
+        moved_recently[people.positions(f_recent.result()[0])] = True
         report("loading", 2, 5)
         matrix = _skill_matrix(f_levels.result(), people, skills)
         report("loading", 3, 5)
         ids_col, person_col, opp_col, benefit_col = f_apps.result()
     app_ids, benefit = _ints(ids_col), _ints(benefit_col)
-    if db.backend == "postgresql":
-        person = people.positions(_ints(person_col))
-        opp = _positions(opps.key, _ints(opp_col))
-    else:
-        person = _lookup({pid: i for i, pid in enumerate(people.ids)}, _strs(person_col))
-        opp = _lookup(_OrMinusOne({o: j for j, o in enumerate(opps.ids)}), _strs(opp_col))
-        on_open = np.flatnonzero(opp >= 0)  # applications to opportunities no longer open drop out
-        app_ids, benefit, person, opp = app_ids[on_open], benefit[on_open], person[on_open], opp[on_open]
+    opp = _lookup(_OrMinusOne({o: j for j, o in enumerate(opps.ids)}), _strs(opp_col))
+    on_open = np.flatnonzero(opp >= 0)  # applications to opportunities that are not open drop out
+    person = people.positions(person_col)[on_open]
+    app_ids, benefit, opp = app_ids[on_open], benefit[on_open], opp[on_open]
     del ids_col, person_col, opp_col, benefit_col
-    app_ids_all = app_ids
+    n_live = len(app_ids)
     report("loading", 5, 5)
     lap("load")
 
@@ -644,7 +600,7 @@ def _propose(
     stats: dict[str, Any] = {
         "opportunities": len(opps.ids),
         "seats": int(opps.free_seats.sum()),
-        "live_applications": len(app_ids_all),
+        "live_applications": n_live,
         "eligible_pairs": len(eligible),
         "assigned": len(assignments),
         "benefit_weight": benefit_weight,

@@ -1,0 +1,100 @@
+"""``micromoves allocate``: propose the fair org-wide allocation, review it, apply or discard it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape as esc
+
+from micromoves.cli.render import console, print_json, table
+from micromoves.services.allocation import AllocationProposal
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def print_proposal(proposal: AllocationProposal, *, limit: int) -> None:
+    rows = [
+        [a.person_id, a.person_name, a.opportunity_id, a.opportunity_title, f"{a.score:g}", a.explanation]
+        for a in sorted(proposal.assignments, key=lambda a: (-a.score, a.opportunity_id, a.person_id))[:limit]
+    ]
+    console.print(
+        table(
+            f"allocation run {proposal.run_id} ({proposal.status})",
+            ["person", "name", "opportunity", "title", "score", "why"],
+            rows,
+        )
+    )
+    shown = "" if len(proposal.assignments) <= limit else f" (showing the top {limit})"
+    stats = proposal.stats
+    console.print(
+        f"{len(proposal.assignments):,} assignments{shown}, total score {proposal.objective:,.2f}; "
+        f"{stats.get('eligible_pairs', 0):,} eligible of {stats.get('live_applications', 0):,} live applications, "
+        f"{stats.get('seats', 0):,} free seats in {stats.get('opportunities', 0):,} open opportunities",
+        highlight=False,
+    )
+    if proposal.status == "proposed":
+        console.print(
+            f"review, then [bold]micromoves allocate --apply {proposal.run_id}[/] to send the offers "
+            f"(or --discard {proposal.run_id})"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    from micromoves.cli import main as cli
+
+    @app.command()
+    @cli.handle_errors
+    def allocate(
+        equity_weight: Annotated[
+            float, typer.Option(help="Score bonus for people with no move in the last 12 months (weeks of benefit).")
+        ] = 2.0,
+        release_share: Annotated[
+            float, typer.Option(help="Share of a team that may be away at once (0.2 = 20%).")
+        ] = 0.2,
+        today: Annotated[str | None, typer.Option(help="Date to allocate as of (default: today).")] = None,
+        apply: Annotated[
+            int | None, typer.Option("--apply", help="Turn this proposed run into offers.", metavar="RUN_ID")
+        ] = None,
+        discard: Annotated[
+            int | None, typer.Option("--discard", help="Discard this proposed run.", metavar="RUN_ID")
+        ] = None,
+        limit: Annotated[int, typer.Option(help="Rows to show in the table.")] = 50,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Assign applicants to seats optimally and fairly (min-cost flow); review, then --apply or --discard.
+
+        Respects seats, each person's free capacity and eligibility, and a per-team release limit; the score
+        is plan benefit (weeks sooner to the target role) + the equity weight for people without a recent
+        move + skill fit. Nothing is offered until the run is applied.
+        """
+        from micromoves.services import allocation as svc
+
+        if apply is not None and discard is not None:
+            cli.fail("give either --apply or --discard, not both", 2)
+        db = cli.open_db()
+        if discard is not None:
+            svc.discard_allocation(db, discard, actor=cli.actor())
+            if as_json:
+                print_json({"run_id": discard, "status": "discarded"})
+            else:
+                console.print(f"allocation run {discard} discarded")
+            return
+        if apply is not None:
+            proposal = svc.apply_allocation(db, apply, actor=cli.actor())
+        else:
+            with cli.progress_bar() as update:
+                proposal = svc.propose_allocation(
+                    db,
+                    actor=cli.actor(),
+                    equity_weight=equity_weight,
+                    release_share=release_share,
+                    today=cli.parse_date(today, "today"),
+                    progress=update,
+                )
+        if as_json:
+            print_json(proposal)
+            return
+        print_proposal(proposal, limit=limit)
+        if apply is not None:
+            console.print(f"{len(proposal.assignments):,} offers sent ({esc(cli.actor())})", highlight=False)

@@ -1,0 +1,56 @@
+"""`micromoves allocate`: propose with a table of explanations, JSON, apply, discard, and clear errors."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from micromoves.cli.main import app
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+from tests.services.test_allocation_service import application, base_org, insert, opportunity
+
+runner = CliRunner()
+
+
+def mm(db_url: str, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["--db", db_url, "--actor", "hr", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_allocate_propose_apply_and_discard(db_url: str) -> None:
+    db = Database(db_url)
+    base_org(db, {"A": 10, "B": 5})
+    insert(db, t.opportunities, [opportunity("O1", seats=2), opportunity("O2")])
+    insert(db, t.applications, [application("A-0", "O1", benefit=3), application("B-0", "O2", benefit=1)])
+
+    code, out, err = mm(db_url, "allocate", "--today", "2026-06-01")
+    assert code == 0, err
+    assert "allocation run 1 (proposed)" in out
+    assert "3 weeks" in out and "sooner" in out  # the explanation (wrapped to the terminal width)
+    assert "2 assignments" in out and "micromoves allocate --apply 1" in out
+
+    code, out, err = mm(db_url, "allocate", "--today", "2026-06-01", "--equity-weight", "0", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["run_id"] == 2 and data["status"] == "proposed"
+    assert {a["person_id"] for a in data["assignments"]} == {"A-0", "B-0"}
+
+    code, out, err = mm(db_url, "allocate", "--discard", "2")
+    assert code == 0 and "discarded" in out
+    code, out, err = mm(db_url, "allocate", "--apply", "1")
+    assert code == 0, err
+    assert "allocation run 1 (applied)" in out and "2 offers sent" in out
+    with db.engine.connect() as conn:
+        assert set(conn.scalars(select(t.applications.c.status))) == {"offered"}
+
+    # Applying twice, or a run that does not exist: one clear line, non-zero exit, no traceback.
+    code, out, err = mm(db_url, "allocate", "--apply", "1")
+    assert code == 2 and "only a proposed run can be applied" in err and "Traceback" not in err
+    code, out, err = mm(db_url, "allocate", "--apply", "42")
+    assert code == 3 and "no allocation run 42" in err
+    code, out, err = mm(db_url, "allocate", "--apply", "1", "--discard", "1")
+    assert code == 2 and "not both" in err
+    db.dispose()
