@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, case, func, select
 
 from micromoves.domain import rules
 from micromoves.domain.errors import NotFound
@@ -373,4 +373,57 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
         moves_completed=sum(1 for x in moves if x.status == MoveStatus.COMPLETED.value),
         later_role_changes=changes,
         moves=moves[:200],
+    )
+
+
+class ReleaseRow(BaseModel):
+    manager: PersonRef
+    people_released: int
+    person_weeks_lent: float
+    moves_completed: int
+
+
+class ReleaseReport(BaseModel):
+    """HR's view of the release ledger: who lends their people to moves elsewhere, and how much."""
+
+    managers: list[ReleaseRow]
+
+
+def release_report(db: Database, policy: Policy, *, limit: int = 100) -> ReleaseReport:
+    if not policy.sees_organisation():
+        policy.deny("view the release ledger of", "organisation", "all", visible=True)
+    m = t.moves.c
+    weeks = (func.julianday(m.end) - func.julianday(m.start) + 1) if db.is_sqlite else (m.end - m.start + 1)
+    visible = policy.people_filter()
+    q = (
+        select(
+            m.released_by_id,
+            func.count(func.distinct(m.person_id)),
+            func.sum(weeks * m.percent_time) / 700.0,
+            func.sum(case((m.status == MoveStatus.COMPLETED.value, 1), else_=0)),
+        )
+        .where(
+            m.released_by_id.is_not(None),
+            m.released_by_id != m.person_id,
+            m.status.in_([s.value for s in OCCUPYING_STATUSES]),
+        )
+        .group_by(m.released_by_id)
+        .order_by(func.sum(weeks * m.percent_time).desc(), m.released_by_id)
+        .limit(limit)
+    )
+    if visible is not None:
+        q = q.where(m.released_by_id.in_(select(t.people.c.id).where(visible)))
+    with db.engine.connect() as conn:
+        rows = conn.execute(q).all()
+        names = _names(conn, t.people, {r[0] for r in rows})
+    return ReleaseReport(
+        managers=[
+            ReleaseRow(
+                manager=PersonRef(id=pid, name=names.get(pid, pid)),
+                people_released=int(n),
+                person_weeks_lent=round(float(w or 0), 1),
+                moves_completed=int(c or 0),
+            )
+            for pid, n, w, c in rows
+        ]
     )

@@ -371,3 +371,13 @@ def api_routes(
     request: Request, who: Who, template_id: str, limit: Annotated[int, Query(ge=1, le=20)] = 5
 ) -> congestion.AlternateRoutes:
     return congestion.alternate_routes(db_of(request), who.policy, template_id, limit=limit)
+
+
+@route(html, "GET", "/reports/releases", name="releases")
+def releases_page(request: Request, who: Who) -> Response:
+    return page(request, "releases.html", who, r=mviews.release_report(db_of(request), who.policy))
+
+
+@route(api, "GET", "/reports/releases", name="api.releases", response_model=mviews.ReleaseReport)
+def api_releases(request: Request, who: Who) -> mviews.ReleaseReport:
+    return mviews.release_report(db_of(request), who.policy)
