@@ -58,6 +58,28 @@ def host_manager(db: Database, host_team_id: str | None) -> str | None:
         return conn.scalar(select(t.team_managers.c.person_id).where(t.team_managers.c.team_id == host_team_id))
 
 
+def host_managers(conn: Any, host_team_ids: list[str | None]) -> dict[str, str | None]:
+    """The manager of each of these teams (None for a team without one), in one query."""
+    wanted = sorted({x for x in host_team_ids if x})
+    tm = t.team_managers.c
+    found = dict(conn.execute(select(tm.team_id, tm.person_id).where(tm.team_id.in_(wanted))).all()) if wanted else {}
+    return {team: found.get(team) for team in wanted}
+
+
+def records_for(conn: Any, move_ids: list[str]) -> dict[str, list[ApprovalRecord]]:
+    """The approval records of many moves in one query (a queue page), by move id."""
+    a = t.move_approvals.c
+    out: dict[str, list[ApprovalRecord]] = {m: [] for m in move_ids}
+    if move_ids:
+        for r in conn.execute(select(t.move_approvals).where(a.move_id.in_(move_ids)).order_by(a.id)):
+            out[r.move_id].append(
+                ApprovalRecord(
+                    Slot(r.slot), r.approver_id, r.approver_user_id, Verdict(r.decision), r.at.isoformat(), r.note
+                )
+            )
+    return out
+
+
 def records(db: Database, move_id: str) -> list[ApprovalRecord]:
     with db.engine.connect() as conn:
         return _records(conn, move_id)
@@ -78,8 +100,11 @@ def _same_approver(principal: Principal, record: ApprovalRecord) -> bool:
     return record.approver_user_id == principal.user_id
 
 
-def open_slots(policy: Policy, move: Move, done: list[ApprovalRecord]) -> list[Slot]:
-    """The slots of ``move`` the principal may fill now, manager first."""
+def open_slots(
+    policy: Policy, move: Move, done: list[ApprovalRecord], *, hosts: dict[str, str | None] | None = None
+) -> list[Slot]:
+    """The slots of ``move`` the principal may fill now, manager first. ``hosts``: the host teams' managers,
+    when the caller has looked them up for many moves at once (see :func:`host_managers`)."""
     p = policy.principal
     if move.status is not MoveStatus.REQUESTED or policy.is_self(move.person_id):
         return []
@@ -92,7 +117,10 @@ def open_slots(policy: Policy, move: Move, done: list[ApprovalRecord]) -> list[S
         if p.is_admin or policy.manages(move.person_id) or (not has_manager and policy.hr_covers(move.person_id)):
             slots.append(Slot.MANAGER)
     if Slot.HOST not in filled:
-        host = host_manager(policy.db, move.host_team_id)
+        if hosts is not None and (move.host_team_id is None or move.host_team_id in hosts):
+            host = hosts.get(move.host_team_id) if move.host_team_id else None
+        else:
+            host = host_manager(policy.db, move.host_team_id)
         manager_slot = filled.get(Slot.MANAGER)
         stands_in = (
             host is None or host == move.person_id or (manager_slot is not None and manager_slot.approver_id == host)

@@ -52,6 +52,28 @@ class Policy:
                 self._chains[person_id] = [r[0] for r in rows]
         return self._chains[person_id]
 
+    def prefetch_chains(self, person_ids: list[str]) -> None:
+        """Look up the management chains of many people in one query (for a list page), so that
+        :meth:`managers_of` and :meth:`manages` answer from the cache."""
+        wanted = sorted({x for x in person_ids if x not in self._chains})
+        if not wanted:
+            return
+        p = t.people
+        seed = select(p.c.id.label("start"), p.c.manager_id.label("id"), literal(1).label("depth")).where(
+            p.c.id.in_(wanted)
+        )
+        base = seed.cte("chains", recursive=True)
+        up = select(base.c.start, p.c.manager_id, base.c.depth + 1).join(base, p.c.id == base.c.id)
+        chains = base.union_all(up.where(base.c.depth < 64))  # depth bound: a guard against a cycle
+        found: dict[str, list[str]] = {x: [] for x in wanted}
+        with self.db.engine.connect() as conn:
+            rows = conn.execute(
+                select(chains.c.start, chains.c.id).where(chains.c.id.is_not(None)).order_by(chains.c.depth)
+            )
+            for start, manager in rows:
+                found[start].append(manager)
+        self._chains.update(found)
+
     def manages(self, person_id: str) -> bool:
         me = self.principal.person_id
         return me is not None and me != person_id and me in self.managers_of(person_id)

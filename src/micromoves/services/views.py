@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from micromoves.domain.lifecycle import OCCUPYING_STATUSES
 from micromoves.domain.model import Move, MoveKind, MoveStatus
@@ -564,11 +565,20 @@ def approval_queue(db: Database, policy: Policy, *, limit: int = 200) -> Approva
     with UnitOfWork(db, write=False) as uow:
         ids = list(uow.session.scalars(q.order_by(c.start, c.id).limit(limit)))
         items = []
-        moves = [uow.moves.get_full(i) for i in ids]
-        summaries = {s.id: s for s in _summaries(uow.session.connection(), moves)}
+        # One query per kind of fact for the whole page (not per move): moves with their criteria, approval
+        # records, host managers, management chains.
+        criteria = selectinload(Move.criteria)  # type: ignore[arg-type]  # imperative mapping: mypy sees a list
+        loaded = uow.session.scalars(select(Move).where(c.id.in_(ids)).options(criteria))
+        by_id = {m.id: m for m in loaded}
+        moves = [by_id[i] for i in ids]
+        conn = uow.session.connection()
+        summaries = {s.id: s for s in _summaries(conn, moves)}
+        decided = approval_service.records_for(conn, ids)
+        hosts = approval_service.host_managers(conn, [m.host_team_id for m in moves])
+        policy.prefetch_chains([m.person_id for m in moves])
         for move in moves:
-            done = approval_service.records(db, move.id)
-            slots = approval_service.open_slots(policy, move, done)
+            done = decided[move.id]
+            slots = approval_service.open_slots(policy, move, done, hosts=hosts)
             if slots:
                 items.append(
                     ApprovalItem(
