@@ -54,6 +54,7 @@ NOT_O_SIDE = {"eva": ("Otto Outsider", "MV-O"), "mira": ("Otto Outsider", "MV-O"
 DRAFT_HIDDEN = {u: ("Secret draft opportunity",) for u in ("eva", "mira", "otto", "hr")}
 DRAFT_SHOWN = {u: ("Secret draft opportunity", "Incident review rotation") for u in ("hugo", "admin")}
 APPLICANTS_HIDDEN = {u: ("Eva Employee", "keen") for u in ("mira", "otto", "hr")} | {"eva": ("Emil",)}
+NOT_ADMIN_403 = {u: 403 for u in USERS if u != "admin"}
 NOTE_HIDDEN = {"eva": (CONFIDENTIAL_NOTE,), "hugo": (CONFIDENTIAL_NOTE,)}
 NOTE_SHOWN = {"mira": (CONFIDENTIAL_NOTE,), "hr": (CONFIDENTIAL_NOTE,), "admin": (CONFIDENTIAL_NOTE,)}
 
@@ -113,6 +114,10 @@ READS = [
     Case("credit", "GET", "/people/M/credit", see({"mira", "hr", "admin"})),
     Case("api.move.handoff_view", "GET", "/api/v1/moves/MV-E/handoff", see(SEES_MV_E)),
     Case("congestion", "GET", "/congestion", see({"hr", "admin"}, denied=403)),
+    Case("allocations", "GET", "/allocations", only_admin()),
+    Case("api.allocations", "GET", "/api/v1/allocations", only_admin()),
+    Case("allocation", "GET", "/allocations/1", {**only_admin(), "admin": 404}),
+    Case("api.allocation", "GET", "/api/v1/allocations/1", {**only_admin(), "admin": 404}),
     Case("releases", "GET", "/reports/releases", see({"hr", "admin"}, denied=403), hidden={"hr": ("Hugo Host",)}),
     Case(
         "api.releases",
@@ -276,6 +281,12 @@ REFUSALS = [
         {"hugo": 403, "mira": 404, "otto": 404, "hr": 404},
         json={},
     ),
+    Case("allocation.propose", "POST", "/allocations", NOT_ADMIN_403, form={}),
+    Case("api.allocation.propose", "POST", "/api/v1/allocations", NOT_ADMIN_403, json={}),
+    Case("allocation.apply", "POST", "/allocations/1/apply", NOT_ADMIN_403, form={}),
+    Case("api.allocation.apply", "POST", "/api/v1/allocations/1/apply", NOT_ADMIN_403, json={}),
+    Case("allocation.discard", "POST", "/allocations/1/discard", NOT_ADMIN_403, form={}),
+    Case("api.allocation.discard", "POST", "/api/v1/allocations/1/discard", NOT_ADMIN_403, json={}),
     Case(
         "move.handoff",
         "POST",
@@ -347,7 +358,7 @@ def _changes(world: World) -> dict[str, int]:
     """What a refused request must not change: row counts of the data tables, revoked tokens, and audit
     records other than denials and logins (the test logs in once per request)."""
     counted = [t.moves, t.move_approvals, t.status_changes, t.check_ins, t.outcomes, t.success_criteria, t.users]
-    counted += [t.opportunities, t.applications, t.onboarding_items, t.handoffs]
+    counted += [t.opportunities, t.applications, t.onboarding_items, t.handoffs, t.allocation_runs]
     with world.db.engine.connect() as conn:
         state = {tbl.name: int(conn.scalar(select(func.count()).select_from(tbl)) or 0) for tbl in counted}
         state["revoked"] = int(conn.scalar(select(func.count()).where(t.api_tokens.c.revoked_at.is_not(None))) or 0)

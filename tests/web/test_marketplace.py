@@ -239,3 +239,25 @@ def test_a_handoff_follows_its_move(world: World) -> None:
     assert done is not None and (done.status, done.returned_on) == ("returned", move.end)
     html = world.client("mira").get(f"/moves/{move.id}", headers={"accept": "text/html"}).text
     assert "Sprint planning and 1:1s" in html and "takes them back on" in html
+
+
+def test_allocation_is_reviewed_then_applied_in_the_browser_api(world: World) -> None:
+    admin = world.client("admin")
+    # Team A has three people: at most 20% of them away means nobody; at 50%, one.
+    strict = admin.post("/api/v1/allocations", json={"equity_weight": 2.0, "release_share": 0.2}).json()
+    assert strict["assignments"] == []
+    assert admin.post(f"/api/v1/allocations/{strict['id']}/discard", json={}).json()["status"] == "discarded"
+    r = admin.post("/api/v1/allocations", json={"equity_weight": 2.0, "release_share": 0.5})
+    assert r.status_code == 201, r.text
+    run = r.json()
+    assert run["status"] == "proposed"
+    assert [(a["person_id"], a["opportunity_id"]) for a in run["assignments"]] == [("E", world.opp_open)]
+    assert run["assignments"][0]["explanation"]
+    assert _status(world, world.application) == "applied"  # nothing is offered until the run is applied
+    assert [x["id"] for x in admin.get("/api/v1/allocations").json()["runs"]] == [run["id"], strict["id"]]
+    r = admin.post(f"/api/v1/allocations/{run['id']}/apply", json={})
+    assert r.status_code == 200 and r.json()["status"] == "applied"
+    assert _status(world, world.application) == "offered"
+    assert admin.post(f"/api/v1/allocations/{run['id']}/discard", json={}).status_code == 409
+    html = admin.get(f"/allocations/{run['id']}", headers={"accept": "text/html"}).text
+    assert "Eva Employee" in html and "Incident review rotation" in html

@@ -791,9 +791,11 @@ def all_routes(routes: list[Any]) -> Iterator[APIRoute]:
 
 
 def register(app: FastAPI) -> None:
-    from micromoves.web import marketplace_routes
+    from micromoves.web import allocation_routes, marketplace_routes
 
     app.include_router(api)
     app.include_router(marketplace_routes.api)
+    app.include_router(allocation_routes.api)
     app.include_router(html)
     app.include_router(marketplace_routes.html)
+    app.include_router(allocation_routes.html)

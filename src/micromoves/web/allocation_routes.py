@@ -1,0 +1,188 @@
+"""Org-wide allocation in the browser: propose, review with explanations, apply as offers or discard.
+
+Admins only: a proposal names people and seats across the whole organisation, beyond any HR unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from micromoves.services import allocation
+from micromoves.storage import tables as t
+from micromoves.web.app import ERROR_RESPONSES, page
+from micromoves.web.routes import Who, admin, db_of, route
+
+html = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1", tags=["allocation"], responses=ERROR_RESPONSES)
+
+
+class RunSummary(BaseModel):
+    id: int
+    created_at: dt.datetime
+    created_by: str
+    status: str
+    objective: float
+    assignments: int
+
+
+class RunList(BaseModel):
+    runs: list[RunSummary]
+
+
+class AssignmentView(BaseModel):
+    application_id: int
+    person_id: str
+    person: str
+    opportunity_id: str
+    opportunity: str
+    score: float
+    explanation: str
+
+
+class RunDetail(BaseModel):
+    id: int
+    status: str
+    objective: float
+    assignments: list[AssignmentView]
+
+
+class ProposeBody(BaseModel):
+    equity_weight: float = Field(default=2.0, ge=0, le=100)
+    release_share: float = Field(default=0.2, ge=0, le=1)
+
+
+def _runs(request: Request) -> RunList:
+    r, a = t.allocation_runs.c, t.allocation_assignments.c
+    with db_of(request).engine.connect() as conn:
+        counts: dict[int, int] = dict(conn.execute(select(a.run_id, func.count()).group_by(a.run_id)).all())
+        rows = conn.execute(select(t.allocation_runs).order_by(r.id.desc()).limit(50)).all()
+    return RunList(
+        runs=[
+            RunSummary(
+                id=x.id,
+                created_at=x.created_at,
+                created_by=x.created_by,
+                status=x.status,
+                objective=x.objective,
+                assignments=counts.get(x.id, 0),
+            )
+            for x in rows
+        ]
+    )
+
+
+def _detail(proposal: allocation.AllocationProposal) -> RunDetail:
+    return RunDetail(
+        id=proposal.run_id,
+        status=proposal.status,
+        objective=proposal.objective,
+        assignments=[
+            AssignmentView(
+                application_id=x.application_id,
+                person_id=x.person_id,
+                person=x.person_name,
+                opportunity_id=x.opportunity_id,
+                opportunity=x.opportunity_title,
+                score=x.score,
+                explanation=x.explanation,
+            )
+            for x in proposal.assignments
+        ],
+    )
+
+
+@route(html, "GET", "/allocations", name="allocations", access="admin")
+def allocations(request: Request, who: Who) -> Response:
+    admin(who)
+    return page(request, "allocations.html", who, data=_runs(request))
+
+
+@route(api, "GET", "/allocations", name="api.allocations", access="admin", response_model=RunList)
+def api_allocations(request: Request, who: Who) -> RunList:
+    admin(who)
+    return _runs(request)
+
+
+@route(html, "POST", "/allocations", name="allocation.propose", access="admin")
+def allocation_propose(
+    request: Request,
+    who: Who,
+    equity_weight: Annotated[float, Form(ge=0, le=100)] = 2.0,
+    release_share: Annotated[float, Form(ge=0, le=1)] = 0.2,
+) -> Response:
+    admin(who)
+    run = allocation.propose_allocation(
+        db_of(request), actor=who.principal.actor, equity_weight=equity_weight, release_share=release_share
+    )
+    return RedirectResponse(f"/allocations/{run.run_id}", status_code=303)
+
+
+@route(
+    api,
+    "POST",
+    "/allocations",
+    name="api.allocation.propose",
+    access="admin",
+    response_model=RunDetail,
+    status_code=201,
+)
+def api_allocation_propose(request: Request, who: Who, body: ProposeBody) -> RunDetail:
+    admin(who)
+    run = allocation.propose_allocation(
+        db_of(request), actor=who.principal.actor, equity_weight=body.equity_weight, release_share=body.release_share
+    )
+    return _detail(allocation.get_allocation(db_of(request), run.run_id))
+
+
+@route(html, "GET", "/allocations/{run_id}", name="allocation", access="admin")
+def allocation_page(request: Request, who: Who, run_id: int) -> Response:
+    admin(who)
+    return page(request, "allocation.html", who, run=_detail(allocation.get_allocation(db_of(request), run_id)))
+
+
+@route(api, "GET", "/allocations/{run_id}", name="api.allocation", access="admin", response_model=RunDetail)
+def api_allocation(request: Request, who: Who, run_id: int) -> RunDetail:
+    admin(who)
+    return _detail(allocation.get_allocation(db_of(request), run_id))
+
+
+@route(html, "POST", "/allocations/{run_id}/apply", name="allocation.apply", access="admin")
+def allocation_apply(request: Request, who: Who, run_id: int) -> Response:
+    admin(who)
+    allocation.apply_allocation(db_of(request), run_id, actor=who.principal.actor)
+    return RedirectResponse(f"/allocations/{run_id}", status_code=303)
+
+
+@route(
+    api, "POST", "/allocations/{run_id}/apply", name="api.allocation.apply", access="admin", response_model=RunDetail
+)
+def api_allocation_apply(request: Request, who: Who, run_id: int) -> RunDetail:
+    admin(who)
+    return _detail(allocation.apply_allocation(db_of(request), run_id, actor=who.principal.actor))
+
+
+@route(html, "POST", "/allocations/{run_id}/discard", name="allocation.discard", access="admin")
+def allocation_discard(request: Request, who: Who, run_id: int) -> Response:
+    admin(who)
+    allocation.discard_allocation(db_of(request), run_id, actor=who.principal.actor)
+    return RedirectResponse(f"/allocations/{run_id}", status_code=303)
+
+
+@route(
+    api,
+    "POST",
+    "/allocations/{run_id}/discard",
+    name="api.allocation.discard",
+    access="admin",
+    response_model=RunDetail,
+)
+def api_allocation_discard(request: Request, who: Who, run_id: int) -> RunDetail:
+    admin(who)
+    allocation.discard_allocation(db_of(request), run_id, actor=who.principal.actor)
+    return _detail(allocation.get_allocation(db_of(request), run_id))
