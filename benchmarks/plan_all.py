@@ -24,7 +24,7 @@ from micromoves.storage import tables as t
 
 AS_OF = dt.date(2026, 11, 2)
 START = dt.date(2026, 11, 2)
-SAMPLE = 300
+SAMPLE = 150
 
 
 def run(people: int, tmp: Path, backends: list[str], workers: int | None = None) -> list[Row]:

@@ -331,6 +331,7 @@ class _Search:
         self.sched_memo: dict[tuple[tuple[int, ...], bool], dict[tuple[int, int, int, bool, tuple[int, ...]], int]] = {}
         self.relaxed_lb: dict[int, int] = {}
         self.redundancy: list[tuple[int, ...] | None] | None = None
+        self.clipped_masks: list[int] = []
         self.gap_target: dict[int, int] = {}
 
     # ------------------------------------------------------------------ preprocessing
@@ -340,6 +341,7 @@ class _Search:
         alive = list(range(len(raw)))
         es = {i: raw[i].ok[0] for i in alive}
         init = self.init
+        wanted = {s for o in raw for s, _ in o.min_levels}
         while True:
             ee = {i: es[i] + raw[i].d for i in alive}
             by_kind: dict[str, list[tuple[int, int]]] = {}
@@ -350,7 +352,8 @@ class _Search:
             by_skill: dict[int, list[tuple[int, int]]] = {}
             for i in alive:
                 for s in raw[i].inc:
-                    by_skill.setdefault(s, []).append((ee[i], i))
+                    if s in wanted:
+                        by_skill.setdefault(s, []).append((ee[i], i))
             for lst in by_skill.values():
                 lst.sort()
             changed = False
@@ -416,32 +419,39 @@ class _Search:
                     clipped[s] = (c, dl)
             gains.append(clipped)
         depth_rule = self.depth_rule
+        req = [frozenset(o.req_kinds) for o in opts]
+        needs = [dict(o.min_levels) for o in opts]
+        deep_skills = [frozenset(o.depth_skills) for o in opts]
+        masks = [sum(1 << s for s in g) for g in gains]
+        self.clipped_masks = masks
 
         def dominates(a: int, b: int) -> bool:
             oa, ob = opts[a], opts[b]
             if (
-                (oa.kind != ob.kind and ob.kind in kinds)
+                masks[a] & masks[b] != masks[b]
                 or oa.d > ob.d
                 or oa.share > ob.share
                 or oa.lo > ob.lo
                 or oa.hi < ob.hi
-                or not set(oa.req_kinds) <= set(ob.req_kinds)
+                or (oa.kind != ob.kind and ob.kind in kinds)
+                or not req[a] <= req[b]
             ):
                 return False
-            need_b = dict(ob.min_levels)
-            if any(need_b.get(s, -1) < v for s, v in oa.min_levels):
-                return False
+            if oa.min_levels:
+                need_b = needs[b]
+                if any(need_b.get(s, -1) < v for s, v in oa.min_levels):
+                    return False
             if depth_rule and (
                 (ob.trivially_deep and not oa.trivially_deep)
-                or (not oa.trivially_deep and not set(ob.depth_skills) <= set(oa.depth_skills))
+                or (not oa.trivially_deep and not deep_skills[b] <= deep_skills[a])
             ):
                 return False
             ga = gains[a]
             for s, (cb, db) in gains[b].items():
                 # for x in [init, cb): min(x + Δa, capa) ≥ min(x + Δb, cb) needs capa ≥ cb and Δa ≥ Δb, or
                 # Δa large enough to reach cb from the initial level
-                g = ga.get(s)
-                if g is None or g[0] < cb or (g[1] < db and init[s] + g[1] < cb):
+                g = ga[s]
+                if g[0] < cb or (g[1] < db and init[s] + g[1] < cb):
                     return False
             return True
 
@@ -534,12 +544,20 @@ class _Search:
         value = {i: sum(min(u, root[s]) for s, u in o.inc.items() if s in root) for i, o in enumerate(opts)}
         self.split_value = value
         self.cover_lanes, self.cover_effort = self._tables([self.lane_weeks, [o.effort for o in opts]])
-        # the same split evenly between the gap skills an option raises (another lower bound; the larger wins)
+        # until the search turns out not to be trivial (see _more_tables), the other bounds are these
+        self.cover_lanes_even, self.cover_effort_even = self.cover_lanes, self.cover_effort
+        self.cover_lanes_one = self.cover_lanes
+        self.more_tables = False
+
+    def _more_tables(self) -> None:
+        opts = self.opts
+        # the cost split evenly between the gap skills an option raises (another lower bound; the larger wins)
         self.cover_lanes_even, self.cover_effort_even = self._tables(
             [self.lane_weeks, [o.effort for o in opts]], even=True
         )
         # and unsplit: covering one skill alone costs at least this much (the largest such cost wins)
         (self.cover_lanes_one,) = self._tables([self.lane_weeks], whole=True)
+        self.more_tables = True
 
     def _lagrange_tables(self) -> None:
         costs = [[o.effort + lam * lw for o, lw in zip(self.opts, self.lane_weeks, strict=True)] for lam in _LAMBDAS]
@@ -595,11 +613,20 @@ class _Search:
         can be pruned (k = 1)."""
         opts = self.opts
         dominates = self._dominance(opts)
+        masks = self.clipped_masks
         n = len(opts)
         dominators = [0] * n
         for b in range(n):
+            mb, db, sb = masks[b], opts[b].d, opts[b].share
             for a in range(n):
-                if a != b and dominates(a, b) and (a < b or not dominates(b, a)):
+                if (
+                    a != b
+                    and masks[a] & mb == mb
+                    and opts[a].d <= db
+                    and opts[a].share <= sb
+                    and dominates(a, b)
+                    and (a < b or not dominates(b, a))
+                ):
                     dominators[b] |= 1 << a
         return dominators
 
@@ -642,6 +669,8 @@ class _Search:
         bound's week, i.e. use only options that can end by then."""
         opts, ee, init = self.opts, self.ee, self.init
         self.bound_calls += 1
+        if self.bound_calls >= _LAZY and not self.more_tables:
+            self._more_tables()
         effort = dur = lanes = 0
         week = tfloor
         for i in chosen:
@@ -655,6 +684,7 @@ class _Search:
         gap_lb = 0
         fewest = 0
         needs: list[tuple[int, int, list[tuple[int, int, int, int, int]]]] = []
+        forced: set[int] = set()
         for (s, target, weight), lv in zip(self.targets, self.levels_of(chosen, mask), strict=True):
             if lv >= target:
                 continue
@@ -702,13 +732,33 @@ class _Search:
             if n_needed > fewest:
                 fewest = n_needed
             needs.append((s, need, avail))
+            # an option without which the rest cannot cover the need is in every set of the subtree that
+            # reaches the bound's week (ready mode) or gap (fallback mode), which is all the bound is about
+            for row in avail:
+                if total - row[2] < need:
+                    forced.add(row[0])
+        # forced options, and what the others must still cover (increments bound what an option adds)
+        f_effort = f_lanes = f_dur = f_end = 0
+        rest = needs
+        if forced:
+            for i in forced:
+                f_effort += opts[i].effort
+                f_lanes += self.lane_weeks[i]
+                f_dur += opts[i].d
+                f_end = max(f_end, ee[i])
+            rest = [
+                (s, max(0, need - sum(row[2] for row in avail if row[0] in forced)), avail) for s, need, avail in needs
+            ]
         if ready:
             # every move needs a place: at most move_slots[t] moves can end by week t
             week = max(
                 [
                     week,
-                    bisect_left(self.slots, dur),
-                    bisect_left(self.move_slots, count + fewest),
+                    f_end,
+                    bisect_left(self.slots, dur + f_dur),
+                    bisect_left(self.lane_slots, lanes + f_lanes),
+                    bisect_left(self.cumcap, effort + f_effort),
+                    bisect_left(self.move_slots, count + max(fewest, len(forced))),
                     *(self.first_cover(s, need) for s, need, _ in needs),
                 ]
             )
@@ -719,10 +769,12 @@ class _Search:
                     sum(self.cover(self.cover_lanes, s, week, need) for s, need, _ in needs),
                     sum(self.cover(self.cover_lanes_even, s, week, need) for s, need, _ in needs),
                     max((self.cover(self.cover_lanes_one, s, week, need) for s, need, _ in needs), default=0),
+                    f_lanes + sum(self.cover(self.cover_lanes, s, week, need) for s, need, _ in rest),
                 )
                 more_effort = max(
                     sum(self.cover(self.cover_effort, s, week, need) for s, need, _ in needs),
                     sum(self.cover(self.cover_effort_even, s, week, need) for s, need, _ in needs),
+                    f_effort + sum(self.cover(self.cover_effort, s, week, need) for s, need, _ in rest),
                 )
                 nxt = max(
                     bisect_left(self.lane_slots, lanes + more_lanes), bisect_left(self.cumcap, effort + more_effort)
@@ -736,6 +788,7 @@ class _Search:
             more_effort = max(
                 sum(self.cover(self.cover_effort, s, week, need) for s, need, _ in needs),
                 sum(self.cover(self.cover_effort_even, s, week, need) for s, need, _ in needs),
+                f_effort + sum(self.cover(self.cover_effort, s, week, need) for s, need, _ in rest),
             )
         if not needs:
             return (week if ready else gap_lb, effort, count)
@@ -777,7 +830,7 @@ class _Search:
             n_needed += 1
             if acc >= total_need:
                 break
-        count_lb = max(count_lb, count + n_needed)
+        count_lb = max(count_lb, count + n_needed, count + len(forced))
         if effort >= _INF or count_lb >= _INF:
             # nothing can close the deficits by `week`: the subtree's ready week is later
             if not ready or week >= self.h:

@@ -633,7 +633,13 @@ def plan_all(
         import multiprocessing
 
         ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(catalogue, targets, start, weeks, settings)) as pool:
+        # Workers are replaced after a number of chunks: a pathological instance cannot leave one bloated.
+        with ctx.Pool(
+            workers,
+            initializer=_init_worker,
+            initargs=(catalogue, targets, start, weeks, settings),
+            maxtasksperchild=32,
+        ) as pool:
             for out in pool.imap_unordered(_solve_chunk, chunks):
                 results.extend(out)
                 report("plan", len(results), len(items))
