@@ -216,7 +216,7 @@ def test_eligibility_matches_the_domain_rules_on_a_random_org(db: Database) -> N
                 min_role_level=rng.choice([None, None, 2, 3]),
                 min_tenure_months=rng.choice([None, None, 12]),
                 locations=rng.choice([[], [], ["Berlin"], ["Porto", "Berlin"]]),
-                required_skills={s: rng.choice([1.0, 2.0]) for s in rng.sample(skills, rng.randint(0, 1))},
+                required_skills={s: rng.choice([1.0, 1.7, 2.3]) for s in rng.sample(skills, rng.randint(0, 1))},
                 preferred_skills={s: 3.0 for s in rng.sample(skills, rng.randint(0, 1))},
                 status="open" if j < 7 else "draft",
             )

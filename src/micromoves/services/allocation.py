@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, Text, cast, func, literal, select, update
 
 from micromoves.allocation import AllocationProblem, solve
 from micromoves.domain.errors import Conflict, InvalidValue, NotFound
@@ -131,19 +131,44 @@ def _strs(blob: str) -> list[str]:
     return blob.split(SEP) if blob else []
 
 
-def _live_applications(db: Database) -> list[str]:
-    """(id, person id, opportunity id, plan benefit weeks) of every live application, in one table scan.
+CHUNKS = 4  # the scan of applications, in id ranges: the database reads one while this thread maps another
 
-    No join: hashing millions of text keys in the database costs more than mapping them in C here
-    (:func:`_lookup`); applications to opportunities that are not open drop out in that mapping.
+
+def _id_range(db: Database) -> tuple[int, int]:
+    with db.engine.connect() as conn:
+        lo, hi = conn.execute(select(func.min(t.applications.c.id), func.max(t.applications.c.id))).one()
+    return int(lo or 0), int(hi or 0)
+
+
+def _live_applications(db: Database, lo: int, hi: int, *, hashed: bool) -> list[str]:
+    """(id, person, plan benefit weeks) of the live applications with ``lo <= id < hi``.
+
+    The person comes as the database's 64-bit hash of the id when ``hashed`` (PostgreSQL: numpy maps the
+    integers), else as the id (mapped in C by :func:`_lookup`). No join: joining millions of rows on text
+    keys costs more. ``+status`` keeps SQLite on the id range rather than the status index.
     """
     live = ", ".join(f"'{s}'" for s in LIVE)
-    table = "applications" if db.backend == "postgresql" else "applications NOT INDEXED"
+    status = "status" if db.backend == "postgresql" else "+status"
+    person = (_hash_key(db, "person_id") if hashed else None) or "person_id"
+    opportunity = (_hash_key(db, "opportunity_id") if hashed else None) or "0"
     return _columns(
         db,
-        ["id", "person_id", "opportunity_id", "coalesce(plan_benefit_weeks, 0)"],
-        f"FROM {table} WHERE status IN ({live})",
+        ["id", person, opportunity, "coalesce(plan_benefit_weeks, 0)"],
+        f"FROM applications WHERE id >= {int(lo)} AND id < {int(hi)} AND {status} IN ({live})",
     )
+
+
+def _applications_by_opportunity(db: Database) -> list[tuple[str, int, str]]:
+    """Per open opportunity: its live applications' ids (one grouped scan, on an index where there is one)."""
+    c = t.applications.c
+    ids = func.string_agg(cast(c.id, Text), SEP) if db.backend == "postgresql" else func.group_concat(c.id, SEP)
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            select(c.opportunity_id, func.count(), ids)
+            .where(c.status.in_(LIVE), c.opportunity_id.in_(select(t.opportunities.c.id).where(_open())))
+            .group_by(c.opportunity_id)
+        ).all()
+    return [(r[0], int(r[1]), r[2] or "") for r in rows]
 
 
 def _levels_columns(db: Database, skills: Sequence[str]) -> list[str]:
@@ -158,10 +183,17 @@ def _levels_columns(db: Database, skills: Sequence[str]) -> list[str]:
     )
 
 
+def _hash_key(db: Database, column: str) -> str | None:
+    """A 64-bit hash of a text id computed by the database (PostgreSQL), or None (SQLite has none)."""
+    return f"hashtextextended({column}, 0)" if db.backend == "postgresql" else None
+
+
 def _people_columns(db: Database) -> list[str]:
+    key = _hash_key(db, "p.id")
     return _columns(
         db,
         [
+            key or "0",
             "p.id",
             "coalesce(p.team_id, '')",
             "coalesce(r.level, 0)",
@@ -187,6 +219,7 @@ def _ordinal(day: dt.date | str | None) -> int:
 
 @dataclass
 class _Opportunities:
+    hashes: I64  # the database's hash of each id (PostgreSQL; zeros on SQLite)
     ids: list[str]
     titles: list[str]
     start: I64
@@ -215,6 +248,7 @@ def _load_opportunities(conn: Connection) -> _Opportunities:
             o.locations,
             o.required_skills,
             o.preferred_skills,
+            func.hashtextextended(o.id, 0) if conn.dialect.name == "postgresql" else literal(0),
         )
         .where(_open())
         .order_by(o.id)
@@ -227,6 +261,7 @@ def _load_opportunities(conn: Connection) -> _Opportunities:
         ).all()
     )
     return _Opportunities(
+        hashes=np.array([r[-1] for r in rows], np.int64),
         ids=[r.id for r in rows],
         titles=[r.title for r in rows],
         start=np.array([_ordinal(r.start) for r in rows], np.int64),
@@ -245,6 +280,7 @@ def _load_opportunities(conn: Connection) -> _Opportunities:
 class _People:
     ids: list[str]
     index: dict[str, int]
+    hashes: I64 | None  # the database's hash of each id, when it has one and they are all distinct
     team: npt.NDArray[np.int32]
     n_teams: int
     level: I64
@@ -256,6 +292,13 @@ class _People:
     def positions(self, ids: str) -> I64:
         """Row positions of the people with these ids (a SEP-joined string)."""
         return _lookup(self.index, _strs(ids))
+
+    def positions_of_hashes(self, hashes: str) -> I64:
+        """Row positions of the people with these id hashes (a SEP-joined string of integers)."""
+        assert self.hashes is not None
+        order = np.argsort(self.hashes, kind="stable")
+        out: I64 = order[np.searchsorted(self.hashes[order], _ints(hashes))].astype(np.int64)
+        return out
 
 
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
@@ -277,7 +320,9 @@ def _codes(col: Sequence[str]) -> tuple[I64, list[str]]:
 
 
 def _people(cols: list[str], today: dt.date) -> _People:
-    ids, team_ids, levels, hired, locations, capacity = cols
+    keys, ids, team_ids, levels, hired, locations, capacity = cols
+    hashes = _ints(keys)
+    distinct = len(np.unique(hashes)) == len(hashes) and bool(hashes.any())
     team, teams = _codes(_strs(team_ids))
     location, location_names = _codes(_strs(locations))
     hire = np.array(_strs(hired), dtype="datetime64[D]")
@@ -287,6 +332,7 @@ def _people(cols: list[str], today: dt.date) -> _People:
     return _People(
         ids=(people_ids := _strs(ids)),
         index={pid: i for i, pid in enumerate(people_ids)},
+        hashes=hashes if distinct else None,
         team=team.astype(np.int32),
         n_teams=len(teams),
         level=_ints(levels),
@@ -297,6 +343,16 @@ def _people(cols: list[str], today: dt.date) -> _People:
     )
 
 
+def _positions_or_minus_one(known: I64, keys: I64) -> I64:
+    """Position of each key in ``known`` (distinct values), −1 where absent."""
+    if not len(known):
+        return np.full(len(keys), -1, np.int64)
+    order = np.argsort(known, kind="stable")
+    at = np.minimum(np.searchsorted(known[order], keys), len(known) - 1)
+    out: I64 = np.where(known[order][at] == keys, order[at], -1).astype(np.int64)
+    return out
+
+
 def _lookup(index: dict[str, int], keys: Sequence[str]) -> I64:
     """``index[k]`` for every k, in C (one ``itemgetter`` call)."""
     if not keys:
@@ -304,14 +360,9 @@ def _lookup(index: dict[str, int], keys: Sequence[str]) -> I64:
     return np.array(operator.itemgetter(*keys)(index), np.int64).reshape(-1)
 
 
-class _OrMinusOne(dict[str, int]):
-    def __missing__(self, key: str) -> int:
-        return -1
-
-
-def _skill_matrix(cols: list[str], people: _People, skills: list[str]) -> npt.NDArray[np.float32]:
+def _skill_matrix(cols: list[str], people: _People, skills: list[str]) -> F64:
     """Current level (the latest assessment) of each person in each of ``skills``: people × skills."""
-    matrix = np.zeros((len(people.ids), max(len(skills), 1)), np.float32)
+    matrix = np.zeros((len(people.ids), max(len(skills), 1)), np.float64)
     keys, sid, level, assessed, ids = cols
     if not keys:
         return matrix
@@ -431,7 +482,7 @@ def team_limits(people: _People, opps: _Opportunities, moves: Moves, release_sha
 
 
 def _skill_terms(
-    pair_person: I64, pair_opp: I64, opps: _Opportunities, matrix: npt.NDArray[np.float32], skills: list[str]
+    pair_person: I64, pair_opp: I64, opps: _Opportunities, matrix: F64, skills: list[str]
 ) -> tuple[npt.NDArray[np.bool_], F64]:
     """Per pair: are the required skill levels met, and the skill fit (as ``domain.marketplace.skill_fit``)."""
     col = {s: k for k, s in enumerate(skills)}
@@ -446,16 +497,20 @@ def _skill_terms(
             idx[j, k], lvl[j, k], wgt[j, k], req[j, k] = col[s], level, w, w == 1.0
     total_w = wgt.sum(axis=1)
     ok = np.ones(len(pair_person), bool)
-    fit = np.zeros(len(pair_person), np.float64)
-    for a in range(0, len(pair_person), 1_000_000):
-        pp, oo = pair_person[a : a + 1_000_000], pair_opp[a : a + 1_000_000]
-        have = matrix[pp[:, None], idx[oo]].astype(np.float64)
-        need = lvl[oo]
-        ok[a : a + 1_000_000] = ~((have + 1e-9 < need) & req[oo]).any(axis=1)
-        ratio = np.where(need > 0, np.minimum(1.0, have / np.where(need > 0, need, 1.0)), 1.0)
-        tw = total_w[oo]
-        got = (wgt[oo] * ratio).sum(axis=1)
-        fit[a : a + 1_000_000] = np.where(tw > 0, np.round(got / np.where(tw > 0, tw, 1.0), 4), 1.0)
+    got = np.zeros(len(pair_person), np.float64)
+    # Slot by slot (required skills first, then preferred, as skill_fit sums them), only over the pairs
+    # whose opportunity has that slot: most opportunities name a skill or two.
+    for k in range(width):
+        sel = np.flatnonzero((wgt[:, k] > 0)[pair_opp])
+        if not len(sel):
+            continue
+        o = pair_opp[sel]
+        have = matrix[pair_person[sel], idx[o, k]]
+        need = lvl[o, k]
+        got[sel] += wgt[o, k] * np.where(need > 0, np.minimum(1.0, have / np.where(need > 0, need, 1.0)), 1.0)
+        ok[sel[req[o, k] & (have + 1e-9 < need)]] = False
+    tw = total_w[pair_opp]
+    fit: F64 = np.where(tw > 0, np.round(got / np.where(tw > 0, tw, 1.0), 4), 1.0)
     return ok, fit
 
 
@@ -518,27 +573,53 @@ def _propose(
     lo = int(opps.start.min()) if len(opps.ids) else 1
     hi = int(opps.end.max()) if len(opps.ids) else 0
     # The scans run in the database (and in C, without the GIL) side by side; this thread parses results.
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="allocation-load") as pool:
-        f_apps = pool.submit(_live_applications, db)
+    first, last = _id_range(db)
+    step = max(1, (last + 1 - first + CHUNKS - 1) // CHUNKS)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="allocation-load") as pool:
         f_people = pool.submit(_people_columns, db)
-        f_levels = pool.submit(_levels_columns, db, skills)
+        people = _people(f_people.result(), today)
+        # PostgreSQL hashes the ids (when no two people or opportunities share a hash); else map the ids.
+        hashed = people.hashes is not None and len(np.unique(opps.hashes)) == len(opps.hashes)
+        f_by_opp = None if hashed else pool.submit(_applications_by_opportunity, db)
+        f_chunks = [
+            pool.submit(_live_applications, db, i, i + step, hashed=hashed) for i in range(first, last + 1, step)
+        ]
         f_moves = pool.submit(_busy_moves, db, lo, hi)
         f_recent = pool.submit(_recent_movers, db, today)
-        people = _people(f_people.result(), today)
+        f_levels = pool.submit(_levels_columns, db, skills)
         report("loading", 1, 5)
+        parts = []
+        for f in f_chunks:
+            ids_col, person_col, opp_col, benefit_col = f.result()
+            where = people.positions_of_hashes(person_col) if hashed else people.positions(person_col)
+            parts.append((_ints(ids_col), where, _ints(opp_col), _ints(benefit_col)))
+        del ids_col, person_col, opp_col, benefit_col
+        report("loading", 2, 5)
         moves = _moves(f_moves.result(), people)
         moved_recently = np.zeros(len(people.ids), bool)
         moved_recently[people.positions(f_recent.result()[0])] = True
-        report("loading", 2, 5)
         matrix = _skill_matrix(f_levels.result(), people, skills)
         report("loading", 3, 5)
-        ids_col, person_col, opp_col, benefit_col = f_apps.result()
-    app_ids, benefit = _ints(ids_col), _ints(benefit_col)
-    opp = _lookup(_OrMinusOne({o: j for j, o in enumerate(opps.ids)}), _strs(opp_col))
+        by_opp = [] if f_by_opp is None else f_by_opp.result()
+    app_ids = np.concatenate([x[0] for x in parts]) if parts else np.zeros(0, np.int64)
+    person = np.concatenate([x[1] for x in parts]) if parts else np.zeros(0, np.int64)
+    opp_hash = np.concatenate([x[2] for x in parts]) if parts else np.zeros(0, np.int64)
+    benefit = np.concatenate([x[3] for x in parts]) if parts else np.zeros(0, np.int64)
+    del parts
+    if hashed:
+        opp = _positions_or_minus_one(opps.hashes, opp_hash)
+    else:
+        # The opportunity of each application, from the grouped scan, aligned on the application id.
+        opp_index = {o: j for j, o in enumerate(opps.ids)}
+        kept = [(opp_index[o], n, ids) for o, n, ids in by_opp if o in opp_index]
+        opp_of = np.full(max(last, 0) + 1, -1, np.int64)
+        if kept:
+            opp_of[_ints(SEP.join(ids for _, _, ids in kept))] = np.repeat(
+                np.array([j for j, _, _ in kept], np.int64), [n for _, n, _ in kept]
+            )
+        opp = opp_of[app_ids]
     on_open = np.flatnonzero(opp >= 0)  # applications to opportunities that are not open drop out
-    person = people.positions(person_col)[on_open]
-    app_ids, benefit, opp = app_ids[on_open], benefit[on_open], opp[on_open]
-    del ids_col, person_col, opp_col, benefit_col
+    app_ids, person, opp, benefit = app_ids[on_open], person[on_open], opp[on_open], benefit[on_open]
     n_live = len(app_ids)
     report("loading", 5, 5)
     lap("load")
