@@ -249,16 +249,12 @@ def raw_solve(problem: AllocationProblem) -> tuple[float, int]:
     return time.perf_counter() - started, result.objective
 
 
-def run(people: int, opportunities: int, pairs: int, tmp: Path, backends: list[str]) -> list[Row]:
+def measure(db: Database, backend: str, size: str, repeat: int) -> Row:
+    """End to end and the raw solve of the same graph, interleaved ``repeat`` times; the best of each."""
     from micromoves.services import allocation as alloc_svc
 
-    out = []
-    size = f"{people:,} people × {opportunities:,} opps, {pairs:,} pairs"
-    for backend in backends:
-        db = fresh_database(backend, "micromoves_bench_alloc", str(tmp))
-        started = time.perf_counter()
-        build(db, people, opportunities, pairs)
-        console.print(f"[{backend}] built {size} in {time.perf_counter() - started:.0f} s; peak {peak_mib():.0f} MiB")
+    best_e2e, best_ref = float("inf"), float("inf")
+    for attempt in range(repeat):
         gc.collect()
         timings: dict[str, float] = {}
         started = time.perf_counter()
@@ -267,32 +263,43 @@ def run(people: int, opportunities: int, pairs: int, tmp: Path, backends: list[s
         )
         end_to_end = time.perf_counter() - started
         console.print(
-            f"[{backend}] end to end {end_to_end:.2f} s: "
+            f"[{backend}] #{attempt + 1} end to end {end_to_end:.2f} s ("
             + ", ".join(f"{k} {v:.2f}" for k, v in timings.items())
-            + f"; {len(proposal.assignments):,} assignments; peak {peak_mib():.0f} MiB"
+            + f"); {len(proposal.assignments):,} assignments; peak {peak_mib():,.0f} MiB"
         )
         problem = proposal.problem
         assert problem is not None
         proposal.problem = None
         ref, ref_objective = raw_solve(problem)
         console.print(
-            f"[{backend}] raw solve {ref:.2f} s on {problem.n_pairs:,} eligible pairs; objective "
-            f"{ref_objective:,} vs service {proposal.objective:,}; peak {peak_mib():.0f} MiB"
+            f"[{backend}] #{attempt + 1} raw solve {ref:.2f} s on {problem.n_pairs:,} candidate pairs; objective "
+            f"{ref_objective:,} (service {round(proposal.objective * 100):,}); peak {peak_mib():,.0f} MiB"
         )
-        assert ref_objective == proposal.objective
-        out.append(
-            Row(
-                "allocate (end to end)",
-                backend,
-                size,
-                end_to_end,
-                f"{len(proposal.assignments):,} seats filled, peak {peak_mib():,.0f} MiB",
-                "raw min-cost-flow solve, same graph",
-                ref,
-                "≤ 1.5×, optimal",
-            )
-        )
+        assert ref_objective == round(proposal.objective * 100), "the service's allocation is not optimal"
+        best_e2e, best_ref = min(best_e2e, end_to_end), min(best_ref, ref)
+        n_pairs, n_assigned = problem.n_pairs, len(proposal.assignments)
         del problem, proposal
+    return Row(
+        "allocate (end to end)",
+        backend,
+        f"{size}; {n_pairs:,} candidates",
+        best_e2e,
+        f"{n_assigned:,} seats filled, peak {peak_mib():,.0f} MiB",
+        "raw min-cost-flow solve, same graph",
+        best_ref,
+        "≤ 1.5×, optimal",
+    )
+
+
+def run(people: int, opportunities: int, pairs: int, tmp: Path, backends: list[str], repeat: int = 3) -> list[Row]:
+    out = []
+    size = f"{people:,} people × {opportunities:,} opps"
+    for backend in backends:
+        db = fresh_database(backend, "micromoves_bench_alloc", str(tmp))
+        started = time.perf_counter()
+        build(db, people, opportunities, pairs)
+        console.print(f"[{backend}] built {size} in {time.perf_counter() - started:.0f} s; peak {peak_mib():.0f} MiB")
+        out.append(measure(db, backend, size, repeat))
         db.dispose()
     return out
 
@@ -301,11 +308,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.allocation")
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--opportunities", type=int, default=5_000)
-    parser.add_argument("--pairs", type=int, default=2_000_000)
+    parser.add_argument("--pairs", type=int, default=2_000_000, help="candidate pairs to aim for (about)")
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
+    parser.add_argument("--repeat", type=int, default=3, help="measure this many times, keep the best of each")
+    parser.add_argument("--existing", help="measure on this already built database URL instead of building one")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="micromoves-bench-alloc-") as tmp:
-        rows = run(args.people, args.opportunities, args.pairs, Path(tmp), args.backend or ["sqlite", "postgresql"])
+    if args.existing:
+        db = Database(args.existing)
+        rows = [measure(db, db.backend, "existing database", args.repeat)]
+    else:
+        with tempfile.TemporaryDirectory(prefix="micromoves-bench-alloc-") as tmp:
+            backends = args.backend or ["sqlite", "postgresql"]
+            rows = run(args.people, args.opportunities, args.pairs, Path(tmp), backends, args.repeat)
     print_rows(rows)
 
 

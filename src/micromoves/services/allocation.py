@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, Text, cast, func, literal, select, update
+from sqlalchemy import Connection, Text, cast, func, select, update
 
 from micromoves.allocation import AllocationProblem, solve
 from micromoves.domain.errors import Conflict, InvalidValue, NotFound
@@ -94,21 +94,21 @@ class AllocationProposal:
 SEP = "\x1f"  # ASCII unit separator: never part of an id, a name or a location
 
 
-def _agg(db: Database, expr: str) -> str:
+def _agg(db: Database, expr: str, order: str | None = None) -> str:
     """``expr`` concatenated over the rows, separated by :data:`SEP` (NULLs must be coalesced away)."""
     if db.backend == "postgresql":
-        return f"string_agg(({expr})::text, chr(31))"
+        return f"string_agg(({expr})::text, chr(31){f' ORDER BY {order}' if order else ''})"
     return f"group_concat({expr}, char(31))"
 
 
-def _columns(db: Database, exprs: Sequence[str], rest: str) -> list[str]:
+def _columns(db: Database, exprs: Sequence[str], rest: str, *, order: str | None = None) -> list[str]:
     """Columns of a query, each concatenated in the database into one string (pieces separated by SEP).
 
     One row crosses the driver instead of millions of tuples; numpy parses numbers straight from the
     strings (:func:`_ints`). All aggregates of one query see the rows in the same order (one serial scan:
     parallel aggregation is switched off on PostgreSQL).
     """
-    sql = f"SELECT {', '.join(_agg(db, e) for e in exprs)} {rest}"
+    sql = f"SELECT {', '.join(_agg(db, e, order) for e in exprs)} {rest}"
     with db.engine.connect() as conn:
         if db.backend == "postgresql":
             conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
@@ -140,22 +140,46 @@ def _id_range(db: Database) -> tuple[int, int]:
     return int(lo or 0), int(hi or 0)
 
 
-def _live_applications(db: Database, lo: int, hi: int, *, hashed: bool) -> list[str]:
-    """(id, person, plan benefit weeks) of the live applications with ``lo <= id < hi``.
+Chunk = tuple[I64, I64 | list[str], I64, I64]  # application id, person (position or id), opportunity, benefit
 
-    The person comes as the database's 64-bit hash of the id when ``hashed`` (PostgreSQL: numpy maps the
-    integers), else as the id (mapped in C by :func:`_lookup`). No join: joining millions of rows on text
-    keys costs more. ``+status`` keeps SQLite on the id range rather than the status index.
+
+def _live_applications(db: Database, lo: int, hi: int, *, keyed: bool) -> Chunk:
+    """(id, person, opportunity, plan benefit weeks) of the live applications with ``lo <= id < hi``.
+
+    With ``keyed`` (PostgreSQL) the database hash-joins people and open opportunities and sends their row
+    positions (in id order, as loaded here) and the other integers as binary (``int8send``), concatenated:
+    numpy reads them without parsing. SQLite would look every row up in an index instead (seconds for
+    millions), so there the person ids come as text, mapped in C by :func:`_lookup`, and the opportunity
+    from :func:`_applications_by_opportunity`; ``+status`` keeps SQLite on the id range.
     """
     live = ", ".join(f"'{s}'" for s in LIVE)
-    status = "status" if db.backend == "postgresql" else "+status"
-    person = (_hash_key(db, "person_id") if hashed else None) or "person_id"
-    opportunity = (_hash_key(db, "opportunity_id") if hashed else None) or "0"
-    return _columns(
+    where = f"WHERE id >= {int(lo)} AND id < {int(hi)}"
+    if keyed:
+        exprs = [
+            "int8send(a.id::int8)",
+            "int8send(p.k)",
+            "int8send(o.k)",
+            "int8send(coalesce(a.plan_benefit_weeks, 0)::int8)",
+        ]
+        people = "(SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM people)"
+        opps = "(SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM opportunities WHERE status = 'open')"
+        sql = (
+            f"SELECT {', '.join(f'string_agg({e}, NULL::bytea)' for e in exprs)} FROM applications a "  # noqa: S608
+            f"JOIN {people} p ON p.id = a.person_id JOIN {opps} o ON o.id = a.opportunity_id "
+            f"WHERE a.id >= {int(lo)} AND a.id < {int(hi)} AND a.status IN ({live})"
+        )
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+            conn.exec_driver_sql("SET LOCAL jit = off")
+            row = conn.exec_driver_sql(sql).one()
+        ids, person, opp, benefit = (np.frombuffer(bytes(v or b""), ">i8").astype(np.int64) for v in row)
+        return ids, person, opp, benefit
+    ids_col, person_col, benefit_col = _columns(
         db,
-        ["id", person, opportunity, "coalesce(plan_benefit_weeks, 0)"],
-        f"FROM applications WHERE id >= {int(lo)} AND id < {int(hi)} AND {status} IN ({live})",
+        ["id", "person_id", "coalesce(plan_benefit_weeks, 0)"],
+        f"FROM applications {where} AND {'status' if db.backend == 'postgresql' else '+status'} IN ({live})",
     )
+    return _ints(ids_col), _strs(person_col), np.zeros(0, np.int64), _ints(benefit_col)
 
 
 def _applications_by_opportunity(db: Database) -> list[tuple[str, int, str]]:
@@ -183,17 +207,11 @@ def _levels_columns(db: Database, skills: Sequence[str]) -> list[str]:
     )
 
 
-def _hash_key(db: Database, column: str) -> str | None:
-    """A 64-bit hash of a text id computed by the database (PostgreSQL), or None (SQLite has none)."""
-    return f"hashtextextended({column}, 0)" if db.backend == "postgresql" else None
-
-
 def _people_columns(db: Database) -> list[str]:
-    key = _hash_key(db, "p.id")
+    """Everyone, in id order on PostgreSQL (the positions the scan of applications refers to)."""
     return _columns(
         db,
         [
-            key or "0",
             "p.id",
             "coalesce(p.team_id, '')",
             "coalesce(r.level, 0)",
@@ -202,6 +220,7 @@ def _people_columns(db: Database) -> list[str]:
             "p.capacity_percent - p.home_role_min_percent",
         ],
         "FROM people p LEFT JOIN roles r ON r.id = p.role_id",
+        order="p.id" if db.backend == "postgresql" else None,
     )
 
 
@@ -219,7 +238,6 @@ def _ordinal(day: dt.date | str | None) -> int:
 
 @dataclass
 class _Opportunities:
-    hashes: I64  # the database's hash of each id (PostgreSQL; zeros on SQLite)
     ids: list[str]
     titles: list[str]
     start: I64
@@ -248,7 +266,6 @@ def _load_opportunities(conn: Connection) -> _Opportunities:
             o.locations,
             o.required_skills,
             o.preferred_skills,
-            func.hashtextextended(o.id, 0) if conn.dialect.name == "postgresql" else literal(0),
         )
         .where(_open())
         .order_by(o.id)
@@ -261,7 +278,6 @@ def _load_opportunities(conn: Connection) -> _Opportunities:
         ).all()
     )
     return _Opportunities(
-        hashes=np.array([r[-1] for r in rows], np.int64),
         ids=[r.id for r in rows],
         titles=[r.title for r in rows],
         start=np.array([_ordinal(r.start) for r in rows], np.int64),
@@ -280,7 +296,6 @@ def _load_opportunities(conn: Connection) -> _Opportunities:
 class _People:
     ids: list[str]
     index: dict[str, int]
-    hashes: I64 | None  # the database's hash of each id, when it has one and they are all distinct
     team: npt.NDArray[np.int32]
     n_teams: int
     level: I64
@@ -292,13 +307,6 @@ class _People:
     def positions(self, ids: str) -> I64:
         """Row positions of the people with these ids (a SEP-joined string)."""
         return _lookup(self.index, _strs(ids))
-
-    def positions_of_hashes(self, hashes: str) -> I64:
-        """Row positions of the people with these id hashes (a SEP-joined string of integers)."""
-        assert self.hashes is not None
-        order = np.argsort(self.hashes, kind="stable")
-        out: I64 = order[np.searchsorted(self.hashes[order], _ints(hashes))].astype(np.int64)
-        return out
 
 
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
@@ -320,9 +328,7 @@ def _codes(col: Sequence[str]) -> tuple[I64, list[str]]:
 
 
 def _people(cols: list[str], today: dt.date) -> _People:
-    keys, ids, team_ids, levels, hired, locations, capacity = cols
-    hashes = _ints(keys)
-    distinct = len(np.unique(hashes)) == len(hashes) and bool(hashes.any())
+    ids, team_ids, levels, hired, locations, capacity = cols
     team, teams = _codes(_strs(team_ids))
     location, location_names = _codes(_strs(locations))
     hire = np.array(_strs(hired), dtype="datetime64[D]")
@@ -332,7 +338,6 @@ def _people(cols: list[str], today: dt.date) -> _People:
     return _People(
         ids=(people_ids := _strs(ids)),
         index={pid: i for i, pid in enumerate(people_ids)},
-        hashes=hashes if distinct else None,
         team=team.astype(np.int32),
         n_teams=len(teams),
         level=_ints(levels),
@@ -341,16 +346,6 @@ def _people(cols: list[str], today: dt.date) -> _People:
         location_names=location_names,
         capacity=_ints(capacity),
     )
-
-
-def _positions_or_minus_one(known: I64, keys: I64) -> I64:
-    """Position of each key in ``known`` (distinct values), −1 where absent."""
-    if not len(known):
-        return np.full(len(keys), -1, np.int64)
-    order = np.argsort(known, kind="stable")
-    at = np.minimum(np.searchsorted(known[order], keys), len(known) - 1)
-    out: I64 = np.where(known[order][at] == keys, order[at], -1).astype(np.int64)
-    return out
 
 
 def _lookup(index: dict[str, int], keys: Sequence[str]) -> I64:
@@ -569,6 +564,7 @@ def _propose(
     report("loading", 0, 5)
     with db.engine.connect() as conn:
         opps = _load_opportunities(conn)
+    lap("load: opportunities")
     skills = sorted({s for r in opps.required for s in r} | {s for p in opps.preferred for s in p})
     lo = int(opps.start.min()) if len(opps.ids) else 1
     hi = int(opps.end.max()) if len(opps.ids) else 0
@@ -577,37 +573,38 @@ def _propose(
     step = max(1, (last + 1 - first + CHUNKS - 1) // CHUNKS)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="allocation-load") as pool:
         f_people = pool.submit(_people_columns, db)
-        people = _people(f_people.result(), today)
-        # PostgreSQL hashes the ids (when no two people or opportunities share a hash); else map the ids.
-        hashed = people.hashes is not None and len(np.unique(opps.hashes)) == len(opps.hashes)
-        f_by_opp = None if hashed else pool.submit(_applications_by_opportunity, db)
-        f_chunks = [
-            pool.submit(_live_applications, db, i, i + step, hashed=hashed) for i in range(first, last + 1, step)
-        ]
         f_moves = pool.submit(_busy_moves, db, lo, hi)
         f_recent = pool.submit(_recent_movers, db, today)
         f_levels = pool.submit(_levels_columns, db, skills)
+        people = _people(f_people.result(), today)
+        keyed = db.backend == "postgresql"
+        f_chunks = [pool.submit(_live_applications, db, i, i + step, keyed=keyed) for i in range(first, last + 1, step)]
+        f_by_opp = None if keyed else pool.submit(_applications_by_opportunity, db)
+        lap("load: people")
         report("loading", 1, 5)
-        parts = []
-        for f in f_chunks:
-            ids_col, person_col, opp_col, benefit_col = f.result()
-            where = people.positions_of_hashes(person_col) if hashed else people.positions(person_col)
-            parts.append((_ints(ids_col), where, _ints(opp_col), _ints(benefit_col)))
-        del ids_col, person_col, opp_col, benefit_col
-        report("loading", 2, 5)
+        # While the database scans the applications, this thread digests the smaller results.
         moves = _moves(f_moves.result(), people)
         moved_recently = np.zeros(len(people.ids), bool)
         moved_recently[people.positions(f_recent.result()[0])] = True
         matrix = _skill_matrix(f_levels.result(), people, skills)
+        lap("load: moves and skills")
+        report("loading", 2, 5)
+        parts = []
+        for f in f_chunks:
+            ids, person_part, opp_part, benefit = f.result()
+            at = _lookup(people.index, person_part) if isinstance(person_part, list) else person_part
+            parts.append((ids, at, opp_part, benefit))
+        del person_part
+        lap("load: applications")
         report("loading", 3, 5)
         by_opp = [] if f_by_opp is None else f_by_opp.result()
     app_ids = np.concatenate([x[0] for x in parts]) if parts else np.zeros(0, np.int64)
     person = np.concatenate([x[1] for x in parts]) if parts else np.zeros(0, np.int64)
-    opp_hash = np.concatenate([x[2] for x in parts]) if parts else np.zeros(0, np.int64)
+    opp_part = np.concatenate([x[2] for x in parts]) if parts else np.zeros(0, np.int64)
     benefit = np.concatenate([x[3] for x in parts]) if parts else np.zeros(0, np.int64)
     del parts
-    if hashed:
-        opp = _positions_or_minus_one(opps.hashes, opp_hash)
+    if keyed:
+        opp = opp_part
     else:
         # The opportunity of each application, from the grouped scan, aligned on the application id.
         opp_index = {o: j for j, o in enumerate(opps.ids)}
@@ -622,7 +619,7 @@ def _propose(
     app_ids, person, opp, benefit = app_ids[on_open], person[on_open], opp[on_open], benefit[on_open]
     n_live = len(app_ids)
     report("loading", 5, 5)
-    lap("load")
+    lap("load: the rest")
 
     # Eligibility, vectorised (same rules as domain.marketplace.ineligibility).
     report("scoring", 0, 1)
