@@ -258,11 +258,16 @@ def test_plan_commands(plan_db: Database) -> None:
     assert result.exit_code == 0 and json.loads(result.stdout)["people"] == 1
 
 
-def test_time_budget_falls_back_to_a_bounded_cp_sat_solve(plan_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    """plan-all never stalls on one instance: past the budget, CP-SAT gives the plan within the same time."""
+def test_time_budget_falls_back_to_the_greedy_dive_then_cp_sat(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """plan-all never stalls on one instance: past the budget, the greedy dive gives a valid plan (not proven
+    optimal); if it finds none, CP-SAT gets the same time again."""
     import time as time_module
 
+    from micromoves.planning import check_plan
     from micromoves.planning import solve as exact
+    from micromoves.planning.solver import NoPlanFound
 
     def slow_solve(problem, k=1, **kw):  # type: ignore[no-untyped-def]
         time_module.sleep(5)  # stands for a search that does not finish in time
@@ -276,6 +281,16 @@ def test_time_budget_falls_back_to_a_bounded_cp_sat_solve(plan_db: Database, mon
     from micromoves.settings import get_settings
 
     problem = planning.make_problem(person, target, catalogue_, start=START, horizon=52, settings=get_settings())
+    started = time_module.perf_counter()
+    result = planning.solve_within(problem, 0.5)
+    assert time_module.perf_counter() - started < 4
+    assert not result.optimal and check_plan(problem, result) == []
+    assert result.status == "ready" and (result.ready_week, result.effort) >= (12, 640)  # the optimum
+
+    def no_plan(problem):  # type: ignore[no-untyped-def]
+        raise NoPlanFound("none")
+
+    monkeypatch.setattr(planning, "solve_greedy", no_plan)
     started = time_module.perf_counter()
     result = planning.solve_within(problem, 0.5)
     assert time_module.perf_counter() - started < 4
