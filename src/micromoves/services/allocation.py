@@ -23,8 +23,10 @@ The problem
   person started no move in the last 12 months ``+`` skill fit (0–1, :func:`skill_fit`). A pair with score
   0 earns nothing and is never proposed.
 
-Loading is set-based and vectorised (a few queries, numpy arrays; no per-person queries), so 100,000
-people with 2,000,000 applications load in about a second — less than the solve itself.
+Loading is set-based and vectorised: a handful of queries, each concatenated in the database into one
+value (text, or binary ``int8send`` on PostgreSQL) that numpy reads in one go; the scan of applications
+runs in id ranges on two connections while this thread digests the rest; no per-person queries, no ORM
+rows. ``benchmarks/allocation.py`` compares the whole use case with the raw min-cost-flow solve.
 """
 
 from __future__ import annotations
@@ -773,7 +775,12 @@ def get_allocation(db: Database, run_id: int) -> AllocationProposal:
 
 
 def apply_allocation(db: Database, run_id: int, *, actor: str) -> AllocationProposal:
-    """Turn a proposed run into offers, all or nothing; refuse if anything it relied on has changed."""
+    """Turn a proposed run into offers, all or nothing; refuse if anything it relied on has changed.
+
+    Checked again under lock: every application is still live (applied or waitlisted) and every
+    opportunity is still open with enough seats not held or offered. Capacity and release limits are as of
+    the proposal; an offer still needs the applicant's acceptance and their manager's release.
+    """
     a, ap, o = t.allocation_assignments.c, t.applications.c, t.opportunities.c
     with UnitOfWork(db) as uow:
         conn = uow.session.connection()
