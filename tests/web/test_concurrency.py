@@ -7,39 +7,78 @@ databases: SQLite serialises writers with BEGIN IMMEDIATE, PostgreSQL locks the 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import hashlib
+import uuid
 
 import httpx
 from sqlalchemy import func, insert, select
 
 from micromoves.services import accounts
-from micromoves.services import marketplace as market
 from micromoves.storage import tables as t
-from tests.web.conftest import PASSWORD, World, live_server
+from tests.web.conftest import World, live_server
 
 APPLICANTS = 200
 
 
 def _people_with_offers(world: World, n: int) -> list[str]:
-    """``n`` people in team A, each with an API token and an offer for ``world.opp_open`` (1 seat)."""
-    db = world.db
-    with db.write_engine.begin() as conn:
+    """``n`` people in team A, each with an API token and an offer for ``world.opp_open`` (1 seat).
+
+    Written in bulk: what is under test is the race to accept, not how the offers came about (the
+    marketplace tests cover that).
+    """
+    now = dt.datetime.now(dt.UTC)
+    secrets_ = [f"{accounts.TOKEN_PREFIX}race-{i}-{uuid.uuid4().hex}" for i in range(n)]
+    with world.db.write_engine.begin() as conn:
         conn.execute(
             insert(t.people),
+            [{"id": f"C{i:03d}", "name": f"Candidate {i}", "team_id": "A", "manager_id": "M"} for i in range(n)],
+        )
+        conn.execute(
+            insert(t.users),
             [
-                {"id": f"C{i:03d}", "name": f"Candidate {i}", "team_id": "A", "manager_id": "M", "location": ""}
+                {
+                    "username": f"c{i:03d}",
+                    "password_hash": "x",
+                    "person_id": f"C{i:03d}",
+                    "access": "employee",
+                    "active": True,
+                    "created_at": now,
+                }
                 for i in range(n)
             ],
         )
-    hugo = world.policy("hugo")
-    tokens = []
-    for i in range(n):
-        user = accounts.create_user(db, username=f"c{i:03d}", password=PASSWORD, person_id=f"C{i:03d}", actor="t")
-        principal = accounts.Principal(user.id, user.username, accounts.Access.EMPLOYEE, f"C{i:03d}")
-        secret, _ = accounts.create_token(db, principal, name="t", scopes=["read", "write"])
-        tokens.append(secret)
-        application = market.apply(db, world.policy(user.username), world.opp_open)
-        market.decide(db, hugo, application, "offer")
-    return tokens
+        users = dict(conn.execute(select(t.users.c.person_id, t.users.c.id).where(t.users.c.username.like("c%"))).all())
+        conn.execute(
+            insert(t.api_tokens),
+            [
+                {
+                    "user_id": users[f"C{i:03d}"],
+                    "name": "race",
+                    "token_hash": hashlib.sha256(secret.encode()).hexdigest(),
+                    "prefix": secret[:8],
+                    "scopes": ["read", "write"],
+                    "created_at": now,
+                }
+                for i, secret in enumerate(secrets_)
+            ],
+        )
+        conn.execute(
+            insert(t.applications),
+            [
+                {
+                    "opportunity_id": world.opp_open,
+                    "person_id": f"C{i:03d}",
+                    "status": "offered",
+                    "applied_at": now,
+                    "note": "",
+                    "decided_at": now,
+                    "decided_by": "H",
+                }
+                for i in range(n)
+            ],
+        )
+    return secrets_
 
 
 async def _storm(base: str, requests: list[tuple[str, str]]) -> list[int]:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from micromoves.services import allocation
 from micromoves.storage import tables as t
 from micromoves.web.app import ERROR_RESPONSES, page
-from micromoves.web.routes import Who, admin, db_of, route
+from micromoves.web.routes import RowId, Who, admin, db_of, route
 
 html = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["allocation"], responses=ERROR_RESPONSES)
@@ -141,19 +141,19 @@ def api_allocation_propose(request: Request, who: Who, body: ProposeBody) -> Run
 
 
 @route(html, "GET", "/allocations/{run_id}", name="allocation", access="admin")
-def allocation_page(request: Request, who: Who, run_id: int) -> Response:
+def allocation_page(request: Request, who: Who, run_id: RowId) -> Response:
     admin(who)
     return page(request, "allocation.html", who, run=_detail(allocation.get_allocation(db_of(request), run_id)))
 
 
 @route(api, "GET", "/allocations/{run_id}", name="api.allocation", access="admin", response_model=RunDetail)
-def api_allocation(request: Request, who: Who, run_id: int) -> RunDetail:
+def api_allocation(request: Request, who: Who, run_id: RowId) -> RunDetail:
     admin(who)
     return _detail(allocation.get_allocation(db_of(request), run_id))
 
 
 @route(html, "POST", "/allocations/{run_id}/apply", name="allocation.apply", access="admin")
-def allocation_apply(request: Request, who: Who, run_id: int) -> Response:
+def allocation_apply(request: Request, who: Who, run_id: RowId) -> Response:
     admin(who)
     allocation.apply_allocation(db_of(request), run_id, actor=who.principal.actor)
     return RedirectResponse(f"/allocations/{run_id}", status_code=303)
@@ -162,13 +162,13 @@ def allocation_apply(request: Request, who: Who, run_id: int) -> Response:
 @route(
     api, "POST", "/allocations/{run_id}/apply", name="api.allocation.apply", access="admin", response_model=RunDetail
 )
-def api_allocation_apply(request: Request, who: Who, run_id: int) -> RunDetail:
+def api_allocation_apply(request: Request, who: Who, run_id: RowId) -> RunDetail:
     admin(who)
     return _detail(allocation.apply_allocation(db_of(request), run_id, actor=who.principal.actor))
 
 
 @route(html, "POST", "/allocations/{run_id}/discard", name="allocation.discard", access="admin")
-def allocation_discard(request: Request, who: Who, run_id: int) -> Response:
+def allocation_discard(request: Request, who: Who, run_id: RowId) -> Response:
     admin(who)
     allocation.discard_allocation(db_of(request), run_id, actor=who.principal.actor)
     return RedirectResponse(f"/allocations/{run_id}", status_code=303)
@@ -182,7 +182,7 @@ def allocation_discard(request: Request, who: Who, run_id: int) -> Response:
     access="admin",
     response_model=RunDetail,
 )
-def api_allocation_discard(request: Request, who: Who, run_id: int) -> RunDetail:
+def api_allocation_discard(request: Request, who: Who, run_id: RowId) -> RunDetail:
     admin(who)
     allocation.discard_allocation(db_of(request), run_id, actor=who.principal.actor)
     return _detail(allocation.get_allocation(db_of(request), run_id))
