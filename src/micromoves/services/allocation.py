@@ -574,14 +574,15 @@ def _propose(
     first, last = _id_range(db)
     step = max(1, (last + 1 - first + CHUNKS - 1) // CHUNKS)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="allocation-load") as pool:
+        keyed = db.backend == "postgresql"
+        # SQLite: the opportunity of each application comes from a grouped scan; start it first.
+        f_by_opp = None if keyed else pool.submit(_applications_by_opportunity, db)
         f_people = pool.submit(_people_columns, db)
         f_moves = pool.submit(_busy_moves, db, lo, hi)
         f_recent = pool.submit(_recent_movers, db, today)
         f_levels = pool.submit(_levels_columns, db, skills)
         people = _people(f_people.result(), today)
-        keyed = db.backend == "postgresql"
         f_chunks = [pool.submit(_live_applications, db, i, i + step, keyed=keyed) for i in range(first, last + 1, step)]
-        f_by_opp = None if keyed else pool.submit(_applications_by_opportunity, db)
         lap("load: people")
         report("loading", 1, 5)
         # While the database scans the applications, this thread digests the smaller results.
