@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +71,7 @@ class Results:
     latencies: dict[str, list[float]] = field(default_factory=lambda: {p: [] for p in PAGES})
     errors: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PAGES, 0))
     seconds: float = 0.0
+    server_cpu: float = 0.0
 
 
 # ------------------------------------------------------------------------------------------ setup
@@ -161,6 +163,21 @@ def start_server(db: Database, port: int, workers: int) -> subprocess.Popen[byte
     raise RuntimeError("the server did not start within 60 s")
 
 
+def server_cpu_seconds(server: subprocess.Popen[bytes]) -> float:
+    """User + system CPU time of the server's processes (the uvicorn supervisor and its workers). Unlike
+    latency, it hardly depends on what else the machine is running: the cost of a request, not its wait."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if server.pid in (pid, ppid):
+            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 # ------------------------------------------------------------------------------------------- load
 
 
@@ -191,11 +208,18 @@ async def one_user(base: str, user: User, start_at: float, stop_at: float, resul
             await asyncio.sleep(rng.uniform(1.0, 3.0))
 
 
-async def load(base: str, users: list[User], seconds: float) -> Results:
+async def load(base: str, users: list[User], seconds: float, cpu: Callable[[], float]) -> Results:
     results = Results()
     start_at = time.monotonic() + 5 + len(users) * 0.05  # every user is logged in before the clock starts
     stop_at = start_at + seconds
-    await asyncio.gather(*(one_user(base, u, start_at, stop_at, results, i) for i, u in enumerate(users)))
+
+    async def meter() -> None:
+        await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+        before = cpu()
+        await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
+        results.server_cpu = cpu() - before
+
+    await asyncio.gather(meter(), *(one_user(base, u, start_at, stop_at, results, i) for i, u in enumerate(users)))
     results.seconds = seconds
     return results
 
@@ -203,7 +227,7 @@ async def load(base: str, users: list[User], seconds: float) -> Results:
 # ------------------------------------------------------------------------------------------ report
 
 
-def percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: int) -> float:
     if not values:
         return float("nan")
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
@@ -241,6 +265,10 @@ def print_table(backend: str, people: int, users: list[User], results: Results, 
             f"p95 < {TARGET_P95_MS:.0f} ms: {target}",
         )
     console.print(table)
+    console.print(
+        f"server CPU time during the run: {results.server_cpu:.1f} s, {results.server_cpu / total * 1000:.1f} ms per "
+        "request (all pages together; independent of the machine's other load, unlike latency)"
+    )
 
 
 def run(backend: str, people: int, n_users: int, seconds: float, workers: int, tmp: str) -> None:
@@ -250,7 +278,7 @@ def run(backend: str, people: int, n_users: int, seconds: float, workers: int, t
     port = free_port()
     server = start_server(db, port, workers)
     try:
-        results = asyncio.run(load(f"http://127.0.0.1:{port}", users, seconds))
+        results = asyncio.run(load(f"http://127.0.0.1:{port}", users, seconds, lambda: server_cpu_seconds(server)))
     finally:
         server.terminate()
         server.wait(timeout=30)
