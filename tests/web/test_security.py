@@ -187,6 +187,7 @@ def _status(world: World, move_id: str) -> str:
 def test_self_approval_is_refused(world: World) -> None:
     r = world.client("eva").post("/api/v1/moves/MV-E/actions/approve", json={})
     assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden")
+    assert r.json()["error"]["message"] == "nobody approves their own move; your managers do"
     assert _status(world, "MV-E") == "requested"
 
 

@@ -152,7 +152,9 @@ def decide(db: Database, policy: Policy, move_id: str, *, verdict: Verdict | str
     policy.require(visible, visible=False, action="approve", entity_type="move", entity_id=move_id)
     assert move is not None
     if policy.is_self(move.person_id):
-        policy.deny("approve your own move", "move", move_id, visible=True)
+        policy.deny(
+            "approve", "move", move_id, visible=True, message="nobody approves their own move; your managers do"
+        )
     if move.status is not MoveStatus.REQUESTED:
         raise Conflict(f"move {move_id} is {move.status}, not awaiting approval", field="status")
     slots = open_slots(policy, move, done)

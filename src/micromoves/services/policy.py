@@ -184,12 +184,12 @@ class Policy:
         if scope not in self.principal.scopes:
             self.deny(f"scope:{scope.value}", "api_token", self.principal.username, visible=True)
 
-    def deny(self, action: str, entity_type: str, entity_id: str, *, visible: bool) -> None:
+    def deny(self, action: str, entity_type: str, entity_id: str, *, visible: bool, message: str | None = None) -> None:
         status = 403 if visible else 404
         with self.db.write_engine.begin() as conn:
             audit_denial(conn, self.principal, action, entity_type, entity_id, status)
         if visible:
-            raise Forbidden(f"you may not {action.replace('_', ' ')} this {entity_type}")
+            raise Forbidden(message or f"you may not {action.replace('_', ' ')} this {entity_type}")
         raise NotFound(f"unknown {entity_type} {entity_id!r}")
 
 
