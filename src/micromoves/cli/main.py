@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import sys
@@ -686,18 +687,28 @@ def plan_all(
     horizon: Annotated[str, typer.Option(help="How far ahead: weeks (104), months (18m) or years (2y).")] = "104",
     workers: Annotated[int | None, typer.Option(help="Processes to use (default: every core).")] = None,
     backend: Annotated[str, typer.Option(help="process (this machine), serial, or ray (a Ray cluster).")] = "process",
+    respect_seats: Annotated[
+        bool, typer.Option(help="Then re-plan people so that all plans together never exceed any move's seats.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Plan for everyone with a target role, on every core, and store all plans in one transaction."""
-    from micromoves.services import planning
+    from micromoves.services import planning, seats
 
+    db = open_db()
     with progress_bar() as update:
         summary = planning.plan_all(
-            open_db(), actor=actor(), horizon=horizon, workers=workers, backend=backend, progress=update
+            db, actor=actor(), horizon=horizon, workers=workers, backend=backend, progress=update
         )
+        fitted = seats.respect_seats(db, actor=actor(), progress=update) if respect_seats else None
     if as_json:
-        print_json(summary)
+        print_json(summary if fitted is None else {**dataclasses.asdict(summary), "seats": fitted})
         return
+    if fitted is not None:
+        console.print(
+            f"seats: {fitted.kept:,} plans fit as they were, {len(fitted.replanned):,} re-planned to fit, "
+            f"{len(fitted.failed)} could not be re-planned"
+        )
     console.print(
         f"planned {summary.people:,} people in {summary.seconds:.1f} s ({summary.backend}, "
         f"{summary.workers} workers): {summary.ready:,} ready, {summary.already_ready:,} already ready, "

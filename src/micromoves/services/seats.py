@@ -1,0 +1,149 @@
+"""Congestion-aware batch planning: make everyone's current plans fit the seats there are.
+
+Each person's plan is optimal for them alone; together, many may schedule the same one-seat gig in the
+same weeks. ``respect_seats`` walks the current plans in priority order (soonest ready first, then person
+id) and keeps each plan whose moves still find a free seat in their weeks. A plan that does not fit is
+re-planned with every congested move allowed to start only once its seats are never all taken again, so
+the re-planned steps cannot overbook either. The result — plans that together never exceed any seat —
+is a greedy, first-come schedule, not a joint optimum; the summary says how many plans it changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from micromoves.planning import PlanningError, solve
+from micromoves.services.planning import (
+    load_catalogue,
+    load_people,
+    load_targets,
+    make_problem,
+    plan_record,
+    store_plans,
+)
+from micromoves.settings import Settings, get_settings
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+
+Progress = Callable[[str, int, int], None]
+Span = tuple[int, int]  # [start week, end week) on a common calendar
+
+
+@dataclass(frozen=True)
+class SeatSummary:
+    plans: int
+    kept: int
+    replanned: list[str]  # people whose plan changed to fit the seats
+    failed: list[tuple[str, str]]  # person, why (their old plan is kept, flagged here)
+
+
+def peak(spans: Sequence[Span], start: int, end: int) -> int:
+    """The most spans running at once during ``[start, end)``."""
+    inside = [(max(a, start), min(b, end)) for a, b in spans if a < end and b > start]
+    events = [(a, 1) for a, _ in inside] + [(b, -1) for _, b in inside]
+    load = best = 0
+    for _, delta in sorted(events):  # at the same week, ends (-1) come before starts
+        load += delta
+        best = max(best, load)
+    return best
+
+
+def full_until(spans: Sequence[Span], seats: int) -> int:
+    """The first week from which the template never again has all ``seats`` taken (0: never full)."""
+    events = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans], key=lambda e: (e[0], e[1]))
+    load, last_full_end = 0, 0
+    for i, (week, delta) in enumerate(events):
+        load += delta
+        if load >= seats:
+            following = events[i + 1][0] if i + 1 < len(events) else week
+            last_full_end = max(last_full_end, following)
+    return last_full_end
+
+
+def respect_seats(
+    db: Database,
+    *,
+    actor: str,
+    progress: Progress | None = None,
+    settings: Settings | None = None,
+) -> SeatSummary:
+    settings = settings or get_settings()
+    report = progress or (lambda stage, done, total: None)
+    p = t.plans.c
+    with db.engine.connect() as conn:
+        plans = conn.execute(
+            select(p.person_id, p.target_role_id, p.start, p.horizon_weeks, p.ready_week, p.steps).where(
+                p.status == "current"
+            )
+        ).all()
+        seats = dict(conn.execute(select(t.move_templates.c.id, t.move_templates.c.seats)).all())
+    if not plans:
+        return SeatSummary(0, 0, [], [])
+    origin = min(x.start for x in plans)
+    order = sorted(plans, key=lambda x: (x.ready_week is None, x.ready_week or 0, x.person_id))
+    busy: dict[str, list[Span]] = defaultdict(list)
+    kept, replanned, failed = 0, [], []
+    catalogue: Any = None
+    for done, plan in enumerate(order, 1):
+        shift = (plan.start - origin).days // 7
+        spans = [(s["template_id"], s["start_week"] + shift, s["end_week"] + shift) for s in plan.steps or []]
+        if all(peak(busy[tid], a, b) < seats.get(tid, 1) for tid, a, b in spans):
+            for tid, a, b in spans:
+                busy[tid].append((a, b))
+            kept += 1
+        else:
+            with db.write_engine.begin() as conn:
+                catalogue = catalogue or load_catalogue(conn)
+                try:
+                    new_spans = _replan(conn, plan, shift, busy, seats, catalogue, actor=actor, settings=settings)
+                except (PlanningError, ValueError) as exc:
+                    failed.append((plan.person_id, str(exc)))
+                    continue
+            for tid, a, b in new_spans:
+                busy[tid].append((a, b))
+            replanned.append(plan.person_id)
+        report("seats", done, len(order))
+    return SeatSummary(len(plans), kept, replanned, failed)
+
+
+def _replan(
+    conn: Connection,
+    plan: Any,
+    shift: int,
+    busy: dict[str, list[Span]],
+    seats: dict[str, int],
+    catalogue: Any,
+    *,
+    actor: str,
+    settings: Settings,
+) -> list[tuple[str, int, int]]:
+    person = load_people(conn, [plan.person_id], start=plan.start)[plan.person_id]
+    target = load_targets(conn, [plan.target_role_id])[plan.target_role_id]
+    problem = make_problem(person, target, catalogue, start=plan.start, horizon=plan.horizon_weeks, settings=settings)
+    options = []
+    for option in problem.options:
+        free_from = full_until(busy.get(option.id, []), seats.get(option.id, 1)) - shift
+        latest = option.latest_start if option.latest_start is not None else problem.horizon - option.duration
+        if free_from <= option.earliest_start:
+            options.append(option)
+        elif free_from <= latest:
+            options.append(dataclasses.replace(option, earliest_start=free_from))
+    fitted = dataclasses.replace(problem, options=tuple(options))
+    result = solve(fitted)
+    record = plan_record(
+        result,
+        fitted,
+        person_id=plan.person_id,
+        target_role_id=plan.target_role_id,
+        start=plan.start,
+        actor=actor,
+        reason="re-planned so that everyone's plans fit the seats",
+    )
+    store_plans(conn, [record], actor=actor)
+    return [(m.option_id, m.start + shift, m.end + shift) for m in result.moves]

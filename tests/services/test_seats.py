@@ -1,0 +1,84 @@
+"""plan-all --respect-seats: everyone's plans together never take more seats than a move has."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from sqlalchemy import select
+
+from micromoves.services import catalogue, org, planning
+from micromoves.services.seats import full_until, peak, respect_seats
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+from tests.services.test_planning_service import START, plan_db  # noqa: F401 (a fixture)
+
+PEOPLE = ["EMP", "EMP2", "EMP3"]
+
+
+def _clone_employee(db: Database, new_id: str) -> None:
+    org.add_person(db, id=new_id, name=new_id, role_id="SWE2", team_id="ENG", manager_id="MGR", actor="hr")
+    for skill, level in (("Programming", 3.5), ("Critical Thinking", 3.0)):
+        org.assess_skill(
+            db, person_id=new_id, skill=skill, level=level, provenance="manager", actor="MGR", on=dt.date(2025, 6, 1)
+        )
+    catalogue.set_target_role(db, person_id=new_id, role_id="SWE3", actor=new_id)
+
+
+def _occupancy(db: Database) -> dict[str, list[tuple[int, int]]]:
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(t.plans.c.steps).where(t.plans.c.status == "current")).all()
+    spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for (steps,) in rows:
+        for s in steps:
+            spans[s["template_id"]].append((s["start_week"], s["end_week"]))
+    return spans
+
+
+def test_helpers_count_concurrent_seats() -> None:
+    spans = [(0, 12), (12, 20), (5, 8)]
+    assert peak(spans, 0, 30) == 2 and peak(spans, 12, 20) == 1 and peak(spans, 20, 30) == 0
+    assert full_until(spans, 2) == 8  # two at once until week 8
+    assert full_until(spans, 1) == 20 and full_until([], 1) == 0
+
+
+def test_plans_are_repaired_to_fit_the_seats(plan_db: Database) -> None:  # noqa: F811
+    for pid in PEOPLE[1:]:
+        _clone_employee(plan_db, pid)
+    for pid in PEOPLE:
+        planning.plan_for_person(plan_db, pid, actor="test", start=START)
+    before = _occupancy(plan_db)
+    # Alone, each of the three would take the one-seat stretch in weeks 0–12.
+    assert before["T-STRETCH"] == [(0, 12)] * 3
+    summary = respect_seats(plan_db, actor="test")
+    assert (summary.plans, summary.kept, len(summary.replanned), summary.failed) == (3, 1, 2, [])
+    seats = {"T-STRETCH": 1, "T-GIG": 1, "T-COURSE": 1}
+    after = _occupancy(plan_db)
+    for template, spans in after.items():
+        assert peak(spans, 0, 10_000) <= seats[template], (template, spans)
+    # The stretch is needed (no plan without it reaches the target): the others take it later, one by one.
+    assert sorted(after["T-STRETCH"]) == [(0, 12), (12, 24), (24, 36)]
+    with plan_db.engine.connect() as conn:
+        reasons = set(conn.scalars(select(t.plans.c.reason).where(t.plans.c.status == "current")))
+    assert "re-planned so that everyone's plans fit the seats" in reasons
+    # Running it again changes nothing: the plans fit.
+    again = respect_seats(plan_db, actor="test")
+    assert (again.kept, again.replanned) == (3, [])
+
+
+def test_plan_all_respect_seats_from_the_cli(plan_db: Database) -> None:  # noqa: F811
+    import json
+
+    from typer.testing import CliRunner
+
+    from micromoves.cli.main import app
+
+    for pid in PEOPLE[1:]:
+        _clone_employee(plan_db, pid)
+    url = plan_db.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, ["--db", url, "plan-all", "--backend", "serial", "--respect-seats", "--json"])
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["people"] == 3 and out["seats"]["kept"] + len(out["seats"]["replanned"]) == 3
+    for template, spans in _occupancy(plan_db).items():
+        assert peak(spans, 0, 10_000) <= 1, (template, spans)
