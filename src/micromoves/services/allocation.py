@@ -134,6 +134,7 @@ def _strs(blob: str) -> list[str]:
 
 
 CHUNKS = 4  # the scan of applications, in id ranges: the database reads one while this thread maps another
+CHUNK_ROWS = 2_000_000
 
 
 def _id_range(db: Database) -> tuple[int, int]:
@@ -572,7 +573,10 @@ def _propose(
     hi = int(opps.end.max()) if len(opps.ids) else 0
     # The scans run in the database (and in C, without the GIL) side by side; this thread parses results.
     first, last = _id_range(db)
-    step = max(1, (last + 1 - first + CHUNKS - 1) // CHUNKS)
+    # At least CHUNKS ranges, and at most CHUNK_ROWS ids per range (one value per column stays well under
+    # the databases' 1 GB limit on a single string).
+    chunks = max(CHUNKS, (last + 1 - first) // CHUNK_ROWS + 1)
+    step = max(1, (last + 1 - first + chunks - 1) // chunks)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="allocation-load") as pool:
         keyed = db.backend == "postgresql"
         # SQLite: the opportunity of each application comes from a grouped scan; start it first.
