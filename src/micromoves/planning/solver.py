@@ -1126,87 +1126,169 @@ class _Search:
     # ------------------------------------------------------------------ greedy dive
 
     def dive(self, *, ready: bool, nodes: int) -> Starts | None:
-        """A valid plan by a depth-first greedy dive (not proven optimal), or None.
+        """A valid plan built greedily (not proven optimal), or None.
 
-        Ready mode: add a move for a prerequisite/depth defect or the most constrained skill gap, best
-        candidates first, until the set is ready; then schedule it; backtrack on failure. Fallback mode:
-        add the candidates that close most of the remaining weighted gap per effort while the set stays
-        schedulable within the horizon."""
-        opts, ee = self.opts, self.ee
-        budget = [nodes]
-        deadline = [self.h]
+        Serial schedule generation: moves are appended one at a time, each at the earliest week where its
+        window, capacity, concurrency and prerequisites hold given the moves placed before it (placed moves
+        never move, so every step is polynomial). Each step adds, best first by increments per lane-week,
+        a move raising the skill gap with the fewest raisers (ready mode) or any skill still short (fallback
+        mode), then a depth step if the plan needs one. Ready mode repeats with a deadline before the last
+        plan's ready week while ``nodes`` steps last; fallback mode stops when nothing more fits."""
+        opts = self.opts
+        best: Starts | None = None
+        deadline = self.h
+        steps = [nodes]
+        while steps[0] > 0:
+            plan = self._greedy_once(ready, deadline, steps)
+            if plan is None:
+                break
+            best = plan
+            if not ready or not plan:
+                break
+            by_id = {o.id: o for o in opts}
+            deadline = max(st + by_id[i].d for i, st in plan.items()) - 1
+        return best
+
+    def _greedy_once(self, ready: bool, deadline: int, steps: list[int]) -> Starts | None:
+        opts, init, depth, cap, m = self.opts, self.init, self.depth, self.cap, self.m
+        load = [0] * self.h
+        cnt = [0] * self.h
+        placed: list[tuple[int, int]] = []  # (option, start)
+        mask = 0
+        deep = not self.depth_rule
+
+        def level_by(s: int, week: int) -> int:
+            lv = init[s]
+            for c, dl in sorted(opts[i].gain[s] for i, st in placed if st + opts[i].d <= week and s in opts[i].gain):
+                if lv < c:
+                    lv = min(lv + dl, c)
+            return lv
+
+        def reach(s: int, need: int) -> int | None:
+            if init[s] >= need:
+                return 0
+            for week in sorted({st + opts[i].d for i, st in placed if s in opts[i].gain}):
+                if level_by(s, week) >= need:
+                    return week
+            return None
+
+        def earliest(i: int, want_deep: bool) -> int | None:
+            o = opts[i]
+            release: int | None = self.es[i]
+            for kind in o.req_kinds:
+                t = min((st + opts[j].d for j, st in placed if opts[j].kind == kind), default=None)
+                release = None if t is None or release is None else max(release, t)
+            for sk, need in o.min_levels:
+                if release is None:
+                    break
+                t = reach(sk, need)
+                release = None if t is None else max(release, t)
+            if release is None:
+                return None
+            if want_deep and not o.trivially_deep:
+                times = [t for t in (reach(sk, depth) for sk in o.depth_skills) if t is not None]
+                if not times:
+                    return None
+                release = max(release, min(times))
+            pos = bisect_left(o.ok, release)
+            while pos < len(o.ok):
+                st = o.ok[pos]
+                if st + o.d > deadline:
+                    return None
+                for w in range(st, st + o.d):
+                    if load[w] + o.share > cap[w] or cnt[w] >= m:
+                        pos = bisect_left(o.ok, w + 1, pos + 1)
+                        break
+                else:
+                    return st
+            return None
+
+        def is_deep(i: int, st: int) -> bool:
+            o = opts[i]
+            return o.trivially_deep or any(level_by(sk, st) >= depth for sk in o.depth_skills)
+
+        def add(i: int, st: int) -> None:
+            nonlocal mask, deep
+            deep = deep or is_deep(i, st)
+            placed.append((i, st))
+            mask |= 1 << i
+            for w in range(st, st + opts[i].d):
+                load[w] += opts[i].share
+                cnt[w] += 1
+
+        def try_place(i: int) -> bool:
+            """Place i, first placing the quickest move of each kind it needs that is not placed yet."""
+            st = earliest(i, False)
+            if st is None:
+                missing = [k for k in opts[i].req_kinds if not any(opts[j].kind == k for j, _ in placed)]
+                if not missing:
+                    return False
+                undo = (list(placed), mask, deep, list(load), list(cnt))
+                for kind in missing:
+                    for j in self.by_kind.get(kind, ()):
+                        if not (mask >> j) & 1 and not opts[j].req_kinds:
+                            sj = earliest(j, False)
+                            if sj is not None:
+                                add(j, sj)
+                                break
+                st = earliest(i, False)
+                if st is None:
+                    restore(undo)
+                    return False
+            add(i, st)
+            return True
+
+        def restore(state: tuple[list[tuple[int, int]], int, bool, list[int], list[int]]) -> None:
+            nonlocal mask, deep
+            placed[:], mask, deep, load[:], cnt[:] = state[0], state[1], state[2], state[3], state[4]
+
+        def needs_now() -> dict[int, int]:
+            out = {}
+            for s, t, _ in self.targets:
+                lv = level_by(s, _INF)
+                if lv < t:
+                    out[s] = t - lv
+            return out
 
         def score(i: int, needs: dict[int, int]) -> tuple[float, int, int]:
             o = opts[i]
             useful = sum(min(u, needs[s]) for s, u in o.inc.items() if s in needs)
-            return (-useful / (self.lane_weeks[i] * 100 + o.effort), ee[i], i)
+            return (-useful / (self.lane_weeks[i] * 100 + o.effort), self.ee[i], i)
 
-        def needs_of(chosen: tuple[int, ...], mask: int) -> dict[int, int]:
-            levels = self.levels_of(chosen, mask)
-            return {s: t - lv for (s, t, _), lv in zip(self.targets, levels, strict=True) if lv < t}
-
-        def rec(chosen: tuple[int, ...], mask: int) -> Starts | None:
-            budget[0] -= 1
-            if budget[0] < 0:
-                return None
-            needs = needs_of(chosen, mask)
-            defect = self.mandatory(chosen, mask, mask)
-            if defect is not None:
-                branch = defect
-            elif needs:
-                s = min(needs, key=lambda s: (len(self.raisers.get(s, ())), s))
-                branch = [i for i in self.raisers.get(s, ()) if not (mask >> i) & 1]
-            else:
-                starts = self.schedule(chosen, rules=True, deadline=deadline[0])[0]
-                if starts is None:
-                    return None
-                return {opts[i].id: st for i, st in zip(chosen, starts, strict=True)}
-            for b in sorted(branch, key=lambda i: score(i, needs))[:4]:
-                if ee[b] > deadline[0]:
-                    continue
-                new = tuple(sorted((*chosen, b)))
-                if self.schedule(new, rules=False, deadline=deadline[0])[0] is None:
-                    continue
-                found = rec(new, mask | (1 << b))
-                if found is not None or budget[0] < 0:
-                    return found
-            return None
-
-        if ready:
-            # dive again with a deadline before the last plan's ready week while the budget lasts
-            plan: Starts | None = None
-            while budget[0] > 0:
-                found = rec((), 0)
-                if found is None:
-                    break
-                plan = found
-                by_id = {o.id: o for o in opts}
-                deadline[0] = max(st + by_id[i].d for i, st in found.items()) - 1
-            return plan
-        chosen: tuple[int, ...] = ()
-        mask = 0
-        best: Starts = {}
-        while budget[0] > 0:
-            needs = needs_of(chosen, mask)
+        while steps[0] > 0:
+            steps[0] -= 1
+            needs = needs_now()
             if not needs:
                 break
-            cands = sorted(
-                (i for s in needs for i in self.raisers.get(s, ()) if not (mask >> i) & 1),
-                key=lambda i: score(i, needs),
-            )
-            for b in dict.fromkeys(cands):
-                budget[0] -= 1
-                if budget[0] < 0:
+            if ready:
+                ordered = sorted(needs, key=lambda s: (len(self.raisers.get(s, ())), s))
+                groups = [[i for i in self.raisers.get(s, ()) if not (mask >> i) & 1] for s in ordered]
+            else:
+                groups = [list({i for s in needs for i in self.raisers.get(s, ()) if not (mask >> i) & 1})]
+            added = False
+            for group in groups:
+                for i in sorted(group, key=lambda i: score(i, needs)):
+                    added = try_place(i)
+                    if added:
+                        break
+                if added:
                     break
-                new = tuple(sorted((*chosen, b)))
-                starts = self.schedule(new, rules=True, deadline=self.h)[0]
-                if starts is not None:
-                    chosen, mask = new, mask | (1 << b)
-                    best = {opts[i].id: st for i, st in zip(chosen, starts, strict=True)}
+            if not added:
+                if ready:
+                    return None
+                break
+        if ready and needs_now():
+            return None
+        if placed and not deep:
+            # the plan needs a depth step: add the best one that fits
+            for i in sorted((i for i in self.depth_pool if not (mask >> i) & 1), key=lambda i: (opts[i].effort, i)):
+                st = earliest(i, True)
+                if st is not None and is_deep(i, st):
+                    add(i, st)
                     break
             else:
-                break
-        return best
+                return None if ready else {}
+        return {opts[i].id: st for i, st in placed}
 
     # ------------------------------------------------------------------ schedule oracle
 
