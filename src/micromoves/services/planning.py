@@ -623,8 +623,10 @@ def plan_all(
         catalogue = load_catalogue(conn)
     report("load", len(pairs), len(pairs))
     items = [(people[pid], tid) for pid, tid in pairs]
-    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
     workers = workers or os.cpu_count() or 1
+    # A few slow instances dominate: small chunks (at least ~16 per worker) keep the workers evenly busy.
+    chunk_size = max(1, min(chunk_size, len(items) // (16 * workers)))
+    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
     results: list[dict[str, Any] | tuple[str, str]] = []
     report("plan", 0, len(items))
     if backend == "ray":
@@ -638,7 +640,7 @@ def plan_all(
             workers,
             initializer=_init_worker,
             initargs=(catalogue, targets, start, weeks, settings),
-            maxtasksperchild=32,
+            maxtasksperchild=64,
         ) as pool:
             for out in pool.imap_unordered(_solve_chunk, chunks):
                 results.extend(out)
