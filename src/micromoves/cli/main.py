@@ -755,9 +755,12 @@ def audit(
 
 
 def _register_subcommands() -> None:
+    # Feature modules add their commands here (imported late: they import this module's helpers).
+    from micromoves.cli import allocation as allocation_cli
     from micromoves.cli import marketplace as marketplace_cli
 
     marketplace_cli.register(app)
+    allocation_cli.register(app)
 
 
 _register_subcommands()
@@ -766,6 +769,3 @@ _register_subcommands()
 def run() -> None:  # pragma: no cover - console script entry for `python -m micromoves`
     app(prog_name="micromoves")
     sys.exit(0)
-
-
-__import__("micromoves.cli.allocation", fromlist=["register"]).register(app)  # `micromoves allocate`
