@@ -19,6 +19,19 @@ capacity, the earliest end of any other option of each required kind, and the ea
 upper bound of each prerequisite level (initial level plus every gain of options that can have ended by
 then, capped) reaches the minimum. Options that can never start are dropped; ``EE = ES + duration``.
 
+Reduction (one plan wanted)
+---------------------------
+Dominance (defined under *Dominance* below) orders the options; a *canonical* optimal plan is one that is
+smallest in a linear extension of strict dominance. Such a plan never holds an option b without every
+strict dominator a of b (swapping b for a would give an optimal plan smaller in that order). Before the
+search, an option is dropped when it helps nothing (raises no skill gap or prerequisite skill, is of no
+required kind and cannot matter for the depth rule), or when its kind is required by no option, it raises
+no prerequisite skill, and some of its strict dominators alone bring every gap skill it raises to its
+target (one of them trivially a depth step if b could matter for the depth rule): in a canonical optimal
+plan holding b, b would be redundant and dropping it would save effort. So no canonical optimal plan holds
+a dropped option, and the reduced problem has the same optimum. During the search, a set holding such a
+redundant move (given the rest of the set) is pruned with its whole subtree.
+
 Set search (A*)
 ---------------
 A node is ``(S, X)``: the chosen set and the options excluded from its subtree; its subtree is every
@@ -66,6 +79,11 @@ week and use only options that can end by then (when a node's week is raised, th
   cannot run beside any other takes every lane) and moves (a run of usable weeks of length L holds at most
   ``max_concurrent · ⌊L / shortest move⌋`` moves), counting only runs of usable weeks at least as long as
   the shortest move, since a move cannot span a week without room for it;
+* forced options: an available option without which the others cannot cover a skill's deficit is in every
+  set of the subtree that meets the bound's week (ready mode) or gap (fallback mode), which is all the
+  later parts of a lexicographic bound are about: its effort, lane-weeks, duration and end count in full;
+* covering costs are also bounded with the cost split evenly between an option's gap skills, and with
+  one skill covered alone at unsplit lane-weeks; the largest bound wins;
 * ready week: the smallest makespan of S ignoring prerequisites and depth, checked lazily at the node's
   week (a lower bound for every superset: restrict a superset's schedule to S). A refuted week comes with
   the next candidate week; sets containing a refuted set inherit its bound.
@@ -76,11 +94,12 @@ and checked one candidate week at a time ("does it fit by week t?"); refuted wee
 it fits it is queued with its exact objective, ahead of nodes with an equal bound, so the first set popped
 is optimal: every set lies in some node's subtree whose bound is at most its objective.
 
-Dominance (one plan wanted): option a dominates b if it is of the same kind, no longer, no larger share,
-has a window at least as wide, prerequisites no stronger, gains at least as large on every skill whose
-level can matter and is a depth step wherever b is. Swapping b for a keeps any plan valid and no worse, so
-an optimal set that is smallest in a linear extension of dominance never holds b without a: subtrees that
-add b while a dominator of b is excluded are pruned.
+Dominance (one plan wanted): option a dominates b if it is of the same kind (or no option requires b's
+kind), no longer, no larger share, has a window at least as wide, prerequisites no stronger, is a depth
+step wherever b is, and its gains are at least as large once levels are clipped at the highest level that
+can matter for the skill (its target, the largest prerequisite level on it, the depth level). Swapping b
+for a keeps any plan valid and no worse, so an optimal set that is smallest in a linear extension of
+dominance never holds b without a: subtrees that add b while a dominator of b is excluded are pruned.
 
 k best plans
 ------------
@@ -110,6 +129,12 @@ determine the rest) with the smallest bound cut below them, valid for every dead
 A refutation returns the smallest bound it cut (iterative deepening): no schedule ends earlier.
 
 Unreachable targets and the binding constraint are computed by :mod:`micromoves.planning._driver`.
+
+Greedy plans
+------------
+:func:`solve_greedy` is not part of the exact solver: batch planning uses it when the exact search runs out
+of its time budget. It builds a valid plan by serial schedule generation (see :meth:`_Search.dive`) and
+marks it ``optimal=False``.
 """
 
 from __future__ import annotations
