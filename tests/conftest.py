@@ -65,6 +65,25 @@ def pg_url(worker_id: str) -> Iterator[str]:
     admin.dispose()
 
 
+def empty_postgres(url: str) -> None:
+    """Empty the organisation tables and restart their id sequences. DELETE rather than TRUNCATE: a test
+    leaves few rows behind, and TRUNCATE's new files and checkpoints cost far more than deleting them."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for tbl in reversed(tables.metadata.sorted_tables):
+                if tbl.name not in KEPT_TABLES:
+                    conn.execute(tbl.delete())
+            conn.execute(
+                text(
+                    "SELECT setval(s.oid, 1, false) FROM pg_class s JOIN pg_namespace n ON n.oid = s.relnamespace "
+                    "WHERE s.relkind = 'S' AND n.nspname = current_schema()"
+                )
+            )
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
@@ -73,11 +92,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{target}"
         return
     url = request.getfixturevalue("pg_url")
-    engine = create_engine(url)
-    org_tables = [t.name for t in tables.metadata.sorted_tables if t.name not in KEPT_TABLES]
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(org_tables)} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    empty_postgres(url)
     yield url
 
 

@@ -5,6 +5,7 @@ import hashlib
 import itertools
 import shutil
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ HASHED = (
     t.skill_gains,
     t.skill_levels,
     t.role_assignments,
+    t.team_managers,
+    t.opportunities,
+    t.applications,
 )
 
 
@@ -77,10 +81,24 @@ def snapshot(db: Database) -> Snapshot:
         )
 
 
-@pytest.fixture
-def demo(db: Database) -> tuple[Database, DemoSummary, Snapshot]:
+@pytest.fixture(scope="session")
+def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoSummary]:
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    db = fresh_sqlite(sqlite_template, path)
     summary = generate_demo(db, people=PEOPLE, seed=SEED, as_of=AS_OF)
-    return db, summary, snapshot(db)
+    db.dispose()
+    return path, summary
+
+
+@pytest.fixture
+def demo(demo_template: tuple[Path, DemoSummary], tmp_path: Path) -> Iterator[tuple[Database, DemoSummary, Snapshot]]:
+    """The demo, generated once and copied for each test. On SQLite only: the first test below proves that
+    PostgreSQL holds exactly the same rows for the same seed, so checking their properties twice adds
+    nothing but time."""
+    path, summary = demo_template
+    db = fresh_sqlite(path, tmp_path / "demo.sqlite3")
+    yield db, summary, snapshot(db)
+    db.dispose()
 
 
 def test_same_seed_gives_identical_data_on_every_backend(db: Database, sqlite_template: Path, tmp_path: Path) -> None:

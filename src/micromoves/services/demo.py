@@ -1289,7 +1289,8 @@ def _existing(conn: Connection) -> dict[str, int]:
 def _delete_org(conn: Connection) -> None:
     tables = _org_tables()
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"TRUNCATE {', '.join(_quote(tbl.name) for tbl in tables)}")
+        # RESTART IDENTITY: rows written without explicit ids (applications) number from 1 again, as on SQLite.
+        conn.exec_driver_sql(f"TRUNCATE {', '.join(_quote(tbl.name) for tbl in tables)} RESTART IDENTITY")
         return
     for tbl in reversed(tables):
         conn.execute(tbl.delete())
