@@ -41,7 +41,7 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-EXAMPLES = 5
+EXAMPLES = 4
 
 
 def _known_ids(world: World) -> dict[str, list[Any]]:
