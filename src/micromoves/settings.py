@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     # target skill the person already holds at this level or more; "ready" allows this shortfall per skill.
     plan_max_concurrent: int = 2
     plan_depth_level: float = 3.0
-    # plan-all: seconds the exact search may take per person before a time-bounded CP-SAT solve takes over.
+    # plan-all: seconds the exact search may take per person; past it a validated greedy plan (else a
+    # time-bounded CP-SAT solve) is stored, marked not proven optimal.
     plan_all_budget_seconds: float = 2.0
     plan_tolerance: float = 0.3  # within O*NET's own measurement error for most levels
     # Identity recorded on changes made from the command line when no --actor is given.
