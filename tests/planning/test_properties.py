@@ -14,7 +14,7 @@ from micromoves.planning._core import build_result
 from micromoves.planning.reference import solve_reference
 from tests.planning.strategies import problems, problems_with_near_copies
 
-FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 SLOW = settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -41,7 +41,7 @@ def test_exact_matches_cpsat_on_small_instances(problem: PlanProblem) -> None:
     assert_agree(problem, k=1)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(problems(max_options=8, max_horizon=20))
 def test_exact_matches_cpsat_with_dominance_and_lagrangian_bounds_from_the_start(problem: PlanProblem) -> None:
     # on small instances the search usually ends before these kick in: switch them on from the first node
@@ -68,14 +68,14 @@ def test_exact_matches_cpsat_at_scale(problem: PlanProblem) -> None:
     assert_agree(problem, k=3)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(problems_with_near_copies())
 def test_exact_matches_cpsat_with_dominated_options(problem: PlanProblem) -> None:
     # the reduction (dropping options no canonical optimal plan holds) is only used for one plan
     assert_agree(problem, k=1)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@settings(max_examples=90, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(problems_with_near_copies(max_options=7, max_horizon=18))
 def test_reduction_keeps_the_optimum(problem: PlanProblem) -> None:
     for ready in (True, False):
@@ -89,7 +89,7 @@ def test_reduction_keeps_the_optimum(problem: PlanProblem) -> None:
             assert (a.ready_week, a.gap, a.effort, len(a.moves)) == (b.ready_week, b.gap, b.effort, len(b.moves))
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(problems_with_near_copies(max_options=6, max_horizon=16))
 def test_greedy_plans_are_valid_and_never_better_than_the_optimum(problem: PlanProblem) -> None:
     exact = solve(problem)

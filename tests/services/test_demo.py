@@ -392,12 +392,18 @@ def test_rejects_a_tiny_organisation(db: Database) -> None:
         generate_demo(db, people=5, as_of=AS_OF)
 
 
-def test_demo_logins_cover_every_kind_of_user(demo: tuple[Database, DemoSummary, Snapshot]) -> None:
+def test_demo_logins_cover_every_kind_of_user(
+    demo: tuple[Database, DemoSummary, Snapshot], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from argon2 import PasswordHasher
+
     from micromoves.services import accounts
     from micromoves.services.demo_logins import create_demo_logins
     from micromoves.services.planning import current_plan
     from micromoves.services.policy import Policy
 
+    # Still argon2id, with small parameters: the test is about who the logins are, not the hash's cost.
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     db = demo[0]
     logins = {x.kind: x for x in create_demo_logins(db)}
     assert sorted(logins) == ["admin", "employee", "host manager", "hr", "manager"]
