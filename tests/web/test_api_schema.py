@@ -41,7 +41,7 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-EXAMPLES = 4
+EXAMPLES = 3
 
 
 def _known_ids(world: World) -> dict[str, list[Any]]:
