@@ -362,7 +362,9 @@ def _changes(world: World) -> dict[str, int]:
     with world.db.engine.connect() as conn:
         state = {tbl.name: int(conn.scalar(select(func.count()).select_from(tbl)) or 0) for tbl in counted}
         state["revoked"] = int(conn.scalar(select(func.count()).where(t.api_tokens.c.revoked_at.is_not(None))) or 0)
-        state["statuses"] = hash(tuple(conn.execute(select(t.opportunities.c.status, t.applications.c.status)).all()))
+        statuses = [*conn.execute(select(t.opportunities.c.id, t.opportunities.c.status))]
+        statuses += [*conn.execute(select(t.applications.c.id, t.applications.c.status))]
+        state["statuses"] = hash(tuple(sorted(map(tuple, statuses), key=str)))
         state["onboarded"] = int(
             conn.scalar(select(func.count()).where(t.onboarding_items.c.done_on.is_not(None))) or 0
         )
