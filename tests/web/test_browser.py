@@ -168,7 +168,6 @@ def test_a_move_from_request_to_skill_on_the_dashboard(base_url: str) -> None:
             expect(page.locator("#move-title")).to_have_text(title)
             expect(page.locator("#move-status")).to_have_text("requested")
             expect(page.locator("#criteria li")).to_have_text(criteria)
-            s.shot("requested")
             s.log_out()
 
             # 2. Mira, the line manager, approves from her queue (htmx replaces the row).
@@ -189,7 +188,6 @@ def test_a_move_from_request_to_skill_on_the_dashboard(base_url: str) -> None:
             s.log_in("hugo")
             s.open_move(move_id)
             s.act("approve", "approved")
-            s.shot("host-approved")
             s.log_out()
 
             # 4. Mira starts onboarding, then activates the move.
@@ -210,7 +208,6 @@ def test_a_move_from_request_to_skill_on_the_dashboard(base_url: str) -> None:
             expect(page.locator("#check-ins")).to_contain_text("Endpoint prototype demoed")
             expect(page.locator("#check-ins")).to_contain_text("(40%)")
             expect(page.locator("#review-form")).to_have_count(0)  # she cannot review her own move
-            s.shot("checked-in")
             s.log_out()
 
             # 6. Mira reviews: every criterion rated, a skill gained, decision "complete".
@@ -230,7 +227,6 @@ def test_a_move_from_request_to_skill_on_the_dashboard(base_url: str) -> None:
             expect(page.locator("#criteria li").nth(0)).to_contain_text("met")
             expect(page.locator("#criteria li").nth(1)).to_contain_text("partly met")
             expect(page.get_by_text(re.compile(r"Programming: \d\.\d → 4\.5"))).to_be_visible()
-            s.shot("completed")
             s.log_out()
 
             # 7. Eva's dashboard: Programming at 4.5, with the move as evidence.
