@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from sqlalchemy import select
 
 from micromoves.services import accounts
@@ -339,3 +340,21 @@ def test_login_redirect_target_stays_on_this_site(world: World) -> None:
         follow_redirects=False,
     )
     assert r.headers["location"] == "/"
+
+
+def test_an_unexpected_error_is_one_sentence_for_the_user_and_a_traceback_in_the_log(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = world.app
+
+    @app.get("/api/v1/test-boom")  # type: ignore[attr-defined, untyped-decorator]
+    def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    from fastapi.testclient import TestClient
+
+    with caplog.at_level("ERROR", logger="micromoves.web"):
+        r = TestClient(app, raise_server_exceptions=False).get("/api/v1/test-boom")  # type: ignore[arg-type]
+    assert r.status_code == 500
+    assert r.json()["error"]["code"] == "server_error" and "secret internals" not in r.text
+    assert "secret internals" in caplog.text

@@ -7,6 +7,7 @@ the routes call services that ask :mod:`micromoves.services.policy`.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from micromoves.settings import Settings, get_settings
 from micromoves.storage.db import Database
 
 HERE = Path(__file__).parent
+log = logging.getLogger("micromoves.web")
 SESSION_COOKIE = "mm_session"
 LOGIN_CSRF_COOKIE = "mm_login_csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -154,6 +156,8 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
+        # The user sees one sentence; the operator gets the traceback in the server log.
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return render_error(request, 500, "server_error", "something went wrong on our side; it has been logged", {})
 
     from micromoves.web import routes
