@@ -31,7 +31,7 @@ from micromoves.domain.errors import (
 )
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
-from micromoves.storage.uow import utcnow
+from micromoves.storage.uow import record_audit, utcnow
 
 SESSION_LIFETIME = dt.timedelta(hours=12)
 # Throttle: this many failed logins in the window block further attempts for that username (or address).
@@ -171,7 +171,16 @@ def create_user(
         ).scalar_one()
         if org_units:
             conn.execute(insert(t.user_org_units), [{"user_id": user_id, "team_id": u} for u in org_units])
-        _audit(conn, actor, "user.created", str(user_id), username=username, access=level.value, person_id=person_id)
+        record_audit(
+            conn,
+            actor,
+            "user.created",
+            "user",
+            str(user_id),
+            username=username,
+            access=level.value,
+            person_id=person_id,
+        )
     return User(user_id, username, level, person_id, True, now, tuple(org_units))
 
 
@@ -182,14 +191,6 @@ def _check_teams(conn: Any, team_ids: Sequence[str]) -> None:
     unknown = [x for x in team_ids if x not in known]
     if unknown:
         raise NotFound(f"unknown team {unknown[0]!r}", field="org_units")
-
-
-def _audit(conn: Any, actor: str, action: str, entity_id: str, *, entity_type: str = "user", **details: Any) -> None:
-    conn.execute(
-        insert(t.audit_events).values(
-            at=utcnow(), actor=actor, action=action, entity_type=entity_type, entity_id=entity_id, details=details
-        )
-    )
 
 
 def list_users(db: Database) -> list[User]:
@@ -236,7 +237,7 @@ def update_user(
             conn.execute(delete(t.user_org_units).where(t.user_org_units.c.user_id == user_id))
             if org_units:
                 conn.execute(insert(t.user_org_units), [{"user_id": user_id, "team_id": u} for u in org_units])
-        _audit(conn, actor.actor, "user.updated", str(user_id), **values, org_units=list(org_units or []))
+        record_audit(conn, actor.actor, "user.updated", "user", str(user_id), **values, org_units=list(org_units or []))
         new = conn.execute(select(t.users).where(t.users.c.id == user_id)).one()
         units = list(conn.scalars(select(t.user_org_units.c.team_id).where(t.user_org_units.c.user_id == user_id)))
     return _user(new, units)
@@ -297,7 +298,7 @@ def start_session(db: Database, principal: Principal, *, replaces: str | None = 
                 expires_at=now + SESSION_LIFETIME,
             )
         )
-        _audit(conn, principal.actor, "user.login", str(principal.user_id))
+        record_audit(conn, principal.actor, "user.login", "user", str(principal.user_id))
     return NewSession(cookie, csrf, principal)
 
 
@@ -350,7 +351,7 @@ def create_token(db: Database, principal: Principal, *, name: str, scopes: Seque
             )
             .returning(t.api_tokens.c.id)
         ).scalar_one()
-        _audit(conn, principal.actor, "token.created", str(token_id), entity_type="api_token", scopes=wanted)
+        record_audit(conn, principal.actor, "token.created", "api_token", str(token_id), scopes=wanted)
     return secret, ApiToken(token_id, name.strip(), secret[:8], tuple(s.value for s in wanted), now, None, None)
 
 
@@ -368,7 +369,7 @@ def revoke_token(db: Database, principal: Principal, token_id: int) -> None:
         if owner is None or (owner != principal.user_id and not principal.is_admin):
             raise NotFound(f"unknown token {token_id}", field="token_id")
         conn.execute(update(t.api_tokens).where(c.id == token_id, c.revoked_at.is_(None)).values(revoked_at=utcnow()))
-        _audit(conn, principal.actor, "token.revoked", str(token_id), entity_type="api_token")
+        record_audit(conn, principal.actor, "token.revoked", "api_token", str(token_id))
 
 
 def token_principal(db: Database, secret: str) -> Principal | None:

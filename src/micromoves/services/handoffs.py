@@ -15,7 +15,7 @@ from micromoves.services.policy import Policy
 from micromoves.services.views import PersonRef
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
-from micromoves.storage.uow import utcnow
+from micromoves.storage.uow import record_audit
 
 KINDS_WITH_HANDOFF = frozenset({MoveKind.ACTING_ROLE, MoveKind.RESPONSIBILITY_HANDOFF, MoveKind.TEMPORARY_LEAD})
 RUNNING = frozenset({MoveStatus.ONBOARDING, MoveStatus.ACTIVE, MoveStatus.IN_REVIEW})
@@ -92,15 +92,15 @@ def record_handoff(
             )
             .returning(t.handoffs.c.id)
         ).scalar_one()
-        conn.execute(
-            insert(t.audit_events).values(
-                at=utcnow(),
-                actor=policy.principal.actor,
-                action="handoff.recorded",
-                entity_type="move",
-                entity_id=move_id,
-                details={"holder": holder_id, "backfill": backfill_id, "return_on": return_on.isoformat()},
-            )
+        record_audit(
+            conn,
+            policy.principal.actor,
+            "handoff.recorded",
+            "move",
+            move_id,
+            holder=holder_id,
+            backfill=backfill_id,
+            return_on=return_on,
         )
     return int(handoff_id)
 

@@ -38,7 +38,7 @@ from micromoves.services.accounts import Scope
 from micromoves.services.policy import Policy
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
-from micromoves.storage.uow import UnitOfWork, utcnow
+from micromoves.storage.uow import UnitOfWork, record_audit, utcnow
 
 A = ApplicationStatus
 OS = OpportunityStatus
@@ -64,14 +64,6 @@ class OpportunityInput:
     locations: Sequence[str] = ()
     application_deadline: dt.date | None = None
     template_id: str | None = None
-
-
-def _audit(conn: Connection, actor: str, action: str, entity_type: str, entity_id: str, **details: Any) -> None:
-    conn.execute(
-        insert(t.audit_events).values(
-            at=utcnow(), actor=actor, action=action, entity_type=entity_type, entity_id=str(entity_id), details=details
-        )
-    )
 
 
 def _skills(conn: Connection, levels: Mapping[str, float] | None, field: str) -> dict[str, float]:
@@ -150,7 +142,7 @@ def create_opportunity(db: Database, policy: Policy, data: OpportunityInput) -> 
                 created_at=utcnow(),
             )
         )
-        _audit(conn, p.actor, "opportunity.created", "opportunity", opportunity_id, title=data.title)
+        record_audit(conn, p.actor, "opportunity.created", "opportunity", opportunity_id, title=data.title)
     return opportunity_id
 
 
@@ -207,7 +199,7 @@ def set_opportunity_status(db: Database, policy: Policy, opportunity_id: str, to
                 )
                 .values(status=A.REJECTED.value, decided_at=utcnow(), decided_by=p.actor)
             )
-        _audit(conn, p.actor, f"opportunity.{to.value}", "opportunity", opportunity_id, previous=opp.status)
+        record_audit(conn, p.actor, f"opportunity.{to.value}", "opportunity", opportunity_id, previous=opp.status)
 
 
 def seats_taken(conn: Connection, opportunity_id: str) -> int:
@@ -356,7 +348,7 @@ def apply(db: Database, policy: Policy, opportunity_id: str, *, note: str = "") 
             )
             .returning(t.applications.c.id)
         ).scalar_one()
-        _audit(
+        record_audit(
             conn, policy.principal.actor, "application.created", "application", str(app_id), opportunity=opportunity_id
         )
     return int(app_id)
@@ -410,7 +402,7 @@ def decide(db: Database, policy: Policy, application_id: int, action: str, *, re
         )
         if app.status == A.ACCEPTED.value and opp.status == OS.FILLED.value:
             conn.execute(update(t.opportunities).where(t.opportunities.c.id == opp.id).values(status=OS.OPEN.value))
-        _audit(
+        record_audit(
             conn, policy.principal.actor, f"application.{to.value}", "application", str(application_id), reason=reason
         )
     if app.status == A.ACCEPTED.value and app.move_id:
@@ -502,7 +494,7 @@ def complete_onboarding_item(db: Database, policy: Policy, item_id: int, *, done
             .where(t.onboarding_items.c.id == item_id)
             .values(done_on=dt.date.today() if done else None, done_by=policy.principal.actor if done else None)
         )
-        _audit(
+        record_audit(
             conn,
             policy.principal.actor,
             "onboarding.item_done" if done else "onboarding.item_reopened",

@@ -17,14 +17,14 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, insert, literal, select, union
+from sqlalchemy import Connection, literal, select, union
 from sqlalchemy.sql.elements import ColumnElement
 
 from micromoves.domain.errors import Forbidden, NotFound
 from micromoves.services.accounts import Principal, Scope
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
-from micromoves.storage.uow import utcnow
+from micromoves.storage.uow import record_audit
 
 
 class Policy:
@@ -196,15 +196,15 @@ class Policy:
 def audit_denial(
     conn: Connection, principal: Principal, action: str, entity_type: str, entity_id: str, status: int
 ) -> None:
-    conn.execute(
-        insert(t.audit_events).values(
-            at=utcnow(),
-            actor=principal.actor,
-            action="access.denied",
-            entity_type=entity_type,
-            entity_id=str(entity_id)[:300],
-            details={"attempted": action, "status": status, "user": principal.username},
-        )
+    record_audit(
+        conn,
+        principal.actor,
+        "access.denied",
+        entity_type,
+        entity_id,
+        attempted=action,
+        status=status,
+        user=principal.username,
     )
 
 

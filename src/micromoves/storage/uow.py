@@ -10,9 +10,11 @@ import datetime as dt
 from types import TracebackType
 from typing import Any
 
+from sqlalchemy import Connection, insert
 from sqlalchemy.orm import Session
 
 from micromoves.domain.model import AuditEvent
+from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 from micromoves.storage.repositories import (
     AuditRepository,
@@ -69,6 +71,21 @@ class UnitOfWork:
                 details=_jsonable(details),
             )
         )
+
+
+def record_audit(conn: Connection, actor: str, action: str, entity_type: str, entity_id: str, **details: Any) -> None:
+    """The audit record for a change made with a Core connection, in the connection's transaction (what
+    ``UnitOfWork.audit`` is for use cases that work through the session)."""
+    conn.execute(
+        insert(t.audit_events).values(
+            at=utcnow(),
+            actor=actor,
+            action=action,
+            entity_type=entity_type,
+            entity_id=str(entity_id)[:300],
+            details=_jsonable(details),
+        )
+    )
 
 
 def _jsonable(value: Any) -> Any:

@@ -18,7 +18,7 @@ from micromoves.services import marketplace_views as mviews
 from micromoves.services.views import PersonRef
 from micromoves.storage import tables as t
 from micromoves.web.app import ERROR_RESPONSES, page
-from micromoves.web.routes import RowId, Who, db_of, route
+from micromoves.web.routes import RowId, Who, _lines, db_of, route
 
 html = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["marketplace"], responses=ERROR_RESPONSES)
@@ -105,10 +105,6 @@ def opportunity_new(request: Request, who: Who) -> Response:
 @route(api, "GET", "/opportunities/new", name="api.opportunity.new", response_model=OpportunityForm)
 def api_opportunity_new(request: Request, who: Who) -> OpportunityForm:
     return _form(request, who)
-
-
-def _lines(text: str) -> list[str]:
-    return [x.strip() for x in text.splitlines() if x.strip()]
 
 
 def _levels(text: str, field: str) -> dict[str, float]:
