@@ -104,39 +104,30 @@ def propose_move(
         ) from None
     if not title.strip():
         raise InvalidValue("a move needs a title", field="title")
-    rules.check_dates(start, end)
-    rules.check_short(start, end, settings.max_move_weeks)
-    rules.check_percent(percent_time)
-    statements = _clean_statements(criteria)
+    statements = _checked(start, end, percent_time, criteria, settings)
     with UnitOfWork(db) as uow:
         person = uow.people.get_for_update(person_id)
-        if host_team_id:
-            uow.teams.get(host_team_id)
-        if target_role_id:
-            uow.roles.get(target_role_id)
-        if released_by_id:
-            uow.people.get(released_by_id)
-        skill_ids = [uow.skills.resolve(s).id for s in skills_targeted]
-        move_id = move_id or new_move_id()
-        if uow.moves.find(move_id) is not None:
-            raise InvalidValue(f"move {move_id} already exists", field="move_id")
-        move = Move(
-            id=move_id,
-            person_id=person.id,
+        move = _add_move(
+            uow,
+            person,
+            move_id=move_id or new_move_id(),
             kind=kind,
-            title=title.strip(),
+            title=title,
             start=start,
             end=end,
             percent_time=percent_time,
+            statements=statements,
+            actor=actor,
+            request=request,
+            reason="requested on proposal",
             host_team_id=host_team_id,
             target_role_id=target_role_id,
-            released_by_id=released_by_id or person.manager_id,
+            released_by_id=released_by_id,
             expected_outcomes=expected_outcomes,
-            skills_targeted=skill_ids,
+            skills_targeted=skills_targeted,
             template_id=template_id,
             plan_id=plan_id,
         )
-        _record_new_move(uow, person, move, statements, actor=actor, request=request, reason="requested on proposal")
         uow.commit()
         return move
 
@@ -171,6 +162,66 @@ def _record_new_move(
         uow.audit(actor, "move.requested", "move", move.id)
 
 
+def _checked(start: dt.date, end: dt.date, percent_time: int, criteria: Sequence[str], settings: Settings) -> list[str]:
+    """The checks a new move passes before any lookup: dates, shortness, time share, clean criteria."""
+    rules.check_dates(start, end)
+    rules.check_short(start, end, settings.max_move_weeks)
+    rules.check_percent(percent_time)
+    return _clean_statements(criteria)
+
+
+def _add_move(
+    uow: UnitOfWork,
+    person: Person,
+    *,
+    move_id: str,
+    kind: MoveKind,
+    title: str,
+    start: dt.date,
+    end: dt.date,
+    percent_time: int,
+    statements: Sequence[str],
+    actor: str,
+    request: bool,
+    reason: str,
+    host_team_id: str | None = None,
+    target_role_id: str | None = None,
+    released_by_id: str | None = None,
+    expected_outcomes: str = "",
+    skills_targeted: Sequence[str] = (),
+    template_id: str | None = None,
+    plan_id: int | None = None,
+) -> Move:
+    """Look up what the move refers to, build it and record it in ``uow`` (the caller commits)."""
+    if host_team_id:
+        uow.teams.get(host_team_id)
+    if target_role_id:
+        uow.roles.get(target_role_id)
+    if released_by_id:
+        uow.people.get(released_by_id)
+    skill_ids = [uow.skills.resolve(s).id for s in skills_targeted]
+    if uow.moves.find(move_id) is not None:
+        raise InvalidValue(f"move {move_id} already exists", field="move_id")
+    move = Move(
+        id=move_id,
+        person_id=person.id,
+        kind=kind,
+        title=title.strip(),
+        start=start,
+        end=end,
+        percent_time=percent_time,
+        host_team_id=host_team_id,
+        target_role_id=target_role_id,
+        released_by_id=released_by_id or person.manager_id,
+        expected_outcomes=expected_outcomes,
+        skills_targeted=skill_ids,
+        template_id=template_id,
+        plan_id=plan_id,
+    )
+    _record_new_move(uow, person, move, statements, actor=actor, request=request, reason=reason)
+    return move
+
+
 def build_requested_move(
     uow: UnitOfWork,
     person: Person,
@@ -191,29 +242,27 @@ def build_requested_move(
     settings: Settings | None = None,
 ) -> Move:
     """A new requested move inside the caller's unit of work (the marketplace's accepted offers)."""
-    settings = settings or get_settings()
-    rules.check_dates(start, end)
-    rules.check_short(start, end, settings.max_move_weeks)
-    rules.check_percent(percent_time)
-    statements = _clean_statements(criteria)
+    statements = _checked(start, end, percent_time, criteria, settings or get_settings())
     if not statements:
         raise MissingSuccessCriteria("a move needs success criteria", field="success_criteria")
-    move = Move(
-        id=move_id,
-        person_id=person.id,
+    return _add_move(
+        uow,
+        person,
+        move_id=move_id,
         kind=kind,
-        title=title.strip(),
+        title=title,
         start=start,
         end=end,
         percent_time=percent_time,
+        statements=statements,
+        actor=actor,
+        request=True,
+        reason=reason,
         host_team_id=host_team_id,
-        released_by_id=person.manager_id,
         expected_outcomes=expected_outcomes,
-        skills_targeted=list(skills_targeted),
+        skills_targeted=skills_targeted,
         template_id=template_id,
     )
-    _record_new_move(uow, person, move, statements, actor=actor, request=True, reason=reason)
-    return move
 
 
 def add_criteria(db: Database, move_id: str, statements: Sequence[str], *, actor: str) -> Move:
