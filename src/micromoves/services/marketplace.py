@@ -36,6 +36,7 @@ from micromoves.domain.model import MoveKind, MoveStatus
 from micromoves.services import moves as move_service
 from micromoves.services.accounts import Scope
 from micromoves.services.policy import Policy
+from micromoves.services.views import names_of
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 from micromoves.storage.uow import UnitOfWork, record_audit, utcnow
@@ -253,13 +254,6 @@ def profile(conn: Connection, person_id: str) -> dict[str, float]:
     return {skill: level for skill, level in rows}
 
 
-def skill_names(conn: Connection, ids: Any) -> dict[str, str]:
-    wanted = sorted(ids)
-    if not wanted:
-        return {}
-    return dict(conn.execute(select(t.skills.c.id, t.skills.c.name).where(t.skills.c.id.in_(wanted))).all())
-
-
 def eligibility_of(opp: Any) -> Eligibility:
     return Eligibility(
         min_role_level=opp.min_role_level,
@@ -322,7 +316,7 @@ def apply(db: Database, policy: Policy, opportunity_id: str, *, note: str = "") 
             opp.percent_time,
             candidate(conn, me, opp.start, opp.end),
             today=today,
-            names=skill_names(conn, opp.required_skills or {}),
+            names=names_of(conn, t.skills, opp.required_skills or {}),
         )
         if reasons:
             raise InvalidValue("not eligible: " + "; ".join(reasons), field="eligibility")

@@ -15,7 +15,7 @@ from micromoves.domain.marketplace import Candidate, OpportunityStatus, ineligib
 from micromoves.domain.model import AssignmentReason, MoveStatus
 from micromoves.services.marketplace import _may_run, eligibility_of, plan_fit, profile, seats_taken
 from micromoves.services.policy import Policy
-from micromoves.services.views import PersonRef
+from micromoves.services.views import PersonRef, names_of
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 
@@ -96,13 +96,6 @@ class ManagerCredit(BaseModel):
     moves_completed: int
     later_role_changes: int
     moves: list[ReleasedMove]
-
-
-def _names(conn: Connection, table: Any, ids: set[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    name = table.c.name if "name" in table.c else table.c.title
-    return dict(conn.execute(select(table.c.id, name).where(table.c.id.in_(sorted(ids)))).all())
 
 
 class _Viewer:
@@ -199,8 +192,8 @@ def marketplace(db: Database, policy: Policy, *, include_own_drafts: bool = True
             if hosted is not None:
                 q = q.where(o.host_team_id.in_(hosted) | (o.created_by == p.actor))
             rows += list(conn.execute(q))
-        teams = _names(conn, t.teams, {r.host_team_id for r in rows})
-        skills = _names(
+        teams = names_of(conn, t.teams, {r.host_team_id for r in rows})
+        skills = names_of(
             conn, t.skills, {s for r in rows for s in (*(r.builds_skills or {}), *(r.required_skills or {}))}
         )
         viewer = _Viewer(conn, p.person_id) if p.person_id else None
@@ -222,8 +215,8 @@ def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> Opp
         policy.require(visible, visible=False, action="view", entity_type="opportunity", entity_id=opportunity_id)
         assert opp is not None
         skill_ids = {*opp.required_skills, *opp.preferred_skills, *opp.builds_skills}
-        skills = _names(conn, t.skills, set(skill_ids))
-        team = _names(conn, t.teams, {opp.host_team_id}).get(opp.host_team_id, opp.host_team_id)
+        skills = names_of(conn, t.skills, set(skill_ids))
+        team = names_of(conn, t.teams, {opp.host_team_id}).get(opp.host_team_id, opp.host_team_id)
         viewer = _Viewer(conn, p.person_id) if p.person_id else None
         card = _card(conn, opp, team, viewer, skills)
         apps: list[ApplicationRow] = []
@@ -232,7 +225,7 @@ def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> Opp
             rows = conn.execute(
                 select(t.applications).where(a.opportunity_id == opportunity_id).order_by(a.applied_at, a.id)
             ).all()
-            names = _names(conn, t.people, {r.person_id for r in rows})
+            names = names_of(conn, t.people, {r.person_id for r in rows})
             apps = [
                 ApplicationRow(
                     id=r.id,
@@ -255,7 +248,7 @@ def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> Opp
                     t.applications.c.opportunity_id == opportunity_id, t.applications.c.person_id == p.person_id
                 )
             )
-        host = _names(conn, t.people, {opp.host_manager_id} if opp.host_manager_id else set())
+        host = names_of(conn, t.people, {opp.host_manager_id} if opp.host_manager_id else set())
     rules_words = []
     if opp.min_role_level:
         rules_words.append(f"role level {opp.min_role_level}+")
@@ -334,7 +327,7 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
             )
             .order_by(m.start.desc(), m.id)
         ).all()
-        people = _names(conn, t.people, {r.person_id for r in rows})
+        people = names_of(conn, t.people, {r.person_id for r in rows})
         first_release: dict[str, dt.date] = {}
         for r in rows:
             first_release[r.person_id] = min(first_release.get(r.person_id, r.start), r.start)
@@ -415,7 +408,7 @@ def release_report(db: Database, policy: Policy, *, limit: int = 100) -> Release
         q = q.where(m.released_by_id.in_(select(t.people.c.id).where(visible)))
     with db.engine.connect() as conn:
         rows = conn.execute(q).all()
-        names = _names(conn, t.people, {r[0] for r in rows})
+        names = names_of(conn, t.people, {r[0] for r in rows})
     return ReleaseReport(
         managers=[
             ReleaseRow(

@@ -8,7 +8,7 @@ left out of both.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -240,23 +240,18 @@ class MoveFilter(BaseModel):
 # ----------------------------------------------------------------------------------------- helpers
 
 
-def _names(conn: Any, person_ids: Sequence[str | None]) -> dict[str, str]:
-    wanted = sorted({p for p in person_ids if p})
+def names_of(conn: Any, table: Any, ids: Iterable[str | None]) -> dict[str, str]:
+    """Display names (``name``, or ``title`` for roles) of the rows of ``table`` with these ids, in one query."""
+    wanted = sorted({x for x in ids if x})
     if not wanted:
         return {}
-    return dict(conn.execute(select(t.people.c.id, t.people.c.name).where(t.people.c.id.in_(wanted))).all())
-
-
-def _team_names(conn: Any, team_ids: Sequence[str | None]) -> dict[str, str]:
-    wanted = sorted({x for x in team_ids if x})
-    if not wanted:
-        return {}
-    return dict(conn.execute(select(t.teams.c.id, t.teams.c.name).where(t.teams.c.id.in_(wanted))).all())
+    label = table.c.name if "name" in table.c else table.c.title
+    return dict(conn.execute(select(table.c.id, label).where(table.c.id.in_(wanted))).all())
 
 
 def _summaries(conn: Any, moves: Sequence[Move]) -> list[MoveSummary]:
-    people = _names(conn, [m.person_id for m in moves])
-    teams = _team_names(conn, [m.host_team_id for m in moves])
+    people = names_of(conn, t.people, [m.person_id for m in moves])
+    teams = names_of(conn, t.teams, [m.host_team_id for m in moves])
     return [
         MoveSummary(
             id=m.id,
@@ -295,7 +290,7 @@ def person_page(db: Database, policy: Policy, person_id: str, *, today: dt.date 
         conn = uow.session.connection()
         role = uow.roles.find(person.role_id) if person.role_id else None
         target = uow.roles.find(person.target_role_id) if person.target_role_id else None
-        team = _team_names(conn, [person.team_id]).get(person.team_id or "")
+        team = names_of(conn, t.teams, [person.team_id]).get(person.team_id or "")
         manager = uow.people.find(person.manager_id) if person.manager_id else None
         moves = list(uow.moves.for_person(person_id))
         summaries = _summaries(conn, moves)
@@ -459,7 +454,7 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
         actors += [h.actor for h in move.history] + [a.approver_id for a in done]
         if outcome is not None:
             actors.append(outcome.reviewer_id)
-        names = _names(conn, actors)
+        names = names_of(conn, t.people, actors)
         skills = dict(
             conn.execute(
                 select(t.skills.c.id, t.skills.c.name).where(
@@ -467,7 +462,7 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
                 )
             ).all()
         )
-        host = _team_names(conn, [move.host_team_id]).get(move.host_team_id or "")
+        host = names_of(conn, t.teams, [move.host_team_id]).get(move.host_team_id or "")
         target = conn.scalar(select(t.roles.c.title).where(t.roles.c.id == move.target_role_id))
         may_read_notes = outcome is not None and (
             not outcome.confidential or policy.sees_confidential(move.person_id, outcome.reviewer_id)
