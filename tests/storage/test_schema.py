@@ -6,7 +6,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from micromoves.storage import tables
 from micromoves.storage.db import Database
@@ -109,4 +109,56 @@ def test_upgrade_keeps_existing_data(empty_db_url: str) -> None:
         assert compare_metadata(MigrationContext.configure(conn), tables.metadata) == []
         if db.is_sqlite:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # switched back on
+    db.dispose()
+
+
+def test_integer_keys_are_filled_by_the_database_on_every_path(empty_db_url: str) -> None:
+    """Migration 0005: existing rows get keys in id order; new rows get the next key whatever inserts them
+    (Core insert, bulk COPY/executemany); an application always mirrors its person's and opportunity's keys."""
+    from micromoves.storage.bulk import BulkWriter
+
+    db = Database(empty_db_url)
+    db.migrate("0004")
+    person = "INSERT INTO people (id, name, email, location, capacity_percent, home_role_min_percent) VALUES "
+    with db.write_engine.begin() as conn:
+        conn.execute(text("INSERT INTO teams (id, name, function) VALUES ('T', 'Team', '')"))
+        conn.execute(text(person + "('P2', 'B', '', '', 100, 0), ('P1', 'A', '', '', 100, 0)"))
+        conn.execute(
+            text(
+                'INSERT INTO opportunities (id, title, description, kind, host_team_id, start, "end", percent_time, '
+                "seats, required_skills, preferred_skills, builds_skills, expected_outcomes, criteria_template, "
+                "locations, status, created_by, created_at) VALUES ('O1', 'o', '', 'gig', 'T', '2026-01-05', "
+                "'2026-02-27', 20, 1, '{}', '{}', '{}', '', '[]', '[]', 'open', 'x', '2026-01-01 00:00:00+00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO applications (opportunity_id, person_id, status, applied_at, note) "
+                "VALUES ('O1', 'P2', 'applied', '2026-01-01 00:00:00+00', '')"
+            )
+        )
+    db.migrate()
+    p, a = tables.people.c, tables.applications.c
+    with db.write_engine.begin() as conn:
+        assert conn.execute(select(p.id, p.key).order_by(p.id)).all() == [("P1", 1), ("P2", 2)]
+        assert conn.execute(select(a.person_key, a.opportunity_key)).all() == [(2, 1)]
+        conn.execute(tables.people.insert().values(id="P0", name="C", email="", location=""))
+        BulkWriter(conn).insert(
+            tables.people,
+            ["id", "name", "email", "location", "capacity_percent", "home_role_min_percent"],
+            [("P9", "D", "", "", 100, 0)],
+        )
+        # A key given explicitly is kept; the mirrors on applications are never taken from the writer.
+        conn.execute(tables.people.insert().values(id="P7", name="E", email="", location="", key=70))
+        BulkWriter(conn).insert(
+            tables.applications,
+            ["opportunity_id", "person_id", "status", "applied_at", "note", "person_key"],
+            [("O1", "P9", "applied", dt.datetime(2026, 1, 2, tzinfo=dt.UTC), "", 555)],
+        )
+        conn.execute(tables.applications.update().where(a.person_id == "P2").values(person_id="P0"))
+    with db.engine.connect() as conn:
+        keys = dict(conn.execute(select(p.id, p.key)).all())
+        assert keys == {"P1": 1, "P2": 2, "P0": 3, "P9": 4, "P7": 70}
+        mirrored = conn.execute(select(a.person_id, a.person_key, a.opportunity_key).order_by(a.id)).all()
+        assert mirrored == [("P0", 3, 1), ("P9", 4, 1)]
     db.dispose()

@@ -24,9 +24,11 @@ The problem
   0 earns nothing and is never proposed.
 
 Loading is set-based and vectorised: a handful of queries, each concatenated in the database into one
-value (text, or binary ``int8send`` on PostgreSQL) that numpy reads in one go; the scan of applications
-runs in id ranges on two connections while this thread digests the rest; no per-person queries, no ORM
-rows. ``benchmarks/allocation.py`` compares the whole use case with the raw min-cost-flow solve.
+value (text, or binary ``int8send`` on PostgreSQL) that numpy reads in one go. Applications travel as one
+64-bit integer each (person key, opportunity key, plan benefit: the integer keys of migration 0005), scanned
+in id ranges on two connections while this thread digests the rest; no per-person queries, no ORM rows,
+no text ids for the millions of pairs. Application ids are looked up afterwards for the chosen pairs only.
+``benchmarks/allocation.py`` compares the whole use case with the raw min-cost-flow solve.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, Text, cast, func, select, update
+from sqlalchemy import Connection, func, select, text, update
 
 from micromoves.allocation import AllocationProblem, solve
 from micromoves.domain.errors import Conflict, InvalidValue, NotFound
@@ -87,7 +89,14 @@ class AllocationProposal:
     assignments: list[ProposedAssignment]
     stats: dict[str, Any] = field(default_factory=dict)
     problem: AllocationProblem | None = None  # the solved problem (benchmarks compare with a raw solve)
-    application_ids: I64 | None = None  # the application of each of the problem's pairs
+    # Each pair of the problem as positions into the person and opportunity ids: see :meth:`pair`.
+    pairs: tuple[I64, I64, list[str], list[str]] | None = None
+
+    def pair(self, k: int) -> tuple[str, str]:
+        """(opportunity id, person id) of the problem's pair ``k`` (kept with ``keep_problem``)."""
+        assert self.pairs is not None, "propose with keep_problem=True"
+        person, opp, people_ids, opp_ids = self.pairs
+        return opp_ids[int(opp[k])], people_ids[int(person[k])]
 
 
 # ------------------------------------------------------------------------------------------ loading
@@ -100,7 +109,7 @@ def _agg(db: Database, expr: str, order: str | None = None) -> str:
     """``expr`` concatenated over the rows, separated by :data:`SEP` (NULLs must be coalesced away)."""
     if db.backend == "postgresql":
         return f"string_agg(({expr})::text, chr(31){f' ORDER BY {order}' if order else ''})"
-    return f"group_concat({expr}, char(31))"
+    return f"group_concat({expr}, '{SEP}')"  # a literal: char(31) would be called once per row
 
 
 def _columns(db: Database, exprs: Sequence[str], rest: str, *, order: str | None = None) -> list[str]:
@@ -135,6 +144,7 @@ def _strs(blob: str) -> list[str]:
 
 CHUNKS = 4  # the scan of applications, in id ranges: the database reads one while this thread maps another
 CHUNK_ROWS = 2_000_000
+BENEFIT_BITS = 10  # plan benefit in weeks: 0 … 1023 (a check constraint; a horizon is at most 520 weeks)
 
 
 def _id_range(db: Database) -> tuple[int, int]:
@@ -143,59 +153,86 @@ def _id_range(db: Database) -> tuple[int, int]:
     return int(lo or 0), int(hi or 0)
 
 
-Chunk = tuple[I64, I64 | list[str], I64, I64]  # application id, person (position or id), opportunity, benefit
+@dataclass(frozen=True)
+class _Packing:
+    """How one application travels as one 64-bit integer: person key, opportunity key, benefit.
+
+    Integer keys (migration 0005) instead of text ids: the database does the least work per row (one
+    integer expression, one aggregate) and numpy maps keys to positions with one fancy index.
+    """
+
+    opp_bits: int
+
+    def expr(self) -> str:
+        benefit = "coalesce(plan_benefit_weeks, 0)"
+        return f"(person_key << {self.opp_bits + BENEFIT_BITS}) | (opportunity_key << {BENEFIT_BITS}) | {benefit}"
+
+    def unpack(self, packed: I64) -> tuple[I64, I64, I64]:
+        """(person key, opportunity key, benefit weeks) of each packed application."""
+        benefit = packed & ((1 << BENEFIT_BITS) - 1)
+        opp = (packed >> BENEFIT_BITS) & ((1 << self.opp_bits) - 1)
+        return packed >> (self.opp_bits + BENEFIT_BITS), opp, benefit
 
 
-def _live_applications(db: Database, lo: int, hi: int, *, keyed: bool) -> Chunk:
-    """(id, person, opportunity, plan benefit weeks) of the live applications with ``lo <= id < hi``.
+def _packing(db: Database) -> _Packing:
+    with db.engine.connect() as conn:
+        top_person = conn.scalar(select(func.max(t.people.c.key))) or 0
+        top_opp = conn.scalar(select(func.max(t.opportunities.c.key))) or 0
+    opp_bits = max(1, int(top_opp).bit_length())
+    if int(top_person).bit_length() + opp_bits + BENEFIT_BITS > 63:  # pragma: no cover - 2**30+ people
+        raise InvalidValue("integer keys too large to allocate in one pass; renumber them", field="key")
+    return _Packing(opp_bits)
 
-    With ``keyed`` (PostgreSQL) the database hash-joins people and open opportunities and sends their row
-    positions (in id order, as loaded here) and the other integers as binary (``int8send``), concatenated:
-    numpy reads them without parsing. SQLite would look every row up in an index instead (seconds for
-    millions), so there the person ids come as text, mapped in C by :func:`_lookup`, and the opportunity
-    from :func:`_applications_by_opportunity`; ``+status`` keeps SQLite on the id range.
+
+Chunk = tuple[I64, int]  # packed applications, and how many live applications the range holds
+
+
+def _live_applications(db: Database, lo: int, hi: int, packing: _Packing) -> Chunk:
+    """The live applications with ``lo <= id < hi``, packed (:class:`_Packing`), and their count.
+
+    One value crosses the driver: on PostgreSQL binary (``int8send``, concatenated), which numpy reads
+    without parsing; on SQLite text, which numpy parses in C. ``count(*)`` proves no row was lost to a
+    missing key (the aggregate skips NULLs). ``+status`` keeps SQLite on the id range.
     """
     live = ", ".join(f"'{s}'" for s in LIVE)
-    where = f"WHERE id >= {int(lo)} AND id < {int(hi)}"
-    if keyed:
-        exprs = [
-            "int8send(a.id::int8)",
-            "int8send(p.k)",
-            "int8send(o.k)",
-            "int8send(coalesce(a.plan_benefit_weeks, 0)::int8)",
-        ]
-        people = "(SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM people)"
-        opps = "(SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM opportunities WHERE status = 'open')"
-        sql = (
-            f"SELECT {', '.join(f'string_agg({e}, NULL::bytea)' for e in exprs)} FROM applications a "  # noqa: S608
-            f"JOIN {people} p ON p.id = a.person_id JOIN {opps} o ON o.id = a.opportunity_id "
-            f"WHERE a.id >= {int(lo)} AND a.id < {int(hi)} AND a.status IN ({live})"
-        )
-        with db.engine.connect() as conn:
+    pg = db.backend == "postgresql"
+    where = f"WHERE id >= {int(lo)} AND id < {int(hi)} AND {'status' if pg else '+status'} IN ({live})"
+    packed = packing.expr()
+    if pg:
+        sql = f"SELECT string_agg(int8send({packed}), NULL::bytea), count(*) FROM applications {where}"  # noqa: S608
+    else:
+        sql = f"SELECT group_concat({packed}, ','), count(*) FROM applications {where}"  # noqa: S608
+    with db.engine.connect() as conn:
+        if pg:
             conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
             conn.exec_driver_sql("SET LOCAL jit = off")
-            row = conn.exec_driver_sql(sql).one()
-        ids, person, opp, benefit = (np.frombuffer(bytes(v or b""), ">i8").astype(np.int64) for v in row)
-        return ids, person, opp, benefit
-    ids_col, person_col, benefit_col = _columns(
-        db,
-        ["id", "person_id", "coalesce(plan_benefit_weeks, 0)"],
-        f"FROM applications {where} AND {'status' if db.backend == 'postgresql' else '+status'} IN ({live})",
-    )
-    return _ints(ids_col), _strs(person_col), np.zeros(0, np.int64), _ints(benefit_col)
+        blob, count = conn.exec_driver_sql(sql).one()
+    if pg:
+        values: I64 = np.frombuffer(bytes(blob or b""), ">i8").astype(np.int64)
+    else:
+        values = np.fromstring(blob, sep=",", dtype=np.int64) if blob else np.zeros(0, np.int64)
+    return values, int(count)
 
 
-def _applications_by_opportunity(db: Database) -> list[tuple[str, int, str]]:
-    """Per open opportunity: its live applications' ids (one grouped scan, on an index where there is one)."""
-    c = t.applications.c
-    ids = func.string_agg(cast(c.id, Text), SEP) if db.backend == "postgresql" else func.group_concat(c.id, SEP)
+def _application_ids(db: Database, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]:
+    """Id and status of the application of each (opportunity, person) pair (for the chosen few)."""
+    out: dict[tuple[str, str], tuple[int, str]] = {}
     with db.engine.connect() as conn:
-        rows = conn.execute(
-            select(c.opportunity_id, func.count(), ids)
-            .where(c.status.in_(LIVE), c.opportunity_id.in_(select(t.opportunities.c.id).where(_open())))
-            .group_by(c.opportunity_id)
-        ).all()
-    return [(r[0], int(r[1]), r[2] or "") for r in rows]
+        for i in range(0, len(pairs), 2_000):
+            # A join with the wanted pairs (each found on the unique index); ``(a, b) IN (…)`` would make
+            # SQLite scan the whole index once per query.
+            chunk = pairs[i : i + 2_000]
+            rows = ", ".join(f"(:o{k}, :p{k})" for k in range(len(chunk)))
+            query = text(
+                f"WITH wanted(o, p) AS (VALUES {rows}) "  # noqa: S608 - only bind parameter names
+                "SELECT a.opportunity_id, a.person_id, a.id, a.status FROM wanted "
+                "JOIN applications a ON a.opportunity_id = wanted.o AND a.person_id = wanted.p"
+            ).bindparams(
+                **{f"o{k}": o for k, (o, _) in enumerate(chunk)}, **{f"p{k}": p for k, (_, p) in enumerate(chunk)}
+            )
+            for o, p, app_id, status in conn.execute(query):
+                out[(o, p)] = (int(app_id), status)
+    return out
 
 
 def _levels_columns(db: Database, skills: Sequence[str]) -> list[str]:
@@ -211,7 +248,7 @@ def _levels_columns(db: Database, skills: Sequence[str]) -> list[str]:
 
 
 def _people_columns(db: Database) -> list[str]:
-    """Everyone, in id order on PostgreSQL (the positions the scan of applications refers to)."""
+    """Everyone, with their integer key (the scan of applications refers to people by key)."""
     return _columns(
         db,
         [
@@ -221,9 +258,9 @@ def _people_columns(db: Database) -> list[str]:
             "coalesce(cast(p.hire_date AS TEXT), 'NaT')",
             "p.location",
             "p.capacity_percent - p.home_role_min_percent",
+            "coalesce(p.key, -1)",
         ],
         "FROM people p LEFT JOIN roles r ON r.id = p.role_id",
-        order="p.id" if db.backend == "postgresql" else None,
     )
 
 
@@ -252,6 +289,7 @@ class _Opportunities:
     locations: list[tuple[str, ...]]
     required: list[dict[str, float]]
     preferred: list[dict[str, float]]
+    by_key: I64  # position of the open opportunity with each key (−1: none, or not open)
 
 
 def _load_opportunities(conn: Connection) -> _Opportunities:
@@ -269,6 +307,7 @@ def _load_opportunities(conn: Connection) -> _Opportunities:
             o.locations,
             o.required_skills,
             o.preferred_skills,
+            o.key,
         )
         .where(_open())
         .order_by(o.id)
@@ -292,6 +331,7 @@ def _load_opportunities(conn: Connection) -> _Opportunities:
         locations=[tuple(r.locations or ()) for r in rows],
         required=[{k: float(v) for k, v in (r.required_skills or {}).items()} for r in rows],
         preferred=[{k: float(v) for k, v in (r.preferred_skills or {}).items()} for r in rows],
+        by_key=_positions_by_key(np.array([-1 if r.key is None else r.key for r in rows], np.int64)),
     )
 
 
@@ -306,6 +346,7 @@ class _People:
     location: I64  # code into ``location_names``
     location_names: list[str]
     capacity: I64  # capacity for moves (capacity − home-role share)
+    by_key: I64  # position of the person with each key (−1: none)
 
     def positions(self, ids: str) -> I64:
         """Row positions of the people with these ids (a SEP-joined string)."""
@@ -331,7 +372,7 @@ def _codes(col: Sequence[str]) -> tuple[I64, list[str]]:
 
 
 def _people(cols: list[str], today: dt.date) -> _People:
-    ids, team_ids, levels, hired, locations, capacity = cols
+    ids, team_ids, levels, hired, locations, capacity, keys = cols
     team, teams = _codes(_strs(team_ids))
     location, location_names = _codes(_strs(locations))
     hire = np.array(_strs(hired), dtype="datetime64[D]")
@@ -348,7 +389,23 @@ def _people(cols: list[str], today: dt.date) -> _People:
         location=location,
         location_names=location_names,
         capacity=_ints(capacity),
+        by_key=_positions_by_key(_ints(keys)),
     )
+
+
+def _positions_by_key(keys: I64) -> I64:
+    """Inverse of ``keys`` (row position of each key; −1 for keys no row has)."""
+    out: I64 = np.full(int(keys.max(initial=0)) + 1, -1, np.int64)
+    has = keys >= 0
+    out[keys[has]] = np.flatnonzero(has)
+    return out
+
+
+def _at(by_key: I64, keys: I64) -> I64:
+    """Positions of ``keys`` (−1 for a key unknown here, e.g. a row inserted after this one was loaded)."""
+    inside = (keys >= 0) & (keys < len(by_key))
+    out: I64 = np.where(inside, by_key[np.where(inside, keys, 0)], -1)
+    return out
 
 
 def _lookup(index: dict[str, int], keys: Sequence[str]) -> I64:
@@ -577,16 +634,14 @@ def _propose(
     # the databases' 1 GB limit on a single string).
     chunks = max(CHUNKS, (last + 1 - first) // CHUNK_ROWS + 1)
     step = max(1, (last + 1 - first + chunks - 1) // chunks)
+    packing = _packing(db)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="allocation-load") as pool:
-        keyed = db.backend == "postgresql"
-        # SQLite: the opportunity of each application comes from a grouped scan; start it first.
-        f_by_opp = None if keyed else pool.submit(_applications_by_opportunity, db)
         f_people = pool.submit(_people_columns, db)
+        f_chunks = [pool.submit(_live_applications, db, i, i + step, packing) for i in range(first, last + 1, step)]
         f_moves = pool.submit(_busy_moves, db, lo, hi)
         f_recent = pool.submit(_recent_movers, db, today)
         f_levels = pool.submit(_levels_columns, db, skills)
         people = _people(f_people.result(), today)
-        f_chunks = [pool.submit(_live_applications, db, i, i + step, keyed=keyed) for i in range(first, last + 1, step)]
         lap("load: people")
         report("loading", 1, 5)
         # While the database scans the applications, this thread digests the smaller results.
@@ -596,35 +651,24 @@ def _propose(
         matrix = _skill_matrix(f_levels.result(), people, skills)
         lap("load: moves and skills")
         report("loading", 2, 5)
-        parts = []
-        for f in f_chunks:
-            ids, person_part, opp_part, benefit = f.result()
-            at = _lookup(people.index, person_part) if isinstance(person_part, list) else person_part
-            parts.append((ids, at, opp_part, benefit))
-        del person_part
+        parts = [f.result() for f in f_chunks]
         lap("load: applications")
         report("loading", 3, 5)
-        by_opp = [] if f_by_opp is None else f_by_opp.result()
-    app_ids = np.concatenate([x[0] for x in parts]) if parts else np.zeros(0, np.int64)
-    person = np.concatenate([x[1] for x in parts]) if parts else np.zeros(0, np.int64)
-    opp_part = np.concatenate([x[2] for x in parts]) if parts else np.zeros(0, np.int64)
-    benefit = np.concatenate([x[3] for x in parts]) if parts else np.zeros(0, np.int64)
+    if sum(len(values) for values, _ in parts) != sum(count for _, count in parts):
+        # The keys are filled by database triggers (migration 0005); a row without them would vanish here.
+        raise Conflict(
+            "some applications have no integer keys; run `micromoves init` to upgrade the database",
+            field="applications",
+        )
+    packed = np.concatenate([values for values, _ in parts]) if parts else np.zeros(0, np.int64)
     del parts
-    if keyed:
-        opp = opp_part
-    else:
-        # The opportunity of each application, from the grouped scan, aligned on the application id.
-        opp_index = {o: j for j, o in enumerate(opps.ids)}
-        kept = [(opp_index[o], n, ids) for o, n, ids in by_opp if o in opp_index]
-        opp_of = np.full(max(last, 0) + 1, -1, np.int64)
-        if kept:
-            opp_of[_ints(SEP.join(ids for _, _, ids in kept))] = np.repeat(
-                np.array([j for j, _, _ in kept], np.int64), [n for _, n, _ in kept]
-            )
-        opp = opp_of[app_ids]
-    on_open = np.flatnonzero(opp >= 0)  # applications to opportunities that are not open drop out
-    app_ids, person, opp, benefit = app_ids[on_open], person[on_open], opp[on_open], benefit[on_open]
-    n_live = len(app_ids)
+    person_key, opp_key, benefit = packing.unpack(packed)
+    del packed
+    person, opp = _at(people.by_key, person_key), _at(opps.by_key, opp_key)
+    # Applications to opportunities that are not open drop out (and of anyone who joined after the load).
+    on_open = np.flatnonzero((opp >= 0) & (person >= 0))
+    person, opp, benefit = person[on_open], opp[on_open], benefit[on_open]
+    n_live = len(person)
     report("loading", 5, 5)
     lap("load: the rest")
 
@@ -641,8 +685,7 @@ def _propose(
     ok &= skills_ok
     ok &= free_percent(person, opps.start[opp], opps.end[opp], people, moves) >= opps.percent[opp]
     eligible = np.flatnonzero(ok)
-    app_ids, person, opp, benefit, fit = (
-        app_ids[eligible],
+    person, opp, benefit, fit = (
         person[eligible],
         opp[eligible],
         benefit[eligible],
@@ -670,9 +713,17 @@ def _propose(
 
     chosen = result.chosen
     who = _names(db, sorted({people.ids[int(i)] for i in person[chosen]}))
+    keys = [(opps.ids[int(opp[k])], people.ids[int(person[k])]) for k in chosen.tolist()]
+    found = _application_ids(db, keys)
+    gone = [f"{p} → {o}" for o, p in keys if found.get((o, p), (0, ""))[1] not in LIVE]
+    if gone:
+        raise Conflict(
+            f"{len(gone)} application(s) changed while the allocation was computed (e.g. {gone[0]}); run it again",
+            field="applications",
+        )
     assignments = [
         ProposedAssignment(
-            application_id=int(app_ids[k]),
+            application_id=found[key][0],
             person_id=people.ids[int(person[k])],
             person_name=who[people.ids[int(person[k])]][0],
             opportunity_id=opps.ids[int(opp[k])],
@@ -680,7 +731,7 @@ def _propose(
             score=int(score[k]) / SCALE,
             explanation=explain(int(benefit[k]), who[people.ids[int(person[k])]][1], bool(fresh[k]), float(fit[k])),
         )
-        for k in chosen.tolist()
+        for k, key in zip(chosen.tolist(), keys, strict=True)
     ]
     stats: dict[str, Any] = {
         "opportunities": len(opps.ids),
@@ -720,7 +771,9 @@ def _propose(
     lap("store")
     if not keep_problem:
         return AllocationProposal(run_id, "proposed", objective, assignments, stats)
-    return AllocationProposal(run_id, "proposed", objective, assignments, stats, problem, app_ids)
+    return AllocationProposal(
+        run_id, "proposed", objective, assignments, stats, problem, (person, opp, people.ids, opps.ids)
+    )
 
 
 def _names(db: Database, person_ids: Sequence[str]) -> dict[str, tuple[str, str]]:

@@ -9,7 +9,9 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -125,6 +127,11 @@ people = Table(
     Column("capacity_percent", Integer, nullable=False, default=100),
     Column("home_role_min_percent", Integer, nullable=False, default=0),
     Column("target_role_id", ID, ForeignKey("roles.id"), nullable=True),
+    # An integer surrogate of ``id``, filled by the database (migration 0005: a sequence and trigger on
+    # PostgreSQL, a trigger on SQLite) whatever path inserts the row. Bulk readers (the org-wide
+    # allocation) read millions of references as integers instead of mapping text ids one by one.
+    Column("key", BigInteger, nullable=True),
+    Index("ux_people_key", "key", unique=True),
 )
 
 moves = Table(
@@ -421,6 +428,8 @@ opportunities = Table(
     Column("created_by", ID, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("approved_by", ID, nullable=True),
+    Column("key", BigInteger, nullable=True),  # integer surrogate of ``id``, as ``people.key``
+    Index("ux_opportunities_key", "key", unique=True),
 )
 
 applications = Table(
@@ -437,7 +446,13 @@ applications = Table(
     Column("move_id", ID, ForeignKey("moves.id", ondelete="SET NULL"), nullable=True),
     # What the person gains from the seat (weeks to readiness saved, from their plan), when known.
     Column("plan_benefit_weeks", Integer, nullable=True),
+    # ``people.key`` and ``opportunities.key`` of person_id and opportunity_id, always set by a database
+    # trigger from those ids (never by the application), so they cannot disagree with them.
+    Column("person_key", BigInteger, nullable=True),
+    Column("opportunity_key", BigInteger, nullable=True),
     UniqueConstraint("opportunity_id", "person_id", name="uq_applications_opportunity_person"),
+    # Weeks sooner to readiness; bounded so the allocation can pack it into 10 bits (horizons ≤ 520 weeks).
+    CheckConstraint("plan_benefit_weeks BETWEEN 0 AND 1023", name="plan_benefit_weeks"),
     Index("ix_applications_opportunity_status", "opportunity_id", "status"),
 )
 
