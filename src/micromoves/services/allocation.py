@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, func, select, text, update
+from sqlalchemy import Connection, func, select, update
 
 from micromoves.allocation import AllocationProblem, solve
 from micromoves.domain.errors import Conflict, InvalidValue, NotFound
@@ -148,8 +148,10 @@ BENEFIT_BITS = 10  # plan benefit in weeks: 0 … 1023 (a check constraint; a ho
 
 
 def _id_range(db: Database) -> tuple[int, int]:
+    # Two queries: SQLite answers min() or max() alone from the index, both together by a full scan.
     with db.engine.connect() as conn:
-        lo, hi = conn.execute(select(func.min(t.applications.c.id), func.max(t.applications.c.id))).one()
+        lo = conn.scalar(select(func.min(t.applications.c.id)))
+        hi = conn.scalar(select(func.max(t.applications.c.id)))
     return int(lo or 0), int(hi or 0)
 
 
@@ -214,24 +216,63 @@ def _live_applications(db: Database, lo: int, hi: int, packing: _Packing) -> Chu
     return values, int(count)
 
 
-def _application_ids(db: Database, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]:
-    """Id and status of the application of each (opportunity, person) pair (for the chosen few)."""
-    out: dict[tuple[str, str], tuple[int, str]] = {}
+def _checked(chunk: Chunk) -> I64:
+    values, count = chunk
+    if len(values) != count:
+        # The keys are filled by database triggers (migration 0005); a row without them would vanish here.
+        raise Conflict(
+            "some applications have no integer keys; run `micromoves init` to upgrade the database",
+            field="applications",
+        )
+    return values
+
+
+@dataclass(frozen=True)
+class _Chosen:
+    application_id: int
+    status: str
+    person_name: str
+    target_title: str
+
+
+def _chosen_applications(db: Database, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], _Chosen]:
+    """The application of each (opportunity, person) pair, with the person's name and target role title
+    (for the chosen few). Driver-level SQL: SQLAlchemy's processing of thousands of bound parameters would
+    cost more than the queries."""
+    out: dict[tuple[str, str], _Chosen] = {}
     with db.engine.connect() as conn:
+        if db.backend == "postgresql":
+            # Two array parameters; each pair found on the unique index. The names in a second query: with
+            # them in the join PostgreSQL would rather scan everyone.
+            found = conn.exec_driver_sql(
+                "SELECT a.opportunity_id, a.person_id, a.id, a.status FROM unnest(%s::varchar[], %s::varchar[]) "
+                "AS w(o, p) JOIN applications a ON a.opportunity_id = w.o AND a.person_id = w.p",
+                ([o for o, _ in pairs], [p for _, p in pairs]),
+            ).all()
+            names = {
+                pid: (name, title or "")
+                for pid, name, title in conn.exec_driver_sql(
+                    "SELECT p.id, p.name, r.title FROM people p LEFT JOIN roles r ON r.id = p.target_role_id "
+                    "WHERE p.id = ANY(%s::varchar[])",
+                    (sorted({p for _, p in pairs}),),
+                )
+            }
+            for o, p, app_id, status in found:
+                out[(o, p)] = _Chosen(int(app_id), status, *names[p])
+            return out
         for i in range(0, len(pairs), 2_000):
-            # A join with the wanted pairs (each found on the unique index); ``(a, b) IN (…)`` would make
-            # SQLite scan the whole index once per query.
+            # A join with the wanted pairs, each found on the unique index (``(a, b) IN (…)`` would make
+            # SQLite scan the whole index once per query).
             chunk = pairs[i : i + 2_000]
-            rows = ", ".join(f"(:o{k}, :p{k})" for k in range(len(chunk)))
-            query = text(
-                f"WITH wanted(o, p) AS (VALUES {rows}) "  # noqa: S608 - only bind parameter names
-                "SELECT a.opportunity_id, a.person_id, a.id, a.status FROM wanted "
-                "JOIN applications a ON a.opportunity_id = wanted.o AND a.person_id = wanted.p"
-            ).bindparams(
-                **{f"o{k}": o for k, (o, _) in enumerate(chunk)}, **{f"p{k}": p for k, (_, p) in enumerate(chunk)}
+            rows = ", ".join(["(?, ?)"] * len(chunk))
+            sql = (
+                f"WITH wanted(o, p) AS (VALUES {rows}) "  # noqa: S608 - only parameter markers
+                "SELECT a.opportunity_id, a.person_id, a.id, a.status, p.name, r.title FROM wanted "
+                "JOIN applications a ON a.opportunity_id = wanted.o AND a.person_id = wanted.p "
+                "JOIN people p ON p.id = a.person_id LEFT JOIN roles r ON r.id = p.target_role_id"
             )
-            for o, p, app_id, status in conn.execute(query):
-                out[(o, p)] = (int(app_id), status)
+            for o, p, app_id, status, name, title in conn.exec_driver_sql(sql, tuple(x for pr in chunk for x in pr)):
+                out[(o, p)] = _Chosen(int(app_id), status, name, title or "")
     return out
 
 
@@ -394,17 +435,17 @@ def _people(cols: list[str], today: dt.date) -> _People:
 
 
 def _positions_by_key(keys: I64) -> I64:
-    """Inverse of ``keys`` (row position of each key; −1 for keys no row has)."""
-    out: I64 = np.full(int(keys.max(initial=0)) + 1, -1, np.int64)
+    """Inverse of ``keys`` (row position of each key; −1 for keys no row has), with one −1 past the end."""
+    out: I64 = np.full(int(keys.max(initial=0)) + 2, -1, np.int64)
     has = keys >= 0
     out[keys[has]] = np.flatnonzero(has)
     return out
 
 
 def _at(by_key: I64, keys: I64) -> I64:
-    """Positions of ``keys`` (−1 for a key unknown here, e.g. a row inserted after this one was loaded)."""
-    inside = (keys >= 0) & (keys < len(by_key))
-    out: I64 = np.where(inside, by_key[np.where(inside, keys, 0)], -1)
+    """Positions of ``keys`` (≥ 0): −1 for a key unknown here, e.g. of a row inserted after this one was
+    loaded (``clip`` sends every key past the end to the final −1)."""
+    out: I64 = np.take(by_key, keys, mode="clip")
     return out
 
 
@@ -536,37 +577,107 @@ def team_limits(people: _People, opps: _Opportunities, moves: Moves, release_sha
     return out
 
 
-def _skill_terms(
-    pair_person: I64, pair_opp: I64, opps: _Opportunities, matrix: F64, skills: list[str]
-) -> tuple[npt.NDArray[np.bool_], F64]:
+@dataclass(frozen=True)
+class _SkillSlots:
+    """Each opportunity's skills as fixed slots (required first, then preferred), for vectorised lookups."""
+
+    idx: I64  # opportunities × slots: column in the skill matrix
+    lvl: F64  # level asked for
+    wgt: F64  # 1 for a required skill, 0.5 for a preferred one, 0 for an empty slot
+    req: npt.NDArray[np.bool_]
+    total: F64  # per opportunity: the sum of its weights
+
+    @classmethod
+    def of(cls, opps: _Opportunities, skills: list[str]) -> _SkillSlots:
+        col = {s: k for k, s in enumerate(skills)}
+        width = max([len(r) + len(p) for r, p in zip(opps.required, opps.preferred, strict=True)] + [1])
+        n = len(opps.ids)
+        idx, lvl = np.zeros((n, width), np.int64), np.zeros((n, width), np.float64)
+        wgt, req = np.zeros((n, width), np.float64), np.zeros((n, width), bool)
+        for j, (r, p) in enumerate(zip(opps.required, opps.preferred, strict=True)):
+            slots = [(s, v, 1.0) for s, v in r.items()] + [(s, v, 0.5) for s, v in p.items()]
+            for k, (s, level, w) in enumerate(slots):
+                idx[j, k], lvl[j, k], wgt[j, k], req[j, k] = col[s], level, w, w == 1.0
+        return cls(idx, lvl, wgt, req, wgt.sum(axis=1))
+
+
+def _skill_terms(pair_person: I64, pair_opp: I64, slots: _SkillSlots, matrix: F64) -> tuple[npt.NDArray[np.bool_], F64]:
     """Per pair: are the required skill levels met, and the skill fit (as ``domain.marketplace.skill_fit``)."""
-    col = {s: k for k, s in enumerate(skills)}
-    width = max([len(r) + len(p) for r, p in zip(opps.required, opps.preferred, strict=True)] + [1])
-    n = len(opps.ids)
-    idx = np.zeros((n, width), np.int64)
-    lvl = np.zeros((n, width), np.float64)
-    wgt = np.zeros((n, width), np.float64)
-    req = np.zeros((n, width), bool)
-    for j, (r, p) in enumerate(zip(opps.required, opps.preferred, strict=True)):
-        for k, (s, level, w) in enumerate([(s, v, 1.0) for s, v in r.items()] + [(s, v, 0.5) for s, v in p.items()]):
-            idx[j, k], lvl[j, k], wgt[j, k], req[j, k] = col[s], level, w, w == 1.0
-    total_w = wgt.sum(axis=1)
     ok = np.ones(len(pair_person), bool)
     got = np.zeros(len(pair_person), np.float64)
     # Slot by slot (required skills first, then preferred, as skill_fit sums them), only over the pairs
     # whose opportunity has that slot: most opportunities name a skill or two.
-    for k in range(width):
-        sel = np.flatnonzero((wgt[:, k] > 0)[pair_opp])
-        if not len(sel):
+    flat = matrix.ravel()
+    row = pair_person * matrix.shape[1]
+    for k in range(slots.idx.shape[1]):
+        has = (slots.wgt[:, k] > 0)[pair_opp]
+        share = np.count_nonzero(has) / max(len(has), 1)
+        if share == 0:
             continue
+        # Few pairs with this slot: work on those only; many: on all (an empty slot weighs 0 and asks 0).
+        sel: Any = np.flatnonzero(has) if share < 0.5 else slice(None)
         o = pair_opp[sel]
-        have = matrix[pair_person[sel], idx[o, k]]
-        need = lvl[o, k]
-        got[sel] += wgt[o, k] * np.where(need > 0, np.minimum(1.0, have / np.where(need > 0, need, 1.0)), 1.0)
-        ok[sel[req[o, k] & (have + 1e-9 < need)]] = False
-    tw = total_w[pair_opp]
+        cell = o * slots.idx.shape[1] + k
+        have = flat[row[sel] + slots.idx.ravel()[cell]]
+        need = slots.lvl.ravel()[cell]
+        part = np.minimum(1.0, have / np.where(need > 0, need, 1.0))
+        part[need <= 0] = 1.0
+        got[sel] += slots.wgt.ravel()[cell] * part
+        short = slots.req.ravel()[cell] & (have + 1e-9 < need)
+        if short.any():
+            ok[np.arange(len(ok))[sel][short]] = False
+    tw = slots.total[pair_opp]
     fit: F64 = np.where(tw > 0, np.round(got / np.where(tw > 0, tw, 1.0), 4), 1.0)
     return ok, fit
+
+
+@dataclass
+class _Scorer:
+    """Eligibility and score of candidate pairs (same rules as ``domain.marketplace.ineligibility``),
+    vectorised; applied to each range of applications as it arrives, on the loader's threads."""
+
+    people: _People
+    opps: _Opportunities
+    moves: Moves
+    matrix: F64
+    slots: _SkillSlots
+    moved_recently: npt.NDArray[np.bool_]
+    packing: _Packing
+    benefit_weight: float
+    equity_weight: float
+
+    def __post_init__(self) -> None:
+        names = self.people.location_names
+        self.loc_allowed = np.ones((len(self.opps.ids), max(len(names), 1)), bool)
+        for j, locs in enumerate(self.opps.locations):
+            if locs:
+                self.loc_allowed[j] = [name in locs for name in names] or [False]
+        self.has_rule = (self.opps.min_level > 0) | (self.opps.min_tenure > 0) | ~self.loc_allowed.all(axis=1)
+
+    def __call__(self, packed: I64) -> tuple[int, I64, I64, I64, F64, npt.NDArray[np.bool_], I64]:
+        """(live pairs, then per eligible pair: person, opportunity, benefit, fit, fresh, score)."""
+        people, opps = self.people, self.opps
+        person_key, opp_key, benefit = self.packing.unpack(packed)
+        person, opp = _at(people.by_key, person_key), _at(opps.by_key, opp_key)
+        # Applications to opportunities that are not open drop out (and of anyone who joined after the load).
+        on_open = np.flatnonzero((opp >= 0) & (person >= 0))
+        person, opp, benefit = person[on_open], opp[on_open], benefit[on_open]
+        skills_ok, fit = _skill_terms(person, opp, self.slots, self.matrix)
+        ok = skills_ok
+        # Level, tenure and location: only where the opportunity sets such a rule (most set none).
+        ruled = np.flatnonzero(self.has_rule[opp])
+        if len(ruled):
+            p, o = person[ruled], opp[ruled]
+            passes = people.level[p] >= opps.min_level[o]
+            passes &= people.months[p] >= opps.min_tenure[o]
+            passes &= self.loc_allowed[o, people.location[p]]
+            ok[ruled[~passes]] = False
+        ok &= free_percent(person, opps.start[opp], opps.end[opp], people, self.moves) >= opps.percent[opp]
+        eligible = np.flatnonzero(ok)
+        person, opp, benefit, fit = person[eligible], opp[eligible], benefit[eligible], fit[eligible]
+        fresh = ~self.moved_recently[person]
+        score = np.rint(SCALE * (self.benefit_weight * benefit + self.equity_weight * fresh + fit)).astype(np.int64)
+        return len(on_open), person, opp, benefit, fit, fresh, score
 
 
 # ----------------------------------------------------------------------------------------- use cases
@@ -628,19 +739,20 @@ def _propose(
     skills = sorted({s for r in opps.required for s in r} | {s for p in opps.preferred for s in p})
     lo = int(opps.start.min()) if len(opps.ids) else 1
     hi = int(opps.end.max()) if len(opps.ids) else 0
-    # The scans run in the database (and in C, without the GIL) side by side; this thread parses results.
     first, last = _id_range(db)
     # At least CHUNKS ranges, and at most CHUNK_ROWS ids per range (one value per column stays well under
     # the databases' 1 GB limit on a single string).
     chunks = max(CHUNKS, (last + 1 - first) // CHUNK_ROWS + 1)
     step = max(1, (last + 1 - first + chunks - 1) // chunks)
     packing = _packing(db)
+    # The queries run in the database (in C, without the GIL) side by side while this thread digests the
+    # results, in the order it needs them; the applications' ranges queue behind (tasks start in order).
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="allocation-load") as pool:
         f_people = pool.submit(_people_columns, db)
-        f_chunks = [pool.submit(_live_applications, db, i, i + step, packing) for i in range(first, last + 1, step)]
+        f_levels = pool.submit(_levels_columns, db, skills)
         f_moves = pool.submit(_busy_moves, db, lo, hi)
         f_recent = pool.submit(_recent_movers, db, today)
-        f_levels = pool.submit(_levels_columns, db, skills)
+        f_chunks = [pool.submit(_live_applications, db, i, i + step, packing) for i in range(first, last + 1, step)]
         people = _people(f_people.result(), today)
         lap("load: people")
         report("loading", 1, 5)
@@ -651,51 +763,28 @@ def _propose(
         matrix = _skill_matrix(f_levels.result(), people, skills)
         lap("load: moves and skills")
         report("loading", 2, 5)
-        parts = [f.result() for f in f_chunks]
-        lap("load: applications")
-        report("loading", 3, 5)
-    if sum(len(values) for values, _ in parts) != sum(count for _, count in parts):
-        # The keys are filled by database triggers (migration 0005); a row without them would vanish here.
-        raise Conflict(
-            "some applications have no integer keys; run `micromoves init` to upgrade the database",
-            field="applications",
+        scorer = _Scorer(
+            people,
+            opps,
+            moves,
+            matrix,
+            _SkillSlots.of(opps, skills),
+            moved_recently,
+            packing,
+            benefit_weight,
+            equity_weight,
         )
-    packed = np.concatenate([values for values, _ in parts]) if parts else np.zeros(0, np.int64)
-    del parts
-    person_key, opp_key, benefit = packing.unpack(packed)
-    del packed
-    person, opp = _at(people.by_key, person_key), _at(opps.by_key, opp_key)
-    # Applications to opportunities that are not open drop out (and of anyone who joined after the load).
-    on_open = np.flatnonzero((opp >= 0) & (person >= 0))
-    person, opp, benefit = person[on_open], opp[on_open], benefit[on_open]
-    n_live = len(person)
-    report("loading", 5, 5)
-    lap("load: the rest")
-
-    # Eligibility, vectorised (same rules as domain.marketplace.ineligibility).
-    report("scoring", 0, 1)
-    ok = people.level[person] >= opps.min_level[opp]
-    ok &= people.months[person] >= opps.min_tenure[opp]
-    loc_allowed = np.ones((len(opps.ids), max(len(people.location_names), 1)), bool)
-    for j, locs in enumerate(opps.locations):
-        if locs:
-            loc_allowed[j] = [name in locs for name in people.location_names] or [False]
-    ok &= loc_allowed[opp, people.location[person]]
-    skills_ok, fit = _skill_terms(person, opp, opps, matrix, skills)
-    ok &= skills_ok
-    ok &= free_percent(person, opps.start[opp], opps.end[opp], people, moves) >= opps.percent[opp]
-    eligible = np.flatnonzero(ok)
-    person, opp, benefit, fit = (
-        person[eligible],
-        opp[eligible],
-        benefit[eligible],
-        fit[eligible],
-    )
-    fresh = ~moved_recently[person]
-    score = np.rint(SCALE * (benefit_weight * benefit + equity_weight * fresh + fit)).astype(np.int64)
+        # Each range is scored as soon as it is read, on both threads (numpy lets go of the GIL). The
+        # pool runs tasks in order, so every scan has started before a scoring task waits for its own.
+        f_scored = [pool.submit(lambda f: scorer(_checked(f.result())), f) for f in f_chunks]
+        scored = [f.result() for f in f_scored] or [scorer(np.zeros(0, np.int64))]
+        lap("load and score: applications")
+        report("loading", 5, 5)
+    n_live = sum(x[0] for x in scored)
+    person, opp, benefit, fit, fresh, score = (np.concatenate([x[k] for x in scored]) for k in range(1, 7))
+    del scored
     limits = team_limits(people, opps, moves, release_share)
-    lap("score")
-    report("scoring", 1, 1)
+    lap("the rest")
 
     report("solving", 0, 1)
     problem = AllocationProblem.build(
@@ -712,10 +801,9 @@ def _propose(
     report("solving", 1, 1)
 
     chosen = result.chosen
-    who = _names(db, sorted({people.ids[int(i)] for i in person[chosen]}))
     keys = [(opps.ids[int(opp[k])], people.ids[int(person[k])]) for k in chosen.tolist()]
-    found = _application_ids(db, keys)
-    gone = [f"{p} → {o}" for o, p in keys if found.get((o, p), (0, ""))[1] not in LIVE]
+    found = _chosen_applications(db, keys)
+    gone = [f"{p} → {o}" for o, p in keys if (o, p) not in found or found[(o, p)].status not in LIVE]
     if gone:
         raise Conflict(
             f"{len(gone)} application(s) changed while the allocation was computed (e.g. {gone[0]}); run it again",
@@ -723,13 +811,13 @@ def _propose(
         )
     assignments = [
         ProposedAssignment(
-            application_id=found[key][0],
-            person_id=people.ids[int(person[k])],
-            person_name=who[people.ids[int(person[k])]][0],
-            opportunity_id=opps.ids[int(opp[k])],
+            application_id=found[key].application_id,
+            person_id=key[1],
+            person_name=found[key].person_name,
+            opportunity_id=key[0],
             opportunity_title=opps.titles[int(opp[k])],
             score=int(score[k]) / SCALE,
-            explanation=explain(int(benefit[k]), who[people.ids[int(person[k])]][1], bool(fresh[k]), float(fit[k])),
+            explanation=explain(int(benefit[k]), found[key].target_title, bool(fresh[k]), float(fit[k])),
         )
         for k, key in zip(chosen.tolist(), keys, strict=True)
     ]
@@ -737,7 +825,7 @@ def _propose(
         "opportunities": len(opps.ids),
         "seats": int(opps.free_seats.sum()),
         "live_applications": n_live,
-        "eligible_pairs": len(eligible),
+        "eligible_pairs": len(person),
         "assigned": len(assignments),
         "benefit_weight": benefit_weight,
         "today": today.isoformat(),
@@ -774,22 +862,6 @@ def _propose(
     return AllocationProposal(
         run_id, "proposed", objective, assignments, stats, problem, (person, opp, people.ids, opps.ids)
     )
-
-
-def _names(db: Database, person_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
-    """Name and target role title of each person (for the chosen few, not everyone)."""
-    p, r = t.people.c, t.roles.c
-    out: dict[str, tuple[str, str]] = {}
-    with db.engine.connect() as conn:
-        for i in range(0, len(person_ids), 5_000):
-            chunk = list(person_ids[i : i + 5_000])
-            for pid, name, title in conn.execute(
-                select(p.id, p.name, r.title)
-                .select_from(t.people.outerjoin(t.roles, r.id == p.target_role_id))
-                .where(p.id.in_(chunk))
-            ):
-                out[pid] = (name, title or "")
-    return out
 
 
 def explain(benefit_weeks: int, target_title: str, fresh: bool, fit: float) -> str:
