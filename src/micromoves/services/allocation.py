@@ -277,13 +277,15 @@ def _chosen_applications(db: Database, pairs: Sequence[tuple[str, str]]) -> dict
 
 
 def _levels_columns(db: Database, skills: Sequence[str]) -> list[str]:
-    """(person key, skill id, level, assessed on, id) of the assessments of ``skills`` (the latest counts)."""
+    """(person id, skill id, level, assessed on as a day number, id) of the assessments of ``skills`` (the
+    latest counts; the day number only orders them)."""
     if not skills:
         return ["", "", "", "", ""]
     wanted = ", ".join("'" + s.replace("'", "''") + "'" for s in skills)
+    day = "assessed_on - DATE '2000-01-01'" if db.backend == "postgresql" else "CAST(julianday(assessed_on) AS INTEGER)"
     return _columns(
         db,
-        ["person_id", "skill_id", "level", "cast(assessed_on AS TEXT)", "id"],
+        ["person_id", "skill_id", "level", day, "id"],
         f"FROM skill_levels WHERE skill_id IN ({wanted})",
     )
 
@@ -464,7 +466,7 @@ def _skill_matrix(cols: list[str], people: _People, skills: list[str]) -> F64:
         return matrix
     person = people.positions(keys)
     skill = _lookup({s: k for k, s in enumerate(skills)}, _strs(sid))
-    order = np.lexsort((_ints(ids), _days(_strs(assessed))))  # oldest first
+    order = np.lexsort((_ints(ids), _ints(assessed)))  # oldest first
     key = (person * len(skills) + skill)[order][::-1]  # newest first
     _, newest = np.unique(key, return_index=True)
     pick = order[::-1][newest]
