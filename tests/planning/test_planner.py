@@ -276,3 +276,15 @@ def test_options_without_seats_or_window_are_never_planned() -> None:
     assert result.status == "unreachable"
     assert result.unreachable_skills == ()
     assert result.binding == ("horizon",)
+
+
+def test_time_limit_stops_the_search_between_nodes() -> None:
+    """Off the main thread there is no interval timer: the search itself gives up past ``time_limit``."""
+    from micromoves.planning.solver import SearchTimeout
+
+    # Sixteen near-equal small gains, three needed: many sets to rank before the optimum is proven.
+    options = [opt(id=f"o{i}", duration=3 + i % 4, share=10 + 5 * (i % 3), gains={"data": 70 + i}) for i in range(16)]
+    p = problem(options)
+    assert solve(p, time_limit=60).status == "ready"  # a generous limit changes nothing
+    with pytest.raises(SearchTimeout):
+        solve(p, time_limit=-1.0)  # already past: the first check stops it

@@ -295,3 +295,47 @@ def test_time_budget_falls_back_to_the_greedy_dive_then_cp_sat(
     result = planning.solve_within(problem, 0.5)
     assert time_module.perf_counter() - started < 4
     assert (result.ready_week, result.effort) == (12, 640)  # CP-SAT proves the same optimum here
+
+
+def test_what_if_an_opportunity_outside_the_plan_would_shorten_it(plan_db: Database) -> None:
+    """Matching's "or shorten": an opportunity that is no template of the plan but gets the person ready
+    sooner is worth the weeks it saves; one that builds nothing the target needs, or started already, is not."""
+    from types import SimpleNamespace
+
+    from micromoves.domain.model import MoveKind
+    from micromoves.services.marketplace import plan_fit
+
+    monday = planning.next_monday(dt.date.today())
+
+    def opportunity(builds: dict[str, float], start: dt.date, weeks: int = 4) -> SimpleNamespace:
+        return SimpleNamespace(
+            id="O-1",
+            title="Acting tech lead",
+            kind=MoveKind.ACTING_ROLE,
+            start=start,
+            end=start + dt.timedelta(weeks=weeks, days=-1),
+            percent_time=50,
+            builds_skills=builds,
+            required_skills={},
+            template_id=None,
+        )
+
+    with plan_db.engine.connect() as conn:
+        sid = dict(conn.execute(select(t.skills.c.name, t.skills.c.id)).all())
+        prog, think = sid["Programming"], sid["Critical Thinking"]
+        both = opportunity({prog: 1.0, think: 0.7}, monday)
+        what_if = planning.WhatIf(conn, "EMP")
+        base = what_if.baseline()
+        assert base is not None and base[1].ready_week == 12  # the stretch and the gig, as planned above
+        # Four weeks at half time close both gaps (and raise Programming, held at 3.5: a depth step).
+        assert what_if.weeks_saved(both) == 12 - 4
+        assert plan_fit(conn, "EMP", both, what_if) == (
+            8,
+            "not in your plan, but with it you could be ready 8 weeks sooner",
+        )
+        assert plan_fit(conn, "EMP", both) == (None, "")  # without a what-if nothing is re-planned
+        assert what_if.weeks_saved(opportunity({sid["Negotiation"]: 2.0}, monday)) is None
+        assert what_if.weeks_saved(opportunity({prog: 1.0}, monday - dt.timedelta(weeks=1))) is None
+        # Only Critical Thinking: the stretch is still needed for Programming, so nothing gets sooner.
+        assert what_if.weeks_saved(opportunity({think: 0.7}, monday)) is None
+        assert planning.WhatIf(conn, "MGR").weeks_saved(both) is None  # no target role

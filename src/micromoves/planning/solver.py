@@ -140,6 +140,7 @@ marks it ``optimal=False``.
 from __future__ import annotations
 
 import heapq
+import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -151,13 +152,22 @@ from micromoves.planning.model import MAX_LEVEL, PlanProblem, PlanResult
 Starts = dict[str, int]
 
 
-def solve(problem: PlanProblem, k: int = 1, *, explain: bool = True) -> PlanResult:
-    """The provably optimal plan for ``problem`` and up to ``k - 1`` alternatives (see module docs)."""
-    return _driver.drive(problem, k, _Exact(), explain=explain)
+def solve(problem: PlanProblem, k: int = 1, *, explain: bool = True, time_limit: float | None = None) -> PlanResult:
+    """The provably optimal plan for ``problem`` and up to ``k - 1`` alternatives (see module docs).
+
+    With ``time_limit`` (seconds), :class:`SearchTimeout` is raised once the search has run that long
+    (checked between nodes), so a caller can fall back to :func:`solve_greedy`.
+    """
+    deadline = None if time_limit is None else time.monotonic() + time_limit
+    return _driver.drive(problem, k, _Exact(deadline), explain=explain)
 
 
 class NoPlanFound(RuntimeError):
     """The greedy dive of :func:`solve_greedy` found no ready plan although one may exist."""
+
+
+class SearchTimeout(RuntimeError):
+    """The exact search ran past the ``time_limit`` given to :func:`solve`."""
 
 
 def solve_greedy(problem: PlanProblem, *, explain: bool = True, nodes: int = 150) -> PlanResult:
@@ -173,16 +183,25 @@ def solve_greedy(problem: PlanProblem, *, explain: bool = True, nodes: int = 150
 
 
 class _Exact:
-    """The exact backend for :func:`micromoves.planning._driver.drive`."""
+    """The exact backend for :func:`micromoves.planning._driver.drive` (``deadline``: ``time.monotonic()``
+    past which the search gives up with :class:`SearchTimeout`)."""
+
+    def __init__(self, deadline: float | None = None) -> None:
+        self.deadline = deadline
+
+    def _search(self, problem: PlanProblem, reduce: bool) -> _Search:
+        search = _Search(problem, reduce=reduce)
+        search.deadline = self.deadline
+        return search
 
     def ready_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
-        return [(starts, True) for starts in _Search(problem, reduce=k == 1).run(ready=True, k=k)]
+        return [(starts, True) for starts in self._search(problem, k == 1).run(ready=True, k=k)]
 
     def fallback_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
-        return [(starts, True) for starts in _Search(problem, reduce=k == 1).run(ready=False, k=k)]
+        return [(starts, True) for starts in self._search(problem, k == 1).run(ready=False, k=k)]
 
     def ready_feasible(self, problem: PlanProblem) -> bool:
-        return bool(_Search(problem, reduce=True).run(ready=True, k=1, stop_at_first=True))
+        return bool(self._search(problem, True).run(ready=True, k=1, stop_at_first=True))
 
 
 class _Greedy:
@@ -238,6 +257,8 @@ def _runs(capacity: list[int], share: int) -> list[int]:
 
 
 class _Search:
+    deadline: float | None = None  # time.monotonic() past which run() raises SearchTimeout
+
     def __init__(self, problem: PlanProblem, *, reduce: bool = False) -> None:
         p = problem
         self.h = p.horizon
@@ -1001,7 +1022,11 @@ class _Search:
         if ready and self.bound((), 0, 0, True, 0) is None:
             return []
         push((0, 0, 0), _Node((), 0, 0, False, False, 0))
+        popped = 0
         while heap:
+            popped += 1
+            if self.deadline is not None and popped % 32 == 0 and time.monotonic() > self.deadline:
+                raise SearchTimeout(f"no proven optimum within the time limit ({popped} nodes)")
             prio, _, _, item = heapq.heappop(heap)
             if isinstance(item, _Found):
                 if any(item.mask & a == a for a in accepted):

@@ -35,6 +35,7 @@ from micromoves.domain.marketplace import (
 from micromoves.domain.model import MoveKind, MoveStatus
 from micromoves.services import moves as move_service
 from micromoves.services.accounts import Scope
+from micromoves.services.planning import WhatIf
 from micromoves.services.policy import Policy
 from micromoves.services.views import names_of
 from micromoves.storage import tables as t
@@ -263,15 +264,36 @@ def eligibility_of(opp: Any) -> Eligibility:
     )
 
 
-def plan_fit(conn: Connection, person_id: str, opp: Any) -> tuple[int | None, str]:
-    """Whether the opportunity is a step of the person's current plan; weeks of readiness it is worth."""
+def plan_fit(conn: Connection, person_id: str, opp: Any, what_if: WhatIf | None = None) -> tuple[int | None, str]:
+    """Whether the opportunity is a step of the person's current plan, or would shorten their plan; weeks
+    of readiness it is worth. The second question re-plans (see :class:`WhatIf`), so it is asked only with
+    a ``what_if``, which also shares the person's baseline plan between opportunities."""
     plan = conn.execute(
         select(t.plans.c.steps, t.plans.c.ready_week, t.plans.c.alternatives).where(
             t.plans.c.person_id == person_id, t.plans.c.status == "current"
         )
     ).first()
-    if plan is None or opp.template_id is None:
-        return None, ""
+    if plan is not None and opp.template_id is not None:
+        for i, step in enumerate(plan.steps or [], 1):
+            if step.get("template_id") == opp.template_id:
+                # Without this step the person follows the next best plan that does without it, if any.
+                others = [
+                    a["ready_week"]
+                    for a in plan.alternatives or []
+                    if a.get("ready_week") is not None
+                    and all(s.get("template_id") != opp.template_id for s in a.get("steps", []))
+                ]
+                saved = (min(others) - plan.ready_week) if others and plan.ready_week is not None else None
+                words = f"step {i} of your plan"
+                if saved:
+                    words += f"; without it you would be ready {saved} weeks later"
+                return saved, words
+    # Not a step: would a plan that takes it get the person ready sooner than their best plan without it?
+    saved = what_if.weeks_saved(opp) if what_if is not None else None
+    if saved:
+        unit = "week" if saved == 1 else "weeks"
+        return saved, f"not in your plan, but with it you could be ready {saved} {unit} sooner"
+    return None, ""
     for i, step in enumerate(plan.steps or [], 1):
         if step.get("template_id") == opp.template_id:
             # Without this step the person follows the next best plan that does without it, if any.
@@ -329,7 +351,7 @@ def apply(db: Database, policy: Policy, opportunity_id: str, *, note: str = "") 
             raise Conflict(
                 f"you already applied (application {existing.id}, {existing.status})", field="opportunity_id"
             )
-        benefit, _ = plan_fit(conn, me, opp)
+        benefit, _ = plan_fit(conn, me, opp, WhatIf(conn, me))
         app_id = conn.execute(
             insert(t.applications)
             .values(

@@ -14,6 +14,7 @@ from micromoves.domain.lifecycle import OCCUPYING_STATUSES
 from micromoves.domain.marketplace import Candidate, OpportunityStatus, ineligibility, skill_fit
 from micromoves.domain.model import AssignmentReason, MoveStatus
 from micromoves.services.marketplace import _may_run, eligibility_of, plan_fit, profile, seats_taken
+from micromoves.services.planning import WhatIf
 from micromoves.services.policy import Policy
 from micromoves.services.views import PersonRef, names_of
 from micromoves.storage import tables as t
@@ -105,6 +106,7 @@ class _Viewer:
         p = conn.execute(select(t.people).where(t.people.c.id == person_id)).one()
         self.person_id = person_id
         self.row = p
+        self.what_if = WhatIf(conn, person_id)  # re-plans lazily, once per page at most for the baseline
         self.level = conn.scalar(select(t.roles.c.level).where(t.roles.c.id == p.role_id)) if p.role_id else None
         self.skills = profile(conn, person_id)
         m = t.moves.c
@@ -148,7 +150,10 @@ def _card(
     eligible = None
     if viewer is not None:
         fit = skill_fit(opp.required_skills or {}, opp.preferred_skills or {}, viewer.skills)
-        _, plan_words = plan_fit(conn, viewer.person_id, opp)
+        # What-if re-plans only for what the viewer could take and that builds a skill their target needs.
+        open_to_me = opp.status == OS.OPEN.value and viewer.applications.get(opp.id) is None
+        builds_gap = any(s in viewer.target_gaps for s in opp.builds_skills or {})
+        _, plan_words = plan_fit(conn, viewer.person_id, opp, viewer.what_if if open_to_me and builds_gap else None)
         if not plan_words:
             helps = sorted(skill_names.get(s, s) for s in (opp.builds_skills or {}) if s in viewer.target_gaps)
             plan_words = f"builds {', '.join(helps)}, which your target role needs" if helps else ""
@@ -179,6 +184,11 @@ def _card(
     )
 
 
+def _plan_rank(words: str) -> int:
+    """Steps of the person's plan first, then what would shorten it, then the rest."""
+    return 0 if words.startswith("step") else 1 if words.startswith("not in your plan") else 2
+
+
 def marketplace(db: Database, policy: Policy, *, include_own_drafts: bool = True) -> Marketplace:
     """Open opportunities ranked for the viewer: in their plan first, then by skill fit; plus drafts and
     pending ones the viewer hosts."""
@@ -198,9 +208,7 @@ def marketplace(db: Database, policy: Policy, *, include_own_drafts: bool = True
         )
         viewer = _Viewer(conn, p.person_id) if p.person_id else None
         cards = [_card(conn, r, teams.get(r.host_team_id, r.host_team_id), viewer, skills) for r in rows]
-    cards.sort(
-        key=lambda c: (c.status != "open", not c.plan_fit.startswith("step"), -(c.skill_fit or 0), c.start, c.id)
-    )
+    cards.sort(key=lambda c: (c.status != "open", _plan_rank(c.plan_fit), -(c.skill_fit or 0), c.start, c.id))
     return Marketplace(opportunities=cards)
 
 

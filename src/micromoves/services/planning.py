@@ -14,7 +14,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -23,7 +23,7 @@ from micromoves.domain.errors import DomainError, InvalidValue, NotFound
 from micromoves.domain.lifecycle import OCCUPYING_STATUSES
 from micromoves.domain.model import MoveStatus, Plan, PlanStatus
 from micromoves.planning import MoveOption, PlanningError, PlanProblem, PlanResult, check_plan, solve
-from micromoves.planning.solver import NoPlanFound, solve_greedy
+from micromoves.planning.solver import NoPlanFound, SearchTimeout, solve_greedy
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
@@ -528,14 +528,20 @@ def solve_within(problem: PlanProblem, budget: float) -> PlanResult:
     ``optimal=False``: the greedy dive's (checked by the independent validator), or when it finds none, the
     best plan CP-SAT finds in ``budget`` seconds more.
 
-    Batch planning must not stall on one pathological instance. The budget is a POSIX interval timer
-    (worker processes run this on their main thread); where there is none, the search is not bounded.
+    Batch planning must not stall on one pathological instance. On the main thread the budget is a POSIX
+    interval timer, which also interrupts a long schedule check; elsewhere (a web request's thread) the
+    search checks the time between nodes.
     """
     import signal
     import threading
 
-    if budget <= 0 or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+    if budget <= 0:
         return solve(problem, k=1)
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        try:
+            return solve(problem, k=1, time_limit=budget)
+        except SearchTimeout:
+            return _fallback(problem, budget)
     previous = signal.signal(signal.SIGALRM, _raise_over_budget)
     signal.setitimer(signal.ITIMER_REAL, budget)
     try:
@@ -545,6 +551,10 @@ def solve_within(problem: PlanProblem, budget: float) -> PlanResult:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    return _fallback(problem, budget)
+
+
+def _fallback(problem: PlanProblem, budget: float) -> PlanResult:
     try:
         result = solve_greedy(problem)
         if not check_plan(problem, result):
@@ -704,6 +714,107 @@ def _plan_with_ray(
     finally:
         if started_here:
             ray.shutdown()
+
+
+WHAT_IF_BUDGET = 0.3  # seconds per solve when a page asks what an opportunity would do to someone's plan
+WHAT_IF_TOTAL = 1.5  # seconds for all of one page's questions: beyond, an opportunity's effect stays unknown
+
+
+def opportunity_option(opp: Any, *, start: dt.date, horizon: int, settings: Settings) -> MoveOption | None:
+    """An opportunity as a planning option: on its own dates (it starts in the week of its start date),
+    with the skills it builds as gains and its required skill levels as prerequisites. None when it starts
+    before ``start``, does not fit the horizon, is longer than a short move may be or builds nothing."""
+    if opp.start < start:
+        return None
+    week = _week_of(opp.start, start) or 0
+    duration = max(1, math.ceil(((opp.end - opp.start).days + 1) / 7))
+    gains = {s: to_hundredths(d) for s, d in (opp.builds_skills or {}).items() if d > 0}
+    if not gains or week + duration > horizon or duration > settings.max_move_weeks:
+        return None
+    return MoveOption(
+        id=f"opportunity:{opp.id}",
+        kind=getattr(opp.kind, "value", str(opp.kind)),
+        duration=duration,
+        share=opp.percent_time,
+        gains=gains,
+        min_levels={s: to_hundredths(v) for s, v in (opp.required_skills or {}).items()},
+        earliest_start=week,
+        latest_start=week,
+        title=opp.title,
+    )
+
+
+class WhatIf:
+    """What opportunities would do to one person's time to readiness (matching, applications).
+
+    :meth:`weeks_saved` compares the optimal plan from next Monday *without* the opportunity with the best
+    plan that may use it, each solved within :data:`WHAT_IF_BUDGET`. A saving is claimed only when the plan
+    without it is proven optimal and the plan with it does use it, so the figure never overstates the
+    true saving (a plan found under the budget is valid, perhaps not the best). Unknown → None.
+    """
+
+    def __init__(self, conn: Connection, person_id: str, *, settings: Settings | None = None) -> None:
+        import time
+
+        self.conn, self.person_id = conn, person_id
+        self.settings = settings or get_settings()
+        self.start = next_monday(dt.date.today())
+        self.horizon = 104
+        self.deadline = time.monotonic() + WHAT_IF_TOTAL
+        self._base: tuple[PlanProblem, PlanResult] | None = None
+        self._tried = False
+
+    def _time_left(self) -> float:
+        import time
+
+        return self.deadline - time.monotonic()
+
+    def baseline(self) -> tuple[PlanProblem, PlanResult] | None:
+        """The person's problem and optimal plan now (None: no target, not plannable, not ready or unproven)."""
+        if self._tried:
+            return self._base
+        self._tried = True
+        target_id = self.conn.scalar(select(t.people.c.target_role_id).where(t.people.c.id == self.person_id))
+        if not target_id:
+            return None
+        try:
+            person = load_people(self.conn, [self.person_id], start=self.start)[self.person_id]
+            target = load_targets(self.conn, [target_id])[target_id]
+            problem = make_problem(
+                person,
+                target,
+                load_catalogue(self.conn),
+                start=self.start,
+                horizon=self.horizon,
+                settings=self.settings,
+            )
+            result = solve_within(problem, min(WHAT_IF_BUDGET, self._time_left()))
+        except (DomainError, PlanningError, RuntimeError):  # RuntimeError: no plan within the budget
+            return None
+        if result.status == "ready" and result.optimal and result.ready_week is not None:
+            self._base = (problem, result)
+        return self._base
+
+    def weeks_saved(self, opp: Any) -> int | None:
+        """Weeks sooner the person could be ready by taking ``opp`` (None: no saving shown or unknown)."""
+        base = self.baseline()
+        if base is None or self._time_left() <= 0:
+            return None
+        problem, result = base
+        option = opportunity_option(opp, start=self.start, horizon=self.horizon, settings=self.settings)
+        if option is None or not set(option.gains) & set(problem.requirements):
+            return None
+        names = {**problem.skill_names, **{s: s for s in option.gains if s not in problem.skill_names}}
+        with_it = replace(problem, options=[*problem.options, option], skill_names=names)
+        try:
+            better = solve_within(with_it, min(WHAT_IF_BUDGET, max(self._time_left(), 0.01)))
+        except (PlanningError, RuntimeError):
+            return None
+        assert result.ready_week is not None
+        used = any(m.option_id == option.id for m in better.moves)
+        if better.status != "ready" or better.ready_week is None or better.ready_week >= result.ready_week or not used:
+            return None
+        return result.ready_week - better.ready_week
 
 
 def propose_from_plan(db: Database, person_id: str, step: int, *, actor: str, request: bool = True) -> Any:
