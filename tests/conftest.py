@@ -121,6 +121,22 @@ def db(db_url: str) -> Iterator[Database]:
     database.dispose()
 
 
+# Tests that run for seconds (a Ray cluster, a browser, a 200-client race, whole-API sweeps). Scheduled
+# first, so that the two xdist workers end together instead of one waiting for the last long test.
+LONG_TESTS = (
+    "test_plan_all_on_ray_local",
+    "test_a_move_from_request_to_skill_on_the_dashboard",
+    "test_matrix",
+    "test_api_conforms_to_its_schema",
+    "test_200_clients_race_for_the_last_seat",
+    "test_kill_9_during_import_changes_nothing",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: getattr(item, "originalname", item.name) not in LONG_TESTS)  # stable
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Say plainly how many database tests ran on each backend (CI must show both)."""
     counts: dict[str, dict[str, int]] = {"sqlite": {}, "postgresql": {}}

@@ -294,21 +294,6 @@ def plan_fit(conn: Connection, person_id: str, opp: Any, what_if: WhatIf | None 
         unit = "week" if saved == 1 else "weeks"
         return saved, f"not in your plan, but with it you could be ready {saved} {unit} sooner"
     return None, ""
-    for i, step in enumerate(plan.steps or [], 1):
-        if step.get("template_id") == opp.template_id:
-            # Without this step the person follows the next best plan that does without it, if any.
-            others = [
-                a["ready_week"]
-                for a in plan.alternatives or []
-                if a.get("ready_week") is not None
-                and all(s.get("template_id") != opp.template_id for s in a.get("steps", []))
-            ]
-            saved = (min(others) - plan.ready_week) if others and plan.ready_week is not None else None
-            words = f"step {i} of your plan"
-            if saved:
-                words += f"; without it you would be ready {saved} weeks later"
-            return saved, words
-    return None, ""
 
 
 # ----------------------------------------------------------------------------------- applications
@@ -325,6 +310,10 @@ def apply(db: Database, policy: Policy, opportunity_id: str, *, note: str = "") 
         opp = _opportunity(conn, opportunity_id)
     hidden = opp.status in (OS.DRAFT.value, OS.PENDING_APPROVAL.value) and not _may_run(policy, opp)
     policy.require(not hidden, visible=False, action="apply", entity_type="opportunity", entity_id=opportunity_id)
+    # What the seat is worth to the applicant may mean re-planning: done before the write transaction (which
+    # on SQLite locks out every other writer while it is open); the plan is advice, not a checked fact.
+    with db.engine.connect() as conn:
+        benefit, _ = plan_fit(conn, me, opp, WhatIf(conn, me))
     with db.write_engine.begin() as conn:
         opp = _opportunity(conn, opportunity_id, lock=True)
         if opp.status != OS.OPEN.value:
@@ -351,7 +340,6 @@ def apply(db: Database, policy: Policy, opportunity_id: str, *, note: str = "") 
             raise Conflict(
                 f"you already applied (application {existing.id}, {existing.status})", field="opportunity_id"
             )
-        benefit, _ = plan_fit(conn, me, opp, WhatIf(conn, me))
         app_id = conn.execute(
             insert(t.applications)
             .values(
