@@ -359,3 +359,19 @@ def test_vectorised_peak_load_agrees_with_a_day_by_day_count() -> None:
         end = start + int(rng.integers(0, 20))
         by_day = max((sum(p for s, e, p in spans if s <= d <= e) for d in range(start, end + 1)), default=0)
         assert svc.peak_load(spans, start, end) == by_day
+
+
+def test_key_index_dense_and_sparse_agree() -> None:
+    """Keys thin out on PostgreSQL (an upsert spends one per existing row): the sorted search then stands in
+    for the dense array and finds the same rows; unknown keys are −1 either way."""
+    rng = np.random.default_rng(3)
+    keys = rng.permutation(np.arange(1, 2_001, dtype=np.int64))
+    keys[5] = -1  # a row without a key
+    wanted = rng.integers(0, 2_600, 5_000).astype(np.int64)
+    dense = svc._KeyIndex(keys)
+    sparse = svc._KeyIndex(np.where(keys >= 0, keys * 1_000, -1))
+    assert dense.dense is not None and sparse.dense is None
+    expected = [int(np.flatnonzero(keys == k)[0]) if k in set(keys.tolist()) and k > 0 else -1 for k in wanted.tolist()]
+    assert dense.at(wanted).tolist() == expected
+    assert sparse.at(wanted * 1_000).tolist() == expected
+    assert sparse.at(wanted * 1_000 + 1).tolist() == [-1] * len(wanted)

@@ -326,7 +326,7 @@ def test_what_if_an_opportunity_outside_the_plan_would_shorten_it(plan_db: Datab
         both = opportunity({prog: 1.0, think: 0.7}, monday)
         what_if = planning.WhatIf(conn, "EMP")
         base = what_if.baseline()
-        assert base is not None and base[1].ready_week == 12  # the stretch and the gig, as planned above
+        assert base is not None and base.ready_week == 12  # the stretch and the gig, as planned above
         # Four weeks at half time close both gaps (and raise Programming, held at 3.5: a depth step).
         assert what_if.weeks_saved(both) == 12 - 4
         assert plan_fit(conn, "EMP", both, what_if) == (

@@ -150,6 +150,7 @@ def test_integer_keys_are_filled_by_the_database_on_every_path(empty_db_url: str
         )
         # A key given explicitly is kept; the mirrors on applications are never taken from the writer.
         conn.execute(tables.people.insert().values(id="P7", name="E", email="", location="", key=70))
+        conn.execute(tables.people.insert().values(id="P8", name="F", email="", location=""))  # after 70
         BulkWriter(conn).insert(
             tables.applications,
             ["opportunity_id", "person_id", "status", "applied_at", "note", "person_key"],
@@ -158,7 +159,7 @@ def test_integer_keys_are_filled_by_the_database_on_every_path(empty_db_url: str
         conn.execute(tables.applications.update().where(a.person_id == "P2").values(person_id="P0"))
     with db.engine.connect() as conn:
         keys = dict(conn.execute(select(p.id, p.key)).all())
-        assert keys == {"P1": 1, "P2": 2, "P0": 3, "P9": 4, "P7": 70}
+        assert keys == {"P1": 1, "P2": 2, "P0": 3, "P9": 4, "P7": 70, "P8": 71}
         mirrored = conn.execute(select(a.person_id, a.person_key, a.opportunity_key).order_by(a.id)).all()
         assert mirrored == [("P0", 3, 1), ("P9", 4, 1)]
     db.dispose()

@@ -169,6 +169,11 @@ class _Packing:
         benefit = "coalesce(plan_benefit_weeks, 0)"
         return f"(person_key << {self.opp_bits + BENEFIT_BITS}) | (opportunity_key << {BENEFIT_BITS}) | {benefit}"
 
+    def fits(self) -> str:
+        """Rows whose keys fit the widths (a row keyed after the widths were chosen is newer than the load)."""
+        person_bits = 63 - self.opp_bits - BENEFIT_BITS
+        return f"person_key < {1 << person_bits} AND opportunity_key < {1 << self.opp_bits}"
+
     def unpack(self, packed: I64) -> tuple[I64, I64, I64]:
         """(person key, opportunity key, benefit weeks) of each packed application."""
         benefit = packed & ((1 << BENEFIT_BITS) - 1)
@@ -199,6 +204,7 @@ def _live_applications(db: Database, lo: int, hi: int, packing: _Packing) -> Chu
     live = ", ".join(f"'{s}'" for s in LIVE)
     pg = db.backend == "postgresql"
     where = f"WHERE id >= {int(lo)} AND id < {int(hi)} AND {'status' if pg else '+status'} IN ({live})"
+    where += f" AND (person_key IS NULL OR opportunity_key IS NULL OR ({packing.fits()}))"  # NULLs: caught below
     packed = packing.expr()
     if pg:
         sql = f"SELECT string_agg(int8send({packed}), NULL::bytea), count(*) FROM applications {where}"  # noqa: S608
@@ -258,7 +264,8 @@ def _chosen_applications(db: Database, pairs: Sequence[tuple[str, str]]) -> dict
                 )
             }
             for o, p, app_id, status in found:
-                out[(o, p)] = _Chosen(int(app_id), status, *names[p])
+                if p in names:  # else the person was deleted in between: the pair counts as gone
+                    out[(o, p)] = _Chosen(int(app_id), status, *names[p])
             return out
         for i in range(0, len(pairs), 2_000):
             # A join with the wanted pairs, each found on the unique index (``(a, b) IN (…)`` would make
@@ -332,7 +339,7 @@ class _Opportunities:
     locations: list[tuple[str, ...]]
     required: list[dict[str, float]]
     preferred: list[dict[str, float]]
-    by_key: I64  # position of the open opportunity with each key (−1: none, or not open)
+    by_key: _KeyIndex  # position of the open opportunity with each key (−1: none, or not open)
 
 
 def _load_opportunities(conn: Connection) -> _Opportunities:
@@ -374,7 +381,7 @@ def _load_opportunities(conn: Connection) -> _Opportunities:
         locations=[tuple(r.locations or ()) for r in rows],
         required=[{k: float(v) for k, v in (r.required_skills or {}).items()} for r in rows],
         preferred=[{k: float(v) for k, v in (r.preferred_skills or {}).items()} for r in rows],
-        by_key=_positions_by_key(np.array([-1 if r.key is None else r.key for r in rows], np.int64)),
+        by_key=_KeyIndex(np.array([-1 if r.key is None else r.key for r in rows], np.int64)),
     )
 
 
@@ -389,7 +396,7 @@ class _People:
     location: I64  # code into ``location_names``
     location_names: list[str]
     capacity: I64  # capacity for moves (capacity − home-role share)
-    by_key: I64  # position of the person with each key (−1: none)
+    by_key: _KeyIndex  # position of the person with each key
 
     def positions(self, ids: str) -> I64:
         """Row positions of the people with these ids (a SEP-joined string)."""
@@ -432,23 +439,37 @@ def _people(cols: list[str], today: dt.date) -> _People:
         location=location,
         location_names=location_names,
         capacity=_ints(capacity),
-        by_key=_positions_by_key(_ints(keys)),
+        by_key=_KeyIndex(_ints(keys)),
     )
 
 
-def _positions_by_key(keys: I64) -> I64:
-    """Inverse of ``keys`` (row position of each key; −1 for keys no row has), with one −1 past the end."""
-    out: I64 = np.full(int(keys.max(initial=0)) + 2, -1, np.int64)
-    has = keys >= 0
-    out[keys[has]] = np.flatnonzero(has)
-    return out
+class _KeyIndex:
+    """Row position of each integer key (−1: no such row here, e.g. one inserted after the load).
 
+    Keys are dense in practice (1…n), and then a lookup is one ``np.take``. They can thin out (PostgreSQL
+    spends a key on every upserted row that already existed), so past 4 keys per row a sorted search is
+    used instead of an array as long as the largest key.
+    """
 
-def _at(by_key: I64, keys: I64) -> I64:
-    """Positions of ``keys`` (≥ 0): −1 for a key unknown here, e.g. of a row inserted after this one was
-    loaded (``clip`` sends every key past the end to the final −1)."""
-    out: I64 = np.take(by_key, keys, mode="clip")
-    return out
+    def __init__(self, keys: I64) -> None:
+        has = np.flatnonzero(keys >= 0)
+        top = int(keys.max(initial=0))
+        self.dense: I64 | None = None
+        if top <= 4 * len(keys) + 1_000:
+            self.dense = np.full(top + 2, -1, np.int64)  # one −1 past the end: ``clip`` sends larger keys there
+            self.dense[keys[has]] = has
+        else:
+            order = np.argsort(keys[has], kind="stable")
+            self.sorted_keys, self.rows = keys[has][order], has[order]
+
+    def at(self, keys: I64) -> I64:
+        """Positions of ``keys`` (all ≥ 0)."""
+        if self.dense is not None:
+            out: I64 = np.take(self.dense, keys, mode="clip")
+            return out
+        i = np.minimum(np.searchsorted(self.sorted_keys, keys), len(self.sorted_keys) - 1)
+        found: I64 = np.where(self.sorted_keys[i] == keys, self.rows[i], -1)
+        return found
 
 
 def _lookup(index: dict[str, int], keys: Sequence[str]) -> I64:
@@ -660,7 +681,7 @@ class _Scorer:
         """(live pairs, then per eligible pair: person, opportunity, benefit, fit, fresh, score)."""
         people, opps = self.people, self.opps
         person_key, opp_key, benefit = self.packing.unpack(packed)
-        person, opp = _at(people.by_key, person_key), _at(opps.by_key, opp_key)
+        person, opp = people.by_key.at(person_key), opps.by_key.at(opp_key)
         # Applications to opportunities that are not open drop out (and of anyone who joined after the load).
         on_open = np.flatnonzero((opp >= 0) & (person >= 0))
         person, opp, benefit = person[on_open], opp[on_open], benefit[on_open]

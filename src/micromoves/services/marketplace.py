@@ -310,36 +310,17 @@ def apply(db: Database, policy: Policy, opportunity_id: str, *, note: str = "") 
         opp = _opportunity(conn, opportunity_id)
     hidden = opp.status in (OS.DRAFT.value, OS.PENDING_APPROVAL.value) and not _may_run(policy, opp)
     policy.require(not hidden, visible=False, action="apply", entity_type="opportunity", entity_id=opportunity_id)
-    # What the seat is worth to the applicant may mean re-planning: done before the write transaction (which
-    # on SQLite locks out every other writer while it is open); the plan is advice, not a checked fact.
     with db.engine.connect() as conn:
+        _check_application(conn, policy, me, opp, today)
+        # What the seat is worth to the applicant may mean re-planning: done after the checks and before the
+        # write transaction (which on SQLite locks out every other writer); the figure is advice, bounded to
+        # what the column holds.
         benefit, _ = plan_fit(conn, me, opp, WhatIf(conn, me))
+    if benefit is not None:
+        benefit = min(max(benefit, 0), 1023)
     with db.write_engine.begin() as conn:
         opp = _opportunity(conn, opportunity_id, lock=True)
-        if opp.status != OS.OPEN.value:
-            raise Conflict(f"opportunity {opportunity_id} is {opp.status}, not open for applications", field="status")
-        if opp.application_deadline is not None and today > opp.application_deadline:
-            raise Conflict(f"applications closed on {opp.application_deadline}", field="application_deadline")
-        if policy.hosts(opp.host_team_id) and policy.is_self(me) and opp.host_manager_id == me:
-            raise InvalidValue("you host this opportunity; you cannot apply for it", field="opportunity_id")
-        reasons = ineligibility(
-            eligibility_of(opp),
-            opp.percent_time,
-            candidate(conn, me, opp.start, opp.end),
-            today=today,
-            names=names_of(conn, t.skills, opp.required_skills or {}),
-        )
-        if reasons:
-            raise InvalidValue("not eligible: " + "; ".join(reasons), field="eligibility")
-        existing = conn.execute(
-            select(t.applications.c.id, t.applications.c.status).where(
-                t.applications.c.opportunity_id == opportunity_id, t.applications.c.person_id == me
-            )
-        ).first()
-        if existing is not None:
-            raise Conflict(
-                f"you already applied (application {existing.id}, {existing.status})", field="opportunity_id"
-            )
+        _check_application(conn, policy, me, opp, today)  # again: things may have changed meanwhile
         app_id = conn.execute(
             insert(t.applications)
             .values(
@@ -356,6 +337,32 @@ def apply(db: Database, policy: Policy, opportunity_id: str, *, note: str = "") 
             conn, policy.principal.actor, "application.created", "application", str(app_id), opportunity=opportunity_id
         )
     return int(app_id)
+
+
+def _check_application(conn: Connection, policy: Policy, me: str, opp: Any, today: dt.date) -> None:
+    """Refuse an application that cannot be made: not open, past the deadline, one's own, not eligible, twice."""
+    if opp.status != OS.OPEN.value:
+        raise Conflict(f"opportunity {opp.id} is {opp.status}, not open for applications", field="status")
+    if opp.application_deadline is not None and today > opp.application_deadline:
+        raise Conflict(f"applications closed on {opp.application_deadline}", field="application_deadline")
+    if policy.hosts(opp.host_team_id) and policy.is_self(me) and opp.host_manager_id == me:
+        raise InvalidValue("you host this opportunity; you cannot apply for it", field="opportunity_id")
+    reasons = ineligibility(
+        eligibility_of(opp),
+        opp.percent_time,
+        candidate(conn, me, opp.start, opp.end),
+        today=today,
+        names=names_of(conn, t.skills, opp.required_skills or {}),
+    )
+    if reasons:
+        raise InvalidValue("not eligible: " + "; ".join(reasons), field="eligibility")
+    existing = conn.execute(
+        select(t.applications.c.id, t.applications.c.status).where(
+            t.applications.c.opportunity_id == opp.id, t.applications.c.person_id == me
+        )
+    ).first()
+    if existing is not None:
+        raise Conflict(f"you already applied (application {existing.id}, {existing.status})", field="opportunity_id")
 
 
 def _application(conn: Connection, application_id: int) -> Any:

@@ -190,8 +190,8 @@ def _plan_rank(words: str) -> int:
 
 
 def marketplace(db: Database, policy: Policy, *, include_own_drafts: bool = True) -> Marketplace:
-    """Open opportunities ranked for the viewer: in their plan first, then by skill fit; plus drafts and
-    pending ones the viewer hosts."""
+    """Open opportunities ranked for the viewer: steps of their plan first, then those that would get them
+    ready sooner, then by skill fit; plus drafts and pending ones the viewer hosts."""
     p = policy.principal
     o = t.opportunities.c
     with db.engine.connect() as conn:

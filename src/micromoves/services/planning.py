@@ -716,20 +716,22 @@ def _plan_with_ray(
             ray.shutdown()
 
 
-WHAT_IF_BUDGET = 0.3  # seconds per solve when a page asks what an opportunity would do to someone's plan
-WHAT_IF_TOTAL = 1.5  # seconds for all of one page's questions: beyond, an opportunity's effect stays unknown
+WHAT_IF_BUDGET = 0.3  # seconds per search when a page asks what an opportunity would do to someone's plan
+WHAT_IF_TOTAL = 1.5  # seconds of searching for all of one page's questions: beyond, effects stay unknown
+WHAT_IF_HORIZON = 104  # weeks, as a plan asked for without a horizon
 
 
 def opportunity_option(opp: Any, *, start: dt.date, horizon: int, settings: Settings) -> MoveOption | None:
-    """An opportunity as a planning option: on its own dates (it starts in the week of its start date),
-    with the skills it builds as gains and its required skill levels as prerequisites. None when it starts
-    before ``start``, does not fit the horizon, is longer than a short move may be or builds nothing."""
+    """An opportunity as a planning option: on its own dates (from the week its start date falls in to the
+    week its end date falls in, weeks counted from ``start``), with the skills it builds as gains and its
+    required skill levels as prerequisites. None when it starts before ``start``, does not fit the horizon,
+    is longer than a short move may be or builds nothing."""
     if opp.start < start:
         return None
-    week = _week_of(opp.start, start) or 0
-    duration = max(1, math.ceil(((opp.end - opp.start).days + 1) / 7))
+    week = (opp.start - start).days // 7
+    duration = (opp.end - start).days // 7 - week + 1
     gains = {s: to_hundredths(d) for s, d in (opp.builds_skills or {}).items() if d > 0}
-    if not gains or week + duration > horizon or duration > settings.max_move_weeks:
+    if not gains or duration < 1 or week + duration > horizon or duration > settings.max_move_weeks:
         return None
     return MoveOption(
         id=f"opportunity:{opp.id}",
@@ -748,9 +750,10 @@ class WhatIf:
     """What opportunities would do to one person's time to readiness (matching, applications).
 
     :meth:`weeks_saved` compares the optimal plan from next Monday *without* the opportunity with the best
-    plan that may use it, each solved within :data:`WHAT_IF_BUDGET`. A saving is claimed only when the plan
-    without it is proven optimal and the plan with it does use it, so the figure never overstates the
-    true saving (a plan found under the budget is valid, perhaps not the best). Unknown → None.
+    plan that may use it. A saving is claimed only when the plan without it is proven optimal and the plan
+    with it does use it, so the figure never overstates the true saving (a plan found when the search runs
+    out of time is valid, perhaps not the best). Each search gets :data:`WHAT_IF_BUDGET` seconds, a page
+    :data:`WHAT_IF_TOTAL` in all (a timed-out search's greedy fallback may add a little). Unknown → None.
     """
 
     def __init__(self, conn: Connection, person_id: str, *, settings: Settings | None = None) -> None:
@@ -759,62 +762,69 @@ class WhatIf:
         self.conn, self.person_id = conn, person_id
         self.settings = settings or get_settings()
         self.start = next_monday(dt.date.today())
-        self.horizon = 104
         self.deadline = time.monotonic() + WHAT_IF_TOTAL
-        self._base: tuple[PlanProblem, PlanResult] | None = None
-        self._tried = False
+        self._problem: PlanProblem | None = None
+        self._base: PlanResult | None = None
+        self._loaded = self._solved = False
 
-    def _time_left(self) -> float:
+    def _budget(self) -> float | None:
+        """Seconds for the next search, or None when the page's time is used up."""
         import time
 
-        return self.deadline - time.monotonic()
+        left = self.deadline - time.monotonic()
+        return min(WHAT_IF_BUDGET, left) if left > 0.01 else None
 
-    def baseline(self) -> tuple[PlanProblem, PlanResult] | None:
-        """The person's problem and optimal plan now (None: no target, not plannable, not ready or unproven)."""
-        if self._tried:
-            return self._base
-        self._tried = True
-        target_id = self.conn.scalar(select(t.people.c.target_role_id).where(t.people.c.id == self.person_id))
-        if not target_id:
-            return None
-        try:
-            person = load_people(self.conn, [self.person_id], start=self.start)[self.person_id]
-            target = load_targets(self.conn, [target_id])[target_id]
-            problem = make_problem(
-                person,
-                target,
-                load_catalogue(self.conn),
-                start=self.start,
-                horizon=self.horizon,
-                settings=self.settings,
-            )
-            result = solve_within(problem, min(WHAT_IF_BUDGET, self._time_left()))
-        except (DomainError, PlanningError, RuntimeError):  # RuntimeError: no plan within the budget
-            return None
-        if result.status == "ready" and result.optimal and result.ready_week is not None:
-            self._base = (problem, result)
+    def problem(self) -> PlanProblem | None:
+        """The person's planning problem now (None: no target role, or it cannot be planned towards)."""
+        if not self._loaded:
+            self._loaded = True
+            target_id = self.conn.scalar(select(t.people.c.target_role_id).where(t.people.c.id == self.person_id))
+            if target_id:
+                try:
+                    person = load_people(self.conn, [self.person_id], start=self.start)[self.person_id]
+                    target = load_targets(self.conn, [target_id])[target_id]
+                    catalogue = load_catalogue(self.conn)
+                    self._problem = make_problem(
+                        person, target, catalogue, start=self.start, horizon=WHAT_IF_HORIZON, settings=self.settings
+                    )
+                except (DomainError, PlanningError):
+                    self._problem = None
+        return self._problem
+
+    def baseline(self) -> PlanResult | None:
+        """The optimal plan now (None: no problem, not ready, not proven within the budget)."""
+        if not self._solved and (problem := self.problem()) is not None and (budget := self._budget()) is not None:
+            self._solved = True
+            try:
+                result = solve_within(problem, budget)
+            except (PlanningError, RuntimeError):  # RuntimeError: no plan at all within the budget
+                return None
+            if result.status == "ready" and result.optimal and result.ready_week is not None:
+                self._base = result
         return self._base
 
     def weeks_saved(self, opp: Any) -> int | None:
-        """Weeks sooner the person could be ready by taking ``opp`` (None: no saving shown or unknown)."""
-        base = self.baseline()
-        if base is None or self._time_left() <= 0:
+        """Weeks sooner the person could be ready by taking ``opp`` (None: no saving shown, or unknown)."""
+        problem = self.problem()
+        if problem is None:
             return None
-        problem, result = base
-        option = opportunity_option(opp, start=self.start, horizon=self.horizon, settings=self.settings)
+        option = opportunity_option(opp, start=self.start, horizon=WHAT_IF_HORIZON, settings=self.settings)
         if option is None or not set(option.gains) & set(problem.requirements):
+            return None  # cheap refusals first: no search for what cannot help
+        base = self.baseline()
+        budget = self._budget()
+        if base is None or base.ready_week is None or budget is None:
             return None
         names = {**problem.skill_names, **{s: s for s in option.gains if s not in problem.skill_names}}
         with_it = replace(problem, options=[*problem.options, option], skill_names=names)
         try:
-            better = solve_within(with_it, min(WHAT_IF_BUDGET, max(self._time_left(), 0.01)))
+            better = solve_within(with_it, budget)
         except (PlanningError, RuntimeError):
             return None
-        assert result.ready_week is not None
         used = any(m.option_id == option.id for m in better.moves)
-        if better.status != "ready" or better.ready_week is None or better.ready_week >= result.ready_week or not used:
+        if better.status != "ready" or better.ready_week is None or better.ready_week >= base.ready_week or not used:
             return None
-        return result.ready_week - better.ready_week
+        return base.ready_week - better.ready_week
 
 
 def propose_from_plan(db: Database, person_id: str, step: int, *, actor: str, request: bool = True) -> Any:

@@ -37,9 +37,14 @@ def _pg_triggers() -> list[str]:
         out += [
             f"CREATE SEQUENCE IF NOT EXISTS {table}_key_seq OWNED BY {table}.key",
             f"SELECT setval('{table}_key_seq', coalesce((SELECT max(key) FROM {table}), 0) + 1, false)",
+            # A key given explicitly (a restore) moves the sequence past it, so later keys cannot collide.
             f"""CREATE OR REPLACE FUNCTION {table}_key() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-              IF NEW.key IS NULL THEN NEW.key := nextval('{table}_key_seq'); END IF;
+              IF NEW.key IS NULL THEN
+                NEW.key := nextval('{table}_key_seq');
+              ELSIF NEW.key >= (SELECT last_value FROM {table}_key_seq) THEN
+                PERFORM setval('{table}_key_seq', NEW.key);
+              END IF;
               RETURN NEW;
             END $$""",
             f"CREATE TRIGGER {table}_key BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {table}_key()",
@@ -66,10 +71,14 @@ def _sqlite_triggers() -> list[str]:
         for table in KEYED
     ]
     sets = ", ".join(f"{col} = (SELECT key FROM {src} WHERE id = NEW.{ref})" for col, src, ref in MIRRORS)
-    for event in ("INSERT", "UPDATE OF person_id, opportunity_id, person_key, opportunity_key"):
-        name = "applications_keys" if event == "INSERT" else "applications_keys_update"
+    # Only when a mirror is wrong: the insert trigger's own UPDATE then fires no second one.
+    wrong = " OR ".join(f"NEW.{col} IS NOT (SELECT key FROM {src} WHERE id = NEW.{ref})" for col, src, ref in MIRRORS)
+    for name, event in (
+        ("applications_keys", "INSERT"),
+        ("applications_keys_update", "UPDATE OF person_id, opportunity_id, person_key, opportunity_key"),
+    ):
         out.append(
-            f"""CREATE TRIGGER {name} AFTER {event} ON applications FOR EACH ROW
+            f"""CREATE TRIGGER {name} AFTER {event} ON applications FOR EACH ROW WHEN {wrong}
             BEGIN
               UPDATE applications SET {sets} WHERE id = NEW.id;
             END"""
