@@ -69,9 +69,12 @@ def build(db: Database, people: int, opportunities: int, pairs: int, seed: int =
         home = rng.choice([0, 0, 0, 20, 40], people)
         base = dt.date(2018, 1, 1)
         hire_dates = [base + dt.timedelta(days=d) for d in range(3000)]
+        # Keys as the database would assign them (people and opportunities in order, a fresh database): the
+        # triggers then only check them instead of writing each row twice (they correct any that are wrong).
         w.insert(
             t.people,
             [
+                "key",
                 "id",
                 "name",
                 "email",
@@ -84,7 +87,7 @@ def build(db: Database, people: int, opportunities: int, pairs: int, seed: int =
                 "home_role_min_percent",
             ],
             (
-                (f"P{i}", f"Person {i}", "", f"R{lv}", None, f"T{k}", hire_dates[h], LOCATIONS[c], 100, hm)
+                (i + 1, f"P{i}", f"Person {i}", "", f"R{lv}", None, f"T{k}", hire_dates[h], LOCATIONS[c], 100, hm)
                 for i, (k, lv, h, c, hm) in enumerate(
                     zip(team.tolist(), level.tolist(), hired.tolist(), loc.tolist(), home.tolist(), strict=True)
                 )
@@ -116,6 +119,7 @@ def build(db: Database, people: int, opportunities: int, pairs: int, seed: int =
             }
             rows.append(
                 (
+                    j + 1,
                     f"O{j}",
                     f"Opportunity {j}",
                     "",
@@ -145,6 +149,7 @@ def build(db: Database, people: int, opportunities: int, pairs: int, seed: int =
         w.insert(
             t.opportunities,
             [
+                "key",
                 "id",
                 "title",
                 "description",
@@ -187,9 +192,18 @@ def build(db: Database, people: int, opportunities: int, pairs: int, seed: int =
         benefit_list: list[int | None] = [None if b == 0 else b for b in benefit.tolist()]
         w.insert(
             t.applications,
-            ["opportunity_id", "person_id", "status", "applied_at", "note", "plan_benefit_weeks"],
+            [
+                "opportunity_id",
+                "person_id",
+                "status",
+                "applied_at",
+                "note",
+                "plan_benefit_weeks",
+                "person_key",
+                "opportunity_key",
+            ],
             (
-                (f"O{o}", f"P{p}", s, now, "", b)
+                (f"O{o}", f"P{p}", s, now, "", b, p + 1, o + 1)
                 for p, o, s, b in zip(
                     (key // opportunities).tolist(),
                     (key % opportunities).tolist(),
