@@ -169,10 +169,12 @@ class _Packing:
         benefit = "coalesce(plan_benefit_weeks, 0)"
         return f"(person_key << {self.opp_bits + BENEFIT_BITS}) | (opportunity_key << {BENEFIT_BITS}) | {benefit}"
 
-    def fits(self) -> str:
-        """Rows whose keys fit the widths (a row keyed after the widths were chosen is newer than the load)."""
-        person_bits = 63 - self.opp_bits - BENEFIT_BITS
-        return f"person_key < {1 << person_bits} AND opportunity_key < {1 << self.opp_bits}"
+    def still_fits(self, db: Database) -> bool:
+        """Do all keys still fit the widths? Keys only grow, so if the largest do, every scanned row's did
+        (checked after the scan: a row keyed meanwhile past a power of two would have spilled into the
+        neighbouring field)."""
+        top_person, top_opp = _top_keys(db)
+        return top_person < 1 << (63 - self.opp_bits - BENEFIT_BITS) and top_opp < 1 << self.opp_bits
 
     def unpack(self, packed: I64) -> tuple[I64, I64, I64]:
         """(person key, opportunity key, benefit weeks) of each packed application."""
@@ -181,10 +183,15 @@ class _Packing:
         return packed >> (self.opp_bits + BENEFIT_BITS), opp, benefit
 
 
-def _packing(db: Database) -> _Packing:
+def _top_keys(db: Database) -> tuple[int, int]:
     with db.engine.connect() as conn:
         top_person = conn.scalar(select(func.max(t.people.c.key))) or 0
         top_opp = conn.scalar(select(func.max(t.opportunities.c.key))) or 0
+    return int(top_person), int(top_opp)
+
+
+def _packing(db: Database) -> _Packing:
+    top_person, top_opp = _top_keys(db)
     opp_bits = max(1, int(top_opp).bit_length())
     if int(top_person).bit_length() + opp_bits + BENEFIT_BITS > 63:  # pragma: no cover - 2**30+ people
         raise InvalidValue("integer keys too large to allocate in one pass; renumber them", field="key")
@@ -204,7 +211,6 @@ def _live_applications(db: Database, lo: int, hi: int, packing: _Packing) -> Chu
     live = ", ".join(f"'{s}'" for s in LIVE)
     pg = db.backend == "postgresql"
     where = f"WHERE id >= {int(lo)} AND id < {int(hi)} AND {'status' if pg else '+status'} IN ({live})"
-    where += f" AND (person_key IS NULL OR opportunity_key IS NULL OR ({packing.fits()}))"  # NULLs: caught below
     packed = packing.expr()
     if pg:
         sql = f"SELECT string_agg(int8send({packed}), NULL::bytea), count(*) FROM applications {where}"  # noqa: S608
@@ -801,6 +807,8 @@ def _propose(
         # pool runs tasks in order, so every scan has started before a scoring task waits for its own.
         f_scored = [pool.submit(lambda f: scorer(_checked(f.result())), f) for f in f_chunks]
         scored = [f.result() for f in f_scored] or [scorer(np.zeros(0, np.int64))]
+        if not packing.still_fits(db):
+            raise Conflict("people or opportunities were added while allocating; run it again", field="key")
         lap("load and score: applications")
         report("loading", 5, 5)
     n_live = sum(x[0] for x in scored)
