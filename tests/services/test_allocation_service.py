@@ -375,3 +375,23 @@ def test_key_index_dense_and_sparse_agree() -> None:
     assert dense.at(wanted).tolist() == expected
     assert sparse.at(wanted * 1_000).tolist() == expected
     assert sparse.at(wanted * 1_000 + 1).tolist() == [-1] * len(wanted)
+
+
+def test_int8_array_from_postgresql_binary_format() -> None:
+    """The packed applications arrive as one int8[] in PostgreSQL's binary format; NULL elements (rows
+    without keys) are left out so that the count check notices them."""
+
+    def array(values: list[int | None]) -> bytes:
+        head = [1, int(None in values), 20, len(values), 1]
+        out = b"".join(x.to_bytes(4, "big") for x in head)
+        for v in values:
+            out += (
+                (-1).to_bytes(4, "big", signed=True)
+                if v is None
+                else (8).to_bytes(4, "big") + v.to_bytes(8, "big", signed=True)
+            )
+        return out
+
+    assert svc._int8_array(array([5, 1 << 40, 7])).tolist() == [5, 1 << 40, 7]
+    assert svc._int8_array(array([5, None, 7])).tolist() == [5, 7]
+    assert svc._int8_array(None).tolist() == []

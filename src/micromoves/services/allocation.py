@@ -45,6 +45,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from psycopg.adapt import Loader
+from psycopg.pq import Format
 from sqlalchemy import Connection, func, select, update
 
 from micromoves.allocation import AllocationProblem, solve
@@ -201,6 +203,43 @@ def _packing(db: Database) -> _Packing:
 Chunk = tuple[I64, int]  # packed applications, and how many live applications the range holds
 
 
+INT8_ARRAY_OID = 1016
+
+
+class _RawBinary(Loader):
+    """A psycopg loader that hands over a binary value untouched."""
+
+    format = Format.BINARY
+
+    def load(self, data: Any) -> bytes:
+        return bytes(data)
+
+
+def _int8_array(blob: bytes | None) -> I64:
+    """The values of a one-dimensional int8[] without NULLs, from PostgreSQL's binary format: a header
+    (dimensions, has-NULLs flag, element type, then size and lower bound per dimension) and per element a
+    4-byte length and the 8-byte value, all big-endian. NULL elements (keys missing) are left out, so the
+    caller's count check catches them."""
+    if not blob:
+        return np.zeros(0, np.int64)
+    ndim, has_null = int.from_bytes(blob[0:4], "big"), int.from_bytes(blob[4:8], "big")
+    if ndim != 1:
+        return np.zeros(0, np.int64)
+    n = int.from_bytes(blob[12:16], "big")
+    if has_null:
+        out, pos = [], 20
+        for _ in range(n):
+            size = int.from_bytes(blob[pos : pos + 4], "big", signed=True)
+            pos += 4
+            if size == 8:
+                out.append(int.from_bytes(blob[pos : pos + 8], "big", signed=True))
+                pos += 8
+        return np.array(out, np.int64)
+    cells = np.frombuffer(blob, dtype=np.dtype([("size", ">i4"), ("value", ">i8")]), offset=20, count=n)
+    values: I64 = cells["value"].astype(np.int64)
+    return values
+
+
 def _live_applications(db: Database, lo: int, hi: int, packing: _Packing) -> Chunk:
     """The live applications with ``lo <= id < hi``, packed (:class:`_Packing`), and their count.
 
@@ -213,18 +252,22 @@ def _live_applications(db: Database, lo: int, hi: int, packing: _Packing) -> Chu
     where = f"WHERE id >= {int(lo)} AND id < {int(hi)} AND {'status' if pg else '+status'} IN ({live})"
     packed = packing.expr()
     if pg:
-        sql = f"SELECT string_agg(int8send({packed}), NULL::bytea), count(*) FROM applications {where}"  # noqa: S608
-    else:
-        sql = f"SELECT group_concat({packed}, ','), count(*) FROM applications {where}"  # noqa: S608
-    with db.engine.connect() as conn:
-        if pg:
+        with db.engine.connect() as conn:
             conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
             conn.exec_driver_sql("SET LOCAL jit = off")
+            # One int8[] in PostgreSQL's binary format, read by numpy as it is (psycopg would build a list
+            # of Python ints from it).
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            cur = driver.cursor(binary=True)
+            cur.adapters.register_loader(INT8_ARRAY_OID, _RawBinary)
+            sql = f"SELECT array_agg({packed}), count(*) FROM applications {where}"  # noqa: S608
+            blob, count = cur.execute(sql).fetchone()
+        return _int8_array(blob), int(count)
+    sql = f"SELECT group_concat({packed}, ','), count(*) FROM applications {where}"  # noqa: S608
+    with db.engine.connect() as conn:
         blob, count = conn.exec_driver_sql(sql).one()
-    if pg:
-        values: I64 = np.frombuffer(bytes(blob or b""), ">i8").astype(np.int64)
-    else:
-        values = np.fromstring(blob, sep=",", dtype=np.int64) if blob else np.zeros(0, np.int64)
+    values: I64 = np.fromstring(blob, sep=",", dtype=np.int64) if blob else np.zeros(0, np.int64)
     return values, int(count)
 
 
