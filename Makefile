@@ -28,8 +28,10 @@ lint: setup
 	$(BIN)/ruff format --check src tests scripts benchmarks
 	$(BIN)/mypy
 
+# Bytecode is cached even where the environment says not to (PYTHONDONTWRITEBYTECODE): three processes
+# compiling every module and rewriting every test's asserts cost seconds on each run.
 pytest: setup
-	$(BIN)/pytest -n 2 -p no:cacheprovider
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 -p no:cacheprovider
 
 ## Benchmarks (not part of the tests): import and demo generation at scale.
 bench: setup

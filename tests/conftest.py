@@ -51,6 +51,8 @@ def pg_url(worker_id: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
+            # A throwaway database: commits need not wait for the disk (a crash loses only test data).
+            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     except Exception as exc:
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL required but not reachable at {PG_URL}: {exc}")

@@ -51,7 +51,7 @@ def test_kill_9_during_import_changes_nothing(db: Database, tmp_path: Path) -> N
     with moves.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(MOVES_H)
-        for i in range(60_000):
+        for i in range(30_000):
             w.writerow(
                 [
                     f"K{i}",
@@ -59,8 +59,8 @@ def test_kill_9_during_import_changes_nothing(db: Database, tmp_path: Path) -> N
                     "gig",
                     "Gig",
                     "",
-                    f"20{10 + i // 6000}-0{1 + i % 9}-01",
-                    f"20{10 + i // 6000}-0{1 + i % 9}-20",
+                    f"20{10 + i // 3000}-0{1 + i % 9}-01",
+                    f"20{10 + i // 3000}-0{1 + i % 9}-20",
                     1,
                     "proposed",
                     "",
@@ -88,7 +88,7 @@ def test_kill_9_during_import_changes_nothing(db: Database, tmp_path: Path) -> N
     time.sleep(0.2)
     db.dispose()  # fresh connections see only what was committed
     assert snapshot(db) == before
-    # The database is healthy afterwards: the import's first rows now go in (all 60,000 again would only
+    # The database is healthy afterwards: the import's first rows now go in (all 30,000 again would only
     # repeat the bulk path the import tests already cover, at the cost of seconds).
     head = tmp_path / "moves_head.csv"
     head.write_text("".join(moves.read_text().splitlines(keepends=True)[:2_001]))

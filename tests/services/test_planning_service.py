@@ -222,9 +222,10 @@ def test_review_completion_then_plan_uses_new_levels(plan_db: Database) -> None:
     assert after.outcome == "already_ready" and before.outcome == "ready"
 
 
+# The Ray backend only changes where plans are solved; one database suffices (and no PostgreSQL world is
+# built for nothing).
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_plan_all_on_ray_local(plan_db: Database) -> None:
-    if plan_db.backend == "postgresql":
-        pytest.skip("the Ray backend only changes where plans are solved; one database suffices")
     ray = pytest.importorskip("ray")
     # Ray removed local_mode; a one-CPU local cluster on this machine is the closest equivalent.
     ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
@@ -258,6 +259,7 @@ def test_plan_commands(plan_db: Database) -> None:
     assert result.exit_code == 0 and json.loads(result.stdout)["people"] == 1
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the database only supplies the problem
 def test_time_budget_falls_back_to_the_greedy_dive_then_cp_sat(
     plan_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import hashlib
 import re
 import secrets
@@ -43,8 +44,13 @@ TOKEN_PREFIX = "mmt_"  # noqa: S105 (a public prefix that marks micromoves token
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,149}$")
 
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so a login takes as long whether or not the user exists.
-_DUMMY_HASH = _hasher.hash("micromoves-no-such-user")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so a login takes as long whether or not the user
+    exists. Made on first use: an argon2 hash costs a tenth of a second that every import would pay."""
+    return _hasher.hash("micromoves-no-such-user")
 
 
 class Access(enum.StrEnum):
@@ -262,7 +268,7 @@ def authenticate(db: Database, username: str, password: str, *, address: str = "
         if (by_user or 0) >= MAX_FAILURES_PER_USER or (by_address or 0) >= MAX_FAILURES_PER_ADDRESS:
             raise TooManyAttempts("too many failed logins; wait 15 minutes and try again")
         row = conn.execute(select(t.users).where(t.users.c.username == username)).first()
-        ok = _verify(row.password_hash if row is not None else _DUMMY_HASH, password)
+        ok = _verify(row.password_hash if row is not None else _dummy_hash(), password)
         ok = ok and row is not None and row.active
         conn.execute(insert(t.login_attempts).values(username=username[:150], ip=address[:64], at=now, success=ok))
         if ok and row is not None and _hasher.check_needs_rehash(row.password_hash):
