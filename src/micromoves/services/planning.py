@@ -717,7 +717,7 @@ def _plan_with_ray(
 
 
 WHAT_IF_BUDGET = 0.3  # seconds per search when a page asks what an opportunity would do to someone's plan
-WHAT_IF_TOTAL = 1.5  # seconds of searching for all of one page's questions: beyond, effects stay unknown
+WHAT_IF_TOTAL = 1.0  # seconds of searching for all of one page's questions: beyond, effects stay unknown
 WHAT_IF_HORIZON = 104  # weeks, as a plan asked for without a horizon
 
 
