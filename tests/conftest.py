@@ -123,6 +123,14 @@ def db(db_url: str) -> Iterator[Database]:
     database.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _forget_what_ifs() -> None:
+    """What-if answers are cached per database URL and audit watermark; test databases reuse both."""
+    from micromoves.services import planning
+
+    planning._what_if_cache.clear()
+
+
 # Tests that run for seconds (a Ray cluster, a browser, a 200-client race, whole-API sweeps). Scheduled
 # first, so that the two xdist workers end together instead of one waiting for the last long test.
 LONG_TESTS = (

@@ -341,3 +341,45 @@ def test_what_if_an_opportunity_outside_the_plan_would_shorten_it(plan_db: Datab
         # Only Critical Thinking: the stretch is still needed for Programming, so nothing gets sooner.
         assert what_if.weeks_saved(opportunity({think: 0.7}, monday)) is None
         assert planning.WhatIf(conn, "MGR").weeks_saved(both) is None  # no target role
+
+
+def test_what_if_answers_are_reused_until_something_is_written(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from micromoves.domain.model import MoveKind
+
+    calls: list[int] = []
+    real = planning.solve_within
+
+    def counted(problem, budget):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(problem, budget)
+
+    monkeypatch.setattr(planning, "solve_within", counted)
+    monday = planning.next_monday(dt.date.today())
+    with plan_db.engine.connect() as conn:
+        sid = dict(conn.execute(select(t.skills.c.name, t.skills.c.id)).all())
+    opp = SimpleNamespace(
+        id="O-1",
+        title="Acting tech lead",
+        kind=MoveKind.ACTING_ROLE,
+        start=monday,
+        end=monday + dt.timedelta(weeks=4, days=-1),
+        percent_time=50,
+        builds_skills={sid["Programming"]: 1.0, sid["Critical Thinking"]: 0.7},
+        required_skills={},
+        template_id=None,
+    )
+
+    def ask() -> int | None:
+        with plan_db.engine.connect() as conn:
+            return planning.WhatIf(conn, "EMP").weeks_saved(opp)
+
+    assert ask() == 8 and len(calls) == 2  # the baseline, then the plan that may use the opportunity
+    assert ask() == 8 and len(calls) == 2  # the next page: nothing written since, nothing searched
+    org.assess_skill(plan_db, person_id="EMP", skill="Programming", level=4.5, provenance="manager", actor="MGR")
+    # A write (audited): both searches run again. Programming is met now, Critical Thinking still needs the
+    # stretch and the gig together (week 12) or the opportunity alone (week 4).
+    assert ask() == 8 and len(calls) == 4

@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from micromoves.domain.errors import DomainError, InvalidValue, NotFound
 from micromoves.domain.lifecycle import OCCUPYING_STATUSES
@@ -746,6 +748,11 @@ def opportunity_option(opp: Any, *, start: dt.date, horizon: int, settings: Sett
     )
 
 
+WHAT_IF_TTL = 300.0  # seconds an answer is reused while nothing was written (the audit log did not grow)
+_what_if_cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
+_what_if_lock = threading.Lock()
+
+
 class WhatIf:
     """What opportunities would do to one person's time to readiness (matching, applications).
 
@@ -754,11 +761,12 @@ class WhatIf:
     with it does use it, so the figure never overstates the true saving (a plan found when the search runs
     out of time is valid, perhaps not the best). Each search gets :data:`WHAT_IF_BUDGET` seconds, a page
     :data:`WHAT_IF_TOTAL` in all (a timed-out search's greedy fallback may add a little). Unknown → None.
+
+    Answers are kept for :data:`WHAT_IF_TTL` seconds, per database and person, as long as the newest audit
+    event is the same: every change the services make is audited, so a write anywhere starts afresh.
     """
 
     def __init__(self, conn: Connection, person_id: str, *, settings: Settings | None = None) -> None:
-        import time
-
         self.conn, self.person_id = conn, person_id
         self.settings = settings or get_settings()
         self.start = next_monday(dt.date.today())
@@ -766,13 +774,26 @@ class WhatIf:
         self._problem: PlanProblem | None = None
         self._base: PlanResult | None = None
         self._loaded = self._solved = False
+        newest = conn.scalar(select(func.max(t.audit_events.c.id)))
+        self._scope = (id(conn.engine), str(conn.engine.url), person_id, self.start, newest)
 
     def _budget(self) -> float | None:
         """Seconds for the next search, or None when the page's time is used up."""
-        import time
-
         left = self.deadline - time.monotonic()
         return min(WHAT_IF_BUDGET, left) if left > 0.01 else None
+
+    def _remembered(self, key: tuple[Any, ...]) -> tuple[bool, Any]:
+        with _what_if_lock:
+            hit = _what_if_cache.get((*self._scope, *key))
+        if hit is not None and time.monotonic() - hit[0] < WHAT_IF_TTL:
+            return True, hit[1]
+        return False, None
+
+    def _remember(self, key: tuple[Any, ...], value: Any) -> None:
+        with _what_if_lock:
+            if len(_what_if_cache) >= 20_000:
+                _what_if_cache.clear()
+            _what_if_cache[(*self._scope, *key)] = (time.monotonic(), value)
 
     def problem(self) -> PlanProblem | None:
         """The person's planning problem now (None: no target role, or it cannot be planned towards)."""
@@ -793,18 +814,37 @@ class WhatIf:
 
     def baseline(self) -> PlanResult | None:
         """The optimal plan now (None: no problem, not ready, not proven within the budget)."""
-        if not self._solved and (problem := self.problem()) is not None and (budget := self._budget()) is not None:
+        if self._solved:
+            return self._base
+        known, value = self._remembered(("baseline",))
+        if known:
+            self._solved, self._base = True, value
+            return self._base
+        if (problem := self.problem()) is not None and (budget := self._budget()) is not None:
             self._solved = True
             try:
                 result = solve_within(problem, budget)
             except (PlanningError, RuntimeError):  # RuntimeError: no plan at all within the budget
-                return None
-            if result.status == "ready" and result.optimal and result.ready_week is not None:
+                result = None
+            if result is not None and result.status == "ready" and result.optimal and result.ready_week is not None:
                 self._base = result
+            self._remember(("baseline",), self._base)
         return self._base
 
     def weeks_saved(self, opp: Any) -> int | None:
         """Weeks sooner the person could be ready by taking ``opp`` (None: no saving shown, or unknown)."""
+        key = (
+            "opportunity",
+            opp.id,
+            opp.start,
+            opp.end,
+            opp.percent_time,
+            tuple(sorted((opp.builds_skills or {}).items())),
+            tuple(sorted((opp.required_skills or {}).items())),
+        )
+        known, value = self._remembered(key)
+        if known:
+            return value  # type: ignore[no-any-return]
         problem = self.problem()
         if problem is None:
             return None
@@ -814,17 +854,20 @@ class WhatIf:
         base = self.baseline()
         budget = self._budget()
         if base is None or base.ready_week is None or budget is None:
-            return None
+            return None  # not remembered: with more time on another page it may be known
         names = {**problem.skill_names, **{s: s for s in option.gains if s not in problem.skill_names}}
         with_it = replace(problem, options=[*problem.options, option], skill_names=names)
+        saved = None
         try:
             better = solve_within(with_it, budget)
         except (PlanningError, RuntimeError):
-            return None
-        used = any(m.option_id == option.id for m in better.moves)
-        if better.status != "ready" or better.ready_week is None or better.ready_week >= base.ready_week or not used:
-            return None
-        return base.ready_week - better.ready_week
+            better = None
+        if better is not None and better.status == "ready" and better.ready_week is not None:
+            used = any(m.option_id == option.id for m in better.moves)
+            if used and better.ready_week < base.ready_week:
+                saved = base.ready_week - better.ready_week
+        self._remember(key, saved)
+        return saved
 
 
 def propose_from_plan(db: Database, person_id: str, step: int, *, actor: str, request: bool = True) -> Any:
