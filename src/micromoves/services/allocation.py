@@ -24,7 +24,7 @@ The problem
   0 earns nothing and is never proposed.
 
 Loading is set-based and vectorised: a handful of queries, each concatenated in the database into one
-value (text, or binary ``int8send`` on PostgreSQL) that numpy reads in one go. Applications travel as one
+value (text, or a binary array on PostgreSQL) that numpy reads in one go. Applications travel as one
 64-bit integer each (person key, opportunity key, plan benefit: the integer keys of migration 0005), scanned
 in id ranges on two connections while this thread digests the rest; no per-person queries, no ORM rows,
 no text ids for the millions of pairs. Application ids are looked up afterwards for the chosen pairs only.
@@ -243,9 +243,9 @@ def _int8_array(blob: bytes | None) -> I64:
 def _live_applications(db: Database, lo: int, hi: int, packing: _Packing) -> Chunk:
     """The live applications with ``lo <= id < hi``, packed (:class:`_Packing`), and their count.
 
-    One value crosses the driver: on PostgreSQL binary (``int8send``, concatenated), which numpy reads
-    without parsing; on SQLite text, which numpy parses in C. ``count(*)`` proves no row was lost to a
-    missing key (the aggregate skips NULLs). ``+status`` keeps SQLite on the id range.
+    One value crosses the driver: on PostgreSQL an ``int8[]`` in binary format, which numpy reads without
+    parsing; on SQLite text, which numpy parses in C. ``count(*)`` proves no row was lost to a missing key
+    (NULLs are left out). ``+status`` keeps SQLite on the id range.
     """
     live = ", ".join(f"'{s}'" for s in LIVE)
     pg = db.backend == "postgresql"
