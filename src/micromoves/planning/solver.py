@@ -1224,15 +1224,12 @@ class _Search:
 
         def earliest(i: int, want_deep: bool) -> int | None:
             o = opts[i]
-            release: int | None = self.es[i]
-            for kind in o.req_kinds:
-                t = min((st + opts[j].d for j, st in placed if opts[j].kind == kind), default=None)
-                release = None if t is None or release is None else max(release, t)
-            for sk, need in o.min_levels:
-                if release is None:
-                    break
-                t = reach(sk, need)
-                release = None if t is None else max(release, t)
+            release = _release_week(
+                self.es[i],
+                o,
+                lambda kind: min((st + opts[j].d for j, st in placed if opts[j].kind == kind), default=None),
+                reach,
+            )
             if release is None:
                 return None
             if want_deep and not o.trivially_deep:
@@ -1527,16 +1524,14 @@ class _Search:
                     return False
                 release: int | None = es[q]
                 if rules:
-                    for kind in o.req_kinds:
-                        t = min(
+                    release = _release_week(
+                        release,
+                        o,
+                        lambda kind: min(
                             (start[r] + d[r] for r in range(n) if start[r] >= 0 and ops[r].kind == kind), default=None
-                        )
-                        release = None if t is None or release is None else max(release, t)
-                    for s, need in o.min_levels:
-                        if release is None:
-                            break
-                        t = reach(s, need)
-                        release = None if t is None else max(release, t)
+                        ),
+                        reach,
+                    )
                 if release is None:
                     continue
                 plain = s0 if release == r0 else earliest(q, release)
@@ -1615,6 +1610,26 @@ _Item = _Node | _Found | _Pending
 _INF = 10**12
 _LAMBDAS = (10, 25, 50, 100)
 _LAZY = 48  # bound computations before the Lagrangian tables and dominance are built
+
+
+def _release_week(
+    release: int | None,
+    o: _Opt,
+    kind_end: Callable[[str], int | None],
+    reach: Callable[[int, int], int | None],
+) -> int | None:
+    """The earliest start ``o``'s prerequisites allow, from ``release`` on: after the first end of a move of
+    each kind it requires (``kind_end``) and once each minimum level is reached (``reach``). None when one
+    of them never holds. The greedy dive and the schedule oracle apply the same rule to their own state."""
+    for kind in o.req_kinds:
+        t = kind_end(kind)
+        release = None if t is None or release is None else max(release, t)
+    for skill, need in o.min_levels:
+        if release is None:
+            break
+        t = reach(skill, need)
+        release = None if t is None else max(release, t)
+    return release
 
 
 def _fits_by(
