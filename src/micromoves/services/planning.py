@@ -616,7 +616,6 @@ def plan_all(
     """Plan for everyone who has a target role, using every core (or a Ray cluster), and store the plans
     in one transaction: either everyone gets a new current plan or nobody does."""
     import os
-    import time
 
     settings = settings or get_settings()
     weeks = parse_horizon(horizon)
@@ -774,8 +773,14 @@ class WhatIf:
         self._problem: PlanProblem | None = None
         self._base: PlanResult | None = None
         self._loaded = self._solved = False
-        newest = conn.scalar(select(func.max(t.audit_events.c.id)))
-        self._scope = (id(conn.engine), str(conn.engine.url), person_id, self.start, newest)
+        self._scope_key: tuple[Any, ...] | None = None
+
+    def _scope(self) -> tuple[Any, ...]:
+        """Database, person, start and the newest audit event: asked once, and only if a page asks at all."""
+        if self._scope_key is None:
+            newest = self.conn.scalar(select(func.max(t.audit_events.c.id)))
+            self._scope_key = (id(self.conn.engine), str(self.conn.engine.url), self.person_id, self.start, newest)
+        return self._scope_key
 
     def _budget(self) -> float | None:
         """Seconds for the next search, or None when the page's time is used up."""
@@ -784,7 +789,7 @@ class WhatIf:
 
     def _remembered(self, key: tuple[Any, ...]) -> tuple[bool, Any]:
         with _what_if_lock:
-            hit = _what_if_cache.get((*self._scope, *key))
+            hit = _what_if_cache.get((*self._scope(), *key))
         if hit is not None and time.monotonic() - hit[0] < WHAT_IF_TTL:
             return True, hit[1]
         return False, None
@@ -793,7 +798,7 @@ class WhatIf:
         with _what_if_lock:
             if len(_what_if_cache) >= 20_000:
                 _what_if_cache.clear()
-            _what_if_cache[(*self._scope, *key)] = (time.monotonic(), value)
+            _what_if_cache[(*self._scope(), *key)] = (time.monotonic(), value)
 
     def problem(self) -> PlanProblem | None:
         """The person's planning problem now (None: no target role, or it cannot be planned towards)."""
