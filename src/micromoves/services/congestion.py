@@ -20,8 +20,15 @@ from sqlalchemy import select
 
 from micromoves.domain.errors import InvalidValue, NotFound
 from micromoves.domain.marketplace import LIVE_APPLICATIONS
-from micromoves.planning import PlanningError, solve
-from micromoves.services.planning import load_catalogue, load_people, load_targets, make_problem, next_monday
+from micromoves.planning import PlanningError, PlanResult
+from micromoves.services.planning import (
+    load_catalogue,
+    load_people,
+    load_targets,
+    make_problem,
+    next_monday,
+    solve_within,
+)
 from micromoves.services.policy import Policy
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
@@ -78,6 +85,10 @@ class AlternateRoute(BaseModel):
     extra_weeks: int | None
     steps: list[str]
     explanation: str
+    proven_optimal: bool = True  # False: a re-plan ran out of its time budget (ROUTE_BUDGET)
+
+
+ROUTE_BUDGET = 1.0  # seconds per re-plan of an alternate route (two per person)
 
 
 def _quarter(day: dt.date) -> str:
@@ -230,38 +241,59 @@ def alternate_route(
             people[person_id], target, load_catalogue(conn), start=start, horizon=horizon_weeks, settings=settings
         )
     without = dataclasses.replace(problem, options=tuple(o for o in problem.options if o.id != template_id))
+    # Each re-plan gets a time budget (a page or command re-plans several people): past it, the best plan
+    # found so far is used and the route says it is not proven best.
     try:
-        with_it = solve(problem)
+        with_it = solve_within(problem, ROUTE_BUDGET)
         used = any(m.option_id == template_id for m in with_it.moves)
         # The best plan does not use the slot: it stays the best plan without it.
-        no_it = solve(without) if used else with_it
+        no_it: PlanResult | None = solve_within(without, ROUTE_BUDGET) if used else with_it
     except PlanningError as exc:
         raise InvalidValue(f"cannot plan: {exc}", field="plan") from None
+    except RuntimeError:  # nothing found without the slot within the budget (CP-SAT's fallback found none)
+        no_it = None
+    if no_it is not None and _ready_sooner(no_it, with_it):
+        with_it, used = no_it, False  # a route without the slot is better than the one found with it
+    proven = with_it.optimal and (no_it is None or no_it.optimal)
     extra = None
-    if with_it.ready_week is not None and no_it.ready_week is not None:
+    if no_it is not None and with_it.ready_week is not None and no_it.ready_week is not None:
         extra = no_it.ready_week - with_it.ready_week
     if with_it.ready_week is None:
         words = f"the target is out of reach within {horizon_weeks} weeks even with {title}"
     elif not used:
         words = f"{title} is not on the best route, so losing it costs nothing"
+    elif no_it is None:
+        words = f"no route without {title} was found in the time allowed"
     elif no_it.ready_week is None:
         words = f"without {title} the target is out of reach within {horizon_weeks} weeks"
+    elif extra == 0:
+        words = f"without {title} another route is just as fast (ready at week {no_it.ready_week}), with other moves"
     else:
         words = (
             f"if you cannot get {title}, this route is ready {extra} week(s) later "
             f"(week {no_it.ready_week} instead of {with_it.ready_week})"
         )
+    if not proven:
+        words += " (the best plans found in the time allowed, not proven optimal)"
     return AlternateRoute(
         person_id=person_id,
         person=person.name,
         template_id=template_id,
         template=title,
         current_ready_week=with_it.ready_week,
-        alternative_ready_week=no_it.ready_week,
+        alternative_ready_week=no_it.ready_week if no_it is not None else None,
         extra_weeks=extra if used else 0,
-        steps=[m.title for m in no_it.moves],
+        steps=[m.title for m in no_it.moves] if no_it is not None else [],
         explanation=words,
+        proven_optimal=proven,
     )
+
+
+def _ready_sooner(a: PlanResult, b: PlanResult) -> bool:
+    """Is plan ``a`` ready sooner than ``b`` (a plan that is ready beats one that is not)?"""
+    if a.ready_week is None:
+        return False
+    return b.ready_week is None or a.ready_week < b.ready_week
 
 
 def affected_people(db: Database, template_id: str, *, limit: int = 20) -> list[str]:

@@ -14,6 +14,7 @@ flat at 100,000 people.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import math
@@ -29,6 +30,8 @@ from sqlalchemy import Connection, func, insert, select
 from micromoves.domain import lifecycle, rules
 from micromoves.domain.errors import DomainError, InvalidValue
 from micromoves.domain.model import AssignmentReason, Decision, MoveKind, MoveStatus, Provenance, Rating
+from micromoves.planning import PlanningError, PlanProblem, PlanResult
+from micromoves.planning.solver import NoPlanFound, solve_greedy
 from micromoves.services import demo_catalogue as cat
 from micromoves.services.taxonomy import taxonomy_version
 from micromoves.storage import tables as t
@@ -1200,30 +1203,111 @@ OPEN_OPPORTUNITIES = 14
 # The seeded bottleneck: one seat that a crowd applies for (the congestion monitor should find it).
 BOTTLENECK_ID = "OPP-DEMO-01"
 MARKET_KINDS = (MoveKind.GIG, MoveKind.STRETCH_ASSIGNMENT, MoveKind.ROTATION, MoveKind.TEMPORARY_LEAD)
+# How many people with a target role the demo plans (greedily) to find the move plans reach for most.
+ROUTE_SAMPLE = 60
+ROUTE_CANDIDATES = 5  # the moves the sample's plans use most, each re-planned without
+
+
+def market_pool(gen: _Generator, templates: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """The catalogue moves a team can host as an opportunity."""
+    by_column = [dict(zip(TEMPLATE_COLUMNS, row, strict=True)) for row in templates]
+    return [x for x in by_column if x["kind"] in MARKET_KINDS and x["host_team_id"] in gen.team_manager]
+
+
+def planned_bottleneck(conn: Connection, gen: _Generator, candidates: Sequence[str], *, seed: int) -> Bottleneck | None:
+    """The market move whose loss costs a sample of plans the most weeks, and those people, costliest first.
+
+    A deterministic sample of people with a target role is planned by the fast greedy planner (a valid plan,
+    near the optimum); the moves their plans use most are tried, each re-planned without it. A move many
+    people merely *could* use is replaced at no cost by another one, and every alternate route around it
+    would cost nothing: the seeded bottleneck should be one that plans really need."""
+    from micromoves.services.planning import load_catalogue, load_people, load_targets, make_problem
+    from micromoves.settings import get_settings
+
+    rng = random.Random(seed * 7_481 + 11)
+    sample = sorted(rng.sample(sorted(gen.seekers), min(ROUTE_SAMPLE, len(gen.seekers))))
+    target_of: dict[str, str] = dict(
+        conn.execute(select(t.people.c.id, t.people.c.target_role_id).where(t.people.c.id.in_(sample))).all()
+    )
+    start = _monday_on_or_after(gen.today)
+    people = load_people(conn, sample, start=start)
+    targets = load_targets(conn, set(target_of.values()))
+    catalogue = load_catalogue(conn)
+    settings = get_settings()
+
+    def greedy(problem: PlanProblem) -> PlanResult | None:
+        try:
+            return solve_greedy(problem, explain=False)
+        except (PlanningError, NoPlanFound):
+            return None  # the dive found no ready plan: this person tells us nothing
+
+    wanted = set(candidates)
+    users: dict[str, list[tuple[str, PlanProblem, int]]] = {}
+    options: dict[Any, Any] = {}  # shared by the sample's problems
+    for pid in sample:
+        problem = make_problem(
+            people[pid], targets[target_of[pid]], catalogue, start=start, horizon=104, settings=settings, cache=options
+        )
+        plan = greedy(problem)
+        if plan is None or plan.ready_week is None:
+            continue
+        for move in plan.moves:
+            if move.option_id in wanted:
+                users.setdefault(move.option_id, []).append((pid, problem, plan.ready_week))
+    best: Bottleneck | None = None
+    for tpl in sorted(users, key=lambda x: (-len(users[x]), x))[:ROUTE_CANDIDATES]:
+        cost: dict[str, int] = {}
+        for pid, problem, week in users[tpl]:
+            without = greedy(dataclasses.replace(problem, options=tuple(o for o in problem.options if o.id != tpl)))
+            ready = without.ready_week if without is not None else None
+            cost[pid] = problem.horizon + 1 - week if ready is None else max(0, ready - week)
+        found = Bottleneck(tpl, sum(cost.values()), sorted(cost, key=lambda p: (-cost[p], p)))
+        if best is None or (found.weeks, len(found.people)) > (best.weeks, len(best.people)):
+            best = found
+    return best
+
+
+@dataclass(frozen=True)
+class Bottleneck:
+    template_id: str
+    weeks: int  # weeks the sampled plans lose without it (greedy estimates)
+    people: list[str]  # whose sampled plans use it, costliest first
 
 
 def marketplace_rows(
-    gen: _Generator, templates: Sequence[tuple[Any, ...]], *, seed: int
+    gen: _Generator,
+    templates: Sequence[tuple[Any, ...]],
+    *,
+    seed: int,
+    bottleneck: Bottleneck | None = None,
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """Open opportunities run from catalogue templates by department heads, with applications; the first
-    is the seeded bottleneck (one seat, a crowd of applicants)."""
+    is the seeded bottleneck (one seat, a crowd of applicants).
+
+    ``bottleneck`` (see :func:`planned_bottleneck`): the move plans need, and the people who need it most
+    applied first; without it, a short gig building what most people still lack."""
     rng = random.Random(seed * 104_729 + 3)
-    by_column = [dict(zip(TEMPLATE_COLUMNS, row, strict=True)) for row in templates]
-    pool = [x for x in by_column if x["kind"] in MARKET_KINDS and x["host_team_id"] in gen.team_manager]
+    pool = market_pool(gen, templates)
     if not pool:
         return [], []
 
-    # The bottleneck runs the template that builds what most people aiming at a role still lack.
     def wanted_by(tpl: dict[str, Any]) -> list[str]:
         return sorted(pid for pid, gaps in gen.seekers.items() if gaps & set(tpl["gains"]))
 
-    # A short gig with no prerequisites: the kind of step optimal plans reach for first.
-    quick = [x for x in pool if x["kind"] is MoveKind.GIG and not x["min_levels"] and not x["requires_kinds"]] or pool
-    crowded = max(quick, key=lambda x: (len(wanted_by(x)), x["id"]))
+    if bottleneck is not None:
+        crowded = next(x for x in pool if x["id"] == bottleneck.template_id)
+    else:
+        # A short gig with no prerequisites: the kind of step optimal plans reach for first.
+        quick = [
+            x for x in pool if x["kind"] is MoveKind.GIG and not x["min_levels"] and not x["requires_kinds"]
+        ] or pool
+        crowded = max(quick, key=lambda x: (len(wanted_by(x)), x["id"]))
     rest = [x for x in pool if x["id"] != crowded["id"]]
     picked = [crowded, *rng.sample(rest, min(OPEN_OPPORTUNITIES - 1, len(rest)))]
     members = [pid for pid, _team in gen.members_plan]
-    seekers = [pid for pid in wanted_by(crowded) if pid != gen.team_manager[crowded["host_team_id"]]]
+    host_of_crowded = gen.team_manager[crowded["host_team_id"]]
+    needing = [pid for pid in (bottleneck.people if bottleneck else ()) if pid != host_of_crowded]
+    seekers = [pid for pid in wanted_by(crowded) if pid != host_of_crowded and pid not in set(needing)]
     monday = _monday_on_or_after(gen.today)
     now = dt.datetime.combine(gen.today, dt.time(9), tzinfo=dt.UTC)
     opportunities: list[tuple[Any, ...]] = []
@@ -1263,12 +1347,20 @@ def marketplace_rows(
                 host,
             )
         )
-        crowd = max(25, len(members) // 50) if oid == BOTTLENECK_ID else rng.randint(0, 4)
-        candidates = seekers if oid == BOTTLENECK_ID and len(seekers) >= crowd else members
-        for pid in rng.sample(candidates, min(crowd, len(candidates))):
-            applied = now - dt.timedelta(days=rng.randint(0, 20), hours=rng.randint(0, 8))
+        if oid == BOTTLENECK_ID:
+            crowd = max(25, len(members) // 50)
+            # Whose plans need the move applied first (the queue is served, and re-planned, in that order).
+            first = needing[:crowd]
+            others = seekers if len(seekers) >= crowd - len(first) else [p for p in members if p not in set(first)]
+            applicants = first + rng.sample(others, min(crowd - len(first), len(others)))
+        else:
+            applicants = rng.sample(members, min(rng.randint(0, 4), len(members)))
+        ages = sorted(
+            (dt.timedelta(days=rng.randint(0, 20), hours=rng.randint(0, 8)) for _ in applicants), reverse=True
+        )
+        for pid, age in zip(applicants, ages, strict=True):
             status = "waitlisted" if oid == BOTTLENECK_ID and rng.random() < 0.3 else "applied"
-            applications.append((oid, pid, status, applied, ""))
+            applications.append((oid, pid, status, now - age, ""))
     return opportunities, applications
 
 
@@ -1326,13 +1418,16 @@ def generate_demo(
     years: int = 3,
     progress: Progress | None = None,
     replace: bool = False,
+    plan_bottleneck: bool = True,
 ) -> DemoSummary:
     """Generate a demo organisation into ``db`` in one transaction and return what was written.
 
     Refuses (:class:`OrganisationExists`) if the database already has people, teams or roles, unless
     ``replace``: then all organisation data is deleted first (O*NET reference tables, skills and the audit
     log stay). The O*NET taxonomy must be loaded (``micromoves init``). ``progress(stage, done, total)`` is
-    called for the stages ``organisation``, ``people`` and ``finalising``.
+    called for the stages ``organisation``, ``people`` and ``finalising``. ``plan_bottleneck``: choose the
+    seeded bottleneck by planning a sample of people (:func:`planned_bottleneck`, about a second); False
+    picks it by skill demand alone (for tests that only compare organisations).
     """
     started = time.perf_counter()
     report = progress or (lambda stage, done, total: None)
@@ -1414,7 +1509,9 @@ def generate_demo(
 
         report("finalising", 0, 1)
         writer.insert(t.team_managers, ("team_id", "person_id"), sorted(gen.team_manager.items()))
-        opportunities, applications = marketplace_rows(gen, templates, seed=seed)
+        candidates = [x["id"] for x in market_pool(gen, templates)]
+        bottleneck = planned_bottleneck(conn, gen, candidates, seed=seed) if candidates and plan_bottleneck else None
+        opportunities, applications = marketplace_rows(gen, templates, seed=seed, bottleneck=bottleneck)
         writer.insert(t.opportunities, OPPORTUNITY_COLUMNS, opportunities)
         writer.insert(t.applications, APPLICATION_COLUMNS, applications)
         _fix_sequences(conn)
