@@ -395,3 +395,14 @@ def test_int8_array_from_postgresql_binary_format() -> None:
     assert svc._int8_array(array([5, 1 << 40, 7])).tolist() == [5, 1 << 40, 7]
     assert svc._int8_array(array([5, None, 7])).tolist() == [5, 7]
     assert svc._int8_array(None).tolist() == []
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the index exists on SQLite only
+def test_the_sqlite_scan_of_live_applications_reads_their_partial_index(db: Database) -> None:
+    """Migration 0006 spells the packed value and the live statuses itself: if the service's SQL drifted
+    from it, SQLite would silently scan the whole table again (twice the time at 2,000,000 applications)."""
+    where = f"WHERE id >= 1 AND id < 9 AND {svc.LIVE_SQL}"
+    sql = f"SELECT group_concat({svc.PACKED}, ','), count(*) FROM applications {where}"
+    with db.engine.connect() as conn:
+        plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+    assert "ix_applications_live_packed" in plan, plan

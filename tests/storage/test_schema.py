@@ -13,8 +13,12 @@ from micromoves.storage.db import Database
 
 # The newest revision in the migrations directory, read from Alembic rather than written here.
 HEAD = ScriptDirectory.from_config(Database("sqlite://").alembic_config()).get_current_head()
+# Migration 0006's index on an expression (SQLite only) is not reflected, so the comparisons cannot see it;
+# tests/services/test_allocation_service.py checks that the allocation's scan uses it.
+EXPRESSION_INDEX = pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 
 
+@EXPRESSION_INDEX
 def test_migrations_match_the_table_definitions(db: Database) -> None:
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), tables.metadata)
@@ -71,6 +75,7 @@ def test_naive_timestamps_are_refused() -> None:
         tables.UTCDateTime().process_bind_param(dt.datetime(2026, 1, 1), None)
 
 
+@EXPRESSION_INDEX
 def test_upgrade_keeps_existing_data(empty_db_url: str) -> None:
     """Migrating an older database with data keeps every row (SQLite rebuilds tables to alter them)."""
     db = Database(empty_db_url)

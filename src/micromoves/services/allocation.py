@@ -157,32 +157,27 @@ def _id_range(db: Database) -> tuple[int, int]:
     return int(lo or 0), int(hi or 0)
 
 
-@dataclass(frozen=True)
-class _Packing:
-    """How one application travels as one 64-bit integer: person key, opportunity key, benefit.
+# One application as one 64-bit integer: person key (29 bits), opportunity key (24 bits), benefit (10 bits).
+# Integer keys (migration 0005) instead of text ids: the database does the least work per row (one integer
+# expression, one aggregate) and numpy maps keys to positions with one fancy index. On SQLite the value
+# comes from a partial index of the live applications (migration 0006, which spells the same expression).
+PERSON_SHIFT, OPP_BITS = 34, 24
+PACKED = f"(person_key << {PERSON_SHIFT}) | (opportunity_key << {BENEFIT_BITS}) | coalesce(plan_benefit_weeks, 0)"
+LIVE_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in LIVE))
 
-    Integer keys (migration 0005) instead of text ids: the database does the least work per row (one
-    integer expression, one aggregate) and numpy maps keys to positions with one fancy index.
-    """
 
-    opp_bits: int
+def _keys_fit(db: Database) -> bool:
+    """Do all keys fit their fields? Keys only grow, so if the largest do, every scanned row's did (checked
+    again after the scan: a row keyed meanwhile past the limit would have spilled into the next field)."""
+    top_person, top_opp = _top_keys(db)
+    return top_person < 1 << (63 - PERSON_SHIFT) and top_opp < 1 << OPP_BITS
 
-    def expr(self) -> str:
-        benefit = "coalesce(plan_benefit_weeks, 0)"
-        return f"(person_key << {self.opp_bits + BENEFIT_BITS}) | (opportunity_key << {BENEFIT_BITS}) | {benefit}"
 
-    def still_fits(self, db: Database) -> bool:
-        """Do all keys still fit the widths? Keys only grow, so if the largest do, every scanned row's did
-        (checked after the scan: a row keyed meanwhile past a power of two would have spilled into the
-        neighbouring field)."""
-        top_person, top_opp = _top_keys(db)
-        return top_person < 1 << (63 - self.opp_bits - BENEFIT_BITS) and top_opp < 1 << self.opp_bits
-
-    def unpack(self, packed: I64) -> tuple[I64, I64, I64]:
-        """(person key, opportunity key, benefit weeks) of each packed application."""
-        benefit = packed & ((1 << BENEFIT_BITS) - 1)
-        opp = (packed >> BENEFIT_BITS) & ((1 << self.opp_bits) - 1)
-        return packed >> (self.opp_bits + BENEFIT_BITS), opp, benefit
+def _unpack(packed: I64) -> tuple[I64, I64, I64]:
+    """(person key, opportunity key, benefit weeks) of each packed application."""
+    benefit = packed & ((1 << BENEFIT_BITS) - 1)
+    opp = (packed >> BENEFIT_BITS) & ((1 << OPP_BITS) - 1)
+    return packed >> PERSON_SHIFT, opp, benefit
 
 
 def _top_keys(db: Database) -> tuple[int, int]:
@@ -190,14 +185,6 @@ def _top_keys(db: Database) -> tuple[int, int]:
         top_person = conn.scalar(select(func.max(t.people.c.key))) or 0
         top_opp = conn.scalar(select(func.max(t.opportunities.c.key))) or 0
     return int(top_person), int(top_opp)
-
-
-def _packing(db: Database) -> _Packing:
-    top_person, top_opp = _top_keys(db)
-    opp_bits = max(1, int(top_opp).bit_length())
-    if int(top_person).bit_length() + opp_bits + BENEFIT_BITS > 63:  # pragma: no cover - 2**30+ people
-        raise InvalidValue("integer keys too large to allocate in one pass; renumber them", field="key")
-    return _Packing(opp_bits)
 
 
 Chunk = tuple[I64, int]  # packed applications, and how many live applications the range holds
@@ -240,18 +227,15 @@ def _int8_array(blob: bytes | None) -> I64:
     return values
 
 
-def _live_applications(db: Database, lo: int, hi: int, packing: _Packing) -> Chunk:
-    """The live applications with ``lo <= id < hi``, packed (:class:`_Packing`), and their count.
+def _live_applications(db: Database, lo: int, hi: int) -> Chunk:
+    """The live applications with ``lo <= id < hi``, packed (:data:`PACKED`), and their count.
 
     One value crosses the driver: on PostgreSQL an ``int8[]`` in binary format, which numpy reads without
-    parsing; on SQLite text, which numpy parses in C. ``count(*)`` proves no row was lost to a missing key
-    (NULLs are left out). ``+status`` keeps SQLite on the id range.
+    parsing; on SQLite text, which numpy parses in C, read from the partial index of live applications
+    (migration 0006). ``count(*)`` proves no row was lost to a missing key (NULLs are left out).
     """
-    live = ", ".join(f"'{s}'" for s in LIVE)
-    pg = db.backend == "postgresql"
-    where = f"WHERE id >= {int(lo)} AND id < {int(hi)} AND {'status' if pg else '+status'} IN ({live})"
-    packed = packing.expr()
-    if pg:
+    where = f"WHERE id >= {int(lo)} AND id < {int(hi)} AND {LIVE_SQL}"
+    if db.backend == "postgresql":
         with db.engine.connect() as conn:
             conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
             conn.exec_driver_sql("SET LOCAL jit = off")
@@ -261,10 +245,10 @@ def _live_applications(db: Database, lo: int, hi: int, packing: _Packing) -> Chu
             assert driver is not None
             cur = driver.cursor(binary=True)
             cur.adapters.register_loader(INT8_ARRAY_OID, _RawBinary)
-            sql = f"SELECT array_agg({packed}), count(*) FROM applications {where}"  # noqa: S608
+            sql = f"SELECT array_agg({PACKED}), count(*) FROM applications {where}"  # noqa: S608
             blob, count = cur.execute(sql).fetchone()
         return _int8_array(blob), int(count)
-    sql = f"SELECT group_concat({packed}, ','), count(*) FROM applications {where}"  # noqa: S608
+    sql = f"SELECT group_concat({PACKED}, ','), count(*) FROM applications {where}"  # noqa: S608
     with db.engine.connect() as conn:
         blob, count = conn.exec_driver_sql(sql).one()
     values: I64 = np.fromstring(blob, sep=",", dtype=np.int64) if blob else np.zeros(0, np.int64)
@@ -333,15 +317,17 @@ def _chosen_applications(db: Database, pairs: Sequence[tuple[str, str]]) -> dict
 
 
 def _levels_columns(db: Database, skills: Sequence[str]) -> list[str]:
-    """(person id, skill id, level, assessed on as a day number, id) of the assessments of ``skills`` (the
-    latest counts; the day number only orders them)."""
+    """(person id, skill id, level, recency) of the assessments of ``skills``: the latest counts, and recency
+    orders them (the day assessed, then the row id, in one integer)."""
     if not skills:
-        return ["", "", "", "", ""]
+        return ["", "", "", ""]
     wanted = ", ".join("'" + s.replace("'", "''") + "'" for s in skills)
-    day = "assessed_on - DATE '2000-01-01'" if db.backend == "postgresql" else "CAST(julianday(assessed_on) AS INTEGER)"
+    day = (
+        "(assessed_on - DATE '2000-01-01')" if db.backend == "postgresql" else "CAST(julianday(assessed_on) AS INTEGER)"
+    )
     return _columns(
         db,
-        ["person_id", "skill_id", "level", day, "id"],
+        ["person_id", "skill_id", "level", f"{day} * {1 << 32} + id"],
         f"FROM skill_levels WHERE skill_id IN ({wanted})",
     )
 
@@ -531,16 +517,16 @@ def _lookup(index: dict[str, int], keys: Sequence[str]) -> I64:
 def _skill_matrix(cols: list[str], people: _People, skills: list[str]) -> F64:
     """Current level (the latest assessment) of each person in each of ``skills``: people × skills."""
     matrix = np.zeros((len(people.ids), max(len(skills), 1)), np.float64)
-    keys, sid, level, assessed, ids = cols
+    keys, sid, level, recency = cols
     if not keys:
         return matrix
     person = people.positions(keys)
     skill = _lookup({s: k for k, s in enumerate(skills)}, _strs(sid))
-    order = np.lexsort((_ints(ids), _ints(assessed)))  # oldest first
-    key = (person * len(skills) + skill)[order][::-1]  # newest first
-    _, newest = np.unique(key, return_index=True)
-    pick = order[::-1][newest]
-    matrix[person[pick], skill[pick]] = _floats(level)[pick]
+    cell = person * len(skills) + skill
+    order = np.lexsort((_ints(recency), cell))  # by cell, oldest first
+    cell = cell[order]
+    newest = order[np.append(cell[1:] != cell[:-1], True)]  # the last of each cell's run
+    matrix[person[newest], skill[newest]] = _floats(level)[newest]
     return matrix
 
 
@@ -651,12 +637,16 @@ def team_limits(people: _People, opps: _Opportunities, moves: Moves, release_sha
 
 @dataclass(frozen=True)
 class _SkillSlots:
-    """Each opportunity's skills as fixed slots (required first, then preferred), for vectorised lookups."""
+    """Each opportunity's skills as fixed slots (required first, then preferred), for vectorised lookups.
 
-    idx: I64  # opportunities × slots: column in the skill matrix
-    lvl: F64  # level asked for
-    wgt: F64  # 1 for a required skill, 0.5 for a preferred one, 0 for an empty slot
-    req: npt.NDArray[np.bool_]
+    Per slot, one contiguous array per property over the opportunities, so scoring a pair gathers each
+    with the pair's opportunity index directly."""
+
+    col: list[I64]  # column in the skill matrix
+    need: list[F64]  # level asked for; 1 where the slot asks for none (see ``free``)
+    free: list[F64]  # 1 where the slot asks for no level (its part of the fit is whole), else 0
+    weight: list[F64]  # 1 for a required skill, 0.5 for a preferred one, 0 for an empty slot
+    required_level: list[F64 | None]  # level a required skill needs, −inf for others (None: none required)
     total: F64  # per opportunity: the sum of its weights
 
     @classmethod
@@ -670,7 +660,16 @@ class _SkillSlots:
             slots = [(s, v, 1.0) for s, v in r.items()] + [(s, v, 0.5) for s, v in p.items()]
             for k, (s, level, w) in enumerate(slots):
                 idx[j, k], lvl[j, k], wgt[j, k], req[j, k] = col[s], level, w, w == 1.0
-        return cls(idx, lvl, wgt, req, wgt.sum(axis=1))
+        asks = lvl > 0
+        required = np.where(req, lvl, -np.inf)
+        return cls(
+            col=[np.ascontiguousarray(idx[:, k]) for k in range(width)],
+            need=[np.ascontiguousarray(np.where(asks[:, k], lvl[:, k], 1.0)) for k in range(width)],
+            free=[np.ascontiguousarray((~asks[:, k]).astype(np.float64)) for k in range(width)],
+            weight=[np.ascontiguousarray(wgt[:, k]) for k in range(width)],
+            required_level=[np.ascontiguousarray(required[:, k]) if req[:, k].any() else None for k in range(width)],
+            total=wgt.sum(axis=1),
+        )
 
 
 def _skill_terms(pair_person: I64, pair_opp: I64, slots: _SkillSlots, matrix: F64) -> tuple[npt.NDArray[np.bool_], F64]:
@@ -681,23 +680,23 @@ def _skill_terms(pair_person: I64, pair_opp: I64, slots: _SkillSlots, matrix: F6
     # whose opportunity has that slot: most opportunities name a skill or two.
     flat = matrix.ravel()
     row = pair_person * matrix.shape[1]
-    for k in range(slots.idx.shape[1]):
-        has = (slots.wgt[:, k] > 0)[pair_opp]
+    for k, weight in enumerate(slots.weight):
+        has = (weight > 0)[pair_opp]
         share = np.count_nonzero(has) / max(len(has), 1)
         if share == 0:
             continue
         # Few pairs with this slot: work on those only; many: on all (an empty slot weighs 0 and asks 0).
         sel: Any = np.flatnonzero(has) if share < 0.5 else slice(None)
         o = pair_opp[sel]
-        cell = o * slots.idx.shape[1] + k
-        have = flat[row[sel] + slots.idx.ravel()[cell]]
-        need = slots.lvl.ravel()[cell]
-        part = np.minimum(1.0, have / np.where(need > 0, need, 1.0))
-        part[need <= 0] = 1.0
-        got[sel] += slots.wgt.ravel()[cell] * part
-        short = slots.req.ravel()[cell] & (have + 1e-9 < need)
-        if short.any():
-            ok[np.arange(len(ok))[sel][short]] = False
+        have = flat[row[sel] + slots.col[k][o]]
+        # min(1, have / level), or 1 where the slot asks for no level (have / 1 + 1 ≥ 1)
+        part = np.minimum(1.0, have / slots.need[k][o] + slots.free[k][o])
+        got[sel] += weight[o] * part
+        level = slots.required_level[k]
+        if level is not None:
+            short = have + 1e-9 < level[o]
+            if short.any():
+                ok[np.arange(len(ok))[sel][short]] = False
     tw = slots.total[pair_opp]
     fit: F64 = np.where(tw > 0, np.round(got / np.where(tw > 0, tw, 1.0), 4), 1.0)
     return ok, fit
@@ -714,7 +713,6 @@ class _Scorer:
     matrix: F64
     slots: _SkillSlots
     moved_recently: npt.NDArray[np.bool_]
-    packing: _Packing
     benefit_weight: float
     equity_weight: float
 
@@ -729,11 +727,12 @@ class _Scorer:
     def __call__(self, packed: I64) -> tuple[int, I64, I64, I64, F64, npt.NDArray[np.bool_], I64]:
         """(live pairs, then per eligible pair: person, opportunity, benefit, fit, fresh, score)."""
         people, opps = self.people, self.opps
-        person_key, opp_key, benefit = self.packing.unpack(packed)
+        person_key, opp_key, benefit = _unpack(packed)
         person, opp = people.by_key.at(person_key), opps.by_key.at(opp_key)
         # Applications to opportunities that are not open drop out (and of anyone who joined after the load).
         on_open = np.flatnonzero((opp >= 0) & (person >= 0))
-        person, opp, benefit = person[on_open], opp[on_open], benefit[on_open]
+        if len(on_open) < len(packed):
+            person, opp, benefit = person[on_open], opp[on_open], benefit[on_open]
         skills_ok, fit = _skill_terms(person, opp, self.slots, self.matrix)
         ok = skills_ok
         # Level, tenure and location: only where the opportunity sets such a rule (most set none).
@@ -746,7 +745,8 @@ class _Scorer:
             ok[ruled[~passes]] = False
         ok &= free_percent(person, opps.start[opp], opps.end[opp], people, self.moves) >= opps.percent[opp]
         eligible = np.flatnonzero(ok)
-        person, opp, benefit, fit = person[eligible], opp[eligible], benefit[eligible], fit[eligible]
+        if len(eligible) < len(ok):
+            person, opp, benefit, fit = person[eligible], opp[eligible], benefit[eligible], fit[eligible]
         fresh = ~self.moved_recently[person]
         score = np.rint(SCALE * (self.benefit_weight * benefit + self.equity_weight * fresh + fit)).astype(np.int64)
         return len(on_open), person, opp, benefit, fit, fresh, score
@@ -816,7 +816,8 @@ def _propose(
     # the databases' 1 GB limit on a single string).
     chunks = max(CHUNKS, (last + 1 - first) // CHUNK_ROWS + 1)
     step = max(1, (last + 1 - first + chunks - 1) // chunks)
-    packing = _packing(db)
+    if not _keys_fit(db):  # pragma: no cover - 2**29 people or 2**24 opportunities
+        raise InvalidValue("integer keys too large to allocate in one pass; renumber them", field="key")
     # The queries run in the database (in C, without the GIL) side by side while this thread digests the
     # results, in the order it needs them; the applications' ranges queue behind (tasks start in order).
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="allocation-load") as pool:
@@ -824,7 +825,7 @@ def _propose(
         f_levels = pool.submit(_levels_columns, db, skills)
         f_moves = pool.submit(_busy_moves, db, lo, hi)
         f_recent = pool.submit(_recent_movers, db, today)
-        f_chunks = [pool.submit(_live_applications, db, i, i + step, packing) for i in range(first, last + 1, step)]
+        f_chunks = [pool.submit(_live_applications, db, i, i + step) for i in range(first, last + 1, step)]
         people = _people(f_people.result(), today)
         lap("load: people")
         report("loading", 1, 5)
@@ -842,7 +843,6 @@ def _propose(
             matrix,
             _SkillSlots.of(opps, skills),
             moved_recently,
-            packing,
             benefit_weight,
             equity_weight,
         )
@@ -850,7 +850,7 @@ def _propose(
         # pool runs tasks in order, so every scan has started before a scoring task waits for its own.
         f_scored = [pool.submit(lambda f: scorer(_checked(f.result())), f) for f in f_chunks]
         scored = [f.result() for f in f_scored] or [scorer(np.zeros(0, np.int64))]
-        if not packing.still_fits(db):
+        if not _keys_fit(db):
             raise Conflict("people or opportunities were added while allocating; run it again", field="key")
         lap("load and score: applications")
         report("loading", 5, 5)
