@@ -88,7 +88,7 @@ class AlternateRoute(BaseModel):
     proven_optimal: bool = True  # False: a re-plan ran out of its time budget (ROUTE_BUDGET)
 
 
-ROUTE_BUDGET = 1.0  # seconds per re-plan of an alternate route (two per person)
+ROUTE_BUDGET = 0.4  # seconds per re-plan of an alternate route (two per person; a page shows up to 5 people)
 
 
 def _quarter(day: dt.date) -> str:
