@@ -429,7 +429,7 @@ def test_demo_logins_cover_every_kind_of_user(
 
 
 def test_congestion_finds_the_seeded_bottleneck_and_routes_around_it(
-    demo: tuple[Database, DemoSummary, Snapshot],
+    demo: tuple[Database, DemoSummary, Snapshot], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from micromoves.services import accounts, congestion
     from micromoves.services.demo import BOTTLENECK_ID
@@ -460,6 +460,10 @@ def test_congestion_finds_the_seeded_bottleneck_and_routes_around_it(
     ]
     assert costly, [r.explanation for r in routes]
     assert "later" in costly[0].explanation or "out of reach" in costly[0].explanation
+    # Out of time, a re-plan falls back to the best plan found and the route says it is not proven best.
+    monkeypatch.setattr(congestion, "ROUTE_BUDGET", 1e-4)
+    hurried = congestion.alternate_route(db, admin, costly[0].person_id, slot.template_id)
+    assert not hurried.proven_optimal and hurried.explanation.endswith("not proven optimal)")
     # An employee sees no congestion report; HR and admins do.
     employee = Policy(db, accounts.Principal(0, "x", accounts.Access.EMPLOYEE, routes[0].person_id))
     with pytest.raises(Forbidden):

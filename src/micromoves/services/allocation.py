@@ -161,7 +161,8 @@ def _id_range(db: Database) -> tuple[int, int]:
 # Integer keys (migration 0005) instead of text ids: the database does the least work per row (one integer
 # expression, one aggregate) and numpy maps keys to positions with one fancy index. On SQLite the value
 # comes from a partial index of the live applications (migration 0006, which spells the same expression).
-PERSON_SHIFT, OPP_BITS = 34, 24
+OPP_BITS = 24
+PERSON_SHIFT = OPP_BITS + BENEFIT_BITS  # 34, as migration 0006 spells it
 PACKED = f"(person_key << {PERSON_SHIFT}) | (opportunity_key << {BENEFIT_BITS}) | coalesce(plan_benefit_weeks, 0)"
 LIVE_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in LIVE))
 

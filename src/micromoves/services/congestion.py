@@ -245,13 +245,17 @@ def alternate_route(
     # found so far is used and the route says it is not proven best.
     try:
         with_it = solve_within(problem, ROUTE_BUDGET)
-        used = any(m.option_id == template_id for m in with_it.moves)
-        # The best plan does not use the slot: it stays the best plan without it.
-        no_it: PlanResult | None = solve_within(without, ROUTE_BUDGET) if used else with_it
     except PlanningError as exc:
         raise InvalidValue(f"cannot plan: {exc}", field="plan") from None
-    except RuntimeError:  # nothing found without the slot within the budget (CP-SAT's fallback found none)
-        no_it = None
+    except RuntimeError:  # not even the fallback found a plan within the budget
+        raise InvalidValue("no plan was found in the time allowed", field="plan") from None
+    used = any(m.option_id == template_id for m in with_it.moves)
+    no_it: PlanResult | None = with_it  # the best plan does not use the slot: it stays the best plan without it
+    if used:
+        try:
+            no_it = solve_within(without, ROUTE_BUDGET)
+        except (PlanningError, RuntimeError):  # nothing found without the slot within the budget
+            no_it = None
     if no_it is not None and _ready_sooner(no_it, with_it):
         with_it, used = no_it, False  # a route without the slot is better than the one found with it
     proven = with_it.optimal and (no_it is None or no_it.optimal)

@@ -1214,6 +1214,15 @@ def market_pool(gen: _Generator, templates: Sequence[tuple[Any, ...]]) -> list[d
     return [x for x in by_column if x["kind"] in MARKET_KINDS and x["host_team_id"] in gen.team_manager]
 
 
+@dataclass(frozen=True)
+class Bottleneck:
+    """The move the demo's one-seat opportunity runs, and who needs it."""
+
+    template_id: str
+    weeks: int  # weeks the sampled plans lose without it (greedy estimates)
+    people: list[str]  # whose sampled plans use it, costliest first
+
+
 def planned_bottleneck(conn: Connection, gen: _Generator, candidates: Sequence[str], *, seed: int) -> Bottleneck | None:
     """The market move whose loss costs a sample of plans the most weeks, and those people, costliest first.
 
@@ -1267,13 +1276,6 @@ def planned_bottleneck(conn: Connection, gen: _Generator, candidates: Sequence[s
     return best
 
 
-@dataclass(frozen=True)
-class Bottleneck:
-    template_id: str
-    weeks: int  # weeks the sampled plans lose without it (greedy estimates)
-    people: list[str]  # whose sampled plans use it, costliest first
-
-
 def marketplace_rows(
     gen: _Generator,
     templates: Sequence[tuple[Any, ...]],
@@ -1307,7 +1309,8 @@ def marketplace_rows(
     members = [pid for pid, _team in gen.members_plan]
     host_of_crowded = gen.team_manager[crowded["host_team_id"]]
     needing = [pid for pid in (bottleneck.people if bottleneck else ()) if pid != host_of_crowded]
-    seekers = [pid for pid in wanted_by(crowded) if pid != host_of_crowded and pid not in set(needing)]
+    needed = set(needing)
+    seekers = [pid for pid in wanted_by(crowded) if pid != host_of_crowded and pid not in needed]
     monday = _monday_on_or_after(gen.today)
     now = dt.datetime.combine(gen.today, dt.time(9), tzinfo=dt.UTC)
     opportunities: list[tuple[Any, ...]] = []
@@ -1351,7 +1354,7 @@ def marketplace_rows(
             crowd = max(25, len(members) // 50)
             # Whose plans need the move applied first (the queue is served, and re-planned, in that order).
             first = needing[:crowd]
-            others = seekers if len(seekers) >= crowd - len(first) else [p for p in members if p not in set(first)]
+            others = seekers if len(seekers) >= crowd - len(first) else [p for p in members if p not in needed]
             applicants = first + rng.sample(others, min(crowd - len(first), len(others)))
         else:
             applicants = rng.sample(members, min(rng.randint(0, 4), len(members)))
