@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
 import itertools
+import json
 import shutil
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -468,3 +470,38 @@ def test_congestion_finds_the_seeded_bottleneck_and_routes_around_it(
     employee = Policy(db, accounts.Principal(0, "x", accounts.Access.EMPLOYEE, routes[0].person_id))
     with pytest.raises(Forbidden):
         congestion.congestion(db, employee)
+
+
+def test_alternate_routes_show_on_the_web_page_and_in_the_cli(
+    demo: tuple[Database, DemoSummary, Snapshot], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What an admin sees about the seeded bottleneck in the terminal and in the browser (the HTML page):
+    the first applicant's route without the slot, and what it costs them."""
+    from argon2 import PasswordHasher
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from micromoves.cli.main import app as cli
+    from micromoves.services import accounts
+    from micromoves.services.demo import BOTTLENECK_ID
+    from micromoves.web.app import create_app
+
+    db = demo[0]
+    with db.engine.connect() as conn:
+        template = conn.scalar(select(t.opportunities.c.template_id).where(t.opportunities.c.id == BOTTLENECK_ID))
+    url = db.url.render_as_string(hide_password=False)
+    out = CliRunner().invoke(cli, ["--db", url, "congestion", "--routes", template, "--limit", "1", "--json"])
+    assert out.exit_code == 0, out.stderr
+    route = json.loads(out.stdout)["routes"][0]
+    # the planned bottleneck: going without it costs its first applicant weeks, or the target
+    assert route["extra_weeks"] or route["alternative_ready_week"] is None, route
+    assert route["steps"] and ("later" in route["explanation"] or "out of reach" in route["explanation"])
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    accounts.create_user(db, username="admin.test", password="a long test password", access="admin", actor="test")
+    with TestClient(create_app(db)) as client:
+        r = client.post("/api/v1/session", json={"username": "admin.test", "password": "a long test password"})
+        assert r.status_code == 200, r.text
+        page = client.get(f"/congestion/routes/{template}", params={"limit": 1})
+    assert page.status_code == 200
+    assert route["person"] in page.text and html.escape(route["explanation"]) in page.text
+    assert all(html.escape(step) in page.text for step in route["steps"])

@@ -85,7 +85,7 @@ class AlternateRoute(BaseModel):
     extra_weeks: int | None
     steps: list[str]
     explanation: str
-    proven_optimal: bool = True  # False: a re-plan ran out of its time budget (ROUTE_BUDGET)
+    proven_optimal: bool = True  # False: a re-plan ran out of its time budget (ROUTE_BUDGET) or found no plan
 
 
 ROUTE_BUDGET = 0.4  # seconds per re-plan of an alternate route (two per person; a page shows up to 5 people)
@@ -258,7 +258,7 @@ def alternate_route(
             no_it = None
     if no_it is not None and _ready_sooner(no_it, with_it):
         with_it, used = no_it, False  # a route without the slot is better than the one found with it
-    proven = with_it.optimal and (no_it is None or no_it.optimal)
+    proven = with_it.optimal and no_it is not None and no_it.optimal  # no plan without it in time: unproven
     extra = None
     if no_it is not None and with_it.ready_week is not None and no_it.ready_week is not None:
         extra = no_it.ready_week - with_it.ready_week
