@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape as esc
 
 from micromoves.cli.render import console, print_json, table
-from micromoves.services.allocation import AllocationProposal
+
+if TYPE_CHECKING:  # the allocation service imports numpy and OR-Tools: only when a command needs it
+    from micromoves.services.allocation import AllocationProposal
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 

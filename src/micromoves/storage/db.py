@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
 from micromoves.storage.orm import start_mappers
+
+if TYPE_CHECKING:  # Alembic is imported when a schema is checked or migrated, not by every command
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -35,6 +36,8 @@ class Database:
         return self.url.get_backend_name()
 
     def alembic_config(self) -> Config:
+        from alembic.config import Config
+
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
         cfg.set_main_option("sqlalchemy.url", self.url.render_as_string(hide_password=False))
@@ -47,6 +50,8 @@ class Database:
         keys on, dropping the old table would cascade-delete its children. As Alembic and SQLite advise,
         foreign keys are switched off for the migration and checked in full before it commits.
         """
+        from alembic import command
+
         cfg = self.alembic_config()
         with self.write_engine.connect() as conn:
             raw = conn.connection.driver_connection if self.is_sqlite else None
