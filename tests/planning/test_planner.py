@@ -288,3 +288,14 @@ def test_time_limit_stops_the_search_between_nodes() -> None:
     assert solve(p, time_limit=60).status == "ready"  # a generous limit changes nothing
     with pytest.raises(SearchTimeout):
         solve(p, time_limit=-1.0)  # already past: the first check stops it
+
+
+def test_node_limit_stops_the_search_without_a_clock() -> None:
+    """A node limit bounds the work by counting nodes, not time: the outcome does not depend on the load."""
+    from micromoves.planning.solver import SearchTimeout
+
+    options = [opt(id=f"o{i}", duration=3 + i % 4, share=10 + 5 * (i % 3), gains={"data": 70 + i}) for i in range(16)]
+    p = problem(options)
+    assert solve(p, node_limit=1_000_000) == solve(p)  # a generous limit changes nothing
+    with pytest.raises(SearchTimeout, match="no proven optimum within 5 search steps"):
+        solve(p, node_limit=5)

@@ -152,14 +152,23 @@ from micromoves.planning.model import MAX_LEVEL, PlanProblem, PlanResult
 Starts = dict[str, int]
 
 
-def solve(problem: PlanProblem, k: int = 1, *, explain: bool = True, time_limit: float | None = None) -> PlanResult:
+def solve(
+    problem: PlanProblem,
+    k: int = 1,
+    *,
+    explain: bool = True,
+    time_limit: float | None = None,
+    node_limit: int | None = None,
+) -> PlanResult:
     """The provably optimal plan for ``problem`` and up to ``k - 1`` alternatives (see module docs).
 
     With ``time_limit`` (seconds), :class:`SearchTimeout` is raised once the search has run that long
-    (checked between nodes), so a caller can fall back to :func:`solve_greedy`.
+    (checked every few search steps, also inside a schedule check), so a caller can fall back to
+    :func:`solve_greedy`. ``node_limit`` bounds the steps each search takes instead (nodes expanded and
+    schedule states tried): unlike time, that gives the same answer however busy the machine is.
     """
     deadline = None if time_limit is None else time.monotonic() + time_limit
-    return _driver.drive(problem, k, _Exact(deadline), explain=explain)
+    return _driver.drive(problem, k, _Exact(deadline, node_limit), explain=explain)
 
 
 class NoPlanFound(RuntimeError):
@@ -167,7 +176,7 @@ class NoPlanFound(RuntimeError):
 
 
 class SearchTimeout(RuntimeError):
-    """The exact search ran past the ``time_limit`` given to :func:`solve`."""
+    """The exact search ran past the ``time_limit`` or ``node_limit`` given to :func:`solve`."""
 
 
 def solve_greedy(problem: PlanProblem, *, explain: bool = True, nodes: int = 150) -> PlanResult:
@@ -186,12 +195,14 @@ class _Exact:
     """The exact backend for :func:`micromoves.planning._driver.drive` (``deadline``: ``time.monotonic()``
     past which the search gives up with :class:`SearchTimeout`)."""
 
-    def __init__(self, deadline: float | None = None) -> None:
+    def __init__(self, deadline: float | None = None, node_limit: int | None = None) -> None:
         self.deadline = deadline
+        self.node_limit = node_limit
 
     def _search(self, problem: PlanProblem, reduce: bool) -> _Search:
         search = _Search(problem, reduce=reduce)
         search.deadline = self.deadline
+        search.node_limit = self.node_limit
         return search
 
     def ready_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
@@ -258,6 +269,17 @@ def _runs(capacity: list[int], share: int) -> list[int]:
 
 class _Search:
     deadline: float | None = None  # time.monotonic() past which run() raises SearchTimeout
+    node_limit: int | None = None  # search steps (nodes and schedule states) before run() raises SearchTimeout
+    steps = 0
+
+    def step(self) -> None:
+        """One unit of search work (a node popped or a schedule state expanded), checked against the limits:
+        the count at every step, the clock every 64 steps."""
+        self.steps += 1
+        if self.node_limit is not None and self.steps > self.node_limit:
+            raise SearchTimeout(f"no proven optimum within {self.node_limit} search steps")
+        if self.deadline is not None and not self.steps & 63 and time.monotonic() > self.deadline:
+            raise SearchTimeout(f"no proven optimum within the time limit ({self.steps} search steps)")
 
     def __init__(self, problem: PlanProblem, *, reduce: bool = False) -> None:
         p = problem
@@ -1022,11 +1044,8 @@ class _Search:
         if ready and self.bound((), 0, 0, True, 0) is None:
             return []
         push((0, 0, 0), _Node((), 0, 0, False, False, 0))
-        popped = 0
         while heap:
-            popped += 1
-            if self.deadline is not None and popped % 32 == 0 and time.monotonic() > self.deadline:
-                raise SearchTimeout(f"no proven optimum within the time limit ({popped} nodes)")
+            self.step()
             prio, _, _, item = heapq.heappop(heap)
             if isinstance(item, _Found):
                 if any(item.mask & a == a for a in accepted):
@@ -1485,6 +1504,7 @@ class _Search:
             return False
 
         def expand_state(placed: int, last_s: int, last_q: int, deep: bool, mask: int) -> bool:
+            self.step()  # a schedule check can take long: it counts against the limits too
             # every unplaced move starts at or after last_s (start order) and after its release
             area = slots = lane = 0
             first = h

@@ -328,6 +328,7 @@ def _levels_columns(db: Database, skills: Sequence[str]) -> list[str]:
     )
     return _columns(
         db,
+        # ids below 2**32 (int4 on PostgreSQL; SQLite rowids assigned in order): the id only breaks ties
         ["person_id", "skill_id", "level", f"{day} * {1 << 32} + id"],
         f"FROM skill_levels WHERE skill_id IN ({wanted})",
     )
@@ -645,7 +646,7 @@ class _SkillSlots:
 
     col: list[I64]  # column in the skill matrix
     need: list[F64]  # level asked for; 1 where the slot asks for none (see ``free``)
-    free: list[F64]  # 1 where the slot asks for no level (its part of the fit is whole), else 0
+    free: list[F64]  # +inf where the slot asks for no level (its part of the fit is whole), else 0
     weight: list[F64]  # 1 for a required skill, 0.5 for a preferred one, 0 for an empty slot
     required_level: list[F64 | None]  # level a required skill needs, −inf for others (None: none required)
     total: F64  # per opportunity: the sum of its weights
@@ -666,7 +667,7 @@ class _SkillSlots:
         return cls(
             col=[np.ascontiguousarray(idx[:, k]) for k in range(width)],
             need=[np.ascontiguousarray(np.where(asks[:, k], lvl[:, k], 1.0)) for k in range(width)],
-            free=[np.ascontiguousarray((~asks[:, k]).astype(np.float64)) for k in range(width)],
+            free=[np.ascontiguousarray(np.where(asks[:, k], 0.0, np.inf)) for k in range(width)],
             weight=[np.ascontiguousarray(wgt[:, k]) for k in range(width)],
             required_level=[np.ascontiguousarray(required[:, k]) if req[:, k].any() else None for k in range(width)],
             total=wgt.sum(axis=1),
@@ -690,7 +691,7 @@ def _skill_terms(pair_person: I64, pair_opp: I64, slots: _SkillSlots, matrix: F6
         sel: Any = np.flatnonzero(has) if share < 0.5 else slice(None)
         o = pair_opp[sel]
         have = flat[row[sel] + slots.col[k][o]]
-        # min(1, have / level), or 1 where the slot asks for no level (have / 1 + 1 ≥ 1)
+        # min(1, have / level), or 1 where the slot asks for no level (have / 1 + inf); + 0.0 changes nothing
         part = np.minimum(1.0, have / slots.need[k][o] + slots.free[k][o])
         got[sel] += weight[o] * part
         level = slots.required_level[k]

@@ -85,10 +85,16 @@ class AlternateRoute(BaseModel):
     extra_weeks: int | None
     steps: list[str]
     explanation: str
-    proven_optimal: bool = True  # False: a re-plan ran out of its time budget (ROUTE_BUDGET) or found no plan
+    proven_optimal: bool = True  # False: a re-plan reached its limit (ROUTE_NODES or ROUTE_BUDGET)
+    alternative_found: bool = True  # False: no plan without the slot was found within the budget
 
 
-ROUTE_BUDGET = 0.4  # seconds per re-plan of an alternate route (two per person; a page shows up to 5 people)
+# Each re-plan of an alternate route (two per person; a page shows 5 people by default, up to 20) stops after
+# ROUTE_NODES search steps (a few tenths of a second); past it, the greedy plan is used and the route says it
+# is not proven best. Steps are counted, not timed, so the same data gives the same routes however busy the
+# machine is; ROUTE_BUDGET (seconds) is only a safety net.
+ROUTE_NODES = 2_000
+ROUTE_BUDGET = 2.0
 
 
 def _quarter(day: dt.date) -> str:
@@ -244,21 +250,23 @@ def alternate_route(
     # Each re-plan gets a time budget (a page or command re-plans several people): past it, the best plan
     # found so far is used and the route says it is not proven best.
     try:
-        with_it = solve_within(problem, ROUTE_BUDGET)
+        with_it = solve_within(problem, ROUTE_BUDGET, nodes=ROUTE_NODES)
     except PlanningError as exc:
         raise InvalidValue(f"cannot plan: {exc}", field="plan") from None
-    except RuntimeError:  # not even the fallback found a plan within the budget
-        raise InvalidValue("no plan was found in the time allowed", field="plan") from None
+    except RuntimeError:  # not even the greedy fallback found a plan
+        raise InvalidValue("no plan was found within the search limit", field="plan") from None
     used = any(m.option_id == template_id for m in with_it.moves)
     no_it: PlanResult | None = with_it  # the best plan does not use the slot: it stays the best plan without it
     if used:
         try:
-            no_it = solve_within(without, ROUTE_BUDGET)
+            no_it = solve_within(without, ROUTE_BUDGET, nodes=ROUTE_NODES)
         except (PlanningError, RuntimeError):  # nothing found without the slot within the budget
             no_it = None
+    # Proven only if both searches finished (a plan without the slot that beats the one found with it means
+    # the search with it did not finish: that plan is then the best route found, and it does not use the slot).
+    proven = with_it.optimal and no_it is not None and no_it.optimal
     if no_it is not None and _ready_sooner(no_it, with_it):
-        with_it, used = no_it, False  # a route without the slot is better than the one found with it
-    proven = with_it.optimal and no_it is not None and no_it.optimal  # no plan without it in time: unproven
+        with_it, used = no_it, False
     extra = None
     if no_it is not None and with_it.ready_week is not None and no_it.ready_week is not None:
         extra = no_it.ready_week - with_it.ready_week
@@ -267,7 +275,7 @@ def alternate_route(
     elif not used:
         words = f"{title} is not on the best route, so losing it costs nothing"
     elif no_it is None:
-        words = f"no route without {title} was found in the time allowed"
+        words = f"no route without {title} was found within the search limit"
     elif no_it.ready_week is None:
         words = f"without {title} the target is out of reach within {horizon_weeks} weeks"
     elif extra == 0:
@@ -277,8 +285,8 @@ def alternate_route(
             f"if you cannot get {title}, this route is ready {extra} week(s) later "
             f"(week {no_it.ready_week} instead of {with_it.ready_week})"
         )
-    if not proven:
-        words += " (the best plans found in the time allowed, not proven optimal)"
+    if not proven and no_it is not None:
+        words += " (the best plans found within the search limit, not proven optimal)"
     return AlternateRoute(
         person_id=person_id,
         person=person.name,
@@ -286,6 +294,7 @@ def alternate_route(
         template=title,
         current_ready_week=with_it.ready_week,
         alternative_ready_week=no_it.ready_week if no_it is not None else None,
+        alternative_found=no_it is not None,
         extra_weeks=extra if used else 0,
         steps=[m.title for m in no_it.moves] if no_it is not None else [],
         explanation=words,

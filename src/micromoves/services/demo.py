@@ -1231,7 +1231,7 @@ def planned_bottleneck(conn: Connection, gen: _Generator, candidates: Sequence[s
     people merely *could* use is replaced at no cost by another one, and every alternate route around it
     would cost nothing: the seeded bottleneck should be one that plans really need."""
     from micromoves.services.planning import load_catalogue, load_people, load_targets, make_problem
-    from micromoves.settings import get_settings
+    from micromoves.settings import Settings
 
     rng = random.Random(seed * 7_481 + 11)
     sample = sorted(rng.sample(sorted(gen.seekers), min(ROUTE_SAMPLE, len(gen.seekers))))
@@ -1242,7 +1242,7 @@ def planned_bottleneck(conn: Connection, gen: _Generator, candidates: Sequence[s
     people = load_people(conn, sample, start=start)
     targets = load_targets(conn, set(target_of.values()))
     catalogue = load_catalogue(conn)
-    settings = get_settings()
+    settings = Settings.model_construct()  # the defaults: the same seed picks the same bottleneck everywhere
 
     def greedy(problem: PlanProblem) -> PlanResult | None:
         try:
@@ -1354,7 +1354,11 @@ def marketplace_rows(
             crowd = max(25, len(members) // 50)
             # Whose plans need the move applied first (the queue is served, and re-planned, in that order).
             first = needing[:crowd]
-            others = seekers if len(seekers) >= crowd - len(first) else [p for p in members if p not in needed]
+            others = (
+                seekers
+                if len(seekers) >= crowd - len(first)
+                else [p for p in members if p not in needed and p != host_of_crowded]
+            )
             applicants = first + rng.sample(others, min(crowd - len(first), len(others)))
         else:
             applicants = rng.sample(members, min(rng.randint(0, 4), len(members)))

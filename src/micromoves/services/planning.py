@@ -525,7 +525,7 @@ def _raise_over_budget(signum: int, frame: Any) -> None:
     raise _OverBudget
 
 
-def solve_within(problem: PlanProblem, budget: float) -> PlanResult:
+def solve_within(problem: PlanProblem, budget: float, *, nodes: int | None = None) -> PlanResult:
     """The exact plan if the search proves it within ``budget`` seconds; otherwise a plan marked
     ``optimal=False``: the greedy dive's (checked by the independent validator), or when it finds none, the
     best plan CP-SAT finds in ``budget`` seconds more.
@@ -533,36 +533,47 @@ def solve_within(problem: PlanProblem, budget: float) -> PlanResult:
     Batch planning must not stall on one pathological instance. On the main thread the budget is a POSIX
     interval timer, which also interrupts a long schedule check; elsewhere (a web request's thread) the
     search checks the time between nodes.
+
+    With ``nodes``, each search also stops after that many nodes and there is no CP-SAT fallback (a time-bound
+    solve, whose answer depends on the machine's load): as long as the time budget is only a safety net, the
+    same problem then gets the same answer every time. :class:`NoPlanFound` if the greedy dive finds none.
     """
     import signal
     import threading
 
     if budget <= 0:
-        return solve(problem, k=1)
+        try:
+            return solve(problem, k=1, node_limit=nodes)
+        except SearchTimeout:
+            return _fallback(problem, None)
     if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         try:
-            return solve(problem, k=1, time_limit=budget)
+            return solve(problem, k=1, time_limit=budget, node_limit=nodes)
         except SearchTimeout:
-            return _fallback(problem, budget)
+            return _fallback(problem, budget if nodes is None else None)
     previous = signal.signal(signal.SIGALRM, _raise_over_budget)
     signal.setitimer(signal.ITIMER_REAL, budget)
     try:
-        return solve(problem, k=1)
-    except _OverBudget:
+        return solve(problem, k=1, node_limit=nodes)
+    except (_OverBudget, SearchTimeout):
         pass
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-    return _fallback(problem, budget)
+    return _fallback(problem, budget if nodes is None else None)
 
 
-def _fallback(problem: PlanProblem, budget: float) -> PlanResult:
+def _fallback(problem: PlanProblem, budget: float | None) -> PlanResult:
+    """The greedy dive's plan if it is valid; else CP-SAT's best in ``budget`` seconds (None: no CP-SAT)."""
     try:
         result = solve_greedy(problem)
         if not check_plan(problem, result):
             return result
     except NoPlanFound:
-        pass
+        if budget is None:
+            raise
+    if budget is None:
+        raise NoPlanFound("the greedy plan did not pass the validator")
     from micromoves.planning.reference import solve_reference
 
     return solve_reference(problem, k=1, time_limit=budget)
