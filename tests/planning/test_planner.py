@@ -299,3 +299,33 @@ def test_node_limit_stops_the_search_without_a_clock() -> None:
     assert solve(p, node_limit=1_000_000) == solve(p)  # a generous limit changes nothing
     with pytest.raises(SearchTimeout, match="no proven optimum within 5 search steps"):
         solve(p, node_limit=5)
+
+
+def test_greedy_dive_that_boxes_itself_in_tries_the_value_order_before_giving_up() -> None:
+    """The ready-mode dive serves the skill with the fewest raisers first (here d: only o2) but takes the
+    best-valued raiser of each scarce skill as early as it can, and finds no ready plan; the fallback-mode dive
+    (best value per lane-week over every skill still short) ends ready. Its plan is used, checked by the
+    validator, and never claimed optimal."""
+    from micromoves.planning.solver import _Search, solve_greedy
+
+    options = [
+        MoveOption("o0", "gig", 6, 50, {"b": 150, "a": 50}, latest_start=4, title="Move 0"),
+        MoveOption("o1", "course", 2, 100, {"b": 100, "c": 150}, latest_start=2, title="Move 1"),
+        MoveOption("o2", "gig", 8, 50, {"c": 100, "a": 50, "d": 150}, latest_start=2, title="Move 2"),
+        MoveOption("o3", "course", 8, 50, {"b": 100}, latest_start=0, title="Move 3"),
+    ]
+    p = PlanProblem(
+        options=options,
+        levels={"a": 0, "b": 0, "c": 0, "d": 0},
+        requirements={"a": 100, "b": 100, "c": 200, "d": 150},
+        horizon=13,
+        max_concurrent=2,
+        depth_rule=False,
+        skill_names={s: s.upper() for s in "abcd"},
+    )
+    assert _Search(p, reduce=True).dive(ready=True, nodes=150) is None  # the trap this test is about
+    greedy = solve_greedy(p)
+    assert greedy.status == "ready" and not greedy.optimal and check_plan(p, greedy) == []
+    exact = both(p)
+    assert exact.ready_week is not None and greedy.ready_week is not None
+    assert exact.ready_week <= greedy.ready_week

@@ -146,8 +146,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from micromoves.planning import _driver
-from micromoves.planning._core import depth_capable, window
+from micromoves.planning._core import build_result, depth_capable, window
 from micromoves.planning.model import MAX_LEVEL, PlanProblem, PlanResult
+from micromoves.planning.validate import check_plan
 
 Starts = dict[str, int]
 
@@ -225,7 +226,7 @@ class _Greedy:
         search = _Search(problem, reduce=True)
         if search.bound((), 0, 0, True, 0) is None:
             return []
-        starts = search.dive(ready=True, nodes=self.nodes)
+        starts = self._ready_dive(problem, search)
         if starts is None:
             raise NoPlanFound("the greedy dive found no ready plan")
         return [(starts, False)]
@@ -238,7 +239,19 @@ class _Greedy:
         search = _Search(problem, reduce=True)
         if search.bound((), 0, 0, True, 0) is None:
             return False
-        return search.dive(ready=True, nodes=self.nodes) is not None
+        return self._ready_dive(problem, search) is not None
+
+    def _ready_dive(self, problem: PlanProblem, search: _Search) -> Starts | None:
+        starts = search.dive(ready=True, nodes=self.nodes)
+        if starts is not None:
+            return starts
+        # The ready-mode dive serves the skill with the fewest raisers first and can box itself in with many
+        # gaps; the fallback-mode dive (best value per lane-week over every skill still short) sometimes ends
+        # ready anyway. Its plan counts only if the independent validator accepts it as a ready plan.
+        starts = search.dive(ready=False, nodes=self.nodes)
+        if not starts or check_plan(problem, build_result(problem, "ready", starts, optimal=False)):
+            return None
+        return starts
 
 
 @dataclass(frozen=True, slots=True)
