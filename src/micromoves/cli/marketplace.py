@@ -166,7 +166,11 @@ def register(app: typer.Typer) -> None:
                 [
                     a.person,
                     a.current_ready_week,
-                    a.alternative_ready_week or "out of reach",
+                    a.alternative_ready_week
+                    if a.alternative_ready_week is not None
+                    else "out of reach"
+                    if a.alternative_found
+                    else "none found",
                     a.extra_weeks,
                     a.explanation,
                 ]
