@@ -329,3 +329,23 @@ def test_greedy_dive_that_boxes_itself_in_tries_the_value_order_before_giving_up
     exact = both(p)
     assert exact.ready_week is not None and greedy.ready_week is not None
     assert exact.ready_week <= greedy.ready_week
+
+
+def test_a_schedule_check_counts_against_the_search_limits() -> None:
+    """A single schedule check can take seconds on a big plan (16 s on one demo person): it counts its states
+    as search steps and watches the clock, so neither limit waits for it to finish."""
+    from micromoves.planning.solver import SearchTimeout, _Search
+
+    options = [opt(id=f"o{i}", duration=3 + i % 4, share=10 + 5 * (i % 3), gains={"data": 70 + i}) for i in range(6)]
+    p = problem(options)
+    everything = tuple(range(len(_Search(p).opts)))
+    assert _Search(p).schedule(everything, rules=True, deadline=p.horizon)[0] is not None  # it fits
+    counted = _Search(p)
+    counted.node_limit = 2
+    with pytest.raises(SearchTimeout, match="within 2 search steps"):
+        counted.schedule(everything, rules=True, deadline=p.horizon)
+    timed = _Search(p)
+    timed.deadline = 0.0  # long past
+    timed.steps = 63  # the clock is read every 64 steps
+    with pytest.raises(SearchTimeout, match="time limit"):
+        timed.schedule(everything, rules=True, deadline=p.horizon)
