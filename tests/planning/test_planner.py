@@ -290,15 +290,15 @@ def test_time_limit_stops_the_search_between_nodes() -> None:
         solve(p, time_limit=-1.0)  # already past: the first check stops it
 
 
-def test_node_limit_stops_the_search_without_a_clock() -> None:
+def test_step_limit_stops_the_search_without_a_clock() -> None:
     """A node limit bounds the work by counting nodes, not time: the outcome does not depend on the load."""
     from micromoves.planning.solver import SearchTimeout
 
     options = [opt(id=f"o{i}", duration=3 + i % 4, share=10 + 5 * (i % 3), gains={"data": 70 + i}) for i in range(16)]
     p = problem(options)
-    assert solve(p, node_limit=1_000_000) == solve(p)  # a generous limit changes nothing
+    assert solve(p, step_limit=1_000_000) == solve(p)  # a generous limit changes nothing
     with pytest.raises(SearchTimeout, match="no proven optimum within 5 search steps"):
-        solve(p, node_limit=5)
+        solve(p, step_limit=5)
 
 
 def test_greedy_dive_that_boxes_itself_in_tries_the_value_order_before_giving_up() -> None:
@@ -341,7 +341,7 @@ def test_a_schedule_check_counts_against_the_search_limits() -> None:
     everything = tuple(range(len(_Search(p).opts)))
     assert _Search(p).schedule(everything, rules=True, deadline=p.horizon)[0] is not None  # it fits
     counted = _Search(p)
-    counted.node_limit = 2
+    counted.step_limit = 2
     with pytest.raises(SearchTimeout, match="within 2 search steps"):
         counted.schedule(everything, rules=True, deadline=p.horizon)
     timed = _Search(p)

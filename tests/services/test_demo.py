@@ -480,7 +480,7 @@ def test_congestion_finds_the_seeded_bottleneck_and_routes_around_it(
     assert costly, [r.explanation for r in routes]
     assert "later" in costly[0].explanation or "out of reach" in costly[0].explanation
     # Past its node limit, a re-plan falls back to the greedy plan and the route says it is not proven best.
-    monkeypatch.setattr(congestion, "ROUTE_NODES", 1)
+    monkeypatch.setattr(congestion, "ROUTE_STEPS", 1)
     hurried = congestion.alternate_route(db, admin, costly[0].person_id, slot.template_id)
     assert not hurried.proven_optimal and hurried.explanation.endswith("not proven optimal)")
     # An employee sees no congestion report; HR and admins do.

@@ -159,17 +159,17 @@ def solve(
     *,
     explain: bool = True,
     time_limit: float | None = None,
-    node_limit: int | None = None,
+    step_limit: int | None = None,
 ) -> PlanResult:
     """The provably optimal plan for ``problem`` and up to ``k - 1`` alternatives (see module docs).
 
     With ``time_limit`` (seconds), :class:`SearchTimeout` is raised once the search has run that long
     (checked every few search steps, also inside a schedule check), so a caller can fall back to
-    :func:`solve_greedy`. ``node_limit`` bounds the steps each search takes instead (nodes expanded and
+    :func:`solve_greedy`. ``step_limit`` bounds the steps each search takes instead (nodes expanded and
     schedule states tried): unlike time, that gives the same answer however busy the machine is.
     """
     deadline = None if time_limit is None else time.monotonic() + time_limit
-    return _driver.drive(problem, k, _Exact(deadline, node_limit), explain=explain)
+    return _driver.drive(problem, k, _Exact(deadline, step_limit), explain=explain)
 
 
 class NoPlanFound(RuntimeError):
@@ -177,7 +177,7 @@ class NoPlanFound(RuntimeError):
 
 
 class SearchTimeout(RuntimeError):
-    """The exact search ran past the ``time_limit`` or ``node_limit`` given to :func:`solve`."""
+    """The exact search ran past the ``time_limit`` or ``step_limit`` given to :func:`solve`."""
 
 
 def solve_greedy(problem: PlanProblem, *, explain: bool = True, nodes: int = 150) -> PlanResult:
@@ -196,14 +196,14 @@ class _Exact:
     """The exact backend for :func:`micromoves.planning._driver.drive` (``deadline``: ``time.monotonic()``
     past which the search gives up with :class:`SearchTimeout`)."""
 
-    def __init__(self, deadline: float | None = None, node_limit: int | None = None) -> None:
+    def __init__(self, deadline: float | None = None, step_limit: int | None = None) -> None:
         self.deadline = deadline
-        self.node_limit = node_limit
+        self.step_limit = step_limit
 
     def _search(self, problem: PlanProblem, reduce: bool) -> _Search:
         search = _Search(problem, reduce=reduce)
         search.deadline = self.deadline
-        search.node_limit = self.node_limit
+        search.step_limit = self.step_limit
         return search
 
     def ready_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
@@ -282,15 +282,15 @@ def _runs(capacity: list[int], share: int) -> list[int]:
 
 class _Search:
     deadline: float | None = None  # time.monotonic() past which run() raises SearchTimeout
-    node_limit: int | None = None  # search steps (nodes and schedule states) before run() raises SearchTimeout
+    step_limit: int | None = None  # search steps (nodes and schedule states) before run() raises SearchTimeout
     steps = 0
 
     def step(self) -> None:
         """One unit of search work (a node popped or a schedule state expanded), checked against the limits:
         the count at every step, the clock every 64 steps."""
         self.steps += 1
-        if self.node_limit is not None and self.steps > self.node_limit:
-            raise SearchTimeout(f"no proven optimum within {self.node_limit} search steps")
+        if self.step_limit is not None and self.steps > self.step_limit:
+            raise SearchTimeout(f"no proven optimum within {self.step_limit} search steps")
         if self.deadline is not None and not self.steps & 63 and time.monotonic() > self.deadline:
             raise SearchTimeout(f"no proven optimum within the time limit ({self.steps} search steps)")
 

@@ -85,15 +85,15 @@ class AlternateRoute(BaseModel):
     extra_weeks: int | None
     steps: list[str]
     explanation: str
-    proven_optimal: bool = True  # False: a re-plan reached its limit (ROUTE_NODES or ROUTE_BUDGET)
-    alternative_found: bool = True  # False: no plan without the slot was found within the budget
+    proven_optimal: bool = True  # False: a re-plan reached its limit (ROUTE_STEPS or ROUTE_BUDGET)
+    alternative_found: bool = True  # False: no plan without the slot was found within the limits
 
 
 # Each re-plan of an alternate route (two per person; a page shows 5 people by default, up to 20) stops after
-# ROUTE_NODES search steps (a few tenths of a second); past it, the greedy plan is used and the route says it
+# ROUTE_STEPS search steps (a few tenths of a second); past it, the greedy plan is used and the route says it
 # is not proven best. Steps are counted, not timed, so the same data gives the same routes however busy the
 # machine is; ROUTE_BUDGET (seconds) is only a safety net.
-ROUTE_NODES = 2_000
+ROUTE_STEPS = 2_000
 ROUTE_BUDGET = 2.0
 
 
@@ -247,10 +247,8 @@ def alternate_route(
             people[person_id], target, load_catalogue(conn), start=start, horizon=horizon_weeks, settings=settings
         )
     without = dataclasses.replace(problem, options=tuple(o for o in problem.options if o.id != template_id))
-    # Each re-plan gets a time budget (a page or command re-plans several people): past it, the best plan
-    # found so far is used and the route says it is not proven best.
     try:
-        with_it = solve_within(problem, ROUTE_BUDGET, nodes=ROUTE_NODES)
+        with_it = solve_within(problem, ROUTE_BUDGET, steps=ROUTE_STEPS)
     except PlanningError as exc:
         raise InvalidValue(f"cannot plan: {exc}", field="plan") from None
     except RuntimeError:  # not even the greedy fallback found a plan
@@ -259,7 +257,7 @@ def alternate_route(
     no_it: PlanResult | None = with_it  # the best plan does not use the slot: it stays the best plan without it
     if used:
         try:
-            no_it = solve_within(without, ROUTE_BUDGET, nodes=ROUTE_NODES)
+            no_it = solve_within(without, ROUTE_BUDGET, steps=ROUTE_STEPS)
         except (PlanningError, RuntimeError):  # nothing found without the slot within the budget
             no_it = None
     # Proven only if both searches finished (a plan without the slot that beats the one found with it means

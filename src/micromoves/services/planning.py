@@ -525,58 +525,61 @@ def _raise_over_budget(signum: int, frame: Any) -> None:
     raise _OverBudget
 
 
-def solve_within(problem: PlanProblem, budget: float, *, nodes: int | None = None) -> PlanResult:
+def solve_within(problem: PlanProblem, budget: float, *, steps: int | None = None) -> PlanResult:
     """The exact plan if the search proves it within ``budget`` seconds; otherwise a plan marked
     ``optimal=False``: the greedy dive's (checked by the independent validator), or when it finds none, the
     best plan CP-SAT finds in ``budget`` seconds more.
 
     Batch planning must not stall on one pathological instance. On the main thread the budget is a POSIX
-    interval timer, which also interrupts a long schedule check; elsewhere (a web request's thread) the
-    search checks the time between nodes.
+    interval timer; elsewhere (a web request's thread) the search reads the clock every few search steps,
+    schedule checks included.
 
-    With ``nodes``, each search also stops after that many nodes and there is no CP-SAT fallback (a time-bound
-    solve, whose answer depends on the machine's load): as long as the time budget is only a safety net, the
-    same problem then gets the same answer every time. :class:`NoPlanFound` if the greedy dive finds none.
+    With ``steps``, each search also stops after that many search steps and there is no CP-SAT fallback (a
+    time-bound solve, whose answer depends on the machine's load): as long as the time budget is only a
+    safety net, the same problem then gets the same answer every time. :class:`NoPlanFound` if the greedy
+    dive finds none.
     """
     import signal
     import threading
 
+    cp_sat = budget if steps is None and budget > 0 else None
     if budget <= 0:
         try:
-            return solve(problem, k=1, node_limit=nodes)
+            return solve(problem, k=1, step_limit=steps)
         except SearchTimeout:
-            return _fallback(problem, None)
+            return _fallback(problem, cp_sat)
     if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         try:
-            return solve(problem, k=1, time_limit=budget, node_limit=nodes)
+            return solve(problem, k=1, time_limit=budget, step_limit=steps)
         except SearchTimeout:
-            return _fallback(problem, budget if nodes is None else None)
+            return _fallback(problem, cp_sat)
     previous = signal.signal(signal.SIGALRM, _raise_over_budget)
     signal.setitimer(signal.ITIMER_REAL, budget)
     try:
-        return solve(problem, k=1, node_limit=nodes)
+        return solve(problem, k=1, step_limit=steps)
     except (_OverBudget, SearchTimeout):
         pass
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-    return _fallback(problem, budget if nodes is None else None)
+    return _fallback(problem, cp_sat)
 
 
-def _fallback(problem: PlanProblem, budget: float | None) -> PlanResult:
-    """The greedy dive's plan if it is valid; else CP-SAT's best in ``budget`` seconds (None: no CP-SAT)."""
+def _fallback(problem: PlanProblem, cp_sat: float | None) -> PlanResult:
+    """The greedy dive's plan if the validator accepts it; else CP-SAT's best in ``cp_sat`` seconds, or
+    :class:`NoPlanFound` when there is no CP-SAT budget (None)."""
     try:
         result = solve_greedy(problem)
         if not check_plan(problem, result):
             return result
-    except NoPlanFound:
-        if budget is None:
-            raise
-    if budget is None:
-        raise NoPlanFound("the greedy plan did not pass the validator")
+        missed = NoPlanFound("the greedy plan did not pass the validator")
+    except NoPlanFound as exc:
+        missed = exc
+    if cp_sat is None:
+        raise missed
     from micromoves.planning.reference import solve_reference
 
-    return solve_reference(problem, k=1, time_limit=budget)
+    return solve_reference(problem, k=1, time_limit=cp_sat)
 
 
 def _plan_one(item: tuple[PersonContext, str], actor: str = "plan-all") -> dict[str, Any] | tuple[str, str]:
