@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import struct
 from typing import Any
 
 import numpy as np
@@ -395,6 +396,28 @@ def test_int8_array_from_postgresql_binary_format() -> None:
     assert svc._int8_array(array([5, 1 << 40, 7])).tolist() == [5, 1 << 40, 7]
     assert svc._int8_array(array([5, None, 7])).tolist() == [5, 7]
     assert svc._int8_array(None).tolist() == []
+    # Numeric columns of the loading queries (people, skills, moves) are read the same way, floats too; a
+    # NULL there would shift every later value onto the wrong row, so it is refused instead of dropped.
+    floats = array([0, 0])[:20] + b"".join((8).to_bytes(4, "big") + struct.pack(">d", v) for v in (2.5, -0.125))
+    assert svc._floats(floats).tolist() == [2.5, -0.125]
+    assert svc._ints(array([3, -4])).tolist() == [3, -4]
+    with pytest.raises(ValueError, match="NULL"):
+        svc._ints(array([3, None]))
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_free_seats_are_counted_from_the_partial_index_of_seat_taking_applications(db: Database) -> None:
+    """Migration 0007 indexes only the applications that take a seat, and spells their statuses itself: the
+    service's count must be answerable from it (else it reads every application, or probes once per
+    opportunity)."""
+    sql = svc._seat_taking_sql(db.backend)
+    with db.engine.connect() as conn:
+        if db.backend == "postgresql":
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # an empty table: a scan would cost nothing
+            plan = " ".join(str(row[0]) for row in conn.exec_driver_sql(f"EXPLAIN {sql}"))
+        else:
+            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+    assert "ix_applications_seat_taking" in plan, plan
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the index exists on SQLite only

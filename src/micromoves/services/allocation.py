@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import json
 import math
 import operator
 import time
@@ -47,7 +48,7 @@ import numpy as np
 import numpy.typing as npt
 from psycopg.adapt import Loader
 from psycopg.pq import Format
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, Text, cast, func, select, update
 
 from micromoves.allocation import AllocationProblem, solve
 from micromoves.domain.errors import Conflict, InvalidValue, NotFound
@@ -107,18 +108,36 @@ class AllocationProposal:
 SEP = "\x1f"  # ASCII unit separator: never part of an id, a name or a location
 
 
-def _agg(db: Database, expr: str, order: str | None = None) -> str:
-    """``expr`` concatenated over the rows, separated by :data:`SEP` (NULLs must be coalesced away)."""
+@dataclass(frozen=True)
+class _Number:
+    """A numeric column of :func:`_columns` (NULLs coalesced away): ``int8`` or ``float8``.
+
+    On PostgreSQL it travels as an array in binary format, which numpy reads as it is; printing and
+    parsing millions of numbers as text cost more (floats especially: about 200 ns each to parse)."""
+
+    expr: str
+    sql_type: str = "int8"
+
+
+def _agg(db: Database, expr: str | _Number, order: str | None = None) -> str:
+    """``expr`` aggregated over the rows: text separated by :data:`SEP` (NULLs must be coalesced away), or
+    on PostgreSQL a binary array for a :class:`_Number`."""
     if db.backend == "postgresql":
-        return f"string_agg(({expr})::text, chr(31){f' ORDER BY {order}' if order else ''})"
-    return f"group_concat({expr}, '{SEP}')"  # a literal: char(31) would be called once per row
+        by = f" ORDER BY {order}" if order else ""
+        if isinstance(expr, _Number):
+            return f"array_agg(({expr.expr})::{expr.sql_type}{by})"
+        return f"string_agg(({expr})::text, chr(31){by})"
+    text = expr.expr if isinstance(expr, _Number) else expr
+    return f"group_concat({text}, '{SEP}')"  # a literal: char(31) would be called once per row
 
 
-def _columns(db: Database, exprs: Sequence[str], rest: str, *, order: str | None = None) -> list[str]:
-    """Columns of a query, each concatenated in the database into one string (pieces separated by SEP).
+def _columns(db: Database, exprs: Sequence[str | _Number], rest: str, *, order: str | None = None) -> list[Any]:
+    """Columns of a query, each aggregated in the database into one value: a string (pieces separated by
+    SEP), or for a :class:`_Number` on PostgreSQL the bytes of a binary array (:func:`_ints` and
+    :func:`_floats` read either).
 
     One row crosses the driver instead of millions of tuples; numpy parses numbers straight from the
-    strings (:func:`_ints`). All aggregates of one query see the rows in the same order (one serial scan:
+    strings or arrays. All aggregates of one query see the rows in the same order (one serial scan:
     parallel aggregation is switched off on PostgreSQL).
     """
     sql = f"SELECT {', '.join(_agg(db, e, order) for e in exprs)} {rest}"
@@ -126,18 +145,31 @@ def _columns(db: Database, exprs: Sequence[str], rest: str, *, order: str | None
         if db.backend == "postgresql":
             conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
             conn.exec_driver_sql("SET LOCAL jit = off")  # compiling costs more than it saves on one scan
-        row = conn.exec_driver_sql(sql).one()
+            row = _binary_cursor(conn).execute(sql).fetchone()
+        else:
+            row = conn.exec_driver_sql(sql).one()
     return [v or "" for v in row]
 
 
-def _ints(blob: str) -> I64:
+def _ints(blob: str | bytes) -> I64:
+    if isinstance(blob, bytes):
+        return _numbers(blob, ">i8").astype(np.int64)
     out: I64 = np.fromstring(blob, sep=SEP, dtype=np.int64) if blob else np.zeros(0, np.int64)
     return out
 
 
-def _floats(blob: str) -> F64:
+def _floats(blob: str | bytes) -> F64:
+    if isinstance(blob, bytes):
+        return _numbers(blob, ">f8").astype(np.float64)
     out: F64 = np.fromstring(blob, sep=SEP, dtype=np.float64) if blob else np.zeros(0, np.float64)
     return out
+
+
+def _numbers(blob: bytes, element: str) -> npt.NDArray[Any]:
+    values, nulls = _binary_array(blob, element)
+    if nulls:
+        raise ValueError("a numeric column holds NULLs; coalesce them in its expression")
+    return values
 
 
 def _strs(blob: str) -> list[str]:
@@ -165,6 +197,8 @@ OPP_BITS = 24
 PERSON_SHIFT = OPP_BITS + BENEFIT_BITS  # 34, as migration 0006 spells it
 PACKED = f"(person_key << {PERSON_SHIFT}) | (opportunity_key << {BENEFIT_BITS}) | coalesce(plan_benefit_weeks, 0)"
 LIVE_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in LIVE))
+# Spelled as migration 0007's partial index is (SQLite uses a partial index only for the same literal terms).
+SEAT_TAKING_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in SEAT_TAKING))
 
 
 def _keys_fit(db: Database) -> bool:
@@ -192,6 +226,7 @@ Chunk = tuple[I64, int]  # packed applications, and how many live applications t
 
 
 INT8_ARRAY_OID = 1016
+FLOAT8_ARRAY_OID = 1022
 
 
 class _RawBinary(Loader):
@@ -203,16 +238,27 @@ class _RawBinary(Loader):
         return bytes(data)
 
 
-def _int8_array(blob: bytes | None) -> I64:
-    """The values of a one-dimensional int8[] without NULLs, from PostgreSQL's binary format: a header
-    (dimensions, has-NULLs flag, element type, then size and lower bound per dimension) and per element a
-    4-byte length and the 8-byte value, all big-endian. NULL elements (keys missing) are left out, so the
-    caller's count check catches them."""
+def _binary_cursor(conn: Connection) -> Any:
+    """A psycopg cursor on ``conn``'s connection that returns results in binary format, with ``int8[]`` and
+    ``float8[]`` values as their raw bytes (psycopg would build a list of Python numbers from them)."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    cur = driver.cursor(binary=True)
+    for oid in (INT8_ARRAY_OID, FLOAT8_ARRAY_OID):
+        cur.adapters.register_loader(oid, _RawBinary)
+    return cur
+
+
+def _binary_array(blob: bytes | None, element: str) -> tuple[npt.NDArray[Any], bool]:
+    """The values of a one-dimensional array of 8-byte ``element`` (``>i8``, ``>f8``) from PostgreSQL's
+    binary format, and whether it held NULLs: a header (dimensions, has-NULLs flag, element type, then size
+    and lower bound per dimension) and per element a 4-byte length and the value, all big-endian. NULL
+    elements are left out."""
     if not blob:
-        return np.zeros(0, np.int64)
+        return np.zeros(0, element), False
     ndim, has_null = int.from_bytes(blob[0:4], "big"), int.from_bytes(blob[4:8], "big")
     if ndim != 1:
-        return np.zeros(0, np.int64)
+        return np.zeros(0, element), False
     n = int.from_bytes(blob[12:16], "big")
     if has_null:
         out, pos = [], 20
@@ -220,11 +266,17 @@ def _int8_array(blob: bytes | None) -> I64:
             size = int.from_bytes(blob[pos : pos + 4], "big", signed=True)
             pos += 4
             if size == 8:
-                out.append(int.from_bytes(blob[pos : pos + 8], "big", signed=True))
+                out.append(blob[pos : pos + 8])
                 pos += 8
-        return np.array(out, np.int64)
-    cells = np.frombuffer(blob, dtype=np.dtype([("size", ">i4"), ("value", ">i8")]), offset=20, count=n)
-    values: I64 = cells["value"].astype(np.int64)
+        return np.frombuffer(b"".join(out), element), True
+    cells = np.frombuffer(blob, dtype=np.dtype([("size", ">i4"), ("value", element)]), offset=20, count=n)
+    return cells["value"], False
+
+
+def _int8_array(blob: bytes | None) -> I64:
+    """The values of a one-dimensional ``int8[]``; NULL elements (keys missing) are left out, so the
+    caller's count check catches them."""
+    values: I64 = _binary_array(blob, ">i8")[0].astype(np.int64)
     return values
 
 
@@ -240,14 +292,9 @@ def _live_applications(db: Database, lo: int, hi: int) -> Chunk:
         with db.engine.connect() as conn:
             conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
             conn.exec_driver_sql("SET LOCAL jit = off")
-            # One int8[] in PostgreSQL's binary format, read by numpy as it is (psycopg would build a list
-            # of Python ints from it).
-            driver = conn.connection.driver_connection
-            assert driver is not None
-            cur = driver.cursor(binary=True)
-            cur.adapters.register_loader(INT8_ARRAY_OID, _RawBinary)
+            # One int8[] in PostgreSQL's binary format, read by numpy as it is.
             sql = f"SELECT array_agg({PACKED}), count(*) FROM applications {where}"  # noqa: S608
-            blob, count = cur.execute(sql).fetchone()
+            blob, count = _binary_cursor(conn).execute(sql).fetchone()
         return _int8_array(blob), int(count)
     sql = f"SELECT group_concat({PACKED}, ','), count(*) FROM applications {where}"  # noqa: S608
     with db.engine.connect() as conn:
@@ -282,19 +329,22 @@ def _chosen_applications(db: Database, pairs: Sequence[tuple[str, str]]) -> dict
     out: dict[tuple[str, str], _Chosen] = {}
     with db.engine.connect() as conn:
         if db.backend == "postgresql":
-            # Two array parameters; each pair found on the unique index. The names in a second query: with
-            # them in the join PostgreSQL would rather scan everyone.
+            # Each pair found on the unique index, in index order (neighbouring probes share pages). The ids
+            # travel as one SEP-joined string each: the driver adapts a string at once, a list item by item.
+            # The names in a second query: with them in the join PostgreSQL would rather scan everyone.
+            ordered = sorted(pairs)
             found = conn.exec_driver_sql(
-                "SELECT a.opportunity_id, a.person_id, a.id, a.status FROM unnest(%s::varchar[], %s::varchar[]) "
-                "AS w(o, p) JOIN applications a ON a.opportunity_id = w.o AND a.person_id = w.p",
-                ([o for o, _ in pairs], [p for _, p in pairs]),
+                "SELECT a.opportunity_id, a.person_id, a.id, a.status "
+                "FROM unnest(string_to_array(%s, chr(31)), string_to_array(%s, chr(31))) AS w(o, p) "
+                "JOIN applications a ON a.opportunity_id = w.o AND a.person_id = w.p",
+                (SEP.join(o for o, _ in ordered), SEP.join(p for _, p in ordered)),
             ).all()
             names = {
                 pid: (name, title or "")
                 for pid, name, title in conn.exec_driver_sql(
                     "SELECT p.id, p.name, r.title FROM people p LEFT JOIN roles r ON r.id = p.target_role_id "
-                    "WHERE p.id = ANY(%s::varchar[])",
-                    (sorted({p for _, p in pairs}),),
+                    "WHERE p.id = ANY(string_to_array(%s, chr(31)))",
+                    (SEP.join(sorted({p for _, p in pairs})),),
                 )
             }
             for o, p, app_id, status in found:
@@ -317,7 +367,7 @@ def _chosen_applications(db: Database, pairs: Sequence[tuple[str, str]]) -> dict
     return out
 
 
-def _levels_columns(db: Database, skills: Sequence[str]) -> list[str]:
+def _levels_columns(db: Database, skills: Sequence[str]) -> list[Any]:
     """(person id, skill id, level, recency) of the assessments of ``skills``: the latest counts, and recency
     orders them (the day assessed, then the row id, in one integer)."""
     if not skills:
@@ -329,23 +379,23 @@ def _levels_columns(db: Database, skills: Sequence[str]) -> list[str]:
     return _columns(
         db,
         # ids below 2**32 (int4 on PostgreSQL; SQLite rowids assigned in order): the id only breaks ties
-        ["person_id", "skill_id", "level", f"{day} * {1 << 32} + id"],
+        ["person_id", "skill_id", _Number("level", "float8"), _Number(f"{day} * {1 << 32} + id")],
         f"FROM skill_levels WHERE skill_id IN ({wanted})",
     )
 
 
-def _people_columns(db: Database) -> list[str]:
+def _people_columns(db: Database) -> list[Any]:
     """Everyone, with their integer key (the scan of applications refers to people by key)."""
     return _columns(
         db,
         [
             "p.id",
             "coalesce(p.team_id, '')",
-            "coalesce(r.level, 0)",
+            _Number("coalesce(r.level, 0)"),
             "coalesce(cast(p.hire_date AS TEXT), 'NaT')",
             "p.location",
-            "p.capacity_percent - p.home_role_min_percent",
-            "coalesce(p.key, -1)",
+            _Number("p.capacity_percent - p.home_role_min_percent"),
+            _Number("coalesce(p.key, -1)"),
         ],
         "FROM people p LEFT JOIN roles r ON r.id = p.role_id",
     )
@@ -361,6 +411,13 @@ def _ordinal(day: dt.date | str | None) -> int:
     if isinstance(day, str):
         day = dt.date.fromisoformat(day[:10])
     return day.toordinal()
+
+
+def _seat_taking_sql(dialect: str) -> str:
+    """Applications taking a seat, counted per opportunity. SQLite without statistics would rather walk the
+    whole (opportunity, status) index to group without sorting: it is told to use the partial index."""
+    hint = " INDEXED BY ix_applications_seat_taking" if dialect == "sqlite" else ""
+    return f"SELECT opportunity_id, count(*) FROM applications{hint} WHERE {SEAT_TAKING_SQL} GROUP BY opportunity_id"  # noqa: S608
 
 
 @dataclass
@@ -380,7 +437,9 @@ class _Opportunities:
 
 
 def _load_opportunities(conn: Connection) -> _Opportunities:
-    o, a = t.opportunities.c, t.applications.c
+    o = t.opportunities.c
+    # The JSON columns as text, parsed below in one ``json.loads`` (the driver's per-value parsing cost
+    # three calls per opportunity, about as much as the rest of the query).
     rows = conn.execute(
         select(
             o.id,
@@ -391,34 +450,35 @@ def _load_opportunities(conn: Connection) -> _Opportunities:
             o.seats,
             o.min_role_level,
             o.min_tenure_months,
-            o.locations,
-            o.required_skills,
-            o.preferred_skills,
+            cast(o.locations, Text),
+            cast(o.required_skills, Text),
+            cast(o.preferred_skills, Text),
             o.key,
         )
         .where(_open())
         .order_by(o.id)
     ).all()
-    taken: dict[str, int] = dict(
-        conn.execute(
-            select(a.opportunity_id, func.count())
-            .where(a.status.in_(SEAT_TAKING), a.opportunity_id.in_(select(o.id).where(_open())))
-            .group_by(a.opportunity_id)
-        ).all()
+    parsed = json.loads("[" + ",".join(f"[{r[8] or 'null'},{r[9] or 'null'},{r[10] or 'null'}]" for r in rows) + "]")
+    # Seat-taking applications are few, and read from their own partial index (migration 0007); the counts
+    # of opportunities that are not open are simply not looked up.
+    taken: dict[str, int] = dict(conn.exec_driver_sql(_seat_taking_sql(conn.dialect.name)).all())
+    # Column-wise: a comprehension per column over the transposed rows, not an attribute lookup per cell.
+    ids, titles, start, end, percent, seats, min_level, min_tenure, _, _, _, keys = (
+        list(col) for col in (zip(*rows, strict=True) if rows else [()] * 12)
     )
     return _Opportunities(
-        ids=[r.id for r in rows],
-        titles=[r.title for r in rows],
-        start=np.array([_ordinal(r.start) for r in rows], np.int64),
-        end=np.array([_ordinal(r.end) for r in rows], np.int64),
-        percent=np.array([r.percent_time for r in rows], np.int64),
-        free_seats=np.array([max(0, r.seats - int(taken.get(r.id, 0))) for r in rows], np.int64),
-        min_level=np.array([r.min_role_level or 0 for r in rows], np.int64),
-        min_tenure=np.array([r.min_tenure_months or 0 for r in rows], np.int64),
-        locations=[tuple(r.locations or ()) for r in rows],
-        required=[{k: float(v) for k, v in (r.required_skills or {}).items()} for r in rows],
-        preferred=[{k: float(v) for k, v in (r.preferred_skills or {}).items()} for r in rows],
-        by_key=_KeyIndex(np.array([-1 if r.key is None else r.key for r in rows], np.int64)),
+        ids=ids,
+        titles=titles,
+        start=np.array([_ordinal(d) for d in start], np.int64),
+        end=np.array([_ordinal(d) for d in end], np.int64),
+        percent=np.array(percent, np.int64),
+        free_seats=np.maximum(0, np.array(seats, np.int64) - np.array([taken.get(i, 0) for i in ids], np.int64)),
+        min_level=np.array([v or 0 for v in min_level], np.int64),
+        min_tenure=np.array([v or 0 for v in min_tenure], np.int64),
+        locations=[tuple(loc or ()) for loc, _, _ in parsed],
+        required=[{k: float(v) for k, v in (req or {}).items()} for _, req, _ in parsed],
+        preferred=[{k: float(v) for k, v in (pref or {}).items()} for _, _, pref in parsed],
+        by_key=_KeyIndex(np.array([-1 if k is None else k for k in keys], np.int64)),
     )
 
 
@@ -516,7 +576,7 @@ def _lookup(index: dict[str, int], keys: Sequence[str]) -> I64:
     return np.array(operator.itemgetter(*keys)(index), np.int64).reshape(-1)
 
 
-def _skill_matrix(cols: list[str], people: _People, skills: list[str]) -> F64:
+def _skill_matrix(cols: list[Any], people: _People, skills: list[str]) -> F64:
     """Current level (the latest assessment) of each person in each of ``skills``: people × skills."""
     matrix = np.zeros((len(people.ids), max(len(skills), 1)), np.float64)
     keys, sid, level, recency = cols
@@ -535,13 +595,13 @@ def _skill_matrix(cols: list[str], people: _People, skills: list[str]) -> F64:
 Moves = tuple[I64, I64, I64, I64, npt.NDArray[np.bool_]]  # person, start, end, percent, away
 
 
-def _busy_moves(db: Database, lo: int, hi: int) -> list[str]:
+def _busy_moves(db: Database, lo: int, hi: int) -> list[Any]:
     """(person key, start, end, percent, status) of moves holding time anywhere in ordinal days lo..hi."""
     busy = ", ".join(f"'{s}'" for s in BUSY)
     first, last = dt.date.fromordinal(max(lo, 1)).isoformat(), dt.date.fromordinal(max(hi, 1)).isoformat()
     return _columns(
         db,
-        ["m.person_id", "cast(m.start AS TEXT)", 'cast(m."end" AS TEXT)', "m.percent_time", "m.status"],
+        ["m.person_id", "cast(m.start AS TEXT)", 'cast(m."end" AS TEXT)', _Number("m.percent_time"), "m.status"],
         f"FROM moves m WHERE m.status IN ({busy}) AND m.\"end\" >= '{first}' AND m.start <= '{last}'",
     )
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -454,6 +455,13 @@ applications = Table(
     # Weeks sooner to readiness; bounded so the allocation can pack it into 10 bits (horizons ≤ 520 weeks).
     CheckConstraint("plan_benefit_weeks BETWEEN 0 AND 1023", name="plan_benefit_weeks"),
     Index("ix_applications_opportunity_status", "opportunity_id", "status"),
+    # The few applications that hold or may take a seat, for counting free seats (migration 0007).
+    Index(
+        "ix_applications_seat_taking",
+        "opportunity_id",
+        postgresql_where=text("status IN ('accepted', 'offered')"),
+        sqlite_where=text("status IN ('accepted', 'offered')"),
+    ),
 )
 
 onboarding_items = Table(
