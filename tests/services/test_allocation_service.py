@@ -429,3 +429,37 @@ def test_the_sqlite_scan_of_live_applications_reads_their_partial_index(db: Data
     with db.engine.connect() as conn:
         plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
     assert "ix_applications_live_packed" in plan, plan
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # the covering index exists on PostgreSQL only
+def test_the_postgresql_scan_reads_the_covering_index_only_while_the_visibility_map_is_fresh(db: Database) -> None:
+    """Migration 0008: after a VACUUM the live applications' keys are read from the index alone; before it
+    (rows not yet marked all-visible) the table is read. Both give the same allocation."""
+    base_org(db, {"A": 6, "B": 6})
+    insert(db, t.opportunities, [opportunity(f"O{k}", seats=2) for k in range(4)])
+    people = [f"{team}-{n}" for team in "AB" for n in range(6)]
+    insert(
+        db,
+        t.applications,
+        [
+            application(p, f"O{(i + k) % 4}", benefit=(i * 7 + k) % 5 or None)
+            for i, p in enumerate(people)
+            for k in (0, 1)
+        ],
+    )
+    assert not svc._index_only(db)
+    from_table = svc.propose_allocation(db, actor="hr", equity_weight=1.0, today=TODAY)
+    with db.write_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM applications")
+    assert svc._index_only(db)
+    from_index = svc.propose_allocation(db, actor="hr", equity_weight=1.0, today=TODAY)
+    assert from_index.objective == from_table.objective
+    assert [(a.person_id, a.opportunity_id, a.score) for a in from_index.assignments] == [
+        (a.person_id, a.opportunity_id, a.score) for a in from_table.assignments
+    ]
+    sql = f"SELECT array_agg({svc.PACKED}), count(*) FROM applications WHERE id >= 0 AND id < 99 AND {svc.LIVE_SQL}"
+    with db.engine.connect() as conn:
+        for setting in svc._index_only_settings():
+            conn.exec_driver_sql(setting)
+        plan = " ".join(str(row[0]) for row in conn.exec_driver_sql(f"EXPLAIN {sql}"))
+    assert "Index Only Scan using ix_applications_live_keys" in plan, plan

@@ -280,18 +280,48 @@ def _int8_array(blob: bytes | None) -> I64:
     return values
 
 
-def _live_applications(db: Database, lo: int, hi: int) -> Chunk:
+INDEX_ONLY_VISIBLE = 0.9  # share of the table's pages the visibility map must mark all-visible
+
+
+def _index_only(db: Database) -> bool:
+    """Should the PostgreSQL scan read the covering index of live applications (migration 0008) alone?
+
+    Only while the visibility map is fresh: an index-only scan must visit the table for every entry on a
+    page not marked all-visible, and on a table much updated since its last VACUUM that costs more than
+    reading the table. The planner would rather read the table anyway (it prices the index's pages as
+    random reads), so the choice is made here, from the statistics VACUUM and ANALYZE leave in pg_class.
+    """
+    if db.backend != "postgresql":
+        return False
+    with db.engine.connect() as conn:
+        visible = conn.exec_driver_sql(
+            "SELECT c.relallvisible::float8 / greatest(c.relpages, 1) FROM pg_class c "
+            "WHERE c.oid = 'applications'::regclass AND to_regclass('ix_applications_live_keys') IS NOT NULL"
+        ).scalar()
+    return visible is not None and visible >= INDEX_ONLY_VISIBLE
+
+
+def _index_only_settings() -> list[str]:
+    """What makes the planner read the covering index (any other plan would read the table)."""
+    return ["SET LOCAL enable_seqscan = off", "SET LOCAL enable_bitmapscan = off"]
+
+
+def _live_applications(db: Database, lo: int, hi: int, index_only: bool = False) -> Chunk:
     """The live applications with ``lo <= id < hi``, packed (:data:`PACKED`), and their count.
 
     One value crosses the driver: on PostgreSQL an ``int8[]`` in binary format, which numpy reads without
-    parsing; on SQLite text, which numpy parses in C, read from the partial index of live applications
-    (migration 0006). ``count(*)`` proves no row was lost to a missing key (NULLs are left out).
+    parsing, from the table or (``index_only``, see :func:`_index_only`) the covering index of live
+    applications (migration 0008); on SQLite text, which numpy parses in C, read from the partial index of
+    live applications (migration 0006). ``count(*)`` proves no row was lost to a missing key (NULLs are
+    left out).
     """
     where = f"WHERE id >= {int(lo)} AND id < {int(hi)} AND {LIVE_SQL}"
     if db.backend == "postgresql":
         with db.engine.connect() as conn:
             conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
             conn.exec_driver_sql("SET LOCAL jit = off")
+            for setting in _index_only_settings() if index_only else []:
+                conn.exec_driver_sql(setting)
             # One int8[] in PostgreSQL's binary format, read by numpy as it is.
             sql = f"SELECT array_agg({PACKED}), count(*) FROM applications {where}"  # noqa: S608
             blob, count = _binary_cursor(conn).execute(sql).fetchone()
@@ -867,27 +897,30 @@ def _propose(
         mark = now
 
     report("loading", 0, 5)
-    with db.engine.connect() as conn:
-        opps = _load_opportunities(conn)
-    lap("load: opportunities")
-    skills = sorted({s for r in opps.required for s in r} | {s for p in opps.preferred for s in p})
-    lo = int(opps.start.min()) if len(opps.ids) else 1
-    hi = int(opps.end.max()) if len(opps.ids) else 0
-    first, last = _id_range(db)
-    # At least CHUNKS ranges, and at most CHUNK_ROWS ids per range (one value per column stays well under
-    # the databases' 1 GB limit on a single string).
-    chunks = max(CHUNKS, (last + 1 - first) // CHUNK_ROWS + 1)
-    step = max(1, (last + 1 - first + chunks - 1) // chunks)
-    if not _keys_fit(db):  # pragma: no cover - 2**29 people or 2**24 opportunities
-        raise InvalidValue("integer keys too large to allocate in one pass; renumber them", field="key")
     # The queries run in the database (in C, without the GIL) side by side while this thread digests the
     # results, in the order it needs them; the applications' ranges queue behind (tasks start in order).
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="allocation-load") as pool:
+        # People and recent movers do not depend on the opportunities: their queries run while this thread
+        # loads those.
         f_people = pool.submit(_people_columns, db)
+        f_recent = pool.submit(_recent_movers, db, today)
+        with db.engine.connect() as conn:
+            opps = _load_opportunities(conn)
+        lap("load: opportunities")
+        skills = sorted({s for r in opps.required for s in r} | {s for p in opps.preferred for s in p})
+        lo = int(opps.start.min()) if len(opps.ids) else 1
+        hi = int(opps.end.max()) if len(opps.ids) else 0
+        first, last = _id_range(db)
+        # At least CHUNKS ranges, and at most CHUNK_ROWS ids per range (one value per column stays well
+        # under the databases' 1 GB limit on a single string).
+        chunks = max(CHUNKS, (last + 1 - first) // CHUNK_ROWS + 1)
+        step = max(1, (last + 1 - first + chunks - 1) // chunks)
+        if not _keys_fit(db):  # pragma: no cover - 2**29 people or 2**24 opportunities
+            raise InvalidValue("integer keys too large to allocate in one pass; renumber them", field="key")
         f_levels = pool.submit(_levels_columns, db, skills)
         f_moves = pool.submit(_busy_moves, db, lo, hi)
-        f_recent = pool.submit(_recent_movers, db, today)
-        f_chunks = [pool.submit(_live_applications, db, i, i + step) for i in range(first, last + 1, step)]
+        index_only = _index_only(db)
+        f_chunks = [pool.submit(_live_applications, db, i, i + step, index_only) for i in range(first, last + 1, step)]
         people = _people(f_people.result(), today)
         lap("load: people")
         report("loading", 1, 5)
