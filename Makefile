@@ -11,7 +11,13 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-setup: $(BIN)/.installed
+# The planner's search compiled with mypyc (scripts/build_native.py): about 1.7× faster, same results. The
+# pure module runs instead whenever solver.py differs from what was compiled.
+$(BIN)/.native: $(BIN)/.installed src/micromoves/planning/solver.py scripts/build_native.py
+	$(BIN)/python scripts/build_native.py >/dev/null
+	touch $@
+
+setup: $(BIN)/.installed $(BIN)/.native
 
 ## Build the 2,000-person demo organisation in the embedded SQLite database, print a tour, then serve the
 ## web app on http://127.0.0.1:8000/ with one demo login per kind of user (Ctrl-C stops it).

@@ -139,11 +139,18 @@ marks it ``optimal=False``.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
+import importlib
+import sys
 import time
+import types
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+
+from mypy_extensions import mypyc_attr
 
 from micromoves.planning import _driver
 from micromoves.planning._core import build_result, depth_capable, window
@@ -172,10 +179,14 @@ def solve(
     return _driver.drive(problem, k, _Exact(deadline, step_limit), explain=explain)
 
 
+# Plain Python classes also in the compiled copy (see the end of this module): callers catch them, and a
+# signal handler raises SearchTimeout from outside the search.
+@mypyc_attr(native_class=False)
 class NoPlanFound(RuntimeError):
     """The greedy dive of :func:`solve_greedy` found no ready plan although one may exist."""
 
 
+@mypyc_attr(native_class=False)
 class SearchTimeout(RuntimeError):
     """The exact search ran past the ``time_limit`` or ``step_limit`` given to :func:`solve`."""
 
@@ -1784,3 +1795,32 @@ def _knapsack(items: list[tuple[int, int, int]], need: int, cost: int) -> int:
         total += item[cost]
         left -= value
     return 10**12
+
+
+# --- switch to the compiled copy (not part of it: scripts/build_native.py copies the module up to here)
+#
+# ``scripts/build_native.py`` (run by ``make setup``) compiles this module with mypyc into
+# ``_solver_native``, recording the SHA-256 of the source it compiled. Its search runs about 1.7× faster with
+# identical results. It replaces this module's classes and functions only if it was built from exactly the
+# source above: an edited module runs as written, never a stale build.
+
+NATIVE_MODULE = "micromoves.planning._solver_native"
+_COMPILED_NAMES = ("solve", "solve_greedy", "NoPlanFound", "SearchTimeout", "_Exact", "_Greedy", "_Search")
+
+
+def _compiled(source: bytes) -> types.ModuleType | None:
+    """The compiled copy, if it is built and was built from ``source``."""
+    try:
+        native = importlib.import_module(NATIVE_MODULE)
+    except ImportError:
+        return None
+    return native if getattr(native, "SOURCE_SHA256", None) == hashlib.sha256(source).hexdigest() else None
+
+
+# Only as micromoves.planning.solver: a test loads this file under another name to run the pure search.
+_native = _compiled(Path(__file__).read_bytes()) if __name__ == "micromoves.planning.solver" else None
+IMPLEMENTATION: types.ModuleType = _native or sys.modules[__name__]
+"""The module whose search runs: the compiled copy, or this one."""
+COMPILED = _native is not None
+if _native is not None:
+    globals().update({name: getattr(_native, name) for name in _COMPILED_NAMES})
