@@ -900,10 +900,8 @@ def _propose(
     # The queries run in the database (in C, without the GIL) side by side while this thread digests the
     # results, in the order it needs them; the applications' ranges queue behind (tasks start in order).
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="allocation-load") as pool:
-        # People and recent movers do not depend on the opportunities: their queries run while this thread
-        # loads those.
+        # The people do not depend on the opportunities: their query runs while this thread loads those.
         f_people = pool.submit(_people_columns, db)
-        f_recent = pool.submit(_recent_movers, db, today)
         with db.engine.connect() as conn:
             opps = _load_opportunities(conn)
         lap("load: opportunities")
@@ -919,6 +917,7 @@ def _propose(
             raise InvalidValue("integer keys too large to allocate in one pass; renumber them", field="key")
         f_levels = pool.submit(_levels_columns, db, skills)
         f_moves = pool.submit(_busy_moves, db, lo, hi)
+        f_recent = pool.submit(_recent_movers, db, today)
         index_only = _index_only(db)
         f_chunks = [pool.submit(_live_applications, db, i, i + step, index_only) for i in range(first, last + 1, step)]
         people = _people(f_people.result(), today)
