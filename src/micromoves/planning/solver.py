@@ -179,8 +179,8 @@ def solve(
     return _driver.drive(problem, k, _Exact(deadline, step_limit), explain=explain)
 
 
-# Plain Python classes also in the compiled copy (see the end of this module): callers catch them, and a
-# signal handler raises SearchTimeout from outside the search.
+# Plain Python classes also in the compiled copy (see the end of this module): callers outside it catch
+# them, pickle them and subclass-check them like any exception.
 @mypyc_attr(native_class=False)
 class NoPlanFound(RuntimeError):
     """The greedy dive of :func:`solve_greedy` found no ready plan although one may exist."""
@@ -1799,26 +1799,37 @@ def _knapsack(items: list[tuple[int, int, int]], need: int, cost: int) -> int:
 
 # --- switch to the compiled copy (not part of it: scripts/build_native.py copies the module up to here)
 #
-# ``scripts/build_native.py`` (run by ``make setup``) compiles this module with mypyc into
-# ``_solver_native``, recording the SHA-256 of the source it compiled. Its search runs about 1.7× faster with
-# identical results. It replaces this module's classes and functions only if it was built from exactly the
-# source above: an edited module runs as written, never a stale build.
+# ``scripts/build_native.py`` (run by ``make setup``) compiles this module with mypyc into ``_solver_native``,
+# recording the SHA-256 of the planning sources it compiled against (``SOURCES``). Its search runs about
+# 1.7× faster with identical results. It replaces this module's classes and functions only while those
+# sources are unchanged: an edited module runs as written, never a stale build.
 
 NATIVE_MODULE = "micromoves.planning._solver_native"
 _COMPILED_NAMES = ("solve", "solve_greedy", "NoPlanFound", "SearchTimeout", "_Exact", "_Greedy", "_Search")
+# The planning modules the compiled copy was type-checked and compiled against: a change to any of them
+# (a field of a dataclass, say) makes the build stale just as a change to this module does.
+SOURCES = ("solver.py", "_driver.py", "_core.py", "model.py", "validate.py")
 
 
-def _compiled(source: bytes) -> types.ModuleType | None:
-    """The compiled copy, if it is built and was built from ``source``."""
+def source_digest(package: Path) -> str:
+    """SHA-256 over the planning sources the compiled copy depends on (``SOURCES``, in ``package``)."""
+    digest = hashlib.sha256()
+    for name in SOURCES:
+        digest.update(name.encode() + b"\0" + (package / name).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _compiled(digest: str) -> types.ModuleType | None:
+    """The compiled copy, if it is built and was built from the sources with this digest."""
     try:
         native = importlib.import_module(NATIVE_MODULE)
-    except ImportError:
+    except Exception:  # not built, or built for another interpreter: the pure search runs
         return None
-    return native if getattr(native, "SOURCE_SHA256", None) == hashlib.sha256(source).hexdigest() else None
+    return native if getattr(native, "SOURCE_SHA256", None) == digest else None
 
 
 # Only as micromoves.planning.solver: a test loads this file under another name to run the pure search.
-_native = _compiled(Path(__file__).read_bytes()) if __name__ == "micromoves.planning.solver" else None
+_native = _compiled(source_digest(Path(__file__).parent)) if __name__ == "micromoves.planning.solver" else None
 IMPLEMENTATION: types.ModuleType = _native or sys.modules[__name__]
 """The module whose search runs: the compiled copy, or this one."""
 COMPILED = _native is not None

@@ -489,6 +489,10 @@ def _load_opportunities(conn: Connection) -> _Opportunities:
         .order_by(o.id)
     ).all()
     parsed = json.loads("[" + ",".join(f"[{r[8] or 'null'},{r[9] or 'null'},{r[10] or 'null'}]" for r in rows) + "]")
+    if len(parsed) != len(rows) or any(len(x) != 3 for x in parsed):  # text that is not one JSON value each
+        raise Conflict(
+            "an open opportunity holds malformed skills or locations; fix or close it", field="opportunities"
+        )
     # Seat-taking applications are few, and read from their own partial index (migration 0007); the counts
     # of opportunities that are not open are simply not looked up.
     taken: dict[str, int] = dict(conn.exec_driver_sql(_seat_taking_sql(conn.dialect.name)).all())

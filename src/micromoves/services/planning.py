@@ -530,9 +530,9 @@ def solve_within(problem: PlanProblem, budget: float, *, steps: int | None = Non
     ``optimal=False``: the greedy dive's (checked by the independent validator), or when it finds none, the
     best plan CP-SAT finds in ``budget`` seconds more.
 
-    Batch planning must not stall on one pathological instance. On the main thread the budget is a POSIX
-    interval timer; elsewhere (a web request's thread) the search reads the clock every few search steps,
-    schedule checks included.
+    Batch planning must not stall on one pathological instance. The search reads the clock every few search
+    steps, schedule checks included; on the main thread a POSIX interval timer also interrupts whatever
+    else runs past the budget.
 
     With ``steps``, each search also stops after that many search steps and there is no CP-SAT fallback (a
     time-bound solve, whose answer depends on the machine's load): as long as the time budget is only a
@@ -556,7 +556,9 @@ def solve_within(problem: PlanProblem, budget: float, *, steps: int | None = Non
     previous = signal.signal(signal.SIGALRM, _raise_over_budget)
     signal.setitimer(signal.ITIMER_REAL, budget)
     try:
-        return solve(problem, k=1, step_limit=steps)
+        # The search reads the clock too: compiled code (planning.solver's mypyc build) only lets a signal
+        # handler run when it calls back into interpreted code, so the timer alone may come late.
+        return solve(problem, k=1, time_limit=budget, step_limit=steps)
     except (_OverBudget, SearchTimeout):
         pass
     finally:
