@@ -383,3 +383,28 @@ def test_what_if_answers_are_reused_until_something_is_written(
     # A write (audited): both searches run again. Programming is met now, Critical Thinking still needs the
     # stretch and the gig together (week 12) or the opportunity alone (week 4).
     assert ask() == 8 and len(calls) == 4
+
+
+def test_a_search_that_stops_on_its_own_clock_as_the_timer_fires_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the main thread the budget is both the search's own clock and an interval timer. When the search
+    gives up on its own clock, a timer signal handled after that (it fired at the same moment) must not
+    escape: plan-all's workers died of it once the compiled search honoured its own clock."""
+    import signal
+
+    from micromoves.planning.solver import SearchTimeout
+
+    handlers = []
+
+    def on_its_own_clock(problem, k=1, *, time_limit=None, step_limit=None):  # type: ignore[no-untyped-def]
+        assert time_limit == 5.0  # the search is given the budget itself
+        handlers.append(signal.getsignal(signal.SIGALRM))
+        raise SearchTimeout("out of time")
+
+    def fallback(problem, cp_sat):  # type: ignore[no-untyped-def]
+        handlers[-1](signal.SIGALRM, None)  # the timer's signal, handled only now
+        return "fallback"
+
+    monkeypatch.setattr(planning, "solve", on_its_own_clock)
+    monkeypatch.setattr(planning, "_fallback", fallback)
+    assert planning.solve_within(None, 5.0) == "fallback"  # type: ignore[arg-type]
+    assert signal.getsignal(signal.SIGALRM) is not handlers[-1]  # and the previous handler is back

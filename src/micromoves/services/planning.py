@@ -521,10 +521,6 @@ class _OverBudget(Exception):
     pass
 
 
-def _raise_over_budget(signum: int, frame: Any) -> None:
-    raise _OverBudget
-
-
 def solve_within(problem: PlanProblem, budget: float, *, steps: int | None = None) -> PlanResult:
     """The exact plan if the search proves it within ``budget`` seconds; otherwise a plan marked
     ``optimal=False``: the greedy dive's (checked by the independent validator), or when it finds none, the
@@ -553,16 +549,27 @@ def solve_within(problem: PlanProblem, budget: float, *, steps: int | None = Non
             return solve(problem, k=1, time_limit=budget, step_limit=steps)
         except SearchTimeout:
             return _fallback(problem, cp_sat)
-    previous = signal.signal(signal.SIGALRM, _raise_over_budget)
+    armed = [True]
+
+    def over_budget(signum: int, frame: Any) -> None:
+        # The search may stop on its own clock just as the timer fires: once disarmed, a late signal is
+        # ignored instead of escaping from the clean-up below.
+        if armed[0]:
+            raise _OverBudget
+
+    previous = signal.signal(signal.SIGALRM, over_budget)
     signal.setitimer(signal.ITIMER_REAL, budget)
     try:
-        # The search reads the clock too: compiled code (planning.solver's mypyc build) only lets a signal
-        # handler run when it calls back into interpreted code, so the timer alone may come late.
-        return solve(problem, k=1, time_limit=budget, step_limit=steps)
+        try:
+            # The search reads the clock too: compiled code (planning.solver's mypyc build) only lets a
+            # signal handler run when it calls back into interpreted code, so the timer alone may come late.
+            return solve(problem, k=1, time_limit=budget, step_limit=steps)
+        finally:
+            armed[0] = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
     except (_OverBudget, SearchTimeout):
         pass
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     return _fallback(problem, cp_sat)
 
