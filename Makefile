@@ -11,7 +11,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-# The planner's search compiled with mypyc (scripts/build_native.py): about 1.7× faster, same plans. The
+# The planner's search compiled with mypyc (scripts/build_native.py): 1.5–1.7× faster, same plans. The
 # pure module runs instead whenever the planning sources differ from what was compiled, and when the build
 # fails (no C compiler): that is said here and is not an error (CI requires the build: MICROMOVES_REQUIRE_NATIVE).
 PLANNING := $(addprefix src/micromoves/planning/,solver.py _driver.py _core.py model.py validate.py)

@@ -1,7 +1,7 @@
 """Compile the exact planner's search (``micromoves/planning/solver.py``) with mypyc, as an optional
 accelerator: ``python scripts/build_native.py`` (``make setup`` runs it).
 
-The search is pure Python; mypyc turns the same typed source into a C extension that runs it about 1.7×
+The search is pure Python; mypyc turns the same typed source into a C extension that runs it 1.5–1.7×
 faster (measured on the 2,000-person demo's plans, with identical results). The extension is built from
 a copy named ``_solver_native`` that records the SHA-256 of the planning sources it was built against
 (``solver.SOURCES``): ``solver.py`` uses the extension only while that digest still matches them, so an

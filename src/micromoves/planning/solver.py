@@ -1801,7 +1801,7 @@ def _knapsack(items: list[tuple[int, int, int]], need: int, cost: int) -> int:
 #
 # ``scripts/build_native.py`` (run by ``make setup``) compiles this module with mypyc into ``_solver_native``,
 # recording the SHA-256 of the planning sources it compiled against (``SOURCES``). Its search runs about
-# 1.7× faster with identical results. It replaces this module's classes and functions only while those
+# 1.5–1.7× faster with identical results. It replaces this module's classes and functions only while those
 # sources are unchanged: an edited module runs as written, never a stale build.
 
 NATIVE_MODULE = "micromoves.planning._solver_native"
