@@ -143,12 +143,19 @@ def _columns(db: Database, exprs: Sequence[str | _Number], rest: str, *, order: 
     sql = f"SELECT {', '.join(_agg(db, e, order) for e in exprs)} {rest}"
     with db.engine.connect() as conn:
         if db.backend == "postgresql":
-            conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
-            conn.exec_driver_sql("SET LOCAL jit = off")  # compiling costs more than it saves on one scan
+            _one_serial_scan(conn)
             row = _binary_cursor(conn).execute(sql).fetchone()
         else:
             row = conn.exec_driver_sql(sql).one()
     return [v or "" for v in row]
+
+
+def _one_serial_scan(conn: Connection) -> None:
+    """PostgreSQL settings for the rest of this transaction: one serial scan (the aggregates of a query see
+    the rows in one order, and the loader already runs queries side by side), no JIT (compiling costs more
+    than it saves on one scan)."""
+    conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+    conn.exec_driver_sql("SET LOCAL jit = off")
 
 
 def _ints(blob: str | bytes) -> I64:
@@ -318,8 +325,7 @@ def _live_applications(db: Database, lo: int, hi: int, index_only: bool = False)
     where = f"WHERE id >= {int(lo)} AND id < {int(hi)} AND {LIVE_SQL}"
     if db.backend == "postgresql":
         with db.engine.connect() as conn:
-            conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
-            conn.exec_driver_sql("SET LOCAL jit = off")
+            _one_serial_scan(conn)
             for setting in _index_only_settings() if index_only else []:
                 conn.exec_driver_sql(setting)
             # One int8[] in PostgreSQL's binary format, read by numpy as it is.
