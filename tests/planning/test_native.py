@@ -45,8 +45,8 @@ def test_the_compiled_copy_is_used_only_if_built_from_these_sources(tmp_path: Pa
         with (tmp_path / name).open("ab") as f:
             f.write(b"\n# edited\n")
         assert solver.source_digest(tmp_path) != digest
-        assert solver._compiled(solver.source_digest(tmp_path)) is None
-    built = solver._compiled(digest)
+        assert solver._compiled(lambda: solver.source_digest(tmp_path)) is None
+    built = solver._compiled(lambda: digest)
     assert (built is not None) == solver.COMPILED
     if REQUIRED:
         assert solver.COMPILED, "MICROMOVES_REQUIRE_NATIVE=1 but the compiled search is not built or is stale"

@@ -1819,17 +1819,19 @@ def source_digest(package: Path) -> str:
     return digest.hexdigest()
 
 
-def _compiled(digest: str) -> types.ModuleType | None:
-    """The compiled copy, if it is built and was built from the sources with this digest."""
+def _compiled(digest: Callable[[], str]) -> types.ModuleType | None:
+    """The compiled copy, if it is built and was built from the sources with this digest (computed only
+    when there is a build to compare: installs without one do not read and hash the sources)."""
     try:
         native = importlib.import_module(NATIVE_MODULE)
     except Exception:  # not built, or built for another interpreter: the pure search runs
         return None
-    return native if getattr(native, "SOURCE_SHA256", None) == digest else None
+    return native if getattr(native, "SOURCE_SHA256", None) == digest() else None
 
 
 # Only as micromoves.planning.solver: a test loads this file under another name to run the pure search.
-_native = _compiled(source_digest(Path(__file__).parent)) if __name__ == "micromoves.planning.solver" else None
+_here = Path(__file__).parent
+_native = _compiled(lambda: source_digest(_here)) if __name__ == "micromoves.planning.solver" else None
 IMPLEMENTATION: types.ModuleType = _native or sys.modules[__name__]
 """The module whose search runs: the compiled copy, or this one."""
 COMPILED = _native is not None
