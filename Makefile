@@ -14,8 +14,9 @@ $(BIN)/.installed: pyproject.toml
 # The planner's search compiled with mypyc (scripts/build_native.py): 1.5–1.7× faster, same plans. The
 # pure module runs instead whenever the planning sources differ from what was compiled, and when the build
 # fails (no C compiler): that is said here and is not an error (CI requires the build: MICROMOVES_REQUIRE_NATIVE).
-PLANNING := $(addprefix src/micromoves/planning/,solver.py _driver.py _core.py model.py validate.py)
-$(BIN)/.native: $(BIN)/.installed $(PLANNING) scripts/build_native.py
+# Rebuilt on any change in the planning package (a superset of solver.SOURCES, which decide whether the
+# build is used), so this list cannot fall behind that one.
+$(BIN)/.native: $(BIN)/.installed $(wildcard src/micromoves/planning/*.py) scripts/build_native.py
 	$(BIN)/python scripts/build_native.py >$(BIN)/native-build.log 2>&1 \
 	  || echo "compiling the planner failed (see $(BIN)/native-build.log): the pure Python search runs"
 	touch $@
