@@ -203,6 +203,8 @@ def _id_range(db: Database) -> tuple[int, int]:
 OPP_BITS = 24
 PERSON_SHIFT = OPP_BITS + BENEFIT_BITS  # 34, as migration 0006 spells it
 PACKED = f"(person_key << {PERSON_SHIFT}) | (opportunity_key << {BENEFIT_BITS}) | coalesce(plan_benefit_weeks, 0)"
+# Migration 0006 (SQLite only): the live applications with their packed value, in id order.
+LIVE_PACKED_INDEX = "ix_applications_live_packed"
 LIVE_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in LIVE))
 # Spelled as migration 0007's partial index is (SQLite uses a partial index only for the same literal terms).
 SEAT_TAKING_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in SEAT_TAKING))
@@ -322,8 +324,8 @@ def _live_applications(db: Database, lo: int, hi: int, index_only: bool = False)
     live applications (migration 0006). ``count(*)`` proves no row was lost to a missing key (NULLs are
     left out).
     """
-    where = f"WHERE id >= {int(lo)} AND id < {int(hi)} AND {LIVE_SQL}"
     if db.backend == "postgresql":
+        where = f"WHERE id >= {int(lo)} AND id < {int(hi)} AND {LIVE_SQL}"
         with db.engine.connect() as conn:
             _one_serial_scan(conn)
             for setting in _index_only_settings() if index_only else []:
@@ -332,11 +334,18 @@ def _live_applications(db: Database, lo: int, hi: int, index_only: bool = False)
             sql = f"SELECT array_agg({PACKED}), count(*) FROM applications {where}"  # noqa: S608
             blob, count = _binary_cursor(conn).execute(sql).fetchone()
         return _int8_array(blob), int(count)
-    sql = f"SELECT group_concat({PACKED}, ','), count(*) FROM applications {where}"  # noqa: S608
     with db.engine.connect() as conn:
-        blob, count = conn.exec_driver_sql(sql).one()
+        blob, count = conn.exec_driver_sql(_sqlite_live_sql(lo, hi)).one()
     values: I64 = np.fromstring(blob, sep=",", dtype=np.int64) if blob else np.zeros(0, np.int64)
     return values, int(count)
+
+
+def _sqlite_live_sql(lo: int, hi: int) -> str:
+    """SQLite's scan of the live applications with ``lo <= id < hi``: their packed values as text, and their
+    count. SQLite is told to read the partial index: with statistics (ANALYZE, or PRAGMA optimize) it would
+    rather search the table by row id and compute each packed value from the whole row (1.7× the time)."""
+    where = f"WHERE id >= {int(lo)} AND id < {int(hi)} AND {LIVE_SQL}"
+    return f"SELECT group_concat({PACKED}, ','), count(*) FROM applications INDEXED BY {LIVE_PACKED_INDEX} {where}"  # noqa: S608
 
 
 def _checked(chunk: Chunk) -> I64:
