@@ -40,8 +40,9 @@ lint: setup
 
 # Bytecode is cached even where the environment says not to (PYTHONDONTWRITEBYTECODE): three processes
 # compiling every module and rewriting every test's asserts cost seconds on each run.
+# Every test but the long scale ones: the heavy acceptance tests too, which a plain `pytest` leaves out.
 pytest: setup
-	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 -p no:cacheprovider
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 -p no:cacheprovider -m 'not slow'
 
 ## Benchmarks (not part of the tests): import and demo generation at scale.
 bench: setup

@@ -40,6 +40,7 @@ def test_equals_the_cp_sat_optimum_on_600_random_instances() -> None:
         assert result.objective == reference.objective, seed
 
 
+@pytest.mark.heavy
 def test_equals_brute_force_on_small_instances() -> None:
     checked = 0
     for seed in range(1000, 1300):

@@ -51,6 +51,7 @@ def test_exact_matches_cpsat_with_dominance_and_lagrangian_bounds_from_the_start
 
 @FAST
 @given(problems(max_options=5, max_horizon=10, max_skills=3))
+@pytest.mark.heavy
 def test_k_best_alternatives_match_cpsat(problem: PlanProblem) -> None:
     assert_agree(problem, k=3)
 
@@ -70,6 +71,7 @@ def test_exact_matches_cpsat_at_scale(problem: PlanProblem) -> None:
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(problems_with_near_copies())
+@pytest.mark.heavy
 def test_exact_matches_cpsat_with_dominated_options(problem: PlanProblem) -> None:
     # the reduction (dropping options no canonical optimal plan holds) is only used for one plan
     assert_agree(problem, k=1)

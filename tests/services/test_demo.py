@@ -105,6 +105,7 @@ def demo(demo_template: tuple[Path, DemoSummary], tmp_path: Path) -> Iterator[tu
     db.dispose()
 
 
+@pytest.mark.heavy
 def test_same_seed_gives_identical_data_on_every_backend(
     db: Database, sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,6 +11,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from micromoves.services.importing import import_files
@@ -40,6 +41,7 @@ def snapshot(db: Database) -> dict[str, object]:
     return state
 
 
+@pytest.mark.heavy
 def test_kill_9_during_import_changes_nothing(db: Database, tmp_path: Path) -> None:
     people = tmp_path / "people.csv"
     with people.open("w", newline="") as f:

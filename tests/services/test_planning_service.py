@@ -225,6 +225,7 @@ def test_review_completion_then_plan_uses_new_levels(plan_db: Database) -> None:
 # The Ray backend only changes where plans are solved; one database suffices (and no PostgreSQL world is
 # built for nothing).
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.heavy
 def test_plan_all_on_ray_local(plan_db: Database) -> None:
     ray = pytest.importorskip("ray")
     # Ray removed local_mode; a one-CPU local cluster on this machine is the closest equivalent.

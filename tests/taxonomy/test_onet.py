@@ -46,6 +46,7 @@ def test_counts(data: OnetData) -> None:
     assert all(len(entries) == 20 for entries in data.related.values())
 
 
+@pytest.mark.heavy
 def test_counts_match_source(data: OnetData, onet_source: Path) -> None:
     occupations = list(read_source_rows(onet_source / "Occupation Data.tsv"))
     assert {o.code for o in data.occupations.values()} == {r["O*NET-SOC Code"] for r in occupations}

@@ -69,6 +69,7 @@ def _strategy(operation: Any, known: dict[str, list[Any]]) -> st.SearchStrategy[
 # and the authorization matrix checks both backends' answers. Admin's run (every body real) goes to
 # PostgreSQL, the employee's (many refusals, her own data) to SQLite.
 @pytest.mark.parametrize(("world", "username"), [("postgresql", "admin"), ("sqlite", "eva")], indirect=["world"])
+@pytest.mark.heavy
 def test_api_conforms_to_its_schema(world: World, username: str) -> None:
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", world.app)
     principal = accounts.authenticate(world.db, username, PASSWORD)

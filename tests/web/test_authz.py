@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -376,6 +377,7 @@ def _changes(world: World) -> dict[str, int]:
     return state
 
 
+@pytest.mark.heavy
 def test_matrix(world: World) -> None:
     admin_token = _admin_token(world)
     failures = []

@@ -12,6 +12,7 @@ import hashlib
 import uuid
 
 import httpx
+import pytest
 from sqlalchemy import func, insert, select
 
 from micromoves.services import accounts
@@ -98,6 +99,7 @@ async def _storm(base: str, requests: list[tuple[str, str]]) -> list[int]:
         return list(await asyncio.gather(*tasks))
 
 
+@pytest.mark.heavy
 def test_200_clients_race_for_the_last_seat(world: World) -> None:
     tokens = _people_with_offers(world, APPLICANTS)
     with world.db.engine.connect() as conn:
