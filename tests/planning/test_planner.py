@@ -301,6 +301,27 @@ def test_step_limit_stops_the_search_without_a_clock() -> None:
         solve(p, step_limit=5)
 
 
+def test_nearest_plan_says_when_a_ready_plan_may_exist() -> None:
+    """The last resort of a batch whose searches all ran out of time: the nearest plan the dive finds. When it
+    makes the person ready it is a ready plan; when it does not, it says that a ready plan may exist, unless a
+    skill that no option can raise enough proves the target unreachable. Never claimed optimal, always valid."""
+    from micromoves.planning.solver import solve_nearest
+
+    p = problem([FAST, DEEP])
+    found = solve_nearest(p)
+    assert (found.status, found.optimal, check_plan(p, found)) == ("ready", False, [])
+    assert starts(found) == starts(solve(p))  # here the dive finds the optimum, but cannot know it
+    stopped = solve_nearest(p, nodes=0)  # a dive that may not take a step finds nothing: the empty plan
+    assert (stopped.status, stopped.optimal, stopped.moves, check_plan(p, stopped)) == ("unreachable", False, (), [])
+    assert stopped.explanation[0].startswith("No ready plan was found within the time limit, although one may")
+    assert "cannot be reached" not in stopped.explanation[0]
+    beyond = problem([FAST, DEEP], requirements={"py": 300, "data": 300, "ml": 200}, skill_names={"ml": "ML"})
+    proven = solve_nearest(beyond)
+    assert (proven.status, proven.unreachable_skills, check_plan(beyond, proven)) == ("unreachable", ("ml",), [])
+    assert not any(line.startswith("No ready plan was found") for line in proven.explanation)
+    assert proven.moves  # it still closes the gaps it can
+
+
 def test_greedy_dive_that_boxes_itself_in_tries_the_value_order_before_giving_up() -> None:
     """The ready-mode dive serves the skill with the fewest raisers first (here d: only o2) but takes the
     best-valued raiser of each scarce skill as early as it can, and finds no ready plan; the fallback-mode dive

@@ -18,9 +18,12 @@ _RELAXATION_TEXT = {
 assert set(_RELAXATION_TEXT) == set(RELAXATIONS)
 
 
-def explain(problem: PlanProblem, result: PlanResult) -> tuple[str, ...]:
-    """Summary line, one line per move (in start order), then the breadth/depth balance."""
-    lines = [_summary(problem, result)]
+def explain(problem: PlanProblem, result: PlanResult, *, proven: bool = True) -> tuple[str, ...]:
+    """Summary line, one line per move (in start order), then the breadth/depth balance.
+
+    ``proven=False``: an unreachable result is only the nearest plan found when time ran out (see
+    :func:`micromoves.planning.solver.solve_nearest`), and the summary says that a ready plan may exist."""
+    lines = [_summary(problem, result, proven)]
     by_id = {o.id: o for o in problem.options}
     for move in result.moves:
         lines.append(_step(problem, result, move, by_id))
@@ -33,7 +36,7 @@ def _name(problem: PlanProblem, skill: str) -> str:
     return problem.skill_name(skill)
 
 
-def _summary(problem: PlanProblem, result: PlanResult) -> str:
+def _summary(problem: PlanProblem, result: PlanResult, proven: bool = True) -> str:
     if result.status == "already_ready":
         return "Already ready for the role: every required skill is at its target level; no moves are needed."
     n = len(result.moves)
@@ -41,11 +44,17 @@ def _summary(problem: PlanProblem, result: PlanResult) -> str:
     effort = f"{result.effort} percent-weeks of effort (about {result.effort / 100:.1f} full-time weeks)"
     if result.status == "ready":
         return f"Ready for the role in week {result.ready_week} with {moves} and {effort}."
-    text = (
-        f"The target cannot be reached within {problem.horizon} week{'s' if problem.horizon != 1 else ''}. "
-        f"The closest plan uses {moves} and {effort} "
-        f"and leaves a weighted gap of {result.gap} hundredths"
-    )
+    if proven:
+        text = (
+            f"The target cannot be reached within {problem.horizon} week{'s' if problem.horizon != 1 else ''}. "
+            f"The closest plan uses {moves} and {effort} "
+        )
+    else:
+        text = (
+            "No ready plan was found within the time limit, although one may exist (it was not proven "
+            f"impossible). The nearest plan found uses {moves} and {effort} "
+        )
+    text += f"and leaves a weighted gap of {result.gap} hundredths"
     short = [
         f"{_name(problem, s)} {fmt_level(v)} of {fmt_level(problem.target(s))}"
         for s, v in sorted(result.final_levels.items())
@@ -54,6 +63,8 @@ def _summary(problem: PlanProblem, result: PlanResult) -> str:
     if short:
         text += " (" + ", ".join(short) + ")"
     text += "."
+    if not proven:
+        return text  # which relaxation would help is as unknown as whether one is needed
     if result.unreachable_skills:
         names = ", ".join(_name(problem, s) for s in result.unreachable_skills)
         text += f" No combination of the options on offer can raise {names} to the required level."

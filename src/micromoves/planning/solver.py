@@ -147,13 +147,14 @@ import time
 import types
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mypy_extensions import mypyc_attr
 
 from micromoves.planning import _driver
 from micromoves.planning._core import build_result, depth_capable, window
+from micromoves.planning.explain import explain as explain_plan
 from micromoves.planning.model import MAX_LEVEL, PlanProblem, PlanResult
 from micromoves.planning.validate import check_plan
 
@@ -201,6 +202,22 @@ def solve_greedy(problem: PlanProblem, *, explain: bool = True, nodes: int = 150
     miss some). Check the result with :func:`micromoves.planning.check_plan` before trusting it.
     """
     return _driver.drive(problem, 1, _Greedy(nodes), explain=explain)
+
+
+def solve_nearest(problem: PlanProblem, *, explain: bool = True, nodes: int = 150) -> PlanResult:
+    """The nearest plan the greedy dive finds (smallest weighted gap at the horizon), not proven optimal. If
+    it closes every gap it is a ready plan; if not, it is reported as not ready, and unless some skill cannot
+    be raised enough by any option, its summary says that a ready plan may exist.
+
+    The last resort of a batch in which the exact search, the greedy ready dive and CP-SAT all ran out of
+    time without a ready plan, although one may exist: the person still gets a plan that closes what it can.
+    Check it with :func:`micromoves.planning.check_plan` before trusting it.
+    """
+    result = _driver.drive(problem, 1, _NearestOnly(nodes), explain=False)
+    # Already ready, or the nearest plan found makes the person ready; or a skill that no option can raise
+    # enough proves that no plan is ready: explained as usual. Else the summary says a ready plan may exist.
+    proven = result.status != "unreachable" or bool(result.unreachable_skills)
+    return replace(result, explanation=explain_plan(problem, result, proven=proven) if explain else ())
 
 
 class _Exact:
@@ -263,6 +280,17 @@ class _Greedy:
         if not starts or check_plan(problem, build_result(problem, "ready", starts, optimal=False)):
             return None
         return starts
+
+
+class _NearestOnly(_Greedy):
+    """The greedy backend, asked for the nearest plan only (see :func:`solve_nearest`)."""
+
+    def ready_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
+        # The nearest plan may make the person ready after all: it is then a ready plan (not proven optimal).
+        starts = _Search(problem, reduce=True).dive(ready=False, nodes=self.nodes)
+        if starts and not check_plan(problem, build_result(problem, "ready", starts, optimal=False)):
+            return [(starts, False)]
+        return []
 
 
 @dataclass(frozen=True, slots=True)
@@ -1805,10 +1833,20 @@ def _knapsack(items: list[tuple[int, int, int]], need: int, cost: int) -> int:
 # sources are unchanged: an edited module runs as written, never a stale build.
 
 NATIVE_MODULE = "micromoves.planning._solver_native"
-_COMPILED_NAMES = ("solve", "solve_greedy", "NoPlanFound", "SearchTimeout", "_Exact", "_Greedy", "_Search")
+_COMPILED_NAMES = (
+    "solve",
+    "solve_greedy",
+    "solve_nearest",
+    "NoPlanFound",
+    "SearchTimeout",
+    "_Exact",
+    "_Greedy",
+    "_NearestOnly",
+    "_Search",
+)
 # The planning modules the compiled copy was type-checked and compiled against: a change to any of them
 # (a field of a dataclass, say) makes the build stale just as a change to this module does.
-SOURCES = ("solver.py", "_driver.py", "_core.py", "model.py", "validate.py")
+SOURCES = ("solver.py", "_driver.py", "_core.py", "model.py", "validate.py", "explain.py")
 
 
 def source_digest(package: Path) -> str:

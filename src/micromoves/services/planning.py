@@ -25,7 +25,7 @@ from micromoves.domain.errors import DomainError, InvalidValue, NotFound
 from micromoves.domain.lifecycle import OCCUPYING_STATUSES
 from micromoves.domain.model import MoveStatus, Plan, PlanStatus
 from micromoves.planning import MoveOption, PlanningError, PlanProblem, PlanResult, check_plan, solve
-from micromoves.planning.solver import NoPlanFound, SearchTimeout, solve_greedy
+from micromoves.planning.solver import NoPlanFound, SearchTimeout, solve_greedy, solve_nearest
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
@@ -575,8 +575,11 @@ def solve_within(problem: PlanProblem, budget: float, *, steps: int | None = Non
 
 
 def _fallback(problem: PlanProblem, cp_sat: float | None) -> PlanResult:
-    """The greedy dive's plan if the validator accepts it; else CP-SAT's best in ``cp_sat`` seconds, or
-    :class:`NoPlanFound` when there is no CP-SAT budget (None)."""
+    """The greedy dive's plan if the validator accepts it; else CP-SAT's best in ``cp_sat`` seconds; and when
+    CP-SAT finds nothing in that time either, the nearest plan the greedy dive finds (reported as not ready,
+    not proven: see :func:`~micromoves.planning.solver.solve_nearest`), so that a batch leaves nobody without
+    a plan only because a search ran out of time. :class:`NoPlanFound` when there is no CP-SAT budget (None),
+    or when no plan at all passes the validator."""
     try:
         result = solve_greedy(problem)
         if not check_plan(problem, result):
@@ -586,9 +589,15 @@ def _fallback(problem: PlanProblem, cp_sat: float | None) -> PlanResult:
         missed = exc
     if cp_sat is None:
         raise missed
-    from micromoves.planning.reference import solve_reference
+    from micromoves.planning.reference import ReferenceTimeout, solve_reference
 
-    return solve_reference(problem, k=1, time_limit=cp_sat)
+    try:
+        return solve_reference(problem, k=1, time_limit=cp_sat)
+    except ReferenceTimeout as exc:
+        nearest = solve_nearest(problem)
+        if check_plan(problem, nearest):
+            raise exc from None
+        return nearest
 
 
 def _plan_one(item: tuple[PersonContext, str], actor: str = "plan-all") -> dict[str, Any] | tuple[str, str]:
