@@ -66,6 +66,7 @@ def test_compiled_and_pure_search_give_the_same_plans(problem: PlanProblem) -> N
     plain = pure.solve(problem, k=2, explain=False)
     assert compiled == plain
     assert greedy(solver, problem) == greedy(pure, problem)
+    assert solver.solve_nearest(problem) == pure.solve_nearest(problem)
 
 
 def greedy(module: ModuleType, problem: PlanProblem) -> object:

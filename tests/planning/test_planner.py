@@ -301,25 +301,54 @@ def test_step_limit_stops_the_search_without_a_clock() -> None:
         solve(p, step_limit=5)
 
 
+# The nearest-plan dive takes the best value per lane-week first (the quick win on A), after which nothing
+# raising B fits in the horizon; the one ready plan is the long rotation alone.
+QUICK_WIN_TRAP = PlanProblem(
+    options=[
+        MoveOption("x", "gig", 4, 100, {"a": 100}, title="Quick win"),
+        MoveOption("y", "rotation", 9, 100, {"a": 100, "b": 100}, title="Long rotation"),
+        MoveOption("z", "gig", 8, 100, {"b": 100}, title="B course"),
+    ],
+    levels={"a": 0, "b": 0},
+    requirements={"a": 100, "b": 100},
+    horizon=10,
+    max_concurrent=1,
+    depth_rule=False,
+    skill_names={"a": "A", "b": "B"},
+)
+
+
 def test_nearest_plan_says_when_a_ready_plan_may_exist() -> None:
     """The last resort of a batch whose searches all ran out of time: the nearest plan the dive finds. When it
-    makes the person ready it is a ready plan; when it does not, it says that a ready plan may exist, unless a
-    skill that no option can raise enough proves the target unreachable. Never claimed optimal, always valid."""
+    makes the person ready it is a ready plan. When it does not, it is marked and says that a ready plan may
+    exist (with no guess at which relaxation would help), unless a skill that no option can raise enough
+    proves the target unreachable. Never claimed optimal, always valid."""
     from micromoves.planning.solver import solve_nearest
 
     p = problem([FAST, DEEP])
     found = solve_nearest(p)
-    assert (found.status, found.optimal, check_plan(p, found)) == ("ready", False, [])
+    assert (found.status, found.optimal, found.ready_plan_may_exist, check_plan(p, found)) == (
+        "ready",
+        False,
+        False,
+        [],
+    )
     assert starts(found) == starts(solve(p))  # here the dive finds the optimum, but cannot know it
-    stopped = solve_nearest(p, nodes=0)  # a dive that may not take a step finds nothing: the empty plan
-    assert (stopped.status, stopped.optimal, stopped.moves, check_plan(p, stopped)) == ("unreachable", False, (), [])
-    assert stopped.explanation[0].startswith("No ready plan was found within the time limit, although one may")
-    assert "cannot be reached" not in stopped.explanation[0]
+
+    trapped = solve_nearest(QUICK_WIN_TRAP)
+    assert (trapped.status, starts(trapped), trapped.binding) == ("unreachable", {"x": 0}, ())
+    assert trapped.ready_plan_may_exist and not trapped.optimal and check_plan(QUICK_WIN_TRAP, trapped) == []
+    assert trapped.explanation[0].startswith("No ready plan was found within the time limit, although one may")
+    assert "cannot be reached" not in trapped.explanation[0]
+    assert (solve(QUICK_WIN_TRAP).status, starts(solve(QUICK_WIN_TRAP))) == ("ready", {"y": 0})  # it may indeed
+    # The validator refuses the mark on anything but such a plan.
+    assert check_plan(p, dataclasses.replace(found, ready_plan_may_exist=True)) != []
+
     beyond = problem([FAST, DEEP], requirements={"py": 300, "data": 300, "ml": 200}, skill_names={"ml": "ML"})
     proven = solve_nearest(beyond)
     assert (proven.status, proven.unreachable_skills, check_plan(beyond, proven)) == ("unreachable", ("ml",), [])
-    assert not any(line.startswith("No ready plan was found") for line in proven.explanation)
-    assert proven.moves  # it still closes the gaps it can
+    assert not proven.ready_plan_may_exist and proven.moves  # it still closes the gaps it can
+    assert proven.explanation[0].startswith("The target cannot be reached within 30 weeks. The nearest plan found")
 
 
 def test_greedy_dive_that_boxes_itself_in_tries_the_value_order_before_giving_up() -> None:

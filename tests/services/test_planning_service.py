@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -310,6 +311,58 @@ def test_time_budget_falls_back_to_the_greedy_dive_then_cp_sat(
     result = planning.solve_within(problem, 0.5)
     assert result.status == "ready" and not result.optimal and check_plan(problem, result) == []
     assert (result.ready_week, result.effort) >= (12, 640)
+
+    # A nearest plan that leaves a gap is marked, in the stored record and the terminal view, as a plan found
+    # when time ran out (a ready plan may exist), not as an unreachable target.
+    from tests.planning.test_planner import QUICK_WIN_TRAP
+
+    started = time_module.perf_counter()
+    trapped = planning.solve_within(QUICK_WIN_TRAP, 0.5)
+    assert time_module.perf_counter() - started < 4
+    assert (trapped.status, trapped.ready_plan_may_exist, [m.option_id for m in trapped.moves]) == (
+        "unreachable",
+        True,
+        ["x"],
+    )
+    record = planning.plan_record(
+        trapped, QUICK_WIN_TRAP, person_id="EMP", target_role_id="SWE3", start=START, actor="t", reason="test"
+    )
+    assert record["explanation"]["ready_plan_may_exist"] is True
+    shown = _printed_plan(record, monkeypatch)
+    assert "no ready plan found within the time limit (one may exist); nearest plan below" in shown
+    assert "not reachable" not in shown
+
+    # A nearest plan without a single move would only replace the person's current plan with nothing: the
+    # person is reported as failed instead, and keeps it.
+    from micromoves.planning.solver import solve_nearest
+
+    monkeypatch.setattr(planning, "solve_nearest", lambda p: solve_nearest(p, nodes=0))
+    with pytest.raises(ReferenceTimeout):
+        planning.solve_within(QUICK_WIN_TRAP, 0.5)
+
+
+def _printed_plan(record: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> str:
+    """What ``micromoves plan`` prints for a stored plan record."""
+    from rich.console import Console
+
+    from micromoves.cli import plan_view
+    from micromoves.domain.model import Plan
+
+    fields = {f: record[f] for f in ("person_id", "target_role_id", "start", "horizon_weeks", "outcome", "ready_week")}
+    plan = Plan(
+        **fields,
+        version=1,
+        created_at=dt.datetime(2026, 11, 2, tzinfo=dt.UTC),
+        created_by="t",
+        status=PlanStatus.CURRENT,
+        effort=record["effort"],
+        steps=record["steps"],
+        explanation=record["explanation"],
+    )
+    console = Console(width=200, record=True)
+    monkeypatch.setattr(plan_view, "console", console)
+    plan_view.print_plan(plan, person_name="Eva", target_title="Engineer")
+    return console.export_text()
 
 
 def test_what_if_an_opportunity_outside_the_plan_would_shorten_it(plan_db: Database) -> None:

@@ -712,7 +712,9 @@ def plan_all(
     console.print(
         f"planned {summary.people:,} people in {summary.seconds:.1f} s ({summary.backend}, "
         f"{summary.workers} workers): {summary.ready:,} ready, {summary.already_ready:,} already ready, "
-        f"{summary.unreachable:,} not reachable within the horizon, {len(summary.failed)} failed; "
+        f"{summary.unreachable:,} not reachable within the horizon, "
+        + (f"{summary.not_found:,} without a ready plan found in time, " if summary.not_found else "")
+        + f"{len(summary.failed)} failed; "
         f"{summary.not_proven_optimal:,} not proven optimal within the time budget"
     )
     for person_id, error in summary.failed[:10]:

@@ -52,6 +52,10 @@ def print_plan(plan: Plan, *, person_name: str, target_title: str) -> None:
             header + f": [green]ready in {plan.ready_week} weeks[/] with {len(plan.steps)} moves, "
             f"effort {plan.effort / 100:.1f} full-time weeks"
         )
+    elif e.get("ready_plan_may_exist"):
+        console.print(
+            header + ": [yellow]no ready plan found within the time limit[/] (one may exist); nearest plan below"
+        )
     else:
         console.print(header + f": [yellow]not reachable within {plan.horizon_weeks} weeks[/]; closest plan below")
     if plan.steps:

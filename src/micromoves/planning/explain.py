@@ -47,7 +47,7 @@ def _summary(problem: PlanProblem, result: PlanResult, proven: bool = True) -> s
     if proven:
         text = (
             f"The target cannot be reached within {problem.horizon} week{'s' if problem.horizon != 1 else ''}. "
-            f"The closest plan uses {moves} and {effort} "
+            f"The {'closest plan' if result.optimal else 'nearest plan found'} uses {moves} and {effort} "
         )
     else:
         text = (

@@ -329,7 +329,9 @@ class PlanResult:
     be reached even with every option, ``binding`` names the single relaxations that would make the target
     reachable). ``gap`` is the weighted remaining gap at ``ready_week`` (0) or at the horizon.
     ``final_levels`` holds the required skills' levels at that week. ``optimal`` is False only for a
-    reference (CP-SAT) result whose solve hit its time limit.
+    reference (CP-SAT) result whose solve hit its time limit, or a greedy one (``solve_greedy``,
+    ``solve_nearest``). ``ready_plan_may_exist``: an ``unreachable`` result that is only the nearest plan
+    found when every search ran out of time (``solve_nearest``); a ready plan was not proven impossible.
     """
 
     status: Status
@@ -343,6 +345,7 @@ class PlanResult:
     alternatives: tuple[PlanResult, ...] = ()
     explanation: tuple[str, ...] = ()
     optimal: bool = True
+    ready_plan_may_exist: bool = False
 
     __hash__ = _frozen_hash
 

@@ -213,11 +213,14 @@ def solve_nearest(problem: PlanProblem, *, explain: bool = True, nodes: int = 15
     time without a ready plan, although one may exist: the person still gets a plan that closes what it can.
     Check it with :func:`micromoves.planning.check_plan` before trusting it.
     """
-    result = _driver.drive(problem, 1, _NearestOnly(nodes), explain=False)
-    # Already ready, or the nearest plan found makes the person ready; or a skill that no option can raise
-    # enough proves that no plan is ready: explained as usual. Else the summary says a ready plan may exist.
-    proven = result.status != "unreachable" or bool(result.unreachable_skills)
-    return replace(result, explanation=explain_plan(problem, result, proven=proven) if explain else ())
+    backend = _NearestOnly(nodes)
+    result = _driver.drive(problem, 1, backend, explain=False)
+    # Already ready, or the nearest plan found makes the person ready; or no plan is ready, proven by a skill
+    # that no option can raise enough or by the ready-mode bound: explained as usual. Else it is marked, and
+    # its summary says that a ready plan may exist.
+    may_exist = result.status == "unreachable" and not result.unreachable_skills and not backend.proven_unreachable
+    result = replace(result, ready_plan_may_exist=may_exist)
+    return replace(result, explanation=explain_plan(problem, result, proven=not may_exist) if explain else ())
 
 
 class _Exact:
@@ -283,14 +286,28 @@ class _Greedy:
 
 
 class _NearestOnly(_Greedy):
-    """The greedy backend, asked for the nearest plan only (see :func:`solve_nearest`)."""
+    """The greedy backend, asked for the nearest plan only (see :func:`solve_nearest`): one fallback-mode
+    dive, and no binding constraints (which relaxation would help is as unknown as whether one is needed)."""
+
+    def __init__(self, nodes: int) -> None:
+        super().__init__(nodes)
+        self.nearest: Starts = {}
+        self.proven_unreachable = False
 
     def ready_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
+        search = _Search(problem, reduce=True)
+        self.proven_unreachable = search.bound((), 0, 0, True, 0) is None
+        self.nearest = search.dive(ready=False, nodes=self.nodes) or {}
         # The nearest plan may make the person ready after all: it is then a ready plan (not proven optimal).
-        starts = _Search(problem, reduce=True).dive(ready=False, nodes=self.nodes)
-        if starts and not check_plan(problem, build_result(problem, "ready", starts, optimal=False)):
-            return [(starts, False)]
+        if self.nearest and not check_plan(problem, build_result(problem, "ready", self.nearest, optimal=False)):
+            return [(self.nearest, False)]
         return []
+
+    def fallback_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
+        return [(self.nearest, False)]
+
+    def ready_feasible(self, problem: PlanProblem) -> bool:
+        return False
 
 
 @dataclass(frozen=True, slots=True)

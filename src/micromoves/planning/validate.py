@@ -145,6 +145,8 @@ def _check_one(problem: PlanProblem, result: PlanResult, where: str) -> list[str
     else:
         errors.append(f"{where}: unknown status {result.status!r}")
         return errors
+    if result.ready_plan_may_exist and (result.status != "unreachable" or result.optimal):
+        errors.append(f"{where}: only an unreachable plan that is not proven optimal may say a ready plan may exist")
     levels = {s: _level(problem, s, ended_by(week)) for s in targets}
     ready = all(levels[s] >= t for s, t in targets.items())
     if result.status in ("ready", "already_ready") and not ready:

@@ -361,6 +361,7 @@ def plan_record(
             "gap": result.gap,
             "unreachable_skills": list(result.unreachable_skills),
             "binding": list(result.binding),
+            "ready_plan_may_exist": result.ready_plan_may_exist,
             "final_levels": {s: v / 100 for s, v in sorted(result.final_levels.items())},
             "requirements": {s: v / 100 for s, v in sorted(problem.requirements.items())},
             "skill_names": dict(problem.skill_names),
@@ -505,6 +506,9 @@ class PlanAllSummary:
     backend: str
     workers: int
     not_proven_optimal: int = 0  # plans from the time-bounded fallback that could not prove optimality
+    # Of those, plans that leave a gap although a ready plan may exist (every search ran out of time); they are
+    # not counted as unreachable.
+    not_found: int = 0
 
 
 _WORKER: dict[str, Any] = {}
@@ -576,10 +580,11 @@ def solve_within(problem: PlanProblem, budget: float, *, steps: int | None = Non
 
 def _fallback(problem: PlanProblem, cp_sat: float | None) -> PlanResult:
     """The greedy dive's plan if the validator accepts it; else CP-SAT's best in ``cp_sat`` seconds; and when
-    CP-SAT finds nothing in that time either, the nearest plan the greedy dive finds (reported as not ready,
-    not proven: see :func:`~micromoves.planning.solver.solve_nearest`), so that a batch leaves nobody without
-    a plan only because a search ran out of time. :class:`NoPlanFound` when there is no CP-SAT budget (None),
-    or when no plan at all passes the validator."""
+    CP-SAT finds nothing in that time either, the nearest plan the greedy dive finds (see
+    :func:`~micromoves.planning.solver.solve_nearest`), so that a batch leaves nobody without a plan only
+    because a search ran out of time. :class:`NoPlanFound` when there is no CP-SAT budget (None); CP-SAT's
+    :class:`ReferenceTimeout` when the nearest plan fails the validator or has no moves at all (a person's
+    current plan is better kept than replaced by an empty one)."""
     try:
         result = solve_greedy(problem)
         if not check_plan(problem, result):
@@ -595,7 +600,7 @@ def _fallback(problem: PlanProblem, cp_sat: float | None) -> PlanResult:
         return solve_reference(problem, k=1, time_limit=cp_sat)
     except ReferenceTimeout as exc:
         nearest = solve_nearest(problem)
-        if check_plan(problem, nearest):
+        if check_plan(problem, nearest) or not nearest.moves:
             raise exc from None
         return nearest
 
@@ -704,16 +709,18 @@ def plan_all(
         store_plans(conn, records, actor=actor)
     report("store", len(records), len(records))
     outcomes = [r["outcome"] for r in records]
+    not_found = sum(1 for r in records if r["explanation"]["ready_plan_may_exist"])
     return PlanAllSummary(
         len(items),
         outcomes.count("ready"),
         outcomes.count("already_ready"),
-        outcomes.count("unreachable"),
+        outcomes.count("unreachable") - not_found,
         failed,
         time.perf_counter() - started,
         backend,
         1 if backend == "serial" else workers,
         sum(1 for r in records if not r["explanation"].get("optimal", True)),
+        not_found,
     )
 
 

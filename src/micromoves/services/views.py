@@ -86,6 +86,7 @@ class PlanView(BaseModel):
     version: int
     target_role: str
     outcome: str
+    ready_plan_may_exist: bool = False  # outcome unreachable, but only because every search ran out of time
     ready_week: int | None
     ready_on: dt.date | None
     steps: list[PlanStepView]
@@ -391,6 +392,7 @@ def _plan_view(db: Database, person_id: str) -> PlanView | None:
         version=plan.version,
         target_role=target or plan.target_role_id,
         outcome=plan.outcome,
+        ready_plan_may_exist=bool(plan.explanation.get("ready_plan_may_exist")),
         ready_week=plan.ready_week,
         ready_on=ready_on,
         steps=[
