@@ -528,7 +528,8 @@ class _OverBudget(Exception):
 def solve_within(problem: PlanProblem, budget: float, *, steps: int | None = None) -> PlanResult:
     """The exact plan if the search proves it within ``budget`` seconds; otherwise a plan marked
     ``optimal=False``: the greedy dive's (checked by the independent validator), or when it finds none, the
-    best plan CP-SAT finds in ``budget`` seconds more.
+    best plan CP-SAT finds in ``budget`` seconds more, or when CP-SAT finds none either, the nearest plan
+    the greedy dive finds (one more dive; see :func:`_fallback`).
 
     Batch planning must not stall on one pathological instance. The search reads the clock every few search
     steps, schedule checks included; on the main thread a POSIX interval timer also interrupts whatever

@@ -13,6 +13,8 @@ from an index, so there the index would only slow down writes: it is not created
 
 The index is on an expression, which SQLAlchemy does not reflect: it is not in ``tables.metadata``, and a
 later migration that rebuilds ``applications`` in SQLite batch mode must create it again (:func:`create`).
+The allocation names it in an ``INDEXED BY`` hint (SQLite with statistics would rather not use it), so
+without it the allocation on SQLite fails with "no such index" instead of slowing down unnoticed.
 """
 
 from __future__ import annotations
