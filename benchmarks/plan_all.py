@@ -42,8 +42,9 @@ def run(people: int, tmp: Path, backends: list[str], workers: int | None = None)
         console.print(
             f"plan-all: {summary.people:,} plans in {box[0]:.1f} s on {summary.workers} workers "
             f"({summary.people / box[0]:,.1f} plans/s): {summary.ready:,} ready, {summary.already_ready:,} already "
-            f"ready, {summary.unreachable:,} unreachable, {summary.not_proven_optimal:,} not proven optimal, "
-            f"{len(summary.failed):,} failed; peak RSS of a worker {worker_rss:,.0f} MiB"
+            f"ready, {summary.unreachable:,} unreachable, {summary.not_found:,} without a ready plan found in time, "
+            f"{summary.not_proven_optimal:,} not proven optimal, {len(summary.failed):,} failed; "
+            f"peak RSS of a worker {worker_rss:,.0f} MiB"
         )
         sample = planning_sample(db, SAMPLE)
         out.append(
@@ -53,7 +54,8 @@ def run(people: int, tmp: Path, backends: list[str], workers: int | None = None)
                 f"{people:,} people, {targets:,} targets",
                 box[0],
                 f"{summary.people / box[0]:,.1f} plans/s ({summary.ready:,} ready, "
-                f"{summary.unreachable:,} unreachable, {summary.not_proven_optimal:,} not proven optimal, "
+                f"{summary.unreachable:,} unreachable, {summary.not_found:,} not found in time, "
+                f"{summary.not_proven_optimal:,} not proven optimal, "
                 f"{len(summary.failed)} failed; worker RSS ≤ {worker_rss:,.0f} MiB)",
                 f"1 process on {SAMPLE} people × scale",
                 sample * summary.people / SAMPLE,
