@@ -18,12 +18,12 @@ _RELAXATION_TEXT = {
 assert set(_RELAXATION_TEXT) == set(RELAXATIONS)
 
 
-def explain(problem: PlanProblem, result: PlanResult, *, proven: bool = True) -> tuple[str, ...]:
+def explain(problem: PlanProblem, result: PlanResult) -> tuple[str, ...]:
     """Summary line, one line per move (in start order), then the breadth/depth balance.
 
-    ``proven=False``: an unreachable result is only the nearest plan found when time ran out (see
-    :func:`micromoves.planning.solver.solve_nearest`), and the summary says that a ready plan may exist."""
-    lines = [_summary(problem, result, proven)]
+    A result marked ``ready_plan_may_exist`` is only the nearest plan found when time ran out (see
+    :func:`micromoves.planning.solver.solve_nearest`): its summary says that a ready plan may exist."""
+    lines = [_summary(problem, result)]
     by_id = {o.id: o for o in problem.options}
     for move in result.moves:
         lines.append(_step(problem, result, move, by_id))
@@ -36,7 +36,7 @@ def _name(problem: PlanProblem, skill: str) -> str:
     return problem.skill_name(skill)
 
 
-def _summary(problem: PlanProblem, result: PlanResult, proven: bool = True) -> str:
+def _summary(problem: PlanProblem, result: PlanResult) -> str:
     if result.status == "already_ready":
         return "Already ready for the role: every required skill is at its target level; no moves are needed."
     n = len(result.moves)
@@ -44,7 +44,7 @@ def _summary(problem: PlanProblem, result: PlanResult, proven: bool = True) -> s
     effort = f"{result.effort} percent-weeks of effort (about {result.effort / 100:.1f} full-time weeks)"
     if result.status == "ready":
         return f"Ready for the role in week {result.ready_week} with {moves} and {effort}."
-    if proven:
+    if not result.ready_plan_may_exist:
         text = (
             f"The target cannot be reached within {problem.horizon} week{'s' if problem.horizon != 1 else ''}. "
             f"The {'closest plan' if result.optimal else 'nearest plan found'} uses {moves} and {effort} "
@@ -63,7 +63,7 @@ def _summary(problem: PlanProblem, result: PlanResult, proven: bool = True) -> s
     if short:
         text += " (" + ", ".join(short) + ")"
     text += "."
-    if not proven:
+    if result.ready_plan_may_exist:
         return text  # which relaxation would help is as unknown as whether one is needed
     if result.unreachable_skills:
         names = ", ".join(_name(problem, s) for s in result.unreachable_skills)

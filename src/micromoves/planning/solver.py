@@ -220,7 +220,7 @@ def solve_nearest(problem: PlanProblem, *, explain: bool = True, nodes: int = 15
     # its summary says that a ready plan may exist.
     may_exist = result.status == "unreachable" and not result.unreachable_skills and not backend.proven_unreachable
     result = replace(result, ready_plan_may_exist=may_exist)
-    return replace(result, explanation=explain_plan(problem, result, proven=not may_exist) if explain else ())
+    return replace(result, explanation=explain_plan(problem, result) if explain else ())
 
 
 class _Exact:
@@ -280,9 +280,12 @@ class _Greedy:
         # gaps; the fallback-mode dive (best value per lane-week over every skill still short) sometimes ends
         # ready anyway. Its plan counts only if the independent validator accepts it as a ready plan.
         starts = search.dive(ready=False, nodes=self.nodes)
-        if not starts or check_plan(problem, build_result(problem, "ready", starts, optimal=False)):
-            return None
-        return starts
+        return starts if _ready_and_valid(problem, starts) else None
+
+
+def _ready_and_valid(problem: PlanProblem, starts: Starts | None) -> bool:
+    """Does a fallback-mode dive's plan pass the independent validator as a ready plan?"""
+    return bool(starts) and not check_plan(problem, build_result(problem, "ready", starts or {}, optimal=False))
 
 
 class _NearestOnly(_Greedy):
@@ -299,9 +302,7 @@ class _NearestOnly(_Greedy):
         self.proven_unreachable = search.bound((), 0, 0, True, 0) is None
         self.nearest = search.dive(ready=False, nodes=self.nodes) or {}
         # The nearest plan may make the person ready after all: it is then a ready plan (not proven optimal).
-        if self.nearest and not check_plan(problem, build_result(problem, "ready", self.nearest, optimal=False)):
-            return [(self.nearest, False)]
-        return []
+        return [(self.nearest, False)] if _ready_and_valid(problem, self.nearest) else []
 
     def fallback_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
         return [(self.nearest, False)]
