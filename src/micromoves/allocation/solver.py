@@ -30,70 +30,75 @@ import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
-from micromoves.allocation.model import AllocationError, AllocationProblem, AllocationResult, IntArray
+from micromoves.allocation.model import AllocationError, AllocationProblem, AllocationResult, Int32Array, IntArray
 
 SOURCE, SINK = 0, 1
 
 
-def _compact(used: npt.NDArray[np.integer[Any]], size: int) -> tuple[IntArray, IntArray]:
-    """Indices of the used entries and a map old index → new index (−1 where unused)."""
+def _used(indices: npt.NDArray[np.integer[Any]], size: int) -> IntArray:
+    """The distinct values of ``indices`` (all in 0..size−1), ascending."""
     mask = np.zeros(size, dtype=bool)
-    mask[used] = True
-    kept = np.flatnonzero(mask)
-    remap = np.full(size, -1, dtype=np.int64)
-    remap[kept] = np.arange(len(kept), dtype=np.int64)
-    return kept, remap
+    mask[indices] = True
+    return np.flatnonzero(mask)
+
+
+def _nodes(kept: IntArray, size: int, first: int) -> Int32Array:
+    """Node number of each kept index (``first`` onwards, in order); −1 for the others."""
+    node = np.full(size, -1, dtype=np.int32)
+    node[kept] = np.arange(first, first + len(kept), dtype=np.int32)
+    return node
 
 
 def build_network(problem: AllocationProblem) -> tuple[min_cost_flow.SimpleMinCostFlow, IntArray, int]:
     """The min-cost flow instance of ``problem``, the pair index of each pair arc, and the supply.
 
     Arcs ``0 .. len(pairs) - 1`` are the kept pair arcs, in the order of the returned pair indices.
+
+    The per-pair arrays are millions long: they are filled in place (``out=``) in the dtypes the solver
+    takes, instead of as temporaries that are concatenated and converted — fewer passes over memory, and
+    less fresh memory for the kernel to hand over page by page.
     """
     p = problem
-    useful = (p.pair_score > 0) & (p.opportunity_seats[p.pair_opportunity] > 0)
-    useful &= p.person_seats[p.pair_person] > 0
-    useful &= p.team_limit[p.person_team[p.pair_person]] > 0
-    pairs = np.flatnonzero(useful).astype(np.int64)
+    useful = p.pair_score > 0
+    # Per person and per opportunity first (thousands), then one gather of a boolean per pair.
+    useful &= ((p.person_seats > 0) & (p.team_limit[p.person_team] > 0))[p.pair_person]
+    useful &= (p.opportunity_seats > 0)[p.pair_opportunity]
+    pairs = np.flatnonzero(useful)
     person = p.pair_person[pairs]
     opp = p.pair_opportunity[pairs]
-    people, person_ix = _compact(person, p.n_people)
-    opps, opp_ix = _compact(opp, p.n_opportunities)
-    teams, team_ix = _compact(p.person_team[people], p.n_teams)
-
+    people = _used(person, p.n_people)
+    teams = _used(p.person_team[people], p.n_teams)
+    opps = _used(opp, p.n_opportunities)
     n_teams, n_people, n_opps = len(teams), len(people), len(opps)
-    team0, person0 = 2, 2 + n_teams
-    opp0 = person0 + n_people
+    team_node = _nodes(teams, p.n_teams, 2)
+    person_node = _nodes(people, p.n_people, 2 + n_teams)
+    opp_node = _nodes(opps, p.n_opportunities, 2 + n_teams + n_people)
+
     # A team can release no more people than it has with seats to fill.
-    seats_of_people = np.minimum(p.person_seats[people], np.bincount(person_ix[person], minlength=n_people))
+    seats_of_people = np.minimum(p.person_seats[people], np.bincount(person, minlength=p.n_people)[people])
+    people_team = team_node[p.person_team[people]]
     team_cap = np.minimum(
-        p.team_limit[teams], np.bincount(team_ix[p.person_team[people]], weights=seats_of_people, minlength=n_teams)
+        p.team_limit[teams], np.bincount(people_team - 2, weights=seats_of_people, minlength=n_teams)
     ).astype(np.int64)
-    opp_cap = np.minimum(p.opportunity_seats[opps], np.bincount(opp_ix[opp], minlength=n_opps)).astype(np.int64)
+    opp_cap = np.minimum(p.opportunity_seats[opps], np.bincount(opp, minlength=p.n_opportunities)[opps])
     supply = int(min(team_cap.sum(), opp_cap.sum()))
 
-    tails = np.concatenate(
-        [
-            person0 + person_ix[person],
-            np.full(n_teams, SOURCE),
-            team0 + team_ix[p.person_team[people]],
-            opp0 + np.arange(n_opps),
-            [SOURCE],
-        ]
-    ).astype(np.int32)
-    heads = np.concatenate(
-        [
-            opp0 + opp_ix[opp],
-            team0 + np.arange(n_teams),
-            person0 + np.arange(n_people),
-            np.full(n_opps, SINK),
-            [SINK],
-        ]
-    ).astype(np.int32)
-    caps = np.concatenate([np.ones(len(pairs), np.int64), team_cap, seats_of_people, opp_cap, [supply]]).astype(
-        np.int64
-    )
-    costs = np.concatenate([-p.pair_score[pairs], np.zeros(n_teams + n_people + n_opps + 1, np.int64)]).astype(np.int64)
+    n = len(pairs)
+    # Pair arcs, then source → team, team → person, opportunity → sink, and the bypass source → sink.
+    sizes = np.cumsum([n, n_teams, n_people, n_opps, 1])
+    tails = np.empty(int(sizes[-1]), np.int32)
+    heads = np.empty_like(tails)
+    caps = np.ones(len(tails), np.int64)
+    costs = np.zeros(len(tails), np.int64)
+    np.take(person_node, person, out=tails[:n])
+    np.take(opp_node, opp, out=heads[:n])
+    np.take(p.pair_score, pairs, out=costs[:n])
+    np.negative(costs[:n], out=costs[:n])
+    a, b, c, d = (int(x) for x in sizes[:4])
+    tails[a:b], heads[a:b], caps[a:b] = SOURCE, np.arange(2, 2 + n_teams), team_cap
+    tails[b:c], heads[b:c], caps[b:c] = people_team, person_node[people], seats_of_people
+    tails[c:d], heads[c:d], caps[c:d] = opp_node[opps], SINK, opp_cap
+    tails[d], heads[d], caps[d] = SOURCE, SINK, supply
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     if supply:
