@@ -4,7 +4,8 @@ Reported: wall time of ``plan_all`` (load, plan on every core, store), plans per
 came from the time-bounded fallback (not proven optimal) and how many people failed, and the peak RSS of
 the largest worker process. Reference, measured in the same run: the same per-person code path (build the
 problem, solve within the budget, record) for a sample of people in this one process, scaled linearly to
-everyone; the ratio shows what the worker processes and the bulk load/store buy.
+everyone; the ratio shows what the worker processes and the bulk load/store buy. Then ``plan-all
+--changed-only`` right after, as a nightly run in which nothing changed, next to the full run.
 """
 
 from __future__ import annotations
@@ -46,6 +47,13 @@ def run(people: int, tmp: Path, backends: list[str], workers: int | None = None)
             f"{summary.not_proven_optimal:,} not proven optimal, {len(summary.failed):,} failed; "
             f"peak RSS of a worker {worker_rss:,.0f} MiB"
         )
+        # A nightly re-run in which nothing changed: every plan is kept (compared by its problem's digest).
+        with timed() as again:
+            rerun = planning.plan_all(db, actor="bench", start=START, workers=workers, changed_only=True)
+        console.print(
+            f"plan-all --changed-only right after: {rerun.unchanged:,} of {rerun.people:,} unchanged, "
+            f"{rerun.people - rerun.unchanged:,} planned again, in {again[0]:.1f} s"
+        )
         sample = planning_sample(db, SAMPLE)
         out.append(
             Row(
@@ -60,6 +68,18 @@ def run(people: int, tmp: Path, backends: list[str], workers: int | None = None)
                 f"1 process on {SAMPLE} people × scale",
                 sample * summary.people / SAMPLE,
                 "≤ 120 s at 100,000 people",
+            )
+        )
+        out.append(
+            Row(
+                "plan-all --changed-only",
+                backend,
+                f"{people:,} people, nothing changed",
+                again[0],
+                f"{rerun.unchanged:,} plans kept, {rerun.people - rerun.unchanged:,} planned again",
+                "the full plan-all above",
+                box[0],
+                "-",
             )
         )
         db.dispose()
@@ -82,5 +102,5 @@ def planning_sample(db, n: int) -> float:  # type: ignore[no-untyped-def]
         targets = planning.load_targets(conn, {r for _, r in pairs})
         catalogue = planning.load_catalogue(conn)
     planning._init_worker(catalogue, targets, START, 104, settings)
-    planning._solve_chunk([(people[pid], rid) for pid, rid in pairs])
+    planning._solve_chunk([(people[pid], rid, None) for pid, rid in pairs])
     return (time.perf_counter() - started) * n / max(len(pairs), 1)

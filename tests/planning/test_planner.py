@@ -399,3 +399,71 @@ def test_a_schedule_check_counts_against_the_search_limits() -> None:
     timed.steps = 63  # the clock is read every 64 steps
     with pytest.raises(SearchTimeout, match="time limit"):
         timed.schedule(everything, rules=True, deadline=p.horizon)
+
+
+def test_problem_digest_is_the_same_in_every_process_and_changes_with_the_problem() -> None:
+    import subprocess
+    import sys
+
+    from micromoves.planning import problem_digest
+
+    def problem(share: int = 40, level: int = 350) -> PlanProblem:
+        return PlanProblem(
+            levels={"Programming": level, "Writing": 200, "Critical Thinking": 300},
+            requirements={"Programming": 450, "Critical Thinking": 400, "Writing": 300},
+            options=[
+                MoveOption(
+                    id="o1",
+                    kind="acting_role",
+                    duration=8,
+                    share=share,
+                    gains={"Writing": 100, "Programming": 50, "Critical Thinking": 60},
+                    requires_kinds=frozenset({"temporary_lead", "rotation", "gig", "course"}),
+                ),
+                MoveOption(id="o2", kind="gig", duration=4, share=20, gains={"Writing": 50}),
+            ],
+            horizon=20,
+        )
+
+    digest = problem_digest(problem(), "2026-01-05", "SWE3")
+    assert len(digest) == 64 and digest == problem_digest(problem(), "2026-01-05", "SWE3")
+    assert (
+        len(
+            {
+                digest,
+                problem_digest(problem(share=50), "2026-01-05", "SWE3"),
+                problem_digest(problem(level=360), "2026-01-05", "SWE3"),
+                problem_digest(problem(), "2026-01-12", "SWE3"),
+                problem_digest(problem(), "2026-01-05", "SWE4"),
+            }
+        )
+        == 5
+    )
+    # Strings hash differently in every process (sets and dicts iterate in another order): not the digest.
+    script = (
+        "import sys; sys.path[:0] = " + repr(sys.path) + "\n"
+        "from tests.planning.test_planner import _digest_of_sample; print(_digest_of_sample())"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", script], env={"PYTHONHASHSEED": seed}, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for seed in ("1", "2", "3")
+    }
+    assert seen == {_digest_of_sample()}
+
+
+def _digest_of_sample() -> str:
+    from micromoves.planning import problem_digest
+
+    option = MoveOption(
+        id="o1",
+        kind="acting_role",
+        duration=8,
+        share=40,
+        gains={"b": 1, "a": 2, "c": 3},
+        requires_kinds=frozenset({"temporary_lead", "rotation", "gig", "course", "shadowing"}),
+    )
+    return problem_digest(
+        PlanProblem(levels={"a": 1, "b": 2}, requirements={"c": 300, "a": 200}, options=[option], horizon=12)
+    )

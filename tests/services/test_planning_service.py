@@ -205,6 +205,41 @@ def test_plan_all_stores_a_plan_for_everyone_with_a_target(plan_db: Database) ->
     assert planning.current_plan(plan_db, "EMP2").outcome == "already_ready"  # type: ignore[union-attr]
 
 
+def test_plan_all_changed_only_keeps_the_plans_whose_problem_is_unchanged(plan_db: Database) -> None:
+    org.add_person(plan_db, id="EMP2", name="Eva", role_id="SWE2", manager_id="MGR", actor="hr")
+    org.assess_skill(plan_db, person_id="EMP2", skill="Programming", level=3.6, provenance="self", actor="EMP2")
+    catalogue.set_target_role(plan_db, person_id="EMP2", role_id="SWE3", actor="EMP2")
+    first = planning.plan_all(plan_db, actor="hr", start=START, backend="serial", changed_only=True)
+    # Nobody had a plan yet: everyone is planned, and each plan records the digest of its problem.
+    assert (first.people, first.unchanged, first.failed) == (2, 0, [])
+    digests = {pid: planning.current_plan(plan_db, pid).problem_digest for pid in ("EMP", "EMP2")}  # type: ignore[union-attr]
+    assert all(d is not None and len(d) == 64 for d in digests.values()) and digests["EMP"] != digests["EMP2"]
+
+    # Nothing changed: both keep their plans (no new version), in every backend.
+    again = planning.plan_all(
+        plan_db, actor="hr", start=START, backend="process", workers=2, chunk_size=1, changed_only=True
+    )
+    assert (again.people, again.unchanged, again.ready, again.failed) == (2, 2, 0, [])
+    assert plans_count(plan_db) == 2
+
+    # A new assessment changes Eva's problem only: only she is planned again.
+    org.assess_skill(plan_db, person_id="EMP2", skill="Critical Thinking", level=3.9, provenance="self", actor="EMP2")
+    third = planning.plan_all(plan_db, actor="hr", start=START, backend="serial", changed_only=True)
+    assert (third.people, third.unchanged) == (2, 1)
+    assert [p.version for p in planning.plan_history(plan_db, "EMP2")] == [2, 1]
+    assert [p.version for p in planning.plan_history(plan_db, "EMP")] == [1]
+    assert planning.current_plan(plan_db, "EMP2").problem_digest != digests["EMP2"]  # type: ignore[union-attr]
+
+    # Another start date is another problem (the plan's dates move): everyone is planned again; and without
+    # the flag everyone is planned whatever changed.
+    later = planning.plan_all(
+        plan_db, actor="hr", start=START + dt.timedelta(weeks=1), backend="serial", changed_only=True
+    )
+    assert later.unchanged == 0 and plans_count(plan_db) == 5
+    full = planning.plan_all(plan_db, actor="hr", start=START + dt.timedelta(weeks=1), backend="serial")
+    assert full.unchanged == 0 and plans_count(plan_db) == 7
+
+
 def test_review_completion_then_plan_uses_new_levels(plan_db: Database) -> None:
     before = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START).plan
     move = planning.propose_from_plan(plan_db, "EMP", 1, actor="EMP")
@@ -259,6 +294,10 @@ def test_plan_commands(plan_db: Database) -> None:
     assert result.exit_code == 2 and "error: horizon" in result.stderr
     result = runner.invoke(app, ["--db", url, "plan-all", "--backend", "serial", "--json"])
     assert result.exit_code == 0 and json.loads(result.stdout)["people"] == 1
+    result = runner.invoke(app, ["--db", url, "plan-all", "--backend", "serial", "--changed-only"])
+    assert result.exit_code == 0, result.stderr
+    assert "1 people's problems were unchanged: they keep their current plans" in result.stdout
+    assert "planned 0 people" in result.stdout
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the database only supplies the problem

@@ -690,6 +690,9 @@ def plan_all(
     respect_seats: Annotated[
         bool, typer.Option(help="Then re-plan people so that all plans together never exceed any move's seats.")
     ] = False,
+    changed_only: Annotated[
+        bool, typer.Option(help="Keep the plans whose problem (levels, capacity, target, options, start) is unchanged.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Plan for everyone with a target role, on every core, and store all plans in one transaction."""
@@ -698,7 +701,13 @@ def plan_all(
     db = open_db()
     with progress_bar() as update:
         summary = planning.plan_all(
-            db, actor=actor(), horizon=horizon, workers=workers, backend=backend, progress=update
+            db,
+            actor=actor(),
+            horizon=horizon,
+            workers=workers,
+            backend=backend,
+            progress=update,
+            changed_only=changed_only,
         )
         fitted = seats.respect_seats(db, actor=actor(), progress=update) if respect_seats else None
     if as_json:
@@ -709,8 +718,10 @@ def plan_all(
             f"seats: {fitted.kept:,} plans fit as they were, {len(fitted.replanned):,} re-planned to fit, "
             f"{len(fitted.failed)} could not be re-planned"
         )
+    if summary.unchanged:
+        console.print(f"{summary.unchanged:,} people's problems were unchanged: they keep their current plans")
     console.print(
-        f"planned {summary.people:,} people in {summary.seconds:.1f} s ({summary.backend}, "
+        f"planned {summary.people - summary.unchanged:,} people in {summary.seconds:.1f} s ({summary.backend}, "
         f"{summary.workers} workers): {summary.ready:,} ready, {summary.already_ready:,} already ready, "
         f"{summary.unreachable:,} not reachable within the horizon, "
         + (f"{summary.not_found:,} without a ready plan found in time, " if summary.not_found else "")

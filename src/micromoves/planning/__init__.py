@@ -71,6 +71,7 @@ from micromoves.planning.model import (
     PlanningError,
     PlanProblem,
     PlanResult,
+    problem_digest,
     validate_problem,
 )
 from micromoves.planning.solver import solve
@@ -85,6 +86,7 @@ __all__ = [
     "PlanningError",
     "check_plan",
     "explain",
+    "problem_digest",
     "solve",
     "validate_problem",
 ]

@@ -10,9 +10,11 @@ Construction validates: a bad :class:`MoveOption` or :class:`PlanProblem` raises
 
 from __future__ import annotations
 
+import hashlib
+import json
 import types
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Literal
 
 MAX_LEVEL = 700
@@ -227,6 +229,28 @@ class PlanProblem:
 
     def skill_name(self, skill: str) -> str:
         return self.skill_names.get(skill, skill)
+
+
+def _canonical(value: object) -> object:
+    """``value`` as plain JSON data in one fixed order: mappings by key, sets sorted, dataclasses as their type
+    name and fields."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return [type(value).__name__, *(_canonical(getattr(value, f.name)) for f in fields(value))]
+    if isinstance(value, Mapping):
+        return [[k, _canonical(v)] for k, v in sorted(value.items())]
+    if isinstance(value, frozenset | set):
+        return sorted(_canonical(v) for v in value)  # type: ignore[type-var]
+    if isinstance(value, tuple | list):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def problem_digest(problem: PlanProblem, *context: str) -> str:
+    """SHA-256 (hex) of the problem and ``context`` (say the start date and the target role's id): the same
+    digest, the same plan. Unlike ``hash()`` (salted per process for strings) it is the same in every process
+    and every run, so it can be stored with a plan and compared later (``plan-all --changed-only``)."""
+    data = json.dumps([_canonical(problem), *context], separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(data.encode()).hexdigest()
 
 
 def _check_kind_cycles(options: Sequence[MoveOption]) -> None:

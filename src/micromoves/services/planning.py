@@ -24,7 +24,15 @@ from sqlalchemy import Connection, func, select, update
 from micromoves.domain.errors import DomainError, InvalidValue, NotFound
 from micromoves.domain.lifecycle import OCCUPYING_STATUSES
 from micromoves.domain.model import MoveStatus, Plan, PlanStatus
-from micromoves.planning import MoveOption, PlanningError, PlanProblem, PlanResult, check_plan, solve
+from micromoves.planning import (
+    MoveOption,
+    PlanningError,
+    PlanProblem,
+    PlanResult,
+    check_plan,
+    problem_digest,
+    solve,
+)
 from micromoves.planning.solver import NoPlanFound, SearchTimeout, solve_greedy, solve_nearest
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
@@ -314,8 +322,10 @@ def plan_record(
     start: dt.date,
     actor: str,
     reason: str,
+    digest: str | None = None,
 ) -> dict[str, Any]:
-    """The stored form of a solver result: dates instead of weeks, levels on the 0–7 scale."""
+    """The stored form of a solver result: dates instead of weeks, levels on the 0–7 scale. ``digest``: the
+    problem's :func:`plan_digest` if the caller has it already."""
 
     def steps(r: PlanResult) -> list[dict[str, Any]]:
         return [
@@ -345,6 +355,7 @@ def plan_record(
         "effort": result.effort,
         "steps": steps(result),
         "reason": reason,
+        "problem_digest": digest or plan_digest(problem, start, target_role_id),
         "alternatives": [
             {
                 "outcome": alt.status,
@@ -369,8 +380,16 @@ def plan_record(
     }
 
 
+def plan_digest(problem: PlanProblem, start: dt.date, target_role_id: str) -> str:
+    """What a stored plan was computed from: the problem, the start date and the target role (a plan for
+    another target or start differs even where the problem does not)."""
+    return problem_digest(problem, start.isoformat(), target_role_id)
+
+
 def store_plans(conn: Connection, records: Sequence[dict[str, Any]], *, actor: str) -> list[int]:
     """Supersede each person's current plan and insert the new versions (one transaction, the caller's)."""
+    if not records:  # e.g. plan-all --changed-only when nothing changed
+        return []
     persons = [r["person_id"] for r in records]
     versions: dict[str, int] = defaultdict(int)
     for i in range(0, len(persons), 5_000):
@@ -509,6 +528,8 @@ class PlanAllSummary:
     # Of those, plans that leave a gap although a ready plan may exist (every search ran out of time); they are
     # not counted as unreachable.
     not_found: int = 0
+    # --changed-only: people whose problem was unchanged and who kept their current plan (not counted above).
+    unchanged: int = 0
 
 
 _WORKER: dict[str, Any] = {}
@@ -606,8 +627,20 @@ def _fallback(problem: PlanProblem, cp_sat: float | None) -> PlanResult:
         return nearest
 
 
-def _plan_one(item: tuple[PersonContext, str], actor: str = "plan-all") -> dict[str, Any] | tuple[str, str]:
-    person, target_id = item
+@dataclass(frozen=True)
+class _Unchanged:
+    """plan-all --changed-only: the person's problem is the one their current plan solves."""
+
+    person_id: str
+
+
+# A person to plan for, their target role, and (--changed-only) the digest of their current plan's problem.
+PlanItem = tuple[PersonContext, str, str | None]
+PlanOutput = dict[str, Any] | tuple[str, str] | _Unchanged  # a plan record, (person, error), or unchanged
+
+
+def _plan_one(item: PlanItem, actor: str = "plan-all") -> PlanOutput:
+    person, target_id, current = item
     w = _WORKER
     try:
         problem = make_problem(
@@ -619,6 +652,9 @@ def _plan_one(item: tuple[PersonContext, str], actor: str = "plan-all") -> dict[
             settings=w["settings"],
             cache=w["options"],
         )
+        digest = plan_digest(problem, w["start"], target_id)
+        if digest == current:
+            return _Unchanged(person.person_id)
         result = solve_within(problem, w["settings"].plan_all_budget_seconds)
     except (PlanningError, DomainError, RuntimeError) as exc:  # RuntimeError: CP-SAT found nothing in time
         return (person.person_id, f"{type(exc).__name__}: {exc}")
@@ -630,12 +666,13 @@ def _plan_one(item: tuple[PersonContext, str], actor: str = "plan-all") -> dict[
         start=w["start"],
         actor=actor,
         reason="plan-all",
+        digest=digest,
     )
     record["explanation"]["optimal"] = result.optimal
     return record
 
 
-def _solve_chunk(chunk: list[tuple[PersonContext, str]]) -> list[dict[str, Any] | tuple[str, str]]:
+def _solve_chunk(chunk: list[PlanItem]) -> list[PlanOutput]:
     return [_plan_one(item) for item in chunk]
 
 
@@ -650,9 +687,14 @@ def plan_all(
     progress: Any = None,
     settings: Settings | None = None,
     chunk_size: int = 64,
+    changed_only: bool = False,
 ) -> PlanAllSummary:
     """Plan for everyone who has a target role, using every core (or a Ray cluster), and store the plans
-    in one transaction: either everyone gets a new current plan or nobody does."""
+    in one transaction: either everyone gets a new current plan or nobody does.
+
+    ``changed_only``: keep the current plan of everyone whose planning problem is still the one it solves
+    (same levels, capacity, target requirements, options on offer and start date: :func:`plan_digest`),
+    and plan only the others. A nightly run then solves only what changed since the last one."""
     import os
 
     settings = settings or get_settings()
@@ -670,13 +712,14 @@ def plan_all(
         people = load_people(conn, [pid for pid, _ in pairs], start=start)
         targets = load_targets(conn, {tid for _, tid in pairs})
         catalogue = load_catalogue(conn)
+        current = _current_digests(conn) if changed_only else {}
     report("load", len(pairs), len(pairs))
-    items = [(people[pid], tid) for pid, tid in pairs]
+    items: list[PlanItem] = [(people[pid], tid, current.get(pid)) for pid, tid in pairs]
     workers = workers or os.cpu_count() or 1
     # A few slow instances dominate: small chunks (at least ~16 per worker) keep the workers evenly busy.
     chunk_size = max(1, min(chunk_size, len(items) // (16 * workers)))
     chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
-    results: list[dict[str, Any] | tuple[str, str]] = []
+    results: list[PlanOutput] = []
     report("plan", 0, len(items))
     if backend == "ray":
         results = _plan_with_ray(chunks, (catalogue, targets, start, weeks, settings), report, len(items))
@@ -703,6 +746,7 @@ def plan_all(
         raise InvalidValue(f"unknown backend {backend!r}; use process, serial or ray", field="backend")
     records = [r for r in results if isinstance(r, dict)]
     failed = sorted(r for r in results if isinstance(r, tuple))
+    unchanged = sum(1 for r in results if isinstance(r, _Unchanged))
     for r in records:
         r["created_by"] = actor
     report("store", 0, len(records))
@@ -722,12 +766,21 @@ def plan_all(
         1 if backend == "serial" else workers,
         sum(1 for r in records if not r["explanation"].get("optimal", True)),
         not_found,
+        unchanged,
     )
 
 
-def _plan_with_ray(
-    chunks: list[list[tuple[PersonContext, str]]], shared: tuple[Any, ...], report: Any, total: int
-) -> list[dict[str, Any] | tuple[str, str]]:
+def _current_digests(conn: Connection) -> dict[str, str]:
+    """Person → the problem digest of their current plan (plans stored before digests were kept have none)."""
+    rows = conn.execute(
+        select(t.plans.c.person_id, t.plans.c.problem_digest).where(
+            t.plans.c.status == PlanStatus.CURRENT, t.plans.c.problem_digest.is_not(None)
+        )
+    )
+    return {pid: digest for pid, digest in rows}
+
+
+def _plan_with_ray(chunks: list[list[PlanItem]], shared: tuple[Any, ...], report: Any, total: int) -> list[PlanOutput]:
     """The same work on a Ray cluster (``pip install micromoves[ray]``); shared data goes to the object
     store once. ``ray.init()`` joins the cluster named by RAY_ADDRESS, else starts a local one."""
     try:
@@ -741,12 +794,12 @@ def _plan_with_ray(
         shared_ref = ray.put(shared)
 
         @ray.remote
-        def solve_chunk(chunk: list[tuple[PersonContext, str]], shared: tuple[Any, ...]) -> list[Any]:
+        def solve_chunk(chunk: list[PlanItem], shared: tuple[Any, ...]) -> list[Any]:
             _init_worker(*shared)
             return _solve_chunk(chunk)
 
         pending = [solve_chunk.remote(chunk, shared_ref) for chunk in chunks]
-        results: list[dict[str, Any] | tuple[str, str]] = []
+        results: list[PlanOutput] = []
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             results.extend(ray.get(done[0]))

@@ -312,6 +312,7 @@ plans = Table(
     Column("alternatives", JSON, nullable=False, default=list),
     Column("explanation", JSON, nullable=False, default=dict),
     Column("reason", Text, nullable=False, default=""),
+    Column("problem_digest", String(64), nullable=True),
     UniqueConstraint("person_id", "version", name="uq_plans_person_version"),
     Index("ix_plans_person_status", "person_id", "status"),
 )
