@@ -15,6 +15,7 @@ import json
 import types
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
+from functools import cached_property
 from typing import Literal
 
 MAX_LEVEL = 700
@@ -147,6 +148,12 @@ class MoveOption:
     def label(self) -> str:
         return self.title or self.id
 
+    @cached_property
+    def canonical_json(self) -> bytes:
+        """This option as canonical JSON (for :func:`problem_digest`), computed once per option object:
+        plan-all builds each option once and shares it between everyone's problems."""
+        return _json(_canonical(self))
+
 
 @dataclass(frozen=True, kw_only=True)
 class PlanProblem:
@@ -245,12 +252,29 @@ def _canonical(value: object) -> object:
     return value
 
 
+def _json(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def problem_digest(problem: PlanProblem, *context: str) -> str:
     """SHA-256 (hex) of the problem and ``context`` (say the start date and the target role's id): the same
     digest, the same plan. Unlike ``hash()`` (salted per process for strings) it is the same in every process
-    and every run, so it can be stored with a plan and compared later (``plan-all --changed-only``)."""
-    data = json.dumps([_canonical(problem), *context], separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(data.encode()).hexdigest()
+    and every run, so it can be stored with a plan and compared later (``plan-all --changed-only``).
+
+    The canonical JSON of the problem without its options, then each option's (a NUL before each: JSON text
+    never holds one, so no two problems give the same bytes)."""
+    digest = hashlib.sha256(
+        _json(
+            [
+                type(problem).__name__,
+                [_canonical(getattr(problem, f.name)) for f in fields(problem) if f.name != "options"],
+                list(context),
+            ]
+        )
+    )
+    for option in problem.options:
+        digest.update(b"\0" + option.canonical_json)
+    return digest.hexdigest()
 
 
 def _check_kind_cycles(options: Sequence[MoveOption]) -> None:

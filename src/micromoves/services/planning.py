@@ -10,6 +10,7 @@ current plan and never edits it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import threading
@@ -17,6 +18,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
@@ -33,7 +35,8 @@ from micromoves.planning import (
     problem_digest,
     solve,
 )
-from micromoves.planning.solver import NoPlanFound, SearchTimeout, solve_greedy, solve_nearest
+from micromoves.planning import solver as _solver_module
+from micromoves.planning.solver import NoPlanFound, SearchTimeout, solve_greedy, solve_nearest, source_digest
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
@@ -325,7 +328,8 @@ def plan_record(
     digest: str | None = None,
 ) -> dict[str, Any]:
     """The stored form of a solver result: dates instead of weeks, levels on the 0–7 scale. ``digest``: the
-    problem's :func:`plan_digest` if the caller has it already."""
+    problem's :func:`plan_digest` if the caller has it already. A plan not proven optimal (a search ran out
+    of time) records none: ``plan-all --changed-only`` then tries again instead of keeping it."""
 
     def steps(r: PlanResult) -> list[dict[str, Any]]:
         return [
@@ -355,7 +359,7 @@ def plan_record(
         "effort": result.effort,
         "steps": steps(result),
         "reason": reason,
-        "problem_digest": digest or plan_digest(problem, start, target_role_id),
+        "problem_digest": (digest or plan_digest(problem, start, target_role_id)) if result.optimal else None,
         "alternatives": [
             {
                 "outcome": alt.status,
@@ -382,8 +386,14 @@ def plan_record(
 
 def plan_digest(problem: PlanProblem, start: dt.date, target_role_id: str) -> str:
     """What a stored plan was computed from: the problem, the start date and the target role (a plan for
-    another target or start differs even where the problem does not)."""
-    return problem_digest(problem, start.isoformat(), target_role_id)
+    another target or start differs even where the problem does not), and the planner's sources (a plan
+    made by another version of the planner is made again)."""
+    return problem_digest(problem, start.isoformat(), target_role_id, _planner_version())
+
+
+@functools.cache
+def _planner_version() -> str:
+    return source_digest(Path(_solver_module.__file__).parent)
 
 
 def store_plans(conn: Connection, records: Sequence[dict[str, Any]], *, actor: str) -> list[int]:
