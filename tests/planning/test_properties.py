@@ -49,6 +49,15 @@ def test_exact_matches_cpsat_with_dominance_and_lagrangian_bounds_from_the_start
         assert_agree(problem, k=1)
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(problems(max_options=9, max_horizon=12))
+def test_exact_matches_cpsat_with_the_covering_relaxation_from_the_start(problem: PlanProblem) -> None:
+    # targets out of reach: the covering relaxation is tried before the first node instead of after 2,000
+    # bound computations (short horizons make most of these instances unreachable)
+    with patch.object(solver.IMPLEMENTATION, "_COVERING_AFTER", 0):
+        assert_agree(problem, k=1)
+
+
 @FAST
 @given(problems(max_options=5, max_horizon=10, max_skills=3))
 @pytest.mark.heavy

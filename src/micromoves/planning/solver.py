@@ -128,6 +128,20 @@ search; and a memo of failed states (the placed set and the moves still running 
 determine the rest) with the smallest bound cut below them, valid for every deadline, kept across calls.
 A refutation returns the smallest bound it cut (iterative deepening): no schedule ends earlier.
 
+Covering relaxation (fallback mode, one plan wanted)
+----------------------------------------------------
+When the fallback search has not finished after a couple of thousand bound computations, it reads a plan
+off a relaxation (:meth:`_Search.covering_plan`). The root's gap bound is the smallest gap any plan can
+leave; a plan leaving exactly that gap must cover, skill by skill, the increments up to the reachable level,
+so the least (effort, moves) set of options that covers them — ignoring schedules, prerequisites and the
+depth rule, a small 0/1 program solved exactly by CP-SAT in :mod:`micromoves.planning.covering` — is a lower
+bound on every such plan. If that set schedules with every rule and leaves exactly that gap, it is optimal;
+if not, that exact set is excluded and the next one tried (a few rounds), and then the search carries on.
+Ties in effort among plans leaving the same gap are where the search struggles on large catalogues, and
+there the relaxation is usually tight. (CP-SAT also runs the independent reference model, a different
+model of the whole problem; the property tests compare the two with the relaxation switched on from the
+first node.)
+
 Unreachable targets and the binding constraint are computed by :mod:`micromoves.planning._driver`.
 
 Greedy plans
@@ -190,6 +204,10 @@ class NoPlanFound(RuntimeError):
 @mypyc_attr(native_class=False)
 class SearchTimeout(RuntimeError):
     """The exact search ran past the ``time_limit`` or ``step_limit`` given to :func:`solve`."""
+
+
+class _Undecided(Exception):
+    """The schedule check of a covering set ran past its own budget: the set may or may not fit."""
 
 
 def solve_greedy(problem: PlanProblem, *, explain: bool = True, nodes: int = 150) -> PlanResult:
@@ -978,6 +996,82 @@ class _Search:
             return (week, effort, count_lb)
         return (gap_lb, effort, count_lb)
 
+    def covering_plan(self) -> list[tuple[int, int]] | None:
+        """Fallback mode, one plan wanted: the optimal plan read off a relaxation, or None.
+
+        At the root, the gap bound is the smallest weighted gap any plan can leave, and a plan leaving exactly
+        that gap raises every skill s short of its target to ``r_s = min(target, reach)`` (see ``bound``).
+        Options raise a skill by at most their increments, so such a plan covers ``need_s = r_s − level``
+        with ``Σ min(u_is, need_s)`` over its options. The covering problem — least (effort, moves) of a
+        set of options covering every need, with no schedule, prerequisite or depth rule — is therefore a
+        relaxation of the fallback problem restricted to plans with the smallest gap. Solved exactly (a
+        small 0/1 program for CP-SAT), its optimal set, if it schedules with every rule and leaves exactly
+        that gap, is an optimal plan; if not, the search carries on. This settles in milliseconds many of
+        the targets out of reach on which the search ran out of time: ties in effort between plans leaving
+        the same gap are where it struggles, and the relaxation is usually tight there (the horizon leaves
+        room to schedule the few moves needed)."""
+        root = self.bound((), 0, 0, False, 0)
+        if root is None:
+            return None
+        needs: list[tuple[int, int]] = []
+        for (s, target, _weight), lv in zip(self.targets, self.levels_of((), 0), strict=True):
+            if lv >= target:
+                continue
+            rows = self.rows.get(s, [])
+            cap = max([self.init[s], *(row[3] for row in rows)])
+            reach = min(MAX_LEVEL, cap, lv + sum(row[2] for row in rows))
+            if min(target, reach) > lv:
+                needs.append((s, min(target, reach) - lv))
+        # Not compiled with this module: CP-SAT's expressions are Python objects mypyc would mistype.
+        from micromoves.planning.covering import least_covering
+
+        efforts = [o.effort for o in self.opts]
+        # A set that fails the check is excluded (that exact set only) and the next best one is tried: what is
+        # left of the relaxation still holds every plan with the smallest gap.
+        failed: list[tuple[int, ...]] = []
+        for _round in range(_COVERING_ROUNDS):
+            chosen = least_covering(
+                efforts, self.rows, needs, failed, self._covering_seconds(), _COVERING_DETERMINISTIC_TIME
+            )
+            if chosen is None:
+                return None
+            mask = 0
+            for i in chosen:
+                mask |= 1 << i
+            gap = sum(
+                w * (target - min(target, lv))
+                for (_s, target, w), lv in zip(self.targets, self.levels_of(chosen, mask), strict=True)
+            )
+            starts = self._checked_schedule(chosen, mask) if gap == root[0] else None
+            if starts is not None:
+                return list(zip(chosen, starts, strict=True))
+            failed.append(chosen)
+        return None
+
+    def _checked_schedule(self, chosen: tuple[int, ...], mask: int) -> tuple[int, ...] | None:
+        """:meth:`feasible` within a budget of its own (a set hard to schedule is left to the search): raises
+        :class:`_Undecided` past it."""
+        limit = self.step_limit
+        self.step_limit = (
+            self.steps + _COVERING_CHECK_STEPS if limit is None else min(limit, self.steps + _COVERING_CHECK_STEPS)
+        )
+        try:
+            return self.feasible(chosen, mask)
+        except SearchTimeout:
+            if (limit is not None and self.steps > limit) or (
+                self.deadline is not None and time.monotonic() > self.deadline
+            ):
+                raise  # the search's own limit
+            raise _Undecided from None
+        finally:
+            self.step_limit = limit
+
+    def _covering_seconds(self) -> float | None:
+        """Wall-clock seconds the covering program may take: what is left before the deadline, if any."""
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - time.monotonic())
+
     def first_cover(self, s: int, need: int) -> int:
         """First week by which options that can end then can cover ``need`` of skill s (> horizon: never)."""
         key = (s, need // self.scale)
@@ -1114,8 +1208,17 @@ class _Search:
         if ready and self.bound((), 0, 0, True, 0) is None:
             return []
         push((0, 0, 0), _Node((), 0, 0, False, False, 0))
+        covering_tried = ready or k > 1
         while heap:
             self.step()
+            if not covering_tried and self.bound_calls >= _COVERING_AFTER:
+                covering_tried = True
+                try:
+                    shortcut = self.covering_plan()
+                except _Undecided:
+                    shortcut = None
+                if shortcut is not None:
+                    return [{opts[i].id: st for i, st in shortcut}]
             prio, _, _, item = heapq.heappop(heap)
             if isinstance(item, _Found):
                 if any(item.mask & a == a for a in accepted):
@@ -1700,6 +1803,11 @@ _Item = _Node | _Found | _Pending
 _INF = 10**12
 _LAMBDAS = (10, 25, 50, 100)
 _LAZY = 48  # bound computations before the Lagrangian tables and dominance are built
+# Fallback mode: bound computations before the covering relaxation is tried (quick searches never pay for it).
+_COVERING_AFTER = 2_000
+_COVERING_DETERMINISTIC_TIME = 2.0  # CP-SAT's deterministic time units (about seconds on a fast core)
+_COVERING_CHECK_STEPS = 20_000  # search steps the schedule check of the covering set may take
+_COVERING_ROUNDS = 8  # covering sets tried before the search carries on alone
 
 
 def _release_week(
@@ -1864,7 +1972,7 @@ _COMPILED_NAMES = (
 )
 # The planning modules the compiled copy was type-checked and compiled against: a change to any of them
 # (a field of a dataclass, say) makes the build stale just as a change to this module does.
-SOURCES = ("solver.py", "_driver.py", "_core.py", "model.py", "validate.py", "explain.py")
+SOURCES = ("solver.py", "_driver.py", "_core.py", "model.py", "validate.py", "explain.py", "covering.py")
 
 
 def source_digest(package: Path) -> str:

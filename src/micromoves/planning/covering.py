@@ -1,0 +1,50 @@
+"""The covering relaxation of the fallback problem, solved exactly with CP-SAT (see
+:meth:`micromoves.planning.solver._Search.covering_plan`, which says why it is a relaxation and when its answer
+is an optimal plan). A module of its own: the compiled copy of the solver calls it as plain Python."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ortools.sat.python import cp_model
+
+
+def least_covering(
+    efforts: Sequence[int],
+    rows: Mapping[int, Sequence[tuple[int, int, int, int, int]]],
+    needs: Sequence[tuple[int, int]],
+    excluded: Sequence[tuple[int, ...]],
+    seconds: float | None,
+    deterministic_time: float,
+) -> tuple[int, ...] | None:
+    """The options (ascending) of least (effort, count) whose increments cover every need, or None if CP-SAT
+    does not prove one optimal within its limits.
+
+    ``rows[s]``: the options raising skill ``s`` as (option, bit, increment, cap, earliest end); ``needs``:
+    (skill, units to cover). An option counts ``min(increment, need)`` towards a need. ``excluded``: sets of
+    options that are not an answer (each that exact set only, not its subsets or supersets). One worker and a
+    deterministic-time limit: the same problem gets the same answer however busy the machine is (``seconds``,
+    wall clock, only stops it sooner)."""
+    model = cp_model.CpModel()
+    take: dict[int, cp_model.IntVar] = {}
+    for s, need in needs:
+        terms = []
+        for i, _bit, u, _cap, _end in rows.get(s, []):
+            if i not in take:
+                take[i] = model.new_bool_var(f"x{i}")
+            terms.append(min(u, need) * take[i])
+        model.add(sum(terms) >= need)
+    for chosen in excluded:
+        inside = set(chosen)
+        model.add(sum(x if i in inside else -x for i, x in take.items()) <= len(inside) - 1)
+    # (effort, count) lexicographically: one more option never outweighs one unit of effort
+    model.minimize(sum((efforts[i] * (len(take) + 1) + 1) * x for i, x in take.items()))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    solver.parameters.max_deterministic_time = deterministic_time
+    if seconds is not None:
+        solver.parameters.max_time_in_seconds = seconds
+    if solver.solve(model) != cp_model.OPTIMAL:
+        return None
+    return tuple(sorted(i for i, x in take.items() if solver.value(x)))
