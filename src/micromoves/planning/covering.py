@@ -17,8 +17,8 @@ def least_covering(
     seconds: float | None,
     deterministic_time: float,
 ) -> tuple[int, ...] | None:
-    """The options (ascending) of least (effort, count) whose increments cover every need, or None if CP-SAT
-    does not prove one optimal within its limits.
+    """The options (ascending; option i costs ``efforts[i]``) of least (effort, count) whose increments cover
+    every need, or None if CP-SAT does not prove one optimal within its limits.
 
     ``rows[s]``: the options raising skill ``s`` as (option, bit, increment, cap, earliest end); ``needs``:
     (skill, units to cover). An option counts ``min(increment, need)`` towards a need. ``excluded``: sets of
@@ -26,14 +26,11 @@ def least_covering(
     deterministic-time limit: the same problem gets the same answer however busy the machine is (``seconds``,
     wall clock, only stops it sooner)."""
     model = cp_model.CpModel()
-    take: dict[int, cp_model.IntVar] = {}
+    # Every option, also those raising no needed skill: a plan's other moves (a prerequisite kind, say) are
+    # part of the point that stands for it, so excluding a set that is not a plan excludes no plan.
+    take = {i: model.new_bool_var(f"x{i}") for i in range(len(efforts))}
     for s, need in needs:
-        terms = []
-        for i, _bit, u, _cap, _end in rows.get(s, []):
-            if i not in take:
-                take[i] = model.new_bool_var(f"x{i}")
-            terms.append(min(u, need) * take[i])
-        model.add(sum(terms) >= need)
+        model.add(sum(min(u, need) * take[i] for i, _bit, u, _cap, _end in rows.get(s, [])) >= need)
     for chosen in excluded:
         inside = set(chosen)
         model.add(sum(x if i in inside else -x for i, x in take.items()) <= len(inside) - 1)

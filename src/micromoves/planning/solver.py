@@ -1014,14 +1014,20 @@ class _Search:
         if root is None:
             return None
         needs: list[tuple[int, int]] = []
-        for (s, target, _weight), lv in zip(self.targets, self.levels_of((), 0), strict=True):
+        smallest_gap = 0
+        for (s, target, weight), lv in zip(self.targets, self.levels_of((), 0), strict=True):
             if lv >= target:
                 continue
             rows = self.rows.get(s, [])
             cap = max([self.init[s], *(row[3] for row in rows)])
             reach = min(MAX_LEVEL, cap, lv + sum(row[2] for row in rows))
+            smallest_gap += weight * (target - min(target, reach))
             if min(target, reach) > lv:
                 needs.append((s, min(target, reach) - lv))
+        if root[0] != smallest_gap:
+            # the bound proved more (nothing covers the needs by the horizon): plans with the smallest gap need
+            # not cover them, and the relaxation says nothing
+            return None
         # Not compiled with this module: CP-SAT's expressions are Python objects mypyc would mistype.
         from micromoves.planning.covering import least_covering
 
@@ -1042,7 +1048,7 @@ class _Search:
                 w * (target - min(target, lv))
                 for (_s, target, w), lv in zip(self.targets, self.levels_of(chosen, mask), strict=True)
             )
-            starts = self._checked_schedule(chosen, mask) if gap == root[0] else None
+            starts = self._checked_schedule(chosen, mask) if gap == smallest_gap else None
             if starts is not None:
                 return list(zip(chosen, starts, strict=True))
             failed.append(chosen)
