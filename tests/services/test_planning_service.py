@@ -367,7 +367,7 @@ def test_time_budget_falls_back_to_the_greedy_dive_then_cp_sat(
         trapped, QUICK_WIN_TRAP, person_id="EMP", target_role_id="SWE3", start=START, actor="t", reason="test"
     )
     assert record["explanation"]["ready_plan_may_exist"] is True
-    assert record["problem_digest"] is None  # not proven optimal: plan-all --changed-only tries again
+    assert record["problem_digest"] == planning.plan_digest(QUICK_WIN_TRAP, START, "SWE3")
     shown = _printed_plan(record, monkeypatch)
     assert "no ready plan found within the time limit (one may exist); nearest plan below" in shown
     assert "not reachable" not in shown

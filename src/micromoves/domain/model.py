@@ -320,8 +320,7 @@ class Plan:
     explanation: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
     # SHA-256 of the planning problem it solves (planning.problem_digest): plan-all --changed-only keeps a
-    # plan whose problem has not changed. None for a plan not proven optimal (a later run tries again) and for
-    # plans stored before it was recorded.
+    # plan whose problem has not changed. None for plans stored before it was recorded.
     problem_digest: str | None = None
     id: int | None = None
 

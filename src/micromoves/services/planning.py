@@ -328,8 +328,7 @@ def plan_record(
     digest: str | None = None,
 ) -> dict[str, Any]:
     """The stored form of a solver result: dates instead of weeks, levels on the 0–7 scale. ``digest``: the
-    problem's :func:`plan_digest` if the caller has it already. A plan not proven optimal (a search ran out
-    of time) records none: ``plan-all --changed-only`` then tries again instead of keeping it."""
+    problem's :func:`plan_digest` if the caller has it already."""
 
     def steps(r: PlanResult) -> list[dict[str, Any]]:
         return [
@@ -359,7 +358,7 @@ def plan_record(
         "effort": result.effort,
         "steps": steps(result),
         "reason": reason,
-        "problem_digest": (digest or plan_digest(problem, start, target_role_id)) if result.optimal else None,
+        "problem_digest": digest or plan_digest(problem, start, target_role_id),
         "alternatives": [
             {
                 "outcome": alt.status,
