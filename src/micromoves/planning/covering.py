@@ -11,6 +11,7 @@ from ortools.sat.python import cp_model
 
 def least_covering(
     efforts: Sequence[int],
+    prerequisites: Sequence[tuple[str, Sequence[str], Sequence[tuple[int, int]]]],
     rows: Mapping[int, Sequence[tuple[int, int, int, int, int]]],
     needs: Sequence[tuple[int, int]],
     excluded: Sequence[tuple[int, ...]],
@@ -20,6 +21,9 @@ def least_covering(
     """The options (ascending; option i costs ``efforts[i]``) of least (effort, count) whose increments cover
     every need, or None if CP-SAT does not prove one optimal within its limits.
 
+    ``prerequisites[i]``: option i's kind, the kinds it requires and (skill, increase over the initial level
+    it requires); a chosen option needs another chosen option of each required kind and the others'
+    increments on each such skill to reach the increase (necessary for a schedule, not sufficient).
     ``rows[s]``: the options raising skill ``s`` as (option, bit, increment, cap, earliest end); ``needs``:
     (skill, units to cover). An option counts ``min(increment, need)`` towards a need. ``excluded``: sets of
     options that are not an answer (each that exact set only, not its subsets or supersets). One worker and a
@@ -31,6 +35,15 @@ def least_covering(
     take = {i: model.new_bool_var(f"x{i}") for i in range(len(efforts))}
     for s, need in needs:
         model.add(sum(min(u, need) * take[i] for i, _bit, u, _cap, _end in rows.get(s, [])) >= need)
+    of_kind: dict[str, list[int]] = {}
+    for i, (kind, _kinds, _levels) in enumerate(prerequisites):
+        of_kind.setdefault(kind, []).append(i)
+    for i, (_kind, kinds, levels) in enumerate(prerequisites):
+        for kind in kinds:
+            model.add(sum(take[j] for j in of_kind.get(kind, []) if j != i) >= take[i])
+        for s, increase in levels:
+            raisers = sum(u * take[j] for j, _bit, u, _cap, _end in rows.get(s, []) if j != i)
+            model.add(raisers >= increase * take[i])
     for chosen in excluded:
         inside = set(chosen)
         model.add(sum(x if i in inside else -x for i, x in take.items()) <= len(inside) - 1)

@@ -133,10 +133,12 @@ Covering relaxation (fallback mode, one plan wanted)
 When the fallback search has not finished after a couple of thousand bound computations, it reads a plan
 off a relaxation (:meth:`_Search.covering_plan`). The root's gap bound is the smallest gap any plan can
 leave; a plan leaving exactly that gap must cover, skill by skill, the increments up to the reachable level,
-so the least (effort, moves) set of options that covers them — ignoring schedules, prerequisites and the
-depth rule, a small 0/1 program solved exactly by CP-SAT in :mod:`micromoves.planning.covering` — is a lower
-bound on every such plan. If that set schedules with every rule and leaves exactly that gap, it is optimal;
-if not, that exact set is excluded and the next one tried (a few rounds), and then the search carries on.
+so the least (effort, moves) set of options that covers them — ignoring schedules and the depth rule, with
+prerequisites only as conditions on the set (a required kind among the other options, their increments
+reaching a minimum level), a small 0/1 program solved exactly by CP-SAT in
+:mod:`micromoves.planning.covering` — is a lower bound on every such plan. If that set schedules with
+every rule and leaves exactly that gap, it is optimal; if not, that exact set is excluded and the next one
+tried (a few rounds), and then the search carries on.
 Ties in effort among plans leaving the same gap are where the search struggles on large catalogues, and
 there the relaxation is usually tight. (CP-SAT also runs the independent reference model, a different
 model of the whole problem; the property tests compare the two with the relaxation switched on from the
@@ -1003,8 +1005,9 @@ class _Search:
         that gap raises every skill s short of its target to ``r_s = min(target, reach)`` (see ``bound``).
         Options raise a skill by at most their increments, so such a plan covers ``need_s = r_s − level``
         with ``Σ min(u_is, need_s)`` over its options. The covering problem — least (effort, moves) of a
-        set of options covering every need, with no schedule, prerequisite or depth rule — is therefore a
-        relaxation of the fallback problem restricted to plans with the smallest gap. Solved exactly (a
+        set of options covering every need, with no schedule or depth rule and prerequisites only as
+        necessary conditions on the set — is therefore a relaxation of the fallback problem restricted to
+        plans with the smallest gap. Solved exactly (a
         small 0/1 program for CP-SAT), its optimal set, if it schedules with every rule and leaves exactly
         that gap, is an optimal plan; if not, the search carries on. This settles in milliseconds many of
         the targets out of reach on which the search ran out of time: ties in effort between plans leaving
@@ -1032,12 +1035,24 @@ class _Search:
         from micromoves.planning.covering import least_covering
 
         efforts = [o.effort for o in self.opts]
+        # Each option's prerequisites as necessary conditions on the set: its required kinds among the others,
+        # and the others' increments reaching its minimum levels (a level at the move's start is at most the
+        # initial level plus the increments of the moves that ended before it).
+        prerequisites = [
+            (o.kind, o.req_kinds, tuple((s, level - self.init[s]) for s, level in o.min_levels)) for o in self.opts
+        ]
         # A set that fails the check is excluded (that exact set only) and the next best one is tried: what is
         # left of the relaxation still holds every plan with the smallest gap.
         failed: list[tuple[int, ...]] = []
         for _round in range(_COVERING_ROUNDS):
             chosen = least_covering(
-                efforts, self.rows, needs, failed, self._covering_seconds(), _COVERING_DETERMINISTIC_TIME
+                efforts,
+                prerequisites,
+                self.rows,
+                needs,
+                failed,
+                self._covering_seconds(),
+                _COVERING_DETERMINISTIC_TIME,
             )
             if chosen is None:
                 return None
