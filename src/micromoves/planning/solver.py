@@ -131,18 +131,19 @@ A refutation returns the smallest bound it cut (iterative deepening): no schedul
 Covering relaxation (fallback mode, one plan wanted)
 ----------------------------------------------------
 When the fallback search has not finished after a couple of thousand bound computations, it reads a plan
-off a relaxation (:meth:`_Search.covering_plan`). The root's gap bound is the smallest gap any plan can
-leave; a plan leaving exactly that gap must cover, skill by skill, the increments up to the reachable level,
-so the least (effort, moves) set of options that covers them — ignoring schedules and the depth rule, with
-prerequisites only as conditions on the set (a required kind among the other options, their increments
-reaching a minimum level), a small 0/1 program solved exactly by CP-SAT in
-:mod:`micromoves.planning.covering` — is a lower bound on every such plan. If that set schedules with
-every rule and leaves exactly that gap, it is optimal; if not, that exact set is excluded and the next one
-tried (a few rounds), and then the search carries on.
-Ties in effort among plans leaving the same gap are where the search struggles on large catalogues, and
-there the relaxation is usually tight. (CP-SAT also runs the independent reference model, a different
-model of the whole problem; the property tests compare the two with the relaxation switched on from the
-first node.)
+off a relaxation (:meth:`_Search.covering_plan`), two small 0/1 programs solved exactly by CP-SAT in
+:mod:`micromoves.planning.covering`. Options raise a skill by at most their increments, so a plan's level
+of a skill is at most its initial level plus the increments of its options, capped at the reachable level;
+its moves fit in the capacity, move-weeks, lane-weeks and move slots before the horizon; and each of its
+options has another option of every kind it requires and enough increments on every skill whose minimum
+level it requires. Over sets of options with just those properties, the first program finds the most
+weighted coverage — hence a lower bound of every plan's gap — and the second the least (effort, moves) set
+reaching it, a lower bound of every plan leaving that gap. If that set schedules with every rule and leaves
+exactly that gap, it is optimal; if not, that exact set is excluded and the next one tried (a few rounds),
+and then the search carries on. Ties in effort among plans leaving the same gap are where the search
+struggles on large catalogues, and there the relaxation is usually tight. (CP-SAT also runs the
+independent reference model, a different model of the whole problem; the property tests compare the two
+with the relaxation switched on from the first node.)
 
 Unreachable targets and the binding constraint are computed by :mod:`micromoves.planning._driver`.
 
@@ -999,61 +1000,52 @@ class _Search:
         return (gap_lb, effort, count_lb)
 
     def covering_plan(self) -> list[tuple[int, int]] | None:
-        """Fallback mode, one plan wanted: the optimal plan read off a relaxation, or None.
-
-        At the root, the gap bound is the smallest weighted gap any plan can leave, and a plan leaving exactly
-        that gap raises every skill s short of its target to ``r_s = min(target, reach)`` (see ``bound``).
-        Options raise a skill by at most their increments, so such a plan covers ``need_s = r_s − level``
-        with ``Σ min(u_is, need_s)`` over its options. The covering problem — least (effort, moves) of a
-        set of options covering every need, with no schedule or depth rule and prerequisites only as
-        necessary conditions on the set — is therefore a relaxation of the fallback problem restricted to
-        plans with the smallest gap. Solved exactly (a
-        small 0/1 program for CP-SAT), its optimal set, if it schedules with every rule and leaves exactly
-        that gap, is an optimal plan; if not, the search carries on. This settles in milliseconds many of
-        the targets out of reach on which the search ran out of time: ties in effort between plans leaving
-        the same gap are where it struggles, and the relaxation is usually tight there (the horizon leaves
-        room to schedule the few moves needed)."""
+        """Fallback mode, one plan wanted: the optimal plan read off a relaxation, or None (see the module
+        docs). A plan's level of a skill short of its target is at most its initial level plus its options'
+        increments, capped at the reachable level, so its gap is at least the deficit minus the weighted
+        coverage ``Σ w_s · min(need_s, Σ min(u_is, need_s))`` of its options; with the room before the horizon
+        and the prerequisites as conditions on the set, the most coverage any set reaches bounds every plan's
+        gap, and the least (effort, moves) set reaching it bounds every plan leaving that gap. Such a set that
+        schedules with every rule and leaves exactly that gap is optimal. This settles in milliseconds most of
+        the targets out of reach on which the search ran out of time."""
         root = self.bound((), 0, 0, False, 0)
         if root is None:
             return None
-        needs: list[tuple[int, int]] = []
-        smallest_gap = 0
+        needs: list[tuple[int, int, int]] = []
+        deficit = 0
         for (s, target, weight), lv in zip(self.targets, self.levels_of((), 0), strict=True):
             if lv >= target:
                 continue
             rows = self.rows.get(s, [])
             cap = max([self.init[s], *(row[3] for row in rows)])
             reach = min(MAX_LEVEL, cap, lv + sum(row[2] for row in rows))
-            smallest_gap += weight * (target - min(target, reach))
+            deficit += weight * (target - lv)
             if min(target, reach) > lv:
-                needs.append((s, min(target, reach) - lv))
-        if root[0] != smallest_gap:
-            # the bound proved more (nothing covers the needs by the horizon): plans with the smallest gap need
-            # not cover them, and the relaxation says nothing
-            return None
+                needs.append((s, min(target, reach) - lv, weight))
         # Not compiled with this module: CP-SAT's expressions are Python objects mypyc would mistype.
-        from micromoves.planning.covering import least_covering
+        from micromoves.planning.covering import CoveringProblem, best_coverage, least_covering
 
-        efforts = [o.effort for o in self.opts]
-        # Each option's prerequisites as necessary conditions on the set: its required kinds among the others,
-        # and the others' increments reaching its minimum levels (a level at the move's start is at most the
-        # initial level plus the increments of the moves that ended before it).
-        prerequisites = [
-            (o.kind, o.req_kinds, tuple((s, level - self.init[s]) for s, level in o.min_levels)) for o in self.opts
-        ]
+        h = self.h
+        relaxed = CoveringProblem(
+            options=[(o.effort, o.d, lanes) for o, lanes in zip(self.opts, self.lane_weeks, strict=True)],
+            # prerequisites as necessary conditions on the set: its required kinds among the others, and the
+            # others' increments reaching its minimum levels (a level at the move's start is at most the
+            # initial level plus the increments of the moves that ended before it)
+            prerequisites=[
+                (o.kind, o.req_kinds, tuple((s, level - self.init[s]) for s, level in o.min_levels)) for o in self.opts
+            ],
+            rows=self.rows,
+            needs=needs,
+            room=(self.cumcap[h], self.slots[h], self.lane_slots[h], self.move_slots[h]),
+        )
+        most = best_coverage(relaxed, self._covering_seconds(), _COVERING_DETERMINISTIC_TIME)
+        if most is None or deficit - most < root[0]:
+            return None  # not proven in time; or the bound proved more: no plan leaves the relaxation's gap
         # A set that fails the check is excluded (that exact set only) and the next best one is tried: what is
-        # left of the relaxation still holds every plan with the smallest gap.
+        # left of the relaxation still holds every plan leaving its gap.
         failed: list[tuple[int, ...]] = []
         for _round in range(_COVERING_ROUNDS):
-            chosen = least_covering(
-                efforts,
-                prerequisites,
-                self.rows,
-                needs,
-                failed,
-                self._covering_seconds(),
-                _COVERING_DETERMINISTIC_TIME,
-            )
+            chosen = least_covering(relaxed, most, failed, self._covering_seconds(), _COVERING_DETERMINISTIC_TIME)
             if chosen is None:
                 return None
             mask = 0
@@ -1063,7 +1055,7 @@ class _Search:
                 w * (target - min(target, lv))
                 for (_s, target, w), lv in zip(self.targets, self.levels_of(chosen, mask), strict=True)
             )
-            starts = self._checked_schedule(chosen, mask) if gap == smallest_gap else None
+            starts = self._checked_schedule(chosen, mask) if gap == deficit - most else None
             if starts is not None:
                 return list(zip(chosen, starts, strict=True))
             failed.append(chosen)
