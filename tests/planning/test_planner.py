@@ -467,3 +467,36 @@ def _digest_of_sample() -> str:
     return problem_digest(
         PlanProblem(levels={"a": 1, "b": 2}, requirements={"c": 300, "a": 200}, options=[option], horizon=12)
     )
+
+
+# Target out of reach (nothing raises B past 200). Covering A's deficit is cheapest with a1 + a2 (effort 900),
+# but both must start in week 0 at full time; the optimum is a3 with b1 (effort 970).
+COVERING_REFUSAL = PlanProblem(
+    levels={"A": 200, "B": 100},
+    requirements={"A": 400, "B": 400},
+    options=[
+        MoveOption(id="a1", kind="gig", duration=4, share=100, gains={"A": 100}, earliest_start=0, latest_start=0),
+        MoveOption(id="a2", kind="gig", duration=5, share=100, gains={"A": 110}, earliest_start=0, latest_start=0),
+        MoveOption(id="a3", kind="rotation", duration=10, share=95, gains={"A": 200}, earliest_start=0, latest_start=0),
+        MoveOption(id="b1", kind="course", duration=2, share=10, gains={"B": 100}, gain_cap=200),
+    ],
+    horizon=14,
+    depth_rule=False,
+)
+
+
+def test_covering_relaxation_refuses_a_set_that_does_not_schedule_and_reads_off_the_optimum() -> None:
+    from unittest.mock import patch
+
+    from micromoves.planning import solver
+
+    search = solver.IMPLEMENTATION._Search(COVERING_REFUSAL, reduce=True)
+    plan = search.covering_plan()
+    assert plan is not None
+    assert sorted(search.opts[i].id for i, _start in plan) == ["a3", "b1"]
+    with patch.object(solver.IMPLEMENTATION, "_COVERING_AFTER", 0):
+        relaxed = solve(COVERING_REFUSAL)
+    with patch.object(solver.IMPLEMENTATION, "_COVERING_AFTER", 10**9):
+        searched = solve(COVERING_REFUSAL)
+    assert relaxed.objective == searched.objective == (1, 200, 970, 2)
+    assert check_plan(COVERING_REFUSAL, relaxed) == []

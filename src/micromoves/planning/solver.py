@@ -191,7 +191,8 @@ def solve(
     With ``time_limit`` (seconds), :class:`SearchTimeout` is raised once the search has run that long
     (checked every few search steps, also inside a schedule check), so a caller can fall back to
     :func:`solve_greedy`. ``step_limit`` bounds the steps each search takes instead (nodes expanded and
-    schedule states tried): unlike time, that gives the same answer however busy the machine is.
+    schedule states tried): unlike time, that gives the same answer however busy the machine is. (The CP-SAT
+    programs of the covering relaxation are bounded by CP-SAT's deterministic time, not by steps.)
     """
     deadline = None if time_limit is None else time.monotonic() + time_limit
     return _driver.drive(problem, k, _Exact(deadline, step_limit), explain=explain)
@@ -806,6 +807,10 @@ class _Search:
             cached = self.levels_cache[mask] = tuple(out)
         return cached
 
+    def gap(self, levels: tuple[int, ...]) -> int:
+        """The weighted gap left by ``levels`` of the required skills (in ``targets`` order)."""
+        return sum(w * max(0, t - lv) for (_, t, w), lv in zip(self.targets, levels, strict=True))
+
     def level_without(self, chosen: tuple[int, ...], s: int, skip: int, latest: int) -> int:
         """Level of ``s`` from every chosen move except ``skip`` that can end by week ``latest``."""
         opts, ee = self.opts, self.ee
@@ -1009,8 +1014,7 @@ class _Search:
         schedules with every rule and leaves exactly that gap is optimal. This settles in milliseconds most of
         the targets out of reach on which the search ran out of time."""
         root = self.bound((), 0, 0, False, 0)
-        if root is None:
-            return None
+        assert root is not None  # fallback mode always has a bound
         needs: list[tuple[int, int, int]] = []
         deficit = 0
         for (s, target, weight), lv in zip(self.targets, self.levels_of((), 0), strict=True):
@@ -1048,13 +1052,8 @@ class _Search:
             chosen = least_covering(relaxed, most, failed, self._covering_seconds(), _COVERING_DETERMINISTIC_TIME)
             if chosen is None:
                 return None
-            mask = 0
-            for i in chosen:
-                mask |= 1 << i
-            gap = sum(
-                w * (target - min(target, lv))
-                for (_s, target, w), lv in zip(self.targets, self.levels_of(chosen, mask), strict=True)
-            )
+            mask = sum(1 << i for i in chosen)
+            gap = self.gap(self.levels_of(chosen, mask))
             starts = self._checked_schedule(chosen, mask) if gap == deficit - most else None
             if starts is not None:
                 return list(zip(chosen, starts, strict=True))
@@ -1363,7 +1362,7 @@ class _Search:
         feasible = self.feasible(chosen, mask)
         if feasible is not None and not node.evaluated:
             levels = self.levels_of(chosen, mask)
-            gap = sum(w * max(0, t - lv) for (_, t, w), lv in zip(self.targets, levels, strict=True))
+            gap = self.gap(levels)
             found = _Found(chosen, mask, feasible)
             push((gap, effort, len(chosen)), found)
         deficits = [(s, b) for s, b in deficits if b]
