@@ -36,6 +36,7 @@ from micromoves.planning import (
     solve,
 )
 from micromoves.planning import solver as _solver_module
+from micromoves.planning.restrict import as_plan_of, restricted
 from micromoves.planning.solver import NoPlanFound, SearchTimeout, solve_greedy, solve_nearest, source_digest
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
@@ -578,12 +579,12 @@ def solve_within(problem: PlanProblem, budget: float, *, steps: int | None = Non
         try:
             return solve(problem, k=1, step_limit=steps)
         except SearchTimeout:
-            return _fallback(problem, cp_sat)
+            return _fallback(problem, cp_sat, budget, steps)
     if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         try:
             return solve(problem, k=1, time_limit=budget, step_limit=steps)
         except SearchTimeout:
-            return _fallback(problem, cp_sat)
+            return _fallback(problem, cp_sat, budget, steps)
     armed = [True]
 
     def over_budget(signum: int, frame: Any) -> None:
@@ -606,12 +607,17 @@ def solve_within(problem: PlanProblem, budget: float, *, steps: int | None = Non
         pass
     finally:
         signal.signal(signal.SIGALRM, previous)
-    return _fallback(problem, cp_sat)
+    return _fallback(problem, cp_sat, budget, steps)
 
 
-def _fallback(problem: PlanProblem, cp_sat: float | None) -> PlanResult:
-    """The greedy dive's plan if the validator accepts it; else CP-SAT's best in ``cp_sat`` seconds; and when
-    CP-SAT finds nothing in that time either, the nearest plan the greedy dive finds (see
+RESTRICTED_SHARE = 0.25  # of the budget (and of the step limit), for the exact search around the greedy plan
+
+
+def _fallback(problem: PlanProblem, cp_sat: float | None, budget: float = 0.0, steps: int | None = None) -> PlanResult:
+    """The greedy dive's plan if the validator accepts it — or, better, the optimum of the restricted problem
+    around it (:mod:`micromoves.planning.restrict`) when the exact search proves that within a quarter of
+    ``budget`` (and of ``steps``); else CP-SAT's best in ``cp_sat`` seconds; and when CP-SAT finds nothing in
+    that time either, the nearest plan the greedy dive finds (see
     :func:`~micromoves.planning.solver.solve_nearest`), so that a batch leaves nobody without a plan only
     because a search ran out of time. :class:`NoPlanFound` when there is no CP-SAT budget (None); CP-SAT's
     :class:`ReferenceTimeout` when the nearest plan fails the validator or has no moves at all (a person's
@@ -619,7 +625,7 @@ def _fallback(problem: PlanProblem, cp_sat: float | None) -> PlanResult:
     try:
         result = solve_greedy(problem)
         if not check_plan(problem, result):
-            return result
+            return _improved(problem, result, budget, steps)
         missed = NoPlanFound("the greedy plan did not pass the validator")
     except NoPlanFound as exc:
         missed = exc
@@ -634,6 +640,28 @@ def _fallback(problem: PlanProblem, cp_sat: float | None) -> PlanResult:
         if check_plan(problem, nearest) or not nearest.moves:
             raise exc from None
         return nearest
+
+
+def _improved(problem: PlanProblem, greedy: PlanResult, budget: float, steps: int | None) -> PlanResult:
+    """The restricted problem's optimum around a ready ``greedy`` plan, if proven within its share of the
+    budget, better than ``greedy`` and accepted by the validator; else ``greedy``."""
+    if greedy.status != "ready" or budget <= 0:
+        return greedy
+    around = restricted(problem, [m.option_id for m in greedy.moves])
+    try:
+        found = solve(
+            around,
+            k=1,
+            explain=False,
+            time_limit=RESTRICTED_SHARE * budget,
+            step_limit=None if steps is None else max(1, int(RESTRICTED_SHARE * steps)),
+        )
+    except SearchTimeout:
+        return greedy
+    if found.status != "ready" or found.objective >= greedy.objective:
+        return greedy
+    better = as_plan_of(problem, found)
+    return greedy if check_plan(problem, better) else better
 
 
 @dataclass(frozen=True)
