@@ -11,8 +11,8 @@ from micromoves.planning.solver import NoPlanFound, solve_greedy
 from tests.planning.strategies import problems
 
 
-def _raiser(i: int, duration: int, gain: int, **kw: object) -> MoveOption:
-    return MoveOption(id=f"r{i}", kind="gig", duration=duration, share=20, gains={"data": gain}, **kw)  # type: ignore[arg-type]
+def _raiser(i: int, duration: int, gain: int) -> MoveOption:
+    return MoveOption(id=f"r{i}", kind="gig", duration=duration, share=20, gains={"data": gain})
 
 
 def test_restricted_keeps_the_plan_the_fastest_raisers_and_their_prerequisites() -> None:
