@@ -170,6 +170,50 @@ def test_bad_input_names_the_field_and_stores_nothing(
     assert plans_count(plan_db) == 0
 
 
+def test_catalogue_refuses_a_template_that_closes_a_cycle_of_prerequisite_kinds(plan_db: Database) -> None:
+    def template(id: str, kind: str, needs: str) -> None:
+        catalogue.add_template(
+            plan_db,
+            id=id,
+            kind=kind,
+            title=id,
+            duration_weeks=6,
+            percent_time=20,
+            gains={"Programming": 0.5},
+            requires_kinds=[needs],
+            actor="hr",
+        )
+
+    template("T-ACT", "acting_role", "temporary_lead")  # nobody offers a temporary lead yet: no cycle
+    with pytest.raises(InvalidValue, match="acting_role → temporary_lead → acting_role") as info:
+        template("T-LEAD", "temporary_lead", "acting_role")
+    assert info.value.field == "requires_kinds"
+    with plan_db.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).where(t.move_templates.c.id == "T-LEAD")) == 0
+    # A rotation with no prerequisite breaks the cycle for everyone: then both kinds may require each other.
+    template("T-ROT", "rotation", "gig")
+    template("T-ROT2", "rotation", "gig")
+    catalogue.add_template(
+        plan_db, id="T-ROT0", kind="rotation", title="open", duration_weeks=4, percent_time=10, gains={}, actor="hr"
+    )
+    template("T-GIG2", "gig", "rotation")
+
+
+def test_a_cycle_already_stored_is_refused_by_plan_naming_the_template(plan_db: Database) -> None:
+    # Written behind the service's back (an old database, a hand-made import): the planner still refuses it.
+    with plan_db.write_engine.begin() as conn:
+        for template, needs in (("T-GIG", "course"), ("T-COURSE", "gig")):
+            tpl = t.move_templates.c
+            conn.execute(t.move_templates.update().where(tpl.id == template).values(requires_kinds=[needs]))
+    with pytest.raises(InvalidValue, match="prerequisites form a cycle") as info:
+        planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
+    assert info.value.field in ("template T-GIG.requires_kinds", "template T-COURSE.requires_kinds")
+    assert plans_count(plan_db) == 0
+    summary = planning.plan_all(plan_db, actor="hr", start=START, backend="serial")
+    assert [person for person, _ in summary.failed] == ["EMP"] and "cycle" in summary.failed[0][1]
+    assert plans_count(plan_db) == 0
+
+
 def test_person_without_target(plan_db: Database) -> None:
     with pytest.raises(InvalidValue, match="no target role"):
         planning.plan_for_person(plan_db, "MGR", actor="hr", start=START)

@@ -71,6 +71,7 @@ from micromoves.planning.model import (
     PlanningError,
     PlanProblem,
     PlanResult,
+    kind_cycle,
     problem_digest,
     validate_problem,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "PlanningError",
     "check_plan",
     "explain",
+    "kind_cycle",
     "problem_digest",
     "solve",
     "validate_problem",

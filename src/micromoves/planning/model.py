@@ -278,28 +278,43 @@ def problem_digest(problem: PlanProblem, *context: str) -> str:
 
 
 def _check_kind_cycles(options: Sequence[MoveOption]) -> None:
-    """Prerequisite kinds that can never be satisfied because they depend on each other are an error.
+    """Prerequisite kinds that can never be satisfied because they depend on each other are an error
+    (see :func:`kind_cycle`)."""
+    found = kind_cycle([(o.kind, o.requires_kinds) for o in options])
+    if found is not None:
+        cycle, index = found
+        raise PlanningError(
+            f"options[{index}].requires_kinds",
+            "prerequisites form a cycle: " + " → ".join(cycle) + " (no option of these kinds can ever start)",
+        )
 
-    A kind is *groundable* when some option of that kind has only groundable required kinds. Among the
-    kinds that have options but are not groundable, a cycle of requirements (kind A needs B, B needs A …)
-    means no option of those kinds can ever start: that is reported. A kind nobody offers only makes the
-    options requiring it unusable (not an error).
+
+def kind_cycle(moves: Sequence[tuple[str, Iterable[str]]]) -> tuple[list[str], int] | None:
+    """A cycle of prerequisite kinds among moves given as (kind, kinds required first) that no move can
+    ever break, and the index of a move on it; None if there is none.
+
+    A kind is *groundable* when some move of that kind has only groundable required kinds. Among the kinds
+    that have moves but are not groundable, a cycle of requirements (kind A needs B, B needs A …) means no
+    move of those kinds can ever start. A kind nobody offers only makes the moves requiring it unusable (not
+    a cycle). The catalogue refuses a template that would close such a cycle; the planner refuses options
+    that hold one.
     """
-    by_kind: dict[str, list[MoveOption]] = {}
-    for option in options:
-        by_kind.setdefault(option.kind, []).append(option)
+    needs = [(kind, frozenset(required)) for kind, required in moves]
+    by_kind: dict[str, list[frozenset[str]]] = {}
+    for kind, required in needs:
+        by_kind.setdefault(kind, []).append(required)
     grounded: set[str] = set()
     changed = True
     while changed:
         changed = False
-        for kind, opts in by_kind.items():
-            if kind not in grounded and any(o.requires_kinds <= grounded for o in opts):
+        for kind, requirements in by_kind.items():
+            if kind not in grounded and any(r <= grounded for r in requirements):
                 grounded.add(kind)
                 changed = True
     stuck = {k for k in by_kind if k not in grounded}
     if not stuck:
-        return
-    edges = {k: sorted({r for o in by_kind[k] for r in o.requires_kinds if r in stuck}) for k in sorted(stuck)}
+        return None
+    edges = {k: sorted({r for req in by_kind[k] for r in req if r in stuck}) for k in sorted(stuck)}
     state: dict[str, int] = {}
     path: list[str] = []
 
@@ -321,11 +336,8 @@ def _check_kind_cycles(options: Sequence[MoveOption]) -> None:
         if kind not in state:
             cycle = visit(kind)
             if cycle:
-                index = next(i for i, o in enumerate(options) if o.kind == cycle[0] and cycle[1] in o.requires_kinds)
-                raise PlanningError(
-                    f"options[{index}].requires_kinds",
-                    "prerequisites form a cycle: " + " → ".join(cycle) + " (no option of these kinds can ever start)",
-                )
+                return cycle, next(i for i, (k, r) in enumerate(needs) if k == cycle[0] and cycle[1] in r)
+    return None
 
 
 def validate_problem(problem: PlanProblem) -> PlanProblem:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
+from sqlalchemy import select
+
 from micromoves.domain import rules
 from micromoves.domain.errors import InvalidValue
 from micromoves.domain.model import Availability, MoveKind, MoveTemplate
+from micromoves.planning import kind_cycle
 from micromoves.settings import Settings, get_settings
+from micromoves.storage import tables
 from micromoves.storage.db import Database
 from micromoves.storage.uow import UnitOfWork
 
@@ -67,10 +71,29 @@ def add_template(
             latest_start=latest_start,
             seats=seats,
         )
+        if required:
+            _refuse_kind_cycle(uow, template)
         uow.session.add(template)
         uow.audit(actor, "template.created", "template", id, kind=kind.value, gains=template.gains)
         uow.commit()
         return template
+
+
+def _refuse_kind_cycle(uow: UnitOfWork, template: MoveTemplate) -> None:
+    """A template whose required kinds close a cycle that no template of the catalogue breaks (rotation needs
+    a gig first, every gig needs a rotation first) could never start for someone who has done neither."""
+    c = tables.move_templates.c
+    others = uow.session.execute(select(c.kind, c.requires_kinds).order_by(c.id)).all()
+    moves = [(MoveKind(kind).value, needs or []) for kind, needs in others]
+    moves.append((template.kind.value, template.requires_kinds))
+    found = kind_cycle(moves)
+    if found is not None:
+        cycle, _ = found
+        raise InvalidValue(
+            f"template {template.id}: prerequisites would form a cycle: {' → '.join(cycle)} (no template of these "
+            "kinds could ever start); offer one of them without the prerequisite first",
+            field="requires_kinds",
+        )
 
 
 def set_availability(

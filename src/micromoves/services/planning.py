@@ -81,6 +81,7 @@ class PersonContext:
     running: list[tuple[dt.date, dt.date, int]] = field(default_factory=list)  # moves holding time
     availability: list[tuple[dt.date, dt.date, int]] = field(default_factory=list)
     kinds_done: set[str] = field(default_factory=set)  # kinds of moves already completed
+    in_progress: set[str] = field(default_factory=set)  # templates of moves approved or under way: not offered again
 
 
 @dataclass
@@ -117,34 +118,111 @@ def _week_of(day: dt.date | None, start: dt.date) -> int | None:
     return max(0, math.ceil((day - start).days / 7))
 
 
-DEPTH_ONLY_OPTIONS = 5
-
-
 def relevant_templates(
-    person: PersonContext, target: TargetContext, catalogue: Catalogue, settings: Settings
+    person: PersonContext,
+    target: TargetContext,
+    catalogue: Catalogue,
+    settings: Settings,
+    *,
+    every_depth_step: bool = False,
 ) -> list[dict[str, Any]]:
-    """The part of the catalogue worth planning with for this person and target.
+    """The part of the catalogue that can be in an optimal plan for this person and target.
 
-    A move is relevant if it raises a skill the person still lacks (below requirement − tolerance); the
-    few cheapest moves that could be the plan's *depth step* (raising a required skill already held at the
-    depth level) are kept too, and so are moves of the kinds those moves need first. The solver is exact
-    on this set; dropping the rest keeps plans for 100,000 people fast (a move that closes no gap can only
-    be in an optimal plan as its depth step, and then the cheapest such moves are the candidates).
+    Kept, to a fixpoint: moves that raise a required skill still short of its target, or a required skill
+    below the depth level (moves raising it may bring it to that level for a later depth step); moves that
+    raise a skill a kept move requires at a level the person does not hold; and moves of the kinds kept moves
+    need first (unless the person has done that kind). Any other move raises no skill a plan needs, no level
+    a kept move waits for, and is of no kind one needs: taking it out of a plan keeps the plan valid, as early
+    and with less effort, so no optimal plan holds it. The one exception is the plan's depth step: a move
+    raising a required skill the person already holds at the depth level (with a cap above it) is a depth
+    step whenever it runs. Of those, only the ones no other such move beats on every count that matters to a
+    schedule are kept (:func:`_depth_front`); every move the person is already doing is left out.
+    ``every_depth_step`` keeps them all (alternatives: the k best plans may differ in just that move).
+
+    The solver is exact on the result; which of the kept moves are worth trying is its own reduction.
     """
     levels = person.levels
-    gaps = {s for s, v in target.requirements.items() if levels.get(s, 0.0) < v - settings.plan_tolerance}
-    deep = {s for s, v in target.requirements.items() if v > 0 and levels.get(s, 0.0) >= settings.plan_depth_level}
-    chosen = [tpl for tpl in catalogue.templates if gaps.intersection(tpl["gains"])]
-    depth_only = sorted(
-        (tpl for tpl in catalogue.templates if deep.intersection(tpl["gains"]) and not gaps.intersection(tpl["gains"])),
-        key=lambda tpl: (tpl["duration_weeks"] * tpl["percent_time"], tpl["id"]),
-    )
-    chosen += depth_only[:DEPTH_ONLY_OPTIONS]
-    needed = {k for tpl in chosen for k in tpl["requires_kinds"]} - person.kinds_done
-    if needed:
-        ids = {tpl["id"] for tpl in chosen}
-        chosen += [tpl for tpl in catalogue.templates if tpl["kind"] in needed and tpl["id"] not in ids]
-    return chosen
+    tolerance = settings.plan_tolerance
+    depth = settings.plan_depth_level
+    required = {s for s, v in target.requirements.items() if v > 0}
+    wanted = {s for s in required if levels.get(s, 0.0) < max(target.requirements[s] - tolerance, depth)}
+    deep = {s for s in required if levels.get(s, 0.0) >= depth}
+    kinds: set[str] = set()
+    taken: set[str] = set()
+    offered = [tpl for tpl in catalogue.templates if tpl["id"] not in person.in_progress]
+
+    def grow(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Keep what the kept moves need, to a fixpoint; return the rest."""
+        while True:
+            rest = []
+            for tpl in pending:
+                if tpl["id"] in taken or wanted.intersection(tpl["gains"]) or tpl["kind"] in kinds:
+                    if tpl["id"] not in taken:
+                        taken.add(tpl["id"])
+                        wanted.update(s for s, v in tpl["min_levels"].items() if levels.get(s, 0.0) < v)
+                        kinds.update(k for k in tpl["requires_kinds"] if k not in person.kinds_done)
+                else:
+                    rest.append(tpl)
+            if len(rest) == len(pending):
+                return rest
+            pending = rest
+
+    rest = grow(offered)
+    steps = [
+        tpl for tpl in rest if tpl["gain_cap"] > depth and any(d > 0 and s in deep for s, d in tpl["gains"].items())
+    ]
+    if steps:
+        front = steps if every_depth_step else _depth_front(steps, person)
+        taken.update(tpl["id"] for tpl in front)
+        for tpl in front:
+            wanted.update(s for s, v in tpl["min_levels"].items() if levels.get(s, 0.0) < v)
+            kinds.update(k for k in tpl["requires_kinds"] if k not in person.kinds_done)
+        grow(rest)
+    # In catalogue order: the solver's tie-breaks do not depend on the fixpoint's rounds.
+    return [tpl for tpl in offered if tpl["id"] in taken]
+
+
+def _depth_front(steps: list[dict[str, Any]], person: PersonContext) -> list[dict[str, Any]]:
+    """The depth-step-only moves (they raise nothing else a plan needs) that no other one beats.
+
+    Such a move ``a`` beats ``b`` if it has a seat, is no longer, takes no larger share, can start whenever
+    ``b`` can, and waits for nothing ``b`` does not wait for (levels the person lacks, kinds not done), with
+    ties broken by id. In an optimal plan holding ``b``: if ``a`` is in it too, dropping ``b`` keeps a depth
+    step (``a`` is one whenever it runs) with less effort, so that cannot be; otherwise ``a`` in ``b``'s place
+    and weeks keeps every rule, readiness (neither raises a skill short of its target) and the ready week,
+    with no more effort. So some optimal plan holds only moves of the front.
+    """
+
+    def key(tpl: dict[str, Any]) -> tuple[int, int, dt.date, dt.date, dict[str, float], frozenset[str]]:
+        waits = {s: v for s, v in tpl["min_levels"].items() if person.levels.get(s, 0.0) < v}
+        kinds = frozenset(k for k in tpl["requires_kinds"] if k not in person.kinds_done)
+        return (
+            tpl["duration_weeks"],
+            tpl["percent_time"],
+            tpl["earliest_start"] or dt.date.min,
+            tpl["latest_start"] or dt.date.max,
+            waits,
+            kinds,
+        )
+
+    keys = [key(tpl) for tpl in steps]
+
+    def beats(i: int, j: int) -> bool:
+        (d1, p1, e1, l1, w1, k1), (d2, p2, e2, l2, w2, k2) = keys[i], keys[j]
+        if steps[i]["seats"] < 1 or d1 > d2 or p1 > p2 or e1 > e2 or l1 < l2 or not k1 <= k2:
+            return False
+        if any(s not in w2 or v > w2[s] for s, v in w1.items()):
+            return False
+        # strictly better somewhere, or equal on every count and first by id
+        return (d1, p1, e1, l1, w1, k1) != (d2, p2, e2, l2, w2, k2) or steps[i]["id"] < steps[j]["id"]
+
+    # Shortest, smallest first: a move can only be beaten by one that sorts no later.
+    order = sorted(range(len(steps)), key=lambda i: (keys[i][0] * keys[i][1], keys[i][0], steps[i]["id"]))
+    front: list[int] = []
+    for j in order:
+        if not any(beats(i, j) for i in front):
+            front.append(j)
+    return [steps[j] for j in sorted(front)]
 
 
 OptionCache = dict[tuple[str, frozenset[str]], MoveOption | None]
@@ -192,13 +270,15 @@ def make_problem(
     horizon: int,
     settings: Settings,
     cache: OptionCache | None = None,
+    every_depth_step: bool = False,
 ) -> PlanProblem:
     """The planning problem of one person towards one role (pure: no database access). ``cache`` shares
-    options between the people of a batch with the same ``start``, ``horizon`` and ``settings``."""
+    options between the people of a batch with the same ``start``, ``horizon`` and ``settings``;
+    ``every_depth_step``: see :func:`relevant_templates` (for alternatives)."""
     required = {s: to_hundredths(v) for s, v in target.requirements.items() if v > 0}
     options = []
     cache = {} if cache is None else cache
-    for tpl in relevant_templates(person, target, catalogue, settings):
+    for tpl in relevant_templates(person, target, catalogue, settings, every_depth_step=every_depth_step):
         done = frozenset(k for k in tpl["requires_kinds"] if k in person.kinds_done)
         key = (tpl["id"], done)
         if key in cache:
@@ -207,19 +287,28 @@ def make_problem(
             option = cache[key] = _option(tpl, done, start=start, horizon=horizon, settings=settings)
         if option is not None:
             options.append(option)
-    return PlanProblem(
-        levels={s: to_hundredths(v) for s, v in person.levels.items()},
-        requirements=required,
-        options=options,
-        horizon=horizon,
-        capacity=weekly_capacity(person, start, horizon),
-        weights={s: max(1, target.weights.get(s, 1)) for s in required},
-        tolerance=to_hundredths(settings.plan_tolerance),
-        max_concurrent=settings.plan_max_concurrent,
-        max_move_weeks=settings.max_move_weeks,
-        depth_level=to_hundredths(settings.plan_depth_level),
-        skill_names={s: catalogue.skill_names.get(s, s) for s in set(required) | {g for o in options for g in o.gains}},
-    )
+    try:
+        return PlanProblem(
+            levels={s: to_hundredths(v) for s, v in person.levels.items()},
+            requirements=required,
+            options=options,
+            horizon=horizon,
+            capacity=weekly_capacity(person, start, horizon),
+            weights={s: max(1, target.weights.get(s, 1)) for s in required},
+            tolerance=to_hundredths(settings.plan_tolerance),
+            max_concurrent=settings.plan_max_concurrent,
+            max_move_weeks=settings.max_move_weeks,
+            depth_level=to_hundredths(settings.plan_depth_level),
+            skill_names={
+                s: catalogue.skill_names.get(s, s) for s in set(required) | {g for o in options for g in o.gains}
+            },
+        )
+    except PlanningError as exc:
+        # The options are the catalogue's templates: name the template, not its place in this person's list.
+        place = re.match(r"options\[(\d+)\](.*)", exc.field)
+        if place is None:
+            raise
+        raise PlanningError(f"template {options[int(place.group(1))].id}{place.group(2)}", exc.message) from None
 
 
 # ------------------------------------------------------------------------------------------ loading
@@ -297,11 +386,15 @@ def load_people(conn: Connection, person_ids: Sequence[str], *, start: dt.date) 
         ):
             out[pid].levels[sid] = level
         occupying = [s.value for s in OCCUPYING_STATUSES if s not in (MoveStatus.COMPLETED, MoveStatus.REVERTED)]
-        for pid, kind, status, m_start, m_end, share in conn.execute(
-            select(m.person_id, m.kind, m.status, m.start, m.end, m.percent_time).where(m.person_id.in_(chunk))
+        for pid, kind, status, m_start, m_end, share, template in conn.execute(
+            select(m.person_id, m.kind, m.status, m.start, m.end, m.percent_time, m.template_id).where(
+                m.person_id.in_(chunk)
+            )
         ):
             if status.value in occupying and m_end >= start:
                 out[pid].running.append((m_start, m_end, share))
+                if template:
+                    out[pid].in_progress.add(template)
             if status is MoveStatus.COMPLETED:
                 out[pid].kinds_done.add(kind.value)
         for pid, a_start, a_end, pct in conn.execute(
@@ -484,13 +577,19 @@ def plan_for_person(
             raise InvalidValue(f"{person_id} has no target role; give one (--target ROLE)", field="target_role_id")
         people = load_people(conn, [person_id], start=start)
         target = load_targets(conn, [target_id])[target_id]
-        problem = make_problem(
-            people[person_id], target, load_catalogue(conn), start=start, horizon=weeks, settings=settings
-        )
         try:
+            problem = make_problem(
+                people[person_id],
+                target,
+                load_catalogue(conn),
+                start=start,
+                horizon=weeks,
+                settings=settings,
+                every_depth_step=k > 1,
+            )
             result = solve(problem, k=k)
         except PlanningError as exc:
-            raise InvalidValue(f"cannot plan: {exc}", field="plan") from None
+            raise InvalidValue(f"cannot plan: {exc}", field=exc.field) from None
         record = plan_record(
             result, problem, person_id=person_id, target_role_id=target_id, start=start, actor=actor, reason=reason
         )
