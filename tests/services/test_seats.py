@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from micromoves.services import catalogue, org, planning
 from micromoves.services.seats import full_until, peak, respect_seats
+from micromoves.settings import get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 from tests.services.test_planning_service import START, plan_db  # noqa: F401 (a fixture)
@@ -82,3 +85,29 @@ def test_plan_all_respect_seats_from_the_cli(plan_db: Database) -> None:  # noqa
     assert out["people"] == 3 and out["seats"]["kept"] + len(out["seats"]["replanned"]) == 3
     for template, spans in _occupancy(plan_db).items():
         assert peak(spans, 0, 10_000) <= 1, (template, spans)
+
+
+def test_an_interrupted_run_changes_no_plan(plan_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    from micromoves.services import seats as seats_svc
+
+    for pid in PEOPLE[1:]:
+        _clone_employee(plan_db, pid)
+    for pid in PEOPLE:
+        planning.plan_for_person(plan_db, pid, actor="test", start=START)
+    before = _occupancy(plan_db)
+    calls: list[float] = []
+    real = seats_svc.solve_within
+
+    def second_one_breaks(problem: Any, budget: float, **kw: Any) -> Any:
+        calls.append(budget)
+        if len(calls) == 2:
+            raise OSError("the machine went away")
+        return real(problem, budget, **kw)
+
+    monkeypatch.setattr(seats_svc, "solve_within", second_one_breaks)
+    with pytest.raises(OSError):
+        respect_seats(plan_db, actor="test")
+    # The first re-plan was computed, but nothing is stored until every plan fits: no plan changed.
+    assert _occupancy(plan_db) == before
+    # Each re-plan is bounded by the batch planner's time budget.
+    assert calls == [get_settings().plan_all_budget_seconds] * 2

@@ -6,6 +6,12 @@ id) and keeps each plan whose moves still find a free seat in their weeks. A pla
 re-planned with every congested move allowed to start only once its seats are never all taken again, so
 the re-planned steps cannot overbook either. The result — plans that together never exceed any seat —
 is a greedy, first-come schedule, not a joint optimum; the summary says how many plans it changed.
+
+Each re-plan is bounded by the batch planner's time budget (``MICROMOVES_PLAN_ALL_BUDGET_SECONDS``, with its
+fallbacks: such a plan is marked not proven optimal). Nothing is written while plans are re-computed; the
+re-planned plans are stored together in one short transaction at the end, so an interrupted run changes
+nothing and the database is not held locked while plans are searched. A person whose re-plan fails keeps
+their plan and is listed in ``failed``: their plan may still share a seat with someone else's.
 """
 
 from __future__ import annotations
@@ -18,13 +24,15 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from micromoves.planning import PlanningError, solve
+from micromoves.domain.errors import DomainError
+from micromoves.planning import PlanningError
 from micromoves.services.planning import (
     load_catalogue,
     load_people,
     load_targets,
     make_problem,
     plan_record,
+    solve_within,
     store_plans,
 )
 from micromoves.settings import Settings, get_settings
@@ -89,26 +97,33 @@ def respect_seats(
     order = sorted(plans, key=lambda x: (x.ready_week is None, x.ready_week or 0, x.person_id))
     busy: dict[str, list[Span]] = defaultdict(list)
     kept, replanned, failed = 0, [], []
+    records: list[dict[str, Any]] = []
     catalogue: Any = None
-    for done, plan in enumerate(order, 1):
-        shift = (plan.start - origin).days // 7
-        spans = [(s["template_id"], s["start_week"] + shift, s["end_week"] + shift) for s in plan.steps or []]
-        if all(peak(busy[tid], a, b) < seats.get(tid, 1) for tid, a, b in spans):
-            for tid, a, b in spans:
-                busy[tid].append((a, b))
-            kept += 1
-        else:
-            with db.write_engine.begin() as conn:
+    with db.engine.connect() as conn:
+        for done, plan in enumerate(order, 1):
+            shift = (plan.start - origin).days // 7
+            spans = [(s["template_id"], s["start_week"] + shift, s["end_week"] + shift) for s in plan.steps or []]
+            if all(peak(busy[tid], a, b) < seats.get(tid, 1) for tid, a, b in spans):
+                for tid, a, b in spans:
+                    busy[tid].append((a, b))
+                kept += 1
+            else:
                 catalogue = catalogue or load_catalogue(conn)
                 try:
-                    new_spans = _replan(conn, plan, shift, busy, seats, catalogue, actor=actor, settings=settings)
-                except (PlanningError, ValueError) as exc:
-                    failed.append((plan.person_id, str(exc)))
+                    record, new_spans = _replan(
+                        conn, plan, shift, busy, seats, catalogue, actor=actor, settings=settings
+                    )
+                except (PlanningError, DomainError, RuntimeError) as exc:  # RuntimeError: nothing found in time
+                    failed.append((plan.person_id, f"{type(exc).__name__}: {exc}"))
                     continue
-            for tid, a, b in new_spans:
-                busy[tid].append((a, b))
-            replanned.append(plan.person_id)
-        report("seats", done, len(order))
+                records.append(record)
+                for tid, a, b in new_spans:
+                    busy[tid].append((a, b))
+                replanned.append(plan.person_id)
+            report("seats", done, len(order))
+    if records:
+        with db.write_engine.begin() as conn:
+            store_plans(conn, records, actor=actor)
     return SeatSummary(len(plans), kept, replanned, failed)
 
 
@@ -122,7 +137,9 @@ def _replan(
     *,
     actor: str,
     settings: Settings,
-) -> list[tuple[str, int, int]]:
+) -> tuple[dict[str, Any], list[tuple[str, int, int]]]:
+    """The person's plan re-computed with every congested move starting only once it has a free seat (not
+    stored: the caller stores all re-planned plans at once), and its moves' spans on the common calendar."""
     person = load_people(conn, [plan.person_id], start=plan.start)[plan.person_id]
     target = load_targets(conn, [plan.target_role_id])[plan.target_role_id]
     problem = make_problem(person, target, catalogue, start=plan.start, horizon=plan.horizon_weeks, settings=settings)
@@ -135,7 +152,7 @@ def _replan(
         elif free_from <= latest:
             options.append(dataclasses.replace(option, earliest_start=free_from))
     fitted = dataclasses.replace(problem, options=tuple(options))
-    result = solve(fitted)
+    result = solve_within(fitted, settings.plan_all_budget_seconds)
     record = plan_record(
         result,
         fitted,
@@ -145,5 +162,5 @@ def _replan(
         actor=actor,
         reason="re-planned so that everyone's plans fit the seats",
     )
-    store_plans(conn, [record], actor=actor)
-    return [(m.option_id, m.start + shift, m.end + shift) for m in result.moves]
+    record["explanation"]["optimal"] = result.optimal
+    return record, [(m.option_id, m.start + shift, m.end + shift) for m in result.moves]
