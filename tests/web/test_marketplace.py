@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from micromoves.domain.errors import Conflict, Forbidden, IllegalTransition, InvalidValue, NotFound
 from micromoves.domain.marketplace import ONBOARDING_CHECKLIST
@@ -189,6 +189,41 @@ def test_withdrawn_accepted_move_cannot_start(world: World) -> None:
     market.decide(world.db, world.policy("eva"), world.application, "withdraw")
     with pytest.raises(IllegalTransition):
         move_svc.transition_move(world.db, move_id, "approved", actor="M")
+
+
+def test_a_declined_release_frees_the_seat(world: World) -> None:
+    db = world.db
+    market.decide(db, world.policy("hugo"), world.application, "offer")
+    move_id = market.decide(db, world.policy("eva"), world.application, "accept")
+    assert _opportunity_status(world, world.opp_open) == "filled"
+    # Mira, eva's line manager, does not release her: the seat goes back to the marketplace.
+    decide(db, world.policy("mira"), move_id, verdict=Verdict.DECLINED, note="release season")
+    assert _status(world, world.application) == "withdrawn"
+    assert _opportunity_status(world, world.opp_open) == "open"
+    emil = market.apply(db, world.policy("emil"), world.opp_open)
+    market.decide(db, world.policy("hugo"), emil, "offer")
+    market.decide(db, world.policy("emil"), emil, "accept")
+    assert _status(world, emil) == "accepted"
+
+
+def test_a_started_move_cannot_be_withdrawn_through_its_application(world: World) -> None:
+    db = world.db
+    market.decide(db, world.policy("hugo"), world.application, "offer")
+    move_id = market.decide(db, world.policy("eva"), world.application, "accept")
+    decide(db, world.policy("mira"), move_id, verdict=Verdict.APPROVED)
+    for status in ("onboarding", "active"):
+        move_svc.transition_move(db, move_id, status, actor="M")
+    with db.engine.connect() as conn:
+        audit_before = conn.scalar(select(func.count()).select_from(t.audit_events))
+    with pytest.raises(Conflict, match="has started") as info:
+        market.decide(db, world.policy("eva"), world.application, "withdraw")
+    assert info.value.field == "status"
+    # Nothing written: the application still holds the seat and the move is still running.
+    assert _status(world, world.application) == "accepted"
+    assert _opportunity_status(world, world.opp_open) == "filled"
+    assert move_svc.get_move(db, move_id).status.value == "active"
+    with db.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(t.audit_events)) == audit_before
 
 
 def test_a_handoff_follows_its_move(world: World) -> None:

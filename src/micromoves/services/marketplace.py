@@ -18,7 +18,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from micromoves.domain import rules
 from micromoves.domain.errors import Conflict, InvalidValue, NotFound
-from micromoves.domain.lifecycle import OCCUPYING_STATUSES
+from micromoves.domain.lifecycle import OCCUPYING_STATUSES, allowed_next
 from micromoves.domain.marketplace import (
     LIVE_APPLICATIONS,
     ONBOARDING_CHECKLIST,
@@ -400,6 +400,8 @@ def decide(db: Database, policy: Policy, application_id: int, action: str, *, re
     to = HOST_DECISIONS.get(action) or APPLICANT_DECISIONS[action]
     if to is A.ACCEPTED:
         return _accept(db, policy, application_id)
+    if to is A.WITHDRAWN and app.status == A.ACCEPTED.value and app.move_id:
+        return _withdraw_accepted(db, policy, application_id, reason)
     with db.write_engine.begin() as conn:
         opp = _opportunity(conn, app.opportunity_id, lock=True)
         app = _application(conn, application_id)
@@ -416,10 +418,59 @@ def decide(db: Database, policy: Policy, application_id: int, action: str, *, re
         record_audit(
             conn, policy.principal.actor, f"application.{to.value}", "application", str(application_id), reason=reason
         )
-    if app.status == A.ACCEPTED.value and app.move_id:
-        # Withdrawing after acceptance withdraws the move (if it has not started) and frees the seat.
-        move_service.transition_move(db, app.move_id, MoveStatus.WITHDRAWN, actor=policy.principal.actor, reason=reason)
     return ""
+
+
+def _withdraw_accepted(db: Database, policy: Policy, application_id: int, reason: str) -> str:
+    """Withdrawing after acceptance withdraws the move the acceptance created, in the same transaction (which
+    frees the seat: :func:`release_seat_of`); refused, with nothing written, once the move has started."""
+    actor = policy.principal.actor
+    with UnitOfWork(db) as uow:
+        conn = uow.session.connection()
+        app = _application(conn, application_id)
+        check_application_transition(ApplicationStatus(app.status), A.WITHDRAWN)
+        move = uow.moves.get_full(app.move_id)
+        if move.status in (MoveStatus.DECLINED, MoveStatus.WITHDRAWN):
+            # The move ended before the application did (data from before the two were kept in step).
+            release_seat_of(conn, move.id, move.status, actor=actor, reason=reason)
+        elif MoveStatus.WITHDRAWN not in allowed_next(move.status):
+            raise Conflict(
+                f"move {move.id} is {move.status.value}: it has started and can no longer be withdrawn; end it "
+                "through its review (complete or revert) instead",
+                field="status",
+            )
+        else:
+            person = uow.people.get_for_update(move.person_id)
+            move_service.apply_transition(uow, person, move, MoveStatus.WITHDRAWN, actor=actor, reason=reason)
+        uow.commit()
+    return ""
+
+
+def release_seat_of(conn: Connection, move_id: str, status: MoveStatus, *, actor: str, reason: str = "") -> None:
+    """A move that an accepted application created was declined (the line manager did not release the person)
+    or withdrawn: the application is withdrawn with it and its seat is free again (a filled opportunity
+    reopens). Runs inside the move's transition, so the two never disagree."""
+    if status not in (MoveStatus.DECLINED, MoveStatus.WITHDRAWN):
+        return
+    c = t.applications.c
+    app = conn.execute(select(c.id, c.opportunity_id).where(c.move_id == move_id, c.status == A.ACCEPTED.value)).first()
+    if app is None:
+        return
+    conn.execute(
+        update(t.applications)
+        .where(c.id == app.id)
+        .values(status=A.WITHDRAWN.value, decided_at=utcnow(), decided_by=actor)
+    )
+    o = t.opportunities.c
+    conn.execute(
+        update(t.opportunities)
+        .where(o.id == app.opportunity_id, o.status == OS.FILLED.value)
+        .values(status=OS.OPEN.value)
+    )
+    why = "the line manager did not release the person" if status is MoveStatus.DECLINED else "the move was withdrawn"
+    record_audit(
+        conn, actor, "application.withdrawn", "application", str(app.id), reason=reason or why, move_id=move_id
+    )
 
 
 def _accept(db: Database, policy: Policy, application_id: int) -> str:

@@ -356,8 +356,10 @@ def _apply_transition(
     if to is S.COMPLETED:
         details["skills_written"] = _write_back_skills(uow, move, on=on)
     from micromoves.services.handoffs import sync_with_move
+    from micromoves.services.marketplace import release_seat_of
 
     sync_with_move(uow.session.connection(), move.id, to, on)
+    release_seat_of(uow.session.connection(), move.id, to, actor=actor, reason=reason)
     uow.audit(actor, f"move.{to.value}", "move", move.id, **details)
 
 
