@@ -71,7 +71,18 @@ def test_move_lifecycle_through_the_cli(org_url: str) -> None:
         "Model in production",
         "Doc reviewed",
     ]
-    for status in ("approved", "onboarding", "active"):
+    # Approval is the two-person rule, not a plain transition: the line manager, then someone else.
+    code, _, err = mm(org_url, "moves", "transition", mid, "approved", actor="P1")
+    assert code == 2 and "moves approve" in err
+    code, _, err = mm(org_url, "moves", "approve", mid, actor="P2")
+    assert code != 0 and "approves their own move" in err
+    code, out, err = mm(org_url, "moves", "approve", mid, "--note", "go", actor="P1")
+    assert (code, out.strip()) == (0, f"{mid} is now requested"), err
+    code, _, err = mm(org_url, "moves", "approve", mid, actor="P1")
+    assert code != 0 and "second person" in err
+    code, out, err = mm(org_url, "moves", "approve", mid, actor="hr")  # the operator, as the second approver
+    assert (code, out.strip()) == (0, f"{mid} is now approved"), err
+    for status in ("onboarding", "active"):
         code, out, err = mm(org_url, "moves", "transition", mid, status, "--reason", "ok", actor="P1")
         assert (code, out.strip()) == (0, f"{mid} is now {status}"), err
     code, out, err = mm(org_url, "moves", "check-in", mid, "--note", "on track", "--progress", "50", actor="P2")
@@ -126,7 +137,7 @@ def test_people_listing_and_escaping(org_url: str) -> None:
     ("args", "code", "message"),
     [
         (["moves", "show", "NOPE"], 3, "error: unknown move 'NOPE'"),
-        (["moves", "transition", "NOPE", "approved"], 3, "error: unknown move 'NOPE'"),
+        (["moves", "transition", "NOPE", "active"], 3, "error: unknown move 'NOPE'"),
         (["people", "show", "P404"], 3, "error: unknown person 'P404'"),
         (
             [

@@ -19,8 +19,9 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from micromoves.cli.render import console, err_console, jsonable, print_json, print_move, table
 from micromoves.domain.errors import DomainError, InvalidValue
 from micromoves.domain.model import MoveKind, MoveStatus, Rating
-from micromoves.services import exporting, importing, org, roles
+from micromoves.services import approvals, exporting, importing, org, roles
 from micromoves.services import moves as move_svc
+from micromoves.services.approvals import Verdict
 from micromoves.services.taxonomy import load_taxonomy
 from micromoves.settings import get_settings
 from micromoves.storage.db import Database
@@ -594,8 +595,39 @@ def moves_transition(
     to: Annotated[MoveStatus, typer.Argument(help="The next status.")],
     reason: Annotated[str, typer.Option(help="Why (kept in the move's history).")] = "",
 ) -> None:
-    """Take one lifecycle step (e.g. requested → approved)."""
+    """Take one lifecycle step (e.g. approved → onboarding). Approving or declining a request is
+    `moves approve` / `moves decline`: two people decide (the line manager and the host)."""
+    if to in (MoveStatus.APPROVED, MoveStatus.DECLINED):
+        verb = "approve" if to is MoveStatus.APPROVED else "decline"
+        raise InvalidValue(
+            f"a requested move is {to.value} by its approvers: use `micromoves moves {verb} {move_id}` "
+            "(the line manager's and the host's decisions, two different people)",
+            field="status",
+        )
     move = move_svc.transition_move(open_db(), move_id, to, actor=actor(), reason=reason)
+    console.print(f"{move.id} is now {move.status.value}")
+
+
+@moves_app.command("approve")
+@handle_errors
+def moves_approve(move_id: str, note: Annotated[str, typer.Option(help="Kept with the approval.")] = "") -> None:
+    """Give your approval of a requested move (as its line manager, or the host team's manager); the
+    second approval, by someone else, approves it."""
+    _decide_move(move_id, Verdict.APPROVED, note)
+
+
+@moves_app.command("decline")
+@handle_errors
+def moves_decline(move_id: str, note: Annotated[str, typer.Option(help="Why (kept with the decision).")] = "") -> None:
+    """Decline a requested move (as its line manager or the host team's manager): it is declined at once."""
+    _decide_move(move_id, Verdict.DECLINED, note)
+
+
+def _decide_move(move_id: str, verdict: Verdict, note: str) -> None:
+    from micromoves.cli.marketplace import cli_policy
+
+    db = open_db()
+    move = approvals.decide(db, cli_policy(db, actor()), move_id, verdict=verdict, note=note)
     console.print(f"{move.id} is now {move.status.value}")
 
 

@@ -1,7 +1,9 @@
 """``micromoves opportunities …`` and ``micromoves applications …``: the marketplace from the terminal.
 
-The CLI is the operator's console: it acts with admin rights under the ``--actor`` identity (a person
-id acts as that person, e.g. to apply), through the same services and rules as the web app.
+The CLI is the operator's console. Under an ``--actor`` that is not a person id (the default, ``hr`` …) it
+acts with admin rights; under a person id it acts as that person, with that person's rights (their
+account's access level if they have one, else an employee's; manager rights follow from the org chart, as
+in the web app): an applicant cannot offer themselves a seat or approve their own move.
 """
 
 from __future__ import annotations
@@ -26,12 +28,17 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 
 def cli_policy(db: Database, actor: str) -> Policy:
-    """Admin rights under the actor's name; when the actor is a person id, acting as that person."""
+    """Admin rights under an operator's name; a person id acts as that person, with that person's rights."""
     from sqlalchemy import select
 
     with db.engine.connect() as conn:
         person = conn.scalar(select(t.people.c.id).where(t.people.c.id == actor))
-    return Policy(db, accounts.Principal(0, actor, accounts.Access.ADMIN, person))
+        if person is None:
+            return Policy(db, accounts.Principal(0, actor, accounts.Access.ADMIN, None))
+        account = conn.execute(select(t.users.c.id, t.users.c.access).where(t.users.c.person_id == person)).first()
+    if account is None:
+        return Policy(db, accounts.Principal(0, actor, accounts.Access.EMPLOYEE, person))
+    return Policy(db, accounts.Principal(account.id, actor, accounts.Access(account.access), person))
 
 
 def register(app: typer.Typer) -> None:

@@ -97,7 +97,11 @@ def _records(conn: Any, move_id: str) -> list[ApprovalRecord]:
 def _same_approver(principal: Principal, record: ApprovalRecord) -> bool:
     if principal.person_id is not None and record.approver_id == principal.person_id:
         return True
-    return record.approver_user_id == principal.user_id
+    if principal.person_id is None and not principal.user_id:
+        # A command-line operator (no person, no account): operators are not told apart, so the second
+        # approval after one of them must come from a person or an account.
+        return record.approver_id is None and record.approver_user_id is None
+    return bool(principal.user_id) and record.approver_user_id == principal.user_id
 
 
 def open_slots(
@@ -178,7 +182,7 @@ def decide(db: Database, policy: Policy, move_id: str, *, verdict: Verdict | str
                     move_id=move_id,
                     slot=slot.value,
                     approver_id=p.person_id,
-                    approver_user_id=p.user_id,
+                    approver_user_id=p.user_id or None,  # 0: the command line, no account
                     decision=verdict.value,
                     at=utcnow(),
                     note=note.strip(),
