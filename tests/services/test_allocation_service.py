@@ -318,7 +318,11 @@ def test_apply_makes_offers_and_refuses_stale_or_repeated_runs(db: Database) -> 
     # A proposal whose application is withdrawn meanwhile is refused as a whole.
     insert(db, t.opportunities, [opportunity("O3", seats=2)])
     insert(db, t.applications, [application("A-1", "O3", benefit=1), application("A-2", "O3", benefit=1)])
-    stale = svc.propose_allocation(db, actor="hr", equity_weight=1.0, today=TODAY)
+    # Team A (10 people, 20%: two away at once) has A-0's open offer outstanding: one more, not two.
+    limited = svc.propose_allocation(db, actor="hr", equity_weight=1.0, today=TODAY)
+    assert [a.person_id for a in limited.assignments] in (["A-1"], ["A-2"])
+    svc.discard_allocation(db, limited.run_id, actor="hr")
+    stale = svc.propose_allocation(db, actor="hr", equity_weight=1.0, today=TODAY, release_share=1.0)
     assert len(stale.assignments) == 2
     with db.write_engine.begin() as conn:
         conn.execute(update(t.applications).where(t.applications.c.person_id == "A-2").values(status="withdrawn"))

@@ -35,6 +35,10 @@ LEGAL_TRANSITIONS: Mapping[MoveStatus, frozenset[MoveStatus]] = {
 OCCUPYING_STATUSES: frozenset[MoveStatus] = frozenset(
     {S.APPROVED, S.ONBOARDING, S.ACTIVE, S.IN_REVIEW, S.COMPLETED, S.REVERTED}
 )
+# Statuses in which a move holds the person's time, or will once its request is approved: what eligibility
+# for another move and the allocation count against a person's capacity (a reverted trial gave its time
+# back; a request counts so that two accepted seats cannot promise the same time twice).
+COMMITTED_STATUSES: frozenset[MoveStatus] = (OCCUPYING_STATUSES - {S.REVERTED}) | {S.REQUESTED}
 # Statuses that are over: nothing more can happen to the move except the completed→reverted guard.
 TERMINAL_STATUSES: frozenset[MoveStatus] = frozenset({S.DECLINED, S.WITHDRAWN, S.REVERTED})
 

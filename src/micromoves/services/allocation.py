@@ -15,7 +15,9 @@ The problem
   free capacity over the opportunity's dates after the home role and the occupying moves). The rules are
   evaluated vectorised over all pairs; a test checks them against the domain function.
 * **Release limits**: a team may have at most ``floor(release_share × team size)`` people away at once.
-  People already away (approved, onboarding, active or in-review moves) count against it, taken on the
+  People already away (approved, onboarding, active or in-review moves) or on their way (a requested move,
+  e.g. an accepted seat awaiting the line manager's release; an open offer, over its opportunity's dates)
+  count against it, so that limits hold across allocation runs, taken on the
   busiest start date among the open opportunities — conservative, so the limit holds on every start date
   whatever the proposal, and exact as a network flow (each person is in one team).
 * **Score** of a pair (integer hundredths): ``benefit_weight × plan_benefit_weeks`` (weeks of
@@ -52,7 +54,7 @@ from sqlalchemy import Connection, Text, cast, func, select, update
 
 from micromoves.allocation import AllocationProblem, solve
 from micromoves.domain.errors import Conflict, InvalidValue, NotFound
-from micromoves.domain.lifecycle import OCCUPYING_STATUSES
+from micromoves.domain.lifecycle import COMMITTED_STATUSES, OCCUPYING_STATUSES
 from micromoves.domain.marketplace import ApplicationStatus, OpportunityStatus
 from micromoves.domain.model import MoveStatus
 from micromoves.storage import tables as t
@@ -67,9 +69,16 @@ I64 = npt.NDArray[np.int64]
 SCALE = 100  # scores are stored and solved in hundredths
 LIVE = (ApplicationStatus.APPLIED.value, ApplicationStatus.WAITLISTED.value)
 SEAT_TAKING = (ApplicationStatus.ACCEPTED.value, ApplicationStatus.OFFERED.value)
-# Moves that hold the person's time over their dates (a reverted trial gave its time back).
-BUSY = tuple(s.value for s in OCCUPYING_STATUSES if s is not MoveStatus.REVERTED)
-AWAY = tuple(s.value for s in (MoveStatus.APPROVED, MoveStatus.ONBOARDING, MoveStatus.ACTIVE, MoveStatus.IN_REVIEW))
+# Moves that hold the person's time over their dates (a reverted trial gave its time back), or will once
+# their request is approved (marketplace.COMMITTED_STATUSES: the eligibility rules count them the same way).
+BUSY = tuple(s.value for s in COMMITTED_STATUSES)
+# Who counts against a team's release limit: people away, or on their way (a request, an open offer).
+OFFERED = "offer"  # the status given to open offers in the scan of busy moves (no move status is called so)
+AWAY = (
+    *(s.value for s in (MoveStatus.REQUESTED, MoveStatus.APPROVED, MoveStatus.ONBOARDING, MoveStatus.ACTIVE)),
+    MoveStatus.IN_REVIEW.value,
+    OFFERED,
+)
 RECENT_DAYS = 365
 
 
@@ -645,13 +654,21 @@ Moves = tuple[I64, I64, I64, I64, npt.NDArray[np.bool_]]  # person, start, end, 
 
 
 def _busy_moves(db: Database, lo: int, hi: int) -> list[Any]:
-    """(person key, start, end, percent, status) of moves holding time anywhere in ordinal days lo..hi."""
+    """(person id, start, end, percent, status) of moves holding time anywhere in ordinal days lo..hi, and
+    of open offers over their opportunity's dates (status :data:`OFFERED`, no share of time: an offer
+    counts against the release limit only)."""
     busy = ", ".join(f"'{s}'" for s in BUSY)
     first, last = dt.date.fromordinal(max(lo, 1)).isoformat(), dt.date.fromordinal(max(hi, 1)).isoformat()
+    offered = ApplicationStatus.OFFERED.value
     return _columns(
         db,
         ["m.person_id", "cast(m.start AS TEXT)", 'cast(m."end" AS TEXT)', _Number("m.percent_time"), "m.status"],
-        f"FROM moves m WHERE m.status IN ({busy}) AND m.\"end\" >= '{first}' AND m.start <= '{last}'",
+        # Only constants and ISO dates made here go into the text: no input reaches it.
+        'FROM (SELECT mv.person_id, mv.start, mv."end", mv.percent_time, cast(mv.status AS TEXT) AS status '  # noqa: S608
+        f"FROM moves mv WHERE mv.status IN ({busy}) AND mv.\"end\" >= '{first}' AND mv.start <= '{last}' "
+        f"UNION ALL SELECT a.person_id, o.start, o.\"end\", 0, '{OFFERED}' FROM applications a "
+        f"JOIN opportunities o ON o.id = a.opportunity_id WHERE a.status = '{offered}' "
+        f"AND o.\"end\" >= '{first}' AND o.start <= '{last}') AS m",
     )
 
 

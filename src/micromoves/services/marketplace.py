@@ -18,7 +18,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from micromoves.domain import rules
 from micromoves.domain.errors import Conflict, InvalidValue, NotFound
-from micromoves.domain.lifecycle import OCCUPYING_STATUSES, allowed_next
+from micromoves.domain.lifecycle import COMMITTED_STATUSES, allowed_next
 from micromoves.domain.marketplace import (
     LIVE_APPLICATIONS,
     ONBOARDING_CHECKLIST,
@@ -231,7 +231,7 @@ def candidate(conn: Connection, person_id: str, start: dt.date, end: dt.date) ->
         for r in conn.execute(
             select(m.id, m.start, m.end, m.percent_time).where(
                 m.person_id == person_id,
-                m.status.in_([s.value for s in OCCUPYING_STATUSES if s is not MoveStatus.REVERTED]),
+                m.status.in_([s.value for s in COMMITTED_STATUSES]),
                 m.start <= end,
                 m.end >= start,
             )

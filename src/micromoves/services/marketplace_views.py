@@ -10,7 +10,7 @@ from sqlalchemy import Connection, case, func, select
 
 from micromoves.domain import rules
 from micromoves.domain.errors import NotFound
-from micromoves.domain.lifecycle import OCCUPYING_STATUSES
+from micromoves.domain.lifecycle import COMMITTED_STATUSES, OCCUPYING_STATUSES
 from micromoves.domain.marketplace import Candidate, OpportunityStatus, ineligibility, skill_fit
 from micromoves.domain.model import AssignmentReason, MoveStatus
 from micromoves.services.marketplace import _may_run, eligibility_of, plan_fit, profile, seats_taken
@@ -115,7 +115,7 @@ class _Viewer:
             for r in conn.execute(
                 select(m.id, m.start, m.end, m.percent_time).where(
                     m.person_id == person_id,
-                    m.status.in_([s.value for s in OCCUPYING_STATUSES if s is not MoveStatus.REVERTED]),
+                    m.status.in_([s.value for s in COMMITTED_STATUSES]),
                 )
             )
         ]
