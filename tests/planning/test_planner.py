@@ -84,6 +84,20 @@ def test_depth_step_can_come_from_an_earlier_move() -> None:
     assert "depth level" in " ".join(result.explanation)
 
 
+def test_a_move_capped_below_the_persons_level_is_no_depth_step() -> None:
+    # A is held at 5.0; the course raises A only up to 4.0, so it deepens nothing: it is no depth step, and
+    # without another move there is no plan with one.
+    course = MoveOption("course", "course", 4, 10, {"data": 200, "py": 50}, gain_cap=400)
+    p = problem([course], levels={"py": 500, "data": 200}, requirements={"py": 500, "data": 400})
+    result = both(p)
+    assert result.status == "unreachable" and result.binding == ("depth_rule",)
+    assert not any(m.depth_step for m in result.moves)
+    # A move that can raise A above 5.0 is one, and it makes the plan.
+    deeper = MoveOption("deeper", "gig", 2, 10, {"py": 50}, gain_cap=600)
+    ready = both(dataclasses.replace(p, options=(course, deeper)))
+    assert ready.status == "ready" and [m.option_id for m in ready.moves if m.depth_step] == ["deeper"]
+
+
 def test_capacity_taken_by_an_active_move_delays_a_full_time_move() -> None:
     rotation = MoveOption("rot", "rotation", 5, 100, {"data": 200, "py": 50})
     free = both(problem([rotation]))

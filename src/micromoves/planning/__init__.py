@@ -33,8 +33,8 @@ Constraints, every week: the shares of running moves sum to at most ``capacity[w
 ``max_concurrent`` moves run. Prerequisites, at each move's start: every ``min_levels`` entry is met, and
 for every kind in ``requires_kinds`` another move of that kind has ended (end ≤ start). Depth rule (when
 ``depth_rule``, the default): a non-empty plan contains a *depth step*: a move with a gain > 0 on a core
-skill, a cap above ``depth_level``, and that skill already at or above ``depth_level`` when the move
-starts.
+skill, a cap above ``depth_level`` and above the person's level of that skill today (a move that cannot
+raise the skill deepens nothing), and that skill already at or above ``depth_level`` when the move starts.
 
 Readiness and objective. A non-empty plan's ready week T is the week its last move ends, and the plan is
 *ready* when every core skill meets its target at T. (So no move ends after T. A move ending after the

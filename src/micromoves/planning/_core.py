@@ -50,9 +50,12 @@ def core_skills(problem: PlanProblem) -> list[str]:
 
 
 def depth_capable(problem: PlanProblem, option: MoveOption, skill: str) -> bool:
-    """Can ``option`` be a depth step through ``skill``: a core skill it raises with a cap above the depth level."""
+    """Can ``option`` be a depth step through ``skill``: a core skill it raises, with a cap above the depth level
+    and above the person's level today (a cap at or below it could not raise the skill: no deepening)."""
     return (
-        problem.requirements.get(skill, 0) > 0 and option.gains.get(skill, 0) > 0 and option.cap > problem.depth_level
+        problem.requirements.get(skill, 0) > 0
+        and option.gains.get(skill, 0) > 0
+        and option.cap > max(problem.depth_level, problem.level(skill))
     )
 
 

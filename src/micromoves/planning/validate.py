@@ -97,7 +97,7 @@ def _check_one(problem: PlanProblem, result: PlanResult, where: str) -> list[str
         deep = any(
             problem.requirements.get(s, 0) > 0
             and delta > 0
-            and min(option.gain_cap, 700) > problem.depth_level
+            and min(option.gain_cap, 700) > max(problem.depth_level, problem.levels.get(s, 0))
             and _level(problem, s, before) >= problem.depth_level
             for s, delta in option.gains.items()
         )

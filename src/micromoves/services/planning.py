@@ -134,10 +134,10 @@ def relevant_templates(
     need first (unless the person has done that kind). Any other move raises no skill a plan needs, no level
     a kept move waits for, and is of no kind one needs: taking it out of a plan keeps the plan valid, as early
     and with less effort, so no optimal plan holds it. The one exception is the plan's depth step: a move
-    raising a required skill the person already holds at the depth level (with a cap above it) is a depth
-    step whenever it runs. Of those, only the ones no other such move beats on every count that matters to a
-    schedule are kept (:func:`_depth_front`); every move the person is already doing is left out.
-    ``every_depth_step`` keeps them all (alternatives: the k best plans may differ in just that move).
+    raising a required skill the person already holds at the depth level, with a cap above that level and
+    above the person's, is a depth step whenever it runs. Of those, only the ones no other such move beats on
+    every count that matters to a schedule are kept (:func:`_depth_front`). Every move the person is already
+    doing is left out. ``every_depth_step`` keeps them all (the k best plans may differ in just that move).
 
     The solver is exact on the result; which of the kept moves are worth trying is its own reduction.
     """
@@ -169,7 +169,9 @@ def relevant_templates(
 
     rest = grow(offered)
     steps = [
-        tpl for tpl in rest if tpl["gain_cap"] > depth and any(d > 0 and s in deep for s, d in tpl["gains"].items())
+        tpl
+        for tpl in rest
+        if any(d > 0 and s in deep and tpl["gain_cap"] > max(depth, levels[s]) for s, d in tpl["gains"].items())
     ]
     if steps:
         front = steps if every_depth_step else _depth_front(steps, person)
