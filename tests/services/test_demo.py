@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from micromoves.domain.errors import DomainError, Forbidden, InvalidValue
+from micromoves.domain.errors import DomainError, Forbidden, InvalidValue, NotFound
 from micromoves.domain.lifecycle import LEGAL_TRANSITIONS, OCCUPYING_STATUSES
 from micromoves.domain.model import AssignmentReason, Decision, MoveKind, MoveStatus, Provenance
 from micromoves.services import demo as demo_module
@@ -484,6 +484,9 @@ def test_congestion_finds_the_seeded_bottleneck_and_routes_around_it(
     monkeypatch.setattr(congestion, "ROUTE_STEPS", 1)
     hurried = congestion.alternate_route(db, admin, costly[0].person_id, slot.template_id)
     assert not hurried.proven_optimal and hurried.explanation.endswith("not proven optimal)")
+    with pytest.raises(NotFound) as unknown:
+        congestion.alternate_routes(db, admin, "NO-SUCH-TEMPLATE")
+    assert unknown.value.field == "template_id"
     # An employee sees no congestion report; HR and admins do.
     employee = Policy(db, accounts.Principal(0, "x", accounts.Access.EMPLOYEE, routes[0].person_id))
     with pytest.raises(Forbidden):

@@ -163,6 +163,12 @@ def test_the_last_seat_goes_to_one_person_only(world: World) -> None:
     assert _status(world, emil) == "accepted"
 
 
+def test_an_opportunity_with_free_seats_cannot_be_set_filled(world: World) -> None:
+    with pytest.raises(Conflict, match="1 of 1 seat") as info:
+        market.set_opportunity_status(world.db, world.policy("hugo"), world.opp_open, "filled")
+    assert info.value.field == "status" and _opportunity_status(world, world.opp_open) == "open"
+
+
 def test_closing_rejects_waiting_applications(world: World) -> None:
     market.set_opportunity_status(world.db, world.policy("hugo"), world.opp_open, "closed")
     assert _status(world, world.application) == "rejected"

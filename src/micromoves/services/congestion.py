@@ -338,6 +338,9 @@ def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: i
     """Alternate routes for the people who want a congested slot and whom the user may see, costliest first."""
     if not 1 <= limit <= 20:
         raise InvalidValue("limit is 1–20", field="limit")
+    with db.engine.connect() as conn:
+        if conn.scalar(select(t.move_templates.c.id).where(t.move_templates.c.id == template_id)) is None:
+            raise NotFound(f"unknown move template {template_id!r}", field="template_id")
     routes: list[AlternateRoute] = []
     for person_id in affected_people(db, template_id, limit=200):
         if len(routes) >= limit:

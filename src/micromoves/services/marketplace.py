@@ -187,6 +187,12 @@ def set_opportunity_status(db: Database, policy: Policy, opportunity_id: str, to
     with db.write_engine.begin() as conn:
         opp = _opportunity(conn, opportunity_id, lock=True)
         check_opportunity_transition(OpportunityStatus(opp.status), to)
+        if to is OS.FILLED and (taken := seats_taken(conn, opportunity_id)) < opp.seats:
+            raise Conflict(
+                f"{opp.seats - taken} of {opp.seats} seat(s) of {opportunity_id} are still free: it is filled when the "
+                "last is accepted; close it if nobody else should join",
+                field="status",
+            )
         values: dict[str, Any] = {"status": to.value}
         if to is OS.OPEN:
             values["approved_by"] = p.actor
