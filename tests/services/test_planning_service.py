@@ -214,6 +214,19 @@ def test_a_cycle_already_stored_is_refused_by_plan_naming_the_template(plan_db: 
     assert plans_count(plan_db) == 0
 
 
+def test_a_horizon_too_short_for_the_moves_is_named_as_the_reason(plan_db: Database) -> None:
+    # In 6 weeks only the course fits (the stretch takes 12, the gig 8): nothing else raises Critical
+    # Thinking, and the course stops Programming at 4.0. The horizon, not the catalogue, is the reason.
+    plan = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START, horizon="6").plan
+    assert plan.outcome == "unreachable"
+    assert "horizon" in plan.explanation["binding"]
+    assert set(plan.explanation["horizon_bound_skills"]) == set(plan.explanation["unreachable_skills"]) != set()
+    assert any("horizon of 6 weeks" in line and "Critical Thinking" in line for line in plan.explanation["lines"])
+    # With a year, nothing of the kind is said.
+    year = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START, horizon="1y").plan
+    assert year.outcome == "ready" and "horizon_bound_skills" not in year.explanation
+
+
 def test_person_without_target(plan_db: Database) -> None:
     with pytest.raises(InvalidValue, match="no target role"):
         planning.plan_for_person(plan_db, "MGR", actor="hr", start=START)

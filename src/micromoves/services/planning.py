@@ -36,6 +36,7 @@ from micromoves.planning import (
     solve,
 )
 from micromoves.planning import solver as _solver_module
+from micromoves.planning._core import unreachable_skills
 from micromoves.planning.restrict import as_plan_of, restricted
 from micromoves.planning.solver import NoPlanFound, SearchTimeout, solve_greedy, solve_nearest, source_digest
 from micromoves.settings import Settings, get_settings
@@ -313,6 +314,42 @@ def make_problem(
         raise PlanningError(f"template {options[int(place.group(1))].id}{place.group(2)}", exc.message) from None
 
 
+def note_horizon(
+    record: dict[str, Any],
+    result: PlanResult,
+    person: PersonContext,
+    target: TargetContext,
+    catalogue: Catalogue,
+    *,
+    start: dt.date,
+    horizon: int,
+    settings: Settings,
+) -> None:
+    """Say so in a stored plan when the horizon, not the catalogue, is why a skill cannot reach its target.
+
+    The moves that would raise it may not fit in the horizon (they last longer than what is left, or start
+    too late): they are not options then, and the planner alone would say that nothing on offer raises the
+    skill. With a longer horizon (twice as long, at least a year more, at most ten years) they are on offer;
+    the skills they make reachable are named, and ``horizon`` is added to the binding constraints."""
+    if result.status != "unreachable" or not result.unreachable_skills:
+        return
+    longer = min(520, max(2 * horizon, horizon + 52))
+    if longer <= horizon:
+        return
+    wider = make_problem(person, target, catalogue, start=start, horizon=longer, settings=settings)
+    freed = [s for s in result.unreachable_skills if s not in set(unreachable_skills(wider))]
+    if not freed:
+        return
+    names = ", ".join(wider.skill_name(s) for s in freed)
+    explanation = record["explanation"]
+    explanation["lines"].append(
+        f"The horizon of {horizon} weeks is what keeps {names} out of reach: the moves that raise "
+        f"{'it' if len(freed) == 1 else 'them'} do not fit in it; with {longer} weeks they are on offer."
+    )
+    explanation["binding"] = sorted({*explanation["binding"], "horizon"})
+    explanation["horizon_bound_skills"] = freed
+
+
 # ------------------------------------------------------------------------------------------ loading
 
 
@@ -580,10 +617,11 @@ def plan_for_person(
         people = load_people(conn, [person_id], start=start)
         target = load_targets(conn, [target_id])[target_id]
         try:
+            catalogue = load_catalogue(conn)
             problem = make_problem(
                 people[person_id],
                 target,
-                load_catalogue(conn),
+                catalogue,
                 start=start,
                 horizon=weeks,
                 settings=settings,
@@ -594,6 +632,9 @@ def plan_for_person(
             raise InvalidValue(f"cannot plan: {exc}", field=exc.field) from None
         record = plan_record(
             result, problem, person_id=person_id, target_role_id=target_id, start=start, actor=actor, reason=reason
+        )
+        note_horizon(
+            record, result, people[person_id], target, catalogue, start=start, horizon=weeks, settings=settings
         )
         (plan_id,) = store_plans(conn, [record], actor=actor)
     with UnitOfWork(db, write=False) as uow:
@@ -807,6 +848,16 @@ def _plan_one(item: PlanItem, actor: str = "plan-all") -> PlanOutput:
         digest=digest,
     )
     record["explanation"]["optimal"] = result.optimal
+    note_horizon(
+        record,
+        result,
+        person,
+        w["targets"][target_id],
+        w["catalogue"],
+        start=w["start"],
+        horizon=w["horizon"],
+        settings=w["settings"],
+    )
     return record
 
 
