@@ -512,6 +512,50 @@ def test_what_if_an_opportunity_outside_the_plan_would_shorten_it(plan_db: Datab
         assert planning.WhatIf(conn, "MGR").weeks_saved(both) is None  # no target role
 
 
+def test_an_open_opportunity_is_a_plan_step_until_it_closes(plan_db: Database) -> None:
+    """Plans take open opportunities as options on their own dates; closing one re-plans the people whose
+    plan took it, and a plan step that is an opportunity is applied for, not proposed as a move."""
+    from micromoves.services import accounts
+    from micromoves.services import marketplace as market
+    from micromoves.services.policy import Policy
+
+    monday = planning.next_monday(dt.date.today())
+    with plan_db.write_engine.begin() as conn:
+        sid = dict(conn.execute(select(t.skills.c.name, t.skills.c.id)).all())
+        conn.execute(
+            t.opportunities.insert().values(
+                id="OPP-LEAD",
+                title="Acting tech lead",
+                kind="acting_role",
+                host_team_id="ENG",
+                start=monday,
+                end=monday + dt.timedelta(weeks=4, days=-1),
+                percent_time=50,
+                seats=1,
+                required_skills={},
+                preferred_skills={},
+                builds_skills={sid["Programming"]: 1.0, sid["Critical Thinking"]: 0.7},
+                criteria_template=["Run the team for a month"],
+                locations=[],
+                status="open",
+                created_by="hr",
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
+    plan = planning.plan_for_person(plan_db, "EMP", actor="EMP").plan
+    # Four weeks at half time close both gaps: sooner than the stretch and the gig (12 weeks).
+    assert [s["template_id"] for s in plan.steps] == ["opportunity:OPP-LEAD"] and plan.ready_week == 4
+    with pytest.raises(InvalidValue, match="opportunities apply OPP-LEAD") as info:
+        planning.propose_from_plan(plan_db, "EMP", 1, actor="EMP")
+    assert info.value.field == "step"
+    admin = Policy(plan_db, accounts.Principal(0, "hr", accounts.Access.ADMIN, None))
+    market.set_opportunity_status(plan_db, admin, "OPP-LEAD", "closed")
+    again = planning.current_plan(plan_db, "EMP")
+    assert again is not None and again.version == plan.version + 1
+    assert again.reason == "opportunity OPP-LEAD was closed"
+    assert {s["template_id"] for s in again.steps} == {"T-STRETCH", "T-GIG"} and again.ready_week == 12
+
+
 def test_what_if_answers_are_reused_until_something_is_written(
     plan_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -27,7 +27,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Integer, create_engine, insert, select, text
 
 from micromoves.domain.model import MoveKind, MoveStatus, Rating
-from micromoves.services import accounts, org
+from micromoves.services import accounts, catalogue, org
 from micromoves.services import marketplace as market
 from micromoves.services import moves as move_svc
 from micromoves.services.policy import Policy
@@ -178,6 +178,17 @@ def build_world(db: Database) -> World:
         success_criteria=["Run three incident reviews"],
     )
     world.opp_open = market.create_opportunity(db, hugo, offer)
+    # A move template for the congestion pages (an unknown one is a 404); it builds a skill nobody here needs.
+    catalogue.add_template(
+        db,
+        id="TPL-X",
+        kind="gig",
+        title="Gig X",
+        duration_weeks=4,
+        percent_time=20,
+        gains={"Negotiation": 0.5},
+        actor=a,
+    )
     market.set_opportunity_status(db, hugo, world.opp_open, "pending_approval")
     market.set_opportunity_status(db, hugo, world.opp_open, "open")
     world.application = market.apply(db, world.policy("eva"), world.opp_open, note="keen")

@@ -35,7 +35,7 @@ from micromoves.domain.marketplace import (
 from micromoves.domain.model import MoveKind, MoveStatus
 from micromoves.services import moves as move_service
 from micromoves.services.accounts import Scope
-from micromoves.services.planning import WhatIf
+from micromoves.services.planning import OPPORTUNITY_PREFIX, WhatIf, replan_without
 from micromoves.services.policy import Policy
 from micromoves.services.views import names_of
 from micromoves.storage import tables as t
@@ -208,6 +208,14 @@ def set_opportunity_status(db: Database, policy: Policy, opportunity_id: str, to
                 .values(status=A.REJECTED.value, decided_at=utcnow(), decided_by=p.actor)
             )
         record_audit(conn, p.actor, f"opportunity.{to.value}", "opportunity", opportunity_id, previous=opp.status)
+    if to in (OS.CLOSED, OS.CANCELLED):
+        # The plans that took it are made again without it (as a plan whose move was reverted is).
+        replan_without(
+            db,
+            OPPORTUNITY_PREFIX + opportunity_id,
+            actor=p.actor,
+            reason=f"opportunity {opportunity_id} was {to.value}",
+        )
 
 
 def seats_taken(conn: Connection, opportunity_id: str) -> int:
@@ -279,15 +287,17 @@ def plan_fit(conn: Connection, person_id: str, opp: Any, what_if: WhatIf | None 
             t.plans.c.person_id == person_id, t.plans.c.status == "current"
         )
     ).first()
-    if plan is not None and opp.template_id is not None:
+    if plan is not None:
+        # The plan takes this opportunity itself, or a move of the template it offers.
+        ids = {OPPORTUNITY_PREFIX + opp.id, *([opp.template_id] if opp.template_id is not None else [])}
         for i, step in enumerate(plan.steps or [], 1):
-            if step.get("template_id") == opp.template_id:
+            if step.get("template_id") in ids:
                 # Without this step the person follows the next best plan that does without it, if any.
                 others = [
                     a["ready_week"]
                     for a in plan.alternatives or []
                     if a.get("ready_week") is not None
-                    and all(s.get("template_id") != opp.template_id for s in a.get("steps", []))
+                    and all(s.get("template_id") not in ids for s in a.get("steps", []))
                 ]
                 saved = (min(others) - plan.ready_week) if others and plan.ready_week is not None else None
                 words = f"step {i} of your plan"

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, Text, cast, func, or_, select, update
 
 from micromoves.domain.errors import DomainError, InvalidValue, NotFound
 from micromoves.domain.lifecycle import OCCUPYING_STATUSES
@@ -82,7 +82,8 @@ class PersonContext:
     running: list[tuple[dt.date, dt.date, int]] = field(default_factory=list)  # moves holding time
     availability: list[tuple[dt.date, dt.date, int]] = field(default_factory=list)
     kinds_done: set[str] = field(default_factory=set)  # kinds of moves already completed
-    in_progress: set[str] = field(default_factory=set)  # templates of moves approved or under way: not offered again
+    # templates of moves approved or under way, and opportunities accepted (as option ids): not offered again
+    in_progress: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -92,10 +93,34 @@ class TargetContext:
     weights: dict[str, int]
 
 
+@dataclass(frozen=True)
+class OpenOpportunity:
+    """An open opportunity with a free seat, as the planner offers it: on its own dates (see
+    :func:`opportunity_option`)."""
+
+    id: str
+    title: str
+    kind: str
+    start: dt.date
+    end: dt.date
+    percent_time: int
+    builds_skills: dict[str, float]
+    required_skills: dict[str, float]
+    seats_free: int
+
+    @property
+    def option_id(self) -> str:
+        return OPPORTUNITY_PREFIX + self.id
+
+
+OPPORTUNITY_PREFIX = "opportunity:"  # option ids (and plan steps' template_id) of open opportunities
+
+
 @dataclass
 class Catalogue:
     templates: list[dict[str, Any]]
     skill_names: dict[str, str]
+    opportunities: list[OpenOpportunity] = field(default_factory=list)
 
 
 def weekly_capacity(person: PersonContext, start: dt.date, horizon: int) -> list[int]:
@@ -150,7 +175,13 @@ def relevant_templates(
     deep = {s for s in required if levels.get(s, 0.0) >= depth}
     kinds: set[str] = set()
     taken: set[str] = set()
-    offered = [tpl for tpl in catalogue.templates if tpl["id"] not in person.in_progress]
+    # Open opportunities take part like templates (they have no kind prerequisites); they are never left out
+    # for another depth step (their weeks are fixed dates, not a window to compare).
+    offered = [
+        tpl
+        for tpl in [*catalogue.templates, *(_as_template(opp) for opp in catalogue.opportunities)]
+        if tpl["id"] not in person.in_progress
+    ]
 
     def grow(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Keep what the kept moves need, to a fixpoint; return the rest."""
@@ -175,7 +206,9 @@ def relevant_templates(
         if any(d > 0 and s in deep and tpl["gain_cap"] > max(depth, levels[s]) for s, d in tpl["gains"].items())
     ]
     if steps:
-        front = steps if every_depth_step else _depth_front(steps, person)
+        fixed = [tpl for tpl in steps if "opportunity" in tpl]
+        steps = [tpl for tpl in steps if "opportunity" not in tpl]
+        front = fixed + (steps if every_depth_step else _depth_front(steps, person) if steps else [])
         taken.update(tpl["id"] for tpl in front)
         for tpl in front:
             wanted.update(s for s, v in tpl["min_levels"].items() if levels.get(s, 0.0) < v)
@@ -183,6 +216,19 @@ def relevant_templates(
         grow(rest)
     # In catalogue order: the solver's tie-breaks do not depend on the fixpoint's rounds.
     return [tpl for tpl in offered if tpl["id"] in taken]
+
+
+def _as_template(opp: OpenOpportunity) -> dict[str, Any]:
+    """What the catalogue filter reads of an opportunity (its option is :func:`opportunity_option`'s)."""
+    return {
+        "id": opp.option_id,
+        "kind": opp.kind,
+        "gains": opp.builds_skills,
+        "gain_cap": 7.0,
+        "min_levels": opp.required_skills,
+        "requires_kinds": [],
+        "opportunity": opp,
+    }
 
 
 def _depth_front(steps: list[dict[str, Any]], person: PersonContext) -> list[dict[str, Any]]:
@@ -286,6 +332,10 @@ def make_problem(
         key = (tpl["id"], done)
         if key in cache:
             option = cache[key]
+        elif "opportunity" in tpl:
+            option = cache[key] = opportunity_option(
+                tpl["opportunity"], start=start, horizon=horizon, settings=settings
+            )
         else:
             option = cache[key] = _option(tpl, done, start=start, horizon=horizon, settings=settings)
         if option is not None:
@@ -373,7 +423,40 @@ def load_catalogue(conn: Connection) -> Catalogue:
         for r in conn.execute(select(t.move_templates).where(c.active.is_(True), c.seats > 0).order_by(c.id))
     ]
     names = {sid: name for sid, name in conn.execute(select(t.skills.c.id, t.skills.c.name))}
-    return Catalogue(templates, names)
+    return Catalogue(templates, names, open_opportunities(conn))
+
+
+def open_opportunities(conn: Connection, today: dt.date | None = None) -> list[OpenOpportunity]:
+    """Open opportunities one can still apply to (no deadline, or not past it) with a seat not taken by an
+    accepted application, and something they build: planning options on their own dates."""
+    o, a = t.opportunities.c, t.applications.c
+    today = today or dt.date.today()
+    taken = (
+        select(func.count())
+        .where(a.opportunity_id == o.id, a.status == "accepted")
+        .correlate(t.opportunities)
+        .scalar_subquery()
+    )
+    rows = conn.execute(
+        select(t.opportunities, taken.label("taken"))
+        .where(o.status == "open", or_(o.application_deadline.is_(None), o.application_deadline >= today))
+        .order_by(o.id)
+    )
+    return [
+        OpenOpportunity(
+            r.id,
+            r.title,
+            getattr(r.kind, "value", str(r.kind)),
+            r.start,
+            r.end,
+            r.percent_time,
+            dict(r.builds_skills),
+            dict(r.required_skills or {}),
+            r.seats - r.taken,
+        )
+        for r in rows
+        if r.builds_skills and r.seats > r.taken
+    ]
 
 
 def load_targets(conn: Connection, role_ids: Iterable[str]) -> dict[str, TargetContext]:
@@ -440,6 +523,11 @@ def load_people(conn: Connection, person_ids: Sequence[str], *, start: dt.date) 
             select(av.person_id, av.start, av.end, av.percent_available).where(av.person_id.in_(chunk))
         ):
             out[pid].availability.append((a_start, a_end, pct))
+        ap = t.applications.c
+        for pid, opportunity in conn.execute(
+            select(ap.person_id, ap.opportunity_id).where(ap.person_id.in_(chunk), ap.status == "accepted")
+        ):
+            out[pid].in_progress.add(OPPORTUNITY_PREFIX + opportunity)
     missing = [pid for pid in person_ids if pid not in out]
     if missing:
         raise NotFound(f"unknown person {missing[0]!r}", field="person_id")
@@ -959,6 +1047,53 @@ def plan_all(
     )
 
 
+def replan_without(db: Database, option_id: str, *, actor: str, reason: str, settings: Settings | None = None) -> int:
+    """Re-plan everyone whose current plan takes ``option_id`` (an opportunity that was closed or cancelled),
+    each within the batch planner's time budget, and store the new plans together; returns how many."""
+    settings = settings or get_settings()
+    p = t.plans.c
+    needle = f'%"{option_id}"%'
+    with db.engine.connect() as conn:
+        rows = [
+            r
+            for r in conn.execute(
+                select(p.person_id, p.target_role_id, p.horizon_weeks, p.steps).where(
+                    p.status == PlanStatus.CURRENT, cast(p.steps, Text).like(needle)
+                )
+            )
+            if any(step.get("template_id") == option_id for step in r.steps or [])
+        ]
+        if not rows:
+            return 0
+        start = next_monday(dt.date.today())
+        people = load_people(conn, [r.person_id for r in rows], start=start)
+        targets = load_targets(conn, {r.target_role_id for r in rows})
+        catalogue = load_catalogue(conn)
+    records = []
+    for r in rows:
+        person, target = people[r.person_id], targets[r.target_role_id]
+        try:
+            problem = make_problem(person, target, catalogue, start=start, horizon=r.horizon_weeks, settings=settings)
+            result = solve_within(problem, settings.plan_all_budget_seconds)
+        except (PlanningError, DomainError, RuntimeError):
+            continue  # the old plan stays; the next plan-all --changed-only tries again (its problem changed)
+        record = plan_record(
+            result,
+            problem,
+            person_id=r.person_id,
+            target_role_id=r.target_role_id,
+            start=start,
+            actor=actor,
+            reason=reason,
+        )
+        record["explanation"]["optimal"] = result.optimal
+        note_horizon(record, result, person, target, catalogue, start=start, horizon=r.horizon_weeks, settings=settings)
+        records.append(record)
+    with db.write_engine.begin() as conn:
+        store_plans(conn, records, actor=actor)
+    return len(records)
+
+
 def _current_digests(conn: Connection) -> dict[str, str]:
     """Person → the problem digest of their current plan (plans stored before digests were kept have none)."""
     rows = conn.execute(
@@ -1017,7 +1152,7 @@ def opportunity_option(opp: Any, *, start: dt.date, horizon: int, settings: Sett
     if not gains or duration < 1 or week + duration > horizon or duration > settings.max_move_weeks:
         return None
     return MoveOption(
-        id=f"opportunity:{opp.id}",
+        id=OPPORTUNITY_PREFIX + opp.id,
         kind=getattr(opp.kind, "value", str(opp.kind)),
         duration=duration,
         share=opp.percent_time,
@@ -1025,6 +1160,7 @@ def opportunity_option(opp: Any, *, start: dt.date, horizon: int, settings: Sett
         min_levels={s: to_hundredths(v) for s, v in (opp.required_skills or {}).items()},
         earliest_start=week,
         latest_start=week,
+        seats=max(0, getattr(opp, "seats_free", 1)),
         title=opp.title,
     )
 
@@ -1092,6 +1228,8 @@ class WhatIf:
                     person = load_people(self.conn, [self.person_id], start=self.start)[self.person_id]
                     target = load_targets(self.conn, [target_id])[target_id]
                     catalogue = load_catalogue(self.conn)
+                    # Templates only: each opportunity is then weighed against the best plan without any.
+                    catalogue = replace(catalogue, opportunities=[])
                     self._problem = make_problem(
                         person, target, catalogue, start=self.start, horizon=WHAT_IF_HORIZON, settings=self.settings
                     )
@@ -1168,6 +1306,13 @@ def propose_from_plan(db: Database, person_id: str, step: int, *, actor: str, re
     if not 1 <= step <= len(plan.steps):
         raise InvalidValue(f"the plan has {len(plan.steps)} steps; there is no step {step}", field="step")
     s = plan.steps[step - 1]
+    if str(s["template_id"]).startswith(OPPORTUNITY_PREFIX):
+        opportunity = str(s["template_id"]).removeprefix(OPPORTUNITY_PREFIX)
+        raise InvalidValue(
+            f"step {step} is the open opportunity {opportunity}: apply for it "
+            f"(micromoves --actor {person_id} opportunities apply {opportunity}); its host makes the offer",
+            field="step",
+        )
     names: dict[str, str] = plan.explanation.get("skill_names", {})
     gains: dict[str, list[float]] = s["gains"]
     criteria = [

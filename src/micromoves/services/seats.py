@@ -27,10 +27,12 @@ from sqlalchemy import Connection, select
 from micromoves.domain.errors import DomainError
 from micromoves.planning import PlanningError
 from micromoves.services.planning import (
+    OPPORTUNITY_PREFIX,
     load_catalogue,
     load_people,
     load_targets,
     make_problem,
+    open_opportunities,
     plan_record,
     solve_within,
     store_plans,
@@ -74,6 +76,11 @@ def full_until(spans: Sequence[Span], seats: int) -> int:
     return last_full_end
 
 
+def _seats(seats: dict[str, int], option_id: str) -> int:
+    """Seats of a template or of an open opportunity; an opportunity no longer open has none."""
+    return seats.get(option_id, 0 if option_id.startswith(OPPORTUNITY_PREFIX) else 1)
+
+
 def respect_seats(
     db: Database,
     *,
@@ -91,6 +98,7 @@ def respect_seats(
             )
         ).all()
         seats = dict(conn.execute(select(t.move_templates.c.id, t.move_templates.c.seats)).all())
+        seats.update((opp.option_id, opp.seats_free) for opp in open_opportunities(conn))
     if not plans:
         return SeatSummary(0, 0, [], [])
     origin = min(x.start for x in plans)
@@ -103,7 +111,7 @@ def respect_seats(
         for done, plan in enumerate(order, 1):
             shift = (plan.start - origin).days // 7
             spans = [(s["template_id"], s["start_week"] + shift, s["end_week"] + shift) for s in plan.steps or []]
-            if all(peak(busy[tid], a, b) < seats.get(tid, 1) for tid, a, b in spans):
+            if all(peak(busy[tid], a, b) < _seats(seats, tid) for tid, a, b in spans):
                 for tid, a, b in spans:
                     busy[tid].append((a, b))
                 kept += 1
@@ -145,7 +153,7 @@ def _replan(
     problem = make_problem(person, target, catalogue, start=plan.start, horizon=plan.horizon_weeks, settings=settings)
     options = []
     for option in problem.options:
-        free_from = full_until(busy.get(option.id, []), seats.get(option.id, 1)) - shift
+        free_from = full_until(busy.get(option.id, []), _seats(seats, option.id)) - shift
         latest = option.latest_start if option.latest_start is not None else problem.horizon - option.duration
         if free_from <= option.earliest_start:
             options.append(option)
