@@ -512,19 +512,14 @@ def test_what_if_an_opportunity_outside_the_plan_would_shorten_it(plan_db: Datab
         assert planning.WhatIf(conn, "MGR").weeks_saved(both) is None  # no target role
 
 
-def test_an_open_opportunity_is_a_plan_step_until_it_closes(plan_db: Database) -> None:
-    """Plans take open opportunities as options on their own dates; closing one re-plans the people whose
-    plan took it, and a plan step that is an opportunity is applied for, not proposed as a move."""
-    from micromoves.services import accounts
-    from micromoves.services import marketplace as market
-    from micromoves.services.policy import Policy
-
+def insert_open_opportunity(db: Database, id: str = "OPP-LEAD") -> None:
+    """An open 4-week acting role from next Monday, one seat, building both of EMP's gaps."""
     monday = planning.next_monday(dt.date.today())
-    with plan_db.write_engine.begin() as conn:
+    with db.write_engine.begin() as conn:
         sid = dict(conn.execute(select(t.skills.c.name, t.skills.c.id)).all())
         conn.execute(
             t.opportunities.insert().values(
-                id="OPP-LEAD",
+                id=id,
                 title="Acting tech lead",
                 kind="acting_role",
                 host_team_id="ENG",
@@ -542,6 +537,16 @@ def test_an_open_opportunity_is_a_plan_step_until_it_closes(plan_db: Database) -
                 created_at=dt.datetime.now(dt.UTC),
             )
         )
+
+
+def test_an_open_opportunity_is_a_plan_step_until_it_closes(plan_db: Database) -> None:
+    """Plans take open opportunities as options on their own dates; closing one re-plans the people whose
+    plan took it, and a plan step that is an opportunity is applied for, not proposed as a move."""
+    from micromoves.services import accounts
+    from micromoves.services import marketplace as market
+    from micromoves.services.policy import Policy
+
+    insert_open_opportunity(plan_db)
     plan = planning.plan_for_person(plan_db, "EMP", actor="EMP").plan
     # Four weeks at half time close both gaps: sooner than the stretch and the gig (12 weeks).
     assert [s["template_id"] for s in plan.steps] == ["opportunity:OPP-LEAD"] and plan.ready_week == 4

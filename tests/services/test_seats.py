@@ -111,3 +111,30 @@ def test_an_interrupted_run_changes_no_plan(plan_db: Database, monkeypatch: pyte
     assert _occupancy(plan_db) == before
     # Each re-plan is bounded by the batch planner's time budget.
     assert calls == [get_settings().plan_all_budget_seconds] * 2
+
+
+def test_an_opportunity_many_plans_take_is_a_bottleneck_and_seats_are_respected(plan_db: Database) -> None:  # noqa: F811
+    from micromoves.services import accounts, congestion
+    from micromoves.services.policy import Policy
+    from tests.services.test_planning_service import insert_open_opportunity
+
+    crowd = ["EMP", *(f"EMP{i}" for i in range(2, 6))]
+    for pid in crowd[1:]:
+        _clone_employee(plan_db, pid)
+    insert_open_opportunity(plan_db)
+    start = planning.next_monday(dt.date.today())
+    for pid in crowd:
+        plan = planning.plan_for_person(plan_db, pid, actor="test", start=start).plan
+        assert [s["template_id"] for s in plan.steps] == ["opportunity:OPP-LEAD"]  # each alone takes it
+    admin = Policy(plan_db, accounts.Principal(0, "hr", accounts.Access.ADMIN, None))
+    report = congestion.congestion(plan_db, admin)
+    slot = next(s for s in report.slots if s.id == "OPP-LEAD")
+    assert (slot.slot, slot.supply, slot.demand_plans, slot.bottleneck) == ("opportunity", 1, 5, True)
+    assert slot.median_wait_weeks == 0
+    # Where it bites: five planned starts in the team, by quarter, and by the two skills the role builds.
+    assert [(c.team, c.count) for c in report.heatmap] == [("Engineering", 5)]
+    assert sorted((c.skill, c.count) for c in report.skill_heatmap) == [("Critical Thinking", 5), ("Programming", 5)]
+    # Together the plans may take its one seat once: the others are re-planned without it.
+    summary = respect_seats(plan_db, actor="test")
+    assert (summary.kept, len(summary.replanned), summary.failed) == (1, 4, [])
+    assert len(_occupancy(plan_db)["opportunity:OPP-LEAD"]) == 1

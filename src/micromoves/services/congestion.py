@@ -22,6 +22,7 @@ from micromoves.domain.errors import InvalidValue, NotFound
 from micromoves.domain.marketplace import LIVE_APPLICATIONS
 from micromoves.planning import PlanningError, PlanResult
 from micromoves.services.planning import (
+    OPPORTUNITY_PREFIX,
     load_catalogue,
     load_people,
     load_targets,
@@ -66,6 +67,12 @@ class HeatCell(BaseModel):
     count: int
 
 
+class SkillHeatCell(BaseModel):
+    skill: str
+    quarter: str
+    count: int
+
+
 class CongestionReport(BaseModel):
     horizon_weeks: int
     slots: list[SlotLoad]
@@ -73,6 +80,8 @@ class CongestionReport(BaseModel):
     quarters: list[str]
     teams: list[str]
     heatmap: list[HeatCell]  # planned starts of bottleneck slots by the planner's team and quarter
+    skills: list[str] = []
+    skill_heatmap: list[SkillHeatCell] = []  # the same starts by each skill the step builds, and quarter
 
 
 class AlternateRoute(BaseModel):
@@ -120,23 +129,25 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
                 )
             )
         }
-        plan_demand: Counter[str] = Counter()
+        plan_demand: Counter[str] = Counter()  # template id, or opportunity:ID for an opportunity step
         waits: dict[str, list[int]] = defaultdict(list)
-        starts: list[tuple[str, str, dt.date]] = []  # template, person, planned start
+        starts: list[tuple[str, str, dt.date, tuple[str, ...]]] = []  # step's slot, person, start, skills built
         rows = conn.execute(select(t.plans.c.person_id, t.plans.c.steps).where(t.plans.c.status == "current"))
         for person_id, steps in rows:
             for step in steps or []:
                 tid = step.get("template_id")
-                if tid in templates:
+                if tid in templates or str(tid).startswith(OPPORTUNITY_PREFIX):
                     plan_demand[tid] += 1
                     waits[tid].append(int(step.get("start_week", 0)))
-                    starts.append((tid, person_id, dt.date.fromisoformat(step["start"])))
+                    built = tuple(step.get("gains") or {})
+                    starts.append((tid, person_id, dt.date.fromisoformat(step["start"]), built))
         o, a = t.opportunities.c, t.applications.c
         app_rows = conn.execute(
             select(o.template_id, o.seats, o.id, o.title, o.kind, a.status, a.applied_at, a.decided_at)
-            .join(t.applications, a.opportunity_id == o.id)
+            .join(t.applications, a.opportunity_id == o.id, isouter=True)
             .where(o.status.in_(["open", "filled"]))
         ).all()
+        skill_names = dict(conn.execute(select(t.skills.c.id, t.skills.c.name)).all()) if starts else {}
         team_of = (
             dict(
                 conn.execute(
@@ -150,16 +161,23 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
     by_opportunity: dict[str, list[tuple[str, dt.datetime, dt.datetime | None]]] = defaultdict(list)
     opportunity_info = {}
     for tid, seats, oid, title, kind, status, applied_at, decided_at in app_rows:
-        by_opportunity[oid].append((status, applied_at, decided_at))
+        if status is not None:  # an opportunity nobody applied to yet still has its row (outer join)
+            by_opportunity[oid].append((status, applied_at, decided_at))
         opportunity_info[oid] = (tid, seats, title, kind)
     live = {s.value for s in LIVE_APPLICATIONS}
-    for oid, apps in by_opportunity.items():
-        tid, seats, title, kind = opportunity_info[oid]
+    for oid, (tid, seats, title, kind) in opportunity_info.items():
+        apps = by_opportunity.get(oid, [])
+        step = OPPORTUNITY_PREFIX + oid
+        if not apps and not plan_demand[step]:
+            continue
         free = seats - sum(1 for status, _, _ in apps if status == "accepted")
         demand = sum(1 for status, _, _ in apps if status in live)
         days = [(d - a).total_seconds() / 86_400 for _, a, d in apps if d is not None]
-        slots.append(_load("opportunity", oid, tid, title, str(kind), max(0, free), 0, demand, None, days))
-    for tid in plan_demand:
+        plans = plan_demand[step]
+        slots.append(
+            _load("opportunity", oid, tid, title, str(kind), max(0, free), plans, demand, waits[step] or None, days)
+        )
+    for tid in (tid for tid in plan_demand if tid in templates):
         tpl = templates[tid]
         cohorts = max(1, math.floor(horizon_weeks / max(1, tpl.duration_weeks)))
         slots.append(
@@ -170,8 +188,15 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
     slots.sort(key=lambda s: (not s.bottleneck, -s.ratio, -s.demand, s.id))
     bottlenecks = [s.id for s in slots if s.bottleneck]
     congested = {s.template_id for s in slots if s.bottleneck and s.slot == "template"}
+    congested |= {OPPORTUNITY_PREFIX + s.id for s in slots if s.bottleneck and s.slot == "opportunity"}
     cells: Counter[tuple[str, str]] = Counter(
-        (team_of.get(person, "—"), _quarter(start)) for tid, person, start in starts if tid in congested
+        (team_of.get(person, "—"), _quarter(start)) for tid, person, start, _ in starts if tid in congested
+    )
+    by_skill: Counter[tuple[str, str]] = Counter(
+        (skill_names.get(skill, skill), _quarter(start))
+        for tid, _, start, built in starts
+        if tid in congested
+        for skill in built
     )
     return CongestionReport(
         horizon_weeks=horizon_weeks,
@@ -180,6 +205,8 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
         quarters=sorted({q for _, q in cells}),
         teams=sorted({team for team, _ in cells}),
         heatmap=[HeatCell(team=team, quarter=q, count=n) for (team, q), n in sorted(cells.items())],
+        skills=sorted({skill for skill, _ in by_skill}),
+        skill_heatmap=[SkillHeatCell(skill=k, quarter=q, count=n) for (k, q), n in sorted(by_skill.items())],
     )
 
 

@@ -338,7 +338,17 @@ def api_move_handoff_view(request: Request, who: Who, move_id: str) -> HandoffRe
 def congestion_page(request: Request, who: Who, horizon: Annotated[int, Query(ge=1, le=520)] = 104) -> Response:
     report = congestion.congestion(db_of(request), who.policy, horizon_weeks=horizon)
     cells = {(c.team, c.quarter): c.count for c in report.heatmap}
-    return page(request, "congestion.html", who, r=report, cells=cells, top=max(cells.values(), default=1))
+    by_skill = {(c.skill, c.quarter): c.count for c in report.skill_heatmap}
+    return page(
+        request,
+        "congestion.html",
+        who,
+        r=report,
+        cells=cells,
+        top=max(cells.values(), default=1),
+        skill_cells=by_skill,
+        skill_top=max(by_skill.values(), default=1),
+    )
 
 
 @route(api, "GET", "/congestion", name="api.congestion", response_model=congestion.CongestionReport)
