@@ -212,6 +212,17 @@ def test_a_declined_release_frees_the_seat(world: World) -> None:
     assert _status(world, emil) == "accepted"
 
 
+def test_the_ledger_credits_whoever_gave_the_release(world: World) -> None:
+    db = world.db
+    market.decide(db, world.policy("hugo"), world.application, "offer")
+    move_id = market.decide(db, world.policy("eva"), world.application, "accept")
+    # Dana, mira's manager, gives eva's release while mira is away: the credit is dana's, not mira's.
+    decide(db, world.policy("dana"), move_id, verdict=Verdict.APPROVED)
+    assert move_svc.get_move(db, move_id).released_by_id == "D"
+    assert move_id in [m.move_id for m in mviews.manager_credit(db, world.policy("dana"), "D").moves]
+    assert move_id not in [m.move_id for m in mviews.manager_credit(db, world.policy("mira"), "M").moves]
+
+
 def test_a_started_move_cannot_be_withdrawn_through_its_application(world: World) -> None:
     db = world.db
     market.decide(db, world.policy("hugo"), world.application, "offer")

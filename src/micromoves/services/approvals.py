@@ -192,6 +192,10 @@ def decide(db: Database, policy: Policy, move_id: str, *, verdict: Verdict | str
         except IntegrityError:
             raise Conflict(f"the {slot} approval of move {move_id} was just given by someone else") from None
         uow.audit(p.actor, f"move.approval_{verdict.value}", "move", move_id, slot=slot.value, note=note.strip())
+        if slot is Slot.MANAGER and verdict is Verdict.APPROVED and p.person_id is not None:
+            # Whoever gives the release is the manager the ledger credits (a stand-in, HR, not always
+            # the line manager recorded when the move was proposed).
+            move.released_by_id = p.person_id
         if verdict is Verdict.DECLINED:
             move_service.apply_transition(
                 uow, person, move, MoveStatus.DECLINED, actor=p.actor, reason=f"declined ({slot}): {note}".strip()
