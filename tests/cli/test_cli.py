@@ -293,3 +293,41 @@ def test_marketplace_through_the_cli(org_url: str) -> None:
     assert json.loads(out)["opportunities"][0]["status"] == "filled"
     code, _, err = mm(org_url, "applications", "decide", application, "accept", actor="P2")
     assert code == 2 and "cannot go from accepted to accepted" in err
+
+
+def test_an_opportunity_with_eligibility_rules_from_the_cli(org_url: str) -> None:
+    base = ["opportunities", "create", "--title", "Acting lead", "--kind", "acting_role", "--team", "DATA"]
+    base += ["--start", "2031-03-03", "--end", "2031-04-25", "--percent", "50", "--criterion", "Team runs"]
+    code, _, err = mm(org_url, *base, "--requires", "Programming", actor="admin")
+    assert code == 2 and "--requires 'Programming': expected SKILL=LEVEL" in err
+    code, out, err = mm(
+        org_url,
+        *base,
+        "--requires",
+        "Programming=6.5",
+        "--prefers",
+        "Critical Thinking=3",
+        "--builds",
+        "Programming=0.5",
+        "--min-level",
+        "2",
+        "--min-tenure",
+        "6",
+        "--location",
+        "Berlin",
+        "--deadline",
+        "2031-02-20",
+        "--publish",
+        actor="admin",
+    )
+    assert code == 0, err
+    opportunity_id = out.strip()
+    code, out, _ = mm(org_url, "opportunities", "show", opportunity_id, "--json", actor="admin")
+    detail = json.loads(out)
+    rules = " ".join(detail["eligibility"])
+    assert {"role level 2+", "6+ months with the organisation", "in Berlin"} <= set(detail["eligibility"]), rules
+    assert detail["application_deadline"] == "2031-02-20"
+    assert list(detail["required_skills"].values()) == [6.5] and list(detail["builds_skills"].values()) == [0.5]
+    # Nobody here holds Programming at 6.5: applying is refused with the reason.
+    code, _, err = mm(org_url, "opportunities", "apply", opportunity_id, actor="P2")
+    assert code != 0 and "Programming" in err

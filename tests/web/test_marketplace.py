@@ -317,3 +317,35 @@ def test_allocation_is_reviewed_then_applied_in_the_browser_api(world: World) ->
     assert admin.post(f"/api/v1/allocations/{run['id']}/discard", json={}).status_code == 409
     html = admin.get(f"/allocations/{run['id']}", headers={"accept": "text/html"}).text
     assert "Eva Employee" in html and "Incident review rotation" in html
+
+
+def test_the_new_opportunity_form_takes_the_eligibility_rules(world: World) -> None:
+    hugo = world.client("hugo")
+    form = {
+        "title": "Pairing rotation",
+        "kind": "rotation",
+        "host_team_id": "B",
+        "start": str(TODAY + dt.timedelta(weeks=8)),
+        "end": str(TODAY + dt.timedelta(weeks=12)),
+        "percent_time": "20",
+        "seats": "2",
+        "success_criteria": "Pair on five incidents",
+        "required_skills": "",
+        "preferred_skills": "",
+        "builds_skills": "",
+    }
+    # As a browser sends it: the rules left empty are sent empty.
+    empty = {"min_role_level": "", "min_tenure_months": "", "locations": "", "application_deadline": ""}
+    r = hugo.post("/opportunities", data={**form, **empty}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    rules = {
+        "min_role_level": "2",
+        "min_tenure_months": "12",
+        "locations": "Berlin, Porto",
+        "application_deadline": str(TODAY + dt.timedelta(weeks=6)),
+    }
+    r = hugo.post("/opportunities", data={**form, **rules}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    detail = hugo.get(r.headers["location"].replace("/opportunities/", "/api/v1/opportunities/")).json()
+    assert {"role level 2+", "12+ months with the organisation", "in Berlin, Porto"} <= set(detail["eligibility"])
+    assert detail["application_deadline"] == rules["application_deadline"]

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from micromoves.cli.render import console, print_json, table
+from micromoves.domain.errors import InvalidValue
 from micromoves.services import accounts
 from micromoves.services import marketplace as market
 from micromoves.services import marketplace_views as mviews
@@ -41,8 +42,22 @@ def cli_policy(db: Database, actor: str) -> Policy:
     return Policy(db, accounts.Principal(account.id, actor, accounts.Access(account.access), person))
 
 
+def _levels(values: list[str] | None, option: str) -> dict[str, float]:
+    """SKILL=LEVEL pairs of a repeated option; a malformed one is an error naming the option."""
+    out: dict[str, float] = {}
+    for text in values or []:
+        skill, _, level = text.rpartition("=")
+        try:
+            out[skill.strip()] = float(level)
+        except ValueError:
+            raise InvalidValue(f"--{option} {text!r}: expected SKILL=LEVEL", field=option) from None
+        if not skill.strip():
+            raise InvalidValue(f"--{option} {text!r}: expected SKILL=LEVEL", field=option)
+    return out
+
+
 def register(app: typer.Typer) -> None:
-    from micromoves.cli.main import actor, handle_errors, open_db, required_date
+    from micromoves.cli.main import actor, handle_errors, open_db, parse_date, required_date
 
     @opportunities_app.command("list")
     @handle_errors
@@ -106,9 +121,20 @@ def register(app: typer.Typer) -> None:
         criterion: Annotated[list[str], typer.Option(help="A success criterion (repeat).")],
         seats: Annotated[int, typer.Option()] = 1,
         template: Annotated[str | None, typer.Option(help="The move template it runs (links it to plans).")] = None,
+        description: str = "",
+        builds: Annotated[list[str] | None, typer.Option(help="SKILL=GAIN it builds, in levels (repeat).")] = None,
+        requires: Annotated[list[str] | None, typer.Option(help="SKILL=LEVEL an applicant needs (repeat).")] = None,
+        prefers: Annotated[list[str] | None, typer.Option(help="SKILL=LEVEL that counts in the fit (repeat).")] = None,
+        outcomes: Annotated[str, typer.Option(help="The outcomes expected.")] = "",
+        min_level: Annotated[int | None, typer.Option(help="Lowest role level that may apply.")] = None,
+        min_tenure: Annotated[int | None, typer.Option(help="Months with the organisation, at least.")] = None,
+        location: Annotated[
+            list[str] | None, typer.Option(help="A location that may apply (repeat; none: any).")
+        ] = None,
+        deadline: Annotated[str | None, typer.Option(help="Last day to apply (YYYY-MM-DD).")] = None,
         publish: Annotated[bool, typer.Option(help="Submit and publish at once.")] = False,
     ) -> None:
-        """Create an opportunity (a draft, or published with --publish)."""
+        """Create an opportunity (a draft, or published with --publish), with its eligibility rules."""
         db = open_db()
         policy = cli_policy(db, actor())
         data = market.OpportunityInput(
@@ -119,7 +145,16 @@ def register(app: typer.Typer) -> None:
             end=required_date(end, "end"),
             percent_time=percent,
             seats=seats,
+            description=description,
+            required_skills=_levels(requires, "requires"),
+            preferred_skills=_levels(prefers, "prefers"),
+            builds_skills=_levels(builds, "builds"),
+            expected_outcomes=outcomes,
             success_criteria=criterion,
+            min_role_level=min_level,
+            min_tenure_months=min_tenure,
+            locations=location or [],
+            application_deadline=parse_date(deadline, "deadline"),
             template_id=template,
         )
         opportunity_id = market.create_opportunity(db, policy, data)

@@ -133,7 +133,12 @@ def opportunity_create(
     expected_outcomes: Annotated[str, Form(max_length=5000)] = "",
     success_criteria: Annotated[str, Form(max_length=20_000)] = "",
     required_skills: Annotated[str, Form(max_length=5000)] = "",
+    preferred_skills: Annotated[str, Form(max_length=5000)] = "",
     builds_skills: Annotated[str, Form(max_length=5000)] = "",
+    min_role_level: Annotated[int | None, Form(ge=1, le=10)] = None,
+    min_tenure_months: Annotated[int | None, Form(ge=0, le=600)] = None,
+    locations: Annotated[str, Form(max_length=2000)] = "",
+    application_deadline: Annotated[dt.date | None, Form()] = None,
 ) -> Response:
     body = OpportunityBody(
         title=title,
@@ -147,7 +152,12 @@ def opportunity_create(
         expected_outcomes=expected_outcomes,
         success_criteria=_lines(success_criteria) or [""],
         required_skills=_levels(required_skills, "required_skills"),
+        preferred_skills=_levels(preferred_skills, "preferred_skills"),
         builds_skills=_levels(builds_skills, "builds_skills"),
+        min_role_level=min_role_level,
+        min_tenure_months=min_tenure_months,
+        locations=[x.strip() for x in locations.split(",") if x.strip()],
+        application_deadline=application_deadline,
     )
     opportunity_id = market.create_opportunity(db_of(request), who.policy, _input(body))
     return RedirectResponse(f"/opportunities/{opportunity_id}", status_code=303)
