@@ -170,6 +170,26 @@ def test_bad_input_names_the_field_and_stores_nothing(
     assert plans_count(plan_db) == 0
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"gain_cap": 99.0}, "gain_cap"),
+        ({"gain_cap": 0.0}, "gain_cap"),
+        ({"min_levels": {"Programming": 42.0}}, "min_levels"),
+        ({"earliest_start": D(2026, 3, 2), "latest_start": D(2026, 2, 2)}, "latest_start"),
+        ({"duration_weeks": 0}, "duration_weeks"),
+        ({"percent_time": 150}, "percent_time"),
+    ],
+)
+def test_catalogue_refuses_a_template_out_of_range(plan_db: Database, kwargs: dict[str, Any], field: str) -> None:
+    args: dict[str, Any] = {"duration_weeks": 4, "percent_time": 20, "gains": {"Programming": 0.5}, **kwargs}
+    with pytest.raises(InvalidValue) as info:
+        catalogue.add_template(plan_db, id="T-BAD", kind="course", title="Bad", actor="hr", **args)
+    assert info.value.field == field
+    with plan_db.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).where(t.move_templates.c.id == "T-BAD")) == 0
+
+
 def test_catalogue_refuses_a_template_that_closes_a_cycle_of_prerequisite_kinds(plan_db: Database) -> None:
     def template(id: str, kind: str, needs: str) -> None:
         catalogue.add_template(

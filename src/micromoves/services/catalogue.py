@@ -51,6 +51,14 @@ def add_template(
         raise InvalidValue("each gain must be a positive level change of at most 7", field="gains")
     if seats < 0:
         raise InvalidValue(f"seats cannot be negative, got {seats}", field="seats")
+    if not 0 < gain_cap <= 7:
+        raise InvalidValue(f"gain_cap is a level on the 0–7 scale above 0, got {gain_cap}", field="gain_cap")
+    if any(not 0 <= v <= 7 for v in (min_levels or {}).values()):
+        raise InvalidValue("each minimum level is on the 0–7 scale", field="min_levels")
+    if earliest_start is not None and latest_start is not None and latest_start < earliest_start:
+        raise InvalidValue(
+            f"latest start {latest_start} is before the earliest start {earliest_start}", field="latest_start"
+        )
     with UnitOfWork(db) as uow:
         if uow.session.get(MoveTemplate, id) is not None:
             raise InvalidValue(f"template {id} already exists", field="id")
