@@ -293,6 +293,26 @@ def test_marketplace_through_the_cli(org_url: str) -> None:
     assert json.loads(out)["opportunities"][0]["status"] == "filled"
     code, _, err = mm(org_url, "applications", "decide", application, "accept", actor="P2")
     assert code == 2 and "cannot go from accepted to accepted" in err
+    code, out, err = mm(org_url, "opportunities", "show", opportunity_id, "--json", actor="admin")
+    move_id = json.loads(out)["applications"][0]["move_id"]
+    # The onboarding checklist, ticked off from the terminal.
+    code, out, err = mm(org_url, "onboarding", move_id, "--json", actor="P2")
+    items = json.loads(out)
+    assert code == 0 and items and all(i["done_on"] is None for i in items), err
+    code, out, err = mm(org_url, "onboarding", move_id, "--done", str(items[0]["id"]), "--json", actor="P2")
+    assert code == 0 and json.loads(out)[0]["done_on"] is not None, err
+    # A gig carries no handoff; the ledger and the release report answer (HR's report: not for P2).
+    code, out, err = mm(org_url, "handoff", move_id, actor="P1")
+    assert (code, out.strip()) == (0, f"{move_id} has no handoff"), err
+    code, out, err = mm(org_url, "credit", "P1", "--json", actor="P1")
+    assert code == 0 and json.loads(out)["people_released"] >= 0, err
+    assert mm(org_url, "releases", "--json", actor="admin")[0] == 0
+    code, _, err = mm(org_url, "releases", actor="P2")
+    assert code != 0
+    code, out, err = mm(org_url, "congestion", actor="admin")
+    assert code == 0 and "Congestion" in out and "decis" in out, err  # the wait: days to a decision
+    code, out, err = mm(org_url, "congestion", "--json", actor="admin")
+    assert code == 0 and {"heatmap", "skill_heatmap"} <= set(json.loads(out)), err
 
 
 def test_an_opportunity_with_eligibility_rules_from_the_cli(org_url: str) -> None:

@@ -232,15 +232,126 @@ def register(app: typer.Typer) -> None:
                 s.slot,
                 s.id,
                 s.supply,
-                s.demand,
+                f"{s.demand} ({s.demand_plans} + {s.demand_applications})",
                 f"{s.ratio:g}",
                 s.queue,
+                f"{s.median_wait_weeks:g} weeks"
+                if s.median_wait_weeks is not None
+                else f"{s.median_days_to_decision:g} days to a decision"
+                if s.median_days_to_decision is not None
+                else "",
                 s.template_id or "",
             ]
             for s in report.slots
         ]
         console.print(
-            table("Congestion", ["slot", "type", "id", "seats", "demand", "ratio", "queue", "template"], rows)
+            table(
+                "Congestion",
+                ["slot", "type", "id", "seats", "demand (plans + applications)", "ratio", "queue", "wait", "template"],
+                rows,
+            )
+        )
+        for title, first, cells in (
+            ("Planned starts on bottlenecks, by team", "team", [(c.team, c.quarter, c.count) for c in report.heatmap]),
+            ("… and by the skills they build", "skill", [(c.skill, c.quarter, c.count) for c in report.skill_heatmap]),
+        ):
+            if cells:
+                grid = {(k, q): n for k, q, n in cells}
+                keys = sorted({k for k, _, _ in cells})
+                rows = [[k, *(grid.get((k, q), "") for q in report.quarters)] for k in keys]
+                console.print(table(title, [first, *report.quarters], rows))
+
+    @app.command("credit")
+    @handle_errors
+    def credit(manager_id: str, as_json: JsonOpt = False) -> None:
+        """A manager's ledger of talent released: people and person-weeks lent, moves completed."""
+        db = open_db()
+        data = mviews.manager_credit(db, cli_policy(db, actor()), manager_id)
+        if as_json:
+            print_json(data.model_dump(mode="json"))
+            return
+        console.print(
+            f"{manager_id}: {data.people_released} people released, {data.person_weeks_lent:g} person-weeks lent, "
+            f"{data.moves_completed} moves completed",
+            markup=False,
+        )
+        rows = [
+            [m.move_id, m.person.name, m.title, m.status, f"{m.start} – {m.end}", m.person_weeks] for m in data.moves
+        ]
+        console.print(table("Moves released", ["move", "person", "title", "status", "dates", "person-weeks"], rows))
+
+    @app.command("releases")
+    @handle_errors
+    def releases(as_json: JsonOpt = False) -> None:
+        """HR's release report: which managers lend their people, and how much (HR and admins)."""
+        db = open_db()
+        data = mviews.release_report(db, cli_policy(db, actor()))
+        if as_json:
+            print_json(data.model_dump(mode="json"))
+            return
+        rows = [[r.manager.name, r.people_released, r.person_weeks_lent, r.moves_completed] for r in data.managers]
+        console.print(table("Talent released", ["manager", "people", "person-weeks", "moves completed"], rows))
+
+    @app.command("onboarding")
+    @handle_errors
+    def onboarding(
+        move_id: str,
+        done: Annotated[list[int] | None, typer.Option(help="Mark this checklist item id done (repeat).")] = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """A move's onboarding checklist; --done ITEM ticks items off."""
+        db = open_db()
+        policy = cli_policy(db, actor())
+        for item in done or []:
+            market.complete_onboarding_item(db, policy, item)
+        items = mviews.onboarding(db, policy, move_id)
+        if as_json:
+            print_json([i.model_dump(mode="json") for i in items])
+            return
+        console.print(
+            table(f"Onboarding of {move_id}", ["id", "item", "done"], [[i.id, i.item, i.done_on or ""] for i in items])
+        )
+
+    @app.command("handoff")
+    @handle_errors
+    def handoff(
+        move_id: str,
+        holder: Annotated[
+            str | None, typer.Option(help="Whose responsibilities are handed over (records one).")
+        ] = None,
+        responsibilities: Annotated[str, typer.Option(help="What is handed over.")] = "",
+        return_on: Annotated[str | None, typer.Option(help="When the holder takes them back (YYYY-MM-DD).")] = None,
+        backfill: Annotated[str | None, typer.Option(help="Who covers the receiver's own work meanwhile.")] = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """A move's responsibility handoff (acting roles, handoffs, temporary leads); with --holder, record it."""
+        from micromoves.services import handoffs
+        from micromoves.services.views import move_detail
+
+        db = open_db()
+        policy = cli_policy(db, actor())
+        move_detail(db, policy, move_id)  # the same visibility as the move, as in the web app
+        if holder:
+            handoffs.record_handoff(
+                db,
+                policy,
+                move_id,
+                holder_id=holder,
+                responsibilities=responsibilities,
+                return_on=parse_date(return_on, "return_on"),
+                backfill_id=backfill,
+            )
+        view = handoffs.handoff_for_move(db, move_id)
+        if as_json:
+            print_json(None if view is None else view.model_dump(mode="json"))
+            return
+        if view is None:
+            console.print(f"{move_id} has no handoff")
+            return
+        console.print(
+            f"{view.holder.name} hands {view.responsibilities!r} to {view.receiver.name} from {view.start}, back on "
+            f"{view.return_on}" + (f"; {view.backfill.name} backfills" if view.backfill else "") + f" ({view.status})",
+            markup=False,
         )
 
     app.add_typer(opportunities_app, name="opportunities")
