@@ -53,6 +53,13 @@ def problems(draw: st.DrawFn, max_options: int = 6, max_horizon: int = 14, max_s
     capacity = draw(
         st.lists(st.sampled_from([100, 100, 100, 100, 100, 60, 50, 30, 0]), min_size=horizon, max_size=horizon)
     )
+    max_concurrent = draw(st.sampled_from([1, 2, 2, 3]))
+    # Mostly none; sometimes moves already under way hold a lane or two in some weeks.
+    busy = (
+        draw(st.lists(st.sampled_from([0, 0, 0, 1, 1, 2]), min_size=horizon, max_size=horizon))
+        if draw(st.integers(0, 9)) < 3
+        else []
+    )
     return PlanProblem(
         levels=levels,
         requirements=requirements,
@@ -61,10 +68,11 @@ def problems(draw: st.DrawFn, max_options: int = 6, max_horizon: int = 14, max_s
         capacity=capacity,
         weights={s: draw(st.integers(1, 3)) for s in skills},
         tolerance=draw(st.sampled_from([0, 0, 0, 50])),
-        max_concurrent=draw(st.sampled_from([1, 2, 2, 3])),
+        max_concurrent=max_concurrent,
         max_move_weeks=26,
         depth_level=draw(st.sampled_from([0, 200, 300, 300])),
         depth_rule=draw(st.booleans()) or draw(st.booleans()),
+        lanes_busy=[min(b, max_concurrent) for b in busy],
     )
 
 

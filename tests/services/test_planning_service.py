@@ -138,6 +138,27 @@ def test_active_move_and_leave_delay_the_plan(plan_db: Database) -> None:
     assert busy.ready_week >= free.ready_week + 16
 
 
+def test_moves_under_way_count_against_the_concurrent_moves(plan_db: Database) -> None:
+    # Two light moves already run for 10 weeks: capacity is left, but both lanes (at most 2 at once) are taken.
+    for title in ("Mentoring", "Book club"):
+        move = move_svc.propose_move(
+            plan_db,
+            person_id="EMP",
+            kind="mentoring",
+            title=title,
+            start=START,
+            end=START + dt.timedelta(weeks=10, days=-3),
+            percent_time=10,
+            actor="EMP",
+            criteria=["done"],
+        )
+        for status in ("requested", "approved", "onboarding", "active"):
+            move_svc.transition_move(plan_db, move.id, status, actor="MGR")
+    plan = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START).plan
+    assert plan.outcome == "ready" and min(s["start_week"] for s in plan.steps) >= 10
+    assert plan.ready_week == 22  # the stretch and the gig from week 10, as in week 0 without them
+
+
 def test_capacity_profile() -> None:
     person = planning.PersonContext(
         "P",

@@ -77,7 +77,12 @@ def relaxed(problem: PlanProblem, name: str) -> PlanProblem:
     """``problem`` with one constraint relaxed (see :data:`micromoves.planning.model.RELAXATIONS`)."""
     if name == "horizon":
         h = problem.horizon
-        return dataclasses.replace(problem, horizon=2 * h, capacity=(*problem.capacity, *(max(problem.capacity),) * h))
+        return dataclasses.replace(
+            problem,
+            horizon=2 * h,
+            capacity=(*problem.capacity, *(max(problem.capacity),) * h),
+            lanes_busy=(*problem.lanes_busy, *(0,) * h),
+        )
     if name == "capacity":
         return dataclasses.replace(problem, capacity=(MAX_CAPACITY,) * problem.horizon)
     if name == "prerequisites":
@@ -86,7 +91,9 @@ def relaxed(problem: PlanProblem, name: str) -> PlanProblem:
     if name == "depth_rule":
         return dataclasses.replace(problem, depth_rule=False)
     if name == "max_concurrent":
-        return dataclasses.replace(problem, max_concurrent=max(1, len(problem.options)))
+        return dataclasses.replace(
+            problem, max_concurrent=max(1, len(problem.options) + max(problem.lanes_busy, default=0))
+        )
     raise ValueError(f"unknown relaxation {name!r}")
 
 

@@ -164,8 +164,10 @@ def _blocked_week(problem: PlanProblem, move: PlannedMove, option: MoveOption, o
                 names = ", ".join(f"'{m.title or m.option_id}' ({m.share}%)" for m in running)
                 return f"in week {w} only {cap - load}% of the {cap}% available is free next to {names}"
             return f"only {cap}% of week {w} is available"
-        if len(running) >= problem.max_concurrent:
-            return f"week {w} already has {len(running)} concurrent moves (the most allowed)"
+        if len(running) + problem.lanes_busy[w] >= problem.max_concurrent:
+            under_way = f", {problem.lanes_busy[w]} of them under way already" if problem.lanes_busy[w] else ""
+            total = len(running) + problem.lanes_busy[w]
+            return f"week {w} already has {total} concurrent moves (the most allowed{under_way})"
     return ""
 
 

@@ -162,6 +162,8 @@ class PlanProblem:
     ``capacity`` has one entry per week (percent of the week free for new moves); empty means 100% every
     week. ``weights`` default to 1 for required skills without one. ``depth_rule`` False switches the depth
     rule off (used by the binding-constraint analysis). ``skill_names`` only feeds explanations.
+    ``lanes_busy`` has one entry per week: moves already under way that week, which count against
+    ``max_concurrent`` (their time share is already out of ``capacity``); empty means none.
     """
 
     levels: Mapping[str, int]
@@ -176,6 +178,7 @@ class PlanProblem:
     depth_level: int = 300
     depth_rule: bool = True
     skill_names: Mapping[str, str] = field(default_factory=dict)
+    lanes_busy: Sequence[int] = ()
 
     __hash__ = _frozen_hash
 
@@ -198,6 +201,16 @@ class PlanProblem:
         object.__setattr__(self, "weights", _frozen_levels(self.weights, "weights", 1, 1_000_000))
         _check_int(self.tolerance, "tolerance", 0, MAX_LEVEL)
         _check_int(self.max_concurrent, "max_concurrent", 1)
+        busy = self.lanes_busy
+        if isinstance(busy, str | bytes) or not isinstance(busy, Sequence):
+            raise PlanningError("lanes_busy", "must be a sequence of integers, one per week")
+        if len(busy) == 0:
+            busy = (0,) * self.horizon
+        if len(busy) != self.horizon:
+            raise PlanningError("lanes_busy", f"must have one entry per week (horizon {self.horizon}), got {len(busy)}")
+        for week, value in enumerate(busy):
+            _check_int(value, f"lanes_busy[{week}]", 0, self.max_concurrent)
+        object.__setattr__(self, "lanes_busy", tuple(busy))
         _check_int(self.max_move_weeks, "max_move_weeks", 1)
         _check_int(self.depth_level, "depth_level", 0, MAX_LEVEL)
         if not isinstance(self.depth_rule, bool):

@@ -6,7 +6,8 @@ Model
 * Per usable option i: presence ``x_i``, start ``s_i`` in its window, an optional fixed-size interval.
 * Capacity: one cumulative of capacity 100 over the moves' shares plus fixed intervals that occupy
   ``100 − capacity[w]`` in every week with less than full capacity (runs of equal capacity merged).
-* Concurrency: a cumulative of demand 1 and capacity ``max_concurrent``.
+* Concurrency: a cumulative of demand 1 and capacity ``max_concurrent``, next to fixed intervals for the
+  moves already under way (``lanes_busy``).
 * Levels: a level under a set of conditional gains is a chain over the gains in ascending cap order,
   ``y_k ≤ y_{k−1} + Δ_k·b_k`` and ``y_k ≤ max(y_{k−1}, cap_k)``. Every constraint on a level is a lower
   bound (readiness, prerequisites, depth) or the level is maximised (gap), and the gain map is monotone, so
@@ -150,8 +151,11 @@ class _Model:
             week = end
         if intervals:
             m.add_cumulative(intervals + fixed, demands + fixed_demands, MAX_CAPACITY)
-            if p.max_concurrent < len(intervals):
-                m.add_cumulative(intervals, [1] * len(intervals), p.max_concurrent)
+            # moves already under way hold lanes: fixed one-week intervals of their count
+            busy = [(w, b) for w, b in enumerate(p.lanes_busy) if b]
+            if p.max_concurrent < len(intervals) + max((b for _, b in busy), default=0):
+                held = [m.new_fixed_size_interval_var(w, 1, f"busy_{w}") for w, _ in busy]
+                m.add_cumulative(intervals + held, [1] * len(intervals) + [b for _, b in busy], p.max_concurrent)
         self.before_lits: dict[tuple[str, str], cp_model.IntVar] = {}
         self.aux: list[cp_model.IntVar] = []
         self._prerequisites()

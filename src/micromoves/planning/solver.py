@@ -377,7 +377,11 @@ class _Search:
         p = problem
         self.h = p.horizon
         self.m = p.max_concurrent
-        self.cap = list(p.capacity)
+        # moves already under way, per week: they hold lanes. Placing a move checks them; a week whose every
+        # lane is held has no room at all; otherwise the bounds count every lane as free, which over-states
+        # the room and so stays a valid bound.
+        self.busy = list(p.lanes_busy)
+        self.cap = [0 if b >= self.m else c for c, b in zip(p.capacity, self.busy, strict=True)]
         self.depth = p.depth_level
         self.depth_rule = p.depth_rule
         names = sorted(set(p.levels) | set(p.requirements) | {s for o in p.options for s in (*o.gains, *o.min_levels)})
@@ -1405,6 +1409,7 @@ class _Search:
 
     def _greedy_once(self, ready: bool, deadline: int, steps: list[int]) -> Starts | None:
         opts, init, depth, cap, m = self.opts, self.init, self.depth, self.cap, self.m
+        busy = self.busy
         load = [0] * self.h
         cnt = [0] * self.h
         placed: list[tuple[int, int]] = []  # (option, start)
@@ -1447,7 +1452,7 @@ class _Search:
                 if st + o.d > deadline:
                     return None
                 for w in range(st, st + o.d):
-                    if load[w] + o.share > cap[w] or cnt[w] >= m:
+                    if load[w] + o.share > cap[w] or cnt[w] + busy[w] >= m:
                         pos = bisect_left(o.ok, w + 1, pos + 1)
                         break
                 else:
@@ -1585,7 +1590,7 @@ class _Search:
         es = [self.es[i] for i in chosen]
         d = [o.d for o in ops]
         eff = [o.effort for o in ops]
-        cap, m = self.cap, self.m
+        cap, m, busy = self.cap, self.m, self.busy
         mu = min(o.share for o in ops)
         lanes = [m if o.share + mu > 100 else 1 for o in ops]
         lb = max(es[q] + d[q] for q in range(n))
@@ -1648,7 +1653,7 @@ class _Search:
             while pos < len(ok):
                 s = ok[pos]
                 for w in range(s, s + dq):
-                    if load[w] + share > cap[w] or cnt[w] >= m:
+                    if load[w] + share > cap[w] or cnt[w] + busy[w] >= m:
                         pos = bisect_left(ok, w + 1, pos + 1)
                         break
                 else:

@@ -77,8 +77,11 @@ def _check_one(problem: PlanProblem, result: PlanResult, where: str) -> list[str
         load = sum(o.share for o, _ in running)
         if load > problem.capacity[week]:
             errors.append(f"{where}: week {week} uses {load}% of {problem.capacity[week]}% capacity")
-        if len(running) > problem.max_concurrent:
-            errors.append(f"{where}: week {week} runs {len(running)} moves, more than {problem.max_concurrent}")
+        if len(running) + problem.lanes_busy[week] > problem.max_concurrent:
+            errors.append(
+                f"{where}: week {week} runs {len(running)} moves next to {problem.lanes_busy[week]} under way, "
+                f"more than {problem.max_concurrent}"
+            )
 
     def ended_by(week: int, exclude: str | None = None) -> list[MoveOption]:
         return [o for o, m in pairs if m.end <= week and o.id != exclude]

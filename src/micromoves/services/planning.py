@@ -138,6 +138,15 @@ def weekly_capacity(person: PersonContext, start: dt.date, horizon: int) -> list
     return capacity
 
 
+def lanes_under_way(person: PersonContext, start: dt.date, horizon: int, most: int) -> list[int]:
+    """Moves already under way in each week (at most ``most``): they count against the concurrent moves."""
+    out = []
+    for w in range(horizon):
+        first, last = start + w * WEEK, start + w * WEEK + dt.timedelta(days=6)
+        out.append(min(most, sum(1 for m_start, m_end, _ in person.running if m_start <= last and first <= m_end)))
+    return out
+
+
 def _week_of(day: dt.date | None, start: dt.date) -> int | None:
     if day is None:
         return None
@@ -350,6 +359,7 @@ def make_problem(
             weights={s: max(1, target.weights.get(s, 1)) for s in required},
             tolerance=to_hundredths(settings.plan_tolerance),
             max_concurrent=settings.plan_max_concurrent,
+            lanes_busy=lanes_under_way(person, start, horizon, settings.plan_max_concurrent),
             max_move_weeks=settings.max_move_weeks,
             depth_level=to_hundredths(settings.plan_depth_level),
             skill_names={
