@@ -290,6 +290,28 @@ def test_plan_step_becomes_a_move_and_revert_replans(plan_db: Database) -> None:
     assert history[0].reason == f"move {move.id} was reverted"
 
 
+def test_a_revert_stands_when_its_replan_fails(plan_db: Database) -> None:
+    planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
+    move = planning.propose_from_plan(plan_db, "EMP", 1, actor="EMP")
+    for status in ("approved", "onboarding", "active"):
+        move_svc.transition_move(plan_db, move.id, status, actor="MGR")
+    with plan_db.write_engine.begin() as conn:  # the catalogue breaks behind the service's back
+        for template, needs in (("T-GIG", "course"), ("T-COURSE", "gig")):
+            conn.execute(
+                t.move_templates.update().where(t.move_templates.c.id == template).values(requires_kinds=[needs])
+            )
+    reverted = move_svc.transition_move(plan_db, move.id, "reverted", actor="MGR", reason="not working", on=START)
+    assert reverted.status is MoveStatus.REVERTED
+    assert [p.version for p in planning.plan_history(plan_db, "EMP")] == [1]  # the old plan stays current
+    with plan_db.engine.connect() as conn:
+        failed = conn.execute(
+            select(t.audit_events.c.entity_id, t.audit_events.c.details).where(
+                t.audit_events.c.action == "plan.replan_failed"
+            )
+        ).all()
+    assert [(who, d["move_id"]) for who, d in failed] == [("EMP", move.id)] and "cycle" in failed[0][1]["error"]
+
+
 def test_plan_all_stores_a_plan_for_everyone_with_a_target(plan_db: Database) -> None:
     org.add_person(plan_db, id="EMP2", name="Eva", role_id="SWE2", manager_id="MGR", actor="hr")
     org.assess_skill(plan_db, person_id="EMP2", skill="Programming", level=4.4, provenance="self", actor="EMP2")

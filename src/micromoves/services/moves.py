@@ -319,14 +319,21 @@ def _replan_if_reverted(db: Database, move: Move, *, actor: str) -> None:
 
     plan = current_plan(db, move.person_id)
     if plan is not None and plan.id == move.plan_id:
-        plan_for_person(
-            db,
-            move.person_id,
-            actor=actor,
-            target_role_id=plan.target_role_id,
-            horizon=plan.horizon_weeks,
-            reason=f"move {move.id} was reverted",
-        )
+        try:
+            plan_for_person(
+                db,
+                move.person_id,
+                actor=actor,
+                target_role_id=plan.target_role_id,
+                horizon=plan.horizon_weeks,
+                reason=f"move {move.id} was reverted",
+                budget=get_settings().plan_all_budget_seconds,
+            )
+        except (DomainError, RuntimeError) as exc:  # RuntimeError: nothing found within the budget
+            # The revert stands (it is committed); the stale plan is left for the next plan-all, and said so.
+            with UnitOfWork(db) as uow:
+                uow.audit(actor, "plan.replan_failed", "person", move.person_id, move_id=move.id, error=str(exc))
+                uow.commit()
 
 
 def apply_transition(

@@ -695,9 +695,12 @@ def plan_for_person(
     start: dt.date | None = None,
     reason: str = "requested",
     settings: Settings | None = None,
+    budget: float | None = None,
 ) -> PlanOutcome:
     """Plan the best sequence of moves from the person's current role to ``target_role_id`` (default: the
-    target recorded on the person), store it as the person's new current plan and return it."""
+    target recorded on the person), store it as the person's new current plan and return it. ``budget``
+    (seconds, one plan only): bound the search as plan-all does (:func:`solve_within`), for re-plans that
+    another action triggers."""
     settings = settings or get_settings()
     weeks = parse_horizon(horizon)
     if not 1 <= k <= 10:
@@ -725,7 +728,7 @@ def plan_for_person(
                 settings=settings,
                 every_depth_step=k > 1,
             )
-            result = solve(problem, k=k)
+            result = solve(problem, k=k) if budget is None or k > 1 else solve_within(problem, budget)
         except PlanningError as exc:
             raise InvalidValue(f"cannot plan: {exc}", field=exc.field) from None
         record = plan_record(
