@@ -180,3 +180,35 @@ def test_the_part_of_the_catalogue_the_service_keeps_has_the_whole_catalogues_op
     except PlanningError:
         return
     assert solve(service, explain=False).objective == expected.objective
+
+
+def test_a_move_in_progress_leaves_no_cycle_behind() -> None:
+    # The only gig without a prerequisite is under way: the rotation (needs a gig) and the other gig (needs a
+    # rotation) can never start for this person. They are left out, not reported as a cycle.
+    person = P.PersonContext("P", None, 100, levels={"A": 3.0}, in_progress={"G0"})
+    target = P.TargetContext("R", {"A": 4.0}, {})
+    templates = [
+        tpl("G0", "gig", 4, 20, {"A": 0.5}),
+        tpl("ROT", "rotation", 6, 20, {"A": 1.0}, requires=("gig",)),
+        tpl("G2", "gig", 4, 20, {"A": 0.5}, requires=("rotation",)),
+        tpl("C", "course", 4, 10, {"A": 1.0}),
+    ]
+    problem = P.make_problem(person, target, P.Catalogue(templates, {}), start=START, horizon=30, settings=SETTINGS)
+    assert [o.id for o in problem.options] == ["C"]
+    assert solve(problem).status == "ready"
+
+
+def test_levels_are_compared_in_hundredths_as_the_planner_does() -> None:
+    # A held at 4.996 is 5.00 to the planner: the short course (cap 5.0) cannot raise it, so it is no depth
+    # step; the long one (cap 7) is, and must not be left out in the short one's favour.
+    person = P.PersonContext("P", None, 100, levels={"A": 4.996, "B": 1.0})
+    target = P.TargetContext("R", {"A": 4.0, "B": 2.0}, {})
+    templates = [
+        tpl("SHORT", "course", 2, 10, {"A": 0.5}, cap=5.0),
+        tpl("LONG", "course", 4, 10, {"A": 0.5}, cap=7.0),
+        tpl("B", "course", 2, 10, {"B": 1.0}, cap=2.0),
+    ]
+    service, full = both(person, target, templates)
+    assert "LONG" in {o.id for o in service.options}
+    result = solve(service)
+    assert result.status == "ready" and result.objective == solve(full).objective

@@ -36,8 +36,10 @@ def cli_policy(db: Database, actor: str) -> Policy:
         person = conn.scalar(select(t.people.c.id).where(t.people.c.id == actor))
         if person is None:
             return Policy(db, accounts.Principal(0, actor, accounts.Access.ADMIN, None))
-        account = conn.execute(select(t.users.c.id, t.users.c.access).where(t.users.c.person_id == person)).first()
-    if account is None:
+        account = conn.execute(
+            select(t.users.c.id, t.users.c.access, t.users.c.active).where(t.users.c.person_id == person)
+        ).first()
+    if account is None or not account.active:  # a deactivated account keeps no more than an employee's rights
         return Policy(db, accounts.Principal(0, actor, accounts.Access.EMPLOYEE, person))
     return Policy(db, accounts.Principal(account.id, actor, accounts.Access(account.access), person))
 

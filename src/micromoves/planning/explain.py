@@ -5,7 +5,7 @@ Pure: recomputes what it needs from the problem and the plan (levels, capacity) 
 
 from __future__ import annotations
 
-from micromoves.planning._core import core_skills, fmt_level, level_after, window
+from micromoves.planning._core import core_skills, depth_capable, fmt_level, level_after, window
 from micromoves.planning.model import RELAXATIONS, MoveOption, PlannedMove, PlanProblem, PlanResult
 
 _RELAXATION_TEXT = {
@@ -98,11 +98,7 @@ def _step(problem: PlanProblem, result: PlanResult, move: PlannedMove, by_id: di
     if move.depth_step:
         plan_opts = [(by_id[m.option_id], m) for m in result.moves]
         ended = [o for o, m in plan_opts if m.end <= move.start]
-        held = [
-            (s, level_after(problem, s, ended))
-            for s in sorted(option.gains)
-            if problem.requirements.get(s, 0) > 0 and option.gains[s] > 0
-        ]
+        held = [(s, level_after(problem, s, ended)) for s in sorted(option.gains) if depth_capable(problem, option, s)]
         held = [(s, v) for s, v in held if v >= problem.depth_level]
         if held:
             s, v = held[0]

@@ -270,8 +270,15 @@ def alternate_route(
             raise NotFound(f"unknown move template {template_id!r}", field="template_id")
         people = load_people(conn, [person_id], start=start)
         target = load_targets(conn, [person.target_role_id])[person.target_role_id]
+        # The congested move is taken out below, after the filter: keep every depth step it would thin out.
         problem = make_problem(
-            people[person_id], target, load_catalogue(conn), start=start, horizon=horizon_weeks, settings=settings
+            people[person_id],
+            target,
+            load_catalogue(conn),
+            start=start,
+            horizon=horizon_weeks,
+            settings=settings,
+            every_depth_step=True,
         )
     without = dataclasses.replace(problem, options=tuple(o for o in problem.options if o.id != template_id))
     try:

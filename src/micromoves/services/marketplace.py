@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from micromoves.domain import rules
-from micromoves.domain.errors import Conflict, InvalidValue, NotFound
+from micromoves.domain.errors import Conflict, DomainError, InvalidValue, NotFound
 from micromoves.domain.lifecycle import COMMITTED_STATUSES, allowed_next
 from micromoves.domain.marketplace import (
     LIVE_APPLICATIONS,
@@ -33,6 +33,7 @@ from micromoves.domain.marketplace import (
     ineligibility,
 )
 from micromoves.domain.model import MoveKind, MoveStatus
+from micromoves.planning import PlanningError
 from micromoves.services import moves as move_service
 from micromoves.services.accounts import Scope
 from micromoves.services.planning import OPPORTUNITY_PREFIX, WhatIf, replan_without
@@ -209,13 +210,18 @@ def set_opportunity_status(db: Database, policy: Policy, opportunity_id: str, to
             )
         record_audit(conn, p.actor, f"opportunity.{to.value}", "opportunity", opportunity_id, previous=opp.status)
     if to in (OS.CLOSED, OS.CANCELLED):
-        # The plans that took it are made again without it (as a plan whose move was reverted is).
-        replan_without(
-            db,
-            OPPORTUNITY_PREFIX + opportunity_id,
-            actor=p.actor,
-            reason=f"opportunity {opportunity_id} was {to.value}",
-        )
+        # The plans that took it are made again without it (as a plan whose move was reverted is). The status
+        # change stands whatever happens here; a failure is audited and the next plan-all tries again.
+        try:
+            replan_without(
+                db,
+                OPPORTUNITY_PREFIX + opportunity_id,
+                actor=p.actor,
+                reason=f"opportunity {opportunity_id} was {to.value}",
+            )
+        except (DomainError, PlanningError, RuntimeError) as exc:
+            with db.write_engine.begin() as conn:
+                record_audit(conn, p.actor, "plan.replan_failed", "opportunity", opportunity_id, error=str(exc))
 
 
 def seats_taken(conn: Connection, opportunity_id: str) -> int:

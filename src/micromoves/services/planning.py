@@ -32,6 +32,7 @@ from micromoves.planning import (
     PlanProblem,
     PlanResult,
     check_plan,
+    kind_cycle,
     problem_digest,
     solve,
 )
@@ -122,6 +123,13 @@ class Catalogue:
     skill_names: dict[str, str]
     opportunities: list[OpenOpportunity] = field(default_factory=list)
 
+    @functools.cached_property
+    def kind_cycle(self) -> tuple[list[str], str] | None:
+        """A cycle of prerequisite kinds no template breaks, and a template on it (None: none). The catalogue
+        refuses such templates; one can only come from data written behind its back."""
+        found = kind_cycle([(tpl["kind"], tpl["requires_kinds"]) for tpl in self.templates])
+        return None if found is None else (found[0], self.templates[found[1]]["id"])
+
 
 def weekly_capacity(person: PersonContext, start: dt.date, horizon: int) -> list[int]:
     """Percent of each week free for new moves."""
@@ -176,12 +184,13 @@ def relevant_templates(
 
     The solver is exact on the result; which of the kept moves are worth trying is its own reduction.
     """
-    levels = person.levels
-    tolerance = settings.plan_tolerance
-    depth = settings.plan_depth_level
-    required = {s for s, v in target.requirements.items() if v > 0}
-    wanted = {s for s in required if levels.get(s, 0.0) < max(target.requirements[s] - tolerance, depth)}
-    deep = {s for s in required if levels.get(s, 0.0) >= depth}
+    # In hundredths, as the planner compares them (a level of 4.996 is 5.00 to it).
+    levels = {s: to_hundredths(v) for s, v in person.levels.items()}
+    tolerance = to_hundredths(settings.plan_tolerance)
+    depth = to_hundredths(settings.plan_depth_level)
+    required = {s for s, v in target.requirements.items() if to_hundredths(v) > 0}
+    wanted = {s for s in required if levels.get(s, 0) < max(to_hundredths(target.requirements[s]) - tolerance, depth)}
+    deep = {s for s in required if levels.get(s, 0) >= depth}
     kinds: set[str] = set()
     taken: set[str] = set()
     # Open opportunities take part like templates (they have no kind prerequisites); they are never left out
@@ -200,7 +209,7 @@ def relevant_templates(
                 if tpl["id"] in taken or wanted.intersection(tpl["gains"]) or tpl["kind"] in kinds:
                     if tpl["id"] not in taken:
                         taken.add(tpl["id"])
-                        wanted.update(s for s, v in tpl["min_levels"].items() if levels.get(s, 0.0) < v)
+                        wanted.update(s for s, v in tpl["min_levels"].items() if levels.get(s, 0) < to_hundredths(v))
                         kinds.update(k for k in tpl["requires_kinds"] if k not in person.kinds_done)
                 else:
                     rest.append(tpl)
@@ -212,7 +221,10 @@ def relevant_templates(
     steps = [
         tpl
         for tpl in rest
-        if any(d > 0 and s in deep and tpl["gain_cap"] > max(depth, levels[s]) for s, d in tpl["gains"].items())
+        if any(
+            to_hundredths(d) > 0 and s in deep and to_hundredths(tpl["gain_cap"]) > max(depth, levels.get(s, 0))
+            for s, d in tpl["gains"].items()
+        )
     ]
     if steps:
         fixed = [tpl for tpl in steps if "opportunity" in tpl]
@@ -220,11 +232,24 @@ def relevant_templates(
         front = fixed + (steps if every_depth_step else _depth_front(steps, person) if steps else [])
         taken.update(tpl["id"] for tpl in front)
         for tpl in front:
-            wanted.update(s for s, v in tpl["min_levels"].items() if levels.get(s, 0.0) < v)
+            wanted.update(s for s, v in tpl["min_levels"].items() if levels.get(s, 0) < to_hundredths(v))
             kinds.update(k for k in tpl["requires_kinds"] if k not in person.kinds_done)
         grow(rest)
     # In catalogue order: the solver's tie-breaks do not depend on the fixpoint's rounds.
     return [tpl for tpl in offered if tpl["id"] in taken]
+
+
+def _groundable(options: list[MoveOption]) -> list[MoveOption]:
+    """The options whose required kinds some chain of options can provide (the others can never start)."""
+    grounded: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for o in options:
+            if o.kind not in grounded and o.requires_kinds <= grounded:
+                grounded.add(o.kind)
+                changed = True
+    return [o for o in options if o.requires_kinds <= grounded]
 
 
 def _as_template(opp: OpenOpportunity) -> dict[str, Any]:
@@ -252,7 +277,9 @@ def _depth_front(steps: list[dict[str, Any]], person: PersonContext) -> list[dic
     """
 
     def key(tpl: dict[str, Any]) -> tuple[int, int, dt.date, dt.date, dict[str, float], frozenset[str]]:
-        waits = {s: v for s, v in tpl["min_levels"].items() if person.levels.get(s, 0.0) < v}
+        waits = {
+            s: v for s, v in tpl["min_levels"].items() if to_hundredths(person.levels.get(s, 0.0)) < to_hundredths(v)
+        }
         kinds = frozenset(k for k in tpl["requires_kinds"] if k not in person.kinds_done)
         return (
             tpl["duration_weeks"],
@@ -349,6 +376,15 @@ def make_problem(
             option = cache[key] = _option(tpl, done, start=start, horizon=horizon, settings=settings)
         if option is not None:
             options.append(option)
+    if catalogue.kind_cycle is not None:
+        cycle, template = catalogue.kind_cycle
+        raise PlanningError(
+            f"template {template}.requires_kinds",
+            "prerequisites form a cycle: " + " → ".join(cycle) + " (no option of these kinds can ever start)",
+        )
+    # Leaving out moves in progress can leave a kind no option of this person can ground (a rotation needs a
+    # gig, the only gig without prerequisites is the one under way): such options can never start. Drop them.
+    options = _groundable(options)
     try:
         return PlanProblem(
             levels={s: to_hundredths(v) for s, v in person.levels.items()},
@@ -396,7 +432,10 @@ def note_horizon(
     longer = min(520, max(2 * horizon, horizon + 52))
     if longer <= horizon:
         return
-    wider = make_problem(person, target, catalogue, start=start, horizon=longer, settings=settings)
+    try:
+        wider = make_problem(person, target, catalogue, start=start, horizon=longer, settings=settings)
+    except PlanningError:
+        return  # nothing to say that the plan's own problem did not say
     freed = [s for s in result.unreachable_skills if s not in set(unreachable_skills(wider))]
     if not freed:
         return
@@ -1202,6 +1241,7 @@ class WhatIf:
         self.start = next_monday(dt.date.today())
         self.deadline = time.monotonic() + WHAT_IF_TOTAL
         self._problem: PlanProblem | None = None
+        self._parts: tuple[PersonContext, TargetContext, Catalogue] | None = None
         self._base: PlanResult | None = None
         self._loaded = self._solved = False
         self._scope_key: tuple[Any, ...] | None = None
@@ -1243,6 +1283,7 @@ class WhatIf:
                     catalogue = load_catalogue(self.conn)
                     # Templates only: each opportunity is then weighed against the best plan without any.
                     catalogue = replace(catalogue, opportunities=[])
+                    self._parts = (person, target, catalogue)
                     self._problem = make_problem(
                         person, target, catalogue, start=self.start, horizon=WHAT_IF_HORIZON, settings=self.settings
                     )
@@ -1293,8 +1334,32 @@ class WhatIf:
         budget = self._budget()
         if base is None or base.ready_week is None or budget is None:
             return None  # not remembered: with more time on another page it may be known
-        names = {**problem.skill_names, **{s: s for s in option.gains if s not in problem.skill_names}}
-        with_it = replace(problem, options=[*problem.options, option], skill_names=names)
+        # The templates with this one opportunity, through the same filter: the moves raising what it waits
+        # for are kept too.
+        assert self._parts is not None  # set with the problem
+        person, target, catalogue = self._parts
+        opening = OpenOpportunity(
+            opp.id,
+            opp.title,
+            getattr(opp.kind, "value", str(opp.kind)),
+            opp.start,
+            opp.end,
+            opp.percent_time,
+            dict(opp.builds_skills or {}),
+            dict(opp.required_skills or {}),
+            1,
+        )
+        try:
+            with_it = make_problem(
+                person,
+                target,
+                replace(catalogue, opportunities=[opening]),
+                start=self.start,
+                horizon=WHAT_IF_HORIZON,
+                settings=self.settings,
+            )
+        except PlanningError:
+            return None
         saved = None
         try:
             better = solve_within(with_it, budget)

@@ -150,7 +150,16 @@ def _replan(
     stored: the caller stores all re-planned plans at once), and its moves' spans on the common calendar."""
     person = load_people(conn, [plan.person_id], start=plan.start)[plan.person_id]
     target = load_targets(conn, [plan.target_role_id])[plan.target_role_id]
-    problem = make_problem(person, target, catalogue, start=plan.start, horizon=plan.horizon_weeks, settings=settings)
+    # Options are delayed or dropped below, after the filter: keep every depth step it would otherwise thin out.
+    problem = make_problem(
+        person,
+        target,
+        catalogue,
+        start=plan.start,
+        horizon=plan.horizon_weeks,
+        settings=settings,
+        every_depth_step=True,
+    )
     options = []
     for option in problem.options:
         free_from = full_until(busy.get(option.id, []), _seats(seats, option.id)) - shift
