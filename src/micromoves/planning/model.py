@@ -302,6 +302,20 @@ def _check_kind_cycles(options: Sequence[MoveOption]) -> None:
         )
 
 
+def groundable_kinds(moves: Sequence[tuple[str, Iterable[str]]]) -> set[str]:
+    """The kinds some move of which can start: one whose required kinds are all groundable (to a fixpoint)."""
+    needs = [(kind, frozenset(required)) for kind, required in moves]
+    grounded: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for kind, required in needs:
+            if kind not in grounded and required <= grounded:
+                grounded.add(kind)
+                changed = True
+    return grounded
+
+
 def kind_cycle(moves: Sequence[tuple[str, Iterable[str]]]) -> tuple[list[str], int] | None:
     """A cycle of prerequisite kinds among moves given as (kind, kinds required first) that no move can
     ever break, and the index of a move on it; None if there is none.
@@ -316,14 +330,7 @@ def kind_cycle(moves: Sequence[tuple[str, Iterable[str]]]) -> tuple[list[str], i
     by_kind: dict[str, list[frozenset[str]]] = {}
     for kind, required in needs:
         by_kind.setdefault(kind, []).append(required)
-    grounded: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for kind, requirements in by_kind.items():
-            if kind not in grounded and any(r <= grounded for r in requirements):
-                grounded.add(kind)
-                changed = True
+    grounded = groundable_kinds(needs)
     stuck = {k for k in by_kind if k not in grounded}
     if not stuck:
         return None

@@ -32,6 +32,7 @@ from micromoves.planning import (
     PlanProblem,
     PlanResult,
     check_plan,
+    groundable_kinds,
     kind_cycle,
     problem_digest,
     solve,
@@ -241,14 +242,7 @@ def relevant_templates(
 
 def _groundable(options: list[MoveOption]) -> list[MoveOption]:
     """The options whose required kinds some chain of options can provide (the others can never start)."""
-    grounded: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for o in options:
-            if o.kind not in grounded and o.requires_kinds <= grounded:
-                grounded.add(o.kind)
-                changed = True
+    grounded = groundable_kinds([(o.kind, o.requires_kinds) for o in options])
     return [o for o in options if o.requires_kinds <= grounded]
 
 
