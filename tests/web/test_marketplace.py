@@ -223,6 +223,16 @@ def test_the_ledger_credits_whoever_gave_the_release(world: World) -> None:
     assert move_id not in [m.move_id for m in mviews.manager_credit(db, world.policy("mira"), "M").moves]
 
 
+def test_an_account_that_made_the_offer_cannot_also_give_the_release(world: World) -> None:
+    db = world.db
+    market.decide(db, world.policy("admin"), world.application, "offer")  # an account without a person
+    move_id = market.decide(db, world.policy("eva"), world.application, "accept")
+    with pytest.raises(Forbidden, match="second person"):
+        decide(db, world.policy("admin"), move_id, verdict=Verdict.APPROVED)
+    decide(db, world.policy("mira"), move_id, verdict=Verdict.APPROVED)  # eva's line manager can
+    assert move_svc.get_move(db, move_id).status.value == "approved"
+
+
 def test_a_started_move_cannot_be_withdrawn_through_its_application(world: World) -> None:
     db = world.db
     market.decide(db, world.policy("hugo"), world.application, "offer")

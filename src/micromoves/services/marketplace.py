@@ -529,12 +529,20 @@ def _accept(db: Database, policy: Policy, application_id: int) -> str:
         uow.session.flush()
         # The host side approved by making the offer: its slot of the two-person rule is filled; the
         # line manager's release is the remaining approval.
+        # Who made the offer: a person, or an account without one ("user:NAME"), so that the same account
+        # cannot also give the release (the two-person rule tells approvers apart by person or account).
+        offered_by = app.decided_by or ""
+        offering_account = (
+            conn.scalar(select(t.users.c.id).where(t.users.c.username == offered_by.removeprefix("user:")))
+            if offered_by.startswith("user:")
+            else None
+        )
         conn.execute(
             insert(t.move_approvals).values(
                 move_id=move.id,
                 slot="host",
-                approver_id=app.decided_by if app.decided_by and not app.decided_by.startswith("user:") else None,
-                approver_user_id=None,
+                approver_id=offered_by if offered_by and not offered_by.startswith("user:") else None,
+                approver_user_id=offering_account,
                 decision="approved",
                 at=utcnow(),
                 note=f"offer for {opp.id}",
