@@ -233,6 +233,19 @@ def test_an_account_that_made_the_offer_cannot_also_give_the_release(world: Worl
     assert move_svc.get_move(db, move_id).status.value == "approved"
 
 
+def test_later_role_changes_of_people_released_show_on_the_ledger_and_the_report(world: World) -> None:
+    db = world.db
+    with db.write_engine.begin() as conn:
+        conn.execute(t.roles.insert().values(id="R-LEAD", title="Lead", level=3, critical=False))
+        for reason, day in (("promotion", TODAY), ("hire", TODAY)):  # a hire is no role change of this kind
+            conn.execute(t.role_assignments.insert().values(person_id="E", role_id="R-LEAD", start=day, reason=reason))
+    # Mira released eva for the finished stretch 20 weeks ago; eva was promoted since.
+    assert mviews.manager_credit(db, world.policy("mira"), "M").later_role_changes == 1
+    rows = {r.manager.id: r for r in mviews.release_report(db, world.policy("admin")).managers}
+    assert rows["M"].later_role_changes == 1
+    assert "Later role changes" in world.client("admin").get("/reports/releases").text
+
+
 def test_a_started_move_cannot_be_withdrawn_through_its_application(world: World) -> None:
     db = world.db
     market.decide(db, world.policy("hugo"), world.application, "offer")

@@ -382,6 +382,7 @@ class ReleaseRow(BaseModel):
     people_released: int
     person_weeks_lent: float
     moves_completed: int
+    later_role_changes: int = 0  # of the people released, since (promotion, conversion, transfer)
 
 
 class ReleaseReport(BaseModel):
@@ -417,6 +418,7 @@ def release_report(db: Database, policy: Policy, *, limit: int = 100) -> Release
     with db.engine.connect() as conn:
         rows = conn.execute(q).all()
         names = names_of(conn, t.people, {r[0] for r in rows})
+        changes = _later_role_changes(conn, [r[0] for r in rows])
     return ReleaseReport(
         managers=[
             ReleaseRow(
@@ -424,7 +426,42 @@ def release_report(db: Database, policy: Policy, *, limit: int = 100) -> Release
                 people_released=int(n),
                 person_weeks_lent=round(float(w or 0), 1),
                 moves_completed=int(c or 0),
+                later_role_changes=changes.get(pid, 0),
             )
             for pid, n, w, c in rows
         ]
     )
+
+
+def _later_role_changes(conn: Connection, managers: list[str]) -> dict[str, int]:
+    """Per manager: role changes (promotion, conversion, transfer) of the people they released, on or after
+    their first release by that manager, counted as on the manager's own page."""
+    if not managers:
+        return {}
+    m, ra = t.moves.c, t.role_assignments.c
+    first = conn.execute(
+        select(m.released_by_id, m.person_id, func.min(m.start))
+        .where(
+            m.released_by_id.in_(managers),
+            m.released_by_id != m.person_id,
+            m.status.in_([s.value for s in OCCUPYING_STATUSES]),
+        )
+        .group_by(m.released_by_id, m.person_id)
+    ).all()
+    people = sorted({person for _, person, _ in first})
+    changed: dict[str, list[dt.date]] = {}
+    for person, start in conn.execute(
+        select(ra.person_id, ra.start).where(
+            ra.person_id.in_(people),
+            ra.reason.in_(
+                [AssignmentReason.PROMOTION.value, AssignmentReason.CONVERSION.value, AssignmentReason.TRANSFER.value]
+            ),
+        )
+    ):
+        changed.setdefault(person, []).append(start)
+    out: dict[str, int] = {}
+    for manager, person, released in first:
+        later = sum(1 for day in changed.get(person, []) if day >= released)
+        if later:
+            out[manager] = out.get(manager, 0) + later
+    return out
