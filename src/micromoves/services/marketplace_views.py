@@ -336,25 +336,7 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
             .order_by(m.start.desc(), m.id)
         ).all()
         people = names_of(conn, t.people, {r.person_id for r in rows})
-        first_release: dict[str, dt.date] = {}
-        for r in rows:
-            first_release[r.person_id] = min(first_release.get(r.person_id, r.start), r.start)
-        ra = t.role_assignments.c
-        changes = 0
-        if first_release:
-            for person_id, start in conn.execute(
-                select(ra.person_id, ra.start).where(
-                    ra.person_id.in_(sorted(first_release)),
-                    ra.reason.in_(
-                        [
-                            AssignmentReason.PROMOTION.value,
-                            AssignmentReason.CONVERSION.value,
-                            AssignmentReason.TRANSFER.value,
-                        ]
-                    ),
-                )
-            ):
-                changes += int(start >= first_release[person_id])
+        changes = _later_role_changes(conn, [manager_id]).get(manager_id, 0)
     moves = [
         ReleasedMove(
             move_id=r.id,
@@ -369,7 +351,7 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
     ]
     return ManagerCredit(
         manager=PersonRef(id=manager_id, name=name),
-        people_released=len(first_release),
+        people_released=len({r.person_id for r in rows}),
         person_weeks_lent=round(sum(x.person_weeks for x in moves), 1),
         moves_completed=sum(1 for x in moves if x.status == MoveStatus.COMPLETED.value),
         later_role_changes=changes,
