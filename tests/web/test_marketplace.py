@@ -372,3 +372,54 @@ def test_the_new_opportunity_form_takes_the_eligibility_rules(world: World) -> N
     detail = hugo.get(r.headers["location"].replace("/opportunities/", "/api/v1/opportunities/")).json()
     assert {"role level 2+", "12+ months with the organisation", "in Berlin, Porto"} <= set(detail["eligibility"])
     assert detail["application_deadline"] == rules["application_deadline"]
+
+
+def test_host_waitlists_then_offers_and_the_applicant_declines(world: World) -> None:
+    db = world.db
+    hugo, eva = world.policy("hugo"), world.policy("eva")
+    market.decide(db, hugo, world.application, "waitlist")
+    assert _status(world, world.application) == "waitlisted"
+    with pytest.raises(Forbidden):
+        market.decide(db, eva, world.application, "offer")  # only the host offers
+    market.decide(db, hugo, world.application, "offer")
+    market.decide(db, eva, world.application, "decline", reason="bad timing")
+    assert _status(world, world.application) == "declined"
+    assert _opportunity_status(world, world.opp_open) == "open"  # the seat was never taken
+    with pytest.raises(IllegalTransition):
+        market.decide(db, eva, world.application, "accept")  # a declined offer is over
+
+
+def test_applications_close_on_the_deadline(world: World) -> None:
+    with world.db.write_engine.begin() as conn:
+        conn.execute(
+            t.opportunities.update()
+            .where(t.opportunities.c.id == world.opp_open)
+            .values(application_deadline=dt.date.today() - dt.timedelta(days=1))
+        )
+    with pytest.raises(Conflict, match="applications closed") as info:
+        market.apply(world.db, world.policy("emil"), world.opp_open)
+    assert info.value.field == "application_deadline"
+
+
+@pytest.mark.parametrize("ending", ["withdrawn", "declined", "reverted"])
+def test_a_handoff_is_returned_when_its_move_ends_early(world: World, ending: str) -> None:
+    db = world.db
+    start = TODAY + dt.timedelta(weeks=2)
+    move = move_svc.propose_move(
+        db,
+        person_id="E2",
+        kind="acting_role",
+        title="Acting team lead",
+        start=start,
+        end=start + dt.timedelta(weeks=6),
+        percent_time=50,
+        criteria=["Team delivers"],
+        actor="M",
+    )
+    handoffs.record_handoff(db, world.policy("mira"), move.id, holder_id="M", responsibilities="1:1s")
+    path = {"withdrawn": ["requested"], "declined": ["requested"], "reverted": ["requested", "approved"]}[ending]
+    for status in path + (["onboarding", "active"] if ending == "reverted" else []):
+        move_svc.transition_move(db, move.id, status, actor="admin")
+    move_svc.transition_move(db, move.id, ending, actor="admin", reason="stopped", on=start)
+    view = handoffs.handoff_for_move(db, move.id)
+    assert view is not None and (view.status, view.returned_on) == ("returned", start)

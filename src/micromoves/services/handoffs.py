@@ -136,7 +136,9 @@ def sync_with_move(conn: Connection, move_id: str, status: MoveStatus, on: dt.da
     c = t.handoffs.c
     if status in RUNNING:
         conn.execute(update(t.handoffs).where(c.move_id == move_id, c.status == "planned").values(status="active"))
-    elif status in (MoveStatus.COMPLETED, MoveStatus.REVERTED, MoveStatus.WITHDRAWN):
+    elif status in (MoveStatus.COMPLETED, MoveStatus.REVERTED, MoveStatus.WITHDRAWN, MoveStatus.DECLINED):
+        # The move ended, or will never happen (withdrawn, or declined by its approvers): the holder has
+        # their responsibilities back from that day.
         conn.execute(
             update(t.handoffs)
             .where(c.move_id == move_id, c.status != "returned")
