@@ -114,6 +114,21 @@ class OpenOpportunity:
     def option_id(self) -> str:
         return OPPORTUNITY_PREFIX + self.id
 
+    @classmethod
+    def of(cls, row: Any, seats_free: int) -> OpenOpportunity:
+        """From an ``opportunities`` row (or anything with its columns as attributes)."""
+        return cls(
+            row.id,
+            row.title,
+            getattr(row.kind, "value", str(row.kind)),
+            row.start,
+            row.end,
+            row.percent_time,
+            dict(row.builds_skills or {}),
+            dict(row.required_skills or {}),
+            seats_free,
+        )
+
 
 OPPORTUNITY_PREFIX = "opportunity:"  # option ids (and plan steps' template_id) of open opportunities
 
@@ -142,18 +157,22 @@ def weekly_capacity(person: PersonContext, start: dt.date, horizon: int) -> list
             if a_start <= last and first <= a_end:
                 # On leave or a phased return the person has percent% of their time, moves included.
                 free = min(free, person.move_capacity * percent // 100)
-        busy = sum(share for m_start, m_end, share in person.running if m_start <= last and first <= m_end)
+        busy = sum(share for share in _under_way(person, first, last))
         capacity.append(max(0, min(100, free - busy)))
     return capacity
 
 
 def lanes_under_way(person: PersonContext, start: dt.date, horizon: int, most: int) -> list[int]:
     """Moves already under way in each week (at most ``most``): they count against the concurrent moves."""
-    out = []
-    for w in range(horizon):
-        first, last = start + w * WEEK, start + w * WEEK + dt.timedelta(days=6)
-        out.append(min(most, sum(1 for m_start, m_end, _ in person.running if m_start <= last and first <= m_end)))
-    return out
+    return [
+        min(most, len(_under_way(person, start + w * WEEK, start + w * WEEK + dt.timedelta(days=6))))
+        for w in range(horizon)
+    ]
+
+
+def _under_way(person: PersonContext, first: dt.date, last: dt.date) -> list[int]:
+    """Time shares of the person's moves under way on some day of ``first``..``last``."""
+    return [share for m_start, m_end, share in person.running if m_start <= last and first <= m_end]
 
 
 def _week_of(day: dt.date | None, start: dt.date) -> int | None:
@@ -485,21 +504,7 @@ def open_opportunities(conn: Connection, today: dt.date | None = None) -> list[O
         .where(o.status == "open", or_(o.application_deadline.is_(None), o.application_deadline >= today))
         .order_by(o.id)
     )
-    return [
-        OpenOpportunity(
-            r.id,
-            r.title,
-            getattr(r.kind, "value", str(r.kind)),
-            r.start,
-            r.end,
-            r.percent_time,
-            dict(r.builds_skills),
-            dict(r.required_skills or {}),
-            r.seats - r.taken,
-        )
-        for r in rows
-        if r.builds_skills and r.seats > r.taken
-    ]
+    return [OpenOpportunity.of(r, r.seats - r.taken) for r in rows if r.builds_skills and r.seats > r.taken]
 
 
 def load_targets(conn: Connection, role_ids: Iterable[str]) -> dict[str, TargetContext]:
@@ -1332,17 +1337,7 @@ class WhatIf:
         # for are kept too.
         assert self._parts is not None  # set with the problem
         person, target, catalogue = self._parts
-        opening = OpenOpportunity(
-            opp.id,
-            opp.title,
-            getattr(opp.kind, "value", str(opp.kind)),
-            opp.start,
-            opp.end,
-            opp.percent_time,
-            dict(opp.builds_skills or {}),
-            dict(opp.required_skills or {}),
-            1,
-        )
+        opening = OpenOpportunity.of(opp, 1)
         try:
             with_it = make_problem(
                 person,
