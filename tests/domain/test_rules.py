@@ -104,3 +104,26 @@ def test_manager_cycle_detected() -> None:
     assert cycle is not None and cycle[0] == cycle[-1] and set(cycle) == {"a", "b", "c"}
     with pytest.raises(ManagerCycle, match="manager cycle"):
         rules.check_no_manager_cycle({"x": "x"})
+
+
+def test_skill_fit_words_name_the_largest_shortfalls_first() -> None:
+    from micromoves.domain.marketplace import skill_fit_words
+
+    words = skill_fit_words(
+        {"prog": 4.0, "math": 3.0},
+        {"comm": 2.0, "lead": 5.0, "write": 1.0},
+        {"prog": 3.5, "math": 3.0, "comm": 0.5, "write": 1.0},
+        {"prog": "Programming", "lead": "Leadership"},
+    )
+    # Met: math, write. Short: lead by 5.0, comm by 1.5, prog by 0.5 (in that order).
+    assert words == (
+        "you meet 2 of the 5 skill levels it asks for; "
+        "short on Leadership (0.0 of 5.0), comm (0.5 of 2.0), Programming (3.5 of 4.0)"
+    )
+    more = skill_fit_words({f"s{i}": 2.0 for i in range(5)}, {}, {})
+    assert more == (
+        "you meet 0 of the 5 skill levels it asks for; short on s0 (0.0 of 2.0), s1 (0.0 of 2.0), s2 (0.0 of 2.0)"
+        " and 2 more"
+    )
+    assert skill_fit_words({}, {}, {"prog": 1.0}) == "it asks for no particular skills"
+    assert skill_fit_words({"prog": 2.0}, {}, {"prog": 2.0}) == "you meet 1 of the 1 skill levels it asks for"

@@ -423,3 +423,34 @@ def test_a_handoff_is_returned_when_its_move_ends_early(world: World, ending: st
     move_svc.transition_move(db, move.id, ending, actor="admin", reason="stopped", on=start)
     view = handoffs.handoff_for_move(db, move.id)
     assert view is not None and (view.status, view.returned_on) == ("returned", start)
+
+
+def test_every_match_says_why_it_is_ranked_there(world: World) -> None:
+    db, hugo = world.db, world.policy("hugo")
+    offer = market.OpportunityInput(
+        title="Negotiation gig",
+        kind=MoveKind.GIG,
+        host_team_id="B",
+        start=TODAY + dt.timedelta(weeks=3),
+        end=TODAY + dt.timedelta(weeks=7),
+        percent_time=10,
+        seats=1,
+        success_criteria=["Close one supplier deal"],
+        preferred_skills={"Negotiation": 3.0},
+        builds_skills={"Negotiation": 0.5},
+    )
+    gig = market.create_opportunity(db, hugo, offer)
+    market.set_opportunity_status(db, hugo, gig, "pending_approval")
+    market.set_opportunity_status(db, hugo, gig, "open")
+    cards = {c.id: c for c in mviews.marketplace(db, world.policy("eva")).opportunities}
+    assert all(c.why for c in cards.values())
+    assert cards[world.opp_open].why == (
+        "you have no target role yet, so it is matched on skills alone; it asks for no particular skills"
+    )
+    assert cards[gig].why.endswith("; you meet 0 of the 1 skill levels it asks for; short on Negotiation (0.0 of 3.0)")
+    # The detail page says it too, and a viewer who is not a person gets no reason (nothing to match).
+    detail = mviews.opportunity_detail(db, world.policy("eva"), gig)
+    assert detail.card.why == cards[gig].why
+    assert all(c.why == "" for c in mviews.marketplace(db, world.policy("admin")).opportunities)
+    page = world.client("eva").get(f"/opportunities/{gig}")
+    assert "short on Negotiation (0.0 of 3.0)" in page.text

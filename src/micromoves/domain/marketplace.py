@@ -158,6 +158,33 @@ def skill_fit(required: Mapping[str, float], preferred: Mapping[str, float], ski
     return round(got / sum(w for _, w in wanted), 4)
 
 
+def skill_fit_words(
+    required: Mapping[str, float],
+    preferred: Mapping[str, float],
+    skills: Mapping[str, float],
+    names: Mapping[str, str] | None = None,
+) -> str:
+    """The skill fit in words, for a person reading a match: what they already meet, and where they fall
+    short (skill, their level, the level asked for; the largest shortfalls first, at most three)."""
+    asked = _weighted(required, preferred)
+    if not asked:
+        return "it asks for no particular skills"
+    label = names or {}
+    short = sorted(
+        ((lvl - skills.get(s, 0.0), s, lvl) for s, lvl, _ in asked if skills.get(s, 0.0) < lvl),
+        key=lambda x: (-x[0], x[1]),
+    )
+    met = len(asked) - len(short)
+    words = f"you meet {met} of the {len(asked)} skill levels it asks for"
+    if short:
+        words += "; short on " + ", ".join(
+            f"{label.get(s, s)} ({skills.get(s, 0.0):.1f} of {lvl:.1f})" for _, s, lvl in short[:3]
+        )
+        if len(short) > 3:
+            words += f" and {len(short) - 3} more"
+    return words
+
+
 def _weighted(required: Mapping[str, float], preferred: Mapping[str, float]) -> Sequence[tuple[str, float, float]]:
     return [(s, lvl, 1.0) for s, lvl in required.items()] + [(s, lvl, 0.5) for s, lvl in preferred.items()]
 

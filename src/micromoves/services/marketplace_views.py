@@ -11,7 +11,7 @@ from sqlalchemy import Connection, case, func, select
 from micromoves.domain import rules
 from micromoves.domain.errors import NotFound
 from micromoves.domain.lifecycle import COMMITTED_STATUSES, OCCUPYING_STATUSES
-from micromoves.domain.marketplace import Candidate, OpportunityStatus, ineligibility, skill_fit
+from micromoves.domain.marketplace import Candidate, OpportunityStatus, ineligibility, skill_fit, skill_fit_words
 from micromoves.domain.model import AssignmentReason, MoveStatus
 from micromoves.services.marketplace import _may_run, eligibility_of, plan_fit, profile, seats_taken
 from micromoves.services.planning import WhatIf
@@ -38,6 +38,8 @@ class OpportunityCard(BaseModel):
     plan_fit: str  # "step 2 of your plan; …", or what target skills it builds, or ""
     eligible: bool | None
     reasons: list[str]  # why not eligible
+    # Why it is ranked where it is, in one readable sentence: plan fit, then skill fit (viewers only).
+    why: str = ""
     my_application: str | None  # the viewer's application status, if any
 
 
@@ -148,6 +150,7 @@ def _card(
     fit = plan_words = None
     reasons: list[str] = []
     eligible = None
+    why = ""
     if viewer is not None:
         fit = skill_fit(opp.required_skills or {}, opp.preferred_skills or {}, viewer.skills)
         # What-if re-plans only for what the viewer could take and that builds a skill their target needs.
@@ -165,6 +168,7 @@ def _card(
             names=skill_names,
         )
         eligible = not reasons
+        why = _why(opp, viewer, plan_words or "", skill_names)
     return OpportunityCard(
         id=opp.id,
         title=opp.title,
@@ -180,8 +184,24 @@ def _card(
         plan_fit=plan_words or "",
         eligible=eligible,
         reasons=reasons,
+        why=why,
         my_application=viewer.applications.get(opp.id) if viewer is not None else None,
     )
+
+
+def _why(opp: Any, viewer: _Viewer, plan_words: str, skill_names: dict[str, str]) -> str:
+    """Every match gets a reason, also when it does nothing for the viewer's plan: what it does for the
+    plan (or why it does nothing), then how their skills fit what it asks for."""
+    if plan_words:
+        plan = plan_words
+    elif viewer.row.target_role_id is None:
+        plan = "you have no target role yet, so it is matched on skills alone"
+    elif not viewer.target_gaps:
+        plan = "you already hold every level your target role asks for"
+    else:
+        plan = "it builds none of the skills your target role still needs"
+    skills = skill_fit_words(opp.required_skills or {}, opp.preferred_skills or {}, viewer.skills, skill_names)
+    return f"{plan}; {skills}"
 
 
 def _plan_rank(words: str) -> int:
@@ -204,7 +224,13 @@ def marketplace(db: Database, policy: Policy, *, include_own_drafts: bool = True
             rows += list(conn.execute(q))
         teams = names_of(conn, t.teams, {r.host_team_id for r in rows})
         skills = names_of(
-            conn, t.skills, {s for r in rows for s in (*(r.builds_skills or {}), *(r.required_skills or {}))}
+            conn,
+            t.skills,
+            {
+                s
+                for r in rows
+                for s in (*(r.builds_skills or {}), *(r.required_skills or {}), *(r.preferred_skills or {}))
+            },
         )
         viewer = _Viewer(conn, p.person_id) if p.person_id else None
         cards = [_card(conn, r, teams.get(r.host_team_id, r.host_team_id), viewer, skills) for r in rows]
