@@ -689,3 +689,25 @@ def test_a_search_that_stops_on_its_own_clock_as_the_timer_fires_falls_back(monk
     monkeypatch.setattr(planning, "_fallback", fallback)
     assert planning.solve_within(None, 5.0) == "fallback"  # type: ignore[arg-type]
     assert signal.getsignal(signal.SIGALRM) is not handlers[-1]  # and the previous handler is back
+
+
+def test_congestion_reports_the_time_from_plan_to_start_of_a_template_move(plan_db: Database) -> None:
+    from micromoves.services import accounts, congestion
+    from micromoves.services.policy import Policy
+
+    plan = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START).plan
+    move = planning.propose_from_plan(plan_db, "EMP", 1, actor="EMP")
+    with plan_db.write_engine.begin() as conn:  # the plan was made three weeks before the step starts
+        planned = dt.datetime.combine(move.start - dt.timedelta(weeks=3), dt.time(9), tzinfo=dt.UTC)
+        conn.execute(t.plans.update().where(t.plans.c.id == plan.id).values(created_at=planned))
+
+    def slot() -> Any:
+        report = congestion.congestion(
+            plan_db, Policy(plan_db, accounts.Principal(0, "hr", accounts.Access.ADMIN, None))
+        )
+        return next(s for s in report.slots if s.id == move.template_id)
+
+    assert (slot().median_weeks_to_start, slot().started) == (None, 0)
+    for status in ("approved", "onboarding", "active"):
+        move_svc.transition_move(plan_db, move.id, status, actor="MGR")
+    assert (slot().median_weeks_to_start, slot().started) == (3.0, 1)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from micromoves.domain.errors import Conflict, Forbidden, IllegalTransition, InvalidValue, NotFound
 from micromoves.domain.marketplace import ONBOARDING_CHECKLIST
 from micromoves.domain.model import MoveKind
-from micromoves.services import handoffs
+from micromoves.services import congestion, handoffs
 from micromoves.services import marketplace as market
 from micromoves.services import marketplace_views as mviews
 from micromoves.services import moves as move_svc
@@ -454,3 +454,18 @@ def test_every_match_says_why_it_is_ranked_there(world: World) -> None:
     assert all(c.why == "" for c in mviews.marketplace(db, world.policy("admin")).opportunities)
     page = world.client("eva").get(f"/opportunities/{gig}")
     assert "short on Negotiation (0.0 of 3.0)" in page.text
+
+
+def test_congestion_reports_the_observed_time_to_start(world: World) -> None:
+    db, hugo = world.db, world.policy("hugo")
+    market.decide(db, hugo, world.application, "offer")
+    move_id = market.decide(db, world.policy("eva"), world.application, "accept")
+    decide(db, world.policy("mira"), move_id, verdict=Verdict.APPROVED)
+    slot = lambda: next(s for s in congestion.congestion(db, world.policy("admin")).slots if s.id == world.opp_open)  # noqa: E731
+    assert (slot().median_weeks_to_start, slot().started) == (None, 0)  # approved is not started
+    for status in ("onboarding", "active"):
+        move_svc.transition_move(db, move_id, status, actor="M")
+    # Applied today, started on the opportunity's first day, ten weeks out.
+    assert (slot().median_weeks_to_start, slot().started) == (10.0, 1)
+    page = world.client("admin").get("/congestion")
+    assert "10.0 weeks <small>(1 started)</small>" in page.text

@@ -230,9 +230,7 @@ def register(app: typer.Typer) -> None:
             return
         rows = [
             [
-                ("BOTTLENECK " if s.bottleneck else "") + s.title,
-                s.slot,
-                s.id,
+                ("BOTTLENECK " if s.bottleneck else "") + f"{s.title}\n{s.slot} {s.id}",
                 s.supply,
                 f"{s.demand} ({s.demand_plans} + {s.demand_applications})",
                 f"{s.ratio:g}",
@@ -242,6 +240,7 @@ def register(app: typer.Typer) -> None:
                 else f"{s.median_days_to_decision:g} days to a decision"
                 if s.median_days_to_decision is not None
                 else "",
+                "" if s.median_weeks_to_start is None else f"{s.median_weeks_to_start:g} weeks ({s.started})",
                 s.template_id or "",
             ]
             for s in report.slots
@@ -249,7 +248,16 @@ def register(app: typer.Typer) -> None:
         console.print(
             table(
                 "Congestion",
-                ["slot", "type", "id", "seats", "demand (plans + applications)", "ratio", "queue", "wait", "template"],
+                [
+                    "slot",
+                    "seats",
+                    "demand (plans + applications)",
+                    "ratio",
+                    "queue",
+                    "wait",
+                    "time to start",
+                    "template",
+                ],
                 rows,
             )
         )

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from micromoves.domain.errors import InvalidValue, NotFound
 from micromoves.domain.marketplace import LIVE_APPLICATIONS
+from micromoves.domain.model import MoveStatus
 from micromoves.planning import PlanningError, PlanResult
 from micromoves.services.planning import (
     OPPORTUNITY_PREFIX,
@@ -39,6 +40,8 @@ from micromoves.storage.db import Database
 # people want it (a single person queueing for a one-seat course is not congestion).
 BOTTLENECK_RATIO = 2.0
 BOTTLENECK_MIN_DEMAND = 5
+# Moves that did start (a reverted trial ran before it was undone), for the observed time to start.
+STARTED = tuple(s.value for s in (MoveStatus.ACTIVE, MoveStatus.IN_REVIEW, MoveStatus.COMPLETED, MoveStatus.REVERTED))
 
 
 class SlotLoad(BaseModel):
@@ -58,6 +61,10 @@ class SlotLoad(BaseModel):
     queue: int  # demand beyond supply
     median_wait_weeks: float | None  # from plan creation to the planned start
     median_days_to_decision: float | None  # applications: applied → offered / rejected
+    # Observed time to start: from the application (opportunities) or the plan that scheduled it
+    # (templates) to the day the move actually started; only moves that did start count.
+    median_weeks_to_start: float | None = None
+    started: int = 0  # how many moves that median is over
     bottleneck: bool
 
 
@@ -106,6 +113,13 @@ ROUTE_STEPS = 2_000
 ROUTE_BUDGET = 2.0
 
 
+def _weeks_between(since: dt.datetime | dt.date, day: dt.date) -> float:
+    """Weeks from ``since`` (a timestamp: its calendar day counts) to ``day``; never negative (a move
+    backdated to before its application started at once)."""
+    first = since.date() if isinstance(since, dt.datetime) else since
+    return max(0, (day - first).days) / 7
+
+
 def _quarter(day: dt.date) -> str:
     return f"{day.year} Q{(day.month - 1) // 3 + 1}"
 
@@ -141,12 +155,21 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
                     waits[tid].append(int(step.get("start_week", 0)))
                     built = tuple(step.get("gains") or {})
                     starts.append((tid, person_id, dt.date.fromisoformat(step["start"]), built))
-        o, a = t.opportunities.c, t.applications.c
+        o, a, m = t.opportunities.c, t.applications.c, t.moves.c
         app_rows = conn.execute(
-            select(o.template_id, o.seats, o.id, o.title, o.kind, a.status, a.applied_at, a.decided_at)
+            select(o.template_id, o.seats, o.id, o.title, o.kind, a.status, a.applied_at, a.decided_at, m.start)
             .join(t.applications, a.opportunity_id == o.id, isouter=True)
+            .join(t.moves, (m.id == a.move_id) & m.status.in_(STARTED), isouter=True)
             .where(o.status.in_(["open", "filled"]))
         ).all()
+        # Moves of a template that a plan scheduled and that did start: planned on → started on.
+        to_start: dict[str, list[float]] = defaultdict(list)
+        for tid, started_on, planned_at in conn.execute(
+            select(m.template_id, m.start, t.plans.c.created_at)
+            .join(t.plans, t.plans.c.id == m.plan_id)
+            .where(m.template_id.is_not(None), m.status.in_(STARTED))
+        ):
+            to_start[tid].append(_weeks_between(planned_at, started_on))
         skill_names = dict(conn.execute(select(t.skills.c.id, t.skills.c.name)).all()) if starts else {}
         team_of = (
             dict(
@@ -160,9 +183,11 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
     slots = []
     by_opportunity: dict[str, list[tuple[str, dt.datetime, dt.datetime | None]]] = defaultdict(list)
     opportunity_info = {}
-    for tid, seats, oid, title, kind, status, applied_at, decided_at in app_rows:
+    for tid, seats, oid, title, kind, status, applied_at, decided_at, started_on in app_rows:
         if status is not None:  # an opportunity nobody applied to yet still has its row (outer join)
             by_opportunity[oid].append((status, applied_at, decided_at))
+        if started_on is not None:
+            to_start[OPPORTUNITY_PREFIX + oid].append(_weeks_between(applied_at, started_on))
         opportunity_info[oid] = (tid, seats, title, kind)
     live = {s.value for s in LIVE_APPLICATIONS}
     for oid, (tid, seats, title, kind) in opportunity_info.items():
@@ -175,14 +200,36 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
         days = [(d - a).total_seconds() / 86_400 for _, a, d in apps if d is not None]
         plans = plan_demand[step]
         slots.append(
-            _load("opportunity", oid, tid, title, str(kind), max(0, free), plans, demand, waits[step] or None, days)
+            _load(
+                "opportunity",
+                oid,
+                tid,
+                title,
+                str(kind),
+                max(0, free),
+                plans,
+                demand,
+                waits[step] or None,
+                days,
+                to_start[step],
+            )
         )
     for tid in (tid for tid in plan_demand if tid in templates):
         tpl = templates[tid]
         cohorts = max(1, math.floor(horizon_weeks / max(1, tpl.duration_weeks)))
         slots.append(
             _load(
-                "template", tid, tid, tpl.title, str(tpl.kind), tpl.seats * cohorts, plan_demand[tid], 0, waits[tid], []
+                "template",
+                tid,
+                tid,
+                tpl.title,
+                str(tpl.kind),
+                tpl.seats * cohorts,
+                plan_demand[tid],
+                0,
+                waits[tid],
+                [],
+                to_start[tid],
             )
         )
     slots.sort(key=lambda s: (not s.bottleneck, -s.ratio, -s.demand, s.id))
@@ -221,6 +268,7 @@ def _load(
     from_applications: int,
     waits: list[int] | None,
     decision_days: list[float],
+    weeks_to_start: list[float],
 ) -> SlotLoad:
     demand = from_plans + from_applications
     ratio = round(demand / supply, 2) if supply else float(demand)
@@ -238,6 +286,8 @@ def _load(
         queue=max(0, demand - supply),
         median_wait_weeks=statistics.median(waits) if waits else None,
         median_days_to_decision=round(statistics.median(decision_days), 1) if decision_days else None,
+        median_weeks_to_start=round(statistics.median(weeks_to_start), 1) if weeks_to_start else None,
+        started=len(weeks_to_start),
         bottleneck=(ratio >= BOTTLENECK_RATIO or supply == 0) and demand >= BOTTLENECK_MIN_DEMAND,
     )
 
