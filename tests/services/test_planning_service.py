@@ -624,6 +624,37 @@ def test_an_open_opportunity_is_a_plan_step_until_it_closes(plan_db: Database) -
     assert {s["template_id"] for s in again.steps} == {"T-STRETCH", "T-GIG"} and again.ready_week == 12
 
 
+def test_when_an_opportunity_fills_the_others_whose_plans_took_it_are_replanned(plan_db: Database) -> None:
+    """The last seat taken: everyone else whose plan took the opportunity gets a plan without it at once;
+    the person who took the seat keeps theirs."""
+    from micromoves.services import accounts
+    from micromoves.services import marketplace as market
+    from micromoves.services.policy import Policy
+
+    org.add_person(plan_db, id="EMP2", name="Ona", role_id="SWE2", team_id="ENG", manager_id="MGR", actor="hr")
+    for skill, level in (("Programming", 3.5), ("Critical Thinking", 3.0)):
+        org.assess_skill(
+            plan_db, person_id="EMP2", skill=skill, level=level, provenance="manager", actor="MGR", on=D(2025, 6, 1)
+        )
+    catalogue.set_target_role(plan_db, person_id="EMP2", role_id="SWE3", actor="EMP2")
+    insert_open_opportunity(plan_db)
+    first = {pid: planning.plan_for_person(plan_db, pid, actor=pid).plan for pid in ("EMP", "EMP2")}
+    assert all([s["template_id"] for s in p.steps] == ["opportunity:OPP-LEAD"] for p in first.values())
+
+    def as_person(pid: str) -> Policy:
+        return Policy(plan_db, accounts.Principal(0, pid, accounts.Access.EMPLOYEE, pid))
+
+    admin = Policy(plan_db, accounts.Principal(0, "hr", accounts.Access.ADMIN, None))
+    application = market.apply(plan_db, as_person("EMP"), "OPP-LEAD")
+    market.decide(plan_db, admin, application, "offer")
+    market.decide(plan_db, as_person("EMP"), application, "accept")
+    mine, theirs = (planning.current_plan(plan_db, pid) for pid in ("EMP", "EMP2"))
+    assert mine is not None and mine.version == first["EMP"].version  # the seat holder keeps the plan
+    assert theirs is not None and theirs.version == first["EMP2"].version + 1
+    assert theirs.reason == "opportunity OPP-LEAD was filled"
+    assert {s["template_id"] for s in theirs.steps} == {"T-STRETCH", "T-GIG"} and theirs.ready_week == 12
+
+
 def test_what_if_answers_are_reused_until_something_is_written(
     plan_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:

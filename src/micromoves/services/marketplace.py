@@ -209,19 +209,35 @@ def set_opportunity_status(db: Database, policy: Policy, opportunity_id: str, to
                 .values(status=A.REJECTED.value, decided_at=utcnow(), decided_by=p.actor)
             )
         record_audit(conn, p.actor, f"opportunity.{to.value}", "opportunity", opportunity_id, previous=opp.status)
-    if to in (OS.CLOSED, OS.CANCELLED):
-        # The plans that took it are made again without it (as a plan whose move was reverted is). The status
-        # change stands whatever happens here; a failure is audited and the next plan-all tries again.
-        try:
-            replan_without(
-                db,
-                OPPORTUNITY_PREFIX + opportunity_id,
-                actor=p.actor,
-                reason=f"opportunity {opportunity_id} was {to.value}",
+    if to in (OS.CLOSED, OS.CANCELLED, OS.FILLED):
+        _replan_around(db, opportunity_id, to, actor=p.actor)
+
+
+def _replan_around(db: Database, opportunity_id: str, status: OpportunityStatus, *, actor: str) -> None:
+    """The plans that took an opportunity that is no longer open (closed, cancelled, or filled: its last
+    seat was taken) are made again without it, as a plan whose move was reverted is. The people holding a
+    seat keep their plans: the step is theirs. The status change stands whatever happens here; a failure is
+    audited and the next plan-all tries again."""
+    try:
+        with db.engine.connect() as conn:
+            holders = set(
+                conn.scalars(
+                    select(t.applications.c.person_id).where(
+                        t.applications.c.opportunity_id == opportunity_id,
+                        t.applications.c.status.in_([s.value for s in SEAT_HOLDING]),
+                    )
+                )
             )
-        except (DomainError, PlanningError, RuntimeError) as exc:
-            with db.write_engine.begin() as conn:
-                record_audit(conn, p.actor, "plan.replan_failed", "opportunity", opportunity_id, error=str(exc))
+        replan_without(
+            db,
+            OPPORTUNITY_PREFIX + opportunity_id,
+            actor=actor,
+            reason=f"opportunity {opportunity_id} was {status.value}",
+            keep=holders,
+        )
+    except (DomainError, PlanningError, RuntimeError) as exc:
+        with db.write_engine.begin() as conn:
+            record_audit(conn, actor, "plan.replan_failed", "opportunity", opportunity_id, error=str(exc))
 
 
 def seats_taken(conn: Connection, opportunity_id: str) -> int:
@@ -560,12 +576,15 @@ def _accept(db: Database, policy: Policy, application_id: int) -> str:
             .where(t.applications.c.id == application_id)
             .values(status=A.ACCEPTED.value, decided_at=utcnow(), decided_by=actor, move_id=move.id)
         )
-        if taken + 1 >= opp.seats:
+        filled = taken + 1 >= opp.seats
+        if filled:
             conn.execute(update(t.opportunities).where(t.opportunities.c.id == opp.id).values(status=OS.FILLED.value))
         uow.audit(
             actor, "application.accepted", "application", str(application_id), move_id=move.id, opportunity=opp.id
         )
         uow.commit()
+    if filled:  # after the commit: the seat is taken whatever the re-planning does
+        _replan_around(db, opp.id, OS.FILLED, actor=actor)
     return move_id
 
 

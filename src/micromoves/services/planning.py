@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -1098,9 +1098,18 @@ def plan_all(
     )
 
 
-def replan_without(db: Database, option_id: str, *, actor: str, reason: str, settings: Settings | None = None) -> int:
-    """Re-plan everyone whose current plan takes ``option_id`` (an opportunity that was closed or cancelled),
-    each within the batch planner's time budget, and store the new plans together; returns how many."""
+def replan_without(
+    db: Database,
+    option_id: str,
+    *,
+    actor: str,
+    reason: str,
+    settings: Settings | None = None,
+    keep: Collection[str] = (),
+) -> int:
+    """Re-plan everyone whose current plan takes ``option_id`` (an opportunity that was closed, cancelled
+    or filled), except the people in ``keep``, each within the batch planner's time budget, and store the
+    new plans together; returns how many."""
     settings = settings or get_settings()
     p = t.plans.c
     needle = f'%"{option_id}"%'
@@ -1112,7 +1121,7 @@ def replan_without(db: Database, option_id: str, *, actor: str, reason: str, set
                     p.status == PlanStatus.CURRENT, cast(p.steps, Text).like(needle)
                 )
             )
-            if any(step.get("template_id") == option_id for step in r.steps or [])
+            if r.person_id not in keep and any(step.get("template_id") == option_id for step in r.steps or [])
         ]
         if not rows:
             return 0
