@@ -115,15 +115,14 @@ def test_skill_fit_words_name_the_largest_shortfalls_first() -> None:
         {"prog": 3.5, "math": 3.0, "comm": 0.5, "write": 1.0},
         {"prog": "Programming", "lead": "Leadership"},
     )
-    # Met: math, write. Short: lead by 5.0, comm by 1.5, prog by 0.5 (in that order).
+    # Met: math (required), write (preferred). Short: lead by 5, comm by 1.5, prog by 0.5 (in that order).
     assert words == (
-        "you meet 2 of the 5 skill levels it asks for; "
-        "short on Leadership (0.0 of 5.0), comm (0.5 of 2.0), Programming (3.5 of 4.0)"
+        "you meet 1 of 2 required and 1 of 3 preferred skill levels; "
+        "short on Leadership (0 of 5), comm (0.5 of 2), Programming (3.5 of 4)"
     )
     more = skill_fit_words({f"s{i}": 2.0 for i in range(5)}, {}, {})
-    assert more == (
-        "you meet 0 of the 5 skill levels it asks for; short on s0 (0.0 of 2.0), s1 (0.0 of 2.0), s2 (0.0 of 2.0)"
-        " and 2 more"
-    )
+    assert more == "you meet 0 of 5 required skill levels; short on s0 (0 of 2), s1 (0 of 2), s2 (0 of 2) and 2 more"
     assert skill_fit_words({}, {}, {"prog": 1.0}) == "it asks for no particular skills"
-    assert skill_fit_words({"prog": 2.0}, {}, {"prog": 2.0}) == "you meet 1 of the 1 skill levels it asks for"
+    assert skill_fit_words({}, {"prog": 2.0}, {"prog": 2.0}) == "you meet 1 of 1 preferred skill levels"
+    # A level reached by sums of decimals (0.7 + 0.6) meets 1.3, as the eligibility rules see it.
+    assert skill_fit_words({"prog": 1.3}, {}, {"prog": 0.7 + 0.6}) == "you meet 1 of 1 required skill levels"

@@ -728,8 +728,8 @@ def test_congestion_reports_the_time_from_plan_to_start_of_a_template_move(plan_
 
     plan = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START).plan
     move = planning.propose_from_plan(plan_db, "EMP", 1, actor="EMP")
-    with plan_db.write_engine.begin() as conn:  # the plan was made three weeks before the step starts
-        planned = dt.datetime.combine(move.start - dt.timedelta(weeks=3), dt.time(9), tzinfo=dt.UTC)
+    with plan_db.write_engine.begin() as conn:  # the plan was made three weeks ago
+        planned = dt.datetime.now(dt.UTC) - dt.timedelta(weeks=3)
         conn.execute(t.plans.update().where(t.plans.c.id == plan.id).values(created_at=planned))
 
     def slot() -> Any:
@@ -741,4 +741,42 @@ def test_congestion_reports_the_time_from_plan_to_start_of_a_template_move(plan_
     assert (slot().median_weeks_to_start, slot().started) == (None, 0)
     for status in ("approved", "onboarding", "active"):
         move_svc.transition_move(plan_db, move.id, status, actor="MGR")
+    # Made active today, three weeks after the plan: not the step's planned start (START, long past).
     assert (slot().median_weeks_to_start, slot().started) == (3.0, 1)
+
+
+def test_a_failed_replan_after_a_fill_is_audited_and_the_seat_stands(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from micromoves.services import accounts
+    from micromoves.services import marketplace as market
+    from micromoves.services.policy import Policy
+
+    insert_open_opportunity(plan_db)
+    planning.plan_for_person(plan_db, "EMP", actor="EMP")
+
+    def broken(*args: Any, **kwargs: Any) -> int:
+        raise KeyError("a catalogue row vanished")
+
+    monkeypatch.setattr(market, "replan_without", broken)
+    admin = Policy(plan_db, accounts.Principal(0, "hr", accounts.Access.ADMIN, None))
+    emp = Policy(plan_db, accounts.Principal(0, "EMP", accounts.Access.EMPLOYEE, "EMP"))
+    application = market.apply(plan_db, emp, "OPP-LEAD")
+    market.decide(plan_db, admin, application, "offer")
+    jobs: list[Any] = []
+    move_id = market.decide(plan_db, emp, application, "accept", later=jobs.append)
+    # The re-planning is handed to the caller (the web runs it after the response), not run in the request.
+    assert move_id and len(jobs) == 1
+    with plan_db.engine.connect() as conn:
+        assert conn.scalar(select(t.opportunities.c.status).where(t.opportunities.c.id == "OPP-LEAD")) == "filled"
+        assert not conn.scalar(select(func.count()).where(t.audit_events.c.action == "plan.replan_failed"))
+    jobs[0]()  # fails inside: audited, nothing raised, the seat stands
+    with plan_db.engine.connect() as conn:
+        failed = conn.execute(
+            select(t.audit_events.c.entity_id, t.audit_events.c.details).where(
+                t.audit_events.c.action == "plan.replan_failed"
+            )
+        ).one()
+        assert failed.entity_id == "OPP-LEAD" and "catalogue row vanished" in str(failed.details)
+        status = conn.scalar(select(t.applications.c.status).where(t.applications.c.id == application))
+        assert status == "accepted"

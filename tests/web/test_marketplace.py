@@ -447,25 +447,38 @@ def test_every_match_says_why_it_is_ranked_there(world: World) -> None:
     assert cards[world.opp_open].why == (
         "you have no target role yet, so it is matched on skills alone; it asks for no particular skills"
     )
-    assert cards[gig].why.endswith("; you meet 0 of the 1 skill levels it asks for; short on Negotiation (0.0 of 3.0)")
+    assert cards[gig].why.endswith("; you meet 0 of 1 preferred skill levels; short on Negotiation (0 of 3)")
     # The detail page says it too, and a viewer who is not a person gets no reason (nothing to match).
     detail = mviews.opportunity_detail(db, world.policy("eva"), gig)
     assert detail.card.why == cards[gig].why
     assert all(c.why == "" for c in mviews.marketplace(db, world.policy("admin")).opportunities)
-    page = world.client("eva").get(f"/opportunities/{gig}")
-    assert "short on Negotiation (0.0 of 3.0)" in page.text
+    for page in (f"/opportunities/{gig}", "/opportunities"):
+        assert "short on Negotiation (0 of 3)" in world.client("eva").get(page).text
 
 
 def test_congestion_reports_the_observed_time_to_start(world: World) -> None:
     db, hugo = world.db, world.policy("hugo")
+    with db.write_engine.begin() as conn:  # eva applied three weeks ago
+        conn.execute(
+            t.applications.update()
+            .where(t.applications.c.id == world.application)
+            .values(applied_at=dt.datetime.now(dt.UTC) - dt.timedelta(weeks=3))
+        )
     market.decide(db, hugo, world.application, "offer")
     move_id = market.decide(db, world.policy("eva"), world.application, "accept")
     decide(db, world.policy("mira"), move_id, verdict=Verdict.APPROVED)
-    slot = lambda: next(s for s in congestion.congestion(db, world.policy("admin")).slots if s.id == world.opp_open)  # noqa: E731
-    assert (slot().median_weeks_to_start, slot().started) == (None, 0)  # approved is not started
+
+    def slot() -> tuple[float | None, int]:
+        found = next(s for s in congestion.congestion(db, world.policy("admin")).slots if s.id == world.opp_open)
+        return found.median_weeks_to_start, found.started
+
+    assert slot() == (None, 0)  # approved is not started
     for status in ("onboarding", "active"):
         move_svc.transition_move(db, move_id, status, actor="M")
-    # Applied today, started on the opportunity's first day, ten weeks out.
-    assert (slot().median_weeks_to_start, slot().started) == (10.0, 1)
+    # Applied three weeks ago, made active today: what counts is the day it started, not its planned start
+    # (ten weeks out); a trial that started and was then reverted still started.
+    assert slot() == (3.0, 1)
+    move_svc.transition_move(db, move_id, "reverted", actor="M", reason="not a fit")
+    assert slot() == (3.0, 1)
     page = world.client("admin").get("/congestion")
-    assert "10.0 weeks <small>(1 started)</small>" in page.text
+    assert "3.0 weeks <small>(1 started)</small>" in page.text

@@ -80,7 +80,7 @@ def register(app: typer.Typer) -> None:
                 f"{o.percent_time}%",
                 f"{o.seats_left}/{o.seats}",
                 o.status,
-                o.why or o.plan_fit or ("" if o.skill_fit is None else f"skills {o.skill_fit:.0%}"),
+                "; ".join(x for x in ("" if o.skill_fit is None else f"skills {o.skill_fit:.0%}", o.why) if x),
             ]
             for o in data.opportunities
         ]

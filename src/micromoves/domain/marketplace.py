@@ -164,21 +164,25 @@ def skill_fit_words(
     skills: Mapping[str, float],
     names: Mapping[str, str] | None = None,
 ) -> str:
-    """The skill fit in words, for a person reading a match: what they already meet, and where they fall
-    short (skill, their level, the level asked for; the largest shortfalls first, at most three)."""
-    asked = _weighted(required, preferred)
-    if not asked:
+    """The skill fit in words, for a person reading a match: how many of the required and of the preferred
+    levels they meet, and where they fall short (skill, their level, the level asked for; the largest
+    shortfalls first, at most three). Levels compare as the eligibility rules compare them."""
+    if not required and not preferred:
         return "it asks for no particular skills"
     label = names or {}
-    short = sorted(
-        ((lvl - skills.get(s, 0.0), s, lvl) for s, lvl, _ in asked if skills.get(s, 0.0) < lvl),
-        key=lambda x: (-x[0], x[1]),
-    )
-    met = len(asked) - len(short)
-    words = f"you meet {met} of the {len(asked)} skill levels it asks for"
+
+    def short_of(asked: Mapping[str, float]) -> list[tuple[float, str, float]]:
+        return [(lvl - skills.get(s, 0.0), s, lvl) for s, lvl in asked.items() if skills.get(s, 0.0) + 1e-9 < lvl]
+
+    parts = []
+    for kind, asked in (("required", required), ("preferred", preferred)):
+        if asked:
+            parts.append(f"{len(asked) - len(short_of(asked))} of {len(asked)} {kind}")
+    words = "you meet " + " and ".join(parts) + " skill levels"
+    short = sorted(short_of(required) + short_of(preferred), key=lambda x: (-x[0], x[1]))
     if short:
         words += "; short on " + ", ".join(
-            f"{label.get(s, s)} ({skills.get(s, 0.0):.1f} of {lvl:.1f})" for _, s, lvl in short[:3]
+            f"{label.get(s, s)} ({skills.get(s, 0.0):g} of {lvl:g})" for _, s, lvl in short[:3]
         )
         if len(short) > 3:
             words += f" and {len(short) - 3} more"

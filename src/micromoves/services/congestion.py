@@ -16,7 +16,7 @@ import statistics
 from collections import Counter, defaultdict
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from micromoves.domain.errors import InvalidValue, NotFound
 from micromoves.domain.marketplace import LIVE_APPLICATIONS
@@ -40,8 +40,6 @@ from micromoves.storage.db import Database
 # people want it (a single person queueing for a one-seat course is not congestion).
 BOTTLENECK_RATIO = 2.0
 BOTTLENECK_MIN_DEMAND = 5
-# Moves that did start (a reverted trial ran before it was undone), for the observed time to start.
-STARTED = tuple(s.value for s in (MoveStatus.ACTIVE, MoveStatus.IN_REVIEW, MoveStatus.COMPLETED, MoveStatus.REVERTED))
 
 
 class SlotLoad(BaseModel):
@@ -62,7 +60,8 @@ class SlotLoad(BaseModel):
     median_wait_weeks: float | None  # from plan creation to the planned start
     median_days_to_decision: float | None  # applications: applied → offered / rejected
     # Observed time to start: from the application (opportunities) or the plan that scheduled it
-    # (templates) to the day the move actually started; only moves that did start count.
+    # (templates) to the day the move was made active (its first activation: the recorded status change,
+    # not the planned start date); only moves that did start count.
     median_weeks_to_start: float | None = None
     started: int = 0  # how many moves that median is over
     bottleneck: bool
@@ -113,11 +112,9 @@ ROUTE_STEPS = 2_000
 ROUTE_BUDGET = 2.0
 
 
-def _weeks_between(since: dt.datetime | dt.date, day: dt.date) -> float:
-    """Weeks from ``since`` (a timestamp: its calendar day counts) to ``day``; never negative (a move
-    backdated to before its application started at once)."""
-    first = since.date() if isinstance(since, dt.datetime) else since
-    return max(0, (day - first).days) / 7
+def _weeks_between(since: dt.datetime, until: dt.datetime) -> float:
+    """From one timestamp to the other in weeks of whole (UTC calendar) days; never negative."""
+    return max(0, (until.date() - since.date()).days) / 7
 
 
 def _quarter(day: dt.date) -> str:
@@ -155,21 +152,29 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
                     waits[tid].append(int(step.get("start_week", 0)))
                     built = tuple(step.get("gains") or {})
                     starts.append((tid, person_id, dt.date.fromisoformat(step["start"]), built))
-        o, a, m = t.opportunities.c, t.applications.c, t.moves.c
+        o, a, m, sc = t.opportunities.c, t.applications.c, t.moves.c, t.status_changes.c
+        # When each move that started was first made active (a reverted trial had started too).
+        activated = (
+            select(sc.move_id, func.min(sc.at).label("on"))
+            .where(sc.to_status == MoveStatus.ACTIVE.value)
+            .group_by(sc.move_id)
+            .subquery()
+        )
         app_rows = conn.execute(
-            select(o.template_id, o.seats, o.id, o.title, o.kind, a.status, a.applied_at, a.decided_at, m.start)
+            select(o.template_id, o.seats, o.id, o.title, o.kind, a.status, a.applied_at, a.decided_at, activated.c.on)
             .join(t.applications, a.opportunity_id == o.id, isouter=True)
-            .join(t.moves, (m.id == a.move_id) & m.status.in_(STARTED), isouter=True)
+            .join(activated, activated.c.move_id == a.move_id, isouter=True)
             .where(o.status.in_(["open", "filled"]))
         ).all()
-        # Moves of a template that a plan scheduled and that did start: planned on → started on.
+        # Moves of a template that a plan scheduled and that started: planned on → first active on.
         to_start: dict[str, list[float]] = defaultdict(list)
-        for tid, started_on, planned_at in conn.execute(
-            select(m.template_id, m.start, t.plans.c.created_at)
+        for tid, started_at, planned_at in conn.execute(
+            select(m.template_id, activated.c.on, t.plans.c.created_at)
+            .join(activated, activated.c.move_id == m.id)
             .join(t.plans, t.plans.c.id == m.plan_id)
-            .where(m.template_id.is_not(None), m.status.in_(STARTED))
+            .where(m.template_id.is_not(None))
         ):
-            to_start[tid].append(_weeks_between(planned_at, started_on))
+            to_start[tid].append(_weeks_between(planned_at, started_at))
         skill_names = dict(conn.execute(select(t.skills.c.id, t.skills.c.name)).all()) if starts else {}
         team_of = (
             dict(
@@ -183,11 +188,11 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
     slots = []
     by_opportunity: dict[str, list[tuple[str, dt.datetime, dt.datetime | None]]] = defaultdict(list)
     opportunity_info = {}
-    for tid, seats, oid, title, kind, status, applied_at, decided_at, started_on in app_rows:
+    for tid, seats, oid, title, kind, status, applied_at, decided_at, started_at in app_rows:
         if status is not None:  # an opportunity nobody applied to yet still has its row (outer join)
             by_opportunity[oid].append((status, applied_at, decided_at))
-        if started_on is not None:
-            to_start[OPPORTUNITY_PREFIX + oid].append(_weeks_between(applied_at, started_on))
+        if started_at is not None:
+            to_start[OPPORTUNITY_PREFIX + oid].append(_weeks_between(applied_at, started_at))
         opportunity_info[oid] = (tid, seats, title, kind)
     live = {s.value for s in LIVE_APPLICATIONS}
     for oid, (tid, seats, title, kind) in opportunity_info.items():

@@ -9,15 +9,16 @@ second gets a :class:`Conflict`.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
 from micromoves.domain import rules
-from micromoves.domain.errors import Conflict, DomainError, InvalidValue, NotFound
+from micromoves.domain.errors import Conflict, InvalidValue, NotFound
 from micromoves.domain.lifecycle import COMMITTED_STATUSES, allowed_next
 from micromoves.domain.marketplace import (
     LIVE_APPLICATIONS,
@@ -33,7 +34,6 @@ from micromoves.domain.marketplace import (
     ineligibility,
 )
 from micromoves.domain.model import MoveKind, MoveStatus
-from micromoves.planning import PlanningError
 from micromoves.services import moves as move_service
 from micromoves.services.accounts import Scope
 from micromoves.services.planning import OPPORTUNITY_PREFIX, WhatIf, replan_without
@@ -42,6 +42,17 @@ from micromoves.services.views import names_of
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 from micromoves.storage.uow import UnitOfWork, record_audit, utcnow
+
+log = logging.getLogger(__name__)
+
+# Follow-up work a use case hands to its caller: the web runs it after the response is sent (FastAPI's
+# BackgroundTasks.add_task), so nobody waits on re-planning; the CLI runs it at once (the default).
+Later = Callable[[Callable[[], None]], None]
+
+
+def _now(job: Callable[[], None]) -> None:
+    job()
+
 
 A = ApplicationStatus
 OS = OpportunityStatus
@@ -163,7 +174,9 @@ def _may_run(policy: Policy, opp: Any) -> bool:
     return p.is_admin or policy.hosts(opp.host_team_id) or (p.is_hr and opp.host_team_id in policy.hr_units)
 
 
-def set_opportunity_status(db: Database, policy: Policy, opportunity_id: str, to: OpportunityStatus | str) -> None:
+def set_opportunity_status(
+    db: Database, policy: Policy, opportunity_id: str, to: OpportunityStatus | str, *, later: Later | None = None
+) -> None:
     """Submit a draft, publish (the host team's manager approves), close or cancel an opportunity."""
     policy.require_scope(Scope.WRITE)
     try:
@@ -210,14 +223,18 @@ def set_opportunity_status(db: Database, policy: Policy, opportunity_id: str, to
             )
         record_audit(conn, p.actor, f"opportunity.{to.value}", "opportunity", opportunity_id, previous=opp.status)
     if to in (OS.CLOSED, OS.CANCELLED, OS.FILLED):
-        _replan_around(db, opportunity_id, to, actor=p.actor)
+        (later or _now)(lambda: _replan_around(db, opportunity_id, to, actor=p.actor))
 
 
 def _replan_around(db: Database, opportunity_id: str, status: OpportunityStatus, *, actor: str) -> None:
     """The plans that took an opportunity that is no longer open (closed, cancelled, or filled: its last
     seat was taken) are made again without it, as a plan whose move was reverted is. The people holding a
-    seat keep their plans: the step is theirs. The status change stands whatever happens here; a failure is
-    audited and the next plan-all tries again."""
+    seat keep their plans: the step is theirs. The status change stands whatever happens here (it was
+    committed before): any failure is audited, and the next ``plan-all --changed-only`` re-plans them (the
+    options are part of each plan's digest).
+
+    A seat taken and then given back (the release declined, the offer withdrawn) reopens the opportunity;
+    the plans made without it meanwhile stay valid, and the next plan-all may take it again."""
     try:
         with db.engine.connect() as conn:
             holders = set(
@@ -235,9 +252,12 @@ def _replan_around(db: Database, opportunity_id: str, status: OpportunityStatus,
             reason=f"opportunity {opportunity_id} was {status.value}",
             keep=holders,
         )
-    except (DomainError, PlanningError, RuntimeError) as exc:
-        with db.write_engine.begin() as conn:
-            record_audit(conn, actor, "plan.replan_failed", "opportunity", opportunity_id, error=str(exc))
+    except Exception as exc:  # after the commit nothing may undo the change or fail the request
+        try:
+            with db.write_engine.begin() as conn:
+                record_audit(conn, actor, "plan.replan_failed", "opportunity", opportunity_id, error=str(exc))
+        except Exception:  # the database itself is failing: the log keeps the trace
+            log.exception("re-planning around opportunity %s failed, and so did auditing it", opportunity_id)
 
 
 def seats_taken(conn: Connection, opportunity_id: str) -> int:
@@ -414,7 +434,9 @@ HOST_DECISIONS = {"offer": A.OFFERED, "waitlist": A.WAITLISTED, "reject": A.REJE
 APPLICANT_DECISIONS = {"accept": A.ACCEPTED, "decline": A.DECLINED, "withdraw": A.WITHDRAWN}
 
 
-def decide(db: Database, policy: Policy, application_id: int, action: str, *, reason: str = "") -> str:
+def decide(
+    db: Database, policy: Policy, application_id: int, action: str, *, reason: str = "", later: Later | None = None
+) -> str:
     """The host offers, waitlists or rejects; the applicant accepts, declines or withdraws.
 
     Returns the id of the move an acceptance created (else an empty string).
@@ -437,7 +459,7 @@ def decide(db: Database, policy: Policy, application_id: int, action: str, *, re
     )
     to = HOST_DECISIONS.get(action) or APPLICANT_DECISIONS[action]
     if to is A.ACCEPTED:
-        return _accept(db, policy, application_id)
+        return _accept(db, policy, application_id, later or _now)
     if to is A.WITHDRAWN and app.status == A.ACCEPTED.value and app.move_id:
         return _withdraw_accepted(db, policy, application_id, reason)
     with db.write_engine.begin() as conn:
@@ -511,7 +533,7 @@ def release_seat_of(conn: Connection, move_id: str, status: MoveStatus, *, actor
     )
 
 
-def _accept(db: Database, policy: Policy, application_id: int) -> str:
+def _accept(db: Database, policy: Policy, application_id: int, later: Later) -> str:
     actor = policy.principal.actor
     with UnitOfWork(db) as uow:
         conn = uow.session.connection()
@@ -584,7 +606,7 @@ def _accept(db: Database, policy: Policy, application_id: int) -> str:
         )
         uow.commit()
     if filled:  # after the commit: the seat is taken whatever the re-planning does
-        _replan_around(db, opp.id, OS.FILLED, actor=actor)
+        later(lambda: _replan_around(db, opp.id, OS.FILLED, actor=actor))
     return move_id
 
 

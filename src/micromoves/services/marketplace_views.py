@@ -123,10 +123,12 @@ class _Viewer:
         ]
         target = p.target_role_id
         self.target_gaps: dict[str, float] = {}
+        self.target_levels = 0  # how many skill levels the target role asks for
         if target:
             for skill, level in conn.execute(
                 select(t.role_skills.c.skill_id, t.role_skills.c.level).where(t.role_skills.c.role_id == target)
             ):
+                self.target_levels += 1
                 if self.skills.get(skill, 0.0) < level:
                     self.target_gaps[skill] = level
         self.applications = dict(
@@ -196,6 +198,8 @@ def _why(opp: Any, viewer: _Viewer, plan_words: str, skill_names: dict[str, str]
         plan = plan_words
     elif viewer.row.target_role_id is None:
         plan = "you have no target role yet, so it is matched on skills alone"
+    elif not viewer.target_levels:
+        plan = "your target role names no skill levels yet, so it is matched on skills alone"
     elif not viewer.target_gaps:
         plan = "you already hold every level your target role asks for"
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -181,9 +181,15 @@ def api_opportunity(request: Request, who: Who, opportunity_id: str) -> mviews.O
 
 @route(html, "POST", "/opportunities/{opportunity_id}/actions/{action}", name="opportunity.action")
 def opportunity_action(
-    request: Request, who: Who, opportunity_id: str, action: Annotated[str, Path(pattern=OPPORTUNITY_ACTION)]
+    request: Request,
+    who: Who,
+    opportunity_id: str,
+    action: Annotated[str, Path(pattern=OPPORTUNITY_ACTION)],
+    background: BackgroundTasks,
 ) -> Response:
-    market.set_opportunity_status(db_of(request), who.policy, opportunity_id, OPPORTUNITY_ACTIONS[action])
+    market.set_opportunity_status(
+        db_of(request), who.policy, opportunity_id, OPPORTUNITY_ACTIONS[action], later=background.add_task
+    )
     return RedirectResponse(f"/opportunities/{opportunity_id}", status_code=303)
 
 
@@ -195,9 +201,15 @@ def opportunity_action(
     response_model=mviews.OpportunityDetail,
 )
 def api_opportunity_action(
-    request: Request, who: Who, opportunity_id: str, action: Annotated[str, Path(pattern=OPPORTUNITY_ACTION)]
+    request: Request,
+    who: Who,
+    opportunity_id: str,
+    action: Annotated[str, Path(pattern=OPPORTUNITY_ACTION)],
+    background: BackgroundTasks,
 ) -> mviews.OpportunityDetail:
-    market.set_opportunity_status(db_of(request), who.policy, opportunity_id, OPPORTUNITY_ACTIONS[action])
+    market.set_opportunity_status(
+        db_of(request), who.policy, opportunity_id, OPPORTUNITY_ACTIONS[action], later=background.add_task
+    )
     return mviews.opportunity_detail(db_of(request), who.policy, opportunity_id)
 
 
@@ -227,9 +239,12 @@ def application_action(
     who: Who,
     application_id: RowId,
     action: Annotated[str, Path(pattern=APPLICATION_ACTION)],
+    background: BackgroundTasks,
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    move_id = market.decide(db_of(request), who.policy, application_id, action, reason=reason)
+    move_id = market.decide(
+        db_of(request), who.policy, application_id, action, reason=reason, later=background.add_task
+    )
     if move_id:
         return RedirectResponse(f"/moves/{move_id}", status_code=303)
     return RedirectResponse("/opportunities", status_code=303)
@@ -248,8 +263,11 @@ def api_application_action(
     application_id: RowId,
     action: Annotated[str, Path(pattern=APPLICATION_ACTION)],
     body: DecisionBody,
+    background: BackgroundTasks,
 ) -> DecisionResult:
-    move_id = market.decide(db_of(request), who.policy, application_id, action, reason=body.reason)
+    move_id = market.decide(
+        db_of(request), who.policy, application_id, action, reason=body.reason, later=background.add_task
+    )
     return DecisionResult(application_id=application_id, move_id=move_id or None)
 
 
