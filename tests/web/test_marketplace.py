@@ -482,3 +482,22 @@ def test_congestion_reports_the_observed_time_to_start(world: World) -> None:
     assert slot() == (3.0, 1)
     page = world.client("admin").get("/congestion")
     assert "3.0 weeks <small>(1 started)</small>" in page.text
+
+
+def test_accepting_the_last_seat_re_plans_the_others_after_the_response(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, str]] = []
+    monkeypatch.setattr(market, "_replan_around", lambda db, oid, status, *, actor: calls.append((oid, status)))
+
+    def inline(job: object) -> None:
+        raise AssertionError("the web must not re-plan inside the request")
+
+    monkeypatch.setattr(market, "_now", inline)
+    hugo, eva = world.client("hugo"), world.client("eva")
+    offered = hugo.post(f"/api/v1/applications/{world.application}/actions/offer", json={"reason": ""})
+    assert offered.status_code == 200 and calls == []
+    accepted = eva.post(f"/api/v1/applications/{world.application}/actions/accept", json={"reason": ""})
+    assert accepted.status_code == 200 and accepted.json()["move_id"]
+    # The one seat is taken: the re-planning ran as a background task of that request, once.
+    assert calls == [(world.opp_open, "filled")]
