@@ -17,6 +17,15 @@ D = dt.date
 START = D(2026, 1, 5)  # a Monday
 
 
+def add_engineer(db: Database, person_id: str, name: str) -> None:
+    """An Engineer II reporting to MGR, assessed by MGR at Programming 3.5 and Critical Thinking 3.0."""
+    org.add_person(db, id=person_id, name=name, role_id="SWE2", team_id="ENG", manager_id="MGR", actor="hr")
+    for skill, level in (("Programming", 3.5), ("Critical Thinking", 3.0)):
+        org.assess_skill(
+            db, person_id=person_id, skill=skill, level=level, provenance="manager", actor="MGR", on=D(2025, 6, 1)
+        )
+
+
 @pytest.fixture
 def plan_db(db: Database) -> Database:
     org.add_team(db, id="ENG", name="Engineering", actor="hr")
@@ -41,11 +50,7 @@ def plan_db(db: Database) -> Database:
         requirements={"Programming": 4.5, "Critical Thinking": 4.0},
     )
     org.add_person(db, id="MGR", name="Mara", role_id="SWE3", team_id="ENG", actor="hr")
-    org.add_person(db, id="EMP", name="Eli", role_id="SWE2", team_id="ENG", manager_id="MGR", actor="hr")
-    for skill, level in (("Programming", 3.5), ("Critical Thinking", 3.0)):
-        org.assess_skill(
-            db, person_id="EMP", skill=skill, level=level, provenance="manager", actor="MGR", on=D(2025, 6, 1)
-        )
+    add_engineer(db, "EMP", "Eli")
     catalogue.add_template(
         db,
         id="T-COURSE",
@@ -631,11 +636,7 @@ def test_when_an_opportunity_fills_the_others_whose_plans_took_it_are_replanned(
     from micromoves.services import marketplace as market
     from micromoves.services.policy import Policy
 
-    org.add_person(plan_db, id="EMP2", name="Ona", role_id="SWE2", team_id="ENG", manager_id="MGR", actor="hr")
-    for skill, level in (("Programming", 3.5), ("Critical Thinking", 3.0)):
-        org.assess_skill(
-            plan_db, person_id="EMP2", skill=skill, level=level, provenance="manager", actor="MGR", on=D(2025, 6, 1)
-        )
+    add_engineer(plan_db, "EMP2", "Ona")  # EMP's twin
     catalogue.set_target_role(plan_db, person_id="EMP2", role_id="SWE3", actor="EMP2")
     insert_open_opportunity(plan_db)
     first = {pid: planning.plan_for_person(plan_db, pid, actor=pid).plan for pid in ("EMP", "EMP2")}
