@@ -159,6 +159,33 @@ def test_release_limit_seats_and_scores(db: Database) -> None:
     assert actions == ["allocation.proposed"]
 
 
+def test_an_application_withdrawn_during_the_solve_refuses_the_whole_run(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base_org(db, {"A": 5, "B": 5})
+    insert(db, t.opportunities, [opportunity("O1"), opportunity("O2")])
+    insert(db, t.applications, [application("A-0", "O1", benefit=3), application("B-0", "O2", benefit=2)])
+    solve = svc.solve
+
+    def withdraw_after_solving(problem: Any) -> Any:
+        result = solve(problem)
+        with db.write_engine.begin() as conn:
+            conn.execute(update(t.applications).where(t.applications.c.person_id == "B-0").values(status="withdrawn"))
+        return result
+
+    monkeypatch.setattr(svc, "solve", withdraw_after_solving)
+    with pytest.raises(Conflict, match=r"1 application\(s\) changed .* B-0 → O2"):
+        svc.propose_allocation(db, actor="hr", equity_weight=2.0, today=TODAY)
+    with db.engine.connect() as conn:  # nothing half-written: no run, no assignment, no audit record
+        assert conn.scalar(select(func.count()).select_from(t.allocation_runs)) == 0
+        assert conn.scalar(select(func.count()).select_from(t.allocation_assignments)) == 0
+        assert conn.scalar(select(func.count()).select_from(t.audit_events)) == 0
+    monkeypatch.setattr(svc, "solve", solve)
+    again = svc.propose_allocation(db, actor="hr", equity_weight=2.0, today=TODAY)
+    assert [(a.person_id, a.person_name, a.opportunity_id) for a in again.assignments] == [("A-0", "Person A-0", "O1")]
+    assert again.assignments[0].application_id == svc.get_allocation(db, again.run_id).assignments[0].application_id
+
+
 def test_equity_weight_prefers_people_without_a_recent_move(db: Database) -> None:
     base_org(db, {"A": 5, "B": 5})
     insert(db, t.moves, [move("M1", "A-0", TODAY - dt.timedelta(weeks=30), 8, 20, "completed")])
