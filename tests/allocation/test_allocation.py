@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from micromoves.allocation import AllocationError, AllocationProblem, objective_of, solve, violations
+from micromoves.allocation import AllocationError, AllocationProblem, NetworkBuilder, objective_of, solve, violations
 from micromoves.allocation.reference import solve_brute_force, solve_reference
 
 
@@ -38,6 +38,28 @@ def test_equals_the_cp_sat_optimum_on_600_random_instances() -> None:
         assert all(problem.pair_score[result.chosen] > 0), seed
         reference = solve_reference(problem)
         assert result.objective == reference.objective, seed
+
+
+def test_a_network_built_chunk_by_chunk_is_the_whole_problems_network() -> None:
+    # The services add each range of scored pairs as it arrives; the network must be the one build_network
+    # makes from the whole problem (the benchmark's reference solves that one): same arcs, same optimum.
+    for seed in range(200):
+        problem = random_problem(seed)
+        rng = np.random.default_rng(seed)
+        cuts = sorted(rng.integers(0, problem.n_pairs + 1, int(rng.integers(0, 4))).tolist())
+        builder = NetworkBuilder(
+            problem.person_team, problem.person_seats, problem.team_limit, problem.opportunity_seats
+        )
+        for lo, hi in zip([0, *cuts], [*cuts, problem.n_pairs], strict=True):
+            builder.add_pairs(problem.pair_person[lo:hi], problem.pair_opportunity[lo:hi], problem.pair_score[lo:hi])
+        chunked, whole = solve(problem, builder), solve(problem)
+        assert chunked.stats.get("arcs") == whole.stats.get("arcs"), seed
+        assert (chunked.objective, chunked.chosen.tolist()) == (whole.objective, whole.chosen.tolist()), seed
+    short = NetworkBuilder(problem.person_team, problem.person_seats, problem.team_limit, problem.opportunity_seats)
+    short.add_pairs(problem.pair_person[:0], problem.pair_opportunity[:0], problem.pair_score[:0])
+    if problem.n_pairs:
+        with pytest.raises(AllocationError, match="given 0 pairs"):
+            solve(problem, short)
 
 
 @pytest.mark.heavy

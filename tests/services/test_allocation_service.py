@@ -167,8 +167,8 @@ def test_an_application_withdrawn_during_the_solve_refuses_the_whole_run(
     insert(db, t.applications, [application("A-0", "O1", benefit=3), application("B-0", "O2", benefit=2)])
     solve = svc.solve
 
-    def withdraw_after_solving(problem: Any) -> Any:
-        result = solve(problem)
+    def withdraw_after_solving(*args: Any) -> Any:
+        result = solve(*args)
         with db.write_engine.begin() as conn:
             conn.execute(update(t.applications).where(t.applications.c.person_id == "B-0").values(status="withdrawn"))
         return result

@@ -29,7 +29,10 @@ Loading is set-based and vectorised: a handful of queries, each concatenated in 
 value (text, or a binary array on PostgreSQL) that numpy reads in one go. Applications travel as one
 64-bit integer each (person key, opportunity key, plan benefit: the integer keys of migration 0005), scanned
 in id ranges on two connections while this thread digests the rest; no per-person queries, no ORM rows,
-no text ids for the millions of pairs. Application ids are looked up afterwards for the chosen pairs only.
+no text ids for the millions of pairs. The min-cost-flow network grows as each range is scored (release
+limits need no application, so the network can start before the first range arrives), so only a few
+thousand arcs are left to add once the last range is in. Application ids are looked up afterwards, for the
+chosen pairs only.
 ``benchmarks/allocation.py`` compares the whole use case with the raw min-cost-flow solve.
 """
 
@@ -52,7 +55,7 @@ from psycopg.adapt import Loader
 from psycopg.pq import Format
 from sqlalchemy import Connection, Text, cast, func, select, update
 
-from micromoves.allocation import AllocationProblem, solve
+from micromoves.allocation import AllocationProblem, NetworkBuilder, solve
 from micromoves.domain.errors import Conflict, InvalidValue, NotFound
 from micromoves.domain.lifecycle import COMMITTED_STATUSES, OCCUPYING_STATUSES
 from micromoves.domain.marketplace import ApplicationStatus, OpportunityStatus
@@ -423,14 +426,17 @@ def _store_assignments(
     for i in range(0, len(pairs), 2_000):
         chunk = pairs[i : i + 2_000]
         values = ", ".join(["(?, ?)"] * len(chunk))
+        # The status is checked here, not in SQL: with it in the WHERE clause SQLite would rather scan the
+        # partial index of live applications than probe the unique index once per pair (0.7 s against 0.1 s).
         sql = (
             f"WITH wanted(o, p) AS (VALUES {values}) "  # noqa: S608 - only parameter markers
-            "SELECT a.opportunity_id, a.person_id, a.id, p.name FROM wanted "
+            "SELECT a.opportunity_id, a.person_id, a.id, a.status, p.name FROM wanted "
             "JOIN applications a ON a.opportunity_id = wanted.o AND a.person_id = wanted.p "
-            f"JOIN people p ON p.id = a.person_id WHERE a.{LIVE_SQL}"
+            "JOIN people p ON p.id = a.person_id"
         )
-        for o, p, app_id, name in conn.exec_driver_sql(sql, tuple(x for pair in chunk for x in pair)):
-            out[(o, p)] = (int(app_id), name)
+        for o, p, app_id, status, name in conn.exec_driver_sql(sql, tuple(x for pair in chunk for x in pair)):
+            if status in LIVE:
+                out[(o, p)] = (int(app_id), name)
     BulkWriter(conn).insert(
         t.allocation_assignments,
         ["run_id", "application_id", "score", "explanation"],
@@ -1008,10 +1014,19 @@ def _propose(
             benefit_weight,
             equity_weight,
         )
+        # The release limits need no application: the flow network is started now, and each range's pairs
+        # join it as soon as they are scored, while the database still scans the next ranges.
+        limits = team_limits(people, opps, moves, release_share)
+        network = NetworkBuilder(people.team, np.ones(len(people.ids), np.int64), limits, opps.free_seats)
         # Each range is scored as soon as it is read, on both threads (numpy lets go of the GIL). The
         # pool runs tasks in order, so every scan has started before a scoring task waits for its own.
         f_scored = [pool.submit(lambda f: scorer(_checked(f.result())), f) for f in f_chunks]
-        scored = [f.result() for f in f_scored] or [scorer(np.zeros(0, np.int64))]
+        scored = []
+        for f in f_scored:
+            scored.append(f.result())
+            network.add_pairs(scored[-1][1], scored[-1][2], scored[-1][6])
+        if not scored:
+            scored.append(scorer(np.zeros(0, np.int64)))
         if not _keys_fit(db):
             raise Conflict("people or opportunities were added while allocating; run it again", field="key")
         lap("load and score: applications")
@@ -1019,7 +1034,6 @@ def _propose(
     n_live = sum(x[0] for x in scored)
     person, opp, benefit, fit, fresh, score = (np.concatenate([x[k] for x in scored]) for k in range(1, 7))
     del scored
-    limits = team_limits(people, opps, moves, release_share)
     lap("the rest")
 
     report("solving", 0, 1)
@@ -1032,7 +1046,7 @@ def _propose(
         pair_score=score,
         unique_pairs=True,  # one application per person and opportunity (a unique constraint)
     )
-    result = solve(problem)
+    result = solve(problem, network)
     lap("solve")
     report("solving", 1, 1)
 
