@@ -10,7 +10,9 @@ Then, per backend, in the same run:
 * **end to end**: :func:`micromoves.services.allocation.propose_allocation` — from the database (loading,
   eligibility, release limits, scores) through the min-cost-flow solve to the stored run and assignments;
 * **reference**: the raw OR-Tools min-cost-flow solve of the *same* graph (the problem the service built,
-  network construction + ``SimpleMinCostFlow.solve``), with no database work at all.
+  network construction + ``SimpleMinCostFlow.solve``), with no database work at all. The service builds
+  that identical network too (:class:`micromoves.allocation.NetworkBuilder`), but range by range while the
+  database scans the applications, so its construction mostly overlaps the load.
 
 Target: the same (optimal) objective, end to end ≤ 1.5× the raw solve. Peak RSS is reported per step.
 """
