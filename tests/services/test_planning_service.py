@@ -143,6 +143,49 @@ def test_active_move_and_leave_delay_the_plan(plan_db: Database) -> None:
     assert busy.ready_week >= free.ready_week + 16
 
 
+def test_a_move_under_way_meets_the_kind_prerequisite_of_later_steps_once_it_ends(plan_db: Database) -> None:
+    # An acting role needs a temporary lead first; alone it brings Programming 3.5 -> 4.5 and Critical
+    # Thinking 3.0 -> 4.0 (ready, with the tolerance of 0.3) in 4 weeks at 50%.
+    catalogue.add_template(
+        plan_db,
+        id="T-ACTING",
+        kind="acting_role",
+        title="Acting team lead",
+        duration_weeks=4,
+        percent_time=50,
+        gains={"Programming": 1.0, "Critical Thinking": 1.0},
+        requires_kinds=["temporary_lead"],
+        actor="hr",
+    )
+    # No temporary lead on offer or done: the acting role cannot start; the stretch and the gig it is.
+    without = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START).plan
+    assert {s["template_id"] for s in without.steps} == {"T-STRETCH", "T-GIG"} and without.ready_week == 12
+    lead = move_svc.propose_move(
+        plan_db,
+        person_id="EMP",
+        kind="temporary_lead",
+        title="Leading the on-call rota",
+        start=START - dt.timedelta(weeks=4),
+        end=START + dt.timedelta(weeks=6, days=-3),  # the Friday of week 5: over by week 6
+        percent_time=20,
+        actor="EMP",
+        criteria=["rota runs"],
+    )
+    move_svc.transition_move(plan_db, lead.id, "requested", actor="EMP")
+    # Only requested (the line manager may still decline): it counts for nothing yet.
+    requested = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START).plan
+    assert "T-ACTING" not in {s["template_id"] for s in requested.steps}
+    for status in ("approved", "onboarding", "active"):
+        move_svc.transition_move(plan_db, lead.id, status, actor="MGR")
+    plan = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START).plan
+    assert [(s["template_id"], s["start_week"], s["end_week"]) for s in plan.steps] == [("T-ACTING", 6, 10)]
+    assert (plan.outcome, plan.ready_week, plan.effort) == ("ready", 10, 200)
+    assert any(
+        "'Acting team lead' needs a temporary lead first" in line and "ends on 2026-02-13" in line
+        for line in plan.explanation["lines"]
+    )
+
+
 def test_moves_under_way_count_against_the_concurrent_moves(plan_db: Database) -> None:
     # Two light moves already run for 10 weeks: capacity is left, but both lanes (at most 2 at once) are taken.
     for title in ("Mentoring", "Book club"):

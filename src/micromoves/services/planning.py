@@ -84,6 +84,9 @@ class PersonContext:
     running: list[tuple[dt.date, dt.date, int]] = field(default_factory=list)  # moves holding time
     availability: list[tuple[dt.date, dt.date, int]] = field(default_factory=list)
     kinds_done: set[str] = field(default_factory=set)  # kinds of moves already completed
+    # Kinds of moves approved or under way, with the last day of the first to end: from then on the kind
+    # counts as done for the prerequisites of later moves (see :func:`make_problem`).
+    kinds_under_way: dict[str, dt.date] = field(default_factory=dict)
     # templates of moves approved or under way, and opportunities accepted (as option ids): not offered again
     in_progress: set[str] = field(default_factory=set)
 
@@ -175,6 +178,11 @@ def _under_way(person: PersonContext, first: dt.date, last: dt.date) -> list[int
     return [share for m_start, m_end, share in person.running if m_start <= last and first <= m_end]
 
 
+def _week_after(last_day: dt.date, start: dt.date) -> int:
+    """The first plan week (from ``start``) that begins after ``last_day``."""
+    return max(0, (last_day - start).days // 7 + 1)
+
+
 def _week_of(day: dt.date | None, start: dt.date) -> int | None:
     if day is None:
         return None
@@ -230,7 +238,7 @@ def relevant_templates(
                     if tpl["id"] not in taken:
                         taken.add(tpl["id"])
                         wanted.update(s for s, v in tpl["min_levels"].items() if levels.get(s, 0) < to_hundredths(v))
-                        kinds.update(k for k in tpl["requires_kinds"] if k not in person.kinds_done)
+                        kinds.update(k for k in tpl["requires_kinds"] if not _credited(person, k))
                 else:
                     rest.append(tpl)
             if len(rest) == len(pending):
@@ -253,10 +261,15 @@ def relevant_templates(
         taken.update(tpl["id"] for tpl in front)
         for tpl in front:
             wanted.update(s for s, v in tpl["min_levels"].items() if levels.get(s, 0) < to_hundredths(v))
-            kinds.update(k for k in tpl["requires_kinds"] if k not in person.kinds_done)
+            kinds.update(k for k in tpl["requires_kinds"] if not _credited(person, k))
         grow(rest)
     # In catalogue order: the solver's tie-breaks do not depend on the fixpoint's rounds.
     return [tpl for tpl in offered if tpl["id"] in taken]
+
+
+def _credited(person: PersonContext, kind: str) -> bool:
+    """Does a move of ``kind`` the person has done, or is doing, count for prerequisites?"""
+    return kind in person.kinds_done or kind in person.kinds_under_way
 
 
 def _groundable(options: list[MoveOption]) -> list[MoveOption]:
@@ -323,18 +336,27 @@ def _depth_front(steps: list[dict[str, Any]], person: PersonContext) -> list[dic
     return [steps[j] for j in sorted(front)]
 
 
-OptionCache = dict[tuple[str, frozenset[str]], MoveOption | None]
-"""Move options built from templates, keyed by template id and the kinds the person has already done.
+OptionCache = dict[tuple[str, frozenset[str], tuple[tuple[str, int], ...]], MoveOption | None]
+"""Move options built from templates, keyed by template id, the kinds the person has already done, and the
+kinds a move under way will have done with the week it ends (None: the template is no option).
 
 An option depends on nothing else about the person (the plan start and horizon are fixed for a batch), so a
 batch builds each one once and shares the immutable result between people."""
 
 
 def _option(
-    tpl: dict[str, Any], kinds_done: frozenset[str], *, start: dt.date, horizon: int, settings: Settings
+    tpl: dict[str, Any],
+    kinds_done: frozenset[str],
+    kinds_ending: tuple[tuple[str, int], ...] = (),
+    *,
+    start: dt.date,
+    horizon: int,
+    settings: Settings,
 ) -> MoveOption | None:
+    """The template as an option: ``kinds_done`` are prerequisites already met; ``kinds_ending`` are (kind,
+    week) of prerequisites met by a move under way from that week on (the option starts no earlier)."""
     gains = {s: to_hundredths(d) for s, d in tpl["gains"].items() if d > 0}
-    earliest = _week_of(tpl["earliest_start"], start) or 0
+    earliest = max([_week_of(tpl["earliest_start"], start) or 0, *(week for _, week in kinds_ending)])
     latest = _week_of(tpl["latest_start"], start)
     if latest is not None and (latest < earliest or latest + tpl["duration_weeks"] > horizon):
         latest = min(latest, horizon - tpl["duration_weeks"])
@@ -350,8 +372,8 @@ def _option(
         gains=gains,
         gain_cap=to_hundredths(tpl["gain_cap"]),
         min_levels={s: to_hundredths(v) for s, v in tpl["min_levels"].items()},
-        # Kinds the person has already done count as done.
-        requires_kinds=frozenset(k for k in tpl["requires_kinds"] if k not in kinds_done),
+        # Kinds the person has already done count as done, and those under way once they end.
+        requires_kinds=frozenset(tpl["requires_kinds"]) - kinds_done - {k for k, _ in kinds_ending},
         earliest_start=earliest,
         latest_start=latest,
         seats=tpl["seats"],
@@ -376,9 +398,14 @@ def make_problem(
     required = {s: to_hundredths(v) for s, v in target.requirements.items() if v > 0}
     options = []
     cache = {} if cache is None else cache
+    # A move under way of a kind a template requires meets that prerequisite once it ends: the template is
+    # offered from then on, without another move of that kind first. (So a plan never schedules a second
+    # move of a kind the person is doing, only to start a later move before the first one ends.)
+    ending = {k: _week_after(day, start) for k, day in person.kinds_under_way.items() if k not in person.kinds_done}
     for tpl in relevant_templates(person, target, catalogue, settings, every_depth_step=every_depth_step):
         done = frozenset(k for k in tpl["requires_kinds"] if k in person.kinds_done)
-        key = (tpl["id"], done)
+        kinds_ending = tuple(sorted((k, ending[k]) for k in set(tpl["requires_kinds"]) - done if k in ending))
+        key = (tpl["id"], done, kinds_ending)
         if key in cache:
             option = cache[key]
         elif "opportunity" in tpl:
@@ -386,7 +413,7 @@ def make_problem(
                 tpl["opportunity"], start=start, horizon=horizon, settings=settings
             )
         else:
-            option = cache[key] = _option(tpl, done, start=start, horizon=horizon, settings=settings)
+            option = cache[key] = _option(tpl, done, kinds_ending, start=start, horizon=horizon, settings=settings)
         if option is not None:
             options.append(option)
     if catalogue.kind_cycle is not None:
@@ -423,7 +450,37 @@ def make_problem(
         raise PlanningError(f"template {options[int(place.group(1))].id}{place.group(2)}", exc.message) from None
 
 
-def note_horizon(
+def add_notes(
+    record: dict[str, Any],
+    result: PlanResult,
+    person: PersonContext,
+    target: TargetContext,
+    catalogue: Catalogue,
+    *,
+    start: dt.date,
+    horizon: int,
+    settings: Settings,
+) -> None:
+    """What the stored plan says beyond the planner's own explanation: which steps wait for a move under
+    way (:func:`_note_kinds_under_way`), and whether the horizon keeps a skill out of reach."""
+    _note_kinds_under_way(record, person, catalogue)
+    _note_horizon(record, result, person, target, catalogue, start=start, horizon=horizon, settings=settings)
+
+
+def _note_kinds_under_way(record: dict[str, Any], person: PersonContext, catalogue: Catalogue) -> None:
+    """Name the move under way that meets a step's kind prerequisite (the step starts once it ends)."""
+    requires = {tpl["id"]: tpl["requires_kinds"] for tpl in catalogue.templates}
+    for step in record["steps"]:
+        for kind in sorted(requires.get(step["template_id"], ())):
+            if kind in person.kinds_under_way and kind not in person.kinds_done:
+                what = kind.replace("_", " ")
+                record["explanation"]["lines"].append(
+                    f"'{step['title']}' needs a {what} first: the {what} you are doing now counts once it ends "
+                    f"on {person.kinds_under_way[kind].isoformat()}, so it starts after that."
+                )
+
+
+def _note_horizon(
     record: dict[str, Any],
     result: PlanResult,
     person: PersonContext,
@@ -565,6 +622,8 @@ def load_people(conn: Connection, person_ids: Sequence[str], *, start: dt.date) 
                 out[pid].running.append((m_start, m_end, share))
                 if template:
                     out[pid].in_progress.add(template)
+                ending = out[pid].kinds_under_way
+                ending[kind.value] = min(m_end, ending.get(kind.value, m_end))
             if status is MoveStatus.COMPLETED:
                 out[pid].kinds_done.add(kind.value)
         for pid, a_start, a_end, pct in conn.execute(
@@ -772,9 +831,7 @@ def plan_for_person(
         record = plan_record(
             result, problem, person_id=person_id, target_role_id=target_id, start=start, actor=actor, reason=reason
         )
-        note_horizon(
-            record, result, people[person_id], target, catalogue, start=start, horizon=weeks, settings=settings
-        )
+        add_notes(record, result, people[person_id], target, catalogue, start=start, horizon=weeks, settings=settings)
         (plan_id,) = store_plans(conn, [record], actor=actor)
     with UnitOfWork(db, write=False) as uow:
         plan = uow.session.get(Plan, plan_id)
@@ -987,7 +1044,7 @@ def _plan_one(item: PlanItem, actor: str = "plan-all") -> PlanOutput:
         digest=digest,
     )
     record["explanation"]["optimal"] = result.optimal
-    note_horizon(
+    add_notes(
         record,
         result,
         person,
@@ -1147,7 +1204,7 @@ def replan_without(
             reason=reason,
         )
         record["explanation"]["optimal"] = result.optimal
-        note_horizon(record, result, person, target, catalogue, start=start, horizon=r.horizon_weeks, settings=settings)
+        add_notes(record, result, person, target, catalogue, start=start, horizon=r.horizon_weeks, settings=settings)
         records.append(record)
     with db.write_engine.begin() as conn:
         store_plans(conn, records, actor=actor)
