@@ -202,9 +202,9 @@ def relevant_templates(
     Kept, to a fixpoint: moves that raise a required skill still short of its target, or a required skill
     below the depth level (moves raising it may bring it to that level for a later depth step); moves that
     raise a skill a kept move requires at a level the person does not hold; and moves of the kinds kept moves
-    need first (unless the person has done that kind, or is doing it: see :func:`make_problem`). Any other move raises no skill a plan needs, no level
-    a kept move waits for, and is of no kind one needs: taking it out of a plan keeps the plan valid, as early
-    and with less effort, so no optimal plan holds it. The one exception is the plan's depth step: a move
+    need first (unless the person has done that kind, or is doing it: see :func:`make_problem`). Any other
+    move raises no skill a plan needs, no level a kept move waits for, and is of no kind one needs: taking it
+    out of a plan keeps the plan valid, as early and with less effort, so no optimal plan holds it. The one exception is the plan's depth step: a move
     raising a required skill the person already holds at the depth level, with a cap above that level and
     above the person's, is a depth step whenever it runs. Of those, only the ones no other such move beats on
     every count that matters to a schedule are kept (:func:`_depth_front`). Every move the person is already
