@@ -204,11 +204,12 @@ def relevant_templates(
     raise a skill a kept move requires at a level the person does not hold; and moves of the kinds kept moves
     need first (unless the person has done that kind, or is doing it: see :func:`make_problem`). Any other
     move raises no skill a plan needs, no level a kept move waits for, and is of no kind one needs: taking it
-    out of a plan keeps the plan valid, as early and with less effort, so no optimal plan holds it. The one exception is the plan's depth step: a move
-    raising a required skill the person already holds at the depth level, with a cap above that level and
-    above the person's, is a depth step whenever it runs. Of those, only the ones no other such move beats on
-    every count that matters to a schedule are kept (:func:`_depth_front`). Every move the person is already
-    doing is left out. ``every_depth_step`` keeps them all (the k best plans may differ in just that move).
+    out of a plan keeps the plan valid, as early and with less effort, so no optimal plan holds it. The one
+    exception is the plan's depth step: a move raising a required skill the person already holds at the
+    depth level, with a cap above that level and above the person's, is a depth step whenever it runs. Of
+    those, only the ones no other such move beats on every count that matters to a schedule are kept
+    (:func:`_depth_front`). Every move the person is already doing is left out. ``every_depth_step`` keeps
+    them all (the k best plans may differ in just that move).
 
     The solver is exact on the result; which of the kept moves are worth trying is its own reduction.
     """
