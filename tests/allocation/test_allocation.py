@@ -55,6 +55,10 @@ def test_a_network_built_chunk_by_chunk_is_the_whole_problems_network() -> None:
         chunked, whole = solve(problem, builder), solve(problem)
         assert chunked.stats.get("arcs") == whole.stats.get("arcs"), seed
         assert (chunked.objective, chunked.chosen.tolist()) == (whole.objective, whole.chosen.tolist()), seed
+    with pytest.raises(AllocationError, match="finished already"):
+        builder.finish()  # a second finish would add every limit's arcs twice
+    with pytest.raises(AllocationError, match="is finished"):
+        builder.add_pairs(problem.pair_person, problem.pair_opportunity, problem.pair_score)
     short = NetworkBuilder(problem.person_team, problem.person_seats, problem.team_limit, problem.opportunity_seats)
     short.add_pairs(problem.pair_person[:0], problem.pair_opportunity[:0], problem.pair_score[:0])
     if problem.n_pairs:

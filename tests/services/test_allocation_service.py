@@ -186,6 +186,35 @@ def test_an_application_withdrawn_during_the_solve_refuses_the_whole_run(
     assert again.assignments[0].application_id == svc.get_allocation(db, again.run_id).assignments[0].application_id
 
 
+def test_one_person_without_team_location_or_target_role(db: Database) -> None:
+    # Aggregated text columns of one row holding '' come back as '' (as if there were no row at all).
+    insert(db, t.teams, [{"id": "HOST", "name": "HOST", "function": ""}])
+    insert(db, t.roles, [{"id": "R2", "title": "Role 2", "level": 2}])
+    insert(
+        db,
+        t.people,
+        [
+            {
+                "id": "SOLO",
+                "name": "Solo",
+                "role_id": "R2",
+                "team_id": None,
+                "hire_date": dt.date(2020, 1, 1),
+                "location": "",
+                "capacity_percent": 100,
+                "home_role_min_percent": 50,
+                "target_role_id": None,
+            }
+        ],
+    )
+    insert(db, t.opportunities, [opportunity("O1")])
+    insert(db, t.applications, [application("SOLO", "O1", benefit=2)])
+    proposal = svc.propose_allocation(db, actor="hr", equity_weight=0.0, today=TODAY, release_share=1.0)
+    assert [(a.person_id, a.opportunity_id, a.explanation) for a in proposal.assignments] == [
+        ("SOLO", "O1", "2 weeks sooner to the target role; no move in the last 12 months; skills 100% matched")
+    ]
+
+
 def test_equity_weight_prefers_people_without_a_recent_move(db: Database) -> None:
     base_org(db, {"A": 5, "B": 5})
     insert(db, t.moves, [move("M1", "A-0", TODAY - dt.timedelta(weeks=30), 8, 20, "completed")])

@@ -184,6 +184,29 @@ def test_a_move_under_way_meets_the_kind_prerequisite_of_later_steps_once_it_end
         "'Acting team lead' needs a temporary lead first" in line and "ends on 2026-02-13" in line
         for line in plan.explanation["lines"]
     )
+    # Past its end and awaiting review, the lead has done its kind: the acting role can start at once.
+    later = START + dt.timedelta(weeks=8)
+    move_svc.transition_move(plan_db, lead.id, "in_review", actor="MGR")
+    after = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=later).plan
+    assert [(s["template_id"], s["start_week"]) for s in after.steps] == [("T-ACTING", 0)] and after.ready_week == 4
+    # With a temporary lead on offer too, waiting for the one under way is not the only route: the plan may
+    # take the short lead first (here sooner than waiting), as it did before moves under way counted.
+    catalogue.add_template(
+        plan_db,
+        id="T-LEAD",
+        kind="temporary_lead",
+        title="Lead the release for two weeks",
+        duration_weeks=2,
+        percent_time=10,
+        gains={},
+        actor="hr",
+    )
+    both = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START).plan
+    assert [(s["template_id"], s["start_week"], s["end_week"]) for s in both.steps] == [
+        ("T-LEAD", 0, 2),
+        ("T-ACTING", 2, 6),
+    ]
+    assert not any("you are doing now" in line for line in both.explanation["lines"])
 
 
 def test_moves_under_way_count_against_the_concurrent_moves(plan_db: Database) -> None:

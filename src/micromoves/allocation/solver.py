@@ -72,6 +72,7 @@ class NetworkBuilder:
         self.kept: list[IntArray] = []  # pair indices of the pair arcs, chunk by chunk
         self.given = 0  # pairs given so far (kept or not)
         self.flow = min_cost_flow.SimpleMinCostFlow()
+        self.finished = False
 
     def add_pairs(
         self,
@@ -80,6 +81,8 @@ class NetworkBuilder:
         score: npt.NDArray[np.integer[Any]],
     ) -> None:
         """Add the next candidate pairs (indices into the problem's people and opportunities, integer scores)."""
+        if self.finished:
+            raise AllocationError("the network is finished; no pairs can be added")
         useful = score > 0
         useful &= self.person_ok[person]
         useful &= self.opp_ok[opportunity]
@@ -98,7 +101,11 @@ class NetworkBuilder:
         self.given += len(person)
 
     def finish(self) -> tuple[min_cost_flow.SimpleMinCostFlow, IntArray, int]:
-        """The network (with supplies), the pair index of each pair arc, and the supply."""
+        """The network (with supplies), the pair index of each pair arc, and the supply. Once only: a second
+        call would add the team, person and opportunity arcs twice (and double every limit)."""
+        if self.finished:
+            raise AllocationError("the network is finished already; build a new one to solve again")
+        self.finished = True
         people = np.flatnonzero(self.pairs_of_person)
         teams = np.flatnonzero(np.bincount(self.person_team[people], minlength=len(self.team_limit)))
         opps = np.flatnonzero(self.pairs_of_opp)

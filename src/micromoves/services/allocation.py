@@ -191,6 +191,12 @@ def _numbers(blob: bytes, element: str) -> npt.NDArray[Any]:
     return values
 
 
+def _texts(blob: str, n: int) -> list[str]:
+    """A text column of ``n`` rows that may hold empty strings: an empty aggregate is ``n`` of them (one row
+    holding '' aggregates to '', just like no row at all)."""
+    return blob.split(SEP) if blob else [""] * n
+
+
 def _strs(blob: str) -> list[str]:
     return blob.split(SEP) if blob else []
 
@@ -397,8 +403,11 @@ def _store_assignments(
     caller refuses the run, and its transaction writes nothing. The application ids are looked up here, for
     the chosen few, not carried through the scan of millions.
 
-    The look-up runs in the caller's write transaction, so the check that every chosen application is still
-    live and the stored run cannot disagree. On PostgreSQL one statement does it all: the chosen pairs travel
+    The look-up runs in the caller's write transaction. On SQLite, which holds the write lock, the check that
+    every chosen application is still live and the stored run cannot disagree; on PostgreSQL an application
+    withdrawn between the statement and the commit can still be stored (nothing is locked for the look-up),
+    and :func:`apply_allocation` checks every application again, under lock, before it offers anything.
+    On PostgreSQL one statement does it all: the chosen pairs travel
     as arrays, each is found on the unique index of (opportunity, person), inserted, and returned with the
     person's name. (Measured at 5,700 seats: no faster than a look-up, a name query and a COPY; the row-level
     foreign-key checks of the inserted rows take most of the time either way.) SQLite looks the pairs up in
@@ -615,14 +624,15 @@ def _codes(col: Sequence[str]) -> tuple[I64, list[str]]:
 
 def _people(cols: list[str], today: dt.date) -> _People:
     ids, team_ids, levels, hired, locations, capacity, keys, targets = cols
-    team, teams = _codes(_strs(team_ids))
-    location, location_names = _codes(_strs(locations))
+    n = len(people_ids := _strs(ids))
+    team, teams = _codes(_texts(team_ids, n))
+    location, location_names = _codes(_texts(locations, n))
     hire = np.array(_strs(hired), dtype="datetime64[D]")
     year = hire.astype("datetime64[Y]").astype(np.int64) + 1970
     month = hire.astype("datetime64[M]").astype(np.int64) % 12 + 1
     months = np.where(np.isnat(hire), 0, (today.year - year) * 12 + today.month - month)
     return _People(
-        ids=(people_ids := _strs(ids)),
+        ids=people_ids,
         index={pid: i for i, pid in enumerate(people_ids)},
         team=team.astype(np.int32),
         n_teams=len(teams),
@@ -632,7 +642,7 @@ def _people(cols: list[str], today: dt.date) -> _People:
         location_names=location_names,
         capacity=_ints(capacity),
         by_key=_KeyIndex(_ints(keys)),
-        target=_strs(targets),
+        target=_texts(targets, n),
     )
 
 

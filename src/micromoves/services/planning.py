@@ -84,8 +84,8 @@ class PersonContext:
     running: list[tuple[dt.date, dt.date, int]] = field(default_factory=list)  # moves holding time
     availability: list[tuple[dt.date, dt.date, int]] = field(default_factory=list)
     kinds_done: set[str] = field(default_factory=set)  # kinds of moves already completed
-    # Kinds of moves approved or under way, with the last day of the first to end: from then on the kind
-    # counts as done for the prerequisites of later moves (see :func:`make_problem`).
+    # Kinds of moves approved or under way (or awaiting review), with the last day of the first to end: from
+    # then on the kind may count as done for the prerequisites of later moves (see :func:`kinds_credited`).
     kinds_under_way: dict[str, dt.date] = field(default_factory=dict)
     # templates of moves approved or under way, and opportunities accepted (as option ids): not offered again
     in_progress: set[str] = field(default_factory=set)
@@ -141,6 +141,16 @@ class Catalogue:
     templates: list[dict[str, Any]]
     skill_names: dict[str, str]
     opportunities: list[OpenOpportunity] = field(default_factory=list)
+
+    @functools.cached_property
+    def ids_of_kind(self) -> dict[str, set[str]]:
+        """Option ids (templates, and open opportunities as ``opportunity:ID``) of each kind."""
+        out: dict[str, set[str]] = {}
+        for tpl in self.templates:
+            out.setdefault(tpl["kind"], set()).add(tpl["id"])
+        for opp in self.opportunities:
+            out.setdefault(opp.kind, set()).add(opp.option_id)
+        return out
 
     @functools.cached_property
     def kind_cycle(self) -> tuple[list[str], str] | None:
@@ -222,6 +232,7 @@ def relevant_templates(
     deep = {s for s in required if levels.get(s, 0) >= depth}
     kinds: set[str] = set()
     taken: set[str] = set()
+    credited = kinds_credited(person, catalogue)
     # Open opportunities take part like templates (they have no kind prerequisites); they are never left out
     # for another depth step (their weeks are fixed dates, not a window to compare).
     offered = [
@@ -239,7 +250,7 @@ def relevant_templates(
                     if tpl["id"] not in taken:
                         taken.add(tpl["id"])
                         wanted.update(s for s, v in tpl["min_levels"].items() if levels.get(s, 0) < to_hundredths(v))
-                        kinds.update(k for k in tpl["requires_kinds"] if not _credited(person, k))
+                        kinds.update(k for k in tpl["requires_kinds"] if k not in person.kinds_done | credited)
                 else:
                     rest.append(tpl)
             if len(rest) == len(pending):
@@ -262,15 +273,27 @@ def relevant_templates(
         taken.update(tpl["id"] for tpl in front)
         for tpl in front:
             wanted.update(s for s, v in tpl["min_levels"].items() if levels.get(s, 0) < to_hundredths(v))
-            kinds.update(k for k in tpl["requires_kinds"] if not _credited(person, k))
+            kinds.update(k for k in tpl["requires_kinds"] if k not in person.kinds_done | credited)
         grow(rest)
     # In catalogue order: the solver's tie-breaks do not depend on the fixpoint's rounds.
     return [tpl for tpl in offered if tpl["id"] in taken]
 
 
-def _credited(person: PersonContext, kind: str) -> bool:
-    """Does a move of ``kind`` the person has done, or is doing, count for prerequisites?"""
-    return kind in person.kinds_done or kind in person.kinds_under_way
+def kinds_credited(person: PersonContext, catalogue: Catalogue) -> set[str]:
+    """Kinds whose prerequisite a move the person is doing meets once it ends: kinds not done yet that no
+    move on offer to the person has (no template or open opportunity of that kind, apart from the ones the
+    person is already doing).
+
+    Only then: with a move of that kind on offer a plan could also meet the prerequisite sooner with a new
+    move, and a template offered only after the move under way ends would rule that route out. Without one,
+    the move under way is the only route, so offering the templates that need the kind from the week after
+    it ends (:func:`make_problem`) is exact — where before they could never start and were dropped.
+    """
+    return {
+        k
+        for k in person.kinds_under_way
+        if k not in person.kinds_done and not (catalogue.ids_of_kind.get(k, set()) - person.in_progress)
+    }
 
 
 def _groundable(options: list[MoveOption]) -> list[MoveOption]:
@@ -399,10 +422,9 @@ def make_problem(
     required = {s: to_hundredths(v) for s, v in target.requirements.items() if v > 0}
     options = []
     cache = {} if cache is None else cache
-    # A move under way of a kind a template requires meets that prerequisite once it ends: the template is
-    # offered from then on, without another move of that kind first. (So a plan never schedules a second
-    # move of a kind the person is doing, only to start a later move before the first one ends.)
-    ending = {k: _week_after(day, start) for k, day in person.kinds_under_way.items() if k not in person.kinds_done}
+    # A move under way of a kind a template requires, when nothing else on offer is of that kind, meets that
+    # prerequisite once it ends: the template is offered from then on (see :func:`kinds_credited`).
+    ending = {k: _week_after(person.kinds_under_way[k], start) for k in kinds_credited(person, catalogue)}
     for tpl in relevant_templates(person, target, catalogue, settings, every_depth_step=every_depth_step):
         done = frozenset(k for k in tpl["requires_kinds"] if k in person.kinds_done)
         kinds_ending = tuple(sorted((k, ending[k]) for k in set(tpl["requires_kinds"]) - done if k in ending))
@@ -471,9 +493,10 @@ def add_notes(
 def _note_kinds_under_way(record: dict[str, Any], person: PersonContext, catalogue: Catalogue) -> None:
     """Name the move under way that meets a step's kind prerequisite (the step starts once it ends)."""
     requires = {tpl["id"]: tpl["requires_kinds"] for tpl in catalogue.templates}
+    credited = kinds_credited(person, catalogue)
     for step in record["steps"]:
         for kind in sorted(requires.get(step["template_id"], ())):
-            if kind in person.kinds_under_way and kind not in person.kinds_done:
+            if kind in credited:
                 what = kind.replace("_", " ")
                 record["explanation"]["lines"].append(
                     f"'{step['title']}' needs a {what} first: the {what} you are doing now counts once it ends "
@@ -619,10 +642,12 @@ def load_people(conn: Connection, person_ids: Sequence[str], *, start: dt.date) 
                 m.person_id.in_(chunk)
             )
         ):
-            if status.value in occupying and m_end >= start:
-                out[pid].running.append((m_start, m_end, share))
-                if template:
-                    out[pid].in_progress.add(template)
+            if status.value in occupying:
+                if m_end >= start:
+                    out[pid].running.append((m_start, m_end, share))
+                    if template:
+                        out[pid].in_progress.add(template)
+                # Also a move past its end awaiting review: it has done its kind (from week 0 of the plan).
                 ending = out[pid].kinds_under_way
                 ending[kind.value] = min(m_end, ending.get(kind.value, m_end))
             if status is MoveStatus.COMPLETED:
