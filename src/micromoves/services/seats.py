@@ -28,6 +28,7 @@ from micromoves.domain.errors import DomainError
 from micromoves.planning import PlanningError
 from micromoves.services.planning import (
     OPPORTUNITY_PREFIX,
+    add_notes,
     load_catalogue,
     load_people,
     load_targets,
@@ -180,4 +181,7 @@ def _replan(
         reason="re-planned so that everyone's plans fit the seats",
     )
     record["explanation"]["optimal"] = result.optimal
+    add_notes(
+        record, result, person, target, catalogue, start=plan.start, horizon=plan.horizon_weeks, settings=settings
+    )
     return record, [(m.option_id, m.start + shift, m.end + shift) for m in result.moves]
