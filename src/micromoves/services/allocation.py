@@ -1027,7 +1027,8 @@ def _propose(
         # The release limits need no application: the flow network is started now, and each range's pairs
         # join it as soon as they are scored, while the database still scans the next ranges.
         limits = team_limits(people, opps, moves, release_share)
-        network = NetworkBuilder(people.team, np.ones(len(people.ids), np.int64), limits, opps.free_seats)
+        person_seats = np.ones(len(people.ids), np.int64)  # one opportunity at a time; the problem's too
+        network = NetworkBuilder(people.team, person_seats, limits, opps.free_seats)
         # Each range is scored as soon as it is read, on both threads (numpy lets go of the GIL). The
         # pool runs tasks in order, so every scan has started before a scoring task waits for its own.
         f_scored = [pool.submit(lambda f: scorer(_checked(f.result())), f) for f in f_chunks]
@@ -1049,6 +1050,7 @@ def _propose(
     report("solving", 0, 1)
     problem = AllocationProblem.build(
         person_team=people.team,
+        person_seats=person_seats,
         team_limit=limits,
         opportunity_seats=opps.free_seats,
         pair_person=person,
