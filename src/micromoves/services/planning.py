@@ -492,8 +492,10 @@ def add_notes(
 
 def _note_kinds_under_way(record: dict[str, Any], person: PersonContext, catalogue: Catalogue) -> None:
     """Name the move under way that meets a step's kind prerequisite (the step starts once it ends)."""
-    requires = {tpl["id"]: tpl["requires_kinds"] for tpl in catalogue.templates}
     credited = kinds_credited(person, catalogue)
+    if not credited:  # nearly everyone: plan-all calls this once per person, so skip the catalogue map
+        return
+    requires = {tpl["id"]: tpl["requires_kinds"] for tpl in catalogue.templates}
     for step in record["steps"]:
         for kind in sorted(requires.get(step["template_id"], ())):
             if kind in credited:
