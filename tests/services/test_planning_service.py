@@ -578,6 +578,50 @@ def test_time_budget_falls_back_to_the_greedy_dive_then_cp_sat(
         planning.solve_within(QUICK_WIN_TRAP, 0.5)
 
 
+def test_a_plan_found_past_the_time_budget_says_it_is_not_proven_optimal(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A re-plan bounded by the batch budget (a revert, a closed opportunity) that falls back to the greedy
+    plan is stored, shown and served as not proven optimal; the exact plan says nothing of the kind."""
+    import time as time_module
+
+    from micromoves.planning import solve as exact
+    from micromoves.services import views
+
+    exact_plan = planning.plan_for_person(plan_db, "EMP", actor="t", start=START, horizon=52, budget=5.0)
+    assert exact_plan.plan.explanation["optimal"] is True
+    assert views._plan_view(plan_db, "EMP").proven_optimal  # type: ignore[union-attr]
+    assert "not proven optimal" not in _printed_plan(_record_of(exact_plan.plan), monkeypatch)
+
+    def slow_solve(problem, k=1, **kw):  # type: ignore[no-untyped-def]
+        if kw.get("time_limit") == 0.5:  # the full search, past its budget
+            time_module.sleep(5)
+        return exact(problem, k, **kw)
+
+    monkeypatch.setattr(planning, "solve", slow_solve)
+    fallback = planning.plan_for_person(plan_db, "EMP", actor="t", start=START, horizon=52, budget=0.5)
+    assert not fallback.result.optimal and fallback.result.status == "ready"
+    assert fallback.plan.explanation["optimal"] is False
+    view = views._plan_view(plan_db, "EMP")
+    assert view is not None and view.version == 2 and not view.proven_optimal
+    shown = _printed_plan(_record_of(fallback.plan), monkeypatch)
+    assert "the best plan found within the time limit: not proven optimal" in shown
+
+
+def _record_of(plan: Any) -> dict[str, Any]:
+    return {
+        "person_id": plan.person_id,
+        "target_role_id": plan.target_role_id,
+        "start": plan.start,
+        "horizon_weeks": plan.horizon_weeks,
+        "outcome": plan.outcome,
+        "ready_week": plan.ready_week,
+        "effort": plan.effort,
+        "steps": plan.steps,
+        "explanation": plan.explanation,
+    }
+
+
 def _printed_plan(record: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> str:
     """What ``micromoves plan`` prints for a stored plan record."""
     from rich.console import Console

@@ -58,6 +58,8 @@ def print_plan(plan: Plan, *, person_name: str, target_title: str) -> None:
         )
     else:
         console.print(header + f": [yellow]not reachable within {plan.horizon_weeks} weeks[/]; closest plan below")
+    if not e.get("optimal", True) and not e.get("ready_plan_may_exist"):
+        console.print("  [yellow]the best plan found within the time limit: not proven optimal[/]")
     if plan.steps:
         console.print(timeline(plan.steps, plan.horizon_weeks))
         console.print("[dim]◆ depth step: deepens a target skill you already hold[/]")

@@ -473,6 +473,35 @@ def make_problem(
         raise PlanningError(f"template {options[int(place.group(1))].id}{place.group(2)}", exc.message) from None
 
 
+def noted_record(
+    result: PlanResult,
+    problem: PlanProblem,
+    person: PersonContext,
+    target: TargetContext,
+    catalogue: Catalogue,
+    *,
+    start: dt.date,
+    settings: Settings,
+    actor: str,
+    reason: str,
+    digest: str | None = None,
+) -> dict[str, Any]:
+    """The stored form of ``result`` (:func:`plan_record`) with the notes every stored plan gets
+    (:func:`add_notes`): the one way each use case (plan, plan-all, re-plans, seat fitting) makes a record."""
+    record = plan_record(
+        result,
+        problem,
+        person_id=person.person_id,
+        target_role_id=target.role_id,
+        start=start,
+        actor=actor,
+        reason=reason,
+        digest=digest,
+    )
+    add_notes(record, result, person, target, catalogue, start=start, horizon=problem.horizon, settings=settings)
+    return record
+
+
 def add_notes(
     record: dict[str, Any],
     result: PlanResult,
@@ -732,6 +761,8 @@ def plan_record(
             "unreachable_skills": list(result.unreachable_skills),
             "binding": list(result.binding),
             "ready_plan_may_exist": result.ready_plan_may_exist,
+            # False for a plan from a fallback past a time budget (see solve_within)
+            "optimal": result.optimal,
             "final_levels": {s: v / 100 for s, v in sorted(result.final_levels.items())},
             "requirements": {s: v / 100 for s, v in sorted(problem.requirements.items())},
             "skill_names": dict(problem.skill_names),
@@ -856,10 +887,17 @@ def plan_for_person(
             result = solve(problem, k=k) if budget is None or k > 1 else solve_within(problem, budget)
         except PlanningError as exc:
             raise InvalidValue(f"cannot plan: {exc}", field=exc.field) from None
-        record = plan_record(
-            result, problem, person_id=person_id, target_role_id=target_id, start=start, actor=actor, reason=reason
+        record = noted_record(
+            result,
+            problem,
+            people[person_id],
+            target,
+            catalogue,
+            start=start,
+            settings=settings,
+            actor=actor,
+            reason=reason,
         )
-        add_notes(record, result, people[person_id], target, catalogue, start=start, horizon=weeks, settings=settings)
         (plan_id,) = store_plans(conn, [record], actor=actor)
     with UnitOfWork(db, write=False) as uow:
         plan = uow.session.get(Plan, plan_id)
@@ -1061,28 +1099,18 @@ def _plan_one(item: PlanItem, actor: str = "plan-all") -> PlanOutput:
         result = solve_within(problem, w["settings"].plan_all_budget_seconds)
     except (PlanningError, DomainError, RuntimeError) as exc:  # RuntimeError: CP-SAT found nothing in time
         return (person.person_id, f"{type(exc).__name__}: {exc}")
-    record = plan_record(
+    return noted_record(
         result,
         problem,
-        person_id=person.person_id,
-        target_role_id=target_id,
-        start=w["start"],
-        actor=actor,
-        reason="plan-all",
-        digest=digest,
-    )
-    record["explanation"]["optimal"] = result.optimal
-    add_notes(
-        record,
-        result,
         person,
         w["targets"][target_id],
         w["catalogue"],
         start=w["start"],
-        horizon=w["horizon"],
         settings=w["settings"],
+        actor=actor,
+        reason="plan-all",
+        digest=digest,
     )
-    return record
 
 
 def _solve_chunk(chunk: list[PlanItem]) -> list[PlanOutput]:
@@ -1222,18 +1250,11 @@ def replan_without(
             result = solve_within(problem, settings.plan_all_budget_seconds)
         except (PlanningError, DomainError, RuntimeError):
             continue  # the old plan stays; the next plan-all --changed-only tries again (its problem changed)
-        record = plan_record(
-            result,
-            problem,
-            person_id=r.person_id,
-            target_role_id=r.target_role_id,
-            start=start,
-            actor=actor,
-            reason=reason,
+        records.append(
+            noted_record(
+                result, problem, person, target, catalogue, start=start, settings=settings, actor=actor, reason=reason
+            )
         )
-        record["explanation"]["optimal"] = result.optimal
-        add_notes(record, result, person, target, catalogue, start=start, horizon=r.horizon_weeks, settings=settings)
-        records.append(record)
     with db.write_engine.begin() as conn:
         store_plans(conn, records, actor=actor)
     return len(records)

@@ -28,13 +28,12 @@ from micromoves.domain.errors import DomainError
 from micromoves.planning import PlanningError
 from micromoves.services.planning import (
     OPPORTUNITY_PREFIX,
-    add_notes,
     load_catalogue,
     load_people,
     load_targets,
     make_problem,
+    noted_record,
     open_opportunities,
-    plan_record,
     solve_within,
     store_plans,
 )
@@ -171,17 +170,15 @@ def _replan(
             options.append(dataclasses.replace(option, earliest_start=free_from))
     fitted = dataclasses.replace(problem, options=tuple(options))
     result = solve_within(fitted, settings.plan_all_budget_seconds)
-    record = plan_record(
+    record = noted_record(
         result,
         fitted,
-        person_id=plan.person_id,
-        target_role_id=plan.target_role_id,
+        person,
+        target,
+        catalogue,
         start=plan.start,
+        settings=settings,
         actor=actor,
         reason="re-planned so that everyone's plans fit the seats",
-    )
-    record["explanation"]["optimal"] = result.optimal
-    add_notes(
-        record, result, person, target, catalogue, start=plan.start, horizon=plan.horizon_weeks, settings=settings
     )
     return record, [(m.option_id, m.start + shift, m.end + shift) for m in result.moves]

@@ -87,6 +87,7 @@ class PlanView(BaseModel):
     target_role: str
     outcome: str
     ready_plan_may_exist: bool = False  # outcome unreachable, but only because every search ran out of time
+    proven_optimal: bool = True  # False: the best plan found within plan-all's time budget (see solve_within)
     ready_week: int | None
     ready_on: dt.date | None
     steps: list[PlanStepView]
@@ -393,6 +394,7 @@ def _plan_view(db: Database, person_id: str) -> PlanView | None:
         target_role=target or plan.target_role_id,
         outcome=plan.outcome,
         ready_plan_may_exist=bool(plan.explanation.get("ready_plan_may_exist")),
+        proven_optimal=bool(plan.explanation.get("optimal", True)),
         ready_week=plan.ready_week,
         ready_on=ready_on,
         steps=[
