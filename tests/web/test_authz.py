@@ -407,6 +407,36 @@ def test_matrix(world: World) -> None:
     assert _changes(world) == before, "a refused request changed data"
 
 
+@pytest.mark.heavy
+def test_a_read_only_token_changes_nothing_through_any_route(world: World) -> None:
+    """The admin's read-only token, the strongest there is, on every unsafe route: 403 in the JSON error
+    shape, nothing changed. (The admin, allocation and token routes once let it write.)"""
+    read_only = world.client()
+    made = world.client("admin").post("/api/v1/tokens", json={"name": "hris", "scopes": ["read"]}).json()
+    read_only.headers["authorization"] = f"Bearer {made['token']}"
+    assert read_only.get("/api/v1/admin/users").status_code == 200  # it does read
+    admin_token = int(made["info"]["id"])
+    before = _changes(world)
+    failures = []
+    for case in REFUSALS:
+        path = case.path.format(
+            eva=world.users["eva"],
+            admin_token=admin_token,
+            opp_open=world.opp_open,
+            opp_draft=world.opp_draft,
+            application=world.application,
+            onboarding_item=world.onboarding_item,
+        )
+        if case.form is not None:
+            r = read_only.request(case.method, path, data=case.form, follow_redirects=False)
+        else:
+            r = read_only.request(case.method, path, json=case.json, follow_redirects=False)
+        if r.status_code != 403 or r.json()["error"]["code"] != "forbidden":
+            failures.append(f"{case.method} {path}: {r.status_code} {r.text[:200]}")
+    assert failures == []
+    assert _changes(world) == before, "a read-only token changed data"
+
+
 def test_denials_are_audited(world: World) -> None:
     c = world.client("otto")
     assert c.get("/api/v1/moves/MV-E").status_code == 404

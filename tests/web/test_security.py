@@ -358,3 +358,33 @@ def test_an_unexpected_error_is_one_sentence_for_the_user_and_a_traceback_in_the
     assert r.status_code == 500
     assert r.json()["error"]["code"] == "server_error" and "secret internals" not in r.text
     assert "secret internals" in caplog.text
+
+
+# ------------------------------------------------------------------------------------- bad form input
+
+
+def test_bad_form_input_is_a_422_naming_the_field_not_a_server_error(world: World) -> None:
+    """HTML forms are validated as their JSON twins are: a wrong choice, an impossible date or a list too
+    long is a 422 naming the field (each was a 500 once), and nothing is written."""
+    from tests.web.test_authz import OPPORTUNITY_FORM, _changes
+
+    hugo, mira = world.client("hugo"), world.client("mira")
+    before = _changes(world)
+    cases = [
+        (hugo, "/moves/MV-O/review", {"decision": "bogus", "rating_1": "met"}, "decision"),
+        (hugo, "/moves/MV-O/review", {"decision": "end", "rating_1": "met", "new_end": "2024-13-40"}, "new_end"),
+        (hugo, "/moves/MV-O/review", {"decision": "end", "rating_0": "met"}, "position"),
+        (mira, "/moves/MV-E/handoff", {"holder_id": "M", "responsibilities": "x", "return_on": "nope"}, "return_on"),
+        (
+            hugo,
+            "/opportunities",
+            {**OPPORTUNITY_FORM, "success_criteria": "\n".join(f"criterion {i}" for i in range(25))},
+            "success_criteria",
+        ),
+    ]
+    for client, path, form, field in cases:
+        r = client.post(path, data=form, follow_redirects=False)
+        assert r.status_code == 422, (path, form, r.text)
+        error = r.json()["error"]
+        assert field in error["message"] or field == error["details"].get("field"), (path, error)
+    assert _changes(world) == before

@@ -369,6 +369,8 @@ def list_tokens(db: Database, principal: Principal) -> list[ApiToken]:
 
 
 def revoke_token(db: Database, principal: Principal, token_id: int) -> None:
+    if Scope.WRITE not in principal.scopes:
+        raise Forbidden("a read-only API token cannot revoke tokens", field="scopes")
     c = t.api_tokens.c
     with db.write_engine.begin() as conn:
         owner = conn.scalar(select(c.user_id).where(c.id == token_id))

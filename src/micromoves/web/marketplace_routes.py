@@ -18,7 +18,7 @@ from micromoves.services import marketplace_views as mviews
 from micromoves.services.views import PersonRef
 from micromoves.storage import tables as t
 from micromoves.web.app import ERROR_RESPONSES, page
-from micromoves.web.routes import RowId, Who, _lines, db_of, route
+from micromoves.web.routes import RowId, Who, _lines, db_of, form_date, form_model, route
 
 html = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["marketplace"], responses=ERROR_RESPONSES)
@@ -140,7 +140,8 @@ def opportunity_create(
     locations: Annotated[str, Form(max_length=2000)] = "",
     application_deadline: Annotated[dt.date | None, Form()] = None,
 ) -> Response:
-    body = OpportunityBody(
+    body = form_model(
+        OpportunityBody,
         title=title,
         kind=kind,
         host_team_id=host_team_id,
@@ -325,10 +326,11 @@ def move_handoff(
     return_on: Annotated[str, Form(max_length=10)] = "",
     backfill_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    body = HandoffBody(
+    body = form_model(
+        HandoffBody,
         holder_id=holder_id,
         responsibilities=responsibilities,
-        return_on=dt.date.fromisoformat(return_on) if return_on else None,
+        return_on=form_date(return_on, "return_on"),
         backfill_id=backfill_id or None,
     )
     handoffs.record_handoff(db_of(request), who.policy, move_id, **body.model_dump())
