@@ -526,3 +526,27 @@ def test_bulk_path_gives_the_same_result_and_keeps_foreign_keys(db: Database, fi
     assert fk_names() == before and len(before) >= 8
     mv1 = next(m for m in org.person_overview(db, "P2").moves if m.id == "MV1")
     assert [g.skill_id for g in mv1.skill_gains] == ["2.B.3.e"]
+
+
+def test_errors_name_the_right_one_of_several_files_of_a_kind(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """Two move files: a reference error names the file the row is in (it named the last file of the
+    kind), and the same id in both is an error naming both places (it was a database error)."""
+    row = ["2025-01-06", "2025-02-28", 20, "proposed", "", "", "", ""]
+    first = write_csv(
+        tmp_path / "moves_a.csv", MOVES_H, [["A1", "P2", "gig", "ok", "", *row], ["A2", "NOBODY", "gig", "who", "", *row]]
+    )
+    second = write_csv(
+        tmp_path / "moves_b.csv", MOVES_H, [["B1", "P2", "gig", "ok", "", *row], ["A1", "P1", "gig", "again", "", *row]]
+    )
+    paths = [files["roles"], files["role_skills"], files["people"], first, second]
+    kinds = {first: "moves", second: "moves"}
+    before = counts(db)
+    with pytest.raises(ImportRejected) as info:
+        import_files(db, paths, kinds=kinds, actor="hr")
+    assert [str(i) for i in info.value.issues] == [
+        "moves_a.csv:3:person_id: unknown person 'NOBODY'",
+        "moves_b.csv:3:move_id: duplicate id 'A1' (first in moves_a.csv on row 2)",
+    ]
+    assert counts(db) == before

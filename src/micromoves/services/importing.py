@@ -341,6 +341,7 @@ class RoleRec:
     level: int
     team: str | None
     critical: bool
+    file: str = ""  # the file it came from: an import may hold several of one kind
 
 
 @dataclass(slots=True)
@@ -364,6 +365,7 @@ class PersonRec:
     location: str
     capacity: int
     home_min: int
+    file: str = ""  # the file it came from: an import may hold several of one kind
 
 
 @dataclass(slots=True)
@@ -383,6 +385,7 @@ class MoveRec:
     ratings: list[Rating | None]
     decision: Decision | None
     gains: list[tuple[str, float, float]]  # raw skill key, before, after
+    file: str = ""  # the file it came from: an import may hold several of one kind
 
 
 _ENUM_LOOKUP: dict[Any, dict[str, Any]] = {
@@ -415,6 +418,7 @@ def parse_roles(src: Source, issues: Issues) -> list[RoleRec]:
             r.integer("level", 1, 20, default=1) or 1,
             r.text("team") or None,
             r.boolean("critical"),
+            src.file,
         )
         out.append(rec)
     return out
@@ -461,6 +465,7 @@ def parse_people(src: Source, issues: Issues, settings: Settings) -> list[Person
                 r.text("location"),
                 capacity or 100,
                 home or 0,
+                src.file,
             )
         )
     return out
@@ -556,6 +561,7 @@ def parse_moves(src: Source, issues: Issues, settings: Settings) -> list[MoveRec
                     ratings,
                     decision,
                     gains,
+                    src.file,
                 )
             )
     return out
@@ -623,7 +629,7 @@ def check(conn: Connection, sources: Sequence[Source], settings: Settings, progr
         progress("parse", 0, len(src.rows))
         plan.moves += parse_moves(src, issues, settings)
         progress("parse", len(src.rows), len(src.rows))
-    file_of = {src.kind: src.file for src in sources}
+    _check_ids_across_files(plan, issues)
 
     # References: to records in the database or in this same import.
     role_ids = {r.id for r in plan.roles} | _ids(
@@ -639,7 +645,7 @@ def check(conn: Connection, sources: Sequence[Source], settings: Settings, progr
     known_codes = _ids(conn, t.onet_occupations.c.code, codes)
     for r in plan.roles:
         if r.onet_code and r.onet_code not in known_codes:
-            issues.add(file_of["roles"], r.row, "onet_code", f"unknown O*NET-SOC code {r.onet_code}")
+            issues.add(r.file, r.row, "onet_code", f"unknown O*NET-SOC code {r.onet_code}")
     skills = SkillIndex(conn)
     for src, rec in rs_recs:
         if rec.role_id not in role_ids:
@@ -660,27 +666,27 @@ def check(conn: Connection, sources: Sequence[Source], settings: Settings, progr
     person_ids = db_people | set(people_in_file)
     for p in plan.people:
         if p.role_id and p.role_id not in role_ids:
-            issues.add(file_of["people"], p.row, "role_id", f"unknown role {p.role_id!r}")
+            issues.add(p.file, p.row, "role_id", f"unknown role {p.role_id!r}")
         if p.manager_id and p.manager_id not in person_ids:
-            issues.add(file_of["people"], p.row, "manager_id", f"unknown person {p.manager_id!r}")
+            issues.add(p.file, p.row, "manager_id", f"unknown person {p.manager_id!r}")
     if plan.people:
-        _check_manager_cycles(conn, plan.people, file_of["people"], issues)
+        _check_manager_cycles(conn, plan.people, issues)
 
     for m in plan.moves:
         if m.person_id not in person_ids:
-            issues.add(file_of["moves"], m.row, "person_id", f"unknown person {m.person_id!r}")
+            issues.add(m.file, m.row, "person_id", f"unknown person {m.person_id!r}")
         if m.target_role_id and m.target_role_id not in role_ids:
-            issues.add(file_of["moves"], m.row, "target_role_id", f"unknown role {m.target_role_id!r}")
+            issues.add(m.file, m.row, "target_role_id", f"unknown role {m.target_role_id!r}")
         resolved = []
         for key, before, after in m.gains:
             sid = skills.resolve(key)
             if sid is None:
-                issues.add(file_of["moves"], m.row, "skills_gained", f"unknown skill {key!r}")
+                issues.add(m.file, m.row, "skills_gained", f"unknown skill {key!r}")
             else:
                 resolved.append((sid, before, after))
         plan.move_gains[m.id] = resolved
     if plan.moves:
-        _check_time(conn, plan, people_in_file, file_of["moves"], issues, settings)
+        _check_time(conn, plan, people_in_file, issues, settings)
 
     if issues.items:
         raise ImportRejected(sorted(issues.items, key=lambda i: (i.file, i.row, i.column)))
@@ -721,12 +727,25 @@ def check(conn: Connection, sources: Sequence[Source], settings: Settings, progr
     return plan
 
 
-def _check_manager_cycles(conn: Connection, people: list[PersonRec], file: str, issues: Issues) -> None:
+def _check_ids_across_files(plan: Plan, issues: Issues) -> None:
+    """The same id in two files of one kind (each file is checked on its own while it is parsed)."""
+    for records in (plan.roles, plan.people, plan.moves):
+        first: dict[str, RoleRec | PersonRec | MoveRec] = {}
+        for rec in records:
+            seen = first.setdefault(rec.id, rec)
+            if seen is not rec and seen.file != rec.file:
+                column = {RoleRec: "role_id", PersonRec: "person_id", MoveRec: "move_id"}[type(rec)]
+                issues.add(
+                    rec.file, rec.row, column, f"duplicate id {rec.id!r} (first in {seen.file} on row {seen.row})"
+                )
+
+
+def _check_manager_cycles(conn: Connection, people: list[PersonRec], issues: Issues) -> None:
     managers: dict[str, str | None] = {k: v for k, v in conn.execute(select(t.people.c.id, t.people.c.manager_id))}
     row_of = {}
     for p in people:
         managers[p.id] = p.manager_id
-        row_of[p.id] = p.row
+        row_of[p.id] = p
     reported: set[str] = set()
     while True:
         cycle = rules.find_manager_cycle(managers)
@@ -734,9 +753,10 @@ def _check_manager_cycles(conn: Connection, people: list[PersonRec], file: str, 
             return
         members = cycle[:-1]
         in_file = [m for m in members if m in row_of]
-        at = min(in_file, key=lambda m: row_of[m]) if in_file else members[0]
+        at = min(in_file, key=lambda m: (row_of[m].file, row_of[m].row)) if in_file else members[0]
         if at not in reported:
-            issues.add(file, row_of.get(at, 1), "manager_id", f"manager cycle: {' → '.join(cycle)}")
+            rec = row_of.get(at) or people[0]  # a cycle only closes through someone in this import
+            issues.add(rec.file, rec.row, "manager_id", f"manager cycle: {' → '.join(cycle)}")
             reported.add(at)
         for m in members:  # break it and look for further cycles
             managers[m] = None
@@ -751,17 +771,16 @@ def _check_time(
     conn: Connection,
     plan: Plan,
     people_in_file: Mapping[str, PersonRec],
-    file: str,
     issues: Issues,
     settings: Settings,
 ) -> None:
     """Capacity and full-time overlap per person, over the file's moves and those already stored."""
     by_person: dict[str, list[rules.Interval]] = defaultdict(list)
-    row_of: dict[str, int] = {}
+    row_of: dict[str, tuple[str, int]] = {}  # (file, row) of each move in this import
     for m in plan.moves:
         if m.status in OCCUPYING_STATUSES:
             by_person[m.person_id].append(rules.Interval(m.id, m.start, m.end, m.percent))
-            row_of[m.id] = m.row
+            row_of[m.id] = (m.file, m.row)
     file_ids = {m.id for m in plan.moves}
     persons = list(by_person)
     capacity: dict[str, int] = {}
@@ -795,7 +814,7 @@ def _check_time(
             other = b if later == a else a
             if later in row_of:
                 flagged.add(later)
-                issues.add(file, row_of[later], "start", f"full-time move {later} overlaps full-time move {other}")
+                issues.add(*row_of[later], "start", f"full-time move {later} overlaps full-time move {other}")
         for ov in rules.overloads(intervals, cap):
             culprits = [m for m in ov.move_ids if m in row_of]
             if not culprits:
@@ -804,8 +823,7 @@ def _check_time(
             if at in flagged:
                 continue
             issues.add(
-                file,
-                row_of[at],
+                *row_of[at],
                 "percent_time",
                 f"time share over capacity: {' + '.join(f'{m} {ivs[m].percent}%' for m in ov.move_ids)} = "
                 f"{ov.total_percent}% on {ov.on.isoformat()}, capacity for moves {cap}%",
