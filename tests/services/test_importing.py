@@ -535,7 +535,9 @@ def test_errors_name_the_right_one_of_several_files_of_a_kind(
     kind), and the same id in both is an error naming both places (it was a database error)."""
     row = ["2025-01-06", "2025-02-28", 20, "proposed", "", "", "", ""]
     first = write_csv(
-        tmp_path / "moves_a.csv", MOVES_H, [["A1", "P2", "gig", "ok", "", *row], ["A2", "NOBODY", "gig", "who", "", *row]]
+        tmp_path / "moves_a.csv",
+        MOVES_H,
+        [["A1", "P2", "gig", "ok", "", *row], ["A2", "NOBODY", "gig", "who", "", *row]],
     )
     second = write_csv(
         tmp_path / "moves_b.csv", MOVES_H, [["B1", "P2", "gig", "ok", "", *row], ["A1", "P1", "gig", "again", "", *row]]
