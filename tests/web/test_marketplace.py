@@ -70,6 +70,67 @@ def test_an_opportunity_needs_valid_dates_seats_and_criteria(world: World) -> No
         market.create_opportunity(world.db, world.policy("mira"), base)  # mira does not manage team B
 
 
+def test_create_and_publish_is_one_step_refused_whole_when_the_actor_may_not_publish(world: World) -> None:
+    """``opportunities create --publish``: HR may create a draft for its team but not publish it; asked to do
+    both, it is refused before anything is written (it used to leave the draft behind). The host team's
+    manager gets an open opportunity in one transaction, approved by them."""
+    gig = market.OpportunityInput(
+        title="Publish at once",
+        kind=MoveKind.GIG,
+        host_team_id="A",
+        start=TODAY + dt.timedelta(weeks=1),
+        end=TODAY + dt.timedelta(weeks=5),
+        percent_time=10,
+        success_criteria=["y"],
+    )
+
+    def titled() -> list[tuple[str, str | None]]:
+        o = t.opportunities.c
+        with world.db.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(select(o.status, o.approved_by).where(o.title == gig.title))]
+
+    with pytest.raises(Forbidden):
+        market.create_opportunity(world.db, world.policy("hr"), gig, publish=True)
+    assert titled() == []
+    market.create_opportunity(world.db, world.policy("hr"), gig)  # a draft is HR's to make
+    assert titled() == [("draft", None)]
+    hugo = world.policy("hugo")
+    market.create_opportunity(world.db, hugo, dataclasses.replace(gig, host_team_id="B"), publish=True)
+    assert sorted(titled(), key=str) == sorted([("draft", None), ("open", hugo.principal.actor)], key=str)
+
+
+def test_alternate_routes_list_the_people_who_cannot_be_planned_instead_of_failing(world: World) -> None:
+    """Two applicants to a slot of template TPL-X: one with a target role that has no skill requirements,
+    one without a target. Neither can be re-planned; the report lists both with the reason (the first made
+    the whole report fail for everyone who could see them)."""
+    from sqlalchemy import update
+
+    from micromoves.services import org
+
+    hugo = world.policy("hugo")
+    slot = market.OpportunityInput(
+        title="Gig X, hosted",
+        kind=MoveKind.GIG,
+        host_team_id="B",
+        start=TODAY + dt.timedelta(weeks=2),
+        end=TODAY + dt.timedelta(weeks=6),
+        percent_time=20,
+        success_criteria=["y"],
+        template_id="TPL-X",
+    )
+    opportunity = market.create_opportunity(world.db, hugo, slot, publish=True)
+    org.add_role(world.db, id="R-EMPTY", title="Role without requirements", actor="t")
+    with world.db.write_engine.begin() as conn:
+        conn.execute(update(t.people).where(t.people.c.id == "E2").values(target_role_id="R-EMPTY"))
+    market.apply(world.db, world.policy("emil"), opportunity)
+    market.apply(world.db, world.policy("eva"), opportunity)
+    report = congestion.alternate_routes(world.db, world.policy("admin"), "TPL-X")
+    assert report.routes == []
+    reasons = {n.person_id: n.reason for n in report.not_planned}
+    assert set(reasons) == {"E", "E2"}
+    assert "no skill requirements" in reasons["E2"] and "no target role" in reasons["E"]
+
+
 def test_eligibility_rules_give_every_reason(world: World) -> None:
     hugo = world.policy("hugo")
     strict = market.OpportunityInput(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape as esc
 
 from micromoves.cli.render import console, print_json, table
 from micromoves.domain.errors import InvalidValue
@@ -159,10 +160,7 @@ def register(app: typer.Typer) -> None:
             application_deadline=parse_date(deadline, "deadline"),
             template_id=template,
         )
-        opportunity_id = market.create_opportunity(db, policy, data)
-        if publish:
-            market.set_opportunity_status(db, policy, opportunity_id, "pending_approval")
-            market.set_opportunity_status(db, policy, opportunity_id, "open")
+        opportunity_id = market.create_opportunity(db, policy, data, publish=publish)
         console.print(opportunity_id)
 
     @opportunities_app.command("set-status")
@@ -223,6 +221,8 @@ def register(app: typer.Typer) -> None:
             console.print(
                 table(f"Alternate routes without {routes}", ["person", "ready", "without", "extra", "why"], rows)
             )
+            for n in alt.not_planned:
+                console.print(f"not planned: {esc(n.person_id)}: {esc(n.reason)}")
             return
         report = congestion.congestion(db, policy, horizon_weeks=horizon)
         if as_json:

@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from micromoves.domain.errors import InvalidValue, NotFound
+from micromoves.domain.errors import DomainError, InvalidValue, NotFound
 from micromoves.domain.marketplace import LIVE_APPLICATIONS
 from micromoves.domain.model import MoveStatus
 from micromoves.planning import PlanningError, PlanResult
@@ -418,9 +418,17 @@ def affected_people(db: Database, template_id: str, *, limit: int = 20) -> list[
     return list(dict.fromkeys(wanted))[:limit]
 
 
+class NotPlanned(BaseModel):
+    person_id: str
+    reason: str
+
+
 class AlternateRoutes(BaseModel):
     template_id: str
     routes: list[AlternateRoute]
+    # People who want the slot but could not be planned at all (no target role, a target without skill
+    # requirements, broken catalogue data): listed, so that nobody silently drops out of the comparison.
+    not_planned: list[NotPlanned] = []
 
 
 def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: int = 5) -> AlternateRoutes:
@@ -431,6 +439,7 @@ def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: i
         if conn.scalar(select(t.move_templates.c.id).where(t.move_templates.c.id == template_id)) is None:
             raise NotFound(f"unknown move template {template_id!r}", field="template_id")
     routes: list[AlternateRoute] = []
+    not_planned: list[NotPlanned] = []
     for person_id in affected_people(db, template_id, limit=200):
         if len(routes) >= limit:
             break
@@ -438,7 +447,9 @@ def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: i
             continue
         try:
             routes.append(alternate_route(db, policy, person_id, template_id))
-        except InvalidValue:
-            continue  # no target role, or nothing to plan: no route to compare
+        except (DomainError, PlanningError) as exc:
+            # This person has no route to compare; the others still do (one of them failing used to fail
+            # the whole page for everyone who could see them).
+            not_planned.append(NotPlanned(person_id=person_id, reason=str(exc)))
     routes.sort(key=lambda r: (-(r.extra_weeks or 0) if r.alternative_ready_week is not None else -10_000, r.person_id))
-    return AlternateRoutes(template_id=template_id, routes=routes)
+    return AlternateRoutes(template_id=template_id, routes=routes, not_planned=not_planned)

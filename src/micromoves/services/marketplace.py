@@ -102,8 +102,10 @@ def host_manager_of(conn: Connection, team_id: str) -> str | None:
 # ----------------------------------------------------------------------------------- opportunities
 
 
-def create_opportunity(db: Database, policy: Policy, data: OpportunityInput) -> str:
-    """A draft opportunity, by the host team's manager, HR for the team, or an admin."""
+def create_opportunity(db: Database, policy: Policy, data: OpportunityInput, *, publish: bool = False) -> str:
+    """A draft opportunity, by the host team's manager, HR for the team, or an admin. ``publish``: open it at
+    once, in the same transaction (the host team's manager's call, or an admin's): refused before anything
+    is written when the actor may not publish, instead of leaving a draft behind."""
     policy.require_scope(Scope.WRITE)
     check_opportunity(
         title=data.title, start=data.start, end=data.end, percent_time=data.percent_time, seats=data.seats
@@ -123,6 +125,8 @@ def create_opportunity(db: Database, policy: Policy, data: OpportunityInput) -> 
     allowed = p.is_admin or policy.hosts(data.host_team_id) or (p.is_hr and data.host_team_id in policy.hr_units)
     if not allowed:
         policy.deny("publish opportunities for", "team", data.host_team_id, visible=True)
+    if publish and not (p.is_admin or policy.hosts(data.host_team_id)):
+        policy.deny(f"set to {OS.OPEN}", "team", data.host_team_id, visible=True)
     with db.write_engine.begin() as conn:
         if (
             data.template_id
@@ -150,13 +154,16 @@ def create_opportunity(db: Database, policy: Policy, data: OpportunityInput) -> 
                 min_tenure_months=data.min_tenure_months,
                 locations=list(data.locations),
                 application_deadline=data.application_deadline,
-                status=OS.DRAFT.value,
+                status=(OS.OPEN if publish else OS.DRAFT).value,
+                approved_by=p.actor if publish else None,
                 template_id=data.template_id,
                 created_by=p.actor,
                 created_at=utcnow(),
             )
         )
         record_audit(conn, p.actor, "opportunity.created", "opportunity", opportunity_id, title=data.title)
+        if publish:
+            record_audit(conn, p.actor, f"opportunity.{OS.OPEN.value}", "opportunity", opportunity_id, previous="draft")
     return opportunity_id
 
 
