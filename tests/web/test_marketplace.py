@@ -462,6 +462,34 @@ def test_applications_close_on_the_deadline(world: World) -> None:
     assert info.value.field == "application_deadline"
 
 
+def test_the_host_manager_sees_the_handoff_form_they_may_use(world: World) -> None:
+    """A temporary lead hosted by team B for E2 (team A): hugo hosts it without managing E2. He may record
+    its handoff, so the move page offers him the form and its JSON twin lists the action (it was hidden:
+    the page checked the person's chain only); an outsider to both sides is offered neither."""
+    start = TODAY + dt.timedelta(weeks=2)
+    move = move_svc.propose_move(
+        world.db,
+        person_id="E2",
+        kind="temporary_lead",
+        title="Lead team B's on-call rota",
+        start=start,
+        end=start + dt.timedelta(weeks=6),
+        percent_time=50,
+        criteria=["Rota covered"],
+        host_team_id="B",
+        actor="M",
+    )
+    hugo = world.client("hugo")
+    assert "handoff" in hugo.get(f"/api/v1/moves/{move.id}").json()["actions"]
+    page = hugo.get(f"/moves/{move.id}", headers={"accept": "text/html"})
+    assert page.status_code == 200 and f'action="/moves/{move.id}/handoff"' in page.text
+    assert "handoff" not in world.client("emil").get(f"/api/v1/moves/{move.id}").json()["actions"]
+    r = hugo.post(f"/api/v1/moves/{move.id}/handoff", json={"holder_id": "H", "responsibilities": "On-call rota"})
+    assert r.status_code == 201, r.text
+    page = hugo.get(f"/moves/{move.id}", headers={"accept": "text/html"})
+    assert f'action="/moves/{move.id}/handoff"' not in page.text  # one handoff per move
+
+
 @pytest.mark.parametrize("ending", ["withdrawn", "declined", "reverted"])
 def test_a_handoff_is_returned_when_its_move_ends_early(world: World, ending: str) -> None:
     db = world.db

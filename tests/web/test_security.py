@@ -388,3 +388,16 @@ def test_bad_form_input_is_a_422_naming_the_field_not_a_server_error(world: Worl
         error = r.json()["error"]
         assert field in error["message"] or field == error["details"].get("field"), (path, error)
     assert _changes(world) == before
+
+
+def test_a_step_that_does_not_fit_the_moves_state_is_a_409_conflict(world: World) -> None:
+    """A check-in on a move not yet running and a review of a completed move are state conflicts, answered
+    as an illegal transition is (409), not as bad input (they were 422 domain_error)."""
+    eva, mira = world.client("eva"), world.client("mira")
+    r = eva.post(f"/api/v1/moves/{world.mv_e}/check-ins", json={"note": "too early"})  # MV-E is requested
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "conflict"), r.text
+    review = {"decision": "end", "ratings": [{"position": 1, "rating": "met"}]}
+    r = mira.post(f"/api/v1/moves/{world.mv_done}/review", json=review)  # reviewed and completed already
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "conflict"), r.text
+    r = mira.post(f"/api/v1/moves/{world.mv_done}/actions/activate", json={})
+    assert r.status_code == 409

@@ -72,7 +72,8 @@ class Forbidden(DomainError):
 
 
 class Conflict(DomainError):
-    """The request lost a race or repeats a decision already taken (HTTP 409)."""
+    """The request lost a race, repeats a decision already taken, or does not fit the state the record is in
+    (a check-in on a move not running, a review of a completed one) (HTTP 409)."""
 
     code = "conflict"
 

@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from micromoves.domain.errors import IllegalTransition, InvalidValue
 from micromoves.domain.model import MoveKind
 
+# Moves that carry a handoff of responsibilities (with its backfill and return date): they stand in for
+# someone, or hand work over.
+KINDS_WITH_HANDOFF = frozenset({MoveKind.ACTING_ROLE, MoveKind.RESPONSIBILITY_HANDOFF, MoveKind.TEMPORARY_LEAD})
+
 
 class OpportunityStatus(enum.StrEnum):
     DRAFT = "draft"

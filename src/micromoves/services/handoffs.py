@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, insert, select, update
 
 from micromoves.domain.errors import Conflict, InvalidValue, NotFound
+from micromoves.domain.marketplace import KINDS_WITH_HANDOFF
 from micromoves.domain.model import MoveKind, MoveStatus
 from micromoves.services.accounts import Scope
 from micromoves.services.policy import Policy
@@ -17,7 +18,6 @@ from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 from micromoves.storage.uow import record_audit
 
-KINDS_WITH_HANDOFF = frozenset({MoveKind.ACTING_ROLE, MoveKind.RESPONSIBILITY_HANDOFF, MoveKind.TEMPORARY_LEAD})
 RUNNING = frozenset({MoveStatus.ONBOARDING, MoveStatus.ACTIVE, MoveStatus.IN_REVIEW})
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from micromoves.domain import lifecycle, rules
-from micromoves.domain.errors import DomainError, InvalidValue, MissingSuccessCriteria
+from micromoves.domain.errors import Conflict, DomainError, InvalidValue, MissingSuccessCriteria
 from micromoves.domain.model import (
     AssignmentReason,
     CheckIn,
@@ -273,7 +273,7 @@ def add_criteria(db: Database, move_id: str, statements: Sequence[str], *, actor
     with UnitOfWork(db) as uow:
         move = uow.moves.get_full(move_id)
         if move.status not in (S.PROPOSED, S.REQUESTED):
-            raise DomainError(
+            raise Conflict(
                 f"success criteria of move {move.id} are fixed once it is {move.status}",
                 field="success_criteria",
             )
@@ -396,7 +396,7 @@ def _revert(uow: UnitOfWork, person: Person, move: Move, *, actor: str, on: dt.d
         converted = next(a for a in assignments if a.id == move.converted_assignment_id)
         earlier = [a for a in assignments if a.start <= converted.start and a.id != converted.id]
         if not earlier:
-            raise DomainError(f"no earlier role is recorded for {person.id}; cannot revert move {move.id}")
+            raise Conflict(f"no earlier role is recorded for {person.id}; cannot revert move {move.id}")
         prior = earlier[-1]
         for a in assignments:
             if a.end is None:
@@ -433,7 +433,7 @@ def check_in(
     with UnitOfWork(db) as uow:
         move = uow.moves.get_full(move_id)
         if move.status not in (S.ONBOARDING, S.ACTIVE, S.IN_REVIEW):
-            raise DomainError(
+            raise Conflict(
                 f"move {move.id} is {move.status}; check-ins are for onboarding or running moves",
                 field="status",
             )
@@ -484,7 +484,7 @@ def review_move(
         if move.status is S.ACTIVE:
             _apply_transition(uow, person, move, S.IN_REVIEW, actor=reviewer_id, reason="review", on=on)
         if move.status is not S.IN_REVIEW:
-            raise DomainError(f"move {move.id} is {move.status}; only an active move can be reviewed", field="status")
+            raise Conflict(f"move {move.id} is {move.status}; only an active move can be reviewed", field="status")
         by_position = {c.position: c for c in move.criteria}
         for r in ratings:
             criterion = by_position.get(r.position)
@@ -608,7 +608,7 @@ def extend_move(
     with UnitOfWork(db) as uow:
         move = uow.moves.get_full(move_id)
         if move.status in lifecycle.TERMINAL_STATUSES or move.status is S.COMPLETED:
-            raise DomainError(f"move {move.id} is {move.status} and cannot be extended", field="status")
+            raise Conflict(f"move {move.id} is {move.status} and cannot be extended", field="status")
         person = uow.people.get_for_update(move.person_id)
         _extend(uow, person, move, new_end, actor=actor, reason=reason, settings=settings)
         uow.commit()

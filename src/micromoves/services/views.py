@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import selectinload
 
-from micromoves.domain.lifecycle import OCCUPYING_STATUSES
+from micromoves.domain.lifecycle import OCCUPYING_STATUSES, TERMINAL_STATUSES
+from micromoves.domain.marketplace import KINDS_WITH_HANDOFF
 from micromoves.domain.model import Move, MoveKind, MoveStatus
 from micromoves.services import approvals as approval_service
 from micromoves.services.accounts import Principal
@@ -434,6 +435,9 @@ def move_actions(policy: Policy, move: Move, open_slots: Sequence[str]) -> list[
         actions.append("check_in")
     if s in (MoveStatus.ACTIVE, MoveStatus.IN_REVIEW) and runs:
         actions.append("review")
+    # The rule handoffs.record_handoff checks (one handoff per move: a second is refused).
+    if move.kind in KINDS_WITH_HANDOFF and s not in TERMINAL_STATUSES | {MoveStatus.COMPLETED} and runs:
+        actions.append("handoff")
     return actions
 
 

@@ -433,12 +433,7 @@ def move(request: Request, who: Who, move_id: str) -> Response:
     from micromoves.services import handoffs
 
     handoff = handoffs.handoff_for_move(db_of(request), move_id)
-    may_handoff = (
-        handoff is None
-        and MoveKind(data.kind) in handoffs.KINDS_WITH_HANDOFF
-        and data.status.value not in ("completed", "reverted", "withdrawn", "declined")
-        and who.policy.runs_move(data.person.id, None)
-    )
+    may_handoff = handoff is None and "handoff" in data.actions
     return page(
         request, "move.html", who, m=data, ratings=[r.value for r in Rating], handoff=handoff, may_handoff=may_handoff
     )
