@@ -396,6 +396,18 @@ def test_plan_all_stores_a_plan_for_everyone_with_a_target(plan_db: Database) ->
     assert planning.current_plan(plan_db, "EMP2").outcome == "already_ready"  # type: ignore[union-attr]
 
 
+def test_one_target_role_without_requirements_fails_alone_in_plan_all(plan_db: Database) -> None:
+    """A role nobody has described yet may be someone's target; plan-all reports that person as failed
+    and plans everyone else (the whole batch used to stop on it, and nobody got a plan)."""
+    org.add_role(plan_db, id="TBD", title="Future role (requirements to follow)", level=3, actor="hr")
+    org.add_person(plan_db, id="NEW", name="Nia", role_id="SWE2", manager_id="MGR", actor="hr")
+    catalogue.set_target_role(plan_db, person_id="NEW", role_id="TBD", actor="NEW")
+    summary = planning.plan_all(plan_db, actor="hr", start=START, backend="serial")
+    assert summary.people == 2 and summary.ready == 1
+    assert [(pid, "no skill requirements" in why) for pid, why in summary.failed] == [("NEW", True)]
+    assert planning.current_plan(plan_db, "EMP") is not None and planning.current_plan(plan_db, "NEW") is None
+
+
 def test_plan_all_changed_only_keeps_the_plans_whose_problem_is_unchanged(plan_db: Database) -> None:
     org.add_person(plan_db, id="EMP2", name="Eva", role_id="SWE2", manager_id="MGR", actor="hr")
     org.assess_skill(plan_db, person_id="EMP2", skill="Programming", level=3.6, provenance="self", actor="EMP2")

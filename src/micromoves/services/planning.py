@@ -619,9 +619,13 @@ def open_opportunities(conn: Connection, today: dt.date | None = None) -> list[O
     return [OpenOpportunity.of(r, r.seats - r.taken) for r in rows if r.builds_skills and r.seats > r.taken]
 
 
-def load_targets(conn: Connection, role_ids: Iterable[str]) -> dict[str, TargetContext]:
+def load_targets(
+    conn: Connection, role_ids: Iterable[str], *, errors: dict[str, str] | None = None
+) -> dict[str, TargetContext]:
     """Requirements of each role: its role_skills, else its O*NET occupation's (importance ≥ 3);
-    weights from O*NET importance where known."""
+    weights from O*NET importance where known. A role that cannot be planned towards (unknown, or without
+    requirements) raises, or with ``errors`` is left out and its error recorded there (a batch plans
+    everyone else)."""
     wanted = sorted(set(role_ids))
     roles = {r.id: r for r in conn.execute(select(t.roles).where(t.roles.c.id.in_(wanted)))}
     reqs: dict[str, dict[str, float]] = defaultdict(dict)
@@ -635,16 +639,23 @@ def load_targets(conn: Connection, role_ids: Iterable[str]) -> dict[str, TargetC
     out = {}
     for role_id in wanted:
         role = roles.get(role_id)
+        problem: DomainError | None = None
         if role is None:
-            raise NotFound(f"unknown role {role_id!r}", field="target_role_id")
-        profile = onet.profiles.get(role.onet_code or "", {})
-        requirements = reqs.get(role_id) or (onet.requirements(role.onet_code) if profile else {})
-        if not requirements:
-            raise DomainError(
-                f"role {role_id} has no skill requirements (role_skills) and no rated O*NET "
-                "occupation; add requirements before planning towards it",
-                field="target_role_id",
-            )
+            problem = NotFound(f"unknown role {role_id!r}", field="target_role_id")
+        else:
+            profile = onet.profiles.get(role.onet_code or "", {})
+            requirements = reqs.get(role_id) or (onet.requirements(role.onet_code) if profile else {})
+            if not requirements:
+                problem = DomainError(
+                    f"role {role_id} has no skill requirements (role_skills) and no rated O*NET "
+                    "occupation; add requirements before planning towards it",
+                    field="target_role_id",
+                )
+        if problem is not None:
+            if errors is None:
+                raise problem
+            errors[role_id] = f"{type(problem).__name__}: {problem}"
+            continue
         weights = {s: round(profile[s].importance) if s in profile else 1 for s in requirements}
         out[role_id] = TargetContext(role_id, dict(requirements), weights)
     return out
@@ -1151,11 +1162,14 @@ def plan_all(
         ).all()
         report("load", 0, len(pairs))
         people = load_people(conn, [pid for pid, _ in pairs], start=start)
-        targets = load_targets(conn, {tid for _, tid in pairs})
+        unplannable: dict[str, str] = {}
+        targets = load_targets(conn, {tid for _, tid in pairs}, errors=unplannable)
         catalogue = load_catalogue(conn)
         current = _current_digests(conn) if changed_only else {}
     report("load", len(pairs), len(pairs))
-    items: list[PlanItem] = [(people[pid], tid, current.get(pid)) for pid, tid in pairs]
+    # People whose target role cannot be planned towards fail alone, with the reason; everyone else is planned.
+    items: list[PlanItem] = [(people[pid], tid, current.get(pid)) for pid, tid in pairs if tid in targets]
+    failed_targets = [(pid, unplannable[tid]) for pid, tid in pairs if tid not in targets]
     workers = workers or os.cpu_count() or 1
     # A few slow instances dominate: small chunks (at least ~16 per worker) keep the workers evenly busy.
     chunk_size = max(1, min(chunk_size, len(items) // (16 * workers)))
@@ -1186,7 +1200,7 @@ def plan_all(
     else:
         raise InvalidValue(f"unknown backend {backend!r}; use process, serial or ray", field="backend")
     records = [r for r in results if isinstance(r, dict)]
-    failed = sorted(r for r in results if isinstance(r, tuple))
+    failed = sorted([*failed_targets, *(r for r in results if isinstance(r, tuple))])
     unchanged = sum(1 for r in results if isinstance(r, _Unchanged))
     for r in records:
         r["created_by"] = actor
@@ -1197,7 +1211,7 @@ def plan_all(
     outcomes = [r["outcome"] for r in records]
     not_found = sum(1 for r in records if r["explanation"]["ready_plan_may_exist"])
     return PlanAllSummary(
-        len(items),
+        len(pairs),
         outcomes.count("ready"),
         outcomes.count("already_ready"),
         outcomes.count("unreachable") - not_found,
@@ -1240,10 +1254,12 @@ def replan_without(
             return 0
         start = next_monday(dt.date.today())
         people = load_people(conn, [r.person_id for r in rows], start=start)
-        targets = load_targets(conn, {r.target_role_id for r in rows})
+        targets = load_targets(conn, {r.target_role_id for r in rows}, errors={})
         catalogue = load_catalogue(conn)
     records = []
     for r in rows:
+        if r.target_role_id not in targets:
+            continue  # cannot be planned towards: the old plan stays (plan-all reports the person as failed)
         person, target = people[r.person_id], targets[r.target_role_id]
         try:
             problem = make_problem(person, target, catalogue, start=start, horizon=r.horizon_weeks, settings=settings)
