@@ -31,11 +31,15 @@ def test_end_must_be_after_start() -> None:
 
 
 def test_move_must_be_short() -> None:
-    start = D(2026, 1, 1)
-    rules.check_short(start, start + dt.timedelta(weeks=26))
+    """Both dates are days of the move: 26 weeks from a Monday end on the Sunday of week 26 (182 days); the
+    Monday after is a day too many (it was let through: 26 weeks and a day)."""
+    start = D(2027, 1, 4)  # a Monday
+    rules.check_short(start, D(2027, 7, 4))
     with pytest.raises(MoveTooLong, match="at most 26 weeks"):
-        rules.check_short(start, start + dt.timedelta(weeks=26, days=1))
-    rules.check_short(start, start + dt.timedelta(weeks=30), max_weeks=30)
+        rules.check_short(start, D(2027, 7, 5))
+    rules.check_short(start, start + dt.timedelta(weeks=30, days=-1), max_weeks=30)
+    with pytest.raises(MoveTooLong):
+        rules.check_short(start, start + dt.timedelta(weeks=30), max_weeks=30)
 
 
 @pytest.mark.parametrize("pct", [0, -5, 101])

@@ -267,7 +267,7 @@ def test_bad_rows_reject_whole_import_with_every_error(db: Database, files: dict
             "gig, acting_role, responsibility_handoff, shadowing, mentoring, course",
             "moves.csv:6:target_role_id: unknown role 'R-CEO'",
             "moves.csv:7:skills_gained: unknown skill 'Juggling'",
-            "moves.csv:8:end: move lasts 51.3 weeks; a move may last at most 26 weeks",
+            "moves.csv:8:end: move lasts 51.4 weeks; a move may last at most 26 weeks",
             "moves.csv:9:percent_time: 150 is out of range 1–100",
             "moves.csv:10:move_id: duplicate id 'A1' (first on row 2)",
         ],

@@ -51,8 +51,9 @@ def check_dates(start: dt.date, end: dt.date) -> None:
 
 
 def check_short(start: dt.date, end: dt.date, max_weeks: int = DEFAULT_MAX_MOVE_WEEKS) -> None:
-    """A micro-move is short: at most ``max_weeks`` from start to end (extensions included)."""
-    days = (end - start).days
+    """A micro-move is short: at most ``max_weeks`` from start to end (extensions included). Both dates are
+    days of the move (a Monday-to-Sunday move of 26 weeks has 182 days)."""
+    days = (end - start).days + 1
     if days > max_weeks * 7:
         raise MoveTooLong(f"move lasts {days / 7:.1f} weeks; a move may last at most {max_weeks} weeks", field="end")
 
