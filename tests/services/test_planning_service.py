@@ -701,6 +701,22 @@ def test_what_if_an_opportunity_outside_the_plan_would_shorten_it(plan_db: Datab
         assert what_if.weeks_saved(opportunity({think: 0.7}, monday)) is None
         assert planning.WhatIf(conn, "MGR").weeks_saved(both) is None  # no target role
 
+    # With an open 4-week acting role on offer the best plan is ready in week 4: another opportunity, an
+    # 8-week one, saves nothing (it promised 4 weeks against the templates alone), and the one the best
+    # plan takes is worth what doing without it costs.
+    insert_open_opportunity(plan_db)
+    planning._what_if_cache.clear()  # written behind the services' back: no audit event says so
+    eight_weeks = opportunity({prog: 1.0, think: 0.7}, monday, weeks=8)
+    with plan_db.engine.connect() as conn:
+        what_if = planning.WhatIf(conn, "EMP")
+        base = what_if.baseline()
+        assert base is not None and base.ready_week == 4
+        assert [m.option_id for m in base.moves] == [planning.OPPORTUNITY_PREFIX + "OPP-LEAD"]
+        assert what_if.weeks_saved(eight_weeks) is None
+        assert plan_fit(conn, "EMP", eight_weeks, what_if) == (None, "")
+        lead = conn.execute(select(t.opportunities).where(t.opportunities.c.id == "OPP-LEAD")).one()
+        assert what_if.weeks_saved(lead) == 12 - 4  # without it: the stretch and the gig again
+
 
 def insert_open_opportunity(db: Database, id: str = "OPP-LEAD") -> None:
     """An open 4-week acting role from next Monday, one seat, building both of EMP's gaps."""

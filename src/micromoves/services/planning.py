@@ -1355,10 +1355,14 @@ _what_if_lock = threading.Lock()
 class WhatIf:
     """What opportunities would do to one person's time to readiness (matching, applications).
 
-    :meth:`weeks_saved` compares the optimal plan from next Monday *without* the opportunity with the best
-    plan that may use it. A saving is claimed only when the plan without it is proven optimal and the plan
-    with it does use it, so the figure never overstates the true saving (a plan found when the search runs
-    out of time is valid, perhaps not the best). Each search gets :data:`WHAT_IF_BUDGET` seconds, a page
+    :meth:`weeks_saved` compares the person's best plan from next Monday with everything on offer (the
+    templates and every open opportunity, as their own plan is made) with the best plan that does without
+    the opportunity. An opportunity that the best plan does not take saves nothing: with the rest on offer
+    the person is ready as soon without it. (Each opportunity was once weighed against the templates alone,
+    so a card could promise weeks that the person's plan, with another opportunity, already beat.) A saving
+    is claimed only when the plan without it is proven optimal and the plan with it does use it, so the
+    figure never overstates the true saving (a plan found when the search runs out of time is valid,
+    perhaps not the best). Each search gets :data:`WHAT_IF_BUDGET` seconds, a page
     :data:`WHAT_IF_TOTAL` in all (a timed-out search's greedy fallback may add a little). Unknown → None.
 
     Answers are kept for :data:`WHAT_IF_TTL` seconds, per database and person, as long as the newest audit
@@ -1411,8 +1415,6 @@ class WhatIf:
                     person = load_people(self.conn, [self.person_id], start=self.start)[self.person_id]
                     target = load_targets(self.conn, [target_id])[target_id]
                     catalogue = load_catalogue(self.conn)
-                    # Templates only: each opportunity is then weighed against the best plan without any.
-                    catalogue = replace(catalogue, opportunities=[])
                     self._parts = (person, target, catalogue)
                     self._problem = make_problem(
                         person, target, catalogue, start=self.start, horizon=WHAT_IF_HORIZON, settings=self.settings
@@ -1464,33 +1466,49 @@ class WhatIf:
         budget = self._budget()
         if base is None or base.ready_week is None or budget is None:
             return None  # not remembered: with more time on another page it may be known
-        # The templates with this one opportunity, through the same filter: the moves raising what it waits
-        # for are kept too.
         assert self._parts is not None  # set with the problem
         person, target, catalogue = self._parts
-        opening = OpenOpportunity.of(opp, 1)
-        try:
-            with_it = make_problem(
-                person,
-                target,
-                replace(catalogue, opportunities=[opening]),
-                start=self.start,
-                horizon=WHAT_IF_HORIZON,
-                settings=self.settings,
-            )
-        except PlanningError:
-            return None
         saved = None
-        try:
-            better = solve_within(with_it, budget)
-        except (PlanningError, RuntimeError):
-            better = None
-        if better is not None and better.status == "ready" and better.ready_week is not None:
-            used = any(m.option_id == option.id for m in better.moves)
-            if used and better.ready_week < base.ready_week:
-                saved = base.ready_week - better.ready_week
+        if any(o.id == option.id for o in problem.options):
+            # On offer already: worth something only if the best plan takes it, and then what doing without
+            # it costs.
+            if any(m.option_id == option.id for m in base.moves):
+                without = replace(problem, options=tuple(o for o in problem.options if o.id != option.id))
+                found = self._solve(without, budget)
+                if found is not None and found.optimal and found.ready_week is not None:
+                    saved = found.ready_week - base.ready_week
+        else:
+            # Not among the person's options (e.g. its last seat is offered, or the filter left it out): the
+            # best plan that may also take it, through the same filter (the moves raising what it waits for
+            # are kept too).
+            others = [o for o in catalogue.opportunities if o.id != opp.id]
+            try:
+                with_it = make_problem(
+                    person,
+                    target,
+                    replace(catalogue, opportunities=[*others, OpenOpportunity.of(opp, 1)]),
+                    start=self.start,
+                    horizon=WHAT_IF_HORIZON,
+                    settings=self.settings,
+                )
+            except PlanningError:
+                return None
+            better = self._solve(with_it, budget)
+            if better is not None and better.ready_week is not None:
+                used = any(m.option_id == option.id for m in better.moves)
+                if used and better.ready_week < base.ready_week:
+                    saved = base.ready_week - better.ready_week
         self._remember(key, saved)
         return saved
+
+    @staticmethod
+    def _solve(problem: PlanProblem, budget: float) -> PlanResult | None:
+        """A ready plan within ``budget`` seconds (None: not ready, or none found)."""
+        try:
+            found = solve_within(problem, budget)
+        except (PlanningError, RuntimeError):
+            return None
+        return found if found.status == "ready" else None
 
 
 def propose_from_plan(db: Database, person_id: str, step: int, *, actor: str, request: bool = True) -> Any:
