@@ -138,3 +138,46 @@ def test_an_opportunity_many_plans_take_is_a_bottleneck_and_seats_are_respected(
     summary = respect_seats(plan_db, actor="test")
     assert (summary.kept, len(summary.replanned), summary.failed) == (1, 4, [])
     assert len(_occupancy(plan_db)["opportunity:OPP-LEAD"]) == 1
+
+
+def test_an_accepted_seat_is_counted_once_and_stays_its_holders(plan_db: Database) -> None:  # noqa: F811
+    """The holder's plan step is the seat they accepted, not one more: with two seats, one accepted, both
+    plans that take it fit (it was counted twice and the other person lost the free seat). With one seat,
+    accepted, the holder keeps the step (the filled opportunity had no seats left for anyone, its holder
+    included)."""
+    from sqlalchemy import update
+
+    from micromoves.services import accounts
+    from micromoves.services import marketplace as market
+    from micromoves.services.policy import Policy
+    from tests.services.test_planning_service import insert_open_opportunity
+
+    _clone_employee(plan_db, "EMP2")
+    insert_open_opportunity(plan_db)
+    with plan_db.write_engine.begin() as conn:
+        conn.execute(update(t.opportunities).where(t.opportunities.c.id == "OPP-LEAD").values(seats=2))
+    start = planning.next_monday(dt.date.today())
+    for pid in ("EMP", "EMP2"):
+        plan = planning.plan_for_person(plan_db, pid, actor="test", start=start).plan
+        assert [s["template_id"] for s in plan.steps] == ["opportunity:OPP-LEAD"]
+    admin = Policy(plan_db, accounts.Principal(0, "hr", accounts.Access.ADMIN, None))
+
+    def accept(pid: str) -> None:
+        me = Policy(plan_db, accounts.Principal(0, pid, accounts.Access.EMPLOYEE, pid))
+        application = market.apply(plan_db, me, "OPP-LEAD")
+        market.decide(plan_db, admin, application, "offer")
+        market.decide(plan_db, me, application, "accept")
+
+    accept("EMP")
+    from micromoves.services import congestion
+
+    # The congestion monitor counts people too: one free seat, wanted by EMP2's plan alone (EMP holds one).
+    slot = next(x for x in congestion.congestion(plan_db, admin).slots if x.id == "OPP-LEAD")
+    assert (slot.supply, slot.demand_plans, slot.demand_applications) == (1, 1, 0)
+    summary = respect_seats(plan_db, actor="test")
+    assert (summary.kept, summary.replanned, summary.failed) == (2, [], [])
+    assert len(_occupancy(plan_db)["opportunity:OPP-LEAD"]) == 2
+    accept("EMP2")  # both seats taken: the opportunity is filled
+    summary = respect_seats(plan_db, actor="test")
+    assert (summary.kept, summary.replanned, summary.failed) == (2, [], [])
+    assert len(_occupancy(plan_db)["opportunity:OPP-LEAD"]) == 2

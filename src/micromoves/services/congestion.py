@@ -46,6 +46,8 @@ class SlotLoad(BaseModel):
     """Demand and supply of one slot: an open opportunity (its free seats against its live applications)
     or a catalogue move template (its seats over the horizon against the current plans that schedule it)."""
 
+    # An opportunity's demand counts people: those with a live application, and those whose plans take it
+    # without having applied; a seat holder is neither (their seat is out of the supply already).
     slot: str  # "opportunity" or "template"
     id: str  # the opportunity's or the template's id
     template_id: str | None  # the template it runs (what an alternate route does without)
@@ -141,6 +143,7 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
             )
         }
         plan_demand: Counter[str] = Counter()  # template id, or opportunity:ID for an opportunity step
+        planned_by: dict[str, set[str]] = defaultdict(set)  # opportunity:ID → people whose plans take it
         waits: dict[str, list[int]] = defaultdict(list)
         starts: list[tuple[str, str, dt.date, tuple[str, ...]]] = []  # step's slot, person, start, skills built
         rows = conn.execute(select(t.plans.c.person_id, t.plans.c.steps).where(t.plans.c.status == "current"))
@@ -149,6 +152,7 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
                 tid = step.get("template_id")
                 if tid in templates or str(tid).startswith(OPPORTUNITY_PREFIX):
                     plan_demand[tid] += 1
+                    planned_by[tid].add(person_id)
                     waits[tid].append(int(step.get("start_week", 0)))
                     built = tuple(step.get("gains") or {})
                     starts.append((tid, person_id, dt.date.fromisoformat(step["start"]), built))
@@ -161,7 +165,18 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
             .subquery()
         )
         app_rows = conn.execute(
-            select(o.template_id, o.seats, o.id, o.title, o.kind, a.status, a.applied_at, a.decided_at, activated.c.on)
+            select(
+                o.template_id,
+                o.seats,
+                o.id,
+                o.title,
+                o.kind,
+                a.status,
+                a.applied_at,
+                a.decided_at,
+                activated.c.on,
+                a.person_id,
+            )
             .join(t.applications, a.opportunity_id == o.id, isouter=True)
             .join(activated, activated.c.move_id == a.move_id, isouter=True)
             .where(o.status.in_(["open", "filled"]))
@@ -186,11 +201,11 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
             else {}
         )
     slots = []
-    by_opportunity: dict[str, list[tuple[str, dt.datetime, dt.datetime | None]]] = defaultdict(list)
+    by_opportunity: dict[str, list[tuple[str, dt.datetime, dt.datetime | None, str]]] = defaultdict(list)
     opportunity_info = {}
-    for tid, seats, oid, title, kind, status, applied_at, decided_at, started_at in app_rows:
+    for tid, seats, oid, title, kind, status, applied_at, decided_at, started_at, person_id in app_rows:
         if status is not None:  # an opportunity nobody applied to yet still has its row (outer join)
-            by_opportunity[oid].append((status, applied_at, decided_at))
+            by_opportunity[oid].append((status, applied_at, decided_at, person_id))
         if started_at is not None:
             to_start[OPPORTUNITY_PREFIX + oid].append(_weeks_between(applied_at, started_at))
         opportunity_info[oid] = (tid, seats, title, kind)
@@ -200,10 +215,12 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
         step = OPPORTUNITY_PREFIX + oid
         if not apps and not plan_demand[step]:
             continue
-        free = seats - sum(1 for status, _, _ in apps if status == "accepted")
-        demand = sum(1 for status, _, _ in apps if status in live)
-        days = [(d - a).total_seconds() / 86_400 for _, a, d in apps if d is not None]
-        plans = plan_demand[step]
+        holders = {pid for status, _, _, pid in apps if status == "accepted"}
+        applicants = {pid for status, _, _, pid in apps if status in live}
+        free = seats - len(holders)
+        demand = len(applicants)
+        days = [(d - a).total_seconds() / 86_400 for _, a, d, _ in apps if d is not None]
+        plans = len(planned_by[step] - holders - applicants)
         slots.append(
             _load(
                 "opportunity",

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from micromoves.domain.errors import DomainError
+from micromoves.domain.marketplace import SEAT_HOLDING
 from micromoves.planning import PlanningError
 from micromoves.services.planning import (
     OPPORTUNITY_PREFIX,
@@ -33,7 +34,6 @@ from micromoves.services.planning import (
     load_targets,
     make_problem,
     noted_record,
-    open_opportunities,
     solve_within,
     store_plans,
 )
@@ -81,6 +81,29 @@ def _seats(seats: dict[str, int], option_id: str) -> int:
     return seats.get(option_id, 0 if option_id.startswith(OPPORTUNITY_PREFIX) else 1)
 
 
+def _opportunity_seats(conn: Connection, plans: Sequence[Any], seats: dict[str, int]) -> set[tuple[str, str]]:
+    """Seats of each open or filled opportunity that plans may share, into ``seats``: its seats less those
+    accepted by people whose current plan does not take it (a holder whose plan takes it is counted once,
+    by that plan step: counting the acceptance too took a seat from somebody else). Returns the (person,
+    option id) of the holders whose plan takes their seat."""
+    o, a = t.opportunities.c, t.applications.c
+    steps = {plan.person_id: {s["template_id"] for s in plan.steps or []} for plan in plans}
+    holders: dict[str, list[str]] = defaultdict(list)
+    for oid, pid in conn.execute(
+        select(a.opportunity_id, a.person_id)
+        .join(t.opportunities, o.id == a.opportunity_id)
+        .where(a.status.in_([s.value for s in SEAT_HOLDING]), o.status.in_(["open", "filled"]))
+    ):
+        holders[oid].append(pid)
+    held = set()
+    for oid, total in conn.execute(select(o.id, o.seats).where(o.status.in_(["open", "filled"]))):
+        option = OPPORTUNITY_PREFIX + oid
+        planned = {pid for pid in holders[oid] if option in steps.get(pid, ())}
+        held |= {(pid, option) for pid in planned}
+        seats[option] = max(0, total - (len(holders[oid]) - len(planned)))
+    return held
+
+
 def respect_seats(
     db: Database,
     *,
@@ -98,19 +121,30 @@ def respect_seats(
             )
         ).all()
         seats = dict(conn.execute(select(t.move_templates.c.id, t.move_templates.c.seats)).all())
-        seats.update((opp.option_id, opp.seats_free) for opp in open_opportunities(conn))
+        held = _opportunity_seats(conn, plans, seats)
     if not plans:
         return SeatSummary(0, 0, [], [])
     origin = min(x.start for x in plans)
     order = sorted(plans, key=lambda x: (x.ready_week is None, x.ready_week or 0, x.person_id))
     busy: dict[str, list[Span]] = defaultdict(list)
+    # A seat already accepted is its holder's, whoever else would be ready sooner: the holders' plan steps
+    # on it are placed first and never moved.
+    for plan in plans:
+        shift = (plan.start - origin).days // 7
+        for step in plan.steps or []:
+            if (plan.person_id, step["template_id"]) in held:
+                busy[step["template_id"]].append((step["start_week"] + shift, step["end_week"] + shift))
     kept, replanned, failed = 0, [], []
     records: list[dict[str, Any]] = []
     catalogue: Any = None
     with db.engine.connect() as conn:
         for done, plan in enumerate(order, 1):
             shift = (plan.start - origin).days // 7
-            spans = [(s["template_id"], s["start_week"] + shift, s["end_week"] + shift) for s in plan.steps or []]
+            spans = [
+                (s["template_id"], s["start_week"] + shift, s["end_week"] + shift)
+                for s in plan.steps or []
+                if (plan.person_id, s["template_id"]) not in held  # placed above
+            ]
             if all(peak(busy[tid], a, b) < _seats(seats, tid) for tid, a, b in spans):
                 for tid, a, b in spans:
                     busy[tid].append((a, b))
