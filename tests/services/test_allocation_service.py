@@ -547,3 +547,38 @@ def test_the_postgresql_scan_reads_the_covering_index_only_while_the_visibility_
             conn.exec_driver_sql(setting)
         plan = " ".join(str(row[0]) for row in conn.exec_driver_sql(f"EXPLAIN {sql}"))
     assert "Index Only Scan using ix_applications_live_keys" in plan, plan
+
+
+def test_a_run_proposed_before_another_was_applied_is_refused(db: Database) -> None:
+    """Team A (10 people, 20%): at most 2 away. Run 1 proposes two of them; before it is applied, run 2
+    proposes two more (run 1's offers do not exist yet). Applying both would put 4 away: the second is
+    refused as out of date (both were applied), and a run proposed afterwards counts run 1's offers."""
+    base_org(db, {"A": 10})
+    insert(db, t.opportunities, [opportunity(f"O{i}") for i in range(1, 5)])
+    insert(db, t.applications, [application("A-0", "O1", benefit=3), application("A-1", "O2", benefit=3)])
+    first = svc.propose_allocation(db, actor="hr", today=TODAY)
+    insert(db, t.applications, [application("A-2", "O3", benefit=9), application("A-3", "O4", benefit=9)])
+    second = svc.propose_allocation(db, actor="hr", today=TODAY)
+    assert len(first.assignments) == len(second.assignments) == 2
+    svc.apply_allocation(db, first.run_id, actor="boss")
+    with pytest.raises(Conflict, match=f"run {first.run_id} was applied after it was proposed"):
+        svc.apply_allocation(db, second.run_id, actor="boss")
+    with db.engine.connect() as conn:
+        offered = sorted(conn.scalars(select(t.applications.c.person_id).where(t.applications.c.status == "offered")))
+    assert offered == ["A-0", "A-1"]
+    assert svc.propose_allocation(db, actor="hr", today=TODAY).assignments == []  # team A's limit is used up
+
+
+def test_time_away_that_starts_during_an_opportunity_counts_against_the_release_limit(db: Database) -> None:
+    """O1 and O2 run weeks 2–10; A-9's approved move starts in week 4. Team A may have 2 away at once, so
+    only one more may go: the busiest day is in week 4, not an opportunity's start (both were proposed)."""
+    base_org(db, {"A": 10})
+    insert(db, t.moves, [move("M1", "A-9", TODAY + dt.timedelta(weeks=4), 8, 20, "approved")])
+    insert(db, t.opportunities, [opportunity("O1"), opportunity("O2")])
+    insert(db, t.applications, [application("A-0", "O1", benefit=3), application("A-1", "O2", benefit=3)])
+    run = svc.propose_allocation(db, actor="hr", today=TODAY)
+    assert len(run.assignments) == 1
+    # Time away that starts after every opportunity has ended does not count.
+    insert(db, t.moves, [move("M2", "A-8", TODAY + dt.timedelta(weeks=11), 4, 20, "approved")])
+    svc.discard_allocation(db, run.run_id, actor="hr")
+    assert len(svc.propose_allocation(db, actor="hr", today=TODAY).assignments) == 1

@@ -17,9 +17,11 @@ The problem
 * **Release limits**: a team may have at most ``floor(release_share × team size)`` people away at once.
   People already away (approved, onboarding, active or in-review moves) or on their way (a requested move,
   e.g. an accepted seat awaiting the line manager's release; an open offer, over its opportunity's dates)
-  count against it, so that limits hold across allocation runs, taken on the
-  busiest start date among the open opportunities — conservative, so the limit holds on every start date
-  whatever the proposal, and exact as a network flow (each person is in one team).
+  count against it, so that limits hold across allocation runs (a run proposed before another was applied
+  is refused when applied: it did not count that run's offers), taken on the busiest day on which some
+  open opportunity runs (an opportunity's start, or the start of someone's time away during one) —
+  conservative, so the limit holds on every day whatever the proposal, and exact as a network flow (each
+  person is in one team).
 * **Score** of a pair (integer hundredths): ``benefit_weight × plan_benefit_weeks`` (weeks of
   time-to-readiness the opportunity saves in the person's plan; unknown = 0) ``+ equity_weight`` if the
   person started no move in the last 12 months ``+`` skill fit (0–1, :func:`skill_fit`). A pair with score
@@ -789,13 +791,20 @@ def free_percent(person: I64, opp_start: I64, opp_end: I64, people: _People, mov
 
 
 def team_limits(people: _People, opps: _Opportunities, moves: Moves, release_share: float) -> I64:
-    """How many more people each team may release: floor(share × size) minus the most away on a start day."""
+    """How many more people each team may release: floor(share × size) minus the most away on any day an
+    open opportunity runs. The count of people away only rises at the start of someone's time away, so the
+    days to look at are the opportunities' starts and the starts of time away falling inside one (looking
+    at the opportunities' starts alone missed time away that begins once they have started)."""
     size = np.bincount(people.team, minlength=people.n_teams)
     allowed: I64 = np.floor(release_share * size + 1e-9).astype(np.int64)
     m_person, m_start, m_end, _, away_mask = moves
-    days = np.unique(opps.start)
-    if not len(days) or not away_mask.any():
+    if not len(opps.start) or not away_mask.any():
         return allowed
+    leaving = m_start[away_mask]
+    running = np.searchsorted(np.sort(opps.start), leaving, side="right") - np.searchsorted(
+        np.sort(opps.end), leaving, side="left"
+    )  # opportunities started by that day and not ended before it
+    days = np.unique(np.concatenate([opps.start, leaving[running > 0]]))
     team = people.team[m_person[away_mask]].astype(np.int64)
     lo = np.searchsorted(days, m_start[away_mask], side="left")
     hi = np.searchsorted(days, m_end[away_mask], side="right")
@@ -1183,6 +1192,26 @@ def apply_allocation(db: Database, run_id: int, *, actor: str) -> AllocationProp
         if run.status != "proposed":
             raise Conflict(
                 f"allocation run {run_id} is {run.status}; only a proposed run can be applied", field="status"
+            )
+        # A run applied since this one was proposed made offers this one did not count against the release
+        # limits and people's time: applying both could take more of a team away than the limit allows.
+        runs = t.allocation_runs.c
+        later = next(
+            (
+                other
+                for other, details in conn.execute(
+                    select(runs.id, runs.details).where(runs.status == "applied", runs.id != run_id).order_by(runs.id)
+                )
+                if dt.datetime.fromisoformat((details or {}).get("applied_at", "1970-01-01T00:00:00+00:00"))
+                >= run.created_at
+            ),
+            None,
+        )
+        if later is not None:
+            raise Conflict(
+                f"allocation run {run_id} is out of date: run {later} was applied after it was proposed, and its "
+                "offers count against the release limits; propose a new allocation",
+                field="run_id",
             )
         assigned = select(a.application_id).where(a.run_id == run_id)
         in_run = select(ap.opportunity_id).where(ap.id.in_(assigned))
