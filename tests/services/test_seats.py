@@ -181,3 +181,23 @@ def test_an_accepted_seat_is_counted_once_and_stays_its_holders(plan_db: Databas
     summary = respect_seats(plan_db, actor="test")
     assert (summary.kept, summary.replanned, summary.failed) == (2, [], [])
     assert len(_occupancy(plan_db)["opportunity:OPP-LEAD"]) == 2
+
+
+def test_a_nightly_run_keeps_seat_fitted_plans_while_nothing_changes(plan_db: Database) -> None:  # noqa: F811
+    """`plan-all --changed-only --respect-seats` every night, three people and a one-seat stretch: the
+    first night fits two of them around the seat; on the next nights nothing changed, so every plan is
+    kept and no version is added (the fitted plans were re-planned unfitted and fitted again each night)."""
+    for pid in PEOPLE[1:]:
+        _clone_employee(plan_db, pid)
+
+    def night() -> tuple[int, int, list[str], dict[str, int]]:
+        summary = planning.plan_all(plan_db, actor="nightly", start=START, backend="serial", changed_only=True)
+        fitted = respect_seats(plan_db, actor="nightly")
+        versions = {pid: planning.current_plan(plan_db, pid).version for pid in PEOPLE}  # type: ignore[union-attr]
+        return summary.unchanged, fitted.kept, fitted.replanned, versions
+
+    _, _, replanned, first = night()
+    assert len(replanned) == 2 and peak(_occupancy(plan_db)["T-STRETCH"], 0, 999) == 1
+    for _ in range(2):
+        assert night() == (3, 3, [], first)
+    assert peak(_occupancy(plan_db)["T-STRETCH"], 0, 999) == 1

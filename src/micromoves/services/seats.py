@@ -34,6 +34,7 @@ from micromoves.services.planning import (
     load_targets,
     make_problem,
     noted_record,
+    plan_digest,
     solve_within,
     store_plans,
 )
@@ -204,6 +205,10 @@ def _replan(
             options.append(dataclasses.replace(option, earliest_start=free_from))
     fitted = dataclasses.replace(problem, options=tuple(options))
     result = solve_within(fitted, settings.plan_all_budget_seconds)
+    # The digest of the person's own problem, as plan-all computes it, not of the fitted one: a nightly
+    # `plan-all --changed-only` then keeps the fitted plan while nothing about the person changes (it used
+    # to re-plan it, unfitted, every night, and --respect-seats fitted it again: two new versions a night).
+    own = make_problem(person, target, catalogue, start=plan.start, horizon=plan.horizon_weeks, settings=settings)
     record = noted_record(
         result,
         fitted,
@@ -213,6 +218,7 @@ def _replan(
         start=plan.start,
         settings=settings,
         actor=actor,
+        digest=plan_digest(own, plan.start, plan.target_role_id),
         reason="re-planned so that everyone's plans fit the seats",
     )
     return record, [(m.option_id, m.start + shift, m.end + shift) for m in result.moves]
