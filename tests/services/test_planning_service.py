@@ -361,6 +361,24 @@ def test_plan_step_becomes_a_move_and_revert_replans(plan_db: Database) -> None:
     assert history[0].reason == f"move {move.id} was reverted"
 
 
+def test_a_revert_replans_also_when_a_later_plan_superseded_the_moves_plan(plan_db: Database) -> None:
+    """The nightly plan-all makes a new version while the stretch is under way (the stretch left out, its
+    time taken: out of reach within the horizon). Reverting the stretch re-plans that version too; the
+    revert re-planned only when the move's own plan version was still current."""
+    plan = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START).plan
+    step = [s["template_id"] for s in plan.steps].index("T-STRETCH") + 1
+    move = planning.propose_from_plan(plan_db, "EMP", step, actor="EMP")
+    for status in ("approved", "onboarding", "active"):
+        move_svc.transition_move(plan_db, move.id, status, actor="MGR")
+    planning.plan_all(plan_db, actor="nightly", start=START, backend="serial")
+    superseding = planning.current_plan(plan_db, "EMP")
+    assert superseding is not None and superseding.version == 2 and superseding.id != move.plan_id
+    move_svc.transition_move(plan_db, move.id, "reverted", actor="MGR", reason="not working", on=START)
+    current = planning.current_plan(plan_db, "EMP")
+    assert current is not None and current.version == 3 and current.reason == f"move {move.id} was reverted"
+    assert "T-STRETCH" in [s["template_id"] for s in current.steps]  # on offer again once reverted
+
+
 def test_a_revert_stands_when_its_replan_fails(plan_db: Database) -> None:
     planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
     move = planning.propose_from_plan(plan_db, "EMP", 1, actor="EMP")

@@ -312,13 +312,16 @@ def transition_move(
 
 
 def _replan_if_reverted(db: Database, move: Move, *, actor: str) -> None:
-    """A reverted move that carried out a step of the person's plan makes that plan stale: re-plan."""
-    if move.status is not S.REVERTED or move.plan_id is None:
+    """A reverted move makes the person's current plan stale: re-plan. Whichever plan version the move carried
+    out a step of: a plan made while it was under way (the nightly plan-all) left its template out and its
+    time taken, and would otherwise stay current, perhaps out of reach, after the revert. (A move of no plan
+    frees time too.)"""
+    if move.status is not S.REVERTED:
         return
     from micromoves.services.planning import current_plan, plan_for_person
 
     plan = current_plan(db, move.person_id)
-    if plan is not None and plan.id == move.plan_id:
+    if plan is not None:
         try:
             plan_for_person(
                 db,
