@@ -326,7 +326,9 @@ def test_a_cycle_already_stored_is_refused_by_plan_naming_the_template(plan_db: 
     assert plans_count(plan_db) == 0
 
 
-def test_a_horizon_too_short_for_the_moves_is_named_as_the_reason(plan_db: Database) -> None:
+def test_a_horizon_too_short_for_the_moves_is_named_as_the_reason(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # In 6 weeks only the course fits (the stretch takes 12, the gig 8): nothing else raises Critical
     # Thinking, and the course stops Programming at 4.0. The horizon, not the catalogue, is the reason.
     plan = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START, horizon="6").plan
@@ -334,6 +336,10 @@ def test_a_horizon_too_short_for_the_moves_is_named_as_the_reason(plan_db: Datab
     assert "horizon" in plan.explanation["binding"]
     assert set(plan.explanation["horizon_bound_skills"]) == set(plan.explanation["unreachable_skills"]) != set()
     assert any("horizon of 6 weeks" in line and "Critical Thinking" in line for line in plan.explanation["lines"])
+    # The terminal view does not blame the catalogue for it (it said "unreachable with today's catalogue").
+    shown = _printed_plan(_record_of(plan), monkeypatch)
+    assert "out of reach within the horizon: Critical Thinking" in shown
+    assert "today's catalogue" not in shown
     # With a year, nothing of the kind is said.
     year = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START, horizon="1y").plan
     assert year.outcome == "ready" and "horizon_bound_skills" not in year.explanation

@@ -65,7 +65,14 @@ def print_plan(plan: Plan, *, person_name: str, target_title: str) -> None:
         console.print("[dim]◆ depth step: deepens a target skill you already hold[/]")
     for line in e.get("lines", []):
         console.print(f"  {esc(str(line))}")
-    unreachable = e.get("unreachable_skills") or []
+    # Skills out of reach only because the horizon is too short for the moves that build them are not the
+    # catalogue's fault: said apart (the horizon note above names them).
+    by_horizon = set(e.get("horizon_bound_skills") or [])
+    unreachable = [s for s in e.get("unreachable_skills") or [] if s not in by_horizon]
+    if by_horizon:
+        console.print(
+            "  out of reach within the horizon: " + ", ".join(esc(names.get(s, s)) for s in sorted(by_horizon))
+        )
     if unreachable:
         console.print("  unreachable with today's catalogue: " + ", ".join(esc(names.get(s, s)) for s in unreachable))
     if e.get("binding"):
