@@ -590,3 +590,34 @@ def test_accepting_the_last_seat_re_plans_the_others_after_the_response(
     assert accepted.status_code == 200 and accepted.json()["move_id"]
     # The one seat is taken: the re-planning ran as a background task of that request, once.
     assert calls == [(world.opp_open, "filled")]
+
+
+def test_the_ledger_and_the_release_report_give_the_same_total(world: World) -> None:
+    """Two one-day full-time moves mira released: 1/7 of a person-week each, 0.29 together. Her ledger rounds
+    the sum once, as HR's report does, and both agree (the ledger added the rounded parts: 0.1 + 0.1)."""
+    day = TODAY - dt.timedelta(days=30)
+    with world.db.write_engine.begin() as conn:
+        conn.execute(
+            t.moves.insert(),
+            [
+                {
+                    "id": f"MV-DAY-{pid}",
+                    "person_id": pid,
+                    "kind": "shadowing",
+                    "title": "One day",
+                    "start": day,
+                    "end": day,
+                    "percent_time": 100,
+                    "status": "completed",
+                    "released_by_id": "M",
+                    "expected_outcomes": "",
+                    "skills_targeted": [],
+                }
+                for pid in ("E", "E2")
+            ],
+        )
+    credit = mviews.manager_credit(world.db, world.policy("mira"), "M")
+    assert [m.person_weeks for m in credit.moves if m.move_id.startswith("MV-DAY")] == [0.1, 0.1]
+    report = {r.manager.id: r for r in mviews.release_report(world.db, world.policy("admin")).managers}
+    others = sum(m.person_weeks for m in credit.moves if not m.move_id.startswith("MV-DAY"))
+    assert credit.person_weeks_lent == report["M"].person_weeks_lent == round(others + 2 / 7, 1)

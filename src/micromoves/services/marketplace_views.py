@@ -367,6 +367,10 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
         ).all()
         people = names_of(conn, t.people, {r.person_id for r in rows})
         changes = _later_role_changes(conn, [manager_id]).get(manager_id, 0)
+
+    def weeks(r: Any) -> float:
+        return float(((r.end - r.start).days + 1) / 7 * r.percent_time / 100)
+
     moves = [
         ReleasedMove(
             move_id=r.id,
@@ -375,14 +379,15 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
             status=str(r.status),
             start=r.start,
             end=r.end,
-            person_weeks=round(((r.end - r.start).days + 1) / 7 * r.percent_time / 100, 1),
+            person_weeks=round(weeks(r), 1),
         )
         for r in rows
     ]
     return ManagerCredit(
         manager=PersonRef(id=manager_id, name=name),
         people_released=len({r.person_id for r in rows}),
-        person_weeks_lent=round(sum(x.person_weeks for x in moves), 1),
+        # The exact sum, rounded once, as HR's release report does: the rounded parts may not add up to it.
+        person_weeks_lent=round(sum(weeks(r) for r in rows), 1),
         moves_completed=sum(1 for x in moves if x.status == MoveStatus.COMPLETED.value),
         later_role_changes=changes,
         moves=moves[:200],
