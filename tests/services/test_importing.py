@@ -4,6 +4,7 @@ import csv
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -552,3 +553,51 @@ def test_errors_name_the_right_one_of_several_files_of_a_kind(
         "moves_b.csv:3:move_id: duplicate id 'A1' (first in moves_a.csv on row 2)",
     ]
     assert counts(db) == before
+
+
+def test_reimporting_an_export_keeps_what_the_format_does_not_carry(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """Who released the person, the expected outcomes and targeted skills, each criterion's evidence, and
+    the review's reviewer, notes and confidentiality are not in moves.csv: re-importing our own export
+    (a nightly HRIS sync) keeps them. It blanked them all, reporting only 'moves: updated'."""
+    from sqlalchemy import update
+
+    from micromoves.services.exporting import export_csv
+
+    import_files(db, all_files(files), actor="hr")
+    m, c, o = t.moves.c, t.success_criteria.c, t.outcomes.c
+
+    def review_data() -> tuple[Any, ...]:
+        with db.engine.connect() as conn:
+            move = conn.execute(
+                select(m.released_by_id, m.expected_outcomes, m.skills_targeted).where(m.id == "MV1")
+            ).one()
+            criteria = conn.execute(
+                select(c.statement, c.rating, c.evidence).where(c.move_id == "MV1").order_by(c.position)
+            ).all()
+            outcome = conn.execute(
+                select(o.decision, o.reviewed_on, o.reviewer_id, o.notes, o.confidential).where(o.move_id == "MV1")
+            ).one()
+        return tuple(move), [tuple(x) for x in criteria], tuple(outcome)
+
+    with db.write_engine.begin() as conn:
+        conn.execute(
+            update(t.moves)
+            .where(m.id == "MV1")
+            .values(released_by_id="P1", expected_outcomes="A churn model in production", skills_targeted=["2.B.3.e"])
+        )
+        conn.execute(update(t.success_criteria).where(c.move_id == "MV1").values(evidence="dashboard link"))
+        conn.execute(
+            update(t.outcomes)
+            .where(o.move_id == "MV1")
+            .values(
+                reviewer_id="P1", notes="strong work; ask about pay", confidential=True, reviewed_on=dt.date(2025, 4, 2)
+            )
+        )
+    before = review_data()
+    assert before[0] == ("P1", "A churn model in production", ["2.B.3.e"])
+    out = export_csv(db, tmp_path / "out", kinds=["moves"])
+    summary = import_files(db, [out["moves"]], actor="hris-sync")
+    assert summary.updated["moves"] == 3
+    assert review_data() == before

@@ -976,12 +976,70 @@ def _write_people(conn: Connection, w: BulkWriter, plan: Plan, today: dt.date) -
         w.insert(t.role_assignments, ["person_id", "role_id", "start", "end", "reason", "move_id"], assignments)
 
 
+@dataclass
+class _KeptMoveData:
+    """What the stored versions of re-imported moves hold beyond the interchange format."""
+
+    criteria: dict[tuple[str, int], tuple[str, Any, str]] = field(default_factory=dict)  # statement, rating, evidence
+    outcomes: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # decision, reviewed_on, reviewer, notes, conf.
+    gains: dict[str, list[tuple[str, float, float]]] = field(default_factory=dict)
+    moves: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # released_by, expected outcomes, targeted
+
+    @classmethod
+    def read(cls, conn: Connection, move_ids: Iterable[str]) -> _KeptMoveData:
+        out = cls()
+        ids = list(move_ids)
+        c, o, g, m = t.success_criteria.c, t.outcomes.c, t.skill_gains.c, t.moves.c
+        for i in range(0, len(ids), 5_000):
+            chunk = ids[i : i + 5_000]
+            for mid, *rest in conn.execute(
+                select(m.id, m.released_by_id, m.expected_outcomes, m.skills_targeted).where(m.id.in_(chunk))
+            ):
+                out.moves[mid] = tuple(rest)
+            for mid, pos, statement, rating, evidence in conn.execute(
+                select(c.move_id, c.position, c.statement, c.rating, c.evidence).where(c.move_id.in_(chunk))
+            ):
+                out.criteria[(mid, pos)] = (statement, rating, evidence)
+            for mid, *rest in conn.execute(
+                select(o.move_id, o.decision, o.reviewed_on, o.reviewer_id, o.notes, o.confidential).where(
+                    o.move_id.in_(chunk)
+                )
+            ):
+                out.outcomes[mid] = tuple(rest)
+            for mid, sid, before, after in conn.execute(
+                select(g.move_id, g.skill_id, g.level_before, g.level_after).where(g.move_id.in_(chunk))
+            ):
+                out.gains.setdefault(mid, []).append((sid, before, after))
+        return out
+
+    def criterion(self, move_id: str, position: int, statement: str, rating: Any) -> tuple[Any, ...]:
+        """The file's criterion, with the stored evidence (and rating, if the file leaves it empty) of the same
+        statement at the same place."""
+        old = self.criteria.get((move_id, position))
+        if old is None or old[0] != statement:
+            return (move_id, position, statement, rating, "")
+        return (move_id, position, statement, rating if rating is not None else old[1], old[2])
+
+    def outcome(self, move_id: str, decision: Any, end: dt.date, actor: str) -> tuple[Any, ...] | None:
+        """The review's outcome: the file's decision on the stored review (its date, reviewer, notes and
+        confidentiality), or the stored one when the file leaves the decision empty."""
+        old = self.outcomes.get(move_id)
+        if decision is None:
+            return None if old is None else (move_id, *old)
+        if old is None:
+            return (move_id, decision, end, actor, "", False)
+        return (move_id, decision, *old[1:])
+
+
 def _write_moves(
     conn: Connection, w: BulkWriter, plan: Plan, actor: str, now: dt.datetime, tick: Callable[[int], None]
 ) -> None:
     existing = plan.existing["moves"]
     IMPORTED_MOVES.create(conn, checkfirst=True)
     conn.execute(IMPORTED_MOVES.delete())
+    # What a re-imported move holds that the format does not carry (evidence, the review's notes, reviewer
+    # and confidentiality, a rating or gains the file leaves empty: unknown) is kept, never blanked.
+    kept = _KeptMoveData.read(conn, existing)
     if existing:
         # Children of re-imported moves are replaced by the file's version (idempotent re-import).
         for table in (t.success_criteria, t.skill_gains, t.outcomes):
@@ -1003,22 +1061,11 @@ def _write_moves(
     def move_rows(new: bool) -> Iterator[tuple[Any, ...]]:
         for m in moves:
             if (m.id not in existing) is new:
-                gained = [g[0] for g in plan.move_gains.get(m.id, [])]
-                yield (
-                    m.id,
-                    m.person_id,
-                    m.kind,
-                    m.title,
-                    m.start,
-                    m.end,
-                    m.percent,
-                    m.status,
-                    m.host_team,
-                    m.target_role_id,
-                    None,
-                    "",
-                    gained,
-                )
+                row = (m.id, m.person_id, m.kind, m.title, m.start, m.end, m.percent, m.status, m.host_team)
+                # Not in the format: a new move gets its gained skills as targeted; a re-imported one keeps
+                # its own (who released the person, the expected outcomes, the skills it targets).
+                more = (None, "", [g[0] for g in plan.move_gains.get(m.id, [])]) if new else kept.moves[m.id]
+                yield (*row, m.target_role_id, *more)
 
     w.on_rows = tick
     # New moves are appended (COPY on PostgreSQL); only re-imported ones need the slower upsert path.
@@ -1029,17 +1076,17 @@ def _write_moves(
     w.insert(
         t.success_criteria,
         ["move_id", "position", "statement", "rating", "evidence"],
-        ((m.id, i, s, m.ratings[i - 1], "") for m in moves for i, s in enumerate(m.criteria, 1)),
+        (kept.criterion(m.id, i, s, m.ratings[i - 1]) for m in moves for i, s in enumerate(m.criteria, 1)),
     )
     w.insert(
         t.outcomes,
         ["move_id", "decision", "reviewed_on", "reviewer_id", "notes", "confidential"],
-        ((m.id, m.decision, m.end, actor, "", False) for m in moves if m.decision),
+        (out for m in moves if (out := kept.outcome(m.id, m.decision, m.end, actor)) is not None),
     )
     w.insert(
         t.skill_gains,
         ["move_id", "skill_id", "level_before", "level_after"],
-        ((m.id, sid, b, a) for m in moves for sid, b, a in plan.move_gains.get(m.id, [])),
+        ((m.id, sid, b, a) for m in moves for sid, b, a in plan.move_gains.get(m.id) or kept.gains.get(m.id, [])),
     )
     # The profile write-back and the history rows follow from rows already written, so the database
     # derives them set-based (one INSERT … SELECT each) instead of Python building a million rows twice.
