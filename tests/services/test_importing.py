@@ -421,21 +421,36 @@ def test_csv_and_json_give_the_same_data(db: Database, files: dict[str, Path], t
     assert [(g.skill_id, g.level_after) for g in move.skill_gains] == [("2.B.3.e", 2.0)]
 
 
-def test_completed_move_needs_ratings(db: Database, files: dict[str, Path], tmp_path: Path) -> None:
+def test_a_completed_move_may_come_without_ratings_but_not_with_the_wrong_number(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """conventions.md's moves.csv has no criteria_ratings column: a completed move with criteria and no
+    ratings is imported with its ratings unknown (it was refused, so the documented format could not carry
+    a completed move at all). Ratings given must still match the criteria one for one."""
     import_files(db, all_files(files), actor="hr")
-    moves = write_csv(
+    documented = write_csv(
         tmp_path / "moves.csv",
         MOVES_H,
-        [["C1", "P2", "gig", "x", "", "2024-01-08", "2024-02-09", 10, "completed", "", "Done", "end", ""]],
+        [["C1", "P2", "gig", "x", "", "2024-01-08", "2024-02-09", 10, "completed", "", "Done;Shared", "end", ""]],
     )
-    expect_rejected(
-        db,
-        [moves],
-        [
-            "moves.csv:2:criteria_ratings: a completed move needs every success criterion rated "
-            "(criteria_ratings: met/partly_met/not_met per criterion)"
-        ],
-    )
+    import_files(db, [documented], actor="hr")
+    with db.engine.connect() as conn:
+        c = t.success_criteria.c
+        rated = conn.execute(select(c.statement, c.rating).where(c.move_id == "C1").order_by(c.position)).all()
+    assert [tuple(r) for r in rated] == [("Done", None), ("Shared", None)]
+    row = ["C2", "P2", "gig", "x", "", "2024-01-08", "2024-02-09", 10, "completed", "", "Done;Shared", "end", ""]
+    miscounted = write_csv(tmp_path / "moves2.csv", [*MOVES_H, "criteria_ratings"], [[*row, "met"]])
+    expect_rejected(db, [miscounted], ["moves2.csv:2:criteria_ratings: 1 ratings for 2 success criteria"])
+
+
+def test_a_move_of_26_weeks_and_a_day_is_refused(db: Database, files: dict[str, Path], tmp_path: Path) -> None:
+    """Monday to the Monday 26 weeks later is 183 days of move: one too many (both dates count)."""
+    import_files(db, all_files(files), actor="hr")
+    row = ["", "2027-01-04", "2027-07-05", 10, "proposed", "", "x", "", ""]
+    too_long = write_csv(tmp_path / "moves.csv", MOVES_H, [["L1", "P2", "gig", "long", *row]])
+    expect_rejected(db, [too_long], ["moves.csv:2:end: move lasts 26.1 weeks; a move may last at most 26 weeks"])
+    row[2] = "2027-07-04"
+    import_files(db, [write_csv(tmp_path / "moves.csv", MOVES_H, [["L1", "P2", "gig", "long", *row]])], actor="hr")
 
 
 def test_unreadable_file(db: Database, tmp_path: Path) -> None:

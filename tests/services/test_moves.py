@@ -323,3 +323,19 @@ def test_revert_of_running_trial_ends_it_early_and_frees_capacity(org_db: Databa
     assert move.end == D(2026, 2, 1)
     assert org.person_overview(org_db, "EMP").person.role_id == "SWE2"
     propose(org_db, percent_time=100, start=D(2026, 2, 2), end=D(2026, 3, 27))  # fits now
+
+
+def test_a_success_criterion_cannot_hold_the_separator_of_moves_csv(org_db: Database) -> None:
+    """';' separates success criteria in moves.csv: a criterion holding one would export as two and fail
+    to import back, so it is refused where it is written, naming the field."""
+    before = _count(org_db)
+    with pytest.raises(InvalidValue, match="cannot contain ';'") as err:
+        propose(org_db, criteria=["Ship v1; then v2"])
+    assert err.value.field == "success_criteria"
+    assert _count(org_db) == before
+    propose(org_db, criteria=["Ship v1, then v2"])
+
+
+def _count(db: Database) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(t.moves)) or 0)

@@ -58,6 +58,24 @@ def check_short(start: dt.date, end: dt.date, max_weeks: int = DEFAULT_MAX_MOVE_
         raise MoveTooLong(f"move lasts {days / 7:.1f} weeks; a move may last at most {max_weeks} weeks", field="end")
 
 
+CRITERIA_SEPARATOR = ";"  # between success criteria in moves.csv (conventions.md)
+
+
+def check_criterion(statement: str, field: str = "success_criteria") -> str:
+    """One success criterion, stripped: not empty, and without the character that separates criteria in
+    moves.csv (an export of it could not be imported back: it would read as two criteria)."""
+    text = statement.strip()
+    if not text:
+        raise InvalidValue("a success criterion cannot be empty", field=field)
+    if CRITERIA_SEPARATOR in text:
+        raise InvalidValue(
+            f"a success criterion cannot contain {CRITERIA_SEPARATOR!r}, which separates criteria in moves.csv; "
+            f"write two criteria or use a comma: {text[:60]!r}",
+            field=field,
+        )
+    return text
+
+
 def check_percent(percent: int) -> None:
     if not 1 <= percent <= 100:
         raise InvalidValue(f"percent_time must be between 1 and 100, got {percent}", field="percent_time")

@@ -116,6 +116,8 @@ def create_opportunity(db: Database, policy: Policy, data: OpportunityInput, *, 
         raise InvalidValue(f"unknown move kind {data.kind!r}", field="kind") from None
     if not data.success_criteria or not all(c.strip() for c in data.success_criteria):
         raise InvalidValue("give the success criteria the move will be reviewed against", field="success_criteria")
+    for criterion in data.success_criteria:
+        rules.check_criterion(criterion)
     opportunity_id = f"OPP-{uuid.uuid4().hex[:10]}"
     p = policy.principal
     with db.engine.connect() as conn:

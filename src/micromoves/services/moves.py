@@ -66,10 +66,7 @@ def _check_fits(uow: UnitOfWork, person: Person, move: Move) -> None:
 
 
 def _clean_statements(statements: Sequence[str]) -> list[str]:
-    cleaned = [s.strip() for s in statements if s.strip()]
-    if len(cleaned) != len(statements):
-        raise InvalidValue("a success criterion cannot be empty", field="success_criteria")
-    return cleaned
+    return [rules.check_criterion(s) for s in statements]
 
 
 def propose_move(
