@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,23 +18,32 @@ class Settings(BaseSettings):
     database_url: str = ""
     data_dir: Path = Field(default_factory=lambda: platformdirs.user_data_path("micromoves"))
     # A micro-move is short: its whole duration, extensions included, stays within this bound.
-    max_move_weeks: int = 26
+    max_move_weeks: int = Field(default=26, ge=1, le=104)
     # Default capacity of a person (100 = one full-time job) and the share that stays with the home role.
-    default_capacity_percent: int = 100
-    default_home_role_min_percent: int = 0
+    default_capacity_percent: int = Field(default=100, ge=1, le=200)  # as people.csv's capacity_percent
+    default_home_role_min_percent: int = Field(default=0, ge=0, le=199)
     # Imports with at least this many moves check PostgreSQL foreign keys once at the end instead of per
     # row (much faster, but locks the move tables until the import commits).
-    bulk_import_threshold: int = 50_000
+    bulk_import_threshold: int = Field(default=50_000, ge=0)
     # Planner: at most this many moves at once; a plan needs at least one "depth" step, a move raising a
     # target skill the person already holds at this level or more; "ready" allows this shortfall per skill.
-    plan_max_concurrent: int = 2
-    plan_depth_level: float = 3.0
+    plan_max_concurrent: int = Field(default=2, ge=1, le=10)
+    plan_depth_level: float = Field(default=3.0, ge=0, le=7)
     # plan-all: seconds the exact search may take per person; past it a validated greedy plan (else a
     # time-bounded CP-SAT solve) is stored, marked not proven optimal.
-    plan_all_budget_seconds: float = 2.0
-    plan_tolerance: float = 0.3  # within O*NET's own measurement error for most levels
+    plan_all_budget_seconds: float = Field(default=2.0, gt=0, le=3600)
+    plan_tolerance: float = Field(default=0.3, ge=0, le=7)  # within O*NET's own measurement error for most levels
     # Identity recorded on changes made from the command line when no --actor is given.
     actor: str = "cli"
+
+    @model_validator(mode="after")
+    def _room_for_moves(self) -> Settings:
+        if self.default_home_role_min_percent >= self.default_capacity_percent:
+            raise ValueError(
+                "MICROMOVES_DEFAULT_HOME_ROLE_MIN_PERCENT must be below MICROMOVES_DEFAULT_CAPACITY_PERCENT "
+                "(it would leave no time for moves)"
+            )
+        return self
 
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -42,6 +51,19 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.data_dir / 'micromoves.sqlite3'}"
 
 
+class SettingsError(ValueError):
+    """A MICROMOVES_* environment variable holds a value micromoves cannot use (named in the message)."""
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"MICROMOVES_{'_'.join(str(x) for x in e['loc']).upper()}: {e['msg']}"
+            if e["loc"]
+            else str(e["msg"]).removeprefix("Value error, ")
+            for e in exc.errors()
+        )
+        raise SettingsError(f"bad setting: {problems}") from None

@@ -374,3 +374,56 @@ def test_an_opportunity_with_eligibility_rules_from_the_cli(org_url: str) -> Non
     # Nobody here holds Programming at 6.5: applying is refused with the reason.
     code, _, err = mm(org_url, "opportunities", "apply", opportunity_id, actor="P2")
     assert code != 0 and "Programming" in err
+
+
+def test_an_unusable_database_url_setting_or_schema_is_one_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A URL that does not parse or names a driver that is not installed, a bad MICROMOVES_* value, and a
+    database at a schema revision this micromoves does not know: each is one line naming the problem and a
+    non-zero exit (each was a traceback), and a password in the URL is not printed."""
+    import sqlite3
+
+    from micromoves.settings import get_settings
+
+    for url, said in [
+        ("postgresql+psycopg://u:secret@host:notaport/x", "invalid literal for int()"),
+        ("mysql://u:secret@127.0.0.1/x", "No module named"),
+    ]:
+        code, _, err = mm(url, "moves", "list")
+        assert code == 2 and "cannot open the database" in err and said in err and "secret" not in err, err
+        assert "Traceback" not in err
+    path = tmp_path / "newer.db"
+    assert mm(str(path), "init")[0] == 0
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0999'")
+    code, _, err = mm(str(path), "moves", "list")
+    assert code == 2 and "'0999'" in err and "newer micromoves" in err, err
+    monkeypatch.setenv("MICROMOVES_DATA_DIR", str(tmp_path / "data"))  # the settings name the database
+    monkeypatch.setenv("MICROMOVES_MAX_MOVE_WEEKS", "abc")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["init"])
+        assert result.exit_code == 2 and "MICROMOVES_MAX_MOVE_WEEKS" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+        monkeypatch.setenv("MICROMOVES_MAX_MOVE_WEEKS", "26")
+        monkeypatch.setenv("MICROMOVES_DEFAULT_CAPACITY_PERCENT", "500")  # people.csv allows 1–200
+        get_settings.cache_clear()
+        result = runner.invoke(app, ["init"])
+        assert result.exit_code == 2 and "MICROMOVES_DEFAULT_CAPACITY_PERCENT" in result.stderr, result.stderr
+    finally:
+        get_settings.cache_clear()
+
+
+def test_counts_and_weights_out_of_range_are_refused(org_url: str) -> None:
+    """A negative limit listed everything; plan-all ran with "-2 workers"; a NaN equity weight reached the
+    database as a constraint error. Each is now refused naming the option."""
+    for args, said in [
+        (["moves", "list", "--limit", "-5"], "--limit"),
+        (["audit", "--limit", "-1"], "--limit"),
+        (["plan-all", "--workers", "-2"], "--workers"),
+    ]:
+        code, _, err = mm(org_url, *args)
+        assert code == 2 and said in err, (args, err)
+    code, _, err = mm(org_url, "allocate", "--equity-weight", "nan", actor="admin")
+    assert code == 2 and "weights must be numbers, not negative" in err, err

@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
         discard: Annotated[
             int | None, typer.Option("--discard", help="Discard this proposed run.", metavar="RUN_ID")
         ] = None,
-        limit: Annotated[int, typer.Option(help="Rows to show in the table.")] = 50,
+        limit: Annotated[int, typer.Option(min=1, help="Rows to show in the table.")] = 50,
         as_json: JsonOpt = False,
     ) -> None:
         """Assign applicants to seats optimally and fairly (min-cost flow); review, then --apply or --discard.

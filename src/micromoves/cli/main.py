@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,9 +13,10 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from alembic.util.exc import CommandError as AlembicError
 from rich.markup import escape as esc
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from micromoves.cli.render import console, err_console, jsonable, print_json, print_move, table
 from micromoves.domain.errors import DomainError, InvalidValue
@@ -23,7 +25,7 @@ from micromoves.services import approvals, exporting, importing, org, roles
 from micromoves.services import moves as move_svc
 from micromoves.services.approvals import Verdict
 from micromoves.services.taxonomy import load_taxonomy
-from micromoves.settings import get_settings
+from micromoves.settings import SettingsError, get_settings
 from micromoves.storage.db import Database
 from micromoves.storage.uow import UnitOfWork
 
@@ -81,13 +83,26 @@ def actor() -> str:
 
 
 def open_db(*, create: bool = False) -> Database:
-    db = Database(database_url())
-    if not db.is_initialised():
-        if not create:
-            raise DomainError(f"no micromoves database at {db.url.render_as_string()}; run `micromoves init` first")
-        db.migrate()
-    elif not db.is_current():
-        db.migrate()  # a database from an older micromoves: bring its schema up to date first
+    url = database_url()
+    try:
+        db = Database(url)
+    except (ValueError, ImportError, ArgumentError) as exc:  # a malformed URL, or a driver not installed
+        shown = re.sub(r"//[^/@]*@", "//***@", url)  # never print a password (the URL may not even parse)
+        raise InvalidValue(
+            f"cannot open the database {shown}: {exc}; use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB",
+            field="db",
+        ) from None
+    try:
+        if not db.is_initialised():
+            if not create:
+                raise DomainError(f"no micromoves database at {db.url.render_as_string()}; run `micromoves init` first")
+            db.migrate()
+        elif not db.is_current():
+            db.migrate()  # a database from an older micromoves: bring its schema up to date first
+    except AlembicError as exc:  # e.g. a schema revision this micromoves does not know (a newer release's)
+        raise DomainError(
+            f"cannot bring the database schema up to date: {exc}; is it from a newer micromoves?", field="db"
+        ) from None
     return db
 
 
@@ -116,6 +131,8 @@ def handle_errors(fn: F) -> F:
             fail(f"database error: {type(exc).__name__}: {str(exc).splitlines()[0]}")
         except OSError as exc:
             fail(str(exc))
+        except SettingsError as exc:
+            fail(str(exc), 2)
 
     return wrapper  # type: ignore[return-value]
 
@@ -223,7 +240,7 @@ def serve(
     ] = False,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Start the web app and JSON API (docs at /api/docs)."""
     import os
@@ -347,8 +364,8 @@ def people_list(
     role: Annotated[str | None, typer.Option(help="Only this role.")] = None,
     manager: Annotated[str | None, typer.Option(help="Only direct reports of this person.")] = None,
     search: Annotated[str | None, typer.Option(help="Name or e-mail contains.")] = None,
-    limit: int = 50,
-    offset: int = 0,
+    limit: Annotated[int, typer.Option(min=1, help="Rows to show.")] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """List people."""
@@ -461,7 +478,7 @@ def roles_list(as_json: JsonOpt = False) -> None:
 
 @roles_app.command("next")
 @handle_errors
-def roles_next(role_id: str, limit: int = 10, as_json: JsonOpt = False) -> None:
+def roles_next(role_id: str, limit: Annotated[int, typer.Option(min=1)] = 10, as_json: JsonOpt = False) -> None:
     """Plausible next roles from a role (the role lattice), lightest step first."""
     found = roles.next_roles(open_db(), role_id, limit)
     if as_json:
@@ -502,8 +519,8 @@ def moves_list(
     kind: Annotated[MoveKind | None, typer.Option(help="Only moves of this kind.")] = None,
     host_team: Annotated[str | None, typer.Option(help="Only moves hosted by this team.")] = None,
     active_on: Annotated[str | None, typer.Option(help="Only moves running on this date.")] = None,
-    limit: int = 50,
-    offset: int = 0,
+    limit: Annotated[int, typer.Option(min=1, help="Rows to show.")] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """List moves."""
@@ -737,7 +754,7 @@ def plan(
 @handle_errors
 def plan_all(
     horizon: Annotated[str, typer.Option(help="How far ahead: weeks (104), months (18m) or years (2y).")] = "104",
-    workers: Annotated[int | None, typer.Option(help="Processes to use (default: every core).")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Processes to use (default: every core).")] = None,
     backend: Annotated[str, typer.Option(help="process (this machine), serial, or ray (a Ray cluster).")] = "process",
     respect_seats: Annotated[
         bool, typer.Option(help="Then re-plan people so that all plans together never exceed any move's seats.")
@@ -792,7 +809,7 @@ def plan_all(
 def audit(
     entity: Annotated[str | None, typer.Option(help="Only events about this id (person, move, file…).")] = None,
     who: Annotated[str | None, typer.Option("--by", help="Only events by this actor.")] = None,
-    limit: int = 50,
+    limit: Annotated[int, typer.Option(min=1, help="Events to show.")] = 50,
     as_json: JsonOpt = False,
 ) -> None:
     """The audit trail: who changed what and when, newest first."""

@@ -953,8 +953,8 @@ def propose_allocation(
     keep_problem: bool = False,
 ) -> AllocationProposal:
     """Solve the org-wide allocation and store it as a proposal (nothing is offered until it is applied)."""
-    if equity_weight < 0 or benefit_weight < 0:
-        raise InvalidValue("weights must not be negative", field="equity_weight")
+    if not (0 <= equity_weight < math.inf and 0 <= benefit_weight < math.inf):  # NaN fails too
+        raise InvalidValue("weights must be numbers, not negative", field="equity_weight")
     if not 0 <= release_share <= 1:
         raise InvalidValue(f"release share must be 0–1, got {release_share}", field="release_share")
     today = today or dt.date.today()

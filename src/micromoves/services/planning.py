@@ -1170,6 +1170,8 @@ def plan_all(
     # People whose target role cannot be planned towards fail alone, with the reason; everyone else is planned.
     items: list[PlanItem] = [(people[pid], tid, current.get(pid)) for pid, tid in pairs if tid in targets]
     failed_targets = [(pid, unplannable[tid]) for pid, tid in pairs if tid not in targets]
+    if workers is not None and workers < 1:
+        raise InvalidValue(f"workers must be at least 1, got {workers}", field="workers")
     workers = workers or os.cpu_count() or 1
     # A few slow instances dominate: small chunks (at least ~16 per worker) keep the workers evenly busy.
     chunk_size = max(1, min(chunk_size, len(items) // (16 * workers)))
