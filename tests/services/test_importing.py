@@ -267,7 +267,7 @@ def test_bad_rows_reject_whole_import_with_every_error(db: Database, files: dict
             "moves.csv:5:kind: 'sabbatical' is not one of stretch_assignment, rotation, lateral_swap, temporary_lead, "
             "gig, acting_role, responsibility_handoff, shadowing, mentoring, course",
             "moves.csv:6:target_role_id: unknown role 'R-CEO'",
-            "moves.csv:7:skills_gained: unknown skill 'Juggling'",
+            "moves.csv:7:skills_gained: unknown skill 'Juggling' (O*NET element name or ESCO URI)",
             "moves.csv:8:end: move lasts 51.4 weeks; a move may last at most 26 weeks",
             "moves.csv:9:percent_time: 150 is out of range 1–100",
             "moves.csv:10:move_id: duplicate id 'A1' (first on row 2)",
@@ -503,7 +503,7 @@ def test_export_round_trips_and_guards_injection(db: Database, files: dict[str, 
         mv1 = next(r for r in csv.DictReader(f) if r["move_id"] == "MV1")
     assert mv1["success_criteria"] == "Model in production;AUC above 0.75"
     assert mv1["criteria_ratings"] == "met;partly_met"
-    assert mv1["skills_gained"] == "2.B.3.e:2>3.5"
+    assert mv1["skills_gained"] == "Programming:2>3.5"  # the O*NET element name, as conventions.md asks
     before = counts(db)
     # Re-importing our own export (minus the defused row) changes nothing: the formats round-trip.
     with out["people"].open() as f:
@@ -616,3 +616,72 @@ def test_reimporting_an_export_keeps_what_the_format_does_not_carry(
     summary = import_files(db, [out["moves"]], actor="hris-sync")
     assert summary.updated["moves"] == 3
     assert review_data() == before
+
+
+def test_rows_the_format_does_not_allow_are_refused_naming_row_and_field(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """What conventions.md does not allow is refused, not read some way: a decision that contradicts the
+    status, a percent or a date in another notation, a gain without its level before, an ambiguous skill
+    name, a column given twice. All of these were imported."""
+    import_files(db, all_files(files), actor="hr")
+
+    def row(mid: str, **kw: object) -> list[object]:
+        base = dict(move_id=mid, person_id="P2", kind="gig", title="t", host_team="", start="2024-01-08")
+        base |= dict(end="2024-02-09", percent_time=10, status="proposed", target_role_id="", success_criteria="x")
+        base |= dict(outcome="", skills_gained="")
+        base |= kw
+        return [base[h] for h in MOVES_H]
+
+    moves = write_csv(
+        tmp_path / "moves.csv",
+        MOVES_H,
+        [
+            row("B1", outcome="convert"),
+            row("B2", status="completed", outcome="revert"),
+            row("B3", percent_time="2_0"),
+            row("B4", start="20240108"),
+            row("B5", end="2024-W06-5"),
+            row("B6", status="completed", outcome="end", skills_gained="Programming:>4"),
+            row("B7", status="completed", outcome="end", skills_gained="Mathematics:2>3"),
+        ],
+    )
+    expect_rejected(
+        db,
+        [moves],
+        [
+            "moves.csv:2:outcome: a review deciding convert leaves the move completed, not proposed",
+            "moves.csv:3:outcome: a review deciding revert leaves the move reverted, not completed",
+            "moves.csv:4:percent_time: '2_0' is not a whole number",
+            "moves.csv:5:start: '20240108' is not an ISO date (YYYY-MM-DD)",
+            "moves.csv:6:end: '2024-W06-5' is not an ISO date (YYYY-MM-DD)",
+            "moves.csv:7:skills_gained: 'Programming:>4' needs the level before the move: skill:from>to",
+            "moves.csv:8:skills_gained: skill name 'Mathematics' is ambiguous (2.A.1.e, 2.C.4.a): give the element id",
+        ],
+    )
+    twice = tmp_path / "people.csv"
+    twice.write_text("person_id,name,email,role_id,manager_id,team,hire_date,location,name\nP9,A,,,,,,,B\n")
+    expect_rejected(db, [twice], ["people.csv:1:name: column appears twice in the header"])
+
+
+def test_an_export_with_defused_cells_and_esco_skills_imports_back_unchanged(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """A title our export defused against formula injection ('-10% churn study' → "'-10% churn study") reads
+    back without the quote, and a gain in an ESCO skill (a URI, as role_skills.csv allows) is accepted."""
+    from micromoves.services.exporting import export_csv
+
+    import_files(db, all_files(files), actor="hr")
+    esco = "http://data.europa.eu/esco/skill/0005c151-5b5a-4a66-8aac-60e734beb1ab"
+    row = ["-10% churn study", "", "2024-01-08", "2024-02-09", 10, "completed", "", "=SUM(A1)", "end", f"{esco}:1>2"]
+    import_files(db, [write_csv(tmp_path / "moves.csv", MOVES_H, [["Q1", "P2", "gig", *row]])], actor="hr")
+    out = export_csv(db, tmp_path / "out", kinds=["moves"])
+    with out["moves"].open() as f:
+        exported = next(r for r in csv.DictReader(f) if r["move_id"] == "Q1")
+    assert (exported["title"], exported["success_criteria"]) == ("'-10% churn study", "'=SUM(A1)")
+    import_files(db, [out["moves"]], actor="hr")
+    with db.engine.connect() as conn:
+        title = conn.scalar(select(t.moves.c.title).where(t.moves.c.id == "Q1"))
+        statement = conn.scalar(select(t.success_criteria.c.statement).where(t.success_criteria.c.move_id == "Q1"))
+        gained = conn.scalar(select(t.skill_gains.c.skill_id).where(t.skill_gains.c.move_id == "Q1"))
+    assert (title, statement, gained) == ("-10% churn study", "=SUM(A1)", esco)

@@ -16,11 +16,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from micromoves.services.importing import KINDS, OPTIONAL, REQUIRED
+from micromoves.services.importing import FORMULA_START, KINDS, OPTIONAL, REQUIRED
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> str:
@@ -50,6 +48,17 @@ def _grouped(conn: Connection, query: Any) -> Iterator[tuple[str, list[Any]]]:
         yield key, list(rows)
 
 
+def skill_labels(conn: Connection) -> dict[str, str]:
+    """How a skill is written in an export, as conventions.md asks: its O*NET element name, or the ESCO
+    skill URI (its id). A name shared by two elements (O*NET has Mathematics as a skill and as knowledge)
+    stays the element id, which the import reads too, so that it cannot come back as the other one."""
+    rows = conn.execute(select(t.skills.c.id, t.skills.c.name, t.skills.c.kind)).all()
+    taken: dict[str, int] = {}
+    for _, name, _ in rows:
+        taken[name.lower()] = taken.get(name.lower(), 0) + 1
+    return {sid: name for sid, name, kind in rows if kind != "esco" and taken[name.lower()] == 1}
+
+
 def rows_for(conn: Connection, kind: str) -> Iterator[dict[str, Any]]:
     if kind == "roles":
         c = t.roles.c
@@ -57,8 +66,9 @@ def rows_for(conn: Connection, kind: str) -> Iterator[dict[str, Any]]:
             yield {"role_id": r[0], "title": r[1], "onet_code": r[2], "level": r[3], "team": r[4], "critical": r[5]}
     elif kind == "role_skills":
         c = t.role_skills.c
+        label = skill_labels(conn)
         for r in _stream(conn, select(c.role_id, c.skill_id, c.level).order_by(c.role_id, c.skill_id)):
-            yield {"role_id": r[0], "skill": r[1], "level": r[2]}
+            yield {"role_id": r[0], "skill": label.get(r[1], r[1]), "level": r[2]}
     elif kind == "people":
         c = t.people.c
         q = select(
@@ -101,6 +111,7 @@ def rows_for(conn: Connection, kind: str) -> Iterator[dict[str, Any]]:
 def _move_rows(conn: Connection) -> Iterator[dict[str, Any]]:
     """Moves with their criteria, ratings, decision and gains, merged from id-ordered streams."""
     m, sc, g, o = t.moves.c, t.success_criteria.c, t.skill_gains.c, t.outcomes.c
+    label = skill_labels(conn)
     criteria = _grouped(conn, select(sc.move_id, sc.statement, sc.rating).order_by(sc.move_id, sc.position))
     gains = _grouped(conn, select(g.move_id, g.skill_id, g.level_before, g.level_after).order_by(g.move_id, g.id))
     decisions = _stream(conn, select(o.move_id, o.decision).order_by(o.move_id))
@@ -138,7 +149,9 @@ def _move_rows(conn: Connection) -> Iterator[dict[str, Any]]:
             "success_criteria": [c[1] for c in crit_rows],
             "criteria_ratings": [c[2].value if c[2] else "" for c in crit_rows],
             "outcome": dec[1].value if dec else None,
-            "skills_gained": [{"skill": x[1], "from": x[2], "to": x[3]} for x in (gain[1] if gain else [])],
+            "skills_gained": [
+                {"skill": label.get(x[1], x[1]), "from": x[2], "to": x[3]} for x in (gain[1] if gain else [])
+            ],
         }
 
 

@@ -76,6 +76,16 @@ OPTIONAL = {
     "moves": ("criteria_ratings",),
 }
 ONET_CODE = re.compile(r"^\d{2}-\d{4}\.\d{2}$")
+# A cell starting with one of these could run as a formula in a spreadsheet: our export prefixes it with '.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# The status a review's decision leaves a move in (moves.review_move): the outcome column must agree.
+STATUS_AFTER: dict[Decision, frozenset[MoveStatus]] = {
+    Decision.END: frozenset({MoveStatus.COMPLETED}),
+    Decision.CONVERT: frozenset({MoveStatus.COMPLETED}),
+    Decision.REVERT: frozenset({MoveStatus.REVERTED}),
+    Decision.CONTINUE: frozenset({MoveStatus.ACTIVE, MoveStatus.IN_REVIEW, MoveStatus.COMPLETED}),
+    Decision.EXTEND: frozenset({MoveStatus.ACTIVE, MoveStatus.IN_REVIEW, MoveStatus.COMPLETED}),
+}
 GAIN = re.compile(r"(.+):\s*([\d.]*)\s*>\s*([\d.]+)")  # skill:from>to
 ESCO_SKILL = re.compile(r"^https?://data\.europa\.eu/esco/skill/[0-9a-f-]+$")
 TRUE = {"true", "yes", "1", "y"}
@@ -155,6 +165,9 @@ def read_csv(path: Path, kind: str) -> Source:
         if header is None:
             raise ImportRejected([ImportIssue(path.name, 1, "-", "empty file: a header row is required")])
         columns = [h.strip().lower() for h in header]
+        twice = sorted({c for c in columns if c and columns.count(c) > 1})
+        if twice:  # which cell would count? Never keep one silently.
+            raise ImportRejected([ImportIssue(path.name, 1, c, "column appears twice in the header") for c in twice])
         rows: list[tuple[int, list[str]]] = []
         line = reader.line_num
         for cells in reader:
@@ -249,7 +262,7 @@ class RowReader:
         self.issues.add(self.file, self.row, column, message)
 
     def text(self, column: str, *, required: bool = False) -> str:
-        value = self.cells[self.idx[column]]
+        value = _unguarded(self.cells[self.idx[column]])
         if required and not value:
             self.error(column, "required value is empty")
         return value
@@ -259,6 +272,8 @@ class RowReader:
         if not value:
             return None
         try:
+            if not _iso_date_shape(value):
+                raise ValueError(value)  # fromisoformat also takes 20260105 and 2026-W02-1: not ours
             return dt.date.fromisoformat(value)
         except ValueError:
             self.error(column, f"{value!r} is not an ISO date (YYYY-MM-DD)")
@@ -268,11 +283,10 @@ class RowReader:
         value = self.text(column, required=default is None)
         if not value:
             return default
-        try:
-            number = int(value)
-        except ValueError:
+        if not value.removeprefix("-").isdigit():  # int() also takes '2_0' and ' 20 '
             self.error(column, f"{value!r} is not a whole number")
             return None
+        number = int(value)
         if not lo <= number <= hi:
             self.error(column, f"{number} is out of range {lo}–{hi}")
             return None
@@ -291,6 +305,16 @@ class RowReader:
         if value not in FALSE:
             self.error(column, f"{value!r} is not true/false")
         return False
+
+
+def _unguarded(value: str) -> str:
+    """A cell as it was before our export defused it against formula injection (``'=x`` → ``=x``), so
+    that an export imports back unchanged."""
+    return value[1:] if value[:1] == "'" and value[1:2] in FORMULA_START else value
+
+
+def _iso_date_shape(value: str) -> bool:
+    return len(value) == 10 and value[4] == "-" and value[7] == "-"
 
 
 def _level(r: RowReader, column: str, value: str) -> float | None:
@@ -486,11 +510,13 @@ def parse_moves(src: Source, issues: Issues, settings: Settings) -> list[MoveRec
         kind = kinds.get(cells[idx["kind"]]) or _enum_value(r, "kind", MoveKind)
         title = r.text("title", required=True)
         try:
-            start: dt.date | None = from_iso(cells[idx["start"]])
+            raw = cells[idx["start"]]
+            start: dt.date | None = from_iso(raw) if _iso_date_shape(raw) else r.date("start", required=True)
         except ValueError:
             start = r.date("start", required=True)
         try:
-            end: dt.date | None = from_iso(cells[idx["end"]])
+            raw = cells[idx["end"]]
+            end: dt.date | None = from_iso(raw) if _iso_date_shape(raw) else r.date("end", required=True)
         except ValueError:
             end = r.date("end", required=True)
         percent = r.integer("percent_time", 1, 100)
@@ -502,7 +528,7 @@ def parse_moves(src: Source, issues: Issues, settings: Settings) -> list[MoveRec
         decision = (
             (decisions.get(raw_decision) or _enum_value(r, "outcome", Decision, default="")) if raw_decision else None
         )
-        raw_criteria = cells[idx["success_criteria"]]
+        raw_criteria = _unguarded(cells[idx["success_criteria"]])
         criteria = [c.strip() for c in raw_criteria.split(";") if c.strip()] if raw_criteria else []
         ratings: list[Rating | None] = [None] * len(criteria)
         raw_ratings = cells[idx["criteria_ratings"]]
@@ -524,7 +550,10 @@ def parse_moves(src: Source, issues: Issues, settings: Settings) -> list[MoveRec
                 r.error("skills_gained", f"{part!r} is not skill:from>to")
                 continue
             after = _level(r, "skills_gained", m.group(3))
-            before_l = _level(r, "skills_gained", m.group(2)) if m.group(2) else 0.0
+            if not m.group(2):  # an unknown level before cannot be stored as a gain (it is not 0)
+                r.error("skills_gained", f"{part!r} needs the level before the move: skill:from>to")
+                continue
+            before_l = _level(r, "skills_gained", m.group(2))
             if after is not None and before_l is not None:
                 gains.append((m.group(1).strip(), before_l, after))
         if start and end and (end <= start or (end - start).days >= max_days):  # both dates count (check_short)
@@ -534,6 +563,13 @@ def parse_moves(src: Source, issues: Issues, settings: Settings) -> list[MoveRec
             except DomainError as exc:
                 r.error("end", exc.message)
         # Every status from approved on means the move passed approval, which needs success criteria.
+        if decision is not None and status not in STATUS_AFTER[decision]:
+            r.error(
+                "outcome",
+                f"a review deciding {decision} leaves the move "
+                + " or ".join(str(x) for x in sorted(STATUS_AFTER[decision], key=str))
+                + f", not {status}",
+            )
         if status in OCCUPYING_STATUSES and not criteria:
             r.error("success_criteria", f"a move that is {status} needs at least one success criterion")
         # A completed move's ratings may be unknown (an empty cell, or no criteria_ratings column: it is not
@@ -600,15 +636,36 @@ def _ids(conn: Connection, column: Any, values: Iterable[str]) -> set[str]:
 
 
 class SkillIndex:
+    """Skills by element id (or ESCO URI) and by name. A name two elements share (Mathematics: an O*NET
+    skill and a knowledge area) resolves to neither: :meth:`ambiguous` says which ids it could be."""
+
     def __init__(self, conn: Connection) -> None:
         self.by_id: dict[str, str] = {}
         self.by_name: dict[str, str] = {}
-        for sid, name in conn.execute(select(t.skills.c.id, t.skills.c.name)):
+        self.shared: dict[str, list[str]] = defaultdict(list)
+        for sid, name in conn.execute(select(t.skills.c.id, t.skills.c.name).order_by(t.skills.c.id)):
             self.by_id[sid] = sid
-            self.by_name.setdefault(name.lower(), sid)
+            self.shared[name.lower()].append(sid)
+        self.by_name = {name: ids[0] for name, ids in self.shared.items() if len(ids) == 1}
 
     def resolve(self, key: str) -> str | None:
         return self.by_id.get(key) or self.by_name.get(key.lower())
+
+    def unknown(self, key: str) -> str:
+        """Why ``key`` resolves to no skill."""
+        ids = self.shared.get(key.lower(), [])
+        if len(ids) > 1:
+            return f"skill name {key!r} is ambiguous ({', '.join(ids)}): give the element id"
+        return f"unknown skill {key!r} (O*NET element name or ESCO URI)"
+
+    def resolve_or_new(self, key: str, plan: Plan) -> str | None:
+        """The skill of ``key``; an ESCO skill URI not known yet is accepted as a new skill."""
+        sid = self.resolve(key)
+        if sid is None and ESCO_SKILL.match(key):
+            sid = key
+            plan.new_skills.append((sid, sid.rsplit("/", 1)[-1], "esco"))
+            self.by_id[sid] = sid
+        return sid
 
 
 def check(conn: Connection, sources: Sequence[Source], settings: Settings, progress: Progress) -> Plan:
@@ -647,13 +704,9 @@ def check(conn: Connection, sources: Sequence[Source], settings: Settings, progr
     for src, rec in rs_recs:
         if rec.role_id not in role_ids:
             issues.add(src.file, rec.row, "role_id", f"unknown role {rec.role_id!r}")
-        sid = skills.resolve(rec.skill)
-        if sid is None and ESCO_SKILL.match(rec.skill):
-            sid = rec.skill  # an ESCO skill URI: accepted as a new skill identified by its URI
-            plan.new_skills.append((sid, sid.rsplit("/", 1)[-1], "esco"))
-            skills.by_id[sid] = sid
+        sid = skills.resolve_or_new(rec.skill, plan)  # an ESCO skill URI: a new skill identified by its URI
         if sid is None:
-            issues.add(src.file, rec.row, "skill", f"unknown skill {rec.skill!r} (O*NET element name or ESCO URI)")
+            issues.add(src.file, rec.row, "skill", skills.unknown(rec.skill))
         else:
             plan.role_skills.append((rec, sid))
 
@@ -676,9 +729,9 @@ def check(conn: Connection, sources: Sequence[Source], settings: Settings, progr
             issues.add(m.file, m.row, "target_role_id", f"unknown role {m.target_role_id!r}")
         resolved = []
         for key, before, after in m.gains:
-            sid = skills.resolve(key)
+            sid = skills.resolve_or_new(key, plan)
             if sid is None:
-                issues.add(m.file, m.row, "skills_gained", f"unknown skill {key!r}")
+                issues.add(m.file, m.row, "skills_gained", skills.unknown(key))
             else:
                 resolved.append((sid, before, after))
         plan.move_gains[m.id] = resolved
