@@ -334,6 +334,10 @@ def test_every_route_has_a_policy_and_cases(world: World) -> None:
 
 def _send(world: World, user: str | None, case: Case, admin_token: int):  # type: ignore[no-untyped-def]
     client = _clients.get((id(world), user)) or _clients.setdefault((id(world), user), world.client(user))
+    return _request(client, world, case, admin_token)
+
+
+def _request(client: TestClient, world: World, case: Case, admin_token: int):  # type: ignore[no-untyped-def]
     path = case.path.format(
         eva=world.users["eva"],
         admin_token=admin_token,
@@ -419,20 +423,9 @@ def test_a_read_only_token_changes_nothing_through_any_route(world: World) -> No
     before = _changes(world)
     failures = []
     for case in REFUSALS:
-        path = case.path.format(
-            eva=world.users["eva"],
-            admin_token=admin_token,
-            opp_open=world.opp_open,
-            opp_draft=world.opp_draft,
-            application=world.application,
-            onboarding_item=world.onboarding_item,
-        )
-        if case.form is not None:
-            r = read_only.request(case.method, path, data=case.form, follow_redirects=False)
-        else:
-            r = read_only.request(case.method, path, json=case.json, follow_redirects=False)
+        r = _request(read_only, world, case, admin_token)
         if r.status_code != 403 or r.json()["error"]["code"] != "forbidden":
-            failures.append(f"{case.method} {path}: {r.status_code} {r.text[:200]}")
+            failures.append(f"{case.method} {case.path}: {r.status_code} {r.text[:200]}")
     assert failures == []
     assert _changes(world) == before, "a read-only token changed data"
 
