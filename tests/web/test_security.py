@@ -401,3 +401,26 @@ def test_a_step_that_does_not_fit_the_moves_state_is_a_409_conflict(world: World
     assert (r.status_code, r.json()["error"]["code"]) == (409, "conflict"), r.text
     r = mira.post(f"/api/v1/moves/{world.mv_done}/actions/activate", json={})
     assert r.status_code == 409
+
+
+def test_a_failed_form_login_shows_the_form_again_with_the_reason_and_keeps_the_way_back(world: World) -> None:
+    """Sent to /login from a move page, a wrong password shows the form again: the reason, the username
+    typed, the page the person was going to (it redirected to /login?next=/login with no message, and the
+    next, successful login then landed on the login page)."""
+    import html as html_module
+    import re
+
+    c = world.client()
+    c.headers["accept"] = "text/html"
+    page = c.get(f"/moves/{world.mv_e}", follow_redirects=True)
+    assert page.url.path == "/login" and page.url.params["next"] == f"/moves/{world.mv_e}"
+    token = c.cookies.get("mm_login_csrf")
+    data = {"username": "eva", "password": "not it", "csrf_token": token, "next": f"/moves/{world.mv_e}"}
+    r = c.post("/login", data=data, follow_redirects=False)
+    assert r.status_code == 401 and "wrong username or password" in r.text
+    assert 'value="eva"' in r.text
+    assert f'name="next" value="{html_module.escape(f"/moves/{world.mv_e}")}"' in r.text
+    fresh = re.search(r'name="csrf_token" value="([^"]+)"', r.text)
+    assert fresh is not None and fresh.group(1) == c.cookies.get("mm_login_csrf") != token
+    r = c.post("/login", data={**data, "password": PASSWORD, "csrf_token": fresh.group(1)}, follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, f"/moves/{world.mv_e}")

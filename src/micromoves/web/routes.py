@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, ValidationError
 
-from micromoves.domain.errors import Forbidden, InvalidValue
+from micromoves.domain.errors import Forbidden, InvalidValue, NotAuthenticated, TooManyAttempts
 from micromoves.domain.model import MoveKind, MoveStatus, Rating
 from micromoves.services import accounts, secured, views
 from micromoves.services.accounts import Access, Scope
@@ -716,10 +716,20 @@ def _address(request: Request) -> str:
 
 @route(html, "GET", "/login", name="login", access="public")
 def login_form(request: Request, next: Annotated[str, Query(max_length=500)] = "/") -> Response:
+    return _login_page(request, next)
+
+
+def _login_page(
+    request: Request, next: str, *, error: str | None = None, username: str = "", status: int = 200
+) -> Response:
+    """The login form (again, after a failed attempt: with the reason, the username typed and where the
+    person was going), with a fresh login CSRF token."""
     import secrets
 
     token = secrets.token_urlsafe(24)
-    response = page(request, "login.html", None, login_csrf=token, next=_safe_next(next), error=None)
+    response = page(
+        request, "login.html", None, status, login_csrf=token, next=_safe_next(next), error=error, username=username
+    )
     response.set_cookie(
         LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https"
     )
@@ -745,7 +755,13 @@ def login_submit(
     if not expected or not secrets.compare_digest(expected, csrf_token):
         raise Forbidden("missing or wrong CSRF token; reload the login page and try again")
     db = db_of(request)
-    principal = accounts.authenticate(db, username, password, address=_address(request))
+    try:
+        principal = accounts.authenticate(db, username, password, address=_address(request))
+    except (NotAuthenticated, TooManyAttempts) as exc:
+        # The form again, saying why: the generic handler would send a page to /login?next=/login, which
+        # showed nothing and then sent the next, successful, login back to the login page.
+        status = 429 if isinstance(exc, TooManyAttempts) else 401
+        return _login_page(request, next, error=exc.message, username=username, status=status)
     new = accounts.start_session(db, principal, replaces=request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse(_safe_next(next), status_code=303)
     set_session_cookie(request, response, new.cookie)
