@@ -943,3 +943,29 @@ def test_a_failed_replan_after_a_fill_is_audited_and_the_seat_stands(
         assert failed.entity_id == "OPP-LEAD" and "catalogue row vanished" in str(failed.details)
         status = conn.scalar(select(t.applications.c.status).where(t.applications.c.id == application))
         assert status == "accepted"
+
+
+def test_an_alternate_route_around_a_template_also_does_without_the_opportunities_running_it(
+    plan_db: Database,
+) -> None:
+    """A plan may take a template's move through an open opportunity running it: such people want the slot
+    too, and their route without the slot takes neither (they were not found, or routed through the very
+    opportunity the slot offers)."""
+    from sqlalchemy import update
+
+    from micromoves.services import accounts, congestion
+    from micromoves.services.policy import Policy
+
+    insert_open_opportunity(plan_db)
+    with plan_db.write_engine.begin() as conn:
+        conn.execute(update(t.opportunities).where(t.opportunities.c.id == "OPP-LEAD").values(template_id="T-GIG"))
+    plan = planning.plan_for_person(plan_db, "EMP", actor="EMP").plan
+    assert [s["template_id"] for s in plan.steps] == ["opportunity:OPP-LEAD"]
+    admin = Policy(plan_db, accounts.Principal(0, "hr", accounts.Access.ADMIN, None))
+    routes = congestion.alternate_routes(plan_db, admin, "T-GIG").routes
+    assert [r.person_id for r in routes] == ["EMP"]
+    route = routes[0]
+    # Without the gig, in either form, Critical Thinking cannot be raised far enough in this catalogue.
+    assert route.current_ready_week == 4 and route.alternative_ready_week is None
+    assert route.explanation == "without Gig: incident reviews the target is out of reach within 104 weeks"
+    assert not any("Acting tech lead" in step or "Gig" in step for step in route.steps), route.steps

@@ -624,3 +624,12 @@ def test_the_ledger_and_the_release_report_give_the_same_total(world: World) -> 
     report = {r.manager.id: r for r in mviews.release_report(world.db, world.policy("admin")).managers}
     others = sum(m.person_weeks for m in credit.moves if not m.move_id.startswith("MV-DAY"))
     assert credit.person_weeks_lent == report["M"].person_weeks_lent == round(others + 2 / 7, 1)
+
+
+def test_deciding_on_an_application_in_the_browser_returns_to_its_opportunity(world: World) -> None:
+    """A host works through the applicants of one opportunity: each decision lands back on it (it sent the
+    host to the list of every opportunity)."""
+    hugo = world.client("hugo")
+    hugo.headers["accept"] = "text/html"
+    r = hugo.post(f"/applications/{world.application}/actions/waitlist", data={}, follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, f"/opportunities/{world.opp_open}")

@@ -424,3 +424,15 @@ def test_a_failed_form_login_shows_the_form_again_with_the_reason_and_keeps_the_
     assert fresh is not None and fresh.group(1) == c.cookies.get("mm_login_csrf") != token
     r = c.post("/login", data={**data, "password": PASSWORD, "csrf_token": fresh.group(1)}, follow_redirects=False)
     assert (r.status_code, r.headers["location"]) == (303, f"/moves/{world.mv_e}")
+
+
+def test_the_approvals_queue_says_when_more_requests_wait_than_it_shows(world: World) -> None:
+    """The queue shows a page of requests, soonest first; when more wait it says so (the admin's queue
+    showed 200 of 239 and said nothing)."""
+    from micromoves.services import views
+
+    admin = world.policy("admin")
+    full = views.approval_queue(world.db, admin)
+    assert [i.move.id for i in full.items] == [world.mv_e] and not full.more
+    none_shown = views.approval_queue(world.db, admin, limit=0)
+    assert none_shown.items == [] and none_shown.more

@@ -16,7 +16,7 @@ import statistics
 from collections import Counter, defaultdict
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from micromoves.domain.errors import DomainError, InvalidValue, NotFound
 from micromoves.domain.marketplace import LIVE_APPLICATIONS
@@ -342,6 +342,7 @@ def alternate_route(
             raise NotFound(f"unknown move template {template_id!r}", field="template_id")
         people = load_people(conn, [person_id], start=start)
         target = load_targets(conn, [person.target_role_id])[person.target_role_id]
+        slot = _slot_options(conn, template_id)
         # The congested move is taken out below, after the filter: keep every depth step it would thin out.
         problem = make_problem(
             people[person_id],
@@ -352,14 +353,16 @@ def alternate_route(
             settings=settings,
             every_depth_step=True,
         )
-    without = dataclasses.replace(problem, options=tuple(o for o in problem.options if o.id != template_id))
+    # Without the slot: the template, and every open opportunity that runs it (a plan may reach the same move
+    # through one; taking only the template out left routes "without it" that still took it).
+    without = dataclasses.replace(problem, options=tuple(o for o in problem.options if o.id not in slot))
     try:
         with_it = solve_within(problem, ROUTE_BUDGET, steps=ROUTE_STEPS)
     except PlanningError as exc:
         raise InvalidValue(f"cannot plan: {exc}", field="plan") from None
     except RuntimeError:  # not even the greedy fallback found a plan
         raise InvalidValue("no plan was found within the search limit", field="plan") from None
-    used = any(m.option_id == template_id for m in with_it.moves)
+    used = any(m.option_id in slot for m in with_it.moves)
     no_it: PlanResult | None = with_it  # the best plan does not use the slot: it stays the best plan without it
     if used:
         try:
@@ -413,15 +416,24 @@ def _ready_sooner(a: PlanResult, b: PlanResult) -> bool:
     return b.ready_week is None or a.ready_week < b.ready_week
 
 
+def _slot_options(conn: Connection, template_id: str) -> set[str]:
+    """Option ids of a move template's slot: the template, and every open or filled opportunity running it."""
+    o = t.opportunities.c
+    running = conn.scalars(select(o.id).where(o.template_id == template_id, o.status.in_(["open", "filled"])))
+    return {template_id, *(OPPORTUNITY_PREFIX + oid for oid in running)}
+
+
 def affected_people(db: Database, template_id: str, *, limit: int = 20) -> list[str]:
-    """People who want the slot: their plans schedule it, or they applied to an opportunity running it."""
+    """People who want the slot: their plans schedule it (the template, or an opportunity running it), or
+    they applied to an opportunity running it."""
     with db.engine.connect() as conn:
+        slot = _slot_options(conn, template_id)
         wanted = [
             pid
             for pid, steps in conn.execute(
                 select(t.plans.c.person_id, t.plans.c.steps).where(t.plans.c.status == "current")
             )
-            if any(s.get("template_id") == template_id for s in steps or [])
+            if any(s.get("template_id") in slot for s in steps or [])
         ]
         o, a = t.opportunities.c, t.applications.c
         wanted += list(

@@ -194,6 +194,8 @@ class ApprovalItem(BaseModel):
 
 class ApprovalQueue(BaseModel):
     items: list[ApprovalItem]
+    # More requests wait than one page holds (the soonest to start are shown): said, never silently dropped.
+    more: bool = False
 
 
 class TeamMember(BaseModel):
@@ -553,7 +555,7 @@ def approval_queue(db: Database, policy: Policy, *, limit: int = 200) -> Approva
     c = t.moves.c
     requested = c.status == MoveStatus.REQUESTED
     if p.is_admin:
-        q = select(c.id).where(requested).order_by(c.start, c.id).limit(limit)
+        q = select(c.id).where(requested).order_by(c.start, c.id).limit(limit + 1)
     else:
         # One branch per reason to see a request, unioned: joining the reports CTE (rather than testing
         # "person_id IN (CTE) OR …" per row) lets PostgreSQL hash it once instead of rescanning it.
@@ -571,9 +573,11 @@ def approval_queue(db: Database, policy: Policy, *, limit: int = 200) -> Approva
         if not parts:
             return ApprovalQueue(items=[])
         either = union(*parts).subquery()
-        q = select(either.c.id).order_by(either.c.start, either.c.id).limit(limit)
+        q = select(either.c.id).order_by(either.c.start, either.c.id).limit(limit + 1)
     with UnitOfWork(db, write=False) as uow:
         ids = list(uow.session.scalars(q))
+        more = len(ids) > limit
+        ids = ids[:limit]
         items = []
         # One query per kind of fact for the whole page (not per move): moves with their criteria, approval
         # records, host managers, management chains.
@@ -598,7 +602,7 @@ def approval_queue(db: Database, policy: Policy, *, limit: int = 200) -> Approva
                         approvals_so_far=sum(1 for d in done if d.decision is approval_service.Verdict.APPROVED),
                     )
                 )
-    return ApprovalQueue(items=items)
+    return ApprovalQueue(items=items, more=more)
 
 
 def team_page(db: Database, policy: Policy, *, today: dt.date | None = None) -> TeamPage:

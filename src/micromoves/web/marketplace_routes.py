@@ -248,7 +248,10 @@ def application_action(
     )
     if move_id:
         return RedirectResponse(f"/moves/{move_id}", status_code=303)
-    return RedirectResponse("/opportunities", status_code=303)
+    # Back to the opportunity the decision was about (a host deciding on 35 applicants decides one by one).
+    with db_of(request).engine.connect() as conn:
+        opportunity = conn.scalar(select(t.applications.c.opportunity_id).where(t.applications.c.id == application_id))
+    return RedirectResponse(f"/opportunities/{opportunity}" if opportunity else "/opportunities", status_code=303)
 
 
 @route(
