@@ -242,3 +242,28 @@ def test_a_move_from_request_to_skill_on_the_dashboard(base_url: str) -> None:
             browser.close()
 
     assert not s.problems, "\n".join(s.problems)
+
+
+def test_an_htmx_action_the_server_refuses_says_why(base_url: str, live_db: Database) -> None:
+    """Mira's queue shows Eva's request; Eva withdraws it meanwhile; Mira's Approve is refused (409). The
+    page says why, in its alert area: htmx swaps nothing on an error answer, so the button did nothing."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from micromoves.services import moves as move_svc
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        try:
+            s = Session(browser.new_context().new_page(), base_url)
+            s.log_in("mira")
+            s.go("/approvals")
+            row = s.page.locator("#approval-MV-E")
+            expect(row).to_be_visible()
+            move_svc.transition_move(live_db, "MV-E", "withdrawn", actor="E", reason="changed my mind")
+            row.get_by_role("button", name="Approve").click()
+            expect(s.page.locator("#alerts")).to_contain_text("withdrawn")
+            expect(row).to_be_visible()  # nothing swapped: the row stays, and the alert says why
+        finally:
+            browser.close()
+    unexpected = [p for p in s.problems if "409" not in p]
+    assert not unexpected, "\n".join(unexpected)

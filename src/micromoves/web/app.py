@@ -167,7 +167,10 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
 
 
 def render_error(request: Request, status: int, code: str, message: str, details: dict[str, Any]) -> Response:
-    if is_api(request) or "text/html" not in request.headers.get("accept", ""):
+    # An htmx request gets the JSON error too: static/app.js shows its message (an error page would be
+    # swapped into a table row, or, as htmx does by default on an error, nothing at all shown).
+    htmx = request.headers.get("hx-request") == "true"
+    if is_api(request) or htmx or "text/html" not in request.headers.get("accept", ""):
         return JSONResponse(error_body(code, message, details), status_code=status)
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(
