@@ -436,3 +436,21 @@ def test_the_approvals_queue_says_when_more_requests_wait_than_it_shows(world: W
     assert [i.move.id for i in full.items] == [world.mv_e] and not full.more
     none_shown = views.approval_queue(world.db, admin, limit=0)
     assert none_shown.items == [] and none_shown.more
+
+
+def test_a_name_links_to_a_person_page_only_for_those_who_may_open_it(world: World) -> None:
+    """Eva's dashboard names her manager, hugo's moves list the person on a move his team hosts: as plain
+    text, since neither may open that page (the links answered 404). Mira's list links her report."""
+
+    def html(user: str, path: str) -> str:
+        c = world.client(user)
+        r = c.get(path, headers={"accept": "text/html"})
+        assert r.status_code == 200, r.text
+        return r.text
+
+    dashboard = html("eva", "/")
+    assert "Mira Manager" in dashboard and 'href="/people/M"' not in dashboard
+    hosted = html("hugo", "/moves")
+    assert "Eva Employee" in hosted and 'href="/people/E"' not in hosted
+    assert 'href="/people/O"' in hosted  # his own report
+    assert 'href="/people/E">Eva Employee</a>' in html("mira", "/moves")
