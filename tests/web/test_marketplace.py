@@ -633,3 +633,19 @@ def test_deciding_on_an_application_in_the_browser_returns_to_its_opportunity(wo
     hugo.headers["accept"] = "text/html"
     r = hugo.post(f"/applications/{world.application}/actions/waitlist", data={}, follow_redirects=False)
     assert (r.status_code, r.headers["location"]) == (303, f"/opportunities/{world.opp_open}")
+
+
+def test_the_onboarding_checklist_is_on_the_move_page_and_ticked_off_there(world: World) -> None:
+    """The checklist of a move was only in the API and the CLI: the move page shows it, and its button
+    marks an item done (and reopens it)."""
+    otto = world.client("otto")
+    otto.headers["accept"] = "text/html"
+    page = otto.get(f"/moves/{world.mv_o}")
+    assert 'id="onboarding"' in page.text and "Access granted" in page.text and "Mark done" in page.text
+    form = {"move_id": world.mv_o, "done": "on"}
+    r = otto.post(f"/onboarding/{world.onboarding_item}", data=form, follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, f"/moves/{world.mv_o}")
+    page = otto.get(f"/moves/{world.mv_o}")
+    assert "✓ Access granted" in page.text and "Reopen" in page.text
+    items = otto.get(f"/api/v1/moves/{world.mv_o}/onboarding", headers={"accept": "application/json"}).json()
+    assert items["items"][0]["done_on"] is not None

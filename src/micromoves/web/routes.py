@@ -430,12 +430,21 @@ def api_move_create(request: Request, who: Who, body: ProposeMoveBody) -> views.
 @route(html, "GET", "/moves/{move_id}", name="move")
 def move(request: Request, who: Who, move_id: str) -> Response:
     data = views.move_detail(db_of(request), who.policy, move_id)
-    from micromoves.services import handoffs
+    from micromoves.services import handoffs, marketplace_views
 
     handoff = handoffs.handoff_for_move(db_of(request), move_id)
     may_handoff = handoff is None and "handoff" in data.actions
+    # The onboarding checklist of an accepted opportunity's move (its JSON twin: /api/v1/moves/ID/onboarding).
+    onboarding = marketplace_views.onboarding(db_of(request), who.policy, move_id)
     return page(
-        request, "move.html", who, m=data, ratings=[r.value for r in Rating], handoff=handoff, may_handoff=may_handoff
+        request,
+        "move.html",
+        who,
+        m=data,
+        ratings=[r.value for r in Rating],
+        handoff=handoff,
+        may_handoff=may_handoff,
+        onboarding=onboarding,
     )
 
 
