@@ -244,6 +244,7 @@ def test_a_move_from_request_to_skill_on_the_dashboard(base_url: str) -> None:
     assert not s.problems, "\n".join(s.problems)
 
 
+@pytest.mark.heavy  # a second browser session: a few seconds, run by make test and CI
 def test_an_htmx_action_the_server_refuses_says_why(base_url: str, live_db: Database) -> None:
     """Mira's queue shows Eva's request; Eva withdraws it meanwhile; Mira's Approve is refused (409). The
     page says why, in its alert area: htmx swaps nothing on an error answer, so the button did nothing."""
