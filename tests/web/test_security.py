@@ -454,3 +454,14 @@ def test_a_name_links_to_a_person_page_only_for_those_who_may_open_it(world: Wor
     assert "Eva Employee" in hosted and 'href="/people/E"' not in hosted
     assert 'href="/people/O"' in hosted  # his own report
     assert 'href="/people/E">Eva Employee</a>' in html("mira", "/moves")
+
+
+def test_an_account_without_a_person_is_named_by_its_username_on_a_move(world: World) -> None:
+    """The admin account has no person: its approval read "user #N" and its history entries "user:admin"
+    on the move page and in the JSON twin; both now read its username."""
+    r = world.client("admin").post("/api/v1/moves/MV-E/actions/approve", json={})
+    assert r.status_code == 200, r.text
+    move = r.json()
+    assert [a["approver"] for a in move["approvals"]] == ["admin"]
+    assert not any(a["approver"].startswith("user") for a in move["approvals"])
+    assert all(not h["actor"].startswith("user:") for h in move["history"])

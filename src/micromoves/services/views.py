@@ -274,7 +274,8 @@ def _summaries(conn: Any, moves: Sequence[Move]) -> list[MoveSummary]:
 
 
 def _actor_name(names: dict[str, str], actor: str) -> str:
-    return names.get(actor, actor)
+    """A person's name for a person id; an account without a person (``user:NAME``) by its username."""
+    return names.get(actor) or actor.removeprefix("user:")
 
 
 # ------------------------------------------------------------------------------------------ pages
@@ -465,6 +466,15 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
         if outcome is not None:
             actors.append(outcome.reviewer_id)
         names = names_of(conn, t.people, actors)
+        # Approvals given by an account without a person: by its username (they read "user #5").
+        accounts_without_person = [a.approver_user_id for a in done if not a.approver_id and a.approver_user_id]
+        if accounts_without_person:
+            names.update(
+                (f"user #{uid}", name)
+                for uid, name in conn.execute(
+                    select(t.users.c.id, t.users.c.username).where(t.users.c.id.in_(accounts_without_person))
+                )
+            )
         skills = dict(
             conn.execute(
                 select(t.skills.c.id, t.skills.c.name).where(
