@@ -516,15 +516,13 @@ def parse_moves(src: Source, issues: Issues, settings: Settings) -> list[MoveRec
         kind = kinds.get(cells[idx["kind"]]) or _enum_value(r, "kind", MoveKind)
         title = r.text("title", required=True)
         try:
-            raw = cells[idx["start"]]  # the shape test inline (the hot loop): YYYY-MM-DD, not 20240108 or weeks
-            start: dt.date | None = (
-                from_iso(raw) if len(raw) == 10 and raw[7] == "-" else r.date("start", required=True)
-            )
+            raw = cells[idx["start"]]  # the same shape rule as RowReader.date: YYYY-MM-DD, not 20240108 or weeks
+            start: dt.date | None = from_iso(raw) if _iso_date_shape(raw) else r.date("start", required=True)
         except ValueError:
             start = r.date("start", required=True)
         try:
             raw = cells[idx["end"]]
-            end: dt.date | None = from_iso(raw) if len(raw) == 10 and raw[7] == "-" else r.date("end", required=True)
+            end: dt.date | None = from_iso(raw) if _iso_date_shape(raw) else r.date("end", required=True)
         except ValueError:
             end = r.date("end", required=True)
         percent = r.integer("percent_time", 1, 100)

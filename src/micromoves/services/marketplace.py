@@ -124,10 +124,10 @@ def create_opportunity(db: Database, policy: Policy, data: OpportunityInput, *, 
         if conn.scalar(select(t.teams.c.id).where(t.teams.c.id == data.host_team_id)) is None:
             raise NotFound(f"unknown team {data.host_team_id!r}", field="host_team_id")
     # Decided before the write transaction: a refusal writes its own audit record.
-    allowed = p.is_admin or policy.hosts(data.host_team_id) or (p.is_hr and data.host_team_id in policy.hr_units)
+    allowed = _runs_for(policy, data.host_team_id)
     if not allowed:
         policy.deny("publish opportunities for", "team", data.host_team_id, visible=True)
-    if publish and not (p.is_admin or policy.hosts(data.host_team_id)):
+    if publish and not _may_publish(policy, data.host_team_id):
         policy.deny(f"set to {OS.OPEN}", "team", data.host_team_id, visible=True)
     with db.write_engine.begin() as conn:
         if (
@@ -179,8 +179,18 @@ def _opportunity(conn: Connection, opportunity_id: str, *, lock: bool = False) -
 
 def _may_run(policy: Policy, opp: Any) -> bool:
     """The host side of an opportunity: its host manager, HR for the host team, admins."""
+    return _runs_for(policy, opp.host_team_id)
+
+
+def _runs_for(policy: Policy, team_id: str) -> bool:
+    """The host side of a team's opportunities: its manager, HR for the team, admins."""
     p = policy.principal
-    return p.is_admin or policy.hosts(opp.host_team_id) or (p.is_hr and opp.host_team_id in policy.hr_units)
+    return p.is_admin or policy.hosts(team_id) or (p.is_hr and team_id in policy.hr_units)
+
+
+def _may_publish(policy: Policy, team_id: str) -> bool:
+    """Publishing (opening) a team's opportunity is its manager's call; an admin may stand in."""
+    return policy.principal.is_admin or policy.hosts(team_id)
 
 
 def set_opportunity_status(
@@ -203,7 +213,7 @@ def set_opportunity_status(
     p = policy.principal
     if to is OS.OPEN:
         # Publishing is the host team manager's call (an admin may stand in).
-        allowed = p.is_admin or policy.hosts(opp.host_team_id)
+        allowed = _may_publish(policy, opp.host_team_id)
     else:
         allowed = _may_run(policy, opp) or (to is OS.PENDING_APPROVAL and opp.created_by == p.actor)
     policy.require(allowed, visible=True, action=f"set to {to}", entity_type="opportunity", entity_id=opportunity_id)
