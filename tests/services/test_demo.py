@@ -42,6 +42,7 @@ HASHED = (
     t.outcomes,
     t.skill_gains,
     t.skill_levels,
+    t.move_approvals,
     t.role_assignments,
     t.team_managers,
     t.opportunities,
@@ -264,6 +265,46 @@ def test_status_histories_are_legal_paths_in_time(demo: tuple[Database, DemoSumm
         for c in check_ins[m.id]:
             assert m.start <= c.on <= min(m.end, AS_OF), m.id
             assert m.status not in (S.PROPOSED, S.REQUESTED, S.APPROVED, S.DECLINED, S.WITHDRAWN)
+
+
+def test_every_approval_and_decline_has_its_approval_records(demo: tuple[Database, DemoSummary, Snapshot]) -> None:
+    """A demo move that was approved shows who approved it, in the slots the approval service asks for: the
+    line manager's (the actor of the approval), and the host team's manager's when that is someone else. A
+    decline names the manager and the reason. (The move page said "No decisions yet" next to an approved
+    history.)"""
+    from micromoves.services import views
+    from micromoves.services.accounts import Access, Principal
+    from micromoves.services.policy import Policy
+
+    db, _, snap = demo
+    history = snap.by_move("status_changes")
+    records = snap.by_move("move_approvals")
+    with db.engine.connect() as conn:
+        manager_of = dict(conn.execute(select(t.team_managers.c.team_id, t.team_managers.c.person_id)).all())
+    approved = 0
+    for m in snap.moves:
+        decided = {h.to_status: h for h in history[m.id] if h.to_status in (S.APPROVED, S.DECLINED)}
+        got = sorted((r.slot, r.approver_id, r.decision) for r in records[m.id])
+        expected = []
+        if S.APPROVED in decided and decided[S.APPROVED].actor != m.person_id:
+            approver = decided[S.APPROVED].actor
+            expected.append(("manager", approver, "approved"))
+            host = manager_of.get(m.host_team_id) if m.host_team_id else None
+            if host is not None and host not in (m.person_id, approver):
+                expected.append(("host", host, "approved"))
+            approved += 1
+        if S.DECLINED in decided and decided[S.DECLINED].actor != m.person_id:
+            expected.append(("manager", decided[S.DECLINED].actor, "declined"))
+            assert records[m.id][0].note == decided[S.DECLINED].reason
+        assert got == sorted(expected), m.id
+        assert all(r.at == decided[S(r.decision)].at for r in records[m.id]), m.id
+    assert approved > 0.3 * len(snap.moves)
+    # On the move page: the approvers by name, next to the approved history
+    move = next(m for m in snap.moves if len(records[m.id]) == 2)
+    admin = Policy(db, Principal(0, "admin", Access.ADMIN, None))
+    detail = views.move_detail(db, admin, move.id)
+    names = {p.id: p.name for p in snap.people}
+    assert sorted(a.approver for a in detail.approvals) == sorted(names[r.approver_id] for r in records[move.id])
 
 
 def test_reviews_criteria_gains_and_skill_evidence(demo: tuple[Database, DemoSummary, Snapshot]) -> None:
@@ -527,3 +568,9 @@ def test_alternate_routes_show_on_the_web_page_and_in_the_cli(
     assert page.status_code == 200
     assert route["person"] in page.text and html.escape(route["explanation"]) in page.text
     assert all(html.escape(step) in page.text for step in route["steps"])
+    # The slot is named by its title, not by the template's id (in the page heading and the terminal's)
+    with db.engine.connect() as conn:
+        title = conn.scalar(select(t.move_templates.c.title).where(t.move_templates.c.id == template))
+    assert f"<h1>Alternate routes around {html.escape(title)}</h1>" in page.text
+    plain = CliRunner().invoke(cli, ["--db", url, "congestion", "--routes", template, "--limit", "1"])
+    assert plain.exit_code == 0 and title.split()[0] in plain.stdout

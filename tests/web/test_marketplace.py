@@ -129,6 +129,10 @@ def test_alternate_routes_list_the_people_who_cannot_be_planned_instead_of_faili
     reasons = {n.person_id: n.reason for n in report.not_planned}
     assert set(reasons) == {"E", "E2"}
     assert "no skill requirements" in reasons["E2"] and "no target role" in reasons["E"]
+    with world.db.engine.connect() as conn:
+        names = dict(conn.execute(select(t.people.c.id, t.people.c.name).where(t.people.c.id.in_(["E", "E2"]))).all())
+    assert {n.person_id: n.person for n in report.not_planned} == names
+    assert report.template_title == "Gig X"  # what the page heading shows
 
 
 def test_eligibility_rules_give_every_reason(world: World) -> None:
@@ -396,7 +400,12 @@ def test_allocation_is_reviewed_then_applied_in_the_browser_api(world: World) ->
     assert [(a["person_id"], a["opportunity_id"]) for a in run["assignments"]] == [("E", world.opp_open)]
     assert run["assignments"][0]["explanation"]
     assert _status(world, world.application) == "applied"  # nothing is offered until the run is applied
-    assert [x["id"] for x in admin.get("/api/v1/allocations").json()["runs"]] == [run["id"], *strict_ids]
+    runs = admin.get("/api/v1/allocations").json()["runs"]
+    assert [x["id"] for x in runs] == [run["id"], *strict_ids]
+    # Proposed by the admin account, which has no person: named by its username (it read "user:admin")
+    assert {(x["created_by"], x["created_by_name"]) for x in runs} == {("user:admin", "admin")}
+    listing = admin.get("/allocations", headers={"accept": "text/html"}).text
+    assert "<td>admin</td>" in listing and "user:admin" not in listing
     r = admin.post(f"/api/v1/allocations/{run['id']}/apply", json={})
     assert r.status_code == 200 and r.json()["status"] == "applied"
     assert _status(world, world.application) == "offered"

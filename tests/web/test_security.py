@@ -465,3 +465,23 @@ def test_an_account_without_a_person_is_named_by_its_username_on_a_move(world: W
     assert [a["approver"] for a in move["approvals"]] == ["admin"]
     assert not any(a["approver"].startswith("user") for a in move["approvals"])
     assert all(not h["actor"].startswith("user:") for h in move["history"])
+
+
+def test_the_users_page_names_each_account_s_person(world: World) -> None:
+    """The admin's list of accounts showed each linked person by id (E, M …); it shows their names, and the
+    JSON twin carries both."""
+    admin = world.client("admin")
+    users = {u["username"]: u for u in admin.get("/api/v1/admin/users").json()["users"]}
+    assert (users["eva"]["person_id"], users["eva"]["person_name"]) == ("E", "Eva Employee")
+    assert (users["hr"]["person_id"], users["hr"]["person_name"]) == (None, None)
+    page = admin.get("/admin/users", headers={"accept": "text/html"}).text
+    assert '<a href="/people/E">Eva Employee</a>' in page and '<a href="/people/M">Mira Manager</a>' in page
+
+
+def test_an_approval_from_the_queue_names_the_move_by_its_title(world: World) -> None:
+    """The approvals queue replaces a decided row with its outcome (htmx): it named the move by its id."""
+    mira = world.client("mira")
+    r = mira.post("/moves/MV-E/actions/approve", headers={"hx-request": "true", "accept": "text/html"})
+    assert r.status_code == 200, r.text
+    assert '<a href="/moves/MV-E">Data pipeline gig</a>' in r.text
+    assert "waits for the second approver" in r.text  # the host team's manager approves next

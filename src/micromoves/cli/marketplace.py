@@ -218,11 +218,10 @@ def register(app: typer.Typer) -> None:
                 ]
                 for a in alt.routes
             ]
-            console.print(
-                table(f"Alternate routes without {routes}", ["person", "ready", "without", "extra", "why"], rows)
-            )
+            heading = f"Alternate routes without {alt.template_title} ({routes})"
+            console.print(table(heading, ["person", "ready", "without", "extra", "why"], rows))
             for n in alt.not_planned:
-                console.print(f"not planned: {esc(n.person_id)}: {esc(n.reason)}")
+                console.print(f"not planned: {esc(n.person)} ({esc(n.person_id)}): {esc(n.reason)}")
             return
         report = congestion.congestion(db, policy, horizon_weeks=horizon)
         if as_json:

@@ -101,6 +101,7 @@ class User:
     active: bool
     created_at: dt.datetime
     org_units: tuple[str, ...] = ()
+    person_name: str | None = None  # the linked person's name, for lists (None: no person, or not looked up)
 
 
 @dataclass(frozen=True)
@@ -204,12 +205,18 @@ def list_users(db: Database) -> list[User]:
         units: dict[int, list[str]] = {}
         for uid, team in conn.execute(select(t.user_org_units.c.user_id, t.user_org_units.c.team_id)):
             units.setdefault(uid, []).append(team)
-        rows = conn.execute(select(t.users).order_by(t.users.c.username)).all()
-        return [_user(r, units.get(r.id, [])) for r in rows]
+        rows = conn.execute(
+            select(t.users, t.people.c.name.label("person_name"))
+            .outerjoin(t.people, t.people.c.id == t.users.c.person_id)
+            .order_by(t.users.c.username)
+        ).all()
+        return [_user(r, units.get(r.id, []), r.person_name) for r in rows]
 
 
-def _user(r: Any, units: Sequence[str]) -> User:
-    return User(r.id, r.username, Access(r.access), r.person_id, r.active, r.created_at, tuple(sorted(units)))
+def _user(r: Any, units: Sequence[str], person_name: str | None = None) -> User:
+    return User(
+        r.id, r.username, Access(r.access), r.person_id, r.active, r.created_at, tuple(sorted(units)), person_name
+    )
 
 
 def update_user(

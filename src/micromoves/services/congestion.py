@@ -449,11 +449,13 @@ def affected_people(db: Database, template_id: str, *, limit: int = 20) -> list[
 
 class NotPlanned(BaseModel):
     person_id: str
+    person: str  # the person's name
     reason: str
 
 
 class AlternateRoutes(BaseModel):
     template_id: str
+    template_title: str  # what the page names the slot by (its id means nothing to a reader)
     routes: list[AlternateRoute]
     # People who want the slot but could not be planned at all (no target role, a target without skill
     # requirements, broken catalogue data): listed, so that nobody silently drops out of the comparison.
@@ -465,8 +467,9 @@ def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: i
     if not 1 <= limit <= 20:
         raise InvalidValue("limit is 1–20", field="limit")
     with db.engine.connect() as conn:
-        if conn.scalar(select(t.move_templates.c.id).where(t.move_templates.c.id == template_id)) is None:
-            raise NotFound(f"unknown move template {template_id!r}", field="template_id")
+        title = conn.scalar(select(t.move_templates.c.title).where(t.move_templates.c.id == template_id))
+    if title is None:
+        raise NotFound(f"unknown move template {template_id!r}", field="template_id")
     routes: list[AlternateRoute] = []
     not_planned: list[NotPlanned] = []
     for person_id in affected_people(db, template_id, limit=200):
@@ -479,6 +482,11 @@ def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: i
         except (DomainError, PlanningError) as exc:
             # This person has no route to compare; the others still do (one of them failing used to fail
             # the whole page for everyone who could see them).
-            not_planned.append(NotPlanned(person_id=person_id, reason=str(exc)))
+            not_planned.append(NotPlanned(person_id=person_id, person=_name(db, person_id), reason=str(exc)))
     routes.sort(key=lambda r: (-(r.extra_weeks or 0) if r.alternative_ready_week is not None else -10_000, r.person_id))
-    return AlternateRoutes(template_id=template_id, routes=routes, not_planned=not_planned)
+    return AlternateRoutes(template_id=template_id, template_title=title, routes=routes, not_planned=not_planned)
+
+
+def _name(db: Database, person_id: str) -> str:
+    with db.engine.connect() as conn:
+        return conn.scalar(select(t.people.c.name).where(t.people.c.id == person_id)) or person_id

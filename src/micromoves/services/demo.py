@@ -62,6 +62,7 @@ ID_TABLES = (
     t.skill_gains,
     t.skill_levels,
     t.role_assignments,
+    t.move_approvals,
 )
 
 
@@ -345,6 +346,7 @@ _COLUMNS: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
     ("skill_levels", t.skill_levels, ("id", "person_id", "skill_id", "level", "provenance", "assessed_on", "move_id")),
     ("role_assignments", t.role_assignments, ("id", "person_id", "role_id", "start", "end", "reason", "move_id")),
 )
+APPROVAL_COLUMNS = ("id", "move_id", "slot", "approver_id", "decision", "at", "note")
 
 _KIND_LIST = list(cat.KINDS)
 _LOCATION_NAMES = [name for name, _ in cat.LOCATIONS]
@@ -402,10 +404,12 @@ class _Generator:
                 "skill_gains",
                 "skill_levels",
                 "role_assignments",
+                "approvals",
             ),
             0,
         )
         self.by_kind: Counter[str] = Counter()
+        self.approvals: list[tuple[Any, ...]] = []  # rows of move_approvals (APPROVAL_COLUMNS)
         self.by_status: Counter[str] = Counter()
         self.tour: tuple[tuple[int, ...], str] | None = None
         self.reverted_move: str | None = None
@@ -541,6 +545,20 @@ class _Generator:
         ids, cum = self.ic_roles[function]
         role = _weighted(self.rng, ids, cum)
         return self._new_person(pid, role, team, self.team_manager[team], function, leader=False)
+
+    def _approvals(self, person_id: str, m: _Move, status: MoveStatus, actor: str, at: dt.datetime, why: str) -> None:
+        """The approval records behind a move's approval or decline (the move page lists who decided), as the
+        approval service gives them: the line manager's slot, and the host team's manager's when the move is
+        hosted elsewhere (see :mod:`micromoves.services.approvals`). A person without a manager decides alone.
+        Kept until everyone is written: an approver may be a manager written in a later batch."""
+        if status not in (MoveStatus.APPROVED, MoveStatus.DECLINED) or actor == person_id:
+            return
+        verdict = "approved" if status is MoveStatus.APPROVED else "declined"
+        note = "" if verdict == "approved" else why
+        self.approvals.append((self._next_id("approvals"), m.id, "manager", actor, verdict, at, note))
+        host = self.team_manager.get(m.host) if m.host else None
+        if verdict == "approved" and host is not None and host not in (person_id, actor):
+            self.approvals.append((self._next_id("approvals"), m.id, "host", host, verdict, at, ""))
 
     def simulate(self, person: _Person, rows: _Rows) -> None:
         if person.role != cat.CEO_ROLE:
@@ -950,9 +968,9 @@ class _Generator:
             for i, (status, on, actor, why) in enumerate(m.steps):
                 on = min(max(on, prev_day), self.today)
                 prev_day = on
-                rows.status_changes.append(
-                    (nid("status_changes"), m.id, _V[prev], _V[status], actor, _at(on, i, rng.randrange(30)), why)
-                )
+                at = _at(on, i, rng.randrange(30))
+                rows.status_changes.append((nid("status_changes"), m.id, _V[prev], _V[status], actor, at, why))
+                self._approvals(p.id, m, status, actor, at, why)
                 prev = status
             if m.ext is not None:
                 old_end, new_end, on, actor = m.ext
@@ -1516,6 +1534,7 @@ def generate_demo(
 
         report("finalising", 0, 1)
         writer.insert(t.team_managers, ("team_id", "person_id"), sorted(gen.team_manager.items()))
+        writer.insert(t.move_approvals, APPROVAL_COLUMNS, gen.approvals)
         candidates = [x["id"] for x in market_pool(gen, templates)]
         bottleneck = planned_bottleneck(conn, gen, candidates, seed=seed) if candidates and plan_bottleneck else None
         opportunities, applications = marketplace_rows(gen, templates, seed=seed, bottleneck=bottleneck)

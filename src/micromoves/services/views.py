@@ -273,7 +273,7 @@ def _summaries(conn: Any, moves: Sequence[Move]) -> list[MoveSummary]:
     ]
 
 
-def _actor_name(names: dict[str, str], actor: str) -> str:
+def actor_name(names: dict[str, str], actor: str) -> str:
     """A person's name for a person id; an account without a person (``user:NAME``) by its username."""
     return names.get(actor) or actor.removeprefix("user:")
 
@@ -515,7 +515,7 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
                 for c in sorted(move.criteria, key=lambda c: c.position)
             ],
             check_ins=[
-                CheckInView(on=c.on, author=_actor_name(names, c.author_id), note=c.note, progress=c.progress)
+                CheckInView(on=c.on, author=actor_name(names, c.author_id), note=c.note, progress=c.progress)
                 for c in sorted(move.check_ins, key=lambda c: (c.on, c.id or 0))
             ],
             skill_gains=[
@@ -528,7 +528,7 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
                 OutcomeView(
                     decision=str(outcome.decision),
                     reviewed_on=outcome.reviewed_on,
-                    reviewer=_actor_name(names, outcome.reviewer_id),
+                    reviewer=actor_name(names, outcome.reviewer_id),
                     confidential=outcome.confidential,
                     notes=outcome.notes if may_read_notes else None,
                 )
@@ -538,7 +538,7 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
             history=[
                 HistoryEntry(
                     at=h.at,
-                    actor=_actor_name(names, h.actor),
+                    actor=actor_name(names, h.actor),
                     from_status=str(h.from_status) if h.from_status else None,
                     to_status=str(h.to_status),
                     reason=h.reason,
@@ -548,7 +548,7 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
             approvals=[
                 ApprovalView(
                     slot=a.slot.value,
-                    approver=_actor_name(names, a.approver_id or f"user #{a.approver_user_id}"),
+                    approver=actor_name(names, a.approver_id or f"user #{a.approver_user_id}"),
                     decision=a.decision.value,
                     at=a.at,
                     note=a.note,

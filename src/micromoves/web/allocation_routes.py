@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from micromoves.services import allocation
+from micromoves.services.views import actor_name, names_of
 from micromoves.storage import tables as t
 from micromoves.web.app import ERROR_RESPONSES, page
 from micromoves.web.routes import RowId, Who, admin, db_of, route
@@ -25,7 +26,8 @@ api = APIRouter(prefix="/api/v1", tags=["allocation"], responses=ERROR_RESPONSES
 class RunSummary(BaseModel):
     id: int
     created_at: dt.datetime
-    created_by: str
+    created_by: str  # the actor: a person id, or user:NAME for an account without a person
+    created_by_name: str
     status: str
     objective: float
     assignments: int
@@ -62,12 +64,14 @@ def _runs(request: Request) -> RunList:
     with db_of(request).engine.connect() as conn:
         counts: dict[int, int] = dict(conn.execute(select(a.run_id, func.count()).group_by(a.run_id)).all())
         rows = conn.execute(select(t.allocation_runs).order_by(r.id.desc()).limit(50)).all()
+        names = names_of(conn, t.people, [x.created_by for x in rows])
     return RunList(
         runs=[
             RunSummary(
                 id=x.id,
                 created_at=x.created_at,
                 created_by=x.created_by,
+                created_by_name=actor_name(names, x.created_by),
                 status=x.status,
                 objective=x.objective,
                 assignments=counts.get(x.id, 0),

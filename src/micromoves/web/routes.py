@@ -153,6 +153,7 @@ class UserView(BaseModel):
     username: str
     access: Access
     person_id: str | None
+    person_name: str | None = None
     active: bool
     org_units: list[str]
 
@@ -204,6 +205,7 @@ def _user_view(u: accounts.User) -> UserView:
         username=u.username,
         access=u.access,
         person_id=u.person_id,
+        person_name=u.person_name,
         active=u.active,
         org_units=list(u.org_units),
     )
@@ -467,7 +469,9 @@ def move_action(
     moved = secured.step(db_of(request), who.policy, move_id, action, reason=reason)
     if request.headers.get("hx-request") and action in ("approve", "decline"):
         # From the approvals queue: replace the row with the outcome (the first approval only records).
-        return page(request, "_decided.html", who, move_id=move_id, action=action, status=moved.status.value)
+        return page(
+            request, "_decided.html", who, move_id=move_id, title=moved.title, action=action, status=moved.status.value
+        )
     return RedirectResponse(f"/moves/{move_id}", status_code=303)
 
 
