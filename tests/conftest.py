@@ -1,4 +1,5 @@
-"""Test fixtures. Every test that takes ``db`` runs twice: on SQLite and on PostgreSQL.
+"""Test fixtures. Every test that takes ``db`` runs twice: on SQLite and on PostgreSQL (the PostgreSQL case is
+marked ``postgres``: a plain ``pytest`` leaves it out, ``make test`` and CI run it).
 
 PostgreSQL is found at ``MICROMOVES_TEST_POSTGRES_URL`` (default: the local server, trust auth). Without a
 server those cases are skipped with the reason shown — unless ``MICROMOVES_REQUIRE_POSTGRES=1`` (CI), where
@@ -152,8 +153,18 @@ LONG_TESTS = (
 )
 
 
+BACKEND_FIXTURES = ("db_url", "empty_db_url", "world")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: getattr(item, "originalname", item.name) not in LONG_TESTS)  # stable
+    # The PostgreSQL case of every database test is marked: a plain `pytest` (the quick loop while working)
+    # runs the SQLite cases, `make test` and CI run both (-m 'not slow').
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if any(params.get(name) == "postgresql" for name in BACKEND_FIXTURES):
+            item.add_marker(pytest.mark.postgres)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

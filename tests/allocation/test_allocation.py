@@ -29,6 +29,7 @@ def random_problem(seed: int) -> AllocationProblem:
     )
 
 
+@pytest.mark.heavy
 def test_equals_the_cp_sat_optimum_on_600_random_instances() -> None:
     for seed in range(600):
         problem = random_problem(seed)

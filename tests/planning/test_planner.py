@@ -415,6 +415,7 @@ def test_a_schedule_check_counts_against_the_search_limits() -> None:
         timed.schedule(everything, rules=True, deadline=p.horizon)
 
 
+@pytest.mark.heavy  # starts interpreters with other hash seeds: seconds
 def test_problem_digest_is_the_same_in_every_process_and_changes_with_the_problem() -> None:
     import subprocess
     import sys

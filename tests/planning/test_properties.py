@@ -43,6 +43,7 @@ def test_exact_matches_cpsat_on_small_instances(problem: PlanProblem) -> None:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(problems(max_options=8, max_horizon=20))
+@pytest.mark.heavy
 def test_exact_matches_cpsat_with_dominance_and_lagrangian_bounds_from_the_start(problem: PlanProblem) -> None:
     # on small instances the search usually ends before these kick in: switch them on from the first node
     with patch.object(solver.IMPLEMENTATION, "_LAZY", 0):  # the module whose search runs
@@ -51,6 +52,7 @@ def test_exact_matches_cpsat_with_dominance_and_lagrangian_bounds_from_the_start
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(problems(max_options=9, max_horizon=12))
+@pytest.mark.heavy
 def test_exact_matches_cpsat_with_the_covering_relaxation_from_the_start(problem: PlanProblem) -> None:
     # targets out of reach: the covering relaxation is tried before the first node instead of after 2,000
     # bound computations (short horizons make most of these instances unreachable)
@@ -67,6 +69,7 @@ def test_k_best_alternatives_match_cpsat(problem: PlanProblem) -> None:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(problems(max_options=9, max_horizon=24, max_skills=4))
+@pytest.mark.heavy
 def test_exact_matches_cpsat_on_medium_instances(problem: PlanProblem) -> None:
     assert_agree(problem, k=2)
 
@@ -88,6 +91,7 @@ def test_exact_matches_cpsat_with_dominated_options(problem: PlanProblem) -> Non
 
 @settings(max_examples=90, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(problems_with_near_copies(max_options=7, max_horizon=18))
+@pytest.mark.heavy
 def test_reduction_keeps_the_optimum(problem: PlanProblem) -> None:
     for ready in (True, False):
         full = solver._Search(problem).run(ready=ready, k=1)
@@ -102,6 +106,7 @@ def test_reduction_keeps_the_optimum(problem: PlanProblem) -> None:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(problems_with_near_copies(max_options=6, max_horizon=16))
+@pytest.mark.heavy
 def test_greedy_plans_are_valid_and_never_better_than_the_optimum(problem: PlanProblem) -> None:
     exact = solve(problem)
     try:

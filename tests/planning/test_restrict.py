@@ -3,6 +3,7 @@ out of time must be a valid plan of the full problem, no worse than the greedy p
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from micromoves.planning import MoveOption, PlanProblem, check_plan, solve
@@ -45,6 +46,7 @@ def test_restricted_keeps_the_plan_the_fastest_raisers_and_their_prerequisites()
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(problems(max_options=9, max_horizon=20))
+@pytest.mark.heavy
 def test_the_restricted_optimum_is_a_valid_plan_between_the_optimum_and_the_greedy_plan(problem: PlanProblem) -> None:
     try:
         greedy = solve_greedy(problem, explain=False)

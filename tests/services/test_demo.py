@@ -534,6 +534,7 @@ def test_congestion_finds_the_seeded_bottleneck_and_routes_around_it(
         congestion.congestion(db, employee)
 
 
+@pytest.mark.heavy
 @pytest.mark.usefixtures("counted_routes")
 def test_alternate_routes_show_on_the_web_page_and_in_the_cli(
     demo: tuple[Database, DemoSummary, Snapshot], monkeypatch: pytest.MonkeyPatch

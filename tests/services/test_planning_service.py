@@ -527,6 +527,7 @@ def test_plan_commands(plan_db: Database) -> None:
     assert "planned 0 people" in result.stdout
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the database only supplies the problem
 def test_time_budget_falls_back_to_the_greedy_dive_then_cp_sat(
     plan_db: Database, monkeypatch: pytest.MonkeyPatch

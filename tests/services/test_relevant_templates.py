@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -167,6 +168,7 @@ def catalogues(draw: st.DrawFn) -> tuple[P.PersonContext, P.TargetContext, list[
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(catalogues())
+@pytest.mark.heavy
 def test_the_part_of_the_catalogue_the_service_keeps_has_the_whole_catalogues_optimum(
     case: tuple[P.PersonContext, P.TargetContext, list[dict[str, Any]]],
 ) -> None:

@@ -130,6 +130,7 @@ class Session:
         expect(self.page.locator("#move-status")).to_have_text(expected_status)
 
 
+@pytest.mark.heavy
 def test_a_move_from_request_to_skill_on_the_dashboard(base_url: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
