@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     # plan-all: seconds the exact search may take per person; past it a validated greedy plan (else a
     # time-bounded CP-SAT solve) is stored, marked not proven optimal.
     plan_all_budget_seconds: float = Field(default=2.0, gt=0, le=3600)
+    # plan (CLI and web): seconds the exact search may take for one person, alternatives included; past it the
+    # plan-all fallbacks give one plan, marked not proven optimal (a few instances would search for hours).
+    plan_budget_seconds: float = Field(default=5.0, gt=0, le=3600)
     plan_tolerance: float = Field(default=0.3, ge=0, le=7)  # within O*NET's own measurement error for most levels
     # Identity recorded on changes made from the command line when no --actor is given.
     actor: str = "cli"

@@ -45,6 +45,16 @@ def test_allocate_propose_apply_and_discard(db_url: str) -> None:
     assert "allocation run 1 (applied)" in out and "2 offers sent" in out
     with db.engine.connect() as conn:
         assert set(conn.scalars(select(t.applications.c.status))) == {"offered"}
+        app_id = conn.scalar(select(t.applications.c.id).where(t.applications.c.person_id == "A-0"))
+    with db.write_engine.begin() as conn:
+        conn.execute(t.opportunities.update().values(criteria_template=["Ship the first release"]))
+    # The applicant accepts an offer made from the command line by an actor that is not a person (here "hr",
+    # the actor of these commands; by default "cli"): it failed on the approvals' foreign key to people.
+    code, out, err = mm(db_url, "--actor", "A-0", "applications", "decide", str(app_id), "accept")
+    assert code == 0, err
+    with db.engine.connect() as conn:
+        approval = conn.execute(select(t.move_approvals).where(t.move_approvals.c.slot == "host")).one()
+    assert (approval.approver_id, approval.approver_user_id, approval.note) == (None, None, "offer for O1 by hr")
 
     # Applying twice, or a run that does not exist: one clear line, non-zero exit, no traceback.
     code, out, err = mm(db_url, "allocate", "--apply", "1")

@@ -970,3 +970,51 @@ def test_an_alternate_route_around_a_template_also_does_without_the_opportunitie
     assert route.current_ready_week == 4 and route.alternative_ready_week is None
     assert route.explanation == "without Gig: incident reviews the target is out of reach within 104 weeks"
     assert not any("Acting tech lead" in step or "Gig" in step for step in route.steps), route.steps
+
+
+def test_an_interactive_plan_is_bounded_by_its_budget_and_holds_no_lock_while_it_searches(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`micromoves plan` and the web's plan ran the exact search with no time limit (a demo employee's ran for
+    over 15 minutes) inside the write transaction, so on SQLite every other writer failed with "database is
+    locked" meanwhile. The search now runs outside any transaction, bounded by MICROMOVES_PLAN_BUDGET_SECONDS:
+    past it, --k 3 gives one plan as plan-all makes it."""
+    from micromoves.planning import solve as exact
+    from micromoves.planning.solver import SearchTimeout
+    from micromoves.settings import Settings
+
+    asked: list[tuple[int, float | None]] = []
+
+    def watched(problem, k=1, **kw):  # type: ignore[no-untyped-def]
+        asked.append((k, kw.get("time_limit")))
+        if k > 1:
+            org.add_team(plan_db, id="T-MEANWHILE", name="Written during the search", actor="t")
+            raise SearchTimeout("past the budget")
+        return exact(problem, k, **kw)
+
+    monkeypatch.setattr(planning, "solve", watched)
+    out = planning.plan_for_person(
+        plan_db, "EMP", actor="EMP", start=START, horizon="1y", k=3, settings=Settings(plan_budget_seconds=0.7)
+    )
+    assert asked[0] == (3, 0.7) and asked[1] == (1, 0.7)  # all three plans, then one within the same budget
+    assert out.plan.status == PlanStatus.CURRENT and out.plan.outcome == "ready" and out.plan.alternatives == []
+    with plan_db.engine.connect() as conn:
+        assert conn.scalar(select(t.teams.c.name).where(t.teams.c.id == "T-MEANWHILE")) == "Written during the search"
+
+
+def test_a_plan_that_finds_nothing_in_its_budget_says_so_and_keeps_the_current_plan(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from micromoves.domain.errors import OutOfTime
+    from micromoves.planning.solver import NoPlanFound
+
+    first = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
+
+    def nothing(problem, budget):  # type: ignore[no-untyped-def]
+        raise NoPlanFound("every fallback ran out of time")
+
+    monkeypatch.setattr(planning, "solve_within", nothing)
+    with pytest.raises(OutOfTime, match="no plan found within the time budget") as caught:
+        planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
+    assert caught.value.code == "out_of_time"
+    assert [p.id for p in planning.plan_history(plan_db, "EMP")] == [first.plan.id]

@@ -80,3 +80,10 @@ class Conflict(DomainError):
 
 class TooManyAttempts(DomainError):
     code = "too_many_attempts"
+
+
+class OutOfTime(DomainError):
+    """A bounded computation found no answer within its time budget (HTTP 503: trying later, or with a
+    larger budget, may succeed)."""
+
+    code = "out_of_time"

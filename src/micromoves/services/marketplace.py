@@ -588,21 +588,29 @@ def _accept(db: Database, policy: Policy, application_id: int, later: Later) -> 
         # line manager's release is the remaining approval.
         # Who made the offer: a person, or an account without one ("user:NAME"), so that the same account
         # cannot also give the release (the two-person rule tells approvers apart by person or account).
+        # Anyone else (the CLI's default actor "cli", a script's --actor) is neither: the record names them in
+        # its note only (approver_id must be a person: the offer could not be accepted at all).
         offered_by = app.decided_by or ""
         offering_account = (
             conn.scalar(select(t.users.c.id).where(t.users.c.username == offered_by.removeprefix("user:")))
             if offered_by.startswith("user:")
             else None
         )
+        offering_person = (
+            conn.scalar(select(t.people.c.id).where(t.people.c.id == offered_by))
+            if offered_by and not offered_by.startswith("user:")
+            else None
+        )
+        unnamed = offered_by and offering_account is None and offering_person is None
         conn.execute(
             insert(t.move_approvals).values(
                 move_id=move.id,
                 slot="host",
-                approver_id=offered_by if offered_by and not offered_by.startswith("user:") else None,
+                approver_id=offering_person,
                 approver_user_id=offering_account,
                 decision="approved",
                 at=utcnow(),
-                note=f"offer for {opp.id}",
+                note=f"offer for {opp.id}" + (f" by {offered_by}" if unnamed else ""),
             )
         )
         conn.execute(

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Text, cast, func, or_, select, update
 
-from micromoves.domain.errors import DomainError, InvalidValue, NotFound
+from micromoves.domain.errors import DomainError, InvalidValue, NotFound, OutOfTime
 from micromoves.domain.lifecycle import OCCUPYING_STATUSES
 from micromoves.domain.model import MoveStatus, Plan, PlanStatus
 from micromoves.planning import (
@@ -865,15 +865,20 @@ def plan_for_person(
     budget: float | None = None,
 ) -> PlanOutcome:
     """Plan the best sequence of moves from the person's current role to ``target_role_id`` (default: the
-    target recorded on the person), store it as the person's new current plan and return it. ``budget``
-    (seconds, one plan only): bound the search as plan-all does (:func:`solve_within`), for re-plans that
-    another action triggers."""
+    target recorded on the person), store it as the person's new current plan and return it.
+
+    ``budget`` (seconds; default ``MICROMOVES_PLAN_BUDGET_SECONDS``) bounds the search: with ``k`` > 1 the
+    exact search for all k plans gets it, and past it one plan is made as plan-all makes it
+    (:func:`solve_within`, marked not proven optimal when the search ran out of time). The search runs
+    outside any transaction: only the store takes the write lock (on SQLite, a long search held it and
+    every other writer failed with "database is locked")."""
     settings = settings or get_settings()
     weeks = parse_horizon(horizon)
     if not 1 <= k <= 10:
         raise InvalidValue(f"k must be between 1 and 10, got {k}", field="k")
+    budget = settings.plan_budget_seconds if budget is None else budget
     start = start or next_monday(dt.date.today())
-    with db.write_engine.begin() as conn:
+    with db.engine.connect() as conn:
         person = conn.execute(
             select(t.people.c.id, t.people.c.target_role_id).where(t.people.c.id == person_id)
         ).first()
@@ -895,25 +900,48 @@ def plan_for_person(
                 settings=settings,
                 every_depth_step=k > 1,
             )
-            result = solve(problem, k=k) if budget is None or k > 1 else solve_within(problem, budget)
         except PlanningError as exc:
             raise InvalidValue(f"cannot plan: {exc}", field=exc.field) from None
-        record = noted_record(
-            result,
-            problem,
-            people[person_id],
-            target,
-            catalogue,
-            start=start,
-            settings=settings,
-            actor=actor,
-            reason=reason,
-        )
+    try:
+        result = _solve_bounded(problem, k, budget)
+    except PlanningError as exc:
+        raise InvalidValue(f"cannot plan: {exc}", field=exc.field) from None
+    except RuntimeError:  # NoPlanFound or CP-SAT's ReferenceTimeout: every fallback ran out of time
+        raise OutOfTime(
+            f"no plan found within the time budget of {budget:g} s (MICROMOVES_PLAN_BUDGET_SECONDS); "
+            "the current plan is kept",
+            field="budget",
+        ) from None
+    record = noted_record(
+        result,
+        problem,
+        people[person_id],
+        target,
+        catalogue,
+        start=start,
+        settings=settings,
+        actor=actor,
+        reason=reason,
+    )
+    with db.write_engine.begin() as conn:
+        if conn.scalar(select(t.people.c.id).where(t.people.c.id == person_id)) is None:
+            raise NotFound(f"person {person_id!r} was deleted while the plan was made", field="person_id")
         (plan_id,) = store_plans(conn, [record], actor=actor)
     with UnitOfWork(db, write=False) as uow:
         plan = uow.session.get(Plan, plan_id)
         assert plan is not None
     return PlanOutcome(plan, result, problem)
+
+
+def _solve_bounded(problem: PlanProblem, k: int, budget: float) -> PlanResult:
+    """The k best plans if the exact search proves them within ``budget`` seconds; else one plan within the
+    budget as plan-all makes it (the alternatives are left out rather than guessed)."""
+    if k > 1:
+        try:
+            return solve(problem, k=k, time_limit=budget)
+        except SearchTimeout:
+            pass
+    return solve_within(problem, budget)
 
 
 def next_monday(day: dt.date) -> dt.date:

@@ -46,6 +46,7 @@ STATUS_BY_CODE = {
     "capacity_exceeded": 409,
     "full_time_overlap": 409,
     "too_many_attempts": 429,
+    "out_of_time": 503,
 }
 
 CONTENT_SECURITY_POLICY = (
