@@ -87,22 +87,26 @@ def test_move_lifecycle_through_the_cli(org_url: str) -> None:
         assert (code, out.strip()) == (0, f"{mid} is now {status}"), err
     code, out, err = mm(org_url, "moves", "check-in", mid, "--note", "on track", "--progress", "50", actor="P2")
     assert code == 0, err
+    # --actor P has P's rights, as in the web app (the move commands used to skip them): nobody reviews their
+    # own move, and an employee proposes moves for nobody but themself.
+    review = ["moves", "review", mid, "--decision", "end", "--rate", "1=met", "--rate", "2=partly_met"]
+    code, _, err = mm(org_url, *review, actor="P2")
+    assert code == 2 and "you may not review this move" in err, err
+    code, _, err = mm(
+        org_url, "moves", "propose", "--person", "P1", "--kind", "gig", "--title", "x", "--start", "2026-01-05",
+        "--end", "2026-02-06", "--percent", "10", "--criterion", "y", actor="P2",
+    )  # fmt: skip
+    assert code == 3 and "unknown person 'P1'" in err, err  # as the web app: not even shown to exist
     code, out, err = mm(
-        org_url,
-        "moves",
-        "review",
-        mid,
-        "--decision",
-        "end",
-        "--rate",
-        "1=met",
-        "--rate",
-        "2=partly_met",
-        "--gain",
-        "Programming=4",
-        actor="P1",
+        org_url, *review, "--gain", "Programming=4", "--notes", "Ask for more scope", "--confidential", actor="P1"
     )
     assert (code, out.strip()) == (0, f"{mid} reviewed: end; now completed"), err
+    # The review's confidential notes: the reviewer reads them, the person on the move does not
+    shown = {who: json.loads(mm(org_url, "moves", "show", mid, "--json", actor=who)[1]) for who in ("P1", "P2")}
+    assert (shown["P1"]["outcome"]["notes"], shown["P2"]["outcome"]["notes"]) == ("Ask for more scope", None)
+    code, out, _ = mm(org_url, "moves", "show", mid, actor="P2")
+    assert "Ask for more scope" not in out and "(notes confidential)" in out
+    assert "skill gained: Programming 0 → 4" in out  # by name, not by element id
     code, out, _ = mm(org_url, "skills", "show", "P2", "--json")
     skills = json.loads(out)
     assert [(s["name"], s["level"], s["provenance"], s["move_id"]) for s in skills] == [
@@ -308,6 +312,8 @@ def test_marketplace_through_the_cli(org_url: str) -> None:
     code, out, _ = mm(org_url, "opportunities", "show", opportunity_id, "--json", actor="admin")
     detail = json.loads(out)
     assert [(a["person"]["id"], a["status"]) for a in detail["applications"]] == [("P2", "applied")]
+    code, out, _ = mm(org_url, "opportunities", "show", opportunity_id, actor="admin")
+    assert out.startswith(f"Data quality gig ({opportunity_id}) — open, gig")  # it began "[bold]Data quality gig[/]"
     assert mm(org_url, "applications", "decide", application, "offer", actor="admin")[0] == 0
     code, out, err = mm(org_url, "applications", "decide", application, "accept", actor="P2")
     assert code == 0, err

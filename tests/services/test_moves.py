@@ -167,6 +167,25 @@ def test_completion_writes_skills_back_with_move_as_evidence(org_db: Database) -
     assert (gain.level_before, gain.level_after) == (3.0, 4.5)  # before = the profile level at review
 
 
+def test_a_skill_name_two_elements_share_is_refused_naming_both(org_db: Database) -> None:
+    """O*NET's Mathematics is a skill (2.A.1.e) and a knowledge area (2.C.4.a). A review gain or an
+    assessment by that name silently took one of them (whichever the database returned first)."""
+    mid = propose(org_db)
+    run_to(org_db, mid, S.REQUESTED, S.APPROVED, S.ONBOARDING, S.ACTIVE)
+    ratings = [svc.CriterionRating(1, Rating.MET), svc.CriterionRating(2, Rating.MET)]
+    with pytest.raises(InvalidValue, match=r"'Mathematics' is ambiguous: give one of the ids 2\.A\.1\.e, 2\.C\.4\.a"):
+        svc.review_move(
+            org_db, mid, reviewer_id="MGR", decision="end", ratings=ratings, gains=[svc.GainInput("Mathematics", 5)]
+        )
+    assert svc.get_move(org_db, mid).status is S.ACTIVE  # nothing written
+    with pytest.raises(InvalidValue, match="ambiguous"):
+        org.assess_skill(org_db, person_id="EMP", skill="mathematics", level=4, provenance="manager", actor="MGR")
+    svc.review_move(  # by its id, it is unambiguous
+        org_db, mid, reviewer_id="MGR", decision="end", ratings=ratings, gains=[svc.GainInput("2.C.4.a", 5)]
+    )
+    assert [(g.skill_id, g.level_after) for g in svc.get_move(org_db, mid).skill_gains] == [("2.C.4.a", 5)]
+
+
 def test_completion_refused_until_every_criterion_rated(org_db: Database) -> None:
     mid = propose(org_db)
     run_to(org_db, mid, S.REQUESTED, S.APPROVED, S.ONBOARDING, S.ACTIVE)

@@ -426,8 +426,14 @@ def test_a_read_only_token_changes_nothing_through_any_route(world: World) -> No
         r = _request(read_only, world, case, admin_token)
         if r.status_code != 403 or r.json()["error"]["code"] != "forbidden":
             failures.append(f"{case.method} {case.path}: {r.status_code} {r.text[:200]}")
+        elif r.json()["error"]["message"] != "this API token may not write: it was issued for read only":
+            # (it read "you may not scope:write this api_token")
+            failures.append(f"{case.method} {case.path}: {r.json()['error']['message']}")
     assert failures == []
     assert _changes(world) == before, "a read-only token changed data"
+    # An employee on an admin route is told so plainly (it read "you may not administer this users")
+    refused = world.client("eva").get("/api/v1/allocations")
+    assert (refused.status_code, refused.json()["error"]["message"]) == (403, "only administrators may do this")
 
 
 def test_denials_are_audited(world: World) -> None:

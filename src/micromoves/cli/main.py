@@ -21,9 +21,10 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from micromoves.cli.render import console, err_console, jsonable, print_json, print_move, table
 from micromoves.domain.errors import DomainError, InvalidValue
 from micromoves.domain.model import MoveKind, MoveStatus, Rating
-from micromoves.services import approvals, exporting, importing, org, roles
+from micromoves.services import approvals, exporting, importing, org, roles, secured
 from micromoves.services import moves as move_svc
 from micromoves.services.approvals import Verdict
+from micromoves.services.policy import Policy
 from micromoves.services.taxonomy import load_taxonomy
 from micromoves.settings import SettingsError, get_settings
 from micromoves.storage.db import Database
@@ -404,7 +405,8 @@ def people_show(person_id: str, as_json: JsonOpt = False) -> None:
     p = overview.person
     console.print(
         f"[bold]{esc(p.name)}[/] ({p.id}) · {esc(overview.role.title if overview.role else 'no role')} · "
-        f"team {p.team_id or '-'} · manager {esc(overview.manager.name) if overview.manager else '-'}"
+        f"team {p.team_id or '-'} · manager "
+        + (f"{esc(overview.manager.name)} ({esc(overview.manager.id)})" if overview.manager else "-")
     )
     console.print(f"capacity {p.capacity_percent}% (home role keeps ≥ {p.home_role_min_percent}%)")
     console.print(
@@ -564,12 +566,17 @@ LIST_FIELDS = (
 @moves_app.command("show")
 @handle_errors
 def moves_show(move_id: str, as_json: JsonOpt = False) -> None:
-    """A move with its success criteria, check-ins, outcome and lifecycle history."""
-    move = move_svc.get_move(open_db(), move_id)
+    """A move with its success criteria, check-ins, outcome and lifecycle history (with --actor P: as P may
+    see it, confidential review notes hidden unless P may read them)."""
+    db = open_db()
+    move, reads_notes, skill_names = secured.view(db, _policy(db), move_id)
     if as_json:
-        print_json(move)
+        data = jsonable(move)
+        if not reads_notes:
+            data["outcome"]["notes"] = None  # as the JSON API: absent when the notes are confidential
+        print_json(data)
         return
-    print_move(move)
+    print_move(move, skill_names=skill_names, show_confidential=reads_notes)
     console.print(
         table(
             "history",
@@ -605,22 +612,23 @@ def moves_propose(
     request: Annotated[bool, typer.Option(help="Submit for approval right away.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Propose a move (optionally submitting it for approval)."""
-    move = move_svc.propose_move(
-        open_db(),
+    """Propose a move (optionally submitting it for approval): for yourself, or as the person's manager or HR."""
+    db = open_db()
+    move = secured.propose(
+        db,
+        _policy(db),
         person_id=person,
         kind=kind,
         title=title,
         start=required_date(start, "start"),
         end=required_date(end, "end"),
         percent_time=percent,
-        actor=actor(),
         criteria=criterion or [],
         host_team_id=host_team,
         target_role_id=target_role,
         expected_outcomes=outcomes,
         skills_targeted=skill or [],
-        request=request,
+        submit=request,
     )
     print_json(move) if as_json else console.print(f"proposed {move.id} ({move.status.value})")
 
@@ -641,7 +649,8 @@ def moves_transition(
             "(the line manager's and the host's decisions, two different people)",
             field="status",
         )
-    move = move_svc.transition_move(open_db(), move_id, to, actor=actor(), reason=reason)
+    db = open_db()
+    move = secured.transition(db, _policy(db), move_id, to, reason=reason)
     console.print(f"{move.id} is now {move.status.value}")
 
 
@@ -660,11 +669,16 @@ def moves_decline(move_id: str, note: Annotated[str, typer.Option(help="Why (kep
     _decide_move(move_id, Verdict.DECLINED, note)
 
 
-def _decide_move(move_id: str, verdict: Verdict, note: str) -> None:
+def _policy(db: Database) -> Policy:
+    """Whose rights a command has: --actor P's (a person id), else the operator's (an admin's)."""
     from micromoves.cli.marketplace import cli_policy
 
+    return cli_policy(db, actor())
+
+
+def _decide_move(move_id: str, verdict: Verdict, note: str) -> None:
     db = open_db()
-    move = approvals.decide(db, cli_policy(db, actor()), move_id, verdict=verdict, note=note)
+    move = approvals.decide(db, _policy(db), move_id, verdict=verdict, note=note)
     console.print(f"{move.id} is now {move.status.value}")
 
 
@@ -676,7 +690,8 @@ def moves_check_in(
     progress: Annotated[int | None, typer.Option(help="Progress towards the criteria, 0–100%.")] = None,
 ) -> None:
     """Log a check-in on a running move."""
-    entry = move_svc.check_in(open_db(), move_id, author_id=actor(), note=note, progress=progress)
+    db = open_db()
+    entry = secured.check_in(db, _policy(db), move_id, note=note, progress=progress)
     console.print(f"check-in recorded on {entry.on}")
 
 
@@ -694,10 +709,11 @@ def moves_review(
     """Review a move: rate each success criterion, record skills gained, decide what happens next."""
     ratings = [_parse_rating(r) for r in rate or []]
     gains = [_parse_gain(g) for g in gain or []]
-    move = move_svc.review_move(
-        open_db(),
+    db = open_db()
+    move = secured.review(
+        db,
+        _policy(db),
         move_id,
-        reviewer_id=actor(),
         decision=decision,
         ratings=ratings,
         gains=gains,

@@ -99,11 +99,11 @@ def register(app: typer.Typer) -> None:
             print_json(data.model_dump(mode="json"))
             return
         c = data.card
+        # The title in bold; every value escaped (user text is printed literally, never as Rich markup).
         console.print(
-            f"[bold]{c.title}[/] ({c.id}) — {c.status}, {c.kind}, {c.host_team}, {c.start} – {c.end}, "
+            f"[bold]{esc(c.title)}[/] ({esc(c.id)}) — {c.status}, {c.kind}, {esc(c.host_team)}, {c.start} – {c.end}, "
             f"{c.percent_time}%, {c.seats_left}/{c.seats} seats left",
             highlight=False,
-            markup=False,
         )
         for i, s in enumerate(data.success_criteria, 1):
             console.print(f"  criterion {i}: {s}", markup=False)

@@ -88,5 +88,6 @@ def print_move(move: Move, *, skill_names: dict[str, str] | None = None, show_co
         console.print(f"  extended {e.old_end} → {e.new_end} by {esc(e.actor)}: {esc(e.reason)}")
     if move.outcome:
         o = move.outcome
-        notes = esc(o.notes) if (show_confidential or not o.confidential) else "[confidential]"
+        # (Rich would take a bare "[confidential]" for a markup tag and print nothing.)
+        notes = esc(o.notes) if (show_confidential or not o.confidential) else "[dim](notes confidential)[/]"
         console.print(f"  outcome: {o.decision.value} (reviewed {o.reviewed_on} by {o.reviewer_id}) {notes}")

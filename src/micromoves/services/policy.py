@@ -182,7 +182,15 @@ class Policy:
 
     def require_scope(self, scope: Scope) -> None:
         if scope not in self.principal.scopes:
-            self.deny(f"scope:{scope.value}", "api_token", self.principal.username, visible=True)
+            self.deny(
+                f"scope:{scope.value}",
+                "api_token",
+                self.principal.username,
+                visible=True,
+                message=f"this API token may not {scope.value}: it was issued for "
+                + (", ".join(sorted(s.value for s in self.principal.scopes)) or "nothing")
+                + " only",
+            )
 
     def deny(self, action: str, entity_type: str, entity_id: str, *, visible: bool, message: str | None = None) -> None:
         status = 403 if visible else 404

@@ -1,7 +1,8 @@
 """The tracker's use cases as a signed-in user performs them: the policy check, then the use case.
 
-The web pages and the JSON API call these (never the unchecked functions in ``moves``), so both enforce
-the same rules. The CLI is the operator's console on the server and calls ``moves`` directly.
+The web pages, the JSON API and the CLI's move commands call these (never the unchecked functions in
+``moves``), so all enforce the same rules. On the CLI, ``--actor P`` is person P with P's rights; without it
+the operator acts, with an admin's (``cli.marketplace.cli_policy``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from micromoves.domain.model import CheckIn, Move, MoveStatus
 from micromoves.services import approvals, moves
 from micromoves.services.accounts import Scope
 from micromoves.services.policy import Policy
-from micromoves.services.views import load_visible_move
+from micromoves.services.views import load_visible_move, names_of
+from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 from micromoves.storage.uow import UnitOfWork
 
@@ -48,6 +50,7 @@ def propose(
     host_team_id: str | None = None,
     skills_targeted: Sequence[str] = (),
     submit: bool = True,
+    target_role_id: str | None = None,
 ) -> Move:
     """Propose a move for oneself (or, as their manager or HR, for someone), submitted for approval."""
     policy.require_scope(Scope.WRITE)
@@ -72,6 +75,7 @@ def propose(
         host_team_id=host_team_id or None,
         skills_targeted=skills_targeted,
         request=submit,
+        target_role_id=target_role_id,
     )
 
 
@@ -85,11 +89,41 @@ def step(db: Database, policy: Policy, move_id: str, action: str, *, reason: str
         raise InvalidValue(
             f"unknown action {action!r}; one of: {', '.join([*STEPS, 'approve', 'decline'])}", field="action"
         )
-    move = _load(db, policy, move_id, action)
-    owner_side = action in ("submit", "withdraw")
+    return transition(db, policy, move_id, STEPS[action], reason=reason, action=action)
+
+
+def transition(
+    db: Database, policy: Policy, move_id: str, to: MoveStatus, *, reason: str = "", action: str | None = None
+) -> Move:
+    """Any lifecycle step but a decision on a request: the person's side (submitting, withdrawing) by those
+    who may act for the person, the rest (onboarding, start, review, revert …) by those who run the move."""
+    if to in (MoveStatus.APPROVED, MoveStatus.DECLINED):
+        verb = "approve" if to is MoveStatus.APPROVED else "decline"
+        raise InvalidValue(
+            f"a requested move is {to.value} by its approvers ({verb}: the line manager's and the host's "
+            "decisions, two different people)",
+            field="status",
+        )
+    label = action or f"move to {to.value}"
+    move = _load(db, policy, move_id, label)
+    owner_side = to in (MoveStatus.REQUESTED, MoveStatus.WITHDRAWN)
     allowed = policy.may_act_for(move.person_id) if owner_side else policy.runs_move(move.person_id, move.host_team_id)
-    policy.require(allowed, visible=True, action=action, entity_type="move", entity_id=move_id)
-    return moves.transition_move(db, move_id, STEPS[action], actor=policy.principal.actor, reason=reason)
+    policy.require(allowed, visible=True, action=label, entity_type="move", entity_id=move_id)
+    return moves.transition_move(db, move_id, to, actor=policy.principal.actor, reason=reason)
+
+
+def view(db: Database, policy: Policy, move_id: str) -> tuple[Move, bool, dict[str, str]]:
+    """A move the user may see, whether they may read its review's confidential notes, and the names of its
+    skills (for the CLI's ``moves show``; the web's move page is :func:`views.move_detail`)."""
+    with UnitOfWork(db, write=False) as uow:
+        move = load_visible_move(uow, policy, move_id)
+        conn = uow.session.connection()
+        skills = names_of(conn, t.skills, [g.skill_id for g in move.skill_gains] + list(move.skills_targeted))
+    outcome = move.outcome
+    reads_notes = (
+        outcome is None or not outcome.confidential or policy.sees_confidential(move.person_id, outcome.reviewer_id)
+    )
+    return move, reads_notes, skills
 
 
 def check_in(db: Database, policy: Policy, move_id: str, *, note: str, progress: int | None = None) -> CheckIn:

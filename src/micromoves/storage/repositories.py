@@ -13,7 +13,7 @@ from typing import Generic, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from micromoves.domain.errors import NotFound
+from micromoves.domain.errors import InvalidValue, NotFound
 from micromoves.domain.lifecycle import OCCUPYING_STATUSES
 from micromoves.domain.model import (
     AuditEvent,
@@ -85,16 +85,24 @@ class SkillRepository(Repository[Skill]):
     label = "skill"
 
     def resolve(self, key: str) -> Skill:
-        """A skill by id (O*NET element id or ESCO URI) or by name, case-insensitive."""
+        """A skill by id (O*NET element id or ESCO URI) or by name, case-insensitive. A name that several
+        skills share (O*NET's Mathematics is both a skill and a knowledge area) is refused, naming their ids:
+        picking one would write a level to a skill the user did not mean."""
         found = self.find(key)
         if found is not None:
             return found
-        found = self.session.scalars(
-            select(Skill).where(func.lower(t.skills.c.name) == key.strip().lower()).limit(1)
-        ).first()
-        if found is None:
+        named = list(
+            self.session.scalars(
+                select(Skill).where(func.lower(t.skills.c.name) == key.strip().lower()).order_by(t.skills.c.id).limit(5)
+            )
+        )
+        if not named:
             raise NotFound(f"unknown skill {key!r}", field="skill")
-        return found
+        if len(named) > 1:
+            raise InvalidValue(
+                f"skill {key!r} is ambiguous: give one of the ids " + ", ".join(s.id for s in named), field="skill"
+            )
+        return named[0]
 
 
 class PersonRepository(Repository[Person]):

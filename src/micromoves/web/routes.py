@@ -69,7 +69,7 @@ async def caller(request: Request) -> Caller:
 
 def admin(who: Caller) -> None:
     if not who.principal.is_admin:
-        who.policy.deny("administer", "users", "all", visible=True)
+        who.policy.deny("administer", "admin_area", "all", visible=True, message="only administrators may do this")
 
 
 Who = Annotated[Caller, Depends(caller)]
