@@ -268,7 +268,10 @@ def _reset_postgres(url: str, snapshot: dict[str, list[dict[str, Any]]] | None =
             for tbl in _org_tables():
                 rows = (snapshot or {}).get(tbl.name)
                 if rows:
-                    conn.execute(tbl.insert(), rows)
+                    # One multi-row statement: its foreign keys are checked at its end, so rows that refer to
+                    # each other (a manager after their report: the snapshot keeps the table's physical
+                    # order, which updates change) restore in any order. Row by row, they failed at random.
+                    conn.execute(tbl.insert().values(rows))
                 if "id" in tbl.c and isinstance(tbl.c.id.type, Integer):
                     top = max((r["id"] for r in rows or ()), default=0)
                     conn.execute(

@@ -658,3 +658,19 @@ def test_the_onboarding_checklist_is_on_the_move_page_and_ticked_off_there(world
     assert "✓ Access granted" in page.text and "Reopen" in page.text
     items = otto.get(f"/api/v1/moves/{world.mv_o}/onboarding", headers={"accept": "application/json"}).json()
     assert items["items"][0]["done_on"] is not None
+
+
+def test_an_opportunity_card_says_its_plan_fit_once(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The card showed the plan words as a tag, then again at the start of its reason."""
+    real = mviews.marketplace
+
+    def with_plan_words(db, policy, **kw):  # type: ignore[no-untyped-def]
+        found = real(db, policy, **kw)
+        card = found.opportunities[0]
+        words = "step 2 of your plan"
+        found.opportunities[0] = card.model_copy(update={"plan_fit": words, "why": f"{words}; {card.why}"})
+        return found
+
+    monkeypatch.setattr(mviews, "marketplace", with_plan_words)
+    page = world.client("eva").get("/opportunities", headers={"accept": "text/html"}).text
+    assert page.count("step 2 of your plan") == 1 and "it asks for no particular skills" in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 
 import pytest
@@ -485,3 +486,29 @@ def test_an_approval_from_the_queue_names_the_move_by_its_title(world: World) ->
     assert r.status_code == 200, r.text
     assert '<a href="/moves/MV-E">Data pipeline gig</a>' in r.text
     assert "waits for the second approver" in r.text  # the host team's manager approves next
+
+
+def test_released_by_is_shown_once_the_move_is_approved(world: World) -> None:
+    """A move waiting for approval showed "released by Mira Manager" before Mira had released anyone."""
+    eva = world.client("eva")
+    assert eva.get("/api/v1/moves/MV-E").json()["status"] == "requested"
+    assert eva.get("/api/v1/moves/MV-E").json()["released_by"] is None
+    assert "released by" not in eva.get("/moves/MV-E", headers={"accept": "text/html"}).text
+    for approver in ("mira", "hugo"):  # the line manager's release, then the host's approval
+        assert world.client(approver).post("/api/v1/moves/MV-E/actions/approve", json={}).status_code == 200
+    move = eva.get("/api/v1/moves/MV-E").json()
+    assert (move["status"], move["released_by"]["name"]) == ("approved", "Mira Manager")
+
+
+def test_the_dashboard_lists_every_skill(world: World) -> None:
+    """The dashboard showed the first 20 skills and said nothing of the rest (its JSON twin had all)."""
+    from micromoves.services import org
+
+    with world.db.engine.connect() as conn:
+        ids = list(conn.scalars(select(t.skills.c.id).order_by(t.skills.c.id).limit(25)))
+    for skill_id in ids:
+        org.assess_skill(world.db, person_id="E", skill=skill_id, level=2.5, provenance="self", actor="E")
+    eva = world.client("eva")
+    listed = eva.get("/api/v1/me").json()["skills"]
+    page = eva.get("/", headers={"accept": "text/html"}).text
+    assert len(listed) >= 25 and all(f"<tr><td>{html.escape(s['name'])}</td>" in page for s in listed)

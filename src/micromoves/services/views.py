@@ -172,7 +172,7 @@ class MoveDetail(BaseModel):
     person: PersonRef
     host_team: str | None
     target_role: str | None
-    released_by: PersonRef | None
+    released_by: PersonRef | None  # once the move is approved (before, nobody has released the person yet)
     expected_outcomes: str
     skills_targeted: list[str]
     criteria: list[CriterionView]
@@ -444,6 +444,15 @@ def move_actions(policy: Policy, move: Move, open_slots: Sequence[str]) -> list[
     return actions
 
 
+def _released(move: Move) -> bool:
+    """Has the person been released for the move? Not while it waits for approval or after a decline, nor
+    when it was withdrawn before anyone approved it (the line manager is recorded from the start, as the one
+    expected to release)."""
+    if move.status in (MoveStatus.PROPOSED, MoveStatus.REQUESTED, MoveStatus.DECLINED):
+        return False
+    return move.status is not MoveStatus.WITHDRAWN or any(h.to_status is MoveStatus.APPROVED for h in move.history)
+
+
 def load_visible_move(uow: UnitOfWork, policy: Policy, move_id: str, action: str = "view") -> Move:
     move = uow.moves.find(move_id)
     visible = move is not None and policy.sees_move(move.person_id, move.host_team_id)
@@ -500,7 +509,7 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
             target_role=target,
             released_by=(
                 PersonRef(id=move.released_by_id, name=names.get(move.released_by_id, move.released_by_id))
-                if move.released_by_id
+                if move.released_by_id and _released(move)
                 else None
             ),
             expected_outcomes=move.expected_outcomes,
