@@ -412,6 +412,9 @@ def test_an_unusable_database_url_setting_or_schema_is_one_line_not_a_traceback(
         result = runner.invoke(app, ["init"])
         assert result.exit_code == 2 and "MICROMOVES_MAX_MOVE_WEEKS" in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
+        # With --db too: a command that never reads the settings itself ran on (exit 0)
+        result = runner.invoke(app, ["--db", str(path), "people", "list"])
+        assert result.exit_code == 2 and "MICROMOVES_MAX_MOVE_WEEKS" in result.stderr, result.stderr
         monkeypatch.setenv("MICROMOVES_MAX_MOVE_WEEKS", "26")
         monkeypatch.setenv("MICROMOVES_DEFAULT_CAPACITY_PERCENT", "500")  # people.csv allows 1–200
         get_settings.cache_clear()

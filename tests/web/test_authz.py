@@ -465,3 +465,8 @@ def test_pages_send_anonymous_users_to_login(world: World) -> None:
     r = world.client().get("/moves/MV-E", follow_redirects=False)
     assert r.status_code == 303
     assert r.headers["location"] == "/login?next=/moves/MV-E"
+    # A filtered list comes back filtered (the query was dropped)
+    r = world.client().get("/moves?status=active&kind=gig", follow_redirects=False)
+    assert r.headers["location"] == "/login?next=/moves%3Fstatus%3Dactive%26kind%3Dgig"
+    login_page = world.client().get(r.headers["location"])
+    assert 'value="/moves?status=active&amp;kind=gig"' in login_page.text

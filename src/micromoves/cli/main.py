@@ -71,6 +71,12 @@ def main(
     actor: Annotated[str | None, typer.Option("--actor", help="Who is acting, recorded in the audit trail.")] = None,
 ) -> None:
     state.db_option, state.actor = db, actor
+    # A bad MICROMOVES_* value stops every command at once, with --db too (the settings were read only by
+    # the commands that needed them, so some ran on with a value the others refused).
+    try:
+        get_settings()
+    except SettingsError as exc:
+        fail(str(exc), 2)
 
 
 def database_url() -> str:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -133,7 +134,9 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         status = STATUS_BY_CODE.get(exc.code, 422)
         details = {"field": exc.field} if exc.field else {}
         if isinstance(exc, NotAuthenticated) and not is_api(request):
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            # Back to the same page after signing in, query included (a filtered list stays filtered).
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
         return render_error(request, status, exc.code, exc.message, details)
 
     @app.exception_handler(RequestValidationError)
