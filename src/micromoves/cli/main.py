@@ -648,13 +648,6 @@ def moves_transition(
 ) -> None:
     """Take one lifecycle step (e.g. approved → onboarding). Approving or declining a request is
     `moves approve` / `moves decline`: two people decide (the line manager and the host)."""
-    if to in (MoveStatus.APPROVED, MoveStatus.DECLINED):
-        verb = "approve" if to is MoveStatus.APPROVED else "decline"
-        raise InvalidValue(
-            f"a requested move is {to.value} by its approvers: use `micromoves moves {verb} {move_id}` "
-            "(the line manager's and the host's decisions, two different people)",
-            field="status",
-        )
     db = open_db()
     move = secured.transition(db, _policy(db), move_id, to, reason=reason)
     console.print(f"{move.id} is now {move.status.value}")

@@ -32,6 +32,7 @@ from micromoves.services.planning import (
     solve_within,
 )
 from micromoves.services.policy import Policy
+from micromoves.services.views import names_of
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
@@ -482,11 +483,11 @@ def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: i
         except (DomainError, PlanningError) as exc:
             # This person has no route to compare; the others still do (one of them failing used to fail
             # the whole page for everyone who could see them).
-            not_planned.append(NotPlanned(person_id=person_id, person=_name(db, person_id), reason=str(exc)))
+            not_planned.append(NotPlanned(person_id=person_id, person=person_id, reason=str(exc)))
     routes.sort(key=lambda r: (-(r.extra_weeks or 0) if r.alternative_ready_week is not None else -10_000, r.person_id))
+    if not_planned:  # named in one query
+        with db.engine.connect() as conn:
+            names = names_of(conn, t.people, [n.person_id for n in not_planned])
+        for n in not_planned:
+            n.person = names.get(n.person_id, n.person_id)
     return AlternateRoutes(template_id=template_id, template_title=title, routes=routes, not_planned=not_planned)
-
-
-def _name(db: Database, person_id: str) -> str:
-    with db.engine.connect() as conn:
-        return conn.scalar(select(t.people.c.name).where(t.people.c.id == person_id)) or person_id

@@ -100,8 +100,8 @@ def transition(
     if to in (MoveStatus.APPROVED, MoveStatus.DECLINED):
         verb = "approve" if to is MoveStatus.APPROVED else "decline"
         raise InvalidValue(
-            f"a requested move is {to.value} by its approvers ({verb}: the line manager's and the host's "
-            "decisions, two different people)",
+            f"a requested move is {to.value} by its approvers: {verb} it (`micromoves moves {verb} {move_id}`; "
+            "the line manager's and the host's decisions, two different people)",
             field="status",
         )
     label = action or f"move to {to.value}"
