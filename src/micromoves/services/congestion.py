@@ -472,7 +472,7 @@ def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: i
     if title is None:
         raise NotFound(f"unknown move template {template_id!r}", field="template_id")
     routes: list[AlternateRoute] = []
-    not_planned: list[NotPlanned] = []
+    failed: list[tuple[str, str]] = []  # (person, why), named below in one query
     for person_id in affected_people(db, template_id, limit=200):
         if len(routes) >= limit:
             break
@@ -483,11 +483,9 @@ def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: i
         except (DomainError, PlanningError) as exc:
             # This person has no route to compare; the others still do (one of them failing used to fail
             # the whole page for everyone who could see them).
-            not_planned.append(NotPlanned(person_id=person_id, person=person_id, reason=str(exc)))
+            failed.append((person_id, str(exc)))
     routes.sort(key=lambda r: (-(r.extra_weeks or 0) if r.alternative_ready_week is not None else -10_000, r.person_id))
-    if not_planned:  # named in one query
-        with db.engine.connect() as conn:
-            names = names_of(conn, t.people, [n.person_id for n in not_planned])
-        for n in not_planned:
-            n.person = names.get(n.person_id, n.person_id)
+    with db.engine.connect() as conn:
+        names = names_of(conn, t.people, [pid for pid, _ in failed])
+    not_planned = [NotPlanned(person_id=pid, person=names.get(pid, pid), reason=why) for pid, why in failed]
     return AlternateRoutes(template_id=template_id, template_title=title, routes=routes, not_planned=not_planned)
