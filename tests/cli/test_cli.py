@@ -340,8 +340,13 @@ def test_marketplace_through_the_cli(org_url: str) -> None:
     assert code != 0
     code, out, err = mm(org_url, "congestion", actor="admin")
     assert code == 0 and "Congestion" in out and "decis" in out, err  # the wait: days to a decision
+    flat = " ".join(out.split())
     code, out, err = mm(org_url, "congestion", "--json", actor="admin")
     assert code == 0 and {"heatmap", "skill_heatmap"} <= set(json.loads(out)), err
+    report = json.loads(out)
+    assert f"Plan demand counts {report['current_plans']} current plans" in flat
+    if report["targets_without_plan"]:
+        assert f"{report['targets_without_plan']} people with a target role have no current plan" in flat
 
 
 def test_an_opportunity_with_eligibility_rules_from_the_cli(org_url: str) -> None:

@@ -909,6 +909,22 @@ def test_congestion_reports_the_time_from_plan_to_start_of_a_template_move(plan_
     assert (slot().median_weeks_to_start, slot().started) == (3.0, 1)
 
 
+def test_congestion_says_whose_plan_demand_it_cannot_count(plan_db: Database) -> None:
+    """Plan demand comes from current plans: before anyone is planned the report says so, and who is
+    missing, instead of showing no demand as if there were none (the demo's page did, until plan-all)."""
+    from micromoves.services import accounts, congestion
+    from micromoves.services.policy import Policy
+
+    hr = Policy(plan_db, accounts.Principal(0, "hr", accounts.Access.ADMIN, None))
+    before = congestion.congestion(plan_db, hr)
+    assert (before.current_plans, before.latest_plan_at, before.targets_without_plan) == (0, None, 1)
+    plan = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START).plan
+    after = congestion.congestion(plan_db, hr)
+    assert (after.current_plans, after.targets_without_plan) == (1, 0)
+    assert after.latest_plan_at == plan.created_at
+    assert sum(s.demand_plans for s in after.slots) == len(plan.steps) > 0
+
+
 def test_a_failed_replan_after_a_fill_is_audited_and_the_seat_stands(
     plan_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -139,7 +139,8 @@ def build_world(db: Database) -> World:
         end=TODAY + dt.timedelta(weeks=6),
         criteria=["Pair on two incidents"],
         move_id=world.mv_o,
-        **common,
+        # Hosted outside otto's own team B (by the directors' team): hugo lends him, and the ledger counts it.
+        **{**common, "host_team_id": "ROOT"},
     )
     for s in (MoveStatus.REQUESTED, MoveStatus.APPROVED, MoveStatus.ONBOARDING, MoveStatus.ACTIVE):
         move_svc.transition_move(db, world.mv_o, s, actor=a)

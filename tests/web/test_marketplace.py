@@ -583,6 +583,7 @@ def test_congestion_reports_the_observed_time_to_start(world: World) -> None:
     assert slot() == (3.0, 1)
     page = world.client("admin").get("/congestion")
     assert "3.0 weeks <small>(1 started)</small>" in page.text
+    assert "Plan demand counts 0 current plans." in " ".join(page.text.split())  # nobody here has a target role
 
 
 def test_accepting_the_last_seat_re_plans_the_others_after_the_response(
@@ -633,6 +634,41 @@ def test_the_ledger_and_the_release_report_give_the_same_total(world: World) -> 
     report = {r.manager.id: r for r in mviews.release_report(world.db, world.policy("admin")).managers}
     others = sum(m.person_weeks for m in credit.moves if not m.move_id.startswith("MV-DAY"))
     assert credit.person_weeks_lent == report["M"].person_weeks_lent == round(others + 2 / 7, 1)
+
+
+def test_a_move_inside_the_persons_own_team_lends_nobody(world: World) -> None:
+    """Mira lets eva cover a colleague's work in their own team A for four weeks: no talent lent, so neither
+    her ledger nor HR's release report counts it. The same move hosted by team B counts in both."""
+    day = TODAY - dt.timedelta(days=60)
+    before = mviews.manager_credit(world.db, world.policy("mira"), "M")
+    with world.db.write_engine.begin() as conn:
+        conn.execute(
+            t.moves.insert(),
+            [
+                {
+                    "id": f"MV-{host}",
+                    "person_id": "E",
+                    "kind": "temporary_lead",
+                    "title": f"Cover in {host}",
+                    "start": day,
+                    "end": day + dt.timedelta(days=27),
+                    "percent_time": 50,
+                    "status": "completed",
+                    "host_team_id": host,
+                    "released_by_id": "M",
+                    "expected_outcomes": "",
+                    "skills_targeted": [],
+                }
+                for host in ("A", "B")
+            ],
+        )
+    credit = mviews.manager_credit(world.db, world.policy("mira"), "M")
+    added = {m.move_id for m in credit.moves} - {m.move_id for m in before.moves}
+    assert added == {"MV-B"}
+    assert credit.person_weeks_lent == round(before.person_weeks_lent + 4 * 0.5, 1)
+    assert credit.moves_completed == before.moves_completed + 1
+    report = {r.manager.id: r for r in mviews.release_report(world.db, world.policy("admin")).managers}
+    assert report["M"].person_weeks_lent == credit.person_weeks_lent
 
 
 def test_deciding_on_an_application_in_the_browser_returns_to_its_opportunity(world: World) -> None:

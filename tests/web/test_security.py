@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 
 import pytest
 from sqlalchemy import select
@@ -229,6 +230,11 @@ def test_two_different_people_must_approve(world: World) -> None:
         ("manager", "Mira Manager"),
         ("host", "Hugo Host"),
     ]
+    # Every timestamp of the move is written one way, UTC with a Z (the approvals said +00:00, on SQLite
+    # nothing at all), and the decisions are in the order they were taken.
+    stamps = [a["at"] for a in r.json()["approvals"]] + [h["at"] for h in r.json()["history"]]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", s) for s in stamps), stamps
+    assert r.json()["approvals"][0]["at"] <= r.json()["approvals"][1]["at"]
     r = world.client("admin").post("/api/v1/moves/MV-E/actions/approve", json={})
     assert r.status_code == 409
 

@@ -269,6 +269,13 @@ def register(app: typer.Typer) -> None:
                 keys = sorted({k for k, _, _ in cells})
                 rows = [[k, *(grid.get((k, q), "") for q in report.quarters)] for k in keys]
                 console.print(table(title, [first, *report.quarters], rows))
+        latest = f", the latest made {report.latest_plan_at:%Y-%m-%d}" if report.latest_plan_at else ""
+        console.print(f"Plan demand counts {report.current_plans} current plans{latest}.")
+        if report.targets_without_plan:
+            console.print(
+                f"{report.targets_without_plan} people with a target role have no current plan, so what their "
+                "plans would need is not counted: `micromoves plan-all` plans everyone who has a target role."
+            )
 
     @app.command("credit")
     @handle_errors

@@ -14,6 +14,7 @@ a conflict error.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +48,7 @@ class ApprovalRecord:
     approver_id: str | None
     approver_user_id: int | None
     decision: Verdict
-    at: str
+    at: dt.datetime
     note: str
 
 
@@ -73,9 +74,7 @@ def records_for(conn: Any, move_ids: list[str]) -> dict[str, list[ApprovalRecord
     if move_ids:
         for r in conn.execute(select(t.move_approvals).where(a.move_id.in_(move_ids)).order_by(a.id)):
             out[r.move_id].append(
-                ApprovalRecord(
-                    Slot(r.slot), r.approver_id, r.approver_user_id, Verdict(r.decision), r.at.isoformat(), r.note
-                )
+                ApprovalRecord(Slot(r.slot), r.approver_id, r.approver_user_id, Verdict(r.decision), r.at, r.note)
             )
     return out
 
@@ -89,8 +88,7 @@ def _records(conn: Any, move_id: str) -> list[ApprovalRecord]:
     a = t.move_approvals.c
     rows = conn.execute(select(t.move_approvals).where(a.move_id == move_id).order_by(a.id)).all()
     return [
-        ApprovalRecord(Slot(r.slot), r.approver_id, r.approver_user_id, Verdict(r.decision), r.at.isoformat(), r.note)
-        for r in rows
+        ApprovalRecord(Slot(r.slot), r.approver_id, r.approver_user_id, Verdict(r.decision), r.at, r.note) for r in rows
     ]
 
 

@@ -91,6 +91,10 @@ class CongestionReport(BaseModel):
     heatmap: list[HeatCell]  # planned starts of bottleneck slots by the planner's team and quarter
     skills: list[str] = []
     skill_heatmap: list[SkillHeatCell] = []  # the same starts by each skill the step builds, and quarter
+    # Plan demand is only as complete as the plans: how many are counted, how fresh, and who has none.
+    current_plans: int = 0
+    latest_plan_at: dt.datetime | None = None
+    targets_without_plan: int = 0  # people with a target role and no current plan: their demand is unknown
 
 
 class AlternateRoute(BaseModel):
@@ -148,7 +152,9 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
         waits: dict[str, list[int]] = defaultdict(list)
         starts: list[tuple[str, str, dt.date, tuple[str, ...]]] = []  # step's slot, person, start, skills built
         rows = conn.execute(select(t.plans.c.person_id, t.plans.c.steps).where(t.plans.c.status == "current"))
+        current_plans = 0
         for person_id, steps in rows:
+            current_plans += 1
             for step in steps or []:
                 tid = step.get("template_id")
                 if tid in templates or str(tid).startswith(OPPORTUNITY_PREFIX):
@@ -191,6 +197,18 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
             .where(m.template_id.is_not(None))
         ):
             to_start[tid].append(_weeks_between(planned_at, started_at))
+        latest_plan_at = conn.scalar(select(func.max(t.plans.c.created_at)).where(t.plans.c.status == "current"))
+        targets_without_plan = (
+            conn.scalar(
+                select(func.count()).where(
+                    t.people.c.target_role_id.is_not(None),
+                    ~select(t.plans.c.id)
+                    .where(t.plans.c.person_id == t.people.c.id, t.plans.c.status == "current")
+                    .exists(),
+                )
+            )
+            or 0
+        )
         skill_names = dict(conn.execute(select(t.skills.c.id, t.skills.c.name)).all()) if starts else {}
         team_of = (
             dict(
@@ -277,6 +295,9 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
         heatmap=[HeatCell(team=team, quarter=q, count=n) for (team, q), n in sorted(cells.items())],
         skills=sorted({skill for skill, _ in by_skill}),
         skill_heatmap=[SkillHeatCell(skill=k, quarter=q, count=n) for (k, q), n in sorted(by_skill.items())],
+        current_plans=current_plans,
+        latest_plan_at=latest_plan_at,
+        targets_without_plan=targets_without_plan,
     )
 
 

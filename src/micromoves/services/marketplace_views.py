@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, and_, case, func, or_, select
 
 from micromoves.domain import rules
 from micromoves.domain.errors import NotFound
@@ -345,6 +345,26 @@ def onboarding(db: Database, policy: Policy, move_id: str) -> list[OnboardingIte
     return [OnboardingItemView(id=r.id, item=r.item, done_on=r.done_on) for r in rows]
 
 
+# An alias: a filter on ``people`` elsewhere in the same query (who the viewer may see) stays about its own rows.
+_HOME = t.people.alias("home")
+_LENT_FROM = t.moves.join(_HOME, _HOME.c.id == t.moves.c.person_id)
+
+
+def _lent() -> Any:
+    """The moves that count as talent lent, for the ledger and HR's release report alike: released by a
+    manager other than the person, holding (or having held) the person's time, and hosted outside the
+    person's own team — a move inside the team (covering a colleague, a course the team runs) lends nobody.
+    A move with no host team (a course, an external programme) still takes the person away from their work.
+    Callers select from ``_LENT_FROM``: the moves with their person's home team."""
+    m, p = t.moves.c, _HOME.c
+    return and_(
+        m.released_by_id.is_not(None),
+        m.released_by_id != m.person_id,
+        m.status.in_([s.value for s in OCCUPYING_STATUSES]),
+        or_(m.host_team_id.is_(None), p.team_id.is_(None), m.host_team_id != p.team_id),
+    )
+
+
 def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCredit:
     """The release ledger of one manager: moves of people they released, person-weeks lent, moves
     completed and later role changes of those people. Visible to the manager, their managers, HR, admins."""
@@ -358,11 +378,8 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
             raise NotFound(f"unknown person {manager_id!r}", field="person_id")
         rows = conn.execute(
             select(m.id, m.person_id, m.title, m.status, m.start, m.end, m.percent_time)
-            .where(
-                m.released_by_id == manager_id,
-                m.person_id != manager_id,
-                m.status.in_([s.value for s in OCCUPYING_STATUSES]),
-            )
+            .select_from(_LENT_FROM)
+            .where(m.released_by_id == manager_id, _lent())
             .order_by(m.start.desc(), m.id)
         ).all()
         people = names_of(conn, t.people, {r.person_id for r in rows})
@@ -421,11 +438,8 @@ def release_report(db: Database, policy: Policy, *, limit: int = 100) -> Release
             func.sum(weeks * m.percent_time) / 700.0,
             func.sum(case((m.status == MoveStatus.COMPLETED.value, 1), else_=0)),
         )
-        .where(
-            m.released_by_id.is_not(None),
-            m.released_by_id != m.person_id,
-            m.status.in_([s.value for s in OCCUPYING_STATUSES]),
-        )
+        .select_from(_LENT_FROM)
+        .where(_lent())
         .group_by(m.released_by_id)
         .order_by(func.sum(weeks * m.percent_time).desc(), m.released_by_id)
         .limit(limit)
@@ -458,11 +472,8 @@ def _later_role_changes(conn: Connection, managers: list[str]) -> dict[str, int]
     m, ra = t.moves.c, t.role_assignments.c
     first = conn.execute(
         select(m.released_by_id, m.person_id, func.min(m.start))
-        .where(
-            m.released_by_id.in_(managers),
-            m.released_by_id != m.person_id,
-            m.status.in_([s.value for s in OCCUPYING_STATUSES]),
-        )
+        .select_from(_LENT_FROM)
+        .where(m.released_by_id.in_(managers), _lent())
         .group_by(m.released_by_id, m.person_id)
     ).all()
     people = sorted({person for _, person, _ in first})

@@ -151,7 +151,7 @@ class ApprovalView(BaseModel):
     slot: str
     approver: str
     decision: str
-    at: str
+    at: dt.datetime  # serialised like every other timestamp of the API (…Z), not as the database's text
     note: str
 
 
