@@ -31,12 +31,19 @@ def test_allocate_propose_apply_and_discard(db_url: str) -> None:
     assert "allocation run 1 (proposed)" in out
     assert "3 weeks" in out and "sooner" in out  # the explanation (wrapped to the terminal width)
     assert "2 assignments" in out and "micromoves allocate --apply 1" in out
+    # O1's second seat stays empty, and the run says why.
+    flat = " ".join(out.split())
+    assert "1 of 3 seats left empty, and why" in flat
+    assert "only 1 applied, and they got a seat" in flat  # the reason (wrapped in its cell)
 
     code, out, err = mm(db_url, "allocate", "--today", "2026-06-01", "--equity-weight", "0", "--json")
     assert code == 0, err
     data = json.loads(out)
     assert data["run_id"] == 2 and data["status"] == "proposed"
     assert {a["person_id"] for a in data["assignments"]} == {"A-0", "B-0"}
+    assert [(u["opportunity_id"], u["reason"]) for u in data["stats"]["unfilled"]] == [
+        ("O1", "only 1 applied, and they got a seat here")
+    ]
 
     code, out, err = mm(db_url, "allocate", "--discard", "2")
     assert code == 0 and "discarded" in out

@@ -151,6 +151,13 @@ def test_release_limit_seats_and_scores(db: Database) -> None:
     )
     assert by_person["A-1"].score == pytest.approx(5 + 2 + 1)
     assert proposal.objective == pytest.approx(8 + 3)
+    # O2's seat stays empty, and the run says why: its one applicant's team has used up its release limit.
+    assert proposal.stats["empty_seats"] == 1
+    assert proposal.stats["empty_seats_by_reason"] == {"release_limit": 1}
+    [o2] = proposal.stats["unfilled"]
+    assert (o2["opportunity_id"], o2["empty"], o2["applied"], o2["release_limit"]) == ("O2", 1, 1, 1)
+    assert o2["reason"] == "1 applied: 1 held back: their team's release limit is used up"
+    assert svc.get_allocation(db, proposal.run_id).stats["unfilled"] == [o2]  # stored with the run
     with db.engine.connect() as conn:
         run = conn.execute(select(t.allocation_runs)).one()
         assert (run.status, run.created_by, run.objective) == ("proposed", "hr", pytest.approx(11))
@@ -339,6 +346,23 @@ def test_eligibility_matches_the_domain_rules_on_a_random_org(db: Database) -> N
                 assert problem.pair_score[ids.index(app.id)] == score
     assert set(ids) == expected
     assert 10 < len(expected) < len(apps)
+
+    # Every empty seat is explained: each live applicant of its opportunity is counted once, as not eligible
+    # (as many as the domain rules refuse), placed elsewhere, held back by the release limit, or chosen here.
+    live = {"applied", "waitlisted"}
+    placed = {a.person_id: a.opportunity_id for a in proposal.assignments}
+    unfilled = proposal.stats["unfilled"]
+    assert unfilled and proposal.stats["empty_seats"] == sum(u["empty"] for u in unfilled)
+    for u in unfilled:
+        oid = u["opportunity_id"]
+        applied = [a for a in apps if a["opportunity_id"] == oid and a["status"] in live]
+        eligible = [a for a in applied if app_id[(oid, a["person_id"])] in expected]
+        assert u["applied"] == len(applied)
+        assert u["short_on_skills"] + u["outside_rules"] + u["no_free_time"] == len(applied) - len(eligible)
+        here = sum(1 for a in eligible if placed.get(a["person_id"]) == oid)
+        assert u["placed_elsewhere"] == sum(1 for a in eligible if placed.get(a["person_id"]) not in (None, oid))
+        assert u["placed_elsewhere"] + u["release_limit"] + u["not_chosen"] + here == len(eligible)
+        assert u["empty"] == opp_rows[oid].seats - here
 
 
 def test_apply_makes_offers_and_refuses_stale_or_repeated_runs(db: Database) -> None:

@@ -391,6 +391,13 @@ def test_allocation_is_reviewed_then_applied_in_the_browser_api(world: World) ->
     for share in (0.2, 0.5):
         strict = admin.post("/api/v1/allocations", json={"equity_weight": 2.0, "release_share": share}).json()
         assert strict["assignments"] == []
+        # The seat stays empty, and the run says why: eva's team may release nobody more.
+        assert (strict["seats"], strict["empty_seats"], strict["empty_seats_by_reason"]) == (1, 1, {"release_limit": 1})
+        assert [(u["opportunity_id"], u["reason"]) for u in strict["unfilled"]] == [
+            (world.opp_open, "1 applied: 1 held back: their team's release limit is used up")
+        ]
+        page = admin.get(f"/allocations/{strict['id']}", headers={"accept": "text/html"}).text
+        assert "1 of 1 seats left empty" in page and "release limit is used up" in page
         assert admin.post(f"/api/v1/allocations/{strict['id']}/discard", json={}).json()["status"] == "discarded"
         strict_ids.insert(0, strict["id"])
     r = admin.post("/api/v1/allocations", json={"equity_weight": 2.0, "release_share": 0.7})
@@ -412,6 +419,7 @@ def test_allocation_is_reviewed_then_applied_in_the_browser_api(world: World) ->
     assert admin.post(f"/api/v1/allocations/{run['id']}/discard", json={}).status_code == 409
     html = admin.get(f"/allocations/{run['id']}", headers={"accept": "text/html"}).text
     assert "Eva Employee" in html and "Incident review rotation" in html
+    assert run["empty_seats"] == 0 and 'id="empty-seats"' not in html
 
 
 def test_the_new_opportunity_form_takes_the_eligibility_rules(world: World) -> None:

@@ -35,6 +35,20 @@ def print_proposal(proposal: AllocationProposal, *, limit: int) -> None:
         f"{stats.get('seats', 0):,} free seats in {stats.get('opportunities', 0):,} open opportunities",
         highlight=False,
     )
+    if stats.get("empty_seats"):
+        listed = stats.get("unfilled", [])
+        console.print(
+            table(
+                f"{stats['empty_seats']:,} of {stats.get('seats', 0):,} seats left empty, and why"
+                + (
+                    f" (the {len(listed)} most empty opportunities)"
+                    if len(listed) < stats.get("unfilled_opportunities", 0)
+                    else ""
+                ),
+                ["opportunity", "title", "empty", "why"],
+                [[u["opportunity_id"], u["title"], u["empty"], u["reason"]] for u in listed[:limit]],
+            )
+        )
     if proposal.status == "proposed":
         console.print(
             f"review, then [bold]micromoves allocate --apply {proposal.run_id}[/] to send the offers "

@@ -909,8 +909,10 @@ class _Scorer:
                 self.loc_allowed[j] = [name in locs for name in names] or [False]
         self.has_rule = (self.opps.min_level > 0) | (self.opps.min_tenure > 0) | ~self.loc_allowed.all(axis=1)
 
-    def __call__(self, packed: I64) -> tuple[int, I64, I64, I64, F64, npt.NDArray[np.bool_], I64]:
-        """(live pairs, then per eligible pair: person, opportunity, benefit, fit, fresh, score)."""
+    def __call__(self, packed: I64) -> tuple[int, I64, I64, I64, F64, npt.NDArray[np.bool_], I64, I64]:
+        """(live pairs, then per eligible pair: person, opportunity, benefit, fit, fresh, score; then per
+        opportunity the counts of live applications and of those not eligible, by the first rule each
+        fails: ``SCREENED`` rows)."""
         people, opps = self.people, self.opps
         person_key, opp_key, benefit = _unpack(packed)
         person, opp = people.by_key.at(person_key), opps.by_key.at(opp_key)
@@ -919,7 +921,7 @@ class _Scorer:
         if len(on_open) < len(packed):
             person, opp, benefit = person[on_open], opp[on_open], benefit[on_open]
         skills_ok, fit = _skill_terms(person, opp, self.slots, self.matrix)
-        ok = skills_ok
+        ok = skills_ok.copy()
         # Level, tenure and location: only where the opportunity sets such a rule (most set none).
         ruled = np.flatnonzero(self.has_rule[opp])
         if len(ruled):
@@ -928,13 +930,115 @@ class _Scorer:
             passes &= people.months[p] >= opps.min_tenure[o]
             passes &= self.loc_allowed[o, people.location[p]]
             ok[ruled[~passes]] = False
+        skills_and_rules = ok.copy()
         ok &= free_percent(person, opps.start[opp], opps.end[opp], people, self.moves) >= opps.percent[opp]
+        # Why seats may stay empty, per opportunity: cheap counts (the pairs are already in hand).
+        n = len(opps.ids)
+        screened = np.stack(
+            [
+                np.bincount(opp, minlength=n),
+                np.bincount(opp[~skills_ok], minlength=n),
+                np.bincount(opp[skills_ok & ~skills_and_rules], minlength=n),
+                np.bincount(opp[skills_and_rules & ~ok], minlength=n),
+            ]
+        ).astype(np.int64)
         eligible = np.flatnonzero(ok)
         if len(eligible) < len(ok):
             person, opp, benefit, fit = person[eligible], opp[eligible], benefit[eligible], fit[eligible]
         fresh = ~self.moved_recently[person]
         score = np.rint(SCALE * (self.benefit_weight * benefit + self.equity_weight * fresh + fit)).astype(np.int64)
-        return len(on_open), person, opp, benefit, fit, fresh, score
+        return len(on_open), person, opp, benefit, fit, fresh, score, screened
+
+
+# Rows of the scorer's per-opportunity counts: live applications, then those short on a required skill,
+# outside a level/tenure/location rule, or without the free time over the opportunity's dates.
+SCREENED = ("applied", "short_on_skills", "outside_rules", "no_free_time")
+UNFILLED_LISTED = 50  # opportunities with empty seats described one by one in a run (the most empty first)
+
+
+def empty_seats(
+    opps: _Opportunities,
+    people: _People,
+    pair_person: I64,
+    pair_opp: I64,
+    chosen: I64,
+    limits: I64,
+    screened: I64,
+) -> tuple[int, dict[str, int], list[dict[str, Any]], int]:
+    """Why seats stay empty after the allocation: (empty seats, empty seats by main reason, the opportunities
+    with empty seats, most empty first, up to ``UNFILLED_LISTED``, each with its counts and a plain reason,
+    and how many opportunities keep empty seats).
+
+    Of an opportunity's applicants, each is accounted for once: not eligible (by the first rule failed), placed
+    on another opportunity (one at a time), held back because their team's release limit is used up, or
+    eligible but not chosen (nothing to gain: a score of zero)."""
+    n = len(opps.ids)
+    filled = np.bincount(pair_opp[chosen], minlength=n)
+    empty = np.maximum(opps.free_seats - filled, 0)
+    if not empty.any():
+        return 0, {}, [], 0
+    placed = np.zeros(len(people.ids), bool)
+    placed[pair_person[chosen]] = True
+    team_used = np.bincount(people.team[pair_person[chosen]], minlength=people.n_teams)
+    team_full = team_used >= limits
+    unchosen = np.ones(len(pair_person), bool)
+    unchosen[chosen] = False
+    on_empty = unchosen & (empty[pair_opp] > 0)
+    elsewhere = on_empty & placed[pair_person]
+    held = on_empty & ~placed[pair_person] & team_full[people.team[pair_person]]
+    idle = on_empty & ~placed[pair_person] & ~team_full[people.team[pair_person]]
+    counts = {
+        **{name: screened[k] for k, name in enumerate(SCREENED)},
+        "placed_elsewhere": np.bincount(pair_opp[elsewhere], minlength=n),
+        "release_limit": np.bincount(pair_opp[held], minlength=n),
+        "not_chosen": np.bincount(pair_opp[idle], minlength=n),
+        "placed_here": filled,
+    }
+    by_reason: dict[str, int] = {}
+    unfilled: list[dict[str, Any]] = []
+    for j in sorted(np.flatnonzero(empty).tolist(), key=lambda j: (-int(empty[j]), opps.ids[j])):
+        row = {name: int(c[j]) for name, c in counts.items()}
+        reason = _main_reason(row)
+        by_reason[reason] = by_reason.get(reason, 0) + int(empty[j])
+        if len(unfilled) < UNFILLED_LISTED:
+            unfilled.append(
+                {
+                    "opportunity_id": opps.ids[j],
+                    "title": opps.titles[j],
+                    "empty": int(empty[j]),
+                    **row,
+                    "reason": why_empty(row),
+                }
+            )
+    return int(empty.sum()), by_reason, unfilled, int(np.count_nonzero(empty))
+
+
+def _main_reason(row: dict[str, int]) -> str:
+    """The reason that accounts for most of an opportunity's applicants who did not get one of its seats
+    (``no_applicants``: nobody applied; ``too_few_applicants``: every applicant got a seat here)."""
+    if not row["applied"]:
+        return "no_applicants"
+    causes = [k for k in (*SCREENED[1:], "placed_elsewhere", "release_limit", "not_chosen") if row[k]]
+    return max(causes, key=lambda k: row[k]) if causes else "too_few_applicants"
+
+
+def why_empty(row: dict[str, int]) -> str:
+    """One plain line: why this opportunity keeps empty seats."""
+    if not row["applied"]:
+        return "nobody applied"
+    words = {
+        "short_on_skills": "short on a required skill",
+        "outside_rules": "outside its level, tenure or location rules",
+        "no_free_time": "without the free time over its dates",
+        "placed_elsewhere": "placed on another opportunity",
+        "release_limit": "held back: their team's release limit is used up",
+        "not_chosen": "eligible but nothing to gain (a score of 0)",
+    }
+    parts = [f"{row[k]} {text}" for k, text in words.items() if row[k]]
+    if not parts:
+        return f"only {row['applied']} applied, and {'each' if row['applied'] > 1 else 'they'} got a seat here"
+    here = [f"{row['placed_here']} got a seat here"] if row["placed_here"] else []
+    return f"{row['applied']} applied: " + ", ".join(here + parts)
 
 
 # ----------------------------------------------------------------------------------------- use cases
@@ -1053,6 +1157,7 @@ def _propose(
         report("loading", 5, 5)
     n_live = sum(x[0] for x in scored)
     person, opp, benefit, fit, fresh, score = (np.concatenate([x[k] for x in scored]) for k in range(1, 7))
+    screened = np.sum([x[7] for x in scored], axis=0)
     del scored
     lap("the rest")
 
@@ -1071,6 +1176,9 @@ def _propose(
     lap("solve")
     report("solving", 1, 1)
 
+    n_empty, empty_by_reason, unfilled, n_unfilled = empty_seats(
+        opps, people, person, opp, result.chosen, limits, screened
+    )
     chosen = result.chosen.tolist()
     keys = [(opps.ids[int(opp[k])], people.ids[int(person[k])]) for k in chosen]
     targets = [people.target[int(person[k])] for k in chosen]
@@ -1089,6 +1197,10 @@ def _propose(
         "benefit_weight": benefit_weight,
         "today": today.isoformat(),
         "solve_seconds": round(result.stats.get("solve_s", 0.0), 3),
+        "empty_seats": n_empty,
+        "empty_seats_by_reason": empty_by_reason,
+        "unfilled_opportunities": n_unfilled,
+        "unfilled": unfilled,
     }
     objective = result.objective / SCALE
     with UnitOfWork(db) as uow:

@@ -47,11 +47,33 @@ class AssignmentView(BaseModel):
     explanation: str
 
 
+class UnfilledView(BaseModel):
+    """An opportunity that keeps empty seats, and why: each live applicant counted once."""
+
+    opportunity_id: str
+    title: str
+    empty: int
+    applied: int
+    short_on_skills: int
+    outside_rules: int
+    no_free_time: int
+    placed_elsewhere: int
+    release_limit: int
+    not_chosen: int
+    placed_here: int
+    reason: str
+
+
 class RunDetail(BaseModel):
     id: int
     status: str
     objective: float
     assignments: list[AssignmentView]
+    seats: int = 0  # free seats in the open opportunities when the run was proposed
+    empty_seats: int = 0  # of those, left empty
+    empty_seats_by_reason: dict[str, int] = {}  # seats by the main reason of their opportunity
+    unfilled_opportunities: int = 0  # how many opportunities keep empty seats
+    unfilled: list[UnfilledView] = []  # the opportunities with empty seats, most empty first (up to 50)
 
 
 class ProposeBody(BaseModel):
@@ -98,6 +120,11 @@ def _detail(proposal: allocation.AllocationProposal) -> RunDetail:
             )
             for x in proposal.assignments
         ],
+        seats=proposal.stats.get("seats", 0),
+        empty_seats=proposal.stats.get("empty_seats", 0),
+        empty_seats_by_reason=proposal.stats.get("empty_seats_by_reason", {}),
+        unfilled_opportunities=proposal.stats.get("unfilled_opportunities", 0),
+        unfilled=[UnfilledView(**u) for u in proposal.stats.get("unfilled", [])],
     )
 
 
