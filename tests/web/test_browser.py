@@ -269,3 +269,51 @@ def test_an_htmx_action_the_server_refuses_says_why(base_url: str, live_db: Data
             browser.close()
     unexpected = [p for p in s.problems if "409" not in p]
     assert not unexpected, "\n".join(unexpected)
+
+
+@pytest.mark.heavy  # a third browser session: a few seconds, run by make test and CI
+def test_a_refused_form_gives_back_what_was_typed(base_url: str) -> None:
+    """Eva's request ends before it starts: the server refuses it (422) on an error page. Its link back (or
+    the browser's Back) returns to the form with everything she typed, once; opened again later, the form
+    is empty. Pages are sent with no-store, so without this the browser reloaded the form empty."""
+    from playwright.sync_api import expect, sync_playwright
+
+    start = dt.date.today() + dt.timedelta(weeks=4)
+    typed = {
+        "Title": "Shadow the on-call lead",
+        "Start": start.isoformat(),
+        "End": (start - dt.timedelta(days=7)).isoformat(),
+        "Share of time (%)": "20",
+        "Expected outcomes": "Run one incident review alone.",
+        "Success criteria (one per line)": "Ran the review\nWrote the summary",
+    }
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        try:
+            s = Session(browser.new_context().new_page(), base_url)
+            page = s.page
+            s.log_in("eva")
+            s.go("/moves/new")
+            form = page.locator("#move-form")
+            for label, value in typed.items():
+                form.get_by_label(label).fill(value)
+            form.get_by_label("Kind").select_option("shadowing")
+            form.get_by_label("Host team").select_option("B")
+            form.get_by_role("button", name="Submit for approval").click()
+            expect(page.locator("p.error")).to_contain_text("must be after start")
+            page.locator("#back-to-form").click()
+            expect(page).to_have_url(re.compile(r"/moves/new$"))
+            expect(page.locator("#form-restored")).to_be_visible()
+            form = page.locator("#move-form")
+            for label, value in typed.items():
+                expect(form.get_by_label(label)).to_have_value(value)
+            expect(form.get_by_label("Kind")).to_have_value("shadowing")
+            expect(form.get_by_label("Host team")).to_have_value("B")
+            # Once only: the same form opened again starts empty.
+            s.go("/moves/new")
+            expect(page.locator("#move-form").get_by_label("Title")).to_have_value("")
+            expect(page.locator("#form-restored")).to_have_count(0)
+        finally:
+            browser.close()
+    unexpected = [p for p in s.problems if "422" not in p]
+    assert not unexpected, "\n".join(unexpected)

@@ -397,6 +397,17 @@ def test_bad_form_input_is_a_422_naming_the_field_not_a_server_error(world: Worl
     assert _changes(world) == before
 
 
+def test_a_refused_form_page_offers_the_way_back_to_the_form_and_other_errors_do_not(world: World) -> None:
+    """The error page of a refused form (422, 409) carries the marker static/app.js restores the typed input
+    by (a browser test drives it); an error page for a page that is not there has nothing to go back to."""
+    hugo = world.client("hugo")
+    hugo.headers["accept"] = "text/html"
+    refused = hugo.post("/moves/MV-O/review", data={"decision": "bogus", "rating_1": "met"})
+    assert refused.status_code == 422 and "data-form-refused" in refused.text and 'id="back-to-form"' in refused.text
+    missing = hugo.get("/moves/NO-SUCH-MOVE")
+    assert missing.status_code == 404 and "data-form-refused" not in missing.text
+
+
 def test_a_step_that_does_not_fit_the_moves_state_is_a_409_conflict(world: World) -> None:
     """A check-in on a move not yet running and a review of a completed move are state conflicts, answered
     as an illegal transition is (409), not as bad input (they were 422 domain_error)."""

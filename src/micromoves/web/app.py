@@ -180,7 +180,14 @@ def render_error(request: Request, status: int, code: str, message: str, details
     return templates.TemplateResponse(
         request,
         "error.html",
-        {"status": status, "code": code, "message": message, "caller": None},
+        {
+            "status": status,
+            "code": code,
+            "message": message,
+            "caller": None,
+            # A form the user can correct and send again (static/app.js brings back what they typed).
+            "form_refused": request.method == "POST" and status in (409, 422),
+        },
         status_code=status,
     )
 
