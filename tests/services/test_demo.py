@@ -43,6 +43,7 @@ HASHED = (
     t.skill_gains,
     t.skill_levels,
     t.move_approvals,
+    t.handoffs,
     t.role_assignments,
     t.team_managers,
     t.opportunities,
@@ -305,6 +306,47 @@ def test_every_approval_and_decline_has_its_approval_records(demo: tuple[Databas
     detail = views.move_detail(db, admin, move.id)
     names = {p.id: p.name for p in snap.people}
     assert sorted(a.approver for a in detail.approvals) == sorted(names[r.approver_id] for r in records[move.id])
+
+
+def test_acting_roles_and_leads_carry_their_handoffs(demo: tuple[Database, DemoSummary, Snapshot]) -> None:
+    """Every acting role, temporary lead and responsibility handoff that was approved carries its handoff, as
+    its managers record it: responsibilities handed to the person on the move until it ends, by the host
+    team's manager (or the person's own), a home-team colleague backfilling, and a status that follows the
+    move. The demo had none, so the feature was invisible until someone recorded one by hand."""
+    from micromoves.services import handoffs
+    from micromoves.services.accounts import Access, Principal
+    from micromoves.services.policy import Policy
+
+    db, summary, snap = demo
+    moves = {m.id: m for m in snap.moves}
+    people = {p.id: p for p in snap.people}
+    with db.engine.connect() as conn:
+        manager_of = dict(conn.execute(select(t.team_managers.c.team_id, t.team_managers.c.person_id)).all())
+    carried = {h.move_id: h for h in snap.handoffs}
+    follows = {S.APPROVED: "planned", S.ONBOARDING: "active", S.ACTIVE: "active", S.IN_REVIEW: "active"}
+    follows |= {S.COMPLETED: "returned", S.REVERTED: "returned"}
+    kinds = {MoveKind.ACTING_ROLE, MoveKind.TEMPORARY_LEAD, MoveKind.RESPONSIBILITY_HANDOFF}
+    for m in snap.moves:
+        if m.kind not in kinds or m.status not in follows:
+            assert m.id not in carried, m.id
+            continue
+        h = carried.get(m.id)
+        if h is None:  # only when nobody could hand over: no host manager and no manager of one's own
+            assert manager_of.get(m.host_team_id) in (None, m.person_id) and people[m.person_id].manager_id is None
+            continue
+        assert (h.receiver_id, h.start, h.return_on, h.status) == (m.person_id, m.start, m.end, follows[m.status])
+        assert h.holder_id != m.person_id and h.holder_id in (manager_of.get(m.host_team_id), *people)
+        assert h.backfill_id not in (m.person_id, h.holder_id)
+        assert (h.returned_on is not None) == (h.status == "returned")
+    assert summary.handoffs == len(snap.handoffs) > 0
+    assert {h.status for h in snap.handoffs} >= {"active", "returned"}
+    # The move under way that the tour names shows its handoff through the service, names and all.
+    assert summary.handoff_move_id is not None
+    view = handoffs.handoff_for_move(db, summary.handoff_move_id)
+    admin = Policy(db, Principal(0, "admin", Access.ADMIN, None))
+    assert view is not None and view.status == "active" and view.backfill is not None
+    assert view.receiver.name == people[moves[summary.handoff_move_id].person_id].name
+    assert admin.sees_move(moves[summary.handoff_move_id].person_id, moves[summary.handoff_move_id].host_team_id)
 
 
 def test_reviews_criteria_gains_and_skill_evidence(demo: tuple[Database, DemoSummary, Snapshot]) -> None:

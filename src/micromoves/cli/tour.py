@@ -57,4 +57,6 @@ def print_tour(db: Database, s: DemoSummary) -> None:
     console.print("  micromoves moves list --status active")
     if s.reverted_move_id:
         console.print(f"  micromoves moves show {s.reverted_move_id}")
+    if s.handoff_move_id:
+        console.print(f"  micromoves handoff {s.handoff_move_id}    # who hands what over, until when, who backfills")
     console.print("  micromoves audit --limit 10")

@@ -20,7 +20,7 @@ import itertools
 import math
 import random
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +63,7 @@ ID_TABLES = (
     t.skill_levels,
     t.role_assignments,
     t.move_approvals,
+    t.handoffs,
 )
 
 
@@ -90,12 +91,14 @@ class DemoSummary:
     skill_gains: int
     skill_levels: int
     role_assignments: int
+    handoffs: int
     moves_by_kind: Mapping[str, int]
     moves_by_status: Mapping[str, int]
     tour_person_id: str  # a person with a rich history: ≥3 moves incl. a completed one with skill gains
     reverted_move_id: str | None  # a reverted trial
     converted_move_id: str | None  # a move converted into a role (still standing)
     elapsed_seconds: float
+    handoff_move_id: str | None = None  # an acting role or lead under way, with its handoff and backfill
 
 
 # --------------------------------------------------------------------------------------------- catalogue
@@ -347,6 +350,34 @@ _COLUMNS: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
     ("role_assignments", t.role_assignments, ("id", "person_id", "role_id", "start", "end", "reason", "move_id")),
 )
 APPROVAL_COLUMNS = ("id", "move_id", "slot", "approver_id", "decision", "at", "note")
+HANDOFF_COLUMNS = (
+    "id",
+    "move_id",
+    "holder_id",
+    "receiver_id",
+    "responsibilities",
+    "start",
+    "return_on",
+    "backfill_id",
+    "status",
+    "returned_on",
+)
+# What the person takes over on an acting role, a temporary lead or a handoff (from the team's manager).
+_HANDED_OVER = {
+    K.ACTING_ROLE: "The team lead's duties: planning, 1:1s, hiring decisions and the budget sign-off",
+    K.TEMPORARY_LEAD: "Day-to-day lead of the team: stand-ups, priorities and escalations",
+    K.RESPONSIBILITY_HANDOFF: "The team's release process and its on-call rota",
+}
+# A handoff follows its move (services.handoffs.sync_with_move): planned once approved, active while it runs,
+# returned when it ends.
+_HANDOFF_STATUS = {
+    S.APPROVED: "planned",
+    S.ONBOARDING: "active",
+    S.ACTIVE: "active",
+    S.IN_REVIEW: "active",
+    S.COMPLETED: "returned",
+    S.REVERTED: "returned",
+}
 
 _KIND_LIST = list(cat.KINDS)
 _LOCATION_NAMES = [name for name, _ in cat.LOCATIONS]
@@ -405,11 +436,17 @@ class _Generator:
                 "skill_levels",
                 "role_assignments",
                 "approvals",
+                "handoffs",
             ),
             0,
         )
         self.by_kind: Counter[str] = Counter()
         self.approvals: list[tuple[Any, ...]] = []  # rows of move_approvals (APPROVAL_COLUMNS)
+        self.handoffs: list[tuple[Any, ...]] = []  # rows of handoffs (HANDOFF_COLUMNS), written after everyone
+        # Its own stream: the handoffs' choices leave every other draw (and so the rest of the demo) unchanged.
+        self.handoff_rng = random.Random(seed * 7_919 + 11)
+        self.team_members: dict[str, list[str]] | None = None
+        self.handoff_move: str | None = None  # an acting role or lead that runs now, for the tour
         self.by_status: Counter[str] = Counter()
         self.tour: tuple[tuple[int, ...], str] | None = None
         self.reverted_move: str | None = None
@@ -559,6 +596,43 @@ class _Generator:
         host = self.team_manager.get(m.host) if m.host else None
         if verdict == "approved" and host is not None and host not in (person_id, actor):
             self.approvals.append((self._next_id("approvals"), m.id, "host", host, verdict, at, ""))
+
+    def _handoff(self, p: _Person, m: _Move) -> None:
+        """The handoff an acting role, a temporary lead or a responsibility handoff carries, as its managers
+        record it: the host team's manager (or, at home, the person's manager) hands responsibilities to the
+        person until the move ends, and a colleague of the person's home team backfills their own work."""
+        status = _HANDOFF_STATUS.get(m.status)
+        if m.kind not in _HANDED_OVER or status is None:
+            return
+        _role, team, manager = p.state_at(m.s)
+        holder = self.team_manager.get(m.host) if m.host else None
+        if holder in (None, p.id):
+            holder = manager
+        if holder is None or holder == p.id:
+            return
+        if self.team_members is None:
+            self.team_members = defaultdict(list)
+            for pid, tid in [*((x.id, x.team) for x in self.leaders), *self.members_plan]:
+                self.team_members[tid].append(pid)
+        colleagues = [x for x in self.team_members.get(team, []) if x not in (p.id, holder)]
+        backfill = self.handoff_rng.choice(colleagues) if colleagues else None
+        returned_on = min(m.e, self.today) if status == "returned" else None
+        self.handoffs.append(
+            (
+                self._next_id("handoffs"),
+                m.id,
+                holder,
+                p.id,
+                _HANDED_OVER[m.kind],
+                m.s,
+                m.e,
+                backfill,
+                status,
+                returned_on,
+            )
+        )
+        if status == "active" and backfill is not None and self.handoff_move is None:
+            self.handoff_move = m.id
 
     def simulate(self, person: _Person, rows: _Rows) -> None:
         if person.role != cat.CEO_ROLE:
@@ -985,6 +1059,7 @@ class _Generator:
                         "more time to finish the criteria",
                     )
                 )
+            self._handoff(p, m)
             if m.outcome is not None:
                 decision, on, reviewer, notes, confidential = m.outcome
                 rows.outcomes.append((nid("outcomes"), m.id, _V[decision], on, reviewer, notes, confidential))
@@ -1554,6 +1629,7 @@ def generate_demo(
         report("finalising", 0, 1)
         writer.insert(t.team_managers, ("team_id", "person_id"), sorted(gen.team_manager.items()))
         writer.insert(t.move_approvals, APPROVAL_COLUMNS, gen.approvals)
+        writer.insert(t.handoffs, HANDOFF_COLUMNS, gen.handoffs)
         candidates = [x["id"] for x in market_pool(gen, templates)]
         bottleneck = planned_bottleneck(conn, gen, candidates, seed=seed) if candidates and plan_bottleneck else None
         opportunities, applications = marketplace_rows(gen, templates, seed=seed, bottleneck=bottleneck)
@@ -1576,6 +1652,7 @@ def generate_demo(
             "skill_gains": totals["skill_gains"],
             "skill_levels": totals["skill_levels"],
             "role_assignments": totals["role_assignments"],
+            "handoffs": len(gen.handoffs),
         }
         by_kind = {k.value: gen.by_kind[k.value] for k in MoveKind}
         by_status = {s.value: gen.by_status[s.value] for s in MoveStatus}
@@ -1610,4 +1687,5 @@ def generate_demo(
         reverted_move_id=reverted,
         converted_move_id=gen.converted_move,
         elapsed_seconds=round(time.perf_counter() - started, 3),
+        handoff_move_id=gen.handoff_move,
     )
