@@ -6,6 +6,7 @@ import datetime as dt
 import random
 import struct
 import time
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -308,6 +309,7 @@ def test_eligibility_matches_the_domain_rules_on_a_random_org(db: Database) -> N
 
     # The candidate pairs are exactly the live applications to open opportunities that the domain rules allow.
     expected = set()
+    screened_out: dict[int, str] = {}
     with db.engine.connect() as conn:
         opp_rows = {o.id: o for o in conn.execute(select(t.opportunities))}
         role_level = dict(conn.execute(select(t.roles.c.id, t.roles.c.level)).all())
@@ -335,7 +337,17 @@ def test_eligibility_matches_the_domain_rules_on_a_random_org(db: Database) -> N
             )
             who = Candidate(p.id, role_level[p.role_id], p.hire_date, p.location, latest, max(0, free))
             rules = Eligibility(o.min_role_level, o.min_tenure_months, tuple(o.locations), o.required_skills)
-            if not ineligibility(rules, o.percent_time, who, today=TODAY):
+            reasons = ineligibility(rules, o.percent_time, who, today=TODAY)
+            if reasons:  # the first reason the person's own page gives, as the run's counts name it
+                first = reasons[0]
+                screened_out[app.id] = (
+                    "no_free_time"
+                    if "of your time" in first
+                    else "short_on_skills"
+                    if " at level " in first
+                    else "outside_rules"
+                )
+            if not reasons:
                 expected.add(app.id)
                 fit = skill_fit(o.required_skills, o.preferred_skills, latest)
                 fresh = not any(
@@ -359,6 +371,14 @@ def test_eligibility_matches_the_domain_rules_on_a_random_org(db: Database) -> N
         eligible = [a for a in applied if app_id[(oid, a["person_id"])] in expected]
         assert u["applied"] == len(applied)
         assert u["short_on_skills"] + u["outside_rules"] + u["no_free_time"] == len(applied) - len(eligible)
+        first = Counter(
+            screened_out[app_id[(oid, a["person_id"])]]
+            for a in applied
+            if app_id[(oid, a["person_id"])] in screened_out
+        )
+        assert {k: u[k] for k in ("short_on_skills", "outside_rules", "no_free_time")} == {
+            k: first[k] for k in ("short_on_skills", "outside_rules", "no_free_time")
+        }
         here = sum(1 for a in eligible if placed.get(a["person_id"]) == oid)
         assert u["placed_elsewhere"] == sum(1 for a in eligible if placed.get(a["person_id"]) not in (None, oid))
         assert u["placed_elsewhere"] + u["release_limit"] + u["not_chosen"] + here == len(eligible)

@@ -326,18 +326,29 @@ def test_acting_roles_and_leads_carry_their_handoffs(demo: tuple[Database, DemoS
     follows = {S.APPROVED: "planned", S.ONBOARDING: "active", S.ACTIVE: "active", S.IN_REVIEW: "active"}
     follows |= {S.COMPLETED: "returned", S.REVERTED: "returned"}
     kinds = {MoveKind.ACTING_ROLE, MoveKind.TEMPORARY_LEAD, MoveKind.RESPONSIBILITY_HANDOFF}
+    history = snap.by_move("status_changes")
     for m in snap.moves:
-        if m.kind not in kinds or m.status not in follows:
+        steps = [h.to_status for h in history[m.id]]
+        # Approved, then withdrawn: handed back.
+        withdrawn_after_approval = m.status is S.WITHDRAWN and S.APPROVED in steps
+        follows_now = "returned" if withdrawn_after_approval else follows.get(m.status)
+        if m.kind not in kinds or follows_now is None:
             assert m.id not in carried, m.id
             continue
         h = carried.get(m.id)
+        host = manager_of.get(m.host_team_id)
         if h is None:  # only when nobody could hand over: no host manager and no manager of one's own
-            assert manager_of.get(m.host_team_id) in (None, m.person_id) and people[m.person_id].manager_id is None
+            assert host in (None, m.person_id) and people[m.person_id].manager_id is None
             continue
-        assert (h.receiver_id, h.start, h.return_on, h.status) == (m.person_id, m.start, m.end, follows[m.status])
-        assert h.holder_id != m.person_id and h.holder_id in (manager_of.get(m.host_team_id), *people)
+        assert (h.receiver_id, h.start, h.return_on, h.status) == (m.person_id, m.start, m.end, follows_now)
+        # The host team's manager hands over; without one (or hosting at home) the person's own manager does.
+        if host not in (None, m.person_id):
+            assert h.holder_id == host, m.id
+        else:
+            assert h.holder_id != m.person_id and people[h.holder_id].id in {p.manager_id for p in snap.people}
         assert h.backfill_id not in (m.person_id, h.holder_id)
-        assert (h.returned_on is not None) == (h.status == "returned")
+        # Handed back on the day the move ended in the tracker.
+        assert h.returned_on == (history[m.id][-1].at.date() if h.status == "returned" else None), m.id
     assert summary.handoffs == len(snap.handoffs) > 0
     assert {h.status for h in snap.handoffs} >= {"active", "returned"}
     # The move under way that the tour names shows its handoff through the service, names and all.

@@ -677,6 +677,13 @@ def test_a_move_inside_the_persons_own_team_lends_nobody(world: World) -> None:
     assert credit.moves_completed == before.moves_completed + 1
     report = {r.manager.id: r for r in mviews.release_report(world.db, world.policy("admin")).managers}
     assert report["M"].person_weeks_lent == credit.person_weeks_lent
+    # Eva then joins team B, where she was lent: the move still counts for mira, who let her go (judged
+    # by who released her into whose team, not by eva's team today).
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.people.update().where(t.people.c.id == "E").values(team_id="B", manager_id="H"))
+    after = mviews.manager_credit(world.db, world.policy("admin"), "M")
+    assert {m.move_id for m in after.moves} == {m.move_id for m in credit.moves}
+    assert after.person_weeks_lent == credit.person_weeks_lent
 
 
 def test_deciding_on_an_application_in_the_browser_returns_to_its_opportunity(world: World) -> None:

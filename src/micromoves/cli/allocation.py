@@ -36,17 +36,14 @@ def print_proposal(proposal: AllocationProposal, *, limit: int) -> None:
         highlight=False,
     )
     if stats.get("empty_seats"):
-        listed = stats.get("unfilled", [])
+        listed = stats.get("unfilled", [])[:limit]
+        of_all = stats.get("unfilled_opportunities", len(listed))
+        shown = f" (the {len(listed)} most empty of {of_all:,} opportunities)" if len(listed) < of_all else ""
         console.print(
             table(
-                f"{stats['empty_seats']:,} of {stats.get('seats', 0):,} seats left empty, and why"
-                + (
-                    f" (the {len(listed)} most empty opportunities)"
-                    if len(listed) < stats.get("unfilled_opportunities", 0)
-                    else ""
-                ),
+                f"{stats['empty_seats']:,} of {stats.get('seats', 0):,} seats left empty, and why{shown}",
                 ["opportunity", "title", "empty", "why"],
-                [[u["opportunity_id"], u["title"], u["empty"], u["reason"]] for u in listed[:limit]],
+                [[u["opportunity_id"], u["title"], u["empty"], u["reason"]] for u in listed],
             )
         )
     if proposal.status == "proposed":

@@ -270,11 +270,13 @@ def register(app: typer.Typer) -> None:
                 rows = [[k, *(grid.get((k, q), "") for q in report.quarters)] for k in keys]
                 console.print(table(title, [first, *report.quarters], rows))
         latest = f", the latest made {report.latest_plan_at:%Y-%m-%d}" if report.latest_plan_at else ""
-        console.print(f"Plan demand counts {report.current_plans} current plans{latest}.")
-        if report.targets_without_plan:
+        plans = "plan" if report.current_plans == 1 else "plans"
+        console.print(f"Plan demand counts {report.current_plans} current {plans}{latest}.")
+        if missing := report.targets_without_plan:
+            who = "1 person with a target role has" if missing == 1 else f"{missing} people with a target role have"
             console.print(
-                f"{report.targets_without_plan} people with a target role have no current plan, so what their "
-                "plans would need is not counted: `micromoves plan-all` plans everyone who has a target role."
+                f"{who} no current plan, so what their plans would need is not counted: `micromoves plan-all` "
+                "plans everyone who has a target role (and names those it cannot plan, and why)."
             )
 
     @app.command("credit")

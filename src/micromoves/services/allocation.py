@@ -921,25 +921,27 @@ class _Scorer:
         if len(on_open) < len(packed):
             person, opp, benefit = person[on_open], opp[on_open], benefit[on_open]
         skills_ok, fit = _skill_terms(person, opp, self.slots, self.matrix)
-        ok = skills_ok.copy()
         # Level, tenure and location: only where the opportunity sets such a rule (most set none).
+        rules_ok = np.ones(len(person), bool)
         ruled = np.flatnonzero(self.has_rule[opp])
         if len(ruled):
             p, o = person[ruled], opp[ruled]
             passes = people.level[p] >= opps.min_level[o]
             passes &= people.months[p] >= opps.min_tenure[o]
             passes &= self.loc_allowed[o, people.location[p]]
-            ok[ruled[~passes]] = False
-        skills_and_rules = ok.copy()
+            rules_ok[ruled[~passes]] = False
+        ok = rules_ok & skills_ok
+        screened_ok = ok.copy()
         ok &= free_percent(person, opps.start[opp], opps.end[opp], people, self.moves) >= opps.percent[opp]
-        # Why seats may stay empty, per opportunity: cheap counts (the pairs are already in hand).
+        # Why seats may stay empty, per opportunity: cheap counts (the pairs are already in hand), by the
+        # first rule missed in the order the person's own page gives them (domain.marketplace.ineligibility).
         n = len(opps.ids)
         screened = np.stack(
             [
                 np.bincount(opp, minlength=n),
-                np.bincount(opp[~skills_ok], minlength=n),
-                np.bincount(opp[skills_ok & ~skills_and_rules], minlength=n),
-                np.bincount(opp[skills_and_rules & ~ok], minlength=n),
+                np.bincount(opp[rules_ok & ~skills_ok], minlength=n),
+                np.bincount(opp[~rules_ok], minlength=n),
+                np.bincount(opp[screened_ok & ~ok], minlength=n),
             ]
         ).astype(np.int64)
         eligible = np.flatnonzero(ok)
@@ -1228,7 +1230,9 @@ def _propose(
                 f"{len(gone)} application(s) changed while the allocation was computed (e.g. {gone[0]}); run it again",
                 field="applications",
             )
-        uow.audit(actor, "allocation.proposed", "allocation_run", str(run_id), **stats, objective=objective)
+        # The audit event keeps the figures; the per-opportunity list of empty seats stays with the run.
+        summary = {k: v for k, v in stats.items() if k != "unfilled"}
+        uow.audit(actor, "allocation.proposed", "allocation_run", str(run_id), **summary, objective=objective)
         uow.commit()
     assignments = [
         ProposedAssignment(

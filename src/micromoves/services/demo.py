@@ -597,11 +597,13 @@ class _Generator:
         if verdict == "approved" and host is not None and host not in (person_id, actor):
             self.approvals.append((self._next_id("approvals"), m.id, "host", host, verdict, at, ""))
 
-    def _handoff(self, p: _Person, m: _Move) -> None:
+    def _handoff(self, p: _Person, m: _Move, last_step_on: dt.date) -> None:
         """The handoff an acting role, a temporary lead or a responsibility handoff carries, as its managers
         record it: the host team's manager (or, at home, the person's manager) hands responsibilities to the
         person until the move ends, and a colleague of the person's home team backfills their own work."""
         status = _HANDOFF_STATUS.get(m.status)
+        if m.status is S.WITHDRAWN and any(step[0] is S.APPROVED for step in m.steps):
+            status = "returned"  # approved, then withdrawn: the service hands the responsibilities back
         if m.kind not in _HANDED_OVER or status is None:
             return
         _role, team, manager = p.state_at(m.s)
@@ -614,9 +616,11 @@ class _Generator:
             self.team_members = defaultdict(list)
             for pid, tid in [*((x.id, x.team) for x in self.leaders), *self.members_plan]:
                 self.team_members[tid].append(pid)
+        # Colleagues by the team they are in today: close enough for who covers for a few weeks.
         colleagues = [x for x in self.team_members.get(team, []) if x not in (p.id, holder)]
         backfill = self.handoff_rng.choice(colleagues) if colleagues else None
-        returned_on = min(m.e, self.today) if status == "returned" else None
+        # Handed back on the day the move ended in the tracker (completed, reverted or withdrawn).
+        returned_on = last_step_on if status == "returned" else None
         self.handoffs.append(
             (
                 self._next_id("handoffs"),
@@ -1059,7 +1063,7 @@ class _Generator:
                         "more time to finish the criteria",
                     )
                 )
-            self._handoff(p, m)
+            self._handoff(p, m, prev_day)  # the day of its last status change, as recorded
             if m.outcome is not None:
                 decision, on, reviewer, notes, confidential = m.outcome
                 rows.outcomes.append((nid("outcomes"), m.id, _V[decision], on, reviewer, notes, confidential))

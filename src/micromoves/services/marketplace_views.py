@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection, and_, case, func, select
 
 from micromoves.domain import rules
 from micromoves.domain.errors import NotFound
@@ -345,23 +345,19 @@ def onboarding(db: Database, policy: Policy, move_id: str) -> list[OnboardingIte
     return [OnboardingItemView(id=r.id, item=r.item, done_on=r.done_on) for r in rows]
 
 
-# An alias: a filter on ``people`` elsewhere in the same query (who the viewer may see) stays about its own rows.
-_HOME = t.people.alias("home")
-_LENT_FROM = t.moves.join(_HOME, _HOME.c.id == t.moves.c.person_id)
-
-
 def _lent() -> Any:
     """The moves that count as talent lent, for the ledger and HR's release report alike: released by a
-    manager other than the person, holding (or having held) the person's time, and hosted outside the
-    person's own team — a move inside the team (covering a colleague, a course the team runs) lends nobody.
-    A move with no host team (a course, an external programme) still takes the person away from their work.
-    Callers select from ``_LENT_FROM``: the moves with their person's home team."""
-    m, p = t.moves.c, _HOME.c
+    manager other than the person, holding (or having held) the person's time, and hosted by a team the
+    releasing manager does not run — a move inside their own team (covering a colleague, a course the team
+    runs) lends nobody. Judged by who released whom, not by the person's team today: someone who later
+    joins the host team (the best outcome of a stretch) still counts for the manager who let them go. A
+    move with no host team (a course, an external programme) takes the person away from their work."""
+    m, tm = t.moves.c, t.team_managers.c
     return and_(
         m.released_by_id.is_not(None),
         m.released_by_id != m.person_id,
         m.status.in_([s.value for s in OCCUPYING_STATUSES]),
-        or_(m.host_team_id.is_(None), p.team_id.is_(None), m.host_team_id != p.team_id),
+        ~select(tm.team_id).where(tm.team_id == m.host_team_id, tm.person_id == m.released_by_id).exists(),
     )
 
 
@@ -378,7 +374,6 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
             raise NotFound(f"unknown person {manager_id!r}", field="person_id")
         rows = conn.execute(
             select(m.id, m.person_id, m.title, m.status, m.start, m.end, m.percent_time)
-            .select_from(_LENT_FROM)
             .where(m.released_by_id == manager_id, _lent())
             .order_by(m.start.desc(), m.id)
         ).all()
@@ -438,7 +433,6 @@ def release_report(db: Database, policy: Policy, *, limit: int = 100) -> Release
             func.sum(weeks * m.percent_time) / 700.0,
             func.sum(case((m.status == MoveStatus.COMPLETED.value, 1), else_=0)),
         )
-        .select_from(_LENT_FROM)
         .where(_lent())
         .group_by(m.released_by_id)
         .order_by(func.sum(weeks * m.percent_time).desc(), m.released_by_id)
@@ -472,7 +466,6 @@ def _later_role_changes(conn: Connection, managers: list[str]) -> dict[str, int]
     m, ra = t.moves.c, t.role_assignments.c
     first = conn.execute(
         select(m.released_by_id, m.person_id, func.min(m.start))
-        .select_from(_LENT_FROM)
         .where(m.released_by_id.in_(managers), _lent())
         .group_by(m.released_by_id, m.person_id)
     ).all()

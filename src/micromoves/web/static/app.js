@@ -31,10 +31,14 @@ document.addEventListener("htmx:responseError", function (event) {
 var KEPT_FORM = "micromoves:form";
 var RESTORE_FORM = "micromoves:restore";
 
+function keepable(el) {
+  return Boolean(el.name) && ["password", "hidden", "file", "submit", "button"].indexOf(el.type) < 0;
+}
+
 function keptFields(form) {
   var fields = [];
   Array.prototype.forEach.call(form.elements, function (el) {
-    if (!el.name || ["password", "hidden", "file", "submit", "button"].indexOf(el.type) >= 0) {
+    if (!keepable(el)) {
       return;
     }
     if (el.type === "checkbox" || el.type === "radio") {
@@ -52,7 +56,7 @@ function restoreFields(form, fields) {
   var used = {};
   fields.forEach(function (f) {
     // Fields of the same name are filled in the order they were kept.
-    var same = Array.prototype.filter.call(form.elements, function (el) { return el.name === f.name; });
+    var same = Array.prototype.filter.call(form.elements, function (el) { return keepable(el) && el.name === f.name; });
     var el;
     if ("checked" in f) {
       el = same.filter(function (x) { return x.value === f.value; })[0];
@@ -99,7 +103,7 @@ document.addEventListener("DOMContentLoaded", function () {
     if (kept) {
       sessionStorage.setItem(RESTORE_FORM, "1");
       var back = document.getElementById("back-to-form");
-      if (back && kept.page.charAt(0) === "/") {
+      if (back && kept.page.charAt(0) === "/" && kept.page.charAt(1) !== "/") {  // this site only
         back.href = kept.page;
         back.hidden = false;
       }
@@ -109,7 +113,8 @@ document.addEventListener("DOMContentLoaded", function () {
   var restore = sessionStorage.getItem(RESTORE_FORM) === "1";
   sessionStorage.removeItem(RESTORE_FORM);
   sessionStorage.removeItem(KEPT_FORM);
-  if (!restore || !kept) {
+  // Only on the very page the form was sent from: the same form elsewhere (another person's page) stays empty.
+  if (!restore || !kept || kept.page !== location.pathname + location.search) {
     return;
   }
   var form = Array.prototype.filter.call(document.forms, function (f) {
