@@ -44,6 +44,7 @@ HASHED = (
     t.skill_levels,
     t.move_approvals,
     t.handoffs,
+    t.onboarding_items,
     t.role_assignments,
     t.team_managers,
     t.opportunities,
@@ -358,6 +359,56 @@ def test_acting_roles_and_leads_carry_their_handoffs(demo: tuple[Database, DemoS
     assert view is not None and view.status == "active" and view.backfill is not None
     assert view.receiver.name == people[moves[summary.handoff_move_id].person_id].name
     assert admin.sees_move(moves[summary.handoff_move_id].person_id, moves[summary.handoff_move_id].host_team_id)
+
+
+def test_some_moves_came_through_the_marketplace_with_their_onboarding(
+    demo: tuple[Database, DemoSummary, Snapshot],
+) -> None:
+    """Moves hosted by another team partly came through the marketplace, recorded as the product records an
+    accepted offer: a filled opportunity of the host team, the person's accepted application linked to the
+    move, and the kind's onboarding checklist, ticked off between onboarding and the start. (The demo had no
+    onboarding item at all, and no accepted application, so the time-to-start figures had nothing.)"""
+    from micromoves.domain.marketplace import ONBOARDING_CHECKLIST
+    from micromoves.services import marketplace_views as mviews
+    from micromoves.services.accounts import Access, Principal
+    from micromoves.services.policy import Policy
+
+    db, summary, snap = demo
+    moves = {m.id: m for m in snap.moves}
+    history = snap.by_move("status_changes")
+    items = snap.by_move("onboarding_items")
+    past = {o.id: o for o in snap.opportunities if o.id.startswith("OPP-PAST-")}
+    accepted = [a for a in snap.applications if a.status == "accepted"]
+    assert summary.past_opportunities == len(past) > 0 and len(accepted) == len(past)
+    assert summary.onboarding_items == len(snap.onboarding_items)
+    for a in accepted:
+        o, m = past[a.opportunity_id], moves[a.move_id]
+        assert o.status == "filled" and o.seats == 1
+        assert (m.person_id, m.kind.value, m.host_team_id, m.title, m.start) == (
+            a.person_id,
+            o.kind.value if hasattr(o.kind, "value") else o.kind,
+            o.host_team_id,
+            o.title,
+            o.start,
+        )
+        assert a.applied_at < a.decided_at and set(m.skills_targeted) == set(o.builds_skills)
+        first = {}
+        for h in history[m.id]:
+            first.setdefault(h.to_status, h.at.date())
+        checklist = sorted(items[m.id], key=lambda i: i.position)
+        assert [i.item for i in checklist] == list(ONBOARDING_CHECKLIST[m.kind])
+        done = [i.done_on for i in checklist if i.done_on is not None]
+        if S.ACTIVE in first:
+            assert len(done) == len(checklist) and all(first[S.ONBOARDING] <= d <= first[S.ACTIVE] for d in done)
+        else:
+            assert 0 < len(done) < len(checklist)
+    # Only moves of such opportunities have checklists; the move page's checklist is the one written.
+    assert set(items) == {a.move_id for a in accepted}
+    admin = Policy(db, Principal(0, "admin", Access.ADMIN, None))
+    some = accepted[0].move_id
+    assert [v.item for v in mviews.onboarding(db, admin, some)] == [
+        i.item for i in sorted(items[some], key=lambda i: i.position)
+    ]
 
 
 def test_reviews_criteria_gains_and_skill_evidence(demo: tuple[Database, DemoSummary, Snapshot]) -> None:

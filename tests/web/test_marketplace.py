@@ -734,3 +734,33 @@ def test_the_offer_form_tells_someone_who_hosts_no_team_whom_to_ask(world: World
     assert world.client("eva").get("/api/v1/opportunities/new").json()["teams"] == []
     hosting = world.client("hugo").get("/opportunities/new", headers={"accept": "text/html"}).text
     assert 'id="opportunity-form"' in hosting and 'id="no-host-team"' not in hosting
+
+
+def test_a_filled_opportunity_leaves_the_marketplace_and_congestion_once_it_has_ended(world: World) -> None:
+    """A filled opportunity is shown as taken until its dates are over; after that it is history (the move's
+    page keeps it), not a card among the open ones nor a slot of the congestion report."""
+    from tests.services.test_allocation_service import opportunity
+
+    rows = [
+        opportunity(
+            oid,
+            host_team_id="B",
+            status="filled",
+            start=TODAY + dt.timedelta(weeks=weeks),
+            end=TODAY + dt.timedelta(weeks=weeks + 6),
+        )
+        for oid, weeks in (("OPP-ENDED", -10), ("OPP-TAKEN", 2))
+    ]
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.opportunities.insert(), rows)
+        conn.execute(
+            t.applications.insert(),
+            [
+                {"opportunity_id": oid, "person_id": "O", "status": "accepted", "applied_at": dt.datetime.now(dt.UTC)}
+                for oid in ("OPP-ENDED", "OPP-TAKEN")
+            ],
+        )
+    cards = {c.id for c in mviews.marketplace(world.db, world.policy("eva")).opportunities}
+    assert "OPP-TAKEN" in cards and "OPP-ENDED" not in cards
+    slots = {s.id for s in congestion.congestion(world.db, world.policy("admin")).slots}
+    assert "OPP-TAKEN" in slots and "OPP-ENDED" not in slots

@@ -186,7 +186,8 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
             )
             .join(t.applications, a.opportunity_id == o.id, isouter=True)
             .join(activated, activated.c.move_id == a.move_id, isouter=True)
-            .where(o.status.in_(["open", "filled"]))
+            # Filled ones until they end: a filled opportunity whose dates are over is history, not supply.
+            .where((o.status == "open") | ((o.status == "filled") & (o.end >= dt.date.today())))
         ).all()
         # Moves of a template that a plan scheduled and that started: planned on → first active on.
         to_start: dict[str, list[float]] = defaultdict(list)

@@ -29,6 +29,7 @@ from sqlalchemy import Connection, func, insert, select
 
 from micromoves.domain import lifecycle, rules
 from micromoves.domain.errors import DomainError, InvalidValue
+from micromoves.domain.marketplace import ONBOARDING_CHECKLIST
 from micromoves.domain.model import AssignmentReason, Decision, MoveKind, MoveStatus, Provenance, Rating
 from micromoves.planning import PlanningError, PlanProblem, PlanResult
 from micromoves.planning.solver import NoPlanFound, solve_greedy
@@ -64,6 +65,7 @@ ID_TABLES = (
     t.role_assignments,
     t.move_approvals,
     t.handoffs,
+    t.onboarding_items,
 )
 
 
@@ -92,6 +94,8 @@ class DemoSummary:
     skill_levels: int
     role_assignments: int
     handoffs: int
+    past_opportunities: int  # filled by moves that came through the marketplace (with accepted applications)
+    onboarding_items: int
     moves_by_kind: Mapping[str, int]
     moves_by_status: Mapping[str, int]
     tour_person_id: str  # a person with a rich history: ≥3 moves incl. a completed one with skill gains
@@ -437,6 +441,7 @@ class _Generator:
                 "role_assignments",
                 "approvals",
                 "handoffs",
+                "onboarding_items",
             ),
             0,
         )
@@ -447,6 +452,11 @@ class _Generator:
         self.handoff_rng = random.Random(seed * 7_919 + 11)
         self.team_members: dict[str, list[str]] | None = None
         self.handoff_move: str | None = None  # an acting role or lead that runs now, for the tour
+        # Moves that came through the marketplace: their (filled) opportunities, accepted applications and
+        # onboarding checklists, written after everyone (PAST_OPPORTUNITY_COLUMNS and the rest).
+        self.past_opportunities: list[tuple[Any, ...]] = []
+        self.past_applications: list[tuple[Any, ...]] = []
+        self.onboarding: list[tuple[Any, ...]] = []
         self.by_status: Counter[str] = Counter()
         self.tour: tuple[tuple[int, ...], str] | None = None
         self.reverted_move: str | None = None
@@ -637,6 +647,61 @@ class _Generator:
         )
         if status == "active" and backfill is not None and self.handoff_move is None:
             self.handoff_move = m.id
+
+    def _from_marketplace(self, p: _Person, m: _Move, days: dict[MoveStatus, dt.datetime]) -> None:
+        """Some moves hosted by another team came through the marketplace, as the product records them: the
+        host team's opportunity (filled), the person's accepted application linked to the move, and the
+        kind's onboarding checklist, ticked off between onboarding and the start (part of it while a move is
+        still onboarding). Drawn from the handoffs' stream, so the rest of the demo is unchanged."""
+        team = p.state_at(m.s)[1]
+        if m.host is None or m.host == team or m.kind not in MARKET_KINDS or S.ONBOARDING not in days:
+            return
+        host = self.team_manager.get(m.host)
+        if host in (None, p.id):
+            return
+        rng = self.handoff_rng
+        if rng.random() >= PAST_MARKET_SHARE:
+            return
+        requested = days.get(S.REQUESTED) or days.get(S.APPROVED) or days[S.ONBOARDING]
+        applied = requested - dt.timedelta(days=rng.randint(3, 12), hours=rng.randint(0, 6))
+        planned_end = m.ext[0] if m.ext is not None else m.e
+        oid = f"OPP-PAST-{len(self.past_opportunities) + 1:05d}"
+        self.past_opportunities.append(
+            (
+                oid,
+                m.title,
+                f"{self.team_name[m.host]} runs this {m.kind.value.replace('_', ' ')} for people from other teams.",
+                _V[m.kind],
+                m.host,
+                host,
+                m.s,
+                planned_end,
+                m.pct,
+                1,
+                {},
+                {},
+                {eid: round(rng.uniform(0.5, 1.2), 1) for eid in m.skills},
+                m.expected,
+                [statement for statement, _, _ in m.criteria],
+                [],
+                "filled",
+                None,
+                host,
+                applied - dt.timedelta(days=rng.randint(7, 21)),
+                host,
+            )
+        )
+        self.past_applications.append((oid, p.id, "accepted", applied, "", requested, p.id, m.id))
+        onboarding = days[S.ONBOARDING].date()
+        started = days[S.ACTIVE].date() if S.ACTIVE in days else None
+        items = ONBOARDING_CHECKLIST[m.kind]
+        for position, item in enumerate(items, 1):
+            if started is not None:
+                done: dt.date | None = onboarding + (started - onboarding) * position // len(items)
+            else:  # still onboarding: the first half is done so far
+                done = onboarding if position <= len(items) // 2 else None
+            who = host if done is not None else None
+            self.onboarding.append((self._next_id("onboarding_items"), m.id, position, item, done, who))
 
     def simulate(self, person: _Person, rows: _Rows) -> None:
         if person.role != cat.CEO_ROLE:
@@ -1043,10 +1108,12 @@ class _Generator:
                 rows.check_ins.append((nid("check_ins"), m.id, on, author, note, progress))
             prev: MoveStatus | None = None
             prev_day = m.steps[0][1]
+            first_at: dict[MoveStatus, dt.datetime] = {}
             for i, (status, on, actor, why) in enumerate(m.steps):
                 on = min(max(on, prev_day), self.today)
                 prev_day = on
                 at = _at(on, i, rng.randrange(30))
+                first_at.setdefault(status, at)
                 rows.status_changes.append((nid("status_changes"), m.id, _V[prev], _V[status], actor, at, why))
                 self._approvals(p.id, m, status, actor, at, why)
                 prev = status
@@ -1064,6 +1131,7 @@ class _Generator:
                     )
                 )
             self._handoff(p, m, prev_day)  # the day of its last status change, as recorded
+            self._from_marketplace(p, m, first_at)
             if m.outcome is not None:
                 decision, on, reviewer, notes, confidential = m.outcome
                 rows.outcomes.append((nid("outcomes"), m.id, _V[decision], on, reviewer, notes, confidential))
@@ -1296,6 +1364,10 @@ OPPORTUNITY_COLUMNS = (
     "approved_by",
 )
 APPLICATION_COLUMNS = ("opportunity_id", "person_id", "status", "applied_at", "note")
+PAST_APPLICATION_COLUMNS = (*APPLICATION_COLUMNS, "decided_at", "decided_by", "move_id")
+ONBOARDING_COLUMNS = ("id", "move_id", "position", "item", "done_on", "done_by")
+# Of the moves hosted by another team (of the marketplace's kinds), the share that came through the marketplace.
+PAST_MARKET_SHARE = 0.3
 OPEN_OPPORTUNITIES = 14
 # The seeded bottleneck: one seat that a crowd applies for (the congestion monitor should find it).
 BOTTLENECK_ID = "OPP-DEMO-01"
@@ -1639,6 +1711,9 @@ def generate_demo(
         opportunities, applications = marketplace_rows(gen, templates, seed=seed, bottleneck=bottleneck)
         writer.insert(t.opportunities, OPPORTUNITY_COLUMNS, opportunities)
         writer.insert(t.applications, APPLICATION_COLUMNS, applications)
+        writer.insert(t.opportunities, OPPORTUNITY_COLUMNS, gen.past_opportunities)
+        writer.insert(t.applications, PAST_APPLICATION_COLUMNS, gen.past_applications)
+        writer.insert(t.onboarding_items, ONBOARDING_COLUMNS, gen.onboarding)
         _fix_sequences(conn)
         _analyze(conn)
         tour = gen.tour[1] if gen.tour else gen.leaders[0].id
@@ -1657,6 +1732,8 @@ def generate_demo(
             "skill_levels": totals["skill_levels"],
             "role_assignments": totals["role_assignments"],
             "handoffs": len(gen.handoffs),
+            "past_opportunities": len(gen.past_opportunities),
+            "onboarding_items": len(gen.onboarding),
         }
         by_kind = {k.value: gen.by_kind[k.value] for k in MoveKind}
         by_status = {s.value: gen.by_status[s.value] for s in MoveStatus}

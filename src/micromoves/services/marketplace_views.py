@@ -215,11 +215,14 @@ def _plan_rank(words: str) -> int:
 
 def marketplace(db: Database, policy: Policy, *, include_own_drafts: bool = True) -> Marketplace:
     """Open opportunities ranked for the viewer: steps of their plan first, then those that would get them
-    ready sooner, then by skill fit; plus drafts and pending ones the viewer hosts."""
+    ready sooner, then by skill fit; filled ones until they end (taken, not gone); plus drafts and pending
+    ones the viewer hosts."""
     p = policy.principal
     o = t.opportunities.c
+    # A filled opportunity whose dates are over is history (its move's page keeps it), not a marketplace card.
+    current = (o.status == OS.OPEN.value) | ((o.status == OS.FILLED.value) & (o.end >= dt.date.today()))
     with db.engine.connect() as conn:
-        rows = list(conn.execute(select(t.opportunities).where(o.status.in_([OS.OPEN.value, OS.FILLED.value]))))
+        rows = list(conn.execute(select(t.opportunities).where(current)))
         if include_own_drafts:
             hosted = sorted(policy.hosted_teams | policy.hr_units) if not p.is_admin else None
             q = select(t.opportunities).where(o.status.in_([OS.DRAFT.value, OS.PENDING_APPROVAL.value]))
