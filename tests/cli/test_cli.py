@@ -447,3 +447,16 @@ def test_counts_and_weights_out_of_range_are_refused(org_url: str) -> None:
         assert code == 2 and said in err, (args, err)
     code, _, err = mm(org_url, "allocate", "--equity-weight", "nan", actor="admin")
     assert code == 2 and "weights must be numbers, not negative" in err, err
+
+
+def test_a_mistyped_person_id_as_actor_is_refused_not_made_an_operator(org_url: str) -> None:
+    """--actor P9 (a typo for a person id shaped like P1, P2) acted as the operator with admin rights and
+    proposed a move for someone else; it is refused and nothing is written. Operator names stay free."""
+    propose = ["moves", "propose", "--person", "P1", "--kind", "gig", "--title", "Typo", "--start", "2031-03-03"]
+    propose += ["--end", "2031-04-25", "--percent", "10", "--criterion", "Done"]
+    code, out, err = mm(org_url, *propose, actor="P9")
+    assert code != 0 and "no person 'P9'" in err and "--actor takes a person id" in err
+    code, out, err = mm(org_url, "moves", "list", "--json", actor="hr")
+    assert code == 0 and json.loads(out) == [], err
+    code, out, err = mm(org_url, *propose, actor="hr-team-2")  # an operator name: shaped like no person id
+    assert code == 0, err

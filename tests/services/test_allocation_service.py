@@ -626,3 +626,37 @@ def test_time_away_that_starts_during_an_opportunity_counts_against_the_release_
     insert(db, t.moves, [move("M2", "A-8", TODAY + dt.timedelta(weeks=11), 4, 20, "approved")])
     svc.discard_allocation(db, run.run_id, actor="hr")
     assert len(svc.propose_allocation(db, actor="hr", today=TODAY).assignments) == 1
+
+
+def test_one_person_in_two_moves_at_once_is_one_person_away(db: Database) -> None:
+    """Team A (10 people, 20% = 2 may be away) has A-9 in two overlapping mentorings: one person away, so
+    one more may go. Counting moves said two were away and held everyone back."""
+    base_org(db, {"A": 10})
+    start = TODAY - dt.timedelta(weeks=1)
+    insert(db, t.moves, [move("M1", "A-9", start, 12, 10, "active"), move("M2", "A-9", start, 8, 10, "active")])
+    insert(db, t.opportunities, [opportunity("O1", seats=2)])
+    insert(db, t.applications, [application("A-0", "O1", benefit=3), application("A-1", "O1", benefit=5)])
+    proposal = svc.propose_allocation(db, actor="hr", equity_weight=2.0, today=TODAY)
+    assert [(a.person_id, a.opportunity_id) for a in proposal.assignments] == [("A-1", "O1")]
+    [o1] = proposal.stats["unfilled"]
+    assert (o1["placed_here"], o1["release_limit"]) == (1, 1)
+
+
+def test_away_spells_merge_each_persons_overlapping_moves() -> None:
+    rng = random.Random(3)
+    for _ in range(500):
+        n = rng.randint(1, 10)
+        person = np.array([rng.randint(0, 3) for _ in range(n)], np.int64)
+        start = np.array([rng.randint(0, 40) for _ in range(n)], np.int64) + 739_000
+        end = start + np.array([rng.randint(0, 10) for _ in range(n)], np.int64)
+        got = sorted(zip(*(a.tolist() for a in svc._away_spells(person, start, end)), strict=True))
+        expected = []
+        for who in sorted(set(person.tolist())):
+            days = sorted({d for i in range(n) if person[i] == who for d in range(start[i], end[i] + 1)})
+            first = prev = days[0]
+            for d in [*days[1:], None]:
+                if d is None or d != prev + 1:
+                    expected.append((who, first, prev))
+                    first = d
+                prev = d if d is not None else prev
+        assert got == expected

@@ -8,13 +8,14 @@ in the web app): an applicant cannot offer themselves a seat or approve their ow
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape as esc
 
 from micromoves.cli.render import console, print_json, table
-from micromoves.domain.errors import InvalidValue
+from micromoves.domain.errors import InvalidValue, NotFound
 from micromoves.services import accounts
 from micromoves.services import marketplace as market
 from micromoves.services import marketplace_views as mviews
@@ -36,6 +37,7 @@ def cli_policy(db: Database, actor: str) -> Policy:
     with db.engine.connect() as conn:
         person = conn.scalar(select(t.people.c.id).where(t.people.c.id == actor))
         if person is None:
+            _not_a_mistyped_person(conn, actor)
             return Policy(db, accounts.Principal(0, actor, accounts.Access.ADMIN, None))
         account = conn.execute(
             select(t.users.c.id, t.users.c.access, t.users.c.active).where(t.users.c.person_id == person)
@@ -43,6 +45,28 @@ def cli_policy(db: Database, actor: str) -> Policy:
     if account is None or not account.active:  # a deactivated account keeps no more than an employee's rights
         return Policy(db, accounts.Principal(0, actor, accounts.Access.EMPLOYEE, person))
     return Policy(db, accounts.Principal(account.id, actor, accounts.Access(account.access), person))
+
+
+def _shape(text: str) -> str:
+    return re.sub(r"\d+", "0", text)
+
+
+def _not_a_mistyped_person(conn: Any, actor: str) -> None:
+    """An operator name that is shaped like the people's ids (P-00278 where ids read P-000278) is a mistyped
+    person id, not an operator: acting on it would give admin rights instead of that person's. Refused."""
+    from sqlalchemy import select
+
+    if not re.search(r"\d", actor):
+        return  # "cli", "hr", "admin": operator names
+    prefix = re.split(r"\d", actor, maxsplit=1)[0]
+    like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    ids = conn.scalars(select(t.people.c.id).where(t.people.c.id.like(like, escape="\\")).limit(1000)).all()
+    if any(_shape(pid) == _shape(actor) for pid in ids):
+        raise NotFound(
+            f"no person {actor!r}: --actor takes a person id (to act with that person's rights) or an operator "
+            "name that is not shaped like one",
+            field="actor",
+        )
 
 
 def _levels(values: list[str] | None, option: str) -> dict[str, float]:

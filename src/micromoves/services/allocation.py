@@ -790,6 +790,21 @@ def free_percent(person: I64, opp_start: I64, opp_end: I64, people: _People, mov
     return out
 
 
+def _away_spells(person: I64, start: I64, end: I64) -> tuple[I64, I64, I64]:
+    """Each person's time away as disjoint spells: overlapping or touching moves (inclusive days) merged."""
+    order = np.lexsort((start, person))
+    person, start, end = person[order], start[order], end[order]
+    # Within a person (sorted by start), a move opens a new spell when it starts after every earlier one ended.
+    span = int(end.max() - start.min()) + 2 if len(end) else 1
+    reach = np.maximum.accumulate(end + person.astype(np.int64) * span)  # person offsets keep people apart
+    opens = np.ones(len(person), bool)
+    opens[1:] = (person[1:] != person[:-1]) | (start[1:] + person[1:].astype(np.int64) * span > reach[:-1] + 1)
+    first = np.flatnonzero(opens)
+    last_reach = np.append(reach[first[1:] - 1], reach[-1]) if len(first) else reach[:0]
+    out_end: I64 = last_reach - person[first].astype(np.int64) * span
+    return person[first], start[first], out_end
+
+
 def team_limits(people: _People, opps: _Opportunities, moves: Moves, release_share: float) -> I64:
     """How many more people each team may release: floor(share × size) minus the most away on any day an
     open opportunity runs. The count of people away only rises at the start of someone's time away, so the
@@ -800,6 +815,9 @@ def team_limits(people: _People, opps: _Opportunities, moves: Moves, release_sha
     m_person, m_start, m_end, _, away_mask = moves
     if not len(opps.start) or not away_mask.any():
         return allowed
+    # People, not moves: one person's overlapping moves (two mentorings at once) are one person away.
+    m_person, m_start, m_end = _away_spells(m_person[away_mask], m_start[away_mask], m_end[away_mask])
+    away_mask = np.ones(len(m_person), bool)
     leaving = m_start[away_mask]
     running = np.searchsorted(np.sort(opps.start), leaving, side="right") - np.searchsorted(
         np.sort(opps.end), leaving, side="left"
