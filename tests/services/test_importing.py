@@ -650,7 +650,7 @@ def test_rows_the_format_does_not_allow_are_refused_naming_row_and_field(
         db,
         [moves],
         [
-            "moves.csv:2:outcome: a review deciding convert leaves the move completed, not proposed",
+            "moves.csv:2:outcome: a review deciding convert leaves the move completed or reverted, not proposed",
             "moves.csv:3:outcome: a review deciding revert leaves the move reverted, not completed",
             "moves.csv:4:percent_time: '2_0' is not a whole number",
             "moves.csv:5:start: '20240108' is not an ISO date (YYYY-MM-DD)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import random
 
 import pytest
 from sqlalchemy import func, select
@@ -591,7 +592,11 @@ def test_congestion_reports_the_observed_time_to_start(world: World) -> None:
     assert slot() == (3.0, 1)
     page = world.client("admin").get("/congestion")
     assert "3.0 weeks <small>(1 started)</small>" in page.text
-    assert "Plan demand counts 0 current plans." in " ".join(page.text.split())  # nobody here has a target role
+    flat = " ".join(page.text.split())
+    assert "Plan demand counts 0 current plans." in flat  # nobody here has a target role
+    # The rule as the code applies it: the ratio and the least demand (it said "twice the demand" only).
+    rule = congestion.congestion(db, world.policy("admin")).bottleneck_rule
+    assert f"A bottleneck has {rule}." in flat and f"at least {congestion.BOTTLENECK_MIN_DEMAND} people" in rule
 
 
 def test_accepting_the_last_seat_re_plans_the_others_after_the_response(
@@ -764,3 +769,40 @@ def test_a_filled_opportunity_leaves_the_marketplace_and_congestion_once_it_has_
     assert "OPP-TAKEN" in cards and "OPP-ENDED" not in cards
     slots = {s.id for s in congestion.congestion(world.db, world.policy("admin")).slots}
     assert "OPP-TAKEN" in slots and "OPP-ENDED" not in slots
+
+
+def test_person_weeks_round_half_up_from_exact_share_days(world: World) -> None:
+    """Person-weeks come from days × percent (700 make one) in integers, rounded half up once: the ledger and
+    HR's release report gave 113.9 and 114.0 for the same moves (floating-point sums of 113.95)."""
+    assert [mviews.person_weeks(n) for n in (0, 34, 35, 79_764, 79_765, 700)] == [0.0, 0.0, 0.1, 113.9, 114.0, 1.0]
+    rng = random.Random(11)
+    day = TODAY - dt.timedelta(days=400)
+    rows = []
+    for k in range(60):
+        start = day + dt.timedelta(days=rng.randint(0, 300))
+        rows.append(
+            {
+                "id": f"MV-R{k}",
+                "person_id": rng.choice(["E", "E2"]),
+                "kind": "gig",
+                "title": "Random",
+                "start": start,
+                "end": start + dt.timedelta(days=rng.randint(0, 60)),
+                "percent_time": rng.randint(1, 100),
+                "status": "completed",
+                "host_team_id": "B",
+                "released_by_id": "M",
+                "expected_outcomes": "",
+                "skills_targeted": [],
+            }
+        )
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.moves.insert(), rows)
+    credit = mviews.manager_credit(world.db, world.policy("mira"), "M")
+    report = {r.manager.id: r for r in mviews.release_report(world.db, world.policy("admin")).managers}
+    exact = sum(
+        ((m.end - m.start).days + 1) * m.percent_time
+        for m in move_svc.list_moves(world.db)
+        if m.released_by_id == "M" and m.id in {x.move_id for x in credit.moves}
+    )
+    assert credit.person_weeks_lent == report["M"].person_weeks_lent == mviews.person_weeks(exact)

@@ -92,6 +92,7 @@ class CongestionReport(BaseModel):
     skills: list[str] = []
     skill_heatmap: list[SkillHeatCell] = []  # the same starts by each skill the step builds, and quarter
     # Plan demand is only as complete as the plans: how many are counted, how fresh, and who has none.
+    bottleneck_rule: str = ""  # the rule in words, as the code applies it
     current_plans: int = 0
     latest_plan_at: dt.datetime | None = None
     targets_without_plan: int = 0  # people with a target role and no current plan: their demand is unknown
@@ -296,6 +297,10 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
         heatmap=[HeatCell(team=team, quarter=q, count=n) for (team, q), n in sorted(cells.items())],
         skills=sorted({skill for skill, _ in by_skill}),
         skill_heatmap=[SkillHeatCell(skill=k, quarter=q, count=n) for (k, q), n in sorted(by_skill.items())],
+        bottleneck_rule=(
+            f"at least {BOTTLENECK_RATIO:g} times as much demand as seats (or no seat left), and at least "
+            f"{BOTTLENECK_MIN_DEMAND} people wanting it"
+        ),
         current_plans=current_plans,
         latest_plan_at=latest_plan_at,
         targets_without_plan=targets_without_plan,

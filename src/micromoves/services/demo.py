@@ -1633,13 +1633,13 @@ def generate_demo(
         existing = _existing(conn)
         if any(existing.values()):
             held = ", ".join(f"{n} {name}" for name, n in existing.items())
-            if not replace:
-                raise OrganisationExists(
-                    f"the database already holds an organisation ({held}); pass replace=True (--replace) to "
-                    "delete it and generate a new one"
-                )
             # `make demo` replaces whatever the default database holds: never a real organisation.
             reason = _not_a_demo(conn)
+            if not replace and reason is None:
+                raise OrganisationExists(
+                    f"the database already holds a demo organisation ({held}); `micromoves demo --replace` "
+                    "deletes it and generates a new one"
+                )
             if reason is not None:
                 raise OrganisationExists(
                     f"the database holds an organisation ({held}) and {reason}: the demo replaces only a demo "

@@ -83,7 +83,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # (Tuples: a member test by identity, where a set would hash each enum member in Python, a million times.)
 STATUS_AFTER: dict[Decision, tuple[MoveStatus, ...]] = {
     Decision.END: (MoveStatus.COMPLETED,),
-    Decision.CONVERT: (MoveStatus.COMPLETED,),
+    # A conversion can itself be reverted later (the role change undone): completed, then reverted.
+    Decision.CONVERT: (MoveStatus.COMPLETED, MoveStatus.REVERTED),
     Decision.REVERT: (MoveStatus.REVERTED,),
     Decision.CONTINUE: (MoveStatus.ACTIVE, MoveStatus.IN_REVIEW, MoveStatus.COMPLETED),
     Decision.EXTEND: (MoveStatus.ACTIVE, MoveStatus.IN_REVIEW, MoveStatus.COMPLETED),

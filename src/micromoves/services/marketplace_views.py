@@ -348,6 +348,13 @@ def onboarding(db: Database, policy: Policy, move_id: str) -> list[OnboardingIte
     return [OnboardingItemView(id=r.id, item=r.item, done_on=r.done_on) for r in rows]
 
 
+def person_weeks(share_days: int) -> float:
+    """Person-weeks, to one decimal and half up, from days × percent of time (700 of them make one): in
+    integers, so that the same moves give the same figure on every page (floating-point sums of 113.95
+    rounded to 114.0 in the report and 113.9 on the ledger)."""
+    return (share_days * 10 + 350) // 700 / 10
+
+
 def _lent() -> Any:
     """The moves that count as talent lent, for the ledger and HR's release report alike: released by a
     manager other than the person, holding (or having held) the person's time, and hosted by a team the
@@ -383,8 +390,8 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
         people = names_of(conn, t.people, {r.person_id for r in rows})
         changes = _later_role_changes(conn, [manager_id]).get(manager_id, 0)
 
-    def weeks(r: Any) -> float:
-        return float(((r.end - r.start).days + 1) / 7 * r.percent_time / 100)
+    def share_days(r: Any) -> int:  # days × percent: exact, so the ledger and HR's report round the same
+        return int(((r.end - r.start).days + 1) * r.percent_time)
 
     moves = [
         ReleasedMove(
@@ -394,7 +401,7 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
             status=str(r.status),
             start=r.start,
             end=r.end,
-            person_weeks=round(weeks(r), 1),
+            person_weeks=person_weeks(share_days(r)),
         )
         for r in rows
     ]
@@ -402,7 +409,7 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
         manager=PersonRef(id=manager_id, name=name),
         people_released=len({r.person_id for r in rows}),
         # The exact sum, rounded once, as HR's release report does: the rounded parts may not add up to it.
-        person_weeks_lent=round(sum(weeks(r) for r in rows), 1),
+        person_weeks_lent=person_weeks(sum(share_days(r) for r in rows)),
         moves_completed=sum(1 for x in moves if x.status == MoveStatus.COMPLETED.value),
         later_role_changes=changes,
         moves=moves[:200],
@@ -433,7 +440,7 @@ def release_report(db: Database, policy: Policy, *, limit: int = 100) -> Release
         select(
             m.released_by_id,
             func.count(func.distinct(m.person_id)),
-            func.sum(weeks * m.percent_time) / 700.0,
+            func.sum(weeks * m.percent_time),  # days × percent, exact; person_weeks rounds it
             func.sum(case((m.status == MoveStatus.COMPLETED.value, 1), else_=0)),
         )
         .where(_lent())
@@ -452,7 +459,7 @@ def release_report(db: Database, policy: Policy, *, limit: int = 100) -> Release
             ReleaseRow(
                 manager=PersonRef(id=pid, name=names.get(pid, pid)),
                 people_released=int(n),
-                person_weeks_lent=round(float(w or 0), 1),
+                person_weeks_lent=person_weeks(round(w or 0)),  # SQLite's julianday difference is a float
                 moves_completed=int(c or 0),
                 later_role_changes=changes.get(pid, 0),
             )
