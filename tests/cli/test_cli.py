@@ -460,3 +460,15 @@ def test_a_mistyped_person_id_as_actor_is_refused_not_made_an_operator(org_url: 
     assert code == 0 and json.loads(out) == [], err
     code, out, err = mm(org_url, *propose, actor="hr-team-2")  # an operator name: shaped like no person id
     assert code == 0, err
+
+
+def test_a_listing_cut_at_its_limit_says_so(org_url: str) -> None:
+    """`people list --json` returned the first 50 people of 400 and nothing said more existed; a script took
+    them for everyone. The JSON stays a plain list; standard error says how to get the rest."""
+    code, out, err = mm(org_url, "people", "list", "--json", "--limit", "1")
+    assert code == 0 and [p["id"] for p in json.loads(out)] == ["P1"]
+    assert "more people than the 1 listed: --offset 1" in err
+    code, out, err = mm(org_url, "people", "list", "--json", "--limit", "1", "--offset", "1")
+    assert code == 0 and [p["id"] for p in json.loads(out)] == ["P2"] and "more people" not in err
+    code, out, err = mm(org_url, "people", "list", "--limit", "1")
+    assert code == 0 and "more with --offset 1" in " ".join(out.split())

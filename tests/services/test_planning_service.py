@@ -925,6 +925,37 @@ def test_congestion_says_whose_plan_demand_it_cannot_count(plan_db: Database) ->
     assert sum(s.demand_plans for s in after.slots) == len(plan.steps) > 0
 
 
+def test_an_alternate_route_starts_from_the_persons_current_plan(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The congestion page's route said "ready at week 48 with the slot" for someone whose stored, proven
+    optimal plan is ready at week 36: its bounded re-plan had stopped at a greedy plan. When the current plan
+    solves today's problem (same digest) and is better, the route starts from it; when it no longer holds
+    (the person changed), the route re-plans as before."""
+    from micromoves.services import accounts, congestion
+    from micromoves.services.policy import Policy
+
+    hr = Policy(plan_db, accounts.Principal(0, "hr", accounts.Access.ADMIN, None))
+    plan = planning.plan_for_person(plan_db, "EMP", actor="EMP").plan
+    assert plan.outcome == "ready" and plan.explanation.get("optimal", True)
+    with plan_db.engine.connect() as conn:
+        templates = set(conn.scalars(select(t.move_templates.c.id)))
+    unused = sorted(templates - {step["template_id"] for step in plan.steps})[0]
+    monkeypatch.setattr(congestion, "ROUTE_STEPS", 1)  # the bounded re-plan stops at once: a greedy plan
+    monkeypatch.setattr(congestion, "ROUTE_BUDGET", 600.0)
+    route = congestion.alternate_route(plan_db, hr, "EMP", unused)
+    # The proven plan does without the slot: losing it costs nothing, and that is proven, not guessed.
+    assert (route.current_ready_week, route.extra_weeks, route.proven_optimal) == (plan.ready_week, 0, True)
+    assert "not on the best route" in route.explanation
+    used = congestion.alternate_route(plan_db, hr, "EMP", plan.steps[0]["template_id"])
+    assert used.current_ready_week == plan.ready_week
+    # The person's problem changed since: the stored plan no longer stands in, and the bounded search says so.
+    with plan_db.write_engine.begin() as conn:
+        conn.execute(t.plans.update().where(t.plans.c.id == plan.id).values(problem_digest="0" * 64))
+    stale = congestion.alternate_route(plan_db, hr, "EMP", unused)
+    assert not stale.proven_optimal
+
+
 def test_a_failed_replan_after_a_fill_is_audited_and_the_seat_stands(
     plan_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -364,6 +364,16 @@ def export(
 # ------------------------------------------------------------------------------------------------ people
 
 
+def _say_more(what: str, more: bool, limit: int, offset: int) -> None:
+    """A listing cut at --limit says so on standard error (the JSON on standard output stays a plain list):
+    a script reading 50 rows must not take them for all."""
+    if more:
+        err_console.print(
+            f"more {what} than the {limit} listed: --offset {offset + limit} for the next ones, or a larger --limit",
+            highlight=False,
+        )
+
+
 @people_app.command("list")
 @handle_errors
 def people_list(
@@ -378,14 +388,16 @@ def people_list(
     """List people."""
     with UnitOfWork(open_db(), write=False) as uow:
         found = uow.people.list(
-            team_id=team, role_id=role, manager_id=manager, search=search, limit=limit, offset=offset
+            team_id=team, role_id=role, manager_id=manager, search=search, limit=limit + 1, offset=offset
         )
+    found, more = found[:limit], len(found) > limit
+    _say_more("people", more, limit, offset)
     if as_json:
         print_json(found)
         return
     console.print(
         table(
-            f"people ({len(found)} shown)",
+            f"people ({len(found)} shown{', more with --offset ' + str(offset + limit) if more else ''})",
             ["id", "name", "role", "team", "manager"],
             [[p.id, p.name, p.role_id, p.team_id, p.manager_id] for p in found],
         )
@@ -539,15 +551,17 @@ def moves_list(
         kind=kind,
         host_team_id=host_team,
         active_on=parse_date(active_on, "active_on"),
-        limit=limit,
+        limit=limit + 1,
         offset=offset,
     )
+    found, more = list(found[:limit]), len(found) > limit
+    _say_more("moves", more, limit, offset)
     if as_json:
         print_json([{k: getattr(m, k) for k in LIST_FIELDS} for m in found])
         return
     console.print(
         table(
-            f"moves ({len(found)} shown)",
+            f"moves ({len(found)} shown{', more with --offset ' + str(offset + limit) if more else ''})",
             ["id", "person", "kind", "title", "start", "end", "%", "status"],
             [[m.id, m.person_id, m.kind.value, m.title, m.start, m.end, m.percent_time, m.status.value] for m in found],
         )

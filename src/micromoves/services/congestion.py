@@ -14,13 +14,14 @@ import datetime as dt
 import math
 import statistics
 from collections import Counter, defaultdict
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, func, select
 
 from micromoves.domain.errors import DomainError, InvalidValue, NotFound
 from micromoves.domain.marketplace import LIVE_APPLICATIONS
-from micromoves.domain.model import MoveStatus
+from micromoves.domain.model import MoveStatus, PlanStatus
 from micromoves.planning import PlanningError, PlanResult
 from micromoves.services.planning import (
     OPPORTUNITY_PREFIX,
@@ -29,6 +30,7 @@ from micromoves.services.planning import (
     load_targets,
     make_problem,
     next_monday,
+    plan_digest,
     solve_within,
 )
 from micromoves.services.policy import Policy
@@ -371,16 +373,18 @@ def alternate_route(
         people = load_people(conn, [person_id], start=start)
         target = load_targets(conn, [person.target_role_id])[person.target_role_id]
         slot = _slot_options(conn, template_id)
+        catalogue = load_catalogue(conn)
         # The congested move is taken out below, after the filter: keep every depth step it would thin out.
         problem = make_problem(
             people[person_id],
             target,
-            load_catalogue(conn),
+            catalogue,
             start=start,
             horizon=horizon_weeks,
             settings=settings,
             every_depth_step=True,
         )
+        stored = _stored_plan(conn, person_id, people[person_id], target, catalogue, start, horizon_weeks, settings)
     # Without the slot: the template, and every open opportunity that runs it (a plan may reach the same move
     # through one; taking only the template out left routes "without it" that still took it).
     without = dataclasses.replace(problem, options=tuple(o for o in problem.options if o.id not in slot))
@@ -391,6 +395,10 @@ def alternate_route(
     except RuntimeError:  # not even the greedy fallback found a plan
         raise InvalidValue("no plan was found within the search limit", field="plan") from None
     used = any(m.option_id in slot for m in with_it.moves)
+    if stored is not None and (_ready_sooner(stored, with_it) or (stored.optimal and not with_it.optimal)):
+        # The person's current plan solves this very problem and is better (or proven where the bounded
+        # search is not): the route starts from it, so the page never contradicts the person's own plan.
+        with_it, used = stored, any(m.option_id in slot for m in stored.moves)
     no_it: PlanResult | None = with_it  # the best plan does not use the slot: it stays the best plan without it
     if used:
         try:
@@ -435,6 +443,48 @@ def alternate_route(
         explanation=words,
         proven_optimal=proven,
     )
+
+
+def _stored_plan(
+    conn: Connection,
+    person_id: str,
+    person: Any,
+    target: Any,
+    catalogue: Any,
+    start: dt.date,
+    horizon_weeks: int,
+    settings: Settings,
+) -> PlanResult | None:
+    """The person's current plan as a result, if it solves the planning problem of today exactly (same
+    digest: levels, capacity, target, options on offer, start and horizon), else None."""
+    row = conn.execute(
+        select(t.plans.c.problem_digest, t.plans.c.steps, t.plans.c.ready_week, t.plans.c.effort, t.plans.c.outcome)
+        .where(t.plans.c.person_id == person_id, t.plans.c.status == PlanStatus.CURRENT)
+        .where(t.plans.c.target_role_id == target.role_id, t.plans.c.horizon_weeks == horizon_weeks)
+    ).first()
+    if row is None or row.problem_digest is None:
+        return None
+    standard = make_problem(person, target, catalogue, start=start, horizon=horizon_weeks, settings=settings)
+    if plan_digest(standard, start, target.role_id) != row.problem_digest:
+        return None  # something changed since (or it was planned from another start): re-planned below
+    from micromoves.planning import check_plan
+    from micromoves.planning._core import build_result
+
+    options = {o.id for o in standard.options}
+    starts = {step.get("template_id"): step.get("start_week") for step in row.steps or []}
+    if not all(k in options and isinstance(v, int) for k, v in starts.items()) or row.outcome not in (
+        "ready",
+        "already_ready",
+    ):
+        return None
+    explanation = conn.scalar(
+        select(t.plans.c.explanation).where(t.plans.c.person_id == person_id, t.plans.c.status == PlanStatus.CURRENT)
+    )
+    result = build_result(standard, row.outcome, starts, optimal=bool((explanation or {}).get("optimal", True)))
+    # Only a plan that still holds, with the figures it was stored with, stands in for a fresh search.
+    if check_plan(standard, result) or result.ready_week != row.ready_week:
+        return None
+    return result
 
 
 def _ready_sooner(a: PlanResult, b: PlanResult) -> bool:
