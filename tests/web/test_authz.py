@@ -62,6 +62,7 @@ NOTE_SHOWN = {"mira": (CONFIDENTIAL_NOTE,), "hr": (CONFIDENTIAL_NOTE,), "admin":
 READS = [
     Case("api.health", "GET", "/api/v1/health", everyone()),
     Case("login", "GET", "/login", everyone()),
+    Case("api_docs", "GET", "/api/docs", everyone(), shown={"eva": ("swagger-ui",)}),
     Case("dashboard", "GET", "/", {**{u: 200 for u in PERSON_USERS}, "hr": 303, "admin": 303}),
     Case("api.me", "GET", "/api/v1/me", {**{u: 200 for u in PERSON_USERS}, "hr": 404, "admin": 404}),
     Case("api.session", "GET", "/api/v1/session", everyone()),

@@ -107,7 +107,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         title="micromoves",
         version="1",
         description="Micro-career moves: map, plan and run short, reversible steps towards a target role.",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from vendored Swagger UI: FastAPI's page needs a CDN and an inline script
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )

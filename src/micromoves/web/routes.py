@@ -223,6 +223,14 @@ def _token_view(x: accounts.ApiToken) -> TokenView:
     )
 
 
+@route(html, "GET", "/api/docs", name="api_docs", access="public")
+def api_docs(request: Request) -> Response:
+    """The API reference: vendored Swagger UI on the OpenAPI document (see static/NOTICE.md)."""
+    templates = request.app.state.templates
+    response: Response = templates.TemplateResponse(request, "api_docs.html", {"openapi_url": request.app.openapi_url})
+    return response
+
+
 @route(api, "GET", "/health", name="api.health", access="public", response_model=Health)
 def health() -> Health:
     return Health(status="ok")
