@@ -146,7 +146,11 @@ def test_token_revocation(world: World) -> None:
     made = owner.post("/api/v1/tokens", json={"name": "hris", "scopes": ["read"]}).json()
     c = world.client()
     c.headers["authorization"] = f"Bearer {made['token']}"
+    assert made["info"]["last_used_at"] is None
     assert c.get("/api/v1/me").json()["id"] == "E"
+    # Its owner sees when it was last used (it stayed empty however much the token was used).
+    [listed] = [x for x in owner.get("/api/v1/tokens").json()["tokens"] if x["id"] == made["info"]["id"]]
+    assert listed["last_used_at"] is not None
     # Read scope only: no changes.
     r = c.post("/api/v1/moves/MV-E/actions/withdraw", json={})
     assert r.status_code == 403
@@ -529,3 +533,15 @@ def test_the_dashboard_lists_every_skill(world: World) -> None:
     listed = eva.get("/api/v1/me").json()["skills"]
     page = eva.get("/", headers={"accept": "text/html"}).text
     assert len(listed) >= 25 and all(f"<tr><td>{html.escape(s['name'])}</td>" in page for s in listed)
+
+
+def test_a_percent_or_underscore_in_a_search_is_a_character_not_a_wildcard(world: World) -> None:
+    """Searching the directory for "%" or "_" listed everyone (they went into LIKE as wildcards)."""
+    admin = world.client("admin")
+    everyone = admin.get("/api/v1/people").json()
+    assert len(everyone["people"]) > 3
+    for text in ("%", "_", "%25"):
+        r = admin.get("/api/v1/people", params={"q": text})
+        assert r.status_code == 200 and r.json()["people"] == [], (text, r.text[:200])
+    # A plain search still finds by name, case-insensitive.
+    assert [p["id"] for p in admin.get("/api/v1/people", params={"q": "EVA"}).json()["people"]] == ["E"]

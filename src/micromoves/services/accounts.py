@@ -387,18 +387,39 @@ def revoke_token(db: Database, principal: Principal, token_id: int) -> None:
         record_audit(conn, principal.actor, "token.revoked", "api_token", str(token_id))
 
 
+TOKEN_TOUCH = dt.timedelta(minutes=5)  # how stale "last used" may get: one write per token per 5 minutes
+
+
+def _touch(db: Database, token_id: int, last_used_at: dt.datetime | None) -> None:
+    """Record when a token was last used (the tokens page shows it, so that an unused one can be revoked),
+    at most every TOKEN_TOUCH: a write on every API call would queue the callers behind SQLite's lock."""
+    now = utcnow()
+    if last_used_at is not None and now - last_used_at < TOKEN_TOUCH:
+        return
+    with db.write_engine.begin() as conn:
+        conn.execute(
+            update(t.api_tokens)
+            .where(t.api_tokens.c.id == token_id)
+            .where((t.api_tokens.c.last_used_at.is_(None)) | (t.api_tokens.c.last_used_at < now - TOKEN_TOUCH))
+            .values(last_used_at=now)
+        )
+
+
 def token_principal(db: Database, secret: str) -> Principal | None:
     if not secret.startswith(TOKEN_PREFIX):
         return None
     c, u = t.api_tokens.c, t.users.c
     with db.engine.connect() as conn:
         row = conn.execute(
-            select(u.id, u.username, u.access, u.person_id, c.scopes, c.revoked_at)
+            select(
+                u.id, u.username, u.access, u.person_id, c.scopes, c.revoked_at, c.id.label("token_id"), c.last_used_at
+            )
             .join_from(t.api_tokens, t.users, c.user_id == u.id)
             .where(c.token_hash == _digest(secret), u.active)
         ).first()
     if row is None or row.revoked_at is not None:
         return None
+    _touch(db, row.token_id, row.last_used_at)
     return Principal(
         row.id,
         row.username,

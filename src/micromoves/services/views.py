@@ -674,8 +674,11 @@ def directory(
     p = t.people.c
     where = [x for x in (policy.people_filter(),) if x is not None]
     if search:
-        like = f"%{search.lower()}%"
-        where.append(or_(func.lower(p.name).like(like), func.lower(p.email).like(like)))
+        # autoescape: a % or _ typed in the search is a character to find, not a wildcard (it matched everyone)
+        text = search.lower()
+        where.append(
+            or_(func.lower(p.name).contains(text, autoescape=True), func.lower(p.email).contains(text, autoescape=True))
+        )
     if team:
         where.append(p.team_id == team)
     with db.engine.connect() as conn:

@@ -135,8 +135,12 @@ class PersonRepository(Repository[Person]):
         if manager_id:
             q = q.where(t.people.c.manager_id == manager_id)
         if search:
-            like = f"%{search.lower()}%"
-            q = q.where(func.lower(t.people.c.name).like(like) | func.lower(t.people.c.email).like(like))
+            # autoescape: a % or _ typed in the search is a character to find, not a wildcard (it matched everyone)
+            text = search.lower()
+            q = q.where(
+                func.lower(t.people.c.name).contains(text, autoescape=True)
+                | func.lower(t.people.c.email).contains(text, autoescape=True)
+            )
         return self.session.scalars(q.limit(limit).offset(offset)).all()
 
     def skill_levels(self, person_id: str) -> Sequence[SkillLevel]:
