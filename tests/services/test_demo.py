@@ -436,6 +436,22 @@ def test_the_demos_export_imports_back_unchanged(
     for kind in KINDS:
         assert again[kind].read_bytes() == first[kind].read_bytes(), kind
 
+    # Into the demo itself: the skill evidence of re-imported moves keeps its review dates (they moved to
+    # the moves' end dates).
+    def evidence() -> Counter[tuple[Any, ...]]:
+        with db.engine.connect() as conn:
+            sl = t.skill_levels.c
+            rows = conn.execute(
+                select(sl.person_id, sl.skill_id, sl.level, sl.assessed_on, sl.move_id).where(
+                    sl.provenance == Provenance.MOVE_EVIDENCE.value
+                )
+            )
+            return Counter(tuple(r) for r in rows)
+
+    before = evidence()
+    import_files(db, [first[k] for k in KINDS], actor="hr")
+    assert evidence() == before
+
 
 def test_reviews_criteria_gains_and_skill_evidence(demo: tuple[Database, DemoSummary, Snapshot]) -> None:
     _, _, snap = demo

@@ -1162,7 +1162,10 @@ def _write_moves(
     w.insert(IMPORTED_MOVES, ["id", "old_status"], ((m.id, plan.existing_move_status.get(m.id)) for m in moves))
     m_, i_, g_ = t.moves.c, IMPORTED_MOVES.c, t.skill_gains.c
     joined = IMPORTED_MOVES.join(t.moves, m_.id == i_.id)
-    # Completed moves write their gains back to the person's profile, with the move as evidence.
+    # Completed moves write their gains back to the person's profile, with the move as evidence, dated by
+    # its review (kept from the stored version on a re-import; a new one's review is dated its end): the
+    # end date alone moved a re-imported move's evidence off the day it was reviewed.
+    o_ = t.outcomes.c
     conn.execute(
         t.skill_levels.insert().from_select(
             ["person_id", "skill_id", "level", "provenance", "assessed_on", "move_id"],
@@ -1171,11 +1174,19 @@ def _write_moves(
                 g_.skill_id,
                 g_.level_after,
                 literal(Provenance.MOVE_EVIDENCE.value, t.skill_levels.c.provenance.type),
-                m_.end,
+                func.coalesce(o_.reviewed_on, m_.end),
                 m_.id,
             )
-            .select_from(joined.join(t.skill_gains, g_.move_id == m_.id))
-            .where(m_.status == MoveStatus.COMPLETED),
+            .select_from(
+                joined.join(t.skill_gains, g_.move_id == m_.id).join(t.outcomes, o_.move_id == m_.id, isouter=True)
+            )
+            # A conversion reverted later was completed first: its skills were gained all the same.
+            .where(
+                or_(
+                    m_.status == MoveStatus.COMPLETED,
+                    (m_.status == MoveStatus.REVERTED) & (o_.decision == Decision.CONVERT.value),
+                )
+            ),
         )
     )
     conn.execute(
