@@ -685,3 +685,21 @@ def test_an_export_with_defused_cells_and_esco_skills_imports_back_unchanged(
         statement = conn.scalar(select(t.success_criteria.c.statement).where(t.success_criteria.c.move_id == "Q1"))
         gained = conn.scalar(select(t.skill_gains.c.skill_id).where(t.skill_gains.c.move_id == "Q1"))
     assert (title, statement, gained) == ("-10% churn study", "=SUM(A1)", esco)
+
+
+def test_json_values_of_the_wrong_shape_are_refused_naming_row_and_field(db: Database, tmp_path: Path) -> None:
+    """An array where the format has one value was stored as its text (a name of ["list"] became "list"),
+    and an object anywhere but in skills_gained likewise; both are errors naming file, row and field, and
+    nothing is written."""
+    person = {"person_id": "P1", "name": "Ada", "email": "", "role_id": "", "manager_id": "", "team": "DATA"}
+    for bad, field, words in (
+        ({"name": ["list"]}, "name", "got an array"),
+        ({"team": {"id": "DATA"}}, "team", "got an object"),
+    ):
+        path = tmp_path / "org.json"
+        path.write_text(json.dumps({"people": [person, {**person, "person_id": "P2", **bad}]}))
+        with pytest.raises(ImportRejected) as refused:
+            import_files(db, [path], actor="hr")
+        [issue] = refused.value.issues
+        assert (issue.file, issue.row, issue.column) == ("org.json#people", 2, field) and words in issue.message
+    assert counts(db)["people"] == 0

@@ -203,24 +203,44 @@ def read_json(path: Path) -> list[Source]:
             if not isinstance(item, dict):
                 raise ImportRejected([ImportIssue(f"{path.name}#{kind}", n, "-", "expected an object")])
             low = {k.lower(): v for k, v in item.items()}
-            rows.append((n, [_json_cell(low.get(c)) for c in columns]))
+            cells = []
+            for c in columns:
+                try:
+                    cells.append(_json_cell(low.get(c), c))
+                except ValueError as exc:
+                    raise ImportRejected([ImportIssue(f"{path.name}#{kind}", n, c, str(exc))]) from None
+            rows.append((n, cells))
         sources.append(Source(f"{path.name}#{kind}", kind, columns, rows, hashlib.sha256(raw).hexdigest()))
     return sources
 
 
-def _json_cell(value: Any) -> str:
+# Columns whose JSON value may be an array (the CSV joins them with ";").
+JSON_LIST_COLUMNS = frozenset({"success_criteria", "criteria_ratings", "skills_gained"})
+
+
+def _json_cell(value: Any, column: str) -> str:
+    """One JSON value as the CSV cell it stands for. An array where the CSV has one value, or an object
+    anywhere but in skills_gained, is an error (["list"] was stored as the name "list")."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
+        if column not in JSON_LIST_COLUMNS:
+            raise ValueError(
+                f"expected one value, got an array (arrays only in {', '.join(sorted(JSON_LIST_COLUMNS))})"
+            )
         parts = []
         for v in value:
-            if isinstance(v, dict):  # skills_gained as {"skill", "from", "to"}
+            if isinstance(v, dict) and column == "skills_gained":  # {"skill", "from", "to"}
                 parts.append(f"{v.get('skill', '')}:{v.get('from', '')}>{v.get('to', '')}")
+            elif isinstance(v, (dict, list)):
+                raise ValueError(f"expected text or numbers in the array, got {type(v).__name__}")
             else:
                 parts.append(str(v))
         return ";".join(parts)
+    if isinstance(value, dict):
+        raise ValueError("expected one value, got an object")
     return str(value)
 
 
@@ -1163,32 +1183,31 @@ def _write_moves(
     m_, i_, g_ = t.moves.c, IMPORTED_MOVES.c, t.skill_gains.c
     joined = IMPORTED_MOVES.join(t.moves, m_.id == i_.id)
     # Completed moves write their gains back to the person's profile, with the move as evidence, dated by
-    # its review (kept from the stored version on a re-import; a new one's review is dated its end): the
-    # end date alone moved a re-imported move's evidence off the day it was reviewed.
+    # its review. A new move's review is dated its end; a re-imported one keeps its stored review date (the
+    # end date alone moved its evidence off the day it was reviewed), hence the outcomes joined only then:
+    # a first import of a million moves needs no join.
     o_ = t.outcomes.c
-    conn.execute(
-        t.skill_levels.insert().from_select(
-            ["person_id", "skill_id", "level", "provenance", "assessed_on", "move_id"],
-            select(
-                m_.person_id,
-                g_.skill_id,
-                g_.level_after,
-                literal(Provenance.MOVE_EVIDENCE.value, t.skill_levels.c.provenance.type),
-                func.coalesce(o_.reviewed_on, m_.end),
-                m_.id,
-            )
-            .select_from(
-                joined.join(t.skill_gains, g_.move_id == m_.id).join(t.outcomes, o_.move_id == m_.id, isouter=True)
-            )
-            # A conversion reverted later was completed first: its skills were gained all the same.
-            .where(
-                or_(
-                    m_.status == MoveStatus.COMPLETED,
-                    (m_.status == MoveStatus.REVERTED) & (o_.decision == Decision.CONVERT.value),
-                )
-            ),
-        )
-    )
+    source = joined.join(t.skill_gains, g_.move_id == m_.id)
+    if existing:
+        source = source.join(t.outcomes, o_.move_id == m_.id, isouter=True)
+    evidence = select(
+        m_.person_id,
+        g_.skill_id,
+        g_.level_after,
+        literal(Provenance.MOVE_EVIDENCE.value, t.skill_levels.c.provenance.type),
+        func.coalesce(o_.reviewed_on, m_.end) if existing else m_.end,
+        m_.id,
+    ).select_from(source)
+    columns = ["person_id", "skill_id", "level", "provenance", "assessed_on", "move_id"]
+    conn.execute(t.skill_levels.insert().from_select(columns, evidence.where(m_.status == MoveStatus.COMPLETED)))
+
+    # A conversion reverted later was completed first: its skills were gained all the same (a few moves).
+    def decision(m: Any) -> Any:  # the file's, else the stored review's (kept when the file leaves it empty)
+        return m.decision or (kept.outcomes.get(m.id) or (None,))[0]
+
+    undone = [m.id for m in moves if m.status is MoveStatus.REVERTED and decision(m) == Decision.CONVERT]
+    for i in range(0, len(undone), 5_000):
+        conn.execute(t.skill_levels.insert().from_select(columns, evidence.where(m_.id.in_(undone[i : i + 5_000]))))
     conn.execute(
         t.status_changes.insert().from_select(
             ["move_id", "from_status", "to_status", "actor", "at", "reason"],
