@@ -39,9 +39,10 @@ def test_allocate_propose_apply_and_discard(db_url: str) -> None:
     code, out, err = mm(db_url, "allocate", "--today", "2026-06-01", "--equity-weight", "0", "--json")
     assert code == 0, err
     data = json.loads(out)
-    assert data["run_id"] == 2 and data["status"] == "proposed"
+    assert data["id"] == 2 and data["status"] == "proposed"  # the API's shape: GET /api/v1/allocations/2
+    assert "problem" not in data and "pairs" not in data
     assert {a["person_id"] for a in data["assignments"]} == {"A-0", "B-0"}
-    assert [(u["opportunity_id"], u["reason"]) for u in data["stats"]["unfilled"]] == [
+    assert [(u["opportunity_id"], u["reason"]) for u in data["unfilled"]] == [
         ("O1", "only 1 applied, and they got a seat here")
     ]
 

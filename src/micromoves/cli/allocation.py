@@ -105,8 +105,8 @@ def register(app: typer.Typer) -> None:
                     today=cli.parse_date(today, "today"),
                     progress=update,
                 )
-        if as_json:
-            print_json(proposal)
+        if as_json:  # the API's shape (GET /api/v1/allocations/ID): one code path, one document
+            print_json(svc.run_detail(proposal).model_dump(mode="json"))
             return
         print_proposal(proposal, limit=limit)
         if apply is not None:

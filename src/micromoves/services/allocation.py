@@ -55,6 +55,7 @@ import numpy as np
 import numpy.typing as npt
 from psycopg.adapt import Loader
 from psycopg.pq import Format
+from pydantic import BaseModel
 from sqlalchemy import Connection, Text, cast, func, select, update
 
 from micromoves.allocation import AllocationProblem, NetworkBuilder, solve
@@ -1269,6 +1270,74 @@ def _propose(
         return AllocationProposal(run_id, "proposed", objective, assignments, stats)
     return AllocationProposal(
         run_id, "proposed", objective, assignments, stats, problem, (person, opp, people.ids, opps.ids)
+    )
+
+
+# ------------------------------------------------------------------------------ the run, as shown
+
+
+class AssignmentView(BaseModel):
+    application_id: int
+    person_id: str
+    person: str
+    opportunity_id: str
+    opportunity: str
+    score: float
+    explanation: str
+
+
+class UnfilledView(BaseModel):
+    """An opportunity that keeps empty seats, and why: each live applicant counted once."""
+
+    opportunity_id: str
+    title: str
+    empty: int
+    applied: int
+    short_on_skills: int
+    outside_rules: int
+    no_free_time: int
+    placed_elsewhere: int
+    release_limit: int
+    not_chosen: int
+    placed_here: int
+    reason: str
+
+
+class RunDetail(BaseModel):
+    id: int
+    status: str
+    objective: float
+    assignments: list[AssignmentView]
+    seats: int = 0  # free seats in the open opportunities when the run was proposed
+    empty_seats: int = 0  # of those, left empty
+    empty_seats_by_reason: dict[str, int] = {}  # seats by the main reason of their opportunity
+    unfilled_opportunities: int = 0  # how many opportunities keep empty seats
+    unfilled: list[UnfilledView] = []  # the opportunities with empty seats, most empty first (up to 50)
+
+
+def run_detail(proposal: AllocationProposal) -> RunDetail:
+    """A run as the web page, its JSON twin and `allocate --json` all show it: one shape."""
+    return RunDetail(
+        id=proposal.run_id,
+        status=proposal.status,
+        objective=proposal.objective,
+        assignments=[
+            AssignmentView(
+                application_id=x.application_id,
+                person_id=x.person_id,
+                person=x.person_name,
+                opportunity_id=x.opportunity_id,
+                opportunity=x.opportunity_title,
+                score=x.score,
+                explanation=x.explanation,
+            )
+            for x in proposal.assignments
+        ],
+        seats=proposal.stats.get("seats", 0),
+        empty_seats=proposal.stats.get("empty_seats", 0),
+        empty_seats_by_reason=proposal.stats.get("empty_seats_by_reason", {}),
+        unfilled_opportunities=proposal.stats.get("unfilled_opportunities", 0),
+        unfilled=[UnfilledView(**u) for u in proposal.stats.get("unfilled", [])],
     )
 
 

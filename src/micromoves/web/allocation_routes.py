@@ -37,45 +37,6 @@ class RunList(BaseModel):
     runs: list[RunSummary]
 
 
-class AssignmentView(BaseModel):
-    application_id: int
-    person_id: str
-    person: str
-    opportunity_id: str
-    opportunity: str
-    score: float
-    explanation: str
-
-
-class UnfilledView(BaseModel):
-    """An opportunity that keeps empty seats, and why: each live applicant counted once."""
-
-    opportunity_id: str
-    title: str
-    empty: int
-    applied: int
-    short_on_skills: int
-    outside_rules: int
-    no_free_time: int
-    placed_elsewhere: int
-    release_limit: int
-    not_chosen: int
-    placed_here: int
-    reason: str
-
-
-class RunDetail(BaseModel):
-    id: int
-    status: str
-    objective: float
-    assignments: list[AssignmentView]
-    seats: int = 0  # free seats in the open opportunities when the run was proposed
-    empty_seats: int = 0  # of those, left empty
-    empty_seats_by_reason: dict[str, int] = {}  # seats by the main reason of their opportunity
-    unfilled_opportunities: int = 0  # how many opportunities keep empty seats
-    unfilled: list[UnfilledView] = []  # the opportunities with empty seats, most empty first (up to 50)
-
-
 class ProposeBody(BaseModel):
     equity_weight: float = Field(default=2.0, ge=0, le=100)
     release_share: float = Field(default=0.2, ge=0, le=1)
@@ -100,31 +61,6 @@ def _runs(request: Request) -> RunList:
             )
             for x in rows
         ]
-    )
-
-
-def _detail(proposal: allocation.AllocationProposal) -> RunDetail:
-    return RunDetail(
-        id=proposal.run_id,
-        status=proposal.status,
-        objective=proposal.objective,
-        assignments=[
-            AssignmentView(
-                application_id=x.application_id,
-                person_id=x.person_id,
-                person=x.person_name,
-                opportunity_id=x.opportunity_id,
-                opportunity=x.opportunity_title,
-                score=x.score,
-                explanation=x.explanation,
-            )
-            for x in proposal.assignments
-        ],
-        seats=proposal.stats.get("seats", 0),
-        empty_seats=proposal.stats.get("empty_seats", 0),
-        empty_seats_by_reason=proposal.stats.get("empty_seats_by_reason", {}),
-        unfilled_opportunities=proposal.stats.get("unfilled_opportunities", 0),
-        unfilled=[UnfilledView(**u) for u in proposal.stats.get("unfilled", [])],
     )
 
 
@@ -160,27 +96,29 @@ def allocation_propose(
     "/allocations",
     name="api.allocation.propose",
     access="admin",
-    response_model=RunDetail,
+    response_model=allocation.RunDetail,
     status_code=201,
 )
-def api_allocation_propose(request: Request, who: Who, body: ProposeBody) -> RunDetail:
+def api_allocation_propose(request: Request, who: Who, body: ProposeBody) -> allocation.RunDetail:
     admin(who)
     run = allocation.propose_allocation(
         db_of(request), actor=who.principal.actor, equity_weight=body.equity_weight, release_share=body.release_share
     )
-    return _detail(allocation.get_allocation(db_of(request), run.run_id))
+    return allocation.run_detail(allocation.get_allocation(db_of(request), run.run_id))
 
 
 @route(html, "GET", "/allocations/{run_id}", name="allocation", access="admin")
 def allocation_page(request: Request, who: Who, run_id: RowId) -> Response:
     admin(who)
-    return page(request, "allocation.html", who, run=_detail(allocation.get_allocation(db_of(request), run_id)))
+    return page(
+        request, "allocation.html", who, run=allocation.run_detail(allocation.get_allocation(db_of(request), run_id))
+    )
 
 
-@route(api, "GET", "/allocations/{run_id}", name="api.allocation", access="admin", response_model=RunDetail)
-def api_allocation(request: Request, who: Who, run_id: RowId) -> RunDetail:
+@route(api, "GET", "/allocations/{run_id}", name="api.allocation", access="admin", response_model=allocation.RunDetail)
+def api_allocation(request: Request, who: Who, run_id: RowId) -> allocation.RunDetail:
     admin(who)
-    return _detail(allocation.get_allocation(db_of(request), run_id))
+    return allocation.run_detail(allocation.get_allocation(db_of(request), run_id))
 
 
 @route(html, "POST", "/allocations/{run_id}/apply", name="allocation.apply", access="admin")
@@ -191,11 +129,16 @@ def allocation_apply(request: Request, who: Who, run_id: RowId) -> Response:
 
 
 @route(
-    api, "POST", "/allocations/{run_id}/apply", name="api.allocation.apply", access="admin", response_model=RunDetail
+    api,
+    "POST",
+    "/allocations/{run_id}/apply",
+    name="api.allocation.apply",
+    access="admin",
+    response_model=allocation.RunDetail,
 )
-def api_allocation_apply(request: Request, who: Who, run_id: RowId) -> RunDetail:
+def api_allocation_apply(request: Request, who: Who, run_id: RowId) -> allocation.RunDetail:
     admin(who)
-    return _detail(allocation.apply_allocation(db_of(request), run_id, actor=who.principal.actor))
+    return allocation.run_detail(allocation.apply_allocation(db_of(request), run_id, actor=who.principal.actor))
 
 
 @route(html, "POST", "/allocations/{run_id}/discard", name="allocation.discard", access="admin")
@@ -211,9 +154,9 @@ def allocation_discard(request: Request, who: Who, run_id: RowId) -> Response:
     "/allocations/{run_id}/discard",
     name="api.allocation.discard",
     access="admin",
-    response_model=RunDetail,
+    response_model=allocation.RunDetail,
 )
-def api_allocation_discard(request: Request, who: Who, run_id: RowId) -> RunDetail:
+def api_allocation_discard(request: Request, who: Who, run_id: RowId) -> allocation.RunDetail:
     admin(who)
     allocation.discard_allocation(db_of(request), run_id, actor=who.principal.actor)
-    return _detail(allocation.get_allocation(db_of(request), run_id))
+    return allocation.run_detail(allocation.get_allocation(db_of(request), run_id))
