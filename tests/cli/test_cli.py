@@ -472,3 +472,12 @@ def test_a_listing_cut_at_its_limit_says_so(org_url: str) -> None:
     assert code == 0 and [p["id"] for p in json.loads(out)] == ["P2"] and "more people" not in err
     code, out, err = mm(org_url, "people", "list", "--limit", "1")
     assert code == 0 and "more with --offset 1" in " ".join(out.split())
+
+
+def test_an_export_that_cannot_be_written_says_where_and_why(org_url: str, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code, out, err = mm(org_url, "export", str(blocker / "out"))
+    assert code != 0 and "Errno" not in err and str(blocker) in err and "Not a directory" in " ".join(err.split())
+    code, out, err = mm(org_url, "releases", actor="admin")
+    assert code == 0 and "later role" in out

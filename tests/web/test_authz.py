@@ -75,6 +75,8 @@ READS = [
     Case("api.moves", "GET", "/api/v1/moves", everyone(), hidden={**NOT_O_SIDE, "otto": ("MV-E",)}),
     Case("moves.csv", "GET", "/moves.csv", everyone(), hidden={**NOT_O_SIDE, "otto": ("MV-E",)}),
     Case("api.moves.csv", "GET", "/api/v1/moves.csv", everyone(), hidden={**NOT_O_SIDE, "otto": ("MV-E",)}),
+    Case("people.csv", "GET", "/people.csv", everyone(), hidden={**NOT_O_SIDE, **NOT_E_SIDE}),
+    Case("api.people.csv", "GET", "/api/v1/people.csv", everyone(), hidden={**NOT_O_SIDE, **NOT_E_SIDE}),
     Case("move.new", "GET", "/moves/new?person=E", see(SEES_E)),
     Case("api.move.new", "GET", "/api/v1/moves/new?person=E", see(SEES_E)),
     Case("move", "GET", "/moves/MV-E", see(SEES_MV_E)),

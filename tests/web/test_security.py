@@ -545,3 +545,21 @@ def test_a_percent_or_underscore_in_a_search_is_a_character_not_a_wildcard(world
         assert r.status_code == 200 and r.json()["people"] == [], (text, r.text[:200])
     # A plain search still finds by name, case-insensitive.
     assert [p["id"] for p in admin.get("/api/v1/people", params={"q": "EVA"}).json()["people"]] == ["E"]
+
+
+def test_the_people_csv_export_holds_whom_the_user_may_see_filtered_and_defused(world: World) -> None:
+    """HR's People page promised a CSV export that did not exist (/people.csv was a 404). It holds exactly
+    the directory's people for the same filters, every visible one (not a page of them), formulas defused."""
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.people.update().where(t.people.c.id == "E2").values(name="=cmd|' /C calc'!A0"))
+    hr = world.client("hr")
+    rows = list(csv.DictReader(io.StringIO(hr.get("/people.csv").text)))
+    directory = hr.get("/api/v1/people").json()
+    assert sorted(r["id"] for r in rows) == sorted(p["id"] for p in directory["people"])
+    assert len(rows) == directory["total"]
+    assert "'=cmd|' /C calc'!A0" in {r["name"] for r in rows}
+    assert not any(v.startswith(("=", "+", "-", "@")) for r in rows for v in r.values())
+    only = list(csv.DictReader(io.StringIO(hr.get("/api/v1/people.csv", params={"q": "eva"}).text)))
+    assert [r["id"] for r in only] == ["E"]
+    page = hr.get("/people", headers={"accept": "text/html"}).text
+    assert 'href="/people.csv?q=&amp;team="' in page

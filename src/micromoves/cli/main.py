@@ -136,8 +136,8 @@ def handle_errors(fn: F) -> F:
             fail(f"database error: {str(exc.orig).strip().splitlines()[0]}")
         except SQLAlchemyError as exc:
             fail(f"database error: {type(exc).__name__}: {str(exc).splitlines()[0]}")
-        except OSError as exc:
-            fail(str(exc))
+        except OSError as exc:  # "/proc/nope: No such file or directory", not "[Errno 2] No such file…"
+            fail(f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc))
         except SettingsError as exc:
             fail(str(exc), 2)
 

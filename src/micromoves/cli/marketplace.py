@@ -332,8 +332,12 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(data.model_dump(mode="json"))
             return
-        rows = [[r.manager.name, r.people_released, r.person_weeks_lent, r.moves_completed] for r in data.managers]
-        console.print(table("Talent released", ["manager", "people", "person-weeks", "moves completed"], rows))
+        rows = [
+            [r.manager.name, r.people_released, r.person_weeks_lent, r.moves_completed, r.later_role_changes]
+            for r in data.managers
+        ]
+        columns = ["manager", "people", "person-weeks", "moves completed", "later role changes"]
+        console.print(table("Talent released", columns, rows))
 
     @app.command("onboarding")
     @handle_errors

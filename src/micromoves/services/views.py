@@ -667,10 +667,8 @@ def team_page(db: Database, policy: Policy, *, today: dt.date | None = None) -> 
     return TeamPage(manager=PersonRef(id=me.id, name=me.name), members=members)
 
 
-def directory(
-    db: Database, policy: Policy, *, search: str | None = None, team: str | None = None, page: int = 1
-) -> Directory:
-    """People the principal may see: HR their units, managers their reports, admins everyone."""
+def _directory_filter(policy: Policy, search: str | None, team: str | None) -> list[Any]:
+    """Who the principal may see (HR their units, managers their reports, admins everyone), filtered."""
     p = t.people.c
     where = [x for x in (policy.people_filter(),) if x is not None]
     if search:
@@ -681,6 +679,15 @@ def directory(
         )
     if team:
         where.append(p.team_id == team)
+    return where
+
+
+def directory(
+    db: Database, policy: Policy, *, search: str | None = None, team: str | None = None, page: int = 1
+) -> Directory:
+    """People the principal may see: HR their units, managers their reports, admins everyone."""
+    p = t.people.c
+    where = _directory_filter(policy, search, team)
     with db.engine.connect() as conn:
         total = conn.scalar(select(func.count()).select_from(t.people).where(*where)) or 0
         rows = conn.execute(
@@ -762,6 +769,32 @@ def move_rows(db: Database, policy: Policy, f: MoveFilter, *, chunk: int = 2000)
         if len(moves) < chunk:
             return
         offset += chunk
+
+
+def people_rows(
+    db: Database, policy: Policy, *, search: str | None = None, team: str | None = None, chunk: int = 5000
+) -> Iterator[list[str]]:
+    """Every person of the directory (same visibility and filters), as CSV rows (header first), streamed."""
+    yield ["id", "name", "email", "role_id", "role", "team_id", "team", "manager_id", "location", "hire_date"]
+    p = t.people.c
+    q = (
+        select(p.id, p.name, p.email, p.role_id, t.roles.c.title, p.team_id, t.teams.c.name, p.manager_id, p.location)
+        .add_columns(p.hire_date)
+        .select_from(t.people)
+        .outerjoin(t.roles, t.roles.c.id == p.role_id)
+        .outerjoin(t.teams, t.teams.c.id == p.team_id)
+        .where(*_directory_filter(policy, search, team))
+        .order_by(p.id)
+    )
+    after = None
+    while True:
+        with db.engine.connect() as conn:
+            rows = conn.execute((q if after is None else q.where(p.id > after)).limit(chunk)).all()
+        for r in rows:
+            yield ["" if v is None else v.isoformat() if isinstance(v, dt.date) else str(v) for v in r]
+        if len(rows) < chunk:
+            return
+        after = rows[-1].id
 
 
 def principal_person(principal: Principal) -> str:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from micromoves.services import allocation
+from micromoves.services.allocation import RunDetail, run_detail
 from micromoves.services.views import actor_name, names_of
 from micromoves.storage import tables as t
 from micromoves.web.app import ERROR_RESPONSES, page
@@ -96,29 +97,27 @@ def allocation_propose(
     "/allocations",
     name="api.allocation.propose",
     access="admin",
-    response_model=allocation.RunDetail,
+    response_model=RunDetail,
     status_code=201,
 )
-def api_allocation_propose(request: Request, who: Who, body: ProposeBody) -> allocation.RunDetail:
+def api_allocation_propose(request: Request, who: Who, body: ProposeBody) -> RunDetail:
     admin(who)
     run = allocation.propose_allocation(
         db_of(request), actor=who.principal.actor, equity_weight=body.equity_weight, release_share=body.release_share
     )
-    return allocation.run_detail(allocation.get_allocation(db_of(request), run.run_id))
+    return run_detail(allocation.get_allocation(db_of(request), run.run_id))
 
 
 @route(html, "GET", "/allocations/{run_id}", name="allocation", access="admin")
 def allocation_page(request: Request, who: Who, run_id: RowId) -> Response:
     admin(who)
-    return page(
-        request, "allocation.html", who, run=allocation.run_detail(allocation.get_allocation(db_of(request), run_id))
-    )
+    return page(request, "allocation.html", who, run=run_detail(allocation.get_allocation(db_of(request), run_id)))
 
 
-@route(api, "GET", "/allocations/{run_id}", name="api.allocation", access="admin", response_model=allocation.RunDetail)
-def api_allocation(request: Request, who: Who, run_id: RowId) -> allocation.RunDetail:
+@route(api, "GET", "/allocations/{run_id}", name="api.allocation", access="admin", response_model=RunDetail)
+def api_allocation(request: Request, who: Who, run_id: RowId) -> RunDetail:
     admin(who)
-    return allocation.run_detail(allocation.get_allocation(db_of(request), run_id))
+    return run_detail(allocation.get_allocation(db_of(request), run_id))
 
 
 @route(html, "POST", "/allocations/{run_id}/apply", name="allocation.apply", access="admin")
@@ -134,11 +133,11 @@ def allocation_apply(request: Request, who: Who, run_id: RowId) -> Response:
     "/allocations/{run_id}/apply",
     name="api.allocation.apply",
     access="admin",
-    response_model=allocation.RunDetail,
+    response_model=RunDetail,
 )
-def api_allocation_apply(request: Request, who: Who, run_id: RowId) -> allocation.RunDetail:
+def api_allocation_apply(request: Request, who: Who, run_id: RowId) -> RunDetail:
     admin(who)
-    return allocation.run_detail(allocation.apply_allocation(db_of(request), run_id, actor=who.principal.actor))
+    return run_detail(allocation.apply_allocation(db_of(request), run_id, actor=who.principal.actor))
 
 
 @route(html, "POST", "/allocations/{run_id}/discard", name="allocation.discard", access="admin")
@@ -154,9 +153,9 @@ def allocation_discard(request: Request, who: Who, run_id: RowId) -> Response:
     "/allocations/{run_id}/discard",
     name="api.allocation.discard",
     access="admin",
-    response_model=allocation.RunDetail,
+    response_model=RunDetail,
 )
-def api_allocation_discard(request: Request, who: Who, run_id: RowId) -> allocation.RunDetail:
+def api_allocation_discard(request: Request, who: Who, run_id: RowId) -> RunDetail:
     admin(who)
     allocation.discard_allocation(db_of(request), run_id, actor=who.principal.actor)
-    return allocation.run_detail(allocation.get_allocation(db_of(request), run_id))
+    return run_detail(allocation.get_allocation(db_of(request), run_id))

@@ -284,6 +284,35 @@ def api_directory(
     return views.directory(db_of(request), who.policy, search=q, team=team, page=page_no)
 
 
+@route(html, "GET", "/people.csv", name="people.csv")
+def people_csv(
+    request: Request,
+    who: Who,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    team: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    return _csv_response(views.people_rows(db_of(request), who.policy, search=q, team=team), "people.csv")
+
+
+@route(
+    api,
+    "GET",
+    "/people.csv",
+    name="api.people.csv",
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": "the people as CSV, header first", "content": {"text/csv": {"schema": {"type": "string"}}}}
+    },
+)
+def api_people_csv(
+    request: Request,
+    who: Who,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    team: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    return _csv_response(views.people_rows(db_of(request), who.policy, search=q, team=team), "people.csv")
+
+
 @route(html, "GET", "/moves", name="moves")
 def moves_page(request: Request, who: Who, f: Annotated[views.MoveFilter, Query()]) -> Response:
     data = views.move_list(db_of(request), who.policy, f)
