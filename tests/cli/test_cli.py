@@ -33,7 +33,7 @@ def org_url(db_url: str, tmp_path: Path) -> str:
     )
     code, out, err = mm(db_url, "import", str(tmp_path / "roles.csv"), str(tmp_path / "people.csv"))
     assert code == 0, err
-    assert "people: 2 created, 0 updated" in out
+    assert "people: 2 created, 0 updated, 0 unchanged" in out
     return db_url
 
 

@@ -177,13 +177,16 @@ def test_reimport_is_idempotent(db: Database, files: dict[str, Path]) -> None:
     import_files(db, all_files(files), actor="hr")
     first = counts(db)
     summary = import_files(db, all_files(files), actor="hr")
-    assert summary.updated == {"roles": 2, "role_skills": 3, "people": 2, "moves": 3}
+    # Nothing in the files differs from what is stored: reported as unchanged, not updated (it said
+    # "people: 0 created, 400 updated" for a re-imported export, with an empty audit event per record).
+    assert summary.updated == {"roles": 0, "role_skills": 0, "people": 0, "moves": 0}
+    assert summary.unchanged == {"roles": 2, "role_skills": 3, "people": 2, "moves": 3}
     again = counts(db)
-    # Same data, no duplicates; only the audit trail grows (one event per file + one per updated record).
+    # Same data, no duplicates; only the audit trail grows, by one event per file.
     assert {k: v for k, v in again.items() if k != "audit_events"} == {
         k: v for k, v in first.items() if k != "audit_events"
     }
-    assert again["audit_events"] == first["audit_events"] + 4 + 2 + 2 + 3
+    assert again["audit_events"] == first["audit_events"] + 4
 
 
 def test_reimport_updates_fields_and_records_role_change(db: Database, files: dict[str, Path], tmp_path: Path) -> None:
@@ -193,7 +196,15 @@ def test_reimport_updates_fields_and_records_role_change(db: Database, files: di
         PEOPLE_H,
         [["P2", "Bo Analyst-Smith", "bo@example.org", "R-DS", "P1", "DATA", "2023-01-09", "Porto"]],
     )
-    import_files(db, [people], kinds={people: "people"}, actor="hr")
+    summary = import_files(db, [people], kinds={people: "people"}, actor="hr")
+    assert (summary.updated, summary.unchanged) == ({"people": 1}, {"people": 0})
+    with db.engine.connect() as conn:
+        event = conn.execute(
+            select(t.audit_events.c.entity_id, t.audit_events.c.details).where(
+                t.audit_events.c.action == "person.updated_by_import"
+            )
+        ).one()
+    assert tuple(event) == ("P2", {"changed": ["name", "role_id", "location"]})  # what the file changed
     overview = org.person_overview(db, "P2")
     assert (overview.person.name, overview.person.location, overview.person.role_id) == (
         "Bo Analyst-Smith",
@@ -614,7 +625,7 @@ def test_reimporting_an_export_keeps_what_the_format_does_not_carry(
     assert before[0] == ("P1", "A churn model in production", ["2.B.3.e"])
     out = export_csv(db, tmp_path / "out", kinds=["moves"])
     summary = import_files(db, [out["moves"]], actor="hris-sync")
-    assert summary.updated["moves"] == 3
+    assert (summary.updated["moves"], summary.unchanged["moves"]) == (0, 3)  # the export is what is stored
     assert review_data() == before
 
 
@@ -703,3 +714,33 @@ def test_json_values_of_the_wrong_shape_are_refused_naming_row_and_field(db: Dat
         [issue] = refused.value.issues
         assert (issue.file, issue.row, issue.column) == ("org.json#people", 2, field) and words in issue.message
     assert counts(db)["people"] == 0
+
+
+def test_a_reimport_reports_and_audits_only_what_the_file_changes(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """Of a re-imported export, the moves whose file rows differ are updated (and audited with the fields
+    that changed); the rest are unchanged and leave no event."""
+    from micromoves.services.exporting import export_csv
+
+    import_files(db, all_files(files), actor="hr")
+    out = export_csv(db, tmp_path / "out", kinds=["moves"])
+    with out["moves"].open() as f:
+        rows = list(csv.DictReader(f))
+    for r in rows:
+        if r["move_id"] == "MV2":
+            r["title"] = r["title"] + " (renamed)"
+            r["percent_time"] = str(int(r["percent_time"]) + 5)
+    with out["moves"].open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    summary = import_files(db, [out["moves"]], actor="hris-sync")
+    assert (summary.updated, summary.unchanged) == ({"moves": 1}, {"moves": 2})
+    with db.engine.connect() as conn:
+        events = conn.execute(
+            select(t.audit_events.c.entity_id, t.audit_events.c.details).where(
+                t.audit_events.c.action == "move.updated_by_import"
+            )
+        ).all()
+    assert [tuple(e) for e in events] == [("MV2", {"changed": ["title", "percent_time"]})]

@@ -341,7 +341,10 @@ def import_(
         )
     for k in importing.KINDS:
         if k in summary.created:
-            console.print(f"{k}: {summary.created[k]} created, {summary.updated[k]} updated")
+            console.print(
+                f"{k}: {summary.created[k]} created, {summary.updated[k]} updated, "
+                f"{summary.unchanged.get(k, 0)} unchanged"
+            )
     if summary.teams_created:
         console.print(f"teams created: {', '.join(summary.teams_created)}")
     console.print(f"done in {summary.seconds:.1f} s")

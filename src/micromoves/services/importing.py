@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import enum
 import gc
 import hashlib
 import io
@@ -118,7 +119,8 @@ class ImportRejected(DomainError):
 @dataclass
 class ImportSummary:
     created: dict[str, int] = field(default_factory=dict)
-    updated: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)  # records that existed and differ from the file
+    unchanged: dict[str, int] = field(default_factory=dict)  # records that existed exactly as the file has them
     teams_created: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -913,6 +915,107 @@ def _check_time(
 # ---------------------------------------------------------------------------------------------- writing
 
 
+def _differ(pairs: Mapping[str, tuple[Any, Any]]) -> list[str]:
+    """The names whose (stored, file) values differ; numbers compared as numbers, text as text."""
+    out = []
+    for name, (old, new) in pairs.items():
+        if isinstance(old, (int, float)) and isinstance(new, (int, float)) and not isinstance(old, bool):
+            same = abs(float(old) - float(new)) < 1e-9
+        else:
+            same = (old.value if isinstance(old, enum.Enum) else old) == (
+                new.value if isinstance(new, enum.Enum) else new
+            )
+        if not same:
+            out.append(name)
+    return out
+
+
+def _changed_fields(conn: Connection, plan: Plan) -> dict[str, dict[str, list[str]]]:
+    """Per kind, the records that exist and that the file changes, with the fields it changes. What the
+    file leaves empty and a re-import keeps (a rating, a decision, gains) is no change."""
+    out: dict[str, dict[str, list[str]]] = {kind: {} for kind in KINDS}
+
+    def stored(table: Any, key: Any, ids: Sequence[str], *cols: Any) -> dict[str, Any]:
+        rows: dict[str, Any] = {}
+        for i in range(0, len(ids), 5_000):
+            rows.update({r[0]: r for r in conn.execute(select(key, *cols).where(key.in_(ids[i : i + 5_000])))})
+        return rows
+
+    r_, p_, m_ = t.roles.c, t.people.c, t.moves.c
+    old_roles = stored(
+        t.roles, r_.id, sorted(plan.existing["roles"]), r_.title, r_.onet_code, r_.level, r_.team_id, r_.critical
+    )
+    for r in plan.roles:
+        if (o := old_roles.get(r.id)) is not None:
+            pairs: dict[str, tuple[Any, Any]] = {"title": (o.title, r.title), "onet_code": (o.onet_code, r.onet_code)}
+            pairs["level"] = (o.level, r.level)
+            pairs |= {"team": (o.team_id, r.team), "critical": (bool(o.critical), r.critical)}
+            if fields := _differ(pairs):
+                out["roles"][r.id] = fields
+    levels = {
+        f"{rid}|{sid}": lvl
+        for rid, sid, lvl in conn.execute(
+            select(t.role_skills.c.role_id, t.role_skills.c.skill_id, t.role_skills.c.level).where(
+                t.role_skills.c.role_id.in_({r.role_id for r, _sid in plan.role_skills})
+            )
+        )
+    }
+    for rs, sid in plan.role_skills:
+        key = f"{rs.role_id}|{sid}"
+        if key in levels and _differ({"level": (levels[key], rs.level)}):
+            out["role_skills"][key] = ["level"]
+    old_people = stored(
+        t.people,
+        p_.id,
+        sorted(plan.existing["people"]),
+        p_.name, p_.email, p_.role_id, p_.manager_id, p_.team_id, p_.hire_date, p_.location,
+        p_.capacity_percent, p_.home_role_min_percent,
+    )  # fmt: skip
+    for p in plan.people:
+        if (o := old_people.get(p.id)) is not None:
+            pairs = {"name": (o.name, p.name), "email": (o.email, p.email), "role_id": (o.role_id, p.role_id)}
+            pairs |= {"manager_id": (o.manager_id, p.manager_id), "team": (o.team_id, p.team)}
+            pairs |= {"hire_date": (o.hire_date, p.hire_date), "location": (o.location, p.location)}
+            pairs |= {"capacity": (o.capacity_percent, p.capacity), "home_min": (o.home_role_min_percent, p.home_min)}
+            if fields := _differ(pairs):
+                out["people"][p.id] = fields
+    ids = sorted(plan.existing["moves"])
+    if not ids:
+        return out
+    old_moves = stored(
+        t.moves,
+        m_.id,
+        ids,
+        m_.person_id, m_.kind, m_.title, m_.host_team_id, m_.start, m_.end, m_.percent_time, m_.status,
+        m_.target_role_id,
+    )  # fmt: skip
+    kept = _KeptMoveData.read(conn, ids)
+    for m in plan.moves:
+        if (o := old_moves.get(m.id)) is None:
+            continue
+        pairs = {"person_id": (o.person_id, m.person_id), "kind": (o.kind, m.kind), "title": (o.title, m.title)}
+        pairs |= {"host_team": (o.host_team_id, m.host_team), "start": (o.start, m.start), "end": (o.end, m.end)}
+        pairs |= {"percent_time": (o.percent_time, m.percent), "status": (o.status, m.status)}
+        pairs |= {"target_role_id": (o.target_role_id, m.target_role_id)}
+        fields = _differ(pairs)
+        statements = [kept.criteria[key][0] for key in sorted(k for k in kept.criteria if k[0] == m.id)]
+        if statements != m.criteria:
+            fields.append("success_criteria")
+        elif any(
+            r is not None and _differ({"r": (kept.criteria[(m.id, i)][1], r)}) for i, r in enumerate(m.ratings, 1)
+        ):
+            fields.append("criteria_ratings")
+        old_decision = (kept.outcomes.get(m.id) or (None,))[0]
+        if m.decision is not None and _differ({"d": (old_decision, m.decision)}):
+            fields.append("outcome")
+        gains = plan.move_gains.get(m.id)
+        if gains and sorted(gains) != sorted(kept.gains.get(m.id, [])):
+            fields.append("skills_gained")
+        if fields:
+            out["moves"][m.id] = fields
+    return out
+
+
 def _write(
     conn: Connection, plan: Plan, sources: Sequence[Source], actor: str, progress: Progress, settings: Settings
 ) -> ImportSummary:
@@ -928,6 +1031,7 @@ def _write(
     summary = ImportSummary()
     now = utcnow()
     today = now.date()
+    changed = _changed_fields(conn, plan)  # before anything is written: the stored versions as they were
     new_teams = sorted(plan.teams - plan.existing["teams"])
     if new_teams:
         w.insert(t.teams, ["id", "name", "function", "parent_id"], [(x, x, "", None) for x in new_teams])
@@ -972,8 +1076,10 @@ def _write(
             continue
         existing = plan.existing.get(kind, set())
         ids = [f"{r[0].role_id}|{r[1]}" if kind == "role_skills" else r.id for r in recs]
-        summary.updated[kind] = sum(1 for i in ids if i in existing)
-        summary.created[kind] = len(recs) - summary.updated[kind]
+        again = sum(1 for i in ids if i in existing)
+        summary.updated[kind] = len(changed[kind])
+        summary.unchanged[kind] = again - summary.updated[kind]
+        summary.created[kind] = len(recs) - again
     # One audit event per file (what, from where, how many), and one per updated record: changes to
     # existing records are what an auditor looks for; a fresh bulk load is described by its file.
     audit_rows: list[tuple[Any, ...]] = []
@@ -991,14 +1097,17 @@ def _write(
                     "rows": len(src.rows),
                     "created": summary.created.get(src.kind, 0),
                     "updated": summary.updated.get(src.kind, 0),
+                    "unchanged": summary.unchanged.get(src.kind, 0),
                     "teams_created": new_teams,
                 },
             )
         )
     singular = {"roles": "role", "people": "person", "moves": "move"}
     for kind, label in singular.items():
-        for rid in sorted(plan.existing.get(kind, set())):
-            audit_rows.append((now, actor, f"{label}.updated_by_import", label, rid, {}))
+        # Only records the file changed, with what it changed: re-importing an unchanged export wrote one
+        # empty event per record.
+        for rid, fields in sorted(changed[kind].items()):
+            audit_rows.append((now, actor, f"{label}.updated_by_import", label, rid, {"changed": fields}))
     for team in new_teams:
         audit_rows.append((now, actor, "team.created_by_import", "team", team, {}))
     w.insert(t.audit_events, ["at", "actor", "action", "entity_type", "entity_id", "details"], audit_rows)
