@@ -242,6 +242,14 @@ class MoveFilter(BaseModel):
     page: int = Field(default=1, ge=1, le=100_000)
 
 
+class PeopleFilter(BaseModel):
+    """The directory's filters, for its page, its JSON twin and its CSV export alike."""
+
+    q: str | None = Field(default=None, max_length=200)
+    team: str | None = Field(default=None, max_length=64)
+    page: int = Field(default=1, ge=1, le=100_000)
+
+
 # ----------------------------------------------------------------------------------------- helpers
 
 

@@ -262,36 +262,19 @@ def api_person(request: Request, who: Who, person_id: str) -> views.PersonPage:
 
 
 @route(html, "GET", "/people", name="directory")
-def directory(
-    request: Request,
-    who: Who,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    team: Annotated[str | None, Query(max_length=64)] = None,
-    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
-) -> Response:
-    data = views.directory(db_of(request), who.policy, search=q, team=team, page=page_no)
-    return page(request, "people.html", who, data=data, q=q or "", team=team or "")
+def directory(request: Request, who: Who, f: Annotated[views.PeopleFilter, Query()]) -> Response:
+    data = views.directory(db_of(request), who.policy, search=f.q, team=f.team, page=f.page)
+    return page(request, "people.html", who, data=data, q=f.q or "", team=f.team or "")
 
 
 @route(api, "GET", "/people", name="api.directory", response_model=views.Directory)
-def api_directory(
-    request: Request,
-    who: Who,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    team: Annotated[str | None, Query(max_length=64)] = None,
-    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
-) -> views.Directory:
-    return views.directory(db_of(request), who.policy, search=q, team=team, page=page_no)
+def api_directory(request: Request, who: Who, f: Annotated[views.PeopleFilter, Query()]) -> views.Directory:
+    return views.directory(db_of(request), who.policy, search=f.q, team=f.team, page=f.page)
 
 
 @route(html, "GET", "/people.csv", name="people.csv")
-def people_csv(
-    request: Request,
-    who: Who,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    team: Annotated[str | None, Query(max_length=64)] = None,
-) -> Response:
-    return _csv_response(views.people_rows(db_of(request), who.policy, search=q, team=team), "people.csv")
+def people_csv(request: Request, who: Who, f: Annotated[views.PeopleFilter, Query()]) -> Response:
+    return _csv_response(views.people_rows(db_of(request), who.policy, search=f.q, team=f.team), "people.csv")
 
 
 @route(
@@ -304,13 +287,8 @@ def people_csv(
         200: {"description": "the people as CSV, header first", "content": {"text/csv": {"schema": {"type": "string"}}}}
     },
 )
-def api_people_csv(
-    request: Request,
-    who: Who,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    team: Annotated[str | None, Query(max_length=64)] = None,
-) -> Response:
-    return _csv_response(views.people_rows(db_of(request), who.policy, search=q, team=team), "people.csv")
+def api_people_csv(request: Request, who: Who, f: Annotated[views.PeopleFilter, Query()]) -> Response:
+    return _csv_response(views.people_rows(db_of(request), who.policy, search=f.q, team=f.team), "people.csv")
 
 
 @route(html, "GET", "/moves", name="moves")
