@@ -114,3 +114,13 @@ def test_role_lattice_from_the_organisation(db: Database) -> None:
     assert "QA2" in targets  # O*NET lists QA analysts as related to software developers
     assert "ACC" not in targets
     assert [n.edge.weight for n in found] == sorted(n.edge.weight for n in found)
+    # The recommendation format of docs/conventions.md: O*NET codes, best first, reasons in words.
+    doc = roles.recommendation_document(db, "SWE2", k=3)
+    assert (doc["from"], doc["k"]) == ("15-1252.00", 3)
+    recs = doc["recommendations"]
+    assert [r["role_id"] for r in recs] == targets[:3] and len(recs) <= 3
+    assert [r["score"] for r in recs] == sorted((r["score"] for r in recs), reverse=True)
+    assert all(0 < r["score"] <= 1 and r["why"] for r in recs)
+    swe3 = next(r for r in recs if r["role_id"] == "SWE3")
+    assert (swe3["code"], swe3["title"]) == ("15-1252.00", "Senior Engineer")
+    assert swe3["why"][0] == "the next level of the same occupation" and swe3["why"][2] == "1 level up"

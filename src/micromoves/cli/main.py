@@ -502,23 +502,13 @@ def roles_list(as_json: JsonOpt = False) -> None:
 @roles_app.command("next")
 @handle_errors
 def roles_next(role_id: str, limit: Annotated[int, typer.Option(min=1)] = 10, as_json: JsonOpt = False) -> None:
-    """Plausible next roles from a role (the role lattice), lightest step first."""
-    found = roles.next_roles(open_db(), role_id, limit)
+    """Plausible next roles from a role (the role lattice), lightest step first; --json in the
+    recommendation format of docs/conventions.md."""
+    db = open_db()
     if as_json:
-        print_json(
-            [
-                {
-                    "role_id": n.role.id,
-                    "title": n.role.title,
-                    "tier": n.edge.tier,
-                    "weight": n.edge.weight,
-                    "skill_distance": n.edge.skill_distance,
-                    "level_change": n.edge.zone_change,
-                }
-                for n in found
-            ]
-        )
+        print_json(roles.recommendation_document(db, role_id, limit))
         return
+    found = roles.next_roles(db, role_id, limit)
     console.print(
         table(
             f"next roles from {role_id}",
