@@ -469,7 +469,8 @@ def test_a_move_of_26_weeks_and_a_day_is_refused(db: Database, files: dict[str, 
 def test_unreadable_file(db: Database, tmp_path: Path) -> None:
     bad = tmp_path / "moves.csv"
     bad.write_bytes(b"move_id\n\xff\xfe\n")
-    expect_rejected(db, [bad], ["moves.csv:1:-: not UTF-8 text (invalid start byte)"])
+    # The line of the first bad byte: the header is fine, line 2 is not.
+    expect_rejected(db, [bad], ["moves.csv:2:-: not UTF-8 text at byte 8 (invalid start byte); save it as UTF-8"])
 
 
 def test_import_events_are_audited(db: Database, files: dict[str, Path]) -> None:
@@ -657,6 +658,7 @@ def test_rows_the_format_does_not_allow_are_refused_naming_row_and_field(
             row("B5", end="2024-W06-5"),
             row("B6", status="completed", outcome="end", skills_gained="Programming:>4"),
             row("B7", status="completed", outcome="end", skills_gained="Mathematics:2>3"),
+            row("B8", status="finished", outcome="end"),  # one error, the status: not "…, not None" too
         ],
     )
     expect_rejected(
@@ -670,6 +672,8 @@ def test_rows_the_format_does_not_allow_are_refused_naming_row_and_field(
             "moves.csv:6:end: '2024-W06-5' is not an ISO date (YYYY-MM-DD)",
             "moves.csv:7:skills_gained: 'Programming:>4' needs the level before the move: skill:from>to",
             "moves.csv:8:skills_gained: skill name 'Mathematics' is ambiguous (2.A.1.e, 2.C.4.a): give the element id",
+            "moves.csv:9:status: 'finished' is not one of proposed, requested, approved, onboarding, active, "
+            "in_review, completed, declined, withdrawn, reverted",
         ],
     )
     twice = tmp_path / "people.csv"

@@ -163,7 +163,11 @@ def read_csv(path: Path, kind: str) -> Source:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ImportRejected([ImportIssue(path.name, 1, "-", f"not UTF-8 text ({exc.reason})")]) from None
+        # The line of the first bad byte (counted in the bytes before it), so the sender can find it.
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ImportRejected(
+            [ImportIssue(path.name, line, "-", f"not UTF-8 text at byte {exc.start} ({exc.reason}); save it as UTF-8")]
+        ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
@@ -594,7 +598,7 @@ def parse_moves(src: Source, issues: Issues, settings: Settings) -> list[MoveRec
             except DomainError as exc:
                 r.error("end", exc.message)
         # Every status from approved on means the move passed approval, which needs success criteria.
-        if decision is not None and status not in STATUS_AFTER[decision]:
+        if decision is not None and status is not None and status not in STATUS_AFTER[decision]:
             r.error(
                 "outcome",
                 f"a review deciding {decision} leaves the move "
