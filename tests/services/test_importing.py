@@ -471,6 +471,9 @@ def test_unreadable_file(db: Database, tmp_path: Path) -> None:
     bad.write_bytes(b"move_id\n\xff\xfe\n")
     # The line of the first bad byte: the header is fine, line 2 is not.
     expect_rejected(db, [bad], ["moves.csv:2:-: not UTF-8 text at byte 8 (invalid start byte); save it as UTF-8"])
+    # With a byte-order mark (which the reader skips), the byte is still counted from the file's start.
+    bad.write_bytes(b"\xef\xbb\xbfmove_id\nM1\n\xff\n")
+    expect_rejected(db, [bad], ["moves.csv:3:-: not UTF-8 text at byte 14 (invalid start byte); save it as UTF-8"])
 
 
 def test_import_events_are_audited(db: Database, files: dict[str, Path]) -> None:

@@ -48,19 +48,20 @@ def cli_policy(db: Database, actor: str) -> Policy:
 
 
 def _shape(text: str) -> str:
-    return re.sub(r"\d+", "0", text)
+    return re.sub(r"\d+", "0", text.lower())  # p-000278 is a typo of P-000278 as much as P-00278 is
 
 
 def _not_a_mistyped_person(conn: Any, actor: str) -> None:
     """An operator name that is shaped like the people's ids (P-00278 where ids read P-000278) is a mistyped
     person id, not an operator: acting on it would give admin rights instead of that person's. Refused."""
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
     if not re.search(r"\d", actor):
         return  # "cli", "hr", "admin": operator names
-    prefix = re.split(r"\d", actor, maxsplit=1)[0]
-    like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    ids = conn.scalars(select(t.people.c.id).where(t.people.c.id.like(like, escape="\\")).limit(1000)).all()
+    prefix = re.split(r"\d", actor, maxsplit=1)[0].lower()
+    people = t.people.c
+    # Every id under the same prefix, case aside, is looked at: shapes may differ within one prefix.
+    ids = conn.scalars(select(people.id).where(func.lower(people.id).startswith(prefix, autoescape=True))).all()
     if any(_shape(pid) == _shape(actor) for pid in ids):
         raise NotFound(
             f"no person {actor!r}: --actor takes a person id (to act with that person's rights) or an operator "

@@ -21,6 +21,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import OperationalError
 
 from micromoves.domain.errors import (
     Conflict,
@@ -31,7 +32,7 @@ from micromoves.domain.errors import (
     TooManyAttempts,
 )
 from micromoves.storage import tables as t
-from micromoves.storage.db import Database
+from micromoves.storage.db import SQLITE_BUSY_TIMEOUT_MS, Database
 from micromoves.storage.uow import record_audit, utcnow
 
 SESSION_LIFETIME = dt.timedelta(hours=12)
@@ -396,13 +397,27 @@ def _touch(db: Database, token_id: int, last_used_at: dt.datetime | None) -> Non
     now = utcnow()
     if last_used_at is not None and now - last_used_at < TOKEN_TOUCH:
         return
-    with db.write_engine.begin() as conn:
-        conn.execute(
-            update(t.api_tokens)
-            .where(t.api_tokens.c.id == token_id)
-            .where((t.api_tokens.c.last_used_at.is_(None)) | (t.api_tokens.c.last_used_at < now - TOKEN_TOUCH))
-            .values(last_used_at=now)
-        )
+    # Best effort, never waiting: authentication runs on the web app's event loop, and on SQLite another
+    # writer (an import, plan-all) may hold the lock for minutes. Then the touch is skipped, not queued
+    # (busy_timeout 0 for this one statement); the next call after the lock is gone records it.
+    with db.write_engine.connect() as conn:
+        # On the driver's connection: through SQLAlchemy, the pragma would begin the transaction itself.
+        raw = conn.connection.driver_connection if db.is_sqlite else None
+        if raw is not None:
+            raw.execute("PRAGMA busy_timeout=0")
+        try:
+            with conn.begin():
+                conn.execute(
+                    update(t.api_tokens)
+                    .where(t.api_tokens.c.id == token_id)
+                    .where((t.api_tokens.c.last_used_at.is_(None)) | (t.api_tokens.c.last_used_at < now - TOKEN_TOUCH))
+                    .values(last_used_at=now)
+                )
+        except OperationalError:
+            return  # locked (SQLite): skipped
+        finally:
+            if raw is not None:
+                raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def token_principal(db: Database, secret: str) -> Principal | None:

@@ -458,7 +458,9 @@ def _stored_plan(
     """The person's current plan as a result, if it solves the planning problem of today exactly (same
     digest: levels, capacity, target, options on offer, start and horizon), else None."""
     row = conn.execute(
-        select(t.plans.c.problem_digest, t.plans.c.steps, t.plans.c.ready_week, t.plans.c.effort, t.plans.c.outcome)
+        select(
+            t.plans.c.problem_digest, t.plans.c.steps, t.plans.c.ready_week, t.plans.c.outcome, t.plans.c.explanation
+        )
         .where(t.plans.c.person_id == person_id, t.plans.c.status == PlanStatus.CURRENT)
         .where(t.plans.c.target_role_id == target.role_id, t.plans.c.horizon_weeks == horizon_weeks)
     ).first()
@@ -477,10 +479,7 @@ def _stored_plan(
         "already_ready",
     ):
         return None
-    explanation = conn.scalar(
-        select(t.plans.c.explanation).where(t.plans.c.person_id == person_id, t.plans.c.status == PlanStatus.CURRENT)
-    )
-    result = build_result(standard, row.outcome, starts, optimal=bool((explanation or {}).get("optimal", True)))
+    result = build_result(standard, row.outcome, starts, optimal=bool((row.explanation or {}).get("optimal", True)))
     # Only a plan that still holds, with the figures it was stored with, stands in for a fresh search.
     if check_plan(standard, result) or result.ready_week != row.ready_week:
         return None

@@ -10,6 +10,7 @@ Import is idempotent by id: re-importing updates records and never duplicates th
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import enum
@@ -164,9 +165,10 @@ def read_csv(path: Path, kind: str) -> Source:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         # The line of the first bad byte (counted in the bytes before it), so the sender can find it.
-        line = raw[: exc.start].count(b"\n") + 1
+        offset = exc.start + (len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0)  # utf-8-sig skips it
+        line = raw[:offset].count(b"\n") + 1
         raise ImportRejected(
-            [ImportIssue(path.name, line, "-", f"not UTF-8 text at byte {exc.start} ({exc.reason}); save it as UTF-8")]
+            [ImportIssue(path.name, line, "-", f"not UTF-8 text at byte {offset} ({exc.reason}); save it as UTF-8")]
         ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -934,7 +936,7 @@ def _differ(pairs: Mapping[str, tuple[Any, Any]]) -> list[str]:
     return out
 
 
-def _changed_fields(conn: Connection, plan: Plan) -> dict[str, dict[str, list[str]]]:
+def _changed_fields(conn: Connection, plan: Plan, kept: _KeptMoveData) -> dict[str, dict[str, list[str]]]:
     """Per kind, the records that exist and that the file changes, with the fields it changes. What the
     file leaves empty and a re-import keeps (a rating, a decision, gains) is no change."""
     out: dict[str, dict[str, list[str]]] = {kind: {} for kind in KINDS}
@@ -993,7 +995,9 @@ def _changed_fields(conn: Connection, plan: Plan) -> dict[str, dict[str, list[st
         m_.person_id, m_.kind, m_.title, m_.host_team_id, m_.start, m_.end, m_.percent_time, m_.status,
         m_.target_role_id,
     )  # fmt: skip
-    kept = _KeptMoveData.read(conn, ids)
+    statements_of: dict[str, list[tuple[int, str]]] = defaultdict(list)  # grouped once: linear in the moves
+    for (mid, position), (statement, _rating, _evidence) in kept.criteria.items():
+        statements_of[mid].append((position, statement))
     for m in plan.moves:
         if (o := old_moves.get(m.id)) is None:
             continue
@@ -1002,7 +1006,7 @@ def _changed_fields(conn: Connection, plan: Plan) -> dict[str, dict[str, list[st
         pairs |= {"percent_time": (o.percent_time, m.percent), "status": (o.status, m.status)}
         pairs |= {"target_role_id": (o.target_role_id, m.target_role_id)}
         fields = _differ(pairs)
-        statements = [kept.criteria[key][0] for key in sorted(k for k in kept.criteria if k[0] == m.id)]
+        statements = [statement for _, statement in sorted(statements_of.get(m.id, []))]
         if statements != m.criteria:
             fields.append("success_criteria")
         elif any(
@@ -1035,7 +1039,10 @@ def _write(
     summary = ImportSummary()
     now = utcnow()
     today = now.date()
-    changed = _changed_fields(conn, plan)  # before anything is written: the stored versions as they were
+    # What the stored versions of re-imported moves hold, read once, before anything is written: to tell
+    # what the file changes, and to keep what the format does not carry.
+    kept = _KeptMoveData.read(conn, plan.existing["moves"]) if plan.existing["moves"] else _KeptMoveData()
+    changed = _changed_fields(conn, plan, kept)
     new_teams = sorted(plan.teams - plan.existing["teams"])
     if new_teams:
         w.insert(t.teams, ["id", "name", "function", "parent_id"], [(x, x, "", None) for x in new_teams])
@@ -1065,9 +1072,9 @@ def _write(
         if len(plan.moves) >= settings.bulk_import_threshold:
             move_tables = [t.moves, t.success_criteria, t.outcomes, t.skill_gains, t.skill_levels, t.status_changes]
             with w.foreign_keys_checked_at_end(move_tables):
-                _write_moves(conn, w, plan, actor, now, tick)
+                _write_moves(conn, w, plan, kept, actor, now, tick)
         else:
-            _write_moves(conn, w, plan, actor, now, tick)
+            _write_moves(conn, w, plan, kept, actor, now, tick)
     by_kind: dict[str, Sequence[Any]] = {
         "roles": plan.roles,
         "role_skills": plan.role_skills,
@@ -1225,14 +1232,19 @@ class _KeptMoveData:
 
 
 def _write_moves(
-    conn: Connection, w: BulkWriter, plan: Plan, actor: str, now: dt.datetime, tick: Callable[[int], None]
+    conn: Connection,
+    w: BulkWriter,
+    plan: Plan,
+    kept: _KeptMoveData,
+    actor: str,
+    now: dt.datetime,
+    tick: Callable[[int], None],
 ) -> None:
     existing = plan.existing["moves"]
     IMPORTED_MOVES.create(conn, checkfirst=True)
     conn.execute(IMPORTED_MOVES.delete())
     # What a re-imported move holds that the format does not carry (evidence, the review's notes, reviewer
-    # and confidentiality, a rating or gains the file leaves empty: unknown) is kept, never blanked.
-    kept = _KeptMoveData.read(conn, existing)
+    # and confidentiality, a rating or gains the file leaves empty: unknown) is kept, never blanked (``kept``).
     if existing:
         # Children of re-imported moves are replaced by the file's version (idempotent re-import).
         for table in (t.success_criteria, t.skill_gains, t.outcomes):

@@ -15,6 +15,8 @@ if TYPE_CHECKING:  # Alembic is imported when a schema is checked or migrated, n
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# How long a SQLite connection waits for another writer's lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 class Database:
@@ -103,7 +105,7 @@ def _make_engine(url: str, *, echo: bool) -> Engine:
         if u.database and u.database != ":memory:":
             cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         # 64 MiB page cache (default 2 MiB): bulk imports touch many index pages; also speeds up reads.
         cur.execute("PRAGMA cache_size=-65536")
         cur.execute("PRAGMA temp_store=MEMORY")

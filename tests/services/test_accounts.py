@@ -1,0 +1,49 @@
+"""API tokens: when a token was last used is recorded, sparingly and without ever holding up a request."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+
+from micromoves.services import accounts
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+
+
+def _last_used(db: Database) -> dt.datetime | None:
+    with db.engine.connect() as conn:
+        return conn.scalar(select(t.api_tokens.c.last_used_at))
+
+
+def _set_last_used(db: Database, when: dt.datetime) -> None:
+    with db.write_engine.begin() as conn:
+        conn.execute(update(t.api_tokens).values(last_used_at=when))
+
+
+def test_a_tokens_use_is_recorded_at_most_every_five_minutes_and_never_waits_for_a_lock(db: Database) -> None:
+    user = accounts.create_user(db, username="hris", password="a long test password", access="admin", actor="t")
+    principal = accounts.Principal(user.id, "hris", accounts.Access.ADMIN, None)
+    secret, _info = accounts.create_token(db, principal, name="sync", scopes=["read"])
+    assert _last_used(db) is None
+    assert accounts.token_principal(db, secret) is not None
+    first = _last_used(db)
+    assert first is not None
+    # Used again within the five minutes: nothing written.
+    recent = first - dt.timedelta(minutes=1)
+    _set_last_used(db, recent)
+    accounts.token_principal(db, secret)
+    assert _last_used(db) == recent
+    # Past them: written again.
+    stale = first - dt.timedelta(minutes=10)
+    _set_last_used(db, stale)
+    accounts.token_principal(db, secret)
+    assert _last_used(db) > stale
+    if db.is_sqlite:
+        # Another writer holds SQLite's lock (an import, say): the call authenticates at once and skips the
+        # touch (it waited up to 30 s on the lock, on the web app's event loop, then failed).
+        _set_last_used(db, stale)
+        with db.write_engine.begin() as holder:
+            holder.execute(update(t.api_tokens).values(name="sync"))
+            assert accounts.token_principal(db, secret) is not None
+        assert _last_used(db) == stale
