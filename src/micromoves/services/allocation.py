@@ -818,15 +818,14 @@ def team_limits(people: _People, opps: _Opportunities, moves: Moves, release_sha
         return allowed
     # People, not moves: one person's overlapping moves (two mentorings at once) are one person away.
     m_person, m_start, m_end = _away_spells(m_person[away_mask], m_start[away_mask], m_end[away_mask])
-    away_mask = np.ones(len(m_person), bool)
-    leaving = m_start[away_mask]
+    leaving = m_start
     running = np.searchsorted(np.sort(opps.start), leaving, side="right") - np.searchsorted(
         np.sort(opps.end), leaving, side="left"
     )  # opportunities started by that day and not ended before it
     days = np.unique(np.concatenate([opps.start, leaving[running > 0]]))
-    team = people.team[m_person[away_mask]].astype(np.int64)
-    lo = np.searchsorted(days, m_start[away_mask], side="left")
-    hi = np.searchsorted(days, m_end[away_mask], side="right")
+    team = people.team[m_person].astype(np.int64)
+    lo = np.searchsorted(days, m_start, side="left")
+    hi = np.searchsorted(days, m_end, side="right")
     keep = hi > lo
     width = len(days) + 1
     keys = np.concatenate([team[keep] * width + lo[keep], team[keep] * width + hi[keep]])
@@ -1034,12 +1033,23 @@ def empty_seats(
     return int(empty.sum()), by_reason, unfilled, int(np.count_nonzero(empty))
 
 
+# Why an applicant did not get one of an opportunity's empty seats, in words (and in this order).
+EMPTY_SEAT_REASONS = {
+    "short_on_skills": "short on a required skill",
+    "outside_rules": "outside its level, tenure or location rules",
+    "no_free_time": "without the free time over its dates",
+    "placed_elsewhere": "placed on another opportunity",
+    "release_limit": "held back: their team's release limit is used up",
+    "not_chosen": "eligible but nothing to gain (a score of 0)",
+}
+
+
 def _main_reason(row: dict[str, int]) -> str:
     """The reason that accounts for most of an opportunity's applicants who did not get one of its seats
     (``no_applicants``: nobody applied; ``too_few_applicants``: every applicant got a seat here)."""
     if not row["applied"]:
         return "no_applicants"
-    causes = [k for k in (*SCREENED[1:], "placed_elsewhere", "release_limit", "not_chosen") if row[k]]
+    causes = [k for k in EMPTY_SEAT_REASONS if row[k]]
     return max(causes, key=lambda k: row[k]) if causes else "too_few_applicants"
 
 
@@ -1047,15 +1057,7 @@ def why_empty(row: dict[str, int]) -> str:
     """One plain line: why this opportunity keeps empty seats."""
     if not row["applied"]:
         return "nobody applied"
-    words = {
-        "short_on_skills": "short on a required skill",
-        "outside_rules": "outside its level, tenure or location rules",
-        "no_free_time": "without the free time over its dates",
-        "placed_elsewhere": "placed on another opportunity",
-        "release_limit": "held back: their team's release limit is used up",
-        "not_chosen": "eligible but nothing to gain (a score of 0)",
-    }
-    parts = [f"{row[k]} {text}" for k, text in words.items() if row[k]]
+    parts = [f"{row[k]} {text}" for k, text in EMPTY_SEAT_REASONS.items() if row[k]]
     if not parts:
         return f"only {row['applied']} applied, and {'each' if row['applied'] > 1 else 'they'} got a seat here"
     here = [f"{row['placed_here']} got a seat here"] if row["placed_here"] else []

@@ -23,6 +23,7 @@ from micromoves.domain.errors import DomainError, InvalidValue, NotFound
 from micromoves.domain.marketplace import LIVE_APPLICATIONS
 from micromoves.domain.model import MoveStatus, PlanStatus
 from micromoves.planning import PlanningError, PlanResult
+from micromoves.services.marketplace import on_the_market
 from micromoves.services.planning import (
     OPPORTUNITY_PREFIX,
     load_catalogue,
@@ -189,8 +190,7 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
             )
             .join(t.applications, a.opportunity_id == o.id, isouter=True)
             .join(activated, activated.c.move_id == a.move_id, isouter=True)
-            # Filled ones until they end: a filled opportunity whose dates are over is history, not supply.
-            .where((o.status == "open") | ((o.status == "filled") & (o.end >= dt.date.today())))
+            .where(on_the_market())
         ).all()
         # Moves of a template that a plan scheduled and that started: planned on → first active on.
         to_start: dict[str, list[float]] = defaultdict(list)

@@ -941,16 +941,14 @@ def _changed_fields(conn: Connection, plan: Plan, kept: _KeptMoveData) -> dict[s
     file leaves empty and a re-import keeps (a rating, a decision, gains) is no change."""
     out: dict[str, dict[str, list[str]]] = {kind: {} for kind in KINDS}
 
-    def stored(table: Any, key: Any, ids: Sequence[str], *cols: Any) -> dict[str, Any]:
+    def stored(key: Any, ids: Sequence[str], *cols: Any) -> dict[str, Any]:
         rows: dict[str, Any] = {}
         for i in range(0, len(ids), 5_000):
             rows.update({r[0]: r for r in conn.execute(select(key, *cols).where(key.in_(ids[i : i + 5_000])))})
         return rows
 
     r_, p_, m_ = t.roles.c, t.people.c, t.moves.c
-    old_roles = stored(
-        t.roles, r_.id, sorted(plan.existing["roles"]), r_.title, r_.onet_code, r_.level, r_.team_id, r_.critical
-    )
+    old_roles = stored(r_.id, sorted(plan.existing["roles"]), r_.title, r_.onet_code, r_.level, r_.team_id, r_.critical)
     for r in plan.roles:
         if (o := old_roles.get(r.id)) is not None:
             pairs: dict[str, tuple[Any, Any]] = {"title": (o.title, r.title), "onet_code": (o.onet_code, r.onet_code)}
@@ -971,7 +969,6 @@ def _changed_fields(conn: Connection, plan: Plan, kept: _KeptMoveData) -> dict[s
         if key in levels and _differ({"level": (levels[key], rs.level)}):
             out["role_skills"][key] = ["level"]
     old_people = stored(
-        t.people,
         p_.id,
         sorted(plan.existing["people"]),
         p_.name, p_.email, p_.role_id, p_.manager_id, p_.team_id, p_.hire_date, p_.location,
@@ -989,7 +986,6 @@ def _changed_fields(conn: Connection, plan: Plan, kept: _KeptMoveData) -> dict[s
     if not ids:
         return out
     old_moves = stored(
-        t.moves,
         m_.id,
         ids,
         m_.person_id, m_.kind, m_.title, m_.host_team_id, m_.start, m_.end, m_.percent_time, m_.status,
@@ -1013,8 +1009,7 @@ def _changed_fields(conn: Connection, plan: Plan, kept: _KeptMoveData) -> dict[s
             r is not None and _differ({"r": (kept.criteria[(m.id, i)][1], r)}) for i, r in enumerate(m.ratings, 1)
         ):
             fields.append("criteria_ratings")
-        old_decision = (kept.outcomes.get(m.id) or (None,))[0]
-        if m.decision is not None and _differ({"d": (old_decision, m.decision)}):
+        if m.decision is not None and _differ({"d": (kept.decision(m.id), m.decision)}):
             fields.append("outcome")
         gains = plan.move_gains.get(m.id)
         if gains and sorted(gains) != sorted(kept.gains.get(m.id, [])):
@@ -1212,6 +1207,11 @@ class _KeptMoveData:
                 out.gains.setdefault(mid, []).append((sid, before, after))
         return out
 
+    def decision(self, move_id: str) -> Any:
+        """The stored review's decision (None: not reviewed)."""
+        old = self.outcomes.get(move_id)
+        return None if old is None else old[0]
+
     def criterion(self, move_id: str, position: int, statement: str, rating: Any) -> tuple[Any, ...]:
         """The file's criterion, with the stored evidence (and rating, if the file leaves it empty) of the same
         statement at the same place."""
@@ -1327,10 +1327,12 @@ def _write_moves(
     conn.execute(t.skill_levels.insert().from_select(columns, evidence.where(m_.status == MoveStatus.COMPLETED)))
 
     # A conversion reverted later was completed first: its skills were gained all the same (a few moves).
-    def decision(m: Any) -> Any:  # the file's, else the stored review's (kept when the file leaves it empty)
-        return m.decision or (kept.outcomes.get(m.id) or (None,))[0]
-
-    undone = [m.id for m in moves if m.status is MoveStatus.REVERTED and decision(m) == Decision.CONVERT]
+    # (The file's decision, else the stored review's: kept when the file leaves it empty.)
+    undone = [
+        m.id
+        for m in moves
+        if m.status is MoveStatus.REVERTED and (m.decision or kept.decision(m.id)) == Decision.CONVERT
+    ]
     for i in range(0, len(undone), 5_000):
         conn.execute(t.skill_levels.insert().from_select(columns, evidence.where(m_.id.in_(undone[i : i + 5_000]))))
     conn.execute(

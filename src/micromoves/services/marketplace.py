@@ -50,6 +50,13 @@ log = logging.getLogger(__name__)
 Later = Callable[[Callable[[], None]], None]
 
 
+def on_the_market(today: dt.date | None = None) -> Any:
+    """Opportunities that are open, or filled until they end (taken, not gone): what the marketplace lists
+    and the congestion report counts. A filled one whose dates are over is history; its move keeps it."""
+    o = t.opportunities.c
+    return (o.status == OS.OPEN.value) | ((o.status == OS.FILLED.value) & (o.end >= (today or dt.date.today())))
+
+
 def _now(job: Callable[[], None]) -> None:
     job()
 

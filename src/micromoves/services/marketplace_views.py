@@ -13,7 +13,7 @@ from micromoves.domain.errors import NotFound
 from micromoves.domain.lifecycle import COMMITTED_STATUSES, OCCUPYING_STATUSES
 from micromoves.domain.marketplace import Candidate, OpportunityStatus, ineligibility, skill_fit, skill_fit_words
 from micromoves.domain.model import AssignmentReason, MoveStatus
-from micromoves.services.marketplace import _may_run, eligibility_of, plan_fit, profile, seats_taken
+from micromoves.services.marketplace import _may_run, eligibility_of, on_the_market, plan_fit, profile, seats_taken
 from micromoves.services.planning import WhatIf
 from micromoves.services.policy import Policy
 from micromoves.services.views import PersonRef, names_of
@@ -219,10 +219,8 @@ def marketplace(db: Database, policy: Policy, *, include_own_drafts: bool = True
     ones the viewer hosts."""
     p = policy.principal
     o = t.opportunities.c
-    # A filled opportunity whose dates are over is history (its move's page keeps it), not a marketplace card.
-    current = (o.status == OS.OPEN.value) | ((o.status == OS.FILLED.value) & (o.end >= dt.date.today()))
     with db.engine.connect() as conn:
-        rows = list(conn.execute(select(t.opportunities).where(current)))
+        rows = list(conn.execute(select(t.opportunities).where(on_the_market())))
         if include_own_drafts:
             hosted = sorted(policy.hosted_teams | policy.hr_units) if not p.is_admin else None
             q = select(t.opportunities).where(o.status.in_([OS.DRAFT.value, OS.PENDING_APPROVAL.value]))

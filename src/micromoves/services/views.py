@@ -23,6 +23,7 @@ from micromoves.services.accounts import Principal
 from micromoves.services.policy import Policy
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
+from micromoves.storage.repositories import people_matching
 from micromoves.storage.uow import UnitOfWork
 
 CHECK_IN_EVERY = dt.timedelta(days=14)
@@ -680,11 +681,7 @@ def _directory_filter(policy: Policy, search: str | None, team: str | None) -> l
     p = t.people.c
     where = [x for x in (policy.people_filter(),) if x is not None]
     if search:
-        # autoescape: a % or _ typed in the search is a character to find, not a wildcard (it matched everyone)
-        text = search.lower()
-        where.append(
-            or_(func.lower(p.name).contains(text, autoescape=True), func.lower(p.email).contains(text, autoescape=True))
-        )
+        where.append(people_matching(search))
     if team:
         where.append(p.team_id == team)
     return where

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -33,6 +33,16 @@ from micromoves.storage import tables as t
 E = TypeVar("E")
 # Relationships loaded with a move shown in full (the attributes are instrumented by storage.orm).
 MOVE_CHILDREN = ("criteria", "check_ins", "skill_gains", "history", "extensions", "outcome")
+
+
+def people_matching(search: str) -> Any:
+    """People whose name or e-mail contains ``search``, case aside, for every people search (CLI, directory,
+    its CSV export). autoescape: a % or _ typed in the search is a character to find, not a wildcard (it
+    matched everyone)."""
+    text = search.lower()
+    return func.lower(t.people.c.name).contains(text, autoescape=True) | func.lower(t.people.c.email).contains(
+        text, autoescape=True
+    )
 
 
 class Repository(Generic[E]):
@@ -135,12 +145,7 @@ class PersonRepository(Repository[Person]):
         if manager_id:
             q = q.where(t.people.c.manager_id == manager_id)
         if search:
-            # autoescape: a % or _ typed in the search is a character to find, not a wildcard (it matched everyone)
-            text = search.lower()
-            q = q.where(
-                func.lower(t.people.c.name).contains(text, autoescape=True)
-                | func.lower(t.people.c.email).contains(text, autoescape=True)
-            )
+            q = q.where(people_matching(search))
         return self.session.scalars(q.limit(limit).offset(offset)).all()
 
     def skill_levels(self, person_id: str) -> Sequence[SkillLevel]:
