@@ -71,4 +71,6 @@ def test_allocate_propose_apply_and_discard(db_url: str) -> None:
     assert code == 3 and "no allocation run 42" in err
     code, out, err = mm(db_url, "allocate", "--apply", "1", "--discard", "1")
     assert code == 2 and "not both" in err
+    code, out, err = mm(db_url, "allocate", "--away-percent", "0")
+    assert code == 2 and "--away-percent" in err and "Traceback" not in err
     db.dispose()

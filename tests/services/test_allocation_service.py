@@ -127,9 +127,9 @@ def base_org(db: Database, teams: dict[str, int], *, levels: dict[str, int] | No
 
 
 def test_release_limit_seats_and_scores(db: Database) -> None:
-    # Team A has 10 people: 20% may be away at once = 2, and A-9 is already away, so 1 more.
+    # Team A has 10 people: 20% may be away at once = 2, and A-9 is already away (half time), so 1 more.
     base_org(db, {"A": 10, "B": 5})
-    insert(db, t.moves, [move("M1", "A-9", TODAY - dt.timedelta(weeks=1), 12, 20, "active")])
+    insert(db, t.moves, [move("M1", "A-9", TODAY - dt.timedelta(weeks=1), 12, 50, "active")])
     insert(db, t.opportunities, [opportunity("O1", seats=2), opportunity("O2")])
     insert(
         db,
@@ -387,7 +387,7 @@ def test_eligibility_matches_the_domain_rules_on_a_random_org(db: Database) -> N
 
 def test_apply_makes_offers_and_refuses_stale_or_repeated_runs(db: Database) -> None:
     base_org(db, {"A": 10, "B": 10})
-    insert(db, t.opportunities, [opportunity("O1"), opportunity("O2")])
+    insert(db, t.opportunities, [opportunity("O1", percent_time=50), opportunity("O2")])
     insert(
         db,
         t.applications,
@@ -418,7 +418,7 @@ def test_apply_makes_offers_and_refuses_stale_or_repeated_runs(db: Database) -> 
     # A proposal whose application is withdrawn meanwhile is refused as a whole.
     insert(db, t.opportunities, [opportunity("O3", seats=2)])
     insert(db, t.applications, [application("A-1", "O3", benefit=1), application("A-2", "O3", benefit=1)])
-    # Team A (10 people, 20%: two away at once) has A-0's open offer outstanding: one more, not two.
+    # Team A (10 people, 20%: two away at once) has A-0's open half-time offer outstanding: one more, not two.
     limited = svc.propose_allocation(db, actor="hr", equity_weight=1.0, today=TODAY)
     assert [a.person_id for a in limited.assignments] in (["A-1"], ["A-2"])
     svc.discard_allocation(db, limited.run_id, actor="hr")
@@ -596,9 +596,10 @@ def test_the_postgresql_scan_reads_the_covering_index_only_while_the_visibility_
 def test_a_run_proposed_before_another_was_applied_is_refused(db: Database) -> None:
     """Team A (10 people, 20%): at most 2 away. Run 1 proposes two of them; before it is applied, run 2
     proposes two more (run 1's offers do not exist yet). Applying both would put 4 away: the second is
-    refused as out of date (both were applied), and a run proposed afterwards counts run 1's offers."""
+    refused as out of date (both were applied), and a run proposed afterwards counts run 1's offers (half
+    time each: away)."""
     base_org(db, {"A": 10})
-    insert(db, t.opportunities, [opportunity(f"O{i}") for i in range(1, 5)])
+    insert(db, t.opportunities, [opportunity(f"O{i}", percent_time=50) for i in range(1, 5)])
     insert(db, t.applications, [application("A-0", "O1", benefit=3), application("A-1", "O2", benefit=3)])
     first = svc.propose_allocation(db, actor="hr", today=TODAY)
     insert(db, t.applications, [application("A-2", "O3", benefit=9), application("A-3", "O4", benefit=9)])
@@ -617,23 +618,24 @@ def test_time_away_that_starts_during_an_opportunity_counts_against_the_release_
     """O1 and O2 run weeks 2–10; A-9's approved move starts in week 4. Team A may have 2 away at once, so
     only one more may go: the busiest day is in week 4, not an opportunity's start (both were proposed)."""
     base_org(db, {"A": 10})
-    insert(db, t.moves, [move("M1", "A-9", TODAY + dt.timedelta(weeks=4), 8, 20, "approved")])
+    insert(db, t.moves, [move("M1", "A-9", TODAY + dt.timedelta(weeks=4), 8, 100, "approved")])
     insert(db, t.opportunities, [opportunity("O1"), opportunity("O2")])
     insert(db, t.applications, [application("A-0", "O1", benefit=3), application("A-1", "O2", benefit=3)])
     run = svc.propose_allocation(db, actor="hr", today=TODAY)
     assert len(run.assignments) == 1
     # Time away that starts after every opportunity has ended does not count.
-    insert(db, t.moves, [move("M2", "A-8", TODAY + dt.timedelta(weeks=11), 4, 20, "approved")])
+    insert(db, t.moves, [move("M2", "A-8", TODAY + dt.timedelta(weeks=11), 4, 100, "approved")])
     svc.discard_allocation(db, run.run_id, actor="hr")
     assert len(svc.propose_allocation(db, actor="hr", today=TODAY).assignments) == 1
 
 
 def test_one_person_in_two_moves_at_once_is_one_person_away(db: Database) -> None:
-    """Team A (10 people, 20% = 2 may be away) has A-9 in two overlapping mentorings: one person away, so
-    one more may go. Counting moves said two were away and held everyone back."""
+    """Team A (10 people, 20% = 2 may be away) has A-9 in two overlapping 30% moves: 60% of their time,
+    so away, but one person away, so one more may go. Counting moves said two were away and held everyone
+    back; counting each move alone against the 50% mark said nobody was away."""
     base_org(db, {"A": 10})
     start = TODAY - dt.timedelta(weeks=1)
-    insert(db, t.moves, [move("M1", "A-9", start, 12, 10, "active"), move("M2", "A-9", start, 8, 10, "active")])
+    insert(db, t.moves, [move("M1", "A-9", start, 12, 30, "active"), move("M2", "A-9", start, 8, 30, "active")])
     insert(db, t.opportunities, [opportunity("O1", seats=2)])
     insert(db, t.applications, [application("A-0", "O1", benefit=3), application("A-1", "O1", benefit=5)])
     proposal = svc.propose_allocation(db, actor="hr", equity_weight=2.0, today=TODAY)
@@ -659,4 +661,48 @@ def test_away_spells_merge_each_persons_overlapping_moves() -> None:
                     expected.append((who, first, prev))
                     first = d
                 prev = d if d is not None else prev
+        assert got == expected
+
+
+def test_small_shares_of_time_do_not_count_as_away(db: Database) -> None:
+    """Team A (5 people, 20% = 1 may be away). A-4 mentors at 5% and A-3 is on a 20% gig: both still work in
+    the team, so one of A-0/A-1 may go (the demo's teams of nine held everyone back for a 5% mentoring). With
+    ``away_percent=20`` the gig counts and nobody may go; an open offer counts with its opportunity's share."""
+    base_org(db, {"A": 5})
+    start = TODAY - dt.timedelta(weeks=1)
+    insert(db, t.moves, [move("M1", "A-4", start, 12, 5, "active"), move("M2", "A-3", start, 12, 20, "approved")])
+    insert(db, t.opportunities, [opportunity("O1", seats=2), opportunity("O2", percent_time=50)])
+    insert(db, t.applications, [application("A-0", "O1", benefit=3), application("A-1", "O1", benefit=5)])
+    run = svc.propose_allocation(db, actor="hr", today=TODAY)
+    assert [(a.person_id, a.opportunity_id) for a in run.assignments] == [("A-1", "O1")]
+    assert run.stats["away_percent"] == 50
+    svc.discard_allocation(db, run.run_id, actor="hr")
+    strict = svc.propose_allocation(db, actor="hr", today=TODAY, away_percent=20)
+    assert strict.assignments == [] and strict.stats["empty_seats_by_reason"]["release_limit"] == 2
+    svc.discard_allocation(db, strict.run_id, actor="hr")
+    # An open offer of a half-time seat to A-2 is time away (the gig and mentoring still are not).
+    insert(db, t.applications, [application("A-2", "O2", "offered")])
+    assert svc.propose_allocation(db, actor="hr", today=TODAY).assignments == []
+    for bad in (0, 101, 2.5, True):
+        with pytest.raises(InvalidValue, match="away percent"):
+            svc.propose_allocation(db, actor="hr", today=TODAY, away_percent=bad)  # type: ignore[arg-type]
+
+
+def test_time_away_agrees_with_a_day_by_day_count() -> None:
+    rng = random.Random(11)
+    for _ in range(500):
+        n = rng.randint(1, 8)
+        person = np.array([rng.randint(0, 2) for _ in range(n)], np.int64)
+        start = np.array([rng.randint(0, 30) for _ in range(n)], np.int64) + 739_000
+        end = start + np.array([rng.randint(0, 12) for _ in range(n)], np.int64)
+        share = np.array([rng.choice([5, 10, 20, 30, 50, 100]) for _ in range(n)], np.int64)
+        mark = rng.choice([1, 25, 50, 60])
+        spells = svc._away_spells(*svc._time_away(person, start, end, share, mark))
+        got = {(p, d) for p, s, e in zip(*(a.tolist() for a in spells), strict=True) for d in range(s, e + 1)}
+        expected = {
+            (who, day)
+            for who in set(person.tolist())
+            for day in range(739_000, 739_043)
+            if sum(int(share[i]) for i in range(n) if person[i] == who and start[i] <= day <= end[i]) >= mark
+        }
         assert got == expected

@@ -387,10 +387,16 @@ def test_a_handoff_follows_its_move(world: World) -> None:
 def test_allocation_is_reviewed_then_applied_in_the_browser_api(world: World) -> None:
     admin = world.client("admin")
     # Team A has three people: at most 20% of them away means nobody; at 50%, one, but eva's requested gig
-    # (awaiting approval, still running on the opportunity's first day) already counts: nobody; at 70%, one.
-    strict_ids = []
+    # (awaiting approval, still running on the opportunity's first day) already counts when any share of time
+    # counts as away (away_percent 1): nobody; at 70%, one. With the default (half time), the gig leaves eva
+    # at work in her team, and at 50% she gets the seat.
+    default = admin.post("/api/v1/allocations", json={"equity_weight": 2.0, "release_share": 0.5}).json()
+    assert [a["person_id"] for a in default["assignments"]] == ["E"]
+    assert admin.post(f"/api/v1/allocations/{default['id']}/discard", json={}).json()["status"] == "discarded"
+    strict_ids = [default["id"]]
     for share in (0.2, 0.5):
-        strict = admin.post("/api/v1/allocations", json={"equity_weight": 2.0, "release_share": share}).json()
+        body = {"equity_weight": 2.0, "release_share": share, "away_percent": 1}
+        strict = admin.post("/api/v1/allocations", json=body).json()
         assert strict["assignments"] == []
         # The seat stays empty, and the run says why: eva's team may release nobody more.
         assert (strict["seats"], strict["empty_seats"], strict["empty_seats_by_reason"]) == (1, 1, {"release_limit": 1})
@@ -401,7 +407,7 @@ def test_allocation_is_reviewed_then_applied_in_the_browser_api(world: World) ->
         assert "1 of 1 seats left empty" in page and "release limit is used up" in page
         assert admin.post(f"/api/v1/allocations/{strict['id']}/discard", json={}).json()["status"] == "discarded"
         strict_ids.insert(0, strict["id"])
-    r = admin.post("/api/v1/allocations", json={"equity_weight": 2.0, "release_share": 0.7})
+    r = admin.post("/api/v1/allocations", json={"equity_weight": 2.0, "release_share": 0.7, "away_percent": 1})
     assert r.status_code == 201, r.text
     run = r.json()
     assert run["status"] == "proposed"

@@ -65,6 +65,12 @@ def register(app: typer.Typer) -> None:
         release_share: Annotated[
             float, typer.Option(help="Share of a team that may be away at once (0.2 = 20%).")
         ] = 0.2,
+        away_percent: Annotated[
+            int,
+            typer.Option(
+                min=1, max=100, help="A person counts as away when their moves take at least this % of their time."
+            ),
+        ] = 50,
         today: Annotated[str | None, typer.Option(help="Date to allocate as of (default: today).")] = None,
         apply: Annotated[
             int | None, typer.Option("--apply", help="Turn this proposed run into offers.", metavar="RUN_ID")
@@ -102,6 +108,7 @@ def register(app: typer.Typer) -> None:
                     actor=cli.actor(),
                     equity_weight=equity_weight,
                     release_share=release_share,
+                    away_percent=away_percent,
                     today=cli.parse_date(today, "today"),
                     progress=update,
                 )

@@ -17,8 +17,11 @@ The problem
 * **Release limits**: a team may have at most ``floor(release_share × team size)`` people away at once.
   People already away (approved, onboarding, active or in-review moves) or on their way (a requested move,
   e.g. an accepted seat awaiting the line manager's release; an open offer, over its opportunity's dates)
-  count against it, so that limits hold across allocation runs (a run proposed before another was applied
-  is refused when applied: it did not count that run's offers), taken on the busiest day on which some
+  count against it on the days those moves together take at least ``away_percent`` of their time (default
+  50%: a 5% mentoring or a 20% gig leaves a person at work in their team). Every seat the run fills counts
+  as one more person away, whatever its share (a flow counts people, not shares: conservative). Offers
+  count so that limits hold across allocation runs (a run proposed before another was applied is refused
+  when applied: it did not count that run's offers). Time away is taken on the busiest day on which some
   open opportunity runs (an opportunity's start, or the start of someone's time away during one) —
   conservative, so the limit holds on every day whatever the proposal, and exact as a network flow (each
   person is in one team).
@@ -85,6 +88,9 @@ AWAY = (
     MoveStatus.IN_REVIEW.value,
     OFFERED,
 )
+# A person is away from their team when moves (or open offers) take at least this share of their time
+# together: a 5% mentoring or a 10% course leaves them at work in their team.
+AWAY_PERCENT = 50
 RECENT_DAYS = 365
 
 
@@ -701,36 +707,47 @@ def _skill_matrix(cols: list[Any], people: _People, skills: list[str]) -> F64:
     return matrix
 
 
-Moves = tuple[I64, I64, I64, I64, npt.NDArray[np.bool_]]  # person, start, end, percent, away
+# person, start, end, percent of time held, counts as away (status), share of time away (an offer holds no
+# time yet, but takes its opportunity's share away once accepted)
+Moves = tuple[I64, I64, I64, I64, npt.NDArray[np.bool_], I64]
 
 
 def _busy_moves(db: Database, lo: int, hi: int) -> list[Any]:
-    """(person id, start, end, percent, status) of moves holding time anywhere in ordinal days lo..hi, and
-    of open offers over their opportunity's dates (status :data:`OFFERED`, no share of time: an offer
-    counts against the release limit only)."""
+    """(person id, start, end, percent, status, share away) of moves holding time anywhere in ordinal days
+    lo..hi, and of open offers over their opportunity's dates (status :data:`OFFERED`, no share of time
+    held: an offer counts against the release limit only, with its opportunity's share)."""
     busy = ", ".join(f"'{s}'" for s in BUSY)
     first, last = dt.date.fromordinal(max(lo, 1)).isoformat(), dt.date.fromordinal(max(hi, 1)).isoformat()
     offered = ApplicationStatus.OFFERED.value
     return _columns(
         db,
-        ["m.person_id", "cast(m.start AS TEXT)", 'cast(m."end" AS TEXT)', _Number("m.percent_time"), "m.status"],
+        [
+            "m.person_id",
+            "cast(m.start AS TEXT)",
+            'cast(m."end" AS TEXT)',
+            _Number("m.percent_time"),
+            "m.status",
+            _Number("m.away_share"),
+        ],
         # Only constants and ISO dates made here go into the text: no input reaches it.
-        'FROM (SELECT mv.person_id, mv.start, mv."end", mv.percent_time, cast(mv.status AS TEXT) AS status '  # noqa: S608
+        'FROM (SELECT mv.person_id, mv.start, mv."end", mv.percent_time, cast(mv.status AS TEXT) AS status, '  # noqa: S608
+        "mv.percent_time AS away_share "
         f"FROM moves mv WHERE mv.status IN ({busy}) AND mv.\"end\" >= '{first}' AND mv.start <= '{last}' "
-        f"UNION ALL SELECT a.person_id, o.start, o.\"end\", 0, '{OFFERED}' FROM applications a "
+        f"UNION ALL SELECT a.person_id, o.start, o.\"end\", 0, '{OFFERED}', o.percent_time FROM applications a "
         f"JOIN opportunities o ON o.id = a.opportunity_id WHERE a.status = '{offered}' "
         f"AND o.\"end\" >= '{first}' AND o.start <= '{last}') AS m",
     )
 
 
 def _moves(cols: list[str], people: _People) -> Moves:
-    keys, start, end, percent, status = cols
+    keys, start, end, percent, status, away_share = cols
     return (
         people.positions(keys),
         _days(_strs(start)),
         _days(_strs(end)),
         _ints(percent),
         np.isin(np.array(_strs(status), dtype=object), list(AWAY)),
+        _ints(away_share),
     )
 
 
@@ -764,7 +781,7 @@ def peak_load(intervals: Sequence[tuple[int, int, int]], start: int, end: int) -
 
 def free_percent(person: I64, opp_start: I64, opp_end: I64, people: _People, moves: Moves) -> I64:
     """Each pair's free share of time over the opportunity's dates (capacity minus the peak of busy moves)."""
-    m_person, m_start, m_end, m_percent, _ = moves
+    m_person, m_start, m_end, m_percent, _, _ = moves
     free = people.capacity[person].copy()
     if len(m_person) == 0 or len(person) == 0:
         return free
@@ -806,18 +823,47 @@ def _away_spells(person: I64, start: I64, end: I64) -> tuple[I64, I64, I64]:
     return person[first], start[first], out_end
 
 
-def team_limits(people: _People, opps: _Opportunities, moves: Moves, release_share: float) -> I64:
+def _time_away(person: I64, start: I64, end: I64, share: I64, away_percent: int) -> tuple[I64, I64, I64]:
+    """Each person's days away from their team (inclusive spells, not merged): the days on which their moves
+    together take at least ``away_percent`` of their time. Two 30% gigs at once are 60% away; a 5% mentoring
+    alone is not time away at all."""
+    if not len(person):
+        return person, start, end
+    # +share on a move's first day, −share the day after its last; each person's level is the running sum.
+    day = np.concatenate([start, end + 1])
+    delta = np.concatenate([share, -share])
+    who = np.concatenate([person, person])
+    order = np.lexsort((day, who))
+    day, who = day[order], who[order]
+    level = np.cumsum(delta[order])  # each person's events sum to 0, so one running sum serves everyone
+    # The level after the last event of each (person, day) holds until that person's next event day.
+    last = np.flatnonzero(np.append((who[1:] != who[:-1]) | (day[1:] != day[:-1]), True))
+    away = last[level[last] >= away_percent]
+    # A person's final level is 0 (below any threshold ≥ 1): an away group always has a next event of its own.
+    nxt = last[np.searchsorted(last, away, side="right")]
+    return who[away], day[away], day[nxt] - 1
+
+
+def team_limits(
+    people: _People, opps: _Opportunities, moves: Moves, release_share: float, away_percent: int = 1
+) -> I64:
     """How many more people each team may release: floor(share × size) minus the most away on any day an
-    open opportunity runs. The count of people away only rises at the start of someone's time away, so the
-    days to look at are the opportunities' starts and the starts of time away falling inside one (looking
-    at the opportunities' starts alone missed time away that begins once they have started)."""
+    open opportunity runs. Away: moves and open offers that together take at least ``away_percent`` of a
+    person's time. The count of people away only rises at the start of someone's time away, so the days to
+    look at are the opportunities' starts and the starts of time away falling inside one (looking at the
+    opportunities' starts alone missed time away that begins once they have started)."""
     size = np.bincount(people.team, minlength=people.n_teams)
     allowed: I64 = np.floor(release_share * size + 1e-9).astype(np.int64)
-    m_person, m_start, m_end, _, away_mask = moves
+    m_person, m_start, m_end, _, away_mask, away_share = moves
     if not len(opps.start) or not away_mask.any():
         return allowed
+    m_person, m_start, m_end = _time_away(
+        m_person[away_mask], m_start[away_mask], m_end[away_mask], away_share[away_mask], away_percent
+    )
+    if not len(m_person):
+        return allowed
     # People, not moves: one person's overlapping moves (two mentorings at once) are one person away.
-    m_person, m_start, m_end = _away_spells(m_person[away_mask], m_start[away_mask], m_end[away_mask])
+    m_person, m_start, m_end = _away_spells(m_person, m_start, m_end)
     leaving = m_start
     running = np.searchsorted(np.sort(opps.start), leaving, side="right") - np.searchsorted(
         np.sort(opps.end), leaving, side="left"
@@ -1073,6 +1119,7 @@ def propose_allocation(
     actor: str,
     equity_weight: float = 2.0,
     release_share: float = 0.2,
+    away_percent: int = AWAY_PERCENT,
     today: dt.date | None = None,
     benefit_weight: float = 1.0,
     progress: Progress | None = None,
@@ -1084,12 +1131,24 @@ def propose_allocation(
         raise InvalidValue("weights must be numbers, not negative", field="equity_weight")
     if not 0 <= release_share <= 1:
         raise InvalidValue(f"release share must be 0–1, got {release_share}", field="release_share")
+    if isinstance(away_percent, bool) or not isinstance(away_percent, int) or not 1 <= away_percent <= 100:
+        raise InvalidValue(f"away percent must be a whole number 1–100, got {away_percent!r}", field="away_percent")
     today = today or dt.date.today()
     # Millions of short-lived strings and ints: the cyclic garbage collector would rescan them for nothing.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _propose(db, actor, equity_weight, release_share, today, benefit_weight, progress, timings, keep_problem)
+        return _propose(
+            db,
+            actor,
+            equity_weight,
+            (release_share, away_percent),
+            today,
+            benefit_weight,
+            progress,
+            timings,
+            keep_problem,
+        )
     finally:
         if collecting:
             gc.enable()
@@ -1099,7 +1158,7 @@ def _propose(
     db: Database,
     actor: str,
     equity_weight: float,
-    release_share: float,
+    release: tuple[float, int],  # the share of a team that may be away at once, and what counts as away
     today: dt.date,
     benefit_weight: float,
     progress: Progress | None,
@@ -1162,7 +1221,7 @@ def _propose(
         )
         # The release limits need no application: the flow network is started now, and each range's pairs
         # join it as soon as they are scored, while the database still scans the next ranges.
-        limits = team_limits(people, opps, moves, release_share)
+        limits = team_limits(people, opps, moves, *release)
         person_seats = np.ones(len(people.ids), np.int64)  # one opportunity at a time; the problem's too
         network = NetworkBuilder(people.team, person_seats, limits, opps.free_seats)
         # Each range is scored as soon as it is read, on both threads (numpy lets go of the GIL). The
@@ -1218,6 +1277,7 @@ def _propose(
         "eligible_pairs": len(person),
         "assigned": len(chosen),
         "benefit_weight": benefit_weight,
+        "away_percent": release[1],
         "today": today.isoformat(),
         "solve_seconds": round(result.stats.get("solve_s", 0.0), 3),
         "empty_seats": n_empty,
@@ -1236,7 +1296,7 @@ def _propose(
                     created_by=actor,
                     status="proposed",
                     equity_weight=equity_weight,
-                    release_limit=release_share,
+                    release_limit=release[0],
                     objective=objective,
                     details=stats,
                 )

@@ -41,6 +41,7 @@ class RunList(BaseModel):
 class ProposeBody(BaseModel):
     equity_weight: float = Field(default=2.0, ge=0, le=100)
     release_share: float = Field(default=0.2, ge=0, le=1)
+    away_percent: int = Field(default=50, ge=1, le=100)  # what counts as away: moves taking this % or more
 
 
 def _runs(request: Request) -> RunList:
@@ -83,10 +84,15 @@ def allocation_propose(
     who: Who,
     equity_weight: Annotated[float, Form(ge=0, le=100)] = 2.0,
     release_share: Annotated[float, Form(ge=0, le=1)] = 0.2,
+    away_percent: Annotated[int, Form(ge=1, le=100)] = 50,
 ) -> Response:
     admin(who)
     run = allocation.propose_allocation(
-        db_of(request), actor=who.principal.actor, equity_weight=equity_weight, release_share=release_share
+        db_of(request),
+        actor=who.principal.actor,
+        equity_weight=equity_weight,
+        release_share=release_share,
+        away_percent=away_percent,
     )
     return RedirectResponse(f"/allocations/{run.run_id}", status_code=303)
 
@@ -103,7 +109,11 @@ def allocation_propose(
 def api_allocation_propose(request: Request, who: Who, body: ProposeBody) -> RunDetail:
     admin(who)
     run = allocation.propose_allocation(
-        db_of(request), actor=who.principal.actor, equity_weight=body.equity_weight, release_share=body.release_share
+        db_of(request),
+        actor=who.principal.actor,
+        equity_weight=body.equity_weight,
+        release_share=body.release_share,
+        away_percent=body.away_percent,
     )
     return run_detail(allocation.get_allocation(db_of(request), run.run_id))
 
