@@ -744,6 +744,27 @@ def test_a_reimport_reports_and_audits_only_what_the_file_changes(
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
+    evidence = select(t.skill_levels.c.id, t.skill_levels.c.move_id, t.skill_levels.c.assessed_on).where(
+        t.skill_levels.c.move_id.is_not(None)
+    )
+    with db.write_engine.begin() as conn:
+        # A manager's assessment after the import: rows written again would be numbered after it.
+        person, skill = conn.execute(select(t.skill_levels.c.person_id, t.skill_levels.c.skill_id)).first()  # type: ignore[misc]
+        conn.execute(
+            t.skill_levels.insert().values(
+                person_id=person, skill_id=skill, level=3.0, provenance="manager", assessed_on=dt.date(2026, 1, 5)
+            )
+        )
+        before = sorted(conn.execute(evidence).all())
+        history = conn.scalar(select(func.count()).select_from(t.status_changes))
+    assert {m for _, m, _ in before} - {"MV2"}, "the fixture needs evidence of a move the file leaves as it is"
     summary = import_files(db, [out["moves"]], actor="hris-sync")
     assert (summary.updated, summary.unchanged) == ({"moves": 1}, {"moves": 2})
     assert updates(db, "move") == [("MV2", {"changed": ["title", "percent_time"]})]
+    with db.engine.connect() as conn:
+        after = sorted(conn.execute(evidence).all())
+        assert conn.scalar(select(t.moves.c.title).where(t.moves.c.id == "MV2")).endswith("(renamed)")
+        assert conn.scalar(select(func.count()).select_from(t.status_changes)) == history
+    # The unchanged moves were left alone: their evidence rows are the same rows (they were deleted and
+    # written again, renumbered, by every nightly sync).
+    assert [r for r in after if r[1] != "MV2"] == [r for r in before if r[1] != "MV2"]

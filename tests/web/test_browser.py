@@ -339,3 +339,29 @@ def test_the_api_reference_renders_under_the_content_security_policy(base_url: s
             browser.close()
     assert all(url.startswith(base_url) for url in requests), [u for u in requests if not u.startswith(base_url)]
     assert not s.problems, "\n".join(s.problems)
+
+
+@pytest.mark.heavy  # a browser session: a few seconds, run by make test and CI
+def test_the_allocation_form_submits_with_its_defaults(base_url: str) -> None:
+    """HR proposes an allocation with the form as it comes. A number input whose default is off its step
+    (50 with min 1 and step 5) is invalid in the browser: the button did nothing, and posting the form
+    from a test never noticed."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        try:
+            s = Session(browser.new_context().new_page(), base_url)
+            page = s.page
+            s.log_in("admin")
+            s.go("/allocations")
+            form = page.locator("form[action='/allocations']")
+            assert form.evaluate("f => f.checkValidity()"), form.evaluate(
+                "f => [...f.elements].filter(e => !e.checkValidity()).map(e => e.name + ': ' + e.validationMessage)"
+            )
+            form.get_by_role("button", name="Propose an allocation").click()
+            expect(page).to_have_url(re.compile(r"/allocations/\d+$"))
+            expect(page.locator("h1")).to_contain_text("Allocation")
+        finally:
+            browser.close()
+    assert not s.problems, "\n".join(s.problems)

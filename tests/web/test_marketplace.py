@@ -390,6 +390,8 @@ def test_allocation_is_reviewed_then_applied_in_the_browser_api(world: World) ->
     # (awaiting approval, still running on the opportunity's first day) already counts when any share of time
     # counts as away (away_percent 1): nobody; at 70%, one. With the default (half time), the gig leaves eva
     # at work in her team, and at 50% she gets the seat.
+    for bad in (True, 2.5, 0, 101):  # JSON true is not 1 (strict), and nothing outside 1–100
+        assert admin.post("/api/v1/allocations", json={"away_percent": bad}).status_code == 422
     default = admin.post("/api/v1/allocations", json={"equity_weight": 2.0, "release_share": 0.5}).json()
     assert [a["person_id"] for a in default["assignments"]] == ["E"]
     assert admin.post(f"/api/v1/allocations/{default['id']}/discard", json={}).json()["status"] == "discarded"

@@ -17,7 +17,7 @@ The problem
 * **Release limits**: a team may have at most ``floor(release_share × team size)`` people away at once.
   People already away (approved, onboarding, active or in-review moves) or on their way (a requested move,
   e.g. an accepted seat awaiting the line manager's release; an open offer, over its opportunity's dates)
-  count against it on the days those moves together take at least ``away_percent`` of their time (default
+  count against it on the days those moves together take at least ``away_percent`` of a working week (default
   50%: a 5% mentoring or a 20% gig leaves a person at work in their team). Every seat the run fills counts
   as one more person away, whatever its share (a flow counts people, not shares: conservative). Offers
   count so that limits hold across allocation runs (a run proposed before another was applied is refused
@@ -826,7 +826,10 @@ def _away_spells(person: I64, start: I64, end: I64) -> tuple[I64, I64, I64]:
 def _time_away(person: I64, start: I64, end: I64, share: I64, away_percent: int) -> tuple[I64, I64, I64]:
     """Each person's days away from their team (inclusive spells, not merged): the days on which their moves
     together take at least ``away_percent`` of their time. Two 30% gigs at once are 60% away; a 5% mentoring
-    alone is not time away at all."""
+    alone is not time away at all. Shares are of a full working week, as a move's ``percent_time`` is (a
+    part-timer's 40% move counts as 40%, not as 80% of their contracted time)."""
+    if away_percent < 1:  # below 1 every day would be away, before and after each move too
+        raise ValueError(f"away_percent must be at least 1, got {away_percent}")
     if not len(person):
         return person, start, end
     # +share on a move's first day, −share the day after its last; each person's level is the running sum.
@@ -845,7 +848,7 @@ def _time_away(person: I64, start: I64, end: I64, share: I64, away_percent: int)
 
 
 def team_limits(
-    people: _People, opps: _Opportunities, moves: Moves, release_share: float, away_percent: int = 1
+    people: _People, opps: _Opportunities, moves: Moves, release_share: float, away_percent: int = AWAY_PERCENT
 ) -> I64:
     """How many more people each team may release: floor(share × size) minus the most away on any day an
     open opportunity runs. Away: moves and open offers that together take at least ``away_percent`` of a

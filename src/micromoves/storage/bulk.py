@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Connection, Date, DateTime, Enum, Table
+from sqlalchemy import JSON, Boolean, ColumnElement, Connection, Date, DateTime, Enum, Table, any_, literal
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.schema import AddConstraint, DropConstraint
 from sqlalchemy.types import TypeDecorator
 
@@ -191,7 +192,7 @@ class BulkWriter:
         vals = list(values)
         for i in range(0, len(vals), 5_000):
             chunk = vals[i : i + 5_000]
-            self.conn.execute(table.delete().where(table.c[column].in_(chunk)))
+            self.conn.execute(table.delete().where(among(self.conn, table.c[column], chunk)))
 
     def _sqlite_chunks(self, sql: str, rows: Iterable[Row]) -> int:
         """executemany in batches, with the next batch built in a helper thread meanwhile.
@@ -243,3 +244,16 @@ def _check_columns(table: Table, columns: Iterable[str]) -> None:
     unknown = [c for c in columns if c not in table.c]
     if unknown:
         raise ValueError(f"table {table.name} has no column(s) {', '.join(unknown)}")
+
+
+def among(conn: Connection, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN (values)`` for a chunk of thousands of values. On PostgreSQL one array parameter
+    (``= ANY(…)``): an IN list is expanded into a parameter per value, which SQLAlchemy renders and psycopg
+    rewrites on every query (measured: 4.5 of the 12 s a re-import of 50,000 moves took). SQLite gets the
+    IN list (it has no arrays)."""
+    clause: ColumnElement[bool]
+    if conn.dialect.name == "postgresql":
+        clause = column == any_(literal(list(values), ARRAY(column.type)))
+    else:
+        clause = column.in_(values)
+    return clause

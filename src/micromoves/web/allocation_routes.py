@@ -41,7 +41,8 @@ class RunList(BaseModel):
 class ProposeBody(BaseModel):
     equity_weight: float = Field(default=2.0, ge=0, le=100)
     release_share: float = Field(default=0.2, ge=0, le=1)
-    away_percent: int = Field(default=50, ge=1, le=100)  # what counts as away: moves taking this % or more
+    # What counts as away: moves taking this % or more. Strict: JSON true would otherwise pass as 1.
+    away_percent: int = Field(default=50, ge=1, le=100, strict=True)
 
 
 def _runs(request: Request) -> RunList:
