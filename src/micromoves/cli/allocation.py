@@ -68,7 +68,7 @@ def register(app: typer.Typer) -> None:
         away_percent: Annotated[
             int,
             typer.Option(
-                min=1, max=100, help="A person counts as away when their moves take at least this % of their time."
+                min=1, max=100, help="A person counts as away when their moves take at least this % of a working week."
             ),
         ] = 50,
         today: Annotated[str | None, typer.Option(help="Date to allocate as of (default: today).")] = None,

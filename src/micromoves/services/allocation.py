@@ -88,7 +88,7 @@ AWAY = (
     MoveStatus.IN_REVIEW.value,
     OFFERED,
 )
-# A person is away from their team when moves (or open offers) take at least this share of their time
+# A person is away from their team when moves (or open offers) take at least this share of a working week
 # together: a 5% mentoring or a 10% course leaves them at work in their team.
 AWAY_PERCENT = 50
 RECENT_DAYS = 365
