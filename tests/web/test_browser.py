@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,19 @@ class Session:
 
         self.page.locator(f"#action-{action}").click()
         expect(self.page.locator("#move-status")).to_have_text(expected_status)
+
+
+@contextmanager
+def browser_session(base_url: str) -> Iterator[Session]:
+    """One headless Chromium with one tab on the app, closed however the test ends."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        try:
+            yield Session(browser.new_context().new_page(), base_url)
+        finally:
+            browser.close()
 
 
 @pytest.mark.heavy
@@ -249,24 +263,19 @@ def test_a_move_from_request_to_skill_on_the_dashboard(base_url: str) -> None:
 def test_an_htmx_action_the_server_refuses_says_why(base_url: str, live_db: Database) -> None:
     """Mira's queue shows Eva's request; Eva withdraws it meanwhile; Mira's Approve is refused (409). The
     page says why, in its alert area: htmx swaps nothing on an error answer, so the button did nothing."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from micromoves.services import moves as move_svc
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        try:
-            s = Session(browser.new_context().new_page(), base_url)
-            s.log_in("mira")
-            s.go("/approvals")
-            row = s.page.locator("#approval-MV-E")
-            expect(row).to_be_visible()
-            move_svc.transition_move(live_db, "MV-E", "withdrawn", actor="E", reason="changed my mind")
-            row.get_by_role("button", name="Approve").click()
-            expect(s.page.locator("#alerts")).to_contain_text("withdrawn")
-            expect(row).to_be_visible()  # nothing swapped: the row stays, and the alert says why
-        finally:
-            browser.close()
+    with browser_session(base_url) as s:
+        s.log_in("mira")
+        s.go("/approvals")
+        row = s.page.locator("#approval-MV-E")
+        expect(row).to_be_visible()
+        move_svc.transition_move(live_db, "MV-E", "withdrawn", actor="E", reason="changed my mind")
+        row.get_by_role("button", name="Approve").click()
+        expect(s.page.locator("#alerts")).to_contain_text("withdrawn")
+        expect(row).to_be_visible()  # nothing swapped: the row stays, and the alert says why
     unexpected = [p for p in s.problems if "409" not in p]
     assert not unexpected, "\n".join(unexpected)
 
@@ -276,7 +285,7 @@ def test_a_refused_form_gives_back_what_was_typed(base_url: str) -> None:
     """Eva's request ends before it starts: the server refuses it (422) on an error page. Its link back (or
     the browser's Back) returns to the form with everything she typed, once; opened again later, the form
     is empty. Pages are sent with no-store, so without this the browser reloaded the form empty."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     start = dt.date.today() + dt.timedelta(weeks=4)
     typed = {
@@ -287,34 +296,29 @@ def test_a_refused_form_gives_back_what_was_typed(base_url: str) -> None:
         "Expected outcomes": "Run one incident review alone.",
         "Success criteria (one per line)": "Ran the review\nWrote the summary",
     }
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        try:
-            s = Session(browser.new_context().new_page(), base_url)
-            page = s.page
-            s.log_in("eva")
-            s.go("/moves/new")
-            form = page.locator("#move-form")
-            for label, value in typed.items():
-                form.get_by_label(label).fill(value)
-            form.get_by_label("Kind").select_option("shadowing")
-            form.get_by_label("Host team").select_option("B")
-            form.get_by_role("button", name="Submit for approval").click()
-            expect(page.locator("p.error")).to_contain_text("must be after start")
-            page.locator("#back-to-form").click()
-            expect(page).to_have_url(re.compile(r"/moves/new$"))
-            expect(page.locator("#form-restored")).to_be_visible()
-            form = page.locator("#move-form")
-            for label, value in typed.items():
-                expect(form.get_by_label(label)).to_have_value(value)
-            expect(form.get_by_label("Kind")).to_have_value("shadowing")
-            expect(form.get_by_label("Host team")).to_have_value("B")
-            # Once only: the same form opened again starts empty.
-            s.go("/moves/new")
-            expect(page.locator("#move-form").get_by_label("Title")).to_have_value("")
-            expect(page.locator("#form-restored")).to_have_count(0)
-        finally:
-            browser.close()
+    with browser_session(base_url) as s:
+        page = s.page
+        s.log_in("eva")
+        s.go("/moves/new")
+        form = page.locator("#move-form")
+        for label, value in typed.items():
+            form.get_by_label(label).fill(value)
+        form.get_by_label("Kind").select_option("shadowing")
+        form.get_by_label("Host team").select_option("B")
+        form.get_by_role("button", name="Submit for approval").click()
+        expect(page.locator("p.error")).to_contain_text("must be after start")
+        page.locator("#back-to-form").click()
+        expect(page).to_have_url(re.compile(r"/moves/new$"))
+        expect(page.locator("#form-restored")).to_be_visible()
+        form = page.locator("#move-form")
+        for label, value in typed.items():
+            expect(form.get_by_label(label)).to_have_value(value)
+        expect(form.get_by_label("Kind")).to_have_value("shadowing")
+        expect(form.get_by_label("Host team")).to_have_value("B")
+        # Once only: the same form opened again starts empty.
+        s.go("/moves/new")
+        expect(page.locator("#move-form").get_by_label("Title")).to_have_value("")
+        expect(page.locator("#form-restored")).to_have_count(0)
     unexpected = [p for p in s.problems if "422" not in p]
     assert not unexpected, "\n".join(unexpected)
 
@@ -324,19 +328,14 @@ def test_the_api_reference_renders_under_the_content_security_policy(base_url: s
     """/api/docs loaded Swagger UI from a CDN with an inline script: the app's CSP blocked both and the page
     stayed blank (and the README promises no CDN). It is served from vendored files and renders, with every
     operation of the API listed and no CSP violation."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        try:
-            s = Session(browser.new_context().new_page(), base_url)
-            requests: list[str] = []
-            s.page.on("request", lambda r: requests.append(r.url))
-            s.go("/api/docs")
-            expect(s.page.locator(".swagger-ui .info .title")).to_contain_text("micromoves")
-            expect(s.page.locator(".opblock-summary-path", has_text="/api/v1/moves/{move_id}").first).to_be_visible()
-        finally:
-            browser.close()
+    with browser_session(base_url) as s:
+        requests: list[str] = []
+        s.page.on("request", lambda r: requests.append(r.url))
+        s.go("/api/docs")
+        expect(s.page.locator(".swagger-ui .info .title")).to_contain_text("micromoves")
+        expect(s.page.locator(".opblock-summary-path", has_text="/api/v1/moves/{move_id}").first).to_be_visible()
     assert all(url.startswith(base_url) for url in requests), [u for u in requests if not u.startswith(base_url)]
     assert not s.problems, "\n".join(s.problems)
 
@@ -346,22 +345,17 @@ def test_the_allocation_form_submits_with_its_defaults(base_url: str) -> None:
     """HR proposes an allocation with the form as it comes. A number input whose default is off its step
     (50 with min 1 and step 5) is invalid in the browser: the button did nothing, and posting the form
     from a test never noticed."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        try:
-            s = Session(browser.new_context().new_page(), base_url)
-            page = s.page
-            s.log_in("admin")
-            s.go("/allocations")
-            form = page.locator("form[action='/allocations']")
-            assert form.evaluate("f => f.checkValidity()"), form.evaluate(
-                "f => [...f.elements].filter(e => !e.checkValidity()).map(e => e.name + ': ' + e.validationMessage)"
-            )
-            form.get_by_role("button", name="Propose an allocation").click()
-            expect(page).to_have_url(re.compile(r"/allocations/\d+$"))
-            expect(page.locator("h1")).to_contain_text("Allocation")
-        finally:
-            browser.close()
+    with browser_session(base_url) as s:
+        page = s.page
+        s.log_in("admin")
+        s.go("/allocations")
+        form = page.locator("form[action='/allocations']")
+        assert form.evaluate("f => f.checkValidity()"), form.evaluate(
+            "f => [...f.elements].filter(e => !e.checkValidity()).map(e => e.name + ': ' + e.validationMessage)"
+        )
+        form.get_by_role("button", name="Propose an allocation").click()
+        expect(page).to_have_url(re.compile(r"/allocations/\d+$"))
+        expect(page.locator("h1")).to_contain_text("Allocation")
     assert not s.problems, "\n".join(s.problems)
