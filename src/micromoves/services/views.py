@@ -750,13 +750,18 @@ def move_list(db: Database, policy: Policy, f: MoveFilter) -> MoveList:
 
 
 def move_rows(db: Database, policy: Policy, f: MoveFilter, *, chunk: int = 2000) -> Iterator[list[str]]:
-    """Every move the principal may see that matches the filter, as CSV rows (header first), streamed."""
+    """Every move the principal may see that matches the filter, as CSV rows (header first), streamed in
+    id order, a chunk per short read transaction.
+
+    Each chunk starts after the last id of the one before, on the primary key's index: with OFFSET every
+    chunk sorted and skipped all the moves before it, so a million-move export did 500 sorts of up to a
+    million rows."""
     yield ["id", "person_id", "person", "kind", "title", "status", "start", "end", "percent_time", "host_team"]
-    q = _move_query(policy, f).order_by(t.moves.c.start, t.moves.c.id)
-    offset = 0
+    q = _move_query(policy, f).order_by(t.moves.c.id)
+    after: str | None = None
     while True:
         with UnitOfWork(db, write=False) as uow:
-            moves = list(uow.session.scalars(q.limit(chunk).offset(offset)))
+            moves = list(uow.session.scalars((q if after is None else q.where(t.moves.c.id > after)).limit(chunk)))
             rows = _summaries(uow.session.connection(), moves)
         for s in rows:
             yield [
@@ -773,7 +778,7 @@ def move_rows(db: Database, policy: Policy, f: MoveFilter, *, chunk: int = 2000)
             ]
         if len(moves) < chunk:
             return
-        offset += chunk
+        after = moves[-1].id
 
 
 def people_rows(
