@@ -27,13 +27,15 @@ def org_url(db_url: str, tmp_path: Path) -> str:
         "R2,Data Scientist,15-2051.00,3,DATA,true\n"
     )
     (tmp_path / "people.csv").write_text(
-        "person_id,name,email,role_id,manager_id,team,hire_date,location\n"
-        "P1,Ada Boss,ada@x.org,R2,,DATA,2020-01-01,Berlin\n"
-        "P2,Bo [bold]Analyst[/bold],bo@x.org,R1,P1,DATA,2023-01-01,Porto\n"
+        "person_id,name,email,role_id,manager_id,team,hire_date,location,cost_[b]center\n"
+        "P1,Ada Boss,ada@x.org,R2,,DATA,2020-01-01,Berlin,CC1\n"
+        "P2,Bo [bold]Analyst[/bold],bo@x.org,R1,P1,DATA,2023-01-01,Porto,CC2\n"
     )
     code, out, err = mm(db_url, "import", str(tmp_path / "roles.csv"), str(tmp_path / "people.csv"))
     assert code == 0, err
     assert "people: 2 created, 0 updated, 0 unchanged" in out
+    # A column beyond the format is kept, and the summary says so (its name printed as written).
+    assert "people: kept columns beyond the format: cost_[b]center" in out
     return db_url
 
 

@@ -289,19 +289,136 @@ def test_bad_rows_reject_whole_import_with_every_error(db: Database, files: dict
 
 
 def test_missing_and_unknown_columns(db: Database, tmp_path: Path) -> None:
+    """Missing columns are named; a column role_skills does not know, and a value under a header without a
+    name, are refused (people, roles and moves keep their unknown columns: see the tests below)."""
     people = write_csv(tmp_path / "people.csv", ["person_id", "name", "role_id", "shoe_size"], [["P1", "A", "", "9"]])
+    skills = write_csv(
+        tmp_path / "role_skills.csv", ["role_id", "skill", "level", "weight"], [["R", "Programming", 3, 1]]
+    )
+    roles = write_csv(
+        tmp_path / "roles.csv",
+        [*ROLES_H, ""],
+        [["R1", "A", "", 1, "", "false", ""], ["R2", "B", "", 1, "", "false", "x"]],
+    )
     expect_rejected(
         db,
-        [people],
+        [people, skills, roles],
         [
             "people.csv:1:email: missing required column",
             "people.csv:1:hire_date: missing required column",
             "people.csv:1:location: missing required column",
             "people.csv:1:manager_id: missing required column",
-            "people.csv:1:shoe_size: unknown column for people",
             "people.csv:1:team: missing required column",
+            "role_skills.csv:1:weight: unknown column for role_skills (its rows take role_id, skill and level only)",
+            "roles.csv:3:column 7: a value in a column without a name in the header",
         ],
     )
+    # A trailing comma (an empty column without a name) holds nothing to keep or lose: it is accepted.
+    roles.write_text("role_id,title,onet_code,level,team,critical,\nR1,A,,1,,false,\n")
+    assert import_files(db, [roles], actor="hr").created["roles"] == 1
+
+
+def extras(db: Database, table: Any) -> dict[str, Any]:
+    with db.engine.connect() as conn:
+        return {r[0]: r[1] for r in conn.execute(select(table.c.id, table.c.extra).order_by(table.c.id))}
+
+
+def test_columns_beyond_the_format_are_kept_merged_on_reimport_and_exported_back(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """An HRIS export carries its own columns (conventions.md: formats are extended with optional columns).
+    People, roles and moves keep them per record, as text; a re-import replaces them column by column (an
+    empty cell clears one, a column the file lacks stays), audits what changed, and the CSV and JSON exports
+    write them back so that the export imports back unchanged."""
+    from micromoves.services.exporting import export_csv, export_json
+
+    import_files(db, [files["roles"], files["role_skills"]], actor="hr")
+    people = write_csv(
+        tmp_path / "people.csv",
+        [*PEOPLE_H, "Cost_Center ", "grade"],
+        [
+            ["P1", "Ada Boss", "ada@example.org", "R-DS", "", "DATA", "2019-04-01", "Berlin", "CC-10", "E5"],
+            ["P2", "Bo Analyst", "bo@example.org", "R-DA", "P1", "DATA", "2023-01-09", "Lisbon", "'=1+2", ""],
+        ],
+    )
+    moves = write_csv(
+        tmp_path / "moves.csv",
+        [*MOVES_H, "budget_code"],
+        [["MV9", "P2", "gig", "Gig", "DATA", "2025-02-03", "2025-03-14", 20, "proposed", "", "", "", "", "B-7"]],
+    )
+    summary = import_files(db, [people, moves], actor="hr")
+    assert summary.extra_columns == {"people": ["cost_center", "grade"], "moves": ["budget_code"]}
+    # Names as the header has them (trimmed, lower case, like every column); our export's defused cell
+    # ('=1+2) comes back as it was; an empty cell stores nothing.
+    assert extras(db, t.people) == {"P1": {"cost_center": "CC-10", "grade": "E5"}, "P2": {"cost_center": "=1+2"}}
+    assert extras(db, t.moves) == {"MV9": {"budget_code": "B-7"}}
+    assert extras(db, t.roles) == {"R-DA": None, "R-DS": None}
+
+    # Another system's file: one column again (changed for P1, emptied for P2), one of its own, and no grade.
+    other = write_csv(
+        tmp_path / "people2.csv",
+        [*PEOPLE_H, "cost_center", "badge"],
+        [
+            ["P1", "Ada Boss", "ada@example.org", "R-DS", "", "DATA", "2019-04-01", "Berlin", "CC-11", "B1"],
+            ["P2", "Bo Analyst", "bo@example.org", "R-DA", "P1", "DATA", "2023-01-09", "Lisbon", "", ""],
+        ],
+    )
+    again = import_files(db, [other], actor="hr", kinds={other: "people"})
+    assert again.updated["people"] == 2 and again.unchanged["people"] == 0
+    assert extras(db, t.people) == {"P1": {"cost_center": "CC-11", "grade": "E5", "badge": "B1"}, "P2": None}
+    assert sorted(updates(db, "person")) == [
+        ("P1", {"changed": ["badge", "cost_center"]}),
+        ("P2", {"changed": ["cost_center"]}),
+    ]
+    # The same file again is no change at all.
+    assert import_files(db, [other], actor="hr", kinds={other: "people"}).unchanged["people"] == 2
+
+    out = export_csv(db, tmp_path / "out")
+    with out["people"].open() as f:
+        exported = list(csv.DictReader(f))
+    assert list(exported[0])[-3:] == ["badge", "cost_center", "grade"]  # after the format's, sorted
+    assert [(r["person_id"], r["badge"], r["cost_center"], r["grade"]) for r in exported] == [
+        ("P1", "B1", "CC-11", "E5"),
+        ("P2", "", "", ""),
+    ]
+    with out["moves"].open() as f:
+        assert [r["budget_code"] for r in csv.DictReader(f)] == ["B-7"]
+    with out["roles"].open() as f:
+        assert list(next(csv.DictReader(f))) == ROLES_H  # no role keeps any: no extra column
+    before = counts(db)
+    summary = import_files(db, [out["people"], out["moves"], out["roles"]], actor="hr")
+    assert summary.updated == {"roles": 0, "people": 0, "moves": 0}
+    assert {k: v for k, v in counts(db).items() if k != "audit_events"} == {
+        k: v for k, v in before.items() if k != "audit_events"
+    }
+    doc = json.loads(export_json(db, tmp_path / "org.json").read_text())
+    assert doc["people"][0]["cost_center"] == "CC-11" and "cost_center" not in doc["people"][1]
+    assert doc["moves"][0]["budget_code"] == "B-7"
+    # The JSON document imports back unchanged too (its extra keys are columns like any other).
+    assert import_files(db, [tmp_path / "org.json"], actor="hr").updated == {
+        "roles": 0,
+        "role_skills": 0,
+        "people": 0,
+        "moves": 0,
+    }
+
+
+def test_a_change_to_a_moves_extra_column_alone_rewrites_that_move(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """A re-imported move whose only change is a column beyond the format is an update (audited by the
+    column's name) and stores the new value; the other moves are left alone."""
+    import_files(db, all_files(files), actor="hr")
+    with files["moves"].open() as f:
+        rows = list(csv.reader(f))
+    rows[0].append("budget_code")
+    for i, row in enumerate(rows[1:], 1):
+        row.append("B-1" if i == 1 else "")
+    write_csv(files["moves"], rows[0], rows[1:])
+    summary = import_files(db, [files["moves"]], actor="hr")
+    assert (summary.updated["moves"], summary.unchanged["moves"]) == (1, 2)
+    assert updates(db, "move") == [("MV1", {"changed": ["budget_code"]})]
+    assert extras(db, t.moves) == {"MV1": {"budget_code": "B-1"}, "MV2": None, "MV3": None}
 
 
 def test_manager_cycle_rejected(db: Database, files: dict[str, Path], tmp_path: Path) -> None:

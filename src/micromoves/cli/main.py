@@ -347,6 +347,8 @@ def import_(
             )
     if summary.teams_created:
         console.print(f"teams created: {', '.join(summary.teams_created)}")
+    for k, names in summary.extra_columns.items():
+        console.print(f"{k}: kept columns beyond the format: {esc(', '.join(names))}", highlight=False)
     console.print(f"done in {summary.seconds:.1f} s")
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from micromoves.services.importing import FORMULA_START, KINDS, OPTIONAL, REQUIRED
+from micromoves.services.importing import FORMULA_START, KEEPS_EXTRA, KINDS, OPTIONAL, REQUIRED
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 
@@ -59,16 +59,41 @@ def skill_labels(conn: Connection) -> dict[str, str]:
     return {sid: name for sid, name, kind in rows if kind != "esco" and taken[name.lower()] == 1}
 
 
+EXTRA_TABLES = {"roles": t.roles, "people": t.people, "moves": t.moves}
+
+
+def extra_columns(conn: Connection, kind: str) -> list[str]:
+    """The columns beyond the format that records of ``kind`` keep from their imports, sorted by name."""
+    if kind not in KEEPS_EXTRA:
+        return []
+    column = EXTRA_TABLES[kind].c.extra
+    names: set[str] = set()
+    for (extra,) in _stream(conn, select(column).where(column.is_not(None))):
+        names.update(extra or ())
+    return sorted(names)
+
+
 def rows_for(conn: Connection, kind: str) -> Iterator[dict[str, Any]]:
+    """The records of ``kind`` as the format's columns by name, then the columns beyond the format that each
+    record keeps (``extra``: the format's own columns win a clash, which an import never stores)."""
+    for row, extra in _rows_with_extra(conn, kind):
+        yield {**extra, **row} if extra else row
+
+
+def _rows_with_extra(conn: Connection, kind: str) -> Iterator[tuple[dict[str, Any], dict[str, str] | None]]:
     if kind == "roles":
         c = t.roles.c
-        for r in _stream(conn, select(c.id, c.title, c.onet_code, c.level, c.team_id, c.critical).order_by(c.id)):
-            yield {"role_id": r[0], "title": r[1], "onet_code": r[2], "level": r[3], "team": r[4], "critical": r[5]}
+        q = select(c.id, c.title, c.onet_code, c.level, c.team_id, c.critical, c.extra).order_by(c.id)
+        for r in _stream(conn, q):
+            yield (
+                {"role_id": r[0], "title": r[1], "onet_code": r[2], "level": r[3], "team": r[4], "critical": r[5]},
+                r[6],
+            )
     elif kind == "role_skills":
         c = t.role_skills.c
         label = skill_labels(conn)
         for r in _stream(conn, select(c.role_id, c.skill_id, c.level).order_by(c.role_id, c.skill_id)):
-            yield {"role_id": r[0], "skill": label.get(r[1], r[1]), "level": r[2]}
+            yield {"role_id": r[0], "skill": label.get(r[1], r[1]), "level": r[2]}, None
     elif kind == "people":
         c = t.people.c
         q = select(
@@ -82,33 +107,18 @@ def rows_for(conn: Connection, kind: str) -> Iterator[dict[str, Any]]:
             c.location,
             c.capacity_percent,
             c.home_role_min_percent,
+            c.extra,
         ).order_by(c.id)
+        names = [*REQUIRED["people"], *OPTIONAL["people"]]
         for r in _stream(conn, q):
-            yield dict(
-                zip(
-                    (
-                        "person_id",
-                        "name",
-                        "email",
-                        "role_id",
-                        "manager_id",
-                        "team",
-                        "hire_date",
-                        "location",
-                        "capacity_percent",
-                        "home_role_min_percent",
-                    ),
-                    r,
-                    strict=True,
-                )
-            )
+            yield dict(zip(names, r[:-1], strict=True)), r[-1]
     elif kind == "moves":
         yield from _move_rows(conn)
     else:
         raise ValueError(f"unknown export kind {kind!r}")
 
 
-def _move_rows(conn: Connection) -> Iterator[dict[str, Any]]:
+def _move_rows(conn: Connection) -> Iterator[tuple[dict[str, Any], dict[str, str] | None]]:
     """Moves with their criteria, ratings, decision and gains, merged from id-ordered streams."""
     m, sc, g, o = t.moves.c, t.success_criteria.c, t.skill_gains.c, t.outcomes.c
     label = skill_labels(conn)
@@ -128,31 +138,35 @@ def _move_rows(conn: Connection) -> Iterator[dict[str, Any]]:
         return None
 
     q = select(
-        m.id, m.person_id, m.kind, m.title, m.host_team_id, m.start, m.end, m.percent_time, m.status, m.target_role_id
-    ).order_by(m.id)
+        m.id, m.person_id, m.kind, m.title, m.host_team_id, m.start, m.end, m.percent_time, m.status, m.target_role_id,
+        m.extra,
+    ).order_by(m.id)  # fmt: skip
     for r in _stream(conn, q):
         crit = take("c", criteria, r[0])
         gain = take("g", gains, r[0])
         dec = take("o", decisions, r[0])
         crit_rows = crit[1] if crit else []
-        yield {
-            "move_id": r[0],
-            "person_id": r[1],
-            "kind": r[2].value,
-            "title": r[3],
-            "host_team": r[4],
-            "start": r[5],
-            "end": r[6],
-            "percent_time": r[7],
-            "status": r[8].value,
-            "target_role_id": r[9],
-            "success_criteria": [c[1] for c in crit_rows],
-            "criteria_ratings": [c[2].value if c[2] else "" for c in crit_rows],
-            "outcome": dec[1].value if dec else None,
-            "skills_gained": [
-                {"skill": label.get(x[1], x[1]), "from": x[2], "to": x[3]} for x in (gain[1] if gain else [])
-            ],
-        }
+        yield (
+            {
+                "move_id": r[0],
+                "person_id": r[1],
+                "kind": r[2].value,
+                "title": r[3],
+                "host_team": r[4],
+                "start": r[5],
+                "end": r[6],
+                "percent_time": r[7],
+                "status": r[8].value,
+                "target_role_id": r[9],
+                "success_criteria": [c[1] for c in crit_rows],
+                "criteria_ratings": [c[2].value if c[2] else "" for c in crit_rows],
+                "outcome": dec[1].value if dec else None,
+                "skills_gained": [
+                    {"skill": label.get(x[1], x[1]), "from": x[2], "to": x[3]} for x in (gain[1] if gain else [])
+                ],
+            },
+            r[10],
+        )
 
 
 def _csv_value(column: str, value: Any) -> str:
@@ -168,7 +182,8 @@ def export_csv(db: Database, out_dir: Path, kinds: Sequence[str] = KINDS) -> dic
     written = {}
     with db.engine.connect() as conn:
         for kind in kinds:
-            columns = [*REQUIRED[kind], *OPTIONAL[kind]]
+            standard = [*REQUIRED[kind], *OPTIONAL[kind]]
+            columns = standard + [c for c in extra_columns(conn, kind) if c not in standard]
             path = out_dir / f"{kind}.csv"
             tmp = path.with_suffix(".csv.part")
             with tmp.open("w", newline="", encoding="utf-8") as f:

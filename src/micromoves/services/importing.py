@@ -78,6 +78,10 @@ OPTIONAL = {
     "role_skills": (),
     "moves": ("criteria_ratings",),
 }
+# Kinds whose records keep the file's columns beyond the format (``extra``: an HRIS's cost centre, grade…,
+# or an optional column of a newer format version), exported back as they came. A role_skills row is a
+# keyed pair with nothing else to say: an unknown column there stays an error.
+KEEPS_EXTRA = ("people", "roles", "moves")
 ONET_CODE = re.compile(r"^\d{2}-\d{4}\.\d{2}$")
 # A cell starting with one of these could run as a formula in a spreadsheet: our export prefixes it with '.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -123,6 +127,7 @@ class ImportSummary:
     updated: dict[str, int] = field(default_factory=dict)  # records that existed and differ from the file
     unchanged: dict[str, int] = field(default_factory=dict)  # records that existed exactly as the file has them
     teams_created: list[str] = field(default_factory=list)
+    extra_columns: dict[str, list[str]] = field(default_factory=dict)  # kept columns beyond the format, per kind
     seconds: float = 0.0
 
 
@@ -142,6 +147,13 @@ class Source:
         for c in OPTIONAL[self.kind]:
             found.setdefault(c, len(self.columns))
         return found
+
+    def extra_columns(self) -> list[tuple[str, int]]:
+        """The named columns beyond the format that records of this kind keep, with their positions."""
+        if self.kind not in KEEPS_EXTRA:
+            return []
+        known = {*REQUIRED[self.kind], *OPTIONAL[self.kind]}
+        return [(c, i) for i, c in enumerate(self.columns) if c and c not in known]
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -292,6 +304,12 @@ class RowReader:
     def error(self, column: str, message: str) -> None:
         self.issues.add(self.file, self.row, column, message)
 
+    def cells_beyond(self, columns: Sequence[tuple[str, int]]) -> dict[str, str]:
+        """The row's cells in the columns beyond the format, by name; an empty cell is kept as "" (on a
+        re-import it clears the stored value of its column)."""
+        cells = self.cells
+        return {name: _unguarded(cells[i]) for name, i in columns}
+
     def text(self, column: str, *, required: bool = False) -> str:
         value = self.cells[self.idx[column]]
         if value and value[0] == "'":  # inline, not _unguarded(): a million rows read three text cells each
@@ -369,10 +387,18 @@ def _rows(src: Source, issues: Issues) -> Iterator[RowReader]:
     missing = [c for c in REQUIRED[src.kind] if c not in idx]
     for c in missing:
         issues.add(src.file, 1, c, "missing required column")
-    unknown = [c for c in src.columns if c not in REQUIRED[src.kind] and c not in OPTIONAL[src.kind]]
+    known = {*REQUIRED[src.kind], *OPTIONAL[src.kind]}
+    # Never silently drop data: people, roles and moves keep the columns they do not know (``extra``); in
+    # role_skills such a column is an error the sender should see. A column without a name is fine while it
+    # is empty (a trailing comma), and an error on the first row that puts a value in it.
+    unknown = [c for c in src.columns if c and c not in known and src.kind not in KEEPS_EXTRA]
     for c in unknown:
-        # Never silently drop data: a column we would ignore is an error the sender should see.
-        issues.add(src.file, 1, c, f"unknown column for {src.kind}")
+        issues.add(src.file, 1, c, f"unknown column for {src.kind} (its rows take role_id, skill and level only)")
+    for i, c in enumerate(src.columns):
+        filled = next((row for row, cells in src.rows if i < len(cells) and cells[i].strip()), None) if not c else None
+        if filled is not None:
+            issues.add(src.file, filled, f"column {i + 1}", "a value in a column without a name in the header")
+            unknown.append(c)
     if missing or unknown:
         return
     seen: dict[str, int] = {}
@@ -401,6 +427,7 @@ class RoleRec:
     team: str | None
     critical: bool
     file: str = ""  # the file it came from: an import may hold several of one kind
+    extra: dict[str, str] | None = None  # the file's columns beyond the format (KEEPS_EXTRA)
 
 
 @dataclass(slots=True)
@@ -425,6 +452,7 @@ class PersonRec:
     capacity: int
     home_min: int
     file: str = ""  # the file it came from: an import may hold several of one kind
+    extra: dict[str, str] | None = None  # the file's columns beyond the format (KEEPS_EXTRA)
 
 
 @dataclass(slots=True)
@@ -445,6 +473,7 @@ class MoveRec:
     decision: Decision | None
     gains: list[tuple[str, float, float]]  # raw skill key, before, after
     file: str = ""  # the file it came from: an import may hold several of one kind
+    extra: dict[str, str] | None = None  # the file's columns beyond the format (KEEPS_EXTRA)
 
 
 _ENUM_LOOKUP: dict[Any, dict[str, Any]] = {
@@ -465,6 +494,7 @@ def _enum_value(r: RowReader, column: str, enum_cls: Any, *, default: Any = None
 
 def parse_roles(src: Source, issues: Issues) -> list[RoleRec]:
     out = []
+    extra = src.extra_columns()
     for r in _rows(src, issues):
         code = r.text("onet_code") or None
         if code and not ONET_CODE.match(code):
@@ -478,6 +508,7 @@ def parse_roles(src: Source, issues: Issues) -> list[RoleRec]:
             r.text("team") or None,
             r.boolean("critical"),
             src.file,
+            r.cells_beyond(extra) if extra else None,
         )
         out.append(rec)
     return out
@@ -503,6 +534,7 @@ def parse_role_skills(src: Source, issues: Issues) -> list[RoleSkillRec]:
 
 def parse_people(src: Source, issues: Issues, settings: Settings) -> list[PersonRec]:
     out = []
+    extra = src.extra_columns()
     for r in _rows(src, issues):
         email = r.text("email")
         if email and ("@" not in email or " " in email):
@@ -525,6 +557,7 @@ def parse_people(src: Source, issues: Issues, settings: Settings) -> list[Person
                 capacity or 100,
                 home or 0,
                 src.file,
+                r.cells_beyond(extra) if extra else None,
             )
         )
     return out
@@ -537,6 +570,7 @@ def parse_moves(src: Source, issues: Issues, settings: Settings) -> list[MoveRec
     idx = src.index()
     kinds, statuses, decisions = _ENUM_LOOKUP[MoveKind], _ENUM_LOOKUP[MoveStatus], _ENUM_LOOKUP[Decision]
     rating_of = _ENUM_LOOKUP[Rating]
+    extra = src.extra_columns()
     max_days = settings.max_move_weeks * 7
     from_iso = dt.date.fromisoformat
     for r in _rows(src, issues):
@@ -632,6 +666,7 @@ def parse_moves(src: Source, issues: Issues, settings: Settings) -> list[MoveRec
                     decision,
                     gains,
                     src.file,
+                    r.cells_beyond(extra) if extra else None,
                 )
             )
     return out
@@ -940,10 +975,35 @@ def _differ(pairs: Mapping[str, tuple[Any, Any]]) -> list[str]:
     return out
 
 
-def _changed_fields(conn: Connection, plan: Plan, kept: _KeptMoveData) -> dict[str, dict[str, list[str]]]:
-    """Per kind, the records that exist and that the file changes, with the fields it changes. What the
-    file leaves empty and a re-import keeps (a rating, a decision, gains) is no change."""
+def merged_extra(stored: Mapping[str, str] | None, given: Mapping[str, str] | None) -> dict[str, str] | None:
+    """A record's columns beyond the format after an import: the file's cells replace the stored values
+    column by column, an empty cell clears its column, and columns the file does not have stay as stored
+    (another system's export may carry other columns). None when nothing is left."""
+    if not given:
+        return dict(stored) if stored else None
+    out = dict(stored or {})
+    for name, value in given.items():
+        if value:
+            out[name] = value
+        else:
+            out.pop(name, None)
+    return out or None
+
+
+def _extra_changes(old: Mapping[str, str] | None, new: Mapping[str, str] | None) -> list[str]:
+    """The names of the extra columns whose values differ."""
+    a, b = old or {}, new or {}
+    return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+
+
+def _changed_fields(
+    conn: Connection, plan: Plan, kept: _KeptMoveData
+) -> tuple[dict[str, dict[str, list[str]]], dict[str, dict[str, dict[str, str] | None]]]:
+    """Per kind, the records that exist and that the file changes, with the fields it changes, and the
+    columns beyond the format each existing record will hold (:func:`merged_extra`). What the file leaves
+    empty and a re-import keeps (a rating, a decision, gains) is no change."""
     out: dict[str, dict[str, list[str]]] = {kind: {} for kind in KINDS}
+    extras: dict[str, dict[str, dict[str, str] | None]] = {kind: {} for kind in KEEPS_EXTRA}
 
     def stored(key: Any, ids: Sequence[str], *cols: Any) -> dict[str, Any]:
         rows: dict[str, Any] = {}
@@ -952,13 +1012,16 @@ def _changed_fields(conn: Connection, plan: Plan, kept: _KeptMoveData) -> dict[s
         return rows
 
     r_, p_, m_ = t.roles.c, t.people.c, t.moves.c
-    old_roles = stored(r_.id, sorted(plan.existing["roles"]), r_.title, r_.onet_code, r_.level, r_.team_id, r_.critical)
+    old_roles = stored(
+        r_.id, sorted(plan.existing["roles"]), r_.title, r_.onet_code, r_.level, r_.team_id, r_.critical, r_.extra
+    )
     for r in plan.roles:
         if (o := old_roles.get(r.id)) is not None:
             pairs: dict[str, tuple[Any, Any]] = {"title": (o.title, r.title), "onet_code": (o.onet_code, r.onet_code)}
             pairs["level"] = (o.level, r.level)
             pairs |= {"team": (o.team_id, r.team), "critical": (bool(o.critical), r.critical)}
-            if fields := _differ(pairs):
+            extras["roles"][r.id] = merged = merged_extra(o.extra, r.extra)
+            if fields := _differ(pairs) + _extra_changes(o.extra, merged):
                 out["roles"][r.id] = fields
     levels = {
         f"{rid}|{sid}": lvl
@@ -976,7 +1039,7 @@ def _changed_fields(conn: Connection, plan: Plan, kept: _KeptMoveData) -> dict[s
         p_.id,
         sorted(plan.existing["people"]),
         p_.name, p_.email, p_.role_id, p_.manager_id, p_.team_id, p_.hire_date, p_.location,
-        p_.capacity_percent, p_.home_role_min_percent,
+        p_.capacity_percent, p_.home_role_min_percent, p_.extra,
     )  # fmt: skip
     for p in plan.people:
         if (o := old_people.get(p.id)) is not None:
@@ -984,16 +1047,17 @@ def _changed_fields(conn: Connection, plan: Plan, kept: _KeptMoveData) -> dict[s
             pairs |= {"manager_id": (o.manager_id, p.manager_id), "team": (o.team_id, p.team)}
             pairs |= {"hire_date": (o.hire_date, p.hire_date), "location": (o.location, p.location)}
             pairs |= {"capacity": (o.capacity_percent, p.capacity), "home_min": (o.home_role_min_percent, p.home_min)}
-            if fields := _differ(pairs):
+            extras["people"][p.id] = merged = merged_extra(o.extra, p.extra)
+            if fields := _differ(pairs) + _extra_changes(o.extra, merged):
                 out["people"][p.id] = fields
     ids = sorted(plan.existing["moves"])
     if not ids:
-        return out
+        return out, extras
     old_moves = stored(
         m_.id,
         ids,
         m_.person_id, m_.kind, m_.title, m_.host_team_id, m_.start, m_.end, m_.percent_time, m_.status,
-        m_.target_role_id,
+        m_.target_role_id, m_.extra,
     )  # fmt: skip
     statements_of: dict[str, list[tuple[int, str]]] = defaultdict(list)  # grouped once: linear in the moves
     for (mid, position), (statement, _rating, _evidence) in kept.criteria.items():
@@ -1005,7 +1069,7 @@ def _changed_fields(conn: Connection, plan: Plan, kept: _KeptMoveData) -> dict[s
         # statuses are str enums: equal to the stored strings); a difference is then named field by field.
         mine = (m.person_id, m.kind, m.title, m.host_team, m.start, m.end, m.percent, m.status, m.target_role_id)
         fields = []
-        if tuple(o[1:]) != mine:
+        if tuple(o[1:10]) != mine:
             pairs = {"person_id": (o.person_id, m.person_id), "kind": (o.kind, m.kind), "title": (o.title, m.title)}
             pairs |= {"host_team": (o.host_team_id, m.host_team), "start": (o.start, m.start), "end": (o.end, m.end)}
             pairs |= {"percent_time": (o.percent_time, m.percent), "status": (o.status, m.status)}
@@ -1021,9 +1085,12 @@ def _changed_fields(conn: Connection, plan: Plan, kept: _KeptMoveData) -> dict[s
         gains = plan.move_gains.get(m.id)
         if gains and sorted(gains) != sorted(kept.gains.get(m.id, [])):
             fields.append("skills_gained")
+        if m.extra is not None or o.extra is not None:
+            extras["moves"][m.id] = merged = merged_extra(o.extra, m.extra)
+            fields += _extra_changes(o.extra, merged)
         if fields:
             out["moves"][m.id] = fields
-    return out
+    return out, extras
 
 
 def _write(
@@ -1044,19 +1111,28 @@ def _write(
     # What the stored versions of re-imported moves hold, read once, before anything is written: to tell
     # what the file changes, and to keep what the format does not carry.
     kept = _KeptMoveData.read(conn, plan.existing["moves"]) if plan.existing["moves"] else _KeptMoveData()
-    changed = _changed_fields(conn, plan, kept)
+    changed, extras = _changed_fields(conn, plan, kept)
+
+    def extra_of(kind: str, rec: RoleRec | PersonRec | MoveRec) -> dict[str, str] | None:
+        # An existing record's merge with what it stored; a new one's non-empty cells.
+        found = extras[kind]
+        return found[rec.id] if rec.id in found else merged_extra(None, rec.extra)
+
     new_teams = sorted(plan.teams - plan.existing["teams"])
     if new_teams:
         w.insert(t.teams, ["id", "name", "function", "parent_id"], [(x, x, "", None) for x in new_teams])
     summary.teams_created = new_teams
+    for src in sources:
+        if names := [name for name, _ in src.extra_columns()]:
+            summary.extra_columns[src.kind] = sorted({*summary.extra_columns.get(src.kind, []), *names})
     if plan.new_skills:
         w.upsert(t.skills, ["id", "name", "kind"], ["id"], plan.new_skills)
     if plan.roles:
         w.upsert(
             t.roles,
-            ["id", "title", "onet_code", "level", "team_id", "critical"],
+            ["id", "title", "onet_code", "level", "team_id", "critical", "extra"],
             ["id"],
-            [(r.id, r.title, r.onet_code, r.level, r.team, r.critical) for r in plan.roles],
+            [(r.id, r.title, r.onet_code, r.level, r.team, r.critical, extra_of("roles", r)) for r in plan.roles],
         )
         tick(len(plan.roles))
     if plan.role_skills:
@@ -1068,15 +1144,15 @@ def _write(
         )
         tick(len(plan.role_skills))
     if plan.people:
-        _write_people(conn, w, plan, today)
+        _write_people(conn, w, plan, today, extra_of)
         tick(len(plan.people))
     if plan.moves:
         if len(plan.moves) >= settings.bulk_import_threshold:
             move_tables = [t.moves, t.success_criteria, t.outcomes, t.skill_gains, t.skill_levels, t.status_changes]
             with w.foreign_keys_checked_at_end(move_tables):
-                _write_moves(conn, w, plan, kept, set(changed["moves"]), actor, now, tick)
+                _write_moves(conn, w, plan, kept, set(changed["moves"]), extra_of, actor, now, tick)
         else:
-            _write_moves(conn, w, plan, kept, set(changed["moves"]), actor, now, tick)
+            _write_moves(conn, w, plan, kept, set(changed["moves"]), extra_of, actor, now, tick)
     by_kind: dict[str, Sequence[Any]] = {
         "roles": plan.roles,
         "role_skills": plan.role_skills,
@@ -1112,6 +1188,7 @@ def _write(
                     "updated": summary.updated.get(src.kind, 0),
                     "unchanged": summary.unchanged.get(src.kind, 0),
                     "teams_created": new_teams,
+                    "extra_columns": [name for name, _ in src.extra_columns()],
                 },
             )
         )
@@ -1127,7 +1204,10 @@ def _write(
     return summary
 
 
-def _write_people(conn: Connection, w: BulkWriter, plan: Plan, today: dt.date) -> None:
+ExtraOf = Callable[[str, Any], "dict[str, str] | None"]  # (kind, record) -> the record's extra columns to store
+
+
+def _write_people(conn: Connection, w: BulkWriter, plan: Plan, today: dt.date, extra_of: ExtraOf) -> None:
     w.upsert(
         t.people,
         [
@@ -1141,10 +1221,23 @@ def _write_people(conn: Connection, w: BulkWriter, plan: Plan, today: dt.date) -
             "location",
             "capacity_percent",
             "home_role_min_percent",
+            "extra",
         ],
         ["id"],
         [
-            (p.id, p.name, p.email, p.role_id, None, p.team, p.hire_date, p.location, p.capacity, p.home_min)
+            (
+                p.id,
+                p.name,
+                p.email,
+                p.role_id,
+                None,
+                p.team,
+                p.hire_date,
+                p.location,
+                p.capacity,
+                p.home_min,
+                extra_of("people", p),
+            )
             for p in plan.people
         ],
     )
@@ -1244,6 +1337,7 @@ def _write_moves(
     plan: Plan,
     kept: _KeptMoveData,
     changed: set[str],
+    extra_of: ExtraOf,
     actor: str,
     now: dt.datetime,
     tick: Callable[[int], None],
@@ -1278,7 +1372,7 @@ def _write_moves(
         (m for m in plan.moves if m.id in existing or m.id not in plan.existing["moves"]), key=lambda m: m.id
     )
     columns = ["id", "person_id", "kind", "title", "start", "end", "percent_time", "status", "host_team_id"]
-    columns += ["target_role_id", "released_by_id", "expected_outcomes", "skills_targeted"]
+    columns += ["target_role_id", "released_by_id", "expected_outcomes", "skills_targeted", "extra"]
 
     def move_rows(new: bool) -> Iterator[tuple[Any, ...]]:
         gains = plan.move_gains
@@ -1289,10 +1383,10 @@ def _write_moves(
                 if new:
                     targeted = [g[0] for g in gains.get(m.id, [])]
                     yield (m.id, m.person_id, m.kind, m.title, m.start, m.end, m.percent, m.status, m.host_team,
-                           m.target_role_id, None, "", targeted)  # fmt: skip
+                           m.target_role_id, None, "", targeted, m.extra and extra_of("moves", m))  # fmt: skip
                 else:
                     yield (m.id, m.person_id, m.kind, m.title, m.start, m.end, m.percent, m.status, m.host_team,
-                           m.target_role_id, *kept.moves[m.id])  # fmt: skip
+                           m.target_role_id, *kept.moves[m.id], extra_of("moves", m))  # fmt: skip
 
     w.on_rows = tick
     # New moves are appended (COPY on PostgreSQL); only re-imported ones need the slower upsert path.

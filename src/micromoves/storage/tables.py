@@ -104,6 +104,10 @@ roles = Table(
     Column("level", Integer, nullable=False, default=1),
     Column("team_id", ID, ForeignKey("teams.id"), nullable=True),
     Column("critical", Boolean, nullable=False, default=False),
+    # The import file's columns beyond the interchange format (an HRIS's cost centre, grade…), as text by
+    # column name, exported back as they came (conventions.md: formats are extended with optional columns,
+    # so a file may carry columns this version does not know; they are kept, never dropped). NULL: none.
+    Column("extra", JSON(none_as_null=True), nullable=True),
 )
 
 role_skills = Table(
@@ -128,6 +132,7 @@ people = Table(
     Column("capacity_percent", Integer, nullable=False, default=100),
     Column("home_role_min_percent", Integer, nullable=False, default=0),
     Column("target_role_id", ID, ForeignKey("roles.id"), nullable=True),
+    Column("extra", JSON(none_as_null=True), nullable=True),  # columns beyond the format, as on roles
     # An integer surrogate of ``id``, filled by the database (migration 0005: a sequence and trigger on
     # PostgreSQL, a trigger on SQLite) whatever path inserts the row. Bulk readers (the org-wide
     # allocation) read millions of references as integers instead of mapping text ids one by one.
@@ -154,6 +159,7 @@ moves = Table(
     Column("converted_assignment_id", Integer, nullable=True),
     Column("template_id", ID, ForeignKey("move_templates.id"), nullable=True),
     Column("plan_id", Integer, ForeignKey("plans.id", ondelete="SET NULL"), nullable=True, index=True),
+    Column("extra", JSON(none_as_null=True), nullable=True),  # columns beyond the format, as on roles
 )
 
 success_criteria = Table(
