@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -390,6 +391,21 @@ login_attempts = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("success", Boolean, nullable=False),
     Index("ix_login_attempts_username_at", "username", "at"),
+)
+
+# Unsafe API requests sent with an ``Idempotency-Key`` header: the first request's response, replayed to a
+# retry of the same request by the same user within a day (services/idempotency.py). NULL status: the first
+# request is still running.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_sha256", String(64), nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("content_type", String(200), nullable=False, default=""),
+    Column("body", LargeBinary, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False, index=True),
 )
 
 # The two-person rule: a requested move needs the line manager's and the host manager's approval.

@@ -29,6 +29,7 @@ from micromoves.services.accounts import Principal
 from micromoves.services.policy import Policy
 from micromoves.settings import Settings, get_settings
 from micromoves.storage.db import Database
+from micromoves.web.idempotency import IdempotencyMiddleware
 
 HERE = Path(__file__).parent
 log = logging.getLogger("micromoves.web")
@@ -106,7 +107,12 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app = FastAPI(
         title="micromoves",
         version="1",
-        description="Micro-career moves: map, plan and run short, reversible steps towards a target role.",
+        description=(
+            "Micro-career moves: map, plan and run short, reversible steps towards a target role. "
+            "Unsafe requests may carry an `Idempotency-Key` header (1–255 visible ASCII characters): for a "
+            "day, a retry of the same request by the same user gets the first response back "
+            "(`Idempotent-Replayed: true`) instead of running again."
+        ),
         docs_url=None,  # served below from vendored Swagger UI: FastAPI's page needs a CDN and an inline script
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
@@ -117,6 +123,9 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     templates.env.globals["csrf_field"] = CSRF_FIELD
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    # Added before the security headers, so that a replayed response gets them too (the last added runs first).
+    app.add_middleware(IdempotencyMiddleware)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:

@@ -1,0 +1,116 @@
+"""The ``Idempotency-Key`` header on unsafe ``/api/v1`` requests (see :mod:`micromoves.services.idempotency`).
+
+A plain ASGI middleware, so that it can read the request body (to tell a retry from a different request)
+and hand it on unchanged, and hold the response back until it is stored: a client that retries the moment
+it gets an answer finds the answer stored, not a request "still running". Requests without the header, or
+whose caller is not authenticated (the route answers 401 as usual), pass straight through.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from micromoves.domain.errors import DomainError, NotAuthenticated
+from micromoves.services import idempotency
+
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in UNSAFE or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        key = Headers(scope=scope).get(idempotency.HEADER)
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        from micromoves.web.app import error_body, identify
+
+        body, more = await _read_body(receive)
+        replay = _replaying(body, more, receive)
+        try:
+            user_id = (await run_in_threadpool(identify, Request(scope))).principal.user_id
+        except NotAuthenticated:
+            await self.app(scope, replay, send)
+            return
+        db = scope["app"].state.db
+        digest = idempotency.request_digest(scope["method"], scope["path"], scope["query_string"].decode(), body)
+        try:
+            stored = await run_in_threadpool(idempotency.claim, db, user_id, key, digest)
+        except DomainError as exc:
+            status = 409 if exc.code == "conflict" else 422
+            await _send_json(send, status, error_body(exc.code, exc.message, {"field": exc.field}))
+            return
+        if stored is not None:
+            await _send(send, stored, replayed=True)
+            return
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        try:
+            await self.app(scope, replay, hold)
+        except BaseException:
+            await run_in_threadpool(idempotency.release, db, user_id, key)
+            raise
+        start = next((m for m in held if m["type"] == "http.response.start"), None)
+        status = int(start["status"]) if start else 500
+        if status >= 500:
+            await run_in_threadpool(idempotency.release, db, user_id, key)
+        else:
+            content_type = Headers(raw=start["headers"] if start else []).get("content-type", "")
+            response_body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+            response = idempotency.StoredResponse(status, content_type, response_body)
+            await run_in_threadpool(idempotency.record, db, user_id, key, response)
+        for message in held:
+            await send(message)
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, list[Message]]:
+    """The whole request body, and any message that came after it (a disconnect)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), [message]
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks), []
+
+
+def _replaying(body: bytes, after: list[Message], receive: Receive) -> Receive:
+    """A receive channel that gives the body already read, then whatever the client sends next."""
+    queue: list[Message] = [{"type": "http.request", "body": body, "more_body": False}, *after]
+
+    async def replay() -> Message:
+        return queue.pop(0) if queue else await receive()
+
+    return replay
+
+
+async def _send(send: Send, response: idempotency.StoredResponse, *, replayed: bool) -> None:
+    headers = MutableHeaders()
+    if response.content_type:
+        headers["content-type"] = response.content_type
+    headers["content-length"] = str(len(response.body))
+    if replayed:
+        headers["idempotent-replayed"] = "true"
+    await send({"type": "http.response.start", "status": response.status, "headers": headers.raw})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+async def _send_json(send: Send, status: int, payload: dict[str, Any]) -> None:
+    import json
+
+    body = json.dumps(payload).encode()
+    await _send(send, idempotency.StoredResponse(status, "application/json", body), replayed=False)
