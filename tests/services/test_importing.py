@@ -367,8 +367,8 @@ def test_columns_beyond_the_format_are_kept_merged_on_reimport_and_exported_back
     assert again.updated["people"] == 2 and again.unchanged["people"] == 0
     assert extras(db, t.people) == {"P1": {"cost_center": "CC-11", "grade": "E5", "badge": "B1"}, "P2": None}
     assert sorted(updates(db, "person")) == [
-        ("P1", {"changed": ["badge", "cost_center"]}),
-        ("P2", {"changed": ["cost_center"]}),
+        ("P1", {"changed": ["extra:badge", "extra:cost_center"]}),
+        ("P2", {"changed": ["extra:cost_center"]}),
     ]
     # The same file again is no change at all.
     assert import_files(db, [other], actor="hr", kinds={other: "people"}).unchanged["people"] == 2
@@ -403,6 +403,46 @@ def test_columns_beyond_the_format_are_kept_merged_on_reimport_and_exported_back
     }
 
 
+def test_columns_beyond_the_format_with_awkward_names_and_json_objects_that_leave_them_out(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """A column beyond the format named like a spreadsheet formula is defused in the export's header and
+    comes back under its own name; one named like a moves list column holds one value for people; a JSON
+    object that leaves out a key keeps the stored value (only an explicit empty value clears it), and keys
+    that differ only in case are refused."""
+    from micromoves.services.exporting import export_csv
+
+    import_files(db, [files["roles"]], actor="hr")
+    header = [*PEOPLE_H, '=HYPERLINK("http://x")', "skills_gained", "success_criteria"]
+    row = ["P1", "Ada Boss", "ada@example.org", "R-DS", "", "DATA", "2019-04-01", "Berlin"]
+    import_files(db, [write_csv(tmp_path / "people.csv", header, [[*row, "h", "Python:1>2", "a;b"]])], actor="hr")
+    stored = {'=hyperlink("http://x")': "h", "skills_gained": "Python:1>2", "success_criteria": "a;b"}
+    assert extras(db, t.people) == {"P1": stored}
+    out = export_csv(db, tmp_path / "out", kinds=["people"])
+    with out["people"].open() as f:
+        exported = next(csv.reader(f))
+    assert '\'=hyperlink("http://x")' in exported and not any(c.startswith("=") for c in exported)
+    assert import_files(db, [out["people"]], actor="hr").unchanged["people"] == 1
+    assert extras(db, t.people) == {"P1": stored}
+
+    doc = tmp_path / "org.json"
+    person = dict(zip(PEOPLE_H, row, strict=True))
+    doc.write_text(json.dumps({"people": [{**person, "grade": "E5"}, {**person, "person_id": "P2", "grade": "E1"}]}))
+    import_files(db, [doc], actor="hr")
+    # P1 leaves grade out and P2 clears it; neither says anything of the earlier columns.
+    doc.write_text(json.dumps({"people": [{**person, "badge": "B"}, {**person, "person_id": "P2", "grade": ""}]}))
+    import_files(db, [doc], actor="hr")
+    assert extras(db, t.people) == {"P1": {**stored, "grade": "E5", "badge": "B"}, "P2": None}
+    doc.write_text(json.dumps({"people": [{**person, "Grade": "E5", "grade": "E6"}]}))
+    with pytest.raises(ImportRejected) as info:
+        import_files(db, [doc], actor="hr")
+    assert [str(i) for i in info.value.issues] == ["org.json#people:1:grade: key appears twice (keys ignore case)"]
+    doc.write_text(json.dumps({"people": [{**person, "skills_gained": [{"skill": "x"}]}]}))
+    with pytest.raises(ImportRejected) as info:
+        import_files(db, [doc], actor="hr")
+    assert "expected one value, got an array" in str(info.value.issues[0])
+
+
 def test_a_change_to_a_moves_extra_column_alone_rewrites_that_move(
     db: Database, files: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -417,7 +457,7 @@ def test_a_change_to_a_moves_extra_column_alone_rewrites_that_move(
     write_csv(files["moves"], rows[0], rows[1:])
     summary = import_files(db, [files["moves"]], actor="hr")
     assert (summary.updated["moves"], summary.unchanged["moves"]) == (1, 2)
-    assert updates(db, "move") == [("MV1", {"changed": ["budget_code"]})]
+    assert updates(db, "move") == [("MV1", {"changed": ["extra:budget_code"]})]
     assert extras(db, t.moves) == {"MV1": {"budget_code": "B-1"}, "MV2": None, "MV3": None}
 
 

@@ -91,8 +91,6 @@ class Role:
     level: int = 1
     team_id: str | None = None
     critical: bool = False
-    # The import file's columns beyond the interchange format (an HRIS's own), as text by name.
-    extra: dict[str, str] | None = None
 
 
 @dataclass(eq=False)
@@ -153,8 +151,6 @@ class Person:
     home_role_min_percent: int = 0
     # The long-term role this person is growing towards (the planner's default target).
     target_role_id: str | None = None
-    # The import file's columns beyond the interchange format (an HRIS's own), as text by name.
-    extra: dict[str, str] | None = None
 
     @property
     def move_capacity_percent(self) -> int:
@@ -254,8 +250,6 @@ class Move:
     # Where the move came from: a template of the catalogue, and the plan whose step it carries out.
     template_id: str | None = None
     plan_id: int | None = None
-    # The import file's columns beyond the interchange format (an HRIS's own), as text by name.
-    extra: dict[str, str] | None = None
 
     @property
     def weeks(self) -> float:

@@ -169,7 +169,9 @@ def _move_rows(conn: Connection) -> Iterator[tuple[dict[str, Any], dict[str, str
         )
 
 
-def _csv_value(column: str, value: Any) -> str:
+def _csv_value(kind: str, column: str, value: Any) -> str:
+    if kind != "moves":  # a person's column beyond the format may be called success_criteria: one value
+        return safe_cell(value)
     if column in ("success_criteria", "criteria_ratings"):
         return safe_cell(";".join(value)) if any(value) else ""
     if column == "skills_gained":
@@ -188,9 +190,9 @@ def export_csv(db: Database, out_dir: Path, kinds: Sequence[str] = KINDS) -> dic
             tmp = path.with_suffix(".csv.part")
             with tmp.open("w", newline="", encoding="utf-8") as f:
                 w = csv.writer(f)
-                w.writerow(columns)
+                w.writerow([safe_cell(c) for c in columns])  # a column name beyond the format could be "=…"
                 for row in rows_for(conn, kind):
-                    w.writerow([_csv_value(c, row.get(c)) for c in columns])
+                    w.writerow([_csv_value(kind, c, row.get(c)) for c in columns])
             tmp.replace(path)  # a reader never sees a half-written file
             written[kind] = path
     return written

@@ -140,6 +140,9 @@ class Source:
     columns: list[str]
     rows: list[tuple[int, list[str]]]
     digest: str
+    # (row, column index) of cells a JSON object left out, in columns beyond the format: not given, so a
+    # re-import keeps the stored value (an empty cell would clear it).
+    absent: frozenset[tuple[int, int]] = frozenset()
 
     def index(self) -> dict[str, int]:
         """Column positions; absent optional columns point at the padding cell, which is always empty."""
@@ -187,7 +190,7 @@ def read_csv(path: Path, kind: str) -> Source:
         header = next(reader, None)
         if header is None:
             raise ImportRejected([ImportIssue(path.name, 1, "-", "empty file: a header row is required")])
-        columns = [h.strip().lower() for h in header]
+        columns = [_column_name(h) for h in header]
         twice = sorted({c for c in columns if c and columns.count(c) > 1})
         if twice:  # which cell would count? Never keep one silently.
             raise ImportRejected([ImportIssue(path.name, 1, c, "column appears twice in the header") for c in twice])
@@ -217,20 +220,30 @@ def read_json(path: Path) -> list[Source]:
     for kind, items in doc.items():
         if not isinstance(items, list):
             raise ImportRejected([ImportIssue(path.name, 1, kind, "expected a list of objects")])
-        columns = sorted({k.lower() for item in items if isinstance(item, dict) for k in item})
+        name = f"{path.name}#{kind}"
+        columns = sorted({_column_name(k) for item in items if isinstance(item, dict) for k in item})
+        known = {*REQUIRED[kind], *OPTIONAL[kind]}
         rows = []
+        absent = set()
         for n, item in enumerate(items, start=1):
             if not isinstance(item, dict):
-                raise ImportRejected([ImportIssue(f"{path.name}#{kind}", n, "-", "expected an object")])
-            low = {k.lower(): v for k, v in item.items()}
+                raise ImportRejected([ImportIssue(name, n, "-", "expected an object")])
+            low = {_column_name(k): v for k, v in item.items()}
+            if len(low) < len(item):  # "Grade" and "grade": which one counts? Never keep one silently.
+                twice = sorted({c for c in low if sum(_column_name(k) == c for k in item) > 1})
+                raise ImportRejected([ImportIssue(name, n, c, "key appears twice (keys ignore case)") for c in twice])
             cells = []
-            for c in columns:
+            for i, c in enumerate(columns):
+                if c not in low and c not in known:
+                    # Objects leave out keys they have no value for (as our export does): a column beyond
+                    # the format that this object lacks is not given, and its stored value stays.
+                    absent.add((n, i))
                 try:
-                    cells.append(_json_cell(low.get(c), c))
+                    cells.append(_json_cell(low.get(c), c, kind))
                 except ValueError as exc:
-                    raise ImportRejected([ImportIssue(f"{path.name}#{kind}", n, c, str(exc))]) from None
+                    raise ImportRejected([ImportIssue(name, n, c, str(exc))]) from None
             rows.append((n, cells))
-        sources.append(Source(f"{path.name}#{kind}", kind, columns, rows, hashlib.sha256(raw).hexdigest()))
+        sources.append(Source(name, kind, columns, rows, hashlib.sha256(raw).hexdigest(), frozenset(absent)))
     return sources
 
 
@@ -238,15 +251,16 @@ def read_json(path: Path) -> list[Source]:
 JSON_LIST_COLUMNS = frozenset({"success_criteria", "criteria_ratings", "skills_gained"})
 
 
-def _json_cell(value: Any, column: str) -> str:
+def _json_cell(value: Any, column: str, kind: str = "moves") -> str:
     """One JSON value as the CSV cell it stands for. An array where the CSV has one value, or an object
-    anywhere but in skills_gained, is an error (["list"] was stored as the name "list")."""
+    anywhere but in skills_gained, is an error (["list"] was stored as the name "list"). The list columns
+    are the moves' (a person's column beyond the format named skills_gained takes one value)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        if column not in JSON_LIST_COLUMNS:
+        if column not in JSON_LIST_COLUMNS or kind != "moves":
             raise ValueError(
                 f"expected one value, got an array (arrays only in {', '.join(sorted(JSON_LIST_COLUMNS))})"
             )
@@ -293,13 +307,14 @@ class Issues:
 class RowReader:
     """Typed access to one raw row; every problem is recorded against its file, row and column."""
 
-    __slots__ = ("cells", "file", "idx", "issues", "row")
+    __slots__ = ("absent", "cells", "file", "idx", "issues", "row")
 
     def __init__(self, src: Source, idx: dict[str, int], row: int, cells: list[str], issues: Issues) -> None:
         # Cells are stripped once, and padded with one empty cell that absent optional columns point at.
         stripped = [c.strip() for c in cells]
         stripped.extend([""] * (len(src.columns) + 1 - len(stripped)))
         self.file, self.idx, self.row, self.cells, self.issues = src.file, idx, row, stripped, issues
+        self.absent = src.absent
 
     def error(self, column: str, message: str) -> None:
         self.issues.add(self.file, self.row, column, message)
@@ -307,8 +322,8 @@ class RowReader:
     def cells_beyond(self, columns: Sequence[tuple[str, int]]) -> dict[str, str]:
         """The row's cells in the columns beyond the format, by name; an empty cell is kept as "" (on a
         re-import it clears the stored value of its column)."""
-        cells = self.cells
-        return {name: _unguarded(cells[i]) for name, i in columns}
+        cells, absent, row = self.cells, self.absent, self.row
+        return {name: _unguarded(cells[i]) for name, i in columns if (row, i) not in absent}
 
     def text(self, column: str, *, required: bool = False) -> str:
         value = self.cells[self.idx[column]]
@@ -357,6 +372,12 @@ class RowReader:
         if value not in FALSE:
             self.error(column, f"{value!r} is not true/false")
         return False
+
+
+def _column_name(header_cell: str) -> str:
+    """A header cell as a column name: trimmed, lower case, and un-defused like any cell (our export
+    defuses a column name beyond the format that a spreadsheet would run as a formula)."""
+    return _unguarded(header_cell.strip()).lower()
 
 
 def _unguarded(value: str) -> str:
@@ -991,9 +1012,10 @@ def merged_extra(stored: Mapping[str, str] | None, given: Mapping[str, str] | No
 
 
 def _extra_changes(old: Mapping[str, str] | None, new: Mapping[str, str] | None) -> list[str]:
-    """The names of the extra columns whose values differ."""
+    """The extra columns whose values differ, as ``extra:name`` (an extra column may be called like a
+    field: ``capacity`` must not read as the person's capacity in the audit log)."""
     a, b = old or {}, new or {}
-    return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+    return sorted(f"extra:{k}" for k in a.keys() | b.keys() if a.get(k) != b.get(k))
 
 
 def _changed_fields(
@@ -1383,7 +1405,7 @@ def _write_moves(
                 if new:
                     targeted = [g[0] for g in gains.get(m.id, [])]
                     yield (m.id, m.person_id, m.kind, m.title, m.start, m.end, m.percent, m.status, m.host_team,
-                           m.target_role_id, None, "", targeted, m.extra and extra_of("moves", m))  # fmt: skip
+                           m.target_role_id, None, "", targeted, extra_of("moves", m))  # fmt: skip
                 else:
                     yield (m.id, m.person_id, m.kind, m.title, m.start, m.end, m.percent, m.status, m.host_team,
                            m.target_role_id, *kept.moves[m.id], extra_of("moves", m))  # fmt: skip

@@ -20,11 +20,14 @@ def start_mappers() -> None:
     if _mapped:
         return
     m = mapper_registry.map_imperatively
+    # ``extra`` (an import's columns beyond the format) stays out of the domain objects: only the import and
+    # the export read it, and an object printed or serialised whole must not carry an HRIS's pay grade.
+    hidden = {"exclude_properties": ["extra"]}
     m(model.Team, t.teams)
-    m(model.Role, t.roles)
+    m(model.Role, t.roles, **hidden)
     m(model.Skill, t.skills)
     m(model.RoleSkill, t.role_skills)
-    m(model.Person, t.people)
+    m(model.Person, t.people, **hidden)
     m(model.SkillLevel, t.skill_levels)
     m(model.RoleAssignment, t.role_assignments)
     m(model.AuditEvent, t.audit_events)
@@ -40,6 +43,7 @@ def start_mappers() -> None:
     m(
         model.Move,
         t.moves,
+        **hidden,
         properties={
             "criteria": relationship(criterion, order_by=t.success_criteria.c.position, cascade="all, delete-orphan"),
             "check_ins": relationship(
