@@ -141,3 +141,71 @@ def test_bearer_tokens_and_unauthenticated_requests(world: World) -> None:
     anon = TestClient(world.app).post("/api/v1/moves", json=GIG, headers={"Idempotency-Key": "t-1"})  # type: ignore[arg-type]
     assert (anon.status_code, anon.json()["error"]["code"]) == (401, "not_authenticated")
     assert [k[1] for k in keys(world)] == ["t-1"]
+
+
+def test_refusals_are_not_kept_and_a_read_only_token_gets_no_stored_answer(world: World) -> None:
+    """The caller is checked before a key is claimed or replayed: a read-only token cannot fetch what a
+    write request stored, and a refusal (no CSRF token) is not replayed to the corrected request."""
+    eva = world.client("eva")
+    created = eva.post("/api/v1/moves", json=GIG, headers={"Idempotency-Key": "w"})
+    assert created.status_code == 201
+    token = eva.post("/api/v1/tokens", json={"name": "ro", "scopes": ["read"]}).json()["token"]
+    ro = TestClient(world.app, headers={"authorization": f"Bearer {token}"})  # type: ignore[arg-type]
+    r = ro.post("/api/v1/moves", json=GIG, headers={"Idempotency-Key": "w"})
+    assert r.status_code == 403 and "idempotent-replayed" not in r.headers and created.json()["id"] not in r.text
+    # Without its CSRF header eva's cookie request is refused; with it, the same key runs the request.
+    csrf = eva.headers.pop("x-csrf-token")
+    assert eva.post("/api/v1/moves", json=GIG, headers={"Idempotency-Key": "c"}).status_code == 403
+    eva.headers["x-csrf-token"] = csrf
+    r = eva.post("/api/v1/moves", json=GIG, headers={"Idempotency-Key": "c"})
+    assert r.status_code == 201 and "idempotent-replayed" not in r.headers
+    # A new token's secret is never stored: token and session answers are not kept at all.
+    eva.post("/api/v1/tokens", json={"name": "x", "scopes": ["read"]}, headers={"Idempotency-Key": "tok"})
+    assert "tok" not in [k[1] for k in keys(world)]
+
+
+def test_an_abandoned_key_is_taken_over_and_a_cut_off_body_claims_nothing(world: World) -> None:
+    import asyncio
+
+    eva_id = world.users["eva"]
+    digest = idempotency.request_digest("POST", "/api/v1/moves", "", b"{}")
+    long_ago = dt.datetime.now(dt.UTC) - idempotency.ABANDONED_AFTER - dt.timedelta(seconds=1)
+    assert idempotency.claim(world.db, eva_id, "dead", digest, now=long_ago) is None  # its process died
+    assert idempotency.claim(world.db, eva_id, "dead", digest) is None  # taken over, not "still running"
+
+    # A client that disconnects halfway through its body: nothing is claimed.
+    from micromoves.web.idempotency import IdempotencyMiddleware
+
+    seen: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(await receive())
+        seen.append(await receive())
+
+    class State:
+        db = world.db
+
+    class App:
+        state = State()
+
+    eva = world.client("eva")
+    cookie = "; ".join(f"{k}={v}" for k, v in eva.cookies.items())
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v1/moves",
+        "query_string": b"",
+        "app": App(),
+        "headers": [(b"idempotency-key", b"cut"), (b"cookie", cookie.encode())],
+    }
+    messages = [{"type": "http.request", "body": b'{"kind":', "more_body": True}, {"type": "http.disconnect"}]
+
+    async def receive() -> Any:
+        return messages.pop(0)
+
+    async def send(message: Any) -> None:
+        pass
+
+    asyncio.run(IdempotencyMiddleware(app)(scope, receive, send))
+    assert seen[0]["more_body"] is True and seen[1]["type"] == "http.disconnect"
+    assert "cut" not in [k[1] for k in keys(world)]

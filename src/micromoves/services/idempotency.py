@@ -30,6 +30,8 @@ from micromoves.storage.uow import utcnow
 
 HEADER = "Idempotency-Key"
 KEPT_FOR = dt.timedelta(hours=24)
+# A key whose first request has not finished after this long is taken as abandoned (the process died).
+ABANDONED_AFTER = dt.timedelta(minutes=10)
 # Visible ASCII without spaces: a key is an opaque token, and anything else is more likely a client bug.
 VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
@@ -76,20 +78,27 @@ def claim(
     check_key(key)
     now = now or utcnow()
     k = t.idempotency_keys.c
+    mine = (k.user_id == user_id) & (k.key == key)
     with db.write_engine.begin() as conn:
-        # Expired keys of everyone go first (the index on created_at finds them): a key is kept a day.
+        # Expired keys of everyone go first (the index on created_at finds them): a key is kept a day; and
+        # this key, if its first request was abandoned (a process that died holding it).
         conn.execute(delete(t.idempotency_keys).where(k.created_at < now - KEPT_FOR))
-        inserted = conn.execute(
-            _insert_new(conn)
-            .values(user_id=user_id, key=key, request_sha256=digest, status=None, content_type="", created_at=now)
-            .on_conflict_do_nothing(index_elements=["user_id", "key"])
-            .returning(k.user_id)  # a row back only when inserted (rowcount is -1 here on PostgreSQL)
-        ).first()
-        if inserted is not None:
-            return None
-        row = conn.execute(
-            select(k.request_sha256, k.status, k.content_type, k.body).where(k.user_id == user_id, k.key == key)
-        ).one()
+        conn.execute(delete(t.idempotency_keys).where(mine, k.status.is_(None), k.created_at < now - ABANDONED_AFTER))
+        for _ in range(2):
+            inserted = conn.execute(
+                _insert_new(conn)
+                .values(user_id=user_id, key=key, request_sha256=digest, status=None, content_type="", created_at=now)
+                .on_conflict_do_nothing(index_elements=["user_id", "key"])
+                .returning(k.user_id)  # a row back only when inserted (rowcount is -1 here on PostgreSQL)
+            ).first()
+            if inserted is not None:
+                return None
+            row = conn.execute(select(k.request_sha256, k.status, k.content_type, k.body).where(mine)).first()
+            if row is not None:
+                break
+            # Released by its request (a server error) between the two statements: claim it again.
+        else:  # pragma: no cover - released and re-claimed by others twice within one call
+            raise Conflict(f"another request with this {HEADER} is running; retry in a moment", field=HEADER)
     if row.request_sha256 != digest:
         raise InvalidValue(
             f"this {HEADER} was already used for a different request (another method, path or body); "

@@ -10,15 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from micromoves.domain.errors import DomainError, NotAuthenticated
+from micromoves.domain.errors import DomainError
 from micromoves.services import idempotency
+from micromoves.services.accounts import Scope as AccessScope
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Answers that hold a secret are never stored (a new API token's value; a login's session and CSRF token).
+NOT_KEPT = ("/api/v1/tokens", "/api/v1/session")
+# Answers that refuse the caller are not kept either: the same request with the right token or CSRF header
+# must run, not get the refusal back.
+REFUSALS = frozenset({401, 403, 429})
 
 
 class IdempotencyMiddleware:
@@ -26,21 +33,37 @@ class IdempotencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in UNSAFE or not scope["path"].startswith("/api/"):
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in UNSAFE
+            or not path.startswith("/api/")
+            or path.startswith(NOT_KEPT)
+        ):
             await self.app(scope, receive, send)
             return
         key = Headers(scope=scope).get(idempotency.HEADER)
         if key is None:
             await self.app(scope, receive, send)
             return
-        from micromoves.web.app import error_body, identify
+        from micromoves.web.app import check_csrf, error_body, identify
 
-        body, more = await _read_body(receive)
-        replay = _replaying(body, more, receive)
+        body, after = await _read_body(receive)
+        if after:
+            # The client went away before the body was complete: nothing runs and the key stays unused
+            # (the route sees the partial body and the disconnect, as it would without the header).
+            await self.app(scope, _replaying(body, after, receive, complete=False), send)
+            return
         try:
-            user_id = (await run_in_threadpool(identify, Request(scope))).principal.user_id
-        except NotAuthenticated:
-            await self.app(scope, replay, send)
+            # The caller is checked as the routes check it before anything is claimed or replayed: a
+            # read-only token or a request without its CSRF token must not get a stored answer back.
+            request = Request(scope, _replaying(body, after, receive))  # check_csrf may read a form
+            caller = await run_in_threadpool(identify, request)
+            await check_csrf(request, caller)
+            caller.policy.require_scope(AccessScope.WRITE)
+            user_id = caller.principal.user_id
+        except DomainError:
+            await self.app(scope, _replaying(body, after, receive), send)  # the route answers 401/403
             return
         db = scope["app"].state.db
         digest = idempotency.request_digest(scope["method"], scope["path"], scope["query_string"].decode(), body)
@@ -58,20 +81,23 @@ class IdempotencyMiddleware:
         async def hold(message: Message) -> None:
             held.append(message)
 
-        try:
-            await self.app(scope, replay, hold)
-        except BaseException:
-            await run_in_threadpool(idempotency.release, db, user_id, key)
-            raise
-        start = next((m for m in held if m["type"] == "http.response.start"), None)
-        status = int(start["status"]) if start else 500
-        if status >= 500:
-            await run_in_threadpool(idempotency.release, db, user_id, key)
-        else:
-            content_type = Headers(raw=start["headers"] if start else []).get("content-type", "")
-            response_body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
-            response = idempotency.StoredResponse(status, content_type, response_body)
-            await run_in_threadpool(idempotency.record, db, user_id, key, response)
+        # Shielded: a cancelled request (the client gave up) still runs to its end and its answer is stored,
+        # or the key is released; else the key would read "still running" while the write had committed.
+        with anyio.CancelScope(shield=True):
+            try:
+                await self.app(scope, _replaying(body, after, receive), hold)
+            except BaseException:
+                await run_in_threadpool(idempotency.release, db, user_id, key)
+                raise
+            start = next((m for m in held if m["type"] == "http.response.start"), None)
+            status = int(start["status"]) if start else 500
+            if status >= 500 or status in REFUSALS:
+                await run_in_threadpool(idempotency.release, db, user_id, key)
+            else:
+                content_type = Headers(raw=start["headers"] if start else []).get("content-type", "")
+                response_body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+                response = idempotency.StoredResponse(status, content_type, response_body)
+                await run_in_threadpool(idempotency.record, db, user_id, key, response)
         for message in held:
             await send(message)
 
@@ -88,9 +114,9 @@ async def _read_body(receive: Receive) -> tuple[bytes, list[Message]]:
             return b"".join(chunks), []
 
 
-def _replaying(body: bytes, after: list[Message], receive: Receive) -> Receive:
+def _replaying(body: bytes, after: list[Message], receive: Receive, *, complete: bool = True) -> Receive:
     """A receive channel that gives the body already read, then whatever the client sends next."""
-    queue: list[Message] = [{"type": "http.request", "body": body, "more_body": False}, *after]
+    queue: list[Message] = [{"type": "http.request", "body": body, "more_body": not complete}, *after]
 
     async def replay() -> Message:
         return queue.pop(0) if queue else await receive()
