@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from micromoves.services.importing import FORMULA_START, KEEPS_EXTRA, KINDS, OPTIONAL, REQUIRED
+from micromoves.services.importing import FORMAT_COLUMNS, FORMULA_START, KEEPS_EXTRA, KINDS
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 
@@ -109,7 +109,7 @@ def _rows_with_extra(conn: Connection, kind: str) -> Iterator[tuple[dict[str, An
             c.home_role_min_percent,
             c.extra,
         ).order_by(c.id)
-        names = [*REQUIRED["people"], *OPTIONAL["people"]]
+        names = FORMAT_COLUMNS["people"]
         for r in _stream(conn, q):
             yield dict(zip(names, r[:-1], strict=True)), r[-1]
     elif kind == "moves":
@@ -184,8 +184,8 @@ def export_csv(db: Database, out_dir: Path, kinds: Sequence[str] = KINDS) -> dic
     written = {}
     with db.engine.connect() as conn:
         for kind in kinds:
-            standard = [*REQUIRED[kind], *OPTIONAL[kind]]
-            columns = standard + [c for c in extra_columns(conn, kind) if c not in standard]
+            standard = FORMAT_COLUMNS[kind]
+            columns = [*standard, *(c for c in extra_columns(conn, kind) if c not in standard)]
             path = out_dir / f"{kind}.csv"
             tmp = path.with_suffix(".csv.part")
             with tmp.open("w", newline="", encoding="utf-8") as f:

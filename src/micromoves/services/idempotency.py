@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -68,6 +69,11 @@ def _insert_new(conn: Connection) -> postgresql.Insert | sqlite.Insert:
     return insert(t.idempotency_keys)
 
 
+def _row_of(user_id: int, key: str) -> Any:
+    k = t.idempotency_keys.c
+    return (k.user_id == user_id) & (k.key == key)
+
+
 def claim(
     db: Database, user_id: int, key: str, digest: str, *, now: dt.datetime | None = None
 ) -> StoredResponse | None:
@@ -78,7 +84,7 @@ def claim(
     check_key(key)
     now = now or utcnow()
     k = t.idempotency_keys.c
-    mine = (k.user_id == user_id) & (k.key == key)
+    mine = _row_of(user_id, key)
     with db.write_engine.begin() as conn:
         # Expired keys of everyone go first (the index on created_at finds them): a key is kept a day; and
         # this key, if its first request was abandoned (a process that died holding it).
@@ -112,17 +118,15 @@ def claim(
 
 def record(db: Database, user_id: int, key: str, response: StoredResponse) -> None:
     """Keep the response of the request that claimed ``key``, for its retries."""
-    k = t.idempotency_keys.c
     with db.write_engine.begin() as conn:
         conn.execute(
             update(t.idempotency_keys)
-            .where(k.user_id == user_id, k.key == key)
+            .where(_row_of(user_id, key))
             .values(status=response.status, content_type=response.content_type, body=response.body)
         )
 
 
 def release(db: Database, user_id: int, key: str) -> None:
     """Forget ``key``: its request failed on our side, and a retry should run it again."""
-    k = t.idempotency_keys.c
     with db.write_engine.begin() as conn:
-        conn.execute(delete(t.idempotency_keys).where(k.user_id == user_id, k.key == key))
+        conn.execute(delete(t.idempotency_keys).where(_row_of(user_id, key)))

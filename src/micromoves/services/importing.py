@@ -78,6 +78,8 @@ OPTIONAL = {
     "role_skills": (),
     "moves": ("criteria_ratings",),
 }
+# Every column of the format, per kind: what a file may have beyond them is "beyond the format".
+FORMAT_COLUMNS = {kind: (*REQUIRED[kind], *OPTIONAL[kind]) for kind in REQUIRED}
 # Kinds whose records keep the file's columns beyond the format (``extra``: an HRIS's cost centre, grade…,
 # or an optional column of a newer format version), exported back as they came. A role_skills row is a
 # keyed pair with nothing else to say: an unknown column there stays an error.
@@ -155,7 +157,7 @@ class Source:
         """The named columns beyond the format that records of this kind keep, with their positions."""
         if self.kind not in KEEPS_EXTRA:
             return []
-        known = {*REQUIRED[self.kind], *OPTIONAL[self.kind]}
+        known = FORMAT_COLUMNS[self.kind]
         return [(c, i) for i, c in enumerate(self.columns) if c and c not in known]
 
 
@@ -222,7 +224,7 @@ def read_json(path: Path) -> list[Source]:
             raise ImportRejected([ImportIssue(path.name, 1, kind, "expected a list of objects")])
         name = f"{path.name}#{kind}"
         columns = sorted({_column_name(k) for item in items if isinstance(item, dict) for k in item})
-        known = {*REQUIRED[kind], *OPTIONAL[kind]}
+        known = FORMAT_COLUMNS[kind]
         rows = []
         absent = set()
         for n, item in enumerate(items, start=1):
@@ -408,18 +410,18 @@ def _rows(src: Source, issues: Issues) -> Iterator[RowReader]:
     missing = [c for c in REQUIRED[src.kind] if c not in idx]
     for c in missing:
         issues.add(src.file, 1, c, "missing required column")
-    known = {*REQUIRED[src.kind], *OPTIONAL[src.kind]}
+    known = FORMAT_COLUMNS[src.kind]
     # Never silently drop data: people, roles and moves keep the columns they do not know (``extra``); in
     # role_skills such a column is an error the sender should see. A column without a name is fine while it
     # is empty (a trailing comma), and an error on the first row that puts a value in it.
     unknown = [c for c in src.columns if c and c not in known and src.kind not in KEEPS_EXTRA]
     for c in unknown:
         issues.add(src.file, 1, c, f"unknown column for {src.kind} (its rows take role_id, skill and level only)")
-    for i, c in enumerate(src.columns):
-        filled = next((row for row, cells in src.rows if i < len(cells) and cells[i].strip()), None) if not c else None
+    for i in (i for i, c in enumerate(src.columns) if not c):
+        filled = next((row for row, cells in src.rows if i < len(cells) and cells[i].strip()), None)
         if filled is not None:
             issues.add(src.file, filled, f"column {i + 1}", "a value in a column without a name in the header")
-            unknown.append(c)
+            unknown.append("")
     if missing or unknown:
         return
     seen: dict[str, int] = {}

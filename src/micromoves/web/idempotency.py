@@ -54,16 +54,20 @@ class IdempotencyMiddleware:
             # (the route sees the partial body and the disconnect, as it would without the header).
             await self.app(scope, _replaying(body, after, receive, complete=False), send)
             return
+
+        def body_again() -> Receive:  # the whole body, for each reader in turn
+            return _replaying(body, [], receive)
+
         try:
             # The caller is checked as the routes check it before anything is claimed or replayed: a
             # read-only token or a request without its CSRF token must not get a stored answer back.
-            request = Request(scope, _replaying(body, after, receive))  # check_csrf may read a form
+            request = Request(scope, body_again())  # check_csrf may read a form
             caller = await run_in_threadpool(identify, request)
             await check_csrf(request, caller)
             caller.policy.require_scope(AccessScope.WRITE)
             user_id = caller.principal.user_id
         except DomainError:
-            await self.app(scope, _replaying(body, after, receive), send)  # the route answers 401/403
+            await self.app(scope, body_again(), send)  # the route answers 401/403
             return
         db = scope["app"].state.db
         digest = idempotency.request_digest(scope["method"], scope["path"], scope["query_string"].decode(), body)
@@ -85,7 +89,7 @@ class IdempotencyMiddleware:
         # or the key is released; else the key would read "still running" while the write had committed.
         with anyio.CancelScope(shield=True):
             try:
-                await self.app(scope, _replaying(body, after, receive), hold)
+                await self.app(scope, body_again(), hold)
             except BaseException:
                 await run_in_threadpool(idempotency.release, db, user_id, key)
                 raise
