@@ -5,8 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from micromoves.allocation import AllocationError, AllocationProblem, NetworkBuilder, objective_of, solve, violations
+from micromoves.allocation import (
+    AllocationError,
+    AllocationProblem,
+    NetworkBuilder,
+    build_network,
+    objective_of,
+    solve,
+    violations,
+)
 from micromoves.allocation.reference import solve_brute_force, solve_reference
+from micromoves.allocation.solver import potentials
 
 
 def random_problem(seed: int) -> AllocationProblem:
@@ -43,21 +52,38 @@ def test_equals_the_cp_sat_optimum_on_600_random_instances() -> None:
 
 def test_a_network_built_chunk_by_chunk_is_the_whole_problems_network() -> None:
     # The services add each range of scored pairs as it arrives; the network must be the one build_network
-    # makes from the whole problem (the benchmark's reference solves that one): same arcs, same optimum.
+    # makes from the whole problem (the benchmark's reference solves that one): same arcs, same shortlist
+    # (each range keeps its own best, and the best of those is the whole problem's best), same optimum.
     for seed in range(200):
         problem = random_problem(seed)
         rng = np.random.default_rng(seed)
         cuts = sorted(rng.integers(0, problem.n_pairs + 1, int(rng.integers(0, 4))).tolist())
+        shortlist = (int(rng.integers(0, 2)), 1)
         builder = NetworkBuilder(
-            problem.person_team, problem.person_seats, problem.team_limit, problem.opportunity_seats
+            problem.person_team, problem.person_seats, problem.team_limit, problem.opportunity_seats, shortlist
         )
         for lo, hi in zip([0, *cuts], [*cuts, problem.n_pairs], strict=True):
             builder.add_pairs(problem.pair_person[lo:hi], problem.pair_opportunity[lo:hi], problem.pair_score[lo:hi])
-        chunked, whole = solve(problem, builder), solve(problem)
-        assert chunked.stats.get("arcs") == whole.stats.get("arcs"), seed
-        assert (chunked.objective, chunked.chosen.tolist()) == (whole.objective, whole.chosen.tolist()), seed
+        whole = build_network(problem, shortlist)
+        chunked = NetworkBuilder(
+            problem.person_team, problem.person_seats, problem.team_limit, problem.opportunity_seats, shortlist
+        )
+        for lo, hi in zip([0, *cuts], [*cuts, problem.n_pairs], strict=True):
+            chunked.add_pairs(problem.pair_person[lo:hi], problem.pair_opportunity[lo:hi], problem.pair_score[lo:hi])
+        net = chunked.finish()
+        for name in ("pair_index", "pair_tail", "pair_head", "pair_cost", "shortlist", "tails", "heads", "caps"):
+            assert getattr(net, name).tolist() == getattr(whole, name).tolist(), (seed, name)
+        assert (net.supply, net.n_nodes, net.team_end, net.person_end) == (
+            whole.supply,
+            whole.n_nodes,
+            whole.team_end,
+            whole.person_end,
+        )
+        by_ranges = solve(problem, builder, method="sparse")
+        at_once = solve(problem, method="sparse", shortlist=shortlist)
+        assert (by_ranges.objective, by_ranges.chosen.tolist()) == (at_once.objective, at_once.chosen.tolist()), seed
     with pytest.raises(AllocationError, match="finished already"):
-        builder.finish()  # a second finish would add every limit's arcs twice
+        builder.finish()  # the chunks were handed to the first network
     with pytest.raises(AllocationError, match="is finished"):
         builder.add_pairs(problem.pair_person, problem.pair_opportunity, problem.pair_score)
     short = NetworkBuilder(problem.person_team, problem.person_seats, problem.team_limit, problem.opportunity_seats)
@@ -65,6 +91,90 @@ def test_a_network_built_chunk_by_chunk_is_the_whole_problems_network() -> None:
     if problem.n_pairs:
         with pytest.raises(AllocationError, match="given 0 pairs"):
             solve(problem, short)
+    with pytest.raises(AllocationError, match="shortlist"):
+        NetworkBuilder(problem.person_team, problem.person_seats, problem.team_limit, problem.opportunity_seats, (0, 0))
+
+
+def test_the_shortlist_is_each_opportunitys_best_applicants() -> None:
+    # Opportunity 0 (two seats) has five applicants, opportunity 1 (one seat) two; factor 1, extra 1.
+    problem = AllocationProblem.build(
+        person_team=[0] * 5,
+        team_limit=[5],
+        opportunity_seats=[2, 1],
+        pair_person=[0, 1, 2, 3, 4, 0, 1],
+        pair_opportunity=[0, 0, 0, 0, 0, 1, 1],
+        pair_score=[5, 9, 7, 9, 1, 3, 4],
+    )
+    net = build_network(problem, (1, 1))
+    # The best three of opportunity 0 (9, 9 — the earlier first — and 7), both of opportunity 1.
+    assert net.pair_index[net.shortlist].tolist() == [1, 2, 3, 5, 6]
+    assert len(build_network(problem, None).shortlist) == 0
+
+
+def test_a_pair_left_off_the_shortlist_is_found_by_the_proof() -> None:
+    # Person 0 is the best applicant of both one-seat opportunities; person 1 applied to A only. With one
+    # applicant per opportunity listed, the shortlist's optimum seats person 0 in A (10). The whole
+    # network's optimum is person 0 in B and person 1 in A (9 + 9): the proof must find the left-out arc.
+    problem = AllocationProblem.build(
+        person_team=[0, 1],
+        team_limit=[1, 1],
+        opportunity_seats=[1, 1],
+        pair_person=[0, 0, 1],
+        pair_opportunity=[0, 1, 0],
+        pair_score=[10, 9, 9],
+    )
+    result = solve(problem, method="sparse", shortlist=(0, 1))
+    assert result.objective == 18 and result.chosen.tolist() == [1, 2]
+    assert result.stats["rounds"] == 2  # the first round's optimum (10) was not accepted
+    assert solve(problem, method="dense").objective == 18
+
+
+def test_the_proof_refuses_a_flow_that_is_not_optimal() -> None:
+    # Two nodes, an arc 0 → 1 of cost -1 carrying nothing and an arc 1 → 0 of cost 0: a negative cycle in
+    # the residual network (the flow could be cheaper), so there are no potentials to prove it optimal.
+    arcs = np.array([0, 1]), np.array([1, 0]), np.array([1, 1]), np.array([-1, 0])
+    assert potentials(2, *arcs, np.array([0, 0])) is None
+    # With the unit sent around the cycle the residual arcs are 1 → 0 (cost 1) and 0 → 1 (cost 0): optimal.
+    d = potentials(2, *arcs, np.array([1, 1]))
+    assert d is not None and d.tolist() == [0, 0]
+
+
+@pytest.mark.heavy
+def test_the_sparse_solve_equals_the_cp_sat_optimum_with_a_tiny_shortlist() -> None:
+    # One applicant per opportunity listed, so the proof has to find most of the optimum's pairs itself.
+    rounds = []
+    for seed in range(600):
+        problem = random_problem(seed)
+        result = solve(problem, method="sparse", shortlist=(0, 1))
+        assert violations(problem, result.chosen) == [], seed
+        assert result.objective == solve_reference(problem).objective, seed
+        rounds.append(result.stats.get("rounds", -1))
+    assert rounds.count(2.0) + rounds.count(3.0) >= 30  # the proof rejected a first optimum that often
+    assert rounds.count(1.0) >= 100
+
+
+def medium_problem(seed: int) -> AllocationProblem:
+    rng = np.random.default_rng(seed)
+    n_people, n_opps, n_teams = 400, 40, 30
+    key = rng.choice(n_people * n_opps, 4_000, replace=False)
+    return AllocationProblem.build(
+        person_team=rng.integers(0, n_teams, n_people),
+        team_limit=rng.integers(0, 4, n_teams),
+        opportunity_seats=rng.choice([0, 1, 1, 2, 3], n_opps),
+        pair_person=key // n_opps,
+        pair_opportunity=key % n_opps,
+        pair_score=rng.integers(-5, 60, len(key)),
+    )
+
+
+def test_the_default_solve_is_sparse_and_equals_the_whole_networks_optimum() -> None:
+    for seed in range(20):
+        problem = medium_problem(seed)
+        sparse, dense = solve(problem), solve(problem, method="dense")
+        assert sparse.stats["rounds"] >= 1 and sparse.stats["solved_pair_arcs"] < problem.n_pairs / 4, seed
+        assert dense.stats["rounds"] == 0
+        assert sparse.objective == dense.objective, seed
+        assert violations(problem, sparse.chosen) == [], seed
 
 
 @pytest.mark.heavy

@@ -7,12 +7,13 @@ problem with CP-SAT (and brute force) for tests; :func:`violations` is an indepe
 """
 
 from micromoves.allocation.model import AllocationError, AllocationProblem, AllocationResult, objective_of, violations
-from micromoves.allocation.solver import NetworkBuilder, build_network, solve
+from micromoves.allocation.solver import Network, NetworkBuilder, build_network, solve
 
 __all__ = [
     "AllocationError",
     "AllocationProblem",
     "AllocationResult",
+    "Network",
     "NetworkBuilder",
     "build_network",
     "objective_of",
