@@ -488,3 +488,14 @@ def test_an_export_that_cannot_be_written_says_where_and_why(org_url: str, tmp_p
     assert code != 0 and "Errno" not in err and str(blocker) in err and "Not a directory" in " ".join(err.split())
     code, out, err = mm(org_url, "releases", actor="admin")
     assert code == 0 and "later role" in out
+
+
+def test_import_points_out_a_column_named_almost_like_a_format_column(db_url: str, tmp_path: Path) -> None:
+    (tmp_path / "roles.csv").write_text("role_id,title,onet_code,level,team,critical\nR1,Analyst,,2,DATA,false\n")
+    (tmp_path / "people.csv").write_text(
+        "person_id,name,email,role_id,manager_id,team,hire_date,location,capacity_percnt\n"
+        "P1,Ada Boss,ada@x.org,R1,,DATA,2020-01-01,Berlin,50\n"
+    )
+    code, out, err = mm(db_url, "import", str(tmp_path / "roles.csv"), str(tmp_path / "people.csv"))
+    assert code == 0, err
+    assert "people: column 'capacity_percnt' was kept as it is, not read as the format's 'capacity_percent'" in out

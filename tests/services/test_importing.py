@@ -925,3 +925,24 @@ def test_a_reimport_reports_and_audits_only_what_the_file_changes(
     # The unchanged moves were left alone: their evidence rows are the same rows (they were deleted and
     # written again, renumbered, by every nightly sync).
     assert [r for r in after if r[1] != "MV2"] == [r for r in before if r[1] != "MV2"]
+
+
+def test_a_column_named_almost_like_a_format_column_is_pointed_out(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """A typo in an optional column's name would keep the column quietly (as an HRIS's own) while the
+    field stays unset: the summary names the format column it looks like. A typo in a required column's
+    name is refused, and the error names the column the file has instead."""
+    import_files(db, [files["roles"], files["role_skills"]], actor="hr")
+    header = [*PEOPLE_H, "capacity_percnt", "grade"]
+    row = ["P1", "Ada Boss", "ada@example.org", "R-DS", "", "DATA", "2019-04-01", "Berlin", "50", "E5"]
+    summary = import_files(db, [write_csv(tmp_path / "people.csv", header, [row])], actor="hr")
+    assert summary.extra_columns == {"people": ["capacity_percnt", "grade"]}
+    assert summary.look_alikes == {"people": {"capacity_percnt": "capacity_percent"}}  # not 'grade'
+    # With the real column present, a similar name is a column of its own, not a typo.
+    both = write_csv(tmp_path / "people2.csv", [*header, "capacity_percent"], [[*row, "60"]])
+    assert import_files(db, [both], actor="hr", kinds={both: "people"}).look_alikes == {}
+    typo = [("hire_dat" if c == "hire_date" else c) for c in PEOPLE_H]
+    bad = write_csv(tmp_path / "people3.csv", typo, [row[: len(PEOPLE_H)]])
+    with pytest.raises(ImportRejected, match=r"hire_date: missing required column \(the file has 'hire_dat'\)"):
+        import_files(db, [bad], actor="hr", kinds={bad: "people"})

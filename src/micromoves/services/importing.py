@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import difflib
 import enum
 import gc
 import hashlib
@@ -130,6 +131,9 @@ class ImportSummary:
     unchanged: dict[str, int] = field(default_factory=dict)  # records that existed exactly as the file has them
     teams_created: list[str] = field(default_factory=list)
     extra_columns: dict[str, list[str]] = field(default_factory=dict)  # kept columns beyond the format, per kind
+    # Per kind, kept columns whose name is close to a format column the file does not have (a typo such as
+    # 'host_tem' would otherwise be kept quietly while the host team stays empty): column → format name.
+    look_alikes: dict[str, dict[str, str]] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -159,6 +163,18 @@ class Source:
             return []
         known = FORMAT_COLUMNS[self.kind]
         return [(c, i) for i, c in enumerate(self.columns) if c and c not in known]
+
+    def look_alikes(self) -> dict[str, str]:
+        """Columns beyond the format named almost like a format column this file lacks: column → the
+        format's name."""
+        missing = [c for c in FORMAT_COLUMNS[self.kind] if c not in self.columns]
+        known = FORMAT_COLUMNS[self.kind]
+        found = {}
+        for name in (c for c in self.columns if c and c not in known):
+            close = difflib.get_close_matches(name, missing, n=1, cutoff=0.8)
+            if close:
+                found[name] = close[0]
+        return found
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -408,8 +424,9 @@ def _level(r: RowReader, column: str, value: str) -> float | None:
 def _rows(src: Source, issues: Issues) -> Iterator[RowReader]:
     idx = src.index()
     missing = [c for c in REQUIRED[src.kind] if c not in idx]
+    alike = {known: name for name, known in src.look_alikes().items()}
     for c in missing:
-        issues.add(src.file, 1, c, "missing required column")
+        issues.add(src.file, 1, c, "missing required column" + (f" (the file has '{alike[c]}')" if c in alike else ""))
     known = FORMAT_COLUMNS[src.kind]
     # Never silently drop data: people, roles and moves keep the columns they do not know (``extra``); in
     # role_skills such a column is an error the sender should see. A column without a name is fine while it
@@ -1149,6 +1166,8 @@ def _write(
     for src in sources:
         if names := [name for name, _ in src.extra_columns()]:
             summary.extra_columns[src.kind] = sorted({*summary.extra_columns.get(src.kind, []), *names})
+        if alike := src.look_alikes():
+            summary.look_alikes[src.kind] = dict(sorted({**summary.look_alikes.get(src.kind, {}), **alike}.items()))
     if plan.new_skills:
         w.upsert(t.skills, ["id", "name", "kind"], ["id"], plan.new_skills)
     if plan.roles:
