@@ -166,6 +166,8 @@ class NetworkBuilder:
         """Add the next candidate pairs (indices into the problem's people and opportunities, integer scores)."""
         if self.finished:
             raise AllocationError("the network is finished; no pairs can be added")
+        if score.dtype.kind == "u":  # costs are the negated scores: an unsigned negation would wrap around
+            score = score.astype(np.int64)
         useful = score > 0
         useful &= self.person_ok[person]
         useful &= self.opp_ok[opportunity]
@@ -292,11 +294,11 @@ def potentials(
     return None
 
 
-def solve_sparse(net: Network, max_share: float = 0.5) -> tuple[IntArray, int, dict[str, float]] | None:
+def solve_sparse(net: Network, max_share: float = 0.5) -> tuple[tuple[IntArray, int] | None, dict[str, float]]:
     """The flow on each pair arc and the cost of a minimum-cost flow of the whole network, found on a
-    shortlist of its pair arcs and proven optimal for all of them (see the module docstring); None when the
-    shortlist grows past ``max_share`` of the pairs, takes more than :data:`MAX_ROUNDS` rounds, or the
-    proof does not settle (solve the network as is then)."""
+    shortlist of its pair arcs and proven optimal for all of them (see the module docstring), and what it
+    took. None instead of the flow when the shortlist grows past ``max_share`` of the pairs, takes more than
+    :data:`MAX_ROUNDS` rounds, or the proof does not settle (solve the network as is then)."""
     n_pairs = len(net.pair_tail)
     listed = np.zeros(n_pairs, bool)
     listed[net.shortlist] = True
@@ -326,18 +328,19 @@ def solve_sparse(net: Network, max_share: float = 0.5) -> tuple[IntArray, int, d
             net.supply,
         )
         d = potentials(net.n_nodes, tails, heads, caps, costs, flows)
+        done = {"rounds": float(rounds), "solved_pair_arcs": float(len(arcs))}
         if d is None:
-            return None
+            return None, done
         # A left-out pair arc carries no flow: only its forward arc joins the residual network.
         broken = np.flatnonzero(~listed & (d[net.pair_head] > d[net.pair_tail] + net.pair_cost))
         if not len(broken):
             pair_flows = np.zeros(n_pairs, np.int64)
             pair_flows[arcs] = flows[: len(arcs)]
-            return pair_flows, cost, {"rounds": float(rounds), "solved_pair_arcs": float(len(arcs))}
+            return (pair_flows, cost), done
         listed[broken] = True
         if int(listed.sum()) > max_share * n_pairs:
-            return None
-    return None
+            return None, done
+    return None, done
 
 
 def solve(
@@ -345,32 +348,39 @@ def solve(
     network: NetworkBuilder | None = None,
     *,
     method: Method = "auto",
-    shortlist: tuple[int, int] = SHORTLIST,
+    shortlist: tuple[int, int] | None = None,
 ) -> AllocationResult:
     """The allocation with the highest total score (exact; see the module docstring). ``network``: the
-    problem's pairs already added to a :class:`NetworkBuilder`, in the problem's order (else built here with
-    ``shortlist``). ``method``: ``"dense"`` solves the whole network as is (the benchmark's reference),
-    ``"sparse"`` always starts from the shortlist, ``"auto"`` does when it is under half the pairs."""
+    problem's pairs already added to a :class:`NetworkBuilder` (with its shortlist), in the problem's order;
+    else the network is built here with ``shortlist`` (default :data:`SHORTLIST`). ``method``: ``"dense"``
+    solves the whole network as is (the benchmark's reference), ``"sparse"`` always starts from the
+    shortlist, ``"auto"`` does when it is under half the pairs.
+
+    ``stats``: ``rounds`` of the sparse solve (0: none), ``dense`` 1 when the whole network was solved (by
+    choice, or after a sparse attempt that did not settle), seconds to build and to solve."""
     started = time.perf_counter()
+    if method not in ("auto", "sparse", "dense"):
+        raise AllocationError(f"unknown method {method!r}: auto, sparse or dense")
+    if network is not None and shortlist is not None:
+        raise AllocationError("a network comes with its own shortlist; give the NetworkBuilder the shortlist")
     if network is not None and network.given != problem.n_pairs:
         raise AllocationError(f"the network was given {network.given} pairs, the problem has {problem.n_pairs}")
-    listing = None if method == "dense" else shortlist
+    listing = None if method == "dense" else (shortlist or SHORTLIST)
     net = build_network(problem, listing) if network is None else network.finish()
     built = time.perf_counter()
-    stats = {"build_s": built - started, "solve_s": 0.0, "arcs": float(net.n_arcs)}
+    stats = {"build_s": built - started, "solve_s": 0.0, "arcs": float(net.n_arcs), "rounds": 0.0, "dense": 0.0}
     if net.supply == 0 or len(net.pair_index) == 0:
         return AllocationResult(np.zeros(0, np.int64), 0, stats)
     found = None
     if len(net.shortlist) and (
         method == "sparse" or (method == "auto" and 2 * len(net.shortlist) <= len(net.pair_index))
     ):
-        found = solve_sparse(net, 1.0 if method == "sparse" else 0.5)
+        found, tried = solve_sparse(net, 1.0 if method == "sparse" else 0.5)
+        stats.update(tried)
     if found is None:
-        pair_flows, cost = solve_dense(net)
-        stats["rounds"] = 0.0
-    else:
-        pair_flows, cost, more = found
-        stats.update(more)
+        found = solve_dense(net)
+        stats["dense"] = 1.0
+    pair_flows, cost = found
     stats["solve_s"] = time.perf_counter() - built
     chosen = np.sort(net.pair_index[pair_flows > 0])
     objective = int(problem.pair_score[chosen].sum())
