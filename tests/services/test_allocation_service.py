@@ -448,8 +448,11 @@ def test_apply_makes_offers_and_refuses_stale_or_repeated_runs(db: Database) -> 
 def test_empty_database_and_bad_arguments(db: Database) -> None:
     proposal = svc.propose_allocation(db, actor="hr", equity_weight=2.0, today=TODAY)
     assert proposal.assignments == [] and proposal.objective == 0
-    with pytest.raises(InvalidValue):
-        svc.propose_allocation(db, actor="hr", equity_weight=-1, today=TODAY)
+    for bad in (-1, 101, 1e17, float("nan"), float("inf")):
+        with pytest.raises(InvalidValue, match="equity weight must be 0–100"):
+            svc.propose_allocation(db, actor="hr", equity_weight=bad, today=TODAY)
+    with pytest.raises(InvalidValue, match="benefit weight"):
+        svc.propose_allocation(db, actor="hr", benefit_weight=1e15, today=TODAY)
     with pytest.raises(InvalidValue):
         svc.propose_allocation(db, actor="hr", equity_weight=1, release_share=1.5, today=TODAY)
 
@@ -612,6 +615,33 @@ def test_a_run_proposed_before_another_was_applied_is_refused(db: Database) -> N
         offered = sorted(conn.scalars(select(t.applications.c.person_id).where(t.applications.c.status == "offered")))
     assert offered == ["A-0", "A-1"]
     assert svc.propose_allocation(db, actor="hr", today=TODAY).assignments == []  # team A's limit is used up
+
+
+def test_an_outstanding_offer_holds_the_persons_time_in_a_later_run(db: Database) -> None:
+    """A-0 holds an open offer of a half-time O1 (weeks 2–10) and applied to the half-time O2 over the same
+    weeks. Capacity 100% less a 50% home role leaves 50%, all of it held by the offer: a later run must not
+    offer O2 too (both could be accepted; the clash surfaced only at the release). A-0's O3, after O1 ends,
+    fits."""
+    base_org(db, {"A": 10})
+    later = TODAY + dt.timedelta(weeks=12)
+    insert(
+        db,
+        t.opportunities,
+        [
+            opportunity("O1", percent_time=50),
+            opportunity("O2", percent_time=20),
+            opportunity("O3", percent_time=50, start=later, end=later + dt.timedelta(weeks=4)),
+        ],
+    )
+    insert(db, t.applications, [application("A-0", "O1", status="offered"), application("A-0", "O2", benefit=5)])
+    run = svc.propose_allocation(db, actor="hr", today=TODAY, release_share=1.0)
+    assert run.assignments == []
+    detail = svc.run_detail(run)
+    assert [(u.opportunity_id, u.applied, u.no_free_time) for u in detail.unfilled] == [("O2", 1, 1), ("O3", 0, 0)]
+    svc.discard_allocation(db, run.run_id, actor="hr")
+    insert(db, t.applications, [application("A-0", "O3", benefit=1)])
+    run = svc.propose_allocation(db, actor="hr", today=TODAY, release_share=1.0)
+    assert [(a.person_id, a.opportunity_id) for a in run.assignments] == [("A-0", "O3")]
 
 
 def test_time_away_that_starts_during_an_opportunity_counts_against_the_release_limit(db: Database) -> None:

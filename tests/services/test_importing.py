@@ -927,22 +927,36 @@ def test_a_reimport_reports_and_audits_only_what_the_file_changes(
     assert [r for r in after if r[1] != "MV2"] == [r for r in before if r[1] != "MV2"]
 
 
-def test_a_column_named_almost_like_a_format_column_is_pointed_out(
+def test_a_column_named_almost_like_a_format_column_is_refused(
     db: Database, files: dict[str, Path], tmp_path: Path
 ) -> None:
     """A typo in an optional column's name would keep the column quietly (as an HRIS's own) while the
-    field stays unset: the summary names the format column it looks like. A typo in a required column's
-    name is refused, and the error names the column the file has instead."""
+    field took its default: refused, naming the format column it looks like, with nothing written. A typo
+    in a required column's name is refused as missing, naming the column the file has instead; both come
+    in one list."""
     import_files(db, [files["roles"], files["role_skills"]], actor="hr")
     header = [*PEOPLE_H, "capacity_percnt", "grade"]
     row = ["P1", "Ada Boss", "ada@example.org", "R-DS", "", "DATA", "2019-04-01", "Berlin", "50", "E5"]
-    summary = import_files(db, [write_csv(tmp_path / "people.csv", header, [row])], actor="hr")
-    assert summary.extra_columns == {"people": ["capacity_percnt", "grade"]}
-    assert summary.look_alikes == {"people": {"capacity_percnt": "capacity_percent"}}  # not 'grade'
+    with pytest.raises(
+        ImportRejected,
+        match=r"people.csv:1:capacity_percnt: named almost like the format's column "
+        r"'capacity_percent', which the file does not have",
+    ) as info:
+        import_files(db, [write_csv(tmp_path / "people.csv", header, [row])], actor="hr")
+    assert len(info.value.issues) == 1  # 'grade' is a column of the sender's own
+    with db.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(t.people)) == 0
     # With the real column present, a similar name is a column of its own, not a typo.
     both = write_csv(tmp_path / "people2.csv", [*header, "capacity_percent"], [[*row, "60"]])
-    assert import_files(db, [both], actor="hr", kinds={both: "people"}).look_alikes == {}
-    typo = [("hire_dat" if c == "hire_date" else c) for c in PEOPLE_H]
-    bad = write_csv(tmp_path / "people3.csv", typo, [row[: len(PEOPLE_H)]])
-    with pytest.raises(ImportRejected, match=r"hire_date: missing required column \(the file has 'hire_dat'\)"):
+    assert import_files(db, [both], actor="hr", kinds={both: "people"}).extra_columns == {
+        "people": ["capacity_percnt", "grade"]
+    }
+    typo = [("hire_dat" if c == "hire_date" else c) for c in PEOPLE_H] + ["Capacity Percent"]
+    bad = write_csv(tmp_path / "people3.csv", typo, [[*row[: len(PEOPLE_H)], "50"]])
+    with pytest.raises(ImportRejected) as info:
         import_files(db, [bad], actor="hr", kinds={bad: "people"})
+    assert sorted((i.column, i.message.split(" (")[0].split(":")[0]) for i in info.value.issues) == [
+        ("capacity percent", "named almost like the format's column 'capacity_percent', which the file does not have"),
+        ("hire_date", "missing required column"),
+    ]
+    assert any("(the file has 'hire_dat')" in i.message for i in info.value.issues)

@@ -182,6 +182,42 @@ def test_capacity_counts_against_eligibility(world: World) -> None:
         market.apply(world.db, world.policy("otto"), opp)
 
 
+def test_accepting_a_seat_that_does_not_fit_beside_an_accepted_one_is_refused(world: World) -> None:
+    """Two overlapping offers that each fit eva's free time but not together: she may accept one; the other
+    is refused at once, naming her free time (both used to be accepted, and the clash surfaced only at her
+    manager's release while the second seat was held for nobody)."""
+    hugo, eva = world.policy("hugo"), world.policy("eva")
+    start, end = TODAY + dt.timedelta(weeks=2), TODAY + dt.timedelta(weeks=8)
+    with world.db.engine.connect() as conn:
+        free = market.candidate(conn, "E", start, end).free_percent
+    share = free // 2 + 10
+    applications = []
+    for title in ("First gig", "Second gig"):
+        gig = market.OpportunityInput(
+            title=title,
+            kind=MoveKind.GIG,
+            host_team_id="B",
+            start=start,
+            end=end,
+            percent_time=share,
+            success_criteria=["Ship it"],
+        )
+        opp = market.create_opportunity(world.db, hugo, gig)
+        market.set_opportunity_status(world.db, hugo, opp, "pending_approval")
+        market.set_opportunity_status(world.db, hugo, opp, "open")
+        applications.append(market.apply(world.db, eva, opp))
+        market.decide(world.db, hugo, applications[-1], "offer")
+    market.decide(world.db, eva, applications[0], "accept")
+    with pytest.raises(Conflict, match=f"E has {free - share}% of time free .* takes {share}%") as refused:
+        market.decide(world.db, eva, applications[1], "accept")
+    assert refused.value.field == "percent_time"
+    assert (_status(world, applications[0]), _status(world, applications[1])) == ("accepted", "offered")
+    # Declining the first (withdrawing the accepted seat) frees the time for the second.
+    market.decide(world.db, eva, applications[0], "withdraw", reason="the other one")
+    market.decide(world.db, eva, applications[1], "accept")
+    assert _status(world, applications[1]) == "accepted"
+
+
 def test_offer_accept_release_and_onboard(world: World) -> None:
     db, app_id = world.db, world.application
     with pytest.raises(Forbidden):
@@ -392,6 +428,10 @@ def test_allocation_is_reviewed_then_applied_in_the_browser_api(world: World) ->
     # at work in her team, and at 50% she gets the seat.
     for bad in (True, 2.5, 0, 101):  # JSON true is not 1 (strict), and nothing outside 1–100
         assert admin.post("/api/v1/allocations", json={"away_percent": bad}).status_code == 422
+    # A key the API does not know is refused, naming it (a typo used to run with the default weight).
+    typo = admin.post("/api/v1/allocations", json={"equity_wieght": 5})
+    assert typo.status_code == 422 and typo.json()["error"]["code"] == "invalid_request"
+    assert "equity_wieght" in typo.text and admin.get("/api/v1/allocations").json()["runs"] == []
     default = admin.post("/api/v1/allocations", json={"equity_weight": 2.0, "release_share": 0.5}).json()
     assert [a["person_id"] for a in default["assignments"]] == ["E"]
     assert admin.post(f"/api/v1/allocations/{default['id']}/discard", json={}).json()["status"] == "discarded"

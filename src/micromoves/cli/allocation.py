@@ -60,7 +60,8 @@ def register(app: typer.Typer) -> None:
     @cli.handle_errors
     def allocate(
         equity_weight: Annotated[
-            float, typer.Option(help="Score bonus for people with no move in the last 12 months (weeks of benefit).")
+            float,
+            typer.Option(help="Score bonus for people with no move in the last 12 months (weeks of benefit, 0–100)."),
         ] = 2.0,
         release_share: Annotated[
             float, typer.Option(help="Share of a team that may be away at once (0.2 = 20%).")

@@ -349,14 +349,6 @@ def import_(
         console.print(f"teams created: {', '.join(summary.teams_created)}")
     for k, names in summary.extra_columns.items():
         console.print(f"{k}: kept columns beyond the format: {esc(', '.join(names))}", highlight=False)
-    for k, alike in summary.look_alikes.items():
-        for name, known in alike.items():
-            console.print(
-                f"[yellow]{k}: column '{esc(name)}' was kept as it is, not read as the format's '{known}'; "
-                "rename it if that is what it holds[/]",
-                highlight=False,
-                soft_wrap=True,
-            )
     console.print(f"done in {summary.seconds:.1f} s")
 
 

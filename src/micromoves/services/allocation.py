@@ -714,8 +714,10 @@ Moves = tuple[I64, I64, I64, I64, npt.NDArray[np.bool_], I64]
 
 def _busy_moves(db: Database, lo: int, hi: int) -> list[Any]:
     """(person id, start, end, percent, status, share away) of moves holding time anywhere in ordinal days
-    lo..hi, and of open offers over their opportunity's dates (status :data:`OFFERED`, no share of time
-    held: an offer counts against the release limit only, with its opportunity's share)."""
+    lo..hi, and of open offers over their opportunity's dates (status :data:`OFFERED`, with the
+    opportunity's share): an offer holds its seat for the person and their time with it, so a later run
+    does not offer them a seat they could only take by declining it (both could be accepted, and the clash
+    would surface only at the line manager's release)."""
     busy = ", ".join(f"'{s}'" for s in BUSY)
     first, last = dt.date.fromordinal(max(lo, 1)).isoformat(), dt.date.fromordinal(max(hi, 1)).isoformat()
     offered = ApplicationStatus.OFFERED.value
@@ -733,8 +735,8 @@ def _busy_moves(db: Database, lo: int, hi: int) -> list[Any]:
         'FROM (SELECT mv.person_id, mv.start, mv."end", mv.percent_time, cast(mv.status AS TEXT) AS status, '  # noqa: S608
         "mv.percent_time AS away_share "
         f"FROM moves mv WHERE mv.status IN ({busy}) AND mv.\"end\" >= '{first}' AND mv.start <= '{last}' "
-        f"UNION ALL SELECT a.person_id, o.start, o.\"end\", 0, '{OFFERED}', o.percent_time FROM applications a "
-        f"JOIN opportunities o ON o.id = a.opportunity_id WHERE a.status = '{offered}' "
+        f"UNION ALL SELECT a.person_id, o.start, o.\"end\", o.percent_time, '{OFFERED}', o.percent_time "
+        f"FROM applications a JOIN opportunities o ON o.id = a.opportunity_id WHERE a.status = '{offered}' "
         f"AND o.\"end\" >= '{first}' AND o.start <= '{last}') AS m",
     )
 
@@ -1116,6 +1118,9 @@ def why_empty(row: dict[str, int]) -> str:
 # ----------------------------------------------------------------------------------------- use cases
 
 
+MAX_WEIGHT = 100  # weeks of benefit; the API's bound too
+
+
 def propose_allocation(
     db: Database,
     *,
@@ -1130,8 +1135,11 @@ def propose_allocation(
     keep_problem: bool = False,
 ) -> AllocationProposal:
     """Solve the org-wide allocation and store it as a proposal (nothing is offered until it is applied)."""
-    if not (0 <= equity_weight < math.inf and 0 <= benefit_weight < math.inf):  # NaN fails too
-        raise InvalidValue("weights must be numbers, not negative", field="equity_weight")
+    # Weights are weeks of benefit, as the API takes them (0–100): far beyond that, the scores scaled to
+    # integers overflow the solver's cost range (a 1e17 weight flipped the bonus's sign, 1e14 crashed).
+    for name, weight in (("equity_weight", equity_weight), ("benefit_weight", benefit_weight)):
+        if not 0 <= weight <= MAX_WEIGHT:  # NaN fails too
+            raise InvalidValue(f"{name.replace('_', ' ')} must be 0–{MAX_WEIGHT}, got {weight}", field=name)
     if not 0 <= release_share <= 1:
         raise InvalidValue(f"release share must be 0–1, got {release_share}", field="release_share")
     if isinstance(away_percent, bool) or not isinstance(away_percent, int) or not 1 <= away_percent <= 100:

@@ -131,9 +131,6 @@ class ImportSummary:
     unchanged: dict[str, int] = field(default_factory=dict)  # records that existed exactly as the file has them
     teams_created: list[str] = field(default_factory=list)
     extra_columns: dict[str, list[str]] = field(default_factory=dict)  # kept columns beyond the format, per kind
-    # Per kind, kept columns whose name is close to a format column the file does not have (a typo such as
-    # 'host_tem' would otherwise be kept quietly while the host team stays empty): column → format name.
-    look_alikes: dict[str, dict[str, str]] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -427,6 +424,17 @@ def _rows(src: Source, issues: Issues) -> Iterator[RowReader]:
     alike = {known: name for name, known in src.look_alikes().items()}
     for c in missing:
         issues.add(src.file, 1, c, "missing required column" + (f" (the file has '{alike[c]}')" if c in alike else ""))
+    # A typo in an optional column's name would be kept quietly as a column of the sender's own while the
+    # field it meant took its default (capacity_percnt: everyone at 100%): refused, naming both.
+    for meant, name in alike.items():
+        if meant not in missing:
+            issues.add(
+                src.file,
+                1,
+                name,
+                f"named almost like the format's column '{meant}', which the file does not have: rename it "
+                "(a column of your own needs a name further from the format's)",
+            )
     known = FORMAT_COLUMNS[src.kind]
     # Never silently drop data: people, roles and moves keep the columns they do not know (``extra``); in
     # role_skills such a column is an error the sender should see. A column without a name is fine while it
@@ -1166,8 +1174,6 @@ def _write(
     for src in sources:
         if names := [name for name, _ in src.extra_columns()]:
             summary.extra_columns[src.kind] = sorted({*summary.extra_columns.get(src.kind, []), *names})
-        if alike := src.look_alikes():
-            summary.look_alikes[src.kind] = dict(sorted({**summary.look_alikes.get(src.kind, {}), **alike}.items()))
     if plan.new_skills:
         w.upsert(t.skills, ["id", "name", "kind"], ["id"], plan.new_skills)
     if plan.roles:

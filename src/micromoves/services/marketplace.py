@@ -572,7 +572,18 @@ def _accept(db: Database, policy: Policy, application_id: int, later: Later) -> 
         if taken >= opp.seats:
             raise Conflict(f"all {opp.seats} seat(s) of {opp.id} were taken just now", field="seats")
         move_id = move_service.new_move_id()
-        person = uow.people.get_for_update(app.person_id)
+        person = uow.people.get_for_update(app.person_id)  # serialises this person's acceptances too
+        # Taking the seat must fit beside what the person already committed to (accepted seats awaiting
+        # release included): else both of two overlapping offers could be accepted, and the clash would
+        # surface only at the line manager's release while the seat stayed held for nobody.
+        free = candidate(conn, app.person_id, opp.start, opp.end).free_percent
+        if free < opp.percent_time:
+            raise Conflict(
+                f"{app.person_id} has {free}% of time free from {opp.start} to {opp.end} beside their other "
+                f"moves and the home role, and {opp.id} takes {opp.percent_time}%: decline it, or withdraw "
+                "from the other move first",
+                field="percent_time",
+            )
         move = move_service.build_requested_move(
             uow,
             person,

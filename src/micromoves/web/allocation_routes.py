@@ -18,6 +18,7 @@ from micromoves.services.allocation import RunDetail, run_detail
 from micromoves.services.views import actor_name, names_of
 from micromoves.storage import tables as t
 from micromoves.web.app import ERROR_RESPONSES, page
+from micromoves.web.bodies import RequestBody
 from micromoves.web.routes import RowId, Who, admin, db_of, route
 
 html = APIRouter(include_in_schema=False)
@@ -38,7 +39,7 @@ class RunList(BaseModel):
     runs: list[RunSummary]
 
 
-class ProposeBody(BaseModel):
+class ProposeBody(RequestBody):
     equity_weight: float = Field(default=2.0, ge=0, le=100)
     release_share: float = Field(default=0.2, ge=0, le=1)
     # What counts as away: moves taking this % or more. Strict: JSON true would otherwise pass as 1.

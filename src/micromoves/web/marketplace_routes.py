@@ -18,6 +18,7 @@ from micromoves.services import marketplace_views as mviews
 from micromoves.services.views import PersonRef
 from micromoves.storage import tables as t
 from micromoves.web.app import ERROR_RESPONSES, page
+from micromoves.web.bodies import RequestBody
 from micromoves.web.routes import RowId, Who, _lines, db_of, form_date, form_model, route
 
 html = APIRouter(include_in_schema=False)
@@ -28,7 +29,7 @@ OPPORTUNITY_ACTION = "^(submit|publish|close|cancel)$"
 APPLICATION_ACTION = "^(offer|waitlist|reject|accept|decline|withdraw)$"
 
 
-class OpportunityBody(BaseModel):
+class OpportunityBody(RequestBody):
     title: str = Field(min_length=1, max_length=500)
     kind: MoveKind
     host_team_id: str = Field(min_length=1, max_length=64)
@@ -53,11 +54,11 @@ class Created(BaseModel):
     id: str
 
 
-class ApplicationBody(BaseModel):
+class ApplicationBody(RequestBody):
     note: str = Field(default="", max_length=2000)
 
 
-class DecisionBody(BaseModel):
+class DecisionBody(RequestBody):
     reason: str = Field(default="", max_length=2000)
 
 
@@ -292,7 +293,7 @@ def onboarding_done(
     return RedirectResponse(f"/moves/{move_id}", status_code=303)
 
 
-class OnboardingBody(BaseModel):
+class OnboardingBody(RequestBody):
     done: bool = True
 
 
@@ -312,7 +313,7 @@ def api_credit(request: Request, who: Who, person_id: str) -> mviews.ManagerCred
     return mviews.manager_credit(db_of(request), who.policy, person_id)
 
 
-class HandoffBody(BaseModel):
+class HandoffBody(RequestBody):
     holder_id: str = Field(min_length=1, max_length=64, description="whose responsibilities are handed over")
     responsibilities: str = Field(min_length=1, max_length=5000)
     return_on: dt.date | None = Field(default=None, description="default: the move's end")

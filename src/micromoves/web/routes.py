@@ -37,6 +37,7 @@ from micromoves.web.app import (
     page,
     set_session_cookie,
 )
+from micromoves.web.bodies import RequestBody
 
 ACCESS: dict[str, str] = {}
 
@@ -80,7 +81,7 @@ RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 # ------------------------------------------------------------------------------------------- bodies
 
 
-class ProposeMoveBody(BaseModel):
+class ProposeMoveBody(RequestBody):
     person_id: str | None = Field(default=None, max_length=64, description="default: your own person")
     kind: MoveKind
     title: str = Field(min_length=1, max_length=500)
@@ -93,27 +94,27 @@ class ProposeMoveBody(BaseModel):
     submit: bool = True
 
 
-class ActionBody(BaseModel):
+class ActionBody(RequestBody):
     reason: str = Field(default="", max_length=2000)
 
 
-class CheckInBody(BaseModel):
+class CheckInBody(RequestBody):
     note: str = Field(min_length=1, max_length=5000)
     progress: int | None = Field(default=None, ge=0, le=100)
 
 
-class RatingBody(BaseModel):
+class RatingBody(RequestBody):
     position: int = Field(ge=1, le=100)
     rating: Rating
     evidence: str = Field(default="", max_length=2000)
 
 
-class GainBody(BaseModel):
+class GainBody(RequestBody):
     skill: str = Field(min_length=1, max_length=300)
     level_after: float = Field(ge=0, le=7)
 
 
-class ReviewBody(BaseModel):
+class ReviewBody(RequestBody):
     decision: str = Field(pattern="^(continue|extend|convert|revert|end)$")
     ratings: list[RatingBody] = Field(default_factory=list, max_length=100)
     gains: list[GainBody] = Field(default_factory=list, max_length=100)
@@ -122,7 +123,7 @@ class ReviewBody(BaseModel):
     new_end: dt.date | None = None
 
 
-class LoginBody(BaseModel):
+class LoginBody(RequestBody):
     username: str = Field(min_length=1, max_length=150)
     password: str = Field(min_length=1, max_length=1000)
 
@@ -134,7 +135,7 @@ class SessionInfo(BaseModel):
     csrf_token: str | None = None
 
 
-class NewUserBody(BaseModel):
+class NewUserBody(RequestBody):
     username: str = Field(min_length=2, max_length=150)
     password: str = Field(min_length=10, max_length=1000)
     access: Access = Access.EMPLOYEE
@@ -142,7 +143,7 @@ class NewUserBody(BaseModel):
     org_units: list[str] = Field(default_factory=list, max_length=100)
 
 
-class UserPatch(BaseModel):
+class UserPatch(RequestBody):
     access: Access | None = None
     active: bool | None = None
     org_units: list[str] | None = Field(default=None, max_length=100)
@@ -162,7 +163,7 @@ class UserList(BaseModel):
     users: list[UserView]
 
 
-class TokenBody(BaseModel):
+class TokenBody(RequestBody):
     name: str = Field(min_length=1, max_length=200)
     scopes: list[Scope] = Field(default_factory=lambda: [Scope.READ], min_length=1, max_length=2)
 
