@@ -432,6 +432,8 @@ def test_allocation_is_reviewed_then_applied_in_the_browser_api(world: World) ->
     typo = admin.post("/api/v1/allocations", json={"equity_wieght": 5})
     assert typo.status_code == 422 and typo.json()["error"]["code"] == "invalid_request"
     assert "equity_wieght" in typo.text and admin.get("/api/v1/allocations").json()["runs"] == []
+    garbled = admin.post("/api/v1/allocations", content=b"{equity", headers={"content-type": "application/json"})
+    assert garbled.status_code == 422 and garbled.json()["error"]["details"]["problems"][0]["field"] == "body"
     default = admin.post("/api/v1/allocations", json={"equity_weight": 2.0, "release_share": 0.5}).json()
     assert [a["person_id"] for a in default["assignments"]] == ["E"]
     assert admin.post(f"/api/v1/allocations/{default['id']}/discard", json={}).json()["status"] == "discarded"
@@ -447,6 +449,11 @@ def test_allocation_is_reviewed_then_applied_in_the_browser_api(world: World) ->
         ]
         page = admin.get(f"/allocations/{strict['id']}", headers={"accept": "text/html"}).text
         assert "1 of 1 seats left empty" in page and "release limit is used up" in page
+        assert "Nobody assigned: why each seat stayed empty is below." in page  # not "no eligible applicant"
+        # What the run was proposed with, on the page and in its JSON twin.
+        assert strict["parameters"]["equity_weight"] == 2.0 and strict["parameters"]["away_percent"] == 1
+        assert strict["parameters"]["release_share"] == share
+        assert f"at most {round(share * 100)}% of a team away, away from 1% of a week" in page
         assert admin.post(f"/api/v1/allocations/{strict['id']}/discard", json={}).json()["status"] == "discarded"
         strict_ids.insert(0, strict["id"])
     r = admin.post("/api/v1/allocations", json={"equity_weight": 2.0, "release_share": 0.7, "away_percent": 1})

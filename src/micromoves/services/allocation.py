@@ -1287,7 +1287,9 @@ def _propose(
         "live_applications": n_live,
         "eligible_pairs": len(person),
         "assigned": len(chosen),
+        "equity_weight": equity_weight,
         "benefit_weight": benefit_weight,
+        "release_share": release[0],
         "away_percent": release[1],
         "today": today.isoformat(),
         "solve_seconds": round(result.stats.get("solve_s", 0.0), 3),
@@ -1386,6 +1388,11 @@ class RunDetail(BaseModel):
     empty_seats_by_reason: dict[str, int] = {}  # seats by the main reason of their opportunity
     unfilled_opportunities: int = 0  # how many opportunities keep empty seats
     unfilled: list[UnfilledView] = []  # the opportunities with empty seats, most empty first (up to 50)
+    # What the run was proposed with: equity_weight, benefit_weight, release_share, away_percent, today.
+    parameters: dict[str, float | int | str] = {}
+
+
+PARAMETERS = ("equity_weight", "benefit_weight", "release_share", "away_percent", "today")
 
 
 def run_detail(proposal: AllocationProposal) -> RunDetail:
@@ -1411,6 +1418,7 @@ def run_detail(proposal: AllocationProposal) -> RunDetail:
         empty_seats_by_reason=proposal.stats.get("empty_seats_by_reason", {}),
         unfilled_opportunities=proposal.stats.get("unfilled_opportunities", 0),
         unfilled=[UnfilledView(**u) for u in proposal.stats.get("unfilled", [])],
+        parameters={k: proposal.stats[k] for k in PARAMETERS if proposal.stats.get(k) is not None},
     )
 
 

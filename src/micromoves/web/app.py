@@ -152,7 +152,10 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         problems = [
             {
-                "field": ".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path", "form")),
+                # A body that is not JSON at all fails at ("body", position): the field is the body.
+                "field": "body"
+                if e.get("type") == "json_invalid"
+                else ".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path", "form")),
                 "message": e.get("msg", ""),
             }
             for e in exc.errors()
