@@ -112,11 +112,9 @@ def test_the_shortlist_is_each_opportunitys_best_applicants() -> None:
     assert len(build_network(problem, None).shortlist) == 0
 
 
-def test_a_pair_left_off_the_shortlist_is_found_by_the_proof() -> None:
-    # Person 0 is the best applicant of both one-seat opportunities; person 1 applied to A only. With one
-    # applicant per opportunity listed, the shortlist's optimum seats person 0 in A (10). The whole
-    # network's optimum is person 0 in B and person 1 in A (9 + 9): the proof must find the left-out arc.
-    problem = AllocationProblem.build(
+def left_off_problem() -> AllocationProblem:
+    """Person 0 is the best applicant of both one-seat opportunities A and B; person 1 applied to A only."""
+    return AllocationProblem.build(
         person_team=[0, 1],
         team_limit=[1, 1],
         opportunity_seats=[1, 1],
@@ -124,6 +122,12 @@ def test_a_pair_left_off_the_shortlist_is_found_by_the_proof() -> None:
         pair_opportunity=[0, 1, 0],
         pair_score=[10, 9, 9],
     )
+
+
+def test_a_pair_left_off_the_shortlist_is_found_by_the_proof() -> None:
+    # With one applicant per opportunity listed, the shortlist's optimum seats person 0 in A (10). The whole
+    # network's optimum is person 0 in B and person 1 in A (9 + 9): the proof must find the left-out arc.
+    problem = left_off_problem()
     result = solve(problem, method="sparse", shortlist=(0, 1))
     assert result.objective == 18 and result.chosen.tolist() == [1, 2]
     assert result.stats["rounds"] == 2  # the first round's optimum (10) was not accepted
@@ -133,14 +137,7 @@ def test_a_pair_left_off_the_shortlist_is_found_by_the_proof() -> None:
 def test_a_sparse_solve_that_does_not_settle_falls_back_to_the_whole_network(monkeypatch: pytest.MonkeyPatch) -> None:
     # Each way out of the sparse solve (rounds used up, Bellman–Ford not settled, the shortlist grown past
     # its share) ends in the dense solve of the whole network, with the same optimum, and says so.
-    problem = AllocationProblem.build(
-        person_team=[0, 1],
-        team_limit=[1, 1],
-        opportunity_seats=[1, 1],
-        pair_person=[0, 0, 1],
-        pair_opportunity=[0, 1, 0],
-        pair_score=[10, 9, 9],
-    )
+    problem = left_off_problem()
     monkeypatch.setattr(solver, "MAX_ROUNDS", 1)
     out_of_rounds = solve(problem, method="sparse", shortlist=(0, 1))
     assert (out_of_rounds.objective, out_of_rounds.stats["rounds"], out_of_rounds.stats["dense"]) == (18, 1, 1)
