@@ -221,7 +221,7 @@ class NetworkBuilder:
         return Network(
             n_nodes=self.opp_node0 + len(self.opportunity_seats),
             supply=supply,
-            pair_index=index.astype(np.int64),
+            pair_index=index.astype(np.int64, copy=False),
             pair_tail=p_tail.astype(np.int32, copy=False),
             pair_head=p_head.astype(np.int32, copy=False),
             pair_cost=p_cost.astype(np.int64, copy=False),
@@ -255,15 +255,20 @@ def _min_cost_flow(
     return np.asarray(flow.flows(np.arange(len(tails), dtype=np.int32)), np.int64), int(flow.optimal_cost())
 
 
+def _arcs(net: Network, pairs: IntArray | slice) -> tuple[Int32Array, Int32Array, IntArray, IntArray]:
+    """Tails, heads, capacities and costs of the chosen pair arcs (first, in order) and every other arc."""
+    n = len(net.pair_tail[pairs])
+    return (
+        np.concatenate([net.pair_tail[pairs], net.tails]),
+        np.concatenate([net.pair_head[pairs], net.heads]),
+        np.concatenate([np.ones(n, np.int64), net.caps]),
+        np.concatenate([net.pair_cost[pairs], np.zeros(len(net.tails), np.int64)]),
+    )
+
+
 def solve_dense(net: Network) -> tuple[IntArray, int]:
     """The flow on each pair arc and the cost of a minimum-cost flow of the whole network, as given."""
-    flows, cost = _min_cost_flow(
-        np.concatenate([net.pair_tail, net.tails]),
-        np.concatenate([net.pair_head, net.heads]),
-        np.concatenate([np.ones(len(net.pair_tail), np.int64), net.caps]),
-        np.concatenate([net.pair_cost, np.zeros(len(net.tails), np.int64)]),
-        net.supply,
-    )
+    flows, cost = _min_cost_flow(*_arcs(net, slice(None)), net.supply)
     return flows[: len(net.pair_tail)], cost
 
 
@@ -302,13 +307,10 @@ def solve_sparse(net: Network, max_share: float = 0.5) -> tuple[tuple[IntArray, 
     n_pairs = len(net.pair_tail)
     listed = np.zeros(n_pairs, bool)
     listed[net.shortlist] = True
-    zero_costs = np.zeros(len(net.tails), np.int64)
     for rounds in range(1, MAX_ROUNDS + 1):
         arcs = np.flatnonzero(listed)
-        tails = np.concatenate([net.pair_tail[arcs], net.tails]).astype(np.int64)
-        heads = np.concatenate([net.pair_head[arcs], net.heads]).astype(np.int64)
-        caps = np.concatenate([np.ones(len(arcs), np.int64), net.caps])
-        costs = np.concatenate([net.pair_cost[arcs], zero_costs])
+        tails32, heads32, caps, costs = _arcs(net, arcs)
+        tails, heads = tails32.astype(np.int64), heads32.astype(np.int64)
         # The solver gets only the nodes the listed pairs reach (and their teams), numbered densely: every
         # node costs it time even without arcs. The others' arcs carry no flow anyway (dead ends).
         active = np.zeros(net.n_nodes, bool)

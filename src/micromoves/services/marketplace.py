@@ -307,27 +307,33 @@ def candidate(conn: Connection, person_id: str, start: dt.date, end: dt.date) ->
     if p is None:
         raise NotFound(f"unknown person {person_id!r}", field="person_id")
     level = conn.scalar(select(t.roles.c.level).where(t.roles.c.id == p.role_id)) if p.role_id else None
-    m = t.moves.c
-    committed = [
-        rules.Interval(r.id, r.start, r.end, r.percent_time)
-        for r in conn.execute(
-            select(m.id, m.start, m.end, m.percent_time).where(
-                m.person_id == person_id,
-                m.status.in_([s.value for s in COMMITTED_STATUSES]),
-                m.start <= end,
-                m.end >= start,
-            )
-        )
-    ]
-    free = p.capacity_percent - p.home_role_min_percent - rules.peak_load(committed, start, end)
     return Candidate(
         person_id=person_id,
         role_level=level,
         hire_date=p.hire_date,
         location=p.location,
         skills=profile(conn, person_id),
-        free_percent=max(0, free),
+        free_percent=free_percent(conn, p, start, end),
     )
+
+
+def free_percent(conn: Connection, person: Any, start: dt.date, end: dt.date) -> int:
+    """The share of time ``person`` (a people row) has free over ``start``–``end``: capacity less the home
+    role's minimum and the peak of their committed moves (accepted seats awaiting release included)."""
+    m = t.moves.c
+    committed = [
+        rules.Interval(r.id, r.start, r.end, r.percent_time)
+        for r in conn.execute(
+            select(m.id, m.start, m.end, m.percent_time).where(
+                m.person_id == person.id,
+                m.status.in_([s.value for s in COMMITTED_STATUSES]),
+                m.start <= end,
+                m.end >= start,
+            )
+        )
+    ]
+    free = int(person.capacity_percent) - int(person.home_role_min_percent) - rules.peak_load(committed, start, end)
+    return max(0, free)
 
 
 def profile(conn: Connection, person_id: str) -> dict[str, float]:
@@ -576,7 +582,7 @@ def _accept(db: Database, policy: Policy, application_id: int, later: Later) -> 
         # Taking the seat must fit beside what the person already committed to (accepted seats awaiting
         # release included): else both of two overlapping offers could be accepted, and the clash would
         # surface only at the line manager's release while the seat stayed held for nobody.
-        free = candidate(conn, app.person_id, opp.start, opp.end).free_percent
+        free = free_percent(conn, person, opp.start, opp.end)
         if free < opp.percent_time:
             raise Conflict(
                 f"{app.person_id} has {free}% of time free from {opp.start} to {opp.end} beside their other "
