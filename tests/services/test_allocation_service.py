@@ -424,8 +424,12 @@ def test_apply_makes_offers_and_refuses_stale_or_repeated_runs(db: Database) -> 
     svc.discard_allocation(db, limited.run_id, actor="hr")
     stale = svc.propose_allocation(db, actor="hr", equity_weight=1.0, today=TODAY, release_share=1.0)
     assert len(stale.assignments) == 2
+    assert svc.run_detail(svc.get_allocation(db, stale.run_id)).out_of_date is None
     with db.write_engine.begin() as conn:
         conn.execute(update(t.applications).where(t.applications.c.person_id == "A-2").values(status="withdrawn"))
+    # The run's page says so before anyone presses Apply (it showed the button).
+    reason = svc.run_detail(svc.get_allocation(db, stale.run_id)).out_of_date
+    assert reason is not None and "A-2 → O3 is withdrawn" in reason
     with pytest.raises(Conflict, match="A-2 → O3 is withdrawn"):
         svc.apply_allocation(db, stale.run_id, actor="boss")
     with db.engine.connect() as conn:
@@ -435,10 +439,12 @@ def test_apply_makes_offers_and_refuses_stale_or_repeated_runs(db: Database) -> 
     with db.write_engine.begin() as conn:
         conn.execute(update(t.applications).where(t.applications.c.person_id == "A-2").values(status="applied"))
         conn.execute(update(t.opportunities).where(t.opportunities.c.id == "O3").values(seats=1))
+    assert "seats gone at O3 (open, 1 free for 2)" in str(svc.get_allocation(db, stale.run_id).out_of_date)
     with pytest.raises(Conflict, match="seats gone at O3"):
         svc.apply_allocation(db, stale.run_id, actor="boss")
     svc.discard_allocation(db, stale.run_id, actor="hr")
     assert svc.get_allocation(db, stale.run_id).status == "discarded"
+    assert svc.get_allocation(db, stale.run_id).out_of_date is None
     with pytest.raises(Conflict):
         svc.discard_allocation(db, stale.run_id, actor="hr")
     with pytest.raises(NotFound):
@@ -609,6 +615,8 @@ def test_a_run_proposed_before_another_was_applied_is_refused(db: Database) -> N
     second = svc.propose_allocation(db, actor="hr", today=TODAY)
     assert len(first.assignments) == len(second.assignments) == 2
     svc.apply_allocation(db, first.run_id, actor="boss")
+    assert svc.get_allocation(db, first.run_id).out_of_date is None  # applied: nothing to check
+    assert f"run {first.run_id} was applied" in str(svc.get_allocation(db, second.run_id).out_of_date)
     with pytest.raises(Conflict, match=f"run {first.run_id} was applied after it was proposed"):
         svc.apply_allocation(db, second.run_id, actor="boss")
     with db.engine.connect() as conn:

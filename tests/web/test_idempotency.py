@@ -101,6 +101,31 @@ def test_a_failed_request_is_kept_but_a_server_error_is_not(world: World, monkey
     assert r.status_code == 201 and "idempotent-replayed" not in r.headers
 
 
+def test_a_server_error_after_the_change_was_committed_keeps_the_key(world: World, monkeypatch: Any) -> None:
+    """The move is written, then the request crashes: a retry with the key must not write it again (the
+    key used to be released on any 5xx). It gets the error back, saying the change was saved."""
+    from micromoves.services import secured
+    from tests.web.conftest import login
+
+    written = secured.propose
+
+    def write_then_crash(*args: Any, **kwargs: Any) -> None:
+        written(*args, **kwargs)
+        raise RuntimeError("the answer got lost")
+
+    monkeypatch.setattr(secured, "propose", write_then_crash)
+    client = TestClient(world.app, headers={"accept": "application/json"}, raise_server_exceptions=False)  # type: ignore[arg-type]
+    login(client, "eva")
+    first = client.post("/api/v1/moves", json=GIG, headers={"Idempotency-Key": "lost"})
+    assert first.status_code == 500 and moves_titled(world, GIG["title"]) == 1
+    monkeypatch.undo()
+    again = client.post("/api/v1/moves", json=GIG, headers={"Idempotency-Key": "lost"})
+    assert (again.status_code, again.headers["idempotent-replayed"]) == (500, "true")
+    assert again.json()["error"]["code"] == "server_error" and "change was saved" in again.json()["error"]["message"]
+    assert moves_titled(world, GIG["title"]) == 1
+    assert (world.users["eva"], "lost", 500) in keys(world)
+
+
 def test_a_retry_while_the_first_request_runs_is_told_to_wait(world: World) -> None:
     eva_id = world.users["eva"]
     digest = idempotency.request_digest("POST", "/api/v1/moves", "", b"{}")

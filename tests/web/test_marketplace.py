@@ -469,9 +469,20 @@ def test_allocation_is_reviewed_then_applied_in_the_browser_api(world: World) ->
     assert {(x["created_by"], x["created_by_name"]) for x in runs} == {("user:admin", "admin")}
     listing = admin.get("/allocations", headers={"accept": "text/html"}).text
     assert "<td>admin</td>" in listing and "user:admin" not in listing
+    assert run["out_of_date"] is None
+    assert 'id="action-apply"' in admin.get(f"/allocations/{run['id']}", headers={"accept": "text/html"}).text
+    twin = admin.post("/api/v1/allocations", json={"equity_weight": 2.0, "release_share": 0.7, "away_percent": 1})
+    twin_id = twin.json()["id"]
     r = admin.post(f"/api/v1/allocations/{run['id']}/apply", json={})
     assert r.status_code == 200 and r.json()["status"] == "applied"
     assert _status(world, world.application) == "offered"
+    # The twin run, proposed before run was applied, says it is out of date instead of offering Apply.
+    stale = admin.get(f"/api/v1/allocations/{twin_id}").json()
+    assert f"run {run['id']} was applied after it was proposed" in stale["out_of_date"]
+    page = admin.get(f"/allocations/{twin_id}", headers={"accept": "text/html"}).text
+    assert 'id="out-of-date"' in page and 'id="action-apply"' not in page and "Discard" in page
+    assert admin.post(f"/api/v1/allocations/{twin_id}/apply", json={}).status_code == 409
+    assert admin.post(f"/api/v1/allocations/{twin_id}/discard", json={}).json()["status"] == "discarded"
     assert admin.post(f"/api/v1/allocations/{run['id']}/discard", json={}).status_code == 409
     html = admin.get(f"/allocations/{run['id']}", headers={"accept": "text/html"}).text
     assert "Eva Employee" in html and "Incident review rotation" in html

@@ -115,6 +115,7 @@ class AllocationProposal:
     problem: AllocationProblem | None = None  # the solved problem (benchmarks compare with a raw solve)
     # Each pair of the problem as positions into the person and opportunity ids: see :meth:`pair`.
     pairs: tuple[I64, I64, list[str], list[str]] | None = None
+    out_of_date: str | None = None  # see out_of_date(); only a stored run that is still proposed is checked
 
     def pair(self, k: int) -> tuple[str, str]:
         """(opportunity id, person id) of the problem's pair ``k`` (kept with ``keep_problem``)."""
@@ -1390,6 +1391,9 @@ class RunDetail(BaseModel):
     unfilled: list[UnfilledView] = []  # the opportunities with empty seats, most empty first (up to 50)
     # What the run was proposed with: equity_weight, benefit_weight, release_share, away_percent, today.
     parameters: dict[str, float | int | str] = {}
+    # Why a proposed run can no longer be applied (an applied run since, a withdrawn application, a seat
+    # gone), or None: the page then shows this instead of the Apply button.
+    out_of_date: str | None = None
 
 
 PARAMETERS = ("equity_weight", "benefit_weight", "release_share", "away_percent", "today")
@@ -1419,6 +1423,7 @@ def run_detail(proposal: AllocationProposal) -> RunDetail:
         unfilled_opportunities=proposal.stats.get("unfilled_opportunities", 0),
         unfilled=[UnfilledView(**u) for u in proposal.stats.get("unfilled", [])],
         parameters={k: proposal.stats[k] for k in PARAMETERS if proposal.stats.get(k) is not None},
+        out_of_date=proposal.out_of_date,
     )
 
 
@@ -1457,8 +1462,14 @@ def get_allocation(db: Database, run_id: int) -> AllocationProposal:
             .where(a.run_id == run_id)
             .order_by(ap.opportunity_id, ap.person_id)
         ).all()
+        stale = out_of_date(conn, run) if run.status == "proposed" else None
     return AllocationProposal(
-        run.id, run.status, run.objective, [ProposedAssignment(*r) for r in rows], dict(run.details or {})
+        run.id,
+        run.status,
+        run.objective,
+        [ProposedAssignment(*r) for r in rows],
+        dict(run.details or {}),
+        out_of_date=stale,
     )
 
 
@@ -1469,7 +1480,7 @@ def apply_allocation(db: Database, run_id: int, *, actor: str) -> AllocationProp
     opportunity is still open with enough seats not held or offered. Capacity and release limits are as of
     the proposal; an offer still needs the applicant's acceptance and their manager's release.
     """
-    a, ap, o = t.allocation_assignments.c, t.applications.c, t.opportunities.c
+    a, ap = t.allocation_assignments.c, t.applications.c
     with UnitOfWork(db) as uow:
         conn = uow.session.connection()
         run = _run(conn, run_id, lock=True)
@@ -1477,70 +1488,13 @@ def apply_allocation(db: Database, run_id: int, *, actor: str) -> AllocationProp
             raise Conflict(
                 f"allocation run {run_id} is {run.status}; only a proposed run can be applied", field="status"
             )
-        # A run applied since this one was proposed made offers this one did not count against the release
-        # limits and people's time: applying both could take more of a team away than the limit allows.
-        runs = t.allocation_runs.c
-        later = next(
-            (
-                other
-                for other, details in conn.execute(
-                    select(runs.id, runs.details).where(runs.status == "applied", runs.id != run_id).order_by(runs.id)
-                )
-                if dt.datetime.fromisoformat((details or {}).get("applied_at", "1970-01-01T00:00:00+00:00"))
-                >= run.created_at
-            ),
-            None,
-        )
-        if later is not None:
-            raise Conflict(
-                f"allocation run {run_id} is out of date: run {later} was applied after it was proposed, and its "
-                "offers count against the release limits; propose a new allocation",
-                field="run_id",
-            )
-        assigned = select(a.application_id).where(a.run_id == run_id)
-        in_run = select(ap.opportunity_id).where(ap.id.in_(assigned))
-        # Lock the opportunities concerned (PostgreSQL; SQLite writers hold the database lock already).
-        conn.execute(select(o.id).where(o.id.in_(in_run)).order_by(o.id).with_for_update()).all()
-        gone = conn.execute(
-            select(ap.id, ap.person_id, ap.opportunity_id, ap.status)
-            .where(ap.id.in_(assigned), ap.status.not_in(LIVE))
-            .order_by(ap.id)
-            .limit(5)
-        ).all()
-        if gone:
-            listed = ", ".join(f"{g.person_id} → {g.opportunity_id} is {g.status}" for g in gone)
-            raise Conflict(
-                f"allocation run {run_id} is out of date: applications changed since it was proposed ({listed}); "
-                "propose a new allocation",
-                field="run_id",
-            )
-        wanted: dict[str, int] = dict(
-            conn.execute(
-                select(ap.opportunity_id, func.count()).where(ap.id.in_(assigned)).group_by(ap.opportunity_id)
-            ).all()
-        )
-        taken: dict[str, int] = dict(
-            conn.execute(
-                select(ap.opportunity_id, func.count())
-                .where(ap.status.in_(SEAT_TAKING), ap.opportunity_id.in_(in_run))
-                .group_by(ap.opportunity_id)
-            ).all()
-        )
-        short = [
-            f"{r.id} ({r.status}, {max(0, r.seats - int(taken.get(r.id, 0)))} free for {wanted[r.id]})"
-            for r in conn.execute(select(o.id, o.seats, o.status).where(o.id.in_(in_run)).order_by(o.id))
-            if r.status != OpportunityStatus.OPEN.value or r.seats - int(taken.get(r.id, 0)) < wanted[r.id]
-        ]
-        if short:
-            raise Conflict(
-                f"allocation run {run_id} is out of date: seats gone at {', '.join(short[:5])}; "
-                "propose a new allocation",
-                field="run_id",
-            )
+        stale = out_of_date(conn, run, lock=True)
+        if stale is not None:
+            raise Conflict(f"allocation run {run_id} is out of date: {stale}; propose a new allocation", field="run_id")
         now = utcnow()
         offered = conn.execute(
             update(t.applications)
-            .where(ap.id.in_(assigned))
+            .where(ap.id.in_(select(a.application_id).where(a.run_id == run_id)))
             .values(status=ApplicationStatus.OFFERED.value, decided_at=now, decided_by=actor)
         ).rowcount
         details = {**dict(run.details or {}), "applied_at": now.isoformat(), "applied_by": actor}
@@ -1550,6 +1504,64 @@ def apply_allocation(db: Database, run_id: int, *, actor: str) -> AllocationProp
         uow.audit(actor, "allocation.applied", "allocation_run", str(run_id), offers=offered)
         uow.commit()
     return get_allocation(db, run_id)
+
+
+def out_of_date(conn: Connection, run: Any, *, lock: bool = False) -> str | None:
+    """Why a proposed run can no longer be applied as it stands, or None while it still can.
+
+    The one check behind both the refusal to apply and the run's page (which then shows the reason instead
+    of the Apply button). With ``lock`` the opportunities concerned are locked first (PostgreSQL; SQLite
+    writers hold the database lock already), so that the answer holds until the caller commits.
+    """
+    a, ap, o, runs = t.allocation_assignments.c, t.applications.c, t.opportunities.c, t.allocation_runs.c
+    # A run applied since this one was proposed made offers this one did not count against the release
+    # limits and people's time: applying both could take more of a team away than the limit allows.
+    later = next(
+        (
+            other
+            for other, details in conn.execute(
+                select(runs.id, runs.details).where(runs.status == "applied", runs.id != run.id).order_by(runs.id)
+            )
+            if dt.datetime.fromisoformat((details or {}).get("applied_at", "1970-01-01T00:00:00+00:00"))
+            >= run.created_at
+        ),
+        None,
+    )
+    if later is not None:
+        return f"run {later} was applied after it was proposed, and its offers count against the release limits"
+    assigned = select(a.application_id).where(a.run_id == run.id)
+    in_run = select(ap.opportunity_id).where(ap.id.in_(assigned))
+    if lock:
+        conn.execute(select(o.id).where(o.id.in_(in_run)).order_by(o.id).with_for_update()).all()
+    gone = conn.execute(
+        select(ap.id, ap.person_id, ap.opportunity_id, ap.status)
+        .where(ap.id.in_(assigned), ap.status.not_in(LIVE))
+        .order_by(ap.id)
+        .limit(5)
+    ).all()
+    if gone:
+        listed = ", ".join(f"{g.person_id} → {g.opportunity_id} is {g.status}" for g in gone)
+        return f"applications changed since it was proposed ({listed})"
+    wanted: dict[str, int] = dict(
+        conn.execute(
+            select(ap.opportunity_id, func.count()).where(ap.id.in_(assigned)).group_by(ap.opportunity_id)
+        ).all()
+    )
+    taken: dict[str, int] = dict(
+        conn.execute(
+            select(ap.opportunity_id, func.count())
+            .where(ap.status.in_(SEAT_TAKING), ap.opportunity_id.in_(in_run))
+            .group_by(ap.opportunity_id)
+        ).all()
+    )
+    short = [
+        f"{r.id} ({r.status}, {max(0, r.seats - int(taken.get(r.id, 0)))} free for {wanted[r.id]})"
+        for r in conn.execute(select(o.id, o.seats, o.status).where(o.id.in_(in_run)).order_by(o.id))
+        if r.status != OpportunityStatus.OPEN.value or r.seats - int(taken.get(r.id, 0)) < wanted[r.id]
+    ]
+    if short:
+        return f"seats gone at {', '.join(short[:5])}"
+    return None
 
 
 def discard_allocation(db: Database, run_id: int, *, actor: str) -> None:

@@ -8,9 +8,11 @@ stored response back, and the same key with a different request is refused.
 
 The life of a key: :func:`claim` stores it with no response yet (a second request arriving meanwhile is
 told the first is still running: 409), the request runs, then :func:`record` stores its response — or
-:func:`release` forgets the key when the request failed on our side (a 5xx, a crash), so that a retry can
-run it again. Responses of 4xx are kept: the same request would fail the same way (validation) or has
-already been decided (a conflict).
+:func:`release` forgets the key when the request failed on our side (a 5xx, a crash) before committing
+anything, so that a retry can run it again; a failure after a commit keeps its error answer instead (a retry
+would write a second time; :class:`micromoves.storage.db.CommitWatch` counts the commits). Responses of
+4xx are kept: the same request would fail the same way (validation) or has already been decided (a
+conflict).
 """
 
 from __future__ import annotations

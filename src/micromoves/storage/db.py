@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,30 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+class CommitWatch:
+    """Counts the transactions committed while serving one request.
+
+    The idempotency middleware sets one in :data:`COMMITS` around an unsafe API request: when the request
+    then fails with a server error, a commit means its change was written, so the key must keep that answer
+    (a retry would write again) instead of being released. A count, not the connection's say-so: the commit
+    event fires before COMMIT is sent, so a commit that fails there counts too (the safe side: the retry is
+    told about the error instead of running again).
+    """
+
+    def __init__(self) -> None:
+        self.commits = 0
+
+
+# Worker threads of the request (Starlette's threadpool) run in a copy of its context: they share the object.
+COMMITS: ContextVar[CommitWatch | None] = ContextVar("micromoves_commits", default=None)
+
+
+def _count_commit(_conn: Any) -> None:
+    watch = COMMITS.get()
+    if watch is not None:
+        watch.commits += 1
+
+
 class Database:
     """One database: an engine for reads, a variant that takes the write lock up front, and migrations."""
 
@@ -29,6 +54,7 @@ class Database:
         if self.is_sqlite and self.url.database and self.url.database != ":memory:":
             Path(self.url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         self.engine = _make_engine(url, echo=echo)
+        event.listen(self.engine, "commit", _count_commit)
         # Writers on SQLite start with BEGIN IMMEDIATE: they take the write lock before reading, so two
         # writers never both read-then-write and deadlock (SQLITE_BUSY mid-transaction).
         self.write_engine = self.engine.execution_options(micromoves_write=True)

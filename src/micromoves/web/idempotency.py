@@ -8,6 +8,7 @@ whose caller is not authenticated (the route answers 401 as usual), pass straigh
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import anyio
@@ -19,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from micromoves.domain.errors import DomainError
 from micromoves.services import idempotency
 from micromoves.services.accounts import Scope as AccessScope
+from micromoves.storage.db import COMMITS, CommitWatch
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Answers that hold a secret are never stored (a new API token's value; a login's session and CSRF token).
@@ -26,6 +28,9 @@ NOT_KEPT = ("/api/v1/tokens", "/api/v1/session")
 # Answers that refuse the caller are not kept either: the same request with the right token or CSRF header
 # must run, not get the refusal back.
 REFUSALS = frozenset({401, 403, 429})
+WRITTEN_THEN_FAILED = (
+    "the request failed after its change was saved; look the result up instead of retrying with this key"
+)
 
 
 class IdempotencyMiddleware:
@@ -87,15 +92,26 @@ class IdempotencyMiddleware:
 
         # Shielded: a cancelled request (the client gave up) still runs to its end and its answer is stored,
         # or the key is released; else the key would read "still running" while the write had committed.
+        watch = CommitWatch()
+        token = COMMITS.set(watch)
         with anyio.CancelScope(shield=True):
             try:
                 await self.app(scope, body_again(), hold)
             except BaseException:
-                await run_in_threadpool(idempotency.release, db, user_id, key)
+                if watch.commits:  # written, then crashed: a retry must get the error, not write again
+                    failed = error_body("server_error", WRITTEN_THEN_FAILED, {})
+                    response = idempotency.StoredResponse(500, "application/json", json.dumps(failed).encode())
+                    await run_in_threadpool(idempotency.record, db, user_id, key, response)
+                else:
+                    await run_in_threadpool(idempotency.release, db, user_id, key)
                 raise
+            finally:
+                COMMITS.reset(token)
             start = next((m for m in held if m["type"] == "http.response.start"), None)
             status = int(start["status"]) if start else 500
-            if status >= 500 or status in REFUSALS:
+            # A server error releases the key so that a retry runs again, unless the request had already
+            # committed a change: running it again would write it twice, so its error answer is kept.
+            if status in REFUSALS or (status >= 500 and not watch.commits):
                 await run_in_threadpool(idempotency.release, db, user_id, key)
             else:
                 content_type = Headers(raw=start["headers"] if start else []).get("content-type", "")
@@ -140,7 +156,5 @@ async def _send(send: Send, response: idempotency.StoredResponse, *, replayed: b
 
 
 async def _send_json(send: Send, status: int, payload: dict[str, Any]) -> None:
-    import json
-
     body = json.dumps(payload).encode()
     await _send(send, idempotency.StoredResponse(status, "application/json", body), replayed=False)
