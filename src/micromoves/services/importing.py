@@ -36,7 +36,7 @@ from micromoves.domain.lifecycle import OCCUPYING_STATUSES
 from micromoves.domain.model import AssignmentReason, Decision, MoveKind, MoveStatus, Provenance, Rating
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
-from micromoves.storage.bulk import BulkWriter, among
+from micromoves.storage.bulk import BulkWriter, among, select_among
 from micromoves.storage.db import Database
 from micromoves.storage.uow import utcnow
 
@@ -741,18 +741,7 @@ class Plan:
 
 def _ids(conn: Connection, column: Any, values: Iterable[str]) -> set[str]:
     """Which of ``values`` exist in ``column``."""
-    wanted = set(values)
-    if not wanted:
-        return set()
-    stored = conn.scalar(select(func.count()).select_from(column.table)) or 0
-    if stored <= 5 * len(wanted):
-        # Big imports into small tables: one scan beats hundreds of IN (...) round trips.
-        return wanted.intersection(conn.scalars(select(column)))
-    ordered = sorted(wanted)
-    found: set[str] = set()
-    for i in range(0, len(ordered), 5_000):
-        found.update(conn.scalars(select(column).where(among(conn, column, ordered[i : i + 5_000]))))
-    return found
+    return {row[0] for row in select_among(conn, values, column)}
 
 
 class SkillIndex:
@@ -885,20 +874,11 @@ def check(conn: Connection, sources: Sequence[Source], settings: Settings, progr
             )
         },
     }
-    if plan.existing["people"]:
-        ids = list(plan.existing["people"])
-        for i in range(0, len(ids), 5_000):
-            rows = conn.execute(
-                select(t.people.c.id, t.people.c.role_id).where(among(conn, t.people.c.id, ids[i : i + 5_000]))
-            )
-            plan.existing_role_of.update({pid: rid for pid, rid in rows})
-    if plan.existing["moves"]:
-        ids = list(plan.existing["moves"])
-        for i in range(0, len(ids), 5_000):
-            rows = conn.execute(
-                select(t.moves.c.id, t.moves.c.status).where(among(conn, t.moves.c.id, ids[i : i + 5_000]))
-            )
-            plan.existing_move_status.update({mid: str(st) for mid, st in rows})
+    p_, m_ = t.people.c, t.moves.c
+    for pid, rid in select_among(conn, plan.existing["people"], p_.id, p_.role_id):
+        plan.existing_role_of[pid] = rid
+    for mid, st in select_among(conn, plan.existing["moves"], m_.id, m_.status):
+        plan.existing_move_status[mid] = str(st)
     return plan
 
 
@@ -1054,11 +1034,8 @@ def _changed_fields(
     out: dict[str, dict[str, list[str]]] = {kind: {} for kind in KINDS}
     extras: dict[str, dict[str, dict[str, str] | None]] = {kind: {} for kind in KEEPS_EXTRA}
 
-    def stored(key: Any, ids: Sequence[str], *cols: Any) -> dict[str, Any]:
-        rows: dict[str, Any] = {}
-        for i in range(0, len(ids), 5_000):
-            rows.update({r[0]: r for r in conn.execute(select(key, *cols).where(among(conn, key, ids[i : i + 5_000])))})
-        return rows
+    def stored(key: Any, ids: Iterable[str], *cols: Any) -> dict[str, Any]:
+        return {r[0]: r for r in select_among(conn, ids, key, *cols)}
 
     r_, p_, m_ = t.roles.c, t.people.c, t.moves.c
     old_roles = stored(
@@ -1332,28 +1309,16 @@ class _KeptMoveData:
     @classmethod
     def read(cls, conn: Connection, move_ids: Iterable[str]) -> _KeptMoveData:
         out = cls()
-        ids = list(move_ids)
+        ids = set(move_ids)
         c, o, g, m = t.success_criteria.c, t.outcomes.c, t.skill_gains.c, t.moves.c
-        for i in range(0, len(ids), 5_000):
-            chunk = ids[i : i + 5_000]
-            for mid, *rest in conn.execute(
-                select(m.id, m.released_by_id, m.expected_outcomes, m.skills_targeted).where(among(conn, m.id, chunk))
-            ):
-                out.moves[mid] = tuple(rest)
-            for mid, pos, statement, rating, evidence in conn.execute(
-                select(c.move_id, c.position, c.statement, c.rating, c.evidence).where(among(conn, c.move_id, chunk))
-            ):
-                out.criteria[(mid, pos)] = (statement, rating, evidence)
-            for mid, *rest in conn.execute(
-                select(o.move_id, o.decision, o.reviewed_on, o.reviewer_id, o.notes, o.confidential).where(
-                    among(conn, o.move_id, chunk)
-                )
-            ):
-                out.outcomes[mid] = tuple(rest)
-            for mid, sid, before, after in conn.execute(
-                select(g.move_id, g.skill_id, g.level_before, g.level_after).where(among(conn, g.move_id, chunk))
-            ):
-                out.gains.setdefault(mid, []).append((sid, before, after))
+        rows = select_among(conn, ids, m.id, m.released_by_id, m.expected_outcomes, m.skills_targeted)
+        out.moves = {mid: tuple(rest) for mid, *rest in rows}
+        rows = select_among(conn, ids, c.move_id, c.position, c.statement, c.rating, c.evidence)
+        out.criteria = {(mid, pos): (statement, rating, evidence) for mid, pos, statement, rating, evidence in rows}
+        rows = select_among(conn, ids, o.move_id, o.decision, o.reviewed_on, o.reviewer_id, o.notes, o.confidential)
+        out.outcomes = {mid: tuple(rest) for mid, *rest in rows}
+        for mid, sid, before, after in select_among(conn, ids, g.move_id, g.skill_id, g.level_before, g.level_after):
+            out.gains.setdefault(mid, []).append((sid, before, after))
         return out
 
     def decision(self, move_id: str) -> Any:
