@@ -960,3 +960,124 @@ def test_a_column_named_almost_like_a_format_column_is_refused(
         ("hire_date", "missing required column"),
     ]
     assert any("(the file has 'hire_dat')" in i.message for i in info.value.issues)
+
+
+def test_a_status_change_that_contradicts_the_kept_review_is_refused(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """MV1 is completed with an 'end' review. A file setting it back to proposed with the outcome left empty
+    kept that review and its gains (an empty outcome keeps the stored one), and the database's own export
+    then failed to import. It is refused naming the row and field; with a matching outcome it is accepted."""
+    from micromoves.services.exporting import export_csv
+
+    import_files(db, all_files(files), actor="hr")
+    with files["moves"].open() as f:
+        rows = list(csv.reader(f))
+    header, mv1 = rows[0], rows[1]
+    col = {name: i for i, name in enumerate(header)}
+    back = list(mv1)
+    back[col["status"]], back[col["outcome"]], back[col["skills_gained"]] = "proposed", "", ""
+    back[col["criteria_ratings"]] = ""
+    path = write_csv(tmp_path / "back_moves.csv", header, [back])
+    before = counts(db)
+    with pytest.raises(ImportRejected) as err:
+        import_files(db, [path], actor="hr")
+    [issue] = err.value.issues
+    assert (issue.file, issue.row, issue.column) == ("back_moves.csv", 2, "status")
+    assert "a review deciding end leaves the move completed, not proposed" in issue.message
+    assert counts(db) == before
+    # 'reverted' does not go with 'end' either; with the outcome that goes with it, it is accepted.
+    back[col["status"]] = "reverted"
+    with pytest.raises(ImportRejected, match="not reverted"):
+        import_files(db, [write_csv(tmp_path / "rev_moves.csv", header, [back])], actor="hr")
+    back[col["status"]], back[col["outcome"]] = "reverted", "revert"
+    assert import_files(db, [write_csv(tmp_path / "ok_moves.csv", header, [back])], actor="hr").updated["moves"] == 1
+    # What is stored now exports and imports back unchanged.
+    out = export_csv(db, tmp_path / "out")
+    with db.engine.connect() as conn:
+        status = conn.scalar(select(t.moves.c.status).where(t.moves.c.id == "MV1"))
+    assert status == MoveStatus.REVERTED
+    assert import_files(db, [out["moves"]], actor="hr").unchanged["moves"] == 3
+
+
+def test_a_people_file_keeps_stored_capacity_it_leaves_out_and_cannot_cut_it_below_stored_moves(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """conventions.md's people.csv has no capacity columns. A sync in that format reset every stored
+    person's capacity settings to the defaults; and a people file alone could cut a capacity below the
+    moves already stored (MV1 40% + MV2 20% overlap in February 2025), whose own export then failed."""
+    import_files(db, all_files(files), actor="hr")
+    p1 = ["P1", "Ada Boss", "ada@example.org", "R-DS", "", "DATA", "2019-04-01", "Berlin"]
+    header = [*PEOPLE_H, "capacity_percent", "home_role_min_percent"]
+    import_files(db, [write_csv(tmp_path / "people_cap.csv", header, [[*p1, 80, 30]])], actor="hr")
+    new = ["P3", "Cy New", "cy@example.org", "", "P1", "DATA", "2024-01-01", "Porto"]
+    summary = import_files(db, [write_csv(tmp_path / "people.csv", PEOPLE_H, [p1, new])], actor="hr")
+    assert (summary.unchanged["people"], summary.updated.get("people", 0), summary.created["people"]) == (1, 0, 1)
+    # An empty cell keeps the stored value too; the other column given is taken.
+    import_files(db, [write_csv(tmp_path / "people_home.csv", header, [[*p1, "", 10]])], actor="hr")
+    with db.engine.connect() as conn:
+        p = t.people.c
+        stored = dict(conn.execute(select(p.id, p.capacity_percent).order_by(p.id)).all())
+        homes = dict(conn.execute(select(p.id, p.home_role_min_percent).order_by(p.id)).all())
+    assert (stored["P1"], homes["P1"]) == (80, 10)
+    assert (stored["P3"], homes["P3"]) == (100, 0)  # the defaults, for someone new
+    # A home share the stored capacity leaves no time beside is refused on the row that gives it.
+    with pytest.raises(ImportRejected, match=r"people_bad.csv:2:home_role_min_percent: 80 leaves no time"):
+        import_files(db, [write_csv(tmp_path / "people_bad.csv", header, [[*p1, "", 80]])], actor="hr")
+    # P2's stored moves take 60% in February 2025: capacity 50 is refused, naming the file's row.
+    p2 = ["P2", "Bo Analyst", "bo@example.org", "R-DA", "P1", "DATA", "2023-01-09", "Lisbon"]
+    before = counts(db)
+    with pytest.raises(ImportRejected) as err:
+        import_files(db, [write_csv(tmp_path / "people_cut.csv", header, [[*p2, 50, 0]])], actor="hr")
+    [issue] = err.value.issues
+    assert (issue.file, issue.row, issue.column) == ("people_cut.csv", 2, "capacity_percent")
+    assert "MV1 40% + MV2 20% = 60% on 2025-02-03" in issue.message and "50%" in issue.message
+    assert counts(db) == before
+    assert (
+        import_files(db, [write_csv(tmp_path / "people_ok.csv", header, [[*p2, 60, 0]])], actor="hr").updated["people"]
+        == 1
+    )
+
+
+def test_apostrophes_and_formulas_in_every_criterion_survive_the_round_trip(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """A title that really starts with an apostrophe (''=quoted title', ''-) smiley') lost it on a CSV or
+    JSON round trip (the import took it for our guard), and only a cell's first criterion was guarded: a
+    tool splitting criteria on ';' got a live formula from the second."""
+    from micromoves.services.exporting import export_csv, export_json
+
+    import_files(db, all_files(files), actor="hr")
+    titles = {"Q1": "'=quoted title", "Q2": "'-) smiley course", "Q3": "''double", "Q4": "'plain"}
+    criteria = ["fine", '=HYPERLINK("http://evil")', "-x", "'@y"]
+    rows = [
+        [mid, "P2", "gig", title, "", "2024-01-08", "2024-02-09", 10, "completed", "", criteria, "end", ""]
+        for mid, title in titles.items()
+    ]
+    # Stored as given (a JSON value is never taken for a guarded CSV cell).
+    source = tmp_path / "moves.json"
+    source.write_text(json.dumps({"moves": [dict(zip(MOVES_H, row, strict=True)) for row in rows]}))
+    import_files(db, [source], actor="hr")
+
+    def stored() -> dict[str, tuple[str, list[str]]]:
+        m, c = t.moves.c, t.success_criteria.c
+        with db.engine.connect() as conn:
+            names = dict(conn.execute(select(m.id, m.title).where(m.id.in_(titles))).all())
+            said = conn.execute(
+                select(c.move_id, c.statement).where(c.move_id.in_(titles)).order_by(c.move_id, c.position)
+            ).all()
+        return {mid: (names[mid], [s for k, s in said if k == mid]) for mid in titles}
+
+    expected = {mid: (title, criteria) for mid, title in titles.items()}
+    assert stored() == expected
+    out = export_csv(db, tmp_path / "out", kinds=["moves"])
+    with out["moves"].open() as f:
+        exported = {r["move_id"]: r for r in csv.DictReader(f) if r["move_id"] in titles}
+    assert [exported[k]["title"] for k in titles] == ["''=quoted title", "''-) smiley course", "'''double", "'plain"]
+    assert exported["Q1"]["success_criteria"] == "fine;'=HYPERLINK(\"http://evil\");'-x;''@y"
+    assert all(not part.startswith(("=", "-", "@")) for part in exported["Q1"]["success_criteria"].split(";"))
+    assert import_files(db, [out["moves"]], actor="hr").unchanged["moves"] == 3 + len(titles)  # the fixture's three too
+    assert stored() == expected
+    doc = export_json(db, tmp_path / "out.json", kinds=["moves"])  # JSON values carry no guard
+    assert import_files(db, [doc], actor="hr").updated.get("moves", 0) == 0
+    assert stored() == expected

@@ -20,6 +20,8 @@ from micromoves.services.importing import FORMAT_COLUMNS, FORMULA_START, KEEPS_E
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 
+GUARD_NEXT = (*FORMULA_START, "'")
+
 
 def safe_cell(value: Any) -> str:
     """The text of a cell, defused against CSV/formula injection."""
@@ -28,7 +30,9 @@ def safe_cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    if isinstance(value, str) and text.startswith(FORMULA_START):
+    # A text a spreadsheet would run as a formula gets a leading apostrophe, and so does one that starts
+    # with an apostrophe the import would take for a guard (importing._unguarded takes exactly one off).
+    if isinstance(value, str) and (text.startswith(FORMULA_START) or (text[:1] == "'" and text[1:2] in GUARD_NEXT)):
         return "'" + text
     if isinstance(value, float):
         text = f"{value:g}"
@@ -172,7 +176,9 @@ def _move_rows(conn: Connection) -> Iterator[tuple[dict[str, Any], dict[str, str
 def _csv_value(kind: str, column: str, value: Any) -> str:
     if kind != "moves":  # a person's column beyond the format may be called success_criteria: one value
         return safe_cell(value)
-    if column in ("success_criteria", "criteria_ratings"):
+    if column == "success_criteria":  # each criterion guarded: a tool that splits the cell gets no formula
+        return ";".join(safe_cell(x) for x in value) if any(value) else ""
+    if column == "criteria_ratings":
         return safe_cell(";".join(value)) if any(value) else ""
     if column == "skills_gained":
         return safe_cell(";".join(f"{x['skill']}:{_level(x['from'])}>{_level(x['to'])}" for x in value))

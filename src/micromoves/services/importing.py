@@ -146,6 +146,8 @@ class Source:
     # (row, column index) of cells a JSON object left out, in columns beyond the format: not given, so a
     # re-import keeps the stored value (an empty cell would clear it).
     absent: frozenset[tuple[int, int]] = frozenset()
+    # CSV cells may carry our export's formula guard ('=x), taken off when read; JSON values never do.
+    guarded: bool = True
 
     def index(self) -> dict[str, int]:
         """Column positions; absent optional columns point at the padding cell, which is always empty."""
@@ -258,7 +260,8 @@ def read_json(path: Path) -> list[Source]:
                 except ValueError as exc:
                     raise ImportRejected([ImportIssue(name, n, c, str(exc))]) from None
             rows.append((n, cells))
-        sources.append(Source(name, kind, columns, rows, hashlib.sha256(raw).hexdigest(), frozenset(absent)))
+        digest = hashlib.sha256(raw).hexdigest()
+        sources.append(Source(name, kind, columns, rows, digest, frozenset(absent), guarded=False))
     return sources
 
 
@@ -322,14 +325,14 @@ class Issues:
 class RowReader:
     """Typed access to one raw row; every problem is recorded against its file, row and column."""
 
-    __slots__ = ("absent", "cells", "file", "idx", "issues", "row")
+    __slots__ = ("absent", "cells", "file", "guarded", "idx", "issues", "row")
 
     def __init__(self, src: Source, idx: dict[str, int], row: int, cells: list[str], issues: Issues) -> None:
         # Cells are stripped once, and padded with one empty cell that absent optional columns point at.
         stripped = [c.strip() for c in cells]
         stripped.extend([""] * (len(src.columns) + 1 - len(stripped)))
         self.file, self.idx, self.row, self.cells, self.issues = src.file, idx, row, stripped, issues
-        self.absent = src.absent
+        self.absent, self.guarded = src.absent, src.guarded
 
     def error(self, column: str, message: str) -> None:
         self.issues.add(self.file, self.row, column, message)
@@ -338,11 +341,13 @@ class RowReader:
         """The row's cells in the columns beyond the format, by name; an empty cell is kept as "" (on a
         re-import it clears the stored value of its column)."""
         cells, absent, row = self.cells, self.absent, self.row
+        if not self.guarded:
+            return {name: cells[i] for name, i in columns if (row, i) not in absent}
         return {name: _unguarded(cells[i]) for name, i in columns if (row, i) not in absent}
 
     def text(self, column: str, *, required: bool = False) -> str:
         value = self.cells[self.idx[column]]
-        if value and value[0] == "'":  # inline, not _unguarded(): a million rows read three text cells each
+        if value and value[0] == "'" and self.guarded:  # inline: a million rows read three text cells each
             value = _unguarded(value)
         if required and not value:
             self.error(column, "required value is empty")
@@ -360,8 +365,12 @@ class RowReader:
             self.error(column, f"{value!r} is not an ISO date (YYYY-MM-DD)")
             return None
 
-    def integer(self, column: str, lo: int, hi: int, default: int | None = None) -> int | None:
-        value = self.text(column, required=default is None)
+    def integer(
+        self, column: str, lo: int, hi: int, default: int | None = None, *, required: bool | None = None
+    ) -> int | None:
+        """The cell as a whole number in lo..hi; empty: ``default``, an error if required (by default, when
+        there is no default)."""
+        value = self.text(column, required=default is None if required is None else required)
         if not value:
             return default
         if value.isdigit() or (value[0] == "-" and value[1:].isdigit()):  # int() also takes '2_0', '+20'
@@ -397,8 +406,10 @@ def _column_name(header_cell: str) -> str:
 
 def _unguarded(value: str) -> str:
     """A cell as it was before our export defused it against formula injection (``'=x`` → ``=x``), so
-    that an export imports back unchanged."""
-    return value[1:] if value[:1] == "'" and value[1:2] in FORMULA_START else value
+    that an export imports back unchanged. The export also guards a text that itself starts with an
+    apostrophe followed by a formula character or another apostrophe (``'=x`` is written ``''=x``), so
+    exactly one apostrophe is taken off."""
+    return value[1:] if value[:1] == "'" and (value[1:2] in FORMULA_START or value[1:2] == "'") else value
 
 
 def _iso_date_shape(value: str) -> bool:
@@ -497,8 +508,8 @@ class PersonRec:
     team: str | None
     hire_date: dt.date | None
     location: str
-    capacity: int
-    home_min: int
+    capacity: int | None  # None until check(): left empty (see parse_people)
+    home_min: int | None
     file: str = ""  # the file it came from: an import may hold several of one kind
     extra: dict[str, str] | None = None  # the file's columns beyond the format (KEEPS_EXTRA)
 
@@ -587,10 +598,11 @@ def parse_people(src: Source, issues: Issues, settings: Settings) -> list[Person
         email = r.text("email")
         if email and ("@" not in email or " " in email):
             r.error("email", f"{email!r} is not an e-mail address")
-        capacity = r.integer("capacity_percent", 1, 200, default=settings.default_capacity_percent)
-        home = r.integer("home_role_min_percent", 0, 199, default=settings.default_home_role_min_percent)
-        if capacity is not None and home is not None and home >= capacity:
-            r.error("home_role_min_percent", f"{home} leaves no time for moves (capacity {capacity})")
+        # Left empty (or no such column: conventions.md's people.csv has neither), a stored person keeps
+        # what is stored and a new one gets the defaults (check() fills them in): a sync in the shared
+        # format reset everyone's capacity settings.
+        capacity = r.integer("capacity_percent", 1, 200, required=False)
+        home = r.integer("home_role_min_percent", 0, 199, required=False)
         out.append(
             PersonRec(
                 r.row,
@@ -602,13 +614,18 @@ def parse_people(src: Source, issues: Issues, settings: Settings) -> list[Person
                 r.text("team") or None,
                 r.date("hire_date"),
                 r.text("location"),
-                capacity or 100,
-                home or 0,
+                capacity,
+                home,
                 src.file,
                 r.cells_beyond(extra) if extra else None,
             )
         )
     return out
+
+
+def _status_clash(decision: Decision, status: MoveStatus) -> str:
+    after = " or ".join(str(x) for x in STATUS_AFTER[decision])
+    return f"a review deciding {decision} leaves the move {after}, not {status}"
 
 
 def parse_moves(src: Source, issues: Issues, settings: Settings) -> list[MoveRec]:
@@ -646,9 +663,9 @@ def parse_moves(src: Source, issues: Issues, settings: Settings) -> list[MoveRec
             (decisions.get(raw_decision) or _enum_value(r, "outcome", Decision, default="")) if raw_decision else None
         )
         raw_criteria = cells[idx["success_criteria"]]
-        if raw_criteria[:1] == "'":
-            raw_criteria = _unguarded(raw_criteria)
         criteria = [c.strip() for c in raw_criteria.split(";") if c.strip()] if raw_criteria else []
+        if src.guarded and "'" in raw_criteria:  # the export guards each criterion (a tool may split the cell)
+            criteria = [_unguarded(c) for c in criteria]
         ratings: list[Rating | None] = [None] * len(criteria)
         raw_ratings = cells[idx["criteria_ratings"]]
         if raw_ratings:
@@ -683,12 +700,7 @@ def parse_moves(src: Source, issues: Issues, settings: Settings) -> list[MoveRec
                 r.error("end", exc.message)
         # Every status from approved on means the move passed approval, which needs success criteria.
         if decision is not None and status is not None and status not in STATUS_AFTER[decision]:
-            r.error(
-                "outcome",
-                f"a review deciding {decision} leaves the move "
-                + " or ".join(str(x) for x in STATUS_AFTER[decision])
-                + f", not {status}",
-            )
+            r.error("outcome", _status_clash(decision, status))
         if status in OCCUPYING_STATUSES and not criteria:
             r.error("success_criteria", f"a move that is {status} needs at least one success criterion")
         # A completed move's ratings may be unknown (an empty cell, or no criteria_ratings column: it is not
@@ -831,6 +843,7 @@ def check(conn: Connection, sources: Sequence[Source], settings: Settings, progr
             issues.add(p.file, p.row, "manager_id", f"unknown person {p.manager_id!r}")
     if plan.people:
         _check_manager_cycles(conn, plan.people, issues)
+        _fill_capacity(conn, plan.people, db_people, issues, settings)
 
     for m in plan.moves:
         if m.person_id not in person_ids:
@@ -845,7 +858,7 @@ def check(conn: Connection, sources: Sequence[Source], settings: Settings, progr
             else:
                 resolved.append((sid, before, after))
         plan.move_gains[m.id] = resolved
-    if plan.moves:
+    if plan.moves or plan.people:
         _check_time(conn, plan, people_in_file, issues, settings)
 
     if issues.items:
@@ -879,7 +892,49 @@ def check(conn: Connection, sources: Sequence[Source], settings: Settings, progr
         plan.existing_role_of[pid] = rid
     for mid, st in select_among(conn, plan.existing["moves"], m_.id, m_.status):
         plan.existing_move_status[mid] = str(st)
+    _check_kept_reviews(conn, plan, issues)
     return plan
+
+
+def _check_kept_reviews(conn: Connection, plan: Plan, issues: Issues) -> None:
+    """A re-imported move whose status the file changes while leaving the outcome empty keeps its stored
+    review, whose decision must still go with the new status: a completed move set back to proposed kept
+    its 'end' review and its gains, and its own export no longer imported."""
+    moved = [m for m in plan.moves if m.decision is None and plan.existing_move_status.get(m.id, m.status) != m.status]
+    o = t.outcomes.c
+    stored = {mid: Decision(d) for mid, d in select_among(conn, [m.id for m in moved], o.move_id, o.decision)}
+    for m in moved:
+        if (decision := stored.get(m.id)) is not None and m.status not in STATUS_AFTER[decision]:
+            issues.add(
+                m.file,
+                m.row,
+                "status",
+                f"{_status_clash(decision, m.status)} (the stored review, kept as the outcome column is empty): "
+                "give the outcome that goes with the new status, or keep the status",
+            )
+    if issues.items:
+        raise ImportRejected(sorted(issues.items, key=lambda i: (i.file, i.row, i.column)))
+
+
+def _fill_capacity(
+    conn: Connection, people: list[PersonRec], stored_ids: set[str], issues: Issues, settings: Settings
+) -> None:
+    """Capacity and home-role share left empty: a stored person's stored values, a new person's defaults;
+    then the two together must leave time for moves."""
+    p_ = t.people.c
+    unset = [p.id for p in people if p.id in stored_ids and (p.capacity is None or p.home_min is None)]
+    stored = {pid: (cap, home) for pid, cap, home in select_among(
+        conn, unset, p_.id, p_.capacity_percent, p_.home_role_min_percent
+    )}  # fmt: skip
+    defaults = (settings.default_capacity_percent, settings.default_home_role_min_percent)
+    for p in people:
+        cap, home = stored.get(p.id, defaults)
+        p.capacity = cap if p.capacity is None else p.capacity
+        p.home_min = home if p.home_min is None else p.home_min
+        if p.home_min >= p.capacity:
+            issues.add(
+                p.file, p.row, "home_role_min_percent", f"{p.home_min} leaves no time for moves (capacity {p.capacity})"
+            )
 
 
 def _check_ids_across_files(plan: Plan, issues: Issues) -> None:
@@ -937,7 +992,8 @@ def _check_time(
             by_person[m.person_id].append(rules.Interval(m.id, m.start, m.end, m.percent))
             row_of[m.id] = (m.file, m.row)
     file_ids = {m.id for m in plan.moves}
-    persons = list(by_person)
+    # Everyone in a people file too: a new capacity must still hold the moves already stored.
+    persons = list(by_person) + [pid for pid in people_in_file if pid not in by_person]
     capacity: dict[str, int] = {}
     occupying = [s.value for s in OCCUPYING_STATUSES]
     c = t.moves.c
@@ -957,8 +1013,8 @@ def _check_time(
         ):
             capacity[pid] = cap - home
     for pid, intervals in by_person.items():
-        if pid in people_in_file:
-            capacity[pid] = people_in_file[pid].capacity - people_in_file[pid].home_min
+        if (person := people_in_file.get(pid)) is not None:
+            capacity[pid] = int(person.capacity or 0) - int(person.home_min or 0)
         cap = capacity.get(pid, settings.default_capacity_percent - settings.default_home_role_min_percent)
         if all(iv.percent <= cap for iv in intervals) and _disjoint(intervals):
             continue  # the common case: moves one after another, each within capacity
@@ -973,6 +1029,16 @@ def _check_time(
         for ov in rules.overloads(intervals, cap):
             culprits = [m for m in ov.move_ids if m in row_of]
             if not culprits:
+                if person is not None:  # only stored moves: the file's new capacity is what no longer fits
+                    issues.add(
+                        person.file,
+                        person.row,
+                        "capacity_percent",
+                        f"capacity for moves {cap}% is below the stored moves' time share: "
+                        f"{' + '.join(f'{m} {ivs[m].percent}%' for m in ov.move_ids)} = {ov.total_percent}% "
+                        f"on {ov.on.isoformat()}",
+                    )
+                    break
                 continue
             at = max(culprits, key=lambda m: (ivs[m].start, row_of[m]))
             if at in flagged:
