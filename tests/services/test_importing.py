@@ -1081,3 +1081,42 @@ def test_apostrophes_and_formulas_in_every_criterion_survive_the_round_trip(
     doc = export_json(db, tmp_path / "out.json", kinds=["moves"])  # JSON values carry no guard
     assert import_files(db, [doc], actor="hr").updated.get("moves", 0) == 0
     assert stored() == expected
+
+
+def test_a_gain_that_lowers_a_level_is_refused(db: Database, files: dict[str, Path], tmp_path: Path) -> None:
+    """'Programming:4>3' was written back to the profile as the move's evidence, lowering the level."""
+    import_files(db, all_files(files), actor="hr")
+    row = [
+        "Q1",
+        "P2",
+        "gig",
+        "Down",
+        "",
+        "2024-01-08",
+        "2024-02-09",
+        10,
+        "completed",
+        "",
+        "c",
+        "end",
+        "Programming:4>3",
+    ]
+    with pytest.raises(ImportRejected) as err:
+        import_files(db, [write_csv(tmp_path / "moves.csv", MOVES_H, [row])], actor="hr")
+    [issue] = err.value.issues
+    assert (issue.row, issue.column) == (2, "skills_gained") and "lowers the level" in issue.message
+    row[-1] = "Programming:4>4"
+    assert import_files(db, [write_csv(tmp_path / "moves.csv", MOVES_H, [row])], actor="hr").created["moves"] == 1
+
+
+def test_a_row_with_a_bad_value_still_has_its_references_checked(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """A row with an unknown person and a date in another notation reported only the date: the unknown
+    person surfaced on the next attempt. Both are in the one report."""
+    import_files(db, all_files(files), actor="hr")
+    row = ["Q1", "P9", "gig", "T", "", "05/01/2026", "2026-02-09", 10, "proposed", "R-XX", "c", "", ""]
+    with pytest.raises(ImportRejected) as err:
+        import_files(db, [write_csv(tmp_path / "moves.csv", MOVES_H, [row])], actor="hr")
+    assert [(i.row, i.column) for i in err.value.issues] == [(2, "person_id"), (2, "start"), (2, "target_role_id")]
+    assert "unknown person 'P9'" in err.value.issues[0].message

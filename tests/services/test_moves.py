@@ -186,6 +186,32 @@ def test_a_skill_name_two_elements_share_is_refused_naming_both(org_db: Database
     assert [(g.skill_id, g.level_after) for g in svc.get_move(org_db, mid).skill_gains] == [("2.C.4.a", 5)]
 
 
+def test_review_gains_twice_unknown_or_lowering_a_level_are_refused(org_db: Database) -> None:
+    """Two gains of one skill (named in two spellings) kept the last silently, and a gain below today's
+    level lowered the profile; an unknown skill was a 404, as if the move were missing. Each is refused
+    as an invalid value of 'gains', and nothing is written."""
+    mid = propose(org_db)
+    run_to(org_db, mid, S.REQUESTED, S.APPROVED, S.ONBOARDING, S.ACTIVE)
+    ratings = [svc.CriterionRating(1, Rating.MET), svc.CriterionRating(2, Rating.MET)]
+
+    def review(*gains: svc.GainInput) -> None:
+        svc.review_move(org_db, mid, reviewer_id="MGR", decision="end", ratings=ratings, gains=list(gains))
+
+    with pytest.raises(InvalidValue, match=r"Programming \(2\.B\.3\.e\) is given twice") as err:
+        review(svc.GainInput("Programming", 5), svc.GainInput("programming", 4))
+    assert err.value.field == "gains"
+    with pytest.raises(InvalidValue, match=r"a gain cannot lower Programming \(from 3 to 2\)"):
+        review(svc.GainInput("Programming", 2))
+    with pytest.raises(InvalidValue, match="unknown skill 'Juggling'") as err:
+        review(svc.GainInput("Juggling", 2))
+    assert err.value.field == "gains"
+    move = svc.get_move(org_db, mid)
+    assert move.status is S.ACTIVE and move.skill_gains == [] and move.outcome is None
+    assert org.person_overview(org_db, "EMP").skills[0][0].level == 3.0
+    review(svc.GainInput("Programming", 3))  # the same level is no loss
+    assert [(g.level_before, g.level_after) for g in svc.get_move(org_db, mid).skill_gains] == [(3.0, 3.0)]
+
+
 def test_completion_refused_until_every_criterion_rated(org_db: Database) -> None:
     mid = propose(org_db)
     run_to(org_db, mid, S.REQUESTED, S.APPROVED, S.ONBOARDING, S.ACTIVE)

@@ -173,9 +173,14 @@ def test_a_deactivated_user_loses_sessions_and_tokens(world: World) -> None:
     admin = world.client("admin")
     r = admin.patch(f"/api/v1/admin/users/{world.users['eva']}", json={"active": False})
     assert r.status_code == 200 and r.json()["active"] is False
+    assert r.json()["person_name"] == "Eva Employee"  # as the list shows it (it said null)
     assert eva.get("/api/v1/me").status_code == 401
     api = world.client()
     api.headers["authorization"] = f"Bearer {token}"
+    assert api.get("/api/v1/me").status_code == 401
+    # Reactivated, she logs in again, but the old token stays revoked (it came back to life).
+    assert admin.patch(f"/api/v1/admin/users/{world.users['eva']}", json={"active": True}).json()["active"] is True
+    assert world.client("eva").get("/api/v1/me").status_code == 200
     assert api.get("/api/v1/me").status_code == 401
 
 

@@ -246,15 +246,25 @@ def update_user(
             conn.execute(update(t.users).where(t.users.c.id == user_id).values(**values))
         if values.get("active") is False:
             conn.execute(delete(t.web_sessions).where(t.web_sessions.c.user_id == user_id))
+            # Revoked, not only blocked while inactive: reactivating the account must not bring back every
+            # token it had (a leaked one among them); the user makes new ones.
+            tc = t.api_tokens.c
+            conn.execute(
+                update(t.api_tokens).where(tc.user_id == user_id, tc.revoked_at.is_(None)).values(revoked_at=utcnow())
+            )
         if org_units is not None:
             _check_teams(conn, org_units)
             conn.execute(delete(t.user_org_units).where(t.user_org_units.c.user_id == user_id))
             if org_units:
                 conn.execute(insert(t.user_org_units), [{"user_id": user_id, "team_id": u} for u in org_units])
         record_audit(conn, actor.actor, "user.updated", "user", str(user_id), **values, org_units=list(org_units or []))
-        new = conn.execute(select(t.users).where(t.users.c.id == user_id)).one()
+        new = conn.execute(
+            select(t.users, t.people.c.name.label("person_name"))
+            .outerjoin(t.people, t.people.c.id == t.users.c.person_id)
+            .where(t.users.c.id == user_id)
+        ).one()
         units = list(conn.scalars(select(t.user_org_units.c.team_id).where(t.user_org_units.c.user_id == user_id)))
-    return _user(new, units)
+    return _user(new, units, new.person_name)  # as list_users shows it (the linked person's name was missing)
 
 
 # --------------------------------------------------------------------------------------------- login

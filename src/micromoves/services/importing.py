@@ -628,7 +628,11 @@ def _status_clash(decision: Decision, status: MoveStatus) -> str:
     return f"a review deciding {decision} leaves the move {after}, not {status}"
 
 
-def parse_moves(src: Source, issues: Issues, settings: Settings) -> list[MoveRec]:
+def parse_moves(
+    src: Source, issues: Issues, settings: Settings, refused: list[tuple[str, int, str, str | None]] | None = None
+) -> list[MoveRec]:
+    """The file's moves; a row with a problem is left out, its person and target role kept in ``refused``
+    (file, row, person, role) so that those references are checked too: every problem in one report."""
     # The hot loop of a million-row import: cells are read by index and the common, valid case takes
     # the fewest steps; every problem is still reported against its row and column.
     out = []
@@ -691,6 +695,9 @@ def parse_moves(src: Source, issues: Issues, settings: Settings) -> list[MoveRec
                 continue
             before_l = _level(r, "skills_gained", m.group(2))
             if after is not None and before_l is not None:
+                if after < before_l:  # written back to the profile as the move's evidence, it would lower it
+                    r.error("skills_gained", f"{part!r} lowers the level: a gain ends at or above the level before")
+                    continue
                 gains.append((m.group(1).strip(), before_l, after))
         if start and end and (end <= start or (end - start).days >= max_days):  # both dates count (check_short)
             try:
@@ -707,7 +714,9 @@ def parse_moves(src: Source, issues: Issues, settings: Settings) -> list[MoveRec
         # in conventions.md's moves.csv, and history from an HRIS rarely has them); a review in micromoves
         # always rates every criterion.
         person_id = r.text("person_id", required=True)
-        if len(issues.items) == before and kind and start and end and percent and status:
+        if len(issues.items) > before and refused is not None:
+            refused.append((src.file, r.row, person_id, cells[idx["target_role_id"]] or None))
+        elif kind and start and end and percent and status:
             out.append(
                 MoveRec(
                     r.row,
@@ -749,6 +758,8 @@ class Plan:
     existing: dict[str, set[str]] = field(default_factory=dict)
     existing_role_of: dict[str, str | None] = field(default_factory=dict)
     existing_move_status: dict[str, str] = field(default_factory=dict)
+    # Moves refused while parsed: (file, row, person, target role), whose references are checked all the same.
+    refused_moves: list[tuple[str, int, str, str | None]] = field(default_factory=list)
 
 
 def _ids(conn: Connection, column: Any, values: Iterable[str]) -> set[str]:
@@ -802,7 +813,7 @@ def check(conn: Connection, sources: Sequence[Source], settings: Settings, progr
         plan.people += parse_people(src, issues, settings)
     for src in by_kind["moves"]:
         progress("parse", 0, len(src.rows))
-        plan.moves += parse_moves(src, issues, settings)
+        plan.moves += parse_moves(src, issues, settings, plan.refused_moves)
         progress("parse", len(src.rows), len(src.rows))
     if any(len(of_kind) > 1 for of_kind in by_kind.values()):  # one file per kind: checked while parsed
         _check_ids_across_files(plan, issues)
@@ -815,6 +826,7 @@ def check(conn: Connection, sources: Sequence[Source], settings: Settings, progr
             *(r.role_id for _s, r in rs_recs),
             *(p.role_id for p in plan.people if p.role_id),
             *(m.target_role_id for m in plan.moves if m.target_role_id),
+            *(role for *_, role in plan.refused_moves if role),
         ],
     )
     codes = {r.onet_code for r in plan.roles if r.onet_code}
@@ -834,6 +846,7 @@ def check(conn: Connection, sources: Sequence[Source], settings: Settings, progr
 
     people_in_file = {p.id: p for p in plan.people}
     person_refs = {p.manager_id for p in plan.people if p.manager_id} | {m.person_id for m in plan.moves}
+    person_refs |= {person for _, _, person, _ in plan.refused_moves if person}
     db_people = _ids(conn, t.people.c.id, person_refs | set(people_in_file))
     person_ids = db_people | set(people_in_file)
     for p in plan.people:
@@ -858,6 +871,11 @@ def check(conn: Connection, sources: Sequence[Source], settings: Settings, progr
             else:
                 resolved.append((sid, before, after))
         plan.move_gains[m.id] = resolved
+    for file, row, person, role in plan.refused_moves:
+        if person and person not in person_ids:
+            issues.add(file, row, "person_id", f"unknown person {person!r}")
+        if role and role not in role_ids:
+            issues.add(file, row, "target_role_id", f"unknown role {role!r}")
     if plan.moves or plan.people:
         _check_time(conn, plan, people_in_file, issues, settings)
 

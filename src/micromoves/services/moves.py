@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from micromoves.domain import lifecycle, rules
-from micromoves.domain.errors import Conflict, DomainError, InvalidValue, MissingSuccessCriteria
+from micromoves.domain.errors import Conflict, DomainError, InvalidValue, MissingSuccessCriteria, NotFound
 from micromoves.domain.model import (
     AssignmentReason,
     CheckIn,
@@ -493,8 +493,15 @@ def review_move(
             criterion.rating = Rating(r.rating)
             criterion.evidence = r.evidence
         profile = uow.people.profile(person.id)
+        given: set[str] = set()
         for g in gains:
-            skill = uow.skills.resolve(g.skill)
+            try:
+                skill = uow.skills.resolve(g.skill)
+            except NotFound as exc:  # a value in the request body: invalid, not a missing page (404)
+                raise InvalidValue(exc.message, field="gains") from None
+            if skill.id in given:  # the later one silently replaced the earlier
+                raise InvalidValue(f"skill {skill.name} ({skill.id}) is given twice in gains", field="gains")
+            given.add(skill.id)
             if not 0 <= g.level_after <= 7:
                 raise InvalidValue(f"skill level must be on the 0–7 scale, got {g.level_after}", field="gains")
             before = (
@@ -502,6 +509,12 @@ def review_move(
                 if g.level_before is not None
                 else (profile[skill.id].level if skill.id in profile else 0.0)
             )
+            if g.level_after < before:  # written back to the profile, a "gain" would lower it
+                raise InvalidValue(
+                    f"a gain cannot lower {skill.name} (from {before:g} to {g.level_after:g}); a lower level is "
+                    "an assessment, not a move's gain",
+                    field="gains",
+                )
             move.skill_gains = [x for x in move.skill_gains if x.skill_id != skill.id]
             move.skill_gains.append(
                 SkillGain(move_id=move.id, skill_id=skill.id, level_before=before, level_after=g.level_after)
