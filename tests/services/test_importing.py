@@ -1120,3 +1120,13 @@ def test_a_row_with_a_bad_value_still_has_its_references_checked(
         import_files(db, [write_csv(tmp_path / "moves.csv", MOVES_H, [row])], actor="hr")
     assert [(i.row, i.column) for i in err.value.issues] == [(2, "person_id"), (2, "start"), (2, "target_role_id")]
     assert "unknown person 'P9'" in err.value.issues[0].message
+
+
+def test_a_file_separated_by_semicolons_gets_one_clear_error(db: Database, tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text(";".join(PEOPLE_H) + "\nP1;Ada;ada@example.org;;;DATA;2019-04-01;Berlin\n")
+    with pytest.raises(ImportRejected) as err:
+        import_files(db, [path], actor="hr")
+    assert [(i.row, i.column, i.message) for i in err.value.issues] == [
+        (1, "-", "the header is one column separated by semicolons: save the file with commas")
+    ]

@@ -258,8 +258,8 @@ def test_illegal_transition_changes_nothing(org_db: Database) -> None:
         ({"percent_time": 120}, InvalidValue),
         ({"kind": "sabbatical"}, InvalidValue),
         ({"person_id": "NOBODY"}, NotFound),
-        ({"target_role_id": "CEO"}, NotFound),
-        ({"skills_targeted": ["Juggling"]}, NotFound),
+        ({"target_role_id": "CEO"}, InvalidValue),  # named in the request: 422, not 404
+        ({"skills_targeted": ["Juggling"]}, InvalidValue),
         ({"criteria": ["ok", "  "]}, InvalidValue),
     ],
 )

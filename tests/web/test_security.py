@@ -602,3 +602,38 @@ def test_the_people_csv_export_holds_whom_the_user_may_see_filtered_and_defused(
     assert [r["id"] for r in only] == ["E"]
     page = hr.get("/people", headers={"accept": "text/html"}).text
     assert 'href="/people.csv?q=&amp;team="' in page
+
+
+def test_an_unknown_reference_in_a_request_body_is_invalid_not_missing(world: World) -> None:
+    """A team, role or skill a body names that does not exist answered 404 not_found, which says the page
+    (the URL) is missing; it is a 422 naming the body's field."""
+    from tests.web.test_authz import OPPORTUNITY
+    from tests.web.test_idempotency import GIG
+
+    cases = [
+        ("hugo", "/api/v1/opportunities", {**OPPORTUNITY, "host_team_id": "NOPE"}, "host_team_id"),
+        ("eva", "/api/v1/moves", {**GIG, "host_team_id": "NOPE"}, "host_team_id"),
+    ]
+    for user, path, body, field in cases:
+        r = world.client(user).post(path, json=body)
+        assert r.status_code == 422, (path, field, r.text)
+        assert (r.json()["error"]["code"], r.json()["error"]["details"].get("field")) == ("invalid_value", field), (
+            r.text
+        )
+    admin = world.client("admin")
+    r = admin.patch(f"/api/v1/admin/users/{world.users['hr']}", json={"org_units": ["NOPE"]})
+    assert (r.status_code, r.json()["error"]["details"]["field"]) == (422, "org_units")
+
+
+def test_api_dates_are_written_one_way(world: World) -> None:
+    """A number was read as a Unix time (1817251200: 2027-08-03) and 20270802 as a date; both are refused
+    naming the field, as the CSV and JSON imports refuse them."""
+    from tests.web.test_idempotency import GIG
+
+    eva = world.client("eva")
+    for start in (1817251200, "20270802", "2027-8-2"):
+        r = eva.post("/api/v1/moves", json={**GIG, "start": start})
+        assert r.status_code == 422, r.text
+        [problem] = r.json()["error"]["details"]["problems"]
+        assert problem["field"] == "start" and "YYYY-MM-DD" in problem["message"]
+    assert eva.post("/api/v1/moves", json=GIG).status_code == 201

@@ -6,6 +6,9 @@ API error shape) and a message a person can act on.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class DomainError(Exception):
     """A business rule was violated. ``code`` is stable and machine-readable."""
@@ -52,6 +55,16 @@ class UnratedCriteria(DomainError):
 
 class InvalidValue(DomainError):
     code = "invalid_value"
+
+
+@contextmanager
+def named_in_request(field: str) -> Iterator[None]:
+    """Looks up what a request names in ``field``: an unknown one is an invalid value of that field (422),
+    not a missing page (404, which says the object the URL names does not exist)."""
+    try:
+        yield
+    except NotFound as exc:
+        raise InvalidValue(exc.message, field=field) from None
 
 
 class ManagerCycle(DomainError):

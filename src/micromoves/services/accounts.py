@@ -198,7 +198,7 @@ def _check_teams(conn: Any, team_ids: Sequence[str]) -> None:
     known = set(conn.scalars(select(t.teams.c.id).where(t.teams.c.id.in_(list(team_ids)))))
     unknown = [x for x in team_ids if x not in known]
     if unknown:
-        raise NotFound(f"unknown team {unknown[0]!r}", field="org_units")
+        raise InvalidValue(f"unknown team {unknown[0]!r}", field="org_units")
 
 
 def list_users(db: Database) -> list[User]:

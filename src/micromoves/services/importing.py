@@ -433,6 +433,11 @@ def _rows(src: Source, issues: Issues) -> Iterator[RowReader]:
     idx = src.index()
     missing = [c for c in REQUIRED[src.kind] if c not in idx]
     alike = {known: name for name, known in src.look_alikes().items()}
+    other = next((d for d in (";", "\t", "|") if len(src.columns) == 1 and d in src.columns[0]), None)
+    if missing and other is not None:  # one issue saying why, not one per column the header seems to lack
+        name = {";": "semicolons", "\t": "tabs", "|": "bars"}[other]
+        issues.add(src.file, 1, "-", f"the header is one column separated by {name}: save the file with commas")
+        return
     for c in missing:
         issues.add(src.file, 1, c, "missing required column" + (f" (the file has '{alike[c]}')" if c in alike else ""))
     # A typo in an optional column's name would be kept quietly as a column of the sender's own while the

@@ -129,7 +129,7 @@ def create_opportunity(db: Database, policy: Policy, data: OpportunityInput, *, 
     p = policy.principal
     with db.engine.connect() as conn:
         if conn.scalar(select(t.teams.c.id).where(t.teams.c.id == data.host_team_id)) is None:
-            raise NotFound(f"unknown team {data.host_team_id!r}", field="host_team_id")
+            raise InvalidValue(f"unknown team {data.host_team_id!r}", field="host_team_id")
     # Decided before the write transaction: a refusal writes its own audit record.
     allowed = _runs_for(policy, data.host_team_id)
     if not allowed:

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from micromoves.domain import lifecycle, rules
-from micromoves.domain.errors import Conflict, DomainError, InvalidValue, MissingSuccessCriteria, NotFound
+from micromoves.domain.errors import Conflict, DomainError, InvalidValue, MissingSuccessCriteria, named_in_request
 from micromoves.domain.model import (
     AssignmentReason,
     CheckIn,
@@ -191,12 +191,16 @@ def _add_move(
 ) -> Move:
     """Look up what the move refers to, build it and record it in ``uow`` (the caller commits)."""
     if host_team_id:
-        uow.teams.get(host_team_id)
+        with named_in_request("host_team_id"):
+            uow.teams.get(host_team_id)
     if target_role_id:
-        uow.roles.get(target_role_id)
+        with named_in_request("target_role_id"):
+            uow.roles.get(target_role_id)
     if released_by_id:
-        uow.people.get(released_by_id)
-    skill_ids = [uow.skills.resolve(s).id for s in skills_targeted]
+        with named_in_request("released_by_id"):
+            uow.people.get(released_by_id)
+    with named_in_request("skills_targeted"):
+        skill_ids = [uow.skills.resolve(s).id for s in skills_targeted]
     if uow.moves.find(move_id) is not None:
         raise InvalidValue(f"move {move_id} already exists", field="move_id")
     move = Move(
@@ -495,10 +499,8 @@ def review_move(
         profile = uow.people.profile(person.id)
         given: set[str] = set()
         for g in gains:
-            try:
+            with named_in_request("gains"):
                 skill = uow.skills.resolve(g.skill)
-            except NotFound as exc:  # a value in the request body: invalid, not a missing page (404)
-                raise InvalidValue(exc.message, field="gains") from None
             if skill.id in given:  # the later one silently replaced the earlier
                 raise InvalidValue(f"skill {skill.name} ({skill.id}) is given twice in gains", field="gains")
             given.add(skill.id)

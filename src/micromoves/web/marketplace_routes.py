@@ -18,7 +18,7 @@ from micromoves.services import marketplace_views as mviews
 from micromoves.services.views import PersonRef
 from micromoves.storage import tables as t
 from micromoves.web.app import ERROR_RESPONSES, page
-from micromoves.web.bodies import RequestBody
+from micromoves.web.bodies import IsoDate, RequestBody
 from micromoves.web.routes import RowId, Who, _lines, db_of, form_date, form_model, route
 
 html = APIRouter(include_in_schema=False)
@@ -33,8 +33,8 @@ class OpportunityBody(RequestBody):
     title: str = Field(min_length=1, max_length=500)
     kind: MoveKind
     host_team_id: str = Field(min_length=1, max_length=64)
-    start: dt.date
-    end: dt.date
+    start: IsoDate
+    end: IsoDate
     percent_time: int = Field(ge=1, le=100)
     seats: int = Field(default=1, ge=1, le=10_000)
     description: str = Field(default="", max_length=10_000)
@@ -46,7 +46,7 @@ class OpportunityBody(RequestBody):
     min_role_level: int | None = Field(default=None, ge=1, le=10)
     min_tenure_months: int | None = Field(default=None, ge=0, le=600)
     locations: list[str] = Field(default_factory=list, max_length=50)
-    application_deadline: dt.date | None = None
+    application_deadline: IsoDate | None = None
     template_id: str | None = Field(default=None, max_length=64)
 
 
@@ -316,7 +316,7 @@ def api_credit(request: Request, who: Who, person_id: str) -> mviews.ManagerCred
 class HandoffBody(RequestBody):
     holder_id: str = Field(min_length=1, max_length=64, description="whose responsibilities are handed over")
     responsibilities: str = Field(min_length=1, max_length=5000)
-    return_on: dt.date | None = Field(default=None, description="default: the move's end")
+    return_on: IsoDate | None = Field(default=None, description="default: the move's end")
     backfill_id: str | None = Field(default=None, max_length=64, description="who covers the receiver's own work")
 
 

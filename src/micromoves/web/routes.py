@@ -37,7 +37,7 @@ from micromoves.web.app import (
     page,
     set_session_cookie,
 )
-from micromoves.web.bodies import RequestBody
+from micromoves.web.bodies import IsoDate, RequestBody
 
 ACCESS: dict[str, str] = {}
 
@@ -85,8 +85,8 @@ class ProposeMoveBody(RequestBody):
     person_id: str | None = Field(default=None, max_length=64, description="default: your own person")
     kind: MoveKind
     title: str = Field(min_length=1, max_length=500)
-    start: dt.date
-    end: dt.date
+    start: IsoDate
+    end: IsoDate
     percent_time: int = Field(ge=1, le=100)
     success_criteria: list[str] = Field(min_length=1, max_length=20)
     expected_outcomes: str = Field(default="", max_length=5000)
@@ -120,7 +120,7 @@ class ReviewBody(RequestBody):
     gains: list[GainBody] = Field(default_factory=list, max_length=100)
     notes: str = Field(default="", max_length=5000)
     confidential: bool = False
-    new_end: dt.date | None = None
+    new_end: IsoDate | None = None
 
 
 class LoginBody(RequestBody):
