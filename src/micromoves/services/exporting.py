@@ -16,11 +16,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from micromoves.services.importing import FORMAT_COLUMNS, FORMULA_START, KEEPS_EXTRA, KINDS
+from micromoves.services.importing import FORMAT_COLUMNS, FORMULA_START, GUARD_NEXT, KEEPS_EXTRA, KINDS
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
-
-GUARD_NEXT = (*FORMULA_START, "'")
 
 
 def safe_cell(value: Any) -> str:

@@ -88,6 +88,9 @@ KEEPS_EXTRA = ("people", "roles", "moves")
 ONET_CODE = re.compile(r"^\d{2}-\d{4}\.\d{2}$")
 # A cell starting with one of these could run as a formula in a spreadsheet: our export prefixes it with '.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What may follow the guard's apostrophe: the export guards a text starting with an apostrophe followed by
+# one of these too, so that an import takes exactly one off (see _unguarded).
+GUARD_NEXT = (*FORMULA_START, "'")
 # The status a review's decision leaves a move in (moves.review_move): the outcome column must agree.
 # (Tuples: a member test by identity, where a set would hash each enum member in Python, a million times.)
 STATUS_AFTER: dict[Decision, tuple[MoveStatus, ...]] = {
@@ -321,6 +324,11 @@ class Issues:
     def add(self, file: str, row: int, column: str, message: str) -> None:
         self.items.append(ImportIssue(file, row, column, message))
 
+    def reject_if_any(self) -> None:
+        """Stop the import with every problem found so far, in file, row and column order."""
+        if self.items:
+            raise ImportRejected(sorted(self.items, key=lambda i: (i.file, i.row, i.column)))
+
 
 class RowReader:
     """Typed access to one raw row; every problem is recorded against its file, row and column."""
@@ -409,7 +417,7 @@ def _unguarded(value: str) -> str:
     that an export imports back unchanged. The export also guards a text that itself starts with an
     apostrophe followed by a formula character or another apostrophe (``'=x`` is written ``''=x``), so
     exactly one apostrophe is taken off."""
-    return value[1:] if value[:1] == "'" and (value[1:2] in FORMULA_START or value[1:2] == "'") else value
+    return value[1:] if value[:1] == "'" and value[1:2] in GUARD_NEXT else value
 
 
 def _iso_date_shape(value: str) -> bool:
@@ -884,8 +892,7 @@ def check(conn: Connection, sources: Sequence[Source], settings: Settings, progr
     if plan.moves or plan.people:
         _check_time(conn, plan, people_in_file, issues, settings)
 
-    if issues.items:
-        raise ImportRejected(sorted(issues.items, key=lambda i: (i.file, i.row, i.column)))
+    issues.reject_if_any()
 
     plan.teams = {
         x
@@ -935,8 +942,7 @@ def _check_kept_reviews(conn: Connection, plan: Plan, issues: Issues) -> None:
                 f"{_status_clash(decision, m.status)} (the stored review, kept as the outcome column is empty): "
                 "give the outcome that goes with the new status, or keep the status",
             )
-    if issues.items:
-        raise ImportRejected(sorted(issues.items, key=lambda i: (i.file, i.row, i.column)))
+    issues.reject_if_any()
 
 
 def _fill_capacity(
