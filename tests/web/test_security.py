@@ -366,6 +366,20 @@ def test_the_moves_csv_export_streams_every_visible_move_once_in_chunks(world: W
     ][1:]
 
 
+def test_the_moves_csv_export_names_the_host_team_by_id_and_name(world: World) -> None:
+    """The host team's id is in its own column beside its name (people.csv has team_id beside team), so the
+    export can be joined to the teams and matches the interchange moves.csv, whose host_team is the id."""
+    rows = list(csv.DictReader(io.StringIO(world.client("hr").get("/moves.csv").text)))
+    with world.db.engine.connect() as conn:
+        stored = dict(conn.execute(select(t.moves.c.id, t.moves.c.host_team_id)).all())
+        names = dict(conn.execute(select(t.teams.c.id, t.teams.c.name)).all())
+    hosted = [r for r in rows if stored[r["id"]]]
+    assert hosted  # the world has moves hosted by another team
+    for r in rows:
+        assert r["host_team_id"] == (stored[r["id"]] or "")
+        assert r["host_team"] == names.get(stored[r["id"]] or "", "")
+
+
 def test_security_headers(world: World) -> None:
     r = world.client().get("/login")
     assert "default-src 'self'" in r.headers["content-security-policy"]
@@ -637,3 +651,21 @@ def test_api_dates_are_written_one_way(world: World) -> None:
         [problem] = r.json()["error"]["details"]["problems"]
         assert problem["field"] == "start" and "YYYY-MM-DD" in problem["message"]
     assert eva.post("/api/v1/moves", json=GIG).status_code == 201
+
+
+def test_the_api_refuses_a_query_parameter_it_does_not_read(world: World) -> None:
+    """``?limit=2`` on a list that pages with ``page`` returned every row, and a misspelt filter
+    (``?stauts=active``) every status, as if applied; the API refuses both naming the parameter and what
+    the endpoint takes, as it refuses an unknown body key. Known parameters still work, and a page (HTML)
+    ignores what it does not read, so a link with a tracking parameter still opens."""
+    hr = world.client("hr")
+    r = hr.get("/api/v1/people", params={"limit": 2})
+    assert r.status_code == 422, r.text
+    [problem] = r.json()["error"]["details"]["problems"]
+    assert problem["field"] == "limit" and "page, q, team" in problem["message"]
+    r = hr.get("/api/v1/moves", params={"stauts": "active", "kind": "gig"})
+    assert (r.status_code, [p["field"] for p in r.json()["error"]["details"]["problems"]]) == (422, ["stauts"])
+    assert hr.get("/api/v1/moves", params={"status": "active", "kind": "gig"}).status_code == 200
+    assert hr.get("/api/v1/me", params={"x": "1"}).status_code == 422
+    assert hr.get("/api/v1/opportunities", params={"page": 1}).status_code == 422  # it does not page
+    assert hr.get("/people", params={"utm_source": "mail"}).status_code == 200

@@ -756,14 +756,28 @@ def move_rows(db: Database, policy: Policy, f: MoveFilter, *, chunk: int = 2000)
     Each chunk starts after the last id of the one before, on the primary key's index: with OFFSET every
     chunk sorted and skipped all the moves before it, so a million-move export did 500 sorts of up to a
     million rows."""
-    yield ["id", "person_id", "person", "kind", "title", "status", "start", "end", "percent_time", "host_team"]
+    # The host team's id beside its name, as people.csv has team_id beside team: the interchange
+    # moves.csv's host_team is the id, and a name alone is ambiguous when two teams share one.
+    yield [
+        "id",
+        "person_id",
+        "person",
+        "kind",
+        "title",
+        "status",
+        "start",
+        "end",
+        "percent_time",
+        "host_team_id",
+        "host_team",
+    ]
     q = _move_query(policy, f).order_by(t.moves.c.id)
     after: str | None = None
     while True:
         with UnitOfWork(db, write=False) as uow:
             moves = list(uow.session.scalars((q if after is None else q.where(t.moves.c.id > after)).limit(chunk)))
             rows = _summaries(uow.session.connection(), moves)
-        for s in rows:
+        for m, s in zip(moves, rows, strict=True):
             yield [
                 s.id,
                 s.person.id,
@@ -774,6 +788,7 @@ def move_rows(db: Database, policy: Policy, f: MoveFilter, *, chunk: int = 2000)
                 s.start.isoformat(),
                 s.end.isoformat(),
                 str(s.percent_time),
+                m.host_team_id or "",
                 s.host_team or "",
             ]
         if len(moves) < chunk:

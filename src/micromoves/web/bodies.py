@@ -1,11 +1,15 @@
-"""What every JSON request body of the API shares."""
+"""What every request of the API shares: bodies and query strings refuse what they do not know."""
 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import re
 from typing import Annotated, Any
 
+from fastapi import Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -28,3 +32,50 @@ def _iso_date(value: Any) -> Any:
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+
+
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant: Dependant) -> frozenset[str]:
+    """The query parameters an endpoint reads: its own, its dependencies', and the fields of a query model
+    (``Annotated[MoveFilter, Query()]``), by the name a caller writes (the alias)."""
+    names: set[str] = set()
+    todo = [dependant]
+    while todo:
+        current = todo.pop()
+        for field in current.query_params:
+            model = field.field_info.annotation
+            if inspect.isclass(model) and issubclass(model, BaseModel):
+                names.update(f.alias or name for name, f in model.model_fields.items())
+            else:
+                names.add(field.alias)
+        todo.extend(current.dependencies)
+    return frozenset(names)
+
+
+def known_query(request: Request) -> None:
+    """Refuse a query parameter the endpoint does not read, as a body refuses an unknown key: an
+    integration asking ``/api/v1/people?limit=10`` or ``?stauts=active`` would otherwise get every row, or
+    every status, with nothing to say that its parameter was never applied (422, naming it)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    allowed = _QUERY_NAMES.get(id(route))
+    if allowed is None:
+        allowed = _QUERY_NAMES[id(route)] = _query_names(dependant)
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        takes = ", ".join(sorted(allowed)) if allowed else "no query parameters"
+        raise RequestValidationError(
+            [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ("query", name),
+                    "msg": f"unknown query parameter (this endpoint takes {takes})",
+                    "input": request.query_params[name],
+                }
+                for name in unknown
+            ]
+        )

@@ -37,7 +37,7 @@ from micromoves.web.app import (
     page,
     set_session_cookie,
 )
-from micromoves.web.bodies import IsoDate, RequestBody
+from micromoves.web.bodies import IsoDate, RequestBody, known_query
 
 ACCESS: dict[str, str] = {}
 
@@ -858,9 +858,12 @@ def all_routes(routes: list[Any]) -> Iterator[APIRoute]:
 def register(app: FastAPI) -> None:
     from micromoves.web import allocation_routes, marketplace_routes
 
-    app.include_router(api)
-    app.include_router(marketplace_routes.api)
-    app.include_router(allocation_routes.api)
+    # The JSON API refuses query parameters it does not read; the pages ignore them (a link with a
+    # tracking parameter still opens).
+    strict = [Depends(known_query)]
+    app.include_router(api, dependencies=strict)
+    app.include_router(marketplace_routes.api, dependencies=strict)
+    app.include_router(allocation_routes.api, dependencies=strict)
     app.include_router(html)
     app.include_router(marketplace_routes.html)
     app.include_router(allocation_routes.html)
