@@ -427,10 +427,11 @@ def test_columns_beyond_the_format_with_awkward_names_and_json_objects_that_leav
 
     doc = tmp_path / "org.json"
     person = dict(zip(PEOPLE_H, row, strict=True))
-    doc.write_text(json.dumps({"people": [{**person, "grade": "E5"}, {**person, "person_id": "P2", "grade": "E1"}]}))
+    p2 = {"person_id": "P2", "email": "p2@example.org"}
+    doc.write_text(json.dumps({"people": [{**person, "grade": "E5"}, {**person, **p2, "grade": "E1"}]}))
     import_files(db, [doc], actor="hr")
     # P1 leaves grade out and P2 clears it; neither says anything of the earlier columns.
-    doc.write_text(json.dumps({"people": [{**person, "badge": "B"}, {**person, "person_id": "P2", "grade": ""}]}))
+    doc.write_text(json.dumps({"people": [{**person, "badge": "B"}, {**person, **p2, "grade": ""}]}))
     import_files(db, [doc], actor="hr")
     assert extras(db, t.people) == {"P1": {**stored, "grade": "E5", "badge": "B"}, "P2": None}
     doc.write_text(json.dumps({"people": [{**person, "Grade": "E5", "grade": "E6"}]}))
@@ -1130,3 +1131,43 @@ def test_a_file_separated_by_semicolons_gets_one_clear_error(db: Database, tmp_p
     assert [(i.row, i.column, i.message) for i in err.value.issues] == [
         (1, "-", "the header is one column separated by semicolons: save the file with commas")
     ]
+
+
+def test_an_e_mail_address_belongs_to_one_person(db: Database, files: dict[str, Path], tmp_path: Path) -> None:
+    """Two people with one address (in the file, or one stored and one imported; without regard to case)
+    are refused naming the row and the other person; two stored people may swap addresses in one import,
+    and people without an address are many."""
+    import_files(db, all_files(files), actor="hr")  # P1 ada@, P2 bo@
+    clash = write_csv(
+        tmp_path / "people.csv",
+        PEOPLE_H,
+        [
+            ["P3", "Cy", "cy@example.org", "", "", "", "", ""],
+            ["P4", "Di", "CY@example.org", "", "", "", "", ""],
+            ["P5", "Ed", "Ada@Example.org", "", "", "", "", ""],
+            ["P6", "Fi", "", "", "", "", "", ""],
+            ["P7", "Gu", "", "", "", "", "", ""],
+        ],
+    )
+    expect_rejected(
+        db,
+        [clash],
+        [
+            "people.csv:3:email: e-mail 'CY@example.org' is also P3's (row 2)",
+            "people.csv:4:email: e-mail 'Ada@Example.org' is also P1's (already stored)",
+        ],
+    )
+    swap = write_csv(
+        tmp_path / "people.csv",
+        PEOPLE_H,
+        [
+            ["P1", "Ada Boss", "bo@example.org", "R-DS", "", "DATA", "2019-04-01", "Berlin"],
+            ["P2", "Bo Analyst", "ada@example.org", "R-DA", "P1", "DATA", "2023-01-09", "Lisbon"],
+            ["P6", "Fi", "", "", "", "", "", ""],
+            ["P7", "Gu", "", "", "", "", "", ""],
+        ],
+    )
+    import_files(db, [swap], actor="hr")
+    with db.engine.connect() as conn:
+        emails = dict(conn.execute(select(t.people.c.id, t.people.c.email)).all())
+    assert (emails["P1"], emails["P2"], emails["P6"], emails["P7"]) == ("bo@example.org", "ada@example.org", "", "")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import func, select
 
 from micromoves.domain.model import Rating
@@ -124,3 +125,16 @@ def test_role_lattice_from_the_organisation(db: Database) -> None:
     swe3 = next(r for r in recs if r["role_id"] == "SWE3")
     assert (swe3["code"], swe3["title"]) == ("15-1252.00", "Senior Engineer")
     assert swe3["why"][0] == "the next level of the same occupation" and swe3["why"][2] == "1 level up"
+
+
+def test_a_person_is_added_with_an_address_nobody_else_has(db: Database) -> None:
+    from micromoves.domain.errors import InvalidValue
+
+    org.add_person(db, id="A", name="Al", email="al@example.org", actor="hr1")
+    org.add_person(db, id="B", name="Bea", actor="hr1")
+    org.add_person(db, id="C", name="Cas", actor="hr1")  # no address: any number of people
+    with pytest.raises(InvalidValue) as info:
+        org.add_person(db, id="D", name="Dee", email="AL@example.org", actor="hr1")
+    assert info.value.field == "email" and "A's" in str(info.value)
+    with db.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(t.people)) == 3

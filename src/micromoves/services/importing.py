@@ -869,6 +869,7 @@ def check(conn: Connection, sources: Sequence[Source], settings: Settings, progr
             issues.add(p.file, p.row, "manager_id", f"unknown person {p.manager_id!r}")
     if plan.people:
         _check_manager_cycles(conn, plan.people, issues)
+        _check_emails(conn, plan.people, issues)
         _fill_capacity(conn, plan.people, db_people, issues, settings)
 
     for m in plan.moves:
@@ -977,6 +978,29 @@ def _check_ids_across_files(plan: Plan, issues: Issues) -> None:
                 issues.add(
                     rec.file, rec.row, column, f"duplicate id {rec.id!r} (first in {seen.file} on row {seen.row})"
                 )
+
+
+def _check_emails(conn: Connection, people: list[PersonRec], issues: Issues) -> None:
+    """An e-mail address belongs to one person (compared without case, as mail systems do): the sign-in
+    accounts, the notifications and an HRIS sync all find a person by it, and two people with one address
+    were merged or mixed up there. Checked on the people as they will be once the import is written: a
+    stored person named in the import holds the address the file gives them (two people may swap theirs)."""
+    if not any(p.email for p in people):
+        return
+    importing = {p.id for p in people}
+    holder: dict[str, tuple[str, PersonRec | None]] = {}
+    stored = select(t.people.c.id, t.people.c.email).where(t.people.c.email != "")
+    for pid, email in conn.execute(stored):
+        if pid not in importing:
+            holder.setdefault(email.lower(), (pid, None))
+    for p in people:
+        if not p.email:
+            continue
+        other, rec = holder.setdefault(p.email.lower(), (p.id, p))
+        if other == p.id:  # the same person twice is the duplicate id's error
+            continue
+        where = "already stored" if rec is None else f"{'' if rec.file == p.file else rec.file + ' '}row {rec.row}"
+        issues.add(p.file, p.row, "email", f"e-mail {p.email!r} is also {other}'s ({where})")
 
 
 def _check_manager_cycles(conn: Connection, people: list[PersonRec], issues: Issues) -> None:

@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlalchemy import func, select
+
 from micromoves.domain import rules
 from micromoves.domain.errors import InvalidValue
 from micromoves.domain.model import (
@@ -20,6 +22,7 @@ from micromoves.domain.model import (
     Team,
 )
 from micromoves.settings import Settings, get_settings
+from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 from micromoves.storage.uow import UnitOfWork
 
@@ -84,6 +87,12 @@ def add_person(
     with UnitOfWork(db) as uow:
         if uow.people.find(id) is not None:
             raise InvalidValue(f"person {id} already exists", field="person_id")
+        if email:  # one address, one person (see importing._check_emails)
+            holder = uow.session.scalar(
+                select(t.people.c.id).where(func.lower(t.people.c.email) == email.lower()).limit(1)
+            )
+            if holder is not None:
+                raise InvalidValue(f"e-mail {email!r} is already {holder}'s", field="email")
         if role_id:
             uow.roles.get(role_id)
         if team_id:
