@@ -390,6 +390,16 @@ def test_a_handoff_follows_its_move(world: World) -> None:
         handoffs.record_handoff(db, world.policy("mira"), move.id, holder_id="E2", responsibilities="x")
     with pytest.raises(InvalidValue):
         handoffs.record_handoff(db, world.policy("mira"), world.mv_e, holder_id="M", responsibilities="x")  # a gig
+    # Someone mira may not see (hugo, of team B) gets the answer of an id that does not exist: the handoff
+    # would show his name.
+    for field, ids in (("holder_id", ("H", "NOBODY")), ("backfill_id", ("H", "NOBODY"))):
+        answers = []
+        for pid in ids:
+            with pytest.raises(InvalidValue) as info:
+                kw = {"holder_id": pid} if field == "holder_id" else {"holder_id": "M", "backfill_id": pid}
+                handoffs.record_handoff(db, world.policy("mira"), move.id, responsibilities="x", **kw)  # type: ignore[arg-type]
+            answers.append((info.value.field, str(info.value).replace(pid, "?")))
+        assert answers[0] == answers[1] == (field, "unknown person '?'")
     handoffs.record_handoff(
         db, world.policy("mira"), move.id, holder_id="M", responsibilities="Sprint planning and 1:1s", backfill_id="E"
     )
@@ -406,6 +416,9 @@ def test_a_handoff_follows_its_move(world: World) -> None:
     for status in ("requested", "approved", "onboarding", "active"):
         move_svc.transition_move(db, move.id, status, actor="admin")
     assert handoffs.handoff_for_move(db, move.id).status == "active"  # type: ignore[union-attr]
+    # Extended by two weeks, the move keeps the holder's responsibilities two weeks longer.
+    move = move_svc.extend_move(db, move.id, move.end + dt.timedelta(weeks=2), actor="M")
+    assert handoffs.handoff_for_move(db, move.id).return_on == move.end  # type: ignore[union-attr]
     move_svc.review_move(
         db,
         move.id,
@@ -416,6 +429,21 @@ def test_a_handoff_follows_its_move(world: World) -> None:
     )
     done = handoffs.handoff_for_move(db, move.id)
     assert done is not None and (done.status, done.returned_on) == ("returned", move.end)
+    # A move that ended (here: withdrawn before it started) takes no handoff.
+    later = move_svc.propose_move(
+        db,
+        person_id="E2",
+        kind="acting_role",
+        title="Acting lead",
+        start=move.end + dt.timedelta(weeks=4),
+        end=move.end + dt.timedelta(weeks=8),
+        percent_time=50,
+        criteria=["x"],
+        actor="M",
+    )
+    move_svc.transition_move(db, later.id, "withdrawn", actor="E2")
+    with pytest.raises(Conflict, match="is withdrawn"):
+        handoffs.record_handoff(db, world.policy("mira"), later.id, holder_id="M", responsibilities="x")
     html = world.client("mira").get(f"/moves/{move.id}", headers={"accept": "text/html"}).text
     assert "Sprint planning and 1:1s" in html and "takes them back on" in html
 

@@ -669,3 +669,10 @@ def test_the_api_refuses_a_query_parameter_it_does_not_read(world: World) -> Non
     assert hr.get("/api/v1/me", params={"x": "1"}).status_code == 422
     assert hr.get("/api/v1/opportunities", params={"page": 1}).status_code == 422  # it does not page
     assert hr.get("/people", params={"utm_source": "mail"}).status_code == 200
+
+
+def test_a_method_not_allowed_says_which_are(world: World) -> None:
+    """HTTP requires a 405 to name the methods the resource takes (Allow); the error handler dropped it."""
+    r = world.client("hr").put("/api/v1/moves", json={})
+    assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
+    assert set(r.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}

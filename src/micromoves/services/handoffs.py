@@ -8,7 +8,7 @@ import datetime as dt
 from pydantic import BaseModel
 from sqlalchemy import Connection, insert, select, update
 
-from micromoves.domain.errors import Conflict, InvalidValue, NotFound
+from micromoves.domain.errors import Conflict, InvalidValue
 from micromoves.domain.marketplace import KINDS_WITH_HANDOFF
 from micromoves.domain.model import MoveKind, MoveStatus
 from micromoves.services.accounts import Scope
@@ -19,6 +19,7 @@ from micromoves.storage.db import Database
 from micromoves.storage.uow import record_audit
 
 RUNNING = frozenset({MoveStatus.ONBOARDING, MoveStatus.ACTIVE, MoveStatus.IN_REVIEW})
+ENDED = frozenset({MoveStatus.COMPLETED, MoveStatus.REVERTED, MoveStatus.WITHDRAWN, MoveStatus.DECLINED})
 
 
 class HandoffView(BaseModel):
@@ -58,6 +59,8 @@ def record_handoff(
         entity_type="move",
         entity_id=move_id,
     )
+    if MoveStatus(move.status) in ENDED:
+        raise Conflict(f"move {move_id} is {move.status}: a handoff is for a move still to come or under way")
     if MoveKind(move.kind) not in KINDS_WITH_HANDOFF:
         raise InvalidValue(
             f"a {move.kind} move carries no handoff; acting roles, handoffs and temporary leads do", field="kind"
@@ -72,8 +75,12 @@ def record_handoff(
         )
     with db.write_engine.begin() as conn:
         for field, pid in (("holder_id", holder_id), ("backfill_id", backfill_id)):
-            if pid is not None and conn.scalar(select(t.people.c.id).where(t.people.c.id == pid)) is None:
-                raise NotFound(f"unknown person {pid!r}", field=field)
+            # Only someone the caller may see: the handoff shows the holder's and the backfill's names, so
+            # any id would otherwise read out any person's name (and which ids exist). Both cases get the
+            # same answer.
+            known = pid is None or conn.scalar(select(t.people.c.id).where(t.people.c.id == pid)) is not None
+            if not (known and (pid is None or policy.sees_person(pid))):
+                raise InvalidValue(f"unknown person {pid!r}", field=field)
         if holder_id == move.person_id or backfill_id == move.person_id:
             raise InvalidValue("the person on the move cannot hand over to, or backfill, themself", field="holder_id")
         if conn.scalar(select(t.handoffs.c.id).where(t.handoffs.c.move_id == move_id)) is not None:
@@ -136,7 +143,7 @@ def sync_with_move(conn: Connection, move_id: str, status: MoveStatus, on: dt.da
     c = t.handoffs.c
     if status in RUNNING:
         conn.execute(update(t.handoffs).where(c.move_id == move_id, c.status == "planned").values(status="active"))
-    elif status in (MoveStatus.COMPLETED, MoveStatus.REVERTED, MoveStatus.WITHDRAWN, MoveStatus.DECLINED):
+    elif status in ENDED:
         # The move ended, or will never happen (withdrawn, or declined by its approvers): the holder has
         # their responsibilities back from that day.
         conn.execute(
@@ -144,3 +151,11 @@ def sync_with_move(conn: Connection, move_id: str, status: MoveStatus, on: dt.da
             .where(c.move_id == move_id, c.status != "returned")
             .values(status="returned", returned_on=on)
         )
+
+
+def follow_extension(conn: Connection, move_id: str, old_end: dt.date, new_end: dt.date) -> None:
+    """An extended move keeps its holder's responsibilities as much longer: a return date on or after the
+    old end moves by the extension (one agreed before the end, the holder back early, stays)."""
+    c = t.handoffs.c
+    for hid, return_on in conn.execute(select(c.id, c.return_on).where(c.move_id == move_id, c.return_on >= old_end)):
+        conn.execute(update(t.handoffs).where(c.id == hid).values(return_on=return_on + (new_end - old_end)))

@@ -607,6 +607,9 @@ def _extend(
     move.extensions.append(
         Extension(move_id=move.id, old_end=old_end, new_end=new_end, actor=actor, at=utcnow(), reason=reason)
     )
+    from micromoves.services.handoffs import follow_extension
+
+    follow_extension(uow.session.connection(), move.id, old_end, new_end)
     uow.audit(actor, "move.extended", "move", move.id, old_end=old_end, new_end=new_end, reason=reason)
 
 

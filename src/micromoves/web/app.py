@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from micromoves.domain.errors import DomainError, NotAuthenticated
 from micromoves.services import accounts
@@ -168,7 +169,13 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         code = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}.get(
             exc.status_code, "http_error"
         )
-        return render_error(request, exc.status_code, code, str(exc.detail), {})
+        response = render_error(request, exc.status_code, code, str(exc.detail), {})
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            # HTTP requires a 405 to name the methods the resource takes; Starlette's Allow names only those
+            # of the first route on the path, and each of our routes takes one method.
+            response.headers["allow"] = ", ".join(allowed_methods(request))
+        return response
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
@@ -180,6 +187,26 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
 
     routes.register(app)
     return app
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app takes on this request's path."""
+    methods: set[str] = set()
+    for route in leaf_routes(request.app.routes):
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
+def leaf_routes(routes: list[Any]) -> Iterator[Any]:
+    """Every route of an app or router, those of included routers in their place."""
+    for r in routes:
+        inner = getattr(r, "original_router", None)  # FastAPI ≥ 0.120 includes routers lazily
+        if inner is not None:
+            yield from leaf_routes(list(inner.routes))
+        else:
+            yield r
 
 
 def render_error(request: Request, status: int, code: str, message: str, details: dict[str, Any]) -> Response:

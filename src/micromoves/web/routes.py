@@ -34,6 +34,7 @@ from micromoves.web.app import (
     ErrorBody,
     check_csrf,
     identify,
+    leaf_routes,
     page,
     set_session_cookie,
 )
@@ -847,12 +848,7 @@ def api_logout(request: Request, who: Who) -> Response:
 
 def all_routes(routes: list[Any]) -> Iterator[APIRoute]:
     """Every endpoint of an app or router, including those of included routers."""
-    for r in routes:
-        if isinstance(r, APIRoute):
-            yield r
-        inner = getattr(r, "original_router", None)  # FastAPI ≥ 0.120 includes routers lazily
-        if inner is not None:
-            yield from all_routes(list(inner.routes))
+    return (r for r in leaf_routes(routes) if isinstance(r, APIRoute))
 
 
 def register(app: FastAPI) -> None:
