@@ -1171,3 +1171,14 @@ def test_an_e_mail_address_belongs_to_one_person(db: Database, files: dict[str, 
     with db.engine.connect() as conn:
         emails = dict(conn.execute(select(t.people.c.id, t.people.c.email)).all())
     assert (emails["P1"], emails["P2"], emails["P6"], emails["P7"]) == ("bo@example.org", "ada@example.org", "", "")
+
+
+def test_a_date_outside_the_years_a_record_may_hold_is_refused(db: Database, tmp_path: Path) -> None:
+    """A typo'd year (0202) or one at the calendar's edge (9999, whose last day has no next one) names the
+    row and column instead of being stored."""
+    people = write_csv(
+        tmp_path / "people.csv",
+        PEOPLE_H,
+        [["P1", "A", "", "", "", "", "0202-04-01", ""], ["P2", "B", "", "", "", "", "2024-04-01", ""]],
+    )
+    expect_rejected(db, [people], ["people.csv:2:hire_date: 0202-04-01 is outside the years 1900–2199"])

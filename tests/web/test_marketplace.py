@@ -9,7 +9,7 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from micromoves.domain.errors import Conflict, Forbidden, IllegalTransition, InvalidValue, NotFound
+from micromoves.domain.errors import Conflict, DomainError, Forbidden, IllegalTransition, InvalidValue, NotFound
 from micromoves.domain.marketplace import ONBOARDING_CHECKLIST
 from micromoves.domain.model import MoveKind
 from micromoves.services import congestion, handoffs
@@ -59,14 +59,20 @@ def test_an_opportunity_needs_valid_dates_seats_and_criteria(world: World) -> No
     hugo = world.policy("hugo")
     for bad, field in [
         (dataclasses.replace(base, end=TODAY), "end"),
+        # A move longer than moves may be: published, applied for and offered, it failed only on acceptance.
+        (dataclasses.replace(base, end=TODAY + dt.timedelta(weeks=27)), "end"),
+        (dataclasses.replace(base, start=dt.date(1, 1, 1), end=dt.date(1, 1, 20)), "start"),
         (dataclasses.replace(base, seats=0), "seats"),
         (dataclasses.replace(base, percent_time=120), "percent_time"),
         (dataclasses.replace(base, success_criteria=()), "success_criteria"),
         (dataclasses.replace(base, required_skills={"No Such Skill": 3}), "required_skills"),
+        # O*NET's Mathematics is a skill and a knowledge area: one of them was picked without a word.
+        (dataclasses.replace(base, builds_skills={"Mathematics": 3}), "builds_skills"),
     ]:
-        with pytest.raises((InvalidValue, NotFound)) as err:
+        with pytest.raises(DomainError) as err:
             market.create_opportunity(world.db, hugo, bad)
-        assert err.value.field == field
+        assert err.value.field == field, err.value
+        assert not isinstance(err.value, NotFound)  # a body's value, not a missing page
     with pytest.raises(Forbidden):
         market.create_opportunity(world.db, world.policy("mira"), base)  # mira does not manage team B
 

@@ -650,6 +650,16 @@ def test_api_dates_are_written_one_way(world: World) -> None:
         assert r.status_code == 422, r.text
         [problem] = r.json()["error"]["details"]["problems"]
         assert problem["field"] == "start" and "YYYY-MM-DD" in problem["message"]
+    # Years at the calendar's edges: a move of 0001 made the person's page fail (500) for everyone who
+    # opened it, and one ending 9999-12-31 failed on creation; both are refused, on the form too.
+    for start, end in (("0001-01-01", "0001-01-10"), ("9999-12-20", "9999-12-31")):
+        r = eva.post("/api/v1/moves", json={**GIG, "start": start, "end": end})
+        assert r.status_code == 422, r.text
+        assert {p["field"] for p in r.json()["error"]["details"]["problems"]} == {"start", "end"}
+        assert "outside the years 1900–2199" in r.text
+    form = {**GIG, "person_id": "E", "start": "0001-01-01", "end": "0001-01-10", "success_criteria": "x"}
+    r = eva.post("/moves", data=form)
+    assert r.status_code == 422 and "outside the years" in r.text, r.text
     assert eva.post("/api/v1/moves", json=GIG).status_code == 201
 
 

@@ -59,11 +59,11 @@ class InvalidValue(DomainError):
 
 @contextmanager
 def named_in_request(field: str) -> Iterator[None]:
-    """Looks up what a request names in ``field``: an unknown one is an invalid value of that field (422),
-    not a missing page (404, which says the object the URL names does not exist)."""
+    """Looks up what a request names in ``field``: an unknown or ambiguous one is an invalid value of that
+    field (422), not a missing page (404, which says the object the URL names does not exist)."""
     try:
         yield
-    except NotFound as exc:
+    except (NotFound, InvalidValue) as exc:  # also an ambiguous name: the lookup names its own field
         raise InvalidValue(exc.message, field=field) from None
 
 

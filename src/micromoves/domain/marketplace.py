@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from micromoves.domain.errors import IllegalTransition, InvalidValue
 from micromoves.domain.model import MoveKind
+from micromoves.domain.rules import check_dates, check_short
 
 # Moves that carry a handoff of responsibilities (with its backfill and return date): they stand in for
 # someone, or hand work over.
@@ -197,11 +198,14 @@ def _weighted(required: Mapping[str, float], preferred: Mapping[str, float]) -> 
     return [(s, lvl, 1.0) for s, lvl in required.items()] + [(s, lvl, 0.5) for s, lvl in preferred.items()]
 
 
-def check_opportunity(*, title: str, start: dt.date, end: dt.date, percent_time: int, seats: int) -> None:
+def check_opportunity(
+    *, title: str, start: dt.date, end: dt.date, percent_time: int, seats: int, max_weeks: int
+) -> None:
     if not title.strip():
         raise InvalidValue("an opportunity needs a title", field="title")
-    if end <= start:
-        raise InvalidValue(f"end {end} must be after start {start}", field="end")
+    # Its move is made when an offer is accepted: one it could never be (too long) is refused now, not then.
+    check_dates(start, end)
+    check_short(start, end, max_weeks)
     if not 1 <= percent_time <= 100:
         raise InvalidValue(f"time share must be 1–100%, got {percent_time}", field="percent_time")
     if not 1 <= seats <= 10_000:

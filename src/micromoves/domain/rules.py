@@ -45,7 +45,30 @@ class Overload:
     move_ids: tuple[str, ...]
 
 
+# The dates a record may hold: back far enough for any hire date, ahead far enough for any plan. Outside
+# them a year is a typo (0202, 20266), and date arithmetic on the calendar's edges overflows (a move ending
+# 9999-12-31 has no next day; a timeline from 0001-01-01 no week before): one such move made its person's
+# page fail for everyone.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
+
+
+def calendar_problem(value: dt.date) -> str | None:
+    """Why ``value`` cannot be a record's date, or None."""
+    if EARLIEST_DATE <= value <= LATEST_DATE:
+        return None
+    return f"{value.isoformat()} is outside the years {EARLIEST_DATE.year}–{LATEST_DATE.year}"
+
+
+def check_calendar(value: dt.date, field: str) -> None:
+    problem = calendar_problem(value)
+    if problem:
+        raise InvalidDates(problem, field=field)
+
+
 def check_dates(start: dt.date, end: dt.date) -> None:
+    check_calendar(start, "start")
+    check_calendar(end, "end")
     if end <= start:
         raise InvalidDates(f"end {end.isoformat()} must be after start {start.isoformat()}", field="end")
 

@@ -368,10 +368,15 @@ class RowReader:
         try:
             if not _iso_date_shape(value):
                 raise ValueError(value)  # fromisoformat also takes 20260105 and 2026-W02-1: not ours
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             self.error(column, f"{value!r} is not an ISO date (YYYY-MM-DD)")
             return None
+        problem = rules.calendar_problem(day)
+        if problem:
+            self.error(column, problem)
+            return None
+        return day
 
     def integer(
         self, column: str, lo: int, hi: int, default: int | None = None, *, required: bool | None = None

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from micromoves.domain import rules
-from micromoves.domain.errors import Conflict, InvalidValue, NotFound
+from micromoves.domain.errors import Conflict, InvalidValue, NotFound, named_in_request
 from micromoves.domain.lifecycle import COMMITTED_STATUSES, allowed_next
 from micromoves.domain.marketplace import (
     LIVE_APPLICATIONS,
@@ -39,8 +39,10 @@ from micromoves.services.accounts import Scope
 from micromoves.services.planning import OPPORTUNITY_PREFIX, WhatIf, replan_without
 from micromoves.services.policy import Policy
 from micromoves.services.views import names_of
+from micromoves.settings import get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
+from micromoves.storage.repositories import resolve_skill_id
 from micromoves.storage.uow import UnitOfWork, record_audit, utcnow
 
 log = logging.getLogger(__name__)
@@ -91,14 +93,13 @@ def _skills(conn: Connection, levels: Mapping[str, float] | None, field: str) ->
     """Resolve skill ids or names; levels on the 0–7 scale."""
     out: dict[str, float] = {}
     for key, level in (levels or {}).items():
-        row = conn.execute(
-            select(t.skills.c.id).where((t.skills.c.id == key) | (func.lower(t.skills.c.name) == key.strip().lower()))
-        ).first()
-        if row is None:
-            raise NotFound(f"unknown skill {key!r}", field=field)
+        with named_in_request(field):  # an unknown or ambiguous name (it picked one of Mathematics' two)
+            skill_id = resolve_skill_id(conn, key)
         if not 0 <= float(level) <= 7:
             raise InvalidValue(f"{key}: a level is on the 0–7 scale, got {level}", field=field)
-        out[row[0]] = float(level)
+        if skill_id in out:
+            raise InvalidValue(f"{key}: skill {skill_id} is given twice", field=field)
+        out[skill_id] = float(level)
     return out
 
 
@@ -115,7 +116,12 @@ def create_opportunity(db: Database, policy: Policy, data: OpportunityInput, *, 
     is written when the actor may not publish, instead of leaving a draft behind."""
     policy.require_scope(Scope.WRITE)
     check_opportunity(
-        title=data.title, start=data.start, end=data.end, percent_time=data.percent_time, seats=data.seats
+        title=data.title,
+        start=data.start,
+        end=data.end,
+        percent_time=data.percent_time,
+        seats=data.seats,
+        max_weeks=get_settings().max_move_weeks,
     )
     try:
         kind = MoveKind(data.kind)

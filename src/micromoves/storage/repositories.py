@@ -95,24 +95,23 @@ class SkillRepository(Repository[Skill]):
     label = "skill"
 
     def resolve(self, key: str) -> Skill:
-        """A skill by id (O*NET element id or ESCO URI) or by name, case-insensitive. A name that several
-        skills share (O*NET's Mathematics is both a skill and a knowledge area) is refused, naming their ids:
-        picking one would write a level to a skill the user did not mean."""
-        found = self.find(key)
-        if found is not None:
-            return found
-        named = list(
-            self.session.scalars(
-                select(Skill).where(func.lower(t.skills.c.name) == key.strip().lower()).order_by(t.skills.c.id).limit(5)
-            )
-        )
-        if not named:
-            raise NotFound(f"unknown skill {key!r}", field="skill")
-        if len(named) > 1:
-            raise InvalidValue(
-                f"skill {key!r} is ambiguous: give one of the ids " + ", ".join(s.id for s in named), field="skill"
-            )
-        return named[0]
+        """A skill by id (O*NET element id or ESCO URI) or by name, case-insensitive (``resolve_skill_id``)."""
+        return self.get(resolve_skill_id(self.session.connection(), key))
+
+
+def resolve_skill_id(conn: Any, key: str) -> str:
+    """The id of the skill ``key`` names: its id, else its name, case-insensitive. A name that several
+    skills share (O*NET's Mathematics is both a skill and a knowledge area) is refused, naming their ids:
+    picking one would write a level to a skill the user did not mean."""
+    c = t.skills.c
+    if conn.scalar(select(c.id).where(c.id == key)) is not None:
+        return key
+    named = list(conn.scalars(select(c.id).where(func.lower(c.name) == key.strip().lower()).order_by(c.id).limit(5)))
+    if not named:
+        raise NotFound(f"unknown skill {key!r}", field="skill")
+    if len(named) > 1:
+        raise InvalidValue(f"skill {key!r} is ambiguous: give one of the ids " + ", ".join(named), field="skill")
+    return str(named[0])
 
 
 class PersonRepository(Repository[Person]):

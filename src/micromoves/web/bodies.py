@@ -10,7 +10,9 @@ from typing import Annotated, Any
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+
+from micromoves.domain import rules
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -31,7 +33,14 @@ def _iso_date(value: Any) -> Any:
     raise ValueError("a date is written YYYY-MM-DD")
 
 
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+def _in_calendar(value: dt.date) -> dt.date:
+    problem = rules.calendar_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date), AfterValidator(_in_calendar)]
 
 
 _QUERY_NAMES: dict[int, frozenset[str]] = {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Form, Path, Query, Request
@@ -126,8 +125,8 @@ def opportunity_create(
     title: Annotated[str, Form(max_length=500)],
     kind: Annotated[MoveKind, Form()],
     host_team_id: Annotated[str, Form(max_length=64)],
-    start: Annotated[dt.date, Form()],
-    end: Annotated[dt.date, Form()],
+    start: Annotated[IsoDate, Form()],
+    end: Annotated[IsoDate, Form()],
     percent_time: Annotated[int, Form(ge=1, le=100)],
     seats: Annotated[int, Form(ge=1, le=10_000)] = 1,
     description: Annotated[str, Form(max_length=10_000)] = "",
@@ -139,7 +138,7 @@ def opportunity_create(
     min_role_level: Annotated[int | None, Form(ge=1, le=10)] = None,
     min_tenure_months: Annotated[int | None, Form(ge=0, le=600)] = None,
     locations: Annotated[str, Form(max_length=2000)] = "",
-    application_deadline: Annotated[dt.date | None, Form()] = None,
+    application_deadline: Annotated[IsoDate | None, Form()] = None,
 ) -> Response:
     body = form_model(
         OpportunityBody,

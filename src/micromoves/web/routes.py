@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, ValidationError
 
+from micromoves.domain import rules
 from micromoves.domain.errors import Forbidden, InvalidValue, NotAuthenticated, TooManyAttempts
 from micromoves.domain.model import MoveKind, MoveStatus, Rating
 from micromoves.services import accounts, secured, views
@@ -389,9 +390,12 @@ def form_model(model: type[M], **values: Any) -> M:
 def form_date(text: str, field: str) -> dt.date | None:
     """An optional ISO date typed into a form field (empty: none)."""
     try:
-        return dt.date.fromisoformat(text) if text else None
+        day = dt.date.fromisoformat(text) if text else None
     except ValueError:
         raise InvalidValue(f"write a date as YYYY-MM-DD, got {text[:20]!r}", field=field) from None
+    if day is not None:
+        rules.check_calendar(day, field)
+    return day
 
 
 @route(html, "POST", "/moves", name="move.create")
@@ -401,8 +405,8 @@ def move_create(
     person_id: Annotated[str, Form(max_length=64)],
     kind: Annotated[str, Form(max_length=32)],
     title: Annotated[str, Form(max_length=500)],
-    start: Annotated[dt.date, Form()],
-    end: Annotated[dt.date, Form()],
+    start: Annotated[IsoDate, Form()],
+    end: Annotated[IsoDate, Form()],
     percent_time: Annotated[int, Form(ge=1, le=100)],
     success_criteria: Annotated[str, Form(max_length=20_000)] = "",
     expected_outcomes: Annotated[str, Form(max_length=5000)] = "",
