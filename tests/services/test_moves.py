@@ -370,6 +370,34 @@ def test_revert_of_running_trial_ends_it_early_and_frees_capacity(org_db: Databa
     propose(org_db, percent_time=100, start=D(2026, 2, 2), end=D(2026, 3, 27))  # fits now
 
 
+def test_a_move_starts_no_earlier_than_agreed_and_ending_early_gives_the_time_back(org_db: Database) -> None:
+    """Activating before the start date is refused (the approvals and the capacity check were for those
+    dates; nothing changes); completed before its end, the move ends on the review's day, so its time is free
+    from then on (it stayed taken to the planned end: a later move over those weeks was refused)."""
+    mid = propose(org_db, percent_time=100, kind="rotation")  # 2026-01-05 .. 2026-03-27, full time
+    for status in (S.REQUESTED, S.APPROVED, S.ONBOARDING):
+        svc.transition_move(org_db, mid, status, actor="MGR", on=D(2025, 12, 1))
+    with pytest.raises(InvalidDates, match="starts on 2026-01-05"):
+        svc.transition_move(org_db, mid, S.ACTIVE, actor="MGR", on=D(2026, 1, 4))
+    assert svc.get_move(org_db, mid).status is S.ONBOARDING
+    svc.transition_move(org_db, mid, S.ACTIVE, actor="MGR", on=D(2026, 1, 5))
+    with pytest.raises(FullTimeOverlap):
+        propose(org_db, percent_time=100, start=D(2026, 3, 2), end=D(2026, 3, 27))
+    move = svc.review_move(
+        org_db,
+        mid,
+        reviewer_id="MGR",
+        decision="end",
+        ratings=[svc.CriterionRating(1, Rating.MET), svc.CriterionRating(2, Rating.MET)],
+        on=D(2026, 2, 27),
+    )
+    assert (move.status, move.start, move.end) == (S.COMPLETED, D(2026, 1, 5), D(2026, 2, 27))
+    propose(org_db, percent_time=100, start=D(2026, 3, 2), end=D(2026, 3, 27))  # fits now
+    with UnitOfWork(org_db, write=False) as uow:
+        [done] = [e for e in uow.audit_log.list(entity_type="move", entity_id=mid) if e.action == "move.completed"]
+    assert (done.details["old_end"], done.details["new_end"]) == ("2026-03-27", "2026-02-27")
+
+
 def test_a_success_criterion_cannot_hold_the_separator_of_moves_csv(org_db: Database) -> None:
     """';' separates success criteria in moves.csv: a criterion holding one would export as two and fail
     to import back, so it is refused where it is written, naming the field."""

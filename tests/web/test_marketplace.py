@@ -361,8 +361,9 @@ def test_a_started_move_cannot_be_withdrawn_through_its_application(world: World
     market.decide(db, world.policy("hugo"), world.application, "offer")
     move_id = market.decide(db, world.policy("eva"), world.application, "accept")
     decide(db, world.policy("mira"), move_id, verdict=Verdict.APPROVED)
+    started = move_svc.get_move(db, move_id).start
     for status in ("onboarding", "active"):
-        move_svc.transition_move(db, move_id, status, actor="M")
+        move_svc.transition_move(db, move_id, status, actor="M", on=started)
     with db.engine.connect() as conn:
         audit_before = conn.scalar(select(func.count()).select_from(t.audit_events))
     with pytest.raises(Conflict, match="has started") as info:
@@ -420,7 +421,7 @@ def test_a_handoff_follows_its_move(world: World) -> None:
     )
     assert (view.status, view.return_on) == ("planned", move.end)
     for status in ("requested", "approved", "onboarding", "active"):
-        move_svc.transition_move(db, move.id, status, actor="admin")
+        move_svc.transition_move(db, move.id, status, actor="admin", on=start)
     assert handoffs.handoff_for_move(db, move.id).status == "active"  # type: ignore[union-attr]
     # Extended by two weeks, the move keeps the holder's responsibilities two weeks longer.
     move = move_svc.extend_move(db, move.id, move.end + dt.timedelta(weeks=2), actor="M")
@@ -629,7 +630,7 @@ def test_a_handoff_is_returned_when_its_move_ends_early(world: World, ending: st
     handoffs.record_handoff(db, world.policy("mira"), move.id, holder_id="M", responsibilities="1:1s")
     path = {"withdrawn": ["requested"], "declined": ["requested"], "reverted": ["requested", "approved"]}[ending]
     for status in path + (["onboarding", "active"] if ending == "reverted" else []):
-        move_svc.transition_move(db, move.id, status, actor="admin")
+        move_svc.transition_move(db, move.id, status, actor="admin", on=start)
     move_svc.transition_move(db, move.id, ending, actor="admin", reason="stopped", on=start)
     view = handoffs.handoff_for_move(db, move.id)
     assert view is not None and (view.status, view.returned_on) == ("returned", start)
@@ -683,10 +684,12 @@ def test_congestion_reports_the_observed_time_to_start(world: World) -> None:
         return found.median_weeks_to_start, found.started
 
     assert slot() == (None, 0)  # approved is not started
+    started = move_svc.get_move(db, move_id).start
     for status in ("onboarding", "active"):
-        move_svc.transition_move(db, move_id, status, actor="M")
-    # Applied three weeks ago, made active today: what counts is the day it started, not its planned start
-    # (ten weeks out); a trial that started and was then reverted still started.
+        move_svc.transition_move(db, move_id, status, actor="M", on=started)
+    # Applied three weeks ago, recorded as made active today (its step is dated on its planned start, ten
+    # weeks out): what counts is the day the step was taken; a trial that started and was then reverted
+    # still started.
     assert slot() == (3.0, 1)
     move_svc.transition_move(db, move_id, "reverted", actor="M", reason="not a fit")
     assert slot() == (3.0, 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import html
 import io
 import re
@@ -286,8 +287,9 @@ def test_stored_xss_in_every_free_text_field_is_inert(world: World) -> None:
         json={
             "kind": "gig",
             "title": XSS,
-            "start": "2031-03-03",
-            "end": "2031-04-25",
+            # It starts today: the API starts (activates) a move on the day of the request.
+            "start": dt.date.today().isoformat(),
+            "end": (dt.date.today() + dt.timedelta(weeks=7)).isoformat(),
             "percent_time": 10,
             "success_criteria": [XSS],
             "expected_outcomes": XSS,

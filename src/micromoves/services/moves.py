@@ -12,7 +12,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from micromoves.domain import lifecycle, rules
-from micromoves.domain.errors import Conflict, DomainError, InvalidValue, MissingSuccessCriteria, named_in_request
+from micromoves.domain.errors import (
+    Conflict,
+    DomainError,
+    InvalidDates,
+    InvalidValue,
+    MissingSuccessCriteria,
+    named_in_request,
+)
 from micromoves.domain.model import (
     AssignmentReason,
     CheckIn,
@@ -359,10 +366,21 @@ def _apply_transition(
 ) -> None:
     lifecycle.check_transition(move, to)
     details: dict[str, object] = {"from": move.status.value, "to": to.value, "reason": reason}
+    if to is S.ACTIVE and move.status is S.ONBOARDING and on < move.start:
+        # The approvals, the capacity check and the release were for the agreed dates; starting earlier is
+        # a new agreement (withdraw and request again), not a click.
+        raise InvalidDates(
+            f"move {move.id} starts on {move.start.isoformat()}; it cannot be started before then", field="status"
+        )
     if to is S.APPROVED:
         _check_fits(uow, person, move)
     if to is S.REVERTED:
         details.update(_revert(uow, person, move, actor=actor, on=on))
+    if to is S.COMPLETED and on < move.end:
+        # Ended early: the person has their time back from that day (capacity, the release ledger and the
+        # timeline read the end), as a revert of an unfinished move already does.
+        details.update(old_end=move.end, new_end=max(on, move.start))
+        move.end = max(on, move.start)
     lifecycle.transition(move, to, actor=actor, at=utcnow(), reason=reason)
     if to is S.COMPLETED:
         details["skills_written"] = _write_back_skills(uow, move, on=on)
