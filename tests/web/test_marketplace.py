@@ -909,3 +909,20 @@ def test_person_weeks_round_half_up_from_exact_share_days(world: World) -> None:
         if m.released_by_id == "M" and m.id in {x.move_id for x in credit.moves}
     )
     assert credit.person_weeks_lent == report["M"].person_weeks_lent == mviews.person_weeks(exact)
+
+
+def test_an_opportunity_with_an_accepted_seat_is_closed_not_cancelled(world: World) -> None:
+    """Cancelled, it said the move would not happen while the accepted seat's move went on being approved
+    and started; it is refused naming what to do, and closing (nobody else joins) keeps the seat."""
+    db, hugo = world.db, world.policy("hugo")
+    with db.write_engine.begin() as conn:  # two seats: one accepted leaves it open
+        conn.execute(t.opportunities.update().where(t.opportunities.c.id == world.opp_open).values(seats=2))
+    market.decide(db, hugo, world.application, "offer")
+    move_id = market.decide(db, world.policy("eva"), world.application, "accept")
+    with pytest.raises(Conflict, match="close it") as info:
+        market.set_opportunity_status(db, hugo, world.opp_open, "cancelled")
+    assert info.value.field == "status"
+    assert _opportunity_status(world, world.opp_open) == "open"
+    market.set_opportunity_status(db, hugo, world.opp_open, "closed")
+    assert _status(world, world.application) == "accepted"
+    assert move_svc.get_move(db, move_id).status.value == "requested"

@@ -11,6 +11,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from micromoves.domain.errors import NotAuthenticated, TooManyAttempts
 from micromoves.services import accounts
 from micromoves.storage import tables as t
 from tests.web.conftest import PASSWORD, World
@@ -121,8 +122,25 @@ def test_failed_logins_are_throttled(world: World) -> None:
         assert (r.status_code, r.json()["error"]["code"]) == (401, "not_authenticated")
     r = c.post("/api/v1/session", json={"username": "eva", "password": PASSWORD})
     assert (r.status_code, r.json()["error"]["code"]) == (429, "too_many_attempts")
-    # Other users are not locked out by eva's failures.
+    # Other users are not locked out by eva's failures, nor is eva at another address: anyone could
+    # otherwise keep any account locked, an admin's included.
     assert c.post("/api/v1/session", json={"username": "mira", "password": PASSWORD}).status_code == 200
+    assert accounts.authenticate(world.db, "eva", PASSWORD, address="203.0.113.9").username == "eva"
+    # One address trying many usernames is stopped too.
+    for i in range(accounts.MAX_FAILURES_PER_ADDRESS):
+        accounts_fail(world, f"user{i}", address="198.51.100.7")
+    with pytest.raises(TooManyAttempts):
+        accounts.authenticate(world.db, "mira", PASSWORD, address="198.51.100.7")
+    # And one username guessed from many addresses.
+    for i in range(accounts.MAX_FAILURES_PER_USER_ANYWHERE):
+        accounts_fail(world, "hugo", address=f"10.0.{i // 250}.{i % 250}")
+    with pytest.raises(TooManyAttempts):
+        accounts.authenticate(world.db, "hugo", PASSWORD, address="192.0.2.1")
+
+
+def accounts_fail(world: World, username: str, *, address: str) -> None:
+    with pytest.raises(NotAuthenticated):
+        accounts.authenticate(world.db, username, "wrong password", address=address)
 
 
 def test_unknown_user_and_wrong_password_look_the_same(world: World) -> None:

@@ -239,6 +239,14 @@ def set_opportunity_status(
                 "last is accepted; close it if nobody else should join",
                 field="status",
             )
+        if to is OS.CANCELLED and (taken := seats_taken(conn, opportunity_id)):
+            # Cancelling says the move will not happen, but accepted seats have their moves in the tracker,
+            # which would go on (approved, started) under a cancelled opportunity.
+            raise Conflict(
+                f"{taken} seat(s) of {opportunity_id} are accepted and their moves are in the tracker: close it so "
+                "that nobody else joins, or withdraw those moves first",
+                field="status",
+            )
         values: dict[str, Any] = {"status": to.value}
         if to is OS.OPEN:
             values["approved_by"] = p.actor
