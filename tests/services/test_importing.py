@@ -1182,3 +1182,19 @@ def test_a_date_outside_the_years_a_record_may_hold_is_refused(db: Database, tmp
         [["P1", "A", "", "", "", "", "0202-04-01", ""], ["P2", "B", "", "", "", "", "2024-04-01", ""]],
     )
     expect_rejected(db, [people], ["people.csv:2:hire_date: 0202-04-01 is outside the years 1900–2199"])
+
+
+def test_known_teams_refuses_a_team_that_does_not_exist(db: Database, files: dict[str, Path], tmp_path: Path) -> None:
+    """By default an import creates the teams it names (and says so); with known_teams a team the database
+    does not hold is an error naming the row, so a typo'd host team is not made a team of its own."""
+    import_files(db, all_files(files), actor="hr")  # creates DATA, MKT, ML
+    row = ["MV9", "P2", "gig", "Gig", "T-NOPE", "2025-05-05", "2025-05-30", 10, "proposed", "", "x", "", ""]
+    moves = write_csv(tmp_path / "moves.csv", MOVES_H, [row, [*row[:0], "MV8", *row[1:4], "ML", *row[5:]]])
+    before = counts(db)
+    with pytest.raises(ImportRejected) as info:
+        import_files(db, [moves], actor="hr", known_teams=True)
+    assert [str(i) for i in info.value.issues] == [
+        "moves.csv:2:host_team: unknown team 'T-NOPE' (teams are not created with known_teams)"
+    ]
+    assert counts(db) == before
+    assert import_files(db, [moves], actor="hr").teams_created == ["T-NOPE"]

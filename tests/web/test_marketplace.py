@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import random
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -17,6 +19,8 @@ from micromoves.services import marketplace as market
 from micromoves.services import marketplace_views as mviews
 from micromoves.services import moves as move_svc
 from micromoves.services.approvals import Verdict, decide
+from micromoves.services.exporting import export_csv
+from micromoves.services.importing import import_files
 from micromoves.storage import tables as t
 from tests.web.conftest import TODAY, World
 
@@ -926,3 +930,28 @@ def test_an_opportunity_with_an_accepted_seat_is_closed_not_cancelled(world: Wor
     market.set_opportunity_status(db, hugo, world.opp_open, "closed")
     assert _status(world, world.application) == "accepted"
     assert move_svc.get_move(db, move_id).status.value == "requested"
+
+
+def test_a_move_withdrawn_by_an_import_gives_its_seat_back(world: World, tmp_path: Path) -> None:
+    """An HRIS sync that withdraws a move has the effects of the withdrawal in the tracker: the accepted
+    application is withdrawn and the filled opportunity opens again (it stayed accepted and filled, with no
+    seat for anyone); a file that leaves the status as it is changes nothing there."""
+    db = world.db
+    market.decide(db, world.policy("hugo"), world.application, "offer")
+    move_id = market.decide(db, world.policy("eva"), world.application, "accept")
+    assert _opportunity_status(world, world.opp_open) == "filled"
+    moves = export_csv(db, tmp_path / "out", kinds=["moves"])["moves"]
+    assert import_files(db, [moves], actor="hr").unchanged["moves"] > 0
+    assert (_status(world, world.application), _opportunity_status(world, world.opp_open)) == ("accepted", "filled")
+    with moves.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    for r in rows:
+        if r["move_id"] == move_id:
+            r["status"] = "withdrawn"
+    with moves.open("w", newline="") as f:
+        out = csv.DictWriter(f, fieldnames=list(rows[0]))
+        out.writeheader()
+        out.writerows(rows)
+    import_files(db, [moves], actor="hr")
+    assert move_svc.get_move(db, move_id).status.value == "withdrawn"
+    assert (_status(world, world.application), _opportunity_status(world, world.opp_open)) == ("withdrawn", "open")

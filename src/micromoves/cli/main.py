@@ -332,12 +332,20 @@ def users_list(as_json: JsonOpt = False) -> None:
 def import_(
     files: Annotated[list[Path], typer.Argument(help="people.csv, roles.csv, role_skills.csv, moves.csv or .json")],
     kind: Annotated[str | None, typer.Option(help="What the files hold, if their names do not say.")] = None,
+    known_teams: Annotated[
+        bool, typer.Option("--known-teams", help="Refuse a team that does not exist instead of creating it.")
+    ] = False,
 ) -> None:
     """Import files all-or-nothing: any bad row rejects the import and lists every problem."""
     db = open_db()
     with progress_bar() as update:
         summary = importing.import_files(
-            db, files, actor=actor(), kinds={f: kind for f in files} if kind else None, progress=update
+            db,
+            files,
+            actor=actor(),
+            kinds={f: kind for f in files} if kind else None,
+            progress=update,
+            known_teams=known_teams,
         )
     for k in importing.KINDS:
         if k in summary.created:

@@ -818,7 +818,9 @@ class SkillIndex:
         return sid
 
 
-def check(conn: Connection, sources: Sequence[Source], settings: Settings, progress: Progress) -> Plan:
+def check(
+    conn: Connection, sources: Sequence[Source], settings: Settings, progress: Progress, *, known_teams: bool = False
+) -> Plan:
     issues = Issues()
     plan = Plan()
     by_kind: dict[str, list[Source]] = defaultdict(list)
@@ -897,6 +899,8 @@ def check(conn: Connection, sources: Sequence[Source], settings: Settings, progr
             issues.add(file, row, "target_role_id", f"unknown role {role!r}")
     if plan.moves or plan.people:
         _check_time(conn, plan, people_in_file, issues, settings)
+    if known_teams:
+        _check_teams_known(conn, plan, issues)
 
     issues.reject_if_any()
 
@@ -983,6 +987,21 @@ def _check_ids_across_files(plan: Plan, issues: Issues) -> None:
                 issues.add(
                     rec.file, rec.row, column, f"duplicate id {rec.id!r} (first in {seen.file} on row {seen.row})"
                 )
+
+
+def _check_teams_known(conn: Connection, plan: Plan, issues: Issues) -> None:
+    """With ``known_teams`` (an HRIS sync whose teams are kept elsewhere), a team the database does not hold
+    is an error naming the row, instead of a new team named after its id (a typo'd host team, T-NOPE, became
+    a team of its own)."""
+    refs: list[tuple[str, int, str, str]] = [
+        *((r.file, r.row, "team", r.team) for r in plan.roles if r.team),
+        *((p.file, p.row, "team", p.team) for p in plan.people if p.team),
+        *((m.file, m.row, "host_team", m.host_team) for m in plan.moves if m.host_team),
+    ]
+    stored = _ids(conn, t.teams.c.id, {team for *_, team in refs})
+    for file, row, column, team in refs:
+        if team not in stored:
+            issues.add(file, row, column, f"unknown team {team!r} (teams are not created with known_teams)")
 
 
 def _check_emails(conn: Connection, people: list[PersonRec], issues: Issues) -> None:
@@ -1601,6 +1620,23 @@ def _write_moves(
             .where(or_(i_.old_status.is_(None), i_.old_status != m_.status)),
         )
     )
+    _follow_status_changes(conn, [m for m in moves if m.id in existing], plan, actor, now.date())
+
+
+def _follow_status_changes(conn: Connection, moves: list[MoveRec], plan: Plan, actor: str, today: dt.date) -> None:
+    """A re-imported move whose status the file changes has the effects the same lifecycle step has in the
+    tracker: its handoff follows it, and a seat its accepted application holds is given back when the move
+    is withdrawn or declined (imported as withdrawn, the move left the application accepted and a filled
+    opportunity with no seat for anyone)."""
+    from micromoves.services.handoffs import sync_with_move
+    from micromoves.services.marketplace import release_seat_of
+
+    for m in moves:
+        if plan.existing_move_status.get(m.id, m.status) == m.status:
+            continue
+        status = MoveStatus(m.status)
+        sync_with_move(conn, m.id, status, m.end if status is MoveStatus.COMPLETED else today)
+        release_seat_of(conn, m.id, status, actor=actor, reason="status set by an import")
 
 
 # ---------------------------------------------------------------------------------------------- entry
@@ -1614,8 +1650,10 @@ def import_files(
     kinds: Mapping[Path, str] | None = None,
     progress: Progress | None = None,
     settings: Settings | None = None,
+    known_teams: bool = False,
 ) -> ImportSummary:
-    """Check every file, then write all of them in one transaction — or nothing."""
+    """Check every file, then write all of them in one transaction — or nothing. A team the files name
+    that does not exist is created (named after its id), unless ``known_teams``: then it is an error."""
     started = time.perf_counter()
     settings = settings or get_settings()
     report = progress or (lambda stage, done, total: None)
@@ -1627,7 +1665,7 @@ def import_files(
     try:
         sources = load_sources(paths, kinds)
         with db.write_engine.begin() as conn:
-            plan = check(conn, sources, settings, report)
+            plan = check(conn, sources, settings, report, known_teams=known_teams)
             summary = _write(conn, plan, sources, actor, report, settings)
     finally:
         if collecting:
