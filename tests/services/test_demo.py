@@ -684,8 +684,11 @@ def test_congestion_finds_the_seeded_bottleneck_and_routes_around_it(
     assert slot.demand >= congestion.BOTTLENECK_MIN_DEMAND and slot.ratio == slot.demand
     assert all(not s.bottleneck for s in report.slots[1:])
     assert slot.template_id is not None
-    routes = congestion.alternate_routes(db, admin, slot.template_id, limit=2).routes
+    alternate = congestion.alternate_routes(db, admin, slot.template_id, limit=2)
+    routes = alternate.routes
     assert len(routes) == 2  # the crowd are people aiming at a role, so each can be re-planned
+    # Only the first two of the crowd were compared, and the answer says how many want the slot.
+    assert alternate.wanting == len(congestion.affected_people(db, slot.template_id, limit=None)) > 2
     for r in routes:
         if r.current_ready_week is None:  # out of reach with the slot: out of reach without it too
             assert r.alternative_ready_week is None and "out of reach" in r.explanation

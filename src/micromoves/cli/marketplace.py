@@ -247,6 +247,8 @@ def register(app: typer.Typer) -> None:
             console.print(table(heading, ["person", "ready", "without", "extra", "why"], rows))
             for n in alt.not_planned:
                 console.print(f"not planned: {esc(n.person)} ({esc(n.person_id)}): {esc(n.reason)}")
+            if (compared := len(alt.routes) + len(alt.not_planned)) < alt.wanting:
+                console.print(f"compared the first {compared} of {alt.wanting} people who want it (--limit up to 20)")
             return
         report = congestion.congestion(db, policy, horizon_weeks=horizon)
         if as_json:

@@ -500,7 +500,7 @@ def _slot_options(conn: Connection, template_id: str) -> set[str]:
     return {template_id, *(OPPORTUNITY_PREFIX + oid for oid in running)}
 
 
-def affected_people(db: Database, template_id: str, *, limit: int = 20) -> list[str]:
+def affected_people(db: Database, template_id: str, *, limit: int | None = 20) -> list[str]:
     """People who want the slot: their plans schedule it (the template, or an opportunity running it), or
     they applied to an opportunity running it."""
     with db.engine.connect() as conn:
@@ -537,10 +537,14 @@ class AlternateRoutes(BaseModel):
     # People who want the slot but could not be planned at all (no target role, a target without skill
     # requirements, broken catalogue data): listed, so that nobody silently drops out of the comparison.
     not_planned: list[NotPlanned] = []
+    # Everyone the user may see who wants the slot; each route is a re-plan, so only the first ``limit`` of
+    # them (plans first, then applications by date) are compared, and the page says how many were left out.
+    wanting: int = 0
 
 
 def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: int = 5) -> AlternateRoutes:
-    """Alternate routes for the people who want a congested slot and whom the user may see, costliest first."""
+    """Alternate routes for the first ``limit`` people who want a congested slot and whom the user may see
+    (in ``affected_people``'s order), costliest first; ``wanting`` counts them all."""
     if not 1 <= limit <= 20:
         raise InvalidValue("limit is 1–20", field="limit")
     with db.engine.connect() as conn:
@@ -549,11 +553,10 @@ def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: i
         raise NotFound(f"unknown move template {template_id!r}", field="template_id")
     routes: list[AlternateRoute] = []
     failed: list[tuple[str, str]] = []  # (person, why), named below in one query
-    for person_id in affected_people(db, template_id, limit=200):
+    visible = [pid for pid in affected_people(db, template_id, limit=None) if policy.sees_person(pid)]
+    for person_id in visible:
         if len(routes) >= limit:
             break
-        if not policy.sees_person(person_id):
-            continue
         try:
             routes.append(alternate_route(db, policy, person_id, template_id))
         except (DomainError, PlanningError) as exc:
@@ -564,4 +567,6 @@ def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: i
     with db.engine.connect() as conn:
         names = names_of(conn, t.people, [pid for pid, _ in failed])
     not_planned = [NotPlanned(person_id=pid, person=names.get(pid, pid), reason=why) for pid, why in failed]
-    return AlternateRoutes(template_id=template_id, template_title=title, routes=routes, not_planned=not_planned)
+    return AlternateRoutes(
+        template_id=template_id, template_title=title, routes=routes, not_planned=not_planned, wanting=len(visible)
+    )

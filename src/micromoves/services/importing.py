@@ -1631,9 +1631,14 @@ def _follow_status_changes(conn: Connection, moves: list[MoveRec], plan: Plan, a
     from micromoves.services.handoffs import sync_with_move
     from micromoves.services.marketplace import release_seat_of
 
-    for m in moves:
-        if plan.existing_move_status.get(m.id, m.status) == m.status:
-            continue
+    moved = {m.id: m for m in moves if plan.existing_move_status.get(m.id, m.status) != m.status}
+    if not moved:
+        return
+    # Only the few moves with a handoff or a marketplace application have anything to follow: found in
+    # two reads, not asked move by move (a sync may change thousands of statuses).
+    involved = _ids(conn, t.handoffs.c.move_id, moved) | _ids(conn, t.applications.c.move_id, moved)
+    for mid in sorted(involved):
+        m = moved[mid]
         status = MoveStatus(m.status)
         sync_with_move(conn, m.id, status, m.end if status is MoveStatus.COMPLETED else today)
         release_seat_of(conn, m.id, status, actor=actor, reason="status set by an import")
