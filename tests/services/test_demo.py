@@ -757,3 +757,19 @@ def test_alternate_routes_show_on_the_web_page_and_in_the_cli(
     assert f"<h1>Alternate routes around {html.escape(title)}</h1>" in page.text
     plain = CliRunner().invoke(cli, ["--db", url, "congestion", "--routes", template, "--limit", "1"])
     assert plain.exit_code == 0 and title.split()[0] in plain.stdout
+
+
+def test_the_demo_writes_an_before_a_vowel(demo: tuple[Database, DemoSummary, Snapshot]) -> None:
+    """Titles and criteria read "Shadow an Engineering Manager", not "Shadow a Engineering Manager"."""
+    import re
+
+    db = demo[0]
+    with db.engine.connect() as conn:
+        texts = [
+            *conn.scalars(select(t.moves.c.title)),
+            *conn.scalars(select(t.move_templates.c.title)),
+            *conn.scalars(select(t.success_criteria.c.statement)),
+        ]
+    wrong = [x for x in texts if re.search(r"\ba [AEIO]|\ba U(?!X|ni|se|su|ti)|\ban (?:UX|Uni|Use|One|Eu)", x)]
+    assert not wrong, wrong[:5]
+    assert any(re.search(r"\ban [AEIOU]", x) for x in texts)

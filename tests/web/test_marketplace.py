@@ -416,6 +416,7 @@ def test_a_handoff_follows_its_move(world: World) -> None:
     )
     with pytest.raises(Conflict):
         handoffs.record_handoff(db, world.policy("mira"), move.id, holder_id="M", responsibilities="again")
+    assert "handoff" not in world.client("mira").get(f"/api/v1/moves/{move.id}").json()["actions"]  # one per move
     view = handoffs.handoff_for_move(db, move.id)
     assert view is not None
     assert (view.holder.name, view.receiver.name, view.backfill and view.backfill.name) == (
@@ -923,6 +924,8 @@ def test_an_opportunity_with_an_accepted_seat_is_closed_not_cancelled(world: Wor
         conn.execute(t.opportunities.update().where(t.opportunities.c.id == world.opp_open).values(seats=2))
     market.decide(db, hugo, world.application, "offer")
     move_id = market.decide(db, world.policy("eva"), world.application, "accept")
+    actions = world.client("hugo").get(f"/api/v1/opportunities/{world.opp_open}").json()["actions"]
+    assert "close" in actions and "cancel" not in actions  # the page offers only what is allowed
     with pytest.raises(Conflict, match="close it") as info:
         market.set_opportunity_status(db, hugo, world.opp_open, "cancelled")
     assert info.value.field == "status"
@@ -940,6 +943,8 @@ def test_a_move_withdrawn_by_an_import_gives_its_seat_back(world: World, tmp_pat
     market.decide(db, world.policy("hugo"), world.application, "offer")
     move_id = market.decide(db, world.policy("eva"), world.application, "accept")
     assert _opportunity_status(world, world.opp_open) == "filled"
+    # A filled opportunity can be closed (the page offered nothing).
+    assert world.client("hugo").get(f"/api/v1/opportunities/{world.opp_open}").json()["actions"] == ["close"]
     moves = export_csv(db, tmp_path / "out", kinds=["moves"])["moves"]
     assert import_files(db, [moves], actor="hr").unchanged["moves"] > 0
     assert (_status(world, world.application), _opportunity_status(world, world.opp_open)) == ("accepted", "filled")

@@ -834,11 +834,12 @@ class _Generator:
             "skill": self.skill_names[skills[0]],
             "target": target_role.title if target_role else (self.roles[role.up].title if role.up else role.title),
         }
+        words["a_target"] = cat.with_article(words["target"])
         titles, criteria, expected = spec.titles, spec.criteria, cat.EXPECTED_OUTCOMES[kind]
         if target_role is None and role.up is None:  # nothing to grow towards: no "{target}" texts
-            titles = tuple(x for x in titles if "{target}" not in x)
-            criteria = tuple(x for x in criteria if "{target}" not in x)
-            expected = expected if "{target}" not in expected else cat.GENERIC_OUTCOME
+            titles = tuple(x for x in titles if "target}" not in x)  # {target} and {a_target}
+            criteria = tuple(x for x in criteria if "target}" not in x)
+            expected = expected if "target}" not in expected else cat.GENERIC_OUTCOME
         title = rng.choice(titles).format(**words)
         expected = expected.format(**words)
         statements = [x.format(**words) for x in rng.sample(criteria, rng.randint(2, min(4, len(criteria))))]
@@ -1231,7 +1232,7 @@ def move_templates(roles: dict[str, _Role], *, skill_names: dict[str, str], seed
             (
                 f"TPL-SHADOW-{role.id}",
                 MoveKind.SHADOWING,
-                f"Shadow a {role.title}",
+                f"Shadow {cat.with_article(role.title)}",
                 4,
                 10,
                 gains(2, 0.2, 0.4),
@@ -1294,7 +1295,7 @@ def move_templates(roles: dict[str, _Role], *, skill_names: dict[str, str], seed
                 (
                     f"TPL-LEAD-{role.id}",
                     MoveKind.TEMPORARY_LEAD,
-                    f"Temporary lead: cover a {role.title}",
+                    f"Temporary lead: cover {cat.with_article(role.title)}",
                     12,
                     50,
                     lead or gains(2, 0.5, 0.9),
@@ -1324,7 +1325,7 @@ def move_templates(roles: dict[str, _Role], *, skill_names: dict[str, str], seed
             (
                 f"TPL-MENTOR-{role.id}",
                 MoveKind.MENTORING,
-                f"Mentoring by a {role.title}",
+                f"Mentoring by {cat.with_article(role.title)}",
                 24,
                 5,
                 gains(2, 0.3, 0.5),

@@ -615,7 +615,7 @@ KINDS: dict[MoveKind, KindSpec] = {
         (10, 15, 20),
         "related",
         "target",
-        ("Shadow a {target} in {host}", "Shadowing: a week in the life of {target}", "Shadowing {host} on {skill}"),
+        ("Shadow {a_target} in {host}", "Shadowing: a week in the life of {target}", "Shadowing {host} on {skill}"),
         (
             "Shadow at least six working sessions",
             "Write up how {host} uses {skill}",
@@ -674,7 +674,7 @@ KINDS: dict[MoveKind, KindSpec] = {
         ("Acting {target}", "Acting {target} in {host}", "Acting {target} (parental leave cover)"),
         (
             "Fulfil the {target} responsibilities for the whole period",
-            "Make the decisions expected of a {target}",
+            "Make the decisions expected of {a_target}",
             "Receive positive feedback from the team",
             "Hand back with an up-to-date status report",
         ),
@@ -747,3 +747,15 @@ REVIEW_NOTES: dict[str, str] = {
     "continue": "Mid-point review: continue as planned.",
     "revert": "Trial ended early; the person returns to the home role.",
 }
+
+
+# Vowels read as a consonant ("a UX Designer", "a University Lecturer", "a One-Stop Clerk").
+_A_BEFORE = ("ux", "uni", "use", "usu", "uti", "eu", "one")
+
+
+def with_article(noun: str) -> str:
+    """``noun`` with its indefinite article ("an Engineering Manager", "a Data Scientist", "a UX
+    Designer"): by its first letter and the few vowel sounds role titles start with that are not one."""
+    low = noun.lower()
+    vowel = low[:1] in ("a", "e", "i", "o", "u") and not low.startswith(_A_BEFORE)
+    return f"{'an' if vowel else 'a'} {noun}"

@@ -298,10 +298,14 @@ def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> Opp
     rules_words.append(f"{opp.percent_time}% of your time free from {opp.start} to {opp.end}")
     actions = []
     if host_side:
+        # What set_opportunity_status allows: a filled one can be closed; one with an accepted seat is not
+        # cancelled (its seat's move is in the tracker).
+        accepted = opp.seats - card.seats_left
         actions += {
             "draft": ["submit", "cancel"],
             "pending_approval": ["publish", "cancel"],
-            "open": ["close", "cancel"],
+            "open": ["close"] if accepted else ["close", "cancel"],
+            "filled": ["close"],
         }.get(opp.status, [])
         if opp.status == "pending_approval" and not (p.is_admin or policy.hosts(opp.host_team_id)):
             actions.remove("publish")

@@ -425,7 +425,7 @@ def _plan_view(db: Database, person_id: str) -> PlanView | None:
     )
 
 
-def move_actions(policy: Policy, move: Move, open_slots: Sequence[str]) -> list[str]:
+def move_actions(policy: Policy, move: Move, open_slots: Sequence[str], *, has_handoff: bool = False) -> list[str]:
     """The lifecycle steps the principal may take on the move now (each is also checked when taken)."""
     s = move.status
     actions: list[str] = []
@@ -447,8 +447,13 @@ def move_actions(policy: Policy, move: Move, open_slots: Sequence[str]) -> list[
         actions.append("check_in")
     if s in (MoveStatus.ACTIVE, MoveStatus.IN_REVIEW) and runs:
         actions.append("review")
-    # The rule handoffs.record_handoff checks (one handoff per move: a second is refused).
-    if move.kind in KINDS_WITH_HANDOFF and s not in TERMINAL_STATUSES | {MoveStatus.COMPLETED} and runs:
+    # The rules handoffs.record_handoff checks: a move still to come or under way, one handoff per move.
+    if (
+        move.kind in KINDS_WITH_HANDOFF
+        and s not in TERMINAL_STATUSES | {MoveStatus.COMPLETED}
+        and runs
+        and not has_handoff
+    ):
         actions.append("handoff")
     return actions
 
@@ -573,7 +578,12 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
                 )
                 for a in done
             ],
-            actions=move_actions(policy, move, slots),
+            actions=move_actions(
+                policy,
+                move,
+                slots,
+                has_handoff=conn.scalar(select(t.handoffs.c.id).where(t.handoffs.c.move_id == move.id)) is not None,
+            ),
         )
 
 
