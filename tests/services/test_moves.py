@@ -359,6 +359,14 @@ def test_convert_then_revert_restores_prior_role(org_db: Database) -> None:
     move = svc.get_move(org_db, mid)
     assert move.status is S.REVERTED and move.history[-1].reason == "trial did not work"
     assert [h.to_status for h in move.history][-3:] == [S.IN_REVIEW, S.COMPLETED, S.REVERTED]  # history kept
+    # The person's audit trail has both role changes (the revert's was missing).
+    with UnitOfWork(org_db, write=False) as uow:
+        changes = [
+            (e.details["role_from"], e.details["role_to"], e.details["reason"])
+            for e in reversed(uow.audit_log.list(entity_type="person", entity_id="EMP"))
+            if e.action == "person.role_changed"
+        ]
+    assert changes == [("SWE2", "SWE3", "conversion"), ("SWE3", "SWE2", "revert")]
 
 
 def test_revert_of_running_trial_ends_it_early_and_frees_capacity(org_db: Database) -> None:

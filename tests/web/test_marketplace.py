@@ -358,6 +358,16 @@ def test_later_role_changes_of_people_released_show_on_the_ledger_and_the_report
     rows = {r.manager.id: r for r in mviews.release_report(db, world.policy("admin")).managers}
     assert rows["M"].later_role_changes == 1
     assert "Later role changes" in world.client("admin").get("/reports/releases").text
+    # A conversion whose trial was reverted gave the role back: not counted (eva's stretch, marked so here).
+    with db.write_engine.begin() as conn:
+        conn.execute(t.moves.update().where(t.moves.c.id == world.mv_e).values(status="reverted"))
+        for move_id in (world.mv_e, None):
+            conn.execute(
+                t.role_assignments.insert().values(
+                    person_id="E", role_id="R-LEAD", start=TODAY, reason="conversion", move_id=move_id
+                )
+            )
+    assert mviews.manager_credit(db, world.policy("mira"), "M").later_role_changes == 2
 
 
 def test_a_started_move_cannot_be_withdrawn_through_its_application(world: World) -> None:

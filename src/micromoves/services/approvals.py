@@ -196,7 +196,12 @@ def decide(db: Database, policy: Policy, move_id: str, *, verdict: Verdict | str
             move.released_by_id = p.person_id
         if verdict is Verdict.DECLINED:
             move_service.apply_transition(
-                uow, person, move, MoveStatus.DECLINED, actor=p.actor, reason=f"declined ({slot}): {note}".strip()
+                uow,
+                person,
+                move,
+                MoveStatus.DECLINED,
+                actor=p.actor,
+                reason=f"declined ({slot}): {note.strip()}" if note.strip() else f"declined ({slot})",
             )
         elif len(done) + 1 == len(Slot):
             move_service.apply_transition(

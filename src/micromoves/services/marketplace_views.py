@@ -483,12 +483,15 @@ def _later_role_changes(conn: Connection, managers: list[str]) -> dict[str, int]
     ).all()
     people = sorted({person for _, person, _ in first})
     changed: dict[str, list[dt.date]] = {}
+    # A conversion whose trial was reverted gave the role back: it is no role change to credit.
+    undone = select(m.id).where(m.status == MoveStatus.REVERTED.value)
     for person, start in conn.execute(
         select(ra.person_id, ra.start).where(
             ra.person_id.in_(people),
             ra.reason.in_(
                 [AssignmentReason.PROMOTION.value, AssignmentReason.CONVERSION.value, AssignmentReason.TRANSFER.value]
             ),
+            ~((ra.reason == AssignmentReason.CONVERSION.value) & ra.move_id.is_not(None) & ra.move_id.in_(undone)),
         )
     ):
         changed.setdefault(person, []).append(start)

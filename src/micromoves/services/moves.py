@@ -432,6 +432,17 @@ def _revert(uow: UnitOfWork, person: Person, move: Move, *, actor: str, on: dt.d
         )
         uow.session.add(restored)
         details.update(role_from=person.role_id, role_restored=prior.role_id)
+        # A role change like the conversion it undoes: the person's own audit trail shows both.
+        uow.audit(
+            actor,
+            "person.role_changed",
+            "person",
+            person.id,
+            role_from=person.role_id,
+            role_to=prior.role_id,
+            reason=AssignmentReason.REVERT.value,
+            move_id=move.id,
+        )
         person.role_id = prior.role_id
     elif on < move.end:
         details.update(old_end=move.end, new_end=max(on, move.start))
