@@ -110,7 +110,14 @@ def test_plan_is_optimal_explained_and_stored(plan_db: Database) -> None:
     again = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
     history = planning.plan_history(plan_db, "EMP")
     assert [(p.version, p.status) for p in history] == [(2, PlanStatus.CURRENT), (1, PlanStatus.SUPERSEDED)]
-    assert again.plan.id == history[0].id
+    assert again.plan.id == history[0].id and not again.kept
+    # Asked again with nothing changed, the current version answers: no new version each time.
+    same = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
+    assert same.kept and same.plan.id == again.plan.id
+    assert [p.version for p in planning.plan_history(plan_db, "EMP")] == [2, 1]
+    # Another start date is another problem: a new version.
+    later = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START + dt.timedelta(weeks=1))
+    assert not later.kept and later.plan.version == 3
 
 
 def test_active_move_and_leave_delay_the_plan(plan_db: Database) -> None:

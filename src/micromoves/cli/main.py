@@ -780,6 +780,8 @@ def plan(
     overview = org.person_overview(db, person_id)
     role_title = next((r.title for r in roles.list_roles(db) if r.id == outcome.plan.target_role_id), "")
     print_plan(outcome.plan, person_name=overview.person.name, target_title=role_title)
+    if outcome.kept:
+        console.print(f"nothing changed since version {outcome.plan.version}: it stays the current plan")
 
 
 @app.command("plan-all")

@@ -849,6 +849,7 @@ class PlanOutcome:
     plan: Plan
     result: PlanResult
     problem: PlanProblem
+    kept: bool = False  # the current plan already answered this very problem: no new version was stored
 
 
 def plan_for_person(
@@ -926,11 +927,36 @@ def plan_for_person(
     with db.write_engine.begin() as conn:
         if conn.scalar(select(t.people.c.id).where(t.people.c.id == person_id)) is None:
             raise NotFound(f"person {person_id!r} was deleted while the plan was made", field="person_id")
-        (plan_id,) = store_plans(conn, [record], actor=actor)
+        plan_id = _same_as_current(conn, record)
+        kept = plan_id is not None
+        if plan_id is None:
+            (plan_id,) = store_plans(conn, [record], actor=actor)
     with UnitOfWork(db, write=False) as uow:
         plan = uow.session.get(Plan, plan_id)
         assert plan is not None
-    return PlanOutcome(plan, result, problem)
+    return PlanOutcome(plan, result, problem, kept)
+
+
+def _same_as_current(conn: Connection, record: dict[str, Any]) -> int | None:
+    """The id of the person's current plan when it answers the same problem (digest: levels, capacity,
+    target, options, start, planner version) with the same result: asking again stored a new version
+    each time (v1 to v17 with nothing changed), burying the versions that say what did change."""
+    p = t.plans.c
+    current = conn.execute(
+        select(p.id, p.problem_digest, p.ready_week, p.effort, p.outcome, p.alternatives, p.explanation).where(
+            p.person_id == record["person_id"], p.status == PlanStatus.CURRENT
+        )
+    ).first()
+    same = (
+        current is not None
+        and current.problem_digest == record["problem_digest"]
+        and (current.ready_week, current.effort, current.outcome)
+        == (record["ready_week"], record["effort"], str(record["outcome"]))
+        and len(current.alternatives or []) == len(record["alternatives"])
+        # A plan proven optimal is not the same as one found within a time budget, whatever their figures.
+        and (current.explanation or {}).get("optimal") == record["explanation"].get("optimal")
+    )
+    return int(current.id) if same and current is not None else None
 
 
 def _solve_bounded(problem: PlanProblem, k: int, budget: float) -> PlanResult:
