@@ -423,27 +423,9 @@ def _revert(uow: UnitOfWork, person: Person, move: Move, *, actor: str, on: dt.d
         for a in assignments:
             if a.end is None:
                 a.end = on
-        restored = RoleAssignment(
-            person_id=person.id,
-            role_id=prior.role_id,
-            start=on,
-            reason=AssignmentReason.REVERT,
-            move_id=move.id,
-        )
-        uow.session.add(restored)
         details.update(role_from=person.role_id, role_restored=prior.role_id)
         # A role change like the conversion it undoes: the person's own audit trail shows both.
-        uow.audit(
-            actor,
-            "person.role_changed",
-            "person",
-            person.id,
-            role_from=person.role_id,
-            role_to=prior.role_id,
-            reason=AssignmentReason.REVERT.value,
-            move_id=move.id,
-        )
-        person.role_id = prior.role_id
+        _change_role(uow, person, prior.role_id, AssignmentReason.REVERT, move, actor=actor, on=on)
     elif on < move.end:
         details.update(old_end=move.end, new_end=max(on, move.start))
         move.end = max(on, move.start)
@@ -598,23 +580,29 @@ def _convert(uow: UnitOfWork, person: Person, move: Move, *, actor: str, on: dt.
                 reason=AssignmentReason.HIRE,
             )
         )
-    assignment = RoleAssignment(
-        person_id=person.id, role_id=target.id, start=on, reason=AssignmentReason.CONVERSION, move_id=move.id
-    )
-    uow.session.add(assignment)
+    assignment = _change_role(uow, person, target.id, AssignmentReason.CONVERSION, move, actor=actor, on=on)
     uow.session.flush()
     move.converted_assignment_id = assignment.id
+
+
+def _change_role(
+    uow: UnitOfWork, person: Person, role_id: str, reason: AssignmentReason, move: Move, *, actor: str, on: dt.date
+) -> RoleAssignment:
+    """The person holds ``role_id`` from ``on`` because of ``move``: a role history entry and an audit event."""
+    assignment = RoleAssignment(person_id=person.id, role_id=role_id, start=on, reason=reason, move_id=move.id)
+    uow.session.add(assignment)
     uow.audit(
         actor,
         "person.role_changed",
         "person",
         person.id,
         role_from=person.role_id,
-        role_to=target.id,
-        reason=AssignmentReason.CONVERSION.value,
+        role_to=role_id,
+        reason=reason.value,
         move_id=move.id,
     )
-    person.role_id = target.id
+    person.role_id = role_id
+    return assignment
 
 
 def _extend(
