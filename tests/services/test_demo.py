@@ -773,3 +773,11 @@ def test_the_demo_writes_an_before_a_vowel(demo: tuple[Database, DemoSummary, Sn
     wrong = [x for x in texts if re.search(r"\ba [AEIO]|\ba U(?!X|ni|se|su|ti)|\ban (?:UX|Uni|Use|One|Eu)", x)]
     assert not wrong, wrong[:5]
     assert any(re.search(r"\ban [AEIOU]", x) for x in texts)
+    from micromoves.services.demo_catalogue import with_article
+
+    assert [with_article(x) for x in ("HR Manager", "UX Designer", "Engineer", "University Lecturer")] == [
+        "an HR Manager",
+        "a UX Designer",
+        "an Engineer",
+        "a University Lecturer",
+    ]

@@ -970,3 +970,39 @@ def test_a_move_withdrawn_by_an_import_gives_its_seat_back(world: World, tmp_pat
     import_files(db, [moves], actor="hr")
     assert move_svc.get_move(db, move_id).status.value == "withdrawn"
     assert (_status(world, world.application), _opportunity_status(world, world.opp_open)) == ("withdrawn", "open")
+
+
+def test_a_cross_team_handoff_names_people_of_the_moves_teams(world: World) -> None:
+    """Mira (line manager of emil, team A) records the handoff of emil's acting role in team B: its holder is
+    hugo of team B, whom she may not otherwise see; the people of the move's two teams may be named by
+    whoever runs the move, and nobody else of the organisation (otto, of no team of this move)."""
+    db = world.db
+    start = TODAY + dt.timedelta(weeks=3)
+    move = move_svc.propose_move(
+        db,
+        person_id="E2",
+        kind="acting_role",
+        title="Acting lead of team B",
+        start=start,
+        end=start + dt.timedelta(weeks=6),
+        percent_time=50,
+        criteria=["Team B delivers"],
+        actor="M",
+        host_team_id="B",
+    )
+    mira = world.policy("mira")
+    assert not mira.sees_person("H")
+    with db.engine.connect() as conn:
+        outsider = conn.scalar(
+            select(t.people.c.id).where(t.people.c.team_id.not_in(["A", "B"]), t.people.c.id != "M").limit(1)
+        )
+    assert outsider is not None and not mira.sees_person(outsider)
+    with pytest.raises(InvalidValue):
+        handoffs.record_handoff(db, mira, move.id, holder_id=outsider, responsibilities="x")
+    handoffs.record_handoff(db, mira, move.id, holder_id="H", responsibilities="Team B's stand-ups", backfill_id="E")
+    view = handoffs.handoff_for_move(db, move.id)
+    assert view is not None and (view.holder.id, view.backfill and view.backfill.id) == ("H", "E")
+    # Onboarding before its start: the page does not offer to start it (refused until then).
+    for status in ("requested", "approved", "onboarding"):
+        move_svc.transition_move(db, move.id, status, actor="admin")
+    assert "activate" not in world.client("mira").get(f"/api/v1/moves/{move.id}").json()["actions"]

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from micromoves.cli.render import console, err_console, jsonable, print_json, print_move, table
+from micromoves.domain import rules
 from micromoves.domain.errors import DomainError, InvalidValue
 from micromoves.domain.model import MoveKind, MoveStatus, Rating
 from micromoves.services import approvals, exporting, importing, org, roles, secured
@@ -190,9 +191,11 @@ def parse_date(value: str | None, field: str) -> dt.date | None:
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise InvalidValue(f"{field}: {value!r} is not an ISO date (YYYY-MM-DD)", field=field) from None
+    rules.check_calendar(day, field)
+    return day
 
 
 def required_date(value: str, field: str) -> dt.date:

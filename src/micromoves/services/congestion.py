@@ -508,7 +508,9 @@ def affected_people(db: Database, template_id: str, *, limit: int | None = 20) -
         wanted = [
             pid
             for pid, steps in conn.execute(
-                select(t.plans.c.person_id, t.plans.c.steps).where(t.plans.c.status == "current")
+                select(t.plans.c.person_id, t.plans.c.steps)
+                .where(t.plans.c.status == "current")
+                .order_by(t.plans.c.person_id)  # the same people compared on every call
             )
             if any(s.get("template_id") in slot for s in steps or [])
         ]

@@ -755,7 +755,10 @@ _A_BEFORE = ("ux", "uni", "use", "usu", "uti", "eu", "one")
 
 def with_article(noun: str) -> str:
     """``noun`` with its indefinite article ("an Engineering Manager", "a Data Scientist", "a UX
-    Designer"): by its first letter and the few vowel sounds role titles start with that are not one."""
-    low = noun.lower()
-    vowel = low[:1] in ("a", "e", "i", "o", "u") and not low.startswith(_A_BEFORE)
+    Designer", "an HR Manager"): by its first sound; an acronym's is its first letter's name."""
+    low, first = noun.lower(), noun.split(" ")[0]
+    if len(first) > 1 and first.isupper():  # an acronym, read letter by letter: "an HR Manager", "a UX …"
+        vowel = first[0] in "AEFHILMNORSX"
+    else:
+        vowel = low[:1] in ("a", "e", "i", "o", "u") and not low.startswith(_A_BEFORE)
     return f"{'an' if vowel else 'a'} {noun}"

@@ -74,12 +74,16 @@ def record_handoff(
             field="return_on",
         )
     with db.write_engine.begin() as conn:
+        # The move's two teams: the host team (whose responsibilities are handed over) and the person's
+        # own (whose work a backfill covers). Whoever runs the move may name their members.
+        teams = {move.host_team_id, conn.scalar(select(t.people.c.team_id).where(t.people.c.id == move.person_id))}
         for field, pid in (("holder_id", holder_id), ("backfill_id", backfill_id)):
-            # Only someone the caller may see: the handoff shows the holder's and the backfill's names, so
-            # any id would otherwise read out any person's name (and which ids exist). Both cases get the
-            # same answer.
-            known = pid is None or conn.scalar(select(t.people.c.id).where(t.people.c.id == pid)) is not None
-            if not (known and (pid is None or policy.sees_person(pid))):
+            if pid is None:
+                continue
+            # Else only someone the caller may see: the handoff shows the holder's and the backfill's names,
+            # so any id would read out any person's name (and which ids exist). Both get the same answer.
+            team = conn.execute(select(t.people.c.team_id).where(t.people.c.id == pid)).first()
+            if team is None or not (team.team_id in teams - {None} or policy.sees_person(pid)):
                 raise InvalidValue(f"unknown person {pid!r}", field=field)
         if holder_id == move.person_id or backfill_id == move.person_id:
             raise InvalidValue("the person on the move cannot hand over to, or backfill, themself", field="holder_id")

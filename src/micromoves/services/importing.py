@@ -1620,7 +1620,7 @@ def _write_moves(
             .where(or_(i_.old_status.is_(None), i_.old_status != m_.status)),
         )
     )
-    _follow_status_changes(conn, [m for m in moves if m.id in existing], plan, actor, now.date())
+    _follow_status_changes(conn, [m for m in moves if m.id in existing], plan, actor, dt.date.today())
 
 
 def _follow_status_changes(conn: Connection, moves: list[MoveRec], plan: Plan, actor: str, today: dt.date) -> None:

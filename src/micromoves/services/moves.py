@@ -379,8 +379,8 @@ def _apply_transition(
     if to is S.COMPLETED and on < move.end:
         # Ended early: the person has their time back from that day (capacity, the release ledger and the
         # timeline read the end), as a revert of an unfinished move already does.
-        details.update(old_end=move.end, new_end=max(on, move.start))
-        move.end = max(on, move.start)
+        details.update(old_end=move.end, new_end=_early_end(move, on))
+        move.end = _early_end(move, on)
     lifecycle.transition(move, to, actor=actor, at=utcnow(), reason=reason)
     if to is S.COMPLETED:
         details["skills_written"] = _write_back_skills(uow, move, on=on)
@@ -427,9 +427,15 @@ def _revert(uow: UnitOfWork, person: Person, move: Move, *, actor: str, on: dt.d
         # A role change like the conversion it undoes: the person's own audit trail shows both.
         _change_role(uow, person, prior.role_id, AssignmentReason.REVERT, move, actor=actor, on=on)
     elif on < move.end:
-        details.update(old_end=move.end, new_end=max(on, move.start))
-        move.end = max(on, move.start)
+        details.update(old_end=move.end, new_end=_early_end(move, on))
+        move.end = _early_end(move, on)
     return details
+
+
+def _early_end(move: Move, on: dt.date) -> dt.date:
+    """The end of a move stopped on ``on``: that day, but at least a day after its start (a move ends after
+    it starts, or its own export would not import)."""
+    return max(on, move.start + dt.timedelta(days=1))
 
 
 def check_in(

@@ -439,7 +439,7 @@ def move_actions(policy: Policy, move: Move, open_slots: Sequence[str], *, has_h
         actions += ["approve", "decline"]
     if s is MoveStatus.APPROVED and runs:
         actions.append("start_onboarding")
-    if s is MoveStatus.ONBOARDING and runs:
+    if s is MoveStatus.ONBOARDING and runs and dt.date.today() >= move.start:  # not before it starts
         actions.append("activate")
     if s in (MoveStatus.ONBOARDING, MoveStatus.ACTIVE, MoveStatus.IN_REVIEW) and (
         policy.is_self(move.person_id) or runs
@@ -778,8 +778,8 @@ def move_rows(db: Database, policy: Policy, f: MoveFilter, *, chunk: int = 2000)
         "start",
         "end",
         "percent_time",
-        "host_team_id",
         "host_team",
+        "host_team_id",  # last: a reader by column position keeps the columns it had
     ]
     q = _move_query(policy, f).order_by(t.moves.c.id)
     after: str | None = None
@@ -798,8 +798,8 @@ def move_rows(db: Database, policy: Policy, f: MoveFilter, *, chunk: int = 2000)
                 s.start.isoformat(),
                 s.end.isoformat(),
                 str(s.percent_time),
-                m.host_team_id or "",
                 s.host_team or "",
+                m.host_team_id or "",
             ]
         if len(moves) < chunk:
             return

@@ -43,7 +43,8 @@ def _in_calendar(value: dt.date) -> dt.date:
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date), AfterValidator(_in_calendar)]
 
 
-_QUERY_NAMES: dict[int, frozenset[str]] = {}
+# Kept on the route object itself (routes are not hashable, and an id() could be reused by another app's).
+_QUERY_NAMES = "_micromoves_query_names"
 
 
 def _query_names(dependant: Dependant) -> frozenset[str]:
@@ -71,9 +72,10 @@ def known_query(request: Request) -> None:
     dependant = getattr(route, "dependant", None)
     if dependant is None:
         return
-    allowed = _QUERY_NAMES.get(id(route))
+    allowed: frozenset[str] | None = getattr(route, _QUERY_NAMES, None)
     if allowed is None:
-        allowed = _QUERY_NAMES[id(route)] = _query_names(dependant)
+        allowed = _query_names(dependant)
+        setattr(route, _QUERY_NAMES, allowed)
     unknown = sorted(set(request.query_params) - allowed)
     if unknown:
         takes = ", ".join(sorted(allowed)) if allowed else "no query parameters"
