@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -394,16 +395,8 @@ def test_a_started_move_cannot_be_withdrawn_through_its_application(world: World
 def test_a_handoff_follows_its_move(world: World) -> None:
     db = world.db
     start = TODAY + dt.timedelta(weeks=2)
-    move = move_svc.propose_move(
-        db,
-        person_id="E2",
-        kind="temporary_lead",
-        title="Lead team A while Mira is on leave",
-        start=start,
-        end=start + dt.timedelta(weeks=6),
-        percent_time=50,
-        criteria=["Team delivers the sprint goals"],
-        actor="M",
+    move = _leave_cover(
+        db, "temporary_lead", "Lead team A while Mira is on leave", start, criterion="Team delivers the sprint goals"
     )
     with pytest.raises(Forbidden):
         handoffs.record_handoff(db, world.policy("emil"), move.id, holder_id="M", responsibilities="x")
@@ -603,17 +596,8 @@ def test_the_host_manager_sees_the_handoff_form_they_may_use(world: World) -> No
     its handoff, so the move page offers him the form and its JSON twin lists the action (it was hidden:
     the page checked the person's chain only); an outsider to both sides is offered neither."""
     start = TODAY + dt.timedelta(weeks=2)
-    move = move_svc.propose_move(
-        world.db,
-        person_id="E2",
-        kind="temporary_lead",
-        title="Lead team B's on-call rota",
-        start=start,
-        end=start + dt.timedelta(weeks=6),
-        percent_time=50,
-        criteria=["Rota covered"],
-        host_team_id="B",
-        actor="M",
+    move = _leave_cover(
+        world.db, "temporary_lead", "Lead team B's on-call rota", start, criterion="Rota covered", host_team_id="B"
     )
     hugo = world.client("hugo")
     assert "handoff" in hugo.get(f"/api/v1/moves/{move.id}").json()["actions"]
@@ -631,17 +615,7 @@ def test_the_host_manager_sees_the_handoff_form_they_may_use(world: World) -> No
 def test_a_handoff_is_returned_when_its_move_ends_early(world: World, ending: str) -> None:
     db = world.db
     start = TODAY + dt.timedelta(weeks=2)
-    move = move_svc.propose_move(
-        db,
-        person_id="E2",
-        kind="acting_role",
-        title="Acting team lead",
-        start=start,
-        end=start + dt.timedelta(weeks=6),
-        percent_time=50,
-        criteria=["Team delivers"],
-        actor="M",
-    )
+    move = _leave_cover(db, "acting_role", "Acting team lead", start, criterion="Team delivers")
     handoffs.record_handoff(db, world.policy("mira"), move.id, holder_id="M", responsibilities="1:1s")
     path = {"withdrawn": ["requested"], "declined": ["requested"], "reverted": ["requested", "approved"]}[ending]
     for status in path + (["onboarding", "active"] if ending == "reverted" else []):
@@ -978,17 +952,8 @@ def test_a_cross_team_handoff_names_people_of_the_moves_teams(world: World) -> N
     whoever runs the move, and nobody else of the organisation (otto, of no team of this move)."""
     db = world.db
     start = TODAY + dt.timedelta(weeks=3)
-    move = move_svc.propose_move(
-        db,
-        person_id="E2",
-        kind="acting_role",
-        title="Acting lead of team B",
-        start=start,
-        end=start + dt.timedelta(weeks=6),
-        percent_time=50,
-        criteria=["Team B delivers"],
-        actor="M",
-        host_team_id="B",
+    move = _leave_cover(
+        db, "acting_role", "Acting lead of team B", start, criterion="Team B delivers", host_team_id="B"
     )
     mira = world.policy("mira")
     assert not mira.sees_person("H")
@@ -1006,3 +971,22 @@ def test_a_cross_team_handoff_names_people_of_the_moves_teams(world: World) -> N
     for status in ("requested", "approved", "onboarding"):
         move_svc.transition_move(db, move.id, status, actor="admin")
     assert "activate" not in world.client("mira").get(f"/api/v1/moves/{move.id}").json()["actions"]
+
+
+def _leave_cover(
+    db: Any, kind: str, title: str, start: dt.date, *, criterion: str, host_team_id: str | None = None
+) -> Any:
+    """Emil's six weeks at half time covering someone's responsibilities (kind: acting_role, temporary_lead),
+    proposed by his line manager mira."""
+    return move_svc.propose_move(
+        db,
+        person_id="E2",
+        kind=kind,
+        title=title,
+        start=start,
+        end=start + dt.timedelta(weeks=6),
+        percent_time=50,
+        criteria=[criterion],
+        actor="M",
+        host_team_id=host_team_id,
+    )
