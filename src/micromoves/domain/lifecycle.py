@@ -41,6 +41,8 @@ OCCUPYING_STATUSES: frozenset[MoveStatus] = frozenset(
 COMMITTED_STATUSES: frozenset[MoveStatus] = (OCCUPYING_STATUSES - {S.REVERTED}) | {S.REQUESTED}
 # Statuses that are over: nothing more can happen to the move except the completed→reverted guard.
 TERMINAL_STATUSES: frozenset[MoveStatus] = frozenset({S.DECLINED, S.WITHDRAWN, S.REVERTED})
+# Statuses of a move that has ended or will never happen: it is no longer extended, and takes no handoff.
+ENDED_STATUSES: frozenset[MoveStatus] = TERMINAL_STATUSES | {S.COMPLETED}
 
 
 def allowed_next(status: MoveStatus) -> frozenset[MoveStatus]:

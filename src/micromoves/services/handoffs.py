@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, insert, select, update
 
 from micromoves.domain.errors import Conflict, InvalidValue
+from micromoves.domain.lifecycle import ENDED_STATUSES
 from micromoves.domain.marketplace import KINDS_WITH_HANDOFF
 from micromoves.domain.model import MoveKind, MoveStatus
 from micromoves.services.accounts import Scope
@@ -19,7 +20,6 @@ from micromoves.storage.db import Database
 from micromoves.storage.uow import record_audit
 
 RUNNING = frozenset({MoveStatus.ONBOARDING, MoveStatus.ACTIVE, MoveStatus.IN_REVIEW})
-ENDED = frozenset({MoveStatus.COMPLETED, MoveStatus.REVERTED, MoveStatus.WITHDRAWN, MoveStatus.DECLINED})
 
 
 class HandoffView(BaseModel):
@@ -59,7 +59,7 @@ def record_handoff(
         entity_type="move",
         entity_id=move_id,
     )
-    if MoveStatus(move.status) in ENDED:
+    if MoveStatus(move.status) in ENDED_STATUSES:
         raise Conflict(f"move {move_id} is {move.status}: a handoff is for a move still to come or under way")
     if MoveKind(move.kind) not in KINDS_WITH_HANDOFF:
         raise InvalidValue(
@@ -147,7 +147,7 @@ def sync_with_move(conn: Connection, move_id: str, status: MoveStatus, on: dt.da
     c = t.handoffs.c
     if status in RUNNING:
         conn.execute(update(t.handoffs).where(c.move_id == move_id, c.status == "planned").values(status="active"))
-    elif status in ENDED:
+    elif status in ENDED_STATUSES:
         # The move ended, or will never happen (withdrawn, or declined by its approvers): the holder has
         # their responsibilities back from that day.
         conn.execute(

@@ -379,8 +379,7 @@ def _apply_transition(
     if to is S.COMPLETED and on < move.end:
         # Ended early: the person has their time back from that day (capacity, the release ledger and the
         # timeline read the end), as a revert of an unfinished move already does.
-        details.update(old_end=move.end, new_end=_early_end(move, on))
-        move.end = _early_end(move, on)
+        details.update(_stop_early(move, on))
     lifecycle.transition(move, to, actor=actor, at=utcnow(), reason=reason)
     if to is S.COMPLETED:
         details["skills_written"] = _write_back_skills(uow, move, on=on)
@@ -427,15 +426,15 @@ def _revert(uow: UnitOfWork, person: Person, move: Move, *, actor: str, on: dt.d
         # A role change like the conversion it undoes: the person's own audit trail shows both.
         _change_role(uow, person, prior.role_id, AssignmentReason.REVERT, move, actor=actor, on=on)
     elif on < move.end:
-        details.update(old_end=move.end, new_end=_early_end(move, on))
-        move.end = _early_end(move, on)
+        details.update(_stop_early(move, on))
     return details
 
 
-def _early_end(move: Move, on: dt.date) -> dt.date:
-    """The end of a move stopped on ``on``: that day, but at least a day after its start (a move ends after
-    it starts, or its own export would not import)."""
-    return max(on, move.start + dt.timedelta(days=1))
+def _stop_early(move: Move, on: dt.date) -> dict[str, object]:
+    """End a move on ``on``, before its planned end, but at least a day after its start (a move ends after it
+    starts, or its own export would not import); the old and new end, for the audit."""
+    old_end, move.end = move.end, max(on, move.start + dt.timedelta(days=1))
+    return {"old_end": old_end, "new_end": move.end}
 
 
 def check_in(
@@ -648,7 +647,7 @@ def extend_move(
     settings = settings or get_settings()
     with UnitOfWork(db) as uow:
         move = uow.moves.get_full(move_id)
-        if move.status in lifecycle.TERMINAL_STATUSES or move.status is S.COMPLETED:
+        if move.status in lifecycle.ENDED_STATUSES:
             raise Conflict(f"move {move.id} is {move.status} and cannot be extended", field="status")
         person = uow.people.get_for_update(move.person_id)
         _extend(uow, person, move, new_end, actor=actor, reason=reason, settings=settings)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import selectinload
 
-from micromoves.domain.lifecycle import OCCUPYING_STATUSES, TERMINAL_STATUSES
+from micromoves.domain.lifecycle import ENDED_STATUSES, OCCUPYING_STATUSES
 from micromoves.domain.marketplace import KINDS_WITH_HANDOFF
 from micromoves.domain.model import Move, MoveKind, MoveStatus
 from micromoves.services import approvals as approval_service
@@ -448,12 +448,7 @@ def move_actions(policy: Policy, move: Move, open_slots: Sequence[str], *, has_h
     if s in (MoveStatus.ACTIVE, MoveStatus.IN_REVIEW) and runs:
         actions.append("review")
     # The rules handoffs.record_handoff checks: a move still to come or under way, one handoff per move.
-    if (
-        move.kind in KINDS_WITH_HANDOFF
-        and s not in TERMINAL_STATUSES | {MoveStatus.COMPLETED}
-        and runs
-        and not has_handoff
-    ):
+    if move.kind in KINDS_WITH_HANDOFF and s not in ENDED_STATUSES and runs and not has_handoff:
         actions.append("handoff")
     return actions
 
