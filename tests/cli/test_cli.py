@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -11,6 +12,11 @@ from typer.testing import CliRunner
 from micromoves.cli.main import app
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
+
+# A move proposed through the CLI ends after today (moves that already ran are imported); one that has
+# started can be activated at once.
+RUN_START = (dt.date.today() - dt.timedelta(days=14)).isoformat()
+RUN_END = (dt.date.today() + dt.timedelta(days=70)).isoformat()
 
 runner = CliRunner()
 
@@ -55,9 +61,9 @@ def test_move_lifecycle_through_the_cli(org_url: str) -> None:
         "--title",
         "Churn model",
         "--start",
-        "2026-01-05",
+        RUN_START,
         "--end",
-        "2026-03-27",
+        RUN_END,
         "--percent",
         "30",
         "--criterion",
@@ -203,9 +209,9 @@ def test_people_listing_and_escaping(org_url: str) -> None:
                 "--title",
                 "x",
                 "--start",
-                "2026-01-05",
+                "2099-01-05",
                 "--end",
-                "2026-03-01",
+                "2099-03-01",
                 "--percent",
                 "150",
                 "--criterion",

@@ -16,7 +16,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from micromoves.domain.errors import IllegalTransition, InvalidValue
+from micromoves.domain.errors import IllegalTransition, InvalidDates, InvalidValue
 from micromoves.domain.model import MoveKind
 from micromoves.domain.rules import check_dates, check_short
 
@@ -199,13 +199,30 @@ def _weighted(required: Mapping[str, float], preferred: Mapping[str, float]) -> 
 
 
 def check_opportunity(
-    *, title: str, start: dt.date, end: dt.date, percent_time: int, seats: int, max_weeks: int
+    *,
+    title: str,
+    start: dt.date,
+    end: dt.date,
+    percent_time: int,
+    seats: int,
+    max_weeks: int,
+    today: dt.date,
+    application_deadline: dt.date | None = None,
 ) -> None:
     if not title.strip():
         raise InvalidValue("an opportunity needs a title", field="title")
-    # Its move is made when an offer is accepted: one it could never be (too long) is refused now, not then.
+    # Its move is made when an offer is accepted: one it could never be (too long, already over) is refused
+    # now, not then.
     check_dates(start, end)
     check_short(start, end, max_weeks)
+    if end <= today:
+        raise InvalidDates(f"end {end.isoformat()} has passed; an opportunity ends after today", field="end")
+    if application_deadline is not None and not today <= application_deadline <= start:
+        raise InvalidDates(
+            f"applications close between today ({today.isoformat()}) and the start ({start.isoformat()}), "
+            f"got {application_deadline.isoformat()}",
+            field="application_deadline",
+        )
     if not 1 <= percent_time <= 100:
         raise InvalidValue(f"time share must be 1–100%, got {percent_time}", field="percent_time")
     if not 1 <= seats <= 10_000:

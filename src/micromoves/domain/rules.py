@@ -82,6 +82,10 @@ def check_short(start: dt.date, end: dt.date, max_weeks: int = DEFAULT_MAX_MOVE_
 
 
 CRITERIA_SEPARATOR = ";"  # between success criteria in moves.csv (conventions.md)
+# A review rates every criterion, one by one: a list longer than a reviewer can rate, or a "criterion" the
+# size of a document, is not an agreement anyone can be reviewed against (and made pages of megabytes).
+MAX_CRITERIA = 20
+MAX_CRITERION_CHARS = 1000
 
 
 def check_criterion(statement: str, field: str = "success_criteria") -> str:
@@ -90,6 +94,11 @@ def check_criterion(statement: str, field: str = "success_criteria") -> str:
     text = statement.strip()
     if not text:
         raise InvalidValue("a success criterion cannot be empty", field=field)
+    if len(text) > MAX_CRITERION_CHARS:
+        raise InvalidValue(
+            f"a success criterion may have at most {MAX_CRITERION_CHARS} characters, got {len(text)}: {text[:60]!r}…",
+            field=field,
+        )
     if CRITERIA_SEPARATOR in text:
         raise InvalidValue(
             f"a success criterion cannot contain {CRITERIA_SEPARATOR!r}, which separates criteria in moves.csv; "
@@ -97,6 +106,16 @@ def check_criterion(statement: str, field: str = "success_criteria") -> str:
             field=field,
         )
     return text
+
+
+def check_criteria(statements: Sequence[str], field: str = "success_criteria", *, already: int = 0) -> list[str]:
+    """Success criteria, each checked by :func:`check_criterion`; with the ``already`` agreed ones, at most
+    :data:`MAX_CRITERIA`."""
+    if already + len(statements) > MAX_CRITERIA:
+        raise InvalidValue(
+            f"a move may have at most {MAX_CRITERIA} success criteria, got {already + len(statements)}", field=field
+        )
+    return [check_criterion(s, field) for s in statements]
 
 
 def check_percent(percent: int) -> None:

@@ -65,6 +65,7 @@ def _now(job: Callable[[], None]) -> None:
 
 A = ApplicationStatus
 OS = OpportunityStatus
+MAX_LOCATION_CHARS = 200  # a place name, as a person's location (people.location)
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,8 @@ def create_opportunity(db: Database, policy: Policy, data: OpportunityInput, *, 
         percent_time=data.percent_time,
         seats=data.seats,
         max_weeks=get_settings().max_move_weeks,
+        today=dt.date.today(),
+        application_deadline=data.application_deadline,
     )
     try:
         kind = MoveKind(data.kind)
@@ -129,8 +132,12 @@ def create_opportunity(db: Database, policy: Policy, data: OpportunityInput, *, 
         raise InvalidValue(f"unknown move kind {data.kind!r}", field="kind") from None
     if not data.success_criteria or not all(c.strip() for c in data.success_criteria):
         raise InvalidValue("give the success criteria the move will be reviewed against", field="success_criteria")
-    for criterion in data.success_criteria:
-        rules.check_criterion(criterion)
+    rules.check_criteria(data.success_criteria)
+    for location in data.locations:
+        if not location.strip() or len(location) > MAX_LOCATION_CHARS:
+            raise InvalidValue(
+                f"a location is 1 to {MAX_LOCATION_CHARS} characters, got {len(location.strip())}", field="locations"
+            )
     opportunity_id = f"OPP-{uuid.uuid4().hex[:10]}"
     p = policy.principal
     with db.engine.connect() as conn:

@@ -311,7 +311,15 @@ def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> Opp
             actions.remove("publish")
     elif opp.status == "draft" and opp.created_by == p.actor:
         actions.append("submit")
-    if card.status == "open" and p.person_id and mine is None and card.eligible and opp.host_manager_id != p.person_id:
+    deadline = opp.application_deadline
+    if (
+        card.status == "open"
+        and p.person_id
+        and mine is None
+        and card.eligible
+        and opp.host_manager_id != p.person_id
+        and (deadline is None or dt.date.today() <= deadline)  # what _check_application refuses
+    ):
         actions.append("apply")
     return OpportunityDetail(
         card=card,

@@ -72,8 +72,8 @@ def _check_fits(uow: UnitOfWork, person: Person, move: Move) -> None:
     rules.check_fits(_interval(move), committed, person.move_capacity_percent)
 
 
-def _clean_statements(statements: Sequence[str]) -> list[str]:
-    return [rules.check_criterion(s) for s in statements]
+def _clean_statements(statements: Sequence[str], already: int = 0) -> list[str]:
+    return rules.check_criteria(statements, already=already)
 
 
 def propose_move(
@@ -275,8 +275,7 @@ def build_requested_move(
 
 def add_criteria(db: Database, move_id: str, statements: Sequence[str], *, actor: str) -> Move:
     """Add success criteria; they are agreed before the move starts, so only while it is not approved."""
-    cleaned = _clean_statements(statements)
-    if not cleaned:
+    if not statements:
         raise InvalidValue("give at least one success criterion", field="success_criteria")
     with UnitOfWork(db) as uow:
         move = uow.moves.get_full(move_id)
@@ -285,6 +284,7 @@ def add_criteria(db: Database, move_id: str, statements: Sequence[str], *, actor
                 f"success criteria of move {move.id} are fixed once it is {move.status}",
                 field="success_criteria",
             )
+        cleaned = _clean_statements(statements, already=len(move.criteria))
         first = len(move.criteria) + 1
         for i, s in enumerate(cleaned, first):
             move.criteria.append(SuccessCriterion(move_id=move.id, position=i, statement=s))
@@ -506,7 +506,11 @@ def review_move(
         if move.status is not S.IN_REVIEW:
             raise Conflict(f"move {move.id} is {move.status}; only an active move can be reviewed", field="status")
         by_position = {c.position: c for c in move.criteria}
+        rated: set[int] = set()
         for r in ratings:
+            if r.position in rated:  # the later rating silently replaced the earlier
+                raise InvalidValue(f"success criterion #{r.position} is rated twice", field="ratings")
+            rated.add(r.position)
             criterion = by_position.get(r.position)
             if criterion is None:
                 raise InvalidValue(f"move {move.id} has no success criterion #{r.position}", field="ratings")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from micromoves.domain.errors import InvalidValue
+from micromoves.domain import rules
+from micromoves.domain.errors import InvalidDates, InvalidValue
 from micromoves.domain.model import CheckIn, Move, MoveStatus
 from micromoves.services import approvals, moves
 from micromoves.services.accounts import Scope
@@ -52,7 +53,10 @@ def propose(
     submit: bool = True,
     target_role_id: str | None = None,
 ) -> Move:
-    """Propose a move for oneself (or, as their manager or HR, for someone), submitted for approval."""
+    """Propose a move for oneself (or, as their manager or HR, for someone), submitted for approval.
+
+    A move still to run: its end after today. Moves that already happened are history, recorded by the
+    import (``micromoves import``), not proposed, approved and started after the fact."""
     policy.require_scope(Scope.WRITE)
     policy.require(
         policy.may_act_for(person_id),
@@ -61,6 +65,12 @@ def propose(
         entity_type="person",
         entity_id=person_id,
     )
+    rules.check_dates(start, end)  # first: an end before the start is the problem to name
+    if end <= dt.date.today():
+        raise InvalidDates(
+            f"end {end.isoformat()} has passed; a proposed move ends after today (past moves are imported)",
+            field="end",
+        )
     return moves.propose_move(
         db,
         person_id=person_id,
@@ -109,6 +119,15 @@ def transition(
     owner_side = to in (MoveStatus.REQUESTED, MoveStatus.WITHDRAWN)
     allowed = policy.may_act_for(move.person_id) if owner_side else policy.runs_move(move.person_id, move.host_team_id)
     policy.require(allowed, visible=True, action=label, entity_type="move", entity_id=move_id)
+    if to is MoveStatus.ACTIVE and move.status is MoveStatus.ONBOARDING and dt.date.today() >= move.end:
+        # A move whose agreed time is over never ran: starting it now would credit weeks nobody lent and
+        # leave an active move that ended before it began. (The tracker's own transition takes any day:
+        # an import or a history records moves that did run.)
+        raise InvalidDates(
+            f"move {move.id} was planned to end on {move.end.isoformat()}; it cannot be started after that "
+            "(withdraw it and request it again with new dates)",
+            field="status",
+        )
     return moves.transition_move(db, move_id, to, actor=policy.principal.actor, reason=reason)
 
 

@@ -439,7 +439,7 @@ def move_actions(policy: Policy, move: Move, open_slots: Sequence[str], *, has_h
         actions += ["approve", "decline"]
     if s is MoveStatus.APPROVED and runs:
         actions.append("start_onboarding")
-    if s is MoveStatus.ONBOARDING and runs and dt.date.today() >= move.start:  # not before it starts
+    if s is MoveStatus.ONBOARDING and runs and move.start <= dt.date.today() < move.end:  # within its dates
         actions.append("activate")
     if s in (MoveStatus.ONBOARDING, MoveStatus.ACTIVE, MoveStatus.IN_REVIEW) and (
         policy.is_self(move.person_id) or runs

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from micromoves.domain import rules
 
@@ -41,6 +41,8 @@ def _in_calendar(value: dt.date) -> dt.date:
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date), AfterValidator(_in_calendar)]
+# One success criterion as a request carries it (the service checks the rest: no ';', not blank).
+Criterion = Annotated[str, Field(min_length=1, max_length=rules.MAX_CRITERION_CHARS)]
 
 
 # Kept on the route object itself (routes are not hashable, and an id() could be reused by another app's).

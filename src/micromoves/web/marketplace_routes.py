@@ -9,15 +9,17 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from micromoves.domain import rules
 from micromoves.domain.errors import InvalidValue
 from micromoves.domain.model import MoveKind
 from micromoves.services import congestion, handoffs
 from micromoves.services import marketplace as market
 from micromoves.services import marketplace_views as mviews
+from micromoves.services.marketplace import MAX_LOCATION_CHARS
 from micromoves.services.views import PersonRef
 from micromoves.storage import tables as t
 from micromoves.web.app import ERROR_RESPONSES, page
-from micromoves.web.bodies import IsoDate, RequestBody
+from micromoves.web.bodies import Criterion, IsoDate, RequestBody
 from micromoves.web.routes import RowId, Who, _lines, db_of, form_date, form_model, route
 
 html = APIRouter(include_in_schema=False)
@@ -41,10 +43,12 @@ class OpportunityBody(RequestBody):
     preferred_skills: dict[str, float] = Field(default_factory=dict, max_length=50)
     builds_skills: dict[str, float] = Field(default_factory=dict, max_length=50)
     expected_outcomes: str = Field(default="", max_length=5000)
-    success_criteria: list[str] = Field(min_length=1, max_length=20)
+    success_criteria: list[Criterion] = Field(min_length=1, max_length=rules.MAX_CRITERIA)
     min_role_level: int | None = Field(default=None, ge=1, le=10)
     min_tenure_months: int | None = Field(default=None, ge=0, le=600)
-    locations: list[str] = Field(default_factory=list, max_length=50)
+    locations: list[Annotated[str, Field(min_length=1, max_length=MAX_LOCATION_CHARS)]] = Field(
+        default_factory=list, max_length=50
+    )
     application_deadline: IsoDate | None = None
     template_id: str | None = Field(default=None, max_length=64)
 

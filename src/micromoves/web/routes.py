@@ -39,7 +39,7 @@ from micromoves.web.app import (
     page,
     set_session_cookie,
 )
-from micromoves.web.bodies import IsoDate, RequestBody, known_query
+from micromoves.web.bodies import Criterion, IsoDate, RequestBody, known_query
 
 ACCESS: dict[str, str] = {}
 
@@ -90,7 +90,7 @@ class ProposeMoveBody(RequestBody):
     start: IsoDate
     end: IsoDate
     percent_time: int = Field(ge=1, le=100)
-    success_criteria: list[str] = Field(min_length=1, max_length=20)
+    success_criteria: list[Criterion] = Field(min_length=1, max_length=rules.MAX_CRITERIA)
     expected_outcomes: str = Field(default="", max_length=5000)
     host_team_id: str | None = Field(default=None, max_length=64)
     submit: bool = True
@@ -387,6 +387,17 @@ def form_model(model: type[M], **values: Any) -> M:
         raise RequestValidationError(exc.errors()) from None
 
 
+def form_int(text: str, field: str) -> int | None:
+    """An optional whole number typed into a form field (empty: none). Only ASCII digits: '²' is a digit
+    to str.isdigit() but not to int()."""
+    text = text.strip()
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()):
+        raise InvalidValue(f"write a whole number, got {text[:20]!r}", field=field)
+    return int(text)
+
+
 def form_date(text: str, field: str) -> dt.date | None:
     """An optional ISO date typed into a form field (empty: none)."""
     try:
@@ -512,7 +523,7 @@ def move_check_in(
     note: Annotated[str, Form(min_length=1, max_length=5000)],
     progress: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
-    value = int(progress) if progress.strip().isdigit() else None
+    value = form_int(progress, "progress")
     secured.check_in(db_of(request), who.policy, move_id, note=note, progress=value)
     return RedirectResponse(f"/moves/{move_id}", status_code=303)
 
@@ -538,7 +549,7 @@ async def move_review(request: Request, who: Who, move_id: str) -> Response:
     for key, value in text.items():
         if key.startswith("rating_") and value:
             position = key.removeprefix("rating_")
-            if not position.isdigit() or value not in Rating.__members__.values():
+            if not (position.isascii() and position.isdigit()) or value not in Rating.__members__.values():
                 _bad(f"rating_{position}")
             evidence = text.get(f"evidence_{position}", "")
             ratings.append(form_model(RatingBody, position=int(position), rating=Rating(value), evidence=evidence))

@@ -1,0 +1,147 @@
+"""What a move or an opportunity may say, whoever sends it: dates still to come, criteria a reviewer can rate
+one by one, form numbers that are numbers. Each case here was accepted (or a 500) once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from micromoves.domain import rules
+from micromoves.domain.model import MoveStatus
+from micromoves.services import moves as move_svc
+from micromoves.storage import tables as t
+from tests.web.conftest import World
+from tests.web.test_authz import OPPORTUNITY, _changes
+
+TODAY = dt.date.today()
+SOON = TODAY + dt.timedelta(weeks=2)
+LATER = SOON + dt.timedelta(weeks=6)
+PROPOSAL = {"kind": "gig", "title": "Dashboards", "start": SOON.isoformat(), "end": LATER.isoformat()}
+
+
+def _refused(response, field: str, status: int = 422) -> None:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert field == error["details"].get("field") or field in error["message"], error
+
+
+def test_a_move_that_has_already_ended_is_imported_not_proposed(world: World) -> None:
+    """A 2020 move was proposed, approved, started and credited to the manager in 2026."""
+    eva = world.client("eva")
+    before = _changes(world)
+    past = {**PROPOSAL, "start": "2020-01-06", "end": "2020-02-07", "percent_time": 20, "success_criteria": ["x"]}
+    _refused(eva.post("/api/v1/moves", json=past), "end")
+    form = {k: str(v) for k, v in past.items() if k != "success_criteria"} | {"person_id": "E", "success_criteria": "x"}
+    _refused(eva.post("/moves", data=form, follow_redirects=False), "end")
+    assert _changes(world) == before
+    # one that has started and is still running is recorded as before (paperwork comes late)
+    running = {**past, "start": (TODAY - dt.timedelta(days=3)).isoformat(), "end": LATER.isoformat()}
+    assert eva.post("/api/v1/moves", json=running).status_code == 201
+
+
+def test_a_move_whose_planned_end_has_passed_cannot_be_started(world: World) -> None:
+    start = TODAY - dt.timedelta(weeks=8)
+    move = move_svc.propose_move(
+        world.db,
+        person_id="O",
+        kind="gig",
+        title="Never started",
+        start=start,
+        end=TODAY,
+        percent_time=10,
+        actor="test",
+        criteria=["x"],
+        host_team_id="ROOT",
+    )
+    for status in (MoveStatus.REQUESTED, MoveStatus.APPROVED, MoveStatus.ONBOARDING):
+        move_svc.transition_move(world.db, move.id, status, actor="test", on=start)
+    hugo = world.client("hugo")  # otto's manager runs the move
+    page = hugo.get(f"/api/v1/moves/{move.id}")
+    assert page.status_code == 200 and "activate" not in page.json()["actions"], page.json()["actions"]
+    _refused(hugo.post(f"/api/v1/moves/{move.id}/actions/activate", json={}), "status")
+    with world.db.engine.connect() as conn:
+        assert conn.scalar(select(t.moves.c.status).where(t.moves.c.id == move.id)) == "onboarding"
+
+
+def test_success_criteria_are_few_and_short_on_every_path(world: World) -> None:
+    eva, hugo = world.client("eva"), world.client("hugo")
+    before = _changes(world)
+    many = [f"criterion {i}" for i in range(rules.MAX_CRITERIA + 1)]
+    long = "x" * (rules.MAX_CRITERION_CHARS + 1)
+    body = {**PROPOSAL, "percent_time": 10}
+    _refused(eva.post("/api/v1/moves", json={**body, "success_criteria": many}), "success_criteria")
+    _refused(eva.post("/api/v1/moves", json={**body, "success_criteria": [long]}), "success_criteria")
+    # the form took any number of lines (a 120-criterion move could never be reviewed: ratings stop at 100)
+    form = {k: str(v) for k, v in body.items()} | {"person_id": "E", "success_criteria": "\n".join(many)}
+    _refused(eva.post("/moves", data=form, follow_redirects=False), "success_criteria")
+    form["success_criteria"] = long
+    _refused(eva.post("/moves", data=form, follow_redirects=False), "success_criteria")
+    opportunity = {**OPPORTUNITY, "start": SOON.isoformat(), "end": LATER.isoformat()}
+    _refused(hugo.post("/api/v1/opportunities", json={**opportunity, "success_criteria": [long]}), "success_criteria")
+    _refused(hugo.post("/api/v1/opportunities", json={**opportunity, "locations": ["y" * 201]}), "locations")
+    assert _changes(world) == before
+    # criteria added later count with those agreed already
+    with world.db.engine.connect() as conn:
+        agreed = conn.scalar(
+            select(t.success_criteria.c.position).where(t.success_criteria.c.move_id == world.mv_e).limit(1)
+        )
+    assert agreed is not None
+    try:
+        move_svc.add_criteria(world.db, world.mv_e, many[: rules.MAX_CRITERIA - 1], actor="test")
+    except Exception as exc:  # MV-E holds two: 2 + 19 > 20
+        assert getattr(exc, "field", None) == "success_criteria", exc
+    else:
+        raise AssertionError("21 criteria were accepted")
+
+
+def test_an_opportunity_ends_after_today_and_closes_applications_by_its_start(world: World) -> None:
+    hugo = world.client("hugo")
+    before = _changes(world)
+    past = {**OPPORTUNITY, "start": "2020-01-06", "end": "2020-02-07"}
+    _refused(hugo.post("/api/v1/opportunities", json=past), "end")
+    future = {**OPPORTUNITY, "start": SOON.isoformat(), "end": LATER.isoformat()}
+    for deadline in (TODAY - dt.timedelta(days=1), SOON + dt.timedelta(days=1)):
+        _refused(
+            hugo.post("/api/v1/opportunities", json={**future, "application_deadline": deadline.isoformat()}),
+            "application_deadline",
+        )
+    assert _changes(world) == before
+    ok = hugo.post("/api/v1/opportunities", json={**future, "application_deadline": SOON.isoformat()})
+    assert ok.status_code == 201, ok.text
+
+
+def test_apply_is_not_offered_once_applications_have_closed(world: World) -> None:
+    emil = world.client("emil")
+    assert "apply" in emil.get(f"/api/v1/opportunities/{world.opp_open}").json()["actions"]
+    with world.db.write_engine.begin() as conn:
+        conn.execute(
+            t.opportunities.update()
+            .where(t.opportunities.c.id == world.opp_open)
+            .values(application_deadline=TODAY - dt.timedelta(days=1))
+        )
+    assert "apply" not in emil.get(f"/api/v1/opportunities/{world.opp_open}").json()["actions"]
+
+
+def test_form_numbers_are_ascii_digits_and_a_bad_one_is_refused_not_dropped(world: World) -> None:
+    """'²' is a digit to str.isdigit() but not to int(): a 500. '-5' and 'abc' were dropped silently."""
+    hugo = world.client("hugo")
+    before = _changes(world)
+    for progress in ("²", "-5", "abc"):
+        r = hugo.post(
+            f"/moves/{world.mv_o}/check-ins", data={"note": "x", "progress": progress}, follow_redirects=False
+        )
+        _refused(r, "progress")
+    r = hugo.post(f"/moves/{world.mv_o}/review", data={"decision": "end", "rating_²": "met"}, follow_redirects=False)
+    _refused(r, "rating_²")
+    assert _changes(world) == before
+    r = hugo.post(f"/moves/{world.mv_o}/check-ins", data={"note": "x", "progress": "40"}, follow_redirects=False)
+    assert r.status_code == 303
+
+
+def test_a_criterion_rated_twice_is_refused(world: World) -> None:
+    hugo = world.client("hugo")
+    before = _changes(world)
+    ratings = [{"position": 1, "rating": "met"}, {"position": 1, "rating": "not_met"}]
+    _refused(hugo.post(f"/api/v1/moves/{world.mv_o}/review", json={"decision": "end", "ratings": ratings}), "ratings")
+    assert _changes(world) == before
