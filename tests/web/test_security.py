@@ -699,6 +699,14 @@ def test_the_api_refuses_a_query_parameter_it_does_not_read(world: World) -> Non
     assert hr.get("/api/v1/me", params={"x": "1"}).status_code == 422
     assert hr.get("/api/v1/opportunities", params={"page": 1}).status_code == 422  # it does not page
     assert hr.get("/people", params={"utm_source": "mail"}).status_code == 200
+    # one value per parameter: ?status=active&status=completed was read as completed only
+    r = hr.get("/api/v1/moves", params=[("status", "active"), ("status", "completed")])
+    assert (r.status_code, [p["field"] for p in r.json()["error"]["details"]["problems"]]) == (422, ["status"])
+    # the CSV exports have no pages: ?page=2 returned every row, as if it were page 2
+    for path in ("/api/v1/moves.csv", "/api/v1/people.csv"):
+        r = hr.get(path, params={"page": 2})
+        assert (r.status_code, r.json()["error"]["details"]["problems"][0]["field"]) == (422, "page"), path
+        assert hr.get(path, params={"team": "A"}).status_code == 200
 
 
 def test_a_method_not_allowed_says_which_are(world: World) -> None:
@@ -706,3 +714,23 @@ def test_a_method_not_allowed_says_which_are(world: World) -> None:
     r = world.client("hr").put("/api/v1/moves", json={})
     assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
     assert set(r.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
+def test_api_errors_an_http_client_can_act_on(world: World) -> None:
+    """From an integrator's walk-through: a throttled login says when to retry; a body that is not JSON is
+    a 415 naming the format (it was 422 'valid dictionary'); a body that is not UTF-8 is the 422 of malformed
+    JSON (it was 400 http_error); the OpenAPI document names the two ways to authenticate."""
+    eva = world.client("eva")
+    r = eva.post("/api/v1/moves", content=b"kind=gig", headers={"content-type": "text/plain"})
+    assert (r.status_code, r.json()["error"]["code"]) == (415, "unsupported_media_type"), r.text
+    r = eva.post("/api/v1/moves", content=b'{"title": "\xff"}', headers={"content-type": "application/json"})
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_request"), r.text
+    assert eva.post(f"/api/v1/moves/{world.mv_e}/actions/withdraw", json={}).status_code == 200
+    schemes = eva.get("/api/v1/openapi.json").json()["components"]["securitySchemes"]
+    assert schemes["bearerToken"]["scheme"] == "bearer" and schemes["sessionCookie"]["in"] == "cookie"
+    anonymous = world.client()
+    for _ in range(10):
+        r = anonymous.post("/api/v1/session", json={"username": "eva", "password": "wrong"})
+        if r.status_code == 429:
+            break
+    assert r.status_code == 429 and int(r.headers["retry-after"]) == 900, (r.status_code, r.headers)

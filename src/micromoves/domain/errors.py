@@ -94,6 +94,16 @@ class Conflict(DomainError):
 class TooManyAttempts(DomainError):
     code = "too_many_attempts"
 
+    def __init__(self, message: str, *, retry_after_seconds: int | None = None, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after_seconds = retry_after_seconds  # told to HTTP clients (Retry-After)
+
+
+class UnsupportedMediaType(DomainError):
+    """A request body in a format the endpoint does not read (HTTP 415)."""
+
+    code = "unsupported_media_type"
+
 
 class OutOfTime(DomainError):
     """A bounded computation found no answer within its time budget (HTTP 503: trying later, or with a

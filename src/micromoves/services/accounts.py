@@ -291,7 +291,10 @@ def authenticate(db: Database, username: str, password: str, *, address: str = "
         ).one()
         limits = (MAX_FAILURES_PER_USER, MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_USER_ANYWHERE)
         if any((n or 0) >= limit for n, limit in zip(counts, limits, strict=True)):
-            raise TooManyAttempts("too many failed logins; wait 15 minutes and try again")
+            raise TooManyAttempts(
+                "too many failed logins; wait 15 minutes and try again",
+                retry_after_seconds=int(FAILURE_WINDOW.total_seconds()),
+            )
         row = conn.execute(select(t.users).where(t.users.c.username == username)).first()
         ok = _verify(row.password_hash if row is not None else _dummy_hash(), password)
         ok = ok and row is not None and row.active

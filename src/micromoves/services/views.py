@@ -235,19 +235,28 @@ class MoveList(BaseModel):
     page_size: int
 
 
-class MoveFilter(BaseModel):
+class MoveSelection(BaseModel):
+    """Which moves: the filters of the moves page, its JSON twin and the CSV export (which has no pages:
+    it streams every match, so it does not take ``page`` and a ``?page=2`` is refused, not ignored)."""
+
     status: MoveStatus | None = None
     kind: MoveKind | None = None
     team: str | None = Field(default=None, max_length=64)
     person: str | None = Field(default=None, max_length=64)
+
+
+class MoveFilter(MoveSelection):
     page: int = Field(default=1, ge=1, le=100_000)
 
 
-class PeopleFilter(BaseModel):
+class PeopleSelection(BaseModel):
     """The directory's filters, for its page, its JSON twin and its CSV export alike."""
 
     q: str | None = Field(default=None, max_length=200)
     team: str | None = Field(default=None, max_length=64)
+
+
+class PeopleFilter(PeopleSelection):
     page: int = Field(default=1, ge=1, le=100_000)
 
 
@@ -720,7 +729,7 @@ def directory(
     )
 
 
-def _move_query(policy: Policy, f: MoveFilter) -> Any:
+def _move_query(policy: Policy, f: MoveSelection) -> Any:
     c = t.moves.c
     q = select(Move)
     visible = policy.people_filter()
@@ -754,7 +763,7 @@ def move_list(db: Database, policy: Policy, f: MoveFilter) -> MoveList:
     return MoveList(moves=summaries, total=total, page=f.page, page_size=PAGE_SIZE)
 
 
-def move_rows(db: Database, policy: Policy, f: MoveFilter, *, chunk: int = 2000) -> Iterator[list[str]]:
+def move_rows(db: Database, policy: Policy, f: MoveSelection, *, chunk: int = 2000) -> Iterator[list[str]]:
     """Every move the principal may see that matches the filter, as CSV rows (header first), streamed in
     id order, a chunk per short read transaction.
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from micromoves.domain.errors import DomainError, NotAuthenticated
+from micromoves.domain.errors import DomainError, NotAuthenticated, TooManyAttempts
 from micromoves.services import accounts
 from micromoves.services.accounts import Principal
 from micromoves.services.policy import Policy
@@ -49,6 +49,7 @@ STATUS_BY_CODE = {
     "capacity_exceeded": 409,
     "full_time_overlap": 409,
     "too_many_attempts": 429,
+    "unsupported_media_type": 415,
     "out_of_time": 503,
 }
 
@@ -147,7 +148,10 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
             # Back to the same page after signing in, query included (a filtered list stays filtered).
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
-        return render_error(request, status, exc.code, exc.message, details)
+        response = render_error(request, status, exc.code, exc.message, details)
+        if isinstance(exc, TooManyAttempts) and exc.retry_after_seconds:
+            response.headers["Retry-After"] = str(exc.retry_after_seconds)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -169,6 +173,12 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         code = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}.get(
             exc.status_code, "http_error"
         )
+        if exc.status_code == 400 and is_api(request):
+            # FastAPI's answer to a body it cannot decode (not UTF-8): the same as to malformed JSON.
+            message = "body: the body is not valid JSON in UTF-8"
+            return render_error(
+                request, 422, "invalid_request", message, {"problems": [{"field": "body", "message": message[6:]}]}
+            )
         response = render_error(request, exc.status_code, code, str(exc.detail), {})
         response.headers.update(exc.headers or {})
         if exc.status_code == 405:
@@ -186,7 +196,36 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     from micromoves.web import routes
 
     routes.register(app)
+    _document_security(app)
     return app
+
+
+def _document_security(app: FastAPI) -> None:
+    """Tell generated clients how the API authenticates (they knew nothing of the tokens): a bearer token
+    from ``micromoves tokens`` or the users page, or the browser's session cookie with its CSRF header."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearerToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "an API token (read or write scope), from the API tokens page",
+                },
+                "sessionCookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": SESSION_COOKIE,
+                    "description": "the web app's session; unsafe requests also send the X-CSRF-Token header",
+                },
+            }
+            schema["security"] = [{"bearerToken": []}, {"sessionCookie": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def allowed_methods(request: Request) -> list[str]:

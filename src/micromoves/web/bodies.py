@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import re
+import typing
 from typing import Annotated, Any
 
 from fastapi import Request
@@ -13,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from micromoves.domain import rules
+from micromoves.domain.errors import UnsupportedMediaType
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -49,21 +51,34 @@ Criterion = Annotated[str, Field(min_length=1, max_length=rules.MAX_CRITERION_CH
 _QUERY_NAMES = "_micromoves_query_names"
 
 
-def _query_names(dependant: Dependant) -> frozenset[str]:
+def _is_list(annotation: object) -> bool:
+    return typing.get_origin(annotation) in (list, tuple, set, frozenset) or any(
+        typing.get_origin(a) in (list, tuple, set, frozenset) for a in typing.get_args(annotation)
+    )
+
+
+def _query_names(dependant: Dependant) -> tuple[frozenset[str], frozenset[str]]:
     """The query parameters an endpoint reads: its own, its dependencies', and the fields of a query model
-    (``Annotated[MoveFilter, Query()]``), by the name a caller writes (the alias)."""
+    (``Annotated[MoveFilter, Query()]``), by the name a caller writes (the alias); and those of them that
+    take several values (a list)."""
     names: set[str] = set()
+    lists: set[str] = set()
     todo = [dependant]
     while todo:
         current = todo.pop()
         for field in current.query_params:
             model = field.field_info.annotation
             if inspect.isclass(model) and issubclass(model, BaseModel):
-                names.update(f.alias or name for name, f in model.model_fields.items())
+                for name, f in model.model_fields.items():
+                    names.add(f.alias or name)
+                    if _is_list(f.annotation):
+                        lists.add(f.alias or name)
             else:
                 names.add(field.alias)
+                if _is_list(model):
+                    lists.add(field.alias)
         todo.extend(current.dependencies)
-    return frozenset(names)
+    return frozenset(names), frozenset(lists)
 
 
 def known_query(request: Request) -> None:
@@ -74,11 +89,29 @@ def known_query(request: Request) -> None:
     dependant = getattr(route, "dependant", None)
     if dependant is None:
         return
-    allowed: frozenset[str] | None = getattr(route, _QUERY_NAMES, None)
-    if allowed is None:
-        allowed = _query_names(dependant)
-        setattr(route, _QUERY_NAMES, allowed)
+    known: tuple[frozenset[str], frozenset[str]] | None = getattr(route, _QUERY_NAMES, None)
+    if known is None:
+        known = _query_names(dependant)
+        setattr(route, _QUERY_NAMES, known)
+    allowed, lists = known
     unknown = sorted(set(request.query_params) - allowed)
+    # ?status=active&status=completed read as the last one only: the caller meant both, and got one.
+    repeated = sorted(
+        name for name in set(request.query_params) & allowed - lists if len(request.query_params.getlist(name)) > 1
+    )
+    if repeated:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "too_long",
+                    "loc": ("query", name),
+                    "msg": "this query parameter takes one value; it was given "
+                    f"{len(request.query_params.getlist(name))}",
+                    "input": request.query_params.getlist(name),
+                }
+                for name in repeated
+            ]
+        )
     if unknown:
         takes = ", ".join(sorted(allowed)) if allowed else "no query parameters"
         raise RequestValidationError(
@@ -91,4 +124,19 @@ def known_query(request: Request) -> None:
                 }
                 for name in unknown
             ]
+        )
+
+
+def json_body(request: Request) -> None:
+    """A JSON API request with a body says it is JSON (``application/json`` or ``…+json``): a form or plain
+    text was refused as "Input should be a valid dictionary", which reads as a wrong field, not as the
+    wrong format (415, naming the format)."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    has_body = request.headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in request.headers
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if has_body and not (media == "application/json" or media.endswith("+json")):
+        raise UnsupportedMediaType(
+            f"the body must be JSON (Content-Type: application/json), got {media or 'no Content-Type'!r}",
+            field="content-type",
         )

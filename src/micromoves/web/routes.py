@@ -39,7 +39,7 @@ from micromoves.web.app import (
     page,
     set_session_cookie,
 )
-from micromoves.web.bodies import Criterion, IsoDate, RequestBody, known_query
+from micromoves.web.bodies import Criterion, IsoDate, RequestBody, json_body, known_query
 
 ACCESS: dict[str, str] = {}
 
@@ -276,7 +276,7 @@ def api_directory(request: Request, who: Who, f: Annotated[views.PeopleFilter, Q
 
 
 @route(html, "GET", "/people.csv", name="people.csv")
-def people_csv(request: Request, who: Who, f: Annotated[views.PeopleFilter, Query()]) -> Response:
+def people_csv(request: Request, who: Who, f: Annotated[views.PeopleSelection, Query()]) -> Response:
     return _csv_response(views.people_rows(db_of(request), who.policy, search=f.q, team=f.team), "people.csv")
 
 
@@ -290,7 +290,7 @@ def people_csv(request: Request, who: Who, f: Annotated[views.PeopleFilter, Quer
         200: {"description": "the people as CSV, header first", "content": {"text/csv": {"schema": {"type": "string"}}}}
     },
 )
-def api_people_csv(request: Request, who: Who, f: Annotated[views.PeopleFilter, Query()]) -> Response:
+def api_people_csv(request: Request, who: Who, f: Annotated[views.PeopleSelection, Query()]) -> Response:
     return _csv_response(views.people_rows(db_of(request), who.policy, search=f.q, team=f.team), "people.csv")
 
 
@@ -314,7 +314,7 @@ def api_moves(request: Request, who: Who, f: Annotated[views.MoveFilter, Query()
 
 
 @route(html, "GET", "/moves.csv", name="moves.csv")
-def moves_csv(request: Request, who: Who, f: Annotated[views.MoveFilter, Query()]) -> Response:
+def moves_csv(request: Request, who: Who, f: Annotated[views.MoveSelection, Query()]) -> Response:
     return _csv_response(views.move_rows(db_of(request), who.policy, f), "moves.csv")
 
 
@@ -328,7 +328,7 @@ def moves_csv(request: Request, who: Who, f: Annotated[views.MoveFilter, Query()
         200: {"description": "the moves as CSV, header first", "content": {"text/csv": {"schema": {"type": "string"}}}}
     },
 )
-def api_moves_csv(request: Request, who: Who, f: Annotated[views.MoveFilter, Query()]) -> Response:
+def api_moves_csv(request: Request, who: Who, f: Annotated[views.MoveSelection, Query()]) -> Response:
     return _csv_response(views.move_rows(db_of(request), who.policy, f), "moves.csv")
 
 
@@ -869,9 +869,9 @@ def all_routes(routes: list[Any]) -> Iterator[APIRoute]:
 def register(app: FastAPI) -> None:
     from micromoves.web import allocation_routes, marketplace_routes
 
-    # The JSON API refuses query parameters it does not read; the pages ignore them (a link with a
-    # tracking parameter still opens).
-    strict = [Depends(known_query)]
+    # The JSON API refuses query parameters it does not read, and bodies that are not JSON; the pages ignore
+    # unknown parameters (a link with a tracking parameter still opens).
+    strict = [Depends(known_query), Depends(json_body)]
     app.include_router(api, dependencies=strict)
     app.include_router(marketplace_routes.api, dependencies=strict)
     app.include_router(allocation_routes.api, dependencies=strict)
