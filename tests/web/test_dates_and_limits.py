@@ -145,3 +145,23 @@ def test_a_criterion_rated_twice_is_refused(world: World) -> None:
     ratings = [{"position": 1, "rating": "met"}, {"position": 1, "rating": "not_met"}]
     _refused(hugo.post(f"/api/v1/moves/{world.mv_o}/review", json={"decision": "end", "ratings": ratings}), "ratings")
     assert _changes(world) == before
+
+
+def test_convert_is_offered_for_a_move_with_a_target_role_and_a_proposal_serves_the_persons(world: World) -> None:
+    """The review form offered 'convert' on every move, and a move proposed in the app had no target role,
+    so it failed every time; now a proposal serves the person's target role unless it names one."""
+    from micromoves.services import org
+
+    hugo = world.client("hugo")
+    shown = hugo.get(f"/api/v1/moves/{world.mv_o}").json()  # MV-O has no target role
+    assert "review" in shown["actions"] and shown["decisions"] == ["end", "continue", "extend", "revert"]
+    page = hugo.get(f"/moves/{world.mv_o}", headers={"accept": "text/html"}).text
+    assert 'value="end"' in page and 'value="convert"' not in page
+    assert world.client("eva").get(f"/api/v1/moves/{world.mv_o}").status_code == 404  # not hers
+    org.add_role(world.db, id="R-LEAD", title="Team Lead", actor="test")
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.people.update().where(t.people.c.id == "E").values(target_role_id="R-LEAD"))
+    body = {**PROPOSAL, "percent_time": 10, "success_criteria": ["x"]}
+    made = world.client("eva").post("/api/v1/moves", json=body)
+    assert made.status_code == 201 and made.json()["target_role"] == "Team Lead", made.text
+    assert made.json()["decisions"] == []  # nothing to review yet

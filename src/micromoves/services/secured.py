@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from sqlalchemy import select
+
 from micromoves.domain import rules
 from micromoves.domain.errors import InvalidDates, InvalidValue
 from micromoves.domain.model import CheckIn, Move, MoveStatus
@@ -71,6 +73,11 @@ def propose(
             f"end {end.isoformat()} has passed; a proposed move ends after today (past moves are imported)",
             field="end",
         )
+    if target_role_id is None:
+        # The long-term role a move serves: unless told otherwise, the one the person aims for (a move
+        # proposed in the app had none, so none could ever be converted).
+        with db.engine.connect() as conn:
+            target_role_id = conn.scalar(select(t.people.c.target_role_id).where(t.people.c.id == person_id))
     return moves.propose_move(
         db,
         person_id=person_id,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from micromoves.domain.lifecycle import ENDED_STATUSES, OCCUPYING_STATUSES
 from micromoves.domain.marketplace import KINDS_WITH_HANDOFF
-from micromoves.domain.model import Move, MoveKind, MoveStatus
+from micromoves.domain.model import Decision, Move, MoveKind, MoveStatus
 from micromoves.services import approvals as approval_service
 from micromoves.services.accounts import Principal
 from micromoves.services.policy import Policy
@@ -184,6 +184,9 @@ class MoveDetail(BaseModel):
     approvals: list[ApprovalView]
     # What the current user may do next (the page shows these buttons; the API lists them).
     actions: list[str]
+    # The decisions a review may take now (none unless "review" is an action): "convert" only for a move
+    # with a target role to convert into (offered always, it failed at once for every move without one).
+    decisions: list[str] = []
 
 
 class ApprovalItem(BaseModel):
@@ -582,13 +585,22 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
                 )
                 for a in done
             ],
-            actions=move_actions(
-                policy,
-                move,
-                slots,
-                has_handoff=conn.scalar(select(t.handoffs.c.id).where(t.handoffs.c.move_id == move.id)) is not None,
+            actions=(
+                actions := move_actions(
+                    policy,
+                    move,
+                    slots,
+                    has_handoff=conn.scalar(select(t.handoffs.c.id).where(t.handoffs.c.move_id == move.id)) is not None,
+                )
             ),
+            decisions=review_decisions(move) if "review" in actions else [],
         )
+
+
+def review_decisions(move: Move) -> list[str]:
+    """What :func:`micromoves.services.moves.review_move` can decide for this move."""
+    order = (Decision.END, Decision.CONVERT, Decision.CONTINUE, Decision.EXTEND, Decision.REVERT)
+    return [d.value for d in order if d is not Decision.CONVERT or move.target_role_id]
 
 
 def approval_queue(db: Database, policy: Policy, *, limit: int = 200) -> ApprovalQueue:
