@@ -1198,3 +1198,71 @@ def test_known_teams_refuses_a_team_that_does_not_exist(db: Database, files: dic
     ]
     assert counts(db) == before
     assert import_files(db, [moves], actor="hr").teams_created == ["T-NOPE"]
+
+
+def all_ids(db: Database) -> set[str]:
+    """Every id and team the organisation tables hold (to find a stray guard apostrophe)."""
+    with db.engine.connect() as conn:
+        found = {*conn.scalars(select(t.teams.c.id)), *conn.scalars(select(t.roles.c.id))}
+        found |= {*conn.scalars(select(t.roles.c.team_id)), *conn.scalars(select(t.role_skills.c.role_id))}
+        for col in (t.people.c.id, t.people.c.role_id, t.people.c.manager_id, t.people.c.team_id):
+            found |= set(conn.scalars(select(col)))
+        for col in (t.moves.c.id, t.moves.c.person_id, t.moves.c.host_team_id, t.moves.c.target_role_id):
+            found |= set(conn.scalars(select(col)))
+    return {x for x in found if x is not None}
+
+
+def test_ids_and_teams_an_export_guards_against_formulas_import_back_unchanged(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """The export guards every cell starting with = + - @, the import took the guard off titles and some
+    people columns only: a re-imported export read move_id '=M1 (a second move), host team '+TEAM (a new
+    team) and target role '-R-X (unknown role). Every cell of every file is un-guarded the same way."""
+    from micromoves.services.exporting import export_csv
+
+    import_files(db, all_files(files), actor="hr")
+    src = tmp_path / "src"
+    src.mkdir()
+    roles = write_csv(src / "roles.csv", ROLES_H, [["-R-X", "Minus role", "15-1252.00", 2, "+TEAM", "false"]])
+    skills = write_csv(src / "role_skills.csv", ["role_id", "skill", "level"], [["-R-X", "Programming", 3]])
+    people = write_csv(
+        src / "people.csv", PEOPLE_H, [["@P5", "At Person", "", "-R-X", "P1", "+TEAM", "2024-01-08", ""]]
+    )
+    row = ["=M1", "@P5", "gig", "Gig", "+TEAM", "2025-01-06", "2025-02-28", 20, "proposed", "-R-X", "x", "", ""]
+    moves = write_csv(src / "moves.csv", MOVES_H, [row])
+    import_files(db, [roles, skills, people, moves], actor="hr")
+    out = export_csv(db, tmp_path / "ex")
+    with out["moves"].open() as f:
+        exported = next(r for r in csv.DictReader(f) if r["move_id"] == "'=M1")
+    assert (exported["host_team"], exported["target_role_id"], exported["person_id"]) == ("'+TEAM", "'-R-X", "'@P5")
+    before = counts(db)
+    summary = import_files(db, [out[k] for k in ("roles", "role_skills", "people", "moves")], actor="hr")
+    assert summary.created == {"roles": 0, "role_skills": 0, "people": 0, "moves": 0}
+    assert summary.updated == {"roles": 0, "role_skills": 0, "people": 0, "moves": 0}
+    assert summary.teams_created == []
+    assert {k: v for k, v in counts(db).items() if k != "audit_events"} == {
+        k: v for k, v in before.items() if k != "audit_events"
+    }
+    assert {"=M1", "@P5", "+TEAM", "-R-X"} <= all_ids(db)
+    assert not any(x.startswith("'") for x in all_ids(db))
+
+
+def test_an_exported_cell_over_the_csv_modules_default_limit_imports_back(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """A success criterion of 10 MB exported, then imported back, was refused: 'field larger than field
+    limit (131072)'."""
+    from micromoves.services.exporting import export_csv
+
+    import_files(db, all_files(files), actor="hr")
+    long = "evidence " * 1_200_000  # 10.8 MB
+    row = ["Q1", "P2", "gig", "Gig", "", "2025-01-06", "2025-02-28", 20, "proposed", "", long.strip(), "", ""]
+    source = tmp_path / "moves.json"
+    source.write_text(json.dumps({"moves": [dict(zip(MOVES_H, row, strict=True))]}))
+    import_files(db, [source], actor="hr")
+    out = export_csv(db, tmp_path / "ex", kinds=["moves"])
+    assert out["moves"].stat().st_size > 10_000_000
+    assert import_files(db, [out["moves"]], actor="hr").unchanged["moves"] == 4
+    with db.engine.connect() as conn:
+        statement = conn.scalar(select(t.success_criteria.c.statement).where(t.success_criteria.c.move_id == "Q1"))
+    assert statement == long.strip()

@@ -103,6 +103,8 @@ STATUS_AFTER: dict[Decision, tuple[MoveStatus, ...]] = {
 }
 GAIN = re.compile(r"(.+):\s*([\d.]*)\s*>\s*([\d.]+)")  # skill:from>to
 ESCO_SKILL = re.compile(r"^https?://data\.europa\.eu/esco/skill/[0-9a-f-]+$")
+# The largest CSV cell read (see read_csv).
+CSV_FIELD_LIMIT = 64 * 1024 * 1024
 TRUE = {"true", "yes", "1", "y"}
 FALSE = {"false", "no", "0", "n", ""}
 
@@ -205,6 +207,10 @@ def read_csv(path: Path, kind: str) -> Source:
         raise ImportRejected(
             [ImportIssue(path.name, line, "-", f"not UTF-8 text at byte {offset} ({exc.reason}); save it as UTF-8")]
         ) from None
+    # The csv module refuses a cell over 128 KiB ("field larger than field limit (131072)"), and our own
+    # export writes longer ones (a success criterion or an extra column of 10 MB imported back refused).
+    # 64 MiB still stops a runaway unbalanced quote from swallowing a whole multi-gigabyte file as one cell.
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
@@ -338,6 +344,13 @@ class RowReader:
     def __init__(self, src: Source, idx: dict[str, int], row: int, cells: list[str], issues: Issues) -> None:
         # Cells are stripped once, and padded with one empty cell that absent optional columns point at.
         stripped = [c.strip() for c in cells]
+        # Every cell of a CSV file is un-guarded here, once, whatever its column: ids, teams and roles too
+        # (the export guards them all; '=M1 and '+TEAM came back as new ids). One search of the joined row
+        # finds the rare row with a cell starting with an apostrophe. A moves file's success criteria are
+        # guarded one by one (parse_moves), never as a whole cell.
+        if src.guarded and "\n'" in "\n" + "\n".join(stripped):
+            keep = idx["success_criteria"] if src.kind == "moves" else -1
+            stripped = [c if i == keep else _unguarded(c) for i, c in enumerate(stripped)]
         stripped.extend([""] * (len(src.columns) + 1 - len(stripped)))
         self.file, self.idx, self.row, self.cells, self.issues = src.file, idx, row, stripped, issues
         self.absent, self.guarded = src.absent, src.guarded
@@ -349,14 +362,10 @@ class RowReader:
         """The row's cells in the columns beyond the format, by name; an empty cell is kept as "" (on a
         re-import it clears the stored value of its column)."""
         cells, absent, row = self.cells, self.absent, self.row
-        if not self.guarded:
-            return {name: cells[i] for name, i in columns if (row, i) not in absent}
-        return {name: _unguarded(cells[i]) for name, i in columns if (row, i) not in absent}
+        return {name: cells[i] for name, i in columns if (row, i) not in absent}
 
     def text(self, column: str, *, required: bool = False) -> str:
-        value = self.cells[self.idx[column]]
-        if value and value[0] == "'" and self.guarded:  # inline: a million rows read three text cells each
-            value = _unguarded(value)
+        value = self.cells[self.idx[column]]  # un-guarded already (__init__)
         if required and not value:
             self.error(column, "required value is empty")
         return value
