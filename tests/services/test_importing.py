@@ -1266,3 +1266,22 @@ def test_an_exported_cell_over_the_csv_modules_default_limit_imports_back(
     with db.engine.connect() as conn:
         statement = conn.scalar(select(t.success_criteria.c.statement).where(t.success_criteria.c.move_id == "Q1"))
     assert statement == long.strip()
+
+
+def test_the_same_id_in_two_files_of_one_name_or_one_file_given_twice_is_refused(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """The check across files compared file names: a/people.csv and b/people.csv with the same person both
+    passed (the second silently won). Files of one name are named by their path; one file twice is refused."""
+    import_files(db, [files["roles"]], actor="hr")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    row = ["P7", "Seven", "", "R-DA", "", "DATA", "", ""]
+    a = write_csv(tmp_path / "a" / "people.csv", PEOPLE_H, [row])
+    b = write_csv(tmp_path / "b" / "people.csv", PEOPLE_H, [["P8", "Eight", "", "", "", "", "", ""], row])
+    expect_rejected(db, [a, b], [f"{b}:3:person_id: duplicate id 'P7' (first in {a} on row 2)"])
+    expect_rejected(
+        db, [a, tmp_path / "b" / ".." / "a" / "people.csv"], [f"{tmp_path}/b/../a/people.csv:1:-: the same file is "
+        f"given twice (also as {a}): give it once"]
+    )  # fmt: skip
+    expect_rejected(db, [a, a], [f"{a}:1:-: the same file is given twice (also as {a}): give it once"])

@@ -196,7 +196,9 @@ def guess_kind(path: Path) -> str:
     )
 
 
-def read_csv(path: Path, kind: str) -> Source:
+def read_csv(path: Path, kind: str, label: str | None = None) -> Source:
+    """The file's rows; problems name it ``label`` (its name unless :func:`load_sources` says otherwise)."""
+    label = label or path.name
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -205,7 +207,7 @@ def read_csv(path: Path, kind: str) -> Source:
         offset = exc.start + (len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0)  # utf-8-sig skips it
         line = raw[:offset].count(b"\n") + 1
         raise ImportRejected(
-            [ImportIssue(path.name, line, "-", f"not UTF-8 text at byte {offset} ({exc.reason}); save it as UTF-8")]
+            [ImportIssue(label, line, "-", f"not UTF-8 text at byte {offset} ({exc.reason}); save it as UTF-8")]
         ) from None
     # The csv module refuses a cell over 128 KiB ("field larger than field limit (131072)"), and our own
     # export writes longer ones (a success criterion or an extra column of 10 MB imported back refused).
@@ -215,11 +217,11 @@ def read_csv(path: Path, kind: str) -> Source:
     try:
         header = next(reader, None)
         if header is None:
-            raise ImportRejected([ImportIssue(path.name, 1, "-", "empty file: a header row is required")])
+            raise ImportRejected([ImportIssue(label, 1, "-", "empty file: a header row is required")])
         columns = [_column_name(h) for h in header]
         twice = sorted({c for c in columns if c and columns.count(c) > 1})
         if twice:  # which cell would count? Never keep one silently.
-            raise ImportRejected([ImportIssue(path.name, 1, c, "column appears twice in the header") for c in twice])
+            raise ImportRejected([ImportIssue(label, 1, c, "column appears twice in the header") for c in twice])
         rows: list[tuple[int, list[str]]] = []
         line = reader.line_num
         for cells in reader:
@@ -228,25 +230,26 @@ def read_csv(path: Path, kind: str) -> Source:
             if any(cells):  # empty lines are skipped; a line of blanks is kept and reported when parsed
                 rows.append((start, cells))
     except csv.Error as exc:
-        raise ImportRejected([ImportIssue(path.name, reader.line_num, "-", f"malformed CSV: {exc}")]) from None
-    return Source(path.name, kind, columns, rows, hashlib.sha256(raw).hexdigest())
+        raise ImportRejected([ImportIssue(label, reader.line_num, "-", f"malformed CSV: {exc}")]) from None
+    return Source(label, kind, columns, rows, hashlib.sha256(raw).hexdigest())
 
 
-def read_json(path: Path) -> list[Source]:
+def read_json(path: Path, label: str | None = None) -> list[Source]:
     """A JSON document ``{"people": [...], "roles": [...], "role_skills": [...], "moves": [...]}`` whose
     objects have the CSV columns; list values (criteria, skills gained) may be JSON arrays."""
+    label = label or path.name
     raw = path.read_bytes()
     try:
         doc = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ImportRejected([ImportIssue(path.name, getattr(exc, "lineno", 1), "-", f"invalid JSON: {exc}")]) from None
+        raise ImportRejected([ImportIssue(label, getattr(exc, "lineno", 1), "-", f"invalid JSON: {exc}")]) from None
     if not isinstance(doc, dict) or not set(doc) <= set(KINDS):
-        raise ImportRejected([ImportIssue(path.name, 1, "-", f"expected an object with keys among {', '.join(KINDS)}")])
+        raise ImportRejected([ImportIssue(label, 1, "-", f"expected an object with keys among {', '.join(KINDS)}")])
     sources = []
     for kind, items in doc.items():
         if not isinstance(items, list):
-            raise ImportRejected([ImportIssue(path.name, 1, kind, "expected a list of objects")])
-        name = f"{path.name}#{kind}"
+            raise ImportRejected([ImportIssue(label, 1, kind, "expected a list of objects")])
+        name = f"{label}#{kind}"
         columns = sorted({_column_name(k) for item in items if isinstance(item, dict) for k in item})
         known = FORMAT_COLUMNS[kind]
         rows = []
@@ -306,17 +309,30 @@ def _json_cell(value: Any, column: str, kind: str = "moves") -> str:
 
 
 def load_sources(paths: Sequence[Path], kinds: Mapping[Path, str] | None = None) -> list[Source]:
+    """The files' tables. Problems name a file by its name, or by its path as given when two files of the
+    import have one name (a/people.csv and b/people.csv: the same id in both went unnoticed, as the check
+    across files compares the names). The same file given twice is refused."""
     sources: list[Source] = []
     for path in paths:
         if not path.exists():
             raise DomainError(f"{path}: no such file", field="file")
+    first: dict[Path, Path] = {}
+    for path in paths:
+        if (seen := first.get(path.resolve())) is not None:
+            raise ImportRejected(
+                [ImportIssue(str(path), 1, "-", f"the same file is given twice (also as {seen}): give it once")]
+            )
+        first[path.resolve()] = path
+    names = [path.name for path in paths]
+    for path in paths:
+        label = path.name if names.count(path.name) == 1 else str(path)
         if path.suffix.lower() == ".json":
-            sources.extend(read_json(path))
+            sources.extend(read_json(path, label))
         else:
             kind = (kinds or {}).get(path) or guess_kind(path)
             if kind not in KINDS:
                 raise DomainError(f"unknown import kind {kind!r}; one of {', '.join(KINDS)}", field="kind")
-            sources.append(read_csv(path, kind))
+            sources.append(read_csv(path, kind, label))
     return sources
 
 
