@@ -1285,3 +1285,58 @@ def test_the_same_id_in_two_files_of_one_name_or_one_file_given_twice_is_refused
         f"given twice (also as {a}): give it once"]
     )  # fmt: skip
     expect_rejected(db, [a, a], [f"{a}:1:-: the same file is given twice (also as {a}): give it once"])
+
+
+def test_an_export_that_fails_writes_nothing_and_names_the_target(
+    db: Database, files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'mkdir ex/moves.csv; micromoves export ex' replaced roles, role_skills and people, left moves.csv.part
+    behind and named it in the error. An export now replaces the folder's files all together or not at all."""
+    from micromoves.services import exporting
+
+    import_files(db, all_files(files), actor="hr")
+    ex = tmp_path / "ex"
+    exporting.export_csv(db, ex, kinds=["roles", "role_skills", "people"])
+    before = {p.name: p.read_bytes() for p in ex.iterdir()}
+    import_files(
+        db, [write_csv(tmp_path / "people.csv", PEOPLE_H, [["P9", "Nine", "", "", "", "", "", ""]])], actor="hr"
+    )
+    (ex / "moves.csv").mkdir()
+    with pytest.raises(OSError) as info:
+        exporting.export_csv(db, ex)
+    assert info.value.filename == str(ex / "moves.csv")
+    assert sorted(p.name for p in ex.iterdir()) == sorted([*before, "moves.csv"])  # no .part left
+    assert {p.name: p.read_bytes() for p in ex.iterdir() if p.is_file()} == before
+    (ex / "moves.csv").rmdir()
+
+    # A file that fails while it is written: the ones written before it are not put in place.
+    def broken(conn: Any, kind: str) -> Any:
+        if kind == "moves":
+            raise OSError(28, "No space left on device")
+        return real(conn, kind)
+
+    real = exporting.rows_for
+    monkeypatch.setattr(exporting, "rows_for", broken)
+    with pytest.raises(OSError) as info:
+        exporting.export_csv(db, ex)
+    assert info.value.filename == str(ex / "moves.csv")
+    assert {p.name: p.read_bytes() for p in ex.iterdir()} == before
+    monkeypatch.undo()
+
+    # One that cannot be put in place: those already replaced get their old files back.
+    real_replace = Path.replace
+
+    def failing_replace(self: Path, target: Any) -> Path:
+        if Path(target).name == "people.csv" and self.name.endswith(".part"):
+            raise PermissionError(13, "Permission denied", str(target))
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", failing_replace)
+    with pytest.raises(OSError) as info:
+        exporting.export_csv(db, ex)
+    assert info.value.filename == str(ex / "people.csv")
+    assert {p.name: p.read_bytes() for p in ex.iterdir()} == before
+    monkeypatch.undo()
+    exporting.export_csv(db, ex)
+    assert sorted(p.name for p in ex.iterdir()) == ["moves.csv", "people.csv", "role_skills.csv", "roles.csv"]
+    assert b"P9" in (ex / "people.csv").read_bytes()
