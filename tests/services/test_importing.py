@@ -1340,3 +1340,28 @@ def test_an_export_that_fails_writes_nothing_and_names_the_target(
     exporting.export_csv(db, ex)
     assert sorted(p.name for p in ex.iterdir()) == ["moves.csv", "people.csv", "role_skills.csv", "roles.csv"]
     assert b"P9" in (ex / "people.csv").read_bytes()
+
+
+def test_json_whole_numbers_written_as_floats_and_keys_left_out_for_null(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """ "percent_time": 20.0 was refused as "'20.0' is not a whole number"; and an object leaving out a key
+    whose value would be null (no target role, no outcome, no gains) was "missing required column". A key
+    whose empty value would stand for a default (status) stays required."""
+    import_files(db, all_files(files), actor="hr")
+    move = {"move_id": "J1", "person_id": "P2", "kind": "gig", "title": "Gig", "start": "2025-04-07"}
+    move |= {"end": "2025-05-02", "percent_time": 20.0, "status": "proposed", "success_criteria": ["x"]}
+    person = {"person_id": "P9", "name": "Nine", "capacity_percent": 80.0}
+    doc = tmp_path / "org.json"
+    doc.write_text(json.dumps({"moves": [move], "people": [person]}))
+    assert import_files(db, [doc], actor="hr").created == {"people": 1, "moves": 1}
+    m = t.moves.c
+    with db.engine.connect() as conn:
+        row = conn.execute(select(m.percent_time, m.target_role_id, m.host_team_id).where(m.id == "J1")).one()
+        assert tuple(row) == (20, None, None)
+        assert conn.scalar(select(func.count()).select_from(t.outcomes).where(t.outcomes.c.move_id == "J1")) == 0
+        assert conn.scalar(select(t.people.c.capacity_percent).where(t.people.c.id == "P9")) == 80
+    doc.write_text(json.dumps({"moves": [{**move, "move_id": "J2", "percent_time": 20.5}]}))
+    expect_rejected(db, [doc], ["org.json#moves:1:percent_time: '20.5' is not a whole number"])
+    doc.write_text(json.dumps({"moves": [{k: v for k, v in move.items() if k != "status"}]}))
+    expect_rejected(db, [doc], ["org.json#moves:1:status: missing required column"])

@@ -251,6 +251,9 @@ def read_json(path: Path, label: str | None = None) -> list[Source]:
             raise ImportRejected([ImportIssue(label, 1, kind, "expected a list of objects")])
         name = f"{label}#{kind}"
         columns = sorted({_column_name(k) for item in items if isinstance(item, dict) for k in item})
+        # A key left out of every object, where an empty value means null or unknown, is an empty column
+        # (JSON writers drop null members); the rest stay required (JSON_MAY_OMIT).
+        columns += [c for c in JSON_MAY_OMIT.get(kind, ()) if c not in columns]
         known = FORMAT_COLUMNS[kind]
         rows = []
         absent = set()
@@ -277,6 +280,21 @@ def read_json(path: Path, label: str | None = None) -> list[Source]:
     return sources
 
 
+# Format columns a JSON document may leave out of every object: their empty value means null (no target
+# role, no review yet) or, on a re-import, unknown (the stored value stays). Columns whose empty cell stands
+# for a default that would overwrite what is stored (a role's level and critical, a move's status) or has
+# no meaning at all (ids, names, dates of a move) stay required.
+JSON_MAY_OMIT = {
+    "people": ("email", "role_id", "manager_id", "team", "hire_date", "location"),
+    "roles": ("onet_code", "team"),
+    "moves": ("host_team", "target_role_id", "success_criteria", "outcome", "skills_gained"),
+}
+# Whole-number columns, where a JSON number like 20.0 stands for 20 (and 20.5 stays an error).
+JSON_INTEGER_COLUMNS = {
+    "people": ("capacity_percent", "home_role_min_percent"),
+    "roles": ("level",),
+    "moves": ("percent_time",),
+}
 # Columns whose JSON value may be an array (the CSV joins them with ";").
 JSON_LIST_COLUMNS = frozenset({"success_criteria", "criteria_ratings", "skills_gained"})
 
@@ -305,6 +323,8 @@ def _json_cell(value: Any, column: str, kind: str = "moves") -> str:
         return ";".join(parts)
     if isinstance(value, dict):
         raise ValueError("expected one value, got an object")
+    if isinstance(value, float) and value.is_integer() and column in JSON_INTEGER_COLUMNS.get(kind, ()):
+        return str(int(value))  # 20.0 is 20; "20.0" as text stays refused like any text
     return str(value)
 
 
