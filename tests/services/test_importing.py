@@ -1365,3 +1365,31 @@ def test_json_whole_numbers_written_as_floats_and_keys_left_out_for_null(
     expect_rejected(db, [doc], ["org.json#moves:1:percent_time: '20.5' is not a whole number"])
     doc.write_text(json.dumps({"moves": [{k: v for k, v in move.items() if k != "status"}]}))
     expect_rejected(db, [doc], ["org.json#moves:1:status: missing required column"])
+
+
+def test_criteria_reordered_by_a_reimport_keep_their_evidence_and_ratings(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """The evidence a review recorded (not in the format) was kept by the criterion's position: a re-import
+    listing the same criteria in another order silently dropped it. It follows the statement now."""
+    import_files(db, all_files(files), actor="hr")
+    c = t.success_criteria.c
+    with db.engine.begin() as conn:
+        for statement, evidence in (("Model in production", "deployed 2025-03-20"), ("AUC above 0.75", "AUC 0.74")):
+            conn.execute(
+                t.success_criteria.update()
+                .where(c.move_id == "MV1", c.statement == statement)
+                .values(evidence=evidence)
+            )
+    row = ["MV1", "P2", "stretch_assignment", "Build churn model", "DATA", "2025-01-06", "2025-03-28", 40]
+    row += ["completed", "R-DS", "AUC above 0.75;Model in production;New criterion", "end", "Programming:2>3.5"]
+    assert import_files(db, [write_csv(tmp_path / "moves.csv", MOVES_H, [row])], actor="hr").updated == {"moves": 1}
+    with db.engine.connect() as conn:
+        stored = conn.execute(
+            select(c.position, c.statement, c.rating, c.evidence).where(c.move_id == "MV1").order_by(c.position)
+        ).all()
+    assert [tuple(r) for r in stored] == [
+        (1, "AUC above 0.75", "partly_met", "AUC 0.74"),
+        (2, "Model in production", "met", "deployed 2025-03-20"),
+        (3, "New criterion", None, ""),
+    ]

@@ -1490,6 +1490,8 @@ class _KeptMoveData:
     """What the stored versions of re-imported moves hold beyond the interchange format."""
 
     criteria: dict[tuple[str, int], tuple[str, Any, str]] = field(default_factory=dict)  # statement, rating, evidence
+    # The same, per move: (position, statement, rating, evidence).
+    criteria_of: dict[str, list[tuple[int, str, Any, str]]] = field(default_factory=dict)
     outcomes: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # decision, reviewed_on, reviewer, notes, conf.
     gains: dict[str, list[tuple[str, float, float]]] = field(default_factory=dict)
     moves: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # released_by, expected outcomes, targeted
@@ -1503,6 +1505,8 @@ class _KeptMoveData:
         out.moves = {mid: tuple(rest) for mid, *rest in rows}
         rows = select_among(conn, ids, c.move_id, c.position, c.statement, c.rating, c.evidence)
         out.criteria = {(mid, pos): (statement, rating, evidence) for mid, pos, statement, rating, evidence in rows}
+        for (mid, pos), (statement, rating, evidence) in out.criteria.items():
+            out.criteria_of.setdefault(mid, []).append((pos, statement, rating, evidence))
         rows = select_among(conn, ids, o.move_id, o.decision, o.reviewed_on, o.reviewer_id, o.notes, o.confidential)
         out.outcomes = {mid: tuple(rest) for mid, *rest in rows}
         for mid, sid, before, after in select_among(conn, ids, g.move_id, g.skill_id, g.level_before, g.level_after):
@@ -1514,13 +1518,22 @@ class _KeptMoveData:
         old = self.outcomes.get(move_id)
         return None if old is None else old[0]
 
-    def criterion(self, move_id: str, position: int, statement: str, rating: Any) -> tuple[Any, ...]:
-        """The file's criterion, with the stored evidence (and rating, if the file leaves it empty) of the same
-        statement at the same place."""
-        old = self.criteria.get((move_id, position))
-        if old is None or old[0] != statement:
-            return (move_id, position, statement, rating, "")
-        return (move_id, position, statement, rating if rating is not None else old[1], old[2])
+    def criteria_rows(
+        self, move_id: str, statements: Sequence[str], ratings: Sequence[Any]
+    ) -> Iterator[tuple[Any, ...]]:
+        """The file's criteria, each with the stored evidence (and rating, if the file leaves it empty) of the
+        stored criterion with the same statement, wherever it stood: keyed by position, criteria reordered
+        by a re-import lost their evidence. A statement a move holds twice is matched in order."""
+        stored: dict[str, list[tuple[Any, str]]] = defaultdict(list)
+        for _position, statement, rating, evidence in sorted(self.criteria_of.get(move_id, [])):
+            stored[statement].append((rating, evidence))
+        for position, (statement, rating) in enumerate(zip(statements, ratings, strict=True), 1):
+            same = stored.get(statement)
+            if not same:
+                yield (move_id, position, statement, rating, "")
+                continue
+            old_rating, evidence = same.pop(0)
+            yield (move_id, position, statement, rating if rating is not None else old_rating, evidence)
 
     def outcome(self, move_id: str, decision: Any, end: dt.date, actor: str) -> tuple[Any, ...] | None:
         """The review's outcome: the file's decision on the stored review (its date, reviewer, notes and
@@ -1599,7 +1612,7 @@ def _write_moves(
     criteria: Iterable[tuple[Any, ...]]
     outcomes: Iterable[tuple[Any, ...] | None]
     if existing:  # what the stored versions hold beyond the file is merged in
-        criteria = (kept.criterion(m.id, i, s, m.ratings[i - 1]) for m in moves for i, s in enumerate(m.criteria, 1))
+        criteria = (row for m in moves for row in kept.criteria_rows(m.id, m.criteria, m.ratings))
         outcomes = (kept.outcome(m.id, m.decision, m.end, actor) for m in moves)
     else:  # a first import (a million rows): the file's rows as they are
         criteria = ((m.id, i, s, m.ratings[i - 1], "") for m in moves for i, s in enumerate(m.criteria, 1))
