@@ -1393,3 +1393,47 @@ def test_criteria_reordered_by_a_reimport_keep_their_evidence_and_ratings(
         (2, "Model in production", "met", "deployed 2025-03-20"),
         (3, "New criterion", None, ""),
     ]
+
+
+def test_a_move_cannot_be_imported_as_started_before_its_start_or_ended_before_its_end(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """The tracker activates a move from its start date and ends it once its end is past; the import took any
+    status with any dates: a completed move ending next month wrote a skill assessment dated next month."""
+    import_files(db, all_files(files), actor="hr")
+    today = dt.date(2025, 6, 2)
+
+    def move(mid: str, status: str, start: str, end: str) -> list[object]:
+        outcome = {"completed": "end", "reverted": "revert"}.get(status, "")
+        return [mid, "P2", "gig", "Gig", "", start, end, 10, status, "", "x", outcome, "Programming:2>3"]
+
+    moves = write_csv(
+        tmp_path / "moves.csv",
+        MOVES_H,
+        [
+            move("F1", "active", "2025-06-03", "2025-07-04"),
+            move("F2", "in_review", "2025-06-09", "2025-07-04"),
+            move("F3", "completed", "2025-05-05", "2025-06-03"),
+            move("F4", "reverted", "2025-05-05", "2025-06-20"),
+            move("F5", "approved", "2025-06-09", "2025-07-04"),  # not started yet: fine
+            move("F6", "active", "2025-06-02", "2025-07-04"),  # starts today: fine
+            move("F7", "completed", "2025-05-05", "2025-06-02"),  # ended today: fine
+            move("F8", "reverted", "2025-06-02", "2025-06-03"),  # the tracker's revert on the first day: fine
+        ],
+    )
+    before = counts(db)
+    with pytest.raises(ImportRejected) as info:
+        import_files(db, [moves], actor="hr", today=today)
+    assert [str(i) for i in info.value.issues] == [
+        "moves.csv:2:status: a move starting on 2025-06-03 cannot be active before then (today is 2025-06-02)",
+        "moves.csv:3:status: a move starting on 2025-06-09 cannot be in_review before then (today is 2025-06-02)",
+        "moves.csv:4:end: a move that is completed cannot end after today (2025-06-02): 2025-06-03",
+        "moves.csv:5:end: a move that is reverted cannot end after today (2025-06-02): 2025-06-20",
+    ]
+    assert counts(db) == before
+    with moves.open() as f:
+        fine = [r for r in csv.reader(f)][5:]
+    summary = import_files(db, [write_csv(tmp_path / "ok_moves.csv", MOVES_H, fine)], actor="hr", today=today)
+    assert summary.created == {"moves": 4}
+    with db.engine.connect() as conn:
+        assert conn.scalar(select(func.max(t.skill_levels.c.assessed_on))) <= today

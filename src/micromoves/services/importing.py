@@ -101,6 +101,11 @@ STATUS_AFTER: dict[Decision, tuple[MoveStatus, ...]] = {
     Decision.CONTINUE: (MoveStatus.ACTIVE, MoveStatus.IN_REVIEW, MoveStatus.COMPLETED),
     Decision.EXTEND: (MoveStatus.ACTIVE, MoveStatus.IN_REVIEW, MoveStatus.COMPLETED),
 }
+# Statuses the tracker sets only once a move has started (activation waits for the start date), and those
+# that say it has ended (its end is past): an import may not claim them early.
+STARTED_STATUSES = (MoveStatus.ACTIVE, MoveStatus.IN_REVIEW, MoveStatus.COMPLETED, MoveStatus.REVERTED)
+ENDED_AT_END = (MoveStatus.COMPLETED, MoveStatus.REVERTED)
+ONE_DAY = dt.timedelta(days=1)
 GAIN = re.compile(r"(.+):\s*([\d.]*)\s*>\s*([\d.]+)")  # skill:from>to
 ESCO_SKILL = re.compile(r"^https?://data\.europa\.eu/esco/skill/[0-9a-f-]+$")
 # The largest CSV cell read (see read_csv).
@@ -692,10 +697,16 @@ def _status_clash(decision: Decision, status: MoveStatus) -> str:
 
 
 def parse_moves(
-    src: Source, issues: Issues, settings: Settings, refused: list[tuple[str, int, str, str | None]] | None = None
+    src: Source,
+    issues: Issues,
+    settings: Settings,
+    refused: list[tuple[str, int, str, str | None]] | None = None,
+    today: dt.date | None = None,
 ) -> list[MoveRec]:
     """The file's moves; a row with a problem is left out, its person and target role kept in ``refused``
-    (file, row, person, role) so that those references are checked too: every problem in one report."""
+    (file, row, person, role) so that those references are checked too: every problem in one report.
+    ``today`` (the local date, as the tracker's) bounds the dates of a move that has started or ended."""
+    today = today or dt.date.today()
     # The hot loop of a million-row import: cells are read by index and the common, valid case takes
     # the fewest steps; every problem is still reported against its row and column.
     out = []
@@ -768,6 +779,15 @@ def parse_moves(
                 rules.check_short(start, end, settings.max_move_weeks)
             except DomainError as exc:
                 r.error("end", exc.message)
+        # A status the tracker reaches only once the move has started, or ended, is refused before then (a
+        # completed move ending next month wrote a skill assessment dated next month). The tracker ends a
+        # move stopped on its first day the day after (moves._stop_early): its own export imports back.
+        if start and status in STARTED_STATUSES and start > today:
+            r.error("status", f"a move starting on {start.isoformat()} cannot be {status} before then (today is "
+                    f"{today.isoformat()})")  # fmt: skip
+        elif start and end and status in ENDED_AT_END and end > today and end != start + ONE_DAY:
+            r.error("end", f"a move that is {status} cannot end after today ({today.isoformat()}): "
+                    f"{end.isoformat()}")  # fmt: skip
         # Every status from approved on means the move passed approval, which needs success criteria.
         if decision is not None and status is not None and status not in STATUS_AFTER[decision]:
             r.error("outcome", _status_clash(decision, status))
@@ -864,8 +884,15 @@ class SkillIndex:
 
 
 def check(
-    conn: Connection, sources: Sequence[Source], settings: Settings, progress: Progress, *, known_teams: bool = False
+    conn: Connection,
+    sources: Sequence[Source],
+    settings: Settings,
+    progress: Progress,
+    *,
+    known_teams: bool = False,
+    today: dt.date | None = None,
 ) -> Plan:
+    today = today or dt.date.today()
     issues = Issues()
     plan = Plan()
     by_kind: dict[str, list[Source]] = defaultdict(list)
@@ -878,7 +905,7 @@ def check(
         plan.people += parse_people(src, issues, settings)
     for src in by_kind["moves"]:
         progress("parse", 0, len(src.rows))
-        plan.moves += parse_moves(src, issues, settings, plan.refused_moves)
+        plan.moves += parse_moves(src, issues, settings, plan.refused_moves, today)
         progress("parse", len(src.rows), len(src.rows))
     if any(len(of_kind) > 1 for of_kind in by_kind.values()):  # one file per kind: checked while parsed
         _check_ids_across_files(plan, issues)
@@ -1308,7 +1335,13 @@ def _changed_fields(
 
 
 def _write(
-    conn: Connection, plan: Plan, sources: Sequence[Source], actor: str, progress: Progress, settings: Settings
+    conn: Connection,
+    plan: Plan,
+    sources: Sequence[Source],
+    actor: str,
+    progress: Progress,
+    settings: Settings,
+    local_today: dt.date,
 ) -> ImportSummary:
     total = len(plan.moves) + len(plan.people) + len(plan.roles) + len(plan.role_skills)
     done = 0
@@ -1364,9 +1397,9 @@ def _write(
         if len(plan.moves) >= settings.bulk_import_threshold:
             move_tables = [t.moves, t.success_criteria, t.outcomes, t.skill_gains, t.skill_levels, t.status_changes]
             with w.foreign_keys_checked_at_end(move_tables):
-                _write_moves(conn, w, plan, kept, set(changed["moves"]), extra_of, actor, now, tick)
+                _write_moves(conn, w, plan, kept, set(changed["moves"]), extra_of, actor, now, local_today, tick)
         else:
-            _write_moves(conn, w, plan, kept, set(changed["moves"]), extra_of, actor, now, tick)
+            _write_moves(conn, w, plan, kept, set(changed["moves"]), extra_of, actor, now, local_today, tick)
     by_kind: dict[str, Sequence[Any]] = {
         "roles": plan.roles,
         "role_skills": plan.role_skills,
@@ -1555,6 +1588,7 @@ def _write_moves(
     extra_of: ExtraOf,
     actor: str,
     now: dt.datetime,
+    today: dt.date,
     tick: Callable[[int], None],
 ) -> None:
     """Write the file's new moves, and the re-imported ones the file changes (``changed``), with their
@@ -1678,7 +1712,7 @@ def _write_moves(
             .where(or_(i_.old_status.is_(None), i_.old_status != m_.status)),
         )
     )
-    _follow_status_changes(conn, [m for m in moves if m.id in existing], plan, actor, dt.date.today())
+    _follow_status_changes(conn, [m for m in moves if m.id in existing], plan, actor, today)
 
 
 def _follow_status_changes(conn: Connection, moves: list[MoveRec], plan: Plan, actor: str, today: dt.date) -> None:
@@ -1714,9 +1748,13 @@ def import_files(
     progress: Progress | None = None,
     settings: Settings | None = None,
     known_teams: bool = False,
+    today: dt.date | None = None,
 ) -> ImportSummary:
     """Check every file, then write all of them in one transaction — or nothing. A team the files name
-    that does not exist is created (named after its id), unless ``known_teams``: then it is an error."""
+    that does not exist is created (named after its id), unless ``known_teams``: then it is an error.
+    ``today`` is the local date, as the tracker's (a move that has started or ended is checked against it,
+    a withdrawn move's handoff is returned on it)."""
+    today = today or dt.date.today()
     started = time.perf_counter()
     settings = settings or get_settings()
     report = progress or (lambda stage, done, total: None)
@@ -1728,8 +1766,8 @@ def import_files(
     try:
         sources = load_sources(paths, kinds)
         with db.write_engine.begin() as conn:
-            plan = check(conn, sources, settings, report, known_teams=known_teams)
-            summary = _write(conn, plan, sources, actor, report, settings)
+            plan = check(conn, sources, settings, report, known_teams=known_teams, today=today)
+            summary = _write(conn, plan, sources, actor, report, settings, today)
     finally:
         if collecting:
             gc.enable()
