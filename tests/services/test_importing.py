@@ -1437,3 +1437,39 @@ def test_a_move_cannot_be_imported_as_started_before_its_start_or_ended_before_i
     assert summary.created == {"moves": 4}
     with db.engine.connect() as conn:
         assert conn.scalar(select(func.max(t.skill_levels.c.assessed_on))) <= today
+
+
+def test_an_empty_cell_is_unknown_and_keeps_what_is_stored(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """conventions.md: empty cell = unknown. A re-import with a person's manager, role, team… left empty
+    cleared them (a cleared role also left the role history saying the old role was current), and a move's
+    empty host team or target role cleared those. A stored record keeps them; a new one gets none."""
+    import_files(db, all_files(files), actor="hr")
+    people = write_csv(
+        tmp_path / "people.csv",
+        PEOPLE_H,
+        [["P2", "Bo Analyst", "", "", "", "", "", ""], ["P9", "Nine", "", "", "", "", "", ""]],
+    )
+    row = ["MV1", "P2", "stretch_assignment", "Build churn model", "", "2025-01-06", "2025-03-28", 40]
+    row += ["completed", "", "Model in production;AUC above 0.75", "end", "Programming:2>3.5"]
+    mv3 = ["MV3", "P2", "rotation", "Rotation to ML platform", "", "2026-01-05", "2026-04-03", 100, "requested"]
+    moves = write_csv(tmp_path / "moves.csv", MOVES_H, [row, [*mv3, "", "", "", ""]])
+    summary = import_files(db, [people, moves], actor="hr")
+    assert (summary.created, summary.updated) == ({"people": 1, "moves": 0}, {"people": 0, "moves": 0})
+    p, m, a = t.people.c, t.moves.c, t.role_assignments.c
+    with db.engine.connect() as conn:
+        stored = {
+            r[0]: tuple(r[1:])
+            for r in conn.execute(select(p.id, p.email, p.role_id, p.manager_id, p.team_id, p.hire_date, p.location))
+        }
+        move = tuple(conn.execute(select(m.host_team_id, m.target_role_id).where(m.id == "MV1")).one())
+        mv3_kept = tuple(conn.execute(select(m.host_team_id, m.target_role_id).where(m.id == "MV3")).one())
+        criteria = conn.scalars(select(t.success_criteria.c.statement).where(t.success_criteria.c.move_id == "MV3"))
+        mv3_kept += tuple(criteria)
+        history = conn.execute(select(a.person_id, a.role_id, a.end).order_by(a.person_id, a.id)).all()
+    assert stored["P2"] == ("bo@example.org", "R-DA", "P1", "DATA", dt.date(2023, 1, 9), "Lisbon")
+    assert stored["P9"] == ("", None, None, None, None, "")
+    assert move == ("DATA", "R-DS")
+    assert mv3_kept == ("ML", "R-DS", "Own one pipeline")
+    assert [tuple(r) for r in history] == [("P1", "R-DS", None), ("P2", "R-DA", None)]

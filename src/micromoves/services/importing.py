@@ -909,6 +909,7 @@ def check(
         progress("parse", len(src.rows), len(src.rows))
     if any(len(of_kind) > 1 for of_kind in by_kind.values()):  # one file per kind: checked while parsed
         _check_ids_across_files(plan, issues)
+    _keep_unknown_of_people(conn, plan.people)  # first: what it keeps is checked like the file's values
 
     # References: to records in the database or in this same import.
     role_ids = {r.id for r in plan.roles} | _ids(
@@ -1002,8 +1003,22 @@ def check(
     p_, m_ = t.people.c, t.moves.c
     for pid, rid in select_among(conn, plan.existing["people"], p_.id, p_.role_id):
         plan.existing_role_of[pid] = rid
-    for mid, st in select_among(conn, plan.existing["moves"], m_.id, m_.status):
+    # A re-imported move keeps the host team and target role the file leaves empty (unknown, as people's).
+    blank = {m.id: m for m in plan.moves if m.host_team is None or m.target_role_id is None}
+    for mid, st, host, target in select_among(
+        conn, plan.existing["moves"], m_.id, m_.status, m_.host_team_id, m_.target_role_id
+    ):
         plan.existing_move_status[mid] = str(st)
+        if (kept := blank.get(mid)) is not None:
+            kept.host_team = kept.host_team or host
+            kept.target_role_id = kept.target_role_id or target
+    # And its success criteria (a status from approved on needs them in the file: refused while parsed).
+    no_criteria = {m.id: m for m in plan.moves if not m.criteria and m.id in plan.existing["moves"]}
+    c_ = t.success_criteria.c
+    found = select_among(conn, no_criteria, c_.move_id, c_.position, c_.statement)
+    for mid, _position, statement in sorted(tuple(row) for row in found):
+        no_criteria[mid].criteria.append(statement)
+        no_criteria[mid].ratings.append(None)  # the stored rating is kept (_KeptMoveData.criteria_rows)
     _check_kept_reviews(conn, plan, issues)
     return plan
 
@@ -1025,6 +1040,30 @@ def _check_kept_reviews(conn: Connection, plan: Plan, issues: Issues) -> None:
                 "give the outcome that goes with the new status, or keep the status",
             )
     issues.reject_if_any()
+
+
+def _keep_unknown_of_people(conn: Connection, people: list[PersonRec]) -> None:
+    """An empty cell is unknown (conventions.md): a stored person keeps the stored e-mail, role, manager,
+    team, hire date and location the file leaves empty (an HRIS export with a blank manager cleared it, and
+    a blank role left the role history saying the old role was current). A new person gets none."""
+    unknown = [p for p in people if not all((p.email, p.role_id, p.manager_id, p.team, p.hire_date, p.location))]
+    if not unknown:
+        return
+    p_ = t.people.c
+    stored = {row[0]: row for row in select_among(
+        conn, [p.id for p in unknown], p_.id, p_.email, p_.role_id, p_.manager_id, p_.team_id, p_.hire_date,
+        p_.location,
+    )}  # fmt: skip
+    for p in unknown:
+        if p.id not in stored:  # a new person
+            continue
+        _, email, role_id, manager_id, team, hire_date, location = stored[p.id]
+        p.email = p.email or email
+        p.role_id = p.role_id or role_id
+        p.manager_id = p.manager_id or manager_id
+        p.team = p.team or team
+        p.hire_date = p.hire_date or hire_date
+        p.location = p.location or location
 
 
 def _fill_capacity(
