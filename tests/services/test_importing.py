@@ -1473,3 +1473,50 @@ def test_an_empty_cell_is_unknown_and_keeps_what_is_stored(
     assert move == ("DATA", "R-DS")
     assert mv3_kept == ("ML", "R-DS", "Own one pipeline")
     assert [tuple(r) for r in history] == [("P1", "R-DS", None), ("P2", "R-DA", None)]
+
+
+def test_what_the_database_cannot_store_is_refused_naming_row_and_column(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """A person_id over varchar(64), or a NUL byte in a name, failed on PostgreSQL with a driver's traceback
+    (SQLite stored them). Lengths are checked against storage/tables.py and control characters (but tab and
+    line breaks) in every cell, header included, as problems of their file, row and column."""
+    import_files(db, all_files(files), actor="hr")
+    people = write_csv(
+        tmp_path / "people.csv",
+        [*PEOPLE_H, "grade"],
+        [
+            ["P" * 65, "Long Id", "", "", "", "", "", "", ""],
+            ["P10", "Nul\x00Name", "", "", "", "T" * 65, "", "L" * 201, "a\x01b"],
+            ["P11", "Tab\tand\nbreaks are text", "", "", "", "", "", "", ""],
+        ],
+    )
+    row = ["Q1", "P2", "gig", "x" * 501, "", "2025-01-06", "2025-02-28", 20, "proposed", "", "c\x1bd", "", ""]
+    moves = write_csv(tmp_path / "moves.csv", MOVES_H, [row])
+    expect_rejected(
+        db,
+        [people, moves],
+        [
+            "moves.csv:2:success_criteria: holds the control character U+001B, which the database cannot store as text",
+            "moves.csv:2:title: too long: 501 characters, the database holds at most 500",
+            "people.csv:2:person_id: too long: 65 characters, the database holds at most 64",
+            "people.csv:3:grade: holds the control character U+0001, which the database cannot store as text",
+            "people.csv:3:location: too long: 201 characters, the database holds at most 200",
+            "people.csv:3:name: holds the control character U+0000, which the database cannot store as text",
+            "people.csv:3:team: too long: 65 characters, the database holds at most 64",
+        ],
+    )
+    doc = tmp_path / "org.json"
+    doc.write_text(json.dumps({"roles": [{"role_id": "R\u0000", "title": "T", "onet_code": "", "level": 1,
+                                          "team": "", "critical": False, "bad\u0002key": "v"}]}))  # fmt: skip
+    expect_rejected(
+        db,
+        [doc],
+        [
+            "org.json#roles:1:column 1 'bad\\x02key': holds the control character U+0002, which the database cannot "
+            "store as text",
+            "org.json#roles:1:role_id: holds the control character U+0000, which the database cannot store as text",
+        ],
+    )
+    ok = write_csv(tmp_path / "ok_people.csv", PEOPLE_H, [["P11", "Tab\tand\nbreaks are text", *[""] * 6]])
+    assert import_files(db, [ok], actor="hr").created == {"people": 1}

@@ -108,6 +108,40 @@ ENDED_AT_END = (MoveStatus.COMPLETED, MoveStatus.REVERTED)
 ONE_DAY = dt.timedelta(days=1)
 GAIN = re.compile(r"(.+):\s*([\d.]*)\s*>\s*([\d.]+)")  # skill:from>to
 ESCO_SKILL = re.compile(r"^https?://data\.europa\.eu/esco/skill/[0-9a-f-]+$")
+# C0 control characters but tab, line feed and carriage return: not text (PostgreSQL refuses NUL outright).
+CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _length(column: Any) -> int:
+    return int(column.type.length)
+
+
+# The longest text each column holds, per kind (storage/tables.py): a longer cell is a problem of its row.
+MAX_LENGTH = {
+    "people": {
+        "person_id": _length(t.people.c.id),
+        "name": _length(t.people.c.name),
+        "email": _length(t.people.c.email),
+        "role_id": _length(t.people.c.role_id),
+        "manager_id": _length(t.people.c.manager_id),
+        "team": _length(t.people.c.team_id),
+        "location": _length(t.people.c.location),
+    },
+    "roles": {
+        "role_id": _length(t.roles.c.id),
+        "title": _length(t.roles.c.title),
+        "onet_code": _length(t.roles.c.onet_code),
+        "team": _length(t.roles.c.team_id),
+    },
+    "role_skills": {"role_id": _length(t.role_skills.c.role_id), "skill": _length(t.skills.c.id)},
+    "moves": {
+        "move_id": _length(t.moves.c.id),
+        "person_id": _length(t.moves.c.person_id),
+        "title": _length(t.moves.c.title),
+        "host_team": _length(t.moves.c.host_team_id),
+        "target_role_id": _length(t.moves.c.target_role_id),
+    },
+}
 # The largest CSV cell read (see read_csv).
 CSV_FIELD_LIMIT = 64 * 1024 * 1024
 TRUE = {"true", "yes", "1", "y"}
@@ -461,6 +495,14 @@ class RowReader:
         return False
 
 
+def _control_character(text: str) -> str | None:
+    """Why ``text`` cannot be stored, if it holds a control character (tab and line breaks are text)."""
+    found = CONTROL_CHARACTER.search(text)
+    if found is None:
+        return None
+    return f"holds the control character U+{ord(found.group()):04X}, which the database cannot store as text"
+
+
 def _column_name(header_cell: str) -> str:
     """A header cell as a column name: trimmed, lower case, and un-defused like any cell (our export
     defuses a column name beyond the format that a spreadsheet would run as a formula)."""
@@ -528,13 +570,27 @@ def _rows(src: Source, issues: Issues) -> Iterator[RowReader]:
             unknown.append("")
     if missing or unknown:
         return
+    for i, name in enumerate(src.columns):
+        if (bad := _control_character(name)) is not None:
+            issues.add(src.file, 1, f"column {i + 1} {name!r}", bad)
     seen: dict[str, int] = {}
     key_col = {"people": "person_id", "roles": "role_id", "moves": "move_id"}.get(src.kind)
+    limits = [(idx[c], c, n) for c, n in MAX_LENGTH[src.kind].items()]
     for row, cells in src.rows:
         if len(cells) > len(src.columns):
             issues.add(src.file, row, "-", f"{len(cells)} cells but the header has {len(src.columns)} columns")
             continue
         reader = RowReader(src, idx, row, cells, issues)
+        # What the database cannot store, named by row and column (PostgreSQL refused it with a traceback,
+        # SQLite stored it): text longer than its column, and control characters (PostgreSQL takes no NUL).
+        values = reader.cells
+        for i, column, most in limits:
+            if len(values[i]) > most:
+                reader.error(column, f"too long: {len(values[i])} characters, the database holds at most {most}")
+        if CONTROL_CHARACTER.search("\n".join(values)):
+            for i, value in enumerate(values[: len(src.columns)]):
+                if (bad := _control_character(value)) is not None:
+                    reader.error(src.columns[i] or f"column {i + 1}", bad)
         if key_col:
             key = reader.text(key_col, required=True)
             if key in seen:
@@ -876,7 +932,7 @@ class SkillIndex:
     def resolve_or_new(self, key: str, plan: Plan) -> str | None:
         """The skill of ``key``; an ESCO skill URI not known yet is accepted as a new skill."""
         sid = self.resolve(key)
-        if sid is None and ESCO_SKILL.match(key):
+        if sid is None and ESCO_SKILL.match(key) and len(key) <= MAX_LENGTH["role_skills"]["skill"]:
             sid = key
             plan.new_skills.append((sid, sid.rsplit("/", 1)[-1], "esco"))
             self.by_id[sid] = sid
