@@ -1198,3 +1198,325 @@ def test_known_teams_refuses_a_team_that_does_not_exist(db: Database, files: dic
     ]
     assert counts(db) == before
     assert import_files(db, [moves], actor="hr").teams_created == ["T-NOPE"]
+
+
+def all_ids(db: Database) -> set[str]:
+    """Every id and team the organisation tables hold (to find a stray guard apostrophe)."""
+    with db.engine.connect() as conn:
+        found = {*conn.scalars(select(t.teams.c.id)), *conn.scalars(select(t.roles.c.id))}
+        found |= {*conn.scalars(select(t.roles.c.team_id)), *conn.scalars(select(t.role_skills.c.role_id))}
+        for col in (t.people.c.id, t.people.c.role_id, t.people.c.manager_id, t.people.c.team_id):
+            found |= set(conn.scalars(select(col)))
+        for col in (t.moves.c.id, t.moves.c.person_id, t.moves.c.host_team_id, t.moves.c.target_role_id):
+            found |= set(conn.scalars(select(col)))
+    return {x for x in found if x is not None}
+
+
+def test_ids_and_teams_an_export_guards_against_formulas_import_back_unchanged(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """The export guards every cell starting with = + - @, the import took the guard off titles and some
+    people columns only: a re-imported export read move_id '=M1 (a second move), host team '+TEAM (a new
+    team) and target role '-R-X (unknown role). Every cell of every file is un-guarded the same way."""
+    from micromoves.services.exporting import export_csv
+
+    import_files(db, all_files(files), actor="hr")
+    src = tmp_path / "src"
+    src.mkdir()
+    roles = write_csv(src / "roles.csv", ROLES_H, [["-R-X", "Minus role", "15-1252.00", 2, "+TEAM", "false"]])
+    skills = write_csv(src / "role_skills.csv", ["role_id", "skill", "level"], [["-R-X", "Programming", 3]])
+    people = write_csv(
+        src / "people.csv", PEOPLE_H, [["@P5", "At Person", "", "-R-X", "P1", "+TEAM", "2024-01-08", ""]]
+    )
+    row = ["=M1", "@P5", "gig", "Gig", "+TEAM", "2025-01-06", "2025-02-28", 20, "proposed", "-R-X", "x", "", ""]
+    moves = write_csv(src / "moves.csv", MOVES_H, [row])
+    import_files(db, [roles, skills, people, moves], actor="hr")
+    out = export_csv(db, tmp_path / "ex")
+    with out["moves"].open() as f:
+        exported = next(r for r in csv.DictReader(f) if r["move_id"] == "'=M1")
+    assert (exported["host_team"], exported["target_role_id"], exported["person_id"]) == ("'+TEAM", "'-R-X", "'@P5")
+    before = counts(db)
+    summary = import_files(db, [out[k] for k in ("roles", "role_skills", "people", "moves")], actor="hr")
+    assert summary.created == {"roles": 0, "role_skills": 0, "people": 0, "moves": 0}
+    assert summary.updated == {"roles": 0, "role_skills": 0, "people": 0, "moves": 0}
+    assert summary.teams_created == []
+    assert {k: v for k, v in counts(db).items() if k != "audit_events"} == {
+        k: v for k, v in before.items() if k != "audit_events"
+    }
+    assert {"=M1", "@P5", "+TEAM", "-R-X"} <= all_ids(db)
+    assert not any(x.startswith("'") for x in all_ids(db))
+
+
+def test_an_exported_cell_over_the_csv_modules_default_limit_imports_back(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """A success criterion of 10 MB exported, then imported back, was refused: 'field larger than field
+    limit (131072)'."""
+    from micromoves.services.exporting import export_csv
+
+    import_files(db, all_files(files), actor="hr")
+    long = "evidence " * 1_200_000  # 10.8 MB
+    row = ["Q1", "P2", "gig", "Gig", "", "2025-01-06", "2025-02-28", 20, "proposed", "", long.strip(), "", ""]
+    source = tmp_path / "moves.json"
+    source.write_text(json.dumps({"moves": [dict(zip(MOVES_H, row, strict=True))]}))
+    import_files(db, [source], actor="hr")
+    out = export_csv(db, tmp_path / "ex", kinds=["moves"])
+    assert out["moves"].stat().st_size > 10_000_000
+    assert import_files(db, [out["moves"]], actor="hr").unchanged["moves"] == 4
+    with db.engine.connect() as conn:
+        statement = conn.scalar(select(t.success_criteria.c.statement).where(t.success_criteria.c.move_id == "Q1"))
+    assert statement == long.strip()
+
+
+def test_the_same_id_in_two_files_of_one_name_or_one_file_given_twice_is_refused(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """The check across files compared file names: a/people.csv and b/people.csv with the same person both
+    passed (the second silently won). Files of one name are named by their path; one file twice is refused."""
+    import_files(db, [files["roles"]], actor="hr")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    row = ["P7", "Seven", "", "R-DA", "", "DATA", "", ""]
+    a = write_csv(tmp_path / "a" / "people.csv", PEOPLE_H, [row])
+    b = write_csv(tmp_path / "b" / "people.csv", PEOPLE_H, [["P8", "Eight", "", "", "", "", "", ""], row])
+    expect_rejected(db, [a, b], [f"{b}:3:person_id: duplicate id 'P7' (first in {a} on row 2)"])
+    expect_rejected(
+        db, [a, tmp_path / "b" / ".." / "a" / "people.csv"], [f"{tmp_path}/b/../a/people.csv:1:-: the same file is "
+        f"given twice (also as {a}): give it once"]
+    )  # fmt: skip
+    expect_rejected(db, [a, a], [f"{a}:1:-: the same file is given twice (also as {a}): give it once"])
+
+
+def test_an_export_that_fails_writes_nothing_and_names_the_target(
+    db: Database, files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'mkdir ex/moves.csv; micromoves export ex' replaced roles, role_skills and people, left moves.csv.part
+    behind and named it in the error. An export now replaces the folder's files all together or not at all."""
+    from micromoves.services import exporting
+
+    import_files(db, all_files(files), actor="hr")
+    ex = tmp_path / "ex"
+    exporting.export_csv(db, ex, kinds=["roles", "role_skills", "people"])
+    before = {p.name: p.read_bytes() for p in ex.iterdir()}
+    import_files(
+        db, [write_csv(tmp_path / "people.csv", PEOPLE_H, [["P9", "Nine", "", "", "", "", "", ""]])], actor="hr"
+    )
+    (ex / "moves.csv").mkdir()
+    with pytest.raises(OSError) as info:
+        exporting.export_csv(db, ex)
+    assert info.value.filename == str(ex / "moves.csv")
+    assert sorted(p.name for p in ex.iterdir()) == sorted([*before, "moves.csv"])  # no .part left
+    assert {p.name: p.read_bytes() for p in ex.iterdir() if p.is_file()} == before
+    (ex / "moves.csv").rmdir()
+
+    # A file that fails while it is written: the ones written before it are not put in place.
+    def broken(conn: Any, kind: str) -> Any:
+        if kind == "moves":
+            raise OSError(28, "No space left on device")
+        return real(conn, kind)
+
+    real = exporting.rows_for
+    monkeypatch.setattr(exporting, "rows_for", broken)
+    with pytest.raises(OSError) as info:
+        exporting.export_csv(db, ex)
+    assert info.value.filename == str(ex / "moves.csv")
+    assert {p.name: p.read_bytes() for p in ex.iterdir()} == before
+    monkeypatch.undo()
+
+    # One that cannot be put in place: those already replaced get their old files back.
+    real_replace = Path.replace
+
+    def failing_replace(self: Path, target: Any) -> Path:
+        if Path(target).name == "people.csv" and self.name.endswith(".part"):
+            raise PermissionError(13, "Permission denied", str(target))
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", failing_replace)
+    with pytest.raises(OSError) as info:
+        exporting.export_csv(db, ex)
+    assert info.value.filename == str(ex / "people.csv")
+    assert {p.name: p.read_bytes() for p in ex.iterdir()} == before
+    monkeypatch.undo()
+    exporting.export_csv(db, ex)
+    assert sorted(p.name for p in ex.iterdir()) == ["moves.csv", "people.csv", "role_skills.csv", "roles.csv"]
+    assert b"P9" in (ex / "people.csv").read_bytes()
+
+
+def test_json_whole_numbers_written_as_floats_and_keys_left_out_for_null(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """ "percent_time": 20.0 was refused as "'20.0' is not a whole number"; and an object leaving out a key
+    whose value would be null (no target role, no outcome, no gains) was "missing required column". A key
+    whose empty value would stand for a default (status) stays required."""
+    import_files(db, all_files(files), actor="hr")
+    move = {"move_id": "J1", "person_id": "P2", "kind": "gig", "title": "Gig", "start": "2025-04-07"}
+    move |= {"end": "2025-05-02", "percent_time": 20.0, "status": "proposed", "success_criteria": ["x"]}
+    person = {"person_id": "P9", "name": "Nine", "capacity_percent": 80.0}
+    doc = tmp_path / "org.json"
+    doc.write_text(json.dumps({"moves": [move], "people": [person]}))
+    assert import_files(db, [doc], actor="hr").created == {"people": 1, "moves": 1}
+    m = t.moves.c
+    with db.engine.connect() as conn:
+        row = conn.execute(select(m.percent_time, m.target_role_id, m.host_team_id).where(m.id == "J1")).one()
+        assert tuple(row) == (20, None, None)
+        assert conn.scalar(select(func.count()).select_from(t.outcomes).where(t.outcomes.c.move_id == "J1")) == 0
+        assert conn.scalar(select(t.people.c.capacity_percent).where(t.people.c.id == "P9")) == 80
+    doc.write_text(json.dumps({"moves": [{**move, "move_id": "J2", "percent_time": 20.5}]}))
+    expect_rejected(db, [doc], ["org.json#moves:1:percent_time: '20.5' is not a whole number"])
+    doc.write_text(json.dumps({"moves": [{k: v for k, v in move.items() if k != "status"}]}))
+    expect_rejected(db, [doc], ["org.json#moves:1:status: missing required column"])
+
+
+def test_criteria_reordered_by_a_reimport_keep_their_evidence_and_ratings(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """The evidence a review recorded (not in the format) was kept by the criterion's position: a re-import
+    listing the same criteria in another order silently dropped it. It follows the statement now."""
+    import_files(db, all_files(files), actor="hr")
+    c = t.success_criteria.c
+    with db.engine.begin() as conn:
+        for statement, evidence in (("Model in production", "deployed 2025-03-20"), ("AUC above 0.75", "AUC 0.74")):
+            conn.execute(
+                t.success_criteria.update()
+                .where(c.move_id == "MV1", c.statement == statement)
+                .values(evidence=evidence)
+            )
+    row = ["MV1", "P2", "stretch_assignment", "Build churn model", "DATA", "2025-01-06", "2025-03-28", 40]
+    row += ["completed", "R-DS", "AUC above 0.75;Model in production;New criterion", "end", "Programming:2>3.5"]
+    assert import_files(db, [write_csv(tmp_path / "moves.csv", MOVES_H, [row])], actor="hr").updated == {"moves": 1}
+    with db.engine.connect() as conn:
+        stored = conn.execute(
+            select(c.position, c.statement, c.rating, c.evidence).where(c.move_id == "MV1").order_by(c.position)
+        ).all()
+    assert [tuple(r) for r in stored] == [
+        (1, "AUC above 0.75", "partly_met", "AUC 0.74"),
+        (2, "Model in production", "met", "deployed 2025-03-20"),
+        (3, "New criterion", None, ""),
+    ]
+
+
+def test_a_move_cannot_be_imported_as_started_before_its_start_or_ended_before_its_end(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """The tracker activates a move from its start date and ends it once its end is past; the import took any
+    status with any dates: a completed move ending next month wrote a skill assessment dated next month."""
+    import_files(db, all_files(files), actor="hr")
+    today = dt.date(2025, 6, 2)
+
+    def move(mid: str, status: str, start: str, end: str) -> list[object]:
+        outcome = {"completed": "end", "reverted": "revert"}.get(status, "")
+        return [mid, "P2", "gig", "Gig", "", start, end, 10, status, "", "x", outcome, "Programming:2>3"]
+
+    moves = write_csv(
+        tmp_path / "moves.csv",
+        MOVES_H,
+        [
+            move("F1", "active", "2025-06-03", "2025-07-04"),
+            move("F2", "in_review", "2025-06-09", "2025-07-04"),
+            move("F3", "completed", "2025-05-05", "2025-06-03"),
+            move("F4", "reverted", "2025-05-05", "2025-06-20"),
+            move("F5", "approved", "2025-06-09", "2025-07-04"),  # not started yet: fine
+            move("F6", "active", "2025-06-02", "2025-07-04"),  # starts today: fine
+            move("F7", "completed", "2025-05-05", "2025-06-02"),  # ended today: fine
+            move("F8", "reverted", "2025-06-02", "2025-06-03"),  # the tracker's revert on the first day: fine
+        ],
+    )
+    before = counts(db)
+    with pytest.raises(ImportRejected) as info:
+        import_files(db, [moves], actor="hr", today=today)
+    assert [str(i) for i in info.value.issues] == [
+        "moves.csv:2:status: a move starting on 2025-06-03 cannot be active before then (today is 2025-06-02)",
+        "moves.csv:3:status: a move starting on 2025-06-09 cannot be in_review before then (today is 2025-06-02)",
+        "moves.csv:4:end: a move that is completed cannot end after today (2025-06-02): 2025-06-03",
+        "moves.csv:5:end: a move that is reverted cannot end after today (2025-06-02): 2025-06-20",
+    ]
+    assert counts(db) == before
+    with moves.open() as f:
+        fine = [r for r in csv.reader(f)][5:]
+    summary = import_files(db, [write_csv(tmp_path / "ok_moves.csv", MOVES_H, fine)], actor="hr", today=today)
+    assert summary.created == {"moves": 4}
+    with db.engine.connect() as conn:
+        assert conn.scalar(select(func.max(t.skill_levels.c.assessed_on))) <= today
+
+
+def test_an_empty_cell_is_unknown_and_keeps_what_is_stored(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """conventions.md: empty cell = unknown. A re-import with a person's manager, role, team… left empty
+    cleared them (a cleared role also left the role history saying the old role was current), and a move's
+    empty host team or target role cleared those. A stored record keeps them; a new one gets none."""
+    import_files(db, all_files(files), actor="hr")
+    people = write_csv(
+        tmp_path / "people.csv",
+        PEOPLE_H,
+        [["P2", "Bo Analyst", "", "", "", "", "", ""], ["P9", "Nine", "", "", "", "", "", ""]],
+    )
+    row = ["MV1", "P2", "stretch_assignment", "Build churn model", "", "2025-01-06", "2025-03-28", 40]
+    row += ["completed", "", "Model in production;AUC above 0.75", "end", "Programming:2>3.5"]
+    mv3 = ["MV3", "P2", "rotation", "Rotation to ML platform", "", "2026-01-05", "2026-04-03", 100, "requested"]
+    moves = write_csv(tmp_path / "moves.csv", MOVES_H, [row, [*mv3, "", "", "", ""]])
+    summary = import_files(db, [people, moves], actor="hr")
+    assert (summary.created, summary.updated) == ({"people": 1, "moves": 0}, {"people": 0, "moves": 0})
+    p, m, a = t.people.c, t.moves.c, t.role_assignments.c
+    with db.engine.connect() as conn:
+        stored = {
+            r[0]: tuple(r[1:])
+            for r in conn.execute(select(p.id, p.email, p.role_id, p.manager_id, p.team_id, p.hire_date, p.location))
+        }
+        move = tuple(conn.execute(select(m.host_team_id, m.target_role_id).where(m.id == "MV1")).one())
+        mv3_kept = tuple(conn.execute(select(m.host_team_id, m.target_role_id).where(m.id == "MV3")).one())
+        criteria = conn.scalars(select(t.success_criteria.c.statement).where(t.success_criteria.c.move_id == "MV3"))
+        mv3_kept += tuple(criteria)
+        history = conn.execute(select(a.person_id, a.role_id, a.end).order_by(a.person_id, a.id)).all()
+    assert stored["P2"] == ("bo@example.org", "R-DA", "P1", "DATA", dt.date(2023, 1, 9), "Lisbon")
+    assert stored["P9"] == ("", None, None, None, None, "")
+    assert move == ("DATA", "R-DS")
+    assert mv3_kept == ("ML", "R-DS", "Own one pipeline")
+    assert [tuple(r) for r in history] == [("P1", "R-DS", None), ("P2", "R-DA", None)]
+
+
+def test_what_the_database_cannot_store_is_refused_naming_row_and_column(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """A person_id over varchar(64), or a NUL byte in a name, failed on PostgreSQL with a driver's traceback
+    (SQLite stored them). Lengths are checked against storage/tables.py and control characters (but tab and
+    line breaks) in every cell, header included, as problems of their file, row and column."""
+    import_files(db, all_files(files), actor="hr")
+    people = write_csv(
+        tmp_path / "people.csv",
+        [*PEOPLE_H, "grade"],
+        [
+            ["P" * 65, "Long Id", "", "", "", "", "", "", ""],
+            ["P10", "Nul\x00Name", "", "", "", "T" * 65, "", "L" * 201, "a\x01b"],
+            ["P11", "Tab\tand\nbreaks are text", "", "", "", "", "", "", ""],
+        ],
+    )
+    row = ["Q1", "P2", "gig", "x" * 501, "", "2025-01-06", "2025-02-28", 20, "proposed", "", "c\x1bd", "", ""]
+    moves = write_csv(tmp_path / "moves.csv", MOVES_H, [row])
+    expect_rejected(
+        db,
+        [people, moves],
+        [
+            "moves.csv:2:success_criteria: holds the control character U+001B, which the database cannot store as text",
+            "moves.csv:2:title: too long: 501 characters, the database holds at most 500",
+            "people.csv:2:person_id: too long: 65 characters, the database holds at most 64",
+            "people.csv:3:grade: holds the control character U+0001, which the database cannot store as text",
+            "people.csv:3:location: too long: 201 characters, the database holds at most 200",
+            "people.csv:3:name: holds the control character U+0000, which the database cannot store as text",
+            "people.csv:3:team: too long: 65 characters, the database holds at most 64",
+        ],
+    )
+    doc = tmp_path / "org.json"
+    doc.write_text(json.dumps({"roles": [{"role_id": "R\u0000", "title": "T", "onet_code": "", "level": 1,
+                                          "team": "", "critical": False, "bad\u0002key": "v"}]}))  # fmt: skip
+    expect_rejected(
+        db,
+        [doc],
+        [
+            "org.json#roles:1:column 1 'bad\\x02key': holds the control character U+0002, which the database cannot "
+            "store as text",
+            "org.json#roles:1:role_id: holds the control character U+0000, which the database cannot store as text",
+        ],
+    )
+    ok = write_csv(tmp_path / "ok_people.csv", PEOPLE_H, [["P11", "Tab\tand\nbreaks are text", *[""] * 6]])
+    assert import_files(db, [ok], actor="hr").created == {"people": 1}

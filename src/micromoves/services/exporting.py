@@ -8,8 +8,10 @@ Rows are streamed, so exporting a million moves needs little memory.
 from __future__ import annotations
 
 import csv
+import errno
 import json
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -184,31 +186,97 @@ def _csv_value(kind: str, column: str, value: Any) -> str:
 
 
 def export_csv(db: Database, out_dir: Path, kinds: Sequence[str] = KINDS) -> dict[str, Path]:
+    """The CSV files of ``kinds`` in ``out_dir``, all of them or none: each is written to a temporary file
+    first, and they replace the files of the folder only once every one was written (a moves.csv that
+    could not be written had left new roles, people and role skills next to the old moves and a
+    moves.csv.part)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = {}
-    with db.engine.connect() as conn:
-        for kind in kinds:
-            standard = FORMAT_COLUMNS[kind]
-            columns = [*standard, *(c for c in extra_columns(conn, kind) if c not in standard)]
-            path = out_dir / f"{kind}.csv"
-            tmp = path.with_suffix(".csv.part")
-            with tmp.open("w", newline="", encoding="utf-8") as f:
-                w = csv.writer(f)
-                w.writerow([safe_cell(c) for c in columns])  # a column name beyond the format could be "=…"
-                for row in rows_for(conn, kind):
-                    w.writerow([_csv_value(kind, c, row.get(c)) for c in columns])
-            tmp.replace(path)  # a reader never sees a half-written file
-            written[kind] = path
-    return written
+    targets = {kind: out_dir / f"{kind}.csv" for kind in kinds}
+    for path in targets.values():
+        _check_target(path)
+    written: list[tuple[Path, Path]] = []  # (temporary file, target)
+    try:
+        with db.engine.connect() as conn:
+            for kind, path in targets.items():
+                standard = FORMAT_COLUMNS[kind]
+                columns = [*standard, *(c for c in extra_columns(conn, kind) if c not in standard)]
+                tmp = _part(path)
+                written.append((tmp, path))
+                with _naming(path), tmp.open("w", newline="", encoding="utf-8") as f:
+                    w = csv.writer(f)
+                    w.writerow([safe_cell(c) for c in columns])  # a column name beyond the format could be "=…"
+                    for row in rows_for(conn, kind):
+                        w.writerow([_csv_value(kind, c, row.get(c)) for c in columns])
+    except BaseException:
+        for tmp, _ in written:
+            tmp.unlink(missing_ok=True)
+        raise
+    _replace_all(written)
+    return targets
 
 
 def export_json(db: Database, path: Path, kinds: Sequence[str] = KINDS) -> Path:
     def default(v: Any) -> Any:
         return v.isoformat()
 
+    _check_target(path)
     with db.engine.connect() as conn:
         doc = {kind: list(rows_for(conn, kind)) for kind in kinds}
-    tmp = path.with_suffix(".json.part")
-    tmp.write_text(json.dumps(doc, default=default, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(path)
+    tmp = _part(path)
+    try:
+        with _naming(path):
+            tmp.write_text(json.dumps(doc, default=default, ensure_ascii=False, indent=1), encoding="utf-8")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _replace_all([(tmp, path)])
     return path
+
+
+def _part(path: Path) -> Path:
+    """The temporary file a target is written to first (a reader never sees a half-written file)."""
+    return path.with_name(path.name + ".part")
+
+
+def _check_target(path: Path) -> None:
+    """Refuse, before anything is written, a target that a file cannot replace (a folder of that name)."""
+    if path.exists() and not path.is_file():
+        raise IsADirectoryError(errno.EISDIR, "not a file (a folder of that name is in the way)", str(path))
+
+
+@contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """An error writing a target's temporary file names the target (it named moves.csv.part)."""
+    try:
+        yield
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+
+
+def _replace_all(written: Sequence[tuple[Path, Path]]) -> None:
+    """Put every temporary file in its target's place, or none: a target replaced before one that fails
+    gets its old file back (kept aside as ``.old`` meanwhile), and the temporary files are removed."""
+    done: list[tuple[Path, Path | None]] = []  # (target, its old file kept aside)
+    try:
+        for tmp, path in written:
+            with _naming(path):
+                old = None
+                if path.exists():
+                    old = path.with_name(path.name + ".old")
+                    path.replace(old)
+                done.append((path, old))
+                tmp.replace(path)
+    except BaseException:
+        for path, old in reversed(done):
+            with suppress(OSError):  # best effort: the error that stopped the export is the one to report
+                if old is not None:
+                    old.replace(path)
+                else:
+                    path.unlink(missing_ok=True)
+        for tmp, _ in written:
+            with suppress(OSError):
+                tmp.unlink(missing_ok=True)
+        raise
+    for _, old in done:
+        if old is not None:
+            old.unlink(missing_ok=True)

@@ -101,8 +101,49 @@ STATUS_AFTER: dict[Decision, tuple[MoveStatus, ...]] = {
     Decision.CONTINUE: (MoveStatus.ACTIVE, MoveStatus.IN_REVIEW, MoveStatus.COMPLETED),
     Decision.EXTEND: (MoveStatus.ACTIVE, MoveStatus.IN_REVIEW, MoveStatus.COMPLETED),
 }
+# Statuses the tracker sets only once a move has started (activation waits for the start date), and those
+# that say it has ended (its end is past): an import may not claim them early.
+STARTED_STATUSES = (MoveStatus.ACTIVE, MoveStatus.IN_REVIEW, MoveStatus.COMPLETED, MoveStatus.REVERTED)
+ENDED_AT_END = (MoveStatus.COMPLETED, MoveStatus.REVERTED)
+ONE_DAY = dt.timedelta(days=1)
 GAIN = re.compile(r"(.+):\s*([\d.]*)\s*>\s*([\d.]+)")  # skill:from>to
 ESCO_SKILL = re.compile(r"^https?://data\.europa\.eu/esco/skill/[0-9a-f-]+$")
+# C0 control characters but tab, line feed and carriage return: not text (PostgreSQL refuses NUL outright).
+CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _length(column: Any) -> int:
+    return int(column.type.length)
+
+
+# The longest text each column holds, per kind (storage/tables.py): a longer cell is a problem of its row.
+MAX_LENGTH = {
+    "people": {
+        "person_id": _length(t.people.c.id),
+        "name": _length(t.people.c.name),
+        "email": _length(t.people.c.email),
+        "role_id": _length(t.people.c.role_id),
+        "manager_id": _length(t.people.c.manager_id),
+        "team": _length(t.people.c.team_id),
+        "location": _length(t.people.c.location),
+    },
+    "roles": {
+        "role_id": _length(t.roles.c.id),
+        "title": _length(t.roles.c.title),
+        "onet_code": _length(t.roles.c.onet_code),
+        "team": _length(t.roles.c.team_id),
+    },
+    "role_skills": {"role_id": _length(t.role_skills.c.role_id), "skill": _length(t.skills.c.id)},
+    "moves": {
+        "move_id": _length(t.moves.c.id),
+        "person_id": _length(t.moves.c.person_id),
+        "title": _length(t.moves.c.title),
+        "host_team": _length(t.moves.c.host_team_id),
+        "target_role_id": _length(t.moves.c.target_role_id),
+    },
+}
+# The largest CSV cell read (see read_csv).
+CSV_FIELD_LIMIT = 64 * 1024 * 1024
 TRUE = {"true", "yes", "1", "y"}
 FALSE = {"false", "no", "0", "n", ""}
 
@@ -194,7 +235,9 @@ def guess_kind(path: Path) -> str:
     )
 
 
-def read_csv(path: Path, kind: str) -> Source:
+def read_csv(path: Path, kind: str, label: str | None = None) -> Source:
+    """The file's rows; problems name it ``label`` (its name unless :func:`load_sources` says otherwise)."""
+    label = label or path.name
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -203,17 +246,21 @@ def read_csv(path: Path, kind: str) -> Source:
         offset = exc.start + (len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0)  # utf-8-sig skips it
         line = raw[:offset].count(b"\n") + 1
         raise ImportRejected(
-            [ImportIssue(path.name, line, "-", f"not UTF-8 text at byte {offset} ({exc.reason}); save it as UTF-8")]
+            [ImportIssue(label, line, "-", f"not UTF-8 text at byte {offset} ({exc.reason}); save it as UTF-8")]
         ) from None
+    # The csv module refuses a cell over 128 KiB ("field larger than field limit (131072)"), and our own
+    # export writes longer ones (a success criterion or an extra column of 10 MB imported back refused).
+    # 64 MiB still stops a runaway unbalanced quote from swallowing a whole multi-gigabyte file as one cell.
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
         if header is None:
-            raise ImportRejected([ImportIssue(path.name, 1, "-", "empty file: a header row is required")])
+            raise ImportRejected([ImportIssue(label, 1, "-", "empty file: a header row is required")])
         columns = [_column_name(h) for h in header]
         twice = sorted({c for c in columns if c and columns.count(c) > 1})
         if twice:  # which cell would count? Never keep one silently.
-            raise ImportRejected([ImportIssue(path.name, 1, c, "column appears twice in the header") for c in twice])
+            raise ImportRejected([ImportIssue(label, 1, c, "column appears twice in the header") for c in twice])
         rows: list[tuple[int, list[str]]] = []
         line = reader.line_num
         for cells in reader:
@@ -222,26 +269,30 @@ def read_csv(path: Path, kind: str) -> Source:
             if any(cells):  # empty lines are skipped; a line of blanks is kept and reported when parsed
                 rows.append((start, cells))
     except csv.Error as exc:
-        raise ImportRejected([ImportIssue(path.name, reader.line_num, "-", f"malformed CSV: {exc}")]) from None
-    return Source(path.name, kind, columns, rows, hashlib.sha256(raw).hexdigest())
+        raise ImportRejected([ImportIssue(label, reader.line_num, "-", f"malformed CSV: {exc}")]) from None
+    return Source(label, kind, columns, rows, hashlib.sha256(raw).hexdigest())
 
 
-def read_json(path: Path) -> list[Source]:
+def read_json(path: Path, label: str | None = None) -> list[Source]:
     """A JSON document ``{"people": [...], "roles": [...], "role_skills": [...], "moves": [...]}`` whose
     objects have the CSV columns; list values (criteria, skills gained) may be JSON arrays."""
+    label = label or path.name
     raw = path.read_bytes()
     try:
         doc = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ImportRejected([ImportIssue(path.name, getattr(exc, "lineno", 1), "-", f"invalid JSON: {exc}")]) from None
+        raise ImportRejected([ImportIssue(label, getattr(exc, "lineno", 1), "-", f"invalid JSON: {exc}")]) from None
     if not isinstance(doc, dict) or not set(doc) <= set(KINDS):
-        raise ImportRejected([ImportIssue(path.name, 1, "-", f"expected an object with keys among {', '.join(KINDS)}")])
+        raise ImportRejected([ImportIssue(label, 1, "-", f"expected an object with keys among {', '.join(KINDS)}")])
     sources = []
     for kind, items in doc.items():
         if not isinstance(items, list):
-            raise ImportRejected([ImportIssue(path.name, 1, kind, "expected a list of objects")])
-        name = f"{path.name}#{kind}"
+            raise ImportRejected([ImportIssue(label, 1, kind, "expected a list of objects")])
+        name = f"{label}#{kind}"
         columns = sorted({_column_name(k) for item in items if isinstance(item, dict) for k in item})
+        # A key left out of every object, where an empty value means null or unknown, is an empty column
+        # (JSON writers drop null members); the rest stay required (JSON_MAY_OMIT).
+        columns += [c for c in JSON_MAY_OMIT.get(kind, ()) if c not in columns]
         known = FORMAT_COLUMNS[kind]
         rows = []
         absent = set()
@@ -268,6 +319,21 @@ def read_json(path: Path) -> list[Source]:
     return sources
 
 
+# Format columns a JSON document may leave out of every object: their empty value means null (no target
+# role, no review yet) or, on a re-import, unknown (the stored value stays). Columns whose empty cell stands
+# for a default that would overwrite what is stored (a role's level and critical, a move's status) or has
+# no meaning at all (ids, names, dates of a move) stay required.
+JSON_MAY_OMIT = {
+    "people": ("email", "role_id", "manager_id", "team", "hire_date", "location"),
+    "roles": ("onet_code", "team"),
+    "moves": ("host_team", "target_role_id", "success_criteria", "outcome", "skills_gained"),
+}
+# Whole-number columns, where a JSON number like 20.0 stands for 20 (and 20.5 stays an error).
+JSON_INTEGER_COLUMNS = {
+    "people": ("capacity_percent", "home_role_min_percent"),
+    "roles": ("level",),
+    "moves": ("percent_time",),
+}
 # Columns whose JSON value may be an array (the CSV joins them with ";").
 JSON_LIST_COLUMNS = frozenset({"success_criteria", "criteria_ratings", "skills_gained"})
 
@@ -296,21 +362,36 @@ def _json_cell(value: Any, column: str, kind: str = "moves") -> str:
         return ";".join(parts)
     if isinstance(value, dict):
         raise ValueError("expected one value, got an object")
+    if isinstance(value, float) and value.is_integer() and column in JSON_INTEGER_COLUMNS.get(kind, ()):
+        return str(int(value))  # 20.0 is 20; "20.0" as text stays refused like any text
     return str(value)
 
 
 def load_sources(paths: Sequence[Path], kinds: Mapping[Path, str] | None = None) -> list[Source]:
+    """The files' tables. Problems name a file by its name, or by its path as given when two files of the
+    import have one name (a/people.csv and b/people.csv: the same id in both went unnoticed, as the check
+    across files compares the names). The same file given twice is refused."""
     sources: list[Source] = []
     for path in paths:
         if not path.exists():
             raise DomainError(f"{path}: no such file", field="file")
+    first: dict[Path, Path] = {}
+    for path in paths:
+        if (seen := first.get(path.resolve())) is not None:
+            raise ImportRejected(
+                [ImportIssue(str(path), 1, "-", f"the same file is given twice (also as {seen}): give it once")]
+            )
+        first[path.resolve()] = path
+    names = [path.name for path in paths]
+    for path in paths:
+        label = path.name if names.count(path.name) == 1 else str(path)
         if path.suffix.lower() == ".json":
-            sources.extend(read_json(path))
+            sources.extend(read_json(path, label))
         else:
             kind = (kinds or {}).get(path) or guess_kind(path)
             if kind not in KINDS:
                 raise DomainError(f"unknown import kind {kind!r}; one of {', '.join(KINDS)}", field="kind")
-            sources.append(read_csv(path, kind))
+            sources.append(read_csv(path, kind, label))
     return sources
 
 
@@ -338,6 +419,13 @@ class RowReader:
     def __init__(self, src: Source, idx: dict[str, int], row: int, cells: list[str], issues: Issues) -> None:
         # Cells are stripped once, and padded with one empty cell that absent optional columns point at.
         stripped = [c.strip() for c in cells]
+        # Every cell of a CSV file is un-guarded here, once, whatever its column: ids, teams and roles too
+        # (the export guards them all; '=M1 and '+TEAM came back as new ids). One search of the joined row
+        # finds the rare row with a cell starting with an apostrophe. A moves file's success criteria are
+        # guarded one by one (parse_moves), never as a whole cell.
+        if src.guarded and "\n'" in "\n" + "\n".join(stripped):
+            keep = idx["success_criteria"] if src.kind == "moves" else -1
+            stripped = [c if i == keep else _unguarded(c) for i, c in enumerate(stripped)]
         stripped.extend([""] * (len(src.columns) + 1 - len(stripped)))
         self.file, self.idx, self.row, self.cells, self.issues = src.file, idx, row, stripped, issues
         self.absent, self.guarded = src.absent, src.guarded
@@ -349,14 +437,10 @@ class RowReader:
         """The row's cells in the columns beyond the format, by name; an empty cell is kept as "" (on a
         re-import it clears the stored value of its column)."""
         cells, absent, row = self.cells, self.absent, self.row
-        if not self.guarded:
-            return {name: cells[i] for name, i in columns if (row, i) not in absent}
-        return {name: _unguarded(cells[i]) for name, i in columns if (row, i) not in absent}
+        return {name: cells[i] for name, i in columns if (row, i) not in absent}
 
     def text(self, column: str, *, required: bool = False) -> str:
-        value = self.cells[self.idx[column]]
-        if value and value[0] == "'" and self.guarded:  # inline: a million rows read three text cells each
-            value = _unguarded(value)
+        value = self.cells[self.idx[column]]  # un-guarded already (__init__)
         if required and not value:
             self.error(column, "required value is empty")
         return value
@@ -409,6 +493,14 @@ class RowReader:
         if value not in FALSE:
             self.error(column, f"{value!r} is not true/false")
         return False
+
+
+def _control_character(text: str) -> str | None:
+    """Why ``text`` cannot be stored, if it holds a control character (tab and line breaks are text)."""
+    found = CONTROL_CHARACTER.search(text)
+    if found is None:
+        return None
+    return f"holds the control character U+{ord(found.group()):04X}, which the database cannot store as text"
 
 
 def _column_name(header_cell: str) -> str:
@@ -478,13 +570,27 @@ def _rows(src: Source, issues: Issues) -> Iterator[RowReader]:
             unknown.append("")
     if missing or unknown:
         return
+    for i, name in enumerate(src.columns):
+        if (bad := _control_character(name)) is not None:
+            issues.add(src.file, 1, f"column {i + 1} {name!r}", bad)
     seen: dict[str, int] = {}
     key_col = {"people": "person_id", "roles": "role_id", "moves": "move_id"}.get(src.kind)
+    limits = [(idx[c], c, n) for c, n in MAX_LENGTH[src.kind].items()]
     for row, cells in src.rows:
         if len(cells) > len(src.columns):
             issues.add(src.file, row, "-", f"{len(cells)} cells but the header has {len(src.columns)} columns")
             continue
         reader = RowReader(src, idx, row, cells, issues)
+        # What the database cannot store, named by row and column (PostgreSQL refused it with a traceback,
+        # SQLite stored it): text longer than its column, and control characters (PostgreSQL takes no NUL).
+        values = reader.cells
+        for i, column, most in limits:
+            if len(values[i]) > most:
+                reader.error(column, f"too long: {len(values[i])} characters, the database holds at most {most}")
+        if CONTROL_CHARACTER.search("\n".join(values)):
+            for i, value in enumerate(values[: len(src.columns)]):
+                if (bad := _control_character(value)) is not None:
+                    reader.error(src.columns[i] or f"column {i + 1}", bad)
         if key_col:
             key = reader.text(key_col, required=True)
             if key in seen:
@@ -647,10 +753,16 @@ def _status_clash(decision: Decision, status: MoveStatus) -> str:
 
 
 def parse_moves(
-    src: Source, issues: Issues, settings: Settings, refused: list[tuple[str, int, str, str | None]] | None = None
+    src: Source,
+    issues: Issues,
+    settings: Settings,
+    refused: list[tuple[str, int, str, str | None]] | None = None,
+    today: dt.date | None = None,
 ) -> list[MoveRec]:
     """The file's moves; a row with a problem is left out, its person and target role kept in ``refused``
-    (file, row, person, role) so that those references are checked too: every problem in one report."""
+    (file, row, person, role) so that those references are checked too: every problem in one report.
+    ``today`` (the local date, as the tracker's) bounds the dates of a move that has started or ended."""
+    today = today or dt.date.today()
     # The hot loop of a million-row import: cells are read by index and the common, valid case takes
     # the fewest steps; every problem is still reported against its row and column.
     out = []
@@ -723,6 +835,15 @@ def parse_moves(
                 rules.check_short(start, end, settings.max_move_weeks)
             except DomainError as exc:
                 r.error("end", exc.message)
+        # A status the tracker reaches only once the move has started, or ended, is refused before then (a
+        # completed move ending next month wrote a skill assessment dated next month). The tracker ends a
+        # move stopped on its first day the day after (moves._stop_early): its own export imports back.
+        if start and status in STARTED_STATUSES and start > today:
+            r.error("status", f"a move starting on {start.isoformat()} cannot be {status} before then (today is "
+                    f"{today.isoformat()})")  # fmt: skip
+        elif start and end and status in ENDED_AT_END and end > today and end != start + ONE_DAY:
+            r.error("end", f"a move that is {status} cannot end after today ({today.isoformat()}): "
+                    f"{end.isoformat()}")  # fmt: skip
         # Every status from approved on means the move passed approval, which needs success criteria.
         if decision is not None and status is not None and status not in STATUS_AFTER[decision]:
             r.error("outcome", _status_clash(decision, status))
@@ -811,7 +932,7 @@ class SkillIndex:
     def resolve_or_new(self, key: str, plan: Plan) -> str | None:
         """The skill of ``key``; an ESCO skill URI not known yet is accepted as a new skill."""
         sid = self.resolve(key)
-        if sid is None and ESCO_SKILL.match(key):
+        if sid is None and ESCO_SKILL.match(key) and len(key) <= MAX_LENGTH["role_skills"]["skill"]:
             sid = key
             plan.new_skills.append((sid, sid.rsplit("/", 1)[-1], "esco"))
             self.by_id[sid] = sid
@@ -819,8 +940,15 @@ class SkillIndex:
 
 
 def check(
-    conn: Connection, sources: Sequence[Source], settings: Settings, progress: Progress, *, known_teams: bool = False
+    conn: Connection,
+    sources: Sequence[Source],
+    settings: Settings,
+    progress: Progress,
+    *,
+    known_teams: bool = False,
+    today: dt.date | None = None,
 ) -> Plan:
+    today = today or dt.date.today()
     issues = Issues()
     plan = Plan()
     by_kind: dict[str, list[Source]] = defaultdict(list)
@@ -833,10 +961,11 @@ def check(
         plan.people += parse_people(src, issues, settings)
     for src in by_kind["moves"]:
         progress("parse", 0, len(src.rows))
-        plan.moves += parse_moves(src, issues, settings, plan.refused_moves)
+        plan.moves += parse_moves(src, issues, settings, plan.refused_moves, today)
         progress("parse", len(src.rows), len(src.rows))
     if any(len(of_kind) > 1 for of_kind in by_kind.values()):  # one file per kind: checked while parsed
         _check_ids_across_files(plan, issues)
+    _keep_unknown_of_people(conn, plan.people)  # first: what it keeps is checked like the file's values
 
     # References: to records in the database or in this same import.
     role_ids = {r.id for r in plan.roles} | _ids(
@@ -930,8 +1059,22 @@ def check(
     p_, m_ = t.people.c, t.moves.c
     for pid, rid in select_among(conn, plan.existing["people"], p_.id, p_.role_id):
         plan.existing_role_of[pid] = rid
-    for mid, st in select_among(conn, plan.existing["moves"], m_.id, m_.status):
+    # A re-imported move keeps the host team and target role the file leaves empty (unknown, as people's).
+    blank = {m.id: m for m in plan.moves if m.host_team is None or m.target_role_id is None}
+    for mid, st, host, target in select_among(
+        conn, plan.existing["moves"], m_.id, m_.status, m_.host_team_id, m_.target_role_id
+    ):
         plan.existing_move_status[mid] = str(st)
+        if (kept := blank.get(mid)) is not None:
+            kept.host_team = kept.host_team or host
+            kept.target_role_id = kept.target_role_id or target
+    # And its success criteria (a status from approved on needs them in the file: refused while parsed).
+    no_criteria = {m.id: m for m in plan.moves if not m.criteria and m.id in plan.existing["moves"]}
+    c_ = t.success_criteria.c
+    found = select_among(conn, no_criteria, c_.move_id, c_.position, c_.statement)
+    for mid, _position, statement in sorted(tuple(row) for row in found):
+        no_criteria[mid].criteria.append(statement)
+        no_criteria[mid].ratings.append(None)  # the stored rating is kept (_KeptMoveData.criteria_rows)
     _check_kept_reviews(conn, plan, issues)
     return plan
 
@@ -953,6 +1096,30 @@ def _check_kept_reviews(conn: Connection, plan: Plan, issues: Issues) -> None:
                 "give the outcome that goes with the new status, or keep the status",
             )
     issues.reject_if_any()
+
+
+def _keep_unknown_of_people(conn: Connection, people: list[PersonRec]) -> None:
+    """An empty cell is unknown (conventions.md): a stored person keeps the stored e-mail, role, manager,
+    team, hire date and location the file leaves empty (an HRIS export with a blank manager cleared it, and
+    a blank role left the role history saying the old role was current). A new person gets none."""
+    unknown = [p for p in people if not all((p.email, p.role_id, p.manager_id, p.team, p.hire_date, p.location))]
+    if not unknown:
+        return
+    p_ = t.people.c
+    stored = {row[0]: row for row in select_among(
+        conn, [p.id for p in unknown], p_.id, p_.email, p_.role_id, p_.manager_id, p_.team_id, p_.hire_date,
+        p_.location,
+    )}  # fmt: skip
+    for p in unknown:
+        if p.id not in stored:  # a new person
+            continue
+        _, email, role_id, manager_id, team, hire_date, location = stored[p.id]
+        p.email = p.email or email
+        p.role_id = p.role_id or role_id
+        p.manager_id = p.manager_id or manager_id
+        p.team = p.team or team
+        p.hire_date = p.hire_date or hire_date
+        p.location = p.location or location
 
 
 def _fill_capacity(
@@ -1263,7 +1430,13 @@ def _changed_fields(
 
 
 def _write(
-    conn: Connection, plan: Plan, sources: Sequence[Source], actor: str, progress: Progress, settings: Settings
+    conn: Connection,
+    plan: Plan,
+    sources: Sequence[Source],
+    actor: str,
+    progress: Progress,
+    settings: Settings,
+    local_today: dt.date,
 ) -> ImportSummary:
     total = len(plan.moves) + len(plan.people) + len(plan.roles) + len(plan.role_skills)
     done = 0
@@ -1319,9 +1492,9 @@ def _write(
         if len(plan.moves) >= settings.bulk_import_threshold:
             move_tables = [t.moves, t.success_criteria, t.outcomes, t.skill_gains, t.skill_levels, t.status_changes]
             with w.foreign_keys_checked_at_end(move_tables):
-                _write_moves(conn, w, plan, kept, set(changed["moves"]), extra_of, actor, now, tick)
+                _write_moves(conn, w, plan, kept, set(changed["moves"]), extra_of, actor, now, local_today, tick)
         else:
-            _write_moves(conn, w, plan, kept, set(changed["moves"]), extra_of, actor, now, tick)
+            _write_moves(conn, w, plan, kept, set(changed["moves"]), extra_of, actor, now, local_today, tick)
     by_kind: dict[str, Sequence[Any]] = {
         "roles": plan.roles,
         "role_skills": plan.role_skills,
@@ -1445,6 +1618,8 @@ class _KeptMoveData:
     """What the stored versions of re-imported moves hold beyond the interchange format."""
 
     criteria: dict[tuple[str, int], tuple[str, Any, str]] = field(default_factory=dict)  # statement, rating, evidence
+    # The same, per move: (position, statement, rating, evidence).
+    criteria_of: dict[str, list[tuple[int, str, Any, str]]] = field(default_factory=dict)
     outcomes: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # decision, reviewed_on, reviewer, notes, conf.
     gains: dict[str, list[tuple[str, float, float]]] = field(default_factory=dict)
     moves: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # released_by, expected outcomes, targeted
@@ -1458,6 +1633,8 @@ class _KeptMoveData:
         out.moves = {mid: tuple(rest) for mid, *rest in rows}
         rows = select_among(conn, ids, c.move_id, c.position, c.statement, c.rating, c.evidence)
         out.criteria = {(mid, pos): (statement, rating, evidence) for mid, pos, statement, rating, evidence in rows}
+        for (mid, pos), (statement, rating, evidence) in out.criteria.items():
+            out.criteria_of.setdefault(mid, []).append((pos, statement, rating, evidence))
         rows = select_among(conn, ids, o.move_id, o.decision, o.reviewed_on, o.reviewer_id, o.notes, o.confidential)
         out.outcomes = {mid: tuple(rest) for mid, *rest in rows}
         for mid, sid, before, after in select_among(conn, ids, g.move_id, g.skill_id, g.level_before, g.level_after):
@@ -1469,13 +1646,22 @@ class _KeptMoveData:
         old = self.outcomes.get(move_id)
         return None if old is None else old[0]
 
-    def criterion(self, move_id: str, position: int, statement: str, rating: Any) -> tuple[Any, ...]:
-        """The file's criterion, with the stored evidence (and rating, if the file leaves it empty) of the same
-        statement at the same place."""
-        old = self.criteria.get((move_id, position))
-        if old is None or old[0] != statement:
-            return (move_id, position, statement, rating, "")
-        return (move_id, position, statement, rating if rating is not None else old[1], old[2])
+    def criteria_rows(
+        self, move_id: str, statements: Sequence[str], ratings: Sequence[Any]
+    ) -> Iterator[tuple[Any, ...]]:
+        """The file's criteria, each with the stored evidence (and rating, if the file leaves it empty) of the
+        stored criterion with the same statement, wherever it stood: keyed by position, criteria reordered
+        by a re-import lost their evidence. A statement a move holds twice is matched in order."""
+        stored: dict[str, list[tuple[Any, str]]] = defaultdict(list)
+        for _position, statement, rating, evidence in sorted(self.criteria_of.get(move_id, [])):
+            stored[statement].append((rating, evidence))
+        for position, (statement, rating) in enumerate(zip(statements, ratings, strict=True), 1):
+            same = stored.get(statement)
+            if not same:
+                yield (move_id, position, statement, rating, "")
+                continue
+            old_rating, evidence = same.pop(0)
+            yield (move_id, position, statement, rating if rating is not None else old_rating, evidence)
 
     def outcome(self, move_id: str, decision: Any, end: dt.date, actor: str) -> tuple[Any, ...] | None:
         """The review's outcome: the file's decision on the stored review (its date, reviewer, notes and
@@ -1497,6 +1683,7 @@ def _write_moves(
     extra_of: ExtraOf,
     actor: str,
     now: dt.datetime,
+    today: dt.date,
     tick: Callable[[int], None],
 ) -> None:
     """Write the file's new moves, and the re-imported ones the file changes (``changed``), with their
@@ -1554,7 +1741,7 @@ def _write_moves(
     criteria: Iterable[tuple[Any, ...]]
     outcomes: Iterable[tuple[Any, ...] | None]
     if existing:  # what the stored versions hold beyond the file is merged in
-        criteria = (kept.criterion(m.id, i, s, m.ratings[i - 1]) for m in moves for i, s in enumerate(m.criteria, 1))
+        criteria = (row for m in moves for row in kept.criteria_rows(m.id, m.criteria, m.ratings))
         outcomes = (kept.outcome(m.id, m.decision, m.end, actor) for m in moves)
     else:  # a first import (a million rows): the file's rows as they are
         criteria = ((m.id, i, s, m.ratings[i - 1], "") for m in moves for i, s in enumerate(m.criteria, 1))
@@ -1620,7 +1807,7 @@ def _write_moves(
             .where(or_(i_.old_status.is_(None), i_.old_status != m_.status)),
         )
     )
-    _follow_status_changes(conn, [m for m in moves if m.id in existing], plan, actor, dt.date.today())
+    _follow_status_changes(conn, [m for m in moves if m.id in existing], plan, actor, today)
 
 
 def _follow_status_changes(conn: Connection, moves: list[MoveRec], plan: Plan, actor: str, today: dt.date) -> None:
@@ -1656,9 +1843,13 @@ def import_files(
     progress: Progress | None = None,
     settings: Settings | None = None,
     known_teams: bool = False,
+    today: dt.date | None = None,
 ) -> ImportSummary:
     """Check every file, then write all of them in one transaction — or nothing. A team the files name
-    that does not exist is created (named after its id), unless ``known_teams``: then it is an error."""
+    that does not exist is created (named after its id), unless ``known_teams``: then it is an error.
+    ``today`` is the local date, as the tracker's (a move that has started or ended is checked against it,
+    a withdrawn move's handoff is returned on it)."""
+    today = today or dt.date.today()
     started = time.perf_counter()
     settings = settings or get_settings()
     report = progress or (lambda stage, done, total: None)
@@ -1670,8 +1861,8 @@ def import_files(
     try:
         sources = load_sources(paths, kinds)
         with db.write_engine.begin() as conn:
-            plan = check(conn, sources, settings, report, known_teams=known_teams)
-            summary = _write(conn, plan, sources, actor, report, settings)
+            plan = check(conn, sources, settings, report, known_teams=known_teams, today=today)
+            summary = _write(conn, plan, sources, actor, report, settings, today)
     finally:
         if collecting:
             gc.enable()
