@@ -330,9 +330,15 @@ def test_acting_roles_and_leads_carry_their_handoffs(demo: tuple[Database, DemoS
     history = snap.by_move("status_changes")
     for m in snap.moves:
         steps = [h.to_status for h in history[m.id]]
-        # Approved, then withdrawn: handed back.
-        withdrawn_after_approval = m.status is S.WITHDRAWN and S.APPROVED in steps
-        follows_now = "returned" if withdrawn_after_approval else follows.get(m.status)
+        # Withdrawn once handed over (onboarding): handed back; withdrawn after approval only: cancelled.
+        withdrawn = m.status is S.WITHDRAWN
+        follows_now = (
+            "returned"
+            if withdrawn and S.ONBOARDING in steps
+            else "cancelled"
+            if withdrawn and S.APPROVED in steps
+            else follows.get(m.status)
+        )
         if m.kind not in kinds or follows_now is None:
             assert m.id not in carried, m.id
             continue

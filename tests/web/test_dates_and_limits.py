@@ -165,3 +165,13 @@ def test_convert_is_offered_for_a_move_with_a_target_role_and_a_proposal_serves_
     made = world.client("eva").post("/api/v1/moves", json=body)
     assert made.status_code == 201 and made.json()["target_role"] == "Team Lead", made.text
     assert made.json()["decisions"] == []  # nothing to review yet
+
+
+def test_the_last_check_in_is_due_by_the_moves_end(world: World) -> None:
+    """A check-in was shown due two weeks after the last one even when the move ended before then."""
+    otto = world.client("otto")
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.moves.update().where(t.moves.c.id == world.mv_o).values(end=TODAY + dt.timedelta(days=5)))
+    assert otto.post(f"/api/v1/moves/{world.mv_o}/check-ins", json={"note": "halfway"}).status_code == 201
+    [due] = [d for d in otto.get("/api/v1/me").json()["due_check_ins"] if d["move_id"] == world.mv_o]
+    assert due["due"] == (TODAY + dt.timedelta(days=5)).isoformat(), due

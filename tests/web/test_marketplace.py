@@ -612,7 +612,7 @@ def test_the_host_manager_sees_the_handoff_form_they_may_use(world: World) -> No
 
 
 @pytest.mark.parametrize("ending", ["withdrawn", "declined", "reverted"])
-def test_a_handoff_is_returned_when_its_move_ends_early(world: World, ending: str) -> None:
+def test_a_handoff_is_returned_when_its_move_ends_early_or_cancelled_before_it_ran(world: World, ending: str) -> None:
     db = world.db
     start = TODAY + dt.timedelta(weeks=2)
     move = _leave_cover(db, "acting_role", "Acting team lead", start, criterion="Team delivers")
@@ -622,7 +622,9 @@ def test_a_handoff_is_returned_when_its_move_ends_early(world: World, ending: st
         move_svc.transition_move(db, move.id, status, actor="admin", on=start)
     move_svc.transition_move(db, move.id, ending, actor="admin", reason="stopped", on=start)
     view = handoffs.handoff_for_move(db, move.id)
-    assert view is not None and (view.status, view.returned_on) == ("returned", start)
+    # Withdrawn or declined before it started, nothing was handed over: it said "returned" that day.
+    expected = ("returned", start) if ending == "reverted" else ("cancelled", None)
+    assert view is not None and (view.status, view.returned_on) == expected
 
 
 def test_every_match_says_why_it_is_ranked_there(world: World) -> None:

@@ -612,8 +612,10 @@ class _Generator:
         record it: the host team's manager (or, at home, the person's manager) hands responsibilities to the
         person until the move ends, and a colleague of the person's home team backfills their own work."""
         status = _HANDOFF_STATUS.get(m.status)
-        if m.status is S.WITHDRAWN and any(step[0] is S.APPROVED for step in m.steps):
-            status = "returned"  # approved, then withdrawn: the service hands the responsibilities back
+        if m.status is S.WITHDRAWN and any(step[0] is S.ONBOARDING for step in m.steps):
+            status = "returned"  # withdrawn once handed over: the service hands the responsibilities back
+        elif m.status is S.WITHDRAWN and any(step[0] is S.APPROVED for step in m.steps):
+            status = "cancelled"  # withdrawn before that: nothing was handed over
         if m.kind not in _HANDED_OVER or status is None:
             return
         _role, team, manager = p.state_at(m.s)

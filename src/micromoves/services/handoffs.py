@@ -31,7 +31,7 @@ class HandoffView(BaseModel):
     start: dt.date
     return_on: dt.date  # when the holder takes the responsibilities back
     backfill: PersonRef | None  # who covers the receiver's own work meanwhile
-    status: str  # planned / active / returned
+    status: str  # planned / active / returned / cancelled (the move ended before it was handed over)
     returned_on: dt.date | None
 
 
@@ -143,16 +143,19 @@ def handoff_for_move(db: Database, move_id: str) -> HandoffView | None:
 
 
 def sync_with_move(conn: Connection, move_id: str, status: MoveStatus, on: dt.date) -> None:
-    """Keep a move's handoff in step with it: active while it runs, returned when it ends."""
+    """Keep a move's handoff in step with it: active while it runs, returned when it ends (cancelled when
+    it ends before it ran)."""
     c = t.handoffs.c
     if status in RUNNING:
         conn.execute(update(t.handoffs).where(c.move_id == move_id, c.status == "planned").values(status="active"))
     elif status in ENDED_STATUSES:
         # The move ended, or will never happen (withdrawn, or declined by its approvers): the holder has
-        # their responsibilities back from that day.
+        # their responsibilities back from that day. One that was never handed over (still planned) is
+        # cancelled: it said "returned" on a day before the move would have started.
+        conn.execute(update(t.handoffs).where(c.move_id == move_id, c.status == "planned").values(status="cancelled"))
         conn.execute(
             update(t.handoffs)
-            .where(c.move_id == move_id, c.status != "returned")
+            .where(c.move_id == move_id, c.status == "active")
             .values(status="returned", returned_on=on)
         )
 

@@ -336,7 +336,8 @@ def person_page(db: Database, policy: Policy, person_id: str, *, today: dt.date 
                 move_id=s.id,
                 title=s.title,
                 last_check_in=last.get(s.id),
-                due=max(today, (last.get(s.id) or s.start) + CHECK_IN_EVERY),
+                # every two weeks, and the last one by the move's end (it was shown due after the end)
+                due=max(today, min(s.end, (last.get(s.id) or s.start) + CHECK_IN_EVERY)),
             )
             for s in active
         ]
