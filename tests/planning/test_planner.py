@@ -162,6 +162,44 @@ def test_unreachable_skill_gives_the_nearest_plan() -> None:
     assert "No combination of the options" in result.explanation[0]
 
 
+def test_a_skill_out_of_every_options_reach_is_not_searched_for() -> None:
+    """No ready plan exists when even every option together leaves a required skill short: the driver goes
+    straight to the nearest plan instead of running the ready search to prove it (and no relaxation is
+    tried: none of them adds a gain)."""
+    from micromoves.planning import _driver
+    from micromoves.planning.solver import _Exact
+
+    calls: list[str] = []
+
+    class Recording:
+        def __init__(self) -> None:
+            self.inner = _Exact()
+
+        def ready_plans(self, p: PlanProblem, k: int) -> Any:
+            calls.append("ready")
+            return self.inner.ready_plans(p, k)
+
+        def fallback_plans(self, p: PlanProblem, k: int) -> Any:
+            calls.append("fallback")
+            return self.inner.fallback_plans(p, k)
+
+        def ready_feasible(self, p: PlanProblem) -> bool:
+            calls.append("feasible")
+            return bool(self.inner.ready_feasible(p))
+
+    capped = MoveOption("sql", "course", 4, 10, {"sql": 200}, gain_cap=250)
+    out_of_reach = problem(
+        [FAST, DEEP, capped],
+        levels={"py": 350, "data": 100, "sql": 100},
+        requirements={"py": 300, "data": 300, "sql": 400},
+    )
+    result = _driver.drive(out_of_reach, 1, Recording())
+    assert (result.status, result.unreachable_skills, calls) == ("unreachable", ("sql",), ["fallback"])
+    calls.clear()
+    reachable = dataclasses.replace(out_of_reach, requirements={"py": 300, "data": 300, "sql": 250})
+    assert _driver.drive(reachable, 1, Recording()).status == "ready" and calls == ["ready"]
+
+
 def test_binding_constraint_is_named() -> None:
     long_gig = MoveOption("long", "gig", 20, 50, {"data": 200, "py": 10})
     short = both(problem([long_gig], horizon=12))

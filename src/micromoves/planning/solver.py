@@ -316,18 +316,23 @@ class _NearestOnly(_Greedy):
 
     def __init__(self, nodes: int) -> None:
         super().__init__(nodes)
-        self.nearest: Starts = {}
+        self.nearest: Starts | None = None
         self.proven_unreachable = False
 
-    def ready_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
+    def _dive(self, problem: PlanProblem) -> Starts:
         search = _Search(problem, reduce=True)
         self.proven_unreachable = search.bound((), 0, 0, True, 0) is None
         self.nearest = search.dive(ready=False, nodes=self.nodes) or {}
+        return self.nearest
+
+    def ready_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
+        nearest = self._dive(problem)
         # The nearest plan may make the person ready after all: it is then a ready plan (not proven optimal).
-        return [(self.nearest, False)] if _ready_and_valid(problem, self.nearest) else []
+        return [(nearest, False)] if _ready_and_valid(problem, nearest) else []
 
     def fallback_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
-        return [(self.nearest, False)]
+        # The driver skips the ready search when a skill is out of every option's reach: dive here then.
+        return [(self.nearest if self.nearest is not None else self._dive(problem), False)]
 
     def ready_feasible(self, problem: PlanProblem) -> bool:
         return False
