@@ -296,6 +296,25 @@ def test_users_add_and_list(org_url: str) -> None:
     assert code != 0 and "at least 10 characters" in err
 
 
+def test_admin_work_is_refused_to_an_actor_without_admin_rights(org_url: str, tmp_path: Path) -> None:
+    """--actor P has P's rights: an employee created an admin account, ran and applied allocation runs and
+    imported files, with the operator's rights and P's name in the audit log. The web refuses all of it."""
+    (tmp_path / "more.csv").write_text("person_id,name,email,role_id,manager_id,team,hire_date,location\n")
+    for args in (
+        ("users", "add", "evil", "--access", "admin", "--password", "a long password"),
+        ("users", "list"),
+        ("allocate", "--json"),
+        ("allocate", "--discard", "1"),
+        ("import", str(tmp_path / "more.csv"), "--kind", "people"),
+    ):
+        code, _, err = mm(org_url, *args, actor="P1")  # P1: a manager, without an admin account
+        assert code != 0 and "only administrators may" in err, (args, err)
+    code, out, _ = mm(org_url, "users", "list", "--json")  # the operator: admin rights
+    assert code == 0 and "evil" not in out
+    code, _, err = mm(org_url, "allocate", "--json")
+    assert code == 0, err
+
+
 def test_marketplace_through_the_cli(org_url: str) -> None:
     code, out, err = mm(
         org_url,

@@ -47,3 +47,25 @@ def test_a_tokens_use_is_recorded_at_most_every_five_minutes_and_never_waits_for
             holder.execute(update(t.api_tokens).values(name="sync"))
             assert accounts.token_principal(db, secret) is not None
         assert _last_used(db) == stale
+
+
+def test_an_org_unit_named_twice_is_kept_once_and_an_update_audits_only_what_changed(db: Database) -> None:
+    """A team named twice failed on the unique key (a 500 in the web app, a raw IntegrityError in the CLI);
+    an update that left the units alone was audited as 'org_units=[]', which reads as if they were cleared."""
+    from micromoves.services import org
+
+    org.add_team(db, id="DATA", name="Data", actor="test")
+    hr = accounts.create_user(
+        db, username="hr1", password="a long password", access="hr", org_units=["DATA", "DATA"], actor="test"
+    )
+    assert hr.org_units == ("DATA",)
+    admin = accounts.Principal(0, "root", accounts.Access.ADMIN, None)
+    assert accounts.update_user(db, hr.id, org_units=["DATA", "DATA"], actor=admin).org_units == ("DATA",)
+    accounts.update_user(db, hr.id, active=True, actor=admin)
+    with db.engine.connect() as conn:
+        last = conn.execute(
+            select(t.audit_events.c.details)
+            .where(t.audit_events.c.action == "user.updated")
+            .order_by(t.audit_events.c.id.desc())
+        ).first()
+    assert last is not None and "org_units" not in last.details and last.details["active"] is True

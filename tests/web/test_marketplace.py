@@ -992,3 +992,39 @@ def _leave_cover(
         actor="M",
         host_team_id=host_team_id,
     )
+
+
+def test_the_ledger_names_only_people_the_reader_may_see(world: World) -> None:
+    """HR of team A read, on the ledger of mira (team A's manager), the name and move title of emil, who
+    has since joined team B, whose page answers HR 404. Mira's own ledger still names everyone she released;
+    the totals count every move either way."""
+    move = _leave_cover(
+        world.db, "temporary_lead", "Lead the platform squad", TODAY, criterion="x", host_team_id="ROOT"
+    )
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.moves.update().where(t.moves.c.id == move.id).values(released_by_id="M", status="approved"))
+        conn.execute(t.people.update().where(t.people.c.id == "E2").values(team_id="B", manager_id="H"))
+    assert world.client("hr").get("/api/v1/people/E2").status_code == 404
+    seen = {}
+    for who in ("hr", "mira"):
+        credit = world.client(who).get("/api/v1/people/M/credit").json()
+        [row] = [m for m in credit["moves"] if m["start"] == TODAY.isoformat()]
+        seen[who] = (row["move_id"], row["person"]["name"], row["title"], credit["person_weeks_lent"])
+    assert seen["hr"][:3] == ("", "someone outside your view", "")
+    assert seen["mira"][:3] == (move.id, "Emil Colleague", "Lead the platform squad")
+    assert seen["hr"][3] == seen["mira"][3]
+    page = world.client("hr").get("/people/M/credit", headers={"accept": "text/html"}).text
+    assert "Lead the platform squad" not in page and "someone outside your view" in page
+
+
+def test_the_release_report_says_how_many_managers_and_pages_through_them(world: World) -> None:
+    """It stopped at 100 managers with nothing to say that more qualified (229 on the demo)."""
+    admin = world.policy("admin")
+    everyone = mviews.release_report(world.db, admin)
+    assert everyone.total == len(everyone.managers) >= 2, everyone
+    pages = [mviews.release_report(world.db, admin, page=n, limit=1) for n in range(1, everyone.total + 2)]
+    assert [p.total for p in pages] == [everyone.total] * len(pages)
+    assert [r.manager.id for p in pages for r in p.managers] == [r.manager.id for r in everyone.managers]
+    assert pages[-1].managers == []
+    r = world.client("admin").get("/api/v1/reports/releases", params={"page": 2})
+    assert (r.status_code, r.json()["total"], r.json()["managers"]) == (200, everyone.total, [])

@@ -734,3 +734,22 @@ def test_api_errors_an_http_client_can_act_on(world: World) -> None:
         if r.status_code == 429:
             break
     assert r.status_code == 429 and int(r.headers["retry-after"]) == 900, (r.status_code, r.headers)
+
+
+def test_the_moves_page_keeps_every_filter_in_its_next_page_and_export_links(world: World) -> None:
+    """'Next page' kept status and kind but dropped the team (page 2 listed every move), and a person filter
+    was dropped by both the export link (which exported everything) and the page's own summary."""
+    from micromoves.services import views
+
+    hr = world.client("hr")
+    hr.headers["accept"] = "text/html"
+    page = hr.get("/moves", params={"team": "B", "person": "E", "kind": "gig"}).text
+    assert 'href="/moves.csv?kind=gig&amp;team=B&amp;person=E"' in page, page
+    assert "with these filters (person E)" in page
+    old = views.PAGE_SIZE
+    try:
+        views.PAGE_SIZE = 1
+        page = hr.get("/moves", params={"team": "B", "person": "E"}).text
+    finally:
+        views.PAGE_SIZE = old
+    assert 'href="/moves?team=B&amp;person=E&amp;page=2"' in page, page

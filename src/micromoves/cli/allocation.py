@@ -93,6 +93,7 @@ def register(app: typer.Typer) -> None:
         if apply is not None and discard is not None:
             cli.fail("give either --apply or --discard, not both", 2)
         db = cli.open_db()
+        cli.require_admin(db, "run the allocation")
         if discard is not None:
             svc.discard_allocation(db, discard, actor=cli.actor())
             if as_json:

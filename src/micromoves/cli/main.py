@@ -301,8 +301,10 @@ def users_add(
     """Create a login account (the first admin is created this way)."""
     from micromoves.services import accounts
 
+    db = open_db()
+    require_admin(db, "create accounts")
     user = accounts.create_user(
-        open_db(),
+        db,
         username=username,
         password=password,
         access=access,
@@ -319,7 +321,9 @@ def users_list(as_json: JsonOpt = False) -> None:
     """List login accounts."""
     from micromoves.services import accounts
 
-    users = accounts.list_users(open_db())
+    db = open_db()
+    require_admin(db, "list accounts")
+    users = accounts.list_users(db)
     if as_json:
         print_json([u.__dict__ for u in users])
         return
@@ -341,6 +345,7 @@ def import_(
 ) -> None:
     """Import files all-or-nothing: any bad row rejects the import and lists every problem."""
     db = open_db()
+    require_admin(db, "import data")
     with progress_bar() as update:
         summary = importing.import_files(
             db,
@@ -693,6 +698,15 @@ def _policy(db: Database) -> Policy:
     from micromoves.cli.marketplace import cli_policy
 
     return cli_policy(db, actor())
+
+
+def require_admin(db: Database, action: str) -> None:
+    """What only an admin may do in the web app (accounts, allocation runs, imports): refused to --actor P
+    without admin rights, as the web refuses it. It ran with the operator's rights and was audited under P's
+    name (an employee created an admin account)."""
+    policy = _policy(db)
+    if not policy.principal.is_admin:
+        policy.deny(action, "admin_area", "all", visible=True, message=f"only administrators may {action}")
 
 
 def _decide_move(move_id: str, verdict: Verdict, note: str) -> None:

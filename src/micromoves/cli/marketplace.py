@@ -325,13 +325,18 @@ def register(app: typer.Typer) -> None:
             [m.move_id, m.person.name, m.title, m.status, f"{m.start} – {m.end}", m.person_weeks] for m in data.moves
         ]
         console.print(table("Moves released", ["move", "person", "title", "status", "dates", "person-weeks"], rows))
+        if data.more_moves:
+            console.print(f"and {data.more_moves} older moves, counted in the totals above")
 
     @app.command("releases")
     @handle_errors
-    def releases(as_json: JsonOpt = False) -> None:
+    def releases(
+        page: Annotated[int, typer.Option(min=1, help="Page of 100 managers, most person-weeks first.")] = 1,
+        as_json: JsonOpt = False,
+    ) -> None:
         """HR's release report: which managers lend their people, and how much (HR and admins)."""
         db = open_db()
-        data = mviews.release_report(db, cli_policy(db, actor()))
+        data = mviews.release_report(db, cli_policy(db, actor()), page=page)
         if as_json:
             print_json(data.model_dump(mode="json"))
             return
@@ -341,6 +346,8 @@ def register(app: typer.Typer) -> None:
         ]
         columns = ["manager", "people", "person-weeks", "moves completed", "later role changes"]
         console.print(table("Talent released", columns, rows))
+        if data.total > page * data.page_size:
+            console.print(f"{data.total} managers in all: more with --page {page + 1}")
 
     @app.command("onboarding")
     @handle_errors

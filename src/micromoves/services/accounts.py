@@ -143,6 +143,11 @@ def check_password_strength(password: str) -> None:
         raise InvalidValue(f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password")
 
 
+def _distinct(org_units: Sequence[str]) -> list[str]:
+    """Each team once, in the order given (a team named twice failed on the unique key: a 500)."""
+    return list(dict.fromkeys(org_units))
+
+
 def create_user(
     db: Database,
     *,
@@ -159,6 +164,7 @@ def create_user(
         )
     check_password_strength(password)
     level = _access(access)
+    org_units = _distinct(org_units)
     now = utcnow()
     with db.write_engine.begin() as conn:
         if conn.scalar(select(t.users.c.id).where(t.users.c.username == username)) is not None:
@@ -235,6 +241,7 @@ def update_user(
 ) -> User:
     """Change an account's access level, active flag or HR org units (admins only, checked by the caller's
     policy). An admin cannot lock themself out."""
+    org_units = None if org_units is None else _distinct(org_units)
     with db.write_engine.begin() as conn:
         row = conn.execute(select(t.users).where(t.users.c.id == user_id)).first()
         if row is None:
@@ -261,7 +268,9 @@ def update_user(
             conn.execute(delete(t.user_org_units).where(t.user_org_units.c.user_id == user_id))
             if org_units:
                 conn.execute(insert(t.user_org_units), [{"user_id": user_id, "team_id": u} for u in org_units])
-        record_audit(conn, actor.actor, "user.updated", "user", str(user_id), **values, org_units=list(org_units or []))
+        # Only what changed: an update that left the units alone was audited as "org_units=[]", as if cleared.
+        changed = values if org_units is None else {**values, "org_units": list(org_units)}
+        record_audit(conn, actor.actor, "user.updated", "user", str(user_id), **changed)
         new = conn.execute(
             select(t.users, t.people.c.name.label("person_name"))
             .outerjoin(t.people, t.people.c.id == t.users.c.person_id)

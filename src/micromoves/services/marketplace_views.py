@@ -90,6 +90,10 @@ class ReleasedMove(BaseModel):
     person_weeks: float
 
 
+MAX_LEDGER_MOVES = 200  # the most recent, listed one by one; the totals count them all
+RELEASE_PAGE_SIZE = 100  # managers per page of HR's release report
+
+
 class ManagerCredit(BaseModel):
     """What a manager has lent: people released into moves, and what came of it."""
 
@@ -98,7 +102,8 @@ class ManagerCredit(BaseModel):
     person_weeks_lent: float
     moves_completed: int
     later_role_changes: int
-    moves: list[ReleasedMove]
+    moves: list[ReleasedMove]  # the most recent MAX_LEDGER_MOVES
+    more_moves: int = 0  # older moves not listed (counted in the totals)
 
 
 class _Viewer:
@@ -403,11 +408,25 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
     def share_days(r: Any) -> int:  # days × percent: exact, so the ledger and HR's report round the same
         return int(((r.end - r.start).days + 1) * r.percent_time)
 
+    # The manager's own ledger names everyone they released; anyone else (their managers, HR, admins) sees
+    # the moves of people they may not see only as weeks: HR of one unit read the names and move titles of
+    # people since gone to other units, whose pages answer 404 to them. The totals count every move.
+    own = policy.is_self(manager_id)
     moves = [
         ReleasedMove(
             move_id=r.id,
             person=PersonRef(id=r.person_id, name=people.get(r.person_id, r.person_id)),
             title=r.title,
+            status=str(r.status),
+            start=r.start,
+            end=r.end,
+            person_weeks=person_weeks(share_days(r)),
+        )
+        if own or policy.sees_person(r.person_id)
+        else ReleasedMove(
+            move_id="",
+            person=PersonRef(id="", name="someone outside your view"),
+            title="",
             status=str(r.status),
             start=r.start,
             end=r.end,
@@ -422,7 +441,8 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
         person_weeks_lent=person_weeks(sum(share_days(r) for r in rows)),
         moves_completed=sum(1 for x in moves if x.status == MoveStatus.COMPLETED.value),
         later_role_changes=changes,
-        moves=moves[:200],
+        moves=moves[:MAX_LEDGER_MOVES],
+        more_moves=max(0, len(moves) - MAX_LEDGER_MOVES),
     )
 
 
@@ -438,9 +458,14 @@ class ReleaseReport(BaseModel):
     """HR's view of the release ledger: who lends their people to moves elsewhere, and how much."""
 
     managers: list[ReleaseRow]
+    # Managers who released anyone, in all; the report lists page_size of them per page, most weeks first
+    # (it stopped at 100 with nothing to say that 229 qualified).
+    total: int = 0
+    page: int = 1
+    page_size: int = RELEASE_PAGE_SIZE
 
 
-def release_report(db: Database, policy: Policy, *, limit: int = 100) -> ReleaseReport:
+def release_report(db: Database, policy: Policy, *, page: int = 1, limit: int = RELEASE_PAGE_SIZE) -> ReleaseReport:
     if not policy.sees_organisation():
         policy.deny("view the release ledger of", "organisation", "all", visible=True)
     m = t.moves.c
@@ -457,10 +482,14 @@ def release_report(db: Database, policy: Policy, *, limit: int = 100) -> Release
         .group_by(m.released_by_id)
         .order_by(func.sum(weeks * m.percent_time).desc(), m.released_by_id)
         .limit(limit)
+        .offset((page - 1) * limit)
     )
+    counted = select(func.count(func.distinct(m.released_by_id))).where(_lent())
     if visible is not None:
         q = q.where(m.released_by_id.in_(select(t.people.c.id).where(visible)))
+        counted = counted.where(m.released_by_id.in_(select(t.people.c.id).where(visible)))
     with db.engine.connect() as conn:
+        total = conn.scalar(counted) or 0
         rows = conn.execute(q).all()
         names = names_of(conn, t.people, {r[0] for r in rows})
         changes = _later_role_changes(conn, [r[0] for r in rows])
@@ -474,7 +503,10 @@ def release_report(db: Database, policy: Policy, *, limit: int = 100) -> Release
                 later_role_changes=changes.get(pid, 0),
             )
             for pid, n, w, c in rows
-        ]
+        ],
+        total=total,
+        page=page,
+        page_size=limit,
     )
 
 

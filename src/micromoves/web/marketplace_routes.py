@@ -416,11 +416,14 @@ def api_routes(
     return congestion.alternate_routes(db_of(request), who.policy, template_id, limit=limit)
 
 
+Page = Annotated[int, Query(ge=1, le=100_000)]
+
+
 @route(html, "GET", "/reports/releases", name="releases")
-def releases_page(request: Request, who: Who) -> Response:
-    return page(request, "releases.html", who, r=mviews.release_report(db_of(request), who.policy))
+def releases_page(request: Request, who: Who, page_no: Annotated[Page, Query(alias="page")] = 1) -> Response:
+    return page(request, "releases.html", who, r=mviews.release_report(db_of(request), who.policy, page=page_no))
 
 
 @route(api, "GET", "/reports/releases", name="api.releases", response_model=mviews.ReleaseReport)
-def api_releases(request: Request, who: Who) -> mviews.ReleaseReport:
-    return mviews.release_report(db_of(request), who.policy)
+def api_releases(request: Request, who: Who, page: Page = 1) -> mviews.ReleaseReport:
+    return mviews.release_report(db_of(request), who.policy, page=page)

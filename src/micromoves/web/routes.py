@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, NoReturn, TypeVar
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -303,6 +304,8 @@ def moves_page(request: Request, who: Who, f: Annotated[views.MoveFilter, Query(
         who,
         data=data,
         f=f,
+        # The filters as a query string, for the next page and the export (both dropped some of them).
+        selection=urlencode({k: str(v) for k, v in f.model_dump(exclude={"page"}, mode="json").items() if v}),
         kinds=[k.value for k in MoveKind],
         statuses=[s.value for s in MoveStatus],
     )
