@@ -501,6 +501,8 @@ def review_move(
     with UnitOfWork(db) as uow:
         move = uow.moves.get_full(move_id)
         person = uow.people.get_for_update(move.person_id)
+        if decision is Decision.CONVERT and (refusal := rules.convert_refusal(move.kind)) is not None:
+            raise InvalidValue(refusal, field="decision")
         if move.status is S.ACTIVE:
             _apply_transition(uow, person, move, S.IN_REVIEW, actor=reviewer_id, reason="review", on=on)
         if move.status is not S.IN_REVIEW:
@@ -556,6 +558,7 @@ def review_move(
         )
         if decision in (Decision.END, Decision.CONVERT):
             if decision is Decision.CONVERT:
+                rules.check_convert(move.kind, (c.rating for c in move.criteria))
                 _convert(uow, person, move, actor=reviewer_id, on=on)
             _apply_transition(uow, person, move, S.COMPLETED, actor=reviewer_id, reason=f"review: {decision}", on=on)
         elif decision is Decision.REVERT:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import selectinload
 
+from micromoves.domain import rules
 from micromoves.domain.lifecycle import ENDED_STATUSES, OCCUPYING_STATUSES
 from micromoves.domain.marketplace import KINDS_WITH_HANDOFF
 from micromoves.domain.model import Decision, Move, MoveKind, MoveStatus
@@ -601,7 +602,8 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
 def review_decisions(move: Move) -> list[str]:
     """What :func:`micromoves.services.moves.review_move` can decide for this move."""
     order = (Decision.END, Decision.CONVERT, Decision.CONTINUE, Decision.EXTEND, Decision.REVERT)
-    return [d.value for d in order if d is not Decision.CONVERT or move.target_role_id]
+    convertible = bool(move.target_role_id) and rules.convert_refusal(move.kind) is None
+    return [d.value for d in order if d is not Decision.CONVERT or convertible]
 
 
 def approval_queue(db: Database, policy: Policy, *, limit: int = 200) -> ApprovalQueue:

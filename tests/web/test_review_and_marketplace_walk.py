@@ -1,0 +1,78 @@
+"""Walk-through of the web app: review history, convert refusals, re-applying, an admin's dashboard, skills that
+share a name, and the opportunity form for someone who may create none. Each case failed before its fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from micromoves.services import org
+from micromoves.storage import tables as t
+from tests.web.conftest import World
+from tests.web.test_authz import _changes
+
+TODAY = dt.date.today()
+HTML = {"accept": "text/html"}
+
+
+def _refused(response, field: str, status: int = 422) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert set(error) == {"code", "message", "details"}, error
+    assert error["details"].get("field") == field, error
+    return error  # type: ignore[no-any-return]
+
+
+def _make_trial(world: World, kind: str = "rotation") -> None:
+    """MV-O (otto's, active, reviewed by hugo) becomes a trial of a role otto may be converted into."""
+    org.add_role(world.db, id="R-ARCH", title="Data Architect", actor="test")
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.moves.update().where(t.moves.c.id == world.mv_o).values(kind=kind, target_role_id="R-ARCH"))
+
+
+def _otto_role_and_move(world: World) -> tuple[str | None, str]:
+    with world.db.engine.connect() as conn:
+        role = conn.scalar(select(t.people.c.role_id).where(t.people.c.id == "O"))
+        status = conn.scalar(select(t.moves.c.status).where(t.moves.c.id == world.mv_o))
+    return role, str(status)
+
+
+def test_convert_is_refused_when_no_criterion_was_met(world: World) -> None:
+    _make_trial(world)
+    hugo = world.client("hugo")
+    before, role_before = _changes(world), _otto_role_and_move(world)
+    not_met = [{"position": 1, "rating": "not_met"}]
+    error = _refused(
+        hugo.post(f"/api/v1/moves/{world.mv_o}/review", json={"decision": "convert", "ratings": not_met}), "decision"
+    )
+    assert "met or partly met" in error["message"], error
+    # the form takes the same path
+    form = {"decision": "convert", "rating_1": "not_met"}
+    r = hugo.post(f"/moves/{world.mv_o}/review", data=form, follow_redirects=False)
+    _refused(r, "decision")
+    assert _changes(world) == before and _otto_role_and_move(world) == role_before == (None, "active")
+    # partly met is enough
+    partly = [{"position": 1, "rating": "partly_met"}]
+    ok = hugo.post(f"/api/v1/moves/{world.mv_o}/review", json={"decision": "convert", "ratings": partly})
+    assert ok.status_code == 200, ok.text
+    assert _otto_role_and_move(world) == ("R-ARCH", "completed")
+
+
+def test_convert_is_neither_offered_nor_taken_for_a_move_that_is_not_a_trial_of_a_role(world: World) -> None:
+    _make_trial(world, kind="shadowing")
+    hugo = world.client("hugo")
+    shown = hugo.get(f"/api/v1/moves/{world.mv_o}").json()
+    assert shown["decisions"] == ["end", "continue", "extend", "revert"], shown["decisions"]
+    assert 'value="convert"' not in hugo.get(f"/moves/{world.mv_o}", headers=HTML).text
+    before = _changes(world)
+    met = [{"position": 1, "rating": "met"}]
+    error = _refused(
+        hugo.post(f"/api/v1/moves/{world.mv_o}/review", json={"decision": "convert", "ratings": met}), "decision"
+    )
+    assert "shadowing is not a trial of a role" in error["message"], error
+    assert _changes(world) == before and _otto_role_and_move(world) == (None, "active")
+    # a rotation is one: convert is offered
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.moves.update().where(t.moves.c.id == world.mv_o).values(kind="rotation"))
+    assert "convert" in hugo.get(f"/api/v1/moves/{world.mv_o}").json()["decisions"]
