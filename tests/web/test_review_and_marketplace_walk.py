@@ -76,3 +76,25 @@ def test_convert_is_neither_offered_nor_taken_for_a_move_that_is_not_a_trial_of_
     with world.db.write_engine.begin() as conn:
         conn.execute(t.moves.update().where(t.moves.c.id == world.mv_o).values(kind="rotation"))
     assert "convert" in hugo.get(f"/api/v1/moves/{world.mv_o}").json()["decisions"]
+
+
+def test_an_account_without_a_person_has_a_dashboard_and_its_json_twin(world: World) -> None:
+    """GET /api/v1/me was a 404 for an admin (no linked person) and / redirected elsewhere."""
+    admin = world.client("admin")
+    me = admin.get("/api/v1/me")
+    assert me.status_code == 200, me.text
+    body = me.json()
+    assert body["account"] == {"id": world.users["admin"], "username": "admin", "access": "admin", "person_id": None}
+    assert body["id"] is None and body["name"] is None and body["plan"] is None and body["may_propose"] is False
+    for section in ("active_moves", "other_moves", "due_check_ins", "skills", "skill_growth"):
+        assert body[section] == [], section
+    page = admin.get("/", headers=HTML, follow_redirects=False)
+    assert page.status_code == 200, page.status_code
+    assert 'id="account-name">admin<' in page.text and "not linked to a person" in page.text
+    assert 'href="/admin/users"' in page.text
+    hr = world.client("hr").get("/", headers=HTML, follow_redirects=False)
+    assert hr.status_code == 200 and "not linked to a person" in hr.text and 'href="/admin/users"' not in hr.text
+    # an account with a person: the same document, its account and its person's page
+    eva = world.client("eva").get("/api/v1/me").json()
+    assert eva["account"]["person_id"] == "E" and eva["id"] == "E" and eva["name"] == "Eva Employee"
+    assert eva["skills"] == world.client("eva").get("/api/v1/people/E").json()["skills"]

@@ -118,6 +118,45 @@ class PersonPage(BaseModel):
     may_propose: bool
 
 
+class AccountView(BaseModel):
+    id: int
+    username: str
+    access: str
+    person_id: str | None
+
+
+class MePage(BaseModel):
+    """The dashboard's JSON twin: the signed-in account and its person's page (the fields of
+    :class:`PersonPage`). An account linked to no person (an admin, HR) has no personal record: those fields
+    are null and its moves, check-ins, skills and plan empty."""
+
+    account: AccountView
+    id: str | None = None
+    name: str | None = None
+    email: str | None = None
+    role: str | None = None
+    team: str | None = None
+    location: str | None = None
+    manager: PersonRef | None = None
+    target_role: str | None = None
+    capacity_percent: int | None = None
+    active_moves: list[MoveSummary] = []
+    other_moves: list[MoveSummary] = []
+    due_check_ins: list[DueCheckIn] = []
+    skills: list[SkillEntry] = []
+    skill_growth: list[SkillSeries] = []
+    plan: PlanView | None = None
+    may_propose: bool = False
+
+
+def me_page(db: Database, policy: Policy) -> MePage:
+    p = policy.principal
+    account = AccountView(id=p.user_id, username=p.username, access=p.access.value, person_id=p.person_id)
+    if p.person_id is None:
+        return MePage(account=account)
+    return MePage(account=account, **dict(person_page(db, policy, p.person_id)))
+
+
 class CriterionView(BaseModel):
     position: int
     statement: str
