@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from micromoves.services import org
 from micromoves.storage import tables as t
@@ -16,7 +16,7 @@ TODAY = dt.date.today()
 HTML = {"accept": "text/html"}
 
 
-def _refused(response, field: str, status: int = 422) -> dict:  # type: ignore[no-untyped-def, type-arg]
+def _refused(response, field: str | None, status: int = 422) -> dict:  # type: ignore[no-untyped-def, type-arg]
     assert response.status_code == status, response.text
     error = response.json()["error"]
     assert set(error) == {"code", "message", "details"}, error
@@ -98,3 +98,27 @@ def test_an_account_without_a_person_has_a_dashboard_and_its_json_twin(world: Wo
     eva = world.client("eva").get("/api/v1/me").json()
     assert eva["account"]["person_id"] == "E" and eva["id"] == "E" and eva["name"] == "Eva Employee"
     assert eva["skills"] == world.client("eva").get("/api/v1/people/E").json()["skills"]
+
+
+def test_the_opportunity_form_is_refused_to_someone_who_may_offer_for_no_team(world: World) -> None:
+    """An employee opened /opportunities/new, got an empty team list, and a 403 only on submitting."""
+    eva = world.client("eva")
+    error = _refused(eva.get("/api/v1/opportunities/new"), None, status=403)
+    assert error["code"] == "forbidden" and "no team" in error["message"], error
+    page = eva.get("/opportunities/new", headers=HTML)
+    assert page.status_code == 403 and "no team" in page.text and "<form" not in page.text.split("<main>")[1]
+    assert eva.get("/api/v1/opportunities").json()["may_offer"] is False
+    assert 'href="/opportunities/new"' not in eva.get("/opportunities", headers=HTML).text
+    e = t.audit_events.c
+    with world.db.engine.connect() as conn:
+        denials = conn.scalar(
+            select(func.count()).where(
+                e.action == "access.denied", e.entity_type == "opportunity", e.entity_id == "new"
+            )
+        )
+    assert denials == 2  # the page and its twin, each audited as every refusal is
+    # the host manager has the form, its team and the link
+    hugo = world.client("hugo")
+    assert [x["id"] for x in hugo.get("/api/v1/opportunities/new").json()["teams"]] == ["B"]
+    assert hugo.get("/api/v1/opportunities").json()["may_offer"] is True
+    assert 'href="/opportunities/new"' in hugo.get("/opportunities", headers=HTML).text

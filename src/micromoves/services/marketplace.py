@@ -208,6 +208,11 @@ def _runs_for(policy: Policy, team_id: str) -> bool:
     return p.is_admin or policy.hosts(team_id) or (p.is_hr and team_id in policy.hr_units)
 
 
+def may_offer(policy: Policy) -> bool:
+    """Whether the principal runs the opportunities of some team (:func:`_runs_for` of at least one)."""
+    return policy.principal.is_admin or bool(policy.hosted_teams) or bool(policy.hr_units)
+
+
 def _may_publish(policy: Policy, team_id: str) -> bool:
     """Publishing (opening) a team's opportunity is its manager's call; an admin may stand in."""
     return policy.principal.is_admin or policy.hosts(team_id)

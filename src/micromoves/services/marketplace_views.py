@@ -13,7 +13,15 @@ from micromoves.domain.errors import NotFound
 from micromoves.domain.lifecycle import COMMITTED_STATUSES, OCCUPYING_STATUSES
 from micromoves.domain.marketplace import Candidate, OpportunityStatus, ineligibility, skill_fit, skill_fit_words
 from micromoves.domain.model import AssignmentReason, MoveStatus
-from micromoves.services.marketplace import _may_run, eligibility_of, on_the_market, plan_fit, profile, seats_taken
+from micromoves.services.marketplace import (
+    _may_run,
+    eligibility_of,
+    may_offer,
+    on_the_market,
+    plan_fit,
+    profile,
+    seats_taken,
+)
 from micromoves.services.planning import WhatIf
 from micromoves.services.policy import Policy
 from micromoves.services.views import PersonRef, names_of
@@ -45,6 +53,7 @@ class OpportunityCard(BaseModel):
 
 class Marketplace(BaseModel):
     opportunities: list[OpportunityCard]
+    may_offer: bool = False  # the principal may draft opportunities for some team (GET /opportunities/new)
 
 
 class ApplicationRow(BaseModel):
@@ -240,7 +249,7 @@ def marketplace(db: Database, policy: Policy, *, include_own_drafts: bool = True
         viewer = _Viewer(conn, p.person_id) if p.person_id else None
         cards = [_card(conn, r, teams.get(r.host_team_id, r.host_team_id), viewer, skills) for r in rows]
     cards.sort(key=lambda c: (c.status != "open", _plan_rank(c.plan_fit), -(c.skill_fit or 0), c.start, c.id))
-    return Marketplace(opportunities=cards)
+    return Marketplace(opportunities=cards, may_offer=may_offer(policy))
 
 
 def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> OpportunityDetail:
