@@ -122,3 +122,57 @@ def test_the_opportunity_form_is_refused_to_someone_who_may_offer_for_no_team(wo
     assert [x["id"] for x in hugo.get("/api/v1/opportunities/new").json()["teams"]] == ["B"]
     assert hugo.get("/api/v1/opportunities").json()["may_offer"] is True
     assert 'href="/opportunities/new"' in hugo.get("/opportunities", headers=HTML).text
+
+
+def _application(world: World, application_id: int) -> dict:  # type: ignore[type-arg]
+    with world.db.engine.connect() as conn:
+        row = conn.execute(select(t.applications).where(t.applications.c.id == application_id)).one()
+    return dict(row._mapping)
+
+
+def test_a_withdrawn_or_declined_application_can_be_made_again_a_rejected_one_cannot(world: World) -> None:
+    """Re-applying after one's own withdrawal was a 409 'you already applied (application N, withdrawn)'."""
+    eva, hugo = world.client("eva"), world.client("hugo")
+    opp, app_id = world.opp_open, world.application
+    actions = f"/api/v1/applications/{app_id}/actions"
+    assert eva.post(f"{actions}/withdraw", json={}).status_code == 200
+    assert "apply" in eva.get(f"/api/v1/opportunities/{opp}").json()["actions"]
+    assert f'action="/opportunities/{opp}/apply"' in eva.get(f"/opportunities/{opp}", headers=HTML).text
+    again = eva.post(f"/api/v1/opportunities/{opp}/applications", json={"note": "still keen"})
+    assert again.status_code == 201, again.text
+    assert again.json()["application_id"] == app_id  # the same row, renewed
+    row = _application(world, app_id)
+    assert (row["status"], row["note"], row["decided_at"], row["decided_by"]) == ("applied", "still keen", None, None)
+    e = t.audit_events.c
+    with world.db.engine.connect() as conn:
+        details = conn.scalar(select(e.details).where(e.action == "application.reapplied", e.entity_id == str(app_id)))
+    assert details["previous"]["status"] == "withdrawn" and details["previous"]["note"] == "keen", details
+    assert "apply" not in eva.get(f"/api/v1/opportunities/{opp}").json()["actions"]  # applied: not twice
+    _refused(eva.post(f"/api/v1/opportunities/{opp}/applications", json={}), "opportunity_id", 409)
+    # an offer declined: may apply again (by the form this time)
+    assert hugo.post(f"{actions}/offer", json={}).status_code == 200
+    assert eva.post(f"{actions}/decline", json={}).status_code == 200
+    r = eva.post(f"/opportunities/{opp}/apply", data={"note": "third time"}, headers=HTML, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert _application(world, app_id)["status"] == "applied"
+    # rejected by the host: final
+    assert hugo.post(f"{actions}/reject", json={}).status_code == 200
+    assert "apply" not in eva.get(f"/api/v1/opportunities/{opp}").json()["actions"]
+    error = _refused(eva.post(f"/api/v1/opportunities/{opp}/applications", json={}), "opportunity_id", 409)
+    assert f"application {app_id}, rejected" in error["message"], error
+    assert _application(world, app_id)["status"] == "rejected"
+
+
+def test_applying_again_waits_for_an_open_opportunity_before_its_deadline(world: World) -> None:
+    eva = world.client("eva")
+    opp = world.opp_open
+    assert eva.post(f"/api/v1/applications/{world.application}/actions/withdraw", json={}).status_code == 200
+    with world.db.write_engine.begin() as conn:
+        conn.execute(
+            t.opportunities.update()
+            .where(t.opportunities.c.id == opp)
+            .values(application_deadline=TODAY - dt.timedelta(days=1))
+        )
+    assert "apply" not in eva.get(f"/api/v1/opportunities/{opp}").json()["actions"]
+    _refused(eva.post(f"/api/v1/opportunities/{opp}/applications", json={}), "application_deadline", 409)
+    assert _application(world, world.application)["status"] == "withdrawn"

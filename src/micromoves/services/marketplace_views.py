@@ -11,7 +11,14 @@ from sqlalchemy import Connection, and_, case, func, select
 from micromoves.domain import rules
 from micromoves.domain.errors import NotFound
 from micromoves.domain.lifecycle import COMMITTED_STATUSES, OCCUPYING_STATUSES
-from micromoves.domain.marketplace import Candidate, OpportunityStatus, ineligibility, skill_fit, skill_fit_words
+from micromoves.domain.marketplace import (
+    Candidate,
+    OpportunityStatus,
+    ineligibility,
+    may_apply_again,
+    skill_fit,
+    skill_fit_words,
+)
 from micromoves.domain.model import AssignmentReason, MoveStatus
 from micromoves.services.marketplace import (
     _may_run,
@@ -290,12 +297,17 @@ def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> Opp
                 for r in rows
             ]
         mine = None
+        applied_again = True  # no application yet, or one the person may renew (may_apply_again)
         if p.person_id:
-            mine = conn.scalar(
-                select(t.applications.c.id).where(
-                    t.applications.c.opportunity_id == opportunity_id, t.applications.c.person_id == p.person_id
+            a = t.applications.c
+            own = conn.execute(
+                select(a.id, a.status, a.decided_by).where(
+                    a.opportunity_id == opportunity_id, a.person_id == p.person_id
                 )
-            )
+            ).first()
+            if own is not None:
+                mine = own.id
+                applied_again = may_apply_again(own.status, own.decided_by, p.person_id)
         host = names_of(conn, t.people, {opp.host_manager_id} if opp.host_manager_id else set())
     rules_words = []
     if opp.min_role_level:
@@ -324,7 +336,7 @@ def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> Opp
     if (
         card.status == "open"
         and p.person_id
-        and mine is None
+        and applied_again
         and card.eligible
         and opp.host_manager_id != p.person_id
         and (deadline is None or dt.date.today() <= deadline)  # what _check_application refuses
