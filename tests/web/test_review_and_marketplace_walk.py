@@ -176,3 +176,36 @@ def test_applying_again_waits_for_an_open_opportunity_before_its_deadline(world:
     assert "apply" not in eva.get(f"/api/v1/opportunities/{opp}").json()["actions"]
     _refused(eva.post(f"/api/v1/opportunities/{opp}/applications", json={}), "application_deadline", 409)
     assert _application(world, world.application)["status"] == "withdrawn"
+
+
+def test_skills_that_share_a_name_are_told_apart_and_a_review_can_name_either(world: World) -> None:
+    """The dashboard listed 'Mathematics 6.6' and 'Mathematics 4.0' (an O*NET skill and a knowledge area), and
+    a gain 'Mathematics = 5' was refused as ambiguous citing ids the page never showed."""
+    for skill_id, level in (("2.A.1.e", 6.6), ("2.C.4.a", 4.0), ("2.A.1.a", 3.0)):
+        org.assess_skill(world.db, person_id="O", skill=skill_id, level=level, provenance="manager", actor="H")
+    otto, hugo = world.client("otto"), world.client("hugo")
+    for client, path in ((otto, "/api/v1/me"), (hugo, "/api/v1/people/O")):
+        skills = {s["skill_id"]: s for s in client.get(path).json()["skills"]}
+        assert skills["2.A.1.e"]["label"] == "Mathematics (skill 2.A.1.e)", skills["2.A.1.e"]
+        assert (skills["2.C.4.a"]["label"], skills["2.C.4.a"]["kind"]) == (
+            "Mathematics (knowledge 2.C.4.a)",
+            "knowledge",
+        )
+        assert skills["2.A.1.a"]["label"] == skills["2.A.1.a"]["name"] == "Reading Comprehension"  # not shared
+    for client, path in ((otto, "/"), (hugo, "/people/O")):
+        page = client.get(path, headers=HTML).text
+        assert "<td>Mathematics (skill 2.A.1.e)</td><td>6.6</td>" in page
+        assert "<td>Mathematics (knowledge 2.C.4.a)</td><td>4.0</td>" in page
+    # the refusal names them as the page does, and the page's words are accepted
+    review = {"decision": "continue", "ratings": [{"position": 1, "rating": "met"}]}
+    error = _refused(
+        hugo.post(
+            f"/api/v1/moves/{world.mv_o}/review", json={**review, "gains": [{"skill": "Mathematics", "level_after": 5}]}
+        ),
+        "gains",
+    )
+    assert "Mathematics (skill 2.A.1.e), Mathematics (knowledge 2.C.4.a)" in error["message"], error
+    form = {"decision": "continue", "rating_1": "met", "gains": "Mathematics (knowledge 2.C.4.a) = 5"}
+    assert hugo.post(f"/moves/{world.mv_o}/review", data=form, follow_redirects=False).status_code == 303
+    moved = hugo.get(f"/api/v1/moves/{world.mv_o}").json()
+    assert [(g["skill"], g["level_after"]) for g in moved["skill_gains"]] == [("Mathematics (knowledge 2.C.4.a)", 5)]

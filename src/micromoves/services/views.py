@@ -24,7 +24,7 @@ from micromoves.services.accounts import Principal
 from micromoves.services.policy import Policy
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
-from micromoves.storage.repositories import people_matching
+from micromoves.storage.repositories import people_matching, skill_labels
 from micromoves.storage.uow import UnitOfWork
 
 CHECK_IN_EVERY = dt.timedelta(days=14)
@@ -51,6 +51,8 @@ class MoveSummary(BaseModel):
 class SkillEntry(BaseModel):
     skill_id: str
     name: str
+    kind: str  # skill or knowledge (O*NET has a skill and a knowledge area both named Mathematics)
+    label: str  # how pages show it: the name, with kind and id where another skill shares the name
     level: float
     provenance: str
     assessed_on: dt.date
@@ -66,6 +68,7 @@ class SkillPoint(BaseModel):
 class SkillSeries(BaseModel):
     skill_id: str
     name: str
+    label: str  # as in SkillEntry
     points: list[SkillPoint]
 
 
@@ -382,11 +385,16 @@ def person_page(db: Database, policy: Policy, person_id: str, *, today: dt.date 
             for s in active
         ]
         levels = uow.people.skill_levels(person_id)
-        skill_names = dict(
-            conn.execute(
-                select(t.skills.c.id, t.skills.c.name).where(t.skills.c.id.in_(sorted({x.skill_id for x in levels})))
-            ).all()
-        )
+        skill_rows = {
+            r.id: r
+            for r in conn.execute(
+                select(t.skills.c.id, t.skills.c.name, t.skills.c.kind).where(
+                    t.skills.c.id.in_(sorted({x.skill_id for x in levels}))
+                )
+            )
+        }
+        skill_names = {sid: r.name for sid, r in skill_rows.items()}
+        labels = skill_labels(conn, skill_rows)
         titles = {m.id: m.title for m in moves}
         latest: dict[str, Any] = {}
         series: dict[str, list[SkillPoint]] = {}
@@ -398,6 +406,8 @@ def person_page(db: Database, policy: Policy, person_id: str, *, today: dt.date 
                 SkillEntry(
                     skill_id=sid,
                     name=skill_names.get(sid, sid),
+                    kind=skill_rows[sid].kind if sid in skill_rows else "skill",
+                    label=labels.get(sid, sid),
                     level=lv.level,
                     provenance=str(lv.provenance),
                     assessed_on=lv.assessed_on,
@@ -406,7 +416,7 @@ def person_page(db: Database, policy: Policy, person_id: str, *, today: dt.date 
                 )
                 for sid, lv in latest.items()
             ),
-            key=lambda e: (-e.level, e.name),
+            key=lambda e: (-e.level, e.label),
         )
         # A skill first recorded by a move starts, on the chart, at its level before the move.
         completed = {m.id: m for m in moves if m.status in (MoveStatus.COMPLETED, MoveStatus.REVERTED)}
@@ -425,7 +435,10 @@ def person_page(db: Database, policy: Policy, person_id: str, *, today: dt.date 
             (sid for sid, pts in series.items() if len(pts) > 1),
             key=lambda sid: -(series[sid][-1].level - series[sid][0].level),
         )[:6]
-        growth = [SkillSeries(skill_id=sid, name=skill_names.get(sid, sid), points=series[sid]) for sid in grown]
+        growth = [
+            SkillSeries(skill_id=sid, name=skill_names.get(sid, sid), label=labels.get(sid, sid), points=series[sid])
+            for sid in grown
+        ]
     return PersonPage(
         id=person.id,
         name=person.name,
@@ -546,13 +559,7 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
                     select(t.users.c.id, t.users.c.username).where(t.users.c.id.in_(accounts_without_person))
                 )
             )
-        skills = dict(
-            conn.execute(
-                select(t.skills.c.id, t.skills.c.name).where(
-                    t.skills.c.id.in_(sorted({*move.skills_targeted, *(g.skill_id for g in move.skill_gains)}) or [""])
-                )
-            ).all()
-        )
+        skills = skill_labels(conn, {*move.skills_targeted, *(g.skill_id for g in move.skill_gains)})
         host = names_of(conn, t.teams, [move.host_team_id]).get(move.host_team_id or "")
         target = conn.scalar(select(t.roles.c.title).where(t.roles.c.id == move.target_role_id))
         may_read_notes = outcome is not None and (
