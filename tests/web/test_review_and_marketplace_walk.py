@@ -209,3 +209,53 @@ def test_skills_that_share_a_name_are_told_apart_and_a_review_can_name_either(wo
     assert hugo.post(f"/moves/{world.mv_o}/review", data=form, follow_redirects=False).status_code == 303
     moved = hugo.get(f"/api/v1/moves/{world.mv_o}").json()
     assert [(g["skill"], g["level_after"]) for g in moved["skill_gains"]] == [("Mathematics (knowledge 2.C.4.a)", 5)]
+
+
+def test_every_review_is_kept_with_confidential_notes_hidden_as_the_outcomes(world: World) -> None:
+    """A second review (two 'continue' reviews) overwrote the first one's notes, confidential flag and decision."""
+    hugo = world.client("hugo")  # otto's manager reviews his move; otto may not read confidential notes
+    review = f"/api/v1/moves/{world.mv_o}/review"
+    first = {
+        "decision": "continue",
+        "ratings": [{"position": 1, "rating": "not_met", "evidence": "one incident so far"}],
+        "gains": [{"skill": "2.A.1.a", "level_after": 3}],
+        "notes": "SECRET-FIRST: needs more pairing",
+        "confidential": True,
+    }
+    assert hugo.post(review, json=first).status_code == 200
+    second = {"decision": "continue", "ratings": [{"position": 1, "rating": "partly_met"}], "notes": "open second"}
+    assert hugo.post(review, json=second).status_code == 200
+    with world.db.engine.connect() as conn:
+        kept = conn.execute(select(t.reviews).where(t.reviews.c.move_id == world.mv_o).order_by(t.reviews.c.id)).all()
+        outcome = conn.execute(select(t.outcomes).where(t.outcomes.c.move_id == world.mv_o)).one()
+    assert [(r.decision, r.notes, r.confidential, r.reviewer_id) for r in kept] == [
+        ("continue", "SECRET-FIRST: needs more pairing", True, "H")
+    ]
+    assert kept[0].ratings == {"1": {"rating": "not_met", "evidence": "one incident so far"}}
+    assert kept[0].gains == [{"skill_id": "2.A.1.a", "level_before": 0.0, "level_after": 3.0}]
+    assert (outcome.notes, outcome.confidential) == ("open second", False)
+    # the manager reads both; the person sees the earlier review without its confidential notes
+    mine = hugo.get(f"/api/v1/moves/{world.mv_o}").json()
+    [earlier] = mine["earlier_reviews"]
+    assert (earlier["decision"], earlier["notes"], earlier["confidential"]) == (
+        "continue",
+        "SECRET-FIRST: needs more pairing",
+        True,
+    )
+    assert earlier["criteria"] == [
+        {"position": 1, "statement": "Pair on two incidents", "rating": "not_met", "evidence": "one incident so far"}
+    ]
+    assert earlier["skill_gains"] == [{"skill": "Reading Comprehension", "level_before": 0.0, "level_after": 3.0}]
+    assert "SECRET-FIRST" in hugo.get(f"/moves/{world.mv_o}", headers=HTML).text
+    otto = world.client("otto")
+    his = otto.get(f"/api/v1/moves/{world.mv_o}").json()
+    assert his["earlier_reviews"][0]["notes"] is None and his["earlier_reviews"][0]["confidential"] is True
+    assert his["outcome"]["notes"] == "open second"
+    page = otto.get(f"/moves/{world.mv_o}", headers=HTML).text
+    assert "SECRET-FIRST" not in page and 'id="earlier-reviews"' in page and "Review notes are confidential." in page
+    # the third review keeps the second
+    third = {"decision": "end", "ratings": [{"position": 1, "rating": "met"}]}
+    assert hugo.post(review, json=third).status_code == 200
+    done = hugo.get(f"/api/v1/moves/{world.mv_o}").json()
+    assert [e["notes"] for e in done["earlier_reviews"]] == ["SECRET-FIRST: needs more pairing", "open second"]
+    assert done["outcome"]["decision"] == "end"

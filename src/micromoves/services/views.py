@@ -205,6 +205,19 @@ class GainView(BaseModel):
     level_after: float
 
 
+class EarlierReview(BaseModel):
+    """A review a later one superseded: its decision, notes (null when confidential and not for this user),
+    the ratings it gave and the gains it recorded."""
+
+    decision: str
+    reviewed_on: dt.date
+    reviewer: str
+    confidential: bool
+    notes: str | None
+    criteria: list[CriterionView]
+    skill_gains: list[GainView]
+
+
 class MoveDetail(BaseModel):
     id: str
     title: str
@@ -223,6 +236,7 @@ class MoveDetail(BaseModel):
     check_ins: list[CheckInView]
     skill_gains: list[GainView]
     outcome: OutcomeView | None
+    earlier_reviews: list[EarlierReview] = []  # oldest first; the outcome is the latest review
     history: list[HistoryEntry]
     approvals: list[ApprovalView]
     # What the current user may do next (the page shows these buttons; the API lists them).
@@ -545,8 +559,11 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
         done = approval_service.records(db, move_id)
         slots = approval_service.open_slots(policy, move, done)
         outcome = move.outcome
+        r = t.reviews.c
+        earlier = conn.execute(select(t.reviews).where(r.move_id == move.id).order_by(r.reviewed_on, r.id)).all()
         actors = [move.person_id, move.released_by_id, *(c.author_id for c in move.check_ins)]
         actors += [h.actor for h in move.history] + [a.approver_id for a in done]
+        actors += [e.reviewer_id for e in earlier]
         if outcome is not None:
             actors.append(outcome.reviewer_id)
         names = names_of(conn, t.people, actors)
@@ -559,7 +576,9 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
                     select(t.users.c.id, t.users.c.username).where(t.users.c.id.in_(accounts_without_person))
                 )
             )
-        skills = skill_labels(conn, {*move.skills_targeted, *(g.skill_id for g in move.skill_gains)})
+        earlier_gains = {g["skill_id"] for e in earlier for g in e.gains}
+        skills = skill_labels(conn, {*move.skills_targeted, *(g.skill_id for g in move.skill_gains), *earlier_gains})
+        statements = {c.position: c.statement for c in move.criteria}
         host = names_of(conn, t.teams, [move.host_team_id]).get(move.host_team_id or "")
         target = conn.scalar(select(t.roles.c.title).where(t.roles.c.id == move.target_role_id))
         may_read_notes = outcome is not None and (
@@ -613,6 +632,36 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
                 if outcome is not None
                 else None
             ),
+            earlier_reviews=[
+                EarlierReview(
+                    decision=str(e.decision),
+                    reviewed_on=e.reviewed_on,
+                    reviewer=actor_name(names, e.reviewer_id),
+                    confidential=e.confidential,
+                    # hidden exactly as the current outcome's notes are
+                    notes=e.notes
+                    if not e.confidential or policy.sees_confidential(move.person_id, e.reviewer_id)
+                    else None,
+                    criteria=[
+                        CriterionView(
+                            position=int(pos),
+                            statement=statements.get(int(pos), ""),
+                            rating=given["rating"],
+                            evidence=given["evidence"],
+                        )
+                        for pos, given in sorted(e.ratings.items(), key=lambda x: int(x[0]))
+                    ],
+                    skill_gains=[
+                        GainView(
+                            skill=skills.get(g["skill_id"], g["skill_id"]),
+                            level_before=g["level_before"],
+                            level_after=g["level_after"],
+                        )
+                        for g in e.gains
+                    ],
+                )
+                for e in earlier
+            ],
             history=[
                 HistoryEntry(
                     at=h.at,
