@@ -173,7 +173,11 @@ def test_a_skill_name_two_elements_share_is_refused_naming_both(org_db: Database
     mid = propose(org_db)
     run_to(org_db, mid, S.REQUESTED, S.APPROVED, S.ONBOARDING, S.ACTIVE)
     ratings = [svc.CriterionRating(1, Rating.MET), svc.CriterionRating(2, Rating.MET)]
-    with pytest.raises(InvalidValue, match=r"'Mathematics' is ambiguous: give one of the ids 2\.A\.1\.e, 2\.C\.4\.a"):
+    with pytest.raises(
+        InvalidValue,
+        match=r"'Mathematics' is ambiguous: give one of Mathematics \(skill 2\.A\.1\.e\), "
+        r"Mathematics \(knowledge 2\.C\.4\.a\)",
+    ):
         svc.review_move(
             org_db, mid, reviewer_id="MGR", decision="end", ratings=ratings, gains=[svc.GainInput("Mathematics", 5)]
         )

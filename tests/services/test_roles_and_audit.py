@@ -68,7 +68,7 @@ def test_every_change_is_audited(db: Database) -> None:
     move = svc.propose_move(
         db,
         person_id="E",
-        kind="gig",
+        kind="rotation",  # a trial of role R2: a review converts it
         title="g",
         start=D(2026, 1, 5),
         end=D(2026, 2, 27),

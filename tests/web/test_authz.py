@@ -52,6 +52,7 @@ def only_admin(ok: int = 200) -> dict[str, int]:
 
 NOT_E_SIDE = {"otto": ("Eva Employee", "MV-E"), "hugo": ("Emil Colleague",)}
 NOT_O_SIDE = {"eva": ("Otto Outsider", "MV-O"), "mira": ("Otto Outsider", "MV-O"), "hr": ("Otto Outsider", "MV-O")}
+OFFERS = {"mira", "hugo", "dana", "hr", "admin"}
 DRAFT_HIDDEN = {u: ("Secret draft opportunity",) for u in ("eva", "mira", "otto", "hr")}
 DRAFT_SHOWN = {u: ("Secret draft opportunity", "Incident review rotation") for u in ("hugo", "admin")}
 APPLICANTS_HIDDEN = {u: ("Eva Employee", "keen") for u in ("mira", "otto", "hr")} | {"eva": ("Emil",)}
@@ -63,8 +64,8 @@ READS = [
     Case("api.health", "GET", "/api/v1/health", everyone()),
     Case("login", "GET", "/login", everyone()),
     Case("api_docs", "GET", "/api/docs", everyone(), shown={"eva": ("swagger-ui",)}),
-    Case("dashboard", "GET", "/", {**{u: 200 for u in PERSON_USERS}, "hr": 303, "admin": 303}),
-    Case("api.me", "GET", "/api/v1/me", {**{u: 200 for u in PERSON_USERS}, "hr": 404, "admin": 404}),
+    Case("dashboard", "GET", "/", {**{u: 200 for u in PERSON_USERS}, "hr": 200, "admin": 200}),
+    Case("api.me", "GET", "/api/v1/me", {**{u: 200 for u in PERSON_USERS}, "hr": 200, "admin": 200}),
     Case("api.session", "GET", "/api/v1/session", everyone()),
     Case("person", "GET", "/people/E", see(SEES_E)),
     Case("api.person", "GET", "/api/v1/people/E", see(SEES_E)),
@@ -102,8 +103,9 @@ READS = [
     # The marketplace: open opportunities are for everyone; drafts and applications for the host side.
     Case("opportunities", "GET", "/opportunities", everyone(), hidden=DRAFT_HIDDEN, shown=DRAFT_SHOWN),
     Case("api.opportunities", "GET", "/api/v1/opportunities", everyone(), hidden=DRAFT_HIDDEN, shown=DRAFT_SHOWN),
-    Case("opportunity.new", "GET", "/opportunities/new", everyone()),
-    Case("api.opportunity.new", "GET", "/api/v1/opportunities/new", everyone()),
+    # The form is for those who may offer for some team: managers of a team, HR, admins (no team: 403).
+    Case("opportunity.new", "GET", "/opportunities/new", see(OFFERS, denied=403)),
+    Case("api.opportunity.new", "GET", "/api/v1/opportunities/new", see(OFFERS, denied=403)),
     Case("opportunity", "GET", "/opportunities/{opp_open}", everyone(), hidden=APPLICANTS_HIDDEN),
     Case(
         "api.opportunity",

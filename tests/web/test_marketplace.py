@@ -827,10 +827,12 @@ def test_an_opportunity_card_says_its_plan_fit_once(world: World, monkeypatch: p
 
 
 def test_the_offer_form_tells_someone_who_hosts_no_team_whom_to_ask(world: World) -> None:
-    """An employee who hosts no team got the form with an empty host team list (any draft failed on it)."""
-    page = world.client("eva").get("/opportunities/new", headers={"accept": "text/html"}).text
-    assert 'id="no-host-team"' in page and 'id="opportunity-form"' not in page
-    assert world.client("eva").get("/api/v1/opportunities/new").json()["teams"] == []
+    """An employee who hosts no team got the form with an empty host team list (any draft failed on it); the
+    page and its twin are now refused (403) saying whom to ask."""
+    page = world.client("eva").get("/opportunities/new", headers={"accept": "text/html"})
+    assert page.status_code == 403 and "ask your manager or HR" in page.text
+    assert 'id="opportunity-form"' not in page.text
+    assert world.client("eva").get("/api/v1/opportunities/new").status_code == 403
     hosting = world.client("hugo").get("/opportunities/new", headers={"accept": "text/html"}).text
     assert 'id="opportunity-form"' in hosting and 'id="no-host-team"' not in hosting
 

@@ -600,7 +600,7 @@ def test_the_dashboard_lists_every_skill(world: World) -> None:
     eva = world.client("eva")
     listed = eva.get("/api/v1/me").json()["skills"]
     page = eva.get("/", headers={"accept": "text/html"}).text
-    assert len(listed) >= 25 and all(f"<tr><td>{html.escape(s['name'])}</td>" in page for s in listed)
+    assert len(listed) >= 25 and all(f"<tr><td>{html.escape(s['label'])}</td>" in page for s in listed)
 
 
 def test_a_percent_or_underscore_in_a_search_is_a_character_not_a_wildcard(world: World) -> None:

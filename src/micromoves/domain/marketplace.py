@@ -67,6 +67,14 @@ APPLICATION_TRANSITIONS: Mapping[ApplicationStatus, frozenset[ApplicationStatus]
     A.WITHDRAWN: frozenset(),
 }
 
+
+def may_apply_again(status: str, decided_by: str | None, person_id: str) -> bool:
+    """An application the person ended themself (withdrew it, or declined the offer) does not stop them from
+    applying again; one the host rejected, or that was withdrawn for them (their line manager did not release
+    them), stays final, as does one still under way."""
+    return status == A.DECLINED.value or (status == A.WITHDRAWN.value and decided_by == person_id)
+
+
 # Applications that still compete for a seat, and those that hold one.
 LIVE_APPLICATIONS = frozenset({A.APPLIED, A.WAITLISTED, A.OFFERED})
 SEAT_HOLDING = frozenset({A.ACCEPTED})

@@ -18,6 +18,7 @@ from micromoves.domain.errors import (
     ManagerCycle,
     MoveTooLong,
 )
+from micromoves.domain.model import MoveKind, Rating
 
 DEFAULT_MAX_MOVE_WEEKS = 26
 
@@ -121,6 +122,30 @@ def check_criteria(statements: Sequence[str], field: str = "success_criteria", *
 def check_percent(percent: int) -> None:
     if not 1 <= percent <= 100:
         raise InvalidValue(f"percent_time must be between 1 and 100, got {percent}", field="percent_time")
+
+
+# Kinds that learn about a role without trying it out: a review cannot convert them into the target role.
+NOT_ROLE_TRIALS = frozenset({MoveKind.COURSE, MoveKind.MENTORING, MoveKind.SHADOWING, MoveKind.GIG})
+
+
+def convert_refusal(kind: MoveKind) -> str | None:
+    """Why a move of ``kind`` can never be converted into its target role (None: it can)."""
+    if kind in NOT_ROLE_TRIALS:
+        return f"a {kind.value.replace('_', ' ')} is not a trial of a role; it cannot be converted into one"
+    return None
+
+
+def check_convert(kind: MoveKind, ratings: Iterable[Rating | None]) -> None:
+    """Converting a move into the role is for a trial that went (at least partly) well."""
+    refusal = convert_refusal(kind)
+    if refusal is not None:
+        raise InvalidValue(refusal, field="decision")
+    if not any(r in (Rating.MET, Rating.PARTLY_MET) for r in ratings):
+        raise InvalidValue(
+            "a move is converted into its target role only when at least one success criterion is rated met or "
+            "partly met; none is",
+            field="decision",
+        )
 
 
 def check_capacity_settings(capacity_percent: int, home_role_min_percent: int) -> None:

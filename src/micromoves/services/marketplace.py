@@ -32,6 +32,7 @@ from micromoves.domain.marketplace import (
     check_opportunity,
     check_opportunity_transition,
     ineligibility,
+    may_apply_again,
 )
 from micromoves.domain.model import MoveKind, MoveStatus
 from micromoves.services import moves as move_service
@@ -206,6 +207,11 @@ def _runs_for(policy: Policy, team_id: str) -> bool:
     """The host side of a team's opportunities: its manager, HR for the team, admins."""
     p = policy.principal
     return p.is_admin or policy.hosts(team_id) or (p.is_hr and team_id in policy.hr_units)
+
+
+def may_offer(policy: Policy) -> bool:
+    """Whether the principal runs the opportunities of some team (:func:`_runs_for` of at least one)."""
+    return policy.principal.is_admin or bool(policy.hosted_teams) or bool(policy.hr_units)
 
 
 def _may_publish(policy: Policy, team_id: str) -> bool:
@@ -431,17 +437,42 @@ def apply(db: Database, policy: Policy, opportunity_id: str, *, note: str = "") 
         benefit = min(max(benefit, 0), 1023)
     with db.write_engine.begin() as conn:
         opp = _opportunity(conn, opportunity_id, lock=True)
-        _check_application(conn, policy, me, opp, today)  # again: things may have changed meanwhile
+        earlier = _check_application(conn, policy, me, opp, today)  # again: things may have changed meanwhile
+        fresh = {
+            "status": A.APPLIED.value,
+            "applied_at": utcnow(),
+            "note": note.strip(),
+            "plan_benefit_weeks": benefit,
+            "decided_at": None,
+            "decided_by": None,
+            "move_id": None,
+        }
+        if earlier is not None:
+            # One application per person and opportunity (a unique constraint): applying again after one's own
+            # withdrawal or decline renews that row; the audit record keeps what it said before.
+            app_id = earlier.id
+            conn.execute(update(t.applications).where(t.applications.c.id == app_id).values(**fresh))
+            record_audit(
+                conn,
+                policy.principal.actor,
+                "application.reapplied",
+                "application",
+                str(app_id),
+                opportunity=opportunity_id,
+                previous={
+                    "status": earlier.status,
+                    "applied_at": earlier.applied_at,
+                    "note": earlier.note,
+                    "decided_at": earlier.decided_at,
+                    "decided_by": earlier.decided_by,
+                    "move_id": earlier.move_id,
+                    "plan_benefit_weeks": earlier.plan_benefit_weeks,
+                },
+            )
+            return int(app_id)
         app_id = conn.execute(
             insert(t.applications)
-            .values(
-                opportunity_id=opportunity_id,
-                person_id=me,
-                status=A.APPLIED.value,
-                applied_at=utcnow(),
-                note=note.strip(),
-                plan_benefit_weeks=benefit,
-            )
+            .values(opportunity_id=opportunity_id, person_id=me, **fresh)
             .returning(t.applications.c.id)
         ).scalar_one()
         record_audit(
@@ -450,8 +481,9 @@ def apply(db: Database, policy: Policy, opportunity_id: str, *, note: str = "") 
     return int(app_id)
 
 
-def _check_application(conn: Connection, policy: Policy, me: str, opp: Any, today: dt.date) -> None:
-    """Refuse an application that cannot be made: not open, past the deadline, one's own, not eligible, twice."""
+def _check_application(conn: Connection, policy: Policy, me: str, opp: Any, today: dt.date) -> Any:
+    """Refuse an application that cannot be made: not open, past the deadline, one's own, not eligible, twice.
+    Returns the person's earlier application to renew (one they withdrew or whose offer they declined), if any."""
     if opp.status != OS.OPEN.value:
         raise Conflict(f"opportunity {opp.id} is {opp.status}, not open for applications", field="status")
     if opp.application_deadline is not None and today > opp.application_deadline:
@@ -468,12 +500,11 @@ def _check_application(conn: Connection, policy: Policy, me: str, opp: Any, toda
     if reasons:
         raise InvalidValue("not eligible: " + "; ".join(reasons), field="eligibility")
     existing = conn.execute(
-        select(t.applications.c.id, t.applications.c.status).where(
-            t.applications.c.opportunity_id == opp.id, t.applications.c.person_id == me
-        )
+        select(t.applications).where(t.applications.c.opportunity_id == opp.id, t.applications.c.person_id == me)
     ).first()
-    if existing is not None:
+    if existing is not None and not may_apply_again(existing.status, existing.decided_by, me):
         raise Conflict(f"you already applied (application {existing.id}, {existing.status})", field="opportunity_id")
+    return existing
 
 
 def _application(conn: Connection, application_id: int) -> Any:

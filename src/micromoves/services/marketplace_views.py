@@ -11,9 +11,24 @@ from sqlalchemy import Connection, and_, case, func, select
 from micromoves.domain import rules
 from micromoves.domain.errors import NotFound
 from micromoves.domain.lifecycle import COMMITTED_STATUSES, OCCUPYING_STATUSES
-from micromoves.domain.marketplace import Candidate, OpportunityStatus, ineligibility, skill_fit, skill_fit_words
+from micromoves.domain.marketplace import (
+    Candidate,
+    OpportunityStatus,
+    ineligibility,
+    may_apply_again,
+    skill_fit,
+    skill_fit_words,
+)
 from micromoves.domain.model import AssignmentReason, MoveStatus
-from micromoves.services.marketplace import _may_run, eligibility_of, on_the_market, plan_fit, profile, seats_taken
+from micromoves.services.marketplace import (
+    _may_run,
+    eligibility_of,
+    may_offer,
+    on_the_market,
+    plan_fit,
+    profile,
+    seats_taken,
+)
 from micromoves.services.planning import WhatIf
 from micromoves.services.policy import Policy
 from micromoves.services.views import PersonRef, names_of
@@ -45,6 +60,7 @@ class OpportunityCard(BaseModel):
 
 class Marketplace(BaseModel):
     opportunities: list[OpportunityCard]
+    may_offer: bool = False  # the principal may draft opportunities for some team (GET /opportunities/new)
 
 
 class ApplicationRow(BaseModel):
@@ -245,7 +261,7 @@ def marketplace(db: Database, policy: Policy, *, include_own_drafts: bool = True
         viewer = _Viewer(conn, p.person_id) if p.person_id else None
         cards = [_card(conn, r, teams.get(r.host_team_id, r.host_team_id), viewer, skills) for r in rows]
     cards.sort(key=lambda c: (c.status != "open", _plan_rank(c.plan_fit), -(c.skill_fit or 0), c.start, c.id))
-    return Marketplace(opportunities=cards)
+    return Marketplace(opportunities=cards, may_offer=may_offer(policy))
 
 
 def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> OpportunityDetail:
@@ -286,12 +302,17 @@ def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> Opp
                 for r in rows
             ]
         mine = None
+        applied_again = True  # no application yet, or one the person may renew (may_apply_again)
         if p.person_id:
-            mine = conn.scalar(
-                select(t.applications.c.id).where(
-                    t.applications.c.opportunity_id == opportunity_id, t.applications.c.person_id == p.person_id
+            a = t.applications.c
+            own = conn.execute(
+                select(a.id, a.status, a.decided_by).where(
+                    a.opportunity_id == opportunity_id, a.person_id == p.person_id
                 )
-            )
+            ).first()
+            if own is not None:
+                mine = own.id
+                applied_again = may_apply_again(own.status, own.decided_by, p.person_id)
         host = names_of(conn, t.people, {opp.host_manager_id} if opp.host_manager_id else set())
     rules_words = []
     if opp.min_role_level:
@@ -320,7 +341,7 @@ def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> Opp
     if (
         card.status == "open"
         and p.person_id
-        and mine is None
+        and applied_again
         and card.eligible
         and opp.host_manager_id != p.person_id
         and (deadline is None or dt.date.today() <= deadline)  # what _check_application refuses

@@ -11,6 +11,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import insert
+
 from micromoves.domain import lifecycle, rules
 from micromoves.domain.errors import (
     Conflict,
@@ -39,6 +41,7 @@ from micromoves.domain.model import (
     SuccessCriterion,
 )
 from micromoves.settings import Settings, get_settings
+from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 from micromoves.storage.uow import UnitOfWork, utcnow
 
@@ -501,10 +504,15 @@ def review_move(
     with UnitOfWork(db) as uow:
         move = uow.moves.get_full(move_id)
         person = uow.people.get_for_update(move.person_id)
+        if decision is Decision.CONVERT and (refusal := rules.convert_refusal(move.kind)) is not None:
+            raise InvalidValue(refusal, field="decision")
         if move.status is S.ACTIVE:
             _apply_transition(uow, person, move, S.IN_REVIEW, actor=reviewer_id, reason="review", on=on)
         if move.status is not S.IN_REVIEW:
             raise Conflict(f"move {move.id} is {move.status}; only an active move can be reviewed", field="status")
+        if move.outcome is not None:
+            # A later review replaces the outcome, ratings and gains: keep the one it supersedes, whole.
+            _keep_earlier_review(uow, move)
         by_position = {c.position: c for c in move.criteria}
         rated: set[int] = set()
         for r in ratings:
@@ -551,11 +559,14 @@ def review_move(
             "move",
             move.id,
             decision=decision.value,
+            reviewed_on=on,
+            confidential=confidential,
             ratings={str(r.position): Rating(r.rating).value for r in ratings},
             gains=[f"{x.skill_id}:{x.level_before:g}>{x.level_after:g}" for x in move.skill_gains],
         )
         if decision in (Decision.END, Decision.CONVERT):
             if decision is Decision.CONVERT:
+                rules.check_convert(move.kind, (c.rating for c in move.criteria))
                 _convert(uow, person, move, actor=reviewer_id, on=on)
             _apply_transition(uow, person, move, S.COMPLETED, actor=reviewer_id, reason=f"review: {decision}", on=on)
         elif decision is Decision.REVERT:
@@ -569,6 +580,31 @@ def review_move(
         uow.commit()
     _replan_if_reverted(db, move, actor=reviewer_id)
     return move
+
+
+def _keep_earlier_review(uow: UnitOfWork, move: Move) -> None:
+    """Record the move's current review (outcome, ratings, gains) in ``reviews`` before a new one replaces it."""
+    outcome = move.outcome
+    assert outcome is not None
+    uow.session.execute(
+        insert(t.reviews).values(
+            move_id=move.id,
+            decision=outcome.decision,
+            reviewed_on=outcome.reviewed_on,
+            reviewer_id=outcome.reviewer_id,
+            notes=outcome.notes,
+            confidential=outcome.confidential,
+            ratings={
+                str(c.position): {"rating": Rating(c.rating).value, "evidence": c.evidence}
+                for c in sorted(move.criteria, key=lambda c: c.position)
+                if c.rating is not None
+            },
+            gains=[
+                {"skill_id": g.skill_id, "level_before": g.level_before, "level_after": g.level_after}
+                for g in move.skill_gains
+            ],
+        )
+    )
 
 
 def _convert(uow: UnitOfWork, person: Person, move: Move, *, actor: str, on: dt.date) -> None:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import selectinload
 
+from micromoves.domain import rules
 from micromoves.domain.lifecycle import ENDED_STATUSES, OCCUPYING_STATUSES
 from micromoves.domain.marketplace import KINDS_WITH_HANDOFF
 from micromoves.domain.model import Decision, Move, MoveKind, MoveStatus
@@ -23,7 +24,7 @@ from micromoves.services.accounts import Principal
 from micromoves.services.policy import Policy
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
-from micromoves.storage.repositories import people_matching
+from micromoves.storage.repositories import people_matching, skill_labels
 from micromoves.storage.uow import UnitOfWork
 
 CHECK_IN_EVERY = dt.timedelta(days=14)
@@ -50,6 +51,8 @@ class MoveSummary(BaseModel):
 class SkillEntry(BaseModel):
     skill_id: str
     name: str
+    kind: str  # skill or knowledge (O*NET has a skill and a knowledge area both named Mathematics)
+    label: str  # how pages show it: the name, with kind and id where another skill shares the name
     level: float
     provenance: str
     assessed_on: dt.date
@@ -65,6 +68,7 @@ class SkillPoint(BaseModel):
 class SkillSeries(BaseModel):
     skill_id: str
     name: str
+    label: str  # as in SkillEntry
     points: list[SkillPoint]
 
 
@@ -117,6 +121,45 @@ class PersonPage(BaseModel):
     may_propose: bool
 
 
+class AccountView(BaseModel):
+    id: int
+    username: str
+    access: str
+    person_id: str | None
+
+
+class MePage(BaseModel):
+    """The dashboard's JSON twin: the signed-in account and its person's page (the fields of
+    :class:`PersonPage`). An account linked to no person (an admin, HR) has no personal record: those fields
+    are null and its moves, check-ins, skills and plan empty."""
+
+    account: AccountView
+    id: str | None = None
+    name: str | None = None
+    email: str | None = None
+    role: str | None = None
+    team: str | None = None
+    location: str | None = None
+    manager: PersonRef | None = None
+    target_role: str | None = None
+    capacity_percent: int | None = None
+    active_moves: list[MoveSummary] = []
+    other_moves: list[MoveSummary] = []
+    due_check_ins: list[DueCheckIn] = []
+    skills: list[SkillEntry] = []
+    skill_growth: list[SkillSeries] = []
+    plan: PlanView | None = None
+    may_propose: bool = False
+
+
+def me_page(db: Database, policy: Policy) -> MePage:
+    p = policy.principal
+    account = AccountView(id=p.user_id, username=p.username, access=p.access.value, person_id=p.person_id)
+    if p.person_id is None:
+        return MePage(account=account)
+    return MePage(account=account, **dict(person_page(db, policy, p.person_id)))
+
+
 class CriterionView(BaseModel):
     position: int
     statement: str
@@ -162,6 +205,19 @@ class GainView(BaseModel):
     level_after: float
 
 
+class EarlierReview(BaseModel):
+    """A review a later one superseded: its decision, notes (null when confidential and not for this user),
+    the ratings it gave and the gains it recorded."""
+
+    decision: str
+    reviewed_on: dt.date
+    reviewer: str
+    confidential: bool
+    notes: str | None
+    criteria: list[CriterionView]
+    skill_gains: list[GainView]
+
+
 class MoveDetail(BaseModel):
     id: str
     title: str
@@ -180,6 +236,7 @@ class MoveDetail(BaseModel):
     check_ins: list[CheckInView]
     skill_gains: list[GainView]
     outcome: OutcomeView | None
+    earlier_reviews: list[EarlierReview] = []  # oldest first; the outcome is the latest review
     history: list[HistoryEntry]
     approvals: list[ApprovalView]
     # What the current user may do next (the page shows these buttons; the API lists them).
@@ -342,11 +399,16 @@ def person_page(db: Database, policy: Policy, person_id: str, *, today: dt.date 
             for s in active
         ]
         levels = uow.people.skill_levels(person_id)
-        skill_names = dict(
-            conn.execute(
-                select(t.skills.c.id, t.skills.c.name).where(t.skills.c.id.in_(sorted({x.skill_id for x in levels})))
-            ).all()
-        )
+        skill_rows = {
+            r.id: r
+            for r in conn.execute(
+                select(t.skills.c.id, t.skills.c.name, t.skills.c.kind).where(
+                    t.skills.c.id.in_(sorted({x.skill_id for x in levels}))
+                )
+            )
+        }
+        skill_names = {sid: r.name for sid, r in skill_rows.items()}
+        labels = skill_labels(conn, skill_rows)
         titles = {m.id: m.title for m in moves}
         latest: dict[str, Any] = {}
         series: dict[str, list[SkillPoint]] = {}
@@ -358,6 +420,8 @@ def person_page(db: Database, policy: Policy, person_id: str, *, today: dt.date 
                 SkillEntry(
                     skill_id=sid,
                     name=skill_names.get(sid, sid),
+                    kind=skill_rows[sid].kind if sid in skill_rows else "skill",
+                    label=labels.get(sid, sid),
                     level=lv.level,
                     provenance=str(lv.provenance),
                     assessed_on=lv.assessed_on,
@@ -366,7 +430,7 @@ def person_page(db: Database, policy: Policy, person_id: str, *, today: dt.date 
                 )
                 for sid, lv in latest.items()
             ),
-            key=lambda e: (-e.level, e.name),
+            key=lambda e: (-e.level, e.label),
         )
         # A skill first recorded by a move starts, on the chart, at its level before the move.
         completed = {m.id: m for m in moves if m.status in (MoveStatus.COMPLETED, MoveStatus.REVERTED)}
@@ -385,7 +449,10 @@ def person_page(db: Database, policy: Policy, person_id: str, *, today: dt.date 
             (sid for sid, pts in series.items() if len(pts) > 1),
             key=lambda sid: -(series[sid][-1].level - series[sid][0].level),
         )[:6]
-        growth = [SkillSeries(skill_id=sid, name=skill_names.get(sid, sid), points=series[sid]) for sid in grown]
+        growth = [
+            SkillSeries(skill_id=sid, name=skill_names.get(sid, sid), label=labels.get(sid, sid), points=series[sid])
+            for sid in grown
+        ]
     return PersonPage(
         id=person.id,
         name=person.name,
@@ -492,8 +559,11 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
         done = approval_service.records(db, move_id)
         slots = approval_service.open_slots(policy, move, done)
         outcome = move.outcome
+        r = t.reviews.c
+        earlier = conn.execute(select(t.reviews).where(r.move_id == move.id).order_by(r.reviewed_on, r.id)).all()
         actors = [move.person_id, move.released_by_id, *(c.author_id for c in move.check_ins)]
         actors += [h.actor for h in move.history] + [a.approver_id for a in done]
+        actors += [e.reviewer_id for e in earlier]
         if outcome is not None:
             actors.append(outcome.reviewer_id)
         names = names_of(conn, t.people, actors)
@@ -506,13 +576,9 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
                     select(t.users.c.id, t.users.c.username).where(t.users.c.id.in_(accounts_without_person))
                 )
             )
-        skills = dict(
-            conn.execute(
-                select(t.skills.c.id, t.skills.c.name).where(
-                    t.skills.c.id.in_(sorted({*move.skills_targeted, *(g.skill_id for g in move.skill_gains)}) or [""])
-                )
-            ).all()
-        )
+        earlier_gains = {g["skill_id"] for e in earlier for g in e.gains}
+        skills = skill_labels(conn, {*move.skills_targeted, *(g.skill_id for g in move.skill_gains), *earlier_gains})
+        statements = {c.position: c.statement for c in move.criteria}
         host = names_of(conn, t.teams, [move.host_team_id]).get(move.host_team_id or "")
         target = conn.scalar(select(t.roles.c.title).where(t.roles.c.id == move.target_role_id))
         may_read_notes = outcome is not None and (
@@ -566,6 +632,36 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
                 if outcome is not None
                 else None
             ),
+            earlier_reviews=[
+                EarlierReview(
+                    decision=str(e.decision),
+                    reviewed_on=e.reviewed_on,
+                    reviewer=actor_name(names, e.reviewer_id),
+                    confidential=e.confidential,
+                    # hidden exactly as the current outcome's notes are
+                    notes=e.notes
+                    if not e.confidential or policy.sees_confidential(move.person_id, e.reviewer_id)
+                    else None,
+                    criteria=[
+                        CriterionView(
+                            position=int(pos),
+                            statement=statements.get(int(pos), ""),
+                            rating=given["rating"],
+                            evidence=given["evidence"],
+                        )
+                        for pos, given in sorted(e.ratings.items(), key=lambda x: int(x[0]))
+                    ],
+                    skill_gains=[
+                        GainView(
+                            skill=skills.get(g["skill_id"], g["skill_id"]),
+                            level_before=g["level_before"],
+                            level_after=g["level_after"],
+                        )
+                        for g in e.gains
+                    ],
+                )
+                for e in earlier
+            ],
             history=[
                 HistoryEntry(
                     at=h.at,
@@ -601,7 +697,8 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
 def review_decisions(move: Move) -> list[str]:
     """What :func:`micromoves.services.moves.review_move` can decide for this move."""
     order = (Decision.END, Decision.CONVERT, Decision.CONTINUE, Decision.EXTEND, Decision.REVERT)
-    return [d.value for d in order if d is not Decision.CONVERT or move.target_role_id]
+    convertible = bool(move.target_role_id) and rules.convert_refusal(move.kind) is None
+    return [d.value for d in order if d is not Decision.CONVERT or convertible]
 
 
 def approval_queue(db: Database, policy: Policy, *, limit: int = 200) -> ApprovalQueue:

@@ -7,7 +7,8 @@ see ``None`` for a missing object by accident.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import func, select
@@ -99,19 +100,60 @@ class SkillRepository(Repository[Skill]):
         return self.get(resolve_skill_id(self.session.connection(), key))
 
 
+def skill_label(skill_id: str, name: str, kind: str, *, shared: bool) -> str:
+    """How pages name a skill: its name, and where another skill has the same name (O*NET's Mathematics is a
+    skill and a knowledge area) its kind and id too, ``Mathematics (knowledge 2.C.4.a)``, which
+    :func:`resolve_skill_id` reads back."""
+    return f"{name} ({kind} {skill_id})" if shared else name
+
+
+_LABEL = re.compile(r"^(?P<name>.+?)\s*\((?P<kind>\w+)\s+(?P<id>[^\s()]+)\)\s*$")
+
+
+def skill_labels(conn: Any, ids: Iterable[str]) -> dict[str, str]:
+    """The label (:func:`skill_label`) of each of the skills ``ids``; an unknown id is its own label."""
+    c = t.skills.c
+    rows = conn.execute(select(c.id, c.name, c.kind).where(c.id.in_(sorted(set(ids))))).all()
+    names = {r.name.lower() for r in rows}
+    shared = {
+        n
+        for (n,) in conn.execute(
+            select(func.lower(c.name))
+            .where(func.lower(c.name).in_(sorted(names)))
+            .group_by(func.lower(c.name))
+            .having(func.count() > 1)
+        )
+    }
+    return {r.id: skill_label(r.id, r.name, r.kind, shared=r.name.lower() in shared) for r in rows}
+
+
 def resolve_skill_id(conn: Any, key: str) -> str:
-    """The id of the skill ``key`` names: its id, else its name, case-insensitive. A name that several
-    skills share (O*NET's Mathematics is both a skill and a knowledge area) is refused, naming their ids:
-    picking one would write a level to a skill the user did not mean."""
+    """The id of the skill ``key`` names: its id, else its name, case-insensitive, or the label a page shows
+    (``Mathematics (skill 2.A.1.e)``). A name that several skills share (O*NET's Mathematics is both a skill
+    and a knowledge area) is refused, naming them as the pages do: picking one would write a level to a skill
+    the user did not mean."""
     c = t.skills.c
     if conn.scalar(select(c.id).where(c.id == key)) is not None:
         return key
-    named = list(conn.scalars(select(c.id).where(func.lower(c.name) == key.strip().lower()).order_by(c.id).limit(5)))
+    label = _LABEL.match(key.strip())
+    if label is not None:
+        found = conn.execute(select(c.name, c.kind).where(c.id == label["id"])).first()
+        if found is not None and (found.name.lower(), found.kind) == (label["name"].lower(), label["kind"].lower()):
+            return label["id"]
+    named = conn.execute(
+        select(c.id, c.name, c.kind).where(func.lower(c.name) == key.strip().lower()).order_by(c.id).limit(5)
+    ).all()
     if not named:
         raise NotFound(f"unknown skill {key!r}", field="skill")
     if len(named) > 1:
-        raise InvalidValue(f"skill {key!r} is ambiguous: give one of the ids " + ", ".join(named), field="skill")
-    return str(named[0])
+        shown = [skill_label(r.id, r.name, r.kind, shared=True) for r in named]
+        raise InvalidValue(
+            f"skill {key!r} is ambiguous: give one of "
+            + ", ".join(shown)
+            + " (as the skills table shows them) or its id",
+            field="skill",
+        )
+    return str(named[0].id)
 
 
 class PersonRepository(Repository[Person]):

@@ -232,6 +232,24 @@ outcomes = Table(
     Column("confidential", Boolean, nullable=False, default=False),
 )
 
+# Earlier reviews of a move: a later review (a second ``continue``, then ``end``) replaces the outcome, the
+# criteria's ratings and the gains; the review it supersedes is kept here whole (migration 0012).
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("move_id", ID, ForeignKey("moves.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("decision", _enum(Decision, "outcome_decision"), nullable=False),
+    Column("reviewed_on", Date, nullable=False),
+    Column("reviewer_id", ID, nullable=False),
+    Column("notes", Text, nullable=False, default=""),
+    Column("confidential", Boolean, nullable=False, default=False),
+    # The ratings as that review left them ({"1": {"rating": "met", "evidence": "…"}}) and its gains
+    # ([{"skill_id", "level_before", "level_after"}]).
+    Column("ratings", JSON, nullable=False, default=dict),
+    Column("gains", JSON, nullable=False, default=list),
+)
+
 skill_levels = Table(
     "skill_levels",
     metadata,

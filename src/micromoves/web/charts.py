@@ -119,10 +119,10 @@ def growth(page: PersonPage) -> Growth | None:
 
     chart = Growth(width=WIDTH, height=height)
     for i, s in enumerate(series):
-        pts = [(x0 + (p.on - lo).days * per_day, y(p.level), f"{s.name}: {p.level:g} on {p.on}") for p in s.points]
+        pts = [(x0 + (p.on - lo).days * per_day, y(p.level), f"{s.label}: {p.level:g} on {p.on}") for p in s.points]
         chart.series.append(
             Series(
-                name=s.name,
+                name=s.label,
                 color=PALETTE[i % len(PALETTE)],
                 points=" ".join(f"{px:.1f},{py:.1f}" for px, py, _ in pts),
                 dots=pts,

@@ -95,6 +95,15 @@ def api_opportunities(request: Request, who: Who) -> mviews.Marketplace:
 
 def _form(request: Request, who: Who) -> OpportunityForm:
     policy = who.policy
+    if not market.may_offer(policy):
+        policy.deny(
+            "offer opportunities",
+            "opportunity",
+            "new",
+            visible=True,
+            message="you may offer opportunities for no team: the team that hosts one offers it (its manager, HR "
+            "for it, or an administrator); ask your manager or HR",
+        )
     with db_of(request).engine.connect() as conn:
         rows = conn.execute(select(t.teams.c.id, t.teams.c.name).order_by(t.teams.c.name)).all()
     mine = [(i, n) for i, n in rows if who.principal.is_admin or i in policy.hosted_teams or i in policy.hr_units]

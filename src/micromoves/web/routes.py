@@ -243,14 +243,16 @@ def health() -> Health:
 @route(html, "GET", "/", name="dashboard")
 def dashboard(request: Request, who: Who) -> Response:
     if who.principal.person_id is None:
-        return RedirectResponse("/people" if who.policy.sees_organisation() else "/account/tokens", status_code=303)
+        # An account without a person (an admin, HR) has no moves, skills or plan: its account and where to go.
+        me = views.me_page(db_of(request), who.policy)
+        return page(request, "account_home.html", who, data=me, sees_organisation=who.policy.sees_organisation())
     data = views.person_page(db_of(request), who.policy, who.principal.person_id)
     return page(request, "person.html", who, data=data, charts=charts.person_charts(data), own=True)
 
 
-@route(api, "GET", "/me", name="api.me", response_model=views.PersonPage)
-def api_me(request: Request, who: Who) -> views.PersonPage:
-    return views.person_page(db_of(request), who.policy, views.principal_person(who.principal))
+@route(api, "GET", "/me", name="api.me", response_model=views.MePage)
+def api_me(request: Request, who: Who) -> views.MePage:
+    return views.me_page(db_of(request), who.policy)
 
 
 @route(html, "GET", "/people/{person_id}", name="person")
