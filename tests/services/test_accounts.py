@@ -69,3 +69,39 @@ def test_an_org_unit_named_twice_is_kept_once_and_an_update_audits_only_what_cha
             .order_by(t.audit_events.c.id.desc())
         ).first()
     assert last is not None and "org_units" not in last.details and last.details["active"] is True
+
+
+def test_accounts_refuse_lookalike_names_weak_passwords_and_units_that_do_nothing(db: Database) -> None:
+    """From an admin's walk-through: 'Admin' beside 'admin', 'aaaaaaaaaa' as a password, an HR account
+    with no unit (it saw nothing) and an employee with units (stored, doing nothing) were all accepted."""
+    from micromoves.domain.errors import Conflict, InvalidValue
+    from micromoves.services import org
+
+    org.add_team(db, id="DATA", name="Data", actor="test")
+    pw = "a long password"
+    accounts.create_user(db, username="admin", password=pw, access="admin", actor="test")
+    refused = [
+        ({"username": "Admin", "password": pw, "access": "admin"}, Conflict, "username"),
+        ({"username": "bo", "password": "aaaaaaaaaa"}, InvalidValue, "password"),
+        ({"username": "carla", "password": "carla-carla-1"}, InvalidValue, "password"),
+        ({"username": "hr2", "password": pw, "access": "hr"}, InvalidValue, "org_units"),
+        ({"username": "emp", "password": pw, "org_units": ["DATA"]}, InvalidValue, "org_units"),
+    ]
+    for kwargs, error, field in refused:
+        try:
+            accounts.create_user(db, actor="test", **kwargs)  # type: ignore[arg-type]
+        except error as exc:
+            assert exc.field == field, (kwargs, exc)
+        else:
+            raise AssertionError(f"accepted: {kwargs}")
+    hr = accounts.create_user(db, username="hr2", password=pw, access="hr", org_units=["DATA"], actor="test")
+    admin = accounts.Principal(0, "root", accounts.Access.ADMIN, None)
+    # leaving HR takes the units with it; becoming HR again needs them
+    assert accounts.update_user(db, hr.id, access="employee", actor=admin).org_units == ()
+    try:
+        accounts.update_user(db, hr.id, access="hr", actor=admin)
+    except InvalidValue as exc:
+        assert exc.field == "org_units"
+    else:
+        raise AssertionError("an HR account without units was accepted")
+    assert accounts.update_user(db, hr.id, access="hr", org_units=["DATA"], actor=admin).org_units == ("DATA",)

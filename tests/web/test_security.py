@@ -753,3 +753,34 @@ def test_the_moves_page_keeps_every_filter_in_its_next_page_and_export_links(wor
     finally:
         views.PAGE_SIZE = old
     assert 'href="/moves?team=B&amp;person=E&amp;page=2"' in page, page
+
+
+def test_a_request_that_no_longer_fits_says_so_in_the_queue_and_its_first_approval_is_refused(world: World) -> None:
+    """The queue offered Approve on a move that no longer fitted beside the person's other moves: the first
+    approval went through unchecked, and the second failed with a 409."""
+    start = dt.date.today() + dt.timedelta(days=14)
+    with world.db.write_engine.begin() as conn:  # eva has since been given a full-time move over MV-E's dates
+        conn.execute(
+            t.moves.insert().values(
+                id="MV-FULL",
+                person_id="E",
+                kind="rotation",
+                title="Full-time rotation",
+                start=start,
+                end=start + dt.timedelta(weeks=4),
+                percent_time=100,
+                status="approved",
+                expected_outcomes="",
+                skills_targeted=[],
+            )
+        )
+    mira = world.client("mira")
+    [item] = [i for i in mira.get("/api/v1/approvals").json()["items"] if i["move"]["id"] == world.mv_e]
+    assert item["blocked"], item
+    page = mira.get("/approvals", headers={"accept": "text/html"}).text
+    row = page[page.index(f'id="approval-{world.mv_e}"') :].split("</tr>")[0]
+    assert "Cannot be approved now" in row and "actions/approve" not in row
+    r = mira.post(f"/api/v1/moves/{world.mv_e}/actions/approve", json={})
+    assert r.status_code == 409, r.text
+    with world.db.engine.connect() as conn:
+        assert conn.scalar(select(t.move_approvals.c.id).where(t.move_approvals.c.move_id == world.mv_e)) is None

@@ -132,7 +132,7 @@ def handle_errors(fn: F) -> F:
                 err_console.print(f"  {esc(str(issue))}", highlight=False)
             raise typer.Exit(2) from None
         except DomainError as exc:
-            fail(exc.message + _option_of(exc.field, kwargs), 2 if exc.code != "not_found" else 3)
+            fail(exc.message + _option_of(exc.field, kwargs, exc.message), 2 if exc.code != "not_found" else 3)
         except OperationalError as exc:
             fail(f"database error: {str(exc.orig).strip().splitlines()[0]}")
         except SQLAlchemyError as exc:
@@ -156,12 +156,13 @@ _OPTION_NAMES = {
 }
 
 
-def _option_of(field: str | None, given: dict[str, Any]) -> str:
+def _option_of(field: str | None, given: dict[str, Any], message: str = "") -> str:
     """' (--option)' when the error's field is an option of the running command under another name (the
     command's parameters are its options, named as typer names them), so the message names what was typed."""
     for name in _OPTION_NAMES.get(field or "", ()):
         if name in given:
-            return f" (--{name.replace('_', '-')})"
+            option = f"--{name.replace('_', '-')}"
+            return "" if option in message else f" ({option})"  # 'give one (--target ROLE) (--target)'
     return ""
 
 

@@ -49,7 +49,8 @@ def print_plan(plan: Plan, *, person_name: str, target_title: str) -> None:
         console.print(header + ": [green]already ready[/]")
     elif plan.outcome == "ready":
         console.print(
-            header + f": [green]ready in {plan.ready_week} weeks[/] with {len(plan.steps)} moves, "
+            header + f": [green]ready in {plan.ready_week} weeks[/] with {len(plan.steps)} "
+            f"{'move' if len(plan.steps) == 1 else 'moves'}, "
             f"effort {plan.effort / 100:.1f} full-time weeks"
         )
     elif e.get("ready_plan_may_exist"):

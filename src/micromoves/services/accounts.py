@@ -44,6 +44,7 @@ MAX_FAILURES_PER_USER = 5  # per username and address
 MAX_FAILURES_PER_ADDRESS = 30
 MAX_FAILURES_PER_USER_ANYWHERE = 100
 FAILURE_WINDOW = dt.timedelta(minutes=15)
+MIN_PASSWORD_DISTINCT = 5
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "mmt_"  # noqa: S105 (a public prefix that marks micromoves tokens, not a secret)
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,149}$")
@@ -138,9 +139,24 @@ def _access(value: str) -> Access:
         raise InvalidValue(f"unknown access level {value!r}; one of: employee, hr, admin", field="access") from None
 
 
-def check_password_strength(password: str) -> None:
+def check_password_strength(password: str, username: str = "") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidValue(f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password")
+    # Length alone let "aaaaaaaaaa" through; a long password made of a few characters or of the username is
+    # the first thing a guesser tries.
+    if len(set(password)) < MIN_PASSWORD_DISTINCT:
+        raise InvalidValue(f"a password needs at least {MIN_PASSWORD_DISTINCT} different characters", field="password")
+    if username and username.lower() in password.lower():
+        raise InvalidValue("a password cannot contain the username", field="password")
+
+
+def _check_units_fit(level: Access, org_units: Sequence[str]) -> None:
+    """HR looks after org units (an HR account with none saw nothing at all); nobody else has any (an
+    employee's units were stored and did nothing)."""
+    if level is Access.HR and not org_units:
+        raise InvalidValue("an HR account looks after at least one org unit (a team)", field="org_units")
+    if level is not Access.HR and org_units:
+        raise InvalidValue(f"only HR accounts have org units, not {level.value} accounts", field="org_units")
 
 
 def _distinct(org_units: Sequence[str]) -> list[str]:
@@ -162,13 +178,19 @@ def create_user(
         raise InvalidValue(
             "a username is 2–150 letters, digits or . _ @ - and starts with a letter or digit", field="username"
         )
-    check_password_strength(password)
+    check_password_strength(password, username)
     level = _access(access)
     org_units = _distinct(org_units)
+    _check_units_fit(level, org_units)
     now = utcnow()
     with db.write_engine.begin() as conn:
-        if conn.scalar(select(t.users.c.id).where(t.users.c.username == username)) is not None:
-            raise Conflict(f"username {username!r} is taken", field="username")
+        # Ignoring case: "Admin" beside "admin" is an impersonation waiting to happen (usernames are ASCII,
+        # so SQL lower() folds them the same on SQLite and PostgreSQL).
+        taken = conn.scalar(select(t.users.c.username).where(func.lower(t.users.c.username) == username.lower()))
+        if taken is not None:
+            raise Conflict(
+                f"username {username!r} is taken" + (f" (as {taken!r})" if taken != username else ""), field="username"
+            )
         if person_id is not None:
             if conn.scalar(select(t.people.c.id).where(t.people.c.id == person_id)) is None:
                 raise NotFound(f"unknown person {person_id!r}", field="person_id")
@@ -253,6 +275,14 @@ def update_user(
             values["active"] = active
         if user_id == actor.user_id and (values.get("active") is False or values.get("access", "admin") != "admin"):
             raise Forbidden("you cannot remove your own admin access", field="access")
+        level = Access(values.get("access", row.access))
+        if org_units is not None or level is not Access(row.access):
+            if org_units is None:
+                # A new access level with the units left alone: becoming HR needs units (those held, if
+                # any); leaving HR, they go, and the audit record below says so.
+                held = conn.scalars(select(t.user_org_units.c.team_id).where(t.user_org_units.c.user_id == user_id))
+                org_units = list(held) if level is Access.HR else []
+            _check_units_fit(level, org_units)
         if values:
             conn.execute(update(t.users).where(t.users.c.id == user_id).values(**values))
         if values.get("active") is False:

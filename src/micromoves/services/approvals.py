@@ -174,6 +174,10 @@ def decide(db: Database, policy: Policy, move_id: str, *, verdict: Verdict | str
         if any(_same_approver(p, r) for r in done):
             raise Forbidden("you already decided on this move; a second person must approve it")
         slot = slots[0]
+        if verdict is Verdict.APPROVED:
+            # The first approval too: the second checks it anyway, and a first approval of a move that does
+            # not fit only left the second approver a button that fails.
+            move_service.check_fits(uow, person, move)
         try:
             uow.session.execute(
                 insert(t.move_approvals).values(

@@ -147,7 +147,7 @@ def create_opportunity(db: Database, policy: Policy, data: OpportunityInput, *, 
     # Decided before the write transaction: a refusal writes its own audit record.
     allowed = _runs_for(policy, data.host_team_id)
     if not allowed:
-        policy.deny("publish opportunities for", "team", data.host_team_id, visible=True)
+        policy.deny("offer opportunities for", "team", data.host_team_id, visible=True)
     if publish and not _may_publish(policy, data.host_team_id):
         policy.deny(f"set to {OS.OPEN}", "team", data.host_team_id, visible=True)
     with db.write_engine.begin() as conn:

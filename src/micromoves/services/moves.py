@@ -70,7 +70,8 @@ def _interval(move: Move) -> rules.Interval:
     return rules.Interval(move.id, move.start, move.end, move.percent_time)
 
 
-def _check_fits(uow: UnitOfWork, person: Person, move: Move) -> None:
+def check_fits(uow: UnitOfWork, person: Person, move: Move) -> None:
+    """Refuse ``move`` if it does not fit beside the person's committed moves (capacity, full-time overlap)."""
     committed = [_interval(m) for m in uow.moves.occupying_for_person(person.id) if m.id != move.id]
     rules.check_fits(_interval(move), committed, person.move_capacity_percent)
 
@@ -146,7 +147,7 @@ def _record_new_move(
     move.criteria = [SuccessCriterion(move_id=move.id, position=i, statement=s) for i, s in enumerate(statements, 1)]
     # Fail early on a move that could never be approved; approval checks again (others may have been
     # approved in between).
-    _check_fits(uow, person, move)
+    check_fits(uow, person, move)
     now = utcnow()
     move.history.append(
         StatusChange(move_id=move.id, from_status=None, to_status=move.status, actor=actor, at=now, reason="created")
@@ -376,7 +377,7 @@ def _apply_transition(
             f"move {move.id} starts on {move.start.isoformat()}; it cannot be started before then", field="status"
         )
     if to is S.APPROVED:
-        _check_fits(uow, person, move)
+        check_fits(uow, person, move)
     if to is S.REVERTED:
         details.update(_revert(uow, person, move, actor=actor, on=on))
     if to is S.COMPLETED and on < move.end:
@@ -665,7 +666,7 @@ def _extend(
     rules.check_short(move.start, new_end, settings.max_move_weeks)
     old_end = move.end
     move.end = new_end
-    _check_fits(uow, person, move)
+    check_fits(uow, person, move)
     move.extensions.append(
         Extension(move_id=move.id, old_end=old_end, new_end=new_end, actor=actor, at=utcnow(), reason=reason)
     )

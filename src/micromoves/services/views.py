@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import selectinload
 
 from micromoves.domain import rules
+from micromoves.domain.errors import DomainError
 from micromoves.domain.lifecycle import ENDED_STATUSES, OCCUPYING_STATUSES
 from micromoves.domain.marketplace import KINDS_WITH_HANDOFF
 from micromoves.domain.model import Decision, Move, MoveKind, MoveStatus
@@ -251,6 +252,9 @@ class ApprovalItem(BaseModel):
     slot: str
     criteria: list[str]
     approvals_so_far: int
+    # Why approving cannot succeed now (the move no longer fits beside the person's other moves), if so: the
+    # second approval checks capacity, and the queue offered an approval that then failed with a 409.
+    blocked: str | None = None
 
 
 class ApprovalQueue(BaseModel):
@@ -742,6 +746,7 @@ def approval_queue(db: Database, policy: Policy, *, limit: int = 200) -> Approva
         decided = approval_service.records_for(conn, ids)
         hosts = approval_service.host_managers(conn, [m.host_team_id for m in moves])
         policy.prefetch_chains([m.person_id for m in moves])
+        fits = _fit_problems(conn, moves)
         for move in moves:
             done = decided[move.id]
             slots = approval_service.open_slots(policy, move, done, hosts=hosts)
@@ -752,9 +757,41 @@ def approval_queue(db: Database, policy: Policy, *, limit: int = 200) -> Approva
                         slot=slots[0].value,
                         criteria=[x.statement for x in sorted(move.criteria, key=lambda x: x.position)],
                         approvals_so_far=sum(1 for d in done if d.decision is approval_service.Verdict.APPROVED),
+                        blocked=fits.get(move.id),
                     )
                 )
     return ApprovalQueue(items=items, more=more)
+
+
+def _fit_problems(conn: Any, moves: Sequence[Move]) -> dict[str, str]:
+    """Per requested move, why it does not fit beside its person's committed moves (the check its approval
+    makes, :func:`rules.check_fits`), for a whole queue in two queries."""
+    people = {m.person_id for m in moves}
+    if not people:
+        return {}
+    c, pc = t.moves.c, t.people.c
+    committed: dict[str, list[rules.Interval]] = {}
+    rows = conn.execute(
+        select(c.id, c.person_id, c.start, c.end, c.percent_time).where(
+            c.person_id.in_(sorted(people)), c.status.in_([s.value for s in OCCUPYING_STATUSES])
+        )
+    )
+    for r in rows:
+        committed.setdefault(r.person_id, []).append(rules.Interval(r.id, r.start, r.end, r.percent_time))
+    capacity = {
+        r.id: r.capacity_percent - r.home_role_min_percent
+        for r in conn.execute(
+            select(pc.id, pc.capacity_percent, pc.home_role_min_percent).where(pc.id.in_(sorted(people)))
+        )
+    }
+    problems = {}
+    for m in moves:
+        others = [i for i in committed.get(m.person_id, []) if i.move_id != m.id]
+        try:
+            rules.check_fits(rules.Interval(m.id, m.start, m.end, m.percent_time), others, capacity[m.person_id])
+        except DomainError as exc:
+            problems[m.id] = exc.message
+    return problems
 
 
 def team_page(db: Database, policy: Policy, *, today: dt.date | None = None) -> TeamPage:

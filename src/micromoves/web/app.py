@@ -157,10 +157,11 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         problems = [
             {
-                # A body that is not JSON at all fails at ("body", position): the field is the body.
+                # A body that is not JSON at all fails at ("body", position), a missing one at ("body",):
+                # the field is the body (it was '', and the message read ": Field required").
                 "field": "body"
                 if e.get("type") == "json_invalid"
-                else ".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path", "form")),
+                else ".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path", "form")) or "body",
                 "message": e.get("msg", ""),
             }
             for e in exc.errors()
