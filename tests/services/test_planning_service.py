@@ -521,6 +521,9 @@ def test_plan_commands(plan_db: Database) -> None:
     assert result.exit_code == 0, result.stderr
     assert "Plan v1 for Eli → Senior Engineer" in result.stdout and "ready in 12 weeks" in result.stdout
     assert "Stretch: own the API redesign" in result.stdout
+    # --actor P plans for those P may act for: not for their own manager (a plan is stored for them)
+    result = runner.invoke(app, ["--db", url, "--actor", "EMP", "plan", "MGR", "--target", "SWE3"])
+    assert result.exit_code == 3 and "unknown person 'MGR'" in result.stderr, result.stderr
     result = runner.invoke(app, ["--db", url, "plan", "EMP", "--json"])
     stored = json.loads(result.stdout)
     assert (stored["version"], stored["ready_week"], stored["horizon_weeks"]) == (2, 12, 104)

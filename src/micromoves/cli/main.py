@@ -791,6 +791,12 @@ def plan(
     from micromoves.services import planning
 
     db = open_db()
+    # --actor P plans for those P may act for (themself; as their manager or HR, their people), as a
+    # proposal is: a plan is stored as the person's current one.
+    policy = _policy(db)
+    policy.require(
+        policy.may_act_for(person_id), visible=False, action="plan for", entity_type="person", entity_id=person_id
+    )
     outcome = planning.plan_for_person(db, person_id, actor=actor(), target_role_id=target, horizon=horizon, k=k)
     if as_json:
         print_json(outcome.plan)
