@@ -306,6 +306,7 @@ def test_admin_work_is_refused_to_an_actor_without_admin_rights(org_url: str, tm
         ("allocate", "--json"),
         ("allocate", "--discard", "1"),
         ("import", str(tmp_path / "more.csv"), "--kind", "people"),
+        ("demo", "--people", "50", "--replace", "--no-tour"),
     ):
         code, _, err = mm(org_url, *args, actor="P1")  # P1: a manager, without an admin account
         assert code != 0 and "only administrators may" in err, (args, err)

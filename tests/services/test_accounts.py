@@ -105,3 +105,20 @@ def test_accounts_refuse_lookalike_names_weak_passwords_and_units_that_do_nothin
     else:
         raise AssertionError("an HR account without units was accepted")
     assert accounts.update_user(db, hr.id, access="hr", org_units=["DATA"], actor=admin).org_units == ("DATA",)
+
+
+def test_the_users_page_can_still_save_accounts_its_form_sends_units_for(db: Database) -> None:
+    """The users page sends its prefilled units with every save: an HR account switched to employee with
+    the field still filled, and an older HR account with no unit being deactivated, were both refused."""
+    from micromoves.services import org
+
+    org.add_team(db, id="DATA", name="Data", actor="test")
+    admin = accounts.Principal(0, "root", accounts.Access.ADMIN, None)
+    pw = "a long password"
+    hr = accounts.create_user(db, username="hr3", password=pw, access="hr", org_units=["DATA"], actor="test")
+    assert accounts.update_user(db, hr.id, access="employee", org_units=["DATA"], actor=admin).org_units == ()
+    legacy = accounts.create_user(db, username="hr4", password=pw, access="hr", org_units=["DATA"], actor="test")
+    with db.write_engine.begin() as conn:  # as accounts made before units were required
+        conn.execute(t.user_org_units.delete().where(t.user_org_units.c.user_id == legacy.id))
+    saved = accounts.update_user(db, legacy.id, access="hr", active=False, org_units=[], actor=admin)
+    assert (saved.active, saved.org_units) == (False, ())

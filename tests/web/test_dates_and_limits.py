@@ -48,7 +48,7 @@ def test_a_move_whose_planned_end_has_passed_cannot_be_started(world: World) -> 
         kind="gig",
         title="Never started",
         start=start,
-        end=TODAY,
+        end=TODAY - dt.timedelta(days=1),
         percent_time=10,
         actor="test",
         criteria=["x"],
@@ -62,6 +62,11 @@ def test_a_move_whose_planned_end_has_passed_cannot_be_started(world: World) -> 
     _refused(hugo.post(f"/api/v1/moves/{move.id}/actions/activate", json={}), "status")
     with world.db.engine.connect() as conn:
         assert conn.scalar(select(t.moves.c.status).where(t.moves.c.id == move.id)) == "onboarding"
+    # dates are inclusive: on its last day a move may still start
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.moves.update().where(t.moves.c.id == move.id).values(end=TODAY))
+    assert "activate" in hugo.get(f"/api/v1/moves/{move.id}").json()["actions"]
+    assert hugo.post(f"/api/v1/moves/{move.id}/actions/activate", json={}).status_code == 200
 
 
 def test_success_criteria_are_few_and_short_on_every_path(world: World) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from micromoves.domain.errors import Conflict, DomainError, Forbidden, IllegalTransition, InvalidValue, NotFound
 from micromoves.domain.marketplace import ONBOARDING_CHECKLIST
-from micromoves.domain.model import MoveKind
+from micromoves.domain.model import MoveKind, MoveStatus
 from micromoves.services import congestion, handoffs
 from micromoves.services import marketplace as market
 from micromoves.services import marketplace_views as mviews
@@ -1030,3 +1030,16 @@ def test_the_release_report_says_how_many_managers_and_pages_through_them(world:
     assert pages[-1].managers == []
     r = world.client("admin").get("/api/v1/reports/releases", params={"page": 2})
     assert (r.status_code, r.json()["total"], r.json()["managers"]) == (200, everyone.total, [])
+
+
+def test_a_planned_handoff_whose_move_an_import_completes_is_returned_not_cancelled(world: World) -> None:
+    """A re-import may take an approved move straight to completed: it ran, so its handoff is returned on
+    the day, not cancelled as one of a move withdrawn before it started."""
+    start = TODAY + dt.timedelta(weeks=2)
+    move = _leave_cover(world.db, "acting_role", "Acting team lead", start, criterion="Team delivers")
+    handoffs.record_handoff(world.db, world.policy("mira"), move.id, holder_id="M", responsibilities="1:1s")
+    done = start + dt.timedelta(weeks=6)
+    with world.db.write_engine.begin() as conn:
+        handoffs.sync_with_move(conn, move.id, MoveStatus.COMPLETED, done)
+    view = handoffs.handoff_for_move(world.db, move.id)
+    assert view is not None and (view.status, view.returned_on) == ("returned", done)

@@ -231,7 +231,9 @@ def test_every_review_is_kept_with_confidential_notes_hidden_as_the_outcomes(wor
     assert [(r.decision, r.notes, r.confidential, r.reviewer_id) for r in kept] == [
         ("continue", "SECRET-FIRST: needs more pairing", True, "H")
     ]
-    assert kept[0].ratings == {"1": {"rating": "not_met", "evidence": "one incident so far"}}
+    assert kept[0].ratings == {
+        "1": {"rating": "not_met", "evidence": "one incident so far", "statement": "Pair on two incidents"}
+    }
     assert kept[0].gains == [{"skill_id": "2.A.1.a", "level_before": 0.0, "level_after": 3.0}]
     assert (outcome.notes, outcome.confidential) == ("open second", False)
     # the manager reads both; the person sees the earlier review without its confidential notes

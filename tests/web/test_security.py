@@ -723,6 +723,16 @@ def test_api_errors_an_http_client_can_act_on(world: World) -> None:
     eva = world.client("eva")
     r = eva.post("/api/v1/moves", content=b"kind=gig", headers={"content-type": "text/plain"})
     assert (r.status_code, r.json()["error"]["code"]) == (415, "unsupported_media_type"), r.text
+    # a 415 is not kept against an Idempotency-Key: the same bytes sent as JSON then run
+    soon = dt.date.today() + dt.timedelta(weeks=2)
+    body = (
+        f'{{"kind": "gig", "title": "Dashboards", "start": "{soon}", "end": "{soon + dt.timedelta(weeks=4)}", '
+        '"percent_time": 10, "success_criteria": ["x"]}'
+    ).encode()
+    key = {"idempotency-key": "content-type-retry"}
+    assert eva.post("/api/v1/moves", content=body, headers={**key, "content-type": "text/plain"}).status_code == 415
+    r = eva.post("/api/v1/moves", content=body, headers={**key, "content-type": "application/json"})
+    assert r.status_code == 201 and "idempotent-replayed" not in r.headers, (r.status_code, r.text)
     r = eva.post("/api/v1/moves", content=b'{"title": "\xff"}', headers={"content-type": "application/json"})
     assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_request"), r.text
     assert eva.post(f"/api/v1/moves/{world.mv_e}/actions/withdraw", json={}).status_code == 200
@@ -780,6 +790,7 @@ def test_a_request_that_no_longer_fits_says_so_in_the_queue_and_its_first_approv
     page = mira.get("/approvals", headers={"accept": "text/html"}).text
     row = page[page.index(f'id="approval-{world.mv_e}"') :].split("</tr>")[0]
     assert "Cannot be approved now" in row and "actions/approve" not in row
+    assert "approve" not in mira.get(f"/api/v1/moves/{world.mv_e}").json()["actions"]  # the move page agrees
     r = mira.post(f"/api/v1/moves/{world.mv_e}/actions/approve", json={})
     assert r.status_code == 409, r.text
     with world.db.engine.connect() as conn:

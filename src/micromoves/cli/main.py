@@ -235,6 +235,8 @@ def demo(
 
     db = open_db(create=True)
     load_taxonomy(db)
+    if replace:
+        require_admin(db, "replace the organisation")
     with progress_bar() as update:
         summary = generate_demo(
             db, people=people, seed=seed, as_of=parse_date(as_of, "as_of"), progress=update, replace=replace

@@ -223,8 +223,8 @@ def check_opportunity(
     # now, not then.
     check_dates(start, end)
     check_short(start, end, max_weeks)
-    if end <= today:
-        raise InvalidDates(f"end {end.isoformat()} has passed; an opportunity ends after today", field="end")
+    if end < today:  # dates are inclusive
+        raise InvalidDates(f"end {end.isoformat()} has passed; an opportunity ends today or later", field="end")
     if application_deadline is not None and not today <= application_deadline <= start:
         raise InvalidDates(
             f"applications close between today ({today.isoformat()}) and the start ({start.isoformat()}), "

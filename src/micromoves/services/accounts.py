@@ -275,14 +275,21 @@ def update_user(
             values["active"] = active
         if user_id == actor.user_id and (values.get("active") is False or values.get("access", "admin") != "admin"):
             raise Forbidden("you cannot remove your own admin access", field="access")
-        level = Access(values.get("access", row.access))
-        if org_units is not None or level is not Access(row.access):
-            if org_units is None:
-                # A new access level with the units left alone: becoming HR needs units (those held, if
-                # any); leaving HR, they go, and the audit record below says so.
-                held = conn.scalars(select(t.user_org_units.c.team_id).where(t.user_org_units.c.user_id == user_id))
-                org_units = list(held) if level is Access.HR else []
-            _check_units_fit(level, org_units)
+        level, was = Access(values.get("access", row.access)), Access(row.access)
+        held = list(conn.scalars(select(t.user_org_units.c.team_id).where(t.user_org_units.c.user_id == user_id)))
+        if level is not Access.HR:
+            if org_units and was is not Access.HR and not held:
+                _check_units_fit(level, org_units)  # units given to a non-HR account: refused
+            # Leaving HR the units go (the users page sends its prefilled units field with every save), and
+            # the audit record below says so.
+            org_units = [] if held or org_units else None
+        else:
+            if org_units is None and level is not was:
+                org_units = held  # becoming HR: the units held, if any (checked below)
+            if org_units is not None and not org_units and (level is not was or held):
+                # An HR account without units sees nothing; one that has none already may still be saved
+                # (deactivated, say) without being given some.
+                _check_units_fit(level, org_units)
         if values:
             conn.execute(update(t.users).where(t.users.c.id == user_id).values(**values))
         if values.get("active") is False:

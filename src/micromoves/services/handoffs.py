@@ -152,10 +152,15 @@ def sync_with_move(conn: Connection, move_id: str, status: MoveStatus, on: dt.da
         # The move ended, or will never happen (withdrawn, or declined by its approvers): the holder has
         # their responsibilities back from that day. One that was never handed over (still planned) is
         # cancelled: it said "returned" on a day before the move would have started.
-        conn.execute(update(t.handoffs).where(c.move_id == move_id, c.status == "planned").values(status="cancelled"))
+        never_ran = status in (MoveStatus.WITHDRAWN, MoveStatus.DECLINED)
+        if never_ran:
+            conn.execute(
+                update(t.handoffs).where(c.move_id == move_id, c.status == "planned").values(status="cancelled")
+            )
+        # (an import may take a planned handoff's move straight to completed or reverted: it ran, so returned)
         conn.execute(
             update(t.handoffs)
-            .where(c.move_id == move_id, c.status == "active")
+            .where(c.move_id == move_id, c.status.in_(("active",) if never_ran else ("active", "planned")))
             .values(status="returned", returned_on=on)
         )
 

@@ -596,7 +596,7 @@ def _keep_earlier_review(uow: UnitOfWork, move: Move) -> None:
             notes=outcome.notes,
             confidential=outcome.confidential,
             ratings={
-                str(c.position): {"rating": Rating(c.rating).value, "evidence": c.evidence}
+                str(c.position): {"rating": Rating(c.rating).value, "evidence": c.evidence, "statement": c.statement}
                 for c in sorted(move.criteria, key=lambda c: c.position)
                 if c.rating is not None
             },

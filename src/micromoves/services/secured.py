@@ -68,9 +68,9 @@ def propose(
         entity_id=person_id,
     )
     rules.check_dates(start, end)  # first: an end before the start is the problem to name
-    if end <= dt.date.today():
+    if end < dt.date.today():  # dates are inclusive: a move ending today still runs today
         raise InvalidDates(
-            f"end {end.isoformat()} has passed; a proposed move ends after today (past moves are imported)",
+            f"end {end.isoformat()} has passed; a proposed move ends today or later (past moves are imported)",
             field="end",
         )
     if target_role_id is None:
@@ -126,7 +126,7 @@ def transition(
     owner_side = to in (MoveStatus.REQUESTED, MoveStatus.WITHDRAWN)
     allowed = policy.may_act_for(move.person_id) if owner_side else policy.runs_move(move.person_id, move.host_team_id)
     policy.require(allowed, visible=True, action=label, entity_type="move", entity_id=move_id)
-    if to is MoveStatus.ACTIVE and move.status is MoveStatus.ONBOARDING and dt.date.today() >= move.end:
+    if to is MoveStatus.ACTIVE and move.status is MoveStatus.ONBOARDING and dt.date.today() > move.end:
         # A move whose agreed time is over never ran: starting it now would credit weeks nobody lent and
         # leave an active move that ended before it began. (The tracker's own transition takes any day:
         # an import or a history records moves that did run.)

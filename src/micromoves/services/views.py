@@ -523,7 +523,7 @@ def move_actions(policy: Policy, move: Move, open_slots: Sequence[str], *, has_h
         actions += ["approve", "decline"]
     if s is MoveStatus.APPROVED and runs:
         actions.append("start_onboarding")
-    if s is MoveStatus.ONBOARDING and runs and move.start <= dt.date.today() < move.end:  # within its dates
+    if s is MoveStatus.ONBOARDING and runs and move.start <= dt.date.today() <= move.end:  # within its dates
         actions.append("activate")
     if s in (MoveStatus.ONBOARDING, MoveStatus.ACTIVE, MoveStatus.IN_REVIEW) and (
         policy.is_self(move.person_id) or runs
@@ -649,7 +649,8 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
                     criteria=[
                         CriterionView(
                             position=int(pos),
-                            statement=statements.get(int(pos), ""),
+                            # as that review saw it (an import may reorder the criteria since)
+                            statement=given.get("statement") or statements.get(int(pos), ""),
                             rating=given["rating"],
                             evidence=given["evidence"],
                         )
@@ -687,12 +688,18 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
                 for a in done
             ],
             actions=(
-                actions := move_actions(
-                    policy,
-                    move,
-                    slots,
-                    has_handoff=conn.scalar(select(t.handoffs.c.id).where(t.handoffs.c.move_id == move.id)) is not None,
-                )
+                actions := [
+                    a
+                    for a in move_actions(
+                        policy,
+                        move,
+                        slots,
+                        has_handoff=conn.scalar(select(t.handoffs.c.id).where(t.handoffs.c.move_id == move.id))
+                        is not None,
+                    )
+                    # as in the approvals queue: an approval of a move that no longer fits is refused
+                    if a != "approve" or move.id not in _fit_problems(conn, [move])
+                ]
             ),
             decisions=review_decisions(move) if "review" in actions else [],
         )

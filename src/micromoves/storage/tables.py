@@ -220,16 +220,24 @@ extensions = Table(
     Column("reason", Text, nullable=False, default=""),
 )
 
+
+def _review_columns() -> list[Column[Any]]:
+    """What a review decided, by whom and when: the current one (outcomes) and earlier ones (reviews)."""
+    return [
+        Column("decision", _enum(Decision, "outcome_decision"), nullable=False),
+        Column("reviewed_on", Date, nullable=False),
+        Column("reviewer_id", ID, nullable=False),
+        Column("notes", Text, nullable=False, default=""),
+        Column("confidential", Boolean, nullable=False, default=False),
+    ]
+
+
 outcomes = Table(
     "outcomes",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("move_id", ID, ForeignKey("moves.id", ondelete="CASCADE"), nullable=False, unique=True),
-    Column("decision", _enum(Decision, "outcome_decision"), nullable=False),
-    Column("reviewed_on", Date, nullable=False),
-    Column("reviewer_id", ID, nullable=False),
-    Column("notes", Text, nullable=False, default=""),
-    Column("confidential", Boolean, nullable=False, default=False),
+    *_review_columns(),
 )
 
 # Earlier reviews of a move: a later review (a second ``continue``, then ``end``) replaces the outcome, the
@@ -239,11 +247,7 @@ reviews = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("move_id", ID, ForeignKey("moves.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("decision", _enum(Decision, "outcome_decision"), nullable=False),
-    Column("reviewed_on", Date, nullable=False),
-    Column("reviewer_id", ID, nullable=False),
-    Column("notes", Text, nullable=False, default=""),
-    Column("confidential", Boolean, nullable=False, default=False),
+    *_review_columns(),
     # The ratings as that review left them ({"1": {"rating": "met", "evidence": "…"}}) and its gains
     # ([{"skill_id", "level_before", "level_after"}]).
     Column("ratings", JSON, nullable=False, default=dict),

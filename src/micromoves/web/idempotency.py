@@ -27,7 +27,7 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NOT_KEPT = ("/api/v1/tokens", "/api/v1/session")
 # Answers that refuse the caller are not kept either: the same request with the right token or CSRF header
 # must run, not get the refusal back.
-REFUSALS = frozenset({401, 403, 429})
+REFUSALS = frozenset({401, 403, 415, 429})  # 415: the key's answer to a body sent with the wrong Content-Type
 WRITTEN_THEN_FAILED = (
     "the request failed after its change was saved; look the result up instead of retrying with this key"
 )

@@ -144,7 +144,7 @@ def opportunity_create(
     seats: Annotated[int, Form(ge=1, le=10_000)] = 1,
     description: Annotated[str, Form(max_length=10_000)] = "",
     expected_outcomes: Annotated[str, Form(max_length=5000)] = "",
-    success_criteria: Annotated[str, Form(max_length=20_000)] = "",
+    success_criteria: Annotated[str, Form(max_length=25_000)] = "",
     required_skills: Annotated[str, Form(max_length=5000)] = "",
     preferred_skills: Annotated[str, Form(max_length=5000)] = "",
     builds_skills: Annotated[str, Form(max_length=5000)] = "",

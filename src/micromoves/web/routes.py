@@ -424,7 +424,8 @@ def move_create(
     start: Annotated[IsoDate, Form()],
     end: Annotated[IsoDate, Form()],
     percent_time: Annotated[int, Form(ge=1, le=100)],
-    success_criteria: Annotated[str, Form(max_length=20_000)] = "",
+    # room for MAX_CRITERIA criteria of MAX_CRITERION_CHARS, one per line (the service checks each)
+    success_criteria: Annotated[str, Form(max_length=25_000)] = "",
     expected_outcomes: Annotated[str, Form(max_length=5000)] = "",
     host_team_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
