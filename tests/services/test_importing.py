@@ -1520,3 +1520,22 @@ def test_what_the_database_cannot_store_is_refused_naming_row_and_column(
     )
     ok = write_csv(tmp_path / "ok_people.csv", PEOPLE_H, [["P11", "Tab\tand\nbreaks are text", *[""] * 6]])
     assert import_files(db, [ok], actor="hr").created == {"people": 1}
+
+
+def test_a_file_is_scanned_once_for_guarded_cells_and_control_characters(tmp_path: Path) -> None:
+    """The per-row checks run only for a file that holds an apostrophe opening a cell (the export's formula
+    guard) or a control character; an apostrophe inside a word (O'Brien) is neither."""
+    from micromoves.services.importing import read_csv
+
+    header = "person_id,name,email,role_id,manager_id,team,hire_date,location\n"
+    cases = {
+        "plain": ("P1,Ann O'Brien,a@x.org,,,T,2020-01-01,Dublin\n", (False, False)),
+        "guarded": ("'=P1,Ann,a@x.org,,,T,2020-01-01,Oslo\n", (True, False)),
+        "quoted": ('P1,"\'+Ann, Jr",a@x.org,,,T,2020-01-01,Oslo\n', (True, False)),
+        "control": ("P1,Ann\x07,a@x.org,,,T,2020-01-01,Oslo\n", (False, True)),
+    }
+    for name, (row, flags) in cases.items():
+        path = tmp_path / f"{name}.csv"
+        path.write_text(header + row, encoding="utf-8")
+        src = read_csv(path, "people")
+        assert (src.guard_marks, src.control) == flags, name

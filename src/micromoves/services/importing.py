@@ -110,6 +110,8 @@ GAIN = re.compile(r"(.+):\s*([\d.]*)\s*>\s*([\d.]+)")  # skill:from>to
 ESCO_SKILL = re.compile(r"^https?://data\.europa\.eu/esco/skill/[0-9a-f-]+$")
 # C0 control characters but tab, line feed and carriage return: not text (PostgreSQL refuses NUL outright).
 CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# An apostrophe opening a cell (after a separator, a line break or an opening quote): the export's guard.
+GUARD_AT_CELL_START = re.compile("(?:^|[,\"\r\n])'")
 
 
 def _length(column: Any) -> int:
@@ -192,6 +194,10 @@ class Source:
     absent: frozenset[tuple[int, int]] = frozenset()
     # CSV cells may carry our export's formula guard ('=x), taken off when read; JSON values never do.
     guarded: bool = True
+    # Whether any cell may start with that guard, or hold a control character: read once for the whole
+    # file, so that the million rows of an ordinary export skip both per-row checks.
+    guard_marks: bool = True
+    control: bool = True
 
     def index(self) -> dict[str, int]:
         """Column positions; absent optional columns point at the padding cell, which is always empty."""
@@ -270,7 +276,15 @@ def read_csv(path: Path, kind: str, label: str | None = None) -> Source:
                 rows.append((start, cells))
     except csv.Error as exc:
         raise ImportRejected([ImportIssue(label, reader.line_num, "-", f"malformed CSV: {exc}")]) from None
-    return Source(label, kind, columns, rows, hashlib.sha256(raw).hexdigest())
+    return Source(
+        label,
+        kind,
+        columns,
+        rows,
+        hashlib.sha256(raw).hexdigest(),
+        guard_marks=GUARD_AT_CELL_START.search(text) is not None,
+        control=CONTROL_CHARACTER.search(text) is not None,
+    )
 
 
 def read_json(path: Path, label: str | None = None) -> list[Source]:
@@ -423,7 +437,7 @@ class RowReader:
         # (the export guards them all; '=M1 and '+TEAM came back as new ids). One search of the joined row
         # finds the rare row with a cell starting with an apostrophe. A moves file's success criteria are
         # guarded one by one (parse_moves), never as a whole cell.
-        if src.guarded and "\n'" in "\n" + "\n".join(stripped):
+        if src.guard_marks and src.guarded and "\n'" in "\n" + "\n".join(stripped):
             keep = idx["success_criteria"] if src.kind == "moves" else -1
             stripped = [c if i == keep else _unguarded(c) for i, c in enumerate(stripped)]
         stripped.extend([""] * (len(src.columns) + 1 - len(stripped)))
@@ -587,7 +601,7 @@ def _rows(src: Source, issues: Issues) -> Iterator[RowReader]:
         for i, column, most in limits:
             if len(values[i]) > most:
                 reader.error(column, f"too long: {len(values[i])} characters, the database holds at most {most}")
-        if CONTROL_CHARACTER.search("\n".join(values)):
+        if src.control and CONTROL_CHARACTER.search("\n".join(values)):
             for i, value in enumerate(values[: len(src.columns)]):
                 if (bad := _control_character(value)) is not None:
                     reader.error(src.columns[i] or f"column {i + 1}", bad)

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
-from micromoves.domain import rules
 from micromoves.domain.errors import InvalidDates, InvalidValue
 from micromoves.domain.model import CheckIn, Move, MoveStatus
 from micromoves.services import approvals, moves
@@ -57,7 +56,7 @@ def propose(
 ) -> Move:
     """Propose a move for oneself (or, as their manager or HR, for someone), submitted for approval.
 
-    A move still to run: its end after today. Moves that already happened are history, recorded by the
+    A move still to run: ending today or later. Moves that already happened are history, recorded by the
     import (``micromoves import``), not proposed, approved and started after the fact."""
     policy.require_scope(Scope.WRITE)
     policy.require(
@@ -67,8 +66,9 @@ def propose(
         entity_type="person",
         entity_id=person_id,
     )
-    rules.check_dates(start, end)  # first: an end before the start is the problem to name
-    if end < dt.date.today():  # dates are inclusive: a move ending today still runs today
+    # Dates are inclusive: a move ending today still runs today. (An end before the start is the problem
+    # to name first: propose_move does.)
+    if start <= end < dt.date.today():
         raise InvalidDates(
             f"end {end.isoformat()} has passed; a proposed move ends today or later (past moves are imported)",
             field="end",
