@@ -832,11 +832,22 @@ def test_rows_the_format_does_not_allow_are_refused_naming_row_and_field(
             "moves.csv:5:start: '20240108' is not an ISO date (YYYY-MM-DD)",
             "moves.csv:6:end: '2024-W06-5' is not an ISO date (YYYY-MM-DD)",
             "moves.csv:7:skills_gained: 'Programming:>4' needs the level before the move: skill:from>to",
-            "moves.csv:8:skills_gained: skill name 'Mathematics' is ambiguous (2.A.1.e, 2.C.4.a): give the element id",
+            "moves.csv:8:skills_gained: skill name 'Mathematics' is ambiguous: give one of Mathematics (skill "
+            "2.A.1.e), Mathematics (knowledge 2.C.4.a) (as the pages show them) or its id",
             "moves.csv:9:status: 'finished' is not one of proposed, requested, approved, onboarding, active, "
             "in_review, completed, declined, withdrawn, reverted",
         ],
     )
+    # the label the pages show for such a name is read as that skill (it was "unknown skill")
+    labelled = write_csv(
+        tmp_path / "moves.csv",
+        MOVES_H,
+        [row("B7", status="completed", outcome="end", skills_gained="Mathematics (knowledge 2.C.4.a):2>3")],
+    )
+    import_files(db, [labelled], actor="hr")
+    with db.engine.connect() as conn:
+        gained = conn.execute(select(t.skill_gains.c.skill_id).where(t.skill_gains.c.move_id == "B7")).scalars().all()
+    assert gained == ["2.C.4.a"]
     twice = tmp_path / "people.csv"
     twice.write_text("person_id,name,email,role_id,manager_id,team,hire_date,location,name\nP9,A,,,,,,,B\n")
     expect_rejected(db, [twice], ["people.csv:1:name: column appears twice in the header"])

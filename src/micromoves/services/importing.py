@@ -38,6 +38,7 @@ from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.bulk import BulkWriter, among, select_among
 from micromoves.storage.db import Database
+from micromoves.storage.repositories import labelled_skill, skill_label
 from micromoves.storage.uow import utcnow
 
 Progress = Callable[[str, int, int], None]
@@ -928,19 +929,24 @@ class SkillIndex:
         self.by_id: dict[str, str] = {}
         self.by_name: dict[str, str] = {}
         self.shared: dict[str, list[str]] = defaultdict(list)
-        for sid, name in conn.execute(select(t.skills.c.id, t.skills.c.name).order_by(t.skills.c.id)):
+        self.named: dict[str, tuple[str, str]] = {}  # id → (name, kind)
+        c = t.skills.c
+        for sid, name, kind in conn.execute(select(c.id, c.name, c.kind).order_by(c.id)):
             self.by_id[sid] = sid
+            self.named[sid] = (name, kind)
             self.shared[name.lower()].append(sid)
         self.by_name = {name: ids[0] for name, ids in self.shared.items() if len(ids) == 1}
 
     def resolve(self, key: str) -> str | None:
-        return self.by_id.get(key) or self.by_name.get(key.lower())
+        # also the label the pages show where two skills share a name, "Mathematics (knowledge 2.C.4.a)"
+        return self.by_id.get(key) or self.by_name.get(key.lower()) or labelled_skill(key, self.named.get)
 
     def unknown(self, key: str) -> str:
         """Why ``key`` resolves to no skill."""
         ids = self.shared.get(key.lower(), [])
         if len(ids) > 1:
-            return f"skill name {key!r} is ambiguous ({', '.join(ids)}): give the element id"
+            shown = ", ".join(skill_label(i, *self.named[i], shared=True) for i in ids)
+            return f"skill name {key!r} is ambiguous: give one of {shown} (as the pages show them) or its id"
         return f"unknown skill {key!r} (O*NET element name or ESCO URI)"
 
     def resolve_or_new(self, key: str, plan: Plan) -> str | None:

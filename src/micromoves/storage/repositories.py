@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import func, select
@@ -110,6 +110,18 @@ def skill_label(skill_id: str, name: str, kind: str, *, shared: bool) -> str:
 _LABEL = re.compile(r"^(?P<name>.+?)\s*\((?P<kind>\w+)\s+(?P<id>[^\s()]+)\)\s*$")
 
 
+def labelled_skill(key: str, known: Callable[[str], tuple[str, str] | None]) -> str | None:
+    """The id in a label a page shows (:func:`skill_label`), if ``known(id)`` gives that skill's (name,
+    kind) and both agree with the label; else None."""
+    label = _LABEL.match(key.strip())
+    if label is None:
+        return None
+    found = known(label["id"])
+    if found is not None and (found[0].lower(), found[1]) == (label["name"].lower(), label["kind"].lower()):
+        return label["id"]
+    return None
+
+
 def skill_labels(conn: Any, ids: Iterable[str]) -> dict[str, str]:
     """The label (:func:`skill_label`) of each of the skills ``ids``; an unknown id is its own label."""
     c = t.skills.c
@@ -135,11 +147,9 @@ def resolve_skill_id(conn: Any, key: str) -> str:
     c = t.skills.c
     if conn.scalar(select(c.id).where(c.id == key)) is not None:
         return key
-    label = _LABEL.match(key.strip())
-    if label is not None:
-        found = conn.execute(select(c.name, c.kind).where(c.id == label["id"])).first()
-        if found is not None and (found.name.lower(), found.kind) == (label["name"].lower(), label["kind"].lower()):
-            return label["id"]
+    labelled = labelled_skill(key, lambda sid: conn.execute(select(c.name, c.kind).where(c.id == sid)).first())
+    if labelled is not None:
+        return labelled
     named = conn.execute(
         select(c.id, c.name, c.kind).where(func.lower(c.name) == key.strip().lower()).order_by(c.id).limit(5)
     ).all()
