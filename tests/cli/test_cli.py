@@ -526,3 +526,33 @@ def test_import_refuses_a_column_named_almost_like_a_format_column(db_url: str, 
     code, out, err = mm(db_url, "import", str(tmp_path / "roles.csv"), str(tmp_path / "people.csv"))
     assert code != 0 and "nothing written" in err, (out, err)
     assert "capacity_percnt: named almost like the format's column 'capacity_percent'" in err
+
+
+def test_moves_show_lists_earlier_reviews_as_the_move_page_does(org_url: str) -> None:
+    """A later review supersedes the outcome; the move page listed the earlier one, the CLI did not."""
+    code, out, err = mm(
+        org_url, "moves", "propose", "--person", "P2", "--kind", "rotation", "--title", "Rotation",
+        "--start", RUN_START, "--end", RUN_END, "--percent", "20", "--criterion", "Ship it", "--request", "--json",
+        actor="P2",
+    )  # fmt: skip
+    assert code == 0, err
+    mid = json.loads(out)["id"]
+    # the line manager approves, then the operator; the line manager starts it
+    for who, args in [
+        ("P1", ("approve", mid)),
+        ("hr", ("approve", mid)),
+        ("P1", ("transition", mid, "onboarding")),
+        ("P1", ("transition", mid, "active")),
+    ]:
+        code, _, err = mm(org_url, "moves", *args, actor=who)
+        assert code == 0, err
+    first = ["moves", "review", mid, "--decision", "continue", "--rate", "1=partly_met", "--notes", "EARLY-NOTE"]
+    code, _, err = mm(org_url, *first, "--confidential", actor="P1")
+    assert code == 0, err
+    code, _, err = mm(org_url, "moves", "review", mid, "--decision", "end", "--rate", "1=met", actor="P1")
+    assert code == 0, err
+    shown = {who: json.loads(mm(org_url, "moves", "show", mid, "--json", actor=who)[1]) for who in ("P1", "P2")}
+    assert [(r["decision"], r["notes"]) for r in shown["P1"]["earlier_reviews"]] == [("continue", "EARLY-NOTE")]
+    assert [(r["decision"], r["notes"]) for r in shown["P2"]["earlier_reviews"]] == [("continue", None)]
+    code, out, _ = mm(org_url, "moves", "show", mid, actor="P2")
+    assert "earlier reviews" in out and "1: partly_met" in out and "EARLY-NOTE" not in out

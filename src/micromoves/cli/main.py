@@ -22,7 +22,7 @@ from micromoves.cli.render import console, err_console, jsonable, print_json, pr
 from micromoves.domain import rules
 from micromoves.domain.errors import DomainError, InvalidValue
 from micromoves.domain.model import MoveKind, MoveStatus, Rating
-from micromoves.services import approvals, exporting, importing, org, roles, secured
+from micromoves.services import approvals, exporting, importing, org, roles, secured, views
 from micromoves.services import moves as move_svc
 from micromoves.services.approvals import Verdict
 from micromoves.services.policy import Policy
@@ -603,14 +603,30 @@ def moves_show(move_id: str, as_json: JsonOpt = False) -> None:
     """A move with its success criteria, check-ins, outcome and lifecycle history (with --actor P: as P may
     see it, confidential review notes hidden unless P may read them)."""
     db = open_db()
-    move, reads_notes, skill_names = secured.view(db, _policy(db), move_id)
+    policy = _policy(db)
+    move, reads_notes, skill_names = secured.view(db, policy, move_id)
+    # Reviews a later one superseded, as the move page lists them (confidential notes hidden the same way).
+    earlier = views.move_detail(db, policy, move_id).earlier_reviews if move.outcome is not None else []
     if as_json:
         data = jsonable(move)
         if not reads_notes:
             data["outcome"]["notes"] = None  # as the JSON API: absent when the notes are confidential
+        data["earlier_reviews"] = [r.model_dump(mode="json") for r in earlier]
         print_json(data)
         return
     print_move(move, skill_names=skill_names, show_confidential=reads_notes)
+    if earlier:
+        rows = [
+            [
+                str(r.reviewed_on),
+                r.reviewer,
+                r.decision,
+                ", ".join(f"{c.position}: {c.rating}" for c in r.criteria),
+                "(confidential)" if r.notes is None else r.notes,
+            ]
+            for r in earlier
+        ]
+        console.print(table("earlier reviews", ["on", "by", "decision", "ratings", "notes"], rows))
     console.print(
         table(
             "history",
