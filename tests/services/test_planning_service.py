@@ -529,6 +529,20 @@ def test_plan_commands(plan_db: Database) -> None:
     assert (stored["version"], stored["ready_week"], stored["horizon_weeks"]) == (2, 12, 104)
     result = runner.invoke(app, ["--db", url, "plan", "EMP", "--horizon", "-3"])
     assert result.exit_code == 2 and "error: horizon" in result.stderr
+    # a what-if (here: a horizon too short) is shown, not stored: it replaced the current plan
+    result = runner.invoke(app, ["--db", url, "plan", "EMP", "--horizon", "4", "--what-if", "--json"])
+    what_if = json.loads(result.stdout)
+    assert (what_if["stored"], what_if["version"], what_if["horizon_weeks"], what_if["outcome"]) == (
+        False,
+        0,
+        4,
+        "unreachable",
+    )
+    assert planning.current_plan(plan_db, "EMP").version == 2  # type: ignore[union-attr]
+    result = runner.invoke(app, ["--db", url, "plan", "EMP", "--horizon", "4", "--what-if"])
+    assert "What-if plan for Eli" in result.stdout and "not stored" in result.stdout
+    result = runner.invoke(app, ["--db", url, "plan", "EMP", "--json"])
+    assert json.loads(result.stdout)["kept"] is True  # nothing changed since version 2
     result = runner.invoke(app, ["--db", url, "plan-all", "--backend", "serial", "--json"])
     assert result.exit_code == 0 and json.loads(result.stdout)["people"] == 1
     result = runner.invoke(app, ["--db", url, "plan-all", "--backend", "serial", "--changed-only"])

@@ -802,6 +802,9 @@ def plan(
     target: Annotated[str | None, typer.Option(help="Target role (default: the person's recorded target).")] = None,
     horizon: Annotated[str, typer.Option(help="How far ahead: weeks (104), months (18m) or years (2y).")] = "104",
     k: Annotated[int, typer.Option("--k", help="Also show the next best distinct plans (k in total).")] = 1,
+    what_if: Annotated[
+        bool, typer.Option("--what-if", help="Show the plan without storing it (another target, a shorter horizon).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Plan the best sequence of moves from the person's role to a target role, store it and show it."""
@@ -815,13 +818,17 @@ def plan(
     policy.require(
         policy.may_act_for(person_id), visible=False, action="plan for", entity_type="person", entity_id=person_id
     )
-    outcome = planning.plan_for_person(db, person_id, actor=actor(), target_role_id=target, horizon=horizon, k=k)
+    outcome = planning.plan_for_person(
+        db, person_id, actor=actor(), target_role_id=target, horizon=horizon, k=k, store=not what_if
+    )
     if as_json:
-        print_json(outcome.plan)
+        print_json({**jsonable(outcome.plan), "stored": outcome.stored, "kept": outcome.kept})
         return
     overview = org.person_overview(db, person_id)
     role_title = next((r.title for r in roles.list_roles(db) if r.id == outcome.plan.target_role_id), "")
     print_plan(outcome.plan, person_name=overview.person.name, target_title=role_title)
+    if not outcome.stored:
+        console.print("what-if: not stored; the current plan stays as it is")
     if outcome.kept:
         console.print(f"nothing changed since version {outcome.plan.version}: it stays the current plan")
 

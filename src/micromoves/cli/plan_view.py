@@ -44,7 +44,8 @@ def timeline(steps: list[dict[str, Any]], horizon: int, width: int = 52) -> Tabl
 def print_plan(plan: Plan, *, person_name: str, target_title: str) -> None:
     e = plan.explanation
     names: dict[str, str] = e.get("skill_names", {})
-    header = f"[bold]Plan v{plan.version}[/] for {esc(person_name)} → {esc(target_title)} (from {plan.start})"
+    name = f"Plan v{plan.version}" if plan.version else "What-if plan"  # version 0: not stored
+    header = f"[bold]{name}[/] for {esc(person_name)} → {esc(target_title)} (from {plan.start})"
     if plan.outcome == "already_ready":
         console.print(header + ": [green]already ready[/]")
     elif plan.outcome == "ready":

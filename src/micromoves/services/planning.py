@@ -850,6 +850,7 @@ class PlanOutcome:
     result: PlanResult
     problem: PlanProblem
     kept: bool = False  # the current plan already answered this very problem: no new version was stored
+    stored: bool = True  # False for a what-if (store=False): the plan was made and shown, nothing written
 
 
 def plan_for_person(
@@ -864,9 +865,12 @@ def plan_for_person(
     reason: str = "requested",
     settings: Settings | None = None,
     budget: float | None = None,
+    store: bool = True,
 ) -> PlanOutcome:
     """Plan the best sequence of moves from the person's current role to ``target_role_id`` (default: the
-    target recorded on the person), store it as the person's new current plan and return it.
+    target recorded on the person), store it as the person's new current plan and return it. With
+    ``store=False`` (a what-if: another target, a shorter horizon) nothing is written; the plan returned has
+    no id and version 0.
 
     ``budget`` (seconds; default ``MICROMOVES_PLAN_BUDGET_SECONDS``) bounds the search: with ``k`` > 1 the
     exact search for all k plans gets it, and past it one plan is made as plan-all makes it
@@ -924,6 +928,15 @@ def plan_for_person(
         actor=actor,
         reason=reason,
     )
+    if not store:
+        fields = {f for f in Plan.__dataclass_fields__ if f not in ("version", "created_at", "status", "id")}
+        what_if = Plan(
+            **{k: v for k, v in record.items() if k in fields},
+            version=0,
+            created_at=utcnow(),
+            status=PlanStatus.CURRENT,
+        )
+        return PlanOutcome(what_if, result, problem, stored=False)
     with db.write_engine.begin() as conn:
         if conn.scalar(select(t.people.c.id).where(t.people.c.id == person_id)) is None:
             raise NotFound(f"person {person_id!r} was deleted while the plan was made", field="person_id")
