@@ -174,9 +174,10 @@ def decide(db: Database, policy: Policy, move_id: str, *, verdict: Verdict | str
         if any(_same_approver(p, r) for r in done):
             raise Forbidden("you already decided on this move; a second person must approve it")
         slot = slots[0]
-        if verdict is Verdict.APPROVED:
-            # The first approval too: the second checks it anyway, and a first approval of a move that does
-            # not fit only left the second approver a button that fails.
+        last = len(done) + 1 == len(Slot)
+        if verdict is Verdict.APPROVED and not last:
+            # The first approval too (the last one's transition to approved checks it below): a first
+            # approval of a move that does not fit only left the second approver a button that fails.
             move_service.check_fits(uow, person, move)
         try:
             uow.session.execute(
@@ -207,7 +208,7 @@ def decide(db: Database, policy: Policy, move_id: str, *, verdict: Verdict | str
                 actor=p.actor,
                 reason=f"declined ({slot}): {note.strip()}" if note.strip() else f"declined ({slot})",
             )
-        elif len(done) + 1 == len(Slot):
+        elif last:
             move_service.apply_transition(
                 uow, person, move, MoveStatus.APPROVED, actor=p.actor, reason="approved by two approvers"
             )
