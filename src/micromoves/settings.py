@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     # Imports with at least this many moves check PostgreSQL foreign keys once at the end instead of per
     # row (much faster, but locks the move tables until the import commits).
     bulk_import_threshold: int = Field(default=50_000, ge=0)
+    # Files uploaded to the import page or POST /api/v1/imports, all together (a million moves is ~200 MB).
+    import_upload_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1)
     # Planner: at most this many moves at once; a plan needs at least one "depth" step, a move raising a
     # target skill the person already holds at this level or more; "ready" allows this shortfall per skill.
     plan_max_concurrent: int = Field(default=2, ge=1, le=10)

@@ -36,6 +36,7 @@ class Case:
     shown: dict[str, tuple[str, ...]] | None = None  # user → strings that must appear
     json: dict[str, object] | None = None
     form: dict[str, str] | None = None
+    files: dict[str, str] | None = None  # name → content, sent as multipart "files"
 
 
 def see(who: set[str], ok: int = 200, denied: int = 404) -> dict[str, int]:
@@ -59,6 +60,8 @@ APPLICANTS_HIDDEN = {u: ("Eva Employee", "keen") for u in ("mira", "otto", "hr")
 NOT_ADMIN_403 = {u: 403 for u in USERS if u != "admin"}
 NOTE_HIDDEN = {"eva": (CONFIDENTIAL_NOTE,), "hugo": (CONFIDENTIAL_NOTE,)}
 NOTE_SHOWN = {"mira": (CONFIDENTIAL_NOTE,), "hr": (CONFIDENTIAL_NOTE,), "admin": (CONFIDENTIAL_NOTE,)}
+
+IMPORTED_PERSON = "person_id,name,email,role_id,manager_id,team,hire_date,location\nE,Eve Renamed,,,O,B,,\n"
 
 READS = [
     Case("api.health", "GET", "/api/v1/health", everyone()),
@@ -98,6 +101,7 @@ READS = [
     Case("team", "GET", "/team", everyone(), hidden={"eva": ("Emil Colleague",), "hugo": ("Eva Employee",)}),
     Case("api.team", "GET", "/api/v1/team", everyone(), shown={"mira": ("Eva Employee", "Emil Colleague")}),
     Case("admin.users", "GET", "/admin/users", only_admin()),
+    Case("admin.import", "GET", "/admin/import", only_admin()),
     Case("api.admin.users", "GET", "/api/v1/admin/users", only_admin()),
     Case("tokens", "GET", "/account/tokens", everyone()),
     # The marketplace: open opportunities are for everyone; drafts and applications for the host side.
@@ -206,6 +210,9 @@ REFUSALS = [
         {u: 403 for u in USERS if u != "admin"},
         form={"username": "mallory", "password": "long enough pw", "access": "admin"},
     ),
+    # An import could rewrite anyone's record (people.csv names managers): admins only.
+    Case("admin.import.submit", "POST", "/admin/import", NOT_ADMIN_403, files={"people.csv": IMPORTED_PERSON}),
+    Case("api.imports", "POST", "/api/v1/imports", NOT_ADMIN_403, files={"people.csv": IMPORTED_PERSON}),
     Case(
         "api.admin.user.create",
         "POST",
@@ -351,6 +358,9 @@ def _request(client: TestClient, world: World, case: Case, admin_token: int):  #
         application=world.application,
         onboarding_item=world.onboarding_item,
     )
+    if case.files is not None:
+        files = [("files", (name, text.encode(), "text/csv")) for name, text in case.files.items()]
+        return client.request(case.method, path, files=files, data=case.form, follow_redirects=False)
     if case.form is not None:
         return client.request(case.method, path, data=case.form, follow_redirects=False)
     return client.request(case.method, path, json=case.json, follow_redirects=False)

@@ -22,7 +22,7 @@ from micromoves.cli.render import console, err_console, jsonable, print_json, pr
 from micromoves.domain import rules
 from micromoves.domain.errors import DomainError, InvalidValue
 from micromoves.domain.model import MoveKind, MoveStatus, Rating
-from micromoves.services import approvals, exporting, importing, org, roles, secured, views
+from micromoves.services import approvals, exporting, importing, imports, org, roles, secured, views
 from micromoves.services import moves as move_svc
 from micromoves.services.approvals import Verdict
 from micromoves.services.policy import Policy
@@ -348,15 +348,9 @@ def import_(
 ) -> None:
     """Import files all-or-nothing: any bad row rejects the import and lists every problem."""
     db = open_db()
-    require_admin(db, "import data")
     with progress_bar() as update:
-        summary = importing.import_files(
-            db,
-            files,
-            actor=actor(),
-            kinds={f: kind for f in files} if kind else None,
-            progress=update,
-            known_teams=known_teams,
+        summary = imports.import_data(
+            db, _policy(db), files, kind=kind, known_teams=known_teams, progress=update, actor=actor()
         )
     for k in importing.KINDS:
         if k in summary.created:
@@ -723,9 +717,7 @@ def require_admin(db: Database, action: str) -> None:
     """What only an admin may do in the web app (accounts, allocation runs, imports): refused to --actor P
     without admin rights, as the web refuses it. It ran with the operator's rights and was audited under P's
     name (an employee created an admin account)."""
-    policy = _policy(db)
-    if not policy.principal.is_admin:
-        policy.deny(action, "admin_area", "all", visible=True, message=f"only administrators may {action}")
+    _policy(db).require_admin(action)
 
 
 def _decide_move(move_id: str, verdict: Verdict, note: str) -> None:

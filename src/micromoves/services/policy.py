@@ -180,6 +180,14 @@ class Policy:
             return
         self.deny(action, entity_type, entity_id, visible=visible)
 
+    def require_admin(self, action: str | None = None) -> None:
+        """What only an administrator may do (accounts, imports, allocation runs): the web, the JSON API
+        and the CLI's ``--actor`` all refuse it here, with one audit record shape. ``action`` names it in
+        the audit log and the message ("only administrators may import data")."""
+        if not self.principal.is_admin:
+            message = f"only administrators may {action or 'do this'}"
+            self.deny(action or "administer", "admin_area", "all", visible=True, message=message)
+
     def require_scope(self, scope: Scope) -> None:
         if scope not in self.principal.scopes:
             self.deny(

@@ -7,6 +7,7 @@ the routes call services that ask :mod:`micromoves.services.policy`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from collections.abc import Callable, Iterator
@@ -27,6 +28,7 @@ from starlette.routing import Match
 from micromoves.domain.errors import DomainError, NotAuthenticated, TooManyAttempts
 from micromoves.services import accounts
 from micromoves.services.accounts import Principal
+from micromoves.services.importing import ImportRejected
 from micromoves.services.policy import Policy
 from micromoves.settings import Settings, get_settings
 from micromoves.storage.db import Database
@@ -40,6 +42,7 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 
 # HTTP status per error code; any other DomainError is an invalid request (422).
+REPORTED_ISSUES = 1000  # problems of a rejected import listed in an API error (all are counted)
 STATUS_BY_CODE = {
     "not_found": 404,
     "not_authenticated": 401,
@@ -143,12 +146,19 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         status = STATUS_BY_CODE.get(exc.code, 422)
-        details = {"field": exc.field} if exc.field else {}
+        details: dict[str, Any] = {"field": exc.field} if exc.field else {}
         if isinstance(exc, NotAuthenticated) and not is_api(request):
             # Back to the same page after signing in, query included (a filtered list stays filtered).
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
-        response = render_error(request, status, exc.code, exc.message, details)
+        message = exc.message
+        if isinstance(exc, ImportRejected):
+            # One sentence, and the problems as data an integration can show or act on (every one of them up
+            # to REPORTED_ISSUES: a file with a wrong column gives one problem per row).
+            message = message.splitlines()[0]
+            details["issues"] = [dataclasses.asdict(i) for i in exc.issues[:REPORTED_ISSUES]]
+            details["issues_total"] = len(exc.issues)
+        response = render_error(request, status, exc.code, message, details)
         if isinstance(exc, TooManyAttempts) and exc.retry_after_seconds:
             response.headers["Retry-After"] = str(exc.retry_after_seconds)
         return response

@@ -24,7 +24,9 @@ from micromoves.storage.db import COMMITS, CommitWatch
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Answers that hold a secret are never stored (a new API token's value; a login's session and CSRF token).
-NOT_KEPT = ("/api/v1/tokens", "/api/v1/session")
+NOT_KEPT = ("/api/v1/tokens", "/api/v1/session", "/api/v1/imports")
+# (An import is not kept either: it can be hundreds of megabytes, and it is idempotent by itself — records
+# are matched by id, so the same files sent again change nothing and say so.)
 # Answers that refuse the caller are not kept either: the same request with the right token or CSRF header
 # must run, not get the refusal back.
 REFUSALS = frozenset({401, 403, 415, 429})  # 415: the key's answer to a body sent with the wrong Content-Type

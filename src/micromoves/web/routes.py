@@ -72,8 +72,7 @@ async def caller(request: Request) -> Caller:
 
 
 def admin(who: Caller) -> None:
-    if not who.principal.is_admin:
-        who.policy.deny("administer", "admin_area", "all", visible=True, message="only administrators may do this")
+    who.policy.require_admin()
 
 
 Who = Annotated[Caller, Depends(caller)]
@@ -873,7 +872,7 @@ def all_routes(routes: list[Any]) -> Iterator[APIRoute]:
 
 
 def register(app: FastAPI) -> None:
-    from micromoves.web import allocation_routes, marketplace_routes
+    from micromoves.web import allocation_routes, import_routes, marketplace_routes
 
     # The JSON API refuses query parameters it does not read, and bodies that are not JSON; the pages ignore
     # unknown parameters (a link with a tracking parameter still opens).
@@ -881,6 +880,8 @@ def register(app: FastAPI) -> None:
     app.include_router(api, dependencies=strict)
     app.include_router(marketplace_routes.api, dependencies=strict)
     app.include_router(allocation_routes.api, dependencies=strict)
+    app.include_router(import_routes.api, dependencies=[Depends(known_query), Depends(import_routes.multipart_body)])
     app.include_router(html)
     app.include_router(marketplace_routes.html)
     app.include_router(allocation_routes.html)
+    app.include_router(import_routes.html)

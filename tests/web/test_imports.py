@@ -1,0 +1,141 @@
+"""Imports over the API (multipart, for an HRIS integration) and on the admin page: one code path with the
+CLI's import (services.imports), all or nothing, admins only."""
+
+from __future__ import annotations
+
+import html
+
+from sqlalchemy import func, select
+
+from micromoves.storage import tables as t
+from tests.web.conftest import World
+
+PEOPLE = (
+    "person_id,name,email,role_id,manager_id,team,hire_date,location\n"
+    "P-NEW,Nia Newcomer,nia@example.org,,M,A,2026-01-05,Lisbon\n"
+)
+MOVES = (
+    "move_id,person_id,kind,title,host_team,start,end,percent_time,status,target_role_id,success_criteria,"
+    "outcome,skills_gained\n"
+    "MV-NEW,P-NEW,gig,Data clean-up gig,B,2026-02-02,2026-03-27,20,completed,,Cleaned the CRM export,end,\n"
+)
+
+
+def _counts(world: World) -> tuple[int, int, int]:
+    with world.db.engine.connect() as conn:
+        return (
+            int(conn.scalar(select(func.count()).select_from(t.people)) or 0),
+            int(conn.scalar(select(func.count()).select_from(t.moves)) or 0),
+            int(conn.scalar(select(func.count()).where(t.audit_events.c.action.like("%import%"))) or 0),
+        )
+
+
+def _files(**named: str) -> list[tuple[str, tuple[str, bytes, str]]]:
+    return [("files", (name, text.encode(), "text/csv")) for name, text in named.items()]
+
+
+def test_an_admin_imports_people_and_moves_over_the_api(world: World) -> None:
+    c = world.client("admin")
+    before = _counts(world)
+    r = c.post("/api/v1/imports", files=_files(**{"people.csv": PEOPLE, "moves.csv": MOVES}))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["created"]["people"], body["created"]["moves"]) == (1, 1)
+    assert body["teams_created"] == []
+    with world.db.engine.connect() as conn:
+        person = conn.execute(select(t.people.c.name, t.people.c.manager_id).where(t.people.c.id == "P-NEW")).one()
+        move = conn.execute(select(t.moves.c.status, t.moves.c.host_team_id).where(t.moves.c.id == "MV-NEW")).one()
+        actors = set(conn.scalars(select(t.audit_events.c.actor).where(t.audit_events.c.action.like("%import%"))))
+    assert tuple(person) == ("Nia Newcomer", "M")
+    assert (move.status.value if hasattr(move.status, "value") else move.status, move.host_team_id) == (
+        "completed",
+        "B",
+    )
+    assert actors == {"user:admin"}  # the account that sent the files, as the web records every change
+    assert _counts(world)[:2] == (before[0] + 1, before[1] + 1)
+    # The same files again: records are matched by id, nothing changes, and the answer says so.
+    again = c.post("/api/v1/imports", files=_files(**{"people.csv": PEOPLE, "moves.csv": MOVES})).json()
+    assert (again["created"]["people"], again["unchanged"]["people"], again["unchanged"]["moves"]) == (0, 1, 1)
+
+
+def test_a_rejected_import_lists_every_problem_and_writes_nothing(world: World) -> None:
+    c = world.client("admin")
+    bad_moves = MOVES.replace(",20,completed,", ",250,finished,")
+    before = _counts(world)
+    r = c.post("/api/v1/imports", files=_files(**{"people.csv": PEOPLE, "moves.csv": bad_moves}))
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["code"] == "import_rejected"
+    assert "\n" not in error["message"] and "2 problem" in error["message"]
+    issues = {(i["file"], i["row"], i["column"]) for i in error["details"]["issues"]}
+    assert issues == {("moves.csv", 2, "percent_time"), ("moves.csv", 2, "status")}
+    assert error["details"]["issues_total"] == 2
+    # people.csv was fine, but an import is all or nothing
+    assert _counts(world)[:2] == before[:2]
+
+
+def test_only_admins_import(world: World) -> None:
+    before = _counts(world)
+    for user in ("hr", "mira", "eva"):
+        r = world.client(user).post("/api/v1/imports", files=_files(**{"people.csv": PEOPLE}))
+        assert (r.status_code, r.json()["error"]["message"]) == (403, "only administrators may import data")
+    assert world.client().post("/api/v1/imports", files=_files(**{"people.csv": PEOPLE})).status_code == 401
+    assert _counts(world)[:2] == before[:2]
+    with world.db.engine.connect() as conn:
+        denied = conn.scalars(
+            select(t.audit_events.c.details).where(
+                t.audit_events.c.action == "access.denied", t.audit_events.c.entity_type == "admin_area"
+            )
+        ).all()
+    assert sorted(d["user"] for d in denied if d["attempted"] == "import data") == ["eva", "hr", "mira"]
+
+
+def test_the_api_wants_files_with_safe_names(world: World) -> None:
+    c = world.client("admin")
+    json_body = c.post("/api/v1/imports", json={"files": PEOPLE})
+    assert (json_body.status_code, json_body.json()["error"]["code"]) == (415, "unsupported_media_type")
+    for name, why in [("people.exe", "named like"), (".people.csv", "named like"), ("peo<ple>.csv", "named like")]:
+        r = c.post("/api/v1/imports", files=_files(**{name: PEOPLE}))
+        assert r.status_code == 422 and why in r.json()["error"]["message"], (name, r.text)
+        assert r.json()["error"]["details"] == {"field": "files"}
+    twice = c.post("/api/v1/imports", files=[*_files(**{"people.csv": PEOPLE}), *_files(**{"PEOPLE.csv": PEOPLE})])
+    assert twice.status_code == 422 and "sent twice" in twice.json()["error"]["message"]
+    kind = c.post("/api/v1/imports", files=_files(**{"hris.csv": PEOPLE}), data={"kind": "payroll"})
+    assert (kind.status_code, kind.json()["error"]["details"]) == (422, {"field": "kind"})
+    # A client that sends a path: its base name is used (and named in problems); the path chooses nothing.
+    r = c.post("/api/v1/imports", files=_files(**{"C:\\exports\\hris.csv": PEOPLE}), data={"kind": "people"})
+    assert r.status_code == 200 and r.json()["created"]["people"] == 1, r.text
+    bad = c.post(
+        "/api/v1/imports",
+        files=_files(**{"../../x/hris.csv": PEOPLE.replace("2026-01-05", "soon")}),
+        data={"kind": "people"},
+    )
+    assert [i["file"] for i in bad.json()["error"]["details"]["issues"]] == ["hris.csv"]
+
+
+def test_uploads_past_the_limit_are_refused_before_anything_is_written(world: World) -> None:
+    app_settings = world.app.state.settings  # type: ignore[attr-defined]
+    world.app.state.settings = app_settings.model_copy(update={"import_upload_max_bytes": len(PEOPLE) + 10})  # type: ignore[attr-defined]
+    before = _counts(world)
+    r = world.client("admin").post("/api/v1/imports", files=_files(**{"people.csv": PEOPLE, "moves.csv": MOVES}))
+    assert r.status_code == 422 and "larger than the" in r.json()["error"]["message"], r.text
+    assert _counts(world)[:2] == before[:2]
+
+
+def test_the_import_page(world: World) -> None:
+    c = world.client("admin")
+    c.headers["accept"] = "text/html"
+    form = c.get("/admin/import")
+    assert form.status_code == 200 and 'enctype="multipart/form-data"' in form.text
+    csrf = c.headers["x-csrf-token"]
+    del c.headers["x-csrf-token"]  # a browser sends the form field, not the header
+    evil = PEOPLE.replace("2026-01-05", "<script>x</script>")
+    rejected = c.post("/admin/import", files=_files(**{"people.csv": evil}), data={"csrf_token": csrf})
+    assert rejected.status_code == 422
+    assert "Import rejected, nothing written: 1 problem" in rejected.text
+    assert "<script>x</script>" not in rejected.text and html.escape("<script>") in rejected.text
+    done = c.post("/admin/import", files=_files(**{"people.csv": PEOPLE}), data={"csrf_token": csrf})
+    assert done.status_code == 200 and 'id="import-result"' in done.text
+    assert "<td>people</td><td>1</td><td>0</td><td>0</td>" in done.text
+    refused = world.client("hr").get("/admin/import")
+    assert refused.status_code == 403
