@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     plan_tolerance: float = Field(default=0.3, ge=0, le=7)  # within O*NET's own measurement error for most levels
     # Identity recorded on changes made from the command line when no --actor is given.
     actor: str = "cli"
+    # Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto `micromoves serve` believes (addresses or
+    # networks, comma-separated; "*" any peer): the client they name is the address login throttling counts.
+    # From any other peer the headers are ignored, or a client could choose the address it is counted under.
+    # Unset: uvicorn's FORWARDED_ALLOW_IPS, else 127.0.0.1,::1 (a proxy on the same machine); empty: none.
+    forwarded_allow_ips: str | None = None
 
     @model_validator(mode="after")
     def _room_for_moves(self) -> Settings:

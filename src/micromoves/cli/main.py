@@ -268,8 +268,17 @@ def serve(
     os.environ["MICROMOVES_DATABASE_URL"] = database_url()
     get_settings.cache_clear()
     console.print(f"micromoves on http://{host}:{port}/  (API: http://{host}:{port}/api/docs)")
+    # The client address login throttling counts under (web.routes._address): the peer, or the address a
+    # trusted proxy names in X-Forwarded-For (uvicorn takes the nearest address not itself a trusted proxy).
+    trusted = get_settings().forwarded_allow_ips
     uvicorn.run(
-        "micromoves.web.wsgi:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="warning"
+        "micromoves.web.wsgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=trusted != "",
+        forwarded_allow_ips=trusted or None,
+        log_level="warning",
     )
 
 

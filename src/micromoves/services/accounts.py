@@ -3,7 +3,7 @@
 Passwords are hashed with argon2id (argon2-cffi's defaults). Session cookies and API tokens are random
 values the server only keeps as SHA-256 hashes, so a copy of the database hands out no live credentials.
 A login always starts a new session (the id a browser presented before is discarded: no session
-fixation); failed logins are counted per username and per address and throttled.
+fixation); failed logins are throttled (see "Login throttling" below).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import datetime as dt
 import enum
 import functools
 import hashlib
+import ipaddress
+import math
 import re
 import secrets
 from collections.abc import Sequence
@@ -20,7 +22,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Connection, delete, false, func, insert, select, true, update
 from sqlalchemy.exc import OperationalError
 
 from micromoves.domain.errors import (
@@ -36,14 +38,6 @@ from micromoves.storage.db import SQLITE_BUSY_TIMEOUT_MS, Database
 from micromoves.storage.uow import record_audit, utcnow
 
 SESSION_LIFETIME = dt.timedelta(hours=12)
-# Throttle: failed logins in the window block further attempts. Counted per username *from one address*:
-# counted per username alone, anyone could keep any account (an admin's) locked with five wrong passwords
-# every quarter hour. An address guessing many usernames is capped too, and so is a username guessed from
-# many addresses, at a level an owner's typos never reach.
-MAX_FAILURES_PER_USER = 5  # per username and address
-MAX_FAILURES_PER_ADDRESS = 30
-MAX_FAILURES_PER_USER_ANYWHERE = 100
-FAILURE_WINDOW = dt.timedelta(minutes=15)
 MIN_PASSWORD_DISTINCT = 5
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "mmt_"  # noqa: S105 (a public prefix that marks micromoves tokens, not a secret)
@@ -320,36 +314,223 @@ def update_user(
 # --------------------------------------------------------------------------------------------- login
 
 
+# Login throttling. Every failed login is counted three ways over the last FAILURE_WINDOW, and each count
+# makes the next attempt wait (a 429 with Retry-After) a stepped delay after the latest failure it counted:
+#
+# - per username *and* address (PAIR_THROTTLE): one guesser slowed down on one account; 5 failures free (an
+#   owner's typos), then 30 s, doubling up to 15 minutes. A successful login there starts it afresh.
+# - per address over every username (ADDRESS_THROTTLE): password spraying, one password tried on many
+#   accounts from one address; 30 free, then the same steps. A success does not reset it, or a sprayer with
+#   an account of their own would log in now and then to spray on.
+# - per username over every address (USERNAME_THROTTLE): one account guessed from many addresses. This one
+#   must never become a lockout: anyone can fail logins for any username from addresses of their own, and
+#   the former hard limit (100 failures from anywhere locked the account for 15 minutes) let them keep the
+#   real owner out for as long as they liked. It only slows down: 20 free, then 2 s doubling up to 30 s.
+#   That still holds a guesser with unlimited addresses to about 120 guesses an hour on one account (the
+#   former limit allowed 400), and the owner arriving from a new address waits half a minute at most.
+#
+# The address and username counts are waived for an address the username logged in from successfully
+# within KNOWN_ADDRESS_AGE (the owner's office or home): an attacker elsewhere cannot earn that, so an attack
+# spread over many addresses does not slow the owner there at all, nor does a colleague spraying from the
+# office's shared address. The per-pair count is never waived (a guesser behind that same shared address).
+#
+# A throttled attempt is refused before the password is looked at, and is not counted: checking it would
+# tell the guesser whether the guess was right (a throttle that lets the right password through throttles
+# nothing), and counting it would let a flood of refused attempts push the delay on for ever.
+FAILURE_WINDOW = dt.timedelta(hours=1)  # well past the longest delay, so the steps are not forgotten mid-attack
+KNOWN_ADDRESS_AGE = dt.timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """A stepped delay for failures counted one way: ``free`` failures cost nothing; from the ``free``-th
+    on, the next attempt waits ``first_delay`` after the latest failure, doubled for each further failure up
+    to ``max_delay``."""
+
+    scope: str  # what is counted, for the audit log
+    free: int
+    first_delay: dt.timedelta
+    max_delay: dt.timedelta
+
+    def delay(self, failures: int) -> dt.timedelta:
+        if failures < self.free:
+            return dt.timedelta(0)
+        # The exponent is capped first: a long attack would overflow timedelta.
+        return min(self.max_delay, self.first_delay * (1 << min(failures - self.free, 32)))
+
+
+PAIR_THROTTLE = Throttle("username and address", 5, dt.timedelta(seconds=30), dt.timedelta(minutes=15))
+ADDRESS_THROTTLE = Throttle("address", 30, dt.timedelta(seconds=30), dt.timedelta(minutes=15))
+USERNAME_THROTTLE = Throttle("username", 20, dt.timedelta(seconds=2), dt.timedelta(seconds=30))
+
+
+@dataclass(frozen=True)
+class _Failures:
+    count: int
+    latest: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class _LoginRecord:
+    """What the recent attempts say about one username at one address."""
+
+    pair: _Failures
+    address: _Failures
+    username: _Failures
+    known_address: bool  # the username logged in from this address within KNOWN_ADDRESS_AGE
+
+    def counted(self) -> list[tuple[Throttle, _Failures]]:
+        if self.known_address:
+            return [(PAIR_THROTTLE, self.pair)]
+        return [(PAIR_THROTTLE, self.pair), (ADDRESS_THROTTLE, self.address), (USERNAME_THROTTLE, self.username)]
+
+    def retry_after(self, now: dt.datetime) -> int:
+        """Seconds until an attempt is let through (0: now)."""
+        until = max(
+            (f.latest + th.delay(f.count) for th, f in self.counted() if f.latest is not None and f.count >= th.free),
+            default=now,
+        )
+        return max(0, math.ceil((until - now).total_seconds()))
+
+
+def throttle_address(address: str) -> str:
+    """The address failures are counted under. An IPv6 client is counted by its /64 network: a host is
+    usually handed a whole /64 and could take a fresh address in it for every guess. Anything that is not an
+    IP address (a test client's name, '' when the server does not know the peer) is counted as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+def _lock_login_keys(conn: Connection, db: Database, *keys: str) -> None:
+    """Serialise the check-then-record of attempts on the same username or from the same address. SQLite's
+    BEGIN IMMEDIATE does it already; on PostgreSQL two parallel guesses would both read the counts before
+    either is recorded, and a burst of a thousand would all get through. Transaction-level advisory locks,
+    taken in one global order so that two logins never wait for each other in a cycle."""
+    if db.is_sqlite:
+        return
+    for key in sorted({int.from_bytes(hashlib.sha256(k.encode()).digest()[:8], "big", signed=True) for k in keys}):
+        conn.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def _login_record(conn: Connection, username: str, address: str, now: dt.datetime) -> _LoginRecord:
+    c = t.login_attempts.c
+    pair = (c.username == username, c.ip == address)
+    last_success = conn.scalar(
+        select(func.max(c.id)).where(*pair, c.success == true(), c.at >= now - KNOWN_ADDRESS_AGE)
+    )
+    # The pair's own count restarts at its latest success (ids, not times: two attempts may share a time).
+    pair_since = c.id > (last_success or 0)
+    recent = (c.success == false(), c.at >= now - FAILURE_WINDOW)
+    counts = conn.execute(
+        select(
+            func.count().filter(*pair, pair_since),
+            func.max(c.at).filter(*pair, pair_since),
+            func.count().filter(c.ip == address),
+            func.max(c.at).filter(c.ip == address),
+            func.count().filter(c.username == username),
+            func.max(c.at).filter(c.username == username),
+        ).where(*recent, (c.username == username) | (c.ip == address))
+    ).one()
+    return _LoginRecord(
+        _Failures(counts[0] or 0, counts[1]),
+        _Failures(counts[2] or 0, counts[3]),
+        _Failures(counts[4] or 0, counts[5]),
+        known_address=last_success is not None,
+    )
+
+
+def _prune_attempts(conn: Connection, db: Database, now: dt.datetime) -> None:
+    """Forget failures past the window and successes past KNOWN_ADDRESS_AGE: nothing reads them, and an attack
+    from many addresses would otherwise grow the table without end. One pruner at a time on PostgreSQL (the
+    others skip it): two deleting the same rows could deadlock each other."""
+    if not db.is_sqlite and not conn.scalar(select(func.pg_try_advisory_xact_lock(_PRUNE_LOCK))):
+        return
+    c = t.login_attempts.c
+    conn.execute(delete(t.login_attempts).where(c.success == false(), c.at < now - FAILURE_WINDOW))
+    conn.execute(delete(t.login_attempts).where(c.success == true(), c.at < now - KNOWN_ADDRESS_AGE))
+
+
+_PRUNE_LOCK = int.from_bytes(hashlib.sha256(b"micromoves login_attempts prune").digest()[:8], "big", signed=True)
+
+
+def _wait_text(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{math.ceil(seconds / 60)} minutes"
+
+
 def authenticate(db: Database, username: str, password: str, *, address: str = "") -> Principal:
     """Check a username and password; raise :class:`NotAuthenticated` (one message for every failure, so
-    it does not tell which usernames exist) or :class:`TooManyAttempts` when throttled."""
+    it does not tell which usernames exist) or :class:`TooManyAttempts` (with the seconds to wait) when
+    throttled. ``address`` is the client's address (see ``web.routes._address`` on proxies)."""
     now = utcnow()
-    since = now - FAILURE_WINDOW
+    # Counted by the username as typed, known or not: the throttle's answer must not tell which exist.
+    user_key, address_key = username[:150], throttle_address(address)
     with db.write_engine.begin() as conn:
-        failures = t.login_attempts.c
-        recent = (failures.at >= since, ~failures.success)
-        counts = conn.execute(
-            select(
-                func.count().filter(failures.username == username, failures.ip == address),
-                func.count().filter(failures.ip == address),
-                func.count().filter(failures.username == username),
-            ).where(*recent, (failures.username == username) | (failures.ip == address))
-        ).one()
-        limits = (MAX_FAILURES_PER_USER, MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_USER_ANYWHERE)
-        if any((n or 0) >= limit for n, limit in zip(counts, limits, strict=True)):
-            raise TooManyAttempts(
-                "too many failed logins; wait 15 minutes and try again",
-                retry_after_seconds=int(FAILURE_WINDOW.total_seconds()),
-            )
+        _lock_login_keys(conn, db, f"login user {user_key}", f"login address {address_key}")
+        record = _login_record(conn, user_key, address_key, now)
+        wait = record.retry_after(now)
+        if wait:
+            raise TooManyAttempts(f"too many failed logins; try again in {_wait_text(wait)}", retry_after_seconds=wait)
+        # Recorded as a failure until the password proves right, and before it is checked: parallel guesses
+        # each see the ones before them.
+        attempt_id = conn.execute(
+            insert(t.login_attempts)
+            .values(username=user_key, ip=address_key, at=now, success=False)
+            .returning(t.login_attempts.c.id)
+        ).scalar_one()
+        _prune_attempts(conn, db, now)
+    # Checked outside the write transaction: argon2 is slow on purpose, and for that long SQLite's write lock
+    # would hold up every other writer (it did: the check ran inside the transaction).
+    with db.engine.connect() as conn:
         row = conn.execute(select(t.users).where(t.users.c.username == username)).first()
-        ok = _verify(row.password_hash if row is not None else _dummy_hash(), password)
-        ok = ok and row is not None and row.active
-        conn.execute(insert(t.login_attempts).values(username=username[:150], ip=address[:64], at=now, success=ok))
-        if ok and row is not None and _hasher.check_needs_rehash(row.password_hash):
-            conn.execute(update(t.users).where(t.users.c.id == row.id).values(password_hash=_hasher.hash(password)))
-    if not ok or row is None:
-        raise NotAuthenticated("wrong username or password")
-    return Principal(row.id, row.username, Access(row.access), row.person_id)
+    ok = _verify(row.password_hash if row is not None else _dummy_hash(), password)
+    ok = ok and row is not None and row.active
+    if ok and row is not None:
+        with db.write_engine.begin() as conn:
+            conn.execute(update(t.login_attempts).where(t.login_attempts.c.id == attempt_id).values(success=True))
+            if _hasher.check_needs_rehash(row.password_hash):
+                conn.execute(update(t.users).where(t.users.c.id == row.id).values(password_hash=_hasher.hash(password)))
+        return Principal(row.id, row.username, Access(row.access), row.person_id)
+    _audit_throttling(db, record, user_key, address)
+    raise NotAuthenticated("wrong username or password")
+
+
+def _audit_throttling(db: Database, before: _LoginRecord, username: str, address: str) -> None:
+    """An audit record when this failure starts a count's delays (once per count reaching its limit, not per
+    refused attempt: a flood of those would flood the log too)."""
+    tripped = [
+        (th, f.count + 1)
+        for th, f in (
+            (PAIR_THROTTLE, before.pair),
+            (ADDRESS_THROTTLE, before.address),
+            (USERNAME_THROTTLE, before.username),
+        )
+        if f.count + 1 == th.free
+    ]
+    if not tripped:
+        return
+    with db.write_engine.begin() as conn:
+        for th, failures in tripped:
+            record_audit(
+                conn,
+                "anonymous",
+                "login.throttled",
+                "login",
+                username,
+                scope=th.scope,
+                address=address,
+                failures=failures,
+                window_minutes=int(FAILURE_WINDOW.total_seconds() // 60),
+                retry_after_seconds=int(th.delay(failures).total_seconds()),
+            )
 
 
 def _verify(hashed: str, password: str) -> bool:

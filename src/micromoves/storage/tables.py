@@ -412,7 +412,11 @@ login_attempts = Table(
     Column("ip", String(64), nullable=False),
     Column("at", UTCDateTime, nullable=False),
     Column("success", Boolean, nullable=False),
+    # The throttle counts recent failures by username and by address; the pruning of old rows goes by
+    # outcome and time (services.accounts: failures kept for an hour, successes for 30 days).
     Index("ix_login_attempts_username_at", "username", "at"),
+    Index("ix_login_attempts_ip_at", "ip", "at"),
+    Index("ix_login_attempts_success_at", "success", "at"),
 )
 
 # Unsafe API requests sent with an ``Idempotency-Key`` header: the first request's response, replayed to a

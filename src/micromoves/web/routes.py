@@ -761,6 +761,10 @@ def api_token_revoke(request: Request, who: Who, token_id: RowId) -> Response:
 
 
 def _address(request: Request) -> str:
+    """The client's address, which login throttling counts failures under: the connection's peer. The app
+    reads no X-Forwarded-For itself (any client can send one, and would pick the address it is counted
+    under); behind a reverse proxy, ``micromoves serve`` has uvicorn put the address the proxy names in
+    the peer's place, and only for a proxy listed in MICROMOVES_FORWARDED_ALLOW_IPS (unset: one on this machine)."""
     return request.client.host if request.client else ""
 
 
@@ -811,7 +815,10 @@ def login_submit(
         # The form again, saying why: the generic handler would send a page to /login?next=/login, which
         # showed nothing and then sent the next, successful, login back to the login page.
         status = 429 if isinstance(exc, TooManyAttempts) else 401
-        return _login_page(request, next, error=exc.message, username=username, status=status)
+        response = _login_page(request, next, error=exc.message, username=username, status=status)
+        if isinstance(exc, TooManyAttempts) and exc.retry_after_seconds:
+            response.headers["Retry-After"] = str(exc.retry_after_seconds)  # as the API's 429 says it
+        return response
     new = accounts.start_session(db, principal, replaces=request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse(_safe_next(next), status_code=303)
     set_session_cookie(request, response, new.cookie)
