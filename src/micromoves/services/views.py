@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import selectinload
 
@@ -47,6 +47,7 @@ class MoveSummary(BaseModel):
     percent_time: int
     person: PersonRef
     host_team: str | None = None
+    updated_at: dt.datetime | None = None  # when the move last changed (None: before that was recorded)
 
 
 class SkillEntry(BaseModel):
@@ -283,6 +284,7 @@ class PersonRow(BaseModel):
     role: str | None
     team: str | None
     location: str
+    updated_at: dt.datetime | None = None  # when the person last changed (None: before that was recorded)
 
 
 class Directory(BaseModel):
@@ -299,6 +301,13 @@ class MoveList(BaseModel):
     page_size: int
 
 
+CHANGED_SINCE = (
+    "only records changed at or after this time (ISO 8601 with a time zone, e.g. 2026-11-27T08:00:00Z): an "
+    "integration passes the time it started its previous pull. A move changes with its criteria, check-ins, "
+    "review and gains; a person with their skills and role history"
+)
+
+
 class MoveSelection(BaseModel):
     """Which moves: the filters of the moves page, its JSON twin and the CSV export (which has no pages:
     it streams every match, so it does not take ``page`` and a ``?page=2`` is refused, not ignored)."""
@@ -307,6 +316,7 @@ class MoveSelection(BaseModel):
     kind: MoveKind | None = None
     team: str | None = Field(default=None, max_length=64)
     person: str | None = Field(default=None, max_length=64)
+    changed_since: AwareDatetime | None = Field(default=None, description=CHANGED_SINCE)
 
 
 class MoveFilter(MoveSelection):
@@ -318,6 +328,7 @@ class PeopleSelection(BaseModel):
 
     q: str | None = Field(default=None, max_length=200)
     team: str | None = Field(default=None, max_length=64)
+    changed_since: AwareDatetime | None = Field(default=None, description=CHANGED_SINCE)
 
 
 class PeopleFilter(PeopleSelection):
@@ -350,6 +361,8 @@ def _summaries(conn: Any, moves: Sequence[Move]) -> list[MoveSummary]:
             percent_time=m.percent_time,
             person=PersonRef(id=m.person_id, name=people.get(m.person_id, m.person_id)),
             host_team=teams.get(m.host_team_id) if m.host_team_id else None,
+            # Mapped from the table, not a field of the domain's Move: bookkeeping of storage, not of moves.
+            updated_at=getattr(m, "updated_at", None),
         )
         for m in moves
     ]
@@ -844,27 +857,34 @@ def team_page(db: Database, policy: Policy, *, today: dt.date | None = None) -> 
     return TeamPage(manager=PersonRef(id=me.id, name=me.name), members=members)
 
 
-def _directory_filter(policy: Policy, search: str | None, team: str | None) -> list[Any]:
+def changed_since(column: Any, since: dt.datetime) -> Any:
+    # A record whose last change is not known (NULL) counts as changed: an integration must never miss one.
+    return or_(column >= since, column.is_(None))
+
+
+def _directory_filter(policy: Policy, f: PeopleSelection) -> list[Any]:
     """Who the principal may see (HR their units, managers their reports, admins everyone), filtered."""
     p = t.people.c
     where = [x for x in (policy.people_filter(),) if x is not None]
-    if search:
-        where.append(people_matching(search))
-    if team:
-        where.append(p.team_id == team)
+    if f.q:
+        where.append(people_matching(f.q))
+    if f.team:
+        where.append(p.team_id == f.team)
+    if f.changed_since:
+        where.append(changed_since(p.updated_at, f.changed_since))
     return where
 
 
-def directory(
-    db: Database, policy: Policy, *, search: str | None = None, team: str | None = None, page: int = 1
-) -> Directory:
+def directory(db: Database, policy: Policy, f: PeopleFilter | None = None) -> Directory:
     """People the principal may see: HR their units, managers their reports, admins everyone."""
+    f = f or PeopleFilter()
+    page = f.page
     p = t.people.c
-    where = _directory_filter(policy, search, team)
+    where = _directory_filter(policy, f)
     with db.engine.connect() as conn:
         total = conn.scalar(select(func.count()).select_from(t.people).where(*where)) or 0
         rows = conn.execute(
-            select(p.id, p.name, p.email, t.roles.c.title, t.teams.c.name.label("team"), p.location)
+            select(p.id, p.name, p.email, t.roles.c.title, t.teams.c.name.label("team"), p.location, p.updated_at)
             .select_from(t.people)
             .outerjoin(t.roles, t.roles.c.id == p.role_id)
             .outerjoin(t.teams, t.teams.c.id == p.team_id)
@@ -875,7 +895,16 @@ def directory(
         ).all()
     return Directory(
         people=[
-            PersonRow(id=r.id, name=r.name, email=r.email, role=r.title, team=r.team, location=r.location) for r in rows
+            PersonRow(
+                id=r.id,
+                name=r.name,
+                email=r.email,
+                role=r.title,
+                team=r.team,
+                location=r.location,
+                updated_at=r.updated_at,
+            )
+            for r in rows
         ],
         total=total,
         page=page,
@@ -901,6 +930,8 @@ def _move_query(policy: Policy, f: MoveSelection) -> Any:
         q = q.where(c.host_team_id == f.team)
     if f.person:
         q = q.where(c.person_id == f.person)
+    if f.changed_since:
+        q = q.where(changed_since(c.updated_at, f.changed_since))
     return q
 
 
@@ -937,7 +968,8 @@ def move_rows(db: Database, policy: Policy, f: MoveSelection, *, chunk: int = 20
         "end",
         "percent_time",
         "host_team",
-        "host_team_id",  # last: a reader by column position keeps the columns it had
+        "host_team_id",  # after the others: a reader by column position keeps the columns it had
+        "updated_at",
     ]
     q = _move_query(policy, f).order_by(t.moves.c.id)
     after: str | None = None
@@ -958,6 +990,7 @@ def move_rows(db: Database, policy: Policy, f: MoveSelection, *, chunk: int = 20
                 str(s.percent_time),
                 s.host_team or "",
                 m.host_team_id or "",
+                _cell(s.updated_at),
             ]
         if len(moves) < chunk:
             return
@@ -965,19 +998,31 @@ def move_rows(db: Database, policy: Policy, f: MoveSelection, *, chunk: int = 20
 
 
 def people_rows(
-    db: Database, policy: Policy, *, search: str | None = None, team: str | None = None, chunk: int = 5000
+    db: Database, policy: Policy, f: PeopleSelection | None = None, *, chunk: int = 5000
 ) -> Iterator[list[str]]:
     """Every person of the directory (same visibility and filters), as CSV rows (header first), streamed:
     what the directory shows, with the ids beside the names (nothing the pages do not show, such as hire
     dates)."""
-    yield ["id", "name", "email", "role_id", "role", "team_id", "team", "manager_id", "location"]
+    # updated_at last, as host_team_id in the moves' export: a reader by position keeps its columns.
+    yield ["id", "name", "email", "role_id", "role", "team_id", "team", "manager_id", "location", "updated_at"]
     p = t.people.c
     q = (
-        select(p.id, p.name, p.email, p.role_id, t.roles.c.title, p.team_id, t.teams.c.name, p.manager_id, p.location)
+        select(
+            p.id,
+            p.name,
+            p.email,
+            p.role_id,
+            t.roles.c.title,
+            p.team_id,
+            t.teams.c.name,
+            p.manager_id,
+            p.location,
+            p.updated_at,
+        )
         .select_from(t.people)
         .outerjoin(t.roles, t.roles.c.id == p.role_id)
         .outerjoin(t.teams, t.teams.c.id == p.team_id)
-        .where(*_directory_filter(policy, search, team))
+        .where(*_directory_filter(policy, f or PeopleSelection()))
         .order_by(p.id)
     )
     after = None
@@ -985,10 +1030,16 @@ def people_rows(
         with db.engine.connect() as conn:
             rows = conn.execute((q if after is None else q.where(p.id > after)).limit(chunk)).all()
         for r in rows:
-            yield ["" if v is None else str(v) for v in r]
+            yield [_cell(v) for v in r]
         if len(rows) < chunk:
             return
         after = rows[-1].id
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, dt.datetime) else str(value)
 
 
 def principal_person(principal: Principal) -> str:

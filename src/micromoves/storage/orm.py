@@ -5,7 +5,11 @@ The domain never imports SQLAlchemy; this module teaches SQLAlchemy about the do
 
 from __future__ import annotations
 
-from sqlalchemy.orm import registry, relationship
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import event, update
+from sqlalchemy.orm import Session, registry, relationship
 
 from micromoves.domain import model
 from micromoves.storage import tables as t
@@ -57,4 +61,38 @@ def start_mappers() -> None:
             "outcome": relationship(outcome, uselist=False, cascade="all, delete-orphan"),
         },
     )
+    event.listen(Session, "after_flush", _touch_parents)
     _mapped = True
+
+
+# A change to what belongs to a move or a person changes the move or the person for an integration that
+# pulls what changed (``updated_at``, see storage.tables._updated_at): a criterion rated, a check-in, a
+# review, skills written back. The parent's own row may not be written at all (onupdate then never runs).
+_PARENT_OF: dict[type, tuple[Any, str]] = {
+    model.SuccessCriterion: (t.moves, "move_id"),
+    model.CheckIn: (t.moves, "move_id"),
+    model.SkillGain: (t.moves, "move_id"),
+    model.StatusChange: (t.moves, "move_id"),
+    model.Extension: (t.moves, "move_id"),
+    model.Outcome: (t.moves, "move_id"),
+    model.SkillLevel: (t.people, "person_id"),
+    model.RoleAssignment: (t.people, "person_id"),
+    model.Availability: (t.people, "person_id"),
+}
+
+
+def _touch_parents(session: Session, flush_context: Any) -> None:
+    # After the flush: a new child's foreign key is only filled in by the flush (it was appended to the
+    # parent's collection). new/dirty/deleted still list what this flush wrote.
+    touched: dict[Any, set[str]] = {}
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        parent = _PARENT_OF.get(type(obj))
+        if parent is None or (obj in session.dirty and not session.is_modified(obj)):
+            continue
+        table, column = parent
+        key = getattr(obj, column, None)
+        if key is not None:
+            touched.setdefault(table, set()).add(key)
+    now = dt.datetime.now(dt.UTC)
+    for table, ids in touched.items():
+        session.connection().execute(update(table).where(table.c.id.in_(sorted(ids))).values(updated_at=now))

@@ -119,6 +119,20 @@ role_skills = Table(
     Column("level", Float, nullable=False),
 )
 
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _updated_at() -> Column[dt.datetime]:
+    """When the record last changed, for ``changed_since`` (an HRIS pulling what changed since its last
+    pull). Set on insert and on every UPDATE through SQLAlchemy; a change to a move's criteria, check-ins,
+    review or gains, or to a person's skills or role history, sets it on the parent too (storage.orm), and
+    the import and the demo set it on what they write. NULL: not known (rows written before migration 0014
+    got its time), and such a record is always among the changed ones, never silently left out."""
+    return Column("updated_at", UTCDateTime, nullable=True, index=True, default=_now, onupdate=_now)
+
+
 people = Table(
     "people",
     metadata,
@@ -139,6 +153,7 @@ people = Table(
     # allocation) read millions of references as integers instead of mapping text ids one by one.
     Column("key", BigInteger, nullable=True),
     Index("ux_people_key", "key", unique=True),
+    _updated_at(),
 )
 
 moves = Table(
@@ -161,6 +176,7 @@ moves = Table(
     Column("template_id", ID, ForeignKey("move_templates.id"), nullable=True),
     Column("plan_id", Integer, ForeignKey("plans.id", ondelete="SET NULL"), nullable=True, index=True),
     Column("extra", JSON(none_as_null=True), nullable=True),  # columns beyond the format, as on roles
+    _updated_at(),
 )
 
 success_criteria = Table(

@@ -36,14 +36,7 @@ class ImportResult(BaseModel):
 
 
 def _result(summary: importing.ImportSummary) -> ImportResult:
-    return ImportResult(
-        created=summary.created,
-        updated=summary.updated,
-        unchanged=summary.unchanged,
-        teams_created=summary.teams_created,
-        extra_columns=summary.extra_columns,
-        seconds=round(summary.seconds, 3),
-    )
+    return ImportResult.model_validate(summary, from_attributes=True)
 
 
 def _run(request: Request, who: Who, files: list[UploadFile], kind: str, known_teams: bool) -> ImportResult:

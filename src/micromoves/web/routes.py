@@ -268,18 +268,18 @@ def api_person(request: Request, who: Who, person_id: str) -> views.PersonPage:
 
 @route(html, "GET", "/people", name="directory")
 def directory(request: Request, who: Who, f: Annotated[views.PeopleFilter, Query()]) -> Response:
-    data = views.directory(db_of(request), who.policy, search=f.q, team=f.team, page=f.page)
+    data = views.directory(db_of(request), who.policy, f)
     return page(request, "people.html", who, data=data, q=f.q or "", team=f.team or "")
 
 
 @route(api, "GET", "/people", name="api.directory", response_model=views.Directory)
 def api_directory(request: Request, who: Who, f: Annotated[views.PeopleFilter, Query()]) -> views.Directory:
-    return views.directory(db_of(request), who.policy, search=f.q, team=f.team, page=f.page)
+    return views.directory(db_of(request), who.policy, f)
 
 
 @route(html, "GET", "/people.csv", name="people.csv")
 def people_csv(request: Request, who: Who, f: Annotated[views.PeopleSelection, Query()]) -> Response:
-    return _csv_response(views.people_rows(db_of(request), who.policy, search=f.q, team=f.team), "people.csv")
+    return _csv_response(views.people_rows(db_of(request), who.policy, f), "people.csv")
 
 
 @route(
@@ -293,7 +293,7 @@ def people_csv(request: Request, who: Who, f: Annotated[views.PeopleSelection, Q
     },
 )
 def api_people_csv(request: Request, who: Who, f: Annotated[views.PeopleSelection, Query()]) -> Response:
-    return _csv_response(views.people_rows(db_of(request), who.policy, search=f.q, team=f.team), "people.csv")
+    return _csv_response(views.people_rows(db_of(request), who.policy, f), "people.csv")
 
 
 @route(html, "GET", "/moves", name="moves")

@@ -1,0 +1,85 @@
+"""changed_since: an HRIS integration pulls only the people and moves that changed since its last pull, on
+the JSON lists and the CSV exports alike; changes to what belongs to a record (check-ins, reviews, skills
+written back) change the record."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from sqlalchemy import update
+
+from micromoves.domain.model import MoveStatus, Rating
+from micromoves.services import moves as move_svc
+from micromoves.storage import tables as t
+from tests.web.conftest import World
+
+
+def _since(c, what: str, since: dt.datetime) -> list[str]:  # type: ignore[no-untyped-def]
+    r = c.get(f"/api/v1/{what}", params={"changed_since": since.isoformat()})
+    assert r.status_code == 200, r.text
+    return sorted(x["id"] for x in r.json()[what if what == "moves" else "people"])
+
+
+def _csv_ids(c, path: str, since: dt.datetime) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    r = c.get(path, params={"changed_since": since.isoformat()})
+    assert r.status_code == 200, r.text
+    return {row["id"]: row["updated_at"] for row in csv.DictReader(io.StringIO(r.text))}
+
+
+def test_only_what_changed_since_is_listed(world: World) -> None:
+    admin = world.client("admin")
+    t0 = dt.datetime.now(dt.UTC)
+    assert _since(admin, "moves", t0) == [] and _since(admin, "people", t0) == []
+    everyone = admin.get("/api/v1/people").json()["people"]
+    assert all(p["updated_at"] is not None for p in everyone)  # set when the world was built
+
+    # A check-in writes no column of the move, but it is a change of the move.
+    otto = world.client("otto")
+    assert otto.post(f"/api/v1/moves/{world.mv_o}/check-ins", json={"note": "Paired on an incident"}).status_code == 201
+    assert _since(admin, "moves", t0) == [world.mv_o]
+    listed = admin.get("/api/v1/moves", params={"changed_since": t0.isoformat()}).json()["moves"]
+    assert dt.datetime.fromisoformat(listed[0]["updated_at"]) >= t0
+    assert _since(admin, "people", t0) == []
+
+    # A status change, and a review that ends a move and writes its skills back to the person: the person
+    # changed too.
+    t1 = dt.datetime.now(dt.UTC)
+    assert world.client("eva").post(f"/api/v1/moves/{world.mv_e}/actions/withdraw", json={}).status_code == 200
+    ended = move_svc.review_move(
+        world.db,
+        world.mv_o,
+        reviewer_id="H",
+        decision="end",
+        ratings=[move_svc.CriterionRating(1, Rating.MET)],
+        gains=[move_svc.GainInput("Negotiation", 4.0, 3.0)],
+    )
+    assert _since(admin, "moves", t1) == sorted([world.mv_e, world.mv_o])
+    assert ended.status is MoveStatus.COMPLETED
+    assert _since(admin, "people", t1) == ["O"]
+    assert set(_csv_ids(admin, "/api/v1/moves.csv", t1)) == {world.mv_e, world.mv_o}
+    assert set(_csv_ids(admin, "/api/v1/people.csv", t1)) == {"O"}
+    # Everyone still sees only whom they may: eva is not told about otto's move.
+    assert _since(world.client("eva"), "moves", t1) == [world.mv_e]
+
+
+def test_a_record_whose_last_change_is_unknown_is_always_listed(world: World) -> None:
+    with world.db.write_engine.begin() as conn:
+        conn.execute(update(t.people).where(t.people.c.id == "E2").values(updated_at=None))
+    admin = world.client("admin")
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    assert _since(admin, "people", later) == ["E2"]
+    assert _csv_ids(admin, "/api/v1/people.csv", later) == {"E2": ""}
+
+
+def test_changed_since_needs_a_time_zone(world: World) -> None:
+    admin = world.client("admin")
+    for path in ("/api/v1/moves", "/api/v1/people", "/api/v1/moves.csv", "/api/v1/people.csv"):
+        r = admin.get(path, params={"changed_since": "2026-11-27T08:00:00"})
+        assert r.status_code == 422, (path, r.text)
+        assert "changed_since" in r.text
+    # The status filter and changed_since together
+    t0 = dt.datetime.now(dt.UTC)
+    r = admin.get("/api/v1/moves", params={"changed_since": t0.isoformat(), "status": MoveStatus.ACTIVE.value})
+    assert r.status_code == 200 and r.json()["moves"] == []
