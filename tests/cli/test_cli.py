@@ -556,3 +556,54 @@ def test_moves_show_lists_earlier_reviews_as_the_move_page_does(org_url: str) ->
     assert [(r["decision"], r["notes"]) for r in shown["P2"]["earlier_reviews"]] == [("continue", None)]
     code, out, _ = mm(org_url, "moves", "show", mid, actor="P2")
     assert "earlier reviews" in out and "1: partly_met" in out and "EARLY-NOTE" not in out
+
+
+def test_kinds_statuses_decisions_and_ratings_are_read_in_any_case(org_url: str) -> None:
+    """`--kind Gig`, `--status Active`, `transition M Onboarding`, `--decision End`, `--rate 1=Met`: read as
+    the import, the API and the forms read them (one parser, any case; click's choices and Decision('End')
+    refused them), stored and shown canonical. Anything else is one error line naming the accepted values."""
+    code, out, err = mm(
+        org_url, "moves", "propose", "--person", "P2", "--kind", "Lateral_Swap", "--title", "Swap",
+        "--start", RUN_START, "--end", RUN_END, "--percent", "20", "--criterion", "Ship it", "--request", "--json",
+        actor="P2",
+    )  # fmt: skip
+    assert code == 0, err
+    move = json.loads(out)
+    mid = move["id"]
+    assert (move["kind"], move["status"]) == ("lateral_swap", "requested")
+    for who, args in [("P1", ("approve", mid)), ("hr", ("approve", mid))]:
+        code, _, err = mm(org_url, "moves", *args, actor=who)
+        assert code == 0, err
+    for status in ("Onboarding", "ACTIVE"):
+        code, out, err = mm(org_url, "moves", "transition", mid, status, actor="P1")
+        assert (code, out.strip()) == (0, f"{mid} is now {status.lower()}"), err
+    code, out, err = mm(org_url, "moves", "list", "--status", "Active", "--kind", "LATERAL_SWAP", "--json")
+    assert code == 0 and [(m["id"], m["status"]) for m in json.loads(out)] == [(mid, "active")], err
+    code, out, err = mm(org_url, "moves", "review", mid, "--decision", "End", "--rate", "1=Partly_Met", actor="P1")
+    assert (code, out.strip()) == (0, f"{mid} reviewed: end; now completed"), err
+    shown = json.loads(mm(org_url, "moves", "show", mid, "--json")[1])
+    assert (shown["outcome"]["decision"], shown["criteria"][0]["rating"]) == ("end", "partly_met")
+    for args, message in [
+        (
+            ["moves", "list", "--status", "finished"],
+            "error: unknown status 'finished'; one of: proposed, requested, approved, onboarding, active, "
+            "in_review, completed, declined, withdrawn, reverted",
+        ),
+        (["moves", "list", "--kind", "Sabbatical"], "error: unknown move kind 'Sabbatical'; one of: "),
+        (["moves", "transition", mid, "done"], "error: unknown status 'done'; one of: proposed"),
+        (
+            ["moves", "review", mid, "--decision", "Ended"],
+            "error: unknown decision 'Ended'; one of: continue, extend, convert, revert, end",
+        ),
+        (
+            ["moves", "review", mid, "--decision", "end", "--rate", "1=maybe"],
+            "error: --rate '1=maybe': unknown rating 'maybe'; one of: met, partly_met, not_met",
+        ),
+        (
+            ["moves", "propose", "--person", "P2", "--kind", "sabbatical", "--title", "x", "--start", RUN_START,
+             "--end", RUN_END, "--percent", "10", "--criterion", "y"],
+            "error: unknown move kind 'sabbatical'; one of: stretch_assignment, rotation",
+        ),
+    ]:  # fmt: skip
+        code, _, err = mm(org_url, *args)
+        assert code == 2 and err.startswith(message) and "Traceback" not in err, (args, err)

@@ -24,6 +24,7 @@ ORG_TABLES = (
     "success_criteria",
     "skill_gains",
     "outcomes",
+    "reviews",
     "skill_levels",
     "role_assignments",
     "status_changes",
@@ -277,8 +278,8 @@ def test_bad_rows_reject_whole_import_with_every_error(db: Database, files: dict
         [
             "moves.csv:3:start: '2025-13-01' is not an ISO date (YYYY-MM-DD)",
             "moves.csv:4:person_id: unknown person 'NOBODY'",
-            "moves.csv:5:kind: 'sabbatical' is not one of stretch_assignment, rotation, lateral_swap, temporary_lead, "
-            "gig, acting_role, responsibility_handoff, shadowing, mentoring, course",
+            "moves.csv:5:kind: unknown move kind 'sabbatical'; one of: stretch_assignment, rotation, lateral_swap, "
+            "temporary_lead, gig, acting_role, responsibility_handoff, shadowing, mentoring, course",
             "moves.csv:6:target_role_id: unknown role 'R-CEO'",
             "moves.csv:7:skills_gained: unknown skill 'Juggling' (O*NET element name or ESCO URI)",
             "moves.csv:8:end: move lasts 51.4 weeks; a move may last at most 26 weeks",
@@ -834,8 +835,8 @@ def test_rows_the_format_does_not_allow_are_refused_naming_row_and_field(
             "moves.csv:7:skills_gained: 'Programming:>4' needs the level before the move: skill:from>to",
             "moves.csv:8:skills_gained: skill name 'Mathematics' is ambiguous: give one of Mathematics (skill "
             "2.A.1.e), Mathematics (knowledge 2.C.4.a) (as the pages show them) or its id",
-            "moves.csv:9:status: 'finished' is not one of proposed, requested, approved, onboarding, active, "
-            "in_review, completed, declined, withdrawn, reverted",
+            "moves.csv:9:status: unknown status 'finished'; one of: proposed, requested, approved, onboarding, "
+            "active, in_review, completed, declined, withdrawn, reverted",
         ],
     )
     # the label the pages show for such a name is read as that skill (it was "unknown skill")
@@ -1550,3 +1551,177 @@ def test_a_file_is_scanned_once_for_guarded_cells_and_control_characters(tmp_pat
         path.write_text(header + row, encoding="utf-8")
         src = read_csv(path, "people")
         assert (src.guard_marks, src.control) == flags, name
+
+
+# ------------------------------------------------------------------------- a review an import replaces
+
+
+def mv1_row(
+    *, title: str = "Build churn model", status: str = "completed", criteria: str = "Model in production;AUC above 0.75"
+) -> list[object]:
+    """MV1 of the ``files`` fixture, as a moves.csv row (with criteria_ratings) to change one field at a time."""
+    row: list[object] = ["MV1", "P2", "stretch_assignment", title, "DATA", "2025-01-06", "2025-03-28", 40, status]
+    return [*row, "R-DS", criteria]
+
+
+def kept_reviews(db: Database, move_id: str = "MV1") -> list[tuple[Any, ...]]:
+    r = t.reviews.c
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(t.reviews).where(r.move_id == move_id).order_by(r.id)).all()
+    return [(x.decision, x.reviewed_on, x.reviewer_id, x.notes, x.confidential, x.ratings, x.gains) for x in rows]
+
+
+@pytest.mark.parametrize("threshold", [50_000, 1], ids=["rows", "bulk"])
+def test_an_import_that_replaces_a_review_keeps_the_replaced_one_as_the_tracker_does(
+    db: Database, files: dict[str, Path], tmp_path: Path, threshold: int
+) -> None:
+    """A re-import giving MV1 another decision, ratings or gains overwrote its 'end' review: the decision,
+    the ratings with their evidence, the gains and the reviewer's notes were gone, where a later review in
+    the tracker keeps the one it replaces (reviews, the move page's earlier_reviews). It is kept now, whole,
+    as the tracker keeps it; only a review the file changes is kept (a re-import of the same file, a change
+    to the title, or criteria only reordered keep none), also on the bulk path (threshold 1)."""
+    from micromoves.services import views
+    from micromoves.services.accounts import Access, Principal
+    from micromoves.services.policy import Policy
+    from micromoves.settings import Settings
+
+    settings = Settings(bulk_import_threshold=threshold)
+    import_files(db, all_files(files), actor="hr", settings=settings)
+    c, o = t.success_criteria.c, t.outcomes.c
+    with db.write_engine.begin() as conn:  # what a review in the tracker records beyond the format
+        conn.execute(t.success_criteria.update().where(c.move_id == "MV1", c.position == 1).values(evidence="live"))
+        conn.execute(
+            t.outcomes.update()
+            .where(o.move_id == "MV1")
+            .values(reviewer_id="P1", notes="SECRET: ask about pay", confidential=True, reviewed_on=dt.date(2025, 4, 2))
+        )
+    header = [*MOVES_H, "criteria_ratings"]
+
+    def reimport(name: str, row: list[object]) -> dict[str, int]:
+        moves = write_csv(tmp_path / f"{name}_moves.csv", header, [row])
+        return import_files(db, [moves], actor="hris", settings=settings).updated
+
+    assert reimport("same", [*mv1_row(), "end", "Programming:2>3.5", "met;partly_met"]) == {"moves": 0}
+    assert kept_reviews(db) == []
+    # A conversion reverted since (a new decision), with other ratings and a larger gain.
+    assert reimport("revert", [*mv1_row(status="reverted"), "revert", "Programming:2>4", "not_met;met"]) == {"moves": 1}
+    end_review = (
+        "end",
+        dt.date(2025, 4, 2),
+        "P1",
+        "SECRET: ask about pay",
+        True,
+        {
+            "1": {"rating": "met", "evidence": "live", "statement": "Model in production"},
+            "2": {"rating": "partly_met", "evidence": "", "statement": "AUC above 0.75"},
+        },
+        [{"skill_id": "2.B.3.e", "level_before": 2.0, "level_after": 3.5}],
+    )
+    assert kept_reviews(db) == [end_review]
+    with db.engine.connect() as conn:
+        assert conn.execute(select(o.decision).where(o.move_id == "MV1")).scalar_one() == "revert"
+    # The same file again, a new title, the criteria reordered with their ratings: the review is unchanged.
+    assert reimport("again", [*mv1_row(status="reverted"), "revert", "Programming:2>4", "not_met;met"]) == {"moves": 0}
+    assert reimport("title", [*mv1_row(title="Churn", status="reverted"), "revert", "", ""]) == {"moves": 1}
+    reordered = mv1_row(title="Churn", status="reverted", criteria="AUC above 0.75;Model in production")
+    assert reimport("order", [*reordered, "revert", "Programming:2>4", "met;not_met"]) == {"moves": 1}
+    assert kept_reviews(db) == [end_review]
+    # Ratings alone are a review too: the 'revert' review they replace is kept as it was.
+    assert reimport("ratings", [*reordered, "", "", "met;met"]) == {"moves": 1}
+    assert len(kept_reviews(db)) == 2
+    revert_review = kept_reviews(db)[1]
+    assert revert_review[0] == "revert" and revert_review[2:5] == ("P1", "SECRET: ask about pay", True)
+    assert revert_review[5] == {
+        "1": {"rating": "met", "evidence": "", "statement": "AUC above 0.75"},
+        "2": {"rating": "not_met", "evidence": "live", "statement": "Model in production"},
+    }
+    assert revert_review[6] == [{"skill_id": "2.B.3.e", "level_before": 2.0, "level_after": 4.0}]
+    # The move page lists both, the confidential notes hidden from the person as the outcome's are.
+    admin = Policy(db, Principal(0, "admin", Access.ADMIN, None))
+    shown = views.move_detail(db, admin, "MV1").earlier_reviews
+    assert [(e.decision, e.notes) for e in shown] == [
+        ("end", "SECRET: ask about pay"),
+        ("revert", "SECRET: ask about pay"),
+    ]
+    assert [(x.position, x.statement, x.rating, x.evidence) for x in shown[0].criteria] == [
+        (1, "Model in production", "met", "live"),
+        (2, "AUC above 0.75", "partly_met", ""),
+    ]
+    assert [(g.skill, g.level_before, g.level_after) for g in shown[0].skill_gains] == [("Programming", 2.0, 3.5)]
+    person = Policy(db, Principal(0, "bo", Access.EMPLOYEE, "P2"))
+    assert [e.notes for e in views.move_detail(db, person, "MV1").earlier_reviews] == [None, None]
+
+
+def test_an_import_refused_or_without_a_stored_review_keeps_no_review(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """The review a refused import would have replaced is not kept (nothing is written); a move reviewed for
+    the first time by a re-import had no review to keep."""
+    import_files(db, all_files(files), actor="hr")
+    header = [*MOVES_H, "criteria_ratings"]
+    replacing = [*mv1_row(status="reverted"), "revert", "Programming:2>4", "not_met;met"]
+    bad = [
+        "MV2",
+        "P2",
+        "gig",
+        "Dashboard gig",
+        "MKT",
+        "2025-02-03",
+        "2025-03-14",
+        20,
+        "completed",
+        "",
+        "Dashboard live",
+    ]
+    bad += ["end", "", "maybe"]
+    expect_rejected(
+        db,
+        [write_csv(tmp_path / "moves.csv", header, [replacing, bad])],
+        ["moves.csv:3:criteria_ratings: unknown rating 'maybe'; one of: met, partly_met, not_met"],
+    )
+    assert kept_reviews(db) == []
+    mv3 = ["MV3", "P2", "rotation", "Rotation to ML platform", "ML", "2025-04-07", "2025-06-27", 100, "completed"]
+    mv3 += ["R-DS", "Own one pipeline", "end", "", "met"]
+    assert import_files(db, [write_csv(tmp_path / "mv3_moves.csv", header, [mv3])], actor="hr").updated == {"moves": 1}
+    assert kept_reviews(db, "MV3") == []
+
+
+def test_vocabularies_are_read_in_any_case_and_stored_canonical(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """A kind, status, decision or rating in any case (an HRIS writes 'Active', 'Completed', 'Met') is read as
+    the API, the CLI and the forms read it (one parser, domain.vocabulary) and stored as the canonical value;
+    anything else is refused naming every accepted value."""
+    import_files(db, all_files(files), actor="hr")
+    header = [*MOVES_H, "criteria_ratings"]
+    row = ["MV4", "P1", " Shadowing ", "Shadow the CTO", "DATA", "2025-01-06", "2025-02-28", 10, "COMPLETED", ""]
+    row += ["Attend five meetings;Write notes", "End", "", "Met; PARTLY_MET"]
+    assert import_files(db, [write_csv(tmp_path / "moves.csv", header, [row])], actor="hr").created == {"moves": 1}
+    m, c, o = t.moves.c, t.success_criteria.c, t.outcomes.c
+    with db.engine.connect() as conn:
+        assert tuple(conn.execute(select(m.kind, m.status).where(m.id == "MV4")).one()) == ("shadowing", "completed")
+        assert conn.execute(select(o.decision).where(o.move_id == "MV4")).scalar_one() == "end"
+        assert conn.scalars(select(c.rating).where(c.move_id == "MV4").order_by(c.position)).all() == [
+            "met",
+            "partly_met",
+        ]
+        # stored as the canonical value: the database's own filter on 'completed' finds it
+        assert conn.execute(select(func.count()).where(m.status == "completed", m.id == "MV4")).scalar_one() == 1
+    # an unchanged re-import in another case changes nothing
+    again = [*row[:8], "completed", *row[9:11], "end", "", "met;partly_met"]
+    summary = import_files(db, [write_csv(tmp_path / "again_moves.csv", header, [again])], actor="hr")
+    assert (summary.updated, summary.unchanged) == ({"moves": 0}, {"moves": 1})
+    bad = [*row[:2], "Sabbatical", *row[3:8], "Done", *row[9:11], "Ended", "", "Met;Yes"]
+    bad[0] = "MV5"
+    expect_rejected(
+        db,
+        [write_csv(tmp_path / "bad_moves.csv", header, [bad])],
+        [
+            "bad_moves.csv:2:criteria_ratings: unknown rating 'Yes'; one of: met, partly_met, not_met",
+            "bad_moves.csv:2:kind: unknown move kind 'Sabbatical'; one of: stretch_assignment, rotation, lateral_swap, "
+            "temporary_lead, gig, acting_role, responsibility_handoff, shadowing, mentoring, course",
+            "bad_moves.csv:2:outcome: unknown decision 'Ended'; one of: continue, extend, convert, revert, end",
+            "bad_moves.csv:2:status: unknown status 'Done'; one of: proposed, requested, approved, onboarding, active, "
+            "in_review, completed, declined, withdrawn, reverted",
+        ],
+    )

@@ -19,9 +19,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from micromoves.cli.render import console, err_console, jsonable, print_json, print_move, table
-from micromoves.domain import rules
+from micromoves.domain import rules, vocabulary
 from micromoves.domain.errors import DomainError, InvalidValue
-from micromoves.domain.model import MoveKind, MoveStatus, Rating
+from micromoves.domain.model import Decision, MoveKind, MoveStatus, Rating
+from micromoves.domain.vocabulary import accepted
 from micromoves.services import approvals, exporting, importing, imports, org, roles, secured, views
 from micromoves.services import moves as move_svc
 from micromoves.services.approvals import Verdict
@@ -552,8 +553,8 @@ def roles_next(role_id: str, limit: Annotated[int, typer.Option(min=1)] = 10, as
 @handle_errors
 def moves_list(
     person: Annotated[str | None, typer.Option(help="Only this person's moves.")] = None,
-    status: Annotated[MoveStatus | None, typer.Option(help="Only moves in this status.")] = None,
-    kind: Annotated[MoveKind | None, typer.Option(help="Only moves of this kind.")] = None,
+    status: Annotated[str | None, typer.Option(help=f"Only moves in this status: {accepted(MoveStatus)}.")] = None,
+    kind: Annotated[str | None, typer.Option(help=f"Only moves of this kind: {accepted(MoveKind)}.")] = None,
     host_team: Annotated[str | None, typer.Option(help="Only moves hosted by this team.")] = None,
     active_on: Annotated[str | None, typer.Option(help="Only moves running on this date.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="Rows to show.")] = 50,
@@ -564,8 +565,9 @@ def moves_list(
     found = move_svc.list_moves(
         open_db(),
         person_id=person,
-        status=status,
-        kind=kind,
+        # The one parser of the vocabularies, as the import, the API and the forms read them (any case).
+        status=None if status is None else vocabulary.parse(MoveStatus, status, field="status"),
+        kind=None if kind is None else vocabulary.parse(MoveKind, kind, field="kind"),
         host_team_id=host_team,
         active_on=parse_date(active_on, "active_on"),
         limit=limit + 1,
@@ -652,7 +654,7 @@ def moves_show(move_id: str, as_json: JsonOpt = False) -> None:
 @handle_errors
 def moves_propose(
     person: Annotated[str, typer.Option(help="Who takes the move.")],
-    kind: Annotated[MoveKind, typer.Option(help="Kind of move.")],
+    kind: Annotated[str, typer.Option(help=f"Kind of move: {accepted(MoveKind)}.")],
     title: Annotated[str, typer.Option(help="What the move is.")],
     start: Annotated[str, typer.Option(help="Start date (YYYY-MM-DD).")],
     end: Annotated[str, typer.Option(help="End date (YYYY-MM-DD).")],
@@ -690,7 +692,7 @@ def moves_propose(
 @handle_errors
 def moves_transition(
     move_id: str,
-    to: Annotated[MoveStatus, typer.Argument(help="The next status.")],
+    to: Annotated[str, typer.Argument(help=f"The next status: {accepted(MoveStatus)}.")],
     reason: Annotated[str, typer.Option(help="Why (kept in the move's history).")] = "",
 ) -> None:
     """Take one lifecycle step (e.g. approved → onboarding). Approving or declining a request is
@@ -752,7 +754,7 @@ def moves_check_in(
 @handle_errors
 def moves_review(
     move_id: str,
-    decision: Annotated[str, typer.Option(help="end, convert, extend, continue or revert.")],
+    decision: Annotated[str, typer.Option(help=f"What happens next: {accepted(Decision)}.")],
     rate: Annotated[list[str] | None, typer.Option(help="N=met|partly_met|not_met for criterion N (repeat).")] = None,
     gain: Annotated[list[str] | None, typer.Option(help="SKILL=LEVEL reached (0–7), repeat.")] = None,
     notes: str = "",
@@ -780,9 +782,13 @@ def moves_review(
 def _parse_rating(text: str) -> move_svc.CriterionRating:
     pos, _, value = text.partition("=")
     try:
-        return move_svc.CriterionRating(int(pos), Rating(value.strip()))
+        position = int(pos)
     except ValueError:
         raise InvalidValue(f"--rate {text!r}: expected N=met|partly_met|not_met", field="rate") from None
+    try:
+        return move_svc.CriterionRating(position, vocabulary.parse(Rating, value, field="rate"))
+    except InvalidValue as exc:
+        raise InvalidValue(f"--rate {text!r}: {exc.message}", field="rate") from None
 
 
 def _parse_gain(text: str) -> move_svc.GainInput:

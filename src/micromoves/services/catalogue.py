@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
 
-from micromoves.domain import rules
+from micromoves.domain import rules, vocabulary
 from micromoves.domain.errors import InvalidValue
 from micromoves.domain.model import Availability, MoveKind, MoveTemplate
 from micromoves.planning import kind_cycle
@@ -37,11 +37,8 @@ def add_template(
     settings: Settings | None = None,
 ) -> MoveTemplate:
     settings = settings or get_settings()
-    try:
-        kind = MoveKind(kind)
-        required = [MoveKind(k).value for k in requires_kinds]
-    except ValueError as exc:
-        raise InvalidValue(f"unknown move kind: {exc}", field="kind") from None
+    kind = vocabulary.parse(MoveKind, kind, field="kind")
+    required = [vocabulary.parse(MoveKind, k, field="requires_kinds").value for k in requires_kinds]
     if not 1 <= duration_weeks <= settings.max_move_weeks:
         raise InvalidValue(
             f"duration must be 1–{settings.max_move_weeks} weeks, got {duration_weeks}", field="duration_weeks"

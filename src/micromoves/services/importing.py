@@ -30,10 +30,11 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, MetaData, String, Table, bindparam, func, literal, or_, select
 
-from micromoves.domain import rules
-from micromoves.domain.errors import DomainError
+from micromoves.domain import rules, vocabulary
+from micromoves.domain.errors import DomainError, InvalidValue
 from micromoves.domain.lifecycle import OCCUPYING_STATUSES
 from micromoves.domain.model import AssignmentReason, Decision, MoveKind, MoveStatus, Provenance, Rating
+from micromoves.services.moves import keep_reviews, review_record
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.bulk import BulkWriter, among, select_among
@@ -674,20 +675,17 @@ class MoveRec:
     extra: dict[str, str] | None = None  # the file's columns beyond the format (KEEPS_EXTRA)
 
 
-_ENUM_LOOKUP: dict[Any, dict[str, Any]] = {
-    cls: {e.value: e for e in cls} for cls in (MoveKind, MoveStatus, Decision, Rating)
-}
-
-
-def _enum_value(r: RowReader, column: str, enum_cls: Any, *, default: Any = None) -> Any:
-    raw = r.text(column, required=default is None)
+def _enum_value(r: RowReader, column: str, enum_cls: Any, *, default: Any = None, raw: str | None = None) -> Any:
+    """The cell (or ``raw``, a part of it) read by the one parser of the vocabularies (any case: an HRIS
+    writes ``Active``), its refusal recorded against the row and column; empty: ``default``."""
+    raw = r.text(column, required=default is None) if raw is None else raw
     if not raw:
         return default
-    lookup = _ENUM_LOOKUP[enum_cls]
-    found = lookup.get(raw) or lookup.get(raw.lower())  # a dict hit: this runs a million times per import
-    if found is None:
-        r.error(column, f"{raw.lower()!r} is not one of {', '.join(e.value for e in enum_cls)}")
-    return found
+    try:
+        return vocabulary.parse(enum_cls, raw, field=column)
+    except InvalidValue as exc:
+        r.error(column, exc.message)
+        return None
 
 
 def parse_roles(src: Source, issues: Issues) -> list[RoleRec]:
@@ -782,8 +780,9 @@ def parse_moves(
     # the fewest steps; every problem is still reported against its row and column.
     out = []
     idx = src.index()
-    kinds, statuses, decisions = _ENUM_LOOKUP[MoveKind], _ENUM_LOOKUP[MoveStatus], _ENUM_LOOKUP[Decision]
-    rating_of = _ENUM_LOOKUP[Rating]
+    # The canonical values, a dict hit each; any other cell goes to the one parser (vocabulary.parse).
+    kinds, statuses = vocabulary.canonical(MoveKind), vocabulary.canonical(MoveStatus)
+    decisions, rating_of = vocabulary.canonical(Decision), vocabulary.canonical(Rating)
     extra = src.extra_columns()
     max_days = settings.max_move_weeks * 7
     from_iso = dt.date.fromisoformat
@@ -818,15 +817,13 @@ def parse_moves(
         ratings: list[Rating | None] = [None] * len(criteria)
         raw_ratings = cells[idx["criteria_ratings"]]
         if raw_ratings:
-            parts = [p.strip().lower() for p in raw_ratings.split(";")]
+            parts = [p.strip() for p in raw_ratings.split(";")]
             if len(parts) != len(criteria):
                 r.error("criteria_ratings", f"{len(parts)} ratings for {len(criteria)} success criteria")
             else:
                 for i, p in enumerate(parts):
                     if p:
-                        ratings[i] = rating_of.get(p)
-                        if ratings[i] is None:
-                            r.error("criteria_ratings", f"{p!r} is not one of met, partly_met, not_met")
+                        ratings[i] = rating_of.get(p) or _enum_value(r, "criteria_ratings", Rating, raw=p)
         gains = []
         raw_gains = cells[idx["skills_gained"]]
         for part in filter(None, (p.strip() for p in raw_gains.split(";"))) if raw_gains else ():
@@ -1512,9 +1509,9 @@ def _write(
         if len(plan.moves) >= settings.bulk_import_threshold:
             move_tables = [t.moves, t.success_criteria, t.outcomes, t.skill_gains, t.skill_levels, t.status_changes]
             with w.foreign_keys_checked_at_end(move_tables):
-                _write_moves(conn, w, plan, kept, set(changed["moves"]), extra_of, actor, now, local_today, tick)
+                _write_moves(conn, w, plan, kept, changed["moves"], extra_of, actor, now, local_today, tick)
         else:
-            _write_moves(conn, w, plan, kept, set(changed["moves"]), extra_of, actor, now, local_today, tick)
+            _write_moves(conn, w, plan, kept, changed["moves"], extra_of, actor, now, local_today, tick)
     by_kind: dict[str, Sequence[Any]] = {
         "roles": plan.roles,
         "role_skills": plan.role_skills,
@@ -1699,18 +1696,18 @@ def _write_moves(
     w: BulkWriter,
     plan: Plan,
     kept: _KeptMoveData,
-    changed: set[str],
+    changed: Mapping[str, list[str]],
     extra_of: ExtraOf,
     actor: str,
     now: dt.datetime,
     today: dt.date,
     tick: Callable[[int], None],
 ) -> None:
-    """Write the file's new moves, and the re-imported ones the file changes (``changed``), with their
-    criteria, review, gains, evidence and history. A re-imported move exactly as stored is left alone: a
-    nightly sync of an unchanged export rewrote every move and its evidence (a million rows, twice the
-    time of the first import) and renumbered the evidence rows for nothing."""
-    existing = plan.existing["moves"] & changed
+    """Write the file's new moves, and the re-imported ones the file changes (``changed``: their ids, with
+    the fields changed), with their criteria, review, gains, evidence and history. A re-imported move exactly
+    as stored is left alone: a nightly sync of an unchanged export rewrote every move and its evidence (a
+    million rows, twice the time of the first import) and renumbered the evidence rows for nothing."""
+    existing = plan.existing["moves"] & changed.keys()
     unchanged = len(plan.existing["moves"]) - len(existing)
     if unchanged:
         tick(unchanged)
@@ -1719,6 +1716,9 @@ def _write_moves(
     # What a re-imported move holds that the format does not carry (evidence, the review's notes, reviewer
     # and confidentiality, a rating or gains the file leaves empty: unknown) is kept, never blanked (``kept``).
     if existing:
+        # A review the file replaces is kept whole among the move's earlier reviews, as the tracker keeps one
+        # a later review replaces (it was overwritten: the decision, ratings and gains it gave were lost).
+        keep_reviews(conn, _replaced_reviews(plan, kept, changed, actor))
         # Children of re-imported moves are replaced by the file's version (idempotent re-import).
         for table in (t.success_criteria, t.skill_gains, t.outcomes):
             w.delete_in(table, "move_id", existing)
@@ -1775,7 +1775,7 @@ def _write_moves(
     w.insert(
         t.skill_gains,
         ["move_id", "skill_id", "level_before", "level_after"],
-        ((m.id, sid, b, a) for m in moves for sid, b, a in plan.move_gains.get(m.id) or kept.gains.get(m.id, [])),
+        ((m.id, sid, b, a) for m in moves for sid, b, a in _gains_written(plan, kept, m.id)),
     )
     # The profile write-back and the history rows follow from rows already written, so the database
     # derives them set-based (one INSERT … SELECT each) instead of Python building a million rows twice.
@@ -1828,6 +1828,54 @@ def _write_moves(
         )
     )
     _follow_status_changes(conn, [m for m in moves if m.id in existing], plan, actor, today)
+
+
+def _gains_written(plan: Plan, kept: _KeptMoveData, move_id: str) -> list[tuple[str, float, float]]:
+    """The gains a move holds once written: the file's, or the stored ones where the file gives none
+    (unknown, kept)."""
+    return plan.move_gains.get(move_id) or kept.gains.get(move_id, [])
+
+
+# The fields a re-import changes (_changed_fields) that can change a stored review: its decision, its
+# ratings (given, or lost with a criterion whose statement the file changes) and its gains. The review's
+# date, reviewer, notes and confidentiality are not in the format: a re-import keeps them.
+REVIEW_FIELDS = frozenset({"outcome", "criteria_ratings", "success_criteria", "skills_gained"})
+
+
+def _replaced_reviews(
+    plan: Plan, kept: _KeptMoveData, changed: Mapping[str, list[str]], actor: str
+) -> list[dict[str, Any]]:
+    """The stored reviews (moves.review_record, as the tracker keeps them) that the file's version of their
+    move replaces with a different one. Only the few moves whose changed fields touch the review are looked
+    at, set against what is read already (``kept``): no query per move, and an unchanged re-import, or one
+    that changes a title or a status alone, keeps nothing."""
+    out = []
+    for m in plan.moves:
+        head = kept.outcomes.get(m.id)
+        if head is None or not REVIEW_FIELDS.intersection(changed.get(m.id, ())):
+            continue
+        old = review_record(m.id, head, kept.criteria_of.get(m.id, []), kept.gains.get(m.id, []))
+        outcome = kept.outcome(m.id, m.decision, m.end, actor)
+        assert outcome is not None  # a stored review stays, or the file's decision replaces it
+        criteria = [row[1:] for row in kept.criteria_rows(m.id, m.criteria, m.ratings)]
+        new = review_record(m.id, outcome[1:], criteria, _gains_written(plan, kept, m.id))
+        if _review_key(old) != _review_key(new):
+            out.append(old)
+    return out
+
+
+def _review_key(record: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What a review says, to tell whether a re-import changes it: its criteria by statement, not position
+    (criteria a file only reorders keep their ratings and evidence: the same review), its gains in any order."""
+    return (
+        record["decision"],
+        record["reviewed_on"],
+        record["reviewer_id"],
+        record["notes"],
+        record["confidential"],
+        sorted((r["statement"], r["rating"], r["evidence"]) for r in record["ratings"].values()),
+        sorted((g["skill_id"], g["level_before"], g["level_after"]) for g in record["gains"]),
+    )
 
 
 def _follow_status_changes(conn: Connection, moves: list[MoveRec], plan: Plan, actor: str, today: dt.date) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from micromoves.domain import rules
+from micromoves.domain import rules, vocabulary
 from micromoves.domain.errors import Conflict, InvalidValue, NotFound, named_in_request
 from micromoves.domain.lifecycle import COMMITTED_STATUSES, allowed_next
 from micromoves.domain.marketplace import (
@@ -127,10 +127,7 @@ def create_opportunity(db: Database, policy: Policy, data: OpportunityInput, *, 
         today=dt.date.today(),
         application_deadline=data.application_deadline,
     )
-    try:
-        kind = MoveKind(data.kind)
-    except ValueError:
-        raise InvalidValue(f"unknown move kind {data.kind!r}", field="kind") from None
+    kind = vocabulary.parse(MoveKind, data.kind, field="kind")
     if not data.success_criteria or not all(c.strip() for c in data.success_criteria):
         raise InvalidValue("give the success criteria the move will be reviewed against", field="success_criteria")
     rules.check_criteria(data.success_criteria)

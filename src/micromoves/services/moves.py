@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Connection
 
-from micromoves.domain import lifecycle, rules
+from micromoves.domain import lifecycle, rules, vocabulary
 from micromoves.domain.errors import (
     Conflict,
     DomainError,
@@ -42,6 +43,7 @@ from micromoves.domain.model import (
 )
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
+from micromoves.storage.bulk import BulkWriter
 from micromoves.storage.db import Database
 from micromoves.storage.uow import UnitOfWork, utcnow
 
@@ -104,12 +106,7 @@ def propose_move(
 ) -> Move:
     """Record a proposed move (or, with ``request``, propose and submit it for approval at once)."""
     settings = settings or get_settings()
-    try:
-        kind = MoveKind(kind)
-    except ValueError:
-        raise InvalidValue(
-            f"unknown move kind {kind!r}; one of: {', '.join(k.value for k in MoveKind)}", field="kind"
-        ) from None
+    kind = vocabulary.parse(MoveKind, kind, field="kind")
     if not title.strip():
         raise InvalidValue("a move needs a title", field="title")
     statements = _checked(start, end, percent_time, criteria, settings)
@@ -308,12 +305,7 @@ def transition_move(
 ) -> Move:
     """Take one lifecycle step, applying its side effects (capacity re-check on approval, skills written
     back on completion, the prior role restored on revert)."""
-    try:
-        to = MoveStatus(to)
-    except ValueError:
-        raise InvalidValue(
-            f"unknown status {to!r}; one of: {', '.join(s.value for s in MoveStatus)}", field="status"
-        ) from None
+    to = vocabulary.parse(MoveStatus, to, field="status")
     with UnitOfWork(db) as uow:
         move = uow.moves.get_full(move_id)
         person = uow.people.get_for_update(move.person_id)
@@ -496,12 +488,7 @@ def review_move(
     """
     settings = settings or get_settings()
     on = on or dt.date.today()
-    try:
-        decision = Decision(decision)
-    except ValueError:
-        raise InvalidValue(
-            f"unknown decision {decision!r}; one of: {', '.join(d.value for d in Decision)}", field="decision"
-        ) from None
+    decision = vocabulary.parse(Decision, decision, field="decision")
     with UnitOfWork(db) as uow:
         move = uow.moves.get_full(move_id)
         person = uow.people.get_for_update(move.person_id)
@@ -515,16 +502,16 @@ def review_move(
             # A later review replaces the outcome, ratings and gains: keep the one it supersedes, whole.
             _keep_earlier_review(uow, move)
         by_position = {c.position: c for c in move.criteria}
-        rated: set[int] = set()
+        rated: dict[str, str] = {}  # position → the canonical rating given, for the audit
         for r in ratings:
-            if r.position in rated:  # the later rating silently replaced the earlier
+            if str(r.position) in rated:  # the later rating silently replaced the earlier
                 raise InvalidValue(f"success criterion #{r.position} is rated twice", field="ratings")
-            rated.add(r.position)
             criterion = by_position.get(r.position)
             if criterion is None:
                 raise InvalidValue(f"move {move.id} has no success criterion #{r.position}", field="ratings")
-            criterion.rating = Rating(r.rating)
+            criterion.rating = vocabulary.parse(Rating, r.rating, field="ratings")
             criterion.evidence = r.evidence
+            rated[str(r.position)] = criterion.rating.value
         profile = uow.people.profile(person.id)
         given: set[str] = set()
         for g in gains:
@@ -562,7 +549,7 @@ def review_move(
             decision=decision.value,
             reviewed_on=on,
             confidential=confidential,
-            ratings={str(r.position): Rating(r.rating).value for r in ratings},
+            ratings=rated,
             gains=[f"{x.skill_id}:{x.level_before:g}>{x.level_after:g}" for x in move.skill_gains],
         )
         if decision in (Decision.END, Decision.CONVERT):
@@ -587,25 +574,61 @@ def _keep_earlier_review(uow: UnitOfWork, move: Move) -> None:
     """Record the move's current review (outcome, ratings, gains) in ``reviews`` before a new one replaces it."""
     outcome = move.outcome
     assert outcome is not None
-    uow.session.execute(
-        insert(t.reviews).values(
-            move_id=move.id,
-            decision=outcome.decision,
-            reviewed_on=outcome.reviewed_on,
-            reviewer_id=outcome.reviewer_id,
-            notes=outcome.notes,
-            confidential=outcome.confidential,
-            ratings={
-                str(c.position): {"rating": Rating(c.rating).value, "evidence": c.evidence, "statement": c.statement}
-                for c in sorted(move.criteria, key=lambda c: c.position)
-                if c.rating is not None
-            },
-            gains=[
-                {"skill_id": g.skill_id, "level_before": g.level_before, "level_after": g.level_after}
-                for g in move.skill_gains
-            ],
-        )
+    keep_reviews(
+        uow.session.connection(),
+        [
+            review_record(
+                move.id,
+                (outcome.decision, outcome.reviewed_on, outcome.reviewer_id, outcome.notes, outcome.confidential),
+                ((c.position, c.statement, c.rating, c.evidence) for c in move.criteria),
+                ((g.skill_id, g.level_before, g.level_after) for g in move.skill_gains),
+            )
+        ],
     )
+
+
+# A review as the reviews table keeps it: (decision, reviewed_on, reviewer_id, notes, confidential).
+ReviewHead = tuple[Decision | str, dt.date, str, str, bool]
+
+
+def review_record(
+    move_id: str,
+    head: ReviewHead,
+    criteria: Iterable[tuple[int, str, Rating | str | None, str]],
+    gains: Iterable[tuple[str, float, float]],
+) -> dict[str, Any]:
+    """A move's review as ``reviews`` keeps it once a later one replaces it, whole: its outcome (``head``),
+    the rating and evidence it gave each criterion (``criteria``: position, statement, rating, evidence;
+    unrated ones are left out) with the statement as it then read, and the gains it recorded (skill id, level
+    before, level after). The one shape of an earlier review, for the tracker's reviews and the import's."""
+    decision, reviewed_on, reviewer_id, notes, confidential = head
+    return {
+        "move_id": move_id,
+        "decision": Decision(decision),
+        "reviewed_on": reviewed_on,
+        "reviewer_id": reviewer_id,
+        "notes": notes,
+        "confidential": bool(confidential),
+        "ratings": {
+            str(position): {"rating": Rating(rating).value, "evidence": evidence, "statement": statement}
+            for position, statement, rating, evidence in sorted(criteria, key=lambda c: c[0])
+            if rating is not None
+        },
+        "gains": [
+            {"skill_id": skill_id, "level_before": before, "level_after": after} for skill_id, before, after in gains
+        ],
+    }
+
+
+REVIEW_COLUMNS = ("move_id", "decision", "reviewed_on", "reviewer_id", "notes", "confidential", "ratings", "gains")
+
+
+def keep_reviews(conn: Connection, records: Sequence[Mapping[str, Any]]) -> None:
+    """Keep reviews that later ones replace (:func:`review_record`): the tracker's one, an import's many,
+    written in bulk as the import writes its rows (COPY on PostgreSQL, executemany on SQLite)."""
+    if records:
+        rows = (tuple(r[c] for c in REVIEW_COLUMNS) for r in records)
+        BulkWriter(conn).insert(t.reviews, REVIEW_COLUMNS, rows)
 
 
 def _convert(uow: UnitOfWork, person: Person, move: Move, *, actor: str, on: dt.date) -> None:
@@ -707,4 +730,7 @@ def list_moves(db: Database, **filters: object) -> Sequence[Move]:
 
 
 def criteria_ratings(values: Mapping[int, str]) -> list[CriterionRating]:
-    return [CriterionRating(position=p, rating=Rating(v)) for p, v in sorted(values.items())]
+    return [
+        CriterionRating(position=p, rating=vocabulary.parse(Rating, v, field="ratings"))
+        for p, v in sorted(values.items())
+    ]

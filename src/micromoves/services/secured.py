@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
+from micromoves.domain import vocabulary
 from micromoves.domain.errors import InvalidDates, InvalidValue
 from micromoves.domain.model import CheckIn, Move, MoveStatus
 from micromoves.services import approvals, moves
@@ -110,10 +111,12 @@ def step(db: Database, policy: Policy, move_id: str, action: str, *, reason: str
 
 
 def transition(
-    db: Database, policy: Policy, move_id: str, to: MoveStatus, *, reason: str = "", action: str | None = None
+    db: Database, policy: Policy, move_id: str, to: MoveStatus | str, *, reason: str = "", action: str | None = None
 ) -> Move:
     """Any lifecycle step but a decision on a request: the person's side (submitting, withdrawing) by those
-    who may act for the person, the rest (onboarding, start, review, revert …) by those who run the move."""
+    who may act for the person, the rest (onboarding, start, review, revert …) by those who run the move.
+    ``to`` as typed (the CLI's argument): any case, as every status is read."""
+    to = vocabulary.parse(MoveStatus, to, field="status")
     if to in (MoveStatus.APPROVED, MoveStatus.DECLINED):
         verb = "approve" if to is MoveStatus.APPROVED else "decline"
         raise InvalidValue(

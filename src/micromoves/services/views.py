@@ -22,6 +22,7 @@ from micromoves.domain.marketplace import KINDS_WITH_HANDOFF
 from micromoves.domain.model import Decision, Move, MoveKind, MoveStatus
 from micromoves.services import approvals as approval_service
 from micromoves.services.accounts import Principal
+from micromoves.services.choices import KindField, StatusField
 from micromoves.services.policy import Policy
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
@@ -312,8 +313,8 @@ class MoveSelection(BaseModel):
     """Which moves: the filters of the moves page, its JSON twin and the CSV export (which has no pages:
     it streams every match, so it does not take ``page`` and a ``?page=2`` is refused, not ignored)."""
 
-    status: MoveStatus | None = None
-    kind: MoveKind | None = None
+    status: StatusField | None = None  # any case, as everywhere (services/choices.py)
+    kind: KindField | None = None
     team: str | None = Field(default=None, max_length=64)
     person: str | None = Field(default=None, max_length=64)
     changed_since: AwareDatetime | None = Field(default=None, description=CHANGED_SINCE)

@@ -69,6 +69,8 @@ def _json(v: Any) -> Any:
         return v
     if isinstance(v, list):
         # Bulk rows repeat the same short lists (skills targeted) over and over: encode each once.
+        if v and isinstance(v[0], dict):  # a list of objects (a review's gains) is not hashable: not cached
+            return json.dumps(v)
         key = tuple(v)
         found = _json_cache.get(key)
         if found is None:

@@ -15,6 +15,7 @@ from micromoves.domain.model import MoveKind
 from micromoves.services import congestion, handoffs
 from micromoves.services import marketplace as market
 from micromoves.services import marketplace_views as mviews
+from micromoves.services.choices import KindField
 from micromoves.services.marketplace import MAX_LOCATION_CHARS
 from micromoves.services.views import PersonRef
 from micromoves.storage import tables as t
@@ -32,7 +33,7 @@ APPLICATION_ACTION = "^(offer|waitlist|reject|accept|decline|withdraw)$"
 
 class OpportunityBody(RequestBody):
     title: str = Field(min_length=1, max_length=500)
-    kind: MoveKind
+    kind: KindField
     host_team_id: str = Field(min_length=1, max_length=64)
     start: IsoDate
     end: IsoDate
@@ -136,7 +137,7 @@ def opportunity_create(
     request: Request,
     who: Who,
     title: Annotated[str, Form(max_length=500)],
-    kind: Annotated[MoveKind, Form()],
+    kind: Annotated[str, Form(max_length=32)],  # read by OpportunityBody's parser: any case
     host_team_id: Annotated[str, Form(max_length=64)],
     start: Annotated[IsoDate, Form()],
     end: Annotated[IsoDate, Form()],

@@ -18,11 +18,12 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, ValidationError
 
-from micromoves.domain import rules
+from micromoves.domain import rules, vocabulary
 from micromoves.domain.errors import Forbidden, InvalidValue, NotAuthenticated, TooManyAttempts
 from micromoves.domain.model import MoveKind, MoveStatus, Rating
 from micromoves.services import accounts, secured, views
 from micromoves.services.accounts import Access, Scope
+from micromoves.services.choices import DecisionField, KindField, RatingField
 from micromoves.services.exporting import safe_cell
 from micromoves.services.moves import CriterionRating, GainInput
 from micromoves.storage import tables as t
@@ -85,7 +86,7 @@ RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 class ProposeMoveBody(RequestBody):
     person_id: str | None = Field(default=None, max_length=64, description="default: your own person")
-    kind: MoveKind
+    kind: KindField
     title: str = Field(min_length=1, max_length=500)
     start: IsoDate
     end: IsoDate
@@ -107,7 +108,7 @@ class CheckInBody(RequestBody):
 
 class RatingBody(RequestBody):
     position: int = Field(ge=1, le=100)
-    rating: Rating
+    rating: RatingField
     evidence: str = Field(default="", max_length=2000)
 
 
@@ -117,7 +118,7 @@ class GainBody(RequestBody):
 
 
 class ReviewBody(RequestBody):
-    decision: str = Field(pattern="^(continue|extend|convert|revert|end)$")
+    decision: DecisionField
     ratings: list[RatingBody] = Field(default_factory=list, max_length=100)
     gains: list[GainBody] = Field(default_factory=list, max_length=100)
     notes: str = Field(default="", max_length=5000)
@@ -554,10 +555,11 @@ async def move_review(request: Request, who: Who, move_id: str) -> Response:
     for key, value in text.items():
         if key.startswith("rating_") and value:
             position = key.removeprefix("rating_")
-            if not (position.isascii() and position.isdigit()) or value not in Rating.__members__.values():
+            if not (position.isascii() and position.isdigit()):
                 _bad(f"rating_{position}")
+            rating = vocabulary.parse(Rating, value, field=f"rating_{position}")  # refused naming its field
             evidence = text.get(f"evidence_{position}", "")
-            ratings.append(form_model(RatingBody, position=int(position), rating=Rating(value), evidence=evidence))
+            ratings.append(form_model(RatingBody, position=int(position), rating=rating, evidence=evidence))
     gains = []
     for line in _lines(text.get("gains", "")):
         skill, _, level = line.rpartition("=")
@@ -581,7 +583,7 @@ async def move_review(request: Request, who: Who, move_id: str) -> Response:
 
 
 def _bad(field: str) -> NoReturn:
-    raise InvalidValue("choose met, partly_met or not_met", field=field)
+    raise InvalidValue("a rating field is rating_N, N the number of a success criterion", field=field)
 
 
 def _review(request: Request, who: Caller, move_id: str, body: ReviewBody) -> None:
