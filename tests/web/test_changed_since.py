@@ -83,3 +83,36 @@ def test_changed_since_needs_a_time_zone(world: World) -> None:
     t0 = dt.datetime.now(dt.UTC)
     r = admin.get("/api/v1/moves", params={"changed_since": t0.isoformat(), "status": MoveStatus.ACTIVE.value})
     assert r.status_code == 200 and r.json()["moves"] == []
+
+
+def test_an_import_changes_what_it_changes(world: World) -> None:
+    """A nightly import of the same export changes nothing; a changed cell changes that record only."""
+    admin = world.client("admin")
+    export = admin.get("/api/v1/people.csv").text
+    people = [r for r in csv.DictReader(io.StringIO(export))]
+    header = "person_id,name,email,role_id,manager_id,team,hire_date,location\n"
+
+    def as_file(rows: list[dict[str, str]]) -> str:
+        lines = [
+            f"{r['id']},{r['name']},{r['email']},{r['role_id']},{r['manager_id']},{r['team_id']},,{r['location']}"
+            for r in rows
+        ]
+        return header + "\n".join(lines) + "\n"
+
+    files = [("files", ("people.csv", as_file(people).encode(), "text/csv"))]
+    first = admin.post("/api/v1/imports", files=files)
+    assert first.status_code == 200, first.text
+    t0 = dt.datetime.now(dt.UTC)
+    again = admin.post("/api/v1/imports", files=files).json()
+    assert again["unchanged"]["people"] == len(people)
+    assert _since(admin, "people", t0) == []
+    moved = [{**r, "location": "Lisbon"} if r["id"] == "E2" else r for r in people]
+    files = [("files", ("people.csv", as_file(moved).encode(), "text/csv"))]
+    assert admin.post("/api/v1/imports", files=files).json()["updated"]["people"] == 1
+    assert _since(admin, "people", t0) == ["E2"]
+    fresh = header + "P-NEW,Nia Newcomer,nia@example.org,,M,A,,Porto\n"
+    t1 = dt.datetime.now(dt.UTC)
+    assert (
+        admin.post("/api/v1/imports", files=[("files", ("people.csv", fresh.encode(), "text/csv"))]).status_code == 200
+    )
+    assert _since(admin, "people", t1) == ["P-NEW"]

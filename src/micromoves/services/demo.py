@@ -322,6 +322,7 @@ _COLUMNS: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
             "capacity_percent",
             "home_role_min_percent",
             "target_role_id",
+            "updated_at",
         ),
     ),
     (
@@ -342,6 +343,7 @@ _COLUMNS: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
             "expected_outcomes",
             "skills_targeted",
             "converted_assignment_id",
+            "updated_at",
         ),
     ),
     ("criteria", t.success_criteria, ("id", "move_id", "position", "statement", "rating", "evidence")),
@@ -425,6 +427,8 @@ class _Generator:
         self.rng = random.Random(seed)
         self.n_people = people
         self.today = as_of
+        # Every record was last changed when the demo wrote it (changed_since: storage.tables._updated_at).
+        self.written_at = dt.datetime.now(dt.UTC)
         self.window_start = as_of - dt.timedelta(days=round(365.25 * years))
         self.roles = _compile_roles(onet)
         self.skill_names = {eid: e.name for eid, e in onet.elements.items()}
@@ -1061,7 +1065,20 @@ class _Generator:
             elif related:
                 target = rng.choice(related)
         rows.people.append(
-            (p.id, p.name, p.email, final_role, final_manager, final_team, p.hire, p.location, p.cap, p.home, target)
+            (
+                p.id,
+                p.name,
+                p.email,
+                final_role,
+                final_manager,
+                final_team,
+                p.hire,
+                p.location,
+                p.cap,
+                p.home,
+                target,
+                self.written_at,
+            )
         )
         if target is not None:
             # What they still lack for the target: the marketplace seeds its crowded slot from these.
@@ -1099,6 +1116,7 @@ class _Generator:
                     m.expected,
                     m.skills,
                     m.converted,
+                    self.written_at,
                 )
             )
             self.by_kind[_V[m.kind]] += 1

@@ -28,7 +28,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Connection, MetaData, String, Table, bindparam, func, literal, or_, select
+from sqlalchemy import Column, Connection, MetaData, String, Table, bindparam, func, literal, or_, select, update
 
 from micromoves.domain import rules, vocabulary
 from micromoves.domain.errors import DomainError, InvalidValue
@@ -1503,7 +1503,7 @@ def _write(
         )
         tick(len(plan.role_skills))
     if plan.people:
-        _write_people(conn, w, plan, today, extra_of)
+        _write_people(conn, w, plan, today, extra_of, changed["people"], now)
         tick(len(plan.people))
     if plan.moves:
         if len(plan.moves) >= settings.bulk_import_threshold:
@@ -1566,7 +1566,28 @@ def _write(
 ExtraOf = Callable[[str, Any], "dict[str, str] | None"]  # (kind, record) -> the record's extra columns to store
 
 
-def _write_people(conn: Connection, w: BulkWriter, plan: Plan, today: dt.date, extra_of: ExtraOf) -> None:
+def _write_people(
+    conn: Connection,
+    w: BulkWriter,
+    plan: Plan,
+    today: dt.date,
+    extra_of: ExtraOf,
+    changed: Mapping[str, list[str]],
+    now: dt.datetime,
+) -> None:
+    # Every person of the file is written (the upsert), but only a new or changed one has changed for an
+    # integration pulling changed_since: the others keep the time of their last change.
+    existing = plan.existing["people"]
+    last_change = {
+        pid: at
+        for pid, at in select_among(
+            conn, (p.id for p in plan.people if p.id in existing), t.people.c.id, t.people.c.updated_at
+        )
+    }
+
+    def stamp(pid: str) -> dt.datetime | None:
+        return now if pid not in existing or pid in changed else last_change.get(pid)
+
     w.upsert(
         t.people,
         [
@@ -1581,6 +1602,7 @@ def _write_people(conn: Connection, w: BulkWriter, plan: Plan, today: dt.date, e
             "capacity_percent",
             "home_role_min_percent",
             "extra",
+            "updated_at",
         ],
         ["id"],
         [
@@ -1596,15 +1618,19 @@ def _write_people(conn: Connection, w: BulkWriter, plan: Plan, today: dt.date, e
                 p.capacity,
                 p.home_min,
                 extra_of("people", p),
+                stamp(p.id),
             )
             for p in plan.people
         ],
     )
     # Managers in a second pass: a manager may appear later in the same file (foreign keys are immediate).
-    managed = [{"pid": p.id, "mid": p.manager_id} for p in plan.people if p.manager_id]
+    # (updated_at given, or the UPDATE would take the time of now for everyone with a manager.)
+    managed = [{"pid": p.id, "mid": p.manager_id, "at": stamp(p.id)} for p in plan.people if p.manager_id]
     if managed:
         conn.execute(
-            t.people.update().where(t.people.c.id == bindparam("pid")).values(manager_id=bindparam("mid")),
+            t.people.update()
+            .where(t.people.c.id == bindparam("pid"))
+            .values(manager_id=bindparam("mid"), updated_at=bindparam("at")),
             managed,
         )
     levels = {k: v for k, v in conn.execute(select(t.roles.c.id, t.roles.c.level))}
@@ -1736,7 +1762,7 @@ def _write_moves(
         (m for m in plan.moves if m.id in existing or m.id not in plan.existing["moves"]), key=lambda m: m.id
     )
     columns = ["id", "person_id", "kind", "title", "start", "end", "percent_time", "status", "host_team_id"]
-    columns += ["target_role_id", "released_by_id", "expected_outcomes", "skills_targeted", "extra"]
+    columns += ["target_role_id", "released_by_id", "expected_outcomes", "skills_targeted", "extra", "updated_at"]
 
     def move_rows(new: bool) -> Iterator[tuple[Any, ...]]:
         gains = plan.move_gains
@@ -1747,10 +1773,10 @@ def _write_moves(
                 if new:
                     targeted = [g[0] for g in gains.get(m.id, [])]
                     yield (m.id, m.person_id, m.kind, m.title, m.start, m.end, m.percent, m.status, m.host_team,
-                           m.target_role_id, None, "", targeted, extra_of("moves", m))  # fmt: skip
+                           m.target_role_id, None, "", targeted, extra_of("moves", m), now)  # fmt: skip
                 else:
                     yield (m.id, m.person_id, m.kind, m.title, m.start, m.end, m.percent, m.status, m.host_team,
-                           m.target_role_id, *kept.moves[m.id], extra_of("moves", m))  # fmt: skip
+                           m.target_role_id, *kept.moves[m.id], extra_of("moves", m), now)  # fmt: skip
 
     w.on_rows = tick
     # New moves are appended (COPY on PostgreSQL); only re-imported ones need the slower upsert path.
@@ -1828,6 +1854,11 @@ def _write_moves(
         )
     )
     _follow_status_changes(conn, [m for m in moves if m.id in existing], plan, actor, today)
+    # Evidence written back changes the person's profile: a person the import did not write changes too (as
+    # the tracker's write-back touches them, storage.orm). New people were written just now anyway.
+    profiled = sorted({m.person_id for m in moves if _gains_written(plan, kept, m.id)} & plan.existing["people"])
+    for i in range(0, len(profiled), 5_000):
+        conn.execute(update(t.people).where(among(conn, t.people.c.id, profiled[i : i + 5_000])).values(updated_at=now))
 
 
 def _gains_written(plan: Plan, kept: _KeptMoveData, move_id: str) -> list[tuple[str, float, float]]:
