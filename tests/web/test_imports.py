@@ -115,10 +115,52 @@ def test_the_api_wants_files_with_safe_names(world: World) -> None:
 
 def test_uploads_past_the_limit_are_refused_before_anything_is_written(world: World) -> None:
     app_settings = world.app.state.settings  # type: ignore[attr-defined]
-    world.app.state.settings = app_settings.model_copy(update={"import_upload_max_bytes": len(PEOPLE) + 10})  # type: ignore[attr-defined]
+    limit = len(PEOPLE) + 10
+    world.app.state.settings = app_settings.model_copy(update={"import_upload_max_bytes": limit})  # type: ignore[attr-defined]
     before = _counts(world)
+    # Within the framing allowance of the Content-Length check, past the limit once the files are counted.
     r = world.client("admin").post("/api/v1/imports", files=_files(**{"people.csv": PEOPLE, "moves.csv": MOVES}))
-    assert r.status_code == 422 and "larger than the" in r.json()["error"]["message"], r.text
+    assert r.status_code == 413 and "larger than the" in r.json()["error"]["message"], r.text
+    # Far past it: refused on the Content-Length alone, before the caller is even identified.
+    big = _files(**{"people.csv": PEOPLE + "#" * 100_000})
+    for client in (world.client("admin"), world.client()):
+        r = client.post("/api/v1/imports", files=big)
+        assert (r.status_code, r.json()["error"]["code"]) == (413, "payload_too_large"), r.text
+    # A body of unknown length (chunked) is not read at all.
+    chunked = world.client("admin").post(
+        "/api/v1/imports",
+        content=iter([b"--x\r\n"]),
+        headers={"content-type": "multipart/form-data; boundary=x"},
+    )
+    assert (chunked.status_code, chunked.json()["error"]["code"]) == (411, "length_required")
+    assert _counts(world)[:2] == before[:2]
+
+
+def test_the_form_is_read_strictly(world: World) -> None:
+    c = world.client("admin")
+    before = _counts(world)
+    typo = c.post("/api/v1/imports", files=_files(**{"people.csv": PEOPLE}), data={"known_team": "true"})
+    assert (typo.status_code, typo.json()["error"]["details"]) == (422, {"field": "known_team"})
+    flag = c.post("/api/v1/imports", files=_files(**{"people.csv": PEOPLE}), data={"known_teams": "maybe"})
+    assert (flag.status_code, flag.json()["error"]["details"]) == (422, {"field": "known_teams"})
+    text = c.post("/api/v1/imports", files=[("files", (None, b"person_id,name"))])
+    assert text.status_code == 422 and text.json()["error"]["details"] == {"field": "files"}
+    keyed = c.post("/api/v1/imports", files=_files(**{"people.csv": PEOPLE}), headers={"Idempotency-Key": "import-1"})
+    assert keyed.status_code == 422 and keyed.json()["error"]["details"] == {"field": "Idempotency-Key"}
+    json_kind = c.post(
+        "/api/v1/imports",
+        files=[("files", ("org.json", b'{"people": []}', "application/json"))],
+        data={"kind": "people"},
+    )
+    assert (json_kind.status_code, json_kind.json()["error"]["details"]) == (422, {"field": "kind"})
+    garbage = c.post(
+        "/api/v1/imports", content=b"garbage", headers={"content-type": "multipart/form-data; boundary=xyz"}
+    )
+    assert garbage.status_code == 422, garbage.text
+    too_many = c.post(
+        "/api/v1/imports", files=[("files", (f"p{i}.csv", PEOPLE.encode(), "text/csv")) for i in range(21)]
+    )
+    assert too_many.status_code == 422 and "20" in too_many.json()["error"]["message"], too_many.text
     assert _counts(world)[:2] == before[:2]
 
 

@@ -105,6 +105,18 @@ class UnsupportedMediaType(DomainError):
     code = "unsupported_media_type"
 
 
+class PayloadTooLarge(DomainError):
+    """A request body larger than the endpoint takes (HTTP 413)."""
+
+    code = "payload_too_large"
+
+
+class LengthRequired(DomainError):
+    """A request body of unknown length where the endpoint must know it before reading (HTTP 411)."""
+
+    code = "length_required"
+
+
 class OutOfTime(DomainError):
     """A bounded computation found no answer within its time budget (HTTP 503: trying later, or with a
     larger budget, may succeed)."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import BinaryIO
 
-from micromoves.domain.errors import InvalidValue
+from micromoves.domain.errors import InvalidValue, PayloadTooLarge
 from micromoves.services import importing
 from micromoves.services.importing import ImportSummary, Progress
 from micromoves.services.policy import Policy
@@ -53,6 +53,9 @@ def import_data(
     policy.require_admin("import data")
     if kind and kind not in importing.KINDS:
         raise InvalidValue(f"unknown import kind {kind!r}; one of {', '.join(importing.KINDS)}", field="kind")
+    if kind and any(p.suffix.lower() == ".json" for p in paths):
+        # A .json names what each of its lists holds; a kind given with it was silently ignored.
+        raise InvalidValue("kind says what CSV files hold; a .json file names its lists itself", field="kind")
     kinds: Mapping[Path, str] | None = {p: kind for p in paths} if kind else None
     return importing.import_files(
         db,
@@ -101,7 +104,7 @@ def import_uploads(
                 while chunk := upload.stream.read(1 << 20):
                     left -= len(chunk)
                     if left < 0:
-                        raise InvalidValue(
+                        raise PayloadTooLarge(
                             f"the files are larger than the {settings.import_upload_max_bytes:,} bytes an import "
                             "may send (MICROMOVES_IMPORT_UPLOAD_MAX_BYTES); import them from the command line",
                             field="files",

@@ -53,6 +53,8 @@ STATUS_BY_CODE = {
     "full_time_overlap": 409,
     "too_many_attempts": 429,
     "unsupported_media_type": 415,
+    "payload_too_large": 413,
+    "length_required": 411,
     "out_of_time": 503,
 }
 

@@ -3,25 +3,38 @@ people.csv, roles.csv, role_skills.csv, moves.csv or an export .json; all of it 
 
 The API takes ``multipart/form-data`` (``curl -F files=@people.csv -F files=@moves.csv``), the format made
 for files, so it sits on its own router: every other endpoint reads JSON bodies only.
+
+The routes read the form themselves instead of declaring ``File()`` parameters: FastAPI reads declared form
+fields before any dependency runs, so an unauthenticated caller could make the server spool hundreds of
+megabytes to disk before the 401, and a form it could not read came back as "not valid JSON". Here the
+size is checked first (``Content-Length``, before a byte is read), then who is asking, then the form.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from micromoves.domain.errors import UnsupportedMediaType
+from micromoves.domain.errors import InvalidValue, LengthRequired, PayloadTooLarge, UnsupportedMediaType
 from micromoves.services import importing, imports
-from micromoves.web.app import ERROR_RESPONSES, page
+from micromoves.services.idempotency import HEADER as IDEMPOTENCY_HEADER
+from micromoves.web.app import CSRF_FIELD, ERROR_RESPONSES, ErrorBody, page
 from micromoves.web.routes import Who, admin, db_of, route
 
 html = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["imports"], responses=ERROR_RESPONSES)
 
 SHOWN_ISSUES = 500  # on the page (the API lists up to app.REPORTED_ISSUES)
+FIELDS = ("files", "kind", "known_teams")
+# Room for the multipart framing around the files (boundaries, part headers, the other fields).
+FRAMING_BYTES = 64 * 1024
+TRUE, FALSE = {"true", "on", "yes", "1"}, {"false", "off", "no", "0", ""}
 
 
 class ImportResult(BaseModel):
@@ -35,17 +48,75 @@ class ImportResult(BaseModel):
     seconds: float
 
 
-def _result(summary: importing.ImportSummary) -> ImportResult:
-    return ImportResult.model_validate(summary, from_attributes=True)
+class ImportForm(BaseModel):
+    files: list[Any]  # UploadFile
+    kind: str | None
+    known_teams: bool
 
 
-def _run(request: Request, who: Who, files: list[UploadFile], kind: str, known_teams: bool) -> ImportResult:
-    uploads = [imports.Upload(f.filename or "", f.file) for f in files]
-    settings = request.app.state.settings
-    summary = imports.import_uploads(
-        db_of(request), who.policy, uploads, kind=kind or None, known_teams=known_teams, settings=settings
+def import_body(request: Request) -> None:
+    """Before anything is read: a multipart body of a known length within the import's limit."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "multipart/form-data":
+        raise UnsupportedMediaType(
+            f"send the files as multipart/form-data (curl -F files=@moves.csv), got {media or 'no Content-Type'!r}",
+            field="content-type",
+        )
+    length = request.headers.get("content-length")
+    if length is None or not length.isascii() or not length.isdigit():
+        raise LengthRequired("send the files with a Content-Length (not chunked)", field="content-length")
+    limit = request.app.state.settings.import_upload_max_bytes
+    if int(length) > limit + FRAMING_BYTES:
+        raise PayloadTooLarge(
+            f"the files are larger than the {limit:,} bytes an import may send "
+            "(MICROMOVES_IMPORT_UPLOAD_MAX_BYTES); import them from the command line",
+            field="files",
+        )
+
+
+async def read_form(request: Request) -> ImportForm:
+    """The import's fields, each checked: a field the import does not know is refused (a typo such as
+    ``known_team`` would otherwise run with the default), as the JSON API refuses an unknown key."""
+    if request.headers.get(IDEMPOTENCY_HEADER) is not None and request.url.path.startswith("/api/"):
+        # Not silently ignored: an import is not kept by key (it can be hundreds of megabytes). Sending the
+        # same files again changes nothing, but an import re-sent after other changes is applied again.
+        raise InvalidValue(
+            "imports do not take an Idempotency-Key: the same files sent again change nothing (records are "
+            "matched by id); send the request without it",
+            field=IDEMPOTENCY_HEADER,
+        )
+    try:
+        form = await request.form(max_files=imports.MAX_UPLOADS, max_fields=len(FIELDS) + 1)
+    except StarletteHTTPException as exc:  # Starlette's 400 for a body it cannot parse, or past the limits
+        raise InvalidValue(f"the multipart body could not be read: {exc.detail}", field="body") from None
+    for name in form:
+        if name not in (*FIELDS, CSRF_FIELD):
+            raise InvalidValue(f"unknown form field {name!r}; the fields are {', '.join(FIELDS)}", field=name)
+    files = form.getlist("files")
+    if any(not isinstance(f, UploadFile) for f in files):
+        raise InvalidValue("files must be files (curl -F files=@moves.csv), not text", field="files")
+    kinds = [v for v in form.getlist("kind") if isinstance(v, str)]
+    flags = [v.strip().lower() for v in form.getlist("known_teams") if isinstance(v, str)]
+    if len(kinds) > 1 or len(flags) > 1:
+        raise InvalidValue("kind and known_teams are given once", field="kind" if len(kinds) > 1 else "known_teams")
+    if flags and flags[0] not in TRUE | FALSE:
+        raise InvalidValue(f"known_teams is true or false, got {flags[0]!r}", field="known_teams")
+    return ImportForm(
+        files=files, kind=(kinds[0].strip() if kinds else "") or None, known_teams=bool(flags) and flags[0] in TRUE
     )
-    return _result(summary)
+
+
+def _run(request: Request, who: Who, form: ImportForm) -> ImportResult:
+    uploads = [imports.Upload(f.filename or "", f.file) for f in form.files]
+    summary = imports.import_uploads(
+        db_of(request),
+        who.policy,
+        uploads,
+        kind=form.kind,
+        known_teams=form.known_teams,
+        settings=request.app.state.settings,
+    )
+    return ImportResult.model_validate(summary, from_attributes=True)
 
 
 @route(html, "GET", "/admin/import", name="admin.import", access="admin")
@@ -54,16 +125,12 @@ def import_page(request: Request, who: Who) -> Response:
     return page(request, "import.html", who, kinds=importing.KINDS, result=None, rejected=None)
 
 
-@route(html, "POST", "/admin/import", name="admin.import.submit", access="admin")
-def import_submit(
-    request: Request,
-    who: Who,
-    files: Annotated[list[UploadFile], File()],
-    kind: Annotated[str, Form(max_length=20)] = "",
-    known_teams: Annotated[str, Form(max_length=5)] = "",
-) -> Response:
+@route(html, "POST", "/admin/import", name="admin.import.submit", access="admin", dependencies=[Depends(import_body)])
+async def import_submit(request: Request, who: Who) -> Response:
+    who.policy.require_admin("import data")  # before the form is read (the service checks it again)
+    form = await read_form(request)
     try:
-        result = _run(request, who, files, kind, known_teams == "on")
+        result = await run_in_threadpool(_run, request, who, form)
     except importing.ImportRejected as exc:
         # The page lists the problems under the form, as the CLI prints them: the sender fixes the files
         # and sends them again (nothing was written).
@@ -80,23 +147,45 @@ def import_submit(
     return page(request, "import.html", who, kinds=importing.KINDS, result=result, rejected=None)
 
 
-def multipart_body(request: Request) -> None:
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "multipart/form-data":
-        raise UnsupportedMediaType(
-            f"send the files as multipart/form-data (curl -F files=@moves.csv), got {media or 'no Content-Type'!r}",
-            field="content-type",
-        )
+_FORM_SCHEMA = {
+    "type": "object",
+    "required": ["files"],
+    "properties": {
+        "files": {
+            "type": "array",
+            "items": {"type": "string", "format": "binary"},
+            "maxItems": imports.MAX_UPLOADS,
+            "description": "people.csv, roles.csv, role_skills.csv, moves.csv or an export .json",
+        },
+        "kind": {
+            "type": "string",
+            "enum": list(importing.KINDS),
+            "description": "what every CSV file holds, if their names do not say",
+        },
+        "known_teams": {"type": "boolean", "description": "refuse a team that does not exist instead of creating it"},
+    },
+    "additionalProperties": False,
+}
 
 
-@route(api, "POST", "/imports", name="api.imports", access="admin", response_model=ImportResult)
-def api_import(
-    request: Request,
-    who: Who,
-    files: Annotated[list[UploadFile], File(description="people.csv, roles.csv, role_skills.csv, moves.csv or .json")],
-    kind: Annotated[str, Form(max_length=20, description="what every file holds, if their names do not say")] = "",
-    known_teams: Annotated[bool, Form(description="refuse a team that does not exist instead of creating it")] = False,
-) -> ImportResult:
-    """Import files all or nothing; a rejected import answers 422 with every problem in
-    ``error.details.issues`` (file, row, column, message)."""
-    return _run(request, who, files, kind, known_teams)
+@route(
+    api,
+    "POST",
+    "/imports",
+    name="api.imports",
+    access="admin",
+    response_model=ImportResult,
+    openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _FORM_SCHEMA}}}},
+    responses={
+        411: {"model": ErrorBody, "description": "no Content-Length (a chunked body)"},
+        413: {"model": ErrorBody, "description": "the files are larger than MICROMOVES_IMPORT_UPLOAD_MAX_BYTES"},
+        415: {"model": ErrorBody, "description": "the body is not multipart/form-data"},
+    },
+    dependencies=[Depends(import_body)],
+)
+async def api_import(request: Request, who: Who) -> ImportResult:
+    """Import files all or nothing; a rejected import answers 422 with its problems in
+    ``error.details.issues`` (file, row, column, message; the first 1,000, and ``issues_total``)."""
+    who.policy.require_admin("import data")  # before the form is read (the service checks it again)
+    form = await read_form(request)
+    return await run_in_threadpool(_run, request, who, form)

@@ -889,7 +889,7 @@ def register(app: FastAPI) -> None:
     app.include_router(api, dependencies=strict)
     app.include_router(marketplace_routes.api, dependencies=strict)
     app.include_router(allocation_routes.api, dependencies=strict)
-    app.include_router(import_routes.api, dependencies=[Depends(known_query), Depends(import_routes.multipart_body)])
+    app.include_router(import_routes.api, dependencies=[Depends(known_query)])  # its body: import_routes
     app.include_router(html)
     app.include_router(marketplace_routes.html)
     app.include_router(allocation_routes.html)
