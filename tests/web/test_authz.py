@@ -102,6 +102,8 @@ READS = [
     Case("api.team", "GET", "/api/v1/team", everyone(), shown={"mira": ("Eva Employee", "Emil Colleague")}),
     Case("admin.users", "GET", "/admin/users", only_admin()),
     Case("admin.import", "GET", "/admin/import", only_admin()),
+    Case("admin.export", "GET", "/admin/export/people.csv", only_admin(), shown={"admin": ("Otto Outsider",)}),
+    Case("api.export", "GET", "/api/v1/export/moves.csv", only_admin(), shown={"admin": ("MV-O",)}),
     Case("api.admin.users", "GET", "/api/v1/admin/users", only_admin()),
     Case("tokens", "GET", "/account/tokens", everyone()),
     # The marketplace: open opportunities are for everyone; drafts and applications for the host side.

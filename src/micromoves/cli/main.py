@@ -382,6 +382,7 @@ def export(
 ) -> None:
     """Export people, roles, role skills and moves (CSV is safe against formula injection)."""
     db = open_db()
+    require_admin(db, "export data")  # everyone's records, as the web's export is an admin's
     if out.suffix.lower() == ".json":
         console.print(f"wrote {exporting.export_json(db, out)}")
         return

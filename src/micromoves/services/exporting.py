@@ -18,7 +18,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from micromoves.domain.errors import InvalidValue
 from micromoves.services.importing import FORMAT_COLUMNS, FORMULA_START, GUARD_NEXT, KEEPS_EXTRA, KINDS
+from micromoves.services.policy import Policy
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 
@@ -185,6 +187,31 @@ def _csv_value(kind: str, column: str, value: Any) -> str:
     return safe_cell(value)
 
 
+def csv_rows(conn: Connection, kind: str) -> Iterator[list[str]]:
+    """One interchange CSV file of ``kind``, header first, every cell guarded against formulas."""
+    standard = FORMAT_COLUMNS[kind]
+    columns = [*standard, *(c for c in extra_columns(conn, kind) if c not in standard)]
+    yield [safe_cell(c) for c in columns]  # a column name beyond the format could be "=…"
+    for row in rows_for(conn, kind):
+        yield [_csv_value(kind, c, row.get(c)) for c in columns]
+
+
+def export_rows(db: Database, policy: Policy, kind: str) -> Iterator[list[str]]:
+    """The interchange CSV of ``kind`` for the web and the API (``GET /api/v1/export/moves.csv``): what
+    ``micromoves export`` writes and the import reads back, columns beyond the format included. Admins only
+    (everyone's records, and an HRIS's own columns such as pay grades); checked here, before the first row
+    is asked for. The rows come from one read transaction, so the file is one consistent state."""
+    policy.require_admin("export data")
+    if kind not in KINDS:
+        raise InvalidValue(f"unknown export {kind!r}; one of {', '.join(KINDS)}", field="kind")
+
+    def rows() -> Iterator[list[str]]:
+        with db.engine.connect() as conn:
+            yield from csv_rows(conn, kind)
+
+    return rows()
+
+
 def export_csv(db: Database, out_dir: Path, kinds: Sequence[str] = KINDS) -> dict[str, Path]:
     """The CSV files of ``kinds`` in ``out_dir``, all of them or none: each is written to a temporary file
     first, and they replace the files of the folder only once every one was written (a moves.csv that
@@ -198,15 +225,10 @@ def export_csv(db: Database, out_dir: Path, kinds: Sequence[str] = KINDS) -> dic
     try:
         with db.engine.connect() as conn:
             for kind, path in targets.items():
-                standard = FORMAT_COLUMNS[kind]
-                columns = [*standard, *(c for c in extra_columns(conn, kind) if c not in standard)]
                 tmp = _part(path)
                 written.append((tmp, path))
                 with _naming(path), tmp.open("w", newline="", encoding="utf-8") as f:
-                    w = csv.writer(f)
-                    w.writerow([safe_cell(c) for c in columns])  # a column name beyond the format could be "=…"
-                    for row in rows_for(conn, kind):
-                        w.writerow([_csv_value(kind, c, row.get(c)) for c in columns])
+                    csv.writer(f).writerows(csv_rows(conn, kind))
     except BaseException:
         for tmp, _ in written:
             tmp.unlink(missing_ok=True)

@@ -12,20 +12,20 @@ size is checked first (``Content-Length``, before a byte is read), then who is a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from micromoves.domain.errors import InvalidValue, LengthRequired, PayloadTooLarge, UnsupportedMediaType
-from micromoves.services import importing, imports
+from micromoves.services import exporting, importing, imports
 from micromoves.services.idempotency import HEADER as IDEMPOTENCY_HEADER
 from micromoves.web.app import CSRF_FIELD, ERROR_RESPONSES, ErrorBody, page
-from micromoves.web.routes import Who, admin, db_of, route
+from micromoves.web.routes import Who, admin, csv_response, db_of, route
 
 html = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["imports"], responses=ERROR_RESPONSES)
@@ -189,3 +189,32 @@ async def api_import(request: Request, who: Who) -> ImportResult:
     who.policy.require_admin("import data")  # before the form is read (the service checks it again)
     form = await read_form(request)
     return await run_in_threadpool(_run, request, who, form)
+
+
+# The interchange files (conventions.md), as `micromoves export` writes them and the import reads them back:
+# the JSON API's people.csv and moves.csv are views of the directory and the moves list, with names.
+ExportKind = Literal["people", "roles", "role_skills", "moves"]
+
+
+@route(html, "GET", "/admin/export/{kind}.csv", name="admin.export", access="admin")
+def export_page(request: Request, who: Who, kind: ExportKind) -> Response:
+    return csv_response(exporting.export_rows(db_of(request), who.policy, kind), f"{kind}.csv", guarded=True)
+
+
+@route(
+    api,
+    "GET",
+    "/export/{kind}.csv",
+    name="api.export",
+    access="admin",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "the interchange CSV, header first",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
+def api_export(request: Request, who: Who, kind: ExportKind) -> Response:
+    """One interchange CSV file (people, roles, role_skills or moves), as the import reads it back."""
+    return csv_response(exporting.export_rows(db_of(request), who.policy, kind), f"{kind}.csv", guarded=True)

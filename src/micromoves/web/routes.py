@@ -280,7 +280,7 @@ def api_directory(request: Request, who: Who, f: Annotated[views.PeopleFilter, Q
 
 @route(html, "GET", "/people.csv", name="people.csv")
 def people_csv(request: Request, who: Who, f: Annotated[views.PeopleSelection, Query()]) -> Response:
-    return _csv_response(views.people_rows(db_of(request), who.policy, f), "people.csv")
+    return csv_response(views.people_rows(db_of(request), who.policy, f), "people.csv")
 
 
 @route(
@@ -294,7 +294,7 @@ def people_csv(request: Request, who: Who, f: Annotated[views.PeopleSelection, Q
     },
 )
 def api_people_csv(request: Request, who: Who, f: Annotated[views.PeopleSelection, Query()]) -> Response:
-    return _csv_response(views.people_rows(db_of(request), who.policy, f), "people.csv")
+    return csv_response(views.people_rows(db_of(request), who.policy, f), "people.csv")
 
 
 @route(html, "GET", "/moves", name="moves")
@@ -320,7 +320,7 @@ def api_moves(request: Request, who: Who, f: Annotated[views.MoveFilter, Query()
 
 @route(html, "GET", "/moves.csv", name="moves.csv")
 def moves_csv(request: Request, who: Who, f: Annotated[views.MoveSelection, Query()]) -> Response:
-    return _csv_response(views.move_rows(db_of(request), who.policy, f), "moves.csv")
+    return csv_response(views.move_rows(db_of(request), who.policy, f), "moves.csv")
 
 
 @route(
@@ -334,17 +334,19 @@ def moves_csv(request: Request, who: Who, f: Annotated[views.MoveSelection, Quer
     },
 )
 def api_moves_csv(request: Request, who: Who, f: Annotated[views.MoveSelection, Query()]) -> Response:
-    return _csv_response(views.move_rows(db_of(request), who.policy, f), "moves.csv")
+    return csv_response(views.move_rows(db_of(request), who.policy, f), "moves.csv")
 
 
-def _csv_response(rows: Iterator[list[str]], filename: str) -> StreamingResponse:
+def csv_response(rows: Iterator[list[str]], filename: str, *, guarded: bool = False) -> StreamingResponse:
+    """A CSV download streamed from ``rows``; each cell is guarded against formulas unless ``guarded``
+    says the rows already are (the interchange export: guarding twice would change what imports back)."""
     import csv
     import io
 
     def lines() -> Iterator[str]:
         for row in rows:
             buf = io.StringIO()
-            csv.writer(buf).writerow([safe_cell(v) for v in row])
+            csv.writer(buf).writerow(row if guarded else [safe_cell(v) for v in row])
             yield buf.getvalue()
 
     return StreamingResponse(
