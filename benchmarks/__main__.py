@@ -14,7 +14,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="moves in the import benchmark")
     parser.add_argument("--people", type=int, default=100_000, help="people in the demo benchmark")
     parser.add_argument("--plan-people", type=int, default=100_000, help="people in the plan-all benchmark")
-    parser.add_argument("--only", choices=["import", "demo", "plan-all"], action="append", help="run only these")
+    parser.add_argument("--routes-people", type=int, default=2000, help="people in the alternate-routes benchmark")
+    parser.add_argument(
+        "--only", choices=["import", "demo", "plan-all", "routes"], action="append", help="run only these"
+    )
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
     parser.add_argument("--workers", type=int, default=None, help="plan-all worker processes (default: every core)")
     args = parser.parse_args()
@@ -34,6 +37,10 @@ def main() -> None:
             from benchmarks import plan_all
 
             rows += plan_all.run(args.plan_people, Path(tmp), backends[:1], args.workers)
+        if "routes" in only:
+            from benchmarks import routes
+
+            rows += routes.run(args.routes_people, Path(tmp), backends[0])
     print_rows(rows)
 
 

@@ -698,6 +698,13 @@ def test_congestion_finds_the_seeded_bottleneck_and_routes_around_it(
     assert len(routes) == 2  # the crowd are people aiming at a role, so each can be re-planned
     # Only the first two of the crowd were compared, and the answer says how many want the slot.
     assert alternate.wanting == len(congestion.affected_people(db, slot.template_id, limit=None)) > 2
+    # The page loads what its routes share once: each route is still the one asked for on its own.
+    assert routes == [congestion.alternate_route(db, admin, r.person_id, slot.template_id) for r in routes]
+    # No route without the slot takes it, as its template or through an opportunity running it.
+    with db.engine.connect() as conn:
+        o = t.opportunities.c
+        taken = {alternate.template_title, *conn.scalars(select(o.title).where(o.template_id == slot.template_id))}
+    assert not any(taken & set(r.steps) for r in routes)
     for r in routes:
         if r.current_ready_week is None:  # out of reach with the slot: out of reach without it too
             assert r.alternative_ready_week is None and "out of reach" in r.explanation

@@ -980,6 +980,109 @@ def test_an_alternate_route_starts_from_the_persons_current_plan(
     assert not stale.proven_optimal
 
 
+def _searches(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
+    """The option ids of each problem the alternate routes search, as they search it."""
+    from micromoves.services import congestion
+
+    searched: list[set[str]] = []
+    search = congestion.solve_within
+
+    def counted(problem: Any, budget: float, *, steps: int | None = None) -> Any:
+        searched.append({o.id for o in problem.options})
+        return search(problem, budget, steps=steps)
+
+    monkeypatch.setattr(congestion, "solve_within", counted)
+    return searched
+
+
+def test_an_alternate_route_searches_only_what_the_current_plan_leaves_open(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The routes page took ~19 s for 20 people: every route searched for a plan with the slot, although the
+    person's current plan, when it answers today's problem, is that plan. Now a route takes the current plan
+    as the plan with the slot: a slot the plan does without costs nothing with no search at all; a slot it
+    takes costs one search, without it, and the extra weeks are counted from the current plan's ready week.
+    A current plan that is not proven best still stands in, and the route says it is not proven."""
+    from micromoves.services import accounts, congestion
+    from micromoves.services.policy import Policy
+
+    hr = Policy(plan_db, accounts.Principal(0, "hr", accounts.Access.ADMIN, None))
+    plan = planning.plan_for_person(plan_db, "EMP", actor="EMP").plan
+    assert plan.outcome == "ready" and plan.explanation.get("optimal", True)
+    with plan_db.engine.connect() as conn:
+        titles = dict(conn.execute(select(t.move_templates.c.id, t.move_templates.c.title)).all())
+    taken = [step["template_id"] for step in plan.steps]
+    unused = sorted(set(titles) - set(taken))[0]
+    searched = _searches(monkeypatch)
+    free = congestion.alternate_route(plan_db, hr, "EMP", unused)
+    assert searched == []
+    assert (free.current_ready_week, free.alternative_ready_week, free.extra_weeks, free.proven_optimal) == (
+        plan.ready_week,
+        plan.ready_week,
+        0,
+        True,
+    )
+    assert free.steps == [step["title"] for step in plan.steps] and "not on the best route" in free.explanation
+    for slot in taken:
+        searched.clear()
+        route = congestion.alternate_route(plan_db, hr, "EMP", slot)
+        assert len(searched) == 1 and slot not in searched[0]  # one search, and it is without the slot
+        assert route.current_ready_week == plan.ready_week and titles[slot] not in route.steps
+        if route.alternative_ready_week is None:
+            assert route.extra_weeks is None and "out of reach" in route.explanation
+        else:
+            assert route.extra_weeks == route.alternative_ready_week - plan.ready_week
+    # The same plan, stored as found within a time budget: it is still the person's plan with the slot (their
+    # own planning searched longer than a route may), and the route says that it is not proven best.
+    with plan_db.write_engine.begin() as conn:
+        explanation = {**plan.explanation, "optimal": False}
+        conn.execute(t.plans.update().where(t.plans.c.id == plan.id).values(explanation=explanation))
+    searched.clear()
+    hedged = congestion.alternate_route(plan_db, hr, "EMP", unused)
+    assert searched == [] and hedged.current_ready_week == plan.ready_week and hedged.extra_weeks == 0
+    assert not hedged.proven_optimal and hedged.explanation.endswith("not proven optimal)")
+    # Someone without a current plan: a search with the slot, then one without it if that plan takes it.
+    with plan_db.write_engine.begin() as conn:
+        conn.execute(t.plans.delete())
+    searched.clear()
+    fresh = congestion.alternate_route(plan_db, hr, "EMP", taken[0])
+    assert [taken[0] in options for options in searched] == [True, False]
+    assert fresh.current_ready_week == plan.ready_week and titles[taken[0]] not in fresh.steps
+
+
+def test_a_target_out_of_reach_even_with_the_slot_is_out_of_reach_without_it_with_no_search(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A current plan proven not to reach the target within the horizon: no plan with fewer options does,
+    so the route says so with no search and lists no steps (there is no route to the target). The extra
+    weeks are unknown, not 0 (the route of a slot the plan did not take said 0, as if it cost nothing)."""
+    from micromoves.services import accounts, congestion
+    from micromoves.services.policy import Policy
+
+    org.add_role(
+        plan_db,
+        id="ARCH",
+        title="Architect",
+        level=4,
+        team_id="ENG",
+        actor="hr",
+        requirements={"Programming": 6.5, "Critical Thinking": 4.0},  # no move raises Programming that far
+    )
+    catalogue.set_target_role(plan_db, person_id="EMP", role_id="ARCH", actor="EMP")
+    plan = planning.plan_for_person(plan_db, "EMP", actor="EMP").plan
+    assert plan.outcome == "unreachable" and plan.explanation["optimal"] and plan.steps
+    with plan_db.engine.connect() as conn:
+        templates = set(conn.scalars(select(t.move_templates.c.id)))
+    hr = Policy(plan_db, accounts.Principal(0, "hr", accounts.Access.ADMIN, None))
+    searched = _searches(monkeypatch)
+    for slot in sorted(templates):
+        route = congestion.alternate_route(plan_db, hr, "EMP", slot)
+        assert (route.current_ready_week, route.alternative_ready_week, route.extra_weeks) == (None, None, None)
+        assert route.steps == [] and route.proven_optimal and route.alternative_found
+        assert route.explanation == f"the target is out of reach within 104 weeks even with {route.template}"
+    assert searched == []
+
+
 def test_a_failed_replan_after_a_fill_is_audited_and_the_seat_stands(
     plan_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:

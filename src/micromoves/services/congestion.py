@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import itertools
 import math
 import statistics
 from collections import Counter, defaultdict
-from typing import Any
+from collections.abc import Collection
+from typing import Any, cast, get_args
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, func, select
@@ -22,10 +25,16 @@ from sqlalchemy import Connection, func, select
 from micromoves.domain.errors import DomainError, InvalidValue, NotFound
 from micromoves.domain.marketplace import LIVE_APPLICATIONS
 from micromoves.domain.model import MoveStatus, PlanStatus
-from micromoves.planning import PlanningError, PlanResult
+from micromoves.planning import PlanningError, PlanProblem, PlanResult, check_plan
+from micromoves.planning._core import build_result
+from micromoves.planning.model import Status
 from micromoves.services.marketplace import on_the_market
 from micromoves.services.planning import (
     OPPORTUNITY_PREFIX,
+    Catalogue,
+    OptionCache,
+    PersonContext,
+    TargetContext,
     load_catalogue,
     load_people,
     load_targets,
@@ -108,17 +117,19 @@ class AlternateRoute(BaseModel):
     template: str
     current_ready_week: int | None
     alternative_ready_week: int | None  # None: not reachable without the slot within the horizon
-    extra_weeks: int | None
-    steps: list[str]
+    extra_weeks: int | None  # alternative_ready_week - current_ready_week (None if either is out of reach)
+    steps: list[str]  # the route without the slot (none when the target is out of reach even with it, proven)
     explanation: str
-    proven_optimal: bool = True  # False: a re-plan reached its limit (ROUTE_STEPS or ROUTE_BUDGET)
+    # False: a plan compared is only the best found within a search limit (a route's: ROUTE_STEPS or
+    # ROUTE_BUDGET; or that of the planning that made the person's current plan)
+    proven_optimal: bool = True
     alternative_found: bool = True  # False: no plan without the slot was found within the limits
 
 
-# Each re-plan of an alternate route (two per person; a page shows 5 people by default, up to 20) stops after
-# ROUTE_STEPS search steps (a few tenths of a second); past it, the greedy plan is used and the route says it
-# is not proven best. Steps are counted, not timed, so the same data gives the same routes however busy the
-# machine is; ROUTE_BUDGET (seconds) is only a safety net.
+# Each search of an alternate route (at most two per person, one for a person with a current plan; a page
+# shows 5 people by default, up to 20) stops after ROUTE_STEPS search steps (a few tenths of a second); past
+# it, the greedy plan is used and the route says it is not proven best. Steps are counted, not timed, so the
+# same data gives the same routes however busy the machine is; ROUTE_BUDGET (seconds) is only a safety net.
 ROUTE_STEPS = 2_000
 ROUTE_BUDGET = 2.0
 
@@ -344,6 +355,109 @@ def _load(
     )
 
 
+@dataclasses.dataclass
+class _Slot:
+    """What every route around one slot shares, loaded once per page: each route used to load the catalogue
+    (with the open opportunities) and its target again and build every option anew."""
+
+    template_id: str
+    title: str
+    option_ids: frozenset[str]  # the template, and every open or filled opportunity running it
+    catalogue: Catalogue
+    start: dt.date
+    horizon: int
+    settings: Settings
+    # Options built from the catalogue, shared by everyone's problems: each is built once, and so is its part
+    # of the problem digest that tells whether a stored plan still answers today's problem.
+    built: OptionCache = dataclasses.field(default_factory=dict)
+    targets: dict[str, TargetContext | DomainError] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class _CurrentPlan:
+    """What a route reads of a person's current plan (towards their target, over the route's horizon)."""
+
+    problem_digest: str | None
+    outcome: str
+    ready_week: int | None
+    steps: list[dict[str, Any]]
+    explanation: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Wanting:
+    """One person to route around the slot, loaded together with the others of the page."""
+
+    person_id: str
+    name: str
+    context: PersonContext
+    target: TargetContext
+    current: _CurrentPlan | None
+
+
+def _load_slot(conn: Connection, template_id: str, *, horizon: int, settings: Settings) -> _Slot:
+    title = conn.scalar(select(t.move_templates.c.title).where(t.move_templates.c.id == template_id))
+    if title is None:
+        raise NotFound(f"unknown move template {template_id!r}", field="template_id")
+    return _Slot(
+        template_id,
+        title,
+        frozenset(_slot_options(conn, template_id)),
+        load_catalogue(conn),
+        next_monday(dt.date.today()),
+        horizon,
+        settings,
+    )
+
+
+def _load_wanting(conn: Connection, slot: _Slot, person_ids: list[str]) -> dict[str, _Wanting | DomainError]:
+    """These people as their routes need them, in a handful of queries; or why one cannot be routed."""
+    p, pl = t.people.c, t.plans.c
+    rows = {r.id: r for r in conn.execute(select(p.id, p.name, p.target_role_id).where(p.id.in_(person_ids)))}
+    out: dict[str, _Wanting | DomainError] = {}
+    targets: dict[str, TargetContext] = {}
+    for pid in person_ids:
+        row = rows.get(pid)
+        if row is None:
+            out[pid] = NotFound(f"unknown person {pid!r}", field="person_id")
+        elif row.target_role_id is None:
+            out[pid] = InvalidValue(f"{pid} has no target role to plan towards", field="target_role_id")
+        elif isinstance(target := _target(conn, slot, row.target_role_id), DomainError):
+            out[pid] = target
+        else:
+            targets[pid] = target
+    contexts = load_people(conn, list(targets), start=slot.start) if targets else {}
+    current = {
+        r.person_id: _CurrentPlan(r.problem_digest, r.outcome, r.ready_week, r.steps or [], r.explanation or {})
+        for r in conn.execute(
+            select(
+                pl.person_id,
+                pl.target_role_id,
+                pl.problem_digest,
+                pl.outcome,
+                pl.ready_week,
+                pl.steps,
+                pl.explanation,
+            ).where(pl.person_id.in_(targets), pl.status == PlanStatus.CURRENT, pl.horizon_weeks == slot.horizon)
+        )
+        if r.target_role_id == targets[r.person_id].role_id
+    }
+    for pid, target in targets.items():
+        out[pid] = _Wanting(pid, rows[pid].name, contexts[pid], target, current.get(pid))
+    return out
+
+
+def _target(conn: Connection, slot: _Slot, role_id: str) -> TargetContext | DomainError:
+    """A target role's requirements, loaded once per page; or why it cannot be planned towards (a role
+    without requirements, say), in load_targets's words."""
+    if role_id not in slot.targets:
+        try:
+            slot.targets[role_id] = load_targets(conn, [role_id])[role_id]
+        except DomainError as exc:
+            slot.targets[role_id] = exc
+    return slot.targets[role_id]
+
+
 def alternate_route(
     db: Database,
     policy: Policy,
@@ -357,70 +471,59 @@ def alternate_route(
     policy.require(
         policy.sees_person(person_id), visible=False, action="re-plan", entity_type="person", entity_id=person_id
     )
-    settings = settings or get_settings()
-    start = next_monday(dt.date.today())
     with db.engine.connect() as conn:
-        person = conn.execute(
-            select(t.people.c.name, t.people.c.target_role_id).where(t.people.c.id == person_id)
-        ).first()
-        if person is None:
-            raise NotFound(f"unknown person {person_id!r}", field="person_id")
-        if person.target_role_id is None:
-            raise InvalidValue(f"{person_id} has no target role to plan towards", field="target_role_id")
-        title = conn.scalar(select(t.move_templates.c.title).where(t.move_templates.c.id == template_id))
-        if title is None:
-            raise NotFound(f"unknown move template {template_id!r}", field="template_id")
-        people = load_people(conn, [person_id], start=start)
-        target = load_targets(conn, [person.target_role_id])[person.target_role_id]
-        slot = _slot_options(conn, template_id)
-        catalogue = load_catalogue(conn)
-        # The congested move is taken out below, after the filter: keep every depth step it would thin out.
-        problem = make_problem(
-            people[person_id],
-            target,
-            catalogue,
-            start=start,
-            horizon=horizon_weeks,
-            settings=settings,
-            every_depth_step=True,
-        )
-        stored = _stored_plan(conn, person_id, people[person_id], target, catalogue, start, horizon_weeks, settings)
-    # Without the slot: the template, and every open opportunity that runs it (a plan may reach the same move
-    # through one; taking only the template out left routes "without it" that still took it).
-    without = dataclasses.replace(problem, options=tuple(o for o in problem.options if o.id not in slot))
-    try:
-        with_it = solve_within(problem, ROUTE_BUDGET, steps=ROUTE_STEPS)
-    except PlanningError as exc:
-        raise InvalidValue(f"cannot plan: {exc}", field="plan") from None
-    except RuntimeError:  # not even the greedy fallback found a plan
-        raise InvalidValue("no plan was found within the search limit", field="plan") from None
-    used = any(m.option_id in slot for m in with_it.moves)
-    if stored is not None and (_ready_sooner(stored, with_it) or (stored.optimal and not with_it.optimal)):
-        # The person's current plan solves this very problem and is better (or proven where the bounded
-        # search is not): the route starts from it, so the page never contradicts the person's own plan.
-        with_it, used = stored, any(m.option_id in slot for m in stored.moves)
+        slot = _load_slot(conn, template_id, horizon=horizon_weeks, settings=settings or get_settings())
+        who = _load_wanting(conn, slot, [person_id])[person_id]
+    if isinstance(who, DomainError):
+        raise who
+    return _route(slot, who)
+
+
+def _route(slot: _Slot, who: _Wanting) -> AlternateRoute:
+    """The route of one person without the slot (no database access: searches run outside any transaction)."""
+    # The problem searched, built once if at all. The congested move is taken out below, after the catalogue
+    # filter: keep every depth step it would thin out.
+    problem = functools.cache(functools.partial(_problem, slot, who, every_depth_step=True))
+    # The person's current plan, when it answers today's problem, is their plan with the slot: the route
+    # compares with what the person sees. It is proven best, or the best their own planning found within a
+    # larger budget than a route's (plan_all_budget_seconds, then CP-SAT), where a route's bounded search
+    # with the slot is not expected to do better (and searching anyway took half the page's time). Only a
+    # person without a current plan gets a search with the slot.
+    current = _current_plan(slot, who)
+    with_it = current if current is not None else _solve(problem())
+    used = any(m.option_id in slot.option_ids for m in with_it.moves)
+    # Out of reach even with the slot, proven: out of reach without it too (fewer options never make a plan
+    # ready), so there is no route to search for.
+    hopeless = with_it.status == "unreachable" and with_it.optimal and not with_it.ready_plan_may_exist
     no_it: PlanResult | None = with_it  # the best plan does not use the slot: it stays the best plan without it
-    if used:
+    if used and not hopeless:
+        # Without the slot: the template, and every open opportunity that runs it (a plan may reach the same
+        # move through one; taking only the template out left routes "without it" that still took it).
+        options = tuple(o for o in problem().options if o.id not in slot.option_ids)
+        without = dataclasses.replace(problem(), options=options)
         try:
             no_it = solve_within(without, ROUTE_BUDGET, steps=ROUTE_STEPS)
         except (PlanningError, RuntimeError):  # nothing found without the slot within the budget
             no_it = None
-    # Proven only if both searches finished (a plan without the slot that beats the one found with it means
-    # the search with it did not finish: that plan is then the best route found, and it does not use the slot).
+    # Proven only if both plans are (a plan without the slot that beats the one with it means the latter is not
+    # the best: the plan without it is then the best route found, and it does not use the slot).
     proven = with_it.optimal and no_it is not None and no_it.optimal
     if no_it is not None and _ready_sooner(no_it, with_it):
         with_it, used = no_it, False
     extra = None
     if no_it is not None and with_it.ready_week is not None and no_it.ready_week is not None:
         extra = no_it.ready_week - with_it.ready_week
+    title = slot.title
+    hedged = not proven  # the plans compared are the best found within the search limit
     if with_it.ready_week is None:
-        words = f"the target is out of reach within {horizon_weeks} weeks even with {title}"
+        words = f"the target is out of reach within {slot.horizon} weeks even with {title}"
     elif not used:
         words = f"{title} is not on the best route, so losing it costs nothing"
     elif no_it is None:
         words = f"no route without {title} was found within the search limit"
+        hedged = False  # it says so already
     elif no_it.ready_week is None:
-        words = f"without {title} the target is out of reach within {horizon_weeks} weeks"
+        words = f"without {title} the target is out of reach within {slot.horizon} weeks"
     elif extra == 0:
         words = f"without {title} another route is just as fast (ready at week {no_it.ready_week}), with other moves"
     else:
@@ -428,60 +531,72 @@ def alternate_route(
             f"if you cannot get {title}, this route is ready {extra} week(s) later "
             f"(week {no_it.ready_week} instead of {with_it.ready_week})"
         )
-    if not proven and no_it is not None:
+    if hedged:  # also "out of reach even with it", when that is only the nearest plan found
         words += " (the best plans found within the search limit, not proven optimal)"
     return AlternateRoute(
-        person_id=person_id,
-        person=person.name,
-        template_id=template_id,
+        person_id=who.person_id,
+        person=who.name,
+        template_id=slot.template_id,
         template=title,
         current_ready_week=with_it.ready_week,
         alternative_ready_week=no_it.ready_week if no_it is not None else None,
         alternative_found=no_it is not None,
-        extra_weeks=extra if used else 0,
-        steps=[m.title for m in no_it.moves] if no_it is not None else [],
+        # Out of reach with the slot: no weeks to count, with or without it.
+        extra_weeks=None if with_it.ready_week is None else extra if used else 0,
+        steps=[m.title for m in no_it.moves] if no_it is not None and not hopeless else [],
         explanation=words,
         proven_optimal=proven,
     )
 
 
-def _stored_plan(
-    conn: Connection,
-    person_id: str,
-    person: Any,
-    target: Any,
-    catalogue: Any,
-    start: dt.date,
-    horizon_weeks: int,
-    settings: Settings,
-) -> PlanResult | None:
-    """The person's current plan as a result, if it solves the planning problem of today exactly (same
-    digest: levels, capacity, target, options on offer, start and horizon), else None."""
-    row = conn.execute(
-        select(
-            t.plans.c.problem_digest, t.plans.c.steps, t.plans.c.ready_week, t.plans.c.outcome, t.plans.c.explanation
-        )
-        .where(t.plans.c.person_id == person_id, t.plans.c.status == PlanStatus.CURRENT)
-        .where(t.plans.c.target_role_id == target.role_id, t.plans.c.horizon_weeks == horizon_weeks)
-    ).first()
-    if row is None or row.problem_digest is None:
-        return None
-    standard = make_problem(person, target, catalogue, start=start, horizon=horizon_weeks, settings=settings)
-    if plan_digest(standard, start, target.role_id) != row.problem_digest:
-        return None  # something changed since (or it was planned from another start): re-planned below
-    from micromoves.planning import check_plan
-    from micromoves.planning._core import build_result
+def _solve(problem: PlanProblem) -> PlanResult:
+    """The best plan found within the route's limits (ROUTE_STEPS, ROUTE_BUDGET)."""
+    try:
+        return solve_within(problem, ROUTE_BUDGET, steps=ROUTE_STEPS)
+    except PlanningError as exc:
+        raise InvalidValue(f"cannot plan: {exc}", field="plan") from None
+    except RuntimeError:  # not even the greedy fallback found a plan
+        raise InvalidValue("no plan was found within the search limit", field="plan") from None
 
-    options = {o.id for o in standard.options}
-    starts = {step.get("template_id"): step.get("start_week") for step in row.steps or []}
-    if not all(k in options and isinstance(v, int) for k, v in starts.items()) or row.outcome not in (
-        "ready",
-        "already_ready",
-    ):
+
+def _problem(slot: _Slot, who: _Wanting, *, every_depth_step: bool = False) -> PlanProblem:
+    """The person's planning problem towards their target (``every_depth_step``: see relevant_templates)."""
+    return make_problem(
+        who.context,
+        who.target,
+        slot.catalogue,
+        start=slot.start,
+        horizon=slot.horizon,
+        settings=slot.settings,
+        cache=slot.built,
+        every_depth_step=every_depth_step,
+    )
+
+
+def _current_plan(slot: _Slot, who: _Wanting) -> PlanResult | None:
+    """The person's current plan as a result, if it solves the planning problem of today exactly (same
+    digest: levels, capacity, target, options on offer, start and horizon) and still holds, else None."""
+    plan = who.current
+    if plan is None or plan.problem_digest is None:
         return None
-    result = build_result(standard, row.outcome, starts, optimal=bool((row.explanation or {}).get("optimal", True)))
-    # Only a plan that still holds, with the figures it was stored with, stands in for a fresh search.
-    if check_plan(standard, result) or result.ready_week != row.ready_week:
+    standard = _problem(slot, who)  # the problem a plan is made for
+    if plan_digest(standard, slot.start, who.target.role_id) != plan.problem_digest:
+        return None  # something changed since (or it was planned from another start): searched afresh
+    options = {o.id for o in standard.options}
+    starts: dict[str, int] = {}
+    for step in plan.steps:
+        option, week = step.get("template_id"), step.get("start_week")
+        if option not in options or not isinstance(week, int):
+            return None  # a step no longer on offer (or not as stored)
+        starts[option] = week
+    if plan.outcome not in get_args(Status):
+        return None
+    optimal = bool(plan.explanation.get("optimal", True))
+    result = build_result(standard, cast(Status, plan.outcome), starts, optimal=optimal)
+    result = dataclasses.replace(result, ready_plan_may_exist=bool(plan.explanation.get("ready_plan_may_exist")))
+    # Only a plan that still holds, with the figures it was stored with, stands in for a search.
+    stored_as = (plan.ready_week, plan.explanation.get("gap"))
+    if check_plan(standard, result) or (result.ready_week, result.gap) != stored_as:
         return None
     return result
 
@@ -504,26 +619,29 @@ def affected_people(db: Database, template_id: str, *, limit: int | None = 20) -
     """People who want the slot: their plans schedule it (the template, or an opportunity running it), or
     they applied to an opportunity running it."""
     with db.engine.connect() as conn:
-        slot = _slot_options(conn, template_id)
-        wanted = [
-            pid
-            for pid, steps in conn.execute(
-                select(t.plans.c.person_id, t.plans.c.steps)
-                .where(t.plans.c.status == "current")
-                .order_by(t.plans.c.person_id)  # the same people compared on every call
-            )
-            if any(s.get("template_id") in slot for s in steps or [])
-        ]
-        o, a = t.opportunities.c, t.applications.c
-        wanted += list(
-            conn.scalars(
-                select(a.person_id)
-                .join(t.opportunities, o.id == a.opportunity_id)
-                .where(o.template_id == template_id, a.status.in_([s.value for s in LIVE_APPLICATIONS]))
-                .order_by(a.applied_at)
-            )
+        return _wanting(conn, template_id, _slot_options(conn, template_id))[:limit]
+
+
+def _wanting(conn: Connection, template_id: str, slot: Collection[str]) -> list[str]:
+    wanted = [
+        pid
+        for pid, steps in conn.execute(
+            select(t.plans.c.person_id, t.plans.c.steps)
+            .where(t.plans.c.status == "current")
+            .order_by(t.plans.c.person_id)  # the same people compared on every call
         )
-    return list(dict.fromkeys(wanted))[:limit]
+        if any(s.get("template_id") in slot for s in steps or [])
+    ]
+    o, a = t.opportunities.c, t.applications.c
+    wanted += list(
+        conn.scalars(
+            select(a.person_id)
+            .join(t.opportunities, o.id == a.opportunity_id)
+            .where(o.template_id == template_id, a.status.in_([s.value for s in LIVE_APPLICATIONS]))
+            .order_by(a.applied_at)
+        )
+    )
+    return list(dict.fromkeys(wanted))
 
 
 class NotPlanned(BaseModel):
@@ -546,29 +664,36 @@ class AlternateRoutes(BaseModel):
 
 def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: int = 5) -> AlternateRoutes:
     """Alternate routes for the first ``limit`` people who want a congested slot and whom the user may see
-    (in ``affected_people``'s order), costliest first; ``wanting`` counts them all."""
+    (in ``affected_people``'s order), costliest first; ``wanting`` counts them all. The web page, its JSON
+    twin and the CLI all show this."""
     if not 1 <= limit <= 20:
         raise InvalidValue("limit is 1–20", field="limit")
-    with db.engine.connect() as conn:
-        title = conn.scalar(select(t.move_templates.c.title).where(t.move_templates.c.id == template_id))
-    if title is None:
-        raise NotFound(f"unknown move template {template_id!r}", field="template_id")
     routes: list[AlternateRoute] = []
     failed: list[tuple[str, str]] = []  # (person, why), named below in one query
-    visible = [pid for pid in affected_people(db, template_id, limit=None) if policy.sees_person(pid)]
-    for person_id in visible:
-        if len(routes) >= limit:
-            break
-        try:
-            routes.append(alternate_route(db, policy, person_id, template_id))
-        except (DomainError, PlanningError) as exc:
-            # This person has no route to compare; the others still do (one of them failing used to fail
-            # the whole page for everyone who could see them).
-            failed.append((person_id, str(exc)))
+    with db.engine.connect() as conn:
+        slot = _load_slot(conn, template_id, horizon=104, settings=get_settings())
+        visible = [pid for pid in _wanting(conn, template_id, slot.option_ids) if policy.sees_person(pid)]
+    queue = iter(visible)
+    # In batches of as many people as routes are still missing: loaded together, then searched one by one
+    # outside any transaction; one who cannot be routed makes room for the next.
+    while batch := list(itertools.islice(queue, limit - len(routes))):
+        with db.engine.connect() as conn:
+            loaded = _load_wanting(conn, slot, batch)
+        for person_id in batch:
+            who = loaded[person_id]
+            if isinstance(who, DomainError):  # no target role, say: listed with the reason
+                failed.append((person_id, str(who)))
+                continue
+            try:
+                routes.append(_route(slot, who))
+            except (DomainError, PlanningError) as exc:
+                # This person has no route to compare; the others still do (one of them failing used to fail
+                # the whole page for everyone who could see them).
+                failed.append((person_id, str(exc)))
     routes.sort(key=lambda r: (-(r.extra_weeks or 0) if r.alternative_ready_week is not None else -10_000, r.person_id))
     with db.engine.connect() as conn:
         names = names_of(conn, t.people, [pid for pid, _ in failed])
     not_planned = [NotPlanned(person_id=pid, person=names.get(pid, pid), reason=why) for pid, why in failed]
     return AlternateRoutes(
-        template_id=template_id, template_title=title, routes=routes, not_planned=not_planned, wanting=len(visible)
+        template_id=template_id, template_title=slot.title, routes=routes, not_planned=not_planned, wanting=len(visible)
     )
