@@ -49,6 +49,22 @@ def allowed_next(status: MoveStatus) -> frozenset[MoveStatus]:
     return LEGAL_TRANSITIONS[status]
 
 
+def _reachable(start: MoveStatus) -> frozenset[MoveStatus]:
+    seen = {start}
+    todo = [start]
+    while todo:
+        for nxt in LEGAL_TRANSITIONS[todo.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return frozenset(seen)
+
+
+# Every status a move can come to from each status by legal steps (itself included): an import may record
+# several steps at once (requested → completed: the HRIS saw the move through), never a step back.
+REACHABLE: Mapping[MoveStatus, frozenset[MoveStatus]] = {s: _reachable(s) for s in S}
+
+
 def check_transition(move: Move, to: MoveStatus) -> None:
     """Raise a clear error if ``move`` may not go to ``to`` now."""
     if to not in LEGAL_TRANSITIONS[move.status]:
