@@ -607,3 +607,28 @@ def test_kinds_statuses_decisions_and_ratings_are_read_in_any_case(org_url: str)
     ]:  # fmt: skip
         code, _, err = mm(org_url, *args)
         assert code == 2 and err.startswith(message) and "Traceback" not in err, (args, err)
+
+
+def test_import_counts_a_file_without_rows_and_refuses_a_stray_quote(org_url: str, tmp_path: Path) -> None:
+    """A header-only moves.csv printed nothing about moves (the summary left the kind out); a stray quote
+    imported with success, swallowing the rows after it. The first is counted with zeros, the second is a
+    problem naming the file, line and column."""
+    header = (
+        "move_id,person_id,kind,title,host_team,start,end,percent_time,status,target_role_id,success_criteria,"
+        "outcome,skills_gained\n"
+    )
+    moves = tmp_path / "moves.csv"
+    moves.write_text(header)
+    code, out, err = mm(org_url, "import", str(moves))
+    assert code == 0, err
+    assert "moves: 0 created, 0 updated, 0 unchanged" in out
+    moves.write_text(header + 'X1,P2,gig,"said ""hi,,2026-01-05,2026-02-01,20,proposed,,,,\nX2,P2,gig,t,,,,,,,,,\n')
+    code, out, err = mm(org_url, "import", str(moves))
+    assert code == 2 and "Traceback" not in out + err
+    assert err.splitlines() == [
+        "error: import rejected, nothing written: 1 problem(s)",
+        "  moves.csv:2:title: unbalanced quote: the cell starting on line 2 never ends (a quote opens it and none "
+        'closes it); write a quote inside a quoted cell twice ("")',
+    ]
+    code, out, err = mm(org_url, "moves", "list", "--json")
+    assert code == 0 and "X1" not in out and "X2" not in out, err

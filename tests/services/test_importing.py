@@ -1725,3 +1725,315 @@ def test_vocabularies_are_read_in_any_case_and_stored_canonical(
             "in_review, completed, declined, withdrawn, reverted",
         ],
     )
+
+
+# ------------------------------------------------------------------------- malformed input, numbers, names
+
+PEOPLE_HEAD = ",".join(PEOPLE_H)
+
+
+def write_text(path: Path, *lines: str, newline: str = "\n", bom: bool = False) -> Path:
+    """A file of exactly these lines (a quote in them is written as it stands, unlike write_csv's)."""
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + newline.join(lines).encode("utf-8") + newline.encode())
+    return path
+
+
+def names(db: Database) -> dict[str, str]:
+    with db.engine.connect() as conn:
+        return {pid: name for pid, name in conn.execute(select(t.people.c.id, t.people.c.name))}
+
+
+def test_a_stray_quote_rejects_the_import_naming_line_and_column(db: Database, tmp_path: Path) -> None:
+    """A quote opening a cell that no quote closes swallowed every row after it into that cell, and a closing
+    quote followed by more text ("Luke" Lucas Moreau) was stored without its quotes: both imported with
+    success. Now each is a problem naming the file, the line the cell starts on and its column, and nothing
+    is written (all or nothing)."""
+    people = tmp_path / "people.csv"
+    write_text(
+        people,
+        PEOPLE_HEAD,
+        'P1,Ada,,,,DATA,2020-01-01,"said ""hi',  # the last cell's quote never closes
+        "P2,Bo,,,,DATA,2020-01-01,Porto",
+        "P3,Cy,,,,DATA,2020-01-01,Lisbon",
+    )
+    expect_rejected(
+        db,
+        [people],
+        ['people.csv:2:location: unbalanced quote: the cell starting on line 2 never ends (a quote opens it and '
+         'none closes it); write a quote inside a quoted cell twice ("")'],
+    )  # fmt: skip
+    write_text(people, PEOPLE_HEAD, "P1,Ada,,,,DATA,2020-01-01,Berlin", 'P3,"Luke" Lucas Moreau,,,,DATA,,Paris')
+    expect_rejected(
+        db,
+        [people],
+        ['people.csv:3:name: text after a closing quote: a quoted cell ends at its closing quote, which a comma or '
+         'the end of the line must follow; write a quote inside a quoted cell twice ("")'],
+    )  # fmt: skip
+    # The stray quote of line 2 runs until the quote of line 4, where the strict reader stops: the problem is
+    # named at the cell that opened it, with the line where it ends.
+    write_text(
+        people,
+        PEOPLE_HEAD,
+        'P1,Ada,,,,DATA,2020-01-01,"said ""hi',
+        "P2,Bo,,,,DATA,2020-01-01,Porto",
+        'P3,"Luke" Lucas Moreau,,,,DATA,,Paris',
+        "P4,Di,,,,DATA,,Rome",
+    )
+    expect_rejected(
+        db,
+        [people],
+        ["people.csv:2:location: text after a closing quote on line 4: the quoted cell starting on line 2 ends "
+         "there; if it should not span lines, the quote that opens it is unbalanced"],
+    )  # fmt: skip
+    # In the header (no column names yet: its position), and in a later cell of a record that spans lines.
+    write_text(people, 'person_id,"name" x,email,role_id,manager_id,team,hire_date,location')
+    expect_rejected(
+        db,
+        [people],
+        ['people.csv:1:column 2: text after a closing quote: a quoted cell ends at its closing quote, which a comma '
+         'or the end of the line must follow; write a quote inside a quoted cell twice ("")'],
+    )  # fmt: skip
+    write_text(people, PEOPLE_HEAD, 'P1,"Ada\nLovelace",,,,DATA,2020-01-01,"Lon"don')
+    expect_rejected(
+        db,
+        [people],
+        ['people.csv:3:location: text after a closing quote: a quoted cell ends at its closing quote, which a comma '
+         'or the end of the line must follow; write a quote inside a quoted cell twice ("")'],
+    )  # fmt: skip
+    assert names(db) == {}
+
+
+def test_quoted_cells_with_line_breaks_doubled_quotes_and_commas_import_with_bom_and_crlf(
+    db: Database, tmp_path: Path
+) -> None:
+    """The strict reader still takes every legitimate quoted cell: line breaks, doubled quotes and commas
+    inside it, a byte-order mark and CRLF line ends (a spreadsheet's export), and a quote inside an unquoted
+    cell; rows keep their line numbers past a cell spanning lines."""
+    lines = [
+        PEOPLE_HEAD,
+        'P1,"Moreau, ""Luke""\r\nthe second",,,,DATA,2020-01-01,"Paris, FR"',
+        'P2,Bo "Bobby" Tables,,,,DATA,2020-01-01,""',
+        'P3,"",,,,DATA,2020-01-01,Oslo',
+    ]
+    people = write_text(tmp_path / "people.csv", *lines, newline="\r\n", bom=True)
+    expect_rejected(db, [people], ["people.csv:5:name: required value is empty"])  # line 5: P3 (P1 spans 2–3)
+    write_text(people, *lines[:3], newline="\r\n", bom=True)
+    summary = import_files(db, [people], actor="hr")
+    assert (summary.created, summary.unchanged) == ({"people": 2}, {"people": 0})
+    assert names(db) == {"P1": 'Moreau, "Luke"\r\nthe second', "P2": 'Bo "Bobby" Tables'}
+    with db.engine.connect() as conn:
+        assert conn.scalar(select(t.people.c.location).where(t.people.c.id == "P1")) == "Paris, FR"
+    assert import_files(db, [people], actor="hr").unchanged == {"people": 2}
+
+
+def test_where_a_quote_problem_is_found_in_a_record(tmp_path: Path) -> None:
+    """The error path's own reading of a record (the csv module names neither the cell nor its line), and a
+    cell over the size limit, which an unbalanced quote in a large file reaches before the file's end."""
+    from micromoves.services.importing import _quote_problem
+
+    columns = ["a", "b", "c"]
+    text = 'x,y,z\n1,"two\r\nlines",3\r2,"open\n3,z\n'  # a lone CR ends a line too, as for csv.reader
+    assert _quote_problem(text, 4, columns, 1_000) == (
+        4,
+        "b",
+        "unbalanced quote: the cell starting on line 4 never ends (a quote opens it and none closes it); write a "
+        'quote inside a quoted cell twice ("")',
+    )
+    # A cell after one spanning lines starts on a later line than its record; a record without a problem
+    # (another csv.Error) is no quote problem.
+    text = 'x,y,z\n1,"two\r\nlines, ""quoted""","x"y\n'
+    assert _quote_problem(text, 2, columns, 1_000)[:2] == (3, "c")
+    assert _quote_problem(text, 1, columns, 1_000) is None
+    assert _quote_problem('a,"b"c\n', 1, [], 1_000)[:2] == (1, "column 2")
+    text = 'a,b,c\n1,"' + "x" * 50 + '\n2,"y",z\n'  # the stray quote of line 2 runs to the quote of line 3
+    assert _quote_problem(text, 2, columns, 20) == (
+        2,
+        "b",
+        "the quoted cell starting on line 2 is longer than a cell may be (20 characters): if it should not be, "
+        "the quote that opens it is unbalanced",
+    )
+    assert _quote_problem("a,b,c\n1,2," + "x" * 30 + "\n", 2, columns, 20) == (
+        2,
+        "c",
+        "the cell is longer than a cell may be (20 characters)",
+    )
+
+
+def test_numbers_in_other_scripts_or_too_long_are_row_problems_not_crashes(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """'²' passes str.isdigit() and int() refuses it (a traceback, a 500 over the API); Arabic-Indic digits
+    (١٠٠) were read as 100, and float() reads '١.٥' as 1.5; an integer of 5,000 digits is more than int()
+    reads. Each is a problem of its row and column; nothing is written."""
+    import_files(db, all_files(files), actor="hr")
+    before = counts(db)
+    huge = "9" * 5_000
+    move = ["N1", "P2", "gig", "Gig", "", "2025-01-06", "2025-02-28", "²", "proposed", "", "x", "", ""]
+    moves = write_csv(
+        tmp_path / "moves.csv",
+        MOVES_H,
+        [
+            move,
+            ["N2", *move[1:7], "١٠٠", *move[8:]],
+            ["N3", *move[1:7], huge, *move[8:]],
+            ["N4", *move[1:7], "-" + huge, *move[8:]],
+            ["N5", *move[1:7], "00000000000000000000000000020", *move[8:12], "Programming:١>٣"],
+        ],
+    )
+    roles = write_csv(
+        tmp_path / "roles.csv", ROLES_H, [["R-X", "X", "", "²", "", "false"], ["R-Y", "Y", "", huge, "", "false"]]
+    )
+    role_skills = write_csv(
+        tmp_path / "role_skills.csv",
+        ["role_id", "skill", "level"],
+        [
+            ["R-DS", "Programming", "١.٥"],
+            ["R-DA", "Programming", "1_5"],
+            ["R-DS", "Critical Thinking", "nan"],
+            ["R-DA", "Mathematics (skill 2.A.1.e)", "1e0"],  # read as before: 1.0
+        ],
+    )
+    people = write_csv(
+        tmp_path / "people.csv",
+        [*PEOPLE_H, "capacity_percent"],
+        [["P7", "Seven", "", "", "", "", "", "", "١٠٠"], ["P8", "Eight", "", "", "", "", "", "", huge]],
+    )
+    too_long = "a number of 5000 digits"
+    expect_rejected(
+        db,
+        [moves, roles, role_skills, people],
+        [
+            "moves.csv:2:percent_time: '²' is not a whole number",
+            "moves.csv:3:percent_time: '١٠٠' is not a whole number",
+            f"moves.csv:4:percent_time: {too_long} is out of range 1–100",
+            "moves.csv:5:percent_time: a negative number of 5000 digits is out of range 1–100",
+            "moves.csv:6:skills_gained: '٣' is not a number",
+            "moves.csv:6:skills_gained: '١' is not a number",
+            "people.csv:2:capacity_percent: '١٠٠' is not a whole number",
+            f"people.csv:3:capacity_percent: {too_long} is out of range 1–200",
+            "role_skills.csv:2:level: '١.٥' is not a number",
+            "role_skills.csv:3:level: '1_5' is not a number",
+            "role_skills.csv:4:level: 'nan' is not a number",
+            "roles.csv:2:level: '²' is not a whole number",
+            f"roles.csv:3:level: {too_long} is out of range 1–20",
+        ],
+    )
+    assert counts(db) == before
+
+
+def test_json_with_huge_numbers_or_deep_nesting_is_refused_naming_the_file(db: Database, tmp_path: Path) -> None:
+    """A JSON number of 5,000 digits raised 'Exceeds the limit (4300 digits)' and a document nested 3,000
+    levels deep a RecursionError: tracebacks (a 500 over the API). The first is a problem of its row and
+    column, the second one of the file."""
+    doc = tmp_path / "org.json"
+    person = {"person_id": "P1", "name": "Ada", "capacity_percent": 80}
+    doc.write_text('{"people": [' + json.dumps(person)[:-1] + ', "home_role_min_percent": ' + "1" * 5_000 + "}]}")
+    expect_rejected(
+        db, [doc], ["org.json#people:1:home_role_min_percent: a number of 5000 digits is out of range 0–199"]
+    )
+    doc.write_text('{"people": ' + "[" * 3_000 + "]" * 3_000 + "}")
+    expect_rejected(db, [doc], ["org.json:1:-: invalid JSON: nested too deeply (arrays or objects inside one another)"])
+    doc.write_text(json.dumps({"people": [{**person, "capacity_percent": "٨٠"}]}))
+    expect_rejected(db, [doc], ["org.json#people:1:capacity_percent: '٨٠' is not a whole number"])
+    doc.write_text(json.dumps({"people": [person]}))  # and an ordinary number still reads as before
+    assert import_files(db, [doc], actor="hr").created == {"people": 1}
+    with db.engine.connect() as conn:
+        assert conn.scalar(select(t.people.c.capacity_percent)) == 80
+
+
+def test_a_json_export_with_an_empty_list_imports_back(db: Database, files: dict[str, Path], tmp_path: Path) -> None:
+    """An organisation without moves exports "moves": [], which imported back as a "missing required
+    column" problem per column. An empty list is none of its kind; a document with none of the kinds, or
+    with a key that is not one, is refused saying so."""
+    from micromoves.services.exporting import export_json
+
+    import_files(db, [files["roles"], files["people"]], actor="hr")
+    out = export_json(db, tmp_path / "org.json")
+    doc = json.loads(out.read_text())
+    assert (doc["moves"], doc["role_skills"]) == ([], [])
+    before = counts(db)
+    summary = import_files(db, [out], actor="hr")
+    assert summary.created == {"roles": 0, "role_skills": 0, "people": 0, "moves": 0}
+    assert summary.unchanged == {"roles": 2, "role_skills": 0, "people": 2, "moves": 0}
+    assert {k: v for k, v in counts(db).items() if k != "audit_events"} == {
+        k: v for k, v in before.items() if k != "audit_events"
+    }
+    empty = tmp_path / "empty.json"
+    empty.write_text('{"people": [], "moves": []}')
+    summary = import_files(db, [empty], actor="hr")
+    assert (summary.created, summary.updated, summary.unchanged) == ({"people": 0, "moves": 0},) * 3
+    empty.write_text("{}")
+    expect_rejected(db, [empty], ["empty.json:1:-: no people, roles, role_skills or moves in this file"])
+    empty.write_text('{"people": [], "People": [], "exported_at": "2026-01-05"}')
+    expect_rejected(
+        db,
+        [empty],
+        [
+            "empty.json:1:People: unknown key: the keys are people, roles, role_skills and moves (lower case)",
+            "empty.json:1:exported_at: unknown key: the keys are people, roles, role_skills and moves (lower case)",
+        ],
+    )
+    assert {k: v for k, v in counts(db).items() if k != "audit_events"} == {
+        k: v for k, v in before.items() if k != "audit_events"
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("moves.csv", "moves"),
+        ("role_skills.csv", "role_skills"),
+        ("Role-Skills.csv", "role_skills"),
+        ("roles.csv", "roles"),
+        ("hris_moves.csv", "moves"),
+        ("peoplesoft_moves.csv", "moves"),  # 'people' starts the name but is not a word of it: moves
+        ("workday-people.csv", "people"),
+        ("people_2024.csv", "people"),
+        ("moves 2024-01.csv", "moves"),
+        ("roles2024.csv", "roles"),
+        ("peoplesoft.csv", "people"),  # a kind the name only starts with, where nothing else matches
+        ("hris_role_skills.csv", "role_skills"),
+    ],
+)
+def test_a_files_kind_is_told_from_its_name(name: str, kind: str) -> None:
+    from micromoves.services.importing import guess_kind
+
+    assert guess_kind(Path(name)) == kind
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("people_moves.csv", "its name could mean people or moves"),
+        ("moves_of_roles.csv", "its name could mean moves or roles"),
+        ("notes.csv", "cannot tell what this file holds; name it"),
+    ],
+)
+def test_a_name_that_names_two_kinds_or_none_is_refused(name: str, message: str) -> None:
+    from micromoves.domain.errors import DomainError
+    from micromoves.services.importing import guess_kind
+
+    with pytest.raises(DomainError) as refused:
+        guess_kind(Path(name))
+    assert refused.value.field == "file" and refused.value.message.startswith(name + ": ")
+    assert message in refused.value.message
+
+
+def test_a_peoplesoft_moves_file_imports_as_moves(db: Database, files: dict[str, Path], tmp_path: Path) -> None:
+    import_files(db, all_files(files), actor="hr")
+    row = ["PS1", "P2", "gig", "Gig", "", "2027-01-04", "2027-02-26", 10, "proposed", "", "x", "", ""]
+    path = write_csv(tmp_path / "peoplesoft_moves.csv", MOVES_H, [row])
+    assert import_files(db, [path], actor="hr").created == {"moves": 1}
+    with db.engine.connect() as conn:
+        assert conn.scalar(select(t.moves.c.title).where(t.moves.c.id == "PS1")) == "Gig"
+
+
+def test_a_file_without_rows_is_counted_in_the_summary(db: Database, files: dict[str, Path], tmp_path: Path) -> None:
+    """A header-only moves.csv gave created == {} (the CLI printed nothing for it): every kind a file holds
+    is in the summary, with zeros."""
+    import_files(db, all_files(files), actor="hr")
+    moves = write_csv(tmp_path / "moves.csv", MOVES_H, [])
+    people = write_csv(tmp_path / "people.csv", PEOPLE_H, [])
+    summary = import_files(db, [moves, people], actor="hr")
+    assert (summary.created, summary.updated, summary.unchanged) == ({"people": 0, "moves": 0},) * 3
+    assert counts(db)["moves"] == 3

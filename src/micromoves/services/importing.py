@@ -108,7 +108,9 @@ STATUS_AFTER: dict[Decision, tuple[MoveStatus, ...]] = {
 STARTED_STATUSES = (MoveStatus.ACTIVE, MoveStatus.IN_REVIEW, MoveStatus.COMPLETED, MoveStatus.REVERTED)
 ENDED_AT_END = (MoveStatus.COMPLETED, MoveStatus.REVERTED)
 ONE_DAY = dt.timedelta(days=1)
-GAIN = re.compile(r"(.+):\s*([\d.]*)\s*>\s*([\d.]+)")  # skill:from>to
+GAIN = re.compile(r"(.+):\s*([\d.]*)\s*>\s*([\d.]+)")  # skill:from>to (each level then read by _level)
+# A level: a decimal number in ASCII digits (a JSON number may come as 1e-05).
+LEVEL_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 ESCO_SKILL = re.compile(r"^https?://data\.europa\.eu/esco/skill/[0-9a-f-]+$")
 # C0 control characters but tab, line feed and carriage return: not text (PostgreSQL refuses NUL outright).
 CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -232,14 +234,35 @@ class Source:
 
 
 def guess_kind(path: Path) -> str:
-    stem = path.stem.lower().replace("-", "_")
-    for kind in sorted(KINDS, key=len, reverse=True):
-        if stem == kind or stem.endswith("_" + kind) or stem.startswith(kind):
-            return kind
+    """The kind a file's name says it holds. A kind that is the whole name, or a whole word at its start or
+    end (``hris_moves``, ``people_2024``), counts before one the name merely starts with: ``peoplesoft_moves``
+    holds moves (read as people, its moves were refused as a people file's). Two kinds that a name names
+    equally well (``people_moves``) are an error, never a guess."""
+    stem = re.sub(r"[^a-z0-9]+", "_", path.stem.lower()).strip("_")  # 'Role-Skills', 'moves 2024' alike
+    best: list[str] = []
+    best_rank = 3
+    for kind in KINDS:
+        rest = stem[len(kind) :] if stem.startswith(kind) else None
+        before = stem[: -len(kind)] if stem.endswith(kind) else None
+        if stem == kind:
+            rank = 0
+        elif (rest is not None and not rest[0].isalpha()) or (before is not None and not before[-1].isalpha()):
+            rank = 1  # a whole word at the start or the end
+        elif rest is not None:
+            rank = 2  # the start of a longer word: 'peoplesoft'
+        else:
+            continue
+        if rank < best_rank:
+            best, best_rank = [kind], rank
+        elif rank == best_rank:
+            best.append(kind)
+    if len(best) == 1:
+        return best[0]
+    why = f"{path.name}: cannot tell what this file holds"
+    if best:
+        why += ": its name could mean " + " or ".join(sorted(best, key=stem.find))  # as the name has them
     raise DomainError(
-        f"{path.name}: cannot tell what this file holds; name it people.csv, roles.csv, role_skills.csv or "
-        "moves.csv, or give the kind explicitly",
-        field="file",
+        f"{why}; name it people.csv, roles.csv, role_skills.csv or moves.csv, or give the kind explicitly", field="file"
     )
 
 
@@ -259,8 +282,14 @@ def read_csv(path: Path, kind: str, label: str | None = None) -> Source:
     # The csv module refuses a cell over 128 KiB ("field larger than field limit (131072)"), and our own
     # export writes longer ones (a success criterion or an extra column of 10 MB imported back refused).
     # 64 MiB still stops a runaway unbalanced quote from swallowing a whole multi-gigabyte file as one cell.
-    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
-    reader = csv.reader(io.StringIO(text, newline=""))
+    limit = max(csv.field_size_limit(), CSV_FIELD_LIMIT)
+    csv.field_size_limit(limit)
+    # Strict: a quote that opens a cell and never closes, or a closing quote followed by more text, is an
+    # error. The lenient reader swallowed every row after a stray quote into one cell and stored '"Luke"
+    # Lucas' as 'Luke Lucas', and the import succeeded. (A flag of the C reader: no cost per cell.)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    columns: list[str] = []
+    line = 0  # the line the last record read ended on: the next one starts on the line after
     try:
         header = next(reader, None)
         if header is None:
@@ -277,7 +306,12 @@ def read_csv(path: Path, kind: str, label: str | None = None) -> Source:
             if any(cells):  # empty lines are skipped; a line of blanks is kept and reported when parsed
                 rows.append((start, cells))
     except csv.Error as exc:
-        raise ImportRejected([ImportIssue(label, reader.line_num, "-", f"malformed CSV: {exc}")]) from None
+        # The csv module says what but not where: the record that failed (it starts on the line after the
+        # last one read) is read again here to name the cell and the line it starts on.
+        found = _quote_problem(text, line + 1, columns, limit)
+        if found is None:
+            raise ImportRejected([ImportIssue(label, reader.line_num, "-", f"malformed CSV: {exc}")]) from None
+        raise ImportRejected([ImportIssue(label, *found)]) from None
     return Source(
         label,
         kind,
@@ -289,22 +323,88 @@ def read_csv(path: Path, kind: str, label: str | None = None) -> Source:
     )
 
 
+# A line break as csv.reader counts lines (io.StringIO with newline="": CRLF, LF or a lone CR).
+LINE_BREAK = re.compile(r"\r\n?|\n")
+# The end of an unquoted cell: a comma, or the end of its line (and record).
+UNQUOTED_END = re.compile(r"[,\r\n]")
+DOUBLE_QUOTE_HINT = 'write a quote inside a quoted cell twice ("")'
+
+
+def _quote_problem(text: str, first_line: int, columns: Sequence[str], limit: int) -> tuple[int, str, str] | None:
+    """Where the record starting on ``first_line`` breaks the CSV quoting rules, as (line the cell starts
+    on, column, message), or None if it does not (another csv.Error). Read only once an import has failed,
+    so the reader's own loop stays in C: str.find per quoted cell, a regex per unquoted one."""
+    pos, n = 0, len(text)
+    for _ in range(first_line - 1):  # the offset of the record's first line
+        found = LINE_BREAK.search(text, pos)
+        if found is None:
+            return None
+        pos = found.end()
+    line, index = first_line, 0
+    while True:
+        column = columns[index] if index < len(columns) and columns[index] else f"column {index + 1}"
+        if text.startswith('"', pos):
+            end = pos + 1
+            while (end := text.find('"', end)) != -1 and text.startswith('""', end):
+                end += 2  # a doubled quote: a quote inside the cell
+            if end == -1:
+                never = f"unbalanced quote: the cell starting on line {line} never ends (a quote opens it and none"
+                return line, column, f"{never} closes it); {DOUBLE_QUOTE_HINT}"
+            if end - pos - 1 - text.count('""', pos + 1, end) > limit:  # a doubled quote is one character
+                long = f"the quoted cell starting on line {line} is longer than a cell may be ({limit:,} characters)"
+                return line, column, f"{long}: if it should not be, the quote that opens it is unbalanced"
+            closed_on = line + len(LINE_BREAK.findall(text, pos, end))
+            if text[end + 1 : end + 2] not in (",", "\r", "\n", ""):
+                if closed_on == line:
+                    rule = "a quoted cell ends at its closing quote, which a comma or the end of the line must follow"
+                    return line, column, f"text after a closing quote: {rule}; {DOUBLE_QUOTE_HINT}"
+                ends = f"text after a closing quote on line {closed_on}: the quoted cell starting on line {line} ends"
+                return line, column, f"{ends} there; if it should not span lines, the quote that opens it is unbalanced"
+            line, pos = closed_on, end + 1
+        else:
+            found = UNQUOTED_END.search(text, pos)
+            end = n if found is None else found.start()
+            if end - pos > limit:
+                return line, column, f"the cell is longer than a cell may be ({limit:,} characters)"
+            pos = end
+        if not text.startswith(",", pos):  # the record ends here, and it was fine
+            return None
+        pos += 1
+        index += 1
+
+
 def read_json(path: Path, label: str | None = None) -> list[Source]:
     """A JSON document ``{"people": [...], "roles": [...], "role_skills": [...], "moves": [...]}`` whose
     objects have the CSV columns; list values (criteria, skills gained) may be JSON arrays."""
     label = label or path.name
     raw = path.read_bytes()
     try:
-        doc = json.loads(raw)
+        # Whole numbers are kept as the digits written, read like a CSV cell's (RowReader.integer): int()
+        # refuses more than 4,300 digits with a ValueError, where a CSV's cell is a problem of its row.
+        doc = json.loads(raw, parse_int=str)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ImportRejected([ImportIssue(label, getattr(exc, "lineno", 1), "-", f"invalid JSON: {exc}")]) from None
-    if not isinstance(doc, dict) or not set(doc) <= set(KINDS):
+    except RecursionError:  # arrays or objects nested a thousand deep: the decoder's recursion runs out
+        issue = ImportIssue(label, 1, "-", "invalid JSON: nested too deeply (arrays or objects inside one another)")
+        raise ImportRejected([issue]) from None
+    if not isinstance(doc, dict):
         raise ImportRejected([ImportIssue(label, 1, "-", f"expected an object with keys among {', '.join(KINDS)}")])
+    # A key that is none of the kinds is refused, never skipped: its records would be dropped silently
+    # ("People", "move"), and a file of nothing known would import as nothing at all.
+    if unknown := sorted(key for key in doc if key not in KINDS):
+        message = "unknown key: the keys are people, roles, role_skills and moves (lower case)"
+        raise ImportRejected([ImportIssue(label, 1, key, message) for key in unknown])
+    if not doc:
+        raise ImportRejected([ImportIssue(label, 1, "-", "no people, roles, role_skills or moves in this file")])
+    digest = hashlib.sha256(raw).hexdigest()
     sources = []
     for kind, items in doc.items():
         if not isinstance(items, list):
             raise ImportRejected([ImportIssue(label, 1, kind, "expected a list of objects")])
         name = f"{label}#{kind}"
+        if not items:  # none of this kind (an export of an organisation without moves): no columns to check
+            sources.append(Source(name, kind, list(REQUIRED[kind]), [], digest, guarded=False))
+            continue
         columns = sorted({_column_name(k) for item in items if isinstance(item, dict) for k in item})
         # A key left out of every object, where an empty value means null or unknown, is an empty column
         # (JSON writers drop null members); the rest stay required (JSON_MAY_OMIT).
@@ -330,7 +430,6 @@ def read_json(path: Path, label: str | None = None) -> list[Source]:
                 except ValueError as exc:
                     raise ImportRejected([ImportIssue(name, n, c, str(exc))]) from None
             rows.append((n, cells))
-        digest = hashlib.sha256(raw).hexdigest()
         sources.append(Source(name, kind, columns, rows, digest, frozenset(absent), guarded=False))
     return sources
 
@@ -486,13 +585,18 @@ class RowReader:
         value = self.text(column, required=default is None if required is None else required)
         if not value:
             return default
-        if value.isdigit() or (value[0] == "-" and value[1:].isdigit()):  # int() also takes '2_0', '+20'
-            number = int(value)
+        # ASCII digits only: int() also takes '2_0', '+20' and other scripts' digits (Arabic-Indic ١٠٠ read as
+        # 100), and str.isdigit() passes '²', which int() refuses with a ValueError (a traceback, a 500).
+        if value.isascii() and (value.isdigit() or (value[0] == "-" and value[1:].isdigit())):
+            try:
+                number: int | None = int(value)
+            except ValueError:  # more digits than int() reads (4,300): out of any range here
+                number = None
         else:
             self.error(column, f"{value!r} is not a whole number")
             return None
-        if not lo <= number <= hi:
-            self.error(column, f"{number} is out of range {lo}–{hi}")
+        if number is None or not lo <= number <= hi:
+            self.error(column, f"{_shown_number(value, number)} is out of range {lo}–{hi}")
             return None
         return number
 
@@ -538,12 +642,22 @@ def _iso_date_shape(value: str) -> bool:
     return len(value) == 10 and value[4] == "-" and value[7] == "-"
 
 
+def _shown_number(value: str, number: int | None) -> str:
+    """A whole number as a problem shows it: its value, or its length if it is too long to read or show (a
+    cell of 5,000 digits)."""
+    digits = len(value) - value.startswith("-")
+    if number is not None and digits <= 30:
+        return str(number)
+    return f"a {'negative ' if value.startswith('-') else ''}number of {digits} digits"
+
+
 def _level(r: RowReader, column: str, value: str) -> float | None:
-    try:
-        number = float(value)
-    except ValueError:
+    # float() also reads other scripts' digits ('١.٥' as 1.5), '1_5', 'nan' and 'inf': a decimal number in
+    # ASCII digits, as the format writes it, is what a level may be.
+    if LEVEL_NUMBER.fullmatch(value) is None:
         r.error(column, f"{value!r} is not a number")
         return None
+    number = float(value)
     if not 0 <= number <= 7:
         r.error(column, f"level {number:g} is outside O*NET's 0–7 level scale")
         return None
@@ -1518,9 +1632,12 @@ def _write(
         "people": plan.people,
         "moves": plan.moves,
     }
+    # Every kind the files hold is counted, with zeros if they hold none (a header-only moves.csv, an
+    # export's "moves": []): left out, the CLI and the API said nothing at all about that file.
+    present = {src.kind for src in sources}
     for kind in KINDS:
         recs = by_kind[kind]
-        if not recs:
+        if not recs and kind not in present:
             continue
         existing = plan.existing.get(kind, set())
         ids = [f"{r[0].role_id}|{r[1]}" if kind == "role_skills" else r.id for r in recs]
