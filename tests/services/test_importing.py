@@ -997,9 +997,11 @@ def test_a_status_change_that_contradicts_the_kept_review_is_refused(
         import_files(db, [path], actor="hr")
     [issue] = err.value.issues
     assert (issue.file, issue.row, issue.column) == ("back_moves.csv", 2, "status")
-    assert "a review deciding end leaves the move completed, not proposed" in issue.message
+    # Proposed is a step back from completed: refused as such (once, not also for the kept review).
+    assert "move MV1 is completed here; proposed would be a step back in its lifecycle" in issue.message
+    assert issue.message.endswith("Statuses it can still come to: reverted")
     assert counts(db) == before
-    # 'reverted' does not go with 'end' either; with the outcome that goes with it, it is accepted.
+    # 'reverted' does not go with 'end'; with the outcome that goes with it, it is accepted.
     back[col["status"]] = "reverted"
     with pytest.raises(ImportRejected, match="not reverted"):
         import_files(db, [write_csv(tmp_path / "rev_moves.csv", header, [back])], actor="hr")
@@ -1011,6 +1013,36 @@ def test_a_status_change_that_contradicts_the_kept_review_is_refused(
         status = conn.scalar(select(t.moves.c.status).where(t.moves.c.id == "MV1"))
     assert status == MoveStatus.REVERTED
     assert import_files(db, [out["moves"]], actor="hr").unchanged["moves"] == 3
+
+
+def test_a_re_import_never_takes_a_move_back_in_its_lifecycle(
+    db: Database, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """An older export sent again set an approved move back to requested (its approvals kept; a step the
+    tracker refuses). Steps on are fine (the HRIS saw the move through, several at once too); back, never."""
+    import_files(db, all_files(files), actor="hr")
+    with db.engine.connect() as conn:
+        stored = dict(conn.execute(select(t.moves.c.id, t.moves.c.status)).all())
+    with files["moves"].open() as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    col = {name: i for i, name in enumerate(header)}
+    mid, row = next((r[col["move_id"]], r) for r in body if stored[r[col["move_id"]]] is MoveStatus.REQUESTED)
+    back = [*row]
+    back[col["status"]] = "proposed"
+    before = counts(db)
+    with pytest.raises(ImportRejected) as err:
+        import_files(db, [write_csv(tmp_path / "old_moves.csv", header, [back])], actor="hr")
+    [issue] = err.value.issues
+    assert (issue.row, issue.column) == (2, "status")
+    assert f"move {mid} is requested here; proposed would be a step back" in issue.message
+    assert issue.message.endswith("onboarding, reverted, withdrawn")
+    assert counts(db) == before
+    # The same row as stored, and several steps on, are accepted.
+    assert import_files(db, [write_csv(tmp_path / "same_moves.csv", header, [row])], actor="hr").unchanged["moves"] == 1
+    on = [*row]
+    on[col["status"]] = "approved"
+    assert import_files(db, [write_csv(tmp_path / "on_moves.csv", header, [on])], actor="hr").updated["moves"] == 1
 
 
 def test_a_people_file_keeps_stored_capacity_it_leaves_out_and_cannot_cut_it_below_stored_moves(

@@ -22,7 +22,7 @@ import json
 import re
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, MetaData, String, Table, bindparam, func, literal, or_, select, update
 
-from micromoves.domain import rules, vocabulary
+from micromoves.domain import lifecycle, rules, vocabulary
 from micromoves.domain.errors import DomainError, InvalidValue
 from micromoves.domain.lifecycle import OCCUPYING_STATUSES
 from micromoves.domain.model import AssignmentReason, Decision, MoveKind, MoveStatus, Provenance, Rating
@@ -1206,15 +1206,44 @@ def check(
     for mid, _position, statement in sorted(tuple(row) for row in found):
         no_criteria[mid].criteria.append(statement)
         no_criteria[mid].ratings.append(None)  # the stored rating is kept (_KeptMoveData.criteria_rows)
-    _check_kept_reviews(conn, plan, issues)
+    backwards = _check_status_steps(plan, issues)
+    _check_kept_reviews(conn, plan, issues, skip=backwards)
     return plan
 
 
-def _check_kept_reviews(conn: Connection, plan: Plan, issues: Issues) -> None:
+def _check_status_steps(plan: Plan, issues: Issues) -> set[str]:
+    """A re-import may take a move several lifecycle steps on at once (the HRIS saw it through), never back:
+    an older export sent again had set an approved move back to requested (its approvals still recorded,
+    a step the tracker refuses), or a completed one back to active, undoing what was done in the app.
+    Returns the moves refused so."""
+    backwards: set[str] = set()
+    for m in plan.moves:
+        old = plan.existing_move_status.get(m.id)
+        if old is None or old == m.status.value:
+            continue
+        stored = MoveStatus(old)
+        if m.status not in lifecycle.REACHABLE[stored]:
+            onward = ", ".join(sorted(s.value for s in lifecycle.REACHABLE[stored] - {stored})) or "none: it is over"
+            issues.add(
+                m.file,
+                m.row,
+                "status",
+                f"move {m.id} is {stored.value} here; {m.status.value} would be a step back in its lifecycle "
+                f"(a file older than the changes made since?). Statuses it can still come to: {onward}",
+            )
+            backwards.add(m.id)
+    return backwards
+
+
+def _check_kept_reviews(conn: Connection, plan: Plan, issues: Issues, *, skip: Collection[str] = ()) -> None:
     """A re-imported move whose status the file changes while leaving the outcome empty keeps its stored
     review, whose decision must still go with the new status: a completed move set back to proposed kept
     its 'end' review and its gains, and its own export no longer imported."""
-    moved = [m for m in plan.moves if m.decision is None and plan.existing_move_status.get(m.id, m.status) != m.status]
+    moved = [
+        m
+        for m in plan.moves
+        if m.decision is None and plan.existing_move_status.get(m.id, m.status) != m.status and m.id not in skip
+    ]
     o = t.outcomes.c
     stored = {mid: Decision(d) for mid, d in select_among(conn, [m.id for m in moved], o.move_id, o.decision)}
     for m in moved:
