@@ -71,6 +71,9 @@ def test_a_record_whose_last_change_is_unknown_is_always_listed(world: World) ->
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     assert _since(admin, "people", later) == ["E2"]
     assert _csv_ids(admin, "/api/v1/people.csv", later) == {"E2": ""}
+    # A CSV's time is written as the JSON's (Z), so it can be passed back as it is.
+    stamps = _csv_ids(admin, "/api/v1/people.csv", dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    assert all(v.endswith("Z") for k, v in stamps.items() if k != "E2"), stamps
 
 
 def test_changed_since_needs_a_time_zone(world: World) -> None:
@@ -79,6 +82,9 @@ def test_changed_since_needs_a_time_zone(world: World) -> None:
         r = admin.get(path, params={"changed_since": "2026-11-27T08:00:00"})
         assert r.status_code == 422, (path, r.text)
         assert "changed_since" in r.text
+    for extreme in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+        r = admin.get("/api/v1/people", params={"changed_since": extreme})
+        assert r.status_code == 422 and "changed_since" in r.text, r.text
     # The status filter and changed_since together
     t0 = dt.datetime.now(dt.UTC)
     r = admin.get("/api/v1/moves", params={"changed_since": t0.isoformat(), "status": MoveStatus.ACTIVE.value})

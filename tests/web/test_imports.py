@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 
+import pytest
 from sqlalchemy import func, select
 
 from micromoves.storage import tables as t
@@ -206,3 +207,45 @@ def test_the_interchange_export_imports_back_unchanged_over_the_api(world: World
     assert admin.get("/api/v1/export/teams.csv").status_code == 422
     refused = world.client("hr").get("/api/v1/export/people.csv")
     assert (refused.status_code, refused.json()["error"]["message"]) == (403, "only administrators may export data")
+
+
+def test_a_non_admin_browser_session_is_refused_before_its_upload_is_read(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CSRF check read a form posted with the token as a field (a browser's) whole, files spooled to
+    disk, before the route refused a non-admin; and its cached parse skipped the import's own limits."""
+    from starlette.requests import Request
+
+    reads: list[dict[str, object]] = []
+    real_form = Request.form
+
+    def counting_form(self: Request, **limits: object):  # type: ignore[no-untyped-def]
+        reads.append(limits)
+        return real_form(self, **limits)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Request, "form", counting_form)
+    eva = world.client("eva")
+    csrf = eva.headers.pop("x-csrf-token")
+    many = [("files", (f"p{i}.csv", PEOPLE.encode(), "text/csv")) for i in range(50)]
+    for path in ("/admin/import", "/api/v1/imports"):
+        r = eva.post(path, files=many, data={"csrf_token": csrf})
+        assert r.status_code == 403, r.text
+    assert reads == []
+    # An admin's browser session: the form is read once, with the import's limits, and its token checked.
+    admin = world.client("admin")
+    token = admin.headers.pop("x-csrf-token")
+    assert (
+        admin.post("/admin/import", files=_files(**{"people.csv": PEOPLE}), data={"csrf_token": "forged"}).status_code
+        == 403
+    )
+    done = admin.post("/admin/import", files=_files(**{"people.csv": PEOPLE}), data={"csrf_token": token})
+    assert done.status_code == 200, done.text
+    assert reads[-1]["max_files"] == 20
+
+
+def test_text_fields_sent_as_files_are_refused(world: World) -> None:
+    c = world.client("admin")
+    r = c.post(
+        "/api/v1/imports", files=[*_files(**{"people.csv": PEOPLE}), ("known_teams", ("x", b"true", "text/plain"))]
+    )
+    assert (r.status_code, r.json()["error"]["details"]) == (422, {"field": "known_teams"})

@@ -506,15 +506,9 @@ def authenticate(db: Database, username: str, password: str, *, address: str = "
 def _audit_throttling(db: Database, before: _LoginRecord, username: str, address: str) -> None:
     """An audit record when this failure starts a count's delays (once per count reaching its limit, not per
     refused attempt: a flood of those would flood the log too)."""
-    tripped = [
-        (th, f.count + 1)
-        for th, f in (
-            (PAIR_THROTTLE, before.pair),
-            (ADDRESS_THROTTLE, before.address),
-            (USERNAME_THROTTLE, before.username),
-        )
-        if f.count + 1 == th.free
-    ]
+    # Only the counts that apply (a known address waives two): the log must not say "throttled" for an
+    # attempt that was not slowed.
+    tripped = [(th, f.count + 1) for th, f in before.counted() if f.count + 1 == th.free]
     if not tripped:
         return
     with db.write_engine.begin() as conn:

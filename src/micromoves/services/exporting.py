@@ -187,6 +187,20 @@ def _csv_value(kind: str, column: str, value: Any) -> str:
     return safe_cell(value)
 
 
+@contextmanager
+def snapshot(db: Database) -> Iterator[Connection]:
+    """A connection whose every query sees one state of the database. An export runs several queries (the
+    columns beyond the format, then moves, criteria, reviews and gains side by side): at PostgreSQL's
+    default READ COMMITTED each saw its own, so a move reviewed meanwhile could be written with a decision
+    that contradicts its status, which the import then refuses. SQLite's read transaction is one snapshot
+    already."""
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        with conn.begin():
+            yield conn
+
+
 def csv_rows(conn: Connection, kind: str) -> Iterator[list[str]]:
     """One interchange CSV file of ``kind``, header first, every cell guarded against formulas."""
     standard = FORMAT_COLUMNS[kind]
@@ -206,7 +220,7 @@ def export_rows(db: Database, policy: Policy, kind: str) -> Iterator[list[str]]:
         raise InvalidValue(f"unknown export {kind!r}; one of {', '.join(KINDS)}", field="kind")
 
     def rows() -> Iterator[list[str]]:
-        with db.engine.connect() as conn:
+        with snapshot(db) as conn:
             yield from csv_rows(conn, kind)
 
     return rows()
@@ -223,7 +237,7 @@ def export_csv(db: Database, out_dir: Path, kinds: Sequence[str] = KINDS) -> dic
         _check_target(path)
     written: list[tuple[Path, Path]] = []  # (temporary file, target)
     try:
-        with db.engine.connect() as conn:
+        with snapshot(db) as conn:
             for kind, path in targets.items():
                 tmp = _part(path)
                 written.append((tmp, path))
@@ -242,7 +256,7 @@ def export_json(db: Database, path: Path, kinds: Sequence[str] = KINDS) -> Path:
         return v.isoformat()
 
     _check_target(path)
-    with db.engine.connect() as conn:
+    with snapshot(db) as conn:
         doc = {kind: list(rows_for(conn, kind)) for kind in kinds}
     tmp = _part(path)
     try:

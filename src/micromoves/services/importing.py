@@ -1721,19 +1721,11 @@ def _write_people(
     changed: Mapping[str, list[str]],
     now: dt.datetime,
 ) -> None:
-    # Every person of the file is written (the upsert), but only a new or changed one has changed for an
-    # integration pulling changed_since: the others keep the time of their last change.
+    # Only new people and those the file changes are written. Rewriting everyone (the upsert of every row)
+    # could, on PostgreSQL, put back a person's stored values over an edit committed in the app since they
+    # were read for the comparison, and stamped the unchanged ones as changed for changed_since.
     existing = plan.existing["people"]
-    last_change = {
-        pid: at
-        for pid, at in select_among(
-            conn, (p.id for p in plan.people if p.id in existing), t.people.c.id, t.people.c.updated_at
-        )
-    }
-
-    def stamp(pid: str) -> dt.datetime | None:
-        return now if pid not in existing or pid in changed else last_change.get(pid)
-
+    written = [p for p in plan.people if p.id not in existing or p.id in changed]
     w.upsert(
         t.people,
         [
@@ -1764,19 +1756,16 @@ def _write_people(
                 p.capacity,
                 p.home_min,
                 extra_of("people", p),
-                stamp(p.id),
+                now,
             )
-            for p in plan.people
+            for p in written
         ],
     )
     # Managers in a second pass: a manager may appear later in the same file (foreign keys are immediate).
-    # (updated_at given, or the UPDATE would take the time of now for everyone with a manager.)
-    managed = [{"pid": p.id, "mid": p.manager_id, "at": stamp(p.id)} for p in plan.people if p.manager_id]
+    managed = [{"pid": p.id, "mid": p.manager_id} for p in written if p.manager_id]
     if managed:
         conn.execute(
-            t.people.update()
-            .where(t.people.c.id == bindparam("pid"))
-            .values(manager_id=bindparam("mid"), updated_at=bindparam("at")),
+            t.people.update().where(t.people.c.id == bindparam("pid")).values(manager_id=bindparam("mid")),
             managed,
         )
     levels = {k: v for k, v in conn.execute(select(t.roles.c.id, t.roles.c.level))}

@@ -104,14 +104,18 @@ def import_uploads(
                 while chunk := upload.stream.read(1 << 20):
                     left -= len(chunk)
                     if left < 0:
-                        raise PayloadTooLarge(
-                            f"the files are larger than the {settings.import_upload_max_bytes:,} bytes an import "
-                            "may send (MICROMOVES_IMPORT_UPLOAD_MAX_BYTES); import them from the command line",
-                            field="files",
-                        )
+                        raise too_large(settings)
                     out.write(chunk)
             paths.append(path)
         return import_data(db, policy, paths, kind=kind, known_teams=known_teams, settings=settings)
+
+
+def too_large(settings: Settings) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"the files are larger than the {settings.import_upload_max_bytes:,} bytes an import may send "
+        "(MICROMOVES_IMPORT_UPLOAD_MAX_BYTES); import them from the command line",
+        field="files",
+    )
 
 
 def _upload_name(raw: str) -> str:

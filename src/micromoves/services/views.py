@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import selectinload
 
@@ -309,6 +309,16 @@ CHANGED_SINCE = (
 )
 
 
+def _in_utc(value: dt.datetime) -> dt.datetime:
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC: a 500 where it is stored
+        raise ValueError("is out of range once in UTC") from None
+
+
+ChangedSince = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+
+
 class MoveSelection(BaseModel):
     """Which moves: the filters of the moves page, its JSON twin and the CSV export (which has no pages:
     it streams every match, so it does not take ``page`` and a ``?page=2`` is refused, not ignored)."""
@@ -317,7 +327,7 @@ class MoveSelection(BaseModel):
     kind: KindField | None = None
     team: str | None = Field(default=None, max_length=64)
     person: str | None = Field(default=None, max_length=64)
-    changed_since: AwareDatetime | None = Field(default=None, description=CHANGED_SINCE)
+    changed_since: ChangedSince | None = Field(default=None, description=CHANGED_SINCE)
 
 
 class MoveFilter(MoveSelection):
@@ -329,7 +339,7 @@ class PeopleSelection(BaseModel):
 
     q: str | None = Field(default=None, max_length=200)
     team: str | None = Field(default=None, max_length=64)
-    changed_since: AwareDatetime | None = Field(default=None, description=CHANGED_SINCE)
+    changed_since: ChangedSince | None = Field(default=None, description=CHANGED_SINCE)
 
 
 class PeopleFilter(PeopleSelection):
@@ -1040,7 +1050,10 @@ def people_rows(
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    return value.isoformat() if isinstance(value, dt.datetime) else str(value)
+    if isinstance(value, dt.datetime):
+        # As the JSON writes it (…Z): a +00:00 pasted into ?changed_since= unencoded reads as a space.
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    return str(value)
 
 
 def principal_person(principal: Principal) -> str:

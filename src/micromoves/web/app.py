@@ -318,7 +318,9 @@ async def check_csrf(request: Request, caller: Caller) -> None:
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
-        form = await request.form()
+        # No files: no form but the import's takes any (it reads its own, after the admin check), and an
+        # unlimited parse here spooled any signed-in user's upload to disk before the route could refuse it.
+        form = await request.form(max_files=0)
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not sent or not secrets.compare_digest(sent, caller.csrf_token):

@@ -12,7 +12,8 @@ size is checked first (``Content-Length``, before a byte is read), then who is a
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import secrets
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
@@ -21,10 +22,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from micromoves.domain.errors import InvalidValue, LengthRequired, PayloadTooLarge, UnsupportedMediaType
+from micromoves.domain.errors import Forbidden, InvalidValue, LengthRequired, UnsupportedMediaType
 from micromoves.services import exporting, importing, imports
+from micromoves.services.accounts import Scope
 from micromoves.services.idempotency import HEADER as IDEMPOTENCY_HEADER
-from micromoves.web.app import CSRF_FIELD, ERROR_RESPONSES, ErrorBody, page
+from micromoves.web.app import CSRF_FIELD, CSRF_HEADER, ERROR_RESPONSES, Caller, ErrorBody, identify, page
 from micromoves.web.routes import Who, admin, csv_response, db_of, route
 
 html = APIRouter(include_in_schema=False)
@@ -52,6 +54,7 @@ class ImportForm(BaseModel):
     files: list[Any]  # UploadFile
     kind: str | None
     known_teams: bool
+    csrf_token: str | None  # a browser's form sends the session's CSRF token as a field
 
 
 def import_body(request: Request) -> None:
@@ -65,13 +68,9 @@ def import_body(request: Request) -> None:
     length = request.headers.get("content-length")
     if length is None or not length.isascii() or not length.isdigit():
         raise LengthRequired("send the files with a Content-Length (not chunked)", field="content-length")
-    limit = request.app.state.settings.import_upload_max_bytes
-    if int(length) > limit + FRAMING_BYTES:
-        raise PayloadTooLarge(
-            f"the files are larger than the {limit:,} bytes an import may send "
-            "(MICROMOVES_IMPORT_UPLOAD_MAX_BYTES); import them from the command line",
-            field="files",
-        )
+    settings = request.app.state.settings
+    if int(length) > settings.import_upload_max_bytes + FRAMING_BYTES:
+        raise imports.too_large(settings)
 
 
 async def read_form(request: Request) -> ImportForm:
@@ -95,18 +94,43 @@ async def read_form(request: Request) -> ImportForm:
     files = form.getlist("files")
     if any(not isinstance(f, UploadFile) for f in files):
         raise InvalidValue("files must be files (curl -F files=@moves.csv), not text", field="files")
+    for name in ("kind", "known_teams", CSRF_FIELD):
+        if any(not isinstance(v, str) for v in form.getlist(name)):
+            # A file part named kind was dropped, and the import ran with the default.
+            raise InvalidValue(f"{name} is a text field, not a file", field=name)
     kinds = [v for v in form.getlist("kind") if isinstance(v, str)]
     flags = [v.strip().lower() for v in form.getlist("known_teams") if isinstance(v, str)]
+    tokens = [v for v in form.getlist(CSRF_FIELD) if isinstance(v, str)]
     if len(kinds) > 1 or len(flags) > 1:
         raise InvalidValue("kind and known_teams are given once", field="kind" if len(kinds) > 1 else "known_teams")
     if flags and flags[0] not in TRUE | FALSE:
         raise InvalidValue(f"known_teams is true or false, got {flags[0]!r}", field="known_teams")
     return ImportForm(
-        files=files, kind=(kinds[0].strip() if kinds else "") or None, known_teams=bool(flags) and flags[0] in TRUE
+        csrf_token=tokens[0] if tokens else None,
+        files=files,
+        kind=(kinds[0].strip() if kinds else "") or None,
+        known_teams=bool(flags) and flags[0] in TRUE,
     )
 
 
-def _run(request: Request, who: Who, form: ImportForm) -> ImportResult:
+async def import_request(request: Request) -> tuple[Caller, ImportForm]:
+    """Who sends the import, checked before the form is read, then the form and (a browser session) its
+    CSRF token from it. Not the ``Who`` dependency: its CSRF check reads the form first, whoever asks."""
+    who = identify(request)
+    who.policy.require_scope(Scope.WRITE)
+    who.policy.require_admin("import data")  # the service checks it again: it may be called alone
+    form = await read_form(request)
+    if who.csrf_token is not None:
+        sent = request.headers.get(CSRF_HEADER) or form.csrf_token
+        if not sent or not secrets.compare_digest(sent, who.csrf_token):
+            raise Forbidden("missing or wrong CSRF token; reload the page and try again")
+    return who, form
+
+
+ImportRequest = Annotated[tuple[Caller, ImportForm], Depends(import_request)]
+
+
+def _run(request: Request, who: Caller, form: ImportForm) -> ImportResult:
     uploads = [imports.Upload(f.filename or "", f.file) for f in form.files]
     summary = imports.import_uploads(
         db_of(request),
@@ -126,9 +150,8 @@ def import_page(request: Request, who: Who) -> Response:
 
 
 @route(html, "POST", "/admin/import", name="admin.import.submit", access="admin", dependencies=[Depends(import_body)])
-async def import_submit(request: Request, who: Who) -> Response:
-    who.policy.require_admin("import data")  # before the form is read (the service checks it again)
-    form = await read_form(request)
+async def import_submit(request: Request, sent: ImportRequest) -> Response:
+    who, form = sent
     try:
         result = await run_in_threadpool(_run, request, who, form)
     except importing.ImportRejected as exc:
@@ -183,12 +206,10 @@ _FORM_SCHEMA = {
     },
     dependencies=[Depends(import_body)],
 )
-async def api_import(request: Request, who: Who) -> ImportResult:
+async def api_import(request: Request, sent: ImportRequest) -> ImportResult:
     """Import files all or nothing; a rejected import answers 422 with its problems in
     ``error.details.issues`` (file, row, column, message; the first 1,000, and ``issues_total``)."""
-    who.policy.require_admin("import data")  # before the form is read (the service checks it again)
-    form = await read_form(request)
-    return await run_in_threadpool(_run, request, who, form)
+    return await run_in_threadpool(_run, request, *sent)
 
 
 # The interchange files (conventions.md), as `micromoves export` writes them and the import reads them back:
