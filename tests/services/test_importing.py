@@ -107,22 +107,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
                     "Programming:2>3.5",
                     "met;partly_met",
                 ],
-                [
-                    "MV2",
-                    "P2",
-                    "gig",
-                    "Dashboard gig",
-                    "MKT",
-                    "2025-02-03",
-                    "2025-03-14",
-                    20,
-                    "completed",
-                    "",
-                    "Dashboard live",
-                    "end",
-                    "",
-                    "met",
-                ],
+                [*MV2_ROW, "end", "", "met"],
                 [
                     "MV3",
                     "P2",
@@ -1596,6 +1581,22 @@ def mv1_row(
     return [*row, "R-DS", criteria]
 
 
+# MV2 of the ``files`` fixture, up to its success criteria.
+MV2_ROW: list[object] = [
+    "MV2",
+    "P2",
+    "gig",
+    "Dashboard gig",
+    "MKT",
+    "2025-02-03",
+    "2025-03-14",
+    20,
+    "completed",
+    "",
+    "Dashboard live",
+]
+
+
 def kept_reviews(db: Database, move_id: str = "MV1") -> list[tuple[Any, ...]]:
     r = t.reviews.c
     with db.engine.connect() as conn:
@@ -1692,20 +1693,7 @@ def test_an_import_refused_or_without_a_stored_review_keeps_no_review(
     import_files(db, all_files(files), actor="hr")
     header = [*MOVES_H, "criteria_ratings"]
     replacing = [*mv1_row(status="reverted"), "revert", "Programming:2>4", "not_met;met"]
-    bad = [
-        "MV2",
-        "P2",
-        "gig",
-        "Dashboard gig",
-        "MKT",
-        "2025-02-03",
-        "2025-03-14",
-        20,
-        "completed",
-        "",
-        "Dashboard live",
-    ]
-    bad += ["end", "", "maybe"]
+    bad = [*MV2_ROW, "end", "", "maybe"]
     expect_rejected(
         db,
         [write_csv(tmp_path / "moves.csv", header, [replacing, bad])],
