@@ -651,7 +651,7 @@ def test_a_plan_found_past_the_time_budget_says_it_is_not_proven_optimal(
 
     exact_plan = planning.plan_for_person(plan_db, "EMP", actor="t", start=START, horizon=52, budget=5.0)
     assert exact_plan.plan.explanation["optimal"] is True
-    assert views._plan_view(plan_db, "EMP").proven_optimal  # type: ignore[union-attr]
+    assert views.plan_view(plan_db, "EMP").proven_optimal  # type: ignore[union-attr]
     assert "not proven optimal" not in _printed_plan(_record_of(exact_plan.plan), monkeypatch)
 
     def slow_solve(problem, k=1, **kw):  # type: ignore[no-untyped-def]
@@ -663,7 +663,7 @@ def test_a_plan_found_past_the_time_budget_says_it_is_not_proven_optimal(
     fallback = planning.plan_for_person(plan_db, "EMP", actor="t", start=START, horizon=52, budget=0.5)
     assert not fallback.result.optimal and fallback.result.status == "ready"
     assert fallback.plan.explanation["optimal"] is False
-    view = views._plan_view(plan_db, "EMP")
+    view = views.plan_view(plan_db, "EMP")
     assert view is not None and view.version == 2 and not view.proven_optimal
     shown = _printed_plan(_record_of(fallback.plan), monkeypatch)
     assert "the best plan found within the time limit: not proven optimal" in shown
@@ -1192,3 +1192,63 @@ def test_a_plan_that_finds_nothing_in_its_budget_says_so_and_keeps_the_current_p
         planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
     assert caught.value.code == "out_of_time"
     assert [p.id for p in planning.plan_history(plan_db, "EMP")] == [first.plan.id]
+
+
+def test_the_page_says_when_a_plan_is_out_of_date_and_replans_on_request(plan_db: Database) -> None:
+    """The dashboard kept showing a plan made before a move was approved and skills written back, still
+    'ready', with no way to plan again in the app. It now says it is out of date when the problem the plan
+    solved changed (not merely a record: a new e-mail changes nothing the planner reads), and whoever may
+    propose moves for the person may plan again."""
+    from micromoves.domain.errors import NotFound
+    from micromoves.services import views
+    from micromoves.services.accounts import Access, Principal
+    from micromoves.services.policy import Policy
+
+    def policy(person: str | None, access: Access = Access.EMPLOYEE) -> Policy:
+        return Policy(plan_db, Principal(1, person or "admin", access, person))
+
+    first = planning.replan(plan_db, policy("EMP"), "EMP")
+    view = views.plan_view(plan_db, "EMP")
+    assert view is not None and (view.version, view.out_of_date) == (first.plan.version, False)
+    assert view.made_at == first.plan.created_at
+    # A change of the person that the planner does not read: still current.
+    with plan_db.write_engine.begin() as conn:
+        conn.execute(t.people.update().where(t.people.c.id == "EMP").values(email="eli@example.org"))
+    assert views.plan_view(plan_db, "EMP").out_of_date is False  # type: ignore[union-attr]
+    # A skill assessed higher: the plan's steps may no longer be needed.
+    org.assess_skill(plan_db, person_id="EMP", skill="Programming", level=4.4, provenance="manager", actor="MGR")
+    assert views.plan_view(plan_db, "EMP").out_of_date is True  # type: ignore[union-attr]
+    # Someone who may not propose moves for EMP may not plan for them (and is not told EMP exists).
+    add_engineer(plan_db, "EMP2", "Ena")
+    with pytest.raises(NotFound):
+        planning.replan(plan_db, policy("EMP2"), "EMP")
+    again = planning.replan(plan_db, policy("MGR"), "EMP")
+    assert again.plan.version == first.plan.version + 1 and again.plan.created_by == "MGR"
+    assert views.plan_view(plan_db, "EMP").out_of_date is False  # type: ignore[union-attr]
+
+
+def test_the_person_page_offers_to_plan_and_shows_an_out_of_date_plan(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from argon2 import PasswordHasher
+    from fastapi.testclient import TestClient
+
+    from micromoves.services import accounts
+    from micromoves.web.app import create_app
+
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    accounts.create_user(plan_db, username="eli", password="correct horse 42", person_id="EMP", actor="hr")
+    c = TestClient(create_app(plan_db))
+    csrf = c.post("/api/v1/session", json={"username": "eli", "password": "correct horse 42"}).json()["csrf_token"]
+    page = c.get("/").text
+    assert "No plan yet." in page and "Make a plan" in page
+    assert f'<input type="hidden" name="csrf_token" value="{csrf}">' in page
+    made = c.post("/people/EMP/plan", data={"csrf_token": csrf}, follow_redirects=False)
+    assert (made.status_code, made.headers["location"]) == (303, "/#plan")
+    page = c.get("/").text
+    assert "Plan towards Senior Engineer" in page and "plan-out-of-date" not in page
+    org.assess_skill(plan_db, person_id="EMP", skill="Programming", level=4.4, provenance="manager", actor="MGR")
+    page = c.get("/").text
+    assert 'id="plan-out-of-date"' in page and "Plan again" in page
+    twin = c.post("/api/v1/people/EMP/plan", json={}, headers={"x-csrf-token": csrf})
+    assert twin.status_code == 201 and twin.json()["out_of_date"] is False and twin.json()["version"] == 2

@@ -212,6 +212,9 @@ REFUSALS = [
         {u: 403 for u in USERS if u != "admin"},
         form={"username": "mallory", "password": "long enough pw", "access": "admin"},
     ),
+    # Planning again for a person is for who may propose moves for them; others are not told they exist.
+    Case("person.replan", "POST", "/people/E/plan", {"hugo": 404, "otto": 404}, form={}),
+    Case("api.person.replan", "POST", "/api/v1/people/E/plan", {"hugo": 404, "otto": 404}, json={}),
     # An import could rewrite anyone's record (people.csv names managers): admins only.
     Case("admin.import.submit", "POST", "/admin/import", NOT_ADMIN_403, files={"people.csv": IMPORTED_PERSON}),
     Case("api.imports", "POST", "/api/v1/imports", NOT_ADMIN_403, files={"people.csv": IMPORTED_PERSON}),

@@ -41,6 +41,8 @@ from micromoves.planning import solver as _solver_module
 from micromoves.planning._core import unreachable_skills
 from micromoves.planning.restrict import as_plan_of, restricted
 from micromoves.planning.solver import NoPlanFound, SearchTimeout, solve_greedy, solve_nearest, source_digest
+from micromoves.services.accounts import Scope
+from micromoves.services.policy import Policy
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
@@ -948,6 +950,51 @@ def plan_for_person(
         plan = uow.session.get(Plan, plan_id)
         assert plan is not None
     return PlanOutcome(plan, result, problem, kept)
+
+
+def still_current(db: Database, plan: Plan, *, settings: Settings | None = None) -> bool:
+    """Does ``plan`` still answer the person's planning problem as it is now (levels, capacity, moves under
+    way, the options on offer), for its own start and target? Compared by digest, as plan-all
+    --changed-only compares: a check-in or a renamed move changes nothing the planner reads, an approved
+    move or skills written back do. A plan stored before digests were recorded is taken as current."""
+    if plan.problem_digest is None:
+        return True
+    settings = settings or get_settings()
+    try:
+        with db.engine.connect() as conn:
+            people = load_people(conn, [plan.person_id], start=plan.start)
+            if plan.person_id not in people:
+                return False
+            target = load_targets(conn, [plan.target_role_id])[plan.target_role_id]
+            problem = make_problem(
+                people[plan.person_id],
+                target,
+                load_catalogue(conn),
+                start=plan.start,
+                horizon=plan.horizon_weeks,
+                settings=settings,
+            )
+    except (PlanningError, DomainError):  # the target or the person can no longer be planned as it was
+        return False
+    return plan_digest(problem, plan.start, plan.target_role_id) == plan.problem_digest
+
+
+def replan(db: Database, policy: Policy, person_id: str, *, settings: Settings | None = None) -> PlanOutcome:
+    """Plan again for the person towards their target role, from the app (the plan on their page is out of
+    date, or they have none): who may propose moves for them may ask (themself, their managers, HR,
+    admins). Within ``MICROMOVES_PLAN_BUDGET_SECONDS``; the plan is stored as their current plan unless it
+    is the same as the current one."""
+    policy.require(
+        policy.may_act_for(person_id),
+        visible=policy.sees_person(person_id),
+        action="plan",
+        entity_type="person",
+        entity_id=person_id,
+    )
+    policy.require_scope(Scope.WRITE)
+    return plan_for_person(
+        db, person_id, actor=policy.principal.actor, reason="re-planned in the app", settings=settings
+    )
 
 
 def _same_as_current(conn: Connection, record: dict[str, Any]) -> int | None:

@@ -101,6 +101,10 @@ class PlanView(BaseModel):
     ready_on: dt.date | None
     steps: list[PlanStepView]
     explanation: list[str]
+    made_at: dt.datetime | None = None
+    # The person or their moves changed after the plan was made (a move approved, a review's skills written
+    # back): its steps may no longer fit or be needed. Re-planning gives the plan for today.
+    out_of_date: bool = False
 
 
 class PersonPage(BaseModel):
@@ -496,19 +500,27 @@ def person_page(db: Database, policy: Policy, person_id: str, *, today: dt.date 
         due_check_ins=due,
         skills=skills,
         skill_growth=growth,
-        plan=_plan_view(db, person_id),
+        plan=plan_view(db, person_id),
         may_propose=policy.may_act_for(person_id),
     )
 
 
-def _plan_view(db: Database, person_id: str) -> PlanView | None:
-    from micromoves.services.planning import current_plan
+def plan_view(db: Database, person_id: str) -> PlanView | None:
+    """The person's current plan as their page shows it, with whether it is out of date."""
+    from micromoves.services.planning import current_plan, still_current
 
     plan = current_plan(db, person_id)
     if plan is None:
         return None
     with db.engine.connect() as conn:
         target = conn.scalar(select(t.roles.c.title).where(t.roles.c.id == plan.target_role_id))
+        changed = (
+            conn.scalar(select(func.max(t.moves.c.updated_at)).where(t.moves.c.person_id == person_id)),
+            conn.scalar(select(t.people.c.updated_at).where(t.people.c.id == person_id)),
+        )
+    # Nothing of the person or their moves changed since the plan was made: it is current, no need to build
+    # the problem. Else the problem decides (a check-in changes a move, not what the planner reads).
+    touched = any(at is None or at > plan.created_at for at in changed)
     ready_on = plan.start + dt.timedelta(weeks=plan.ready_week) if plan.ready_week is not None else None
     return PlanView(
         version=plan.version,
@@ -530,6 +542,8 @@ def _plan_view(db: Database, person_id: str) -> PlanView | None:
             for s in plan.steps
         ],
         explanation=[str(x) for x in plan.explanation.get("lines", [])],
+        made_at=plan.created_at,
+        out_of_date=touched and not still_current(db, plan),
     )
 
 

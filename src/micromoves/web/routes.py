@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, NoReturn, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field, ValidationError
 from micromoves.domain import rules, vocabulary
 from micromoves.domain.errors import Forbidden, InvalidValue, NotAuthenticated, TooManyAttempts
 from micromoves.domain.model import MoveKind, MoveStatus, Rating
-from micromoves.services import accounts, secured, views
+from micromoves.services import accounts, planning, secured, views
 from micromoves.services.accounts import Access, Scope
 from micromoves.services.choices import DecisionField, KindField, RatingField
 from micromoves.services.exporting import safe_cell
@@ -265,6 +265,23 @@ def person(request: Request, who: Who, person_id: str) -> Response:
 @route(api, "GET", "/people/{person_id}", name="api.person", response_model=views.PersonPage)
 def api_person(request: Request, who: Who, person_id: str) -> views.PersonPage:
     return views.person_page(db_of(request), who.policy, person_id)
+
+
+@route(html, "POST", "/people/{person_id}/plan", name="person.replan")
+def person_replan(request: Request, who: Who, person_id: str) -> Response:
+    planning.replan(db_of(request), who.policy, person_id, settings=request.app.state.settings)
+    target = "/" if who.principal.person_id == person_id else f"/people/{quote(person_id, safe='')}"
+    return RedirectResponse(f"{target}#plan", status_code=303)
+
+
+@route(
+    api, "POST", "/people/{person_id}/plan", name="api.person.replan", response_model=views.PlanView, status_code=201
+)
+def api_person_replan(request: Request, who: Who, person_id: str) -> views.PlanView | None:
+    """Plan again towards the person's target role (within MICROMOVES_PLAN_BUDGET_SECONDS) and answer the
+    current plan, as the person's page shows it; the same plan as before is kept, not stored again."""
+    planning.replan(db_of(request), who.policy, person_id, settings=request.app.state.settings)
+    return views.plan_view(db_of(request), person_id)
 
 
 @route(html, "GET", "/people", name="directory")
