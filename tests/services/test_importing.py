@@ -382,6 +382,7 @@ def test_columns_beyond_the_format_are_kept_merged_on_reimport_and_exported_back
     assert doc["moves"][0]["budget_code"] == "B-7"
     # The JSON document imports back unchanged too (its extra keys are columns like any other).
     assert import_files(db, [tmp_path / "org.json"], actor="hr").updated == {
+        "teams": 0,
         "roles": 0,
         "role_skills": 0,
         "people": 0,
@@ -1367,7 +1368,13 @@ def test_an_export_that_fails_writes_nothing_and_names_the_target(
     assert {p.name: p.read_bytes() for p in ex.iterdir()} == before
     monkeypatch.undo()
     exporting.export_csv(db, ex)
-    assert sorted(p.name for p in ex.iterdir()) == ["moves.csv", "people.csv", "role_skills.csv", "roles.csv"]
+    assert sorted(p.name for p in ex.iterdir()) == [
+        "moves.csv",
+        "people.csv",
+        "role_skills.csv",
+        "roles.csv",
+        "teams.csv",
+    ]
     assert b"P9" in (ex / "people.csv").read_bytes()
 
 
@@ -1973,8 +1980,8 @@ def test_a_json_export_with_an_empty_list_imports_back(db: Database, files: dict
     assert (doc["moves"], doc["role_skills"]) == ([], [])
     before = counts(db)
     summary = import_files(db, [out], actor="hr")
-    assert summary.created == {"roles": 0, "role_skills": 0, "people": 0, "moves": 0}
-    assert summary.unchanged == {"roles": 2, "role_skills": 0, "people": 2, "moves": 0}
+    assert summary.created == {"teams": 0, "roles": 0, "role_skills": 0, "people": 0, "moves": 0}
+    assert summary.unchanged == {"teams": 1, "roles": 2, "role_skills": 0, "people": 2, "moves": 0}
     assert {k: v for k, v in counts(db).items() if k != "audit_events"} == {
         k: v for k, v in before.items() if k != "audit_events"
     }
@@ -1983,14 +1990,15 @@ def test_a_json_export_with_an_empty_list_imports_back(db: Database, files: dict
     summary = import_files(db, [empty], actor="hr")
     assert (summary.created, summary.updated, summary.unchanged) == ({"people": 0, "moves": 0},) * 3
     empty.write_text("{}")
-    expect_rejected(db, [empty], ["empty.json:1:-: no people, roles, role_skills or moves in this file"])
+    expect_rejected(db, [empty], ["empty.json:1:-: no teams, people, roles, role_skills or moves in this file"])
     empty.write_text('{"people": [], "People": [], "exported_at": "2026-01-05"}')
     expect_rejected(
         db,
         [empty],
         [
-            "empty.json:1:People: unknown key: the keys are people, roles, role_skills and moves (lower case)",
-            "empty.json:1:exported_at: unknown key: the keys are people, roles, role_skills and moves (lower case)",
+            "empty.json:1:People: unknown key: the keys are teams, people, roles, role_skills and moves (lower case)",
+            "empty.json:1:exported_at: unknown key: the keys are teams, people, roles, role_skills and moves "
+            "(lower case)",
         ],
     )
     assert {k: v for k, v in counts(db).items() if k != "audit_events"} == {

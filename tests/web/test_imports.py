@@ -204,7 +204,10 @@ def test_the_interchange_export_imports_back_unchanged_over_the_api(world: World
     assert body["unchanged"]["people"] == 7 and body["unchanged"]["moves"] == 4
     with world.db.engine.connect() as conn:
         assert conn.scalar(select(t.people.c.name).where(t.people.c.id == "P-NEW")) == "=HYPERLINK(1)"
-    assert admin.get("/api/v1/export/teams.csv").status_code == 422
+    # teams.csv too (names, parents, functions, managers: what rebuilds the organisation elsewhere).
+    teams = admin.get("/api/v1/export/teams.csv")
+    assert teams.status_code == 200 and teams.text.splitlines()[0] == "team_id,name,parent_id,function,manager_id"
+    assert admin.get("/api/v1/export/nope.csv").status_code == 422
     refused = world.client("hr").get("/api/v1/export/people.csv")
     assert (refused.status_code, refused.json()["error"]["message"]) == (403, "only administrators may export data")
 

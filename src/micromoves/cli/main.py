@@ -350,7 +350,9 @@ def users_list(as_json: JsonOpt = False) -> None:
 @app.command("import")
 @handle_errors
 def import_(
-    files: Annotated[list[Path], typer.Argument(help="people.csv, roles.csv, role_skills.csv, moves.csv or .json")],
+    files: Annotated[
+        list[Path], typer.Argument(help="teams.csv, people.csv, roles.csv, role_skills.csv, moves.csv or .json")
+    ],
     kind: Annotated[str | None, typer.Option(help="What the files hold, if their names do not say.")] = None,
     known_teams: Annotated[
         bool, typer.Option("--known-teams", help="Refuse a team that does not exist instead of creating it.")
@@ -380,7 +382,7 @@ def import_(
 def export(
     out: Annotated[Path, typer.Argument(help="Folder for the CSV files, or a .json file.")],
 ) -> None:
-    """Export people, roles, role skills and moves (CSV is safe against formula injection)."""
+    """Export teams, people, roles, role skills and moves (CSV is safe against formula injection)."""
     db = open_db()
     require_admin(db, "export data")  # everyone's records, as the web's export is an admin's
     if out.suffix.lower() == ".json":

@@ -87,7 +87,17 @@ def rows_for(conn: Connection, kind: str) -> Iterator[dict[str, Any]]:
 
 
 def _rows_with_extra(conn: Connection, kind: str) -> Iterator[tuple[dict[str, Any], dict[str, str] | None]]:
-    if kind == "roles":
+    if kind == "teams":
+        c, tm = t.teams.c, t.team_managers.c
+        q = (
+            select(c.id, c.name, c.parent_id, c.function, tm.person_id)
+            .select_from(t.teams.outerjoin(t.team_managers, tm.team_id == c.id))
+            .order_by(c.id)
+        )
+        names = FORMAT_COLUMNS["teams"]
+        for r in _stream(conn, q):
+            yield dict(zip(names, r, strict=True)), None
+    elif kind == "roles":
         c = t.roles.c
         q = select(c.id, c.title, c.onet_code, c.level, c.team_id, c.critical, c.extra).order_by(c.id)
         for r in _stream(conn, q):
@@ -113,6 +123,7 @@ def _rows_with_extra(conn: Connection, kind: str) -> Iterator[tuple[dict[str, An
             c.location,
             c.capacity_percent,
             c.home_role_min_percent,
+            c.target_role_id,
             c.extra,
         ).order_by(c.id)
         names = FORMAT_COLUMNS["people"]

@@ -1,4 +1,4 @@
-"""Import people, roles, role skills and moves from CSV (``shared/conventions.md``) or JSON.
+"""Import teams, people, roles, role skills and moves from CSV (``shared/conventions.md``) or JSON.
 
 An import is all-or-nothing: every file of one import is parsed and checked against the database and
 against the other files first; any problem rejects the whole import with *every* problem listed as
@@ -53,8 +53,13 @@ IMPORTED_MOVES = Table(
     prefixes=["TEMPORARY"],
 )
 
-KINDS = ("roles", "role_skills", "people", "moves")  # also the order of writing (references first)
+# Also the order of writing (references first): roles, people and moves name teams. teams.csv is
+# micromoves' own extension of the interchange formats (conventions.md has no teams file): without it an
+# export could not rebuild the organisation elsewhere (team names, the tree of HR's org units, who manages a
+# team), as a team only named by a person or a move is created named after its id.
+KINDS = ("teams", "roles", "role_skills", "people", "moves")
 REQUIRED = {
+    "teams": ("team_id", "name", "parent_id", "function"),
     "people": ("person_id", "name", "email", "role_id", "manager_id", "team", "hire_date", "location"),
     "roles": ("role_id", "title", "onet_code", "level", "team", "critical"),
     "role_skills": ("role_id", "skill", "level"),
@@ -76,7 +81,10 @@ REQUIRED = {
 }
 # Optional columns micromoves adds (conventions: extend with optional columns, never rename).
 OPTIONAL = {
-    "people": ("capacity_percent", "home_role_min_percent"),
+    # A team has one manager (team_managers: one row per team), a person id like people's manager_id.
+    "teams": ("manager_id",),
+    # target_role_id: the planner's target, as moves.csv names a move's (people.target_role_id).
+    "people": ("capacity_percent", "home_role_min_percent", "target_role_id"),
     "roles": (),
     "role_skills": (),
     "moves": ("criteria_ratings",),
@@ -85,7 +93,8 @@ OPTIONAL = {
 FORMAT_COLUMNS = {kind: (*REQUIRED[kind], *OPTIONAL[kind]) for kind in REQUIRED}
 # Kinds whose records keep the file's columns beyond the format (``extra``: an HRIS's cost centre, grade…,
 # or an optional column of a newer format version), exported back as they came. A role_skills row is a
-# keyed pair with nothing else to say: an unknown column there stays an error.
+# keyed pair with nothing else to say: an unknown column there stays an error; so it is in teams.csv, whose
+# table has no place for such columns (a migration would add one).
 KEEPS_EXTRA = ("people", "roles", "moves")
 ONET_CODE = re.compile(r"^\d{2}-\d{4}\.\d{2}$")
 # A cell starting with one of these could run as a formula in a spreadsheet: our export prefixes it with '.
@@ -124,6 +133,13 @@ def _length(column: Any) -> int:
 
 # The longest text each column holds, per kind (storage/tables.py): a longer cell is a problem of its row.
 MAX_LENGTH = {
+    "teams": {
+        "team_id": _length(t.teams.c.id),
+        "name": _length(t.teams.c.name),
+        "parent_id": _length(t.teams.c.parent_id),
+        "function": _length(t.teams.c.function),
+        "manager_id": _length(t.team_managers.c.person_id),
+    },
     "people": {
         "person_id": _length(t.people.c.id),
         "name": _length(t.people.c.name),
@@ -132,6 +148,7 @@ MAX_LENGTH = {
         "manager_id": _length(t.people.c.manager_id),
         "team": _length(t.people.c.team_id),
         "location": _length(t.people.c.location),
+        "target_role_id": _length(t.people.c.target_role_id),
     },
     "roles": {
         "role_id": _length(t.roles.c.id),
@@ -262,7 +279,8 @@ def guess_kind(path: Path) -> str:
     if best:
         why += ": its name could mean " + " or ".join(sorted(best, key=stem.find))  # as the name has them
     raise DomainError(
-        f"{why}; name it people.csv, roles.csv, role_skills.csv or moves.csv, or give the kind explicitly", field="file"
+        f"{why}; name it teams.csv, people.csv, roles.csv, role_skills.csv or moves.csv, or give the kind explicitly",
+        field="file",
     )
 
 
@@ -374,8 +392,8 @@ def _quote_problem(text: str, first_line: int, columns: Sequence[str], limit: in
 
 
 def read_json(path: Path, label: str | None = None) -> list[Source]:
-    """A JSON document ``{"people": [...], "roles": [...], "role_skills": [...], "moves": [...]}`` whose
-    objects have the CSV columns; list values (criteria, skills gained) may be JSON arrays."""
+    """A JSON document ``{"teams": [...], "people": [...], "roles": [...], "role_skills": [...], "moves": [...]}``
+    whose objects have the CSV columns; list values (criteria, skills gained) may be JSON arrays."""
     label = label or path.name
     raw = path.read_bytes()
     try:
@@ -392,10 +410,10 @@ def read_json(path: Path, label: str | None = None) -> list[Source]:
     # A key that is none of the kinds is refused, never skipped: its records would be dropped silently
     # ("People", "move"), and a file of nothing known would import as nothing at all.
     if unknown := sorted(key for key in doc if key not in KINDS):
-        message = "unknown key: the keys are people, roles, role_skills and moves (lower case)"
+        message = "unknown key: the keys are teams, people, roles, role_skills and moves (lower case)"
         raise ImportRejected([ImportIssue(label, 1, key, message) for key in unknown])
     if not doc:
-        raise ImportRejected([ImportIssue(label, 1, "-", "no people, roles, role_skills or moves in this file")])
+        raise ImportRejected([ImportIssue(label, 1, "-", "no teams, people, roles, role_skills or moves in this file")])
     digest = hashlib.sha256(raw).hexdigest()
     sources = []
     for kind, items in doc.items():
@@ -439,6 +457,7 @@ def read_json(path: Path, label: str | None = None) -> list[Source]:
 # for a default that would overwrite what is stored (a role's level and critical, a move's status) or has
 # no meaning at all (ids, names, dates of a move) stay required.
 JSON_MAY_OMIT = {
+    "teams": ("parent_id", "function"),
     "people": ("email", "role_id", "manager_id", "team", "hire_date", "location"),
     "roles": ("onet_code", "team"),
     "moves": ("host_team", "target_role_id", "success_criteria", "outcome", "skills_gained"),
@@ -691,8 +710,9 @@ def _rows(src: Source, issues: Issues) -> Iterator[RowReader]:
     # role_skills such a column is an error the sender should see. A column without a name is fine while it
     # is empty (a trailing comma), and an error on the first row that puts a value in it.
     unknown = [c for c in src.columns if c and c not in known and src.kind not in KEEPS_EXTRA]
+    takes = f"{', '.join(known[:-1])} and {known[-1]}"
     for c in unknown:
-        issues.add(src.file, 1, c, f"unknown column for {src.kind} (its rows take role_id, skill and level only)")
+        issues.add(src.file, 1, c, f"unknown column for {src.kind} (its rows take {takes} only)")
     for i in (i for i, c in enumerate(src.columns) if not c):
         filled = next((row for row, cells in src.rows if i < len(cells) and cells[i].strip()), None)
         if filled is not None:
@@ -704,7 +724,7 @@ def _rows(src: Source, issues: Issues) -> Iterator[RowReader]:
         if (bad := _control_character(name)) is not None:
             issues.add(src.file, 1, f"column {i + 1} {name!r}", bad)
     seen: dict[str, int] = {}
-    key_col = {"people": "person_id", "roles": "role_id", "moves": "move_id"}.get(src.kind)
+    key_col = {"teams": "team_id", "people": "person_id", "roles": "role_id", "moves": "move_id"}.get(src.kind)
     limits = [(idx[c], c, n) for c, n in MAX_LENGTH[src.kind].items()]
     for row, cells in src.rows:
         if len(cells) > len(src.columns):
@@ -728,6 +748,17 @@ def _rows(src: Source, issues: Issues) -> Iterator[RowReader]:
                 continue
             seen[key] = row
         yield reader
+
+
+@dataclass(slots=True)
+class TeamRec:
+    row: int
+    id: str
+    name: str
+    parent_id: str | None  # None: unknown (a stored team keeps its parent; a new one has none)
+    function: str | None  # None: unknown (a stored team keeps its function; a new one gets "")
+    manager_id: str | None  # None: unknown (a stored team keeps its manager; a new one has none)
+    file: str = ""  # the file it came from: an import may hold several of one kind
 
 
 @dataclass(slots=True)
@@ -766,6 +797,7 @@ class PersonRec:
     home_min: int | None
     file: str = ""  # the file it came from: an import may hold several of one kind
     extra: dict[str, str] | None = None  # the file's columns beyond the format (KEEPS_EXTRA)
+    target_role_id: str | None = None  # the planner's target; None: unknown (a stored person keeps theirs)
 
 
 @dataclass(slots=True)
@@ -800,6 +832,22 @@ def _enum_value(r: RowReader, column: str, enum_cls: Any, *, default: Any = None
     except InvalidValue as exc:
         r.error(column, exc.message)
         return None
+
+
+def parse_teams(src: Source, issues: Issues) -> list[TeamRec]:
+    """The file's teams. An empty parent, function or manager is unknown: a stored team keeps its own."""
+    return [
+        TeamRec(
+            r.row,
+            r.text("team_id"),
+            r.text("name", required=True),
+            r.text("parent_id") or None,
+            r.text("function") or None,
+            r.text("manager_id") or None,
+            src.file,
+        )
+        for r in _rows(src, issues)
+    ]
 
 
 def parse_roles(src: Source, issues: Issues) -> list[RoleRec]:
@@ -869,6 +917,7 @@ def parse_people(src: Source, issues: Issues, settings: Settings) -> list[Person
                 home,
                 src.file,
                 r.cells_beyond(extra) if extra else None,
+                r.text("target_role_id") or None,
             )
         )
     return out
@@ -1013,13 +1062,14 @@ def parse_moves(
 class Plan:
     """Everything to write, after every check passed."""
 
+    team_recs: list[TeamRec] = field(default_factory=list)  # the teams files' teams
     roles: list[RoleRec] = field(default_factory=list)
     role_skills: list[tuple[RoleSkillRec, str]] = field(default_factory=list)  # with resolved skill id
     new_skills: list[tuple[str, str, str]] = field(default_factory=list)
     people: list[PersonRec] = field(default_factory=list)
     moves: list[MoveRec] = field(default_factory=list)
     move_gains: dict[str, list[tuple[str, float, float]]] = field(default_factory=dict)  # resolved skill ids
-    teams: set[str] = field(default_factory=set)
+    teams: set[str] = field(default_factory=set)  # the teams roles, people and moves name
     existing: dict[str, set[str]] = field(default_factory=dict)
     existing_role_of: dict[str, str | None] = field(default_factory=dict)
     existing_move_status: dict[str, str] = field(default_factory=dict)
@@ -1085,6 +1135,8 @@ def check(
     by_kind: dict[str, list[Source]] = defaultdict(list)
     for src in sources:
         by_kind[src.kind].append(src)
+    for src in by_kind["teams"]:
+        plan.team_recs += parse_teams(src, issues)
     for src in by_kind["roles"]:
         plan.roles += parse_roles(src, issues)
     rs_recs = [(src, rec) for src in by_kind["role_skills"] for rec in parse_role_skills(src, issues)]
@@ -1097,6 +1149,8 @@ def check(
     if any(len(of_kind) > 1 for of_kind in by_kind.values()):  # one file per kind: checked while parsed
         _check_ids_across_files(plan, issues)
     _keep_unknown_of_people(conn, plan.people)  # first: what it keeps is checked like the file's values
+    if plan.team_recs:  # a file without teams costs nothing here
+        _keep_unknown_of_teams(conn, plan.team_recs)
 
     # References: to records in the database or in this same import.
     role_ids = {r.id for r in plan.roles} | _ids(
@@ -1105,6 +1159,7 @@ def check(
         [
             *(r.role_id for _s, r in rs_recs),
             *(p.role_id for p in plan.people if p.role_id),
+            *(p.target_role_id for p in plan.people if p.target_role_id),
             *(m.target_role_id for m in plan.moves if m.target_role_id),
             *(role for *_, role in plan.refused_moves if role),
         ],
@@ -1127,6 +1182,7 @@ def check(
     people_in_file = {p.id: p for p in plan.people}
     person_refs = {p.manager_id for p in plan.people if p.manager_id} | {m.person_id for m in plan.moves}
     person_refs |= {person for _, _, person, _ in plan.refused_moves if person}
+    person_refs |= {team.manager_id for team in plan.team_recs if team.manager_id}
     db_people = _ids(conn, t.people.c.id, person_refs | set(people_in_file))
     person_ids = db_people | set(people_in_file)
     for p in plan.people:
@@ -1134,6 +1190,10 @@ def check(
             issues.add(p.file, p.row, "role_id", f"unknown role {p.role_id!r}")
         if p.manager_id and p.manager_id not in person_ids:
             issues.add(p.file, p.row, "manager_id", f"unknown person {p.manager_id!r}")
+        if p.target_role_id and p.target_role_id not in role_ids:
+            issues.add(p.file, p.row, "target_role_id", f"unknown role {p.target_role_id!r}")
+    if plan.team_recs:
+        _check_teams(conn, plan.team_recs, person_ids, issues)
     if plan.people:
         _check_manager_cycles(conn, plan.people, issues)
         _check_emails(conn, plan.people, issues)
@@ -1174,10 +1234,10 @@ def check(
         if x
     }
     plan.existing = {
+        "teams": _ids(conn, t.teams.c.id, plan.teams | {team.id for team in plan.team_recs}),
         "roles": _ids(conn, t.roles.c.id, [r.id for r in plan.roles]),
         "people": db_people & set(people_in_file),
         "moves": _ids(conn, t.moves.c.id, [m.id for m in plan.moves]),
-        "teams": _ids(conn, t.teams.c.id, plan.teams),
         "role_skills": {
             f"{rid}|{sid}"
             for rid, sid in conn.execute(
@@ -1261,25 +1321,80 @@ def _check_kept_reviews(conn: Connection, plan: Plan, issues: Issues, *, skip: C
 def _keep_unknown_of_people(conn: Connection, people: list[PersonRec]) -> None:
     """An empty cell is unknown (conventions.md): a stored person keeps the stored e-mail, role, manager,
     team, hire date and location the file leaves empty (an HRIS export with a blank manager cleared it, and
-    a blank role left the role history saying the old role was current). A new person gets none."""
-    unknown = [p for p in people if not all((p.email, p.role_id, p.manager_id, p.team, p.hire_date, p.location))]
+    a blank role left the role history saying the old role was current), and the target role the planner
+    plans towards. A new person gets none."""
+    unknown = [
+        p
+        for p in people
+        if not all((p.email, p.role_id, p.manager_id, p.team, p.hire_date, p.location, p.target_role_id))
+    ]
     if not unknown:
         return
     p_ = t.people.c
     stored = {row[0]: row for row in select_among(
         conn, [p.id for p in unknown], p_.id, p_.email, p_.role_id, p_.manager_id, p_.team_id, p_.hire_date,
-        p_.location,
+        p_.location, p_.target_role_id,
     )}  # fmt: skip
     for p in unknown:
         if p.id not in stored:  # a new person
             continue
-        _, email, role_id, manager_id, team, hire_date, location = stored[p.id]
+        _, email, role_id, manager_id, team, hire_date, location, target_role_id = stored[p.id]
+        p.target_role_id = p.target_role_id or target_role_id
         p.email = p.email or email
         p.role_id = p.role_id or role_id
         p.manager_id = p.manager_id or manager_id
         p.team = p.team or team
         p.hire_date = p.hire_date or hire_date
         p.location = p.location or location
+
+
+def _keep_unknown_of_teams(conn: Connection, teams: list[TeamRec]) -> None:
+    """An empty cell is unknown, as for people: a stored team keeps the parent, function and manager the file
+    leaves empty; a new one has no parent, no function ("") and no manager."""
+    unknown = [team for team in teams if team.parent_id is None or team.function is None or team.manager_id is None]
+    tm_ = t.teams.c
+    stored = {tid: (parent, function) for tid, parent, function in select_among(
+        conn, [team.id for team in unknown], tm_.id, tm_.parent_id, tm_.function
+    )}  # fmt: skip
+    tmc = t.team_managers.c
+    unmanaged = [team.id for team in unknown if team.manager_id is None]
+    managers = {tid: pid for tid, pid in select_among(conn, unmanaged, tmc.team_id, tmc.person_id)}
+    for team in teams:
+        parent, function = stored.get(team.id, (None, ""))
+        team.parent_id = team.parent_id or parent
+        team.function = team.function or function
+        team.manager_id = team.manager_id or managers.get(team.id)
+
+
+def _check_teams(conn: Connection, teams: list[TeamRec], person_ids: set[str], issues: Issues) -> None:
+    """A team's parent is a team of the database or of the import's teams files (a parent may come later in
+    the file), and the parents the teams will have form a tree: a cycle would make the org-unit subtrees of HR
+    accounts (policy.hr_units) endless. A manager is a person of the database or of the import."""
+    parents: dict[str, str | None] = {k: v for k, v in conn.execute(select(t.teams.c.id, t.teams.c.parent_id))}
+    defined = {team.id for team in teams}
+    row_of: dict[str, TeamRec] = {}
+    for team in teams:
+        if team.parent_id and team.parent_id not in parents and team.parent_id not in defined:
+            issues.add(
+                team.file,
+                team.row,
+                "parent_id",
+                f"unknown team {team.parent_id!r} (a parent is a team stored or defined in a teams file)",
+            )
+        if team.manager_id and team.manager_id not in person_ids:
+            issues.add(team.file, team.row, "manager_id", f"unknown person {team.manager_id!r}")
+        row_of.setdefault(team.id, team)
+    for team in teams:
+        parents[team.id] = team.parent_id
+    while cycle := rules.find_manager_cycle(parents):  # the same walk: each team has one parent
+        members = cycle[:-1]
+        # Reported at the first of its teams the import gives (a cycle of stored teams alone, which no path
+        # of the app makes, is not this import's problem).
+        if in_file := [m for m in members if m in row_of]:
+            at = row_of[min(in_file, key=lambda m: (row_of[m].file, row_of[m].row))]
+            issues.add(at.file, at.row, "parent_id", f"parent cycle: {' → '.join(cycle)}")
+        for m in members:  # break it and look for further cycles
+            parents[m] = None
 
 
 def _fill_capacity(
@@ -1305,29 +1420,32 @@ def _fill_capacity(
 
 def _check_ids_across_files(plan: Plan, issues: Issues) -> None:
     """The same id in two files of one kind (each file is checked on its own while it is parsed)."""
-    for records in (plan.roles, plan.people, plan.moves):
-        first: dict[str, RoleRec | PersonRec | MoveRec] = {}
+    columns = {TeamRec: "team_id", RoleRec: "role_id", PersonRec: "person_id", MoveRec: "move_id"}
+    records: Sequence[TeamRec | RoleRec | PersonRec | MoveRec]
+    for records in (plan.team_recs, plan.roles, plan.people, plan.moves):
+        first: dict[str, TeamRec | RoleRec | PersonRec | MoveRec] = {}
         for rec in records:
             seen = first.setdefault(rec.id, rec)
             if seen is not rec and seen.file != rec.file:
-                column = {RoleRec: "role_id", PersonRec: "person_id", MoveRec: "move_id"}[type(rec)]
+                column = columns[type(rec)]
                 issues.add(
                     rec.file, rec.row, column, f"duplicate id {rec.id!r} (first in {seen.file} on row {seen.row})"
                 )
 
 
 def _check_teams_known(conn: Connection, plan: Plan, issues: Issues) -> None:
-    """With ``known_teams`` (an HRIS sync whose teams are kept elsewhere), a team the database does not hold
-    is an error naming the row, instead of a new team named after its id (a typo'd host team, T-NOPE, became
-    a team of its own)."""
+    """With ``known_teams`` (an HRIS sync whose teams are kept elsewhere), a team neither the database nor
+    a teams file of the import holds is an error naming the row, instead of a new team named after its id
+    (a typo'd host team, T-NOPE, became a team of its own)."""
     refs: list[tuple[str, int, str, str]] = [
         *((r.file, r.row, "team", r.team) for r in plan.roles if r.team),
         *((p.file, p.row, "team", p.team) for p in plan.people if p.team),
         *((m.file, m.row, "host_team", m.host_team) for m in plan.moves if m.host_team),
     ]
-    stored = _ids(conn, t.teams.c.id, {team for *_, team in refs})
+    # A team a teams file of this import defines is known: that file is where teams come from.
+    known = {team.id for team in plan.team_recs} | _ids(conn, t.teams.c.id, {team for *_, team in refs})
     for file, row, column, team in refs:
-        if team not in stored:
+        if team not in known:
             issues.add(file, row, column, f"unknown team {team!r} (teams are not created with known_teams)")
 
 
@@ -1507,13 +1625,30 @@ def _changed_fields(
     def stored(key: Any, ids: Iterable[str], *cols: Any) -> dict[str, Any]:
         return {r[0]: r for r in select_among(conn, ids, key, *cols)}
 
-    r_, p_, m_ = t.roles.c, t.people.c, t.moves.c
+    r_, p_, m_, tm_ = t.roles.c, t.people.c, t.moves.c, t.teams.c
+    if plan.team_recs:
+        team_ids = sorted(plan.existing["teams"] & {team.id for team in plan.team_recs})
+        old_teams = stored(tm_.id, team_ids, tm_.name, tm_.parent_id, tm_.function)
+        tmc = t.team_managers.c
+        managers = {tid: pid for tid, pid in select_among(conn, team_ids, tmc.team_id, tmc.person_id)}
+        for team in plan.team_recs:
+            if (o := old_teams.get(team.id)) is not None:
+                pairs: dict[str, tuple[Any, Any]] = {
+                    "name": (o.name, team.name),
+                    "function": (o.function, team.function),
+                }
+                pairs |= {
+                    "parent_id": (o.parent_id, team.parent_id),
+                    "manager_id": (managers.get(team.id), team.manager_id),
+                }
+                if fields := _differ(pairs):
+                    out["teams"][team.id] = fields
     old_roles = stored(
         r_.id, sorted(plan.existing["roles"]), r_.title, r_.onet_code, r_.level, r_.team_id, r_.critical, r_.extra
     )
     for r in plan.roles:
         if (o := old_roles.get(r.id)) is not None:
-            pairs: dict[str, tuple[Any, Any]] = {"title": (o.title, r.title), "onet_code": (o.onet_code, r.onet_code)}
+            pairs = {"title": (o.title, r.title), "onet_code": (o.onet_code, r.onet_code)}
             pairs["level"] = (o.level, r.level)
             pairs |= {"team": (o.team_id, r.team), "critical": (bool(o.critical), r.critical)}
             extras["roles"][r.id] = merged = merged_extra(o.extra, r.extra)
@@ -1535,7 +1670,7 @@ def _changed_fields(
         p_.id,
         sorted(plan.existing["people"]),
         p_.name, p_.email, p_.role_id, p_.manager_id, p_.team_id, p_.hire_date, p_.location,
-        p_.capacity_percent, p_.home_role_min_percent, p_.extra,
+        p_.capacity_percent, p_.home_role_min_percent, p_.extra, p_.target_role_id,
     )  # fmt: skip
     for p in plan.people:
         if (o := old_people.get(p.id)) is not None:
@@ -1543,6 +1678,7 @@ def _changed_fields(
             pairs |= {"manager_id": (o.manager_id, p.manager_id), "team": (o.team_id, p.team)}
             pairs |= {"hire_date": (o.hire_date, p.hire_date), "location": (o.location, p.location)}
             pairs |= {"capacity": (o.capacity_percent, p.capacity), "home_min": (o.home_role_min_percent, p.home_min)}
+            pairs |= {"target_role_id": (o.target_role_id, p.target_role_id)}
             extras["people"][p.id] = merged = merged_extra(o.extra, p.extra)
             if fields := _differ(pairs) + _extra_changes(o.extra, merged):
                 out["people"][p.id] = fields
@@ -1598,7 +1734,7 @@ def _write(
     settings: Settings,
     local_today: dt.date,
 ) -> ImportSummary:
-    total = len(plan.moves) + len(plan.people) + len(plan.roles) + len(plan.role_skills)
+    total = len(plan.moves) + len(plan.people) + len(plan.roles) + len(plan.role_skills) + len(plan.team_recs)
     done = 0
 
     def tick(n: int) -> None:
@@ -1620,7 +1756,12 @@ def _write(
         found = extras[kind]
         return found[rec.id] if rec.id in found else merged_extra(None, rec.extra)
 
-    new_teams = sorted(plan.teams - plan.existing["teams"])
+    # Teams first: roles, people and moves name them. A team only named (by a role, a person or a move), that
+    # neither the database nor a teams file holds, is created named after its id (listed in the summary).
+    new_teams = sorted(plan.teams - plan.existing["teams"] - {team.id for team in plan.team_recs})
+    if plan.team_recs:
+        _write_teams(conn, w, plan, changed["teams"])
+        tick(len(plan.team_recs))
     if new_teams:
         w.insert(t.teams, ["id", "name", "function", "parent_id"], [(x, x, "", None) for x in new_teams])
     summary.teams_created = new_teams
@@ -1648,6 +1789,8 @@ def _write(
     if plan.people:
         _write_people(conn, w, plan, today, extra_of, changed["people"], now)
         tick(len(plan.people))
+    if plan.team_recs:  # managers once the people are written (a manager may be new in this import)
+        _write_team_managers(w, plan, changed["teams"])
     if plan.moves:
         if len(plan.moves) >= settings.bulk_import_threshold:
             move_tables = [t.moves, t.success_criteria, t.outcomes, t.skill_gains, t.skill_levels, t.status_changes]
@@ -1656,6 +1799,7 @@ def _write(
         else:
             _write_moves(conn, w, plan, kept, changed["moves"], extra_of, actor, now, local_today, tick)
     by_kind: dict[str, Sequence[Any]] = {
+        "teams": plan.team_recs,
         "roles": plan.roles,
         "role_skills": plan.role_skills,
         "people": plan.people,
@@ -1697,7 +1841,7 @@ def _write(
                 },
             )
         )
-    singular = {"roles": "role", "people": "person", "moves": "move"}
+    singular = {"teams": "team", "roles": "role", "people": "person", "moves": "move"}
     for kind, label in singular.items():
         # Only records the file changed, with what it changed: re-importing an unchanged export wrote one
         # empty event per record.
@@ -1710,6 +1854,43 @@ def _write(
 
 
 ExtraOf = Callable[[str, Any], "dict[str, str] | None"]  # (kind, record) -> the record's extra columns to store
+
+
+def _write_teams(conn: Connection, w: BulkWriter, plan: Plan, changed: Mapping[str, list[str]]) -> None:
+    """The teams files' new teams and the stored ones they change; a team as stored is left alone. Parents
+    in a second pass: a parent may come later in the file (foreign keys are immediate)."""
+    existing = plan.existing["teams"]
+    new = [team for team in plan.team_recs if team.id not in existing]
+    updated = [team for team in plan.team_recs if team.id in changed]
+    if new:
+        w.insert(
+            t.teams, ["id", "name", "function", "parent_id"], [(x.id, x.name, x.function or "", None) for x in new]
+        )
+    tm_ = t.teams.c
+    if updated:
+        conn.execute(
+            t.teams.update().where(tm_.id == bindparam("tid")).values(name=bindparam("n"), function=bindparam("f")),
+            [{"tid": x.id, "n": x.name, "f": x.function or ""} for x in updated],
+        )
+    parented = [
+        {"tid": x.id, "pid": x.parent_id}
+        for x in (*new, *updated)
+        if x.parent_id and (x.id not in existing or "parent_id" in changed[x.id])
+    ]
+    if parented:
+        conn.execute(t.teams.update().where(tm_.id == bindparam("tid")).values(parent_id=bindparam("pid")), parented)
+
+
+def _write_team_managers(w: BulkWriter, plan: Plan, changed: Mapping[str, list[str]]) -> None:
+    """Who manages each team of the teams files: a new team's, and a stored team's the file changes."""
+    existing = plan.existing["teams"]
+    rows = [
+        (x.id, x.manager_id)
+        for x in plan.team_recs
+        if x.manager_id and (x.id not in existing or "manager_id" in changed.get(x.id, ()))
+    ]
+    if rows:
+        w.upsert(t.team_managers, ["team_id", "person_id"], ["team_id"], rows)
 
 
 def _write_people(
@@ -1739,6 +1920,7 @@ def _write_people(
             "location",
             "capacity_percent",
             "home_role_min_percent",
+            "target_role_id",
             "extra",
             "updated_at",
         ],
@@ -1755,6 +1937,7 @@ def _write_people(
                 p.location,
                 p.capacity,
                 p.home_min,
+                p.target_role_id,
                 extra_of("people", p),
                 now,
             )
@@ -2080,7 +2263,8 @@ def import_files(
     today: dt.date | None = None,
 ) -> ImportSummary:
     """Check every file, then write all of them in one transaction — or nothing. A team the files name
-    that does not exist is created (named after its id), unless ``known_teams``: then it is an error.
+    that neither exists nor is defined by a teams file is created (named after its id), unless
+    ``known_teams``: then it is an error.
     ``today`` is the local date, as the tracker's (a move that has started or ended is checked against it,
     a withdrawn move's handoff is returned on it)."""
     today = today or dt.date.today()

@@ -214,7 +214,7 @@ async def api_import(request: Request, sent: ImportRequest) -> ImportResult:
 
 # The interchange files (conventions.md), as `micromoves export` writes them and the import reads them back:
 # the JSON API's people.csv and moves.csv are views of the directory and the moves list, with names.
-ExportKind = Literal["people", "roles", "role_skills", "moves"]
+ExportKind = Literal["teams", "people", "roles", "role_skills", "moves"]
 
 
 @route(html, "GET", "/admin/export/{kind}.csv", name="admin.export", access="admin")
