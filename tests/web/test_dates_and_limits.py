@@ -180,3 +180,17 @@ def test_the_last_check_in_is_due_by_the_moves_end(world: World) -> None:
     assert otto.post(f"/api/v1/moves/{world.mv_o}/check-ins", json={"note": "halfway"}).status_code == 201
     [due] = [d for d in otto.get("/api/v1/me").json()["due_check_ins"] if d["move_id"] == world.mv_o]
     assert due["due"] == (TODAY + dt.timedelta(days=5)).isoformat(), due
+
+
+def test_a_move_proposed_over_the_api_names_the_skills_it_builds_and_the_role_it_serves(world: World) -> None:
+    """A move records the skills it builds and the role it serves (the README's first promise); only the
+    CLI could give the skills."""
+    eva = world.client("eva")
+    body = {**PROPOSAL, "percent_time": 20, "success_criteria": ["Ship the nightly load"]}
+    made = eva.post("/api/v1/moves", json={**body, "skills": ["Programming", "Critical Thinking"]})
+    assert made.status_code == 201, made.text
+    assert sorted(made.json()["skills_targeted"]) == ["Critical Thinking", "Programming"]
+    before = _changes(world)
+    _refused(eva.post("/api/v1/moves", json={**body, "skills": ["Juggling"]}), "skills_targeted")
+    _refused(eva.post("/api/v1/moves", json={**body, "target_role_id": "NO-SUCH-ROLE"}), "target_role_id")
+    assert _changes(world) == before

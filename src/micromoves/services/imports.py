@@ -85,7 +85,8 @@ def import_uploads(
     names = [_upload_name(u.name) for u in uploads]
     if not names:
         raise InvalidValue(
-            "no file to import: send teams.csv, people.csv, roles.csv, role_skills.csv, moves.csv or a .json file", field="files"
+            "no file to import: send teams.csv, people.csv, roles.csv, role_skills.csv, moves.csv or a .json file",
+            field="files",
         )
     if len(names) > MAX_UPLOADS:
         raise InvalidValue(f"at most {MAX_UPLOADS} files in one import, got {len(names)}", field="files")

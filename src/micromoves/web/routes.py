@@ -94,6 +94,14 @@ class ProposeMoveBody(RequestBody):
     success_criteria: list[Criterion] = Field(min_length=1, max_length=rules.MAX_CRITERIA)
     expected_outcomes: str = Field(default="", max_length=5000)
     host_team_id: str | None = Field(default=None, max_length=64)
+    skills: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="the skills the move builds: O*NET names or ids, or the label the pages show",
+    )
+    target_role_id: str | None = Field(
+        default=None, max_length=64, description="the long-term role it serves (default: the person's target role)"
+    )
     submit: bool = True
 
 
@@ -481,6 +489,8 @@ def api_move_create(request: Request, who: Who, body: ProposeMoveBody) -> views.
         criteria=body.success_criteria,
         expected_outcomes=body.expected_outcomes,
         host_team_id=body.host_team_id,
+        skills_targeted=body.skills,
+        target_role_id=body.target_role_id,
         submit=body.submit,
     )
     return views.move_detail(db_of(request), who.policy, move.id)
