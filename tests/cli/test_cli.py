@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from micromoves.cli.main import app
@@ -294,6 +295,61 @@ def test_users_add_and_list(org_url: str) -> None:
     assert code != 0 and "taken" in err
     code, _, err = mm(org_url, "users", "add", "bo", "--password", "short")
     assert code != 0 and "at least 10 characters" in err
+
+
+def test_users_set_password_prompts_twice_or_reads_stdin_and_never_takes_argv(org_url: str) -> None:
+    from micromoves.services import accounts
+
+    code, _, err = mm(org_url, "users", "add", "ada", "--password", "a long password")
+    assert code == 0, err
+    db = Database(org_url)
+    try:
+        session = accounts.start_session(db, accounts.authenticate(db, "ada", "a long password"))
+
+        def set_password(*args: str, input: str, actor: str = "hr") -> tuple[int, str, str]:
+            command = ["--db", org_url, "--actor", actor, "users", "set-password", *args]
+            result = runner.invoke(app, command, input=input)
+            return result.exit_code, result.stdout, result.stderr
+
+        # Prompted twice, not echoed; two different answers are asked for again (and here the input ends).
+        code, out, _ = set_password("ada", input="first new secret\nsecond new secret\n")
+        assert code != 0 and "do not match" in out and "new secret" not in out
+        assert accounts.authenticate(db, "ada", "a long password").username == "ada"
+        code, out, err = set_password("ada", input="fresh secret 42\nfresh secret 42\n")
+        assert code == 0, err
+        assert "password set for ada: 1 session(s) ended" in out and "fresh secret" not in out
+        assert accounts.session_principal(db, session.cookie) is None  # her sessions ended
+        with pytest.raises(accounts.NotAuthenticated):
+            accounts.authenticate(db, "ada", "a long password")
+        assert accounts.authenticate(db, "ada", "fresh secret 42").username == "ada"
+        # For scripts: one line on standard input.
+        code, out, err = set_password("ada", "--password-stdin", "--revoke-tokens", input="from a script 7\n")
+        assert code == 0, err
+        assert "0 API token(s) revoked" in out
+        assert accounts.authenticate(db, "ada", "from a script 7").username == "ada"
+        # The rules, an unknown user, an empty stdin, and no --password option at all.
+        code, _, err = set_password("ada", "--password-stdin", input="short\n")
+        assert code == 2 and "at least 10 characters" in err
+        code, _, err = set_password("nobody", "--password-stdin", input="whatever 12345\n")
+        assert code == 3 and "unknown user 'nobody'" in err
+        code, _, err = set_password("ada", "--password-stdin", input="")
+        assert code == 2 and "no password on standard input" in err
+        code, _, err = set_password("ada", "--password", "on the command line", input="")
+        assert code == 2 and "No such option" in err
+        assert accounts.authenticate(db, "ada", "from a script 7").username == "ada"
+        # Admin only: a person without an admin account is refused before being asked for a password.
+        code, out, err = set_password("ada", input="", actor="P1")
+        assert code != 0 and "only administrators may set passwords" in err and "New password" not in out
+        with db.engine.connect() as conn:
+            audited = conn.execute(
+                select(t.audit_events.c.actor, t.audit_events.c.details).where(
+                    t.audit_events.c.action == "user.password_set"
+                )
+            ).all()
+        assert [a.actor for a in audited] == ["user:hr", "user:hr"]
+        assert "fresh secret" not in str(audited) and "from a script" not in str(audited)
+    finally:
+        db.dispose()
 
 
 def test_admin_work_is_refused_to_an_actor_without_admin_rights(org_url: str, tmp_path: Path) -> None:

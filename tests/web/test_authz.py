@@ -106,6 +106,8 @@ READS = [
     Case("api.export", "GET", "/api/v1/export/moves.csv", only_admin(), shown={"admin": ("MV-O",)}),
     Case("api.admin.users", "GET", "/api/v1/admin/users", only_admin()),
     Case("tokens", "GET", "/account/tokens", everyone()),
+    Case("password", "GET", "/account/password", everyone()),
+    Case("api.password", "GET", "/api/v1/account/password", everyone()),
     # The marketplace: open opportunities are for everyone; drafts and applications for the host side.
     Case("opportunities", "GET", "/opportunities", everyone(), hidden=DRAFT_HIDDEN, shown=DRAFT_SHOWN),
     Case("api.opportunities", "GET", "/api/v1/opportunities", everyone(), hidden=DRAFT_HIDDEN, shown=DRAFT_SHOWN),
@@ -239,6 +241,21 @@ REFUSALS = [
         {u: 403 for u in USERS if u != "admin"},
         json={"access": "admin"},
     ),
+    # A reset asks for no current password: admins only (and not for their own account: see test_security).
+    Case(
+        "admin.user.password",
+        "POST",
+        "/admin/users/{eva}/password",
+        NOT_ADMIN_403,
+        form={"password": "long enough pw", "confirm_password": "long enough pw"},
+    ),
+    Case(
+        "api.admin.user.password",
+        "POST",
+        "/api/v1/admin/users/{eva}/password",
+        NOT_ADMIN_403,
+        json={"password": "long enough pw", "revoke_tokens": True},
+    ),
     Case(
         "token.revoke", "POST", "/account/tokens/{admin_token}/revoke", {u: 404 for u in USERS if u != "admin"}, form={}
     ),
@@ -337,6 +354,7 @@ REFUSALS = [
 
 # Routes any signed-in user may use on their own behalf; the flow tests cover what they do.
 OWN_ONLY = {"token.create", "api.token.create", "logout", "api.session.delete", "login.submit", "api.session.create"}
+OWN_ONLY |= {"password.change", "api.password.change"}  # one's own password, proving the current one
 
 
 def test_every_route_has_a_policy_and_cases(world: World) -> None:
@@ -380,8 +398,8 @@ def _admin_token(world: World) -> int:
 
 
 def _changes(world: World) -> dict[str, int]:
-    """What a refused request must not change: row counts of the data tables, revoked tokens, and audit
-    records other than denials and logins (the test logs in once per request)."""
+    """What a refused request must not change: row counts of the data tables, revoked tokens, passwords and
+    sessions, and audit records other than denials and logins (the test logs in once per request)."""
     counted = [t.moves, t.move_approvals, t.status_changes, t.check_ins, t.outcomes, t.success_criteria, t.users]
     counted += [t.opportunities, t.applications, t.onboarding_items, t.handoffs, t.allocation_runs]
     with world.db.engine.connect() as conn:
@@ -394,6 +412,8 @@ def _changes(world: World) -> dict[str, int]:
             conn.scalar(select(func.count()).where(t.onboarding_items.c.done_on.is_not(None))) or 0
         )
         state["admins"] = int(conn.scalar(select(func.count()).where(t.users.c.access == "admin")) or 0)
+        state["passwords"] = hash(tuple(conn.scalars(select(t.users.c.password_hash).order_by(t.users.c.id))))
+        state["sessions"] = int(conn.scalar(select(func.count()).select_from(t.web_sessions)) or 0)
         state["audit"] = int(
             conn.scalar(select(func.count()).where(t.audit_events.c.action.not_in(["access.denied", "user.login"])))
             or 0

@@ -11,6 +11,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from micromoves.domain.errors import Conflict
 from micromoves.services import accounts
 from micromoves.storage import tables as t
 from tests.web.conftest import PASSWORD, World
@@ -142,6 +143,255 @@ def test_passwords_are_hashed_with_argon2id(world: World) -> None:
     with world.db.engine.connect() as conn:
         hashes = list(conn.scalars(select(t.users.c.password_hash)))
     assert hashes and all(h.startswith("$argon2id$") and PASSWORD not in h for h in hashes)
+
+
+# --------------------------------------------------------------------------------------- passwords
+
+NEW_PASSWORD = "purple otter kettle"
+
+
+def _audited(world: World, action: str) -> list[dict[str, object]]:
+    with world.db.engine.connect() as conn:
+        rows = conn.execute(select(t.audit_events.c.details).where(t.audit_events.c.action == action)).all()
+    return [r.details for r in rows]
+
+
+def _logs_in(world: World, username: str, password: str) -> bool:
+    r = world.client().post("/api/v1/session", json={"username": username, "password": password})
+    assert r.status_code in (200, 401), r.text
+    return r.status_code == 200
+
+
+def test_changing_the_own_password_ends_the_other_sessions_and_keeps_the_tokens(world: World) -> None:
+    here, elsewhere = world.client("eva"), world.client("eva")
+    old_cookie = here.cookies.get("mm_session")
+    token = here.post("/api/v1/tokens", json={"name": "sync", "scopes": ["read"]}).json()["token"]
+    r = here.post("/api/v1/account/password", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    assert r.status_code == 200, r.text
+    assert r.json()["username"] == "eva"
+    # This session is re-issued: a new cookie and CSRF token; the old cookie, wherever a copy went, is dead.
+    new_cookie, new_csrf = here.cookies.get("mm_session"), r.json()["csrf_token"]
+    assert new_cookie and new_cookie != old_cookie and new_csrf != here.headers["x-csrf-token"]
+    assert "httponly" in r.headers["set-cookie"].lower()
+    assert here.get("/api/v1/me").json()["id"] == "E"
+    here.headers["x-csrf-token"] = new_csrf
+    assert here.post("/api/v1/tokens", json={"name": "after", "scopes": ["read"]}).status_code == 201
+    replay = world.client()
+    replay.cookies.set("mm_session", old_cookie)
+    assert replay.get("/api/v1/me").status_code == 401
+    # Every other session has ended.
+    assert elsewhere.get("/api/v1/me").status_code == 401
+    # The API token is a separate credential: it stays.
+    api = world.client()
+    api.headers["authorization"] = f"Bearer {token}"
+    assert api.get("/api/v1/me").status_code == 200
+    assert not _logs_in(world, "eva", PASSWORD) and _logs_in(world, "eva", NEW_PASSWORD)
+    [details] = _audited(world, "user.password_changed")
+    assert details == {"sessions_ended": 2}  # this one (re-issued) and the other
+    with world.db.engine.connect() as conn:
+        audit = str(conn.execute(select(t.audit_events.c.details)).all())
+    assert NEW_PASSWORD not in audit and PASSWORD not in audit
+
+
+def test_a_wrong_current_password_is_refused_and_throttled_as_a_failed_login(world: World) -> None:
+    """Someone holding eva's session (a browser left open) must not be able to guess her password here: a
+    wrong current password counts as a failed login, with the login form's count at this address."""
+    c = world.client("eva")
+    guess = {"current_password": "not her password", "new_password": NEW_PASSWORD}
+    for _ in range(accounts.PAIR_THROTTLE.free):
+        r = c.post("/api/v1/account/password", json=guess)
+        assert (r.status_code, r.json()["error"]["details"]) == (422, {"field": "current_password"}), r.text
+        assert r.json()["error"]["message"] == "the current password is wrong"
+    # Throttled now, the right password too (checking it would tell the guesser it was right).
+    right = {**guess, "current_password": PASSWORD}
+    r = c.post("/api/v1/account/password", json=right)
+    assert (r.status_code, r.json()["error"]["code"]) == (429, "too_many_attempts")
+    assert 0 < int(r.headers["retry-after"]) <= accounts.PAIR_THROTTLE.first_delay.total_seconds()
+    assert "too many wrong passwords" in r.json()["error"]["message"]
+    # One budget with the login form: the guesses here count there too, for eva at this address.
+    r = world.client().post("/api/v1/session", json={"username": "eva", "password": PASSWORD})
+    assert r.status_code == 429
+    # Nothing changed: the session still works, the password is the old one (eva elsewhere logs in with it).
+    assert c.get("/api/v1/me").status_code == 200
+    assert accounts.authenticate(world.db, "eva", PASSWORD, address="203.0.113.9").username == "eva"
+    assert _audited(world, "user.password_changed") == []
+    [throttled] = _audited(world, "login.throttled")
+    assert throttled["scope"] == "username and address"
+
+
+def test_a_new_password_must_meet_the_rules_and_a_refusal_costs_no_attempt(world: World) -> None:
+    c = world.client("eva")
+    for new, message in [
+        ("short1", f"at least {accounts.MIN_PASSWORD_LENGTH} characters"),
+        ("abababababab", f"at least {accounts.MIN_PASSWORD_DISTINCT} different characters"),
+        ("I am eva, really", "cannot contain the username"),
+        (PASSWORD, "the same as the current one"),
+    ]:
+        # Sent more often than the throttle lets failures through: the rules are checked before the current
+        # password, so these cost no login attempt.
+        for _ in range(2):
+            r = c.post("/api/v1/account/password", json={"current_password": PASSWORD, "new_password": new})
+            assert r.status_code == 422 and message in r.json()["error"]["message"], r.text
+            assert r.json()["error"]["details"] == {"field": "new_password"}
+    rules = c.get("/api/v1/account/password").json()
+    assert rules == {
+        "min_length": accounts.MIN_PASSWORD_LENGTH,
+        "min_distinct_characters": accounts.MIN_PASSWORD_DISTINCT,
+        "may_contain_username": False,
+    }
+    r = c.post("/api/v1/account/password", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    assert r.status_code == 200, r.text
+    assert _logs_in(world, "eva", NEW_PASSWORD)
+
+
+def test_an_api_token_cannot_change_the_password(world: World) -> None:
+    made = world.client("eva").post("/api/v1/tokens", json={"name": "rw", "scopes": ["read", "write"]}).json()
+    api = world.client()
+    api.headers["authorization"] = f"Bearer {made['token']}"
+    r = api.post("/api/v1/account/password", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    assert (r.status_code, r.json()["error"]["message"]) == (403, "an API token cannot change the password; log in")
+    assert _logs_in(world, "eva", PASSWORD)
+
+
+def test_the_password_form_needs_its_csrf_token_and_the_same_new_password_twice(world: World) -> None:
+    c = world.client("eva")
+    csrf = c.headers.pop("x-csrf-token")
+    c.headers["accept"] = "text/html"
+    page = c.get("/account/password")
+    assert page.status_code == 200 and 'action="/account/password"' in page.text
+    assert 'href="/account/password"' in page.text  # in the navigation
+    assert f'value="{csrf}"' in page.text
+    form = {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}
+    r = c.post("/account/password", data=form, follow_redirects=False)
+    assert r.status_code == 403 and "CSRF" in r.text
+    r = c.post("/account/password", data={**form, "csrf_token": "wrong"}, follow_redirects=False)
+    assert r.status_code == 403
+    r = c.post(
+        "/account/password",
+        data={**form, "confirm_password": NEW_PASSWORD + "!", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert r.status_code == 422 and "confirmation differ" in r.text
+    assert _logs_in(world, "eva", PASSWORD)  # none of those changed it
+    old_cookie = c.cookies.get("mm_session")
+    r = c.post("/account/password", data={**form, "csrf_token": csrf}, follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/account/password?changed=1")
+    assert c.cookies.get("mm_session") != old_cookie
+    done = c.get(r.headers["location"])
+    assert done.status_code == 200 and 'id="password-changed"' in done.text
+    assert f'value="{csrf}"' not in done.text  # the new session's CSRF token
+    assert not _logs_in(world, "eva", PASSWORD) and _logs_in(world, "eva", NEW_PASSWORD)
+
+
+def test_an_admin_resets_a_password_ending_the_sessions_and_on_request_the_tokens(world: World) -> None:
+    eva, admin = world.client("eva"), world.client("admin")
+    token = eva.post("/api/v1/tokens", json={"name": "sync", "scopes": ["read"]}).json()["token"]
+    api = world.client()
+    api.headers["authorization"] = f"Bearer {token}"
+    url = f"/api/v1/admin/users/{world.users['eva']}/password"
+    r = admin.post(url, json={"password": "short"})
+    assert r.status_code == 422 and "at least 10 characters" in r.json()["error"]["message"]
+    r = admin.post(url, json={"password": "Eva, reset 2024"})
+    assert r.status_code == 422 and "cannot contain the username" in r.json()["error"]["message"]
+    # Not for another user to do.
+    r = world.client("mira").post(url, json={"password": NEW_PASSWORD})
+    assert (r.status_code, r.json()["error"]["message"]) == (403, "only administrators may do this")
+    assert eva.get("/api/v1/me").status_code == 200 and _logs_in(world, "eva", PASSWORD)
+    r = admin.post(url, json={"password": NEW_PASSWORD})
+    assert r.status_code == 200, r.text
+    assert r.json() == {
+        "user": {**r.json()["user"], "username": "eva", "person_name": "Eva Employee"},
+        "sessions_ended": 2,  # the one above, and the one _logs_in just made
+        "tokens_revoked": 0,
+    }
+    assert eva.get("/api/v1/me").status_code == 401
+    assert api.get("/api/v1/me").status_code == 200  # tokens stay by default
+    assert not _logs_in(world, "eva", PASSWORD) and _logs_in(world, "eva", NEW_PASSWORD)
+    # After a suspected compromise: the tokens go too.
+    r = admin.post(url, json={"password": "another fine secret", "revoke_tokens": True})
+    assert (r.json()["sessions_ended"], r.json()["tokens_revoked"]) == (1, 1)
+    assert api.get("/api/v1/me").status_code == 401
+    assert _logs_in(world, "eva", "another fine secret")
+    audit = _audited(world, "user.password_set")
+    assert [(a["sessions_ended"], a["tokens_revoked"]) for a in audit] == [(2, 0), (1, 1)]
+    assert NEW_PASSWORD not in str(audit) and "another fine secret" not in str(audit)
+    r = admin.post("/api/v1/admin/users/99999/password", json={"password": NEW_PASSWORD})
+    assert r.status_code == 404
+
+
+def test_an_admin_changes_their_own_password_only_with_the_current_one(world: World) -> None:
+    """A reset asks for no current password: an admin's session left open would take the account for good."""
+    admin = world.client("admin")
+    r = admin.post(f"/api/v1/admin/users/{world.users['admin']}/password", json={"password": NEW_PASSWORD})
+    assert r.status_code == 403 and "your current password" in r.json()["error"]["message"]
+    assert admin.get("/api/v1/me").status_code == 200 and _logs_in(world, "admin", PASSWORD)
+    r = admin.post("/api/v1/account/password", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    assert r.status_code == 200
+    assert _logs_in(world, "admin", NEW_PASSWORD)
+
+
+def test_the_users_page_sets_a_password_with_its_csrf_token_and_a_confirmation(world: World) -> None:
+    admin = world.client("admin")
+    csrf = admin.headers.pop("x-csrf-token")
+    admin.headers["accept"] = "text/html"
+    page = admin.get("/admin/users").text
+    eva_id, admin_id = world.users["eva"], world.users["admin"]
+    assert f'action="/admin/users/{eva_id}/password"' in page
+    assert f'action="/admin/users/{admin_id}/password"' not in page  # their own: the Password page
+    form = {"password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}
+    assert admin.post(f"/admin/users/{eva_id}/password", data=form, follow_redirects=False).status_code == 403
+    r = admin.post(
+        f"/admin/users/{eva_id}/password",
+        data={**form, "confirm_password": "something else", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert r.status_code == 422 and "confirmation differ" in r.text
+    assert _logs_in(world, "eva", PASSWORD)
+    r = admin.post(f"/admin/users/{eva_id}/password", data={**form, "csrf_token": csrf}, follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, f"/admin/users?password_set={eva_id}")
+    shown = admin.get(r.headers["location"]).text
+    assert 'id="password-set"' in shown and "New password set for eva" in shown
+    assert _logs_in(world, "eva", NEW_PASSWORD)
+
+
+def test_a_request_carrying_a_password_is_not_kept_for_an_idempotency_replay(world: World) -> None:
+    """The key's record holds a SHA-256 of the body: for a password, a fast unsalted hash kept for a day."""
+    eva, admin = world.client("eva"), world.client("admin")
+    change = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    r = eva.post("/api/v1/account/password", json=change, headers={"Idempotency-Key": "pw-1"})
+    assert r.status_code == 200 and "idempotent-replayed" not in r.headers
+    admin.post(
+        f"/api/v1/admin/users/{world.users['mira']}/password/",  # a trailing slash changes nothing
+        json={"password": NEW_PASSWORD},
+        headers={"Idempotency-Key": "pw-2"},
+    )
+    r = admin.post(
+        f"/api/v1/admin/users/{world.users['mira']}/password",
+        json={"password": NEW_PASSWORD},
+        headers={"Idempotency-Key": "pw-2"},
+    )
+    assert r.status_code == 200
+    with world.db.engine.connect() as conn:
+        assert conn.scalar(select(t.idempotency_keys.c.key)) is None
+
+
+def test_a_change_that_crosses_a_reset_is_refused_not_lost(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The current password is checked outside the write (argon2 is slow): an admin's reset landing in
+    between wins, and the change says so instead of silently replacing it."""
+    admin = world.policy("admin").principal
+    eva = world.policy("eva").principal
+    verify = accounts._verify
+
+    def reset_meanwhile(hashed: str, password: str) -> bool:
+        ok = verify(hashed, password)
+        accounts.set_password(world.db, eva.user_id, password="set by the admin", actor=admin)
+        return ok
+
+    monkeypatch.setattr(accounts, "_verify", reset_meanwhile)
+    with pytest.raises(Conflict):
+        accounts.change_password(world.db, eva, current_password=PASSWORD, new_password=NEW_PASSWORD)
+    monkeypatch.undo()
+    assert _logs_in(world, "eva", "set by the admin")
 
 
 # ------------------------------------------------------------------------------------------ tokens

@@ -347,6 +347,42 @@ def users_list(as_json: JsonOpt = False) -> None:
     console.print(table("Users", ["username", "access", "person", "org units", "active"], rows))
 
 
+@users_app.command("set-password")
+@handle_errors
+def users_set_password(
+    username: str,
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="Read the new password from the first line of standard input (for scripts), not a prompt.",
+        ),
+    ] = False,
+    revoke_tokens: Annotated[
+        bool, typer.Option("--revoke-tokens", help="Also revoke the account's API tokens (a suspected compromise).")
+    ] = False,
+) -> None:
+    """Set an account's password (a forgotten one, or the first one to hand out): prompted for twice, not
+    echoed. Every session of the account ends; its API tokens stay unless --revoke-tokens."""
+    from micromoves.services import accounts
+
+    db = open_db()
+    require_admin(db, "set passwords")
+    user = accounts.user_named(db, username)  # an unknown username is refused before the password is asked
+    # Never an option: a password in argv is in the shell's history and in every process listing.
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise InvalidValue("no password on standard input (one line)", field="password")
+    else:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    done = accounts.set_password(
+        db, user.id, password=password, revoke_tokens=revoke_tokens, actor=_policy(db).principal
+    )
+    revoked = f", {done.tokens_revoked} API token(s) revoked" if revoke_tokens else ""
+    console.print(f"password set for {esc(user.username)}: {done.sessions_ended} session(s) ended{revoked}")
+
+
 @app.command("import")
 @handle_errors
 def import_(

@@ -4,6 +4,11 @@ Passwords are hashed with argon2id (argon2-cffi's defaults). Session cookies and
 values the server only keeps as SHA-256 hashes, so a copy of the database hands out no live credentials.
 A login always starts a new session (the id a browser presented before is discarded: no session
 fixation); failed logins are throttled (see "Login throttling" below).
+
+Passwords change two ways: the owner changes their own (:func:`change_password`, the current password
+required, through the login throttle) and an admin sets another account's (:func:`set_password`, the
+forgotten-password and first-password case). Either ends the account's other sessions; API tokens are
+separate credentials and stay, unless the admin revokes them with the reset.
 """
 
 from __future__ import annotations
@@ -133,15 +138,17 @@ def _access(value: str) -> Access:
         raise InvalidValue(f"unknown access level {value!r}; one of: employee, hr, admin", field="access") from None
 
 
-def check_password_strength(password: str, username: str = "") -> None:
+def check_password_strength(password: str, username: str = "", *, field: str = "password") -> None:
+    """The rules every new password meets (a new account's, a changed or a reset one); ``field`` names the
+    request field refused."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidValue(f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password")
+        raise InvalidValue(f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field=field)
     # Length alone let "aaaaaaaaaa" through; a long password made of a few characters or of the username is
     # the first thing a guesser tries.
     if len(set(password)) < MIN_PASSWORD_DISTINCT:
-        raise InvalidValue(f"a password needs at least {MIN_PASSWORD_DISTINCT} different characters", field="password")
+        raise InvalidValue(f"a password needs at least {MIN_PASSWORD_DISTINCT} different characters", field=field)
     if username and username.lower() in password.lower():
-        raise InvalidValue("a password cannot contain the username", field="password")
+        raise InvalidValue("a password cannot contain the username", field=field)
 
 
 def _check_units_fit(level: Access, org_units: Sequence[str]) -> None:
@@ -302,13 +309,18 @@ def update_user(
         # Only what changed: an update that left the units alone was audited as "org_units=[]", as if cleared.
         changed = values if org_units is None else {**values, "org_units": list(org_units)}
         record_audit(conn, actor.actor, "user.updated", "user", str(user_id), **changed)
-        new = conn.execute(
-            select(t.users, t.people.c.name.label("person_name"))
-            .outerjoin(t.people, t.people.c.id == t.users.c.person_id)
-            .where(t.users.c.id == user_id)
-        ).one()
-        units = list(conn.scalars(select(t.user_org_units.c.team_id).where(t.user_org_units.c.user_id == user_id)))
-    return _user(new, units, new.person_name)  # as list_users shows it (the linked person's name was missing)
+        return _user_row(conn, user_id)
+
+
+def _user_row(conn: Connection, user_id: int) -> User:
+    """One account as list_users shows it (with the linked person's name: update_user's answer lacked it)."""
+    new = conn.execute(
+        select(t.users, t.people.c.name.label("person_name"))
+        .outerjoin(t.people, t.people.c.id == t.users.c.person_id)
+        .where(t.users.c.id == user_id)
+    ).one()
+    units = list(conn.scalars(select(t.user_org_units.c.team_id).where(t.user_org_units.c.user_id == user_id)))
+    return _user(new, units, new.person_name)
 
 
 # --------------------------------------------------------------------------------------------- login
@@ -466,11 +478,10 @@ def _wait_text(seconds: int) -> str:
     return f"{math.ceil(seconds / 60)} minutes"
 
 
-def authenticate(db: Database, username: str, password: str, *, address: str = "") -> Principal:
-    """Check a username and password; raise :class:`NotAuthenticated` (one message for every failure, so
-    it does not tell which usernames exist) or :class:`TooManyAttempts` (with the seconds to wait) when
-    throttled. ``address`` is the client's address (see ``web.routes._address`` on proxies)."""
-    now = utcnow()
+def _begin_attempt(db: Database, username: str, address: str, now: dt.datetime, *, what: str) -> _Attempt:
+    """The throttle's check for one password attempt, and the attempt recorded as a failure until the
+    password proves right (before it is checked: parallel guesses each see the ones before them). Raises
+    :class:`TooManyAttempts` when the caller must wait; ``what`` names the attempts in its message."""
     # Counted by the username as typed, known or not: the throttle's answer must not tell which exist.
     user_key, address_key = username[:150], throttle_address(address)
     with db.write_engine.begin() as conn:
@@ -478,15 +489,35 @@ def authenticate(db: Database, username: str, password: str, *, address: str = "
         record = _login_record(conn, user_key, address_key, now)
         wait = record.retry_after(now)
         if wait:
-            raise TooManyAttempts(f"too many failed logins; try again in {_wait_text(wait)}", retry_after_seconds=wait)
-        # Recorded as a failure until the password proves right, and before it is checked: parallel guesses
-        # each see the ones before them.
+            raise TooManyAttempts(f"too many {what}; try again in {_wait_text(wait)}", retry_after_seconds=wait)
         attempt_id = conn.execute(
             insert(t.login_attempts)
             .values(username=user_key, ip=address_key, at=now, success=False)
             .returning(t.login_attempts.c.id)
         ).scalar_one()
         _prune_attempts(conn, db, now)
+    return _Attempt(attempt_id, record, user_key, address)
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    id: int
+    before: _LoginRecord  # the counts before this attempt
+    username: str
+    address: str
+
+    def succeeded(self, conn: Connection) -> None:
+        conn.execute(update(t.login_attempts).where(t.login_attempts.c.id == self.id).values(success=True))
+
+    def failed(self, db: Database) -> None:
+        _audit_throttling(db, self.before, self.username, self.address)
+
+
+def authenticate(db: Database, username: str, password: str, *, address: str = "") -> Principal:
+    """Check a username and password; raise :class:`NotAuthenticated` (one message for every failure, so
+    it does not tell which usernames exist) or :class:`TooManyAttempts` (with the seconds to wait) when
+    throttled. ``address`` is the client's address (see ``web.routes._address`` on proxies)."""
+    attempt = _begin_attempt(db, username, address, utcnow(), what="failed logins")
     # Checked outside the write transaction: argon2 is slow on purpose, and for that long SQLite's write lock
     # would hold up every other writer (it did: the check ran inside the transaction).
     with db.engine.connect() as conn:
@@ -495,11 +526,11 @@ def authenticate(db: Database, username: str, password: str, *, address: str = "
     ok = ok and row is not None and row.active
     if ok and row is not None:
         with db.write_engine.begin() as conn:
-            conn.execute(update(t.login_attempts).where(t.login_attempts.c.id == attempt_id).values(success=True))
+            attempt.succeeded(conn)
             if _hasher.check_needs_rehash(row.password_hash):
                 conn.execute(update(t.users).where(t.users.c.id == row.id).values(password_hash=_hasher.hash(password)))
         return Principal(row.id, row.username, Access(row.access), row.person_id)
-    _audit_throttling(db, record, user_key, address)
+    attempt.failed(db)
     raise NotAuthenticated("wrong username or password")
 
 
@@ -537,22 +568,13 @@ def _verify(hashed: str, password: str) -> bool:
 def start_session(db: Database, principal: Principal, *, replaces: str | None = None) -> NewSession:
     """A fresh session for a successful login. ``replaces`` (the cookie the browser sent, if any) is
     deleted, so an id planted before login never becomes an authenticated session."""
-    cookie = secrets.token_urlsafe(32)
-    csrf = secrets.token_urlsafe(32)
     now = utcnow()
+    cookie, csrf, session = _new_session_row(principal.user_id, now)
     with db.write_engine.begin() as conn:
         if replaces:
             conn.execute(delete(t.web_sessions).where(t.web_sessions.c.id == _digest(replaces)))
         conn.execute(delete(t.web_sessions).where(t.web_sessions.c.expires_at < now))
-        conn.execute(
-            insert(t.web_sessions).values(
-                id=_digest(cookie),
-                user_id=principal.user_id,
-                csrf_token=csrf,
-                created_at=now,
-                expires_at=now + SESSION_LIFETIME,
-            )
-        )
+        conn.execute(insert(t.web_sessions).values(**session))
         record_audit(conn, principal.actor, "user.login", "user", str(principal.user_id))
     return NewSession(cookie, csrf, principal)
 
@@ -574,6 +596,133 @@ def session_principal(db: Database, cookie: str) -> tuple[Principal, str] | None
 def end_session(db: Database, cookie: str) -> None:
     with db.write_engine.begin() as conn:
         conn.execute(delete(t.web_sessions).where(t.web_sessions.c.id == _digest(cookie)))
+
+
+# ------------------------------------------------------------------------------------------- passwords
+
+
+@dataclass(frozen=True)
+class PasswordSet:
+    """What an admin's reset did."""
+
+    user: User
+    sessions_ended: int
+    tokens_revoked: int
+
+
+def _new_session_row(user_id: int, now: dt.datetime) -> tuple[str, str, dict[str, Any]]:
+    cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    row = {
+        "id": _digest(cookie),
+        "user_id": user_id,
+        "csrf_token": csrf,
+        "created_at": now,
+        "expires_at": now + SESSION_LIFETIME,
+    }
+    return cookie, csrf, row
+
+
+def change_password(
+    db: Database, principal: Principal, *, current_password: str, new_password: str, address: str = ""
+) -> NewSession:
+    """The signed-in owner changes their own password, proving the current one. Every session of the account
+    ends and the caller gets a new one back (the session they came with is re-issued, not kept: a copy of
+    its cookie, wherever it went, is as dead as the others); API tokens stay.
+
+    A wrong current password is a failed login: it goes through the login throttle, counted under the
+    account's username and the caller's address, and shares its budget with the login form. Anyone holding a
+    session (a browser left open, a stolen cookie) could otherwise use this form as an unthrottled oracle to
+    learn the password, which outlives the session and opens every other place it is used. Counted as a
+    login failure, not separately, so that the two doors give a guesser one allowance, not two."""
+    if principal.via_token:
+        # Tokens cannot mint tokens either: a leaked token must not lead to the account's own credentials.
+        raise Forbidden("an API token cannot change the password; log in", field="current_password")
+    # Checked before the current password, so that these refusals cost no argon2 check and no attempt (and
+    # tell nothing of the current password: the same-password check compares the two values sent).
+    check_password_strength(new_password, principal.username, field="new_password")
+    if new_password == current_password:
+        raise InvalidValue("the new password is the same as the current one", field="new_password")
+    now = utcnow()
+    attempt = _begin_attempt(db, principal.username, address, now, what="wrong passwords")
+    with db.engine.connect() as conn:
+        row = conn.execute(select(t.users).where(t.users.c.id == principal.user_id)).first()
+    if row is None or not row.active:
+        raise NotAuthenticated("log in first")  # deactivated meanwhile: its sessions are gone already
+    if not _verify(row.password_hash, current_password):
+        attempt.failed(db)
+        raise InvalidValue("the current password is wrong", field="current_password")
+    hashed = _hasher.hash(new_password)  # before the transaction: argon2 would hold SQLite's write lock
+    cookie, csrf, session = _new_session_row(row.id, now)
+    with db.write_engine.begin() as conn:
+        attempt.succeeded(conn)
+        u = t.users.c
+        # Only over the hash just verified: a change or reset that landed in between wins, and this one is
+        # refused rather than silently replacing it.
+        changed = conn.execute(
+            update(t.users).where(u.id == row.id, u.password_hash == row.password_hash).values(password_hash=hashed)
+        )
+        if changed.rowcount != 1:
+            raise Conflict("the password was changed meanwhile; log in with the new one", field="current_password")
+        ended = conn.execute(delete(t.web_sessions).where(t.web_sessions.c.user_id == row.id)).rowcount
+        conn.execute(insert(t.web_sessions).values(**session))
+        # Not the password, nor its hash.
+        record_audit(conn, principal.actor, "user.password_changed", "user", str(row.id), sessions_ended=ended)
+    return NewSession(cookie, csrf, principal)
+
+
+def set_password(
+    db: Database, user_id: int, *, password: str, revoke_tokens: bool = False, actor: Principal
+) -> PasswordSet:
+    """An admin sets another account's password (a forgotten one, or the first one handed out): the same
+    rules as any new password, and every session of the account ends. Its API tokens stay unless
+    ``revoke_tokens``: they are separate credentials an integration may run on, and a forgotten password
+    compromises none of them; after a suspected compromise, revoke them too (or deactivate the account).
+
+    Not for the admin's own account: this path asks for no current password, so a session of theirs left
+    open would be enough to take the account over for good; they change theirs with
+    :func:`change_password`. (The CLI's operator, who has the database anyway, is no account: that is the
+    way back in for an admin who forgot theirs.)"""
+    if not actor.is_admin:
+        raise Forbidden("only administrators may set passwords")
+    if user_id == actor.user_id:
+        raise Forbidden("change your own password with your current password (Password page)", field="user_id")
+    with db.engine.connect() as conn:
+        row = conn.execute(select(t.users.c.username).where(t.users.c.id == user_id)).first()
+    if row is None:
+        raise NotFound(f"unknown user {user_id}", field="user_id")
+    check_password_strength(password, row.username)
+    hashed = _hasher.hash(password)
+    with db.write_engine.begin() as conn:
+        conn.execute(update(t.users).where(t.users.c.id == user_id).values(password_hash=hashed))
+        ended = conn.execute(delete(t.web_sessions).where(t.web_sessions.c.user_id == user_id)).rowcount
+        revoked = 0
+        if revoke_tokens:
+            tc = t.api_tokens.c
+            revoked = conn.execute(
+                update(t.api_tokens).where(tc.user_id == user_id, tc.revoked_at.is_(None)).values(revoked_at=utcnow())
+            ).rowcount
+        record_audit(
+            conn,
+            actor.actor,
+            "user.password_set",
+            "user",
+            str(user_id),
+            username=row.username,
+            sessions_ended=ended,
+            tokens_revoked=revoked,
+        )
+        user = _user_row(conn, user_id)
+    return PasswordSet(user, ended, revoked)
+
+
+def user_named(db: Database, username: str) -> User:
+    """The account with this username (exactly as written: usernames are unique ignoring case, but a login
+    takes them as written)."""
+    with db.engine.connect() as conn:
+        user_id = conn.scalar(select(t.users.c.id).where(t.users.c.username == username))
+        if user_id is None:
+            raise NotFound(f"unknown user {username!r}", field="username")
+        return _user_row(conn, user_id)
 
 
 # ------------------------------------------------------------------------------------------ API tokens

@@ -27,6 +27,10 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NOT_KEPT = ("/api/v1/tokens", "/api/v1/session", "/api/v1/imports")
 # (An import is not kept either: it can be hundreds of megabytes, and it is idempotent by itself — records
 # are matched by id, so the same files sent again change nothing and say so.)
+# Nor requests that carry a password (a new one, or the current one: a change or an admin's reset): the key's
+# digest of the body would be a fast, unsalted SHA-256 of it, kept for a day; and a change's answer holds the
+# new session's CSRF token.
+CREDENTIAL_PATHS_END = "/password"
 # Answers that refuse the caller are not kept either: the same request with the right token or CSRF header
 # must run, not get the refusal back.
 REFUSALS = frozenset({401, 403, 415, 429})  # 415: the key's answer to a body sent with the wrong Content-Type
@@ -46,6 +50,7 @@ class IdempotencyMiddleware:
             or scope["method"] not in UNSAFE
             or not path.startswith("/api/")
             or path.startswith(NOT_KEPT)
+            or path.rstrip("/").endswith(CREDENTIAL_PATHS_END)
         ):
             await self.app(scope, receive, send)
             return

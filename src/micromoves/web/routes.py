@@ -160,6 +160,24 @@ class UserPatch(RequestBody):
     org_units: list[str] | None = Field(default=None, max_length=100)
 
 
+class PasswordChangeBody(RequestBody):
+    current_password: str = Field(min_length=1, max_length=1000)
+    new_password: str = Field(min_length=1, max_length=1000, description="the rules: GET /api/v1/account/password")
+
+
+class PasswordRules(BaseModel):
+    min_length: int
+    min_distinct_characters: int
+    may_contain_username: bool = False
+
+
+class PasswordSetBody(RequestBody):
+    password: str = Field(min_length=1, max_length=1000)
+    revoke_tokens: bool = Field(
+        default=False, description="also revoke the account's API tokens (after a suspected compromise)"
+    )
+
+
 class UserView(BaseModel):
     id: int
     username: str
@@ -172,6 +190,12 @@ class UserView(BaseModel):
 
 class UserList(BaseModel):
     users: list[UserView]
+
+
+class PasswordSetView(BaseModel):
+    user: UserView
+    sessions_ended: int
+    tokens_revoked: int
 
 
 class TokenBody(RequestBody):
@@ -659,10 +683,13 @@ def api_team(request: Request, who: Who) -> views.TeamPage:
 
 
 @route(html, "GET", "/admin/users", name="admin.users", access="admin")
-def admin_users(request: Request, who: Who) -> Response:
+def admin_users(
+    request: Request, who: Who, password_set: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None
+) -> Response:
     admin(who)
     users = [_user_view(u) for u in accounts.list_users(db_of(request))]
-    return page(request, "admin_users.html", who, users=users, accesses=[a.value for a in Access])
+    reset = next((u.username for u in users if u.id == password_set), None)  # the notice after a reset
+    return page(request, "admin_users.html", who, users=users, accesses=[a.value for a in Access], reset=reset)
 
 
 @route(api, "GET", "/admin/users", name="api.admin.users", access="admin", response_model=UserList)
@@ -739,6 +766,119 @@ def api_admin_user_update(request: Request, who: Who, user_id: RowId, body: User
         db_of(request), user_id, access=body.access, active=body.active, org_units=body.org_units, actor=who.principal
     )
     return _user_view(user)
+
+
+def _confirmed(password: str, confirmation: str) -> str:
+    """A form's new password and its confirmation (typed twice, unseen): they must agree."""
+    if password != confirmation:
+        raise InvalidValue("the password and its confirmation differ", field="confirm_password")
+    return password
+
+
+@route(html, "POST", "/admin/users/{user_id}/password", name="admin.user.password", access="admin")
+def admin_user_password(
+    request: Request,
+    who: Who,
+    user_id: RowId,
+    password: Annotated[str, Form(max_length=1000)],
+    confirm_password: Annotated[str, Form(max_length=1000)],
+    revoke_tokens: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    admin(who)
+    accounts.set_password(
+        db_of(request),
+        user_id,
+        password=_confirmed(password, confirm_password),
+        revoke_tokens=revoke_tokens == "on",
+        actor=who.principal,
+    )
+    return RedirectResponse(f"/admin/users?password_set={user_id}", status_code=303)
+
+
+@route(
+    api,
+    "POST",
+    "/admin/users/{user_id}/password",
+    name="api.admin.user.password",
+    access="admin",
+    response_model=PasswordSetView,
+)
+def api_admin_user_password(request: Request, who: Who, user_id: RowId, body: PasswordSetBody) -> PasswordSetView:
+    """Set another account's password (a reset): its sessions end; its API tokens too with `revoke_tokens`.
+    Not your own: change that with `POST /api/v1/account/password`."""
+    admin(who)
+    done = accounts.set_password(
+        db_of(request), user_id, password=body.password, revoke_tokens=body.revoke_tokens, actor=who.principal
+    )
+    return PasswordSetView(
+        user=_user_view(done.user), sessions_ended=done.sessions_ended, tokens_revoked=done.tokens_revoked
+    )
+
+
+# -------------------------------------------------------------------------------- own password
+
+
+def _password_rules() -> PasswordRules:
+    return PasswordRules(
+        min_length=accounts.MIN_PASSWORD_LENGTH, min_distinct_characters=accounts.MIN_PASSWORD_DISTINCT
+    )
+
+
+@route(html, "GET", "/account/password", name="password")
+def password_page(request: Request, who: Who, changed: Annotated[str, Query(max_length=5)] = "") -> Response:
+    return page(request, "password.html", who, rules=_password_rules(), changed=changed == "1")
+
+
+@route(api, "GET", "/account/password", name="api.password", response_model=PasswordRules)
+def api_password(who: Who) -> PasswordRules:
+    """The rules a new password meets."""
+    return _password_rules()
+
+
+@route(html, "POST", "/account/password", name="password.change")
+def password_change(
+    request: Request,
+    who: Who,
+    current_password: Annotated[str, Form(max_length=1000)],
+    new_password: Annotated[str, Form(max_length=1000)],
+    confirm_password: Annotated[str, Form(max_length=1000)],
+) -> Response:
+    new = accounts.change_password(
+        db_of(request),
+        who.principal,
+        current_password=current_password,
+        new_password=_confirmed(new_password, confirm_password),
+        address=_address(request),
+    )
+    response = RedirectResponse("/account/password?changed=1", status_code=303)
+    set_session_cookie(request, response, new.cookie)
+    return response
+
+
+@route(
+    api,
+    "POST",
+    "/account/password",
+    name="api.password.change",
+    response_model=SessionInfo,
+    responses={429: {"model": ErrorBody, "description": "too many wrong passwords; try again later"}},
+)
+def api_password_change(request: Request, who: Who, body: PasswordChangeBody) -> Response:
+    """Change your own password (a session's, not an API token's). Every session of the account ends,
+    this one included: the answer sets a new session cookie and carries its CSRF token. API tokens stay.
+    A wrong `current_password` (422) counts as a failed login, and is throttled as logins are (429)."""
+    new = accounts.change_password(
+        db_of(request),
+        who.principal,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        address=_address(request),
+    )
+    p = new.principal
+    info = SessionInfo(username=p.username, access=p.access, person_id=p.person_id, csrf_token=new.csrf_token)
+    response = JSONResponse(info.model_dump(mode="json"))
+    set_session_cookie(request, response, new.cookie)
+    return response
 
 
 # ------------------------------------------------------------------------------------- API tokens
