@@ -371,6 +371,9 @@ def test_a_request_carrying_a_password_is_not_kept_for_an_idempotency_replay(wor
         headers={"Idempotency-Key": "pw-2"},
     )
     assert r.status_code == 200
+    new_account = {"username": "nina", "password": "first Pass 2026", "access": "employee"}
+    r = admin.post("/api/v1/admin/users", json=new_account, headers={"Idempotency-Key": "pw-3"})
+    assert r.status_code == 201 and "idempotent-replayed" not in r.headers
     with world.db.engine.connect() as conn:
         assert conn.scalar(select(t.idempotency_keys.c.key)) is None
 

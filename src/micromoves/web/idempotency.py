@@ -31,6 +31,7 @@ NOT_KEPT = ("/api/v1/tokens", "/api/v1/session", "/api/v1/imports")
 # digest of the body would be a fast, unsalted SHA-256 of it, kept for a day; and a change's answer holds the
 # new session's CSRF token.
 CREDENTIAL_PATHS_END = "/password"
+NEW_ACCOUNT_PATH = "/api/v1/admin/users"  # a new account's body holds its first password
 # Answers that refuse the caller are not kept either: the same request with the right token or CSRF header
 # must run, not get the refusal back.
 REFUSALS = frozenset({401, 403, 415, 429})  # 415: the key's answer to a body sent with the wrong Content-Type
@@ -51,6 +52,7 @@ class IdempotencyMiddleware:
             or not path.startswith("/api/")
             or path.startswith(NOT_KEPT)
             or path.rstrip("/").endswith(CREDENTIAL_PATHS_END)
+            or (scope["method"] == "POST" and path.rstrip("/") == NEW_ACCOUNT_PATH)
         ):
             await self.app(scope, receive, send)
             return
