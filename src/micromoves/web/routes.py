@@ -270,7 +270,12 @@ def api_person(request: Request, who: Who, person_id: str) -> views.PersonPage:
 @route(html, "GET", "/people", name="directory")
 def directory(request: Request, who: Who, f: Annotated[views.PeopleFilter, Query()]) -> Response:
     data = views.directory(db_of(request), who.policy, f)
-    return page(request, "people.html", who, data=data, q=f.q or "", team=f.team or "")
+    return page(request, "people.html", who, data=data, f=f, selection=_selection(f))
+
+
+def _selection(f: BaseModel) -> str:
+    """A list page's filters as a query string (its page left out), for its other pages and its export."""
+    return urlencode({k: str(v) for k, v in f.model_dump(exclude={"page"}, mode="json").items() if v})
 
 
 @route(api, "GET", "/people", name="api.directory", response_model=views.Directory)
@@ -306,8 +311,8 @@ def moves_page(request: Request, who: Who, f: Annotated[views.MoveFilter, Query(
         who,
         data=data,
         f=f,
-        # The filters as a query string, for the next page and the export (both dropped some of them).
-        selection=urlencode({k: str(v) for k, v in f.model_dump(exclude={"page"}, mode="json").items() if v}),
+        # The filters as a query string, for the other pages and the export (both dropped some of them).
+        selection=_selection(f),
         kinds=[k.value for k in MoveKind],
         statuses=[s.value for s in MoveStatus],
     )
