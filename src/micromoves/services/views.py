@@ -248,6 +248,9 @@ class MoveDetail(BaseModel):
     # The decisions a review may take now (none unless "review" is an action): "convert" only for a move
     # with a target role to convert into (offered always, it failed at once for every move without one).
     decisions: list[str] = []
+    # Why "convert" is not among the decisions (null when it is, or when no review is open): the kind is not a
+    # trial of a role, or the move has no target role.
+    no_convert: str | None = None
 
 
 class ApprovalItem(BaseModel):
@@ -757,14 +760,23 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
                 ]
             ),
             decisions=review_decisions(move) if "review" in actions else [],
+            no_convert=convert_unavailable(move) if "review" in actions else None,
         )
 
 
 def review_decisions(move: Move) -> list[str]:
     """What :func:`micromoves.services.moves.review_move` can decide for this move."""
     order = (Decision.END, Decision.CONVERT, Decision.CONTINUE, Decision.EXTEND, Decision.REVERT)
-    convertible = bool(move.target_role_id) and rules.convert_refusal(move.kind) is None
+    convertible = convert_unavailable(move) is None
     return [d.value for d in order if d is not Decision.CONVERT or convertible]
+
+
+def convert_unavailable(move: Move) -> str | None:
+    """Why a review cannot convert this move into a role (None: it can)."""
+    refusal = rules.convert_refusal(move.kind)
+    if refusal is None and not move.target_role_id:
+        return "the move has no target role to convert into"
+    return refusal
 
 
 def approval_queue(db: Database, policy: Policy, *, limit: int = 200) -> ApprovalQueue:
