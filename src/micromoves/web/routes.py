@@ -41,7 +41,15 @@ from micromoves.web.app import (
     page,
     set_session_cookie,
 )
-from micromoves.web.bodies import Criterion, IsoDate, RequestBody, json_body, known_query
+from micromoves.web.bodies import (
+    CRITERIA_FORM_CHARS,
+    CRITERIA_TEXT_CHARS,
+    Criterion,
+    IsoDate,
+    RequestBody,
+    json_body,
+    known_query,
+)
 
 ACCESS: dict[str, str] = {}
 
@@ -194,6 +202,10 @@ class MoveForm(BaseModel):
     person: views.PersonRef
     kinds: list[str]
     teams: list[views.PersonRef]
+    criteria_max_chars: int = Field(
+        description="the success criteria as one text, one per line: at most this many characters (line breaks "
+        "counted once)"
+    )
 
 
 class Health(BaseModel):
@@ -370,6 +382,7 @@ def _move_form(request: Request, who: Who, person_id: str | None) -> MoveForm:
         person=views.PersonRef(id=data.id, name=data.name),
         kinds=[k.value for k in MoveKind],
         teams=[views.PersonRef(id=i, name=n) for i, n in teams],
+        criteria_max_chars=CRITERIA_TEXT_CHARS,
     )
 
 
@@ -432,7 +445,7 @@ def move_create(
     end: Annotated[IsoDate, Form()],
     percent_time: Annotated[int, Form(ge=1, le=100)],
     # room for MAX_CRITERIA criteria of MAX_CRITERION_CHARS, one per line (the service checks each)
-    success_criteria: Annotated[str, Form(max_length=25_000)] = "",
+    success_criteria: Annotated[str, Form(max_length=CRITERIA_FORM_CHARS)] = "",
     expected_outcomes: Annotated[str, Form(max_length=5000)] = "",
     host_team_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
