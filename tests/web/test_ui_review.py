@@ -62,7 +62,12 @@ def test_the_moves_page_filters_by_host_team_and_by_the_persons_team(world: Worl
     page = hugo.get("/moves").text
     # hugo sees otto's move (hosted by the directors' team) and the moves his team B hosts
     assert options(page, "team") == [("", "any host team", False), ("ROOT", "Company", False), ("B", "Team B", False)]
-    assert options(page, "person_team") == [("", "any team", False), ("B", "Team B", False)]
+    # eva's request, hosted by B, is his to see: her team is offered as the person's
+    assert options(page, "person_team") == [("", "any team", False), ("A", "Team A", False), ("B", "Team B", False)]
+    assert options(html(world, "eva").get("/moves").text, "person_team") == [
+        ("", "any team", False),
+        ("A", "Team A", False),
+    ]
     admin = html(world, "admin")
     page = admin.get("/moves", params={"person_team": "A"}).text
     assert ("A", "Team A", True) in options(page, "person_team")

@@ -317,8 +317,8 @@ class MoveList(BaseModel):
     page: int
     page_size: int
     pages: int = Field(description=PAGES)
-    # What the filters offer: ``teams`` for the person's team (as the directory's), ``host_teams`` for the
-    # host team (the teams hosting a move you see; admins: all).
+    # What the filters offer: ``teams`` for the person's team (the teams of the people on a move you see),
+    # ``host_teams`` for the host team (the teams hosting a move you see); admins: every team, both.
     teams: list[TeamRef] = []
     host_teams: list[TeamRef] = []
 
@@ -1013,8 +1013,11 @@ def move_list(db: Database, policy: Policy, f: MoveFilter) -> MoveList:
         )
         conn = uow.session.connection()
         summaries = _summaries(conn, moves)
-        teams = team_options(conn, policy.team_filter())
+        # The teams that can match: of the people on a move the principal sees, hosting one (admins: all).
         visible = _visible_moves(policy)
+        on_moves = select(t.moves.c.person_id) if visible is None else select(t.moves.c.person_id).where(visible)
+        people_on = select(t.people.c.team_id).where(t.people.c.id.in_(on_moves))
+        teams = team_options(conn, None if visible is None else t.teams.c.id.in_(people_on))
         hosting = None if visible is None else t.teams.c.id.in_(select(t.moves.c.host_team_id).where(visible))
         host_teams = team_options(conn, hosting)
     return MoveList(
