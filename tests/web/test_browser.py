@@ -3,7 +3,7 @@
 Eva (employee) requests a move with success criteria through the form; Mira (her manager) approves it
 from the approvals queue (htmx); Hugo (manager of the host team) gives the second approval on the move
 page; Mira starts onboarding and activates it; Eva checks in; Mira reviews it (every criterion rated, a
-skill gained, decision "complete"); the skill then shows on Eva's dashboard with the move as evidence.
+skill gained, decision "end"); the skill then shows on Eva's dashboard with the move as evidence.
 Every page must load without console errors or Content-Security-Policy violations.
 
 Chromium is ``/usr/bin/chromium`` (``apt-get install chromium``). Without it the test is skipped and says
@@ -358,4 +358,40 @@ def test_the_allocation_form_submits_with_its_defaults(base_url: str) -> None:
         form.get_by_role("button", name="Propose an allocation").click()
         expect(page).to_have_url(re.compile(r"/allocations/\d+$"))
         expect(page.locator("h1")).to_contain_text("Allocation")
+    assert not s.problems, "\n".join(s.problems)
+
+
+@pytest.mark.heavy  # a browser session: a few seconds, run by make test and CI
+def test_the_longest_criteria_fit_the_form_and_a_team_is_chosen_by_name(base_url: str) -> None:
+    """The criteria textarea's maxlength was 20,000: 20 criteria of 1,000 characters and their 19 line breaks
+    are 20,019, and the browser silently cut the last one. The directory's team filter was a box for an id
+    shown nowhere; it is a list of team names."""
+    from playwright.sync_api import expect
+
+    from micromoves.domain import rules
+
+    criteria = "\n".join(f"{i:02d}" + "x" * (rules.MAX_CRITERION_CHARS - 2) for i in range(rules.MAX_CRITERIA))
+    start = dt.date.today() + dt.timedelta(weeks=3)
+    with browser_session(base_url) as s:
+        page = s.page
+        s.log_in("eva")
+        s.go("/moves/new")
+        form = page.locator("#move-form")
+        form.get_by_label("Title").fill("Twenty criteria")
+        form.get_by_label("Start").fill(start.isoformat())
+        form.get_by_label("End").fill((start + dt.timedelta(weeks=4)).isoformat())
+        box = form.get_by_label("Success criteria (one per line)")
+        box.fill(criteria)
+        assert box.evaluate("el => el.value.length") == len(criteria)  # nothing cut
+        form.get_by_role("button", name="Submit for approval").click()
+        expect(page.locator("#criteria li")).to_have_count(rules.MAX_CRITERIA)
+        expect(page.locator("#criteria li").last).to_contain_text("19" + "x" * (rules.MAX_CRITERION_CHARS - 2))
+        s.log_out()
+        s.log_in("admin")
+        s.go("/people")
+        page.get_by_label("Team", exact=True).select_option(label="Team B")
+        page.get_by_role("button", name="Filter").click()
+        expect(page).to_have_url(re.compile(r"/people\?q=&team=B$"))
+        expect(page.locator("#people tbody tr")).to_have_count(2)  # Hugo and Otto
+        expect(page.get_by_label("Team", exact=True)).to_have_value("B")
     assert not s.problems, "\n".join(s.problems)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, literal, select, union
+from sqlalchemy import Connection, exists, literal, or_, select, union
 from sqlalchemy.sql.elements import ColumnElement
 
 from micromoves.domain.errors import Forbidden, NotFound
@@ -113,6 +113,15 @@ class Policy:
     def hosts(self, host_team_id: str | None) -> bool:
         return host_team_id is not None and host_team_id in self.hosted_teams
 
+    @cached_property
+    def has_reports(self) -> bool:
+        """Does anyone report to the principal (directly)? The org chart, not the access level, makes a manager."""
+        me = self.principal.person_id
+        if me is None:
+            return False
+        with self.db.engine.connect() as conn:
+            return bool(conn.scalar(select(exists().where(t.people.c.manager_id == me))))
+
     # ------------------------------------------------------------------------------- questions
 
     def is_self(self, person_id: str) -> bool:
@@ -150,6 +159,13 @@ class Policy:
         p = self.principal
         return p.is_admin or self.manages(person_id) or self.hosts(host_team_id) or self.hr_covers(person_id)
 
+    def may_approve(self) -> bool:
+        """Could a move request ever wait for this principal's decision? A line manager (anyone with reports),
+        a host team's manager, HR with org units, an admin; an account that is none of these approves nothing
+        (the navigation leaves out its empty approvals queue)."""
+        p = self.principal
+        return p.is_admin or bool(p.is_hr and self.hr_units) or self.has_reports or bool(self.hosted_teams)
+
     def sees_organisation(self) -> bool:
         """Org-wide lists (directory, all moves, exports) beyond one's own reports: HR and admins."""
         return self.principal.is_admin or self.principal.is_hr
@@ -170,6 +186,20 @@ class Policy:
         if not visible:
             return t.people.c.id.is_(None)
         return t.people.c.id.in_(union(*visible).scalar_subquery() if len(visible) > 1 else visible[0])
+
+    def team_filter(self) -> ColumnElement[bool] | None:
+        """A WHERE clause on ``teams`` selecting the teams the list filters offer the principal: those of the
+        people they see, the teams they manage and HR's units with their sub-teams (None: every team, for
+        admins). Team names are not secret; this keeps the lists to teams that can match something."""
+        if self.principal.is_admin:
+            return None
+        people = self.people_filter()
+        of_people = select(t.people.c.team_id).where(t.people.c.team_id.is_not(None))
+        if people is not None:
+            of_people = of_people.where(people)
+        clause = t.teams.c.id.in_(of_people)
+        extra = sorted(self.hosted_teams | self.hr_units)
+        return or_(clause, t.teams.c.id.in_(extra)) if extra else clause
 
     # ----------------------------------------------------------------------------- enforcement
 

@@ -8,6 +8,7 @@ left out of both.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Annotated, Any
 
@@ -251,6 +252,9 @@ class MoveDetail(BaseModel):
     # The decisions a review may take now (none unless "review" is an action): "convert" only for a move
     # with a target role to convert into (offered always, it failed at once for every move without one).
     decisions: list[str] = []
+    # Why "convert" is not among the decisions (null when it is, or when no review is open): the kind is not a
+    # trial of a role, or the move has no target role.
+    no_convert: str | None = None
 
 
 class ApprovalItem(BaseModel):
@@ -292,11 +296,23 @@ class PersonRow(BaseModel):
     updated_at: dt.datetime | None = None  # when the person last changed (None: before that was recorded)
 
 
+class TeamRef(BaseModel):
+    id: str
+    name: str
+    label: str  # how the filters show it: the name, with the id where another team of the list shares the name
+
+
+PAGES = "the number of pages (at least 1); a page past the last is an empty list with the totals"
+
+
 class Directory(BaseModel):
     people: list[PersonRow]
     total: int
     page: int
     page_size: int
+    pages: int = Field(description=PAGES)
+    # What the team filter offers: the teams of the people you see, those you manage, HR's units (admins: all).
+    teams: list[TeamRef] = []
 
 
 class MoveList(BaseModel):
@@ -304,6 +320,15 @@ class MoveList(BaseModel):
     total: int
     page: int
     page_size: int
+    pages: int = Field(description=PAGES)
+    # What the filters offer: ``teams`` for the person's team (the teams of the people on a move you see),
+    # ``host_teams`` for the host team (the teams hosting a move you see); admins: every team, both.
+    teams: list[TeamRef] = []
+    host_teams: list[TeamRef] = []
+
+
+def page_count(total: int, page_size: int) -> int:
+    return max(1, -(-total // page_size))
 
 
 CHANGED_SINCE = (
@@ -329,8 +354,9 @@ class MoveSelection(BaseModel):
 
     status: StatusField | None = None  # any case, as everywhere (services/choices.py)
     kind: KindField | None = None
-    team: str | None = Field(default=None, max_length=64)
-    person: str | None = Field(default=None, max_length=64)
+    team: str | None = Field(default=None, max_length=64, description="the host team's id")
+    person: str | None = Field(default=None, max_length=64, description="the person's id")
+    person_team: str | None = Field(default=None, max_length=64, description="the id of the person's own team")
     changed_since: ChangedSince | None = Field(default=None, description=CHANGED_SINCE)
 
 
@@ -342,7 +368,7 @@ class PeopleSelection(BaseModel):
     """The directory's filters, for its page, its JSON twin and its CSV export alike."""
 
     q: str | None = Field(default=None, max_length=200)
-    team: str | None = Field(default=None, max_length=64)
+    team: str | None = Field(default=None, max_length=64, description="the team's id")
     changed_since: ChangedSince | None = Field(default=None, description=CHANGED_SINCE)
 
 
@@ -360,6 +386,14 @@ def names_of(conn: Any, table: Any, ids: Iterable[str | None]) -> dict[str, str]
         return {}
     label = table.c.name if "name" in table.c else table.c.title
     return dict(conn.execute(select(table.c.id, label).where(table.c.id.in_(wanted))).all())
+
+
+def team_options(conn: Any, where: Any) -> list[TeamRef]:
+    """The teams matching ``where`` (None: all), by name, for a filter's list."""
+    q = select(t.teams.c.id, t.teams.c.name).order_by(t.teams.c.name, t.teams.c.id)
+    rows = conn.execute(q if where is None else q.where(where)).all()
+    shared = Counter(r.name for r in rows)
+    return [TeamRef(id=r.id, name=r.name, label=r.name if shared[r.name] == 1 else f"{r.name} ({r.id})") for r in rows]
 
 
 def _summaries(conn: Any, moves: Sequence[Move]) -> list[MoveSummary]:
@@ -740,14 +774,23 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
                 ]
             ),
             decisions=review_decisions(move) if "review" in actions else [],
+            no_convert=convert_unavailable(move) if "review" in actions else None,
         )
 
 
 def review_decisions(move: Move) -> list[str]:
     """What :func:`micromoves.services.moves.review_move` can decide for this move."""
     order = (Decision.END, Decision.CONVERT, Decision.CONTINUE, Decision.EXTEND, Decision.REVERT)
-    convertible = bool(move.target_role_id) and rules.convert_refusal(move.kind) is None
+    convertible = convert_unavailable(move) is None
     return [d.value for d in order if d is not Decision.CONVERT or convertible]
+
+
+def convert_unavailable(move: Move) -> str | None:
+    """Why a review cannot convert this move into a role (None: it can)."""
+    refusal = rules.convert_refusal(move.kind)
+    if refusal is None and not move.target_role_id:
+        return "the move has no target role to convert into"
+    return refusal
 
 
 def approval_queue(db: Database, policy: Policy, *, limit: int = 200) -> ApprovalQueue:
@@ -908,6 +951,7 @@ def directory(db: Database, policy: Policy, f: PeopleFilter | None = None) -> Di
     where = _directory_filter(policy, f)
     with db.engine.connect() as conn:
         total = conn.scalar(select(func.count()).select_from(t.people).where(*where)) or 0
+        teams = team_options(conn, policy.team_filter())
         rows = conn.execute(
             select(p.id, p.name, p.email, t.roles.c.title, t.teams.c.name.label("team"), p.location, p.updated_at)
             .select_from(t.people)
@@ -934,19 +978,29 @@ def directory(db: Database, policy: Policy, f: PeopleFilter | None = None) -> Di
         total=total,
         page=page,
         page_size=PAGE_SIZE,
+        pages=page_count(total, PAGE_SIZE),
+        teams=teams,
     )
+
+
+def _visible_moves(policy: Policy) -> Any:
+    """A WHERE clause on ``moves`` selecting those the principal sees (None: all): of the people they see,
+    or hosted by a team they manage."""
+    c = t.moves.c
+    visible = policy.people_filter()
+    if visible is None:
+        return None
+    people_seen = select(t.people.c.id).where(visible)
+    hosted = sorted(policy.hosted_teams)
+    return or_(c.person_id.in_(people_seen), c.host_team_id.in_(hosted)) if hosted else c.person_id.in_(people_seen)
 
 
 def _move_query(policy: Policy, f: MoveSelection) -> Any:
     c = t.moves.c
     q = select(Move)
-    visible = policy.people_filter()
+    visible = _visible_moves(policy)
     if visible is not None:
-        people_seen = select(t.people.c.id).where(visible)
-        hosted = sorted(policy.hosted_teams)
-        q = q.where(
-            or_(c.person_id.in_(people_seen), c.host_team_id.in_(hosted)) if hosted else c.person_id.in_(people_seen)
-        )
+        q = q.where(visible)
     if f.status:
         q = q.where(c.status == f.status)
     if f.kind:
@@ -955,6 +1009,8 @@ def _move_query(policy: Policy, f: MoveSelection) -> Any:
         q = q.where(c.host_team_id == f.team)
     if f.person:
         q = q.where(c.person_id == f.person)
+    if f.person_team:
+        q = q.where(c.person_id.in_(select(t.people.c.id).where(t.people.c.team_id == f.person_team)))
     if f.changed_since:
         q = q.where(changed_since(c.updated_at, f.changed_since))
     return q
@@ -969,8 +1025,24 @@ def move_list(db: Database, policy: Policy, f: MoveFilter) -> MoveList:
                 q.order_by(t.moves.c.start.desc(), t.moves.c.id).limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE)
             )
         )
-        summaries = _summaries(uow.session.connection(), moves)
-    return MoveList(moves=summaries, total=total, page=f.page, page_size=PAGE_SIZE)
+        conn = uow.session.connection()
+        summaries = _summaries(conn, moves)
+        # The teams that can match: of the people on a move the principal sees, hosting one (admins: all).
+        visible = _visible_moves(policy)
+        on_moves = select(t.moves.c.person_id) if visible is None else select(t.moves.c.person_id).where(visible)
+        people_on = select(t.people.c.team_id).where(t.people.c.id.in_(on_moves))
+        teams = team_options(conn, None if visible is None else t.teams.c.id.in_(people_on))
+        hosting = None if visible is None else t.teams.c.id.in_(select(t.moves.c.host_team_id).where(visible))
+        host_teams = team_options(conn, hosting)
+    return MoveList(
+        moves=summaries,
+        total=total,
+        page=f.page,
+        page_size=PAGE_SIZE,
+        pages=page_count(total, PAGE_SIZE),
+        teams=teams,
+        host_teams=host_teams,
+    )
 
 
 def move_rows(db: Database, policy: Policy, f: MoveSelection, *, chunk: int = 2000) -> Iterator[list[str]]:

@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -58,6 +59,52 @@ STATUS_BY_CODE = {
     "out_of_time": 503,
 }
 
+# The labels of the forms' fields, per route, for the error page of a form a browser sent: it read
+# "percent_time: Input should be greater than or equal to 1" where the form says "Share of time (%)". The API
+# (and the error's details, for scripts) keeps the field names.
+_MOVE_FIELDS = {
+    "title": "Title",
+    "kind": "Kind",
+    "start": "Start",
+    "end": "End",
+    "percent_time": "Share of time (%)",
+    "host_team_id": "Host team",
+    "expected_outcomes": "Expected outcomes",
+    "success_criteria": "Success criteria",
+}
+FORM_LABELS: dict[str, dict[str, str]] = {
+    "move.create": {**_MOVE_FIELDS, "person_id": "Person"},
+    "move.action": {"reason": "Reason"},
+    "move.check_in": {"note": "Note", "progress": "Progress %"},
+    "move.review": {
+        "rating": "Rating",
+        "evidence": "Evidence",
+        "gains": "Skills gained",
+        "notes": "Notes",
+        "decision": "Decision",
+        "new_end": "New end",
+    },
+    "move.handoff": {
+        "holder_id": "Whose responsibilities",
+        "responsibilities": "Responsibilities",
+        "return_on": "They come back on",
+        "backfill_id": "Backfill",
+    },
+    "opportunity.create": {
+        **_MOVE_FIELDS,
+        "seats": "Seats",
+        "description": "Description",
+        "required_skills": "Required skills",
+        "preferred_skills": "Preferred skills",
+        "builds_skills": "Builds",
+        "min_role_level": "Lowest role level",
+        "min_tenure_months": "Months with the organisation",
+        "locations": "Locations",
+        "application_deadline": "Last day to apply",
+    },
+    "opportunity.apply": {"note": "Why you"},
+}
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
@@ -74,8 +121,27 @@ class Caller:
     csrf_token: str | None
 
 
+def nav_for(caller: Caller | None) -> dict[str, bool]:
+    """Which of the pages not everyone uses the navigation offers: *Approvals* to whoever may ever be asked
+    to approve a move, *My team* to a manager (an employee saw both, always empty)."""
+    if caller is None:
+        return {}
+    try:
+        return {"approvals": caller.policy.may_approve(), "team": caller.policy.has_reports}
+    except SQLAlchemyError:  # the error page of a database that failed: every link, not a second error
+        return {"approvals": True, "team": caller.principal.person_id is not None}
+
+
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
+
+
+def wants_page(request: Request) -> bool:
+    """Is an error answered with a page (a browser's navigation), not the JSON error?"""
+    # An htmx request gets the JSON error too: static/app.js shows its message (an error page would be
+    # swapped into a table row, or, as htmx does by default on an error, nothing at all shown).
+    htmx = request.headers.get("hx-request") == "true"
+    return not (is_api(request) or htmx or "text/html" not in request.headers.get("accept", ""))
 
 
 class ErrorInfo(BaseModel):
@@ -128,6 +194,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.state.settings = settings
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["csrf_field"] = CSRF_FIELD
+    templates.env.globals["nav_for"] = nav_for
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
@@ -160,7 +227,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
             message = message.splitlines()[0]
             details["issues"] = [dataclasses.asdict(i) for i in exc.issues[:REPORTED_ISSUES]]
             details["issues_total"] = len(exc.issues)
-        response = render_error(request, status, exc.code, message, details)
+        response = await error_response(request, status, exc.code, message, details)
         if isinstance(exc, TooManyAttempts) and exc.retry_after_seconds:
             response.headers["Retry-After"] = str(exc.retry_after_seconds)
         return response
@@ -178,8 +245,9 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
             }
             for e in exc.errors()
         ]
-        message = "; ".join(f"{p['field']}: {p['message']}" for p in problems) or "invalid request"
-        return render_error(request, 422, "invalid_request", message, {"problems": problems})
+        labels = FORM_LABELS.get(getattr(request.scope.get("route"), "name", ""), {}) if wants_page(request) else {}
+        message = "; ".join(f"{_label(p['field'], labels)}: {p['message']}" for p in problems) or "invalid request"
+        return await error_response(request, 422, "invalid_request", message, {"problems": problems})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -192,7 +260,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
             return render_error(
                 request, 422, "invalid_request", message, {"problems": [{"field": "body", "message": message[6:]}]}
             )
-        response = render_error(request, exc.status_code, code, str(exc.detail), {})
+        response = await error_response(request, exc.status_code, code, str(exc.detail), {})
         response.headers.update(exc.headers or {})
         if exc.status_code == 405:
             # HTTP requires a 405 to name the methods the resource takes; Starlette's Allow names only those
@@ -204,7 +272,8 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     async def server_error(request: Request, exc: Exception) -> Response:
         # The user sees one sentence; the operator gets the traceback in the server log.
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return render_error(request, 500, "server_error", "something went wrong on our side; it has been logged", {})
+        message = "something went wrong on our side; it has been logged"
+        return await error_response(request, 500, "server_error", message, {})
 
     from micromoves.web import routes
 
@@ -261,11 +330,36 @@ def leaf_routes(routes: list[Any]) -> Iterator[Any]:
             yield r
 
 
-def render_error(request: Request, status: int, code: str, message: str, details: dict[str, Any]) -> Response:
-    # An htmx request gets the JSON error too: static/app.js shows its message (an error page would be
-    # swapped into a table row, or, as htmx does by default on an error, nothing at all shown).
-    htmx = request.headers.get("hx-request") == "true"
-    if is_api(request) or htmx or "text/html" not in request.headers.get("accept", ""):
+def _label(field: str, labels: dict[str, str]) -> str:
+    """A field as its form labels it: ``percent_time`` → ``Share of time (%)``; ``ratings.0.evidence`` by its
+    last part; a field the form does not label keeps its name."""
+    return labels.get(field) or labels.get(field.rsplit(".", 1)[-1]) or field
+
+
+async def error_response(request: Request, status: int, code: str, message: str, details: dict[str, Any]) -> Response:
+    """The error, as a page in the normal layout (the navigation, the account) when the caller is known."""
+    caller = None
+    if wants_page(request):
+        caller = getattr(request.state, "caller", None)
+        if caller is None and request.cookies.get(SESSION_COOKIE) and _bearer(request) is None:
+            # Not identified before the error (an unknown path, a refused query): best effort, off the event loop.
+            import anyio
+
+            caller = await anyio.to_thread.run_sync(_caller_if_any, request)
+    return render_error(request, status, code, message, details, caller=caller)
+
+
+def _caller_if_any(request: Request) -> Caller | None:
+    try:
+        return identify(request)
+    except Exception:  # not signed in, or the database is what failed: the bare layout
+        return None
+
+
+def render_error(
+    request: Request, status: int, code: str, message: str, details: dict[str, Any], *, caller: Caller | None = None
+) -> Response:
+    if not wants_page(request):
         return JSONResponse(error_body(code, message, details), status_code=status)
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(
@@ -275,7 +369,7 @@ def render_error(request: Request, status: int, code: str, message: str, details
             "status": status,
             "code": code,
             "message": message,
-            "caller": None,
+            "caller": caller,
             # A form the user can correct and send again (static/app.js brings back what they typed).
             "form_refused": request.method == "POST" and status in (409, 422),
         },
@@ -293,7 +387,14 @@ def _bearer(request: Request) -> str | None:
 
 
 def identify(request: Request) -> Caller:
-    """The caller of this request, or NotAuthenticated."""
+    """The caller of this request, or NotAuthenticated. Kept on the request: an error page that follows
+    shows the navigation of the signed-in user."""
+    who = _identify(request)
+    request.state.caller = who
+    return who
+
+
+def _identify(request: Request) -> Caller:
     db: Database = request.app.state.db
     token = _bearer(request)
     if token is not None:

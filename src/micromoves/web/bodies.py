@@ -45,6 +45,12 @@ def _in_calendar(value: dt.date) -> dt.date:
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date), AfterValidator(_in_calendar)]
 # One success criterion as a request carries it (the service checks the rest: no ';', not blank).
 Criterion = Annotated[str, Field(min_length=1, max_length=rules.MAX_CRITERION_CHARS)]
+# Success criteria typed one per line in a form's textarea: MAX_CRITERIA of MAX_CRITERION_CHARS and the line
+# breaks between them, as the textarea's maxlength counts them (one character each; a fixed 20,000 cut the
+# last criterion short)...
+CRITERIA_TEXT_CHARS = rules.MAX_CRITERIA * rules.MAX_CRITERION_CHARS + rules.MAX_CRITERIA - 1
+# ...and as the browser sends them, each line break as CR LF: the form field's limit on the server.
+CRITERIA_FORM_CHARS = CRITERIA_TEXT_CHARS + rules.MAX_CRITERIA - 1
 
 
 # Kept on the route object itself (routes are not hashable, and an id() could be reused by another app's).

@@ -20,7 +20,7 @@ from micromoves.services.marketplace import MAX_LOCATION_CHARS
 from micromoves.services.views import PersonRef
 from micromoves.storage import tables as t
 from micromoves.web.app import ERROR_RESPONSES, page
-from micromoves.web.bodies import Criterion, IsoDate, RequestBody
+from micromoves.web.bodies import CRITERIA_FORM_CHARS, CRITERIA_TEXT_CHARS, Criterion, IsoDate, RequestBody
 from micromoves.web.routes import RowId, Who, _lines, db_of, form_date, form_model, route
 
 html = APIRouter(include_in_schema=False)
@@ -74,6 +74,10 @@ class DecisionResult(BaseModel):
 class OpportunityForm(BaseModel):
     kinds: list[str]
     teams: list[PersonRef]
+    criteria_max_chars: int = Field(
+        description="the success criteria as one text, one per line: at most this many characters (line breaks "
+        "counted once)"
+    )
 
 
 class OnboardingList(BaseModel):
@@ -108,7 +112,11 @@ def _form(request: Request, who: Who) -> OpportunityForm:
     with db_of(request).engine.connect() as conn:
         rows = conn.execute(select(t.teams.c.id, t.teams.c.name).order_by(t.teams.c.name)).all()
     mine = [(i, n) for i, n in rows if who.principal.is_admin or i in policy.hosted_teams or i in policy.hr_units]
-    return OpportunityForm(kinds=[k.value for k in MoveKind], teams=[PersonRef(id=i, name=n) for i, n in mine])
+    return OpportunityForm(
+        kinds=[k.value for k in MoveKind],
+        teams=[PersonRef(id=i, name=n) for i, n in mine],
+        criteria_max_chars=CRITERIA_TEXT_CHARS,
+    )
 
 
 @route(html, "GET", "/opportunities/new", name="opportunity.new")
@@ -145,7 +153,7 @@ def opportunity_create(
     seats: Annotated[int, Form(ge=1, le=10_000)] = 1,
     description: Annotated[str, Form(max_length=10_000)] = "",
     expected_outcomes: Annotated[str, Form(max_length=5000)] = "",
-    success_criteria: Annotated[str, Form(max_length=25_000)] = "",
+    success_criteria: Annotated[str, Form(max_length=CRITERIA_FORM_CHARS)] = "",
     required_skills: Annotated[str, Form(max_length=5000)] = "",
     preferred_skills: Annotated[str, Form(max_length=5000)] = "",
     builds_skills: Annotated[str, Form(max_length=5000)] = "",

@@ -41,7 +41,15 @@ from micromoves.web.app import (
     page,
     set_session_cookie,
 )
-from micromoves.web.bodies import Criterion, IsoDate, RequestBody, json_body, known_query
+from micromoves.web.bodies import (
+    CRITERIA_FORM_CHARS,
+    CRITERIA_TEXT_CHARS,
+    Criterion,
+    IsoDate,
+    RequestBody,
+    json_body,
+    known_query,
+)
 
 ACCESS: dict[str, str] = {}
 
@@ -226,6 +234,10 @@ class MoveForm(BaseModel):
     person: views.PersonRef
     kinds: list[str]
     teams: list[views.PersonRef]
+    criteria_max_chars: int = Field(
+        description="the success criteria as one text, one per line: at most this many characters (line breaks "
+        "counted once)"
+    )
 
 
 class Health(BaseModel):
@@ -319,7 +331,12 @@ def api_person_replan(request: Request, who: Who, person_id: str) -> views.PlanV
 @route(html, "GET", "/people", name="directory")
 def directory(request: Request, who: Who, f: Annotated[views.PeopleFilter, Query()]) -> Response:
     data = views.directory(db_of(request), who.policy, f)
-    return page(request, "people.html", who, data=data, q=f.q or "", team=f.team or "")
+    return page(request, "people.html", who, data=data, f=f, selection=_selection(f))
+
+
+def _selection(f: BaseModel) -> str:
+    """A list page's filters as a query string (its page left out), for its other pages and its export."""
+    return urlencode({k: str(v) for k, v in f.model_dump(exclude={"page"}, mode="json").items() if v})
 
 
 @route(api, "GET", "/people", name="api.directory", response_model=views.Directory)
@@ -355,8 +372,8 @@ def moves_page(request: Request, who: Who, f: Annotated[views.MoveFilter, Query(
         who,
         data=data,
         f=f,
-        # The filters as a query string, for the next page and the export (both dropped some of them).
-        selection=urlencode({k: str(v) for k, v in f.model_dump(exclude={"page"}, mode="json").items() if v}),
+        # The filters as a query string, for the other pages and the export (both dropped some of them).
+        selection=_selection(f),
         kinds=[k.value for k in MoveKind],
         statuses=[s.value for s in MoveStatus],
     )
@@ -414,6 +431,7 @@ def _move_form(request: Request, who: Who, person_id: str | None) -> MoveForm:
         person=views.PersonRef(id=data.id, name=data.name),
         kinds=[k.value for k in MoveKind],
         teams=[views.PersonRef(id=i, name=n) for i, n in teams],
+        criteria_max_chars=CRITERIA_TEXT_CHARS,
     )
 
 
@@ -476,7 +494,7 @@ def move_create(
     end: Annotated[IsoDate, Form()],
     percent_time: Annotated[int, Form(ge=1, le=100)],
     # room for MAX_CRITERIA criteria of MAX_CRITERION_CHARS, one per line (the service checks each)
-    success_criteria: Annotated[str, Form(max_length=25_000)] = "",
+    success_criteria: Annotated[str, Form(max_length=CRITERIA_FORM_CHARS)] = "",
     expected_outcomes: Annotated[str, Form(max_length=5000)] = "",
     host_team_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
