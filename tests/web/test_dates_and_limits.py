@@ -194,3 +194,16 @@ def test_a_move_proposed_over_the_api_names_the_skills_it_builds_and_the_role_it
     _refused(eva.post("/api/v1/moves", json={**body, "skills": ["Juggling"]}), "skills_targeted")
     _refused(eva.post("/api/v1/moves", json={**body, "target_role_id": "NO-SUCH-ROLE"}), "target_role_id")
     assert _changes(world) == before
+
+
+def test_the_move_form_names_the_skills_it_builds(world: World) -> None:
+    eva = world.client("eva")
+    assert 'name="skills_targeted"' in eva.get("/moves/new", headers={"accept": "text/html"}).text
+    form = {k: str(v) for k, v in PROPOSAL.items()} | {"person_id": "E", "percent_time": "20"}
+    form |= {"success_criteria": "Ship it", "skills_targeted": "Programming\n\nCritical Thinking\n"}
+    made = eva.post("/moves", data=form, follow_redirects=False)
+    assert made.status_code == 303, made.text
+    move = eva.get(f"/api/v1{made.headers['location']}").json()
+    assert sorted(move["skills_targeted"]) == ["Critical Thinking", "Programming"]
+    bad = eva.post("/moves", data={**form, "skills_targeted": "Juggling"}, follow_redirects=False)
+    assert bad.status_code == 422 and "Juggling" in bad.text

@@ -71,6 +71,7 @@ _MOVE_FIELDS = {
     "host_team_id": "Host team",
     "expected_outcomes": "Expected outcomes",
     "success_criteria": "Success criteria",
+    "skills_targeted": "Skills it builds",
 }
 FORM_LABELS: dict[str, dict[str, str]] = {
     "move.create": {**_MOVE_FIELDS, "person_id": "Person"},

@@ -497,10 +497,15 @@ def move_create(
     success_criteria: Annotated[str, Form(max_length=CRITERIA_FORM_CHARS)] = "",
     expected_outcomes: Annotated[str, Form(max_length=5000)] = "",
     host_team_id: Annotated[str, Form(max_length=64)] = "",
+    # the skills it builds, one per line: O*NET names, or the labels the pages show
+    skills_targeted: Annotated[str, Form(max_length=20 * 301)] = "",
 ) -> Response:
     criteria = _lines(success_criteria)
     if not criteria:
         raise InvalidValue("give at least one success criterion (one per line)", field="success_criteria")
+    skills = _lines(skills_targeted)
+    if len(skills) > 20:
+        raise InvalidValue(f"at most 20 skills, got {len(skills)}", field="skills_targeted")
     move = secured.propose(
         db_of(request),
         who.policy,
@@ -513,6 +518,7 @@ def move_create(
         criteria=criteria,
         expected_outcomes=expected_outcomes,
         host_team_id=host_team_id or None,
+        skills_targeted=skills,
     )
     return RedirectResponse(f"/moves/{move.id}", status_code=303)
 
