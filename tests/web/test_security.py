@@ -152,7 +152,9 @@ NEW_PASSWORD = "purple otter kettle"
 
 def _audited(world: World, action: str) -> list[dict[str, object]]:
     with world.db.engine.connect() as conn:
-        rows = conn.execute(select(t.audit_events.c.details).where(t.audit_events.c.action == action)).all()
+        rows = conn.execute(
+            select(t.audit_events.c.details).where(t.audit_events.c.action == action).order_by(t.audit_events.c.id)
+        ).all()
     return [r.details for r in rows]
 
 
