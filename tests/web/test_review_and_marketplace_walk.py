@@ -261,3 +261,30 @@ def test_every_review_is_kept_with_confidential_notes_hidden_as_the_outcomes(wor
     done = hugo.get(f"/api/v1/moves/{world.mv_o}").json()
     assert [e["notes"] for e in done["earlier_reviews"]] == ["SECRET-FIRST: needs more pairing", "open second"]
     assert done["outcome"]["decision"] == "end"
+
+
+def test_a_request_says_whose_approval_it_waits_for(world: World) -> None:
+    """The request page said only "No decisions yet": not that the line manager and the host team's manager
+    were to decide, nor who stands in where a team has no manager."""
+    eva = world.client("eva")
+    page = eva.get(f"/api/v1/moves/{world.mv_e}").json()
+    assert page["waiting_for"] == ["line manager: Mira Manager", "host team's manager: Hugo Host"]
+    assert world.client("mira").post(f"/api/v1/moves/{world.mv_e}/actions/approve", json={}).status_code == 200
+    assert eva.get(f"/api/v1/moves/{world.mv_e}").json()["waiting_for"] == ["host team's manager: Hugo Host"]
+    html = eva.get(f"/moves/{world.mv_e}", headers={"accept": "text/html"}).text
+    assert "Waiting for: host team&#39;s manager: Hugo Host." in html
+    assert world.client("hugo").post(f"/api/v1/moves/{world.mv_e}/actions/approve", json={}).status_code == 200
+    assert eva.get(f"/api/v1/moves/{world.mv_e}").json()["waiting_for"] == []
+    # No host team: someone stands in for its manager.
+    soon = dt.date.today() + dt.timedelta(weeks=3)
+    body = {
+        "kind": "course",
+        "title": "Course",
+        "start": soon.isoformat(),
+        "end": (soon + dt.timedelta(weeks=2)).isoformat(),
+    }
+    made = eva.post("/api/v1/moves", json={**body, "percent_time": 10, "success_criteria": ["Pass it"]}).json()
+    assert made["waiting_for"] == [
+        "line manager: Mira Manager",
+        "host team's manager: a manager further up or HR (standing in for the host team's manager)",
+    ]

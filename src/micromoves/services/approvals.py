@@ -136,6 +136,28 @@ def open_slots(
     return slots
 
 
+def waiting_for(conn: Any, move: Move, done: list[ApprovalRecord]) -> list[tuple[Slot, str | None]]:
+    """The approvals a requested move still waits for, as (slot, the person expected to give it): the line
+    manager (None: the person has none, so HR of their unit decides) and the host team's manager (None: the
+    team has none, it is the person themself, or the line manager already approved as that manager, so a
+    manager further up or HR stands in). The rules are :func:`open_slots`'s, seen from the request's side."""
+    if move.status is not MoveStatus.REQUESTED:
+        return []
+    filled = {r.slot: r for r in done}
+    waiting: list[tuple[Slot, str | None]] = []
+    if Slot.MANAGER not in filled:
+        manager = conn.scalar(select(t.people.c.manager_id).where(t.people.c.id == move.person_id))
+        waiting.append((Slot.MANAGER, manager))
+    if Slot.HOST not in filled:
+        host = host_managers(conn, [move.host_team_id]).get(move.host_team_id or "") if move.host_team_id else None
+        manager_slot = filled.get(Slot.MANAGER)
+        stands_in = (
+            host is None or host == move.person_id or (manager_slot is not None and manager_slot.approver_id == host)
+        )
+        waiting.append((Slot.HOST, None if stands_in else host))
+    return waiting
+
+
 def decide(db: Database, policy: Policy, move_id: str, *, verdict: Verdict | str, note: str = "") -> Move:
     """Record the principal's approval or decline of a requested move; the second approval approves it."""
     try:

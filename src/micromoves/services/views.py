@@ -247,6 +247,9 @@ class MoveDetail(BaseModel):
     earlier_reviews: list[EarlierReview] = []  # oldest first; the outcome is the latest review
     history: list[HistoryEntry]
     approvals: list[ApprovalView]
+    # A request's approvals still to come, in words: "line manager: Mira Manager", "host team's manager: a
+    # manager further up or HR" (the request page said only "No decisions yet").
+    waiting_for: list[str] = []
     # What the current user may do next (the page shows these buttons; the API lists them).
     actions: list[str]
     # The decisions a review may take now (none unless "review" is an action): "convert" only for a move
@@ -628,17 +631,25 @@ def load_visible_move(uow: UnitOfWork, policy: Policy, move_id: str, action: str
     return uow.moves.get_full(move_id)
 
 
+SLOT_WORDS = {approval_service.Slot.MANAGER: "line manager", approval_service.Slot.HOST: "host team's manager"}
+STAND_IN = {
+    approval_service.Slot.MANAGER: "HR of the person's unit (no line manager)",
+    approval_service.Slot.HOST: "a manager further up or HR (standing in for the host team's manager)",
+}
+
+
 def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
     with UnitOfWork(db, write=False) as uow:
         move = load_visible_move(uow, policy, move_id)
         conn = uow.session.connection()
         done = approval_service.records(db, move_id)
         slots = approval_service.open_slots(policy, move, done)
+        waiting = approval_service.waiting_for(conn, move, done)
         outcome = move.outcome
         r = t.reviews.c
         earlier = conn.execute(select(t.reviews).where(r.move_id == move.id).order_by(r.reviewed_on, r.id)).all()
         actors = [move.person_id, move.released_by_id, *(c.author_id for c in move.check_ins)]
-        actors += [h.actor for h in move.history] + [a.approver_id for a in done]
+        actors += [h.actor for h in move.history] + [a.approver_id for a in done] + [who for _, who in waiting]
         actors += [e.reviewer_id for e in earlier]
         if outcome is not None:
             actors.append(outcome.reviewer_id)
@@ -748,6 +759,9 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
                     reason=h.reason,
                 )
                 for h in sorted(move.history, key=lambda h: (h.at, h.id or 0))
+            ],
+            waiting_for=[
+                f"{SLOT_WORDS[slot]}: {names.get(who, who) if who else STAND_IN[slot]}" for slot, who in waiting
             ],
             approvals=[
                 ApprovalView(
