@@ -1043,3 +1043,36 @@ def test_a_planned_handoff_whose_move_an_import_completes_is_returned_not_cancel
         handoffs.sync_with_move(conn, move.id, MoveStatus.COMPLETED, done)
     view = handoffs.handoff_for_move(world.db, move.id)
     assert view is not None and (view.status, view.returned_on) == ("returned", done)
+
+
+def test_the_marketplace_ranks_what_the_viewer_may_take_first(world: World) -> None:
+    """A card saying "needs 100% of your time over its dates; you have 80% free" ranked above ones the
+    viewer could take (the UI review found it third)."""
+    hugo = world.policy("hugo")
+    base = market.OpportunityInput(
+        title="Full-time cover",
+        kind=MoveKind.ROTATION,
+        host_team_id="B",
+        start=TODAY + dt.timedelta(weeks=3),  # over eva's requested 20% gig (weeks 2 to 10)
+        end=TODAY + dt.timedelta(weeks=7),
+        percent_time=100,
+        success_criteria=["Cover the desk"],
+    )
+    full = market.create_opportunity(world.db, hugo, base, publish=True)
+    light = market.create_opportunity(
+        world.db,
+        hugo,
+        dataclasses.replace(
+            base,
+            title="Light gig",
+            kind=MoveKind.GIG,
+            percent_time=10,
+            start=TODAY + dt.timedelta(weeks=20),
+            end=TODAY + dt.timedelta(weeks=24),
+        ),
+        publish=True,
+    )
+    cards = {c.id: (i, c) for i, c in enumerate(mviews.marketplace(world.db, world.policy("eva")).opportunities)}
+    assert cards[full][1].eligible is False and cards[light][1].eligible is True
+    assert any("80% free" in r for r in cards[full][1].reasons), cards[full][1].reasons
+    assert cards[light][0] < cards[full][0]

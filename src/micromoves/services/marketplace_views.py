@@ -230,13 +230,17 @@ def _why(opp: Any, viewer: _Viewer, plan_words: str, skill_names: dict[str, str]
 
 
 def _plan_rank(words: str) -> int:
-    """Steps of the person's plan first, then what would shorten it, then the rest."""
-    return 0 if words.startswith("step") else 1 if words.startswith("not in your plan") else 2
+    """Steps of the person's plan first, then what would shorten it, then what builds a skill their target
+    role needs (it ranked with what builds none of them), then the rest."""
+    if words.startswith("step"):
+        return 0
+    return 1 if words.startswith("not in your plan") else 2 if words.startswith("builds") else 3
 
 
 def marketplace(db: Database, policy: Policy, *, include_own_drafts: bool = True) -> Marketplace:
-    """Open opportunities ranked for the viewer: steps of their plan first, then those that would get them
-    ready sooner, then by skill fit; filled ones until they end (taken, not gone); plus drafts and pending
+    """Open opportunities ranked for the viewer: those they may take first; among them steps of their plan,
+    then those that would get them ready sooner, then those building a skill their target needs, then by
+    skill fit; filled ones until they end (taken, not gone); plus drafts and pending
     ones the viewer hosts."""
     p = policy.principal
     o = t.opportunities.c
@@ -260,7 +264,18 @@ def marketplace(db: Database, policy: Policy, *, include_own_drafts: bool = True
         )
         viewer = _Viewer(conn, p.person_id) if p.person_id else None
         cards = [_card(conn, r, teams.get(r.host_team_id, r.host_team_id), viewer, skills) for r in rows]
-    cards.sort(key=lambda c: (c.status != "open", _plan_rank(c.plan_fit), -(c.skill_fit or 0), c.start, c.id))
+    # What the viewer may take before what they may not (a card saying "needs 100% of your time; you have
+    # 50% free" ranked third), then by what it does for their plan and how their skills fit.
+    cards.sort(
+        key=lambda c: (
+            c.status != "open",
+            c.eligible is False,
+            _plan_rank(c.plan_fit),
+            -(c.skill_fit or 0),
+            c.start,
+            c.id,
+        )
+    )
     return Marketplace(opportunities=cards, may_offer=may_offer(policy))
 
 
