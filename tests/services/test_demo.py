@@ -661,9 +661,21 @@ def test_demo_logins_cover_every_kind_of_user(
         ).all()
     assert any(policy["host manager"].hosts(h) for (h,) in hosted)
     assert current_plan(db, employee) is not None  # the employee's dashboard shows a plan
-    # Running it again (every `serve --demo`) resets the passwords instead of failing.
-    again = {x.kind: x.password for x in create_demo_logins(db)}
+    # Running it again (every `serve --demo`) resets the passwords instead of failing, and keeps the same
+    # people while they still qualify: a restart had picked another employee once the first one's record
+    # changed (here: no target role any more, which a fresh pick now prefers).
+    from micromoves.services.demo_logins import _pick_employee
+
+    with db.write_engine.begin() as conn:
+        conn.execute(t.people.update().where(t.people.c.id == employee).values(target_role_id=None))
+    with db.engine.connect() as conn:
+        assert _pick_employee(conn) != employee
+    rerun = {x.kind: x for x in create_demo_logins(db)}
+    again = {k: x.password for k, x in rerun.items()}
     assert again["admin"] != logins["admin"].password
+    assert [rerun[k].person_id for k in ("employee", "manager", "host manager")] == [
+        logins[k].person_id for k in ("employee", "manager", "host manager")
+    ]
     accounts.authenticate(db, "admin", again["admin"])
 
 

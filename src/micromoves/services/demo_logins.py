@@ -28,11 +28,11 @@ class DemoLogin:
     person_name: str | None
 
 
-def _pick_employee(conn: object) -> str:
+def _pick_employee(conn: object, only: str | None = None) -> str | None:
     """A person with a manager and a move hosted by another team (so every demo role has work to do),
-    preferably with a target role and a running move."""
+    preferably with a target role and a running move; with ``only``, that person if they still qualify."""
     m, p = t.moves.c, t.people.c
-    row = conn.execute(  # type: ignore[attr-defined]
+    query = (
         select(m.person_id)
         .join(t.people, p.id == m.person_id)
         .join(t.team_managers, t.team_managers.c.team_id == m.host_team_id)
@@ -41,6 +41,7 @@ def _pick_employee(conn: object) -> str:
             m.host_team_id != p.team_id,
             m.status.in_([MoveStatus.ACTIVE, MoveStatus.COMPLETED]),
             t.team_managers.c.person_id != p.manager_id,
+            *([m.person_id == only] if only is not None else []),
         )
         .group_by(m.person_id)
         # Prefer someone on a running move (the dashboard then shows check-ins due), then the richest history.
@@ -51,16 +52,20 @@ def _pick_employee(conn: object) -> str:
             m.person_id,
         )
         .limit(1)
-    ).first()
-    if row is None:
-        raise DomainError("the organisation has no person with a hosted move; generate the demo first")
-    return str(row[0])
+    )
+    row = conn.execute(query).first()  # type: ignore[attr-defined]
+    return None if row is None else str(row[0])
 
 
 def create_demo_logins(db: Database) -> list[DemoLogin]:
     """Create (or reset the passwords of) the demo accounts and return them with their passwords."""
     with db.engine.connect() as conn:
-        employee = _pick_employee(conn)
+        # The same people as the last run while they still qualify: a restart of `serve --demo` picked
+        # another employee once the first one's moves had changed, and the tour's person with it.
+        before = conn.scalar(select(t.users.c.person_id).where(t.users.c.username == "employee"))
+        employee = (before and _pick_employee(conn, before)) or _pick_employee(conn)
+        if employee is None:
+            raise DomainError("the organisation has no person with a hosted move; generate the demo first")
         p = t.people.c
         emp = conn.execute(
             select(p.id, p.name, p.manager_id, p.team_id, p.target_role_id).where(p.id == employee)
