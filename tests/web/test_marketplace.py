@@ -656,6 +656,10 @@ def test_every_match_says_why_it_is_ranked_there(world: World) -> None:
     assert all(c.why == "" for c in mviews.marketplace(db, world.policy("admin")).opportunities)
     for page in (f"/opportunities/{gig}", "/opportunities"):
         assert "short on Negotiation (0 of 3)" in world.client("eva").get(page).text
+    # The page lists what it prefers, as it lists what it requires (the UI review found preferred skills only in
+    # the fit sentence).
+    page = world.client("eva").get(f"/opportunities/{gig}", headers={"accept": "text/html"}).text
+    assert "<h3>Preferred skills</h3><ul><li>Negotiation ≥ 3.0</li></ul>" in page
 
 
 def test_congestion_reports_the_observed_time_to_start(world: World) -> None:
