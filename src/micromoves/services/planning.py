@@ -894,18 +894,9 @@ def plan_for_person(
         target_id = target_role_id or person.target_role_id
         if not target_id:
             raise InvalidValue(f"{person_id} has no target role; give one (--target ROLE)", field="target_role_id")
-        people = load_people(conn, [person_id], start=start)
-        target = load_targets(conn, [target_id])[target_id]
         try:
-            catalogue = load_catalogue(conn)
-            problem = make_problem(
-                people[person_id],
-                target,
-                catalogue,
-                start=start,
-                horizon=weeks,
-                settings=settings,
-                every_depth_step=k > 1,
+            context, target, catalogue, problem = _problem_of(
+                conn, person_id, target_id, start=start, weeks=weeks, settings=settings, every_depth_step=k > 1
             )
         except PlanningError as exc:
             raise InvalidValue(f"cannot plan: {exc}", field=exc.field) from None
@@ -922,7 +913,7 @@ def plan_for_person(
     record = noted_record(
         result,
         problem,
-        people[person_id],
+        context,
         target,
         catalogue,
         start=start,
@@ -952,6 +943,34 @@ def plan_for_person(
     return PlanOutcome(plan, result, problem, kept)
 
 
+def _problem_of(
+    conn: Connection,
+    person_id: str,
+    target_id: str,
+    *,
+    start: dt.date,
+    weeks: int,
+    settings: Settings,
+    every_depth_step: bool = False,
+) -> tuple[PersonContext, TargetContext, Catalogue, PlanProblem]:
+    """One person's planning problem as stored now, with what it was built from (plan and its check)."""
+    people = load_people(conn, [person_id], start=start)
+    if person_id not in people:
+        raise NotFound(f"unknown person {person_id!r}", field="person_id")
+    target = load_targets(conn, [target_id])[target_id]
+    catalogue = load_catalogue(conn)
+    problem = make_problem(
+        people[person_id],
+        target,
+        catalogue,
+        start=start,
+        horizon=weeks,
+        settings=settings,
+        every_depth_step=every_depth_step,
+    )
+    return people[person_id], target, catalogue, problem
+
+
 def still_current(db: Database, plan: Plan, *, settings: Settings | None = None) -> bool:
     """Does ``plan`` still answer the person's planning problem as it is now (levels, capacity, moves under
     way, the options on offer), for its own start and target? Compared by digest, as plan-all
@@ -962,17 +981,8 @@ def still_current(db: Database, plan: Plan, *, settings: Settings | None = None)
     settings = settings or get_settings()
     try:
         with db.engine.connect() as conn:
-            people = load_people(conn, [plan.person_id], start=plan.start)
-            if plan.person_id not in people:
-                return False
-            target = load_targets(conn, [plan.target_role_id])[plan.target_role_id]
-            problem = make_problem(
-                people[plan.person_id],
-                target,
-                load_catalogue(conn),
-                start=plan.start,
-                horizon=plan.horizon_weeks,
-                settings=settings,
+            *_, problem = _problem_of(
+                conn, plan.person_id, plan.target_role_id, start=plan.start, weeks=plan.horizon_weeks, settings=settings
             )
     except (PlanningError, DomainError):  # the target or the person can no longer be planned as it was
         return False

@@ -12,7 +12,6 @@ size is checked first (``Content-Length``, before a byte is read), then who is a
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -22,11 +21,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from micromoves.domain.errors import Forbidden, InvalidValue, LengthRequired, UnsupportedMediaType
+from micromoves.domain.errors import InvalidValue, LengthRequired, UnsupportedMediaType
 from micromoves.services import exporting, importing, imports
 from micromoves.services.accounts import Scope
 from micromoves.services.idempotency import HEADER as IDEMPOTENCY_HEADER
-from micromoves.web.app import CSRF_FIELD, CSRF_HEADER, ERROR_RESPONSES, Caller, ErrorBody, identify, page
+from micromoves.web.app import CSRF_FIELD, CSRF_HEADER, ERROR_RESPONSES, Caller, ErrorBody, identify, page, require_csrf
 from micromoves.web.routes import Who, admin, csv_response, db_of, route
 
 html = APIRouter(include_in_schema=False)
@@ -120,10 +119,7 @@ async def import_request(request: Request) -> tuple[Caller, ImportForm]:
     who.policy.require_scope(Scope.WRITE)
     who.policy.require_admin("import data")  # the service checks it again: it may be called alone
     form = await read_form(request)
-    if who.csrf_token is not None:
-        sent = request.headers.get(CSRF_HEADER) or form.csrf_token
-        if not sent or not secrets.compare_digest(sent, who.csrf_token):
-            raise Forbidden("missing or wrong CSRF token; reload the page and try again")
+    require_csrf(request.headers.get(CSRF_HEADER) or form.csrf_token, who)
     return who, form
 
 
