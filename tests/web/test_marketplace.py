@@ -258,7 +258,20 @@ def test_offer_accept_release_and_onboard(world: World) -> None:
     assert [m.move_id for m in credit.moves] == [move_id, world.mv_done]
     released = [move_svc.get_move(db, mid) for mid in (move_id, world.mv_done)]
     exact = sum(((mv.end - mv.start).days + 1) / 7 * mv.percent_time / 100 for mv in released)
-    assert credit.person_weeks_lent == round(exact, 1) > 0  # the exact sum, rounded once
+    # Lent is what was given up to today: the completed move; eva's new move, approved for later, is
+    # committed, not lent yet (the ledger counted its weeks as lent the day the release was given).
+    done = move_svc.get_move(db, world.mv_done)
+    assert released[0].start > dt.date.today() >= done.end
+    lent = ((done.end - done.start).days + 1) / 7 * done.percent_time / 100
+    assert credit.person_weeks_lent == round(lent, 1) > 0  # the exact sum, rounded once
+    assert credit.person_weeks_committed == round(exact - lent, 1) > 0
+    newest = credit.moves[0]
+    assert (newest.move_id, newest.person_weeks_lent, newest.person_weeks) == (move_id, 0.0, round(exact - lent, 1))
+    report = {r.manager.id: r for r in mviews.release_report(db, world.policy("admin")).managers}
+    assert (report["M"].person_weeks_lent, report["M"].person_weeks_committed) == (
+        credit.person_weeks_lent,
+        credit.person_weeks_committed,
+    )
 
 
 def test_the_last_seat_goes_to_one_person_only(world: World) -> None:
@@ -745,6 +758,54 @@ def test_the_ledger_and_the_release_report_give_the_same_total(world: World) -> 
     report = {r.manager.id: r for r in mviews.release_report(world.db, world.policy("admin")).managers}
     others = sum(m.person_weeks for m in credit.moves if not m.move_id.startswith("MV-DAY"))
     assert credit.person_weeks_lent == report["M"].person_weeks_lent == round(others + 2 / 7, 1)
+
+
+def test_an_active_move_counts_as_lent_up_to_today_and_committed_after(world: World) -> None:
+    """Mira released eva into a half-time move that began 13 days ago and runs 15 days more: two weeks of it
+    (1.0 person-week at half time) are lent so far, the rest is committed; an approved move starting next
+    month is all committed. Her ledger and HR's report agree on both figures."""
+    before = mviews.manager_credit(world.db, world.policy("mira"), "M")
+    today = dt.date.today()
+    with world.db.write_engine.begin() as conn:
+        conn.execute(
+            t.moves.insert(),
+            [
+                {
+                    "id": mid,
+                    "person_id": "E",
+                    "kind": "stretch_assignment",
+                    "title": mid,
+                    "start": start,
+                    "end": start + dt.timedelta(days=27),
+                    "percent_time": 50,
+                    "status": status,
+                    "host_team_id": "B",
+                    "released_by_id": "M",
+                    "expected_outcomes": "",
+                    "skills_targeted": [],
+                }
+                for mid, start, status in (
+                    ("MV-NOW", today - dt.timedelta(days=13), "active"),
+                    ("MV-LATER", today + dt.timedelta(days=30), "approved"),
+                )
+            ],
+        )
+    credit = mviews.manager_credit(world.db, world.policy("mira"), "M")
+    by_id = {m.move_id: (m.person_weeks_lent, m.person_weeks) for m in credit.moves}
+    assert by_id["MV-NOW"] == (1.0, 2.0)
+    assert by_id["MV-LATER"] == (0.0, 2.0)
+    assert credit.person_weeks_lent == round(before.person_weeks_lent + 1.0, 1)
+    assert credit.person_weeks_committed == round(before.person_weeks_committed + 1.0 + 2.0, 1)
+    report = {r.manager.id: r for r in mviews.release_report(world.db, world.policy("admin")).managers}
+    assert (report["M"].person_weeks_lent, report["M"].person_weeks_committed) == (
+        credit.person_weeks_lent,
+        credit.person_weeks_committed,
+    )
+    page = world.client("mira").get("/people/M/credit", headers={"accept": "text/html"}).text
+    assert (
+        f"{credit.person_weeks_lent} person-weeks lent so far and {credit.person_weeks_committed} more committed"
+        in page
+    )
 
 
 def test_a_move_inside_the_persons_own_team_lends_nobody(world: World) -> None:

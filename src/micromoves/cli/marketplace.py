@@ -317,21 +317,23 @@ def register(app: typer.Typer) -> None:
             print_json(data.model_dump(mode="json"))
             return
         console.print(
-            f"{manager_id}: {data.people_released} people released, {data.person_weeks_lent:g} person-weeks lent, "
-            f"{data.moves_completed} moves completed",
+            f"{manager_id}: {data.people_released} people released, {data.person_weeks_lent:g} person-weeks lent so "
+            f"far, {data.person_weeks_committed:g} more committed, {data.moves_completed} moves completed",
             markup=False,
         )
         rows = [
-            [m.move_id, m.person.name, m.title, m.status, f"{m.start} – {m.end}", m.person_weeks] for m in data.moves
+            [m.move_id, m.person.name, m.title, m.status, f"{m.start} – {m.end}", m.person_weeks_lent, m.person_weeks]
+            for m in data.moves
         ]
-        console.print(table("Moves released", ["move", "person", "title", "status", "dates", "person-weeks"], rows))
+        columns = ["move", "person", "title", "status", "dates", "person-weeks lent so far", "of the move"]
+        console.print(table("Moves released", columns, rows))
         if data.more_moves:
             console.print(f"and {data.more_moves} older moves, counted in the totals above")
 
     @app.command("releases")
     @handle_errors
     def releases(
-        page: Annotated[int, typer.Option(min=1, help="Page of 100 managers, most person-weeks first.")] = 1,
+        page: Annotated[int, typer.Option(min=1, help="Page of 100 managers, most person-weeks lent first.")] = 1,
         as_json: JsonOpt = False,
     ) -> None:
         """HR's release report: which managers lend their people, and how much (HR and admins)."""
@@ -341,10 +343,24 @@ def register(app: typer.Typer) -> None:
             print_json(data.model_dump(mode="json"))
             return
         rows = [
-            [r.manager.name, r.people_released, r.person_weeks_lent, r.moves_completed, r.later_role_changes]
+            [
+                r.manager.name,
+                r.people_released,
+                r.person_weeks_lent,
+                r.person_weeks_committed,
+                r.moves_completed,
+                r.later_role_changes,
+            ]
             for r in data.managers
         ]
-        columns = ["manager", "people", "person-weeks", "moves completed", "later role changes"]
+        columns = [
+            "manager",
+            "people",
+            "person-weeks lent so far",
+            "more committed",
+            "moves completed",
+            "later role changes",
+        ]
         console.print(table("Talent released", columns, rows))
         if data.total > page * data.page_size:
             console.print(f"{data.total} managers in all: more with --page {page + 1}")

@@ -103,7 +103,8 @@ class ReleasedMove(BaseModel):
     status: str
     start: dt.date
     end: dt.date
-    person_weeks: float
+    person_weeks: float  # the whole move
+    person_weeks_lent: float  # of it, the weeks up to and including today: time actually given
 
 
 MAX_LEDGER_MOVES = 200  # the most recent, listed one by one; the totals count them all
@@ -115,7 +116,11 @@ class ManagerCredit(BaseModel):
 
     manager: PersonRef
     people_released: int
-    person_weeks_lent: float
+    person_weeks_lent: float  # up to and including today
+    # Still to come: the rest of active moves and approved moves not yet started. Credit is for time given,
+    # so a release approved today for next quarter shows here, not as lent (a move cancelled before it
+    # starts never lent anyone).
+    person_weeks_committed: float
     moves_completed: int
     later_role_changes: int
     moves: list[ReleasedMove]  # the most recent MAX_LEDGER_MOVES
@@ -433,6 +438,7 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
         name = conn.scalar(select(t.people.c.name).where(t.people.c.id == manager_id))
         if name is None:
             raise NotFound(f"unknown person {manager_id!r}", field="person_id")
+        today = dt.date.today()
         rows = conn.execute(
             select(m.id, m.person_id, m.title, m.status, m.start, m.end, m.percent_time)
             .where(m.released_by_id == manager_id, _lent())
@@ -441,8 +447,10 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
         people = names_of(conn, t.people, {r.person_id for r in rows})
         changes = _later_role_changes(conn, [manager_id]).get(manager_id, 0)
 
-    def share_days(r: Any) -> int:  # days × percent: exact, so the ledger and HR's report round the same
-        return int(((r.end - r.start).days + 1) * r.percent_time)
+    def share_days(r: Any, until: dt.date | None = None) -> int:
+        # days × percent: exact, so the ledger and HR's report round the same; ``until``: only the days to then
+        last = r.end if until is None else min(r.end, until)
+        return int(max(0, (last - r.start).days + 1) * r.percent_time)
 
     # The manager's own ledger names everyone they released; anyone else (their managers, HR, admins) sees
     # the moves of people they may not see only as weeks: HR of one unit read the names and move titles of
@@ -457,6 +465,7 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
             start=r.start,
             end=r.end,
             person_weeks=person_weeks(share_days(r)),
+            person_weeks_lent=person_weeks(share_days(r, today)),
         )
         if own or policy.sees_person(r.person_id)
         else ReleasedMove(
@@ -467,6 +476,7 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
             start=r.start,
             end=r.end,
             person_weeks=person_weeks(share_days(r)),
+            person_weeks_lent=person_weeks(share_days(r, today)),
         )
         for r in rows
     ]
@@ -474,7 +484,8 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
         manager=PersonRef(id=manager_id, name=name),
         people_released=len({r.person_id for r in rows}),
         # The exact sum, rounded once, as HR's release report does: the rounded parts may not add up to it.
-        person_weeks_lent=person_weeks(sum(share_days(r) for r in rows)),
+        person_weeks_lent=person_weeks(sum(share_days(r, today) for r in rows)),
+        person_weeks_committed=person_weeks(sum(share_days(r) - share_days(r, today) for r in rows)),
         moves_completed=sum(1 for x in moves if x.status == MoveStatus.COMPLETED.value),
         later_role_changes=changes,
         moves=moves[:MAX_LEDGER_MOVES],
@@ -485,7 +496,8 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
 class ReleaseRow(BaseModel):
     manager: PersonRef
     people_released: int
-    person_weeks_lent: float
+    person_weeks_lent: float  # up to and including today (see ManagerCredit)
+    person_weeks_committed: float  # still to come
     moves_completed: int
     later_role_changes: int = 0  # of the people released, since (promotion, conversion, transfer)
 
@@ -505,18 +517,28 @@ def release_report(db: Database, policy: Policy, *, page: int = 1, limit: int = 
     if not policy.sees_organisation():
         policy.deny("view the release ledger of", "organisation", "all", visible=True)
     m = t.moves.c
-    weeks = (func.julianday(m.end) - func.julianday(m.start) + 1) if db.is_sqlite else (m.end - m.start + 1)
+    today = dt.date.today()
+    days: Any
+    elapsed: Any
+    if db.is_sqlite:  # julianday differences are floats: rounded below; min/max of two values are scalar
+        days = func.julianday(m.end) - func.julianday(m.start) + 1
+        elapsed = func.max(0, func.min(func.julianday(m.end), func.julianday(today)) - func.julianday(m.start) + 1)
+    else:
+        days = m.end - m.start + 1
+        elapsed = func.greatest(0, func.least(m.end, today) - m.start + 1)
+    lent = func.sum(elapsed * m.percent_time)  # days × percent, exact; person_weeks rounds it
     visible = policy.people_filter()
     q = (
         select(
             m.released_by_id,
             func.count(func.distinct(m.person_id)),
-            func.sum(weeks * m.percent_time),  # days × percent, exact; person_weeks rounds it
+            lent,
+            func.sum(days * m.percent_time),
             func.sum(case((m.status == MoveStatus.COMPLETED.value, 1), else_=0)),
         )
         .where(_lent())
         .group_by(m.released_by_id)
-        .order_by(func.sum(weeks * m.percent_time).desc(), m.released_by_id)
+        .order_by(lent.desc(), func.sum(days * m.percent_time).desc(), m.released_by_id)
         .limit(limit)
         .offset((page - 1) * limit)
     )
@@ -534,11 +556,12 @@ def release_report(db: Database, policy: Policy, *, page: int = 1, limit: int = 
             ReleaseRow(
                 manager=PersonRef(id=pid, name=names.get(pid, pid)),
                 people_released=int(n),
-                person_weeks_lent=person_weeks(round(w or 0)),  # SQLite's julianday difference is a float
+                person_weeks_lent=person_weeks(round(w or 0)),
+                person_weeks_committed=person_weeks(round(whole or 0) - round(w or 0)),
                 moves_completed=int(c or 0),
                 later_role_changes=changes.get(pid, 0),
             )
-            for pid, n, w, c in rows
+            for pid, n, w, whole, c in rows
         ],
         total=total,
         page=page,
