@@ -673,6 +673,14 @@ def test_every_match_says_why_it_is_ranked_there(world: World) -> None:
     # the fit sentence).
     page = world.client("eva").get(f"/opportunities/{gig}", headers={"accept": "text/html"}).text
     assert "<h3>Preferred skills</h3><ul><li>Negotiation ≥ 3.0</li></ul>" in page
+    # A fit is shown only where something is asked: "skills 100%" read as a perfect match for an opportunity
+    # that asks for no skill at all.
+    assert (cards[world.opp_open].asks_skills, cards[gig].asks_skills) == (False, True)
+    listing = world.client("eva").get("/opportunities", headers={"accept": "text/html"}).text
+    assert "no skills asked" in listing and f"skills {round(cards[gig].skill_fit * 100)}%" in listing
+    assert "skills 100%" not in listing
+    mine = world.client("eva").get(f"/opportunities/{world.opp_open}", headers={"accept": "text/html"}).text
+    assert "It asks for no particular skills." in mine and "Your skills match" not in mine
 
 
 def test_congestion_reports_the_observed_time_to_start(world: World) -> None:

@@ -1279,7 +1279,13 @@ def _propose(
     titles = _role_titles(db, set(targets) - {""})
     scores = [int(score[k]) / SCALE for k in chosen]
     notes = [
-        explain(int(benefit[k]), titles.get(target, ""), bool(fresh[k]), float(fit[k]))
+        explain(
+            int(benefit[k]),
+            titles.get(target, ""),
+            bool(fresh[k]),
+            float(fit[k]),
+            asks=bool(scorer.slots.total[opp[k]]),
+        )
         for k, target in zip(chosen, targets, strict=True)
     ]
     stats: dict[str, Any] = {
@@ -1427,15 +1433,16 @@ def run_detail(proposal: AllocationProposal) -> RunDetail:
     )
 
 
-def explain(benefit_weeks: int, target_title: str, fresh: bool, fit: float) -> str:
-    """One plain line: why this person got this seat."""
+def explain(benefit_weeks: int, target_title: str, fresh: bool, fit: float, *, asks: bool = True) -> str:
+    """One plain line: why this person got this seat. ``asks``: the opportunity names some skill (a fit of
+    1.0 with nothing asked is no match to report)."""
     parts = []
     if benefit_weeks > 0:
         unit = "week" if benefit_weeks == 1 else "weeks"
         parts.append(f"{benefit_weeks} {unit} sooner to {target_title or 'the target role'}")
     if fresh:
         parts.append("no move in the last 12 months")
-    parts.append(f"skills {math.floor(fit * 100 + 1e-9)}% matched")
+    parts.append(f"skills {math.floor(fit * 100 + 1e-9)}% matched" if asks else "no particular skills asked")
     return "; ".join(parts)
 
 

@@ -50,6 +50,9 @@ class OpportunityCard(BaseModel):
     seats_left: int
     status: str
     skill_fit: float | None  # 0–1 for the viewer (None: the viewer is not a person)
+    # Whether it names any required or preferred skill: a fit of 1.0 with nothing asked is no match to show
+    # ("skills 100%" read as a perfect match).
+    asks_skills: bool = True
     plan_fit: str  # "step 2 of your plan; …", or what target skills it builds, or ""
     eligible: bool | None
     reasons: list[str]  # why not eligible
@@ -209,6 +212,7 @@ def _card(
         seats_left=left,
         status=opp.status,
         skill_fit=fit,
+        asks_skills=bool(opp.required_skills or opp.preferred_skills),
         plan_fit=plan_words or "",
         eligible=eligible,
         reasons=reasons,
