@@ -247,6 +247,28 @@ def test_explanation_of_a_step() -> None:
     assert result.explanation[-1].startswith("Balance: 1 depth step ('Code review rota'); 1 skill broadened")
 
 
+def test_a_step_that_meets_a_level_within_the_tolerance_says_so() -> None:
+    """Data analysis 1.0 → 2.8 against 3.0 required with a 0.3 tolerance: the gap the plan works to is
+    closed, and the step says so without claiming the role's own 3.0 is reached."""
+    short = MoveOption("short", "course", 4, 50, {"data": 180}, title="Data basics")
+    result = solve(problem([short, DEEP], tolerance=30))
+    text = "\n".join(result.explanation)
+    assert "raises Data analysis 1.0 → 2.8, closing 100% of that gap (within the tolerance of the 3.0 required)" in text
+    # A move reaching the full level mentions no tolerance.
+    assert "tolerance" not in "\n".join(solve(problem([FAST, DEEP], tolerance=30)).explanation)
+
+
+def test_a_step_delayed_by_moves_already_in_the_tracker_says_they_are_approved_or_under_way() -> None:
+    """The person's one lane is taken by a move for five weeks: it may be approved and not started yet, so
+    the step does not call it "under way" alone."""
+    result = solve(problem([FAST, DEEP], max_concurrent=1, lanes_busy=[1] * 5 + [0] * 25))
+    assert result.moves[0].start == 5
+    assert (
+        "It starts in week 5 because week 4 already has 1 concurrent move (the most allowed, 1 of them already "
+        "approved or under way)." in result.explanation[1]
+    )
+
+
 def test_validator_catches_broken_plans() -> None:
     p = problem([FAST, DEEP])
     result = solve(p)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from micromoves.domain.errors import Conflict, DomainError, Forbidden, IllegalTransition, InvalidValue, NotFound
 from micromoves.domain.marketplace import ONBOARDING_CHECKLIST
 from micromoves.domain.model import MoveKind, MoveStatus
-from micromoves.services import congestion, handoffs
+from micromoves.services import congestion, handoffs, org
 from micromoves.services import marketplace as market
 from micromoves.services import marketplace_views as mviews
 from micromoves.services import moves as move_svc
@@ -41,6 +41,13 @@ def test_publishing_needs_the_host_team_manager(world: World) -> None:
     # Eva may not even see hugo's draft; mira (another team's manager) may not publish it.
     with pytest.raises(NotFound):
         market.set_opportunity_status(world.db, world.policy("eva"), world.opp_draft, "open")
+    # Publishing a draft is refused in the API's words: the action to take first, not only a status name.
+    r = world.client("hugo").post(f"/api/v1/opportunities/{world.opp_draft}/actions/publish")
+    assert r.status_code == 409, r.text
+    assert r.json()["error"]["message"] == (
+        "an opportunity cannot go from draft to open (publish); allowed next: cancelled (cancel), "
+        "pending_approval (submit)"
+    )
     market.set_opportunity_status(world.db, world.policy("hugo"), world.opp_draft, "pending_approval")
     with pytest.raises(IllegalTransition):
         market.set_opportunity_status(world.db, world.policy("hugo"), world.opp_draft, "filled")
@@ -347,6 +354,13 @@ def test_the_ledger_credits_whoever_gave_the_release(world: World) -> None:
     # Dana, mira's manager, gives eva's release while mira is away: the credit is dana's, not mira's.
     decide(db, world.policy("dana"), move_id, verdict=Verdict.APPROVED)
     assert move_svc.get_move(db, move_id).released_by_id == "D"
+    assert move_id not in [m.move_id for m in mviews.manager_credit(db, world.policy("mira"), "M").moves]
+    # Dana runs the company's root team: a move into team B, under it, stays in her own organisation and
+    # lends nobody. Hosted by another division, it lends eva, and dana gets the credit.
+    assert move_id not in [m.move_id for m in mviews.manager_credit(db, world.policy("dana"), "D").moves]
+    org.add_team(db, id="X", name="Other division", actor="setup")
+    with db.write_engine.begin() as conn:
+        conn.execute(t.moves.update().where(t.moves.c.id == move_id).values(host_team_id="X"))
     assert move_id in [m.move_id for m in mviews.manager_credit(db, world.policy("dana"), "D").moves]
     assert move_id not in [m.move_id for m in mviews.manager_credit(db, world.policy("mira"), "M").moves]
 
@@ -683,6 +697,41 @@ def test_every_match_says_why_it_is_ranked_there(world: World) -> None:
     assert "It asks for no particular skills." in mine and "Your skills match" not in mine
 
 
+def test_a_card_names_a_target_skill_only_where_the_plan_sees_a_gap(world: World) -> None:
+    """Eva's target role asks for Judgment 4.4 and Writing 4.4; she holds 4.12 and 3.9. With the planner's
+    tolerance (0.3 by default) Judgment is met, so a gig building both names only Writing as something her
+    target role needs (it named Judgment too, which her plan took as met)."""
+    db, hugo = world.db, world.policy("hugo")
+    with db.write_engine.begin() as conn:
+        conn.execute(t.skills.insert(), [{"id": s, "name": s, "kind": "skill"} for s in ("Judgment", "Writing")])
+        conn.execute(t.roles.insert(), [{"id": "R-T", "title": "Target", "level": 3}])
+        conn.execute(
+            t.role_skills.insert(), [{"role_id": "R-T", "skill_id": s, "level": 4.4} for s in ("Judgment", "Writing")]
+        )
+        conn.execute(
+            t.skill_levels.insert(),
+            [
+                {"person_id": "E", "skill_id": s, "level": lv, "provenance": "self", "assessed_on": TODAY}
+                for s, lv in (("Judgment", 4.12), ("Writing", 3.9))
+            ],
+        )
+        conn.execute(t.people.update().where(t.people.c.id == "E").values(target_role_id="R-T"))
+    offer = market.OpportunityInput(
+        title="Writing and judgment gig",
+        kind=MoveKind.GIG,
+        host_team_id="B",
+        start=TODAY + dt.timedelta(weeks=3),
+        end=TODAY + dt.timedelta(weeks=7),
+        percent_time=10,
+        seats=1,
+        success_criteria=["Publish the decision memo"],
+        builds_skills={"Judgment": 0.5, "Writing": 0.5},
+    )
+    gig = market.create_opportunity(db, hugo, offer, publish=True)
+    card = next(c for c in mviews.marketplace(db, world.policy("eva")).opportunities if c.id == gig)
+    assert card.plan_fit == "builds Writing, which your target role needs"
+
+
 def test_congestion_reports_the_observed_time_to_start(world: World) -> None:
     db, hugo = world.db, world.policy("hugo")
     with db.write_engine.begin() as conn:  # eva applied three weeks ago
@@ -771,7 +820,7 @@ def test_the_ledger_and_the_release_report_give_the_same_total(world: World) -> 
 def test_an_active_move_counts_as_lent_up_to_today_and_committed_after(world: World) -> None:
     """Mira released eva into a half-time move that began 13 days ago and runs 15 days more: two weeks of it
     (1.0 person-week at half time) are lent so far, the rest is committed; an approved move starting next
-    month is all committed. Her ledger and HR's report agree on both figures."""
+    month, and one still onboarding, are all committed. Her ledger and HR's report agree on both figures."""
     before = mviews.manager_credit(world.db, world.policy("mira"), "M")
     today = dt.date.today()
     with world.db.write_engine.begin() as conn:
@@ -795,15 +844,17 @@ def test_an_active_move_counts_as_lent_up_to_today_and_committed_after(world: Wo
                 for mid, start, status in (
                     ("MV-NOW", today - dt.timedelta(days=13), "active"),
                     ("MV-LATER", today + dt.timedelta(days=30), "approved"),
+                    # still onboarding though its start date has passed: it has not started, nothing lent yet
+                    ("MV-LATE", today - dt.timedelta(days=6), "onboarding"),
                 )
             ],
         )
     credit = mviews.manager_credit(world.db, world.policy("mira"), "M")
     by_id = {m.move_id: (m.person_weeks_lent, m.person_weeks) for m in credit.moves}
     assert by_id["MV-NOW"] == (1.0, 2.0)
-    assert by_id["MV-LATER"] == (0.0, 2.0)
+    assert by_id["MV-LATER"] == by_id["MV-LATE"] == (0.0, 2.0)
     assert credit.person_weeks_lent == round(before.person_weeks_lent + 1.0, 1)
-    assert credit.person_weeks_committed == round(before.person_weeks_committed + 1.0 + 2.0, 1)
+    assert credit.person_weeks_committed == round(before.person_weeks_committed + 1.0 + 2.0 + 2.0, 1)
     report = {r.manager.id: r for r in mviews.release_report(world.db, world.policy("admin")).managers}
     assert (report["M"].person_weeks_lent, report["M"].person_weeks_committed) == (
         credit.person_weeks_lent,
@@ -817,9 +868,12 @@ def test_an_active_move_counts_as_lent_up_to_today_and_committed_after(world: Wo
 
 
 def test_a_move_inside_the_persons_own_team_lends_nobody(world: World) -> None:
-    """Mira lets eva cover a colleague's work in their own team A for four weeks: no talent lent, so neither
-    her ledger nor HR's release report counts it. The same move hosted by team B counts in both."""
+    """Mira lets eva cover a colleague's work in their own team A for four weeks, and in A1, a team under A:
+    no talent lent (it stays in the part of the organisation mira runs), so neither her ledger nor HR's
+    release report counts them. The same move hosted by team B counts in both."""
     day = TODAY - dt.timedelta(days=60)
+    org.add_team(world.db, id="A1", name="Team A1", parent_id="A", actor="setup")
+    org.add_team(world.db, id="A11", name="Team A11", parent_id="A1", actor="setup")
     before = mviews.manager_credit(world.db, world.policy("mira"), "M")
     with world.db.write_engine.begin() as conn:
         conn.execute(
@@ -839,12 +893,16 @@ def test_a_move_inside_the_persons_own_team_lends_nobody(world: World) -> None:
                     "expected_outcomes": "",
                     "skills_targeted": [],
                 }
-                for host in ("A", "B")
+                for host in ("A", "A1", "A11", "B")
             ],
         )
     credit = mviews.manager_credit(world.db, world.policy("mira"), "M")
     added = {m.move_id for m in credit.moves} - {m.move_id for m in before.moves}
     assert added == {"MV-B"}
+    # Dana runs the root team: had she released eva, none of the four would lend anyone.
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.moves.update().where(t.moves.c.id.like("MV-A%")).values(released_by_id="D"))
+    assert mviews.manager_credit(world.db, world.policy("admin"), "D").moves == []
     assert credit.person_weeks_lent == round(before.person_weeks_lent + 4 * 0.5, 1)
     assert credit.moves_completed == before.moves_completed + 1
     report = {r.manager.id: r for r in mviews.release_report(world.db, world.policy("admin")).managers}

@@ -96,11 +96,31 @@ ONBOARDING_CHECKLIST: Mapping[MoveKind, tuple[str, ...]] = {
 }
 
 
+# What people do to an opportunity (the web's and the API's action names), and the status each leads to;
+# filled (the last seat taken) and back to draft follow from other events.
+OPPORTUNITY_ACTIONS: Mapping[str, OpportunityStatus] = {
+    "submit": OS.PENDING_APPROVAL,
+    "publish": OS.OPEN,
+    "close": OS.CLOSED,
+    "cancel": OS.CANCELLED,
+}
+_ACTION_OF = {status: action for action, status in OPPORTUNITY_ACTIONS.items()}
+
+
 def check_opportunity_transition(current: OpportunityStatus, to: OpportunityStatus) -> None:
+    """Refused with the statuses allowed next, each with the action that leads there: an API client that
+    asked to publish a draft reads that it must submit it first."""
     if to not in OPPORTUNITY_TRANSITIONS[current]:
-        allowed = ", ".join(sorted(OPPORTUNITY_TRANSITIONS[current])) or "none (final status)"
+        allowed = (
+            ", ".join(
+                f"{s} ({_ACTION_OF[s]})" if s in _ACTION_OF else str(s)
+                for s in sorted(OPPORTUNITY_TRANSITIONS[current])
+            )
+            or "none (final status)"
+        )
+        doing = f" ({_ACTION_OF[to]})" if to in _ACTION_OF else ""
         raise IllegalTransition(
-            f"an opportunity cannot go from {current} to {to}; allowed next: {allowed}", field="status"
+            f"an opportunity cannot go from {current} to {to}{doing}; allowed next: {allowed}", field="status"
         )
 
 

@@ -89,6 +89,10 @@ def _step(problem: PlanProblem, result: PlanResult, move: PlannedMove, by_id: di
         if target > before:
             closed = min(after, target) - before
             text += f", closing {round(100 * closed / (target - before))}% of that gap"
+            required = problem.requirements[skill]
+            if after >= target and after < required:
+                # "100%" of a gap the role's own figure says is still open: say it is met within the tolerance.
+                text += f" (within the tolerance of the {fmt_level(required)} required)"
         elif target:
             text += " (already at the required level: deepens it)"
         elif problem.requirements.get(skill, 0) <= 0:
@@ -161,9 +165,12 @@ def _blocked_week(problem: PlanProblem, move: PlannedMove, option: MoveOption, o
                 return f"in week {w} only {cap - load}% of the {cap}% available is free next to {names}"
             return f"only {cap}% of week {w} is available"
         if len(running) + problem.lanes_busy[w] >= problem.max_concurrent:
-            under_way = f", {problem.lanes_busy[w]} of them under way already" if problem.lanes_busy[w] else ""
+            # lanes_busy counts moves approved as well as running: "under way" read as if they had started
+            busy = problem.lanes_busy[w]
+            under_way = f", {busy} of them already approved or under way" if busy else ""
             total = len(running) + problem.lanes_busy[w]
-            return f"week {w} already has {total} concurrent moves (the most allowed{under_way})"
+            moves = "move" if total == 1 else "moves"
+            return f"week {w} already has {total} concurrent {moves} (the most allowed{under_way})"
     return ""
 
 

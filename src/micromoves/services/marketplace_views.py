@@ -29,9 +29,10 @@ from micromoves.services.marketplace import (
     profile,
     seats_taken,
 )
-from micromoves.services.planning import WhatIf
+from micromoves.services.planning import WhatIf, to_hundredths
 from micromoves.services.policy import Policy
 from micromoves.services.views import PersonRef, names_of
+from micromoves.settings import get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 
@@ -154,11 +155,14 @@ class _Viewer:
         self.target_gaps: dict[str, float] = {}
         self.target_levels = 0  # how many skill levels the target role asks for
         if target:
+            # A gap as the planner sees one (the level less the plan tolerance, in its hundredths): the cards
+            # said "builds X, which your target role needs" of a skill the plan took as met.
+            tolerance = to_hundredths(get_settings().plan_tolerance)
             for skill, level in conn.execute(
                 select(t.role_skills.c.skill_id, t.role_skills.c.level).where(t.role_skills.c.role_id == target)
             ):
                 self.target_levels += 1
-                if self.skills.get(skill, 0.0) < level:
+                if to_hundredths(self.skills.get(skill, 0.0)) < to_hundredths(level) - tolerance:
                     self.target_gaps[skill] = level
         self.applications = dict(
             conn.execute(
@@ -415,19 +419,30 @@ def person_weeks(share_days: int) -> float:
     return (share_days * 10 + 350) // 700 / 10
 
 
+# A move that has started holds (or held) the person's time; before that (approved, onboarding) it is only
+# committed. A reverted trial had started too.
+STARTED_STATUSES = frozenset({MoveStatus.ACTIVE, MoveStatus.IN_REVIEW, MoveStatus.COMPLETED, MoveStatus.REVERTED})
+
+
 def _lent() -> Any:
     """The moves that count as talent lent, for the ledger and HR's release report alike: released by a
-    manager other than the person, holding (or having held) the person's time, and hosted by a team the
-    releasing manager does not run — a move inside their own team (covering a colleague, a course the team
-    runs) lends nobody. Judged by who released whom, not by the person's team today: someone who later
-    joins the host team (the best outcome of a stretch) still counts for the manager who let them go. A
-    move with no host team (a course, an external programme) takes the person away from their work."""
-    m, tm = t.moves.c, t.team_managers.c
+    manager other than the person, holding (or having held, or about to hold) the person's time, and hosted
+    outside the teams the releasing manager runs and every team under them — a move inside their own part
+    of the organisation (covering a colleague, a course one of their teams runs, a stint in a sub-team)
+    lends nobody: a function head whose people move between the function's teams gives no one away.
+    Judged by who released whom, not by the person's team today: someone who later joins the host team
+    (the best outcome of a stretch) still counts for the manager who let them go. A move with no host team
+    (a course, an external programme) takes the person away from their work."""
+    m, tm, teams = t.moves.c, t.team_managers.c, t.teams.c
+    # Every (team, manager) pair where the manager runs the team or one of its ancestors. UNION, not
+    # UNION ALL: a cycle of parents (which the importer refuses) would still end.
+    runs = select(tm.team_id.label("team_id"), tm.person_id.label("manager_id")).cte("runs", recursive=True)
+    runs = runs.union(select(teams.id, runs.c.manager_id).where(teams.parent_id == runs.c.team_id))
     return and_(
         m.released_by_id.is_not(None),
         m.released_by_id != m.person_id,
         m.status.in_([s.value for s in OCCUPYING_STATUSES]),
-        ~select(tm.team_id).where(tm.team_id == m.host_team_id, tm.person_id == m.released_by_id).exists(),
+        ~select(runs.c.team_id).where(runs.c.team_id == m.host_team_id, runs.c.manager_id == m.released_by_id).exists(),
     )
 
 
@@ -452,7 +467,10 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
         changes = _later_role_changes(conn, [manager_id]).get(manager_id, 0)
 
     def share_days(r: Any, until: dt.date | None = None) -> int:
-        # days × percent: exact, so the ledger and HR's report round the same; ``until``: only the days to then
+        # days × percent: exact, so the ledger and HR's report round the same; ``until``: only the days the
+        # move has run by then (none before it started)
+        if until is not None and r.status not in STARTED_STATUSES:
+            return 0
         last = r.end if until is None else min(r.end, until)
         return int(max(0, (last - r.start).days + 1) * r.percent_time)
 
@@ -530,7 +548,8 @@ def release_report(db: Database, policy: Policy, *, page: int = 1, limit: int = 
     else:
         days = m.end - m.start + 1
         elapsed = func.greatest(0, func.least(m.end, today) - m.start + 1)
-    lent = func.sum(elapsed * m.percent_time)  # days × percent, exact; person_weeks rounds it
+    started = m.status.in_([s.value for s in STARTED_STATUSES])
+    lent = func.sum(case((started, elapsed * m.percent_time), else_=0))  # days × percent; person_weeks rounds it
     visible = policy.people_filter()
     q = (
         select(

@@ -893,7 +893,7 @@ def plan_for_person(
             raise NotFound(f"unknown person {person_id!r}", field="person_id")
         target_id = target_role_id or person.target_role_id
         if not target_id:
-            raise InvalidValue(f"{person_id} has no target role; give one (--target ROLE)", field="target_role_id")
+            raise InvalidValue(f"{person_id} has no target role; give one to plan towards", field="target_role_id")
         try:
             context, target, catalogue, problem = _problem_of(
                 conn, person_id, target_id, start=start, weeks=weeks, settings=settings, every_depth_step=k > 1

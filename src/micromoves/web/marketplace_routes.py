@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from micromoves.domain import rules
 from micromoves.domain.errors import InvalidValue
+from micromoves.domain.marketplace import OPPORTUNITY_ACTIONS
 from micromoves.domain.model import MoveKind
 from micromoves.services import congestion, handoffs
 from micromoves.services import marketplace as market
@@ -26,8 +27,7 @@ from micromoves.web.routes import RowId, Who, _lines, db_of, form_date, form_mod
 html = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["marketplace"], responses=ERROR_RESPONSES)
 
-OPPORTUNITY_ACTIONS = {"submit": "pending_approval", "publish": "open", "close": "closed", "cancel": "cancelled"}
-OPPORTUNITY_ACTION = "^(submit|publish|close|cancel)$"
+OPPORTUNITY_ACTION = f"^({'|'.join(OPPORTUNITY_ACTIONS)})$"
 APPLICATION_ACTION = "^(offer|waitlist|reject|accept|decline|withdraw)$"
 
 
