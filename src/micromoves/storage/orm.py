@@ -91,14 +91,16 @@ def _touch_parents(session: Session, flush_context: Any) -> None:
     # parent's collection). new/dirty/deleted, and the attributes' history, still show what this flush wrote.
     touched: dict[Any, set[str]] = {}
     renamed: dict[str, set[str]] = {"teams": set(), "roles": set(), "people": set()}
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if obj in session.dirty and not session.is_modified(obj):
+    dirty = session.dirty  # computed on each access
+    for obj in (*session.new, *dirty, *session.deleted):
+        changed = obj in dirty
+        if changed and not session.is_modified(obj):
             continue
-        if obj in session.dirty and type(obj) in _NAMES:
+        if changed and type(obj) in _NAMES:
             attribute, kind = _NAMES[type(obj)]
             if inspect(obj).attrs[attribute].history.has_changes():
                 renamed[kind].add(obj.id)
-        if isinstance(obj, model.Move) and obj in session.dirty:
+        if changed and isinstance(obj, model.Move):
             # A move given to another person changes both people: each one's moves changed.
             history = inspect(obj).attrs.person_id.history
             if history.has_changes():
