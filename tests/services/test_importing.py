@@ -1340,10 +1340,10 @@ def test_an_export_that_fails_writes_nothing_and_names_the_target(
     (ex / "moves.csv").rmdir()
 
     # A file that fails while it is written: the ones written before it are not put in place.
-    def broken(conn: Any, kind: str) -> Any:
+    def broken(conn: Any, kind: str, *rest: Any) -> Any:
         if kind == "moves":
             raise OSError(28, "No space left on device")
-        return real(conn, kind)
+        return real(conn, kind, *rest)
 
     real = exporting.rows_for
     monkeypatch.setattr(exporting, "rows_for", broken)

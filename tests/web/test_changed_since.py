@@ -122,3 +122,44 @@ def test_an_import_changes_what_it_changes(world: World) -> None:
         admin.post("/api/v1/imports", files=[("files", ("people.csv", fresh.encode(), "text/csv"))]).status_code == 200
     )
     assert _since(admin, "people", t1) == ["P-NEW"]
+
+
+def test_the_interchange_export_takes_changed_since(world: World) -> None:
+    """/api/v1/export/{kind}.csv (what `micromoves export` writes) filters people and moves as the lists do;
+    teams, roles and role skills keep no change time and come whole."""
+    admin = world.client("admin")
+    t0 = dt.datetime.now(dt.UTC)
+
+    def ids(kind: str, since: str) -> list[str]:
+        r = admin.get(f"/api/v1/export/{kind}.csv", params={"changed_since": since})
+        assert r.status_code == 200, r.text
+        key = {"people": "person_id", "moves": "move_id", "teams": "team_id"}[kind]
+        return sorted(row[key] for row in csv.DictReader(io.StringIO(r.text)))
+
+    assert ids("people", t0.isoformat()) == [] and ids("moves", t0.isoformat()) == []
+    assert (
+        world.client("otto").post(f"/api/v1/moves/{world.mv_o}/check-ins", json={"note": "Paired"}).status_code == 201
+    )
+    assert ids("moves", t0.isoformat()) == [world.mv_o]
+    assert ids("teams", t0.isoformat()) == ["A", "B", "ROOT"]
+    r = admin.get("/api/v1/export/moves.csv", params={"changed_since": "2026-11-27T08:00:00"})
+    assert r.status_code == 422 and "changed_since" in r.text
+
+
+def test_a_renamed_team_changes_the_people_and_moves_showing_its_name(world: World) -> None:
+    """The directory shows each person's team by name, the moves list each move's host team: a team renamed
+    by an import of teams.csv changes them for an integration, and only them."""
+    admin = world.client("admin")
+    people = admin.get("/api/v1/people").json()["people"]
+    moves = admin.get("/api/v1/moves").json()["moves"]
+    in_b = sorted(p["id"] for p in people if p["team"] == "Team B")
+    hosted_by_b = sorted(m["id"] for m in moves if m["host_team"] == "Team B")
+    assert in_b == ["H", "O"] and world.mv_e in hosted_by_b
+    t0 = dt.datetime.now(dt.UTC)
+    teams = "team_id,name,parent_id,function,manager_id\nB,Platform,ROOT,,H\n"
+    r = admin.post("/api/v1/imports", files=[("files", ("teams.csv", teams.encode(), "text/csv"))])
+    assert r.status_code == 200 and r.json()["updated"]["teams"] == 1, r.text
+    assert _since(admin, "people", t0) == in_b
+    assert _since(admin, "moves", t0) == hosted_by_b
+    listed = admin.get("/api/v1/people.csv", params={"changed_since": t0.isoformat()}).text
+    assert {row["team"] for row in csv.DictReader(io.StringIO(listed))} == {"Platform"}

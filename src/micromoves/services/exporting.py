@@ -8,6 +8,7 @@ Rows are streamed, so exporting a million moves needs little memory.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import errno
 import json
 from collections.abc import Iterator, Sequence
@@ -21,6 +22,7 @@ from sqlalchemy import Connection, select
 from micromoves.domain.errors import InvalidValue
 from micromoves.services.importing import FORMAT_COLUMNS, FORMULA_START, GUARD_NEXT, KEEPS_EXTRA, KINDS
 from micromoves.services.policy import Policy
+from micromoves.storage import changes
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 
@@ -79,14 +81,20 @@ def extra_columns(conn: Connection, kind: str) -> list[str]:
     return sorted(names)
 
 
-def rows_for(conn: Connection, kind: str) -> Iterator[dict[str, Any]]:
+def rows_for(conn: Connection, kind: str, changed_since: dt.datetime | None = None) -> Iterator[dict[str, Any]]:
     """The records of ``kind`` as the format's columns by name, then the columns beyond the format that each
-    record keeps (``extra``: the format's own columns win a clash, which an import never stores)."""
-    for row, extra in _rows_with_extra(conn, kind):
+    record keeps (``extra``: the format's own columns win a clash, which an import never stores).
+
+    ``changed_since``: only the people and moves changed at or after that time, as the API's lists filter
+    them (storage.changes); teams, roles and role skills keep no change time, and a record whose change time
+    is not known counts as changed, so they come whole."""
+    for row, extra in _rows_with_extra(conn, kind, changed_since):
         yield {**extra, **row} if extra else row
 
 
-def _rows_with_extra(conn: Connection, kind: str) -> Iterator[tuple[dict[str, Any], dict[str, str] | None]]:
+def _rows_with_extra(
+    conn: Connection, kind: str, changed_since: dt.datetime | None = None
+) -> Iterator[tuple[dict[str, Any], dict[str, str] | None]]:
     if kind == "teams":
         c, tm = t.teams.c, t.team_managers.c
         q = (
@@ -126,22 +134,35 @@ def _rows_with_extra(conn: Connection, kind: str) -> Iterator[tuple[dict[str, An
             c.target_role_id,
             c.extra,
         ).order_by(c.id)
+        wanted = [] if changed_since is None else [changes.changed_since(c.updated_at, changed_since)]
         names = FORMAT_COLUMNS["people"]
-        for r in _stream(conn, q):
+        for r in _stream(conn, q.where(*wanted)):
             yield dict(zip(names, r[:-1], strict=True)), r[-1]
     elif kind == "moves":
-        yield from _move_rows(conn)
+        yield from _move_rows(conn, changed_since)
     else:
         raise ValueError(f"unknown export kind {kind!r}")
 
 
-def _move_rows(conn: Connection) -> Iterator[tuple[dict[str, Any], dict[str, str] | None]]:
+def _move_rows(
+    conn: Connection, changed_since: dt.datetime | None = None
+) -> Iterator[tuple[dict[str, Any], dict[str, str] | None]]:
     """Moves with their criteria, ratings, decision and gains, merged from id-ordered streams."""
     m, sc, g, o = t.moves.c, t.success_criteria.c, t.skill_gains.c, t.outcomes.c
     label = skill_labels(conn)
-    criteria = _grouped(conn, select(sc.move_id, sc.statement, sc.rating).order_by(sc.move_id, sc.position))
-    gains = _grouped(conn, select(g.move_id, g.skill_id, g.level_before, g.level_after).order_by(g.move_id, g.id))
-    decisions = _stream(conn, select(o.move_id, o.decision).order_by(o.move_id))
+    wanted = None if changed_since is None else changes.changed_since(m.updated_at, changed_since)
+
+    def of_wanted(q: Any, move_id: Any) -> Any:  # the children of the moves written only
+        return q if wanted is None else q.where(move_id.in_(select(m.id).where(wanted)))
+
+    criteria = _grouped(
+        conn, of_wanted(select(sc.move_id, sc.statement, sc.rating), sc.move_id).order_by(sc.move_id, sc.position)
+    )
+    gains = _grouped(
+        conn,
+        of_wanted(select(g.move_id, g.skill_id, g.level_before, g.level_after), g.move_id).order_by(g.move_id, g.id),
+    )
+    decisions = _stream(conn, of_wanted(select(o.move_id, o.decision), o.move_id).order_by(o.move_id))
     nxt: dict[str, Any] = {"c": next(criteria, None), "g": next(gains, None), "o": next(decisions, None)}
 
     def take(name: str, it: Iterator[Any], move_id: str) -> Any:
@@ -158,6 +179,8 @@ def _move_rows(conn: Connection) -> Iterator[tuple[dict[str, Any], dict[str, str
         m.id, m.person_id, m.kind, m.title, m.host_team_id, m.start, m.end, m.percent_time, m.status, m.target_role_id,
         m.extra,
     ).order_by(m.id)  # fmt: skip
+    if wanted is not None:
+        q = q.where(wanted)
     for r in _stream(conn, q):
         crit = take("c", criteria, r[0])
         gain = take("g", gains, r[0])
@@ -212,16 +235,19 @@ def snapshot(db: Database) -> Iterator[Connection]:
             yield conn
 
 
-def csv_rows(conn: Connection, kind: str) -> Iterator[list[str]]:
-    """One interchange CSV file of ``kind``, header first, every cell guarded against formulas."""
+def csv_rows(conn: Connection, kind: str, changed_since: dt.datetime | None = None) -> Iterator[list[str]]:
+    """One interchange CSV file of ``kind``, header first, every cell guarded against formulas (``changed_since``:
+    see :func:`rows_for`)."""
     standard = FORMAT_COLUMNS[kind]
     columns = [*standard, *(c for c in extra_columns(conn, kind) if c not in standard)]
     yield [safe_cell(c) for c in columns]  # a column name beyond the format could be "=…"
-    for row in rows_for(conn, kind):
+    for row in rows_for(conn, kind, changed_since):
         yield [_csv_value(kind, c, row.get(c)) for c in columns]
 
 
-def export_rows(db: Database, policy: Policy, kind: str) -> Iterator[list[str]]:
+def export_rows(
+    db: Database, policy: Policy, kind: str, changed_since: dt.datetime | None = None
+) -> Iterator[list[str]]:
     """The interchange CSV of ``kind`` for the web and the API (``GET /api/v1/export/moves.csv``): what
     ``micromoves export`` writes and the import reads back, columns beyond the format included. Admins only
     (everyone's records, and an HRIS's own columns such as pay grades); checked here, before the first row
@@ -232,12 +258,14 @@ def export_rows(db: Database, policy: Policy, kind: str) -> Iterator[list[str]]:
 
     def rows() -> Iterator[list[str]]:
         with snapshot(db) as conn:
-            yield from csv_rows(conn, kind)
+            yield from csv_rows(conn, kind, changed_since)
 
     return rows()
 
 
-def export_csv(db: Database, out_dir: Path, kinds: Sequence[str] = KINDS) -> dict[str, Path]:
+def export_csv(
+    db: Database, out_dir: Path, kinds: Sequence[str] = KINDS, *, changed_since: dt.datetime | None = None
+) -> dict[str, Path]:
     """The CSV files of ``kinds`` in ``out_dir``, all of them or none: each is written to a temporary file
     first, and they replace the files of the folder only once every one was written (a moves.csv that
     could not be written had left new roles, people and role skills next to the old moves and a
@@ -253,7 +281,7 @@ def export_csv(db: Database, out_dir: Path, kinds: Sequence[str] = KINDS) -> dic
                 tmp = _part(path)
                 written.append((tmp, path))
                 with _naming(path), tmp.open("w", newline="", encoding="utf-8") as f:
-                    csv.writer(f).writerows(csv_rows(conn, kind))
+                    csv.writer(f).writerows(csv_rows(conn, kind, changed_since))
     except BaseException:
         for tmp, _ in written:
             tmp.unlink(missing_ok=True)
@@ -262,13 +290,15 @@ def export_csv(db: Database, out_dir: Path, kinds: Sequence[str] = KINDS) -> dic
     return targets
 
 
-def export_json(db: Database, path: Path, kinds: Sequence[str] = KINDS) -> Path:
+def export_json(
+    db: Database, path: Path, kinds: Sequence[str] = KINDS, *, changed_since: dt.datetime | None = None
+) -> Path:
     def default(v: Any) -> Any:
         return v.isoformat()
 
     _check_target(path)
     with snapshot(db) as conn:
-        doc = {kind: list(rows_for(conn, kind)) for kind in kinds}
+        doc = {kind: list(rows_for(conn, kind, changed_since)) for kind in kinds}
     tmp = _part(path)
     try:
         with _naming(path):

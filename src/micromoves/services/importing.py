@@ -28,7 +28,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Connection, MetaData, String, Table, bindparam, func, literal, or_, select, update
+from sqlalchemy import Column, Connection, MetaData, String, Table, bindparam, func, literal, or_, select
 
 from micromoves.domain import lifecycle, rules, vocabulary
 from micromoves.domain.errors import DomainError, InvalidValue
@@ -36,6 +36,7 @@ from micromoves.domain.lifecycle import OCCUPYING_STATUSES
 from micromoves.domain.model import AssignmentReason, Decision, MoveKind, MoveStatus, Provenance, Rating
 from micromoves.services.moves import keep_reviews, review_record
 from micromoves.settings import Settings, get_settings
+from micromoves.storage import changes
 from micromoves.storage import tables as t
 from micromoves.storage.bulk import BulkWriter, among, select_among
 from micromoves.storage.db import Database
@@ -1798,6 +1799,15 @@ def _write(
                 _write_moves(conn, w, plan, kept, changed["moves"], extra_of, actor, now, local_today, tick)
         else:
             _write_moves(conn, w, plan, kept, changed["moves"], extra_of, actor, now, local_today, tick)
+    # A renamed team or role changes the people and moves that show its name (the directory's team and role,
+    # a move's host team), a renamed person their moves: stamped in this transaction, set-based.
+    changes.stamp_renamed(
+        conn,
+        teams=[tid for tid, fields in changed["teams"].items() if "name" in fields],
+        roles=[rid for rid, fields in changed["roles"].items() if "title" in fields],
+        people=[pid for pid, fields in changed["people"].items() if "name" in fields],
+        now=now,
+    )
     by_kind: dict[str, Sequence[Any]] = {
         "teams": plan.team_recs,
         "roles": plan.roles,
@@ -2096,6 +2106,11 @@ def _write_moves(
                     yield (m.id, m.person_id, m.kind, m.title, m.start, m.end, m.percent, m.status, m.host_team,
                            m.target_role_id, *kept.moves[m.id], extra_of("moves", m), now)  # fmt: skip
 
+    # A move given to another person changes both people (each one's moves are part of what an integration
+    # reads of them): whom the stored versions were of, read before they are overwritten.
+    reassigned = {mid for mid in existing if "person_id" in changed[mid]}
+    moved_people = {m.person_id for m in moves if m.id in reassigned}
+    moved_people |= {pid for _, pid in select_among(conn, reassigned, t.moves.c.id, t.moves.c.person_id)}
     w.on_rows = tick
     # New moves are appended (COPY on PostgreSQL); only re-imported ones need the slower upsert path.
     w.insert(t.moves, columns, move_rows(new=True))
@@ -2174,9 +2189,8 @@ def _write_moves(
     _follow_status_changes(conn, [m for m in moves if m.id in existing], plan, actor, today)
     # Evidence written back changes the person's profile: a person the import did not write changes too (as
     # the tracker's write-back touches them, storage.orm). New people were written just now anyway.
-    profiled = sorted({m.person_id for m in moves if _gains_written(plan, kept, m.id)} & plan.existing["people"])
-    for i in range(0, len(profiled), 5_000):
-        conn.execute(update(t.people).where(among(conn, t.people.c.id, profiled[i : i + 5_000])).values(updated_at=now))
+    profiled = {m.person_id for m in moves if _gains_written(plan, kept, m.id)} & plan.existing["people"]
+    changes.stamp(conn, t.people, t.people.c.id, profiled | moved_people, now)
 
 
 def _gains_written(plan: Plan, kept: _KeptMoveData, move_id: str) -> list[tuple[str, float, float]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -171,6 +171,12 @@ class PersonOverview:
     assignments: list[RoleAssignment]
     moves: list[Move]
     skills: list[tuple[SkillLevel, str]]  # latest assessment per skill, with the skill's name
+
+
+def list_people(db: Database, **filters: object) -> Sequence[Person]:
+    """People by id, filtered as PersonRepository.list takes them (``changed_since`` as the API's)."""
+    with UnitOfWork(db, write=False) as uow:
+        return uow.people.list(**filters)  # type: ignore[arg-type]
 
 
 def person_overview(db: Database, person_id: str) -> PersonOverview:

@@ -12,12 +12,12 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import selectinload
 
 from micromoves.domain import rules
-from micromoves.domain.errors import DomainError
+from micromoves.domain.errors import DomainError, InvalidValue
 from micromoves.domain.lifecycle import ENDED_STATUSES, OCCUPYING_STATUSES
 from micromoves.domain.marketplace import KINDS_WITH_HANDOFF
 from micromoves.domain.model import Decision, Move, MoveKind, MoveStatus
@@ -26,6 +26,7 @@ from micromoves.services.accounts import Principal
 from micromoves.services.choices import KindField, StatusField
 from micromoves.services.policy import Policy
 from micromoves.storage import tables as t
+from micromoves.storage.changes import changed_since
 from micromoves.storage.db import Database
 from micromoves.storage.repositories import people_matching, skill_labels
 from micromoves.storage.uow import UnitOfWork
@@ -337,7 +338,8 @@ def page_count(total: int, page_size: int) -> int:
 CHANGED_SINCE = (
     "only records changed at or after this time (ISO 8601 with a time zone, e.g. 2026-11-27T08:00:00Z): an "
     "integration passes the time it started its previous pull. A move changes with its criteria, check-ins, "
-    "review and gains; a person with their skills and role history"
+    "review and gains, and when its person or host team is renamed; a person with their skills and role "
+    "history, when their team or role is renamed, and when a move is given to or taken from them"
 )
 
 
@@ -349,6 +351,21 @@ def _in_utc(value: dt.datetime) -> dt.datetime:
 
 
 ChangedSince = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+_CHANGED_SINCE: TypeAdapter[dt.datetime] = TypeAdapter(ChangedSince)
+
+
+def parse_changed_since(value: str, option: str = "changed_since") -> dt.datetime:
+    """``value`` read as the API reads ``?changed_since=`` (an ISO 8601 time with a time zone, in UTC), for
+    the command line's ``--changed-since``; a refusal names ``option`` and says what is wanted."""
+    try:
+        return _CHANGED_SINCE.validate_python(value)
+    except ValidationError as exc:
+        why = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise InvalidValue(
+            f"{option}: {value!r}: {why[:1].lower()}{why[1:]}; give an ISO 8601 time with a time zone, "
+            "e.g. 2026-11-27T08:00:00Z",
+            field="changed_since",
+        ) from None
 
 
 class MoveSelection(BaseModel):
@@ -937,11 +954,6 @@ def team_page(db: Database, policy: Policy, *, today: dt.date | None = None) -> 
             )
         )
     return TeamPage(manager=PersonRef(id=me.id, name=me.name), members=members)
-
-
-def changed_since(column: Any, since: dt.datetime) -> Any:
-    # A record whose last change is not known (NULL) counts as changed: an integration must never miss one.
-    return or_(column >= since, column.is_(None))
 
 
 def _directory_filter(policy: Policy, f: PeopleSelection) -> list[Any]:

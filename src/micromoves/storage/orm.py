@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import event, update
+from sqlalchemy import event, inspect, update
 from sqlalchemy.orm import Session, registry, relationship
 
 from micromoves.domain import model
+from micromoves.storage import changes
 from micromoves.storage import tables as t
 
 mapper_registry = registry(metadata=t.metadata)
@@ -81,18 +82,39 @@ _PARENT_OF: dict[type, tuple[Any, str]] = {
 }
 
 
+# A rename changes what shows the name (storage.changes.stamp_renamed): the attribute renamed, per class.
+_NAMES = {model.Team: ("name", "teams"), model.Role: ("title", "roles"), model.Person: ("name", "people")}
+
+
 def _touch_parents(session: Session, flush_context: Any) -> None:
     # After the flush: a new child's foreign key is only filled in by the flush (it was appended to the
-    # parent's collection). new/dirty/deleted still list what this flush wrote.
+    # parent's collection). new/dirty/deleted, and the attributes' history, still show what this flush wrote.
     touched: dict[Any, set[str]] = {}
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    renamed: dict[str, set[str]] = {"teams": set(), "roles": set(), "people": set()}
+    dirty = session.dirty  # computed on each access
+    for obj in (*session.new, *dirty, *session.deleted):
+        changed = obj in dirty
+        if changed and not session.is_modified(obj):
+            continue
+        if changed and type(obj) in _NAMES:
+            attribute, kind = _NAMES[type(obj)]
+            if inspect(obj).attrs[attribute].history.has_changes():
+                renamed[kind].add(obj.id)
+        if changed and isinstance(obj, model.Move):
+            # A move given to another person changes both people: each one's moves changed.
+            history = inspect(obj).attrs.person_id.history
+            if history.has_changes():
+                touched.setdefault(t.people, set()).update(p for p in (*history.added, *history.deleted) if p)
         parent = _PARENT_OF.get(type(obj))
-        if parent is None or (obj in session.dirty and not session.is_modified(obj)):
+        if parent is None:
             continue
         table, column = parent
         key = getattr(obj, column, None)
         if key is not None:
             touched.setdefault(table, set()).add(key)
     now = dt.datetime.now(dt.UTC)
+    conn = session.connection()
     for table, ids in touched.items():
-        session.connection().execute(update(table).where(table.c.id.in_(sorted(ids))).values(updated_at=now))
+        conn.execute(update(table).where(table.c.id.in_(sorted(ids))).values(updated_at=now))
+    if any(renamed.values()):
+        changes.stamp_renamed(conn, teams=renamed["teams"], roles=renamed["roles"], people=renamed["people"], now=now)

@@ -29,6 +29,7 @@ from micromoves.domain.model import (
     SkillLevel,
     Team,
 )
+from micromoves.storage import changes
 from micromoves.storage import tables as t
 
 E = TypeVar("E")
@@ -185,6 +186,7 @@ class PersonRepository(Repository[Person]):
         role_id: str | None = None,
         manager_id: str | None = None,
         search: str | None = None,
+        changed_since: dt.datetime | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> Sequence[Person]:
@@ -197,6 +199,8 @@ class PersonRepository(Repository[Person]):
             q = q.where(t.people.c.manager_id == manager_id)
         if search:
             q = q.where(people_matching(search))
+        if changed_since:
+            q = q.where(changes.changed_since(t.people.c.updated_at, changed_since))
         return self.session.scalars(q.limit(limit).offset(offset)).all()
 
     def skill_levels(self, person_id: str) -> Sequence[SkillLevel]:
@@ -255,6 +259,7 @@ class MoveRepository(Repository[Move]):
         kind: MoveKind | None = None,
         host_team_id: str | None = None,
         active_on: dt.date | None = None,
+        changed_since: dt.datetime | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> Sequence[Move]:
@@ -270,6 +275,8 @@ class MoveRepository(Repository[Move]):
             q = q.where(c.host_team_id == host_team_id)
         if active_on:
             q = q.where(c.start <= active_on, c.end >= active_on)
+        if changed_since:
+            q = q.where(changes.changed_since(c.updated_at, changed_since))
         return self.session.scalars(q.limit(limit).offset(offset)).all()
 
     def count_by_kind(self) -> dict[str, int]:

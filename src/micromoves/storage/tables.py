@@ -128,7 +128,8 @@ def _updated_at() -> Column[dt.datetime]:
     """When the record last changed, for ``changed_since`` (an HRIS pulling what changed since its last
     pull). Set on insert and on every UPDATE through SQLAlchemy; a change to a move's criteria, check-ins,
     review or gains, or to a person's skills or role history, sets it on the parent too (storage.orm), and
-    the import and the demo set it on what they write. NULL: not known (rows written before migration 0014
+    the import and the demo set it on what they write; a rename sets it on what shows the name, a move given
+    to another person on both people (storage.changes). NULL: not known (rows written before migration 0014
     got its time), and such a record is always among the changed ones, never silently left out."""
     return Column("updated_at", UTCDateTime, nullable=True, index=True, default=_now, onupdate=_now)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -22,7 +22,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from micromoves.domain.errors import InvalidValue, LengthRequired, UnsupportedMediaType
-from micromoves.services import exporting, importing, imports
+from micromoves.services import exporting, importing, imports, views
 from micromoves.services.accounts import Scope
 from micromoves.services.idempotency import HEADER as IDEMPOTENCY_HEADER
 from micromoves.web.app import CSRF_FIELD, CSRF_HEADER, ERROR_RESPONSES, Caller, ErrorBody, identify, page, require_csrf
@@ -211,6 +211,10 @@ async def api_import(request: Request, sent: ImportRequest) -> ImportResult:
 # The interchange files (conventions.md), as `micromoves export` writes them and the import reads them back:
 # the JSON API's people.csv and moves.csv are views of the directory and the moves list, with names.
 ExportKind = Literal["teams", "people", "roles", "role_skills", "moves"]
+EXPORT_CHANGED_SINCE = (
+    views.CHANGED_SINCE + " (people and moves; teams, roles and role skills keep no change time and come whole, "
+    "as `micromoves export --changed-since` writes them)"
+)
 
 
 @route(html, "GET", "/admin/export/{kind}.csv", name="admin.export", access="admin")
@@ -232,6 +236,12 @@ def export_page(request: Request, who: Who, kind: ExportKind) -> Response:
         }
     },
 )
-def api_export(request: Request, who: Who, kind: ExportKind) -> Response:
-    """One interchange CSV file (people, roles, role_skills or moves), as the import reads it back."""
-    return csv_response(exporting.export_rows(db_of(request), who.policy, kind), f"{kind}.csv", guarded=True)
+def api_export(
+    request: Request,
+    who: Who,
+    kind: ExportKind,
+    changed_since: Annotated[views.ChangedSince | None, Query(description=EXPORT_CHANGED_SINCE)] = None,
+) -> Response:
+    """One interchange CSV file (teams, people, roles, role_skills or moves), as the import reads it back."""
+    rows = exporting.export_rows(db_of(request), who.policy, kind, changed_since)
+    return csv_response(rows, f"{kind}.csv", guarded=True)

@@ -1,0 +1,145 @@
+"""What a write stamps as changed for changed_since beyond the rows it writes: a move given to another person
+changes both people (each one's moves), and a renamed team, role or person changes what shows the name (a
+person's team and role in the directory and its CSV, a move's person and host team). Through the import (CSV
+files, either write path) and through the ORM (storage.orm), in the write's own transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from micromoves.domain.model import Move, Team
+from micromoves.services import views
+from micromoves.services.accounts import Access, Principal
+from micromoves.services.importing import ImportRejected, import_files
+from micromoves.services.policy import Policy
+from micromoves.settings import Settings
+from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+from micromoves.storage.uow import UnitOfWork
+from tests.services.test_importing import MOVES_H, PEOPLE_H, ROLES_H, write_csv
+
+TEAMS_H = ["team_id", "name", "parent_id", "function", "manager_id"]
+LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+TEAMS = [["DATA", "Data", "", "", ""], ["OPS", "Operations", "", "", ""]]
+ROLES = [["R1", "Analyst", "", 2, "DATA", "false"], ["R2", "Engineer", "", 2, "OPS", "false"]]
+PEOPLE = [
+    ["P1", "Ada", "ada@x.org", "R1", "", "DATA", "2020-01-01", "Berlin"],
+    ["P2", "Bo", "bo@x.org", "R1", "P1", "DATA", "2021-01-01", "Porto"],
+    ["P3", "Cy", "cy@x.org", "R2", "", "OPS", "2021-01-01", "Porto"],
+]
+MOVES = [
+    ["M1", "P1", "gig", "Pricing study", "OPS", "2025-01-06", "2025-02-28", 20, "completed", "", "Shared", "end", ""],
+    ["M2", "P3", "gig", "Runbooks", "DATA", "2025-03-03", "2025-04-25", 20, "completed", "", "Written", "end", ""],
+    ["M3", "P3", "gig", "On call", "OPS", "2025-05-05", "2025-06-27", 20, "completed", "", "Done", "end", ""],
+]
+
+
+def files(tmp_path: Path, **changed: list[list[object]]) -> list[Path]:
+    rows = {"teams": TEAMS, "roles": ROLES, "people": PEOPLE, "moves": MOVES} | changed
+    heads = {"teams": TEAMS_H, "roles": ROLES_H, "people": PEOPLE_H, "moves": MOVES_H}
+    return [write_csv(tmp_path / f"{kind}.csv", heads[kind], rows[kind]) for kind in rows]
+
+
+@pytest.fixture
+def org(db: Database, tmp_path: Path) -> Database:
+    import_files(db, files(tmp_path), actor="hr", today=dt.date(2026, 1, 5))
+    with db.write_engine.begin() as conn:
+        conn.execute(update(t.people).values(updated_at=LONG_AGO))
+        conn.execute(update(t.moves).values(updated_at=LONG_AGO))
+    return db
+
+
+def changed(db: Database, since: dt.datetime) -> tuple[list[str], list[str]]:
+    """(people, moves) changed at or after ``since``, as the API's lists and CSVs select them."""
+    admin = Policy(db, Principal(0, "admin", Access.ADMIN, None))
+    people = [row[0] for row in list(views.people_rows(db, admin, views.PeopleSelection(changed_since=since)))[1:]]
+    moves = [row[0] for row in list(views.move_rows(db, admin, views.MoveSelection(changed_since=since)))[1:]]
+    return sorted(people), sorted(moves)
+
+
+def reimport(db: Database, tmp_path: Path, threshold: int = 50_000, **rows: list[list[object]]) -> dt.datetime:
+    since = dt.datetime.now(dt.UTC)
+    import_files(
+        db, files(tmp_path, **rows), actor="hr", settings=Settings(bulk_import_threshold=threshold),
+        today=dt.date(2026, 1, 5),
+    )  # fmt: skip
+    return since
+
+
+@pytest.mark.parametrize("threshold", [50_000, 1])  # the upsert path and the bulk path
+def test_a_move_given_to_another_person_changes_both_people(org: Database, tmp_path: Path, threshold: int) -> None:
+    since = reimport(org, tmp_path, threshold)
+    assert changed(org, since) == ([], [])  # the same files again change nothing
+    moved = [["M1", "P2", *MOVES[0][2:]], *MOVES[1:]]
+    since = reimport(org, tmp_path, threshold, moves=moved)
+    # P1 lost a move, P2 gained it.
+    assert changed(org, since) == (["P1", "P2"], ["M1"])
+    # Another change to a move (its title) changes the move only.
+    retitled = [["M1", "P2", "gig", "Pricing study, v2", *MOVES[0][4:]], *MOVES[1:]]
+    since = reimport(org, tmp_path, threshold, moves=retitled)
+    assert changed(org, since) == ([], ["M1"])
+
+
+def test_a_renamed_team_or_role_changes_whom_it_names(org: Database, tmp_path: Path) -> None:
+    # The team DATA renamed: its people P1 and P2 (the directory shows their team's name) and the move it
+    # hosts (M2: moves.csv's host_team).
+    teams = [["DATA", "Data & Analytics", "", "", ""], TEAMS[1]]
+    since = reimport(org, tmp_path, teams=teams)
+    assert changed(org, since) == (["P1", "P2"], ["M2"])
+    # The role R2 retitled: P3, who holds it (the directory's role); no move shows a role's title.
+    roles = [ROLES[0], ["R2", "Site Reliability Engineer", "", 2, "OPS", "false"]]
+    since = reimport(org, tmp_path, teams=teams, roles=roles)
+    assert changed(org, since) == (["P3"], [])
+    # A change that shows nowhere beside the people (the role's level, the team's function) changes none.
+    roles = [ROLES[0], ["R2", "Site Reliability Engineer", "", 3, "OPS", "false"]]
+    teams = [teams[0], ["OPS", "Operations", "", "Engineering", ""]]
+    since = reimport(org, tmp_path, teams=teams, roles=roles)
+    assert changed(org, since) == ([], [])
+    # A person renamed: their own record, and their moves (moves.csv's person).
+    since = reimport(org, tmp_path, teams=teams, roles=roles, people=[*PEOPLE[:2], ["P3", "Cyrus", *PEOPLE[2][2:]]])
+    assert changed(org, since) == (["P3"], ["M2", "M3"])
+
+
+def test_a_rejected_import_stamps_nothing(org: Database, tmp_path: Path) -> None:
+    since = dt.datetime.now(dt.UTC)
+    bad = [*PEOPLE, ["P4", "Di", "di@x.org", "R9", "", "DATA", "not a date", "Porto"]]
+    with pytest.raises(ImportRejected):
+        import_files(
+            org,
+            files(tmp_path, teams=[["DATA", "Renamed", "", "", ""], TEAMS[1]], people=bad),
+            actor="hr",
+            today=dt.date(2026, 1, 5),
+        )
+    assert changed(org, since) == ([], [])
+
+
+def test_the_orm_stamps_a_reassigned_move_and_a_rename(org: Database) -> None:
+    """A service that writes through the ORM gets the same stamps (storage.orm): none does today, the import
+    writes set-based, but one that will must not need to remember them."""
+    since = dt.datetime.now(dt.UTC)
+    with UnitOfWork(org) as uow:
+        move = uow.session.get(Move, "M3")
+        assert move is not None
+        move.person_id = "P1"
+        uow.commit()
+    assert changed(org, since) == (["P1", "P3"], ["M3"])
+    since = dt.datetime.now(dt.UTC)
+    with UnitOfWork(org) as uow:
+        team = uow.session.get(Team, "OPS")
+        assert team is not None
+        team.function = "Engineering"  # not shown beside anyone
+        uow.commit()
+    assert changed(org, since) == ([], [])
+    with UnitOfWork(org) as uow:
+        team = uow.session.get(Team, "OPS")
+        assert team is not None
+        team.name = "Platform"
+        uow.commit()
+    # P3's team; the moves OPS hosts (M1, M3).
+    assert changed(org, since) == (["P3"], ["M1", "M3"])
+    with org.engine.connect() as conn:
+        assert conn.scalar(select(t.teams.c.name).where(t.teams.c.id == "OPS")) == "Platform"
