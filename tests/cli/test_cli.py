@@ -113,8 +113,9 @@ def test_move_lifecycle_through_the_cli(org_url: str) -> None:
     )  # fmt: skip
     assert code == 3 and "unknown person 'P1'" in err, err  # as the web app: not even shown to exist
     code, out, err = mm(
-        org_url, *review, "--gain", "Programming=4", "--notes", "Ask for more scope", "--confidential", actor="P1"
-    )
+        org_url, *review, "--gain", "Programming=4", "--gain", "2.C.4.a=3", "--notes", "Ask for more scope",
+        "--confidential", actor="P1",
+    )  # fmt: skip
     assert (code, out.strip()) == (0, f"{mid} reviewed: end; now completed"), err
     # The review's confidential notes: the reviewer reads them, the person on the move does not
     shown = {who: json.loads(mm(org_url, "moves", "show", mid, "--json", actor=who)[1]) for who in ("P1", "P2")}
@@ -122,10 +123,14 @@ def test_move_lifecycle_through_the_cli(org_url: str) -> None:
     code, out, _ = mm(org_url, "moves", "show", mid, actor="P2")
     assert "Ask for more scope" not in out and "(notes confidential)" in out
     assert "skill gained: Programming 0 → 4" in out  # by name, not by element id
+    # O*NET names two elements Mathematics (a skill and a knowledge area): labelled as the pages label them
+    assert "skill gained: Mathematics (knowledge 2.C.4.a) 0 → 3" in out
+    assert "Mathematics (knowledge 2.C.4.a) 0 → 3" in mm(org_url, "people", "show", "P2")[1]
     code, out, _ = mm(org_url, "skills", "show", "P2", "--json")
     skills = json.loads(out)
-    assert [(s["name"], s["level"], s["provenance"], s["move_id"]) for s in skills] == [
-        ("Programming", 4.0, "move_evidence", mid)
+    assert sorted((s["name"], s["level"], s["provenance"], s["move_id"]) for s in skills) == [
+        ("Mathematics", 3.0, "move_evidence", mid),
+        ("Programming", 4.0, "move_evidence", mid),
     ]
     code, out, _ = mm(org_url, "moves", "show", mid, "--json")
     shown = json.loads(out)

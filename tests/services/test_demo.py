@@ -809,3 +809,32 @@ def test_the_demo_writes_an_before_a_vowel(demo: tuple[Database, DemoSummary, Sn
         "an Engineer",
         "a University Lecturer",
     ]
+
+
+def test_the_demo_market_asks_for_skills_and_knows_what_the_bottleneck_is_worth(
+    demo: tuple[Database, DemoSummary, Snapshot],
+) -> None:
+    """The product walk found every demo card matching "skills 100%" (no opportunity asked for a skill),
+    no applicant with a plan benefit (the allocation's weeks-saved term was always 0), and stretch titles
+    naming a skill the stretch does not build."""
+    from micromoves.services.demo import BOTTLENECK_ID, PREFERRED_GROUNDING
+
+    db, _, snap = demo
+    open_ones = [o for o in snap.opportunities if o.id.startswith("OPP-DEMO-")]
+    assert open_ones and all(
+        o.preferred_skills == dict.fromkeys(o.builds_skills, PREFERRED_GROUNDING) for o in open_ones
+    )
+    crowd = [a for a in snap.applications if a.opportunity_id == BOTTLENECK_ID]
+    known = [a.plan_benefit_weeks for a in crowd if a.plan_benefit_weeks is not None]
+    assert known and all(w >= 0 for w in known) and any(w > 0 for w in known)
+    assert all(a.plan_benefit_weeks is None for a in snap.applications if a.opportunity_id != BOTTLENECK_ID)
+    with db.engine.connect() as conn:
+        names = dict(conn.execute(select(t.skills.c.id, t.skills.c.name)).all())
+        stretches = conn.execute(
+            select(t.move_templates.c.title, t.move_templates.c.gains).where(
+                t.move_templates.c.kind == "stretch_assignment"
+            )
+        ).all()
+    assert stretches
+    for title, gains in stretches:
+        assert any(title.endswith(f" work in {names[s]}") for s in gains), (title, gains)

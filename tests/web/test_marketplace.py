@@ -732,6 +732,26 @@ def test_a_card_names_a_target_skill_only_where_the_plan_sees_a_gap(world: World
     assert card.plan_fit == "builds Writing, which your target role needs"
 
 
+def test_the_opportunity_page_speaks_to_a_viewer_who_is_no_applicant(world: World) -> None:
+    """An admin (no person) read "Who may apply: 20% of your time free" under an empty "Fit" heading."""
+    page = world.client("admin").get(f"/opportunities/{world.opp_open}", headers={"accept": "text/html"}).text
+    assert "<h2>Who it is for</h2>" in page and "<h2>Fit</h2>" not in page
+    assert "of their time free from" in page and "of your time" not in page
+    mine = world.client("eva").get(f"/opportunities/{world.opp_open}", headers={"accept": "text/html"}).text
+    assert "<h2>Fit</h2>" in mine
+
+
+def test_a_stand_in_for_a_missing_host_is_told_so(world: World) -> None:
+    """A course has no host team: whoever fills the host slot stands in, and the approvals page says so
+    (HR read "Your part: host" of a course nobody hosts)."""
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.moves.update().where(t.moves.c.id == world.mv_e).values(host_team_id=None, kind="course"))
+    decide(world.db, world.policy("mira"), world.mv_e, verdict=Verdict.APPROVED)  # the manager slot
+    page = world.client("dana").get("/approvals", headers={"accept": "text/html"}).text
+    row = page[page.index(f'id="approval-{world.mv_e}"') :].split("</tr>")[0]
+    assert "host (standing in: no host team) (1/2 so far)" in row
+
+
 def test_congestion_reports_the_observed_time_to_start(world: World) -> None:
     db, hugo = world.db, world.policy("hugo")
     with db.write_engine.begin() as conn:  # eva applied three weeks ago

@@ -206,6 +206,10 @@ def test_skills_that_share_a_name_are_told_apart_and_a_review_can_name_either(wo
     )
     assert "Mathematics (skill 2.A.1.e), Mathematics (knowledge 2.C.4.a)" in error["message"], error
     form = {"decision": "continue", "rating_1": "met", "gains": "Mathematics (knowledge 2.C.4.a) = 5"}
+    # A level off the scale is refused naming the line it was typed on (it named only "level_after").
+    too_high = {**form, "gains": "Mathematics (knowledge 2.C.4.a) = 7.5"}
+    error = _refused(hugo.post(f"/moves/{world.mv_o}/review", data=too_high), "gains")
+    assert error["message"] == "gains: levels are 0–7 (the O*NET scale), got 'Mathematics (knowledge 2.C.4.a) = 7.5'"
     assert hugo.post(f"/moves/{world.mv_o}/review", data=form, follow_redirects=False).status_code == 303
     moved = hugo.get(f"/api/v1/moves/{world.mv_o}").json()
     assert [(g["skill"], g["level_after"]) for g in moved["skill_gains"]] == [("Mathematics (knowledge 2.C.4.a)", 5)]

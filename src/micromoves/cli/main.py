@@ -534,9 +534,8 @@ def people_show(person_id: str, as_json: JsonOpt = False) -> None:
             [[a.role_id, a.start, a.end or "now", a.reason.value, a.move_id] for a in overview.assignments],
         )
     )
-    names = {level.skill_id: name for level, name in overview.skills}
     for m in overview.moves:
-        print_move(m, skill_names=names)
+        print_move(m, skill_names=overview.skill_names)
     console.print(
         table(
             "skills (latest assessment)",

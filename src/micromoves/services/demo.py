@@ -1278,14 +1278,18 @@ def move_templates(roles: dict[str, _Role], *, skill_names: dict[str, str], seed
                 2,
             )
         )
+        # Drawn in the order the catalogue always drew them (same seed, same catalogue); the title names a
+        # skill the stretch builds (it named the role's second core skill, which the draw may leave out).
+        weeks, share, built = rng.choice((10, 12, 16)), rng.choice((30, 40, 50)), gains(3, 0.6, 1.1)
+        named = list(built)[1] if len(built) > 1 else next(iter(built))
         rows.append(
             (
                 f"TPL-STRETCH-{role.id}",
                 MoveKind.STRETCH_ASSIGNMENT,
-                f"Stretch: take on {role.title} work in {names[1] if len(names) > 1 else names[0]}",
-                rng.choice((10, 12, 16)),
-                rng.choice((30, 40, 50)),
-                gains(3, 0.6, 1.1),
+                f"Stretch: take on {role.title} work in {skill_names[named]}",
+                weeks,
+                share,
+                built,
                 7.0,
                 {top[0]: round(0.6 * top[1], 2)},
                 [],
@@ -1386,6 +1390,8 @@ OPPORTUNITY_COLUMNS = (
 )
 APPLICATION_COLUMNS = ("opportunity_id", "person_id", "status", "applied_at", "note")
 PAST_APPLICATION_COLUMNS = (*APPLICATION_COLUMNS, "decided_at", "decided_by", "move_id")
+OPEN_APPLICATION_COLUMNS = (*APPLICATION_COLUMNS, "plan_benefit_weeks")
+PREFERRED_GROUNDING = 2.0  # the level an open opportunity prefers in each skill it builds
 ONBOARDING_COLUMNS = ("id", "move_id", "position", "item", "done_on", "done_by")
 # Of the moves hosted by another team (of the marketplace's kinds), the share that came through the marketplace.
 PAST_MARKET_SHARE = 0.3
@@ -1411,6 +1417,7 @@ class Bottleneck:
     template_id: str
     weeks: int  # weeks the sampled plans lose without it (greedy estimates)
     people: list[str]  # whose sampled plans use it, costliest first
+    cost: dict[str, int] = field(default_factory=dict)  # person → weeks their plan loses without it
 
 
 def planned_bottleneck(conn: Connection, gen: _Generator, candidates: Sequence[str], *, seed: int) -> Bottleneck | None:
@@ -1460,7 +1467,7 @@ def planned_bottleneck(conn: Connection, gen: _Generator, candidates: Sequence[s
             without = greedy(dataclasses.replace(problem, options=tuple(o for o in problem.options if o.id != tpl)))
             ready = without.ready_week if without is not None else None
             cost[pid] = problem.horizon + 1 - week if ready is None else max(0, ready - week)
-        found = Bottleneck(tpl, sum(cost.values()), sorted(cost, key=lambda p: (-cost[p], p)))
+        found = Bottleneck(tpl, sum(cost.values()), sorted(cost, key=lambda p: (-cost[p], p)), cost)
         if best is None or (found.weeks, len(found.people)) > (best.weeks, len(best.people)):
             best = found
     return best
@@ -1524,7 +1531,9 @@ def marketplace_rows(
                 tpl["percent_time"],
                 seats,
                 {},
-                {},
+                # Some grounding in what it builds is welcome (not required: anyone may apply), so skill fit
+                # tells applicants apart (with nothing asked every card matched "100%").
+                {eid: PREFERRED_GROUNDING for eid in sorted(tpl["gains"])},
                 dict(tpl["gains"]),
                 "A piece of work the host team needs, and the skills it builds.",
                 [
@@ -1557,7 +1566,11 @@ def marketplace_rows(
         )
         for pid, age in zip(applicants, ages, strict=True):
             status = "waitlisted" if oid == BOTTLENECK_ID and rng.random() < 0.3 else "applied"
-            applications.append((oid, pid, status, now - age, ""))
+            # What the seat is worth to the applicant's plan, as applying records it: known for those whose
+            # sampled plans need the bottleneck (greedy estimates, see planned_bottleneck); unknown for the
+            # rest, as for anyone without a plan.
+            benefit = bottleneck.cost.get(pid) if bottleneck is not None and oid == BOTTLENECK_ID else None
+            applications.append((oid, pid, status, now - age, "", benefit))
     return opportunities, applications
 
 
@@ -1731,7 +1744,7 @@ def generate_demo(
         bottleneck = planned_bottleneck(conn, gen, candidates, seed=seed) if candidates and plan_bottleneck else None
         opportunities, applications = marketplace_rows(gen, templates, seed=seed, bottleneck=bottleneck)
         writer.insert(t.opportunities, OPPORTUNITY_COLUMNS, opportunities)
-        writer.insert(t.applications, APPLICATION_COLUMNS, applications)
+        writer.insert(t.applications, OPEN_APPLICATION_COLUMNS, applications)
         writer.insert(t.opportunities, OPPORTUNITY_COLUMNS, gen.past_opportunities)
         writer.insert(t.applications, PAST_APPLICATION_COLUMNS, gen.past_applications)
         writer.insert(t.onboarding_items, ONBOARDING_COLUMNS, gen.onboarding)

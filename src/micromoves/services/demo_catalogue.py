@@ -560,7 +560,7 @@ KINDS: dict[MoveKind, KindSpec] = {
         "adjacent",
         ("Gig: help {host} with {topic}", "Gig: {skill} for the {host} team", "Gig: {topic} ({host})"),
         (
-            "Deliver the agreed {topic} deliverable to {host}",
+            "Deliver the agreed part of {topic} to {host}",
             "Host team rates the contribution useful",
             "Hand over documentation so {host} can continue without help",
             "Apply {skill} on a real problem",

@@ -349,7 +349,8 @@ def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> Opp
         rules_words.append(f"{opp.min_tenure_months}+ months with the organisation")
     if opp.locations:
         rules_words.append("in " + ", ".join(opp.locations))
-    rules_words.append(f"{opp.percent_time}% of your time free from {opp.start} to {opp.end}")
+    # Read by HR, admins and hosts as well as by applicants: not "your time".
+    rules_words.append(f"{opp.percent_time}% of their time free from {opp.start} to {opp.end}")
     actions = []
     if host_side:
         # What set_opportunity_status allows: a filled one can be closed; one with an accepted seat is not

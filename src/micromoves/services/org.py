@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
@@ -24,6 +24,7 @@ from micromoves.domain.model import (
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
+from micromoves.storage.repositories import skill_labels
 from micromoves.storage.uow import UnitOfWork
 
 
@@ -170,7 +171,8 @@ class PersonOverview:
     manager: Person | None
     assignments: list[RoleAssignment]
     moves: list[Move]
-    skills: list[tuple[SkillLevel, str]]  # latest assessment per skill, with the skill's name
+    skills: list[tuple[SkillLevel, str]]  # latest assessment per skill, with the skill's label
+    skill_names: dict[str, str] = field(default_factory=dict)  # label of every skill held or gained
 
 
 def list_people(db: Database, **filters: object) -> Sequence[Person]:
@@ -186,6 +188,8 @@ def person_overview(db: Database, person_id: str) -> PersonOverview:
         manager = uow.people.find(person.manager_id) if person.manager_id else None
         moves = [uow.moves.get_full(m.id) for m in uow.moves.for_person(person_id)]
         profile = uow.people.profile(person_id)
-        names = {s: uow.skills.get(s).name for s in profile}
+        # Labelled as the pages label them (the CLI printed two "Mathematics": O*NET's skill and knowledge).
+        gained = [g.skill_id for m in moves for g in m.skill_gains]
+        names = skill_labels(uow.session.connection(), [*profile, *gained])
         skills = sorted(((lvl, names[sid]) for sid, lvl in profile.items()), key=lambda x: (-x[0].level, x[1]))
-        return PersonOverview(person, role, manager, list(uow.people.assignments(person_id)), moves, skills)
+        return PersonOverview(person, role, manager, list(uow.people.assignments(person_id)), moves, skills, names)

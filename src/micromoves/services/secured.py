@@ -18,9 +18,10 @@ from micromoves.domain.model import CheckIn, Move, MoveStatus
 from micromoves.services import approvals, moves
 from micromoves.services.accounts import Scope
 from micromoves.services.policy import Policy
-from micromoves.services.views import load_visible_move, names_of
+from micromoves.services.views import load_visible_move
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
+from micromoves.storage.repositories import skill_labels
 from micromoves.storage.uow import UnitOfWork
 
 # The lifecycle steps a user takes by name. Approval and decline go through the two-person rule instead.
@@ -147,7 +148,8 @@ def view(db: Database, policy: Policy, move_id: str) -> tuple[Move, bool, dict[s
     with UnitOfWork(db, write=False) as uow:
         move = load_visible_move(uow, policy, move_id)
         conn = uow.session.connection()
-        skills = names_of(conn, t.skills, [g.skill_id for g in move.skill_gains] + list(move.skills_targeted))
+        # Labelled as the pages label them: "Mathematics (knowledge 2.C.4.a)" where two skills share a name.
+        skills = skill_labels(conn, [g.skill_id for g in move.skill_gains] + list(move.skills_targeted))
     outcome = move.outcome
     reads_notes = (
         outcome is None or not outcome.confidential or policy.sees_confidential(move.person_id, outcome.reviewer_id)

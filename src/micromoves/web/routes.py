@@ -641,9 +641,12 @@ async def move_review(request: Request, who: Who, move_id: str) -> Response:
     for line in _lines(text.get("gains", "")):
         skill, _, level = line.rpartition("=")
         try:
-            gains.append(form_model(GainBody, skill=skill.strip(), level_after=float(level)))
+            after = float(level)
         except ValueError:
             raise InvalidValue(f"gains: write one 'skill = level' per line, got {line!r}", field="gains") from None
+        if not 0 <= after <= 7:  # GainBody would refuse it too, naming only level_after: say which line
+            raise InvalidValue(f"gains: levels are 0–7 (the O*NET scale), got {line!r}", field="gains")
+        gains.append(form_model(GainBody, skill=skill.strip(), level_after=after))
     body = form_model(
         ReviewBody,
         decision=text.get("decision", ""),
