@@ -271,3 +271,14 @@ def test_the_navigation_leaves_out_what_is_empty_for_the_account(world: World) -
         assert 'href="/approvals"' in links and 'href="/team"' not in links, username
     # still reachable, and empty, when typed in
     assert html(world, "eva").get("/approvals").status_code == 200
+
+
+def test_a_move_page_shows_no_empty_actions_box(world: World) -> None:
+    """Hugo may only check in on and review otto's active move, which have their own forms: the page showed
+    an empty actions box above them. Mira's requested move has buttons, so its box stays."""
+    hugo = world.client("hugo")
+    assert hugo.get(f"/api/v1/moves/{world.mv_o}").json()["actions"] == ["check_in", "review"]
+    page = hugo.get(f"/moves/{world.mv_o}", headers={"accept": "text/html"}).text
+    assert 'class="card actions"' not in page and 'id="review-form"' in page
+    page = world.client("mira").get(f"/moves/{world.mv_e}", headers={"accept": "text/html"}).text
+    assert 'class="card actions"' in page and 'id="action-approve"' in page
