@@ -670,7 +670,14 @@ def test_demo_logins_cover_every_kind_of_user(
         conn.execute(t.people.update().where(t.people.c.id == employee).values(target_role_id=None))
     with db.engine.connect() as conn:
         assert _pick_employee(conn) != employee
+    # An integrator's token made against the demo survives the restart (the accounts were recreated).
+    secret, _ = accounts.create_token(db, principals["manager"], name="sync", scopes=["read"])
     rerun = {x.kind: x for x in create_demo_logins(db)}
+    survivor = accounts.token_principal(db, secret)
+    assert survivor is not None and (survivor.user_id, survivor.person_id) == (
+        principals["manager"].user_id,
+        logins["manager"].person_id,
+    )
     again = {k: x.password for k, x in rerun.items()}
     assert again["admin"] != logins["admin"].password
     assert [rerun[k].person_id for k in ("employee", "manager", "host manager")] == [

@@ -117,6 +117,20 @@ def _password(username: str) -> str:
 def _replace_user(
     db: Database, username: str, password: str, access: Access, person_id: str | None, units: tuple[str, ...]
 ) -> None:
+    """The account as wanted, with a new password. An account that is already so (same person, access and
+    org units) keeps its id and with it the API tokens made for it: a restart of ``serve --demo`` revoked
+    every token an integrator had made against the demo. Any other account of that name is replaced."""
+    with db.engine.connect() as conn:
+        u = t.users.c
+        row = conn.execute(select(u.id, u.person_id, u.access, u.active).where(u.username == username)).first()
+        kept = row is not None and (row.person_id, row.access, row.active) == (person_id, access.value, True)
+        if kept and row is not None:
+            has = set(conn.scalars(select(t.user_org_units.c.team_id).where(t.user_org_units.c.user_id == row.id)))
+            kept = has == set(units)
+    if kept and row is not None:
+        operator = accounts.Principal(0, "demo", Access.ADMIN, None)
+        accounts.set_password(db, row.id, password=password, actor=operator)
+        return
     with db.write_engine.begin() as conn:
         # A person can hold one account: free it if an earlier demo gave it to another username.
         if person_id is not None:
