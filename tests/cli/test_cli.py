@@ -409,6 +409,11 @@ def test_marketplace_through_the_cli(org_url: str) -> None:
     assert [(a["person"]["id"], a["status"]) for a in detail["applications"]] == [("P2", "applied")]
     code, out, _ = mm(org_url, "opportunities", "show", opportunity_id, actor="admin")
     assert out.startswith(f"Data quality gig ({opportunity_id}) — open, gig")  # it began "[bold]Data quality gig[/]"
+    # It asks for no skill: no "100%" fit, in the applicant table as in the list (as the pages say it; the
+    # table may wrap the words)
+    assert "asked" in out and "100%" not in out
+    code, out, _ = mm(org_url, "opportunities", "list", actor="P2")
+    assert "asked" in out and "100%" not in out
     assert mm(org_url, "applications", "decide", application, "offer", actor="admin")[0] == 0
     code, out, err = mm(org_url, "applications", "decide", application, "accept", actor="P2")
     assert code == 0, err

@@ -127,6 +127,16 @@ def test_the_orm_stamps_a_reassigned_move_and_a_rename(org: Database) -> None:
         move.person_id = "P1"
         uow.commit()
     assert changed(org, since) == (["P1", "P3"], ["M3"])
+    # Also when the move's person_id was not loaded (an expired object keeps no old value unless the mapping
+    # asks for it): back to P3, and P1, whose move it was, is stamped too.
+    since = dt.datetime.now(dt.UTC)
+    with UnitOfWork(org) as uow:
+        move = uow.session.get(Move, "M3")
+        assert move is not None
+        uow.session.expire(move)
+        move.person_id = "P3"
+        uow.commit()
+    assert changed(org, since) == (["P1", "P3"], ["M3"])
     since = dt.datetime.now(dt.UTC)
     with UnitOfWork(org) as uow:
         team = uow.session.get(Team, "OPS")

@@ -840,7 +840,8 @@ def test_the_ledger_and_the_release_report_give_the_same_total(world: World) -> 
 def test_an_active_move_counts_as_lent_up_to_today_and_committed_after(world: World) -> None:
     """Mira released eva into a half-time move that began 13 days ago and runs 15 days more: two weeks of it
     (1.0 person-week at half time) are lent so far, the rest is committed; an approved move starting next
-    month, and one still onboarding, are all committed. Her ledger and HR's report agree on both figures."""
+    month is all committed, one still onboarding after its start only from today on. Her ledger and HR's
+    report agree on both figures."""
     before = mviews.manager_credit(world.db, world.policy("mira"), "M")
     today = dt.date.today()
     with world.db.write_engine.begin() as conn:
@@ -874,7 +875,34 @@ def test_an_active_move_counts_as_lent_up_to_today_and_committed_after(world: Wo
     assert by_id["MV-NOW"] == (1.0, 2.0)
     assert by_id["MV-LATER"] == by_id["MV-LATE"] == (0.0, 2.0)
     assert credit.person_weeks_lent == round(before.person_weeks_lent + 1.0, 1)
-    assert credit.person_weeks_committed == round(before.person_weeks_committed + 1.0 + 2.0 + 2.0, 1)
+    # Committed: the 14 days after today of MV-NOW, all of MV-LATER, and the 21 days MV-LATE has left (the
+    # six since its planned start nobody gave, and nobody will: neither lent nor committed).
+    assert credit.person_weeks_committed == round(before.person_weeks_committed + 1.0 + 2.0 + 1.5, 1)
+    report = {r.manager.id: r for r in mviews.release_report(world.db, world.policy("admin")).managers}
+    assert (report["M"].person_weeks_lent, report["M"].person_weeks_committed) == (
+        credit.person_weeks_lent,
+        credit.person_weeks_committed,
+    )
+    # MV-NOW started six days late: it lent its time from then (7 days, 0.5 person-week), not from its plan.
+    with world.db.write_engine.begin() as conn:
+        conn.execute(
+            t.status_changes.insert(),
+            [
+                {
+                    "move_id": "MV-NOW",
+                    "from_status": "onboarding",
+                    "to_status": "active",
+                    "actor": "H",
+                    "at": dt.datetime.combine(today - dt.timedelta(days=6), dt.time(9), tzinfo=dt.UTC),
+                    "reason": "",
+                }
+            ],
+        )
+    credit = mviews.manager_credit(world.db, world.policy("mira"), "M")
+    assert {m.move_id: m.person_weeks_lent for m in credit.moves}["MV-NOW"] == 0.5
+    assert credit.person_weeks_lent == round(before.person_weeks_lent + 0.5, 1)
+    report = {r.manager.id: r for r in mviews.release_report(world.db, world.policy("admin")).managers}
+    assert report["M"].person_weeks_lent == credit.person_weeks_lent
     report = {r.manager.id: r for r in mviews.release_report(world.db, world.policy("admin")).managers}
     assert (report["M"].person_weeks_lent, report["M"].person_weeks_committed) == (
         credit.person_weeks_lent,
@@ -919,7 +947,7 @@ def test_a_move_inside_the_persons_own_team_lends_nobody(world: World) -> None:
     credit = mviews.manager_credit(world.db, world.policy("mira"), "M")
     added = {m.move_id for m in credit.moves} - {m.move_id for m in before.moves}
     assert added == {"MV-B"}
-    # Dana runs the root team: had she released eva, none of the four would lend anyone.
+    # Dana runs the root team: had she released eva, none of the three inside it would lend anyone.
     with world.db.write_engine.begin() as conn:
         conn.execute(t.moves.update().where(t.moves.c.id.like("MV-A%")).values(released_by_id="D"))
     assert mviews.manager_credit(world.db, world.policy("admin"), "D").moves == []

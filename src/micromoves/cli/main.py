@@ -56,8 +56,9 @@ ChangedSinceOpt = Annotated[
         "--changed-since",
         metavar="TIME",
         help="Only records changed at or after TIME, an ISO 8601 time with a time zone (2026-11-27T08:00:00Z), "
-        "as the API's ?changed_since=: pass the time your previous pull started. A record whose last change "
-        "is not known counts as changed.",
+        "as the API's ?changed_since=: pass the time your previous pull started, less an overlap (a change is "
+        "stamped when written and seen when its transaction commits: an import writes for up to a minute). A "
+        "record whose last change is not known counts as changed.",
     ),
 ]
 

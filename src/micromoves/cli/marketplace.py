@@ -30,6 +30,13 @@ applications_app = typer.Typer(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
+def _fit_words(fit: float | None, asks: bool) -> str:
+    """A skill fit as the pages show it: none for a viewer who is no person, and no "100%" of nothing."""
+    if fit is None:
+        return ""
+    return f"skills {fit:.0%}" if asks else "no skills asked"
+
+
 def cli_policy(db: Database, actor: str) -> Policy:
     """Admin rights under an operator's name; a person id acts as that person, with that person's rights."""
     from sqlalchemy import select
@@ -106,7 +113,7 @@ def register(app: typer.Typer) -> None:
                 f"{o.percent_time}%",
                 f"{o.seats_left}/{o.seats}",
                 o.status,
-                "; ".join(x for x in ("" if o.skill_fit is None else f"skills {o.skill_fit:.0%}", o.why) if x),
+                "; ".join(x for x in (_fit_words(o.skill_fit, o.asks_skills), o.why) if x),
             ]
             for o in data.opportunities
         ]
@@ -133,7 +140,8 @@ def register(app: typer.Typer) -> None:
         for i, s in enumerate(data.success_criteria, 1):
             console.print(f"  criterion {i}: {s}", markup=False)
         rows = [
-            [a.id, a.person.name, a.status, f"{a.skill_fit:.0%}", a.plan_benefit_weeks or ""] for a in data.applications
+            [a.id, a.person.name, a.status, _fit_words(a.skill_fit, c.asks_skills) or "", a.plan_benefit_weeks or ""]
+            for a in data.applications
         ]
         console.print(table("Applications", ["id", "person", "status", "skills", "weeks saved"], rows))
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel
-from sqlalchemy import Connection, and_, case, func, select
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection, Date, and_, case, cast, func, select
 
 from micromoves.domain import rules
 from micromoves.domain.errors import NotFound
@@ -100,6 +100,15 @@ class OpportunityDetail(BaseModel):
     actions: list[str]
 
 
+# The ledger's figures as the API documents them (person_weeks_lent meant the whole span of every move until
+# 2026-11: an integrator reading it saw the figure fall to what was given so far).
+LENT = (
+    "person-weeks given so far: of moves that have started, the days from their (actual, if late) start to "
+    "today or their end, × share of time"
+)
+COMMITTED = "person-weeks still to come: the days after today to the end of running and approved moves"
+
+
 class ReleasedMove(BaseModel):
     move_id: str
     person: PersonRef
@@ -107,8 +116,8 @@ class ReleasedMove(BaseModel):
     status: str
     start: dt.date
     end: dt.date
-    person_weeks: float  # the whole move
-    person_weeks_lent: float  # of it, the weeks up to and including today: time actually given
+    person_weeks: float = Field(description="the whole move: days from start to end × share of time, in weeks")
+    person_weeks_lent: float = Field(description=LENT)
 
 
 MAX_LEDGER_MOVES = 200  # the most recent, listed one by one; the totals count them all
@@ -120,11 +129,11 @@ class ManagerCredit(BaseModel):
 
     manager: PersonRef
     people_released: int
-    person_weeks_lent: float  # up to and including today
+    person_weeks_lent: float = Field(description=LENT)
     # Still to come: the rest of active moves and approved moves not yet started. Credit is for time given,
     # so a release approved today for next quarter shows here, not as lent (a move cancelled before it
     # starts never lent anyone).
-    person_weeks_committed: float
+    person_weeks_committed: float = Field(description=COMMITTED)
     moves_completed: int
     later_role_changes: int
     moves: list[ReleasedMove]  # the most recent MAX_LEDGER_MOVES
@@ -235,7 +244,7 @@ def _why(opp: Any, viewer: _Viewer, plan_words: str, skill_names: dict[str, str]
     elif not viewer.target_levels:
         plan = "your target role names no skill levels yet, so it is matched on skills alone"
     elif not viewer.target_gaps:
-        plan = "you already hold every level your target role asks for"
+        plan = "you already hold every level your target role asks for (within the plan's tolerance)"
     else:
         plan = "it builds none of the skills your target role still needs"
     skills = skill_fit_words(opp.required_skills or {}, opp.preferred_skills or {}, viewer.skills, skill_names)
@@ -425,26 +434,76 @@ def person_weeks(share_days: int) -> float:
 STARTED_STATUSES = frozenset({MoveStatus.ACTIVE, MoveStatus.IN_REVIEW, MoveStatus.COMPLETED, MoveStatus.REVERTED})
 
 
+def _runs() -> Any:
+    """Every (team, manager) pair where the manager runs the team or one of its ancestors. UNION, not UNION
+    ALL: a cycle of parents (which the importer refuses) would still end."""
+    tm, teams = t.team_managers.c, t.teams.c
+    runs = select(tm.team_id.label("team_id"), tm.person_id.label("manager_id")).cte("runs", recursive=True)
+    return runs.union(select(teams.id, runs.c.manager_id).where(teams.parent_id == runs.c.team_id))
+
+
+_RUNS = _runs()  # one CTE object: a statement may use _lent() more than once (one name, one definition)
+
+
 def _lent() -> Any:
     """The moves that count as talent lent, for the ledger and HR's release report alike: released by a
     manager other than the person, holding (or having held, or about to hold) the person's time, and hosted
     outside the teams the releasing manager runs and every team under them — a move inside their own part
     of the organisation (covering a colleague, a course one of their teams runs, a stint in a sub-team)
-    lends nobody: a function head whose people move between the function's teams gives no one away.
+    lends nobody: a function head whose people move between the function's teams gives no one away (and a
+    skip-level manager standing in for the line manager, releasing someone between two teams under them,
+    is credited with nothing either: the time stayed in their organisation).
     Judged by who released whom, not by the person's team today: someone who later joins the host team
     (the best outcome of a stretch) still counts for the manager who let them go. A move with no host team
     (a course, an external programme) takes the person away from their work."""
-    m, tm, teams = t.moves.c, t.team_managers.c, t.teams.c
-    # Every (team, manager) pair where the manager runs the team or one of its ancestors. UNION, not
-    # UNION ALL: a cycle of parents (which the importer refuses) would still end.
-    runs = select(tm.team_id.label("team_id"), tm.person_id.label("manager_id")).cte("runs", recursive=True)
-    runs = runs.union(select(teams.id, runs.c.manager_id).where(teams.parent_id == runs.c.team_id))
+    m = t.moves.c
     return and_(
         m.released_by_id.is_not(None),
         m.released_by_id != m.person_id,
         m.status.in_([s.value for s in OCCUPYING_STATUSES]),
-        ~select(runs.c.team_id).where(runs.c.team_id == m.host_team_id, runs.c.manager_id == m.released_by_id).exists(),
+        ~select(_RUNS.c.team_id)
+        .where(_RUNS.c.team_id == m.host_team_id, _RUNS.c.manager_id == m.released_by_id)
+        .exists(),
     )
+
+
+# When each move was first made active: a move started late lent its time from then, not from its planned
+# start. (A move with no such record, imported as it stands, counts from its planned start.)
+_ACTIVATED = (
+    select(t.status_changes.c.move_id, func.min(t.status_changes.c.at).label("on"))
+    .where(t.status_changes.c.to_status == MoveStatus.ACTIVE.value)
+    .group_by(t.status_changes.c.move_id)
+    .subquery("activated")
+)
+
+
+def _credit_days(db: Database, today: dt.date) -> tuple[Any, Any, Any]:
+    """SQL for a move's days, as the ledger and HR's report both count them (join ``_ACTIVATED`` outer):
+
+    * whole: start to end, both included;
+    * lent: for a move that has started, from when it did (its first activation, if that fell after the
+      planned start and by the end; else the planned start) to the end or today, whichever comes first;
+    * committed: the days after today up to the end. Days of a move not started yet whose start has passed
+      are neither: nobody gave them, and a move is not started after its end (secured.transition)."""
+    m, a = t.moves.c, _ACTIVATED.c
+    started = m.status.in_([s.value for s in STARTED_STATUSES])
+    tomorrow = today + dt.timedelta(days=1)
+    # Only an activation inside the move's dates is a late start: one recorded after the end is a move
+    # entered afterwards (stepped through its statuses on the day it was recorded), which ran as planned.
+    on: Any = func.date(a.on) if db.is_sqlite else cast(func.timezone("UTC", a.on), Date)
+    began = case((and_(on > m.start, on <= m.end), on), else_=m.start)
+    whole: Any
+    committed: Any
+    if db.is_sqlite:  # julianday differences are floats (rounded by the callers)
+        jd = func.julianday
+        whole = jd(m.end) - jd(m.start) + 1
+        lent = case((started, func.max(0, func.min(jd(m.end), jd(today)) - jd(began) + 1)), else_=0)
+        committed = func.max(0, jd(m.end) - func.max(jd(m.start), jd(tomorrow)) + 1)
+    else:
+        whole = m.end - m.start + 1
+        lent = case((started, func.greatest(0, func.least(m.end, today) - began + 1)), else_=0)
+        committed = func.greatest(0, m.end - func.greatest(m.start, tomorrow) + 1)
+    return whole, lent, committed
 
 
 def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCredit:
@@ -458,22 +517,26 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
         name = conn.scalar(select(t.people.c.name).where(t.people.c.id == manager_id))
         if name is None:
             raise NotFound(f"unknown person {manager_id!r}", field="person_id")
-        today = dt.date.today()
+        whole, lent, committed = _credit_days(db, dt.date.today())
         rows = conn.execute(
-            select(m.id, m.person_id, m.title, m.status, m.start, m.end, m.percent_time)
+            select(
+                m.id,
+                m.person_id,
+                m.title,
+                m.status,
+                m.start,
+                m.end,
+                # days × percent: exact, so the ledger and HR's report round the same
+                (whole * m.percent_time).label("whole"),
+                (lent * m.percent_time).label("lent"),
+                (committed * m.percent_time).label("committed"),
+            )
+            .select_from(t.moves.outerjoin(_ACTIVATED, _ACTIVATED.c.move_id == m.id))
             .where(m.released_by_id == manager_id, _lent())
             .order_by(m.start.desc(), m.id)
         ).all()
         people = names_of(conn, t.people, {r.person_id for r in rows})
         changes = _later_role_changes(conn, [manager_id]).get(manager_id, 0)
-
-    def share_days(r: Any, until: dt.date | None = None) -> int:
-        # days × percent: exact, so the ledger and HR's report round the same; ``until``: only the days the
-        # move has run by then (none before it started)
-        if until is not None and r.status not in STARTED_STATUSES:
-            return 0
-        last = r.end if until is None else min(r.end, until)
-        return int(max(0, (last - r.start).days + 1) * r.percent_time)
 
     # The manager's own ledger names everyone they released; anyone else (their managers, HR, admins) sees
     # the moves of people they may not see only as weeks: HR of one unit read the names and move titles of
@@ -487,8 +550,8 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
             status=str(r.status),
             start=r.start,
             end=r.end,
-            person_weeks=person_weeks(share_days(r)),
-            person_weeks_lent=person_weeks(share_days(r, today)),
+            person_weeks=person_weeks(round(r.whole)),
+            person_weeks_lent=person_weeks(round(r.lent)),
         )
         if own or policy.sees_person(r.person_id)
         else ReleasedMove(
@@ -498,8 +561,8 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
             status=str(r.status),
             start=r.start,
             end=r.end,
-            person_weeks=person_weeks(share_days(r)),
-            person_weeks_lent=person_weeks(share_days(r, today)),
+            person_weeks=person_weeks(round(r.whole)),
+            person_weeks_lent=person_weeks(round(r.lent)),
         )
         for r in rows
     ]
@@ -507,8 +570,8 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
         manager=PersonRef(id=manager_id, name=name),
         people_released=len({r.person_id for r in rows}),
         # The exact sum, rounded once, as HR's release report does: the rounded parts may not add up to it.
-        person_weeks_lent=person_weeks(sum(share_days(r, today) for r in rows)),
-        person_weeks_committed=person_weeks(sum(share_days(r) - share_days(r, today) for r in rows)),
+        person_weeks_lent=person_weeks(sum(round(r.lent) for r in rows)),
+        person_weeks_committed=person_weeks(sum(round(r.committed) for r in rows)),
         moves_completed=sum(1 for x in moves if x.status == MoveStatus.COMPLETED.value),
         later_role_changes=changes,
         moves=moves[:MAX_LEDGER_MOVES],
@@ -519,8 +582,8 @@ def manager_credit(db: Database, policy: Policy, manager_id: str) -> ManagerCred
 class ReleaseRow(BaseModel):
     manager: PersonRef
     people_released: int
-    person_weeks_lent: float  # up to and including today (see ManagerCredit)
-    person_weeks_committed: float  # still to come
+    person_weeks_lent: float = Field(description=LENT)
+    person_weeks_committed: float = Field(description=COMMITTED)
     moves_completed: int
     later_role_changes: int = 0  # of the people released, since (promotion, conversion, transfer)
 
@@ -540,29 +603,22 @@ def release_report(db: Database, policy: Policy, *, page: int = 1, limit: int = 
     if not policy.sees_organisation():
         policy.deny("view the release ledger of", "organisation", "all", visible=True)
     m = t.moves.c
-    today = dt.date.today()
-    days: Any
-    elapsed: Any
-    if db.is_sqlite:  # julianday differences are floats: rounded below; min/max of two values are scalar
-        days = func.julianday(m.end) - func.julianday(m.start) + 1
-        elapsed = func.max(0, func.min(func.julianday(m.end), func.julianday(today)) - func.julianday(m.start) + 1)
-    else:
-        days = m.end - m.start + 1
-        elapsed = func.greatest(0, func.least(m.end, today) - m.start + 1)
-    started = m.status.in_([s.value for s in STARTED_STATUSES])
-    lent = func.sum(case((started, elapsed * m.percent_time), else_=0))  # days × percent; person_weeks rounds it
+    _, lent_days, committed_days = _credit_days(db, dt.date.today())
+    lent = func.sum(lent_days * m.percent_time)  # days × percent, exact; person_weeks rounds it
+    committed = func.sum(committed_days * m.percent_time)
     visible = policy.people_filter()
     q = (
         select(
             m.released_by_id,
             func.count(func.distinct(m.person_id)),
             lent,
-            func.sum(days * m.percent_time),
+            committed,
             func.sum(case((m.status == MoveStatus.COMPLETED.value, 1), else_=0)),
         )
+        .select_from(t.moves.outerjoin(_ACTIVATED, _ACTIVATED.c.move_id == m.id))
         .where(_lent())
         .group_by(m.released_by_id)
-        .order_by(lent.desc(), func.sum(days * m.percent_time).desc(), m.released_by_id)
+        .order_by(lent.desc(), committed.desc(), m.released_by_id)
         .limit(limit)
         .offset((page - 1) * limit)
     )
@@ -581,11 +637,11 @@ def release_report(db: Database, policy: Policy, *, page: int = 1, limit: int = 
                 manager=PersonRef(id=pid, name=names.get(pid, pid)),
                 people_released=int(n),
                 person_weeks_lent=person_weeks(round(w or 0)),
-                person_weeks_committed=person_weeks(round(whole or 0) - round(w or 0)),
+                person_weeks_committed=person_weeks(round(later or 0)),
                 moves_completed=int(c or 0),
                 later_role_changes=changes.get(pid, 0),
             )
-            for pid, n, w, whole, c in rows
+            for pid, n, w, later, c in rows
         ],
         total=total,
         page=page,

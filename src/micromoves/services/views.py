@@ -337,7 +337,9 @@ def page_count(total: int, page_size: int) -> int:
 
 CHANGED_SINCE = (
     "only records changed at or after this time (ISO 8601 with a time zone, e.g. 2026-11-27T08:00:00Z): an "
-    "integration passes the time it started its previous pull. A move changes with its criteria, check-ins, "
+    "integration passes the time it started its previous pull, less an overlap (a change is stamped when it "
+    "is written and seen when its transaction commits; an import writes for up to about a minute; reading a "
+    "record twice is harmless). A move changes with its criteria, check-ins, "
     "review and gains, and when its person or host team is renamed; a person with their skills and role "
     "history, when their team or role is renamed, and when a move is given to or taken from them"
 )

@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import event, inspect, update
-from sqlalchemy.orm import Session, registry, relationship
+from sqlalchemy.orm import Session, column_property, registry, relationship
 
 from micromoves.domain import model
 from micromoves.storage import changes
@@ -50,6 +50,9 @@ def start_mappers() -> None:
         t.moves,
         **hidden,
         properties={
+            # The old person of a reassigned move must be known to stamp them (see _touch_parents): a column's
+            # history keeps its old value only if it was loaded, which an expired object's was not.
+            "person_id": column_property(t.moves.c.person_id, active_history=True),
             "criteria": relationship(criterion, order_by=t.success_criteria.c.position, cascade="all, delete-orphan"),
             "check_ins": relationship(
                 check_in, order_by=(t.check_ins.c.on, t.check_ins.c.id), cascade="all, delete-orphan"

@@ -124,7 +124,8 @@ def labelled_skill(key: str, known: Callable[[str], tuple[str, str] | None]) -> 
 
 
 def skill_labels(conn: Any, ids: Iterable[str]) -> dict[str, str]:
-    """The label (:func:`skill_label`) of each of the skills ``ids``; an unknown id is its own label."""
+    """The label (:func:`skill_label`) of each of the skills ``ids``; an unknown id is left out (callers
+    that may hold one fall back to the id)."""
     c = t.skills.c
     rows = conn.execute(select(c.id, c.name, c.kind).where(c.id.in_(sorted(set(ids))))).all()
     names = {r.name.lower() for r in rows}
