@@ -282,3 +282,13 @@ def test_a_move_page_shows_no_empty_actions_box(world: World) -> None:
     assert 'class="card actions"' not in page and 'id="review-form"' in page
     page = world.client("mira").get(f"/moves/{world.mv_e}", headers={"accept": "text/html"}).text
     assert 'class="card actions"' in page and 'id="action-approve"' in page
+
+
+def test_the_move_timeline_has_a_legend_for_the_colours_it_uses(world: World) -> None:
+    """Eva's timeline holds a requested and a completed move: the legend names those two colours (and the
+    today line), not the ones the chart does not use."""
+    page = world.client("eva").get("/people/E", headers={"accept": "text/html"}).text
+    legend = page[page.index('<ul class="legend"') :].split("</ul>")[0]
+    words = re.findall(r"</svg> ([^<]+)</li>", legend)
+    assert words == ["planned", "completed", "today"], legend
+    assert 'class="bar status-proposed"' in legend and 'class="bar status-completed"' in legend

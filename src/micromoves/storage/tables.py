@@ -170,7 +170,7 @@ moves = Table(
     Column("status", _enum(MoveStatus, "move_status"), nullable=False, index=True),
     Column("host_team_id", ID, ForeignKey("teams.id"), nullable=True, index=True),
     Column("target_role_id", ID, ForeignKey("roles.id"), nullable=True),
-    Column("released_by_id", ID, ForeignKey("people.id"), nullable=True),
+    Column("released_by_id", ID, ForeignKey("people.id"), nullable=True, index=True),  # the release ledger
     Column("expected_outcomes", Text, nullable=False, default=""),
     Column("skills_targeted", JSON, nullable=False, default=list),
     Column("converted_assignment_id", Integer, nullable=True),

@@ -41,6 +41,18 @@ class Timeline:
     bars: list[Bar] = field(default_factory=list)
     ticks: list[Tick] = field(default_factory=list)
     today_x: float | None = None
+    # What the bars' colours mean, for the statuses on the chart: (a status that shows the colour, words).
+    legend: list[tuple[str, str]] = field(default_factory=list)
+
+
+# The bar colours (style.css) by group of statuses, in the order a move goes through them.
+LEGEND: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("proposed", "requested", "approved"), "planned"),
+    (("onboarding", "active"), "running"),
+    (("in_review",), "in review"),
+    (("completed",), "completed"),
+    (("reverted", "declined", "withdrawn"), "reverted, declined or withdrawn"),
+)
 
 
 @dataclass
@@ -101,6 +113,8 @@ def timeline(moves: list[MoveSummary], today: dt.date) -> Timeline | None:
     chart.ticks = _month_ticks(lo, hi, x0, per_day)
     if lo <= today <= hi:
         chart.today_x = x0 + (today - lo).days * per_day
+    shown = {b.status for b in chart.bars}
+    chart.legend = [(statuses[0], words) for statuses, words in LEGEND if shown & set(statuses)]
     return chart
 
 
