@@ -144,6 +144,13 @@ def test_the_interchange_export_takes_changed_since(world: World) -> None:
     assert ids("teams", t0.isoformat()) == ["A", "B", "ROOT"]
     r = admin.get("/api/v1/export/moves.csv", params={"changed_since": "2026-11-27T08:00:00"})
     assert r.status_code == 422 and "changed_since" in r.text
+    # The admin page's download (its browser twin) takes the same filter and gives the same file.
+    page = admin.get("/admin/export/moves.csv", params={"changed_since": t0.isoformat()})
+    assert (
+        page.status_code == 200
+        and page.text == admin.get("/api/v1/export/moves.csv", params={"changed_since": t0.isoformat()}).text
+    )
+    assert [row["move_id"] for row in csv.DictReader(io.StringIO(page.text))] == [world.mv_o]
 
 
 def test_a_renamed_team_changes_the_people_and_moves_showing_its_name(world: World) -> None:

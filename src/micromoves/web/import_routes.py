@@ -218,8 +218,15 @@ EXPORT_CHANGED_SINCE = (
 
 
 @route(html, "GET", "/admin/export/{kind}.csv", name="admin.export", access="admin")
-def export_page(request: Request, who: Who, kind: ExportKind) -> Response:
-    return csv_response(exporting.export_rows(db_of(request), who.policy, kind), f"{kind}.csv", guarded=True)
+def export_page(
+    request: Request,
+    who: Who,
+    kind: ExportKind,
+    changed_since: Annotated[views.ChangedSince | None, Query(description=EXPORT_CHANGED_SINCE)] = None,
+) -> Response:
+    # The browser twin of /api/v1/export/{kind}.csv takes the same filter.
+    rows = exporting.export_rows(db_of(request), who.policy, kind, changed_since)
+    return csv_response(rows, f"{kind}.csv", guarded=True)
 
 
 @route(
