@@ -8,6 +8,7 @@ from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from micromoves.planning import PlanProblem, PlanResult, check_plan, solve, solver
 from micromoves.planning._core import build_result
@@ -120,3 +121,26 @@ def test_greedy_plans_are_valid_and_never_better_than_the_optimum(problem: PlanP
         assert greedy.unreachable_skills == exact.unreachable_skills
     if greedy.status != exact.status or greedy.objective != exact.objective or exact.status == "already_ready":
         assert not greedy.optimal or exact.status == "already_ready"
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(problems_with_near_copies(max_options=6, max_horizon=16), st.data())
+def test_relaxed_schedule_checks_cached_per_multiset_of_job_types_are_exact(
+    problem: PlanProblem, data: st.DataObject
+) -> None:
+    # One search answers every check from its caches (shared between sets with the same job types, and
+    # refutations inherited by supersets); a fresh search per check computes each from scratch.
+    cached = solver.IMPLEMENTATION._Search(problem)
+    n = len(cached.opts)
+    for _ in range(8):
+        chosen = tuple(sorted(data.draw(st.sets(st.integers(0, n - 1), max_size=n) if n else st.just(set()))))
+        mask = sum(1 << i for i in chosen)
+        for week in data.draw(st.lists(st.integers(0, problem.horizon), min_size=1, max_size=4)):
+            fresh = solver.IMPLEMENTATION._Search(problem)
+            starts, _ = fresh.schedule(chosen, rules=False, deadline=week)
+            answer = cached.relaxed_refuted(chosen, mask, week)
+            assert (answer is None) == (starts is not None)
+            if answer is not None:
+                # a lower bound of the smallest makespan: the set does not fit before it
+                assert answer > week
+                assert fresh.schedule(chosen, rules=False, deadline=answer - 1)[0] is None

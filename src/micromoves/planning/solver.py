@@ -128,6 +128,12 @@ search; and a memo of failed states (the placed set and the moves still running 
 determine the rest) with the smallest bound cut below them, valid for every deadline, kept across calls.
 A refutation returns the smallest bound it cut (iterative deepening): no schedule ends earlier.
 
+Ignoring prerequisites and depth, what the oracle does with a move depends only on its *job type*: duration,
+share, static earliest start and window (the weeks it may occupy follow from them and the capacity). So the
+relaxed checks (and their memo) are keyed by the multiset of job types of S, not by S: many sets of different
+options with the same durations and shares share one answer. A refuted multiset also refutes every multiset
+containing it (drop the extra moves from a schedule of the larger one).
+
 Covering relaxation (fallback mode, one plan wanted)
 ----------------------------------------------------
 When the fallback search has not finished after a couple of thousand bound computations, it reads a plan
@@ -439,6 +445,20 @@ class _Search:
         n = len(opts)
         self.ee = [self.es[i] + opts[i].d for i in range(n)]
         ee = self.ee
+        # Ignoring prerequisites and depth, a set schedules exactly as any set with the same multiset of job
+        # types (duration, share, static earliest start, window: they fix the weeks a move may occupy), so
+        # the relaxed schedule checks are cached per multiset. A multiset is a bit mask: the k-th copy of a
+        # type in a set takes the type's k-th bit, so a sub-multiset is a subset of the bits.
+        jobs: dict[tuple[int, int, int, int, int], int] = {}
+        self.job = [
+            jobs.setdefault((opts[i].d, opts[i].share, self.es[i], opts[i].lo, opts[i].hi), len(jobs)) for i in range(n)
+        ]
+        self.job_base = [0] * len(jobs)
+        copies = [0] * len(jobs)
+        for t in self.job:
+            copies[t] += 1
+        for t in range(1, len(jobs)):
+            self.job_base[t] = self.job_base[t - 1] + copies[t - 1]
         self.raisers: dict[int, list[int]] = {}
         for i, opt in enumerate(opts):
             for s in opt.inc:
@@ -1553,25 +1573,41 @@ class _Search:
 
     # ------------------------------------------------------------------ schedule oracle
 
+    def jobs_of(self, chosen: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
+        """The multiset of job types of ``chosen`` as a bit mask (see ``__init__``), and ``chosen`` ordered by
+        job type (its relaxed schedule checks are then those of every set with that multiset)."""
+        job, base = self.job, self.job_base
+        ordered = tuple(sorted(chosen, key=lambda i: (job[i], i)))
+        sig = 0
+        prev, k = -1, 0
+        for i in ordered:
+            t = job[i]
+            k = k + 1 if t == prev else 0
+            prev = t
+            sig |= 1 << (base[t] + k)
+        return sig, ordered
+
     def relaxed_refuted(self, chosen: tuple[int, ...], mask: int, week: int) -> int | None:
         """None if ``chosen`` ignoring prerequisites and depth fits by ``week``, else a lower bound (> week)
-        of its smallest makespan."""
-        if self.relaxed_fits.get(mask, self.h + 1) <= week:
+        of its smallest makespan. Cached per multiset of job types (see ``__init__``)."""
+        sig, ordered = self.jobs_of(chosen)
+        if self.relaxed_fits.get(sig, self.h + 1) <= week:
             return None
-        known = self.relaxed_lb.get(mask, 0)
+        known = self.relaxed_lb.get(sig, 0)
         if known > week:
             return known
-        # a superset of a set that does not fit by some week does not fit either
+        # a superset of a multiset that does not fit by some week does not fit either (drop the extra moves
+        # from a schedule of the superset)
         for sub, lb in self.refuted:
-            if lb > week and mask & sub == sub:
-                self.relaxed_lb[mask] = lb
+            if lb > week and sig & sub == sub:
+                self.relaxed_lb[sig] = lb
                 return lb
-        starts, value = self.schedule(chosen, rules=False, deadline=week)
+        starts, value = self.schedule(ordered, rules=False, deadline=week)
         if starts is None:
-            self.relaxed_lb[mask] = value
-            self.refuted.append((mask, value))
+            self.relaxed_lb[sig] = value
+            self.refuted.append((sig, value))
             return value
-        self.relaxed_fits[mask] = value
+        self.relaxed_fits[sig] = value
         return None
 
     def feasible(self, chosen: tuple[int, ...], mask: int) -> tuple[int, ...] | None:
@@ -1622,7 +1658,8 @@ class _Search:
         start = [-1] * n
         result: list[tuple[int, ...]] = []
         cut = [h + 1]  # smallest bound of a node cut by the deadline
-        memo = self.sched_memo.setdefault((chosen, rules), {})
+        # relaxed checks depend on the job types only (see __init__): sets with the same ones share the memo
+        memo = self.sched_memo.setdefault((chosen if rules else tuple(self.job[i] for i in chosen), rules), {})
         # classes of interchangeable moves ignoring prerequisites and depth (-1: no twin)
         twin = [-1] * n
         if not rules:
