@@ -75,10 +75,15 @@ week and use only options that can end by then (when a node's week is raised, th
   t"), one table per week by which the options can end. An aggregate fractional knapsack (option ``i``
   covers at most ``Σ_s min(u_is, δ_s)`` of ``Σ δ_s``) and per-skill counts bound effort and moves too;
 * ready week: the latest static earliest end in S; per deficit skill, the first week by which available
-  options can cover it; and what fits by week t: capacity (effort), move-weeks, lane-weeks (a move that
-  cannot run beside any other takes every lane) and moves (a run of usable weeks of length L holds at most
-  ``max_concurrent · ⌊L / shortest move⌋`` moves), counting only runs of usable weeks at least as long as
-  the shortest move, since a move cannot span a week without room for it;
+  options can cover it; and what fits by week t: capacity (effort), move-weeks, lane-weeks and moves (a run
+  of usable weeks of length L holds at most ``max_concurrent · ⌊L / shortest move⌋`` moves), counting only
+  runs of usable weeks at least as long as the shortest move, since a move cannot span a week without room
+  for it. Lane-weeks count only the lanes that moves already under way leave free: in week w at most
+  ``f_w = max_concurrent − busy_w`` planned moves run, and a move that cannot run beside any other planned
+  move (share + smallest share > 100) runs alone, so charging each move one lane per week, or ``f_w`` per
+  week for such a move (at least the fewest free lane-weeks of any start it can take, from its static
+  earliest start), charges at most ``Σ_w f_w`` over the weeks before t. Move-weeks likewise count at most
+  ``min(f_w, ⌊capacity_w / smallest share⌋)`` per week;
 * forced options: an available option without which the others cannot cover a skill's deficit is in every
   set of the subtree that meets the bound's week (ready mode) or gap (fallback mode), which is all the
   later parts of a lexicographic bound are about: its effort, lane-weeks, duration and end count in full;
@@ -389,8 +394,8 @@ class _Search:
         self.h = p.horizon
         self.m = p.max_concurrent
         # moves already under way, per week: they hold lanes. Placing a move checks them; a week whose every
-        # lane is held has no room at all; otherwise the bounds count every lane as free, which over-states
-        # the room and so stays a valid bound.
+        # lane is held has no room at all; the search's bounds count the lanes left free (see lane_weeks),
+        # the schedule oracle's count every lane as free, which over-states the room and so stays valid.
         self.busy = list(p.lanes_busy)
         self.cap = [0 if b >= self.m else c for c, b in zip(p.capacity, self.busy, strict=True)]
         self.depth = p.depth_level
@@ -483,8 +488,17 @@ class _Search:
         self.depth_pool = sorted(pool, key=lambda i: (ee[i], opts[i].effort, i))
         mu = min((o.share for o in opts), default=1)
         dmin = min((o.d for o in opts), default=1)
-        # lane-weeks: a move that cannot run next to any other (share + smallest share > 100) takes every lane
-        self.lane_weeks = [o.d * (self.m if o.share + mu > 100 else 1) for o in opts]
+        # lane-weeks: the lanes not held by moves already under way (a week has m − busy of them). A move uses
+        # one in each of its weeks; a move that cannot run next to any other (share + smallest share > 100)
+        # uses every free lane of its weeks: at least the fewest free lane-weeks of any start it can take.
+        lanes_free = [self.m - b if self.cap[w] > 0 else 0 for w, b in enumerate(self.busy)]
+        upto = [0]
+        for f in lanes_free:
+            upto.append(upto[-1] + f)
+        self.lane_weeks = [
+            min(upto[s + o.d] - upto[s] for s in o.ok if s >= es) if o.share + mu > 100 else o.d
+            for o, es in zip(opts, self.es, strict=True)
+        ]
         # what moves ending by week t can use at most: capacity, move-weeks and lane-weeks of the weeks before t,
         # counting only runs of usable weeks (capacity ≥ the smallest share) at least as long as the shortest move
         self.cumcap, self.slots, self.lane_slots, self.move_slots = [0], [0], [0], [0]
@@ -494,7 +508,7 @@ class _Search:
         for w in range(self.h):
             free = self.cap[w]
             if free >= mu:
-                run = [run[0] + free, run[1] + min(self.m, free // mu), run[2] + self.m]
+                run = [run[0] + free, run[1] + min(lanes_free[w], free // mu), run[2] + lanes_free[w]]
                 length += 1
             else:
                 if length >= dmin:
