@@ -89,6 +89,14 @@ week and use only options that can end by then (when a node's week is raised, th
   later parts of a lexicographic bound are about: its effort, lane-weeks, duration and end count in full;
 * covering costs are also bounded with the cost split evenly between an option's gap skills, and with
   one skill covered alone at unsplit lane-weeks; the largest bound wins;
+* priced covering (Lagrangian, lane-weeks): with prices ``y_s ≥ 0`` per unit of deficit, any set X of
+  available options covering every deficit (``Σ_{i∈X} a_is ≥ δ_s``, ``a_is = min(u_is, δ_s)``) has
+  ``Σ_X lw_i ≥ Σ_X lw_i − Σ_s y_s (Σ_X a_is − δ_s) = Σ_s y_s δ_s + Σ_X (lw_i − Σ_s y_s a_is)``, which is at
+  least ``Σ_s y_s δ_s`` plus every negative reduced cost ``lw_i − Σ_s y_s a_is`` of an option that can end
+  by the week. Valid for any prices; the search takes the LP optimum's duals at the root (GLOP, once it is
+  not trivial), scaled to integers so the sums are exact. The same prices also split each option's cost
+  between its skills for another set of per-skill knapsack tables (skill s gets ``y_s a_is / Σ y a`` of it:
+  the parts add up to at most the cost, so the per-skill minima add up to a lower bound, as above);
 * ready week: the smallest makespan of S ignoring prerequisites and depth, checked lazily at the node's
   week (a lower bound for every superset: restrict a superset's schedule to S). A refuted week comes with
   the next candidate week; sets containing a refuted set inherit its bound.
@@ -523,6 +531,8 @@ class _Search:
         self._cover_tables()
         # computed once a search turns out not to be trivial (they only sharpen bounds and pruning)
         self.lagrange: list[tuple[int, dict[int, tuple[list[int], list[list[int]]]]]] = []
+        self.prices: list[dict[int, int]] | None = None
+        self.cover_lanes_priced = self.cover_lanes
         self.dominators: list[int] = []
         self.bound_calls = 0
         self.prune_dominated = False
@@ -767,11 +777,22 @@ class _Search:
         self.lagrange = list(zip(_LAMBDAS, self._tables(costs), strict=True))
 
     def _tables(
-        self, costs: list[list[int]], *, even: bool = False, whole: bool = False
+        self,
+        costs: list[list[int]],
+        *,
+        even: bool = False,
+        whole: bool = False,
+        prices: dict[int, int] | None = None,
     ) -> list[dict[int, tuple[list[int], list[list[int]]]]]:
         opts, init, scale, value = self.opts, self.init, self.scale, self.split_value
         root = {s: t - init[s] for s, t, _ in self.targets if t > init[s]}
         nsk = [max(1, sum(1 for s in o.inc if s in root)) for o in opts]
+        # split by priced value: skill s gets the part y_s·min(u, δ_s) / Σ y·min(u, δ) of the cost
+        priced = [
+            {s: prices.get(s, 0) * min(u, root[s]) for s, u in o.inc.items() if s in root} if prices else {}
+            for o in opts
+        ]
+        worth = [sum(p.values()) for p in priced]
         out: list[dict[int, tuple[list[int], list[list[int]]]]] = [{} for _ in costs]
         for s, need in root.items():
             size = need // scale
@@ -788,7 +809,14 @@ class _Search:
                 v = min(-(-u // scale), size + 1)
                 for c, cost in enumerate(costs):
                     old = tables[c]
-                    share = cost[i] if whole else cost[i] // nsk[i] if even else cost[i] * u // value[i]
+                    if whole:
+                        share = cost[i]
+                    elif even:
+                        share = cost[i] // nsk[i]
+                    elif worth[i]:
+                        share = cost[i] * priced[i][s] // worth[i]
+                    else:
+                        share = cost[i] * u // value[i]
                     shifted = [old[0] + share] * v + [x + share for x in old[: size + 1 - v]]
                     tables[c] = list(map(min, old, shifted))
             for snap, table in zip(snaps, tables, strict=True):
@@ -969,6 +997,7 @@ class _Search:
                     *(self.first_cover(s, need) for s, need, _ in needs),
                 ]
             )
+            priced = self.priced(needs)
             while True:
                 if week > self.h:
                     return None
@@ -977,6 +1006,8 @@ class _Search:
                     sum(self.cover(self.cover_lanes_even, s, week, need) for s, need, _ in needs),
                     max((self.cover(self.cover_lanes_one, s, week, need) for s, need, _ in needs), default=0),
                     f_lanes + sum(self.cover(self.cover_lanes, s, week, need) for s, need, _ in rest),
+                    self.priced_at(priced, week),
+                    sum(self.cover(self.cover_lanes_priced, s, week, need) for s, need, _ in needs),
                 )
                 more_effort = max(
                     sum(self.cover(self.cover_effort, s, week, need) for s, need, _ in needs),
@@ -1126,6 +1157,53 @@ class _Search:
         if self.deadline is None:
             return None
         return max(0.0, self.deadline - time.monotonic())
+
+    def priced(
+        self, needs: list[tuple[int, int, list[tuple[int, int, int, int, int]]]]
+    ) -> list[tuple[int, list[tuple[int, int]]]]:
+        """The Lagrangian covering bound of the lane-weeks the deficits ``needs`` take, for each price vector
+        (see the module docs): per vector, ``Σ_s y_s δ_s`` and the negative reduced costs ``(end, Q·lw_i −
+        Σ_s y_s min(u_is, δ_s))`` of the available options, by earliest end (:meth:`priced_at` sums those
+        that can end by a week). Prices and costs are in units of 1/``_PRICE_SCALE``, so all of it is exact."""
+        if self.prices is None:
+            if self.bound_calls < _LAZY:
+                return []
+            from micromoves.planning.prices import cover_prices
+
+            root = [(s, t - self.init[s]) for s, t, _ in self.targets if t > self.init[s]]
+            duals = cover_prices(self.lane_weeks, self.rows, root)
+            self.prices = [{s: int(v * _PRICE_SCALE) for s, v in duals.items() if v > 0}]
+            (self.cover_lanes_priced,) = self._tables([self.lane_weeks], prices=self.prices[0])
+        lw = self.lane_weeks
+        out: list[tuple[int, list[tuple[int, int]]]] = []
+        for ys in self.prices:
+            val = 0
+            red: dict[int, int] = {}
+            ends: dict[int, int] = {}
+            for s, need, avail in needs:
+                y = ys.get(s, 0)
+                if not y:
+                    continue
+                val += y * need
+                for i, _b, u, _c, e in avail:
+                    red[i] = red.get(i, _PRICE_SCALE * lw[i]) - y * (u if u < need else need)
+                    ends[i] = e
+            if val > 0:
+                out.append((val, sorted((ends[i], r) for i, r in red.items() if r < 0)))
+        return out
+
+    @staticmethod
+    def priced_at(priced: list[tuple[int, list[tuple[int, int]]]], week: int) -> int:
+        """The largest priced bound (see :meth:`priced`) with options that can end by ``week``."""
+        best = 0
+        for val, reduced in priced:
+            for e, r in reduced:
+                if e > week:
+                    break
+                val += r
+            if val > best * _PRICE_SCALE:
+                best = -(-val // _PRICE_SCALE)
+        return best
 
     def first_cover(self, s: int, need: int) -> int:
         """First week by which options that can end then can cover ``need`` of skill s (> horizon: never)."""
@@ -1874,6 +1952,7 @@ class _Found:
 
 _Item = _Node | _Found | _Pending
 _INF = 10**12
+_PRICE_SCALE = 1024
 _LAMBDAS = (10, 25, 50, 100)
 _LAZY = 48  # bound computations before the Lagrangian tables and dominance are built
 # Fallback mode: bound computations before the covering relaxation is tried (quick searches never pay for it).
@@ -2045,7 +2124,7 @@ _COMPILED_NAMES = (
 )
 # The planning modules the compiled copy was type-checked and compiled against: a change to any of them
 # (a field of a dataclass, say) makes the build stale just as a change to this module does.
-SOURCES = ("solver.py", "_driver.py", "_core.py", "model.py", "validate.py", "explain.py", "covering.py")
+SOURCES = ("solver.py", "_driver.py", "_core.py", "model.py", "validate.py", "explain.py", "covering.py", "prices.py")
 
 
 def source_digest(package: Path) -> str:
