@@ -533,6 +533,7 @@ class _Search:
         self.lagrange: list[tuple[int, dict[int, tuple[list[int], list[list[int]]]]]] = []
         self.prices: list[dict[int, int]] | None = None
         self.cover_lanes_priced = self.cover_lanes
+        self.price_cands: list[list[int]] = []
         self.dominators: list[int] = []
         self.bound_calls = 0
         self.prune_dominated = False
@@ -997,7 +998,7 @@ class _Search:
                     *(self.first_cover(s, need) for s, need, _ in needs),
                 ]
             )
-            priced = self.priced(needs)
+            priced = self.priced(needs, used)
             while True:
                 if week > self.h:
                     return None
@@ -1159,37 +1160,52 @@ class _Search:
         return max(0.0, self.deadline - time.monotonic())
 
     def priced(
-        self, needs: list[tuple[int, int, list[tuple[int, int, int, int, int]]]]
+        self, needs: list[tuple[int, int, list[tuple[int, int, int, int, int]]]], used: int
     ) -> list[tuple[int, list[tuple[int, int]]]]:
         """The Lagrangian covering bound of the lane-weeks the deficits ``needs`` take, for each price vector
         (see the module docs): per vector, ``Σ_s y_s δ_s`` and the negative reduced costs ``(end, Q·lw_i −
         Σ_s y_s min(u_is, δ_s))`` of the available options, by earliest end (:meth:`priced_at` sums those
-        that can end by a week). Prices and costs are in units of 1/``_PRICE_SCALE``, so all of it is exact."""
+        that can end by a week). Prices and costs are in units of 1/``_PRICE_SCALE``, so all of it is exact.
+        Deficits only shrink below the root's, so an option whose reduced cost is not negative at the root
+        never has one: only the others (``price_cands``) are looked at."""
         if self.prices is None:
             if self.bound_calls < _LAZY:
                 return []
             from micromoves.planning.prices import cover_prices
 
-            root = [(s, t - self.init[s]) for s, t, _ in self.targets if t > self.init[s]]
-            duals = cover_prices(self.lane_weeks, self.rows, root)
+            root = {s: t - self.init[s] for s, t, _ in self.targets if t > self.init[s]}
+            duals = cover_prices(self.lane_weeks, self.rows, list(root.items()))
             self.prices = [{s: int(v * _PRICE_SCALE) for s, v in duals.items() if v > 0}]
             (self.cover_lanes_priced,) = self._tables([self.lane_weeks], prices=self.prices[0])
-        lw = self.lane_weeks
+            self.price_cands = [
+                [
+                    i
+                    for i, o in enumerate(self.opts)
+                    if _PRICE_SCALE * self.lane_weeks[i]
+                    < sum(ys.get(s, 0) * min(u, root[s]) for s, u in o.inc.items() if s in root)
+                ]
+                for ys in self.prices
+            ]
+        lw, ee, opts = self.lane_weeks, self.ee, self.opts
+        deficit = {s: need for s, need, _ in needs}
         out: list[tuple[int, list[tuple[int, int]]]] = []
-        for ys in self.prices:
-            val = 0
-            red: dict[int, int] = {}
-            ends: dict[int, int] = {}
-            for s, need, avail in needs:
-                y = ys.get(s, 0)
-                if not y:
+        for ys, cands in zip(self.prices, self.price_cands, strict=True):
+            val = sum(ys.get(s, 0) * need for s, need in deficit.items())
+            if val <= 0:
+                continue
+            reduced = []
+            for i in cands:
+                if (used >> i) & 1:
                     continue
-                val += y * need
-                for i, _b, u, _c, e in avail:
-                    red[i] = red.get(i, _PRICE_SCALE * lw[i]) - y * (u if u < need else need)
-                    ends[i] = e
-            if val > 0:
-                out.append((val, sorted((ends[i], r) for i, r in red.items() if r < 0)))
+                r = _PRICE_SCALE * lw[i]
+                for s, u in opts[i].inc.items():
+                    need = deficit.get(s, 0)
+                    if need:
+                        r -= ys.get(s, 0) * (u if u < need else need)
+                if r < 0:
+                    reduced.append((ee[i], r))
+            reduced.sort()
+            out.append((val, reduced))
         return out
 
     @staticmethod
