@@ -8,6 +8,7 @@ from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from micromoves.planning import PlanProblem, PlanResult, check_plan, solve, solver
 from micromoves.planning._core import build_result
@@ -120,3 +121,69 @@ def test_greedy_plans_are_valid_and_never_better_than_the_optimum(problem: PlanP
         assert greedy.unreachable_skills == exact.unreachable_skills
     if greedy.status != exact.status or greedy.objective != exact.objective or exact.status == "already_ready":
         assert not greedy.optimal or exact.status == "already_ready"
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(problems_with_near_copies(max_options=6, max_horizon=16), st.data())
+def test_relaxed_schedule_checks_cached_per_multiset_of_job_types_are_exact(
+    problem: PlanProblem, data: st.DataObject
+) -> None:
+    # One search answers every check from its caches (shared between sets with the same job types, and
+    # refutations inherited by supersets); a fresh search per check computes each from scratch.
+    cached = solver.IMPLEMENTATION._Search(problem)
+    n = len(cached.opts)
+    for _ in range(8):
+        chosen = tuple(sorted(data.draw(st.sets(st.integers(0, n - 1), max_size=n) if n else st.just(set()))))
+        mask = sum(1 << i for i in chosen)
+        for week in data.draw(st.lists(st.integers(0, problem.horizon), min_size=1, max_size=4)):
+            fresh = solver.IMPLEMENTATION._Search(problem)
+            starts, _ = fresh.schedule(chosen, rules=False, deadline=week)
+            answer = cached.relaxed_refuted(chosen, mask, week)
+            assert (answer is None) == (starts is not None)
+            if answer is not None:
+                # a lower bound of the smallest makespan: the set does not fit before it
+                assert answer > week
+                assert fresh.schedule(chosen, rules=False, deadline=answer - 1)[0] is None
+
+
+def _best_ready_superset(search: solver._Search, chosen: tuple[int, ...]) -> tuple[int, int, int] | None:
+    """Brute force: the least (ready week, effort, moves) of a ready superset of ``chosen``, or None."""
+    n, h = len(search.opts), search.h
+    rest = [i for i in range(n) if i not in chosen]
+    best: tuple[int, int, int] | None = None
+    for bits in range(1 << len(rest)):
+        s = tuple(sorted((*chosen, *(rest[j] for j in range(len(rest)) if bits >> j & 1))))
+        mask = sum(1 << i for i in s)
+        if search.gap(search.levels_of(s, mask)) > 0:
+            continue
+        week = 0
+        while week <= h:
+            starts, nxt = search.schedule(s, rules=True, deadline=week)
+            if starts is not None:
+                objective = (nxt, sum(search.opts[i].effort for i in s), len(s))
+                best = objective if best is None else min(best, objective)
+                break
+            week = nxt
+    return best
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(problems(max_options=8, max_horizon=16), st.data())
+def test_ready_mode_bound_is_admissible_with_every_part_switched_on(problem: PlanProblem, data: st.DataObject) -> None:
+    # The bound of a node whose subtree is every superset of S is at most the best ready superset's objective
+    # (brute force over all supersets). Every part of the bound is on from the first node (the tables and the
+    # LP-priced covering bound built lazily), and weeks with moves under way count only their free lanes.
+    with patch.object(solver.IMPLEMENTATION, "_LAZY", 0):
+        search = solver.IMPLEMENTATION._Search(problem)
+        n = len(search.opts)
+        for _ in range(3):
+            chosen = tuple(
+                sorted(data.draw(st.sets(st.integers(0, n - 1), max_size=min(n, 3)) if n else st.just(set())))
+            )
+            mask = sum(1 << i for i in chosen)
+            bound = search.bound(chosen, mask, mask, True, 0)
+            best = _best_ready_superset(search, chosen)
+            if best is None:
+                continue  # no ready superset: any bound holds (None says so)
+            assert bound is not None
+            assert bound <= best

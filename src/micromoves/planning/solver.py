@@ -75,15 +75,28 @@ week and use only options that can end by then (when a node's week is raised, th
   t"), one table per week by which the options can end. An aggregate fractional knapsack (option ``i``
   covers at most ``Σ_s min(u_is, δ_s)`` of ``Σ δ_s``) and per-skill counts bound effort and moves too;
 * ready week: the latest static earliest end in S; per deficit skill, the first week by which available
-  options can cover it; and what fits by week t: capacity (effort), move-weeks, lane-weeks (a move that
-  cannot run beside any other takes every lane) and moves (a run of usable weeks of length L holds at most
-  ``max_concurrent · ⌊L / shortest move⌋`` moves), counting only runs of usable weeks at least as long as
-  the shortest move, since a move cannot span a week without room for it;
+  options can cover it; and what fits by week t: capacity (effort), move-weeks, lane-weeks and moves (a run
+  of usable weeks of length L holds at most ``max_concurrent · ⌊L / shortest move⌋`` moves), counting only
+  runs of usable weeks at least as long as the shortest move, since a move cannot span a week without room
+  for it. Lane-weeks count only the lanes that moves already under way leave free: in week w at most
+  ``f_w = max_concurrent − busy_w`` planned moves run, and a move that cannot run beside any other planned
+  move (share + smallest share > 100) runs alone, so charging each move one lane per week, or ``f_w`` per
+  week for such a move (at least the fewest free lane-weeks of any start it can take, from its static
+  earliest start), charges at most ``Σ_w f_w`` over the weeks before t. Move-weeks likewise count at most
+  ``min(f_w, ⌊capacity_w / smallest share⌋)`` per week;
 * forced options: an available option without which the others cannot cover a skill's deficit is in every
   set of the subtree that meets the bound's week (ready mode) or gap (fallback mode), which is all the
   later parts of a lexicographic bound are about: its effort, lane-weeks, duration and end count in full;
 * covering costs are also bounded with the cost split evenly between an option's gap skills, and with
   one skill covered alone at unsplit lane-weeks; the largest bound wins;
+* priced covering (Lagrangian, lane-weeks): with prices ``y_s ≥ 0`` per unit of deficit, any set X of
+  available options covering every deficit (``Σ_{i∈X} a_is ≥ δ_s``, ``a_is = min(u_is, δ_s)``) has
+  ``Σ_X lw_i ≥ Σ_X lw_i − Σ_s y_s (Σ_X a_is − δ_s) = Σ_s y_s δ_s + Σ_X (lw_i − Σ_s y_s a_is)``, which is at
+  least ``Σ_s y_s δ_s`` plus every negative reduced cost ``lw_i − Σ_s y_s a_is`` of an option that can end
+  by the week. Valid for any prices; the search takes the LP optimum's duals at the root (GLOP, once it is
+  not trivial), scaled to integers so the sums are exact. The same prices also split each option's cost
+  between its skills for another set of per-skill knapsack tables (skill s gets ``y_s a_is / Σ y a`` of it:
+  the parts add up to at most the cost, so the per-skill minima add up to a lower bound, as above);
 * ready week: the smallest makespan of S ignoring prerequisites and depth, checked lazily at the node's
   week (a lower bound for every superset: restrict a superset's schedule to S). A refuted week comes with
   the next candidate week; sets containing a refuted set inherit its bound.
@@ -127,6 +140,12 @@ index order; a bin-packing relaxation (every move in one lane of one run of usab
 search; and a memo of failed states (the placed set and the moves still running at the last start
 determine the rest) with the smallest bound cut below them, valid for every deadline, kept across calls.
 A refutation returns the smallest bound it cut (iterative deepening): no schedule ends earlier.
+
+Ignoring prerequisites and depth, what the oracle does with a move depends only on its *job type*: duration,
+share, static earliest start and window (the weeks it may occupy follow from them and the capacity). So the
+relaxed checks (and their memo) are keyed by the multiset of job types of S, not by S: many sets of different
+options with the same durations and shares share one answer. A refuted multiset also refutes every multiset
+containing it (drop the extra moves from a schedule of the larger one).
 
 Covering relaxation (fallback mode, one plan wanted)
 ----------------------------------------------------
@@ -383,8 +402,8 @@ class _Search:
         self.h = p.horizon
         self.m = p.max_concurrent
         # moves already under way, per week: they hold lanes. Placing a move checks them; a week whose every
-        # lane is held has no room at all; otherwise the bounds count every lane as free, which over-states
-        # the room and so stays a valid bound.
+        # lane is held has no room at all; the search's bounds count the lanes left free (see lane_weeks),
+        # the schedule oracle's count every lane as free, which over-states the room and so stays valid.
         self.busy = list(p.lanes_busy)
         self.cap = [0 if b >= self.m else c for c, b in zip(p.capacity, self.busy, strict=True)]
         self.depth = p.depth_level
@@ -439,6 +458,20 @@ class _Search:
         n = len(opts)
         self.ee = [self.es[i] + opts[i].d for i in range(n)]
         ee = self.ee
+        # Ignoring prerequisites and depth, a set schedules exactly as any set with the same multiset of job
+        # types (duration, share, static earliest start, window: they fix the weeks a move may occupy), so
+        # the relaxed schedule checks are cached per multiset. A multiset is a bit mask: the k-th copy of a
+        # type in a set takes the type's k-th bit, so a sub-multiset is a subset of the bits.
+        jobs: dict[tuple[int, int, int, int, int], int] = {}
+        self.job = [
+            jobs.setdefault((opts[i].d, opts[i].share, self.es[i], opts[i].lo, opts[i].hi), len(jobs)) for i in range(n)
+        ]
+        self.job_base = [0] * len(jobs)
+        copies = [0] * len(jobs)
+        for t in self.job:
+            copies[t] += 1
+        for t in range(1, len(jobs)):
+            self.job_base[t] = self.job_base[t - 1] + copies[t - 1]
         self.raisers: dict[int, list[int]] = {}
         for i, opt in enumerate(opts):
             for s in opt.inc:
@@ -463,8 +496,17 @@ class _Search:
         self.depth_pool = sorted(pool, key=lambda i: (ee[i], opts[i].effort, i))
         mu = min((o.share for o in opts), default=1)
         dmin = min((o.d for o in opts), default=1)
-        # lane-weeks: a move that cannot run next to any other (share + smallest share > 100) takes every lane
-        self.lane_weeks = [o.d * (self.m if o.share + mu > 100 else 1) for o in opts]
+        # lane-weeks: the lanes not held by moves already under way (a week has m − busy of them). A move uses
+        # one in each of its weeks; a move that cannot run next to any other (share + smallest share > 100)
+        # uses every free lane of its weeks: at least the fewest free lane-weeks of any start it can take.
+        lanes_free = [self.m - b if self.cap[w] > 0 else 0 for w, b in enumerate(self.busy)]
+        upto = [0]
+        for f in lanes_free:
+            upto.append(upto[-1] + f)
+        self.lane_weeks = [
+            min(upto[s + o.d] - upto[s] for s in o.ok if s >= es) if o.share + mu > 100 else o.d
+            for o, es in zip(opts, self.es, strict=True)
+        ]
         # what moves ending by week t can use at most: capacity, move-weeks and lane-weeks of the weeks before t,
         # counting only runs of usable weeks (capacity ≥ the smallest share) at least as long as the shortest move
         self.cumcap, self.slots, self.lane_slots, self.move_slots = [0], [0], [0], [0]
@@ -474,7 +516,7 @@ class _Search:
         for w in range(self.h):
             free = self.cap[w]
             if free >= mu:
-                run = [run[0] + free, run[1] + min(self.m, free // mu), run[2] + self.m]
+                run = [run[0] + free, run[1] + min(lanes_free[w], free // mu), run[2] + lanes_free[w]]
                 length += 1
             else:
                 if length >= dmin:
@@ -489,6 +531,9 @@ class _Search:
         self._cover_tables()
         # computed once a search turns out not to be trivial (they only sharpen bounds and pruning)
         self.lagrange: list[tuple[int, dict[int, tuple[list[int], list[list[int]]]]]] = []
+        self.prices: list[dict[int, int]] | None = None
+        self.cover_lanes_priced = self.cover_lanes
+        self.price_cands: list[list[int]] = []
         self.dominators: list[int] = []
         self.bound_calls = 0
         self.prune_dominated = False
@@ -733,11 +778,22 @@ class _Search:
         self.lagrange = list(zip(_LAMBDAS, self._tables(costs), strict=True))
 
     def _tables(
-        self, costs: list[list[int]], *, even: bool = False, whole: bool = False
+        self,
+        costs: list[list[int]],
+        *,
+        even: bool = False,
+        whole: bool = False,
+        prices: dict[int, int] | None = None,
     ) -> list[dict[int, tuple[list[int], list[list[int]]]]]:
         opts, init, scale, value = self.opts, self.init, self.scale, self.split_value
         root = {s: t - init[s] for s, t, _ in self.targets if t > init[s]}
         nsk = [max(1, sum(1 for s in o.inc if s in root)) for o in opts]
+        # split by priced value: skill s gets the part y_s·min(u, δ_s) / Σ y·min(u, δ) of the cost
+        priced = [
+            {s: prices.get(s, 0) * min(u, root[s]) for s, u in o.inc.items() if s in root} if prices else {}
+            for o in opts
+        ]
+        worth = [sum(p.values()) for p in priced]
         out: list[dict[int, tuple[list[int], list[list[int]]]]] = [{} for _ in costs]
         for s, need in root.items():
             size = need // scale
@@ -754,7 +810,14 @@ class _Search:
                 v = min(-(-u // scale), size + 1)
                 for c, cost in enumerate(costs):
                     old = tables[c]
-                    share = cost[i] if whole else cost[i] // nsk[i] if even else cost[i] * u // value[i]
+                    if whole:
+                        share = cost[i]
+                    elif even:
+                        share = cost[i] // nsk[i]
+                    elif worth[i]:
+                        share = cost[i] * priced[i][s] // worth[i]
+                    else:
+                        share = cost[i] * u // value[i]
                     shifted = [old[0] + share] * v + [x + share for x in old[: size + 1 - v]]
                     tables[c] = list(map(min, old, shifted))
             for snap, table in zip(snaps, tables, strict=True):
@@ -935,6 +998,7 @@ class _Search:
                     *(self.first_cover(s, need) for s, need, _ in needs),
                 ]
             )
+            priced = self.priced(needs, used)
             while True:
                 if week > self.h:
                     return None
@@ -943,6 +1007,8 @@ class _Search:
                     sum(self.cover(self.cover_lanes_even, s, week, need) for s, need, _ in needs),
                     max((self.cover(self.cover_lanes_one, s, week, need) for s, need, _ in needs), default=0),
                     f_lanes + sum(self.cover(self.cover_lanes, s, week, need) for s, need, _ in rest),
+                    self.priced_at(priced, week),
+                    sum(self.cover(self.cover_lanes_priced, s, week, need) for s, need, _ in needs),
                 )
                 more_effort = max(
                     sum(self.cover(self.cover_effort, s, week, need) for s, need, _ in needs),
@@ -1092,6 +1158,68 @@ class _Search:
         if self.deadline is None:
             return None
         return max(0.0, self.deadline - time.monotonic())
+
+    def priced(
+        self, needs: list[tuple[int, int, list[tuple[int, int, int, int, int]]]], used: int
+    ) -> list[tuple[int, list[tuple[int, int]]]]:
+        """The Lagrangian covering bound of the lane-weeks the deficits ``needs`` take, for each price vector
+        (see the module docs): per vector, ``Σ_s y_s δ_s`` and the negative reduced costs ``(end, Q·lw_i −
+        Σ_s y_s min(u_is, δ_s))`` of the available options, by earliest end (:meth:`priced_at` sums those
+        that can end by a week). Prices and costs are in units of 1/``_PRICE_SCALE``, so all of it is exact.
+        Deficits only shrink below the root's, so an option whose reduced cost is not negative at the root
+        never has one: only the others (``price_cands``) are looked at."""
+        if self.prices is None:
+            if self.bound_calls < _LAZY:
+                return []
+            from micromoves.planning.prices import cover_prices
+
+            root = {s: t - self.init[s] for s, t, _ in self.targets if t > self.init[s]}
+            duals = cover_prices(self.lane_weeks, self.rows, list(root.items()))
+            self.prices = [{s: int(v * _PRICE_SCALE) for s, v in duals.items() if v > 0}]
+            (self.cover_lanes_priced,) = self._tables([self.lane_weeks], prices=self.prices[0])
+            self.price_cands = [
+                [
+                    i
+                    for i, o in enumerate(self.opts)
+                    if _PRICE_SCALE * self.lane_weeks[i]
+                    < sum(ys.get(s, 0) * min(u, root[s]) for s, u in o.inc.items() if s in root)
+                ]
+                for ys in self.prices
+            ]
+        lw, ee, opts = self.lane_weeks, self.ee, self.opts
+        deficit = {s: need for s, need, _ in needs}
+        out: list[tuple[int, list[tuple[int, int]]]] = []
+        for ys, cands in zip(self.prices, self.price_cands, strict=True):
+            val = sum(ys.get(s, 0) * need for s, need in deficit.items())
+            if val <= 0:
+                continue
+            reduced = []
+            for i in cands:
+                if (used >> i) & 1:
+                    continue
+                r = _PRICE_SCALE * lw[i]
+                for s, u in opts[i].inc.items():
+                    need = deficit.get(s, 0)
+                    if need:
+                        r -= ys.get(s, 0) * (u if u < need else need)
+                if r < 0:
+                    reduced.append((ee[i], r))
+            reduced.sort()
+            out.append((val, reduced))
+        return out
+
+    @staticmethod
+    def priced_at(priced: list[tuple[int, list[tuple[int, int]]]], week: int) -> int:
+        """The largest priced bound (see :meth:`priced`) with options that can end by ``week``."""
+        best = 0
+        for val, reduced in priced:
+            for e, r in reduced:
+                if e > week:
+                    break
+                val += r
+            if val > best * _PRICE_SCALE:
+                best = -(-val // _PRICE_SCALE)
+        return best
 
     def first_cover(self, s: int, need: int) -> int:
         """First week by which options that can end then can cover ``need`` of skill s (> horizon: never)."""
@@ -1553,25 +1681,41 @@ class _Search:
 
     # ------------------------------------------------------------------ schedule oracle
 
+    def jobs_of(self, chosen: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
+        """The multiset of job types of ``chosen`` as a bit mask (see ``__init__``), and ``chosen`` ordered by
+        job type (its relaxed schedule checks are then those of every set with that multiset)."""
+        job, base = self.job, self.job_base
+        ordered = tuple(sorted(chosen, key=lambda i: (job[i], i)))
+        sig = 0
+        prev, k = -1, 0
+        for i in ordered:
+            t = job[i]
+            k = k + 1 if t == prev else 0
+            prev = t
+            sig |= 1 << (base[t] + k)
+        return sig, ordered
+
     def relaxed_refuted(self, chosen: tuple[int, ...], mask: int, week: int) -> int | None:
         """None if ``chosen`` ignoring prerequisites and depth fits by ``week``, else a lower bound (> week)
-        of its smallest makespan."""
-        if self.relaxed_fits.get(mask, self.h + 1) <= week:
+        of its smallest makespan. Cached per multiset of job types (see ``__init__``)."""
+        sig, ordered = self.jobs_of(chosen)
+        if self.relaxed_fits.get(sig, self.h + 1) <= week:
             return None
-        known = self.relaxed_lb.get(mask, 0)
+        known = self.relaxed_lb.get(sig, 0)
         if known > week:
             return known
-        # a superset of a set that does not fit by some week does not fit either
+        # a superset of a multiset that does not fit by some week does not fit either (drop the extra moves
+        # from a schedule of the superset)
         for sub, lb in self.refuted:
-            if lb > week and mask & sub == sub:
-                self.relaxed_lb[mask] = lb
+            if lb > week and sig & sub == sub:
+                self.relaxed_lb[sig] = lb
                 return lb
-        starts, value = self.schedule(chosen, rules=False, deadline=week)
+        starts, value = self.schedule(ordered, rules=False, deadline=week)
         if starts is None:
-            self.relaxed_lb[mask] = value
-            self.refuted.append((mask, value))
+            self.relaxed_lb[sig] = value
+            self.refuted.append((sig, value))
             return value
-        self.relaxed_fits[mask] = value
+        self.relaxed_fits[sig] = value
         return None
 
     def feasible(self, chosen: tuple[int, ...], mask: int) -> tuple[int, ...] | None:
@@ -1622,7 +1766,8 @@ class _Search:
         start = [-1] * n
         result: list[tuple[int, ...]] = []
         cut = [h + 1]  # smallest bound of a node cut by the deadline
-        memo = self.sched_memo.setdefault((chosen, rules), {})
+        # relaxed checks depend on the job types only (see __init__): sets with the same ones share the memo
+        memo = self.sched_memo.setdefault((chosen if rules else tuple(self.job[i] for i in chosen), rules), {})
         # classes of interchangeable moves ignoring prerequisites and depth (-1: no twin)
         twin = [-1] * n
         if not rules:
@@ -1823,6 +1968,7 @@ class _Found:
 
 _Item = _Node | _Found | _Pending
 _INF = 10**12
+_PRICE_SCALE = 1024
 _LAMBDAS = (10, 25, 50, 100)
 _LAZY = 48  # bound computations before the Lagrangian tables and dominance are built
 # Fallback mode: bound computations before the covering relaxation is tried (quick searches never pay for it).
@@ -1994,7 +2140,7 @@ _COMPILED_NAMES = (
 )
 # The planning modules the compiled copy was type-checked and compiled against: a change to any of them
 # (a field of a dataclass, say) makes the build stale just as a change to this module does.
-SOURCES = ("solver.py", "_driver.py", "_core.py", "model.py", "validate.py", "explain.py", "covering.py")
+SOURCES = ("solver.py", "_driver.py", "_core.py", "model.py", "validate.py", "explain.py", "covering.py", "prices.py")
 
 
 def source_digest(package: Path) -> str:
