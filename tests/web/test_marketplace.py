@@ -654,17 +654,26 @@ def test_a_handoff_is_returned_when_its_move_ends_early_or_cancelled_before_it_r
     assert view is not None and (view.status, view.returned_on) == expected
 
 
-def test_every_match_says_why_it_is_ranked_there(world: World) -> None:
-    db, hugo = world.db, world.policy("hugo")
-    offer = market.OpportunityInput(
-        title="Negotiation gig",
+def _gig_in_b(title: str, criterion: str, **skills: dict[str, float]) -> market.OpportunityInput:
+    """A 10% gig hosted by team B, three to seven weeks from today."""
+    return market.OpportunityInput(
+        title=title,
         kind=MoveKind.GIG,
         host_team_id="B",
         start=TODAY + dt.timedelta(weeks=3),
         end=TODAY + dt.timedelta(weeks=7),
         percent_time=10,
         seats=1,
-        success_criteria=["Close one supplier deal"],
+        success_criteria=[criterion],
+        **skills,  # type: ignore[arg-type]
+    )
+
+
+def test_every_match_says_why_it_is_ranked_there(world: World) -> None:
+    db, hugo = world.db, world.policy("hugo")
+    offer = _gig_in_b(
+        "Negotiation gig",
+        "Close one supplier deal",
         preferred_skills={"Negotiation": 3.0},
         builds_skills={"Negotiation": 0.5},
     )
@@ -716,16 +725,8 @@ def test_a_card_names_a_target_skill_only_where_the_plan_sees_a_gap(world: World
             ],
         )
         conn.execute(t.people.update().where(t.people.c.id == "E").values(target_role_id="R-T"))
-    offer = market.OpportunityInput(
-        title="Writing and judgment gig",
-        kind=MoveKind.GIG,
-        host_team_id="B",
-        start=TODAY + dt.timedelta(weeks=3),
-        end=TODAY + dt.timedelta(weeks=7),
-        percent_time=10,
-        seats=1,
-        success_criteria=["Publish the decision memo"],
-        builds_skills={"Judgment": 0.5, "Writing": 0.5},
+    offer = _gig_in_b(
+        "Writing and judgment gig", "Publish the decision memo", builds_skills={"Judgment": 0.5, "Writing": 0.5}
     )
     gig = market.create_opportunity(db, hugo, offer, publish=True)
     card = next(c for c in mviews.marketplace(db, world.policy("eva")).opportunities if c.id == gig)

@@ -12,6 +12,7 @@ size is checked first (``Content-Length``, before a byte is read), then who is a
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -215,16 +216,16 @@ EXPORT_CHANGED_SINCE = (
     views.CHANGED_SINCE + " (people and moves; teams, roles and role skills keep no change time and come whole, "
     "as `micromoves export --changed-since` writes them)"
 )
+ExportSince = Annotated[views.ChangedSince | None, Query(description=EXPORT_CHANGED_SINCE)]
 
 
 @route(html, "GET", "/admin/export/{kind}.csv", name="admin.export", access="admin")
-def export_page(
-    request: Request,
-    who: Who,
-    kind: ExportKind,
-    changed_since: Annotated[views.ChangedSince | None, Query(description=EXPORT_CHANGED_SINCE)] = None,
-) -> Response:
-    # The browser twin of /api/v1/export/{kind}.csv takes the same filter.
+def export_page(request: Request, who: Who, kind: ExportKind, changed_since: ExportSince = None) -> Response:
+    # The browser twin of /api/v1/export/{kind}.csv: the same file, the same filter.
+    return _export(request, who, kind, changed_since)
+
+
+def _export(request: Request, who: Who, kind: str, changed_since: dt.datetime | None) -> Response:
     rows = exporting.export_rows(db_of(request), who.policy, kind, changed_since)
     return csv_response(rows, f"{kind}.csv", guarded=True)
 
@@ -243,12 +244,6 @@ def export_page(
         }
     },
 )
-def api_export(
-    request: Request,
-    who: Who,
-    kind: ExportKind,
-    changed_since: Annotated[views.ChangedSince | None, Query(description=EXPORT_CHANGED_SINCE)] = None,
-) -> Response:
+def api_export(request: Request, who: Who, kind: ExportKind, changed_since: ExportSince = None) -> Response:
     """One interchange CSV file (teams, people, roles, role_skills or moves), as the import reads it back."""
-    rows = exporting.export_rows(db_of(request), who.policy, kind, changed_since)
-    return csv_response(rows, f"{kind}.csv", guarded=True)
+    return _export(request, who, kind, changed_since)
