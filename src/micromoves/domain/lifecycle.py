@@ -39,6 +39,9 @@ OCCUPYING_STATUSES: frozenset[MoveStatus] = frozenset(
 # for another move and the allocation count against a person's capacity (a reverted trial gave its time
 # back; a request counts so that two accepted seats cannot promise the same time twice).
 COMMITTED_STATUSES: frozenset[MoveStatus] = (OCCUPYING_STATUSES - {S.REVERTED}) | {S.REQUESTED}
+# Statuses of a move that has started (a reverted trial had started too): it holds or held the person's
+# time; before that (approved, onboarding) it is only promised.
+STARTED_STATUSES: frozenset[MoveStatus] = frozenset({S.ACTIVE, S.IN_REVIEW, S.COMPLETED, S.REVERTED})
 # Statuses that are over: nothing more can happen to the move except the completed→reverted guard.
 TERMINAL_STATUSES: frozenset[MoveStatus] = frozenset({S.DECLINED, S.WITHDRAWN, S.REVERTED})
 # Statuses of a move that has ended or will never happen: it is no longer extended, and takes no handoff.

@@ -24,11 +24,11 @@ from sqlalchemy import Connection, func, select
 
 from micromoves.domain.errors import DomainError, InvalidValue, NotFound
 from micromoves.domain.marketplace import LIVE_APPLICATIONS
-from micromoves.domain.model import MoveStatus, PlanStatus
+from micromoves.domain.model import PlanStatus
 from micromoves.planning import PlanningError, PlanProblem, PlanResult, check_plan
 from micromoves.planning._core import build_result
 from micromoves.planning.model import Status
-from micromoves.services.marketplace import on_the_market
+from micromoves.services.marketplace import first_activations, on_the_market
 from micromoves.services.planning import (
     OPPORTUNITY_PREFIX,
     Catalogue,
@@ -178,14 +178,8 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
                     waits[tid].append(int(step.get("start_week", 0)))
                     built = tuple(step.get("gains") or {})
                     starts.append((tid, person_id, dt.date.fromisoformat(step["start"]), built))
-        o, a, m, sc = t.opportunities.c, t.applications.c, t.moves.c, t.status_changes.c
-        # When each move that started was first made active (a reverted trial had started too).
-        activated = (
-            select(sc.move_id, func.min(sc.at).label("on"))
-            .where(sc.to_status == MoveStatus.ACTIVE.value)
-            .group_by(sc.move_id)
-            .subquery()
-        )
+        o, a, m = t.opportunities.c, t.applications.c, t.moves.c
+        activated = first_activations()
         app_rows = conn.execute(
             select(
                 o.template_id,

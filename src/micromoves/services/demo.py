@@ -969,7 +969,7 @@ class _Generator:
                 decision is Decision.REVERT and rng.random() < 0.2,
             )
         # Check-ins every 2-4 weeks while the move runs.
-        if fate in (S.ACTIVE, S.IN_REVIEW, S.COMPLETED, S.REVERTED):
+        if fate in lifecycle.STARTED_STATUSES:
             last = min(m.e, today)
             d = s + dt.timedelta(days=rng.randint(7, 14))
             span_days = max(1, (m.e - s).days)

@@ -32,7 +32,7 @@ from sqlalchemy import Column, Connection, MetaData, String, Table, bindparam, f
 
 from micromoves.domain import lifecycle, rules, vocabulary
 from micromoves.domain.errors import DomainError, InvalidValue
-from micromoves.domain.lifecycle import OCCUPYING_STATUSES
+from micromoves.domain.lifecycle import OCCUPYING_STATUSES, STARTED_STATUSES
 from micromoves.domain.model import AssignmentReason, Decision, MoveKind, MoveStatus, Provenance, Rating
 from micromoves.services.moves import keep_reviews, review_record
 from micromoves.settings import Settings, get_settings
@@ -115,7 +115,6 @@ STATUS_AFTER: dict[Decision, tuple[MoveStatus, ...]] = {
 }
 # Statuses the tracker sets only once a move has started (activation waits for the start date), and those
 # that say it has ended (its end is past): an import may not claim them early.
-STARTED_STATUSES = (MoveStatus.ACTIVE, MoveStatus.IN_REVIEW, MoveStatus.COMPLETED, MoveStatus.REVERTED)
 ENDED_AT_END = (MoveStatus.COMPLETED, MoveStatus.REVERTED)
 ONE_DAY = dt.timedelta(days=1)
 GAIN = re.compile(r"(.+):\s*([\d.]*)\s*>\s*([\d.]+)")  # skill:from>to (each level then read by _level)

@@ -60,6 +60,18 @@ def on_the_market(today: dt.date | None = None) -> Any:
     return (o.status == OS.OPEN.value) | ((o.status == OS.FILLED.value) & (o.end >= (today or dt.date.today())))
 
 
+def first_activations() -> Any:
+    """Subquery (move_id, on): when each move that started was first made active (a reverted trial had
+    started too); for the release ledger's late starts and the congestion report's time to start."""
+    sc = t.status_changes.c
+    return (
+        select(sc.move_id, func.min(sc.at).label("on"))
+        .where(sc.to_status == MoveStatus.ACTIVE.value)
+        .group_by(sc.move_id)
+        .subquery("activated")
+    )
+
+
 def _now(job: Callable[[], None]) -> None:
     job()
 

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Date, and_, case, cast, func, select
 
 from micromoves.domain import rules
 from micromoves.domain.errors import NotFound
-from micromoves.domain.lifecycle import COMMITTED_STATUSES, OCCUPYING_STATUSES
+from micromoves.domain.lifecycle import COMMITTED_STATUSES, OCCUPYING_STATUSES, STARTED_STATUSES
 from micromoves.domain.marketplace import (
     Candidate,
     OpportunityStatus,
@@ -23,6 +23,7 @@ from micromoves.domain.model import AssignmentReason, MoveStatus
 from micromoves.services.marketplace import (
     _may_run,
     eligibility_of,
+    first_activations,
     may_offer,
     on_the_market,
     plan_fit,
@@ -429,11 +430,6 @@ def person_weeks(share_days: int) -> float:
     return (share_days * 10 + 350) // 700 / 10
 
 
-# A move that has started holds (or held) the person's time; before that (approved, onboarding) it is only
-# committed. A reverted trial had started too.
-STARTED_STATUSES = frozenset({MoveStatus.ACTIVE, MoveStatus.IN_REVIEW, MoveStatus.COMPLETED, MoveStatus.REVERTED})
-
-
 def _runs() -> Any:
     """Every (team, manager) pair where the manager runs the team or one of its ancestors. UNION, not UNION
     ALL: a cycle of parents (which the importer refuses) would still end."""
@@ -469,12 +465,7 @@ def _lent() -> Any:
 
 # When each move was first made active: a move started late lent its time from then, not from its planned
 # start. (A move with no such record, imported as it stands, counts from its planned start.)
-_ACTIVATED = (
-    select(t.status_changes.c.move_id, func.min(t.status_changes.c.at).label("on"))
-    .where(t.status_changes.c.to_status == MoveStatus.ACTIVE.value)
-    .group_by(t.status_changes.c.move_id)
-    .subquery("activated")
-)
+_ACTIVATED = first_activations()
 
 
 def _credit_days(db: Database, today: dt.date) -> tuple[Any, Any, Any]:
