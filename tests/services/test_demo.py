@@ -638,7 +638,8 @@ def test_demo_logins_cover_every_kind_of_user(
     from argon2 import PasswordHasher
 
     from micromoves.services import accounts
-    from micromoves.services.demo_logins import create_demo_logins
+    from micromoves.services.congestion import congestion
+    from micromoves.services.demo_logins import create_demo_logins, plan_hr_unit
     from micromoves.services.planning import current_plan
     from micromoves.services.policy import Policy
 
@@ -661,6 +662,20 @@ def test_demo_logins_cover_every_kind_of_user(
         ).all()
     assert any(policy["host manager"].hosts(h) for (h,) in hosted)
     assert current_plan(db, employee) is not None  # the employee's dashboard shows a plan
+    # HR's unit gets its plans (as a nightly plan-all leaves them), so its congestion report has plan demand;
+    # once everyone there has a plan, a restart plans nobody.
+    unit = sorted(policy["hr"].hr_units)
+    with db.engine.connect() as conn:
+        wanted = set(
+            conn.scalars(
+                select(t.people.c.id).where(t.people.c.team_id.in_(unit), t.people.c.target_role_id.is_not(None))
+            )
+        )
+    planned = plan_hr_unit(db)
+    assert planned is not None and planned.people == len(wanted) > 1 and not planned.failed
+    assert all(current_plan(db, pid) is not None for pid in wanted)
+    assert congestion(db, policy["hr"]).current_plans >= len(wanted)
+    assert plan_hr_unit(db) is None
     # Running it again (every `serve --demo`) resets the passwords instead of failing, and keeps the same
     # people while they still qualify: a restart had picked another employee once the first one's record
     # changed (here: no target role any more, which a fresh pick now prefers).

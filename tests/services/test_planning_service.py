@@ -427,6 +427,22 @@ def test_plan_all_stores_a_plan_for_everyone_with_a_target(plan_db: Database) ->
     assert planning.current_plan(plan_db, "EMP2").outcome == "already_ready"  # type: ignore[union-attr]
 
 
+def test_plan_all_for_one_team_plans_only_the_people_in_its_subtree(plan_db: Database) -> None:
+    # EMP is in ENG; Sam in a team under ENG; Ola in a sibling team outside it. All three have a target.
+    org.add_team(plan_db, id="ENG-DATA", name="Data", parent_id="ENG", actor="hr")
+    org.add_team(plan_db, id="OPS", name="Operations", actor="hr")
+    for pid, team in (("SAM", "ENG-DATA"), ("OLA", "OPS")):
+        org.add_person(plan_db, id=pid, name=pid.title(), role_id="SWE2", team_id=team, actor="hr")
+        catalogue.set_target_role(plan_db, person_id=pid, role_id="SWE3", actor=pid)
+    summary = planning.plan_all(plan_db, actor="hr", start=START, backend="serial", team="ENG")
+    assert summary.people == 2 and not summary.failed
+    assert [pid for pid in ("EMP", "SAM", "OLA") if planning.current_plan(plan_db, pid)] == ["EMP", "SAM"]
+    with pytest.raises(NotFound, match="unknown team 'ENGG'") as info:
+        planning.plan_all(plan_db, actor="hr", start=START, backend="serial", team="ENGG")
+    assert info.value.field == "team"
+    assert plans_count(plan_db) == 2  # the failed call stored nothing
+
+
 def test_one_target_role_without_requirements_fails_alone_in_plan_all(plan_db: Database) -> None:
     """A role nobody has described yet may be someone's target; plan-all reports that person as failed
     and plans everyone else (the whole batch used to stop on it, and nobody got a plan)."""

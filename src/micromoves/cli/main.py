@@ -301,7 +301,7 @@ def serve(
 
 def _prepare_demo(db: Database) -> None:
     from micromoves.services.demo import generate_demo
-    from micromoves.services.demo_logins import create_demo_logins
+    from micromoves.services.demo_logins import create_demo_logins, plan_hr_unit
 
     load_taxonomy(db)
     with UnitOfWork(db, write=False) as uow:
@@ -310,6 +310,8 @@ def _prepare_demo(db: Database) -> None:
         with progress_bar() as update:
             generate_demo(db, progress=update)
     logins = create_demo_logins(db)
+    with progress_bar() as update:
+        plan_hr_unit(db, progress=update)
     rows = [[x.kind, x.username, x.password, f"{x.person_name} ({x.person_id})" if x.person_id else ""] for x in logins]
     console.print(table("Demo logins (new passwords every start)", ["who", "username", "password", "person"], rows))
 
@@ -934,6 +936,7 @@ def plan_all(
     changed_only: Annotated[
         bool, typer.Option(help="Keep the plans whose problem (levels, capacity, target, options, start) is unchanged.")
     ] = False,
+    team: Annotated[str | None, typer.Option(help="Only the people in this team and the teams under it.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Plan for everyone with a target role, on every core, and store all plans in one transaction."""
@@ -949,6 +952,7 @@ def plan_all(
             backend=backend,
             progress=update,
             changed_only=changed_only,
+            team=team,
         )
         fitted = seats.respect_seats(db, actor=actor(), progress=update) if respect_seats else None
     if as_json:

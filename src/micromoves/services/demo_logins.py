@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import case, func, select, update
 
@@ -14,7 +15,8 @@ from micromoves.domain.errors import DomainError, InvalidValue
 from micromoves.domain.model import MoveStatus
 from micromoves.services import accounts
 from micromoves.services.accounts import Access
-from micromoves.services.planning import current_plan, plan_for_person
+from micromoves.services.planning import PlanAllSummary, current_plan, plan_all, plan_for_person
+from micromoves.services.policy import teams_under
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 
@@ -100,6 +102,32 @@ def create_demo_logins(db: Database) -> list[DemoLogin]:
     if emp.target_role_id is not None and current_plan(db, emp.id) is None:
         plan_for_person(db, emp.id, actor="demo", reason="demo logins")
     return logins
+
+
+def plan_hr_unit(db: Database, progress: Any = None) -> PlanAllSummary | None:
+    """Plans for everyone with a target role in the demo HR login's unit, as a nightly ``plan-all`` would have
+    left them: without plans, HR's congestion report and people pages showed no plan demand at all until
+    someone ran plan-all on the whole organisation (minutes on the demo). One unit plans in seconds. Runs
+    only while someone there has no current plan (a restart plans nobody); None when nobody was planned."""
+    u, p, pl = t.users.c, t.people.c, t.plans.c
+    with db.engine.connect() as conn:
+        unit = conn.scalar(
+            select(t.user_org_units.c.team_id)
+            .join(t.users, u.id == t.user_org_units.c.user_id)
+            .where(u.username == "hr")
+        )
+        if unit is None:
+            return None
+        tree = teams_under(select(t.teams.c.id).where(t.teams.c.id == unit))
+        planned = select(pl.person_id).where(pl.status == "current")
+        missing = conn.scalar(
+            select(func.count()).where(
+                p.target_role_id.is_not(None), p.team_id.in_(select(tree.c.id)), p.id.not_in(planned)
+            )
+        )
+    if not missing:
+        return None
+    return plan_all(db, actor="demo", team=unit, changed_only=True, progress=progress)
 
 
 def _password(username: str) -> str:

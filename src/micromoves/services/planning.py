@@ -42,7 +42,7 @@ from micromoves.planning._core import unreachable_skills
 from micromoves.planning.restrict import as_plan_of, restricted
 from micromoves.planning.solver import NoPlanFound, SearchTimeout, solve_greedy, solve_nearest, source_digest
 from micromoves.services.accounts import Scope
-from micromoves.services.policy import Policy
+from micromoves.services.policy import Policy, teams_under
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
@@ -1264,13 +1264,16 @@ def plan_all(
     settings: Settings | None = None,
     chunk_size: int = 64,
     changed_only: bool = False,
+    team: str | None = None,
 ) -> PlanAllSummary:
     """Plan for everyone who has a target role, using every core (or a Ray cluster), and store the plans
     in one transaction: either everyone gets a new current plan or nobody does.
 
     ``changed_only``: keep the current plan of everyone whose planning problem is still the one it solves
     (same levels, capacity, target requirements, options on offer and start date: :func:`plan_digest`),
-    and plan only the others. A nightly run then solves only what changed since the last one."""
+    and plan only the others. A nightly run then solves only what changed since the last one.
+
+    ``team``: only the people in that team and the teams under it (an HR unit re-planned on its own)."""
     import os
 
     settings = settings or get_settings()
@@ -1279,11 +1282,14 @@ def plan_all(
     report = progress or (lambda stage, done, total: None)
     started = time.perf_counter()
     with db.engine.connect() as conn:
-        pairs = conn.execute(
-            select(t.people.c.id, t.people.c.target_role_id)
-            .where(t.people.c.target_role_id.is_not(None))
-            .order_by(t.people.c.id)
-        ).all()
+        wanted = select(t.people.c.id, t.people.c.target_role_id).where(t.people.c.target_role_id.is_not(None))
+        if team is not None:
+            # An unknown team is an error, not a plan-all that silently plans nobody.
+            if conn.scalar(select(t.teams.c.id).where(t.teams.c.id == team)) is None:
+                raise NotFound(f"unknown team {team!r}", field="team")
+            unit = teams_under(select(t.teams.c.id).where(t.teams.c.id == team))
+            wanted = wanted.where(t.people.c.team_id.in_(select(unit.c.id)))
+        pairs = conn.execute(wanted.order_by(t.people.c.id)).all()
         report("load", 0, len(pairs))
         people = load_people(conn, [pid for pid, _ in pairs], start=start)
         unplannable: dict[str, str] = {}

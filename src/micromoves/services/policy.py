@@ -83,12 +83,10 @@ class Policy:
         """Every team in the HR user's assigned subtrees."""
         if not self.principal.is_hr:
             return frozenset()
-        tm = t.teams
         roots = select(t.user_org_units.c.team_id.label("id")).where(
             t.user_org_units.c.user_id == self.principal.user_id
         )
-        base = roots.cte("tree", recursive=True)
-        tree = base.union_all(select(tm.c.id).join(base, tm.c.parent_id == base.c.id))
+        tree = teams_under(roots)
         with self.db.engine.connect() as conn:
             return frozenset(conn.scalars(select(tree.c.id)))
 
@@ -252,6 +250,12 @@ def audit_denial(
         status=status,
         user=principal.username,
     )
+
+
+def teams_under(roots: Any) -> Any:
+    """A recursive CTE of the teams ``roots`` selects (one column, ``id``) and every team under them."""
+    base = roots.cte("tree", recursive=True)
+    return base.union_all(select(t.teams.c.id).join(base, t.teams.c.parent_id == base.c.id))
 
 
 def reports_of(manager_id: str) -> Any:
