@@ -215,6 +215,36 @@ def test_skills_that_share_a_name_are_told_apart_and_a_review_can_name_either(wo
     assert [(g["skill"], g["level_after"]) for g in moved["skill_gains"]] == [("Mathematics (knowledge 2.C.4.a)", 5)]
 
 
+def test_the_review_form_asks_for_the_level_after_of_each_skill_the_move_builds(world: World) -> None:
+    """The form had one free-text box: a reviewer had to know the skills' exact names and the levels before."""
+    org.assess_skill(world.db, person_id="O", skill="2.A.1.a", level=3.0, provenance="manager", actor="H")
+    with world.db.write_engine.begin() as conn:
+        builds = ["2.A.1.a", "2.C.4.a"]  # Reading Comprehension (assessed), Mathematics knowledge (never)
+        conn.execute(t.moves.update().where(t.moves.c.id == world.mv_o).values(skills_targeted=builds))
+    hugo, otto = world.client("hugo"), world.client("otto")
+    detail = hugo.get(f"/api/v1/moves/{world.mv_o}").json()
+    assert [(g["skill_id"], g["skill"], g["level_now"]) for g in detail["gain_suggestions"]] == [
+        ("2.A.1.a", "Reading Comprehension", 3.0),
+        ("2.C.4.a", "Mathematics (knowledge 2.C.4.a)", None),
+    ]
+    page = hugo.get(f"/moves/{world.mv_o}", headers=HTML).text
+    assert 'name="gain_level_1"' in page and 'value="2.A.1.a"' in page and "now 3.0" in page
+    assert "not assessed" in page and "Other skills gained" in page
+    assert otto.get(f"/api/v1/moves/{world.mv_o}").json()["gain_suggestions"] == []  # he does not review it
+    form = {"decision": "continue", "rating_1": "met", "gain_skill_1": "2.A.1.a", "gain_skill_2": "2.C.4.a"}
+    error = _refused(hugo.post(f"/moves/{world.mv_o}/review", data={**form, "gain_level_1": "9"}), "gain_level_1")
+    assert error["message"] == "gains: levels are 0–7 (the O*NET scale), got '9'"
+    error = _refused(hugo.post(f"/moves/{world.mv_o}/review", data={**form, "gain_level_2": "high"}), "gain_level_2")
+    assert error["message"] == "gains: the level after is a number, got 'high'"
+    done = {**form, "gain_level_1": "3.6", "gain_level_2": "", "gains": "Mathematics (skill 2.A.1.e) = 2"}
+    assert hugo.post(f"/moves/{world.mv_o}/review", data=done, follow_redirects=False).status_code == 303
+    moved = hugo.get(f"/api/v1/moves/{world.mv_o}").json()
+    assert [(g["skill"], g["level_before"], g["level_after"]) for g in moved["skill_gains"]] == [
+        ("Reading Comprehension", 3.0, 3.6),
+        ("Mathematics (skill 2.A.1.e)", 0.0, 2.0),
+    ]
+
+
 def test_every_review_is_kept_with_confidential_notes_hidden_as_the_outcomes(world: World) -> None:
     """A second review (two 'continue' reviews) overwrote the first one's notes, confidential flag and decision."""
     hugo = world.client("hugo")  # otto's manager reviews his move; otto may not read confidential notes

@@ -214,6 +214,14 @@ class GainView(BaseModel):
     level_after: float
 
 
+class GainSuggestion(BaseModel):
+    """A skill the move builds, with the person's level now: the review form asks for its level after."""
+
+    skill_id: str
+    skill: str
+    level_now: float | None  # None: never assessed
+
+
 class EarlierReview(BaseModel):
     """A review a later one superseded: its decision, notes (null when confidential and not for this user),
     the ratings it gave and the gains it recorded."""
@@ -259,6 +267,9 @@ class MoveDetail(BaseModel):
     # Why "convert" is not among the decisions (null when it is, or when no review is open): the kind is not a
     # trial of a role, or the move has no target role.
     no_convert: str | None = None
+    # The skills the move builds with the person's level now (only when "review" is an action): the review
+    # form had one free-text box, and a reviewer had to know the skills' exact names and the levels before.
+    gain_suggestions: list[GainSuggestion] = []
 
 
 class ApprovalItem(BaseModel):
@@ -808,7 +819,16 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
             ),
             decisions=review_decisions(move) if "review" in actions else [],
             no_convert=convert_unavailable(move) if "review" in actions else None,
+            gain_suggestions=_gain_suggestions(uow, move, skills) if "review" in actions else [],
         )
+
+
+def _gain_suggestions(uow: UnitOfWork, move: Move, labels: dict[str, str]) -> list[GainSuggestion]:
+    profile = uow.people.profile(move.person_id)
+    return [
+        GainSuggestion(skill_id=s, skill=labels.get(s, s), level_now=profile[s].level if s in profile else None)
+        for s in move.skills_targeted
+    ]
 
 
 def review_decisions(move: Move) -> list[str]:

@@ -637,21 +637,11 @@ async def move_review(request: Request, who: Who, move_id: str) -> Response:
             rating = vocabulary.parse(Rating, value, field=f"rating_{position}")  # refused naming its field
             evidence = text.get(f"evidence_{position}", "")
             ratings.append(form_model(RatingBody, position=int(position), rating=rating, evidence=evidence))
-    gains = []
-    for line in _lines(text.get("gains", "")):
-        skill, _, level = line.rpartition("=")
-        try:
-            after = float(level)
-        except ValueError:
-            raise InvalidValue(f"gains: write one 'skill = level' per line, got {line!r}", field="gains") from None
-        if not 0 <= after <= 7:  # GainBody would refuse it too, naming only level_after: say which line
-            raise InvalidValue(f"gains: levels are 0–7 (the O*NET scale), got {line!r}", field="gains")
-        gains.append(form_model(GainBody, skill=skill.strip(), level_after=after))
     body = form_model(
         ReviewBody,
         decision=text.get("decision", ""),
         ratings=ratings,
-        gains=gains,
+        gains=_form_gains(text),
         notes=text.get("notes", ""),
         confidential=text.get("confidential") == "on",
         new_end=form_date(text.get("new_end", ""), "new_end"),
@@ -660,6 +650,32 @@ async def move_review(request: Request, who: Who, move_id: str) -> Response:
 
     await anyio.to_thread.run_sync(lambda: _review(request, who, move_id, body))
     return RedirectResponse(f"/moves/{move_id}", status_code=303)
+
+
+def _form_gains(text: dict[str, str]) -> list[GainBody]:
+    """The review form's gains: a level typed next to a skill the move builds (``gain_level_N`` beside the
+    hidden ``gain_skill_N``), then one ``skill = level`` per line of the free-text box."""
+    gains = []
+    for key, value in text.items():
+        if key.startswith("gain_level_") and value.strip():
+            skill = text.get("gain_skill_" + key.removeprefix("gain_level_"), "")
+            level = _gain_level(value, key, f"the level after is a number, got {value!r}")
+            gains.append(form_model(GainBody, skill=skill, level_after=level))
+    for line in _lines(text.get("gains", "")):
+        skill, _, value = line.rpartition("=")
+        level = _gain_level(value, "gains", f"write one 'skill = level' per line, got {line!r}", line)
+        gains.append(form_model(GainBody, skill=skill.strip(), level_after=level))
+    return gains
+
+
+def _gain_level(value: str, field: str, how: str, shown: str | None = None) -> float:
+    try:
+        after = float(value)
+    except ValueError:
+        raise InvalidValue(f"gains: {how}", field=field) from None
+    if not 0 <= after <= 7:  # GainBody would refuse it too, naming only level_after: say which line or box
+        raise InvalidValue(f"gains: levels are 0–7 (the O*NET scale), got {shown or value!r}", field=field)
+    return after
 
 
 def _bad(field: str) -> NoReturn:
