@@ -181,6 +181,40 @@ def test_eligibility_rules_give_every_reason(world: World) -> None:
     assert card.eligible is False and len(card.reasons) == 4
 
 
+def test_eligibility_rules_that_nobody_could_meet_are_refused(world: World) -> None:
+    hugo = world.policy("hugo")
+    rules = {
+        "title": "Typo",
+        "kind": MoveKind.GIG,
+        "host_team_id": "B",
+        "start": TODAY + dt.timedelta(weeks=1),
+        "end": TODAY + dt.timedelta(weeks=6),
+        "percent_time": 20,
+        "success_criteria": ["z"],
+    }
+    # No role recorded: nothing to compare with. With roles up to level 3, level 4 is out of everyone's reach.
+    assert market.create_opportunity(world.db, hugo, market.OpportunityInput(**rules, min_role_level=9))
+    for level in (1, 3):
+        org.add_role(world.db, id=f"R{level}", title=f"Engineer {level}", level=level, actor="admin")
+    top = 3
+    with pytest.raises(InvalidValue, match=f"no role is at level {top + 1} or above \\(the highest is {top}\\)") as err:
+        market.create_opportunity(world.db, hugo, market.OpportunityInput(**rules, min_role_level=top + 1))
+    assert err.value.field == "min_role_level"
+    # No location recorded: a location rule cannot be checked and is kept; once people have locations, a
+    # location where nobody works is refused, naming those there are.
+    assert market.create_opportunity(world.db, hugo, market.OpportunityInput(**rules, locations=("Lisbon",)))
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.people.update().where(t.people.c.id.in_(["E", "O"])).values(location="Porto"))
+        conn.execute(t.people.update().where(t.people.c.id == "H").values(location="Berlin"))
+    with pytest.raises(InvalidValue, match="nobody works in 'Mars'; people work in: Berlin, Porto") as err:
+        market.create_opportunity(world.db, hugo, market.OpportunityInput(**rules, locations=("Porto", "Mars")))
+    assert err.value.field == "locations"
+    ok = market.create_opportunity(
+        world.db, hugo, market.OpportunityInput(**rules, locations=("Porto",), min_role_level=top)
+    )
+    assert ok.startswith("OPP-")
+
+
 def test_capacity_counts_against_eligibility(world: World) -> None:
     hugo = world.policy("hugo")
     full_time = market.OpportunityInput(

@@ -59,6 +59,29 @@ def test_convert_is_refused_when_no_criterion_was_met(world: World) -> None:
     assert _otto_role_and_move(world) == ("R-ARCH", "completed")
 
 
+def test_a_conversion_shows_in_the_role_history_of_the_person_page_and_its_twin(world: World) -> None:
+    """The person page and its JSON showed only the current role; the CLI alone showed hire → conversion."""
+    _make_trial(world)
+    org.add_role(world.db, id="R-OPS", title="Operations Analyst", actor="test")
+    with world.db.write_engine.begin() as conn:
+        hired = dt.date(2020, 1, 6)
+        conn.execute(t.role_assignments.insert().values(person_id="O", role_id="R-OPS", start=hired, reason="hire"))
+        conn.execute(t.people.update().where(t.people.c.id == "O").values(role_id="R-OPS"))
+    hugo = world.client("hugo")
+    assert "role-history" not in hugo.get("/people/O", headers=HTML).text  # one role: nothing to tell
+    partly = [{"position": 1, "rating": "partly_met"}]
+    assert hugo.post(f"/api/v1/moves/{world.mv_o}/review", json={"decision": "convert", "ratings": partly}).is_success
+    history = hugo.get("/api/v1/people/O").json()["role_history"]
+    assert [(r["role"], r["reason"], r["move_id"], r["end"] is None) for r in history] == [
+        ("Operations Analyst", "hire", None, False),
+        ("Data Architect", "conversion", world.mv_o, True),
+    ]
+    assert world.client("otto").get("/api/v1/me").json()["role_history"] == history
+    page = hugo.get("/people/O", headers=HTML).text
+    assert 'id="role-history"' in page and f'href="/moves/{world.mv_o}"' in page
+    assert page.index("Data Architect</td>") < page.index("Operations Analyst</td>")  # newest first
+
+
 def test_convert_is_neither_offered_nor_taken_for_a_move_that_is_not_a_trial_of_a_role(world: World) -> None:
     _make_trial(world, kind="shadowing")
     hugo = world.client("hugo")

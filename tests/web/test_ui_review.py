@@ -203,7 +203,7 @@ def test_the_review_offers_the_decisions_by_their_names_and_says_why_convert_is_
         ("end", "end — complete the move (every criterion rated)", False),
         ("continue", "continue — keep going as planned; review again later", False),
         ("extend", "extend — keep going until the new end date given below", False),
-        ("revert", "revert — stop the trial early; back to the home role", False),
+        ("revert", "revert — stop the move early; their time goes back to the home role", False),
     ]
     assert "complete</option>" not in page
     assert 'aria-describedby="no-convert"' in page
@@ -292,3 +292,29 @@ def test_the_move_timeline_has_a_legend_for_the_colours_it_uses(world: World) ->
     words = re.findall(r"</svg> ([^<]+)</li>", legend)
     assert words == ["planned", "completed", "today"], legend
     assert 'class="bar status-proposed"' in legend and 'class="bar status-completed"' in legend
+
+
+def test_moves_under_way_whose_dates_say_otherwise_are_marked(world: World) -> None:
+    """The dashboard listed an imported 'active' move that had ended long ago, and an onboarding move
+    starting months ahead, as active moves without a word, while the team page counted neither as away."""
+    import datetime as dt
+
+    from micromoves.storage import tables as t
+
+    page = html(world, "hugo").get("/people/O").text  # mv_o: active, within its dates
+    assert "Moves under way" in page and "past its end" not in page and "starts " not in page
+    today = dt.date.today()
+    moves = t.moves.c
+    with world.db.write_engine.begin() as conn:
+        ended = {"start": today - dt.timedelta(weeks=30), "end": today - dt.timedelta(weeks=20)}
+        conn.execute(t.moves.update().where(moves.id == world.mv_o).values(**ended))
+    assert "past its end: due for review" in html(world, "hugo").get("/people/O").text
+    ahead = today + dt.timedelta(weeks=20)
+    with world.db.write_engine.begin() as conn:
+        conn.execute(
+            t.moves.update()
+            .where(moves.id == world.mv_o)
+            .values(status="onboarding", start=ahead, end=ahead + dt.timedelta(weeks=8))
+        )
+    page = html(world, "hugo").get("/people/O").text
+    assert f"starts {ahead}" in page and "past its end" not in page

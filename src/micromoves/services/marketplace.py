@@ -124,6 +124,27 @@ def host_manager_of(conn: Connection, team_id: str) -> str | None:
 # ----------------------------------------------------------------------------------- opportunities
 
 
+def _check_reachable(conn: Connection, data: OpportunityInput) -> None:
+    """Refuse eligibility rules that nobody in the organisation could meet: a minimum role level above every
+    role, or a location where nobody works (an opportunity "open to Mars only" was published, and every
+    card then said the person could not apply, without saying the rule was a typo). Locations are checked
+    only once some are recorded."""
+    if data.min_role_level is not None:
+        top = conn.scalar(select(func.max(t.roles.c.level)))
+        if top is not None and data.min_role_level > top:
+            raise InvalidValue(
+                f"no role is at level {data.min_role_level} or above (the highest is {top}): nobody could apply",
+                field="min_role_level",
+            )
+    if data.locations:
+        known = set(conn.scalars(select(t.people.c.location).where(t.people.c.location != "").distinct()))
+        unknown = [x for x in data.locations if x not in known]
+        # Where no location is recorded yet (an HRIS that does not send them), a rule cannot be checked.
+        if unknown and known:
+            listed = ", ".join(sorted(known)[:12]) + (", …" if len(known) > 12 else "")
+            raise InvalidValue(f"nobody works in {unknown[0]!r}; people work in: {listed}", field="locations")
+
+
 def create_opportunity(db: Database, policy: Policy, data: OpportunityInput, *, publish: bool = False) -> str:
     """A draft opportunity, by the host team's manager, HR for the team, or an admin. ``publish``: open it at
     once, in the same transaction (the host team's manager's call, or an admin's): refused before anything
@@ -153,6 +174,7 @@ def create_opportunity(db: Database, policy: Policy, data: OpportunityInput, *, 
     with db.engine.connect() as conn:
         if conn.scalar(select(t.teams.c.id).where(t.teams.c.id == data.host_team_id)) is None:
             raise InvalidValue(f"unknown team {data.host_team_id!r}", field="host_team_id")
+        _check_reachable(conn, data)
     # Decided before the write transaction: a refusal writes its own audit record.
     allowed = _runs_for(policy, data.host_team_id)
     if not allowed:

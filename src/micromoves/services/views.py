@@ -53,6 +53,17 @@ class MoveSummary(BaseModel):
     updated_at: dt.datetime | None = None  # when the move last changed (None: before that was recorded)
 
 
+class RoleSpell(BaseModel):
+    """A role the person held: from ``start`` to ``end`` (null: still), and how it came (hire, conversion of
+    a move, import, ...)."""
+
+    role: str
+    start: dt.date
+    end: dt.date | None
+    reason: str
+    move_id: str | None  # the move converted into it
+
+
 class SkillEntry(BaseModel):
     skill_id: str
     name: str
@@ -121,6 +132,8 @@ class PersonPage(BaseModel):
     manager: PersonRef | None
     target_role: str | None
     capacity_percent: int
+    # Oldest first. The pages showed only the current role: a conversion was visible in the CLI alone.
+    role_history: list[RoleSpell]
     active_moves: list[MoveSummary]
     other_moves: list[MoveSummary]
     due_check_ins: list[DueCheckIn]
@@ -152,6 +165,7 @@ class MePage(BaseModel):
     manager: PersonRef | None = None
     target_role: str | None = None
     capacity_percent: int | None = None
+    role_history: list[RoleSpell] = []
     active_moves: list[MoveSummary] = []
     other_moves: list[MoveSummary] = []
     due_check_ins: list[DueCheckIn] = []
@@ -497,6 +511,18 @@ def person_page(db: Database, policy: Policy, person_id: str, *, today: dt.date 
             )
             for s in active
         ]
+        spells = uow.people.assignments(person_id)
+        titles_of = names_of(conn, t.roles, [a.role_id for a in spells])
+        history = [
+            RoleSpell(
+                role=titles_of.get(a.role_id, a.role_id),
+                start=a.start,
+                end=a.end,
+                reason=a.reason.value,
+                move_id=a.move_id,
+            )
+            for a in spells
+        ]
         levels = uow.people.skill_levels(person_id)
         skill_rows = {
             r.id: r
@@ -562,6 +588,7 @@ def person_page(db: Database, policy: Policy, person_id: str, *, today: dt.date 
         manager=PersonRef(id=manager.id, name=manager.name) if manager else None,
         target_role=target.title if target else None,
         capacity_percent=person.capacity_percent,
+        role_history=history,
         active_moves=active,
         other_moves=others,
         due_check_ins=due,

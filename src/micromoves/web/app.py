@@ -8,6 +8,7 @@ the routes call services that ask :mod:`micromoves.services.policy`.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import secrets
 from collections.abc import Callable, Iterator
@@ -196,6 +197,8 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["csrf_field"] = CSRF_FIELD
     templates.env.globals["nav_for"] = nav_for
+    # Read at each render (a server runs for days): pages mark moves under way whose dates say otherwise.
+    templates.env.globals["today"] = dt.date.today
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
