@@ -305,6 +305,8 @@ def register(app: typer.Typer) -> None:
                 rows = [[k, *(grid.get((k, q), "") for q in report.quarters)] for k in keys]
                 console.print(table(title, [first, *report.quarters], rows))
         console.print(f"A bottleneck has {report.bottleneck_rule}.", highlight=False)
+        left_out = f" {report.left_out} left out so." if report.left_out else ""
+        console.print(f"Past opportunities: {report.slot_rule}.{left_out}", highlight=False)
         latest = f", the latest made {report.latest_plan_at:%Y-%m-%d}" if report.latest_plan_at else ""
         plans = "plan" if report.current_plans == 1 else "plans"
         console.print(f"Plan demand counts {report.current_plans} current {plans}{latest}.")

@@ -3,6 +3,7 @@
 Demand for a move template comes from the current plans that schedule it and from live applications to
 the opportunities that run it; supply is its seats over the horizon (a template can run again once a
 cohort ends). A **bottleneck** is a slot on which many plans or applicants converge with too few seats.
+An opportunity that nobody wants and that is over (ended, or past its apply-by date) is not listed.
 An **alternate route** re-plans a person without the congested option: "if you cannot get X, your route
 is N weeks longer".
 """
@@ -53,6 +54,13 @@ from micromoves.storage.db import Database
 # people want it (a single person queueing for a one-seat course is not congestion).
 BOTTLENECK_RATIO = 2.0
 BOTTLENECK_MIN_DEMAND = 5
+
+# Which opportunities the report lists, in words (the page, the JSON and the CLI say it as the code applies it).
+SLOT_RULE = (
+    "an opportunity nobody wants (no live application, no current plan that takes it) is left out once it "
+    "has ended or its applications have closed (its apply-by date has passed); one that someone wants, or "
+    "that is still running and taking applications, is listed"
+)
 
 
 class SlotLoad(BaseModel):
@@ -105,6 +113,9 @@ class CongestionReport(BaseModel):
     skill_heatmap: list[SkillHeatCell] = []  # the same starts by each skill the step builds, and quarter
     # Plan demand is only as complete as the plans: how many are counted, how fresh, and who has none.
     bottleneck_rule: str = ""  # the rule in words, as the code applies it
+    # Opportunities left out as over and unwanted (SLOT_RULE): counted, so that the report says what it dropped.
+    slot_rule: str = SLOT_RULE
+    left_out: int = 0
     current_plans: int = 0
     latest_plan_at: dt.datetime | None = None
     targets_without_plan: int = 0  # people with a target role and no current plan: their demand is unknown
@@ -143,12 +154,21 @@ def _quarter(day: dt.date) -> str:
     return f"{day.year} Q{(day.month - 1) // 3 + 1}"
 
 
+def _over(end: dt.date, apply_by: dt.date | None, today: dt.date) -> bool:
+    """Has an opportunity ended, or stopped taking applications (what marketplace._check_application
+    refuses after its apply-by date)? Such a one with no demand is noise in the report (SLOT_RULE)."""
+    return end < today or (apply_by is not None and apply_by < today)
+
+
 def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit: int = 25) -> CongestionReport:
-    """The org-wide congestion report (HR and admins)."""
+    """The org-wide congestion report (HR and admins). Every slot with demand is listed; an opportunity
+    without any that has ended or whose apply-by date has passed is left out and counted (SLOT_RULE): open
+    ones whose dates were over, with only rejected or withdrawn applications, crowded the report out."""
     if not policy.sees_organisation():
         policy.deny("view congestion of", "organisation", "all", visible=True)
     if not 1 <= horizon_weeks <= 520:
         raise InvalidValue("the horizon is 1–520 weeks", field="horizon_weeks")
+    today = dt.date.today()
     with db.engine.connect() as conn:
         templates = {
             r.id: r
@@ -187,6 +207,8 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
                 o.id,
                 o.title,
                 o.kind,
+                o.end,
+                o.application_deadline,
                 a.status,
                 a.applied_at,
                 a.decided_at,
@@ -195,7 +217,7 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
             )
             .join(t.applications, a.opportunity_id == o.id, isouter=True)
             .join(activated, activated.c.move_id == a.move_id, isouter=True)
-            .where(on_the_market())
+            .where(on_the_market(today))
         ).all()
         # Moves of a template that a plan scheduled and that started: planned on → first active on.
         to_start: dict[str, list[float]] = defaultdict(list)
@@ -231,14 +253,15 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
     slots = []
     by_opportunity: dict[str, list[tuple[str, dt.datetime, dt.datetime | None, str]]] = defaultdict(list)
     opportunity_info = {}
-    for tid, seats, oid, title, kind, status, applied_at, decided_at, started_at, person_id in app_rows:
+    for tid, seats, oid, title, kind, end, apply_by, status, applied_at, decided_at, started_at, person_id in app_rows:
         if status is not None:  # an opportunity nobody applied to yet still has its row (outer join)
             by_opportunity[oid].append((status, applied_at, decided_at, person_id))
         if started_at is not None:
             to_start[OPPORTUNITY_PREFIX + oid].append(_weeks_between(applied_at, started_at))
-        opportunity_info[oid] = (tid, seats, title, kind)
+        opportunity_info[oid] = (tid, seats, title, kind, _over(end, apply_by, today))
     live = {s.value for s in LIVE_APPLICATIONS}
-    for oid, (tid, seats, title, kind) in opportunity_info.items():
+    left_out = 0
+    for oid, (tid, seats, title, kind, over) in opportunity_info.items():
         apps = by_opportunity.get(oid, [])
         step = OPPORTUNITY_PREFIX + oid
         if not apps and not plan_demand[step]:
@@ -249,6 +272,9 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
         demand = len(applicants)
         days = [(d - a).total_seconds() / 86_400 for _, a, d, _ in apps if d is not None]
         plans = len(planned_by[step] - holders - applicants)
+        if over and not demand and not plans:
+            left_out += 1
+            continue
         slots.append(
             _load(
                 "opportunity",
@@ -308,6 +334,7 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
             f"at least {BOTTLENECK_RATIO:g} times as much demand as seats (or no seat left), and at least "
             f"{BOTTLENECK_MIN_DEMAND} people wanting it"
         ),
+        left_out=left_out,
         current_plans=current_plans,
         latest_plan_at=latest_plan_at,
         targets_without_plan=targets_without_plan,

@@ -1,0 +1,130 @@
+"""HR's congestion report and its alternate routes, as the service, the page, its JSON twin and the CLI show them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any
+
+from typer.testing import CliRunner
+
+from micromoves.cli.main import app as cli
+from micromoves.services import congestion
+from micromoves.services.planning import OPPORTUNITY_PREFIX
+from micromoves.storage import tables as t
+from tests.services.test_allocation_service import opportunity
+from tests.web.conftest import TODAY, World
+
+NOW = dt.datetime.now(dt.UTC)
+WEEK = dt.timedelta(weeks=1)
+
+
+def _url(world: World) -> str:
+    return world.db.url.render_as_string(hide_password=False)
+
+
+def _past_opportunities(world: World) -> None:
+    """Opportunities of team B still marked open, each with an application of otto's (and one a plan of his):
+
+    - OPP-GONE: ended four weeks ago; otto's application was rejected. Nobody wants it: noise.
+    - OPP-CLOSED: starts next week, applications closed yesterday; otto withdrew. Nobody wants it: noise.
+    - OPP-ENDED-WAITING: ended, but otto's application still waits for a decision: demand, listed.
+    - OPP-ENDED-PLANNED: ended, but otto's current plan still takes it: demand, listed.
+    - OPP-STILL-OPEN: otto was rejected, but it runs later and takes applications until next week: listed.
+    """
+    ended = {"start": TODAY - 10 * WEEK, "end": TODAY - 4 * WEEK}
+    rows = [
+        opportunity("OPP-GONE", host_team_id="B", **ended),
+        opportunity(
+            "OPP-CLOSED",
+            host_team_id="B",
+            start=TODAY + WEEK,
+            end=TODAY + 8 * WEEK,
+            application_deadline=TODAY - dt.timedelta(days=1),
+        ),
+        opportunity("OPP-ENDED-WAITING", host_team_id="B", **ended),
+        opportunity("OPP-ENDED-PLANNED", host_team_id="B", **ended),
+        opportunity(
+            "OPP-STILL-OPEN",
+            host_team_id="B",
+            start=TODAY + 2 * WEEK,
+            end=TODAY + 8 * WEEK,
+            application_deadline=TODAY + WEEK,
+        ),
+    ]
+    applications = [
+        ("OPP-GONE", "rejected"),
+        ("OPP-CLOSED", "withdrawn"),
+        ("OPP-ENDED-WAITING", "applied"),
+        ("OPP-ENDED-PLANNED", "rejected"),
+        ("OPP-STILL-OPEN", "rejected"),
+    ]
+    step: dict[str, Any] = {
+        "template_id": OPPORTUNITY_PREFIX + "OPP-ENDED-PLANNED",
+        "start": ended["start"].isoformat(),
+    }
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.opportunities.insert(), rows)
+        conn.execute(
+            t.applications.insert(),
+            [
+                {"opportunity_id": o, "person_id": "O", "status": s, "applied_at": NOW - 12 * WEEK}
+                for o, s in applications
+            ],
+        )
+        conn.execute(t.roles.insert().values(id="R-GOAL", title="Goal", level=3, critical=False))
+        conn.execute(
+            t.plans.insert().values(
+                person_id="O",
+                target_role_id="R-GOAL",
+                version=1,
+                created_at=NOW - 12 * WEEK,
+                created_by="O",
+                start=TODAY - 12 * WEEK,
+                horizon_weeks=104,
+                status="current",
+                outcome="ready",
+                ready_week=20,
+                effort=1,
+                steps=[{**step, "start_week": 2}],
+            )
+        )
+
+
+LISTED = {"OPP-ENDED-WAITING", "OPP-ENDED-PLANNED", "OPP-STILL-OPEN"}
+NOISE = {"OPP-GONE", "OPP-CLOSED"}
+
+
+def test_opportunities_that_are_over_and_unwanted_leave_the_report_everywhere(world: World) -> None:
+    """HR's report listed opportunities whose dates were over and that nobody wanted any more (left open, with
+    only a rejected or withdrawn application): they crowded out the slots that matter. The service leaves
+    them out, counts them and says its rule; the page, its JSON twin and the CLI show the same."""
+    _past_opportunities(world)
+    report = congestion.congestion(world.db, world.policy("admin"))
+    ids = {s.id for s in report.slots}
+    assert ids >= LISTED and not NOISE & ids, ids
+    assert world.opp_open in ids  # eva's live application: demand, as before
+    assert report.left_out == len(NOISE)
+    by_id = {s.id: s for s in report.slots}
+    assert (by_id["OPP-ENDED-WAITING"].demand_applications, by_id["OPP-ENDED-PLANNED"].demand_plans) == (1, 1)
+    assert by_id["OPP-STILL-OPEN"].demand == 0
+    assert "apply-by date has passed" in report.slot_rule and "ended" in report.slot_rule
+
+    admin = world.client("admin")
+    twin = admin.get("/api/v1/congestion").json()
+    assert {s["id"] for s in twin["slots"]} == ids and twin["left_out"] == 2
+    assert twin["slot_rule"] == congestion.SLOT_RULE
+    page = admin.get("/congestion", headers={"accept": "text/html"}).text
+    flat = " ".join(re.sub(r"<[^>]+>", "", page).split())  # the page's words, without its markup
+    assert f"Past opportunities: {congestion.SLOT_RULE}. 2 opportunities were left out so." in flat
+    assert all(f"opportunity {oid}" in page for oid in LISTED)
+    assert not any(oid in page for oid in NOISE)
+
+    out = CliRunner().invoke(cli, ["--db", _url(world), "congestion", "--json"])
+    assert out.exit_code == 0, out.stderr
+    assert {s["id"] for s in json.loads(out.stdout)["slots"]} == ids
+    out = CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["--db", _url(world), "congestion"])
+    assert out.exit_code == 0, out.stderr
+    assert all(oid in out.stdout for oid in LISTED) and not any(oid in out.stdout for oid in NOISE)
+    assert f"Past opportunities: {congestion.SLOT_RULE}. 2 left out so." in " ".join(out.stdout.split())
