@@ -10,7 +10,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from micromoves.cli.main import app as cli
-from micromoves.services import congestion
+from micromoves.services import congestion, org
 from micromoves.services.planning import OPPORTUNITY_PREFIX
 from micromoves.storage import tables as t
 from tests.services.test_allocation_service import opportunity
@@ -128,3 +128,73 @@ def test_opportunities_that_are_over_and_unwanted_leave_the_report_everywhere(wo
     assert out.exit_code == 0, out.stderr
     assert all(oid in out.stdout for oid in LISTED) and not any(oid in out.stdout for oid in NOISE)
     assert f"Past opportunities: {congestion.SLOT_RULE}. 2 left out so." in " ".join(out.stdout.split())
+
+
+def _three_want_gig_x(world: World) -> None:
+    """Eva, Emil and Otto aim at a role that asks for the Negotiation TPL-X builds, and their current plans
+    schedule TPL-X: each of them can be routed around it (a small search each)."""
+    org.add_role(world.db, id="R-GOAL", title="Negotiator", level=3, requirements={"Negotiation": 0.5}, actor="t")
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.people.update().where(t.people.c.id.in_(["E", "E2", "O"])).values(target_role_id="R-GOAL"))
+        conn.execute(
+            t.plans.insert(),
+            [
+                {
+                    "person_id": pid,
+                    "target_role_id": "R-GOAL",
+                    "version": 1,
+                    "created_at": NOW,
+                    "created_by": pid,
+                    "start": TODAY,
+                    "horizon_weeks": 104,
+                    "status": "current",
+                    "outcome": "ready",
+                    "ready_week": 10,
+                    "effort": 1,
+                    "steps": [{"template_id": "TPL-X", "start": (TODAY + WEEK).isoformat(), "start_week": 1}],
+                }
+                for pid in ("E", "E2", "O")
+            ],
+        )
+
+
+def test_the_alternate_routes_page_has_a_limit_its_twin_and_the_cli_check_alike(world: World) -> None:
+    """The page compared 5 people, with no way to ask for more or fewer but typing ``?limit=`` into the address.
+    It has a small form now; the page, its JSON twin and the CLI take the same limit, checked by the service
+    alone, and refuse one out of range in the same words (the page with an error page, the JSON with the one
+    error shape), never a 500."""
+    _three_want_gig_x(world)
+    admin = world.client("admin")
+    page = admin.get("/congestion/routes/TPL-X", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    form = page.text[page.text.index('<form method="get" class="filters" id="routes-limit">') :].split("</form>")[0]
+    assert 'name="limit"' in form and 'value="5"' in form and 'min="1"' in form and 'max="20"' in form
+    assert "Compared: the first" not in page.text  # all three fit in five
+
+    page = admin.get("/congestion/routes/TPL-X?limit=2", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert 'value="2"' in page.text.split('id="routes-limit"')[1].split("</form>")[0]
+    assert "Compared: the first 2 of 3 people who want it" in page.text
+    twin = admin.get("/api/v1/congestion/routes/TPL-X", params={"limit": 2}).json()
+    assert (twin["limit"], twin["wanting"], len(twin["routes"]), twin["not_planned"]) == (2, 3, 2, [])
+    assert admin.get("/api/v1/congestion/routes/TPL-X").json()["limit"] == 5
+
+    message = "limit is 1–20 (people to compare)"
+    for bad in (0, 21, -3, 10**9):
+        r = admin.get("/api/v1/congestion/routes/TPL-X", params={"limit": bad})
+        assert r.status_code == 422, r.text
+        assert r.json() == {
+            "error": {"code": "invalid_value", "message": f"{message}, not {bad}", "details": {"field": "limit"}}
+        }
+        page = admin.get(f"/congestion/routes/TPL-X?limit={bad}", headers={"accept": "text/html"})
+        assert page.status_code == 422
+        assert f'<p class="error" data-code="invalid_value">{message}, not {bad}</p>' in page.text
+    r = admin.get("/api/v1/congestion/routes/TPL-X", params={"limit": "many"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_request"
+    assert r.json()["error"]["details"]["problems"][0]["field"] == "limit"
+
+    ok = CliRunner().invoke(cli, ["--db", _url(world), "congestion", "--routes", "TPL-X", "--limit", "2", "--json"])
+    assert ok.exit_code == 0, ok.stderr
+    assert (json.loads(ok.stdout)["limit"], len(json.loads(ok.stdout)["routes"])) == (2, 2)
+    refused = CliRunner().invoke(cli, ["--db", _url(world), "congestion", "--routes", "TPL-X", "--limit", "21"])
+    assert refused.exit_code == 2 and f"{message}, not 21" in " ".join(refused.stderr.split())

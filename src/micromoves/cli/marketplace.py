@@ -224,7 +224,8 @@ def register(app: typer.Typer) -> None:
     def congestion_report(
         routes: Annotated[str | None, typer.Option(help="Show alternate routes around this move template.")] = None,
         horizon: Annotated[int, typer.Option(help="Weeks ahead.")] = 104,
-        limit: Annotated[int, typer.Option(min=1, max=20, help="People to re-plan with --routes.")] = 5,
+        # Checked by the service (congestion.check_route_limit), in the web's words.
+        limit: Annotated[int, typer.Option(help="People to re-plan with --routes (1–20).")] = 5,
         as_json: JsonOpt = False,
     ) -> None:
         """Where demand for moves outruns seats; with --routes, what it costs people to go without a slot."""

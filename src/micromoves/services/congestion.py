@@ -143,6 +143,9 @@ class AlternateRoute(BaseModel):
 # same data gives the same routes however busy the machine is; ROUTE_BUDGET (seconds) is only a safety net.
 ROUTE_STEPS = 2_000
 ROUTE_BUDGET = 2.0
+# How many people a page of alternate routes compares: 5 unless asked, at most 20 (each is a re-plan).
+DEFAULT_ROUTES = 5
+MAX_ROUTES = 20
 
 
 def _weeks_between(since: dt.datetime, until: dt.datetime) -> float:
@@ -681,14 +684,20 @@ class AlternateRoutes(BaseModel):
     # Everyone the user may see who wants the slot; each route is a re-plan, so only the first ``limit`` of
     # them (plans first, then applications by date) are compared, and the page says how many were left out.
     wanting: int = 0
+    limit: int = DEFAULT_ROUTES  # how many were asked for (the page's form shows it)
 
 
-def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: int = 5) -> AlternateRoutes:
+def check_route_limit(limit: int) -> None:
+    """The one check of how many people to compare, for the service, the page's form, its JSON twin and the CLI."""
+    if not 1 <= limit <= MAX_ROUTES:
+        raise InvalidValue(f"limit is 1–{MAX_ROUTES} (people to compare), not {limit}", field="limit")
+
+
+def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: int = DEFAULT_ROUTES) -> AlternateRoutes:
     """Alternate routes for the first ``limit`` people who want a congested slot and whom the user may see
     (in ``affected_people``'s order), costliest first; ``wanting`` counts them all. The web page, its JSON
     twin and the CLI all show this."""
-    if not 1 <= limit <= 20:
-        raise InvalidValue("limit is 1–20", field="limit")
+    check_route_limit(limit)
     routes: list[AlternateRoute] = []
     failed: list[tuple[str, str]] = []  # (person, why), named below in one query
     with db.engine.connect() as conn:
@@ -716,5 +725,10 @@ def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: i
         names = names_of(conn, t.people, [pid for pid, _ in failed])
     not_planned = [NotPlanned(person_id=pid, person=names.get(pid, pid), reason=why) for pid, why in failed]
     return AlternateRoutes(
-        template_id=template_id, template_title=slot.title, routes=routes, not_planned=not_planned, wanting=len(visible)
+        template_id=template_id,
+        template_title=slot.title,
+        routes=routes,
+        not_planned=not_planned,
+        wanting=len(visible),
+        limit=limit,
     )
