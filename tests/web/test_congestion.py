@@ -31,7 +31,9 @@ def _past_opportunities(world: World) -> None:
     - OPP-CLOSED: starts next week, applications closed yesterday; otto withdrew. Nobody wants it: noise.
     - OPP-ENDED-WAITING: ended, but otto's application still waits for a decision: demand, listed.
     - OPP-ENDED-PLANNED: ended, but otto's current plan still takes it: demand, listed.
+    - OPP-RUNNING: filled by otto, started two weeks ago, nobody waiting: taken, not congested; noise.
     - OPP-STILL-OPEN: otto was rejected, but it runs later and takes applications until next week: listed.
+    - OPP-TAKEN: filled by otto, starts in two weeks: taken (listed, as the marketplace shows it until it ends).
     """
     ended = {"start": TODAY - 10 * WEEK, "end": TODAY - 4 * WEEK}
     rows = [
@@ -44,6 +46,8 @@ def _past_opportunities(world: World) -> None:
             application_deadline=TODAY - dt.timedelta(days=1),
         ),
         opportunity("OPP-ENDED-WAITING", host_team_id="B", **ended),
+        opportunity("OPP-RUNNING", host_team_id="B", status="filled", start=TODAY - 2 * WEEK, end=TODAY + 4 * WEEK),
+        opportunity("OPP-TAKEN", host_team_id="B", status="filled", start=TODAY + 2 * WEEK, end=TODAY + 8 * WEEK),
         opportunity("OPP-ENDED-PLANNED", host_team_id="B", **ended),
         opportunity(
             "OPP-STILL-OPEN",
@@ -59,6 +63,8 @@ def _past_opportunities(world: World) -> None:
         ("OPP-ENDED-WAITING", "applied"),
         ("OPP-ENDED-PLANNED", "rejected"),
         ("OPP-STILL-OPEN", "rejected"),
+        ("OPP-RUNNING", "accepted"),
+        ("OPP-TAKEN", "accepted"),
     ]
     step: dict[str, Any] = {
         "template_id": OPPORTUNITY_PREFIX + "OPP-ENDED-PLANNED",
@@ -92,8 +98,8 @@ def _past_opportunities(world: World) -> None:
         )
 
 
-LISTED = {"OPP-ENDED-WAITING", "OPP-ENDED-PLANNED", "OPP-STILL-OPEN"}
-NOISE = {"OPP-GONE", "OPP-CLOSED"}
+LISTED = {"OPP-ENDED-WAITING", "OPP-ENDED-PLANNED", "OPP-STILL-OPEN", "OPP-TAKEN"}
+NOISE = {"OPP-GONE", "OPP-CLOSED", "OPP-RUNNING"}
 
 
 def test_opportunities_that_are_over_and_unwanted_leave_the_report_everywhere(world: World) -> None:
@@ -109,15 +115,15 @@ def test_opportunities_that_are_over_and_unwanted_leave_the_report_everywhere(wo
     by_id = {s.id: s for s in report.slots}
     assert (by_id["OPP-ENDED-WAITING"].demand_applications, by_id["OPP-ENDED-PLANNED"].demand_plans) == (1, 1)
     assert by_id["OPP-STILL-OPEN"].demand == 0
-    assert "apply-by date has passed" in report.slot_rule and "ended" in report.slot_rule
+    assert "start or its apply-by date has passed" in report.slot_rule
 
     admin = world.client("admin")
     twin = admin.get("/api/v1/congestion").json()
-    assert {s["id"] for s in twin["slots"]} == ids and twin["left_out"] == 2
+    assert {s["id"] for s in twin["slots"]} == ids and twin["left_out"] == 3
     assert twin["slot_rule"] == congestion.SLOT_RULE
     page = admin.get("/congestion", headers={"accept": "text/html"}).text
     flat = " ".join(re.sub(r"<[^>]+>", "", page).split())  # the page's words, without its markup
-    assert f"Past opportunities: {congestion.SLOT_RULE}. 2 opportunities were left out so." in flat
+    assert f"Past opportunities: {congestion.SLOT_RULE}. 3 opportunities were left out so." in flat
     assert all(f"opportunity {oid}" in page for oid in LISTED)
     assert not any(oid in page for oid in NOISE)
 
@@ -127,7 +133,7 @@ def test_opportunities_that_are_over_and_unwanted_leave_the_report_everywhere(wo
     out = CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["--db", _url(world), "congestion"])
     assert out.exit_code == 0, out.stderr
     assert all(oid in out.stdout for oid in LISTED) and not any(oid in out.stdout for oid in NOISE)
-    assert f"Past opportunities: {congestion.SLOT_RULE}. 2 left out so." in " ".join(out.stdout.split())
+    assert f"Past opportunities: {congestion.SLOT_RULE}. 3 left out so." in " ".join(out.stdout.split())
 
 
 def _three_want_gig_x(world: World) -> None:

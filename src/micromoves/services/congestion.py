@@ -3,7 +3,8 @@
 Demand for a move template comes from the current plans that schedule it and from live applications to
 the opportunities that run it; supply is its seats over the horizon (a template can run again once a
 cohort ends). A **bottleneck** is a slot on which many plans or applicants converge with too few seats.
-An opportunity that nobody wants and that is over (ended, or past its apply-by date) is not listed.
+An opportunity that nobody wants and whose dates are past (it has started, or its apply-by date has passed)
+is not listed.
 An **alternate route** re-plans a person without the congested option: "if you cannot get X, your route
 is N weeks longer".
 """
@@ -57,9 +58,9 @@ BOTTLENECK_MIN_DEMAND = 5
 
 # Which opportunities the report lists, in words (the page, the JSON and the CLI say it as the code applies it).
 SLOT_RULE = (
-    "an opportunity nobody wants (no live application, no current plan that takes it) is left out once it "
-    "has ended or its applications have closed (its apply-by date has passed); one that someone wants, or "
-    "that is still running and taking applications, is listed"
+    "an opportunity nobody wants (no live application, no current plan that takes it) is left out once its "
+    "start or its apply-by date has passed; one that someone wants, or that has yet to start and still takes "
+    "applications, is listed"
 )
 
 
@@ -113,7 +114,7 @@ class CongestionReport(BaseModel):
     skill_heatmap: list[SkillHeatCell] = []  # the same starts by each skill the step builds, and quarter
     # Plan demand is only as complete as the plans: how many are counted, how fresh, and who has none.
     bottleneck_rule: str = ""  # the rule in words, as the code applies it
-    # Opportunities left out as over and unwanted (SLOT_RULE): counted, so that the report says what it dropped.
+    # Opportunities left out as past and unwanted (SLOT_RULE): counted, so that the report says what it dropped.
     slot_rule: str = SLOT_RULE
     left_out: int = 0
     current_plans: int = 0
@@ -157,16 +158,19 @@ def _quarter(day: dt.date) -> str:
     return f"{day.year} Q{(day.month - 1) // 3 + 1}"
 
 
-def _over(end: dt.date, apply_by: dt.date | None, today: dt.date) -> bool:
-    """Has an opportunity ended, or stopped taking applications (what marketplace._check_application
-    refuses after its apply-by date)? Such a one with no demand is noise in the report (SLOT_RULE)."""
-    return end < today or (apply_by is not None and apply_by < today)
+def _over(start: dt.date, end: dt.date, apply_by: dt.date | None, today: dt.date) -> bool:
+    """Are an opportunity's dates past: has it started (or ended), or stopped taking applications (what
+    marketplace._check_application refuses after its apply-by date)? Such a one with no demand is noise in
+    the report (SLOT_RULE). The start counts as well as the apply-by date: applications close by the start
+    (domain.marketplace), and a filled opportunity that is already running, with nobody waiting for it, is
+    taken, not congested (the demo's report listed such rows, with 0 seats and 0 demand)."""
+    return start < today or end < today or (apply_by is not None and apply_by < today)
 
 
 def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit: int = 25) -> CongestionReport:
     """The org-wide congestion report (HR and admins). Every slot with demand is listed; an opportunity
-    without any that has ended or whose apply-by date has passed is left out and counted (SLOT_RULE): open
-    ones whose dates were over, with only rejected or withdrawn applications, crowded the report out."""
+    without any whose start or apply-by date has passed is left out and counted (SLOT_RULE): open ones whose
+    dates were over, with only rejected or withdrawn applications, crowded the report out."""
     if not policy.sees_organisation():
         policy.deny("view congestion of", "organisation", "all", visible=True)
     if not 1 <= horizon_weeks <= 520:
@@ -210,6 +214,7 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
                 o.id,
                 o.title,
                 o.kind,
+                o.start,
                 o.end,
                 o.application_deadline,
                 a.status,
@@ -256,12 +261,13 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
     slots = []
     by_opportunity: dict[str, list[tuple[str, dt.datetime, dt.datetime | None, str]]] = defaultdict(list)
     opportunity_info = {}
-    for tid, seats, oid, title, kind, end, apply_by, status, applied_at, decided_at, started_at, person_id in app_rows:
+    for row in app_rows:
+        tid, seats, oid, title, kind, start, end, apply_by, status, applied_at, decided_at, started_at, person_id = row
         if status is not None:  # an opportunity nobody applied to yet still has its row (outer join)
             by_opportunity[oid].append((status, applied_at, decided_at, person_id))
         if started_at is not None:
             to_start[OPPORTUNITY_PREFIX + oid].append(_weeks_between(applied_at, started_at))
-        opportunity_info[oid] = (tid, seats, title, kind, _over(end, apply_by, today))
+        opportunity_info[oid] = (tid, seats, title, kind, _over(start, end, apply_by, today))
     live = {s.value for s in LIVE_APPLICATIONS}
     left_out = 0
     for oid, (tid, seats, title, kind, over) in opportunity_info.items():
