@@ -204,3 +204,49 @@ def test_the_alternate_routes_page_has_a_limit_its_twin_and_the_cli_check_alike(
     assert (json.loads(ok.stdout)["limit"], len(json.loads(ok.stdout)["routes"])) == (2, 2)
     refused = CliRunner().invoke(cli, ["--db", _url(world), "congestion", "--routes", "TPL-X", "--limit", "21"])
     assert refused.exit_code == 2 and f"{message}, not 21" in " ".join(refused.stderr.split())
+
+
+CROWDED_TITLE = "Negotiation lead for the 2027 supplier renewals (EMEA, 12 weeks at 40%)"
+
+
+def test_the_cli_report_stays_whole_in_an_80_column_terminal(world: World) -> None:
+    """At 80 columns the CLI's eight-column table cut titles, ids and figures to "Negotia…", "OPP-CRO…" and
+    "applica…". Narrower than the table, the report is one block per slot, every word of it whole; a terminal
+    wide enough still gets the table."""
+    _past_opportunities(world)
+    crowd = ["E", "E2", "O", "M", "H", "D"]
+    row = opportunity(
+        "OPP-CROWDED-2027-EMEA", title=CROWDED_TITLE, host_team_id="B", start=TODAY + 3 * WEEK, end=TODAY + 15 * WEEK
+    )
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.opportunities.insert(), [row])
+        conn.execute(
+            t.applications.insert(),
+            [{"opportunity_id": row["id"], "person_id": p, "status": "applied", "applied_at": NOW} for p in crowd],
+        )
+    report = congestion.congestion(world.db, world.policy("admin"))
+    assert report.bottlenecks == ["OPP-CROWDED-2027-EMEA"]
+
+    out = CliRunner(env={"COLUMNS": "80"}).invoke(cli, ["--db", _url(world), "congestion"])
+    assert out.exit_code == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80  # rendered at 80 columns
+    assert "…" not in out.stdout, out.stdout
+    words = out.stdout.split()
+    flat = " ".join(words)
+    for s in report.slots:  # each slot's title, id and figures, whole and together
+        assert s.id in words, s.id
+        assert f"{'BOTTLENECK ' if s.bottleneck else ''}{s.title} {s.slot} {s.id}" in flat, s.id
+        assert (
+            f"seats {s.supply} · demand {s.demand} ({s.demand_plans} planned + {s.demand_applications} applied) · "
+            f"ratio {s.ratio:g} · queue {s.queue}"
+        ) in flat, s.id
+    assert f"BOTTLENECK {CROWDED_TITLE} opportunity OPP-CROWDED-2027-EMEA" in flat
+    assert "seats 1 · demand 6 (0 planned + 6 applied) · ratio 6 · queue 5" in flat
+    assert "opportunity OPP-ENDED-PLANNED" in flat and "wait 2 weeks" in flat
+    assert f"Past opportunities: {congestion.SLOT_RULE}. 3 left out so." in flat  # the notes below, as before
+
+    wide = CliRunner(env={"COLUMNS": "250"}).invoke(cli, ["--db", _url(world), "congestion"])
+    assert wide.exit_code == 0, wide.stderr
+    assert "┃ slot" in wide.stdout and "…" not in wide.stdout
+    assert f"BOTTLENECK {CROWDED_TITLE}" in wide.stdout and "6 (0 + 6)" in wide.stdout
