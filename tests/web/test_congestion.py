@@ -25,7 +25,7 @@ def _url(world: World) -> str:
 
 
 def _past_opportunities(world: World) -> None:
-    """Opportunities of team B still marked open, each with an application of otto's (and one a plan of his):
+    """Opportunities of team B (open unless said), each with an application of otto's, one also in his plan:
 
     - OPP-GONE: ended four weeks ago; otto's application was rejected. Nobody wants it: noise.
     - OPP-CLOSED: starts next week, applications closed yesterday; otto withdrew. Nobody wants it: noise.
