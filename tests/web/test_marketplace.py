@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import html
 import random
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 from micromoves.domain.errors import Conflict, DomainError, Forbidden, IllegalTransition, InvalidValue, NotFound
 from micromoves.domain.marketplace import ONBOARDING_CHECKLIST
 from micromoves.domain.model import MoveKind, MoveStatus
-from micromoves.services import congestion, handoffs, org
+from micromoves.services import approvals, congestion, handoffs, org
 from micromoves.services import marketplace as market
 from micromoves.services import marketplace_views as mviews
 from micromoves.services import moves as move_svc
@@ -785,6 +786,80 @@ def test_a_stand_in_for_a_missing_host_is_told_so(world: World) -> None:
     page = world.client("dana").get("/approvals", headers={"accept": "text/html"}).text
     row = page[page.index(f'id="approval-{world.mv_e}"') :].split("</tr>")[0]
     assert "host (standing in: no host team) (1/2 so far)" in row
+    assert world.client("dana").get("/api/v1/approvals").json()["items"][0]["stand_in"] == "no host team"
+
+
+def _your_part(world: World, username: str) -> tuple[str, str | None] | None:
+    """What the approvals page and its JSON twin tell ``username`` of their part in eva's request: the slot and
+    why they stand in (None: not in their queue). The page must say what the JSON says."""
+    items = [
+        i for i in world.client(username).get("/api/v1/approvals").json()["items"] if i["move"]["id"] == world.mv_e
+    ]
+    page = world.client(username).get("/approvals", headers={"accept": "text/html"}).text
+    if not items:
+        assert f'id="approval-{world.mv_e}"' not in page
+        return None
+    slot, why = items[0]["slot"], items[0]["stand_in"]
+    row = html.unescape(page[page.index(f'id="approval-{world.mv_e}"') :].split("</tr>")[0])
+    assert f"<td>{slot}{f' (standing in: {why})' if why else ''} (" in row, row
+    return slot, why
+
+
+def test_every_stand_in_approver_is_told_why(world: World) -> None:
+    """Only a stand-in for a missing host team was labelled: a skip-level manager filling the line manager's
+    slot, an admin filling either, or a manager standing in for a host team that has no manager saw "manager" or
+    "host" as if the slot were theirs by right. Eva's request (line manager mira, host team B of hugo's; dana
+    manages mira)."""
+    assert _your_part(world, "mira") == ("manager", None)
+    assert _your_part(world, "hugo") == ("host", None)
+    assert _your_part(world, "dana") == ("manager", "for the line manager, as a manager further up")
+    assert _your_part(world, "admin") == ("manager", "as admin, for the line manager")
+    decide(world.db, world.policy("mira"), world.mv_e, verdict=Verdict.APPROVED)
+    assert _your_part(world, "hugo") == ("host", None)
+    assert _your_part(world, "admin") == ("host", "as admin, for the host team's manager")
+    assert _your_part(world, "dana") is None  # hugo is there to approve
+    with world.db.write_engine.begin() as conn:  # team B loses its manager
+        conn.execute(t.team_managers.delete().where(t.team_managers.c.team_id == "B"))
+    assert _your_part(world, "dana") == ("host", "the host team has no manager")
+    assert _your_part(world, "hr") == ("host", "the host team has no manager")
+
+
+@pytest.mark.parametrize(
+    ("change", "who", "part"),
+    [
+        # Mira runs team A too: her approval as line manager leaves the host slot to someone further up.
+        ("host_is_line_manager", "dana", ("host", "the host team's manager already approved, as line manager")),
+        # Eva runs team B, which hosts her move.
+        ("host_is_the_person", "dana", ("host", "the host team's manager is the person on the move")),
+        # Eva has no line manager: HR of her unit gives the release.
+        ("no_line_manager", "hr", ("manager", "no line manager")),
+        # Mira, the line manager, gave the host approval (she ran team B then): a manager further up releases.
+        (
+            "line_manager_approved_as_host",
+            "dana",
+            ("manager", "the line manager already approved, as the host team's manager"),
+        ),
+    ],
+)
+def test_each_stand_in_case_is_named(world: World, change: str, who: str, part: tuple[str, str]) -> None:
+    with world.db.write_engine.begin() as conn:
+        if change == "host_is_line_manager":
+            conn.execute(t.moves.update().where(t.moves.c.id == world.mv_e).values(host_team_id="A"))
+        elif change == "host_is_the_person":
+            conn.execute(t.team_managers.update().where(t.team_managers.c.team_id == "B").values(person_id="E"))
+        elif change == "no_line_manager":
+            conn.execute(t.people.update().where(t.people.c.id == "E").values(manager_id=None))
+        else:
+            conn.execute(
+                t.move_approvals.insert().values(
+                    move_id=world.mv_e, slot="host", approver_id="M", decision="approved", at=dt.datetime.now(dt.UTC)
+                )
+            )
+    if change in ("host_is_line_manager", "host_is_the_person"):
+        decide(world.db, world.policy("mira"), world.mv_e, verdict=Verdict.APPROVED)  # the manager slot
+    assert _your_part(world, who) == part
+    decide(world.db, world.policy(who), world.mv_e, verdict=Verdict.APPROVED)  # the stand-in may approve
+    assert approvals.records(world.db, world.mv_e)[-1].slot == part[0]
 
 
 def test_congestion_reports_the_observed_time_to_start(world: World) -> None:

@@ -9,12 +9,14 @@ in the web app): an applicant cannot offer themselves a seat or approve their ow
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape as esc
+from rich.padding import Padding
+from rich.text import Text
 
-from micromoves.cli.render import console, print_json, table
+from micromoves.cli.render import console, natural_width, print_json, table
 from micromoves.domain.errors import InvalidValue, NotFound
 from micromoves.services import accounts
 from micromoves.services import marketplace as market
@@ -22,6 +24,9 @@ from micromoves.services import marketplace_views as mviews
 from micromoves.services.policy import Policy
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
+
+if TYPE_CHECKING:  # the service is imported when the command runs (it brings the planner with it)
+    from micromoves.services.congestion import SlotLoad
 
 opportunities_app = typer.Typer(help="The marketplace of short opportunities.", no_args_is_help=True)
 applications_app = typer.Typer(
@@ -89,6 +94,40 @@ def _levels(values: list[str] | None, option: str) -> dict[str, float]:
         if not skill.strip():
             raise InvalidValue(f"--{option} {text!r}: expected SKILL=LEVEL", field=option)
     return out
+
+
+def _wait(s: SlotLoad) -> str:
+    """A slot's median wait: planned (weeks from the plan to the step), else applications' days to a decision."""
+    if s.median_wait_weeks is not None:
+        return f"{s.median_wait_weeks:g} weeks"
+    if s.median_days_to_decision is not None:
+        return f"{s.median_days_to_decision:g} days to a decision"
+    return ""
+
+
+def _to_start(s: SlotLoad) -> str:
+    return "" if s.median_weeks_to_start is None else f"{s.median_weeks_to_start:g} weeks ({s.started})"
+
+
+def _print_slots_stacked(slots: list[SlotLoad], needs: int) -> None:
+    """The congestion table as one block per slot, for a terminal narrower than the table: at 80 columns its
+    eight columns cut titles, ids and figures to "OPP-DEM…" and "applica…". Each block is short lines of
+    "label value" that wrap between words, never inside an id or a number."""
+    console.print(f"Congestion (one block per slot: the table needs {needs} columns)", highlight=False)
+    for s in slots:
+        console.print()
+        console.print(Text(("BOTTLENECK " if s.bottleneck else "") + s.title, style="bold"))
+        runs = f" · runs template {s.template_id}" if s.slot == "opportunity" and s.template_id else ""
+        lines = [
+            f"{s.slot} {s.id}{runs}",
+            f"seats {s.supply} · demand {s.demand} ({s.demand_plans} planned + {s.demand_applications} applied) · "
+            f"ratio {s.ratio:g} · queue {s.queue}",
+        ]
+        timing = [f"wait {w}" for w in [_wait(s)] if w] + [f"time to start {t}" for t in [_to_start(s)] if t]
+        if timing:
+            lines.append(" · ".join(timing))
+        for line in lines:  # indented as a whole, wrapped lines too
+            console.print(Padding(Text(line), (0, 0, 0, 2), expand=False))
 
 
 def register(app: typer.Typer) -> None:
@@ -224,7 +263,8 @@ def register(app: typer.Typer) -> None:
     def congestion_report(
         routes: Annotated[str | None, typer.Option(help="Show alternate routes around this move template.")] = None,
         horizon: Annotated[int, typer.Option(help="Weeks ahead.")] = 104,
-        limit: Annotated[int, typer.Option(min=1, max=20, help="People to re-plan with --routes.")] = 5,
+        # Checked by the service (congestion.check_route_limit), in the web's words.
+        limit: Annotated[int, typer.Option(help="People to re-plan with --routes (1–20).")] = 5,
         as_json: JsonOpt = False,
     ) -> None:
         """Where demand for moves outruns seats; with --routes, what it costs people to go without a slot."""
@@ -262,39 +302,27 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(report.model_dump(mode="json"))
             return
-        rows = [
+        wide = table(
+            "Congestion",
+            ["slot", "seats", "demand (plans + applications)", "ratio", "queue", "wait", "time to start", "template"],
             [
-                ("BOTTLENECK " if s.bottleneck else "") + f"{s.title}\n{s.slot} {s.id}",
-                s.supply,
-                f"{s.demand} ({s.demand_plans} + {s.demand_applications})",
-                f"{s.ratio:g}",
-                s.queue,
-                f"{s.median_wait_weeks:g} weeks"
-                if s.median_wait_weeks is not None
-                else f"{s.median_days_to_decision:g} days to a decision"
-                if s.median_days_to_decision is not None
-                else "",
-                "" if s.median_weeks_to_start is None else f"{s.median_weeks_to_start:g} weeks ({s.started})",
-                s.template_id or "",
-            ]
-            for s in report.slots
-        ]
-        console.print(
-            table(
-                "Congestion",
                 [
-                    "slot",
-                    "seats",
-                    "demand (plans + applications)",
-                    "ratio",
-                    "queue",
-                    "wait",
-                    "time to start",
-                    "template",
-                ],
-                rows,
-            )
+                    ("BOTTLENECK " if s.bottleneck else "") + f"{s.title}\n{s.slot} {s.id}",
+                    s.supply,
+                    f"{s.demand} ({s.demand_plans} + {s.demand_applications})",
+                    f"{s.ratio:g}",
+                    s.queue,
+                    _wait(s),
+                    _to_start(s),
+                    s.template_id or "",
+                ]
+                for s in report.slots
+            ],
         )
+        if natural_width(wide) <= console.width:
+            console.print(wide)
+        else:
+            _print_slots_stacked(report.slots, natural_width(wide))
         for title, first, cells in (
             ("Planned starts on bottlenecks, by team", "team", [(c.team, c.quarter, c.count) for c in report.heatmap]),
             ("… and by the skills they build", "skill", [(c.skill, c.quarter, c.count) for c in report.skill_heatmap]),
@@ -305,6 +333,8 @@ def register(app: typer.Typer) -> None:
                 rows = [[k, *(grid.get((k, q), "") for q in report.quarters)] for k in keys]
                 console.print(table(title, [first, *report.quarters], rows))
         console.print(f"A bottleneck has {report.bottleneck_rule}.", highlight=False)
+        left_out = f" {report.left_out} left out so." if report.left_out else ""
+        console.print(f"Past opportunities: {report.slot_rule}.{left_out}", highlight=False)
         latest = f", the latest made {report.latest_plan_at:%Y-%m-%d}" if report.latest_plan_at else ""
         plans = "plan" if report.current_plans == 1 else "plans"
         console.print(f"Plan demand counts {report.current_plans} current {plans}{latest}.")

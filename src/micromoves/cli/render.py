@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape as esc
+from rich.measure import Measurement
 from rich.table import Table
 
 from micromoves.domain.model import Move
@@ -44,6 +45,12 @@ def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
     for r in rows:
         out.add_row(*("" if v is None else esc(str(v)) for v in r))
     return out
+
+
+def natural_width(renderable: Any) -> int:
+    """The columns ``renderable`` takes unsqueezed (a table: every cell on one line). Narrower than that, Rich
+    wraps cells and then cuts the words that still do not fit with an ellipsis: ids and numbers too."""
+    return Measurement.get(console, console.options.update_width(10_000), renderable).maximum
 
 
 STATUS_STYLE = {

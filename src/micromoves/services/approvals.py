@@ -102,6 +102,29 @@ def _same_approver(principal: Principal, record: ApprovalRecord) -> bool:
     return bool(principal.user_id) and record.approver_user_id == principal.user_id
 
 
+def _host_absent(move: Move, host: str | None, done: list[ApprovalRecord]) -> str | None:
+    """Why the host team's manager (``host``) cannot give the host approval, so that a manager up the chain or
+    HR stands in; None when they can. The one statement of those cases, for :func:`open_slots`,
+    :func:`waiting_for` and :func:`stand_in`."""
+    if move.host_team_id is None:
+        return "no host team"
+    if host is None:
+        return "the host team has no manager"
+    if host == move.person_id:
+        return "the host team's manager is the person on the move"
+    manager_slot = next((r for r in done if r.slot is Slot.MANAGER), None)
+    if manager_slot is not None and manager_slot.approver_id == host:
+        return "the host team's manager already approved, as line manager"
+    return None
+
+
+def _host_of(policy: Policy, move: Move, hosts: dict[str, str | None] | None) -> str | None:
+    """The manager of the move's host team, from ``hosts`` when the caller looked them up for a page."""
+    if hosts is not None and (move.host_team_id is None or move.host_team_id in hosts):
+        return hosts.get(move.host_team_id) if move.host_team_id else None
+    return host_manager(policy.db, move.host_team_id)
+
+
 def open_slots(
     policy: Policy, move: Move, done: list[ApprovalRecord], *, hosts: dict[str, str | None] | None = None
 ) -> list[Slot]:
@@ -119,14 +142,8 @@ def open_slots(
         if p.is_admin or policy.manages(move.person_id) or (not has_manager and policy.hr_covers(move.person_id)):
             slots.append(Slot.MANAGER)
     if Slot.HOST not in filled:
-        if hosts is not None and (move.host_team_id is None or move.host_team_id in hosts):
-            host = hosts.get(move.host_team_id) if move.host_team_id else None
-        else:
-            host = host_manager(policy.db, move.host_team_id)
-        manager_slot = filled.get(Slot.MANAGER)
-        stands_in = (
-            host is None or host == move.person_id or (manager_slot is not None and manager_slot.approver_id == host)
-        )
+        host = _host_of(policy, move, hosts)
+        stands_in = _host_absent(move, host, done) is not None
         if (
             p.is_admin
             or (host is not None and host == p.person_id)
@@ -150,12 +167,35 @@ def waiting_for(conn: Any, move: Move, done: list[ApprovalRecord]) -> list[tuple
         waiting.append((Slot.MANAGER, manager))
     if Slot.HOST not in filled:
         host = host_managers(conn, [move.host_team_id]).get(move.host_team_id or "") if move.host_team_id else None
-        manager_slot = filled.get(Slot.MANAGER)
-        stands_in = (
-            host is None or host == move.person_id or (manager_slot is not None and manager_slot.approver_id == host)
-        )
-        waiting.append((Slot.HOST, None if stands_in else host))
+        waiting.append((Slot.HOST, None if _host_absent(move, host, done) is not None else host))
     return waiting
+
+
+def stand_in(
+    policy: Policy, move: Move, slot: Slot, done: list[ApprovalRecord], *, hosts: dict[str, str | None] | None = None
+) -> str | None:
+    """Why the principal, filling ``slot`` of ``move`` (one of :func:`open_slots`), stands in for the approver
+    the slot is for, in words for the approvals page ("standing in: …"); None when they are that approver
+    (the line manager; the host team's manager). Only a stand-in for a missing host team was told so: a
+    skip-level manager, HR or an admin filling the line manager's slot, or a manager standing in for a host
+    team's manager who cannot approve, saw the slot's name as if it were theirs by right."""
+    p = policy.principal
+    if slot is Slot.MANAGER:
+        chain = policy.managers_of(move.person_id)
+        line = chain[0] if chain else None
+        if line is not None and line == p.person_id:
+            return None
+        if line is None:
+            return "no line manager"
+        if any(r.slot is Slot.HOST and r.approver_id == line for r in done):
+            return "the line manager already approved, as the host team's manager"
+        if policy.manages(move.person_id):
+            return "for the line manager, as a manager further up"
+        return "as admin, for the line manager"  # open_slots gives this slot to nobody else
+    host = _host_of(policy, move, hosts)
+    if host is not None and host == p.person_id:
+        return None
+    return _host_absent(move, host, done) or "as admin, for the host team's manager"
 
 
 def decide(db: Database, policy: Policy, move_id: str, *, verdict: Verdict | str, note: str = "") -> Move:

@@ -3,6 +3,8 @@
 Demand for a move template comes from the current plans that schedule it and from live applications to
 the opportunities that run it; supply is its seats over the horizon (a template can run again once a
 cohort ends). A **bottleneck** is a slot on which many plans or applicants converge with too few seats.
+An opportunity that nobody wants and whose dates are past (it has started, or its apply-by date has passed)
+is not listed.
 An **alternate route** re-plans a person without the congested option: "if you cannot get X, your route
 is N weeks longer".
 """
@@ -53,6 +55,13 @@ from micromoves.storage.db import Database
 # people want it (a single person queueing for a one-seat course is not congestion).
 BOTTLENECK_RATIO = 2.0
 BOTTLENECK_MIN_DEMAND = 5
+
+# Which opportunities the report lists, in words (the page, the JSON and the CLI say it as the code applies it).
+SLOT_RULE = (
+    "an opportunity nobody wants (no live application, no current plan that takes it) is left out once its "
+    "start or its apply-by date has passed; one that someone wants, or that has yet to start and still takes "
+    "applications, is listed"
+)
 
 
 class SlotLoad(BaseModel):
@@ -105,6 +114,9 @@ class CongestionReport(BaseModel):
     skill_heatmap: list[SkillHeatCell] = []  # the same starts by each skill the step builds, and quarter
     # Plan demand is only as complete as the plans: how many are counted, how fresh, and who has none.
     bottleneck_rule: str = ""  # the rule in words, as the code applies it
+    # Opportunities left out as past and unwanted (SLOT_RULE): counted, so that the report says what it dropped.
+    slot_rule: str = SLOT_RULE
+    left_out: int = 0
     current_plans: int = 0
     latest_plan_at: dt.datetime | None = None
     targets_without_plan: int = 0  # people with a target role and no current plan: their demand is unknown
@@ -132,6 +144,9 @@ class AlternateRoute(BaseModel):
 # same data gives the same routes however busy the machine is; ROUTE_BUDGET (seconds) is only a safety net.
 ROUTE_STEPS = 2_000
 ROUTE_BUDGET = 2.0
+# How many people a page of alternate routes compares: 5 unless asked, at most 20 (each is a re-plan).
+DEFAULT_ROUTES = 5
+MAX_ROUTES = 20
 
 
 def _weeks_between(since: dt.datetime, until: dt.datetime) -> float:
@@ -143,12 +158,24 @@ def _quarter(day: dt.date) -> str:
     return f"{day.year} Q{(day.month - 1) // 3 + 1}"
 
 
+def _over(start: dt.date, end: dt.date, apply_by: dt.date | None, today: dt.date) -> bool:
+    """Are an opportunity's dates past: has it started (or ended), or stopped taking applications (what
+    marketplace._check_application refuses after its apply-by date)? Such a one with no demand is noise in
+    the report (SLOT_RULE). The start counts as well as the apply-by date: applications close by the start
+    (domain.marketplace), and a filled opportunity that is already running, with nobody waiting for it, is
+    taken, not congested (the demo's report listed such rows, with 0 seats and 0 demand)."""
+    return start < today or end < today or (apply_by is not None and apply_by < today)
+
+
 def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit: int = 25) -> CongestionReport:
-    """The org-wide congestion report (HR and admins)."""
+    """The org-wide congestion report (HR and admins). Every slot with demand is listed; an opportunity
+    without any whose start or apply-by date has passed is left out and counted (SLOT_RULE): open ones whose
+    dates were over, with only rejected or withdrawn applications, crowded the report out."""
     if not policy.sees_organisation():
         policy.deny("view congestion of", "organisation", "all", visible=True)
     if not 1 <= horizon_weeks <= 520:
         raise InvalidValue("the horizon is 1–520 weeks", field="horizon_weeks")
+    today = dt.date.today()
     with db.engine.connect() as conn:
         templates = {
             r.id: r
@@ -187,6 +214,9 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
                 o.id,
                 o.title,
                 o.kind,
+                o.start,
+                o.end,
+                o.application_deadline,
                 a.status,
                 a.applied_at,
                 a.decided_at,
@@ -195,7 +225,7 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
             )
             .join(t.applications, a.opportunity_id == o.id, isouter=True)
             .join(activated, activated.c.move_id == a.move_id, isouter=True)
-            .where(on_the_market())
+            .where(on_the_market(today))
         ).all()
         # Moves of a template that a plan scheduled and that started: planned on → first active on.
         to_start: dict[str, list[float]] = defaultdict(list)
@@ -231,14 +261,16 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
     slots = []
     by_opportunity: dict[str, list[tuple[str, dt.datetime, dt.datetime | None, str]]] = defaultdict(list)
     opportunity_info = {}
-    for tid, seats, oid, title, kind, status, applied_at, decided_at, started_at, person_id in app_rows:
+    for row in app_rows:
+        tid, seats, oid, title, kind, start, end, apply_by, status, applied_at, decided_at, started_at, person_id = row
         if status is not None:  # an opportunity nobody applied to yet still has its row (outer join)
             by_opportunity[oid].append((status, applied_at, decided_at, person_id))
         if started_at is not None:
             to_start[OPPORTUNITY_PREFIX + oid].append(_weeks_between(applied_at, started_at))
-        opportunity_info[oid] = (tid, seats, title, kind)
+        opportunity_info[oid] = (tid, seats, title, kind, _over(start, end, apply_by, today))
     live = {s.value for s in LIVE_APPLICATIONS}
-    for oid, (tid, seats, title, kind) in opportunity_info.items():
+    left_out = 0
+    for oid, (tid, seats, title, kind, over) in opportunity_info.items():
         apps = by_opportunity.get(oid, [])
         step = OPPORTUNITY_PREFIX + oid
         if not apps and not plan_demand[step]:
@@ -249,6 +281,9 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
         demand = len(applicants)
         days = [(d - a).total_seconds() / 86_400 for _, a, d, _ in apps if d is not None]
         plans = len(planned_by[step] - holders - applicants)
+        if over and not demand and not plans:
+            left_out += 1
+            continue
         slots.append(
             _load(
                 "opportunity",
@@ -308,6 +343,7 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
             f"at least {BOTTLENECK_RATIO:g} times as much demand as seats (or no seat left), and at least "
             f"{BOTTLENECK_MIN_DEMAND} people wanting it"
         ),
+        left_out=left_out,
         current_plans=current_plans,
         latest_plan_at=latest_plan_at,
         targets_without_plan=targets_without_plan,
@@ -654,14 +690,20 @@ class AlternateRoutes(BaseModel):
     # Everyone the user may see who wants the slot; each route is a re-plan, so only the first ``limit`` of
     # them (plans first, then applications by date) are compared, and the page says how many were left out.
     wanting: int = 0
+    limit: int = DEFAULT_ROUTES  # how many were asked for (the page's form shows it)
 
 
-def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: int = 5) -> AlternateRoutes:
+def check_route_limit(limit: int) -> None:
+    """The one check of how many people to compare, for the service, the page's form, its JSON twin and the CLI."""
+    if not 1 <= limit <= MAX_ROUTES:
+        raise InvalidValue(f"limit is 1–{MAX_ROUTES} (people to compare), not {limit}", field="limit")
+
+
+def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: int = DEFAULT_ROUTES) -> AlternateRoutes:
     """Alternate routes for the first ``limit`` people who want a congested slot and whom the user may see
     (in ``affected_people``'s order), costliest first; ``wanting`` counts them all. The web page, its JSON
     twin and the CLI all show this."""
-    if not 1 <= limit <= 20:
-        raise InvalidValue("limit is 1–20", field="limit")
+    check_route_limit(limit)
     routes: list[AlternateRoute] = []
     failed: list[tuple[str, str]] = []  # (person, why), named below in one query
     with db.engine.connect() as conn:
@@ -689,5 +731,10 @@ def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: i
         names = names_of(conn, t.people, [pid for pid, _ in failed])
     not_planned = [NotPlanned(person_id=pid, person=names.get(pid, pid), reason=why) for pid, why in failed]
     return AlternateRoutes(
-        template_id=template_id, template_title=slot.title, routes=routes, not_planned=not_planned, wanting=len(visible)
+        template_id=template_id,
+        template_title=slot.title,
+        routes=routes,
+        not_planned=not_planned,
+        wanting=len(visible),
+        limit=limit,
     )

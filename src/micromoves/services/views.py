@@ -291,6 +291,9 @@ class ApprovalItem(BaseModel):
     slot: str
     criteria: list[str]
     approvals_so_far: int
+    # Why the principal fills this slot for someone else ("no host team", "no line manager", "for the line
+    # manager, as a manager further up", …); None when the slot is theirs (the line or host team's manager).
+    stand_in: str | None = None
     # Why approving cannot succeed now (the move no longer fits beside the person's other moves), if so: the
     # second approval checks capacity, and the queue offered an approval that then failed with a 409.
     blocked: str | None = None
@@ -923,6 +926,7 @@ def approval_queue(db: Database, policy: Policy, *, limit: int = 200) -> Approva
                     ApprovalItem(
                         move=summaries[move.id],
                         slot=slots[0].value,
+                        stand_in=approval_service.stand_in(policy, move, slots[0], done, hosts=hosts),
                         criteria=[x.statement for x in sorted(move.criteria, key=lambda x: x.position)],
                         approvals_so_far=sum(1 for d in done if d.decision is approval_service.Verdict.APPROVED),
                         blocked=fits.get(move.id),

@@ -413,12 +413,23 @@ def api_congestion(
     return congestion.congestion(db_of(request), who.policy, horizon_weeks=horizon)
 
 
+# How many people to compare: checked by the service alone (congestion.check_route_limit), so that the page's
+# form, the JSON twin and the CLI refuse 0 or 21 in the same words; the bounds here only document it.
+RouteLimit = Annotated[
+    int,
+    Query(
+        description=f"people to compare, 1–{congestion.MAX_ROUTES}",
+        json_schema_extra={"minimum": 1, "maximum": congestion.MAX_ROUTES},
+    ),
+]
+
+
 @route(html, "GET", "/congestion/routes/{template_id}", name="congestion.routes")
 def routes_page(
-    request: Request, who: Who, template_id: str, limit: Annotated[int, Query(ge=1, le=20)] = 5
+    request: Request, who: Who, template_id: str, limit: RouteLimit = congestion.DEFAULT_ROUTES
 ) -> Response:
     data = congestion.alternate_routes(db_of(request), who.policy, template_id, limit=limit)
-    return page(request, "alternate_routes.html", who, data=data)
+    return page(request, "alternate_routes.html", who, data=data, most=congestion.MAX_ROUTES)
 
 
 @route(
@@ -429,7 +440,7 @@ def routes_page(
     response_model=congestion.AlternateRoutes,
 )
 def api_routes(
-    request: Request, who: Who, template_id: str, limit: Annotated[int, Query(ge=1, le=20)] = 5
+    request: Request, who: Who, template_id: str, limit: RouteLimit = congestion.DEFAULT_ROUTES
 ) -> congestion.AlternateRoutes:
     return congestion.alternate_routes(db_of(request), who.policy, template_id, limit=limit)
 

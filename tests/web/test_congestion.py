@@ -1,0 +1,252 @@
+"""HR's congestion report and its alternate routes, as the service, the page, its JSON twin and the CLI show them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any
+
+from typer.testing import CliRunner
+
+from micromoves.cli.main import app as cli
+from micromoves.services import congestion, org
+from micromoves.services.planning import OPPORTUNITY_PREFIX
+from micromoves.storage import tables as t
+from tests.services.test_allocation_service import opportunity
+from tests.web.conftest import TODAY, World
+
+NOW = dt.datetime.now(dt.UTC)
+WEEK = dt.timedelta(weeks=1)
+
+
+def _url(world: World) -> str:
+    return world.db.url.render_as_string(hide_password=False)
+
+
+def _past_opportunities(world: World) -> None:
+    """Opportunities of team B (open unless said), each with an application of otto's, one also in his plan:
+
+    - OPP-GONE: ended four weeks ago; otto's application was rejected. Nobody wants it: noise.
+    - OPP-CLOSED: starts next week, applications closed yesterday; otto withdrew. Nobody wants it: noise.
+    - OPP-ENDED-WAITING: ended, but otto's application still waits for a decision: demand, listed.
+    - OPP-ENDED-PLANNED: ended, but otto's current plan still takes it: demand, listed.
+    - OPP-RUNNING: filled by otto, started two weeks ago, nobody waiting: taken, not congested; noise.
+    - OPP-STILL-OPEN: otto was rejected, but it runs later and takes applications until next week: listed.
+    - OPP-TAKEN: filled by otto, starts in two weeks: taken (listed, as the marketplace shows it until it ends).
+    """
+    ended = {"start": TODAY - 10 * WEEK, "end": TODAY - 4 * WEEK}
+    rows = [
+        opportunity("OPP-GONE", host_team_id="B", **ended),
+        opportunity(
+            "OPP-CLOSED",
+            host_team_id="B",
+            start=TODAY + WEEK,
+            end=TODAY + 8 * WEEK,
+            application_deadline=TODAY - dt.timedelta(days=1),
+        ),
+        opportunity("OPP-ENDED-WAITING", host_team_id="B", **ended),
+        opportunity("OPP-RUNNING", host_team_id="B", status="filled", start=TODAY - 2 * WEEK, end=TODAY + 4 * WEEK),
+        opportunity("OPP-TAKEN", host_team_id="B", status="filled", start=TODAY + 2 * WEEK, end=TODAY + 8 * WEEK),
+        opportunity("OPP-ENDED-PLANNED", host_team_id="B", **ended),
+        opportunity(
+            "OPP-STILL-OPEN",
+            host_team_id="B",
+            start=TODAY + 2 * WEEK,
+            end=TODAY + 8 * WEEK,
+            application_deadline=TODAY + WEEK,
+        ),
+    ]
+    applications = [
+        ("OPP-GONE", "rejected"),
+        ("OPP-CLOSED", "withdrawn"),
+        ("OPP-ENDED-WAITING", "applied"),
+        ("OPP-ENDED-PLANNED", "rejected"),
+        ("OPP-STILL-OPEN", "rejected"),
+        ("OPP-RUNNING", "accepted"),
+        ("OPP-TAKEN", "accepted"),
+    ]
+    step: dict[str, Any] = {
+        "template_id": OPPORTUNITY_PREFIX + "OPP-ENDED-PLANNED",
+        "start": ended["start"].isoformat(),
+    }
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.opportunities.insert(), rows)
+        conn.execute(
+            t.applications.insert(),
+            [
+                {"opportunity_id": o, "person_id": "O", "status": s, "applied_at": NOW - 12 * WEEK}
+                for o, s in applications
+            ],
+        )
+        conn.execute(t.roles.insert().values(id="R-GOAL", title="Goal", level=3, critical=False))
+        conn.execute(
+            t.plans.insert().values(
+                person_id="O",
+                target_role_id="R-GOAL",
+                version=1,
+                created_at=NOW - 12 * WEEK,
+                created_by="O",
+                start=TODAY - 12 * WEEK,
+                horizon_weeks=104,
+                status="current",
+                outcome="ready",
+                ready_week=20,
+                effort=1,
+                steps=[{**step, "start_week": 2}],
+            )
+        )
+
+
+LISTED = {"OPP-ENDED-WAITING", "OPP-ENDED-PLANNED", "OPP-STILL-OPEN", "OPP-TAKEN"}
+NOISE = {"OPP-GONE", "OPP-CLOSED", "OPP-RUNNING"}
+
+
+def test_opportunities_that_are_over_and_unwanted_leave_the_report_everywhere(world: World) -> None:
+    """HR's report listed opportunities whose dates were over and that nobody wanted any more (left open, with
+    only a rejected or withdrawn application): they crowded out the slots that matter. The service leaves
+    them out, counts them and says its rule; the page, its JSON twin and the CLI show the same."""
+    _past_opportunities(world)
+    report = congestion.congestion(world.db, world.policy("admin"))
+    ids = {s.id for s in report.slots}
+    assert ids >= LISTED and not NOISE & ids, ids
+    assert world.opp_open in ids  # eva's live application: demand, as before
+    assert report.left_out == len(NOISE)
+    by_id = {s.id: s for s in report.slots}
+    assert (by_id["OPP-ENDED-WAITING"].demand_applications, by_id["OPP-ENDED-PLANNED"].demand_plans) == (1, 1)
+    assert by_id["OPP-STILL-OPEN"].demand == 0
+    assert "start or its apply-by date has passed" in report.slot_rule
+
+    admin = world.client("admin")
+    twin = admin.get("/api/v1/congestion").json()
+    assert {s["id"] for s in twin["slots"]} == ids and twin["left_out"] == 3
+    assert twin["slot_rule"] == congestion.SLOT_RULE
+    page = admin.get("/congestion", headers={"accept": "text/html"}).text
+    flat = " ".join(re.sub(r"<[^>]+>", "", page).split())  # the page's words, without its markup
+    assert f"Past opportunities: {congestion.SLOT_RULE}. 3 opportunities were left out so." in flat
+    assert all(f"opportunity {oid}" in page for oid in LISTED)
+    assert not any(oid in page for oid in NOISE)
+
+    out = CliRunner().invoke(cli, ["--db", _url(world), "congestion", "--json"])
+    assert out.exit_code == 0, out.stderr
+    assert {s["id"] for s in json.loads(out.stdout)["slots"]} == ids
+    out = CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["--db", _url(world), "congestion"])
+    assert out.exit_code == 0, out.stderr
+    assert all(oid in out.stdout for oid in LISTED) and not any(oid in out.stdout for oid in NOISE)
+    assert f"Past opportunities: {congestion.SLOT_RULE}. 3 left out so." in " ".join(out.stdout.split())
+
+
+def _three_want_gig_x(world: World) -> None:
+    """Eva, Emil and Otto aim at a role that asks for the Negotiation TPL-X builds, and their current plans
+    schedule TPL-X: each of them can be routed around it (a small search each)."""
+    org.add_role(world.db, id="R-GOAL", title="Negotiator", level=3, requirements={"Negotiation": 0.5}, actor="t")
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.people.update().where(t.people.c.id.in_(["E", "E2", "O"])).values(target_role_id="R-GOAL"))
+        conn.execute(
+            t.plans.insert(),
+            [
+                {
+                    "person_id": pid,
+                    "target_role_id": "R-GOAL",
+                    "version": 1,
+                    "created_at": NOW,
+                    "created_by": pid,
+                    "start": TODAY,
+                    "horizon_weeks": 104,
+                    "status": "current",
+                    "outcome": "ready",
+                    "ready_week": 10,
+                    "effort": 1,
+                    "steps": [{"template_id": "TPL-X", "start": (TODAY + WEEK).isoformat(), "start_week": 1}],
+                }
+                for pid in ("E", "E2", "O")
+            ],
+        )
+
+
+def test_the_alternate_routes_page_has_a_limit_its_twin_and_the_cli_check_alike(world: World) -> None:
+    """The page compared 5 people, with no way to ask for more or fewer but typing ``?limit=`` into the address.
+    It has a small form now; the page, its JSON twin and the CLI take the same limit, checked by the service
+    alone, and refuse one out of range in the same words (the page with an error page, the JSON with the one
+    error shape), never a 500."""
+    _three_want_gig_x(world)
+    admin = world.client("admin")
+    page = admin.get("/congestion/routes/TPL-X", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    form = page.text[page.text.index('<form method="get" class="filters" id="routes-limit">') :].split("</form>")[0]
+    assert 'name="limit"' in form and 'value="5"' in form and 'min="1"' in form and 'max="20"' in form
+    assert "Compared: the first" not in page.text  # all three fit in five
+
+    page = admin.get("/congestion/routes/TPL-X?limit=2", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert 'value="2"' in page.text.split('id="routes-limit"')[1].split("</form>")[0]
+    assert "Compared: the first 2 of 3 people who want it" in page.text
+    twin = admin.get("/api/v1/congestion/routes/TPL-X", params={"limit": 2}).json()
+    assert (twin["limit"], twin["wanting"], len(twin["routes"]), twin["not_planned"]) == (2, 3, 2, [])
+    assert admin.get("/api/v1/congestion/routes/TPL-X").json()["limit"] == 5
+
+    message = "limit is 1–20 (people to compare)"
+    for bad in (0, 21, -3, 10**9):
+        r = admin.get("/api/v1/congestion/routes/TPL-X", params={"limit": bad})
+        assert r.status_code == 422, r.text
+        assert r.json() == {
+            "error": {"code": "invalid_value", "message": f"{message}, not {bad}", "details": {"field": "limit"}}
+        }
+        page = admin.get(f"/congestion/routes/TPL-X?limit={bad}", headers={"accept": "text/html"})
+        assert page.status_code == 422
+        assert f'<p class="error" data-code="invalid_value">{message}, not {bad}</p>' in page.text
+    r = admin.get("/api/v1/congestion/routes/TPL-X", params={"limit": "many"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_request"
+    assert r.json()["error"]["details"]["problems"][0]["field"] == "limit"
+
+    ok = CliRunner().invoke(cli, ["--db", _url(world), "congestion", "--routes", "TPL-X", "--limit", "2", "--json"])
+    assert ok.exit_code == 0, ok.stderr
+    assert (json.loads(ok.stdout)["limit"], len(json.loads(ok.stdout)["routes"])) == (2, 2)
+    refused = CliRunner().invoke(cli, ["--db", _url(world), "congestion", "--routes", "TPL-X", "--limit", "21"])
+    assert refused.exit_code == 2 and f"{message}, not 21" in " ".join(refused.stderr.split())
+
+
+CROWDED_TITLE = "Negotiation lead for the 2027 supplier renewals (EMEA, 12 weeks at 40%)"
+
+
+def test_the_cli_report_stays_whole_in_an_80_column_terminal(world: World) -> None:
+    """At 80 columns the CLI's eight-column table cut titles, ids and figures to "Negotia…", "OPP-CRO…" and
+    "applica…". Narrower than the table, the report is one block per slot, every word of it whole; a terminal
+    wide enough still gets the table."""
+    _past_opportunities(world)
+    crowd = ["E", "E2", "O", "M", "H", "D"]
+    row = opportunity(
+        "OPP-CROWDED-2027-EMEA", title=CROWDED_TITLE, host_team_id="B", start=TODAY + 3 * WEEK, end=TODAY + 15 * WEEK
+    )
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.opportunities.insert(), [row])
+        conn.execute(
+            t.applications.insert(),
+            [{"opportunity_id": row["id"], "person_id": p, "status": "applied", "applied_at": NOW} for p in crowd],
+        )
+    report = congestion.congestion(world.db, world.policy("admin"))
+    assert report.bottlenecks == ["OPP-CROWDED-2027-EMEA"]
+
+    out = CliRunner(env={"COLUMNS": "80"}).invoke(cli, ["--db", _url(world), "congestion"])
+    assert out.exit_code == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80  # rendered at 80 columns
+    assert "…" not in out.stdout, out.stdout
+    words = out.stdout.split()
+    flat = " ".join(words)
+    for s in report.slots:  # each slot's title, id and figures, whole and together
+        assert s.id in words, s.id
+        assert f"{'BOTTLENECK ' if s.bottleneck else ''}{s.title} {s.slot} {s.id}" in flat, s.id
+        assert (
+            f"seats {s.supply} · demand {s.demand} ({s.demand_plans} planned + {s.demand_applications} applied) · "
+            f"ratio {s.ratio:g} · queue {s.queue}"
+        ) in flat, s.id
+    assert f"BOTTLENECK {CROWDED_TITLE} opportunity OPP-CROWDED-2027-EMEA" in flat
+    assert "seats 1 · demand 6 (0 planned + 6 applied) · ratio 6 · queue 5" in flat
+    assert "opportunity OPP-ENDED-PLANNED" in flat and "wait 2 weeks" in flat
+    assert f"Past opportunities: {congestion.SLOT_RULE}. 3 left out so." in flat  # the notes below, as before
+
+    wide = CliRunner(env={"COLUMNS": "250"}).invoke(cli, ["--db", _url(world), "congestion"])
+    assert wide.exit_code == 0, wide.stderr
+    assert "┃ slot" in wide.stdout and "…" not in wide.stdout
+    assert f"BOTTLENECK {CROWDED_TITLE}" in wide.stdout and "6 (0 + 6)" in wide.stdout
