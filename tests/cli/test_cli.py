@@ -444,7 +444,7 @@ def test_marketplace_through_the_cli(org_url: str) -> None:
         conn.execute(t.people.update().where(t.people.c.id == "P2").values(target_role_id="R2"))
     db.dispose()
     code, out, err = mm(org_url, "congestion", actor="admin")
-    assert code == 0 and "Congestion" in out and "decis" in out, err  # the wait: days to a decision
+    assert code == 0 and "Congestion" in out and "decided in" in out, err  # the wait: days to a decision
     flat = " ".join(out.split())
     assert "Plan demand counts 0 current plans." in flat
     assert "1 person with a target role has no current plan" in flat

@@ -243,10 +243,24 @@ def test_the_cli_report_stays_whole_in_an_80_column_terminal(world: World) -> No
         ) in flat, s.id
     assert f"BOTTLENECK {CROWDED_TITLE} opportunity OPP-CROWDED-2027-EMEA" in flat
     assert "seats 1 · demand 6 (0 planned + 6 applied) · ratio 6 · queue 5" in flat
-    assert "opportunity OPP-ENDED-PLANNED" in flat and "wait 2 weeks" in flat
+    assert "opportunity OPP-ENDED-PLANNED" in flat and "planned start in 2 weeks" in flat
     assert f"Past opportunities: {congestion.SLOT_RULE}. 3 left out so." in flat  # the notes below, as before
 
     wide = CliRunner(env={"COLUMNS": "250"}).invoke(cli, ["--db", _url(world), "congestion"])
     assert wide.exit_code == 0, wide.stderr
     assert "┃ slot" in wide.stdout and "…" not in wide.stdout
     assert f"BOTTLENECK {CROWDED_TITLE}" in wide.stdout and "6 (0 + 6)" in wide.stdout
+
+
+def test_the_alternate_routes_page_says_when_it_lists_only_part_of_who_wants_the_slot(world: World) -> None:
+    """HR's page said "each person who wants this slot" over the people in their unit, while the congestion
+    report counted everyone in the organisation."""
+    _three_want_gig_x(world)  # E and E2 in team A (HR's unit), O in team B
+    hr = world.client("hr").get("/api/v1/congestion/routes/TPL-X").json()
+    assert (hr["wanting"], hr["wanting_everywhere"]) == (2, 3)
+    assert sorted(r["person_id"] for r in hr["routes"]) == ["E", "E2"]
+    page = world.client("hr").get("/congestion/routes/TPL-X", headers={"accept": "text/html"}).text
+    assert "You see 2 of the 3 people in the organisation who want it" in page
+    admin = world.client("admin")
+    assert admin.get("/api/v1/congestion/routes/TPL-X").json()["wanting_everywhere"] == 3
+    assert 'id="routes-scope"' not in admin.get("/congestion/routes/TPL-X", headers={"accept": "text/html"}).text

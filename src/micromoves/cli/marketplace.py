@@ -97,11 +97,13 @@ def _levels(values: list[str] | None, option: str) -> dict[str, float]:
 
 
 def _wait(s: SlotLoad) -> str:
-    """A slot's median wait: planned (weeks from the plan to the step), else applications' days to a decision."""
+    """A slot's median wait: planned (weeks from the plan to the step), else applications' days to a decision.
+    Said as what it measures: a bare "15 weeks" read as a queue for seats, though a plan's start also waits
+    for the person's own limits (two moves at a time, capacity)."""
     if s.median_wait_weeks is not None:
-        return f"{s.median_wait_weeks:g} weeks"
+        return f"planned start in {s.median_wait_weeks:g} weeks"
     if s.median_days_to_decision is not None:
-        return f"{s.median_days_to_decision:g} days to a decision"
+        return f"decided in {s.median_days_to_decision:g} days"
     return ""
 
 
@@ -123,7 +125,7 @@ def _print_slots_stacked(slots: list[SlotLoad], needs: int) -> None:
             f"seats {s.supply} · demand {s.demand} ({s.demand_plans} planned + {s.demand_applications} applied) · "
             f"ratio {s.ratio:g} · queue {s.queue}",
         ]
-        timing = [f"wait {w}" for w in [_wait(s)] if w] + [f"time to start {t}" for t in [_to_start(s)] if t]
+        timing = [w for w in [_wait(s)] if w] + [f"time to start {t}" for t in [_to_start(s)] if t]
         if timing:
             lines.append(" · ".join(timing))
         for line in lines:  # indented as a whole, wrapped lines too

@@ -690,6 +690,9 @@ class AlternateRoutes(BaseModel):
     # Everyone the user may see who wants the slot; each route is a re-plan, so only the first ``limit`` of
     # them (plans first, then applications by date) are compared, and the page says how many were left out.
     wanting: int = 0
+    # Everyone in the organisation who wants it (a count only): HR's page said "each person who wants this
+    # slot" over 2 people in their unit while the congestion report counted 35.
+    wanting_everywhere: int = 0
     limit: int = DEFAULT_ROUTES  # how many were asked for (the page's form shows it)
 
 
@@ -708,7 +711,8 @@ def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: i
     failed: list[tuple[str, str]] = []  # (person, why), named below in one query
     with db.engine.connect() as conn:
         slot = _load_slot(conn, template_id, horizon=104, settings=get_settings())
-        visible = [pid for pid in _wanting(conn, template_id, slot.option_ids) if policy.sees_person(pid)]
+        everyone = _wanting(conn, template_id, slot.option_ids)
+        visible = [pid for pid in everyone if policy.sees_person(pid)]
     queue = iter(visible)
     # In batches of as many people as routes are still missing: loaded together, then searched one by one
     # outside any transaction; one who cannot be routed makes room for the next.
@@ -736,5 +740,6 @@ def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: i
         routes=routes,
         not_planned=not_planned,
         wanting=len(visible),
+        wanting_everywhere=len(everyone),
         limit=limit,
     )
