@@ -7,6 +7,7 @@ import datetime as dt
 import html
 import io
 import re
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -951,6 +952,51 @@ def test_the_api_refuses_a_query_parameter_it_does_not_read(world: World) -> Non
         r = hr.get(path, params={"page": 2})
         assert (r.status_code, r.json()["error"]["details"]["problems"][0]["field"]) == (422, "page"), path
         assert hr.get(path, params={"team": "A"}).status_code == 200
+
+
+def test_an_endpoint_without_a_body_refuses_one(world: World) -> None:
+    """Endpoints that read no body accepted any JSON body and ignored it, answering success: a plan "towards
+    R-SWE-3" planned towards the old target, a cancel lost its reason, a discard its note. A body is refused
+    as an unknown key is where there is a body model (422 in the one error shape, naming each key) and
+    nothing is done; no body, {} and null still work, and so do the pages' form posts."""
+    admin, hugo = world.client("admin"), world.client("hugo")
+
+    def refused(r: Any, fields: list[str]) -> None:
+        assert r.status_code == 422, r.text
+        error = r.json()["error"]
+        assert error["code"] == "invalid_request" and [p["field"] for p in error["details"]["problems"]] == fields
+        assert all("takes no body" in p["message"] for p in error["details"]["problems"]), r.text
+
+    opportunity = f"/api/v1/opportunities/{world.opp_open}"
+    refused(admin.post(f"{opportunity}/actions/cancel", json={"reason": "typo"}), ["reason"])
+    refused(admin.post(f"{opportunity}/actions/cancel", json={"reason": "typo", "notify": False}), ["reason", "notify"])
+    for body in ([1], "cancel", 0):  # not an object: the body itself
+        refused(admin.post(f"{opportunity}/actions/cancel", json=body), ["body"])
+    refused(
+        admin.post(f"{opportunity}/actions/cancel", content=b"{typo", headers={"content-type": "application/json"}),
+        ["body"],
+    )
+    assert admin.get(opportunity).json()["card"]["status"] == "open"
+    with world.db.engine.connect() as conn:
+        plans = conn.execute(select(t.plans.c.id)).all()
+    refused(admin.post("/api/v1/people/E/plan", json={"target": "R-SWE-3"}), ["target"])
+    with world.db.engine.connect() as conn:
+        assert conn.execute(select(t.plans.c.id)).all() == plans
+    run = admin.post("/api/v1/allocations", json={}).json()["id"]
+    refused(admin.post(f"/api/v1/allocations/{run}/discard", json={"reason": "x"}), ["reason"])
+    refused(admin.request("DELETE", "/api/v1/session", json={"everywhere": True}), ["everywhere"])
+    assert admin.get(f"/api/v1/allocations/{run}").json()["status"] == "proposed"
+    assert admin.get("/api/v1/me").status_code == 200  # the session was not ended
+    # Nothing, {} and null say nothing: accepted.
+    assert admin.post(f"/api/v1/allocations/{run}/discard", json={}).json()["status"] == "discarded"
+    r = admin.post(f"{opportunity}/actions/close", content=b"null", headers={"content-type": "application/json"})
+    assert (r.status_code, r.json()["card"]["status"]) == (200, "closed"), r.text
+    r = hugo.post(f"/api/v1/opportunities/{world.opp_draft}/actions/submit")
+    assert (r.status_code, r.json()["card"]["status"]) == (200, "pending_approval"), r.text
+    # A page's form post sends its fields as a form: the pages are not the JSON API.
+    r = admin.post(f"/opportunities/{world.opp_draft}/actions/publish", data={"note": "x"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert hugo.get(f"/api/v1/opportunities/{world.opp_draft}").json()["card"]["status"] == "open"
 
 
 def test_a_method_not_allowed_says_which_are(world: World) -> None:
