@@ -1086,3 +1086,43 @@ def test_a_request_that_no_longer_fits_says_so_in_the_queue_and_its_first_approv
     assert r.status_code == 409, r.text
     with world.db.engine.connect() as conn:
         assert conn.scalar(select(t.move_approvals.c.id).where(t.move_approvals.c.move_id == world.mv_e)) is None
+
+
+def test_a_blocked_request_names_only_the_moves_its_approver_may_see(world: World) -> None:
+    """Hugo hosts eva's requested MV-E; his queue read "move MV-E (20%) together with MV-SECRET would use
+    110%…" while MV-SECRET (eva's, in her own team) is a 404 to him: its id leaked, as it did in the 409 of
+    his approval. He reads "another move of theirs" with its share and dates; mira, eva's manager, who may
+    open it, still reads its id."""
+    start = dt.date.today() + dt.timedelta(days=14)
+    end = start + dt.timedelta(weeks=4)
+    with world.db.write_engine.begin() as conn:
+        conn.execute(
+            t.moves.insert().values(
+                id="MV-SECRET",
+                person_id="E",
+                kind="stretch_assignment",
+                title="Secret transfer",
+                start=start,
+                end=end,
+                percent_time=90,
+                status="approved",
+                host_team_id="A",
+                expected_outcomes="",
+                skills_targeted=[],
+            )
+        )
+    hugo, mira = world.client("hugo"), world.client("mira")
+    assert hugo.get("/api/v1/moves/MV-SECRET").status_code == 404  # he may not see it
+    hidden = f"together with another move of theirs (90%, {start.isoformat()} to {end.isoformat()}) would use 110%"
+    [item] = [i for i in hugo.get("/api/v1/approvals").json()["items"] if i["move"]["id"] == world.mv_e]
+    assert item["slot"] == "host" and hidden in item["blocked"], item
+    assert "MV-SECRET" not in item["blocked"] and "Secret" not in item["blocked"]
+    page = hugo.get("/approvals", headers={"accept": "text/html"}).text
+    row = page[page.index(f'id="approval-{world.mv_e}"') :].split("</tr>")[0]
+    assert "Cannot be approved now" in row and hidden in row and "MV-SECRET" not in page
+    r = hugo.post(f"/api/v1/moves/{world.mv_e}/actions/approve", json={})
+    assert r.status_code == 409 and hidden in r.text and "MV-SECRET" not in r.text, r.text
+    [item] = [i for i in mira.get("/api/v1/approvals").json()["items"] if i["move"]["id"] == world.mv_e]
+    assert "together with MV-SECRET would use 110%" in item["blocked"], item
+    r = mira.post(f"/api/v1/moves/{world.mv_e}/actions/approve", json={})
+    assert r.status_code == 409 and "together with MV-SECRET would use 110%" in r.text, r.text
