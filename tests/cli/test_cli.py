@@ -562,6 +562,103 @@ def test_a_mistyped_person_id_as_actor_is_refused_not_made_an_operator(org_url: 
     assert code == 0, err
 
 
+def _reviewed_move_with_confidential_notes(org_url: str) -> str:
+    """P2's move, reviewed by their manager P1 with confidential notes: "Not ready to lead"."""
+    code, out, err = mm(
+        org_url, "moves", "propose", "--person", "P2", "--kind", "gig", "--title", "Churn model", "--start",
+        RUN_START, "--end", RUN_END, "--percent", "10", "--criterion", "Done", "--request", "--json", actor="P2",
+    )  # fmt: skip
+    assert code == 0, err
+    mid = json.loads(out)["id"]
+    for actor, args in [
+        ("P1", ("approve", mid)),
+        ("hr", ("approve", mid)),
+        ("P1", ("transition", mid, "onboarding")),
+        ("P1", ("transition", mid, "active")),
+        (
+            "P1",
+            ("review", mid, "--decision", "end", "--rate", "1=met", "--notes", "Not ready to lead", "--confidential"),
+        ),
+    ]:
+        code, _, err = mm(org_url, "moves", *args, actor=actor)
+        assert code == 0, (args, err)
+    return mid
+
+
+def test_an_actor_that_is_no_person_and_no_operator_name_is_refused(org_url: str) -> None:
+    """--actor P000926 (a mistyped P-000926), "P-000926 ", P_000926 or a made-up P-NOPE acted as the operator
+    with admin rights: it printed confidential review notes, proposed and approved moves, and the audit log
+    recorded user:P-NOPE. An actor that is no person must be an operator name (lower case: cli, hr); else
+    it is refused, naming the option and the value, and nothing is shown or written."""
+    mid = _reviewed_move_with_confidential_notes(org_url)
+    code, out, err = mm(org_url, "moves", "show", mid, actor="hr")  # the operator reads them
+    assert code == 0 and "Not ready to lead" in out, err
+    propose = ["moves", "propose", "--person", "P2", "--kind", "gig", "--title", "Made up", "--start", RUN_START]
+    propose += ["--end", RUN_END, "--percent", "10", "--criterion", "Done", "--request"]
+    with Database(org_url).engine.connect() as conn:
+        before = conn.execute(select(t.moves.c.id, t.moves.c.status)).all()
+    # P-2, P_2 and "P2 " read as P2 (case and separators aside): the error says so.
+    for typo, hint in [("P-2", "P2"), ("P_2", "P2"), ("P2 ", "P2"), ("P-NOPE", None), ("Hr", None), ("", None)]:
+        for args in (("moves", "show", mid), tuple(propose), ("moves", "approve", mid), ("people", "list")):
+            code, out, err = mm(org_url, *args, actor=typo)
+            said = " ".join(err.split())
+            assert code != 0 and f"no person '{typo}' (--actor)" in said, (typo, args, err)
+            assert "--actor takes a person id" in said and "Not ready to lead" not in out, (typo, err)
+            assert (f"did you mean {hint}?" in said) == (hint is not None), (typo, err)
+    with Database(org_url).engine.connect() as conn:
+        assert conn.execute(select(t.moves.c.id, t.moves.c.status)).all() == before
+        actors = set(conn.scalars(select(t.audit_events.c.actor)))
+    assert not {a for a in actors if "NOPE" in a or "P-2" in a or "P_2" in a}, actors
+
+
+def test_operator_names_stay_free_and_account_usernames_have_their_accounts_rights(
+    org_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The operator keeps its names (the default, hr, nightly, hr-team-2) and admin rights; a lower-case name
+    that reads as a person id (p2 beside P2, p-9 beside P1) is refused. An account's username acted with
+    admin rights too (--actor ada for Ada's employee account read confidential notes): it has that
+    account's rights, as if it had logged in; a deactivated account is refused."""
+    from micromoves.services import accounts
+    from micromoves.settings import get_settings
+
+    mid = _reviewed_move_with_confidential_notes(org_url)
+    for name in ("hr", "nightly", "hr-team-2", "ops.bot_1"):
+        code, out, err = mm(org_url, "moves", "show", mid, actor=name)
+        assert code == 0 and "Not ready to lead" in out, (name, err)
+    result = runner.invoke(app, ["--db", org_url, "moves", "show", mid])  # the default: MICROMOVES_ACTOR, cli
+    assert result.exit_code == 0 and "Not ready to lead" in result.stdout, result.stderr
+    for typo in ("p2", "p-9", "p000009"):
+        code, out, err = mm(org_url, "moves", "show", mid, actor=typo)
+        assert code != 0 and f"no person '{typo}' (--actor)" in err and "Not ready to lead" not in out, err
+    assert mm(org_url, "users", "add", "ada", "--person", "P2", "--password", "a long password")[0] == 0
+    assert mm(org_url, "users", "add", "integrator", "--password", "a long password")[0] == 0
+    assert mm(org_url, "users", "add", "root", "--access", "admin", "--password", "a long password")[0] == 0
+    code, out, err = mm(org_url, "moves", "show", mid, actor="ada")  # P2's account: P2 reads no notes
+    assert code == 0 and "(notes confidential)" in out and "Not ready to lead" not in out, err
+    code, out, err = mm(org_url, "moves", "show", mid, actor="Integrator")  # an employee without a person
+    assert code == 3 and f"unknown move '{mid}'" in err and "Not ready to lead" not in out, err
+    code, out, err = mm(org_url, "moves", "show", mid, actor="root")  # an admin account
+    assert code == 0 and "Not ready to lead" in out, err
+    db = Database(org_url)
+    try:
+        integrator = accounts.user_named(db, "integrator")
+        admin = accounts.Principal(accounts.user_named(db, "root").id, "root", accounts.Access.ADMIN, None)
+        accounts.update_user(db, integrator.id, active=False, actor=admin)
+    finally:
+        db.dispose()
+    code, out, err = mm(org_url, "people", "list", actor="integrator")
+    assert code == 2 and "--actor 'integrator': the account 'integrator' is deactivated" in err and not out, err
+    # MICROMOVES_ACTOR follows the same rule; its error names it.
+    monkeypatch.setenv("MICROMOVES_ACTOR", "P-NOPE")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["--db", org_url, "moves", "show", mid])
+        assert result.exit_code != 0 and "no person 'P-NOPE' (MICROMOVES_ACTOR)" in result.stderr, result.stderr
+        assert "Not ready to lead" not in result.stdout
+    finally:
+        get_settings.cache_clear()
+
+
 def test_a_listing_cut_at_its_limit_says_so(org_url: str) -> None:
     """`people list --json` returned the first 50 people of 400 and nothing said more existed; a script took
     them for everyone. The JSON stays a plain list; standard error says how to get the rest."""

@@ -72,6 +72,26 @@ def test_full_time_moves_never_overlap_even_with_spare_capacity() -> None:
         rules.check_fits(b, [a], 200)
 
 
+def test_a_fit_error_names_only_the_moves_the_reader_may_see() -> None:
+    """The error is shown to approvers who may not see the person's other moves: those are told by share and
+    dates, without their id."""
+    a = iv("A", D(2026, 1, 1), D(2026, 3, 31), 60)
+    b = iv("B", D(2026, 2, 1), D(2026, 2, 28), 30)
+    c = iv("C", D(2026, 2, 10), D(2026, 2, 20), 20)
+    with pytest.raises(CapacityExceeded) as caught:
+        rules.check_fits(c, [a, b], 100, named=lambda move_id: move_id == "B")
+    assert caught.value.message == (
+        "move C (20%) together with another move of theirs (60%, 2026-01-01 to 2026-03-31), B would use 110% "
+        "of time from 2026-02-10; capacity for moves is 100%"
+    )
+    full = iv("F", D(2026, 3, 1), D(2026, 4, 30), 100)
+    with pytest.raises(FullTimeOverlap) as overlap:
+        rules.check_fits(full, [iv("G", D(2026, 1, 1), D(2026, 3, 31), 100)], 200, named=lambda _: False)
+    assert overlap.value.message == (
+        "move F is full-time and overlaps another full-time move of theirs (100%, 2026-01-01 to 2026-03-31)"
+    )
+
+
 def test_overloads_reports_each_stretch_once() -> None:
     moves = [
         iv("A", D(2026, 1, 1), D(2026, 1, 31), 70),

@@ -7,6 +7,7 @@ import datetime as dt
 import html
 import io
 import re
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -953,6 +954,51 @@ def test_the_api_refuses_a_query_parameter_it_does_not_read(world: World) -> Non
         assert hr.get(path, params={"team": "A"}).status_code == 200
 
 
+def test_an_endpoint_without_a_body_refuses_one(world: World) -> None:
+    """Endpoints that read no body accepted any JSON body and ignored it, answering success: a plan "towards
+    R-SWE-3" planned towards the old target, a cancel lost its reason, a discard its note. A body is refused
+    as an unknown key is where there is a body model (422 in the one error shape, naming each key) and
+    nothing is done; no body, {} and null still work, and so do the pages' form posts."""
+    admin, hugo = world.client("admin"), world.client("hugo")
+
+    def refused(r: Any, fields: list[str]) -> None:
+        assert r.status_code == 422, r.text
+        error = r.json()["error"]
+        assert error["code"] == "invalid_request" and [p["field"] for p in error["details"]["problems"]] == fields
+        assert all("takes no body" in p["message"] for p in error["details"]["problems"]), r.text
+
+    opportunity = f"/api/v1/opportunities/{world.opp_open}"
+    refused(admin.post(f"{opportunity}/actions/cancel", json={"reason": "typo"}), ["reason"])
+    refused(admin.post(f"{opportunity}/actions/cancel", json={"reason": "typo", "notify": False}), ["reason", "notify"])
+    for body in ([1], "cancel", 0):  # not an object: the body itself
+        refused(admin.post(f"{opportunity}/actions/cancel", json=body), ["body"])
+    refused(
+        admin.post(f"{opportunity}/actions/cancel", content=b"{typo", headers={"content-type": "application/json"}),
+        ["body"],
+    )
+    assert admin.get(opportunity).json()["card"]["status"] == "open"
+    with world.db.engine.connect() as conn:
+        plans = conn.execute(select(t.plans.c.id)).all()
+    refused(admin.post("/api/v1/people/E/plan", json={"target": "R-SWE-3"}), ["target"])
+    with world.db.engine.connect() as conn:
+        assert conn.execute(select(t.plans.c.id)).all() == plans
+    run = admin.post("/api/v1/allocations", json={}).json()["id"]
+    refused(admin.post(f"/api/v1/allocations/{run}/discard", json={"reason": "x"}), ["reason"])
+    refused(admin.request("DELETE", "/api/v1/session", json={"everywhere": True}), ["everywhere"])
+    assert admin.get(f"/api/v1/allocations/{run}").json()["status"] == "proposed"
+    assert admin.get("/api/v1/me").status_code == 200  # the session was not ended
+    # Nothing, {} and null say nothing: accepted.
+    assert admin.post(f"/api/v1/allocations/{run}/discard", json={}).json()["status"] == "discarded"
+    r = admin.post(f"{opportunity}/actions/close", content=b"null", headers={"content-type": "application/json"})
+    assert (r.status_code, r.json()["card"]["status"]) == (200, "closed"), r.text
+    r = hugo.post(f"/api/v1/opportunities/{world.opp_draft}/actions/submit")
+    assert (r.status_code, r.json()["card"]["status"]) == (200, "pending_approval"), r.text
+    # A page's form post sends its fields as a form: the pages are not the JSON API.
+    r = admin.post(f"/opportunities/{world.opp_draft}/actions/publish", data={"note": "x"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert hugo.get(f"/api/v1/opportunities/{world.opp_draft}").json()["card"]["status"] == "open"
+
+
 def test_a_method_not_allowed_says_which_are(world: World) -> None:
     """HTTP requires a 405 to name the methods the resource takes (Allow); the error handler dropped it."""
     r = world.client("hr").put("/api/v1/moves", json={})
@@ -1040,3 +1086,43 @@ def test_a_request_that_no_longer_fits_says_so_in_the_queue_and_its_first_approv
     assert r.status_code == 409, r.text
     with world.db.engine.connect() as conn:
         assert conn.scalar(select(t.move_approvals.c.id).where(t.move_approvals.c.move_id == world.mv_e)) is None
+
+
+def test_a_blocked_request_names_only_the_moves_its_approver_may_see(world: World) -> None:
+    """Hugo hosts eva's requested MV-E; his queue read "move MV-E (20%) together with MV-SECRET would use
+    110%…" while MV-SECRET (eva's, in her own team) is a 404 to him: its id leaked, as it did in the 409 of
+    his approval. He reads "another move of theirs" with its share and dates; mira, eva's manager, who may
+    open it, still reads its id."""
+    start = dt.date.today() + dt.timedelta(days=14)
+    end = start + dt.timedelta(weeks=4)
+    with world.db.write_engine.begin() as conn:
+        conn.execute(
+            t.moves.insert().values(
+                id="MV-SECRET",
+                person_id="E",
+                kind="stretch_assignment",
+                title="Secret transfer",
+                start=start,
+                end=end,
+                percent_time=90,
+                status="approved",
+                host_team_id="A",
+                expected_outcomes="",
+                skills_targeted=[],
+            )
+        )
+    hugo, mira = world.client("hugo"), world.client("mira")
+    assert hugo.get("/api/v1/moves/MV-SECRET").status_code == 404  # he may not see it
+    hidden = f"together with another move of theirs (90%, {start.isoformat()} to {end.isoformat()}) would use 110%"
+    [item] = [i for i in hugo.get("/api/v1/approvals").json()["items"] if i["move"]["id"] == world.mv_e]
+    assert item["slot"] == "host" and hidden in item["blocked"], item
+    assert "MV-SECRET" not in item["blocked"] and "Secret" not in item["blocked"]
+    page = hugo.get("/approvals", headers={"accept": "text/html"}).text
+    row = page[page.index(f'id="approval-{world.mv_e}"') :].split("</tr>")[0]
+    assert "Cannot be approved now" in row and hidden in row and "MV-SECRET" not in page
+    r = hugo.post(f"/api/v1/moves/{world.mv_e}/actions/approve", json={})
+    assert r.status_code == 409 and hidden in r.text and "MV-SECRET" not in r.text, r.text
+    [item] = [i for i in mira.get("/api/v1/approvals").json()["items"] if i["move"]["id"] == world.mv_e]
+    assert "together with MV-SECRET would use 110%" in item["blocked"], item
+    r = mira.post(f"/api/v1/moves/{world.mv_e}/actions/approve", json={})
+    assert r.status_code == 409 and "together with MV-SECRET would use 110%" in r.text, r.text

@@ -81,7 +81,16 @@ def main(
             "MICROMOVES_DATABASE_URL, else the file in the user data dir).",
         ),
     ] = None,
-    actor: Annotated[str | None, typer.Option("--actor", help="Who is acting, recorded in the audit trail.")] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--actor",
+            help="Who is acting, recorded in the audit trail: a person id (P-000926) acts with that person's "
+            "rights, an account's username with that account's, an operator name with admin rights: lower-case "
+            "letters, digits, '.', '_' or '-', starting with a letter and shaped like no person id (cli, "
+            "nightly). Anything else (P-NOPE, P000926, 'P-000926 ') is refused. Default: MICROMOVES_ACTOR, else cli.",
+        ),
+    ] = None,
 ) -> None:
     state.db_option, state.actor = db, actor
     # A bad MICROMOVES_* value stops every command at once, with --db too (the settings were read only by
@@ -99,7 +108,13 @@ def database_url() -> str:
 
 
 def actor() -> str:
-    return state.actor or get_settings().actor
+    # --actor "" (a script's unset variable) is checked as given, not replaced by the operator's default.
+    return state.actor if state.actor is not None else get_settings().actor
+
+
+def actor_option() -> str:
+    """Where the actor came from, for an error about it."""
+    return "--actor" if state.actor is not None else "MICROMOVES_ACTOR"
 
 
 def open_db(*, create: bool = False) -> Database:
@@ -123,6 +138,9 @@ def open_db(*, create: bool = False) -> Database:
         raise DomainError(
             f"cannot bring the database schema up to date: {exc}; is it from a newer micromoves?", field="db"
         ) from None
+    # Every command checks its actor, even one that only reads or runs as the operator (plan-all): an actor
+    # that is neither a person nor an operator name is refused before anything is done or recorded under it.
+    _policy(db)
     return db
 
 
@@ -805,7 +823,7 @@ def _policy(db: Database) -> Policy:
     """Whose rights a command has: --actor P's (a person id), else the operator's (an admin's)."""
     from micromoves.cli.marketplace import cli_policy
 
-    return cli_policy(db, actor())
+    return cli_policy(db, actor(), option=actor_option())
 
 
 def require_admin(db: Database, action: str) -> None:

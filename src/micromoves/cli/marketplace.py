@@ -1,9 +1,10 @@
 """``micromoves opportunities …`` and ``micromoves applications …``: the marketplace from the terminal.
 
-The CLI is the operator's console. Under an ``--actor`` that is not a person id (the default, ``hr`` …) it
-acts with admin rights; under a person id it acts as that person, with that person's rights (their
+The CLI is the operator's console. Under an operator name (the default ``cli``, ``hr`` …: ``OPERATOR_NAME``)
+it acts with admin rights; under a person id it acts as that person, with that person's rights (their
 account's access level if they have one, else an employee's; manager rights follow from the org chart, as
-in the web app): an applicant cannot offer themselves a seat or approve their own move.
+in the web app): an applicant cannot offer themselves a seat or approve their own move. An account's
+username acts with that account's rights. Any other actor is refused (``cli_policy``).
 """
 
 from __future__ import annotations
@@ -42,44 +43,78 @@ def _fit_words(fit: float | None, asks: bool) -> str:
     return f"skills {fit:.0%}" if asks else "no skills asked"
 
 
-def cli_policy(db: Database, actor: str) -> Policy:
-    """Admin rights under an operator's name; a person id acts as that person, with that person's rights."""
-    from sqlalchemy import select
+# An operator name: who the operator (admin rights) is in the audit trail, e.g. cli (the default), nightly.
+# Lower case, so that ids as HR systems write them (P-000926, EMP, A-0) are never one: a mistyped or made-up
+# person id (P000926, "P-000926 ", P-NOPE) is refused instead of getting admin rights.
+OPERATOR_NAME = re.compile(r"[a-z][a-z0-9._-]{0,63}")
 
+
+def operator_rule(option: str = "--actor") -> str:
+    return (
+        f"{option} takes a person id (that person's rights), an account's username (that account's rights) "
+        "or an operator name (admin rights): lower-case letters, digits, '.', '_' or '-', starting with a "
+        "letter and shaped like no person id (cli, nightly)"
+    )
+
+
+def cli_policy(db: Database, actor: str, *, option: str = "--actor") -> Policy:
+    """Whose rights the CLI has under ``actor``: a person id's (their account's access level if they have an
+    active one, else an employee's), an account's username's (that account's, as if it had logged in), or
+    an operator name's (OPERATOR_NAME, reading as no person id: admin rights). Anything else is refused,
+    naming ``option``: it acted with admin rights, however mistyped (P000926, "P-000926 ", P-NOPE)."""
+    from sqlalchemy import func, select
+
+    users = t.users.c
     with db.engine.connect() as conn:
         person = conn.scalar(select(t.people.c.id).where(t.people.c.id == actor))
         if person is None:
-            _not_a_mistyped_person(conn, actor)
-            return Policy(db, accounts.Principal(0, actor, accounts.Access.ADMIN, None))
-        account = conn.execute(
-            select(t.users.c.id, t.users.c.access, t.users.c.active).where(t.users.c.person_id == person)
-        ).first()
-    if account is None or not account.active:  # a deactivated account keeps no more than an employee's rights
+            # Usernames are unique case aside (accounts.create_user): "Admin" is the account admin.
+            account = conn.execute(
+                select(users.id, users.username, users.access, users.active, users.person_id).where(
+                    func.lower(users.username) == actor.lower()
+                )
+            ).first()
+            if account is None:
+                _check_operator_name(conn, actor, option)
+                return Policy(db, accounts.Principal(0, actor, accounts.Access.ADMIN, None))
+            if not account.active:
+                raise InvalidValue(
+                    f"{option} {actor!r}: the account {account.username!r} is deactivated", field="actor"
+                )
+            access = accounts.Access(account.access)
+            return Policy(db, accounts.Principal(account.id, account.username, access, account.person_id))
+        own = conn.execute(select(users.id, users.access, users.active).where(users.person_id == person)).first()
+    if own is None or not own.active:  # a deactivated account keeps no more than an employee's rights
         return Policy(db, accounts.Principal(0, actor, accounts.Access.EMPLOYEE, person))
-    return Policy(db, accounts.Principal(account.id, actor, accounts.Access(account.access), person))
+    return Policy(db, accounts.Principal(own.id, actor, accounts.Access(own.access), person))
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())  # P_000926, p000926, "P-000926 " all read as P-000926
 
 
 def _shape(text: str) -> str:
-    return re.sub(r"\d+", "0", text.lower())  # p-000278 is a typo of P-000278 as much as P-00278 is
+    return re.sub(r"\d+", "0", _letters(text))  # P-00278 is a typo of P-000278 as much as p-000278 is
 
 
-def _not_a_mistyped_person(conn: Any, actor: str) -> None:
-    """An operator name that is shaped like the people's ids (P-00278 where ids read P-000278) is a mistyped
-    person id, not an operator: acting on it would give admin rights instead of that person's. Refused."""
+def _check_operator_name(conn: Any, actor: str, option: str) -> None:
+    """Refuse an actor that is no person, no account and no operator name (upper case, spaces, empty:
+    P-NOPE, "P-000926 "), or an operator-shaped name that reads as a person id (p-000926, p2 beside P1)."""
     from sqlalchemy import func, select
 
-    if not re.search(r"\d", actor):
-        return  # "cli", "hr", "admin": operator names
-    prefix = re.split(r"\d", actor, maxsplit=1)[0].lower()
     people = t.people.c
-    # Every id under the same prefix, case aside, is looked at: shapes may differ within one prefix.
-    ids = conn.scalars(select(people.id).where(func.lower(people.id).startswith(prefix, autoescape=True))).all()
-    if any(_shape(pid) == _shape(actor) for pid in ids):
-        raise NotFound(
-            f"no person {actor!r}: --actor takes a person id (to act with that person's rights) or an operator "
-            "name that is not shaped like one",
-            field="actor",
-        )
+    letters = _letters(actor)
+    # Only ids under the same first letter or digit can read as the actor: not the whole table.
+    ids = (
+        conn.scalars(select(people.id).where(func.lower(people.id).startswith(letters[0], autoescape=True))).all()
+        if letters
+        else []
+    )
+    same = sorted(pid for pid in ids if _letters(pid) == letters)
+    if OPERATOR_NAME.fullmatch(actor) and not same and not any(_shape(pid) == _shape(actor) for pid in ids):
+        return
+    hint = f"; did you mean {same[0]}?" if same else ""
+    raise NotFound(f"no person {actor!r} ({option}): {operator_rule(option)}{hint}", field="actor")
 
 
 def _levels(values: list[str] | None, option: str) -> dict[str, float]:
@@ -133,14 +168,14 @@ def _print_slots_stacked(slots: list[SlotLoad], needs: int) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from micromoves.cli.main import actor, handle_errors, open_db, parse_date, required_date
+    from micromoves.cli.main import _policy, handle_errors, open_db, parse_date, required_date
 
     @opportunities_app.command("list")
     @handle_errors
     def opportunities_list(as_json: JsonOpt = False) -> None:
         """Open opportunities, best fit for the actor first (with --actor PERSON)."""
         db = open_db()
-        data = mviews.marketplace(db, cli_policy(db, actor()))
+        data = mviews.marketplace(db, _policy(db))
         if as_json:
             print_json(data.model_dump(mode="json"))
             return
@@ -167,7 +202,7 @@ def register(app: typer.Typer) -> None:
     def opportunities_show(opportunity_id: str, as_json: JsonOpt = False) -> None:
         """One opportunity, with its applications."""
         db = open_db()
-        data = mviews.opportunity_detail(db, cli_policy(db, actor()), opportunity_id)
+        data = mviews.opportunity_detail(db, _policy(db), opportunity_id)
         if as_json:
             print_json(data.model_dump(mode="json"))
             return
@@ -213,7 +248,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Create an opportunity (a draft, or published with --publish), with its eligibility rules."""
         db = open_db()
-        policy = cli_policy(db, actor())
+        policy = _policy(db)
         data = market.OpportunityInput(
             title=title,
             kind=kind,
@@ -242,7 +277,7 @@ def register(app: typer.Typer) -> None:
     def opportunities_status(opportunity_id: str, status: str) -> None:
         """pending_approval, open (publish), closed or cancelled."""
         db = open_db()
-        market.set_opportunity_status(db, cli_policy(db, actor()), opportunity_id, status)
+        market.set_opportunity_status(db, _policy(db), opportunity_id, status)
         console.print(f"{opportunity_id}: {status}")
 
     @opportunities_app.command("apply")
@@ -250,14 +285,14 @@ def register(app: typer.Typer) -> None:
     def opportunities_apply(opportunity_id: str, note: str = "") -> None:
         """Apply as the --actor person."""
         db = open_db()
-        console.print(f"application {market.apply(db, cli_policy(db, actor()), opportunity_id, note=note)}")
+        console.print(f"application {market.apply(db, _policy(db), opportunity_id, note=note)}")
 
     @applications_app.command("decide")
     @handle_errors
     def applications_decide(application_id: int, action: str, reason: str = "") -> None:
         """offer / waitlist / reject (host side) or accept / decline / withdraw (as the applicant)."""
         db = open_db()
-        move_id = market.decide(db, cli_policy(db, actor()), application_id, action, reason=reason)
+        move_id = market.decide(db, _policy(db), application_id, action, reason=reason)
         console.print(f"application {application_id}: {action}" + (f"; move {move_id} requested" if move_id else ""))
 
     @app.command("congestion")
@@ -273,7 +308,7 @@ def register(app: typer.Typer) -> None:
         from micromoves.services import congestion
 
         db = open_db()
-        policy = cli_policy(db, actor())
+        policy = _policy(db)
         if routes:
             alt = congestion.alternate_routes(db, policy, routes, limit=limit)
             if as_json:
@@ -352,7 +387,7 @@ def register(app: typer.Typer) -> None:
     def credit(manager_id: str, as_json: JsonOpt = False) -> None:
         """A manager's ledger of talent released: people and person-weeks lent, moves completed."""
         db = open_db()
-        data = mviews.manager_credit(db, cli_policy(db, actor()), manager_id)
+        data = mviews.manager_credit(db, _policy(db), manager_id)
         if as_json:
             print_json(data.model_dump(mode="json"))
             return
@@ -378,7 +413,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """HR's release report: which managers lend their people, and how much (HR and admins)."""
         db = open_db()
-        data = mviews.release_report(db, cli_policy(db, actor()), page=page)
+        data = mviews.release_report(db, _policy(db), page=page)
         if as_json:
             print_json(data.model_dump(mode="json"))
             return
@@ -414,7 +449,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """A move's onboarding checklist; --done ITEM ticks items off."""
         db = open_db()
-        policy = cli_policy(db, actor())
+        policy = _policy(db)
         for item in done or []:
             market.complete_onboarding_item(db, policy, item)
         items = mviews.onboarding(db, policy, move_id)
@@ -442,7 +477,7 @@ def register(app: typer.Typer) -> None:
         from micromoves.services.views import move_detail
 
         db = open_db()
-        policy = cli_policy(db, actor())
+        policy = _policy(db)
         move_detail(db, policy, move_id)  # the same visibility as the move, as in the web app
         if holder:
             handoffs.record_handoff(

@@ -7,7 +7,7 @@ they work on light :class:`Interval` tuples rather than on full entities.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from micromoves.domain.errors import (
@@ -202,18 +202,38 @@ def full_time_overlaps(intervals: Iterable[Interval]) -> list[tuple[str, str]]:
     return pairs
 
 
-def check_fits(candidate: Interval, committed: Iterable[Interval], capacity: int) -> None:
-    """Raise if ``candidate`` cannot be added next to the person's ``committed`` moves."""
+def check_fits(
+    candidate: Interval,
+    committed: Iterable[Interval],
+    capacity: int,
+    *,
+    named: Callable[[str], bool] | None = None,
+) -> None:
+    """Raise if ``candidate`` cannot be added next to the person's ``committed`` moves.
+
+    The error names the other moves by id where ``named(move_id)`` (default: all); any other is described
+    without id or title, by its share and dates: the one who reads the error may not see that move (a host
+    manager approving one move of someone else's)."""
     others = [iv for iv in committed if iv.move_id != candidate.move_id and iv.overlaps(candidate)]
+    by_id = {iv.move_id: iv for iv in others}
+
+    def other(move_id: str, full_time: bool = False) -> str:
+        if named is None or named(move_id):
+            return f"full-time move {move_id}" if full_time else move_id
+        iv = by_id[move_id]
+        what = "full-time move" if full_time else "move"
+        return f"another {what} of theirs ({iv.percent}%, {iv.start.isoformat()} to {iv.end.isoformat()})"
+
     for a, b in full_time_overlaps([candidate, *others]):
         if candidate.move_id in (a, b):
-            other = b if a == candidate.move_id else a
             raise FullTimeOverlap(
-                f"move {candidate.move_id} is full-time and overlaps full-time move {other}", field="start"
+                f"move {candidate.move_id} is full-time and overlaps "
+                + other(b if a == candidate.move_id else a, full_time=True),
+                field="start",
             )
     for ov in overloads([candidate, *others], capacity):
         if candidate.move_id in ov.move_ids:
-            rest = [m for m in ov.move_ids if m != candidate.move_id]
+            rest = [other(m) for m in ov.move_ids if m != candidate.move_id]
             raise CapacityExceeded(
                 f"move {candidate.move_id} ({candidate.percent}%) together with {', '.join(rest)} would use "
                 f"{ov.total_percent}% of time from {ov.on.isoformat()}; capacity for moves is {capacity}%",

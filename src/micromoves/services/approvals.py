@@ -237,10 +237,11 @@ def decide(db: Database, policy: Policy, move_id: str, *, verdict: Verdict | str
             raise Forbidden("you already decided on this move; a second person must approve it")
         slot = slots[0]
         last = len(done) + 1 == len(Slot)
-        if verdict is Verdict.APPROVED and not last:
-            # The first approval too (the last one's transition to approved checks it below): a first
-            # approval of a move that does not fit only left the second approver a button that fails.
-            move_service.check_fits(uow, person, move)
+        if verdict is Verdict.APPROVED:
+            # The first approval too (the last one's transition to approved checks it again below): a first
+            # approval of a move that does not fit only left the second approver a button that fails. Its
+            # error names only the person's moves the approver may see (a host manager sees one of them).
+            move_service.check_fits(uow, person, move, sees=policy.sees_move)
         try:
             uow.session.execute(
                 insert(t.move_approvals).values(

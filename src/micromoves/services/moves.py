@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,10 +72,18 @@ def _interval(move: Move) -> rules.Interval:
     return rules.Interval(move.id, move.start, move.end, move.percent_time)
 
 
-def check_fits(uow: UnitOfWork, person: Person, move: Move) -> None:
-    """Refuse ``move`` if it does not fit beside the person's committed moves (capacity, full-time overlap)."""
-    committed = [_interval(m) for m in uow.moves.occupying_for_person(person.id) if m.id != move.id]
-    rules.check_fits(_interval(move), committed, person.move_capacity_percent)
+# Whether the one acting may see a move of the person: Policy.sees_move(person_id, host_team_id).
+SeesMove = Callable[[str, str | None], bool]
+
+
+def check_fits(uow: UnitOfWork, person: Person, move: Move, *, sees: SeesMove | None = None) -> None:
+    """Refuse ``move`` if it does not fit beside the person's committed moves (capacity, full-time overlap).
+    With ``sees``, the error names only the other moves the one acting may see (the others by share and
+    dates): a host manager approving one move of someone's must not learn their other moves' ids."""
+    committed = [m for m in uow.moves.occupying_for_person(person.id) if m.id != move.id]
+    hosts = {m.id: m.host_team_id for m in committed}
+    named = None if sees is None else (lambda move_id: sees(person.id, hosts[move_id]))
+    rules.check_fits(_interval(move), [_interval(m) for m in committed], person.move_capacity_percent, named=named)
 
 
 def _clean_statements(statements: Sequence[str], already: int = 0) -> list[str]:
@@ -479,12 +487,13 @@ def review_move(
     new_end: dt.date | None = None,
     on: dt.date | None = None,
     settings: Settings | None = None,
+    sees: SeesMove | None = None,
 ) -> Move:
     """Rate the success criteria, record skills gained and act on the decision.
 
     ``end``/``convert`` complete the move (every criterion must be rated); ``convert`` also assigns the
     move's target role; ``continue`` and ``extend`` send it back to active (``extend`` needs ``new_end``);
-    ``revert`` ends the trial.
+    ``revert`` ends the trial. ``sees``: the moves an extension's capacity error may name (check_fits).
     """
     settings = settings or get_settings()
     on = on or dt.date.today()
@@ -563,7 +572,9 @@ def review_move(
             if decision is Decision.EXTEND:
                 if new_end is None:
                     raise InvalidValue("decision 'extend' needs a new end date", field="new_end")
-                _extend(uow, person, move, new_end, actor=reviewer_id, reason="review: extend", settings=settings)
+                _extend(
+                    uow, person, move, new_end, actor=reviewer_id, reason="review: extend", settings=settings, sees=sees
+                )
             _apply_transition(uow, person, move, S.ACTIVE, actor=reviewer_id, reason=f"review: {decision}", on=on)
         uow.commit()
     _replan_if_reverted(db, move, actor=reviewer_id)
@@ -683,13 +694,14 @@ def _extend(
     actor: str,
     reason: str,
     settings: Settings,
+    sees: SeesMove | None = None,
 ) -> None:
     if new_end <= move.end:
         raise InvalidValue(f"new end {new_end} must be after the current end {move.end}", field="new_end")
     rules.check_short(move.start, new_end, settings.max_move_weeks)
     old_end = move.end
     move.end = new_end
-    check_fits(uow, person, move)
+    check_fits(uow, person, move, sees=sees)
     move.extensions.append(
         Extension(move_id=move.id, old_end=old_end, new_end=new_end, actor=actor, at=utcnow(), reason=reason)
     )

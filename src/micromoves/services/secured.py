@@ -190,4 +190,5 @@ def review(
         notes=notes,
         confidential=confidential,
         new_end=new_end,
+        sees=policy.sees_move,  # a host manager's extension names none of the person's other moves
     )

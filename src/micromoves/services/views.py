@@ -844,7 +844,7 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
                         is not None,
                     )
                     # as in the approvals queue: an approval of a move that no longer fits is refused
-                    if a != "approve" or move.id not in _fit_problems(conn, [move])
+                    if a != "approve" or move.id not in _fit_problems(conn, [move], policy)
                 ]
             ),
             decisions=review_decisions(move) if "review" in actions else [],
@@ -917,7 +917,7 @@ def approval_queue(db: Database, policy: Policy, *, limit: int = 200) -> Approva
         decided = approval_service.records_for(conn, ids)
         hosts = approval_service.host_managers(conn, [m.host_team_id for m in moves])
         policy.prefetch_chains([m.person_id for m in moves])
-        fits = _fit_problems(conn, moves)
+        fits = _fit_problems(conn, moves, policy)
         for move in moves:
             done = decided[move.id]
             slots = approval_service.open_slots(policy, move, done, hosts=hosts)
@@ -935,21 +935,25 @@ def approval_queue(db: Database, policy: Policy, *, limit: int = 200) -> Approva
     return ApprovalQueue(items=items, more=more)
 
 
-def _fit_problems(conn: Any, moves: Sequence[Move]) -> dict[str, str]:
+def _fit_problems(conn: Any, moves: Sequence[Move], policy: Policy) -> dict[str, str]:
     """Per requested move, why it does not fit beside its person's committed moves (the check its approval
-    makes, :func:`rules.check_fits`), for a whole queue in two queries."""
+    makes, :func:`rules.check_fits`), for a whole queue in two queries. It names only the other moves the
+    viewer may see (``policy.sees_move``): a host manager read "together with M-… would use 120%" of a move
+    they cannot open; the others are told by share and dates."""
     people = {m.person_id for m in moves}
     if not people:
         return {}
     c, pc = t.moves.c, t.people.c
     committed: dict[str, list[rules.Interval]] = {}
+    hosts: dict[str, str | None] = {}
     rows = conn.execute(
-        select(c.id, c.person_id, c.start, c.end, c.percent_time).where(
+        select(c.id, c.person_id, c.start, c.end, c.percent_time, c.host_team_id).where(
             c.person_id.in_(sorted(people)), c.status.in_([s.value for s in OCCUPYING_STATUSES])
         )
     )
     for r in rows:
         committed.setdefault(r.person_id, []).append(rules.Interval(r.id, r.start, r.end, r.percent_time))
+        hosts[r.id] = r.host_team_id
     capacity = {
         r.id: r.capacity_percent - r.home_role_min_percent
         for r in conn.execute(
@@ -959,8 +963,15 @@ def _fit_problems(conn: Any, moves: Sequence[Move]) -> dict[str, str]:
     problems = {}
     for m in moves:
         others = [i for i in committed.get(m.person_id, []) if i.move_id != m.id]
+        person = m.person_id
+
+        def named(move_id: str, person: str = person) -> bool:
+            return policy.sees_move(person, hosts[move_id])
+
         try:
-            rules.check_fits(rules.Interval(m.id, m.start, m.end, m.percent_time), others, capacity[m.person_id])
+            rules.check_fits(
+                rules.Interval(m.id, m.start, m.end, m.percent_time), others, capacity[m.person_id], named=named
+            )
         except DomainError as exc:
             problems[m.id] = exc.message
     return problems

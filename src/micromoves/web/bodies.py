@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import inspect
+import json
 import re
 import typing
 from typing import Annotated, Any
@@ -146,3 +148,62 @@ def json_body(request: Request) -> None:
             f"the body must be JSON (Content-Type: application/json), got {media or 'no Content-Type'!r}",
             field="content-type",
         )
+
+
+# Kept on the route object, as the query names are: whether the endpoint reads a body at all.
+_TAKES_BODY = "_micromoves_takes_body"
+_NOT_JSON = object()
+
+
+def _takes_body(dependant: Dependant) -> bool:
+    todo = [dependant]
+    while todo:
+        current = todo.pop()
+        if current.body_params:
+            return True
+        todo.extend(current.dependencies)
+    return False
+
+
+async def no_undeclared_body(request: Request) -> None:
+    """An endpoint without a body model refuses a body, as one with a model refuses a key it does not know
+    (422 in the one error shape, naming each key): ``POST /people/P/plan {"target": "R-SWE-3"}`` planned
+    towards the old target, and ``…/actions/cancel {"reason": "typo"}`` cancelled and dropped the reason,
+    each answering success. Nothing, ``{}`` and ``null`` say nothing and stay accepted."""
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    takes: bool | None = getattr(route, _TAKES_BODY, None)
+    if takes is None:
+        takes = _takes_body(dependant)
+        setattr(route, _TAKES_BODY, takes)
+    if takes:
+        return
+    raw = await request.body()
+    if not raw.strip():
+        return
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    value: Any = _NOT_JSON
+    if media == "application/json" or media.endswith("+json"):
+        with contextlib.suppress(ValueError):  # not JSON, or not UTF-8: a body all the same
+            value = json.loads(raw)
+    if value is None or value == {}:
+        return
+    if isinstance(value, dict):
+        raise RequestValidationError(
+            [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ("body", key),
+                    "msg": "Extra inputs are not permitted: this endpoint takes no body",
+                    "input": item,
+                }
+                for key, item in value.items()
+            ]
+        )
+    raise RequestValidationError(
+        [{"type": "json_invalid", "loc": ("body",), "msg": "this endpoint takes no body", "input": None}]
+    )

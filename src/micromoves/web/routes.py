@@ -49,6 +49,7 @@ from micromoves.web.bodies import (
     RequestBody,
     json_body,
     known_query,
+    no_undeclared_body,
 )
 
 ACCESS: dict[str, str] = {}
@@ -1095,9 +1096,9 @@ def all_routes(routes: list[Any]) -> Iterator[APIRoute]:
 def register(app: FastAPI) -> None:
     from micromoves.web import allocation_routes, import_routes, marketplace_routes
 
-    # The JSON API refuses query parameters it does not read, and bodies that are not JSON; the pages ignore
-    # unknown parameters (a link with a tracking parameter still opens).
-    strict = [Depends(known_query), Depends(json_body)]
+    # The JSON API refuses query parameters it does not read, bodies that are not JSON, and a body where it
+    # reads none; the pages ignore unknown parameters (a link with a tracking parameter still opens).
+    strict = [Depends(known_query), Depends(json_body), Depends(no_undeclared_body)]
     app.include_router(api, dependencies=strict)
     app.include_router(marketplace_routes.api, dependencies=strict)
     app.include_router(allocation_routes.api, dependencies=strict)
