@@ -30,9 +30,10 @@ from sqlalchemy import Connection, func, insert, select
 from micromoves.domain import lifecycle, rules
 from micromoves.domain.errors import DomainError, InvalidValue
 from micromoves.domain.marketplace import ONBOARDING_CHECKLIST
-from micromoves.domain.model import AssignmentReason, Decision, MoveKind, MoveStatus, Provenance, Rating
+from micromoves.domain.model import AssignmentReason, Decision, Move, MoveKind, MoveStatus, Provenance, Rating
 from micromoves.planning import PlanningError, PlanProblem, PlanResult
 from micromoves.planning.solver import NoPlanFound, solve_greedy
+from micromoves.services import approvals
 from micromoves.services import demo_catalogue as cat
 from micromoves.services.taxonomy import taxonomy_version
 from micromoves.storage import tables as t
@@ -455,6 +456,7 @@ class _Generator:
         # Its own stream: the handoffs' choices leave every other draw (and so the rest of the demo) unchanged.
         self.handoff_rng = random.Random(seed * 7_919 + 11)
         self.team_members: dict[str, list[str]] | None = None
+        self.leader_manager: dict[str, str | None] | None = None  # see _chain
         self.handoff_move: str | None = None  # an acting role or lead that runs now, for the tour
         # Moves that came through the marketplace: their (filled) opportunities, accepted applications and
         # onboarding checklists, written after everyone (PAST_OPPORTUNITY_COLUMNS and the rest).
@@ -599,17 +601,53 @@ class _Generator:
 
     def _approvals(self, person_id: str, m: _Move, status: MoveStatus, actor: str, at: dt.datetime, why: str) -> None:
         """The approval records behind a move's approval or decline (the move page lists who decided), as the
-        approval service gives them: the line manager's slot, and the host team's manager's when the move is
-        hosted elsewhere (see :mod:`micromoves.services.approvals`). A person without a manager decides alone.
-        Kept until everyone is written: an approver may be a manager written in a later batch."""
+        approval service requires them (see :mod:`micromoves.services.approvals`): an approval has both slots,
+        from two people. The manager slot is the line manager's (the actor of the approval); the host slot the
+        host team's manager's, unless they cannot give it (:func:`approvals.host_absent`: no host team, the
+        person's own, or one the line manager runs, who approved already): then the next manager up the chain
+        stands in (:func:`approvals.stand_in_manager`), or, with nobody left above (a function head, under the
+        CEO), HR: the manager of the People Partners team. A decline names the manager alone (one decline
+        declines the move). Kept until everyone is written: an approver may be a manager written in a later
+        batch."""
         if status not in (MoveStatus.APPROVED, MoveStatus.DECLINED) or actor == person_id:
             return
         verdict = "approved" if status is MoveStatus.APPROVED else "declined"
         note = "" if verdict == "approved" else why
         self.approvals.append((self._next_id("approvals"), m.id, "manager", actor, verdict, at, note))
+        if verdict != "approved":
+            return
         host = self.team_manager.get(m.host) if m.host else None
-        if verdict == "approved" and host is not None and host not in (person_id, actor):
-            self.approvals.append((self._next_id("approvals"), m.id, "host", host, verdict, at, ""))
+        # The approval service's own statement of when the host team's manager cannot approve, asked about the
+        # move as it was when the line manager had approved it.
+        requested = Move(m.id, person_id, m.kind, m.title, m.s, m.e, m.pct, S.REQUESTED, m.host)
+        line = approvals.ApprovalRecord(approvals.Slot.MANAGER, actor, None, approvals.Verdict.APPROVED, at, "")
+        absent = approvals.host_absent(requested, host, [line])
+        note = ""
+        if absent is not None:
+            host = approvals.stand_in_manager(self._chain(actor), person_id, actor)
+            note = f"standing in: {absent}"
+            if host is None:
+                host = next(x for x in self._hr() if x not in (person_id, actor))
+                note = f"standing in as HR: {absent}, and nobody further up the chain"
+        self.approvals.append((self._next_id("approvals"), m.id, "host", host, verdict, at, note))
+
+    def _chain(self, manager: str) -> list[str]:
+        """``manager`` and the managers above them, nearest first (the management chain of their reports).
+        Managers are leaders, whose own managers never change in the demo."""
+        if self.leader_manager is None:
+            self.leader_manager = {x.id: x.manager for x in self.leaders}
+        chain: list[str] = []
+        up: str | None = manager
+        while up is not None and up not in chain:
+            chain.append(up)
+            up = self.leader_manager.get(up)
+        return chain
+
+    def _hr(self) -> list[str]:
+        """Who stands in as HR, in order: the managers of the HR teams (People Partners first), then the head of
+        HR."""
+        teams = self.teams_by_function[cat.HR]
+        return [*(self.team_manager[tid] for tid in teams), self.team_manager[f"T-{cat.FUNCTIONS_BY_KEY[cat.HR].code}"]]
 
     def _handoff(self, p: _Person, m: _Move, last_step_on: dt.date) -> None:
         """The handoff an acting role, a temporary lead or a responsibility handoff carries, as its managers
@@ -663,7 +701,9 @@ class _Generator:
         if m.host is None or m.host == team or m.kind not in MARKET_KINDS or S.ONBOARDING not in days:
             return
         host = self.team_manager.get(m.host)
-        if host in (None, p.id):
+        if host in (None, p.id, m.released_by):
+            # The offer fills the host slot: a line manager who also runs the host team could not give the
+            # release as well (the two approvers differ), so such a move was not taken through the market.
             return
         rng = self.handoff_rng
         if rng.random() >= PAST_MARKET_SHARE:
