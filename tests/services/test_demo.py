@@ -845,6 +845,49 @@ def test_congestion_finds_the_seeded_bottleneck_and_routes_around_it(
         congestion.congestion(db, employee)
 
 
+@pytest.mark.usefixtures("counted_routes")
+def test_the_seeded_plan_benefit_is_what_the_routes_page_gives(
+    demo: tuple[Database, DemoSummary, Snapshot], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo seeds what the bottleneck's seat is worth to the applicants whose plans need it (they applied
+    first) as the product computes it: the alternate-routes page's extra weeks without it, when proven, and
+    nothing when the target is out of reach without it. The reviewer saw the allocation offer "59 weeks
+    sooner to Customer Service Supervisor" (horizon + 1 − week, a greedy estimate) to a person whose route
+    page said "week 46 / out of reach", and 12 weeks where the page said 4."""
+    from micromoves.services import accounts, congestion
+    from micromoves.services.demo import BOTTLENECK_ID
+    from micromoves.services.policy import Policy
+
+    db, _, snap = demo
+    # The page plans from next Monday; the demo's history leads up to AS_OF.
+    monkeypatch.setattr(congestion, "next_monday", lambda day: demo_module._monday_on_or_after(AS_OF))
+    admin = Policy(db, accounts.Principal(0, "admin", accounts.Access.ADMIN, None))
+    template = next(o.template_id for o in snap.opportunities if o.id == BOTTLENECK_ID)
+    crowd = sorted((a for a in snap.applications if a.opportunity_id == BOTTLENECK_ID), key=lambda a: a.applied_at)
+    known = [i for i, a in enumerate(crowd) if a.plan_benefit_weeks is not None]
+    assert known
+    compared = Counter[str]()
+    for a in crowd[: known[-1] + 1]:  # those whose sampled plans need it, up to the last one it is worth weeks to
+        route = congestion.alternate_route(db, admin, a.person_id, template)
+        assert a.plan_benefit_weeks == congestion.application_benefit(route), (route, a.plan_benefit_weeks)
+        if route.current_ready_week is None or route.alternative_ready_week is None:
+            assert a.plan_benefit_weeks is None  # out of reach, with or without it: no weeks to count
+            compared["out of reach"] += 1
+        elif route.proven_optimal:
+            assert a.plan_benefit_weeks == (route.extra_weeks or None)
+            compared["proven"] += 1
+    assert compared["proven"] >= 1, compared
+
+
+def test_plan_benefit_counts_no_weeks_for_a_target_out_of_reach() -> None:
+    from micromoves.services.planning import MAX_PLAN_BENEFIT, plan_benefit
+
+    assert plan_benefit(46, None) is None  # out of reach without it: not "59 weeks sooner"
+    assert plan_benefit(None, None) is None and plan_benefit(None, 30) is None
+    assert (plan_benefit(16, 20), plan_benefit(20, 20), plan_benefit(20, 16)) == (4, 0, 0)
+    assert plan_benefit(0, 5000) == MAX_PLAN_BENEFIT
+
+
 @pytest.mark.heavy
 @pytest.mark.usefixtures("counted_routes")
 def test_alternate_routes_show_on_the_web_page_and_in_the_cli(

@@ -1459,7 +1459,9 @@ class Bottleneck:
     template_id: str
     weeks: int  # weeks the sampled plans lose without it (greedy estimates)
     people: list[str]  # whose sampled plans use it, costliest first
-    cost: dict[str, int] = field(default_factory=dict)  # person → weeks their plan loses without it
+    # person → weeks their plan loses without it, to choose the bottleneck by (greedy estimates; an unreachable
+    # target counts horizon + 1 − week). Not what their applications record: see seeded_benefits.
+    cost: dict[str, int] = field(default_factory=dict)
 
 
 def planned_bottleneck(conn: Connection, gen: _Generator, candidates: Sequence[str], *, seed: int) -> Bottleneck | None:
@@ -1513,6 +1515,35 @@ def planned_bottleneck(conn: Connection, gen: _Generator, candidates: Sequence[s
         if best is None or (found.weeks, len(found.people)) > (best.weeks, len(best.people)):
             best = found
     return best
+
+
+def seeded_benefits(
+    conn: Connection, gen: _Generator, bottleneck: Bottleneck, applications: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """The applications, with what the bottleneck's seat is worth to the plans of those who need it, as the
+    product records it when they apply (:func:`congestion.application_benefit`) and the alternate-routes page
+    shows it: the weeks later they are ready without it, from the same route searches (counted steps: the same
+    demo on any machine); none when the target is out of reach without it, or the plans are not proven best.
+    (The greedy estimates that chose the bottleneck counted an unreachable target as horizon + 1 − week: the
+    allocation said "59 weeks sooner" where the routes page said "out of reach".) Unknown for the rest, as
+    for anyone without a plan. Run once the opportunities are written: plans see them."""
+    from micromoves.services.congestion import application_benefit, routes_around
+    from micromoves.settings import Settings
+
+    crowd = {pid for oid, pid, *_ in applications if oid == BOTTLENECK_ID}
+    needing = [pid for pid in bottleneck.people if pid in crowd]
+    routes = routes_around(
+        conn,
+        bottleneck.template_id,
+        needing,
+        start=_monday_on_or_after(gen.today),
+        settings=Settings.model_construct(),  # the defaults, as planned_bottleneck: the same demo everywhere
+    )
+    worth = {pid: application_benefit(route) for pid, route in routes.items()}
+    return [
+        (*row[:-1], worth.get(row[1])) if row[0] == BOTTLENECK_ID else row  # plan_benefit_weeks: the last column
+        for row in applications
+    ]
 
 
 def marketplace_rows(
@@ -1608,11 +1639,9 @@ def marketplace_rows(
         )
         for pid, age in zip(applicants, ages, strict=True):
             status = "waitlisted" if oid == BOTTLENECK_ID and rng.random() < 0.3 else "applied"
-            # What the seat is worth to the applicant's plan, as applying records it: known for those whose
-            # sampled plans need the bottleneck (greedy estimates, see planned_bottleneck); unknown for the
-            # rest, as for anyone without a plan.
-            benefit = bottleneck.cost.get(pid) if bottleneck is not None and oid == BOTTLENECK_ID else None
-            applications.append((oid, pid, status, now - age, "", benefit))
+            # What the seat is worth to the applicant's plan is filled in once the opportunities are written
+            # (seeded_benefits): unknown for now, as for anyone without a plan.
+            applications.append((oid, pid, status, now - age, "", None))
     return opportunities, applications
 
 
@@ -1786,6 +1815,8 @@ def generate_demo(
         bottleneck = planned_bottleneck(conn, gen, candidates, seed=seed) if candidates and plan_bottleneck else None
         opportunities, applications = marketplace_rows(gen, templates, seed=seed, bottleneck=bottleneck)
         writer.insert(t.opportunities, OPPORTUNITY_COLUMNS, opportunities)
+        if bottleneck is not None:
+            applications = seeded_benefits(conn, gen, bottleneck, applications)
         writer.insert(t.applications, OPEN_APPLICATION_COLUMNS, applications)
         writer.insert(t.opportunities, OPPORTUNITY_COLUMNS, gen.past_opportunities)
         writer.insert(t.applications, PAST_APPLICATION_COLUMNS, gen.past_applications)
