@@ -955,6 +955,46 @@ def test_the_demo_writes_an_before_a_vowel(demo: tuple[Database, DemoSummary, Sn
     ]
 
 
+def test_the_demo_names_roles_in_the_plural_and_hands_over_what_a_handoff_is_about(
+    demo: tuple[Database, DemoSummary, Snapshot],
+) -> None:
+    """The reviewer read "Gig: Computers and Electronics work with the Head of Datas", and move M-0000373
+    "Own the satisfaction survey during handover" handing over "The team's release process and its on-call
+    rota": a role title took a bare "s", and every responsibility handoff handed over the same thing."""
+    from micromoves.services.demo_catalogue import ROLES, plural
+
+    assert [plural(x) for x in ("Head of Data", "VP Engineering", "Software Engineer II", "Data Engineer")] == [
+        "Heads of Data",
+        "VPs Engineering",
+        "Software Engineers II",
+        "Data Engineers",
+    ]
+    assert [plural(x) for x in ("Secretary", "Attorney", "Chief of Staff", "Business Analyst")] == [
+        "Secretaries",
+        "Attorneys",
+        "Chiefs of Staff",
+        "Business Analysts",
+    ]
+    db, _, snap = demo
+    with db.engine.connect() as conn:
+        gigs = dict(conn.execute(select(t.move_templates.c.id, t.move_templates.c.title)).all())
+    titles = {r.id: r.title for r in ROLES}
+    for tid, title in gigs.items():
+        if tid.startswith("TPL-GIG-"):
+            assert title.endswith(f" work with the {plural(titles[tid.removeprefix('TPL-GIG-')])}"), title
+    assert gigs["TPL-GIG-R-HDAT-5"].endswith(" with the Heads of Data")
+    assert not [x for x in gigs.values() if x.endswith(("Datas", " Is", " IIs", "Engineerings", "Products"))]
+    # A responsibility handoff hands over the work its move is about, named in the move's title.
+    moves = {m.id: m for m in snap.moves}
+    handed = [(moves[h.move_id], h.responsibilities) for h in snap.handoffs]
+    handoffs = [(m, r) for m, r in handed if m.kind == MoveKind.RESPONSIBILITY_HANDOFF]
+    assert handoffs
+    for m, what in handoffs:
+        topic = what.split(":")[0]
+        assert topic[0].isupper() and f" {topic[0].lower()}{topic[1:]}" in m.title, (m.title, what)
+    assert len({r for _, r in handoffs}) > 1
+
+
 def test_the_demo_market_asks_for_skills_and_knows_what_the_bottleneck_is_worth(
     demo: tuple[Database, DemoSummary, Snapshot],
 ) -> None:

@@ -278,6 +278,7 @@ class _Move:
     released_by: str | None
     expected: str
     skills: list[str]
+    topic: str = ""  # the piece of work its texts name ({topic}): what a responsibility handoff hands over
     id: str = ""
     converted: int | None = None  # -1 until the conversion's role assignment has its id
     review_on: dt.date | None = None
@@ -369,11 +370,12 @@ HANDOFF_COLUMNS = (
     "status",
     "returned_on",
 )
-# What the person takes over on an acting role, a temporary lead or a handoff (from the team's manager).
+# What the person takes over on an acting role, a temporary lead or a handoff (from the team's manager); a
+# handoff hands over the piece of work its title names ("Own the satisfaction survey during handover").
 _HANDED_OVER = {
     K.ACTING_ROLE: "The team lead's duties: planning, 1:1s, hiring decisions and the budget sign-off",
     K.TEMPORARY_LEAD: "Day-to-day lead of the team: stand-ups, priorities and escalations",
-    K.RESPONSIBILITY_HANDOFF: "The team's release process and its on-call rota",
+    K.RESPONSIBILITY_HANDOFF: "{Topic}: its deadlines, its runbook and the stakeholders' questions",
 }
 # A handoff follows its move (services.handoffs.sync_with_move): planned once approved, active while it runs,
 # returned when it ends.
@@ -681,7 +683,7 @@ class _Generator:
                 m.id,
                 holder,
                 p.id,
-                _HANDED_OVER[m.kind],
+                _HANDED_OVER[m.kind].format(Topic=m.topic[:1].upper() + m.topic[1:]),
                 m.s,
                 m.e,
                 backfill,
@@ -992,7 +994,7 @@ class _Generator:
                 if fate is S.COMPLETED:
                     steps.append((S.COMPLETED, reviewed, reviewer, "review: end"))
                     decision, review_on = Decision.END, reviewed
-        m = _Move(kind, title, s, final_end, pct, fate, host, target, manager, expected, skills)
+        m = _Move(kind, title, s, final_end, pct, fate, host, target, manager, expected, skills, words["topic"])
         m.steps = steps
         m.review_on = review_on
         if ext_on is not None:
@@ -1307,7 +1309,7 @@ def move_templates(roles: dict[str, _Role], *, skill_names: dict[str, str], seed
             (
                 f"TPL-GIG-{role.id}",
                 MoveKind.GIG,
-                f"Gig: {names[0]} work with the {role.title}s",
+                f"Gig: {names[0]} work with the {cat.plural(role.title)}",
                 rng.choice((6, 8, 10)),
                 20,
                 gains(2, 0.4, 0.7),
