@@ -669,6 +669,36 @@ def test_time_away_that_starts_during_an_opportunity_counts_against_the_release_
     assert len(svc.propose_allocation(db, actor="hr", today=TODAY).assignments) == 1
 
 
+def test_a_request_does_not_use_up_the_release_limit_an_approved_move_does(db: Database) -> None:
+    """Team A (5 people, 20% = 1 may be away). A-4 has asked for two half-time moves over O1's weeks, neither
+    approved: nobody has released A-4, so A-0 may take O1's seat (the demo's teams of nine were held back for
+    one colleague's two requests). Once A-4's manager approves one of them, A-4 is away and A-0 is held back.
+    An accepted seat whose move awaits the release counts too: the marketplace has promised it (and a later
+    run must not release more of the team than an earlier one's offers, accepted or not, left)."""
+    base_org(db, {"A": 5})
+    start = TODAY + dt.timedelta(weeks=1)
+    insert(db, t.moves, [move("M1", "A-4", start, 12, 50, "requested"), move("M2", "A-4", start, 12, 50, "requested")])
+    insert(db, t.opportunities, [opportunity("O1"), opportunity("O9", status="filled")])
+    insert(db, t.applications, [application("A-0", "O1", benefit=3)])
+
+    def run() -> list[tuple[str, str]]:
+        proposal = svc.propose_allocation(db, actor="hr", today=TODAY)
+        svc.discard_allocation(db, proposal.run_id, actor="hr")
+        if not proposal.assignments:
+            assert proposal.stats["empty_seats_by_reason"] == {"release_limit": 1}
+        return [(a.person_id, a.opportunity_id) for a in proposal.assignments]
+
+    assert run() == [("A-0", "O1")]
+    with db.write_engine.begin() as conn:
+        conn.execute(update(t.moves).where(t.moves.c.id == "M1").values(status="approved"))
+    assert run() == []
+    with db.write_engine.begin() as conn:
+        conn.execute(update(t.moves).where(t.moves.c.id == "M1").values(status="requested"))
+    assert run() == [("A-0", "O1")]
+    insert(db, t.applications, [{**application("A-4", "O9", "accepted"), "move_id": "M1"}])
+    assert run() == []
+
+
 def test_one_person_in_two_moves_at_once_is_one_person_away(db: Database) -> None:
     """Team A (10 people, 20% = 2 may be away) has A-9 in two overlapping 30% moves: 60% of their time,
     so away, but one person away, so one more may go. Counting moves said two were away and held everyone

@@ -527,10 +527,11 @@ def test_a_handoff_follows_its_move(world: World) -> None:
 
 def test_allocation_is_reviewed_then_applied_in_the_browser_api(world: World) -> None:
     admin = world.client("admin")
-    # Team A has three people: at most 20% of them away means nobody; at 50%, one, but eva's requested gig
-    # (awaiting approval, still running on the opportunity's first day) already counts when any share of time
-    # counts as away (away_percent 1): nobody; at 70%, one. With the default (half time), the gig leaves eva
-    # at work in her team, and at 50% she gets the seat.
+    # Team A has three people: at most 20% of them away means nobody; at 50%, one. eva's 20% gig (still running
+    # on the opportunity's first day) is only requested: nobody has released her, so it does not count even
+    # when any share of time counts as away (away_percent 1), and at 50% she gets the seat. Once approved it
+    # counts there: nobody at 50%; at 70%, one. With the default (half time), the gig leaves eva at work in
+    # her team, and at 50% she gets the seat.
     for bad in (True, 2.5, 0, 101):  # JSON true is not 1 (strict), and nothing outside 1–100
         assert admin.post("/api/v1/allocations", json={"away_percent": bad}).status_code == 422
     # A key the API does not know is refused, naming it (a typo used to run with the default weight).
@@ -543,6 +544,11 @@ def test_allocation_is_reviewed_then_applied_in_the_browser_api(world: World) ->
     assert [a["person_id"] for a in default["assignments"]] == ["E"]
     assert admin.post(f"/api/v1/allocations/{default['id']}/discard", json={}).json()["status"] == "discarded"
     strict_ids = [default["id"]]
+    requested = admin.post("/api/v1/allocations", json={"equity_weight": 2.0, "release_share": 0.5, "away_percent": 1})
+    assert [a["person_id"] for a in requested.json()["assignments"]] == ["E"]
+    assert admin.post(f"/api/v1/allocations/{requested.json()['id']}/discard", json={}).status_code == 200
+    strict_ids.insert(0, requested.json()["id"])
+    move_svc.transition_move(world.db, world.mv_e, MoveStatus.APPROVED, actor="M")
     for share in (0.2, 0.5):
         body = {"equity_weight": 2.0, "release_share": share, "away_percent": 1}
         strict = admin.post("/api/v1/allocations", json=body).json()

@@ -15,14 +15,16 @@ The problem
   free capacity over the opportunity's dates after the home role and the occupying moves). The rules are
   evaluated vectorised over all pairs; a test checks them against the domain function.
 * **Release limits**: a team may have at most ``floor(release_share × team size)`` people away at once.
-  People already away (approved, onboarding, active or in-review moves) or on their way (a requested move,
-  e.g. an accepted seat awaiting the line manager's release; an open offer, over its opportunity's dates)
-  count against it on the days those moves together take at least ``away_percent`` of a working week (default
-  50%: a 5% mentoring or a 20% gig leaves a person at work in their team). Every seat the run fills counts
-  as one more person away, whatever its share (a flow counts people, not shares: conservative). Offers
-  count so that limits hold across allocation runs (a run proposed before another was applied is refused
-  when applied: it did not count that run's offers). Time away is taken on the busiest day on which some
-  open opportunity runs (an opportunity's start, or the start of someone's time away during one) —
+  People already away or released to go (approved, onboarding, active or in-review moves) or promised a
+  seat (an accepted seat whose move awaits the line manager's release; an open offer, over its
+  opportunity's dates) count against it on the days those moves together take at least ``away_percent``
+  of a working week (default 50%: a 5% mentoring or a 20% gig leaves a person at work in their team). A
+  move that is only requested does not count: nobody has released the person yet, and the manager may
+  decline (their approval is what spends the limit). Every seat the run fills counts as one more person away,
+  whatever its share (a flow counts people, not shares: conservative). Offers and accepted seats count so
+  that limits hold across allocation runs (a run proposed before another was applied is refused when
+  applied: it did not count that run's offers). Time away is taken on the busiest day on which some open
+  opportunity runs (an opportunity's start, or the start of someone's time away during one) —
   conservative, so the limit holds on every day whatever the proposal, and exact as a network flow (each
   person is in one team).
 * **Score** of a pair (integer hundredths): ``benefit_weight × plan_benefit_weeks`` (weeks of
@@ -63,7 +65,7 @@ from sqlalchemy import Connection, Text, cast, func, select, update
 
 from micromoves.allocation import AllocationProblem, NetworkBuilder, solve
 from micromoves.domain.errors import Conflict, InvalidValue, NotFound
-from micromoves.domain.lifecycle import COMMITTED_STATUSES, OCCUPYING_STATUSES
+from micromoves.domain.lifecycle import COMMITTED_STATUSES, ENDED_STATUSES, OCCUPYING_STATUSES
 from micromoves.domain.marketplace import ApplicationStatus, OpportunityStatus
 from micromoves.domain.model import MoveStatus
 from micromoves.storage import tables as t
@@ -81,13 +83,15 @@ SEAT_TAKING = (ApplicationStatus.ACCEPTED.value, ApplicationStatus.OFFERED.value
 # Moves that hold the person's time over their dates (a reverted trial gave its time back), or will once
 # their request is approved (marketplace.COMMITTED_STATUSES: the eligibility rules count them the same way).
 BUSY = tuple(s.value for s in COMMITTED_STATUSES)
-# Who counts against a team's release limit: people away, or on their way (a request, an open offer).
+# Who counts against a team's release limit: people away or released to go (approved, onboarding, active, in
+# review: a move past its release that has not ended), and people the marketplace promised a seat (an open
+# offer; an accepted seat whose move awaits the line manager's release). A move that is only requested does
+# not count: nobody released the person yet, and may never (the demo's teams of nine were held back for a
+# colleague who had asked for two moves).
 OFFERED = "offer"  # the status given to open offers in the scan of busy moves (no move status is called so)
-AWAY = (
-    *(s.value for s in (MoveStatus.REQUESTED, MoveStatus.APPROVED, MoveStatus.ONBOARDING, MoveStatus.ACTIVE)),
-    MoveStatus.IN_REVIEW.value,
-    OFFERED,
-)
+SEATED = "seat"  # the status given to the requested move of an accepted seat in that scan
+RELEASED = tuple(sorted(s.value for s in OCCUPYING_STATUSES - ENDED_STATUSES))
+AWAY = (*RELEASED, SEATED, OFFERED)
 # A person is away from their team when moves (or open offers) take at least this share of a working week
 # together: a 5% mentoring or a 10% course leaves them at work in their team.
 AWAY_PERCENT = 50
@@ -718,10 +722,12 @@ def _busy_moves(db: Database, lo: int, hi: int) -> list[Any]:
     lo..hi, and of open offers over their opportunity's dates (status :data:`OFFERED`, with the
     opportunity's share): an offer holds its seat for the person and their time with it, so a later run
     does not offer them a seat they could only take by declining it (both could be accepted, and the clash
-    would surface only at the line manager's release)."""
+    would surface only at the line manager's release). A requested move of an accepted seat has the status
+    :data:`SEATED` (it counts against the release limit, a request of the person's own does not)."""
     busy = ", ".join(f"'{s}'" for s in BUSY)
     first, last = dt.date.fromordinal(max(lo, 1)).isoformat(), dt.date.fromordinal(max(hi, 1)).isoformat()
-    offered = ApplicationStatus.OFFERED.value
+    offered, accepted = ApplicationStatus.OFFERED.value, ApplicationStatus.ACCEPTED.value
+    requested = MoveStatus.REQUESTED.value
     return _columns(
         db,
         [
@@ -733,8 +739,11 @@ def _busy_moves(db: Database, lo: int, hi: int) -> list[Any]:
             _Number("m.away_share"),
         ],
         # Only constants and ISO dates made here go into the text: no input reaches it.
-        'FROM (SELECT mv.person_id, mv.start, mv."end", mv.percent_time, cast(mv.status AS TEXT) AS status, '  # noqa: S608
-        "mv.percent_time AS away_share "
+        'FROM (SELECT mv.person_id, mv.start, mv."end", mv.percent_time, '  # noqa: S608
+        # A request that is an accepted seat's (the seat-taking applications: few, and indexed) is told apart.
+        f"CASE WHEN mv.status = '{requested}' AND mv.id IN (SELECT s.move_id FROM applications s "
+        f"WHERE s.status = '{accepted}' AND s.move_id IS NOT NULL) THEN '{SEATED}' "
+        "ELSE cast(mv.status AS TEXT) END AS status, mv.percent_time AS away_share "
         f"FROM moves mv WHERE mv.status IN ({busy}) AND mv.\"end\" >= '{first}' AND mv.start <= '{last}' "
         f"UNION ALL SELECT a.person_id, o.start, o.\"end\", o.percent_time, '{OFFERED}', o.percent_time "
         f"FROM applications a JOIN opportunities o ON o.id = a.opportunity_id WHERE a.status = '{offered}' "

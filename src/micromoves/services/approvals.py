@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,7 +103,7 @@ def _same_approver(principal: Principal, record: ApprovalRecord) -> bool:
     return bool(principal.user_id) and record.approver_user_id == principal.user_id
 
 
-def _host_absent(move: Move, host: str | None, done: list[ApprovalRecord]) -> str | None:
+def host_absent(move: Move, host: str | None, done: list[ApprovalRecord]) -> str | None:
     """Why the host team's manager (``host``) cannot give the host approval, so that a manager up the chain or
     HR stands in; None when they can. The one statement of those cases, for :func:`open_slots`,
     :func:`waiting_for` and :func:`stand_in`."""
@@ -116,6 +117,15 @@ def _host_absent(move: Move, host: str | None, done: list[ApprovalRecord]) -> st
     if manager_slot is not None and manager_slot.approver_id == host:
         return "the host team's manager already approved, as line manager"
     return None
+
+
+def stand_in_manager(chain: Sequence[str], person_id: str, manager_approver: str | None) -> str | None:
+    """The nearest manager in the person's management ``chain`` (nearest first, as
+    :meth:`Policy.managers_of` lists it) who may stand in for the host team's manager when
+    :func:`host_absent` says they cannot approve: neither the person nor the approver of the manager slot.
+    None: nobody is left up the chain, so HR for the person's org unit stands in. (:func:`open_slots` lets
+    any such manager approve; this is the first one to ask, as the demo records it.)"""
+    return next((m for m in chain if m not in (person_id, manager_approver)), None)
 
 
 def _host_of(policy: Policy, move: Move, hosts: dict[str, str | None] | None) -> str | None:
@@ -143,7 +153,7 @@ def open_slots(
             slots.append(Slot.MANAGER)
     if Slot.HOST not in filled:
         host = _host_of(policy, move, hosts)
-        stands_in = _host_absent(move, host, done) is not None
+        stands_in = host_absent(move, host, done) is not None
         if (
             p.is_admin
             or (host is not None and host == p.person_id)
@@ -167,7 +177,7 @@ def waiting_for(conn: Any, move: Move, done: list[ApprovalRecord]) -> list[tuple
         waiting.append((Slot.MANAGER, manager))
     if Slot.HOST not in filled:
         host = host_managers(conn, [move.host_team_id]).get(move.host_team_id or "") if move.host_team_id else None
-        waiting.append((Slot.HOST, None if _host_absent(move, host, done) is not None else host))
+        waiting.append((Slot.HOST, None if host_absent(move, host, done) is not None else host))
     return waiting
 
 
@@ -195,7 +205,7 @@ def stand_in(
     host = _host_of(policy, move, hosts)
     if host is not None and host == p.person_id:
         return None
-    return _host_absent(move, host, done) or "as admin, for the host team's manager"
+    return host_absent(move, host, done) or "as admin, for the host team's manager"
 
 
 def decide(db: Database, policy: Policy, move_id: str, *, verdict: Verdict | str, note: str = "") -> Move:

@@ -42,6 +42,7 @@ from micromoves.services.planning import (
     load_targets,
     make_problem,
     next_monday,
+    plan_benefit,
     plan_digest,
     solve_within,
 )
@@ -425,7 +426,10 @@ class _Wanting:
     current: _CurrentPlan | None
 
 
-def _load_slot(conn: Connection, template_id: str, *, horizon: int, settings: Settings) -> _Slot:
+def _load_slot(
+    conn: Connection, template_id: str, *, horizon: int, settings: Settings, start: dt.date | None = None
+) -> _Slot:
+    """The slot as routes around it need it, planned from ``start`` (default: next Monday)."""
     title = conn.scalar(select(t.move_templates.c.title).where(t.move_templates.c.id == template_id))
     if title is None:
         raise NotFound(f"unknown move template {template_id!r}", field="template_id")
@@ -434,7 +438,7 @@ def _load_slot(conn: Connection, template_id: str, *, horizon: int, settings: Se
         title,
         frozenset(_slot_options(conn, template_id)),
         load_catalogue(conn),
-        next_monday(dt.date.today()),
+        start or next_monday(dt.date.today()),
         horizon,
         settings,
     )
@@ -509,8 +513,10 @@ def alternate_route(
     return _route(slot, who)
 
 
-def _route(slot: _Slot, who: _Wanting) -> AlternateRoute:
-    """The route of one person without the slot (no database access: searches run outside any transaction)."""
+def _route(slot: _Slot, who: _Wanting, *, budget: float | None = None) -> AlternateRoute:
+    """The route of one person without the slot (no database access: searches run outside any transaction).
+    ``budget``: seconds per search (default ROUTE_BUDGET; 0: none, the counted ROUTE_STEPS alone)."""
+    budget = ROUTE_BUDGET if budget is None else budget
     # The problem searched, built once if at all. The congested move is taken out below, after the catalogue
     # filter: keep every depth step it would thin out.
     problem = functools.cache(functools.partial(_problem, slot, who, every_depth_step=True))
@@ -520,7 +526,7 @@ def _route(slot: _Slot, who: _Wanting) -> AlternateRoute:
     # with the slot is not expected to do better (and searching anyway took half the page's time). Only a
     # person without a current plan gets a search with the slot.
     current = _current_plan(slot, who)
-    with_it = current if current is not None else _solve(problem())
+    with_it = current if current is not None else _solve(problem(), budget)
     used = any(m.option_id in slot.option_ids for m in with_it.moves)
     # Out of reach even with the slot, proven: out of reach without it too (fewer options never make a plan
     # ready), so there is no route to search for.
@@ -532,7 +538,7 @@ def _route(slot: _Slot, who: _Wanting) -> AlternateRoute:
         options = tuple(o for o in problem().options if o.id not in slot.option_ids)
         without = dataclasses.replace(problem(), options=options)
         try:
-            no_it = solve_within(without, ROUTE_BUDGET, steps=ROUTE_STEPS)
+            no_it = solve_within(without, budget, steps=ROUTE_STEPS)
         except (PlanningError, RuntimeError):  # nothing found without the slot within the budget
             no_it = None
     # Proven only if both plans are (a plan without the slot that beats the one with it means the latter is not
@@ -540,9 +546,7 @@ def _route(slot: _Slot, who: _Wanting) -> AlternateRoute:
     proven = with_it.optimal and no_it is not None and no_it.optimal
     if no_it is not None and _ready_sooner(no_it, with_it):
         with_it, used = no_it, False
-    extra = None
-    if no_it is not None and with_it.ready_week is not None and no_it.ready_week is not None:
-        extra = no_it.ready_week - with_it.ready_week
+    extra = plan_benefit(with_it.ready_week, no_it.ready_week if no_it is not None else None)
     title = slot.title
     hedged = not proven  # the plans compared are the best found within the search limit
     if with_it.ready_week is None:
@@ -579,14 +583,48 @@ def _route(slot: _Slot, who: _Wanting) -> AlternateRoute:
     )
 
 
-def _solve(problem: PlanProblem) -> PlanResult:
-    """The best plan found within the route's limits (ROUTE_STEPS, ROUTE_BUDGET)."""
+def _solve(problem: PlanProblem, budget: float) -> PlanResult:
+    """The best plan found within the route's limits (ROUTE_STEPS, ``budget`` seconds)."""
     try:
-        return solve_within(problem, ROUTE_BUDGET, steps=ROUTE_STEPS)
+        return solve_within(problem, budget, steps=ROUTE_STEPS)
     except PlanningError as exc:
         raise InvalidValue(f"cannot plan: {exc}", field="plan") from None
     except RuntimeError:  # not even the greedy fallback found a plan
         raise InvalidValue("no plan was found within the search limit", field="plan") from None
+
+
+def routes_around(
+    conn: Connection,
+    template_id: str,
+    person_ids: list[str],
+    *,
+    start: dt.date,
+    settings: Settings,
+    horizon_weeks: int = 104,
+) -> dict[str, AlternateRoute]:
+    """The alternate route around a slot of each of these people, as the alternate-routes page computes it,
+    planned from ``start``; people who cannot be routed are left out. Inside the caller's transaction: the
+    demo seeds what its bottleneck is worth to its applicants with it (see :func:`application_benefit`). The
+    searches are bounded by their counted steps alone, not by the clock, so the same data gives the same
+    routes on any machine (a route not proven best may differ from the page's, which also tries to improve
+    its greedy plan within the time it has; a proven one is the page's)."""
+    slot = _load_slot(conn, template_id, horizon=horizon_weeks, settings=settings, start=start)
+    routes = {}
+    for pid, who in _load_wanting(conn, slot, person_ids).items():
+        if not isinstance(who, DomainError):
+            try:
+                routes[pid] = _route(slot, who, budget=0)
+            except (DomainError, PlanningError):
+                continue
+    return routes
+
+
+def application_benefit(route: AlternateRoute) -> int | None:
+    """The plan benefit an application for the slot records for this person, by the rule of applying
+    (:func:`marketplace.plan_fit` with its :class:`WhatIf`): the weeks later the person is ready without it,
+    claimed only when both plans compared are proven best and it saves some (None otherwise, and when the
+    target is out of reach without it or with it: no weeks to count)."""
+    return route.extra_weeks if route.proven_optimal and route.extra_weeks else None
 
 
 def _problem(slot: _Slot, who: _Wanting, *, every_depth_step: bool = False) -> PlanProblem:

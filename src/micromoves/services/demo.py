@@ -30,9 +30,10 @@ from sqlalchemy import Connection, func, insert, select
 from micromoves.domain import lifecycle, rules
 from micromoves.domain.errors import DomainError, InvalidValue
 from micromoves.domain.marketplace import ONBOARDING_CHECKLIST
-from micromoves.domain.model import AssignmentReason, Decision, MoveKind, MoveStatus, Provenance, Rating
+from micromoves.domain.model import AssignmentReason, Decision, Move, MoveKind, MoveStatus, Provenance, Rating
 from micromoves.planning import PlanningError, PlanProblem, PlanResult
 from micromoves.planning.solver import NoPlanFound, solve_greedy
+from micromoves.services import approvals
 from micromoves.services import demo_catalogue as cat
 from micromoves.services.taxonomy import taxonomy_version
 from micromoves.storage import tables as t
@@ -277,6 +278,7 @@ class _Move:
     released_by: str | None
     expected: str
     skills: list[str]
+    topic: str = ""  # the piece of work its texts name ({topic}): what a responsibility handoff hands over
     id: str = ""
     converted: int | None = None  # -1 until the conversion's role assignment has its id
     review_on: dt.date | None = None
@@ -368,11 +370,12 @@ HANDOFF_COLUMNS = (
     "status",
     "returned_on",
 )
-# What the person takes over on an acting role, a temporary lead or a handoff (from the team's manager).
+# What the person takes over on an acting role, a temporary lead or a handoff (from the team's manager); a
+# handoff hands over the piece of work its title names ("Own the satisfaction survey during handover").
 _HANDED_OVER = {
     K.ACTING_ROLE: "The team lead's duties: planning, 1:1s, hiring decisions and the budget sign-off",
     K.TEMPORARY_LEAD: "Day-to-day lead of the team: stand-ups, priorities and escalations",
-    K.RESPONSIBILITY_HANDOFF: "The team's release process and its on-call rota",
+    K.RESPONSIBILITY_HANDOFF: "{Topic}: its deadlines, its runbook and the stakeholders' questions",
 }
 # A handoff follows its move (services.handoffs.sync_with_move): planned once approved, active while it runs,
 # returned when it ends.
@@ -455,6 +458,7 @@ class _Generator:
         # Its own stream: the handoffs' choices leave every other draw (and so the rest of the demo) unchanged.
         self.handoff_rng = random.Random(seed * 7_919 + 11)
         self.team_members: dict[str, list[str]] | None = None
+        self.leader_manager: dict[str, str | None] | None = None  # see _chain
         self.handoff_move: str | None = None  # an acting role or lead that runs now, for the tour
         # Moves that came through the marketplace: their (filled) opportunities, accepted applications and
         # onboarding checklists, written after everyone (PAST_OPPORTUNITY_COLUMNS and the rest).
@@ -599,17 +603,53 @@ class _Generator:
 
     def _approvals(self, person_id: str, m: _Move, status: MoveStatus, actor: str, at: dt.datetime, why: str) -> None:
         """The approval records behind a move's approval or decline (the move page lists who decided), as the
-        approval service gives them: the line manager's slot, and the host team's manager's when the move is
-        hosted elsewhere (see :mod:`micromoves.services.approvals`). A person without a manager decides alone.
-        Kept until everyone is written: an approver may be a manager written in a later batch."""
+        approval service requires them (see :mod:`micromoves.services.approvals`): an approval has both slots,
+        from two people. The manager slot is the line manager's (the actor of the approval); the host slot the
+        host team's manager's, unless they cannot give it (:func:`approvals.host_absent`: no host team, the
+        person's own, or one the line manager runs, who approved already): then the next manager up the chain
+        stands in (:func:`approvals.stand_in_manager`), or, with nobody left above (a function head, under the
+        CEO), HR: the manager of the People Partners team. A decline names the manager alone (one decline
+        declines the move). Kept until everyone is written: an approver may be a manager written in a later
+        batch."""
         if status not in (MoveStatus.APPROVED, MoveStatus.DECLINED) or actor == person_id:
             return
         verdict = "approved" if status is MoveStatus.APPROVED else "declined"
         note = "" if verdict == "approved" else why
         self.approvals.append((self._next_id("approvals"), m.id, "manager", actor, verdict, at, note))
+        if verdict != "approved":
+            return
         host = self.team_manager.get(m.host) if m.host else None
-        if verdict == "approved" and host is not None and host not in (person_id, actor):
-            self.approvals.append((self._next_id("approvals"), m.id, "host", host, verdict, at, ""))
+        # The approval service's own statement of when the host team's manager cannot approve, asked about the
+        # move as it was when the line manager had approved it.
+        requested = Move(m.id, person_id, m.kind, m.title, m.s, m.e, m.pct, S.REQUESTED, m.host)
+        line = approvals.ApprovalRecord(approvals.Slot.MANAGER, actor, None, approvals.Verdict.APPROVED, at, "")
+        absent = approvals.host_absent(requested, host, [line])
+        note = ""
+        if absent is not None:
+            host = approvals.stand_in_manager(self._chain(actor), person_id, actor)
+            note = f"standing in: {absent}"
+            if host is None:
+                host = next(x for x in self._hr() if x not in (person_id, actor))
+                note = f"standing in as HR: {absent}, and nobody further up the chain"
+        self.approvals.append((self._next_id("approvals"), m.id, "host", host, verdict, at, note))
+
+    def _chain(self, manager: str) -> list[str]:
+        """``manager`` and the managers above them, nearest first (the management chain of their reports).
+        Managers are leaders, whose own managers never change in the demo."""
+        if self.leader_manager is None:
+            self.leader_manager = {x.id: x.manager for x in self.leaders}
+        chain: list[str] = []
+        up: str | None = manager
+        while up is not None and up not in chain:
+            chain.append(up)
+            up = self.leader_manager.get(up)
+        return chain
+
+    def _hr(self) -> list[str]:
+        """Who stands in as HR, in order: the managers of the HR teams (People Partners first), then the head of
+        HR."""
+        teams = self.teams_by_function[cat.HR]
+        return [*(self.team_manager[tid] for tid in teams), self.team_manager[f"T-{cat.FUNCTIONS_BY_KEY[cat.HR].code}"]]
 
     def _handoff(self, p: _Person, m: _Move, last_step_on: dt.date) -> None:
         """The handoff an acting role, a temporary lead or a responsibility handoff carries, as its managers
@@ -643,7 +683,7 @@ class _Generator:
                 m.id,
                 holder,
                 p.id,
-                _HANDED_OVER[m.kind],
+                _HANDED_OVER[m.kind].format(Topic=m.topic[:1].upper() + m.topic[1:]),
                 m.s,
                 m.e,
                 backfill,
@@ -663,7 +703,9 @@ class _Generator:
         if m.host is None or m.host == team or m.kind not in MARKET_KINDS or S.ONBOARDING not in days:
             return
         host = self.team_manager.get(m.host)
-        if host in (None, p.id):
+        if host in (None, p.id, m.released_by):
+            # The offer fills the host slot: a line manager who also runs the host team could not give the
+            # release as well (the two approvers differ), so such a move was not taken through the market.
             return
         rng = self.handoff_rng
         if rng.random() >= PAST_MARKET_SHARE:
@@ -952,7 +994,7 @@ class _Generator:
                 if fate is S.COMPLETED:
                     steps.append((S.COMPLETED, reviewed, reviewer, "review: end"))
                     decision, review_on = Decision.END, reviewed
-        m = _Move(kind, title, s, final_end, pct, fate, host, target, manager, expected, skills)
+        m = _Move(kind, title, s, final_end, pct, fate, host, target, manager, expected, skills, words["topic"])
         m.steps = steps
         m.review_on = review_on
         if ext_on is not None:
@@ -1267,7 +1309,7 @@ def move_templates(roles: dict[str, _Role], *, skill_names: dict[str, str], seed
             (
                 f"TPL-GIG-{role.id}",
                 MoveKind.GIG,
-                f"Gig: {names[0]} work with the {role.title}s",
+                f"Gig: {names[0]} work with the {cat.plural(role.title)}",
                 rng.choice((6, 8, 10)),
                 20,
                 gains(2, 0.4, 0.7),
@@ -1419,7 +1461,9 @@ class Bottleneck:
     template_id: str
     weeks: int  # weeks the sampled plans lose without it (greedy estimates)
     people: list[str]  # whose sampled plans use it, costliest first
-    cost: dict[str, int] = field(default_factory=dict)  # person → weeks their plan loses without it
+    # person → weeks their plan loses without it, to choose the bottleneck by (greedy estimates; an unreachable
+    # target counts horizon + 1 − week). Not what their applications record: see seeded_benefits.
+    cost: dict[str, int] = field(default_factory=dict)
 
 
 def planned_bottleneck(conn: Connection, gen: _Generator, candidates: Sequence[str], *, seed: int) -> Bottleneck | None:
@@ -1473,6 +1517,35 @@ def planned_bottleneck(conn: Connection, gen: _Generator, candidates: Sequence[s
         if best is None or (found.weeks, len(found.people)) > (best.weeks, len(best.people)):
             best = found
     return best
+
+
+def seeded_benefits(
+    conn: Connection, gen: _Generator, bottleneck: Bottleneck, applications: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """The applications, with what the bottleneck's seat is worth to the plans of those who need it, as the
+    product records it when they apply (:func:`congestion.application_benefit`) and the alternate-routes page
+    shows it: the weeks later they are ready without it, from the same route searches (counted steps: the same
+    demo on any machine); none when the target is out of reach without it, or the plans are not proven best.
+    (The greedy estimates that chose the bottleneck counted an unreachable target as horizon + 1 − week: the
+    allocation said "59 weeks sooner" where the routes page said "out of reach".) Unknown for the rest, as
+    for anyone without a plan. Run once the opportunities are written: plans see them."""
+    from micromoves.services.congestion import application_benefit, routes_around
+    from micromoves.settings import Settings
+
+    crowd = {pid for oid, pid, *_ in applications if oid == BOTTLENECK_ID}
+    needing = [pid for pid in bottleneck.people if pid in crowd]
+    routes = routes_around(
+        conn,
+        bottleneck.template_id,
+        needing,
+        start=_monday_on_or_after(gen.today),
+        settings=Settings.model_construct(),  # the defaults, as planned_bottleneck: the same demo everywhere
+    )
+    worth = {pid: application_benefit(route) for pid, route in routes.items()}
+    return [
+        (*row[:-1], worth.get(row[1])) if row[0] == BOTTLENECK_ID else row  # plan_benefit_weeks: the last column
+        for row in applications
+    ]
 
 
 def marketplace_rows(
@@ -1568,11 +1641,9 @@ def marketplace_rows(
         )
         for pid, age in zip(applicants, ages, strict=True):
             status = "waitlisted" if oid == BOTTLENECK_ID and rng.random() < 0.3 else "applied"
-            # What the seat is worth to the applicant's plan, as applying records it: known for those whose
-            # sampled plans need the bottleneck (greedy estimates, see planned_bottleneck); unknown for the
-            # rest, as for anyone without a plan.
-            benefit = bottleneck.cost.get(pid) if bottleneck is not None and oid == BOTTLENECK_ID else None
-            applications.append((oid, pid, status, now - age, "", benefit))
+            # What the seat is worth to the applicant's plan is filled in once the opportunities are written
+            # (seeded_benefits): unknown for now, as for anyone without a plan.
+            applications.append((oid, pid, status, now - age, "", None))
     return opportunities, applications
 
 
@@ -1746,6 +1817,8 @@ def generate_demo(
         bottleneck = planned_bottleneck(conn, gen, candidates, seed=seed) if candidates and plan_bottleneck else None
         opportunities, applications = marketplace_rows(gen, templates, seed=seed, bottleneck=bottleneck)
         writer.insert(t.opportunities, OPPORTUNITY_COLUMNS, opportunities)
+        if bottleneck is not None:
+            applications = seeded_benefits(conn, gen, bottleneck, applications)
         writer.insert(t.applications, OPEN_APPLICATION_COLUMNS, applications)
         writer.insert(t.opportunities, OPPORTUNITY_COLUMNS, gen.past_opportunities)
         writer.insert(t.applications, PAST_APPLICATION_COLUMNS, gen.past_applications)

@@ -762,3 +762,30 @@ def with_article(noun: str) -> str:
     else:
         vowel = low[:1] in ("a", "e", "i", "o", "u") and not low.startswith(_A_BEFORE)
     return f"{'an' if vowel else 'a'} {noun}"
+
+
+# A rank that heads a title and takes the plural itself ("VPs Engineering"), and job grades that follow one.
+_RANKS = ("VP", "SVP", "EVP")
+_GRADES = ("I", "II", "III", "IV", "V")
+
+
+def plural(title: str) -> str:
+    """A role title in the plural, on its head noun: "Data Engineers", "Heads of Data", "VPs Engineering",
+    "Software Engineers II", "Chief People Officers" (the title plus "s" read "the Head of Datas" and "the
+    Software Engineer Is")."""
+    head, of, rest = title.partition(" of ")
+    if of:
+        return f"{plural(head)}{of}{rest}"
+    words = title.split(" ")
+    if len(words) > 1 and words[0] in _RANKS:
+        return " ".join([words[0] + "s", *words[1:]])
+    if len(words) > 1 and words[-1] in _GRADES:
+        return f"{plural(' '.join(words[:-1]))} {words[-1]}"
+    last = words[-1]
+    if len(last) > 1 and last.endswith("y") and last[-2].lower() not in "aeiou":
+        last = last[:-1] + "ies"
+    elif last.endswith(("s", "x", "z", "ch", "sh")):
+        last += "es"
+    else:
+        last += "s"
+    return " ".join([*words[:-1], last])

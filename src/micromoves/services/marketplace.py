@@ -37,7 +37,7 @@ from micromoves.domain.marketplace import (
 from micromoves.domain.model import MoveKind, MoveStatus
 from micromoves.services import moves as move_service
 from micromoves.services.accounts import Scope
-from micromoves.services.planning import OPPORTUNITY_PREFIX, WhatIf, replan_without
+from micromoves.services.planning import OPPORTUNITY_PREFIX, WhatIf, plan_benefit, replan_without
 from micromoves.services.policy import Policy
 from micromoves.services.views import names_of
 from micromoves.settings import get_settings
@@ -431,7 +431,7 @@ def plan_fit(conn: Connection, person_id: str, opp: Any, what_if: WhatIf | None 
                     if a.get("ready_week") is not None
                     and all(s.get("template_id") not in ids for s in a.get("steps", []))
                 ]
-                saved = (min(others) - plan.ready_week) if others and plan.ready_week is not None else None
+                saved = plan_benefit(plan.ready_week, min(others) if others else None)
                 words = f"step {i} of your plan"
                 if saved:
                     words += f"; without it you would be ready {saved} weeks later"
@@ -462,10 +462,8 @@ def apply(db: Database, policy: Policy, opportunity_id: str, *, note: str = "") 
         _check_application(conn, policy, me, opp, today)
         # What the seat is worth to the applicant may mean re-planning: done after the checks and before the
         # write transaction (which on SQLite locks out every other writer); the figure is advice, bounded to
-        # what the column holds.
+        # what the column holds (planning.plan_benefit).
         benefit, _ = plan_fit(conn, me, opp, WhatIf(conn, me))
-    if benefit is not None:
-        benefit = min(max(benefit, 0), 1023)
     with db.write_engine.begin() as conn:
         opp = _opportunity(conn, opportunity_id, lock=True)
         earlier = _check_application(conn, policy, me, opp, today)  # again: things may have changed meanwhile

@@ -1451,6 +1451,18 @@ def _plan_with_ray(chunks: list[list[PlanItem]], shared: tuple[Any, ...], report
 WHAT_IF_BUDGET = 0.3  # seconds per search when a page asks what an opportunity would do to someone's plan
 WHAT_IF_TOTAL = 1.0  # seconds of searching for all of one page's questions: beyond, effects stay unknown
 WHAT_IF_HORIZON = 104  # weeks, as a plan asked for without a horizon
+MAX_PLAN_BENEFIT = 1023  # weeks: the most applications.plan_benefit_weeks holds
+
+
+def plan_benefit(ready_with: int | None, ready_without: int | None) -> int | None:
+    """Weeks of readiness a move is worth to a plan: how much later the best plan without it is ready than the
+    plan with it (at least 0, at most what an application records). None when either is out of reach: a
+    target the person cannot reach without the move saves no countable weeks (the alternate-routes page shows
+    "—", not "horizon + 1 − week"), nor does one they cannot reach with it. Applications (:func:`plan_fit`,
+    :class:`WhatIf`), the alternate routes and the demo's seeded applications all count it so."""
+    if ready_with is None or ready_without is None:
+        return None
+    return min(max(ready_without - ready_with, 0), MAX_PLAN_BENEFIT)
 
 
 def opportunity_option(opp: Any, *, start: dt.date, horizon: int, settings: Settings) -> MoveOption | None:
@@ -1607,8 +1619,8 @@ class WhatIf:
             if any(m.option_id == option.id for m in base.moves):
                 without = replace(problem, options=tuple(o for o in problem.options if o.id != option.id))
                 found = self._solve(without, budget)
-                if found is not None and found.optimal and found.ready_week is not None:
-                    saved = found.ready_week - base.ready_week
+                if found is not None and found.optimal:
+                    saved = plan_benefit(base.ready_week, found.ready_week)
         else:
             # Not among the person's options (e.g. its last seat is offered, or the filter left it out): the
             # best plan that may also take it, through the same filter (the moves raising what it waits for
@@ -1626,10 +1638,8 @@ class WhatIf:
             except PlanningError:
                 return None
             better = self._solve(with_it, budget)
-            if better is not None and better.ready_week is not None:
-                used = any(m.option_id == option.id for m in better.moves)
-                if used and better.ready_week < base.ready_week:
-                    saved = base.ready_week - better.ready_week
+            if better is not None and any(m.option_id == option.id for m in better.moves):
+                saved = plan_benefit(better.ready_week, base.ready_week) or None  # no sooner: no saving
         self._remember(key, saved)
         return saved
 
