@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from micromoves.cli.main import app
@@ -795,3 +795,19 @@ def test_import_counts_a_file_without_rows_and_refuses_a_stray_quote(org_url: st
     ]
     code, out, err = mm(org_url, "moves", "list", "--json")
     assert code == 0 and "X1" not in out and "X2" not in out, err
+
+
+def test_plan_all_is_an_operators_command(org_url: str) -> None:
+    """Any person could run plan-all with --actor P and replace everyone's current plan."""
+    code, _, err = mm(org_url, "plan-all", "--backend", "serial", actor="P2")
+    assert code != 0 and "plan for everyone" in err, err
+    db = Database(org_url)
+    try:
+        with db.engine.connect() as conn:
+            assert conn.scalar(select(func.count()).select_from(t.plans)) == 0
+            denied = select(t.audit_events.c.details).where(t.audit_events.c.action == "access.denied")
+            assert [d["attempted"] for d in conn.scalars(denied)] == ["plan for everyone"]
+    finally:
+        db.dispose()
+    code, out, err = mm(org_url, "plan-all", "--backend", "serial")
+    assert code == 0 and "planned 0 people" in out, err

@@ -7,9 +7,11 @@ import json
 import re
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from micromoves.cli.main import app as cli
+from micromoves.cli.render import console
 from micromoves.services import congestion, org
 from micromoves.services.planning import OPPORTUNITY_PREFIX
 from micromoves.storage import tables as t
@@ -209,7 +211,7 @@ def test_the_alternate_routes_page_has_a_limit_its_twin_and_the_cli_check_alike(
 CROWDED_TITLE = "Negotiation lead for the 2027 supplier renewals (EMEA, 12 weeks at 40%)"
 
 
-def test_the_cli_report_stays_whole_in_an_80_column_terminal(world: World) -> None:
+def test_the_cli_report_stays_whole_in_an_80_column_terminal(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """At 80 columns the CLI's eight-column table cut titles, ids and figures to "Negotia…", "OPP-CRO…" and
     "applica…". Narrower than the table, the report is one block per slot, every word of it whole; a terminal
     wide enough still gets the table."""
@@ -227,6 +229,9 @@ def test_the_cli_report_stays_whole_in_an_80_column_terminal(world: World) -> No
     report = congestion.congestion(world.db, world.policy("admin"))
     assert report.bottlenecks == ["OPP-CROWDED-2027-EMEA"]
 
+    # Rich keeps the COLUMNS a console was created under (a process's terminal); in a test run the shared
+    # console may have been created under another test's runner, so it reads COLUMNS at each call here.
+    monkeypatch.setattr(console, "_width", None)
     out = CliRunner(env={"COLUMNS": "80"}).invoke(cli, ["--db", _url(world), "congestion"])
     assert out.exit_code == 0, out.stderr
     lines = out.stdout.splitlines()

@@ -961,6 +961,7 @@ def plan_all(
     from micromoves.services import planning, seats
 
     db = open_db()
+    require_admin(db, "plan for everyone")  # it replaces everyone's current plan, as no web user can
     with progress_bar() as update:
         summary = planning.plan_all(
             db,
