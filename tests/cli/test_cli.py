@@ -97,6 +97,14 @@ def test_move_lifecycle_through_the_cli(org_url: str) -> None:
     assert code != 0 and "second person" in err
     code, out, err = mm(org_url, "moves", "approve", mid, actor="hr")  # the operator, as the second approver
     assert (code, out.strip()) == (0, f"{mid} is now approved"), err
+    from micromoves.services import accounts, views
+    from micromoves.services.policy import Policy
+
+    db = Database(org_url)
+    admin = Policy(db, accounts.Principal(0, "hr", accounts.Access.ADMIN, None))
+    approvers = [a.approver for a in views.move_detail(db, admin, mid).approvals]
+    db.dispose()
+    assert approvers == ["Ada Boss", "an operator (command line)"], approvers  # it read "user #None"
     for status in ("onboarding", "active"):
         code, out, err = mm(org_url, "moves", "transition", mid, status, "--reason", "ok", actor="P1")
         assert (code, out.strip()) == (0, f"{mid} is now {status}"), err

@@ -467,6 +467,14 @@ def _summaries(conn: Any, moves: Sequence[Move]) -> list[MoveSummary]:
     ]
 
 
+def _approver(names: dict[str, str], person_id: str | None, user_id: int | None) -> str:
+    """Who gave an approval: a person, an account without one (by username), or the command line's operator,
+    which has neither (it read "user #None")."""
+    if person_id is None and user_id is None:
+        return "an operator (command line)"
+    return actor_name(names, person_id or f"user #{user_id}")
+
+
 def actor_name(names: dict[str, str], actor: str) -> str:
     """A person's name for a person id; an account without a person (``user:NAME``) by its username."""
     return names.get(actor) or actor.removeprefix("user:")
@@ -826,7 +834,7 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
             approvals=[
                 ApprovalView(
                     slot=a.slot.value,
-                    approver=actor_name(names, a.approver_id or f"user #{a.approver_user_id}"),
+                    approver=_approver(names, a.approver_id, a.approver_user_id),
                     decision=a.decision.value,
                     at=a.at,
                     note=a.note,
