@@ -1916,6 +1916,11 @@ def _write_people(
     # were read for the comparison, and stamped the unchanged ones as changed for changed_since.
     existing = plan.existing["people"]
     written = [p for p in plan.people if p.id not in existing or p.id in changed]
+    # A manager stored before this import (every manager is a stored person or one of the file's) goes in the
+    # person's own row. One new in this import may come later in the file (foreign keys are immediate: on
+    # SQLite each row is checked as it is written), so it is set in a second pass once everyone is written.
+    # (Every person with a manager went through that pass: each written person with one was written twice.)
+    new = {p.id for p in plan.people if p.id not in existing}
     w.upsert(
         t.people,
         [
@@ -1940,7 +1945,7 @@ def _write_people(
                 p.name,
                 p.email,
                 p.role_id,
-                None,
+                p.manager_id if p.manager_id not in new else None,
                 p.team,
                 p.hire_date,
                 p.location,
@@ -1953,8 +1958,8 @@ def _write_people(
             for p in written
         ],
     )
-    # Managers in a second pass: a manager may appear later in the same file (foreign keys are immediate).
-    managed = [{"pid": p.id, "mid": p.manager_id} for p in written if p.manager_id]
+    # The managers new in this import, in a second pass.
+    managed = [{"pid": p.id, "mid": p.manager_id} for p in written if p.manager_id in new]
     if managed:
         conn.execute(
             t.people.update().where(t.people.c.id == bindparam("pid")).values(manager_id=bindparam("mid")),
