@@ -1,15 +1,17 @@
 """What a write stamps as changed for changed_since beyond the rows it writes: a move given to another person
 changes both people (each one's moves), and a renamed team, role or person changes what shows the name (a
 person's team and role in the directory and its CSV, a move's person and host team). Through the import (CSV
-files, either write path) and through the ORM (storage.orm), in the write's own transaction."""
+files, either write path) and through the ORM (storage.orm), in the write's own transaction. And that the
+import writes each row once: a row it writes carries its time already, and is not written again to stamp it."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from micromoves.domain.model import Move, Team
 from micromoves.services import views
@@ -68,6 +70,99 @@ def reimport(db: Database, tmp_path: Path, threshold: int = 50_000, **rows: list
         today=dt.date(2026, 1, 5),
     )  # fmt: skip
     return since
+
+
+RowWrites = Callable[[], dict[tuple[str, str], int]]
+WRITE_LOG = "_test_row_writes"
+
+
+@pytest.fixture
+def row_writes(org: Database) -> Iterator[RowWrites]:
+    """How many times each person's and move's row is written from now on, as the database sees it: a trigger
+    logs each row that an INSERT, a COPY, an upsert or an UPDATE writes, whatever sent it (on SQLite not the
+    key the database fills in itself after an insert: migration 0005). Removed afterwards: a PostgreSQL test
+    database is kept between tests."""
+    pg = org.backend == "postgresql"
+    install = [f"CREATE TABLE {WRITE_LOG} (tbl VARCHAR(20), id VARCHAR(64))"]
+    remove = [f"DROP TABLE {WRITE_LOG}"]
+    if pg:
+        install.append(
+            f"CREATE FUNCTION {WRITE_LOG}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"INSERT INTO {WRITE_LOG} VALUES (TG_TABLE_NAME, NEW.id); RETURN NULL; END $$"
+        )
+        remove.insert(0, f"DROP FUNCTION {WRITE_LOG}()")
+    for table in (t.people, t.moves):
+        name = f"{WRITE_LOG}_{table.name}"
+        if pg:
+            install.append(
+                f"CREATE TRIGGER {name} AFTER INSERT OR UPDATE ON {table.name} "
+                f"FOR EACH ROW EXECUTE FUNCTION {WRITE_LOG}()"
+            )
+            remove.insert(0, f"DROP TRIGGER {name} ON {table.name}")
+            continue
+        columns = ", ".join(f'"{c.name}"' for c in table.c if c.name != "key")
+        for suffix, event in (("i", "INSERT"), ("u", f"UPDATE OF {columns}")):
+            install.append(
+                f"CREATE TRIGGER {name}_{suffix} AFTER {event} ON {table.name} FOR EACH ROW "
+                f"BEGIN INSERT INTO {WRITE_LOG} VALUES ('{table.name}', NEW.id); END"
+            )
+            remove.insert(0, f"DROP TRIGGER {name}_{suffix}")
+    with org.write_engine.begin() as conn:
+        for sql in install:
+            conn.execute(text(sql))
+
+    def writes() -> dict[tuple[str, str], int]:
+        with org.engine.connect() as conn:
+            rows = conn.execute(text(f"SELECT tbl, id, count(*) FROM {WRITE_LOG} GROUP BY tbl, id"))
+            return {(tbl, rid): n for tbl, rid, n in rows}
+
+    yield writes
+    with org.write_engine.begin() as conn:
+        for sql in remove:
+            conn.execute(text(sql))
+
+
+def test_a_person_is_written_with_a_stored_manager_in_the_same_row(
+    org: Database, row_writes: RowWrites, tmp_path: Path
+) -> None:
+    """Only a manager new in this import, who may come later in the file, is set in a second pass: a person
+    whose manager is stored (P2's P1, P5's P2) is written once, as everyone else. The pass writes the
+    import's time: the stamp of their renamed team does not write the row a third time."""
+    people = [[*p[:7], "Lisbon"] for p in PEOPLE]  # everyone changed
+    people += [
+        ["P4", "Di", "di@x.org", "R1", "P5", "DATA", "2022-01-01", "Porto"],  # P5: new, and later in the file
+        ["P5", "Ed", "ed@x.org", "R1", "P2", "DATA", "2022-01-01", "Porto"],
+    ]
+    teams = [["DATA", "Data & Analytics", "", "", ""], TEAMS[1]]  # shown beside P1, P2, P4, P5 and M2
+    since = reimport(org, tmp_path, people=people, teams=teams)
+    assert changed(org, since) == (["P1", "P2", "P3", "P4", "P5"], ["M2"])
+    once = [("people", p) for p in ("P1", "P2", "P3", "P5")] + [("moves", "M2")]
+    assert row_writes() == dict.fromkeys(once, 1) | {("people", "P4"): 2}
+    with org.engine.connect() as conn:
+        managers = {pid: mid for pid, mid in conn.execute(select(t.people.c.id, t.people.c.manager_id))}
+    assert managers == {"P1": None, "P2": "P1", "P3": None, "P4": "P5", "P5": "P2"}
+
+
+@pytest.mark.parametrize("threshold", [50_000, 1])  # the upsert path and the bulk path
+def test_an_import_stamps_only_the_rows_it_does_not_write(
+    org: Database, row_writes: RowWrites, tmp_path: Path, threshold: int
+) -> None:
+    """A row the import writes gets its time in that write; a stamp writes only the rows the import does not
+    (M3, showing a renamed person), each once however many stamps reach it."""
+    # DATA renamed and R1 retitled: both shown beside P1 and P2, DATA beside M2 too. P3 renamed: shown on M2
+    # and M3. P1 and P2 changed themselves; M1 given from P1 to P2 (both people); M2 retitled.
+    teams = [["DATA", "Data & Analytics", "", "", ""], TEAMS[1]]
+    roles = [["R1", "Senior Analyst", "", 2, "DATA", "false"], ROLES[1]]
+    people = [[*PEOPLE[0][:7], "Lisbon"], [*PEOPLE[1][:7], "Lisbon"], ["P3", "Cyrus", *PEOPLE[2][2:]]]
+    moves = [["M1", "P2", *MOVES[0][2:]], ["M2", "P3", "gig", "Runbooks, v2", *MOVES[1][4:]], MOVES[2]]
+    since = reimport(org, tmp_path, threshold, teams=teams, roles=roles, people=people, moves=moves)
+    assert changed(org, since) == (["P1", "P2", "P3"], ["M1", "M2", "M3"])
+    written_once = {("people", "P1"), ("people", "P2"), ("people", "P3"), ("moves", "M1"), ("moves", "M2")}
+    assert row_writes() == dict.fromkeys([*written_once, ("moves", "M3")], 1)
+    with org.engine.connect() as conn:
+        times = set(conn.execute(select(t.people.c.updated_at)).scalars())
+        times |= set(conn.execute(select(t.moves.c.updated_at)).scalars())
+    assert len(times) == 1  # one import, one time
 
 
 @pytest.mark.parametrize("threshold", [50_000, 1])  # the upsert path and the bulk path

@@ -1799,7 +1799,8 @@ def _write(
         else:
             _write_moves(conn, w, plan, kept, changed["moves"], extra_of, actor, now, local_today, tick)
     # A renamed team or role changes the people and moves that show its name (the directory's team and role,
-    # a move's host team), a renamed person their moves: stamped in this transaction, set-based.
+    # a move's host team), a renamed person their moves: stamped in this transaction, set-based. Only rows
+    # this import has not written: those hold its time already, from their INSERT or UPDATE (changes.stamp).
     changes.stamp_renamed(
         conn,
         teams=[tid for tid, fields in changed["teams"].items() if "name" in fields],
@@ -1916,6 +1917,11 @@ def _write_people(
     # were read for the comparison, and stamped the unchanged ones as changed for changed_since.
     existing = plan.existing["people"]
     written = [p for p in plan.people if p.id not in existing or p.id in changed]
+    # A manager stored before this import (every manager is a stored person or one of the file's) goes in the
+    # person's own row. One new in this import may come later in the file (foreign keys are immediate: on
+    # SQLite each row is checked as it is written), so it is set in a second pass once everyone is written.
+    # (Every person with a manager went through that pass: each written person with one was written twice.)
+    new = {p.id for p in plan.people if p.id not in existing}
     w.upsert(
         t.people,
         [
@@ -1940,7 +1946,7 @@ def _write_people(
                 p.name,
                 p.email,
                 p.role_id,
-                None,
+                p.manager_id if p.manager_id not in new else None,
                 p.team,
                 p.hire_date,
                 p.location,
@@ -1953,11 +1959,14 @@ def _write_people(
             for p in written
         ],
     )
-    # Managers in a second pass: a manager may appear later in the same file (foreign keys are immediate).
-    managed = [{"pid": p.id, "mid": p.manager_id} for p in written if p.manager_id]
+    # The managers new in this import, in a second pass: with the import's time, as the row's first write
+    # (the UPDATE's own, onupdate, is a little later: a stamp of this import would write the row again).
+    managed = [{"pid": p.id, "mid": p.manager_id} for p in written if p.manager_id in new]
     if managed:
         conn.execute(
-            t.people.update().where(t.people.c.id == bindparam("pid")).values(manager_id=bindparam("mid")),
+            t.people.update()
+            .where(t.people.c.id == bindparam("pid"))
+            .values(manager_id=bindparam("mid"), updated_at=now),
             managed,
         )
     levels = {k: v for k, v in conn.execute(select(t.roles.c.id, t.roles.c.level))}
@@ -2187,7 +2196,8 @@ def _write_moves(
     )
     _follow_status_changes(conn, [m for m in moves if m.id in existing], plan, actor, today)
     # Evidence written back changes the person's profile: a person the import did not write changes too (as
-    # the tracker's write-back touches them, storage.orm). New people were written just now anyway.
+    # the tracker's write-back touches them, storage.orm). New people were written just now anyway, and so
+    # were changed ones: holding the import's time, they are not written again (changes.stamp).
     profiled = {m.person_id for m in moves if _gains_written(plan, kept, m.id)} & plan.existing["people"]
     changes.stamp(conn, t.people, t.people.c.id, profiled | moved_people, now)
 

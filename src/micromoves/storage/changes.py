@@ -26,11 +26,21 @@ def changed_since(column: Any, since: dt.datetime) -> Any:
 
 def stamp(conn: Connection, table: Any, column: Any, keys: Iterable[Any], now: dt.datetime | None = None) -> None:
     """Mark as changed at ``now`` the rows of ``table`` whose ``column`` is among ``keys`` (in chunks: an
-    import may rename a team of 100,000 people, or reassign thousands of moves)."""
+    import may rename a team of 100,000 people, or reassign thousands of moves).
+
+    A row that holds ``now`` already is left alone: the write that stamps gave its own rows that time in the
+    INSERT or UPDATE that wrote them (the import's people and moves), or an earlier stamp of the same write
+    reached it (a person in a renamed team who also holds a retitled role). Stamped again, each such row was
+    written a second time for the value it had (an import renaming every team rewrote every person and move
+    it had just written)."""
     wanted = sorted({k for k in keys if k is not None})
     when = now or dt.datetime.now(dt.UTC)
     for i in range(0, len(wanted), CHUNK):
-        conn.execute(update(table).where(among(conn, column, wanted[i : i + CHUNK])).values(updated_at=when))
+        conn.execute(
+            update(table)
+            .where(among(conn, column, wanted[i : i + CHUNK]), table.c.updated_at.is_distinct_from(when))
+            .values(updated_at=when)
+        )
 
 
 def stamp_renamed(
