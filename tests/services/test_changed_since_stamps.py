@@ -179,6 +179,24 @@ def test_a_move_given_to_another_person_changes_both_people(org: Database, tmp_p
     assert changed(org, since) == ([], ["M1"])
 
 
+@pytest.mark.parametrize("threshold", [50_000, 1])  # the upsert path and the bulk path
+def test_evidence_from_a_moves_file_alone_changes_the_person_it_is_written_to(
+    org: Database, tmp_path: Path, threshold: int
+) -> None:
+    """Only people listed in the same import's people file were stamped: a moves.csv on its own wrote skill
+    evidence to P1's profile, and a changed_since sync never saw P1 change."""
+    since = dt.datetime.now(dt.UTC)
+    gained = [[*MOVES[0][:-1], "Programming:2>3"], *MOVES[1:]]
+    import_files(
+        org, [write_csv(tmp_path / "moves.csv", MOVES_H, gained)], actor="hr",
+        settings=Settings(bulk_import_threshold=threshold), today=dt.date(2026, 1, 5),
+    )  # fmt: skip
+    with org.engine.connect() as conn:
+        evidence = conn.execute(select(t.skill_levels.c.person_id).where(t.skill_levels.c.move_id == "M1")).scalars()
+        assert list(evidence) == ["P1"]
+    assert changed(org, since) == (["P1"], ["M1"])
+
+
 def test_a_renamed_team_or_role_changes_whom_it_names(org: Database, tmp_path: Path) -> None:
     # The team DATA renamed: its people P1 and P2 (the directory shows their team's name) and the move it
     # hosts (M2: moves.csv's host_team).

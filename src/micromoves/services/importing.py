@@ -2198,7 +2198,7 @@ def _write_moves(
     # Evidence written back changes the person's profile: a person the import did not write changes too (as
     # the tracker's write-back touches them, storage.orm). New people were written just now anyway, and so
     # were changed ones: holding the import's time, they are not written again (changes.stamp).
-    profiled = {m.person_id for m in moves if _gains_written(plan, kept, m.id)} & plan.existing["people"]
+    profiled = {m.person_id for m in moves if _gains_written(plan, kept, m.id)}
     changes.stamp(conn, t.people, t.people.c.id, profiled | moved_people, now)
 
 
