@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from sqlalchemy import select
@@ -48,7 +49,11 @@ def test_allocate_propose_apply_and_discard(db_url: str) -> None:
 
     code, out, err = mm(db_url, "allocate", "--discard", "2")
     assert code == 0 and "discarded" in out
+    # A run computed as of another day is not applied today: its eligibility, capacity, equity and release
+    # limits were judged as of 2026-06-01 (real offers judged as of 2030 were sent so).
     code, out, err = mm(db_url, "allocate", "--apply", "1")
+    assert code != 0 and f"it was computed as of 2026-06-01, not {dt.date.today()}" in err, err
+    code, out, err = mm(db_url, "allocate", "--today", "2026-06-01", "--apply", "1")
     assert code == 0, err
     assert "allocation run 1 (applied)" in out and "2 offers sent" in out
     with db.engine.connect() as conn:

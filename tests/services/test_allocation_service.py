@@ -158,7 +158,7 @@ def test_release_limit_seats_and_scores(db: Database) -> None:
     [o2] = proposal.stats["unfilled"]
     assert (o2["opportunity_id"], o2["empty"], o2["applied"], o2["release_limit"]) == ("O2", 1, 1, 1)
     assert o2["reason"] == "1 applied: 1 held back: their team's release limit is used up"
-    assert svc.get_allocation(db, proposal.run_id).stats["unfilled"] == [o2]  # stored with the run
+    assert svc.get_allocation(db, proposal.run_id, today=TODAY).stats["unfilled"] == [o2]  # stored with the run
     with db.engine.connect() as conn:
         run = conn.execute(select(t.allocation_runs)).one()
         assert (run.status, run.created_by, run.objective) == ("proposed", "hr", pytest.approx(11))
@@ -191,7 +191,10 @@ def test_an_application_withdrawn_during_the_solve_refuses_the_whole_run(
     monkeypatch.setattr(svc, "solve", solve)
     again = svc.propose_allocation(db, actor="hr", equity_weight=2.0, today=TODAY)
     assert [(a.person_id, a.person_name, a.opportunity_id) for a in again.assignments] == [("A-0", "Person A-0", "O1")]
-    assert again.assignments[0].application_id == svc.get_allocation(db, again.run_id).assignments[0].application_id
+    assert (
+        again.assignments[0].application_id
+        == svc.get_allocation(db, again.run_id, today=TODAY).assignments[0].application_id
+    )
 
 
 def test_one_person_without_team_location_or_target_role(db: Database) -> None:
@@ -396,7 +399,7 @@ def test_apply_makes_offers_and_refuses_stale_or_repeated_runs(db: Database) -> 
         [application("A-0", "O1", benefit=3), application("B-0", "O2", benefit=2), application("B-1", "O2")],
     )
     first = svc.propose_allocation(db, actor="hr", equity_weight=1.0, today=TODAY)
-    applied = svc.apply_allocation(db, first.run_id, actor="boss")
+    applied = svc.apply_allocation(db, first.run_id, actor="boss", today=TODAY)
     assert applied.status == "applied"
     with db.engine.connect() as conn:
         offers = conn.execute(
@@ -412,7 +415,7 @@ def test_apply_makes_offers_and_refuses_stale_or_repeated_runs(db: Database) -> 
     ]
     assert actions == ["allocation.proposed", "allocation.applied"]
     with pytest.raises(Conflict, match="only a proposed run"):
-        svc.apply_allocation(db, first.run_id, actor="boss")
+        svc.apply_allocation(db, first.run_id, actor="boss", today=TODAY)
 
     # Outstanding offers hold their seats: nothing left to propose.
     assert svc.propose_allocation(db, actor="hr", equity_weight=1.0, today=TODAY).assignments == []
@@ -426,14 +429,14 @@ def test_apply_makes_offers_and_refuses_stale_or_repeated_runs(db: Database) -> 
     svc.discard_allocation(db, limited.run_id, actor="hr")
     stale = svc.propose_allocation(db, actor="hr", equity_weight=1.0, today=TODAY, release_share=1.0)
     assert len(stale.assignments) == 2
-    assert svc.run_detail(svc.get_allocation(db, stale.run_id)).out_of_date is None
+    assert svc.run_detail(svc.get_allocation(db, stale.run_id, today=TODAY)).out_of_date is None
     with db.write_engine.begin() as conn:
         conn.execute(update(t.applications).where(t.applications.c.person_id == "A-2").values(status="withdrawn"))
     # The run's page says so before anyone presses Apply (it showed the button).
-    reason = svc.run_detail(svc.get_allocation(db, stale.run_id)).out_of_date
+    reason = svc.run_detail(svc.get_allocation(db, stale.run_id, today=TODAY)).out_of_date
     assert reason is not None and "A-2 → O3 is withdrawn" in reason
     with pytest.raises(Conflict, match="A-2 → O3 is withdrawn"):
-        svc.apply_allocation(db, stale.run_id, actor="boss")
+        svc.apply_allocation(db, stale.run_id, actor="boss", today=TODAY)
     with db.engine.connect() as conn:
         assert conn.scalar(select(t.applications.c.status).where(t.applications.c.person_id == "A-1")) == "applied"
 
@@ -441,16 +444,16 @@ def test_apply_makes_offers_and_refuses_stale_or_repeated_runs(db: Database) -> 
     with db.write_engine.begin() as conn:
         conn.execute(update(t.applications).where(t.applications.c.person_id == "A-2").values(status="applied"))
         conn.execute(update(t.opportunities).where(t.opportunities.c.id == "O3").values(seats=1))
-    assert "seats gone at O3 (open, 1 free for 2)" in str(svc.get_allocation(db, stale.run_id).out_of_date)
+    assert "seats gone at O3 (open, 1 free for 2)" in str(svc.get_allocation(db, stale.run_id, today=TODAY).out_of_date)
     with pytest.raises(Conflict, match="seats gone at O3"):
-        svc.apply_allocation(db, stale.run_id, actor="boss")
+        svc.apply_allocation(db, stale.run_id, actor="boss", today=TODAY)
     svc.discard_allocation(db, stale.run_id, actor="hr")
-    assert svc.get_allocation(db, stale.run_id).status == "discarded"
-    assert svc.get_allocation(db, stale.run_id).out_of_date is None
+    assert svc.get_allocation(db, stale.run_id, today=TODAY).status == "discarded"
+    assert svc.get_allocation(db, stale.run_id, today=TODAY).out_of_date is None
     with pytest.raises(Conflict):
         svc.discard_allocation(db, stale.run_id, actor="hr")
     with pytest.raises(NotFound):
-        svc.apply_allocation(db, 999, actor="hr")
+        svc.apply_allocation(db, 999, actor="hr", today=TODAY)
 
 
 def test_empty_database_and_bad_arguments(db: Database) -> None:
@@ -616,11 +619,11 @@ def test_a_run_proposed_before_another_was_applied_is_refused(db: Database) -> N
     insert(db, t.applications, [application("A-2", "O3", benefit=9), application("A-3", "O4", benefit=9)])
     second = svc.propose_allocation(db, actor="hr", today=TODAY)
     assert len(first.assignments) == len(second.assignments) == 2
-    svc.apply_allocation(db, first.run_id, actor="boss")
-    assert svc.get_allocation(db, first.run_id).out_of_date is None  # applied: nothing to check
-    assert f"run {first.run_id} was applied" in str(svc.get_allocation(db, second.run_id).out_of_date)
+    svc.apply_allocation(db, first.run_id, actor="boss", today=TODAY)
+    assert svc.get_allocation(db, first.run_id, today=TODAY).out_of_date is None  # applied: nothing to check
+    assert f"run {first.run_id} was applied" in str(svc.get_allocation(db, second.run_id, today=TODAY).out_of_date)
     with pytest.raises(Conflict, match=f"run {first.run_id} was applied after it was proposed"):
-        svc.apply_allocation(db, second.run_id, actor="boss")
+        svc.apply_allocation(db, second.run_id, actor="boss", today=TODAY)
     with db.engine.connect() as conn:
         offered = sorted(conn.scalars(select(t.applications.c.person_id).where(t.applications.c.status == "offered")))
     assert offered == ["A-0", "A-1"]
@@ -776,3 +779,19 @@ def test_time_away_agrees_with_a_day_by_day_count() -> None:
             if sum(int(share[i]) for i in range(n) if person[i] == who and start[i] <= day <= end[i]) >= mark
         }
         assert got == expected
+
+
+def test_a_run_computed_as_of_another_day_is_not_applied(db: Database) -> None:
+    """`allocate --today 2030-01-01` then `--apply` sent real offers judged as of 2030 ("no move in the last
+    12 months" then)."""
+    base_org(db, {"A": 10})
+    insert(db, t.opportunities, [opportunity("O1")])
+    insert(db, t.applications, [application("A-0", "O1", benefit=3)])
+    later = TODAY + dt.timedelta(days=1)
+    run = svc.propose_allocation(db, actor="hr", equity_weight=1.0, today=TODAY)
+    assert svc.get_allocation(db, run.run_id, today=later).out_of_date == f"it was computed as of {TODAY}, not {later}"
+    with pytest.raises(Conflict, match=f"computed as of {TODAY}, not {later}"):
+        svc.apply_allocation(db, run.run_id, actor="boss", today=later)
+    with db.engine.connect() as conn:
+        assert set(conn.scalars(select(t.applications.c.status))) == {"applied"}
+    assert svc.apply_allocation(db, run.run_id, actor="boss", today=TODAY).status == "applied"

@@ -269,3 +269,6 @@ def test_the_alternate_routes_page_says_when_it_lists_only_part_of_who_wants_the
     admin = world.client("admin")
     assert admin.get("/api/v1/congestion/routes/TPL-X").json()["wanting_everywhere"] == 3
     assert 'id="routes-scope"' not in admin.get("/congestion/routes/TPL-X", headers={"accept": "text/html"}).text
+    # An employee sees only themself there, and no organisation-wide count.
+    eva = world.client("eva").get("/api/v1/congestion/routes/TPL-X").json()
+    assert (eva["wanting"], eva["wanting_everywhere"], [r["person_id"] for r in eva["routes"]]) == (1, None, ["E"])

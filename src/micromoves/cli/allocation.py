@@ -72,7 +72,12 @@ def register(app: typer.Typer) -> None:
                 min=1, max=100, help="A person counts as away when their moves take at least this % of a working week."
             ),
         ] = 50,
-        today: Annotated[str | None, typer.Option(help="Date to allocate as of (default: today).")] = None,
+        today: Annotated[
+            str | None,
+            typer.Option(
+                help="Date to allocate as of (default: today); a run for another day applies only with that --today."
+            ),
+        ] = None,
         apply: Annotated[
             int | None, typer.Option("--apply", help="Turn this proposed run into offers.", metavar="RUN_ID")
         ] = None,
@@ -102,7 +107,7 @@ def register(app: typer.Typer) -> None:
                 console.print(f"allocation run {discard} discarded")
             return
         if apply is not None:
-            proposal = svc.apply_allocation(db, apply, actor=cli.actor())
+            proposal = svc.apply_allocation(db, apply, actor=cli.actor(), today=cli.parse_date(today, "today"))
         else:
             with cli.progress_bar() as update:
                 proposal = svc.propose_allocation(

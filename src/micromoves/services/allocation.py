@@ -1463,8 +1463,9 @@ def _run(conn: Connection, run_id: int, *, lock: bool = False) -> Any:
     return row
 
 
-def get_allocation(db: Database, run_id: int) -> AllocationProposal:
-    """A stored run with its assignments (newest first is the caller's business)."""
+def get_allocation(db: Database, run_id: int, *, today: dt.date | None = None) -> AllocationProposal:
+    """A stored run with its assignments (newest first is the caller's business); ``out_of_date`` as of
+    ``today`` (default: the real today)."""
     a, ap, o, p = t.allocation_assignments.c, t.applications.c, t.opportunities.c, t.people.c
     with db.engine.connect() as conn:
         run = _run(conn, run_id)
@@ -1478,7 +1479,7 @@ def get_allocation(db: Database, run_id: int) -> AllocationProposal:
             .where(a.run_id == run_id)
             .order_by(ap.opportunity_id, ap.person_id)
         ).all()
-        stale = out_of_date(conn, run) if run.status == "proposed" else None
+        stale = out_of_date(conn, run, today=today) if run.status == "proposed" else None
     return AllocationProposal(
         run.id,
         run.status,
@@ -1489,7 +1490,7 @@ def get_allocation(db: Database, run_id: int) -> AllocationProposal:
     )
 
 
-def apply_allocation(db: Database, run_id: int, *, actor: str) -> AllocationProposal:
+def apply_allocation(db: Database, run_id: int, *, actor: str, today: dt.date | None = None) -> AllocationProposal:
     """Turn a proposed run into offers, all or nothing; refuse if anything it relied on has changed.
 
     Checked again under lock: every application is still live (applied or waitlisted) and every
@@ -1504,7 +1505,7 @@ def apply_allocation(db: Database, run_id: int, *, actor: str) -> AllocationProp
             raise Conflict(
                 f"allocation run {run_id} is {run.status}; only a proposed run can be applied", field="status"
             )
-        stale = out_of_date(conn, run, lock=True)
+        stale = out_of_date(conn, run, lock=True, today=today)
         if stale is not None:
             raise Conflict(f"allocation run {run_id} is out of date: {stale}; propose a new allocation", field="run_id")
         now = utcnow()
@@ -1519,10 +1520,10 @@ def apply_allocation(db: Database, run_id: int, *, actor: str) -> AllocationProp
         )
         uow.audit(actor, "allocation.applied", "allocation_run", str(run_id), offers=offered)
         uow.commit()
-    return get_allocation(db, run_id)
+    return get_allocation(db, run_id, today=today)
 
 
-def out_of_date(conn: Connection, run: Any, *, lock: bool = False) -> str | None:
+def out_of_date(conn: Connection, run: Any, *, lock: bool = False, today: dt.date | None = None) -> str | None:
     """Why a proposed run can no longer be applied as it stands, or None while it still can.
 
     The one check behind both the refusal to apply and the run's page (which then shows the reason instead
@@ -1530,6 +1531,12 @@ def out_of_date(conn: Connection, run: Any, *, lock: bool = False) -> str | None
     writers hold the database lock already), so that the answer holds until the caller commits.
     """
     a, ap, o, runs = t.allocation_assignments.c, t.applications.c, t.opportunities.c, t.allocation_runs.c
+    # Eligibility, capacity, equity ("no move in the last 12 months") and release limits are judged as of the
+    # run's date: a run proposed for another day (`allocate --today`, a what-if) made real offers judged as of
+    # 2030. Such a run can be read, not applied; nor can yesterday's.
+    as_of, day = (run.details or {}).get("today"), (today or dt.date.today()).isoformat()
+    if as_of is not None and as_of != day:
+        return f"it was computed as of {as_of}, not {day}"
     # A run applied since this one was proposed made offers this one did not count against the release
     # limits and people's time: applying both could take more of a team away than the limit allows.
     later = next(

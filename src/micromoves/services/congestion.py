@@ -728,9 +728,10 @@ class AlternateRoutes(BaseModel):
     # Everyone the user may see who wants the slot; each route is a re-plan, so only the first ``limit`` of
     # them (plans first, then applications by date) are compared, and the page says how many were left out.
     wanting: int = 0
-    # Everyone in the organisation who wants it (a count only): HR's page said "each person who wants this
-    # slot" over 2 people in their unit while the congestion report counted 35.
-    wanting_everywhere: int = 0
+    # Everyone in the organisation who wants it (a count only), for those who read the congestion report (HR,
+    # admins): HR's page said "each person who wants this slot" over 2 people in their unit while the report
+    # counted 35. Null for anyone else (an employee sees only themself; the org-wide count is not theirs).
+    wanting_everywhere: int | None = None
     limit: int = DEFAULT_ROUTES  # how many were asked for (the page's form shows it)
 
 
@@ -778,6 +779,6 @@ def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: i
         routes=routes,
         not_planned=not_planned,
         wanting=len(visible),
-        wanting_everywhere=len(everyone),
+        wanting_everywhere=len(everyone) if policy.sees_organisation() else None,
         limit=limit,
     )
