@@ -633,6 +633,10 @@ def test_the_new_opportunity_form_takes_the_eligibility_rules(world: World) -> N
     detail = hugo.get(r.headers["location"].replace("/opportunities/", "/api/v1/opportunities/")).json()
     assert {"role level 2+", "12+ months with the organisation", "in Berlin, Porto"} <= set(detail["eligibility"])
     assert detail["application_deadline"] == rules["application_deadline"]
+    # The same skill on two lines is refused naming the field; it kept the last line without a word.
+    twice = {**form, **empty, "required_skills": "Programming = 3\nProgramming = 5"}
+    r = hugo.post("/opportunities", data=twice, follow_redirects=False)
+    assert r.status_code == 422 and "Programming is given on two lines" in r.text, r.text
 
 
 def test_host_waitlists_then_offers_and_the_applicant_declines(world: World) -> None:

@@ -134,9 +134,14 @@ def _levels(text: str, field: str) -> dict[str, float]:
     for line in _lines(text):
         skill, _, level = line.rpartition("=")
         try:
-            out[skill.strip()] = float(level)
+            value = float(level)
         except ValueError:
             raise InvalidValue(f"write one 'skill = level' per line, got {line!r}", field=field) from None
+        # The same name on two lines kept the last line without a word (the service refuses two names of
+        # one skill; the form's dict had already lost one of them).
+        if skill.strip() in out:
+            raise InvalidValue(f"{skill.strip()} is given on two lines, got {line!r} too", field=field)
+        out[skill.strip()] = value
     return out
 
 
