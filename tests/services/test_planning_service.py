@@ -343,6 +343,8 @@ def test_a_horizon_too_short_for_the_moves_is_named_as_the_reason(
     assert "horizon" in plan.explanation["binding"]
     assert set(plan.explanation["horizon_bound_skills"]) == set(plan.explanation["unreachable_skills"]) != set()
     assert any("horizon of 6 weeks" in line and "Critical Thinking" in line for line in plan.explanation["lines"])
+    # What the line promises is the week the first raiser could end (the gig's 8), not the probe's 104.
+    assert any("a horizon of at least 8 weeks is needed" in line for line in plan.explanation["lines"])
     # The terminal view does not blame the catalogue for it (it said "unreachable with today's catalogue").
     shown = _printed_plan(_record_of(plan), monkeypatch)
     assert "out of reach within the horizon: Critical Thinking" in shown

@@ -778,7 +778,7 @@ def test_a_card_names_a_target_skill_only_where_the_plan_sees_a_gap(world: World
     )
     gig = market.create_opportunity(db, hugo, offer, publish=True)
     card = next(c for c in mviews.marketplace(db, world.policy("eva")).opportunities if c.id == gig)
-    assert card.plan_fit == "builds Writing, which your target role needs"
+    assert card.plan_fit == "builds Writing (skill Writing), which your target role needs"  # O*NET has a Writing too
 
 
 def test_the_opportunity_page_speaks_to_a_viewer_who_is_no_applicant(world: World) -> None:

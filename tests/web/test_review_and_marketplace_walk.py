@@ -219,6 +219,16 @@ def test_skills_that_share_a_name_are_told_apart_and_a_review_can_name_either(wo
         page = client.get(path, headers=HTML).text
         assert "<td>Mathematics (skill 2.A.1.e)</td><td>6.6</td>" in page
         assert "<td>Mathematics (knowledge 2.C.4.a)</td><td>4.0</td>" in page
+    # Plans, marketplace reasons and the congestion heatmap name them so too (they said "Mathematics" twice).
+    from micromoves.services.planning import load_catalogue
+
+    with world.db.engine.connect() as conn:
+        names = load_catalogue(conn).skill_names
+    assert (names["2.C.4.a"], names["2.A.1.e"], names["2.A.1.a"]) == (
+        "Mathematics (knowledge 2.C.4.a)",
+        "Mathematics (skill 2.A.1.e)",
+        "Reading Comprehension",
+    )
     # the refusal names them as the page does, and the page's words are accepted
     review = {"decision": "continue", "ratings": [{"position": 1, "rating": "met"}]}
     error = _refused(

@@ -51,6 +51,7 @@ from micromoves.services.views import names_of
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
+from micromoves.storage.repositories import skill_labels
 
 # A slot is a bottleneck when demand is at least this many times its supply, and at least this many
 # people want it (a single person queueing for a one-seat course is not congestion).
@@ -249,7 +250,7 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
             )
             or 0
         )
-        skill_names = dict(conn.execute(select(t.skills.c.id, t.skills.c.name)).all()) if starts else {}
+        skill_names = skill_labels(conn, conn.scalars(select(t.skills.c.id))) if starts else {}
         team_of = (
             dict(
                 conn.execute(

@@ -36,6 +36,7 @@ from micromoves.services.views import PersonRef, names_of
 from micromoves.settings import get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
+from micromoves.storage.repositories import skill_labels
 
 OS = OpportunityStatus
 
@@ -276,9 +277,8 @@ def marketplace(db: Database, policy: Policy, *, include_own_drafts: bool = True
                 q = q.where(o.host_team_id.in_(hosted) | (o.created_by == p.actor))
             rows += list(conn.execute(q))
         teams = names_of(conn, t.teams, {r.host_team_id for r in rows})
-        skills = names_of(
+        skills = skill_labels(
             conn,
-            t.skills,
             {
                 s
                 for r in rows
@@ -313,7 +313,7 @@ def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> Opp
         policy.require(visible, visible=False, action="view", entity_type="opportunity", entity_id=opportunity_id)
         assert opp is not None
         skill_ids = {*opp.required_skills, *opp.preferred_skills, *opp.builds_skills}
-        skills = names_of(conn, t.skills, set(skill_ids))
+        skills = skill_labels(conn, skill_ids)  # "Mathematics (knowledge 2.C.4.a)": O*NET has two Mathematics
         team = names_of(conn, t.teams, {opp.host_team_id}).get(opp.host_team_id, opp.host_team_id)
         viewer = _Viewer(conn, p.person_id) if p.person_id else None
         card = _card(conn, opp, team, viewer, skills)

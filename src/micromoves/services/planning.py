@@ -46,6 +46,7 @@ from micromoves.services.policy import Policy, teams_under
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
+from micromoves.storage.repositories import skill_labels
 from micromoves.storage.uow import UnitOfWork, utcnow
 from micromoves.taxonomy.onet import load_onet
 
@@ -567,10 +568,18 @@ def _note_horizon(
     if not freed:
         return
     names = ", ".join(wider.skill_name(s) for s in freed)
+    # The week by which a move raising each freed skill could first end (its window and length; the person's
+    # time may push it later): the line said "with 55 weeks they are on offer", the probe's horizon, of moves
+    # that could end by week 16.
+    first_end = max(
+        min((o.earliest_start + o.duration for o in wider.options if o.gains.get(s, 0) > 0), default=longer)
+        for s in freed
+    )
     explanation = record["explanation"]
     explanation["lines"].append(
         f"The horizon of {horizon} weeks is what keeps {names} out of reach: the moves that raise "
-        f"{'it' if len(freed) == 1 else 'them'} do not fit in it; with {longer} weeks they are on offer."
+        f"{'it' if len(freed) == 1 else 'them'} do not fit in it; the first of them could end by week "
+        f"{first_end}, so a horizon of at least {first_end} weeks is needed."
     )
     explanation["binding"] = sorted({*explanation["binding"], "horizon"})
     explanation["horizon_bound_skills"] = freed
@@ -598,7 +607,8 @@ def load_catalogue(conn: Connection) -> Catalogue:
         }
         for r in conn.execute(select(t.move_templates).where(c.active.is_(True), c.seats > 0).order_by(c.id))
     ]
-    names = {sid: name for sid, name in conn.execute(select(t.skills.c.id, t.skills.c.name))}
+    # Labels, not bare names: O*NET rates "Mathematics" both as a skill and as knowledge (see skill_labels).
+    names = skill_labels(conn, conn.scalars(select(t.skills.c.id)))
     return Catalogue(templates, names, open_opportunities(conn))
 
 
