@@ -19,6 +19,7 @@ from micromoves.planning import (
     explain,
     solve,
 )
+from micromoves.planning._core import build_result
 from micromoves.planning.reference import solve_reference
 
 
@@ -245,6 +246,32 @@ def test_explanation_of_a_step() -> None:
     )
     assert "it is a depth step: you already hold Programming at 3.5" in text
     assert result.explanation[-1].startswith("Balance: 1 depth step ('Code review rota'); 1 skill broadened")
+
+
+def test_steps_are_explained_in_the_order_their_gains_count() -> None:
+    """A gig that starts with a shadowing but ends after it builds on what the shadowing added: its line comes
+    second, so the levels chain from line to line (3.52 → 3.85, then 3.85 → 4.53) instead of the gig's
+    "3.85 → 4.53" being printed before the shadowing that brings Design to 3.85."""
+    gig = MoveOption("gig", "gig", 6, 20, {"design": 68}, title="Design gig")
+    shadow = MoveOption("shadow", "shadowing", 4, 10, {"design": 33}, title="Shadow a designer")
+    p = PlanProblem(
+        levels={"design": 352},
+        requirements={"design": 600},
+        options=[gig, shadow],
+        horizon=20,
+        skill_names={"design": "Design"},
+    )
+    result = build_result(p, "ready", {"gig": 0, "shadow": 0})
+    assert [m.option_id for m in result.moves] == ["gig", "shadow"]  # the plan itself stays in start order
+    lines = explain(p, result)
+    assert lines[1].startswith("Week 0–4: shadowing 'Shadow a designer' (10% time) raises Design 3.52 → 3.85")
+    assert lines[2].startswith("Week 0–6: gig 'Design gig' (20% time) raises Design 3.85 → 4.53")
+    # The depth clause names the level when the step starts, which the step's "before" level is not.
+    assert "you already hold Design at 3.52 when it starts" in lines[2]
+    assert lines[0].endswith("The steps below are listed in the order they end, which is when their gains count.")
+    # A plan whose start order is its end order says nothing about the order.
+    alone = build_result(p, "ready", {"gig": 0, "shadow": 6})
+    assert "listed in the order" not in explain(p, alone)[0]
 
 
 def test_a_step_that_meets_a_level_within_the_tolerance_says_so() -> None:

@@ -19,17 +19,31 @@ assert set(_RELAXATION_TEXT) == set(RELAXATIONS)
 
 
 def explain(problem: PlanProblem, result: PlanResult) -> tuple[str, ...]:
-    """Summary line, one line per move (in start order), then the breadth/depth balance.
+    """Summary line, one line per move, then the breadth/depth balance.
+
+    The moves are explained in the order their gains count: by the week they end (then option id), the order
+    in which ``gains_applied`` chains the levels, so each step's "before" level is the previous step's
+    "after". (In start order, a move that starts first but ends later would show a level raised by a move
+    explained after it.) When that order differs from the plan's start order the summary says so.
 
     A result marked ``ready_plan_may_exist`` is only the nearest plan found when time ran out (see
     :func:`micromoves.planning.solver.solve_nearest`): its summary says that a ready plan may exist."""
-    lines = [_summary(problem, result)]
+    order = gains_order(result.moves)
+    summary = _summary(problem, result)
+    if [m.option_id for m in order] != [m.option_id for m in result.moves]:
+        summary += " The steps below are listed in the order they end, which is when their gains count."
+    lines = [summary]
     by_id = {o.id: o for o in problem.options}
-    for move in result.moves:
+    for move in order:
         lines.append(_step(problem, result, move, by_id))
     if result.moves:
-        lines.append(_balance(problem, result, by_id))
+        lines.append(_balance(problem, order, by_id))
     return tuple(lines)
+
+
+def gains_order(moves: tuple[PlannedMove, ...]) -> list[PlannedMove]:
+    """``moves`` in the order their gains apply, which ``gains_applied`` chains: (end week, option id)."""
+    return sorted(moves, key=lambda m: (m.end, m.option_id))
 
 
 def _name(problem: PlanProblem, skill: str) -> str:
@@ -106,7 +120,7 @@ def _step(problem: PlanProblem, result: PlanResult, move: PlannedMove, by_id: di
         held = [(s, v) for s, v in held if v >= problem.depth_level]
         if held:
             s, v = held[0]
-            line += f"; it is a depth step: you already hold {_name(problem, s)} at {fmt_level(v)}"
+            line += f"; it is a depth step: you already hold {_name(problem, s)} at {fmt_level(v)} when it starts"
     return line + ". " + _why_start(problem, result, move, option, by_id) + "."
 
 
@@ -174,11 +188,11 @@ def _blocked_week(problem: PlanProblem, move: PlannedMove, option: MoveOption, o
     return ""
 
 
-def _balance(problem: PlanProblem, result: PlanResult, by_id: dict[str, MoveOption]) -> str:
-    depth = [m for m in result.moves if m.depth_step]
+def _balance(problem: PlanProblem, moves: list[PlannedMove], by_id: dict[str, MoveOption]) -> str:
+    depth = [m for m in moves if m.depth_step]
     core = set(core_skills(problem))
     broadened: list[str] = []
-    for move in result.moves:
+    for move in moves:
         for skill, (before, after) in move.gains_applied.items():
             if skill in core and after > before and before < problem.depth_level and skill not in broadened:
                 broadened.append(skill)
