@@ -99,6 +99,65 @@ def test_a_move_capped_below_the_persons_level_is_no_depth_step() -> None:
     assert ready.status == "ready" and [m.option_id for m in ready.moves if m.depth_step] == ["deeper"]
 
 
+def test_a_move_starting_once_an_earlier_one_has_topped_the_skill_up_is_no_depth_step() -> None:
+    """Data is below the depth level (2.0). The bootcamp takes it to 7.0; a review rota starting after that
+    cannot raise Data any more (its cap is 7.0), so it deepens nothing and is no depth step. It was one while
+    the rule compared the cap with the level today rather than with the level when the move starts: the plan
+    'bootcamp, then rota' was ready in week 5 through a step that adds nothing. No move here can be a depth
+    step (the rota before the bootcamp ends starts below 3.0), so no plan is valid with the depth rule."""
+    bootcamp = MoveOption("bootcamp", "course", 4, 50, {"data": 500}, title="Data bootcamp")
+    rota = MoveOption("rota", "gig", 1, 10, {"data": 50}, title="Review rota")
+    p = problem([bootcamp, rota], levels={"py": 100, "data": 200}, requirements={"py": 0, "data": 600})
+    result = both(p)
+    assert result.status == "unreachable" and result.binding == ("depth_rule",) and result.moves == ()
+    topped_up = build_result(p, "ready", {"bootcamp": 0, "rota": 4})
+    assert [m.depth_step for m in topped_up.moves] == [False, False]
+    assert any("no depth step" in e for e in check_plan(p, topped_up))
+    # A course that brings Data to exactly 3.0 first makes the rota, started then, a real depth step (3.0 → 3.5),
+    # while the bootcamp runs: ready in week 4.
+    intro = MoveOption("intro", "course", 2, 20, {"data": 100}, title="Data intro")
+    ready = both(dataclasses.replace(p, options=(bootcamp, rota, intro)))
+    assert ready.status == "ready" and ready.ready_week == 4
+    assert starts(ready) == {"bootcamp": 0, "intro": 0, "rota": 2}
+    assert [m.option_id for m in ready.moves if m.depth_step] == ["rota"]
+
+
+def test_a_depth_step_can_need_a_move_started_later_than_it_could_so_it_ends_after_the_step_starts() -> None:
+    """Data at 2.0, depth level 3.0. The intro takes Data to 3.0 (its cap); the bootcamp to 7.0; the review
+    (cap 5.0) is the only move that can be a depth step (the intro's cap is not above 3.0, the bootcamp can
+    start in week 0 or 1 only, below 3.0): it must start once the intro has ended but before the bootcamp
+    has. So the bootcamp starts in week 1, not in week 0 where it also fits: a schedule check placing every
+    move as early as it fits would miss the plan."""
+    intro = MoveOption("intro", "course", 2, 50, {"data": 100}, gain_cap=300)
+    bootcamp = MoveOption("bootcamp", "course", 2, 50, {"data": 500}, latest_start=1)
+    review = MoveOption("review", "gig", 2, 50, {"data": 100}, gain_cap=500)
+    p = problem([intro, bootcamp, review], levels={"py": 100, "data": 200}, requirements={"py": 0, "data": 700})
+    result = both(p)
+    assert result.status == "ready" and result.ready_week == 4
+    assert starts(result) == {"intro": 0, "bootcamp": 1, "review": 2}
+    assert [m.option_id for m in result.moves if m.depth_step] == ["review"]
+
+
+def test_a_move_raising_the_skill_after_the_depth_step_starts_is_not_moved_before_it() -> None:
+    """Data at 2.0 of 6.0, four weeks, two moves at a time: out of reach; the nearest plan. The workshop
+    (week 0 only) takes Data to 3.0; the clinic (cap 3.5) is the only possible depth step, so it starts in
+    week 1 at 3.0. Of the two one-week labs (cap 3.0), one runs beside the clinic and the other fits beside
+    the workshop in week 0, but ending there it would take Data to 3.5 by week 1, the clinic's cap: it must
+    start in week 2, after the clinic, though an earlier week fits."""
+    lab = MoveOption("lab1", "course", 1, 30, {"data": 50}, gain_cap=300)
+    options = [
+        lab,
+        dataclasses.replace(lab, id="lab2"),
+        MoveOption("clinic", "course", 1, 30, {"data": 50}, gain_cap=350),
+        MoveOption("workshop", "course", 1, 30, {"data": 100}, gain_cap=500, latest_start=0),
+    ]
+    p = problem(options, levels={"data": 200}, requirements={"data": 600}, horizon=4)
+    result = both(p)
+    assert result.status == "unreachable" and result.gap == 150
+    assert starts(result) == {"workshop": 0, "lab1": 1, "clinic": 1, "lab2": 2}
+    assert [m.option_id for m in result.moves if m.depth_step] == ["clinic"]
+
+
 def test_capacity_taken_by_an_active_move_delays_a_full_time_move() -> None:
     rotation = MoveOption("rot", "rotation", 5, 100, {"data": 200, "py": 50})
     free = both(problem([rotation]))
