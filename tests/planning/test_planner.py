@@ -158,6 +158,35 @@ def test_a_move_raising_the_skill_after_the_depth_step_starts_is_not_moved_befor
     assert [m.option_id for m in result.moves if m.depth_step] == ["clinic"]
 
 
+def test_a_depth_step_is_named_by_a_skill_it_raises_from_the_level_when_it_starts() -> None:
+    """Customer service and Electronics are held at 6.94 and 6.91: the shadowing tops both up to 7.0, a depth
+    step. The gig after it raises Media only (Customer service is at the top when it starts, Media below the
+    depth level): no depth step, and its line says nothing about depth (it was one, named by Customer
+    service). The stretch raises Fine arts, held at 4.68, but not Electronics, already at 7.0: a depth step
+    through Fine arts, and its line names Fine arts (it named Electronics, the first skill by id)."""
+    names = {"cps": "Customer service", "cm": "Media", "ce": "Electronics", "fa": "Fine arts"}
+    shadow = MoveOption("shadow", "shadowing", 4, 10, {"cps": 6, "ce": 9}, title="Shadow a PR specialist")
+    gig = MoveOption("gig", "gig", 10, 20, {"cm": 52, "cps": 40}, title="Media gig")
+    stretch = MoveOption("stretch", "stretch_assignment", 16, 40, {"ce": 40, "fa": 77}, title="Electronics stretch")
+    p = PlanProblem(
+        levels={"cps": 694, "cm": 200, "ce": 691, "fa": 468},
+        requirements={"cps": 600, "cm": 400, "ce": 600, "fa": 600},
+        options=[shadow, gig, stretch],
+        horizon=40,
+        skill_names=names,
+    )
+    result = build_result(p, "unreachable", {"shadow": 0, "gig": 4, "stretch": 4})
+    assert check_plan(p, result) == []
+    deep = {m.option_id: m.depth_step for m in result.moves}
+    assert deep == {"shadow": True, "gig": False, "stretch": True}
+    lines = {line.split("'")[1]: line for line in explain(p, result)[1:-1]}
+    assert "it is a depth step: you already hold Electronics at 6.91 when it starts" in lines["Shadow a PR specialist"]
+    assert "depth" not in lines["Media gig"]
+    assert "it is a depth step: you already hold Fine arts at 4.68 when it starts" in lines["Electronics stretch"]
+    assert "Electronics at" not in lines["Electronics stretch"]
+    assert explain(p, result)[-1].startswith("Balance: 2 depth steps ('Shadow a PR specialist', 'Electronics stretch')")
+
+
 def test_capacity_taken_by_an_active_move_delays_a_full_time_move() -> None:
     rotation = MoveOption("rot", "rotation", 5, 100, {"data": 200, "py": 50})
     free = both(problem([rotation]))

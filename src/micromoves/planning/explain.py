@@ -5,7 +5,7 @@ Pure: recomputes what it needs from the problem and the plan (levels, capacity) 
 
 from __future__ import annotations
 
-from micromoves.planning._core import core_skills, depth_capable, fmt_level, level_after, window
+from micromoves.planning._core import core_skills, deepens, fmt_level, level_after, window
 from micromoves.planning.model import RELAXATIONS, MoveOption, PlannedMove, PlanProblem, PlanResult
 
 _RELAXATION_TEXT = {
@@ -95,6 +95,7 @@ def _step(problem: PlanProblem, result: PlanResult, move: PlannedMove, by_id: di
     kind = move.kind.replace("_", " ")
     head = f"Week {move.start}–{move.end}: {kind} '{option.label()}' ({move.share}% time)"
     parts = []
+    raised = {skill for skill, (before, after) in move.gains_applied.items() if after > before}
     for skill, (before, after) in move.gains_applied.items():
         if after <= before:
             continue
@@ -114,10 +115,12 @@ def _step(problem: PlanProblem, result: PlanResult, move: PlannedMove, by_id: di
         parts.append(text)
     line = head + (" raises " + "; ".join(parts) if parts else " adds no level on its own")
     if move.depth_step:
-        plan_opts = [(by_id[m.option_id], m) for m in result.moves]
-        ended = [o for o, m in plan_opts if m.end <= move.start]
-        held = [(s, level_after(problem, s, ended)) for s in sorted(option.gains) if depth_capable(problem, option, s)]
-        held = [(s, v) for s, v in held if v >= problem.depth_level]
+        # the skill it deepens: held at the depth level when it starts, below the move's cap; one this line
+        # shows it raising first (another move ending in between may already have taken a skill further)
+        ended = [by_id[m.option_id] for m in result.moves if m.end <= move.start]
+        held = [(s, level_after(problem, s, ended)) for s in sorted(option.gains)]
+        held = [(s, v) for s, v in held if deepens(problem, option, s, v)]
+        held.sort(key=lambda sv: sv[0] not in raised)
         if held:
             s, v = held[0]
             line += f"; it is a depth step: you already hold {_name(problem, s)} at {fmt_level(v)} when it starts"
@@ -147,11 +150,9 @@ def _why_start(
             reasons.append(f"it needs {_name(problem, skill)} at {fmt_level(need)}, reached in week {s}")
     if move.depth_step:
         for skill in sorted(option.gains):
-            if problem.requirements.get(skill, 0) <= 0:
-                continue
             now = level_after(problem, skill, [o for o, m in plan_opts if m.end <= s])
             before = level_after(problem, skill, [o for o, m in plan_opts if m.end <= s - 1])
-            if before < problem.depth_level <= now:
+            if before < problem.depth_level and deepens(problem, option, skill, now):
                 reasons.append(f"it waits until {_name(problem, skill)} reaches the depth level, in week {s}")
     win = window(problem, option)
     if win is not None and s == win[0]:
