@@ -77,12 +77,61 @@ def problems(draw: st.DrawFn, max_options: int = 6, max_horizon: int = 14, max_s
 
 
 @st.composite
-def problems_with_near_copies(draw: st.DrawFn, max_options: int = 6, max_horizon: int = 14) -> PlanProblem:
+def depth_to_earn(draw: st.DrawFn, max_options: int = 6, max_horizon: int = 10, max_skills: int = 2) -> PlanProblem:
+    """Instances whose depth step must be earned: core skills below the depth level (3.0) today; options that
+    bring a skill to about 3.0 (cap 3.0 or 3.5), possible depth steps (a small gain, cap 3.5 to 5.0), and
+    options that take it far beyond (cap 7.0), in tight start windows. A move is a depth step only if the
+    moves ending before it starts bring its skill to 3.0 but not to its cap, so a plan may need a move
+    started later than it fits, to end after the depth step starts."""
+    horizon = draw(st.integers(4, max_horizon))
+    skills = [f"s{i}" for i in range(draw(st.integers(1, max_skills)))]
+    levels = {s: draw(st.sampled_from([200, 200, 200, 100, 250, 350])) for s in skills}
+    requirements = {s: draw(st.sampled_from([0, 500, 600, 700])) for s in skills}
+    if not any(requirements.values()):
+        requirements[skills[0]] = 600
+    roles = [(100, 300), (150, 350), (50, 350), (100, 400), (50, 500), (300, 700), (500, 700), (50, 300)]
+    options = []
+    for i in range(draw(st.integers(3, max_options))):
+        gained = draw(st.lists(st.sampled_from(skills), min_size=1, max_size=len(skills), unique=True))
+        gain, cap = draw(st.sampled_from(roles))
+        duration = draw(st.integers(1, min(3, horizon)))
+        earliest = draw(st.sampled_from([0, 0, 0, 1, 2]))
+        latest = draw(st.sampled_from([None, None, earliest, earliest + 1]))
+        options.append(
+            MoveOption(
+                id=f"o{i}",
+                kind=draw(st.sampled_from(KINDS[:2])),
+                duration=duration,
+                share=draw(st.sampled_from([30, 30, 50, 70, 100])),
+                gains={s: gain for s in gained},
+                gain_cap=cap,
+                min_levels={skills[0]: 250} if draw(st.integers(0, 9)) == 0 else {},
+                earliest_start=earliest,
+                latest_start=latest if latest is None or latest + duration <= horizon else None,
+            )
+        )
+    return PlanProblem(
+        levels=levels,
+        requirements=requirements,
+        options=options,
+        horizon=horizon,
+        capacity=draw(st.lists(st.sampled_from([100, 100, 100, 70, 50]), min_size=horizon, max_size=horizon)),
+        tolerance=draw(st.sampled_from([0, 0, 50])),
+        max_concurrent=draw(st.sampled_from([1, 2, 2, 3])),
+        depth_level=300,
+    )
+
+
+@st.composite
+def problems_with_near_copies(
+    draw: st.DrawFn, max_options: int = 6, max_horizon: int = 14, base: st.SearchStrategy[PlanProblem] | None = None
+) -> PlanProblem:
     """Instances whose catalogue also holds weaker or equal copies of some options (longer, larger share,
-    smaller gains, narrower window, same or unrequired kind): what the exact solver's reduction removes."""
+    smaller gains, narrower window, same or unrequired kind): what the exact solver's reduction removes.
+    ``base`` draws the instance (default: :func:`problems`)."""
     import dataclasses
 
-    problem = draw(problems(max_options=max_options, max_horizon=max_horizon))
+    problem = draw(base if base is not None else problems(max_options=max_options, max_horizon=max_horizon))
     options = list(problem.options)
     required = {k for o in options for k in o.requires_kinds}
     free_kinds = [k for k in KINDS if k not in required]

@@ -19,6 +19,7 @@ from micromoves.planning import (
     explain,
     solve,
 )
+from micromoves.planning._core import build_result
 from micromoves.planning.reference import solve_reference
 
 
@@ -96,6 +97,94 @@ def test_a_move_capped_below_the_persons_level_is_no_depth_step() -> None:
     deeper = MoveOption("deeper", "gig", 2, 10, {"py": 50}, gain_cap=600)
     ready = both(dataclasses.replace(p, options=(course, deeper)))
     assert ready.status == "ready" and [m.option_id for m in ready.moves if m.depth_step] == ["deeper"]
+
+
+def test_a_move_starting_once_an_earlier_one_has_topped_the_skill_up_is_no_depth_step() -> None:
+    """Data is below the depth level (2.0). The bootcamp takes it to 7.0; a review rota starting after that
+    cannot raise Data any more (its cap is 7.0), so it deepens nothing and is no depth step. It was one while
+    the rule compared the cap with the level today rather than with the level when the move starts: the plan
+    'bootcamp, then rota' was ready in week 5 through a step that adds nothing. No move here can be a depth
+    step (the rota before the bootcamp ends starts below 3.0), so no plan is valid with the depth rule."""
+    bootcamp = MoveOption("bootcamp", "course", 4, 50, {"data": 500}, title="Data bootcamp")
+    rota = MoveOption("rota", "gig", 1, 10, {"data": 50}, title="Review rota")
+    p = problem([bootcamp, rota], levels={"py": 100, "data": 200}, requirements={"py": 0, "data": 600})
+    result = both(p)
+    assert result.status == "unreachable" and result.binding == ("depth_rule",) and result.moves == ()
+    topped_up = build_result(p, "ready", {"bootcamp": 0, "rota": 4})
+    assert [m.depth_step for m in topped_up.moves] == [False, False]
+    assert any("no depth step" in e for e in check_plan(p, topped_up))
+    # A course that brings Data to exactly 3.0 first makes the rota, started then, a real depth step (3.0 → 3.5),
+    # while the bootcamp runs: ready in week 4.
+    intro = MoveOption("intro", "course", 2, 20, {"data": 100}, title="Data intro")
+    ready = both(dataclasses.replace(p, options=(bootcamp, rota, intro)))
+    assert ready.status == "ready" and ready.ready_week == 4
+    assert starts(ready) == {"bootcamp": 0, "intro": 0, "rota": 2}
+    assert [m.option_id for m in ready.moves if m.depth_step] == ["rota"]
+
+
+def test_a_depth_step_can_need_a_move_started_later_than_it_could_so_it_ends_after_the_step_starts() -> None:
+    """Data at 2.0, depth level 3.0. The intro takes Data to 3.0 (its cap); the bootcamp to 7.0; the review
+    (cap 5.0) is the only move that can be a depth step (the intro's cap is not above 3.0, the bootcamp can
+    start in week 0 or 1 only, below 3.0): it must start once the intro has ended but before the bootcamp
+    has. So the bootcamp starts in week 1, not in week 0 where it also fits: a schedule check placing every
+    move as early as it fits would miss the plan."""
+    intro = MoveOption("intro", "course", 2, 50, {"data": 100}, gain_cap=300)
+    bootcamp = MoveOption("bootcamp", "course", 2, 50, {"data": 500}, latest_start=1)
+    review = MoveOption("review", "gig", 2, 50, {"data": 100}, gain_cap=500)
+    p = problem([intro, bootcamp, review], levels={"py": 100, "data": 200}, requirements={"py": 0, "data": 700})
+    result = both(p)
+    assert result.status == "ready" and result.ready_week == 4
+    assert starts(result) == {"intro": 0, "bootcamp": 1, "review": 2}
+    assert [m.option_id for m in result.moves if m.depth_step] == ["review"]
+
+
+def test_a_move_raising_the_skill_after_the_depth_step_starts_is_not_moved_before_it() -> None:
+    """Data at 2.0 of 6.0, four weeks, two moves at a time: out of reach; the nearest plan. The workshop
+    (week 0 only) takes Data to 3.0; the clinic (cap 3.5) is the only possible depth step, so it starts in
+    week 1 at 3.0. Of the two one-week labs (cap 3.0), one runs beside the clinic and the other fits beside
+    the workshop in week 0, but ending there it would take Data to 3.5 by week 1, the clinic's cap: it must
+    start in week 2, after the clinic, though an earlier week fits."""
+    lab = MoveOption("lab1", "course", 1, 30, {"data": 50}, gain_cap=300)
+    options = [
+        lab,
+        dataclasses.replace(lab, id="lab2"),
+        MoveOption("clinic", "course", 1, 30, {"data": 50}, gain_cap=350),
+        MoveOption("workshop", "course", 1, 30, {"data": 100}, gain_cap=500, latest_start=0),
+    ]
+    p = problem(options, levels={"data": 200}, requirements={"data": 600}, horizon=4)
+    result = both(p)
+    assert result.status == "unreachable" and result.gap == 150
+    assert starts(result) == {"workshop": 0, "lab1": 1, "clinic": 1, "lab2": 2}
+    assert [m.option_id for m in result.moves if m.depth_step] == ["clinic"]
+
+
+def test_a_depth_step_is_named_by_a_skill_it_raises_from_the_level_when_it_starts() -> None:
+    """Customer service and Electronics are held at 6.94 and 6.91: the shadowing tops both up to 7.0, a depth
+    step. The gig after it raises Media only (Customer service is at the top when it starts, Media below the
+    depth level): no depth step, and its line says nothing about depth (it was one, named by Customer
+    service). The stretch raises Fine arts, held at 4.68, but not Electronics, already at 7.0: a depth step
+    through Fine arts, and its line names Fine arts (it named Electronics, the first skill by id)."""
+    names = {"cps": "Customer service", "cm": "Media", "ce": "Electronics", "fa": "Fine arts"}
+    shadow = MoveOption("shadow", "shadowing", 4, 10, {"cps": 6, "ce": 9}, title="Shadow a PR specialist")
+    gig = MoveOption("gig", "gig", 10, 20, {"cm": 52, "cps": 40}, title="Media gig")
+    stretch = MoveOption("stretch", "stretch_assignment", 16, 40, {"ce": 40, "fa": 77}, title="Electronics stretch")
+    p = PlanProblem(
+        levels={"cps": 694, "cm": 200, "ce": 691, "fa": 468},
+        requirements={"cps": 600, "cm": 400, "ce": 600, "fa": 600},
+        options=[shadow, gig, stretch],
+        horizon=40,
+        skill_names=names,
+    )
+    result = build_result(p, "unreachable", {"shadow": 0, "gig": 4, "stretch": 4})
+    assert check_plan(p, result) == []
+    deep = {m.option_id: m.depth_step for m in result.moves}
+    assert deep == {"shadow": True, "gig": False, "stretch": True}
+    lines = {line.split("'")[1]: line for line in explain(p, result)[1:-1]}
+    assert "it is a depth step: you already hold Electronics at 6.91 when it starts" in lines["Shadow a PR specialist"]
+    assert "depth" not in lines["Media gig"]
+    assert "it is a depth step: you already hold Fine arts at 4.68 when it starts" in lines["Electronics stretch"]
+    assert "Electronics at" not in lines["Electronics stretch"]
+    assert explain(p, result)[-1].startswith("Balance: 2 depth steps ('Shadow a PR specialist', 'Electronics stretch')")
 
 
 def test_capacity_taken_by_an_active_move_delays_a_full_time_move() -> None:
@@ -245,6 +334,32 @@ def test_explanation_of_a_step() -> None:
     )
     assert "it is a depth step: you already hold Programming at 3.5" in text
     assert result.explanation[-1].startswith("Balance: 1 depth step ('Code review rota'); 1 skill broadened")
+
+
+def test_steps_are_explained_in_the_order_their_gains_count() -> None:
+    """A gig that starts with a shadowing but ends after it builds on what the shadowing added: its line comes
+    second, so the levels chain from line to line (3.52 → 3.85, then 3.85 → 4.53) instead of the gig's
+    "3.85 → 4.53" being printed before the shadowing that brings Design to 3.85."""
+    gig = MoveOption("gig", "gig", 6, 20, {"design": 68}, title="Design gig")
+    shadow = MoveOption("shadow", "shadowing", 4, 10, {"design": 33}, title="Shadow a designer")
+    p = PlanProblem(
+        levels={"design": 352},
+        requirements={"design": 600},
+        options=[gig, shadow],
+        horizon=20,
+        skill_names={"design": "Design"},
+    )
+    result = build_result(p, "ready", {"gig": 0, "shadow": 0})
+    assert [m.option_id for m in result.moves] == ["gig", "shadow"]  # the plan itself stays in start order
+    lines = explain(p, result)
+    assert lines[1].startswith("Week 0–4: shadowing 'Shadow a designer' (10% time) raises Design 3.52 → 3.85")
+    assert lines[2].startswith("Week 0–6: gig 'Design gig' (20% time) raises Design 3.85 → 4.53")
+    # The depth clause names the level when the step starts, which the step's "before" level is not.
+    assert "you already hold Design at 3.52 when it starts" in lines[2]
+    assert lines[0].endswith("The steps below are listed in the order they end, which is when their gains count.")
+    # A plan whose start order is its end order says nothing about the order.
+    alone = build_result(p, "ready", {"gig": 0, "shadow": 6})
+    assert "listed in the order" not in explain(p, alone)[0]
 
 
 def test_a_step_that_meets_a_level_within_the_tolerance_says_so() -> None:

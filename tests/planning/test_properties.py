@@ -4,6 +4,7 @@ plan either solver returns passes the independent validator."""
 
 from __future__ import annotations
 
+import itertools
 from unittest.mock import patch
 
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from micromoves.planning import PlanProblem, PlanResult, check_plan, solve, solver
 from micromoves.planning._core import build_result
 from micromoves.planning.reference import solve_reference
-from tests.planning.strategies import problems, problems_with_near_copies
+from tests.planning.strategies import depth_to_earn, problems, problems_with_near_copies
 
 FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 SLOW = settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -40,6 +41,33 @@ def assert_agree(problem: PlanProblem, k: int) -> None:
 @given(problems())
 def test_exact_matches_cpsat_on_small_instances(problem: PlanProblem) -> None:
     assert_agree(problem, k=1)
+
+
+@FAST
+@given(depth_to_earn())
+def test_exact_matches_cpsat_when_depth_steps_must_be_earned(problem: PlanProblem) -> None:
+    # a depth step through a skill below the depth level today must start between the moves that bring the
+    # skill to that level and those that would take it to the step's cap: schedules not as early as they fit
+    assert_agree(problem, k=1)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(problems_with_near_copies(base=depth_to_earn(max_options=5)))
+@pytest.mark.heavy
+def test_exact_matches_cpsat_when_depth_steps_must_be_earned_with_dominance_from_the_start(
+    problem: PlanProblem,
+) -> None:
+    # copies that raise a skill more can undo a depth step: dominance must not swap them in
+    with patch.object(solver.IMPLEMENTATION, "_LAZY", 0):
+        assert_agree(problem, k=1)
+    assert_agree(problem, k=2)
+
+
+@pytest.mark.slow
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(depth_to_earn(max_options=8, max_horizon=16, max_skills=3))
+def test_exact_matches_cpsat_when_depth_steps_must_be_earned_at_scale(problem: PlanProblem) -> None:
+    assert_agree(problem, k=2)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
@@ -187,3 +215,57 @@ def test_ready_mode_bound_is_admissible_with_every_part_switched_on(problem: Pla
                 continue  # no ready superset: any bound holds (None says so)
             assert bound is not None
             assert bound <= best
+
+
+def _smallest_makespan(problem: PlanProblem, ids: list[str]) -> int | None:
+    """Brute force: the smallest makespan of a schedule of the options ``ids`` that keeps every rule (capacity,
+    concurrency, windows, prerequisites, the depth rule), trying every combination of start weeks."""
+    by_id = {o.id: o for o in problem.options}
+    weeks = []
+    for i in ids:
+        o = by_id[i]
+        latest = problem.horizon - o.duration if o.latest_start is None else o.latest_start
+        weeks.append(range(o.earliest_start, latest + 1))
+    best: int | None = None
+    for combo in itertools.product(*weeks):
+        starts = dict(zip(ids, combo, strict=True))
+        makespan = max((s + by_id[i].duration for i, s in starts.items()), default=0)
+        if best is not None and makespan >= best:
+            continue
+        plan = build_result(problem, "unreachable", starts)
+        if not [e for e in check_plan(problem, plan) if "reported unreachable" not in e]:
+            best = makespan
+    return best
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(depth_to_earn(max_options=5, max_horizon=6))
+def test_schedule_check_with_the_depth_rule_is_exact(problem: PlanProblem) -> None:
+    # For every set of the options, the schedule oracle (every rule) finds the smallest makespan that brute
+    # force over every combination of start weeks finds, and refutes every earlier week.
+    assert_schedule_check_exact(problem)
+
+
+@pytest.mark.slow
+@settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(depth_to_earn(max_options=5, max_horizon=6))
+def test_schedule_check_with_the_depth_rule_is_exact_on_many_instances(problem: PlanProblem) -> None:
+    # a set whose only schedules keep a move from ending before the depth step starts is rare at random
+    assert_schedule_check_exact(problem)
+
+
+def assert_schedule_check_exact(problem: PlanProblem) -> None:
+    search = solver.IMPLEMENTATION._Search(problem)
+    n = len(search.opts)
+    for size in range(1, n + 1):
+        for chosen in itertools.combinations(range(n), size):
+            best = _smallest_makespan(problem, [search.opts[i].id for i in chosen])
+            week, found = 0, None
+            while week <= problem.horizon:
+                starts, nxt = search.schedule(chosen, rules=True, deadline=week)
+                if starts is not None:
+                    found = nxt
+                    break
+                assert nxt > week
+                week = nxt
+            assert found == best, chosen

@@ -33,8 +33,15 @@ Constraints, every week: the shares of running moves sum to at most ``capacity[w
 ``max_concurrent`` moves run. Prerequisites, at each move's start: every ``min_levels`` entry is met, and
 for every kind in ``requires_kinds`` another move of that kind has ended (end ≤ start). Depth rule (when
 ``depth_rule``, the default): a non-empty plan contains a *depth step*: a move with a gain > 0 on a core
-skill, a cap above ``depth_level`` and above the person's level of that skill today (a move that cannot
-raise the skill deepens nothing), and that skill already at or above ``depth_level`` when the move starts.
+skill whose level when the move starts is at or above ``depth_level`` and below the move's cap — it raises
+a skill the person already holds at the depth level. (A move that cannot raise the level it starts from
+deepens nothing, e.g. one starting after another move of the plan took the skill to its cap.) So a depth
+step's cap is above ``depth_level`` and above the person's level today. And when the person already holds
+the skill at ``depth_level`` today, a plan holding any move that can raise it (cap above today's level) has
+a depth step whatever its schedule: the earliest-starting such move starts from today's level (no move
+that can raise the skill has ended by then). Only through skills below ``depth_level`` today does the depth
+rule depend on the schedule, and there in both directions: moves ending before a step starts must bring the
+skill to the depth level, but not to the step's cap.
 
 Readiness and objective. A non-empty plan's ready week T is the week its last move ends, and the plan is
 *ready* when every core skill meets its target at T. (So no move ends after T. A move ending after the

@@ -50,13 +50,21 @@ def core_skills(problem: PlanProblem) -> list[str]:
 
 
 def depth_capable(problem: PlanProblem, option: MoveOption, skill: str) -> bool:
-    """Can ``option`` be a depth step through ``skill``: a core skill it raises, with a cap above the depth level
-    and above the person's level today (a cap at or below it could not raise the skill: no deepening)."""
+    """Can ``option`` ever be a depth step through ``skill``: a core skill it raises, with a cap above the depth
+    level and above the person's level today. Necessary, not sufficient: see :func:`deepens`."""
     return (
         problem.requirements.get(skill, 0) > 0
         and option.gains.get(skill, 0) > 0
         and option.cap > max(problem.depth_level, problem.level(skill))
     )
+
+
+def deepens(problem: PlanProblem, option: MoveOption, skill: str, level_at_start: int) -> bool:
+    """Is ``option`` a depth step through ``skill`` when it starts with that skill at ``level_at_start``: a core
+    skill it raises, held at or above the depth level then, and a cap above that level (a move that cannot
+    raise the level it starts from deepens nothing, e.g. when an earlier move of the plan already took the
+    skill to the move's cap)."""
+    return depth_capable(problem, option, skill) and problem.depth_level <= level_at_start < option.cap
 
 
 def weighted_gap(problem: PlanProblem, levels: Mapping[str, int]) -> int:
@@ -120,10 +128,7 @@ def build_result(
     moves = []
     for option, start in chosen:
         ended = [o for o, s in chosen if s + o.duration <= start]
-        deep = any(
-            depth_capable(problem, option, s) and level_after(problem, s, ended) >= problem.depth_level
-            for s in option.gains
-        )
+        deep = any(deepens(problem, option, s, level_after(problem, s, ended)) for s in option.gains)
         moves.append(
             PlannedMove(
                 option_id=option.id,
@@ -160,6 +165,7 @@ __all__ = [
     "MAX_LEVEL",
     "build_result",
     "core_skills",
+    "deepens",
     "depth_capable",
     "fmt_level",
     "fold",

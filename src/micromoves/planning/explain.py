@@ -5,7 +5,7 @@ Pure: recomputes what it needs from the problem and the plan (levels, capacity) 
 
 from __future__ import annotations
 
-from micromoves.planning._core import core_skills, depth_capable, fmt_level, level_after, window
+from micromoves.planning._core import core_skills, deepens, fmt_level, level_after, window
 from micromoves.planning.model import RELAXATIONS, MoveOption, PlannedMove, PlanProblem, PlanResult
 
 _RELAXATION_TEXT = {
@@ -19,17 +19,31 @@ assert set(_RELAXATION_TEXT) == set(RELAXATIONS)
 
 
 def explain(problem: PlanProblem, result: PlanResult) -> tuple[str, ...]:
-    """Summary line, one line per move (in start order), then the breadth/depth balance.
+    """Summary line, one line per move, then the breadth/depth balance.
+
+    The moves are explained in the order their gains count: by the week they end (then option id), the order
+    in which ``gains_applied`` chains the levels, so each step's "before" level is the previous step's
+    "after". (In start order, a move that starts first but ends later would show a level raised by a move
+    explained after it.) When that order differs from the plan's start order the summary says so.
 
     A result marked ``ready_plan_may_exist`` is only the nearest plan found when time ran out (see
     :func:`micromoves.planning.solver.solve_nearest`): its summary says that a ready plan may exist."""
-    lines = [_summary(problem, result)]
+    order = gains_order(result.moves)
+    summary = _summary(problem, result)
+    if [m.option_id for m in order] != [m.option_id for m in result.moves]:
+        summary += " The steps below are listed in the order they end, which is when their gains count."
+    lines = [summary]
     by_id = {o.id: o for o in problem.options}
-    for move in result.moves:
+    for move in order:
         lines.append(_step(problem, result, move, by_id))
     if result.moves:
-        lines.append(_balance(problem, result, by_id))
+        lines.append(_balance(problem, order, by_id))
     return tuple(lines)
+
+
+def gains_order(moves: tuple[PlannedMove, ...]) -> list[PlannedMove]:
+    """``moves`` in the order their gains apply, which ``gains_applied`` chains: (end week, option id)."""
+    return sorted(moves, key=lambda m: (m.end, m.option_id))
 
 
 def _name(problem: PlanProblem, skill: str) -> str:
@@ -81,6 +95,7 @@ def _step(problem: PlanProblem, result: PlanResult, move: PlannedMove, by_id: di
     kind = move.kind.replace("_", " ")
     head = f"Week {move.start}–{move.end}: {kind} '{option.label()}' ({move.share}% time)"
     parts = []
+    raised = {skill for skill, (before, after) in move.gains_applied.items() if after > before}
     for skill, (before, after) in move.gains_applied.items():
         if after <= before:
             continue
@@ -100,13 +115,15 @@ def _step(problem: PlanProblem, result: PlanResult, move: PlannedMove, by_id: di
         parts.append(text)
     line = head + (" raises " + "; ".join(parts) if parts else " adds no level on its own")
     if move.depth_step:
-        plan_opts = [(by_id[m.option_id], m) for m in result.moves]
-        ended = [o for o, m in plan_opts if m.end <= move.start]
-        held = [(s, level_after(problem, s, ended)) for s in sorted(option.gains) if depth_capable(problem, option, s)]
-        held = [(s, v) for s, v in held if v >= problem.depth_level]
+        # the skill it deepens: held at the depth level when it starts, below the move's cap; one this line
+        # shows it raising first (another move ending in between may already have taken a skill further)
+        ended = [by_id[m.option_id] for m in result.moves if m.end <= move.start]
+        held = [(s, level_after(problem, s, ended)) for s in sorted(option.gains)]
+        held = [(s, v) for s, v in held if deepens(problem, option, s, v)]
+        held.sort(key=lambda sv: sv[0] not in raised)
         if held:
             s, v = held[0]
-            line += f"; it is a depth step: you already hold {_name(problem, s)} at {fmt_level(v)}"
+            line += f"; it is a depth step: you already hold {_name(problem, s)} at {fmt_level(v)} when it starts"
     return line + ". " + _why_start(problem, result, move, option, by_id) + "."
 
 
@@ -133,11 +150,9 @@ def _why_start(
             reasons.append(f"it needs {_name(problem, skill)} at {fmt_level(need)}, reached in week {s}")
     if move.depth_step:
         for skill in sorted(option.gains):
-            if problem.requirements.get(skill, 0) <= 0:
-                continue
             now = level_after(problem, skill, [o for o, m in plan_opts if m.end <= s])
             before = level_after(problem, skill, [o for o, m in plan_opts if m.end <= s - 1])
-            if before < problem.depth_level <= now:
+            if before < problem.depth_level and deepens(problem, option, skill, now):
                 reasons.append(f"it waits until {_name(problem, skill)} reaches the depth level, in week {s}")
     win = window(problem, option)
     if win is not None and s == win[0]:
@@ -174,11 +189,11 @@ def _blocked_week(problem: PlanProblem, move: PlannedMove, option: MoveOption, o
     return ""
 
 
-def _balance(problem: PlanProblem, result: PlanResult, by_id: dict[str, MoveOption]) -> str:
-    depth = [m for m in result.moves if m.depth_step]
+def _balance(problem: PlanProblem, moves: list[PlannedMove], by_id: dict[str, MoveOption]) -> str:
+    depth = [m for m in moves if m.depth_step]
     core = set(core_skills(problem))
     broadened: list[str] = []
-    for move in result.moves:
+    for move in moves:
         for skill, (before, after) in move.gains_applied.items():
             if skill in core and after > before and before < problem.depth_level and skill not in broadened:
                 broadened.append(skill)

@@ -376,7 +376,8 @@ class PlannedMove:
 
     ``gains_applied`` maps each skill the move raised to ``(before, after)``: the level from every move that
     ends earlier in (end week, option id) order, then with this move added.
-    ``depth_step``: the move raises a core skill already held at the depth level when it starts.
+    ``depth_step``: the move raises a core skill already held at the depth level when it starts (the level
+    then is below the move's cap; see the package docs).
     """
 
     option_id: str

@@ -16,7 +16,12 @@ Model
   while the move has ended, which only lowers the level, so "implies" is enough.
 * Kind prerequisites: for each required kind, one of the implied "ended before" literals of the options of
   that kind. Depth rule: a literal per (option, depth-capable core skill) implying presence and the level
-  at its start; some literal must hold if any move is present.
+  at its start; some literal must hold if any move is present. The level at the start must also be *below*
+  the option's cap (else the move deepens nothing): an upper bound, so for it the "ended before" literals
+  are exact (a raiser present and ended by the start forces its literal) and the level is a second chain of
+  lower bounds ``z_k ≥ z_{k−1}``, ``z_k ≥ min(z_{k−1} + Δ_k·b_k, cap_k)``, the smallest value of which is the
+  level. For a skill the person already holds at the depth level today the literal is just the presence:
+  a plan holding such an option has a depth step whatever its schedule (see :mod:`micromoves.planning`).
 * Ready mode: ``T ≥ end`` of every present move, every core skill's final level ≥ target. Fallback mode:
   weighted gap variables.
 
@@ -157,6 +162,7 @@ class _Model:
                 held = [m.new_fixed_size_interval_var(w, 1, f"busy_{w}") for w, _ in busy]
                 m.add_cumulative(intervals + held, [1] * len(intervals) + [b for _, b in busy], p.max_concurrent)
         self.before_lits: dict[tuple[str, str], cp_model.IntVar] = {}
+        self.exact: set[tuple[str, str]] = set()
         self.aux: list[cp_model.IntVar] = []
         self._prerequisites()
         if p.depth_rule:
@@ -205,6 +211,36 @@ class _Model:
             m.add(self.start[first.id] + first.duration <= self.start[then.id]).only_enforce_if(lit)
             self.before_lits[key] = lit
         return lit
+
+    def _ended(self, first: MoveOption, then: MoveOption) -> cp_model.IntVar:
+        """A literal equivalent to: ``first`` is present and ends by the start of ``then`` (exact, for upper bounds
+        on a level: every raiser that has ended must count)."""
+        lit = self._before(first, then)
+        key = (first.id, then.id)
+        if key not in self.exact:
+            m = self.model
+            late = m.new_bool_var(f"late_{first.id}_{then.id}")
+            m.add(self.start[first.id] + first.duration >= self.start[then.id] + 1).only_enforce_if(late)
+            m.add_bool_or([self.present[first.id].Not(), late, lit])
+            self.exact.add(key)
+            self.aux.append(late)
+        return lit
+
+    def _chain_lb(self, skill: str, ops: list[tuple[MoveOption, cp_model.IntVar]], name: str) -> cp_model.IntVar:
+        """A value at least the level of ``skill`` after the gains whose literal is true (a lower bound chain in
+        ascending cap order, whose smallest value is the level)."""
+        m = self.model
+        init = self.problem.level(skill)
+        prev: cp_model.IntVar | int = init
+        for o, lit in sorted((op for op in ops if op[0].cap > init), key=lambda op: (op[0].cap, op[0].id)):
+            raised = m.new_int_var(init, MAX_LEVEL, f"up_{name}_{o.id}")
+            m.add_min_equality(raised, [prev + o.gains[skill] * lit, o.cap])
+            cur = m.new_int_var(init, MAX_LEVEL, f"lb_{name}_{o.id}")
+            m.add(cur >= prev)
+            m.add(cur >= raised)
+            self.aux += [raised, cur]
+            prev = cur
+        return m.new_constant(prev) if isinstance(prev, int) else prev
 
     def _can_precede(self, first: tuple[MoveOption, int, int], then: tuple[MoveOption, int, int]) -> bool:
         return first[0].id != then[0].id and first[1] + first[0].duration <= then[2]
@@ -272,6 +308,8 @@ class _Model:
                 if not depth_capable(p, o, skill):
                     continue
                 if p.level(skill) >= p.depth_level:
+                    # held at the depth level today: the plan then has a depth step whatever the schedule (the
+                    # earliest-starting move raising the skill above today's level starts from today's level)
                     steps.append(self.present[o.id])
                     continue
                 ops = [
@@ -284,6 +322,9 @@ class _Model:
                 lit = m.new_bool_var(f"deep_{o.id}_{skill}")
                 m.add_implication(lit, self.present[o.id])
                 m.add(self._chain(skill, ops) >= p.depth_level).only_enforce_if(lit)
+                # below the cap when it starts: every raiser that has ended by then counts
+                exact = [(f, self._ended(f, o)) for f, _ in ops]
+                m.add(self._chain_lb(skill, exact, f"{o.id}_{skill}") <= o.cap - 1).only_enforce_if(lit)
                 steps.append(lit)
                 self.aux.append(lit)
         m.add(sum(steps) >= nonempty)

@@ -27,10 +27,13 @@ strict dominator a of b (swapping b for a would give an optimal plan smaller in 
 search, an option is dropped when it helps nothing (raises no skill gap or prerequisite skill, is of no
 required kind and cannot matter for the depth rule), or when its kind is required by no option, it raises
 no prerequisite skill, and some of its strict dominators alone bring every gap skill it raises to its
-target (one of them trivially a depth step if b could matter for the depth rule): in a canonical optimal
-plan holding b, b would be redundant and dropping it would save effort. So no canonical optimal plan holds
-a dropped option, and the reduced problem has the same optimum. During the search, a set holding such a
-redundant move (given the rest of the set) is pruned with its whole subtree.
+target (one of them *trivially deep* if b could matter for the depth rule: it raises a core skill held at
+the depth level today, so every plan holding it has a depth step, see the package docs): in a canonical
+optimal plan holding b, b would be redundant and dropping it would save effort (dropping a move only lowers
+levels: another move's depth step stays below its cap, and at the depth level unless b raised its skill).
+So no canonical optimal plan holds a dropped option, and the reduced problem has the same optimum. During
+the search, a set holding such a redundant move (given the rest of the set) is pruned with its whole
+subtree.
 
 Set search (A*)
 ---------------
@@ -47,14 +50,17 @@ each set lies in exactly one subtree and is evaluated at most once. Defects:
   that can end before the move's latest start.
 * *level prerequisite*: a chosen move needs a level that even the rest of S (all ended first) does not
   give; ``B`` = options raising that skill that can end in time.
-* *depth*: no chosen move is or can become a depth step; ``B`` = options that could be one, or raise a
-  core skill still below the depth level. (A depth step in a superset is new, or an old move whose core
-  skill was raised by a new one.)
+* *depth*: no chosen move is or can become a depth step (no move of S is trivially deep, and none has a
+  skill it could deepen at the depth level even with the rest of S ended first); ``B`` = options that could
+  be one, or raise a core skill still below the depth level. (A depth step in a superset is new, or an old
+  move whose core skill a new one brought to the depth level.)
 * *acceleration*: S is ready and evaluated, but its timing depends on prerequisites or the depth rule. A
   superset can only be ready earlier if the extra moves change a prerequisite or depth step (restricting
   a feasible schedule of S' to S keeps capacity, concurrency, windows and the makespan; only a rule that
-  the extra moves satisfied can fail). ``B`` = options of a required kind, raisers of a prerequisite skill,
-  and depth candidates. Otherwise supersets only add effort and the node is a leaf.
+  the extra moves satisfied can fail: levels only drop, so a depth step of S' that is in S stays below its
+  cap and can only fall below the depth level, which a new raiser of its skill had lifted it to). ``B`` =
+  options of a required kind, raisers of a prerequisite skill, and depth candidates. Otherwise supersets
+  only add effort and the node is a leaf.
 * *fallback mode*: any superset with a smaller gap raises some skill with a deficit; the node branches on
   one such skill, with a last child ``(S, X + raisers)`` for "no more raisers of that skill".
 
@@ -110,9 +116,13 @@ is optimal: every set lies in some node's subtree whose bound is at most its obj
 Dominance (one plan wanted): option a dominates b if it is of the same kind (or no option requires b's
 kind), no longer, no larger share, has a window at least as wide, prerequisites no stronger, is a depth
 step wherever b is, and its gains are at least as large once levels are clipped at the highest level that
-can matter for the skill (its target, the largest prerequisite level on it, the depth level). Swapping b
-for a keeps any plan valid and no worse, so an optimal set that is smallest in a linear extension of
-dominance never holds b without a: subtrees that add b while a dominator of b is excluded are pruned.
+can matter for the skill (its target, the largest prerequisite level on it, the depth level). With the
+depth rule on, a higher level can also undo a depth step (its skill reaches the step's cap before the step
+starts), so unless a is trivially deep (every plan holding it has a depth step), a must also have the
+same gains as b on the core skills below the depth level today, and the same duration if it has any: in
+b's place it leaves those levels the same in every week. Swapping b for a keeps any plan valid and no
+worse, so an optimal set that is smallest in a linear extension of dominance never holds b without a:
+subtrees that add b while a dominator of b is excluded are pruned.
 
 k best plans
 ------------
@@ -132,14 +142,29 @@ so for any feasible schedule σ, placing its moves in order of start gives a sch
 later (induction: at σ's start of the next move, the placed moves occupy no more of the remaining weeks than
 in σ and every move that ended by then in σ has ended). Iterating that map from an optimal schedule reaches
 a fixpoint whose start order is non-decreasing, so the depth-first search over placement orders only
-follows orders with non-decreasing (start, index). The depth rule is handled by letting each depth-capable
-move also be placed at the earliest week at which it is a depth step; a schedule counts only if it contains
-a depth step. Pruning: the capacity/move-week/lane-week/move bounds above for the unplaced moves from the
-last start on; a move that fits nowhere any more; identical moves (when prerequisites are ignored) placed in
-index order; a bin-packing relaxation (every move in one lane of one run of usable weeks) before the
-search; and a memo of failed states (the placed set and the moves still running at the last start
-determine the rest) with the smallest bound cut below them, valid for every deadline, kept across calls.
-A refutation returns the smallest bound it cut (iterative deepening): no schedule ends earlier.
+follows orders with non-decreasing (start, index). Pruning: the capacity/move-week/lane-week/move bounds
+above for the unplaced moves from the last start on; a move that fits nowhere any more; identical moves
+(when prerequisites are ignored) placed in index order; a bin-packing relaxation (every move in one lane of
+one run of usable weeks) before the search; and a memo of failed states (the placed set and the moves still
+running at the last start determine the rest) with the smallest bound cut below them, valid for every
+deadline, kept across calls. A refutation returns the smallest bound it cut (iterative deepening): no
+schedule ends earlier.
+
+The depth rule is not monotone: a depth step's skill must be at the depth level when the step starts but
+below the step's cap, and moving other moves earlier can take it past the cap. If a move of S is trivially
+deep, S has a depth step whatever its schedule (package docs) and the rule is not checked; otherwise every
+candidate deepens a core skill below the depth level today, and the oracle *guesses the depth step*: a move
+q, its skill s and its start week t, tried in week order (skipping weeks by which the other moves, ended at
+their static earliest ends, cannot bring s to the depth level). Take a feasible schedule σ whose depth step
+is (q, s, t); let E be the moves raising s that end by t in σ, F the others. Give q the release t and each
+move of F the release t − duration + 1 (it still ends after t); σ meets them. The map above, with these
+releases, starts every move no later, so it keeps q at t, E ending by t and F after t: the level of s at t
+stays that of E, and q a depth step. Its fixpoint is therefore among the schedules the search follows when,
+for the guess, it offers q only in week t (and only if s is then at the depth level and below q's cap), a
+move raising s at its earliest start if it ends by t and at its earliest start from t − duration + 1, and
+every other move at its earliest start. A state whose moves ending by t already take s to q's cap, or
+whose last start is past t without q, has no completion; the memo is kept per guess. Schedules of a guess
+whose depth step would end after the deadline bound the makespan from below like cut nodes.
 
 Ignoring prerequisites and depth, what the oracle does with a move depends only on its *job type*: duration,
 share, static earliest start and window (the weeks it may occupy follow from them and the capacity). So the
@@ -371,8 +396,8 @@ class _Opt:
     inc: dict[int, int]  # skill → u = min(delta, cap − init) > 0
     min_levels: tuple[tuple[int, int], ...]  # (skill, level) above the initial level
     req_kinds: tuple[str, ...]
-    depth_skills: tuple[int, ...]
-    trivially_deep: bool
+    depth_skills: tuple[int, ...]  # core skills it can ever be a depth step through (depth_capable)
+    trivially_deep: bool  # one of them is held at the depth level today: a plan holding it has a depth step
 
 
 def _runs(capacity: list[int], share: int) -> list[int]:
@@ -542,7 +567,10 @@ class _Search:
         self.feasible_cache: dict[int, tuple[int, ...] | None] = {}
         self.relaxed_fits: dict[int, int] = {}
         self.refuted: list[tuple[int, int]] = []
-        self.sched_memo: dict[tuple[tuple[int, ...], bool], dict[tuple[int, int, int, bool, tuple[int, ...]], int]] = {}
+        # per set (or multiset of job types) and depth step guessed: failed states of the schedule search
+        self.sched_memo: dict[
+            tuple[tuple[int, ...], bool, int, int, int], dict[tuple[int, int, int, tuple[int, ...]], int]
+        ] = {}
         self.relaxed_lb: dict[int, int] = {}
         self.redundancy: list[tuple[int, ...] | None] | None = None
         self.clipped_masks: list[int] = []
@@ -621,7 +649,15 @@ class _Search:
         clipped at the ceiling c of the skill (see :meth:`_relevance`): ``min(c, f_a(x)) ≥ min(c, f_b(x))``
         for every reachable level x (f the gain map ``x ↦ max(x, min(x + Δ, cap))``). Then a fits wherever b
         fits, ends no later and, put in b's place, leaves every clipped level at every week at least as high
-        (clipped composition is monotone), so readiness, prerequisites, the depth rule and the gap hold."""
+        (clipped composition is monotone), so readiness, prerequisites and the gap hold.
+
+        The depth rule: higher levels can also *undo* a depth step (its skill reaches the step's cap before it
+        starts), so with the rule on, unless a is trivially deep (then every plan holding a has a depth step),
+        a and b must have the same effect on every core skill below the depth level today and, if they raise
+        one, the same duration: in b's place, a then leaves those levels the same at every week, so every
+        depth step through them stays one (b's own through a). A depth step through a skill held at the depth
+        level today is a matter of the plan holding a move that can raise it (package docs): b trivially deep
+        needs a trivially deep."""
         init = self.init
         _, kinds, ceiling = self._relevance(opts)
         gains = []
@@ -633,6 +669,11 @@ class _Search:
                     clipped[s] = (c, dl)
             gains.append(clipped)
         depth_rule = self.depth_rule
+        shallow = {s for s, _, _ in self.targets if init[s] < self.depth} if depth_rule else set()
+        # (skill, cap, delta) of the gains that can raise a core skill below the depth level today
+        low_gains = [
+            tuple(sorted((s, c, dl) for s, (c, dl) in o.gain.items() if s in shallow and c > init[s])) for o in opts
+        ]
         req = [frozenset(o.req_kinds) for o in opts]
         needs = [dict(o.min_levels) for o in opts]
         deep_skills = [frozenset(o.depth_skills) for o in opts]
@@ -657,7 +698,14 @@ class _Search:
                     return False
             if depth_rule and (
                 (ob.trivially_deep and not oa.trivially_deep)
-                or (not oa.trivially_deep and not deep_skills[b] <= deep_skills[a])
+                or (
+                    not oa.trivially_deep
+                    and (
+                        not deep_skills[b] <= deep_skills[a]
+                        or low_gains[a] != low_gains[b]
+                        or (bool(low_gains[a]) and oa.d != ob.d)
+                    )
+                )
             ):
                 return False
             ga = gains[a]
@@ -1280,10 +1328,11 @@ class _Search:
         """Does S hold a move that every superset can drop? (One plan wanted.)
 
         A move i whose kind no option requires, that raises no prerequisite skill, that cannot matter for
-        the depth rule (another move of S is trivially a depth step, or i could be no depth step and raises
-        no core skill below the depth level) and whose gap skills the rest of S already brings to their
-        targets: dropping i from any superset keeps it valid with the same levels on every skill that
-        matters, no later and with less effort. So no superset is optimal."""
+        the depth rule (another move of S is trivially deep, or i could be no depth step and raises no core
+        skill below the depth level) and whose gap skills the rest of S already brings to their targets:
+        dropping i from any superset keeps it valid with the same levels on every skill that matters, no
+        later and with less effort (lower levels undo no depth step: a step needs its skill below its cap,
+        and at the depth level only through skills i does not raise). So no superset is optimal."""
         if self.redundancy is None:
             gaps, kinds, _ = self._relevance(self.opts)
             needs = {s for o in self.opts for s, _ in o.min_levels}
@@ -1547,7 +1596,6 @@ class _Search:
         cnt = [0] * self.h
         placed: list[tuple[int, int]] = []  # (option, start)
         mask = 0
-        deep = not self.depth_rule
 
         def level_by(s: int, week: int) -> int:
             lv = init[s]
@@ -1575,7 +1623,12 @@ class _Search:
             if release is None:
                 return None
             if want_deep and not o.trivially_deep:
-                times = [t for t in (reach(sk, depth) for sk in o.depth_skills) if t is not None]
+                # the first week a depth skill is at the depth level, if still below the move's cap then
+                times = [
+                    t
+                    for sk in o.depth_skills
+                    if (t := reach(sk, depth)) is not None and level_by(sk, t) < o.gain[sk][0]
+                ]
                 if not times:
                     return None
                 release = max(release, min(times))
@@ -1593,12 +1646,12 @@ class _Search:
             return None
 
         def is_deep(i: int, st: int) -> bool:
+            """Does the plan have a depth step through i placed at st (given the moves placed so far)?"""
             o = opts[i]
-            return o.trivially_deep or any(level_by(sk, st) >= depth for sk in o.depth_skills)
+            return o.trivially_deep or any(depth <= level_by(sk, st) < o.gain[sk][0] for sk in o.depth_skills)
 
         def add(i: int, st: int) -> None:
-            nonlocal mask, deep
-            deep = deep or is_deep(i, st)
+            nonlocal mask
             placed.append((i, st))
             mask |= 1 << i
             for w in range(st, st + opts[i].d):
@@ -1612,7 +1665,7 @@ class _Search:
                 missing = [k for k in opts[i].req_kinds if not any(opts[j].kind == k for j, _ in placed)]
                 if not missing:
                     return False
-                undo = (list(placed), mask, deep, list(load), list(cnt))
+                undo = (list(placed), mask, list(load), list(cnt))
                 for kind in missing:
                     for j in self.by_kind.get(kind, ()):
                         if not (mask >> j) & 1 and not opts[j].req_kinds:
@@ -1627,9 +1680,9 @@ class _Search:
             add(i, st)
             return True
 
-        def restore(state: tuple[list[tuple[int, int]], int, bool, list[int], list[int]]) -> None:
-            nonlocal mask, deep
-            placed[:], mask, deep, load[:], cnt[:] = state[0], state[1], state[2], state[3], state[4]
+        def restore(state: tuple[list[tuple[int, int]], int, list[int], list[int]]) -> None:
+            nonlocal mask
+            placed[:], mask, load[:], cnt[:] = state[0], state[1], state[2], state[3]
 
         def needs_now() -> dict[int, int]:
             out = {}
@@ -1668,7 +1721,9 @@ class _Search:
                 break
         if ready and needs_now():
             return None
-        if placed and not deep:
+        # A move placed later may start earlier and end before a depth step starts, raising its skill to the
+        # step's cap: whether the plan has a depth step is decided once every move is placed.
+        if placed and self.depth_rule and not any(is_deep(i, st) for i, st in placed):
             # the plan needs a depth step: add the best one that fits
             for i in sorted((i for i in self.depth_pool if not (mask >> i) & 1), key=lambda i: (opts[i].effort, i)):
                 st = earliest(i, True)
@@ -1766,8 +1821,11 @@ class _Search:
         start = [-1] * n
         result: list[tuple[int, ...]] = []
         cut = [h + 1]  # smallest bound of a node cut by the deadline
+        # the depth step the schedule is built around (see the module docs): (start week, move, skill), or -1s
+        guess = [-1, -1, -1]
         # relaxed checks depend on the job types only (see __init__): sets with the same ones share the memo
-        memo = self.sched_memo.setdefault((chosen if rules else tuple(self.job[i] for i in chosen), rules), {})
+        memo_key = (chosen if rules else tuple(self.job[i] for i in chosen), rules)
+        memo = self.sched_memo.setdefault((*memo_key, -1, -1, -1), {})
         # classes of interchangeable moves ignoring prerequisites and depth (-1: no twin)
         twin = [-1] * n
         if not rules:
@@ -1778,6 +1836,14 @@ class _Search:
                 if len(members) > 1:
                     for q in members:
                         twin[q] = c
+
+        def level_at(s: int, week: int) -> int:
+            """Level of s from the placed moves that end by ``week``."""
+            lv = init[s]
+            for c, dl in sorted(ops[r].gain[s] for r in range(n) if 0 <= start[r] <= week - d[r] and s in ops[r].gain):
+                if lv < c:
+                    lv = min(lv + dl, c)
+            return lv
 
         def reach(s: int, need: int) -> int | None:
             """Earliest week at which the level of s from placed moves is ≥ need."""
@@ -1813,11 +1879,9 @@ class _Search:
                     return s
             return None
 
-        def rec(placed: int, last_s: int, last_q: int, deep: bool, mask: int) -> bool:
+        def rec(placed: int, last_s: int, last_q: int, mask: int) -> bool:
             if placed == n:
-                if need_depth and not deep:
-                    return False
-                result.append(tuple(start))
+                result.append(tuple(start))  # the depth step, if one is needed, was checked when placed
                 return True
             # What is left depends only on the placed set and the moves still running at last_s (every later
             # start is ≥ last_s). A state that failed has no completion ending before the smallest bound cut in
@@ -1826,7 +1890,6 @@ class _Search:
                 mask,
                 last_s,
                 last_q,
-                deep,
                 tuple(start[q] + d[q] if start[q] + d[q] > last_s else -1 for q in range(n)),
             )
             known = memo.get(key)
@@ -1835,7 +1898,7 @@ class _Search:
                 return False
             outer = cut[0]
             cut[0] = h + 1
-            ok = expand_state(placed, last_s, last_q, deep, mask)
+            ok = expand_state(placed, last_s, last_q, mask)
             inner = cut[0]
             cut[0] = min(outer, inner)
             if ok:
@@ -1843,8 +1906,16 @@ class _Search:
             memo[key] = inner
             return False
 
-        def expand_state(placed: int, last_s: int, last_q: int, deep: bool, mask: int) -> bool:
+        def expand_state(placed: int, last_s: int, last_q: int, mask: int) -> bool:
             self.step()  # a schedule check can take long: it counts against the limits too
+            g_t, g_q, g_s = guess
+            due = g_q >= 0 and start[g_q] < 0  # the depth step is still to be placed, in week g_t
+            if due and (
+                (g_t, g_q) <= (last_s, last_q)
+                # the moves ending by g_t already take its skill to its cap: nothing placed later changes that
+                or level_at(g_s, g_t) >= ops[g_q].gain[g_s][0]
+            ):
+                return False
             # every unplaced move starts at or after last_s (start order) and after its release
             area = slots = lane = 0
             first = h
@@ -1862,10 +1933,12 @@ class _Search:
                     small = min(small, ops[q].share)
                     shortest = min(shortest, d[q])
             bound = max(bound, _fits_by(cap, load, cnt, m, first, area, slots, lane, small, shortest, n - placed))
+            if due:
+                bound = max(bound, g_t + d[g_q])
             if bound > deadline:
                 cut[0] = min(cut[0], bound)
                 return False
-            cands: list[tuple[int, int, bool]] = []
+            cands: list[tuple[int, int]] = []
             seen_classes: set[int] = set()
             for q in range(n):
                 if start[q] >= 0:
@@ -1894,23 +1967,25 @@ class _Search:
                     )
                 if release is None:
                     continue
+                if q == g_q:
+                    # the depth step: exactly in week g_t, its skill then at the depth level and below its cap
+                    if earliest(q, max(release, g_t)) == g_t and depth <= level_at(g_s, g_t) < o.gain[g_s][0]:
+                        cands.append((g_t, q))
+                    continue
                 plain = s0 if release == r0 else earliest(q, release)
-                if need_depth and not deep and o.depth_skills:
-                    times = [t for t in (reach(s, depth) for s in o.depth_skills) if t is not None]
-                    t_deep = min(times) if times else None
-                    if plain is not None and t_deep is not None and plain >= t_deep:
-                        cands.append((plain, q, True))
-                        continue
-                    if plain is not None:
-                        cands.append((plain, q, False))
-                    if t_deep is not None:
-                        late = earliest(q, max(release, t_deep))
-                        if late is not None:
-                            cands.append((late, q, True))
-                elif plain is not None:
-                    cands.append((plain, q, False))
+                if plain is None:
+                    continue
+                if g_q < 0 or g_s not in o.inc:
+                    cands.append((plain, q))
+                    continue
+                # a move raising the depth step's skill ends by the step's start, or only after it
+                if plain + d[q] <= g_t:
+                    cands.append((plain, q))
+                late = earliest(q, max(release, g_t - d[q] + 1))
+                if late is not None:
+                    cands.append((late, q))
             cands.sort()
-            for s, q, is_deep in cands:
+            for s, q in cands:
                 if (s, q) <= (last_s, last_q):
                     continue
                 o = ops[q]
@@ -1918,7 +1993,7 @@ class _Search:
                 for w in range(s, s + d[q]):
                     load[w] += o.share
                     cnt[w] += 1
-                stop = rec(placed + 1, s, q, deep or is_deep, mask | (1 << q))
+                stop = rec(placed + 1, s, q, mask | (1 << q))
                 for w in range(s, s + d[q]):
                     load[w] -= o.share
                     cnt[w] -= 1
@@ -1927,10 +2002,39 @@ class _Search:
                     return True
             return False
 
-        if not rec(0, -1, -1, False, 0):
-            return None, cut[0]
-        starts = result[0]
-        return starts, max(starts[q] + d[q] for q in range(n))
+        if not need_depth:
+            if not rec(0, -1, -1, 0):
+                return None, cut[0]
+            starts = result[0]
+            return starts, max(starts[q] + d[q] for q in range(n))
+        # Build the schedule around its depth step: each (start week, move, skill) that could be one, in week
+        # order (a week by which the other moves cannot even bring the skill to the depth level is skipped).
+        guesses: list[tuple[int, int, int]] = []
+        too_late = h + 1  # a depth step starting later than the deadline allows ends no earlier than this
+        for q in range(n):
+            for sk in ops[q].depth_skills:
+                raised = sorted((es[r] + d[r], r) for r in range(n) if r != q and sk in ops[r].inc)
+                for t in ops[q].ok:
+                    if t < es[q]:
+                        continue
+                    if t + d[q] > deadline:
+                        too_late = min(too_late, t + d[q])
+                        break
+                    total, top = init[sk], init[sk]
+                    for end, r in raised:
+                        if end > t:
+                            break
+                        total += ops[r].inc[sk]
+                        top = max(top, ops[r].gain[sk][0])
+                    if min(total, top) >= depth:
+                        guesses.append((t, q, sk))
+        for g_t, g_q, g_s in sorted(guesses):
+            guess[:] = [g_t, g_q, g_s]
+            memo = self.sched_memo.setdefault((*memo_key, g_t, g_q, g_s), {})
+            if rec(0, -1, -1, 0):
+                starts = result[0]
+                return starts, max(starts[q] + d[q] for q in range(n))
+        return None, min(cut[0], too_late)
 
 
 @dataclass(frozen=True, slots=True)

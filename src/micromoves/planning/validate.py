@@ -97,11 +97,11 @@ def _check_one(problem: PlanProblem, result: PlanResult, where: str) -> list[str
             have = _level(problem, skill, before)
             if have < need:
                 errors.append(f"{tag} needs {skill} ≥ {need} at week {move.start}, has {have}")
+        # a core skill it raises, held at the depth level when it starts, below the move's cap (so it can raise it)
         deep = any(
             problem.requirements.get(s, 0) > 0
             and delta > 0
-            and min(option.gain_cap, 700) > max(problem.depth_level, problem.levels.get(s, 0))
-            and _level(problem, s, before) >= problem.depth_level
+            and problem.depth_level <= _level(problem, s, before) < min(option.gain_cap, 700)
             for s, delta in option.gains.items()
         )
         if deep:

@@ -217,12 +217,14 @@ def relevant_templates(
     raise a skill a kept move requires at a level the person does not hold; and moves of the kinds kept moves
     need first (unless the person has done that kind, or is doing it: see :func:`make_problem`). Any other
     move raises no skill a plan needs, no level a kept move waits for, and is of no kind one needs: taking it
-    out of a plan keeps the plan valid, as early and with less effort, so no optimal plan holds it. The one
-    exception is the plan's depth step: a move raising a required skill the person already holds at the
-    depth level, with a cap above that level and above the person's, is a depth step whenever it runs. Of
-    those, only the ones no other such move beats on every count that matters to a schedule are kept
-    (:func:`_depth_front`). Every move the person is already doing is left out. ``every_depth_step`` keeps
-    them all (the k best plans may differ in just that move).
+    out of a plan keeps the plan valid (levels only drop, and none below the depth level: every depth step
+    stays one), as early and with less effort, so no optimal plan holds it. The one exception is the plan's
+    depth step: with a move raising a required skill the person already holds at the depth level, with a cap
+    above that level and above the person's, a plan has a depth step whatever its schedule
+    (:mod:`micromoves.planning`: the earliest-starting such move is one). Of those, only the ones no other
+    such move beats on every count that matters to a schedule are kept (:func:`_depth_front`). Every move the
+    person is already doing is left out. ``every_depth_step`` keeps them all (the k best plans may differ in
+    just that move).
 
     The solver is exact on the result; which of the kept moves are worth trying is its own reduction.
     """
@@ -324,9 +326,9 @@ def _depth_front(steps: list[dict[str, Any]], person: PersonContext) -> list[dic
     Such a move ``a`` beats ``b`` if it has a seat, is no longer, takes no larger share, can start whenever
     ``b`` can, and waits for nothing ``b`` does not wait for (levels the person lacks, kinds not done), with
     ties broken by id. In an optimal plan holding ``b``: if ``a`` is in it too, dropping ``b`` keeps a depth
-    step (``a`` is one whenever it runs) with less effort, so that cannot be; otherwise ``a`` in ``b``'s place
-    and weeks keeps every rule, readiness (neither raises a skill short of its target) and the ready week,
-    with no more effort. So some optimal plan holds only moves of the front.
+    step (a plan holding ``a`` has one whatever its schedule) with less effort, so that cannot be; otherwise
+    ``a`` in ``b``'s place and weeks keeps every rule, readiness (neither raises a skill short of its target)
+    and the ready week, with no more effort. So some optimal plan holds only moves of the front.
     """
 
     def key(tpl: dict[str, Any]) -> tuple[int, int, dt.date, dt.date, dict[str, float], frozenset[str]]:
