@@ -1,0 +1,84 @@
+"""Every problem of an import in one report (README: "listing every problem"), so that an administrator
+fixes a file in one round. A row refused while parsed (a time share out of range, a rating no one knows)
+still has every check made that the cells it did read allow: its person, host team, target role and gained
+skills are looked up, its time counts against capacity, its status against the stored move's. Before, a
+row's unknown skill or team surfaced only once its other problems were fixed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from micromoves.services.importing import ImportRejected, import_files
+from micromoves.storage.db import Database
+from tests.services.test_importing import (
+    MOVES_H,
+    PEOPLE_H,
+    ROLES_H,
+    all_files,
+    counts,
+    files,  # noqa: F401 (a fixture)
+    write_csv,
+)
+
+MOVES_RH = [*MOVES_H, "criteria_ratings"]
+
+
+def rejected(db: Database, paths: list[Path], *, known_teams: bool = False) -> list[str]:
+    """The problems of an import that must be rejected, having written nothing."""
+    before = counts(db)
+    with pytest.raises(ImportRejected) as info:
+        import_files(db, paths, actor="hr", known_teams=known_teams)
+    assert counts(db) == before
+    return [str(i) for i in info.value.issues]
+
+
+def test_a_value_no_column_can_hold_is_looked_up_without_a_crash(
+    db: Database,
+    tmp_path: Path,
+    files: dict[str, Path],  # noqa: F811
+) -> None:
+    """A NUL character in a person, team or role that a row names ended the import in a driver's traceback on
+    PostgreSQL, once the table looked in was large enough to be asked rather than read whole (a row refused
+    for another problem has its references looked up too). Such a value, or one longer than its column, can
+    be no stored id: it is unknown, on either database."""
+    import_files(db, all_files(files), actor="hr")
+    long_id = "P" * 64
+    many = [[f"PP{i}", "n", "", "R-DA", "", f"T{i}", "", ""] for i in range(30)]
+    many += [[long_id, "Long", "", "", "", "", "", ""]]
+    import_files(db, [write_csv(tmp_path / "people.csv", PEOPLE_H, many)], actor="hr")
+    roles = write_csv(tmp_path / "roles.csv", ROLES_H, [[f"R{i}", "T", "", 1, "", "false"] for i in range(30)])
+    import_files(db, [roles], actor="hr")  # roles enough to be asked too
+    row = ["Q1", "P2", "gig", "Gig", "DATA", "2025-04-07", "2025-05-02", 10, "proposed", "", "c", "", "", ""]
+    moves = write_csv(
+        tmp_path / "moves.csv",
+        MOVES_RH,
+        [
+            ["Q1", "P\x00", *row[2:4], "T\x00", *row[5:9], "R\x00", *row[10:]],
+            ["Q2", "P\x00", *row[2:7], 150, *row[8:]],  # refused for its time share as well
+            ["Q3", long_id + "X", *row[2:]],
+        ],
+    )
+    nul = "holds the control character U+0000, which the database cannot store as text"
+    assert rejected(db, [moves], known_teams=True) == [
+        f"moves.csv:2:host_team: {nul}",
+        "moves.csv:2:host_team: unknown team 'T\\x00' (teams are not created with known_teams)",
+        f"moves.csv:2:person_id: {nul}",
+        "moves.csv:2:person_id: unknown person 'P\\x00'",
+        f"moves.csv:2:target_role_id: {nul}",
+        "moves.csv:2:target_role_id: unknown role 'R\\x00'",
+        "moves.csv:3:percent_time: 150 is out of range 1–100",
+        f"moves.csv:3:person_id: {nul}",
+        "moves.csv:3:person_id: unknown person 'P\\x00'",
+        "moves.csv:4:person_id: too long: 65 characters, the database holds at most 64",
+        f"moves.csv:4:person_id: unknown person '{long_id}X'",
+    ]
+    people = write_csv(tmp_path / "people2.csv", PEOPLE_H, [["P\x00", "Nul", "", "R\x00", "P\x00x", "", "", ""]])
+    assert rejected(db, [people]) == [
+        "people2.csv:2:manager_id: holds the control character U+0000, which the database cannot store as text",
+        "people2.csv:2:manager_id: unknown person 'P\\x00x'",
+        "people2.csv:2:person_id: holds the control character U+0000, which the database cannot store as text",
+        "people2.csv:2:role_id: holds the control character U+0000, which the database cannot store as text",
+        "people2.csv:2:role_id: unknown role 'R\\x00'",
+    ]
