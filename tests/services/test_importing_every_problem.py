@@ -34,6 +34,81 @@ def rejected(db: Database, paths: list[Path], *, known_teams: bool = False) -> l
     return [str(i) for i in info.value.issues]
 
 
+def test_a_refused_move_row_still_has_its_skills_teams_people_and_roles_checked(
+    db: Database,
+    tmp_path: Path,
+    files: dict[str, Path],  # noqa: F811
+) -> None:
+    """The reviewer's file: row 2 has a time share of 150% and a gain of an unknown skill, row 3 an unknown
+    host team, a rating no one knows and a gain to level 9. Only the time share, the rating and the level
+    were reported."""
+    import_files(db, all_files(files), actor="hr")  # P1, P2; R-DA, R-DS; teams DATA, MKT, ML
+    moves = write_csv(
+        tmp_path / "moves3.csv",
+        MOVES_RH,
+        [
+            ["Q1", "P2", "gig", "Gig one", "DATA", "2025-04-07", "2025-05-02", 150, "proposed", "", "c", "", "Nope:3>4",
+             ""],
+            ["Q2", "P2", "gig", "Gig two", "T-NOPE-TEAM", "2025-04-07", "2025-05-02", 10, "proposed", "", "c", "",
+             "Programming:2>9;Nope2:1>9;Critical Thinking:3>4", "great"],
+            # Everything this row names is unknown, and its start is in another notation.
+            ["Q3", "P9", "gig", "Gig three", "T-NOPE-2", "05/01/2026", "2026-02-09", 10, "proposed", "R-XX", "c", "",
+             "Nope3:1>2", ""],
+        ],
+    )  # fmt: skip
+    unknown_skill = "skills_gained: unknown skill {!r} (O*NET element name or ESCO URI)"
+    unknown_team = "host_team: unknown team {!r} (teams are not created with known_teams)"
+    assert rejected(db, [moves], known_teams=True) == [
+        "moves3.csv:2:percent_time: 150 is out of range 1–100",
+        "moves3.csv:2:" + unknown_skill.format("Nope"),
+        "moves3.csv:3:criteria_ratings: unknown rating 'great'; one of: met, partly_met, not_met",
+        "moves3.csv:3:" + unknown_team.format("T-NOPE-TEAM"),
+        "moves3.csv:3:skills_gained: level 9 is outside O*NET's 0–7 level scale",
+        "moves3.csv:3:skills_gained: level 9 is outside O*NET's 0–7 level scale",
+        # A gain whose level cannot be read still names its skill: it is looked up too.
+        "moves3.csv:3:" + unknown_skill.format("Nope2"),
+        "moves3.csv:4:" + unknown_team.format("T-NOPE-2"),
+        "moves3.csv:4:person_id: unknown person 'P9'",
+        "moves3.csv:4:" + unknown_skill.format("Nope3"),
+        "moves3.csv:4:start: '05/01/2026' is not an ISO date (YYYY-MM-DD)",
+        "moves3.csv:4:target_role_id: unknown role 'R-XX'",
+    ]
+    # Without known_teams an unknown team is created, not a problem; the rest stays.
+    assert [(p.split(":")[1], p.split(":")[2]) for p in rejected(db, [moves])] == [
+        ("2", "percent_time"),
+        ("2", "skills_gained"),
+        ("3", "criteria_ratings"),
+        ("3", "skills_gained"),
+        ("3", "skills_gained"),
+        ("3", "skills_gained"),
+        ("4", "person_id"),
+        ("4", "skills_gained"),
+        ("4", "start"),
+        ("4", "target_role_id"),
+    ]
+
+
+def test_a_refused_move_row_with_an_id_of_another_file(
+    db: Database,
+    tmp_path: Path,
+    files: dict[str, Path],  # noqa: F811
+) -> None:
+    """The same id in two moves files is a problem whichever of the two rows is refused for another."""
+    import_files(db, all_files(files), actor="hr")
+    row = ["Q1", "P2", "gig", "Gig", "", "2025-04-07", "2025-05-02", 10, "proposed", "", "c", "", "", ""]
+    a = write_csv(tmp_path / "a_moves.csv", MOVES_RH, [[*row[:7], 150, *row[8:]]])
+    b = write_csv(tmp_path / "b_moves.csv", MOVES_RH, [row])
+    assert rejected(db, [a, b]) == [
+        "a_moves.csv:2:percent_time: 150 is out of range 1–100",
+        "b_moves.csv:2:move_id: duplicate id 'Q1' (first in a_moves.csv on row 2)",
+    ]
+    c = write_csv(tmp_path / "c_moves.csv", MOVES_RH, [[*row[:7], 150, *row[8:]]])
+    assert rejected(db, [b, c]) == [
+        "c_moves.csv:2:move_id: duplicate id 'Q1' (first in b_moves.csv on row 2)",
+        "c_moves.csv:2:percent_time: 150 is out of range 1–100",
+    ]
+
+
 def test_a_value_no_column_can_hold_is_looked_up_without_a_crash(
     db: Database,
     tmp_path: Path,

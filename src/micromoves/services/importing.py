@@ -17,6 +17,7 @@ import difflib
 import enum
 import gc
 import hashlib
+import heapq
 import io
 import json
 import re
@@ -821,6 +822,23 @@ class MoveRec:
     extra: dict[str, str] | None = None  # the file's columns beyond the format (KEEPS_EXTRA)
 
 
+@dataclass(slots=True)
+class RefusedMove:
+    """A moves row refused while parsed (a problem in one of its cells), with what the checks of the whole
+    import can still be made on: the people, team, role and skills it names are looked up and its id is
+    compared with the other files' all the same, so that every problem is in one report. (Only the time share,
+    the rating and the level were reported of a row that also named an unknown skill or host team: those came
+    up on the next attempt.)"""
+
+    file: str
+    row: int
+    id: str
+    person_id: str
+    host_team: str | None
+    target_role_id: str | None
+    skills: list[str]  # the skill of every gain written skill:from>to, its levels readable or not
+
+
 def _enum_value(r: RowReader, column: str, enum_cls: Any, *, default: Any = None, raw: str | None = None) -> Any:
     """The cell (or ``raw``, a part of it) read by the one parser of the vocabularies (any case: an HRIS
     writes ``Active``), its refusal recorded against the row and column; empty: ``default``."""
@@ -932,11 +950,11 @@ def parse_moves(
     src: Source,
     issues: Issues,
     settings: Settings,
-    refused: list[tuple[str, int, str, str | None]] | None = None,
+    refused: list[RefusedMove] | None = None,
     today: dt.date | None = None,
 ) -> list[MoveRec]:
-    """The file's moves; a row with a problem is left out, its person and target role kept in ``refused``
-    (file, row, person, role) so that those references are checked too: every problem in one report.
+    """The file's moves; a row with a problem is left out, what of it can still be checked kept in
+    ``refused`` (:class:`RefusedMove`): every problem in one report.
     ``today`` (the local date, as the tracker's) bounds the dates of a move that has started or ended."""
     today = today or dt.date.today()
     # The hot loop of a million-row import: cells are read by index and the common, valid case takes
@@ -1029,7 +1047,17 @@ def parse_moves(
         # always rates every criterion.
         person_id = r.text("person_id", required=True)
         if len(issues.items) > before and refused is not None:
-            refused.append((src.file, r.row, person_id, cells[idx["target_role_id"]] or None))
+            refused.append(
+                RefusedMove(
+                    src.file,
+                    r.row,
+                    cells[idx["move_id"]],
+                    person_id,
+                    cells[idx["host_team"]] or None,
+                    cells[idx["target_role_id"]] or None,
+                    _gained_skills(raw_gains),
+                )
+            )
         elif kind and start and end and percent and status:
             out.append(
                 MoveRec(
@@ -1055,6 +1083,12 @@ def parse_moves(
     return out
 
 
+def _gained_skills(cell: str) -> list[str]:
+    """The skill of every gain a skills_gained cell writes skill:from>to, whether its levels read or not."""
+    found = (GAIN.fullmatch(part.strip()) for part in cell.split(";")) if cell else ()
+    return [m.group(1).strip() for m in found if m]
+
+
 # ---------------------------------------------------------------------------------------------- checking
 
 
@@ -1073,8 +1107,8 @@ class Plan:
     existing: dict[str, set[str]] = field(default_factory=dict)
     existing_role_of: dict[str, str | None] = field(default_factory=dict)
     existing_move_status: dict[str, str] = field(default_factory=dict)
-    # Moves refused while parsed: (file, row, person, target role), whose references are checked all the same.
-    refused_moves: list[tuple[str, int, str, str | None]] = field(default_factory=list)
+    # Moves refused while parsed, whose references and skills are checked all the same.
+    refused_moves: list[RefusedMove] = field(default_factory=list)
 
 
 def _ids(conn: Connection, column: Any, values: Iterable[str]) -> set[str]:
@@ -1147,7 +1181,7 @@ def check(
         plan.moves += parse_moves(src, issues, settings, plan.refused_moves, today)
         progress("parse", len(src.rows), len(src.rows))
     if any(len(of_kind) > 1 for of_kind in by_kind.values()):  # one file per kind: checked while parsed
-        _check_ids_across_files(plan, issues)
+        _check_ids_across_files(plan, issues, sources)
     _keep_unknown_of_people(conn, plan.people)  # first: what it keeps is checked like the file's values
     if plan.team_recs:  # a file without teams costs nothing here
         _keep_unknown_of_teams(conn, plan.team_recs)
@@ -1161,7 +1195,7 @@ def check(
             *(p.role_id for p in plan.people if p.role_id),
             *(p.target_role_id for p in plan.people if p.target_role_id),
             *(m.target_role_id for m in plan.moves if m.target_role_id),
-            *(role for *_, role in plan.refused_moves if role),
+            *(m.target_role_id for m in plan.refused_moves if m.target_role_id),
         ],
     )
     codes = {r.onet_code for r in plan.roles if r.onet_code}
@@ -1181,7 +1215,7 @@ def check(
 
     people_in_file = {p.id: p for p in plan.people}
     person_refs = {p.manager_id for p in plan.people if p.manager_id} | {m.person_id for m in plan.moves}
-    person_refs |= {person for _, _, person, _ in plan.refused_moves if person}
+    person_refs |= {m.person_id for m in plan.refused_moves if m.person_id}
     person_refs |= {team.manager_id for team in plan.team_recs if team.manager_id}
     db_people = _ids(conn, t.people.c.id, person_refs | set(people_in_file))
     person_ids = db_people | set(people_in_file)
@@ -1212,11 +1246,14 @@ def check(
             else:
                 resolved.append((sid, before, after))
         plan.move_gains[m.id] = resolved
-    for file, row, person, role in plan.refused_moves:
-        if person and person not in person_ids:
-            issues.add(file, row, "person_id", f"unknown person {person!r}")
-        if role and role not in role_ids:
-            issues.add(file, row, "target_role_id", f"unknown role {role!r}")
+    for rm in plan.refused_moves:
+        if rm.person_id and rm.person_id not in person_ids:
+            issues.add(rm.file, rm.row, "person_id", f"unknown person {rm.person_id!r}")
+        if rm.target_role_id and rm.target_role_id not in role_ids:
+            issues.add(rm.file, rm.row, "target_role_id", f"unknown role {rm.target_role_id!r}")
+        for key in rm.skills:  # an ESCO skill's URI not stored yet is a new skill, as in an accepted row
+            if skills.resolve_or_new(key, plan) is None:
+                issues.add(rm.file, rm.row, "skills_gained", skills.unknown(key))
     if plan.moves or plan.people:
         _check_time(conn, plan, people_in_file, issues, settings)
     if known_teams:
@@ -1418,12 +1455,22 @@ def _fill_capacity(
             )
 
 
-def _check_ids_across_files(plan: Plan, issues: Issues) -> None:
-    """The same id in two files of one kind (each file is checked on its own while it is parsed)."""
+def _check_ids_across_files(plan: Plan, issues: Issues, sources: Sequence[Source]) -> None:
+    """The same id in two files of one kind (each file is checked on its own while it is parsed), a moves
+    row refused for another problem included."""
     columns = {TeamRec: "team_id", RoleRec: "role_id", PersonRec: "person_id", MoveRec: "move_id"}
-    records: Sequence[TeamRec | RoleRec | PersonRec | MoveRec]
-    for records in (plan.team_recs, plan.roles, plan.people, plan.moves):
-        first: dict[str, TeamRec | RoleRec | PersonRec | MoveRec] = {}
+    columns[RefusedMove] = "move_id"
+    order = {src.file: i for i, src in enumerate(sources)}
+
+    def at(m: MoveRec | RefusedMove) -> tuple[int, int]:
+        return order[m.file], m.row
+
+    # Both lists are in the order of the files and their rows: merged so, the first of an id comes first.
+    accepted: Iterable[MoveRec | RefusedMove] = plan.moves
+    moves = heapq.merge(accepted, (m for m in plan.refused_moves if m.id), key=at)
+    records: Iterable[TeamRec | RoleRec | PersonRec | MoveRec | RefusedMove]
+    for records in (plan.team_recs, plan.roles, plan.people, moves):
+        first: dict[str, TeamRec | RoleRec | PersonRec | MoveRec | RefusedMove] = {}
         for rec in records:
             seen = first.setdefault(rec.id, rec)
             if seen is not rec and seen.file != rec.file:
@@ -1441,6 +1488,7 @@ def _check_teams_known(conn: Connection, plan: Plan, issues: Issues) -> None:
         *((r.file, r.row, "team", r.team) for r in plan.roles if r.team),
         *((p.file, p.row, "team", p.team) for p in plan.people if p.team),
         *((m.file, m.row, "host_team", m.host_team) for m in plan.moves if m.host_team),
+        *((m.file, m.row, "host_team", m.host_team) for m in plan.refused_moves if m.host_team),
     ]
     # A team a teams file of this import defines is known: that file is where teams come from.
     known = {team.id for team in plan.team_recs} | _ids(conn, t.teams.c.id, {team for *_, team in refs})
