@@ -14,6 +14,7 @@ from micromoves.services.importing import ImportRejected, import_files
 from micromoves.storage.db import Database
 from tests.services.test_importing import (
     MOVES_H,
+    MV2_ROW,
     PEOPLE_H,
     ROLES_H,
     all_files,
@@ -86,6 +87,81 @@ def test_a_refused_move_row_still_has_its_skills_teams_people_and_roles_checked(
         ("4", "start"),
         ("4", "target_role_id"),
     ]
+
+
+def test_a_refused_move_row_counts_against_capacity_and_its_stored_status(
+    db: Database,
+    tmp_path: Path,
+    files: dict[str, Path],  # noqa: F811
+) -> None:
+    """A refused row whose dates, time share and status read counts in the time checks (it overlapped a
+    full-time move unseen); one whose status reads is held to the stored move's lifecycle. A row whose time
+    or status has a problem of its own is left out of those checks (no second message about the same cell)."""
+    import_files(db, all_files(files), actor="hr")  # MV1 completed (reviewed: end), MV2 completed
+    moves = write_csv(
+        tmp_path / "moves.csv",
+        MOVES_RH,
+        [
+            ["B1", "P2", "rotation", "full A", "", "2026-06-01", "2026-07-31", 100, "approved", "", "c", "", "", ""],
+            # Refused for its rating; its full-time overlap with B1 is a problem all the same.
+            ["B2", "P2", "rotation", "full B", "", "2026-07-01", "2026-08-31", 100, "approved", "", "c", "", "",
+             "great"],
+            # Refused for its time share: it also takes a completed move back to proposed.
+            ["MV1", "P2", "stretch_assignment", "Build churn model", "DATA", "2025-01-06", "2025-03-28", 0,
+             "proposed", "R-DS", "Model in production;AUC above 0.75", "", "", ""],
+            # Its time share has a problem of its own: not also an overload; its status is unknown: no step.
+            ["B3", "P2", "rotation", "full C", "", "2026-07-01", "2026-08-31", 500, "approved", "", "c", "", "", ""],
+            ["MV2", "P2", "gig", "Dashboard gig", "MKT", "2025-02-03", "2025-03-14", 20, "finished", "", "c", "", "",
+             ""],
+        ],
+    )  # fmt: skip
+    assert rejected(db, [moves]) == [
+        "moves.csv:3:criteria_ratings: unknown rating 'great'; one of: met, partly_met, not_met",
+        "moves.csv:3:start: full-time move B2 overlaps full-time move B1",
+        "moves.csv:4:percent_time: 0 is out of range 1–100",
+        "moves.csv:4:status: move MV1 is completed here; proposed would be a step back in its lifecycle (a file "
+        "older than the changes made since?). Statuses it can still come to: reverted",
+        "moves.csv:5:percent_time: 500 is out of range 1–100",
+        "moves.csv:6:status: unknown status 'finished'; one of: proposed, requested, approved, onboarding, "
+        "active, in_review, completed, declined, withdrawn, reverted",
+    ]
+    # MV2 is completed, reviewed 'end': reverted, its outcome left empty (the review kept), is a clash; with an
+    # outcome that does not read, whether the review is kept is unknown (no second problem on the row).
+    mv2 = [*MV2_ROW[:7], 0, "reverted", *MV2_ROW[9:], "", "", ""]
+    assert rejected(db, [write_csv(tmp_path / "mv2_moves.csv", MOVES_RH, [mv2])]) == [
+        "mv2_moves.csv:2:percent_time: 0 is out of range 1–100",
+        "mv2_moves.csv:2:status: a review deciding end leaves the move completed, not reverted (the stored review, "
+        "kept as the outcome column is empty): give the outcome that goes with the new status, or keep the status",
+    ]
+    mv2[11] = "finish"
+    assert [p.split(":")[2] for p in rejected(db, [write_csv(tmp_path / "mv2_moves.csv", MOVES_RH, [mv2])])] == [
+        "outcome",
+        "percent_time",
+    ]
+
+
+def test_a_stored_moves_lifecycle_is_checked_with_every_other_problem(
+    db: Database,
+    tmp_path: Path,
+    files: dict[str, Path],  # noqa: F811
+) -> None:
+    """A step back in a stored move's lifecycle, or a status its kept review contradicts, was checked only
+    once the rest of the import was clean: a second round for the administrator."""
+    import_files(db, all_files(files), actor="hr")
+    moves = write_csv(
+        tmp_path / "moves.csv",
+        MOVES_RH,
+        [
+            ["A1", "P2", "gig", "bad date", "", "2025-13-01", "2025-02-28", 20, "proposed", "", "", "", "", ""],
+            [*MV2_ROW[:8], "reverted", *MV2_ROW[9:], "", "", ""],  # reverted, its 'end' review kept: a clash
+            ["MV1", "P2", "stretch_assignment", "Build churn model", "DATA", "2025-01-06", "2025-03-28", 40,
+             "proposed", "R-DS", "Model in production;AUC above 0.75", "", "", ""],
+        ],
+    )  # fmt: skip
+    problems = rejected(db, [moves])
+    assert [p.split(":", 3)[1:3] for p in problems] == [["2", "start"], ["3", "status"], ["4", "status"]]
+    assert "a review deciding end leaves the move completed, not reverted (the stored review" in problems[1]
+    assert "move MV1 is completed here; proposed would be a step back" in problems[2]
 
 
 def test_a_refused_move_row_with_an_id_of_another_file(

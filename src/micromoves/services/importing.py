@@ -825,10 +825,11 @@ class MoveRec:
 @dataclass(slots=True)
 class RefusedMove:
     """A moves row refused while parsed (a problem in one of its cells), with what the checks of the whole
-    import can still be made on: the people, team, role and skills it names are looked up and its id is
-    compared with the other files' all the same, so that every problem is in one report. (Only the time share,
-    the rating and the level were reported of a row that also named an unknown skill or host team: those came
-    up on the next attempt.)"""
+    import can still be made on: the people, team, role and skills it names are looked up, its id is compared
+    with the other files', its time counts against capacity and its status is held to the stored move's
+    lifecycle all the same, so that every problem is in one report. (Only the time share, the rating and the
+    level were reported of a row that also named an unknown skill or host team: those came up on the next
+    attempt.) What a cell with a problem of its own holds is not checked again (None)."""
 
     file: str
     row: int
@@ -837,6 +838,14 @@ class RefusedMove:
     host_team: str | None
     target_role_id: str | None
     skills: list[str]  # the skill of every gain written skill:from>to, its levels readable or not
+    status: MoveStatus | None
+    decision: Decision | None  # None: no decision given, or (outcome_read False) one that did not read
+    outcome_read: bool
+    interval: rules.Interval | None  # its time, if its dates, time share and status all read without a problem
+
+
+# The columns a move's time is read from (a refused row counts against capacity when none has a problem).
+TIME_COLUMNS = frozenset({"start", "end", "percent_time", "status"})
 
 
 def _enum_value(r: RowReader, column: str, enum_cls: Any, *, default: Any = None, raw: str | None = None) -> Any:
@@ -1047,15 +1056,24 @@ def parse_moves(
         # always rates every criterion.
         person_id = r.text("person_id", required=True)
         if len(issues.items) > before and refused is not None:
+            bad = _problem_columns(issues, src.file, r.row)
+            move_id = cells[idx["move_id"]]
+            interval = None
+            if start and end and percent and status and not bad & TIME_COLUMNS:
+                interval = rules.Interval(move_id, start, end, percent)
             refused.append(
                 RefusedMove(
                     src.file,
                     r.row,
-                    cells[idx["move_id"]],
+                    move_id,
                     person_id,
                     cells[idx["host_team"]] or None,
                     cells[idx["target_role_id"]] or None,
                     _gained_skills(raw_gains),
+                    None if "status" in bad else status,
+                    decision,
+                    "outcome" not in bad,
+                    interval,
                 )
             )
         elif kind and start and end and percent and status:
@@ -1081,6 +1099,16 @@ def parse_moves(
                 )
             )
     return out
+
+
+def _problem_columns(issues: Issues, file: str, row: int) -> set[str]:
+    """The columns of a row being parsed that have a problem (its problems are the last ones reported)."""
+    found = set()
+    for issue in reversed(issues.items):
+        if issue.row != row or issue.file != file:
+            break
+        found.add(issue.column)
+    return found
 
 
 def _gained_skills(cell: str) -> list[str]:
@@ -1254,10 +1282,28 @@ def check(
         for key in rm.skills:  # an ESCO skill's URI not stored yet is a new skill, as in an accepted row
             if skills.resolve_or_new(key, plan) is None:
                 issues.add(rm.file, rm.row, "skills_gained", skills.unknown(key))
-    if plan.moves or plan.people:
+    if plan.moves or plan.people or plan.refused_moves:
         _check_time(conn, plan, people_in_file, issues, settings)
     if known_teams:
         _check_teams_known(conn, plan, issues)
+    # The stored moves the files re-import, read once: a re-import may not take one back in its lifecycle,
+    # checked here with every other problem (it came up only once the rest of the import was clean), and a
+    # re-imported move keeps what the file leaves empty of it (below).
+    m_ = t.moves.c
+    file_move_ids = [*(m.id for m in plan.moves), *(m.id for m in plan.refused_moves if m.id)]
+    stored_moves = {
+        mid: (str(st), host, target)
+        for mid, st, host, target in select_among(
+            conn, file_move_ids, m_.id, m_.status, m_.host_team_id, m_.target_role_id
+        )
+    }
+    plan.existing_move_status = {mid: st for mid, (st, _host, _target) in stored_moves.items()}
+    stepping: list[MoveRec | RefusedMove] = [
+        m for m in plan.refused_moves if m.status is not None and m.id in stored_moves
+    ]
+    stepping += [m for m in plan.moves if m.id in stored_moves]
+    backwards = _check_status_steps(plan, stepping, issues)
+    _check_kept_reviews(conn, plan, stepping, issues, skip=backwards)
 
     issues.reject_if_any()
 
@@ -1274,7 +1320,7 @@ def check(
         "teams": _ids(conn, t.teams.c.id, plan.teams | {team.id for team in plan.team_recs}),
         "roles": _ids(conn, t.roles.c.id, [r.id for r in plan.roles]),
         "people": db_people & set(people_in_file),
-        "moves": _ids(conn, t.moves.c.id, [m.id for m in plan.moves]),
+        "moves": {m.id for m in plan.moves if m.id in stored_moves},
         "role_skills": {
             f"{rid}|{sid}"
             for rid, sid in conn.execute(
@@ -1284,18 +1330,14 @@ def check(
             )
         },
     }
-    p_, m_ = t.people.c, t.moves.c
+    p_ = t.people.c
     for pid, rid in select_among(conn, plan.existing["people"], p_.id, p_.role_id):
         plan.existing_role_of[pid] = rid
     # A re-imported move keeps the host team and target role the file leaves empty (unknown, as people's).
-    blank = {m.id: m for m in plan.moves if m.host_team is None or m.target_role_id is None}
-    for mid, st, host, target in select_among(
-        conn, plan.existing["moves"], m_.id, m_.status, m_.host_team_id, m_.target_role_id
-    ):
-        plan.existing_move_status[mid] = str(st)
-        if (kept := blank.get(mid)) is not None:
-            kept.host_team = kept.host_team or host
-            kept.target_role_id = kept.target_role_id or target
+    for m in plan.moves:
+        if (m.host_team is None or m.target_role_id is None) and (kept := stored_moves.get(m.id)) is not None:
+            m.host_team = m.host_team or kept[1]
+            m.target_role_id = m.target_role_id or kept[2]
     # And its success criteria (a status from approved on needs them in the file: refused while parsed).
     no_criteria = {m.id: m for m in plan.moves if not m.criteria and m.id in plan.existing["moves"]}
     c_ = t.success_criteria.c
@@ -1303,20 +1345,18 @@ def check(
     for mid, _position, statement in sorted(tuple(row) for row in found):
         no_criteria[mid].criteria.append(statement)
         no_criteria[mid].ratings.append(None)  # the stored rating is kept (_KeptMoveData.criteria_rows)
-    backwards = _check_status_steps(plan, issues)
-    _check_kept_reviews(conn, plan, issues, skip=backwards)
     return plan
 
 
-def _check_status_steps(plan: Plan, issues: Issues) -> set[str]:
+def _check_status_steps(plan: Plan, moves: Iterable[MoveRec | RefusedMove], issues: Issues) -> set[str]:
     """A re-import may take a move several lifecycle steps on at once (the HRIS saw it through), never back:
     an older export sent again had set an approved move back to requested (its approvals still recorded,
     a step the tracker refuses), or a completed one back to active, undoing what was done in the app.
     Returns the moves refused so."""
     backwards: set[str] = set()
-    for m in plan.moves:
+    for m in moves:
         old = plan.existing_move_status.get(m.id)
-        if old is None or old == m.status.value:
+        if old is None or m.status is None or old == m.status.value:
             continue
         stored = MoveStatus(old)
         if m.status not in lifecycle.REACHABLE[stored]:
@@ -1332,27 +1372,39 @@ def _check_status_steps(plan: Plan, issues: Issues) -> set[str]:
     return backwards
 
 
-def _check_kept_reviews(conn: Connection, plan: Plan, issues: Issues, *, skip: Collection[str] = ()) -> None:
+def _check_kept_reviews(
+    conn: Connection,
+    plan: Plan,
+    moves: Iterable[MoveRec | RefusedMove],
+    issues: Issues,
+    *,
+    skip: Collection[str] = (),
+) -> None:
     """A re-imported move whose status the file changes while leaving the outcome empty keeps its stored
     review, whose decision must still go with the new status: a completed move set back to proposed kept
-    its 'end' review and its gains, and its own export no longer imported."""
+    its 'end' review and its gains, and its own export no longer imported. (A refused row whose outcome did
+    not read leaves unknown whether it keeps the review: not checked.)"""
     moved = [
-        m
-        for m in plan.moves
-        if m.decision is None and plan.existing_move_status.get(m.id, m.status) != m.status and m.id not in skip
+        (m, m.status)
+        for m in moves
+        if m.status is not None
+        and m.decision is None
+        and (isinstance(m, MoveRec) or m.outcome_read)
+        and plan.existing_move_status.get(m.id, m.status) != m.status
+        and m.id not in skip
     ]
     o = t.outcomes.c
-    stored = {mid: Decision(d) for mid, d in select_among(conn, [m.id for m in moved], o.move_id, o.decision)}
-    for m in moved:
-        if (decision := stored.get(m.id)) is not None and m.status not in STATUS_AFTER[decision]:
+    ids = [m.id for m, _status in moved]
+    stored = {mid: Decision(d) for mid, d in select_among(conn, ids, o.move_id, o.decision)}
+    for m, status in moved:
+        if (decision := stored.get(m.id)) is not None and status not in STATUS_AFTER[decision]:
             issues.add(
                 m.file,
                 m.row,
                 "status",
-                f"{_status_clash(decision, m.status)} (the stored review, kept as the outcome column is empty): "
+                f"{_status_clash(decision, status)} (the stored review, kept as the outcome column is empty): "
                 "give the outcome that goes with the new status, or keep the status",
             )
-    issues.reject_if_any()
 
 
 def _keep_unknown_of_people(conn: Connection, people: list[PersonRec]) -> None:
@@ -1554,7 +1606,8 @@ def _check_time(
     issues: Issues,
     settings: Settings,
 ) -> None:
-    """Capacity and full-time overlap per person, over the file's moves and those already stored."""
+    """Capacity and full-time overlap per person, over the file's moves and those already stored. A row
+    refused while parsed counts with the time it gives, if that read (its overlaps are problems too)."""
     by_person: dict[str, list[rules.Interval]] = defaultdict(list)
     row_of: dict[str, tuple[str, int]] = {}  # (file, row) of each move in this import
     for m in plan.moves:
@@ -1562,6 +1615,11 @@ def _check_time(
             by_person[m.person_id].append(rules.Interval(m.id, m.start, m.end, m.percent))
             row_of[m.id] = (m.file, m.row)
     file_ids = {m.id for m in plan.moves}
+    for r in plan.refused_moves:
+        file_ids.add(r.id)  # what the file has of a stored move replaces it, whether its time read or not
+        if r.interval is not None and r.status in OCCUPYING_STATUSES and r.person_id:
+            by_person[r.person_id].append(r.interval)
+            row_of[r.id] = (r.file, r.row)
     # Everyone in a people file too: a new capacity must still hold the moves already stored.
     persons = list(by_person) + [pid for pid in people_in_file if pid not in by_person]
     capacity: dict[str, int] = {}
