@@ -185,6 +185,80 @@ def test_a_refused_move_row_with_an_id_of_another_file(
     ]
 
 
+def test_a_people_row_with_a_bad_value_still_has_its_references_checked(db: Database, tmp_path: Path) -> None:
+    """people.csv keeps a row with a bad value among the people checked: its unknown manager, role, target
+    role and team are reported with the bad date, capacity or e-mail address."""
+    people = write_csv(
+        tmp_path / "people.csv",
+        [*PEOPLE_H, "capacity_percent", "target_role_id"],
+        [
+            ["PX1", "A", "", "R-NOPE", "P-NOPE", "T-NOPE", "2025-13-01", "", "", "R-NOPE2"],
+            ["PX2", "B", "bad email", "", "", "", "", "", "900", ""],
+            ["PX3", "", "", "", "P-NOPE", "", "", "", "abc", ""],
+        ],
+    )
+    assert rejected(db, [people], known_teams=True) == [
+        "people.csv:2:hire_date: '2025-13-01' is not an ISO date (YYYY-MM-DD)",
+        "people.csv:2:manager_id: unknown person 'P-NOPE'",
+        "people.csv:2:role_id: unknown role 'R-NOPE'",
+        "people.csv:2:target_role_id: unknown role 'R-NOPE2'",
+        "people.csv:2:team: unknown team 'T-NOPE' (teams are not created with known_teams)",
+        "people.csv:3:capacity_percent: 900 is out of range 1–200",
+        "people.csv:3:email: 'bad email' is not an e-mail address",
+        "people.csv:4:capacity_percent: 'abc' is not a whole number",
+        "people.csv:4:manager_id: unknown person 'P-NOPE'",
+        "people.csv:4:name: required value is empty",
+    ]
+
+
+def test_a_role_skill_row_with_a_bad_level_still_has_its_role_and_skill_checked(
+    db: Database,
+    tmp_path: Path,
+    files: dict[str, Path],  # noqa: F811
+) -> None:
+    """A role_skills row whose level did not read was dropped before its role and skill were looked up (and
+    before it was compared with the rows before it); an empty role or skill was reported twice: empty, and
+    unknown ''."""
+    import_files(db, all_files(files), actor="hr")
+    role_skills = write_csv(
+        tmp_path / "role_skills.csv",
+        ["role_id", "skill", "level"],
+        [
+            ["R-NOPE", "Nope", 9],
+            ["R-DS", "Nope2", "x"],
+            ["", "Programming", 3],
+            ["R-DA", "", 3],
+            ["R-DA", "Programming", 3],
+            ["R-DA", "programming", "high"],
+        ],
+    )
+    assert rejected(db, [role_skills]) == [
+        "role_skills.csv:2:level: level 9 is outside O*NET's 0–7 level scale",
+        "role_skills.csv:2:role_id: unknown role 'R-NOPE'",
+        "role_skills.csv:2:skill: unknown skill 'Nope' (O*NET element name or ESCO URI)",
+        "role_skills.csv:3:level: 'x' is not a number",
+        "role_skills.csv:3:skill: unknown skill 'Nope2' (O*NET element name or ESCO URI)",
+        "role_skills.csv:4:role_id: required value is empty",
+        "role_skills.csv:5:skill: required value is empty",
+        "role_skills.csv:7:level: 'high' is not a number",
+        "role_skills.csv:7:skill: skill 'programming' listed twice for role R-DA (first on row 6)",
+    ]
+
+
+def test_an_onet_code_of_the_wrong_shape_is_reported_once(db: Database, tmp_path: Path) -> None:
+    roles = write_csv(
+        tmp_path / "roles.csv",
+        ROLES_H,
+        [["R1", "T", "abc", 1, "", "false"], ["R2", "T", "99-9999.00", "abc", "", "maybe"]],
+    )
+    assert rejected(db, [roles]) == [
+        "roles.csv:2:onet_code: 'abc' is not an O*NET-SOC code like 15-1252.00",
+        "roles.csv:3:critical: 'maybe' is not true/false",
+        "roles.csv:3:level: 'abc' is not a whole number",
+        "roles.csv:3:onet_code: unknown O*NET-SOC code 99-9999.00",
+    ]
+
+
 def test_a_value_no_column_can_hold_is_looked_up_without_a_crash(
     db: Database,
     tmp_path: Path,

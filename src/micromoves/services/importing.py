@@ -899,20 +899,25 @@ def parse_roles(src: Source, issues: Issues) -> list[RoleRec]:
     return out
 
 
-def parse_role_skills(src: Source, issues: Issues) -> list[RoleSkillRec]:
+def parse_role_skills(src: Source, issues: Issues, refused: list[RoleSkillRec] | None = None) -> list[RoleSkillRec]:
+    """The file's role skills; a row whose level does not read is left out, kept in ``refused`` so that its
+    role and skill are looked up too (they came up only on the next attempt)."""
     out = []
     seen: dict[tuple[str, str], int] = {}
     for r in _rows(src, issues):
         rec = RoleSkillRec(r.row, r.text("role_id", required=True), r.text("skill", required=True), 0.0)
         level = r.level("level")
+        key = (rec.role_id, rec.skill.lower())
+        if rec.role_id and rec.skill:  # an empty one is a problem of its own, not a skill listed twice
+            if key in seen:
+                r.error("skill", f"skill {rec.skill!r} listed twice for role {rec.role_id} (first on row {seen[key]})")
+                continue
+            seen[key] = r.row
         if level is None:
+            if refused is not None:
+                refused.append(rec)
             continue
         rec.level = level
-        key = (rec.role_id, rec.skill.lower())
-        if key in seen:
-            r.error("skill", f"skill {rec.skill!r} listed twice for role {rec.role_id} (first on row {seen[key]})")
-            continue
-        seen[key] = r.row
         out.append(rec)
     return out
 
@@ -1201,7 +1206,12 @@ def check(
         plan.team_recs += parse_teams(src, issues)
     for src in by_kind["roles"]:
         plan.roles += parse_roles(src, issues)
-    rs_recs = [(src, rec) for src in by_kind["role_skills"] for rec in parse_role_skills(src, issues)]
+    rs_recs: list[tuple[Source, RoleSkillRec]] = []
+    rs_refused: list[tuple[Source, RoleSkillRec]] = []  # rows whose level did not read: looked up all the same
+    for src in by_kind["role_skills"]:
+        refused: list[RoleSkillRec] = []
+        rs_recs += [(src, rec) for rec in parse_role_skills(src, issues, refused)]
+        rs_refused += [(src, rec) for rec in refused]
     for src in by_kind["people"]:
         plan.people += parse_people(src, issues, settings)
     for src in by_kind["moves"]:
@@ -1219,26 +1229,31 @@ def check(
         conn,
         t.roles.c.id,
         [
-            *(r.role_id for _s, r in rs_recs),
+            *(r.role_id for _s, r in (*rs_recs, *rs_refused) if r.role_id),
             *(p.role_id for p in plan.people if p.role_id),
             *(p.target_role_id for p in plan.people if p.target_role_id),
             *(m.target_role_id for m in plan.moves if m.target_role_id),
             *(m.target_role_id for m in plan.refused_moves if m.target_role_id),
         ],
     )
-    codes = {r.onet_code for r in plan.roles if r.onet_code}
+    # A code not shaped like one is a problem of its own (parse_roles), not also an unknown code.
+    codes = {r.onet_code for r in plan.roles if r.onet_code and ONET_CODE.match(r.onet_code)}
     known_codes = _ids(conn, t.onet_occupations.c.code, codes)
     for r in plan.roles:
-        if r.onet_code and r.onet_code not in known_codes:
+        if r.onet_code in codes and r.onet_code not in known_codes:
             issues.add(r.file, r.row, "onet_code", f"unknown O*NET-SOC code {r.onet_code}")
     skills = SkillIndex(conn)
-    for src, rec in rs_recs:
-        if rec.role_id not in role_ids:
+    accepted = len(rs_recs)
+    for i, (src, rec) in enumerate((*rs_recs, *rs_refused)):
+        # An empty role or skill is a problem of its own ("required value is empty"), not also an unknown one.
+        if rec.role_id and rec.role_id not in role_ids:
             issues.add(src.file, rec.row, "role_id", f"unknown role {rec.role_id!r}")
+        if not rec.skill:
+            continue
         sid = skills.resolve_or_new(rec.skill, plan)  # an ESCO skill URI: a new skill identified by its URI
         if sid is None:
             issues.add(src.file, rec.row, "skill", skills.unknown(rec.skill))
-        else:
+        elif i < accepted:  # a refused row (they come last) is only looked up
             plan.role_skills.append((rec, sid))
 
     people_in_file = {p.id: p for p in plan.people}
