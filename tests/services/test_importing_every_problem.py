@@ -307,3 +307,60 @@ def test_a_value_no_column_can_hold_is_looked_up_without_a_crash(
         "people2.csv:2:role_id: holds the control character U+0000, which the database cannot store as text",
         "people2.csv:2:role_id: unknown role 'R\\x00'",
     ]
+
+
+def test_a_row_whose_id_a_row_before_it_has_still_has_its_other_problems_reported(db: Database, tmp_path: Path) -> None:
+    """A row with an id already given on a row before it was dropped at once: its bad date, unknown manager,
+    team, role or skill came up only once the id was fixed. It is read all the same (never written); its
+    status and time are not the move's (the first row's are), so they are not held against it."""
+    teams = write_csv(
+        tmp_path / "teams.csv",
+        ["team_id", "name", "parent_id", "function", "manager_id"],
+        [["T1", "One", "", "", ""], ["T1", "One again", "T-NOPE", "", "P-NOPE"]],
+    )
+    roles = write_csv(
+        tmp_path / "roles.csv",
+        ROLES_H,
+        [["R1", "Role", "", 1, "T1", "false"], ["R1", "Role again", "99-9999.00", "abc", "T-NOPE", "false"]],
+    )
+    people = write_csv(
+        tmp_path / "people.csv",
+        [*PEOPLE_H, "target_role_id"],
+        [
+            ["P1", "Ada", "", "R1", "", "T1", "2020-01-06", "", ""],
+            ["P1", "Ada again", "", "R-NOPE", "P-NOPE", "T-NOPE", "2020-13-06", "", "R-NOPE2"],
+            ["", "No id", "", "", "", "", "", "", ""],
+            ["", "No id either", "", "", "", "", "", "", ""],
+        ],
+    )
+    row = ["M1", "P1", "rotation", "Full", "T1", "2026-06-01", "2026-07-31", 100, "approved", "", "c", "", "", ""]
+    moves = write_csv(
+        tmp_path / "moves.csv",
+        MOVES_RH,
+        [row, [*row[:1], "P9", *row[2:4], "T-NOPE", *row[5:12], "Nope:1>2", ""], [*row[:7], 150, *row[8:]]],
+    )
+    unknown_team = "unknown team 'T-NOPE' (teams are not created with known_teams)"
+    assert rejected(db, [teams, roles, people, moves], known_teams=True) == [
+        "moves.csv:3:host_team: " + unknown_team,
+        "moves.csv:3:move_id: duplicate id 'M1' (first on row 2)",
+        "moves.csv:3:person_id: unknown person 'P9'",
+        "moves.csv:3:skills_gained: unknown skill 'Nope' (O*NET element name or ESCO URI)",
+        "moves.csv:4:move_id: duplicate id 'M1' (first on row 2)",
+        "moves.csv:4:percent_time: 150 is out of range 1–100",
+        "people.csv:3:hire_date: '2020-13-06' is not an ISO date (YYYY-MM-DD)",
+        "people.csv:3:manager_id: unknown person 'P-NOPE'",
+        "people.csv:3:person_id: duplicate id 'P1' (first on row 2)",
+        "people.csv:3:role_id: unknown role 'R-NOPE'",
+        "people.csv:3:target_role_id: unknown role 'R-NOPE2'",
+        "people.csv:3:team: " + unknown_team,
+        # An empty id is a problem of its own, not also a duplicate of the empty id before it.
+        "people.csv:4:person_id: required value is empty",
+        "people.csv:5:person_id: required value is empty",
+        "roles.csv:3:level: 'abc' is not a whole number",
+        "roles.csv:3:onet_code: unknown O*NET-SOC code 99-9999.00",
+        "roles.csv:3:role_id: duplicate id 'R1' (first on row 2)",
+        "roles.csv:3:team: " + unknown_team,
+        "teams.csv:3:manager_id: unknown person 'P-NOPE'",
+        "teams.csv:3:parent_id: unknown team 'T-NOPE' (a parent is a team stored or defined in a teams file)",
+        "teams.csv:3:team_id: duplicate id 'T1' (first on row 2)",
+    ]

@@ -549,7 +549,7 @@ class Issues:
 class RowReader:
     """Typed access to one raw row; every problem is recorded against its file, row and column."""
 
-    __slots__ = ("absent", "cells", "file", "guarded", "idx", "issues", "row")
+    __slots__ = ("absent", "cells", "duplicate", "file", "guarded", "idx", "issues", "row")
 
     def __init__(self, src: Source, idx: dict[str, int], row: int, cells: list[str], issues: Issues) -> None:
         # Cells are stripped once, and padded with one empty cell that absent optional columns point at.
@@ -564,6 +564,7 @@ class RowReader:
         stripped.extend([""] * (len(src.columns) + 1 - len(stripped)))
         self.file, self.idx, self.row, self.cells, self.issues = src.file, idx, row, stripped, issues
         self.absent, self.guarded = src.absent, src.guarded
+        self.duplicate = False  # its id is a row's before it: parsed for its problems, never written
 
     def error(self, column: str, message: str) -> None:
         self.issues.add(self.file, self.row, column, message)
@@ -746,8 +747,11 @@ def _rows(src: Source, issues: Issues) -> Iterator[RowReader]:
             key = reader.text(key_col, required=True)
             if key in seen:
                 reader.error(key_col, f"duplicate id {key!r} (first on row {seen[key]})")
-                continue
-            seen[key] = row
+                # Still read, left out of the records: its other problems are in the same report (its unknown
+                # manager came up only once the id was fixed).
+                reader.duplicate = True
+            elif key:  # an empty id is a problem of its own, not also a duplicate of the one before
+                seen[key] = row
         yield reader
 
 
@@ -842,6 +846,8 @@ class RefusedMove:
     decision: Decision | None  # None: no decision given, or (outcome_read False) one that did not read
     outcome_read: bool
     interval: rules.Interval | None  # its time, if its dates, time share and status all read without a problem
+    # Its id is a row's before it in its file: what it names is checked, its status and time are not the move's.
+    duplicate: bool = False
 
 
 # The columns a move's time is read from (a refused row counts against capacity when none has a problem).
@@ -861,10 +867,12 @@ def _enum_value(r: RowReader, column: str, enum_cls: Any, *, default: Any = None
         return None
 
 
-def parse_teams(src: Source, issues: Issues) -> list[TeamRec]:
-    """The file's teams. An empty parent, function or manager is unknown: a stored team keeps its own."""
-    return [
-        TeamRec(
+def parse_teams(src: Source, issues: Issues, duplicates: list[TeamRec] | None = None) -> list[TeamRec]:
+    """The file's teams. An empty parent, function or manager is unknown: a stored team keeps its own. A row
+    whose id a row before it has goes to ``duplicates`` (the teams and people it names are checked too)."""
+    out: list[TeamRec] = []
+    for r in _rows(src, issues):
+        rec = TeamRec(
             r.row,
             r.text("team_id"),
             r.text("name", required=True),
@@ -873,12 +881,21 @@ def parse_teams(src: Source, issues: Issues) -> list[TeamRec]:
             r.text("manager_id") or None,
             src.file,
         )
-        for r in _rows(src, issues)
-    ]
+        _keep(r, rec, out, duplicates)
+    return out
 
 
-def parse_roles(src: Source, issues: Issues) -> list[RoleRec]:
-    out = []
+def _keep(r: RowReader, rec: Any, out: list[Any], duplicates: list[Any] | None) -> None:
+    """``rec`` into the records, or, read from a row whose id a row before it has, into ``duplicates``."""
+    if not r.duplicate:
+        out.append(rec)
+    elif duplicates is not None:
+        duplicates.append(rec)
+
+
+def parse_roles(src: Source, issues: Issues, duplicates: list[RoleRec] | None = None) -> list[RoleRec]:
+    """The file's roles; a row whose id a row before it has goes to ``duplicates``."""
+    out: list[RoleRec] = []
     extra = src.extra_columns()
     for r in _rows(src, issues):
         code = r.text("onet_code") or None
@@ -895,7 +912,7 @@ def parse_roles(src: Source, issues: Issues) -> list[RoleRec]:
             src.file,
             r.cells_beyond(extra) if extra else None,
         )
-        out.append(rec)
+        _keep(r, rec, out, duplicates)
     return out
 
 
@@ -922,8 +939,11 @@ def parse_role_skills(src: Source, issues: Issues, refused: list[RoleSkillRec] |
     return out
 
 
-def parse_people(src: Source, issues: Issues, settings: Settings) -> list[PersonRec]:
-    out = []
+def parse_people(
+    src: Source, issues: Issues, settings: Settings, duplicates: list[PersonRec] | None = None
+) -> list[PersonRec]:
+    """The file's people; a row whose id a row before it has goes to ``duplicates``."""
+    out: list[PersonRec] = []
     extra = src.extra_columns()
     for r in _rows(src, issues):
         email = r.text("email")
@@ -934,7 +954,8 @@ def parse_people(src: Source, issues: Issues, settings: Settings) -> list[Person
         # format reset everyone's capacity settings.
         capacity = r.integer("capacity_percent", 1, 200, required=False)
         home = r.integer("home_role_min_percent", 0, 199, required=False)
-        out.append(
+        _keep(
+            r,
             PersonRec(
                 r.row,
                 r.text("person_id"),
@@ -950,7 +971,9 @@ def parse_people(src: Source, issues: Issues, settings: Settings) -> list[Person
                 src.file,
                 r.cells_beyond(extra) if extra else None,
                 r.text("target_role_id") or None,
-            )
+            ),
+            out,
+            duplicates,
         )
     return out
 
@@ -1060,8 +1083,12 @@ def parse_moves(
         # in conventions.md's moves.csv, and history from an HRIS rarely has them); a review in micromoves
         # always rates every criterion.
         person_id = r.text("person_id", required=True)
-        if len(issues.items) > before and refused is not None:
+        if len(issues.items) > before or r.duplicate:
+            if refused is None:
+                continue
             bad = _problem_columns(issues, src.file, r.row)
+            if r.duplicate:
+                bad.add("status")  # the move's status and time are its first row's
             move_id = cells[idx["move_id"]]
             interval = None
             if start and end and percent and status and not bad & TIME_COLUMNS:
@@ -1079,6 +1106,7 @@ def parse_moves(
                     decision,
                     "outcome" not in bad,
                     interval,
+                    r.duplicate,
                 )
             )
         elif kind and start and end and percent and status:
@@ -1142,6 +1170,10 @@ class Plan:
     existing_move_status: dict[str, str] = field(default_factory=dict)
     # Moves refused while parsed, whose references and skills are checked all the same.
     refused_moves: list[RefusedMove] = field(default_factory=list)
+    # Rows whose id a row before them in their file has: never written, what they name is checked all the same.
+    refused_teams: list[TeamRec] = field(default_factory=list)
+    refused_roles: list[RoleRec] = field(default_factory=list)
+    refused_people: list[PersonRec] = field(default_factory=list)
 
 
 def _ids(conn: Connection, column: Any, values: Iterable[str]) -> set[str]:
@@ -1203,9 +1235,9 @@ def check(
     for src in sources:
         by_kind[src.kind].append(src)
     for src in by_kind["teams"]:
-        plan.team_recs += parse_teams(src, issues)
+        plan.team_recs += parse_teams(src, issues, plan.refused_teams)
     for src in by_kind["roles"]:
-        plan.roles += parse_roles(src, issues)
+        plan.roles += parse_roles(src, issues, plan.refused_roles)
     rs_recs: list[tuple[Source, RoleSkillRec]] = []
     rs_refused: list[tuple[Source, RoleSkillRec]] = []  # rows whose level did not read: looked up all the same
     for src in by_kind["role_skills"]:
@@ -1213,7 +1245,7 @@ def check(
         rs_recs += [(src, rec) for rec in parse_role_skills(src, issues, refused)]
         rs_refused += [(src, rec) for rec in refused]
     for src in by_kind["people"]:
-        plan.people += parse_people(src, issues, settings)
+        plan.people += parse_people(src, issues, settings, plan.refused_people)
     for src in by_kind["moves"]:
         progress("parse", 0, len(src.rows))
         plan.moves += parse_moves(src, issues, settings, plan.refused_moves, today)
@@ -1230,16 +1262,17 @@ def check(
         t.roles.c.id,
         [
             *(r.role_id for _s, r in (*rs_recs, *rs_refused) if r.role_id),
-            *(p.role_id for p in plan.people if p.role_id),
-            *(p.target_role_id for p in plan.people if p.target_role_id),
+            *(p.role_id for p in (*plan.people, *plan.refused_people) if p.role_id),
+            *(p.target_role_id for p in (*plan.people, *plan.refused_people) if p.target_role_id),
             *(m.target_role_id for m in plan.moves if m.target_role_id),
             *(m.target_role_id for m in plan.refused_moves if m.target_role_id),
         ],
     )
     # A code not shaped like one is a problem of its own (parse_roles), not also an unknown code.
-    codes = {r.onet_code for r in plan.roles if r.onet_code and ONET_CODE.match(r.onet_code)}
+    roles = (*plan.roles, *plan.refused_roles)
+    codes = {r.onet_code for r in roles if r.onet_code and ONET_CODE.match(r.onet_code)}
     known_codes = _ids(conn, t.onet_occupations.c.code, codes)
-    for r in plan.roles:
+    for r in roles:
         if r.onet_code in codes and r.onet_code not in known_codes:
             issues.add(r.file, r.row, "onet_code", f"unknown O*NET-SOC code {r.onet_code}")
     skills = SkillIndex(conn)
@@ -1257,20 +1290,21 @@ def check(
             plan.role_skills.append((rec, sid))
 
     people_in_file = {p.id: p for p in plan.people}
-    person_refs = {p.manager_id for p in plan.people if p.manager_id} | {m.person_id for m in plan.moves}
+    people = (*plan.people, *plan.refused_people)
+    person_refs = {p.manager_id for p in people if p.manager_id} | {m.person_id for m in plan.moves}
     person_refs |= {m.person_id for m in plan.refused_moves if m.person_id}
-    person_refs |= {team.manager_id for team in plan.team_recs if team.manager_id}
+    person_refs |= {team.manager_id for team in (*plan.team_recs, *plan.refused_teams) if team.manager_id}
     db_people = _ids(conn, t.people.c.id, person_refs | set(people_in_file))
     person_ids = db_people | set(people_in_file)
-    for p in plan.people:
+    for p in people:
         if p.role_id and p.role_id not in role_ids:
             issues.add(p.file, p.row, "role_id", f"unknown role {p.role_id!r}")
         if p.manager_id and p.manager_id not in person_ids:
             issues.add(p.file, p.row, "manager_id", f"unknown person {p.manager_id!r}")
         if p.target_role_id and p.target_role_id not in role_ids:
             issues.add(p.file, p.row, "target_role_id", f"unknown role {p.target_role_id!r}")
-    if plan.team_recs:
-        _check_teams(conn, plan.team_recs, person_ids, issues)
+    if plan.team_recs or plan.refused_teams:
+        _check_teams(conn, plan.team_recs, person_ids, issues, plan.refused_teams)
     if plan.people:
         _check_manager_cycles(conn, plan.people, issues)
         _check_emails(conn, plan.people, issues)
@@ -1470,14 +1504,17 @@ def _keep_unknown_of_teams(conn: Connection, teams: list[TeamRec]) -> None:
         team.manager_id = team.manager_id or managers.get(team.id)
 
 
-def _check_teams(conn: Connection, teams: list[TeamRec], person_ids: set[str], issues: Issues) -> None:
+def _check_teams(
+    conn: Connection, teams: list[TeamRec], person_ids: set[str], issues: Issues, refused: Sequence[TeamRec] = ()
+) -> None:
     """A team's parent is a team of the database or of the import's teams files (a parent may come later in
     the file), and the parents the teams will have form a tree: a cycle would make the org-unit subtrees of HR
-    accounts (policy.hr_units) endless. A manager is a person of the database or of the import."""
+    accounts (policy.hr_units) endless. A manager is a person of the database or of the import. The teams of
+    rows ``refused`` (never written) have their parent and manager looked up too."""
     parents: dict[str, str | None] = {k: v for k, v in conn.execute(select(t.teams.c.id, t.teams.c.parent_id))}
     defined = {team.id for team in teams}
     row_of: dict[str, TeamRec] = {}
-    for team in teams:
+    for team in (*teams, *refused):
         if team.parent_id and team.parent_id not in parents and team.parent_id not in defined:
             issues.add(
                 team.file,
@@ -1487,8 +1524,8 @@ def _check_teams(conn: Connection, teams: list[TeamRec], person_ids: set[str], i
             )
         if team.manager_id and team.manager_id not in person_ids:
             issues.add(team.file, team.row, "manager_id", f"unknown person {team.manager_id!r}")
-        row_of.setdefault(team.id, team)
     for team in teams:
+        row_of.setdefault(team.id, team)
         parents[team.id] = team.parent_id
     while cycle := rules.find_manager_cycle(parents):  # the same walk: each team has one parent
         members = cycle[:-1]
@@ -1534,7 +1571,8 @@ def _check_ids_across_files(plan: Plan, issues: Issues, sources: Sequence[Source
 
     # Both lists are in the order of the files and their rows: merged so, the first of an id comes first.
     accepted: Iterable[MoveRec | RefusedMove] = plan.moves
-    moves = heapq.merge(accepted, (m for m in plan.refused_moves if m.id), key=at)
+    refused = (m for m in plan.refused_moves if m.id and not m.duplicate)  # a duplicate: reported in its file
+    moves = heapq.merge(accepted, refused, key=at)
     records: Iterable[TeamRec | RoleRec | PersonRec | MoveRec | RefusedMove]
     for records in (plan.team_recs, plan.roles, plan.people, moves):
         first: dict[str, TeamRec | RoleRec | PersonRec | MoveRec | RefusedMove] = {}
@@ -1552,8 +1590,8 @@ def _check_teams_known(conn: Connection, plan: Plan, issues: Issues) -> None:
     a teams file of the import holds is an error naming the row, instead of a new team named after its id
     (a typo'd host team, T-NOPE, became a team of its own)."""
     refs: list[tuple[str, int, str, str]] = [
-        *((r.file, r.row, "team", r.team) for r in plan.roles if r.team),
-        *((p.file, p.row, "team", p.team) for p in plan.people if p.team),
+        *((r.file, r.row, "team", r.team) for r in (*plan.roles, *plan.refused_roles) if r.team),
+        *((p.file, p.row, "team", p.team) for p in (*plan.people, *plan.refused_people) if p.team),
         *((m.file, m.row, "host_team", m.host_team) for m in plan.moves if m.host_team),
         *((m.file, m.row, "host_team", m.host_team) for m in plan.refused_moves if m.host_team),
     ]
