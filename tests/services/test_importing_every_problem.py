@@ -364,3 +364,36 @@ def test_a_row_whose_id_a_row_before_it_has_still_has_its_other_problems_reporte
         "teams.csv:3:parent_id: unknown team 'T-NOPE' (a parent is a team stored or defined in a teams file)",
         "teams.csv:3:team_id: duplicate id 'T1' (first on row 2)",
     ]
+
+
+def test_a_capacity_that_does_not_read_is_not_replaced_in_the_time_checks(
+    db: Database,
+    tmp_path: Path,
+    files: dict[str, Path],  # noqa: F811
+) -> None:
+    """A capacity or home share that does not read was replaced by the stored or default value in the time
+    checks, which then reported problems of a number the file does not give ('150 leaves no time for moves
+    (capacity 100)' for a capacity of 900)."""
+    import_files(db, all_files(files), actor="hr")  # P2's stored moves take 60% in February 2025
+    people = write_csv(
+        tmp_path / "people.csv",
+        [*PEOPLE_H, "capacity_percent", "home_role_min_percent"],
+        [
+            ["P1", "Ada Boss", "ada@example.org", "R-DS", "", "DATA", "2019-04-01", "Berlin", "900", "150"],
+            ["P2", "Bo Analyst", "bo@example.org", "R-DA", "P1", "DATA", "2023-01-09", "Lisbon", "abc", "50"],
+            ["P3", "Cy", "", "", "", "", "", "", "", "1O"],
+        ],
+    )
+    assert rejected(db, [people]) == [
+        "people.csv:2:capacity_percent: 900 is out of range 1–200",
+        "people.csv:3:capacity_percent: 'abc' is not a whole number",
+        "people.csv:4:home_role_min_percent: '1O' is not a whole number",
+    ]
+    # What reads is checked as before: a home share of 50 leaves 50% for P2's 60% of stored moves.
+    people = write_csv(
+        tmp_path / "people.csv",
+        [*PEOPLE_H, "capacity_percent", "home_role_min_percent"],
+        [["P2", "Bo Analyst", "bo@example.org", "R-DA", "P1", "DATA", "2023-01-09", "Lisbon", "", "50"]],
+    )
+    [problem] = rejected(db, [people])
+    assert problem.startswith("people.csv:2:capacity_percent: capacity for moves 50% is below the stored moves'")

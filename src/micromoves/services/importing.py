@@ -803,6 +803,9 @@ class PersonRec:
     file: str = ""  # the file it came from: an import may hold several of one kind
     extra: dict[str, str] | None = None  # the file's columns beyond the format (KEEPS_EXTRA)
     target_role_id: str | None = None  # the planner's target; None: unknown (a stored person keeps theirs)
+    # The capacity or the home role's share is given but did not read: the time checks, which would hold the
+    # stored or default value in its place against the person, leave them out (it is a problem already).
+    capacity_unread: bool = False
 
 
 @dataclass(slots=True)
@@ -971,6 +974,8 @@ def parse_people(
                 src.file,
                 r.cells_beyond(extra) if extra else None,
                 r.text("target_role_id") or None,
+                (capacity is None and bool(r.text("capacity_percent")))
+                or (home is None and bool(r.text("home_role_min_percent"))),
             ),
             out,
             duplicates,
@@ -1553,7 +1558,7 @@ def _fill_capacity(
         cap, home = stored.get(p.id, defaults)
         p.capacity = cap if p.capacity is None else p.capacity
         p.home_min = home if p.home_min is None else p.home_min
-        if p.home_min >= p.capacity:
+        if p.home_min >= p.capacity and not p.capacity_unread:
             issues.add(
                 p.file, p.row, "home_role_min_percent", f"{p.home_min} leaves no time for moves (capacity {p.capacity})"
             )
@@ -1697,7 +1702,8 @@ def _check_time(
         if (person := people_in_file.get(pid)) is not None:
             capacity[pid] = int(person.capacity or 0) - int(person.home_min or 0)
         cap = capacity.get(pid, settings.default_capacity_percent - settings.default_home_role_min_percent)
-        if all(iv.percent <= cap for iv in intervals) and _disjoint(intervals):
+        unknown = person is not None and person.capacity_unread  # full-time overlaps are still problems
+        if (unknown or all(iv.percent <= cap for iv in intervals)) and _disjoint(intervals):
             continue  # the common case: moves one after another, each within capacity
         ivs = {iv.move_id: iv for iv in intervals}
         flagged: set[str] = set()  # a full-time overlap already explains the overload: report it once
@@ -1707,7 +1713,7 @@ def _check_time(
             if later in row_of:
                 flagged.add(later)
                 issues.add(*row_of[later], "start", f"full-time move {later} overlaps full-time move {other}")
-        for ov in rules.overloads(intervals, cap):
+        for ov in () if unknown else rules.overloads(intervals, cap):
             culprits = [m for m in ov.move_ids if m in row_of]
             if not culprits:
                 if person is not None:  # only stored moves: the file's new capacity is what no longer fits
