@@ -836,7 +836,7 @@ class RefusedMove:
     with the other files', its time counts against capacity and its status is held to the stored move's
     lifecycle all the same, so that every problem is in one report. (Only the time share, the rating and the
     level were reported of a row that also named an unknown skill or host team: those came up on the next
-    attempt.) What a cell with a problem of its own holds is not checked again (None)."""
+    attempt.) A status or time whose cells have a problem of their own is left out (None): it is reported."""
 
     file: str
     row: int
@@ -1675,7 +1675,7 @@ def _check_time(
     file_ids = {m.id for m in plan.moves}
     for r in plan.refused_moves:
         file_ids.add(r.id)  # what the file has of a stored move replaces it, whether its time read or not
-        if r.interval is not None and r.status in OCCUPYING_STATUSES and r.person_id:
+        if r.interval is not None and r.status in OCCUPYING_STATUSES and r.person_id and r.id:
             by_person[r.person_id].append(r.interval)
             row_of[r.id] = (r.file, r.row)
     # Everyone in a people file too: a new capacity must still hold the moves already stored.
