@@ -264,6 +264,28 @@ def test_import_rejection_lists_every_problem(org_url: str, tmp_path: Path) -> N
     ]
 
 
+def test_import_rejection_lists_every_problem_of_a_row_refused_for_another(org_url: str, tmp_path: Path) -> None:
+    """`micromoves import moves3.csv --kind moves --known-teams`: the unknown skill of a row with a time share
+    out of range, and the unknown host team of a row with an unknown rating, were not listed."""
+    bad = tmp_path / "moves3.csv"
+    bad.write_text(
+        "move_id,person_id,kind,title,host_team,start,end,percent_time,status,target_role_id,success_criteria,"
+        "outcome,skills_gained,criteria_ratings\n"
+        "X1,P2,gig,Gig one,DATA,2025-01-06,2025-02-28,150,proposed,,c,,Nope:3>4,\n"
+        "X2,P2,gig,Gig two,T-NOPE-TEAM,2025-01-06,2025-02-28,20,proposed,,c,,Programming:2>9,great\n"
+    )
+    code, _out, err = mm(org_url, "import", str(bad), "--kind", "moves", "--known-teams")
+    assert code == 2
+    assert err.splitlines() == [
+        "error: import rejected, nothing written: 5 problem(s)",
+        "  moves3.csv:2:percent_time: 150 is out of range 1–100",
+        "  moves3.csv:2:skills_gained: unknown skill 'Nope' (O*NET element name or ESCO URI)",
+        "  moves3.csv:3:criteria_ratings: unknown rating 'great'; one of: met, partly_met, not_met",
+        "  moves3.csv:3:host_team: unknown team 'T-NOPE-TEAM' (teams are not created with known_teams)",
+        "  moves3.csv:3:skills_gained: level 9 is outside O*NET's 0–7 level scale",
+    ]
+
+
 def test_export_writes_safe_csv(org_url: str, tmp_path: Path) -> None:
     code, _out, _ = mm(org_url, "export", str(tmp_path / "out"))
     assert code == 0

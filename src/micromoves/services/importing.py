@@ -17,6 +17,7 @@ import difflib
 import enum
 import gc
 import hashlib
+import heapq
 import io
 import json
 import re
@@ -548,7 +549,7 @@ class Issues:
 class RowReader:
     """Typed access to one raw row; every problem is recorded against its file, row and column."""
 
-    __slots__ = ("absent", "cells", "file", "guarded", "idx", "issues", "row")
+    __slots__ = ("absent", "cells", "duplicate", "file", "guarded", "idx", "issues", "row")
 
     def __init__(self, src: Source, idx: dict[str, int], row: int, cells: list[str], issues: Issues) -> None:
         # Cells are stripped once, and padded with one empty cell that absent optional columns point at.
@@ -563,6 +564,7 @@ class RowReader:
         stripped.extend([""] * (len(src.columns) + 1 - len(stripped)))
         self.file, self.idx, self.row, self.cells, self.issues = src.file, idx, row, stripped, issues
         self.absent, self.guarded = src.absent, src.guarded
+        self.duplicate = False  # its id is a row's before it: parsed for its problems, never written
 
     def error(self, column: str, message: str) -> None:
         self.issues.add(self.file, self.row, column, message)
@@ -745,8 +747,11 @@ def _rows(src: Source, issues: Issues) -> Iterator[RowReader]:
             key = reader.text(key_col, required=True)
             if key in seen:
                 reader.error(key_col, f"duplicate id {key!r} (first on row {seen[key]})")
-                continue
-            seen[key] = row
+                # Still read, left out of the records: its other problems are in the same report (its unknown
+                # manager came up only once the id was fixed).
+                reader.duplicate = True
+            elif key:  # an empty id is a problem of its own, not also a duplicate of the one before
+                seen[key] = row
         yield reader
 
 
@@ -798,6 +803,9 @@ class PersonRec:
     file: str = ""  # the file it came from: an import may hold several of one kind
     extra: dict[str, str] | None = None  # the file's columns beyond the format (KEEPS_EXTRA)
     target_role_id: str | None = None  # the planner's target; None: unknown (a stored person keeps theirs)
+    # The capacity or the home role's share is given but did not read: the time checks, which would hold the
+    # stored or default value in its place against the person, leave them out (it is a problem already).
+    capacity_unread: bool = False
 
 
 @dataclass(slots=True)
@@ -821,6 +829,34 @@ class MoveRec:
     extra: dict[str, str] | None = None  # the file's columns beyond the format (KEEPS_EXTRA)
 
 
+@dataclass(slots=True)
+class RefusedMove:
+    """A moves row refused while parsed (a problem in one of its cells), with what the checks of the whole
+    import can still be made on: the people, team, role and skills it names are looked up, its id is compared
+    with the other files', its time counts against capacity and its status is held to the stored move's
+    lifecycle all the same, so that every problem is in one report. (Only the time share, the rating and the
+    level were reported of a row that also named an unknown skill or host team: those came up on the next
+    attempt.) A status or time whose cells have a problem of their own is left out (None): it is reported."""
+
+    file: str
+    row: int
+    id: str
+    person_id: str
+    host_team: str | None
+    target_role_id: str | None
+    skills: list[str]  # the skill of every gain written skill:from>to, its levels readable or not
+    status: MoveStatus | None
+    decision: Decision | None  # None: no decision given, or (outcome_read False) one that did not read
+    outcome_read: bool
+    interval: rules.Interval | None  # its time, if its dates, time share and status all read without a problem
+    # Its id is a row's before it in its file: what it names is checked, its status and time are not the move's.
+    duplicate: bool = False
+
+
+# The columns a move's time is read from (a refused row counts against capacity when none has a problem).
+TIME_COLUMNS = frozenset({"start", "end", "percent_time", "status"})
+
+
 def _enum_value(r: RowReader, column: str, enum_cls: Any, *, default: Any = None, raw: str | None = None) -> Any:
     """The cell (or ``raw``, a part of it) read by the one parser of the vocabularies (any case: an HRIS
     writes ``Active``), its refusal recorded against the row and column; empty: ``default``."""
@@ -834,10 +870,12 @@ def _enum_value(r: RowReader, column: str, enum_cls: Any, *, default: Any = None
         return None
 
 
-def parse_teams(src: Source, issues: Issues) -> list[TeamRec]:
-    """The file's teams. An empty parent, function or manager is unknown: a stored team keeps its own."""
-    return [
-        TeamRec(
+def parse_teams(src: Source, issues: Issues, duplicates: list[TeamRec] | None = None) -> list[TeamRec]:
+    """The file's teams. An empty parent, function or manager is unknown: a stored team keeps its own. A row
+    whose id a row before it has goes to ``duplicates`` (the teams and people it names are checked too)."""
+    out: list[TeamRec] = []
+    for r in _rows(src, issues):
+        rec = TeamRec(
             r.row,
             r.text("team_id"),
             r.text("name", required=True),
@@ -846,12 +884,21 @@ def parse_teams(src: Source, issues: Issues) -> list[TeamRec]:
             r.text("manager_id") or None,
             src.file,
         )
-        for r in _rows(src, issues)
-    ]
+        _keep(r, rec, out, duplicates)
+    return out
 
 
-def parse_roles(src: Source, issues: Issues) -> list[RoleRec]:
-    out = []
+def _keep(r: RowReader, rec: Any, out: list[Any], duplicates: list[Any] | None) -> None:
+    """``rec`` into the records, or, read from a row whose id a row before it has, into ``duplicates``."""
+    if not r.duplicate:
+        out.append(rec)
+    elif duplicates is not None:
+        duplicates.append(rec)
+
+
+def parse_roles(src: Source, issues: Issues, duplicates: list[RoleRec] | None = None) -> list[RoleRec]:
+    """The file's roles; a row whose id a row before it has goes to ``duplicates``."""
+    out: list[RoleRec] = []
     extra = src.extra_columns()
     for r in _rows(src, issues):
         code = r.text("onet_code") or None
@@ -868,30 +915,38 @@ def parse_roles(src: Source, issues: Issues) -> list[RoleRec]:
             src.file,
             r.cells_beyond(extra) if extra else None,
         )
-        out.append(rec)
+        _keep(r, rec, out, duplicates)
     return out
 
 
-def parse_role_skills(src: Source, issues: Issues) -> list[RoleSkillRec]:
+def parse_role_skills(src: Source, issues: Issues, refused: list[RoleSkillRec] | None = None) -> list[RoleSkillRec]:
+    """The file's role skills; a row whose level does not read is left out, kept in ``refused`` so that its
+    role and skill are looked up too (they came up only on the next attempt)."""
     out = []
     seen: dict[tuple[str, str], int] = {}
     for r in _rows(src, issues):
         rec = RoleSkillRec(r.row, r.text("role_id", required=True), r.text("skill", required=True), 0.0)
         level = r.level("level")
+        key = (rec.role_id, rec.skill.lower())
+        if rec.role_id and rec.skill:  # an empty one is a problem of its own, not a skill listed twice
+            if key in seen:
+                r.error("skill", f"skill {rec.skill!r} listed twice for role {rec.role_id} (first on row {seen[key]})")
+                continue
+            seen[key] = r.row
         if level is None:
+            if refused is not None:
+                refused.append(rec)
             continue
         rec.level = level
-        key = (rec.role_id, rec.skill.lower())
-        if key in seen:
-            r.error("skill", f"skill {rec.skill!r} listed twice for role {rec.role_id} (first on row {seen[key]})")
-            continue
-        seen[key] = r.row
         out.append(rec)
     return out
 
 
-def parse_people(src: Source, issues: Issues, settings: Settings) -> list[PersonRec]:
-    out = []
+def parse_people(
+    src: Source, issues: Issues, settings: Settings, duplicates: list[PersonRec] | None = None
+) -> list[PersonRec]:
+    """The file's people; a row whose id a row before it has goes to ``duplicates``."""
+    out: list[PersonRec] = []
     extra = src.extra_columns()
     for r in _rows(src, issues):
         email = r.text("email")
@@ -902,7 +957,8 @@ def parse_people(src: Source, issues: Issues, settings: Settings) -> list[Person
         # format reset everyone's capacity settings.
         capacity = r.integer("capacity_percent", 1, 200, required=False)
         home = r.integer("home_role_min_percent", 0, 199, required=False)
-        out.append(
+        _keep(
+            r,
             PersonRec(
                 r.row,
                 r.text("person_id"),
@@ -918,7 +974,11 @@ def parse_people(src: Source, issues: Issues, settings: Settings) -> list[Person
                 src.file,
                 r.cells_beyond(extra) if extra else None,
                 r.text("target_role_id") or None,
-            )
+                (capacity is None and bool(r.text("capacity_percent")))
+                or (home is None and bool(r.text("home_role_min_percent"))),
+            ),
+            out,
+            duplicates,
         )
     return out
 
@@ -932,11 +992,11 @@ def parse_moves(
     src: Source,
     issues: Issues,
     settings: Settings,
-    refused: list[tuple[str, int, str, str | None]] | None = None,
+    refused: list[RefusedMove] | None = None,
     today: dt.date | None = None,
 ) -> list[MoveRec]:
-    """The file's moves; a row with a problem is left out, its person and target role kept in ``refused``
-    (file, row, person, role) so that those references are checked too: every problem in one report.
+    """The file's moves; a row with a problem is left out, what of it can still be checked kept in
+    ``refused`` (:class:`RefusedMove`): every problem in one report.
     ``today`` (the local date, as the tracker's) bounds the dates of a move that has started or ended."""
     today = today or dt.date.today()
     # The hot loop of a million-row import: cells are read by index and the common, valid case takes
@@ -1028,8 +1088,32 @@ def parse_moves(
         # in conventions.md's moves.csv, and history from an HRIS rarely has them); a review in micromoves
         # always rates every criterion.
         person_id = r.text("person_id", required=True)
-        if len(issues.items) > before and refused is not None:
-            refused.append((src.file, r.row, person_id, cells[idx["target_role_id"]] or None))
+        if len(issues.items) > before or r.duplicate:
+            if refused is None:
+                continue
+            bad = _problem_columns(issues, src.file, r.row)
+            if r.duplicate:
+                bad.add("status")  # the move's status and time are its first row's
+            move_id = cells[idx["move_id"]]
+            interval = None
+            if start and end and percent and status and not bad & TIME_COLUMNS:
+                interval = rules.Interval(move_id, start, end, percent)
+            refused.append(
+                RefusedMove(
+                    src.file,
+                    r.row,
+                    move_id,
+                    person_id,
+                    cells[idx["host_team"]] or None,
+                    cells[idx["target_role_id"]] or None,
+                    _gained_skills(raw_gains),
+                    None if "status" in bad else status,
+                    decision,
+                    "outcome" not in bad,
+                    interval,
+                    r.duplicate,
+                )
+            )
         elif kind and start and end and percent and status:
             out.append(
                 MoveRec(
@@ -1055,6 +1139,22 @@ def parse_moves(
     return out
 
 
+def _problem_columns(issues: Issues, file: str, row: int) -> set[str]:
+    """The columns of a row being parsed that have a problem (its problems are the last ones reported)."""
+    found = set()
+    for issue in reversed(issues.items):
+        if issue.row != row or issue.file != file:
+            break
+        found.add(issue.column)
+    return found
+
+
+def _gained_skills(cell: str) -> list[str]:
+    """The skill of every gain a skills_gained cell writes skill:from>to, whether its levels read or not."""
+    found = (GAIN.fullmatch(part.strip()) for part in cell.split(";")) if cell else ()
+    return [m.group(1).strip() for m in found if m]
+
+
 # ---------------------------------------------------------------------------------------------- checking
 
 
@@ -1073,8 +1173,12 @@ class Plan:
     existing: dict[str, set[str]] = field(default_factory=dict)
     existing_role_of: dict[str, str | None] = field(default_factory=dict)
     existing_move_status: dict[str, str] = field(default_factory=dict)
-    # Moves refused while parsed: (file, row, person, target role), whose references are checked all the same.
-    refused_moves: list[tuple[str, int, str, str | None]] = field(default_factory=list)
+    # Moves refused while parsed, whose references and skills are checked all the same.
+    refused_moves: list[RefusedMove] = field(default_factory=list)
+    # Rows whose id a row before them in their file has: never written, what they name is checked all the same.
+    refused_teams: list[TeamRec] = field(default_factory=list)
+    refused_roles: list[RoleRec] = field(default_factory=list)
+    refused_people: list[PersonRec] = field(default_factory=list)
 
 
 def _ids(conn: Connection, column: Any, values: Iterable[str]) -> set[str]:
@@ -1136,18 +1240,23 @@ def check(
     for src in sources:
         by_kind[src.kind].append(src)
     for src in by_kind["teams"]:
-        plan.team_recs += parse_teams(src, issues)
+        plan.team_recs += parse_teams(src, issues, plan.refused_teams)
     for src in by_kind["roles"]:
-        plan.roles += parse_roles(src, issues)
-    rs_recs = [(src, rec) for src in by_kind["role_skills"] for rec in parse_role_skills(src, issues)]
+        plan.roles += parse_roles(src, issues, plan.refused_roles)
+    rs_recs: list[tuple[Source, RoleSkillRec]] = []
+    rs_refused: list[tuple[Source, RoleSkillRec]] = []  # rows whose level did not read: looked up all the same
+    for src in by_kind["role_skills"]:
+        refused: list[RoleSkillRec] = []
+        rs_recs += [(src, rec) for rec in parse_role_skills(src, issues, refused)]
+        rs_refused += [(src, rec) for rec in refused]
     for src in by_kind["people"]:
-        plan.people += parse_people(src, issues, settings)
+        plan.people += parse_people(src, issues, settings, plan.refused_people)
     for src in by_kind["moves"]:
         progress("parse", 0, len(src.rows))
         plan.moves += parse_moves(src, issues, settings, plan.refused_moves, today)
         progress("parse", len(src.rows), len(src.rows))
     if any(len(of_kind) > 1 for of_kind in by_kind.values()):  # one file per kind: checked while parsed
-        _check_ids_across_files(plan, issues)
+        _check_ids_across_files(plan, issues, sources)
     _keep_unknown_of_people(conn, plan.people)  # first: what it keeps is checked like the file's values
     if plan.team_recs:  # a file without teams costs nothing here
         _keep_unknown_of_teams(conn, plan.team_recs)
@@ -1157,43 +1266,50 @@ def check(
         conn,
         t.roles.c.id,
         [
-            *(r.role_id for _s, r in rs_recs),
-            *(p.role_id for p in plan.people if p.role_id),
-            *(p.target_role_id for p in plan.people if p.target_role_id),
+            *(r.role_id for _s, r in (*rs_recs, *rs_refused) if r.role_id),
+            *(p.role_id for p in (*plan.people, *plan.refused_people) if p.role_id),
+            *(p.target_role_id for p in (*plan.people, *plan.refused_people) if p.target_role_id),
             *(m.target_role_id for m in plan.moves if m.target_role_id),
-            *(role for *_, role in plan.refused_moves if role),
+            *(m.target_role_id for m in plan.refused_moves if m.target_role_id),
         ],
     )
-    codes = {r.onet_code for r in plan.roles if r.onet_code}
+    # A code not shaped like one is a problem of its own (parse_roles), not also an unknown code.
+    roles = (*plan.roles, *plan.refused_roles)
+    codes = {r.onet_code for r in roles if r.onet_code and ONET_CODE.match(r.onet_code)}
     known_codes = _ids(conn, t.onet_occupations.c.code, codes)
-    for r in plan.roles:
-        if r.onet_code and r.onet_code not in known_codes:
+    for r in roles:
+        if r.onet_code in codes and r.onet_code not in known_codes:
             issues.add(r.file, r.row, "onet_code", f"unknown O*NET-SOC code {r.onet_code}")
     skills = SkillIndex(conn)
-    for src, rec in rs_recs:
-        if rec.role_id not in role_ids:
+    accepted = len(rs_recs)
+    for i, (src, rec) in enumerate((*rs_recs, *rs_refused)):
+        # An empty role or skill is a problem of its own ("required value is empty"), not also an unknown one.
+        if rec.role_id and rec.role_id not in role_ids:
             issues.add(src.file, rec.row, "role_id", f"unknown role {rec.role_id!r}")
+        if not rec.skill:
+            continue
         sid = skills.resolve_or_new(rec.skill, plan)  # an ESCO skill URI: a new skill identified by its URI
         if sid is None:
             issues.add(src.file, rec.row, "skill", skills.unknown(rec.skill))
-        else:
+        elif i < accepted:  # a refused row (they come last) is only looked up
             plan.role_skills.append((rec, sid))
 
     people_in_file = {p.id: p for p in plan.people}
-    person_refs = {p.manager_id for p in plan.people if p.manager_id} | {m.person_id for m in plan.moves}
-    person_refs |= {person for _, _, person, _ in plan.refused_moves if person}
-    person_refs |= {team.manager_id for team in plan.team_recs if team.manager_id}
+    people = (*plan.people, *plan.refused_people)
+    person_refs = {p.manager_id for p in people if p.manager_id} | {m.person_id for m in plan.moves}
+    person_refs |= {m.person_id for m in plan.refused_moves if m.person_id}
+    person_refs |= {team.manager_id for team in (*plan.team_recs, *plan.refused_teams) if team.manager_id}
     db_people = _ids(conn, t.people.c.id, person_refs | set(people_in_file))
     person_ids = db_people | set(people_in_file)
-    for p in plan.people:
+    for p in people:
         if p.role_id and p.role_id not in role_ids:
             issues.add(p.file, p.row, "role_id", f"unknown role {p.role_id!r}")
         if p.manager_id and p.manager_id not in person_ids:
             issues.add(p.file, p.row, "manager_id", f"unknown person {p.manager_id!r}")
         if p.target_role_id and p.target_role_id not in role_ids:
             issues.add(p.file, p.row, "target_role_id", f"unknown role {p.target_role_id!r}")
-    if plan.team_recs:
-        _check_teams(conn, plan.team_recs, person_ids, issues)
+    if plan.team_recs or plan.refused_teams:
+        _check_teams(conn, plan.team_recs, person_ids, issues, plan.refused_teams)
     if plan.people:
         _check_manager_cycles(conn, plan.people, issues)
         _check_emails(conn, plan.people, issues)
@@ -1212,15 +1328,36 @@ def check(
             else:
                 resolved.append((sid, before, after))
         plan.move_gains[m.id] = resolved
-    for file, row, person, role in plan.refused_moves:
-        if person and person not in person_ids:
-            issues.add(file, row, "person_id", f"unknown person {person!r}")
-        if role and role not in role_ids:
-            issues.add(file, row, "target_role_id", f"unknown role {role!r}")
-    if plan.moves or plan.people:
+    for rm in plan.refused_moves:
+        if rm.person_id and rm.person_id not in person_ids:
+            issues.add(rm.file, rm.row, "person_id", f"unknown person {rm.person_id!r}")
+        if rm.target_role_id and rm.target_role_id not in role_ids:
+            issues.add(rm.file, rm.row, "target_role_id", f"unknown role {rm.target_role_id!r}")
+        for key in rm.skills:  # an ESCO skill's URI not stored yet is a new skill, as in an accepted row
+            if skills.resolve_or_new(key, plan) is None:
+                issues.add(rm.file, rm.row, "skills_gained", skills.unknown(key))
+    if plan.moves or plan.people or plan.refused_moves:
         _check_time(conn, plan, people_in_file, issues, settings)
     if known_teams:
         _check_teams_known(conn, plan, issues)
+    # The stored moves the files re-import, read once: a re-import may not take one back in its lifecycle,
+    # checked here with every other problem (it came up only once the rest of the import was clean), and a
+    # re-imported move keeps what the file leaves empty of it (below).
+    m_ = t.moves.c
+    file_move_ids = [*(m.id for m in plan.moves), *(m.id for m in plan.refused_moves if m.id)]
+    stored_moves = {
+        mid: (str(st), host, target)
+        for mid, st, host, target in select_among(
+            conn, file_move_ids, m_.id, m_.status, m_.host_team_id, m_.target_role_id
+        )
+    }
+    plan.existing_move_status = {mid: st for mid, (st, _host, _target) in stored_moves.items()}
+    stepping: list[MoveRec | RefusedMove] = [
+        m for m in plan.refused_moves if m.status is not None and m.id in stored_moves
+    ]
+    stepping += [m for m in plan.moves if m.id in stored_moves]
+    backwards = _check_status_steps(plan, stepping, issues)
+    _check_kept_reviews(conn, plan, stepping, issues, skip=backwards)
 
     issues.reject_if_any()
 
@@ -1237,7 +1374,7 @@ def check(
         "teams": _ids(conn, t.teams.c.id, plan.teams | {team.id for team in plan.team_recs}),
         "roles": _ids(conn, t.roles.c.id, [r.id for r in plan.roles]),
         "people": db_people & set(people_in_file),
-        "moves": _ids(conn, t.moves.c.id, [m.id for m in plan.moves]),
+        "moves": {m.id for m in plan.moves if m.id in stored_moves},
         "role_skills": {
             f"{rid}|{sid}"
             for rid, sid in conn.execute(
@@ -1247,18 +1384,14 @@ def check(
             )
         },
     }
-    p_, m_ = t.people.c, t.moves.c
+    p_ = t.people.c
     for pid, rid in select_among(conn, plan.existing["people"], p_.id, p_.role_id):
         plan.existing_role_of[pid] = rid
     # A re-imported move keeps the host team and target role the file leaves empty (unknown, as people's).
-    blank = {m.id: m for m in plan.moves if m.host_team is None or m.target_role_id is None}
-    for mid, st, host, target in select_among(
-        conn, plan.existing["moves"], m_.id, m_.status, m_.host_team_id, m_.target_role_id
-    ):
-        plan.existing_move_status[mid] = str(st)
-        if (kept := blank.get(mid)) is not None:
-            kept.host_team = kept.host_team or host
-            kept.target_role_id = kept.target_role_id or target
+    for m in plan.moves:
+        if (m.host_team is None or m.target_role_id is None) and (kept := stored_moves.get(m.id)) is not None:
+            m.host_team = m.host_team or kept[1]
+            m.target_role_id = m.target_role_id or kept[2]
     # And its success criteria (a status from approved on needs them in the file: refused while parsed).
     no_criteria = {m.id: m for m in plan.moves if not m.criteria and m.id in plan.existing["moves"]}
     c_ = t.success_criteria.c
@@ -1266,20 +1399,18 @@ def check(
     for mid, _position, statement in sorted(tuple(row) for row in found):
         no_criteria[mid].criteria.append(statement)
         no_criteria[mid].ratings.append(None)  # the stored rating is kept (_KeptMoveData.criteria_rows)
-    backwards = _check_status_steps(plan, issues)
-    _check_kept_reviews(conn, plan, issues, skip=backwards)
     return plan
 
 
-def _check_status_steps(plan: Plan, issues: Issues) -> set[str]:
+def _check_status_steps(plan: Plan, moves: Iterable[MoveRec | RefusedMove], issues: Issues) -> set[str]:
     """A re-import may take a move several lifecycle steps on at once (the HRIS saw it through), never back:
     an older export sent again had set an approved move back to requested (its approvals still recorded,
     a step the tracker refuses), or a completed one back to active, undoing what was done in the app.
     Returns the moves refused so."""
     backwards: set[str] = set()
-    for m in plan.moves:
+    for m in moves:
         old = plan.existing_move_status.get(m.id)
-        if old is None or old == m.status.value:
+        if old is None or m.status is None or old == m.status.value:
             continue
         stored = MoveStatus(old)
         if m.status not in lifecycle.REACHABLE[stored]:
@@ -1295,27 +1426,39 @@ def _check_status_steps(plan: Plan, issues: Issues) -> set[str]:
     return backwards
 
 
-def _check_kept_reviews(conn: Connection, plan: Plan, issues: Issues, *, skip: Collection[str] = ()) -> None:
+def _check_kept_reviews(
+    conn: Connection,
+    plan: Plan,
+    moves: Iterable[MoveRec | RefusedMove],
+    issues: Issues,
+    *,
+    skip: Collection[str] = (),
+) -> None:
     """A re-imported move whose status the file changes while leaving the outcome empty keeps its stored
     review, whose decision must still go with the new status: a completed move set back to proposed kept
-    its 'end' review and its gains, and its own export no longer imported."""
+    its 'end' review and its gains, and its own export no longer imported. (A refused row whose outcome did
+    not read leaves unknown whether it keeps the review: not checked.)"""
     moved = [
-        m
-        for m in plan.moves
-        if m.decision is None and plan.existing_move_status.get(m.id, m.status) != m.status and m.id not in skip
+        (m, m.status)
+        for m in moves
+        if m.status is not None
+        and m.decision is None
+        and (isinstance(m, MoveRec) or m.outcome_read)
+        and plan.existing_move_status.get(m.id, m.status) != m.status
+        and m.id not in skip
     ]
     o = t.outcomes.c
-    stored = {mid: Decision(d) for mid, d in select_among(conn, [m.id for m in moved], o.move_id, o.decision)}
-    for m in moved:
-        if (decision := stored.get(m.id)) is not None and m.status not in STATUS_AFTER[decision]:
+    ids = [m.id for m, _status in moved]
+    stored = {mid: Decision(d) for mid, d in select_among(conn, ids, o.move_id, o.decision)}
+    for m, status in moved:
+        if (decision := stored.get(m.id)) is not None and status not in STATUS_AFTER[decision]:
             issues.add(
                 m.file,
                 m.row,
                 "status",
-                f"{_status_clash(decision, m.status)} (the stored review, kept as the outcome column is empty): "
+                f"{_status_clash(decision, status)} (the stored review, kept as the outcome column is empty): "
                 "give the outcome that goes with the new status, or keep the status",
             )
-    issues.reject_if_any()
 
 
 def _keep_unknown_of_people(conn: Connection, people: list[PersonRec]) -> None:
@@ -1366,14 +1509,17 @@ def _keep_unknown_of_teams(conn: Connection, teams: list[TeamRec]) -> None:
         team.manager_id = team.manager_id or managers.get(team.id)
 
 
-def _check_teams(conn: Connection, teams: list[TeamRec], person_ids: set[str], issues: Issues) -> None:
+def _check_teams(
+    conn: Connection, teams: list[TeamRec], person_ids: set[str], issues: Issues, refused: Sequence[TeamRec] = ()
+) -> None:
     """A team's parent is a team of the database or of the import's teams files (a parent may come later in
     the file), and the parents the teams will have form a tree: a cycle would make the org-unit subtrees of HR
-    accounts (policy.hr_units) endless. A manager is a person of the database or of the import."""
+    accounts (policy.hr_units) endless. A manager is a person of the database or of the import. The teams of
+    rows ``refused`` (never written) have their parent and manager looked up too."""
     parents: dict[str, str | None] = {k: v for k, v in conn.execute(select(t.teams.c.id, t.teams.c.parent_id))}
     defined = {team.id for team in teams}
     row_of: dict[str, TeamRec] = {}
-    for team in teams:
+    for team in (*teams, *refused):
         if team.parent_id and team.parent_id not in parents and team.parent_id not in defined:
             issues.add(
                 team.file,
@@ -1383,8 +1529,8 @@ def _check_teams(conn: Connection, teams: list[TeamRec], person_ids: set[str], i
             )
         if team.manager_id and team.manager_id not in person_ids:
             issues.add(team.file, team.row, "manager_id", f"unknown person {team.manager_id!r}")
-        row_of.setdefault(team.id, team)
     for team in teams:
+        row_of.setdefault(team.id, team)
         parents[team.id] = team.parent_id
     while cycle := rules.find_manager_cycle(parents):  # the same walk: each team has one parent
         members = cycle[:-1]
@@ -1412,18 +1558,29 @@ def _fill_capacity(
         cap, home = stored.get(p.id, defaults)
         p.capacity = cap if p.capacity is None else p.capacity
         p.home_min = home if p.home_min is None else p.home_min
-        if p.home_min >= p.capacity:
+        if p.home_min >= p.capacity and not p.capacity_unread:
             issues.add(
                 p.file, p.row, "home_role_min_percent", f"{p.home_min} leaves no time for moves (capacity {p.capacity})"
             )
 
 
-def _check_ids_across_files(plan: Plan, issues: Issues) -> None:
-    """The same id in two files of one kind (each file is checked on its own while it is parsed)."""
+def _check_ids_across_files(plan: Plan, issues: Issues, sources: Sequence[Source]) -> None:
+    """The same id in two files of one kind (each file is checked on its own while it is parsed), a moves
+    row refused for another problem included."""
     columns = {TeamRec: "team_id", RoleRec: "role_id", PersonRec: "person_id", MoveRec: "move_id"}
-    records: Sequence[TeamRec | RoleRec | PersonRec | MoveRec]
-    for records in (plan.team_recs, plan.roles, plan.people, plan.moves):
-        first: dict[str, TeamRec | RoleRec | PersonRec | MoveRec] = {}
+    columns[RefusedMove] = "move_id"
+    order = {src.file: i for i, src in enumerate(sources)}
+
+    def at(m: MoveRec | RefusedMove) -> tuple[int, int]:
+        return order[m.file], m.row
+
+    # Both lists are in the order of the files and their rows: merged so, the first of an id comes first.
+    accepted: Iterable[MoveRec | RefusedMove] = plan.moves
+    refused = (m for m in plan.refused_moves if m.id and not m.duplicate)  # a duplicate: reported in its file
+    moves = heapq.merge(accepted, refused, key=at)
+    records: Iterable[TeamRec | RoleRec | PersonRec | MoveRec | RefusedMove]
+    for records in (plan.team_recs, plan.roles, plan.people, moves):
+        first: dict[str, TeamRec | RoleRec | PersonRec | MoveRec | RefusedMove] = {}
         for rec in records:
             seen = first.setdefault(rec.id, rec)
             if seen is not rec and seen.file != rec.file:
@@ -1438,9 +1595,10 @@ def _check_teams_known(conn: Connection, plan: Plan, issues: Issues) -> None:
     a teams file of the import holds is an error naming the row, instead of a new team named after its id
     (a typo'd host team, T-NOPE, became a team of its own)."""
     refs: list[tuple[str, int, str, str]] = [
-        *((r.file, r.row, "team", r.team) for r in plan.roles if r.team),
-        *((p.file, p.row, "team", p.team) for p in plan.people if p.team),
+        *((r.file, r.row, "team", r.team) for r in (*plan.roles, *plan.refused_roles) if r.team),
+        *((p.file, p.row, "team", p.team) for p in (*plan.people, *plan.refused_people) if p.team),
         *((m.file, m.row, "host_team", m.host_team) for m in plan.moves if m.host_team),
+        *((m.file, m.row, "host_team", m.host_team) for m in plan.refused_moves if m.host_team),
     ]
     # A team a teams file of this import defines is known: that file is where teams come from.
     known = {team.id for team in plan.team_recs} | _ids(conn, t.teams.c.id, {team for *_, team in refs})
@@ -1506,7 +1664,8 @@ def _check_time(
     issues: Issues,
     settings: Settings,
 ) -> None:
-    """Capacity and full-time overlap per person, over the file's moves and those already stored."""
+    """Capacity and full-time overlap per person, over the file's moves and those already stored. A row
+    refused while parsed counts with the time it gives, if that read (its overlaps are problems too)."""
     by_person: dict[str, list[rules.Interval]] = defaultdict(list)
     row_of: dict[str, tuple[str, int]] = {}  # (file, row) of each move in this import
     for m in plan.moves:
@@ -1514,6 +1673,11 @@ def _check_time(
             by_person[m.person_id].append(rules.Interval(m.id, m.start, m.end, m.percent))
             row_of[m.id] = (m.file, m.row)
     file_ids = {m.id for m in plan.moves}
+    for r in plan.refused_moves:
+        file_ids.add(r.id)  # what the file has of a stored move replaces it, whether its time read or not
+        if r.interval is not None and r.status in OCCUPYING_STATUSES and r.person_id and r.id:
+            by_person[r.person_id].append(r.interval)
+            row_of[r.id] = (r.file, r.row)
     # Everyone in a people file too: a new capacity must still hold the moves already stored.
     persons = list(by_person) + [pid for pid in people_in_file if pid not in by_person]
     capacity: dict[str, int] = {}
@@ -1538,7 +1702,8 @@ def _check_time(
         if (person := people_in_file.get(pid)) is not None:
             capacity[pid] = int(person.capacity or 0) - int(person.home_min or 0)
         cap = capacity.get(pid, settings.default_capacity_percent - settings.default_home_role_min_percent)
-        if all(iv.percent <= cap for iv in intervals) and _disjoint(intervals):
+        unknown = person is not None and person.capacity_unread  # full-time overlaps are still problems
+        if (unknown or all(iv.percent <= cap for iv in intervals)) and _disjoint(intervals):
             continue  # the common case: moves one after another, each within capacity
         ivs = {iv.move_id: iv for iv in intervals}
         flagged: set[str] = set()  # a full-time overlap already explains the overload: report it once
@@ -1548,7 +1713,7 @@ def _check_time(
             if later in row_of:
                 flagged.add(later)
                 issues.add(*row_of[later], "start", f"full-time move {later} overlaps full-time move {other}")
-        for ov in rules.overloads(intervals, cap):
+        for ov in () if unknown else rules.overloads(intervals, cap):
             culprits = [m for m in ov.move_ids if m in row_of]
             if not culprits:
                 if person is not None:  # only stored moves: the file's new capacity is what no longer fits

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    String,
     Table,
     any_,
     func,
@@ -268,10 +269,21 @@ def among(conn: Connection, column: Any, values: Sequence[Any]) -> ColumnElement
     IN list (it has no arrays)."""
     clause: ColumnElement[bool]
     if conn.dialect.name == "postgresql":
-        clause = column == any_(literal(list(values), ARRAY(column.type)))
+        clause = column == any_(literal(_holdable(column, values), ARRAY(column.type)))
     else:
         clause = column.in_(values)
     return clause
+
+
+def _holdable(column: Any, values: Sequence[Any]) -> list[Any]:
+    """The values a text column could hold, of ``values``: the others match no row, and are not sent.
+    PostgreSQL refuses a text parameter holding a NUL character (the whole query failed: an import row naming
+    a person 'P\\x00' ended in a driver's traceback), and the array's cast to the column's type cuts a longer
+    text to the column's length (a 65-character id would find the row of the id of its first 64 characters)."""
+    if not isinstance(column.type, String):
+        return list(values)
+    most = column.type.length or float("inf")
+    return [v for v in values if not isinstance(v, str) or ("\x00" not in v and len(v) <= most)]
 
 
 # A scan of the whole table beats chunked IN lists once the keys asked for are at least a fifth of its rows.
