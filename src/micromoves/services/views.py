@@ -107,6 +107,8 @@ class PlanStepView(BaseModel):
 class PlanView(BaseModel):
     version: int
     target_role: str
+    target_role_id: str
+    horizon_weeks: int  # how far ahead it was planned (a plan asked for with --horizon keeps its own)
     outcome: str
     ready_plan_may_exist: bool = False  # outcome unreachable, but only because every search ran out of time
     proven_optimal: bool = True  # False: the best plan found within plan-all's time budget (see solve_within)
@@ -630,6 +632,8 @@ def plan_view(db: Database, person_id: str) -> PlanView | None:
     return PlanView(
         version=plan.version,
         target_role=target or plan.target_role_id,
+        target_role_id=plan.target_role_id,
+        horizon_weeks=plan.horizon_weeks,
         outcome=plan.outcome,
         ready_plan_may_exist=bool(plan.explanation.get("ready_plan_may_exist")),
         proven_optimal=bool(plan.explanation.get("optimal", True)),
