@@ -569,6 +569,40 @@ def people_show(person_id: str, as_json: JsonOpt = False) -> None:
     )
 
 
+@people_app.command("set-target")
+@handle_errors
+def people_set_target(
+    person_id: str,
+    role: Annotated[str | None, typer.Argument(help="The role to plan towards (`roles list`).")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Clear the target role instead.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set the role the planner plans a person towards (or --clear it): as the person, their manager, HR
+    or an admin. Their current plan, towards another role, is then out of date until planned again."""
+    if (role is None) == (not clear):
+        raise InvalidValue("give a ROLE or --clear (not both)", field="role")
+    db = open_db()
+    change = secured.set_target_role(db, _policy(db), person_id, role_id=None if clear else role)
+    if as_json:
+        print_json(
+            {
+                "person_id": change.person_id,
+                "target_role_id": change.role_id,
+                "previous_target_role_id": change.old_role_id,
+                "changed": change.changed,
+                "plan_out_of_date": change.plan_out_of_date,
+            }
+        )
+        return
+    now = f"is now {change.role_id}" if change.role_id else "is cleared"
+    said = f"{person_id}'s target role {now}" + ("" if change.changed else " (unchanged)")
+    if change.plan_out_of_date:
+        said += f"; their current plan aims for {change.plan_target_role_id}, so it is out of date"
+        if change.role_id:
+            said += f": plan again with `micromoves plan {person_id}`"
+    console.print(esc(said), highlight=False)
+
+
 @skills_app.command("show")
 @handle_errors
 def skills_show(

@@ -1373,14 +1373,18 @@ def replan_without(
     p = t.plans.c
     needle = f'%"{option_id}"%'
     with db.engine.connect() as conn:
+        # Towards the person's recorded target, as every stored plan (plan_for_person): a plan made before
+        # the target changed is replaced by one towards the new target; without a target it stays as it is.
         rows = [
             r
             for r in conn.execute(
-                select(p.person_id, p.target_role_id, p.horizon_weeks, p.steps).where(
-                    p.status == PlanStatus.CURRENT, cast(p.steps, Text).like(needle)
-                )
+                select(p.person_id, t.people.c.target_role_id, p.horizon_weeks, p.steps)
+                .join(t.people, t.people.c.id == p.person_id)
+                .where(p.status == PlanStatus.CURRENT, cast(p.steps, Text).like(needle))
             )
-            if r.person_id not in keep and any(step.get("template_id") == option_id for step in r.steps or [])
+            if r.person_id not in keep
+            and r.target_role_id is not None
+            and any(step.get("template_id") == option_id for step in r.steps or [])
         ]
         if not rows:
             return 0
