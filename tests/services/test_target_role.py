@@ -1,7 +1,8 @@
-"""Setting a person's target role in the app, the API and the CLI.
+"""Setting a person's target role in the app, and the rule that only a plan towards it is stored as current.
 
-Before: only an HRIS import set ``people.target_role_id``: the person page answered "has no target role;
-give one to plan towards" with no way to give one.
+Before: only an HRIS import set ``people.target_role_id`` (the person page answered "has no target role;
+give one to plan towards" with no way to give one), and ``micromoves plan P --target OTHER`` stored a plan
+towards OTHER as the current one, beside a page "aiming for" the recorded target.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from micromoves.services.marketplace import plan_fit
 from micromoves.services.policy import Policy
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
-from tests.services.test_planning_service import add_engineer, insert_open_opportunity, plan_db
+from tests.services.test_planning_service import START, add_engineer, insert_open_opportunity, plan_db
 
 __all__ = ["plan_db"]  # the fixture, shared with the planning service's tests
 
@@ -137,6 +138,29 @@ def test_a_new_target_makes_the_plan_out_of_date_and_planning_again_aims_for_it(
         planning.replan(plan_db, emp, "EMP")
 
 
+def test_a_plan_towards_another_role_is_a_what_if_not_the_current_plan(plan_db: Database) -> None:
+    """Only a plan towards the recorded target is stored as current, whoever asks (the CLI's --target, the
+    service itself): towards another role it is made and shown, with the reason it was not stored."""
+    add_lead_role(plan_db)
+    current = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
+    assert current.stored and current.not_stored_because is None
+    other = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START, target_role_id="LEAD")
+    assert (other.stored, other.plan.version, other.plan.target_role_id) == (False, 0, "LEAD")
+    assert other.not_stored_because == "LEAD is not EMP's target role (theirs is SWE3)"
+    # Named explicitly, the recorded target is stored as ever.
+    named = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START, target_role_id="SWE3")
+    assert named.stored and named.kept and named.plan.id == current.plan.id
+    # A what-if asked for as one is not "not stored because": nothing to explain.
+    asked = planning.plan_for_person(plan_db, "EMP", actor="EMP", target_role_id="LEAD", store=False)
+    assert not asked.stored and asked.not_stored_because is None
+    # Someone without a target: a plan towards a role is shown, not stored.
+    add_engineer(plan_db, "EMP2", "Ena")
+    theirs = planning.plan_for_person(plan_db, "EMP2", actor="MGR", start=START, target_role_id="SWE3")
+    assert theirs.not_stored_because == "SWE3 is not EMP2's target role (they have none)"
+    assert planning.current_plan(plan_db, "EMP2") is None
+    assert [p.target_role_id for p in planning.plan_history(plan_db, "EMP")] == ["SWE3"]
+
+
 def cli(db: Database) -> Callable[..., tuple[int, str, str]]:
     from micromoves.cli.main import app
 
@@ -148,6 +172,29 @@ def cli(db: Database) -> Callable[..., tuple[int, str, str]]:
         return r.exit_code, r.stdout, r.stderr
 
     return mm
+
+
+def test_the_plan_command_stores_only_towards_the_recorded_target(plan_db: Database) -> None:
+    """`plan P --target OTHER` (no --what-if) stored OTHER as P's current plan; it now shows it and says
+    why it is not stored and how to make OTHER the target. --horizon still stores, and the JSON says
+    which horizon the stored plan has."""
+    add_lead_role(plan_db)
+    mm = cli(plan_db)
+    code, out, err = mm("plan", "EMP", "--target", "LEAD")
+    assert code == 0, err
+    flat = " ".join(out.split())
+    said = "not stored: LEAD is not EMP's target role (theirs is SWE3); set it with `micromoves people set-target"
+    assert f"{said} EMP LEAD`, then plan again; the current plan stays as it is" in flat
+    assert planning.current_plan(plan_db, "EMP") is None
+    code, out, _ = mm("plan", "EMP", "--target", "LEAD", "--json")
+    shown = json.loads(out)
+    assert (shown["stored"], shown["version"], shown["target_role_id"]) == (False, 0, "LEAD")
+    assert shown["not_stored_because"].startswith("not stored: LEAD is not EMP's target role")
+    code, out, _ = mm("plan", "EMP", "--horizon", "1y", "--json")
+    stored = json.loads(out)
+    assert (stored["stored"], stored["horizon_weeks"], stored["not_stored_because"]) == (True, 52, None)
+    view = views.plan_view(plan_db, "EMP")
+    assert view is not None and view.horizon_weeks == 52
 
 
 def test_the_set_target_command(plan_db: Database) -> None:
@@ -205,3 +252,22 @@ def test_the_marketplace_and_replanning_follow_the_recorded_target(plan_db: Data
     market.set_opportunity_status(plan_db, admin(plan_db), "OPP-LEAD", "closed")
     again = planning.current_plan(plan_db, "EMP")
     assert again is not None and (again.version, again.target_role_id) == (plan.version + 1, "LEAD")
+
+
+def test_a_revert_after_the_target_changed_replans_towards_the_new_target(plan_db: Database) -> None:
+    """Reverting a move re-planned towards the target of the current plan: after a change of target, that
+    plan would be a what-if now (not stored) and the stale plan would stay; it re-plans towards the new one."""
+    from micromoves.domain.model import MoveStatus
+    from micromoves.services import moves as move_svc
+
+    add_lead_role(plan_db)
+    planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
+    move = planning.propose_from_plan(plan_db, "EMP", 1, actor="EMP")
+    for status in ("approved", "onboarding", "active"):
+        move_svc.transition_move(plan_db, move.id, status, actor="MGR")
+    secured.set_target_role(plan_db, as_person(plan_db, "EMP"), "EMP", role_id="LEAD")
+    reverted = move_svc.transition_move(plan_db, move.id, "reverted", actor="MGR", reason="not working", on=START)
+    assert reverted.status is MoveStatus.REVERTED
+    current = planning.current_plan(plan_db, "EMP")
+    assert current is not None and (current.version, current.target_role_id) == (2, "LEAD")
+    assert current.reason == f"move {move.id} was reverted"

@@ -950,7 +950,9 @@ def plan(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Plan the best sequence of moves from the person's role to a target role, store it and show it."""
+    """Plan the best sequence of moves from the person's role to a target role, store it and show it.
+    A plan towards another role than the person's recorded target is a what-if: shown, not stored (set the
+    target with `people set-target`)."""
     from micromoves.cli.plan_view import print_plan
     from micromoves.services import planning
 
@@ -964,13 +966,23 @@ def plan(
     outcome = planning.plan_for_person(
         db, person_id, actor=actor(), target_role_id=target, horizon=horizon, k=k, store=not what_if
     )
+    hint = None
+    if outcome.not_stored_because:
+        hint = (
+            f"not stored: {outcome.not_stored_because}; set it with `micromoves people set-target {person_id} "
+            f"{outcome.plan.target_role_id}`, then plan again"
+        )
     if as_json:
-        print_json({**jsonable(outcome.plan), "stored": outcome.stored, "kept": outcome.kept})
+        print_json(
+            {**jsonable(outcome.plan), "stored": outcome.stored, "kept": outcome.kept, "not_stored_because": hint}
+        )
         return
     overview = org.person_overview(db, person_id)
     role_title = next((r.title for r in roles.list_roles(db) if r.id == outcome.plan.target_role_id), "")
     print_plan(outcome.plan, person_name=overview.person.name, target_title=role_title)
-    if not outcome.stored:
+    if hint:
+        console.print(esc(hint) + "; the current plan stays as it is", highlight=False)
+    elif not outcome.stored:
         console.print("what-if: not stored; the current plan stays as it is")
     if outcome.kept:
         console.print(f"nothing changed since version {outcome.plan.version}: it stays the current plan")
