@@ -73,6 +73,8 @@ READS = [
     Case("person", "GET", "/people/E", see(SEES_E)),
     Case("api.person", "GET", "/api/v1/people/E", see(SEES_E)),
     Case("api.person", "GET", "/api/v1/people/O", see(SEES_O)),
+    Case("api.person.target_role", "GET", "/api/v1/people/E/target-role", see(SEES_E)),
+    Case("api.person.target_role", "GET", "/api/v1/people/O/target-role", see(SEES_O)),
     Case("directory", "GET", "/people", everyone(), hidden={**NOT_O_SIDE, **NOT_E_SIDE}),
     Case("api.directory", "GET", "/api/v1/people", everyone(), hidden={**NOT_O_SIDE, **NOT_E_SIDE}),
     Case("moves", "GET", "/moves", everyone(), hidden={**NOT_O_SIDE, "otto": ("MV-E",)}),
@@ -217,6 +219,22 @@ REFUSALS = [
     # Planning again for a person is for who may propose moves for them; others are not told they exist.
     Case("person.replan", "POST", "/people/E/plan", {"hugo": 404, "otto": 404}, form={}),
     Case("api.person.replan", "POST", "/api/v1/people/E/plan", {"hugo": 404, "otto": 404}, json={}),
+    # So is setting their target role: hugo hosts eva's move, not eva; HR for team A does not cover otto.
+    Case("person.set_target_role", "POST", "/people/E/target-role", {"hugo": 404, "otto": 404}, form={"clear": "1"}),
+    Case(
+        "api.person.set_target_role",
+        "PUT",
+        "/api/v1/people/E/target-role",
+        {"hugo": 404, "otto": 404},
+        json={"role_id": None},
+    ),
+    Case(
+        "api.person.set_target_role",
+        "PUT",
+        "/api/v1/people/O/target-role",
+        {"eva": 404, "mira": 404, "hr": 404},
+        json={"role_id": None},
+    ),
     # An import could rewrite anyone's record (people.csv names managers): admins only.
     Case("admin.import.submit", "POST", "/admin/import", NOT_ADMIN_403, files={"people.csv": IMPORTED_PERSON}),
     Case("api.imports", "POST", "/api/v1/imports", NOT_ADMIN_403, files={"people.csv": IMPORTED_PERSON}),
@@ -410,6 +428,9 @@ def _changes(world: World) -> dict[str, int]:
         state["statuses"] = hash(tuple(sorted(map(tuple, statuses), key=str)))
         state["onboarded"] = int(
             conn.scalar(select(func.count()).where(t.onboarding_items.c.done_on.is_not(None))) or 0
+        )
+        state["targets"] = hash(
+            tuple(conn.execute(select(t.people.c.id, t.people.c.target_role_id).order_by(t.people.c.id)))
         )
         state["admins"] = int(conn.scalar(select(func.count()).where(t.users.c.access == "admin")) or 0)
         state["passwords"] = hash(tuple(conn.scalars(select(t.users.c.password_hash).order_by(t.users.c.id))))

@@ -569,6 +569,40 @@ def people_show(person_id: str, as_json: JsonOpt = False) -> None:
     )
 
 
+@people_app.command("set-target")
+@handle_errors
+def people_set_target(
+    person_id: str,
+    role: Annotated[str | None, typer.Argument(help="The role to plan towards (`roles list`).")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Clear the target role instead.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set the role the planner plans a person towards (or --clear it): as the person, their manager, HR
+    or an admin. Their current plan, towards another role, is then out of date until planned again."""
+    if (role is None) == (not clear):
+        raise InvalidValue("give a ROLE or --clear (not both)", field="role")
+    db = open_db()
+    change = secured.set_target_role(db, _policy(db), person_id, role_id=None if clear else role)
+    if as_json:
+        print_json(
+            {
+                "person_id": change.person_id,
+                "target_role_id": change.role_id,
+                "previous_target_role_id": change.old_role_id,
+                "changed": change.changed,
+                "plan_out_of_date": change.plan_out_of_date,
+            }
+        )
+        return
+    now = f"is now {change.role_id}" if change.role_id else "is cleared"
+    said = f"{person_id}'s target role {now}" + ("" if change.changed else " (unchanged)")
+    if change.plan_out_of_date:
+        said += f"; their current plan aims for {change.plan_target_role_id}, so it is out of date"
+        if change.role_id:
+            said += f": plan again with `micromoves plan {person_id}`"
+    console.print(esc(said), highlight=False)
+
+
 @skills_app.command("show")
 @handle_errors
 def skills_show(
@@ -916,7 +950,9 @@ def plan(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Plan the best sequence of moves from the person's role to a target role, store it and show it."""
+    """Plan the best sequence of moves from the person's role to a target role, store it and show it.
+    A plan towards another role than the person's recorded target is a what-if: shown, not stored (set the
+    target with `people set-target`)."""
     from micromoves.cli.plan_view import print_plan
     from micromoves.services import planning
 
@@ -930,13 +966,23 @@ def plan(
     outcome = planning.plan_for_person(
         db, person_id, actor=actor(), target_role_id=target, horizon=horizon, k=k, store=not what_if
     )
+    hint = None
+    if outcome.not_stored_because:
+        hint = (
+            f"not stored: {outcome.not_stored_because}; set it with `micromoves people set-target {person_id} "
+            f"{outcome.plan.target_role_id}`, then plan again"
+        )
     if as_json:
-        print_json({**jsonable(outcome.plan), "stored": outcome.stored, "kept": outcome.kept})
+        print_json(
+            {**jsonable(outcome.plan), "stored": outcome.stored, "kept": outcome.kept, "not_stored_because": hint}
+        )
         return
     overview = org.person_overview(db, person_id)
     role_title = next((r.title for r in roles.list_roles(db) if r.id == outcome.plan.target_role_id), "")
     print_plan(outcome.plan, person_name=overview.person.name, target_title=role_title)
-    if not outcome.stored:
+    if hint:
+        console.print(esc(hint) + "; the current plan stays as it is", highlight=False)
+    elif not outcome.stored:
         console.print("what-if: not stored; the current plan stays as it is")
     if outcome.kept:
         console.print(f"nothing changed since version {outcome.plan.version}: it stays the current plan")

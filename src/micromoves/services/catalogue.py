@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import select
 
 from micromoves.domain import rules, vocabulary
-from micromoves.domain.errors import InvalidValue
+from micromoves.domain.errors import InvalidValue, named_in_request
 from micromoves.domain.model import Availability, MoveKind, MoveTemplate
 from micromoves.planning import kind_cycle
 from micromoves.settings import Settings, get_settings
@@ -128,11 +128,23 @@ def set_availability(
         return entry
 
 
-def set_target_role(db: Database, *, person_id: str, role_id: str | None, actor: str) -> None:
+def set_target_role(db: Database, *, person_id: str, role_id: str | None, actor: str) -> str | None:
+    """Record the role the planner plans the person towards (None: clear it); returns the one it replaces.
+    Unchecked: the app, the API and the CLI go through :func:`secured.set_target_role`, which asks who may.
+
+    The current plan is left as it is: towards another target than the recorded one it shows as out of
+    date (:func:`views.plan_view`) and planning again plans towards the new one. Setting the same target
+    again writes nothing, so the audit trail and the person's change time keep to real changes."""
     with UnitOfWork(db) as uow:
         person = uow.people.get_for_update(person_id)
-        if role_id:
-            uow.roles.get(role_id)
-        old, person.target_role_id = person.target_role_id, role_id
+        if role_id is not None:
+            # A role the request names: unknown is an invalid value of that field (422), not a missing page.
+            with named_in_request("role_id"):
+                uow.roles.get(role_id)
+        old = person.target_role_id
+        if old == role_id:
+            return old
+        person.target_role_id = role_id
         uow.audit(actor, "person.target_role", "person", person_id, old=old, new=role_id)
         uow.commit()
+        return old

@@ -414,9 +414,15 @@ def plan_fit(conn: Connection, person_id: str, opp: Any, what_if: WhatIf | None 
     """Whether the opportunity is a step of the person's current plan, or would shorten their plan; weeks
     of readiness it is worth. The second question re-plans (see :class:`WhatIf`), so it is asked only with
     a ``what_if``, which also shares the person's baseline plan between opportunities."""
+    # A current plan made before the person's target role changed is no way to their target: no card is
+    # "step N of your plan" by it (the person's page shows it out of date until it is planned again).
     plan = conn.execute(
-        select(t.plans.c.steps, t.plans.c.ready_week, t.plans.c.alternatives).where(
-            t.plans.c.person_id == person_id, t.plans.c.status == "current"
+        select(t.plans.c.steps, t.plans.c.ready_week, t.plans.c.alternatives)
+        .join(t.people, t.people.c.id == t.plans.c.person_id)
+        .where(
+            t.plans.c.person_id == person_id,
+            t.plans.c.status == "current",
+            t.plans.c.target_role_id == t.people.c.target_role_id,
         )
     ).first()
     if plan is not None:

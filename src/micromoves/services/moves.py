@@ -339,7 +339,7 @@ def _replan_if_reverted(db: Database, move: Move, *, actor: str) -> None:
                 db,
                 move.person_id,
                 actor=actor,
-                target_role_id=plan.target_role_id,
+                # towards the person's target as recorded now (only such a plan is stored as current)
                 horizon=plan.horizon_weeks,
                 reason=f"move {move.id} was reverted",
                 budget=get_settings().plan_all_budget_seconds,

@@ -865,6 +865,8 @@ class PlanOutcome:
     problem: PlanProblem
     kept: bool = False  # the current plan already answered this very problem: no new version was stored
     stored: bool = True  # False for a what-if (store=False): the plan was made and shown, nothing written
+    # Why a plan asked to be stored was not: it aims for another role than the person's recorded target.
+    not_stored_because: str | None = None
 
 
 def plan_for_person(
@@ -886,6 +888,11 @@ def plan_for_person(
     ``store=False`` (a what-if: another target, a shorter horizon) nothing is written; the plan returned has
     no id and version 0.
 
+    A plan is stored as current only towards the person's recorded target: the pages, the marketplace's
+    "step N of your plan" and the congestion report read the current plan as the way to that target, so a
+    plan towards another role beside it said "aiming for A" over "Plan towards B". Towards another role it
+    is a what-if whatever ``store`` says, and ``not_stored_because`` says why (set the target first).
+
     ``budget`` (seconds; default ``MICROMOVES_PLAN_BUDGET_SECONDS``) bounds the search: with ``k`` > 1 the
     exact search for all k plans gets it, and past it one plan is made as plan-all makes it
     (:func:`solve_within`, marked not proven optimal when the search ran out of time). The search runs
@@ -906,6 +913,11 @@ def plan_for_person(
         target_id = target_role_id or person.target_role_id
         if not target_id:
             raise InvalidValue(f"{person_id} has no target role; give one to plan towards", field="target_role_id")
+        not_stored_because = None
+        if store and target_id != person.target_role_id:
+            store = False
+            theirs = f"theirs is {person.target_role_id}" if person.target_role_id else "they have none"
+            not_stored_because = f"{target_id} is not {person_id}'s target role ({theirs})"
         try:
             context, target, catalogue, problem = _problem_of(
                 conn, person_id, target_id, start=start, weeks=weeks, settings=settings, every_depth_step=k > 1
@@ -941,7 +953,7 @@ def plan_for_person(
             created_at=utcnow(),
             status=PlanStatus.CURRENT,
         )
-        return PlanOutcome(what_if, result, problem, stored=False)
+        return PlanOutcome(what_if, result, problem, stored=False, not_stored_because=not_stored_because)
     with db.write_engine.begin() as conn:
         if conn.scalar(select(t.people.c.id).where(t.people.c.id == person_id)) is None:
             raise NotFound(f"person {person_id!r} was deleted while the plan was made", field="person_id")
@@ -1385,14 +1397,18 @@ def replan_without(
     p = t.plans.c
     needle = f'%"{option_id}"%'
     with db.engine.connect() as conn:
+        # Towards the person's recorded target, as every stored plan (plan_for_person): a plan made before
+        # the target changed is replaced by one towards the new target; without a target it stays as it is.
         rows = [
             r
             for r in conn.execute(
-                select(p.person_id, p.target_role_id, p.horizon_weeks, p.steps).where(
-                    p.status == PlanStatus.CURRENT, cast(p.steps, Text).like(needle)
-                )
+                select(p.person_id, t.people.c.target_role_id, p.horizon_weeks, p.steps)
+                .join(t.people, t.people.c.id == p.person_id)
+                .where(p.status == PlanStatus.CURRENT, cast(p.steps, Text).like(needle))
             )
-            if r.person_id not in keep and any(step.get("template_id") == option_id for step in r.steps or [])
+            if r.person_id not in keep
+            and r.target_role_id is not None
+            and any(step.get("template_id") == option_id for step in r.steps or [])
         ]
         if not rows:
             return 0

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from micromoves.domain import vocabulary
 from micromoves.domain.errors import InvalidDates, InvalidValue
 from micromoves.domain.model import CheckIn, Move, MoveStatus
-from micromoves.services import approvals, moves
+from micromoves.services import approvals, catalogue, moves
 from micromoves.services.accounts import Scope
 from micromoves.services.policy import Policy
 from micromoves.services.views import load_visible_move
@@ -96,6 +97,45 @@ def propose(
         request=submit,
         target_role_id=target_role_id,
     )
+
+
+@dataclass(frozen=True)
+class TargetChange:
+    person_id: str
+    old_role_id: str | None
+    role_id: str | None
+    # The target of the person's current plan, if they have one: when it is not ``role_id`` that plan is
+    # out of date, and planning again plans towards ``role_id``.
+    plan_target_role_id: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.old_role_id != self.role_id
+
+    @property
+    def plan_out_of_date(self) -> bool:
+        return self.plan_target_role_id is not None and self.plan_target_role_id != self.role_id
+
+
+def set_target_role(db: Database, policy: Policy, person_id: str, *, role_id: str | None) -> TargetChange:
+    """Set (or, with None, clear) the role the planner plans the person towards. Who may propose moves for
+    the person may: themself, their managers up the line, HR for their unit, admins. Others are told the
+    person does not exist, as for a proposal or a re-plan. The current plan stays as it was, out of date
+    once it aims elsewhere; it is not re-planned here (a search takes seconds: the page offers it)."""
+    policy.require_scope(Scope.WRITE)
+    policy.require(
+        policy.may_act_for(person_id),
+        visible=policy.sees_person(person_id),
+        action="set the target role of",
+        entity_type="person",
+        entity_id=person_id,
+    )
+    old = catalogue.set_target_role(db, person_id=person_id, role_id=role_id, actor=policy.principal.actor)
+    with db.engine.connect() as conn:
+        plan_target = conn.scalar(
+            select(t.plans.c.target_role_id).where(t.plans.c.person_id == person_id, t.plans.c.status == "current")
+        )
+    return TargetChange(person_id, old, role_id, plan_target)
 
 
 def step(db: Database, policy: Policy, move_id: str, action: str, *, reason: str = "") -> Move:

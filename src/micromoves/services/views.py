@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy import func, or_, select, union
@@ -107,6 +107,8 @@ class PlanStepView(BaseModel):
 class PlanView(BaseModel):
     version: int
     target_role: str
+    target_role_id: str
+    horizon_weeks: int  # how far ahead it was planned (a plan asked for with --horizon keeps its own)
     outcome: str
     ready_plan_may_exist: bool = False  # outcome unreachable, but only because every search ran out of time
     proven_optimal: bool = True  # False: the best plan found within plan-all's time budget (see solve_within)
@@ -118,6 +120,10 @@ class PlanView(BaseModel):
     # The person or their moves changed after the plan was made (a move approved, a review's skills written
     # back): its steps may no longer fit or be needed. Re-planning gives the plan for today.
     out_of_date: bool = False
+    # Why: "target_changed" (the person's target role is now another one: planning again plans towards it),
+    # "no_target" (their target role was cleared: nothing to plan towards), "changed" (what the plan was
+    # computed from changed); None while it is up to date.
+    out_of_date_because: Literal["target_changed", "no_target", "changed"] | None = None
 
 
 class PersonPage(BaseModel):
@@ -131,6 +137,7 @@ class PersonPage(BaseModel):
     location: str
     manager: PersonRef | None
     target_role: str | None
+    target_role_id: str | None = None
     capacity_percent: int
     # Oldest first. The pages showed only the current role: a conversion was visible in the CLI alone.
     role_history: list[RoleSpell]
@@ -141,6 +148,9 @@ class PersonPage(BaseModel):
     skill_growth: list[SkillSeries]
     plan: PlanView | None
     may_propose: bool
+    # May the user set or clear the target role (PUT /api/v1/people/ID/target-role)? Who may propose moves
+    # for the person may: themself, their managers, HR for their unit, admins.
+    may_set_target: bool = False
 
 
 class AccountView(BaseModel):
@@ -164,6 +174,7 @@ class MePage(BaseModel):
     location: str | None = None
     manager: PersonRef | None = None
     target_role: str | None = None
+    target_role_id: str | None = None
     capacity_percent: int | None = None
     role_history: list[RoleSpell] = []
     active_moves: list[MoveSummary] = []
@@ -173,6 +184,7 @@ class MePage(BaseModel):
     skill_growth: list[SkillSeries] = []
     plan: PlanView | None = None
     may_propose: bool = False
+    may_set_target: bool = False
 
 
 def me_page(db: Database, policy: Policy) -> MePage:
@@ -598,6 +610,7 @@ def person_page(db: Database, policy: Policy, person_id: str, *, today: dt.date 
         location=person.location,
         manager=PersonRef(id=manager.id, name=manager.name) if manager else None,
         target_role=target.title if target else None,
+        target_role_id=person.target_role_id,
         capacity_percent=person.capacity_percent,
         role_history=history,
         active_moves=active,
@@ -607,6 +620,7 @@ def person_page(db: Database, policy: Policy, person_id: str, *, today: dt.date 
         skill_growth=growth,
         plan=plan_view(db, person_id),
         may_propose=policy.may_act_for(person_id),
+        may_set_target=policy.may_act_for(person_id),
     )
 
 
@@ -619,17 +633,29 @@ def plan_view(db: Database, person_id: str) -> PlanView | None:
         return None
     with db.engine.connect() as conn:
         target = conn.scalar(select(t.roles.c.title).where(t.roles.c.id == plan.target_role_id))
+        recorded, person_changed = conn.execute(
+            select(t.people.c.target_role_id, t.people.c.updated_at).where(t.people.c.id == person_id)
+        ).one()
         changed = (
             conn.scalar(select(func.max(t.moves.c.updated_at)).where(t.moves.c.person_id == person_id)),
-            conn.scalar(select(t.people.c.updated_at).where(t.people.c.id == person_id)),
+            person_changed,
         )
+    because: Literal["target_changed", "no_target", "changed"] | None = None
+    if recorded is None:
+        because = "no_target"
+    elif recorded != plan.target_role_id:
+        # Its own problem may be unchanged, but it aims at a role the person no longer aims for.
+        because = "target_changed"
     # Nothing of the person or their moves changed since the plan was made: it is current, no need to build
     # the problem. Else the problem decides (a check-in changes a move, not what the planner reads).
-    touched = any(at is None or at > plan.created_at for at in changed)
+    elif any(at is None or at > plan.created_at for at in changed) and not still_current(db, plan):
+        because = "changed"
     ready_on = plan.start + dt.timedelta(weeks=plan.ready_week) if plan.ready_week is not None else None
     return PlanView(
         version=plan.version,
         target_role=target or plan.target_role_id,
+        target_role_id=plan.target_role_id,
+        horizon_weeks=plan.horizon_weeks,
         outcome=plan.outcome,
         ready_plan_may_exist=bool(plan.explanation.get("ready_plan_may_exist")),
         proven_optimal=bool(plan.explanation.get("optimal", True)),
@@ -648,7 +674,55 @@ def plan_view(db: Database, person_id: str) -> PlanView | None:
         ],
         explanation=[str(x) for x in plan.explanation.get("lines", [])],
         made_at=plan.created_at,
-        out_of_date=touched and not still_current(db, plan),
+        out_of_date=because is not None,
+        out_of_date_because=because,
+    )
+
+
+class RoleChoice(BaseModel):
+    id: str
+    title: str
+    level: int
+
+
+class TargetRoleForm(BaseModel):
+    """The target role form of a person's page (its JSON twin): their target and the roles to choose from.
+    Set it with PUT /api/v1/people/ID/target-role {"role_id": ROLE} (null clears it)."""
+
+    person: PersonRef
+    target_role_id: str | None
+    target_role: str | None
+    roles: list[RoleChoice]
+    may_set_target: bool
+
+
+def target_role_form(db: Database, policy: Policy, person_id: str) -> TargetRoleForm:
+    """A person's target role and the roles there are, for who may see the person (others: not found)."""
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            select(t.people.c.id, t.people.c.name, t.people.c.target_role_id).where(t.people.c.id == person_id)
+        ).first()
+        policy.require(
+            row is not None and policy.sees_person(person_id),
+            visible=False,
+            action="view",
+            entity_type="person",
+            entity_id=person_id,
+        )
+        assert row is not None
+        roles = [
+            RoleChoice(id=r.id, title=r.title, level=r.level)
+            for r in conn.execute(
+                select(t.roles.c.id, t.roles.c.title, t.roles.c.level).order_by(t.roles.c.title, t.roles.c.level)
+            )
+        ]
+    titles = {r.id: r.title for r in roles}
+    return TargetRoleForm(
+        person=PersonRef(id=row.id, name=row.name),
+        target_role_id=row.target_role_id,
+        target_role=titles.get(row.target_role_id or ""),
+        roles=roles,
+        may_set_target=policy.may_act_for(person_id),
     )
 
 

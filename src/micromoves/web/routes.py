@@ -114,6 +114,15 @@ class ProposeMoveBody(RequestBody):
     submit: bool = True
 
 
+class TargetRoleBody(RequestBody):
+    # Required, null to clear: an empty body must not clear a target by default.
+    role_id: str | None = Field(
+        min_length=1,
+        max_length=64,
+        description="the role to plan towards (GET …/target-role lists them); null clears it",
+    )
+
+
 class ActionBody(RequestBody):
     reason: str = Field(default="", max_length=2000)
 
@@ -291,8 +300,7 @@ def dashboard(request: Request, who: Who) -> Response:
         # An account without a person (an admin, HR) has no moves, skills or plan: its account and where to go.
         me = views.me_page(db_of(request), who.policy)
         return page(request, "account_home.html", who, data=me, sees_organisation=who.policy.sees_organisation())
-    data = views.person_page(db_of(request), who.policy, who.principal.person_id)
-    return page(request, "person.html", who, data=data, charts=charts.person_charts(data), own=True)
+    return _person_page(request, who, who.principal.person_id)
 
 
 @route(api, "GET", "/me", name="api.me", response_model=views.MePage)
@@ -300,11 +308,21 @@ def api_me(request: Request, who: Who) -> views.MePage:
     return views.me_page(db_of(request), who.policy)
 
 
-@route(html, "GET", "/people/{person_id}", name="person")
-def person(request: Request, who: Who, person_id: str) -> Response:
+def _person_page(request: Request, who: Caller, person_id: str) -> Response:
     data = views.person_page(db_of(request), who.policy, person_id)
     own = who.principal.person_id == person_id
-    return page(request, "person.html", who, data=data, charts=charts.person_charts(data), own=own)
+    # The target role form's choices (its JSON twin: GET /api/v1/people/ID/target-role).
+    form = views.target_role_form(db_of(request), who.policy, person_id) if data.may_set_target else None
+    return page(request, "person.html", who, data=data, charts=charts.person_charts(data), own=own, target_form=form)
+
+
+def _person_url(who: Caller, person_id: str) -> str:
+    return "/" if who.principal.person_id == person_id else f"/people/{quote(person_id, safe='')}"
+
+
+@route(html, "GET", "/people/{person_id}", name="person")
+def person(request: Request, who: Who, person_id: str) -> Response:
+    return _person_page(request, who, person_id)
 
 
 @route(api, "GET", "/people/{person_id}", name="api.person", response_model=views.PersonPage)
@@ -315,8 +333,7 @@ def api_person(request: Request, who: Who, person_id: str) -> views.PersonPage:
 @route(html, "POST", "/people/{person_id}/plan", name="person.replan")
 def person_replan(request: Request, who: Who, person_id: str) -> Response:
     planning.replan(db_of(request), who.policy, person_id, settings=request.app.state.settings)
-    target = "/" if who.principal.person_id == person_id else f"/people/{quote(person_id, safe='')}"
-    return RedirectResponse(f"{target}#plan", status_code=303)
+    return RedirectResponse(f"{_person_url(who, person_id)}#plan", status_code=303)
 
 
 @route(
@@ -327,6 +344,39 @@ def api_person_replan(request: Request, who: Who, person_id: str) -> views.PlanV
     current plan, as the person's page shows it; the same plan as before is kept, not stored again."""
     planning.replan(db_of(request), who.policy, person_id, settings=request.app.state.settings)
     return views.plan_view(db_of(request), person_id)
+
+
+@route(html, "POST", "/people/{person_id}/target-role", name="person.set_target_role")
+def person_set_target_role(
+    request: Request,
+    who: Who,
+    person_id: str,
+    role_id: Annotated[str, Form(max_length=64)] = "",
+    clear: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """The person page's target role form: a role from the list, or its Clear button. A post with neither
+    is refused rather than taken as clearing it."""
+    if not clear and not role_id:
+        raise InvalidValue("choose a target role (or clear it with Clear)", field="role_id")
+    secured.set_target_role(db_of(request), who.policy, person_id, role_id=None if clear else role_id)
+    return RedirectResponse(f"{_person_url(who, person_id)}#plan", status_code=303)
+
+
+@route(
+    api, "GET", "/people/{person_id}/target-role", name="api.person.target_role", response_model=views.TargetRoleForm
+)
+def api_person_target_role(request: Request, who: Who, person_id: str) -> views.TargetRoleForm:
+    return views.target_role_form(db_of(request), who.policy, person_id)
+
+
+@route(
+    api, "PUT", "/people/{person_id}/target-role", name="api.person.set_target_role", response_model=views.PersonPage
+)
+def api_person_set_target_role(request: Request, who: Who, person_id: str, body: TargetRoleBody) -> views.PersonPage:
+    """Set the person's target role ({"role_id": null} clears it) and answer their page: a current plan
+    towards another role shows as out of date (POST …/plan plans towards the new one)."""
+    secured.set_target_role(db_of(request), who.policy, person_id, role_id=body.role_id)
+    return views.person_page(db_of(request), who.policy, person_id)
 
 
 @route(html, "GET", "/people", name="directory")
