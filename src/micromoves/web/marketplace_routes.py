@@ -22,7 +22,7 @@ from micromoves.services.views import PersonRef
 from micromoves.storage import tables as t
 from micromoves.web.app import ERROR_RESPONSES, page
 from micromoves.web.bodies import CRITERIA_FORM_CHARS, CRITERIA_TEXT_CHARS, Criterion, IsoDate, RequestBody
-from micromoves.web.routes import RowId, Who, _lines, db_of, form_date, form_model, route
+from micromoves.web.routes import RowId, Who, _lines, db_of, form_bool, form_date, form_model, route
 
 html = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["marketplace"], responses=ERROR_RESPONSES)
@@ -308,9 +308,9 @@ def onboarding_done(
     who: Who,
     item_id: RowId,
     move_id: Annotated[str, Form(max_length=64)],
-    done: Annotated[str, Form(max_length=5)] = "on",
+    done: Annotated[str, Form(max_length=20)] = "on",
 ) -> Response:
-    market.complete_onboarding_item(db_of(request), who.policy, item_id, done=done == "on")
+    market.complete_onboarding_item(db_of(request), who.policy, item_id, done=form_bool(done, "done"))
     return RedirectResponse(f"/moves/{move_id}", status_code=303)
 
 

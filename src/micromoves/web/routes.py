@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from micromoves.domain import rules, vocabulary
 from micromoves.domain.errors import Forbidden, InvalidValue, NotAuthenticated, TooManyAttempts
+from micromoves.domain.marketplace import CHECKLIST_OWNER_WORDS
 from micromoves.domain.model import MoveKind, MoveStatus, Rating
 from micromoves.services import accounts, planning, secured, views
 from micromoves.services.accounts import Access, Scope
@@ -473,6 +474,18 @@ def form_int(text: str, field: str) -> int | None:
     return int(text)
 
 
+FORM_TRUE, FORM_FALSE = frozenset({"on", "true", "1"}), frozenset({"off", "false", "0"})
+
+
+def form_bool(text: str, field: str) -> bool:
+    """A yes/no a form sends as a value (not a checkbox, whose absence is no): on/true/1 or off/false/0, in
+    any case. Anything else is refused naming the field; it was read as no (``done=yes`` reopened an item)."""
+    word = text.strip().lower()
+    if word in FORM_TRUE or word in FORM_FALSE:
+        return word in FORM_TRUE
+    raise InvalidValue(f"write on, true or 1 (yes) or off, false or 0 (no), got {text[:20]!r}", field=field)
+
+
 def form_date(text: str, field: str) -> dt.date | None:
     """An optional ISO date typed into a form field (empty: none)."""
     try:
@@ -563,6 +576,7 @@ def move(request: Request, who: Who, move_id: str) -> Response:
         handoff=handoff,
         may_handoff=may_handoff,
         onboarding=onboarding,
+        owner_words=CHECKLIST_OWNER_WORDS,
     )
 
 
