@@ -832,3 +832,27 @@ def test_plan_all_is_an_operators_command(org_url: str) -> None:
         db.dispose()
     code, out, err = mm(org_url, "plan-all", "--backend", "serial")
     assert code == 0 and "planned 0 people" in out, err
+
+
+def test_a_handoff_is_recorded_and_corrected_from_the_terminal(org_url: str) -> None:
+    """`handoff MOVE --holder …` records a move's handoff; `--correct` replaces it (there was no way to fix a
+    typo), under the rules of a new one: the holder cannot also be the backfill."""
+    code, out, err = mm(
+        org_url, "moves", "propose", "--person", "P2", "--kind", "acting_role", "--title", "Acting lead",
+        "--start", RUN_START, "--end", RUN_END, "--percent", "50", "--criterion", "Team runs", "--json", actor="P1",
+    )  # fmt: skip
+    assert code == 0, err
+    mid = json.loads(out)["id"]
+    code, _, err = mm(org_url, "handoff", mid, "--holder", "P1", "--responsibilities", "1:1s", "--backfill", "P1")
+    assert code == 2 and "cannot also backfill" in err, err
+    code, out, err = mm(org_url, "handoff", mid, "--holder", "P1", "--responsibilities", "1:1s", actor="P1")
+    assert code == 0 and "Ada Boss hands '1:1s' to" in out, err
+    code, _, err = mm(org_url, "handoff", mid, "--correct", actor="P1")
+    assert code == 2 and "give --holder" in err, err
+    code, _, err = mm(org_url, "handoff", mid, "--holder", "P1", "--responsibilities", "1:1s, hiring", actor="P2")
+    assert code != 0 and "you may not" in err, err  # the person on the move records nothing of it
+    code, out, err = mm(
+        org_url, "handoff", mid, "--holder", "P1", "--responsibilities", "1:1s, hiring", "--correct", "--json",
+        actor="P1",
+    )  # fmt: skip
+    assert code == 0 and json.loads(out)["responsibilities"] == "1:1s, hiring", err

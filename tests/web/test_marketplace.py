@@ -1380,6 +1380,122 @@ def test_a_cross_team_handoff_names_people_of_the_moves_teams(world: World) -> N
     assert "activate" not in world.client("mira").get(f"/api/v1/moves/{move.id}").json()["actions"]
 
 
+def test_a_handoff_names_a_holder_of_the_host_team_and_another_person_of_the_home_team_to_backfill(
+    world: World,
+) -> None:
+    """The reviewer recorded, as a manager, the same person as holder and backfill ("Amara takes them back …
+    Amara backfills Ibrahim's own work"), and a holder from the person's own team on a move hosted by another.
+    The holder is of the team whose responsibilities are handed over (the host team; at home, the person's
+    own), the backfill of the person's own team; they are two people, neither the person on the move."""
+    start = TODAY + dt.timedelta(weeks=3)
+    move = _leave_cover(
+        world.db, "acting_role", "Acting lead of team B", start, criterion="B delivers", host_team_id="B"
+    )
+    mira = world.client("mira")
+
+    def record(holder: str, backfill: str = "") -> Any:
+        form = {"holder_id": holder, "responsibilities": "Team B's stand-ups", "backfill_id": backfill}
+        return mira.post(f"/moves/{move.id}/handoff", data=form, follow_redirects=False)
+
+    refused = {
+        ("H", "H"): ("backfill_id", "cannot also backfill"),
+        ("E", ""): ("holder_id", "E is not of the host team"),  # eva is of emil's own team A
+        ("M", "E"): ("holder_id", "M is not of the host team"),  # mira, his manager, holds nothing of team B's
+        ("H", "O"): ("backfill_id", "O is not of the person's own team"),  # otto is of the host team B
+        ("E2", "E"): ("holder_id", "themself"),
+        ("H", "E2"): ("backfill_id", "themself"),
+    }
+    for (holder, backfill), (field, words) in refused.items():
+        r = record(holder, backfill)
+        assert r.status_code == 422 and r.json()["error"]["details"]["field"] == field, (holder, backfill, r.text)
+        assert words in r.json()["error"]["message"], (holder, backfill, r.text)
+    assert handoffs.handoff_for_move(world.db, move.id) is None
+    assert record("H", "M").status_code == 303  # his line manager may cover his own work
+    # At home (no host team): the holder and the backfill are both of emil's side, and still two people.
+    home = _leave_cover(world.db, "temporary_lead", "Lead team A", start + dt.timedelta(weeks=8), criterion="x")
+    with pytest.raises(InvalidValue, match="cannot also backfill"):
+        handoffs.record_handoff(
+            world.db, world.policy("mira"), home.id, holder_id="M", responsibilities="x", backfill_id="M"
+        )
+    with pytest.raises(InvalidValue, match="O is not of the person's own team"):  # otto is of team B
+        handoffs.record_handoff(
+            world.db, world.policy("admin"), home.id, holder_id="M", responsibilities="x", backfill_id="O"
+        )
+    handoffs.record_handoff(
+        world.db, world.policy("mira"), home.id, holder_id="M", responsibilities="x", backfill_id="E"
+    )
+
+
+def test_a_handoff_is_corrected_by_whoever_may_record_it_until_the_move_ends(world: World) -> None:
+    """A second record answered 409 "already has a handoff" and nothing could change it: a typo was permanent.
+    Whoever runs the move corrects it (the page's form, PUT on the JSON twin, ``handoff --correct``) under the
+    rules of a new one, while the move has not ended; the audit log keeps what it said before."""
+    start = TODAY + dt.timedelta(weeks=3)
+    move = _leave_cover(
+        world.db, "acting_role", "Acting lead of team B", start, criterion="B delivers", host_team_id="B"
+    )
+    url = f"/api/v1/moves/{move.id}/handoff"
+    mira, hugo = world.client("mira"), world.client("hugo")
+    body = {"holder_id": "H", "responsibilities": "Team B's stand-ups", "backfill_id": "E"}
+    r = hugo.put(url, json=body)
+    assert r.status_code == 409 and "no handoff to correct" in r.json()["error"]["message"]
+    assert mira.post(url, json=body).status_code == 201
+    r = mira.post(url, json={**body, "responsibilities": "typo fixed"})
+    assert r.status_code == 409 and "correct that one instead" in r.json()["error"]["message"]
+    actions = mira.get(f"/api/v1/moves/{move.id}").json()["actions"]
+    assert "correct_handoff" in actions and "handoff" not in actions
+    # Not the person on the move, not someone who does not see it; nor against the rules of a new one.
+    assert world.client("emil").put(url, json=body).status_code == 403
+    assert world.client("otto").put(url, json=body).status_code == 404
+    assert hugo.put(url, json={**body, "backfill_id": "H"}).status_code == 422
+    # The host manager corrects it: all of it, a left-out return date being the move's end again.
+    early = move.end - dt.timedelta(weeks=1)
+    r = hugo.put(
+        url, json={**body, "responsibilities": "Team B's stand-ups and on-call", "return_on": early.isoformat()}
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["responsibilities"], r.json()["return_on"], r.json()["backfill"]["id"]) == (
+        "Team B's stand-ups and on-call",
+        early.isoformat(),
+        "E",
+    )
+    with world.db.engine.connect() as conn:
+        audit = conn.execute(
+            select(t.audit_events.c.actor, t.audit_events.c.details).where(
+                t.audit_events.c.action == "handoff.corrected"
+            )
+        ).all()
+    assert [(a.actor, a.details) for a in audit] == [
+        (
+            "H",
+            {
+                "responsibilities": {"from": "Team B's stand-ups", "to": "Team B's stand-ups and on-call"},
+                "return_on": {"from": move.end.isoformat(), "to": early.isoformat()},
+            },
+        )
+    ]
+    # The page's form, filled with what it says now, for whoever may correct it.
+    page = mira.get(f"/moves/{move.id}", headers={"accept": "text/html"}).text
+    assert 'id="correct-handoff"' in page and f'value="{early.isoformat()}"' in page
+    assert (
+        'id="correct-handoff"'
+        not in world.client("emil").get(f"/moves/{move.id}", headers={"accept": "text/html"}).text
+    )
+    form = {"holder_id": "H", "responsibilities": "On-call only", "return_on": "", "backfill_id": ""}
+    r = mira.post(f"/moves/{move.id}/handoff/correct", data=form, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    view = handoffs.handoff_for_move(world.db, move.id)
+    assert view is not None and (view.responsibilities, view.return_on, view.backfill) == (
+        "On-call only",
+        move.end,
+        None,
+    )
+    # Ended, the move's handoff is history.
+    move_svc.transition_move(world.db, move.id, "withdrawn", actor="E2", reason="not now")
+    assert mira.put(url, json=body).status_code == 409
+    assert 'id="correct-handoff"' not in mira.get(f"/moves/{move.id}", headers={"accept": "text/html"}).text
+
+
 def _leave_cover(
     db: Any, kind: str, title: str, start: dt.date, *, criterion: str, host_team_id: str | None = None
 ) -> Any:

@@ -484,17 +484,24 @@ def register(app: typer.Typer) -> None:
         responsibilities: Annotated[str, typer.Option(help="What is handed over.")] = "",
         return_on: Annotated[str | None, typer.Option(help="When the holder takes them back (YYYY-MM-DD).")] = None,
         backfill: Annotated[str | None, typer.Option(help="Who covers the receiver's own work meanwhile.")] = None,
+        correct: Annotated[
+            bool, typer.Option("--correct", help="Replace the recorded handoff with --holder and the rest.")
+        ] = False,
         as_json: JsonOpt = False,
     ) -> None:
-        """A move's responsibility handoff (acting roles, handoffs, temporary leads); with --holder, record it."""
+        """A move's responsibility handoff (acting roles, handoffs, temporary leads); with --holder, record it
+        (the holder of the host team, the backfill of the person's own team); with --correct as well, replace
+        the recorded one (all of it: a return date left out is the move's end, a backfill left out none)."""
         from micromoves.services import handoffs
         from micromoves.services.views import move_detail
 
         db = open_db()
         policy = _policy(db)
         move_detail(db, policy, move_id)  # the same visibility as the move, as in the web app
+        if correct and not holder:
+            raise InvalidValue("--correct replaces the whole handoff: give --holder and --responsibilities too")
         if holder:
-            handoffs.record_handoff(
+            (handoffs.correct_handoff if correct else handoffs.record_handoff)(
                 db,
                 policy,
                 move_id,

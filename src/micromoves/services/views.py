@@ -674,9 +674,10 @@ def move_actions(policy: Policy, move: Move, open_slots: Sequence[str], *, has_h
         actions.append("check_in")
     if s in (MoveStatus.ACTIVE, MoveStatus.IN_REVIEW) and runs:
         actions.append("review")
-    # The rules handoffs.record_handoff checks: a move still to come or under way, one handoff per move.
-    if move.kind in KINDS_WITH_HANDOFF and s not in ENDED_STATUSES and runs and not has_handoff:
-        actions.append("handoff")
+    # The rules handoffs.record_handoff checks: a move still to come or under way, one handoff per move,
+    # corrected (handoffs.correct_handoff) by the same people while the move has not ended.
+    if move.kind in KINDS_WITH_HANDOFF and s not in ENDED_STATUSES and runs:
+        actions.append("correct_handoff" if has_handoff else "handoff")
     return actions
 
 

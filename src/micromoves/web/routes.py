@@ -565,6 +565,7 @@ def move(request: Request, who: Who, move_id: str) -> Response:
 
     handoff = handoffs.handoff_for_move(db_of(request), move_id)
     may_handoff = handoff is None and "handoff" in data.actions
+    may_correct_handoff = handoff is not None and "correct_handoff" in data.actions
     # The onboarding checklist of an accepted opportunity's move (its JSON twin: /api/v1/moves/ID/onboarding).
     onboarding = marketplace_views.onboarding(db_of(request), who.policy, move_id)
     return page(
@@ -575,6 +576,7 @@ def move(request: Request, who: Who, move_id: str) -> Response:
         ratings=[r.value for r in Rating],
         handoff=handoff,
         may_handoff=may_handoff,
+        may_correct_handoff=may_correct_handoff,
         onboarding=onboarding,
         owner_words=CHECKLIST_OWNER_WORDS,
     )
