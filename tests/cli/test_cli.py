@@ -458,8 +458,21 @@ def test_marketplace_through_the_cli(org_url: str) -> None:
     code, out, err = mm(org_url, "onboarding", move_id, "--json", actor="P2")
     items = json.loads(out)
     assert code == 0 and items and all(i["done_on"] is None for i in items), err
-    code, out, err = mm(org_url, "onboarding", move_id, "--done", str(items[0]["id"]), "--json", actor="P2")
-    assert code == 0 and json.loads(out)[0]["done_on"] is not None, err
+    # Not while the move is only requested (P1 has not released Bo), and each item by its party: Bo books his
+    # first check-in; access to team DATA's tools is its manager's to grant, and DATA has none: P1's.
+    access, check_in = items[0]["id"], items[3]["id"]
+    assert (items[0]["owner"], items[3]["owner"]) == ("host_manager", "person")
+    code, out, err = mm(org_url, "onboarding", move_id, "--done", str(check_in), actor="P2")
+    assert code == 2 and "is requested: its onboarding checklist is ticked off while" in err, err
+    assert mm(org_url, "moves", "approve", move_id, actor="P1")[0] == 0
+    code, out, err = mm(org_url, "onboarding", move_id, "--done", str(access), actor="P2")
+    assert code != 0 and "for the person's line manager" in err, err
+    code, out, err = mm(org_url, "onboarding", move_id, "--done", str(check_in), "--json", actor="P2")
+    assert code == 0 and json.loads(out)[3]["done_by"] == "Bo [bold]Analyst[/bold]", err
+    code, out, err = mm(org_url, "onboarding", move_id, "--done", str(access), "--json", actor="P1")
+    assert code == 0 and json.loads(out)[0]["done_by"] == "Ada Boss", err
+    code, out, err = mm(org_url, "onboarding", move_id, "--reopen", str(access), "--json", actor="P1")
+    assert code == 0 and json.loads(out)[0]["done_on"] is None, err
     # A gig carries no handoff; the ledger and the release report answer (HR's report: not for P2).
     code, out, err = mm(org_url, "handoff", move_id, actor="P1")
     assert (code, out.strip()) == (0, f"{move_id} has no handoff"), err
@@ -841,3 +854,27 @@ def test_plan_all_is_an_operators_command(org_url: str) -> None:
         db.dispose()
     code, out, err = mm(org_url, "plan-all", "--backend", "serial")
     assert code == 0 and "planned 0 people" in out, err
+
+
+def test_a_handoff_is_recorded_and_corrected_from_the_terminal(org_url: str) -> None:
+    """`handoff MOVE --holder …` records a move's handoff; `--correct` replaces it (there was no way to fix a
+    typo), under the rules of a new one: the holder cannot also be the backfill."""
+    code, out, err = mm(
+        org_url, "moves", "propose", "--person", "P2", "--kind", "acting_role", "--title", "Acting lead",
+        "--start", RUN_START, "--end", RUN_END, "--percent", "50", "--criterion", "Team runs", "--json", actor="P1",
+    )  # fmt: skip
+    assert code == 0, err
+    mid = json.loads(out)["id"]
+    code, _, err = mm(org_url, "handoff", mid, "--holder", "P1", "--responsibilities", "1:1s", "--backfill", "P1")
+    assert code == 2 and "cannot also backfill" in err, err
+    code, out, err = mm(org_url, "handoff", mid, "--holder", "P1", "--responsibilities", "1:1s", actor="P1")
+    assert code == 0 and "Ada Boss hands '1:1s' to" in out, err
+    code, _, err = mm(org_url, "handoff", mid, "--correct", actor="P1")
+    assert code == 2 and "give --holder" in err, err
+    code, _, err = mm(org_url, "handoff", mid, "--holder", "P1", "--responsibilities", "1:1s, hiring", actor="P2")
+    assert code != 0 and "you may not" in err, err  # the person on the move records nothing of it
+    code, out, err = mm(
+        org_url, "handoff", mid, "--holder", "P1", "--responsibilities", "1:1s, hiring", "--correct", "--json",
+        actor="P1",
+    )  # fmt: skip
+    assert code == 0 and json.loads(out)["responsibilities"] == "1:1s, hiring", err

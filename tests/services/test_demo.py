@@ -455,7 +455,7 @@ def test_some_moves_came_through_the_marketplace_with_their_onboarding(
     accepted offer: a filled opportunity of the host team, the person's accepted application linked to the
     move, and the kind's onboarding checklist, ticked off between onboarding and the start. (The demo had no
     onboarding item at all, and no accepted application, so the time-to-start figures had nothing.)"""
-    from micromoves.domain.marketplace import ONBOARDING_CHECKLIST
+    from micromoves.domain.marketplace import ONBOARDING_CHECKLIST, ONBOARDING_ITEMS, ChecklistOwner
     from micromoves.services import marketplace_views as mviews
     from micromoves.services.accounts import Access, Principal
     from micromoves.services.policy import Policy
@@ -485,6 +485,11 @@ def test_some_moves_came_through_the_marketplace_with_their_onboarding(
         checklist = sorted(items[m.id], key=lambda i: i.position)
         assert [i.item for i in checklist] == list(ONBOARDING_CHECKLIST[m.kind])
         done = [i.done_on for i in checklist if i.done_on is not None]
+        # Each item ticked off by the party it is for (all were the host's, even "home-team cover agreed").
+        party = {ChecklistOwner.PERSON: m.person_id, ChecklistOwner.LINE_MANAGER: m.released_by_id}
+        for i in checklist:
+            if i.done_on is not None:
+                assert i.done_by == (party.get(ONBOARDING_ITEMS[i.item]) or o.host_manager_id), (m.id, i.item)
         if S.ACTIVE in first:
             assert len(done) == len(checklist) and all(first[S.ONBOARDING] <= d <= first[S.ACTIVE] for d in done)
         else:

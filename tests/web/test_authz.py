@@ -355,6 +355,20 @@ REFUSALS = [
         json={"holder_id": "M", "responsibilities": "x"},
     ),
     Case(
+        "move.handoff.correct",
+        "POST",
+        "/moves/MV-E/handoff/correct",
+        {"eva": 403, "otto": 404},
+        form={"holder_id": "H", "responsibilities": "x"},
+    ),
+    Case(
+        "api.move.handoff.correct",
+        "PUT",
+        "/api/v1/moves/MV-E/handoff",
+        {"eva": 403, "otto": 404},
+        json={"holder_id": "H", "responsibilities": "x"},
+    ),
+    Case(
         "onboarding.done",
         "POST",
         "/onboarding/{onboarding_item}",

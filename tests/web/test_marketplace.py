@@ -290,7 +290,9 @@ def test_offer_accept_release_and_onboard(world: World) -> None:
     assert world.client("eva").get(f"/api/v1/moves/{move_id}").json()["status"] == "approved"
     items = mviews.onboarding(db, world.policy("eva"), move_id)
     assert [i.item for i in items] == list(ONBOARDING_CHECKLIST[MoveKind.ROTATION])
-    market.complete_onboarding_item(db, world.policy("eva"), items[0].id)
+    with pytest.raises(Forbidden):  # access to the host team's tools is the host's to grant
+        market.complete_onboarding_item(db, world.policy("eva"), items[0].id)
+    market.complete_onboarding_item(db, world.policy("hugo"), items[0].id)
     assert mviews.onboarding(db, world.policy("hugo"), move_id)[0].done_on == dt.date.today()
     with pytest.raises(NotFound):
         mviews.onboarding(db, world.policy("otto"), move_id)
@@ -1112,6 +1114,112 @@ def test_the_onboarding_checklist_is_on_the_move_page_and_ticked_off_there(world
     assert items["items"][0]["done_on"] is not None
 
 
+def _accepted_move(world: World) -> tuple[str, dict[str, int]]:
+    """Eva's accepted seat on the open opportunity (hosted by hugo's team B): a requested move with its
+    checklist, by item text → id."""
+    market.decide(world.db, world.policy("hugo"), world.application, "offer")
+    move_id = market.decide(world.db, world.policy("eva"), world.application, "accept")
+    items = mviews.onboarding(world.db, world.policy("eva"), move_id)
+    return move_id, {i.item: i.id for i in items}
+
+
+ACCESS_ITEM = "Access to the host team's tools and channels granted"
+INTRO_ITEM = "Intro meeting with the host manager held"
+COVER_ITEM = "Home-team cover agreed for the time away"
+CHECK_IN_ITEM = "First check-in booked"
+
+
+def test_onboarding_items_are_ticked_by_their_party_while_the_move_is_approved_to_active(world: World) -> None:
+    """The reviewer found the checklist open to anyone who saw the move, in any status: eva ticked "home-team
+    cover agreed" and "access granted" on her mere request, and a withdrawn move's items still took ticks.
+    Each item is now its party's (the host grants access and holds the intro, the line manager agrees the
+    cover, the person books the check-in; HR of the person's unit may tick any), from approval until the move
+    stops running; the page offers the buttons only to whom they are for, and says who ticked what, when."""
+    move_id, ids = _accepted_move(world)
+    eva, hugo, mira, hr = (world.client(u) for u in ("eva", "hugo", "mira", "hr"))
+
+    def tick(client: Any, item: str, done: bool = True) -> int:
+        return int(client.post(f"/api/v1/onboarding/{ids[item]}", json={"done": done}).status_code)
+
+    # Requested (the line manager has not released eva): nothing is set up yet, by anyone.
+    assert [tick(eva, CHECK_IN_ITEM), tick(hugo, ACCESS_ITEM), tick(world.client("admin"), COVER_ITEM)] == [409] * 3
+    assert not any(i["may_tick"] for i in eva.get(f"/api/v1/moves/{move_id}/onboarding").json()["items"])
+    decide(world.db, world.policy("mira"), move_id, verdict=Verdict.APPROVED)
+    listed = {i["item"]: i for i in eva.get(f"/api/v1/moves/{move_id}/onboarding").json()["items"]}
+    assert {item: (i["owner"], i["may_tick"]) for item, i in listed.items()} == {
+        ACCESS_ITEM: ("host_manager", False),
+        INTRO_ITEM: ("host_manager", False),
+        COVER_ITEM: ("line_manager", False),
+        CHECK_IN_ITEM: ("person", True),
+    }
+    # Each party its own items; another party's answers 403, naming whose it is.
+    r = eva.post(f"/api/v1/onboarding/{ids[COVER_ITEM]}", json={"done": True})
+    assert r.status_code == 403 and "the person's line manager" in r.json()["error"]["message"]
+    assert [tick(eva, ACCESS_ITEM), tick(hugo, COVER_ITEM), tick(mira, ACCESS_ITEM), tick(hugo, CHECK_IN_ITEM)] == [
+        403
+    ] * 4
+    assert [tick(eva, CHECK_IN_ITEM), tick(hugo, ACCESS_ITEM), tick(mira, COVER_ITEM), tick(hr, INTRO_ITEM)] == [
+        204
+    ] * 4
+    done = {i["item"]: i for i in hugo.get(f"/api/v1/moves/{move_id}/onboarding").json()["items"]}
+    assert {item: (i["done_on"], i["done_by"]) for item, i in done.items()} == {
+        ACCESS_ITEM: (TODAY.isoformat(), "Hugo Host"),
+        INTRO_ITEM: (TODAY.isoformat(), "hr"),
+        COVER_ITEM: (TODAY.isoformat(), "Mira Manager"),
+        CHECK_IN_ITEM: (TODAY.isoformat(), "Eva Employee"),
+    }
+    # The page: who ticked each item and when, and a button only on eva's own item.
+    page = eva.get(f"/moves/{move_id}", headers={"accept": "text/html"}).text
+    assert f"done {TODAY.isoformat()} by Hugo Host" in page and f"done {TODAY.isoformat()} by Mira Manager" in page
+    buttons = {item for item, i in ids.items() if f'id="onboarding-{i}"' in page}
+    assert buttons == {CHECK_IN_ITEM}
+    hugo_page = hugo.get(f"/moves/{move_id}", headers={"accept": "text/html"}).text
+    assert {item for item, i in ids.items() if f'id="onboarding-{i}"' in hugo_page} == {ACCESS_ITEM, INTRO_ITEM}
+    # Reopened by its party, the item forgets who ticked it.
+    assert tick(hugo, ACCESS_ITEM, done=False) == 204
+    reopened = [i for i in eva.get(f"/api/v1/moves/{move_id}/onboarding").json()["items"] if i["item"] == ACCESS_ITEM]
+    assert (reopened[0]["done_on"], reopened[0]["done_by"]) == (None, None)
+    # Withdrawn, the move's checklist stays as it was: no ticks, no buttons, for anyone.
+    move_svc.transition_move(world.db, move_id, "withdrawn", actor="E", reason="family leave")
+    assert [tick(eva, CHECK_IN_ITEM, done=False), tick(hugo, ACCESS_ITEM), tick(hr, COVER_ITEM, done=False)] == [
+        409
+    ] * 3
+    for client in (eva, hugo, mira, hr):
+        page = client.get(f"/moves/{move_id}", headers={"accept": "text/html"}).text
+        assert "Mark done" not in page and "Reopen" not in page and "by Eva Employee" in page
+    assert not any(i["may_tick"] for i in hugo.get(f"/api/v1/moves/{move_id}/onboarding").json()["items"])
+
+
+def test_the_host_managers_items_fall_to_the_line_manager_when_nobody_manages_the_host_team(world: World) -> None:
+    """A host team without a manager has nobody to grant access: the person's managers tick the host's items
+    (the person still may not)."""
+    move_id, ids = _accepted_move(world)
+    decide(world.db, world.policy("mira"), move_id, verdict=Verdict.APPROVED)
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.team_managers.delete().where(t.team_managers.c.team_id == "B"))
+    with pytest.raises(Forbidden):
+        market.complete_onboarding_item(world.db, world.policy("eva"), ids[ACCESS_ITEM])
+    market.complete_onboarding_item(world.db, world.policy("mira"), ids[ACCESS_ITEM])
+    items = {i.item: i for i in mviews.onboarding(world.db, world.policy("mira"), move_id)}
+    assert items[ACCESS_ITEM].done_by == "Mira Manager" and items[INTRO_ITEM].may_tick
+
+
+@pytest.mark.parametrize(("value", "done"), [("on", True), ("TRUE", True), ("1", True), ("off", False), ("0", False)])
+def test_the_onboarding_form_reads_done_strictly(world: World, value: str, done: bool) -> None:
+    """The form took any value but "on" as reopen (``done=yes`` reopened a done item): on/true/1 and
+    off/false/0 are read, anything else is refused naming the field, and changes nothing."""
+    otto = world.client("otto")
+    form = {"move_id": world.mv_o}
+    assert otto.post(f"/onboarding/{world.onboarding_item}", data={**form, "done": "on"}).status_code == 200
+    r = otto.post(f"/onboarding/{world.onboarding_item}", data={**form, "done": "yes"}, follow_redirects=False)
+    assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "done", r.text
+    assert "yes" in r.json()["error"]["message"]
+    r = otto.post(f"/onboarding/{world.onboarding_item}", data={**form, "done": value}, follow_redirects=False)
+    assert r.status_code == 303
+    [item] = otto.get(f"/api/v1/moves/{world.mv_o}/onboarding").json()["items"]
+    assert (item["done_on"] is not None, item["done_by"]) == (done, "Otto Outsider" if done else None)
+
+
 def test_an_opportunity_card_says_its_plan_fit_once(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """The card showed the plan words as a tag, then again at the start of its reason."""
     real = mviews.marketplace
@@ -1277,6 +1385,122 @@ def test_a_cross_team_handoff_names_people_of_the_moves_teams(world: World) -> N
     for status in ("requested", "approved", "onboarding"):
         move_svc.transition_move(db, move.id, status, actor="admin")
     assert "activate" not in world.client("mira").get(f"/api/v1/moves/{move.id}").json()["actions"]
+
+
+def test_a_handoff_names_a_holder_of_the_host_team_and_another_person_of_the_home_team_to_backfill(
+    world: World,
+) -> None:
+    """The reviewer recorded, as a manager, the same person as holder and backfill ("Amara takes them back …
+    Amara backfills Ibrahim's own work"), and a holder from the person's own team on a move hosted by another.
+    The holder is of the team whose responsibilities are handed over (the host team; at home, the person's
+    own), the backfill of the person's own team; they are two people, neither the person on the move."""
+    start = TODAY + dt.timedelta(weeks=3)
+    move = _leave_cover(
+        world.db, "acting_role", "Acting lead of team B", start, criterion="B delivers", host_team_id="B"
+    )
+    mira = world.client("mira")
+
+    def record(holder: str, backfill: str = "") -> Any:
+        form = {"holder_id": holder, "responsibilities": "Team B's stand-ups", "backfill_id": backfill}
+        return mira.post(f"/moves/{move.id}/handoff", data=form, follow_redirects=False)
+
+    refused = {
+        ("H", "H"): ("backfill_id", "cannot also backfill"),
+        ("E", ""): ("holder_id", "E is not of the host team"),  # eva is of emil's own team A
+        ("M", "E"): ("holder_id", "M is not of the host team"),  # mira, his manager, holds nothing of team B's
+        ("H", "O"): ("backfill_id", "O is not of the person's own team"),  # otto is of the host team B
+        ("E2", "E"): ("holder_id", "themself"),
+        ("H", "E2"): ("backfill_id", "themself"),
+    }
+    for (holder, backfill), (field, words) in refused.items():
+        r = record(holder, backfill)
+        assert r.status_code == 422 and r.json()["error"]["details"]["field"] == field, (holder, backfill, r.text)
+        assert words in r.json()["error"]["message"], (holder, backfill, r.text)
+    assert handoffs.handoff_for_move(world.db, move.id) is None
+    assert record("H", "M").status_code == 303  # his line manager may cover his own work
+    # At home (no host team): the holder and the backfill are both of emil's side, and still two people.
+    home = _leave_cover(world.db, "temporary_lead", "Lead team A", start + dt.timedelta(weeks=8), criterion="x")
+    with pytest.raises(InvalidValue, match="cannot also backfill"):
+        handoffs.record_handoff(
+            world.db, world.policy("mira"), home.id, holder_id="M", responsibilities="x", backfill_id="M"
+        )
+    with pytest.raises(InvalidValue, match="O is not of the person's own team"):  # otto is of team B
+        handoffs.record_handoff(
+            world.db, world.policy("admin"), home.id, holder_id="M", responsibilities="x", backfill_id="O"
+        )
+    handoffs.record_handoff(
+        world.db, world.policy("mira"), home.id, holder_id="M", responsibilities="x", backfill_id="E"
+    )
+
+
+def test_a_handoff_is_corrected_by_whoever_may_record_it_until_the_move_ends(world: World) -> None:
+    """A second record answered 409 "already has a handoff" and nothing could change it: a typo was permanent.
+    Whoever runs the move corrects it (the page's form, PUT on the JSON twin, ``handoff --correct``) under the
+    rules of a new one, while the move has not ended; the audit log keeps what it said before."""
+    start = TODAY + dt.timedelta(weeks=3)
+    move = _leave_cover(
+        world.db, "acting_role", "Acting lead of team B", start, criterion="B delivers", host_team_id="B"
+    )
+    url = f"/api/v1/moves/{move.id}/handoff"
+    mira, hugo = world.client("mira"), world.client("hugo")
+    body = {"holder_id": "H", "responsibilities": "Team B's stand-ups", "backfill_id": "E"}
+    r = hugo.put(url, json=body)
+    assert r.status_code == 409 and "no handoff to correct" in r.json()["error"]["message"]
+    assert mira.post(url, json=body).status_code == 201
+    r = mira.post(url, json={**body, "responsibilities": "typo fixed"})
+    assert r.status_code == 409 and "correct that one instead" in r.json()["error"]["message"]
+    actions = mira.get(f"/api/v1/moves/{move.id}").json()["actions"]
+    assert "correct_handoff" in actions and "handoff" not in actions
+    # Not the person on the move, not someone who does not see it; nor against the rules of a new one.
+    assert world.client("emil").put(url, json=body).status_code == 403
+    assert world.client("otto").put(url, json=body).status_code == 404
+    assert hugo.put(url, json={**body, "backfill_id": "H"}).status_code == 422
+    # The host manager corrects it: all of it, a left-out return date being the move's end again.
+    early = move.end - dt.timedelta(weeks=1)
+    r = hugo.put(
+        url, json={**body, "responsibilities": "Team B's stand-ups and on-call", "return_on": early.isoformat()}
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["responsibilities"], r.json()["return_on"], r.json()["backfill"]["id"]) == (
+        "Team B's stand-ups and on-call",
+        early.isoformat(),
+        "E",
+    )
+    with world.db.engine.connect() as conn:
+        audit = conn.execute(
+            select(t.audit_events.c.actor, t.audit_events.c.details).where(
+                t.audit_events.c.action == "handoff.corrected"
+            )
+        ).all()
+    assert [(a.actor, a.details) for a in audit] == [
+        (
+            "H",
+            {
+                "responsibilities": {"from": "Team B's stand-ups", "to": "Team B's stand-ups and on-call"},
+                "return_on": {"from": move.end.isoformat(), "to": early.isoformat()},
+            },
+        )
+    ]
+    # The page's form, filled with what it says now, for whoever may correct it.
+    page = mira.get(f"/moves/{move.id}", headers={"accept": "text/html"}).text
+    assert 'id="correct-handoff"' in page and f'value="{early.isoformat()}"' in page
+    assert (
+        'id="correct-handoff"'
+        not in world.client("emil").get(f"/moves/{move.id}", headers={"accept": "text/html"}).text
+    )
+    form = {"holder_id": "H", "responsibilities": "On-call only", "return_on": "", "backfill_id": ""}
+    r = mira.post(f"/moves/{move.id}/handoff/correct", data=form, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    view = handoffs.handoff_for_move(world.db, move.id)
+    assert view is not None and (view.responsibilities, view.return_on, view.backfill) == (
+        "On-call only",
+        move.end,
+        None,
+    )
+    # Ended, the move's handoff is history.
+    move_svc.transition_move(world.db, move.id, "withdrawn", actor="E2", reason="not now")
+    assert mira.put(url, json=body).status_code == 409
+    assert 'id="correct-handoff"' not in mira.get(f"/moves/{move.id}", headers={"accept": "text/html"}).text
 
 
 def _leave_cover(

@@ -752,6 +752,12 @@ def moves_show(move_id: str, as_json: JsonOpt = False) -> None:
         data = jsonable(move)
         if not reads_notes:
             data["outcome"]["notes"] = None  # as the JSON API: absent when the notes are confidential
+        if data.get("outcome") is not None:
+            # As the JSON API: a review an import brought in has no reviewer, and says who imported it.
+            imported = move_svc.review_imported_by(move.outcome.reviewer_id if move.outcome else None)
+            data["outcome"]["imported_by"] = imported
+            if imported is not None:
+                data["outcome"]["reviewer_id"] = None
         data["earlier_reviews"] = [r.model_dump(mode="json") for r in earlier]
         print_json(data)
         return
@@ -760,7 +766,7 @@ def moves_show(move_id: str, as_json: JsonOpt = False) -> None:
         rows = [
             [
                 str(r.reviewed_on),
-                r.reviewer,
+                r.reviewer if r.imported_by is None else f"imported by {r.imported_by}",
                 r.decision,
                 ", ".join(f"{c.position}: {c.rating}" for c in r.criteria),
                 "(confidential)" if r.notes is None else r.notes,

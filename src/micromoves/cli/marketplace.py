@@ -19,6 +19,7 @@ from rich.text import Text
 
 from micromoves.cli.render import console, natural_width, print_json, table
 from micromoves.domain.errors import InvalidValue, NotFound
+from micromoves.domain.marketplace import CHECKLIST_OWNER_WORDS
 from micromoves.services import accounts
 from micromoves.services import marketplace as market
 from micromoves.services import marketplace_views as mviews
@@ -445,20 +446,33 @@ def register(app: typer.Typer) -> None:
     def onboarding(
         move_id: str,
         done: Annotated[list[int] | None, typer.Option(help="Mark this checklist item id done (repeat).")] = None,
+        reopen: Annotated[list[int] | None, typer.Option(help="Reopen this checklist item id (repeat).")] = None,
         as_json: JsonOpt = False,
     ) -> None:
-        """A move's onboarding checklist; --done ITEM ticks items off."""
+        """A move's onboarding checklist; --done ITEM ticks items off, --reopen ITEM undoes that. Each item is
+        for its party to tick (the person, the host team's manager or the line manager; HR too), while the move
+        is approved, onboarding or active."""
         db = open_db()
         policy = _policy(db)
         for item in done or []:
             market.complete_onboarding_item(db, policy, item)
+        for item in reopen or []:
+            market.complete_onboarding_item(db, policy, item, done=False)
         items = mviews.onboarding(db, policy, move_id)
         if as_json:
             print_json([i.model_dump(mode="json") for i in items])
             return
-        console.print(
-            table(f"Onboarding of {move_id}", ["id", "item", "done"], [[i.id, i.item, i.done_on or ""] for i in items])
-        )
+        rows = [
+            [
+                i.id,
+                i.item,
+                CHECKLIST_OWNER_WORDS[i.owner] if i.owner else "either side",
+                i.done_on or "",
+                i.done_by or "",
+            ]
+            for i in items
+        ]
+        console.print(table(f"Onboarding of {move_id}", ["id", "item", "for", "done", "by"], rows))
 
     @app.command("handoff")
     @handle_errors
@@ -470,17 +484,24 @@ def register(app: typer.Typer) -> None:
         responsibilities: Annotated[str, typer.Option(help="What is handed over.")] = "",
         return_on: Annotated[str | None, typer.Option(help="When the holder takes them back (YYYY-MM-DD).")] = None,
         backfill: Annotated[str | None, typer.Option(help="Who covers the receiver's own work meanwhile.")] = None,
+        correct: Annotated[
+            bool, typer.Option("--correct", help="Replace the recorded handoff with --holder and the rest.")
+        ] = False,
         as_json: JsonOpt = False,
     ) -> None:
-        """A move's responsibility handoff (acting roles, handoffs, temporary leads); with --holder, record it."""
+        """A move's responsibility handoff (acting roles, handoffs, temporary leads); with --holder, record it
+        (the holder of the host team, the backfill of the person's own team); with --correct as well, replace
+        the recorded one (all of it: a return date left out is the move's end, a backfill left out none)."""
         from micromoves.services import handoffs
         from micromoves.services.views import move_detail
 
         db = open_db()
         policy = _policy(db)
         move_detail(db, policy, move_id)  # the same visibility as the move, as in the web app
+        if correct and not holder:
+            raise InvalidValue("--correct replaces the whole handoff: give --holder and --responsibilities too")
         if holder:
-            handoffs.record_handoff(
+            (handoffs.correct_handoff if correct else handoffs.record_handoff)(
                 db,
                 policy,
                 move_id,

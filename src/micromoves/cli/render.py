@@ -14,6 +14,7 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from micromoves.domain.model import Move
+from micromoves.services.moves import review_imported_by
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -97,4 +98,12 @@ def print_move(move: Move, *, skill_names: dict[str, str] | None = None, show_co
         o = move.outcome
         # (Rich would take a bare "[confidential]" for a markup tag and print nothing.)
         notes = esc(o.notes) if (show_confidential or not o.confidential) else "[dim](notes confidential)[/]"
-        console.print(f"  outcome: {o.decision.value} (reviewed {o.reviewed_on} by {o.reviewer_id}) {notes}")
+        # A review an import brought in names who ran the import, not as its reviewer (it read "reviewed … by
+        # user:admin"); its date is the move's end, as the import gives it.
+        imported = review_imported_by(o.reviewer_id)
+        said = (
+            f"reviewed {o.reviewed_on} by {o.reviewer_id}"
+            if imported is None
+            else f"imported from the HRIS by {imported}, dated {o.reviewed_on}"
+        )
+        console.print(f"  outcome: {o.decision.value} ({esc(said)}) {notes}")

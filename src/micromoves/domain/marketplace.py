@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from micromoves.domain.errors import IllegalTransition, InvalidDates, InvalidValue
-from micromoves.domain.model import MoveKind
+from micromoves.domain.model import MoveKind, MoveStatus
 from micromoves.domain.rules import check_dates, check_short
 
 # Moves that carry a handoff of responsibilities (with its backfill and return date): they stand in for
@@ -79,21 +79,59 @@ def may_apply_again(status: str, decided_by: str | None, person_id: str) -> bool
 LIVE_APPLICATIONS = frozenset({A.APPLIED, A.WAITLISTED, A.OFFERED})
 SEAT_HOLDING = frozenset({A.ACCEPTED})
 
-# What a person must have in place before the first day, per kind of move (tracked to done).
+
+class ChecklistOwner(enum.StrEnum):
+    """Who ticks an onboarding item off: the party that does what it says. (HR of the person's unit and admins
+    may tick any item, as they may run any move they see.)"""
+
+    PERSON = "person"  # the person on the move
+    # The host team's manager; a move with no host team, or one hosted by a team without a manager, has
+    # nobody there to do it, so the person's managers do (as they record the handoff of such a move).
+    HOST_MANAGER = "host_manager"
+    LINE_MANAGER = "line_manager"  # the person's managers: the home side that lets them go and takes them back
+
+
+# Each party in words, for the move page and a refusal.
+CHECKLIST_OWNER_WORDS: Mapping[ChecklistOwner, str] = {
+    ChecklistOwner.PERSON: "the person on the move",
+    ChecklistOwner.HOST_MANAGER: "the host team's manager",
+    ChecklistOwner.LINE_MANAGER: "the person's line manager",
+}
+
+
+# What a person must have in place before the first day, per kind of move (tracked to done), each item with
+# the party that ticks it off: the host grants access and holds the intro, the home side agrees the cover and
+# the return date, the person books their first check-in. Stored by its text (onboarding_items.item): a
+# wording changed here must keep the old text below too, or the items stored with it lose their owner.
+ONBOARDING_ITEMS: Mapping[str, ChecklistOwner] = {
+    "Access to the host team's tools and channels granted": ChecklistOwner.HOST_MANAGER,
+    "Intro meeting with the host manager held": ChecklistOwner.HOST_MANAGER,
+    "Home-team cover agreed for the time away": ChecklistOwner.LINE_MANAGER,
+    "First check-in booked": ChecklistOwner.PERSON,
+    # (the host side hands its responsibilities over: whoever records the move's handoff on that side)
+    "Responsibilities and decision rights handed over in writing": ChecklistOwner.HOST_MANAGER,
+    "Return date confirmed": ChecklistOwner.LINE_MANAGER,
+}
+_HANDOFF_ITEMS = ("Responsibilities and decision rights handed over in writing", "Return date confirmed")
+
 ONBOARDING_CHECKLIST: Mapping[MoveKind, tuple[str, ...]] = {
     kind: (
-        "Access to the host team's tools and channels granted",
-        "Intro meeting with the host manager held",
-        "Home-team cover agreed for the time away",
-        "First check-in booked",
-        *(
-            ("Responsibilities and decision rights handed over in writing", "Return date confirmed")
-            if kind in (MoveKind.ACTING_ROLE, MoveKind.RESPONSIBILITY_HANDOFF, MoveKind.TEMPORARY_LEAD)
-            else ()
-        ),
+        *(item for item in ONBOARDING_ITEMS if item not in _HANDOFF_ITEMS),
+        *(_HANDOFF_ITEMS if kind in KINDS_WITH_HANDOFF else ()),
     )
     for kind in MoveKind
 }
+
+# When a checklist may be ticked off (or an item reopened): once the move is approved — the person released,
+# the host agreed; a request may still be declined, so nothing is set up for it yet — until it stops running.
+# Late access or a first check-in booked after the start are still ticked off while it is active; a
+# withdrawn, declined, reviewed or ended move keeps its checklist as it was.
+ONBOARDING_OPEN: frozenset[MoveStatus] = frozenset({MoveStatus.APPROVED, MoveStatus.ONBOARDING, MoveStatus.ACTIVE})
+
+
+def onboarding_owner(item: str) -> ChecklistOwner | None:
+    """The party that ticks the item off (None: a text no checklist has, such as an older wording)."""
+    return ONBOARDING_ITEMS.get(item)
 
 
 # What people do to an opportunity (the web's and the API's action names), and the status each leads to;

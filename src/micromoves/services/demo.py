@@ -29,7 +29,7 @@ from sqlalchemy import Connection, func, insert, select
 
 from micromoves.domain import lifecycle, rules
 from micromoves.domain.errors import DomainError, InvalidValue
-from micromoves.domain.marketplace import ONBOARDING_CHECKLIST
+from micromoves.domain.marketplace import ONBOARDING_CHECKLIST, ONBOARDING_ITEMS, ChecklistOwner
 from micromoves.domain.model import AssignmentReason, Decision, Move, MoveKind, MoveStatus, Provenance, Rating
 from micromoves.planning import PlanningError, PlanProblem, PlanResult
 from micromoves.planning.solver import NoPlanFound, solve_greedy
@@ -748,7 +748,9 @@ class _Generator:
                 done: dt.date | None = onboarding + (started - onboarding) * position // len(items)
             else:  # still onboarding: the first half is done so far
                 done = onboarding if position <= len(items) // 2 else None
-            who = host if done is not None else None
+            # Ticked by the party each item is for (the person's own, their line manager's, the host's).
+            party = {ChecklistOwner.PERSON: p.id, ChecklistOwner.LINE_MANAGER: m.released_by}
+            who = (party.get(ONBOARDING_ITEMS[item]) or host) if done is not None else None
             self.onboarding.append((self._next_id("onboarding_items"), m.id, position, item, done, who))
 
     def simulate(self, person: _Person, rows: _Rows) -> None:

@@ -1,9 +1,12 @@
 """Acting roles and responsibility handoffs: whose responsibilities go to whom, until when, and who
-backfills — recorded on the move that carries them, ended when the move ends."""
+backfills — recorded on the move that carries them (by whoever runs it), corrected while it has not ended,
+ended when the move ends. The holder is of the team whose responsibilities they are (the host team), the
+backfill of the person's own team (see ``_checked``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, insert, select, update
@@ -45,61 +48,21 @@ def record_handoff(
     return_on: dt.date | None = None,
     backfill_id: str | None = None,
 ) -> int:
-    """Attach a handoff to an acting-role, handoff or temporary-lead move (its managers, host, HR)."""
-    policy.require_scope(Scope.WRITE)
-    with db.engine.connect() as conn:
-        move = conn.execute(select(t.moves).where(t.moves.c.id == move_id)).first()
-    visible = move is not None and policy.sees_move(move.person_id, move.host_team_id)
-    policy.require(visible, visible=False, action="record a handoff on", entity_type="move", entity_id=move_id)
-    assert move is not None
-    policy.require(
-        policy.runs_move(move.person_id, move.host_team_id),
-        visible=True,
-        action="record a handoff on",
-        entity_type="move",
-        entity_id=move_id,
-    )
-    if MoveStatus(move.status) in ENDED_STATUSES:
-        raise Conflict(f"move {move_id} is {move.status}: a handoff is for a move still to come or under way")
-    if MoveKind(move.kind) not in KINDS_WITH_HANDOFF:
-        raise InvalidValue(
-            f"a {move.kind} move carries no handoff; acting roles, handoffs and temporary leads do", field="kind"
-        )
-    if not responsibilities.strip():
-        raise InvalidValue("say which responsibilities are handed over", field="responsibilities")
-    return_on = return_on or move.end
-    if not move.start <= return_on <= move.end + dt.timedelta(days=31):
-        raise InvalidValue(
-            f"the return date {return_on} must fall between {move.start} and a month after {move.end}",
-            field="return_on",
-        )
+    """Attach a handoff to an acting-role, handoff or temporary-lead move (its managers, host, HR): see
+    :func:`_checked` for the rules. One per move: a mistake is corrected with :func:`correct_handoff`."""
+    move = _move_to_hand_over(db, policy, move_id, "record a handoff on")
     with db.write_engine.begin() as conn:
-        # The move's two teams: the host team (whose responsibilities are handed over) and the person's
-        # own (whose work a backfill covers). Whoever runs the move may name their members.
-        teams = {move.host_team_id, conn.scalar(select(t.people.c.team_id).where(t.people.c.id == move.person_id))}
-        for field, pid in (("holder_id", holder_id), ("backfill_id", backfill_id)):
-            if pid is None:
-                continue
-            # Else only someone the caller may see: the handoff shows the holder's and the backfill's names,
-            # so any id would read out any person's name (and which ids exist). Both get the same answer.
-            team = conn.execute(select(t.people.c.team_id).where(t.people.c.id == pid)).first()
-            if team is None or not (team.team_id in teams - {None} or policy.sees_person(pid)):
-                raise InvalidValue(f"unknown person {pid!r}", field=field)
-        if holder_id == move.person_id or backfill_id == move.person_id:
-            raise InvalidValue("the person on the move cannot hand over to, or backfill, themself", field="holder_id")
+        fields = _checked(conn, policy, move, holder_id, responsibilities, return_on, backfill_id)
         if conn.scalar(select(t.handoffs.c.id).where(t.handoffs.c.move_id == move_id)) is not None:
-            raise Conflict(f"move {move_id} already has a handoff", field="move_id")
+            raise Conflict(f"move {move_id} already has a handoff: correct that one instead", field="move_id")
         handoff_id = conn.execute(
             insert(t.handoffs)
             .values(
                 move_id=move_id,
-                holder_id=holder_id,
                 receiver_id=move.person_id,
-                responsibilities=responsibilities.strip(),
                 start=move.start,
-                return_on=return_on,
-                backfill_id=backfill_id,
                 status="active" if MoveStatus(move.status) in RUNNING else "planned",
+                **fields,
             )
             .returning(t.handoffs.c.id)
         ).scalar_one()
@@ -111,9 +74,145 @@ def record_handoff(
             move_id,
             holder=holder_id,
             backfill=backfill_id,
-            return_on=return_on,
+            return_on=fields["return_on"],
         )
     return int(handoff_id)
+
+
+def correct_handoff(
+    db: Database,
+    policy: Policy,
+    move_id: str,
+    *,
+    holder_id: str,
+    responsibilities: str,
+    return_on: dt.date | None = None,
+    backfill_id: str | None = None,
+) -> bool:
+    """Replace what a move's handoff says (holder, responsibilities, return date, backfill: all of it, as
+    when it was recorded; no return date is the move's end, no backfill none) under the same rules, by the
+    same people, while the move has not ended. A typo was permanent: a second record is refused, and there
+    was nothing else. Audited with what it said before; True if anything changed."""
+    move = _move_to_hand_over(db, policy, move_id, "correct the handoff of")
+    c = t.handoffs.c
+    with db.write_engine.begin() as conn:
+        fields = _checked(conn, policy, move, holder_id, responsibilities, return_on, backfill_id)
+        old = conn.execute(select(t.handoffs).where(c.move_id == move_id).with_for_update()).first()
+        if old is None:
+            raise Conflict(f"move {move_id} has no handoff to correct: record one", field="move_id")
+        changed = {k: v for k, v in fields.items() if getattr(old, k) != v}
+        if not changed:
+            return False
+        conn.execute(update(t.handoffs).where(c.id == old.id).values(**changed))
+        record_audit(
+            conn,
+            policy.principal.actor,
+            "handoff.corrected",
+            "move",
+            move_id,
+            **{k: {"from": getattr(old, k), "to": v} for k, v in changed.items()},
+        )
+    return True
+
+
+def _move_to_hand_over(db: Database, policy: Policy, move_id: str, action: str) -> Any:
+    """The move, if the caller runs it (404 unseen, 403 seen), it is still to come or under way, and its kind
+    carries a handoff."""
+    policy.require_scope(Scope.WRITE)
+    with db.engine.connect() as conn:
+        move = conn.execute(select(t.moves).where(t.moves.c.id == move_id)).first()
+    visible = move is not None and policy.sees_move(move.person_id, move.host_team_id)
+    policy.require(visible, visible=False, action=action, entity_type="move", entity_id=move_id)
+    assert move is not None
+    policy.require(
+        policy.runs_move(move.person_id, move.host_team_id),
+        visible=True,
+        action=action,
+        entity_type="move",
+        entity_id=move_id,
+    )
+    if MoveStatus(move.status) in ENDED_STATUSES:
+        raise Conflict(f"move {move_id} is {move.status}: a handoff is for a move still to come or under way")
+    if MoveKind(move.kind) not in KINDS_WITH_HANDOFF:
+        raise InvalidValue(
+            f"a {move.kind} move carries no handoff; acting roles, handoffs and temporary leads do", field="kind"
+        )
+    return move
+
+
+def _checked(
+    conn: Connection,
+    policy: Policy,
+    move: Any,
+    holder_id: str,
+    responsibilities: str,
+    return_on: dt.date | None,
+    backfill_id: str | None,
+) -> dict[str, Any]:
+    """The handoff's fields, checked. A handoff has two sides, as the move does:
+
+    - the **holder** hands responsibilities over and takes them back: someone of the team whose
+      responsibilities they are, the host team (a member, or its manager); for a move without a host team, or
+      hosted by the person's own team, the person's own side;
+    - the **backfill** covers the receiver's own work meanwhile: someone of the person's own side (a member of
+      their team, its manager, or their line manager).
+
+    Neither is the person on the move, and they are two people: the holder hands their responsibilities over
+    to be free of them, so covering the receiver's work as well is no handoff ("Amara takes them back …
+    Amara backfills Ibrahim's own work"). Someone the caller may not see and of neither side is an unknown
+    person, as one who does not exist: the handoff shows their name."""
+    if not responsibilities.strip():
+        raise InvalidValue("say which responsibilities are handed over", field="responsibilities")
+    return_on = return_on or move.end
+    if not move.start <= return_on <= move.end + dt.timedelta(days=31):
+        raise InvalidValue(
+            f"the return date {return_on} must fall between {move.start} and a month after {move.end}",
+            field="return_on",
+        )
+    if move.person_id in (holder_id, backfill_id):
+        raise InvalidValue(
+            "the person on the move cannot hand over to, or backfill, themself",
+            field="holder_id" if holder_id == move.person_id else "backfill_id",
+        )
+    if holder_id == backfill_id:
+        raise InvalidValue(
+            "the holder hands their responsibilities over and cannot also backfill the person's own work: "
+            "name someone of the person's own team as the backfill, or none",
+            field="backfill_id",
+        )
+    p, tm = t.people.c, t.team_managers.c
+    home_team, line_manager = conn.execute(select(p.team_id, p.manager_id).where(p.id == move.person_id)).one()
+
+    def side(team: str | None) -> set[str]:
+        """The people of a team's side: its members and its managers."""
+        if team is None:
+            return set()
+        members = conn.scalars(select(p.id).where(p.team_id == team, p.id.in_([holder_id, backfill_id or ""])))
+        return {*members, *conn.scalars(select(tm.person_id).where(tm.team_id == team))}
+
+    home = side(home_team) | ({line_manager} if line_manager else set())
+    at_home = move.host_team_id is None or move.host_team_id == home_team
+    host = home if at_home else side(move.host_team_id)
+    host_words = "the person's own team (the move has no other host)" if at_home else "the host team"
+    for field, pid, allowed, words in (
+        ("holder_id", holder_id, host, host_words),
+        ("backfill_id", backfill_id, home, "the person's own team"),
+    ):
+        if pid is None or pid in allowed:
+            continue
+        # Naming a person of the move's other side, or one the caller sees, is a mistake they can read; any
+        # other id gets the answer of an id that does not exist (else any id would read out a name).
+        known = conn.scalar(select(p.id).where(p.id == pid)) is not None
+        if known and (pid in home | host or policy.sees_person(pid)):
+            role = "whose responsibilities are handed over" if field == "holder_id" else "who backfills"
+            raise InvalidValue(f"{pid} is not of {words}, {role}", field=field)
+        raise InvalidValue(f"unknown person {pid!r}", field=field)
+    return {
+        "holder_id": holder_id,
+        "responsibilities": responsibilities.strip(),
+        "return_on": return_on,
+        "backfill_id": backfill_id,
+    }
 
 
 def handoff_for_move(db: Database, move_id: str) -> HandoffView | None:

@@ -35,7 +35,7 @@ from micromoves.domain import lifecycle, rules, vocabulary
 from micromoves.domain.errors import DomainError, InvalidValue
 from micromoves.domain.lifecycle import OCCUPYING_STATUSES, STARTED_STATUSES
 from micromoves.domain.model import AssignmentReason, Decision, MoveKind, MoveStatus, Provenance, Rating
-from micromoves.services.moves import keep_reviews, review_record
+from micromoves.services.moves import imported_reviewer, keep_reviews, review_record
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import changes
 from micromoves.storage import tables as t
@@ -2213,8 +2213,8 @@ class _KeptMoveData:
         old = self.outcomes.get(move_id)
         if decision is None:
             return None if old is None else (move_id, *old)
-        if old is None:
-            return (move_id, decision, end, actor, "", False)
+        if old is None:  # reviewed in the HRIS, not by whoever runs the import
+            return (move_id, decision, end, imported_reviewer(actor), "", False)
         return (move_id, decision, *old[1:])
 
 
@@ -2297,7 +2297,7 @@ def _write_moves(
         outcomes = (kept.outcome(m.id, m.decision, m.end, actor) for m in moves)
     else:  # a first import (a million rows): the file's rows as they are
         criteria = ((m.id, i, s, m.ratings[i - 1], "") for m in moves for i, s in enumerate(m.criteria, 1))
-        outcomes = ((m.id, m.decision, m.end, actor, "", False) for m in moves if m.decision)
+        outcomes = ((m.id, m.decision, m.end, imported_reviewer(actor), "", False) for m in moves if m.decision)
     w.insert(t.success_criteria, ["move_id", "position", "statement", "rating", "evidence"], criteria)
     w.insert(
         t.outcomes,

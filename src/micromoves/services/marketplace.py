@@ -21,11 +21,14 @@ from micromoves.domain import rules, vocabulary
 from micromoves.domain.errors import Conflict, InvalidValue, NotFound, named_in_request
 from micromoves.domain.lifecycle import COMMITTED_STATUSES, allowed_next
 from micromoves.domain.marketplace import (
+    CHECKLIST_OWNER_WORDS,
     LIVE_APPLICATIONS,
     ONBOARDING_CHECKLIST,
+    ONBOARDING_OPEN,
     SEAT_HOLDING,
     ApplicationStatus,
     Candidate,
+    ChecklistOwner,
     Eligibility,
     OpportunityStatus,
     check_application_transition,
@@ -33,6 +36,7 @@ from micromoves.domain.marketplace import (
     check_opportunity_transition,
     ineligibility,
     may_apply_again,
+    onboarding_owner,
 )
 from micromoves.domain.model import MoveKind, MoveStatus
 from micromoves.services import moves as move_service
@@ -748,21 +752,51 @@ def _accept(db: Database, policy: Policy, application_id: int, later: Later) -> 
     return move_id
 
 
+def host_is_managed(conn: Connection, host_team_id: str | None) -> bool:
+    """Does someone manage the move's host team? (Else the person's managers tick the host's items.)"""
+    return host_team_id is not None and host_manager_of(conn, host_team_id) is not None
+
+
 def complete_onboarding_item(db: Database, policy: Policy, item_id: int, *, done: bool = True) -> None:
+    """Tick an onboarding item off (``done``) or reopen it: by the party it is for (policy.ticks_onboarding),
+    while the move is approved, onboarding or active (ONBOARDING_OPEN). It checked only that the caller saw
+    the move: a withdrawn move's items were ticked, the person ticked the host's items on a mere request."""
     policy.require_scope(Scope.WRITE)
+    i, m = t.onboarding_items.c, t.moves.c
     with db.engine.connect() as conn:
         row = conn.execute(
-            select(t.onboarding_items.c.move_id, t.moves.c.person_id, t.moves.c.host_team_id)
-            .join(t.moves, t.moves.c.id == t.onboarding_items.c.move_id)
-            .where(t.onboarding_items.c.id == item_id)
+            select(i.move_id, i.item, m.person_id, m.host_team_id)
+            .join(t.moves, m.id == i.move_id)
+            .where(i.id == item_id)
         ).first()
+        host_managed = row is not None and host_is_managed(conn, row.host_team_id)
     visible = row is not None and policy.sees_move(row.person_id, row.host_team_id)
     policy.require(visible, visible=False, action="update", entity_type="onboarding item", entity_id=str(item_id))
     assert row is not None
+    owner = onboarding_owner(row.item)
+    if not policy.ticks_onboarding(owner, row.person_id, row.host_team_id, host_managed=host_managed):
+        words = CHECKLIST_OWNER_WORDS[owner] if owner is not None else "the person or whoever runs the move"
+        if owner is ChecklistOwner.HOST_MANAGER and not host_managed:
+            words = "the person's line manager (nobody manages a host team for this move)"
+        policy.deny(
+            "tick off",
+            "onboarding item",
+            str(item_id),
+            visible=True,
+            message=f"{row.item!r} is for {words} to tick off (or HR of the person's unit)",
+        )
     with db.write_engine.begin() as conn:
+        # Read under the write lock: a withdrawal committed since the read above closes the checklist.
+        status = conn.execute(select(m.status).where(m.id == row.move_id).with_for_update()).scalar_one()
+        if MoveStatus(status) not in ONBOARDING_OPEN:
+            raise Conflict(
+                f"move {row.move_id} is {status}: its onboarding checklist is ticked off while the move is "
+                "approved, onboarding or active",
+                field="status",
+            )
         conn.execute(
             update(t.onboarding_items)
-            .where(t.onboarding_items.c.id == item_id)
+            .where(i.id == item_id)
             .values(done_on=dt.date.today() if done else None, done_by=policy.principal.actor if done else None)
         )
         record_audit(

@@ -12,10 +12,13 @@ from micromoves.domain import rules
 from micromoves.domain.errors import NotFound
 from micromoves.domain.lifecycle import COMMITTED_STATUSES, OCCUPYING_STATUSES, STARTED_STATUSES
 from micromoves.domain.marketplace import (
+    ONBOARDING_OPEN,
     Candidate,
+    ChecklistOwner,
     OpportunityStatus,
     ineligibility,
     may_apply_again,
+    onboarding_owner,
     skill_fit,
     skill_fit_words,
 )
@@ -24,6 +27,7 @@ from micromoves.services.marketplace import (
     _may_run,
     eligibility_of,
     first_activations,
+    host_is_managed,
     may_offer,
     on_the_market,
     plan_fit,
@@ -32,7 +36,7 @@ from micromoves.services.marketplace import (
 )
 from micromoves.services.planning import WhatIf, to_hundredths
 from micromoves.services.policy import Policy
-from micromoves.services.views import PersonRef, names_of
+from micromoves.services.views import PersonRef, actor_name, names_of
 from micromoves.settings import get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
@@ -83,7 +87,13 @@ class ApplicationRow(BaseModel):
 class OnboardingItemView(BaseModel):
     id: int
     item: str
+    owner: ChecklistOwner | None = Field(
+        description="who ticks it off: the person, the host team's manager or the person's line manager (HR of "
+        "the person's unit and admins may too); null: an item no checklist knows, for either side"
+    )
     done_on: dt.date | None
+    done_by: str | None = Field(description="who ticked it off (a name; an account without a person: its username)")
+    may_tick: bool = Field(description="may you tick it off or reopen it now (its party, and the move open)")
 
 
 class OpportunityDetail(BaseModel):
@@ -406,8 +416,11 @@ def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> Opp
 
 
 def onboarding(db: Database, policy: Policy, move_id: str) -> list[OnboardingItemView]:
+    """The move's onboarding checklist, each item with its party, who ticked it off and whether the viewer
+    may tick it now (the page offers the button only then: market.complete_onboarding_item's rules)."""
+    m = t.moves.c
     with db.engine.connect() as conn:
-        move = conn.execute(select(t.moves.c.person_id, t.moves.c.host_team_id).where(t.moves.c.id == move_id)).first()
+        move = conn.execute(select(m.person_id, m.host_team_id, m.status).where(m.id == move_id)).first()
         policy.require(
             move is not None and policy.sees_move(move.person_id, move.host_team_id),
             visible=False,
@@ -415,12 +428,29 @@ def onboarding(db: Database, policy: Policy, move_id: str) -> list[OnboardingIte
             entity_type="move",
             entity_id=move_id,
         )
+        assert move is not None
         rows = conn.execute(
             select(t.onboarding_items)
             .where(t.onboarding_items.c.move_id == move_id)
             .order_by(t.onboarding_items.c.position)
         ).all()
-    return [OnboardingItemView(id=r.id, item=r.item, done_on=r.done_on) for r in rows]
+        names = names_of(conn, t.people, [r.done_by for r in rows if r.done_by])
+        host_managed = bool(rows) and host_is_managed(conn, move.host_team_id)
+    is_open = MoveStatus(move.status) in ONBOARDING_OPEN
+    return [
+        OnboardingItemView(
+            id=r.id,
+            item=r.item,
+            owner=onboarding_owner(r.item),
+            done_on=r.done_on,
+            done_by=actor_name(names, r.done_by) if r.done_by else None,
+            may_tick=is_open
+            and policy.ticks_onboarding(
+                onboarding_owner(r.item), move.person_id, move.host_team_id, host_managed=host_managed
+            ),
+        )
+        for r in rows
+    ]
 
 
 def person_weeks(share_days: int) -> float:

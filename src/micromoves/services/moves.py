@@ -598,6 +598,26 @@ def _keep_earlier_review(uow: UnitOfWork, move: Move) -> None:
     )
 
 
+# The reviewer of a review an import brought in: nobody in the organisation reviewed the move here (the HRIS
+# did, or someone its export does not name), so it is stored as imported, with the import's actor for the
+# record. It was stored as the actor alone and read "reviewed 2026-10-30 by user:admin", of an admin who never
+# reviewed the move. (reviewer_id is required; the prefix names no person, so nobody reads the review as
+# their own, policy.sees_confidential.) Reviews imported before this carry the actor alone.
+IMPORTED_REVIEW = "import:"
+
+
+def imported_reviewer(actor: str) -> str:
+    """The reviewer_id an import stores on a review it brings in (within the column's 64 characters)."""
+    return (IMPORTED_REVIEW + actor)[:64]
+
+
+def review_imported_by(reviewer_id: str | None) -> str | None:
+    """Who ran the import that brought the review in (None: a review made in micromoves)."""
+    if reviewer_id is None or not reviewer_id.startswith(IMPORTED_REVIEW):
+        return None
+    return reviewer_id.removeprefix(IMPORTED_REVIEW)
+
+
 # A review as the reviews table keeps it: (decision, reviewed_on, reviewer_id, notes, confidential).
 ReviewHead = tuple[Decision | str, dt.date, str, str, bool]
 

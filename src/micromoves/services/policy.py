@@ -21,6 +21,7 @@ from sqlalchemy import Connection, exists, literal, or_, select, union
 from sqlalchemy.sql.elements import ColumnElement
 
 from micromoves.domain.errors import Forbidden, NotFound
+from micromoves.domain.marketplace import ChecklistOwner
 from micromoves.services.accounts import Principal, Scope
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
@@ -156,6 +157,25 @@ class Policy:
             return False
         p = self.principal
         return p.is_admin or self.manages(person_id) or self.hosts(host_team_id) or self.hr_covers(person_id)
+
+    def ticks_onboarding(
+        self, owner: ChecklistOwner | None, person_id: str, host_team_id: str | None, *, host_managed: bool
+    ) -> bool:
+        """Tick off (or reopen) an onboarding item: the party it is for (``owner``: the person, the host team's
+        manager — the person's managers when nobody manages a host team, ``host_managed`` False — or the
+        person's managers), HR of the person's unit and admins. Seeing the move is not enough: the host
+        manager ticked "home-team cover agreed" for the line manager, the person "access granted" for the
+        host. An item of no known owner (an older checklist's wording) is for anyone on either side."""
+        p = self.principal
+        if p.is_admin or self.hr_covers(person_id):
+            return True
+        if owner is None:
+            return self.is_self(person_id) or self.runs_move(person_id, host_team_id)
+        if owner is ChecklistOwner.PERSON:
+            return self.is_self(person_id)
+        if owner is ChecklistOwner.HOST_MANAGER:
+            return self.hosts(host_team_id) or (not host_managed and self.manages(person_id))
+        return self.manages(person_id)
 
     def may_approve(self) -> bool:
         """Could a move request ever wait for this principal's decision? A line manager (anyone with reports),

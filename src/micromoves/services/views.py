@@ -24,6 +24,7 @@ from micromoves.domain.model import Decision, Move, MoveKind, MoveStatus
 from micromoves.services import approvals as approval_service
 from micromoves.services.accounts import Principal
 from micromoves.services.choices import KindField, StatusField
+from micromoves.services.moves import review_imported_by
 from micromoves.services.policy import Policy
 from micromoves.storage import tables as t
 from micromoves.storage.changes import changed_since
@@ -209,10 +210,15 @@ class CheckInView(BaseModel):
     progress: int | None
 
 
+REVIEWER_DOC = "who reviewed the move; null for a review an import brought in from the HRIS (see imported_by)"
+IMPORTED_BY_DOC = "a review an import brought in: who ran the import (they did not review the move); else null"
+
+
 class OutcomeView(BaseModel):
     decision: str
     reviewed_on: dt.date
-    reviewer: str
+    reviewer: str | None = Field(description=REVIEWER_DOC)
+    imported_by: str | None = Field(default=None, description=IMPORTED_BY_DOC)
     confidential: bool
     # Absent (null) when the notes are confidential and the user may not read them.
     notes: str | None
@@ -254,7 +260,8 @@ class EarlierReview(BaseModel):
 
     decision: str
     reviewed_on: dt.date
-    reviewer: str
+    reviewer: str | None = Field(description=REVIEWER_DOC)
+    imported_by: str | None = Field(default=None, description=IMPORTED_BY_DOC)
     confidential: bool
     notes: str | None
     criteria: list[CriterionView]
@@ -485,6 +492,15 @@ def _approver(names: dict[str, str], person_id: str | None, user_id: int | None)
     if person_id is None and user_id is None:
         return "an operator (command line)"
     return actor_name(names, person_id or f"user #{user_id}")
+
+
+def reviewed_by(names: dict[str, str], reviewer_id: str) -> dict[str, str | None]:
+    """A review's ``reviewer``, or, for one an import brought in, who ran the import (``imported_by``): it
+    read "by admin", an admin who never reviewed the move."""
+    imported = review_imported_by(reviewer_id)
+    if imported is not None:
+        return {"reviewer": None, "imported_by": actor_name(names, imported)}
+    return {"reviewer": actor_name(names, reviewer_id), "imported_by": None}
 
 
 def actor_name(names: dict[str, str], actor: str) -> str:
@@ -748,9 +764,10 @@ def move_actions(policy: Policy, move: Move, open_slots: Sequence[str], *, has_h
         actions.append("check_in")
     if s in (MoveStatus.ACTIVE, MoveStatus.IN_REVIEW) and runs:
         actions.append("review")
-    # The rules handoffs.record_handoff checks: a move still to come or under way, one handoff per move.
-    if move.kind in KINDS_WITH_HANDOFF and s not in ENDED_STATUSES and runs and not has_handoff:
-        actions.append("handoff")
+    # The rules handoffs.record_handoff checks: a move still to come or under way, one handoff per move,
+    # corrected (handoffs.correct_handoff) by the same people while the move has not ended.
+    if move.kind in KINDS_WITH_HANDOFF and s not in ENDED_STATUSES and runs:
+        actions.append("correct_handoff" if has_handoff else "handoff")
     return actions
 
 
@@ -792,9 +809,8 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
         earlier = conn.execute(select(t.reviews).where(r.move_id == move.id).order_by(r.reviewed_on, r.id)).all()
         actors = [move.person_id, move.released_by_id, *(c.author_id for c in move.check_ins)]
         actors += [h.actor for h in move.history] + [a.approver_id for a in done] + [who for _, who in waiting]
-        actors += [e.reviewer_id for e in earlier]
-        if outcome is not None:
-            actors.append(outcome.reviewer_id)
+        reviewers = [e.reviewer_id for e in earlier] + ([outcome.reviewer_id] if outcome is not None else [])
+        actors += [review_imported_by(r) or r for r in reviewers]
         names = names_of(conn, t.people, actors)
         # Approvals given by an account without a person: by its username (they read "user #5").
         accounts_without_person = [a.approver_user_id for a in done if not a.approver_id and a.approver_user_id]
@@ -854,7 +870,7 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
                 OutcomeView(
                     decision=str(outcome.decision),
                     reviewed_on=outcome.reviewed_on,
-                    reviewer=actor_name(names, outcome.reviewer_id),
+                    **reviewed_by(names, outcome.reviewer_id),
                     confidential=outcome.confidential,
                     notes=outcome.notes if may_read_notes else None,
                 )
@@ -865,7 +881,7 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
                 EarlierReview(
                     decision=str(e.decision),
                     reviewed_on=e.reviewed_on,
-                    reviewer=actor_name(names, e.reviewer_id),
+                    **reviewed_by(names, e.reviewer_id),
                     confidential=e.confidential,
                     # hidden exactly as the current outcome's notes are
                     notes=e.notes

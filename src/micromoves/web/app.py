@@ -74,6 +74,12 @@ _MOVE_FIELDS = {
     "success_criteria": "Success criteria",
     "skills_targeted": "Skills it builds",
 }
+_HANDOFF_FIELDS = {
+    "holder_id": "Whose responsibilities",
+    "responsibilities": "Responsibilities",
+    "return_on": "They come back on",
+    "backfill_id": "Backfill",
+}
 FORM_LABELS: dict[str, dict[str, str]] = {
     "move.create": {**_MOVE_FIELDS, "person_id": "Person"},
     "move.action": {"reason": "Reason"},
@@ -86,12 +92,8 @@ FORM_LABELS: dict[str, dict[str, str]] = {
         "decision": "Decision",
         "new_end": "New end",
     },
-    "move.handoff": {
-        "holder_id": "Whose responsibilities",
-        "responsibilities": "Responsibilities",
-        "return_on": "They come back on",
-        "backfill_id": "Backfill",
-    },
+    "move.handoff": _HANDOFF_FIELDS,
+    "move.handoff.correct": _HANDOFF_FIELDS,
     "opportunity.create": {
         **_MOVE_FIELDS,
         "seats": "Seats",

@@ -22,7 +22,7 @@ from micromoves.services.views import PersonRef
 from micromoves.storage import tables as t
 from micromoves.web.app import ERROR_RESPONSES, page
 from micromoves.web.bodies import CRITERIA_FORM_CHARS, CRITERIA_TEXT_CHARS, Criterion, IsoDate, RequestBody
-from micromoves.web.routes import RowId, Who, _lines, db_of, form_date, form_model, route
+from micromoves.web.routes import RowId, Who, _lines, db_of, form_bool, form_date, form_model, route
 
 html = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["marketplace"], responses=ERROR_RESPONSES)
@@ -313,9 +313,9 @@ def onboarding_done(
     who: Who,
     item_id: RowId,
     move_id: Annotated[str, Form(max_length=64)],
-    done: Annotated[str, Form(max_length=5)] = "on",
+    done: Annotated[str, Form(max_length=20)] = "on",
 ) -> Response:
-    market.complete_onboarding_item(db_of(request), who.policy, item_id, done=done == "on")
+    market.complete_onboarding_item(db_of(request), who.policy, item_id, done=form_bool(done, "done"))
     return RedirectResponse(f"/moves/{move_id}", status_code=303)
 
 
@@ -346,6 +346,16 @@ class HandoffBody(RequestBody):
     backfill_id: str | None = Field(default=None, max_length=64, description="who covers the receiver's own work")
 
 
+def _handoff_form(holder_id: str, responsibilities: str, return_on: str, backfill_id: str) -> HandoffBody:
+    return form_model(
+        HandoffBody,
+        holder_id=holder_id,
+        responsibilities=responsibilities,
+        return_on=form_date(return_on, "return_on"),
+        backfill_id=backfill_id or None,
+    )
+
+
 @route(html, "POST", "/moves/{move_id}/handoff", name="move.handoff")
 def move_handoff(
     request: Request,
@@ -356,14 +366,23 @@ def move_handoff(
     return_on: Annotated[str, Form(max_length=10)] = "",
     backfill_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    body = form_model(
-        HandoffBody,
-        holder_id=holder_id,
-        responsibilities=responsibilities,
-        return_on=form_date(return_on, "return_on"),
-        backfill_id=backfill_id or None,
-    )
+    body = _handoff_form(holder_id, responsibilities, return_on, backfill_id)
     handoffs.record_handoff(db_of(request), who.policy, move_id, **body.model_dump())
+    return RedirectResponse(f"/moves/{move_id}", status_code=303)
+
+
+@route(html, "POST", "/moves/{move_id}/handoff/correct", name="move.handoff.correct")
+def move_handoff_correct(
+    request: Request,
+    who: Who,
+    move_id: str,
+    holder_id: Annotated[str, Form(max_length=64)],
+    responsibilities: Annotated[str, Form(max_length=5000)],
+    return_on: Annotated[str, Form(max_length=10)] = "",
+    backfill_id: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    body = _handoff_form(holder_id, responsibilities, return_on, backfill_id)
+    handoffs.correct_handoff(db_of(request), who.policy, move_id, **body.model_dump())
     return RedirectResponse(f"/moves/{move_id}", status_code=303)
 
 
@@ -377,6 +396,16 @@ def move_handoff(
 )
 def api_move_handoff(request: Request, who: Who, move_id: str, body: HandoffBody) -> handoffs.HandoffView:
     handoffs.record_handoff(db_of(request), who.policy, move_id, **body.model_dump())
+    view = handoffs.handoff_for_move(db_of(request), move_id)
+    assert view is not None
+    return view
+
+
+@route(api, "PUT", "/moves/{move_id}/handoff", name="api.move.handoff.correct", response_model=handoffs.HandoffView)
+def api_move_handoff_correct(request: Request, who: Who, move_id: str, body: HandoffBody) -> handoffs.HandoffView:
+    """Correct the move's handoff: the whole of it, as when it was recorded (a left-out return date is the
+    move's end, a left-out backfill none)."""
+    handoffs.correct_handoff(db_of(request), who.policy, move_id, **body.model_dump())
     view = handoffs.handoff_for_move(db_of(request), move_id)
     assert view is not None
     return view

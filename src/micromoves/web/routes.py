@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from micromoves.domain import rules, vocabulary
 from micromoves.domain.errors import Forbidden, InvalidValue, NotAuthenticated, TooManyAttempts
+from micromoves.domain.marketplace import CHECKLIST_OWNER_WORDS
 from micromoves.domain.model import MoveKind, MoveStatus, Rating
 from micromoves.services import accounts, planning, secured, views
 from micromoves.services.accounts import Access, Scope
@@ -523,6 +524,18 @@ def form_int(text: str, field: str) -> int | None:
     return int(text)
 
 
+FORM_TRUE, FORM_FALSE = frozenset({"on", "true", "1"}), frozenset({"off", "false", "0"})
+
+
+def form_bool(text: str, field: str) -> bool:
+    """A yes/no a form sends as a value (not a checkbox, whose absence is no): on/true/1 or off/false/0, in
+    any case. Anything else is refused naming the field; it was read as no (``done=yes`` reopened an item)."""
+    word = text.strip().lower()
+    if word in FORM_TRUE or word in FORM_FALSE:
+        return word in FORM_TRUE
+    raise InvalidValue(f"write on, true or 1 (yes) or off, false or 0 (no), got {text[:20]!r}", field=field)
+
+
 def form_date(text: str, field: str) -> dt.date | None:
     """An optional ISO date typed into a form field (empty: none)."""
     try:
@@ -602,6 +615,7 @@ def move(request: Request, who: Who, move_id: str) -> Response:
 
     handoff = handoffs.handoff_for_move(db_of(request), move_id)
     may_handoff = handoff is None and "handoff" in data.actions
+    may_correct_handoff = handoff is not None and "correct_handoff" in data.actions
     # The onboarding checklist of an accepted opportunity's move (its JSON twin: /api/v1/moves/ID/onboarding).
     onboarding = marketplace_views.onboarding(db_of(request), who.policy, move_id)
     return page(
@@ -612,7 +626,9 @@ def move(request: Request, who: Who, move_id: str) -> Response:
         ratings=[r.value for r in Rating],
         handoff=handoff,
         may_handoff=may_handoff,
+        may_correct_handoff=may_correct_handoff,
         onboarding=onboarding,
+        owner_words=CHECKLIST_OWNER_WORDS,
     )
 
 
