@@ -682,6 +682,19 @@ def test_operator_names_stay_free_and_account_usernames_have_their_accounts_righ
     assert code == 3 and f"unknown move '{mid}'" in err and "Not ready to lead" not in out, err
     code, out, err = mm(org_url, "moves", "show", mid, actor="root")  # an admin account
     assert code == 0 and "Not ready to lead" in out, err
+    # What it does is recorded under the account's person (or user:NAME), not as typed: "ROOT" and "Ada"
+    # were written to plans, imports and offers as such.
+    code, _, err = mm(org_url, "users", "add", "bob", "--password", "a long password", actor="ROOT")
+    assert code == 0, err
+    db = Database(org_url)
+    try:
+        with db.engine.connect() as conn:
+            created = select(t.audit_events.c.actor, t.audit_events.c.details).where(
+                t.audit_events.c.action == "user.created"
+            )
+            assert [a for a, d in conn.execute(created) if d["username"] == "bob"] == ["user:root"]
+    finally:
+        db.dispose()
     db = Database(org_url)
     try:
         integrator = accounts.user_named(db, "integrator")

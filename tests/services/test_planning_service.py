@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from micromoves.domain.errors import InvalidValue, NotFound
+from micromoves.domain.errors import Conflict, InvalidValue, NotFound
 from micromoves.domain.model import MoveStatus, PlanStatus, Rating
 from micromoves.services import catalogue, org, planning
 from micromoves.services import moves as move_svc
@@ -1270,3 +1270,20 @@ def test_the_person_page_offers_to_plan_and_shows_an_out_of_date_plan(
     assert 'id="plan-out-of-date"' in page and "Plan again" in page
     twin = c.post("/api/v1/people/EMP/plan", json={}, headers={"x-csrf-token": csrf})
     assert twin.status_code == 201 and twin.json()["out_of_date"] is False and twin.json()["version"] == 2
+
+
+def test_a_target_changed_while_the_plan_is_made_is_not_overwritten_by_it(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan's target was checked before the search only: a target set meanwhile left a plan towards the
+    old one current."""
+    solve_bounded = planning._solve_bounded
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        catalogue.set_target_role(plan_db, person_id="EMP", role_id="SWE2", actor="EMP")  # while it searches
+        return solve_bounded(*args, **kwargs)
+
+    monkeypatch.setattr(planning, "_solve_bounded", slow)
+    with pytest.raises(Conflict, match="target role changed to 'SWE2' while the plan was made") as info:
+        planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
+    assert info.value.field == "target_role_id" and plans_count(plan_db) == 0

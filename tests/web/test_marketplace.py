@@ -1161,6 +1161,7 @@ def test_onboarding_items_are_ticked_by_their_party_while_the_move_is_approved_t
     assert [tick(eva, CHECK_IN_ITEM), tick(hugo, ACCESS_ITEM), tick(mira, COVER_ITEM), tick(hr, INTRO_ITEM)] == [
         204
     ] * 4
+    assert tick(hr, ACCESS_ITEM) == 204  # already done: HR's tick does not rewrite who did it
     done = {i["item"]: i for i in hugo.get(f"/api/v1/moves/{move_id}/onboarding").json()["items"]}
     assert {item: (i["done_on"], i["done_by"]) for item, i in done.items()} == {
         ACCESS_ITEM: (TODAY.isoformat(), "Hugo Host"),
@@ -1602,3 +1603,17 @@ def test_the_marketplace_ranks_what_the_viewer_may_take_first(world: World) -> N
     assert cards[full][1].eligible is False and cards[light][1].eligible is True
     assert any("80% free" in r for r in cards[full][1].reasons), cards[full][1].reasons
     assert cards[light][0] < cards[full][0]
+
+
+def test_a_person_hosted_by_the_team_they_run_does_not_tick_the_hosts_items(world: World) -> None:
+    """Eva managing her move's host team ticked "access granted" for herself; her line manager, who stands in
+    (as approvals.host_absent has it), was refused."""
+    move_id, ids = _accepted_move(world)
+    decide(world.db, world.policy("mira"), move_id, verdict=Verdict.APPROVED)
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.team_managers.update().where(t.team_managers.c.team_id == "B").values(person_id="E"))
+    with pytest.raises(Forbidden):
+        market.complete_onboarding_item(world.db, world.policy("eva"), ids[ACCESS_ITEM])
+    market.complete_onboarding_item(world.db, world.policy("mira"), ids[ACCESS_ITEM])
+    items = {i.item: i for i in mviews.onboarding(world.db, world.policy("eva"), move_id)}
+    assert items[ACCESS_ITEM].done_by == "Mira Manager" and not items[INTRO_ITEM].may_tick

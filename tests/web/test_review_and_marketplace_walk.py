@@ -355,3 +355,23 @@ def test_a_request_says_whose_approval_it_waits_for(world: World) -> None:
         "line manager: Mira Manager",
         "host team's manager: a manager further up or HR (standing in for the host team's manager)",
     ]
+
+
+def test_a_host_manager_reviewing_is_not_shown_the_persons_profile_levels(world: World) -> None:
+    """Hugo hosts eva's move and may review it, but may not open her page: the review form showed him her
+    profile's levels anyway."""
+    org.assess_skill(world.db, person_id="E", skill="2.A.1.a", level=3.0, provenance="manager", actor="M")
+    with world.db.write_engine.begin() as conn:
+        conn.execute(
+            t.moves.update().where(t.moves.c.id == world.mv_e).values(status="active", skills_targeted=["2.A.1.a"])
+        )
+    hugo = world.client("hugo")
+    assert hugo.get("/api/v1/people/E").status_code == 404
+    detail = hugo.get(f"/api/v1/moves/{world.mv_e}").json()
+    assert "review" in detail["actions"]
+    assert [(g["skill_id"], g["level_now"], g["level_shown"]) for g in detail["gain_suggestions"]] == [
+        ("2.A.1.a", None, False)
+    ]
+    assert "level now not shown" in hugo.get(f"/moves/{world.mv_e}", headers=HTML).text
+    mira = world.client("mira").get(f"/api/v1/moves/{world.mv_e}").json()  # her line manager sees it
+    assert [(g["level_now"], g["level_shown"]) for g in mira["gain_suggestions"]] == [(3.0, True)]

@@ -66,6 +66,9 @@ ChangedSinceOpt = Annotated[
 class State:
     db_option: str | None = None
     actor: str | None = None
+    # Who the checked actor is, as audits and records name them: --actor Ada (an account's username, any case)
+    # acts as Ada's person, P1, and was recorded as "Ada" on plans, imports and offers.
+    recorded_as: str | None = None
 
 
 state = State()
@@ -92,7 +95,7 @@ def main(
         ),
     ] = None,
 ) -> None:
-    state.db_option, state.actor = db, actor
+    state.db_option, state.actor, state.recorded_as = db, actor, None
     # A bad MICROMOVES_* value stops every command at once, with --db too (the settings were read only by
     # the commands that needed them, so some ran on with a value the others refused).
     try:
@@ -107,9 +110,14 @@ def database_url() -> str:
     return get_settings().resolved_database_url()
 
 
-def actor() -> str:
+def _given_actor() -> str:
     # --actor "" (a script's unset variable) is checked as given, not replaced by the operator's default.
     return state.actor if state.actor is not None else get_settings().actor
+
+
+def actor() -> str:
+    """The actor written to records and the audit trail: the checked principal's (see open_db)."""
+    return state.recorded_as or _given_actor()
 
 
 def actor_option() -> str:
@@ -140,7 +148,9 @@ def open_db(*, create: bool = False) -> Database:
         ) from None
     # Every command checks its actor, even one that only reads or runs as the operator (plan-all): an actor
     # that is neither a person nor an operator name is refused before anything is done or recorded under it.
-    _policy(db)
+    checked = _policy(db).principal
+    # A person or an account is recorded as the web records them; an operator (no account) by its name.
+    state.recorded_as = checked.actor if checked.person_id or checked.user_id else None
     return db
 
 
@@ -863,7 +873,7 @@ def _policy(db: Database) -> Policy:
     """Whose rights a command has: --actor P's (a person id), else the operator's (an admin's)."""
     from micromoves.cli.marketplace import cli_policy
 
-    return cli_policy(db, actor(), option=actor_option())
+    return cli_policy(db, _given_actor(), option=actor_option())
 
 
 def require_admin(db: Database, action: str) -> None:

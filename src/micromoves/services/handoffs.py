@@ -96,6 +96,11 @@ def correct_handoff(
     move = _move_to_hand_over(db, policy, move_id, "correct the handoff of")
     c = t.handoffs.c
     with db.write_engine.begin() as conn:
+        # Read again under the lock: a move completed or withdrawn since the check above has returned or
+        # cancelled its handoff, which a correction must not rewrite.
+        status = conn.execute(select(t.moves.c.status).where(t.moves.c.id == move_id).with_for_update()).scalar_one()
+        if MoveStatus(status) in ENDED_STATUSES:
+            raise Conflict(f"move {move_id} is {status}: a handoff is for a move still to come or under way")
         fields = _checked(conn, policy, move, holder_id, responsibilities, return_on, backfill_id)
         old = conn.execute(select(t.handoffs).where(c.move_id == move_id).with_for_update()).first()
         if old is None:

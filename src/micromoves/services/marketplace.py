@@ -752,9 +752,14 @@ def _accept(db: Database, policy: Policy, application_id: int, later: Later) -> 
     return move_id
 
 
-def host_is_managed(conn: Connection, host_team_id: str | None) -> bool:
-    """Does someone manage the move's host team? (Else the person's managers tick the host's items.)"""
-    return host_team_id is not None and host_manager_of(conn, host_team_id) is not None
+def host_is_managed(conn: Connection, host_team_id: str | None, person_id: str) -> bool:
+    """Does someone other than the person manage the move's host team? (Else the person's managers tick the
+    host's items: a person hosted by the team they run ticked "access granted" for themself. The same case
+    as approvals.host_absent.)"""
+    if host_team_id is None:
+        return False
+    manager = host_manager_of(conn, host_team_id)
+    return manager is not None and manager != person_id
 
 
 def complete_onboarding_item(db: Database, policy: Policy, item_id: int, *, done: bool = True) -> None:
@@ -769,7 +774,7 @@ def complete_onboarding_item(db: Database, policy: Policy, item_id: int, *, done
             .join(t.moves, m.id == i.move_id)
             .where(i.id == item_id)
         ).first()
-        host_managed = row is not None and host_is_managed(conn, row.host_team_id)
+        host_managed = row is not None and host_is_managed(conn, row.host_team_id, row.person_id)
     visible = row is not None and policy.sees_move(row.person_id, row.host_team_id)
     policy.require(visible, visible=False, action="update", entity_type="onboarding item", entity_id=str(item_id))
     assert row is not None
@@ -794,11 +799,14 @@ def complete_onboarding_item(db: Database, policy: Policy, item_id: int, *, done
                 "approved, onboarding or active",
                 field="status",
             )
-        conn.execute(
+        # Only a change is written: ticking an item someone ticked already rewrote who did it and when.
+        changed = conn.execute(
             update(t.onboarding_items)
-            .where(i.id == item_id)
+            .where(i.id == item_id, i.done_on.is_(None) if done else i.done_on.is_not(None))
             .values(done_on=dt.date.today() if done else None, done_by=policy.principal.actor if done else None)
-        )
+        ).rowcount
+        if not changed:
+            return
         record_audit(
             conn,
             policy.principal.actor,

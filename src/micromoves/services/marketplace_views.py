@@ -435,7 +435,7 @@ def onboarding(db: Database, policy: Policy, move_id: str) -> list[OnboardingIte
             .order_by(t.onboarding_items.c.position)
         ).all()
         names = names_of(conn, t.people, [r.done_by for r in rows if r.done_by])
-        host_managed = bool(rows) and host_is_managed(conn, move.host_team_id)
+        host_managed = bool(rows) and host_is_managed(conn, move.host_team_id, move.person_id)
     is_open = MoveStatus(move.status) in ONBOARDING_OPEN
     return [
         OnboardingItemView(

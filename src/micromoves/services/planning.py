@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Text, cast, func, or_, select, update
 
-from micromoves.domain.errors import DomainError, InvalidValue, NotFound, OutOfTime
+from micromoves.domain.errors import Conflict, DomainError, InvalidValue, NotFound, OutOfTime
 from micromoves.domain.lifecycle import OCCUPYING_STATUSES
 from micromoves.domain.model import MoveStatus, Plan, PlanStatus
 from micromoves.planning import (
@@ -955,8 +955,16 @@ def plan_for_person(
         )
         return PlanOutcome(what_if, result, problem, stored=False, not_stored_because=not_stored_because)
     with db.write_engine.begin() as conn:
-        if conn.scalar(select(t.people.c.id).where(t.people.c.id == person_id)) is None:
+        now_aims = conn.execute(select(t.people.c.target_role_id).where(t.people.c.id == person_id)).first()
+        if now_aims is None:
             raise NotFound(f"person {person_id!r} was deleted while the plan was made", field="person_id")
+        # Checked again where it is written: a target set while the search ran (seconds) left a plan towards
+        # the old one current.
+        if now_aims.target_role_id != record["target_role_id"]:
+            raise Conflict(
+                f"{person_id}'s target role changed to {now_aims.target_role_id!r} while the plan was made; plan again",
+                field="target_role_id",
+            )
         plan_id = _same_as_current(conn, record)
         kept = plan_id is not None
         if plan_id is None:

@@ -174,7 +174,9 @@ class Policy:
         if owner is ChecklistOwner.PERSON:
             return self.is_self(person_id)
         if owner is ChecklistOwner.HOST_MANAGER:
-            return self.hosts(host_team_id) or (not host_managed and self.manages(person_id))
+            return (host_managed and self.hosts(host_team_id) and not self.is_self(person_id)) or (
+                not host_managed and self.manages(person_id)
+            )
         return self.manages(person_id)
 
     def may_approve(self) -> bool:

@@ -251,7 +251,8 @@ class GainSuggestion(BaseModel):
 
     skill_id: str
     skill: str
-    level_now: float | None  # None: never assessed
+    level_now: float | None  # None: never assessed, or not shown
+    level_shown: bool = True  # False for a reviewer who may not see the person's profile (a host manager)
 
 
 class EarlierReview(BaseModel):
@@ -947,14 +948,21 @@ def move_detail(db: Database, policy: Policy, move_id: str) -> MoveDetail:
             ),
             decisions=review_decisions(move) if "review" in actions else [],
             no_convert=convert_unavailable(move) if "review" in actions else None,
-            gain_suggestions=_gain_suggestions(uow, move, skills) if "review" in actions else [],
+            gain_suggestions=_gain_suggestions(uow, policy, move, skills) if "review" in actions else [],
         )
 
 
-def _gain_suggestions(uow: UnitOfWork, move: Move, labels: dict[str, str]) -> list[GainSuggestion]:
-    profile = uow.people.profile(move.person_id)
+def _gain_suggestions(uow: UnitOfWork, policy: Policy, move: Move, labels: dict[str, str]) -> list[GainSuggestion]:
+    # A reviewer who may not open the person's page (a host manager) is not shown their profile's levels.
+    shown = policy.sees_person(move.person_id)
+    profile = uow.people.profile(move.person_id) if shown else {}
     return [
-        GainSuggestion(skill_id=s, skill=labels.get(s, s), level_now=profile[s].level if s in profile else None)
+        GainSuggestion(
+            skill_id=s,
+            skill=labels.get(s, s),
+            level_now=profile[s].level if s in profile else None,
+            level_shown=shown,
+        )
         for s in move.skills_targeted
     ]
 
