@@ -51,7 +51,7 @@ from micromoves.services.views import names_of
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
-from micromoves.storage.repositories import skill_labels
+from micromoves.storage.repositories import all_skill_labels
 
 # A slot is a bottleneck when demand is at least this many times its supply, and at least this many
 # people want it (a single person queueing for a one-seat course is not congestion).
@@ -250,7 +250,7 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
             )
             or 0
         )
-        skill_names = skill_labels(conn, conn.scalars(select(t.skills.c.id))) if starts else {}
+        skill_names = all_skill_labels(conn) if starts else {}
         team_of = (
             dict(
                 conn.execute(

@@ -46,7 +46,7 @@ from micromoves.services.policy import Policy, teams_under
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
-from micromoves.storage.repositories import skill_labels
+from micromoves.storage.repositories import all_skill_labels
 from micromoves.storage.uow import UnitOfWork, utcnow
 from micromoves.taxonomy.onet import load_onet
 
@@ -610,7 +610,7 @@ def load_catalogue(conn: Connection) -> Catalogue:
         for r in conn.execute(select(t.move_templates).where(c.active.is_(True), c.seats > 0).order_by(c.id))
     ]
     # Labels, not bare names: O*NET rates "Mathematics" both as a skill and as knowledge (see skill_labels).
-    names = skill_labels(conn, conn.scalars(select(t.skills.c.id)))
+    names = all_skill_labels(conn)
     return Catalogue(templates, names, open_opportunities(conn))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -139,6 +140,14 @@ def skill_labels(conn: Any, ids: Iterable[str]) -> dict[str, str]:
         )
     }
     return {r.id: skill_label(r.id, r.name, r.kind, shared=r.name.lower() in shared) for r in rows}
+
+
+def all_skill_labels(conn: Any) -> dict[str, str]:
+    """:func:`skill_labels` of every skill, in one query (the planner's catalogue and the congestion report
+    name any skill: passing every id to skill_labels sent them all as parameters, twice)."""
+    rows = conn.execute(select(t.skills.c.id, t.skills.c.name, t.skills.c.kind)).all()
+    counts = Counter(r.name.lower() for r in rows)
+    return {r.id: skill_label(r.id, r.name, r.kind, shared=counts[r.name.lower()] > 1) for r in rows}
 
 
 def resolve_skill_id(conn: Any, key: str) -> str:
