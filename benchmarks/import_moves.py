@@ -20,14 +20,15 @@ KINDS = ["stretch_assignment", "rotation", "gig", "shadowing", "course", "mentor
 
 
 def write_files(folder: Path, rows: int, people: int) -> tuple[Path, Path]:
-    """people.csv and moves.csv: each person has rows/people moves in sequence, 20% time, no overlaps."""
+    """people.csv and moves.csv: each person has rows/people moves in sequence, 20% time, no overlaps, the
+    first a month after their hire (a move may not start before it)."""
     folder.mkdir(parents=True, exist_ok=True)
     people_csv, moves_csv = folder / "people.csv", folder / "moves.csv"
     with people_csv.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["person_id", "name", "email", "role_id", "manager_id", "team", "hire_date", "location"])
         w.writerows(
-            [f"P{i}", f"Person {i}", f"p{i}@example.org", "", "", f"T{i % 50}", "2018-01-01", "Berlin"]
+            [f"P{i}", f"Person {i}", f"p{i}@example.org", "", "", f"T{i % 50}", "2014-12-01", "Berlin"]
             for i in range(people)
         )
     base = dt.date(2015, 1, 5)

@@ -522,7 +522,7 @@ def test_time_rules_across_file_and_database(db: Database, files: dict[str, Path
         [
             "moves.csv:3:start: full-time move B2 overlaps full-time move B1",
             "moves.csv:4:percent_time: time share over capacity: B3 50% + MV1 40% + MV2 20% = 110% on 2025-02-10, "
-            "capacity for moves 100%",
+            "capacity for moves 100% = P2's stored capacity_percent 100 - home_role_min_percent 0",
             "moves.csv:5:success_criteria: a move that is active needs at least one success criterion",
         ],
     )

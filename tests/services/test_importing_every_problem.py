@@ -389,11 +389,12 @@ def test_a_capacity_that_does_not_read_is_not_replaced_in_the_time_checks(
         "people.csv:3:capacity_percent: 'abc' is not a whole number",
         "people.csv:4:home_role_min_percent: '1O' is not a whole number",
     ]
-    # What reads is checked as before: a home share of 50 leaves 50% for P2's 60% of stored moves.
+    # What reads is checked as before: a home share of 50 leaves 50% for P2's 60% of stored moves (named at
+    # the column that gives it: the capacity cell is empty, the stored capacity stays).
     people = write_csv(
         tmp_path / "people.csv",
         [*PEOPLE_H, "capacity_percent", "home_role_min_percent"],
         [["P2", "Bo Analyst", "bo@example.org", "R-DA", "P1", "DATA", "2023-01-09", "Lisbon", "", "50"]],
     )
     [problem] = rejected(db, [people])
-    assert problem.startswith("people.csv:2:capacity_percent: capacity for moves 50% is below the stored moves'")
+    assert problem.startswith("people.csv:2:home_role_min_percent: the stored moves' time share")

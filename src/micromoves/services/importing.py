@@ -806,6 +806,15 @@ class PersonRec:
     # The capacity or the home role's share is given but did not read: the time checks, which would hold the
     # stored or default value in its place against the person, leave them out (it is a problem already).
     capacity_unread: bool = False
+    # Which of the values a file may leave empty (then stored, or the defaults) this row gives: a problem of
+    # the value names its cell when the file gives it, and says the value is stored when it does not (the
+    # time share check named capacity_percent for a file with only home_role_min_percent).
+    capacity_given: bool = False
+    home_min_given: bool = False
+    hire_date_given: bool = False
+    # The hire date is given but did not read, or is after today: the moves are not held to it, nor to the
+    # stored one it would replace (it is a problem already).
+    hire_date_unread: bool = False
 
 
 @dataclass(slots=True)
@@ -851,6 +860,7 @@ class RefusedMove:
     interval: rules.Interval | None  # its time, if its dates, time share and status all read without a problem
     # Its id is a row's before it in its file: what it names is checked, its status and time are not the move's.
     duplicate: bool = False
+    start: dt.date | None = None  # its start, if it read (held to the person's hire date); None for a duplicate
 
 
 # The columns a move's time is read from (a refused row counts against capacity when none has a problem).
@@ -943,9 +953,15 @@ def parse_role_skills(src: Source, issues: Issues, refused: list[RoleSkillRec] |
 
 
 def parse_people(
-    src: Source, issues: Issues, settings: Settings, duplicates: list[PersonRec] | None = None
+    src: Source,
+    issues: Issues,
+    settings: Settings,
+    duplicates: list[PersonRec] | None = None,
+    today: dt.date | None = None,
 ) -> list[PersonRec]:
-    """The file's people; a row whose id a row before it has goes to ``duplicates``."""
+    """The file's people; a row whose id a row before it has goes to ``duplicates``.
+    ``today`` (the local date, as the tracker's) is the latest a hire date may be."""
+    today = today or dt.date.today()
     out: list[PersonRec] = []
     extra = src.extra_columns()
     for r in _rows(src, issues):
@@ -957,6 +973,13 @@ def parse_people(
         # format reset everyone's capacity settings.
         capacity = r.integer("capacity_percent", 1, 200, required=False)
         home = r.integer("home_role_min_percent", 0, 199, required=False)
+        hired = r.date("hire_date")
+        # Someone hired after today is not one of the organisation's people yet: a typo'd year (2062 for 2026)
+        # would be stored as a hire decades ahead, with a negative tenure where the marketplace ranks by it.
+        late = False
+        if hired is not None and hired > today:
+            r.error("hire_date", f"a hire date cannot be after today ({today.isoformat()}): {hired.isoformat()}")
+            late = True
         _keep(
             r,
             PersonRec(
@@ -967,7 +990,7 @@ def parse_people(
                 r.text("role_id") or None,
                 r.text("manager_id") or None,
                 r.text("team") or None,
-                r.date("hire_date"),
+                hired,
                 r.text("location"),
                 capacity,
                 home,
@@ -976,6 +999,10 @@ def parse_people(
                 r.text("target_role_id") or None,
                 (capacity is None and bool(r.text("capacity_percent")))
                 or (home is None and bool(r.text("home_role_min_percent"))),
+                capacity_given=capacity is not None,
+                home_min_given=home is not None,
+                hire_date_given=hired is not None and not late,
+                hire_date_unread=late or (hired is None and bool(r.text("hire_date"))),
             ),
             out,
             duplicates,
@@ -1112,6 +1139,7 @@ def parse_moves(
                     "outcome" not in bad,
                     interval,
                     r.duplicate,
+                    None if r.duplicate else start,
                 )
             )
         elif kind and start and end and percent and status:
@@ -1250,7 +1278,7 @@ def check(
         rs_recs += [(src, rec) for rec in parse_role_skills(src, issues, refused)]
         rs_refused += [(src, rec) for rec in refused]
     for src in by_kind["people"]:
-        plan.people += parse_people(src, issues, settings, plan.refused_people)
+        plan.people += parse_people(src, issues, settings, plan.refused_people, today)
     for src in by_kind["moves"]:
         progress("parse", 0, len(src.rows))
         plan.moves += parse_moves(src, issues, settings, plan.refused_moves, today)
@@ -1338,6 +1366,7 @@ def check(
                 issues.add(rm.file, rm.row, "skills_gained", skills.unknown(key))
     if plan.moves or plan.people or plan.refused_moves:
         _check_time(conn, plan, people_in_file, issues, settings)
+        _check_hire_dates(conn, plan, people_in_file, db_people, person_ids, issues)
     if known_teams:
         _check_teams_known(conn, plan, issues)
     # The stored moves the files re-import, read once: a re-import may not take one back in its lifecycle,
@@ -1558,10 +1587,24 @@ def _fill_capacity(
         cap, home = stored.get(p.id, defaults)
         p.capacity = cap if p.capacity is None else p.capacity
         p.home_min = home if p.home_min is None else p.home_min
-        if p.home_min >= p.capacity and not p.capacity_unread:
+        if p.home_min < p.capacity or p.capacity_unread:
+            continue
+        # Named at the value the row gives, the other one said to be stored (or the default): a row giving a
+        # capacity of 50 beside a stored home share of 60 was refused at home_role_min_percent, a column the
+        # file may not even have. A row that gives neither changes neither (stored values are checked when set).
+        kept = "stored" if p.id in stored_ids else "the default"
+        if p.home_min_given:
+            where = "" if p.capacity_given else f", {kept}"
             issues.add(
-                p.file, p.row, "home_role_min_percent", f"{p.home_min} leaves no time for moves (capacity {p.capacity})"
-            )
+                p.file, p.row, "home_role_min_percent",
+                f"{p.home_min} leaves no time for moves (capacity_percent {p.capacity}{where})",
+            )  # fmt: skip
+        elif p.capacity_given:
+            issues.add(
+                p.file, p.row, "capacity_percent",
+                f"{p.capacity} leaves no time for moves beside the home role's share (home_role_min_percent "
+                f"{p.home_min}, {kept})",
+            )  # fmt: skip
 
 
 def _check_ids_across_files(plan: Plan, issues: Issues, sources: Sequence[Source]) -> None:
@@ -1680,7 +1723,7 @@ def _check_time(
             row_of[r.id] = (r.file, r.row)
     # Everyone in a people file too: a new capacity must still hold the moves already stored.
     persons = list(by_person) + [pid for pid in people_in_file if pid not in by_person]
-    capacity: dict[str, int] = {}
+    stored: dict[str, tuple[int, int]] = {}  # person → stored (capacity_percent, home_role_min_percent)
     occupying = [s.value for s in OCCUPYING_STATUSES]
     c = t.moves.c
     for i in range(0, len(persons), 5_000):
@@ -1697,12 +1740,19 @@ def _check_time(
                 among(conn, t.people.c.id, chunk)
             )
         ):
-            capacity[pid] = cap - home
+            stored[pid] = (cap, home)
+    defaults = (settings.default_capacity_percent, settings.default_home_role_min_percent)
     for pid, intervals in by_person.items():
         if (person := people_in_file.get(pid)) is not None:
-            capacity[pid] = int(person.capacity or 0) - int(person.home_min or 0)
-        cap = capacity.get(pid, settings.default_capacity_percent - settings.default_home_role_min_percent)
-        unknown = person is not None and person.capacity_unread  # full-time overlaps are still problems
+            cap = int(person.capacity or 0) - int(person.home_min or 0)
+        else:
+            kept_cap, kept_home = stored.get(pid, defaults)
+            cap = kept_cap - kept_home
+        # A capacity that did not read, or that leaves no time for moves (_fill_capacity), is a problem already:
+        # not held against the moves (at 0% or less, it reported them too). Full-time overlaps still are.
+        unknown = person is not None and (
+            person.capacity_unread or int(person.home_min or 0) >= int(person.capacity or 0)
+        )
         if (unknown or all(iv.percent <= cap for iv in intervals)) and _disjoint(intervals):
             continue  # the common case: moves one after another, each within capacity
         ivs = {iv.move_id: iv for iv in intervals}
@@ -1713,20 +1763,15 @@ def _check_time(
             if later in row_of:
                 flagged.add(later)
                 issues.add(*row_of[later], "start", f"full-time move {later} overlaps full-time move {other}")
-        for ov in () if unknown else rules.overloads(intervals, cap):
+        if unknown:
+            continue
+        # The capacity is named with where it comes from: a moves file has neither column, and a people file
+        # may give one of the two (or neither: the stored values, or a new person's defaults).
+        basis = _capacity_basis(pid, person, stored, defaults)
+        for ov in rules.overloads(intervals, cap):
             culprits = [m for m in ov.move_ids if m in row_of]
             if not culprits:
-                if person is not None:  # only stored moves: the file's new capacity is what no longer fits
-                    issues.add(
-                        person.file,
-                        person.row,
-                        "capacity_percent",
-                        f"capacity for moves {cap}% is below the stored moves' time share: "
-                        f"{' + '.join(f'{m} {ivs[m].percent}%' for m in ov.move_ids)} = {ov.total_percent}% "
-                        f"on {ov.on.isoformat()}",
-                    )
-                    break
-                continue
+                continue  # stored moves alone: a people file's new capacity is checked against them below
             at = max(culprits, key=lambda m: (ivs[m].start, row_of[m]))
             if at in flagged:
                 continue
@@ -1734,7 +1779,133 @@ def _check_time(
                 *row_of[at],
                 "percent_time",
                 f"time share over capacity: {' + '.join(f'{m} {ivs[m].percent}%' for m in ov.move_ids)} = "
-                f"{ov.total_percent}% on {ov.on.isoformat()}, capacity for moves {cap}%",
+                f"{ov.total_percent}% on {ov.on.isoformat()}, capacity for moves {cap}% = {basis}",
+            )
+        if person is not None:
+            stored_moves = [iv for iv in intervals if iv.move_id not in row_of]
+            _check_new_capacity(person, cap, basis, stored_moves, issues, stored.get(pid))
+
+
+def _capacity_basis(
+    pid: str, person: PersonRec | None, stored: Mapping[str, tuple[int, int]], defaults: tuple[int, int]
+) -> str:
+    """A person's capacity for moves as the difference it is, each value said to come from the people file's
+    row that gives it, else stored, else the default (for a problem's message)."""
+    if person is None:
+        if pid in stored:
+            cap, home = stored[pid]
+            return f"{pid}'s stored capacity_percent {cap} - home_role_min_percent {home}"
+        return f"the default capacity_percent {defaults[0]} - home_role_min_percent {defaults[1]}"  # unknown person
+    kept = "stored" if pid in stored else "the default"
+    where = f"{person.file} row {person.row}"
+    return (
+        f"capacity_percent {person.capacity} ({where if person.capacity_given else kept}) - "
+        f"home_role_min_percent {person.home_min} ({where if person.home_min_given else kept})"
+    )
+
+
+def _check_new_capacity(
+    person: PersonRec,
+    cap: int,
+    basis: str,
+    stored_moves: Sequence[rules.Interval],
+    issues: Issues,
+    was: tuple[int, int] | None,
+) -> None:
+    """A people file's capacity or home share must leave time for the person's stored moves, past ones too:
+    the file's moves are held to it whatever their dates, so a capacity cut below moves that ran together
+    years ago left an export that no longer imported. (Only moves that run together count: the day named is
+    one on which every move listed runs.) Reported at the column the row gives — the one it changes, if it
+    gives both — never at one the file does not have; a row that gives neither changes nothing here."""
+    old_cap, old_home = (None, None) if was is None else was
+    given = [
+        (column, value, old)
+        for column, value, old, is_given in (
+            ("capacity_percent", person.capacity, old_cap, person.capacity_given),
+            ("home_role_min_percent", person.home_min, old_home, person.home_min_given),
+        )
+        if is_given
+    ]
+    found = rules.overloads(stored_moves, cap) if given else []
+    if not found:
+        return
+    ov = found[0]
+    shares = {iv.move_id: iv.percent for iv in stored_moves}
+    column = next((column for column, value, old in given if value != old), given[0][0])
+    issues.add(
+        person.file,
+        person.row,
+        column,
+        f"the stored moves' time share (past ones too, as their re-import is held to it) is over the capacity "
+        f"for moves: {' + '.join(f'{m} {shares[m]}%' for m in ov.move_ids)} = {ov.total_percent}% on "
+        f"{ov.on.isoformat()}, capacity for moves {cap}% = {basis}",
+    )
+
+
+def _check_hire_dates(
+    conn: Connection,
+    plan: Plan,
+    people_in_file: Mapping[str, PersonRec],
+    db_people: set[str],
+    person_ids: set[str],
+    issues: Issues,
+) -> None:
+    """No move starts before its person's hire date: a moves row is held to the hire date of the person's
+    row in a people file of the import, else to the stored one; a people row's hire date to the person's
+    stored moves the import does not replace. Such a move is a typo'd date (a year off) that would be stored as
+    the person's history: the import took it as it took a hire date in the future. A hire date that did not
+    read, or is refused, holds nothing (it is a problem already)."""
+    # A refused row whose start read is held to it too (every problem in one report); a duplicate's start
+    # is its first row's.
+    moves: Iterable[MoveRec | RefusedMove] = (*plan.moves, *(r for r in plan.refused_moves if r.start))
+    hired: dict[str, tuple[dt.date, str]] = {}  # person → (hire date, where it comes from)
+    for p in people_in_file.values():
+        # A row that leaves the hire date empty keeps the stored one (_keep_unknown_of_people).
+        if p.hire_date is not None and not p.hire_date_unread:
+            hired[p.id] = (p.hire_date, f"{p.file} row {p.row}" if p.hire_date_given else "as stored")
+    p_ = t.people.c
+    only_stored = {m.person_id for m in moves if m.person_id in person_ids and m.person_id not in people_in_file}
+    for pid, day in select_among(conn, only_stored, p_.id, p_.hire_date):
+        if day is not None:
+            hired[pid] = (day, "as stored")
+    for m in moves:  # an unknown person (a problem of its own) has no hire date here
+        if (found := hired.get(m.person_id)) is not None and m.start is not None and m.start < found[0]:
+            day, where = found
+            issues.add(
+                m.file,
+                m.row,
+                "start",
+                f"a move cannot start before its person's hire date ({m.person_id} hired {day.isoformat()}, "
+                f"{where}): {m.start.isoformat()}",
+            )
+    # The stored moves of the people whose hire date the file gives. Their earliest start first, one row per
+    # person: only the few whose earliest move starts before the file's date have their moves read.
+    dated = {p.id: p for p in people_in_file.values() if p.hire_date_given and p.id in db_people}
+    if not dated:
+        return
+    c = t.moves.c
+    ids = list(dated)
+    early = []
+    for i in range(0, len(ids), 5_000):
+        chunk = ids[i : i + 5_000]
+        query = select(c.person_id, func.min(c.start)).where(among(conn, c.person_id, chunk)).group_by(c.person_id)
+        early += [pid for pid, start in conn.execute(query) if start < dated[pid].hire_date]
+    if not early:
+        return
+    replaced = {m.id for m in plan.moves} | {r.id for r in plan.refused_moves}  # the file's version counts
+    earliest: dict[str, tuple[dt.date, str]] = {}  # person → (start, id) of their earliest stored move
+    for pid, mid, start in select_among(conn, early, c.person_id, c.id, c.start):
+        if mid not in replaced and (pid not in earliest or (start, mid) < earliest[pid]):
+            earliest[pid] = (start, mid)
+    for pid, (start, mid) in sorted(earliest.items()):
+        p = dated[pid]
+        if p.hire_date is not None and start < p.hire_date:
+            issues.add(
+                p.file,
+                p.row,
+                "hire_date",
+                f"a hire date cannot be after the start of the person's stored move {mid} ({start.isoformat()}): "
+                f"{p.hire_date.isoformat()}",
             )
 
 
