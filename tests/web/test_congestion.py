@@ -82,6 +82,8 @@ def _past_opportunities(world: World) -> None:
             ],
         )
         conn.execute(t.roles.insert().values(id="R-GOAL", title="Goal", level=3, critical=False))
+        # A plan is stored towards the person's recorded target role (only such a plan counts as demand).
+        conn.execute(t.people.update().where(t.people.c.id == "O").values(target_role_id="R-GOAL"))
         conn.execute(
             t.plans.insert().values(
                 person_id="O",
@@ -272,3 +274,73 @@ def test_the_alternate_routes_page_says_when_it_lists_only_part_of_who_wants_the
     # An employee sees only themself there, and no organisation-wide count.
     eva = world.client("eva").get("/api/v1/congestion/routes/TPL-X").json()
     assert (eva["wanting"], eva["wanting_everywhere"], [r["person_id"] for r in eva["routes"]]) == (1, None, ["E"])
+
+
+def test_plans_towards_a_previous_target_leave_the_report_its_twin_the_routes_and_the_cli(world: World) -> None:
+    """Eva, Emil and Otto plan Gig X towards the negotiator role. Eva then aims for another role (the API's PUT,
+    as her page's form does) and an admin clears Emil's: their plans stay current (out of date on their pages)
+    but counted Gig X's demand, and had them among the people who want it, until they planned again."""
+    _three_want_gig_x(world)
+    step = {
+        "template_id": "TPL-X",
+        "title": "Gig X",
+        "kind": "gig",
+        "start": (TODAY + WEEK).isoformat(),
+        "end": (TODAY + 5 * WEEK).isoformat(),
+        "start_week": 1,
+        "end_week": 5,
+        "percent_time": 20,
+    }
+    with world.db.write_engine.begin() as conn:  # as a stored plan has them: the person page shows its steps
+        conn.execute(t.plans.update().values(steps=[step]))
+    org.add_role(world.db, id="R-OTHER", title="Buyer", level=3, requirements={"Negotiation": 0.2}, actor="t")
+    admin = world.client("admin")
+
+    def report() -> dict[str, Any]:
+        got = admin.get("/api/v1/congestion").json()
+        got["gig_x"] = next(s for s in got["slots"] if s["id"] == "TPL-X")
+        return got
+
+    before = report()
+    assert (before["gig_x"]["demand_plans"], before["current_plans"], before["plans_out_of_date"]) == (3, 3, 0)
+
+    eva = world.client("eva")
+    page = eva.put("/api/v1/people/E/target-role", json={"role_id": "R-OTHER"})
+    assert page.status_code == 200, page.text
+    assert (page.json()["plan"]["target_role_id"], page.json()["plan"]["out_of_date_because"]) == (
+        "R-GOAL",
+        "target_changed",
+    )
+    cleared = admin.put("/api/v1/people/E2/target-role", json={"role_id": None})
+    assert cleared.json()["plan"]["out_of_date_because"] == "no_target", cleared.text
+
+    after = report()
+    assert (after["gig_x"]["demand_plans"], after["gig_x"]["demand"]) == (1, 1)  # Otto's plan alone
+    assert (after["current_plans"], after["plans_out_of_date"], after["targets_without_plan"]) == (1, 2, 1)
+    flat = " ".join(admin.get("/congestion", headers={"accept": "text/html"}).text.split())
+    assert "Plan demand counts 1 current plan (the latest made" in flat
+    assert (
+        "2 current plans aim at a target role their people no longer have (changed or cleared since): not counted."
+    ) in flat
+    assert "1 person with a target role has no current plan towards it</strong>" in flat
+
+    routes = admin.get("/api/v1/congestion/routes/TPL-X").json()
+    assert (routes["wanting"], routes["wanting_everywhere"], [r["person_id"] for r in routes["routes"]]) == (
+        1,
+        1,
+        ["O"],
+    )
+    assert routes["not_planned"] == []  # Emil, without a target, is not listed as someone who wants it
+    mine = eva.get("/api/v1/congestion/routes/TPL-X").json()
+    assert (mine["wanting"], mine["routes"]) == (0, [])
+
+    runner = CliRunner()
+    out = runner.invoke(cli, ["--db", _url(world), "congestion", "--json"])
+    assert out.exit_code == 0, out.stderr
+    shown = json.loads(out.stdout)
+    assert (shown["current_plans"], shown["plans_out_of_date"], shown["targets_without_plan"]) == (1, 2, 1)
+    assert next(s for s in shown["slots"] if s["id"] == "TPL-X")["demand_plans"] == 1
+    text = runner.invoke(cli, ["--db", _url(world), "congestion"], env={"COLUMNS": "250"})
+    words = " ".join(text.stdout.split())
+    assert "2 current plans aim at a target role their people no longer have (changed or cleared since)" in words
+    assert "1 person with a target role has no current plan towards it" in words

@@ -376,11 +376,18 @@ def register(app: typer.Typer) -> None:
         latest = f", the latest made {report.latest_plan_at:%Y-%m-%d}" if report.latest_plan_at else ""
         plans = "plan" if report.current_plans == 1 else "plans"
         console.print(f"Plan demand counts {report.current_plans} current {plans}{latest}.")
+        if stale := report.plans_out_of_date:
+            which = (
+                "1 current plan aims at a target role its person no longer has"
+                if stale == 1
+                else f"{stale} current plans aim at a target role their people no longer have"
+            )
+            console.print(f"{which} (changed or cleared since): not counted.")
         if missing := report.targets_without_plan:
             who = "1 person with a target role has" if missing == 1 else f"{missing} people with a target role have"
             console.print(
-                f"{who} no current plan, so what their plans would need is not counted: `micromoves plan-all` "
-                "plans everyone who has a target role (and names those it cannot plan, and why)."
+                f"{who} no current plan towards it, so what their plans would need is not counted: "
+                "`micromoves plan-all` plans everyone who has a target role (and names those it cannot plan, and why)."
             )
 
     @app.command("credit")

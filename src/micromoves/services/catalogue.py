@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select, update
 
 from micromoves.domain import rules, vocabulary
 from micromoves.domain.errors import InvalidValue, named_in_request
+from micromoves.domain.marketplace import LIVE_APPLICATIONS
 from micromoves.domain.model import Availability, MoveKind, MoveTemplate
 from micromoves.planning import kind_cycle
 from micromoves.settings import Settings, get_settings
@@ -133,8 +134,14 @@ def set_target_role(db: Database, *, person_id: str, role_id: str | None, actor:
     Unchecked: the app, the API and the CLI go through :func:`secured.set_target_role`, which asks who may.
 
     The current plan is left as it is: towards another target than the recorded one it shows as out of
-    date (:func:`views.plan_view`) and planning again plans towards the new one. Setting the same target
-    again writes nothing, so the audit trail and the person's change time keep to real changes."""
+    date (:func:`views.plan_view`), counts as nobody's demand (:func:`planning.plan_in_force`), and planning
+    again plans towards the new one. Setting the same target again writes nothing, so the audit trail and the
+    person's change time keep to real changes.
+
+    What a seat is worth to the person's plan (``applications.plan_benefit_weeks``, weighed when they applied,
+    towards the target they had then) is forgotten on their live applications, in the same transaction: the
+    allocation and the host would otherwise rank them by weeks towards a role they no longer aim for. Unknown
+    counts as none, as for anyone without a plan; the audit event keeps the figures cleared."""
     with UnitOfWork(db) as uow:
         person = uow.people.get_for_update(person_id)
         if role_id is not None:
@@ -145,6 +152,29 @@ def set_target_role(db: Database, *, person_id: str, role_id: str | None, actor:
         if old == role_id:
             return old
         person.target_role_id = role_id
-        uow.audit(actor, "person.target_role", "person", person_id, old=old, new=role_id)
+        cleared = forget_plan_benefits(uow.session.connection(), [person_id])
+        extra = {"plan_benefits_cleared": cleared} if cleared else {}
+        uow.audit(actor, "person.target_role", "person", person_id, old=old, new=role_id, **extra)
         uow.commit()
         return old
+
+
+def forget_plan_benefits(conn: Connection, person_ids: Sequence[str]) -> dict[str, int]:
+    """Clear the plan benefit of these people's live applications (applied, waitlisted, offered), in the
+    caller's transaction, when their target role changes: it was weighed towards the previous one. Returns
+    application id → the weeks cleared. Decided applications keep theirs: what the seat was worth then."""
+    a = tables.applications.c
+    live = [s.value for s in LIVE_APPLICATIONS]
+    cleared = {
+        str(app_id): int(weeks)
+        for app_id, weeks in conn.execute(
+            select(a.id, a.plan_benefit_weeks)
+            .where(a.person_id.in_(person_ids), a.status.in_(live), a.plan_benefit_weeks.is_not(None))
+            .order_by(a.id)
+        )
+    }
+    if cleared:
+        conn.execute(
+            update(tables.applications).where(a.id.in_([int(i) for i in cleared])).values(plan_benefit_weeks=None)
+        )
+    return cleared

@@ -26,7 +26,6 @@ from sqlalchemy import Connection, func, select
 
 from micromoves.domain.errors import DomainError, InvalidValue, NotFound
 from micromoves.domain.marketplace import LIVE_APPLICATIONS
-from micromoves.domain.model import PlanStatus
 from micromoves.planning import PlanningError, PlanProblem, PlanResult, check_plan
 from micromoves.planning._core import build_result
 from micromoves.planning.model import Status
@@ -44,6 +43,7 @@ from micromoves.services.planning import (
     next_monday,
     plan_benefit,
     plan_digest,
+    plan_in_force,
     solve_within,
 )
 from micromoves.services.policy import Policy
@@ -114,14 +114,19 @@ class CongestionReport(BaseModel):
     heatmap: list[HeatCell]  # planned starts of bottleneck slots by the planner's team and quarter
     skills: list[str] = []
     skill_heatmap: list[SkillHeatCell] = []  # the same starts by each skill the step builds, and quarter
-    # Plan demand is only as complete as the plans: how many are counted, how fresh, and who has none.
     bottleneck_rule: str = ""  # the rule in words, as the code applies it
     # Opportunities left out as past and unwanted (SLOT_RULE): counted, so that the report says what it dropped.
     slot_rule: str = SLOT_RULE
     left_out: int = 0
+    # Plan demand is only as complete as the plans: how many are counted, how fresh, and who has none. It counts
+    # only current plans towards the person's recorded target role (planning.plan_in_force).
     current_plans: int = 0
     latest_plan_at: dt.datetime | None = None
-    targets_without_plan: int = 0  # people with a target role and no current plan: their demand is unknown
+    # People with a target role and no current plan towards it (none, or one towards their previous target):
+    # their demand is unknown.
+    targets_without_plan: int = 0
+    # Current plans towards a target role their person no longer has (changed or cleared), not counted.
+    plans_out_of_date: int = 0
 
 
 class AlternateRoute(BaseModel):
@@ -195,7 +200,9 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
         planned_by: dict[str, set[str]] = defaultdict(set)  # opportunity:ID → people whose plans take it
         waits: dict[str, list[int]] = defaultdict(list)
         starts: list[tuple[str, str, dt.date, tuple[str, ...]]] = []  # step's slot, person, start, skills built
-        rows = conn.execute(select(t.plans.c.person_id, t.plans.c.steps).where(t.plans.c.status == "current"))
+        # Only plans towards the person's recorded target (plan_in_force): one made before their target changed,
+        # or was cleared, wants nothing they are after now.
+        rows = conn.execute(select(t.plans.c.person_id, t.plans.c.steps).where(plan_in_force()))
         current_plans = 0
         for person_id, steps in rows:
             current_plans += 1
@@ -238,15 +245,21 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
             .where(m.template_id.is_not(None))
         ):
             to_start[tid].append(_weeks_between(planned_at, started_at))
-        latest_plan_at = conn.scalar(select(func.max(t.plans.c.created_at)).where(t.plans.c.status == "current"))
+        latest_plan_at = conn.scalar(select(func.max(t.plans.c.created_at)).where(plan_in_force()))
+        # A person whose current plan aims at the target they had before has none towards theirs: unknown demand.
         targets_without_plan = (
             conn.scalar(
                 select(func.count()).where(
                     t.people.c.target_role_id.is_not(None),
-                    ~select(t.plans.c.id)
-                    .where(t.plans.c.person_id == t.people.c.id, t.plans.c.status == "current")
-                    .exists(),
+                    ~select(t.plans.c.id).where(t.plans.c.person_id == t.people.c.id, plan_in_force()).exists(),
                 )
+            )
+            or 0
+        )
+        # Current plans left uncounted so (their target changed, or was cleared): said, not silently dropped.
+        plans_out_of_date = (
+            conn.scalar(
+                select(func.count()).select_from(t.plans).where(t.plans.c.status == "current", ~plan_in_force())
             )
             or 0
         )
@@ -349,6 +362,7 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
         current_plans=current_plans,
         latest_plan_at=latest_plan_at,
         targets_without_plan=targets_without_plan,
+        plans_out_of_date=plans_out_of_date,
     )
 
 
@@ -473,8 +487,9 @@ def _load_wanting(conn: Connection, slot: _Slot, person_ids: list[str]) -> dict[
                 pl.ready_week,
                 pl.steps,
                 pl.explanation,
-            ).where(pl.person_id.in_(targets), pl.status == PlanStatus.CURRENT, pl.horizon_weeks == slot.horizon)
+            ).where(pl.person_id.in_(targets), plan_in_force(), pl.horizon_weeks == slot.horizon)
         )
+        # Towards the target loaded above: not one set by a change committed between the two reads.
         if r.target_role_id == targets[r.person_id].role_id
     }
     for pid, target in targets.items():
@@ -696,7 +711,7 @@ def _wanting(conn: Connection, template_id: str, slot: Collection[str]) -> list[
         pid
         for pid, steps in conn.execute(
             select(t.plans.c.person_id, t.plans.c.steps)
-            .where(t.plans.c.status == "current")
+            .where(plan_in_force())  # a plan towards a target the person left wants nothing of theirs
             .order_by(t.plans.c.person_id)  # the same people compared on every call
         )
         if any(s.get("template_id") in slot for s in steps or [])

@@ -15,7 +15,7 @@ from micromoves.domain.errors import DomainError, InvalidValue
 from micromoves.domain.model import MoveStatus
 from micromoves.services import accounts
 from micromoves.services.accounts import Access
-from micromoves.services.planning import PlanAllSummary, current_plan, plan_all, plan_for_person
+from micromoves.services.planning import PlanAllSummary, current_plan, plan_all, plan_for_person, plan_in_force
 from micromoves.services.policy import teams_under
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
@@ -108,7 +108,8 @@ def plan_hr_unit(db: Database, progress: Any = None) -> PlanAllSummary | None:
     """Plans for everyone with a target role in the demo HR login's unit, as a nightly ``plan-all`` would have
     left them: without plans, HR's congestion report and people pages showed no plan demand at all until
     someone ran plan-all on the whole organisation (minutes on the demo). One unit plans in seconds. Runs
-    only while someone there has no current plan (a restart plans nobody); None when nobody was planned."""
+    only while someone there has no current plan towards their target (a restart plans nobody); None when
+    nobody was planned."""
     u, p, pl = t.users.c, t.people.c, t.plans.c
     with db.engine.connect() as conn:
         unit = conn.scalar(
@@ -119,7 +120,7 @@ def plan_hr_unit(db: Database, progress: Any = None) -> PlanAllSummary | None:
         if unit is None:
             return None
         tree = teams_under(select(t.teams.c.id).where(t.teams.c.id == unit))
-        planned = select(pl.person_id).where(pl.status == "current")
+        planned = select(pl.person_id).where(plan_in_force())  # towards their target: as congestion counts
         missing = conn.scalar(
             select(func.count()).where(
                 p.target_role_id.is_not(None), p.team_id.in_(select(tree.c.id)), p.id.not_in(planned)

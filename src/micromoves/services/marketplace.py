@@ -41,7 +41,7 @@ from micromoves.domain.marketplace import (
 from micromoves.domain.model import MoveKind, MoveStatus
 from micromoves.services import moves as move_service
 from micromoves.services.accounts import Scope
-from micromoves.services.planning import OPPORTUNITY_PREFIX, WhatIf, plan_benefit, replan_without
+from micromoves.services.planning import OPPORTUNITY_PREFIX, WhatIf, plan_benefit, plan_in_force, replan_without
 from micromoves.services.policy import Policy
 from micromoves.services.views import names_of
 from micromoves.settings import get_settings
@@ -421,12 +421,8 @@ def plan_fit(conn: Connection, person_id: str, opp: Any, what_if: WhatIf | None 
     # A current plan made before the person's target role changed is no way to their target: no card is
     # "step N of your plan" by it (the person's page shows it out of date until it is planned again).
     plan = conn.execute(
-        select(t.plans.c.steps, t.plans.c.ready_week, t.plans.c.alternatives)
-        .join(t.people, t.people.c.id == t.plans.c.person_id)
-        .where(
-            t.plans.c.person_id == person_id,
-            t.plans.c.status == "current",
-            t.plans.c.target_role_id == t.people.c.target_role_id,
+        select(t.plans.c.steps, t.plans.c.ready_week, t.plans.c.alternatives).where(
+            t.plans.c.person_id == person_id, plan_in_force()
         )
     ).first()
     if plan is not None:

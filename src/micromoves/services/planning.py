@@ -19,9 +19,9 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Connection, Text, cast, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Text, and_, cast, func, or_, select, update
 
 from micromoves.domain.errors import Conflict, DomainError, InvalidValue, NotFound, OutOfTime
 from micromoves.domain.lifecycle import OCCUPYING_STATUSES
@@ -1074,6 +1074,46 @@ def _solve_bounded(problem: PlanProblem, k: int, budget: float) -> PlanResult:
 
 def next_monday(day: dt.date) -> dt.date:
     return day + dt.timedelta(days=(7 - day.weekday()) % 7)
+
+
+# --------------------------------------------------------------------------- which current plans count
+#
+# A person's current plan is stored towards the target role recorded at the time (plan_for_person stores no
+# other). When the target changes (the app, the API, the CLI, an import) or is cleared, the plan stays current
+# and shows as out of date on the person's page until they plan again; it is not superseded, so that the page
+# can say why, and a target set back makes it count again. Meanwhile it is a plan towards a role the person no
+# longer aims for: nothing that reads plans as demand (congestion, who wants a slot, alternate routes, the
+# seat fitter, plan fit in the marketplace) may count it. One rule, in Python and in SQL:
+
+TargetOutOfDate = Literal["target_changed", "no_target"]
+
+
+def target_out_of_date(plan_target_role_id: str, recorded_target_role_id: str | None) -> TargetOutOfDate | None:
+    """Why a current plan no longer counts, judged by its target alone: ``"no_target"`` (the person's target
+    role was cleared), ``"target_changed"`` (it is another role now); None while it aims at the recorded target.
+    :func:`plan_in_force` is the same rule in SQL."""
+    if recorded_target_role_id is None:
+        return "no_target"
+    if recorded_target_role_id != plan_target_role_id:
+        return "target_changed"
+    return None
+
+
+_RECORDED = t.people.alias("recorded_target")
+
+
+def plan_in_force() -> ColumnElement[bool]:
+    """A condition on ``plans``: the row is its person's current plan and aims at the target role recorded for
+    them now (:func:`target_out_of_date` is None), the plans that count as demand. Self-contained (a correlated
+    EXISTS on an alias of ``people``), so it fits any query of ``plans``, also one that joins ``people``."""
+    pl, rec = t.plans.c, _RECORDED.c
+    recorded = (
+        select(rec.id)
+        .where(rec.id == pl.person_id, rec.target_role_id == pl.target_role_id)
+        .correlate(t.plans)
+        .exists()
+    )
+    return and_(pl.status == PlanStatus.CURRENT, recorded)
 
 
 def current_plan(db: Database, person_id: str) -> Plan | None:

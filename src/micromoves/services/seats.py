@@ -1,11 +1,13 @@
 """Congestion-aware batch planning: make everyone's current plans fit the seats there are.
 
 Each person's plan is optimal for them alone; together, many may schedule the same one-seat gig in the
-same weeks. ``respect_seats`` walks the current plans in priority order (soonest ready first, then person
-id) and keeps each plan whose moves still find a free seat in their weeks. A plan that does not fit is
-re-planned with every congested move allowed to start only once its seats are never all taken again, so
-the re-planned steps cannot overbook either. The result — plans that together never exceed any seat —
-is a greedy, first-come schedule, not a joint optimum; the summary says how many plans it changed.
+same weeks. ``respect_seats`` walks the current plans towards each person's recorded target role
+(:func:`planning.plan_in_force`: one towards a target changed or cleared since takes no seat) in priority
+order (soonest ready first, then person id) and keeps each plan whose moves still find a free seat in their
+weeks. A plan that does not fit is re-planned with every congested move allowed to start only once its
+seats are never all taken again, so the re-planned steps cannot overbook either. The result — plans that
+together never exceed any seat — is a greedy, first-come schedule, not a joint optimum; the summary says how
+many plans it changed.
 
 Each re-plan is bounded by the batch planner's time budget (``MICROMOVES_PLAN_ALL_BUDGET_SECONDS``, with its
 fallbacks: such a plan is marked not proven optimal). Nothing is written while plans are re-computed; the
@@ -35,6 +37,7 @@ from micromoves.services.planning import (
     make_problem,
     noted_record,
     plan_digest,
+    plan_in_force,
     solve_within,
     store_plans,
 )
@@ -116,9 +119,11 @@ def respect_seats(
     report = progress or (lambda stage, done, total: None)
     p = t.plans.c
     with db.engine.connect() as conn:
+        # The plans in force: one towards a target its person no longer has (changed or cleared) takes no seat,
+        # and is not re-planned towards that old target either.
         plans = conn.execute(
             select(p.person_id, p.target_role_id, p.start, p.horizon_weeks, p.ready_week, p.steps).where(
-                p.status == "current"
+                plan_in_force()
             )
         ).all()
         seats = dict(conn.execute(select(t.move_templates.c.id, t.move_templates.c.seats)).all())

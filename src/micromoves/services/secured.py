@@ -18,6 +18,7 @@ from micromoves.domain.errors import InvalidDates, InvalidValue
 from micromoves.domain.model import CheckIn, Move, MoveStatus
 from micromoves.services import approvals, catalogue, moves
 from micromoves.services.accounts import Scope
+from micromoves.services.planning import target_out_of_date
 from micromoves.services.policy import Policy
 from micromoves.services.views import load_visible_move
 from micromoves.storage import tables as t
@@ -114,14 +115,16 @@ class TargetChange:
 
     @property
     def plan_out_of_date(self) -> bool:
-        return self.plan_target_role_id is not None and self.plan_target_role_id != self.role_id
+        plan_target = self.plan_target_role_id
+        return plan_target is not None and target_out_of_date(plan_target, self.role_id) is not None
 
 
 def set_target_role(db: Database, policy: Policy, person_id: str, *, role_id: str | None) -> TargetChange:
     """Set (or, with None, clear) the role the planner plans the person towards. Who may propose moves for
     the person may: themself, their managers up the line, HR for their unit, admins. Others are told the
     person does not exist, as for a proposal or a re-plan. The current plan stays as it was, out of date
-    once it aims elsewhere; it is not re-planned here (a search takes seconds: the page offers it)."""
+    once it aims elsewhere (and no longer counted as demand: planning.plan_in_force); it is not re-planned
+    here (a search takes seconds: the page offers it)."""
     policy.require_scope(Scope.WRITE)
     policy.require(
         policy.may_act_for(person_id),

@@ -643,7 +643,7 @@ def person_page(db: Database, policy: Policy, person_id: str, *, today: dt.date 
 
 def plan_view(db: Database, person_id: str) -> PlanView | None:
     """The person's current plan as their page shows it, with whether it is out of date."""
-    from micromoves.services.planning import current_plan, still_current
+    from micromoves.services.planning import current_plan, still_current, target_out_of_date
 
     plan = current_plan(db, person_id)
     if plan is None:
@@ -657,15 +657,14 @@ def plan_view(db: Database, person_id: str) -> PlanView | None:
             conn.scalar(select(func.max(t.moves.c.updated_at)).where(t.moves.c.person_id == person_id)),
             person_changed,
         )
-    because: Literal["target_changed", "no_target", "changed"] | None = None
-    if recorded is None:
-        because = "no_target"
-    elif recorded != plan.target_role_id:
-        # Its own problem may be unchanged, but it aims at a role the person no longer aims for.
-        because = "target_changed"
+    # Its own problem may be unchanged, but it aims at a role the person no longer aims for (or at none): the
+    # rule by which nothing counts it as demand either (planning.plan_in_force).
+    because: Literal["target_changed", "no_target", "changed"] | None = target_out_of_date(
+        plan.target_role_id, recorded
+    )
     # Nothing of the person or their moves changed since the plan was made: it is current, no need to build
     # the problem. Else the problem decides (a check-in changes a move, not what the planner reads).
-    elif any(at is None or at > plan.created_at for at in changed) and not still_current(db, plan):
+    if because is None and any(at is None or at > plan.created_at for at in changed) and not still_current(db, plan):
         because = "changed"
     ready_on = plan.start + dt.timedelta(weeks=plan.ready_week) if plan.ready_week is not None else None
     return PlanView(
