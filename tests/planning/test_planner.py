@@ -690,3 +690,25 @@ def test_covering_relaxation_refuses_a_set_that_does_not_schedule_and_reads_off_
         searched = solve(COVERING_REFUSAL)
     assert relaxed.objective == searched.objective == (1, 200, 970, 2)
     assert check_plan(COVERING_REFUSAL, relaxed) == []
+
+
+def test_the_best_plan_is_the_same_whatever_the_number_of_alternatives_asked_for() -> None:
+    # Two courses of equal effort, either enough alone: the optimum is a tie. Asked for alternatives, the
+    # search (no dominance pruning) used to pick the other one first, so `plan P` and `plan P --k 3` stored
+    # different plans in turn. Now plan 1 is the one-plan search's whatever k, and the other is plan 2.
+    small = MoveOption("small", "course", 1, 10, {"s0": 50}, min_levels={"s0": 150})
+    large = MoveOption("large", "course", 1, 10, {"s0": 100}, min_levels={"s0": 150})
+    p = PlanProblem(
+        levels={"s0": 150},
+        requirements={"s0": 200},
+        options=[small, large],
+        horizon=4,
+        max_concurrent=1,
+        depth_level=0,
+        depth_rule=False,
+    )
+    one = both(p)
+    three = both(p, k=3)
+    assert [m.option_id for m in three.moves] == [m.option_id for m in one.moves]
+    assert sorted([m.option_id for m in plan.moves] for plan in three.plans()) == [["large"], ["small"]]
+    assert three.alternatives[0].objective == one.objective

@@ -269,3 +269,29 @@ def assert_schedule_check_exact(problem: PlanProblem) -> None:
                 assert nxt > week
                 week = nxt
             assert found == best, chosen
+
+
+@st.composite
+def problems_with_stronger_copies(draw: st.DrawFn) -> PlanProblem:
+    """Instances where some options have a copy that is the same but raises its skills more: when either is
+    enough, optimal plans tie (same effort), and dominance prefers the stronger copy."""
+    import dataclasses
+
+    problem = draw(problems(max_options=5, max_horizon=12))
+    options = list(problem.options)
+    for n, option in enumerate(list(options)):
+        if draw(st.booleans()):
+            gains = {s: g + draw(st.sampled_from([50, 100])) for s, g in option.gains.items()}
+            options.insert(draw(st.integers(0, len(options))), dataclasses.replace(option, id=f"c{n}", gains=gains))
+    return dataclasses.replace(problem, options=options)
+
+
+@FAST
+@given(problems_with_stronger_copies())
+def test_the_best_plan_does_not_depend_on_how_many_alternatives_are_asked_for(problem: PlanProblem) -> None:
+    # plan 1 must be the same plan for k = 1 and k = 3 (`plan P` and `plan P --k 3` must not store different
+    # plans in turn)
+    one = solve(problem, k=1, explain=False)
+    three = solve(problem, k=3, explain=False)
+    assert [(m.option_id, m.start) for m in three.moves] == [(m.option_id, m.start) for m in one.moves]
+    assert three.objective == one.objective

@@ -131,7 +131,9 @@ better objective. Equivalently: plan 1 is optimal, and plan j is the best plan t
 earlier one (a superset only adds moves; it can never be ready earlier than an optimal plan). The search
 keeps popping: a popped plan that is a superset of an accepted one is discarded, and nodes whose S is such a
 superset are pruned. Plans come out in objective order, which is the order of the definition. For a ready
-target only ready plans are alternatives. (Dominance pruning is off when k > 1.)
+target only ready plans are alternatives. Plan 1 comes from the search for one plan (with dominance pruning),
+so that it is the same plan whatever k; the others from a second search without dominance pruning, seeded
+with plan 1 as accepted.
 
 Schedule oracle
 ---------------
@@ -304,10 +306,23 @@ class _Exact:
         return search
 
     def ready_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
-        return [(starts, True) for starts in self._search(problem, k == 1).run(ready=True, k=k)]
+        return [(starts, True) for starts in self._k_best(problem, k, ready=True)]
 
     def fallback_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
-        return [(starts, True) for starts in self._search(problem, k == 1).run(ready=False, k=k)]
+        return [(starts, True) for starts in self._k_best(problem, k, ready=False)]
+
+    def _k_best(self, problem: PlanProblem, k: int, *, ready: bool) -> list[Starts]:
+        """The best plan is the one plan wanted alone, whatever k: optimal plans can tie, and the search for
+        alternatives (no dominance pruning) may break the tie otherwise, so that ``plan P`` and ``plan P --k 3``
+        would store different, equally good plans in turn. The alternatives are then the best plans that are not
+        supersets of it (or of each other), as the module docs define them."""
+        best = self._search(problem, True).run(ready=ready, k=1)
+        if k == 1 or not best:
+            return best
+        search = self._search(problem, False)
+        first = set(best[0])
+        seed = sum(1 << i for i, o in enumerate(search.opts) if o.id in first)
+        return best + search.run(ready=ready, k=k - 1, accepted=[seed])
 
     def ready_feasible(self, problem: PlanProblem) -> bool:
         return bool(self._search(problem, True).run(ready=True, k=1, stop_at_first=True))
@@ -1384,14 +1399,17 @@ class _Search:
 
     # ------------------------------------------------------------------ search
 
-    def run(self, *, ready: bool, k: int, stop_at_first: bool = False) -> list[Starts]:
-        """The k best irredundant plans (ready plans in ready mode, else fallback plans), as {id: start}."""
+    def run(
+        self, *, ready: bool, k: int, stop_at_first: bool = False, accepted: list[int] | None = None
+    ) -> list[Starts]:
+        """The k best irredundant plans (ready plans in ready mode, else fallback plans), as {id: start}.
+        ``accepted``: masks of plans found before, whose supersets are not plans here (alternatives)."""
         opts = self.opts
         # dominated options only matter for alternatives: with one plan wanted, prune them (see _dominators)
-        self.prune_dominated = k == 1
+        self.prune_dominated = k == 1 and not accepted
         heap: list[tuple[tuple[int, int, int], int, int, _Node | _Found | _Pending]] = []
         seq = 0
-        accepted: list[int] = []
+        accepted = list(accepted or [])
         plans: list[Starts] = []
 
         def push(prio: tuple[int, int, int], item: _Node | _Found | _Pending) -> None:
@@ -1406,7 +1424,7 @@ class _Search:
         if ready and self.bound((), 0, 0, True, 0) is None:
             return []
         push((0, 0, 0), _Node((), 0, 0, False, False, 0))
-        covering_tried = ready or k > 1
+        covering_tried = ready or k > 1 or bool(accepted)
         while heap:
             self.step()
             if not covering_tried and self.bound_calls >= _COVERING_AFTER:
