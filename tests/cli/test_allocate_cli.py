@@ -79,3 +79,34 @@ def test_allocate_propose_apply_and_discard(db_url: str) -> None:
     code, out, err = mm(db_url, "allocate", "--away-percent", "0")
     assert code == 2 and "--away-percent" in err and "Traceback" not in err
     db.dispose()
+
+
+def test_allocate_help_says_what_the_score_is_made_of(db_url: str) -> None:
+    """The help ended "… + skill fit", read as a term the allocation does not use. It is one (a 0–1 term, so
+    at most a week's worth, that each assignment's *why* gives as "skills N% matched"): the help now says so
+    exactly, with the rest of what the run optimises and under which limits."""
+    result = runner.invoke(app, ["allocate", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    flat = " ".join(result.stdout.split())
+    for said in (
+        "the assignment with the highest total score (min-cost flow, exact)",
+        "a live (applied or waitlisted) applicant who meets the opportunity's role level, tenure, location and "
+        "required skill levels and has the time free over its dates",
+        "At most one seat per person, the opportunity's free seats, and per team at most --release-share",
+        "the weeks sooner it makes them ready for their target role (their plan's estimate, stored with the "
+        "application) + --equity-weight if they started no move in the last 12 months + how far their skills "
+        "reach the opportunity's required and preferred levels (0 to 1, so at most a week's worth; 1 when it "
+        "asks for no skills)",
+        "A seat that scores 0 is not proposed",
+    ):
+        assert said in flat, said
+    # And the score is what the help says: 3 weeks sooner, no equity weight, no skills asked (1).
+    db = Database(db_url)
+    base_org(db, {"A": 10})
+    insert(db, t.opportunities, [opportunity("O1")])
+    insert(db, t.applications, [application("A-0", "O1", benefit=3)])
+    code, out, err = mm(db_url, "allocate", "--today", "2026-06-01", "--equity-weight", "0", "--json")
+    assert code == 0, err
+    [chosen] = json.loads(out)["assignments"]
+    assert chosen["score"] == 4.0 and chosen["explanation"].endswith("no particular skills asked"), chosen
+    db.dispose()

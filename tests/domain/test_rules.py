@@ -150,3 +150,23 @@ def test_skill_fit_words_name_the_largest_shortfalls_first() -> None:
     assert skill_fit_words({}, {"prog": 2.0}, {"prog": 2.0}) == "you meet 1 of 1 preferred skill levels"
     # A level reached by sums of decimals (0.7 + 0.6) meets 1.3, as the eligibility rules see it.
     assert skill_fit_words({"prog": 1.3}, {}, {"prog": 0.7 + 0.6}) == "you meet 1 of 1 required skill levels"
+
+
+def test_a_bad_success_criterion_is_named_by_its_number_on_the_move() -> None:
+    """As a review numbers them (1 the first): the API said "success_criteria.1: String should have at least 1
+    character" for the second, counting from 0."""
+    assert rules.check_criteria([" Dashboard live ", "Two teams onboarded"]) == [
+        "Dashboard live",
+        "Two teams onboarded",
+    ]
+    for blank in ("", "   ", "\t\n"):
+        with pytest.raises(InvalidValue, match=r"^success criterion 2: text is empty$") as caught:
+            rules.check_criteria(["Dashboard live", blank])
+        assert caught.value.field == "success_criteria"
+    # after the criteria a move already has (two): the third
+    with pytest.raises(InvalidValue, match=r"^success criterion 3: text is empty$"):
+        rules.check_criteria([""], already=2)
+    with pytest.raises(InvalidValue, match=r"^success criterion 1: cannot contain ';'"):
+        rules.check_criteria(["a; b"])
+    with pytest.raises(InvalidValue, match=rf"^success criterion 2: at most {rules.MAX_CRITERION_CHARS} characters"):
+        rules.check_criteria(["ok", "x" * (rules.MAX_CRITERION_CHARS + 1)])

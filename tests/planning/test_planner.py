@@ -336,6 +336,37 @@ def test_explanation_of_a_step() -> None:
     assert result.explanation[-1].startswith("Balance: 1 depth step ('Code review rota'); 1 skill broadened")
 
 
+def test_a_step_is_explained_to_whoever_reads_the_plan() -> None:
+    """ "you already hold" is for the person; their manager, HR or an operator reads their name (or "they").
+    A plan is stored speaking to the person: readdress() gives the same lines explain() would for the
+    reader, so plans already stored read right too."""
+    from micromoves.planning.explain import THEY, YOU, Subject, readdress, subject_for, under_way_note
+
+    p = problem([FAST, DEEP])
+    result = solve(p)
+    stored = explain(p, result)
+    assert stored == explain(p, result, YOU) == result.explanation
+    ada = Subject("Ada Lovelace")
+    for subject, said in ((ada, "Ada Lovelace already holds"), (THEY, "they already hold")):
+        lines = explain(p, result, subject)
+        assert f"it is a depth step: {said} Programming at 3.5 when it starts" in "\n".join(lines)
+        assert not any(" you " in f" {line} " for line in lines), lines
+        assert readdress(stored, subject) == list(lines)
+    assert readdress(stored, YOU) == list(stored)
+    note = under_way_note("Acting team lead", "temporary_lead", "2026-02-13")
+    assert note == (
+        "'Acting team lead' needs a temporary lead first: the temporary lead you are doing now counts once it "
+        "ends on 2026-02-13, so it starts after that."
+    )
+    assert readdress([note], ada) == [under_way_note("Acting team lead", "temporary_lead", "2026-02-13", ada)]
+    assert "the temporary lead Ada Lovelace is doing now" in readdress([note], ada)[0]
+    # Who is "you": the reader's own plan only.
+    assert subject_for("P1", "P1", "Ada Lovelace") == YOU
+    assert subject_for("MGR", "P1", "Ada Lovelace") == ada
+    assert subject_for(None, "P1", "Ada Lovelace") == ada  # an admin, an operator
+    assert subject_for("MGR", "P1", None) == subject_for("MGR", "P1", " ") == THEY
+
+
 def test_steps_are_explained_in_the_order_their_gains_count() -> None:
     """A gig that starts with a shadowing but ends after it builds on what the shadowing added: its line comes
     second, so the levels chain from line to line (3.52 → 3.85, then 3.85 → 4.53) instead of the gig's

@@ -75,7 +75,7 @@ def test_a_plan_towards_a_previous_target_is_nobodys_demand(plan_db: Database, h
     # The plan is still EMP's current one, shown out of date for the reason the demand rule applies.
     current = planning.current_plan(plan_db, "EMP")
     assert current is not None and (current.version, current.target_role_id) == (plans["EMP"].version, "SWE3")
-    view = views.plan_view(plan_db, "EMP")
+    view = views.plan_view(plan_db, "EMP", reader_person_id="EMP")
     expected = "no_target" if how == "cleared" else "target_changed"
     assert view is not None and view.out_of_date_because == expected
     assert planning.target_out_of_date("SWE3", None if how == "cleared" else "LEAD") == expected

@@ -669,7 +669,7 @@ def test_a_plan_found_past_the_time_budget_says_it_is_not_proven_optimal(
 
     exact_plan = planning.plan_for_person(plan_db, "EMP", actor="t", start=START, horizon=52, budget=5.0)
     assert exact_plan.plan.explanation["optimal"] is True
-    assert views.plan_view(plan_db, "EMP").proven_optimal  # type: ignore[union-attr]
+    assert views.plan_view(plan_db, "EMP", reader_person_id="EMP").proven_optimal  # type: ignore[union-attr]
     assert "not proven optimal" not in _printed_plan(_record_of(exact_plan.plan), monkeypatch)
 
     def slow_solve(problem, k=1, **kw):  # type: ignore[no-untyped-def]
@@ -681,7 +681,7 @@ def test_a_plan_found_past_the_time_budget_says_it_is_not_proven_optimal(
     fallback = planning.plan_for_person(plan_db, "EMP", actor="t", start=START, horizon=52, budget=0.5)
     assert not fallback.result.optimal and fallback.result.status == "ready"
     assert fallback.plan.explanation["optimal"] is False
-    view = views.plan_view(plan_db, "EMP")
+    view = views.plan_view(plan_db, "EMP", reader_person_id="EMP")
     assert view is not None and view.version == 2 and not view.proven_optimal
     shown = _printed_plan(_record_of(fallback.plan), monkeypatch)
     assert "the best plan found within the time limit: not proven optimal" in shown
@@ -707,6 +707,7 @@ def _printed_plan(record: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> st
 
     from micromoves.cli import plan_view
     from micromoves.domain.model import Plan
+    from micromoves.planning.explain import YOU
 
     fields = {f: record[f] for f in ("person_id", "target_role_id", "start", "horizon_weeks", "outcome", "ready_week")}
     plan = Plan(
@@ -721,7 +722,7 @@ def _printed_plan(record: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> st
     )
     console = Console(width=200, record=True)
     monkeypatch.setattr(plan_view, "console", console)
-    plan_view.print_plan(plan, person_name="Eva", target_title="Engineer")
+    plan_view.print_plan(plan, person_name="Eva", target_title="Engineer", subject=YOU)
     return console.export_text()
 
 
@@ -1226,23 +1227,23 @@ def test_the_page_says_when_a_plan_is_out_of_date_and_replans_on_request(plan_db
         return Policy(plan_db, Principal(1, person or "admin", access, person))
 
     first = planning.replan(plan_db, policy("EMP"), "EMP")
-    view = views.plan_view(plan_db, "EMP")
+    view = views.plan_view(plan_db, "EMP", reader_person_id="EMP")
     assert view is not None and (view.version, view.out_of_date) == (first.plan.version, False)
     assert view.made_at == first.plan.created_at
     # A change of the person that the planner does not read: still current.
     with plan_db.write_engine.begin() as conn:
         conn.execute(t.people.update().where(t.people.c.id == "EMP").values(email="eli@example.org"))
-    assert views.plan_view(plan_db, "EMP").out_of_date is False  # type: ignore[union-attr]
+    assert views.plan_view(plan_db, "EMP", reader_person_id="EMP").out_of_date is False  # type: ignore[union-attr]
     # A skill assessed higher: the plan's steps may no longer be needed.
     org.assess_skill(plan_db, person_id="EMP", skill="Programming", level=4.4, provenance="manager", actor="MGR")
-    assert views.plan_view(plan_db, "EMP").out_of_date is True  # type: ignore[union-attr]
+    assert views.plan_view(plan_db, "EMP", reader_person_id="EMP").out_of_date is True  # type: ignore[union-attr]
     # Someone who may not propose moves for EMP may not plan for them (and is not told EMP exists).
     add_engineer(plan_db, "EMP2", "Ena")
     with pytest.raises(NotFound):
         planning.replan(plan_db, policy("EMP2"), "EMP")
     again = planning.replan(plan_db, policy("MGR"), "EMP")
     assert again.plan.version == first.plan.version + 1 and again.plan.created_by == "MGR"
-    assert views.plan_view(plan_db, "EMP").out_of_date is False  # type: ignore[union-attr]
+    assert views.plan_view(plan_db, "EMP", reader_person_id="EMP").out_of_date is False  # type: ignore[union-attr]
 
 
 def test_the_person_page_offers_to_plan_and_shows_an_out_of_date_plan(
@@ -1287,3 +1288,34 @@ def test_a_target_changed_while_the_plan_is_made_is_not_overwritten_by_it(
     with pytest.raises(Conflict, match="target role changed to 'SWE2' while the plan was made") as info:
         planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
     assert info.value.field == "target_role_id" and plans_count(plan_db) == 0
+
+
+def test_micromoves_plan_speaks_of_the_person_as_the_reader_knows_them(plan_db: Database) -> None:
+    """`micromoves plan EMP` by an operator (or his manager) printed "you already hold …"; to
+    Eli himself (--actor EMP) it still says "you"."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from micromoves.cli.main import app
+
+    url = plan_db.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+
+    def plan(*actor: str, as_json: bool = False) -> str:
+        args = ["--db", url, *actor, "plan", "EMP", "--horizon", "12m", *(["--json"] if as_json else [])]
+        result = runner.invoke(app, args, env={"COLUMNS": "250"})
+        assert result.exit_code == 0, result.stderr
+        return result.stdout
+
+    own = " ".join(plan("--actor", "EMP").split())
+    assert "you already hold Critical Thinking at 3.0 when it starts" in own
+    assert "◆ depth step: deepens a target skill you already hold" in own
+    for actor in ((), ("--actor", "MGR")):
+        shown = " ".join(plan(*actor).split())
+        assert "Eli already holds Critical Thinking at 3.0 when it starts" in shown, actor
+        assert "◆ depth step: deepens a target skill Eli already holds" in shown, actor
+        assert "you" not in shown, (actor, shown)
+        lines = json.loads(plan(*actor, as_json=True))["explanation"]["lines"]
+        assert any("Eli already holds Critical Thinking at 3.0" in line for line in lines), lines
+        assert not any("you" in line for line in lines), lines

@@ -115,24 +115,24 @@ def test_a_new_target_makes_the_plan_out_of_date_and_planning_again_aims_for_it(
     add_lead_role(plan_db)
     emp = as_person(plan_db, "EMP")
     first = planning.replan(plan_db, emp, "EMP").plan
-    view = views.plan_view(plan_db, "EMP")
+    view = views.plan_view(plan_db, "EMP", reader_person_id="EMP")
     assert view is not None and (view.out_of_date, view.out_of_date_because) == (False, None)
     assert (view.target_role_id, view.horizon_weeks) == ("SWE3", 104)
 
     change = secured.set_target_role(plan_db, emp, "EMP", role_id="LEAD")
     assert change.plan_target_role_id == "SWE3" and change.plan_out_of_date
-    view = views.plan_view(plan_db, "EMP")
+    view = views.plan_view(plan_db, "EMP", reader_person_id="EMP")
     assert view is not None and (view.version, view.target_role) == (first.version, "Senior Engineer")
     assert (view.out_of_date, view.out_of_date_because) == (True, "target_changed")
     assert planning.still_current(plan_db, first)  # its own problem: unchanged; the target is what moved
 
     again = planning.replan(plan_db, emp, "EMP").plan
     assert (again.version, again.target_role_id) == (first.version + 1, "LEAD")
-    view = views.plan_view(plan_db, "EMP")
+    view = views.plan_view(plan_db, "EMP", reader_person_id="EMP")
     assert view is not None and (view.target_role, view.out_of_date) == ("Tech Lead", False)
 
     secured.set_target_role(plan_db, emp, "EMP", role_id=None)
-    view = views.plan_view(plan_db, "EMP")
+    view = views.plan_view(plan_db, "EMP", reader_person_id="EMP")
     assert view is not None and (view.out_of_date, view.out_of_date_because) == (True, "no_target")
     with pytest.raises(InvalidValue, match="EMP has no target role"):
         planning.replan(plan_db, emp, "EMP")
@@ -193,7 +193,7 @@ def test_the_plan_command_stores_only_towards_the_recorded_target(plan_db: Datab
     code, out, _ = mm("plan", "EMP", "--horizon", "1y", "--json")
     stored = json.loads(out)
     assert (stored["stored"], stored["horizon_weeks"], stored["not_stored_because"]) == (True, 52, None)
-    view = views.plan_view(plan_db, "EMP")
+    view = views.plan_view(plan_db, "EMP", reader_person_id="EMP")
     assert view is not None and view.horizon_weeks == 52
 
 

@@ -310,11 +310,21 @@ def test_a_refused_form_gives_back_what_was_typed(base_url: str) -> None:
         page.locator("#back-to-form").click()
         expect(page).to_have_url(re.compile(r"/moves/new$"))
         expect(page.locator("#form-restored")).to_be_visible()
+        # What was wrong is said next to the form, not only on the error page a click back.
+        expect(page.locator("#form-restored + #move-form")).to_have_count(1)
+        expect(page.locator("#form-restored #form-error")).to_contain_text("must be after start")
         form = page.locator("#move-form")
         for label, value in typed.items():
             expect(form.get_by_label(label)).to_have_value(value)
         expect(form.get_by_label("Kind")).to_have_value("shadowing")
         expect(form.get_by_label("Host team")).to_have_value("B")
+        # Dates corrected, criteria blanked (spaces pass the browser's `required`): said in words, by the form.
+        form.get_by_label("End").fill((start + dt.timedelta(weeks=4)).isoformat())
+        form.get_by_label("Success criteria (one per line)").fill("  \n  ")
+        form.get_by_role("button", name="Submit for approval").click()
+        expect(page.locator("p.error")).to_have_text("give at least one success criterion (one per line)")
+        page.locator("#back-to-form").click()
+        expect(page.locator("#form-error")).to_have_text("give at least one success criterion (one per line)")
         # Once only: the same form opened again starts empty.
         s.go("/moves/new")
         expect(page.locator("#move-form").get_by_label("Title")).to_have_value("")

@@ -100,6 +100,43 @@ def test_success_criteria_are_few_and_short_on_every_path(world: World) -> None:
         raise AssertionError("21 criteria were accepted")
 
 
+def test_an_empty_success_criterion_is_named_by_its_number_in_the_one_error_shape(world: World) -> None:
+    """["Dashboard live", ""] was answered "success_criteria.1: String should have at least 1 character" (loc
+    counted from 0, pydantic's words), and on the opportunity form "success_criteria.0: …" when every line
+    was blank; "  " got another message again."""
+    eva, hugo = world.client("eva"), world.client("hugo")
+    before = _changes(world)
+    move = {**PROPOSAL, "percent_time": 10}
+    opportunity = {**OPPORTUNITY, "start": SOON.isoformat(), "end": LATER.isoformat()}
+    empty = {
+        "error": {
+            "code": "invalid_value",
+            "message": "success criterion 2: text is empty",
+            "details": {"field": "success_criteria"},
+        }
+    }
+    for sent in (["Dashboard live", ""], ["Dashboard live", "   "]):
+        for client, path, body in ((eva, "/api/v1/moves", move), (hugo, "/api/v1/opportunities", opportunity)):
+            r = client.post(path, json={**body, "success_criteria": sent})
+            assert (path, r.status_code, r.json()) == (path, 422, empty)
+    r = eva.post("/api/v1/moves", json={**move, "success_criteria": []})
+    assert (r.status_code, r.json()["error"]["message"]) == (422, "give at least one success criterion")
+    # The forms (every line blank: a blank line between two criteria is dropped), as the move form says it.
+    hugo.headers["accept"] = "text/html"
+    form = {k: str(v) for k, v in opportunity.items()} | {"success_criteria": " \n  "}
+    r = hugo.post("/opportunities", data=form, follow_redirects=False)
+    assert r.status_code == 422 and "String should" not in r.text
+    assert '<p class="error" data-code="invalid_value">give at least one success criterion (one per line)</p>' in r.text
+    assert "data-form-refused" in r.text  # back to the form, which shows it beside what was typed (app.js)
+    assert _changes(world) == before
+    # The schema still tells clients the limits the rules check.
+    schema = eva.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    for name in ("ProposeMoveBody", "OpportunityBody"):
+        criteria = schema[name]["properties"]["success_criteria"]
+        assert (criteria["minItems"], criteria["maxItems"]) == (1, rules.MAX_CRITERIA), name
+        assert criteria["items"] == {"type": "string", "minLength": 1, "maxLength": rules.MAX_CRITERION_CHARS}
+
+
 def test_an_opportunity_ends_after_today_and_closes_applications_by_its_start(world: World) -> None:
     hugo = world.client("hugo")
     before = _changes(world)

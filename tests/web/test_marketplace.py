@@ -585,6 +585,9 @@ def test_allocation_is_reviewed_then_applied_in_the_browser_api(world: World) ->
     assert {(x["created_by"], x["created_by_name"]) for x in runs} == {("user:admin", "admin")}
     listing = admin.get("/allocations", headers={"accept": "text/html"}).text
     assert "<td>admin</td>" in listing and "user:admin" not in listing
+    # Every term of the score, as `allocate --help` gives it (the skill fit was left out here)
+    said = "plus how far their skills reach the opportunity's required and preferred levels (0 to 1"
+    assert said in " ".join(listing.split())
     assert run["out_of_date"] is None
     assert 'id="action-apply"' in admin.get(f"/allocations/{run['id']}", headers={"accept": "text/html"}).text
     twin = admin.post("/api/v1/allocations", json={"equity_weight": 2.0, "release_share": 0.7, "away_percent": 1})

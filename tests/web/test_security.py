@@ -429,6 +429,37 @@ def test_token_revocation(world: World) -> None:
     assert stored != made["token"] and made["token"] not in str(stored)
 
 
+def test_a_write_only_token_writes_but_is_refused_every_read(world: World) -> None:
+    """Scopes are separate rights: ``write`` alone does not read (it read every page, list and export)."""
+    made = world.client("mira").post("/api/v1/tokens", json={"name": "push", "scopes": ["write"]})
+    assert made.status_code == 201 and made.json()["info"]["scopes"] == ["write"]
+    c = world.client()
+    c.headers["authorization"] = f"Bearer {made.json()['token']}"
+    refused = {
+        "code": "forbidden",
+        "message": "this API token may not read: it was issued for write only",
+        "details": {},
+    }
+    for path in ("/api/v1/me", "/api/v1/moves/MV-E", "/api/v1/people", "/api/v1/moves.csv", "/api/v1/tokens"):
+        r = c.get(path)
+        assert (path, r.status_code, r.json()) == (path, 403, {"error": refused})
+    page = c.get("/moves/MV-E", headers={"accept": "text/html"})
+    assert page.status_code == 403 and "MV-E" not in page.text
+    with world.db.engine.connect() as conn:
+        denied = conn.scalars(select(t.audit_events.c.details).where(t.audit_events.c.action == "access.denied")).all()
+    assert denied and {(d["attempted"], d["status"]) for d in denied} == {("scope:read", 403)}
+    # What it was issued for, it does: Mira (Eva's line manager) approves Eva's request.
+    r = c.post("/api/v1/moves/MV-E/actions/approve", json={})
+    assert r.status_code == 200, r.text
+    # A read-only token is refused the other way, in the same words.
+    ro = world.client("mira").post("/api/v1/tokens", json={"name": "pull", "scopes": ["read"]}).json()["token"]
+    r = world.client().post("/api/v1/moves/MV-E/actions/approve", json={}, headers={"authorization": f"Bearer {ro}"})
+    assert (r.status_code, r.json()["error"]["message"]) == (
+        403,
+        "this API token may not write: it was issued for read only",
+    )
+
+
 def test_a_deactivated_user_loses_sessions_and_tokens(world: World) -> None:
     eva = world.client("eva")
     token = eva.post("/api/v1/tokens", json={"name": "t", "scopes": ["read"]}).json()["token"]

@@ -166,3 +166,29 @@ def test_an_unreachable_plan_without_steps_does_not_say_none_are_needed(plan_db:
     eli.post("/people/EMP/plan")
     section = plan_section(eli.get("/").text)
     assert "No steps needed: ready for Programmer already." in section
+
+
+def test_the_plan_explains_itself_to_whoever_reads_it(plan_db: Database, eli: TestClient) -> None:
+    """Eli's plan has a depth step on a skill he holds at 3.0 or more. His page says "you already hold" to him;
+    his manager Mara and an admin read "Eli already holds" on the page and its JSON twin (they read "you")."""
+    assert eli.post("/people/EMP/plan", follow_redirects=False).status_code == 303
+    held = "it is a depth step: {} Critical Thinking at 3.0 when it starts"
+    own = plan_section(eli.get("/").text)
+    assert held.format("you already hold") in own
+    assert held.format("you already hold") in " ".join(
+        eli.get("/api/v1/me", headers={"accept": "application/json"}).json()["plan"]["explanation"]
+    )
+    accounts.create_user(plan_db, username="mara", password="correct horse 42", person_id="MGR", actor="hr")
+    accounts.create_user(plan_db, username="root", password="correct horse 42", access="admin", actor="hr")
+    for username in ("mara", "root"):
+        c = TestClient(create_app(plan_db), headers=HTML)
+        assert c.post("/api/v1/session", json={"username": username, "password": "correct horse 42"}).status_code == 200
+        section = plan_section(c.get("/people/EMP").text)
+        assert held.format("Eli already holds") in section, username
+        assert "you already hold" not in section, username
+        lines = c.get("/api/v1/people/EMP", headers={"accept": "application/json"}).json()["plan"]["explanation"]
+        assert any(held.format("Eli already holds") in line for line in lines), (username, lines)
+        assert not any("you " in line for line in lines), (username, lines)
+    # The stored plan keeps speaking to Eli: it is turned for the reader when shown, never rewritten.
+    stored = planning.current_plan(plan_db, "EMP")
+    assert stored is not None and any(held.format("you already hold") in x for x in stored.explanation["lines"])

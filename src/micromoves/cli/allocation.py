@@ -87,11 +87,20 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[int, typer.Option(min=1, help="Rows to show in the table.")] = 50,
         as_json: JsonOpt = False,
     ) -> None:
-        """Assign applicants to seats optimally and fairly (min-cost flow); review, then --apply or --discard.
+        """Propose who gets which open seat: the assignment with the highest total score (min-cost flow,
+        exact); review, then --apply or --discard.
 
-        Respects seats, each person's free capacity and eligibility, and a per-team release limit; the score
-        is plan benefit (weeks sooner to the target role) + the equity weight for people without a recent
-        move + skill fit. Nothing is offered until the run is applied.
+        Who may get a seat: a live (applied or waitlisted) applicant who meets the opportunity's role level,
+        tenure, location and required skill levels and has the time free over its dates. At most one seat
+        per person, the opportunity's free seats, and per team at most --release-share of its people away at
+        once (people already released to a move or promised a seat count on days those take at least
+        --away-percent of their week; each seat filled counts as one more).
+
+        The score of a seat for a person: the weeks sooner it makes them ready for their target role (their
+        plan's estimate, stored with the application) + --equity-weight if they started no move in the last
+        12 months + how far their skills reach the opportunity's required and preferred levels (0 to 1, so
+        at most a week's worth; 1 when it asks for no skills). A seat that scores 0 is not proposed. Nothing
+        is offered until the run is applied.
         """
         from micromoves.services import allocation as svc
 

@@ -969,7 +969,8 @@ def plan(
     """Plan the best sequence of moves from the person's role to a target role, store it and show it.
     A plan towards another role than the person's recorded target is a what-if: shown, not stored (set the
     target with `people set-target`)."""
-    from micromoves.cli.plan_view import print_plan
+    from micromoves.cli.plan_view import for_reader, print_plan
+    from micromoves.planning.explain import subject_for
     from micromoves.services import planning
 
     db = open_db()
@@ -988,14 +989,15 @@ def plan(
             f"not stored: {outcome.not_stored_because}; set it with `micromoves people set-target {person_id} "
             f"{outcome.plan.target_role_id}`, then plan again"
         )
-    if as_json:
-        print_json(
-            {**jsonable(outcome.plan), "stored": outcome.stored, "kept": outcome.kept, "not_stored_because": hint}
-        )
-        return
+    # Its explanation speaks to whoever reads it: "you" to the person only (--actor P for P's own plan).
     overview = org.person_overview(db, person_id)
+    subject = subject_for(policy.principal.person_id, person_id, overview.person.name)
+    if as_json:
+        shown = jsonable(for_reader(outcome.plan, subject))
+        print_json({**shown, "stored": outcome.stored, "kept": outcome.kept, "not_stored_because": hint})
+        return
     role_title = next((r.title for r in roles.list_roles(db) if r.id == outcome.plan.target_role_id), "")
-    print_plan(outcome.plan, person_name=overview.person.name, target_title=role_title)
+    print_plan(outcome.plan, person_name=overview.person.name, target_title=role_title, subject=subject)
     if hint:
         console.print(esc(hint) + "; the current plan stays as it is", highlight=False)
     elif not outcome.stored:

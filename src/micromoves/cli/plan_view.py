@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from rich.markup import escape as esc
@@ -9,6 +10,7 @@ from rich.table import Table
 
 from micromoves.cli.render import console
 from micromoves.domain.model import Plan
+from micromoves.planning.explain import Subject, readdress
 
 KIND_STYLE = {
     "course": "cyan",
@@ -41,7 +43,22 @@ def timeline(steps: list[dict[str, Any]], horizon: int, width: int = 52) -> Tabl
     return grid
 
 
-def print_plan(plan: Plan, *, person_name: str, target_title: str) -> None:
+def for_reader(plan: Plan, subject: Subject) -> Plan:
+    """The plan with its explanations (the plan's and each alternative's) as they read to ``subject``'s
+    reader: a plan is stored speaking to its person, "you already hold …"."""
+    if subject.is_reader:
+        return plan
+    e = plan.explanation
+    return dataclasses.replace(
+        plan,
+        explanation={**e, "lines": readdress(e.get("lines", []), subject)},
+        alternatives=[{**a, "explanation": readdress(a.get("explanation", []), subject)} for a in plan.alternatives],
+    )
+
+
+def print_plan(plan: Plan, *, person_name: str, target_title: str, subject: Subject) -> None:
+    """The plan as ``subject``'s reader reads it: "you" to the person only (see :func:`for_reader`)."""
+    plan = for_reader(plan, subject)
     e = plan.explanation
     names: dict[str, str] = e.get("skill_names", {})
     name = f"Plan v{plan.version}" if plan.version else "What-if plan"  # version 0: not stored
@@ -64,7 +81,9 @@ def print_plan(plan: Plan, *, person_name: str, target_title: str) -> None:
         console.print("  [yellow]the best plan found within the time limit: not proven optimal[/]")
     if plan.steps:
         console.print(timeline(plan.steps, plan.horizon_weeks))
-        console.print("[dim]◆ depth step: deepens a target skill you already hold[/]")
+        console.print(
+            f"[dim]◆ depth step: deepens a target skill {esc(subject.does('already hold', 'already holds'))}[/]"
+        )
     for line in e.get("lines", []):
         console.print(f"  {esc(str(line))}")
     # Skills out of reach only because the horizon is too short for the moves that build them are not the

@@ -89,20 +89,23 @@ MAX_CRITERIA = 20
 MAX_CRITERION_CHARS = 1000
 
 
-def check_criterion(statement: str, field: str = "success_criteria") -> str:
+def check_criterion(statement: str, position: int, field: str = "success_criteria") -> str:
     """One success criterion, stripped: not empty, and without the character that separates criteria in
-    moves.csv (an export of it could not be imported back: it would read as two criteria)."""
+    moves.csv (an export of it could not be imported back: it would read as two criteria). A problem names
+    the criterion by its number on the move (1 the first, as a review rates them): "success criterion 2:
+    text is empty", in every path alike (the API answered an empty one in pydantic's words, "success_criteria.1:
+    String should have at least 1 character", counting from 0)."""
+    which = f"success criterion {position}"
     text = statement.strip()
     if not text:
-        raise InvalidValue("a success criterion cannot be empty", field=field)
+        raise InvalidValue(f"{which}: text is empty", field=field)
     if len(text) > MAX_CRITERION_CHARS:
         raise InvalidValue(
-            f"a success criterion may have at most {MAX_CRITERION_CHARS} characters, got {len(text)}: {text[:60]!r}…",
-            field=field,
+            f"{which}: at most {MAX_CRITERION_CHARS} characters, got {len(text)}: {text[:60]!r}…", field=field
         )
     if CRITERIA_SEPARATOR in text:
         raise InvalidValue(
-            f"a success criterion cannot contain {CRITERIA_SEPARATOR!r}, which separates criteria in moves.csv; "
+            f"{which}: cannot contain {CRITERIA_SEPARATOR!r}, which separates criteria in moves.csv; "
             f"write two criteria or use a comma: {text[:60]!r}",
             field=field,
         )
@@ -110,13 +113,13 @@ def check_criterion(statement: str, field: str = "success_criteria") -> str:
 
 
 def check_criteria(statements: Sequence[str], field: str = "success_criteria", *, already: int = 0) -> list[str]:
-    """Success criteria, each checked by :func:`check_criterion`; with the ``already`` agreed ones, at most
-    :data:`MAX_CRITERIA`."""
+    """Success criteria, each checked by :func:`check_criterion` (numbered after the ``already`` agreed ones);
+    with those, at most :data:`MAX_CRITERIA`."""
     if already + len(statements) > MAX_CRITERIA:
         raise InvalidValue(
             f"a move may have at most {MAX_CRITERIA} success criteria, got {already + len(statements)}", field=field
         )
-    return [check_criterion(s, field) for s in statements]
+    return [check_criterion(s, already + i, field) for i, s in enumerate(statements, 1)]
 
 
 def check_percent(percent: int) -> None:

@@ -1,9 +1,16 @@
 """Plain-English explanations of a plan: what each step closes, why it starts when it does, the balance.
 
 Pure: recomputes what it needs from the problem and the plan (levels, capacity) and formats strings.
+
+A plan is explained to the person it is for ("you already hold Programming at 3.0"), and stored so. Their
+manager, HR or an operator reads the same plan: :func:`readdress` turns those lines to a :class:`Subject`
+the reader knows, "Ada Lovelace already holds Programming at 3.0" (it read "you" to a manager).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from micromoves.planning._core import core_skills, deepens, fmt_level, level_after, window
 from micromoves.planning.model import RELAXATIONS, MoveOption, PlannedMove, PlanProblem, PlanResult
@@ -18,8 +25,69 @@ _RELAXATION_TEXT = {
 assert set(_RELAXATION_TEXT) == set(RELAXATIONS)
 
 
-def explain(problem: PlanProblem, result: PlanResult) -> tuple[str, ...]:
-    """Summary line, one line per move, then the breadth/depth balance.
+@dataclass(frozen=True)
+class Subject:
+    """Whom an explanation speaks of, as its reader knows them: ``you`` when the reader is the person (the
+    form a stored plan keeps), else the person's name, or ``they`` when there is none to give."""
+
+    name: str = "you"
+
+    @property
+    def is_reader(self) -> bool:
+        return self.name == "you"
+
+    def does(self, plural: str, singular: str) -> str:
+        """The subject with its verb: "you hold", "they hold", "Ada Lovelace holds"."""
+        return f"{self.name} {plural if self.name in ('you', 'they') else singular}"
+
+
+YOU = Subject()
+THEY = Subject("they")
+
+
+def subject_for(reader_person_id: str | None, person_id: str, person_name: str | None) -> Subject:
+    """How an explanation of ``person_id``'s plan speaks of them to a reader (an account's person, or None
+    for one without a person: an admin, an operator): "you" to the person only."""
+    if reader_person_id is not None and reader_person_id == person_id:
+        return YOU
+    return Subject(person_name.strip()) if person_name and person_name.strip() else THEY
+
+
+def _depth_held(subject: Subject) -> str:
+    return f"; it is a depth step: {subject.does('already hold', 'already holds')} "
+
+
+def _under_way(subject: Subject) -> str:
+    return f" {subject.does('are doing', 'is doing')} now counts once it ends on "
+
+
+# Every phrase of a plan's explanation that speaks of the person, as its line writes it for a subject:
+# readdress() turns one written for YOU into another subject's, so the two cannot drift apart.
+_ADDRESSED: tuple[Callable[[Subject], str], ...] = (_depth_held, _under_way)
+
+
+def under_way_note(title: str, kind: str, ends_on: str, subject: Subject = YOU) -> str:
+    """A step that waits for a move of ``kind`` the person is doing now (the planning service notes it)."""
+    what = kind.replace("_", " ")
+    return f"'{title}' needs a {what} first: the {what}{_under_way(subject)}{ends_on}, so it starts after that."
+
+
+def readdress(lines: Sequence[str], subject: Subject) -> list[str]:
+    """Lines written for the person (``YOU``: as :func:`explain` and the planning service store them,
+    plans stored before this included) as they read to ``subject``'s reader."""
+    if subject.is_reader:
+        return list(lines)
+    out = []
+    for line in lines:
+        for phrase in _ADDRESSED:
+            line = line.replace(phrase(YOU), phrase(subject))
+        out.append(line)
+    return out
+
+
+def explain(problem: PlanProblem, result: PlanResult, subject: Subject = YOU) -> tuple[str, ...]:
+    """Summary line, one line per move, then the breadth/depth balance; speaking of the person as
+    ``subject`` ("you" by default: a plan is stored so, and :func:`readdress` turns it for another reader).
 
     The moves are explained in the order their gains count: by the week they end (then option id), the order
     in which ``gains_applied`` chains the levels, so each step's "before" level is the previous step's
@@ -35,7 +103,7 @@ def explain(problem: PlanProblem, result: PlanResult) -> tuple[str, ...]:
     lines = [summary]
     by_id = {o.id: o for o in problem.options}
     for move in order:
-        lines.append(_step(problem, result, move, by_id))
+        lines.append(_step(problem, result, move, by_id, subject))
     if result.moves:
         lines.append(_balance(problem, order, by_id))
     return tuple(lines)
@@ -90,7 +158,9 @@ def _summary(problem: PlanProblem, result: PlanResult) -> str:
     return text
 
 
-def _step(problem: PlanProblem, result: PlanResult, move: PlannedMove, by_id: dict[str, MoveOption]) -> str:
+def _step(
+    problem: PlanProblem, result: PlanResult, move: PlannedMove, by_id: dict[str, MoveOption], subject: Subject
+) -> str:
     option = by_id[move.option_id]
     kind = move.kind.replace("_", " ")
     head = f"Week {move.start}–{move.end}: {kind} '{option.label()}' ({move.share}% time)"
@@ -123,7 +193,7 @@ def _step(problem: PlanProblem, result: PlanResult, move: PlannedMove, by_id: di
         held.sort(key=lambda sv: sv[0] not in raised)
         if held:
             s, v = held[0]
-            line += f"; it is a depth step: you already hold {_name(problem, s)} at {fmt_level(v)} when it starts"
+            line += f"{_depth_held(subject)}{_name(problem, s)} at {fmt_level(v)} when it starts"
     return line + ". " + _why_start(problem, result, move, option, by_id) + "."
 
 

@@ -68,6 +68,10 @@ class Access(enum.StrEnum):
 
 
 class Scope(enum.StrEnum):
+    """What an API token may do, each right on its own (a token holds one or both): ``read`` the safe
+    requests (GET, HEAD), ``write`` the unsafe ones (POST, PUT, PATCH, DELETE). Write does not include
+    read: a write-only token (an HRIS that only pushes) is refused every read. A session holds both."""
+
     READ = "read"
     WRITE = "write"
 

@@ -39,6 +39,7 @@ from micromoves.planning import (
 )
 from micromoves.planning import solver as _solver_module
 from micromoves.planning._core import unreachable_skills
+from micromoves.planning.explain import under_way_note
 from micromoves.planning.restrict import as_plan_of, restricted
 from micromoves.planning.solver import NoPlanFound, SearchTimeout, solve_greedy, solve_nearest, source_digest
 from micromoves.services.accounts import Scope
@@ -533,11 +534,9 @@ def _note_kinds_under_way(record: dict[str, Any], person: PersonContext, catalog
     for step in record["steps"]:
         for kind in sorted(requires.get(step["template_id"], ())):
             if kind in credited:
-                what = kind.replace("_", " ")
-                record["explanation"]["lines"].append(
-                    f"'{step['title']}' needs a {what} first: the {what} you are doing now counts once it ends "
-                    f"on {person.kinds_under_way[kind].isoformat()}, so it starts after that."
-                )
+                # Written to the person, as the plan's own lines are (explain.readdress turns it for others).
+                ends_on = person.kinds_under_way[kind].isoformat()
+                record["explanation"]["lines"].append(under_way_note(step["title"], kind, ends_on))
 
 
 def _note_horizon(

@@ -635,14 +635,17 @@ def person_page(db: Database, policy: Policy, person_id: str, *, today: dt.date 
         due_check_ins=due,
         skills=skills,
         skill_growth=growth,
-        plan=plan_view(db, person_id),
+        plan=plan_view(db, person_id, reader_person_id=policy.principal.person_id),
         may_propose=policy.may_act_for(person_id),
         may_set_target=policy.may_act_for(person_id),
     )
 
 
-def plan_view(db: Database, person_id: str) -> PlanView | None:
-    """The person's current plan as their page shows it, with whether it is out of date."""
+def plan_view(db: Database, person_id: str, *, reader_person_id: str | None) -> PlanView | None:
+    """The person's current plan as their page shows it, with whether it is out of date. Its explanation
+    speaks to the reader (the person of the account reading, None for an account without one): "you" to the
+    person, else their name ("you already hold …" was read so by their manager and HR)."""
+    from micromoves.planning.explain import readdress, subject_for
     from micromoves.services.planning import current_plan, still_current, target_out_of_date
 
     plan = current_plan(db, person_id)
@@ -650,8 +653,8 @@ def plan_view(db: Database, person_id: str) -> PlanView | None:
         return None
     with db.engine.connect() as conn:
         target = conn.scalar(select(t.roles.c.title).where(t.roles.c.id == plan.target_role_id))
-        recorded, person_changed = conn.execute(
-            select(t.people.c.target_role_id, t.people.c.updated_at).where(t.people.c.id == person_id)
+        name, recorded, person_changed = conn.execute(
+            select(t.people.c.name, t.people.c.target_role_id, t.people.c.updated_at).where(t.people.c.id == person_id)
         ).one()
         changed = (
             conn.scalar(select(func.max(t.moves.c.updated_at)).where(t.moves.c.person_id == person_id)),
@@ -688,7 +691,9 @@ def plan_view(db: Database, person_id: str) -> PlanView | None:
             )
             for s in plan.steps
         ],
-        explanation=[str(x) for x in plan.explanation.get("lines", [])],
+        explanation=readdress(
+            [str(x) for x in plan.explanation.get("lines", [])], subject_for(reader_person_id, person_id, name)
+        ),
         made_at=plan.created_at,
         out_of_date=because is not None,
         out_of_date_because=because,

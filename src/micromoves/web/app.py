@@ -300,7 +300,8 @@ def _document_security(app: FastAPI) -> None:
                 "bearerToken": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "an API token (read or write scope), from the API tokens page",
+                    "description": "an API token, from the API tokens page: scope read for GET requests, write "
+                    "for the others (one or both; write alone reads nothing)",
                 },
                 "sessionCookie": {
                     "type": "apiKey",

@@ -45,8 +45,12 @@ def _in_calendar(value: dt.date) -> dt.date:
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date), AfterValidator(_in_calendar)]
-# One success criterion as a request carries it (the service checks the rest: no ';', not blank).
-Criterion = Annotated[str, Field(min_length=1, max_length=rules.MAX_CRITERION_CHARS)]
+# Success criteria as a request carries them. Their limits are in the schema, for clients, and are checked
+# by the rules (rules.check_criteria, as on every other path), which name a criterion by its number on the
+# move: "success criterion 2: text is empty". Checked here, they read "success_criteria.1: String should have
+# at least 1 character" (counting from 0), and a blank one passed to the rules anyway.
+Criterion = Annotated[str, Field(json_schema_extra={"minLength": 1, "maxLength": rules.MAX_CRITERION_CHARS})]
+Criteria = Annotated[list[Criterion], Field(json_schema_extra={"minItems": 1, "maxItems": rules.MAX_CRITERIA})]
 # Success criteria typed one per line in a form's textarea: MAX_CRITERIA of MAX_CRITERION_CHARS and the line
 # breaks between them, as the textarea's maxlength counts them (one character each; a fixed 20,000 cut the
 # last criterion short)...

@@ -9,7 +9,6 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from micromoves.domain import rules
 from micromoves.domain.errors import InvalidValue
 from micromoves.domain.marketplace import OPPORTUNITY_ACTIONS
 from micromoves.domain.model import MoveKind
@@ -21,7 +20,7 @@ from micromoves.services.marketplace import MAX_LOCATION_CHARS
 from micromoves.services.views import PersonRef
 from micromoves.storage import tables as t
 from micromoves.web.app import ERROR_RESPONSES, page
-from micromoves.web.bodies import CRITERIA_FORM_CHARS, CRITERIA_TEXT_CHARS, Criterion, IsoDate, RequestBody
+from micromoves.web.bodies import CRITERIA_FORM_CHARS, CRITERIA_TEXT_CHARS, Criteria, IsoDate, RequestBody
 from micromoves.web.routes import RowId, Who, _lines, db_of, form_bool, form_date, form_model, route
 
 html = APIRouter(include_in_schema=False)
@@ -44,7 +43,7 @@ class OpportunityBody(RequestBody):
     preferred_skills: dict[str, float] = Field(default_factory=dict, max_length=50)
     builds_skills: dict[str, float] = Field(default_factory=dict, max_length=50)
     expected_outcomes: str = Field(default="", max_length=5000)
-    success_criteria: list[Criterion] = Field(min_length=1, max_length=rules.MAX_CRITERIA)
+    success_criteria: Criteria
     min_role_level: int | None = Field(default=None, ge=1, le=10)
     min_tenure_months: int | None = Field(default=None, ge=0, le=600)
     locations: list[Annotated[str, Field(min_length=1, max_length=MAX_LOCATION_CHARS)]] = Field(
@@ -167,6 +166,8 @@ def opportunity_create(
     locations: Annotated[str, Form(max_length=2000)] = "",
     application_deadline: Annotated[IsoDate | None, Form()] = None,
 ) -> Response:
+    if not _lines(success_criteria):  # as the move form says it (it read "success_criteria.0: String should…")
+        raise InvalidValue("give at least one success criterion (one per line)", field="success_criteria")
     body = form_model(
         OpportunityBody,
         title=title,
@@ -178,7 +179,7 @@ def opportunity_create(
         seats=seats,
         description=description,
         expected_outcomes=expected_outcomes,
-        success_criteria=_lines(success_criteria) or [""],
+        success_criteria=_lines(success_criteria),
         required_skills=_levels(required_skills, "required_skills"),
         preferred_skills=_levels(preferred_skills, "preferred_skills"),
         builds_skills=_levels(builds_skills, "builds_skills"),

@@ -45,7 +45,7 @@ from micromoves.web.app import (
 from micromoves.web.bodies import (
     CRITERIA_FORM_CHARS,
     CRITERIA_TEXT_CHARS,
-    Criterion,
+    Criteria,
     IsoDate,
     RequestBody,
     json_body,
@@ -72,13 +72,17 @@ def db_of(request: Request) -> Database:
     return db
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 async def caller(request: Request) -> Caller:
     who = identify(request)
     await check_csrf(request, who)
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        # Every unsafe request writes: a read-only API token is refused here, whatever the route, so a
-        # route whose service forgets its own scope check (admin, allocation, tokens did) cannot be a hole.
-        who.policy.require_scope(Scope.WRITE)
+    # A token's scopes are two separate rights, as issued: ``read`` for safe requests, ``write`` for unsafe
+    # ones (a token may hold either or both). Checked here, whatever the route, so a route whose service
+    # forgets its own scope check (admin, allocation, tokens did) cannot be a hole. Every unsafe request
+    # writes; every safe one reads (a write-only token read every page and list: a product walk found it).
+    who.policy.require_scope(Scope.READ if request.method in SAFE_METHODS else Scope.WRITE)
     return who
 
 
@@ -101,7 +105,7 @@ class ProposeMoveBody(RequestBody):
     start: IsoDate
     end: IsoDate
     percent_time: int = Field(ge=1, le=100)
-    success_criteria: list[Criterion] = Field(min_length=1, max_length=rules.MAX_CRITERIA)
+    success_criteria: Criteria
     expected_outcomes: str = Field(default="", max_length=5000)
     host_team_id: str | None = Field(default=None, max_length=64)
     skills: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(
@@ -219,7 +223,13 @@ class PasswordSetView(BaseModel):
 
 class TokenBody(RequestBody):
     name: str = Field(min_length=1, max_length=200)
-    scopes: list[Scope] = Field(default_factory=lambda: [Scope.READ], min_length=1, max_length=2)
+    scopes: list[Scope] = Field(
+        default_factory=lambda: [Scope.READ],
+        min_length=1,
+        max_length=2,
+        description="what the token may do, each separately: 'read' (GET requests) and 'write' (POST, PUT, PATCH, "
+        "DELETE); a write-only token reads nothing but the answers to its own writes",
+    )
 
 
 class TokenView(BaseModel):
@@ -344,7 +354,7 @@ def api_person_replan(request: Request, who: Who, person_id: str) -> views.PlanV
     """Plan again towards the person's target role (within MICROMOVES_PLAN_BUDGET_SECONDS) and answer the
     current plan, as the person's page shows it; the same plan as before is kept, not stored again."""
     planning.replan(db_of(request), who.policy, person_id, settings=request.app.state.settings)
-    return views.plan_view(db_of(request), person_id)
+    return views.plan_view(db_of(request), person_id, reader_person_id=who.principal.person_id)
 
 
 @route(html, "POST", "/people/{person_id}/target-role", name="person.set_target_role")
@@ -589,6 +599,8 @@ def move_create(
 
 @route(api, "POST", "/moves", name="api.move.create", response_model=views.MoveDetail, status_code=201)
 def api_move_create(request: Request, who: Who, body: ProposeMoveBody) -> views.MoveDetail:
+    if not body.success_criteria:
+        raise InvalidValue("give at least one success criterion", field="success_criteria")
     move = secured.propose(
         db_of(request),
         who.policy,

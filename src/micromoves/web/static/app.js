@@ -26,7 +26,8 @@ document.addEventListener("htmx:responseError", function (event) {
 // A form the server refused (a 422 or 409 page) lost what was typed: pages are sent with no-store, so the
 // browser's Back loads the form again, empty. So, before a form is posted, its fields are kept in this
 // tab's sessionStorage; the error page marks them for restoring and links back to the form's page; the
-// next page holding a form with the same action gets them back, once. Any other page drops them.
+// next page holding a form with the same action gets them back, once, with the error page's message shown
+// just above the form (it was only on the error page, a click away). Any other page drops them.
 // Passwords, hidden fields (the CSRF token) and files are never kept.
 var KEPT_FORM = "micromoves:form";
 var RESTORE_FORM = "micromoves:restore";
@@ -101,6 +102,16 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   if (document.querySelector("[data-form-refused]")) {
     if (kept) {
+      // What the server said goes back with the fields, to be shown beside the form it is about.
+      var said = document.querySelector("p.error");
+      if (said) {
+        kept.error = said.textContent;
+        try {
+          sessionStorage.setItem(KEPT_FORM, JSON.stringify(kept));
+        } catch (ignored) {
+          // storage full or disabled: the fields come back without the message
+        }
+      }
       sessionStorage.setItem(RESTORE_FORM, "1");
       var back = document.getElementById("back-to-form");
       if (back && kept.page.charAt(0) === "/" && kept.page.charAt(1) !== "/") {  // this site only
@@ -124,12 +135,20 @@ document.addEventListener("DOMContentLoaded", function () {
     return;
   }
   restoreFields(form, kept.fields);
-  var area = document.getElementById("alerts");
-  if (area) {
-    var note = document.createElement("p");
-    note.className = "notice";
-    note.id = "form-restored";
-    note.textContent = "What you typed is back: correct what the error said and send it again.";
-    area.replaceChildren(note);
+  // Next to the form, what was wrong with it ("success criterion 2: text is empty") and what to do.
+  var note = document.createElement("div");
+  note.className = "card notice";
+  note.id = "form-restored";
+  note.setAttribute("role", "alert");
+  if (typeof kept.error === "string" && kept.error) {
+    var error = document.createElement("p");
+    error.className = "error";
+    error.id = "form-error";
+    error.textContent = kept.error;
+    note.appendChild(error);
   }
+  var hint = document.createElement("p");
+  hint.textContent = "What you typed is back: correct " + (kept.error ? "this" : "what the error said") + " and send it again.";
+  note.appendChild(hint);
+  form.parentNode.insertBefore(note, form);
 });
