@@ -34,6 +34,7 @@ from sqlalchemy import Column, Connection, MetaData, String, Table, bindparam, f
 from micromoves.domain import lifecycle, rules, vocabulary
 from micromoves.domain.errors import DomainError, InvalidValue
 from micromoves.domain.lifecycle import OCCUPYING_STATUSES, STARTED_STATUSES
+from micromoves.domain.marketplace import LIVE_APPLICATIONS
 from micromoves.domain.model import AssignmentReason, Decision, MoveKind, MoveStatus, Provenance, Rating
 from micromoves.services.moves import imported_reviewer, keep_reviews, review_record
 from micromoves.settings import Settings, get_settings
@@ -1036,20 +1037,28 @@ def parse_moves(
     extra = src.extra_columns()
     max_days = settings.max_move_weeks * 7
     from_iso = dt.date.fromisoformat
+    earliest, latest = rules.EARLIEST_DATE, rules.LATEST_DATE
     for r in _rows(src, issues):
         cells = r.cells
         before = len(issues.items)
         kind = kinds.get(cells[idx["kind"]]) or _enum_value(r, "kind", MoveKind)
         title = r.text("title", required=True)
+        # The common case, a date of the format within the years a record may hold, read here; anything else
+        # (another shape, no such day, a year like 0202 that reads as a date) goes to RowReader.date, which
+        # names the problem. The range was RowReader.date's alone: 0202-01-06 was stored as the year 202.
+        raw = cells[idx["start"]]
         try:
-            raw = cells[idx["start"]]  # the same shape rule as RowReader.date: YYYY-MM-DD, not 20240108 or weeks
-            start: dt.date | None = from_iso(raw) if _iso_date_shape(raw) else r.date("start", required=True)
+            start: dt.date | None = from_iso(raw) if _iso_date_shape(raw) else None
         except ValueError:
+            start = None
+        if start is None or not earliest <= start <= latest:
             start = r.date("start", required=True)
+        raw = cells[idx["end"]]
         try:
-            raw = cells[idx["end"]]
-            end: dt.date | None = from_iso(raw) if _iso_date_shape(raw) else r.date("end", required=True)
+            end: dt.date | None = from_iso(raw) if _iso_date_shape(raw) else None
         except ValueError:
+            end = None
+        if end is None or not earliest <= end <= latest:
             end = r.date("end", required=True)
         percent = r.integer("percent_time", 1, 100)
         raw_status = cells[idx["status"]]
@@ -2122,8 +2131,10 @@ def _write(
             [(r.role_id, sid, r.level) for r, sid in plan.role_skills],
         )
         tick(len(plan.role_skills))
+    benefits_cleared: dict[str, dict[str, int]] = {}
     if plan.people:
         _write_people(conn, w, plan, today, extra_of, changed["people"], now)
+        benefits_cleared = _forget_plan_benefits(conn, changed["people"])
         tick(len(plan.people))
     if plan.team_recs:  # managers once the people are written (a manager may be new in this import)
         _write_team_managers(w, plan, changed["teams"])
@@ -2192,7 +2203,10 @@ def _write(
         # Only records the file changed, with what it changed: re-importing an unchanged export wrote one
         # empty event per record.
         for rid, fields in sorted(changed[kind].items()):
-            audit_rows.append((now, actor, f"{label}.updated_by_import", label, rid, {"changed": fields}))
+            details: dict[str, Any] = {"changed": fields}
+            if kind == "people" and rid in benefits_cleared:  # as catalogue.set_target_role records them
+                details["plan_benefits_cleared"] = benefits_cleared[rid]
+            audit_rows.append((now, actor, f"{label}.updated_by_import", label, rid, details))
     for team in new_teams:
         audit_rows.append((now, actor, "team.created_by_import", "team", team, {}))
     w.insert(t.audit_events, ["at", "actor", "action", "entity_type", "entity_id", "details"], audit_rows)
@@ -2326,6 +2340,29 @@ def _write_people(
             assignments.append((p.id, p.role_id, today, None, reason, None))
     if assignments:
         w.insert(t.role_assignments, ["person_id", "role_id", "start", "end", "reason", "move_id"], assignments)
+
+
+def _forget_plan_benefits(conn: Connection, changed: Mapping[str, list[str]]) -> dict[str, dict[str, int]]:
+    """What a seat was worth to the plans of the people whose target role the file changes is forgotten on
+    their live applications, as when the target changes in the app (:func:`catalogue.set_target_role`): it was
+    weighed towards the previous target. Person → application id → the weeks cleared (for the audit event).
+
+    Called once the people are written: on PostgreSQL their rows are then locked by this transaction. Only
+    the few people with a live application that holds a benefit are asked about, one by one (a sync may give
+    thousands of people a target, and the function takes its people as one IN list)."""
+    from micromoves.services.catalogue import forget_plan_benefits  # here: it loads the planner (0.1 s)
+
+    retargeted = {pid for pid, fields in changed.items() if "target_role_id" in fields}
+    if not retargeted:
+        return {}
+    a = t.applications.c
+    live = [s.value for s in LIVE_APPLICATIONS]
+    holding = conn.scalars(select(a.person_id).where(a.status.in_(live), a.plan_benefit_weeks.is_not(None)).distinct())
+    out = {}
+    for pid in sorted(retargeted.intersection(holding)):
+        if cleared := forget_plan_benefits(conn, [pid]):
+            out[pid] = cleared
+    return out
 
 
 @dataclass
