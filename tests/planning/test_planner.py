@@ -743,3 +743,33 @@ def test_the_best_plan_is_the_same_whatever_the_number_of_alternatives_asked_for
     assert [m.option_id for m in three.moves] == [m.option_id for m in one.moves]
     assert sorted([m.option_id for m in plan.moves] for plan in three.plans()) == [["large"], ["small"]]
     assert three.alternatives[0].objective == one.objective
+
+
+def test_the_greedy_dive_tries_another_rule_when_its_first_finds_no_earlier_plan() -> None:
+    # Batch planning keeps the greedy plan (improved around it) when the exact search runs out of time. Its first
+    # rule (most useful per lane-week first) puts the gig beside the first course and must add the second course
+    # late, ready in week 11; picking the quickest to end first finds the two courses, ready in week 9.
+    from unittest.mock import patch
+
+    from micromoves.planning import solver
+
+    p = PlanProblem(
+        levels={"s0": 150, "s1": 250},
+        requirements={"s0": 300, "s1": 400},
+        options=[
+            MoveOption("o0", "course", 3, 40, {"s0": 100, "s1": 150}, latest_start=0),
+            MoveOption("o1", "course", 4, 100, {"s0": 50, "s1": 100}),
+            MoveOption("o2", "gig", 5, 60, {"s0": 150}, seats=2),
+        ],
+        horizon=21,
+        capacity=(100, 50, 100, 100, 60, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 30, 100, 100, 0, 60, 50),
+        lanes_busy=(0, 0, 0, 1, 0, 1, 0, 0, 2, 1, 1, 0, 2, 1, 0, 2, 1, 0, 1, 1, 0),
+        max_concurrent=3,
+    )
+    with patch.object(solver.IMPLEMENTATION, "_GREEDY_RULES", 1):
+        first_rule_only = solver.solve_greedy(p)
+    greedy = solver.solve_greedy(p)
+    assert first_rule_only.ready_week == 11
+    assert (greedy.ready_week, sorted(starts(greedy))) == (9, ["o0", "o1"])
+    assert greedy.objective == both(p).objective
+    assert check_plan(p, greedy) == []

@@ -1596,18 +1596,22 @@ class _Search:
         best: Starts | None = None
         deadline = self.h
         steps = [nodes]
-        while steps[0] > 0:
-            plan = self._greedy_once(ready, deadline, steps)
-            if plan is None:
-                break
-            best = plan
-            if not ready or not plan:
-                break
-            by_id = {o.id: o for o in opts}
-            deadline = max(st + by_id[i].d for i, st in plan.items()) - 1
+        by_id = {o.id: o for o in opts}
+        # Ready mode: when one rule for picking moves finds nothing before the deadline, the others try (each
+        # dead-ends on other instances: the most useful move per lane-week first can fill the lanes with moves
+        # that end late; the quickest to end first can need many more moves).
+        for rule in range(_GREEDY_RULES if ready else 1):
+            while steps[0] > 0:
+                plan = self._greedy_once(ready, deadline, steps, rule)
+                if plan is None:
+                    break
+                best = plan
+                if not ready or not plan:
+                    return best
+                deadline = max(st + by_id[i].d for i, st in plan.items()) - 1
         return best
 
-    def _greedy_once(self, ready: bool, deadline: int, steps: list[int]) -> Starts | None:
+    def _greedy_once(self, ready: bool, deadline: int, steps: list[int], rule: int = 0) -> Starts | None:
         opts, init, depth, cap, m = self.opts, self.init, self.depth, self.cap, self.m
         busy = self.busy
         load = [0] * self.h
@@ -1710,9 +1714,13 @@ class _Search:
                     out[s] = t - lv
             return out
 
-        def score(i: int, needs: dict[int, int]) -> tuple[float, int, int]:
+        def score(i: int, needs: dict[int, int]) -> tuple[float, float, int]:
             o = opts[i]
             useful = sum(min(u, needs[s]) for s, u in o.inc.items() if s in needs)
+            if rule == 1:
+                return (self.ee[i], -useful / (self.lane_weeks[i] * 100 + o.effort), i)
+            if rule == 2:
+                return (-useful / o.d, self.ee[i], i)
             return (-useful / (self.lane_weeks[i] * 100 + o.effort), self.ee[i], i)
 
         while steps[0] > 0:
@@ -2095,6 +2103,7 @@ _LAMBDAS = (10, 25, 50, 100)
 _LAZY = 48  # bound computations before the Lagrangian tables and dominance are built
 # Fallback mode: bound computations before the covering relaxation is tried (quick searches never pay for it).
 _COVERING_AFTER = 2_000
+_GREEDY_RULES = 3  # rules for picking moves the greedy dive tries in turn (see _Search.dive)
 _COVERING_DETERMINISTIC_TIME = 2.0  # CP-SAT's deterministic time units (about seconds on a fast core)
 _COVERING_CHECK_STEPS = 20_000  # search steps the schedule check of the covering set may take
 _COVERING_ROUNDS = 8  # covering sets tried before the search carries on alone
