@@ -451,6 +451,15 @@ def test_a_write_only_token_writes_but_is_refused_every_read(world: World) -> No
     # What it was issued for, it does: Mira (Eva's line manager) approves Eva's request.
     r = c.post("/api/v1/moves/MV-E/actions/approve", json={})
     assert r.status_code == 200, r.text
+    # Setting a target answered Eva's whole page (skills, moves, plan, e-mail): a write-only token is told the
+    # change only; Mira herself, who may read, still gets the page.
+    r = c.put("/api/v1/people/E/target-role", json={"role_id": None})
+    assert (r.status_code, r.json()) == (
+        200,
+        {"person_id": "E", "old_role_id": None, "role_id": None, "plan_out_of_date": False},
+    )
+    r = world.client("mira").put("/api/v1/people/E/target-role", json={"role_id": None})
+    assert r.status_code == 200 and r.json()["id"] == "E" and "email" in r.json()
     # A read-only token is refused the other way, in the same words.
     ro = world.client("mira").post("/api/v1/tokens", json={"name": "pull", "scopes": ["read"]}).json()["token"]
     r = world.client().post("/api/v1/moves/MV-E/actions/approve", json={}, headers={"authorization": f"Bearer {ro}"})

@@ -892,11 +892,11 @@ def plan_for_person(
     plan towards another role beside it said "aiming for A" over "Plan towards B". Towards another role it
     is a what-if whatever ``store`` says, and ``not_stored_because`` says why (set the target first).
 
-    ``budget`` (seconds; default ``MICROMOVES_PLAN_BUDGET_SECONDS``) bounds the search: with ``k`` > 1 the
-    exact search for all k plans gets it, and past it one plan is made as plan-all makes it
-    (:func:`solve_within`, marked not proven optimal when the search ran out of time). The search runs
-    outside any transaction: only the store takes the write lock (on SQLite, a long search held it and
-    every other writer failed with "database is locked")."""
+    ``budget`` (seconds; default ``MICROMOVES_PLAN_BUDGET_SECONDS``) bounds the search: the best plan is made
+    as plan-all makes it (:func:`solve_within`, marked not proven optimal when the search ran out of time),
+    and with ``k`` > 1 the alternatives get what is left of it, or are left out (:func:`_solve_bounded`).
+    The search runs outside any transaction: only the store takes the write lock (on SQLite, a long search
+    held it and every other writer failed with "database is locked")."""
     settings = settings or get_settings()
     weeks = parse_horizon(horizon)
     if not 1 <= k <= 10:
@@ -1062,13 +1062,20 @@ def _same_as_current(conn: Connection, record: dict[str, Any]) -> int | None:
 
 def _solve_bounded(problem: PlanProblem, k: int, budget: float) -> PlanResult:
     """The k best plans if the exact search proves them within ``budget`` seconds; else one plan within the
-    budget as plan-all makes it (the alternatives are left out rather than guessed)."""
-    if k > 1:
-        try:
-            return solve(problem, k=k, time_limit=budget)
-        except SearchTimeout:
-            pass
-    return solve_within(problem, budget)
+    budget as plan-all makes it (the alternatives are left out rather than guessed).
+
+    The best plan comes first, alone: it is the one plan-all would make (the alternatives' search makes the same
+    first plan, see planning.solver), and when only the alternatives run out of time it is kept rather than
+    searched for again (a call took up to twice the budget)."""
+    began = time.monotonic()
+    best = solve_within(problem, budget)
+    left = budget - (time.monotonic() - began)
+    if k == 1 or not best.optimal or left <= 0:
+        return best
+    try:
+        return solve(problem, k=k, time_limit=left)
+    except SearchTimeout:
+        return best
 
 
 def next_monday(day: dt.date) -> dt.date:

@@ -706,6 +706,16 @@ class RoleChoice(BaseModel):
     level: int
 
 
+class TargetRoleSet(BaseModel):
+    """What PUT /api/v1/people/ID/target-role answers a token that may write but not read: the change it made,
+    not the person's page (skills, moves, plan, e-mail), which only a token that may read is given."""
+
+    person_id: str
+    old_role_id: str | None
+    role_id: str | None
+    plan_out_of_date: bool
+
+
 class TargetRoleForm(BaseModel):
     """The target role form of a person's page (its JSON twin): their target and the roles to choose from.
     Set it with PUT /api/v1/people/ID/target-role {"role_id": ROLE} (null clears it)."""

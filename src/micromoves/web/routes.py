@@ -381,12 +381,26 @@ def api_person_target_role(request: Request, who: Who, person_id: str) -> views.
 
 
 @route(
-    api, "PUT", "/people/{person_id}/target-role", name="api.person.set_target_role", response_model=views.PersonPage
+    api,
+    "PUT",
+    "/people/{person_id}/target-role",
+    name="api.person.set_target_role",
+    response_model=views.PersonPage | views.TargetRoleSet,
 )
-def api_person_set_target_role(request: Request, who: Who, person_id: str, body: TargetRoleBody) -> views.PersonPage:
+def api_person_set_target_role(
+    request: Request, who: Who, person_id: str, body: TargetRoleBody
+) -> views.PersonPage | views.TargetRoleSet:
     """Set the person's target role ({"role_id": null} clears it) and answer their page: a current plan
-    towards another role shows as out of date (POST …/plan plans towards the new one)."""
-    secured.set_target_role(db_of(request), who.policy, person_id, role_id=body.role_id)
+    towards another role shows as out of date (POST …/plan plans towards the new one). A token that may not
+    read is answered the change only (TargetRoleSet), not the page."""
+    change = secured.set_target_role(db_of(request), who.policy, person_id, role_id=body.role_id)
+    if Scope.READ not in who.principal.scopes:
+        return views.TargetRoleSet(
+            person_id=person_id,
+            old_role_id=change.old_role_id,
+            role_id=change.role_id,
+            plan_out_of_date=change.plan_out_of_date,
+        )
     return views.person_page(db_of(request), who.policy, person_id)
 
 
