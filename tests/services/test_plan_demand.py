@@ -163,6 +163,55 @@ def test_an_opportunity_a_stale_plan_takes_is_not_wanted_by_it_nor_worth_weeks_t
     assert benefit() is None
 
 
+@pytest.mark.parametrize("meanwhile", [("LEAD",), (None,), ("LEAD", "SWE3")])
+def test_a_target_changed_while_applying_leaves_no_benefit_towards_the_old_one(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch, meanwhile: tuple[str | None, ...]
+) -> None:
+    """apply weighed the seat (plan_benefit_weeks) before its write transaction and stored the figure unchecked:
+    a target set or cleared in between forgot the benefits of EMP's live applications (this one did not exist
+    yet), and the new application kept weeks towards the role EMP no longer aims for, ranked so by the
+    allocation. Now it is stored only if the target is still the one it was weighed towards; else unknown.
+    Changed and set back before the write, it is that target's again, and kept."""
+    add_lead_role(plan_db)
+    insert_open_opportunity(plan_db)
+    plan = planning.plan_for_person(plan_db, "EMP", actor="EMP", k=3).plan
+    assert plan.steps[0]["template_id"] == "opportunity:OPP-LEAD"
+    weighed = market.plan_fit
+
+    def then_the_target_changes(*args: object, **kwargs: object) -> tuple[int | None, str]:
+        found = weighed(*args, **kwargs)  # type: ignore[arg-type]
+        assert found[0], found  # towards SWE3 it saves weeks
+        for role in meanwhile:  # after the figure is weighed, before apply writes
+            secured.set_target_role(plan_db, as_person(plan_db, "EMP"), "EMP", role_id=role)
+        return found
+
+    monkeypatch.setattr(market, "plan_fit", then_the_target_changes)
+    application = market.apply(plan_db, as_person(plan_db, "EMP"), "OPP-LEAD")
+    with plan_db.engine.connect() as conn:
+        a = t.applications.c
+        stored = conn.execute(select(a.status, a.plan_benefit_weeks).where(a.id == application)).one()
+    if meanwhile[-1] == "SWE3":
+        assert stored.status == "applied" and stored.plan_benefit_weeks, stored  # towards SWE3, SWE3's again
+    else:
+        assert tuple(stored) == ("applied", None)  # the application itself is made
+
+
+def test_the_seat_is_weighed_towards_the_target_read_once(plan_db: Database) -> None:
+    """On PostgreSQL each statement of apply's reading connection reads afresh: the current plan and a re-plan
+    could each read another target. The re-plan (WhatIf) takes the target apply read and checks at its write."""
+    add_lead_role(plan_db)
+    with plan_db.engine.connect() as conn:
+        recorded = planning.WhatIf(conn, "EMP").problem()
+        pinned = planning.WhatIf(conn, "EMP", target_role_id="LEAD").problem()
+        assert conn.scalar(select(t.people.c.target_role_id).where(t.people.c.id == "EMP")) == "SWE3"
+    assert recorded is not None and pinned is not None
+    assert recorded.requirements != pinned.requirements
+    secured.set_target_role(plan_db, as_person(plan_db, "EMP"), "EMP", role_id="LEAD")
+    with plan_db.engine.connect() as conn:
+        lead = planning.WhatIf(conn, "EMP").problem()
+    assert lead is not None and lead.requirements == pinned.requirements
+
+
 def test_the_demand_rule_and_the_page_rule_agree(plan_db: Database) -> None:
     """plan_in_force (SQL) is target_out_of_date (Python) being None, for the current plan only: a superseded
     version towards the recorded target does not count either."""

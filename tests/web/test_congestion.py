@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 from typing import Any
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 
 from micromoves.cli.main import app as cli
 from micromoves.cli.render import console
-from micromoves.services import congestion, org
+from micromoves.services import catalogue, congestion, org
 from micromoves.services.planning import OPPORTUNITY_PREFIX
 from micromoves.storage import tables as t
 from tests.services.test_allocation_service import opportunity
@@ -208,6 +209,61 @@ def test_the_alternate_routes_page_has_a_limit_its_twin_and_the_cli_check_alike(
     assert (json.loads(ok.stdout)["limit"], len(json.loads(ok.stdout)["routes"])) == (2, 2)
     refused = CliRunner().invoke(cli, ["--db", _url(world), "congestion", "--routes", "TPL-X", "--limit", "21"])
     assert refused.exit_code == 2 and f"{message}, not 21" in " ".join(refused.stderr.split())
+
+
+def test_alternate_routes_speak_of_each_person_as_their_reader_knows_them(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A route said "if you cannot get Gig X, this route is ready 4 week(s) later" to HR, managers and admins
+    about other people, on the page, its JSON twin and in the CLI. "You" is for the person alone now; anyone
+    else who may see them reads their name (a route is only listed to one who may)."""
+    _three_want_gig_x(world)
+    # They hold Negotiation at the depth level and the role asks for more: Gig X deepens it in 4 weeks, and a
+    # slower Gig Y in 8, so that without Gig X each of them is ready weeks later, not out of reach.
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.role_skills.update().where(t.role_skills.c.role_id == "R-GOAL").values(level=3.5))
+    for pid in ("E", "E2", "O"):
+        org.assess_skill(world.db, person_id=pid, skill="Negotiation", level=3.0, provenance="manager", actor="t")
+    gig_y = {"kind": "gig", "title": "Gig Y", "duration_weeks": 8, "percent_time": 20, "actor": "t"}
+    catalogue.add_template(world.db, id="TPL-Y", gains={"Negotiation": 0.5}, **gig_y)  # type: ignore[arg-type]
+    name = {"E": "Eva Employee", "E2": "Emil Colleague", "O": "Otto Outsider"}
+
+    def said(routes: list[dict[str, Any]]) -> dict[str, str]:
+        return {r["person_id"]: r["explanation"] for r in routes}
+
+    def costlier(subject: str) -> str:
+        return f"if {subject} cannot get Gig X, this route is ready 4 week(s) later (week 8 instead of 4)"
+
+    admin = said(world.client("admin").get("/api/v1/congestion/routes/TPL-X").json()["routes"])
+    assert set(admin) == set(name)
+    assert all(admin[pid] == costlier(name[pid]) for pid in admin), admin
+    # The person themself; their manager (an employee account) and HR of their unit, who see them.
+    eva = said(world.client("eva").get("/api/v1/congestion/routes/TPL-X").json()["routes"])
+    assert eva == {"E": costlier("you")}
+    for reader in ("mira", "hr"):
+        routes = said(world.client(reader).get("/api/v1/congestion/routes/TPL-X").json()["routes"])
+        assert set(routes) == {"E", "E2"}, reader
+        assert all(routes[pid] == costlier(name[pid]) for pid in routes), (reader, routes)
+    # The page says what its twin says, to whoever reads it.
+    for reader, pids, subject in (("hr", ("E", "E2"), name), ("eva", ("E",), {"E": "you"})):
+        page = world.client(reader).get("/congestion/routes/TPL-X", headers={"accept": "text/html"}).text
+        table = html.unescape(page[page.index('id="routes"') : page.index("</table>")])
+        for pid in pids:
+            assert costlier(subject[pid]) in table, (reader, table)
+        assert (" you " in table) == (reader == "eva"), (reader, table)
+    # The CLI, as the operator (no person: every name) and as Eva (--actor E: her own route, "you"); wide enough
+    # for each explanation on one line (the console reads COLUMNS at each call: see the 80-column test).
+    monkeypatch.setattr(console, "_width", None)
+    for actor, subject in (((), name), (("--actor", "E"), {**name, "E": "you"})):
+        args = ["--db", _url(world), *actor, "congestion", "--routes", "TPL-X"]
+        out = CliRunner(env={"COLUMNS": "400"}).invoke(cli, args)
+        assert out.exit_code == 0, out.stderr
+        flat = " ".join(out.stdout.split())
+        shown = said(json.loads(CliRunner().invoke(cli, [*args, "--json"]).stdout)["routes"])
+        for pid in shown:
+            assert costlier(subject[pid]) in flat, (actor, flat)
+            assert shown[pid] == costlier(subject[pid]), (actor, shown)
+        assert set(shown) == ({"E"} if actor else set(name)), actor
 
 
 CROWDED_TITLE = "Negotiation lead for the 2027 supplier renewals (EMEA, 12 weeks at 40%)"

@@ -1507,6 +1507,52 @@ def test_a_handoff_is_corrected_by_whoever_may_record_it_until_the_move_ends(wor
     assert 'id="correct-handoff"' not in mira.get(f"/moves/{move.id}", headers={"accept": "text/html"}).text
 
 
+@pytest.mark.parametrize("ending", ["completed", "withdrawn"])
+def test_a_correction_racing_the_end_of_its_move_is_refused_and_writes_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch, ending: str
+) -> None:
+    """correct_handoff checks the move is still to come or under way before its write transaction, then reads
+    the status again under the move's lock: a move reviewed (completed) or withdrawn in between has returned or
+    cancelled its handoff, which the correction must not rewrite. Here the move ends right after the first
+    check: the correction is refused with a Conflict, and the handoff and the audit log stay as the end left them."""
+    db = world.db
+    start = TODAY + dt.timedelta(weeks=2)
+    move = _leave_cover(db, "acting_role", "Acting team lead", start, criterion="Team delivers")
+    handoffs.record_handoff(db, world.policy("mira"), move.id, holder_id="M", responsibilities="1:1s")
+    if ending == "completed":
+        for status in ("requested", "approved", "onboarding", "active"):
+            move_svc.transition_move(db, move.id, status, actor="admin", on=start)
+    ended: list[tuple[Any, int]] = []  # the handoff and the size of the audit log once the move ended
+
+    def written() -> tuple[Any, int]:
+        with db.engine.connect() as conn:
+            row = conn.execute(select(t.handoffs).where(t.handoffs.c.move_id == move.id)).one()
+            return tuple(row), conn.scalar(select(func.count()).select_from(t.audit_events)) or 0
+
+    checked = handoffs._move_to_hand_over
+
+    def then_the_move_ends(*args: Any, **kwargs: Any) -> Any:
+        found = checked(*args, **kwargs)  # still to come or under way: the first check passes
+        assert MoveStatus(found.status) in {MoveStatus.PROPOSED, MoveStatus.ACTIVE}
+        if ending == "completed":
+            ratings = [move_svc.CriterionRating(1, "met")]  # type: ignore[arg-type]
+            move_svc.review_move(db, move.id, reviewer_id="M", decision="end", ratings=ratings, on=move.end)
+        else:
+            move_svc.transition_move(db, move.id, "withdrawn", actor="M", reason="not now")
+        ended.append(written())
+        return found
+
+    monkeypatch.setattr(handoffs, "_move_to_hand_over", then_the_move_ends)
+    with pytest.raises(Conflict, match=f"move {move.id} is {ending}: a handoff is for a move still to come"):
+        handoffs.correct_handoff(
+            db, world.policy("mira"), move.id, holder_id="M", responsibilities="1:1s and hiring", backfill_id="E"
+        )
+    assert ended and written() == ended[0]  # not the handoff, not the audit log: nothing
+    view = handoffs.handoff_for_move(db, move.id)
+    assert view is not None and (view.responsibilities, view.backfill) == ("1:1s", None)
+    assert view.status == ("returned" if ending == "completed" else "cancelled")
+
+
 def _leave_cover(
     db: Any, kind: str, title: str, start: dt.date, *, criterion: str, host_team_id: str | None = None
 ) -> Any:

@@ -5,8 +5,9 @@ the opportunities that run it; supply is its seats over the horizon (a template 
 cohort ends). A **bottleneck** is a slot on which many plans or applicants converge with too few seats.
 An opportunity that nobody wants and whose dates are past (it has started, or its apply-by date has passed)
 is not listed.
-An **alternate route** re-plans a person without the congested option: "if you cannot get X, your route
-is N weeks longer".
+An **alternate route** re-plans a person without the congested option: "if Ada Lovelace cannot get X,
+this route is ready N week(s) later". HR and managers read the routes of other people: a route speaks of its
+person as its reader knows them (planning.explain's :class:`Subject`), "you" to the person alone.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from micromoves.domain.errors import DomainError, InvalidValue, NotFound
 from micromoves.domain.marketplace import LIVE_APPLICATIONS
 from micromoves.planning import PlanningError, PlanProblem, PlanResult, check_plan
 from micromoves.planning._core import build_result
+from micromoves.planning.explain import THEY, Subject, subject_for
 from micromoves.planning.model import Status
 from micromoves.services.marketplace import first_activations, on_the_market
 from micromoves.services.planning import (
@@ -138,7 +140,7 @@ class AlternateRoute(BaseModel):
     alternative_ready_week: int | None  # None: not reachable without the slot within the horizon
     extra_weeks: int | None  # alternative_ready_week - current_ready_week (None if either is out of reach)
     steps: list[str]  # the route without the slot (none when the target is out of reach even with it, proven)
-    explanation: str
+    explanation: str  # speaking of the person as the reader knows them: "you" to the person only (_subject)
     # False: a plan compared is only the best found within a search limit (a route's: ROUTE_STEPS or
     # ROUTE_BUDGET; or that of the planning that made the person's current plan)
     proven_optimal: bool = True
@@ -526,12 +528,26 @@ def alternate_route(
         who = _load_wanting(conn, slot, [person_id])[person_id]
     if isinstance(who, DomainError):
         raise who
-    return _route(slot, who)
+    return _route(slot, who, _subject(policy, who))
 
 
-def _route(slot: _Slot, who: _Wanting, *, budget: float | None = None) -> AlternateRoute:
-    """The route of one person without the slot (no database access: searches run outside any transaction).
-    ``budget``: seconds per search (default ROUTE_BUDGET; 0: none, the counted ROUTE_STEPS alone)."""
+def _subject(policy: Policy, who: _Wanting) -> Subject:
+    """How a route speaks of its person to the policy's reader: "you" to the person themself, else their name
+    to a reader who may see them (every route a page lists is of such a person), "they" to anyone else."""
+    if not policy.sees_person(who.person_id):
+        return THEY
+    return subject_for(policy.principal.person_id, who.person_id, who.name)
+
+
+def _cannot_get(subject: Subject, title: str) -> str:
+    """The condition a costlier route answers, of its person: "if you cannot get X", "if Ada Lovelace …"."""
+    return f"if {subject.name} cannot get {title}"
+
+
+def _route(slot: _Slot, who: _Wanting, subject: Subject, *, budget: float | None = None) -> AlternateRoute:
+    """The route of one person without the slot (no database access: searches run outside any transaction),
+    worded for a reader who knows the person as ``subject``. ``budget``: seconds per search (default
+    ROUTE_BUDGET; 0: none, the counted ROUTE_STEPS alone)."""
     budget = ROUTE_BUDGET if budget is None else budget
     # The problem searched, built once if at all. The congested move is taken out below, after the catalogue
     # filter: keep every depth step it would thin out.
@@ -578,7 +594,7 @@ def _route(slot: _Slot, who: _Wanting, *, budget: float | None = None) -> Altern
         words = f"without {title} another route is just as fast (ready at week {no_it.ready_week}), with other moves"
     else:
         words = (
-            f"if you cannot get {title}, this route is ready {extra} week(s) later "
+            f"{_cannot_get(subject, title)}, this route is ready {extra} week(s) later "
             f"(week {no_it.ready_week} instead of {with_it.ready_week})"
         )
     if hedged:  # also "out of reach even with it", when that is only the nearest plan found
@@ -629,7 +645,8 @@ def routes_around(
     for pid, who in _load_wanting(conn, slot, person_ids).items():
         if not isinstance(who, DomainError):
             try:
-                routes[pid] = _route(slot, who, budget=0)
+                # Read by no one (the demo weighs its seeded applications by them): spoken of by name.
+                routes[pid] = _route(slot, who, subject_for(None, pid, who.name), budget=0)
             except (DomainError, PlanningError):
                 continue
     return routes
@@ -780,7 +797,7 @@ def alternate_routes(db: Database, policy: Policy, template_id: str, *, limit: i
                 failed.append((person_id, str(who)))
                 continue
             try:
-                routes.append(_route(slot, who))
+                routes.append(_route(slot, who, _subject(policy, who)))
             except (DomainError, PlanningError) as exc:
                 # This person has no route to compare; the others still do (one of them failing used to fail
                 # the whole page for everyone who could see them).

@@ -414,15 +414,20 @@ def eligibility_of(opp: Any) -> Eligibility:
     )
 
 
-def plan_fit(conn: Connection, person_id: str, opp: Any, what_if: WhatIf | None = None) -> tuple[int | None, str]:
+def plan_fit(
+    conn: Connection, person_id: str, opp: Any, what_if: WhatIf | None = None, *, towards: str | None = None
+) -> tuple[int | None, str]:
     """Whether the opportunity is a step of the person's current plan, or would shorten their plan; weeks
     of readiness it is worth. The second question re-plans (see :class:`WhatIf`), so it is asked only with
-    a ``what_if``, which also shares the person's baseline plan between opportunities."""
+    a ``what_if``, which also shares the person's baseline plan between opportunities. ``towards``: only a
+    plan towards this target role counts (give the ``what_if`` the same pin), so that the figure is known to
+    be towards it (:func:`apply` keeps it only while it is still the person's target)."""
     # A current plan made before the person's target role changed is no way to their target: no card is
     # "step N of your plan" by it (the person's page shows it out of date until it is planned again).
+    pinned = [t.plans.c.target_role_id == towards] if towards is not None else []
     plan = conn.execute(
         select(t.plans.c.steps, t.plans.c.ready_week, t.plans.c.alternatives).where(
-            t.plans.c.person_id == person_id, plan_in_force()
+            t.plans.c.person_id == person_id, plan_in_force(), *pinned
         )
     ).first()
     if plan is not None:
@@ -468,11 +473,25 @@ def apply(db: Database, policy: Policy, opportunity_id: str, *, note: str = "") 
         _check_application(conn, policy, me, opp, today)
         # What the seat is worth to the applicant may mean re-planning: done after the checks and before the
         # write transaction (which on SQLite locks out every other writer); the figure is advice, bounded to
-        # what the column holds (planning.plan_benefit).
-        benefit, _ = plan_fit(conn, me, opp, WhatIf(conn, me))
+        # what the column holds (planning.plan_benefit). It is weighed towards the target read here, pinned
+        # (on PostgreSQL each statement reads afresh: a plan and a re-plan could otherwise read two targets).
+        aimed = conn.scalar(select(t.people.c.target_role_id).where(t.people.c.id == me))
+        benefit: int | None = None
+        if aimed is not None:  # no target: no plan to be sooner in
+            benefit, _ = plan_fit(conn, me, opp, WhatIf(conn, me, target_role_id=aimed), towards=aimed)
     with db.write_engine.begin() as conn:
         opp = _opportunity(conn, opportunity_id, lock=True)
         earlier = _check_application(conn, policy, me, opp, today)  # again: things may have changed meanwhile
+        # A target set or cleared since (catalogue.set_target_role) forgot the benefits of the person's live
+        # applications in its transaction, before this one existed: a figure towards the old target is not
+        # stored (unknown, as that change leaves it; the allocation counts it as none). The person's row is
+        # locked (PostgreSQL; SQLite writers are serialised already), opportunity first as in _accept, so a
+        # change waiting for it runs after this commits, and then clears this application with the others.
+        now_aimed = conn.execute(
+            select(t.people.c.target_role_id).where(t.people.c.id == me).with_for_update()
+        ).scalar_one()
+        if now_aimed != aimed:
+            benefit = None
         fresh = {
             "status": A.APPLIED.value,
             "applied_at": utcnow(),

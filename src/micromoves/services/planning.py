@@ -1593,10 +1593,23 @@ class WhatIf:
 
     Answers are kept for :data:`WHAT_IF_TTL` seconds, per database and person, as long as the newest audit
     event is the same: every change the services make is audited, so a write anywhere starts afresh.
+
+    ``target_role_id`` pins the target planned towards (default: the one recorded for the person when the
+    problem is loaded). :func:`marketplace.apply` pins the target it read, and stores the figure only if that
+    is still the person's target when it writes: on PostgreSQL each statement reads afresh, so unpinned, a
+    target changed and set back meanwhile could leave a figure towards the one in between.
     """
 
-    def __init__(self, conn: Connection, person_id: str, *, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        person_id: str,
+        *,
+        settings: Settings | None = None,
+        target_role_id: str | None = None,
+    ) -> None:
         self.conn, self.person_id = conn, person_id
+        self.target_role_id = target_role_id
         self.settings = settings or get_settings()
         self.start = next_monday(dt.date.today())
         self.deadline = time.monotonic() + WHAT_IF_TOTAL
@@ -1607,10 +1620,18 @@ class WhatIf:
         self._scope_key: tuple[Any, ...] | None = None
 
     def _scope(self) -> tuple[Any, ...]:
-        """Database, person, start and the newest audit event: asked once, and only if a page asks at all."""
+        """Database, person, pinned target, start and the newest audit event: asked once, and only if a page
+        asks at all."""
         if self._scope_key is None:
             newest = self.conn.scalar(select(func.max(t.audit_events.c.id)))
-            self._scope_key = (id(self.conn.engine), str(self.conn.engine.url), self.person_id, self.start, newest)
+            self._scope_key = (
+                id(self.conn.engine),
+                str(self.conn.engine.url),
+                self.person_id,
+                self.target_role_id,
+                self.start,
+                newest,
+            )
         return self._scope_key
 
     def _budget(self) -> float | None:
@@ -1635,7 +1656,9 @@ class WhatIf:
         """The person's planning problem now (None: no target role, or it cannot be planned towards)."""
         if not self._loaded:
             self._loaded = True
-            target_id = self.conn.scalar(select(t.people.c.target_role_id).where(t.people.c.id == self.person_id))
+            target_id = self.target_role_id or self.conn.scalar(
+                select(t.people.c.target_role_id).where(t.people.c.id == self.person_id)
+            )
             if target_id:
                 try:
                     person = load_people(self.conn, [self.person_id], start=self.start)[self.person_id]
