@@ -346,7 +346,7 @@ def test_a_step_is_explained_to_whoever_reads_the_plan() -> None:
     result = solve(p)
     stored = explain(p, result)
     assert stored == explain(p, result, YOU) == result.explanation
-    ada = Subject("Ada Lovelace")
+    ada = Subject("Ada Lovelace", is_reader=False, plural=False)
     for subject, said in ((ada, "Ada Lovelace already holds"), (THEY, "they already hold")):
         lines = explain(p, result, subject)
         assert f"it is a depth step: {said} Programming at 3.5 when it starts" in "\n".join(lines)
@@ -363,6 +363,10 @@ def test_a_step_is_explained_to_whoever_reads_the_plan() -> None:
     # Who is "you": the reader's own plan only.
     assert subject_for("P1", "P1", "Ada Lovelace") == YOU
     assert subject_for("MGR", "P1", "Ada Lovelace") == ada
+    # A person named "You" is still spoken of by name to their manager, not taken for the reader.
+    you_named = subject_for("MGR", "P1", "you")
+    assert not you_named.is_reader and readdress(stored, you_named) == list(explain(p, result, you_named))
+    assert "you already holds" in "\n".join(readdress(stored, you_named))
     assert subject_for(None, "P1", "Ada Lovelace") == ada  # an admin, an operator
     assert subject_for("MGR", "P1", None) == subject_for("MGR", "P1", " ") == THEY
 

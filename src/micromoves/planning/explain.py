@@ -28,21 +28,20 @@ assert set(_RELAXATION_TEXT) == set(RELAXATIONS)
 @dataclass(frozen=True)
 class Subject:
     """Whom an explanation speaks of, as its reader knows them: ``you`` when the reader is the person (the
-    form a stored plan keeps), else the person's name, or ``they`` when there is none to give."""
+    form a stored plan keeps), else the person's name, or ``they`` when there is none to give. Who the reader
+    is, is said apart from the name: a person named "You" or "they" is still spoken of by name."""
 
     name: str = "you"
-
-    @property
-    def is_reader(self) -> bool:
-        return self.name == "you"
+    is_reader: bool = True
+    plural: bool = True  # the verb agrees with "you" and "they", not with a name
 
     def does(self, plural: str, singular: str) -> str:
         """The subject with its verb: "you hold", "they hold", "Ada Lovelace holds"."""
-        return f"{self.name} {plural if self.name in ('you', 'they') else singular}"
+        return f"{self.name} {plural if self.plural else singular}"
 
 
 YOU = Subject()
-THEY = Subject("they")
+THEY = Subject("they", is_reader=False)
 
 
 def subject_for(reader_person_id: str | None, person_id: str, person_name: str | None) -> Subject:
@@ -50,7 +49,8 @@ def subject_for(reader_person_id: str | None, person_id: str, person_name: str |
     for one without a person: an admin, an operator): "you" to the person only."""
     if reader_person_id is not None and reader_person_id == person_id:
         return YOU
-    return Subject(person_name.strip()) if person_name and person_name.strip() else THEY
+    name = person_name.strip() if person_name else ""
+    return Subject(name, is_reader=False, plural=False) if name else THEY
 
 
 def _depth_held(subject: Subject) -> str:
