@@ -777,3 +777,17 @@ def test_the_greedy_dive_tries_another_rule_when_its_first_finds_no_earlier_plan
     assert (greedy.ready_week, sorted(starts(greedy))) == (9, ["o0", "o1"])
     assert greedy.objective == both(p).objective
     assert check_plan(p, greedy) == []
+
+
+def test_alternatives_can_start_from_the_best_plan_already_found() -> None:
+    # `plan P --k 3` within a budget makes the best plan first (as plan-all does), then only the alternatives
+    p = problem([FAST, DEEP, MoveOption("slow", "course", 8, 50, {"data": 200})])
+    best = solve(p)
+    assert [r.objective for r in solve(p, k=3, best=best).plans()] == [r.objective for r in both(p, k=3).plans()]
+    assert solve(p, k=3, best=best).moves == best.moves
+    out_of_reach = problem([DEEP], requirements={"py": 300, "data": 300})
+    nearest = solve(out_of_reach)
+    assert nearest.status == "unreachable"
+    assert solve(out_of_reach, k=2, best=nearest).moves == nearest.moves
+    with pytest.raises(ValueError, match="proven optimal"):
+        solve(p, k=3, best=dataclasses.replace(best, optimal=False))

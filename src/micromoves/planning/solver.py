@@ -231,8 +231,12 @@ def solve(
     explain: bool = True,
     time_limit: float | None = None,
     step_limit: int | None = None,
+    best: PlanResult | None = None,
 ) -> PlanResult:
     """The provably optimal plan for ``problem`` and up to ``k - 1`` alternatives (see module docs).
+
+    ``best``: this problem's optimal plan, already found by ``solve(problem)`` (proven optimal): with k > 1 it
+    is plan 1 and only the alternatives are searched for.
 
     With ``time_limit`` (seconds), :class:`SearchTimeout` is raised once the search has run that long
     (checked every few search steps, also inside a schedule check), so a caller can fall back to
@@ -241,7 +245,12 @@ def solve(
     programs of the covering relaxation are bounded by CP-SAT's deterministic time, not by steps.)
     """
     deadline = None if time_limit is None else time.monotonic() + time_limit
-    return _driver.drive(problem, k, _Exact(deadline, step_limit), explain=explain)
+    known = None
+    if best is not None:
+        if not best.optimal:
+            raise ValueError("best must be a proven optimal plan (solve(problem), not a plan found past a limit)")
+        known = (best.status, {m.option_id: m.start for m in best.moves})
+    return _driver.drive(problem, k, _Exact(deadline, step_limit, known), explain=explain)
 
 
 # Plain Python classes also in the compiled copy (see the end of this module): callers outside it catch
@@ -295,9 +304,15 @@ class _Exact:
     """The exact backend for :func:`micromoves.planning._driver.drive` (``deadline``: ``time.monotonic()``
     past which the search gives up with :class:`SearchTimeout`)."""
 
-    def __init__(self, deadline: float | None = None, step_limit: int | None = None) -> None:
+    def __init__(
+        self,
+        deadline: float | None = None,
+        step_limit: int | None = None,
+        known: tuple[str, Starts] | None = None,
+    ) -> None:
         self.deadline = deadline
         self.step_limit = step_limit
+        self.known = known  # (status, starts) of the optimal plan, found before
 
     def _search(self, problem: PlanProblem, reduce: bool) -> _Search:
         search = _Search(problem, reduce=reduce)
@@ -306,6 +321,8 @@ class _Exact:
         return search
 
     def ready_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
+        if self.known is not None and self.known[0] == "unreachable":
+            return []  # the optimal plan found before says no ready plan exists
         return [(starts, True) for starts in self._k_best(problem, k, ready=True)]
 
     def fallback_plans(self, problem: PlanProblem, k: int) -> list[tuple[Starts, bool]]:
@@ -316,7 +333,10 @@ class _Exact:
         alternatives (no dominance pruning) may break the tie otherwise, so that ``plan P`` and ``plan P --k 3``
         would store different, equally good plans in turn. The alternatives are then the best plans that are not
         supersets of it (or of each other), as the module docs define them."""
-        best = self._search(problem, True).run(ready=ready, k=1)
+        if self.known is not None and self.known[0] == ("ready" if ready else "unreachable"):
+            best = [self.known[1]]
+        else:
+            best = self._search(problem, True).run(ready=ready, k=1)
         if k == 1 or not best:
             return best
         search = self._search(problem, False)

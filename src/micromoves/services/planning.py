@@ -1073,7 +1073,7 @@ def _solve_bounded(problem: PlanProblem, k: int, budget: float) -> PlanResult:
     if k == 1 or not best.optimal or left <= 0:
         return best
     try:
-        return solve(problem, k=k, time_limit=left)
+        return solve(problem, k=k, time_limit=left, best=best)
     except SearchTimeout:
         return best
 
