@@ -30,6 +30,29 @@ def test_end_must_be_after_start() -> None:
             rules.check_dates(D(2026, 1, 1), end)
 
 
+def test_a_move_starts_on_its_persons_hire_date_or_later() -> None:
+    rules.check_after_hire(dt.date(2025, 3, 3), dt.date(2025, 3, 3), "P1")
+    rules.check_after_hire(dt.date(2025, 3, 3), None, "P1")  # a hire date not known holds nothing
+    with pytest.raises(InvalidDates) as caught:
+        rules.check_after_hire(dt.date(2025, 3, 2), dt.date(2025, 3, 3), "P1")
+    assert (caught.value.field, caught.value.message) == (
+        "start",
+        "start 2025-03-02 is before P1's hire date 2025-03-03; a move cannot start before its person's first day",
+    )
+
+
+def test_a_pre_hire_has_no_months_with_the_organisation_not_fewer_than_none() -> None:
+    """A pre-hire (hired after today, as an import now takes them) was told "you have -2" months."""
+    from micromoves.domain.marketplace import Candidate, Eligibility, ineligibility
+
+    today = dt.date(2025, 6, 2)
+    who = Candidate("P7", 2, dt.date(2025, 8, 4), "Berlin", {}, 100)
+    assert ineligibility(Eligibility(None, 12, (), {}), 10, who, today=today) == [
+        "needs 12 months with the organisation (you have 0)"
+    ]
+    assert ineligibility(Eligibility(None, 0, (), {}), 10, who, today=today) == []
+
+
 def test_move_must_be_short() -> None:
     """Both dates are days of the move: 26 weeks from a Monday end on the Sunday of week 26 (182 days); the
     Monday after is a day too many (it was let through: 26 weeks and a day)."""

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 
+from micromoves.domain.errors import InvalidDates
+from micromoves.domain.model import MoveStatus
+from micromoves.services import exporting
+from micromoves.services import moves as move_svc
 from micromoves.services.importing import ImportRejected, import_files
+from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 from tests.services.test_importing import (
     MOVES_H,
@@ -44,9 +51,10 @@ def move(mid: str, person: str, start: str, end: str, percent: object = 10, stat
 # ---------------------------------------------------------------------------------------------- hire dates
 
 
-def test_a_hire_date_after_today_is_refused(db: Database, tmp_path: Path) -> None:
-    """'Today' is the import's (``today``, the local date the move statuses are checked against too). A move
-    before that refused hire date is not also reported: the hire date is the problem to fix."""
+def test_a_pre_hire_is_taken_and_has_no_move_before_the_hire_date(db: Database, tmp_path: Path) -> None:
+    """An HRIS export lists the people who start later (pre-hires): a hire date after the import's 'today'
+    was refused, and the whole sync with it. It is taken; the rule that no move starts before the hire date
+    holds for a pre-hire as for anyone, in the import and in the app alike."""
     people = write_csv(
         tmp_path / "people.csv",
         PEOPLE_H,
@@ -57,10 +65,26 @@ def test_a_hire_date_after_today_is_refused(db: Database, tmp_path: Path) -> Non
     )
     moves = write_csv(tmp_path / "moves.csv", MOVES_H, [move("F1", "P7", "2025-05-05", "2025-05-30")])
     assert rejected(db, [people, moves]) == [
-        "people.csv:2:hire_date: a hire date cannot be after today (2025-06-02): 2025-06-03"
+        "moves.csv:2:start: a move cannot start before its person's hire date (P7 hired 2025-06-03, people.csv "
+        "row 2): 2025-05-05"
     ]
-    # The same people file on the day after is fine (the move, then, is before the hire date).
-    assert import_files(db, [people], actor="hr", today=dt.date(2025, 6, 3)).created == {"people": 2}
+    first = [move("F2", "P7", "2025-06-03", "2025-06-27", status="requested")]  # from the first day on
+    summary = import_files(
+        db, [people, write_csv(tmp_path / "later_moves.csv", MOVES_H, first)], actor="hr", today=TODAY
+    )
+    assert summary.created == {"people": 2, "moves": 1}
+    with db.engine.connect() as conn:
+        assert conn.scalar(select(t.people.c.hire_date).where(t.people.c.id == "P7")) == dt.date(2025, 6, 3)
+    # The app holds a proposal to the same date.
+    proposal: dict[str, Any] = dict(person_id="P7", kind="gig", title="Early", percent_time=10, actor="hr")
+    proposal |= dict(criteria=["c"], end=dt.date(2025, 7, 25))
+    with pytest.raises(InvalidDates) as info:
+        move_svc.propose_move(db, **proposal, start=dt.date(2025, 6, 2))
+    assert (info.value.field, info.value.message) == (
+        "start",
+        "start 2025-06-02 is before P7's hire date 2025-06-03; a move cannot start before its person's first day",
+    )
+    assert move_svc.propose_move(db, **proposal, start=dt.date(2025, 6, 30)).status is MoveStatus.PROPOSED
 
 
 def test_a_move_cannot_start_before_the_hire_date_of_a_person_in_the_same_import(db: Database, tmp_path: Path) -> None:
@@ -119,6 +143,92 @@ def test_a_hire_date_cannot_come_after_the_persons_stored_moves(
     later += ["completed", "R-DS", "Model in production;AUC above 0.75", "end", "Programming:2>3.5"]
     moves = write_csv(tmp_path / "moves.csv", MOVES_H, [later])
     assert import_files(db, [people, moves], actor="hr", today=TODAY).updated == {"people": 1, "moves": 1}
+
+
+MV1 = ["MV1", "P2", "stretch_assignment", "Build churn model", "DATA", "2025-01-06", "2025-03-28", 40, "completed"]
+MV1 += ["R-DS", "Model in production;AUC above 0.75", "end", "Programming:2>3.5"]
+
+
+def test_an_export_holding_a_move_before_its_persons_hire_date_imports_back_unchanged(
+    db: Database,
+    tmp_path: Path,
+    files: dict[str, Path],  # noqa: F811
+) -> None:
+    """The app took moves starting before their person's hire date until it checked the rule too
+    (moves.check_hired): such a move may be stored. Its export then came back refused (the moves row before
+    the stored hire date, the people row's hire date after a stored move), and so did a people sync that
+    only repeated the stored hire date. What an import does not change is taken; a change is held to the
+    rule."""
+    import_files(db, all_files(files), actor="hr")
+    with db.write_engine.begin() as conn:  # stored before the rule: P2 hired after MV1's start (2025-01-06)
+        conn.execute(update(t.people).where(t.people.c.id == "P2").values(hire_date=dt.date(2025, 1, 13)))
+    exported = exporting.export_csv(db, tmp_path / "export")
+    summary = import_files(db, list(exported.values()), actor="hr", today=TODAY)
+    assert summary.updated == {"teams": 0, "roles": 0, "role_skills": 0, "people": 0, "moves": 0}
+    assert import_files(db, [exported["people"]], actor="hr", today=TODAY).unchanged == {"people": 2}
+    assert import_files(db, [exported["moves"]], actor="hr", today=TODAY).unchanged == {"moves": 3}
+    # A new hire date is held to the stored move, and a new start to the stored hire date.
+    people = write_csv(tmp_path / "people.csv", PEOPLE_H, [[*P2[:6], "2025-01-20", "Lisbon"]])
+    assert rejected(db, [people]) == [
+        "people.csv:2:hire_date: a hire date cannot be after the start of the person's stored move MV1 "
+        "(2025-01-06): 2025-01-20"
+    ]
+    moves = write_csv(tmp_path / "moves.csv", MOVES_H, [[*MV1[:5], "2025-01-08", *MV1[6:]]])
+    assert rejected(db, [moves]) == [
+        "moves.csv:2:start: a move cannot start before its person's hire date (P2 hired 2025-01-13, as stored): "
+        "2025-01-08"
+    ]
+    # The same row with the stored start, beside a people row changing the hire date: held to the new one.
+    moves = write_csv(tmp_path / "moves.csv", MOVES_H, [MV1])
+    assert rejected(db, [people, moves]) == [
+        "moves.csv:2:start: a move cannot start before its person's hire date (P2 hired 2025-01-20, people.csv "
+        "row 2): 2025-01-06"
+    ]
+
+
+def test_a_hire_date_is_held_only_to_the_moves_that_hold_or_held_time(
+    db: Database,
+    tmp_path: Path,
+    files: dict[str, Path],  # noqa: F811
+) -> None:
+    """A request withdrawn or declined never ran: a hire date after its start refused the people row (it
+    named W1), and a new row of one before the hire date was refused too. A request still pending (MV3,
+    from 2026-01-05) holds no time either: it is held to the hire date when approved."""
+    import_files(db, all_files(files), actor="hr")
+    never = [
+        move("W1", "P2", "2024-03-04", "2024-03-29", status="withdrawn"),
+        move("D1", "P2", "2024-04-01", "2024-04-26", status="declined"),
+    ]
+    import_files(db, [write_csv(tmp_path / "moves.csv", MOVES_H, never)], actor="hr", today=TODAY)
+    people = write_csv(tmp_path / "people.csv", PEOPLE_H, [[*P2[:6], "2024-12-02", "Lisbon"]])
+    moves = write_csv(
+        tmp_path / "moves.csv", MOVES_H, [move("W2", "P2", "2024-01-08", "2024-02-02", status="withdrawn")]
+    )
+    assert import_files(db, [people, moves], actor="hr", today=TODAY).created == {"people": 0, "moves": 1}
+    # Held to the moves that ran (MV1, from 2025-01-06), not to those that never did.
+    people = write_csv(tmp_path / "people.csv", PEOPLE_H, [[*P2[:6], "2025-01-13", "Lisbon"]])
+    assert rejected(db, [people]) == [
+        "people.csv:2:hire_date: a hire date cannot be after the start of the person's stored move MV1 "
+        "(2025-01-06): 2025-01-13"
+    ]
+
+
+def test_a_pending_request_is_held_to_a_new_hire_date_when_it_is_approved(db: Database, tmp_path: Path) -> None:
+    """The HRIS corrects a hire date to after the start of a move still requested: the sync is taken (the
+    request holds no time, and may be withdrawn), and the request cannot be approved while it starts before
+    the person's first day (it could, and was then stored as a move that ran before the hire)."""
+    people = write_csv(tmp_path / "people.csv", PEOPLE_H, [["P7", "New Hire", "", "", "", "", "2025-05-05", ""]])
+    request = move("R1", "P7", "2025-06-09", "2025-07-04", status="requested")
+    import_files(db, [people, write_csv(tmp_path / "moves.csv", MOVES_H, [request])], actor="hr", today=TODAY)
+    people = write_csv(tmp_path / "people.csv", PEOPLE_H, [["P7", "New Hire", "", "", "", "", "2025-06-16", ""]])
+    assert import_files(db, [people], actor="hr", today=dt.date(2025, 6, 16)).updated == {"people": 1}
+    with pytest.raises(InvalidDates) as info:
+        move_svc.transition_move(db, "R1", MoveStatus.APPROVED, actor="hr")
+    assert (info.value.field, info.value.message) == (
+        "start",
+        "start 2025-06-09 is before P7's hire date 2025-06-16; a move cannot start before its person's first day",
+    )
+    assert move_svc.get_move(db, "R1").status is MoveStatus.REQUESTED
 
 
 # ---------------------------------------------------------------------------------------------- capacity

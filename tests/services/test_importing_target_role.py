@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from micromoves.services.importing import ImportRejected, import_files
 from micromoves.storage import tables as t
@@ -120,6 +120,37 @@ def test_an_imported_target_change_forgets_the_plan_benefits_of_live_application
     p1 = [details for pid, details in updates(db, "person") if pid == "P1"]
     assert p1[-1] == {"changed": ["target_role_id"]}
     assert benefits(db)["OPP-3:P1"] == 3
+
+
+def test_an_import_forgets_plan_benefits_in_one_select_and_one_update_per_chunk_of_people(
+    db: Database, tmp_path: Path, applied: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync retargeting tens of thousands of people asked about each one in turn: a SELECT and an UPDATE per
+    person. Now one of each per chunk of people (2 here, as if the chunk were 5,000), each person's audit
+    event keeping the weeks cleared of their applications."""
+    from micromoves.services import catalogue
+
+    monkeypatch.setattr(catalogue, "CHUNK", 2, raising=False)  # raising: absent before the chunks
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if " applications" in statement:
+            statements.append(statement.split()[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        people = write_csv(tmp_path / "people.csv", TARGET_H, [person(p, "R-DA") for p in ("P1", "P2", "P3")])
+        assert import_files(db, [people], actor="hr").updated == {"people": 3}
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert statements == ["SELECT", "UPDATE", "SELECT", "UPDATE"]
+    assert benefits(db) == {"OPP-1:P1": None, "OPP-2:P1": None, "OPP-3:P1": 3, "OPP-1:P2": None, "OPP-1:P3": None}
+    cleared = {pid: details["plan_benefits_cleared"] for pid, details in updates(db, "person")}
+    assert cleared == {
+        "P1": {str(applied["OPP-1:P1"]): 4, str(applied["OPP-2:P1"]): 6},
+        "P2": {str(applied["OPP-1:P2"]): 5},
+        "P3": {str(applied["OPP-1:P3"]): 2},
+    }
 
 
 def test_a_rejected_import_forgets_no_plan_benefit(db: Database, tmp_path: Path, applied: dict[str, int]) -> None:

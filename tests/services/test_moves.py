@@ -143,6 +143,20 @@ def test_full_lifecycle_is_recorded_and_audited(org_db: Database) -> None:
     ]
 
 
+def test_a_move_cannot_start_before_its_persons_hire_date(org_db: Database) -> None:
+    """The import refused such a move; the app took it (the web, the API and the CLI asked only that it end
+    today or later), and its own export then could not be imported back. EMP was hired on 2022-03-01."""
+    before = len(svc.list_moves(org_db, person_id="EMP"))
+    with pytest.raises(InvalidDates) as info:
+        propose(org_db, start=D(2022, 2, 28), end=D(2022, 4, 29))
+    assert (info.value.field, info.value.message) == (
+        "start",
+        "start 2022-02-28 is before EMP's hire date 2022-03-01; a move cannot start before its person's first day",
+    )
+    assert len(svc.list_moves(org_db, person_id="EMP")) == before
+    assert propose(org_db, start=D(2022, 3, 1), end=D(2022, 4, 29))  # on the first day
+
+
 def test_completion_writes_skills_back_with_move_as_evidence(org_db: Database) -> None:
     mid = propose(org_db)
     run_to(org_db, mid, S.REQUESTED, S.APPROVED, S.ONBOARDING, S.ACTIVE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from micromoves.domain import rules
 from micromoves.domain.model import MoveStatus
@@ -38,6 +38,37 @@ def test_a_move_that_has_already_ended_is_imported_not_proposed(world: World) ->
     # one that has started and is still running is recorded as before (paperwork comes late)
     running = {**past, "start": (TODAY - dt.timedelta(days=3)).isoformat(), "end": LATER.isoformat()}
     assert eva.post("/api/v1/moves", json=running).status_code == 201
+
+
+def test_a_move_cannot_start_before_its_persons_hire_date(world: World) -> None:
+    """The import refused a move starting before its person's hire date; the API and the form took it (a
+    pre-hire, whom an import now takes, could be given moves before their first day). A request made before
+    the hire date moved past its start cannot be approved: the queue says so, as for a move that no longer
+    fits."""
+    hired = SOON + dt.timedelta(weeks=1)  # eva's hire date, as an HRIS sync corrected it (MV-E starts at SOON)
+    with world.db.write_engine.begin() as conn:
+        conn.execute(update(t.people).where(t.people.c.id == "E").values(hire_date=hired))
+    eva = world.client("eva")
+    before = _changes(world)
+    early = {**PROPOSAL, "percent_time": 10, "success_criteria": ["x"]}
+    r = eva.post("/api/v1/moves", json=early)
+    _refused(r, "start")
+    assert f"is before E's hire date {hired.isoformat()}" in r.json()["error"]["message"], r.text
+    form = {k: str(v) for k, v in early.items() if k != "success_criteria"} | {
+        "person_id": "E",
+        "success_criteria": "x",
+    }
+    r = eva.post("/moves", data=form, follow_redirects=False)
+    assert r.status_code == 422 and "hire date" in r.text, r.text
+    assert _changes(world) == before
+    assert eva.post("/api/v1/moves", json={**early, "start": hired.isoformat()}).status_code == 201
+    mira = world.client("mira")
+    [item] = [i for i in mira.get("/api/v1/approvals").json()["items"] if i["move"]["id"] == world.mv_e]
+    assert f"before E's hire date {hired.isoformat()}" in item["blocked"], item
+    r = mira.post(f"/api/v1/moves/{world.mv_e}/actions/approve", json={})
+    _refused(r, "start")
+    with world.db.engine.connect() as conn:
+        assert conn.scalar(select(t.move_approvals.c.id).where(t.move_approvals.c.move_id == world.mv_e)) is None
 
 
 def test_a_move_whose_planned_end_has_passed_cannot_be_started(world: World) -> None:

@@ -42,6 +42,9 @@ COMMITTED_STATUSES: frozenset[MoveStatus] = (OCCUPYING_STATUSES - {S.REVERTED}) 
 # Statuses of a move that has started (a reverted trial had started too): it holds or held the person's
 # time; before that (approved, onboarding) it is only promised.
 STARTED_STATUSES: frozenset[MoveStatus] = frozenset({S.ACTIVE, S.IN_REVIEW, S.COMPLETED, S.REVERTED})
+# Statuses of a move that never ran and never will: a request declined, or withdrawn before it started
+# (withdrawing is a step before active only). It holds and held none of the person's time.
+NEVER_RAN_STATUSES: frozenset[MoveStatus] = frozenset({S.DECLINED, S.WITHDRAWN})
 # Statuses that are over: nothing more can happen to the move except the completed→reverted guard.
 TERMINAL_STATUSES: frozenset[MoveStatus] = frozenset({S.DECLINED, S.WITHDRAWN, S.REVERTED})
 # Statuses of a move that has ended or will never happen: it is no longer extended, and takes no handoff.

@@ -201,8 +201,11 @@ def ineligibility(
     if rules.min_role_level is not None and (who.role_level or 0) < rules.min_role_level:
         reasons.append(f"needs role level {rules.min_role_level} or above (you are at {who.role_level or 0})")
     if rules.min_tenure_months is not None:
+        # A pre-hire (hired after today) has no time with the organisation yet: 0 months, not fewer.
         months = (
-            0 if who.hire_date is None else (today.year - who.hire_date.year) * 12 + today.month - who.hire_date.month
+            0
+            if who.hire_date is None
+            else max(0, (today.year - who.hire_date.year) * 12 + today.month - who.hire_date.month)
         )
         if months < rules.min_tenure_months:
             reasons.append(f"needs {rules.min_tenure_months} months with the organisation (you have {months})")

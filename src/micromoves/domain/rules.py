@@ -82,6 +82,18 @@ def check_short(start: dt.date, end: dt.date, max_weeks: int = DEFAULT_MAX_MOVE_
         raise MoveTooLong(f"move lasts {days / 7:.1f} weeks; a move may last at most {max_weeks} weeks", field="end")
 
 
+def check_after_hire(start: dt.date, hired: dt.date | None, person_id: str) -> None:
+    """A move starts on its person's hire date or later (a pre-hire, hired after today, from their first
+    day): one before it is a typo'd date (a year off) that would be stored as the person's history. The
+    import holds its rows to the same rule (``importing._check_hire_dates``)."""
+    if hired is not None and start < hired:
+        raise InvalidDates(
+            f"start {start.isoformat()} is before {person_id}'s hire date {hired.isoformat()}; a move cannot "
+            "start before its person's first day",
+            field="start",
+        )
+
+
 CRITERIA_SEPARATOR = ";"  # between success criteria in moves.csv (conventions.md)
 # A review rates every criterion, one by one: a list longer than a reviewer can rate, or a "criterion" the
 # size of a document, is not an agreement anyone can be reviewed against (and made pages of megabytes).

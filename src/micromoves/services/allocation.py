@@ -644,7 +644,8 @@ def _people(cols: list[str], today: dt.date) -> _People:
     hire = np.array(_strs(hired), dtype="datetime64[D]")
     year = hire.astype("datetime64[Y]").astype(np.int64) + 1970
     month = hire.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    months = np.where(np.isnat(hire), 0, (today.year - year) * 12 + today.month - month)
+    # A pre-hire (hired after today) has 0 months, as domain.marketplace.ineligibility counts them.
+    months = np.where(np.isnat(hire), 0, np.maximum(0, (today.year - year) * 12 + today.month - month))
     return _People(
         ids=people_ids,
         index={pid: i for i, pid in enumerate(people_ids)},

@@ -251,6 +251,7 @@ def decide(db: Database, policy: Policy, move_id: str, *, verdict: Verdict | str
             # The first approval too (the last one's transition to approved checks it again below): a first
             # approval of a move that does not fit only left the second approver a button that fails. Its
             # error names only the person's moves the approver may see (a host manager sees one of them).
+            move_service.check_hired(person, move)
             move_service.check_fits(uow, person, move, sees=policy.sees_move)
         try:
             uow.session.execute(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, select, update
 
@@ -14,6 +14,7 @@ from micromoves.domain.model import Availability, MoveKind, MoveTemplate
 from micromoves.planning import kind_cycle
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables
+from micromoves.storage.bulk import CHUNK, among
 from micromoves.storage.db import Database
 from micromoves.storage.uow import UnitOfWork
 
@@ -163,18 +164,31 @@ def forget_plan_benefits(conn: Connection, person_ids: Sequence[str]) -> dict[st
     """Clear the plan benefit of these people's live applications (applied, waitlisted, offered), in the
     caller's transaction, when their target role changes: it was weighed towards the previous one. Returns
     application id → the weeks cleared. Decided applications keep theirs: what the seat was worth then."""
+    cleared = [item for of_one in forget_plan_benefits_of(conn, person_ids).values() for item in of_one.items()]
+    return dict(sorted(cleared, key=lambda item: int(item[0])))
+
+
+def forget_plan_benefits_of(conn: Connection, person_ids: Iterable[str]) -> dict[str, dict[str, int]]:
+    """:func:`forget_plan_benefits`, told person by person: person → application id → the weeks cleared (only
+    the people who had some). One SELECT and one UPDATE per 5,000 people: an import may change the target of
+    tens of thousands (asked one by one, that was two round trips each)."""
     a = tables.applications.c
     live = [s.value for s in LIVE_APPLICATIONS]
-    cleared = {
-        str(app_id): int(weeks)
-        for app_id, weeks in conn.execute(
-            select(a.id, a.plan_benefit_weeks)
-            .where(a.person_id.in_(person_ids), a.status.in_(live), a.plan_benefit_weeks.is_not(None))
+    ids = sorted(set(person_ids))
+    out: dict[str, dict[str, int]] = {}
+    for i in range(0, len(ids), CHUNK):
+        rows = conn.execute(
+            select(a.person_id, a.id, a.plan_benefit_weeks)
+            .where(among(conn, a.person_id, ids[i : i + CHUNK]), a.status.in_(live), a.plan_benefit_weeks.is_not(None))
             .order_by(a.id)
-        )
-    }
-    if cleared:
+        ).all()
+        if not rows:
+            continue
         conn.execute(
-            update(tables.applications).where(a.id.in_([int(i) for i in cleared])).values(plan_benefit_weeks=None)
+            update(tables.applications)
+            .where(among(conn, a.id, [app_id for _pid, app_id, _weeks in rows]))
+            .values(plan_benefit_weeks=None)
         )
-    return cleared
+        for pid, app_id, weeks in rows:
+            out.setdefault(pid, {})[str(app_id)] = int(weeks)
+    return out

@@ -33,8 +33,7 @@ from sqlalchemy import Column, Connection, MetaData, String, Table, bindparam, f
 
 from micromoves.domain import lifecycle, rules, vocabulary
 from micromoves.domain.errors import DomainError, InvalidValue
-from micromoves.domain.lifecycle import OCCUPYING_STATUSES, STARTED_STATUSES
-from micromoves.domain.marketplace import LIVE_APPLICATIONS
+from micromoves.domain.lifecycle import NEVER_RAN_STATUSES, OCCUPYING_STATUSES, STARTED_STATUSES
 from micromoves.domain.model import AssignmentReason, Decision, MoveKind, MoveStatus, Provenance, Rating
 from micromoves.services.moves import imported_reviewer, keep_reviews, review_record
 from micromoves.settings import Settings, get_settings
@@ -813,8 +812,8 @@ class PersonRec:
     capacity_given: bool = False
     home_min_given: bool = False
     hire_date_given: bool = False
-    # The hire date is given but did not read, or is after today: the moves are not held to it, nor to the
-    # stored one it would replace (it is a problem already).
+    # The hire date is given but did not read: the moves are not held to it, nor to the stored one it would
+    # replace (it is a problem already).
     hire_date_unread: bool = False
 
 
@@ -954,15 +953,10 @@ def parse_role_skills(src: Source, issues: Issues, refused: list[RoleSkillRec] |
 
 
 def parse_people(
-    src: Source,
-    issues: Issues,
-    settings: Settings,
-    duplicates: list[PersonRec] | None = None,
-    today: dt.date | None = None,
+    src: Source, issues: Issues, settings: Settings, duplicates: list[PersonRec] | None = None
 ) -> list[PersonRec]:
-    """The file's people; a row whose id a row before it has goes to ``duplicates``.
-    ``today`` (the local date, as the tracker's) is the latest a hire date may be."""
-    today = today or dt.date.today()
+    """The file's people; a row whose id a row before it has goes to ``duplicates``. A hire date after today
+    is a pre-hire's (an HRIS lists those who start later): taken, and their moves held to it as anyone's."""
     out: list[PersonRec] = []
     extra = src.extra_columns()
     for r in _rows(src, issues):
@@ -975,12 +969,6 @@ def parse_people(
         capacity = r.integer("capacity_percent", 1, 200, required=False)
         home = r.integer("home_role_min_percent", 0, 199, required=False)
         hired = r.date("hire_date")
-        # Someone hired after today is not one of the organisation's people yet: a typo'd year (2062 for 2026)
-        # would be stored as a hire decades ahead, with a negative tenure where the marketplace ranks by it.
-        late = False
-        if hired is not None and hired > today:
-            r.error("hire_date", f"a hire date cannot be after today ({today.isoformat()}): {hired.isoformat()}")
-            late = True
         _keep(
             r,
             PersonRec(
@@ -1002,8 +990,8 @@ def parse_people(
                 or (home is None and bool(r.text("home_role_min_percent"))),
                 capacity_given=capacity is not None,
                 home_min_given=home is not None,
-                hire_date_given=hired is not None and not late,
-                hire_date_unread=late or (hired is None and bool(r.text("hire_date"))),
+                hire_date_given=hired is not None,
+                hire_date_unread=hired is None and bool(r.text("hire_date")),
             ),
             out,
             duplicates,
@@ -1287,7 +1275,7 @@ def check(
         rs_recs += [(src, rec) for rec in parse_role_skills(src, issues, refused)]
         rs_refused += [(src, rec) for rec in refused]
     for src in by_kind["people"]:
-        plan.people += parse_people(src, issues, settings, plan.refused_people, today)
+        plan.people += parse_people(src, issues, settings, plan.refused_people)
     for src in by_kind["moves"]:
         progress("parse", 0, len(src.rows))
         plan.moves += parse_moves(src, issues, settings, plan.refused_moves, today)
@@ -1373,23 +1361,25 @@ def check(
         for key in rm.skills:  # an ESCO skill's URI not stored yet is a new skill, as in an accepted row
             if skills.resolve_or_new(key, plan) is None:
                 issues.add(rm.file, rm.row, "skills_gained", skills.unknown(key))
-    if plan.moves or plan.people or plan.refused_moves:
-        _check_time(conn, plan, people_in_file, issues, settings)
-        _check_hire_dates(conn, plan, people_in_file, db_people, person_ids, issues)
-    if known_teams:
-        _check_teams_known(conn, plan, issues)
     # The stored moves the files re-import, read once: a re-import may not take one back in its lifecycle,
-    # checked here with every other problem (it came up only once the rest of the import was clean), and a
-    # re-imported move keeps what the file leaves empty of it (below).
+    # checked here with every other problem (it came up only once the rest of the import was clean); one
+    # re-imported as stored is not held to a hire date the import does not change (_check_hire_dates); and
+    # a re-imported move keeps what the file leaves empty of it (below).
     m_ = t.moves.c
     file_move_ids = [*(m.id for m in plan.moves), *(m.id for m in plan.refused_moves if m.id)]
     stored_moves = {
-        mid: (str(st), host, target)
-        for mid, st, host, target in select_among(
-            conn, file_move_ids, m_.id, m_.status, m_.host_team_id, m_.target_role_id
+        mid: (str(st), host, target, pid, start)
+        for mid, st, host, target, pid, start in select_among(
+            conn, file_move_ids, m_.id, m_.status, m_.host_team_id, m_.target_role_id, m_.person_id, m_.start
         )
     }
-    plan.existing_move_status = {mid: st for mid, (st, _host, _target) in stored_moves.items()}
+    if plan.moves or plan.people or plan.refused_moves:
+        _check_time(conn, plan, people_in_file, issues, settings)
+        starts = {mid: (pid, start) for mid, (_st, _host, _target, pid, start) in stored_moves.items()}
+        _check_hire_dates(conn, plan, people_in_file, db_people, person_ids, starts, issues)
+    if known_teams:
+        _check_teams_known(conn, plan, issues)
+    plan.existing_move_status = {mid: kept[0] for mid, kept in stored_moves.items()}
     stepping: list[MoveRec | RefusedMove] = [
         m for m in plan.refused_moves if m.status is not None and m.id in stored_moves
     ]
@@ -1857,54 +1847,81 @@ def _check_hire_dates(
     people_in_file: Mapping[str, PersonRec],
     db_people: set[str],
     person_ids: set[str],
+    stored_starts: Mapping[str, tuple[str, dt.date]],
     issues: Issues,
 ) -> None:
-    """No move starts before its person's hire date: a moves row is held to the hire date of the person's
-    row in a people file of the import, else to the stored one; a people row's hire date to the person's
-    stored moves the import does not replace. Such a move is a typo'd date (a year off) that would be stored as
-    the person's history: the import took it as it took a hire date in the future. A hire date that did not
-    read, or is refused, holds nothing (it is a problem already)."""
+    """No move starts before its person's hire date, as in the app (:func:`rules.check_after_hire`). A moves
+    row is held to the hire date of the person's row in a people file of the import, else to the stored one;
+    a people row that changes a stored person's hire date, to the person's stored moves the import does not
+    replace. Such a move is a typo'd date (a year off) that would be stored as the person's history. A hire
+    date that did not read holds nothing (it is a problem already). A hire date after today is a pre-hire's:
+    held to the same rule.
+
+    Only what the import changes is held to it. A moves row as stored (same person, same start) of a person
+    whose hire date the import leaves as it is, and a people row giving the stored hire date, are not: data
+    stored before the app checked the rule (a move proposed in the app before its person's hire date) goes
+    back and forth between the export and the import, and an unchanged people sync is taken. A move that
+    never ran (declined, withdrawn: :data:`NEVER_RAN_STATUSES`) holds nothing either. A new hire date is held
+    to the stored moves that hold or held time (:data:`OCCUPYING_STATUSES`); a request still pending is held
+    to it when approved (:func:`moves.check_hired`)."""
     # A refused row whose start read is held to it too (every problem in one report); a duplicate's start
     # is its first row's.
-    moves: Iterable[MoveRec | RefusedMove] = (*plan.moves, *(r for r in plan.refused_moves if r.start))
-    hired: dict[str, tuple[dt.date, str]] = {}  # person → (hire date, where it comes from)
-    for p in people_in_file.values():
-        # A row that leaves the hire date empty keeps the stored one (_keep_unknown_of_people).
-        if p.hire_date is not None and not p.hire_date_unread:
-            hired[p.id] = (p.hire_date, f"{p.file} row {p.row}" if p.hire_date_given else "as stored")
+    moves: Sequence[MoveRec | RefusedMove] = (*plan.moves, *(r for r in plan.refused_moves if r.start))
     p_ = t.people.c
     only_stored = {m.person_id for m in moves if m.person_id in person_ids and m.person_id not in people_in_file}
-    for pid, day in select_among(conn, only_stored, p_.id, p_.hire_date):
-        if day is not None:
+    asked = only_stored | (db_people & people_in_file.keys())
+    stored = {pid: day for pid, day in select_among(conn, asked, p_.id, p_.hire_date)}
+    hired: dict[str, tuple[dt.date, str]] = {}  # person → (hire date, where it comes from)
+    for pid in only_stored:
+        if (day := stored.get(pid)) is not None:
             hired[pid] = (day, "as stored")
+    changed: set[str] = set()  # the people whose hire date the import gives, other than the stored one
+    for p in people_in_file.values():
+        # A row that leaves the hire date empty keeps the stored one (_keep_unknown_of_people).
+        if p.hire_date is None or p.hire_date_unread:
+            continue
+        hired[p.id] = (p.hire_date, f"{p.file} row {p.row}" if p.hire_date_given else "as stored")
+        if p.hire_date_given and (p.id not in db_people or stored.get(p.id) != p.hire_date):
+            changed.add(p.id)
     for m in moves:  # an unknown person (a problem of its own) has no hire date here
-        if (found := hired.get(m.person_id)) is not None and m.start is not None and m.start < found[0]:
-            day, where = found
-            issues.add(
-                m.file,
-                m.row,
-                "start",
-                f"a move cannot start before its person's hire date ({m.person_id} hired {day.isoformat()}, "
-                f"{where}): {m.start.isoformat()}",
-            )
-    # The stored moves of the people whose hire date the file gives. Their earliest start first, one row per
+        found = hired.get(m.person_id)
+        if found is None or m.start is None or m.start >= found[0] or m.status in NEVER_RAN_STATUSES:
+            continue
+        if m.person_id not in changed and stored_starts.get(m.id) == (m.person_id, m.start):
+            continue  # as stored, and so is the hire date
+        day, where = found
+        issues.add(
+            m.file,
+            m.row,
+            "start",
+            f"a move cannot start before its person's hire date ({m.person_id} hired {day.isoformat()}, "
+            f"{where}): {m.start.isoformat()}",
+        )
+    # The stored moves of the people whose hire date the file changes. Their earliest start first, one row per
     # person: only the few whose earliest move starts before the file's date have their moves read.
-    dated = {p.id: p for p in people_in_file.values() if p.hire_date_given and p.id in db_people}
+    dated = {pid: people_in_file[pid] for pid in changed if pid in db_people}
     if not dated:
         return
     c = t.moves.c
-    ids = list(dated)
+    occupying = [s.value for s in OCCUPYING_STATUSES]
+    ids = sorted(dated)
     early = []
     for i in range(0, len(ids), 5_000):
         chunk = ids[i : i + 5_000]
-        query = select(c.person_id, func.min(c.start)).where(among(conn, c.person_id, chunk)).group_by(c.person_id)
+        query = (
+            select(c.person_id, func.min(c.start))
+            .where(among(conn, c.person_id, chunk), c.status.in_(occupying))
+            .group_by(c.person_id)
+        )
         early += [pid for pid, start in conn.execute(query) if start < dated[pid].hire_date]
     if not early:
         return
     replaced = {m.id for m in plan.moves} | {r.id for r in plan.refused_moves}  # the file's version counts
     earliest: dict[str, tuple[dt.date, str]] = {}  # person → (start, id) of their earliest stored move
-    for pid, mid, start in select_among(conn, early, c.person_id, c.id, c.start):
-        if mid not in replaced and (pid not in earliest or (start, mid) < earliest[pid]):
+    for pid, mid, start, status in select_among(conn, early, c.person_id, c.id, c.start, c.status):
+        if mid in replaced or str(status) not in occupying:
+            continue
+        if pid not in earliest or (start, mid) < earliest[pid]:
             earliest[pid] = (start, mid)
     for pid, (start, mid) in sorted(earliest.items()):
         p = dated[pid]
@@ -2347,22 +2364,15 @@ def _forget_plan_benefits(conn: Connection, changed: Mapping[str, list[str]]) ->
     their live applications, as when the target changes in the app (:func:`catalogue.set_target_role`): it was
     weighed towards the previous target. Person → application id → the weeks cleared (for the audit event).
 
-    Called once the people are written: on PostgreSQL their rows are then locked by this transaction. Only
-    the few people with a live application that holds a benefit are asked about, one by one (a sync may give
-    thousands of people a target, and the function takes its people as one IN list)."""
-    from micromoves.services.catalogue import forget_plan_benefits  # here: it loads the planner (0.1 s)
-
-    retargeted = {pid for pid, fields in changed.items() if "target_role_id" in fields}
+    Called once the people are written: on PostgreSQL their rows are then locked by this transaction. One
+    SELECT and one UPDATE per 5,000 retargeted people (:func:`catalogue.forget_plan_benefits_of`): a sync may
+    give tens of thousands of people a target, and asking person by person was two round trips each."""
+    retargeted = [pid for pid, fields in changed.items() if "target_role_id" in fields]
     if not retargeted:
         return {}
-    a = t.applications.c
-    live = [s.value for s in LIVE_APPLICATIONS]
-    holding = conn.scalars(select(a.person_id).where(a.status.in_(live), a.plan_benefit_weeks.is_not(None)).distinct())
-    out = {}
-    for pid in sorted(retargeted.intersection(holding)):
-        if cleared := forget_plan_benefits(conn, [pid]):
-            out[pid] = cleared
-    return out
+    from micromoves.services.catalogue import forget_plan_benefits_of  # here: it loads the planner (0.1 s)
+
+    return forget_plan_benefits_of(conn, retargeted)
 
 
 @dataclass

@@ -86,6 +86,14 @@ def check_fits(uow: UnitOfWork, person: Person, move: Move, *, sees: SeesMove | 
     rules.check_fits(_interval(move), [_interval(m) for m in committed], person.move_capacity_percent, named=named)
 
 
+def check_hired(person: Person, move: Move) -> None:
+    """Refuse ``move`` if it starts before its person's hire date: checked when a move is proposed (every
+    path: the web, the API, the CLI, a plan's step, an accepted offer) and again when it is approved, as an
+    import may have moved the hire date past a pending request since (an import holds a new hire date only to
+    the moves that hold or held time)."""
+    rules.check_after_hire(move.start, person.hire_date, person.id)
+
+
 def _clean_statements(statements: Sequence[str], already: int = 0) -> list[str]:
     return rules.check_criteria(statements, already=already)
 
@@ -148,7 +156,9 @@ def propose_move(
 def _record_new_move(
     uow: UnitOfWork, person: Person, move: Move, statements: Sequence[str], *, actor: str, request: bool, reason: str
 ) -> None:
-    """Add a new move with its criteria and history, after the capacity check (and request it)."""
+    """Add a new move with its criteria and history, after the hire date and capacity checks (and request
+    it)."""
+    check_hired(person, move)
     move.criteria = [SuccessCriterion(move_id=move.id, position=i, statement=s) for i, s in enumerate(statements, 1)]
     # Fail early on a move that could never be approved; approval checks again (others may have been
     # approved in between).
@@ -377,6 +387,7 @@ def _apply_transition(
             f"move {move.id} starts on {move.start.isoformat()}; it cannot be started before then", field="status"
         )
     if to is S.APPROVED:
+        check_hired(person, move)
         check_fits(uow, person, move)
     if to is S.REVERTED:
         details.update(_revert(uow, person, move, actor=actor, on=on))

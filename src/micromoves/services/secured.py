@@ -61,7 +61,8 @@ def propose(
     """Propose a move for oneself (or, as their manager or HR, for someone), submitted for approval.
 
     A move still to run: ending today or later. Moves that already happened are history, recorded by the
-    import (``micromoves import``), not proposed, approved and started after the fact."""
+    import (``micromoves import``), not proposed, approved and started after the fact. It starts on the
+    person's hire date or later (:func:`moves.check_hired`, a pre-hire's first day too)."""
     policy.require_scope(Scope.WRITE)
     policy.require(
         policy.may_act_for(person_id),

@@ -1057,9 +1057,10 @@ def approval_queue(db: Database, policy: Policy, *, limit: int = 200) -> Approva
 
 def _fit_problems(conn: Any, moves: Sequence[Move], policy: Policy) -> dict[str, str]:
     """Per requested move, why it does not fit beside its person's committed moves (the check its approval
-    makes, :func:`rules.check_fits`), for a whole queue in two queries. It names only the other moves the
-    viewer may see (``policy.sees_move``): a host manager read "together with M-… would use 120%" of a move
-    they cannot open; the others are told by share and dates."""
+    makes, :func:`rules.check_fits`; or, first, why it starts before its person's hire date), for a whole
+    queue in two queries. It names only the other moves the viewer may see (``policy.sees_move``): a host
+    manager read "together with M-… would use 120%" of a move they cannot open; the others are told by share
+    and dates."""
     people = {m.person_id for m in moves}
     if not people:
         return {}
@@ -1074,12 +1075,12 @@ def _fit_problems(conn: Any, moves: Sequence[Move], policy: Policy) -> dict[str,
     for r in rows:
         committed.setdefault(r.person_id, []).append(rules.Interval(r.id, r.start, r.end, r.percent_time))
         hosts[r.id] = r.host_team_id
-    capacity = {
-        r.id: r.capacity_percent - r.home_role_min_percent
-        for r in conn.execute(
-            select(pc.id, pc.capacity_percent, pc.home_role_min_percent).where(pc.id.in_(sorted(people)))
-        )
-    }
+    capacity, hired = {}, {}
+    for r in conn.execute(
+        select(pc.id, pc.capacity_percent, pc.home_role_min_percent, pc.hire_date).where(pc.id.in_(sorted(people)))
+    ):
+        capacity[r.id] = r.capacity_percent - r.home_role_min_percent
+        hired[r.id] = r.hire_date
     problems = {}
     for m in moves:
         others = [i for i in committed.get(m.person_id, []) if i.move_id != m.id]
@@ -1089,6 +1090,7 @@ def _fit_problems(conn: Any, moves: Sequence[Move], policy: Policy) -> dict[str,
             return policy.sees_move(person, hosts[move_id])
 
         try:
+            rules.check_after_hire(m.start, hired[m.person_id], m.person_id)  # as moves.check_hired
             rules.check_fits(
                 rules.Interval(m.id, m.start, m.end, m.percent_time), others, capacity[m.person_id], named=named
             )
