@@ -346,7 +346,7 @@ def test_a_step_is_explained_to_whoever_reads_the_plan() -> None:
     result = solve(p)
     stored = explain(p, result)
     assert stored == explain(p, result, YOU) == result.explanation
-    ada = Subject("Ada Lovelace", is_reader=False, plural=False)
+    ada = Subject.named("Ada Lovelace")
     for subject, said in ((ada, "Ada Lovelace already holds"), (THEY, "they already hold")):
         lines = explain(p, result, subject)
         assert f"it is a depth step: {said} Programming at 3.5 when it starts" in "\n".join(lines)

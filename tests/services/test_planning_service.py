@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from micromoves.domain.errors import Conflict, InvalidValue, NotFound
 from micromoves.domain.model import MoveStatus, PlanStatus, Rating
@@ -1321,3 +1321,16 @@ def test_micromoves_plan_speaks_of_the_person_as_the_reader_knows_them(plan_db: 
         lines = json.loads(plan(*actor, as_json=True))["explanation"]["lines"]
         assert any("Eli already holds Critical Thinking at 3.0" in line for line in lines), lines
         assert not any("you" in line for line in lines), lines
+
+
+def test_a_pre_hires_plan_starts_on_their_first_day_so_its_steps_can_be_proposed(plan_db: Database) -> None:
+    """No move may start before its person's hire date (rules.check_after_hire). A pre-hire's plan started
+    its first step on the plan's start all the same, and proposing it was refused."""
+    first_day = START + dt.timedelta(days=17)  # a Thursday: the first week a move can start is the next one
+    with plan_db.engine.begin() as conn:
+        conn.execute(update(t.people).where(t.people.c.id == "EMP").values(hire_date=first_day))
+    plan = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START).plan
+    assert plan.outcome == "ready"
+    assert min(dt.date.fromisoformat(s["start"]) for s in plan.steps) == START + dt.timedelta(weeks=3)
+    move = planning.propose_from_plan(plan_db, "EMP", 1, actor="EMP")
+    assert move.start >= first_day and move.status == MoveStatus.REQUESTED

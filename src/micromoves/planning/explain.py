@@ -31,17 +31,22 @@ class Subject:
     form a stored plan keeps), else the person's name, or ``they`` when there is none to give. Who the reader
     is, is said apart from the name: a person named "You" or "they" is still spoken of by name."""
 
-    name: str = "you"
-    is_reader: bool = True
-    plural: bool = True  # the verb agrees with "you" and "they", not with a name
+    name: str
+    is_reader: bool
+    plural: bool  # the verb agrees with "you" and "they", not with a name
+
+    @classmethod
+    def named(cls, name: str) -> Subject:
+        """Someone other than the reader, by name ("Ada Lovelace holds")."""
+        return cls(name, is_reader=False, plural=False)
 
     def does(self, plural: str, singular: str) -> str:
         """The subject with its verb: "you hold", "they hold", "Ada Lovelace holds"."""
         return f"{self.name} {plural if self.plural else singular}"
 
 
-YOU = Subject()
-THEY = Subject("they", is_reader=False)
+YOU = Subject("you", is_reader=True, plural=True)
+THEY = Subject("they", is_reader=False, plural=True)
 
 
 def subject_for(reader_person_id: str | None, person_id: str, person_name: str | None) -> Subject:
@@ -50,7 +55,7 @@ def subject_for(reader_person_id: str | None, person_id: str, person_name: str |
     if reader_person_id is not None and reader_person_id == person_id:
         return YOU
     name = person_name.strip() if person_name else ""
-    return Subject(name, is_reader=False, plural=False) if name else THEY
+    return Subject.named(name) if name else THEY
 
 
 def _depth_held(subject: Subject) -> str:

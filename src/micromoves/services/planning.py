@@ -93,6 +93,8 @@ class PersonContext:
     kinds_under_way: dict[str, dt.date] = field(default_factory=dict)
     # templates of moves approved or under way, and opportunities accepted (as option ids): not offered again
     in_progress: set[str] = field(default_factory=set)
+    # A pre-hire's first day (a hire date after the plan's start): no move starts before it.
+    hire_date: dt.date | None = None
 
 
 @dataclass
@@ -165,10 +167,15 @@ class Catalogue:
 
 
 def weekly_capacity(person: PersonContext, start: dt.date, horizon: int) -> list[int]:
-    """Percent of each week free for new moves."""
+    """Percent of each week free for new moves. None before a pre-hire's first day: a move starts on its
+    week's first day, and no move may start before the hire date (rules.check_after_hire), so a plan that
+    started one there could not be proposed."""
     capacity = []
     for w in range(horizon):
         first, last = start + w * WEEK, start + w * WEEK + dt.timedelta(days=6)
+        if person.hire_date is not None and first < person.hire_date:
+            capacity.append(0)
+            continue
         free = person.move_capacity
         for a_start, a_end, percent in person.availability:
             if a_start <= last and first <= a_end:
@@ -680,10 +687,10 @@ def load_people(conn: Connection, person_ids: Sequence[str], *, start: dt.date) 
     out: dict[str, PersonContext] = {}
     for i in range(0, len(person_ids), 5_000):
         chunk = list(person_ids[i : i + 5_000])
-        for pid, role_id, cap, home in conn.execute(
-            select(p.id, p.role_id, p.capacity_percent, p.home_role_min_percent).where(p.id.in_(chunk))
+        for pid, role_id, cap, home, hired in conn.execute(
+            select(p.id, p.role_id, p.capacity_percent, p.home_role_min_percent, p.hire_date).where(p.id.in_(chunk))
         ):
-            out[pid] = PersonContext(pid, role_id, cap - home)
+            out[pid] = PersonContext(pid, role_id, cap - home, hire_date=hired if hired and hired > start else None)
         # Latest assessment per skill: rows in date order, later ones overwrite earlier ones.
         for pid, sid, level in conn.execute(
             select(sl.person_id, sl.skill_id, sl.level)
