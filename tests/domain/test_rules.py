@@ -47,10 +47,10 @@ def test_a_pre_hire_has_no_months_with_the_organisation_not_fewer_than_none() ->
 
     today = dt.date(2025, 6, 2)
     who = Candidate("P7", 2, dt.date(2025, 8, 4), "Berlin", {}, 100)
-    assert ineligibility(Eligibility(None, 12, (), {}), 10, who, today=today) == [
+    assert ineligibility(Eligibility(None, 12, (), {}), 10, who, start=dt.date(2025, 8, 4), today=today) == [
         "needs 12 months with the organisation (you have 0)"
     ]
-    assert ineligibility(Eligibility(None, 0, (), {}), 10, who, today=today) == []
+    assert ineligibility(Eligibility(None, 0, (), {}), 10, who, start=dt.date(2025, 8, 4), today=today) == []
 
 
 def test_move_must_be_short() -> None:

@@ -252,7 +252,8 @@ def test_eligibility_matches_the_domain_rules_on_a_random_org(db: Database) -> N
                 .where(t.people.c.id == pid)
                 .values(
                     location=rng.choice(LOCATIONS),
-                    hire_date=rng.choice([None, dt.date(2026, 1, 10), dt.date(2019, 3, 1)]),
+                    # A pre-hire whose first day is after some opportunities start (TODAY + 3 weeks).
+                    hire_date=rng.choice([None, dt.date(2026, 1, 10), dt.date(2019, 3, 1), dt.date(2026, 6, 22)]),
                     home_role_min_percent=rng.choice([0, 0, 40, 70, 90]),
                 )
             )
@@ -342,7 +343,7 @@ def test_eligibility_matches_the_domain_rules_on_a_random_org(db: Database) -> N
             )
             who = Candidate(p.id, role_level[p.role_id], p.hire_date, p.location, latest, max(0, free))
             rules = Eligibility(o.min_role_level, o.min_tenure_months, tuple(o.locations), o.required_skills)
-            reasons = ineligibility(rules, o.percent_time, who, today=TODAY)
+            reasons = ineligibility(rules, o.percent_time, who, start=o.start, today=TODAY)
             if reasons:  # the first reason the person's own page gives, as the run's counts name it
                 first = reasons[0]
                 screened_out[app.id] = (

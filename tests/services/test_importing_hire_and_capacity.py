@@ -231,6 +231,36 @@ def test_a_pending_request_is_held_to_a_new_hire_date_when_it_is_approved(db: Da
     assert move_svc.get_move(db, "R1").status is MoveStatus.REQUESTED
 
 
+def test_a_re_import_cannot_approve_a_pending_request_that_starts_before_the_hire_date(
+    db: Database, tmp_path: Path
+) -> None:
+    """A moves row with the stored person and start was taken as stored whatever its status: a re-import
+    of a request still pending, now approved or active, stepped it past the hire date the app holds its
+    approval to (it was stored as a move that ran before the person's first day). Re-imported as it is
+    (still requested) it is taken."""
+    people = write_csv(tmp_path / "people.csv", PEOPLE_H, [["P7", "New Hire", "", "", "", "", "2025-05-05", ""]])
+    request = move("R1", "P7", "2025-06-09", "2025-07-04", status="requested")
+    import_files(db, [people, write_csv(tmp_path / "moves.csv", MOVES_H, [request])], actor="hr", today=TODAY)
+    people = write_csv(tmp_path / "people.csv", PEOPLE_H, [["P7", "New Hire", "", "", "", "", "2025-06-16", ""]])
+    assert import_files(db, [people], actor="hr", today=dt.date(2025, 6, 16)).updated == {"people": 1}
+    later = dt.date(2025, 6, 20)
+    for status in ("active", "approved"):
+        row = move("R1", "P7", "2025-06-09", "2025-07-04", 10, status)
+        stepped = write_csv(tmp_path / f"{status}_moves.csv", MOVES_H, [row])
+        before = counts(db)
+        with pytest.raises(ImportRejected) as info:
+            import_files(db, [stepped], actor="hr", today=later)
+        assert counts(db) == before
+        assert [str(i) for i in info.value.issues] == [
+            f"{status}_moves.csv:2:start: a move cannot start before its person's hire date (P7 hired 2025-06-16, as "
+            "stored): 2025-06-09"
+        ]
+    assert move_svc.get_move(db, "R1").status is MoveStatus.REQUESTED
+    again = write_csv(tmp_path / "again_moves.csv", MOVES_H, [request])
+    import_files(db, [again], actor="hr", today=later)
+    assert move_svc.get_move(db, "R1").status is MoveStatus.REQUESTED
+
+
 # ---------------------------------------------------------------------------------------------- capacity
 
 

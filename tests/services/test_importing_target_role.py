@@ -127,15 +127,18 @@ def test_an_import_forgets_plan_benefits_in_one_select_and_one_update_per_chunk_
 ) -> None:
     """A sync retargeting tens of thousands of people asked about each one in turn: a SELECT and an UPDATE per
     person. Now one of each per chunk of people (2 here, as if the chunk were 5,000), each person's audit
-    event keeping the weeks cleared of their applications."""
+    event keeping the weeks cleared of their applications. The UPDATE listed the application ids the SELECT
+    found, any number of them (past SQLite's limit on bound parameters): it now repeats the SELECT's filter."""
     from micromoves.services import catalogue
 
     monkeypatch.setattr(catalogue, "CHUNK", 2, raising=False)  # raising: absent before the chunks
     statements: list[str] = []
+    wheres: list[str] = []
 
     def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if " applications" in statement:
             statements.append(statement.split()[0].upper())
+            wheres.append(statement.split("WHERE", 1)[1])
 
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
@@ -144,6 +147,10 @@ def test_an_import_forgets_plan_benefits_in_one_select_and_one_update_per_chunk_
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
     assert statements == ["SELECT", "UPDATE", "SELECT", "UPDATE"]
+    # The UPDATE picks the rows as the SELECT did (people of the chunk, live, with a benefit), not by a list of
+    # application ids: as many as the chunk's people have, it could pass SQLite's limit on bound parameters.
+    for where in wheres[1::2]:
+        assert "applications.person_id" in where and "applications.id " not in where, where
     assert benefits(db) == {"OPP-1:P1": None, "OPP-2:P1": None, "OPP-3:P1": 3, "OPP-1:P2": None, "OPP-1:P3": None}
     cleared = {pid: details["plan_benefits_cleared"] for pid, details in updates(db, "person")}
     assert cleared == {

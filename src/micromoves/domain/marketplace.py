@@ -192,12 +192,31 @@ class Candidate:
     free_percent: int  # capacity left over the opportunity's dates, after the home role and other moves
 
 
+def before_first_day(start: dt.date, hired: dt.date | None, whose: str = "your") -> str | None:
+    """Why an opportunity starting on ``start`` is not for a person hired on ``hired`` (None: it is): its move
+    would start before their first day, and accepting an offer of it would be refused
+    (``rules.check_after_hire``) while the offer held a seat. ``whose``: "your" for the person reading their
+    own reasons, else a possessive naming them ("P7's") for the host who would offer the seat."""
+    if hired is None or start >= hired:
+        return None
+    return f"it starts before {whose} first day (hire date {hired.isoformat()})"
+
+
 def ineligibility(
-    rules: Eligibility, percent_time: int, who: Candidate, *, today: dt.date, names: Mapping[str, str] | None = None
+    rules: Eligibility,
+    percent_time: int,
+    who: Candidate,
+    *,
+    start: dt.date,
+    today: dt.date,
+    names: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """Every reason ``who`` may not take the opportunity (empty: eligible), in words a person can act on
-    (``names``: skill id → name, for the messages)."""
+    """Every reason ``who`` may not take the opportunity starting on ``start`` (empty: eligible), in words a
+    person can act on (``names``: skill id → name, for the messages). Starting before the person's hire date
+    (a pre-hire's) is counted with the level, tenure and location rules (the allocation's ``outside_rules``)."""
     reasons = []
+    if (early := before_first_day(start, who.hire_date)) is not None:
+        reasons.append(early)
     if rules.min_role_level is not None and (who.role_level or 0) < rules.min_role_level:
         reasons.append(f"needs role level {rules.min_role_level} or above (you are at {who.role_level or 0})")
     if rules.min_tenure_months is not None:

@@ -11,9 +11,10 @@ The problem
 * **Seats**: open opportunities, seats minus applications that hold a seat (accepted) *or may take one*
   (an outstanding offer), so applying a proposal never promises more seats than exist.
 * **Candidates**: live applications (applied, waitlisted) that are eligible by the marketplace rules
-  (:func:`micromoves.domain.marketplace.ineligibility`: role level, tenure, location, required skills, and
-  free capacity over the opportunity's dates after the home role and the occupying moves). The rules are
-  evaluated vectorised over all pairs; a test checks them against the domain function.
+  (:func:`micromoves.domain.marketplace.ineligibility`: a start on or after the person's hire date (a
+  pre-hire's first day), role level, tenure, location, required skills, and free capacity over the
+  opportunity's dates after the home role and the occupying moves). The rules are evaluated vectorised over
+  all pairs; a test checks them against the domain function.
 * **Release limits**: a team may have at most ``floor(release_share × team size)`` people away at once.
   People already away or released to go (approved, onboarding, active or in-review moves) or promised a
   seat (an accepted seat whose move awaits the line manager's release; an open offer, over its
@@ -607,6 +608,7 @@ class _People:
     n_teams: int
     level: I64
     months: I64  # whole months with the organisation at ``today``
+    hired: I64  # hire date as a proleptic ordinal (0: none)
     location: I64  # code into ``location_names``
     location_names: list[str]
     capacity: I64  # capacity for moves (capacity − home-role share)
@@ -653,6 +655,7 @@ def _people(cols: list[str], today: dt.date) -> _People:
         n_teams=len(teams),
         level=_ints(levels),
         months=months.astype(np.int64),
+        hired=np.where(np.isnat(hire), 0, hire.astype(np.int64) + EPOCH_ORDINAL),
         location=location,
         location_names=location_names,
         capacity=_ints(capacity),
@@ -1002,7 +1005,9 @@ class _Scorer:
             person, opp, benefit = person[on_open], opp[on_open], benefit[on_open]
         skills_ok, fit = _skill_terms(person, opp, self.slots, self.matrix)
         # Level, tenure and location: only where the opportunity sets such a rule (most set none).
-        rules_ok = np.ones(len(person), bool)
+        # A pre-hire's seat starting before their first day could never be accepted (rules.check_after_hire):
+        # any opportunity, counted with the rules (domain.marketplace.ineligibility gives it first).
+        rules_ok = opps.start[opp] >= people.hired[person]
         ruled = np.flatnonzero(self.has_rule[opp])
         if len(ruled):
             p, o = person[ruled], opp[ruled]
@@ -1098,7 +1103,7 @@ def empty_seats(
 # Why an applicant did not get one of an opportunity's empty seats, in words (and in this order).
 EMPTY_SEAT_REASONS = {
     "short_on_skills": "short on a required skill",
-    "outside_rules": "outside its level, tenure or location rules",
+    "outside_rules": "outside its level, tenure or location rules or hired after its start",
     "no_free_time": "without the free time over its dates",
     "placed_elsewhere": "placed on another opportunity",
     "release_limit": "held back: their team's release limit is used up",

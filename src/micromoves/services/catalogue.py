@@ -177,16 +177,19 @@ def forget_plan_benefits_of(conn: Connection, person_ids: Iterable[str]) -> dict
     ids = sorted(set(person_ids))
     out: dict[str, dict[str, int]] = {}
     for i in range(0, len(ids), CHUNK):
+        # The UPDATE repeats the SELECT's predicate: listing the application ids instead could pass SQLite's
+        # limit on bound parameters (a person may have many live applications; the chunk counts people).
+        chunk = ids[i : i + CHUNK]
         rows = conn.execute(
             select(a.person_id, a.id, a.plan_benefit_weeks)
-            .where(among(conn, a.person_id, ids[i : i + CHUNK]), a.status.in_(live), a.plan_benefit_weeks.is_not(None))
+            .where(among(conn, a.person_id, chunk), a.status.in_(live), a.plan_benefit_weeks.is_not(None))
             .order_by(a.id)
         ).all()
         if not rows:
             continue
         conn.execute(
             update(tables.applications)
-            .where(among(conn, a.id, [app_id for _pid, app_id, _weeks in rows]))
+            .where(among(conn, a.person_id, chunk), a.status.in_(live), a.plan_benefit_weeks.is_not(None))
             .values(plan_benefit_weeks=None)
         )
         for pid, app_id, weeks in rows:

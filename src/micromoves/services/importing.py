@@ -1375,7 +1375,7 @@ def check(
     }
     if plan.moves or plan.people or plan.refused_moves:
         _check_time(conn, plan, people_in_file, issues, settings)
-        starts = {mid: (pid, start) for mid, (_st, _host, _target, pid, start) in stored_moves.items()}
+        starts = {mid: (pid, start, st) for mid, (st, _host, _target, pid, start) in stored_moves.items()}
         _check_hire_dates(conn, plan, people_in_file, db_people, person_ids, starts, issues)
     if known_teams:
         _check_teams_known(conn, plan, issues)
@@ -1841,13 +1841,17 @@ def _check_new_capacity(
     )
 
 
+# Stored move statuses past the step a hire date holds: the move holds or held time, or never ran.
+_SETTLED = frozenset(s.value for s in OCCUPYING_STATUSES | NEVER_RAN_STATUSES)
+
+
 def _check_hire_dates(
     conn: Connection,
     plan: Plan,
     people_in_file: Mapping[str, PersonRec],
     db_people: set[str],
     person_ids: set[str],
-    stored_starts: Mapping[str, tuple[str, dt.date]],
+    stored_starts: Mapping[str, tuple[str, dt.date, str]],
     issues: Issues,
 ) -> None:
     """No move starts before its person's hire date, as in the app (:func:`rules.check_after_hire`). A moves
@@ -1857,13 +1861,15 @@ def _check_hire_dates(
     date that did not read holds nothing (it is a problem already). A hire date after today is a pre-hire's:
     held to the same rule.
 
-    Only what the import changes is held to it. A moves row as stored (same person, same start) of a person
-    whose hire date the import leaves as it is, and a people row giving the stored hire date, are not: data
+    Only what the import changes is held to it. A moves row as stored (same person, same start, and the
+    stored status, or any status once the stored move holds or held time or never ran) of a person whose
+    hire date the import leaves as it is, and a people row giving the stored hire date, are not: data
     stored before the app checked the rule (a move proposed in the app before its person's hire date) goes
     back and forth between the export and the import, and an unchanged people sync is taken. A move that
     never ran (declined, withdrawn: :data:`NEVER_RAN_STATUSES`) holds nothing either. A new hire date is held
     to the stored moves that hold or held time (:data:`OCCUPYING_STATUSES`); a request still pending is held
-    to it when approved (:func:`moves.check_hired`)."""
+    to it when approved (:func:`moves.check_hired`), and so when a row approves it (or makes it active): the
+    stored status is what ``stored_starts`` gives (move id → person, start, status)."""
     # A refused row whose start read is held to it too (every problem in one report); a duplicate's start
     # is its first row's.
     moves: Sequence[MoveRec | RefusedMove] = (*plan.moves, *(r for r in plan.refused_moves if r.start))
@@ -1887,8 +1893,14 @@ def _check_hire_dates(
         found = hired.get(m.person_id)
         if found is None or m.start is None or m.start >= found[0] or m.status in NEVER_RAN_STATUSES:
             continue
-        if m.person_id not in changed and stored_starts.get(m.id) == (m.person_id, m.start):
-            continue  # as stored, and so is the hire date
+        kept = stored_starts.get(m.id)
+        if (
+            m.person_id not in changed
+            and kept is not None
+            and kept[:2] == (m.person_id, m.start)
+            and (m.status == kept[2] or kept[2] in _SETTLED)
+        ):
+            continue  # as stored, and so is the hire date; a pending request stepping to approved is not
         day, where = found
         issues.add(
             m.file,

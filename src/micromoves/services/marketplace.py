@@ -31,6 +31,7 @@ from micromoves.domain.marketplace import (
     ChecklistOwner,
     Eligibility,
     OpportunityStatus,
+    before_first_day,
     check_application_transition,
     check_opportunity,
     check_opportunity_transition,
@@ -548,6 +549,7 @@ def _check_application(conn: Connection, policy: Policy, me: str, opp: Any, toda
         eligibility_of(opp),
         opp.percent_time,
         candidate(conn, me, opp.start, opp.end),
+        start=opp.start,
         today=today,
         names=names_of(conn, t.skills, opp.required_skills or {}),
     )
@@ -606,6 +608,13 @@ def decide(
         check_application_transition(ApplicationStatus(app.status), to)
         if to is A.OFFERED and opp.status != OS.OPEN.value:
             raise Conflict(f"opportunity {opp.id} is {opp.status}; offers are for open opportunities", field="status")
+        if to is A.OFFERED:
+            # An import may have moved the hire date past the start since they applied: an offer they could
+            # never accept (rules.check_after_hire) would hold a seat for nobody.
+            hired = conn.scalar(select(t.people.c.hire_date).where(t.people.c.id == app.person_id))
+            early = before_first_day(opp.start, hired, f"{app.person_id}'s")
+            if early is not None:
+                raise InvalidValue(f"not eligible: {early}", field="eligibility")
         conn.execute(
             update(t.applications)
             .where(t.applications.c.id == application_id)

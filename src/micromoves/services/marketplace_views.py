@@ -220,6 +220,7 @@ def _card(
             eligibility_of(opp),
             opp.percent_time,
             viewer.candidate(opp.start, opp.end),
+            start=opp.start,
             today=dt.date.today(),
             names=skill_names,
         )
