@@ -134,6 +134,15 @@ def counts(db: Database) -> dict[str, int]:
         return {name: conn.scalar(text(f"SELECT count(*) FROM {name}")) for name in ORG_TABLES}
 
 
+def rejected(db: Database, paths: list[Path], *, today: dt.date | None = None, known_teams: bool = False) -> list[str]:
+    """The problems of an import that must be rejected, having written nothing."""
+    before = counts(db)
+    with pytest.raises(ImportRejected) as info:
+        import_files(db, paths, actor="hr", today=today, known_teams=known_teams)
+    assert counts(db) == before
+    return [str(i) for i in info.value.issues]
+
+
 def updates(db: Database, label: str) -> list[tuple[str, dict[str, Any]]]:
     """The import's audit events of updated records of one kind: (id, details)."""
     a = t.audit_events.c

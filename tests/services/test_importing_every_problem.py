@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from micromoves.services.importing import ImportRejected, import_files
+from micromoves.services.importing import import_files
 from micromoves.storage.db import Database
 from tests.services.test_importing import (
     MOVES_H,
@@ -18,21 +16,12 @@ from tests.services.test_importing import (
     PEOPLE_H,
     ROLES_H,
     all_files,
-    counts,
     files,  # noqa: F401 (a fixture)
+    rejected,
     write_csv,
 )
 
 MOVES_RH = [*MOVES_H, "criteria_ratings"]
-
-
-def rejected(db: Database, paths: list[Path], *, known_teams: bool = False) -> list[str]:
-    """The problems of an import that must be rejected, having written nothing."""
-    before = counts(db)
-    with pytest.raises(ImportRejected) as info:
-        import_files(db, paths, actor="hr", known_teams=known_teams)
-    assert counts(db) == before
-    return [str(i) for i in info.value.issues]
 
 
 def test_a_refused_move_row_still_has_its_skills_teams_people_and_roles_checked(
