@@ -441,9 +441,22 @@ def test_apply_makes_offers_and_refuses_stale_or_repeated_runs(db: Database) -> 
     with db.engine.connect() as conn:
         assert conn.scalar(select(t.applications.c.status).where(t.applications.c.person_id == "A-1")) == "applied"
 
-    # Seats gone meanwhile (someone accepted elsewhere): refused too; then discarded.
+    # A hire date moved past the opportunity's start meanwhile (an HRIS sync): the offer could never be accepted.
     with db.write_engine.begin() as conn:
         conn.execute(update(t.applications).where(t.applications.c.person_id == "A-2").values(status="applied"))
+        start = conn.scalar(select(t.opportunities.c.start).where(t.opportunities.c.id == "O3"))
+        hired = conn.scalar(select(t.people.c.hire_date).where(t.people.c.id == "A-2"))
+        later = start + dt.timedelta(days=1)
+        conn.execute(update(t.people).where(t.people.c.id == "A-2").values(hire_date=later))
+    reason = svc.get_allocation(db, stale.run_id, today=TODAY).out_of_date
+    assert reason == f"hire dates changed since it was proposed (O3 starts before A-2's first day (hire date {later}))"
+    with pytest.raises(Conflict, match="starts before A-2's first day"):
+        svc.apply_allocation(db, stale.run_id, actor="boss", today=TODAY)
+    with db.write_engine.begin() as conn:
+        conn.execute(update(t.people).where(t.people.c.id == "A-2").values(hire_date=hired))
+
+    # Seats gone meanwhile (someone accepted elsewhere): refused too; then discarded.
+    with db.write_engine.begin() as conn:
         conn.execute(update(t.opportunities).where(t.opportunities.c.id == "O3").values(seats=1))
     assert "seats gone at O3 (open, 1 free for 2)" in str(svc.get_allocation(db, stale.run_id, today=TODAY).out_of_date)
     with pytest.raises(Conflict, match="seats gone at O3"):

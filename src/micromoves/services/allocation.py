@@ -1571,6 +1571,23 @@ def out_of_date(conn: Connection, run: Any, *, lock: bool = False, today: dt.dat
     if gone:
         listed = ", ".join(f"{g.person_id} → {g.opportunity_id} is {g.status}" for g in gone)
         return f"applications changed since it was proposed ({listed})"
+    # A hire date moved past the opportunity's start since (an HRIS sync): the offer could never be accepted
+    # (no move before the hire date), and would hold the seat meanwhile.
+    p = t.people.c
+    late = conn.execute(
+        select(ap.person_id, ap.opportunity_id, p.hire_date)
+        .join(t.people, p.id == ap.person_id)
+        .join(t.opportunities, o.id == ap.opportunity_id)
+        .where(ap.id.in_(assigned), p.hire_date > o.start)
+        .order_by(ap.id)
+        .limit(5)
+    ).all()
+    if late:
+        listed = ", ".join(
+            f"{r.opportunity_id} starts before {r.person_id}'s first day (hire date {r.hire_date.isoformat()})"
+            for r in late
+        )
+        return f"hire dates changed since it was proposed ({listed})"
     wanted: dict[str, int] = dict(
         conn.execute(
             select(ap.opportunity_id, func.count()).where(ap.id.in_(assigned)).group_by(ap.opportunity_id)
