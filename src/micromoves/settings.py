@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     # Default capacity of a person (100 = one full-time job) and the share that stays with the home role.
     default_capacity_percent: int = Field(default=100, ge=1, le=200)  # as people.csv's capacity_percent
     default_home_role_min_percent: int = Field(default=0, ge=0, le=199)
+    # A hire date after today is a pre-hire's (an HRIS lists people who start later), up to this many days
+    # ahead; further, it is a typo'd year (2062 for 2026) that would hold the person's moves and plans back.
+    prehire_max_days: int = Field(default=366, ge=0, le=3660)
     # Imports with at least this many moves check PostgreSQL foreign keys once at the end instead of per
     # row (much faster, but locks the move tables until the import commits).
     bulk_import_threshold: int = Field(default=50_000, ge=0)

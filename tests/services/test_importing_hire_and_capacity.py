@@ -83,6 +83,40 @@ def test_a_pre_hire_is_taken_and_has_no_move_before_the_hire_date(db: Database, 
     assert move_svc.propose_move(db, **proposal, start=dt.date(2025, 6, 30)).status is MoveStatus.PROPOSED
 
 
+def test_a_hire_date_years_ahead_is_a_typo_not_a_pre_hire(db: Database, tmp_path: Path) -> None:
+    """A pre-hire's hire date is months ahead; one years ahead (2052 for 2025) was taken as a pre-hire's, and
+    kept every move of theirs from starting and their plan from having any time for decades. Refused beyond
+    MICROMOVES_PREHIRE_MAX_DAYS (366 by default), naming the row; a stored one re-imported as it is stays
+    taken (only what the import changes is checked), and so does one within the window."""
+    far = write_csv(tmp_path / "people.csv", PEOPLE_H, [["P7", "Typo Hire", "", "", "", "", "2052-06-03", ""]])
+    assert rejected(db, [far]) == [
+        "people.csv:2:hire_date: 2052-06-03 is more than 366 days after today (2025-06-02): a pre-hire's hire "
+        "date is at most that far ahead (MICROMOVES_PREHIRE_MAX_DAYS)"
+    ]
+    with db.engine.connect() as conn:
+        assert conn.scalar(select(t.people.c.id).where(t.people.c.id == "P7")) is None
+    within = write_csv(tmp_path / "next_people.csv", PEOPLE_H, [["P7", "Next Year", "", "", "", "", "2026-06-03", ""]])
+    assert import_files(db, [within], actor="hr", today=TODAY).created == {"people": 1}
+    # Stored before the rule (as an import made then would have): re-imported as stored, it is taken.
+    with db.engine.begin() as conn:
+        conn.execute(update(t.people).where(t.people.c.id == "P7").values(hire_date=dt.date(2052, 6, 3)))
+    again = write_csv(tmp_path / "again_people.csv", PEOPLE_H, [["P7", "Next Year", "", "", "", "", "2052-06-03", ""]])
+    assert import_files(db, [again], actor="hr", today=TODAY).created == {"people": 0}
+    with db.engine.connect() as conn:
+        assert conn.scalar(select(t.people.c.hire_date).where(t.people.c.id == "P7")) == dt.date(2052, 6, 3)
+
+
+def test_the_app_refuses_a_hire_date_years_ahead_too(db: Database) -> None:
+    from micromoves.services import org
+
+    with pytest.raises(InvalidDates) as info:
+        org.add_person(db, id="P9", name="Typo", actor="hr", hire_date=dt.date.today() + dt.timedelta(days=367))
+    assert info.value.field == "hire_date"
+    assert "more than 366 days after today" in info.value.message
+    hired = dt.date.today() + dt.timedelta(days=366)
+    assert org.add_person(db, id="P9", name="Soon", actor="hr", hire_date=hired).hire_date == hired
+
+
 def test_a_move_cannot_start_before_the_hire_date_of_a_person_in_the_same_import(db: Database, tmp_path: Path) -> None:
     people = write_csv(tmp_path / "people.csv", PEOPLE_H, [["P7", "New Hire", "", "", "", "", "2024-03-04", ""]])
     moves = write_csv(

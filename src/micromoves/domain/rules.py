@@ -94,6 +94,19 @@ def check_after_hire(start: dt.date, hired: dt.date | None, person_id: str) -> N
         )
 
 
+def prehire_problem(hired: dt.date, today: dt.date, max_days: int) -> str | None:
+    """Why ``hired`` cannot be a hire date given today, or None. A pre-hire's first day is some months
+    ahead; years ahead it is a typo'd year (2062 for 2026), which would keep every move of the person's
+    from starting and give their plan no time before it (``max_days``: the setting MICROMOVES_PREHIRE_MAX_DAYS)."""
+    latest = today + dt.timedelta(days=max_days)
+    if hired <= latest:
+        return None
+    return (
+        f"{hired.isoformat()} is more than {max_days} days after today ({today.isoformat()}): a pre-hire's "
+        "hire date is at most that far ahead (MICROMOVES_PREHIRE_MAX_DAYS)"
+    )
+
+
 CRITERIA_SEPARATOR = ";"  # between success criteria in moves.csv (conventions.md)
 # A review rates every criterion, one by one: a list longer than a reviewer can rate, or a "criterion" the
 # size of a document, is not an agreement anyone can be reviewed against (and made pages of megabytes).

@@ -1376,7 +1376,7 @@ def check(
     if plan.moves or plan.people or plan.refused_moves:
         _check_time(conn, plan, people_in_file, issues, settings)
         starts = {mid: (pid, start, st) for mid, (st, _host, _target, pid, start) in stored_moves.items()}
-        _check_hire_dates(conn, plan, people_in_file, db_people, person_ids, starts, issues)
+        _check_hire_dates(conn, plan, people_in_file, db_people, person_ids, starts, issues, today, settings)
     if known_teams:
         _check_teams_known(conn, plan, issues)
     plan.existing_move_status = {mid: kept[0] for mid, kept in stored_moves.items()}
@@ -1853,13 +1853,16 @@ def _check_hire_dates(
     person_ids: set[str],
     stored_starts: Mapping[str, tuple[str, dt.date, str]],
     issues: Issues,
+    today: dt.date,
+    settings: Settings,
 ) -> None:
     """No move starts before its person's hire date, as in the app (:func:`rules.check_after_hire`). A moves
     row is held to the hire date of the person's row in a people file of the import, else to the stored one;
     a people row that changes a stored person's hire date, to the person's stored moves the import does not
     replace. Such a move is a typo'd date (a year off) that would be stored as the person's history. A hire
     date that did not read holds nothing (it is a problem already). A hire date after today is a pre-hire's:
-    held to the same rule.
+    held to the same rule, and is at most ``settings.prehire_max_days`` ahead (:func:`rules.prehire_problem`:
+    years ahead, it is a typo'd year).
 
     Only what the import changes is held to it. A moves row as stored (same person, same start, and the
     stored status, or any status once the stored move holds or held time or never ran) of a person whose
@@ -1889,6 +1892,8 @@ def _check_hire_dates(
         hired[p.id] = (p.hire_date, f"{p.file} row {p.row}" if p.hire_date_given else "as stored")
         if p.hire_date_given and (p.id not in db_people or stored.get(p.id) != p.hire_date):
             changed.add(p.id)
+            if (problem := rules.prehire_problem(p.hire_date, today, settings.prehire_max_days)) is not None:
+                issues.add(p.file, p.row, "hire_date", problem)
     for m in moves:  # an unknown person (a problem of its own) has no hire date here
         found = hired.get(m.person_id)
         if found is None or m.start is None or m.start >= found[0] or m.status in NEVER_RAN_STATUSES:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from micromoves.domain import rules
-from micromoves.domain.errors import InvalidValue
+from micromoves.domain.errors import InvalidDates, InvalidValue
 from micromoves.domain.model import (
     AssignmentReason,
     Move,
@@ -85,6 +85,10 @@ def add_person(
     capacity = settings.default_capacity_percent if capacity_percent is None else capacity_percent
     home = settings.default_home_role_min_percent if home_role_min_percent is None else home_role_min_percent
     rules.check_capacity_settings(capacity, home)
+    if hire_date is not None:
+        rules.check_calendar(hire_date, "hire_date")
+        if (problem := rules.prehire_problem(hire_date, dt.date.today(), settings.prehire_max_days)) is not None:
+            raise InvalidDates(problem, field="hire_date")
     with UnitOfWork(db) as uow:
         if uow.people.find(id) is not None:
             raise InvalidValue(f"person {id} already exists", field="person_id")
