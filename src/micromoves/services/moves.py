@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from micromoves.domain import lifecycle, rules, vocabulary
 from micromoves.domain.errors import (
@@ -21,6 +21,7 @@ from micromoves.domain.errors import (
     InvalidDates,
     InvalidValue,
     MissingSuccessCriteria,
+    NotFound,
     named_in_request,
 )
 from micromoves.domain.model import (
@@ -74,6 +75,21 @@ def _interval(move: Move) -> rules.Interval:
 
 # Whether the one acting may see a move of the person: Policy.sees_move(person_id, host_team_id).
 SeesMove = Callable[[str, str | None], bool]
+
+
+def locked_move(uow: UnitOfWork, move_id: str) -> tuple[Move, Person]:
+    """The move, in full, and its person, whose row is locked first (every change to a person's moves takes
+    that lock, so that they serialise) and the move read after it. Read before the lock, the move was what it
+    had been before the change the lock waited for: an onboarding move withdrawn meanwhile was started and
+    stored as active, a completed one extended, a withdrawn request approved."""
+    person_id = uow.session.scalar(select(t.moves.c.person_id).where(t.moves.c.id == move_id))
+    if person_id is None:
+        raise NotFound(f"unknown move {move_id!r}", field="move_id")
+    person = uow.people.get_for_update(person_id)
+    move = uow.moves.get_full(move_id)
+    if move.person_id != person.id:  # given to someone else meanwhile (an import): their row is not locked
+        raise Conflict(f"move {move_id} was changed by someone else just now; reload it", field="move_id")
+    return move, person
 
 
 def check_fits(uow: UnitOfWork, person: Person, move: Move, *, sees: SeesMove | None = None) -> None:
@@ -297,7 +313,7 @@ def add_criteria(db: Database, move_id: str, statements: Sequence[str], *, actor
     if not statements:
         raise InvalidValue("give at least one success criterion", field="success_criteria")
     with UnitOfWork(db) as uow:
-        move = uow.moves.get_full(move_id)
+        move, _ = locked_move(uow, move_id)  # an approval meanwhile fixes them
         if move.status not in (S.PROPOSED, S.REQUESTED):
             raise Conflict(
                 f"success criteria of move {move.id} are fixed once it is {move.status}",
@@ -325,8 +341,7 @@ def transition_move(
     back on completion, the prior role restored on revert)."""
     to = vocabulary.parse(MoveStatus, to, field="status")
     with UnitOfWork(db) as uow:
-        move = uow.moves.get_full(move_id)
-        person = uow.people.get_for_update(move.person_id)
+        move, person = locked_move(uow, move_id)
         _apply_transition(uow, person, move, to, actor=actor, reason=reason, on=on or dt.date.today())
         uow.commit()
     _replan_if_reverted(db, move, actor=actor)
@@ -466,7 +481,7 @@ def check_in(
     if progress is not None and not 0 <= progress <= 100:
         raise InvalidValue(f"progress must be 0–100, got {progress}", field="progress")
     with UnitOfWork(db) as uow:
-        move = uow.moves.get_full(move_id)
+        move, _ = locked_move(uow, move_id)  # not on a move ended or withdrawn meanwhile
         if move.status not in (S.ONBOARDING, S.ACTIVE, S.IN_REVIEW):
             raise Conflict(
                 f"move {move.id} is {move.status}; check-ins are for onboarding or running moves",
@@ -510,8 +525,7 @@ def review_move(
     on = on or dt.date.today()
     decision = vocabulary.parse(Decision, decision, field="decision")
     with UnitOfWork(db) as uow:
-        move = uow.moves.get_full(move_id)
-        person = uow.people.get_for_update(move.person_id)
+        move, person = locked_move(uow, move_id)
         if decision is Decision.CONVERT and (refusal := rules.convert_refusal(move.kind)) is not None:
             raise InvalidValue(refusal, field="decision")
         if move.status is S.ACTIVE:
@@ -753,10 +767,9 @@ def extend_move(
 ) -> Move:
     settings = settings or get_settings()
     with UnitOfWork(db) as uow:
-        move = uow.moves.get_full(move_id)
+        move, person = locked_move(uow, move_id)
         if move.status in lifecycle.ENDED_STATUSES:
             raise Conflict(f"move {move.id} is {move.status} and cannot be extended", field="status")
-        person = uow.people.get_for_update(move.person_id)
         _extend(uow, person, move, new_end, actor=actor, reason=reason, settings=settings)
         uow.commit()
         return move
