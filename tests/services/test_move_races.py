@@ -20,7 +20,7 @@ from sqlalchemy import Connection, select, text
 
 from micromoves.domain.errors import Conflict, IllegalTransition
 from micromoves.domain.model import MoveStatus, Rating
-from micromoves.services import approvals
+from micromoves.services import approvals, handoffs
 from micromoves.services import moves as svc
 from micromoves.services.accounts import Access, Principal
 from micromoves.services.policy import Policy
@@ -60,20 +60,30 @@ def _set_status(move_id: str, status: MoveStatus) -> Callable[[Connection], None
     return change
 
 
-def while_locked(db: Database, change: Callable[[Connection], None], action: Callable[[], Any]) -> Any:
-    """Run ``action`` while another transaction holds EMP's row lock; once ``action`` waits for it, that
-    transaction makes ``change`` and commits. ``action``'s result, or its error raised."""
+def while_locked(
+    db: Database, change: Callable[[Connection], None], action: Callable[[], Any], *, lock_person: bool = True
+) -> Any:
+    """Run ``action`` while another transaction holds EMP's row lock (``lock_person``; else the lock ``change``
+    takes); once ``action`` waits for it, that transaction makes ``change`` and commits. ``action``'s result,
+    or its error raised. On SQLite the other transaction holds the write lock, and ``action`` is given a
+    moment to reach it."""
     with db.write_engine.connect() as conn:
         tx = conn.begin()
-        conn.execute(select(t.people.c.id).where(t.people.c.id == "EMP").with_for_update())
+        if lock_person:
+            conn.execute(select(t.people.c.id).where(t.people.c.id == "EMP").with_for_update())
+        else:
+            change(conn)
         with ThreadPoolExecutor(1) as pool:
             future = pool.submit(action)
+            if db.backend == "sqlite":
+                time.sleep(0.5)
             deadline = time.monotonic() + 20
-            while not _waiting_for_a_lock(db):
-                assert time.monotonic() < deadline, "the use case never waited for the person's lock"
+            while db.backend != "sqlite" and not _waiting_for_a_lock(db):
+                assert time.monotonic() < deadline, "the use case never waited for the lock"
                 assert not future.done(), future.result()
                 time.sleep(0.02)
-            change(conn)
+            if lock_person:
+                change(conn)
             tx.commit()
             return future.result(timeout=30)
 
@@ -150,3 +160,20 @@ def test_a_request_withdrawn_while_it_was_being_approved_is_not_approved(pg: Dat
             lambda: approvals.decide(org_db, manager, mid, verdict="approved"),
         )
     assert _status(org_db, mid) == "withdrawn"
+
+
+def test_no_handoff_is_recorded_on_a_move_that_ended_meanwhile(org_db: Database) -> None:
+    """record_handoff checked the move's status before its transaction, and wrote the handoff (active) on a
+    move completed since: the move's end had returned its handoffs already, so this one stayed active for
+    good. It reads the status again under the move's lock, as correct_handoff does."""
+    mid = propose(org_db, kind="acting_role", percent_time=100)
+    run_to(org_db, mid, S.REQUESTED, S.APPROVED, S.ONBOARDING, S.ACTIVE)
+    admin = Policy(org_db, Principal(0, "admin", Access.ADMIN, None))
+    with pytest.raises(Conflict, match="is completed"):
+        while_locked(
+            org_db,
+            _set_status(mid, S.COMPLETED),
+            lambda: handoffs.record_handoff(org_db, admin, mid, holder_id="MGR", responsibilities="The team"),
+            lock_person=False,
+        )
+    assert handoffs.handoff_for_move(org_db, mid) is None
