@@ -438,3 +438,18 @@ def test_a_success_criterion_cannot_hold_the_separator_of_moves_csv(org_db: Data
 def _count(db: Database) -> int:
     with db.engine.connect() as conn:
         return int(conn.scalar(select(func.count()).select_from(t.moves)) or 0)
+
+
+def test_an_extension_refused_names_the_new_end(org_db: Database) -> None:
+    """What an extension changes is the end: a refusal names ``new_end``, the field the review form and the
+    API body have (it named ``end``, ``start`` or ``percent_time``, as for a new move, which a review has not)."""
+    mid = propose(org_db, percent_time=100, kind="rotation")  # 2026-01-05 .. 2026-03-27
+    run_to(org_db, mid, S.REQUESTED, S.APPROVED, S.ONBOARDING, S.ACTIVE)
+    later = propose(org_db, percent_time=100, kind="rotation", start=D(2026, 4, 6), end=D(2026, 5, 29))
+    run_to(org_db, later, S.REQUESTED, S.APPROVED)
+    with pytest.raises(MoveTooLong) as too_long:
+        svc.review_move(org_db, mid, reviewer_id="MGR", decision="extend", new_end=D(2026, 9, 4))
+    with pytest.raises(FullTimeOverlap) as overlap:
+        svc.review_move(org_db, mid, reviewer_id="MGR", decision="extend", new_end=D(2026, 4, 10))
+    assert (too_long.value.field, overlap.value.field) == ("new_end", "new_end")
+    assert svc.get_move(org_db, mid).end == D(2026, 3, 27)

@@ -16,11 +16,14 @@ from sqlalchemy import Connection, select
 
 from micromoves.domain import lifecycle, rules, vocabulary
 from micromoves.domain.errors import (
+    CapacityExceeded,
     Conflict,
     DomainError,
+    FullTimeOverlap,
     InvalidDates,
     InvalidValue,
     MissingSuccessCriteria,
+    MoveTooLong,
     NotFound,
     named_in_request,
 )
@@ -743,10 +746,16 @@ def _extend(
 ) -> None:
     if new_end <= move.end:
         raise InvalidValue(f"new end {new_end} must be after the current end {move.end}", field="new_end")
-    rules.check_short(move.start, new_end, settings.max_move_weeks)
     old_end = move.end
-    move.end = new_end
-    check_fits(uow, person, move, sees=sees)
+    try:
+        rules.check_short(move.start, new_end, settings.max_move_weeks)
+        move.end = new_end
+        check_fits(uow, person, move, sees=sees)
+    except (MoveTooLong, CapacityExceeded, FullTimeOverlap) as exc:
+        # The rules name a new move's fields (end, start, percent_time); what an extension changes, and what
+        # the review form and the API body call it, is the new end.
+        exc.field = "new_end"
+        raise
     move.extensions.append(
         Extension(move_id=move.id, old_end=old_end, new_end=new_end, actor=actor, at=utcnow(), reason=reason)
     )
