@@ -453,3 +453,18 @@ def test_an_extension_refused_names_the_new_end(org_db: Database) -> None:
         svc.review_move(org_db, mid, reviewer_id="MGR", decision="extend", new_end=D(2026, 4, 10))
     assert (too_long.value.field, overlap.value.field) == ("new_end", "new_end")
     assert svc.get_move(org_db, mid).end == D(2026, 3, 27)
+
+
+def test_a_new_end_with_another_decision_than_extend_is_refused(org_db: Database) -> None:
+    """The review form has one "New end (extend)" box and "end" as its first decision: a reviewer who gave
+    a new end but left the decision at "end" had the move completed (its skills written back, for good)
+    rather than extended. A new end is for "extend" only; with any other decision it is refused, naming it."""
+    mid = propose(org_db)
+    run_to(org_db, mid, S.REQUESTED, S.APPROVED, S.ONBOARDING, S.ACTIVE)
+    ratings = [svc.CriterionRating(1, Rating.MET), svc.CriterionRating(2, Rating.MET)]
+    for decision in ("end", "continue", "revert", "convert"):
+        with pytest.raises(InvalidValue, match="new end") as refused:
+            svc.review_move(org_db, mid, reviewer_id="MGR", decision=decision, ratings=ratings, new_end=D(2026, 4, 24))
+        assert refused.value.field == "new_end"
+    move = svc.get_move(org_db, mid)
+    assert (move.status, move.end, move.outcome) == (S.ACTIVE, D(2026, 3, 27), None)

@@ -522,11 +522,20 @@ def review_move(
 
     ``end``/``convert`` complete the move (every criterion must be rated); ``convert`` also assigns the
     move's target role; ``continue`` and ``extend`` send it back to active (``extend`` needs ``new_end``);
-    ``revert`` ends the trial. ``sees``: the moves an extension's capacity error may name (check_fits).
+    ``revert`` ends the trial. A ``new_end`` with any decision but ``extend`` is refused. ``sees``: the moves
+    an extension's capacity error may name (check_fits).
     """
     settings = settings or get_settings()
     on = on or dt.date.today()
     decision = vocabulary.parse(Decision, decision, field="decision")
+    if new_end is not None and decision is not Decision.EXTEND:
+        # Not ignored: the review form's first decision is "end", and a new end given with it completed the
+        # move (skills written back, for good) that the reviewer meant to extend.
+        raise InvalidValue(
+            f"a new end date is for decision 'extend'; the decision is '{decision}': choose extend, or leave "
+            "the new end empty",
+            field="new_end",
+        )
     with UnitOfWork(db) as uow:
         move, person = locked_move(uow, move_id)
         if decision is Decision.CONVERT and (refusal := rules.convert_refusal(move.kind)) is not None:
