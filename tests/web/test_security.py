@@ -1200,3 +1200,18 @@ def test_links_and_forms_quote_the_ids_they_carry(world: World) -> None:
     mira = world.client("mira")
     mira.headers["accept"] = "text/html"
     assert f'href="/moves/{quoted}"' in mira.get("/approvals").text
+
+
+@pytest.mark.parametrize("value", ["true", "1", "ON"])
+def test_the_review_form_reads_confidential_as_the_api_does(world: World, value: str) -> None:
+    """The review form's box is sent as confidential=on; any other yes (true, 1, as a script posting the
+    form or the API's JSON writes it) was read as no, and the notes went to the person on the move."""
+    hugo = world.client("hugo")  # otto's manager
+    form = {"decision": "continue", "notes": "SECRET-REVIEW-NOTE", "confidential": value}
+    r = hugo.post(f"/moves/{world.mv_o}/review", data=form, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    outcome = world.client("otto").get(f"/api/v1/moves/{world.mv_o}").json()["outcome"]
+    assert outcome["confidential"] is True and outcome["notes"] is None, outcome
+    bad = {**form, "confidential": "yes please"}
+    r = hugo.post(f"/moves/{world.mv_o}/review", data=bad, follow_redirects=False)
+    assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "confidential", r.text

@@ -741,7 +741,9 @@ async def move_review(request: Request, who: Who, move_id: str) -> Response:
         ratings=ratings,
         gains=_form_gains(text),
         notes=text.get("notes", ""),
-        confidential=text.get("confidential") == "on",
+        # The box sends "on" when ticked and nothing when not; another yes (true, 1) is a yes too, and
+        # anything else is refused: read as no, it showed the notes to the person on the move.
+        confidential="confidential" in text and form_bool(text["confidential"], "confidential"),
         new_end=form_date(text.get("new_end", ""), "new_end"),
     )
     import anyio
