@@ -468,3 +468,28 @@ def test_a_new_end_with_another_decision_than_extend_is_refused(org_db: Database
         assert refused.value.field == "new_end"
     move = svc.get_move(org_db, mid)
     assert (move.status, move.end, move.outcome) == (S.ACTIVE, D(2026, 3, 27), None)
+
+
+def test_reverting_the_conversion_of_someone_who_held_no_role_leaves_them_without_one(org_db: Database) -> None:
+    """A person may come without a role (people.csv's role_id is optional). Their trial converted into a role
+    could not be reverted ("no earlier role is recorded"): reverting restores what they held before, none."""
+    org.add_person(org_db, id="NEW", name="Noa New", team_id="ENG", manager_id="MGR", actor="hr")
+    mid = propose(org_db, person_id="NEW")
+    run_to(org_db, mid, S.REQUESTED, S.APPROVED, S.ONBOARDING, S.ACTIVE)
+    ratings = [svc.CriterionRating(1, Rating.MET), svc.CriterionRating(2, Rating.MET)]
+    svc.review_move(org_db, mid, reviewer_id="MGR", decision="convert", on=D(2026, 3, 27), ratings=ratings)
+    assert org.person_overview(org_db, "NEW").person.role_id == "SWE3"
+    move = svc.transition_move(org_db, mid, S.REVERTED, actor="MGR", reason="not for now", on=D(2026, 5, 4))
+    assert move.status is S.REVERTED
+    overview = org.person_overview(org_db, "NEW")
+    assert overview.person.role_id is None
+    assert [(a.role_id, a.reason, a.end) for a in overview.assignments] == [
+        ("SWE3", AssignmentReason.CONVERSION, D(2026, 5, 4))
+    ]
+    with UnitOfWork(org_db, write=False) as uow:
+        changes = [
+            (e.details["role_from"], e.details["role_to"], e.details["reason"])
+            for e in reversed(uow.audit_log.list(entity_type="person", entity_id="NEW"))
+            if e.action == "person.role_changed"
+        ]
+    assert changes == [(None, "SWE3", "conversion"), ("SWE3", None, "revert")]

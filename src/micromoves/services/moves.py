@@ -449,12 +449,26 @@ def _revert(uow: UnitOfWork, person: Person, move: Move, *, actor: str, on: dt.d
         assignments = uow.people.assignments(person.id)
         converted = next(a for a in assignments if a.id == move.converted_assignment_id)
         earlier = [a for a in assignments if a.start <= converted.start and a.id != converted.id]
-        if not earlier:
-            raise Conflict(f"no earlier role is recorded for {person.id}; cannot revert move {move.id}")
-        prior = earlier[-1]
         for a in assignments:
             if a.end is None:
                 a.end = on
+        if not earlier:
+            # They held no role before (_convert records the one held without a history): the trial undone
+            # leaves them with none again. (The revert was refused, so such a trial could never be undone.)
+            details.update(role_from=person.role_id, role_restored=None)
+            uow.audit(
+                actor,
+                "person.role_changed",
+                "person",
+                person.id,
+                role_from=person.role_id,
+                role_to=None,
+                reason=AssignmentReason.REVERT.value,
+                move_id=move.id,
+            )
+            person.role_id = None
+            return details
+        prior = earlier[-1]
         details.update(role_from=person.role_id, role_restored=prior.role_id)
         # A role change like the conversion it undoes: the person's own audit trail shows both.
         _change_role(uow, person, prior.role_id, AssignmentReason.REVERT, move, actor=actor, on=on)
