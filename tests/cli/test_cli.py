@@ -891,3 +891,28 @@ def test_a_handoff_is_recorded_and_corrected_from_the_terminal(org_url: str) -> 
         actor="P1",
     )  # fmt: skip
     assert code == 0 and json.loads(out)["responsibilities"] == "1:1s, hiring", err
+
+
+def test_ids_and_team_names_from_an_import_are_printed_literally(org_url: str, tmp_path: Path) -> None:
+    """Ids come from an HRIS as they are: one holding brackets was read as Rich markup (``Ops [i]`` lost
+    its ``[EMEA]``, and a ``[/]`` stopped the command with a traceback, after the import had committed)."""
+    (tmp_path / "people.csv").write_text(
+        "person_id,name,email,role_id,manager_id,team,hire_date,location\n"
+        "P[/]3,Cy,cy@x.org,R1,P1,Ops [i],2023-01-01,Porto\n"
+    )
+    (tmp_path / "moves.csv").write_text(
+        "move_id,person_id,kind,title,host_team,start,end,percent_time,status,target_role_id,"
+        "success_criteria,outcome,skills_gained\n"
+        "M-[red]1,P[/]3,gig,Gig,Ops [i],2024-01-08,2024-02-09,20,approved,R2,Ship it,,\n"
+    )
+    code, out, err = mm(org_url, "import", str(tmp_path / "people.csv"), str(tmp_path / "moves.csv"))
+    assert code == 0, err
+    assert "teams created: Ops [i]" in out, out
+    code, out, err = mm(org_url, "people", "show", "P[/]3")
+    assert code == 0, err
+    assert "(P[/]3)" in out and "team Ops [i]" in out and "M-[red]1" in out, out
+    code, out, err = mm(org_url, "moves", "show", "M-[red]1")
+    assert code == 0, err
+    assert "M-[red]1" in out and "host team: Ops [i]" in out, out
+    code, out, err = mm(org_url, "moves", "transition", "M-[red]1", "onboarding")
+    assert code == 0 and "M-[red]1 is now onboarding" in out, (out, err)

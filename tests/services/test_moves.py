@@ -438,3 +438,58 @@ def test_a_success_criterion_cannot_hold_the_separator_of_moves_csv(org_db: Data
 def _count(db: Database) -> int:
     with db.engine.connect() as conn:
         return int(conn.scalar(select(func.count()).select_from(t.moves)) or 0)
+
+
+def test_an_extension_refused_names_the_new_end(org_db: Database) -> None:
+    """What an extension changes is the end: a refusal names ``new_end``, the field the review form and the
+    API body have (it named ``end``, ``start`` or ``percent_time``, as for a new move, which a review has not)."""
+    mid = propose(org_db, percent_time=100, kind="rotation")  # 2026-01-05 .. 2026-03-27
+    run_to(org_db, mid, S.REQUESTED, S.APPROVED, S.ONBOARDING, S.ACTIVE)
+    later = propose(org_db, percent_time=100, kind="rotation", start=D(2026, 4, 6), end=D(2026, 5, 29))
+    run_to(org_db, later, S.REQUESTED, S.APPROVED)
+    with pytest.raises(MoveTooLong) as too_long:
+        svc.review_move(org_db, mid, reviewer_id="MGR", decision="extend", new_end=D(2026, 9, 4))
+    with pytest.raises(FullTimeOverlap) as overlap:
+        svc.review_move(org_db, mid, reviewer_id="MGR", decision="extend", new_end=D(2026, 4, 10))
+    assert (too_long.value.field, overlap.value.field) == ("new_end", "new_end")
+    assert svc.get_move(org_db, mid).end == D(2026, 3, 27)
+
+
+def test_a_new_end_with_another_decision_than_extend_is_refused(org_db: Database) -> None:
+    """The review form has one "New end (extend)" box and "end" as its first decision: a reviewer who gave
+    a new end but left the decision at "end" had the move completed (its skills written back, for good)
+    rather than extended. A new end is for "extend" only; with any other decision it is refused, naming it."""
+    mid = propose(org_db)
+    run_to(org_db, mid, S.REQUESTED, S.APPROVED, S.ONBOARDING, S.ACTIVE)
+    ratings = [svc.CriterionRating(1, Rating.MET), svc.CriterionRating(2, Rating.MET)]
+    for decision in ("end", "continue", "revert", "convert"):
+        with pytest.raises(InvalidValue, match="new end") as refused:
+            svc.review_move(org_db, mid, reviewer_id="MGR", decision=decision, ratings=ratings, new_end=D(2026, 4, 24))
+        assert refused.value.field == "new_end"
+    move = svc.get_move(org_db, mid)
+    assert (move.status, move.end, move.outcome) == (S.ACTIVE, D(2026, 3, 27), None)
+
+
+def test_reverting_the_conversion_of_someone_who_held_no_role_leaves_them_without_one(org_db: Database) -> None:
+    """A person may come without a role (people.csv's role_id is optional). Their trial converted into a role
+    could not be reverted ("no earlier role is recorded"): reverting restores what they held before, none."""
+    org.add_person(org_db, id="NEW", name="Noa New", team_id="ENG", manager_id="MGR", actor="hr")
+    mid = propose(org_db, person_id="NEW")
+    run_to(org_db, mid, S.REQUESTED, S.APPROVED, S.ONBOARDING, S.ACTIVE)
+    ratings = [svc.CriterionRating(1, Rating.MET), svc.CriterionRating(2, Rating.MET)]
+    svc.review_move(org_db, mid, reviewer_id="MGR", decision="convert", on=D(2026, 3, 27), ratings=ratings)
+    assert org.person_overview(org_db, "NEW").person.role_id == "SWE3"
+    move = svc.transition_move(org_db, mid, S.REVERTED, actor="MGR", reason="not for now", on=D(2026, 5, 4))
+    assert move.status is S.REVERTED
+    overview = org.person_overview(org_db, "NEW")
+    assert overview.person.role_id is None
+    assert [(a.role_id, a.reason, a.end) for a in overview.assignments] == [
+        ("SWE3", AssignmentReason.CONVERSION, D(2026, 5, 4))
+    ]
+    with UnitOfWork(org_db, write=False) as uow:
+        changes = [
+            (e.details["role_from"], e.details["role_to"], e.details["reason"])
+            for e in reversed(uow.audit_log.list(entity_type="person", entity_id="NEW"))
+            if e.action == "person.role_changed"
+        ]
+    assert changes == [(None, "SWE3", "conversion"), ("SWE3", None, "revert")]

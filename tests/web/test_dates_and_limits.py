@@ -275,3 +275,18 @@ def test_the_move_form_names_the_skills_it_builds(world: World) -> None:
     assert sorted(move["skills_targeted"]) == ["Critical Thinking", "Programming"]
     bad = eva.post("/moves", data={**form, "skills_targeted": "Juggling"}, follow_redirects=False)
     assert bad.status_code == 422 and "Juggling" in bad.text
+
+
+def test_a_review_form_with_a_new_end_but_decision_end_extends_nothing_and_completes_nothing(world: World) -> None:
+    """The form's decision starts at "end": a new end typed with it completed the move instead of extending it."""
+    hugo = world.client("hugo")  # otto's manager runs MV-O
+    new_end = (TODAY + dt.timedelta(weeks=10)).isoformat()
+    form = {"decision": "end", "rating_1": "met", "new_end": new_end}
+    _refused(hugo.post(f"/moves/{world.mv_o}/review", data=form, follow_redirects=False), "new_end")
+    _refused(
+        hugo.post(f"/api/v1/moves/{world.mv_o}/review", json={"decision": "continue", "new_end": new_end}), "new_end"
+    )
+    with world.db.engine.connect() as conn:
+        assert conn.scalar(select(t.moves.c.status).where(t.moves.c.id == world.mv_o)) == MoveStatus.ACTIVE
+    r = hugo.post(f"/api/v1/moves/{world.mv_o}/review", json={"decision": "extend", "new_end": new_end})
+    assert r.status_code == 200 and r.json()["end"] == new_end, r.text

@@ -1166,3 +1166,52 @@ def test_a_blocked_request_names_only_the_moves_its_approver_may_see(world: Worl
     assert "together with MV-SECRET would use 110%" in item["blocked"], item
     r = mira.post(f"/api/v1/moves/{world.mv_e}/actions/approve", json={})
     assert r.status_code == 409 and "together with MV-SECRET would use 110%" in r.text, r.text
+
+
+def test_links_and_forms_quote_the_ids_they_carry(world: World) -> None:
+    """Ids come from an HRIS as written. A move id with a '#' or '?' made the move page's buttons post to
+    another path (/moves/MV-O#2/actions/activate is /moves/MV-O: otto's move, not this one), and the pages
+    linked to another move or person; the redirect after a form did the same."""
+    from micromoves.services import moves as move_svc
+
+    odd = "MV-O#2?x&y"
+    move_svc.propose_move(
+        world.db,
+        person_id="E",
+        kind="gig",
+        title="Odd id",
+        start=dt.date.today() + dt.timedelta(days=7),
+        end=dt.date.today() + dt.timedelta(days=30),
+        percent_time=10,
+        actor="test",
+        criteria=["x"],
+        move_id=odd,
+    )
+    eva = world.client("eva")
+    eva.headers["accept"] = "text/html"
+    quoted = "MV-O%232%3Fx%26y"
+    page = eva.get(f"/moves/{quoted}")
+    assert page.status_code == 200 and "Odd id" in page.text, page.text
+    actions = re.findall(r'action="(/moves/[^"]*)"', page.text)
+    assert actions and all(a.startswith(f"/moves/{quoted}/") for a in actions), actions
+    assert f'href="/moves/{quoted}"' in eva.get("/").text
+    r = eva.post(f"/moves/{quoted}/actions/submit", data={"reason": ""}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/moves/{quoted}", r.headers
+    mira = world.client("mira")
+    mira.headers["accept"] = "text/html"
+    assert f'href="/moves/{quoted}"' in mira.get("/approvals").text
+
+
+@pytest.mark.parametrize("value", ["true", "1", "ON"])
+def test_the_review_form_reads_confidential_as_the_api_does(world: World, value: str) -> None:
+    """The review form's box is sent as confidential=on; any other yes (true, 1, as a script posting the
+    form or the API's JSON writes it) was read as no, and the notes went to the person on the move."""
+    hugo = world.client("hugo")  # otto's manager
+    form = {"decision": "continue", "notes": "SECRET-REVIEW-NOTE", "confidential": value}
+    r = hugo.post(f"/moves/{world.mv_o}/review", data=form, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    outcome = world.client("otto").get(f"/api/v1/moves/{world.mv_o}").json()["outcome"]
+    assert outcome["confidential"] is True and outcome["notes"] is None, outcome
+    bad = {**form, "confidential": "yes please"}
+    r = hugo.post(f"/moves/{world.mv_o}/review", data=bad, follow_redirects=False)
+    assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "confidential", r.text

@@ -453,7 +453,7 @@ def import_(
                 f"{summary.unchanged.get(k, 0)} unchanged"
             )
     if summary.teams_created:
-        console.print(f"teams created: {', '.join(summary.teams_created)}")
+        console.print(f"teams created: {esc(', '.join(summary.teams_created))}", highlight=False)
     for k, names in summary.extra_columns.items():
         console.print(f"{k}: kept columns beyond the format: {esc(', '.join(names))}", highlight=False)
     console.print(f"done in {summary.seconds:.1f} s")
@@ -553,8 +553,8 @@ def people_show(person_id: str, as_json: JsonOpt = False) -> None:
         return
     p = overview.person
     console.print(
-        f"[bold]{esc(p.name)}[/] ({p.id}) · {esc(overview.role.title if overview.role else 'no role')} · "
-        f"team {p.team_id or '-'} · manager "
+        f"[bold]{esc(p.name)}[/] ({esc(p.id)}) · {esc(overview.role.title if overview.role else 'no role')} · "
+        f"team {esc(p.team_id or '-')} · manager "
         + (f"{esc(overview.manager.name)} ({esc(overview.manager.id)})" if overview.manager else "-")
     )
     console.print(f"capacity {p.capacity_percent}% (home role keeps ≥ {p.home_role_min_percent}%)")
@@ -837,7 +837,7 @@ def moves_propose(
         skills_targeted=skill or [],
         submit=request,
     )
-    print_json(move) if as_json else console.print(f"proposed {move.id} ({move.status.value})")
+    print_json(move) if as_json else console.print(f"proposed {esc(move.id)} ({move.status.value})")
 
 
 @moves_app.command("transition")
@@ -851,7 +851,7 @@ def moves_transition(
     `moves approve` / `moves decline`: two people decide (the line manager and the host)."""
     db = open_db()
     move = secured.transition(db, _policy(db), move_id, to, reason=reason)
-    console.print(f"{move.id} is now {move.status.value}")
+    console.print(f"{esc(move.id)} is now {move.status.value}", highlight=False)
 
 
 @moves_app.command("approve")
@@ -886,7 +886,7 @@ def require_admin(db: Database, action: str) -> None:
 def _decide_move(move_id: str, verdict: Verdict, note: str) -> None:
     db = open_db()
     move = approvals.decide(db, _policy(db), move_id, verdict=verdict, note=note)
-    console.print(f"{move.id} is now {move.status.value}")
+    console.print(f"{esc(move.id)} is now {move.status.value}", highlight=False)
 
 
 @moves_app.command("check-in")
@@ -928,7 +928,9 @@ def moves_review(
         confidential=confidential,
         new_end=parse_date(new_end, "new_end"),
     )
-    console.print(f"{move.id} reviewed: {move.outcome.decision.value if move.outcome else ''}; now {move.status.value}")
+    console.print(
+        f"{esc(move.id)} reviewed: {move.outcome.decision.value if move.outcome else ''}; now {move.status.value}"
+    )
 
 
 def _parse_rating(text: str) -> move_svc.CriterionRating:

@@ -71,7 +71,7 @@ STATUS_STYLE = {
 def move_summary(move: Move) -> str:
     style = STATUS_STYLE.get(move.status.value, "")
     return (
-        f"[bold]{move.id}[/] {move.kind.value} · {esc(move.title)} · {move.start} → {move.end} · "
+        f"[bold]{esc(move.id)}[/] {move.kind.value} · {esc(move.title)} · {move.start} → {move.end} · "
         f"{move.percent_time}% · [{style}]{move.status.value}[/]"
     )
 
@@ -80,7 +80,7 @@ def print_move(move: Move, *, skill_names: dict[str, str] | None = None, show_co
     names = skill_names or {}
     console.print(move_summary(move))
     if move.target_role_id or move.host_team_id:
-        console.print(f"  serves role: {move.target_role_id or '-'} · host team: {move.host_team_id or '-'}")
+        console.print(f"  serves role: {esc(move.target_role_id or '-')} · host team: {esc(move.host_team_id or '-')}")
     for c in move.criteria:
         mark = {"met": "[green]✔ met[/]", "partly_met": "[yellow]◐ partly met[/]", "not_met": "[red]✘ not met[/]"}
         rating = mark.get(c.rating.value, "") if c.rating else "[dim]not rated[/]"
@@ -91,7 +91,9 @@ def print_move(move: Move, *, skill_names: dict[str, str] | None = None, show_co
     for ci in move.check_ins:
         console.print(f"  check-in {ci.on}: {esc(ci.note)}" + (f" ({ci.progress}%)" if ci.progress is not None else ""))
     for g in move.skill_gains:
-        console.print(f"  skill gained: {names.get(g.skill_id, g.skill_id)} {g.level_before:g} → {g.level_after:g}")
+        console.print(
+            f"  skill gained: {esc(names.get(g.skill_id, g.skill_id))} {g.level_before:g} → {g.level_after:g}"
+        )
     for e in move.extensions:
         console.print(f"  extended {e.old_end} → {e.new_end} by {esc(e.actor)}: {esc(e.reason)}")
     if move.outcome:

@@ -237,8 +237,7 @@ def decide(db: Database, policy: Policy, move_id: str, *, verdict: Verdict | str
             raise Forbidden("you already decided on this move; a second person must approve it")
         policy.deny("approve", "move", move_id, visible=True)
     with UnitOfWork(db) as uow:
-        move = uow.moves.get_full(move_id)
-        person = uow.people.get_for_update(move.person_id)
+        move, person = move_service.locked_move(uow, move_id)
         # Re-read under the lock: another approver may have acted since the checks above.
         done = _records(uow.session.connection(), move_id)
         if move.status is not MoveStatus.REQUESTED or slots[0] in {r.slot for r in done}:

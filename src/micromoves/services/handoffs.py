@@ -52,6 +52,9 @@ def record_handoff(
     :func:`_checked` for the rules. One per move: a mistake is corrected with :func:`correct_handoff`."""
     move = _move_to_hand_over(db, policy, move_id, "record a handoff on")
     with db.write_engine.begin() as conn:
+        # Read again under the lock, as a correction does: a move that ended since the check above has
+        # returned its handoffs already, and one written now would stay active for good.
+        status = _status_for_update(conn, move_id)
         fields = _checked(conn, policy, move, holder_id, responsibilities, return_on, backfill_id)
         if conn.scalar(select(t.handoffs.c.id).where(t.handoffs.c.move_id == move_id)) is not None:
             raise Conflict(f"move {move_id} already has a handoff: correct that one instead", field="move_id")
@@ -61,7 +64,7 @@ def record_handoff(
                 move_id=move_id,
                 receiver_id=move.person_id,
                 start=move.start,
-                status="active" if MoveStatus(move.status) in RUNNING else "planned",
+                status="active" if status in RUNNING else "planned",
                 **fields,
             )
             .returning(t.handoffs.c.id)
@@ -98,9 +101,7 @@ def correct_handoff(
     with db.write_engine.begin() as conn:
         # Read again under the lock: a move completed or withdrawn since the check above has returned or
         # cancelled its handoff, which a correction must not rewrite.
-        status = conn.execute(select(t.moves.c.status).where(t.moves.c.id == move_id).with_for_update()).scalar_one()
-        if MoveStatus(status) in ENDED_STATUSES:
-            raise Conflict(f"move {move_id} is {status}: a handoff is for a move still to come or under way")
+        _status_for_update(conn, move_id)
         fields = _checked(conn, policy, move, holder_id, responsibilities, return_on, backfill_id)
         old = conn.execute(select(t.handoffs).where(c.move_id == move_id).with_for_update()).first()
         if old is None:
@@ -118,6 +119,16 @@ def correct_handoff(
             **{k: {"from": getattr(old, k), "to": v} for k, v in changed.items()},
         )
     return True
+
+
+def _status_for_update(conn: Connection, move_id: str) -> MoveStatus:
+    """The move's status under its row lock, refused once the move has ended (or never will run)."""
+    status = MoveStatus(
+        conn.execute(select(t.moves.c.status).where(t.moves.c.id == move_id).with_for_update()).scalar_one()
+    )
+    if status in ENDED_STATUSES:
+        raise Conflict(f"move {move_id} is {status}: a handoff is for a move still to come or under way")
+    return status
 
 
 def _move_to_hand_over(db: Database, policy: Policy, move_id: str, action: str) -> Any:

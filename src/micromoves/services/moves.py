@@ -12,15 +12,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from micromoves.domain import lifecycle, rules, vocabulary
 from micromoves.domain.errors import (
+    CapacityExceeded,
     Conflict,
     DomainError,
+    FullTimeOverlap,
     InvalidDates,
     InvalidValue,
     MissingSuccessCriteria,
+    MoveTooLong,
+    NotFound,
     named_in_request,
 )
 from micromoves.domain.model import (
@@ -74,6 +78,21 @@ def _interval(move: Move) -> rules.Interval:
 
 # Whether the one acting may see a move of the person: Policy.sees_move(person_id, host_team_id).
 SeesMove = Callable[[str, str | None], bool]
+
+
+def locked_move(uow: UnitOfWork, move_id: str) -> tuple[Move, Person]:
+    """The move, in full, and its person, whose row is locked first (every change to a person's moves takes
+    that lock, so that they serialise) and the move read after it. Read before the lock, the move was what it
+    had been before the change the lock waited for: an onboarding move withdrawn meanwhile was started and
+    stored as active, a completed one extended, a withdrawn request approved."""
+    person_id = uow.session.scalar(select(t.moves.c.person_id).where(t.moves.c.id == move_id))
+    if person_id is None:
+        raise NotFound(f"unknown move {move_id!r}", field="move_id")
+    person = uow.people.get_for_update(person_id)
+    move = uow.moves.get_full(move_id)
+    if move.person_id != person.id:  # given to someone else meanwhile (an import): their row is not locked
+        raise Conflict(f"move {move_id} was changed by someone else just now; reload it", field="move_id")
+    return move, person
 
 
 def check_fits(uow: UnitOfWork, person: Person, move: Move, *, sees: SeesMove | None = None) -> None:
@@ -297,7 +316,7 @@ def add_criteria(db: Database, move_id: str, statements: Sequence[str], *, actor
     if not statements:
         raise InvalidValue("give at least one success criterion", field="success_criteria")
     with UnitOfWork(db) as uow:
-        move = uow.moves.get_full(move_id)
+        move, _ = locked_move(uow, move_id)  # an approval meanwhile fixes them
         if move.status not in (S.PROPOSED, S.REQUESTED):
             raise Conflict(
                 f"success criteria of move {move.id} are fixed once it is {move.status}",
@@ -325,8 +344,7 @@ def transition_move(
     back on completion, the prior role restored on revert)."""
     to = vocabulary.parse(MoveStatus, to, field="status")
     with UnitOfWork(db) as uow:
-        move = uow.moves.get_full(move_id)
-        person = uow.people.get_for_update(move.person_id)
+        move, person = locked_move(uow, move_id)
         _apply_transition(uow, person, move, to, actor=actor, reason=reason, on=on or dt.date.today())
         uow.commit()
     _replan_if_reverted(db, move, actor=actor)
@@ -431,12 +449,26 @@ def _revert(uow: UnitOfWork, person: Person, move: Move, *, actor: str, on: dt.d
         assignments = uow.people.assignments(person.id)
         converted = next(a for a in assignments if a.id == move.converted_assignment_id)
         earlier = [a for a in assignments if a.start <= converted.start and a.id != converted.id]
-        if not earlier:
-            raise Conflict(f"no earlier role is recorded for {person.id}; cannot revert move {move.id}")
-        prior = earlier[-1]
         for a in assignments:
             if a.end is None:
                 a.end = on
+        if not earlier:
+            # They held no role before (_convert records the one held without a history): the trial undone
+            # leaves them with none again. (The revert was refused, so such a trial could never be undone.)
+            details.update(role_from=person.role_id, role_restored=None)
+            uow.audit(
+                actor,
+                "person.role_changed",
+                "person",
+                person.id,
+                role_from=person.role_id,
+                role_to=None,
+                reason=AssignmentReason.REVERT.value,
+                move_id=move.id,
+            )
+            person.role_id = None
+            return details
+        prior = earlier[-1]
         details.update(role_from=person.role_id, role_restored=prior.role_id)
         # A role change like the conversion it undoes: the person's own audit trail shows both.
         _change_role(uow, person, prior.role_id, AssignmentReason.REVERT, move, actor=actor, on=on)
@@ -466,7 +498,7 @@ def check_in(
     if progress is not None and not 0 <= progress <= 100:
         raise InvalidValue(f"progress must be 0–100, got {progress}", field="progress")
     with UnitOfWork(db) as uow:
-        move = uow.moves.get_full(move_id)
+        move, _ = locked_move(uow, move_id)  # not on a move ended or withdrawn meanwhile
         if move.status not in (S.ONBOARDING, S.ACTIVE, S.IN_REVIEW):
             raise Conflict(
                 f"move {move.id} is {move.status}; check-ins are for onboarding or running moves",
@@ -504,14 +536,22 @@ def review_move(
 
     ``end``/``convert`` complete the move (every criterion must be rated); ``convert`` also assigns the
     move's target role; ``continue`` and ``extend`` send it back to active (``extend`` needs ``new_end``);
-    ``revert`` ends the trial. ``sees``: the moves an extension's capacity error may name (check_fits).
+    ``revert`` ends the trial. A ``new_end`` with any decision but ``extend`` is refused. ``sees``: the moves
+    an extension's capacity error may name (check_fits).
     """
     settings = settings or get_settings()
     on = on or dt.date.today()
     decision = vocabulary.parse(Decision, decision, field="decision")
+    if new_end is not None and decision is not Decision.EXTEND:
+        # Not ignored: the review form's first decision is "end", and a new end given with it completed the
+        # move (skills written back, for good) that the reviewer meant to extend.
+        raise InvalidValue(
+            f"a new end date is for decision 'extend'; the decision is '{decision}': choose extend, or leave "
+            "the new end empty",
+            field="new_end",
+        )
     with UnitOfWork(db) as uow:
-        move = uow.moves.get_full(move_id)
-        person = uow.people.get_for_update(move.person_id)
+        move, person = locked_move(uow, move_id)
         if decision is Decision.CONVERT and (refusal := rules.convert_refusal(move.kind)) is not None:
             raise InvalidValue(refusal, field="decision")
         if move.status is S.ACTIVE:
@@ -729,10 +769,16 @@ def _extend(
 ) -> None:
     if new_end <= move.end:
         raise InvalidValue(f"new end {new_end} must be after the current end {move.end}", field="new_end")
-    rules.check_short(move.start, new_end, settings.max_move_weeks)
     old_end = move.end
-    move.end = new_end
-    check_fits(uow, person, move, sees=sees)
+    try:
+        rules.check_short(move.start, new_end, settings.max_move_weeks)
+        move.end = new_end
+        check_fits(uow, person, move, sees=sees)
+    except (MoveTooLong, CapacityExceeded, FullTimeOverlap) as exc:
+        # The rules name a new move's fields (end, start, percent_time); what an extension changes, and what
+        # the review form and the API body call it, is the new end.
+        exc.field = "new_end"
+        raise
     move.extensions.append(
         Extension(move_id=move.id, old_end=old_end, new_end=new_end, actor=actor, at=utcnow(), reason=reason)
     )
@@ -753,10 +799,9 @@ def extend_move(
 ) -> Move:
     settings = settings or get_settings()
     with UnitOfWork(db) as uow:
-        move = uow.moves.get_full(move_id)
+        move, person = locked_move(uow, move_id)
         if move.status in lifecycle.ENDED_STATUSES:
             raise Conflict(f"move {move.id} is {move.status} and cannot be extended", field="status")
-        person = uow.people.get_for_update(move.person_id)
         _extend(uow, person, move, new_end, actor=actor, reason=reason, settings=settings)
         uow.commit()
         return move

@@ -89,6 +89,7 @@ FORM_LABELS: dict[str, dict[str, str]] = {
         "evidence": "Evidence",
         "gains": "Skills gained",
         "notes": "Notes",
+        "confidential": "Notes are confidential",
         "decision": "Decision",
         "new_end": "New end",
     },

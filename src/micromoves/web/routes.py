@@ -331,6 +331,11 @@ def _person_url(who: Caller, person_id: str) -> str:
     return "/" if who.principal.person_id == person_id else f"/people/{quote(person_id, safe='')}"
 
 
+def _move_url(move_id: str) -> str:
+    """The move page's path: an id holding '#' or '?' (ids come from an HRIS as written) led to another."""
+    return f"/moves/{quote(move_id, safe='')}"
+
+
 @route(html, "GET", "/people/{person_id}", name="person")
 def person(request: Request, who: Who, person_id: str) -> Response:
     return _person_page(request, who, person_id)
@@ -608,7 +613,7 @@ def move_create(
         host_team_id=host_team_id or None,
         skills_targeted=skills,
     )
-    return RedirectResponse(f"/moves/{move.id}", status_code=303)
+    return RedirectResponse(_move_url(move.id), status_code=303)
 
 
 @route(api, "POST", "/moves", name="api.move.create", response_model=views.MoveDetail, status_code=201)
@@ -680,7 +685,7 @@ def move_action(
         return page(
             request, "_decided.html", who, move_id=move_id, title=moved.title, action=action, status=moved.status.value
         )
-    return RedirectResponse(f"/moves/{move_id}", status_code=303)
+    return RedirectResponse(_move_url(move_id), status_code=303)
 
 
 @route(api, "POST", "/moves/{move_id}/actions/{action}", name="api.move.action", response_model=views.MoveDetail)
@@ -701,7 +706,7 @@ def move_check_in(
 ) -> Response:
     value = form_int(progress, "progress")
     secured.check_in(db_of(request), who.policy, move_id, note=note, progress=value)
-    return RedirectResponse(f"/moves/{move_id}", status_code=303)
+    return RedirectResponse(_move_url(move_id), status_code=303)
 
 
 @route(
@@ -736,13 +741,15 @@ async def move_review(request: Request, who: Who, move_id: str) -> Response:
         ratings=ratings,
         gains=_form_gains(text),
         notes=text.get("notes", ""),
-        confidential=text.get("confidential") == "on",
+        # The box sends "on" when ticked and nothing when not; another yes (true, 1) is a yes too, and
+        # anything else is refused: read as no, it showed the notes to the person on the move.
+        confidential="confidential" in text and form_bool(text["confidential"], "confidential"),
         new_end=form_date(text.get("new_end", ""), "new_end"),
     )
     import anyio
 
     await anyio.to_thread.run_sync(lambda: _review(request, who, move_id, body))
-    return RedirectResponse(f"/moves/{move_id}", status_code=303)
+    return RedirectResponse(_move_url(move_id), status_code=303)
 
 
 def _form_gains(text: dict[str, str]) -> list[GainBody]:
