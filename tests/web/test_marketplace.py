@@ -1666,3 +1666,38 @@ def test_a_person_hosted_by_the_team_they_run_does_not_tick_the_hosts_items(worl
     market.complete_onboarding_item(world.db, world.policy("mira"), ids[ACCESS_ITEM])
     items = {i.item: i for i in mviews.onboarding(world.db, world.policy("eva"), move_id)}
     assert items[ACCESS_ITEM].done_by == "Mira Manager" and not items[INTRO_ITEM].may_tick
+
+
+def _move_dates(world: World, opportunity_id: str, start: dt.date, end: dt.date) -> None:
+    """Time passes: the opportunity's dates as if it had been published long ago."""
+    with world.db.write_engine.begin() as conn:
+        conn.execute(
+            t.opportunities.update().where(t.opportunities.c.id == opportunity_id).values(start=start, end=end)
+        )
+
+
+def test_an_opportunity_whose_end_has_passed_is_neither_applied_for_offered_nor_accepted(world: World) -> None:
+    """An open opportunity whose dates are over: its move could never start (not once its end has passed).
+    Accepting an offer of it made a requested move that ended yesterday and held the seat; applying and
+    offering were allowed too, and the page offered the apply button."""
+    hugo, eva = world.policy("hugo"), world.policy("eva")
+    market.decide(world.db, hugo, world.application, "offer")
+    emil = market.apply(world.db, world.policy("emil"), world.opp_open)
+    _move_dates(world, world.opp_open, TODAY - dt.timedelta(weeks=6), TODAY - dt.timedelta(days=1))
+    with pytest.raises(Conflict, match="ended on") as refused:
+        market.decide(world.db, eva, world.application, "accept")
+    assert refused.value.field == "end"
+    assert _status(world, world.application) == "offered"
+    with world.db.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(t.moves).where(t.moves.c.person_id == "E")) == 2
+    with pytest.raises(Conflict, match="ended on") as refused:
+        market.decide(world.db, hugo, emil, "offer")
+    assert refused.value.field == "end" and _status(world, emil) == "applied"
+    with pytest.raises(Conflict, match="ended on") as refused:
+        market.apply(world.db, world.policy("otto"), world.opp_open)
+    assert refused.value.field == "end"
+    detail = world.client("otto").get(f"/api/v1/opportunities/{world.opp_open}").json()
+    assert "apply" not in detail["actions"]
+    # Ending today, it still runs today (dates are inclusive): the offer is accepted.
+    _move_dates(world, world.opp_open, TODAY - dt.timedelta(weeks=6), TODAY)
+    assert market.decide(world.db, eva, world.application, "accept")

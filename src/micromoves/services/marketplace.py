@@ -226,6 +226,14 @@ def create_opportunity(db: Database, policy: Policy, data: OpportunityInput, *, 
     return opportunity_id
 
 
+def _check_not_over(opp: Any, today: dt.date) -> None:
+    """Refuse to apply for, offer or accept a seat of an opportunity whose end has passed (dates are
+    inclusive): its move could never start, and an accepted offer would hold the seat for a move that ended
+    before it was requested. Nothing closes an open opportunity when its dates are over."""
+    if opp.end < today:
+        raise Conflict(f"opportunity {opp.id} ended on {opp.end.isoformat()}; its move can no longer run", field="end")
+
+
 def _opportunity(conn: Connection, opportunity_id: str, *, lock: bool = False) -> Any:
     q = select(t.opportunities).where(t.opportunities.c.id == opportunity_id)
     row = conn.execute(q.with_for_update() if lock else q).first()
@@ -543,6 +551,7 @@ def _check_application(conn: Connection, policy: Policy, me: str, opp: Any, toda
         raise Conflict(f"opportunity {opp.id} is {opp.status}, not open for applications", field="status")
     if opp.application_deadline is not None and today > opp.application_deadline:
         raise Conflict(f"applications closed on {opp.application_deadline}", field="application_deadline")
+    _check_not_over(opp, today)
     if policy.hosts(opp.host_team_id) and policy.is_self(me) and opp.host_manager_id == me:
         raise InvalidValue("you host this opportunity; you cannot apply for it", field="opportunity_id")
     reasons = ineligibility(
@@ -609,6 +618,7 @@ def decide(
         if to is A.OFFERED and opp.status != OS.OPEN.value:
             raise Conflict(f"opportunity {opp.id} is {opp.status}; offers are for open opportunities", field="status")
         if to is A.OFFERED:
+            _check_not_over(opp, dt.date.today())
             # An import may have moved the hire date past the start since they applied: an offer they could
             # never accept (rules.check_after_hire) would hold a seat for nobody.
             hired = conn.scalar(select(t.people.c.hire_date).where(t.people.c.id == app.person_id))
@@ -689,6 +699,7 @@ def _accept(db: Database, policy: Policy, application_id: int, later: Later) -> 
         check_application_transition(ApplicationStatus(app.status), A.ACCEPTED)
         if opp.status != OS.OPEN.value:
             raise Conflict(f"opportunity {opp.id} is {opp.status}; no seat left to accept", field="seats")
+        _check_not_over(opp, dt.date.today())
         taken = seats_taken(conn, opp.id)
         if taken >= opp.seats:
             raise Conflict(f"all {opp.seats} seat(s) of {opp.id} were taken just now", field="seats")

@@ -395,6 +395,7 @@ def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> Opp
         and card.eligible
         and opp.host_manager_id != p.person_id
         and (deadline is None or dt.date.today() <= deadline)  # what _check_application refuses
+        and dt.date.today() <= opp.end
     ):
         actions.append("apply")
     return OpportunityDetail(
