@@ -1701,3 +1701,21 @@ def test_an_opportunity_whose_end_has_passed_is_neither_applied_for_offered_nor_
     # Ending today, it still runs today (dates are inclusive): the offer is accepted.
     _move_dates(world, world.opp_open, TODAY - dt.timedelta(weeks=6), TODAY)
     assert market.decide(world.db, eva, world.application, "accept")
+
+
+def test_a_filled_opportunity_is_not_published_again_while_every_seat_is_taken(world: World) -> None:
+    """Filled means every seat accepted: publishing it again (filled → open is the transition a freed seat
+    takes) listed a full opportunity as open, taking applications for no seat, and rewrote who approved it."""
+    hugo = world.policy("hugo")
+    market.decide(world.db, hugo, world.application, "offer")
+    market.decide(world.db, world.policy("eva"), world.application, "accept")
+    assert _opportunity_status(world, world.opp_open) == "filled"
+    r = world.client("hugo").post(f"/api/v1/opportunities/{world.opp_open}/actions/publish")
+    assert r.status_code == 409, r.text
+    assert r.json()["error"]["message"] == (
+        f"every seat of {world.opp_open} is accepted: it reopens when one is given back"
+    )
+    assert _opportunity_status(world, world.opp_open) == "filled"
+    # A seat given back reopens it by itself.
+    market.decide(world.db, world.policy("eva"), world.application, "withdraw")
+    assert _opportunity_status(world, world.opp_open) == "open"

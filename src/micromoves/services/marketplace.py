@@ -296,6 +296,12 @@ def set_opportunity_status(
                 "last is accepted; close it if nobody else should join",
                 field="status",
             )
+        if to is OS.OPEN and opp.status == OS.FILLED.value and seats_taken(conn, opportunity_id) >= opp.seats:
+            # Filled → open is the way back of a seat given back (release_seat_of): published again while
+            # every seat is taken, it was listed as open, taking applications for no seat.
+            raise Conflict(
+                f"every seat of {opportunity_id} is accepted: it reopens when one is given back", field="status"
+            )
         if to is OS.CANCELLED and (taken := seats_taken(conn, opportunity_id)):
             # Cancelling says the move will not happen, but accepted seats have their moves in the tracker,
             # which would go on (approved, started) under a cancelled opportunity.
