@@ -1719,3 +1719,30 @@ def test_a_filled_opportunity_is_not_published_again_while_every_seat_is_taken(w
     # A seat given back reopens it by itself.
     market.decide(world.db, world.policy("eva"), world.application, "withdraw")
     assert _opportunity_status(world, world.opp_open) == "open"
+
+
+def test_a_withdrawal_racing_the_acceptance_of_its_offer_leaves_no_move_behind(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The applicant withdraws while the same offer is being accepted (two tabs, a retried call): the withdrawal
+    read the application as offered before the acceptance committed, then withdrew the accepted application
+    alone, leaving its requested move in the tracker for a seat nobody held any more."""
+    hugo, eva = world.policy("hugo"), world.policy("eva")
+    market.decide(world.db, hugo, world.application, "offer")
+    with world.db.engine.connect() as conn:
+        offered = conn.execute(select(t.applications).where(t.applications.c.id == world.application)).one()
+    move_id = market.decide(world.db, eva, world.application, "accept")
+    reads = iter([offered])  # the first read (before the write transaction) is from before the acceptance
+    real = market._application
+    monkeypatch.setattr(market, "_application", lambda conn, i: next(reads, None) or real(conn, i))
+    with pytest.raises(Conflict, match="accepted just now") as refused:
+        market.decide(world.db, eva, world.application, "withdraw")
+    assert refused.value.field == "status"
+    assert _status(world, world.application) == "accepted"
+    assert move_svc.get_move(world.db, move_id).status is MoveStatus.REQUESTED
+    assert _opportunity_status(world, world.opp_open) == "filled"
+    # Asked again, the withdrawal withdraws the move with it and frees the seat.
+    monkeypatch.setattr(market, "_application", real)
+    market.decide(world.db, eva, world.application, "withdraw")
+    assert move_svc.get_move(world.db, move_id).status is MoveStatus.WITHDRAWN
+    assert (_status(world, world.application), _opportunity_status(world, world.opp_open)) == ("withdrawn", "open")

@@ -620,6 +620,14 @@ def decide(
     with db.write_engine.begin() as conn:
         opp = _opportunity(conn, app.opportunity_id, lock=True)
         app = _application(conn, application_id)
+        if to is A.WITHDRAWN and app.status == A.ACCEPTED.value and app.move_id is not None:
+            # Accepted since the read above (a withdrawal racing the acceptance): withdrawing the application
+            # alone would leave its move in the tracker for a seat nobody holds (_withdraw_accepted takes both).
+            raise Conflict(
+                f"application {application_id} was accepted just now (move {app.move_id}); withdraw it again to "
+                "withdraw that move with it",
+                field="status",
+            )
         check_application_transition(ApplicationStatus(app.status), to)
         if to is A.OFFERED and opp.status != OS.OPEN.value:
             raise Conflict(f"opportunity {opp.id} is {opp.status}; offers are for open opportunities", field="status")
