@@ -507,6 +507,11 @@ def test_an_opportunity_with_eligibility_rules_from_the_cli(org_url: str) -> Non
     base += ["--start", "2031-03-03", "--end", "2031-04-25", "--percent", "50", "--criterion", "Team runs"]
     code, _, err = mm(org_url, *base, "--requires", "Programming", actor="admin")
     assert code == 2 and "--requires 'Programming': expected SKILL=LEVEL" in err
+    # A title longer than the column: the database's error on PostgreSQL ("value too long for type character
+    # varying(500)"), stored whole on SQLite; the API's limit, named.
+    long_title = [*base[:3], "T" * 501, *base[4:]]
+    code, out, err = mm(org_url, *long_title, actor="admin")
+    assert code == 2 and "a title is at most 500 characters, got 501" in err and "database" not in err, (out, err)
     # The same skill twice kept the last level without a word (the web form refuses it, naming the line).
     code, out, err = mm(org_url, *base, "--requires", "Programming=3", "--requires", "Programming=5", actor="admin")
     assert code == 2 and "--requires 'Programming=5': Programming is given twice" in err, (out, err)
