@@ -1746,3 +1746,63 @@ def test_a_withdrawal_racing_the_acceptance_of_its_offer_leaves_no_move_behind(
     market.decide(world.db, eva, world.application, "withdraw")
     assert move_svc.get_move(world.db, move_id).status is MoveStatus.WITHDRAWN
     assert (_status(world, world.application), _opportunity_status(world, world.opp_open)) == ("withdrawn", "open")
+
+
+def _meanwhile(monkeypatch: pytest.MonkeyPatch, change: Any) -> list[bool]:
+    """Run ``change`` (another user's committed transaction) just before the next person row is locked: on
+    PostgreSQL what was read before that lock may be stale by then. (SQLite writers are serialised from the
+    first statement: nothing can happen in between, and the change would wait for the database lock.)"""
+    from micromoves.storage.repositories import PersonRepository
+
+    real, ran = PersonRepository.get_for_update, []
+
+    def locking(self: PersonRepository, id_: str) -> Any:
+        if not ran:
+            ran.append(True)
+            change()
+        return real(self, id_)
+
+    monkeypatch.setattr(PersonRepository, "get_for_update", locking)
+    return ran
+
+
+def test_a_release_racing_the_withdrawal_of_its_move_does_not_approve_it(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The line manager releases eva while she withdraws the accepted seat: approvals.decide read the move,
+    then locked eva's row, and approved the copy it had read (requested) over the withdrawal committed in
+    between. The move came back approved while its application was withdrawn and its seat free for another."""
+    if world.db.is_sqlite:
+        pytest.skip("SQLite serialises writers from their first statement: no read can go stale")
+    hugo, eva = world.policy("hugo"), world.policy("eva")
+    market.decide(world.db, hugo, world.application, "offer")
+    move_id = market.decide(world.db, eva, world.application, "accept")
+    ran = _meanwhile(monkeypatch, lambda: market.decide(world.db, eva, world.application, "withdraw"))
+    with pytest.raises(Conflict):
+        decide(world.db, world.policy("mira"), move_id, verdict=Verdict.APPROVED)
+    assert ran
+    assert move_svc.get_move(world.db, move_id).status is MoveStatus.WITHDRAWN
+    assert (_status(world, world.application), _opportunity_status(world, world.opp_open)) == ("withdrawn", "open")
+
+
+def test_a_withdrawal_racing_the_declined_release_keeps_the_decline(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eva withdraws her accepted seat while mira declines to release her: the withdrawal read the application
+    and the move, then locked eva's row and withdrew the copy it had read (requested) over the decline
+    committed in between, adding a second ending to the move's history."""
+    if world.db.is_sqlite:
+        pytest.skip("SQLite serialises writers from their first statement: no read can go stale")
+    hugo, eva = world.policy("hugo"), world.policy("eva")
+    market.decide(world.db, hugo, world.application, "offer")
+    move_id = market.decide(world.db, eva, world.application, "accept")
+    ran = _meanwhile(
+        monkeypatch, lambda: decide(world.db, world.policy("mira"), move_id, verdict=Verdict.DECLINED, note="no")
+    )
+    with pytest.raises(IllegalTransition):
+        market.decide(world.db, eva, world.application, "withdraw")
+    assert ran
+    move = move_svc.get_move(world.db, move_id)
+    assert move.status is MoveStatus.DECLINED
+    assert [h.to_status for h in move.history][-1] is MoveStatus.DECLINED
+    assert (_status(world, world.application), _opportunity_status(world, world.opp_open)) == ("withdrawn", "open")

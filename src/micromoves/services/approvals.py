@@ -237,8 +237,10 @@ def decide(db: Database, policy: Policy, move_id: str, *, verdict: Verdict | str
             raise Forbidden("you already decided on this move; a second person must approve it")
         policy.deny("approve", "move", move_id, visible=True)
     with UnitOfWork(db) as uow:
-        move = uow.moves.get_full(move_id)
+        # The person's row first, then the move: read before the lock (PostgreSQL), the move could be withdrawn
+        # or declined by a transaction holding it meanwhile, and the approval was written over that copy.
         person = uow.people.get_for_update(move.person_id)
+        move = uow.moves.get_full(move_id)
         # Re-read under the lock: another approver may have acted since the checks above.
         done = _records(uow.session.connection(), move_id)
         if move.status is not MoveStatus.REQUESTED or slots[0] in {r.slot for r in done}:

@@ -658,6 +658,9 @@ def _withdraw_accepted(db: Database, policy: Policy, application_id: int, reason
     actor = policy.principal.actor
     with UnitOfWork(db) as uow:
         conn = uow.session.connection()
+        # The person's row first, then the application and its move: read before the lock (PostgreSQL), a
+        # release declined meanwhile was overwritten by the withdrawal of the copy read.
+        person = uow.people.get_for_update(_application(conn, application_id).person_id)
         app = _application(conn, application_id)
         check_application_transition(ApplicationStatus(app.status), A.WITHDRAWN)
         move = uow.moves.get_full(app.move_id)
@@ -671,7 +674,6 @@ def _withdraw_accepted(db: Database, policy: Policy, application_id: int, reason
                 field="status",
             )
         else:
-            person = uow.people.get_for_update(move.person_id)
             move_service.apply_transition(uow, person, move, MoveStatus.WITHDRAWN, actor=actor, reason=reason)
         uow.commit()
     return ""
