@@ -1806,3 +1806,17 @@ def test_a_withdrawal_racing_the_declined_release_keeps_the_decline(
     assert move.status is MoveStatus.DECLINED
     assert [h.to_status for h in move.history][-1] is MoveStatus.DECLINED
     assert (_status(world, world.application), _opportunity_status(world, world.opp_open)) == ("withdrawn", "open")
+
+
+def test_an_opportunity_whose_end_has_passed_is_not_published(world: World) -> None:
+    """A draft left pending past its dates: published, it went on the market as open though nobody could
+    apply for it, be offered it or accept it any more (an opportunity ends today or later when created)."""
+    hugo = world.policy("hugo")
+    market.set_opportunity_status(world.db, hugo, world.opp_draft, "pending_approval")
+    _move_dates(world, world.opp_draft, TODAY - dt.timedelta(weeks=6), TODAY - dt.timedelta(days=1))
+    with pytest.raises(Conflict, match="ended on") as refused:
+        market.set_opportunity_status(world.db, hugo, world.opp_draft, "open")
+    assert refused.value.field == "end" and _opportunity_status(world, world.opp_draft) == "pending_approval"
+    actions = world.client("hugo").get(f"/api/v1/opportunities/{world.opp_draft}").json()["actions"]
+    assert actions == ["cancel"]  # the page offers no Publish button either
+    market.set_opportunity_status(world.db, hugo, world.opp_draft, "cancelled")  # what is left to do with it

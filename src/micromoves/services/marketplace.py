@@ -290,6 +290,8 @@ def set_opportunity_status(
     with db.write_engine.begin() as conn:
         opp = _opportunity(conn, opportunity_id, lock=True)
         check_opportunity_transition(OpportunityStatus(opp.status), to)
+        if to is OS.OPEN and opp.status == OS.PENDING_APPROVAL.value:
+            _check_not_over(opp, dt.date.today())  # published past its dates: listed, and nothing to do with it
         if to is OS.FILLED and (taken := seats_taken(conn, opportunity_id)) < opp.seats:
             raise Conflict(
                 f"{opp.seats - taken} of {opp.seats} seat(s) of {opportunity_id} are still free: it is filled when the "
