@@ -59,8 +59,14 @@ def test_allocate_propose_apply_and_discard(db_url: str) -> None:
     with db.engine.connect() as conn:
         assert set(conn.scalars(select(t.applications.c.status))) == {"offered"}
         app_id = conn.scalar(select(t.applications.c.id).where(t.applications.c.person_id == "A-0"))
+    # Dates still to come by the real today (an offer of an opportunity whose end has passed is not accepted).
+    start = dt.date.today() + dt.timedelta(weeks=2)
     with db.write_engine.begin() as conn:
-        conn.execute(t.opportunities.update().values(criteria_template=["Ship the first release"]))
+        conn.execute(
+            t.opportunities.update().values(
+                criteria_template=["Ship the first release"], start=start, end=start + dt.timedelta(weeks=8)
+            )
+        )
     # The applicant accepts an offer made from the command line by an actor that is not a person (here "hr",
     # the actor of these commands; by default "cli"): it failed on the approvals' foreign key to people.
     code, out, err = mm(db_url, "--actor", "A-0", "applications", "decide", str(app_id), "accept")

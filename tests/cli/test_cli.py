@@ -467,6 +467,12 @@ def test_marketplace_through_the_cli(org_url: str) -> None:
     assert mm(org_url, "moves", "approve", move_id, actor="P1")[0] == 0
     code, out, err = mm(org_url, "onboarding", move_id, "--done", str(access), actor="P2")
     assert code != 0 and "for the person's line manager" in err, err
+    # An item of another move (or of none): refused before anything is ticked. It ticked the item, then
+    # failed on the move named (a typo of the move id wrote the tick and answered an error).
+    for other in ("M-NOPE", move_id):
+        code, out, err = mm(org_url, "onboarding", other, "--done", str(check_in), "--done", "999999", actor="P2")
+        assert code == 3 and ("M-NOPE" in err if other == "M-NOPE" else "--done 999999" in err), err
+        assert json.loads(mm(org_url, "onboarding", move_id, "--json", actor="P2")[1])[3]["done_on"] is None
     code, out, err = mm(org_url, "onboarding", move_id, "--done", str(check_in), "--json", actor="P2")
     assert code == 0 and json.loads(out)[3]["done_by"] == "Bo [bold]Analyst[/bold]", err
     code, out, err = mm(org_url, "onboarding", move_id, "--done", str(access), "--json", actor="P1")
@@ -501,6 +507,14 @@ def test_an_opportunity_with_eligibility_rules_from_the_cli(org_url: str) -> Non
     base += ["--start", "2031-03-03", "--end", "2031-04-25", "--percent", "50", "--criterion", "Team runs"]
     code, _, err = mm(org_url, *base, "--requires", "Programming", actor="admin")
     assert code == 2 and "--requires 'Programming': expected SKILL=LEVEL" in err
+    # A title longer than the column: the database's error on PostgreSQL ("value too long for type character
+    # varying(500)"), stored whole on SQLite; the API's limit, named.
+    long_title = [*base[:3], "T" * 501, *base[4:]]
+    code, out, err = mm(org_url, *long_title, actor="admin")
+    assert code == 2 and "a title is at most 500 characters, got 501" in err and "database" not in err, (out, err)
+    # The same skill twice kept the last level without a word (the web form refuses it, naming the line).
+    code, out, err = mm(org_url, *base, "--requires", "Programming=3", "--requires", "Programming=5", actor="admin")
+    assert code == 2 and "--requires 'Programming=5': Programming is given twice" in err, (out, err)
     code, out, err = mm(
         org_url,
         *base,

@@ -809,3 +809,21 @@ def test_a_run_computed_as_of_another_day_is_not_applied(db: Database) -> None:
     with db.engine.connect() as conn:
         assert set(conn.scalars(select(t.applications.c.status))) == {"applied"}
     assert svc.apply_allocation(db, run.run_id, actor="boss", today=TODAY).status == "applied"
+
+
+def test_an_open_opportunity_whose_end_has_passed_gets_no_offers(db: Database) -> None:
+    """An open opportunity whose dates are over (nothing closes it): its offer could never be accepted (its
+    move could no longer run), so the run neither proposes nor counts its seats; one ending today still runs."""
+    base_org(db, {"A": 10})
+    insert(
+        db,
+        t.opportunities,
+        [
+            opportunity("OVER", start=TODAY - dt.timedelta(weeks=4), end=TODAY - dt.timedelta(days=1)),
+            opportunity("LAST", start=TODAY - dt.timedelta(weeks=4), end=TODAY),
+        ],
+    )
+    insert(db, t.applications, [application("A-0", "OVER", benefit=9), application("A-1", "LAST", benefit=1)])
+    proposal = svc.propose_allocation(db, actor="hr", today=TODAY)
+    assert {(a.person_id, a.opportunity_id) for a in proposal.assignments} == {("A-1", "LAST")}
+    assert (proposal.stats["opportunities"], proposal.stats["seats"], proposal.stats["empty_seats"]) == (1, 1, 0)

@@ -201,3 +201,32 @@ def test_a_nightly_run_keeps_seat_fitted_plans_while_nothing_changes(plan_db: Da
     for _ in range(2):
         assert night() == (3, 3, [], first)
     assert peak(_occupancy(plan_db)["T-STRETCH"], 0, 999) == 1
+
+
+def test_a_seat_accepted_before_its_opportunity_closed_stays_its_holders(plan_db: Database) -> None:  # noqa: F811
+    """Closing an opportunity keeps the accepted seats (their moves are in the tracker), and the re-planning
+    around it keeps its holders' plans: the step is theirs. --respect-seats counted only open or filled
+    opportunities' seats, so a closed one had none, and its holder was re-planned without the seat they hold."""
+    from micromoves.services import accounts
+    from micromoves.services import marketplace as market
+    from micromoves.services.policy import Policy
+    from tests.services.test_planning_service import insert_open_opportunity
+
+    _clone_employee(plan_db, "EMP2")
+    insert_open_opportunity(plan_db)
+    start = planning.next_monday(dt.date.today())
+    for pid in ("EMP", "EMP2"):
+        plan = planning.plan_for_person(plan_db, pid, actor="test", start=start).plan
+        assert [s["template_id"] for s in plan.steps] == ["opportunity:OPP-LEAD"]
+    admin = Policy(plan_db, accounts.Principal(0, "hr", accounts.Access.ADMIN, None))
+    me = Policy(plan_db, accounts.Principal(0, "EMP", accounts.Access.EMPLOYEE, "EMP"))
+    application = market.apply(plan_db, me, "OPP-LEAD")
+    market.decide(plan_db, admin, application, "offer")
+    market.decide(plan_db, me, application, "accept")  # its one seat: filled (EMP2 is re-planned without it)
+    market.set_opportunity_status(plan_db, admin, "OPP-LEAD", "closed")
+    held = planning.current_plan(plan_db, "EMP")
+    assert held is not None and [s["template_id"] for s in held.steps] == ["opportunity:OPP-LEAD"]
+    summary = respect_seats(plan_db, actor="test")
+    assert "EMP" not in summary.replanned and summary.failed == []
+    after = planning.current_plan(plan_db, "EMP")
+    assert after is not None and (after.version, after.steps) == (held.version, held.steps)

@@ -1666,3 +1666,157 @@ def test_a_person_hosted_by_the_team_they_run_does_not_tick_the_hosts_items(worl
     market.complete_onboarding_item(world.db, world.policy("mira"), ids[ACCESS_ITEM])
     items = {i.item: i for i in mviews.onboarding(world.db, world.policy("eva"), move_id)}
     assert items[ACCESS_ITEM].done_by == "Mira Manager" and not items[INTRO_ITEM].may_tick
+
+
+def _move_dates(world: World, opportunity_id: str, start: dt.date, end: dt.date) -> None:
+    """Time passes: the opportunity's dates as if it had been published long ago."""
+    with world.db.write_engine.begin() as conn:
+        conn.execute(
+            t.opportunities.update().where(t.opportunities.c.id == opportunity_id).values(start=start, end=end)
+        )
+
+
+def test_an_opportunity_whose_end_has_passed_is_neither_applied_for_offered_nor_accepted(world: World) -> None:
+    """An open opportunity whose dates are over: its move could never start (not once its end has passed).
+    Accepting an offer of it made a requested move that ended yesterday and held the seat; applying and
+    offering were allowed too, and the page offered the apply button."""
+    hugo, eva = world.policy("hugo"), world.policy("eva")
+    market.decide(world.db, hugo, world.application, "offer")
+    emil = market.apply(world.db, world.policy("emil"), world.opp_open)
+    _move_dates(world, world.opp_open, TODAY - dt.timedelta(weeks=6), TODAY - dt.timedelta(days=1))
+    with pytest.raises(Conflict, match="ended on") as refused:
+        market.decide(world.db, eva, world.application, "accept")
+    assert refused.value.field == "end"
+    assert _status(world, world.application) == "offered"
+    with world.db.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(t.moves).where(t.moves.c.person_id == "E")) == 2
+    with pytest.raises(Conflict, match="ended on") as refused:
+        market.decide(world.db, hugo, emil, "offer")
+    assert refused.value.field == "end" and _status(world, emil) == "applied"
+    with pytest.raises(Conflict, match="ended on") as refused:
+        market.apply(world.db, world.policy("otto"), world.opp_open)
+    assert refused.value.field == "end"
+    detail = world.client("otto").get(f"/api/v1/opportunities/{world.opp_open}").json()
+    assert "apply" not in detail["actions"]
+    # Ending today, it still runs today (dates are inclusive): the offer is accepted.
+    _move_dates(world, world.opp_open, TODAY - dt.timedelta(weeks=6), TODAY)
+    assert market.decide(world.db, eva, world.application, "accept")
+
+
+def test_a_filled_opportunity_is_not_published_again_while_every_seat_is_taken(world: World) -> None:
+    """Filled means every seat accepted: publishing it again (filled → open is the transition a freed seat
+    takes) listed a full opportunity as open, taking applications for no seat, and rewrote who approved it."""
+    hugo = world.policy("hugo")
+    market.decide(world.db, hugo, world.application, "offer")
+    market.decide(world.db, world.policy("eva"), world.application, "accept")
+    assert _opportunity_status(world, world.opp_open) == "filled"
+    r = world.client("hugo").post(f"/api/v1/opportunities/{world.opp_open}/actions/publish")
+    assert r.status_code == 409, r.text
+    assert r.json()["error"]["message"] == (
+        f"every seat of {world.opp_open} is accepted: it reopens when one is given back"
+    )
+    assert _opportunity_status(world, world.opp_open) == "filled"
+    # A seat given back reopens it by itself.
+    market.decide(world.db, world.policy("eva"), world.application, "withdraw")
+    assert _opportunity_status(world, world.opp_open) == "open"
+
+
+def test_a_withdrawal_racing_the_acceptance_of_its_offer_leaves_no_move_behind(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The applicant withdraws while the same offer is being accepted (two tabs, a retried call): the withdrawal
+    read the application as offered before the acceptance committed, then withdrew the accepted application
+    alone, leaving its requested move in the tracker for a seat nobody held any more."""
+    hugo, eva = world.policy("hugo"), world.policy("eva")
+    market.decide(world.db, hugo, world.application, "offer")
+    with world.db.engine.connect() as conn:
+        offered = conn.execute(select(t.applications).where(t.applications.c.id == world.application)).one()
+    move_id = market.decide(world.db, eva, world.application, "accept")
+    reads = iter([offered])  # the first read (before the write transaction) is from before the acceptance
+    real = market._application
+    monkeypatch.setattr(market, "_application", lambda conn, i: next(reads, None) or real(conn, i))
+    with pytest.raises(Conflict, match="accepted just now") as refused:
+        market.decide(world.db, eva, world.application, "withdraw")
+    assert refused.value.field == "status"
+    assert _status(world, world.application) == "accepted"
+    assert move_svc.get_move(world.db, move_id).status is MoveStatus.REQUESTED
+    assert _opportunity_status(world, world.opp_open) == "filled"
+    # Asked again, the withdrawal withdraws the move with it and frees the seat.
+    monkeypatch.setattr(market, "_application", real)
+    market.decide(world.db, eva, world.application, "withdraw")
+    assert move_svc.get_move(world.db, move_id).status is MoveStatus.WITHDRAWN
+    assert (_status(world, world.application), _opportunity_status(world, world.opp_open)) == ("withdrawn", "open")
+
+
+def _meanwhile(monkeypatch: pytest.MonkeyPatch, change: Any) -> list[bool]:
+    """Run ``change`` (another user's committed transaction) just before the next person row is locked: on
+    PostgreSQL what was read before that lock may be stale by then. (SQLite writers are serialised from the
+    first statement: nothing can happen in between, and the change would wait for the database lock.)"""
+    from micromoves.storage.repositories import PersonRepository
+
+    real, ran = PersonRepository.get_for_update, []
+
+    def locking(self: PersonRepository, id_: str) -> Any:
+        if not ran:
+            ran.append(True)
+            change()
+        return real(self, id_)
+
+    monkeypatch.setattr(PersonRepository, "get_for_update", locking)
+    return ran
+
+
+def test_a_release_racing_the_withdrawal_of_its_move_does_not_approve_it(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The line manager releases eva while she withdraws the accepted seat: approvals.decide read the move,
+    then locked eva's row, and approved the copy it had read (requested) over the withdrawal committed in
+    between. The move came back approved while its application was withdrawn and its seat free for another."""
+    if world.db.is_sqlite:
+        pytest.skip("SQLite serialises writers from their first statement: no read can go stale")
+    hugo, eva = world.policy("hugo"), world.policy("eva")
+    market.decide(world.db, hugo, world.application, "offer")
+    move_id = market.decide(world.db, eva, world.application, "accept")
+    ran = _meanwhile(monkeypatch, lambda: market.decide(world.db, eva, world.application, "withdraw"))
+    with pytest.raises(Conflict):
+        decide(world.db, world.policy("mira"), move_id, verdict=Verdict.APPROVED)
+    assert ran
+    assert move_svc.get_move(world.db, move_id).status is MoveStatus.WITHDRAWN
+    assert (_status(world, world.application), _opportunity_status(world, world.opp_open)) == ("withdrawn", "open")
+
+
+def test_a_withdrawal_racing_the_declined_release_keeps_the_decline(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eva withdraws her accepted seat while mira declines to release her: the withdrawal read the application
+    and the move, then locked eva's row and withdrew the copy it had read (requested) over the decline
+    committed in between, adding a second ending to the move's history."""
+    if world.db.is_sqlite:
+        pytest.skip("SQLite serialises writers from their first statement: no read can go stale")
+    hugo, eva = world.policy("hugo"), world.policy("eva")
+    market.decide(world.db, hugo, world.application, "offer")
+    move_id = market.decide(world.db, eva, world.application, "accept")
+    ran = _meanwhile(
+        monkeypatch, lambda: decide(world.db, world.policy("mira"), move_id, verdict=Verdict.DECLINED, note="no")
+    )
+    with pytest.raises(IllegalTransition):
+        market.decide(world.db, eva, world.application, "withdraw")
+    assert ran
+    move = move_svc.get_move(world.db, move_id)
+    assert move.status is MoveStatus.DECLINED
+    assert [h.to_status for h in move.history][-1] is MoveStatus.DECLINED
+    assert (_status(world, world.application), _opportunity_status(world, world.opp_open)) == ("withdrawn", "open")
+
+
+def test_an_opportunity_whose_end_has_passed_is_not_published(world: World) -> None:
+    """A draft left pending past its dates: published, it went on the market as open though nobody could
+    apply for it, be offered it or accept it any more (an opportunity ends today or later when created)."""
+    hugo = world.policy("hugo")
+    market.set_opportunity_status(world.db, hugo, world.opp_draft, "pending_approval")
+    _move_dates(world, world.opp_draft, TODAY - dt.timedelta(weeks=6), TODAY - dt.timedelta(days=1))
+    with pytest.raises(Conflict, match="ended on") as refused:
+        market.set_opportunity_status(world.db, hugo, world.opp_draft, "open")
+    assert refused.value.field == "end" and _opportunity_status(world, world.opp_draft) == "pending_approval"
+    actions = world.client("hugo").get(f"/api/v1/opportunities/{world.opp_draft}").json()["actions"]
+    assert actions == ["cancel"]  # the page offers no Publish button either
+    market.set_opportunity_status(world.db, hugo, world.opp_draft, "cancelled")  # what is left to do with it

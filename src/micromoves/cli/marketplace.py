@@ -123,6 +123,10 @@ def _levels(values: list[str] | None, option: str) -> dict[str, float]:
     out: dict[str, float] = {}
     for text in values or []:
         skill, _, level = text.rpartition("=")
+        # The same name twice kept the last level without a word (as the web form refuses it, naming the line;
+        # two names of one skill are refused by the service).
+        if skill.strip() in out:
+            raise InvalidValue(f"--{option} {text!r}: {skill.strip()} is given twice", field=option)
         try:
             out[skill.strip()] = float(level)
         except ValueError:
@@ -461,6 +465,12 @@ def register(app: typer.Typer) -> None:
         is approved, onboarding or active."""
         db = open_db()
         policy = _policy(db)
+        # The items named are the move's, checked before any is ticked: an item of another move was ticked
+        # off, and then the command failed on the move named (a mistyped move id: the tick was written anyway).
+        ids = {i.id for i in mviews.onboarding(db, policy, move_id)}
+        for option, named in (("--done", done), ("--reopen", reopen)):
+            if (stray := next((item for item in named or [] if item not in ids), None)) is not None:
+                raise NotFound(f"{option} {stray}: move {move_id} has no such onboarding item", field=option[2:])
         for item in done or []:
             market.complete_onboarding_item(db, policy, item)
         for item in reopen or []:

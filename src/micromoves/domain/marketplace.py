@@ -286,6 +286,9 @@ def _weighted(required: Mapping[str, float], preferred: Mapping[str, float]) -> 
     return [(s, lvl, 1.0) for s, lvl in required.items()] + [(s, lvl, 0.5) for s, lvl in preferred.items()]
 
 
+MAX_TITLE_CHARS = 500  # opportunities.title, and moves.title of the move an accepted offer makes
+
+
 def check_opportunity(
     *,
     title: str,
@@ -299,6 +302,8 @@ def check_opportunity(
 ) -> None:
     if not title.strip():
         raise InvalidValue("an opportunity needs a title", field="title")
+    if len(title.strip()) > MAX_TITLE_CHARS:  # the column's (and its move's) width: the API's limit
+        raise InvalidValue(f"a title is at most {MAX_TITLE_CHARS} characters, got {len(title.strip())}", field="title")
     # Its move is made when an offer is accepted: one it could never be (too long, already over) is refused
     # now, not then.
     check_dates(start, end)

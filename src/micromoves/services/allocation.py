@@ -8,7 +8,8 @@ transaction, refusing when anything it relied on has changed. :func:`discard_all
 
 The problem
 -----------
-* **Seats**: open opportunities, seats minus applications that hold a seat (accepted) *or may take one*
+* **Seats**: open opportunities whose end has not passed (an offer of one that has could never be accepted:
+  its move could no longer run), seats minus applications that hold a seat (accepted) *or may take one*
   (an outstanding offer), so applying a proposal never promises more seats than exist.
 * **Candidates**: live applications (applied, waitlisted) that are eligible by the marketplace rules
   (:func:`micromoves.domain.marketplace.ineligibility`: a start on or after the person's hire date (a
@@ -550,7 +551,9 @@ class _Opportunities:
     by_key: _KeyIndex  # position of the open opportunity with each key (−1: none, or not open)
 
 
-def _load_opportunities(conn: Connection) -> _Opportunities:
+def _load_opportunities(conn: Connection, today: dt.date) -> _Opportunities:
+    """The open opportunities still to run on ``today`` (dates are inclusive): nothing closes an open one
+    when its end passes, and marketplace.decide refuses to offer or accept it then."""
     o = t.opportunities.c
     # The JSON columns as text, parsed below in one ``json.loads`` (the driver's per-value parsing cost
     # three calls per opportunity, about as much as the rest of the query).
@@ -569,7 +572,7 @@ def _load_opportunities(conn: Connection) -> _Opportunities:
             cast(o.preferred_skills, Text),
             o.key,
         )
-        .where(_open())
+        .where(_open(), o.end >= today)
         .order_by(o.id)
     ).all()
     parsed = json.loads("[" + ",".join(f"[{r[8] or 'null'},{r[9] or 'null'},{r[10] or 'null'}]" for r in rows) + "]")
@@ -1209,7 +1212,7 @@ def _propose(
         # The people do not depend on the opportunities: their query runs while this thread loads those.
         f_people = pool.submit(_people_columns, db)
         with db.engine.connect() as conn:
-            opps = _load_opportunities(conn)
+            opps = _load_opportunities(conn, today)
         lap("load: opportunities")
         skills = sorted({s for r in opps.required for s in r} | {s for p in opps.preferred for s in p})
         lo = int(opps.start.min()) if len(opps.ids) else 1

@@ -226,6 +226,14 @@ def create_opportunity(db: Database, policy: Policy, data: OpportunityInput, *, 
     return opportunity_id
 
 
+def _check_not_over(opp: Any, today: dt.date) -> None:
+    """Refuse to apply for, offer or accept a seat of an opportunity whose end has passed (dates are
+    inclusive): its move could never start, and an accepted offer would hold the seat for a move that ended
+    before it was requested. Nothing closes an open opportunity when its dates are over."""
+    if opp.end < today:
+        raise Conflict(f"opportunity {opp.id} ended on {opp.end.isoformat()}; its move can no longer run", field="end")
+
+
 def _opportunity(conn: Connection, opportunity_id: str, *, lock: bool = False) -> Any:
     q = select(t.opportunities).where(t.opportunities.c.id == opportunity_id)
     row = conn.execute(q.with_for_update() if lock else q).first()
@@ -282,11 +290,19 @@ def set_opportunity_status(
     with db.write_engine.begin() as conn:
         opp = _opportunity(conn, opportunity_id, lock=True)
         check_opportunity_transition(OpportunityStatus(opp.status), to)
+        if to is OS.OPEN and opp.status == OS.PENDING_APPROVAL.value:
+            _check_not_over(opp, dt.date.today())  # published past its dates: listed, and nothing to do with it
         if to is OS.FILLED and (taken := seats_taken(conn, opportunity_id)) < opp.seats:
             raise Conflict(
                 f"{opp.seats - taken} of {opp.seats} seat(s) of {opportunity_id} are still free: it is filled when the "
                 "last is accepted; close it if nobody else should join",
                 field="status",
+            )
+        if to is OS.OPEN and opp.status == OS.FILLED.value and seats_taken(conn, opportunity_id) >= opp.seats:
+            # Filled → open is the way back of a seat given back (release_seat_of): published again while
+            # every seat is taken, it was listed as open, taking applications for no seat.
+            raise Conflict(
+                f"every seat of {opportunity_id} is accepted: it reopens when one is given back", field="status"
             )
         if to is OS.CANCELLED and (taken := seats_taken(conn, opportunity_id)):
             # Cancelling says the move will not happen, but accepted seats have their moves in the tracker,
@@ -543,6 +559,7 @@ def _check_application(conn: Connection, policy: Policy, me: str, opp: Any, toda
         raise Conflict(f"opportunity {opp.id} is {opp.status}, not open for applications", field="status")
     if opp.application_deadline is not None and today > opp.application_deadline:
         raise Conflict(f"applications closed on {opp.application_deadline}", field="application_deadline")
+    _check_not_over(opp, today)
     if policy.hosts(opp.host_team_id) and policy.is_self(me) and opp.host_manager_id == me:
         raise InvalidValue("you host this opportunity; you cannot apply for it", field="opportunity_id")
     reasons = ineligibility(
@@ -605,10 +622,19 @@ def decide(
     with db.write_engine.begin() as conn:
         opp = _opportunity(conn, app.opportunity_id, lock=True)
         app = _application(conn, application_id)
+        if to is A.WITHDRAWN and app.status == A.ACCEPTED.value and app.move_id is not None:
+            # Accepted since the read above (a withdrawal racing the acceptance): withdrawing the application
+            # alone would leave its move in the tracker for a seat nobody holds (_withdraw_accepted takes both).
+            raise Conflict(
+                f"application {application_id} was accepted just now (move {app.move_id}); withdraw it again to "
+                "withdraw that move with it",
+                field="status",
+            )
         check_application_transition(ApplicationStatus(app.status), to)
         if to is A.OFFERED and opp.status != OS.OPEN.value:
             raise Conflict(f"opportunity {opp.id} is {opp.status}; offers are for open opportunities", field="status")
         if to is A.OFFERED:
+            _check_not_over(opp, dt.date.today())
             # An import may have moved the hire date past the start since they applied: an offer they could
             # never accept (rules.check_after_hire) would hold a seat for nobody.
             hired = conn.scalar(select(t.people.c.hire_date).where(t.people.c.id == app.person_id))
@@ -634,6 +660,9 @@ def _withdraw_accepted(db: Database, policy: Policy, application_id: int, reason
     actor = policy.principal.actor
     with UnitOfWork(db) as uow:
         conn = uow.session.connection()
+        # The person's row first, then the application and its move: read before the lock (PostgreSQL), a
+        # release declined meanwhile was overwritten by the withdrawal of the copy read.
+        person = uow.people.get_for_update(_application(conn, application_id).person_id)
         app = _application(conn, application_id)
         check_application_transition(ApplicationStatus(app.status), A.WITHDRAWN)
         move = uow.moves.get_full(app.move_id)
@@ -647,7 +676,6 @@ def _withdraw_accepted(db: Database, policy: Policy, application_id: int, reason
                 field="status",
             )
         else:
-            person = uow.people.get_for_update(move.person_id)
             move_service.apply_transition(uow, person, move, MoveStatus.WITHDRAWN, actor=actor, reason=reason)
         uow.commit()
     return ""
@@ -689,6 +717,7 @@ def _accept(db: Database, policy: Policy, application_id: int, later: Later) -> 
         check_application_transition(ApplicationStatus(app.status), A.ACCEPTED)
         if opp.status != OS.OPEN.value:
             raise Conflict(f"opportunity {opp.id} is {opp.status}; no seat left to accept", field="seats")
+        _check_not_over(opp, dt.date.today())
         taken = seats_taken(conn, opp.id)
         if taken >= opp.seats:
             raise Conflict(f"all {opp.seats} seat(s) of {opp.id} were taken just now", field="seats")

@@ -383,7 +383,9 @@ def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> Opp
             "open": ["close"] if accepted else ["close", "cancel"],
             "filled": ["close"],
         }.get(opp.status, [])
-        if opp.status == "pending_approval" and not (p.is_admin or policy.hosts(opp.host_team_id)):
+        if opp.status == "pending_approval" and (
+            not (p.is_admin or policy.hosts(opp.host_team_id)) or opp.end < dt.date.today()  # ended: not published
+        ):
             actions.remove("publish")
     elif opp.status == "draft" and opp.created_by == p.actor:
         actions.append("submit")
@@ -395,6 +397,7 @@ def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> Opp
         and card.eligible
         and opp.host_manager_id != p.person_id
         and (deadline is None or dt.date.today() <= deadline)  # what _check_application refuses
+        and dt.date.today() <= opp.end
     ):
         actions.append("apply")
     return OpportunityDetail(

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from micromoves.domain.errors import DomainError
-from micromoves.domain.marketplace import SEAT_HOLDING
+from micromoves.domain.marketplace import SEAT_HOLDING, OpportunityStatus
 from micromoves.planning import PlanningError
 from micromoves.services.planning import (
     OPPORTUNITY_PREFIX,
@@ -91,20 +91,25 @@ def _opportunity_seats(conn: Connection, plans: Sequence[Any], seats: dict[str, 
     by that plan step: counting the acceptance too took a seat from somebody else). Returns the (person,
     option id) of the holders whose plan takes their seat."""
     o, a = t.opportunities.c, t.applications.c
+    # A closed opportunity keeps its accepted seats (their moves are in the tracker) and takes nobody new: its
+    # holders keep their steps (as the re-planning when it closed kept their plans); it has no seat for others.
+    # Counting only open and filled ones re-planned a holder of a closed one without the seat they hold.
+    kept = [OpportunityStatus.OPEN.value, OpportunityStatus.FILLED.value, OpportunityStatus.CLOSED.value]
     steps = {plan.person_id: {s["template_id"] for s in plan.steps or []} for plan in plans}
     holders: dict[str, list[str]] = defaultdict(list)
     for oid, pid in conn.execute(
         select(a.opportunity_id, a.person_id)
         .join(t.opportunities, o.id == a.opportunity_id)
-        .where(a.status.in_([s.value for s in SEAT_HOLDING]), o.status.in_(["open", "filled"]))
+        .where(a.status.in_([s.value for s in SEAT_HOLDING]), o.status.in_(kept))
     ):
         holders[oid].append(pid)
     held = set()
-    for oid, total in conn.execute(select(o.id, o.seats).where(o.status.in_(["open", "filled"]))):
+    for oid, total, status in conn.execute(select(o.id, o.seats, o.status).where(o.status.in_(kept))):
         option = OPPORTUNITY_PREFIX + oid
         planned = {pid for pid in holders[oid] if option in steps.get(pid, ())}
         held |= {(pid, option) for pid in planned}
-        seats[option] = max(0, total - (len(holders[oid]) - len(planned)))
+        if status != OpportunityStatus.CLOSED.value:
+            seats[option] = max(0, total - (len(holders[oid]) - len(planned)))
     return held
 
 
