@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from micromoves.services.views import MoveSummary, PersonPage
 
@@ -107,7 +108,7 @@ def timeline(moves: list[MoveSummary], today: dt.date) -> Timeline | None:
                 label=m.title if len(m.title) <= 30 else m.title[:29] + "…",
                 title=f"{m.title} ({m.kind.value}, {m.percent_time}%): {m.start} – {m.end}, {m.status.value}",
                 status=m.status.value,
-                href=f"/moves/{m.id}",
+                href=f"/moves/{quote(m.id, safe='')}",
             )
         )
     chart.ticks = _month_ticks(lo, hi, x0, per_day)

@@ -21,7 +21,7 @@ from micromoves.services.views import PersonRef
 from micromoves.storage import tables as t
 from micromoves.web.app import ERROR_RESPONSES, page
 from micromoves.web.bodies import CRITERIA_FORM_CHARS, CRITERIA_TEXT_CHARS, Criteria, IsoDate, RequestBody
-from micromoves.web.routes import RowId, Who, _lines, db_of, form_bool, form_date, form_model, route
+from micromoves.web.routes import RowId, Who, _lines, _move_url, db_of, form_bool, form_date, form_model, route
 
 html = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["marketplace"], responses=ERROR_RESPONSES)
@@ -275,7 +275,7 @@ def application_action(
         db_of(request), who.policy, application_id, action, reason=reason, later=background.add_task
     )
     if move_id:
-        return RedirectResponse(f"/moves/{move_id}", status_code=303)
+        return RedirectResponse(_move_url(move_id), status_code=303)
     # Back to the opportunity the decision was about (a host deciding on 35 applicants decides one by one).
     with db_of(request).engine.connect() as conn:
         opportunity = conn.scalar(select(t.applications.c.opportunity_id).where(t.applications.c.id == application_id))
@@ -317,7 +317,7 @@ def onboarding_done(
     done: Annotated[str, Form(max_length=20)] = "on",
 ) -> Response:
     market.complete_onboarding_item(db_of(request), who.policy, item_id, done=form_bool(done, "done"))
-    return RedirectResponse(f"/moves/{move_id}", status_code=303)
+    return RedirectResponse(_move_url(move_id), status_code=303)
 
 
 class OnboardingBody(RequestBody):
@@ -369,7 +369,7 @@ def move_handoff(
 ) -> Response:
     body = _handoff_form(holder_id, responsibilities, return_on, backfill_id)
     handoffs.record_handoff(db_of(request), who.policy, move_id, **body.model_dump())
-    return RedirectResponse(f"/moves/{move_id}", status_code=303)
+    return RedirectResponse(_move_url(move_id), status_code=303)
 
 
 @route(html, "POST", "/moves/{move_id}/handoff/correct", name="move.handoff.correct")
@@ -384,7 +384,7 @@ def move_handoff_correct(
 ) -> Response:
     body = _handoff_form(holder_id, responsibilities, return_on, backfill_id)
     handoffs.correct_handoff(db_of(request), who.policy, move_id, **body.model_dump())
-    return RedirectResponse(f"/moves/{move_id}", status_code=303)
+    return RedirectResponse(_move_url(move_id), status_code=303)
 
 
 @route(
