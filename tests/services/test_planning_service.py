@@ -1292,6 +1292,37 @@ def test_a_target_changed_while_the_plan_is_made_is_not_overwritten_by_it(
     assert info.value.field == "target_role_id" and plans_count(plan_db) == 0
 
 
+def test_a_change_written_while_the_plan_is_made_leaves_the_plan_out_of_date(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan was stamped with the time it was stored, after its search: a skill assessed while it searched
+    (seconds; plan-all's minutes) was older than the plan, so the page showed the plan made from the old
+    level as up to date (the page asks the problem only when something changed after the plan was made)."""
+    from micromoves.services import views
+
+    # A move of no consequence to the planner: the page's quick check then compares change times.
+    move_svc.propose_move(
+        plan_db,
+        person_id="EMP",
+        kind="gig",
+        title="Side gig",
+        start=START,
+        end=START + dt.timedelta(weeks=2),
+        percent_time=10,
+        actor="EMP",
+    )
+    solve_bounded = planning._solve_bounded
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        org.assess_skill(plan_db, person_id="EMP", skill="Programming", level=4.4, provenance="manager", actor="MGR")
+        return solve_bounded(*args, **kwargs)
+
+    monkeypatch.setattr(planning, "_solve_bounded", slow)
+    planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
+    view = views.plan_view(plan_db, "EMP", reader_person_id="EMP")
+    assert view is not None and (view.out_of_date, view.out_of_date_because) == (True, "changed")
+
+
 def test_micromoves_plan_speaks_of_the_person_as_the_reader_knows_them(plan_db: Database) -> None:
     """`micromoves plan EMP` by an operator (or his manager) printed "you already hold …"; to
     Eli himself (--actor EMP) it still says "you"."""

@@ -813,8 +813,15 @@ def _planner_version() -> str:
     return source_digest(Path(_solver_module.__file__).parent)
 
 
-def store_plans(conn: Connection, records: Sequence[dict[str, Any]], *, actor: str) -> list[int]:
-    """Supersede each person's current plan and insert the new versions (one transaction, the caller's)."""
+def store_plans(
+    conn: Connection, records: Sequence[dict[str, Any]], *, actor: str, read_at: dt.datetime | None = None
+) -> list[int]:
+    """Supersede each person's current plan and insert the new versions (one transaction, the caller's).
+
+    ``read_at``: when the data the plans were computed from was read, their ``created_at`` (default: now). The
+    person's page takes a plan as up to date while nothing of the person or their moves changed after it was
+    made: stamped when stored, a skill or move written during the search (seconds; plan-all's minutes) was
+    older than a plan computed without it."""
     if not records:  # e.g. plan-all --changed-only when nothing changed
         return []
     persons = [r["person_id"] for r in records]
@@ -831,8 +838,10 @@ def store_plans(conn: Connection, records: Sequence[dict[str, Any]], *, actor: s
             .values(status=PlanStatus.SUPERSEDED)
         )
     now = utcnow()
+    made = read_at or now
     rows = [
-        {**r, "version": versions[r["person_id"]] + 1, "created_at": now, "status": PlanStatus.CURRENT} for r in records
+        {**r, "version": versions[r["person_id"]] + 1, "created_at": made, "status": PlanStatus.CURRENT}
+        for r in records
     ]
     ids: list[int] = []
     for i in range(0, len(rows), 1_000):
@@ -910,6 +919,7 @@ def plan_for_person(
         raise InvalidValue(f"k must be between 1 and 10, got {k}", field="k")
     budget = settings.plan_budget_seconds if budget is None else budget
     start = start or next_monday(dt.date.today())
+    read_at = utcnow()  # the plan's created_at (see store_plans)
     with db.engine.connect() as conn:
         person = conn.execute(
             select(t.people.c.id, t.people.c.target_role_id).where(t.people.c.id == person_id)
@@ -974,7 +984,7 @@ def plan_for_person(
         plan_id = _same_as_current(conn, record)
         kept = plan_id is not None
         if plan_id is None:
-            (plan_id,) = store_plans(conn, [record], actor=actor)
+            (plan_id,) = store_plans(conn, [record], actor=actor, read_at=read_at)
     with UnitOfWork(db, write=False) as uow:
         plan = uow.session.get(Plan, plan_id)
         assert plan is not None
@@ -1366,6 +1376,7 @@ def plan_all(
     start = start or next_monday(dt.date.today())
     report = progress or (lambda stage, done, total: None)
     started = time.perf_counter()
+    read_at = utcnow()  # the plans' created_at (see store_plans)
     with db.engine.connect() as conn:
         wanted = select(t.people.c.id, t.people.c.target_role_id).where(t.people.c.target_role_id.is_not(None))
         if team is not None:
@@ -1417,14 +1428,14 @@ def plan_all(
     else:
         raise InvalidValue(f"unknown backend {backend!r}; use process, serial or ray", field="backend")
     records = [r for r in results if isinstance(r, dict)]
-    failed = sorted([*failed_targets, *(r for r in results if isinstance(r, tuple))])
     unchanged = sum(1 for r in results if isinstance(r, _Unchanged))
     for r in records:
         r["created_by"] = actor
     report("store", 0, len(records))
     with db.write_engine.begin() as conn:
-        store_plans(conn, records, actor=actor)
+        store_plans(conn, records, actor=actor, read_at=read_at)
     report("store", len(records), len(records))
+    failed = sorted([*failed_targets, *(r for r in results if isinstance(r, tuple))])
     outcomes = [r["outcome"] for r in records]
     not_found = sum(1 for r in records if r["explanation"]["ready_plan_may_exist"])
     return PlanAllSummary(
@@ -1457,6 +1468,7 @@ def replan_without(
     settings = settings or get_settings()
     p = t.plans.c
     needle = f'%"{option_id}"%'
+    read_at = utcnow()  # the plans' created_at (see store_plans)
     with db.engine.connect() as conn:
         # Towards the person's recorded target, as every stored plan (plan_for_person): a plan made before
         # the target changed is replaced by one towards the new target; without a target it stays as it is.
@@ -1493,7 +1505,7 @@ def replan_without(
             )
         )
     with db.write_engine.begin() as conn:
-        store_plans(conn, records, actor=actor)
+        store_plans(conn, records, actor=actor, read_at=read_at)
     return len(records)
 
 
