@@ -1323,6 +1323,65 @@ def test_a_change_written_while_the_plan_is_made_leaves_the_plan_out_of_date(
     assert view is not None and (view.out_of_date, view.out_of_date_because) == (True, "changed")
 
 
+def test_plan_all_does_not_store_over_a_target_or_a_plan_changed_while_it_ran(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """plan-all read everyone's target, searched for minutes and stored: a target set (and planned towards in
+    the app) meanwhile was superseded by a plan towards the old target, as the person's current plan."""
+    add_engineer(plan_db, "EMP2", "Ena")
+    catalogue.set_target_role(plan_db, person_id="EMP2", role_id="SWE3", actor="EMP2")
+    solve_chunk = planning._solve_chunk
+
+    def slow(chunk: Any) -> Any:
+        if not planning.plan_history(plan_db, "EMP"):  # once, while the batch searches
+            catalogue.set_target_role(plan_db, person_id="EMP", role_id="SWE2", actor="EMP")
+            planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
+        return solve_chunk(chunk)
+
+    monkeypatch.setattr(planning, "_solve_chunk", slow)
+    summary = planning.plan_all(plan_db, actor="hr", start=START, backend="serial")
+    current = planning.current_plan(plan_db, "EMP")
+    assert current is not None and (current.version, current.target_role_id, current.created_by) == (1, "SWE2", "EMP")
+    assert [pid for pid, _ in summary.failed] == ["EMP"]
+    assert "target role changed to 'SWE2' while plan-all ran" in summary.failed[0][1]
+    assert planning.current_plan(plan_db, "EMP2") is not None  # everyone else is stored
+
+    # A plan stored meanwhile towards the same target (made in the app, from newer data) is kept too.
+    def replanned(chunk: Any) -> Any:
+        org.assess_skill(plan_db, person_id="EMP", skill="Programming", level=4.4, provenance="manager", actor="MGR")
+        planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
+        return solve_chunk(chunk)
+
+    monkeypatch.setattr(planning, "_solve_chunk", replanned)
+    summary = planning.plan_all(plan_db, actor="hr", start=START, backend="serial")
+    current = planning.current_plan(plan_db, "EMP")
+    assert current is not None and (current.version, current.created_by) == (2, "EMP")
+    assert [pid for pid, _ in summary.failed] == ["EMP"] and "while plan-all ran" in summary.failed[0][1]
+
+
+def test_a_replan_without_an_opportunity_does_not_store_over_a_target_changed_meanwhile(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The re-plans after an opportunity closes run for everyone whose plan took it, seconds each: one whose
+    target changed meanwhile got a plan towards the old target as their current plan."""
+    add_engineer(plan_db, "EMP2", "Ona")
+    catalogue.set_target_role(plan_db, person_id="EMP2", role_id="SWE3", actor="EMP2")
+    insert_open_opportunity(plan_db)
+    for pid in ("EMP", "EMP2"):
+        planning.plan_for_person(plan_db, pid, actor=pid)
+    solve_within = planning.solve_within
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        catalogue.set_target_role(plan_db, person_id="EMP2", role_id="SWE2", actor="EMP2")
+        return solve_within(*args, **kwargs)
+
+    monkeypatch.setattr(planning, "solve_within", slow)
+    assert planning.replan_without(plan_db, "opportunity:OPP-LEAD", actor="hr", reason="closed") == 1
+    assert planning.current_plan(plan_db, "EMP").version == 2  # type: ignore[union-attr]
+    theirs = planning.current_plan(plan_db, "EMP2")
+    assert theirs is not None and (theirs.version, theirs.target_role_id) == (1, "SWE3")  # out of date, as it says
+
+
 def test_micromoves_plan_speaks_of_the_person_as_the_reader_knows_them(plan_db: Database) -> None:
     """`micromoves plan EMP` by an operator (or his manager) printed "you already hold …"; to
     Eli himself (--actor EMP) it still says "you"."""

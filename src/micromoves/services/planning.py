@@ -1392,6 +1392,7 @@ def plan_all(
         targets = load_targets(conn, {tid for _, tid in pairs}, errors=unplannable)
         catalogue = load_catalogue(conn)
         current = _current_digests(conn) if changed_only else {}
+        plans_read = _current_plan_ids(conn, [pid for pid, _ in pairs])
     report("load", len(pairs), len(pairs))
     # People whose target role cannot be planned towards fail alone, with the reason; everyone else is planned.
     items: list[PlanItem] = [(people[pid], tid, current.get(pid)) for pid, tid in pairs if tid in targets]
@@ -1433,9 +1434,13 @@ def plan_all(
         r["created_by"] = actor
     report("store", 0, len(records))
     with db.write_engine.begin() as conn:
+        # Not over what changed while the batch searched (minutes): a target set since, or a plan stored since
+        # (made in the app, or on a revert, from newer data), stays as it is; the person is named as failed.
+        changed = _changed_while_planning(conn, records, plans_read, during="plan-all ran")
+        records = [r for r in records if r["person_id"] not in changed]
         store_plans(conn, records, actor=actor, read_at=read_at)
     report("store", len(records), len(records))
-    failed = sorted([*failed_targets, *(r for r in results if isinstance(r, tuple))])
+    failed = sorted([*failed_targets, *(r for r in results if isinstance(r, tuple)), *changed.items()])
     outcomes = [r["outcome"] for r in records]
     not_found = sum(1 for r in records if r["explanation"]["ready_plan_may_exist"])
     return PlanAllSummary(
@@ -1475,7 +1480,7 @@ def replan_without(
         rows = [
             r
             for r in conn.execute(
-                select(p.person_id, t.people.c.target_role_id, p.horizon_weeks, p.steps)
+                select(p.id, p.person_id, t.people.c.target_role_id, p.horizon_weeks, p.steps)
                 .join(t.people, t.people.c.id == p.person_id)
                 .where(p.status == PlanStatus.CURRENT, cast(p.steps, Text).like(needle))
             )
@@ -1505,8 +1510,55 @@ def replan_without(
             )
         )
     with db.write_engine.begin() as conn:
+        # A target or a plan changed while these were searched keeps what it is (as a failed re-plan does).
+        changed = _changed_while_planning(conn, records, {r.person_id: r.id for r in rows}, during="the re-plan ran")
+        records = [r for r in records if r["person_id"] not in changed]
         store_plans(conn, records, actor=actor, read_at=read_at)
     return len(records)
+
+
+def _current_plan_ids(conn: Connection, person_ids: Sequence[str]) -> dict[str, int]:
+    """Person → the id of their current plan (people without one are left out)."""
+    p = t.plans.c
+    out: dict[str, int] = {}
+    for i in range(0, len(person_ids), 5_000):
+        chunk = list(person_ids[i : i + 5_000])
+        rows = conn.execute(select(p.person_id, p.id).where(p.person_id.in_(chunk), p.status == PlanStatus.CURRENT))
+        out.update({pid: int(plan_id) for pid, plan_id in rows})
+    return out
+
+
+def _changed_while_planning(
+    conn: Connection, records: Sequence[dict[str, Any]], plans_read: dict[str, int], *, during: str
+) -> dict[str, str]:
+    """Person → why their new plan must not be stored, in the storing transaction: their target role is no
+    longer the record's, or their current plan is no longer the one read before the search (``plans_read``;
+    absent: none), as the write found them. Their rows are locked (on PostgreSQL; SQLite's writer holds the
+    database) as :func:`catalogue.set_target_role` locks them, so no change slips in before the commit."""
+    aims: dict[str, str | None] = {}
+    persons = sorted(r["person_id"] for r in records)
+    for i in range(0, len(persons), 5_000):
+        chunk = persons[i : i + 5_000]
+        aims.update(
+            conn.execute(
+                select(t.people.c.id, t.people.c.target_role_id)
+                .where(t.people.c.id.in_(chunk))
+                .order_by(t.people.c.id)
+                .with_for_update()
+            ).all()
+        )
+    plans_now = _current_plan_ids(conn, persons)
+    out = {}
+    for r in records:
+        pid = r["person_id"]
+        if pid not in aims:
+            out[pid] = f"NotFound: person {pid!r} was deleted while {during}"
+        elif aims[pid] != r["target_role_id"]:
+            now = f"changed to {aims[pid]!r}" if aims[pid] else "cleared"
+            out[pid] = f"Conflict: {pid}'s target role {now} while {during}; plan again"
+        elif plans_now.get(pid) != plans_read.get(pid):
+            out[pid] = f"Conflict: a plan for {pid} was stored while {during}; it stays current"
+    return out
 
 
 def _current_digests(conn: Connection) -> dict[str, str]:
