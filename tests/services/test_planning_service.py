@@ -1382,6 +1382,38 @@ def test_a_replan_without_an_opportunity_does_not_store_over_a_target_changed_me
     assert theirs is not None and (theirs.version, theirs.target_role_id) == (1, "SWE3")  # out of date, as it says
 
 
+def test_a_target_set_as_the_plan_is_stored_is_not_overwritten_by_it(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The target was checked where the plan is written, but not locked: on PostgreSQL a target set and
+    committed between that check and the plan's commit left a plan towards the old target current. (Setting
+    a target locks the person's row; storing a plan now does too, and waits for it.)"""
+    import threading
+
+    solve_bounded = planning._solve_bounded
+    committed = threading.Event()
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        found = solve_bounded(*args, **kwargs)
+        # A target being set as the search ends: written, committed a moment later.
+        conn = plan_db.write_engine.connect()
+        tx = conn.begin()
+        conn.execute(t.people.update().where(t.people.c.id == "EMP").values(target_role_id="SWE2"))
+
+        def commit() -> None:
+            tx.commit()
+            conn.close()
+            committed.set()
+
+        threading.Timer(0.5, commit).start()
+        return found
+
+    monkeypatch.setattr(planning, "_solve_bounded", slow)
+    with pytest.raises(Conflict, match="target role changed to 'SWE2' while the plan was made"):
+        planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
+    assert committed.wait(5) and plans_count(plan_db) == 0
+
+
 def test_micromoves_plan_speaks_of_the_person_as_the_reader_knows_them(plan_db: Database) -> None:
     """`micromoves plan EMP` by an operator (or his manager) printed "you already hold …"; to
     Eli himself (--actor EMP) it still says "you"."""

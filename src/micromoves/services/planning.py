@@ -971,7 +971,11 @@ def plan_for_person(
         )
         return PlanOutcome(what_if, result, problem, stored=False, not_stored_because=not_stored_because)
     with db.write_engine.begin() as conn:
-        now_aims = conn.execute(select(t.people.c.target_role_id).where(t.people.c.id == person_id)).first()
+        # Locked as setting a target locks it (catalogue.set_target_role): on PostgreSQL a target set and
+        # committed between this check and the commit below left a plan towards the old one current.
+        now_aims = conn.execute(
+            select(t.people.c.target_role_id).where(t.people.c.id == person_id).with_for_update()
+        ).first()
         if now_aims is None:
             raise NotFound(f"person {person_id!r} was deleted while the plan was made", field="person_id")
         # Checked again where it is written: a target set while the search ran (seconds) left a plan towards
