@@ -569,6 +569,37 @@ def test_plan_commands(plan_db: Database) -> None:
     assert "planned 0 people" in result.stdout
 
 
+def test_congestion_and_plan_all_print_titles_and_ids_as_written(plan_db: Database) -> None:
+    """`congestion --routes T` put the template's title into the table's heading as Rich markup, and
+    `plan-all` the ids of the people it could not plan into its lines: a bracket ("Course [/] …") stopped
+    the command with a MarkupError traceback."""
+    from typer.testing import CliRunner
+
+    from micromoves.cli.main import app
+
+    catalogue.add_template(
+        plan_db,
+        id="T-BRACKETS",
+        kind="course",
+        title="Course [/] [bold]SQL[/bold]",
+        duration_weeks=6,
+        percent_time=10,
+        gains={"Programming": 0.5},
+        actor="hr",
+    )
+    url = plan_db.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, ["--db", url, "congestion", "--routes", "T-BRACKETS"])
+    assert result.exit_code == 0, result.exception
+    assert "Alternate routes without Course [/] [bold]SQL[/bold] (T-BRACKETS)" in " ".join(result.stdout.split())
+    # plan-all names those it could not plan by their id, as imported: printed as written too.
+    org.add_role(plan_db, id="TBD", title="Future role", level=3, actor="hr")
+    org.add_person(plan_db, id="P[/]1", name="Nia", role_id="SWE2", manager_id="MGR", actor="hr")
+    catalogue.set_target_role(plan_db, person_id="P[/]1", role_id="TBD", actor="hr")
+    result = CliRunner().invoke(app, ["--db", url, "plan-all", "--backend", "serial"])
+    assert result.exit_code == 0, result.exception
+    assert "P[/]1: DomainError: role TBD has no skill requirements" in result.stdout
+
+
 @pytest.mark.heavy
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the database only supplies the problem
 def test_time_budget_falls_back_to_the_greedy_dive_then_cp_sat(
