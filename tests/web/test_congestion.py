@@ -141,6 +141,25 @@ def test_opportunities_that_are_over_and_unwanted_leave_the_report_everywhere(wo
     assert f"Past opportunities: {congestion.SLOT_RULE}. 3 left out so." in " ".join(out.stdout.split())
 
 
+def test_an_opportunity_nobody_applied_to_follows_the_slot_rule_too(world: World) -> None:
+    """The rule the report states lists an opportunity that has yet to start and still takes applications,
+    and counts one left out once its dates are past. One that nobody had applied to at all (no application
+    row, not even a rejected one) was neither listed nor counted: a new opportunity was missing from the
+    report while one with a rejected application on the same dates was listed, and left_out fell short."""
+    with world.db.write_engine.begin() as conn:
+        conn.execute(
+            t.opportunities.insert(),
+            [
+                opportunity("OPP-FRESH", host_team_id="B", start=TODAY + 2 * WEEK, end=TODAY + 8 * WEEK),
+                opportunity("OPP-OVER", host_team_id="B", start=TODAY - 10 * WEEK, end=TODAY - 4 * WEEK),
+            ],
+        )
+    report = congestion.congestion(world.db, world.policy("admin"))
+    by_id = {s.id: s for s in report.slots}
+    assert "OPP-FRESH" in by_id and by_id["OPP-FRESH"].demand == 0 and by_id["OPP-FRESH"].supply == 1
+    assert "OPP-OVER" not in by_id and report.left_out == 1
+
+
 def _three_want_gig_x(world: World) -> None:
     """Eva, Emil and Otto aim at a role that asks for the Negotiation TPL-X builds, and their current plans
     schedule TPL-X: each of them can be routed around it (a small search each)."""
