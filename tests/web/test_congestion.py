@@ -230,6 +230,19 @@ def test_the_alternate_routes_page_has_a_limit_its_twin_and_the_cli_check_alike(
     assert refused.exit_code == 2 and f"{message}, not 21" in " ".join(refused.stderr.split())
 
 
+def test_the_congestion_command_refuses_an_option_it_would_ignore(world: World) -> None:
+    """`congestion --routes T --horizon 26` printed routes planned over 104 weeks, as if over 26, and
+    `congestion --limit 3` (no --routes) the report, as if limited: each option was silently ignored."""
+    for args, option in (
+        (["--routes", "TPL-X", "--horizon", "26"], "--horizon"),
+        (["--limit", "3"], "--limit"),
+    ):
+        out = CliRunner().invoke(cli, ["--db", _url(world), "congestion", *args])
+        assert out.exit_code == 2 and f"error: {option}" in out.stderr, (args, out.stdout, out.stderr)
+    # Each with what it goes with is taken.
+    assert CliRunner().invoke(cli, ["--db", _url(world), "congestion", "--horizon", "26", "--json"]).exit_code == 0
+
+
 def test_alternate_routes_speak_of_each_person_as_their_reader_knows_them(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
