@@ -1323,6 +1323,34 @@ def test_a_target_changed_while_the_plan_is_made_is_not_overwritten_by_it(
     assert info.value.field == "target_role_id" and plans_count(plan_db) == 0
 
 
+def test_a_plan_with_alternatives_is_up_to_date_until_its_problem_changes(plan_db: Database) -> None:
+    """A plan asked for with alternatives (`plan P --k 3`) recorded the digest of the problem searched for
+    them, which keeps every depth step, not of the problem as everything else builds it: the page showed
+    it out of date as soon as it was made, and plan-all --changed-only planned it again every night."""
+    from micromoves.services import views
+
+    # Two courses that only deepen Programming (held at 4.4, above what the target needs): the plan needs
+    # one depth step, and the shorter course beats the longer one, which only the alternatives' search keeps.
+    org.assess_skill(plan_db, person_id="EMP", skill="Programming", level=4.4, provenance="manager", actor="MGR")
+    for tid, weeks, share in (("T-DEEP-SHORT", 4, 10), ("T-DEEP-LONG", 8, 20)):
+        catalogue.add_template(
+            plan_db,
+            id=tid,
+            kind="course",
+            title=tid,
+            duration_weeks=weeks,
+            percent_time=share,
+            gains={"Programming": 0.5},
+            actor="hr",
+        )
+    made = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START, k=3)
+    assert planning.still_current(plan_db, made.plan)
+    view = views.plan_view(plan_db, "EMP", reader_person_id="EMP")
+    assert view is not None and view.out_of_date is False
+    again = planning.plan_all(plan_db, actor="hr", start=START, backend="serial", changed_only=True)
+    assert again.unchanged == 1 and planning.current_plan(plan_db, "EMP").version == 1  # type: ignore[union-attr]
+
+
 def test_a_change_written_while_the_plan_is_made_leaves_the_plan_out_of_date(
     plan_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -938,6 +938,13 @@ def plan_for_person(
             context, target, catalogue, problem = _problem_of(
                 conn, person_id, target_id, start=start, weeks=weeks, settings=settings, every_depth_step=k > 1
             )
+            # Recorded as the digest of the problem as everything else builds it (still_current, plan-all
+            # --changed-only, alternate routes): the one searched for alternatives keeps every depth step, and its
+            # digest showed the plan out of date as soon as it was made. The best plan is the same for both.
+            digest = None
+            if k > 1:
+                standard = make_problem(context, target, catalogue, start=start, horizon=weeks, settings=settings)
+                digest = plan_digest(standard, start, target_id)
         except PlanningError as exc:
             raise InvalidValue(f"cannot plan: {exc}", field=exc.field) from None
     try:
@@ -960,6 +967,7 @@ def plan_for_person(
         settings=settings,
         actor=actor,
         reason=reason,
+        digest=digest,
     )
     if not store:
         fields = {f for f in Plan.__dataclass_fields__ if f not in ("version", "created_at", "status", "id")}
