@@ -1849,6 +1849,17 @@ def propose_from_plan(db: Database, person_id: str, step: int, *, actor: str, re
     plan = current_plan(db, person_id)
     if plan is None:
         raise NotFound(f"{person_id} has no current plan; run `micromoves plan {person_id}` first", field="plan")
+    with db.engine.connect() as conn:
+        recorded = conn.scalar(select(t.people.c.target_role_id).where(t.people.c.id == person_id))
+    if target_out_of_date(plan.target_role_id, recorded) is not None:
+        # A plan towards a target the person left wants nothing (plan_in_force): its step would be a move
+        # serving the old target.
+        theirs = f"not {person_id}'s target role {recorded}" if recorded else f"and {person_id} has no target role"
+        raise InvalidValue(
+            f"the current plan aims for {plan.target_role_id}, {theirs}; plan again (`micromoves plan "
+            f"{person_id}`) before proposing its steps",
+            field="plan",
+        )
     if not 1 <= step <= len(plan.steps):
         raise InvalidValue(f"the plan has {len(plan.steps)} steps; there is no step {step}", field="step")
     s = plan.steps[step - 1]
