@@ -569,6 +569,37 @@ def test_plan_commands(plan_db: Database) -> None:
     assert "planned 0 people" in result.stdout
 
 
+def test_congestion_and_plan_all_print_titles_and_ids_as_written(plan_db: Database) -> None:
+    """`congestion --routes T` put the template's title into the table's heading as Rich markup, and
+    `plan-all` the ids of the people it could not plan into its lines: a bracket ("Course [/] …") stopped
+    the command with a MarkupError traceback."""
+    from typer.testing import CliRunner
+
+    from micromoves.cli.main import app
+
+    catalogue.add_template(
+        plan_db,
+        id="T-BRACKETS",
+        kind="course",
+        title="Course [/] [bold]SQL[/bold]",
+        duration_weeks=6,
+        percent_time=10,
+        gains={"Programming": 0.5},
+        actor="hr",
+    )
+    url = plan_db.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, ["--db", url, "congestion", "--routes", "T-BRACKETS"])
+    assert result.exit_code == 0, result.exception
+    assert "Alternate routes without Course [/] [bold]SQL[/bold] (T-BRACKETS)" in " ".join(result.stdout.split())
+    # plan-all names those it could not plan by their id, as imported: printed as written too.
+    org.add_role(plan_db, id="TBD", title="Future role", level=3, actor="hr")
+    org.add_person(plan_db, id="P[/]1", name="Nia", role_id="SWE2", manager_id="MGR", actor="hr")
+    catalogue.set_target_role(plan_db, person_id="P[/]1", role_id="TBD", actor="hr")
+    result = CliRunner().invoke(app, ["--db", url, "plan-all", "--backend", "serial"])
+    assert result.exit_code == 0, result.exception
+    assert "P[/]1: DomainError: role TBD has no skill requirements" in result.stdout
+
+
 @pytest.mark.heavy
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the database only supplies the problem
 def test_time_budget_falls_back_to_the_greedy_dive_then_cp_sat(
@@ -1290,6 +1321,156 @@ def test_a_target_changed_while_the_plan_is_made_is_not_overwritten_by_it(
     with pytest.raises(Conflict, match="target role changed to 'SWE2' while the plan was made") as info:
         planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
     assert info.value.field == "target_role_id" and plans_count(plan_db) == 0
+
+
+def test_a_plan_with_alternatives_is_up_to_date_until_its_problem_changes(plan_db: Database) -> None:
+    """A plan asked for with alternatives (`plan P --k 3`) recorded the digest of the problem searched for
+    them, which keeps every depth step, not of the problem as everything else builds it: the page showed
+    it out of date as soon as it was made, and plan-all --changed-only planned it again every night."""
+    from micromoves.services import views
+
+    # Two courses that only deepen Programming (held at 4.4, above what the target needs): the plan needs
+    # one depth step, and the shorter course beats the longer one, which only the alternatives' search keeps.
+    org.assess_skill(plan_db, person_id="EMP", skill="Programming", level=4.4, provenance="manager", actor="MGR")
+    for tid, weeks, share in (("T-DEEP-SHORT", 4, 10), ("T-DEEP-LONG", 8, 20)):
+        catalogue.add_template(
+            plan_db,
+            id=tid,
+            kind="course",
+            title=tid,
+            duration_weeks=weeks,
+            percent_time=share,
+            gains={"Programming": 0.5},
+            actor="hr",
+        )
+    made = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START, k=3)
+    assert planning.still_current(plan_db, made.plan)
+    view = views.plan_view(plan_db, "EMP", reader_person_id="EMP")
+    assert view is not None and view.out_of_date is False
+    again = planning.plan_all(plan_db, actor="hr", start=START, backend="serial", changed_only=True)
+    assert again.unchanged == 1 and planning.current_plan(plan_db, "EMP").version == 1  # type: ignore[union-attr]
+
+
+def test_a_change_written_while_the_plan_is_made_leaves_the_plan_out_of_date(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan was stamped with the time it was stored, after its search: a skill assessed while it searched
+    (seconds; plan-all's minutes) was older than the plan, so the page showed the plan made from the old
+    level as up to date (the page asks the problem only when something changed after the plan was made)."""
+    from micromoves.services import views
+
+    # A move of no consequence to the planner: the page's quick check then compares change times.
+    move_svc.propose_move(
+        plan_db,
+        person_id="EMP",
+        kind="gig",
+        title="Side gig",
+        start=START,
+        end=START + dt.timedelta(weeks=2),
+        percent_time=10,
+        actor="EMP",
+    )
+    solve_bounded = planning._solve_bounded
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        org.assess_skill(plan_db, person_id="EMP", skill="Programming", level=4.4, provenance="manager", actor="MGR")
+        return solve_bounded(*args, **kwargs)
+
+    monkeypatch.setattr(planning, "_solve_bounded", slow)
+    planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
+    view = views.plan_view(plan_db, "EMP", reader_person_id="EMP")
+    assert view is not None and (view.out_of_date, view.out_of_date_because) == (True, "changed")
+
+
+def test_plan_all_does_not_store_over_a_target_or_a_plan_changed_while_it_ran(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """plan-all read everyone's target, searched for minutes and stored: a target set (and planned towards in
+    the app) meanwhile was superseded by a plan towards the old target, as the person's current plan."""
+    add_engineer(plan_db, "EMP2", "Ena")
+    catalogue.set_target_role(plan_db, person_id="EMP2", role_id="SWE3", actor="EMP2")
+    solve_chunk = planning._solve_chunk
+
+    def slow(chunk: Any) -> Any:
+        if not planning.plan_history(plan_db, "EMP"):  # once, while the batch searches
+            catalogue.set_target_role(plan_db, person_id="EMP", role_id="SWE2", actor="EMP")
+            planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
+        return solve_chunk(chunk)
+
+    monkeypatch.setattr(planning, "_solve_chunk", slow)
+    summary = planning.plan_all(plan_db, actor="hr", start=START, backend="serial")
+    current = planning.current_plan(plan_db, "EMP")
+    assert current is not None and (current.version, current.target_role_id, current.created_by) == (1, "SWE2", "EMP")
+    assert [pid for pid, _ in summary.failed] == ["EMP"]
+    assert "target role changed to 'SWE2' while plan-all ran" in summary.failed[0][1]
+    assert planning.current_plan(plan_db, "EMP2") is not None  # everyone else is stored
+
+    # A plan stored meanwhile towards the same target (made in the app, from newer data) is kept too.
+    def replanned(chunk: Any) -> Any:
+        org.assess_skill(plan_db, person_id="EMP", skill="Programming", level=4.4, provenance="manager", actor="MGR")
+        planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
+        return solve_chunk(chunk)
+
+    monkeypatch.setattr(planning, "_solve_chunk", replanned)
+    summary = planning.plan_all(plan_db, actor="hr", start=START, backend="serial")
+    current = planning.current_plan(plan_db, "EMP")
+    assert current is not None and (current.version, current.created_by) == (2, "EMP")
+    assert [pid for pid, _ in summary.failed] == ["EMP"] and "while plan-all ran" in summary.failed[0][1]
+
+
+def test_a_replan_without_an_opportunity_does_not_store_over_a_target_changed_meanwhile(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The re-plans after an opportunity closes run for everyone whose plan took it, seconds each: one whose
+    target changed meanwhile got a plan towards the old target as their current plan."""
+    add_engineer(plan_db, "EMP2", "Ona")
+    catalogue.set_target_role(plan_db, person_id="EMP2", role_id="SWE3", actor="EMP2")
+    insert_open_opportunity(plan_db)
+    for pid in ("EMP", "EMP2"):
+        planning.plan_for_person(plan_db, pid, actor=pid)
+    solve_within = planning.solve_within
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        catalogue.set_target_role(plan_db, person_id="EMP2", role_id="SWE2", actor="EMP2")
+        return solve_within(*args, **kwargs)
+
+    monkeypatch.setattr(planning, "solve_within", slow)
+    assert planning.replan_without(plan_db, "opportunity:OPP-LEAD", actor="hr", reason="closed") == 1
+    assert planning.current_plan(plan_db, "EMP").version == 2  # type: ignore[union-attr]
+    theirs = planning.current_plan(plan_db, "EMP2")
+    assert theirs is not None and (theirs.version, theirs.target_role_id) == (1, "SWE3")  # out of date, as it says
+
+
+def test_a_target_set_as_the_plan_is_stored_is_not_overwritten_by_it(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The target was checked where the plan is written, but not locked: on PostgreSQL a target set and
+    committed between that check and the plan's commit left a plan towards the old target current. (Setting
+    a target locks the person's row; storing a plan now does too, and waits for it.)"""
+    import threading
+
+    solve_bounded = planning._solve_bounded
+    committed = threading.Event()
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        found = solve_bounded(*args, **kwargs)
+        # A target being set as the search ends: written, committed a moment later.
+        conn = plan_db.write_engine.connect()
+        tx = conn.begin()
+        conn.execute(t.people.update().where(t.people.c.id == "EMP").values(target_role_id="SWE2"))
+
+        def commit() -> None:
+            tx.commit()
+            conn.close()
+            committed.set()
+
+        threading.Timer(0.5, commit).start()
+        return found
+
+    monkeypatch.setattr(planning, "_solve_bounded", slow)
+    with pytest.raises(Conflict, match="target role changed to 'SWE2' while the plan was made"):
+        planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
+    assert committed.wait(5) and plans_count(plan_db) == 0
 
 
 def test_micromoves_plan_speaks_of_the_person_as_the_reader_knows_them(plan_db: Database) -> None:

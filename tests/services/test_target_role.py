@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from micromoves.domain.errors import Forbidden, InvalidValue, NotFound
@@ -271,3 +271,16 @@ def test_a_revert_after_the_target_changed_replans_towards_the_new_target(plan_d
     current = planning.current_plan(plan_db, "EMP")
     assert current is not None and (current.version, current.target_role_id) == (2, "LEAD")
     assert current.reason == f"move {move.id} was reverted"
+
+
+def test_a_step_of_a_plan_towards_a_target_left_behind_is_not_proposed(plan_db: Database) -> None:
+    """propose_from_plan proposed a step of the current plan whatever it aimed for: after a new target, a
+    move serving the old one ("Step 1 of plan v1 towards SWE3"), from a plan that no longer counts."""
+    add_lead_role(plan_db)
+    planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
+    secured.set_target_role(plan_db, as_person(plan_db, "EMP"), "EMP", role_id="LEAD")
+    with pytest.raises(InvalidValue, match="aims for SWE3, not EMP's target role LEAD") as info:
+        planning.propose_from_plan(plan_db, "EMP", 1, actor="EMP")
+    assert info.value.field == "plan"
+    with plan_db.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(t.moves)) == 0

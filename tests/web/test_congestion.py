@@ -141,6 +141,25 @@ def test_opportunities_that_are_over_and_unwanted_leave_the_report_everywhere(wo
     assert f"Past opportunities: {congestion.SLOT_RULE}. 3 left out so." in " ".join(out.stdout.split())
 
 
+def test_an_opportunity_nobody_applied_to_follows_the_slot_rule_too(world: World) -> None:
+    """The rule the report states lists an opportunity that has yet to start and still takes applications,
+    and counts one left out once its dates are past. One that nobody had applied to at all (no application
+    row, not even a rejected one) was neither listed nor counted: a new opportunity was missing from the
+    report while one with a rejected application on the same dates was listed, and left_out fell short."""
+    with world.db.write_engine.begin() as conn:
+        conn.execute(
+            t.opportunities.insert(),
+            [
+                opportunity("OPP-FRESH", host_team_id="B", start=TODAY + 2 * WEEK, end=TODAY + 8 * WEEK),
+                opportunity("OPP-OVER", host_team_id="B", start=TODAY - 10 * WEEK, end=TODAY - 4 * WEEK),
+            ],
+        )
+    report = congestion.congestion(world.db, world.policy("admin"))
+    by_id = {s.id: s for s in report.slots}
+    assert "OPP-FRESH" in by_id and by_id["OPP-FRESH"].demand == 0 and by_id["OPP-FRESH"].supply == 1
+    assert "OPP-OVER" not in by_id and report.left_out == 1
+
+
 def _three_want_gig_x(world: World) -> None:
     """Eva, Emil and Otto aim at a role that asks for the Negotiation TPL-X builds, and their current plans
     schedule TPL-X: each of them can be routed around it (a small search each)."""
@@ -209,6 +228,19 @@ def test_the_alternate_routes_page_has_a_limit_its_twin_and_the_cli_check_alike(
     assert (json.loads(ok.stdout)["limit"], len(json.loads(ok.stdout)["routes"])) == (2, 2)
     refused = CliRunner().invoke(cli, ["--db", _url(world), "congestion", "--routes", "TPL-X", "--limit", "21"])
     assert refused.exit_code == 2 and f"{message}, not 21" in " ".join(refused.stderr.split())
+
+
+def test_the_congestion_command_refuses_an_option_it_would_ignore(world: World) -> None:
+    """`congestion --routes T --horizon 26` printed routes planned over 104 weeks, as if over 26, and
+    `congestion --limit 3` (no --routes) the report, as if limited: each option was silently ignored."""
+    for args, option in (
+        (["--routes", "TPL-X", "--horizon", "26"], "--horizon"),
+        (["--limit", "3"], "--limit"),
+    ):
+        out = CliRunner().invoke(cli, ["--db", _url(world), "congestion", *args])
+        assert out.exit_code == 2 and f"error: {option}" in out.stderr, (args, out.stdout, out.stderr)
+    # Each with what it goes with is taken.
+    assert CliRunner().invoke(cli, ["--db", _url(world), "congestion", "--horizon", "26", "--json"]).exit_code == 0
 
 
 def test_alternate_routes_speak_of_each_person_as_their_reader_knows_them(

@@ -1059,7 +1059,7 @@ def plan_all(
         f"{summary.not_proven_optimal:,} not proven optimal within the time budget"
     )
     for person_id, error in summary.failed[:10]:
-        console.print(f"  {person_id}: {esc(error)}")
+        console.print(f"  {esc(person_id)}: {esc(error)}")
 
 
 # ------------------------------------------------------------------------------------------------ audit

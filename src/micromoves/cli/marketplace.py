@@ -304,18 +304,30 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def congestion_report(
         routes: Annotated[str | None, typer.Option(help="Show alternate routes around this move template.")] = None,
-        horizon: Annotated[int, typer.Option(help="Weeks ahead.")] = 104,
+        horizon: Annotated[int | None, typer.Option(help="Weeks ahead (the report; default 104).")] = None,
         # Checked by the service (congestion.check_route_limit), in the web's words.
-        limit: Annotated[int, typer.Option(help="People to re-plan with --routes (1–20).")] = 5,
+        limit: Annotated[int | None, typer.Option(help="People to re-plan with --routes (1–20; default 5).")] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Where demand for moves outruns seats; with --routes, what it costs people to go without a slot."""
         from micromoves.services import congestion
 
+        # Each option goes with one of the two outputs: given with the other, it was ignored without a word.
+        if routes and horizon is not None:
+            raise InvalidValue(
+                "--horizon is the report's: alternate routes are planned over 104 weeks, as on the page",
+                field="horizon",
+            )
+        if not routes and limit is not None:
+            raise InvalidValue(
+                "--limit is how many people --routes TEMPLATE compares: give it with --routes", field="limit"
+            )
         db = open_db()
         policy = _policy(db)
         if routes:
-            alt = congestion.alternate_routes(db, policy, routes, limit=limit)
+            alt = congestion.alternate_routes(
+                db, policy, routes, limit=congestion.DEFAULT_ROUTES if limit is None else limit
+            )
             if as_json:
                 print_json(alt.model_dump(mode="json"))
                 return
@@ -340,7 +352,7 @@ def register(app: typer.Typer) -> None:
             if (compared := len(alt.routes) + len(alt.not_planned)) < alt.wanting:
                 console.print(f"compared the first {compared} of {alt.wanting} people who want it (--limit up to 20)")
             return
-        report = congestion.congestion(db, policy, horizon_weeks=horizon)
+        report = congestion.congestion(db, policy, horizon_weeks=104 if horizon is None else horizon)
         if as_json:
             print_json(report.model_dump(mode="json"))
             return

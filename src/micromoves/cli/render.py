@@ -40,7 +40,9 @@ def print_json(obj: Any) -> None:
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
-    out = Table(title=title, title_justify="left", header_style="bold")
+    # The title is text as the cells are: it may name data ("Alternate routes without <template title>"), and a
+    # bracket there was read as markup (a stray "[/]" stopped the command with a MarkupError).
+    out = Table(title=esc(title), title_justify="left", header_style="bold")
     for c in columns:
         out.add_column(c)
     for r in rows:

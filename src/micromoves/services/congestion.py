@@ -290,8 +290,8 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
     for oid, (tid, seats, title, kind, over) in opportunity_info.items():
         apps = by_opportunity.get(oid, [])
         step = OPPORTUNITY_PREFIX + oid
-        if not apps and not plan_demand[step]:
-            continue
+        # No application at all is no different from only decided ones: SLOT_RULE lists it until its dates are
+        # past, then counts it as left out (skipped here, a new opportunity was missing and left_out fell short).
         holders = {pid for status, _, _, pid in apps if status == "accepted"}
         applicants = {pid for status, _, _, pid in apps if status in live}
         free = seats - len(holders)

@@ -813,8 +813,15 @@ def _planner_version() -> str:
     return source_digest(Path(_solver_module.__file__).parent)
 
 
-def store_plans(conn: Connection, records: Sequence[dict[str, Any]], *, actor: str) -> list[int]:
-    """Supersede each person's current plan and insert the new versions (one transaction, the caller's)."""
+def store_plans(
+    conn: Connection, records: Sequence[dict[str, Any]], *, actor: str, read_at: dt.datetime | None = None
+) -> list[int]:
+    """Supersede each person's current plan and insert the new versions (one transaction, the caller's).
+
+    ``read_at``: when the data the plans were computed from was read, their ``created_at`` (default: now). The
+    person's page takes a plan as up to date while nothing of the person or their moves changed after it was
+    made: stamped when stored, a skill or move written during the search (seconds; plan-all's minutes) was
+    older than a plan computed without it."""
     if not records:  # e.g. plan-all --changed-only when nothing changed
         return []
     persons = [r["person_id"] for r in records]
@@ -831,8 +838,10 @@ def store_plans(conn: Connection, records: Sequence[dict[str, Any]], *, actor: s
             .values(status=PlanStatus.SUPERSEDED)
         )
     now = utcnow()
+    made = read_at or now
     rows = [
-        {**r, "version": versions[r["person_id"]] + 1, "created_at": now, "status": PlanStatus.CURRENT} for r in records
+        {**r, "version": versions[r["person_id"]] + 1, "created_at": made, "status": PlanStatus.CURRENT}
+        for r in records
     ]
     ids: list[int] = []
     for i in range(0, len(rows), 1_000):
@@ -910,6 +919,7 @@ def plan_for_person(
         raise InvalidValue(f"k must be between 1 and 10, got {k}", field="k")
     budget = settings.plan_budget_seconds if budget is None else budget
     start = start or next_monday(dt.date.today())
+    read_at = utcnow()  # the plan's created_at (see store_plans)
     with db.engine.connect() as conn:
         person = conn.execute(
             select(t.people.c.id, t.people.c.target_role_id).where(t.people.c.id == person_id)
@@ -928,6 +938,13 @@ def plan_for_person(
             context, target, catalogue, problem = _problem_of(
                 conn, person_id, target_id, start=start, weeks=weeks, settings=settings, every_depth_step=k > 1
             )
+            # Recorded as the digest of the problem as everything else builds it (still_current, plan-all
+            # --changed-only, alternate routes): the one searched for alternatives keeps every depth step, and its
+            # digest showed the plan out of date as soon as it was made. The best plan is the same for both.
+            digest = None
+            if k > 1:
+                standard = make_problem(context, target, catalogue, start=start, horizon=weeks, settings=settings)
+                digest = plan_digest(standard, start, target_id)
         except PlanningError as exc:
             raise InvalidValue(f"cannot plan: {exc}", field=exc.field) from None
     try:
@@ -950,6 +967,7 @@ def plan_for_person(
         settings=settings,
         actor=actor,
         reason=reason,
+        digest=digest,
     )
     if not store:
         fields = {f for f in Plan.__dataclass_fields__ if f not in ("version", "created_at", "status", "id")}
@@ -961,7 +979,11 @@ def plan_for_person(
         )
         return PlanOutcome(what_if, result, problem, stored=False, not_stored_because=not_stored_because)
     with db.write_engine.begin() as conn:
-        now_aims = conn.execute(select(t.people.c.target_role_id).where(t.people.c.id == person_id)).first()
+        # Locked as setting a target locks it (catalogue.set_target_role): on PostgreSQL a target set and
+        # committed between this check and the commit below left a plan towards the old one current.
+        now_aims = conn.execute(
+            select(t.people.c.target_role_id).where(t.people.c.id == person_id).with_for_update()
+        ).first()
         if now_aims is None:
             raise NotFound(f"person {person_id!r} was deleted while the plan was made", field="person_id")
         # Checked again where it is written: a target set while the search ran (seconds) left a plan towards
@@ -974,7 +996,7 @@ def plan_for_person(
         plan_id = _same_as_current(conn, record)
         kept = plan_id is not None
         if plan_id is None:
-            (plan_id,) = store_plans(conn, [record], actor=actor)
+            (plan_id,) = store_plans(conn, [record], actor=actor, read_at=read_at)
     with UnitOfWork(db, write=False) as uow:
         plan = uow.session.get(Plan, plan_id)
         assert plan is not None
@@ -1379,6 +1401,7 @@ def plan_all(
     start = start or next_monday(dt.date.today())
     report = progress or (lambda stage, done, total: None)
     started = time.perf_counter()
+    read_at = utcnow()  # the plans' created_at (see store_plans)
     with db.engine.connect() as conn:
         wanted = select(t.people.c.id, t.people.c.target_role_id).where(t.people.c.target_role_id.is_not(None))
         if team is not None:
@@ -1394,6 +1417,7 @@ def plan_all(
         targets = load_targets(conn, {tid for _, tid in pairs}, errors=unplannable)
         catalogue = load_catalogue(conn)
         current = _current_digests(conn) if changed_only else {}
+        plans_read = _current_plan_ids(conn, [pid for pid, _ in pairs])
     report("load", len(pairs), len(pairs))
     # People whose target role cannot be planned towards fail alone, with the reason; everyone else is planned.
     items: list[PlanItem] = [(people[pid], tid, current.get(pid)) for pid, tid in pairs if tid in targets]
@@ -1430,14 +1454,18 @@ def plan_all(
     else:
         raise InvalidValue(f"unknown backend {backend!r}; use process, serial or ray", field="backend")
     records = [r for r in results if isinstance(r, dict)]
-    failed = sorted([*failed_targets, *(r for r in results if isinstance(r, tuple))])
     unchanged = sum(1 for r in results if isinstance(r, _Unchanged))
     for r in records:
         r["created_by"] = actor
     report("store", 0, len(records))
     with db.write_engine.begin() as conn:
-        store_plans(conn, records, actor=actor)
+        # Not over what changed while the batch searched (minutes): a target set since, or a plan stored since
+        # (made in the app, or on a revert, from newer data), stays as it is; the person is named as failed.
+        changed = _changed_while_planning(conn, records, plans_read, during="plan-all ran")
+        records = [r for r in records if r["person_id"] not in changed]
+        store_plans(conn, records, actor=actor, read_at=read_at)
     report("store", len(records), len(records))
+    failed = sorted([*failed_targets, *(r for r in results if isinstance(r, tuple)), *changed.items()])
     outcomes = [r["outcome"] for r in records]
     not_found = sum(1 for r in records if r["explanation"]["ready_plan_may_exist"])
     return PlanAllSummary(
@@ -1470,13 +1498,14 @@ def replan_without(
     settings = settings or get_settings()
     p = t.plans.c
     needle = f'%"{option_id}"%'
+    read_at = utcnow()  # the plans' created_at (see store_plans)
     with db.engine.connect() as conn:
         # Towards the person's recorded target, as every stored plan (plan_for_person): a plan made before
         # the target changed is replaced by one towards the new target; without a target it stays as it is.
         rows = [
             r
             for r in conn.execute(
-                select(p.person_id, t.people.c.target_role_id, p.horizon_weeks, p.steps)
+                select(p.id, p.person_id, t.people.c.target_role_id, p.horizon_weeks, p.steps)
                 .join(t.people, t.people.c.id == p.person_id)
                 .where(p.status == PlanStatus.CURRENT, cast(p.steps, Text).like(needle))
             )
@@ -1506,8 +1535,55 @@ def replan_without(
             )
         )
     with db.write_engine.begin() as conn:
-        store_plans(conn, records, actor=actor)
+        # A target or a plan changed while these were searched keeps what it is (as a failed re-plan does).
+        changed = _changed_while_planning(conn, records, {r.person_id: r.id for r in rows}, during="the re-plan ran")
+        records = [r for r in records if r["person_id"] not in changed]
+        store_plans(conn, records, actor=actor, read_at=read_at)
     return len(records)
+
+
+def _current_plan_ids(conn: Connection, person_ids: Sequence[str]) -> dict[str, int]:
+    """Person → the id of their current plan (people without one are left out)."""
+    p = t.plans.c
+    out: dict[str, int] = {}
+    for i in range(0, len(person_ids), 5_000):
+        chunk = list(person_ids[i : i + 5_000])
+        rows = conn.execute(select(p.person_id, p.id).where(p.person_id.in_(chunk), p.status == PlanStatus.CURRENT))
+        out.update({pid: int(plan_id) for pid, plan_id in rows})
+    return out
+
+
+def _changed_while_planning(
+    conn: Connection, records: Sequence[dict[str, Any]], plans_read: dict[str, int], *, during: str
+) -> dict[str, str]:
+    """Person → why their new plan must not be stored, in the storing transaction: their target role is no
+    longer the record's, or their current plan is no longer the one read before the search (``plans_read``;
+    absent: none), as the write found them. Their rows are locked (on PostgreSQL; SQLite's writer holds the
+    database) as :func:`catalogue.set_target_role` locks them, so no change slips in before the commit."""
+    aims: dict[str, str | None] = {}
+    persons = sorted(r["person_id"] for r in records)
+    for i in range(0, len(persons), 5_000):
+        chunk = persons[i : i + 5_000]
+        aims.update(
+            conn.execute(
+                select(t.people.c.id, t.people.c.target_role_id)
+                .where(t.people.c.id.in_(chunk))
+                .order_by(t.people.c.id)
+                .with_for_update()
+            ).all()
+        )
+    plans_now = _current_plan_ids(conn, persons)
+    out = {}
+    for r in records:
+        pid = r["person_id"]
+        if pid not in aims:
+            out[pid] = f"NotFound: person {pid!r} was deleted while {during}"
+        elif aims[pid] != r["target_role_id"]:
+            now = f"changed to {aims[pid]!r}" if aims[pid] else "cleared"
+            out[pid] = f"Conflict: {pid}'s target role {now} while {during}; plan again"
+        elif plans_now.get(pid) != plans_read.get(pid):
+            out[pid] = f"Conflict: a plan for {pid} was stored while {during}; it stays current"
+    return out
 
 
 def _current_digests(conn: Connection) -> dict[str, str]:
@@ -1786,6 +1862,17 @@ def propose_from_plan(db: Database, person_id: str, step: int, *, actor: str, re
     plan = current_plan(db, person_id)
     if plan is None:
         raise NotFound(f"{person_id} has no current plan; run `micromoves plan {person_id}` first", field="plan")
+    with db.engine.connect() as conn:
+        recorded = conn.scalar(select(t.people.c.target_role_id).where(t.people.c.id == person_id))
+    if target_out_of_date(plan.target_role_id, recorded) is not None:
+        # A plan towards a target the person left wants nothing (plan_in_force): its step would be a move
+        # serving the old target.
+        theirs = f"not {person_id}'s target role {recorded}" if recorded else f"and {person_id} has no target role"
+        raise InvalidValue(
+            f"the current plan aims for {plan.target_role_id}, {theirs}; plan again (`micromoves plan "
+            f"{person_id}`) before proposing its steps",
+            field="plan",
+        )
     if not 1 <= step <= len(plan.steps):
         raise InvalidValue(f"the plan has {len(plan.steps)} steps; there is no step {step}", field="step")
     s = plan.steps[step - 1]
