@@ -230,3 +230,52 @@ def test_a_seat_accepted_before_its_opportunity_closed_stays_its_holders(plan_db
     assert "EMP" not in summary.replanned and summary.failed == []
     after = planning.current_plan(plan_db, "EMP")
     assert after is not None and (after.version, after.steps) == (held.version, held.steps)
+
+
+def test_a_target_changed_while_the_seats_are_respected_is_not_overwritten(
+    plan_db: Database,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The re-plans run for everyone whose plan takes a full seat, seconds each: one whose target changed
+    meanwhile was given a plan towards the old target as their current plan (as plan-all and the re-plans
+    after an opportunity closes were). They keep what they have and are named as failed."""
+    from micromoves.services import seats as seats_svc
+
+    for pid in PEOPLE[1:]:
+        _clone_employee(plan_db, pid)
+    for pid in PEOPLE:
+        planning.plan_for_person(plan_db, pid, actor="test", start=START)
+    real = seats_svc.solve_within
+    calls: list[int] = []
+
+    def retargeted_meanwhile(problem: Any, budget: float, **kw: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:  # the first re-planned person clears their target while the batch searches
+            replanned_first.append(_first_replanned(plan_db))
+        return real(problem, budget, **kw)
+
+    replanned_first: list[str] = []
+    monkeypatch.setattr(seats_svc, "solve_within", retargeted_meanwhile)
+    summary = respect_seats(plan_db, actor="test")
+    (who,) = replanned_first
+    assert who not in summary.replanned and len(summary.replanned) == 1
+    assert (
+        dict(summary.failed)[who] == f"Conflict: {who}'s target role cleared while the seats were respected; plan again"
+    )
+    with plan_db.engine.connect() as conn:
+        versions = dict(
+            conn.execute(select(t.plans.c.person_id, t.plans.c.version).where(t.plans.c.status == "current")).all()
+        )
+    assert versions[who] == 1 and versions[summary.replanned[0]] == 2
+
+
+def _first_replanned(db: Database) -> str:
+    """Whoever of the people sharing the one-seat stretch comes after the first (in the order the seats are
+    given: ready week, then id) — the first to be re-planned — clears their target role now."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            select(t.plans.c.person_id, t.plans.c.ready_week).where(t.plans.c.status == "current")
+        ).all()
+    who = sorted(rows, key=lambda r: (r.ready_week, r.person_id))[1].person_id
+    catalogue.set_target_role(db, person_id=who, role_id=None, actor=who)
+    return str(who)

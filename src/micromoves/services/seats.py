@@ -31,6 +31,7 @@ from micromoves.domain.marketplace import SEAT_HOLDING, OpportunityStatus
 from micromoves.planning import PlanningError
 from micromoves.services.planning import (
     OPPORTUNITY_PREFIX,
+    _changed_while_planning,
     load_catalogue,
     load_people,
     load_targets,
@@ -44,6 +45,7 @@ from micromoves.services.planning import (
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
+from micromoves.storage.uow import utcnow
 
 Progress = Callable[[str, int, int], None]
 Span = tuple[int, int]  # [start week, end week) on a common calendar
@@ -123,11 +125,12 @@ def respect_seats(
     settings = settings or get_settings()
     report = progress or (lambda stage, done, total: None)
     p = t.plans.c
+    read_at = utcnow()  # the re-planned plans' created_at (see store_plans)
     with db.engine.connect() as conn:
         # The plans in force: one towards a target its person no longer has (changed or cleared) takes no seat,
         # and is not re-planned towards that old target either.
         plans = conn.execute(
-            select(p.person_id, p.target_role_id, p.start, p.horizon_weeks, p.ready_week, p.steps).where(
+            select(p.id, p.person_id, p.target_role_id, p.start, p.horizon_weeks, p.ready_week, p.steps).where(
                 plan_in_force()
             )
         ).all()
@@ -176,7 +179,14 @@ def respect_seats(
             report("seats", done, len(order))
     if records:
         with db.write_engine.begin() as conn:
-            store_plans(conn, records, actor=actor)
+            # Not over what changed while the plans were re-made: a target set since, or a plan stored since
+            # (made in the app, from newer data), stays as it is; the person is named as failed.
+            changed = _changed_while_planning(
+                conn, records, {x.person_id: x.id for x in plans}, during="the seats were respected"
+            )
+            store_plans(conn, [r for r in records if r["person_id"] not in changed], actor=actor, read_at=read_at)
+        replanned = [pid for pid in replanned if pid not in changed]
+        failed += sorted(changed.items())
     return SeatSummary(len(plans), kept, replanned, failed)
 
 
