@@ -827,3 +827,24 @@ def test_an_open_opportunity_whose_end_has_passed_gets_no_offers(db: Database) -
     proposal = svc.propose_allocation(db, actor="hr", today=TODAY)
     assert {(a.person_id, a.opportunity_id) for a in proposal.assignments} == {("A-1", "LAST")}
     assert (proposal.stats["opportunities"], proposal.stats["seats"], proposal.stats["empty_seats"]) == (1, 1, 0)
+
+
+def test_a_run_is_not_applied_once_an_opportunity_in_it_has_ended(db: Database) -> None:
+    """Proposed while the opportunity ran, applied after its dates were cut short: the run's offers could never
+    be accepted (an ended opportunity's acceptance is refused), and they would hold its seats meanwhile."""
+    base_org(db, {"A": 10})
+    insert(
+        db,
+        t.opportunities,
+        [opportunity("CUT", start=TODAY - dt.timedelta(weeks=4), end=TODAY + dt.timedelta(weeks=4))],
+    )
+    insert(db, t.applications, [application("A-0", "CUT", benefit=9)])
+    run = svc.propose_allocation(db, actor="hr", today=TODAY)
+    assert [(a.person_id, a.opportunity_id) for a in run.assignments] == [("A-0", "CUT")]
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(t.opportunities).where(t.opportunities.c.id == "CUT").values(end=TODAY - dt.timedelta(days=1))
+        )
+    assert "seats gone at CUT (ended, 1 free for 1)" in str(svc.get_allocation(db, run.run_id, today=TODAY).out_of_date)
+    with pytest.raises(Conflict, match="seats gone at CUT"):
+        svc.apply_allocation(db, run.run_id, actor="boss", today=TODAY)

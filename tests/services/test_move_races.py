@@ -177,3 +177,56 @@ def test_no_handoff_is_recorded_on_a_move_that_ended_meanwhile(org_db: Database)
             lock_person=False,
         )
     assert handoffs.handoff_for_move(org_db, mid) is None
+
+
+def test_a_handoff_recorded_while_the_move_changes_waits_for_the_person_and_does_not_deadlock(pg: Database) -> None:
+    """Every change to a move locks its person's row, then writes the move. record_handoff locked the move's
+    row first, then its insert (whose foreign key names the person) waited for the person: the change, holding
+    the person and waiting for the move, deadlocked with it (PostgreSQL aborted one of the two). It now takes
+    the person's row first, waits for the change, and records the handoff on the move as the change left it."""
+    org_db = pg
+    mid = propose(org_db, kind="acting_role", percent_time=100)
+    run_to(org_db, mid, S.REQUESTED, S.APPROVED)
+    admin = Policy(org_db, Principal(0, "admin", Access.ADMIN, None))
+    handoff_id = while_locked(  # the change: EMP's row locked, then the move started (onboarding)
+        org_db,
+        _set_status(mid, S.ONBOARDING),
+        lambda: handoffs.record_handoff(org_db, admin, mid, holder_id="MGR", responsibilities="The team"),
+    )
+    recorded = handoffs.handoff_for_move(org_db, mid)
+    assert recorded is not None and recorded.id == handoff_id and recorded.status == "active"  # onboarding: runs
+
+
+def test_plan_alls_store_does_not_deadlock_with_a_change_naming_a_person_it_locks(pg: Database) -> None:
+    """plan-all's store locks the people it stores plans for, in id order, so that a target set meanwhile
+    waits (and is not stored over). With FOR UPDATE it also conflicted with the foreign-key checks of rows
+    naming a locked person: a change holding MGR (as an approval of MGR's move does) and then writing a row
+    naming EMP (an approver, a manager) deadlocked with a store holding EMP and waiting for MGR, and PostgreSQL
+    aborted one of them: minutes of plan-all's search lost. FOR NO KEY UPDATE leaves foreign-key checks be."""
+    from micromoves.services import planning
+
+    records = [{"person_id": "EMP", "target_role_id": "SWE3"}, {"person_id": "MGR", "target_role_id": None}]
+    with org_db_write(pg) as conn:
+        conn.execute(select(t.people.c.id).where(t.people.c.id == "MGR").with_for_update())
+        with ThreadPoolExecutor(1) as pool:
+
+            def store() -> dict[str, str]:
+                with pg.write_engine.begin() as c:
+                    return planning._changed_while_planning(c, records, {}, during="plan-all ran")
+
+            future = pool.submit(store)
+            deadline = time.monotonic() + 20
+            while not _waiting_for_a_lock(pg):  # the store holds EMP and waits for MGR
+                assert time.monotonic() < deadline and not future.done(), future
+                time.sleep(0.02)
+            # A row naming EMP: its foreign-key check takes EMP's row in key-share mode.
+            conn.execute(t.people.update().where(t.people.c.id == "MGR").values(manager_id="EMP"))
+            conn.commit()
+        assert isinstance(future.result(timeout=30), dict)
+
+
+def org_db_write(db: Database) -> Any:
+    """A connection with a transaction begun (committed by the caller, else rolled back)."""
+    conn = db.write_engine.connect()
+    conn.begin()
+    return conn

@@ -1603,10 +1603,13 @@ def out_of_date(conn: Connection, run: Any, *, lock: bool = False, today: dt.dat
             .group_by(ap.opportunity_id)
         ).all()
     )
+    # An opportunity whose end has passed (its dates edited since) takes no offer: its acceptance is refused.
+    ended = dt.date.fromisoformat(day)
     short = [
-        f"{r.id} ({r.status}, {max(0, r.seats - int(taken.get(r.id, 0)))} free for {wanted[r.id]})"
-        for r in conn.execute(select(o.id, o.seats, o.status).where(o.id.in_(in_run)).order_by(o.id))
-        if r.status != OpportunityStatus.OPEN.value or r.seats - int(taken.get(r.id, 0)) < wanted[r.id]
+        f"{r.id} ({'ended' if r.end < ended else r.status}, {max(0, r.seats - int(taken.get(r.id, 0)))} free "
+        f"for {wanted[r.id]})"
+        for r in conn.execute(select(o.id, o.seats, o.status, o.end).where(o.id.in_(in_run)).order_by(o.id))
+        if r.status != OpportunityStatus.OPEN.value or r.end < ended or r.seats - int(taken.get(r.id, 0)) < wanted[r.id]
     ]
     if short:
         return f"seats gone at {', '.join(short[:5])}"

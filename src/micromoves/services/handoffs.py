@@ -54,7 +54,7 @@ def record_handoff(
     with db.write_engine.begin() as conn:
         # Read again under the lock, as a correction does: a move that ended since the check above has
         # returned its handoffs already, and one written now would stay active for good.
-        status = _status_for_update(conn, move_id)
+        status = _status_for_update(conn, move_id, move.person_id)
         fields = _checked(conn, policy, move, holder_id, responsibilities, return_on, backfill_id)
         if conn.scalar(select(t.handoffs.c.id).where(t.handoffs.c.move_id == move_id)) is not None:
             raise Conflict(f"move {move_id} already has a handoff: correct that one instead", field="move_id")
@@ -101,7 +101,7 @@ def correct_handoff(
     with db.write_engine.begin() as conn:
         # Read again under the lock: a move completed or withdrawn since the check above has returned or
         # cancelled its handoff, which a correction must not rewrite.
-        _status_for_update(conn, move_id)
+        _status_for_update(conn, move_id, move.person_id)
         fields = _checked(conn, policy, move, holder_id, responsibilities, return_on, backfill_id)
         old = conn.execute(select(t.handoffs).where(c.move_id == move_id).with_for_update()).first()
         if old is None:
@@ -121,8 +121,14 @@ def correct_handoff(
     return True
 
 
-def _status_for_update(conn: Connection, move_id: str) -> MoveStatus:
-    """The move's status under its row lock, refused once the move has ended (or never will run)."""
+def _status_for_update(conn: Connection, move_id: str, person_id: str) -> MoveStatus:
+    """The move's status under its row lock, refused once the move has ended (or never will run).
+
+    The person's row is locked first, as every change to a person's moves locks it before writing the move
+    (moves.locked_move): with the move's row taken first, a status change holding the person and waiting for
+    the move deadlocked with the handoff's insert, whose foreign key to the person waits for that person
+    (PostgreSQL)."""
+    conn.execute(select(t.people.c.id).where(t.people.c.id == person_id).with_for_update())
     status = MoveStatus(
         conn.execute(select(t.moves.c.status).where(t.moves.c.id == move_id).with_for_update()).scalar_one()
     )

@@ -982,7 +982,7 @@ def plan_for_person(
         # Locked as setting a target locks it (catalogue.set_target_role): on PostgreSQL a target set and
         # committed between this check and the commit below left a plan towards the old one current.
         now_aims = conn.execute(
-            select(t.people.c.target_role_id).where(t.people.c.id == person_id).with_for_update()
+            select(t.people.c.target_role_id).where(t.people.c.id == person_id).with_for_update(key_share=True)
         ).first()
         if now_aims is None:
             raise NotFound(f"person {person_id!r} was deleted while the plan was made", field="person_id")
@@ -1569,7 +1569,10 @@ def _changed_while_planning(
                 select(t.people.c.id, t.people.c.target_role_id)
                 .where(t.people.c.id.in_(chunk))
                 .order_by(t.people.c.id)
-                .with_for_update()
+                # FOR NO KEY UPDATE: it conflicts with setting a target (FOR UPDATE), which is what must wait,
+                # but not with the foreign-key checks of rows naming a person (an approval locks its mover,
+                # then inserts its approver): FOR UPDATE deadlocked with those, aborting the whole store.
+                .with_for_update(key_share=True)
             ).all()
         )
     plans_now = _current_plan_ids(conn, persons)
