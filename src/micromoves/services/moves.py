@@ -456,17 +456,7 @@ def _revert(uow: UnitOfWork, person: Person, move: Move, *, actor: str, on: dt.d
             # They held no role before (_convert records the one held without a history): the trial undone
             # leaves them with none again. (The revert was refused, so such a trial could never be undone.)
             details.update(role_from=person.role_id, role_restored=None)
-            uow.audit(
-                actor,
-                "person.role_changed",
-                "person",
-                person.id,
-                role_from=person.role_id,
-                role_to=None,
-                reason=AssignmentReason.REVERT.value,
-                move_id=move.id,
-            )
-            person.role_id = None
+            _role_changed(uow, person, None, AssignmentReason.REVERT, move, actor=actor)
             return details
         prior = earlier[-1]
         details.update(role_from=person.role_id, role_restored=prior.role_id)
@@ -742,6 +732,14 @@ def _change_role(
     """The person holds ``role_id`` from ``on`` because of ``move``: a role history entry and an audit event."""
     assignment = RoleAssignment(person_id=person.id, role_id=role_id, start=on, reason=reason, move_id=move.id)
     uow.session.add(assignment)
+    _role_changed(uow, person, role_id, reason, move, actor=actor)
+    return assignment
+
+
+def _role_changed(
+    uow: UnitOfWork, person: Person, role_id: str | None, reason: AssignmentReason, move: Move, *, actor: str
+) -> None:
+    """The person holds ``role_id`` (None: no role) because of ``move``, with an audit event saying so."""
     uow.audit(
         actor,
         "person.role_changed",
@@ -753,7 +751,6 @@ def _change_role(
         move_id=move.id,
     )
     person.role_id = role_id
-    return assignment
 
 
 def _extend(
