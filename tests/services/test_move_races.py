@@ -212,7 +212,7 @@ def test_plan_alls_store_does_not_deadlock_with_a_change_naming_a_person_it_lock
 
             def store() -> dict[str, str]:
                 with pg.write_engine.begin() as c:
-                    return planning._changed_while_planning(c, records, {}, during="plan-all ran")
+                    return planning.changed_while_planning(c, records, {}, during="plan-all ran")
 
             future = pool.submit(store)
             deadline = time.monotonic() + 20

@@ -1461,7 +1461,7 @@ def plan_all(
     with db.write_engine.begin() as conn:
         # Not over what changed while the batch searched (minutes): a target set since, or a plan stored since
         # (made in the app, or on a revert, from newer data), stays as it is; the person is named as failed.
-        changed = _changed_while_planning(conn, records, plans_read, during="plan-all ran")
+        changed = changed_while_planning(conn, records, plans_read, during="plan-all ran")
         records = [r for r in records if r["person_id"] not in changed]
         store_plans(conn, records, actor=actor, read_at=read_at)
     report("store", len(records), len(records))
@@ -1536,7 +1536,7 @@ def replan_without(
         )
     with db.write_engine.begin() as conn:
         # A target or a plan changed while these were searched keeps what it is (as a failed re-plan does).
-        changed = _changed_while_planning(conn, records, {r.person_id: r.id for r in rows}, during="the re-plan ran")
+        changed = changed_while_planning(conn, records, {r.person_id: r.id for r in rows}, during="the re-plan ran")
         records = [r for r in records if r["person_id"] not in changed]
         store_plans(conn, records, actor=actor, read_at=read_at)
     return len(records)
@@ -1553,7 +1553,7 @@ def _current_plan_ids(conn: Connection, person_ids: Sequence[str]) -> dict[str, 
     return out
 
 
-def _changed_while_planning(
+def changed_while_planning(
     conn: Connection, records: Sequence[dict[str, Any]], plans_read: dict[str, int], *, during: str
 ) -> dict[str, str]:
     """Person → why their new plan must not be stored, in the storing transaction: their target role is no

@@ -31,7 +31,7 @@ from micromoves.domain.marketplace import SEAT_HOLDING, OpportunityStatus
 from micromoves.planning import PlanningError
 from micromoves.services.planning import (
     OPPORTUNITY_PREFIX,
-    _changed_while_planning,
+    changed_while_planning,
     load_catalogue,
     load_people,
     load_targets,
@@ -181,7 +181,7 @@ def respect_seats(
         with db.write_engine.begin() as conn:
             # Not over what changed while the plans were re-made: a target set since, or a plan stored since
             # (made in the app, from newer data), stays as it is; the person is named as failed.
-            changed = _changed_while_planning(
+            changed = changed_while_planning(
                 conn, records, {x.person_id: x.id for x in plans}, during="the seats were respected"
             )
             store_plans(conn, [r for r in records if r["person_id"] not in changed], actor=actor, read_at=read_at)
