@@ -46,6 +46,7 @@ from micromoves.services.accounts import Scope
 from micromoves.services.policy import Policy, teams_under
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
+from micromoves.storage.bulk import CHUNK, among
 from micromoves.storage.db import Database
 from micromoves.storage.repositories import all_skill_labels
 from micromoves.storage.uow import UnitOfWork, utcnow
@@ -1546,9 +1547,11 @@ def _current_plan_ids(conn: Connection, person_ids: Sequence[str]) -> dict[str, 
     """Person → the id of their current plan (people without one are left out)."""
     p = t.plans.c
     out: dict[str, int] = {}
-    for i in range(0, len(person_ids), 5_000):
-        chunk = list(person_ids[i : i + 5_000])
-        rows = conn.execute(select(p.person_id, p.id).where(p.person_id.in_(chunk), p.status == PlanStatus.CURRENT))
+    for i in range(0, len(person_ids), CHUNK):
+        chunk = list(person_ids[i : i + CHUNK])
+        rows = conn.execute(
+            select(p.person_id, p.id).where(among(conn, p.person_id, chunk), p.status == PlanStatus.CURRENT)
+        )
         out.update({pid: int(plan_id) for pid, plan_id in rows})
     return out
 
@@ -1562,12 +1565,12 @@ def changed_while_planning(
     database) as :func:`catalogue.set_target_role` locks them, so no change slips in before the commit."""
     aims: dict[str, str | None] = {}
     persons = sorted(r["person_id"] for r in records)
-    for i in range(0, len(persons), 5_000):
-        chunk = persons[i : i + 5_000]
+    for i in range(0, len(persons), CHUNK):
+        chunk = persons[i : i + CHUNK]
         aims.update(
             conn.execute(
                 select(t.people.c.id, t.people.c.target_role_id)
-                .where(t.people.c.id.in_(chunk))
+                .where(among(conn, t.people.c.id, chunk))
                 .order_by(t.people.c.id)
                 # FOR NO KEY UPDATE: it conflicts with setting a target (FOR UPDATE), which is what must wait,
                 # but not with the foreign-key checks of rows naming a person (an approval locks its mover,
