@@ -1515,3 +1515,35 @@ def test_a_pre_hires_plan_starts_on_their_first_day_so_its_steps_can_be_proposed
     assert min(dt.date.fromisoformat(s["start"]) for s in plan.steps) == START + dt.timedelta(weeks=3)
     move = planning.propose_from_plan(plan_db, "EMP", 1, actor="EMP")
     assert move.start >= first_day and move.status == MoveStatus.REQUESTED
+
+
+def test_a_plan_stored_from_newer_data_while_the_plan_is_made_stays_current(
+    plan_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan request that read the person before another request stored a plan (made from data read later,
+    here after a new skill level) superseded that newer plan with one computed from the older data."""
+    solve_bounded = planning._solve_bounded
+    calls = []
+
+    def overtaken(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:  # while the first request searches, the skill changes and a second one is stored
+            org.assess_skill(
+                plan_db, person_id="EMP", skill="Programming", level=4.4, provenance="manager", actor="MGR"
+            )
+            planning.plan_for_person(plan_db, "EMP", actor="MGR", start=START)
+        return solve_bounded(*args, **kwargs)
+
+    monkeypatch.setattr(planning, "_solve_bounded", overtaken)
+    with pytest.raises(
+        Conflict, match=r"made from newer data \(version 1\) was stored while this one was made"
+    ) as info:
+        planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
+    assert info.value.field == "person_id" and plans_count(plan_db) == 1
+    current = planning.current_plan(plan_db, "EMP")
+    assert current is not None and (current.version, current.created_by) == (1, "MGR")
+
+    # A plan stored before a request read the person is older: the request's plan supersedes it.
+    org.assess_skill(plan_db, person_id="EMP", skill="Programming", level=2.0, provenance="manager", actor="MGR")
+    made = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
+    assert (made.plan.version, made.plan.created_by, made.kept) == (2, "EMP", False)

@@ -997,6 +997,21 @@ def plan_for_person(
         plan_id = _same_as_current(conn, record)
         kept = plan_id is not None
         if plan_id is None:
+            # A plan stored while this one was searched for, from data read after this one's (another request,
+            # the app's re-plan): it is the better answer, and this one superseded it with older data.
+            newer = conn.execute(
+                select(t.plans.c.version).where(
+                    t.plans.c.person_id == person_id,
+                    t.plans.c.status == PlanStatus.CURRENT,
+                    t.plans.c.created_at > read_at,
+                )
+            ).scalar()
+            if newer is not None:
+                raise Conflict(
+                    f"a plan for {person_id} made from newer data (version {newer}) was stored while this one was "
+                    "made; it stays current",
+                    field="person_id",
+                )
             (plan_id,) = store_plans(conn, [record], actor=actor, read_at=read_at)
     with UnitOfWork(db, write=False) as uow:
         plan = uow.session.get(Plan, plan_id)
