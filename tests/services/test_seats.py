@@ -335,3 +335,40 @@ def test_a_plan_refused_at_store_time_gives_back_its_seat_and_its_current_plan_i
         assert stretch == [(0, 12), (12, 24), (24, 36)]
         assert [pid for pid, _ in summary.failed] == [who] and len(summary.replanned) == 2
         assert who not in summary.replanned
+
+
+def test_people_changing_during_every_walk_stop_it_after_a_few(
+    plan_db: Database,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Someone re-planned changes during each walk: the walk is made again at most ROUNDS times, and the last
+    one's refused people are named as failed (their plans kept), as before."""
+    from micromoves.services import seats as seats_svc
+
+    for pid in PEOPLE[1:]:
+        _clone_employee(plan_db, pid)
+    for pid in PEOPLE:
+        planning.plan_for_person(plan_db, pid, actor="test", start=START)
+    walks: list[int] = []
+    real_walk = seats_svc._walk
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        walks.append(1)
+        return real_walk(*args, **kw)
+
+    changed: list[str] = []
+    real_replan = seats_svc._replan
+
+    def replan_then_change(conn: Any, plan: Any, *args: Any, **kw: Any) -> Any:
+        out = real_replan(conn, plan, *args, **kw)
+        if len(changed) < len(walks):  # the first re-planned person of each walk changes meanwhile
+            changed.append(plan.person_id)
+            planning.plan_for_person(plan_db, plan.person_id, actor="app", start=START, horizon=100 - len(changed))
+        return out
+
+    monkeypatch.setattr(seats_svc, "_walk", counted)
+    monkeypatch.setattr(seats_svc, "_replan", replan_then_change)
+    summary = respect_seats(plan_db, actor="test")
+    assert len(walks) == seats_svc.ROUNDS == len(changed)
+    assert sorted(pid for pid, _ in summary.failed) == sorted(changed)
+    assert all("was stored while the seats were respected" in why for _, why in summary.failed)
