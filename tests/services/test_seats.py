@@ -279,3 +279,96 @@ def _first_replanned(db: Database) -> str:
     who = sorted(rows, key=lambda r: (r.ready_week, r.person_id))[1].person_id
     catalogue.set_target_role(db, person_id=who, role_id=None, actor=who)
     return str(who)
+
+
+@pytest.mark.parametrize("meanwhile", ["cleared", "planned in the app"])
+def test_a_plan_refused_at_store_time_gives_back_its_seat_and_its_current_plan_is_counted(
+    plan_db: Database,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    meanwhile: str,
+) -> None:
+    """Three people, a one-seat stretch. While the seats are respected, the first person to be re-planned
+    changes: their target is cleared, or the app stores a newer plan for them (which takes the stretch in
+    weeks 0–12 again). Their re-plan is refused at store time, but the seat it claimed (weeks 12–24) was
+    already counted for the third person, who was pushed to weeks 24–36 though 12–24 was free; and the newer
+    plan was not counted at all, so it shared weeks 0–12 with the first person's (an over-booked seat).
+    The walk is made again from what is stored now, with their current plan fixed in place: no seat is
+    over-booked, and nobody is pushed back behind a seat nobody takes."""
+    from micromoves.services import seats as seats_svc
+
+    for pid in PEOPLE[1:]:
+        _clone_employee(plan_db, pid)
+    for pid in PEOPLE:
+        planning.plan_for_person(plan_db, pid, actor="test", start=START)
+    real = seats_svc.solve_within
+    changed: list[str] = []
+
+    def changed_meanwhile(problem: Any, budget: float, **kw: Any) -> Any:
+        if not changed:
+            with plan_db.engine.connect() as conn:
+                rows = conn.execute(
+                    select(t.plans.c.person_id, t.plans.c.ready_week).where(t.plans.c.status == "current")
+                ).all()
+            who = sorted(rows, key=lambda r: (r.ready_week, r.person_id))[1].person_id
+            if meanwhile == "cleared":
+                catalogue.set_target_role(plan_db, person_id=who, role_id=None, actor=who)
+            else:
+                # A plan made in the app towards the same target (a shorter horizon: not the same as the current one).
+                planning.plan_for_person(plan_db, who, actor=who, start=START, horizon=100)
+            changed.append(who)
+        return real(problem, budget, **kw)
+
+    monkeypatch.setattr(seats_svc, "solve_within", changed_meanwhile)
+    summary = respect_seats(plan_db, actor="test")
+    (who,) = changed
+    with plan_db.engine.connect() as conn:
+        rows = conn.execute(select(t.plans.c.person_id, t.plans.c.steps).where(planning.plan_in_force())).all()
+    stretch = sorted(
+        (s["start_week"], s["end_week"]) for _, steps in rows for s in steps if s["template_id"] == "T-STRETCH"
+    )
+    if meanwhile == "cleared":
+        # Their plan no longer counts; the third person takes the seat the refused re-plan had claimed.
+        assert stretch == [(0, 12), (12, 24)]
+        assert [pid for pid, _ in summary.failed] == [who] and len(summary.replanned) == 1
+    else:
+        # The newer plan stays as it is and is counted first: the other two are fitted around it.
+        assert stretch == [(0, 12), (12, 24), (24, 36)]
+        assert [pid for pid, _ in summary.failed] == [who] and len(summary.replanned) == 2
+        assert who not in summary.replanned
+
+
+def test_people_changing_during_every_walk_stop_it_after_a_few(
+    plan_db: Database,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Someone re-planned changes during each walk: the walk is made again at most ROUNDS times, and the last
+    one's refused people are named as failed (their plans kept), as before."""
+    from micromoves.services import seats as seats_svc
+
+    for pid in PEOPLE[1:]:
+        _clone_employee(plan_db, pid)
+    for pid in PEOPLE:
+        planning.plan_for_person(plan_db, pid, actor="test", start=START)
+    walks: list[int] = []
+    real_walk = seats_svc._walk
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        walks.append(1)
+        return real_walk(*args, **kw)
+
+    changed: list[str] = []
+    real_replan = seats_svc._replan
+
+    def replan_then_change(conn: Any, plan: Any, *args: Any, **kw: Any) -> Any:
+        out = real_replan(conn, plan, *args, **kw)
+        if len(changed) < len(walks):  # the first re-planned person of each walk changes meanwhile
+            changed.append(plan.person_id)
+            planning.plan_for_person(plan_db, plan.person_id, actor="app", start=START, horizon=100 - len(changed))
+        return out
+
+    monkeypatch.setattr(seats_svc, "_walk", counted)
+    monkeypatch.setattr(seats_svc, "_replan", replan_then_change)
+    summary = respect_seats(plan_db, actor="test")
+    assert len(walks) == seats_svc.ROUNDS == len(changed)
+    assert sorted(pid for pid, _ in summary.failed) == sorted(changed)
+    assert all("was stored while the seats were respected" in why for _, why in summary.failed)

@@ -266,7 +266,9 @@ def decide(db: Database, policy: Policy, move_id: str, *, verdict: Verdict | str
             )
             uow.session.flush()
         except IntegrityError:
-            raise Conflict(f"the {slot} approval of move {move_id} was just given by someone else") from None
+            raise Conflict(
+                f"the {slot} approval of move {move_id} was just given by someone else", field="status"
+            ) from None
         uow.audit(p.actor, f"move.approval_{verdict.value}", "move", move_id, slot=slot.value, note=note.strip())
         if slot is Slot.MANAGER and verdict is Verdict.APPROVED and p.person_id is not None:
             # Whoever gives the release is the manager the ledger credits (a stand-in, HR, not always
@@ -288,7 +290,9 @@ def decide(db: Database, policy: Policy, move_id: str, *, verdict: Verdict | str
         try:
             uow.commit()
         except IntegrityError:
-            raise Conflict(f"the {slot} approval of move {move_id} was just given by someone else") from None
+            raise Conflict(
+                f"the {slot} approval of move {move_id} was just given by someone else", field="status"
+            ) from None
         return move
 
 

@@ -1,7 +1,7 @@
 """Congestion: where demand for short moves outruns the seats, and what it costs to route around it.
 
-Demand for a move template comes from the current plans that schedule it and from live applications to
-the opportunities that run it; supply is its seats over the horizon (a template can run again once a
+Demand for a move template comes from the current plans that schedule it within the horizon and from live
+applications to the opportunities that run it; supply is its seats over the horizon (a template can run again once a
 cohort ends). A **bottleneck** is a slot on which many plans or applicants converge with too few seats.
 An opportunity that nobody wants and whose dates are past (it has started, or its apply-by date has passed)
 is not listed.
@@ -70,7 +70,8 @@ SLOT_RULE = (
 
 class SlotLoad(BaseModel):
     """Demand and supply of one slot: an open opportunity (its free seats against its live applications)
-    or a catalogue move template (its seats over the horizon against the current plans that schedule it)."""
+    or a catalogue move template (its seats over the horizon against the current plans that schedule it
+    to start within the horizon)."""
 
     # An opportunity's demand counts people: those with a live application, and those whose plans take it
     # without having applied; a seat holder is neither (their seat is out of the supply already).
@@ -205,11 +206,17 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
         # Only plans towards the person's recorded target (plan_in_force): one made before their target changed,
         # or was cleared, wants nothing they are after now.
         rows = conn.execute(select(t.plans.c.person_id, t.plans.c.steps).where(plan_in_force()))
+        # A template's supply is its seats over the horizon, so its demand is the steps that start within it:
+        # every step however far ahead was counted, and plans fitted one after another to a one-seat move (weeks
+        # 0, 12, 24) showed a queue over the next 12 weeks. An opportunity's seats are for its own dates.
+        horizon_end = today + dt.timedelta(weeks=horizon_weeks)
         current_plans = 0
         for person_id, steps in rows:
             current_plans += 1
             for step in steps or []:
                 tid = step.get("template_id")
+                if tid in templates and dt.date.fromisoformat(step["start"]) >= horizon_end:
+                    continue
                 if tid in templates or str(tid).startswith(OPPORTUNITY_PREFIX):
                     plan_demand[tid] += 1
                     planned_by[tid].add(person_id)

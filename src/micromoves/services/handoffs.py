@@ -133,7 +133,9 @@ def _status_for_update(conn: Connection, move_id: str, person_id: str) -> MoveSt
         conn.execute(select(t.moves.c.status).where(t.moves.c.id == move_id).with_for_update()).scalar_one()
     )
     if status in ENDED_STATUSES:
-        raise Conflict(f"move {move_id} is {status}: a handoff is for a move still to come or under way")
+        raise Conflict(
+            f"move {move_id} is {status}: a handoff is for a move still to come or under way", field="status"
+        )
     return status
 
 
@@ -154,7 +156,9 @@ def _move_to_hand_over(db: Database, policy: Policy, move_id: str, action: str) 
         entity_id=move_id,
     )
     if MoveStatus(move.status) in ENDED_STATUSES:
-        raise Conflict(f"move {move_id} is {move.status}: a handoff is for a move still to come or under way")
+        raise Conflict(
+            f"move {move_id} is {move.status}: a handoff is for a move still to come or under way", field="status"
+        )
     if MoveKind(move.kind) not in KINDS_WITH_HANDOFF:
         raise InvalidValue(
             f"a {move.kind} move carries no handoff; acting roles, handoffs and temporary leads do", field="kind"

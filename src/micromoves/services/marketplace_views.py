@@ -224,6 +224,13 @@ def _card(
             today=dt.date.today(),
             names=skill_names,
         )
+        # What apply refuses of an open opportunity, which nothing closes when its dates pass (and the
+        # marketplace keeps listing): the card said "eligible", and its page had no Apply button nor a reason.
+        today = dt.date.today()
+        if opp.status == OS.OPEN.value and opp.end < today:
+            reasons.insert(0, f"it ended on {opp.end.isoformat()}")
+        elif opp.status == OS.OPEN.value and opp.application_deadline is not None and today > opp.application_deadline:
+            reasons.insert(0, f"applications closed on {opp.application_deadline.isoformat()}")
         eligible = not reasons
         why = _why(opp, viewer, plan_words or "", skill_names)
     return OpportunityCard(

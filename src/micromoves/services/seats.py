@@ -13,7 +13,9 @@ Each re-plan is bounded by the batch planner's time budget (``MICROMOVES_PLAN_AL
 fallbacks: such a plan is marked not proven optimal). Nothing is written while plans are re-computed; the
 re-planned plans are stored together in one short transaction at the end, so an interrupted run changes
 nothing and the database is not held locked while plans are searched. A person whose re-plan fails keeps
-their plan and is listed in ``failed``: their plan may still share a seat with someone else's.
+their plan and is listed in ``failed``: their plan may still share a seat with someone else's. A person who
+changes while their re-plan is made keeps what they have too, and the walk is made again around it (see
+:func:`respect_seats`).
 """
 
 from __future__ import annotations
@@ -115,6 +117,18 @@ def _opportunity_seats(conn: Connection, plans: Sequence[Any], seats: dict[str, 
     return held
 
 
+ROUNDS = 3  # walks at most: a change met at store time makes the walk again (see respect_seats)
+
+
+@dataclass
+class _Walk:
+    plans: dict[str, int]  # person → id of the plan in force read for the walk
+    kept: int
+    replanned: list[str]
+    failed: list[tuple[str, str]]
+    records: list[dict[str, Any]]
+
+
 def respect_seats(
     db: Database,
     *,
@@ -122,10 +136,43 @@ def respect_seats(
     progress: Progress | None = None,
     settings: Settings | None = None,
 ) -> SeatSummary:
+    """Walk the plans (:func:`_walk`) and store the re-planned ones.
+
+    A re-planned person who changed while the walk ran (a target set, or a plan stored in the app) is not
+    stored over (:func:`planning.changed_while_planning`). But the seats their refused re-plan claimed were
+    given up by everyone walked after them, and their current plan was never counted: the stored plans could
+    leave a seat free that someone was moved away from, and over-book one with that current plan. So when the
+    store meets such a change, nothing is stored and the walk is made again from what is stored now, with
+    the changed people's current plans fixed in place (counted first, as an accepted seat is, and never
+    re-planned: they keep what they have and are named as failed). At most ``ROUNDS`` walks: after the last,
+    its refused people are named as failed as before, and their plans may share a seat."""
     settings = settings or get_settings()
     report = progress or (lambda stage, done, total: None)
+    fixed: dict[str, str] = {}  # person → why their current plan stays as it is
+    changed: dict[str, str] = {}
+    for walk_no in range(1, ROUNDS + 1):
+        read_at = utcnow()  # the re-planned plans' created_at (see store_plans)
+        walk = _walk(db, set(fixed), actor=actor, report=report, settings=settings)
+        if not walk.records:
+            break
+        with db.write_engine.begin() as conn:
+            # Not over what changed while the plans were re-made: a target set since, or a plan stored since
+            # (made in the app, from newer data), stays as it is; the person is named as failed.
+            changed = changed_while_planning(conn, walk.records, walk.plans, during="the seats were respected")
+            if not changed or walk_no == ROUNDS:
+                store_plans(
+                    conn, [r for r in walk.records if r["person_id"] not in changed], actor=actor, read_at=read_at
+                )
+                break
+        fixed.update(changed)  # nothing was written: walk again around their current plans
+    replanned = [pid for pid in walk.replanned if pid not in changed]
+    return SeatSummary(len(walk.plans), walk.kept, replanned, walk.failed + sorted({**fixed, **changed}.items()))
+
+
+def _walk(db: Database, fixed: set[str], *, actor: str, report: Progress, settings: Settings) -> _Walk:
+    """One walk of the plans in force in priority order, keeping those that fit and re-planning the others
+    (not stored). The plans of ``fixed`` people are placed first and neither kept nor re-planned."""
     p = t.plans.c
-    read_at = utcnow()  # the re-planned plans' created_at (see store_plans)
     with db.engine.connect() as conn:
         # The plans in force: one towards a target its person no longer has (changed or cleared) takes no seat,
         # and is not re-planned towards that old target either.
@@ -136,17 +183,21 @@ def respect_seats(
         ).all()
         seats = dict(conn.execute(select(t.move_templates.c.id, t.move_templates.c.seats)).all())
         held = _opportunity_seats(conn, plans, seats)
+    read = {x.person_id: x.id for x in plans}
     if not plans:
-        return SeatSummary(0, 0, [], [])
+        return _Walk(read, 0, [], [], [])
     origin = min(x.start for x in plans)
-    order = sorted(plans, key=lambda x: (x.ready_week is None, x.ready_week or 0, x.person_id))
+    order = sorted(
+        (x for x in plans if x.person_id not in fixed),
+        key=lambda x: (x.ready_week is None, x.ready_week or 0, x.person_id),
+    )
     busy: dict[str, list[Span]] = defaultdict(list)
     # A seat already accepted is its holder's, whoever else would be ready sooner: the holders' plan steps
-    # on it are placed first and never moved.
+    # on it are placed first and never moved. So are the plans of people who changed during an earlier walk.
     for plan in plans:
         shift = (plan.start - origin).days // 7
         for step in plan.steps or []:
-            if (plan.person_id, step["template_id"]) in held:
+            if plan.person_id in fixed or (plan.person_id, step["template_id"]) in held:
                 busy[step["template_id"]].append((step["start_week"] + shift, step["end_week"] + shift))
     kept, replanned, failed = 0, [], []
     records: list[dict[str, Any]] = []
@@ -177,17 +228,7 @@ def respect_seats(
                     busy[tid].append((a, b))
                 replanned.append(plan.person_id)
             report("seats", done, len(order))
-    if records:
-        with db.write_engine.begin() as conn:
-            # Not over what changed while the plans were re-made: a target set since, or a plan stored since
-            # (made in the app, from newer data), stays as it is; the person is named as failed.
-            changed = changed_while_planning(
-                conn, records, {x.person_id: x.id for x in plans}, during="the seats were respected"
-            )
-            store_plans(conn, [r for r in records if r["person_id"] not in changed], actor=actor, read_at=read_at)
-        replanned = [pid for pid in replanned if pid not in changed]
-        failed += sorted(changed.items())
-    return SeatSummary(len(plans), kept, replanned, failed)
+    return _Walk(read, kept, replanned, failed, records)
 
 
 def _replan(
