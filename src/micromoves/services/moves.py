@@ -448,6 +448,15 @@ def _revert(uow: UnitOfWork, person: Person, move: Move, *, actor: str, on: dt.d
     if move.converted_assignment_id is not None:
         assignments = uow.people.assignments(person.id)
         converted = next(a for a in assignments if a.id == move.converted_assignment_id)
+        if converted.end is not None or person.role_id != converted.role_id:
+            # Their role changed since (a later conversion, a promotion or transfer an import recorded):
+            # restoring the role held before this trial would silently take that change away too.
+            raise Conflict(
+                f"move {move.id} converted {person.id} into {converted.role_id}, but they hold "
+                f"{person.role_id or 'no role'} now (their role changed after the conversion); reverting it "
+                "would undo that later change too: record the role they should hold as a role change instead",
+                field="status",
+            )
         earlier = [a for a in assignments if a.start <= converted.start and a.id != converted.id]
         for a in assignments:
             if a.end is None:

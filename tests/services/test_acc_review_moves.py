@@ -1,0 +1,52 @@
+"""Defects found by the accounts/moves review (acc): each test failed before its fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from micromoves.domain.errors import Conflict
+from micromoves.domain.model import AssignmentReason, MoveStatus, Rating
+from micromoves.services import moves as svc
+from micromoves.services import org
+from micromoves.storage.db import Database
+from tests.services.test_moves import org_db, propose
+
+__all__ = ["org_db"]  # the organisation of the tracker's tests
+
+S = MoveStatus
+D = dt.date
+BOTH_MET = [svc.CriterionRating(1, Rating.MET), svc.CriterionRating(2, Rating.MET)]
+
+
+def _converted(db: Database, target: str, start: D, end: D) -> str:
+    mid = propose(db, start=start, end=end, target_role_id=target)
+    for status in (S.REQUESTED, S.APPROVED, S.ONBOARDING, S.ACTIVE):
+        svc.transition_move(db, mid, status, actor="MGR", on=start)
+    svc.review_move(db, mid, reviewer_id="MGR", decision="convert", on=end, ratings=BOTH_MET)
+    return mid
+
+
+def test_reverting_a_conversion_a_later_role_change_replaced_is_refused(org_db: Database) -> None:
+    """A trial converted into SWE3, then a second one converted into LEAD: reverting the first put the person
+    back in SWE2, silently taking away the role the later conversion (or a promotion an import recorded) gave
+    them, and ended that later assignment. Now refused: the conversion is no longer their current role."""
+    org.add_role(org_db, id="LEAD", title="Tech Lead", level=4, team_id="ENG", actor="hr")
+    first = _converted(org_db, "SWE3", D(2026, 1, 5), D(2026, 3, 27))
+    _converted(org_db, "LEAD", D(2026, 4, 6), D(2026, 6, 26))
+    assert org.person_overview(org_db, "EMP").person.role_id == "LEAD"
+
+    with pytest.raises(Conflict) as caught:
+        svc.transition_move(org_db, first, S.REVERTED, actor="MGR", reason="oops", on=D(2026, 7, 6))
+    assert caught.value.field == "status"
+    assert "LEAD" in caught.value.message
+
+    overview = org.person_overview(org_db, "EMP")
+    assert overview.person.role_id == "LEAD"
+    assert [(a.role_id, a.reason, a.end) for a in overview.assignments] == [
+        ("SWE2", AssignmentReason.HIRE, D(2026, 3, 27)),
+        ("SWE3", AssignmentReason.CONVERSION, D(2026, 6, 26)),
+        ("LEAD", AssignmentReason.CONVERSION, None),
+    ]
+    assert svc.get_move(org_db, first).status is S.COMPLETED
