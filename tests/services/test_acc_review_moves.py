@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from micromoves.domain.errors import Conflict
+from micromoves.domain.errors import Conflict, InvalidValue
 from micromoves.domain.model import AssignmentReason, MoveStatus, Rating
 from micromoves.services import moves as svc
 from micromoves.services import org
@@ -50,3 +50,13 @@ def test_reverting_a_conversion_a_later_role_change_replaced_is_refused(org_db: 
         ("LEAD", AssignmentReason.CONVERSION, None),
     ]
     assert svc.get_move(org_db, first).status is S.COMPLETED
+
+
+def test_a_move_title_longer_than_its_column_is_refused_naming_the_field(org_db: Database) -> None:
+    """The web form and the API hold a title to 500 characters (moves.title's width); the CLI's --title did
+    not: on PostgreSQL a longer one stopped with "database error: value too long for type character
+    varying(500)", on SQLite it was stored (and an export of it then read back by nothing that checks it)."""
+    with pytest.raises(InvalidValue) as caught:
+        propose(org_db, title="x" * 501)
+    assert caught.value.field == "title" and "500" in caught.value.message
+    assert svc.get_move(org_db, propose(org_db, title="  " + "y" * 500 + " ")).title == "y" * 500  # stripped: fits

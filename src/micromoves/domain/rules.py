@@ -147,6 +147,20 @@ def check_criteria(statements: Sequence[str], field: str = "success_criteria", *
     return [check_criterion(s, already + i, field) for i, s in enumerate(statements, 1)]
 
 
+MAX_TITLE_CHARS = 500  # moves.title's width, as the web form and the API hold it
+
+
+def check_title(title: str) -> str:
+    """A move's title, stripped: not empty, and no wider than its column (the CLI held it to nothing: on
+    PostgreSQL a longer one failed as a database error, on SQLite it was stored)."""
+    text = title.strip()
+    if not text:
+        raise InvalidValue("a move needs a title", field="title")
+    if len(text) > MAX_TITLE_CHARS:
+        raise InvalidValue(f"a title is at most {MAX_TITLE_CHARS} characters, got {len(text)}", field="title")
+    return text
+
+
 def check_percent(percent: int) -> None:
     if not 1 <= percent <= 100:
         raise InvalidValue(f"percent_time must be between 1 and 100, got {percent}", field="percent_time")

@@ -142,8 +142,7 @@ def propose_move(
     """Record a proposed move (or, with ``request``, propose and submit it for approval at once)."""
     settings = settings or get_settings()
     kind = vocabulary.parse(MoveKind, kind, field="kind")
-    if not title.strip():
-        raise InvalidValue("a move needs a title", field="title")
+    title = rules.check_title(title)
     statements = _checked(start, end, percent_time, criteria, settings)
     with UnitOfWork(db) as uow:
         person = uow.people.get_for_update(person_id)
@@ -288,6 +287,7 @@ def build_requested_move(
     settings: Settings | None = None,
 ) -> Move:
     """A new requested move inside the caller's unit of work (the marketplace's accepted offers)."""
+    title = rules.check_title(title)
     statements = _checked(start, end, percent_time, criteria, settings or get_settings())
     if not statements:
         raise MissingSuccessCriteria("a move needs success criteria", field="success_criteria")
