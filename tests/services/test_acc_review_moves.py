@@ -11,12 +11,14 @@ from micromoves.domain.model import AssignmentReason, MoveStatus, Rating
 from micromoves.services import moves as svc
 from micromoves.services import org
 from micromoves.storage.db import Database
+from micromoves.storage.uow import UnitOfWork
 from tests.services.test_moves import org_db, propose
 
 __all__ = ["org_db"]  # the organisation of the tracker's tests
 
 S = MoveStatus
 D = dt.date
+PROG = "2.B.3.e"  # O*NET's Programming
 BOTH_MET = [svc.CriterionRating(1, Rating.MET), svc.CriterionRating(2, Rating.MET)]
 
 
@@ -60,3 +62,42 @@ def test_a_move_title_longer_than_its_column_is_refused_naming_the_field(org_db:
         propose(org_db, title="x" * 501)
     assert caught.value.field == "title" and "500" in caught.value.message
     assert svc.get_move(org_db, propose(org_db, title="  " + "y" * 500 + " ")).title == "y" * 500  # stripped: fits
+
+
+def _profile_level(db: Database, skill_id: str) -> float:
+    with UnitOfWork(db, write=False) as uow:
+        return uow.people.profile("EMP")[skill_id].level
+
+
+def test_completing_a_move_never_lowers_a_skill_raised_since_its_gain_was_recorded(org_db: Database) -> None:
+    """Two moves build Programming (3.0). The first's mid-way review (continue) records a gain to 4.0; the
+    second completes with a gain to 5.0, written to the profile. The first then ends: its completion wrote
+    4.0 as the latest assessment, and the profile fell from 5.0 to 4.0, though a review refuses a gain that
+    lowers a level. A gain the profile has since passed is kept on the move and not written back."""
+    first = propose(org_db, start=D(2026, 1, 5), end=D(2026, 3, 27), percent_time=40)
+    second = propose(org_db, start=D(2026, 1, 5), end=D(2026, 2, 27), percent_time=40)
+    for mid in (first, second):
+        for status in (S.REQUESTED, S.APPROVED, S.ONBOARDING, S.ACTIVE):
+            svc.transition_move(org_db, mid, status, actor="MGR", on=D(2026, 1, 5))
+    svc.review_move(
+        org_db, first, reviewer_id="MGR", decision="continue", on=D(2026, 2, 2), gains=[svc.GainInput(PROG, 4.0)]
+    )
+    svc.review_move(
+        org_db,
+        second,
+        reviewer_id="MGR",
+        decision="end",
+        on=D(2026, 2, 27),
+        ratings=BOTH_MET,
+        gains=[svc.GainInput(PROG, 5.0)],
+    )
+    assert _profile_level(org_db, PROG) == 5.0
+
+    done = svc.review_move(org_db, first, reviewer_id="MGR", decision="end", on=D(2026, 3, 27), ratings=BOTH_MET)
+    assert done.status is S.COMPLETED
+    assert _profile_level(org_db, PROG) == 5.0
+    assert [(g.skill_id, g.level_before, g.level_after) for g in done.skill_gains] == [(PROG, 3.0, 4.0)]
+    with UnitOfWork(org_db, write=False) as uow:
+        completed = next(e for e in uow.audit_log.list(entity_id=first) if e.action == "move.completed")
+    assert completed.details["skills_written"] == []
+    assert completed.details["skills_not_written"] == [f"{PROG}:4 (profile already 5)"]

@@ -415,7 +415,10 @@ def _apply_transition(
         details.update(_stop_early(move, on))
     lifecycle.transition(move, to, actor=actor, at=utcnow(), reason=reason)
     if to is S.COMPLETED:
-        details["skills_written"] = _write_back_skills(uow, move, on=on)
+        written, passed = _write_back_skills(uow, move, on=on)
+        details["skills_written"] = written
+        if passed:
+            details["skills_not_written"] = passed
     from micromoves.services.handoffs import sync_with_move
     from micromoves.services.marketplace import release_seat_of
 
@@ -424,10 +427,18 @@ def _apply_transition(
     uow.audit(actor, f"move.{to.value}", "move", move.id, **details)
 
 
-def _write_back_skills(uow: UnitOfWork, move: Move, *, on: dt.date) -> list[str]:
-    """Completing a move records each skill gained on the person's profile, with the move as evidence."""
-    written = []
+def _write_back_skills(uow: UnitOfWork, move: Move, *, on: dt.date) -> tuple[list[str], list[str]]:
+    """Completing a move records each skill gained on the person's profile, with the move as evidence; the
+    skills written, and those not written because the profile has passed the gain since the review recorded
+    it (another move completed, an assessment): written as the latest assessment, the gain would lower the
+    level, which a review refuses."""
+    profile = uow.people.profile(move.person_id)
+    written, passed = [], []
     for gain in move.skill_gains:
+        current = profile.get(gain.skill_id)
+        if current is not None and current.level > gain.level_after:
+            passed.append(f"{gain.skill_id}:{gain.level_after:g} (profile already {current.level:g})")
+            continue
         uow.session.add(
             SkillLevel(
                 person_id=move.person_id,
@@ -439,7 +450,7 @@ def _write_back_skills(uow: UnitOfWork, move: Move, *, on: dt.date) -> list[str]
             )
         )
         written.append(f"{gain.skill_id}:{gain.level_before:g}>{gain.level_after:g}")
-    return written
+    return written, passed
 
 
 def _revert(uow: UnitOfWork, person: Person, move: Move, *, actor: str, on: dt.date) -> dict[str, object]:
