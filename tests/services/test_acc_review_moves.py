@@ -8,8 +8,8 @@ import pytest
 
 from micromoves.domain.errors import Conflict, InvalidValue
 from micromoves.domain.model import AssignmentReason, MoveStatus, Rating
+from micromoves.services import catalogue, org
 from micromoves.services import moves as svc
-from micromoves.services import org
 from micromoves.storage.db import Database
 from micromoves.storage.uow import UnitOfWork
 from tests.services.test_moves import org_db, propose
@@ -101,3 +101,34 @@ def test_completing_a_move_never_lowers_a_skill_raised_since_its_gain_was_record
         completed = next(e for e in uow.audit_log.list(entity_id=first) if e.action == "move.completed")
     assert completed.details["skills_written"] == []
     assert completed.details["skills_not_written"] == [f"{PROG}:4 (profile already 5)"]
+
+
+@pytest.mark.parametrize("before", [-3.0, 7.5, float("nan")])
+def test_a_gain_whose_level_before_is_off_the_scale_is_refused(org_db: Database, before: float) -> None:
+    """A gain's level_before given by the caller (review_move's GainInput) was not checked: -3 was stored as
+    the move's evidence ("-3 → 4"), and NaN failed as a database error (NOT NULL constraint failed)."""
+    mid = propose(org_db)
+    for status in (S.REQUESTED, S.APPROVED, S.ONBOARDING, S.ACTIVE):
+        svc.transition_move(org_db, mid, status, actor="MGR", on=D(2026, 1, 5))
+    with pytest.raises(InvalidValue) as caught:
+        svc.review_move(
+            org_db,
+            mid,
+            reviewer_id="MGR",
+            decision="continue",
+            on=D(2026, 2, 2),
+            gains=[svc.GainInput(PROG, 4.0, level_before=before)],
+        )
+    assert caught.value.field == "gains"
+    assert svc.get_move(org_db, mid).skill_gains == []
+
+
+@pytest.mark.parametrize("gain", [float("nan"), float("inf"), 0.0, 7.5])
+def test_a_template_gain_off_the_scale_is_refused(org_db: Database, gain: float) -> None:
+    """A template's gain of NaN passed its bounds check (every comparison with NaN is false) and was stored,
+    poisoning every plan that could use the template."""
+    with pytest.raises(InvalidValue) as caught:
+        catalogue.add_template(
+            org_db, id="T1", kind="gig", title="Gig", duration_weeks=4, percent_time=20, gains={PROG: gain}, actor="hr"
+        )
+    assert caught.value.field == "gains"

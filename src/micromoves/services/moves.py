@@ -590,8 +590,9 @@ def review_move(
             if skill.id in given:  # the later one silently replaced the earlier
                 raise InvalidValue(f"skill {skill.name} ({skill.id}) is given twice in gains", field="gains")
             given.add(skill.id)
-            if not 0 <= g.level_after <= 7:
-                raise InvalidValue(f"skill level must be on the 0–7 scale, got {g.level_after}", field="gains")
+            for level in (g.level_after, g.level_before):
+                if level is not None and not 0 <= level <= 7:  # (NaN fails this too)
+                    raise InvalidValue(f"skill level must be on the 0–7 scale, got {level}", field="gains")
             before = (
                 g.level_before
                 if g.level_before is not None
