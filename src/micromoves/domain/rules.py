@@ -276,9 +276,13 @@ def check_fits(
     for ov in overloads([candidate, *others], capacity):
         if candidate.move_id in ov.move_ids:
             rest = [other(m) for m in ov.move_ids if m != candidate.move_id]
+            uses = (
+                f"({candidate.percent}%) together with {', '.join(rest)} would use {ov.total_percent}%"
+                if rest
+                else f"needs {ov.total_percent}%"  # too much on its own (a part-timer's, say)
+            )
             raise CapacityExceeded(
-                f"move {candidate.move_id} ({candidate.percent}%) together with {', '.join(rest)} would use "
-                f"{ov.total_percent}% of time from {ov.on.isoformat()}; capacity for moves is {capacity}%",
+                f"move {candidate.move_id} {uses} of time from {ov.on.isoformat()}; capacity for moves is {capacity}%",
                 field="percent_time",
             )
 
