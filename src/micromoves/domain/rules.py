@@ -147,6 +147,20 @@ def check_criteria(statements: Sequence[str], field: str = "success_criteria", *
     return [check_criterion(s, already + i, field) for i, s in enumerate(statements, 1)]
 
 
+MAX_TITLE_CHARS = 500  # moves.title's width, as the web form and the API hold it
+
+
+def check_title(title: str) -> str:
+    """A move's title, stripped: not empty, and no wider than its column (the CLI held it to nothing: on
+    PostgreSQL a longer one failed as a database error, on SQLite it was stored)."""
+    text = title.strip()
+    if not text:
+        raise InvalidValue("a move needs a title", field="title")
+    if len(text) > MAX_TITLE_CHARS:
+        raise InvalidValue(f"a title is at most {MAX_TITLE_CHARS} characters, got {len(text)}", field="title")
+    return text
+
+
 def check_percent(percent: int) -> None:
     if not 1 <= percent <= 100:
         raise InvalidValue(f"percent_time must be between 1 and 100, got {percent}", field="percent_time")
@@ -262,9 +276,13 @@ def check_fits(
     for ov in overloads([candidate, *others], capacity):
         if candidate.move_id in ov.move_ids:
             rest = [other(m) for m in ov.move_ids if m != candidate.move_id]
+            uses = (
+                f"({candidate.percent}%) together with {', '.join(rest)} would use {ov.total_percent}%"
+                if rest
+                else f"needs {ov.total_percent}%"  # too much on its own (a part-timer's, say)
+            )
             raise CapacityExceeded(
-                f"move {candidate.move_id} ({candidate.percent}%) together with {', '.join(rest)} would use "
-                f"{ov.total_percent}% of time from {ov.on.isoformat()}; capacity for moves is {capacity}%",
+                f"move {candidate.move_id} {uses} of time from {ov.on.isoformat()}; capacity for moves is {capacity}%",
                 field="percent_time",
             )
 

@@ -47,6 +47,7 @@ MIN_PASSWORD_DISTINCT = 5
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "mmt_"  # noqa: S105 (a public prefix that marks micromoves tokens, not a secret)
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,149}$")
+ACTOR_CHARS = 64  # the audit trail's actor (and a move's history's, a review's reviewer): Principal.actor
 
 _hasher = PasswordHasher()
 
@@ -182,6 +183,15 @@ def create_user(
     if not USERNAME.match(username):
         raise InvalidValue(
             "a username is 2–150 letters, digits or . _ @ - and starts with a letter or digit", field="username"
+        )
+    if person_id is None and len(f"user:{username}") > ACTOR_CHARS:
+        # Such an account acts as "user:<username>" (Principal.actor): longer than the columns that record
+        # who acted, its login and every change it made failed on PostgreSQL (a 500), after it was created.
+        raise InvalidValue(
+            "an account without a person is recorded as 'user:<username>' in the audit trail, so its username "
+            f"has at most {ACTOR_CHARS - len('user:')} characters (got {len(username)}); choose a shorter one, "
+            "or link the account to its person",
+            field="username",
         )
     check_password_strength(password, username)
     level = _access(access)

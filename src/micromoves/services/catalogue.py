@@ -46,7 +46,7 @@ def add_template(
             f"duration must be 1–{settings.max_move_weeks} weeks, got {duration_weeks}", field="duration_weeks"
         )
     rules.check_percent(percent_time)
-    if any(d <= 0 or d > 7 for d in gains.values()):
+    if any(not 0 < d <= 7 for d in gains.values()):  # (written so that NaN fails it too)
         raise InvalidValue("each gain must be a positive level change of at most 7", field="gains")
     if seats < 0:
         raise InvalidValue(f"seats cannot be negative, got {seats}", field="seats")

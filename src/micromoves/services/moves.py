@@ -142,8 +142,7 @@ def propose_move(
     """Record a proposed move (or, with ``request``, propose and submit it for approval at once)."""
     settings = settings or get_settings()
     kind = vocabulary.parse(MoveKind, kind, field="kind")
-    if not title.strip():
-        raise InvalidValue("a move needs a title", field="title")
+    title = rules.check_title(title)
     statements = _checked(start, end, percent_time, criteria, settings)
     with UnitOfWork(db) as uow:
         person = uow.people.get_for_update(person_id)
@@ -288,6 +287,7 @@ def build_requested_move(
     settings: Settings | None = None,
 ) -> Move:
     """A new requested move inside the caller's unit of work (the marketplace's accepted offers)."""
+    title = rules.check_title(title)
     statements = _checked(start, end, percent_time, criteria, settings or get_settings())
     if not statements:
         raise MissingSuccessCriteria("a move needs success criteria", field="success_criteria")
@@ -415,7 +415,10 @@ def _apply_transition(
         details.update(_stop_early(move, on))
     lifecycle.transition(move, to, actor=actor, at=utcnow(), reason=reason)
     if to is S.COMPLETED:
-        details["skills_written"] = _write_back_skills(uow, move, on=on)
+        written, passed = _write_back_skills(uow, move, on=on)
+        details["skills_written"] = written
+        if passed:
+            details["skills_not_written"] = passed
     from micromoves.services.handoffs import sync_with_move
     from micromoves.services.marketplace import release_seat_of
 
@@ -424,10 +427,18 @@ def _apply_transition(
     uow.audit(actor, f"move.{to.value}", "move", move.id, **details)
 
 
-def _write_back_skills(uow: UnitOfWork, move: Move, *, on: dt.date) -> list[str]:
-    """Completing a move records each skill gained on the person's profile, with the move as evidence."""
-    written = []
+def _write_back_skills(uow: UnitOfWork, move: Move, *, on: dt.date) -> tuple[list[str], list[str]]:
+    """Completing a move records each skill gained on the person's profile, with the move as evidence; the
+    skills written, and those not written because the profile has passed the gain since the review recorded
+    it (another move completed, an assessment): written as the latest assessment, the gain would lower the
+    level, which a review refuses."""
+    profile = uow.people.profile(move.person_id)
+    written, passed = [], []
     for gain in move.skill_gains:
+        current = profile.get(gain.skill_id)
+        if current is not None and current.level > gain.level_after:
+            passed.append(f"{gain.skill_id}:{gain.level_after:g} (profile already {current.level:g})")
+            continue
         uow.session.add(
             SkillLevel(
                 person_id=move.person_id,
@@ -439,7 +450,7 @@ def _write_back_skills(uow: UnitOfWork, move: Move, *, on: dt.date) -> list[str]
             )
         )
         written.append(f"{gain.skill_id}:{gain.level_before:g}>{gain.level_after:g}")
-    return written
+    return written, passed
 
 
 def _revert(uow: UnitOfWork, person: Person, move: Move, *, actor: str, on: dt.date) -> dict[str, object]:
@@ -448,6 +459,15 @@ def _revert(uow: UnitOfWork, person: Person, move: Move, *, actor: str, on: dt.d
     if move.converted_assignment_id is not None:
         assignments = uow.people.assignments(person.id)
         converted = next(a for a in assignments if a.id == move.converted_assignment_id)
+        if converted.end is not None or person.role_id != converted.role_id:
+            # Their role changed since (a later conversion, a promotion or transfer an import recorded):
+            # restoring the role held before this trial would silently take that change away too.
+            raise Conflict(
+                f"move {move.id} converted {person.id} into {converted.role_id}, but they hold "
+                f"{person.role_id or 'no role'} now (their role changed after the conversion); reverting it "
+                "would undo that later change too: record the role they should hold as a role change instead",
+                field="status",
+            )
         earlier = [a for a in assignments if a.start <= converted.start and a.id != converted.id]
         for a in assignments:
             if a.end is None:
@@ -570,8 +590,9 @@ def review_move(
             if skill.id in given:  # the later one silently replaced the earlier
                 raise InvalidValue(f"skill {skill.name} ({skill.id}) is given twice in gains", field="gains")
             given.add(skill.id)
-            if not 0 <= g.level_after <= 7:
-                raise InvalidValue(f"skill level must be on the 0–7 scale, got {g.level_after}", field="gains")
+            for level in (g.level_after, g.level_before):
+                if level is not None and not 0 <= level <= 7:  # (NaN fails this too)
+                    raise InvalidValue(f"skill level must be on the 0–7 scale, got {level}", field="gains")
             before = (
                 g.level_before
                 if g.level_before is not None
