@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from micromoves.domain.errors import CapacityExceeded, Conflict, InvalidValue
+from micromoves.domain.errors import Conflict, InvalidValue
 from micromoves.domain.model import AssignmentReason, MoveStatus, Rating
 from micromoves.services import catalogue, org
 from micromoves.services import moves as svc
@@ -132,27 +132,3 @@ def test_a_template_gain_off_the_scale_is_refused(org_db: Database, gain: float)
             org_db, id="T1", kind="gig", title="Gig", duration_weeks=4, percent_time=20, gains={PROG: gain}, actor="hr"
         )
     assert caught.value.field == "gains"
-
-
-def test_a_move_over_capacity_on_its_own_is_refused_in_plain_words(org_db: Database) -> None:
-    """Someone whose moves may take 30% (80% capacity, 50% kept for the home role) proposing a 31% move with
-    no other move beside it was told "move M (31%) together with  would use 31% of time …": together with
-    nothing."""
-    org.add_person(
-        org_db,
-        id="PART",
-        name="Pat Part-time",
-        role_id="SWE2",
-        manager_id="MGR",
-        capacity_percent=80,
-        home_role_min_percent=50,
-        actor="hr",
-    )
-    with pytest.raises(CapacityExceeded) as caught:
-        propose(org_db, person_id="PART", percent_time=31, move_id="M-PART")
-    assert caught.value.message == ("move M-PART needs 31% of time from 2026-01-05; capacity for moves is 30%")
-    assert caught.value.field == "percent_time"
-    propose(org_db, person_id="PART", percent_time=20, move_id="M-PART1", request=True)
-    svc.transition_move(org_db, "M-PART1", S.APPROVED, actor="MGR")
-    with pytest.raises(CapacityExceeded, match=r"together with M-PART1 would use 40%"):
-        propose(org_db, person_id="PART", percent_time=20, move_id="M-PART2")

@@ -321,9 +321,16 @@ def test_per_person_capacity_includes_home_role_share(org_db: Database) -> None:
         home_role_min_percent=50,
         actor="hr",
     )
-    propose(org_db, person_id="PART", percent_time=30)
-    with pytest.raises(CapacityExceeded, match="capacity for moves is 30%"):
-        propose(org_db, person_id="PART", percent_time=31)
+    # On its own, a move too large is refused in plain words (it said "together with  would use 31%").
+    with pytest.raises(CapacityExceeded) as caught:
+        propose(org_db, person_id="PART", percent_time=31, move_id="M-PART")
+    assert caught.value.message == "move M-PART needs 31% of time from 2026-01-05; capacity for moves is 30%"
+    assert caught.value.field == "percent_time"
+    propose(org_db, person_id="PART", percent_time=20, move_id="M-PART1", request=True)
+    svc.transition_move(org_db, "M-PART1", MoveStatus.APPROVED, actor="MGR")
+    with pytest.raises(CapacityExceeded, match=r"together with M-PART1 would use 40%"):
+        propose(org_db, person_id="PART", percent_time=20, move_id="M-PART2")
+    propose(org_db, person_id="PART", percent_time=10)
 
 
 def test_extension_is_recorded_and_stays_short(org_db: Database) -> None:
