@@ -39,7 +39,7 @@ from micromoves.services.moves import imported_reviewer, keep_reviews, review_re
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import changes
 from micromoves.storage import tables as t
-from micromoves.storage.bulk import BulkWriter, among, select_among
+from micromoves.storage.bulk import CHUNK, BulkWriter, among, select_among
 from micromoves.storage.db import Database
 from micromoves.storage.repositories import labelled_skill, skill_label
 from micromoves.storage.uow import utcnow
@@ -2129,6 +2129,7 @@ def _write(
     # what the file changes, and to keep what the format does not carry.
     kept = _KeptMoveData.read(conn, plan.existing["moves"]) if plan.existing["moves"] else _KeptMoveData()
     changed, extras = _changed_fields(conn, plan, kept)
+    _lock_people(conn, plan, kept, changed)
 
     def extra_of(kind: str, rec: RoleRec | PersonRec | MoveRec) -> dict[str, str] | None:
         # An existing record's merge with what it stored; a new one's non-empty cells.
@@ -2245,6 +2246,46 @@ def _write(
         audit_rows.append((now, actor, "team.created_by_import", "team", team, {}))
     w.insert(t.audit_events, ["at", "actor", "action", "entity_type", "entity_id", "details"], audit_rows)
     return summary
+
+
+def _lock_people(
+    conn: Connection, plan: Plan, kept: _KeptMoveData, changed: Mapping[str, Mapping[str, list[str]]]
+) -> None:
+    """Lock the stored people rows the import is about to write, in person-id order, before it writes
+    anything (PostgreSQL; SQLite's writer holds the whole database).
+
+    plan-all's store locks the people it planned for in person-id order (planning.changed_while_planning), as
+    every use case locks a person before their moves. The import wrote people in the order of its file
+    (the upsert), and then stamped more of them (the people of a renamed team or role, of a reassigned move,
+    of a move whose gains are written back): holding P2's row and waiting for P1's, while the store held P1
+    and waited for P2, one of the two failed with a deadlock. Taken here in the store's order and mode (FOR
+    NO KEY UPDATE: the import changes no key column, so what it writes later takes no stronger lock), the
+    import waits for a store before it holds any of them, or the store waits for the import."""
+    if conn.dialect.name != "postgresql":
+        return
+    p_, m_ = t.people.c, t.moves.c
+    wanted = set(changed["people"])
+    # Whom the moves it writes change (see _write_moves): both people of a reassigned move, and the person of
+    # a move whose gains are written back to their profile.
+    written = [m for m in plan.moves if m.id in changed["moves"] or m.id not in plan.existing["moves"]]
+    wanted |= {m.person_id for m in written if _gains_written(plan, kept, m.id)}
+    reassigned = {mid for mid, fields in changed["moves"].items() if "person_id" in fields}
+    wanted |= {m.person_id for m in written if m.id in reassigned}
+    wanted |= {pid for _, pid in select_among(conn, reassigned, m_.id, m_.person_id)}
+    # Whom changes.stamp_renamed stamps: the people of a renamed team or of a retitled role.
+    teams = sorted(tid for tid, fields in changed["teams"].items() if "name" in fields)
+    roles = sorted(rid for rid, fields in changed["roles"].items() if "title" in fields)
+    for column, keys in ((p_.team_id, teams), (p_.role_id, roles)):
+        for i in range(0, len(keys), CHUNK):
+            wanted.update(conn.scalars(select(p_.id).where(among(conn, column, keys[i : i + CHUNK]))))
+    persons = sorted(wanted)
+    for i in range(0, len(persons), CHUNK):  # as changed_while_planning takes them: same chunks, same order
+        conn.execute(
+            select(p_.id)
+            .where(among(conn, p_.id, persons[i : i + CHUNK]))
+            .order_by(p_.id)
+            .with_for_update(key_share=True)
+        ).all()
 
 
 ExtraOf = Callable[[str, Any], "dict[str, str] | None"]  # (kind, record) -> the record's extra columns to store
