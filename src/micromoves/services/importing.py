@@ -1307,6 +1307,10 @@ def check(
             issues.add(r.file, r.row, "onet_code", f"unknown O*NET-SOC code {r.onet_code}")
     skills = SkillIndex(conn)
     accepted = len(rs_recs)
+    # A role's skill once, as the skill it resolves to: by its name and by its element id, or in two role_skills
+    # files (parse_role_skills compares one file's names). Written twice, PostgreSQL's upsert failed with a
+    # traceback ("cannot affect row a second time") and SQLite kept the last level, counted twice as created.
+    listed: dict[tuple[str, str], tuple[Source, RoleSkillRec]] = {}
     for i, (src, rec) in enumerate((*rs_recs, *rs_refused)):
         # An empty role or skill is a problem of its own ("required value is empty"), not also an unknown one.
         if rec.role_id and rec.role_id not in role_ids:
@@ -1316,6 +1320,16 @@ def check(
         sid = skills.resolve_or_new(rec.skill, plan)  # an ESCO skill URI: a new skill identified by its URI
         if sid is None:
             issues.add(src.file, rec.row, "skill", skills.unknown(rec.skill))
+            continue
+        if rec.role_id and (first := listed.setdefault((rec.role_id, sid), (src, rec)))[1] is not rec:
+            where = "" if first[0] is src else f"in {first[0].file} "
+            named = "" if first[1].skill == rec.skill else f", as {first[1].skill!r}"
+            issues.add(
+                src.file,
+                rec.row,
+                "skill",
+                f"skill {rec.skill!r} listed twice for role {rec.role_id} (first {where}on row {first[1].row}{named})",
+            )
         elif i < accepted:  # a refused row (they come last) is only looked up
             plan.role_skills.append((rec, sid))
 
