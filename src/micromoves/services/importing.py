@@ -1360,11 +1360,16 @@ def check(
         if m.target_role_id and m.target_role_id not in role_ids:
             issues.add(m.file, m.row, "target_role_id", f"unknown role {m.target_role_id!r}")
         resolved = []
+        gained: dict[str, str] = {}  # skill → the key that first named it
         for key, before, after in m.gains:
             sid = skills.resolve_or_new(key, plan)
             if sid is None:
                 issues.add(m.file, m.row, "skills_gained", skills.unknown(key))
+            elif sid in gained:  # as a review in the app refuses it: two levels of one skill, on one day
+                also = "" if gained[sid] == key else f" (also as {gained[sid]!r})"
+                issues.add(m.file, m.row, "skills_gained", f"skill {key!r} is gained twice{also}")
             else:
+                gained[sid] = key
                 resolved.append((sid, before, after))
         plan.move_gains[m.id] = resolved
     for rm in plan.refused_moves:
