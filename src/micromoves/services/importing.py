@@ -2143,7 +2143,6 @@ def _write(
     w = BulkWriter(conn)
     summary = ImportSummary()
     now = utcnow()
-    today = now.date()
     # What the stored versions of re-imported moves hold, read once, before anything is written: to tell
     # what the file changes, and to keep what the format does not carry.
     kept = _KeptMoveData.read(conn, plan.existing["moves"]) if plan.existing["moves"] else _KeptMoveData()
@@ -2187,7 +2186,9 @@ def _write(
         tick(len(plan.role_skills))
     benefits_cleared: dict[str, dict[str, int]] = {}
     if plan.people:
-        _write_people(conn, w, plan, today, extra_of, changed["people"], now)
+        # Role changes are dated the local day, as the tracker dates them (the UTC date of ``now`` started a
+        # role changed in the evening west of Greenwich tomorrow).
+        _write_people(conn, w, plan, local_today, extra_of, changed["people"], now)
         benefits_cleared = _forget_plan_benefits(conn, changed["people"])
         tick(len(plan.people))
     if plan.team_recs:  # managers once the people are written (a manager may be new in this import)
