@@ -2415,6 +2415,18 @@ def _write_people(
             managed,
         )
     levels = {k: v for k, v in conn.execute(select(t.roles.c.id, t.roles.c.level))}
+    a_ = t.role_assignments.c
+    # The people whose current assignment has not started yet (a pre-hire's hire), of those whose role changes.
+    retitled = sorted(pid for pid, fields in changed.items() if "role_id" in fields)
+    pending: set[str] = set()
+    for i in range(0, len(retitled), CHUNK):
+        pending.update(
+            conn.scalars(
+                select(a_.person_id).where(
+                    among(conn, a_.person_id, retitled[i : i + CHUNK]), a_.end.is_(None), a_.start > today
+                )
+            )
+        )
     assignments = []
     for p in plan.people:
         old = plan.existing_role_of.get(p.id) if p.id in plan.existing["people"] else None
@@ -2422,16 +2434,21 @@ def _write_people(
             if p.role_id:
                 assignments.append((p.id, p.role_id, p.hire_date or today, None, AssignmentReason.HIRE, None))
         elif p.role_id and p.role_id != old:
+            if p.id in pending:
+                # A pre-hire's role changed before they start is the role they are hired into: ending the hire's
+                # assignment today left it ending before it started, beside a promotion before they joined.
+                conn.execute(
+                    t.role_assignments.update()
+                    .where(a_.person_id == p.id, a_.end.is_(None), a_.start > today)
+                    .values(role_id=p.role_id)
+                )
+                continue
             reason = (
                 AssignmentReason.PROMOTION
                 if old and levels.get(p.role_id, 0) > levels.get(old, 0)
                 else AssignmentReason.TRANSFER
             )
-            conn.execute(
-                t.role_assignments.update()
-                .where(t.role_assignments.c.person_id == p.id, t.role_assignments.c.end.is_(None))
-                .values(end=today)
-            )
+            conn.execute(t.role_assignments.update().where(a_.person_id == p.id, a_.end.is_(None)).values(end=today))
             assignments.append((p.id, p.role_id, today, None, reason, None))
     if assignments:
         w.insert(t.role_assignments, ["person_id", "role_id", "start", "end", "reason", "move_id"], assignments)
