@@ -489,11 +489,14 @@ def _json_cell(value: Any, column: str, kind: str = "moves") -> str:
         parts = []
         for v in value:
             if isinstance(v, dict) and column == "skills_gained":  # {"skill", "from", "to"}
-                parts.append(f"{v.get('skill', '')}:{v.get('from', '')}>{v.get('to', '')}")
+                part = f"{v.get('skill', '')}:{v.get('from', '')}>{v.get('to', '')}"
             elif isinstance(v, (dict, list)):
                 raise ValueError(f"expected text or numbers in the array, got {type(v).__name__}")
             else:
-                parts.append(str(v))
+                part = str(v)
+            if ";" in part:  # it would be split into two values, without a word (the app refuses it too)
+                raise ValueError(f"an element of the array holds ';', which separates its values: {part[:60]!r}")
+            parts.append(part)
         return ";".join(parts)
     if isinstance(value, dict):
         raise ValueError("expected one value, got an object")
