@@ -2600,6 +2600,14 @@ def _write_moves(
     reassigned = {mid for mid in existing if "person_id" in changed[mid]}
     moved_people = {m.person_id for m in moves if m.id in reassigned}
     moved_people |= {pid for _, pid in select_among(conn, reassigned, t.moves.c.id, t.moves.c.person_id)}
+    # A running move's handoff follows its new end, as an extension in the tracker moves it: the holder took the
+    # responsibilities back on the old end of a move an HRIS had extended. (Its ends, read before they change.)
+    redated = [mid for mid in existing if "end" in changed[mid]]
+    h_ = t.handoffs.c
+    running = [
+        mid for mid, status in select_among(conn, redated, h_.move_id, h_.status) if status in ("planned", "active")
+    ]
+    old_ends = dict(select_among(conn, running, t.moves.c.id, t.moves.c.end))
     w.on_rows = tick
     # New moves are appended (COPY on PostgreSQL); only re-imported ones need the slower upsert path.
     w.insert(t.moves, columns, move_rows(new=True))
@@ -2675,6 +2683,12 @@ def _write_moves(
             .where(or_(i_.old_status.is_(None), i_.old_status != m_.status)),
         )
     )
+    if old_ends:
+        from micromoves.services.handoffs import follow_extension
+
+        for m in moves:
+            if m.id in old_ends:
+                follow_extension(conn, m.id, old_ends[m.id], m.end)
     _follow_status_changes(conn, [m for m in moves if m.id in existing], plan, actor, today)
     # Evidence written back changes the person's profile: a person the import did not write changes too (as
     # the tracker's write-back touches them, storage.orm). New people were written just now anyway, and so
