@@ -731,8 +731,13 @@ def _rows(src: Source, issues: Issues) -> Iterator[RowReader]:
     seen: dict[str, int] = {}
     key_col = {"teams": "team_id", "people": "person_id", "roles": "role_id", "moves": "move_id"}.get(src.kind)
     limits = [(idx[c], c, n) for c, n in MAX_LENGTH[src.kind].items()]
+    # A row has a cell for every named column, as for no more than the header has: one cut short was padded
+    # with empty cells and taken (a cell lost to a missing comma shifts the values after it left, and the empty
+    # cell of a column beyond the format cleared the stored value). Columns without a name (a header's trailing
+    # comma) need none.
+    named = max((i + 1 for i, c in enumerate(src.columns) if c), default=0)
     for row, cells in src.rows:
-        if len(cells) > len(src.columns):
+        if not named <= len(cells) <= len(src.columns):
             issues.add(src.file, row, "-", f"{len(cells)} cells but the header has {len(src.columns)} columns")
             continue
         reader = RowReader(src, idx, row, cells, issues)
