@@ -20,9 +20,10 @@ from sqlalchemy import select, text
 
 from micromoves.services.importing import import_files
 from micromoves.services.planning import changed_while_planning
+from micromoves.settings import Settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
-from tests.services.test_importing import PEOPLE_H, write_csv
+from tests.services.test_importing import MOVES_H, PEOPLE_H, write_csv
 
 TEAMS_H = ["team_id", "name", "parent_id", "function"]
 
@@ -59,19 +60,20 @@ def _waiting_for_a_lock(db: Database) -> bool:
 def _wait_until_waiting(db: Database, future: Future[Any]) -> None:
     deadline = time.monotonic() + 20
     while not _waiting_for_a_lock(db):
-        assert time.monotonic() < deadline, "the import never waited for P1's row"
+        assert time.monotonic() < deadline, "the import never waited for the store"
         assert not future.done(), future.result()
         time.sleep(0.02)
 
 
 def _store_while_importing(db: Database, planned: list[str], action: Callable[[], Any]) -> Any:
-    """Hold P1's row as plan-all's store does (the first of the people it planned for, in id order), run
-    ``action`` until it waits for a lock, then lock every planned person as the store does and commit.
-    ``action``'s result, or its error raised."""
+    """Hold the first planned person's row as plan-all's store does (the people it planned for are locked in
+    id order), run ``action`` until it waits for a lock, then lock every planned person as the store does and
+    commit. ``action``'s result, or its error raised."""
     records = [{"person_id": pid, "target_role_id": None} for pid in planned]
     with db.write_engine.connect() as conn:
         tx = conn.begin()
-        conn.execute(select(t.people.c.id).where(t.people.c.id == "P1").with_for_update(key_share=True))
+        first = select(t.people.c.id).where(t.people.c.id == min(planned))
+        conn.execute(first.with_for_update(key_share=True))
         with ThreadPoolExecutor(1) as pool:
             future = pool.submit(action)
             _wait_until_waiting(db, future)
@@ -109,3 +111,20 @@ def test_people_a_renamed_team_stamps_are_locked_in_order_too(pg: Database, tmp_
     summary = _store_while_importing(pg, ["P1", "P2"], lambda: import_files(pg, [renamed, moved], actor="admin"))
     assert summary.updated == {"teams": 1, "people": 1}
     assert _locations(pg) == {"P1": "Oslo", "P2": "Bergen"}
+
+
+def test_a_large_import_runs_alongside_the_store_of_plans(pg: Database, tmp_path: Path) -> None:
+    """From MICROMOVES_BULK_IMPORT_THRESHOLD moves, the import drops the move tables' foreign keys until its end,
+    which locks the tables they name (people among them) whole. Taken after the people's rows, it waited for a
+    store holding P0's row, which then waited for P1's row that the import held."""
+    people = [_person("P0", "Oslo"), _person("P1", "Oslo"), _person("P2", "Oslo")]
+    import_files(pg, [_people(tmp_path, "a", people)], actor="admin")
+    again = _people(tmp_path, "b", [_person("P2", "Bergen"), _person("P1", "Bergen")])
+    move = ["M1", "P2", "gig", "Gig", "", "2026-01-05", "2026-02-27", 10, "proposed", "", "Ship it", "", ""]
+    moves = write_csv(tmp_path / "b" / "moves.csv", MOVES_H, [move])
+    bulk = Settings(bulk_import_threshold=1)
+    summary = _store_while_importing(
+        pg, ["P0", "P1"], lambda: import_files(pg, [again, moves], actor="admin", settings=bulk)
+    )
+    assert (summary.updated["people"], summary.created["moves"]) == (2, 1)
+    assert _locations(pg) == {"P0": "Oslo", "P1": "Bergen", "P2": "Bergen"}

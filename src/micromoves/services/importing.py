@@ -11,6 +11,7 @@ Import is idempotent by id: re-importing updates records and never duplicates th
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import difflib
@@ -2155,58 +2156,59 @@ def _write(
     # what the file changes, and to keep what the format does not carry.
     kept = _KeptMoveData.read(conn, plan.existing["moves"]) if plan.existing["moves"] else _KeptMoveData()
     changed, extras = _changed_fields(conn, plan, kept)
-    _lock_people(conn, plan, kept, changed)
+    # From the bulk threshold on (PostgreSQL), the move tables' foreign keys are checked once at the end: dropped
+    # first, which locks whole the tables they name (people among them). Taken before any row of the people, as
+    # every row lock: taken after, the import waited for plan-all's store, which held other people's rows (the
+    # table share that goes with them) and waited for the rows the import held (a deadlock).
+    bulk = bool(plan.moves) and len(plan.moves) >= settings.bulk_import_threshold
+    with w.foreign_keys_checked_at_end(MOVE_TABLES) if bulk else contextlib.nullcontext():
+        _lock_people(conn, plan, kept, changed)
 
-    def extra_of(kind: str, rec: RoleRec | PersonRec | MoveRec) -> dict[str, str] | None:
-        # An existing record's merge with what it stored; a new one's non-empty cells.
-        found = extras[kind]
-        return found[rec.id] if rec.id in found else merged_extra(None, rec.extra)
+        def extra_of(kind: str, rec: RoleRec | PersonRec | MoveRec) -> dict[str, str] | None:
+            # An existing record's merge with what it stored; a new one's non-empty cells.
+            found = extras[kind]
+            return found[rec.id] if rec.id in found else merged_extra(None, rec.extra)
 
-    # Teams first: roles, people and moves name them. A team only named (by a role, a person or a move), that
-    # neither the database nor a teams file holds, is created named after its id (listed in the summary).
-    new_teams = sorted(plan.teams - plan.existing["teams"] - {team.id for team in plan.team_recs})
-    if plan.team_recs:
-        _write_teams(conn, w, plan, changed["teams"])
-        tick(len(plan.team_recs))
-    if new_teams:
-        w.insert(t.teams, ["id", "name", "function", "parent_id"], [(x, x, "", None) for x in new_teams])
-    summary.teams_created = new_teams
-    for src in sources:
-        if names := [name for name, _ in src.extra_columns()]:
-            summary.extra_columns[src.kind] = sorted({*summary.extra_columns.get(src.kind, []), *names})
-    if plan.new_skills:
-        w.upsert(t.skills, ["id", "name", "kind"], ["id"], plan.new_skills)
-    if plan.roles:
-        w.upsert(
-            t.roles,
-            ["id", "title", "onet_code", "level", "team_id", "critical", "extra"],
-            ["id"],
-            [(r.id, r.title, r.onet_code, r.level, r.team, r.critical, extra_of("roles", r)) for r in plan.roles],
-        )
-        tick(len(plan.roles))
-    if plan.role_skills:
-        w.upsert(
-            t.role_skills,
-            ["role_id", "skill_id", "level"],
-            ["role_id", "skill_id"],
-            [(r.role_id, sid, r.level) for r, sid in plan.role_skills],
-        )
-        tick(len(plan.role_skills))
-    benefits_cleared: dict[str, dict[str, int]] = {}
-    if plan.people:
-        # Role changes are dated the local day, as the tracker dates them (the UTC date of ``now`` started a
-        # role changed in the evening west of Greenwich tomorrow).
-        _write_people(conn, w, plan, local_today, extra_of, changed["people"], now)
-        benefits_cleared = _forget_plan_benefits(conn, changed["people"])
-        tick(len(plan.people))
-    if plan.team_recs:  # managers once the people are written (a manager may be new in this import)
-        _write_team_managers(w, plan, changed["teams"])
-    if plan.moves:
-        if len(plan.moves) >= settings.bulk_import_threshold:
-            move_tables = [t.moves, t.success_criteria, t.outcomes, t.skill_gains, t.skill_levels, t.status_changes]
-            with w.foreign_keys_checked_at_end(move_tables):
-                _write_moves(conn, w, plan, kept, changed["moves"], extra_of, actor, now, local_today, tick)
-        else:
+        # Teams first: roles, people and moves name them. A team only named (by a role, a person or a move), that
+        # neither the database nor a teams file holds, is created named after its id (listed in the summary).
+        new_teams = sorted(plan.teams - plan.existing["teams"] - {team.id for team in plan.team_recs})
+        if plan.team_recs:
+            _write_teams(conn, w, plan, changed["teams"])
+            tick(len(plan.team_recs))
+        if new_teams:
+            w.insert(t.teams, ["id", "name", "function", "parent_id"], [(x, x, "", None) for x in new_teams])
+        summary.teams_created = new_teams
+        for src in sources:
+            if names := [name for name, _ in src.extra_columns()]:
+                summary.extra_columns[src.kind] = sorted({*summary.extra_columns.get(src.kind, []), *names})
+        if plan.new_skills:
+            w.upsert(t.skills, ["id", "name", "kind"], ["id"], plan.new_skills)
+        if plan.roles:
+            w.upsert(
+                t.roles,
+                ["id", "title", "onet_code", "level", "team_id", "critical", "extra"],
+                ["id"],
+                [(r.id, r.title, r.onet_code, r.level, r.team, r.critical, extra_of("roles", r)) for r in plan.roles],
+            )
+            tick(len(plan.roles))
+        if plan.role_skills:
+            w.upsert(
+                t.role_skills,
+                ["role_id", "skill_id", "level"],
+                ["role_id", "skill_id"],
+                [(r.role_id, sid, r.level) for r, sid in plan.role_skills],
+            )
+            tick(len(plan.role_skills))
+        benefits_cleared: dict[str, dict[str, int]] = {}
+        if plan.people:
+            # Role changes are dated the local day, as the tracker dates them (the UTC date of ``now`` started a
+            # role changed in the evening west of Greenwich tomorrow).
+            _write_people(conn, w, plan, local_today, extra_of, changed["people"], now)
+            benefits_cleared = _forget_plan_benefits(conn, changed["people"])
+            tick(len(plan.people))
+        if plan.team_recs:  # managers once the people are written (a manager may be new in this import)
+            _write_team_managers(w, plan, changed["teams"])
+        if plan.moves:
             _write_moves(conn, w, plan, kept, changed["moves"], extra_of, actor, now, local_today, tick)
     # A renamed team or role changes the people and moves that show its name (the directory's team and role,
     # a move's host team), a renamed person their moves: stamped in this transaction, set-based. Only rows
@@ -2316,7 +2318,16 @@ def _lock_people(
         ).all()
 
 
-ExtraOf = Callable[[str, Any], "dict[str, str] | None"]  # (kind, record) -> the record's extra columns to store
+ExtraOf = Callable[[str, Any], "dict[str, str] | None"]
+# The tables of moves and what belongs to them: a large import checks their foreign keys once, at the end.
+MOVE_TABLES = (
+    t.moves,
+    t.success_criteria,
+    t.outcomes,
+    t.skill_gains,
+    t.skill_levels,
+    t.status_changes,
+)  # (kind, record) -> the record's extra columns to store
 
 
 def _write_teams(conn: Connection, w: BulkWriter, plan: Plan, changed: Mapping[str, list[str]]) -> None:
