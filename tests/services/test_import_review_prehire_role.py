@@ -24,12 +24,16 @@ def _history(db: Database, pid: str) -> list[tuple[str, dt.date, dt.date | None,
 
 def test_a_pre_hires_new_role_is_the_role_they_are_hired_into(db: Database, tmp_path: Path) -> None:
     roles = write_csv(tmp_path / "roles.csv", ROLES_H, ROLES)
-    people = [["P1", "Ada", "", "R1", "", "", HIRED.isoformat(), ""], ["P2", "Bo", "", "R1", "", "", "2020-01-06", ""]]
+    hired = HIRED.isoformat()
+    people = [["P1", "Ada", "", "R1", "", "", hired, ""], ["P2", "Bo", "", "R1", "", "", "2020-01-06", ""]]
+    people.append(["P3", "Cy", "", "", "", "", hired, ""])  # a pre-hire whose role the HRIS does not know yet
     import_files(db, [roles, write_csv(tmp_path / "people.csv", PEOPLE_H, people)], actor="hr", today=TODAY)
     (tmp_path / "b").mkdir()
-    people = [["P1", "Ada", "", "R2", "", "", HIRED.isoformat(), ""], ["P2", "Bo", "", "R2", "", "", "2020-01-06", ""]]
+    people = [["P1", "Ada", "", "R2", "", "", hired, ""], ["P2", "Bo", "", "R2", "", "", "2020-01-06", ""]]
+    people.append(["P3", "Cy", "", "R1", "", "", hired, ""])
     import_files(db, [write_csv(tmp_path / "b" / "people.csv", PEOPLE_H, people)], actor="hr", today=TODAY)
     assert _history(db, "P1") == [("R2", HIRED, None, AssignmentReason.HIRE)]
+    assert _history(db, "P3") == [("R1", HIRED, None, AssignmentReason.HIRE)]
     # Someone who has started changes role as before: the old one ends today, the new one starts.
     assert _history(db, "P2") == [
         ("R1", dt.date(2020, 1, 6), TODAY, AssignmentReason.HIRE),

@@ -2462,12 +2462,15 @@ def _write_people(
                     .values(role_id=p.role_id)
                 )
                 continue
+            conn.execute(t.role_assignments.update().where(a_.person_id == p.id, a_.end.is_(None)).values(end=today))
+            if p.hire_date and p.hire_date > today:  # a pre-hire given their first role: hired into it
+                assignments.append((p.id, p.role_id, p.hire_date, None, AssignmentReason.HIRE, None))
+                continue
             reason = (
                 AssignmentReason.PROMOTION
                 if old and levels.get(p.role_id, 0) > levels.get(old, 0)
                 else AssignmentReason.TRANSFER
             )
-            conn.execute(t.role_assignments.update().where(a_.person_id == p.id, a_.end.is_(None)).values(end=today))
             assignments.append((p.id, p.role_id, today, None, reason, None))
     if assignments:
         w.insert(t.role_assignments, ["person_id", "role_id", "start", "end", "reason", "move_id"], assignments)
