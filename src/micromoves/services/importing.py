@@ -2626,7 +2626,7 @@ def _write_moves(
     running = [
         mid for mid, status in select_among(conn, redated, h_.move_id, h_.status) if status in ("planned", "active")
     ]
-    old_ends = dict(select_among(conn, running, t.moves.c.id, t.moves.c.end))
+    old_ends: dict[str, dt.date] = {mid: end for mid, end in select_among(conn, running, t.moves.c.id, t.moves.c.end)}
     w.on_rows = tick
     # New moves are appended (COPY on PostgreSQL); only re-imported ones need the slower upsert path.
     w.insert(t.moves, columns, move_rows(new=True))
