@@ -11,6 +11,7 @@ Import is idempotent by id: re-importing updates records and never duplicates th
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import difflib
@@ -39,7 +40,7 @@ from micromoves.services.moves import imported_reviewer, keep_reviews, review_re
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import changes
 from micromoves.storage import tables as t
-from micromoves.storage.bulk import BulkWriter, among, select_among
+from micromoves.storage.bulk import CHUNK, BulkWriter, among, select_among
 from micromoves.storage.db import Database
 from micromoves.storage.repositories import labelled_skill, skill_label
 from micromoves.storage.uow import utcnow
@@ -489,11 +490,14 @@ def _json_cell(value: Any, column: str, kind: str = "moves") -> str:
         parts = []
         for v in value:
             if isinstance(v, dict) and column == "skills_gained":  # {"skill", "from", "to"}
-                parts.append(f"{v.get('skill', '')}:{v.get('from', '')}>{v.get('to', '')}")
+                part = f"{v.get('skill', '')}:{v.get('from', '')}>{v.get('to', '')}"
             elif isinstance(v, (dict, list)):
                 raise ValueError(f"expected text or numbers in the array, got {type(v).__name__}")
             else:
-                parts.append(str(v))
+                part = str(v)
+            if ";" in part:  # it would be split into two values, without a word (the app refuses it too)
+                raise ValueError(f"an element of the array holds ';', which separates its values: {part[:60]!r}")
+            parts.append(part)
         return ";".join(parts)
     if isinstance(value, dict):
         raise ValueError("expected one value, got an object")
@@ -728,8 +732,13 @@ def _rows(src: Source, issues: Issues) -> Iterator[RowReader]:
     seen: dict[str, int] = {}
     key_col = {"teams": "team_id", "people": "person_id", "roles": "role_id", "moves": "move_id"}.get(src.kind)
     limits = [(idx[c], c, n) for c, n in MAX_LENGTH[src.kind].items()]
+    # A row has a cell for every named column, as for no more than the header has: one cut short was padded
+    # with empty cells and taken (a cell lost to a missing comma shifts the values after it left, and the empty
+    # cell of a column beyond the format cleared the stored value). Columns without a name (a header's trailing
+    # comma) need none.
+    named = max((i + 1 for i, c in enumerate(src.columns) if c), default=0)
     for row, cells in src.rows:
-        if len(cells) > len(src.columns):
+        if not named <= len(cells) <= len(src.columns):
             issues.add(src.file, row, "-", f"{len(cells)} cells but the header has {len(src.columns)} columns")
             continue
         reader = RowReader(src, idx, row, cells, issues)
@@ -1307,6 +1316,10 @@ def check(
             issues.add(r.file, r.row, "onet_code", f"unknown O*NET-SOC code {r.onet_code}")
     skills = SkillIndex(conn)
     accepted = len(rs_recs)
+    # A role's skill once, as the skill it resolves to: by its name and by its element id, or in two role_skills
+    # files (parse_role_skills compares one file's names). Written twice, PostgreSQL's upsert failed with a
+    # traceback ("cannot affect row a second time") and SQLite kept the last level, counted twice as created.
+    listed: dict[tuple[str, str], tuple[Source, RoleSkillRec]] = {}
     for i, (src, rec) in enumerate((*rs_recs, *rs_refused)):
         # An empty role or skill is a problem of its own ("required value is empty"), not also an unknown one.
         if rec.role_id and rec.role_id not in role_ids:
@@ -1316,6 +1329,16 @@ def check(
         sid = skills.resolve_or_new(rec.skill, plan)  # an ESCO skill URI: a new skill identified by its URI
         if sid is None:
             issues.add(src.file, rec.row, "skill", skills.unknown(rec.skill))
+            continue
+        if rec.role_id and (first := listed.setdefault((rec.role_id, sid), (src, rec)))[1] is not rec:
+            where = "" if first[0] is src else f"in {first[0].file} "
+            named = "" if first[1].skill == rec.skill else f", as {first[1].skill!r}"
+            issues.add(
+                src.file,
+                rec.row,
+                "skill",
+                f"skill {rec.skill!r} listed twice for role {rec.role_id} (first {where}on row {first[1].row}{named})",
+            )
         elif i < accepted:  # a refused row (they come last) is only looked up
             plan.role_skills.append((rec, sid))
 
@@ -1346,11 +1369,16 @@ def check(
         if m.target_role_id and m.target_role_id not in role_ids:
             issues.add(m.file, m.row, "target_role_id", f"unknown role {m.target_role_id!r}")
         resolved = []
+        gained: dict[str, str] = {}  # skill → the key that first named it
         for key, before, after in m.gains:
             sid = skills.resolve_or_new(key, plan)
             if sid is None:
                 issues.add(m.file, m.row, "skills_gained", skills.unknown(key))
+            elif sid in gained:  # as a review in the app refuses it: two levels of one skill, on one day
+                also = "" if gained[sid] == key else f" (also as {gained[sid]!r})"
+                issues.add(m.file, m.row, "skills_gained", f"skill {key!r} is gained twice{also}")
             else:
+                gained[sid] = key
                 resolved.append((sid, before, after))
         plan.move_gains[m.id] = resolved
     for rm in plan.refused_moves:
@@ -2124,60 +2152,63 @@ def _write(
     w = BulkWriter(conn)
     summary = ImportSummary()
     now = utcnow()
-    today = now.date()
     # What the stored versions of re-imported moves hold, read once, before anything is written: to tell
     # what the file changes, and to keep what the format does not carry.
     kept = _KeptMoveData.read(conn, plan.existing["moves"]) if plan.existing["moves"] else _KeptMoveData()
     changed, extras = _changed_fields(conn, plan, kept)
+    # From the bulk threshold on (PostgreSQL), the move tables' foreign keys are checked once at the end: dropped
+    # first, which locks whole the tables they name (people among them). Taken before any row of the people, as
+    # every row lock: taken after, the import waited for plan-all's store, which held other people's rows (the
+    # table share that goes with them) and waited for the rows the import held (a deadlock).
+    bulk = bool(plan.moves) and len(plan.moves) >= settings.bulk_import_threshold
+    with w.foreign_keys_checked_at_end(MOVE_TABLES) if bulk else contextlib.nullcontext():
+        _lock_people(conn, plan, kept, changed)
 
-    def extra_of(kind: str, rec: RoleRec | PersonRec | MoveRec) -> dict[str, str] | None:
-        # An existing record's merge with what it stored; a new one's non-empty cells.
-        found = extras[kind]
-        return found[rec.id] if rec.id in found else merged_extra(None, rec.extra)
+        def extra_of(kind: str, rec: RoleRec | PersonRec | MoveRec) -> dict[str, str] | None:
+            # An existing record's merge with what it stored; a new one's non-empty cells.
+            found = extras[kind]
+            return found[rec.id] if rec.id in found else merged_extra(None, rec.extra)
 
-    # Teams first: roles, people and moves name them. A team only named (by a role, a person or a move), that
-    # neither the database nor a teams file holds, is created named after its id (listed in the summary).
-    new_teams = sorted(plan.teams - plan.existing["teams"] - {team.id for team in plan.team_recs})
-    if plan.team_recs:
-        _write_teams(conn, w, plan, changed["teams"])
-        tick(len(plan.team_recs))
-    if new_teams:
-        w.insert(t.teams, ["id", "name", "function", "parent_id"], [(x, x, "", None) for x in new_teams])
-    summary.teams_created = new_teams
-    for src in sources:
-        if names := [name for name, _ in src.extra_columns()]:
-            summary.extra_columns[src.kind] = sorted({*summary.extra_columns.get(src.kind, []), *names})
-    if plan.new_skills:
-        w.upsert(t.skills, ["id", "name", "kind"], ["id"], plan.new_skills)
-    if plan.roles:
-        w.upsert(
-            t.roles,
-            ["id", "title", "onet_code", "level", "team_id", "critical", "extra"],
-            ["id"],
-            [(r.id, r.title, r.onet_code, r.level, r.team, r.critical, extra_of("roles", r)) for r in plan.roles],
-        )
-        tick(len(plan.roles))
-    if plan.role_skills:
-        w.upsert(
-            t.role_skills,
-            ["role_id", "skill_id", "level"],
-            ["role_id", "skill_id"],
-            [(r.role_id, sid, r.level) for r, sid in plan.role_skills],
-        )
-        tick(len(plan.role_skills))
-    benefits_cleared: dict[str, dict[str, int]] = {}
-    if plan.people:
-        _write_people(conn, w, plan, today, extra_of, changed["people"], now)
-        benefits_cleared = _forget_plan_benefits(conn, changed["people"])
-        tick(len(plan.people))
-    if plan.team_recs:  # managers once the people are written (a manager may be new in this import)
-        _write_team_managers(w, plan, changed["teams"])
-    if plan.moves:
-        if len(plan.moves) >= settings.bulk_import_threshold:
-            move_tables = [t.moves, t.success_criteria, t.outcomes, t.skill_gains, t.skill_levels, t.status_changes]
-            with w.foreign_keys_checked_at_end(move_tables):
-                _write_moves(conn, w, plan, kept, changed["moves"], extra_of, actor, now, local_today, tick)
-        else:
+        # Teams first: roles, people and moves name them. A team only named (by a role, a person or a move), that
+        # neither the database nor a teams file holds, is created named after its id (listed in the summary).
+        new_teams = sorted(plan.teams - plan.existing["teams"] - {team.id for team in plan.team_recs})
+        if plan.team_recs:
+            _write_teams(conn, w, plan, changed["teams"])
+            tick(len(plan.team_recs))
+        if new_teams:
+            w.insert(t.teams, ["id", "name", "function", "parent_id"], [(x, x, "", None) for x in new_teams])
+        summary.teams_created = new_teams
+        for src in sources:
+            if names := [name for name, _ in src.extra_columns()]:
+                summary.extra_columns[src.kind] = sorted({*summary.extra_columns.get(src.kind, []), *names})
+        if plan.new_skills:
+            w.upsert(t.skills, ["id", "name", "kind"], ["id"], plan.new_skills)
+        if plan.roles:
+            w.upsert(
+                t.roles,
+                ["id", "title", "onet_code", "level", "team_id", "critical", "extra"],
+                ["id"],
+                [(r.id, r.title, r.onet_code, r.level, r.team, r.critical, extra_of("roles", r)) for r in plan.roles],
+            )
+            tick(len(plan.roles))
+        if plan.role_skills:
+            w.upsert(
+                t.role_skills,
+                ["role_id", "skill_id", "level"],
+                ["role_id", "skill_id"],
+                [(r.role_id, sid, r.level) for r, sid in plan.role_skills],
+            )
+            tick(len(plan.role_skills))
+        benefits_cleared: dict[str, dict[str, int]] = {}
+        if plan.people:
+            # Role changes are dated the local day, as the tracker dates them (the UTC date of ``now`` started a
+            # role changed in the evening west of Greenwich tomorrow).
+            _write_people(conn, w, plan, local_today, extra_of, changed["people"], now)
+            benefits_cleared = _forget_plan_benefits(conn, changed["people"])
+            tick(len(plan.people))
+        if plan.team_recs:  # managers once the people are written (a manager may be new in this import)
+            _write_team_managers(w, plan, changed["teams"])
+        if plan.moves:
             _write_moves(conn, w, plan, kept, changed["moves"], extra_of, actor, now, local_today, tick)
     # A renamed team or role changes the people and moves that show its name (the directory's team and role,
     # a move's host team), a renamed person their moves: stamped in this transaction, set-based. Only rows
@@ -2247,7 +2278,56 @@ def _write(
     return summary
 
 
-ExtraOf = Callable[[str, Any], "dict[str, str] | None"]  # (kind, record) -> the record's extra columns to store
+def _lock_people(
+    conn: Connection, plan: Plan, kept: _KeptMoveData, changed: Mapping[str, Mapping[str, list[str]]]
+) -> None:
+    """Lock the stored people rows the import is about to write, in person-id order, before it writes
+    anything (PostgreSQL; SQLite's writer holds the whole database).
+
+    plan-all's store locks the people it planned for in person-id order (planning.changed_while_planning), as
+    every use case locks a person before their moves. The import wrote people in the order of its file
+    (the upsert), and then stamped more of them (the people of a renamed team or role, of a reassigned move,
+    of a move whose gains are written back): holding P2's row and waiting for P1's, while the store held P1
+    and waited for P2, one of the two failed with a deadlock. Taken here in the store's order and mode (FOR
+    NO KEY UPDATE: the import changes no key column, so what it writes later takes no stronger lock), the
+    import waits for a store before it holds any of them, or the store waits for the import."""
+    if conn.dialect.name != "postgresql":
+        return
+    p_, m_ = t.people.c, t.moves.c
+    wanted = set(changed["people"])
+    # Whom the moves it writes change (see _write_moves): both people of a reassigned move, and the person of
+    # a move whose gains are written back to their profile.
+    written = [m for m in plan.moves if m.id in changed["moves"] or m.id not in plan.existing["moves"]]
+    wanted |= {m.person_id for m in written if _gains_written(plan, kept, m.id)}
+    reassigned = {mid for mid, fields in changed["moves"].items() if "person_id" in fields}
+    wanted |= {m.person_id for m in written if m.id in reassigned}
+    wanted |= {pid for _, pid in select_among(conn, reassigned, m_.id, m_.person_id)}
+    # Whom changes.stamp_renamed stamps: the people of a renamed team or of a retitled role.
+    teams = sorted(tid for tid, fields in changed["teams"].items() if "name" in fields)
+    roles = sorted(rid for rid, fields in changed["roles"].items() if "title" in fields)
+    for column, keys in ((p_.team_id, teams), (p_.role_id, roles)):
+        for i in range(0, len(keys), CHUNK):
+            wanted.update(conn.scalars(select(p_.id).where(among(conn, column, keys[i : i + CHUNK]))))
+    persons = sorted(wanted)
+    for i in range(0, len(persons), CHUNK):  # as changed_while_planning takes them: same chunks, same order
+        conn.execute(
+            select(p_.id)
+            .where(among(conn, p_.id, persons[i : i + CHUNK]))
+            .order_by(p_.id)
+            .with_for_update(key_share=True)
+        ).all()
+
+
+ExtraOf = Callable[[str, Any], "dict[str, str] | None"]
+# The tables of moves and what belongs to them: a large import checks their foreign keys once, at the end.
+MOVE_TABLES = (
+    t.moves,
+    t.success_criteria,
+    t.outcomes,
+    t.skill_gains,
+    t.skill_levels,
+    t.status_changes,
+)  # (kind, record) -> the record's extra columns to store
 
 
 def _write_teams(conn: Connection, w: BulkWriter, plan: Plan, changed: Mapping[str, list[str]]) -> None:
@@ -2354,6 +2434,18 @@ def _write_people(
             managed,
         )
     levels = {k: v for k, v in conn.execute(select(t.roles.c.id, t.roles.c.level))}
+    a_ = t.role_assignments.c
+    # The people whose current assignment has not started yet (a pre-hire's hire), of those whose role changes.
+    retitled = sorted(pid for pid, fields in changed.items() if "role_id" in fields)
+    pending: set[str] = set()
+    for i in range(0, len(retitled), CHUNK):
+        pending.update(
+            conn.scalars(
+                select(a_.person_id).where(
+                    among(conn, a_.person_id, retitled[i : i + CHUNK]), a_.end.is_(None), a_.start > today
+                )
+            )
+        )
     assignments = []
     for p in plan.people:
         old = plan.existing_role_of.get(p.id) if p.id in plan.existing["people"] else None
@@ -2361,15 +2453,23 @@ def _write_people(
             if p.role_id:
                 assignments.append((p.id, p.role_id, p.hire_date or today, None, AssignmentReason.HIRE, None))
         elif p.role_id and p.role_id != old:
+            if p.id in pending:
+                # A pre-hire's role changed before they start is the role they are hired into: ending the hire's
+                # assignment today left it ending before it started, beside a promotion before they joined.
+                conn.execute(
+                    t.role_assignments.update()
+                    .where(a_.person_id == p.id, a_.end.is_(None), a_.start > today)
+                    .values(role_id=p.role_id)
+                )
+                continue
+            conn.execute(t.role_assignments.update().where(a_.person_id == p.id, a_.end.is_(None)).values(end=today))
+            if p.hire_date and p.hire_date > today:  # a pre-hire given their first role: hired into it
+                assignments.append((p.id, p.role_id, p.hire_date, None, AssignmentReason.HIRE, None))
+                continue
             reason = (
                 AssignmentReason.PROMOTION
                 if old and levels.get(p.role_id, 0) > levels.get(old, 0)
                 else AssignmentReason.TRANSFER
-            )
-            conn.execute(
-                t.role_assignments.update()
-                .where(t.role_assignments.c.person_id == p.id, t.role_assignments.c.end.is_(None))
-                .values(end=today)
             )
             assignments.append((p.id, p.role_id, today, None, reason, None))
     if assignments:
@@ -2519,6 +2619,14 @@ def _write_moves(
     reassigned = {mid for mid in existing if "person_id" in changed[mid]}
     moved_people = {m.person_id for m in moves if m.id in reassigned}
     moved_people |= {pid for _, pid in select_among(conn, reassigned, t.moves.c.id, t.moves.c.person_id)}
+    # A running move's handoff follows its new end, as an extension in the tracker moves it: the holder took the
+    # responsibilities back on the old end of a move an HRIS had extended. (Its ends, read before they change.)
+    redated = [mid for mid in existing if "end" in changed[mid]]
+    h_ = t.handoffs.c
+    running = [
+        mid for mid, status in select_among(conn, redated, h_.move_id, h_.status) if status in ("planned", "active")
+    ]
+    old_ends: dict[str, dt.date] = {mid: end for mid, end in select_among(conn, running, t.moves.c.id, t.moves.c.end)}
     w.on_rows = tick
     # New moves are appended (COPY on PostgreSQL); only re-imported ones need the slower upsert path.
     w.insert(t.moves, columns, move_rows(new=True))
@@ -2594,6 +2702,12 @@ def _write_moves(
             .where(or_(i_.old_status.is_(None), i_.old_status != m_.status)),
         )
     )
+    if old_ends:
+        from micromoves.services.handoffs import follow_extension
+
+        for m in moves:
+            if m.id in old_ends:
+                follow_extension(conn, m.id, old_ends[m.id], m.end)
     _follow_status_changes(conn, [m for m in moves if m.id in existing], plan, actor, today)
     # Evidence written back changes the person's profile: a person the import did not write changes too (as
     # the tracker's write-back touches them, storage.orm). New people were written just now anyway, and so
