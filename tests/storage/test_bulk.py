@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import column as text_column
+from sqlalchemy import event, insert, select, table
 
 from micromoves.storage import bulk
 from micromoves.storage import tables as t
@@ -37,3 +38,27 @@ def test_select_among_gives_the_rows_asked_for_by_either_path(
     reads = [s for s in statements if s.startswith("SELECT") and "count(" not in s.lower()]
     assert len(reads) == (1 if scan else 3), reads
     assert (" IN " in reads[0] or "ANY" in reads[0]) is not scan
+
+
+IDS = ["b", "C", "_x", "a", "Z", "é", "a-1", "a_1"]
+
+
+def test_writers_order_ids_as_python_sorts_them_whatever_the_collation(db: Database) -> None:
+    """Writers that lock many people take them in id order, in chunks of a list sorted in Python, each chunk
+    ordered by the database: on a PostgreSQL database created with a language's collation the database's
+    order was another one (en-US: "_x" before "a", "b" before "C"), so two writers could take the same rows
+    in opposite orders and deadlock. Here a column with an ICU en-US collation stands for such a database."""
+    with db.write_engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql('CREATE TEMPORARY TABLE ids (id text COLLATE "en-US-x-icu")')
+        else:
+            conn.exec_driver_sql("CREATE TEMPORARY TABLE ids (id text)")
+        conn.exec_driver_sql("INSERT INTO ids VALUES " + ", ".join(f"('{i}')" for i in IDS))
+        column = text_column("id")
+        plain = [r[0] for r in conn.execute(select(column).select_from(table("ids")).order_by(column))]
+        ordered = conn.execute(
+            select(column).select_from(table("ids")).order_by(bulk.code_point_order(conn, column))
+        ).scalars()
+        assert list(ordered) == sorted(IDS)
+        if conn.dialect.name == "postgresql":
+            assert plain != sorted(IDS)  # the collation does order them otherwise: the test can fail

@@ -40,7 +40,7 @@ from micromoves.services.moves import imported_reviewer, keep_reviews, review_re
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import changes
 from micromoves.storage import tables as t
-from micromoves.storage.bulk import CHUNK, BulkWriter, among, select_among
+from micromoves.storage.bulk import CHUNK, BulkWriter, among, code_point_order, select_among
 from micromoves.storage.db import Database
 from micromoves.storage.repositories import labelled_skill, skill_label
 from micromoves.storage.uow import utcnow
@@ -2313,7 +2313,7 @@ def _lock_people(
         conn.execute(
             select(p_.id)
             .where(among(conn, p_.id, persons[i : i + CHUNK]))
-            .order_by(p_.id)
+            .order_by(code_point_order(conn, p_.id))
             .with_for_update(key_share=True)
         ).all()
 

@@ -46,7 +46,7 @@ from micromoves.services.accounts import Scope
 from micromoves.services.policy import Policy, teams_under
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import tables as t
-from micromoves.storage.bulk import CHUNK, among
+from micromoves.storage.bulk import CHUNK, among, code_point_order
 from micromoves.storage.db import Database
 from micromoves.storage.repositories import all_skill_labels
 from micromoves.storage.uow import UnitOfWork, utcnow
@@ -1586,7 +1586,7 @@ def changed_while_planning(
             conn.execute(
                 select(t.people.c.id, t.people.c.target_role_id)
                 .where(among(conn, t.people.c.id, chunk))
-                .order_by(t.people.c.id)
+                .order_by(code_point_order(conn, t.people.c.id))
                 # FOR NO KEY UPDATE: it conflicts with setting a target (FOR UPDATE), which is what must wait,
                 # but not with the foreign-key checks of rows naming a person (an approval locks its mover,
                 # then inserts its approver): FOR UPDATE deadlocked with those, aborting the whole store.

@@ -275,6 +275,16 @@ def among(conn: Connection, column: Any, values: Sequence[Any]) -> ColumnElement
     return clause
 
 
+def code_point_order(conn: Connection, column: Any) -> Any:
+    """``column`` to order by as Python's ``sorted`` orders its texts (by code point). Writers that lock many
+    people's rows take them in id order, chunk after chunk of a list sorted in Python; on PostgreSQL the rows
+    of a chunk were ordered by the column's collation, which on a database created with a language's
+    collation (en_US: ``_`` before ``a``, ``b`` before ``C``) is another order, so two writers could still take
+    the same rows in opposite orders. ``COLLATE "C"`` compares UTF-8 bytes: code-point order. SQLite's
+    default collation (BINARY) already is."""
+    return column.collate("C") if conn.dialect.name == "postgresql" else column
+
+
 def _holdable(column: Any, values: Sequence[Any]) -> list[Any]:
     """The values a text column could hold, of ``values``: the others match no row, and are not sent.
     PostgreSQL refuses a text parameter holding a NUL character (the whole query failed: an import row naming
