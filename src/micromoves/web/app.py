@@ -202,6 +202,9 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     templates.env.globals["nav_for"] = nav_for
     # Read at each render (a server runs for days): pages mark moves under way whose dates say otherwise.
     templates.env.globals["today"] = dt.date.today
+    # An id in a link's path, quoted whole: '/' too (an HRIS id like EMP/0042; Jinja's urlencode keeps '/',
+    # and a browser resolves a "." or ".." segment of an id to another page), '#', '?' and '&'.
+    templates.env.filters["path_id"] = lambda value: quote(str(value), safe="")
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
