@@ -1354,9 +1354,13 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def principal_person(principal: Principal) -> str:
-    from micromoves.domain.errors import NotFound
-
+def principal_person(principal: Principal, field: str) -> str:
+    """The person a request left unnamed in ``field``: the account's own. An account without one (an
+    admin, HR) must name it: a missing field of the request (422 naming it), not a missing object (404)."""
     if principal.person_id is None:
-        raise NotFound("this account is not linked to a person; open a person's page from the directory")
+        raise InvalidValue(
+            f"this account is not linked to a person: give {field}, the person it is for (or open a person's "
+            "page from the directory)",
+            field=field,
+        )
     return principal.person_id

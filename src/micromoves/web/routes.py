@@ -541,7 +541,7 @@ def csv_response(rows: Iterator[list[str]], filename: str, *, guarded: bool = Fa
 
 
 def _move_form(request: Request, who: Who, person_id: str | None) -> MoveForm:
-    pid = person_id or views.principal_person(who.principal)
+    pid = person_id or views.principal_person(who.principal, "person")
     data = views.person_page(db_of(request), who.policy, pid)
     with db_of(request).engine.connect() as conn:
         from sqlalchemy import select
@@ -662,7 +662,7 @@ def api_move_create(request: Request, who: Who, body: ProposeMoveBody) -> views.
     move = secured.propose(
         db_of(request),
         who.policy,
-        person_id=body.person_id or views.principal_person(who.principal),
+        person_id=body.person_id or views.principal_person(who.principal, "person_id"),
         kind=body.kind.value,
         title=body.title,
         start=body.start,

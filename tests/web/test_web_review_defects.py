@@ -1,0 +1,38 @@
+"""Defects found by the web review (each test failed before its fix)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tests.web.conftest import World
+
+SOON = dt.date.today() + dt.timedelta(weeks=2)
+PROPOSAL = {
+    "kind": "gig",
+    "title": "Dashboards",
+    "start": SOON.isoformat(),
+    "end": (SOON + dt.timedelta(weeks=4)).isoformat(),
+    "percent_time": 10,
+    "success_criteria": ["x"],
+}
+
+
+def test_a_move_proposed_without_a_person_by_an_account_without_one_names_the_field(world: World) -> None:
+    """person_id defaults to one's own person; an admin or HR account has none. It was a 404 not_found
+    ("this account is not linked to a person"), which reads as a missing object, with no field named: it
+    is a missing field of the request (422 naming person_id; the form's query names person)."""
+    for user in ("admin", "hr"):
+        c = world.client(user)
+        r = c.post("/api/v1/moves", json=PROPOSAL)
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["details"] == {"field": "person_id"}, r.text
+        assert "person_id" in r.json()["error"]["message"]
+        r = c.get("/api/v1/moves/new")
+        assert (r.status_code, r.json()["error"]["details"]) == (422, {"field": "person"}), r.text
+        page = c.get("/moves/new", headers={"accept": "text/html"})
+        assert page.status_code == 422 and "not linked to a person" in page.text
+    # Naming the person works as before, and a person's own account still needs no person_id.
+    r = world.client("admin").post("/api/v1/moves", json={**PROPOSAL, "person_id": "E"})
+    assert r.status_code == 201, r.text
+    r = world.client("eva").post("/api/v1/moves", json=PROPOSAL)
+    assert (r.status_code, r.json()["person"]["id"]) == (201, "E"), r.text
