@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
+from micromoves.services import views
 from tests.web.conftest import World
 
 SOON = dt.date.today() + dt.timedelta(weeks=2)
@@ -36,3 +39,21 @@ def test_a_move_proposed_without_a_person_by_an_account_without_one_names_the_fi
     assert r.status_code == 201, r.text
     r = world.client("eva").post("/api/v1/moves", json=PROPOSAL)
     assert (r.status_code, r.json()["person"]["id"]) == (201, "E"), r.text
+
+
+def test_the_team_page_says_when_more_reports_exist_than_it_shows(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The team page lists a page of direct reports (500): a manager with more saw the first 500 and
+    nothing said that others were left out (the approvals queue says so: ``more``)."""
+    mira = world.policy("mira")
+    full = views.team_page(world.db, mira)
+    assert [m.person.id for m in full.members] == ["E", "E2"] and not full.more
+    cut = views.team_page(world.db, mira, limit=1)
+    assert [m.person.id for m in cut.members] == ["E"] and cut.more
+    assert world.client("mira").get("/api/v1/team").json()["more"] is False
+    assert 'id="more-reports"' not in world.client("mira").get("/team", headers={"accept": "text/html"}).text
+    monkeypatch.setattr(views, "TEAM_PAGE_SIZE", 1)
+    assert world.client("mira").get("/api/v1/team").json()["more"] is True
+    page = world.client("mira").get("/team", headers={"accept": "text/html"}).text
+    assert 'id="more-reports"' in page and "Emil Colleague" not in page
