@@ -57,3 +57,24 @@ def test_the_team_page_says_when_more_reports_exist_than_it_shows(
     assert world.client("mira").get("/api/v1/team").json()["more"] is True
     page = world.client("mira").get("/team", headers={"accept": "text/html"}).text
     assert 'id="more-reports"' in page and "Emil Colleague" not in page
+
+
+def test_an_htmx_action_after_the_session_ended_sends_the_browser_to_log_in(world: World) -> None:
+    """The approvals queue's buttons post with htmx. With the session ended, the answer was a 303 to the
+    login page, which the XMLHttpRequest followed: the whole login page was swapped into the table row, and
+    signing in there led back to the action's URL (a POST route). htmx requests get the JSON error (as every
+    other htmx error) and HX-Redirect to the login page, back to the page the person was on."""
+    c = world.client()
+    c.cookies.set("mm_session", "ended-or-forged")
+    headers = {"hx-request": "true", "hx-current-url": "http://testserver/approvals?x=1", "accept": "*/*"}
+    r = c.post(f"/moves/{world.mv_e}/actions/approve", headers=headers, follow_redirects=False)
+    assert r.status_code == 401, (r.status_code, r.headers)
+    assert r.json()["error"]["code"] == "not_authenticated"
+    assert r.headers["hx-redirect"] == "/login?next=/approvals%3Fx%3D1"
+    # A current URL of another site is not a way back.
+    headers["hx-current-url"] = "https://elsewhere.example/phish"
+    r = c.post(f"/moves/{world.mv_e}/actions/approve", headers=headers, follow_redirects=False)
+    assert (r.status_code, r.headers["hx-redirect"]) == (401, "/login?next=/")
+    # A page (no htmx) is still sent to the login page, as before.
+    r = c.get(f"/moves/{world.mv_e}", headers={"accept": "text/html"}, follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, f"/login?next=/moves/{world.mv_e}")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -141,12 +141,28 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
 def wants_page(request: Request) -> bool:
     """Is an error answered with a page (a browser's navigation), not the JSON error?"""
     # An htmx request gets the JSON error too: static/app.js shows its message (an error page would be
     # swapped into a table row, or, as htmx does by default on an error, nothing at all shown).
-    htmx = request.headers.get("hx-request") == "true"
-    return not (is_api(request) or htmx or "text/html" not in request.headers.get("accept", ""))
+    return not (is_api(request) or is_htmx(request) or "text/html" not in request.headers.get("accept", ""))
+
+
+def _login_url(target: str) -> str:
+    return f"/login?next={quote(target, safe='/')}"
+
+
+def _htmx_page(request: Request) -> str:
+    """The page an htmx request was made from (its HX-Current-URL), path and query; "/" for another site's."""
+    current = urlsplit(request.headers.get("hx-current-url", ""))
+    if current.netloc and current.netloc != request.url.netloc:
+        return "/"
+    path = current.path if current.path.startswith("/") and not current.path.startswith("//") else "/"
+    return path + (f"?{current.query}" if current.query else "")
 
 
 class ErrorInfo(BaseModel):
@@ -227,9 +243,16 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         status = STATUS_BY_CODE.get(exc.code, 422)
         details: dict[str, Any] = {"field": exc.field} if exc.field else {}
         if isinstance(exc, NotAuthenticated) and not is_api(request):
+            if is_htmx(request):
+                # An XMLHttpRequest follows a redirect: the login page was swapped into the approvals
+                # table's row. The JSON error (static/app.js) and HX-Redirect, which htmx obeys before it
+                # swaps anything: the browser goes to the login page, and back to the page it was on.
+                response = render_error(request, 401, exc.code, exc.message, {})
+                response.headers["HX-Redirect"] = _login_url(_htmx_page(request))
+                return response
             # Back to the same page after signing in, query included (a filtered list stays filtered).
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+            return RedirectResponse(_login_url(target), status_code=303)
         message = exc.message
         if isinstance(exc, ImportRejected):
             # One sentence, and the problems as data an integration can show or act on (every one of them up
