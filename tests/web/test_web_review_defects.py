@@ -78,3 +78,20 @@ def test_an_htmx_action_after_the_session_ended_sends_the_browser_to_log_in(worl
     # A page (no htmx) is still sent to the login page, as before.
     r = c.get(f"/moves/{world.mv_e}", headers={"accept": "text/html"}, follow_redirects=False)
     assert (r.status_code, r.headers["location"]) == (303, f"/login?next=/moves/{world.mv_e}")
+
+
+def test_a_form_posted_after_the_session_ended_comes_back_to_its_page_after_signing_in(world: World) -> None:
+    """A form posted with the session ended was sent to /login?next=<the form's action>: after signing in,
+    the browser opened the action's URL with GET, an error page (the route takes POST only). Back to the page
+    the form was on (its Referer, this site's only), where static/app.js gives back what was typed."""
+    c = world.client()
+    c.cookies.set("mm_session", "ended-or-forged")
+    headers = {"accept": "text/html", "referer": f"http://testserver/moves/{world.mv_e}"}
+    r = c.post(f"/moves/{world.mv_e}/check-ins", data={"note": "hi"}, headers=headers, follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, f"/login?next=/moves/{world.mv_e}")
+    headers["referer"] = "https://elsewhere.example/x"
+    r = c.post(f"/moves/{world.mv_e}/check-ins", data={"note": "hi"}, headers=headers, follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/login?next=/")
+    del headers["referer"]
+    r = c.post(f"/moves/{world.mv_e}/check-ins", data={"note": "hi"}, headers=headers, follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/login?next=/")

@@ -156,10 +156,11 @@ def _login_url(target: str) -> str:
     return f"/login?next={quote(target, safe='/')}"
 
 
-def _htmx_page(request: Request) -> str:
-    """The page an htmx request was made from (its HX-Current-URL), path and query; "/" for another site's."""
-    current = urlsplit(request.headers.get("hx-current-url", ""))
-    if current.netloc and current.netloc != request.url.netloc:
+def _page_of(request: Request, header: str) -> str:
+    """The page a request was made from, as ``header`` names it (HX-Current-URL, Referer): path and query;
+    "/" when it names none or another site's."""
+    current = urlsplit(request.headers.get(header, ""))
+    if current.netloc != request.url.netloc:
         return "/"
     path = current.path if current.path.startswith("/") and not current.path.startswith("//") else "/"
     return path + (f"?{current.query}" if current.query else "")
@@ -248,10 +249,14 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
                 # table's row. The JSON error (static/app.js) and HX-Redirect, which htmx obeys before it
                 # swaps anything: the browser goes to the login page, and back to the page it was on.
                 response = render_error(request, 401, exc.code, exc.message, {})
-                response.headers["HX-Redirect"] = _login_url(_htmx_page(request))
+                response.headers["HX-Redirect"] = _login_url(_page_of(request, "hx-current-url"))
                 return response
-            # Back to the same page after signing in, query included (a filtered list stays filtered).
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            # Back to the same page after signing in, query included (a filtered list stays filtered); from
+            # a form's post, to the page the form was on (the action's URL takes no GET).
+            if request.method in ("GET", "HEAD"):
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            else:
+                target = _page_of(request, "referer")
             return RedirectResponse(_login_url(target), status_code=303)
         message = exc.message
         if isinstance(exc, ImportRejected):
