@@ -95,3 +95,20 @@ def test_a_form_posted_after_the_session_ended_comes_back_to_its_page_after_sign
     del headers["referer"]
     r = c.post(f"/moves/{world.mv_e}/check-ins", data={"note": "hi"}, headers=headers, follow_redirects=False)
     assert (r.status_code, r.headers["location"]) == (303, "/login?next=/")
+
+
+def test_the_allocation_runs_page_says_when_older_runs_are_left_out(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The allocations page lists the newest runs (50); older ones were left out without a word."""
+    from micromoves.web import allocation_routes
+
+    admin = world.client("admin")
+    run = admin.post("/api/v1/allocations", json={}).json()["id"]
+    assert [r["id"] for r in admin.get("/api/v1/allocations").json()["runs"]] == [run]
+    assert admin.get("/api/v1/allocations").json()["more"] is False
+    monkeypatch.setattr(allocation_routes, "RUNS_SHOWN", 0)
+    listed = admin.get("/api/v1/allocations").json()
+    assert (listed["runs"], listed["more"]) == ([], True)
+    page = admin.get("/allocations", headers={"accept": "text/html"}).text
+    assert 'id="more-runs"' in page
