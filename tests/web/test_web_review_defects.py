@@ -112,3 +112,41 @@ def test_the_allocation_runs_page_says_when_older_runs_are_left_out(
     assert (listed["runs"], listed["more"]) == ([], True)
     page = admin.get("/allocations", headers={"accept": "text/html"}).text
     assert 'id="more-runs"' in page
+
+
+def test_a_nul_character_in_a_request_is_a_422_naming_the_field(world: World) -> None:
+    """PostgreSQL stores no NUL character: an id, a filter, a form field or a JSON value holding one
+    ('E%00', {"note": "a\\u0000b"}) ended in a 500 server error with a driver's traceback in the log, from
+    any signed-in user. It is refused as invalid input, naming the field, on both databases."""
+    admin = world.client("admin")
+    cases = [
+        ("GET", "/api/v1/people/E%00", None, "person_id"),
+        ("GET", "/api/v1/moves/MV%00X/handoff", None, "move_id"),
+        ("GET", "/api/v1/people?q=a%00", None, "q"),
+        ("POST", f"/api/v1/moves/{world.mv_o}/check-ins", {"note": "a\u0000b"}, "note"),
+        ("PUT", "/api/v1/people/E/target-role", {"role_id": "R\u0000"}, "role_id"),
+    ]
+    for method, path, body, field in cases:
+        r = admin.request(method, path, json=body)
+        assert r.status_code == 422, (path, r.status_code, r.text)
+        assert [p["field"] for p in r.json()["error"]["details"]["problems"]] == [field], r.text
+    skills = {**_OPPORTUNITY, "required_skills": {"Neg\u0000otiation": 2.0}}
+    r = admin.post("/api/v1/opportunities", json=skills)
+    assert r.status_code == 422 and r.json()["error"]["details"]["problems"][0]["field"].startswith("required_skills")
+    page = admin.post(f"/moves/{world.mv_o}/check-ins", data={"note": "a\x00b"}, headers={"accept": "text/html"})
+    assert page.status_code == 422 and "Note" in page.text
+    r = world.client().post("/api/v1/session", json={"username": "eva\u0000", "password": "x"})
+    assert r.status_code == 422, r.text
+    # Text without one is taken as before.
+    assert admin.post(f"/api/v1/moves/{world.mv_o}/check-ins", json={"note": "fine"}).status_code == 201
+
+
+_OPPORTUNITY = {
+    "title": "Negotiation gig",
+    "kind": "gig",
+    "host_team_id": "B",
+    "start": "2031-03-03",
+    "end": "2031-04-25",
+    "percent_time": 10,
+    "success_criteria": ["x"],
+}

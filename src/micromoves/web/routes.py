@@ -51,6 +51,7 @@ from micromoves.web.bodies import (
     RequestBody,
     json_body,
     known_query,
+    no_nul,
     no_undeclared_body,
 )
 
@@ -1236,16 +1237,18 @@ def register(app: FastAPI) -> None:
 
     # The JSON API refuses query parameters it does not read, bodies that are not JSON, and a body where it
     # reads none; the pages ignore unknown parameters (a link with a tracking parameter still opens).
-    strict = [Depends(known_query), Depends(json_body), Depends(no_undeclared_body)]
+    # Every route, page or API, refuses a NUL character in what it is sent (bodies.no_nul).
+    strict = [Depends(no_nul), Depends(known_query), Depends(json_body), Depends(no_undeclared_body)]
+    pages = [Depends(no_nul)]
     routers: list[tuple[APIRouter, list[Any]]] = [
         (api, strict),
         (marketplace_routes.api, strict),
         (allocation_routes.api, strict),
-        (import_routes.api, [Depends(known_query)]),  # its body: import_routes
-        (html, []),
-        (marketplace_routes.html, []),
-        (allocation_routes.html, []),
-        (import_routes.html, []),
+        (import_routes.api, [Depends(no_nul), Depends(known_query)]),  # its body: import_routes
+        (html, pages),
+        (marketplace_routes.html, pages),
+        (allocation_routes.html, pages),
+        (import_routes.html, pages),
     ]
     for router, dependencies in routers:
         app.include_router(router, dependencies=dependencies)
