@@ -336,6 +336,8 @@ class TeamMember(BaseModel):
 class TeamPage(BaseModel):
     manager: PersonRef | None
     members: list[TeamMember]
+    # More direct reports than one page holds (the first by id are shown): said, never silently dropped.
+    more: bool = False
 
 
 class PersonRow(BaseModel):
@@ -1099,16 +1101,23 @@ def _fit_problems(conn: Any, moves: Sequence[Move], policy: Policy) -> dict[str,
     return problems
 
 
-def team_page(db: Database, policy: Policy, *, today: dt.date | None = None) -> TeamPage:
-    """The principal's direct reports and the moves they are on (or about to start)."""
+TEAM_PAGE_SIZE = 500
+
+
+def team_page(db: Database, policy: Policy, *, today: dt.date | None = None, limit: int | None = None) -> TeamPage:
+    """The principal's direct reports (the first ``limit``, saying whether there are more) and the moves
+    they are on (or about to start)."""
     today = today or dt.date.today()
+    limit = TEAM_PAGE_SIZE if limit is None else limit
     p = policy.principal
     if p.person_id is None:
         return TeamPage(manager=None, members=[])
     with UnitOfWork(db, write=False) as uow:
         conn = uow.session.connection()
         me = uow.people.get(p.person_id)
-        reports = uow.people.list(manager_id=p.person_id, limit=500)
+        reports = list(uow.people.list(manager_id=p.person_id, limit=limit + 1))
+        more = len(reports) > limit
+        reports = reports[:limit]
         roles = dict(conn.execute(select(t.roles.c.id, t.roles.c.title)).all())
         c = t.moves.c
         current = list(
@@ -1139,7 +1148,7 @@ def team_page(db: Database, policy: Policy, *, today: dt.date | None = None) -> 
                 returning_on=max((m.end for m in now), default=None),
             )
         )
-    return TeamPage(manager=PersonRef(id=me.id, name=me.name), members=members)
+    return TeamPage(manager=PersonRef(id=me.id, name=me.name), members=members, more=more)
 
 
 def _directory_filter(policy: Policy, f: PeopleSelection) -> list[Any]:
@@ -1354,9 +1363,13 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def principal_person(principal: Principal) -> str:
-    from micromoves.domain.errors import NotFound
-
+def principal_person(principal: Principal, field: str) -> str:
+    """The person a request left unnamed in ``field``: the account's own. An account without one (an
+    admin, HR) must name it: a missing field of the request (422 naming it), not a missing object (404)."""
     if principal.person_id is None:
-        raise NotFound("this account is not linked to a person; open a person's page from the directory")
+        raise InvalidValue(
+            f"this account is not linked to a person: give {field}, the person it is for (or open a person's "
+            "page from the directory)",
+            field=field,
+        )
     return principal.person_id

@@ -37,6 +37,11 @@ class RunSummary(BaseModel):
 
 class RunList(BaseModel):
     runs: list[RunSummary]
+    # Older runs than the page shows exist (open one by its id): said, never silently dropped.
+    more: bool = False
+
+
+RUNS_SHOWN = 50  # the newest runs, on the page and its twin
 
 
 class ProposeBody(RequestBody):
@@ -50,7 +55,9 @@ def _runs(request: Request) -> RunList:
     r, a = t.allocation_runs.c, t.allocation_assignments.c
     with db_of(request).engine.connect() as conn:
         counts: dict[int, int] = dict(conn.execute(select(a.run_id, func.count()).group_by(a.run_id)).all())
-        rows = conn.execute(select(t.allocation_runs).order_by(r.id.desc()).limit(50)).all()
+        rows = conn.execute(select(t.allocation_runs).order_by(r.id.desc()).limit(RUNS_SHOWN + 1)).all()
+        more = len(rows) > RUNS_SHOWN
+        rows = rows[:RUNS_SHOWN]
         names = names_of(conn, t.people, [x.created_by for x in rows])
     return RunList(
         runs=[
@@ -64,7 +71,8 @@ def _runs(request: Request) -> RunList:
                 assignments=counts.get(x.id, 0),
             )
             for x in rows
-        ]
+        ],
+        more=more,
     )
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -141,12 +141,29 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
 def wants_page(request: Request) -> bool:
     """Is an error answered with a page (a browser's navigation), not the JSON error?"""
     # An htmx request gets the JSON error too: static/app.js shows its message (an error page would be
     # swapped into a table row, or, as htmx does by default on an error, nothing at all shown).
-    htmx = request.headers.get("hx-request") == "true"
-    return not (is_api(request) or htmx or "text/html" not in request.headers.get("accept", ""))
+    return not (is_api(request) or is_htmx(request) or "text/html" not in request.headers.get("accept", ""))
+
+
+def _login_url(target: str) -> str:
+    return f"/login?next={quote(target, safe='/')}"
+
+
+def _page_of(request: Request, header: str) -> str:
+    """The page a request was made from, as ``header`` names it (HX-Current-URL, Referer): path and query;
+    "/" when it names none or another site's."""
+    current = urlsplit(request.headers.get(header, ""))
+    if current.netloc != request.url.netloc:
+        return "/"
+    path = current.path if current.path.startswith("/") and not current.path.startswith("//") else "/"
+    return path + (f"?{current.query}" if current.query else "")
 
 
 class ErrorInfo(BaseModel):
@@ -202,6 +219,9 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     templates.env.globals["nav_for"] = nav_for
     # Read at each render (a server runs for days): pages mark moves under way whose dates say otherwise.
     templates.env.globals["today"] = dt.date.today
+    # An id in a link's path, quoted whole: '/' too (an HRIS id like EMP/0042; Jinja's urlencode keeps '/',
+    # and a browser resolves a "." or ".." segment of an id to another page), '#', '?' and '&'.
+    templates.env.filters["path_id"] = lambda value: quote(str(value), safe="")
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
@@ -224,9 +244,20 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         status = STATUS_BY_CODE.get(exc.code, 422)
         details: dict[str, Any] = {"field": exc.field} if exc.field else {}
         if isinstance(exc, NotAuthenticated) and not is_api(request):
-            # Back to the same page after signing in, query included (a filtered list stays filtered).
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+            if is_htmx(request):
+                # An XMLHttpRequest follows a redirect: the login page was swapped into the approvals
+                # table's row. The JSON error (static/app.js) and HX-Redirect, which htmx obeys before it
+                # swaps anything: the browser goes to the login page, and back to the page it was on.
+                response = render_error(request, 401, exc.code, exc.message, {})
+                response.headers["HX-Redirect"] = _login_url(_page_of(request, "hx-current-url"))
+                return response
+            # Back to the same page after signing in, query included (a filtered list stays filtered); from
+            # a form's post, to the page the form was on (the action's URL takes no GET).
+            if request.method in ("GET", "HEAD"):
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            else:
+                target = _page_of(request, "referer")
+            return RedirectResponse(_login_url(target), status_code=303)
         message = exc.message
         if isinstance(exc, ImportRejected):
             # One sentence, and the problems as data an integration can show or act on (every one of them up

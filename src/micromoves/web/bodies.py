@@ -211,3 +211,44 @@ async def no_undeclared_body(request: Request) -> None:
     raise RequestValidationError(
         [{"type": "json_invalid", "loc": ("body",), "msg": "this endpoint takes no body", "input": None}]
     )
+
+
+NUL = "\x00"
+NUL_MESSAGE = "text may not hold the NUL character (\\x00)"
+
+
+def _nul_in(value: Any, loc: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Where a decoded JSON value holds a NUL character, keys (a skill's name) included."""
+    if isinstance(value, str):
+        return [loc] if NUL in value else []
+    found: list[tuple[Any, ...]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += [(*loc, key)] if isinstance(key, str) and NUL in key else _nul_in(item, (*loc, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += _nul_in(item, (*loc, i))
+    return found
+
+
+async def no_nul(request: Request) -> None:
+    """Refuse a NUL character in a path id, a query parameter, a form field or a JSON value (422, naming each
+    field): PostgreSQL stores none, and one looked up or written failed in the driver, a 500 with a
+    traceback ('/people/E%00', a check-in's note). A multipart body (an import's files) is left to its route,
+    which reads it within its limits and refuses control characters in what it imports."""
+    found: list[tuple[Any, ...]] = [
+        ("path", k) for k, v in request.path_params.items() if isinstance(v, str) and NUL in v
+    ]
+    found += [("query", k) for k, v in request.query_params.multi_items() if NUL in k or NUL in v]
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media == "application/json" or media.endswith("+json"):
+            with contextlib.suppress(ValueError):  # not JSON, or not UTF-8: the body's own parser says so
+                found += _nul_in(json.loads(await request.body()), ("body",))
+        elif media == "application/x-www-form-urlencoded":
+            form = await request.form()
+            found += [("form", k) for k, v in form.multi_items() if NUL in k or (isinstance(v, str) and NUL in v)]
+    if found:
+        raise RequestValidationError(
+            [{"type": "string_pattern_mismatch", "loc": loc, "msg": NUL_MESSAGE, "input": None} for loc in found]
+        )

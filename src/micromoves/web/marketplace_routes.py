@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -81,6 +82,10 @@ class OpportunityForm(BaseModel):
 
 class OnboardingList(BaseModel):
     items: list[mviews.OnboardingItemView]
+
+
+def _opportunity_url(opportunity_id: str) -> str:
+    return f"/opportunities/{quote(opportunity_id, safe='')}"
 
 
 def _input(body: OpportunityBody) -> market.OpportunityInput:
@@ -189,7 +194,7 @@ def opportunity_create(
         application_deadline=application_deadline,
     )
     opportunity_id = market.create_opportunity(db_of(request), who.policy, _input(body))
-    return RedirectResponse(f"/opportunities/{opportunity_id}", status_code=303)
+    return RedirectResponse(_opportunity_url(opportunity_id), status_code=303)
 
 
 @route(api, "POST", "/opportunities", name="api.opportunity.create", response_model=Created, status_code=201)
@@ -197,18 +202,20 @@ def api_opportunity_create(request: Request, who: Who, body: OpportunityBody) ->
     return Created(id=market.create_opportunity(db_of(request), who.policy, _input(body)))
 
 
-@route(html, "GET", "/opportunities/{opportunity_id}", name="opportunity")
+@route(html, "GET", "/opportunities/{opportunity_id:id}", name="opportunity")
 def opportunity(request: Request, who: Who, opportunity_id: str) -> Response:
     data = mviews.opportunity_detail(db_of(request), who.policy, opportunity_id)
     return page(request, "opportunity.html", who, o=data)
 
 
-@route(api, "GET", "/opportunities/{opportunity_id}", name="api.opportunity", response_model=mviews.OpportunityDetail)
+@route(
+    api, "GET", "/opportunities/{opportunity_id:id}", name="api.opportunity", response_model=mviews.OpportunityDetail
+)
 def api_opportunity(request: Request, who: Who, opportunity_id: str) -> mviews.OpportunityDetail:
     return mviews.opportunity_detail(db_of(request), who.policy, opportunity_id)
 
 
-@route(html, "POST", "/opportunities/{opportunity_id}/actions/{action}", name="opportunity.action")
+@route(html, "POST", "/opportunities/{opportunity_id:id}/actions/{action}", name="opportunity.action")
 def opportunity_action(
     request: Request,
     who: Who,
@@ -219,13 +226,13 @@ def opportunity_action(
     market.set_opportunity_status(
         db_of(request), who.policy, opportunity_id, OPPORTUNITY_ACTIONS[action], later=background.add_task
     )
-    return RedirectResponse(f"/opportunities/{opportunity_id}", status_code=303)
+    return RedirectResponse(_opportunity_url(opportunity_id), status_code=303)
 
 
 @route(
     api,
     "POST",
-    "/opportunities/{opportunity_id}/actions/{action}",
+    "/opportunities/{opportunity_id:id}/actions/{action}",
     name="api.opportunity.action",
     response_model=mviews.OpportunityDetail,
 )
@@ -242,18 +249,18 @@ def api_opportunity_action(
     return mviews.opportunity_detail(db_of(request), who.policy, opportunity_id)
 
 
-@route(html, "POST", "/opportunities/{opportunity_id}/apply", name="opportunity.apply")
+@route(html, "POST", "/opportunities/{opportunity_id:id}/apply", name="opportunity.apply")
 def opportunity_apply(
     request: Request, who: Who, opportunity_id: str, note: Annotated[str, Form(max_length=2000)] = ""
 ) -> Response:
     market.apply(db_of(request), who.policy, opportunity_id, note=note)
-    return RedirectResponse(f"/opportunities/{opportunity_id}", status_code=303)
+    return RedirectResponse(_opportunity_url(opportunity_id), status_code=303)
 
 
 @route(
     api,
     "POST",
-    "/opportunities/{opportunity_id}/applications",
+    "/opportunities/{opportunity_id:id}/applications",
     name="api.opportunity.apply",
     response_model=DecisionResult,
     status_code=201,
@@ -279,7 +286,7 @@ def application_action(
     # Back to the opportunity the decision was about (a host deciding on 35 applicants decides one by one).
     with db_of(request).engine.connect() as conn:
         opportunity = conn.scalar(select(t.applications.c.opportunity_id).where(t.applications.c.id == application_id))
-    return RedirectResponse(f"/opportunities/{opportunity}" if opportunity else "/opportunities", status_code=303)
+    return RedirectResponse(_opportunity_url(opportunity) if opportunity else "/opportunities", status_code=303)
 
 
 @route(
@@ -303,7 +310,7 @@ def api_application_action(
     return DecisionResult(application_id=application_id, move_id=move_id or None)
 
 
-@route(api, "GET", "/moves/{move_id}/onboarding", name="api.move.onboarding", response_model=OnboardingList)
+@route(api, "GET", "/moves/{move_id:id}/onboarding", name="api.move.onboarding", response_model=OnboardingList)
 def api_onboarding(request: Request, who: Who, move_id: str) -> OnboardingList:
     return OnboardingList(items=mviews.onboarding(db_of(request), who.policy, move_id))
 
@@ -330,12 +337,12 @@ def api_onboarding_done(request: Request, who: Who, item_id: RowId, body: Onboar
     return Response(status_code=204)
 
 
-@route(html, "GET", "/people/{person_id}/credit", name="credit")
+@route(html, "GET", "/people/{person_id:id}/credit", name="credit")
 def credit(request: Request, who: Who, person_id: str) -> Response:
     return page(request, "credit.html", who, c=mviews.manager_credit(db_of(request), who.policy, person_id))
 
 
-@route(api, "GET", "/people/{person_id}/credit", name="api.credit", response_model=mviews.ManagerCredit)
+@route(api, "GET", "/people/{person_id:id}/credit", name="api.credit", response_model=mviews.ManagerCredit)
 def api_credit(request: Request, who: Who, person_id: str) -> mviews.ManagerCredit:
     return mviews.manager_credit(db_of(request), who.policy, person_id)
 
@@ -357,7 +364,7 @@ def _handoff_form(holder_id: str, responsibilities: str, return_on: str, backfil
     )
 
 
-@route(html, "POST", "/moves/{move_id}/handoff", name="move.handoff")
+@route(html, "POST", "/moves/{move_id:id}/handoff", name="move.handoff")
 def move_handoff(
     request: Request,
     who: Who,
@@ -372,7 +379,7 @@ def move_handoff(
     return RedirectResponse(_move_url(move_id), status_code=303)
 
 
-@route(html, "POST", "/moves/{move_id}/handoff/correct", name="move.handoff.correct")
+@route(html, "POST", "/moves/{move_id:id}/handoff/correct", name="move.handoff.correct")
 def move_handoff_correct(
     request: Request,
     who: Who,
@@ -390,7 +397,7 @@ def move_handoff_correct(
 @route(
     api,
     "POST",
-    "/moves/{move_id}/handoff",
+    "/moves/{move_id:id}/handoff",
     name="api.move.handoff",
     response_model=handoffs.HandoffView,
     status_code=201,
@@ -402,7 +409,7 @@ def api_move_handoff(request: Request, who: Who, move_id: str, body: HandoffBody
     return view
 
 
-@route(api, "PUT", "/moves/{move_id}/handoff", name="api.move.handoff.correct", response_model=handoffs.HandoffView)
+@route(api, "PUT", "/moves/{move_id:id}/handoff", name="api.move.handoff.correct", response_model=handoffs.HandoffView)
 def api_move_handoff_correct(request: Request, who: Who, move_id: str, body: HandoffBody) -> handoffs.HandoffView:
     """Correct the move's handoff: the whole of it, as when it was recorded (a left-out return date is the
     move's end, a left-out backfill none)."""
@@ -416,7 +423,7 @@ class HandoffResult(BaseModel):
     handoff: handoffs.HandoffView | None
 
 
-@route(api, "GET", "/moves/{move_id}/handoff", name="api.move.handoff_view", response_model=HandoffResult)
+@route(api, "GET", "/moves/{move_id:id}/handoff", name="api.move.handoff_view", response_model=HandoffResult)
 def api_move_handoff_view(request: Request, who: Who, move_id: str) -> HandoffResult:
     from micromoves.services.views import move_detail
 
@@ -459,7 +466,7 @@ RouteLimit = Annotated[
 ]
 
 
-@route(html, "GET", "/congestion/routes/{template_id}", name="congestion.routes")
+@route(html, "GET", "/congestion/routes/{template_id:id}", name="congestion.routes")
 def routes_page(
     request: Request, who: Who, template_id: str, limit: RouteLimit = congestion.DEFAULT_ROUTES
 ) -> Response:
@@ -470,7 +477,7 @@ def routes_page(
 @route(
     api,
     "GET",
-    "/congestion/routes/{template_id}",
+    "/congestion/routes/{template_id:id}",
     name="api.congestion.routes",
     response_model=congestion.AlternateRoutes,
 )

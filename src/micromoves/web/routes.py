@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, ValidationError
+from starlette.convertors import Convertor, register_url_convertor
 
 from micromoves.domain import rules, vocabulary
 from micromoves.domain.errors import Forbidden, InvalidValue, NotAuthenticated, TooManyAttempts
@@ -50,13 +51,51 @@ from micromoves.web.bodies import (
     RequestBody,
     json_body,
     known_query,
+    no_nul,
     no_undeclared_body,
 )
 
 ACCESS: dict[str, str] = {}
 
+
+class IdConvertor(Convertor[str]):
+    """A user-supplied id in a path (``{person_id:id}``): one segment or several, so that an id holding '/'
+    (an HRIS person id like ``EMP/0042``, which the import takes as written) reaches its page. Links quote
+    the '/' (``/people/EMP%2F0042``), but Starlette decodes ``%2F`` before routing: a one-segment id was a 404.
+
+    The routes under an id (``/people/{id}/plan``) are written with the suffix after it; :func:`route` puts
+    every route that *ends* in an id after all the others, so ``…/plan``, ``…/credit`` or ``/moves/new`` win
+    over an id that would swallow them. (So an id that itself ends in such a suffix, ``EMP/credit``, shows
+    only as that sub-page; none is known.) No segment is empty: an id starting or ending with '/' is not
+    taken, and a trailing slash still redirects to the page without it."""
+
+    regex = "[^/]+(?:/[^/]+)*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return quote(value, safe="")
+
+
+register_url_convertor("id", IdConvertor())
+
 html = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["micromoves"], responses=ERROR_RESPONSES)
+
+# Per router, the routes whose path ends in an id: included after every router's other routes (register).
+_LAST: dict[int, APIRouter] = {}
+
+
+def _last_of(router: APIRouter) -> APIRouter:
+    if id(router) not in _LAST:
+        _LAST[id(router)] = APIRouter(
+            prefix=router.prefix,
+            tags=list(router.tags),
+            responses=dict(router.responses),
+            include_in_schema=router.include_in_schema,
+        )
+    return _LAST[id(router)]
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,7 +103,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def route(router: APIRouter, method: str, path: str, *, name: str, access: str = "user", **kw: Any) -> Callable[[F], F]:
     ACCESS[name] = access
-    return router.api_route(path, methods=[method], name=name, **kw)
+    target = _last_of(router) if path.endswith(":id}") else router  # see IdConvertor
+    return target.api_route(path, methods=[method], name=name, **kw)
 
 
 def db_of(request: Request) -> Database:
@@ -336,24 +376,24 @@ def _move_url(move_id: str) -> str:
     return f"/moves/{quote(move_id, safe='')}"
 
 
-@route(html, "GET", "/people/{person_id}", name="person")
+@route(html, "GET", "/people/{person_id:id}", name="person")
 def person(request: Request, who: Who, person_id: str) -> Response:
     return _person_page(request, who, person_id)
 
 
-@route(api, "GET", "/people/{person_id}", name="api.person", response_model=views.PersonPage)
+@route(api, "GET", "/people/{person_id:id}", name="api.person", response_model=views.PersonPage)
 def api_person(request: Request, who: Who, person_id: str) -> views.PersonPage:
     return views.person_page(db_of(request), who.policy, person_id)
 
 
-@route(html, "POST", "/people/{person_id}/plan", name="person.replan")
+@route(html, "POST", "/people/{person_id:id}/plan", name="person.replan")
 def person_replan(request: Request, who: Who, person_id: str) -> Response:
     planning.replan(db_of(request), who.policy, person_id, settings=request.app.state.settings)
     return RedirectResponse(f"{_person_url(who, person_id)}#plan", status_code=303)
 
 
 @route(
-    api, "POST", "/people/{person_id}/plan", name="api.person.replan", response_model=views.PlanView, status_code=201
+    api, "POST", "/people/{person_id:id}/plan", name="api.person.replan", response_model=views.PlanView, status_code=201
 )
 def api_person_replan(request: Request, who: Who, person_id: str) -> views.PlanView | None:
     """Plan again towards the person's target role (within MICROMOVES_PLAN_BUDGET_SECONDS) and answer the
@@ -362,7 +402,7 @@ def api_person_replan(request: Request, who: Who, person_id: str) -> views.PlanV
     return views.plan_view(db_of(request), person_id, reader_person_id=who.principal.person_id)
 
 
-@route(html, "POST", "/people/{person_id}/target-role", name="person.set_target_role")
+@route(html, "POST", "/people/{person_id:id}/target-role", name="person.set_target_role")
 def person_set_target_role(
     request: Request,
     who: Who,
@@ -379,7 +419,7 @@ def person_set_target_role(
 
 
 @route(
-    api, "GET", "/people/{person_id}/target-role", name="api.person.target_role", response_model=views.TargetRoleForm
+    api, "GET", "/people/{person_id:id}/target-role", name="api.person.target_role", response_model=views.TargetRoleForm
 )
 def api_person_target_role(request: Request, who: Who, person_id: str) -> views.TargetRoleForm:
     return views.target_role_form(db_of(request), who.policy, person_id)
@@ -388,7 +428,7 @@ def api_person_target_role(request: Request, who: Who, person_id: str) -> views.
 @route(
     api,
     "PUT",
-    "/people/{person_id}/target-role",
+    "/people/{person_id:id}/target-role",
     name="api.person.set_target_role",
     response_model=views.PersonPage | views.TargetRoleSet,
 )
@@ -502,7 +542,7 @@ def csv_response(rows: Iterator[list[str]], filename: str, *, guarded: bool = Fa
 
 
 def _move_form(request: Request, who: Who, person_id: str | None) -> MoveForm:
-    pid = person_id or views.principal_person(who.principal)
+    pid = person_id or views.principal_person(who.principal, "person")
     data = views.person_page(db_of(request), who.policy, pid)
     with db_of(request).engine.connect() as conn:
         from sqlalchemy import select
@@ -623,7 +663,7 @@ def api_move_create(request: Request, who: Who, body: ProposeMoveBody) -> views.
     move = secured.propose(
         db_of(request),
         who.policy,
-        person_id=body.person_id or views.principal_person(who.principal),
+        person_id=body.person_id or views.principal_person(who.principal, "person_id"),
         kind=body.kind.value,
         title=body.title,
         start=body.start,
@@ -639,7 +679,7 @@ def api_move_create(request: Request, who: Who, body: ProposeMoveBody) -> views.
     return views.move_detail(db_of(request), who.policy, move.id)
 
 
-@route(html, "GET", "/moves/{move_id}", name="move")
+@route(html, "GET", "/moves/{move_id:id}", name="move")
 def move(request: Request, who: Who, move_id: str) -> Response:
     data = views.move_detail(db_of(request), who.policy, move_id)
     from micromoves.services import handoffs, marketplace_views
@@ -663,7 +703,7 @@ def move(request: Request, who: Who, move_id: str) -> Response:
     )
 
 
-@route(api, "GET", "/moves/{move_id}", name="api.move", response_model=views.MoveDetail)
+@route(api, "GET", "/moves/{move_id:id}", name="api.move", response_model=views.MoveDetail)
 def api_move(request: Request, who: Who, move_id: str) -> views.MoveDetail:
     return views.move_detail(db_of(request), who.policy, move_id)
 
@@ -671,7 +711,7 @@ def api_move(request: Request, who: Who, move_id: str) -> views.MoveDetail:
 ACTION_PATTERN = "^(submit|withdraw|approve|decline|start_onboarding|activate)$"
 
 
-@route(html, "POST", "/moves/{move_id}/actions/{action}", name="move.action")
+@route(html, "POST", "/moves/{move_id:id}/actions/{action}", name="move.action")
 def move_action(
     request: Request,
     who: Who,
@@ -688,7 +728,7 @@ def move_action(
     return RedirectResponse(_move_url(move_id), status_code=303)
 
 
-@route(api, "POST", "/moves/{move_id}/actions/{action}", name="api.move.action", response_model=views.MoveDetail)
+@route(api, "POST", "/moves/{move_id:id}/actions/{action}", name="api.move.action", response_model=views.MoveDetail)
 def api_move_action(
     request: Request, who: Who, move_id: str, action: Annotated[str, Path(pattern=ACTION_PATTERN)], body: ActionBody
 ) -> views.MoveDetail:
@@ -696,7 +736,7 @@ def api_move_action(
     return views.move_detail(db_of(request), who.policy, move_id)
 
 
-@route(html, "POST", "/moves/{move_id}/check-ins", name="move.check_in")
+@route(html, "POST", "/moves/{move_id:id}/check-ins", name="move.check_in")
 def move_check_in(
     request: Request,
     who: Who,
@@ -712,7 +752,7 @@ def move_check_in(
 @route(
     api,
     "POST",
-    "/moves/{move_id}/check-ins",
+    "/moves/{move_id:id}/check-ins",
     name="api.move.check_in",
     response_model=views.MoveDetail,
     status_code=201,
@@ -722,7 +762,7 @@ def api_move_check_in(request: Request, who: Who, move_id: str, body: CheckInBod
     return views.move_detail(db_of(request), who.policy, move_id)
 
 
-@route(html, "POST", "/moves/{move_id}/review", name="move.review")
+@route(html, "POST", "/moves/{move_id:id}/review", name="move.review")
 async def move_review(request: Request, who: Who, move_id: str) -> Response:
     form = await request.form()
     text = {k: v for k, v in form.items() if isinstance(v, str)}
@@ -796,7 +836,7 @@ def _review(request: Request, who: Caller, move_id: str, body: ReviewBody) -> No
     )
 
 
-@route(api, "POST", "/moves/{move_id}/review", name="api.move.review", response_model=views.MoveDetail)
+@route(api, "POST", "/moves/{move_id:id}/review", name="api.move.review", response_model=views.MoveDetail)
 def api_move_review(request: Request, who: Who, move_id: str, body: ReviewBody) -> views.MoveDetail:
     _review(request, who, move_id, body)
     return views.move_detail(db_of(request), who.policy, move_id)
@@ -1197,12 +1237,22 @@ def register(app: FastAPI) -> None:
 
     # The JSON API refuses query parameters it does not read, bodies that are not JSON, and a body where it
     # reads none; the pages ignore unknown parameters (a link with a tracking parameter still opens).
-    strict = [Depends(known_query), Depends(json_body), Depends(no_undeclared_body)]
-    app.include_router(api, dependencies=strict)
-    app.include_router(marketplace_routes.api, dependencies=strict)
-    app.include_router(allocation_routes.api, dependencies=strict)
-    app.include_router(import_routes.api, dependencies=[Depends(known_query)])  # its body: import_routes
-    app.include_router(html)
-    app.include_router(marketplace_routes.html)
-    app.include_router(allocation_routes.html)
-    app.include_router(import_routes.html)
+    # Every route, page or API, refuses a NUL character in what it is sent (bodies.no_nul).
+    strict = [Depends(no_nul), Depends(known_query), Depends(json_body), Depends(no_undeclared_body)]
+    pages = [Depends(no_nul)]
+    routers: list[tuple[APIRouter, list[Any]]] = [
+        (api, strict),
+        (marketplace_routes.api, strict),
+        (allocation_routes.api, strict),
+        (import_routes.api, [Depends(no_nul), Depends(known_query)]),  # its body: import_routes
+        (html, pages),
+        (marketplace_routes.html, pages),
+        (allocation_routes.html, pages),
+        (import_routes.html, pages),
+    ]
+    for router, dependencies in routers:
+        app.include_router(router, dependencies=dependencies)
+    # Then the routes ending in an id, which would take the path of any route under it (see IdConvertor).
+    for router, dependencies in routers:
+        if id(router) in _LAST:
+            app.include_router(_LAST[id(router)], dependencies=dependencies)
