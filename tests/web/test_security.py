@@ -50,6 +50,20 @@ def test_unsafe_requests_with_a_session_need_the_csrf_token(world: World) -> Non
     assert r.status_code == 201
 
 
+def test_a_csrf_token_with_characters_beyond_ascii_is_wrong_not_an_error(world: World) -> None:
+    """secrets.compare_digest refuses str holding characters beyond ASCII: a token "é" was a 500, not a 403."""
+    c = world.client("eva")
+    c.headers.pop("x-csrf-token")
+    r = c.post("/account/tokens", data={"name": "x", "csrf_token": "é"}, follow_redirects=False)
+    assert r.status_code == 403
+    r = c.post("/api/v1/tokens", json={"name": "x", "scopes": ["read"]}, headers={"x-csrf-token": "é".encode()})
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden")
+    login = world.client()
+    login.get("/login")
+    r = login.post("/login", data={"username": "eva", "password": PASSWORD, "csrf_token": "ü"}, follow_redirects=False)
+    assert r.status_code == 403 and "mm_session" not in login.cookies
+
+
 def test_login_form_needs_its_csrf_token(world: World) -> None:
     c = world.client()
     r = c.post("/login", data={"username": "eva", "password": PASSWORD}, follow_redirects=False)

@@ -470,7 +470,8 @@ def require_csrf(sent: str | None, caller: Caller) -> None:
     """The token a cookie-authenticated write echoed (header or form field) must be its session's."""
     if caller.csrf_token is None:
         return
-    if not sent or not secrets.compare_digest(sent, caller.csrf_token):
+    # As bytes: compare_digest refuses a str holding characters beyond ASCII (a 500, not a wrong token).
+    if not sent or not secrets.compare_digest(sent.encode(), caller.csrf_token.encode()):
         from micromoves.domain.errors import Forbidden
 
         raise Forbidden("missing or wrong CSRF token; reload the page and try again")

@@ -1160,7 +1160,7 @@ def login_submit(
     import secrets
 
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not expected or not secrets.compare_digest(expected, csrf_token):
+    if not expected or not secrets.compare_digest(expected.encode(), csrf_token.encode()):  # bytes: see require_csrf
         raise Forbidden("missing or wrong CSRF token; reload the login page and try again")
     db = db_of(request)
     try:
