@@ -1820,3 +1820,21 @@ def test_an_opportunity_whose_end_has_passed_is_not_published(world: World) -> N
     actions = world.client("hugo").get(f"/api/v1/opportunities/{world.opp_draft}").json()["actions"]
     assert actions == ["cancel"]  # the page offers no Publish button either
     market.set_opportunity_status(world.db, hugo, world.opp_draft, "cancelled")  # what is left to do with it
+
+
+def test_a_draft_cancelled_before_it_was_published_stays_hidden(world: World) -> None:
+    """Only drafts and pending ones were hidden from people outside the host side: once hugo cancelled his
+    draft, anyone given its id could read it (title, description, skills) on its page and its JSON twin."""
+    hugo = world.policy("hugo")
+    market.set_opportunity_status(world.db, hugo, world.opp_draft, "cancelled")
+    eva = world.client("eva")
+    for url in (f"/api/v1/opportunities/{world.opp_draft}", f"/opportunities/{world.opp_draft}"):
+        r = eva.get(url)
+        assert r.status_code == 404, (url, r.status_code)
+    assert world.client("hugo").get(f"/api/v1/opportunities/{world.opp_draft}").json()["card"]["status"] == "cancelled"
+    with pytest.raises(NotFound):
+        market.apply(world.db, world.policy("eva"), world.opp_draft)
+    # One cancelled after it was published was on the market: it stays readable, as closed ones are.
+    market.set_opportunity_status(world.db, world.policy("admin"), world.opp_open, "cancelled")
+    r = eva.get(f"/api/v1/opportunities/{world.opp_open}")
+    assert (r.status_code, r.json()["card"]["status"]) == (200, "cancelled")

@@ -247,6 +247,19 @@ def _may_run(policy: Policy, opp: Any) -> bool:
     return _runs_for(policy, opp.host_team_id)
 
 
+def never_published(opp: Any) -> bool:
+    """A draft, one pending approval, or one cancelled before it was published (``approved_by`` is set when
+    it is): never on the market, so only its host side and its author may know it (cancelled unseen, it was
+    readable by anyone given its id)."""
+    status = OpportunityStatus(opp.status)
+    return status in (OS.DRAFT, OS.PENDING_APPROVAL) or (status is OS.CANCELLED and opp.approved_by is None)
+
+
+def sees_opportunity(policy: Policy, opp: Any) -> bool:
+    """Whether the principal may know of the opportunity: any published one, else its host side or author."""
+    return not never_published(opp) or _may_run(policy, opp) or opp.created_by == policy.principal.actor
+
+
 def _runs_for(policy: Policy, team_id: str) -> bool:
     """The host side of a team's opportunities: its manager, HR for the team, admins."""
     p = policy.principal
@@ -274,12 +287,13 @@ def set_opportunity_status(
         raise InvalidValue(f"unknown opportunity status {to!r}", field="status") from None
     with db.engine.connect() as conn:
         opp = _opportunity(conn, opportunity_id)
-    visible = (
-        opp.status not in (OS.DRAFT, OS.PENDING_APPROVAL)
-        or _may_run(policy, opp)
-        or opp.created_by == policy.principal.actor
+    policy.require(
+        sees_opportunity(policy, opp),
+        visible=False,
+        action="change",
+        entity_type="opportunity",
+        entity_id=opportunity_id,
     )
-    policy.require(visible, visible=False, action="change", entity_type="opportunity", entity_id=opportunity_id)
     p = policy.principal
     if to is OS.OPEN:
         # Publishing is the host team manager's call (an admin may stand in).
@@ -484,8 +498,13 @@ def apply(db: Database, policy: Policy, opportunity_id: str, *, note: str = "") 
     today = dt.date.today()
     with db.engine.connect() as conn:
         opp = _opportunity(conn, opportunity_id)
-    hidden = opp.status in (OS.DRAFT.value, OS.PENDING_APPROVAL.value) and not _may_run(policy, opp)
-    policy.require(not hidden, visible=False, action="apply", entity_type="opportunity", entity_id=opportunity_id)
+    policy.require(
+        sees_opportunity(policy, opp),
+        visible=False,
+        action="apply",
+        entity_type="opportunity",
+        entity_id=opportunity_id,
+    )
     with db.engine.connect() as conn:
         _check_application(conn, policy, me, opp, today)
         # What the seat is worth to the applicant may mean re-planning: done after the checks and before the

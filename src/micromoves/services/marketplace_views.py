@@ -33,6 +33,7 @@ from micromoves.services.marketplace import (
     plan_fit,
     profile,
     seats_taken,
+    sees_opportunity,
 )
 from micromoves.services.planning import WhatIf, to_hundredths
 from micromoves.services.policy import Policy
@@ -325,9 +326,7 @@ def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> Opp
     with db.engine.connect() as conn:
         opp = conn.execute(select(t.opportunities).where(t.opportunities.c.id == opportunity_id)).first()
         host_side = opp is not None and _may_run(policy, opp)
-        visible = opp is not None and (
-            opp.status not in (OS.DRAFT.value, OS.PENDING_APPROVAL.value) or host_side or opp.created_by == p.actor
-        )
+        visible = opp is not None and sees_opportunity(policy, opp)
         policy.require(visible, visible=False, action="view", entity_type="opportunity", entity_id=opportunity_id)
         assert opp is not None
         skill_ids = {*opp.required_skills, *opp.preferred_skills, *opp.builds_skills}
