@@ -2074,3 +2074,30 @@ def test_a_file_without_rows_is_counted_in_the_summary(db: Database, files: dict
     summary = import_files(db, [moves, people], actor="hr")
     assert (summary.created, summary.updated, summary.unchanged) == ({"people": 0, "moves": 0},) * 3
     assert counts(db)["moves"] == 3
+
+
+def test_an_id_no_web_address_can_name_is_refused(db: Database, files: dict[str, Path], tmp_path: Path) -> None:
+    """Ids holding '/' are taken (``EMP/0042`` has a page at /people/EMP%2F0042), but one starting or ending
+    with '/' or holding '//' has an empty path segment: imported, it had no page and no JSON twin (404)."""
+    import_files(db, [files["roles"]], actor="hr")
+    rows = [[pid, "Name", "", "R-DA", "", "DATA", "", ""] for pid in ("EMP/0042", "/P1", "P2/", "P//3")]
+    people = write_csv(tmp_path / "people.csv", PEOPLE_H, rows)
+    expect_rejected(
+        db,
+        [people],
+        [
+            f"people.csv:{row}:person_id: id {pid!r} starts or ends with '/' or holds '//': no web address can name it"
+            for row, pid in ((3, "/P1"), (4, "P2/"), (5, "P//3"))
+        ],
+    )
+    source = tmp_path / "people.json"
+    source.write_text(
+        json.dumps({"people": [dict(zip(PEOPLE_H, ["/P4", "Name", "", "R-DA", "", "DATA", "", ""], strict=True))]})
+    )
+    with pytest.raises(ImportRejected, match=r"person_id: id '/P4' starts or ends with '/'"):
+        import_files(db, [source], actor="hr")
+    (tmp_path / "ok").mkdir()
+    assert (
+        import_files(db, [write_csv(tmp_path / "ok" / "people.csv", PEOPLE_H, rows[:1])], actor="hr").created["people"]
+        == 1
+    )

@@ -161,6 +161,15 @@ def check_title(title: str) -> str:
     return text
 
 
+def id_problem(record_id: str) -> str | None:
+    """Why an id given by an HRIS cannot be an id here, if it cannot: one starting or ending with '/' or
+    holding '//' has an empty path segment, which no page or API address can carry (ids holding '/' are
+    taken, ``EMP/0042``: the web's paths take an id of several segments, none empty)."""
+    if record_id.startswith("/") or record_id.endswith("/") or "//" in record_id:
+        return f"id {record_id!r} starts or ends with '/' or holds '//': no web address can name it"
+    return None
+
+
 def check_percent(percent: int) -> None:
     if not 1 <= percent <= 100:
         raise InvalidValue(f"percent_time must be between 1 and 100, got {percent}", field="percent_time")

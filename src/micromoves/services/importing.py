@@ -761,6 +761,8 @@ def _rows(src: Source, issues: Issues) -> Iterator[RowReader]:
                 reader.duplicate = True
             elif key:  # an empty id is a problem of its own, not also a duplicate of the one before
                 seen[key] = row
+            if key and (bad := rules.id_problem(key)) is not None:
+                reader.error(key_col, bad)
         yield reader
 
 
