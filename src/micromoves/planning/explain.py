@@ -211,9 +211,10 @@ def _why_start(
     others = [m for m in result.moves if m.option_id != move.option_id]
     reasons = []
     for kind in sorted(option.requires_kinds):
+        # Met by the first move of the kind to end: a later one ending in week s is not why it waits.
         ends = [m for m in others if m.kind == kind and m.end <= s]
-        if ends and max(m.end for m in ends) == s:
-            m = max(ends, key=lambda m: m.end)
+        if ends and min(m.end for m in ends) == s:
+            m = min(ends, key=lambda m: (m.end, m.option_id))
             reasons.append(
                 f"it needs a completed {kind.replace('_', ' ')} first: '{by_id[m.option_id].label()}' ends in week {s}"
             )

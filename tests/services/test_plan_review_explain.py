@@ -1,0 +1,49 @@
+"""Review of plan explanations against the plans they explain."""
+
+from __future__ import annotations
+
+from micromoves.planning import MoveOption, PlanProblem, solve
+
+
+def _step_line(result, title: str) -> str:  # type: ignore[no-untyped-def]
+    return next(line for line in result.explanation if f"'{title}'" in line and line.startswith("Week"))
+
+
+def test_why_now_names_a_kind_prerequisite_only_when_it_binds() -> None:
+    """Two temporary leads end in weeks 4 and 8; an acting role that needs one waits for its window (week 8).
+    Its line said it waited for 'Lead two' to end, but 'Lead one' had met the prerequisite in week 4."""
+    options = [
+        MoveOption("L1", "temporary_lead", 4, 50, {"A": 200}, title="Lead one"),
+        MoveOption("L2", "temporary_lead", 8, 50, {"B": 200}, title="Lead two"),
+        MoveOption(
+            "R",
+            "acting_role",
+            4,
+            50,
+            {"C": 200},
+            requires_kinds=frozenset({"temporary_lead"}),
+            earliest_start=8,
+            title="Acting",
+        ),
+    ]
+    problem = PlanProblem(
+        levels={}, requirements={"A": 200, "B": 200, "C": 200}, options=options, horizon=30, depth_rule=False
+    )
+    result = solve(problem)
+    starts = {m.option_id: (m.start, m.end) for m in result.moves}
+    assert starts == {"L1": (0, 4), "L2": (0, 8), "R": (8, 12)}
+    line = _step_line(result, "Acting")
+    assert "temporary lead first" not in line
+    assert "its window opens in week 8" in line
+
+
+def test_why_now_names_the_kind_prerequisite_that_binds() -> None:
+    """The only temporary lead ends in week 8: that is why the acting role starts then."""
+    options = [
+        MoveOption("L2", "temporary_lead", 8, 50, {"B": 200}, title="Lead two"),
+        MoveOption("R", "acting_role", 4, 50, {"C": 200}, requires_kinds=frozenset({"temporary_lead"}), title="Acting"),
+    ]
+    problem = PlanProblem(levels={}, requirements={"B": 200, "C": 200}, options=options, horizon=30, depth_rule=False)
+    result = solve(problem)
+    line = _step_line(result, "Acting")
+    assert "it needs a completed temporary lead first: 'Lead two' ends in week 8" in line
