@@ -47,3 +47,27 @@ def test_why_now_names_the_kind_prerequisite_that_binds() -> None:
     result = solve(problem)
     line = _step_line(result, "Acting")
     assert "it needs a completed temporary lead first: 'Lead two' ends in week 8" in line
+
+
+def test_a_gap_left_open_is_never_said_closed_by_rounding() -> None:
+    """A course taking X from 0 to 3.98 of 4.0 said it closed "100% of that gap"; the next step, which closes
+    the last 0.02, said so too."""
+    options = [
+        MoveOption("A", "course", 2, 50, {"X": 398}, title="Big"),
+        MoveOption("B", "course", 4, 50, {"X": 50}, title="Small"),
+    ]
+    problem = PlanProblem(levels={}, requirements={"X": 400}, options=options, horizon=30, depth_rule=False)
+    result = solve(problem)
+    assert "X 0.0 → 3.98, closing 99% of that gap" in _step_line(result, "Big")
+    assert "X 3.98 → 4.48, closing 100% of that gap" in _step_line(result, "Small")
+
+
+def test_a_sliver_of_a_gap_is_not_said_to_be_none_of_it() -> None:
+    """0.01 of a 4.0 gap is not "0%" of it."""
+    options = [
+        MoveOption("A", "course", 2, 50, {"X": 1}, title="Sliver"),
+        MoveOption("B", "course", 4, 50, {"X": 399}, title="Rest"),
+    ]
+    problem = PlanProblem(levels={}, requirements={"X": 400}, options=options, horizon=30, depth_rule=False)
+    result = solve(problem)
+    assert "X 0.0 → 0.01, closing 1% of that gap" in _step_line(result, "Sliver")
