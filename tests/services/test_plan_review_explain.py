@@ -71,3 +71,29 @@ def test_a_sliver_of_a_gap_is_not_said_to_be_none_of_it() -> None:
     problem = PlanProblem(levels={}, requirements={"X": 400}, options=options, horizon=30, depth_rule=False)
     result = solve(problem)
     assert "X 0.0 → 0.01, closing 1% of that gap" in _step_line(result, "Sliver")
+
+
+def test_a_level_within_the_tolerance_is_not_said_to_be_at_the_required_level() -> None:
+    """The role requires X at 4.0, ready within a tolerance of 0.3: a depth step from 3.8 said X was "already at
+    the required level", below it."""
+    options = [
+        MoveOption("A", "course", 2, 50, {"X": 50}, title="Deep"),
+        MoveOption("B", "course", 4, 50, {"Y": 200}, title="Other"),
+    ]
+    problem = PlanProblem(
+        levels={"X": 380}, requirements={"X": 400, "Y": 200}, options=options, horizon=30, tolerance=30
+    )
+    line = _step_line(solve(problem), "Deep")
+    assert "already at the required level" not in line
+    assert "X 3.8 → 4.3 (already within the tolerance of the 4.0 required: deepens it)" in line
+
+
+def test_a_level_at_the_required_level_is_said_so() -> None:
+    options = [
+        MoveOption("A", "course", 2, 50, {"X": 50}, title="Deep"),
+        MoveOption("B", "course", 4, 50, {"Y": 200}, title="Other"),
+    ]
+    problem = PlanProblem(
+        levels={"X": 400}, requirements={"X": 400, "Y": 200}, options=options, horizon=30, tolerance=30
+    )
+    assert "X 4.0 → 4.5 (already at the required level: deepens it)" in _step_line(solve(problem), "Deep")

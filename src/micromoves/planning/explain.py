@@ -184,7 +184,11 @@ def _step(
                 # "100%" of a gap the role's own figure says is still open: say it is met within the tolerance.
                 text += f" (within the tolerance of the {fmt_level(required)} required)"
         elif target:
-            text += " (already at the required level: deepens it)"
+            required = problem.requirements[skill]
+            if before < required:  # ready within the tolerance, not at the role's own figure
+                text += f" (already within the tolerance of the {fmt_level(required)} required: deepens it)"
+            else:
+                text += " (already at the required level: deepens it)"
         elif problem.requirements.get(skill, 0) <= 0:
             text += " (not required by the role)"
         parts.append(text)
