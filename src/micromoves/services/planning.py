@@ -1904,6 +1904,7 @@ def propose_from_plan(db: Database, person_id: str, step: int, *, actor: str, re
             f"(micromoves --actor {person_id} opportunities apply {opportunity}); its host makes the offer",
             field="step",
         )
+    _check_still_offered(db, person_id, step, s)
     names: dict[str, str] = plan.explanation.get("skill_names", {})
     gains: dict[str, list[float]] = s["gains"]
     criteria = [
@@ -1927,3 +1928,27 @@ def propose_from_plan(db: Database, person_id: str, step: int, *, actor: str, re
         template_id=str(s["template_id"]),
         plan_id=plan.id,
     )
+
+
+def _check_still_offered(db: Database, person_id: str, number: int, step: dict[str, Any]) -> None:
+    """A plan's step is proposed only while its template may still start: a template retired since the plan
+    was made, or whose latest start has passed, made a move the catalogue no longer offers on any date (the
+    plan is out of date: planning again plans without it)."""
+    c = t.move_templates.c
+    with db.engine.connect() as conn:
+        template = conn.execute(
+            select(c.active, c.seats, c.latest_start).where(c.id == str(step["template_id"]))
+        ).first()
+    again = f"plan again (`micromoves plan {person_id}`)"
+    if template is None or not template.active or template.seats < 1:
+        raise InvalidValue(
+            f"step {number} ('{step['title']}') is no longer offered: its template {step['template_id']} was "
+            f"retired since the plan was made; {again}",
+            field="step",
+        )
+    if template.latest_start is not None and template.latest_start < dt.date.today():
+        raise InvalidValue(
+            f"step {number} ('{step['title']}') can no longer start: the latest start of its template, "
+            f"{template.latest_start.isoformat()}, has passed; {again}",
+            field="step",
+        )
