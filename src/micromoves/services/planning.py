@@ -57,20 +57,23 @@ WEEK = dt.timedelta(weeks=1)
 
 def parse_horizon(text: str | int) -> int:
     """A horizon in weeks from ``104``, ``104w``, ``18m`` (months) or ``2y``."""
+    shown = repr(text if not isinstance(text, str) or len(text) <= 20 else text[:20] + "…")
     if isinstance(text, int):
         weeks = text
     else:
-        m = re.fullmatch(r"\s*(\d+)\s*([wmy]?)\s*", text.lower())
+        m = re.fullmatch(r"\s*([-+]?)\s*(\d+)\s*([wmy]?)\s*", text.lower())
         if not m:
-            raise InvalidValue(
-                f"horizon {text!r}: use weeks (104 or 104w), months (18m) or years (2y)", field="horizon"
-            )
-        n, unit = int(m.group(1)), m.group(2)
+            raise InvalidValue(f"horizon {shown}: use weeks (104 or 104w), months (18m) or years (2y)", field="horizon")
+        # A sign is read so that "-5" is refused as not positive; more than 6 digits is over 10 years in any
+        # unit (and int() refuses thousands of digits with a ValueError of its own).
+        digits = m.group(2).lstrip("0") or "0"
+        n = int(digits) if len(digits) <= 6 else 10**6
+        n, unit = (-n if m.group(1) == "-" else n), m.group(3)
         weeks = {"": n, "w": n, "m": round(n * 52 / 12), "y": n * 52}[unit]
     if weeks <= 0:
-        raise InvalidValue(f"horizon must be positive, got {text!r}", field="horizon")
+        raise InvalidValue(f"horizon must be positive, got {shown}", field="horizon")
     if weeks > 520:
-        raise InvalidValue(f"horizon {text!r} is over 10 years; plans are for the next steps", field="horizon")
+        raise InvalidValue(f"horizon {shown} is over 10 years; plans are for the next steps", field="horizon")
     return weeks
 
 
