@@ -57,3 +57,18 @@ def test_a_step_whose_template_was_retired_is_not_proposed(plan_db: Database) ->
     with pytest.raises(InvalidValue, match="no longer offered") as info:
         planning.propose_from_plan(plan_db, "EMP", step, actor="EMP")
     assert info.value.field == "step"
+
+
+def test_a_steps_success_criteria_name_the_levels_the_plan_expects(plan_db: Database) -> None:  # noqa: F811
+    """Programming at 3.46: the stretch (+1.0) takes it to 4.46. Its criterion read "Programming reaches 4.5
+    (from 3.5)": rounded to one decimal, it asked the reviewer for more than the plan expects."""
+    from micromoves.services import org
+
+    org.assess_skill(
+        plan_db, person_id="EMP", skill="Programming", level=3.46, provenance="manager", actor="MGR", on=START
+    )
+    plan = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START).plan
+    step = [s["template_id"] for s in plan.steps].index("T-STRETCH") + 1
+    move = planning.propose_from_plan(plan_db, "EMP", step, actor="EMP")
+    statements = [c.statement for c in move.criteria]
+    assert "Programming reaches 4.46 (from 3.46), confirmed at review" in statements

@@ -38,7 +38,7 @@ from micromoves.planning import (
     solve,
 )
 from micromoves.planning import solver as _solver_module
-from micromoves.planning._core import unreachable_skills
+from micromoves.planning._core import fmt_level, unreachable_skills
 from micromoves.planning.explain import under_way_note
 from micromoves.planning.restrict import as_plan_of, restricted
 from micromoves.planning.solver import NoPlanFound, SearchTimeout, solve_greedy, solve_nearest, source_digest
@@ -1911,7 +1911,9 @@ def propose_from_plan(db: Database, person_id: str, step: int, *, actor: str, re
     names: dict[str, str] = plan.explanation.get("skill_names", {})
     gains: dict[str, list[float]] = s["gains"]
     criteria = [
-        f"{names.get(skill, skill)} reaches {after:.1f} (from {before:.1f}), confirmed at review"
+        # In the plan's own hundredths: rounded to one decimal, 3.46 → 4.46 asked the reviewer for 4.5.
+        f"{names.get(skill, skill)} reaches {fmt_level(to_hundredths(after))} "
+        f"(from {fmt_level(to_hundredths(before))}), confirmed at review"
         for skill, (before, after) in gains.items()
     ] or [f"{s['title']} completed as agreed"]
     return propose_move(
