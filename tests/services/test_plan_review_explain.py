@@ -97,3 +97,32 @@ def test_a_level_at_the_required_level_is_said_so() -> None:
         levels={"X": 400}, requirements={"X": 400, "Y": 200}, options=options, horizon=30, tolerance=30
     )
     assert "X 4.0 → 4.5 (already at the required level: deepens it)" in _step_line(solve(problem), "Deep")
+
+
+def _depth_plan(**kw):  # type: ignore[no-untyped-def]
+    options = [
+        MoveOption("DA", "course", 10, 20, {"A": 100}, title="DeepA"),
+        MoveOption("B1", "course", 4, 20, {"B": 300}, title="B1"),
+        MoveOption("DB", "course", 4, 20, {"B": 100}, title="DB"),
+    ]
+    return PlanProblem(levels={"A": 300}, requirements={"A": 400, "B": 400}, options=options, horizon=30, **kw)
+
+
+def test_why_now_names_the_depth_level_only_when_the_plan_needs_that_depth_step() -> None:
+    """'DB' starts in week 4 because two moves run before (at most two at once); its line also said it waited
+    until B reached the depth level, though 'DeepA' is the plan's depth step from week 0: DB needs none."""
+    result = solve(_depth_plan())
+    assert {(m.option_id, m.start) for m in result.moves} == {("B1", 0), ("DA", 0), ("DB", 4)}
+    line = _step_line(result, "DB")
+    assert "week 3 already has 2 concurrent moves" in line
+    assert "depth level" not in line.split("It starts")[1]
+
+
+def test_why_now_names_the_depth_level_when_it_is_the_plans_only_depth_step() -> None:
+    options = [
+        MoveOption("B1", "course", 4, 20, {"B": 300}, title="B1"),
+        MoveOption("DB", "course", 4, 20, {"B": 100}, title="DB"),
+    ]
+    problem = PlanProblem(levels={}, requirements={"B": 400}, options=options, horizon=30)
+    line = _step_line(solve(problem), "DB")
+    assert "It starts in week 4 because it waits until B reaches the depth level, in week 4" in line

@@ -236,7 +236,9 @@ def _why_start(
         before = level_after(problem, skill, [o for o, m in plan_opts if m.end <= s - 1])
         if before < need <= now:
             reasons.append(f"it needs {_name(problem, skill)} at {fmt_level(need)}, reached in week {s}")
-    if move.depth_step:
+    # Waiting for the depth level binds only when the plan needs this move to be its depth step: with another
+    # depth step in the plan, it could start earlier as a plain move.
+    if move.depth_step and problem.depth_rule and not any(m.depth_step for m in others):
         for skill in sorted(option.gains):
             now = level_after(problem, skill, [o for o, m in plan_opts if m.end <= s])
             before = level_after(problem, skill, [o for o, m in plan_opts if m.end <= s - 1])
