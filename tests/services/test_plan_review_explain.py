@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from micromoves.planning import MoveOption, PlanProblem, solve
+from micromoves.planning import MoveOption, PlanProblem, PlanResult, solve
 
 
-def _step_line(result, title: str) -> str:  # type: ignore[no-untyped-def]
+def _step_line(result: PlanResult, title: str) -> str:
     return next(line for line in result.explanation if f"'{title}'" in line and line.startswith("Week"))
 
 
@@ -99,13 +99,13 @@ def test_a_level_at_the_required_level_is_said_so() -> None:
     assert "X 4.0 → 4.5 (already at the required level: deepens it)" in _step_line(solve(problem), "Deep")
 
 
-def _depth_plan(**kw):  # type: ignore[no-untyped-def]
+def _depth_plan() -> PlanProblem:
     options = [
         MoveOption("DA", "course", 10, 20, {"A": 100}, title="DeepA"),
         MoveOption("B1", "course", 4, 20, {"B": 300}, title="B1"),
         MoveOption("DB", "course", 4, 20, {"B": 100}, title="DB"),
     ]
-    return PlanProblem(levels={"A": 300}, requirements={"A": 400, "B": 400}, options=options, horizon=30, **kw)
+    return PlanProblem(levels={"A": 300}, requirements={"A": 400, "B": 400}, options=options, horizon=30)
 
 
 def test_why_now_names_the_depth_level_only_when_the_plan_needs_that_depth_step() -> None:
