@@ -994,11 +994,16 @@ def plan(
     # Its explanation speaks to whoever reads it: "you" to the person only (--actor P for P's own plan).
     overview = org.person_overview(db, person_id)
     subject = subject_for(policy.principal.person_id, person_id, overview.person.name)
+    role_title = next((r.title for r in roles.list_roles(db) if r.id == outcome.plan.target_role_id), "")
     if as_json:
-        shown = jsonable(for_reader(outcome.plan, subject))
+        # Everything the timeline shows: its heading names the person and the target role too.
+        shown = {
+            **jsonable(for_reader(outcome.plan, subject)),
+            "person_name": overview.person.name,
+            "target_role": role_title or outcome.plan.target_role_id,
+        }
         print_json({**shown, "stored": outcome.stored, "kept": outcome.kept, "not_stored_because": hint})
         return
-    role_title = next((r.title for r in roles.list_roles(db) if r.id == outcome.plan.target_role_id), "")
     print_plan(outcome.plan, person_name=overview.person.name, target_title=role_title, subject=subject)
     if hint:
         console.print(esc(hint) + "; the current plan stays as it is", highlight=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from rich.markup import escape as esc
+from rich.markup import escape
 from rich.table import Table
 
 from micromoves.cli.render import console
@@ -24,6 +24,13 @@ KIND_STYLE = {
     "lateral_swap": "magenta",
     "responsibility_handoff": "yellow",
 }
+
+
+def esc(text: str) -> str:
+    """``text`` escaped for Rich markup, as written. Rich's own escape doubles a final backslash, for markup that
+    follows at once ('C:\\' + '[bold]'): anything else after it, or nothing, showed 'C:\\\\'. Here no markup
+    follows escaped text at once (a space or a plain character does), so that extra backslash is left out."""
+    return escape(text + " ")[:-1]
 
 
 def timeline(steps: list[dict[str, Any]], horizon: int, width: int = 52) -> Table:
@@ -82,7 +89,7 @@ def print_plan(plan: Plan, *, person_name: str, target_title: str, subject: Subj
     if plan.steps:
         console.print(timeline(plan.steps, plan.horizon_weeks))
         console.print(
-            f"[dim]◆ depth step: deepens a target skill {esc(subject.does('already hold', 'already holds'))}[/]"
+            f"[dim]◆ depth step: deepens a target skill {escape(subject.does('already hold', 'already holds'))}[/]"
         )
     for line in e.get("lines", []):
         console.print(f"  {esc(str(line))}")

@@ -178,13 +178,17 @@ def _step(
         text = f"{_name(problem, skill)} {fmt_level(before)} → {fmt_level(after)}"
         if target > before:
             closed = min(after, target) - before
-            text += f", closing {round(100 * closed / (target - before))}% of that gap"
+            text += f", closing {_percent_of_gap(closed, target - before)}% of that gap"
             required = problem.requirements[skill]
             if after >= target and after < required:
                 # "100%" of a gap the role's own figure says is still open: say it is met within the tolerance.
                 text += f" (within the tolerance of the {fmt_level(required)} required)"
         elif target:
-            text += " (already at the required level: deepens it)"
+            required = problem.requirements[skill]
+            if before < required:  # ready within the tolerance, not at the role's own figure
+                text += f" (already within the tolerance of the {fmt_level(required)} required: deepens it)"
+            else:
+                text += " (already at the required level: deepens it)"
         elif problem.requirements.get(skill, 0) <= 0:
             text += " (not required by the role)"
         parts.append(text)
@@ -202,6 +206,14 @@ def _step(
     return line + ". " + _why_start(problem, result, move, option, by_id) + "."
 
 
+def _percent_of_gap(closed: int, gap: int) -> int:
+    """``closed`` of ``gap`` in whole percent: 100 only when it is closed, 0 only when none of it is (rounded,
+    a step taking 3.98 of 4.0 said it closed 100% of the gap, and the step closing the rest said so too)."""
+    if closed >= gap:
+        return 100
+    return min(99, max(1, round(100 * closed / gap)))
+
+
 def _why_start(
     problem: PlanProblem, result: PlanResult, move: PlannedMove, option: MoveOption, by_id: dict[str, MoveOption]
 ) -> str:
@@ -211,9 +223,10 @@ def _why_start(
     others = [m for m in result.moves if m.option_id != move.option_id]
     reasons = []
     for kind in sorted(option.requires_kinds):
+        # Met by the first move of the kind to end: a later one ending in week s is not why it waits.
         ends = [m for m in others if m.kind == kind and m.end <= s]
-        if ends and max(m.end for m in ends) == s:
-            m = max(ends, key=lambda m: m.end)
+        if ends and min(m.end for m in ends) == s:
+            m = min(ends, key=lambda m: (m.end, m.option_id))
             reasons.append(
                 f"it needs a completed {kind.replace('_', ' ')} first: '{by_id[m.option_id].label()}' ends in week {s}"
             )
@@ -223,7 +236,9 @@ def _why_start(
         before = level_after(problem, skill, [o for o, m in plan_opts if m.end <= s - 1])
         if before < need <= now:
             reasons.append(f"it needs {_name(problem, skill)} at {fmt_level(need)}, reached in week {s}")
-    if move.depth_step:
+    # Waiting for the depth level binds only when the plan needs this move to be its depth step: with another
+    # depth step in the plan, it could start earlier as a plain move.
+    if move.depth_step and problem.depth_rule and not any(m.depth_step for m in others):
         for skill in sorted(option.gains):
             now = level_after(problem, skill, [o for o, m in plan_opts if m.end <= s])
             before = level_after(problem, skill, [o for o, m in plan_opts if m.end <= s - 1])

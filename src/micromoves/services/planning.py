@@ -38,7 +38,7 @@ from micromoves.planning import (
     solve,
 )
 from micromoves.planning import solver as _solver_module
-from micromoves.planning._core import unreachable_skills
+from micromoves.planning._core import fmt_level, unreachable_skills
 from micromoves.planning.explain import under_way_note
 from micromoves.planning.restrict import as_plan_of, restricted
 from micromoves.planning.solver import NoPlanFound, SearchTimeout, solve_greedy, solve_nearest, source_digest
@@ -57,20 +57,23 @@ WEEK = dt.timedelta(weeks=1)
 
 def parse_horizon(text: str | int) -> int:
     """A horizon in weeks from ``104``, ``104w``, ``18m`` (months) or ``2y``."""
+    shown = repr(text if not isinstance(text, str) or len(text) <= 20 else text[:20] + "…")
     if isinstance(text, int):
         weeks = text
     else:
-        m = re.fullmatch(r"\s*(\d+)\s*([wmy]?)\s*", text.lower())
+        m = re.fullmatch(r"\s*([-+]?)\s*(\d+)\s*([wmy]?)\s*", text.lower())
         if not m:
-            raise InvalidValue(
-                f"horizon {text!r}: use weeks (104 or 104w), months (18m) or years (2y)", field="horizon"
-            )
-        n, unit = int(m.group(1)), m.group(2)
+            raise InvalidValue(f"horizon {shown}: use weeks (104 or 104w), months (18m) or years (2y)", field="horizon")
+        # A sign is read so that "-5" is refused as not positive; more than 6 digits is over 10 years in any
+        # unit (and int() refuses thousands of digits with a ValueError of its own).
+        digits = m.group(2).lstrip("0") or "0"
+        n = int(digits) if len(digits) <= 6 else 10**6
+        n, unit = (-n if m.group(1) == "-" else n), m.group(3)
         weeks = {"": n, "w": n, "m": round(n * 52 / 12), "y": n * 52}[unit]
     if weeks <= 0:
-        raise InvalidValue(f"horizon must be positive, got {text!r}", field="horizon")
+        raise InvalidValue(f"horizon must be positive, got {shown}", field="horizon")
     if weeks > 520:
-        raise InvalidValue(f"horizon {text!r} is over 10 years; plans are for the next steps", field="horizon")
+        raise InvalidValue(f"horizon {shown} is over 10 years; plans are for the next steps", field="horizon")
     return weeks
 
 
@@ -1904,10 +1907,13 @@ def propose_from_plan(db: Database, person_id: str, step: int, *, actor: str, re
             f"(micromoves --actor {person_id} opportunities apply {opportunity}); its host makes the offer",
             field="step",
         )
+    _check_still_offered(db, person_id, step, s)
     names: dict[str, str] = plan.explanation.get("skill_names", {})
     gains: dict[str, list[float]] = s["gains"]
     criteria = [
-        f"{names.get(skill, skill)} reaches {after:.1f} (from {before:.1f}), confirmed at review"
+        # In the plan's own hundredths: rounded to one decimal, 3.46 → 4.46 asked the reviewer for 4.5.
+        f"{names.get(skill, skill)} reaches {fmt_level(to_hundredths(after))} "
+        f"(from {fmt_level(to_hundredths(before))}), confirmed at review"
         for skill, (before, after) in gains.items()
     ] or [f"{s['title']} completed as agreed"]
     return propose_move(
@@ -1927,3 +1933,27 @@ def propose_from_plan(db: Database, person_id: str, step: int, *, actor: str, re
         template_id=str(s["template_id"]),
         plan_id=plan.id,
     )
+
+
+def _check_still_offered(db: Database, person_id: str, number: int, step: dict[str, Any]) -> None:
+    """A plan's step is proposed only while its template may still start: a template retired since the plan
+    was made, or whose latest start has passed, made a move the catalogue no longer offers on any date (the
+    plan is out of date: planning again plans without it)."""
+    c = t.move_templates.c
+    with db.engine.connect() as conn:
+        template = conn.execute(
+            select(c.active, c.seats, c.latest_start).where(c.id == str(step["template_id"]))
+        ).first()
+    again = f"plan again (`micromoves plan {person_id}`)"
+    if template is None or not template.active or template.seats < 1:
+        raise InvalidValue(
+            f"step {number} ('{step['title']}') is no longer offered: its template {step['template_id']} was "
+            f"retired since the plan was made; {again}",
+            field="step",
+        )
+    if template.latest_start is not None and template.latest_start < dt.date.today():
+        raise InvalidValue(
+            f"step {number} ('{step['title']}') can no longer start: the latest start of its template, "
+            f"{template.latest_start.isoformat()}, has passed; {again}",
+            field="step",
+        )
