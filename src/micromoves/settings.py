@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -48,6 +48,18 @@ class Settings(BaseSettings):
     # From any other peer the headers are ignored, or a client could choose the address it is counted under.
     # Unset: uvicorn's FORWARDED_ALLOW_IPS, else 127.0.0.1,::1 (a proxy on the same machine); empty: none.
     forwarded_allow_ips: str | None = None
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir(cls, value: object) -> object:
+        # Empty is the default, as for database_url (a script's unset variable put the database in whatever
+        # directory the command ran from); `~` is the home directory also where no shell expanded it (an
+        # environment file, a service unit): SQLite looked for a directory named `~` and could not open.
+        if isinstance(value, str | Path):
+            if str(value).strip() == "":
+                return platformdirs.user_data_path("micromoves")
+            return Path(value).expanduser()
+        return value
 
     @model_validator(mode="after")
     def _room_for_moves(self) -> Settings:
