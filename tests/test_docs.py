@@ -4,10 +4,15 @@ shows exist."""
 from __future__ import annotations
 
 import re
+import shlex
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.main import get_command
+from typer.testing import CliRunner
 
 from micromoves.cli.main import app
 from micromoves.settings import Settings
@@ -60,3 +65,66 @@ def test_options_in_readme_exist() -> None:
         checked += 1
     assert checked > 10
     assert "`--changed-since` on `people list`, `moves list` and `export`" in README
+
+
+def _bash_blocks(section: str, until: str) -> list[str]:
+    text = README.split(section, 1)[1].split(until, 1)[0]
+    return re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+
+
+def _commands(block: str) -> list[list[str]]:
+    """The block's command lines, continuations joined, comments dropped, as the shell splits them."""
+    return [shlex.split(line, comments=True) for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+
+
+def test_the_terminal_tour_runs_as_written_on_a_demo(
+    sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's commands to try after `make demo` (the look around, then a person taken through a move),
+    run on a demo with the ids its tour prints. The walkthrough proposed a move starting on a fixed date and
+    made it active at once: before that date every step from `active` on failed ('it cannot be started
+    before then'), and once its end had passed the proposal itself was refused."""
+    from sqlalchemy import select
+
+    from micromoves.services.demo import generate_demo
+    from micromoves.settings import get_settings
+    from micromoves.storage import tables as t
+    from micromoves.storage.db import Database
+
+    path = tmp_path / "demo.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    db = Database(f"sqlite:///{path}")
+    summary = generate_demo(db, people=120, seed=42, plan_bottleneck=False)
+    with db.engine.connect() as conn:
+        person = conn.execute(select(t.people).where(t.people.c.id == summary.tour_person_id)).one()
+    db.dispose()
+    assert summary.reverted_move_id and person.manager_id and person.role_id
+    names = {"P": person.id, "MGR": person.manager_id, "M": summary.reverted_move_id, "ROLE": person.role_id}
+    monkeypatch.setenv("MICROMOVES_DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.delenv("MICROMOVES_ACTOR", raising=False)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    look_around, walkthrough = _bash_blocks("### In the terminal", "### Plan the next steps")
+    ran = 0
+    for block in (look_around, walkthrough):
+        for words in _commands(block):
+            if "=" in words[0]:  # START=$(date …); END=…: what the shell gives the lines below
+                values = subprocess.run(
+                    ["bash", "-c", block.splitlines()[0].split("#")[0] + '; echo "$START $END"'],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout.split()
+                names["$START"], names["$END"] = values
+                continue
+            assert words[0] == "micromoves", words
+            args = [names.get(w, w) for w in words[1:]]
+            result = runner.invoke(app, args)
+            assert result.exit_code == 0, (words, result.output)
+            proposed = re.search(r"proposed (M-[0-9a-f]+)", result.output)
+            if proposed:  # the README's example id is the move just proposed
+                names["M-f24d0afdca21"] = proposed.group(1)
+            ran += 1
+    get_settings.cache_clear()
+    assert ran >= 15
+    assert "completed" in runner.invoke(app, ["moves", "show", names["M-f24d0afdca21"]]).output

@@ -50,6 +50,10 @@ K = MoveKind
 DAY = dt.timedelta(days=1)
 MAX_WEEKS = rules.DEFAULT_MAX_MOVE_WEEKS
 MIN_PEOPLE = 30
+# The README's walkthrough ("Now take a person through a move yourself") proposes, for the tour's person, a
+# move of 40% of their time from today for 11 weeks and reviews it with Programming (2.B.3.e) gained at 5.5:
+# the tour's person is one who has that time and is below that level, whenever the demo has one.
+WALKTHROUGH_PERCENT, WALKTHROUGH_WEEKS, WALKTHROUGH_SKILL, WALKTHROUGH_LEVEL = 40, 11, "2.B.3.e", 5.5
 CHUNK_PEOPLE = 1_000  # people simulated and written per batch (and per progress report)
 ACTOR = "demo"
 # Tables the demo never touches: reference data, the skills catalogue and the audit log.
@@ -1086,6 +1090,20 @@ class _Generator:
 
     # ----------------------------------------------------------------------------------- rows
 
+    def _fits_walkthrough(self, p: _Person, profile: Mapping[str, float]) -> bool:
+        """Whether the README's walkthrough can take ``p`` through a new move (see WALKTHROUGH): the tour's
+        person was the one with the richest history, often on a full-time move today, and the README's first
+        command then failed for want of time."""
+        end = self.today + dt.timedelta(weeks=WALKTHROUGH_WEEKS)
+        held = sum(
+            m.pct for m in p.moves if m.status not in lifecycle.NEVER_RAN_STATUSES and m.s <= end and m.e >= self.today
+        )
+        return (
+            held + WALKTHROUGH_PERCENT <= p.cap - p.home
+            and p.hire <= self.today
+            and profile.get(WALKTHROUGH_SKILL, 0.0) <= WALKTHROUGH_LEVEL
+        )
+
     def _emit(self, p: _Person, rows: _Rows) -> None:
         rng = self.rng
         nid = self._next_id
@@ -1223,7 +1241,7 @@ class _Generator:
                 rows.skill_levels.append((nid("skill_levels"), p.id, eid, after, from_move, on, m.id))
                 gains_total += 1
         if len(p.moves) >= 3 and gains_total and not p.leader:
-            score = (len(kinds) + len(statuses) + 3 * converted, len(p.moves))
+            score = (self._fits_walkthrough(p, current), len(kinds) + len(statuses) + 3 * converted, len(p.moves))
             if self.tour is None or score > self.tour[0]:
                 self.tour = (score, p.id)
 
