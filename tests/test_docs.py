@@ -80,10 +80,10 @@ def _commands(block: str) -> list[list[str]]:
 def test_the_terminal_tour_runs_as_written_on_a_demo(
     sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The README's commands to try after `make demo` (the look around, then a person taken through a move),
-    run on a demo with the ids its tour prints. The walkthrough proposed a move starting on a fixed date and
-    made it active at once: before that date every step from `active` on failed ('it cannot be started
-    before then'), and once its end had passed the proposal itself was refused."""
+    """The README's commands to try after `make demo` (the marketplace's, the look around, then a person taken
+    through a move), run on a demo with the ids its tour prints. The walkthrough proposed a move starting on a
+    fixed date and made it active at once: before that date every step from `active` on failed ('it cannot be
+    started before then'), and once its end had passed the proposal itself was refused."""
     from sqlalchemy import select
 
     from micromoves.services.demo import generate_demo
@@ -97,16 +97,32 @@ def test_the_terminal_tour_runs_as_written_on_a_demo(
     summary = generate_demo(db, people=120, seed=42, plan_bottleneck=False)
     with db.engine.connect() as conn:
         person = conn.execute(select(t.people).where(t.people.c.id == summary.tour_person_id)).one()
+        # The marketplace's `onboarding MOVE --done ITEM`: an item of a move whose checklist may be ticked (the
+        # demo's are all ticked off: ticking one again leaves it done).
+        item = conn.execute(
+            select(t.onboarding_items.c.move_id, t.onboarding_items.c.id)
+            .join(t.moves, t.moves.c.id == t.onboarding_items.c.move_id)
+            .where(t.moves.c.status.in_(["approved", "onboarding", "active"]))
+            .order_by(t.onboarding_items.c.id)
+        ).first()
     db.dispose()
-    assert summary.reverted_move_id and person.manager_id and person.role_id
-    names = {"P": person.id, "MGR": person.manager_id, "M": summary.reverted_move_id, "ROLE": person.role_id}
+    assert summary.reverted_move_id and person.manager_id and person.role_id and item is not None
+    names = {
+        "P": person.id,
+        "MGR": person.manager_id,
+        "M": summary.reverted_move_id,
+        "ROLE": person.role_id,
+        "MOVE": item.move_id,
+        "ITEM": str(item.id),
+    }
     monkeypatch.setenv("MICROMOVES_DATABASE_URL", f"sqlite:///{path}")
     monkeypatch.delenv("MICROMOVES_ACTOR", raising=False)
     get_settings.cache_clear()
     runner = CliRunner()
+    (market,) = _bash_blocks("### The marketplace", "### In the terminal")
     look_around, walkthrough = _bash_blocks("### In the terminal", "### Plan the next steps")
     ran = 0
-    for block in (look_around, walkthrough):
+    for block in (market, look_around, walkthrough):
         for words in _commands(block):
             if "=" in words[0]:  # START=$(date …); END=…: what the shell gives the lines below
                 values = subprocess.run(
@@ -126,5 +142,5 @@ def test_the_terminal_tour_runs_as_written_on_a_demo(
                 names["M-f24d0afdca21"] = proposed.group(1)
             ran += 1
     get_settings.cache_clear()
-    assert ran >= 15
+    assert ran >= 20
     assert "completed" in runner.invoke(app, ["moves", "show", names["M-f24d0afdca21"]]).output
