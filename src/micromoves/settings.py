@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,9 +11,11 @@ import platformdirs
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+PREFIX = "MICROMOVES_"
+
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MICROMOVES_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore")
 
     # SQLAlchemy URL. Empty = the embedded SQLite file in ``data_dir``.
     # PostgreSQL: ``postgresql+psycopg://user@host/dbname``.
@@ -80,8 +84,26 @@ class SettingsError(ValueError):
     """A MICROMOVES_* environment variable holds a value micromoves cannot use (named in the message)."""
 
 
+def _mistyped() -> list[str]:
+    """MICROMOVES_* variables named almost like a setting: ignored, they left the setting at its default
+    without a word. Other MICROMOVES_* variables (the test suite's, CI's) are no concern of the settings."""
+    known = {name.upper() for name in Settings.model_fields}
+    problems = []
+    for variable in sorted(os.environ):
+        name = variable.upper().removeprefix(PREFIX)
+        if not variable.upper().startswith(PREFIX) or name in known:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.85)
+        if close:
+            problems.append(f"{variable} is no setting; did you mean {PREFIX}{close[0]}?")
+    return problems
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    mistyped = _mistyped()
+    if mistyped:
+        raise SettingsError(f"bad setting: {'; '.join(mistyped)}")
     try:
         return Settings()
     except ValidationError as exc:

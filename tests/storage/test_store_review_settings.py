@@ -44,3 +44,37 @@ def test_an_empty_data_dir_is_the_default_not_the_current_directory(
     assert Settings().data_dir == platformdirs.user_data_path("micromoves")
     default = platformdirs.user_data_path("micromoves") / "micromoves.sqlite3"
     assert Settings().resolved_database_url() == f"sqlite:///{default}"
+
+
+@pytest.mark.parametrize(
+    ("variable", "meant"),
+    [
+        ("MICROMOVES_MAX_MOVE_WEEK", "MICROMOVES_MAX_MOVE_WEEKS"),
+        ("MICROMOVES_PLAN_BUDGET_SECOND", "MICROMOVES_PLAN_BUDGET_SECONDS"),
+        ("MICROMOVES_DATABASE_URI", "MICROMOVES_DATABASE_URL"),
+        ("micromoves_plan_tolerence", "MICROMOVES_PLAN_TOLERANCE"),
+    ],
+)
+def test_a_mistyped_setting_is_refused_naming_the_one_meant(
+    home: Path, monkeypatch: pytest.MonkeyPatch, variable: str, meant: str
+) -> None:
+    """A variable named almost like a setting was ignored without a word, and the setting kept its default
+    (MICROMOVES_MAX_MOVE_WEEK=52 still refused a 30-week move): it stops every command, naming the setting,
+    as a bad value does (and as an import refuses a column named almost like a format column)."""
+    from micromoves.settings import SettingsError
+
+    monkeypatch.setenv(variable, "52")
+    get_settings.cache_clear()
+    with pytest.raises(SettingsError, match=f"{variable}.*{meant}"):
+        get_settings()
+    result = CliRunner().invoke(app, ["people", "list"])
+    assert result.exit_code == 2
+    assert meant in result.output and "Traceback" not in result.output
+
+
+def test_other_micromoves_variables_are_left_alone(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Variables that are no setting and named like none (the test suite's, CI's, `users add`'s password)."""
+    for variable in ("MICROMOVES_TEST_POSTGRES_URL", "MICROMOVES_REQUIRE_NATIVE", "MICROMOVES_NEW_PASSWORD"):
+        monkeypatch.setenv(variable, "1")
+    get_settings.cache_clear()
+    assert get_settings().max_move_weeks == 26
