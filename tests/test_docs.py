@@ -25,6 +25,26 @@ def test_settings_table_matches_settings() -> None:
     assert documented == {name.upper() for name in Settings.model_fields}
 
 
+def test_settings_table_gives_the_defaults_and_ranges_there_are() -> None:
+    """A default or a range in the README's table is the settings' own (a number, or `cli`)."""
+    from annotated_types import Ge, Le
+
+    rows = re.findall(r"^\| `MICROMOVES_([A-Z_]+)` \| ([^|]+) \| ([^|]+) \|", README, flags=re.M)
+    checked = 0
+    for name, default, meaning in rows:
+        field = Settings.model_fields[name.lower()]
+        given = default.strip().strip("`")
+        if re.fullmatch(r"[\d.]+|cli", given):
+            assert str(field.default) == given, name
+            checked += 1
+        bounds = re.search(r"\((\d+)–(\d+)", meaning)
+        if bounds:
+            ge = next(m.ge for m in field.metadata if isinstance(m, Ge))
+            le = next(m.le for m in field.metadata if isinstance(m, Le))
+            assert (ge, le) == (int(bounds[1]), int(bounds[2])), name
+    assert checked == 12
+
+
 def test_commands_in_readme_exist() -> None:
     root = get_command(app)
     shown = re.findall(r"^(?:\$ )?micromoves (?:--\S+ \S+ )*([a-z-]+)(?: ([a-z-]+))?", README, flags=re.M)
