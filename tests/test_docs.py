@@ -164,3 +164,14 @@ def test_the_terminal_tour_runs_as_written_on_a_demo(
     get_settings.cache_clear()
     assert ran >= 20
     assert "completed" in runner.invoke(app, ["moves", "show", names["M-f24d0afdca21"]]).output
+
+
+def test_the_licence_the_readme_names_comes_with_the_code() -> None:
+    """The README and pyproject.toml say Apache-2.0, but no clone, sdist or wheel carried the licence's text,
+    which the licence asks a redistributor to pass on (section 4a); setuptools ships a top-level LICENSE."""
+    root = Path(__file__).resolve().parents[1]
+    assert "Code: Apache-2.0" in README
+    assert 'license = { text = "Apache-2.0" }' in (root / "pyproject.toml").read_text()
+    text = (root / "LICENSE").read_text()
+    assert "Apache License" in text and "Version 2.0, January 2004" in text
+    assert "END OF TERMS AND CONDITIONS" in text
