@@ -171,7 +171,20 @@ def test_the_licence_the_readme_names_comes_with_the_code() -> None:
     which the licence asks a redistributor to pass on (section 4a); setuptools ships a top-level LICENSE."""
     root = Path(__file__).resolve().parents[1]
     assert "Code: Apache-2.0" in README
-    assert 'license = { text = "Apache-2.0" }' in (root / "pyproject.toml").read_text()
+    assert 'license = "Apache-2.0"' in (root / "pyproject.toml").read_text()
     text = (root / "LICENSE").read_text()
     assert "Apache License" in text and "Version 2.0, January 2004" in text
     assert "END OF TERMS AND CONDITIONS" in text
+
+
+def test_pyproject_names_its_licence_as_setuptools_reads_it() -> None:
+    """`make setup` (so `make demo` too) printed setuptools' boxed deprecation warning, twice, before anything
+    else: a `license = { text = … }` table is deprecated, to stop building in 2027. The licence is an SPDX
+    expression with its file, as setuptools from 77 on reads them."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text())
+    assert project["project"]["license"] == "Apache-2.0"
+    assert project["project"]["license-files"] == ["LICENSE"]
+    assert "setuptools>=77" in project["build-system"]["requires"]
