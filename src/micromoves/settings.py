@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
+import os
 from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PREFIX = "MICROMOVES_"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MICROMOVES_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore")
 
     # SQLAlchemy URL. Empty = the embedded SQLite file in ``data_dir``.
     # PostgreSQL: ``postgresql+psycopg://user@host/dbname``.
@@ -49,6 +53,18 @@ class Settings(BaseSettings):
     # Unset: uvicorn's FORWARDED_ALLOW_IPS, else 127.0.0.1,::1 (a proxy on the same machine); empty: none.
     forwarded_allow_ips: str | None = None
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir(cls, value: object) -> object:
+        # Empty is the default, as for database_url (a script's unset variable put the database in whatever
+        # directory the command ran from); `~` is the home directory also where no shell expanded it (an
+        # environment file, a service unit): SQLite looked for a directory named `~` and could not open.
+        if isinstance(value, str | Path):
+            if str(value).strip() == "":
+                return platformdirs.user_data_path("micromoves")
+            return Path(value).expanduser()
+        return value
+
     @model_validator(mode="after")
     def _room_for_moves(self) -> Settings:
         if self.default_home_role_min_percent >= self.default_capacity_percent:
@@ -68,8 +84,26 @@ class SettingsError(ValueError):
     """A MICROMOVES_* environment variable holds a value micromoves cannot use (named in the message)."""
 
 
+def _mistyped() -> list[str]:
+    """MICROMOVES_* variables named almost like a setting: ignored, they left the setting at its default
+    without a word. Other MICROMOVES_* variables (the test suite's, CI's) are no concern of the settings."""
+    known = {name.upper() for name in Settings.model_fields}
+    problems = []
+    for variable in sorted(os.environ):
+        name = variable.upper().removeprefix(PREFIX)
+        if not variable.upper().startswith(PREFIX) or name in known:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.85)
+        if close:
+            problems.append(f"{variable} is no setting; did you mean {PREFIX}{close[0]}?")
+    return problems
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    mistyped = _mistyped()
+    if mistyped:
+        raise SettingsError(f"bad setting: {'; '.join(mistyped)}")
     try:
         return Settings()
     except ValidationError as exc:

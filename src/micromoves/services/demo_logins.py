@@ -15,6 +15,7 @@ from micromoves.domain.errors import DomainError, InvalidValue
 from micromoves.domain.model import MoveStatus
 from micromoves.services import accounts
 from micromoves.services.accounts import Access
+from micromoves.services.demo import not_a_demo
 from micromoves.services.planning import PlanAllSummary, current_plan, plan_all, plan_for_person, plan_in_force
 from micromoves.services.policy import teams_under
 from micromoves.storage import tables as t
@@ -60,8 +61,18 @@ def _pick_employee(conn: object, only: str | None = None) -> str | None:
 
 
 def create_demo_logins(db: Database) -> list[DemoLogin]:
-    """Create (or reset the passwords of) the demo accounts and return them with their passwords."""
+    """Create (or reset the passwords of) the demo accounts and return them with their passwords.
+
+    Only in a demo organisation (``micromoves demo`` built it, and no files were imported since): the accounts
+    named ``admin``, ``hr``… are replaced, and the people get logins whose passwords are printed, so on a real
+    organisation ``serve --demo`` replaced its own ``admin`` account with one whose password it printed."""
     with db.engine.connect() as conn:
+        reason = not_a_demo(conn)
+        if reason is not None:
+            raise DomainError(
+                f"the database holds an organisation and {reason}: demo logins are made only in a demo "
+                "organisation; serve it without --demo (create accounts with `micromoves users add`)"
+            )
         # The same people as the last run while they still qualify: a restart of `serve --demo` picked
         # another employee once the first one's moves had changed, and the tour's person with it.
         before = conn.scalar(select(t.users.c.person_id).where(t.users.c.username == "employee"))

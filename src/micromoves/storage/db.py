@@ -51,8 +51,13 @@ class Database:
         start_mappers()
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        if self.is_sqlite and self.url.database and self.url.database != ":memory:":
-            Path(self.url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # The SQLite file, or None (PostgreSQL, an in-memory database). Created by ``migrate`` only: a command
+        # that found no database at a mistyped path left the directories and an empty file behind.
+        self.sqlite_path = (
+            Path(self.url.database)
+            if self.is_sqlite and self.url.database not in (None, "", ":memory:") and not self.url.query.get("uri")
+            else None
+        )
         self.engine = _make_engine(url, echo=echo)
         event.listen(self.engine, "commit", _count_commit)
         # Writers on SQLite start with BEGIN IMMEDIATE: they take the write lock before reading, so two
@@ -80,6 +85,8 @@ class Database:
         """
         from alembic import command
 
+        if self.sqlite_path is not None:
+            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         cfg = self.alembic_config()
         with self.write_engine.connect() as conn:
             raw = conn.connection.driver_connection if self.is_sqlite else None
@@ -107,6 +114,8 @@ class Database:
             return MigrationContext.configure(conn).get_current_revision() == head
 
     def is_initialised(self) -> bool:
+        if self.sqlite_path is not None and not self.sqlite_path.exists():
+            return False  # connecting would create an empty file
         return inspect(self.engine).has_table("alembic_version")
 
     def dispose(self) -> None:
