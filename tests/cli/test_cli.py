@@ -930,3 +930,16 @@ def test_ids_and_team_names_from_an_import_are_printed_literally(org_url: str, t
     assert "M-[red]1" in out and "host team: Ops [i]" in out, out
     code, out, err = mm(org_url, "moves", "transition", "M-[red]1", "onboarding")
     assert code == 0 and "M-[red]1 is now onboarding" in out, (out, err)
+
+
+def test_a_db_path_given_with_a_tilde_is_in_the_home_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--db=~/x (no shell expands it there) or a quoted "~/x" made a directory named "~" in the working
+    directory and a database in it, not in the home directory."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    result = CliRunner().invoke(app, ["--db=~/mm.sqlite3", "init"])
+    assert result.exit_code == 0, result.output
+    assert (home / "mm.sqlite3").exists() and not (work / "~").exists()

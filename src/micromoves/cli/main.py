@@ -106,7 +106,10 @@ def main(
 
 def database_url() -> str:
     if state.db_option:
-        return state.db_option if "://" in state.db_option else f"sqlite:///{Path(state.db_option).resolve()}"
+        # ~ too: a quoted --db "~/x" (or --db=~/x, which no shell expands) made a directory named "~".
+        return (
+            state.db_option if "://" in state.db_option else f"sqlite:///{Path(state.db_option).expanduser().resolve()}"
+        )
     return get_settings().resolved_database_url()
 
 
