@@ -1,0 +1,56 @@
+"""From a walk through the demo as each kind of user: what the pages showed that a customer would call
+broken (machine words on the page, a form the browser would not send, buttons that need JavaScript)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from fastapi.testclient import TestClient
+
+from micromoves.domain.model import MoveStatus
+from micromoves.services import moves as move_svc
+from tests.web.conftest import World
+
+
+def html(world: World, username: str) -> TestClient:
+    c = world.client(username)
+    c.headers["accept"] = "text/html"
+    return c
+
+
+def in_review(world: World) -> None:
+    """Otto's rotation, past its running: in review (the status with an underscore in its value)."""
+    move_svc.transition_move(world.db, world.mv_o, MoveStatus.IN_REVIEW, actor="setup")
+
+
+def test_a_move_in_review_reads_in_words_in_its_history_the_timeline_and_the_release_ledger(world: World) -> None:
+    in_review(world)
+    admin = html(world, "admin")
+    page = admin.get(f"/moves/{world.mv_o}").text
+    assert "active → in review" in page and "in_review" not in page.split('id="move-status"')[1], page
+    # the timeline's tooltip (its <title>) names the kind and the status in words too
+    r = world.client("eva").post(
+        "/api/v1/moves",
+        json={
+            "kind": "stretch_assignment",
+            "title": "Stretch on the roadmap",
+            "start": (dt.date.today() + dt.timedelta(weeks=3)).isoformat(),
+            "end": (dt.date.today() + dt.timedelta(weeks=9)).isoformat(),
+            "percent_time": 20,
+            "success_criteria": ["Present the roadmap"],
+        },
+    )
+    assert r.status_code == 201, r.text
+    titles = re.findall(r"<title>([^<]*)</title>", html(world, "eva").get("/").text)
+    assert any("(stretch assignment, 20%)" in x for x in titles), titles
+    titles = re.findall(r"<title>([^<]*)</title>", admin.get("/people/O").text)
+    assert any(x.endswith(", in review") for x in titles), titles
+    assert not any("_" in x for x in titles), titles
+    # hugo released otto: his ledger lists the move by its status in words
+    page = admin.get("/people/H/credit").text
+    assert "<td>in review</td>" in page and "in_review" not in page, page
+    # the JSON twins keep the values of the vocabulary
+    assert world.client("admin").get(f"/api/v1/moves/{world.mv_o}").json()["history"][-1]["to_status"] == "in_review"
+    moves = world.client("admin").get("/api/v1/people/H/credit").json()["moves"]
+    assert [m["status"] for m in moves if m["move_id"] == world.mv_o] == ["in_review"]
