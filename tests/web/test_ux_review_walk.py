@@ -54,3 +54,29 @@ def test_a_move_in_review_reads_in_words_in_its_history_the_timeline_and_the_rel
     assert world.client("admin").get(f"/api/v1/moves/{world.mv_o}").json()["history"][-1]["to_status"] == "in_review"
     moves = world.client("admin").get("/api/v1/people/H/credit").json()["moves"]
     assert [m["status"] for m in moves if m["move_id"] == world.mv_o] == ["in_review"]
+
+
+def test_the_approvals_queue_approves_and_declines_without_javascript(world: World) -> None:
+    """Approve and Decline were bare htmx buttons: without JavaScript (or before htmx loaded) they did
+    nothing. Each is a form now, that htmx takes over when it runs."""
+    mira = html(world, "mira")
+    page = mira.get("/approvals").text
+    row = page[page.index(f'id="approval-{world.mv_e}"') :]
+    row = row[: row.index("</tr>")]
+    forms = re.findall(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', row, re.S)
+    actions = [a for a, _ in forms]
+    assert actions == [f"/moves/{world.mv_e}/actions/approve", f"/moves/{world.mv_e}/actions/decline"], row
+    for _, body in forms:
+        assert re.search(r'<input type="hidden" name="csrf_token" value="[^"]+">', body), body
+        assert re.search(r'<button type="submit"[^>]*>(Approve|Decline)</button>', body), body
+    # the browser posts the form (no htmx header): the approval is recorded and the move's page shown
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', forms[0][1]).group(1)  # type: ignore[union-attr]
+    del mira.headers["x-csrf-token"]  # the form's field carries the token, as a browser sends it
+    r = mira.post(actions[0], data={"csrf_token": csrf}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/moves/{world.mv_e}", r.text
+    approvals = world.client("mira").get(f"/api/v1/moves/{world.mv_e}").json()["approvals"]
+    assert [a["decision"] for a in approvals] == ["approved"]
+    # with htmx, the row is still replaced by the outcome
+    r = html(world, "hugo").post(f"/moves/{world.mv_e}/actions/approve", headers={"hx-request": "true"})
+    assert r.status_code == 200 and f'<tr id="approval-{world.mv_e}">' in r.text and "approved" in r.text
+
