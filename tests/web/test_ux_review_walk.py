@@ -80,3 +80,20 @@ def test_the_approvals_queue_approves_and_declines_without_javascript(world: Wor
     r = html(world, "hugo").post(f"/moves/{world.mv_e}/actions/approve", headers={"hx-request": "true"})
     assert r.status_code == 200 and f'<tr id="approval-{world.mv_e}">' in r.text and "approved" in r.text
 
+
+def test_a_review_that_continues_the_move_needs_no_ratings(world: World) -> None:
+    """Every rating was a required field: the browser would not send a mid-move review (continue, extend)
+    or a revert until every criterion was rated, though only end and convert need them (the server says
+    which are missing)."""
+    hugo = html(world, "hugo")
+    page = hugo.get(f"/moves/{world.mv_o}").text
+    select = re.search(r'<select name="rating_1"[^>]*>', page)
+    assert select and "required" not in select.group(0), select
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    data = {"csrf_token": csrf, "rating_1": "", "evidence_1": "", "decision": "end", "notes": ""}
+    r = hugo.post(f"/moves/{world.mv_o}/review", data=data)
+    assert r.status_code == 422 and "not rated (Pair on two incidents)" in r.text, r.text
+    r = hugo.post(f"/moves/{world.mv_o}/review", data={**data, "decision": "continue"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    move = world.client("hugo").get(f"/api/v1/moves/{world.mv_o}").json()
+    assert (move["status"], move["outcome"]["decision"], move["criteria"][0]["rating"]) == ("active", "continue", None)
