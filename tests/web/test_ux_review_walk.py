@@ -97,3 +97,18 @@ def test_a_review_that_continues_the_move_needs_no_ratings(world: World) -> None
     assert r.status_code == 303, r.text
     move = world.client("hugo").get(f"/api/v1/moves/{world.mv_o}").json()
     assert (move["status"], move["outcome"]["decision"], move["criteria"][0]["rating"]) == ("active", "continue", None)
+
+
+def test_an_account_without_a_person_sees_no_empty_fit_column_on_the_opportunities(world: World) -> None:
+    """HR and admin accounts (no person of their own) saw a "Fit for you" column blank on every row, under
+    a line promising "best fit for you first"."""
+    for username in ("hr", "admin"):
+        page = html(world, username).get("/opportunities").text
+        assert "Fit for you" not in page and "best fit for you" not in page, page
+        assert "Incident review rotation" in page
+        head = re.search(r"<thead><tr>(.*?)</tr></thead>", page).group(1)  # type: ignore[union-attr]
+        row = page[page.index("Incident review rotation") :]
+        row = row[: row.index("</tr>")]
+        assert head.count("<th>") == row.count("<td") + 1 == 6, (head, row)  # the title's own <td> opens the row
+    page = html(world, "emil").get("/opportunities").text
+    assert "<th>Fit for you</th>" in page and "best fit for you first" in page
