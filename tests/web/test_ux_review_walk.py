@@ -112,3 +112,13 @@ def test_an_account_without_a_person_sees_no_empty_fit_column_on_the_opportuniti
         assert head.count("<th>") == row.count("<td") + 1 == 6, (head, row)  # the title's own <td> opens the row
     page = html(world, "emil").get("/opportunities").text
     assert "<th>Fit for you</th>" in page and "best fit for you first" in page
+
+
+def test_times_of_day_on_the_pages_say_their_time_zone(world: World) -> None:
+    """A move's history and the allocation runs showed times of day ("2026-11-28 00:20") with no zone: they
+    are UTC, an hour or more off the clock of most readers."""
+    page = html(world, "admin").get(f"/moves/{world.mv_o}").text
+    history = page[page.index("<h2>History</h2>") :]
+    assert "<th>When (UTC)</th>" in history
+    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d</td>", history)
+    assert "<th>When (UTC)</th>" in html(world, "admin").get("/allocations").text
