@@ -122,3 +122,12 @@ def test_times_of_day_on_the_pages_say_their_time_zone(world: World) -> None:
     assert "<th>When (UTC)</th>" in history
     assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d</td>", history)
     assert "<th>When (UTC)</th>" in html(world, "admin").get("/allocations").text
+
+
+def test_skill_levels_say_their_scale(world: World) -> None:
+    """Skill levels read "5.4" in a column headed "Level", and the review asked for "the level after" with
+    no scale: O*NET's levels run from 0 to 7, so a 5.4 is high, not middling."""
+    page = html(world, "eva").get("/").text
+    assert "<th>Level (0–7)</th>" in page
+    page = html(world, "hugo").get(f"/moves/{world.mv_o}").text
+    assert 'Skills gained (one "skill = level" per line), on the 0–7 scale' in page, page
