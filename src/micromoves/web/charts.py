@@ -7,6 +7,7 @@ offline, need no JavaScript, and every label goes through the template's escapin
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -91,6 +92,10 @@ def _month_ticks(lo: dt.date, hi: dt.date, x: float, per_day: float) -> list[Tic
     return ticks
 
 
+def _words(value: enum.StrEnum) -> str:
+    return value.value.replace("_", " ")
+
+
 def timeline(moves: list[MoveSummary], today: dt.date) -> Timeline | None:
     if not moves:
         return None
@@ -106,7 +111,8 @@ def timeline(moves: list[MoveSummary], today: dt.date) -> Timeline | None:
                 y=i * ROW_H + 4,
                 w=max(3.0, (m.end - m.start).days * per_day),
                 label=m.title if len(m.title) <= 30 else m.title[:29] + "…",
-                title=f"{m.title} ({m.kind.value}, {m.percent_time}%): {m.start} – {m.end}, {m.status.value}",
+                # in words, as the tables beside it show them (stretch assignment, in review)
+                title=f"{m.title} ({_words(m.kind)}, {m.percent_time}%): {m.start} – {m.end}, {_words(m.status)}",
                 status=m.status.value,
                 href=f"/moves/{quote(m.id, safe='')}",
             )
