@@ -131,3 +131,22 @@ def test_skill_levels_say_their_scale(world: World) -> None:
     assert "<th>Level (0–7)</th>" in page
     page = html(world, "hugo").get(f"/moves/{world.mv_o}").text
     assert 'Skills gained (one "skill = level" per line), on the 0–7 scale' in page, page
+
+
+def _step_admits(tag: str, value: float) -> bool:
+    """Whether a browser takes ``value`` in the number input ``tag`` (its step from its min, HTML's rule)."""
+    step = re.search(r'step="([^"]+)"', tag)
+    if step is None or step.group(1) == "any":
+        return step is not None or value == int(value)  # no step attribute: whole numbers only
+    low = re.search(r'min="([^"]+)"', tag)
+    units = (value - float(low.group(1) if low else 0)) / float(step.group(1))
+    return abs(units - round(units)) < 1e-9
+
+
+def test_number_inputs_take_every_value_the_server_takes(world: World) -> None:
+    """The browser refused an equity weight of 1.25 (step 0.5) and a release limit of 0.33 (step 0.05), which
+    the server takes."""
+    page = html(world, "admin").get("/allocations").text
+    for name, value in (("equity_weight", 1.25), ("release_share", 0.33)):
+        tag = re.search(rf'<input type="number" name="{name}"[^>]*>', page)
+        assert tag and _step_admits(tag.group(0), value), (name, tag)
