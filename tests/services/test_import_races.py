@@ -128,3 +128,32 @@ def test_a_large_import_runs_alongside_the_store_of_plans(pg: Database, tmp_path
     )
     assert (summary.updated["people"], summary.created["moves"]) == (2, 1)
     assert _locations(pg) == {"P0": "Oslo", "P1": "Bergen", "P2": "Bergen"}
+
+
+def test_a_large_import_runs_alongside_a_write_that_locks_a_person_then_their_move(
+    pg: Database, tmp_path: Path
+) -> None:
+    """Dropping a move table's foreign key locks the move table and then the table its key names (people):
+    the large import held ``moves`` and waited for ``people`` while an approval held its person and waited
+    for their move; PostgreSQL aborted one of them. The import now takes the tables all at once, giving
+    them back while they are in use: the approval goes through, then the import."""
+    import_files(pg, [_people(tmp_path, "a", [_person("P1", "Oslo"), _person("P2", "Oslo")])], actor="admin")
+    first = ["M0", "P1", "gig", "Gig", "", "2026-01-05", "2026-02-27", 10, "proposed", "", "Ship it", "", ""]
+    import_files(pg, [write_csv(tmp_path / "a" / "moves.csv", MOVES_H, [first])], actor="admin")
+    again = _people(tmp_path, "b", [_person("P2", "Bergen")])
+    move = ["M1", "P2", "gig", "Gig", "", "2026-01-05", "2026-02-27", 10, "proposed", "", "Ship it", "", ""]
+    moves = write_csv(tmp_path / "b" / "moves.csv", MOVES_H, [move])
+    bulk = Settings(bulk_import_threshold=1)
+    with pg.write_engine.connect() as conn:
+        tx = conn.begin()
+        conn.execute(select(t.people.c.id).where(t.people.c.id == "P1").with_for_update())  # the person first
+        with ThreadPoolExecutor(1) as pool:
+            future = pool.submit(import_files, pg, [again, moves], actor="admin", settings=bulk)
+            _wait_until_waiting(pg, future)
+            time.sleep(0.3)  # the import has tried and given the tables back at least once
+            conn.execute(t.moves.update().where(t.moves.c.id == "M0").values(title="Gig, approved"))  # then the move
+            tx.commit()
+            summary = future.result(timeout=30)
+    assert (summary.updated["people"], summary.created["moves"]) == (1, 1)
+    with pg.engine.connect() as conn:
+        assert conn.scalar(select(t.moves.c.title).where(t.moves.c.id == "M0")) == "Gig, approved"

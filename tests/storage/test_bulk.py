@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import column as text_column
-from sqlalchemy import event, insert, select, table
+from sqlalchemy import event, func, insert, select, table
 
+from micromoves.domain.errors import Conflict
 from micromoves.storage import bulk
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
@@ -62,3 +63,22 @@ def test_writers_order_ids_as_python_sorts_them_whatever_the_collation(db: Datab
         assert list(ordered) == sorted(IDS)
         if conn.dialect.name == "postgresql":
             assert plain != sorted(IDS)  # the collation does order them otherwise: the test can fail
+
+
+def test_tables_in_use_past_the_wait_refuse_the_large_write_and_leave_it_unwritten(db: Database) -> None:
+    """The foreign-key drop of a large import takes its tables whole; held by someone else for longer than the
+    wait, the import is refused in words (nothing written) instead of waiting on, holding half of them."""
+    if db.backend != "postgresql":
+        pytest.skip("SQLite has no table locks: its writer holds the whole database")
+    with db.write_engine.begin() as conn:
+        conn.execute(insert(t.teams), [{"id": "T1", "name": "Team", "function": ""}])
+    with db.write_engine.connect() as holder:
+        held = holder.begin()
+        holder.execute(select(t.teams.c.id).with_for_update())  # a row of teams, held
+        with db.write_engine.connect() as conn, conn.begin():
+            writer = bulk.BulkWriter(conn)
+            with pytest.raises(Conflict, match=r'"teams" stayed in use for 0.5 s.*nothing was written'):
+                writer._lock_exclusively([t.teams, t.roles], most_seconds=0.5)
+            # Given back: the holder writes on, the table is whole again.
+            assert conn.scalar(select(func.count()).select_from(t.teams)) == 1
+        held.rollback()

@@ -14,6 +14,7 @@ import functools
 import json
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -34,8 +35,11 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.schema import AddConstraint, DropConstraint
 from sqlalchemy.types import TypeDecorator
+
+from micromoves.domain.errors import Conflict
 
 Row = Sequence[Any]
 
@@ -123,6 +127,13 @@ def _adapt(rows: Iterable[Row], converters: list[tuple[int, Callable[[Any], Any]
         yield out
 
 
+# Taking the tables a large import's foreign-key drop locks (see BulkWriter._lock_exclusively): each try waits
+# this long at most, well below PostgreSQL's deadlock check (deadlock_timeout, 1 s), for up to LOCK_WAIT_SECONDS.
+LOCK_TRY_MS = 200
+LOCK_WAIT_SECONDS = 600.0
+LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of lock_timeout
+
+
 class BulkWriter:
     def __init__(
         self, conn: Connection, *, chunk_size: int = 50_000, on_rows: Callable[[int], None] | None = None
@@ -197,11 +208,45 @@ class BulkWriter:
         constraints = [
             fk for table in tables for fk in sorted(table.foreign_key_constraints, key=lambda c: str(c.name))
         ]
+        self._lock_exclusively({*tables, *(fk.referred_table for fk in constraints)})
         for fk in constraints:
             self.conn.execute(DropConstraint(fk))
         yield
         for fk in constraints:
             self.conn.execute(AddConstraint(fk))
+
+    def _lock_exclusively(self, tables: Iterable[Table], *, most_seconds: float = LOCK_WAIT_SECONDS) -> None:
+        """Lock ``tables`` as dropping their foreign keys does (ACCESS EXCLUSIVE), all at once, waiting at most
+        ``LOCK_TRY_MS`` each try and retrying until ``most_seconds`` have passed.
+
+        A drop locks its table and then the table its key names: a move table before ``people``, where every
+        other writer locks a person and then their moves. Holding ``moves`` and waiting for ``people``, it
+        deadlocked with an approval holding a person and waiting for their move, and PostgreSQL aborted one
+        (the whole import, or the approval). Any fixed order meets some writer or reader the other way round,
+        so the locks are taken in one statement that gives them all back when it cannot have them soon: the
+        import never holds one while it waits long enough for a deadlock (PostgreSQL checks after a second)."""
+        names = ", ".join(f'"{table.name}"' for table in sorted(tables, key=lambda table: table.name))
+        deadline = time.monotonic() + most_seconds
+        pause = 0.05
+        while True:
+            savepoint = self.conn.begin_nested()
+            try:
+                self.conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TRY_MS}ms'")
+                self.conn.exec_driver_sql(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE")
+                self.conn.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
+                savepoint.commit()
+                return
+            except OperationalError as exc:
+                savepoint.rollback()
+                if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                    raise
+                if time.monotonic() > deadline:
+                    raise Conflict(
+                        f"the tables {names} stayed in use for {most_seconds:g} s: a large import needs them to "
+                        "itself for a moment; nothing was written, try again"
+                    ) from None
+            time.sleep(pause)
+            pause = min(0.5, pause * 2)
 
     def delete_in(self, table: Table, column: str, values: Iterable[Any]) -> None:
         """Delete rows whose ``column`` is in ``values`` (chunked to stay within parameter limits)."""
