@@ -372,3 +372,41 @@ def test_people_changing_during_every_walk_stop_it_after_a_few(
     assert len(walks) == seats_svc.ROUNDS == len(changed)
     assert sorted(pid for pid, _ in summary.failed) == sorted(changed)
     assert all("was stored while the seats were respected" in why for _, why in summary.failed)
+
+
+def test_a_kept_plan_that_changes_during_the_walk_gives_its_seat_back(
+    plan_db: Database,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Three people, a one-seat stretch: the first keeps it in weeks 0–12 and the others are re-planned after
+    it. Meanwhile the first clears their target, so their plan takes no seat any more. Only the re-planned
+    people were checked when storing: the other two were pushed to weeks 12–24 and 24–36 behind a seat
+    nobody takes. The walk is made again: the second keeps weeks 0–12, the third gets 12–24."""
+    from micromoves.services import seats as seats_svc
+
+    for pid in PEOPLE[1:]:
+        _clone_employee(plan_db, pid)
+    for pid in PEOPLE:
+        planning.plan_for_person(plan_db, pid, actor="test", start=START)
+    with plan_db.engine.connect() as conn:
+        rows = conn.execute(select(t.plans.c.person_id, t.plans.c.ready_week).where(t.plans.c.status == "current"))
+        first = sorted(rows, key=lambda r: (r.ready_week, r.person_id))[0].person_id
+    real = seats_svc.solve_within
+    cleared: list[str] = []
+
+    def first_clears_meanwhile(problem: Any, budget: float, **kw: Any) -> Any:
+        if not cleared:
+            catalogue.set_target_role(plan_db, person_id=first, role_id=None, actor=first)
+            cleared.append(first)
+        return real(problem, budget, **kw)
+
+    monkeypatch.setattr(seats_svc, "solve_within", first_clears_meanwhile)
+    summary = respect_seats(plan_db, actor="test")
+    with plan_db.engine.connect() as conn:
+        rows = conn.execute(select(t.plans.c.person_id, t.plans.c.steps).where(planning.plan_in_force())).all()
+    stretch = sorted(
+        (s["start_week"], s["end_week"]) for _, steps in rows for s in steps if s["template_id"] == "T-STRETCH"
+    )
+    assert stretch == [(0, 12), (12, 24)]
+    assert [pid for pid, _ in summary.failed] == [first]
+    assert "plan changed while the seats were respected" in summary.failed[0][1]

@@ -144,7 +144,9 @@ def respect_seats(
     leave a seat free that someone was moved away from, and over-book one with that current plan. So when the
     store meets such a change, nothing is stored and the walk is made again from what is stored now, with
     the changed people's current plans fixed in place (counted first, as an accepted seat is, and never
-    re-planned: they keep what they have and are named as failed). At most ``ROUNDS`` walks: after the last,
+    re-planned: they keep what they have and are named as failed). So too when anyone's plan in force changed
+    (a kept one re-planned in the app, a target cleared): the walk counted seats that are no longer so. At most
+    ``ROUNDS`` walks: after the last,
     its refused people are named as failed as before, and their plans may share a seat."""
     settings = settings or get_settings()
     report = progress or (lambda stage, done, total: None)
@@ -159,6 +161,16 @@ def respect_seats(
             # Not over what changed while the plans were re-made: a target set since, or a plan stored since
             # (made in the app, from newer data), stays as it is; the person is named as failed.
             changed = changed_while_planning(conn, walk.records, walk.plans, during="the seats were respected")
+            # Anyone else whose plan in force is not the one the walk read (a plan stored in the app, a target
+            # set or cleared, a first plan): the walk counted their seats as it read them, so it is not true
+            # either. Only the re-planned people were checked: one whose plan was kept stored a plan taking
+            # another seat, and the others were stored as if they held the old one.
+            in_force = dict(conn.execute(select(t.plans.c.person_id, t.plans.c.id).where(plan_in_force())).all())
+            changed |= {
+                pid: f"Conflict: {pid}'s plan changed while the seats were respected; it stays as it is"
+                for pid in sorted(in_force.keys() | walk.plans.keys())
+                if in_force.get(pid) != walk.plans.get(pid) and pid not in changed
+            }
             if not changed or walk_no == ROUNDS:
                 store_plans(
                     conn, [r for r in walk.records if r["person_id"] not in changed], actor=actor, read_at=read_at
