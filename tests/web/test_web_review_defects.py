@@ -150,3 +150,19 @@ _OPPORTUNITY = {
     "percent_time": 10,
     "success_criteria": ["x"],
 }
+
+
+def test_a_deeply_nested_json_body_is_refused_not_an_error(world: World) -> None:
+    """A body nested a thousand levels deep is valid JSON, and one nested deeper overflows the JSON decoder's
+    stack: both are refused in the common error shape, naming the body (the NUL check walks it without
+    recursion, see bodies._nul_in)."""
+    admin = world.client("admin")
+    for depth in (990, 100_000):
+        body = "[" * depth + '"a\\u0000b"' + "]" * depth
+        r = admin.post(
+            f"/api/v1/moves/{world.mv_o}/check-ins", content=body, headers={"content-type": "application/json"}
+        )
+        assert r.status_code == 422, (depth, r.status_code, r.text[:200])
+        assert r.json()["error"]["details"]["problems"] == [
+            {"field": "body", "message": "the body is not valid JSON in UTF-8"}
+        ]

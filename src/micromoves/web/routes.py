@@ -39,6 +39,7 @@ from micromoves.web.app import (
     ErrorBody,
     check_csrf,
     identify,
+    is_htmx,
     leaf_routes,
     page,
     set_session_cookie,
@@ -720,7 +721,7 @@ def move_action(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     moved = secured.step(db_of(request), who.policy, move_id, action, reason=reason)
-    if request.headers.get("hx-request") and action in ("approve", "decline"):
+    if is_htmx(request) and action in ("approve", "decline"):
         # From the approvals queue: replace the row with the outcome (the first approval only records).
         return page(
             request, "_decided.html", who, move_id=move_id, title=moved.title, action=action, status=moved.status.value
