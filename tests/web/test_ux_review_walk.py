@@ -150,3 +150,18 @@ def test_number_inputs_take_every_value_the_server_takes(world: World) -> None:
     for name, value in (("equity_weight", 1.25), ("release_share", 0.33)):
         tag = re.search(rf'<input type="number" name="{name}"[^>]*>', page)
         assert tag and _step_admits(tag.group(0), value), (name, tag)
+
+
+def test_form_errors_on_the_admin_and_account_pages_name_the_form_labels(world: World) -> None:
+    """The allocation, user, token and password forms had no labels for their errors: the page said
+    "equity_weight: …" (the form's field name), not "Equity weight: …" as the other forms do."""
+    admin = html(world, "admin")
+    page = admin.get("/allocations").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    r = admin.post("/allocations", data={"csrf_token": csrf, "equity_weight": "1000"})
+    assert r.status_code == 422 and "Equity weight:" in r.text and "equity_weight:" not in r.text
+    r = admin.post("/admin/users", data={"csrf_token": csrf, "username": "x" * 151, "password": "p" * 12})
+    assert r.status_code == 422 and "Username:" in r.text, r.text[-2000:]
+    # The JSON twin names the field as the API knows it.
+    api = world.client("admin").post("/api/v1/allocations", json={"equity_weight": 1000})
+    assert api.status_code == 422 and api.json()["error"]["details"]["problems"][0]["field"] == "equity_weight"

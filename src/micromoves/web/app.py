@@ -108,6 +108,26 @@ FORM_LABELS: dict[str, dict[str, str]] = {
         "application_deadline": "Last day to apply",
     },
     "opportunity.apply": {"note": "Why you"},
+    "allocation.propose": {
+        "equity_weight": "Equity weight",
+        "release_share": "Team release limit",
+        "away_percent": "Counts as away from … % of their time",
+    },
+    "admin.user.create": {
+        "username": "Username",
+        "password": "Password",
+        "access": "Access",
+        "person_id": "Person id",
+        "org_units": "HR org units",
+    },
+    "admin.user.update": {"access": "Access", "active": "Active", "org_units": "HR org units"},
+    "admin.user.password": {"password": "New password", "confirm_password": "Again"},
+    "token.create": {"name": "Name", "write": "May change data"},
+    "password.change": {
+        "current_password": "Current password",
+        "new_password": "New password",
+        "confirm_password": "New password again",
+    },
 }
 
 CONTENT_SECURITY_POLICY = (
