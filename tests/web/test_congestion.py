@@ -432,3 +432,18 @@ def test_plans_towards_a_previous_target_leave_the_report_its_twin_the_routes_an
     words = " ".join(text.stdout.split())
     assert "2 current plans aim at a target role their people no longer have (changed or cleared since)" in words
     assert "1 person with a target role has no current plan towards it" in words
+
+
+def test_the_alternate_routes_read_in_weeks_and_leave_no_empty_list(world: World) -> None:
+    """A route's ready weeks read "week 12 / 20" (the second without its unit), one out of reach even with
+    the slot read "week — / …", and a route with no steps left an empty numbered list."""
+    _three_want_gig_x(world)
+    admin = world.client("admin")
+    page = admin.get("/congestion/routes/TPL-X", headers={"accept": "text/html"}).text
+    twin = admin.get("/api/v1/congestion/routes/TPL-X").json()
+    rows = page.split('<table class="data" id="routes">')[1].split("</table>")[0]
+    for route in twin["routes"]:
+        with_it, without = route["current_ready_week"], route["alternative_ready_week"]
+        if with_it is not None and without is not None:
+            assert f"week {with_it} / week {without}</td>" in rows
+    assert "week —" not in rows and "<ol></ol>" not in rows
