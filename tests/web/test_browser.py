@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from micromoves.storage.db import Database
 from tests.web.conftest import PASSWORD, build_world, live_server
@@ -368,6 +369,29 @@ def test_the_allocation_form_submits_with_its_defaults(base_url: str) -> None:
         form.get_by_role("button", name="Propose an allocation").click()
         expect(page).to_have_url(re.compile(r"/allocations/\d+$"))
         expect(page.locator("h1")).to_contain_text("Allocation")
+    assert not s.problems, "\n".join(s.problems)
+
+
+@pytest.mark.heavy  # a browser session: a few seconds, run by make test and CI
+def test_a_user_row_saves_its_own_fields(base_url: str, live_db: Database) -> None:
+    """Each row of the users table was a <form> wrapped around table cells, which HTML does not allow: the
+    row's fields now name their form (form="user-N"). An admin changes one user's access and saves; the
+    other rows stay as they were."""
+    from playwright.sync_api import expect
+
+    with browser_session(base_url) as s:
+        page = s.page
+        s.log_in("admin")
+        s.go("/admin/users")
+        page.get_by_label("Access of eva").select_option("hr")
+        row = page.locator("#users tr", has=page.get_by_label("Access of eva"))
+        page.get_by_label("HR org units of eva (team ids, comma separated)").fill("B")
+        row.get_by_role("button", name="Save").click()
+        expect(page).to_have_url(re.compile(r"/admin/users$"))
+        expect(page.get_by_label("Access of eva")).to_have_value("hr")
+    with live_db.engine.connect() as conn:
+        access = dict(conn.execute(text("SELECT username, access FROM users")).all())
+    assert access["eva"] == "hr" and access["hugo"] != "hr"
     assert not s.problems, "\n".join(s.problems)
 
 

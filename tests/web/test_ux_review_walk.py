@@ -165,3 +165,17 @@ def test_form_errors_on_the_admin_and_account_pages_name_the_form_labels(world: 
     # The JSON twin names the field as the API knows it.
     api = world.client("admin").post("/api/v1/allocations", json={"equity_weight": 1000})
     assert api.status_code == 422 and api.json()["error"]["details"]["problems"][0]["field"] == "equity_weight"
+
+
+def test_the_users_table_has_no_form_wrapped_around_its_cells(world: World) -> None:
+    """Each row was <tr><form>…cells…</form>: invalid HTML that browsers repair each their own way. The
+    row's form sits in its first cell, and its fields name it (a browser test saves a row)."""
+    page = html(world, "admin").get("/admin/users").text
+    table = page.split('<table class="data" id="users">')[1].split("</table>")[0]
+    assert not re.search(r"<tr>\s*<form", table) and not re.search(r"</form>\s*<td", table)
+    forms = re.findall(r'<form method="post" action="/admin/users/(\d+)" id="user-(\d+)">', table)
+    assert forms and all(a == b for a, b in forms)
+    for _, uid in forms:
+        assert (
+            f'<select name="access" form="user-{uid}"' in table and f'<button type="submit" form="user-{uid}"' in table
+        )
