@@ -213,9 +213,9 @@ def test_the_alternate_routes_page_has_a_limit_its_twin_and_the_cli_check_alike(
     for bad in (0, 21, -3, 10**9):
         r = admin.get("/api/v1/congestion/routes/TPL-X", params={"limit": bad})
         assert r.status_code == 422, r.text
-        assert r.json() == {
-            "error": {"code": "invalid_value", "message": f"{message}, not {bad}", "details": {"field": "limit"}}
-        }
+        said = f"{message}, not {bad}"
+        limit = {"field": "limit", "problems": [{"field": "limit", "message": said}]}
+        assert r.json() == {"error": {"code": "invalid_value", "message": said, "details": limit}}
         page = admin.get(f"/congestion/routes/TPL-X?limit={bad}", headers={"accept": "text/html"})
         assert page.status_code == 422
         assert f'<p class="error" data-code="invalid_value">{message}, not {bad}</p>' in page.text

@@ -143,7 +143,10 @@ def test_an_empty_success_criterion_is_named_by_its_number_in_the_one_error_shap
         "error": {
             "code": "invalid_value",
             "message": "success criterion 2: text is empty",
-            "details": {"field": "success_criteria"},
+            "details": {
+                "field": "success_criteria",
+                "problems": [{"field": "success_criteria", "message": "success criterion 2: text is empty"}],
+            },
         }
     }
     for sent in (["Dashboard live", ""], ["Dashboard live", "   "]):

@@ -189,7 +189,10 @@ def _page_of(request: Request, header: str) -> str:
 class ErrorInfo(BaseModel):
     code: str = Field(description="machine-readable, e.g. not_found, forbidden, invalid_request, conflict")
     message: str = Field(description="one human-readable sentence")
-    details: dict[str, Any] = Field(description="e.g. the offending field, or the list of validation problems")
+    details: dict[str, Any] = Field(
+        description="what the request got wrong, when it names a field: problems, a list of {field, message} "
+        "(and field, the first one's, when there is one); empty otherwise"
+    )
 
 
 class ErrorBody(BaseModel):
@@ -210,6 +213,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: _documented("the request conflicts with the object's state (e.g. an illegal lifecycle step)"),
     422: _documented("invalid request: the body, path or query failed validation or a business rule"),
 }
+
+
+def field_details(field: str | None, message: str) -> dict[str, Any]:
+    """The details of an error that names one field: ``field``, and ``problems`` as a validation error lists
+    them (a business rule's 422 had only ``field``: an integration reading the problems found none)."""
+    if not field:
+        return {}
+    return {"field": field, "problems": [{"field": field, "message": message}]}
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -262,7 +273,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         status = STATUS_BY_CODE.get(exc.code, 422)
-        details: dict[str, Any] = {"field": exc.field} if exc.field else {}
+        details = field_details(exc.field, exc.message)
         if isinstance(exc, NotAuthenticated) and not is_api(request):
             if is_htmx(request):
                 # An XMLHttpRequest follows a redirect: the login page was swapped into the approvals

@@ -60,7 +60,7 @@ class IdempotencyMiddleware:
         if key is None:
             await self.app(scope, receive, send)
             return
-        from micromoves.web.app import check_csrf, error_body, identify
+        from micromoves.web.app import check_csrf, error_body, field_details, identify
 
         body, after = await _read_body(receive)
         if after:
@@ -89,7 +89,7 @@ class IdempotencyMiddleware:
             stored = await run_in_threadpool(idempotency.claim, db, user_id, key, digest)
         except DomainError as exc:
             status = 409 if exc.code == "conflict" else 422
-            await _send_json(send, status, error_body(exc.code, exc.message, {"field": exc.field}))
+            await _send_json(send, status, error_body(exc.code, exc.message, field_details(exc.field, exc.message)))
             return
         if stored is not None:
             await _send(send, stored, replayed=True)
