@@ -41,3 +41,52 @@ def test_a_refusal_naming_a_field_lists_it_in_problems_as_validation_does(world:
 def test_a_refusal_without_a_field_keeps_empty_details(world: World) -> None:
     r = world.client().get("/api/v1/moves")
     assert (r.status_code, r.json()["error"]["details"]) == (401, {})
+
+
+def test_a_body_past_the_limit_is_a_413_before_it_is_read(world: World) -> None:
+    """Any JSON (or form) body was read whole, parsed and validated, however large: a client that sent a
+    file by mistake, or anyone at all (the body is read before the caller is known), held the server's
+    memory with it, and a large one got a 422 "String should have at most 5000 characters" a minute later.
+    Past BODY_MAX_BYTES it is a 413 in the one shape, from Content-Length or while a chunked body streams."""
+    from micromoves.web.bodies import BODY_MAX_BYTES
+
+    huge = b'{"note": "' + b"x" * BODY_MAX_BYTES + b'"}'
+    otto = world.client("otto")
+    for client in (otto, world.client()):
+        r = client.post("/api/v1/moves/MV-O/check-ins", content=huge, headers={"content-type": "application/json"})
+        assert r.status_code == 413, r.text
+        error = r.json()["error"]
+        assert (error["code"], error["details"]["field"]) == ("payload_too_large", "body")
+        assert [p["field"] for p in error["details"]["problems"]] == ["body"]
+
+    def chunks():  # no Content-Length: sent chunked
+        yield b'{"note": "'
+        for _ in range(BODY_MAX_BYTES // 65536 + 1):
+            yield b"x" * 65536
+        yield b'"}'
+
+    r = otto.post("/api/v1/moves/MV-O/check-ins", content=chunks(), headers={"content-type": "application/json"})
+    assert (r.status_code, r.json()["error"]["code"]) == (413, "payload_too_large"), r.text
+    # A page's form too; the limit is far above the largest body a request may validly carry.
+    r = otto.post("/moves/MV-O/check-ins", content=huge, headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413, r.text
+
+    def small():
+        yield b'{"note": "chunked and small"}'
+
+    r = otto.post("/api/v1/moves/MV-O/check-ins", content=small(), headers={"content-type": "application/json"})
+    assert r.status_code == 201, r.text
+    assert r.json()["check_ins"][-1]["note"] == "chunked and small"
+
+
+def test_the_schema_documents_413_and_415_where_they_are_answered(world: World) -> None:
+    """A JSON body sent as anything else is a 415 and a body past the limit a 413, on every write; the
+    OpenAPI document listed neither (only the import's), so generated clients had no type for them."""
+    schema = world.app.openapi()  # type: ignore[attr-defined]
+    for path, operations in schema["paths"].items():
+        for method, op in operations.items():
+            if method in ("post", "put", "patch"):
+                assert {"413", "415"} <= set(op["responses"]), (method, path)
+                assert op["responses"]["415"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorBody")
+            if method == "delete":
+                assert "413" in op["responses"], (method, path)

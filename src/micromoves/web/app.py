@@ -34,6 +34,7 @@ from micromoves.services.importing import ImportRejected
 from micromoves.services.policy import Policy
 from micromoves.settings import Settings, get_settings
 from micromoves.storage.db import Database
+from micromoves.web.bodies import BodyLimitMiddleware
 from micromoves.web.idempotency import IdempotencyMiddleware
 
 HERE = Path(__file__).parent
@@ -258,6 +259,8 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
 
     # Added before the security headers, so that a replayed response gets them too (the last added runs first).
     app.add_middleware(IdempotencyMiddleware)
+    # Before the idempotency key's middleware, which reads the whole body of a keyed request.
+    app.add_middleware(BodyLimitMiddleware)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
@@ -374,10 +377,27 @@ def _document_security(app: FastAPI) -> None:
                 },
             }
             schema["security"] = [{"bearerToken": []}, {"sessionCookie": []}]
+            _document_body_refusals(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _document_body_refusals(schema: dict[str, Any]) -> None:
+    """Every write may be refused for its body's size (413, bodies.BodyLimitMiddleware) and, but a DELETE,
+    for its format (415, bodies.json_body): documented on each, as the import documents its own."""
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    refusals = {
+        "413": {"description": "the body is larger than the API takes", "content": error},
+        "415": {"description": "a body not sent as JSON (Content-Type: application/json)", "content": error},
+    }
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method in ("post", "put", "patch", "delete"):
+                codes = ("413",) if method == "delete" else ("413", "415")
+                for code in codes:
+                    operation.setdefault("responses", {}).setdefault(code, refusals[code])
 
 
 def allowed_methods(request: Request) -> list[str]:
