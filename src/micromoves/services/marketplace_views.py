@@ -37,7 +37,7 @@ from micromoves.services.marketplace import (
 )
 from micromoves.services.planning import WhatIf, to_hundredths
 from micromoves.services.policy import Policy
-from micromoves.services.views import PersonRef, actor_name, names_of
+from micromoves.services.views import PAGES, PersonRef, actor_name, names_of, page_count
 from micromoves.settings import get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
@@ -628,6 +628,7 @@ class ReleaseReport(BaseModel):
     total: int = 0
     page: int = 1
     page_size: int = RELEASE_PAGE_SIZE
+    pages: int = Field(description=PAGES)  # as the other lists say it (a client paging by it stopped here)
 
 
 def release_report(db: Database, policy: Policy, *, page: int = 1, limit: int = RELEASE_PAGE_SIZE) -> ReleaseReport:
@@ -677,6 +678,7 @@ def release_report(db: Database, policy: Policy, *, page: int = 1, limit: int = 
         total=total,
         page=page,
         page_size=limit,
+        pages=page_count(total, limit),
     )
 
 
