@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from micromoves.domain.errors import DomainError, NotAuthenticated, TooManyAttempts
-from micromoves.services import accounts
+from micromoves.services import accounts, idempotency
 from micromoves.services.accounts import Principal
 from micromoves.services.importing import ImportRejected
 from micromoves.services.policy import Policy
@@ -378,6 +378,7 @@ def _document_security(app: FastAPI) -> None:
             }
             schema["security"] = [{"bearerToken": []}, {"sessionCookie": []}]
             _document_body_refusals(schema)
+            _document_idempotency(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -398,6 +399,36 @@ def _document_body_refusals(schema: dict[str, Any]) -> None:
                 codes = ("413",) if method == "delete" else ("413", "415")
                 for code in codes:
                     operation.setdefault("responses", {}).setdefault(code, refusals[code])
+
+
+def _document_idempotency(schema: dict[str, Any]) -> None:
+    """The Idempotency-Key header on each write that keeps its answer (web.idempotency.keeps_answer), and the
+    Idempotent-Replayed header of a replayed answer: the introduction alone told a generated client nothing."""
+    from micromoves.web.idempotency import keeps_answer
+
+    header = {
+        "name": idempotency.HEADER,
+        "in": "header",
+        "required": False,
+        "description": "a key of your choosing (a UUID, say): for a day, a retry of the same request (method, "
+        "path, query and body, byte for byte) gets the first answer back instead of running again; the key with "
+        "a different request is refused (422), a retry while the first still runs gets 409",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+    }
+    replayed = {
+        "Idempotent-Replayed": {
+            "description": "true when this is the stored answer to an earlier request with the same Idempotency-Key",
+            "schema": {"type": "string", "enum": ["true"]},
+        }
+    }
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not keeps_answer(method.upper(), path):
+                continue
+            operation.setdefault("parameters", []).append(header)
+            for code, response in operation.get("responses", {}).items():
+                if code.startswith("2"):
+                    response.setdefault("headers", {}).update(replayed)
 
 
 def allowed_methods(request: Request) -> list[str]:

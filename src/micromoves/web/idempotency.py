@@ -40,20 +40,25 @@ WRITTEN_THEN_FAILED = (
 )
 
 
+def keeps_answer(method: str, path: str) -> bool:
+    """Does an ``Idempotency-Key`` on this request keep its answer? (The OpenAPI document lists the header
+    on exactly these operations.)"""
+    return (
+        method in UNSAFE
+        and path.startswith("/api/")
+        and not path.startswith(NOT_KEPT)
+        and not path.rstrip("/").endswith(CREDENTIAL_PATHS_END)
+        and not (method == "POST" and path.rstrip("/") == NEW_ACCOUNT_PATH)
+    )
+
+
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if (
-            scope["type"] != "http"
-            or scope["method"] not in UNSAFE
-            or not path.startswith("/api/")
-            or path.startswith(NOT_KEPT)
-            or path.rstrip("/").endswith(CREDENTIAL_PATHS_END)
-            or (scope["method"] == "POST" and path.rstrip("/") == NEW_ACCOUNT_PATH)
-        ):
+        if scope["type"] != "http" or not keeps_answer(scope["method"], path):
             await self.app(scope, receive, send)
             return
         key = Headers(scope=scope).get(idempotency.HEADER)

@@ -394,7 +394,19 @@ def person_replan(request: Request, who: Who, person_id: str) -> Response:
 
 
 @route(
-    api, "POST", "/people/{person_id:id}/plan", name="api.person.replan", response_model=views.PlanView, status_code=201
+    api,
+    "POST",
+    "/people/{person_id:id}/plan",
+    name="api.person.replan",
+    response_model=views.PlanView,
+    status_code=201,
+    responses={
+        503: {
+            "model": ErrorBody,
+            "description": "out_of_time: no plan found within MICROMOVES_PLAN_BUDGET_SECONDS; the current plan is "
+            "kept (try again later)",
+        }
+    },
 )
 def api_person_replan(request: Request, who: Who, person_id: str) -> views.PlanView | None:
     """Plan again towards the person's target role (within MICROMOVES_PLAN_BUDGET_SECONDS) and answer the
