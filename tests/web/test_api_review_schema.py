@@ -62,3 +62,19 @@ def test_a_plan_out_of_time_is_a_documented_503(world: World) -> None:
     document did not list it, so a client took it for an undocumented failure rather than "try later"."""
     op = {(m, p): o for m, p, o in _operations(world)}[("post", "/api/v1/people/{person_id}/plan")]
     assert op["responses"]["503"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+
+
+def test_head_is_answered_as_get_without_the_body(world: World) -> None:
+    """HTTP requires HEAD wherever GET is served (monitors and link checkers send it): every HEAD, the health
+    check included, was a 405."""
+    c = world.client()
+    for path in ("/api/v1/health", "/login"):
+        get, head = c.get(path), c.head(path)
+        assert (head.status_code, head.content) == (get.status_code, b""), path
+        assert head.headers["content-type"] == get.headers["content-type"]
+        assert head.headers["content-length"] == get.headers["content-length"]
+    admin = world.client("admin")
+    assert admin.head(f"/api/v1/moves/{world.mv_o}").status_code == 200
+    assert admin.head("/api/v1/moves/NOPE").status_code == 404
+    assert world.client().head("/api/v1/me").status_code == 401
+    assert c.post("/api/v1/health").status_code == 405  # other methods are refused as before

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from micromoves.domain.errors import DomainError, NotAuthenticated, TooManyAttempts
 from micromoves.services import accounts, idempotency
@@ -135,6 +136,28 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
 )
+
+
+class HeadAsGet:
+    """Answer HEAD as GET without the body (HTTP requires HEAD wherever GET is served: monitors and link
+    checkers send it). The routes declare GET only, and FastAPI does not add HEAD as Starlette does: every
+    HEAD, ``/api/v1/health`` included, was a 405. The headers are the GET's, Content-Length included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] != "http.response.body":
+                await send(message)
+            elif not message.get("more_body", False):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 @dataclass(frozen=True)
@@ -272,6 +295,9 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         if not request.url.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    # Outermost: every layer beneath answers a HEAD as the GET it stands for.
+    app.add_middleware(HeadAsGet)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
