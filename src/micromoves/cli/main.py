@@ -180,12 +180,25 @@ def handle_errors(fn: F) -> F:
             fail(f"database error: {str(exc.orig).strip().splitlines()[0]}")
         except SQLAlchemyError as exc:
             fail(f"database error: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+        except BrokenPipeError:  # `… --json | head`: the reader has what it wanted; no error of ours to report
+            _quit_on_broken_pipe()
         except OSError as exc:  # "/proc/nope: No such file or directory", not "[Errno 2] No such file…"
             fail(f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc))
         except SettingsError as exc:
             fail(str(exc), 2)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _quit_on_broken_pipe() -> None:
+    """End quietly, as Rich ends a table cut short by a closed pipe (exit 1, nothing said): standard output
+    goes to /dev/null first, so that flushing what is left at exit raises no second BrokenPipeError."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    raise typer.Exit(1)
 
 
 # Service fields whose command-line option has another name.

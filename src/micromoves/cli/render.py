@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import enum
 import json
+import sys
 from typing import Any
 
 from rich.console import Console
@@ -37,6 +38,9 @@ def jsonable(obj: Any) -> Any:
 def print_json(obj: Any) -> None:
     # Plain print (not Rich) so the output is exactly the JSON, whatever the terminal.
     print(json.dumps(jsonable(obj), ensure_ascii=False, indent=2))
+    # Written now, in the command: a reader gone (`| head`) is then told as the command ends, not by Python
+    # at exit ("Exception ignored … BrokenPipeError").
+    sys.stdout.flush()
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
