@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.cli.test_cli import mm, org_url  # noqa: F401 (a fixture)
+from tests.cli.test_cli import _reviewed_move_with_confidential_notes, mm, org_url  # noqa: F401 (a fixture)
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -37,3 +38,25 @@ def test_json_piped_into_head_ends_quietly(org_url: str) -> None:  # noqa: F811 
         done = _into_a_closed_pipe(org_url, *args)
         assert done.stderr == "", (args, done.stderr)
         assert done.returncode == 1, args  # as Rich ends a table cut short: not a success, nothing said
+
+
+def test_people_show_hides_confidential_review_notes_from_who_may_not_read_them(
+    org_url: str,  # noqa: F811 (the fixture)
+) -> None:
+    """`--actor P2 people show P2` printed the confidential notes of P2's own review, which `moves show` (and
+    the move page) hides from P2: the same move read through the person printed every outcome whole."""
+    mid = _reviewed_move_with_confidential_notes(org_url)
+    code, out, err = mm(org_url, "moves", "show", mid, actor="P2")
+    assert code == 0 and "Not ready to lead" not in out, err  # the rule people show broke
+    code, out, err = mm(org_url, "people", "show", "P2", actor="P2")
+    assert code == 0 and "Not ready to lead" not in out and "(notes confidential)" in out, err
+    code, out, err = mm(org_url, "people", "show", "P2", "--json", actor="P2")
+    assert code == 0 and "Not ready to lead" not in out, err
+    [move] = [m for m in json.loads(out)["moves"] if m["id"] == mid]
+    assert move["outcome"]["notes"] is None and move["outcome"]["confidential"] is True
+    # The reviewer and the operator read them, as on the move.
+    for actor in ("P1", "hr"):
+        code, out, err = mm(org_url, "people", "show", "P2", actor=actor)
+        assert code == 0 and "Not ready to lead" in out, (actor, err)
+        code, out, err = mm(org_url, "people", "show", "P2", "--json", actor=actor)
+        assert code == 0 and "Not ready to lead" in out, (actor, err)

@@ -554,15 +554,28 @@ def people_list(
 @people_app.command("show")
 @handle_errors
 def people_show(person_id: str, as_json: JsonOpt = False) -> None:
-    """A person's role history, moves (with criteria and outcomes) and skills."""
-    overview = org.person_overview(open_db(), person_id)
+    """A person's role history, moves (with criteria and outcomes) and skills (with --actor P: confidential
+    review notes hidden unless P may read them, as `moves show` hides them)."""
+    db = open_db()
+    policy = _policy(db)
+    overview = org.person_overview(db, person_id)
+    # The notes of a confidential review, as the move shows them (secured.view): they were printed whole here.
+    hidden = {
+        m.id
+        for m in overview.moves
+        if m.outcome and m.outcome.confidential and not policy.sees_confidential(m.person_id, m.outcome.reviewer_id)
+    }
     if as_json:
+        moves = [jsonable(m) for m in overview.moves]
+        for m in moves:
+            if m["id"] in hidden:
+                m["outcome"]["notes"] = None  # as moves show --json and the JSON API
         print_json(
             {
                 "person": overview.person,
                 "role": overview.role,
                 "assignments": overview.assignments,
-                "moves": overview.moves,
+                "moves": moves,
                 "skills": [dict(jsonable(level), name=name) for level, name in overview.skills],
             }
         )
@@ -582,7 +595,7 @@ def people_show(person_id: str, as_json: JsonOpt = False) -> None:
         )
     )
     for m in overview.moves:
-        print_move(m, skill_names=overview.skill_names)
+        print_move(m, skill_names=overview.skill_names, show_confidential=m.id not in hidden)
     console.print(
         table(
             "skills (latest assessment)",
