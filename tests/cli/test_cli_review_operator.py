@@ -60,3 +60,16 @@ def test_people_show_hides_confidential_review_notes_from_who_may_not_read_them(
         assert code == 0 and "Not ready to lead" in out, (actor, err)
         code, out, err = mm(org_url, "people", "show", "P2", "--json", actor=actor)
         assert code == 0 and "Not ready to lead" in out, (actor, err)
+
+
+def test_export_names_the_file_it_wrote_as_given(org_url: str, tmp_path: Path) -> None:  # noqa: F811
+    """`export '/tmp/[bold]x.json'` said 'wrote /tmp/x.json': the path was read as Rich markup, so the
+    operator was told of a file that is not there."""
+    out_json = tmp_path / "[bold]people.json"
+    code, out, err = mm(org_url, "export", str(out_json))
+    assert code == 0 and out_json.exists(), err
+    assert f"wrote {out_json}" in out.replace("\n", ""), out
+    folder = tmp_path / "[i]csv"
+    code, out, err = mm(org_url, "export", str(folder))
+    assert code == 0 and (folder / "people.csv").exists(), err
+    assert str(folder / "people.csv") in out.replace("\n", ""), out

@@ -494,11 +494,12 @@ def export(
     since = parse_changed_since(changed_since)  # refused before the database is opened
     db = open_db()
     require_admin(db, "export data")  # everyone's records, as the web's export is an admin's
+    # The paths as written: '[bold]x.json' was read as markup and reported as 'x.json'.
     if out.suffix.lower() == ".json":
-        console.print(f"wrote {exporting.export_json(db, out, changed_since=since)}")
+        console.print(f"wrote {esc(str(exporting.export_json(db, out, changed_since=since)))}", highlight=False)
         return
     for path in exporting.export_csv(db, out, changed_since=since).values():
-        console.print(f"wrote {path}")
+        console.print(f"wrote {esc(str(path))}", highlight=False)
 
 
 # ------------------------------------------------------------------------------------------------ people
