@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape as esc
 
-from micromoves.cli.render import console, print_json, table
+from micromoves.cli.render import console, esc, print_json, table
 
 if TYPE_CHECKING:  # the allocation service imports numpy and OR-Tools: only when a command needs it
     from micromoves.services.allocation import AllocationProposal

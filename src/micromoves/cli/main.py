@@ -14,11 +14,10 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from alembic.util.exc import CommandError as AlembicError
-from rich.markup import escape as esc
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-from micromoves.cli.render import console, err_console, jsonable, print_json, print_move, table
+from micromoves.cli.render import console, err_console, esc, esc_before_tag, jsonable, print_json, print_move, table
 from micromoves.domain import rules, vocabulary
 from micromoves.domain.errors import DomainError, InvalidValue
 from micromoves.domain.model import Decision, MoveKind, MoveStatus, Rating
@@ -583,7 +582,8 @@ def people_show(person_id: str, as_json: JsonOpt = False) -> None:
         return
     p = overview.person
     console.print(
-        f"[bold]{esc(p.name)}[/] ({esc(p.id)}) · {esc(overview.role.title if overview.role else 'no role')} · "
+        f"[bold]{esc_before_tag(p.name)}[/] ({esc(p.id)}) · "
+        f"{esc(overview.role.title if overview.role else 'no role')} · "
         f"team {esc(p.team_id or '-')} · manager "
         + (f"{esc(overview.manager.name)} ({esc(overview.manager.id)})" if overview.manager else "-")
     )

@@ -13,11 +13,10 @@ import re
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape as esc
 from rich.padding import Padding
 from rich.text import Text
 
-from micromoves.cli.render import console, natural_width, print_json, table
+from micromoves.cli.render import console, esc, esc_before_tag, natural_width, print_json, table
 from micromoves.domain.errors import InvalidValue, NotFound
 from micromoves.domain.marketplace import CHECKLIST_OWNER_WORDS
 from micromoves.services import accounts
@@ -214,7 +213,8 @@ def register(app: typer.Typer) -> None:
         c = data.card
         # The title in bold; every value escaped (user text is printed literally, never as Rich markup).
         console.print(
-            f"[bold]{esc(c.title)}[/] ({esc(c.id)}) — {c.status}, {c.kind}, {esc(c.host_team)}, {c.start} – {c.end}, "
+            f"[bold]{esc_before_tag(c.title)}[/] ({esc(c.id)}) — {c.status}, {c.kind}, {esc(c.host_team)}, "
+            f"{c.start} – {c.end}, "
             f"{c.percent_time}%, {c.seats_left}/{c.seats} seats left",
             highlight=False,
         )

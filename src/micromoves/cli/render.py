@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape as esc
+from rich.markup import escape as esc_before_tag
 from rich.measure import Measurement
 from rich.table import Table
 
@@ -19,6 +19,14 @@ from micromoves.services.moves import review_imported_by
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
+
+
+def esc(text: str) -> str:
+    """``text`` escaped for Rich markup, shown as written where no markup follows at once (a space, a plain
+    character or nothing does: every table cell, most lines). Rich's own escape doubles a final backslash,
+    for markup that follows at once ('C:\\' + '[/]'): anything else after it, or nothing, showed 'C:\\\\'.
+    Text that markup follows at once is escaped with :func:`esc_before_tag`."""
+    return esc_before_tag(text + " ")[:-1]
 
 
 def jsonable(obj: Any) -> Any:
@@ -77,7 +85,7 @@ STATUS_STYLE = {
 def move_summary(move: Move) -> str:
     style = STATUS_STYLE.get(move.status.value, "")
     return (
-        f"[bold]{esc(move.id)}[/] {move.kind.value} · {esc(move.title)} · {move.start} → {move.end} · "
+        f"[bold]{esc_before_tag(move.id)}[/] {move.kind.value} · {esc(move.title)} · {move.start} → {move.end} · "
         f"{move.percent_time}% · [{style}]{move.status.value}[/]"
     )
 
