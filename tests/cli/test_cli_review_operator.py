@@ -91,3 +91,24 @@ def test_text_ending_in_a_backslash_is_printed_as_written(org_url: str) -> None:
         assert code == 0 and "C:\\" in out and "\\\\" not in out, (args, out)  # (a table cell wraps)
     code, out, err = mm(org_url, "moves", "show", mid)
     assert "Files in D:\\ —" in out, out
+
+
+def test_numbers_past_the_databases_range_are_refused_naming_the_option(org_url: str) -> None:  # noqa: F811
+    """`people list --offset 99999999999999999999` (a pasted or mistyped number) ended in a traceback, the
+    driver's OverflowError (Python int too large to convert to SQLite INTEGER); so did --limit, audit's
+    --limit, releases --page, an application id and an allocation run id. Each is refused naming the option,
+    within the ranges the web takes (ids: the database's integers; pages: 1–100,000)."""
+    huge = "99999999999999999999"
+    for args, said in [
+        (["people", "list", "--offset", huge], "--offset"),
+        (["people", "list", "--limit", huge], "--limit"),
+        (["moves", "list", "--offset", huge], "--offset"),
+        (["moves", "list", "--limit", huge], "--limit"),
+        (["audit", "--limit", huge], "--limit"),
+        (["releases", "--page", huge], "--page"),
+        (["applications", "decide", huge, "offer"], "application_id"),
+        (["allocate", "--apply", huge], "--apply"),
+        (["allocate", "--discard", huge], "--discard"),
+    ]:
+        code, _, err = mm(org_url, *args)
+        assert code == 2 and said in err and "Traceback" not in err, (args, err)

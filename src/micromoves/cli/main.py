@@ -17,7 +17,17 @@ from alembic.util.exc import CommandError as AlembicError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-from micromoves.cli.render import console, err_console, esc, esc_before_tag, jsonable, print_json, print_move, table
+from micromoves.cli.render import (
+    DB_INT_MAX,
+    console,
+    err_console,
+    esc,
+    esc_before_tag,
+    jsonable,
+    print_json,
+    print_move,
+    table,
+)
 from micromoves.domain import rules, vocabulary
 from micromoves.domain.errors import DomainError, InvalidValue
 from micromoves.domain.model import Decision, MoveKind, MoveStatus, Rating
@@ -522,8 +532,8 @@ def people_list(
     manager: Annotated[str | None, typer.Option(help="Only direct reports of this person.")] = None,
     search: Annotated[str | None, typer.Option(help="Name or e-mail contains.")] = None,
     changed_since: ChangedSinceOpt = None,
-    limit: Annotated[int, typer.Option(min=1, help="Rows to show.")] = 50,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
+    limit: Annotated[int, typer.Option(min=1, max=DB_INT_MAX, help="Rows to show.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, max=DB_INT_MAX)] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """List people (--json: with each one's updated_at)."""
@@ -724,8 +734,8 @@ def moves_list(
     host_team: Annotated[str | None, typer.Option(help="Only moves hosted by this team.")] = None,
     active_on: Annotated[str | None, typer.Option(help="Only moves running on this date.")] = None,
     changed_since: ChangedSinceOpt = None,
-    limit: Annotated[int, typer.Option(min=1, help="Rows to show.")] = 50,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
+    limit: Annotated[int, typer.Option(min=1, max=DB_INT_MAX, help="Rows to show.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, max=DB_INT_MAX)] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """List moves (--json: with each one's updated_at)."""
@@ -1105,7 +1115,7 @@ def plan_all(
 def audit(
     entity: Annotated[str | None, typer.Option(help="Only events about this id (person, move, file…).")] = None,
     who: Annotated[str | None, typer.Option("--by", help="Only events by this actor.")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="Events to show.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=DB_INT_MAX, help="Events to show.")] = 50,
     as_json: JsonOpt = False,
 ) -> None:
     """The audit trail: who changed what and when, newest first."""

@@ -16,7 +16,7 @@ import typer
 from rich.padding import Padding
 from rich.text import Text
 
-from micromoves.cli.render import console, esc, esc_before_tag, natural_width, print_json, table
+from micromoves.cli.render import DB_INT_MAX, console, esc, esc_before_tag, natural_width, print_json, table
 from micromoves.domain.errors import InvalidValue, NotFound
 from micromoves.domain.marketplace import CHECKLIST_OWNER_WORDS
 from micromoves.services import accounts
@@ -294,7 +294,9 @@ def register(app: typer.Typer) -> None:
 
     @applications_app.command("decide")
     @handle_errors
-    def applications_decide(application_id: int, action: str, reason: str = "") -> None:
+    def applications_decide(
+        application_id: Annotated[int, typer.Argument(min=1, max=DB_INT_MAX)], action: str, reason: str = ""
+    ) -> None:
         """offer / waitlist / reject (host side) or accept / decline / withdraw (as the applicant)."""
         db = open_db()
         move_id = market.decide(db, _policy(db), application_id, action, reason=reason)
@@ -432,7 +434,9 @@ def register(app: typer.Typer) -> None:
     @app.command("releases")
     @handle_errors
     def releases(
-        page: Annotated[int, typer.Option(min=1, help="Page of 100 managers, most person-weeks lent first.")] = 1,
+        page: Annotated[
+            int, typer.Option(min=1, max=100_000, help="Page of 100 managers, most person-weeks lent first.")
+        ] = 1,
         as_json: JsonOpt = False,
     ) -> None:
         """HR's release report: which managers lend their people, and how much (HR and admins)."""

@@ -17,6 +17,10 @@ from rich.table import Table
 from micromoves.domain.model import Move
 from micromoves.services.moves import review_imported_by
 
+# The largest id, count or offset an option takes: the database's integers (the web's RowId). A larger number
+# reached the driver and ended in a traceback (OverflowError: Python int too large to convert to SQLite INTEGER).
+DB_INT_MAX = 2_147_483_647
+
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 
