@@ -112,3 +112,18 @@ def test_numbers_past_the_databases_range_are_refused_naming_the_option(org_url:
     ]:
         code, _, err = mm(org_url, *args)
         assert code == 2 and said in err and "Traceback" not in err, (args, err)
+
+
+def test_opportunity_eligibility_numbers_are_held_to_the_webs_ranges(org_url: str) -> None:  # noqa: F811
+    """`opportunities create --min-level -3 --min-tenure -3` created an opportunity with a role level and a
+    tenure no person can have below (the web form and the API take 1–10 and 0–600 months)."""
+    base = ["opportunities", "create", "--title", "Gig", "--kind", "gig", "--team", "DATA", "--start", RUN_START]
+    base += ["--end", RUN_END, "--percent", "10", "--criterion", "Done"]
+    for extra, said in [
+        (["--min-level", "-3"], "--min-level"),
+        (["--min-level", "11"], "--min-level"),
+        (["--min-tenure", "-3"], "--min-tenure"),
+        (["--min-tenure", "601"], "--min-tenure"),
+    ]:
+        code, out, err = mm(org_url, *base, *extra)
+        assert code == 2 and said in err and not out.strip(), (extra, out, err)

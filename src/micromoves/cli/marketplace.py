@@ -243,8 +243,13 @@ def register(app: typer.Typer) -> None:
         requires: Annotated[list[str] | None, typer.Option(help="SKILL=LEVEL an applicant needs (repeat).")] = None,
         prefers: Annotated[list[str] | None, typer.Option(help="SKILL=LEVEL that counts in the fit (repeat).")] = None,
         outcomes: Annotated[str, typer.Option(help="The outcomes expected.")] = "",
-        min_level: Annotated[int | None, typer.Option(help="Lowest role level that may apply.")] = None,
-        min_tenure: Annotated[int | None, typer.Option(help="Months with the organisation, at least.")] = None,
+        # The web form's and the API's ranges: a negative level or tenure was stored.
+        min_level: Annotated[
+            int | None, typer.Option(min=1, max=10, help="Lowest role level that may apply (1–10).")
+        ] = None,
+        min_tenure: Annotated[
+            int | None, typer.Option(min=0, max=600, help="Months with the organisation, at least (0–600).")
+        ] = None,
         location: Annotated[
             list[str] | None, typer.Option(help="A location that may apply (repeat; none: any).")
         ] = None,
