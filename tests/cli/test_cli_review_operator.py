@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_cli import RUN_END, RUN_START, _reviewed_move_with_confidential_notes, mm, org_url  # noqa: F401 (a fixture)
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
@@ -127,3 +129,34 @@ def test_opportunity_eligibility_numbers_are_held_to_the_webs_ranges(org_url: st
     ]:
         code, out, err = mm(org_url, *base, *extra)
         assert code == 2 and said in err and not out.strip(), (extra, out, err)
+
+
+def test_plan_all_starts_no_more_processes_than_it_has_work_for(
+    org_url: str,  # noqa: F811 (the fixture)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`plan-all --workers 99999999999999999999` (or a generous --workers 500 on a small team) asked for a pool
+    of that many processes for two people to plan: the command forked until the machine gave out, and had to
+    be killed. The pool has at most one process per chunk of work."""
+    import multiprocessing
+
+    for person in ("P1", "P2"):
+        assert mm(org_url, "people", "set-target", person, "R1")[0] == 0
+    asked: list[int] = []
+    real = multiprocessing.get_context
+
+    class Context:
+        def __init__(self, method: str) -> None:
+            self.real = real(method)
+
+        def Pool(self, processes: int, **kwargs: object) -> object:
+            asked.append(processes)
+            if processes > 2:  # never start them (that was the defect)
+                raise RuntimeError(f"a pool of {processes} processes for two people")
+            return self.real.Pool(processes, **kwargs)
+
+    monkeypatch.setattr(multiprocessing, "get_context", Context)
+    code, out, err = mm(org_url, "plan-all", "--workers", "99999999999999999999", "--json")
+    assert asked and max(asked) <= 2, asked
+    assert code == 0, err
+    assert json.loads(out)["workers"] <= 2
