@@ -160,3 +160,17 @@ def test_plan_all_starts_no_more_processes_than_it_has_work_for(
     assert asked and max(asked) <= 2, asked
     assert code == 0, err
     assert json.loads(out)["workers"] <= 2
+
+
+def test_serve_refuses_a_port_no_socket_has(org_url: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """`serve --port 99999` announced 'micromoves on http://127.0.0.1:99999/' and then ended in uvicorn's
+    traceback (OverflowError: bind(): port must be 0-65535). Refused naming --port, before anything starts."""
+    from micromoves.settings import get_settings
+
+    monkeypatch.setenv("MICROMOVES_DATABASE_URL", org_url)  # serve sets it for its server: put back after
+    try:
+        for port in ("99999", "0", "99999999999999999999"):
+            code, out, err = mm(org_url, "serve", "--port", port)
+            assert code == 2 and "--port" in err and "micromoves on" not in out, (port, out, err)
+    finally:
+        get_settings.cache_clear()

@@ -322,7 +322,8 @@ def serve(
         bool, typer.Option(help="Create the demo organisation if the database is empty; print demo logins.")
     ] = False,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    # A port past 65535 was announced ("micromoves on http://127.0.0.1:99999/") and ended in uvicorn's traceback.
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on (1–65535).")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Start the web app and JSON API (docs at /api/docs)."""
