@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape as esc
 
-from micromoves.cli.render import console, print_json, table
+from micromoves.cli.render import DB_INT_MAX, console, esc, print_json, table
 
 if TYPE_CHECKING:  # the allocation service imports numpy and OR-Tools: only when a command needs it
     from micromoves.services.allocation import AllocationProposal
@@ -79,10 +78,14 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         apply: Annotated[
-            int | None, typer.Option("--apply", help="Turn this proposed run into offers.", metavar="RUN_ID")
+            int | None,
+            typer.Option(
+                "--apply", min=1, max=DB_INT_MAX, help="Turn this proposed run into offers.", metavar="RUN_ID"
+            ),
         ] = None,
         discard: Annotated[
-            int | None, typer.Option("--discard", help="Discard this proposed run.", metavar="RUN_ID")
+            int | None,
+            typer.Option("--discard", min=1, max=DB_INT_MAX, help="Discard this proposed run.", metavar="RUN_ID"),
         ] = None,
         limit: Annotated[int, typer.Option(min=1, help="Rows to show in the table.")] = 50,
         as_json: JsonOpt = False,

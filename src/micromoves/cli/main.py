@@ -14,11 +14,20 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from alembic.util.exc import CommandError as AlembicError
-from rich.markup import escape as esc
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-from micromoves.cli.render import console, err_console, jsonable, print_json, print_move, table
+from micromoves.cli.render import (
+    DB_INT_MAX,
+    console,
+    err_console,
+    esc,
+    esc_before_tag,
+    jsonable,
+    print_json,
+    print_move,
+    table,
+)
 from micromoves.domain import rules, vocabulary
 from micromoves.domain.errors import DomainError, InvalidValue
 from micromoves.domain.model import Decision, MoveKind, MoveStatus, Rating
@@ -180,12 +189,25 @@ def handle_errors(fn: F) -> F:
             fail(f"database error: {str(exc.orig).strip().splitlines()[0]}")
         except SQLAlchemyError as exc:
             fail(f"database error: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+        except BrokenPipeError:  # `… --json | head`: the reader has what it wanted; no error of ours to report
+            _quit_on_broken_pipe()
         except OSError as exc:  # "/proc/nope: No such file or directory", not "[Errno 2] No such file…"
             fail(f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc))
         except SettingsError as exc:
             fail(str(exc), 2)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _quit_on_broken_pipe() -> None:
+    """End quietly, as Rich ends a table cut short by a closed pipe (exit 1, nothing said): standard output
+    goes to /dev/null first, so that flushing what is left at exit raises no second BrokenPipeError."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    raise typer.Exit(1)
 
 
 # Service fields whose command-line option has another name.
@@ -300,7 +322,8 @@ def serve(
         bool, typer.Option(help="Create the demo organisation if the database is empty; print demo logins.")
     ] = False,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    # A port past 65535 was announced ("micromoves on http://127.0.0.1:99999/") and ended in uvicorn's traceback.
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on (1–65535).")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Start the web app and JSON API (docs at /api/docs)."""
@@ -481,11 +504,12 @@ def export(
     since = parse_changed_since(changed_since)  # refused before the database is opened
     db = open_db()
     require_admin(db, "export data")  # everyone's records, as the web's export is an admin's
+    # The paths as written: '[bold]x.json' was read as markup and reported as 'x.json'.
     if out.suffix.lower() == ".json":
-        console.print(f"wrote {exporting.export_json(db, out, changed_since=since)}")
+        console.print(f"wrote {esc(str(exporting.export_json(db, out, changed_since=since)))}", highlight=False)
         return
     for path in exporting.export_csv(db, out, changed_since=since).values():
-        console.print(f"wrote {path}")
+        console.print(f"wrote {esc(str(path))}", highlight=False)
 
 
 # ------------------------------------------------------------------------------------------------ people
@@ -509,8 +533,8 @@ def people_list(
     manager: Annotated[str | None, typer.Option(help="Only direct reports of this person.")] = None,
     search: Annotated[str | None, typer.Option(help="Name or e-mail contains.")] = None,
     changed_since: ChangedSinceOpt = None,
-    limit: Annotated[int, typer.Option(min=1, help="Rows to show.")] = 50,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
+    limit: Annotated[int, typer.Option(min=1, max=DB_INT_MAX, help="Rows to show.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, max=DB_INT_MAX)] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """List people (--json: with each one's updated_at)."""
@@ -541,22 +565,36 @@ def people_list(
 @people_app.command("show")
 @handle_errors
 def people_show(person_id: str, as_json: JsonOpt = False) -> None:
-    """A person's role history, moves (with criteria and outcomes) and skills."""
-    overview = org.person_overview(open_db(), person_id)
+    """A person's role history, moves (with criteria and outcomes) and skills (with --actor P: confidential
+    review notes hidden unless P may read them, as `moves show` hides them)."""
+    db = open_db()
+    policy = _policy(db)
+    overview = org.person_overview(db, person_id)
+    # The notes of a confidential review, as the move shows them (secured.view): they were printed whole here.
+    hidden = {
+        m.id
+        for m in overview.moves
+        if m.outcome and m.outcome.confidential and not policy.sees_confidential(m.person_id, m.outcome.reviewer_id)
+    }
     if as_json:
+        moves = [jsonable(m) for m in overview.moves]
+        for m in moves:
+            if m["id"] in hidden:
+                m["outcome"]["notes"] = None  # as moves show --json and the JSON API
         print_json(
             {
                 "person": overview.person,
                 "role": overview.role,
                 "assignments": overview.assignments,
-                "moves": overview.moves,
+                "moves": moves,
                 "skills": [dict(jsonable(level), name=name) for level, name in overview.skills],
             }
         )
         return
     p = overview.person
     console.print(
-        f"[bold]{esc(p.name)}[/] ({esc(p.id)}) · {esc(overview.role.title if overview.role else 'no role')} · "
+        f"[bold]{esc_before_tag(p.name)}[/] ({esc(p.id)}) · "
+        f"{esc(overview.role.title if overview.role else 'no role')} · "
         f"team {esc(p.team_id or '-')} · manager "
         + (f"{esc(overview.manager.name)} ({esc(overview.manager.id)})" if overview.manager else "-")
     )
@@ -569,7 +607,7 @@ def people_show(person_id: str, as_json: JsonOpt = False) -> None:
         )
     )
     for m in overview.moves:
-        print_move(m, skill_names=overview.skill_names)
+        print_move(m, skill_names=overview.skill_names, show_confidential=m.id not in hidden)
     console.print(
         table(
             "skills (latest assessment)",
@@ -697,8 +735,8 @@ def moves_list(
     host_team: Annotated[str | None, typer.Option(help="Only moves hosted by this team.")] = None,
     active_on: Annotated[str | None, typer.Option(help="Only moves running on this date.")] = None,
     changed_since: ChangedSinceOpt = None,
-    limit: Annotated[int, typer.Option(min=1, help="Rows to show.")] = 50,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
+    limit: Annotated[int, typer.Option(min=1, max=DB_INT_MAX, help="Rows to show.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, max=DB_INT_MAX)] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """List moves (--json: with each one's updated_at)."""
@@ -1078,7 +1116,7 @@ def plan_all(
 def audit(
     entity: Annotated[str | None, typer.Option(help="Only events about this id (person, move, file…).")] = None,
     who: Annotated[str | None, typer.Option("--by", help="Only events by this actor.")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="Events to show.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=DB_INT_MAX, help="Events to show.")] = 50,
     as_json: JsonOpt = False,
 ) -> None:
     """The audit trail: who changed what and when, newest first."""

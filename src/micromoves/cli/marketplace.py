@@ -13,11 +13,10 @@ import re
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape as esc
 from rich.padding import Padding
 from rich.text import Text
 
-from micromoves.cli.render import console, natural_width, print_json, table
+from micromoves.cli.render import DB_INT_MAX, console, esc, esc_before_tag, natural_width, print_json, table
 from micromoves.domain.errors import InvalidValue, NotFound
 from micromoves.domain.marketplace import CHECKLIST_OWNER_WORDS
 from micromoves.services import accounts
@@ -214,7 +213,8 @@ def register(app: typer.Typer) -> None:
         c = data.card
         # The title in bold; every value escaped (user text is printed literally, never as Rich markup).
         console.print(
-            f"[bold]{esc(c.title)}[/] ({esc(c.id)}) — {c.status}, {c.kind}, {esc(c.host_team)}, {c.start} – {c.end}, "
+            f"[bold]{esc_before_tag(c.title)}[/] ({esc(c.id)}) — {c.status}, {c.kind}, {esc(c.host_team)}, "
+            f"{c.start} – {c.end}, "
             f"{c.percent_time}%, {c.seats_left}/{c.seats} seats left",
             highlight=False,
         )
@@ -243,8 +243,13 @@ def register(app: typer.Typer) -> None:
         requires: Annotated[list[str] | None, typer.Option(help="SKILL=LEVEL an applicant needs (repeat).")] = None,
         prefers: Annotated[list[str] | None, typer.Option(help="SKILL=LEVEL that counts in the fit (repeat).")] = None,
         outcomes: Annotated[str, typer.Option(help="The outcomes expected.")] = "",
-        min_level: Annotated[int | None, typer.Option(help="Lowest role level that may apply.")] = None,
-        min_tenure: Annotated[int | None, typer.Option(help="Months with the organisation, at least.")] = None,
+        # The web form's and the API's ranges: a negative level or tenure was stored.
+        min_level: Annotated[
+            int | None, typer.Option(min=1, max=10, help="Lowest role level that may apply (1–10).")
+        ] = None,
+        min_tenure: Annotated[
+            int | None, typer.Option(min=0, max=600, help="Months with the organisation, at least (0–600).")
+        ] = None,
         location: Annotated[
             list[str] | None, typer.Option(help="A location that may apply (repeat; none: any).")
         ] = None,
@@ -294,7 +299,9 @@ def register(app: typer.Typer) -> None:
 
     @applications_app.command("decide")
     @handle_errors
-    def applications_decide(application_id: int, action: str, reason: str = "") -> None:
+    def applications_decide(
+        application_id: Annotated[int, typer.Argument(min=1, max=DB_INT_MAX)], action: str, reason: str = ""
+    ) -> None:
         """offer / waitlist / reject (host side) or accept / decline / withdraw (as the applicant)."""
         db = open_db()
         move_id = market.decide(db, _policy(db), application_id, action, reason=reason)
@@ -432,7 +439,9 @@ def register(app: typer.Typer) -> None:
     @app.command("releases")
     @handle_errors
     def releases(
-        page: Annotated[int, typer.Option(min=1, help="Page of 100 managers, most person-weeks lent first.")] = 1,
+        page: Annotated[
+            int, typer.Option(min=1, max=100_000, help="Page of 100 managers, most person-weeks lent first.")
+        ] = 1,
         as_json: JsonOpt = False,
     ) -> None:
         """HR's release report: which managers lend their people, and how much (HR and admins)."""

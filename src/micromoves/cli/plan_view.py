@@ -8,7 +8,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from micromoves.cli.render import console
+from micromoves.cli.render import console, esc
 from micromoves.domain.model import Plan
 from micromoves.planning.explain import Subject, readdress
 
@@ -24,13 +24,6 @@ KIND_STYLE = {
     "lateral_swap": "magenta",
     "responsibility_handoff": "yellow",
 }
-
-
-def esc(text: str) -> str:
-    """``text`` escaped for Rich markup, as written. Rich's own escape doubles a final backslash, for markup that
-    follows at once ('C:\\' + '[bold]'): anything else after it, or nothing, showed 'C:\\\\'. Here no markup
-    follows escaped text at once (a space or a plain character does), so that extra backslash is left out."""
-    return escape(text + " ")[:-1]
 
 
 def timeline(steps: list[dict[str, Any]], horizon: int, width: int = 52) -> Table:

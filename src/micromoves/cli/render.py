@@ -6,18 +6,31 @@ import dataclasses
 import datetime as dt
 import enum
 import json
+import sys
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape as esc
+from rich.markup import escape as esc_before_tag
 from rich.measure import Measurement
 from rich.table import Table
 
 from micromoves.domain.model import Move
 from micromoves.services.moves import review_imported_by
 
+# The largest id, count or offset an option takes: the database's integers (the web's RowId). A larger number
+# reached the driver and ended in a traceback (OverflowError: Python int too large to convert to SQLite INTEGER).
+DB_INT_MAX = 2_147_483_647
+
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
+
+
+def esc(text: str) -> str:
+    """``text`` escaped for Rich markup, shown as written where no markup follows at once (a space, a plain
+    character or nothing does: every table cell, most lines). Rich's own escape doubles a final backslash,
+    for markup that follows at once ('C:\\' + '[/]'): anything else after it, or nothing, showed 'C:\\\\'.
+    Text that markup follows at once is escaped with :func:`esc_before_tag`."""
+    return esc_before_tag(text + " ")[:-1]
 
 
 def jsonable(obj: Any) -> Any:
@@ -37,6 +50,9 @@ def jsonable(obj: Any) -> Any:
 def print_json(obj: Any) -> None:
     # Plain print (not Rich) so the output is exactly the JSON, whatever the terminal.
     print(json.dumps(jsonable(obj), ensure_ascii=False, indent=2))
+    # Written now, in the command: a reader gone (`| head`) is then told as the command ends, not by Python
+    # at exit ("Exception ignored … BrokenPipeError").
+    sys.stdout.flush()
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
@@ -73,7 +89,7 @@ STATUS_STYLE = {
 def move_summary(move: Move) -> str:
     style = STATUS_STYLE.get(move.status.value, "")
     return (
-        f"[bold]{esc(move.id)}[/] {move.kind.value} · {esc(move.title)} · {move.start} → {move.end} · "
+        f"[bold]{esc_before_tag(move.id)}[/] {move.kind.value} · {esc(move.title)} · {move.start} → {move.end} · "
         f"{move.percent_time}% · [{style}]{move.status.value}[/]"
     )
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from rich.markup import escape as esc
 from rich.rule import Rule
 
-from micromoves.cli.render import console, print_move, table
+from micromoves.cli.render import console, esc, print_move, table
 from micromoves.services import moves as move_svc
 from micromoves.services import org
 from micromoves.services.demo import DemoSummary

@@ -1447,6 +1447,9 @@ def plan_all(
     # A few slow instances dominate: small chunks (at least ~16 per worker) keep the workers evenly busy.
     chunk_size = max(1, min(chunk_size, len(items) // (16 * workers)))
     chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
+    # No more processes than chunks: `--workers 500` for a small team forked 500 (a mistyped huge number forked
+    # until the machine gave out).
+    workers = max(1, min(workers, len(chunks)))
     results: list[PlanOutput] = []
     report("plan", 0, len(items))
     if backend == "ray":
