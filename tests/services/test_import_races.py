@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from micromoves.services.importing import import_files
 from micromoves.services.planning import changed_while_planning
@@ -24,6 +24,7 @@ from micromoves.settings import Settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 from tests.services.test_importing import MOVES_H, PEOPLE_H, write_csv
+from tests.services.test_move_races import _waiting_for_a_lock
 
 TEAMS_H = ["team_id", "name", "parent_id", "function"]
 
@@ -43,18 +44,6 @@ def _people(tmp_path: Path, name: str, rows: list[list[object]]) -> Path:
 
 def _person(pid: str, location: str, team: str = "T1") -> list[object]:
     return [pid, f"Person {pid}", f"{pid.lower()}@example.org", "", "", team, "2020-01-01", location]
-
-
-def _waiting_for_a_lock(db: Database) -> bool:
-    with db.engine.connect() as conn:
-        return bool(
-            conn.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'"
-                )
-            )
-        )
 
 
 def _wait_until_waiting(db: Database, future: Future[Any]) -> None:

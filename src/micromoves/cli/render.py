@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape as esc_before_tag
+from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
 
@@ -23,6 +23,12 @@ DB_INT_MAX = 2_147_483_647
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
+
+
+def esc_before_tag(text: str) -> str:
+    """``text`` escaped for Rich markup that follows it at once (``[bold]{name}[/]``): Rich's own escape,
+    which doubles a final backslash so that it does not escape the tag."""
+    return escape(text)
 
 
 def esc(text: str) -> str:

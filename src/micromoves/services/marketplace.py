@@ -260,6 +260,17 @@ def sees_opportunity(policy: Policy, opp: Any) -> bool:
     return not never_published(opp) or _may_run(policy, opp) or opp.created_by == policy.principal.actor
 
 
+def _seen_opportunity(db: Database, policy: Policy, opportunity_id: str, *, action: str) -> Any:
+    """The opportunity, if the principal may know of it (:func:`sees_opportunity`); else not found, as one
+    that does not exist."""
+    with db.engine.connect() as conn:
+        opp = _opportunity(conn, opportunity_id)
+    policy.require(
+        sees_opportunity(policy, opp), visible=False, action=action, entity_type="opportunity", entity_id=opportunity_id
+    )
+    return opp
+
+
 def _runs_for(policy: Policy, team_id: str) -> bool:
     """The host side of a team's opportunities: its manager, HR for the team, admins."""
     p = policy.principal
@@ -285,15 +296,7 @@ def set_opportunity_status(
         to = OpportunityStatus(to)
     except ValueError:
         raise InvalidValue(f"unknown opportunity status {to!r}", field="status") from None
-    with db.engine.connect() as conn:
-        opp = _opportunity(conn, opportunity_id)
-    policy.require(
-        sees_opportunity(policy, opp),
-        visible=False,
-        action="change",
-        entity_type="opportunity",
-        entity_id=opportunity_id,
-    )
+    opp = _seen_opportunity(db, policy, opportunity_id, action="change")
     p = policy.principal
     if to is OS.OPEN:
         # Publishing is the host team manager's call (an admin may stand in).
@@ -496,15 +499,7 @@ def apply(db: Database, policy: Policy, opportunity_id: str, *, note: str = "") 
     if me is None:
         raise InvalidValue("only an account linked to a person can apply", field="person_id")
     today = dt.date.today()
-    with db.engine.connect() as conn:
-        opp = _opportunity(conn, opportunity_id)
-    policy.require(
-        sees_opportunity(policy, opp),
-        visible=False,
-        action="apply",
-        entity_type="opportunity",
-        entity_id=opportunity_id,
-    )
+    opp = _seen_opportunity(db, policy, opportunity_id, action="apply")
     with db.engine.connect() as conn:
         _check_application(conn, policy, me, opp, today)
         # What the seat is worth to the applicant may mean re-planning: done after the checks and before the
