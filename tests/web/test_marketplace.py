@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from micromoves.domain.errors import Conflict, DomainError, Forbidden, IllegalTransition, InvalidValue, NotFound
 from micromoves.domain.marketplace import ONBOARDING_CHECKLIST
@@ -1838,3 +1838,72 @@ def test_a_draft_cancelled_before_it_was_published_stays_hidden(world: World) ->
     market.set_opportunity_status(world.db, world.policy("admin"), world.opp_open, "cancelled")
     r = eva.get(f"/api/v1/opportunities/{world.opp_open}")
     assert (r.status_code, r.json()["card"]["status"]) == (200, "cancelled")
+
+
+def _listed_gigs(world: World, n: int) -> list[str]:
+    """``n`` open gigs of team B (every third asking a skill), with applications: emil accepted on every
+    other one (a seat taken), otto's offer and eva's application on the third ones."""
+    db, hugo = world.db, world.policy("hugo")
+    ids = []
+    for i in range(n):
+        skills = {"preferred_skills": {"Negotiation": 3.0}, "builds_skills": {"Negotiation": 0.5}} if i % 3 == 0 else {}
+        offer = dataclasses.replace(_gig_in_b(f"Gig {i:02d}", "Ship it", **skills), seats=1 + i % 3)
+        ids.append(market.create_opportunity(db, hugo, offer, publish=True))
+    now = dt.datetime.now(dt.UTC)
+    rows = [{"opportunity_id": o, "person_id": "E2", "status": "accepted"} for o in ids[::2]]
+    rows += [
+        {"opportunity_id": o, "person_id": p, "status": s}
+        for o in ids[::3]
+        for p, s in (("O", "offered"), ("E", "applied"))
+    ]
+    with db.write_engine.begin() as conn:
+        conn.execute(t.applications.insert(), [{**r, "applied_at": now, "note": ""} for r in rows])
+    return ids
+
+
+def test_the_cards_read_together_are_the_cards_read_one_by_one(world: World) -> None:
+    """The marketplace reads seats taken, the viewer's plan and applications once for all its cards: each
+    card is the one its opportunity's page builds alone, for every kind of viewer."""
+    ids = _listed_gigs(world, 7)
+    for username in ("eva", "emil", "otto", "hugo", "hr", "admin"):
+        policy = world.policy(username)
+        cards = mviews.marketplace(world.db, policy).opportunities
+        assert {c.id for c in cards} >= set(ids)
+        for card in cards:
+            alone = mviews.opportunity_detail(world.db, world.policy(username), card.id).card
+            assert card.model_dump() == alone.model_dump(), (username, card.id)
+    cards = {c.id: c for c in mviews.marketplace(world.db, world.policy("eva")).opportunities}
+    # Seats: emil's accepted seat counts, otto's offer does not (it holds none until accepted).
+    assert [(cards[o].seats, cards[o].seats_left) for o in ids[:4]] == [(1, 0), (2, 2), (3, 2), (1, 1)]
+    assert [cards[o].my_application for o in ids[:4]] == ["applied", None, None, "applied"]
+    assert cards[ids[0]].asks_skills and not cards[ids[1]].asks_skills
+    assert cards[ids[0]].why.endswith("short on Negotiation (0 of 3)")
+
+
+def test_the_marketplace_statements_do_not_grow_with_its_opportunities(world: World) -> None:
+    """One page's SQL statements, with 2 and then 14 more opportunities listed: the same number (a query
+    per card for its free seats and another for the viewer's plan made 300 cards 700 statements)."""
+
+    def statements(username: str) -> tuple[int, int]:
+        policy = world.policy(username)
+        policy.hosted_teams, policy.hr_units  # noqa: B018 — the policy's own cached reads, counted apart
+        seen: list[str] = []
+
+        def count(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            seen.append(statement)
+
+        event.listen(world.db.engine, "before_cursor_execute", count)
+        try:
+            cards = mviews.marketplace(world.db, policy).opportunities
+        finally:
+            event.remove(world.db.engine, "before_cursor_execute", count)
+        return len(cards), len(seen)
+
+    _listed_gigs(world, 2)
+    few = {u: statements(u) for u in ("eva", "hugo", "hr", "admin")}
+    _listed_gigs(world, 12)
+    many = {u: statements(u) for u in ("eva", "hugo", "hr", "admin")}
+    for u in few:
+        assert many[u][0] == few[u][0] + 12, u
+        assert many[u][1] == few[u][1], (u, few[u], many[u])
+    assert many["eva"][1] <= 20, many

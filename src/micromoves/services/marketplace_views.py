@@ -27,12 +27,14 @@ from micromoves.services.marketplace import (
     _may_run,
     eligibility_of,
     first_activations,
+    fit_in_plan,
     host_is_managed,
     may_offer,
     on_the_market,
-    plan_fit,
+    plan_in_force_of,
     profile,
     seats_taken,
+    seats_taken_of,
     sees_opportunity,
 )
 from micromoves.services.planning import WhatIf, to_hundredths
@@ -186,6 +188,7 @@ class _Viewer:
                 self.target_levels += 1
                 if to_hundredths(self.skills.get(skill, 0.0)) < to_hundredths(level) - tolerance:
                     self.target_gaps[skill] = level
+        self.plan = plan_in_force_of(conn, person_id)  # read once: every card asks it
         self.applications = dict(
             conn.execute(
                 select(t.applications.c.opportunity_id, t.applications.c.status).where(
@@ -200,10 +203,10 @@ class _Viewer:
         return Candidate(self.person_id, self.level, p.hire_date, p.location, self.skills, max(0, free))
 
 
-def _card(
-    conn: Connection, opp: Any, team: str, viewer: _Viewer | None, skill_names: dict[str, str]
-) -> OpportunityCard:
-    left = max(0, opp.seats - seats_taken(conn, opp.id))
+def _card(opp: Any, team: str, viewer: _Viewer | None, skill_names: dict[str, str], taken: int) -> OpportunityCard:
+    """One opportunity's card for ``viewer``, from facts read beforehand: the viewer's (:class:`_Viewer`) and
+    ``taken``, its seats taken (:func:`seats_taken`); only a what-if re-plan may still read the database."""
+    left = max(0, opp.seats - taken)
     fit = plan_words = None
     reasons: list[str] = []
     eligible = None
@@ -213,7 +216,7 @@ def _card(
         # What-if re-plans only for what the viewer could take and that builds a skill their target needs.
         open_to_me = opp.status == OS.OPEN.value and viewer.applications.get(opp.id) is None
         builds_gap = any(s in viewer.target_gaps for s in opp.builds_skills or {})
-        _, plan_words = plan_fit(conn, viewer.person_id, opp, viewer.what_if if open_to_me and builds_gap else None)
+        _, plan_words = fit_in_plan(viewer.plan, opp, viewer.what_if if open_to_me and builds_gap else None)
         if not plan_words:
             helps = sorted(skill_names.get(s, s) for s in (opp.builds_skills or {}) if s in viewer.target_gaps)
             plan_words = f"builds {', '.join(helps)}, which your target role needs" if helps else ""
@@ -305,7 +308,8 @@ def marketplace(db: Database, policy: Policy, *, include_own_drafts: bool = True
             },
         )
         viewer = _Viewer(conn, p.person_id) if p.person_id else None
-        cards = [_card(conn, r, teams.get(r.host_team_id, r.host_team_id), viewer, skills) for r in rows]
+        taken = seats_taken_of(conn, [r.id for r in rows])
+        cards = [_card(r, teams.get(r.host_team_id, r.host_team_id), viewer, skills, taken.get(r.id, 0)) for r in rows]
     # What the viewer may take before what they may not (a card saying "needs 100% of your time; you have
     # 50% free" ranked third), then by what it does for their plan and how their skills fit.
     cards.sort(
@@ -333,7 +337,7 @@ def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> Opp
         skills = skill_labels(conn, skill_ids)  # "Mathematics (knowledge 2.C.4.a)": O*NET has two Mathematics
         team = names_of(conn, t.teams, {opp.host_team_id}).get(opp.host_team_id, opp.host_team_id)
         viewer = _Viewer(conn, p.person_id) if p.person_id else None
-        card = _card(conn, opp, team, viewer, skills)
+        card = _card(opp, team, viewer, skills, seats_taken(conn, opp.id))
         apps: list[ApplicationRow] = []
         if host_side:
             a = t.applications.c
