@@ -15,8 +15,13 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=100_000, help="people in the demo benchmark")
     parser.add_argument("--plan-people", type=int, default=100_000, help="people in the plan-all benchmark")
     parser.add_argument("--routes-people", type=int, default=2000, help="people in the alternate-routes benchmark")
+    parser.add_argument("--market-people", type=int, default=2000, help="people in the marketplace benchmark")
+    parser.add_argument("--market-extra", type=int, default=300, help="opportunities the marketplace benchmark adds")
     parser.add_argument(
-        "--only", choices=["import", "demo", "plan-all", "routes"], action="append", help="run only these"
+        "--only",
+        choices=["import", "demo", "plan-all", "routes", "marketplace"],
+        action="append",
+        help="run only these",
     )
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
     parser.add_argument("--workers", type=int, default=None, help="plan-all worker processes (default: every core)")
@@ -41,6 +46,10 @@ def main() -> None:
             from benchmarks import routes
 
             rows += routes.run(args.routes_people, Path(tmp), backends[0])
+        if "marketplace" in only:
+            from benchmarks import marketplace
+
+            rows += marketplace.run(args.market_people, args.market_extra, Path(tmp), backends[0])
     print_rows(rows)
 
 
