@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -115,15 +116,23 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
         return
     request.getfixturevalue("pg_url")  # skips (or fails in CI) without a server
+    with scratch_postgres(f"micromoves_empty_{os.getpid()}") as url:
+        yield url
+
+
+@contextmanager
+def scratch_postgres(name: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database ``name`` on the test server, dropped afterwards."""
     admin = create_engine(make_url(PG_URL), isolation_level="AUTOCOMMIT")
-    name = f"micromoves_empty_{os.getpid()}"
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 
 from micromoves.storage import tables
 from micromoves.storage.db import Database
-from tests.conftest import PG_URL
+from tests.conftest import scratch_postgres
 
 
 @pytest.fixture
@@ -22,15 +22,8 @@ def declared_url(empty_db_url: str, tmp_path: Any) -> Iterator[str]:
     if empty_db_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'declared.sqlite3'}"
         return
-    admin = create_engine(make_url(PG_URL), isolation_level="AUTOCOMMIT")
-    name = make_url(empty_db_url).database + "_declared"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(empty_db_url).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_postgres(make_url(empty_db_url).database + "_declared") as url:
+        yield url
 
 
 def _beyond_alembic(url: str) -> dict[str, Any]:
