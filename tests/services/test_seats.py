@@ -19,6 +19,15 @@ from tests.services.test_planning_service import START, plan_db  # noqa: F401 (a
 PEOPLE = ["EMP", "EMP2", "EMP3"]
 
 
+def _everyone_planned(db: Database) -> None:
+    """EMP's twins EMP2 and EMP3, and a plan for each of the three, each made alone: all three plans take
+    the one-seat stretch."""
+    for pid in PEOPLE[1:]:
+        _clone_employee(db, pid)
+    for pid in PEOPLE:
+        planning.plan_for_person(db, pid, actor="test", start=START)
+
+
 def _clone_employee(db: Database, new_id: str) -> None:
     org.add_person(db, id=new_id, name=new_id, role_id="SWE2", team_id="ENG", manager_id="MGR", actor="hr")
     for skill, level in (("Programming", 3.5), ("Critical Thinking", 3.0)):
@@ -46,10 +55,7 @@ def test_helpers_count_concurrent_seats() -> None:
 
 
 def test_plans_are_repaired_to_fit_the_seats(plan_db: Database) -> None:  # noqa: F811
-    for pid in PEOPLE[1:]:
-        _clone_employee(plan_db, pid)
-    for pid in PEOPLE:
-        planning.plan_for_person(plan_db, pid, actor="test", start=START)
+    _everyone_planned(plan_db)
     before = _occupancy(plan_db)
     # Alone, each of the three would take the one-seat stretch in weeks 0–12.
     assert before["T-STRETCH"] == [(0, 12)] * 3
@@ -90,10 +96,7 @@ def test_plan_all_respect_seats_from_the_cli(plan_db: Database) -> None:  # noqa
 def test_an_interrupted_run_changes_no_plan(plan_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     from micromoves.services import seats as seats_svc
 
-    for pid in PEOPLE[1:]:
-        _clone_employee(plan_db, pid)
-    for pid in PEOPLE:
-        planning.plan_for_person(plan_db, pid, actor="test", start=START)
+    _everyone_planned(plan_db)
     before = _occupancy(plan_db)
     calls: list[float] = []
     real = seats_svc.solve_within
@@ -241,10 +244,7 @@ def test_a_target_changed_while_the_seats_are_respected_is_not_overwritten(
     after an opportunity closes were). They keep what they have and are named as failed."""
     from micromoves.services import seats as seats_svc
 
-    for pid in PEOPLE[1:]:
-        _clone_employee(plan_db, pid)
-    for pid in PEOPLE:
-        planning.plan_for_person(plan_db, pid, actor="test", start=START)
+    _everyone_planned(plan_db)
     real = seats_svc.solve_within
     calls: list[int] = []
 
@@ -296,10 +296,7 @@ def test_a_plan_refused_at_store_time_gives_back_its_seat_and_its_current_plan_i
     over-booked, and nobody is pushed back behind a seat nobody takes."""
     from micromoves.services import seats as seats_svc
 
-    for pid in PEOPLE[1:]:
-        _clone_employee(plan_db, pid)
-    for pid in PEOPLE:
-        planning.plan_for_person(plan_db, pid, actor="test", start=START)
+    _everyone_planned(plan_db)
     real = seats_svc.solve_within
     changed: list[str] = []
 
@@ -345,10 +342,7 @@ def test_people_changing_during_every_walk_stop_it_after_a_few(
     one's refused people are named as failed (their plans kept), as before."""
     from micromoves.services import seats as seats_svc
 
-    for pid in PEOPLE[1:]:
-        _clone_employee(plan_db, pid)
-    for pid in PEOPLE:
-        planning.plan_for_person(plan_db, pid, actor="test", start=START)
+    _everyone_planned(plan_db)
     walks: list[int] = []
     real_walk = seats_svc._walk
 
@@ -384,10 +378,7 @@ def test_a_kept_plan_that_changes_during_the_walk_gives_its_seat_back(
     nobody takes. The walk is made again: the second keeps weeks 0–12, the third gets 12–24."""
     from micromoves.services import seats as seats_svc
 
-    for pid in PEOPLE[1:]:
-        _clone_employee(plan_db, pid)
-    for pid in PEOPLE:
-        planning.plan_for_person(plan_db, pid, actor="test", start=START)
+    _everyone_planned(plan_db)
     with plan_db.engine.connect() as conn:
         rows = conn.execute(select(t.plans.c.person_id, t.plans.c.ready_week).where(t.plans.c.status == "current"))
         first = sorted(rows, key=lambda r: (r.ready_week, r.person_id))[0].person_id
