@@ -132,11 +132,15 @@ def _status_for_update(conn: Connection, move_id: str, person_id: str) -> MoveSt
     status = MoveStatus(
         conn.execute(select(t.moves.c.status).where(t.moves.c.id == move_id).with_for_update()).scalar_one()
     )
+    _refuse_ended(move_id, status)
+    return status
+
+
+def _refuse_ended(move_id: str, status: MoveStatus) -> None:
     if status in ENDED_STATUSES:
         raise Conflict(
             f"move {move_id} is {status}: a handoff is for a move still to come or under way", field="status"
         )
-    return status
 
 
 def _move_to_hand_over(db: Database, policy: Policy, move_id: str, action: str) -> Any:
@@ -155,10 +159,7 @@ def _move_to_hand_over(db: Database, policy: Policy, move_id: str, action: str) 
         entity_type="move",
         entity_id=move_id,
     )
-    if MoveStatus(move.status) in ENDED_STATUSES:
-        raise Conflict(
-            f"move {move_id} is {move.status}: a handoff is for a move still to come or under way", field="status"
-        )
+    _refuse_ended(move_id, MoveStatus(move.status))
     if MoveKind(move.kind) not in KINDS_WITH_HANDOFF:
         raise InvalidValue(
             f"a {move.kind} move carries no handoff; acting roles, handoffs and temporary leads do", field="kind"

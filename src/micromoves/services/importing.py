@@ -2295,15 +2295,13 @@ def _lock_people(
     import waits for a store before it holds any of them, or the store waits for the import."""
     if conn.dialect.name != "postgresql":
         return
-    p_, m_ = t.people.c, t.moves.c
+    p_ = t.people.c
     wanted = set(changed["people"])
     # Whom the moves it writes change (see _write_moves): both people of a reassigned move, and the person of
     # a move whose gains are written back to their profile.
     written = [m for m in plan.moves if m.id in changed["moves"] or m.id not in plan.existing["moves"]]
     wanted |= {m.person_id for m in written if _gains_written(plan, kept, m.id)}
-    reassigned = {mid for mid, fields in changed["moves"].items() if "person_id" in fields}
-    wanted |= {m.person_id for m in written if m.id in reassigned}
-    wanted |= {pid for _, pid in select_among(conn, reassigned, m_.id, m_.person_id)}
+    wanted |= _people_of_reassigned(conn, written, changed["moves"])
     # Whom changes.stamp_renamed stamps: the people of a renamed team or of a retitled role.
     teams = sorted(tid for tid, fields in changed["teams"].items() if "name" in fields)
     roles = sorted(rid for rid, fields in changed["roles"].items() if "title" in fields)
@@ -2320,16 +2318,17 @@ def _lock_people(
         ).all()
 
 
-ExtraOf = Callable[[str, Any], "dict[str, str] | None"]
+def _people_of_reassigned(conn: Connection, moves: Sequence[MoveRec], changed: Mapping[str, list[str]]) -> set[str]:
+    """Both people of each move the file gives to another person: the new one (``moves``), and the one the
+    stored version is of (read before it is overwritten)."""
+    reassigned = {mid for mid, fields in changed.items() if "person_id" in fields}
+    people = {m.person_id for m in moves if m.id in reassigned}
+    return people | {pid for _, pid in select_among(conn, reassigned, t.moves.c.id, t.moves.c.person_id)}
+
+
+ExtraOf = Callable[[str, Any], "dict[str, str] | None"]  # (kind, record) -> the record's extra columns to store
 # The tables of moves and what belongs to them: a large import checks their foreign keys once, at the end.
-MOVE_TABLES = (
-    t.moves,
-    t.success_criteria,
-    t.outcomes,
-    t.skill_gains,
-    t.skill_levels,
-    t.status_changes,
-)  # (kind, record) -> the record's extra columns to store
+MOVE_TABLES = (t.moves, t.success_criteria, t.outcomes, t.skill_gains, t.skill_levels, t.status_changes)
 
 
 def _write_teams(conn: Connection, w: BulkWriter, plan: Plan, changed: Mapping[str, list[str]]) -> None:
@@ -2618,9 +2617,7 @@ def _write_moves(
 
     # A move given to another person changes both people (each one's moves are part of what an integration
     # reads of them): whom the stored versions were of, read before they are overwritten.
-    reassigned = {mid for mid in existing if "person_id" in changed[mid]}
-    moved_people = {m.person_id for m in moves if m.id in reassigned}
-    moved_people |= {pid for _, pid in select_among(conn, reassigned, t.moves.c.id, t.moves.c.person_id)}
+    moved_people = _people_of_reassigned(conn, moves, changed)
     # A running move's handoff follows its new end, as an extension in the tracker moves it: the holder took the
     # responsibilities back on the old end of a move an HRIS had extended. (Its ends, read before they change.)
     redated = [mid for mid in existing if "end" in changed[mid]]

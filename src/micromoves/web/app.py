@@ -439,7 +439,7 @@ def _document_idempotency(schema: dict[str, Any]) -> None:
         "description": "a key of your choosing (a UUID, say): for a day, a retry of the same request (method, "
         "path, query and body, byte for byte) gets the first answer back instead of running again; the key with "
         "a different request is refused (422), a retry while the first still runs gets 409",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": f"^{idempotency.VALID_KEY.pattern}$"},
     }
     replayed = {
         "Idempotent-Replayed": {

@@ -250,7 +250,7 @@ async def no_nul(request: Request) -> None:
         ("path", k) for k, v in request.path_params.items() if isinstance(v, str) and NUL in v
     ]
     found += [("query", k) for k, v in request.query_params.multi_items() if NUL in k or NUL in v]
-    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+    if request.method in BODY_METHODS:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media == "application/json" or media.endswith("+json"):
             with contextlib.suppress(ValueError):  # not JSON, or not UTF-8: the body's own parser says so
@@ -298,31 +298,40 @@ class BodyLimitMiddleware:
                 await self.app(scope, receive, send)
             return
         # No (usable) length: read the body up to the limit, then hand it on.
-        chunks: list[bytes] = []
-        size = 0
-        after: list[Message] = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                after.append(message)  # the client went away: the route sees it as it would have
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > BODY_MAX_BYTES:
-                await _too_large(scope, receive, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        queue: list[Message] = [
-            {"type": "http.request", "body": b"".join(chunks), "more_body": bool(after)},
-            *after,
-        ]
+        read = await read_body(receive, most=BODY_MAX_BYTES)
+        if read is None:
+            await _too_large(scope, receive, send)
+            return
+        body, after = read
+        await self.app(scope, replaying(body, after, receive, complete=not after), send)
 
-        async def replay() -> Message:
-            return queue.pop(0) if queue else await receive()
 
-        await self.app(scope, replay, send)
+async def read_body(receive: Receive, *, most: int | None = None) -> tuple[bytes, list[Message]] | None:
+    """The whole request body, and any message that came after it (a disconnect); None as soon as it passes
+    ``most`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), [message]
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if most is not None and size > most:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), []
+
+
+def replaying(body: bytes, after: list[Message], receive: Receive, *, complete: bool = True) -> Receive:
+    """A receive channel that gives the body already read, then whatever the client sends next."""
+    queue: list[Message] = [{"type": "http.request", "body": body, "more_body": not complete}, *after]
+
+    async def replay() -> Message:
+        return queue.pop(0) if queue else await receive()
+
+    return replay
 
 
 async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:

@@ -21,8 +21,9 @@ from micromoves.domain.errors import DomainError
 from micromoves.services import idempotency
 from micromoves.services.accounts import Scope as AccessScope
 from micromoves.storage.db import COMMITS, CommitWatch
+from micromoves.web.bodies import BODY_METHODS, read_body, replaying
 
-UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+UNSAFE = BODY_METHODS
 # Answers that hold a secret are never stored (a new API token's value; a login's session and CSRF token).
 NOT_KEPT = ("/api/v1/tokens", "/api/v1/session", "/api/v1/imports")
 # (An import is not kept either: it can be hundreds of megabytes, and it is idempotent by itself — records
@@ -67,15 +68,17 @@ class IdempotencyMiddleware:
             return
         from micromoves.web.app import check_csrf, error_body, field_details, identify
 
-        body, after = await _read_body(receive)
+        read = await read_body(receive)
+        assert read is not None  # read with no limit (BodyLimitMiddleware, outside, holds bodies to theirs)
+        body, after = read
         if after:
             # The client went away before the body was complete: nothing runs and the key stays unused
             # (the route sees the partial body and the disconnect, as it would without the header).
-            await self.app(scope, _replaying(body, after, receive, complete=False), send)
+            await self.app(scope, replaying(body, after, receive, complete=False), send)
             return
 
         def body_again() -> Receive:  # the whole body, for each reader in turn
-            return _replaying(body, [], receive)
+            return replaying(body, [], receive)
 
         try:
             # The caller is checked as the routes check it before anything is claimed or replayed: a
@@ -134,28 +137,6 @@ class IdempotencyMiddleware:
                 await run_in_threadpool(idempotency.record, db, user_id, key, response)
         for message in held:
             await send(message)
-
-
-async def _read_body(receive: Receive) -> tuple[bytes, list[Message]]:
-    """The whole request body, and any message that came after it (a disconnect)."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks), [message]
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks), []
-
-
-def _replaying(body: bytes, after: list[Message], receive: Receive, *, complete: bool = True) -> Receive:
-    """A receive channel that gives the body already read, then whatever the client sends next."""
-    queue: list[Message] = [{"type": "http.request", "body": body, "more_body": not complete}, *after]
-
-    async def replay() -> Message:
-        return queue.pop(0) if queue else await receive()
-
-    return replay
 
 
 async def _send(send: Send, response: idempotency.StoredResponse, *, replayed: bool) -> None:
