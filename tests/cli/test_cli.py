@@ -943,3 +943,28 @@ def test_a_db_path_given_with_a_tilde_is_in_the_home_directory(tmp_path: Path, m
     result = CliRunner().invoke(app, ["--db=~/mm.sqlite3", "init"])
     assert result.exit_code == 0, result.output
     assert (home / "mm.sqlite3").exists() and not (work / "~").exists()
+
+
+def test_export_with_a_byte_order_mark_reads_back_in(org_url: str, tmp_path: Path) -> None:
+    """``--bom`` writes files Excel reads with their accents; the import skips the mark, so they import back
+    unchanged. A JSON export has no mark to write: asked for one, the command refuses before writing."""
+    (tmp_path / "accented").mkdir()
+    people = tmp_path / "accented" / "people.csv"
+    people.write_text(
+        "person_id,name,email,role_id,manager_id,team,hire_date,location\n"
+        "P3,Zoë Müller,zoe@x.org,R1,P1,DATA,2024-01-01,Köln\n",
+        encoding="utf-8",
+    )
+    code, _out, err = mm(org_url, "import", str(people))
+    assert code == 0, err
+    code, _out, err = mm(org_url, "export", str(tmp_path / "out"), "--bom")
+    assert code == 0, err
+    raw = (tmp_path / "out" / "people.csv").read_bytes()
+    assert raw.startswith("\ufeff".encode()) and "Zoë Müller" in raw.decode("utf-8-sig")
+    assert not (tmp_path / "out2").exists()
+    code, _out, err = mm(org_url, "export", str(tmp_path / "out2"))
+    assert code == 0 and not (tmp_path / "out2" / "people.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    code, out, err = mm(org_url, "import", str(tmp_path / "out" / "people.csv"))
+    assert code == 0 and "people: 0 created, 0 updated, 3 unchanged" in out, (out, err)
+    code, _out, err = mm(org_url, "export", str(tmp_path / "all.json"), "--bom")
+    assert code == 2 and "--bom is for CSV files" in err and not (tmp_path / "all.json").exists()

@@ -647,7 +647,7 @@ def test_csv_export_guards_against_formula_injection(world: World) -> None:
             "success_criteria": ["x"],
         },
     )
-    text = eva.get("/moves.csv").text
+    text = eva.get("/moves.csv").content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     titles = [r[4] for r in rows[1:]]
     assert '\'=HYPERLINK("http://evil.example","x")' in titles
@@ -668,7 +668,7 @@ def test_the_moves_csv_export_streams_every_visible_move_once_in_chunks(world: W
         )
     hr = world.client("hr")
     listed = hr.get("/api/v1/moves", params={"page": 1}).json()
-    whole = list(csv.reader(io.StringIO(hr.get("/moves.csv").text)))
+    whole = list(csv.reader(io.StringIO(hr.get("/moves.csv").content.decode("utf-8-sig"))))
     chunked = list(views.move_rows(world.db, world.policy("hr"), views.MoveFilter(), chunk=2))
     ids = [r[0] for r in chunked[1:]]
     assert len(ids) > 4 and ids == sorted(ids) and len(set(ids)) == len(ids)
@@ -679,14 +679,14 @@ def test_the_moves_csv_export_streams_every_visible_move_once_in_chunks(world: W
     assert [r[0] for r in gigs[1:]] == [r[0] for r in whole[1:] if r[3] == "gig"]
     eva = list(views.move_rows(world.db, world.policy("eva"), views.MoveFilter(), chunk=1))
     assert [r[0] for r in eva[1:]] == [
-        r[0] for r in csv.reader(io.StringIO(world.client("eva").get("/moves.csv").text))
+        r[0] for r in csv.reader(io.StringIO(world.client("eva").get("/moves.csv").content.decode("utf-8-sig")))
     ][1:]
 
 
 def test_the_moves_csv_export_names_the_host_team_by_id_and_name(world: World) -> None:
     """The host team's id is in its own column beside its name (people.csv has team_id beside team), so the
     export can be joined to the teams and matches the interchange moves.csv, whose host_team is the id."""
-    rows = list(csv.DictReader(io.StringIO(world.client("hr").get("/moves.csv").text)))
+    rows = list(csv.DictReader(io.StringIO(world.client("hr").get("/moves.csv").content.decode("utf-8-sig"))))
     with world.db.engine.connect() as conn:
         stored = dict(conn.execute(select(t.moves.c.id, t.moves.c.host_team_id)).all())
         names = dict(conn.execute(select(t.teams.c.id, t.teams.c.name)).all())
@@ -918,7 +918,7 @@ def test_the_people_csv_export_holds_whom_the_user_may_see_filtered_and_defused(
     with world.db.write_engine.begin() as conn:
         conn.execute(t.people.update().where(t.people.c.id == "E2").values(name="=cmd|' /C calc'!A0"))
     hr = world.client("hr")
-    rows = list(csv.DictReader(io.StringIO(hr.get("/people.csv").text)))
+    rows = list(csv.DictReader(io.StringIO(hr.get("/people.csv").content.decode("utf-8-sig"))))
     directory = hr.get("/api/v1/people").json()
     assert sorted(r["id"] for r in rows) == sorted(p["id"] for p in directory["people"])
     assert len(rows) == directory["total"]
@@ -1231,3 +1231,29 @@ def test_the_review_form_reads_confidential_as_the_api_does(world: World, value:
     bad = {**form, "confidential": "yes please"}
     r = hugo.post(f"/moves/{world.mv_o}/review", data=bad, follow_redirects=False)
     assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "confidential", r.text
+
+
+def test_the_list_downloads_carry_a_byte_order_mark_for_excel_and_the_api_none(world: World) -> None:
+    """Excel reads a UTF-8 CSV without a byte order mark in the local code page ("Zoë" became "ZoÃ«"): the
+    list pages' downloads, opened in spreadsheets, start with one; the API's and the interchange export, read
+    by programs, do not; ``?bom=`` decides either way."""
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.people.update().where(t.people.c.id == "E2").values(name="Zoë Müller"))
+    hr, admin = world.client("hr"), world.client("admin")
+    bom = "\ufeff".encode()
+    for path in ("/people.csv", "/moves.csv"):
+        body = hr.get(path).content
+        assert body.startswith(bom) and not body[3:].startswith(bom), path
+        assert not hr.get(path, params={"bom": "false"}).content.startswith(bom), path
+        api = hr.get("/api/v1" + path)
+        assert api.status_code == 200 and not api.content.startswith(bom), path
+        assert hr.get("/api/v1" + path, params={"bom": "true"}).content.startswith(bom), path
+    assert hr.get("/people.csv").headers["content-type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(hr.get("/people.csv").content.decode("utf-8-sig"))))
+    assert "Zoë Müller" in {r["name"] for r in rows}
+    for path in ("/admin/export/people.csv", "/api/v1/export/people.csv"):
+        assert not admin.get(path).content.startswith(bom), path
+        marked = admin.get(path, params={"bom": "1"}).content
+        assert marked.startswith(bom) and "Zoë Müller" in marked.decode("utf-8-sig"), path
+    r = hr.get("/api/v1/people.csv", params={"bom": "perhaps"})
+    assert r.status_code == 422 and [p["field"] for p in r.json()["error"]["details"]["problems"]] == ["bom"], r.text

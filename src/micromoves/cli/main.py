@@ -499,16 +499,26 @@ def export(
             "time and are written whole.",
         ),
     ] = None,
+    bom: Annotated[
+        bool,
+        typer.Option(
+            "--bom",
+            help="Start each CSV file with a UTF-8 byte order mark, which Excel needs to read names with accents "
+            "(the import skips it).",
+        ),
+    ] = False,
 ) -> None:
     """Export teams, people, roles, role skills and moves (CSV is safe against formula injection)."""
     since = parse_changed_since(changed_since)  # refused before the database is opened
+    if bom and out.suffix.lower() == ".json":
+        raise typer.BadParameter("--bom is for CSV files; JSON has no byte order mark", param_hint="--bom")
     db = open_db()
     require_admin(db, "export data")  # everyone's records, as the web's export is an admin's
     # The paths as written: '[bold]x.json' was read as markup and reported as 'x.json'.
     if out.suffix.lower() == ".json":
         console.print(f"wrote {esc(str(exporting.export_json(db, out, changed_since=since)))}", highlight=False)
         return
-    for path in exporting.export_csv(db, out, changed_since=since).values():
+    for path in exporting.export_csv(db, out, changed_since=since, bom=bom).values():
         console.print(f"wrote {esc(str(path))}", highlight=False)
 
 

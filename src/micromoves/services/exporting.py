@@ -264,12 +264,17 @@ def export_rows(
 
 
 def export_csv(
-    db: Database, out_dir: Path, kinds: Sequence[str] = KINDS, *, changed_since: dt.datetime | None = None
+    db: Database,
+    out_dir: Path,
+    kinds: Sequence[str] = KINDS,
+    *,
+    changed_since: dt.datetime | None = None,
+    bom: bool = False,
 ) -> dict[str, Path]:
     """The CSV files of ``kinds`` in ``out_dir``, all of them or none: each is written to a temporary file
     first, and they replace the files of the folder only once every one was written (a moves.csv that
     could not be written had left new roles, people and role skills next to the old moves and a
-    moves.csv.part)."""
+    moves.csv.part). ``bom``: each file starts with a UTF-8 byte order mark, for Excel (the import skips it)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     targets = {kind: out_dir / f"{kind}.csv" for kind in kinds}
     for path in targets.values():
@@ -280,7 +285,7 @@ def export_csv(
             for kind, path in targets.items():
                 tmp = _part(path)
                 written.append((tmp, path))
-                with _naming(path), tmp.open("w", newline="", encoding="utf-8") as f:
+                with _naming(path), tmp.open("w", newline="", encoding="utf-8-sig" if bom else "utf-8") as f:
                     csv.writer(f).writerows(csv_rows(conn, kind, changed_since))
     except BaseException:
         for tmp, _ in written:

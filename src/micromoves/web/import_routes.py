@@ -27,7 +27,7 @@ from micromoves.services import exporting, importing, imports, views
 from micromoves.services.accounts import Scope
 from micromoves.services.idempotency import HEADER as IDEMPOTENCY_HEADER
 from micromoves.web.app import CSRF_FIELD, CSRF_HEADER, ERROR_RESPONSES, Caller, ErrorBody, identify, page, require_csrf
-from micromoves.web.routes import Who, admin, csv_response, db_of, route
+from micromoves.web.routes import Bom, Who, admin, csv_response, db_of, route
 
 html = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["imports"], responses=ERROR_RESPONSES)
@@ -220,14 +220,17 @@ ExportSince = Annotated[views.ChangedSince | None, Query(description=EXPORT_CHAN
 
 
 @route(html, "GET", "/admin/export/{kind}.csv", name="admin.export", access="admin")
-def export_page(request: Request, who: Who, kind: ExportKind, changed_since: ExportSince = None) -> Response:
-    # The browser twin of /api/v1/export/{kind}.csv: the same file, the same filter.
-    return _export(request, who, kind, changed_since)
+def export_page(
+    request: Request, who: Who, kind: ExportKind, changed_since: ExportSince = None, bom: Bom = None
+) -> Response:
+    # The browser twin of /api/v1/export/{kind}.csv: the same file, the same filter, no byte order mark unless
+    # asked (an interchange file, for the import or an HRIS).
+    return _export(request, who, kind, changed_since, bom is True)
 
 
-def _export(request: Request, who: Who, kind: str, changed_since: dt.datetime | None) -> Response:
+def _export(request: Request, who: Who, kind: str, changed_since: dt.datetime | None, bom: bool) -> Response:
     rows = exporting.export_rows(db_of(request), who.policy, kind, changed_since)
-    return csv_response(rows, f"{kind}.csv", guarded=True)
+    return csv_response(rows, f"{kind}.csv", guarded=True, bom=bom)
 
 
 @route(
@@ -244,6 +247,8 @@ def _export(request: Request, who: Who, kind: str, changed_since: dt.datetime | 
         }
     },
 )
-def api_export(request: Request, who: Who, kind: ExportKind, changed_since: ExportSince = None) -> Response:
+def api_export(
+    request: Request, who: Who, kind: ExportKind, changed_since: ExportSince = None, bom: Bom = None
+) -> Response:
     """One interchange CSV file (teams, people, roles, role_skills or moves), as the import reads it back."""
-    return _export(request, who, kind, changed_since)
+    return _export(request, who, kind, changed_since, bom is True)

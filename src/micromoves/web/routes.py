@@ -479,8 +479,8 @@ def api_directory(request: Request, who: Who, f: Annotated[views.PeopleFilter, Q
 
 
 @route(html, "GET", "/people.csv", name="people.csv")
-def people_csv(request: Request, who: Who, f: Annotated[views.PeopleSelection, Query()]) -> Response:
-    return csv_response(views.people_rows(db_of(request), who.policy, f), "people.csv")
+def people_csv(request: Request, who: Who, f: Annotated[views.PeopleSelection, Query()], bom: Bom = None) -> Response:
+    return csv_response(views.people_rows(db_of(request), who.policy, f), "people.csv", bom=bom is not False)
 
 
 @route(
@@ -493,8 +493,10 @@ def people_csv(request: Request, who: Who, f: Annotated[views.PeopleSelection, Q
         200: {"description": "the people as CSV, header first", "content": {"text/csv": {"schema": {"type": "string"}}}}
     },
 )
-def api_people_csv(request: Request, who: Who, f: Annotated[views.PeopleSelection, Query()]) -> Response:
-    return csv_response(views.people_rows(db_of(request), who.policy, f), "people.csv")
+def api_people_csv(
+    request: Request, who: Who, f: Annotated[views.PeopleSelection, Query()], bom: Bom = None
+) -> Response:
+    return csv_response(views.people_rows(db_of(request), who.policy, f), "people.csv", bom=bom is True)
 
 
 @route(html, "GET", "/moves", name="moves")
@@ -519,8 +521,8 @@ def api_moves(request: Request, who: Who, f: Annotated[views.MoveFilter, Query()
 
 
 @route(html, "GET", "/moves.csv", name="moves.csv")
-def moves_csv(request: Request, who: Who, f: Annotated[views.MoveSelection, Query()]) -> Response:
-    return csv_response(views.move_rows(db_of(request), who.policy, f), "moves.csv")
+def moves_csv(request: Request, who: Who, f: Annotated[views.MoveSelection, Query()], bom: Bom = None) -> Response:
+    return csv_response(views.move_rows(db_of(request), who.policy, f), "moves.csv", bom=bom is not False)
 
 
 @route(
@@ -533,17 +535,35 @@ def moves_csv(request: Request, who: Who, f: Annotated[views.MoveSelection, Quer
         200: {"description": "the moves as CSV, header first", "content": {"text/csv": {"schema": {"type": "string"}}}}
     },
 )
-def api_moves_csv(request: Request, who: Who, f: Annotated[views.MoveSelection, Query()]) -> Response:
-    return csv_response(views.move_rows(db_of(request), who.policy, f), "moves.csv")
+def api_moves_csv(request: Request, who: Who, f: Annotated[views.MoveSelection, Query()], bom: Bom = None) -> Response:
+    return csv_response(views.move_rows(db_of(request), who.policy, f), "moves.csv", bom=bom is True)
 
 
-def csv_response(rows: Iterator[list[str]], filename: str, *, guarded: bool = False) -> StreamingResponse:
+# Excel opens a UTF-8 CSV without a byte order mark in the local code page, so "Zoë Müller" arrives as
+# "ZoÃ« MÃ¼ller". The list pages' Export CSV buttons are for people opening a spreadsheet: their files start
+# with one. The API's CSVs and the interchange export are for programs (and the import, which skips a mark):
+# theirs start with none. Either way ?bom= decides.
+Bom = Annotated[
+    bool | None,
+    Query(
+        description="start the file with a UTF-8 byte order mark, which Excel needs to read non-ASCII text "
+        "(default: yes on the list pages' downloads, no in the API and the interchange export)"
+    ),
+]
+
+
+def csv_response(
+    rows: Iterator[list[str]], filename: str, *, guarded: bool = False, bom: bool = False
+) -> StreamingResponse:
     """A CSV download streamed from ``rows``; each cell is guarded against formulas unless ``guarded``
-    says the rows already are (the interchange export: guarding twice would change what imports back)."""
+    says the rows already are (the interchange export: guarding twice would change what imports back).
+    ``bom``: the file starts with a UTF-8 byte order mark (see :data:`Bom`)."""
     import csv
     import io
 
     def lines() -> Iterator[str]:
+        if bom:
+            yield "\ufeff"
         for row in rows:
             buf = io.StringIO()
             csv.writer(buf).writerow(row if guarded else [safe_cell(v) for v in row])
