@@ -1547,3 +1547,38 @@ def test_a_plan_stored_from_newer_data_while_the_plan_is_made_stays_current(
     org.assess_skill(plan_db, person_id="EMP", skill="Programming", level=2.0, provenance="manager", actor="MGR")
     made = planning.plan_for_person(plan_db, "EMP", actor="EMP", start=START)
     assert (made.plan.version, made.plan.created_by, made.kept) == (2, "EMP", False)
+
+
+def test_a_what_if_answer_is_not_reused_once_an_earlier_audited_write_commits(plan_db: Database) -> None:
+    """The what-if cache is keyed by the newest audit event. On PostgreSQL a transaction holding a lower audit
+    id can commit after one holding a higher: an answer computed in between (without the first one's change)
+    was reused for up to WHAT_IF_TTL seconds, as the newest id did not change. The key now also holds the
+    writers still running when it was read, so their commit starts afresh. (SQLite commits writers one at a
+    time, in id order: the case cannot arise there.)"""
+    if plan_db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+
+    def audited(conn: Any, action: str) -> None:
+        conn.execute(
+            t.audit_events.insert().values(
+                at=dt.datetime.now(dt.UTC), actor="hr", action=action, entity_type="template", entity_id="x"
+            )
+        )
+
+    first = plan_db.write_engine.connect()
+    try:
+        with first.begin():
+            # The stretch is made 6 weeks long: with the 8-week gig beside it, ready in week 8 instead of 12.
+            first.execute(update(t.move_templates).where(t.move_templates.c.id == "T-STRETCH").values(duration_weeks=6))
+            audited(first, "template.updated")  # the lower id, not committed yet
+            with plan_db.write_engine.begin() as second:
+                audited(second, "unrelated")  # a higher id, committed first
+            with plan_db.engine.connect() as conn:
+                before = planning.WhatIf(conn, "EMP").baseline()
+            assert before is not None and before.ready_week == 12
+        # The first transaction has committed; the newest audit id is the same as when the answer was kept.
+        with plan_db.engine.connect() as conn:
+            after = planning.WhatIf(conn, "EMP").baseline()
+        assert after is not None and after.ready_week == 8
+    finally:
+        first.close()

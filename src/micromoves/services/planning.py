@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, Text, and_, cast, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Text, and_, cast, func, literal_column, or_, select, update
 
 from micromoves.domain.errors import Conflict, DomainError, InvalidValue, NotFound, OutOfTime
 from micromoves.domain.lifecycle import OCCUPYING_STATUSES
@@ -1715,7 +1715,8 @@ class WhatIf:
     :data:`WHAT_IF_TOTAL` in all (a timed-out search's greedy fallback may add a little). Unknown → None.
 
     Answers are kept for :data:`WHAT_IF_TTL` seconds, per database and person, as long as the newest audit
-    event is the same: every change the services make is audited, so a write anywhere starts afresh.
+    event is the same (and, on PostgreSQL, the writers still running: see :meth:`_scope`): every change the
+    services make is audited, so a write anywhere starts afresh.
 
     ``target_role_id`` pins the target planned towards (default: the one recorded for the person when the
     problem is loaded). :func:`marketplace.apply` pins the target it read, and stores the figure only if that
@@ -1744,9 +1745,22 @@ class WhatIf:
 
     def _scope(self) -> tuple[Any, ...]:
         """Database, person, pinned target, start and the newest audit event: asked once, and only if a page
-        asks at all."""
+        asks at all.
+
+        On PostgreSQL also the transactions still running, read in the same statement (one snapshot): one
+        holding a lower audit id than the newest may commit later, and the newest id alone would then
+        not change. A write that commits afterwards either was running (the set changes) or takes a higher
+        id. SQLite commits one writer at a time, in id order."""
         if self._scope_key is None:
-            newest = self.conn.scalar(select(func.max(t.audit_events.c.id)))
+            newest: Any = select(func.max(t.audit_events.c.id)).scalar_subquery()
+            if self.conn.dialect.name == "postgresql":
+                running: ColumnElement[Any] = literal_column(
+                    "ARRAY(SELECT x::text FROM pg_snapshot_xip(pg_current_snapshot()) AS x ORDER BY 1)"
+                )
+                newest, writers = self.conn.execute(select(newest, running)).one()
+                newest = (newest, tuple(writers))
+            else:
+                newest = self.conn.scalar(select(newest))
             self._scope_key = (
                 id(self.conn.engine),
                 str(self.conn.engine.url),
