@@ -1944,11 +1944,12 @@ def _check_hire_dates(
             f"a move cannot start before its person's hire date ({m.person_id} hired {day.isoformat()}, "
             f"{where}): {m.start.isoformat()}",
         )
-    # The stored moves of the people whose hire date the file changes. Their earliest start first, one row per
-    # person: only the few whose earliest move starts before the file's date have their moves read.
     dated = {pid: people_in_file[pid] for pid in changed if pid in db_people}
     if not dated:
         return
+    _check_hire_in_role_history(conn, dated, issues)
+    # The stored moves of the people whose hire date the file changes. Their earliest start first, one row per
+    # person: only the few whose earliest move starts before the file's date have their moves read.
     c = t.moves.c
     occupying = [s.value for s in OCCUPYING_STATUSES]
     ids = sorted(dated)
@@ -1979,6 +1980,56 @@ def _check_hire_dates(
                 "hire_date",
                 f"a hire date cannot be after the start of the person's stored move {mid} ({start.isoformat()}): "
                 f"{p.hire_date.isoformat()}",
+            )
+
+
+# A record of a person's role history: (start, id, reason, role, end).
+_Assignment = tuple[dt.date, int, AssignmentReason, str, "dt.date | None"]
+
+
+def _role_histories(conn: Connection, people: Iterable[str]) -> dict[str, list[_Assignment]]:
+    """The stored role history of each of ``people`` who has one, oldest first."""
+    a_ = t.role_assignments.c
+    found: dict[str, list[_Assignment]] = defaultdict(list)
+    rows = select_among(conn, people, a_.person_id, a_.start, a_.id, a_.reason, a_.role_id, a_.end)
+    for pid, start, aid, reason, role, end in rows:
+        found[pid].append((start, aid, AssignmentReason(reason), role, end))
+    return {pid: sorted(records) for pid, records in found.items()}
+
+
+def _hire_of(history: Sequence[_Assignment]) -> _Assignment | None:
+    """The record of the person's hire in their role history: the first with the reason hire (as a rule the
+    only one), or None (someone stored without a role has no history)."""
+    return next((record for record in history if record[2] is AssignmentReason.HIRE), None)
+
+
+def _check_hire_in_role_history(conn: Connection, dated: Mapping[str, PersonRec], issues: Issues) -> None:
+    """A stored person's hire date the import changes moves the hire in their role history with it
+    (:func:`_move_hires`): held to the later role changes that history already has (a promotion, a transfer,
+    a conversion, a revert, from the day after the new hire date on), as it is to their stored moves, so that
+    the history never says they changed role before they were hired. On the day of such a change is fine: a
+    conversion on a person's first day is recorded so. What the history holds is not judged otherwise (data
+    stored before the app checked it goes back and forth); only a change of the hire date is refused."""
+    for pid, history in sorted(_role_histories(conn, dated).items()):
+        p = dated[pid]
+        day = p.hire_date
+        if day is None:
+            continue
+        hire = _hire_of(history)
+        later = [record for record in history if record is not hire and record[0] < day]
+        problem = None
+        if later:  # the first of them is named
+            start, _aid, reason, role, _end = later[0]
+            into = "into" if reason is AssignmentReason.HIRE else "to"
+            problem = f"the person's {reason.value} {into} {role} on {start.isoformat()}"
+        elif hire is not None and hire[4] is not None and hire[4] < day:  # ended, and nothing after it
+            problem = f"the end of the person's hire into {hire[3]} ({hire[4].isoformat()})"
+        if problem is not None:
+            issues.add(
+                p.file,
+                p.row,
+                "hire_date",
+                f"a hire date cannot be after {problem} in their role history: {day.isoformat()}",
             )
 
 
@@ -2435,6 +2486,9 @@ def _write_people(
             managed,
         )
     levels = {k: v for k, v in conn.execute(select(t.roles.c.id, t.roles.c.level))}
+    # Before the role changes: a hire moved past today is a pre-hire's, whose new role is the one they are
+    # hired into (below).
+    _move_hires(conn, [p for p in written if p.id in existing and "hire_date" in changed[p.id]])
     a_ = t.role_assignments.c
     # The people whose current assignment has not started yet (a pre-hire's hire), of those whose role changes.
     retitled = sorted(pid for pid, fields in changed.items() if "role_id" in fields)
@@ -2475,6 +2529,21 @@ def _write_people(
             assignments.append((p.id, p.role_id, today, None, reason, None))
     if assignments:
         w.insert(t.role_assignments, ["person_id", "role_id", "start", "end", "reason", "move_id"], assignments)
+
+
+def _move_hires(conn: Connection, people: Sequence[PersonRec]) -> None:
+    """The hire in the role history of each stored person whose hire date the import changes, moved to the new
+    date: the person's hire date alone was written, and the history said they were hired on the old one.
+    Held to their later role changes before anything is written (:func:`_check_hire_in_role_history`)."""
+    hired = {p.id: p.hire_date for p in people if p.hire_date is not None}
+    moved = [
+        {"aid": hire[1], "day": hired[pid]}
+        for pid, history in _role_histories(conn, hired).items()
+        if (hire := _hire_of(history)) is not None and hire[0] != hired[pid]
+    ]
+    if moved:
+        a_ = t.role_assignments.c
+        conn.execute(t.role_assignments.update().where(a_.id == bindparam("aid")).values(start=bindparam("day")), moved)
 
 
 def _forget_plan_benefits(conn: Connection, changed: Mapping[str, list[str]]) -> dict[str, dict[str, int]]:
