@@ -31,16 +31,25 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, Connection, MetaData, String, Table, bindparam, func, literal, or_, select
+from sqlalchemy.exc import OperationalError
 
 from micromoves.domain import lifecycle, rules, vocabulary
-from micromoves.domain.errors import DomainError, InvalidValue
+from micromoves.domain.errors import Conflict, DomainError, InvalidValue
 from micromoves.domain.lifecycle import NEVER_RAN_STATUSES, OCCUPYING_STATUSES, STARTED_STATUSES
 from micromoves.domain.model import AssignmentReason, Decision, MoveKind, MoveStatus, Provenance, Rating
 from micromoves.services.moves import imported_reviewer, keep_reviews, review_record
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import changes
 from micromoves.storage import tables as t
-from micromoves.storage.bulk import CHUNK, BulkWriter, among, code_point_order, select_among
+from micromoves.storage.bulk import (
+    CHUNK,
+    LOCK_NOT_AVAILABLE,
+    LOCK_WAIT_SECONDS,
+    BulkWriter,
+    among,
+    code_point_order,
+    select_among,
+)
 from micromoves.storage.db import Database
 from micromoves.storage.repositories import labelled_skill, skill_label
 from micromoves.storage.uow import utcnow
@@ -2855,6 +2864,47 @@ def _follow_status_changes(conn: Connection, moves: list[MoveRec], plan: Plan, a
 
 # ---------------------------------------------------------------------------------------------- entry
 
+# Imports run one at a time (PostgreSQL): each takes this transaction-level advisory lock first, before it reads
+# anything. The key is fixed: the first 8 bytes of SHA-256("micromoves import") as a signed 64-bit integer
+# (-8,282,970,049,571,159,782), beside the login throttle's keys (accounts.py), hashed the same way from
+# other texts. An import waiting for another waits at most IMPORT_WAIT_SECONDS, as a large import waits for its
+# tables (storage.bulk.LOCK_WAIT_SECONDS), then is refused in words, with nothing written.
+IMPORT_LOCK = int.from_bytes(hashlib.sha256(b"micromoves import").digest()[:8], "big", signed=True)
+IMPORT_WAIT_SECONDS = LOCK_WAIT_SECONDS
+
+
+def _one_import_at_a_time(conn: Connection, progress: Progress, most_seconds: float) -> None:
+    """Wait until no other import runs, at most ``most_seconds``, then hold the import lock until commit.
+
+    Two imports at once deadlocked: each wrote the teams and roles it names in its own order (a teams file's
+    teams and then those only named, a roles file's rows in file order), so one held T1 and waited for T2 while
+    the other held T2 and waited for T1, and PostgreSQL aborted one of them (a traceback, the import lost).
+    Ordering those writes (code-point order, as the people's row locks are taken) would take away that
+    deadlock only: two imports would still each check their files against a database the other is changing
+    (both creating the same team, the second failing on its key; both adding moves of one person, together
+    over their capacity). Serialised, each import checks what the one before it committed, and an import
+    runs for minutes at most, so another one waits rather than interleaves. The lock is taken first, holding
+    nothing: whoever waits for it holds no row another import or the app could wait for (a large import's
+    table locks, BulkWriter._lock_exclusively, come after it). SQLite's writer already holds the whole
+    database (BEGIN IMMEDIATE)."""
+    if conn.dialect.name != "postgresql":
+        return
+    if conn.scalar(select(func.pg_try_advisory_xact_lock(IMPORT_LOCK))):
+        return
+    progress("wait", 0, 1)  # the CLI's bar says what the import is waiting for
+    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{max(1, round(most_seconds * 1000))}ms'")
+    try:
+        conn.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK)))
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        raise Conflict(
+            f"another import is running: imports run one at a time, and this one waited {most_seconds:g} s for it "
+            "to finish; nothing was written, try again once it has"
+        ) from None
+    conn.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
+    progress("wait", 1, 1)
+
 
 def import_files(
     db: Database,
@@ -2884,6 +2934,7 @@ def import_files(
     try:
         sources = load_sources(paths, kinds)
         with db.write_engine.begin() as conn:
+            _one_import_at_a_time(conn, report, IMPORT_WAIT_SECONDS)
             plan = check(conn, sources, settings, report, known_teams=known_teams, today=today)
             summary = _write(conn, plan, sources, actor, report, settings, today)
     finally:
