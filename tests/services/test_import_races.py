@@ -1,4 +1,5 @@
-"""An import and plan-all's store step, run at once, take the people's row locks in one order (PostgreSQL).
+"""An import and plan-all's store step, run at once, take the people's row locks in one order (PostgreSQL); two
+imports run one at a time.
 
 plan-all stores its plans holding the rows of the people it planned for, locked in person-id order
 (planning.changed_while_planning, FOR NO KEY UPDATE). An import that wrote people in the order of its file
@@ -9,6 +10,7 @@ then has the store lock every planned person: both must go through. (SQLite's wr
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from micromoves.services.importing import import_files
+from micromoves.domain.errors import Conflict
+from micromoves.services import importing
+from micromoves.services.importing import ImportSummary, import_files
 from micromoves.services.planning import changed_while_planning
 from micromoves.settings import Settings
 from micromoves.storage import tables as t
@@ -146,3 +150,101 @@ def test_a_large_import_runs_alongside_a_write_that_locks_a_person_then_their_mo
     assert (summary.updated["people"], summary.created["moves"]) == (1, 1)
     with pg.engine.connect() as conn:
         assert conn.scalar(select(t.moves.c.title).where(t.moves.c.id == "M0")) == "Gig, approved"
+
+
+def _teams(db: Database) -> dict[str, str]:
+    with db.engine.connect() as conn:
+        return dict(conn.execute(select(t.teams.c.id, t.teams.c.name)).all())
+
+
+def _paused_at_its_first_write(db: Database, paths: list[Path], **kwargs: Any) -> tuple[Any, threading.Event]:
+    """Run an import in a thread until it has written the teams of its teams file: it stops there, holding what
+    it wrote, until the event it gives back is set. (Its progress callback, which the CLI's bar is, waits.)"""
+    reached, go = threading.Event(), threading.Event()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == "write" and not reached.is_set():
+            reached.set()
+            assert go.wait(30), "the test never let the import go on"
+
+    pool = ThreadPoolExecutor(1)
+    future = pool.submit(import_files, db, paths, actor="admin", progress=progress, **kwargs)
+    pool.shutdown(wait=False)
+    deadline = time.monotonic() + 20
+    while not reached.wait(0.02):
+        assert time.monotonic() < deadline, "the import never wrote"
+        assert not future.done(), future.result()
+    return future, go
+
+
+def _two_imports(pg: Database, tmp_path: Path, **second: Any) -> tuple[ImportSummary, ImportSummary]:
+    """The first import renames T1 (a teams file's team) and then creates X (a team its people only name); the
+    second, at the same time, creates X (its teams file's new team) and then renames T1: the teams in the
+    opposite order. The first holds T1 until the second waits, then goes on."""
+    setup = tmp_path / "setup"
+    setup.mkdir()
+    import_files(pg, [write_csv(setup / "teams.csv", TEAMS_H, [["T1", "Team one", "", ""]])], actor="admin")
+    first, other = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    other.mkdir()
+    renamed = write_csv(first / "teams.csv", TEAMS_H, [["T1", "Team 1", "", ""]])
+    named = write_csv(first / "people.csv", PEOPLE_H, [_person("P1", "Oslo", "X")])
+    both = write_csv(other / "teams.csv", TEAMS_H, [["X", "Team X", "", ""], ["T1", "Team I", "", ""]])
+    paths = [both]
+    if second.get("settings") is not None:  # a large import: a moves file from the bulk threshold on
+        paths.append(write_csv(other / "people.csv", PEOPLE_H, [_person("P2", "Oslo", "T1")]))
+        move = ["M1", "P2", "gig", "Gig", "", "2026-01-05", "2026-02-27", 10, "proposed", "", "Ship it", "", ""]
+        paths.append(write_csv(other / "moves.csv", MOVES_H, [move]))
+    running, go = _paused_at_its_first_write(pg, [renamed, named])
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            after = pool.submit(import_files, pg, paths, actor="admin", **second)
+            _wait_until_waiting(pg, after)
+            go.set()
+            return running.result(timeout=30), after.result(timeout=60)
+    finally:
+        go.set()  # a failed wait lets the first import end too
+
+
+def test_two_imports_naming_the_same_teams_in_opposite_orders_both_go_through(pg: Database, tmp_path: Path) -> None:
+    """Each import wrote its teams in its own order: the first held T1 and waited for X, which the second had
+    created and held while it waited for T1. PostgreSQL found the deadlock and aborted one of the imports (a
+    traceback). Imports now run one at a time: the second waits for the first, then checks its files against
+    what the first committed (X is stored by then: updated, not created twice)."""
+    first, second = _two_imports(pg, tmp_path)
+    assert (first.updated["teams"], first.teams_created, first.created["people"]) == (1, ["X"], 1)
+    assert (second.created["teams"], second.updated["teams"]) == (0, 2)
+    assert _teams(pg) == {"T1": "Team I", "X": "Team X"}
+
+
+def test_a_large_import_waits_for_another_import_and_then_goes_through(pg: Database, tmp_path: Path) -> None:
+    """From the bulk threshold on, the import locks whole the tables its moves name (BulkWriter._lock_exclusively):
+    after the import lock, so a large import waits for the import before it, holding nothing, as any does."""
+    first, second = _two_imports(pg, tmp_path, settings=Settings(bulk_import_threshold=1))
+    assert first.teams_created == ["X"]
+    assert (second.updated["teams"], second.created["people"], second.created["moves"]) == (2, 1, 1)
+    assert _teams(pg) == {"T1": "Team I", "X": "Team X"}
+
+
+def test_an_import_waiting_for_another_past_the_wait_is_refused_in_words(
+    pg: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import waits for the one before it at most IMPORT_WAIT_SECONDS (the ten minutes a large import waits
+    for its tables); past it, it is refused saying why, with nothing written, and the first goes on."""
+    monkeypatch.setattr(importing, "IMPORT_WAIT_SECONDS", 0.5)
+    waiting = _people(tmp_path, "b", [_person("P1", "Oslo")])
+    with pg.write_engine.connect() as conn:
+        tx = conn.begin()
+        conn.execute(select(func.pg_advisory_xact_lock(importing.IMPORT_LOCK)))  # as an import running holds it
+        started = time.monotonic()
+        with pytest.raises(Conflict) as info:
+            import_files(pg, [waiting], actor="admin")
+        assert 0.5 <= time.monotonic() - started < 10
+        assert info.value.message == (
+            "another import is running: imports run one at a time, and this one waited 0.5 s for it to finish; "
+            "nothing was written, try again once it has"
+        )
+        tx.commit()
+    assert _locations(pg) == {}
+    import_files(pg, [waiting], actor="admin")  # once the other has finished
+    assert _locations(pg) == {"P1": "Oslo"}

@@ -31,16 +31,25 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, Connection, MetaData, String, Table, bindparam, func, literal, or_, select
+from sqlalchemy.exc import OperationalError
 
 from micromoves.domain import lifecycle, rules, vocabulary
-from micromoves.domain.errors import DomainError, InvalidValue
+from micromoves.domain.errors import Conflict, DomainError, InvalidValue
 from micromoves.domain.lifecycle import NEVER_RAN_STATUSES, OCCUPYING_STATUSES, STARTED_STATUSES
 from micromoves.domain.model import AssignmentReason, Decision, MoveKind, MoveStatus, Provenance, Rating
 from micromoves.services.moves import imported_reviewer, keep_reviews, review_record
 from micromoves.settings import Settings, get_settings
 from micromoves.storage import changes
 from micromoves.storage import tables as t
-from micromoves.storage.bulk import CHUNK, BulkWriter, among, code_point_order, select_among
+from micromoves.storage.bulk import (
+    CHUNK,
+    LOCK_NOT_AVAILABLE,
+    LOCK_WAIT_SECONDS,
+    BulkWriter,
+    among,
+    code_point_order,
+    select_among,
+)
 from micromoves.storage.db import Database
 from micromoves.storage.repositories import labelled_skill, skill_label
 from micromoves.storage.uow import utcnow
@@ -1944,11 +1953,12 @@ def _check_hire_dates(
             f"a move cannot start before its person's hire date ({m.person_id} hired {day.isoformat()}, "
             f"{where}): {m.start.isoformat()}",
         )
-    # The stored moves of the people whose hire date the file changes. Their earliest start first, one row per
-    # person: only the few whose earliest move starts before the file's date have their moves read.
     dated = {pid: people_in_file[pid] for pid in changed if pid in db_people}
     if not dated:
         return
+    _check_hire_in_role_history(conn, dated, issues)
+    # The stored moves of the people whose hire date the file changes. Their earliest start first, one row per
+    # person: only the few whose earliest move starts before the file's date have their moves read.
     c = t.moves.c
     occupying = [s.value for s in OCCUPYING_STATUSES]
     ids = sorted(dated)
@@ -1979,6 +1989,56 @@ def _check_hire_dates(
                 "hire_date",
                 f"a hire date cannot be after the start of the person's stored move {mid} ({start.isoformat()}): "
                 f"{p.hire_date.isoformat()}",
+            )
+
+
+# A record of a person's role history: (start, id, reason, role, end).
+_Assignment = tuple[dt.date, int, AssignmentReason, str, "dt.date | None"]
+
+
+def _role_histories(conn: Connection, people: Iterable[str]) -> dict[str, list[_Assignment]]:
+    """The stored role history of each of ``people`` who has one, oldest first."""
+    a_ = t.role_assignments.c
+    found: dict[str, list[_Assignment]] = defaultdict(list)
+    rows = select_among(conn, people, a_.person_id, a_.start, a_.id, a_.reason, a_.role_id, a_.end)
+    for pid, start, aid, reason, role, end in rows:
+        found[pid].append((start, aid, AssignmentReason(reason), role, end))
+    return {pid: sorted(records) for pid, records in found.items()}
+
+
+def _hire_of(history: Sequence[_Assignment]) -> _Assignment | None:
+    """The record of the person's hire in their role history: the first with the reason hire (as a rule the
+    only one), or None (someone stored without a role has no history)."""
+    return next((record for record in history if record[2] is AssignmentReason.HIRE), None)
+
+
+def _check_hire_in_role_history(conn: Connection, dated: Mapping[str, PersonRec], issues: Issues) -> None:
+    """A stored person's hire date the import changes moves the hire in their role history with it
+    (:func:`_move_hires`): held to the later role changes that history already has (a promotion, a transfer,
+    a conversion, a revert, from the day after the new hire date on), as it is to their stored moves, so that
+    the history never says they changed role before they were hired. On the day of such a change is fine: a
+    conversion on a person's first day is recorded so. What the history holds is not judged otherwise (data
+    stored before the app checked it goes back and forth); only a change of the hire date is refused."""
+    for pid, history in sorted(_role_histories(conn, dated).items()):
+        p = dated[pid]
+        day = p.hire_date
+        if day is None:
+            continue
+        hire = _hire_of(history)
+        later = [record for record in history if record is not hire and record[0] < day]
+        problem = None
+        if later:  # the first of them is named
+            start, _aid, reason, role, _end = later[0]
+            into = "into" if reason is AssignmentReason.HIRE else "to"
+            problem = f"the person's {reason.value} {into} {role} on {start.isoformat()}"
+        elif hire is not None and hire[4] is not None and hire[4] < day:  # ended, and nothing after it
+            problem = f"the end of the person's hire into {hire[3]} ({hire[4].isoformat()})"
+        if problem is not None:
+            issues.add(
+                p.file,
+                p.row,
+                "hire_date",
+                f"a hire date cannot be after {problem} in their role history: {day.isoformat()}",
             )
 
 
@@ -2435,6 +2495,9 @@ def _write_people(
             managed,
         )
     levels = {k: v for k, v in conn.execute(select(t.roles.c.id, t.roles.c.level))}
+    # Before the role changes: a hire moved past today is a pre-hire's, whose new role is the one they are
+    # hired into (below).
+    _move_hires(conn, [p for p in written if p.id in existing and "hire_date" in changed[p.id]])
     a_ = t.role_assignments.c
     # The people whose current assignment has not started yet (a pre-hire's hire), of those whose role changes.
     retitled = sorted(pid for pid, fields in changed.items() if "role_id" in fields)
@@ -2475,6 +2538,21 @@ def _write_people(
             assignments.append((p.id, p.role_id, today, None, reason, None))
     if assignments:
         w.insert(t.role_assignments, ["person_id", "role_id", "start", "end", "reason", "move_id"], assignments)
+
+
+def _move_hires(conn: Connection, people: Sequence[PersonRec]) -> None:
+    """The hire in the role history of each stored person whose hire date the import changes, moved to the new
+    date: the person's hire date alone was written, and the history said they were hired on the old one.
+    Held to their later role changes before anything is written (:func:`_check_hire_in_role_history`)."""
+    hired = {p.id: p.hire_date for p in people if p.hire_date is not None}
+    moved = [
+        {"aid": hire[1], "day": hired[pid]}
+        for pid, history in _role_histories(conn, hired).items()
+        if (hire := _hire_of(history)) is not None and hire[0] != hired[pid]
+    ]
+    if moved:
+        a_ = t.role_assignments.c
+        conn.execute(t.role_assignments.update().where(a_.id == bindparam("aid")).values(start=bindparam("day")), moved)
 
 
 def _forget_plan_benefits(conn: Connection, changed: Mapping[str, list[str]]) -> dict[str, dict[str, int]]:
@@ -2786,6 +2864,47 @@ def _follow_status_changes(conn: Connection, moves: list[MoveRec], plan: Plan, a
 
 # ---------------------------------------------------------------------------------------------- entry
 
+# Imports run one at a time (PostgreSQL): each takes this transaction-level advisory lock first, before it reads
+# anything. The key is fixed: the first 8 bytes of SHA-256("micromoves import") as a signed 64-bit integer
+# (-8,282,970,049,571,159,782), beside the login throttle's keys (accounts.py), hashed the same way from
+# other texts. An import waiting for another waits at most IMPORT_WAIT_SECONDS, as a large import waits for its
+# tables (storage.bulk.LOCK_WAIT_SECONDS), then is refused in words, with nothing written.
+IMPORT_LOCK = int.from_bytes(hashlib.sha256(b"micromoves import").digest()[:8], "big", signed=True)
+IMPORT_WAIT_SECONDS = LOCK_WAIT_SECONDS
+
+
+def _one_import_at_a_time(conn: Connection, progress: Progress, most_seconds: float) -> None:
+    """Wait until no other import runs, at most ``most_seconds``, then hold the import lock until commit.
+
+    Two imports at once deadlocked: each wrote the teams and roles it names in its own order (a teams file's
+    teams and then those only named, a roles file's rows in file order), so one held T1 and waited for T2 while
+    the other held T2 and waited for T1, and PostgreSQL aborted one of them (a traceback, the import lost).
+    Ordering those writes (code-point order, as the people's row locks are taken) would take away that
+    deadlock only: two imports would still each check their files against a database the other is changing
+    (both creating the same team, the second failing on its key; both adding moves of one person, together
+    over their capacity). Serialised, each import checks what the one before it committed, and an import
+    runs for minutes at most, so another one waits rather than interleaves. The lock is taken first, holding
+    nothing: whoever waits for it holds no row another import or the app could wait for (a large import's
+    table locks, BulkWriter._lock_exclusively, come after it). SQLite's writer already holds the whole
+    database (BEGIN IMMEDIATE)."""
+    if conn.dialect.name != "postgresql":
+        return
+    if conn.scalar(select(func.pg_try_advisory_xact_lock(IMPORT_LOCK))):
+        return
+    progress("wait", 0, 1)  # the CLI's bar says what the import is waiting for
+    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{max(1, round(most_seconds * 1000))}ms'")
+    try:
+        conn.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK)))
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        raise Conflict(
+            f"another import is running: imports run one at a time, and this one waited {most_seconds:g} s for it "
+            "to finish; nothing was written, try again once it has"
+        ) from None
+    conn.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
+    progress("wait", 1, 1)
+
 
 def import_files(
     db: Database,
@@ -2815,6 +2934,7 @@ def import_files(
     try:
         sources = load_sources(paths, kinds)
         with db.write_engine.begin() as conn:
+            _one_import_at_a_time(conn, report, IMPORT_WAIT_SECONDS)
             plan = check(conn, sources, settings, report, known_teams=known_teams, today=today)
             summary = _write(conn, plan, sources, actor, report, settings, today)
     finally:
