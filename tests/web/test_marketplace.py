@@ -596,6 +596,11 @@ def test_allocation_is_reviewed_then_applied_in_the_browser_api(world: World) ->
     r = admin.post(f"/api/v1/allocations/{run['id']}/apply", json={})
     assert r.status_code == 200 and r.json()["status"] == "applied"
     assert _status(world, world.application) == "offered"
+    with world.db.engine.connect() as conn:  # the allocation's offer is the organisation's answer, and when
+        a = t.applications.c
+        row = conn.execute(select(a.offered_or_rejected_at, a.decided_at).where(a.id == world.application)).one()
+    assert row.offered_or_rejected_at is not None and row.offered_or_rejected_at == row.decided_at
+    assert _days_to_decision(world) is not None
     # The twin run, proposed before run was applied, says it is out of date instead of offering Apply.
     stale = admin.get(f"/api/v1/allocations/{twin_id}").json()
     assert f"run {run['id']} was applied after it was proposed" in stale["out_of_date"]
