@@ -479,6 +479,8 @@ def test_some_moves_came_through_the_marketplace_with_their_onboarding(
             o.start,
         )
         assert a.applied_at < a.decided_at and set(m.skills_targeted) == set(o.builds_skills)
+        # The host's offer came between the application and the acceptance (decided_at, the applicant's).
+        assert a.applied_at < a.offered_or_rejected_at < a.decided_at
         first = {}
         for h in history[m.id]:
             first.setdefault(h.to_status, h.at.date())
@@ -501,6 +503,31 @@ def test_some_moves_came_through_the_marketplace_with_their_onboarding(
     assert [v.item for v in mviews.onboarding(db, admin, some)] == [
         i.item for i in sorted(items[some], key=lambda i: i.position)
     ]
+
+
+def test_the_demos_congestion_report_counts_the_hosts_answers(demo: tuple[Database, DemoSummary, Snapshot]) -> None:
+    """The demo's report showed no days to a decision: no open opportunity had an answered application (the
+    accepted ones of past opportunities are history, left out of the report). The first applicant of each busy
+    opportunity has been answered, halfway through their wait; the figure is that answer, and says how many."""
+    from micromoves.services import accounts, congestion
+    from micromoves.services.demo import ANSWERED_FROM, BOTTLENECK_ID
+    from micromoves.services.policy import Policy
+
+    db, _, snap = demo
+    answered = [a for a in snap.applications if a.offered_or_rejected_at is not None and a.status == "rejected"]
+    by_opportunity = Counter(a.opportunity_id for a in snap.applications if a.opportunity_id.startswith("OPP-DEMO-"))
+    busy = {oid for oid, n in by_opportunity.items() if n >= ANSWERED_FROM and oid != BOTTLENECK_ID}
+    assert busy and {a.opportunity_id for a in answered} == busy
+    for a in answered:
+        assert a.applied_at < a.offered_or_rejected_at == a.decided_at and a.decided_by is not None
+    report = congestion.congestion(db, Policy(db, accounts.Principal(0, "admin", accounts.Access.ADMIN, None)))
+    slots = {s.id: s for s in report.slots}
+    for a in answered:
+        days = (a.offered_or_rejected_at - a.applied_at).total_seconds() / 86_400
+        slot = slots[a.opportunity_id]
+        assert (slot.median_days_to_decision, slot.decided) == (round(days, 1), 1)
+        assert slot.demand_applications == by_opportunity[a.opportunity_id] - 1  # a rejection is no demand
+    assert all(s.median_days_to_decision is None for s in report.slots if s.id not in busy)
 
 
 def test_the_demos_export_imports_back_unchanged(

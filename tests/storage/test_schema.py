@@ -189,3 +189,150 @@ def test_integer_keys_are_filled_by_the_database_on_every_path(empty_db_url: str
         mirrored = conn.execute(select(a.person_id, a.person_key, a.opportunity_key).order_by(a.id)).all()
         assert mirrored == [("P0", 3, 1), ("P9", 4, 1)]
     db.dispose()
+
+
+def _downgrade(db: Database, revision: str) -> None:
+    from alembic import command
+
+    cfg = db.alembic_config()
+    with db.write_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
+@EXPRESSION_INDEX
+def test_migration_0016_backfills_the_organisations_answer_where_a_record_says_it(empty_db_url: str) -> None:
+    """``applications.offered_or_rejected_at``: an offered or rejected row's decided_at; an offer that the
+    applicant moved on (accepted, declined, withdrawn) from the audit trail, the host's offer or an applied
+    allocation's, of this round of the application; NULL where no record says it. Downgrade and upgrade again."""
+    from alembic.autogenerate import compare_metadata as compare
+    from sqlalchemy import insert, inspect
+
+    db = Database(empty_db_url)
+    db.migrate("0015")
+    day0 = dt.datetime(2026, 10, 1, 9, tzinfo=dt.UTC)
+
+    def day(n: float) -> dt.datetime:
+        return day0 + dt.timedelta(days=n)
+
+    # person: (status, decided_at, the offer events the audit trail holds: (kind, day)) → the backfilled answer
+    cases: dict[str, tuple[str, float | None, list[tuple[str, float]], float | None]] = {
+        "P1": ("offered", 2, [("host", 2)], 2),
+        "P2": ("rejected", 3, [], 3),
+        # The host's offer on day 2, accepted on day 9; the offer of an earlier round (before it was renewed) is not it.
+        "P3": ("accepted", 9, [("host", -5), ("host", 2)], 2),
+        "P4": ("declined", 4, [("allocation", 1)], 1),  # offered by an applied allocation run
+        "P5": ("withdrawn", 1, [], None),  # withdrawn before any answer
+        "P6": ("accepted", 7, [], None),  # written in bulk: no record of the offer
+        "P7": ("withdrawn", 6, [("proposed", 2)], None),  # in a run that was only proposed: no offer
+        "P8": ("waitlisted", 1, [], None),  # waitlisting is no answer
+        "P9": ("applied", None, [], None),
+        "P10": ("accepted", 8, [("host", -1)], None),  # the only offer was the earlier round's
+    }
+    a = tables.applications.c
+    with db.write_engine.begin() as conn:
+        conn.execute(insert(tables.teams).values(id="T", name="Team", function=""))
+        for pid in cases:
+            conn.execute(insert(tables.people).values(id=pid, name=pid, email="", location=""))
+        conn.execute(
+            insert(tables.opportunities).values(
+                id="O",
+                title="o",
+                kind="gig",
+                host_team_id="T",
+                start=dt.date(2026, 11, 2),
+                end=dt.date(2026, 12, 4),
+                percent_time=20,
+                seats=1,
+                status="open",
+                created_by="x",
+                created_at=day(-10),
+            )
+        )
+        for pid, (status, decided, events, _) in cases.items():
+            app_id = conn.execute(
+                insert(tables.applications)
+                .values(
+                    opportunity_id="O",
+                    person_id=pid,
+                    status=status,
+                    applied_at=day0,
+                    note="",
+                    decided_at=None if decided is None else day(decided),
+                    decided_by=None if decided is None else "H",
+                )
+                .returning(a.id)
+            ).scalar_one()
+            for kind, when in events:
+                if kind == "host":
+                    conn.execute(
+                        insert(tables.audit_events).values(
+                            at=day(when),
+                            actor="H",
+                            action="application.offered",
+                            entity_type="application",
+                            entity_id=str(app_id),
+                            details={},
+                        )
+                    )
+                    continue
+                run_id = conn.execute(
+                    insert(tables.allocation_runs)
+                    .values(
+                        created_at=day(when - 1),
+                        created_by="admin",
+                        status="applied" if kind == "allocation" else "proposed",
+                        equity_weight=0.0,
+                        release_limit=0.2,
+                        objective=1.0,
+                        details={},
+                    )
+                    .returning(tables.allocation_runs.c.id)
+                ).scalar_one()
+                conn.execute(
+                    insert(tables.allocation_assignments).values(run_id=run_id, application_id=app_id, score=1.0)
+                )
+                if kind == "allocation":
+                    conn.execute(
+                        insert(tables.audit_events).values(
+                            at=day(when),
+                            actor="admin",
+                            action="allocation.applied",
+                            entity_type="allocation_run",
+                            entity_id=str(run_id),
+                            details={"offers": 1},
+                        )
+                    )
+    expected = {pid: None if answer is None else day(answer) for pid, (*_, answer) in cases.items()}
+
+    def answers() -> dict[str, dt.datetime | None]:
+        with db.engine.connect() as conn:
+            return dict(conn.execute(select(a.person_id, a.offered_or_rejected_at)).all())
+
+    db.migrate()
+    assert answers() == expected
+    # Down again: the column goes, every row stays, and the integer-key triggers (migration 0005) still fill
+    # a new application's keys (a batch rebuild of the table would have dropped them).
+    _downgrade(db, "0015")
+    with db.write_engine.begin() as conn:
+        assert "offered_or_rejected_at" not in {c["name"] for c in inspect(conn).get_columns("applications")}
+        assert conn.scalar(text("SELECT count(*) FROM applications WHERE person_key IS NOT NULL")) == len(cases)
+        conn.execute(insert(tables.people).values(id="P11", name="P11", email="", location=""))
+        conn.execute(
+            text(
+                "INSERT INTO applications (opportunity_id, person_id, status, applied_at, note) "
+                "VALUES ('O', 'P11', 'applied', :at, '')"
+            ),
+            {"at": day0},
+        )
+        keys = conn.execute(text("SELECT person_key, opportunity_key FROM applications WHERE person_id = 'P11'"))
+        assert None not in keys.one()
+        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0015"
+    db.migrate()
+    assert answers() == {**expected, "P11": None}
+    with db.engine.connect() as conn:
+        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == HEAD
+        assert (
+            compare(MigrationContext.configure(conn, opts={"include_object": _not_backend_only}), tables.metadata) == []
+        )
+    db.dispose()

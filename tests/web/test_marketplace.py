@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import html
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -595,6 +596,11 @@ def test_allocation_is_reviewed_then_applied_in_the_browser_api(world: World) ->
     r = admin.post(f"/api/v1/allocations/{run['id']}/apply", json={})
     assert r.status_code == 200 and r.json()["status"] == "applied"
     assert _status(world, world.application) == "offered"
+    with world.db.engine.connect() as conn:  # the allocation's offer is the organisation's answer, and when
+        a = t.applications.c
+        row = conn.execute(select(a.offered_or_rejected_at, a.decided_at).where(a.id == world.application)).one()
+    assert row.offered_or_rejected_at is not None and row.offered_or_rejected_at == row.decided_at
+    assert _days_to_decision(world) is not None
     # The twin run, proposed before run was applied, says it is out of date instead of offering Apply.
     stale = admin.get(f"/api/v1/allocations/{twin_id}").json()
     assert f"run {run['id']} was applied after it was proposed" in stale["out_of_date"]
@@ -913,6 +919,107 @@ def test_congestion_reports_the_observed_time_to_start(world: World) -> None:
     # The rule as the code applies it: the ratio and the least demand (it said "twice the demand" only).
     rule = congestion.congestion(db, world.policy("admin")).bottleneck_rule
     assert f"A bottleneck has {rule}." in flat and f"at least {congestion.BOTTLENECK_MIN_DEMAND} people" in rule
+
+
+def _days_to_decision(world: World) -> float | None:
+    report = congestion.congestion(world.db, world.policy("admin"))
+    return next(s for s in report.slots if s.id == world.opp_open).median_days_to_decision
+
+
+def _clock(world: World, monkeypatch: pytest.MonkeyPatch) -> Callable[[float], dt.datetime]:
+    """The marketplace's clock set to day N of eva's application, which she made on day 0 (30 days ago)."""
+    day0 = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
+    now = [day0]
+    monkeypatch.setattr(market, "utcnow", lambda: now[0])
+    with world.db.write_engine.begin() as conn:
+        conn.execute(t.applications.update().where(t.applications.c.id == world.application).values(applied_at=day0))
+
+    def at(day: float) -> dt.datetime:
+        now[0] = day0 + dt.timedelta(days=day)
+        return now[0]
+
+    return at
+
+
+def test_days_to_a_decision_count_the_offer_not_the_applicants_acceptance(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The median days to a decision measured applied → decided_at, which the applicant's own acceptance
+    overwrote: an offer made in 2 days and accepted a week later read "decided in 9.0 days"."""
+    at = _clock(world, monkeypatch)
+    offered = at(2)
+    market.decide(world.db, world.policy("hugo"), world.application, "offer")
+    assert _days_to_decision(world) == 2.0
+    accepted = at(9)
+    market.decide(world.db, world.policy("eva"), world.application, "accept")
+    assert _days_to_decision(world) == 2.0  # the answer came on day 2 all the same (it read 9.0)
+    with world.db.engine.connect() as conn:
+        row = conn.execute(select(t.applications).where(t.applications.c.id == world.application)).one()
+    # decided_at still says when she accepted (the two-person rule reads who offered from decided_by before).
+    assert (row.status, row.offered_or_rejected_at, row.decided_at) == ("accepted", offered, accepted)
+    # The page and its JSON twin say what the figure counts, and over how many answers.
+    page = world.client("admin").get("/congestion", headers={"accept": "text/html"})
+    assert "decided in 2.0 days <small>(1 answered)</small>" in page.text
+    flat = html.unescape(" ".join(page.text.split()))
+    assert f"counts the {congestion.DECISION_RULE}." in flat
+    assert "the organisation's answer" in congestion.DECISION_RULE and "accepting" in congestion.DECISION_RULE
+    body = world.client("admin").get("/api/v1/congestion").json()
+    twin = next(s for s in body["slots"] if s["id"] == world.opp_open)
+    assert (twin["median_days_to_decision"], twin["decided"]) == (2.0, 1)
+    assert body["decision_rule"] == congestion.DECISION_RULE
+
+
+def test_withdrawing_waitlisting_and_applying_again_are_no_answer(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A withdrawal before any answer set decided_at too, and counted as "decided in 1.0 days"."""
+    at = _clock(world, monkeypatch)
+    at(1)
+    market.decide(world.db, world.policy("eva"), world.application, "withdraw")
+    assert _days_to_decision(world) is None
+    at(3)
+    assert market.apply(world.db, world.policy("eva"), world.opp_open, note="again") == world.application
+    at(4)
+    market.decide(world.db, world.policy("hugo"), world.application, "waitlist")
+    assert _days_to_decision(world) is None  # waitlisted: still waiting for an answer
+    at(5)
+    market.decide(world.db, world.policy("hugo"), world.application, "offer")
+    assert _days_to_decision(world) == 2.0  # from the renewed application on day 3
+    at(6)
+    market.decide(world.db, world.policy("eva"), world.application, "decline")
+    assert _days_to_decision(world) == 2.0
+    at(8)  # applying again after declining starts afresh: no answer yet, and the audit keeps the earlier one
+    market.apply(world.db, world.policy("eva"), world.opp_open, note="third time")
+    assert _days_to_decision(world) is None
+    e = t.audit_events.c
+    with world.db.engine.connect() as conn:
+        renewals = conn.scalars(
+            select(e.details)
+            .where(e.action == "application.reapplied", e.entity_id == str(world.application))
+            .order_by(e.id)
+        ).all()
+    assert [r["previous"]["offered_or_rejected_at"] for r in renewals] == [None, at(5).isoformat()]
+
+
+def test_a_rejection_is_an_answer_and_closing_an_opportunity_answers_every_live_application(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = _clock(world, monkeypatch)
+    at(4)
+    market.decide(world.db, world.policy("hugo"), world.application, "reject")
+    assert _days_to_decision(world) == 4.0
+    # Closing the opportunity rejects its live applications: the organisation's answer too, and when.
+    with world.db.write_engine.begin() as conn:
+        conn.execute(
+            t.applications.update()
+            .where(t.applications.c.id == world.application)
+            .values(status="waitlisted", offered_or_rejected_at=None)
+        )
+    closed = at(6)
+    market.set_opportunity_status(world.db, world.policy("hugo"), world.opp_open, "closed")
+    with world.db.engine.connect() as conn:
+        row = conn.execute(select(t.applications).where(t.applications.c.id == world.application)).one()
+    assert (row.status, row.offered_or_rejected_at, row.decided_at) == ("rejected", closed, closed)
 
 
 def test_accepting_the_last_seat_re_plans_the_others_after_the_response(

@@ -141,8 +141,8 @@ def _wait(s: SlotLoad) -> str:
     for the person's own limits (two moves at a time, capacity)."""
     if s.median_wait_weeks is not None:
         return f"planned start in {s.median_wait_weeks:g} weeks"
-    if s.median_days_to_decision is not None:
-        return f"decided in {s.median_days_to_decision:g} days"
+    if s.median_days_to_decision is not None:  # the organisation's answer (DECISION_RULE), over s.decided
+        return f"decided in {s.median_days_to_decision:g} days ({s.decided} answered)"
     return ""
 
 
@@ -396,6 +396,7 @@ def register(app: typer.Typer) -> None:
         console.print(f"A bottleneck has {report.bottleneck_rule}.", highlight=False)
         left_out = f" {report.left_out} left out so." if report.left_out else ""
         console.print(f"Past opportunities: {report.slot_rule}.{left_out}", highlight=False)
+        console.print(f"An opportunity's wait is its median {report.decision_rule}.", highlight=False)
         latest = f", the latest made {report.latest_plan_at:%Y-%m-%d}" if report.latest_plan_at else ""
         plans = "plan" if report.current_plans == 1 else "plans"
         console.print(f"Plan demand counts {report.current_plans} current {plans}{latest}.")

@@ -1521,7 +1521,9 @@ def apply_allocation(db: Database, run_id: int, *, actor: str, today: dt.date | 
         offered = conn.execute(
             update(t.applications)
             .where(ap.id.in_(select(a.application_id).where(a.run_id == run_id)))
-            .values(status=ApplicationStatus.OFFERED.value, decided_at=now, decided_by=actor)
+            .values(
+                status=ApplicationStatus.OFFERED.value, decided_at=now, decided_by=actor, offered_or_rejected_at=now
+            )
         ).rowcount
         details = {**dict(run.details or {}), "applied_at": now.isoformat(), "applied_by": actor}
         conn.execute(

@@ -67,6 +67,14 @@ SLOT_RULE = (
     "applications, is listed"
 )
 
+# What an opportunity's days to a decision measure, in words (the page, the JSON and the CLI say it so).
+DECISION_RULE = (
+    "days from an application to the organisation's answer: the offer or the rejection (a host's, an applied "
+    "allocation's, or the rejection of every live application when an opportunity is closed or cancelled); "
+    "waitlisting is not an answer, nor is anything the applicant does (accepting or declining an offer, "
+    "withdrawing), and applications still waiting for an answer are not counted"
+)
+
 
 class SlotLoad(BaseModel):
     """Demand and supply of one slot: an open opportunity (its free seats against its live applications)
@@ -87,7 +95,10 @@ class SlotLoad(BaseModel):
     ratio: float  # demand / supply
     queue: int  # demand beyond supply
     median_wait_weeks: float | None  # from plan creation to the planned start
-    median_days_to_decision: float | None  # applications: applied → offered / rejected
+    # Applications: applied → offered / rejected (applications.offered_or_rejected_at), DECISION_RULE; over
+    # ``decided`` applications.
+    median_days_to_decision: float | None
+    decided: int = 0  # how many answered applications that median is over
     # Observed time to start: from the application (opportunities) or the plan that scheduled it
     # (templates) to the day the move was made active (its first activation: the recorded status change,
     # not the planned start date); only moves that did start count.
@@ -120,6 +131,7 @@ class CongestionReport(BaseModel):
     bottleneck_rule: str = ""  # the rule in words, as the code applies it
     # Opportunities left out as past and unwanted (SLOT_RULE): counted, so that the report says what it dropped.
     slot_rule: str = SLOT_RULE
+    decision_rule: str = DECISION_RULE  # what median_days_to_decision measures
     left_out: int = 0
     # Plan demand is only as complete as the plans: how many are counted, how fresh, and who has none. It counts
     # only current plans towards the person's recorded target role (planning.plan_in_force).
@@ -237,7 +249,8 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
                 o.application_deadline,
                 a.status,
                 a.applied_at,
-                a.decided_at,
+                # The organisation's answer, not decided_at: that moves on with the applicant's acceptance.
+                a.offered_or_rejected_at,
                 activated.c.on,
                 a.person_id,
             )
@@ -286,9 +299,9 @@ def congestion(db: Database, policy: Policy, *, horizon_weeks: int = 104, limit:
     by_opportunity: dict[str, list[tuple[str, dt.datetime, dt.datetime | None, str]]] = defaultdict(list)
     opportunity_info = {}
     for row in app_rows:
-        tid, seats, oid, title, kind, start, end, apply_by, status, applied_at, decided_at, started_at, person_id = row
+        tid, seats, oid, title, kind, start, end, apply_by, status, applied_at, answered_at, started_at, person_id = row
         if status is not None:  # an opportunity nobody applied to yet still has its row (outer join)
-            by_opportunity[oid].append((status, applied_at, decided_at, person_id))
+            by_opportunity[oid].append((status, applied_at, answered_at, person_id))
         if started_at is not None:
             to_start[OPPORTUNITY_PREFIX + oid].append(_weeks_between(applied_at, started_at))
         opportunity_info[oid] = (tid, seats, title, kind, _over(start, end, apply_by, today))
@@ -404,6 +417,7 @@ def _load(
         queue=max(0, demand - supply),
         median_wait_weeks=statistics.median(waits) if waits else None,
         median_days_to_decision=round(statistics.median(decision_days), 1) if decision_days else None,
+        decided=len(decision_days),
         median_weeks_to_start=round(statistics.median(weeks_to_start), 1) if weeks_to_start else None,
         started=len(weeks_to_start),
         bottleneck=(ratio >= BOTTLENECK_RATIO or supply == 0) and demand >= BOTTLENECK_MIN_DEMAND,

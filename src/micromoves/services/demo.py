@@ -743,7 +743,10 @@ class _Generator:
                 host,
             )
         )
-        self.past_applications.append((oid, p.id, "accepted", applied, "", requested, p.id, m.id))
+        # The host offered two thirds of the way from the application to the request the acceptance made (no
+        # draw: the handoffs' stream stays as it was); the acceptance is the applicant's, not the decision.
+        offered = applied + (requested - applied) * 2 / 3
+        self.past_applications.append((oid, p.id, "accepted", applied, "", requested, p.id, offered, m.id))
         onboarding = days[S.ONBOARDING].date()
         started = days[S.ACTIVE].date() if S.ACTIVE in days else None
         items = ONBOARDING_CHECKLIST[m.kind]
@@ -1451,8 +1454,17 @@ OPPORTUNITY_COLUMNS = (
     "approved_by",
 )
 APPLICATION_COLUMNS = ("opportunity_id", "person_id", "status", "applied_at", "note")
-PAST_APPLICATION_COLUMNS = (*APPLICATION_COLUMNS, "decided_at", "decided_by", "move_id")
-OPEN_APPLICATION_COLUMNS = (*APPLICATION_COLUMNS, "plan_benefit_weeks")
+PAST_APPLICATION_COLUMNS = (*APPLICATION_COLUMNS, "decided_at", "decided_by", "offered_or_rejected_at", "move_id")
+# plan_benefit_weeks last: seeded_benefits fills it in.
+OPEN_APPLICATION_COLUMNS = (
+    *APPLICATION_COLUMNS,
+    "decided_at",
+    "decided_by",
+    "offered_or_rejected_at",
+    "plan_benefit_weeks",
+)
+# An open opportunity with this many applicants or more has had its first answered (a rejection).
+ANSWERED_FROM = 3
 # The level an open opportunity prefers in each skill it builds: a working level (at 2.0, 87% of the demo's
 # people matched every card 100%; at 3.0 about 60% of person-opportunity pairs do).
 PREFERRED_GROUNDING = 3.0
@@ -1659,11 +1671,18 @@ def marketplace_rows(
         ages = sorted(
             (dt.timedelta(days=rng.randint(0, 20), hours=rng.randint(0, 8)) for _ in applicants), reverse=True
         )
-        for pid, age in zip(applicants, ages, strict=True):
+        for n, (pid, age) in enumerate(zip(applicants, ages, strict=True)):
             status = "waitlisted" if oid == BOTTLENECK_ID and rng.random() < 0.3 else "applied"
+            answered: dt.datetime | None = None
+            if oid != BOTTLENECK_ID and n == 0 and len(applicants) >= ANSWERED_FROM:
+                # The host has answered the first of a busy opportunity's applicants (no), halfway through
+                # its wait so far, so that the congestion report has days to a decision to show (no draw:
+                # the other rows stay as they were).
+                status, answered = "rejected", now - age / 2
             # What the seat is worth to the applicant's plan is filled in once the opportunities are written
             # (seeded_benefits): unknown for now, as for anyone without a plan.
-            applications.append((oid, pid, status, now - age, "", None))
+            host_of = host if answered is not None else None
+            applications.append((oid, pid, status, now - age, "", answered, host_of, answered, None))
     return opportunities, applications
 
 

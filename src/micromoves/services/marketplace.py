@@ -334,14 +334,15 @@ def set_opportunity_status(
             values["approved_by"] = p.actor
         conn.execute(update(t.opportunities).where(t.opportunities.c.id == opportunity_id).values(**values))
         if to in (OS.CLOSED, OS.CANCELLED):
-            # Nobody keeps waiting on a closed opportunity.
+            # Nobody keeps waiting on a closed opportunity: the organisation's answer to each is no.
+            now = utcnow()
             conn.execute(
                 update(t.applications)
                 .where(
                     t.applications.c.opportunity_id == opportunity_id,
                     t.applications.c.status.in_([s.value for s in LIVE_APPLICATIONS]),
                 )
-                .values(status=A.REJECTED.value, decided_at=utcnow(), decided_by=p.actor)
+                .values(status=A.REJECTED.value, decided_at=now, decided_by=p.actor, offered_or_rejected_at=now)
             )
         record_audit(conn, p.actor, f"opportunity.{to.value}", "opportunity", opportunity_id, previous=opp.status)
     if to in (OS.CLOSED, OS.CANCELLED, OS.FILLED):
@@ -564,6 +565,7 @@ def apply(db: Database, policy: Policy, opportunity_id: str, *, note: str = "") 
             "plan_benefit_weeks": benefit,
             "decided_at": None,
             "decided_by": None,
+            "offered_or_rejected_at": None,  # a renewed application awaits a new answer
             "move_id": None,
         }
         if earlier is not None:
@@ -584,6 +586,7 @@ def apply(db: Database, policy: Policy, opportunity_id: str, *, note: str = "") 
                     "note": earlier.note,
                     "decided_at": earlier.decided_at,
                     "decided_by": earlier.decided_by,
+                    "offered_or_rejected_at": earlier.offered_or_rejected_at,
                     "move_id": earlier.move_id,
                     "plan_benefit_weeks": earlier.plan_benefit_weeks,
                 },
@@ -636,6 +639,9 @@ def _application(conn: Connection, application_id: int) -> Any:
 
 
 HOST_DECISIONS = {"offer": A.OFFERED, "waitlist": A.WAITLISTED, "reject": A.REJECTED}
+# The host decisions that answer an application (applications.offered_or_rejected_at): waitlisting does not, it
+# keeps the application waiting for one.
+ORGANISATION_ANSWERS = frozenset({A.OFFERED, A.REJECTED})
 APPLICANT_DECISIONS = {"accept": A.ACCEPTED, "decline": A.DECLINED, "withdraw": A.WITHDRAWN}
 
 
@@ -689,11 +695,13 @@ def decide(
             early = before_first_day(opp.start, hired, f"{app.person_id}'s")
             if early is not None:
                 raise InvalidValue(f"not eligible: {early}", field="eligibility")
-        conn.execute(
-            update(t.applications)
-            .where(t.applications.c.id == application_id)
-            .values(status=to.value, decided_at=utcnow(), decided_by=policy.principal.actor)
-        )
+        now = utcnow()
+        values: dict[str, Any] = {"status": to.value, "decided_at": now, "decided_by": policy.principal.actor}
+        if to in ORGANISATION_ANSWERS:
+            # The organisation's answer, kept apart from decided_at: the applicant's accept, decline or
+            # withdrawal moves that on, and the congestion report's days to a decision measured them.
+            values["offered_or_rejected_at"] = now
+        conn.execute(update(t.applications).where(t.applications.c.id == application_id).values(**values))
         if app.status == A.ACCEPTED.value and opp.status == OS.FILLED.value:
             conn.execute(update(t.opportunities).where(t.opportunities.c.id == opp.id).values(status=OS.OPEN.value))
         record_audit(

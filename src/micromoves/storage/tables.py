@@ -508,8 +508,14 @@ applications = Table(
     Column("status", String(16), nullable=False),
     Column("applied_at", UTCDateTime, nullable=False),
     Column("note", Text, nullable=False, default=""),
+    # The latest change of status, by whoever made it (the host, the applicant, the line manager's release).
     Column("decided_at", UTCDateTime, nullable=True),
     Column("decided_by", ID, nullable=True),
+    # When the organisation answered: the offer or the rejection (a host's, an allocation's, or a closed or
+    # cancelled opportunity's), set once and never by the applicant's own accept, decline or withdrawal,
+    # which move ``decided_at`` on. NULL: no answer yet, or one made before migration 0016 whose time no
+    # record kept. What the congestion report's days to a decision measure.
+    Column("offered_or_rejected_at", UTCDateTime, nullable=True),
     Column("move_id", ID, ForeignKey("moves.id", ondelete="SET NULL"), nullable=True),
     # What the person gains from the seat (weeks to readiness saved, from their plan), when known.
     Column("plan_benefit_weeks", Integer, nullable=True),
