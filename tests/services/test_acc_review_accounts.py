@@ -23,7 +23,7 @@ def test_an_account_without_a_person_gets_no_username_too_long_for_the_audit_tra
     with pytest.raises(InvalidValue) as caught:
         accounts.create_user(db, username=LONG, password=PASSWORD, access="admin", actor="t")
     assert caught.value.field == "username" and "59" in caught.value.message
-    assert accounts.list_users(db) == []
+    assert accounts.list_users(db) == ([], 0)
 
     fits = LONG[: 64 - len("user:")]
     accounts.create_user(db, username=fits, password=PASSWORD, access="admin", actor="t")

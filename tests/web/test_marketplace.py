@@ -1335,8 +1335,8 @@ def test_an_opportunity_card_says_its_plan_fit_once(world: World, monkeypatch: p
     """The card showed the plan words as a tag, then again at the start of its reason."""
     real = mviews.marketplace
 
-    def with_plan_words(db, policy, **kw):  # type: ignore[no-untyped-def]
-        found = real(db, policy, **kw)
+    def with_plan_words(db, policy, *args, **kw):  # type: ignore[no-untyped-def]
+        found = real(db, policy, *args, **kw)
         card = found.opportunities[0]
         words = "step 2 of your plan"
         found.opportunities[0] = card.model_copy(update={"plan_fit": words, "why": f"{words}; {card.why}"})
@@ -1707,7 +1707,10 @@ def test_the_release_report_says_how_many_managers_and_pages_through_them(world:
     admin = world.policy("admin")
     everyone = mviews.release_report(world.db, admin)
     assert everyone.total == len(everyone.managers) >= 2, everyone
-    pages = [mviews.release_report(world.db, admin, page=n, limit=1) for n in range(1, everyone.total + 2)]
+    pages = [
+        mviews.release_report(world.db, admin, mviews.ReleasePages(page=n, page_size=1))
+        for n in range(1, everyone.total + 2)
+    ]
     assert [p.total for p in pages] == [everyone.total] * len(pages)
     assert [r.manager.id for p in pages for r in p.managers] == [r.manager.id for r in everyone.managers]
     assert pages[-1].managers == []

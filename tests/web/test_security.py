@@ -815,14 +815,15 @@ def test_a_failed_form_login_shows_the_form_again_with_the_reason_and_keeps_the_
 
 def test_the_approvals_queue_says_when_more_requests_wait_than_it_shows(world: World) -> None:
     """The queue shows a page of requests, soonest first; when more wait it says so (the admin's queue
-    showed 200 of 239 and said nothing)."""
+    showed 200 of 239 and said nothing): it pages, as every list (tests/web/test_paging.py)."""
     from micromoves.services import views
+    from micromoves.services.paging import PageQuery
 
     admin = world.policy("admin")
     full = views.approval_queue(world.db, admin)
-    assert [i.move.id for i in full.items] == [world.mv_e] and not full.more
-    none_shown = views.approval_queue(world.db, admin, limit=0)
-    assert none_shown.items == [] and none_shown.more
+    assert [i.move.id for i in full.items] == [world.mv_e] and (full.total, full.pages) == (1, 1)
+    past = views.approval_queue(world.db, admin, PageQuery(page=2))
+    assert past.items == [] and (past.total, past.pages) == (1, 1)
 
 
 def test_a_name_links_to_a_person_page_only_for_those_who_may_open_it(world: World) -> None:
@@ -991,12 +992,12 @@ def test_the_api_refuses_a_query_parameter_it_does_not_read(world: World) -> Non
     r = hr.get("/api/v1/people", params={"limit": 2})
     assert r.status_code == 422, r.text
     [problem] = r.json()["error"]["details"]["problems"]
-    assert problem["field"] == "limit" and "page, q, team" in problem["message"]
+    assert problem["field"] == "limit" and "page, page_size, q, team" in problem["message"]
     r = hr.get("/api/v1/moves", params={"stauts": "active", "kind": "gig"})
     assert (r.status_code, [p["field"] for p in r.json()["error"]["details"]["problems"]]) == (422, ["stauts"])
     assert hr.get("/api/v1/moves", params={"status": "active", "kind": "gig"}).status_code == 200
     assert hr.get("/api/v1/me", params={"x": "1"}).status_code == 422
-    assert hr.get("/api/v1/opportunities", params={"page": 1}).status_code == 422  # it does not page
+    assert hr.get("/api/v1/opportunities", params={"limit": 1}).status_code == 422  # it pages with page
     assert hr.get("/people", params={"utm_source": "mail"}).status_code == 200
     # one value per parameter: ?status=active&status=completed was read as completed only
     r = hr.get("/api/v1/moves", params=[("status", "active"), ("status", "completed")])
@@ -1094,20 +1095,14 @@ def test_api_errors_an_http_client_can_act_on(world: World) -> None:
 def test_the_moves_page_keeps_every_filter_in_its_next_page_and_export_links(world: World) -> None:
     """'Next page' kept status and kind but dropped the team (page 2 listed every move), and a person filter
     was dropped by both the export link (which exported everything) and the page's own summary."""
-    from micromoves.services import views
 
     hr = world.client("hr")
     hr.headers["accept"] = "text/html"
     page = hr.get("/moves", params={"team": "B", "person": "E", "kind": "gig"}).text
     assert 'href="/moves.csv?kind=gig&amp;team=B&amp;person=E"' in page, page
     assert "with these filters (person E)" in page
-    old = views.PAGE_SIZE
-    try:
-        views.PAGE_SIZE = 1
-        page = hr.get("/moves", params={"team": "B", "person": "E"}).text
-    finally:
-        views.PAGE_SIZE = old
-    assert 'href="/moves?team=B&amp;person=E&amp;page=2"' in page, page
+    page = hr.get("/moves", params={"team": "B", "person": "E", "page_size": 1}).text
+    assert 'href="/moves?team=B&amp;person=E&amp;page_size=1&amp;page=2"' in page, page
 
 
 def test_a_request_that_no_longer_fits_says_so_in_the_queue_and_its_first_approval_is_refused(world: World) -> None:

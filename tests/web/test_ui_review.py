@@ -5,12 +5,9 @@ navigation without the pages that are empty for the account."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 
-from micromoves.services import views
 from tests.web.conftest import World
 
 
@@ -28,16 +25,6 @@ def options(page: str, name: str) -> list[tuple[str, str, bool]]:
         (m.group(1), m.group(3).strip(), bool(m.group(2)))
         for m in re.finditer(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', select.group(1))
     ]
-
-
-@pytest.fixture
-def small_pages() -> Iterator[None]:
-    old = views.PAGE_SIZE
-    views.PAGE_SIZE = 1
-    try:
-        yield
-    finally:
-        views.PAGE_SIZE = old
 
 
 def test_the_directory_filters_by_a_team_chosen_by_name(world: World) -> None:
@@ -90,30 +77,31 @@ def test_the_moves_page_filters_by_host_team_and_by_the_persons_team(world: Worl
     assert "0 moves you can see with these filters" in page
 
 
-def test_the_lists_page_back_and_forth_and_say_when_a_page_is_past_the_last(world: World, small_pages: None) -> None:
+def test_the_lists_page_back_and_forth_and_say_when_a_page_is_past_the_last(world: World) -> None:
     admin = html(world, "admin")
-    page = admin.get("/moves", params={"kind": "gig"}).text  # three moves, one a page
+    one = {"page_size": 1}
+    page = admin.get("/moves", params={"kind": "gig", **one}).text  # three moves, one a page
     assert "page 1 of 3" in page
-    assert 'href="/moves?kind=gig&amp;page=2" rel="next"' in page and 'rel="prev"' not in page
-    page = admin.get("/moves", params={"kind": "gig", "page": 2}).text
-    assert 'href="/moves?kind=gig&amp;page=1" rel="prev"' in page and "page 2 of 3" in page
-    assert 'href="/moves?kind=gig&amp;page=3" rel="next"' in page
-    page = admin.get("/moves", params={"kind": "gig", "page": 3}).text
+    assert 'href="/moves?kind=gig&amp;page_size=1&amp;page=2" rel="next"' in page and 'rel="prev"' not in page
+    page = admin.get("/moves", params={"kind": "gig", "page": 2, **one}).text
+    assert 'href="/moves?kind=gig&amp;page_size=1&amp;page=1" rel="prev"' in page and "page 2 of 3" in page
+    assert 'href="/moves?kind=gig&amp;page_size=1&amp;page=3" rel="next"' in page
+    page = admin.get("/moves", params={"kind": "gig", "page": 3, **one}).text
     assert 'rel="prev"' in page and 'rel="next"' not in page
-    page = admin.get("/moves", params={"kind": "gig", "page": 999}).text
+    page = admin.get("/moves", params={"kind": "gig", "page": 999, **one}).text
     assert "Page 999 is past the last page (3)" in page
-    assert 'href="/moves?kind=gig&amp;page=3">go to page 3</a>' in page
+    assert 'href="/moves?kind=gig&amp;page_size=1&amp;page=3">go to page 3</a>' in page
     assert 'id="pager"' not in page
-    people = admin.get("/people", params={"team": "A", "page": 2}).text
-    assert "page 2 of 3" in people and 'href="/people?team=A&amp;page=1" rel="prev"' in people
-    assert 'href="/people?team=A&amp;page=3" rel="next"' in people
-    people = admin.get("/people", params={"page": 50}).text
-    assert "Page 50 is past the last page (6)" in people and 'href="/people?page=6"' in people
+    people = admin.get("/people", params={"team": "A", "page": 2, **one}).text
+    assert "page 2 of 3" in people and 'href="/people?team=A&amp;page_size=1&amp;page=1" rel="prev"' in people
+    assert 'href="/people?team=A&amp;page_size=1&amp;page=3" rel="next"' in people
+    people = admin.get("/people", params={"page": 50, **one}).text
+    assert "Page 50 is past the last page (6)" in people and 'href="/people?page_size=1&amp;page=6"' in people
     # the JSON twin: a page past the last is an empty list with the totals, as the README says
-    r = world.client("admin").get("/api/v1/moves", params={"kind": "gig", "page": 999})
+    r = world.client("admin").get("/api/v1/moves", params={"kind": "gig", "page": 999, **one})
     assert r.status_code == 200 and r.json()["moves"] == []
     assert (r.json()["total"], r.json()["page"], r.json()["pages"]) == (3, 999, 3)
-    r = world.client("admin").get("/api/v1/people", params={"page": 2})
+    r = world.client("admin").get("/api/v1/people", params={"page": 2, **one})
     assert r.status_code == 200 and (len(r.json()["people"]), r.json()["pages"]) == (1, 6)
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from micromoves.services import views
+from micromoves.services.paging import PageQuery
 from tests.web.conftest import World
 
 SOON = dt.date.today() + dt.timedelta(weeks=2)
@@ -41,22 +40,19 @@ def test_a_move_proposed_without_a_person_by_an_account_without_one_names_the_fi
     assert (r.status_code, r.json()["person"]["id"]) == (201, "E"), r.text
 
 
-def test_the_team_page_says_when_more_reports_exist_than_it_shows(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_team_page_says_when_more_reports_exist_than_it_shows(world: World) -> None:
     """The team page lists a page of direct reports (500): a manager with more saw the first 500 and
-    nothing said that others were left out (the approvals queue says so: ``more``)."""
+    nothing said that others were left out. It pages, as every list (tests/web/test_paging.py)."""
     mira = world.policy("mira")
     full = views.team_page(world.db, mira)
-    assert [m.person.id for m in full.members] == ["E", "E2"] and not full.more
-    cut = views.team_page(world.db, mira, limit=1)
-    assert [m.person.id for m in cut.members] == ["E"] and cut.more
-    assert world.client("mira").get("/api/v1/team").json()["more"] is False
-    assert 'id="more-reports"' not in world.client("mira").get("/team", headers={"accept": "text/html"}).text
-    monkeypatch.setattr(views, "TEAM_PAGE_SIZE", 1)
-    assert world.client("mira").get("/api/v1/team").json()["more"] is True
-    page = world.client("mira").get("/team", headers={"accept": "text/html"}).text
-    assert 'id="more-reports"' in page and "Emil Colleague" not in page
+    assert [m.person.id for m in full.members] == ["E", "E2"] and (full.total, full.pages) == (2, 1)
+    cut = views.team_page(world.db, mira, PageQuery(page_size=1))
+    assert [m.person.id for m in cut.members] == ["E"] and (cut.total, cut.pages) == (2, 2)
+    assert world.client("mira").get("/api/v1/team").json()["pages"] == 1
+    assert 'id="pager"' not in world.client("mira").get("/team", headers={"accept": "text/html"}).text
+    assert world.client("mira").get("/api/v1/team", params={"page_size": 1}).json()["pages"] == 2
+    page = world.client("mira").get("/team", params={"page_size": 1}, headers={"accept": "text/html"}).text
+    assert 'href="/team?page_size=1&amp;page=2" rel="next"' in page and "Emil Colleague" not in page
 
 
 def test_an_htmx_action_after_the_session_ended_sends_the_browser_to_log_in(world: World) -> None:
@@ -97,21 +93,17 @@ def test_a_form_posted_after_the_session_ended_comes_back_to_its_page_after_sign
     assert (r.status_code, r.headers["location"]) == (303, "/login?next=/")
 
 
-def test_the_allocation_runs_page_says_when_older_runs_are_left_out(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The allocations page lists the newest runs (50); older ones were left out without a word."""
-    from micromoves.web import allocation_routes
-
+def test_the_allocation_runs_page_says_when_older_runs_are_left_out(world: World) -> None:
+    """The allocations page lists the newest runs (50); older ones were left out without a word. It
+    pages, as every list (tests/web/test_paging.py)."""
     admin = world.client("admin")
     run = admin.post("/api/v1/allocations", json={}).json()["id"]
-    assert [r["id"] for r in admin.get("/api/v1/allocations").json()["runs"]] == [run]
-    assert admin.get("/api/v1/allocations").json()["more"] is False
-    monkeypatch.setattr(allocation_routes, "RUNS_SHOWN", 0)
     listed = admin.get("/api/v1/allocations").json()
-    assert (listed["runs"], listed["more"]) == ([], True)
-    page = admin.get("/allocations", headers={"accept": "text/html"}).text
-    assert 'id="more-runs"' in page
+    assert ([r["id"] for r in listed["runs"]], listed["total"], listed["pages"]) == ([run], 1, 1)
+    listed = admin.get("/api/v1/allocations", params={"page": 2}).json()
+    assert (listed["runs"], listed["total"], listed["pages"]) == ([], 1, 1)
+    page = admin.get("/allocations", params={"page": 2}, headers={"accept": "text/html"}).text
+    assert 'id="past-end"' in page
 
 
 def test_a_nul_character_in_a_request_is_a_422_naming_the_field(world: World) -> None:

@@ -408,7 +408,7 @@ def users_list(as_json: JsonOpt = False) -> None:
 
     db = open_db()
     require_admin(db, "list accounts")
-    users = accounts.list_users(db)
+    users, _ = accounts.list_users(db)
     if as_json:
         print_json([u.__dict__ for u in users])
         return

@@ -22,6 +22,7 @@ from micromoves.domain.marketplace import CHECKLIST_OWNER_WORDS
 from micromoves.services import accounts
 from micromoves.services import marketplace as market
 from micromoves.services import marketplace_views as mviews
+from micromoves.services.paging import MAX_PAGE, PAGE_SIZE, PageQuery
 from micromoves.services.policy import Policy
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
@@ -34,6 +35,7 @@ applications_app = typer.Typer(
     help="Applications to opportunities: offer, accept, decline, withdraw.", no_args_is_help=True
 )
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+PageOpt = Annotated[int, typer.Option(min=1, max=MAX_PAGE, help=f"Page of {PAGE_SIZE}.")]
 
 
 def _fit_words(fit: float | None, asks: bool) -> str:
@@ -176,10 +178,11 @@ def register(app: typer.Typer) -> None:
 
     @opportunities_app.command("list")
     @handle_errors
-    def opportunities_list(as_json: JsonOpt = False) -> None:
-        """Open opportunities, best fit for the actor first (with --actor PERSON)."""
+    def opportunities_list(page: PageOpt = 1, as_json: JsonOpt = False) -> None:
+        """Open opportunities, a page at a time (soonest first), best fit for the actor first within it (with
+        --actor PERSON)."""
         db = open_db()
-        data = mviews.marketplace(db, _policy(db))
+        data = mviews.marketplace(db, _policy(db), PageQuery(page=page))
         if as_json:
             print_json(data.model_dump(mode="json"))
             return
@@ -200,13 +203,15 @@ def register(app: typer.Typer) -> None:
         console.print(
             table("Opportunities", ["id", "title", "kind", "team", "dates", "time", "seats", "status", "fit"], rows)
         )
+        if data.pages > 1:
+            console.print(f"page {data.page} of {data.pages} ({data.total} opportunities): --page N for another")
 
     @opportunities_app.command("show")
     @handle_errors
-    def opportunities_show(opportunity_id: str, as_json: JsonOpt = False) -> None:
-        """One opportunity, with its applications."""
+    def opportunities_show(opportunity_id: str, page: PageOpt = 1, as_json: JsonOpt = False) -> None:
+        """One opportunity, with a page of its applications."""
         db = open_db()
-        data = mviews.opportunity_detail(db, _policy(db), opportunity_id)
+        data = mviews.opportunity_detail(db, _policy(db), opportunity_id, PageQuery(page=page))
         if as_json:
             print_json(data.model_dump(mode="json"))
             return
@@ -225,6 +230,9 @@ def register(app: typer.Typer) -> None:
             for a in data.applications
         ]
         console.print(table("Applications", ["id", "person", "status", "skills", "weeks saved"], rows))
+        shown = data.applications_paging
+        if shown is not None and shown.pages > 1:
+            console.print(f"page {shown.page} of {shown.pages} ({shown.total} applications): --page N for another")
 
     @opportunities_app.command("create")
     @handle_errors
@@ -447,7 +455,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """HR's release report: which managers lend their people, and how much (HR and admins)."""
         db = open_db()
-        data = mviews.release_report(db, _policy(db), page=page)
+        data = mviews.release_report(db, _policy(db), mviews.ReleasePages(page=page))
         if as_json:
             print_json(data.model_dump(mode="json"))
             return

@@ -38,6 +38,7 @@ from micromoves.domain.errors import (
     NotFound,
     TooManyAttempts,
 )
+from micromoves.services.paging import PageQuery, count
 from micromoves.storage import tables as t
 from micromoves.storage.db import SQLITE_BUSY_TIMEOUT_MS, Database
 from micromoves.storage.uow import record_audit, utcnow
@@ -248,17 +249,25 @@ def _check_teams(conn: Any, team_ids: Sequence[str]) -> None:
         raise InvalidValue(f"unknown team {unknown[0]!r}", field="org_units")
 
 
-def list_users(db: Database) -> list[User]:
+def list_users(db: Database, page: PageQuery | None = None) -> tuple[list[User], int]:
+    """The accounts by username (unique), a ``page`` of them (None: all, for the command line), and how
+    many there are in all."""
+    u, ou = t.users.c, t.user_org_units.c
+    q = (
+        select(t.users, t.people.c.name.label("person_name"))
+        .outerjoin(t.people, t.people.c.id == u.person_id)
+        .order_by(u.username, u.id)
+    )
     with db.engine.connect() as conn:
+        total = count(conn, select(u.id))
+        rows = conn.execute(q if page is None else page.rows(q)).all()
         units: dict[int, list[str]] = {}
-        for uid, team in conn.execute(select(t.user_org_units.c.user_id, t.user_org_units.c.team_id)):
+        shown = select(ou.user_id, ou.team_id)
+        if page is not None:
+            shown = shown.where(ou.user_id.in_([r.id for r in rows]))
+        for uid, team in conn.execute(shown):
             units.setdefault(uid, []).append(team)
-        rows = conn.execute(
-            select(t.users, t.people.c.name.label("person_name"))
-            .outerjoin(t.people, t.people.c.id == t.users.c.person_id)
-            .order_by(t.users.c.username)
-        ).all()
-        return [_user(r, units.get(r.id, []), r.person_name) for r in rows]
+        return [_user(r, units.get(r.id, []), r.person_name) for r in rows], total
 
 
 def _user(r: Any, units: Sequence[str], person_name: str | None = None) -> User:
@@ -729,6 +738,13 @@ def set_password(
     return PasswordSet(user, ended, revoked)
 
 
+def username_of(db: Database, user_id: int) -> str | None:
+    """The username of this account (None: no such account)."""
+    with db.engine.connect() as conn:
+        name: str | None = conn.scalar(select(t.users.c.username).where(t.users.c.id == user_id))
+        return name
+
+
 def user_named(db: Database, username: str) -> User:
     """The account with this username (exactly as written: usernames are unique ignoring case, but a login
     takes them as written)."""
@@ -773,11 +789,17 @@ def create_token(db: Database, principal: Principal, *, name: str, scopes: Seque
     return secret, ApiToken(token_id, name.strip(), secret[:8], tuple(s.value for s in wanted), now, None, None)
 
 
-def list_tokens(db: Database, principal: Principal) -> list[ApiToken]:
+def list_tokens(db: Database, principal: Principal, page: PageQuery) -> tuple[list[ApiToken], int]:
+    """A page of the principal's own API tokens, oldest first, and how many they have in all."""
     c = t.api_tokens.c
+    mine = select(t.api_tokens).where(c.user_id == principal.user_id)
     with db.engine.connect() as conn:
-        rows = conn.execute(select(t.api_tokens).where(c.user_id == principal.user_id).order_by(c.id)).all()
-    return [ApiToken(r.id, r.name, r.prefix, tuple(r.scopes), r.created_at, r.revoked_at, r.last_used_at) for r in rows]
+        total = count(conn, mine)
+        rows = conn.execute(page.rows(mine.order_by(c.id))).all()
+    tokens = [
+        ApiToken(r.id, r.name, r.prefix, tuple(r.scopes), r.created_at, r.revoked_at, r.last_used_at) for r in rows
+    ]
+    return tokens, total
 
 
 def revoke_token(db: Database, principal: Principal, token_id: int) -> None:

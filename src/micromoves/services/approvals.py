@@ -20,14 +20,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Select, and_, exists, func, insert, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from micromoves.domain.errors import Conflict, DomainError, Forbidden, InvalidValue
 from micromoves.domain.model import Move, MoveStatus
 from micromoves.services import moves as move_service
 from micromoves.services.accounts import Principal
-from micromoves.services.policy import Policy
+from micromoves.services.policy import Policy, reports_of
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 from micromoves.storage.uow import UnitOfWork, utcnow
@@ -161,6 +161,75 @@ def open_slots(
         ):
             slots.append(Slot.HOST)
     return slots
+
+
+def decidable(policy: Policy) -> Select[Any] | None:
+    """The requested moves with a slot the principal may fill now, as rows (id, start): :func:`open_slots`
+    in SQL, so that the approvals queue is counted and cut into pages by the database (and its pages hold
+    nothing :func:`open_slots` would not offer). None: nothing can be (not a manager, host or HR, nor admin).
+    Change the two together: tests/web/test_paging.py compares them."""
+    p = policy.principal
+    c, a, pc, tm = t.moves.c, t.move_approvals.c, t.people.c, t.team_managers.c
+    requested = c.status == MoveStatus.REQUESTED.value
+
+    def recorded(*where: Any) -> Any:
+        return exists().where(a.move_id == c.id, *where)
+
+    if p.person_id is not None:  # as _same_approver
+        same = a.approver_id == p.person_id
+        if p.user_id:
+            same = or_(same, a.approver_user_id == p.user_id)
+    elif not p.user_id:
+        same = and_(a.approver_id.is_(None), a.approver_user_id.is_(None))
+    else:
+        same = a.approver_user_id == p.user_id
+    common = [requested, ~recorded(same)]
+    if p.person_id is not None:
+        common.append(c.person_id != p.person_id)  # nobody approves their own move
+    manager_open = ~recorded(a.slot == Slot.MANAGER.value)
+    host_open = ~recorded(a.slot == Slot.HOST.value)
+    if p.is_admin:
+        return select(c.id, c.start).where(*common, or_(manager_open, host_open))
+
+    # Why the principal may see each request: one branch per reason, unioned (joining the reports CTE,
+    # rather than testing "person_id IN (CTE) OR …" per row, lets PostgreSQL hash it once), with flags
+    # for what the slots ask: manages the person, HR for their unit.
+    def seen_as(managed: int, covered: int) -> Select[Any]:
+        return select(c.id, literal(managed).label("managed"), literal(covered).label("covered"))
+
+    branches = []
+    if p.person_id is not None:
+        below = reports_of(p.person_id)
+        branches.append(seen_as(1, 0).join(below, below.c.id == c.person_id).where(requested))
+        if policy.hosted_teams:
+            branches.append(seen_as(0, 0).where(requested, c.host_team_id.in_(sorted(policy.hosted_teams))))
+    if p.is_hr and policy.hr_units:
+        people = select(pc.id).where(pc.team_id.in_(sorted(policy.hr_units)))
+        branches.append(seen_as(0, 1).where(requested, c.person_id.in_(people)))
+    if not branches:
+        return None
+    seen = union_all(*branches).subquery()
+    why = (
+        select(seen.c.id, func.max(seen.c.managed).label("managed"), func.max(seen.c.covered).label("covered"))
+        .group_by(seen.c.id)
+        .subquery()
+    )
+    managed, covered = why.c.managed == 1, why.c.covered == 1
+    # host_absent: no host team, no manager of it, the person themself, or already approved as line manager
+    host_absent_ = or_(
+        c.host_team_id.is_(None),
+        ~exists().where(tm.team_id == c.host_team_id),
+        exists().where(tm.team_id == c.host_team_id, tm.person_id == c.person_id),
+        recorded(a.slot == Slot.MANAGER.value, a.approver_id == tm.person_id, tm.team_id == c.host_team_id),
+    )
+    hosts = c.host_team_id.in_(sorted(policy.hosted_teams)) if policy.hosted_teams else literal(False)
+    manager_slot = and_(manager_open, or_(managed, and_(pc.manager_id.is_(None), covered)))
+    host_slot = and_(host_open, or_(hosts, and_(host_absent_, or_(managed, covered))))
+    return (
+        select(c.id, c.start)
+        .select_from(t.moves.join(why, why.c.id == c.id).join(t.people, pc.id == c.person_id))
+        .where(*common, or_(manager_slot, host_slot))
+    )
 
 
 def waiting_for(conn: Any, move: Move, done: list[ApprovalRecord]) -> list[tuple[Slot, str | None]]:

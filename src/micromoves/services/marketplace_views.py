@@ -37,9 +37,10 @@ from micromoves.services.marketplace import (
     seats_taken_of,
     sees_opportunity,
 )
+from micromoves.services.paging import FIRST_PAGE, MAX_PAGE_SIZE, Paged, PageQuery, count
 from micromoves.services.planning import WhatIf, to_hundredths
 from micromoves.services.policy import Policy
-from micromoves.services.views import PAGES, PersonRef, actor_name, names_of, page_count
+from micromoves.services.views import PersonRef, actor_name, names_of
 from micromoves.settings import get_settings
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
@@ -71,7 +72,10 @@ class OpportunityCard(BaseModel):
     my_application: str | None  # the viewer's application status, if any
 
 
-class Marketplace(BaseModel):
+class Marketplace(Paged):
+    """A page of the opportunities: open ones (soonest to start first), then filled ones, then drafts and
+    pending ones; within the page ranked for the viewer (see :func:`marketplace`)."""
+
     opportunities: list[OpportunityCard]
     may_offer: bool = False  # the principal may draft opportunities for some team (GET /opportunities/new)
 
@@ -110,7 +114,9 @@ class OpportunityDetail(BaseModel):
     eligibility: list[str]
     application_deadline: dt.date | None
     host_manager: PersonRef | None
-    applications: list[ApplicationRow]  # for the host side only
+    applications: list[ApplicationRow]  # for the host side only: a page of them, first applied first
+    # The page of the applications shown, and how many there are (?page=, ?page_size=); null: not host side.
+    applications_paging: Paged | None = None
     my_application_id: int | None
     actions: list[str]
 
@@ -283,21 +289,29 @@ def _plan_rank(words: str) -> int:
     return 1 if words.startswith("not in your plan") else 2 if words.startswith("builds") else 3
 
 
-def marketplace(db: Database, policy: Policy, *, include_own_drafts: bool = True) -> Marketplace:
-    """Open opportunities ranked for the viewer: those they may take first; among them steps of their plan,
-    then those that would get them ready sooner, then those building a skill their target needs, then by
-    skill fit; filled ones until they end (taken, not gone); plus drafts and pending
-    ones the viewer hosts."""
+def marketplace(
+    db: Database, policy: Policy, page: PageQuery = FIRST_PAGE, *, include_own_drafts: bool = True
+) -> Marketplace:
+    """A page of the opportunities on the market: open ones, then filled ones until they end (taken, not
+    gone), then drafts and pending ones the viewer hosts; each group soonest to start first (then by id),
+    so that pages are cut by the database and never repeat or skip one. Within the page, ranked for the
+    viewer: those they may take first; among them steps of their plan, then those that would get them ready
+    sooner, then those building a skill their target needs, then by skill fit."""
     p = policy.principal
     o = t.opportunities.c
+    listed: Any = on_the_market()
+    if include_own_drafts:
+        drafts: Any = o.status.in_([OS.DRAFT.value, OS.PENDING_APPROVAL.value])
+        if not p.is_admin:
+            drafts = drafts & (
+                o.host_team_id.in_(sorted(policy.hosted_teams | policy.hr_units)) | (o.created_by == p.actor)
+            )
+        listed = listed | drafts
+    q = select(t.opportunities).where(listed)
+    group = case((o.status == OS.OPEN.value, 0), (o.status == OS.FILLED.value, 1), else_=2)
     with db.engine.connect() as conn:
-        rows = list(conn.execute(select(t.opportunities).where(on_the_market())))
-        if include_own_drafts:
-            hosted = sorted(policy.hosted_teams | policy.hr_units) if not p.is_admin else None
-            q = select(t.opportunities).where(o.status.in_([OS.DRAFT.value, OS.PENDING_APPROVAL.value]))
-            if hosted is not None:
-                q = q.where(o.host_team_id.in_(hosted) | (o.created_by == p.actor))
-            rows += list(conn.execute(q))
+        total = count(conn, q)
+        rows = list(conn.execute(page.rows(q.order_by(group, o.start, o.id))))
         teams = names_of(conn, t.teams, {r.host_team_id for r in rows})
         skills = skill_labels(
             conn,
@@ -322,10 +336,13 @@ def marketplace(db: Database, policy: Policy, *, include_own_drafts: bool = True
             c.id,
         )
     )
-    return Marketplace(opportunities=cards, may_offer=may_offer(policy))
+    return Marketplace(opportunities=cards, may_offer=may_offer(policy), **page.answer(total))
 
 
-def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> OpportunityDetail:
+def opportunity_detail(
+    db: Database, policy: Policy, opportunity_id: str, page: PageQuery = FIRST_PAGE
+) -> OpportunityDetail:
+    """The opportunity as the viewer may see it; for its host side, a ``page`` of its applications."""
     p = policy.principal
     with db.engine.connect() as conn:
         opp = conn.execute(select(t.opportunities).where(t.opportunities.c.id == opportunity_id)).first()
@@ -339,11 +356,12 @@ def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> Opp
         viewer = _Viewer(conn, p.person_id) if p.person_id else None
         card = _card(opp, team, viewer, skills, seats_taken(conn, opp.id))
         apps: list[ApplicationRow] = []
+        paging = None
         if host_side:
             a = t.applications.c
-            rows = conn.execute(
-                select(t.applications).where(a.opportunity_id == opportunity_id).order_by(a.applied_at, a.id)
-            ).all()
+            applied = select(t.applications).where(a.opportunity_id == opportunity_id)
+            paging = Paged(**page.answer(count(conn, applied)))
+            rows = conn.execute(page.rows(applied.order_by(a.applied_at, a.id))).all()
             names = names_of(conn, t.people, {r.person_id for r in rows})
             apps = [
                 ApplicationRow(
@@ -424,6 +442,7 @@ def opportunity_detail(db: Database, policy: Policy, opportunity_id: str) -> Opp
         if opp.host_manager_id in host
         else None,
         applications=apps,
+        applications_paging=paging,
         my_application_id=mine,
         actions=actions,
     )
@@ -623,19 +642,24 @@ class ReleaseRow(BaseModel):
     later_role_changes: int = 0  # of the people released, since (promotion, conversion, transfer)
 
 
-class ReleaseReport(BaseModel):
+class ReleaseReport(Paged):
     """HR's view of the release ledger: who lends their people to moves elsewhere, and how much."""
 
+    # Managers who released anyone: ``total`` in all, a page of them, most weeks first (it stopped at 100 with
+    # nothing to say that 229 qualified; then it said no ``pages``, and a client paging by it stopped here).
     managers: list[ReleaseRow]
-    # Managers who released anyone, in all; the report lists page_size of them per page, most weeks first
-    # (it stopped at 100 with nothing to say that 229 qualified).
-    total: int = 0
-    page: int = 1
-    page_size: int = RELEASE_PAGE_SIZE
-    pages: int = Field(description=PAGES)  # as the other lists say it (a client paging by it stopped here)
 
 
-def release_report(db: Database, policy: Policy, *, page: int = 1, limit: int = RELEASE_PAGE_SIZE) -> ReleaseReport:
+class ReleasePages(PageQuery):
+    """The release report's pages: as every list's, a hundred managers to a page unless asked otherwise."""
+
+    page_size: int = Field(
+        default=RELEASE_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description=f"rows per page (at most {MAX_PAGE_SIZE})"
+    )
+
+
+def release_report(db: Database, policy: Policy, page: PageQuery | None = None) -> ReleaseReport:
+    page = page or ReleasePages()
     if not policy.sees_organisation():
         policy.deny("view the release ledger of", "organisation", "all", visible=True)
     m = t.moves.c
@@ -655,8 +679,6 @@ def release_report(db: Database, policy: Policy, *, page: int = 1, limit: int = 
         .where(_lent())
         .group_by(m.released_by_id)
         .order_by(lent.desc(), committed.desc(), m.released_by_id)
-        .limit(limit)
-        .offset((page - 1) * limit)
     )
     counted = select(func.count(func.distinct(m.released_by_id))).where(_lent())
     if visible is not None:
@@ -664,7 +686,7 @@ def release_report(db: Database, policy: Policy, *, page: int = 1, limit: int = 
         counted = counted.where(m.released_by_id.in_(select(t.people.c.id).where(visible)))
     with db.engine.connect() as conn:
         total = conn.scalar(counted) or 0
-        rows = conn.execute(q).all()
+        rows = conn.execute(page.rows(q)).all()
         names = names_of(conn, t.people, {r[0] for r in rows})
         changes = _later_role_changes(conn, [r[0] for r in rows])
     return ReleaseReport(
@@ -679,10 +701,7 @@ def release_report(db: Database, policy: Policy, *, page: int = 1, limit: int = 
             )
             for pid, n, w, later, c in rows
         ],
-        total=total,
-        page=page,
-        page_size=limit,
-        pages=page_count(total, limit),
+        **page.answer(total),
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, TypeAdapter, ValidationError
-from sqlalchemy import func, or_, select, union
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from micromoves.domain import rules
@@ -25,6 +25,7 @@ from micromoves.services import approvals as approval_service
 from micromoves.services.accounts import Principal
 from micromoves.services.choices import KindField, StatusField
 from micromoves.services.moves import review_imported_by
+from micromoves.services.paging import FIRST_PAGE, Paged, PageQuery, count
 from micromoves.services.policy import Policy
 from micromoves.storage import tables as t
 from micromoves.storage.changes import changed_since
@@ -33,7 +34,6 @@ from micromoves.storage.repositories import people_matching, skill_labels
 from micromoves.storage.uow import UnitOfWork
 
 CHECK_IN_EVERY = dt.timedelta(days=14)
-PAGE_SIZE = 50
 
 
 class PersonRef(BaseModel):
@@ -319,10 +319,10 @@ class ApprovalItem(BaseModel):
     blocked: str | None = None
 
 
-class ApprovalQueue(BaseModel):
+class ApprovalQueue(Paged):
+    """The requests the principal may decide now, soonest to start first, a page at a time."""
+
     items: list[ApprovalItem]
-    # More requests wait than one page holds (the soonest to start are shown): said, never silently dropped.
-    more: bool = False
 
 
 class TeamMember(BaseModel):
@@ -333,11 +333,11 @@ class TeamMember(BaseModel):
     returning_on: dt.date | None
 
 
-class TeamPage(BaseModel):
+class TeamPage(Paged):
+    """The principal's direct reports, by id, a page at a time."""
+
     manager: PersonRef | None
     members: list[TeamMember]
-    # More direct reports than one page holds (the first by id are shown): said, never silently dropped.
-    more: bool = False
 
 
 class PersonRow(BaseModel):
@@ -356,33 +356,18 @@ class TeamRef(BaseModel):
     label: str  # how the filters show it: the name, with the id where another team of the list shares the name
 
 
-PAGES = "the number of pages (at least 1); a page past the last is an empty list with the totals"
-
-
-class Directory(BaseModel):
+class Directory(Paged):
     people: list[PersonRow]
-    total: int
-    page: int
-    page_size: int
-    pages: int = Field(description=PAGES)
     # What the team filter offers: the teams of the people you see, those you manage, HR's units (admins: all).
-    teams: list[TeamRef] = []
+    teams: list[TeamRef] = Field(default_factory=list)
 
 
-class MoveList(BaseModel):
+class MoveList(Paged):
     moves: list[MoveSummary]
-    total: int
-    page: int
-    page_size: int
-    pages: int = Field(description=PAGES)
     # What the filters offer: ``teams`` for the person's team (the teams of the people on a move you see),
     # ``host_teams`` for the host team (the teams hosting a move you see); admins: every team, both.
-    teams: list[TeamRef] = []
-    host_teams: list[TeamRef] = []
-
-
-def page_count(total: int, page_size: int) -> int:
-    return max(1, -(-total // page_size))
+    teams: list[TeamRef] = Field(default_factory=list)
+    host_teams: list[TeamRef] = Field(default_factory=list)
 
 
 CHANGED_SINCE = (
@@ -432,8 +417,8 @@ class MoveSelection(BaseModel):
     changed_since: ChangedSince | None = Field(default=None, description=CHANGED_SINCE)
 
 
-class MoveFilter(MoveSelection):
-    page: int = Field(default=1, ge=1, le=100_000)
+class MoveFilter(MoveSelection, PageQuery):
+    pass
 
 
 class PeopleSelection(BaseModel):
@@ -444,8 +429,8 @@ class PeopleSelection(BaseModel):
     changed_since: ChangedSince | None = Field(default=None, description=CHANGED_SINCE)
 
 
-class PeopleFilter(PeopleSelection):
-    page: int = Field(default=1, ge=1, le=100_000)
+class PeopleFilter(PeopleSelection, PageQuery):
+    pass
 
 
 # ----------------------------------------------------------------------------------------- helpers
@@ -998,35 +983,15 @@ def convert_unavailable(move: Move) -> str | None:
     return refusal
 
 
-def approval_queue(db: Database, policy: Policy, *, limit: int = 200) -> ApprovalQueue:
-    """Requested moves waiting for a decision the principal may give."""
-    p = policy.principal
+def approval_queue(db: Database, policy: Policy, page: PageQuery = FIRST_PAGE) -> ApprovalQueue:
+    """A page of the requested moves waiting for a decision the principal may give, soonest first."""
     c = t.moves.c
-    requested = c.status == MoveStatus.REQUESTED
-    if p.is_admin:
-        q = select(c.id).where(requested).order_by(c.start, c.id).limit(limit + 1)
-    else:
-        # One branch per reason to see a request, unioned: joining the reports CTE (rather than testing
-        # "person_id IN (CTE) OR …" per row) lets PostgreSQL hash it once instead of rescanning it.
-        parts = []
-        if p.person_id is not None:
-            from micromoves.services.policy import reports_of
-
-            below = reports_of(p.person_id)
-            parts.append(select(c.id, c.start).join(below, below.c.id == c.person_id).where(requested))
-            if policy.hosted_teams:
-                parts.append(select(c.id, c.start).where(requested, c.host_team_id.in_(sorted(policy.hosted_teams))))
-        if p.is_hr and policy.hr_units:
-            people = select(t.people.c.id).where(t.people.c.team_id.in_(sorted(policy.hr_units)))
-            parts.append(select(c.id, c.start).where(requested, c.person_id.in_(people)))
-        if not parts:
-            return ApprovalQueue(items=[])
-        either = union(*parts).subquery()
-        q = select(either.c.id).order_by(either.c.start, either.c.id).limit(limit + 1)
+    decidable = approval_service.decidable(policy)
+    if decidable is None:
+        return ApprovalQueue(items=[], **page.answer(0))
     with UnitOfWork(db, write=False) as uow:
-        ids = list(uow.session.scalars(q))
-        more = len(ids) > limit
-        ids = ids[:limit]
+        total = count(uow.session.connection(), decidable)
+        ids = list(uow.session.scalars(page.rows(decidable.order_by(c.start, c.id))))
         items = []
         # One query per kind of fact for the whole page (not per move): moves with their criteria, approval
         # records, host managers, management chains.
@@ -1043,7 +1008,7 @@ def approval_queue(db: Database, policy: Policy, *, limit: int = 200) -> Approva
         for move in moves:
             done = decided[move.id]
             slots = approval_service.open_slots(policy, move, done, hosts=hosts)
-            if slots:
+            if slots:  # always: decidable selected only these (a decision since then may have taken the slot)
                 items.append(
                     ApprovalItem(
                         move=summaries[move.id],
@@ -1054,7 +1019,7 @@ def approval_queue(db: Database, policy: Policy, *, limit: int = 200) -> Approva
                         blocked=fits.get(move.id),
                     )
                 )
-    return ApprovalQueue(items=items, more=more)
+    return ApprovalQueue(items=items, **page.answer(total))
 
 
 def _fit_problems(conn: Any, moves: Sequence[Move], policy: Policy) -> dict[str, str]:
@@ -1101,23 +1066,17 @@ def _fit_problems(conn: Any, moves: Sequence[Move], policy: Policy) -> dict[str,
     return problems
 
 
-TEAM_PAGE_SIZE = 500
-
-
-def team_page(db: Database, policy: Policy, *, today: dt.date | None = None, limit: int | None = None) -> TeamPage:
-    """The principal's direct reports (the first ``limit``, saying whether there are more) and the moves
-    they are on (or about to start)."""
+def team_page(db: Database, policy: Policy, page: PageQuery = FIRST_PAGE, *, today: dt.date | None = None) -> TeamPage:
+    """A page of the principal's direct reports (by id) and the moves they are on (or about to start)."""
     today = today or dt.date.today()
-    limit = TEAM_PAGE_SIZE if limit is None else limit
     p = policy.principal
     if p.person_id is None:
-        return TeamPage(manager=None, members=[])
+        return TeamPage(manager=None, members=[], **page.answer(0))
     with UnitOfWork(db, write=False) as uow:
         conn = uow.session.connection()
         me = uow.people.get(p.person_id)
-        reports = list(uow.people.list(manager_id=p.person_id, limit=limit + 1))
-        more = len(reports) > limit
-        reports = reports[:limit]
+        total = count(conn, select(t.people.c.id).where(t.people.c.manager_id == p.person_id))
+        reports = list(uow.people.list(manager_id=p.person_id, limit=page.page_size, offset=page.offset))
         roles = dict(conn.execute(select(t.roles.c.id, t.roles.c.title)).all())
         c = t.moves.c
         current = list(
@@ -1148,7 +1107,7 @@ def team_page(db: Database, policy: Policy, *, today: dt.date | None = None, lim
                 returning_on=max((m.end for m in now), default=None),
             )
         )
-    return TeamPage(manager=PersonRef(id=me.id, name=me.name), members=members, more=more)
+    return TeamPage(manager=PersonRef(id=me.id, name=me.name), members=members, **page.answer(total))
 
 
 def _directory_filter(policy: Policy, f: PeopleSelection) -> list[Any]:
@@ -1167,21 +1126,20 @@ def _directory_filter(policy: Policy, f: PeopleSelection) -> list[Any]:
 def directory(db: Database, policy: Policy, f: PeopleFilter | None = None) -> Directory:
     """People the principal may see: HR their units, managers their reports, admins everyone."""
     f = f or PeopleFilter()
-    page = f.page
     p = t.people.c
     where = _directory_filter(policy, f)
     with db.engine.connect() as conn:
         total = conn.scalar(select(func.count()).select_from(t.people).where(*where)) or 0
         teams = team_options(conn, policy.team_filter())
         rows = conn.execute(
-            select(p.id, p.name, p.email, t.roles.c.title, t.teams.c.name.label("team"), p.location, p.updated_at)
-            .select_from(t.people)
-            .outerjoin(t.roles, t.roles.c.id == p.role_id)
-            .outerjoin(t.teams, t.teams.c.id == p.team_id)
-            .where(*where)
-            .order_by(p.name, p.id)
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
+            f.rows(
+                select(p.id, p.name, p.email, t.roles.c.title, t.teams.c.name.label("team"), p.location, p.updated_at)
+                .select_from(t.people)
+                .outerjoin(t.roles, t.roles.c.id == p.role_id)
+                .outerjoin(t.teams, t.teams.c.id == p.team_id)
+                .where(*where)
+                .order_by(p.name, p.id)
+            )
         ).all()
     return Directory(
         people=[
@@ -1196,10 +1154,7 @@ def directory(db: Database, policy: Policy, f: PeopleFilter | None = None) -> Di
             )
             for r in rows
         ],
-        total=total,
-        page=page,
-        page_size=PAGE_SIZE,
-        pages=page_count(total, PAGE_SIZE),
+        **f.answer(total),
         teams=teams,
     )
 
@@ -1241,11 +1196,7 @@ def move_list(db: Database, policy: Policy, f: MoveFilter) -> MoveList:
     q = _move_query(policy, f)
     with UnitOfWork(db, write=False) as uow:
         total = uow.session.scalar(select(func.count()).select_from(q.subquery())) or 0
-        moves = list(
-            uow.session.scalars(
-                q.order_by(t.moves.c.start.desc(), t.moves.c.id).limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE)
-            )
-        )
+        moves = list(uow.session.scalars(f.rows(q.order_by(t.moves.c.start.desc(), t.moves.c.id))))
         conn = uow.session.connection()
         summaries = _summaries(conn, moves)
         # The teams that can match: of the people on a move the principal sees, hosting one (admins: all).
@@ -1257,10 +1208,7 @@ def move_list(db: Database, policy: Policy, f: MoveFilter) -> MoveList:
         host_teams = team_options(conn, hosting)
     return MoveList(
         moves=summaries,
-        total=total,
-        page=f.page,
-        page_size=PAGE_SIZE,
-        pages=page_count(total, PAGE_SIZE),
+        **f.answer(total),
         teams=teams,
         host_teams=host_teams,
     )

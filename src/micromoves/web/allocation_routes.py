@@ -15,11 +15,12 @@ from sqlalchemy import func, select
 
 from micromoves.services import allocation
 from micromoves.services.allocation import RunDetail, run_detail
+from micromoves.services.paging import Paged, PageQuery, count
 from micromoves.services.views import actor_name, names_of
 from micromoves.storage import tables as t
 from micromoves.web.app import ERROR_RESPONSES, page
 from micromoves.web.bodies import RequestBody
-from micromoves.web.routes import RowId, Who, admin, db_of, route
+from micromoves.web.routes import Pages, RowId, Who, _selection, admin, db_of, route
 
 html = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["allocation"], responses=ERROR_RESPONSES)
@@ -35,13 +36,10 @@ class RunSummary(BaseModel):
     assignments: int
 
 
-class RunList(BaseModel):
+class RunList(Paged):
+    """A page of the runs, newest first."""
+
     runs: list[RunSummary]
-    # Older runs than the page shows exist (open one by its id): said, never silently dropped.
-    more: bool = False
-
-
-RUNS_SHOWN = 50  # the newest runs, on the page and its twin
 
 
 class ProposeBody(RequestBody):
@@ -51,13 +49,15 @@ class ProposeBody(RequestBody):
     away_percent: int = Field(default=50, ge=1, le=100, strict=True)
 
 
-def _runs(request: Request) -> RunList:
+def _runs(request: Request, at: PageQuery) -> RunList:
     r, a = t.allocation_runs.c, t.allocation_assignments.c
     with db_of(request).engine.connect() as conn:
-        counts: dict[int, int] = dict(conn.execute(select(a.run_id, func.count()).group_by(a.run_id)).all())
-        rows = conn.execute(select(t.allocation_runs).order_by(r.id.desc()).limit(RUNS_SHOWN + 1)).all()
-        more = len(rows) > RUNS_SHOWN
-        rows = rows[:RUNS_SHOWN]
+        total = count(conn, select(r.id))
+        rows = conn.execute(at.rows(select(t.allocation_runs).order_by(r.id.desc()))).all()
+        shown = [x.id for x in rows]
+        counts: dict[int, int] = dict(
+            conn.execute(select(a.run_id, func.count()).where(a.run_id.in_(shown)).group_by(a.run_id)).all()
+        )
         names = names_of(conn, t.people, [x.created_by for x in rows])
     return RunList(
         runs=[
@@ -72,20 +72,20 @@ def _runs(request: Request) -> RunList:
             )
             for x in rows
         ],
-        more=more,
+        **at.answer(total),
     )
 
 
 @route(html, "GET", "/allocations", name="allocations", access="admin")
-def allocations(request: Request, who: Who) -> Response:
+def allocations(request: Request, who: Who, at: Pages) -> Response:
     admin(who)
-    return page(request, "allocations.html", who, data=_runs(request))
+    return page(request, "allocations.html", who, data=_runs(request, at), selection=_selection(at))
 
 
 @route(api, "GET", "/allocations", name="api.allocations", access="admin", response_model=RunList)
-def api_allocations(request: Request, who: Who) -> RunList:
+def api_allocations(request: Request, who: Who, at: Pages) -> RunList:
     admin(who)
-    return _runs(request)
+    return _runs(request, at)
 
 
 @route(html, "POST", "/allocations", name="allocation.propose", access="admin")

@@ -22,7 +22,19 @@ from micromoves.services.views import PersonRef
 from micromoves.storage import tables as t
 from micromoves.web.app import ERROR_RESPONSES, page
 from micromoves.web.bodies import CRITERIA_FORM_CHARS, CRITERIA_TEXT_CHARS, Criteria, IsoDate, RequestBody
-from micromoves.web.routes import RowId, Who, _lines, _move_url, db_of, form_bool, form_date, form_model, route
+from micromoves.web.routes import (
+    Pages,
+    RowId,
+    Who,
+    _lines,
+    _move_url,
+    _selection,
+    db_of,
+    form_bool,
+    form_date,
+    form_model,
+    route,
+)
 
 html = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["marketplace"], responses=ERROR_RESPONSES)
@@ -93,13 +105,14 @@ def _input(body: OpportunityBody) -> market.OpportunityInput:
 
 
 @route(html, "GET", "/opportunities", name="opportunities")
-def opportunities(request: Request, who: Who) -> Response:
-    return page(request, "opportunities.html", who, data=mviews.marketplace(db_of(request), who.policy))
+def opportunities(request: Request, who: Who, at: Pages) -> Response:
+    data = mviews.marketplace(db_of(request), who.policy, at)
+    return page(request, "opportunities.html", who, data=data, selection=_selection(at))
 
 
 @route(api, "GET", "/opportunities", name="api.opportunities", response_model=mviews.Marketplace)
-def api_opportunities(request: Request, who: Who) -> mviews.Marketplace:
-    return mviews.marketplace(db_of(request), who.policy)
+def api_opportunities(request: Request, who: Who, at: Pages) -> mviews.Marketplace:
+    return mviews.marketplace(db_of(request), who.policy, at)
 
 
 def _form(request: Request, who: Who) -> OpportunityForm:
@@ -203,16 +216,17 @@ def api_opportunity_create(request: Request, who: Who, body: OpportunityBody) ->
 
 
 @route(html, "GET", "/opportunities/{opportunity_id:id}", name="opportunity")
-def opportunity(request: Request, who: Who, opportunity_id: str) -> Response:
-    data = mviews.opportunity_detail(db_of(request), who.policy, opportunity_id)
-    return page(request, "opportunity.html", who, o=data)
+def opportunity(request: Request, who: Who, opportunity_id: str, at: Pages) -> Response:
+    """The opportunity; its host side pages through its applicants (?page=, ?page_size=)."""
+    data = mviews.opportunity_detail(db_of(request), who.policy, opportunity_id, at)
+    return page(request, "opportunity.html", who, o=data, selection=_selection(at))
 
 
 @route(
     api, "GET", "/opportunities/{opportunity_id:id}", name="api.opportunity", response_model=mviews.OpportunityDetail
 )
-def api_opportunity(request: Request, who: Who, opportunity_id: str) -> mviews.OpportunityDetail:
-    return mviews.opportunity_detail(db_of(request), who.policy, opportunity_id)
+def api_opportunity(request: Request, who: Who, opportunity_id: str, at: Pages) -> mviews.OpportunityDetail:
+    return mviews.opportunity_detail(db_of(request), who.policy, opportunity_id, at)
 
 
 @route(html, "POST", "/opportunities/{opportunity_id:id}/actions/{action}", name="opportunity.action")
@@ -487,14 +501,15 @@ def api_routes(
     return congestion.alternate_routes(db_of(request), who.policy, template_id, limit=limit)
 
 
-Page = Annotated[int, Query(ge=1, le=100_000)]
+ReleasePages = Annotated[mviews.ReleasePages, Query()]
 
 
 @route(html, "GET", "/reports/releases", name="releases")
-def releases_page(request: Request, who: Who, page_no: Annotated[Page, Query(alias="page")] = 1) -> Response:
-    return page(request, "releases.html", who, r=mviews.release_report(db_of(request), who.policy, page=page_no))
+def releases_page(request: Request, who: Who, at: ReleasePages) -> Response:
+    r = mviews.release_report(db_of(request), who.policy, at)
+    return page(request, "releases.html", who, r=r, selection=_selection(at))
 
 
 @route(api, "GET", "/reports/releases", name="api.releases", response_model=mviews.ReleaseReport)
-def api_releases(request: Request, who: Who, page: Page = 1) -> mviews.ReleaseReport:
-    return mviews.release_report(db_of(request), who.policy, page=page)
+def api_releases(request: Request, who: Who, at: ReleasePages) -> mviews.ReleaseReport:
+    return mviews.release_report(db_of(request), who.policy, at)

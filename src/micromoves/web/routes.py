@@ -28,6 +28,7 @@ from micromoves.services.accounts import Access, Scope
 from micromoves.services.choices import DecisionField, KindField, RatingField
 from micromoves.services.exporting import safe_cell
 from micromoves.services.moves import CriterionRating, GainInput
+from micromoves.services.paging import Paged, PageQuery
 from micromoves.storage import tables as t
 from micromoves.storage.db import Database
 from micromoves.web import charts
@@ -134,6 +135,8 @@ def admin(who: Caller) -> None:
 Who = Annotated[Caller, Depends(caller)]
 # Row ids in paths: bounded to the database's integer range (PostgreSQL rejects larger values with an error).
 RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+# ?page= and ?page_size= of a list (services/paging.py): every list pages so.
+Pages = Annotated[PageQuery, Query()]
 
 
 # ------------------------------------------------------------------------------------------- bodies
@@ -252,7 +255,9 @@ class UserView(BaseModel):
     org_units: list[str]
 
 
-class UserList(BaseModel):
+class UserList(Paged):
+    """A page of the accounts, by username."""
+
     users: list[UserView]
 
 
@@ -283,7 +288,9 @@ class TokenView(BaseModel):
     last_used_at: dt.datetime | None
 
 
-class TokenList(BaseModel):
+class TokenList(Paged):
+    """A page of your API tokens, oldest first."""
+
     tokens: list[TokenView]
 
 
@@ -469,8 +476,13 @@ def directory(request: Request, who: Who, f: Annotated[views.PeopleFilter, Query
 
 
 def _selection(f: BaseModel) -> str:
-    """A list page's filters as a query string (its page left out), for its other pages and its export."""
-    return urlencode({k: str(v) for k, v in f.model_dump(exclude={"page"}, mode="json").items() if v})
+    """A list page's filters as a query string (its page left out, its page size when not the default), for
+    its other pages and its export."""
+    given = f.model_dump(exclude={"page"}, mode="json")
+    size = given.pop("page_size", None)  # after the filters
+    if size is not None and size != type(f).model_fields["page_size"].default:
+        given["page_size"] = size
+    return urlencode({k: str(v) for k, v in given.items() if v})
 
 
 @route(api, "GET", "/people", name="api.directory", response_model=views.Directory)
@@ -876,42 +888,61 @@ def api_move_review(request: Request, who: Who, move_id: str, body: ReviewBody) 
 
 
 @route(html, "GET", "/approvals", name="approvals")
-def approvals(request: Request, who: Who) -> Response:
-    return page(request, "approvals.html", who, data=views.approval_queue(db_of(request), who.policy))
+def approvals(request: Request, who: Who, at: Pages) -> Response:
+    data = views.approval_queue(db_of(request), who.policy, at)
+    return page(request, "approvals.html", who, data=data, selection=_selection(at))
 
 
 @route(api, "GET", "/approvals", name="api.approvals", response_model=views.ApprovalQueue)
-def api_approvals(request: Request, who: Who) -> views.ApprovalQueue:
-    return views.approval_queue(db_of(request), who.policy)
+def api_approvals(request: Request, who: Who, at: Pages) -> views.ApprovalQueue:
+    return views.approval_queue(db_of(request), who.policy, at)
 
 
 @route(html, "GET", "/team", name="team")
-def team(request: Request, who: Who) -> Response:
-    return page(request, "team.html", who, data=views.team_page(db_of(request), who.policy))
+def team(request: Request, who: Who, at: Pages) -> Response:
+    data = views.team_page(db_of(request), who.policy, at)
+    return page(request, "team.html", who, data=data, selection=_selection(at))
 
 
 @route(api, "GET", "/team", name="api.team", response_model=views.TeamPage)
-def api_team(request: Request, who: Who) -> views.TeamPage:
-    return views.team_page(db_of(request), who.policy)
+def api_team(request: Request, who: Who, at: Pages) -> views.TeamPage:
+    return views.team_page(db_of(request), who.policy, at)
 
 
 # -------------------------------------------------------------------------------------- admin: users
 
 
 @route(html, "GET", "/admin/users", name="admin.users", access="admin")
-def admin_users(
-    request: Request, who: Who, password_set: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None
-) -> Response:
+def admin_users(request: Request, who: Who, at: Annotated[UsersPageQuery, Query()]) -> Response:
     admin(who)
-    users = [_user_view(u) for u in accounts.list_users(db_of(request))]
-    reset = next((u.username for u in users if u.id == password_set), None)  # the notice after a reset
-    return page(request, "admin_users.html", who, users=users, accesses=[a.value for a in Access], reset=reset)
+    data = _users(request, at)
+    # the notice after a reset (its name, also when the account is on another page)
+    reset = accounts.username_of(db_of(request), at.password_set) if at.password_set else None
+    return page(
+        request,
+        "admin_users.html",
+        who,
+        data=data,
+        users=data.users,
+        accesses=[a.value for a in Access],
+        reset=reset,
+        selection=_selection(at.model_copy(update={"password_set": None})),
+    )
+
+
+class UsersPageQuery(PageQuery):
+    password_set: int | None = Field(default=None, ge=1, le=2_147_483_647)
+
+
+def _users(request: Request, at: PageQuery) -> UserList:
+    users, total = accounts.list_users(db_of(request), at)
+    return UserList(users=[_user_view(u) for u in users], **at.answer(total))
 
 
 @route(api, "GET", "/admin/users", name="api.admin.users", access="admin", response_model=UserList)
-def api_admin_users(request: Request, who: Who) -> UserList:
+def api_admin_users(request: Request, who: Who, at: Pages) -> UserList:
     admin(who)
-    return UserList(users=[_user_view(u) for u in accounts.list_users(db_of(request))])
+    return _users(request, at)
 
 
 @route(html, "POST", "/admin/users", name="admin.user.create", access="admin")
@@ -1101,14 +1132,19 @@ def api_password_change(request: Request, who: Who, body: PasswordChangeBody) ->
 
 
 @route(html, "GET", "/account/tokens", name="tokens")
-def tokens(request: Request, who: Who) -> Response:
-    data = [_token_view(x) for x in accounts.list_tokens(db_of(request), who.principal)]
-    return page(request, "tokens.html", who, tokens=data, new_token=None)
+def tokens(request: Request, who: Who, at: Pages) -> Response:
+    data = _tokens(request, who, at)
+    return page(request, "tokens.html", who, data=data, tokens=data.tokens, new_token=None, selection=_selection(at))
+
+
+def _tokens(request: Request, who: Caller, at: PageQuery) -> TokenList:
+    tokens, total = accounts.list_tokens(db_of(request), who.principal, at)
+    return TokenList(tokens=[_token_view(x) for x in tokens], **at.answer(total))
 
 
 @route(api, "GET", "/tokens", name="api.tokens", response_model=TokenList)
-def api_tokens(request: Request, who: Who) -> TokenList:
-    return TokenList(tokens=[_token_view(x) for x in accounts.list_tokens(db_of(request), who.principal)])
+def api_tokens(request: Request, who: Who, at: Pages) -> TokenList:
+    return _tokens(request, who, at)
 
 
 @route(html, "POST", "/account/tokens", name="token.create")
@@ -1120,8 +1156,9 @@ def token_create(
 ) -> Response:
     scopes = ["read", "write"] if write == "on" else ["read"]
     secret, _ = accounts.create_token(db_of(request), who.principal, name=name, scopes=scopes)
-    data = [_token_view(x) for x in accounts.list_tokens(db_of(request), who.principal)]
-    return page(request, "tokens.html", who, tokens=data, new_token=secret)
+    # the first page, as the list opens (the new token, the newest, is on the last: its secret is above)
+    data = _tokens(request, who, PageQuery())
+    return page(request, "tokens.html", who, data=data, tokens=data.tokens, new_token=secret, selection="")
 
 
 @route(api, "POST", "/tokens", name="api.token.create", response_model=NewToken, status_code=201)
