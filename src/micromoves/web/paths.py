@@ -1,0 +1,145 @@
+"""Ids in paths (``{person_id:id}``): how the router reads a path that holds one.
+
+Ids may hold '/' (an HRIS person id like ``EMP/0042``, which the import takes as written). The rule:
+
+* **An id is one path segment; a '/' inside it is written ``%2F``** (``/people/EMP%2F0042``). Every link,
+  form and redirect the app makes writes ids so (``quote(id, safe="")``, the templates' ``path_id``), and
+  ``%2F`` always belongs to the id: ``/people/X%2Fcredit`` is the person ``X/credit``, whose credit page is
+  ``/people/X%2Fcredit/credit``, while ``/people/X/credit`` is the credit page of ``X``. Starlette decodes
+  ``%2F`` before routing (``scope["path"]``), so the router reads the path as sent (``scope["raw_path"]``,
+  which ASGI servers pass on) to tell the two apart.
+* A raw '/' separates segments. Only when no route takes the path segment by segment (whatever the method)
+  may an id span several segments, for a client that wrote an id's '/' raw (``/people/EMP/0042``); then the
+  route with the shortest id wins, whatever the method: a route under an id (``…/credit``, ``…/plan``)
+  before the page of a longer id. So a path is never read two ways, and a wrong method on a route under an
+  id is a 405 naming the methods that route takes (it fell through to the page of an id that swallowed
+  the suffix: a 404 "unknown move 'M-1/review'").
+
+Literal paths beside an id's page (``/moves/new``) still win over an id with that name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, unquote
+
+from fastapi.routing import APIRoute
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.routing import Match
+from starlette.types import Scope
+
+# Stands, in the path the id routes match, for a '/' the client sent as %2F: a lone surrogate, which no
+# decoded path holds (a server decodes percent-escapes as UTF-8, where surrogates are invalid).
+_ENCODED_SLASH = "\udcaf"
+_DECISION = "micromoves.id_routing"
+
+
+class IdConvertor(Convertor[str]):
+    """A user-supplied id: one segment of the path (its '/' written %2F), or, for a path no route takes
+    segment by segment, several (see the module's rule; :class:`IdRoute` decides which). No segment is
+    empty: a trailing slash still redirects to the page without it."""
+
+    regex = "[^/]+(?:/[^/]+)*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return quote(value, safe="")
+
+
+register_url_convertor("id", IdConvertor())
+
+
+def _route_view(scope: Scope) -> str:
+    """The decoded path with each '/' the client sent as %2F replaced by a stand-in, when the path as sent
+    (raw_path) is the path decoded; else the decoded path (no raw path, or a path a layer rewrote)."""
+    path: str = scope["path"]
+    raw = scope.get("raw_path")
+    if not raw or b"%2f" not in raw.lower() or _ENCODED_SLASH in path:
+        return path
+    try:
+        sent = raw.decode("ascii")
+    except UnicodeDecodeError:
+        return path
+    view = "/".join(unquote(part).replace("/", _ENCODED_SLASH) for part in sent.split("/"))
+    return view if view.replace(_ENCODED_SLASH, "/") == path else path
+
+
+def path_as_sent(scope: Scope) -> str:
+    """The request's path with a '/' (and a '%') inside a segment escaped, as a redirect back to it must
+    write it (``/people/X%2Fcredit``, not ``/people/X/credit``, another page)."""
+    return _route_view(scope).replace("%", "%25").replace(_ENCODED_SLASH, "%2F")
+
+
+class IdRoute(APIRoute):
+    """A route with an id in its path, matched by the module's rule."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
+            return super().matches(scope)
+        decision = _decide(scope)
+        if decision is None:  # not routed by an app (a route called alone): the convertor's regex as it is
+            return super().matches(scope)
+        view, greedy = decision
+        if greedy is not None and id(self) not in greedy:
+            return Match.NONE, {}
+        return self._match_view(scope, view, one_segment=greedy is None)
+
+    def _match_view(self, scope: Scope, view: str, *, one_segment: bool) -> tuple[Match, Scope]:
+        match, child = super().matches({**scope, "path": view})
+        if match is Match.NONE:
+            return match, child
+        params = dict(child["path_params"])
+        for name in self.param_convertors:
+            value = params.get(name)
+            if not isinstance(value, str):
+                continue
+            if one_segment and "/" in value:
+                return Match.NONE, {}
+            params[name] = value.replace(_ENCODED_SLASH, "/")
+        return match, {**child, "path_params": params}
+
+    def id_length(self, scope: Scope, view: str) -> int | None:
+        """How long the ids are that this route reads from the path, taking several segments (None: it
+        does not take the path)."""
+        match, child = super().matches({**scope, "path": view})
+        if match is Match.NONE:
+            return None
+        return sum(
+            len(child["path_params"][name])
+            for name, convertor in self.param_convertors.items()
+            if isinstance(convertor, IdConvertor)
+        )
+
+
+def _decide(scope: Scope) -> tuple[str, frozenset[int] | None] | None:
+    """How the id routes read this request's path: the path they match (with the %2F stand-ins), and None
+    when some route takes it segment by segment, else the routes (by identity) with the shortest id."""
+    app = scope.get("app")
+    if app is None or not hasattr(app, "routes"):
+        return None
+    key = (scope["path"], scope.get("raw_path"), scope.get("root_path", ""))
+    cached: tuple[Any, tuple[str, frozenset[int] | None]] | None = scope.get(_DECISION)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    from micromoves.web.app import leaf_routes
+
+    view = _route_view(scope)
+    routes = list(leaf_routes(app.routes))
+    decision: tuple[str, frozenset[int] | None]
+    if any(_takes_segments(r, scope, view) for r in routes):
+        decision = (view, None)
+    else:
+        lengths = {id(r): n for r in routes if isinstance(r, IdRoute) and (n := r.id_length(scope, view)) is not None}
+        shortest = min(lengths.values(), default=0)
+        decision = (view, frozenset(r for r, n in lengths.items() if n == shortest))
+    scope[_DECISION] = (key, decision)
+    return decision
+
+
+def _takes_segments(route: Any, scope: Scope, view: str) -> bool:
+    if isinstance(route, IdRoute):
+        return route._match_view(scope, view, one_segment=True)[0] is not Match.NONE
+    matches = getattr(route, "matches", None)
+    return matches is not None and matches(scope)[0] is not Match.NONE
