@@ -32,6 +32,7 @@ from starlette.types import Scope
 # decoded path holds (a server decodes percent-escapes as UTF-8, where surrogates are invalid).
 _ENCODED_SLASH = "\udcaf"
 _DECISION = "micromoves.id_routing"
+_PCHARS = "!$&'()*+,;=:@"  # what a path segment holds unescaped besides letters, digits and -._~ (RFC 3986)
 
 
 class IdConvertor(Convertor[str]):
@@ -56,7 +57,7 @@ def _route_view(scope: Scope) -> str:
     (raw_path) is the path decoded; else the decoded path (no raw path, or a path a layer rewrote)."""
     path: str = scope["path"]
     raw = scope.get("raw_path")
-    if not raw or b"%2f" not in raw.lower() or _ENCODED_SLASH in path:
+    if not raw or (b"%2F" not in raw and b"%2f" not in raw) or _ENCODED_SLASH in path:
         return path
     try:
         sent = raw.decode("ascii")
@@ -67,9 +68,9 @@ def _route_view(scope: Scope) -> str:
 
 
 def path_as_sent(scope: Scope) -> str:
-    """The request's path with a '/' (and a '%') inside a segment escaped, as a redirect back to it must
-    write it (``/people/X%2Fcredit``, not ``/people/X/credit``, another page)."""
-    return _route_view(scope).replace("%", "%25").replace(_ENCODED_SLASH, "%2F")
+    """The request's path as a link back to it must write it: each segment percent-encoded, a '/' sent as
+    %2F too (``/people/X%2Fcredit``; the decoded path, ``/people/X/credit``, is another page)."""
+    return "/".join(quote(part.replace(_ENCODED_SLASH, "/"), safe=_PCHARS) for part in _route_view(scope).split("/"))
 
 
 class IdRoute(APIRoute):
@@ -78,68 +79,63 @@ class IdRoute(APIRoute):
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http":
             return super().matches(scope)
-        decision = _decide(scope)
-        if decision is None:  # not routed by an app (a route called alone): the convertor's regex as it is
-            return super().matches(scope)
-        view, greedy = decision
-        if greedy is not None and id(self) not in greedy:
-            return Match.NONE, {}
-        return self._match_view(scope, view, one_segment=greedy is None)
-
-    def _match_view(self, scope: Scope, view: str, *, one_segment: bool) -> tuple[Match, Scope]:
-        match, child = super().matches({**scope, "path": view})
-        if match is Match.NONE:
+        view = _route_view(scope)
+        match, child, spans_segments = self._match_view(scope, view)
+        if match is Match.NONE or not spans_segments:
             return match, child
-        params = dict(child["path_params"])
-        for name in self.param_convertors:
-            value = params.get(name)
-            if not isinstance(value, str):
-                continue
-            if one_segment and "/" in value:
-                return Match.NONE, {}
-            params[name] = value.replace(_ENCODED_SLASH, "/")
-        return match, {**child, "path_params": params}
+        # An id of several segments: only where no route takes the path segment by segment, and the shortest.
+        chosen = _shortest_ids(scope, view)
+        if chosen is not None and id(self) not in chosen:
+            return Match.NONE, {}
+        return match, child
 
-    def id_length(self, scope: Scope, view: str) -> int | None:
-        """How long the ids are that this route reads from the path, taking several segments (None: it
-        does not take the path)."""
-        match, child = super().matches({**scope, "path": view})
+    def _match_view(self, scope: Scope, view: str) -> tuple[Match, Scope, bool]:
+        """The match on the path as sent, the stand-ins put back in its parameters, and whether an id in it
+        spans several segments."""
+        match, child = super().matches(scope if view == scope["path"] else {**scope, "path": view})
         if match is Match.NONE:
-            return None
-        return sum(
-            len(child["path_params"][name])
-            for name, convertor in self.param_convertors.items()
-            if isinstance(convertor, IdConvertor)
-        )
+            return match, child, False
+        params = dict(child["path_params"])
+        spans = False
+        for name, convertor in self.param_convertors.items():
+            value = params.get(name)
+            if isinstance(value, str):
+                spans = spans or (isinstance(convertor, IdConvertor) and "/" in value)
+                params[name] = value.replace(_ENCODED_SLASH, "/")
+        return match, {**child, "path_params": params}, spans
 
 
-def _decide(scope: Scope) -> tuple[str, frozenset[int] | None] | None:
-    """How the id routes read this request's path: the path they match (with the %2F stand-ins), and None
-    when some route takes it segment by segment, else the routes (by identity) with the shortest id."""
+def _shortest_ids(scope: Scope, view: str) -> frozenset[int] | None:
+    """The id routes (by identity) that may read an id of several segments from this request's path: none
+    when some route takes it segment by segment, else those reading the shortest ids (None: not routed by
+    an app, a route called alone)."""
     app = scope.get("app")
     if app is None or not hasattr(app, "routes"):
         return None
     key = (scope["path"], scope.get("raw_path"), scope.get("root_path", ""))
-    cached: tuple[Any, tuple[str, frozenset[int] | None]] | None = scope.get(_DECISION)
+    cached: tuple[Any, frozenset[int]] | None = scope.get(_DECISION)
     if cached is not None and cached[0] == key:
         return cached[1]
     from micromoves.web.app import leaf_routes
 
-    view = _route_view(scope)
-    routes = list(leaf_routes(app.routes))
-    decision: tuple[str, frozenset[int] | None]
-    if any(_takes_segments(r, scope, view) for r in routes):
-        decision = (view, None)
-    else:
-        lengths = {id(r): n for r in routes if isinstance(r, IdRoute) and (n := r.id_length(scope, view)) is not None}
-        shortest = min(lengths.values(), default=0)
-        decision = (view, frozenset(r for r, n in lengths.items() if n == shortest))
-    scope[_DECISION] = (key, decision)
-    return decision
-
-
-def _takes_segments(route: Any, scope: Scope, view: str) -> bool:
-    if isinstance(route, IdRoute):
-        return route._match_view(scope, view, one_segment=True)[0] is not Match.NONE
-    matches = getattr(route, "matches", None)
-    return matches is not None and matches(scope)[0] is not Match.NONE
+    ids: dict[int, int] = {}
+    for route in leaf_routes(app.routes):
+        if isinstance(route, IdRoute):
+            match, child, spans = route._match_view(scope, view)
+            if match is Match.NONE:
+                continue
+            if not spans:
+                ids = {}
+                break
+            ids[id(route)] = sum(
+                len(child["path_params"][name])
+                for name, convertor in route.param_convertors.items()
+                if isinstance(convertor, IdConvertor)
+            )
+        elif route.matches(scope)[0] is not Match.NONE:
+            ids = {}
+            break
+    shortest = min(ids.values(), default=0)
+    chosen = frozenset(r for r, n in ids.items() if n == shortest)
+    scope[_DECISION] = (key, chosen)
+    return chosen
