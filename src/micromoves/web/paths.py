@@ -7,7 +7,8 @@ Ids may hold '/' (an HRIS person id like ``EMP/0042``, which the import takes as
   ``%2F`` always belongs to the id: ``/people/X%2Fcredit`` is the person ``X/credit``, whose credit page is
   ``/people/X%2Fcredit/credit``, while ``/people/X/credit`` is the credit page of ``X``. Starlette decodes
   ``%2F`` before routing (``scope["path"]``), so the router reads the path as sent (``scope["raw_path"]``,
-  which ASGI servers pass on) to tell the two apart.
+  which ASGI servers pass on) to tell the two apart. (A reverse proxy in front must pass the path on as
+  sent, not decoded: nginx's ``proxy_pass`` without a path after the address.)
 * A raw '/' separates segments. Only when no route takes the path segment by segment (whatever the method)
   may an id span several segments, for a client that wrote an id's '/' raw (``/people/EMP/0042``); then the
   route with the shortest id wins, whatever the method: a route under an id (``…/credit``, ``…/plan``)
