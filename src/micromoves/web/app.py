@@ -37,6 +37,7 @@ from micromoves.settings import Settings, get_settings
 from micromoves.storage.db import Database
 from micromoves.web.bodies import BodyLimitMiddleware
 from micromoves.web.idempotency import IdempotencyMiddleware
+from micromoves.web.paths import path_as_sent
 
 HERE = Path(__file__).parent
 log = logging.getLogger("micromoves.web")
@@ -314,7 +315,8 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
             # Back to the same page after signing in, query included (a filtered list stays filtered); from
             # a form's post, to the page the form was on (the action's URL takes no GET).
             if request.method in ("GET", "HEAD"):
-                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                # As sent: an id's '/' stays %2F (/people/X%2Fcredit is not /people/X/credit; web.paths).
+                target = path_as_sent(request.scope) + (f"?{request.url.query}" if request.url.query else "")
             else:
                 target = _page_of(request, "referer")
             return RedirectResponse(_login_url(target), status_code=303)

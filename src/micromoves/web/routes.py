@@ -17,7 +17,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, ValidationError
-from starlette.convertors import Convertor, register_url_convertor
 
 from micromoves.domain import rules, vocabulary
 from micromoves.domain.errors import Forbidden, InvalidValue, NotAuthenticated, TooManyAttempts
@@ -56,36 +55,17 @@ from micromoves.web.bodies import (
     no_nul,
     no_undeclared_body,
 )
+from micromoves.web.paths import IdRoute
 
 ACCESS: dict[str, str] = {}
 
 
-class IdConvertor(Convertor[str]):
-    """A user-supplied id in a path (``{person_id:id}``): one segment or several, so that an id holding '/'
-    (an HRIS person id like ``EMP/0042``, which the import takes as written) reaches its page. Links quote
-    the '/' (``/people/EMP%2F0042``), but Starlette decodes ``%2F`` before routing: a one-segment id was a 404.
-
-    The routes under an id (``/people/{id}/plan``) are written with the suffix after it; :func:`route` puts
-    every route that *ends* in an id after all the others, so ``…/plan``, ``…/credit`` or ``/moves/new`` win
-    over an id that would swallow them. (So an id that itself ends in such a suffix, ``EMP/credit``, shows
-    only as that sub-page; none is known.) No segment is empty: an id starting or ending with '/' is not
-    taken, and a trailing slash still redirects to the page without it."""
-
-    regex = "[^/]+(?:/[^/]+)*"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return quote(value, safe="")
-
-
-register_url_convertor("id", IdConvertor())
-
 html = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["micromoves"], responses=ERROR_RESPONSES)
 
-# Per router, the routes whose path ends in an id: included after every router's other routes (register).
+# Per router, the routes whose path ends in an id: included after every router's other routes (register), so
+# that a literal path beside an id's page (/moves/new) is not taken for an id. How a path holding an id is
+# read (an id's '/' written %2F; routes under an id before the page of a longer id): web.paths.
 _LAST: dict[int, APIRouter] = {}
 
 
@@ -105,8 +85,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def route(router: APIRouter, method: str, path: str, *, name: str, access: str = "user", **kw: Any) -> Callable[[F], F]:
     ACCESS[name] = access
-    target = _last_of(router) if path.endswith(":id}") else router  # see IdConvertor
-    return target.api_route(path, methods=[method], name=name, **kw)
+    target = _last_of(router) if path.endswith(":id}") else router
+    if ":id}" not in path:
+        return target.api_route(path, methods=[method], name=name, **kw)
+
+    def add(endpoint: F) -> F:  # an id in the path: matched by web.paths' rule
+        target.add_api_route(path, endpoint, methods=[method], name=name, route_class_override=IdRoute, **kw)
+        return endpoint
+
+    return add
 
 
 def db_of(request: Request) -> Database:
@@ -1322,7 +1309,7 @@ def register(app: FastAPI) -> None:
     ]
     for router, dependencies in routers:
         app.include_router(router, dependencies=dependencies)
-    # Then the routes ending in an id, which would take the path of any route under it (see IdConvertor).
+    # Then the routes ending in an id, which would take a literal path beside them (/moves/new; web.paths).
     for router, dependencies in routers:
         if id(router) in _LAST:
             app.include_router(_LAST[id(router)], dependencies=dependencies)
