@@ -248,3 +248,32 @@ def test_an_import_waiting_for_another_past_the_wait_is_refused_in_words(
     assert _locations(pg) == {}
     import_files(pg, [waiting], actor="admin")  # once the other has finished
     assert _locations(pg) == {"P1": "Oslo"}
+
+
+def test_an_upload_waits_seconds_for_another_import_not_the_clis_ten_minutes(
+    pg: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import sent to the web or the API waited the CLI's ten minutes for a running one, holding a pooled
+    connection and a worker thread all along; clients timing out and sending it again used up the app's pool.
+    An upload waits UPLOAD_WAIT_SECONDS, then is refused (409) in words, with nothing written."""
+    import io
+
+    from micromoves.services import accounts, imports
+    from micromoves.services.policy import Policy
+
+    monkeypatch.setattr(imports, "UPLOAD_WAIT_SECONDS", 0.3)
+    assert importing.IMPORT_WAIT_SECONDS >= 60
+    admin = Policy(pg, accounts.Principal(1, "admin", accounts.Access.ADMIN, None))
+    body = (",".join(PEOPLE_H) + "\n" + ",".join(str(v) for v in _person("P1", "Oslo")) + "\n").encode()
+    with pg.write_engine.connect() as conn:
+        tx = conn.begin()
+        conn.execute(select(func.pg_advisory_xact_lock(importing.IMPORT_LOCK)))  # as an import running holds it
+        started = time.monotonic()
+        with pytest.raises(Conflict) as info:
+            imports.import_uploads(pg, admin, [imports.Upload("people.csv", io.BytesIO(body))])
+        assert time.monotonic() - started < 10
+        assert "waited 0.3 s" in info.value.message and "nothing was written" in info.value.message
+        tx.commit()
+    assert _locations(pg) == {}
+    imports.import_uploads(pg, admin, [imports.Upload("people.csv", io.BytesIO(body))])
+    assert _locations(pg) == {"P1": "Oslo"}

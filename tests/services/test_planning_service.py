@@ -1553,8 +1553,9 @@ def test_a_what_if_answer_is_not_reused_once_an_earlier_audited_write_commits(pl
     """The what-if cache is keyed by the newest audit event. On PostgreSQL a transaction holding a lower audit
     id can commit after one holding a higher: an answer computed in between (without the first one's change)
     was reused for up to WHAT_IF_TTL seconds, as the newest id did not change. The key now also holds the
-    writers still running when it was read, so their commit starts afresh. (SQLite commits writers one at a
-    time, in id order: the case cannot arise there.)"""
+    snapshot it was read in, so their commit starts afresh, whichever of the two got its transaction id first
+    (keyed by the writers still running alone, it missed one whose xid is above every completed one).
+    (SQLite commits writers one at a time, in id order: the case cannot arise there.)"""
     if plan_db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one writer at a time")
 
@@ -1565,20 +1566,30 @@ def test_a_what_if_answer_is_not_reused_once_an_earlier_audited_write_commits(pl
             )
         )
 
-    first = plan_db.write_engine.connect()
-    try:
-        with first.begin():
-            # The stretch is made 6 weeks long: with the 8-week gig beside it, ready in week 8 instead of 12.
-            first.execute(update(t.move_templates).where(t.move_templates.c.id == "T-STRETCH").values(duration_weeks=6))
-            audited(first, "template.updated")  # the lower id, not committed yet
-            with plan_db.write_engine.begin() as second:
+    for second_has_the_lower_xid in (False, True):
+        planning._what_if_cache.clear()
+        with plan_db.write_engine.begin() as conn:  # as the fixture made it: ready in week 12
+            conn.execute(update(t.move_templates).where(t.move_templates.c.id == "T-STRETCH").values(duration_weeks=12))
+        first, second = plan_db.write_engine.connect(), plan_db.write_engine.connect()
+        try:
+            second.begin()
+            if second_has_the_lower_xid:
+                second.execute(select(func.pg_current_xact_id()))  # its xid before the first's
+            with first.begin():
+                # The stretch is made 6 weeks long: with the 8-week gig beside it, ready in week 8, not 12.
+                first.execute(
+                    update(t.move_templates).where(t.move_templates.c.id == "T-STRETCH").values(duration_weeks=6)
+                )
+                audited(first, "template.updated")  # the lower id, not committed yet
                 audited(second, "unrelated")  # a higher id, committed first
+                second.commit()
+                with plan_db.engine.connect() as conn:
+                    before = planning.WhatIf(conn, "EMP").baseline()
+                assert before is not None and before.ready_week == 12
+            # The first has committed; the newest audit id is the same as when the answer was kept.
             with plan_db.engine.connect() as conn:
-                before = planning.WhatIf(conn, "EMP").baseline()
-            assert before is not None and before.ready_week == 12
-        # The first transaction has committed; the newest audit id is the same as when the answer was kept.
-        with plan_db.engine.connect() as conn:
-            after = planning.WhatIf(conn, "EMP").baseline()
-        assert after is not None and after.ready_week == 8
-    finally:
-        first.close()
+                after = planning.WhatIf(conn, "EMP").baseline()
+            assert after is not None and after.ready_week == 8, second_has_the_lower_xid
+        finally:
+            first.close()
+            second.close()

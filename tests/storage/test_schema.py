@@ -228,6 +228,7 @@ def test_migration_0016_backfills_the_organisations_answer_where_a_record_says_i
         "P8": ("waitlisted", 1, [], None),  # waitlisting is no answer
         "P9": ("applied", None, [], None),
         "P10": ("accepted", 8, [("host", -1)], None),  # the only offer was the earlier round's
+        "P12": ("rejected", 20, [("host", 2)], 2),  # offered, then the opportunity closed: the offer answered
     }
     a = tables.applications.c
     with db.write_engine.begin() as conn:

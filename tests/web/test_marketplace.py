@@ -1022,6 +1022,19 @@ def test_a_rejection_is_an_answer_and_closing_an_opportunity_answers_every_live_
     assert (row.status, row.offered_or_rejected_at, row.decided_at) == ("rejected", closed, closed)
 
 
+def test_closing_after_an_offer_keeps_the_offer_as_the_answer(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closing rejects an offer nobody accepted too; the organisation answered when it offered, and closing
+    overwrote that with its own time ("decided in 20 days" of an offer made on day 2)."""
+    at = _clock(world, monkeypatch)
+    offered = at(2)
+    market.decide(world.db, world.policy("hugo"), world.application, "offer")
+    at(20)
+    market.set_opportunity_status(world.db, world.policy("hugo"), world.opp_open, "closed")
+    with world.db.engine.connect() as conn:
+        row = conn.execute(select(t.applications).where(t.applications.c.id == world.application)).one()
+    assert (row.status, row.offered_or_rejected_at) == ("rejected", offered)
+
+
 def test_accepting_the_last_seat_re_plans_the_others_after_the_response(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2916,12 +2916,14 @@ def import_files(
     settings: Settings | None = None,
     known_teams: bool = False,
     today: dt.date | None = None,
+    wait_seconds: float | None = None,
 ) -> ImportSummary:
     """Check every file, then write all of them in one transaction — or nothing. A team the files name
     that neither exists nor is defined by a teams file is created (named after its id), unless
     ``known_teams``: then it is an error.
     ``today`` is the local date, as the tracker's (a move that has started or ended is checked against it,
-    a withdrawn move's handoff is returned on it)."""
+    a withdrawn move's handoff is returned on it). ``wait_seconds``: how long to wait for another import
+    to finish (default :data:`IMPORT_WAIT_SECONDS`)."""
     today = today or dt.date.today()
     started = time.perf_counter()
     settings = settings or get_settings()
@@ -2934,7 +2936,7 @@ def import_files(
     try:
         sources = load_sources(paths, kinds)
         with db.write_engine.begin() as conn:
-            _one_import_at_a_time(conn, report, IMPORT_WAIT_SECONDS)
+            _one_import_at_a_time(conn, report, IMPORT_WAIT_SECONDS if wait_seconds is None else wait_seconds)
             plan = check(conn, sources, settings, report, known_teams=known_teams, today=today)
             summary = _write(conn, plan, sources, actor, report, settings, today)
     finally:

@@ -46,10 +46,12 @@ def import_data(
     progress: Progress | None = None,
     settings: Settings | None = None,
     actor: str | None = None,
+    wait_seconds: float | None = None,
 ) -> ImportSummary:
     """Import ``paths`` (all or nothing), as an administrator; ``kind`` says what every file holds when
     their names do not. ``actor``: the name the audit log records (default: the policy's principal; the
-    CLI records its operator name, as its other commands do)."""
+    CLI records its operator name, as its other commands do). ``wait_seconds``: how long to wait for another
+    import to finish (:func:`importing.import_files`)."""
     policy.require_admin("import data")
     if kind and kind not in importing.KINDS:
         raise InvalidValue(f"unknown import kind {kind!r}; one of {', '.join(importing.KINDS)}", field="kind")
@@ -65,7 +67,14 @@ def import_data(
         progress=progress,
         settings=settings,
         known_teams=known_teams,
+        wait_seconds=wait_seconds,
     )
+
+
+# An upload waits this long for another import to finish, then is refused (409): a request waiting its ten
+# minutes, as the CLI does, held a pooled connection and a worker thread all along, and a client timing out
+# and sending it again added another, until the app's whole pool waited on one import.
+UPLOAD_WAIT_SECONDS = 5.0
 
 
 def import_uploads(
@@ -108,7 +117,9 @@ def import_uploads(
                         raise too_large(settings)
                     out.write(chunk)
             paths.append(path)
-        return import_data(db, policy, paths, kind=kind, known_teams=known_teams, settings=settings)
+        return import_data(
+            db, policy, paths, kind=kind, known_teams=known_teams, settings=settings, wait_seconds=UPLOAD_WAIT_SECONDS
+        )
 
 
 def too_large(settings: Settings) -> PayloadTooLarge:

@@ -342,7 +342,13 @@ def set_opportunity_status(
                     t.applications.c.opportunity_id == opportunity_id,
                     t.applications.c.status.in_([s.value for s in LIVE_APPLICATIONS]),
                 )
-                .values(status=A.REJECTED.value, decided_at=now, decided_by=p.actor, offered_or_rejected_at=now)
+                .values(
+                    status=A.REJECTED.value,
+                    decided_at=now,
+                    decided_by=p.actor,
+                    # An offer made before is the organisation's answer; closing only ends it.
+                    offered_or_rejected_at=func.coalesce(t.applications.c.offered_or_rejected_at, now),
+                )
             )
         record_audit(conn, p.actor, f"opportunity.{to.value}", "opportunity", opportunity_id, previous=opp.status)
     if to in (OS.CLOSED, OS.CANCELLED, OS.FILLED):

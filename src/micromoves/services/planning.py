@@ -1715,7 +1715,7 @@ class WhatIf:
     :data:`WHAT_IF_TOTAL` in all (a timed-out search's greedy fallback may add a little). Unknown → None.
 
     Answers are kept for :data:`WHAT_IF_TTL` seconds, per database and person, as long as the newest audit
-    event is the same (and, on PostgreSQL, the writers still running: see :meth:`_scope`): every change the
+    event is the same (and, on PostgreSQL, the snapshot: see :meth:`_scope`): every change the
     services make is audited, so a write anywhere starts afresh.
 
     ``target_role_id`` pins the target planned towards (default: the one recorded for the person when the
@@ -1747,18 +1747,17 @@ class WhatIf:
         """Database, person, pinned target, start and the newest audit event: asked once, and only if a page
         asks at all.
 
-        On PostgreSQL also the transactions still running, read in the same statement (one snapshot): one
-        holding a lower audit id than the newest may commit later, and the newest id alone would then
-        not change. A write that commits afterwards either was running (the set changes) or takes a higher
-        id. SQLite commits one writer at a time, in id order."""
+        On PostgreSQL also the snapshot itself (``xmin:xmax:running``), read in the same statement: a
+        transaction holding a lower audit id than the newest may commit later, and the newest id alone would
+        then not change. Any transaction that commits after the snapshot was either running in it (the list
+        changes) or has an xid at or above its ``xmax`` (which its commit raises); the running list alone
+        missed a writer whose xid is above every completed one. The price: any commit in the cluster starts
+        the cache afresh. SQLite commits one writer at a time, in id order."""
         if self._scope_key is None:
             newest: Any = select(func.max(t.audit_events.c.id)).scalar_subquery()
             if self.conn.dialect.name == "postgresql":
-                running: ColumnElement[Any] = literal_column(
-                    "ARRAY(SELECT x::text FROM pg_snapshot_xip(pg_current_snapshot()) AS x ORDER BY 1)"
-                )
-                newest, writers = self.conn.execute(select(newest, running)).one()
-                newest = (newest, tuple(writers))
+                snapshot: ColumnElement[Any] = literal_column("pg_current_snapshot()::text")
+                newest = tuple(self.conn.execute(select(newest, snapshot)).one())
             else:
                 newest = self.conn.scalar(select(newest))
             self._scope_key = (

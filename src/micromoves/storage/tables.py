@@ -583,6 +583,8 @@ allocation_assignments = Table(
     Column("application_id", Integer, ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True),
     Column("score", Float, nullable=False),
     Column("explanation", Text, nullable=False, default=""),
+    # An application's runs (the key leads with the run): its deletion's cascade, migration 0016's backfill.
+    Index("ix_allocation_assignments_application", "application_id"),
 )
 
 # --- O*NET reference data (loaded by `micromoves init`) ---

@@ -15,9 +15,11 @@ two-person rule read.) Waitlisting is not an answer: a waitlisted application st
 
 Backfill, where the data says it:
 
-- ``offered`` and ``rejected`` rows: their ``decided_at``. Both statuses are reached only from applied or
-  waitlisted, and nothing but the applicant moves an offered row on (rejected is final), so the latest change
-  is the answer itself.
+- ``offered`` rows: their ``decided_at``. Offered is reached only from applied or waitlisted, and nothing but
+  the applicant moves an offered row on, so the latest change is the offer itself.
+- ``rejected`` rows: the offer of this round from the audit trail if there was one (closing or cancelling an
+  opportunity rejects an offer nobody accepted too, and the organisation had answered when it offered), else
+  their ``decided_at`` (the rejection, final).
 - ``accepted``, ``declined`` and ``withdrawn`` rows that had an offer: the time of that offer from the audit
   trail — an ``application.offered`` event of the application, or the ``allocation.applied`` event of an
   applied allocation run that assigned it — the earliest at or after ``applied_at`` (a renewed application,
@@ -29,7 +31,9 @@ Backfill, where the data says it:
   ``applied_at`` would invent a zero-day answer and ``decided_at`` is the applicant's answer, not the host's.
 
 A plain ADD COLUMN, nullable (as migration 0014): on SQLite a table rebuild would drop the integer-key
-triggers of migration 0005.
+triggers of migration 0005. An index on ``allocation_assignments.application_id`` first: the backfill looks up
+each application's runs (without it, a scan of the assignments per application: minutes on a long history,
+with the applications table locked), and deleting an application cascades to its assignments by that column.
 """
 
 from __future__ import annotations
@@ -43,7 +47,6 @@ branch_labels = None
 depends_on = None
 
 COLUMN = "offered_or_rejected_at"
-ANSWERED = "('offered', 'rejected')"  # statuses whose latest change is the organisation's answer
 AFTER_AN_OFFER = "('accepted', 'declined', 'withdrawn')"  # statuses the applicant moved an offer on to
 
 # The offer of this round of the application, from the audit trail: the host's (marketplace.decide records
@@ -65,9 +68,17 @@ OFFER_EVENTS = """
 """
 
 
+INDEX = "ix_allocation_assignments_application"
+
+
 def upgrade() -> None:
+    op.create_index(INDEX, "allocation_assignments", ["application_id"])
     op.add_column("applications", sa.Column(COLUMN, sa.DateTime(timezone=True), nullable=True))
-    op.execute(f"UPDATE applications SET {COLUMN} = decided_at WHERE status IN {ANSWERED}")  # noqa: S608
+    op.execute(f"UPDATE applications SET {COLUMN} = decided_at WHERE status = 'offered'")  # noqa: S608
+    op.execute(
+        f"UPDATE applications SET {COLUMN} = coalesce(({OFFER_EVENTS}), decided_at) "  # noqa: S608
+        "WHERE status = 'rejected'"
+    )
     op.execute(
         f"UPDATE applications SET {COLUMN} = ({OFFER_EVENTS}) WHERE status IN {AFTER_AN_OFFER}"  # noqa: S608
     )
@@ -76,3 +87,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     # A plain DROP COLUMN (SQLite 3.35+): a batch rebuild would lose the integer-key triggers (0005).
     op.execute(f"ALTER TABLE applications DROP COLUMN {COLUMN}")
+    op.drop_index(INDEX, "allocation_assignments")
