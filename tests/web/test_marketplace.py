@@ -2030,3 +2030,43 @@ def test_the_marketplace_statements_do_not_grow_with_its_opportunities(world: Wo
         assert many[u][0] == few[u][0] + 12, u
         assert many[u][1] == few[u][1], (u, few[u], many[u])
     assert many["eva"][1] <= 20, many
+
+
+def test_the_best_match_in_the_whole_market_is_on_the_first_page(world: World) -> None:
+    """Pages were cut soonest to start first and ranked within each: the one gig building what eva's target
+    role needs, starting last, was on her last page under gigs that do nothing for her. She now finds it
+    first on page one; the pages still hold every opportunity once; an account without a person (nothing to
+    rank for) still pages soonest first."""
+    db, hugo = world.db, world.policy("hugo")
+    with db.write_engine.begin() as conn:
+        conn.execute(t.skills.insert(), [{"id": "Writing", "name": "Writing", "kind": "skill"}])
+        conn.execute(t.roles.insert(), [{"id": "R-T", "title": "Target", "level": 3}])
+        conn.execute(t.role_skills.insert(), [{"role_id": "R-T", "skill_id": "Writing", "level": 4.4}])
+        conn.execute(
+            t.skill_levels.insert(),
+            [{"person_id": "E", "skill_id": "Writing", "level": 3.9, "provenance": "self", "assessed_on": TODAY}],
+        )
+        conn.execute(t.people.update().where(t.people.c.id == "E").values(target_role_id="R-T"))
+    soon = [market.create_opportunity(db, hugo, _gig_in_b(f"Filler gig {i}", "Do it"), publish=True) for i in range(3)]
+    later = dataclasses.replace(
+        _gig_in_b("Writing gig", "Publish the memo", builds_skills={"Writing": 0.5}),
+        start=TODAY + dt.timedelta(weeks=10),
+        end=TODAY + dt.timedelta(weeks=14),
+    )
+    writing = market.create_opportunity(db, hugo, later, publish=True)
+    eva = world.client("eva")
+    first = eva.get("/api/v1/opportunities", params={"page_size": 2}).json()
+    assert first["opportunities"][0]["id"] == writing, first
+    assert (
+        "builds Writing" in first["opportunities"][0]["plan_fit"] or "sooner" in first["opportunities"][0]["plan_fit"]
+    )
+    seen = [
+        c["id"]
+        for n in range(1, first["pages"] + 1)
+        for c in eva.get("/api/v1/opportunities", params={"page": n, "page_size": 2}).json()["opportunities"]
+    ]
+    assert sorted(seen) == sorted({*soon, writing, world.opp_open}) and len(seen) == first["total"] == 5
+    page = eva.get("/opportunities", params={"page_size": 2}, headers={"accept": "text/html"}).text
+    assert "Writing gig" in page and "Filler gig" not in page.split("Writing gig")[0].split("<main")[-1]
+    admin = [c["id"] for c in world.client("admin").get("/api/v1/opportunities").json()["opportunities"]]
+    assert admin.index(writing) > max(admin.index(o) for o in soon)  # soonest first, the draft after

@@ -73,8 +73,8 @@ class OpportunityCard(BaseModel):
 
 
 class Marketplace(Paged):
-    """A page of the opportunities: open ones (soonest to start first), then filled ones, then drafts and
-    pending ones; within the page ranked for the viewer (see :func:`marketplace`)."""
+    """A page of the opportunities: open ones, then filled ones, then drafts and pending ones; for a person
+    ranked for them across the market, else each group soonest to start first (see :func:`marketplace`)."""
 
     opportunities: list[OpportunityCard]
     may_offer: bool = False  # the principal may draft opportunities for some team (GET /opportunities/new)
@@ -209,9 +209,12 @@ class _Viewer:
         return Candidate(self.person_id, self.level, p.hire_date, p.location, self.skills, max(0, free))
 
 
-def _card(opp: Any, team: str, viewer: _Viewer | None, skill_names: dict[str, str], taken: int) -> OpportunityCard:
+def _card(
+    opp: Any, team: str, viewer: _Viewer | None, skill_names: dict[str, str], taken: int, *, replan: bool = True
+) -> OpportunityCard:
     """One opportunity's card for ``viewer``, from facts read beforehand: the viewer's (:class:`_Viewer`) and
-    ``taken``, its seats taken (:func:`seats_taken`); only a what-if re-plan may still read the database."""
+    ``taken``, its seats taken (:func:`seats_taken`); only a what-if re-plan may still read the database, and
+    only with ``replan``."""
     left = max(0, opp.seats - taken)
     fit = plan_words = None
     reasons: list[str] = []
@@ -222,7 +225,8 @@ def _card(opp: Any, team: str, viewer: _Viewer | None, skill_names: dict[str, st
         # What-if re-plans only for what the viewer could take and that builds a skill their target needs.
         open_to_me = opp.status == OS.OPEN.value and viewer.applications.get(opp.id) is None
         builds_gap = any(s in viewer.target_gaps for s in opp.builds_skills or {})
-        _, plan_words = fit_in_plan(viewer.plan, opp, viewer.what_if if open_to_me and builds_gap else None)
+        asked = replan and open_to_me and builds_gap
+        _, plan_words = fit_in_plan(viewer.plan, opp, viewer.what_if if asked else None)
         if not plan_words:
             helps = sorted(skill_names.get(s, s) for s in (opp.builds_skills or {}) if s in viewer.target_gaps)
             plan_words = f"builds {', '.join(helps)}, which your target role needs" if helps else ""
@@ -289,14 +293,34 @@ def _plan_rank(words: str) -> int:
     return 1 if words.startswith("not in your plan") else 2 if words.startswith("builds") else 3
 
 
+def _rank(c: OpportunityCard) -> tuple[Any, ...]:
+    # What the viewer may take before what they may not (a card saying "needs 100% of your time; you have
+    # 50% free" ranked third), then by what it does for their plan and how their skills fit.
+    return (c.status != "open", c.eligible is False, _plan_rank(c.plan_fit), -(c.skill_fit or 0), c.start, c.id)
+
+
+def _replanned(c: OpportunityCard) -> bool:
+    """Whether a what-if re-plan could say more of the card than its first pass did: an open one the viewer
+    has not applied to that builds a skill their target needs and is not a step of their plan."""
+    return c.status == "open" and c.my_application is None and c.plan_fit.startswith("builds")
+
+
 def marketplace(
     db: Database, policy: Policy, page: PageQuery = FIRST_PAGE, *, include_own_drafts: bool = True
 ) -> Marketplace:
     """A page of the opportunities on the market: open ones, then filled ones until they end (taken, not
-    gone), then drafts and pending ones the viewer hosts; each group soonest to start first (then by id),
-    so that pages are cut by the database and never repeat or skip one. Within the page, ranked for the
-    viewer: those they may take first; among them steps of their plan, then those that would get them ready
-    sooner, then those building a skill their target needs, then by skill fit."""
+    gone), then drafts and pending ones the viewer hosts.
+
+    For a person, ranked across the whole market before it is cut into pages: those they may take first;
+    among them steps of their plan, then those building a skill their target needs (a what-if re-plan on
+    the page says which would get them ready sooner, and they come first within it), then by skill fit.
+    The ranking is the viewer's own, so the listed opportunities are read whole (hundreds, not the people
+    or moves lists' many thousands) and cut in Python; the costly part, the re-plans, runs for the page's
+    cards only, best ranked first, within the page's budget. (Cut by the database, soonest first, and ranked
+    within each page, the best match could be on page five.)
+
+    For an account without a person nothing is ranked: each group soonest to start first (then by id), cut
+    by the database. Either way a card's place depends only on the data, so pages never repeat or skip one."""
     p = policy.principal
     o = t.opportunities.c
     listed: Any = on_the_market()
@@ -307,11 +331,16 @@ def marketplace(
                 o.host_team_id.in_(sorted(policy.hosted_teams | policy.hr_units)) | (o.created_by == p.actor)
             )
         listed = listed | drafts
-    q = select(t.opportunities).where(listed)
     group = case((o.status == OS.OPEN.value, 0), (o.status == OS.FILLED.value, 1), else_=2)
+    q = select(t.opportunities).where(listed).order_by(group, o.start, o.id)
     with db.engine.connect() as conn:
-        total = count(conn, q)
-        rows = list(conn.execute(page.rows(q.order_by(group, o.start, o.id))))
+        viewer = _Viewer(conn, p.person_id) if p.person_id else None
+        if viewer is None:
+            total = count(conn, q)
+            rows = list(conn.execute(page.rows(q)))
+        else:
+            rows = list(conn.execute(q))
+            total = len(rows)
         teams = names_of(conn, t.teams, {r.host_team_id for r in rows})
         skills = skill_labels(
             conn,
@@ -321,21 +350,21 @@ def marketplace(
                 for s in (*(r.builds_skills or {}), *(r.required_skills or {}), *(r.preferred_skills or {}))
             },
         )
-        viewer = _Viewer(conn, p.person_id) if p.person_id else None
         taken = seats_taken_of(conn, [r.id for r in rows])
-        cards = [_card(r, teams.get(r.host_team_id, r.host_team_id), viewer, skills, taken.get(r.id, 0)) for r in rows]
-    # What the viewer may take before what they may not (a card saying "needs 100% of your time; you have
-    # 50% free" ranked third), then by what it does for their plan and how their skills fit.
-    cards.sort(
-        key=lambda c: (
-            c.status != "open",
-            c.eligible is False,
-            _plan_rank(c.plan_fit),
-            -(c.skill_fit or 0),
-            c.start,
-            c.id,
-        )
-    )
+        by_id = {r.id: r for r in rows}
+
+        def card(r: Any, replan: bool) -> OpportunityCard:
+            return _card(
+                r, teams.get(r.host_team_id, r.host_team_id), viewer, skills, taken.get(r.id, 0), replan=replan
+            )
+
+        if viewer is None:
+            cards = [card(r, False) for r in rows]
+        else:
+            ranked = sorted((card(r, False) for r in rows), key=_rank)
+            cards = ranked[page.offset : page.offset + page.page_size]
+            # Re-planned, a card may move up within its page ("with it you could be ready N weeks sooner").
+            cards = sorted((card(by_id[c.id], True) if _replanned(c) else c for c in cards), key=_rank)
     return Marketplace(opportunities=cards, may_offer=may_offer(policy), **page.answer(total))
 
 
