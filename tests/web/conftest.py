@@ -311,3 +311,22 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
         yield World(db=db, app=create_app(db), **fields)  # type: ignore[arg-type]
     finally:
         db.dispose()
+
+
+def add_gig(world: World, person_id: str, move_id: str, title: str) -> None:
+    """A proposed (not requested) 4-week gig of ``person_id`` at 10%, hosted by team B, from ten days on."""
+    start = dt.date.today() + dt.timedelta(days=10)
+    move_svc.propose_move(
+        world.db,
+        person_id=person_id,
+        kind="gig",
+        title=title,
+        start=start,
+        end=start + dt.timedelta(weeks=4),
+        percent_time=10,
+        actor="t",
+        criteria=["x"],
+        move_id=move_id,
+        host_team_id="B",
+        request=False,
+    )

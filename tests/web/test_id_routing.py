@@ -16,11 +16,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 
-from micromoves.services import moves as move_svc
 from micromoves.services import org
 from micromoves.storage import tables as t
 from micromoves.web.routes import all_routes
-from tests.web.conftest import PASSWORD, World, live_server
+from tests.web.conftest import PASSWORD, World, add_gig, live_server
 
 PERSON = "E/credit"  # a report of mira's whose id ends in a route under E (who exists)
 MOVE = "MV-E/handoff"  # ends in a route under the move MV-E (which exists)
@@ -42,21 +41,7 @@ def odd(world: World) -> World:
     hired = dt.date(2020, 1, 6)
     org.add_person(world.db, id=PERSON, name="Cred Ential", team_id="A", manager_id="M", hire_date=hired, actor="t")
     org.add_person(world.db, id=SLASHED, name="Sol Slash", team_id="A", manager_id="M", hire_date=hired, actor="t")
-    start = dt.date.today() + dt.timedelta(days=10)
-    move_svc.propose_move(
-        world.db,
-        person_id=PERSON,
-        kind="gig",
-        title="Handoff-named gig",
-        start=start,
-        end=start + dt.timedelta(weeks=4),
-        percent_time=10,
-        actor="t",
-        criteria=["x"],
-        move_id=MOVE,
-        host_team_id="B",
-        request=False,
-    )
+    add_gig(world, PERSON, MOVE, "Handoff-named gig")
     # Opportunity ids are made by the app; one ending in '/apply' stands for any imported or future scheme.
     with world.db.write_engine.begin() as conn:
         row = conn.execute(select(t.opportunities).where(t.opportunities.c.id == world.opp_open)).mappings().one()

@@ -180,23 +180,28 @@ def _requests(world: World) -> dict[str, str]:
     for i, (person, host) in enumerate(
         [("E", "B"), ("E2", "B"), ("E2", None), ("E", "A"), ("E2", "ROOT"), ("O", "A"), ("O", "ROOT")]
     ):
-        start = TODAY + dt.timedelta(weeks=30 + 10 * i)
-        made[f"MV-P{i}"] = person
-        move_svc.propose_move(
-            world.db,
-            person_id=person,
-            title=f"Request {i}",
-            kind="gig",
-            percent_time=10,
-            start=start,
-            end=start + dt.timedelta(weeks=4),
-            criteria=["Do it"],
-            host_team_id=host,
-            move_id=f"MV-P{i}",
-            request=True,
-            actor="setup",
-        )
+        made[_request(world, i, person, host)] = person
     return made
+
+
+def _request(world: World, i: int, person: str, host: str | None) -> str:
+    """Request ``MV-P{i}``: a 4-week gig of ``person`` hosted by ``host``, 30 + 10·i weeks from today."""
+    start = TODAY + dt.timedelta(weeks=30 + 10 * i)
+    move_svc.propose_move(
+        world.db,
+        person_id=person,
+        title=f"Request {i}",
+        kind="gig",
+        percent_time=10,
+        start=start,
+        end=start + dt.timedelta(weeks=4),
+        criteria=["Do it"],
+        host_team_id=host,
+        move_id=f"MV-P{i}",
+        request=True,
+        actor="setup",
+    )
+    return f"MV-P{i}"
 
 
 def test_the_approvals_page_holds_only_the_callers_requests_on_every_page(world: World) -> None:
@@ -239,21 +244,7 @@ def test_the_queue_in_sql_is_every_request_with_a_slot_the_caller_may_fill(world
     accounts.create_user(world.db, username="nina", password=PASSWORD, access="employee", person_id="N", actor="t")
     made = _requests(world)
     for i, (person, host) in enumerate([("N", "B"), ("E", "C"), ("M", "A"), ("N", None)], start=len(made)):
-        start = TODAY + dt.timedelta(weeks=30 + 10 * i)
-        move_svc.propose_move(
-            world.db,
-            person_id=person,
-            title=f"Request {i}",
-            kind="gig",
-            percent_time=10,
-            start=start,
-            end=start + dt.timedelta(weeks=4),
-            criteria=["Do it"],
-            host_team_id=host,
-            move_id=f"MV-P{i}",
-            request=True,
-            actor="setup",
-        )
+        _request(world, i, person, host)
     users = ["eva", "emil", "mira", "hugo", "dana", "otto", "hr", "admin", "nina"]
 
     def agree() -> None:

@@ -10,8 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from micromoves.services import catalogue, org
-from micromoves.services import moves as move_svc
-from tests.web.conftest import World
+from tests.web.conftest import World, add_gig
 
 PERSON = "EMP/0042"
 MOVE = "MV/2026/7"
@@ -25,21 +24,7 @@ def slashed(world: World) -> World:
     org.add_person(
         world.db, id=PERSON, name="Sol Slash", team_id="A", manager_id="M", hire_date=dt.date(2020, 1, 6), actor="t"
     )
-    start = dt.date.today() + dt.timedelta(days=10)
-    move_svc.propose_move(
-        world.db,
-        person_id=PERSON,
-        kind="gig",
-        title="Slashed gig",
-        start=start,
-        end=start + dt.timedelta(weeks=4),
-        percent_time=10,
-        actor="t",
-        criteria=["x"],
-        move_id=MOVE,
-        host_team_id="B",
-        request=False,
-    )
+    add_gig(world, PERSON, MOVE, "Slashed gig")
     return world
 
 
