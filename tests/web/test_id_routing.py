@@ -253,3 +253,21 @@ def test_a_real_server_passes_the_path_as_sent(odd: World) -> None:
         assert (r.status_code, r.headers["allow"]) == (405, "POST"), r.text
         r = live.post(f"/api/v1/moves/{_q(MOVE)}/actions/submit", json={}, headers={"x-csrf-token": csrf})
         assert r.status_code == 200 and r.json()["id"] == MOVE, r.text
+
+
+@SQLITE_ONLY
+def test_a_trailing_slash_after_an_encoded_id_redirects_to_that_id(odd: World) -> None:
+    """Starlette redirected ``/people/E%2Fcredit/`` to an address rebuilt from the decoded path,
+    ``/people/E/credit``: the credit page of E instead of the person ``E/credit``. The redirect now keeps the
+    path as sent (and the query); a trailing slash elsewhere is Starlette's as before."""
+    mira = odd.client("mira")
+    r = mira.get(f"/api/v1/people/{_q(PERSON)}/", params={"x": "1"}, follow_redirects=False)
+    assert r.status_code == 307 and r.headers["location"] == f"/api/v1/people/{_q(PERSON)}?x=1", r.headers
+    assert r.headers["x-frame-options"] == "DENY"
+    r = mira.get(f"/people/{_q(PERSON)}/", headers={"accept": "text/html"})
+    assert r.status_code == 200 and "Cred Ential" in r.text
+    r = mira.get(f"/api/v1/people/{_q(PERSON)}/credit/", follow_redirects=False)
+    assert r.headers["location"] == f"/api/v1/people/{_q(PERSON)}/credit"
+    r = mira.get("/api/v1/people/E/", follow_redirects=False)
+    assert r.status_code == 307 and r.headers["location"].endswith("/api/v1/people/E"), r.headers
+    assert mira.get("/api/v1/nothing%2Fhere/").status_code == 404

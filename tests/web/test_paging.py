@@ -379,3 +379,15 @@ def test_every_paged_list_documents_the_same_parameters_and_answer(world: World)
     for path in PAGED:
         body = admin.get(path).json()
         assert body["page"] == 1 and body["pages"] >= 1 and body["page_size"] in (PAGE_SIZE, 100), path
+
+
+@SQLITE
+def test_a_page_size_is_no_filter(world: World) -> None:
+    """``?page_size=10`` alone made the moves and people pages say "you can see with these filters", and their
+    CSV export link carried the page size; the export has no pages."""
+    hr = world.client("hr")
+    for path, kind in (("/moves", "moves"), ("/people", "people")):
+        page = hr.get(path, params={"page_size": 10}, headers=HTML).text
+        assert "with these filters" not in page and f'href="/{kind}.csv"' in page, path
+        page = hr.get(path, params={"page_size": 10, "team": "A"}, headers=HTML).text
+        assert "with these filters" in page and f'href="/{kind}.csv?team=A"' in page, path

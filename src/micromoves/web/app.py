@@ -37,7 +37,7 @@ from micromoves.settings import Settings, get_settings
 from micromoves.storage.db import Database
 from micromoves.web.bodies import BodyLimitMiddleware
 from micromoves.web.idempotency import IdempotencyMiddleware
-from micromoves.web.paths import path_as_sent
+from micromoves.web.paths import TrailingSlashAsSent, path_as_sent
 
 HERE = Path(__file__).parent
 log = logging.getLogger("micromoves.web")
@@ -283,6 +283,8 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
 
     # Added before the security headers, so that a replayed response gets them too (the last added runs first).
     app.add_middleware(IdempotencyMiddleware)
+    # Before Starlette's own trailing-slash redirect, which decodes %2F; its redirect gets the headers too.
+    app.add_middleware(TrailingSlashAsSent)
     # Before the idempotency key's middleware, which reads the whole body of a keyed request.
     app.add_middleware(BodyLimitMiddleware)
 

@@ -459,7 +459,14 @@ def api_person_set_target_role(
 @route(html, "GET", "/people", name="directory")
 def directory(request: Request, who: Who, f: Annotated[views.PeopleFilter, Query()]) -> Response:
     data = views.directory(db_of(request), who.policy, f)
-    return page(request, "people.html", who, data=data, f=f, selection=_selection(f))
+    return page(request, "people.html", who, data=data, f=f, selection=_selection(f), filters=_filters(f))
+
+
+def _filters(f: BaseModel) -> str:
+    """A list page's filters alone as a query string (no page, no page size): for its CSV export, which has
+    no pages, and to say whether any is set ("2 moves you can see with these filters" of ?page_size=10)."""
+    given = f.model_dump(exclude={"page", "page_size"}, mode="json")
+    return urlencode({k: str(v) for k, v in given.items() if v})
 
 
 def _selection(f: BaseModel) -> str:
@@ -509,6 +516,7 @@ def moves_page(request: Request, who: Who, f: Annotated[views.MoveFilter, Query(
         f=f,
         # The filters as a query string, for the other pages and the export (both dropped some of them).
         selection=_selection(f),
+        filters=_filters(f),
         kinds=[k.value for k in MoveKind],
         statuses=[s.value for s in MoveStatus],
     )
