@@ -391,3 +391,43 @@ def test_a_page_size_is_no_filter(world: World) -> None:
         assert "with these filters" not in page and f'href="/{kind}.csv"' in page, path
         page = hr.get(path, params={"page_size": 10, "team": "A"}, headers=HTML).text
         assert "with these filters" in page and f'href="/{kind}.csv?team=A"' in page, path
+
+
+@SQLITE
+def test_an_applicants_page_reads_their_skills_in_one_query(world: World) -> None:
+    """Each applicant's skill fit read their profile with a query of its own (200 on a full page)."""
+    from sqlalchemy import event
+
+    from micromoves.services import marketplace_views as mviews
+    from micromoves.services.paging import PageQuery
+
+    with world.db.write_engine.begin() as conn:
+        skill = conn.scalar(select(t.skills.c.id).limit(1))
+        for person in ("E2", "M", "D", "O"):
+            conn.execute(
+                insert(t.applications).values(
+                    opportunity_id=world.opp_open, person_id=person, status="applied", applied_at=utcnow()
+                )
+            )
+            conn.execute(
+                insert(t.skill_levels).values(
+                    person_id=person, skill_id=skill, level=3.0, provenance="self", assessed_on=TODAY
+                )
+            )
+    seen: list[str] = []
+
+    def statement(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        seen.append(sql)
+
+    hugo = world.policy("hugo")
+    counts = []
+    for size in (1, 5):
+        seen.clear()
+        event.listen(world.db.engine, "before_cursor_execute", statement)
+        try:
+            detail = mviews.opportunity_detail(world.db, hugo, world.opp_open, PageQuery(page_size=size))
+        finally:
+            event.remove(world.db.engine, "before_cursor_execute", statement)
+        assert len(detail.applications) == size
+        counts.append(sum("skill_levels" in sql for sql in seen))
+    assert counts[0] == counts[1], counts

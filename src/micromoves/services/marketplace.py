@@ -465,9 +465,21 @@ def free_percent(conn: Connection, person: Any, start: dt.date, end: dt.date) ->
 
 def profile(conn: Connection, person_id: str) -> dict[str, float]:
     """The person's current level per skill (the latest assessment)."""
+    return profiles(conn, [person_id])[person_id]
+
+
+def profiles(conn: Connection, person_ids: Sequence[str]) -> dict[str, dict[str, float]]:
+    """:func:`profile` of each of ``person_ids`` (a page of them) in one query."""
     s = t.skill_levels.c
-    rows = conn.execute(select(s.skill_id, s.level).where(s.person_id == person_id).order_by(s.assessed_on, s.id)).all()
-    return {skill: level for skill, level in rows}
+    found: dict[str, dict[str, float]] = {pid: {} for pid in person_ids}
+    rows = conn.execute(
+        select(s.person_id, s.skill_id, s.level)
+        .where(s.person_id.in_(sorted(found)))
+        .order_by(s.person_id, s.assessed_on, s.id)
+    )
+    for pid, skill, level in rows:
+        found[pid][skill] = level
+    return found
 
 
 def eligibility_of(opp: Any) -> Eligibility:

@@ -33,6 +33,7 @@ from micromoves.services.marketplace import (
     on_the_market,
     plan_in_force_of,
     profile,
+    profiles,
     seats_taken,
     seats_taken_of,
     sees_opportunity,
@@ -392,6 +393,7 @@ def opportunity_detail(
             paging = Paged(**page.answer(count(conn, applied)))
             rows = conn.execute(page.rows(applied.order_by(a.applied_at, a.id))).all()
             names = names_of(conn, t.people, {r.person_id for r in rows})
+            levels = profiles(conn, [r.person_id for r in rows])  # one query for the page, not one per row
             apps = [
                 ApplicationRow(
                     id=r.id,
@@ -399,9 +401,7 @@ def opportunity_detail(
                     status=r.status,
                     applied_at=r.applied_at,
                     note=r.note,
-                    skill_fit=skill_fit(
-                        opp.required_skills or {}, opp.preferred_skills or {}, profile(conn, r.person_id)
-                    ),
+                    skill_fit=skill_fit(opp.required_skills or {}, opp.preferred_skills or {}, levels[r.person_id]),
                     plan_benefit_weeks=r.plan_benefit_weeks,
                     move_id=r.move_id,
                 )
