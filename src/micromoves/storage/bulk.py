@@ -213,7 +213,9 @@ class BulkWriter:
             self.conn.execute(DropConstraint(fk))
         yield
         for fk in constraints:
-            self.conn.execute(AddConstraint(fk))
+            # isolate_from_table=False: by default AddConstraint takes the constraint out of its table's CREATE
+            # TABLE for the rest of the process (a later create_all made the tables without these keys).
+            self.conn.execute(AddConstraint(fk, isolate_from_table=False))
 
     def _lock_exclusively(self, tables: Iterable[Table], *, most_seconds: float = LOCK_WAIT_SECONDS) -> None:
         """Lock ``tables`` as dropping their foreign keys does (ACCESS EXCLUSIVE), all at once, waiting at most
