@@ -96,7 +96,10 @@ def test_a_large_writes_foreign_key_drop_leaves_the_declared_tables_whole(db: Da
 
     before = declared()
     assert "REFERENCES moves" in before
-    with db.write_engine.connect() as conn, conn.begin():
-        with bulk.BulkWriter(conn).foreign_keys_checked_at_end([t.outcomes]):
-            pass
+    with (
+        db.write_engine.connect() as conn,
+        conn.begin(),
+        bulk.BulkWriter(conn).foreign_keys_checked_at_end([t.outcomes]),
+    ):
+        pass
     assert declared() == before
