@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from urllib.parse import quote
+from typing import Any
+from urllib.parse import quote, unquote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -271,3 +272,26 @@ def test_a_trailing_slash_after_an_encoded_id_redirects_to_that_id(odd: World) -
     r = mira.get("/api/v1/people/E/", follow_redirects=False)
     assert r.status_code == 307 and r.headers["location"].endswith("/api/v1/people/E"), r.headers
     assert mira.get("/api/v1/nothing%2Fhere/").status_code == 404
+
+
+@SQLITE_ONLY
+def test_the_trailing_slash_redirect_stays_on_this_site_and_keeps_what_was_sent(odd: World) -> None:
+    """A path the check read one way and the redirect wrote another: ``//%2F/`` was checked as ``/`` and sent
+    to ``//%2F``, which a browser reads as another host; a query's non-ASCII bytes were encoded twice
+    (``Zoë`` became ``ZoÃ«``); a path a route takes as it is (the static files' mount) was redirected."""
+    from micromoves.web.paths import TrailingSlashAsSent
+
+    async def unused(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("not called")
+
+    def target(raw: bytes, query: bytes = b"") -> str | None:
+        scope = {"type": "http", "method": "GET", "path": unquote(raw.decode()), "raw_path": raw,
+                 "query_string": query, "root_path": "", "app": odd.app, "headers": []}  # fmt: skip
+        return TrailingSlashAsSent(unused)._target(scope)
+
+    assert target(b"//%2F/") is None and target(b"///%2F%2F/") is None
+    assert target(b"/api/v1/people/E%2Fcredit/", "q=Zoë".encode()) == "/api/v1/people/E%2Fcredit?q=Zo%C3%AB"
+    assert target(b"/api/v1/people/E%2Fcredit/", b"q=a%20b&x") == "/api/v1/people/E%2Fcredit?q=a%20b&x"
+    assert target(b"/static/x%2F/") is None
+    r = odd.client("mira").get("//%2F/", follow_redirects=False)
+    assert not r.headers.get("location", "/").startswith("//"), r.headers

@@ -2070,3 +2070,40 @@ def test_the_best_match_in_the_whole_market_is_on_the_first_page(world: World) -
     assert "Writing gig" in page and "Filler gig" not in page.split("Writing gig")[0].split("<main")[-1]
     admin = [c["id"] for c in world.client("admin").get("/api/v1/opportunities").json()["opportunities"]]
     assert admin.index(writing) > max(admin.index(o) for o in soon)  # soonest first, the draft after
+
+
+def test_ranking_the_whole_market_leaves_the_page_its_searching_time(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The what-if clock started when the viewer was read, before every listed opportunity was ranked: with a
+    few thousand of them the page's second of re-planning was gone before its first card asked."""
+    import time
+
+    from micromoves.services import planning
+
+    db, hugo = world.db, world.policy("hugo")
+    with db.write_engine.begin() as conn:
+        conn.execute(t.skills.insert(), [{"id": "Writing", "name": "Writing", "kind": "skill"}])
+        conn.execute(t.roles.insert(), [{"id": "R-T", "title": "Target", "level": 3}])
+        conn.execute(t.role_skills.insert(), [{"role_id": "R-T", "skill_id": "Writing", "level": 4.4}])
+        conn.execute(t.people.update().where(t.people.c.id == "E").values(target_role_id="R-T"))
+    market.create_opportunity(
+        db, hugo, _gig_in_b("Writing gig", "Publish the memo", builds_skills={"Writing": 0.5}), publish=True
+    )
+    slow_assess = mviews._assess
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        if not kwargs.get("replan", True):
+            time.sleep(planning.WHAT_IF_TOTAL)  # ranking a large market
+        return slow_assess(*args, **kwargs)
+
+    left: list[float] = []
+
+    def weeks_saved(self: planning.WhatIf, opp: Any) -> int | None:
+        left.append(self.deadline - time.monotonic())
+        return None
+
+    monkeypatch.setattr(mviews, "_assess", slow)
+    monkeypatch.setattr(planning.WhatIf, "weeks_saved", weeks_saved)
+    mviews.marketplace(db, world.policy("eva"))
+    assert left and left[0] > planning.WHAT_IF_TOTAL / 2, left

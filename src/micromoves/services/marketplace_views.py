@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Date, and_, case, cast, func, select
@@ -210,44 +210,58 @@ class _Viewer:
         return Candidate(self.person_id, self.level, p.hire_date, p.location, self.skills, max(0, free))
 
 
+class _Assessment(NamedTuple):
+    """What a card says of an opportunity for its viewer, without the words that explain it."""
+
+    fit: float | None
+    plan_words: str
+    reasons: list[str]
+    eligible: bool | None
+
+
+def _assess(opp: Any, viewer: _Viewer | None, skill_names: dict[str, str], *, replan: bool) -> _Assessment:
+    """Skill fit, plan fit and eligibility of ``opp`` for ``viewer`` (None: no person, nothing to say); only a
+    what-if re-plan may still read the database, and only with ``replan``."""
+    if viewer is None:
+        return _Assessment(None, "", [], None)
+    fit = skill_fit(opp.required_skills or {}, opp.preferred_skills or {}, viewer.skills)
+    # What-if re-plans only for what the viewer could take and that builds a skill their target needs.
+    open_to_me = opp.status == OS.OPEN.value and viewer.applications.get(opp.id) is None
+    builds_gap = any(s in viewer.target_gaps for s in opp.builds_skills or {})
+    _, plan_words = fit_in_plan(viewer.plan, opp, viewer.what_if if replan and open_to_me and builds_gap else None)
+    if not plan_words:
+        helps = sorted(skill_names.get(s, s) for s in (opp.builds_skills or {}) if s in viewer.target_gaps)
+        plan_words = f"builds {', '.join(helps)}, which your target role needs" if helps else ""
+    reasons = ineligibility(
+        eligibility_of(opp),
+        opp.percent_time,
+        viewer.candidate(opp.start, opp.end),
+        start=opp.start,
+        today=dt.date.today(),
+        names=skill_names,
+    )
+    # What apply refuses of an open opportunity, which nothing closes when its dates pass (and the
+    # marketplace keeps listing): the card said "eligible", and its page had no Apply button nor a reason.
+    today = dt.date.today()
+    if opp.status == OS.OPEN.value and opp.end < today:
+        reasons.insert(0, f"it ended on {opp.end.isoformat()}")
+    elif opp.status == OS.OPEN.value and opp.application_deadline is not None and today > opp.application_deadline:
+        reasons.insert(0, f"applications closed on {opp.application_deadline.isoformat()}")
+    return _Assessment(fit, plan_words, reasons, not reasons)
+
+
 def _card(
-    opp: Any, team: str, viewer: _Viewer | None, skill_names: dict[str, str], taken: int, *, replan: bool = True
+    opp: Any,
+    team: str,
+    viewer: _Viewer | None,
+    skill_names: dict[str, str],
+    taken: int,
+    assessed: _Assessment | None = None,
 ) -> OpportunityCard:
     """One opportunity's card for ``viewer``, from facts read beforehand: the viewer's (:class:`_Viewer`) and
-    ``taken``, its seats taken (:func:`seats_taken`); only a what-if re-plan may still read the database, and
-    only with ``replan``."""
-    left = max(0, opp.seats - taken)
-    fit = plan_words = None
-    reasons: list[str] = []
-    eligible = None
-    why = ""
-    if viewer is not None:
-        fit = skill_fit(opp.required_skills or {}, opp.preferred_skills or {}, viewer.skills)
-        # What-if re-plans only for what the viewer could take and that builds a skill their target needs.
-        open_to_me = opp.status == OS.OPEN.value and viewer.applications.get(opp.id) is None
-        builds_gap = any(s in viewer.target_gaps for s in opp.builds_skills or {})
-        asked = replan and open_to_me and builds_gap
-        _, plan_words = fit_in_plan(viewer.plan, opp, viewer.what_if if asked else None)
-        if not plan_words:
-            helps = sorted(skill_names.get(s, s) for s in (opp.builds_skills or {}) if s in viewer.target_gaps)
-            plan_words = f"builds {', '.join(helps)}, which your target role needs" if helps else ""
-        reasons = ineligibility(
-            eligibility_of(opp),
-            opp.percent_time,
-            viewer.candidate(opp.start, opp.end),
-            start=opp.start,
-            today=dt.date.today(),
-            names=skill_names,
-        )
-        # What apply refuses of an open opportunity, which nothing closes when its dates pass (and the
-        # marketplace keeps listing): the card said "eligible", and its page had no Apply button nor a reason.
-        today = dt.date.today()
-        if opp.status == OS.OPEN.value and opp.end < today:
-            reasons.insert(0, f"it ended on {opp.end.isoformat()}")
-        elif opp.status == OS.OPEN.value and opp.application_deadline is not None and today > opp.application_deadline:
-            reasons.insert(0, f"applications closed on {opp.application_deadline.isoformat()}")
-        eligible = not reasons
-        why = _why(opp, viewer, plan_words or "", skill_names)
+    ``taken``, its seats taken (:func:`seats_taken`); ``assessed``: what :func:`_assess` says of it (default:
+    asked now, a what-if re-plan included)."""
+    a = assessed or _assess(opp, viewer, skill_names, replan=True)
     return OpportunityCard(
         id=opp.id,
         title=opp.title,
@@ -257,14 +271,14 @@ def _card(
         end=opp.end,
         percent_time=opp.percent_time,
         seats=opp.seats,
-        seats_left=left,
+        seats_left=max(0, opp.seats - taken),
         status=opp.status,
-        skill_fit=fit,
+        skill_fit=a.fit,
         asks_skills=bool(opp.required_skills or opp.preferred_skills),
-        plan_fit=plan_words or "",
-        eligible=eligible,
-        reasons=reasons,
-        why=why,
+        plan_fit=a.plan_words,
+        eligible=a.eligible,
+        reasons=a.reasons,
+        why=_why(opp, viewer, a.plan_words, skill_names) if viewer is not None else "",
         my_application=viewer.applications.get(opp.id) if viewer is not None else None,
     )
 
@@ -294,16 +308,26 @@ def _plan_rank(words: str) -> int:
     return 1 if words.startswith("not in your plan") else 2 if words.startswith("builds") else 3
 
 
-def _rank(c: OpportunityCard) -> tuple[Any, ...]:
+def _order(
+    status: str, eligible: bool | None, plan_fit: str, fit: float | None, start: Any, oid: str
+) -> tuple[Any, ...]:
     # What the viewer may take before what they may not (a card saying "needs 100% of your time; you have
     # 50% free" ranked third), then by what it does for their plan and how their skills fit.
-    return (c.status != "open", c.eligible is False, _plan_rank(c.plan_fit), -(c.skill_fit or 0), c.start, c.id)
+    return (status != OS.OPEN.value, eligible is False, _plan_rank(plan_fit), -(fit or 0), start, oid)
 
 
-def _replanned(c: OpportunityCard) -> bool:
-    """Whether a what-if re-plan could say more of the card than its first pass did: an open one the viewer
-    has not applied to that builds a skill their target needs and is not a step of their plan."""
-    return c.status == "open" and c.my_application is None and c.plan_fit.startswith("builds")
+def _rank(c: OpportunityCard) -> tuple[Any, ...]:
+    return _order(c.status, c.eligible, c.plan_fit, c.skill_fit, c.start, c.id)
+
+
+def _replanned(opp: Any, assessed: _Assessment, viewer: _Viewer) -> bool:
+    """Whether a what-if re-plan could say more of an opportunity than its first assessment did: an open one
+    the viewer has not applied to that builds a skill their target needs and is not a step of their plan."""
+    return (
+        opp.status == OS.OPEN.value
+        and viewer.applications.get(opp.id) is None
+        and assessed.plan_words.startswith("builds")
+    )
 
 
 def marketplace(
@@ -352,20 +376,22 @@ def marketplace(
             },
         )
         taken = seats_taken_of(conn, [r.id for r in rows])
-        by_id = {r.id: r for r in rows}
 
-        def card(r: Any, replan: bool) -> OpportunityCard:
-            return _card(
-                r, teams.get(r.host_team_id, r.host_team_id), viewer, skills, taken.get(r.id, 0), replan=replan
-            )
+        def card(r: Any, assessed: _Assessment | None = None) -> OpportunityCard:
+            return _card(r, teams.get(r.host_team_id, r.host_team_id), viewer, skills, taken.get(r.id, 0), assessed)
 
         if viewer is None:
-            cards = [card(r, False) for r in rows]
+            cards = [card(r, _assess(r, None, skills, replan=False)) for r in rows]
         else:
-            ranked = sorted((card(r, False) for r in rows), key=_rank)
-            cards = ranked[page.offset : page.offset + page.page_size]
+            # Every listed opportunity ranked by cheap facts, without the cards' words; cards for the page only.
+            assessed = [(r, _assess(r, viewer, skills, replan=False)) for r in rows]
+            assessed.sort(
+                key=lambda ra: _order(ra[0].status, ra[1].eligible, ra[1].plan_words, ra[1].fit, ra[0].start, ra[0].id)
+            )
+            shown = assessed[page.offset : page.offset + page.page_size]
+            viewer.what_if.restart_clock()  # the ranking above must not use up the page's searching time
             # Re-planned, a card may move up within its page ("with it you could be ready N weeks sooner").
-            cards = sorted((card(by_id[c.id], True) if _replanned(c) else c for c in cards), key=_rank)
+            cards = sorted((card(r) if _replanned(r, a, viewer) else card(r, a) for r, a in shown), key=_rank)
     return Marketplace(opportunities=cards, may_offer=may_offer(policy), **page.answer(total))
 
 

@@ -1770,6 +1770,11 @@ class WhatIf:
             )
         return self._scope_key
 
+    def restart_clock(self) -> None:
+        """The page's :data:`WHAT_IF_TOTAL` from now: work before the first question (the marketplace ranks
+        every listed opportunity first) must not use up the searching time."""
+        self.deadline = time.monotonic() + WHAT_IF_TOTAL
+
     def _budget(self) -> float | None:
         """Seconds for the next search, or None when the page's time is used up."""
         left = self.deadline - time.monotonic()

@@ -22,11 +22,11 @@ Literal paths beside an id's page (``/moves/new``) still win over an id with tha
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, quote_from_bytes, unquote
 
 from fastapi.routing import APIRoute
 from starlette.convertors import Convertor, register_url_convertor
-from starlette.responses import RedirectResponse
+from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -36,6 +36,7 @@ _ENCODED_SLASH = "\udcaf"
 _DECISION = "micromoves.id_routing"
 _VIEW = "micromoves.id_view"
 _PCHARS = "!$&'()*+,;=:@"  # what a path segment holds unescaped besides letters, digits and -._~ (RFC 3986)
+_QUERY_SAFE = "!$&'()*+,;=:@/?%"  # a query string's bytes as sent, its escapes kept
 
 
 class IdConvertor(Convertor[str]):
@@ -81,28 +82,45 @@ def _route_view(scope: Scope) -> str:
 
 
 class TrailingSlashAsSent:
-    """A path holding %2F with a trailing slash is redirected to the path without it, as sent. Starlette's
-    own redirect rebuilt the address from the decoded path: ``/people/E%2Fcredit/`` went to
-    ``/people/E/credit``, the credit page of another person. Other paths are left to Starlette."""
+    """A path holding %2F with a trailing slash, which no route takes as it is, is redirected to the path
+    without it, as sent. Starlette's own redirect rebuilt the address from the decoded path:
+    ``/people/E%2Fcredit/`` went to ``/people/E/credit``, the credit page of another person. Other paths are
+    left to Starlette, and so is one that would begin with ``//`` (a browser reads that as another host)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raw = scope.get("raw_path") if scope["type"] == "http" else None
-        app = scope.get("app")
-        if raw and len(raw) > 1 and raw.endswith(b"/") and b"%2f" in raw.lower() and app is not None:
-            from micromoves.web.app import leaf_routes
+        target = self._target(scope) if scope["type"] == "http" else None
+        if target is None:
+            await self.app(scope, receive, send)
+            return
+        await Response(status_code=307, headers={"location": target})(scope, receive, send)
 
-            trimmed = raw.rstrip(b"/") or b"/"
-            stripped: Scope = {**scope, "path": scope["path"].rstrip("/") or "/", "raw_path": trimmed}
-            stripped.pop(_VIEW, None)
-            if any(route.matches(stripped)[0] is not Match.NONE for route in leaf_routes(app.routes)):
-                query = scope.get("query_string", b"")
-                target = trimmed + (b"?" + query if query else b"")
-                await RedirectResponse(target.decode("latin-1"), status_code=307)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+    @staticmethod
+    def _target(scope: Scope) -> str | None:
+        raw: bytes | None = scope.get("raw_path")
+        app = scope.get("app")
+        if not raw or not raw.endswith(b"/") or b"%2f" not in raw.lower() or app is None:
+            return None
+        trimmed = raw.rstrip(b"/")
+        try:
+            sent = trimmed.decode("ascii")  # a client percent-encodes; anything else is left to Starlette
+        except UnicodeDecodeError:
+            return None
+        if not sent.startswith("/") or sent.startswith("//"):
+            return None
+        from micromoves.web.app import leaf_routes
+
+        routes = list(leaf_routes(app.routes))
+        if any(route.matches(scope)[0] is not Match.NONE for route in routes):
+            return None  # taken as it is (a mount, say)
+        # The path as the router reads it, from the trimmed raw path: the check and the target agree.
+        stripped: Scope = {**scope, "path": unquote(sent), "raw_path": trimmed}
+        if not any(route.matches(stripped)[0] is not Match.NONE for route in routes):
+            return None
+        query: bytes = scope.get("query_string", b"")
+        return sent + ("?" + quote_from_bytes(query, safe=_QUERY_SAFE) if query else "")
 
 
 def path_as_sent(scope: Scope) -> str:
