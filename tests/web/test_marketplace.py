@@ -765,13 +765,21 @@ def test_every_match_says_why_it_is_ranked_there(world: World) -> None:
     assert "It asks for no particular skills." in mine and "Your skills match" not in mine
 
 
+def _skills(conn: Any, *ids: str) -> None:
+    """Skills named as their ids, unless there already: the taxonomy is kept between tests (PostgreSQL)."""
+    there = set(conn.scalars(select(t.skills.c.id).where(t.skills.c.id.in_(ids))))
+    new = [{"id": s, "name": s, "kind": "skill"} for s in ids if s not in there]
+    if new:
+        conn.execute(t.skills.insert(), new)
+
+
 def test_a_card_names_a_target_skill_only_where_the_plan_sees_a_gap(world: World) -> None:
     """Eva's target role asks for Judgment 4.4 and Writing 4.4; she holds 4.12 and 3.9. With the planner's
     tolerance (0.3 by default) Judgment is met, so a gig building both names only Writing as something her
     target role needs (it named Judgment too, which her plan took as met)."""
     db, hugo = world.db, world.policy("hugo")
     with db.write_engine.begin() as conn:
-        conn.execute(t.skills.insert(), [{"id": s, "name": s, "kind": "skill"} for s in ("Judgment", "Writing")])
+        _skills(conn, "Judgment", "Writing")
         conn.execute(t.roles.insert(), [{"id": "R-T", "title": "Target", "level": 3}])
         conn.execute(
             t.role_skills.insert(), [{"role_id": "R-T", "skill_id": s, "level": 4.4} for s in ("Judgment", "Writing")]
@@ -2039,7 +2047,7 @@ def test_the_best_match_in_the_whole_market_is_on_the_first_page(world: World) -
     rank for) still pages soonest first."""
     db, hugo = world.db, world.policy("hugo")
     with db.write_engine.begin() as conn:
-        conn.execute(t.skills.insert(), [{"id": "Writing", "name": "Writing", "kind": "skill"}])
+        _skills(conn, "Writing")
         conn.execute(t.roles.insert(), [{"id": "R-T", "title": "Target", "level": 3}])
         conn.execute(t.role_skills.insert(), [{"role_id": "R-T", "skill_id": "Writing", "level": 4.4}])
         conn.execute(
@@ -2083,7 +2091,7 @@ def test_ranking_the_whole_market_leaves_the_page_its_searching_time(
 
     db, hugo = world.db, world.policy("hugo")
     with db.write_engine.begin() as conn:
-        conn.execute(t.skills.insert(), [{"id": "Writing", "name": "Writing", "kind": "skill"}])
+        _skills(conn, "Writing")
         conn.execute(t.roles.insert(), [{"id": "R-T", "title": "Target", "level": 3}])
         conn.execute(t.role_skills.insert(), [{"role_id": "R-T", "skill_id": "Writing", "level": 4.4}])
         conn.execute(t.people.update().where(t.people.c.id == "E").values(target_role_id="R-T"))
