@@ -232,17 +232,17 @@ def _assess(opp: Any, viewer: _Viewer | None, skill_names: dict[str, str], *, re
     if not plan_words:
         helps = sorted(skill_names.get(s, s) for s in (opp.builds_skills or {}) if s in viewer.target_gaps)
         plan_words = f"builds {', '.join(helps)}, which your target role needs" if helps else ""
+    today = dt.date.today()
     reasons = ineligibility(
         eligibility_of(opp),
         opp.percent_time,
         viewer.candidate(opp.start, opp.end),
         start=opp.start,
-        today=dt.date.today(),
+        today=today,
         names=skill_names,
     )
     # What apply refuses of an open opportunity, which nothing closes when its dates pass (and the
     # marketplace keeps listing): the card said "eligible", and its page had no Apply button nor a reason.
-    today = dt.date.today()
     if opp.status == OS.OPEN.value and opp.end < today:
         reasons.insert(0, f"it ended on {opp.end.isoformat()}")
     elif opp.status == OS.OPEN.value and opp.application_deadline is not None and today > opp.application_deadline:
@@ -381,7 +381,7 @@ def marketplace(
             return _card(r, teams.get(r.host_team_id, r.host_team_id), viewer, skills, taken.get(r.id, 0), assessed)
 
         if viewer is None:
-            cards = [card(r, _assess(r, None, skills, replan=False)) for r in rows]
+            cards = [card(r) for r in rows]  # nothing to assess without a person
         else:
             # Every listed opportunity ranked by cheap facts, without the cards' words; cards for the page only.
             assessed = [(r, _assess(r, viewer, skills, replan=False)) for r in rows]

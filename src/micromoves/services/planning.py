@@ -1736,7 +1736,7 @@ class WhatIf:
         self.target_role_id = target_role_id
         self.settings = settings or get_settings()
         self.start = next_monday(dt.date.today())
-        self.deadline = time.monotonic() + WHAT_IF_TOTAL
+        self.restart_clock()
         self._problem: PlanProblem | None = None
         self._parts: tuple[PersonContext, TargetContext, Catalogue] | None = None
         self._base: PlanResult | None = None

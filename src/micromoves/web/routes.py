@@ -462,21 +462,26 @@ def directory(request: Request, who: Who, f: Annotated[views.PeopleFilter, Query
     return page(request, "people.html", who, data=data, f=f, selection=_selection(f), filters=_filters(f))
 
 
-def _filters(f: BaseModel) -> str:
-    """A list page's filters alone as a query string (no page, no page size): for its CSV export, which has
-    no pages, and to say whether any is set ("2 moves you can see with these filters" of ?page_size=10)."""
+def _filter_values(f: BaseModel) -> dict[str, str]:
+    """A list page's filters that are set, as query parameters (no page, no page size)."""
     given = f.model_dump(exclude={"page", "page_size"}, mode="json")
-    return urlencode({k: str(v) for k, v in given.items() if v})
+    return {k: str(v) for k, v in given.items() if v}
+
+
+def _filters(f: BaseModel) -> str:
+    """A list page's filters alone as a query string: for its CSV export, which has no pages, and to say
+    whether any is set ("2 moves you can see with these filters" of ?page_size=10)."""
+    return urlencode(_filter_values(f))
 
 
 def _selection(f: BaseModel) -> str:
-    """A list page's filters as a query string (its page left out, its page size when not the default), for
-    its other pages and its export."""
-    given = f.model_dump(exclude={"page"}, mode="json")
-    size = given.pop("page_size", None)  # after the filters
+    """A list page's filters, then its page size when not the default, as a query string (its page left
+    out), for its other pages."""
+    given = _filter_values(f)
+    size = getattr(f, "page_size", None)
     if size is not None and size != type(f).model_fields["page_size"].default:
-        given["page_size"] = size
-    return urlencode({k: str(v) for k, v in given.items() if v})
+        given["page_size"] = str(size)
+    return urlencode(given)
 
 
 @route(api, "GET", "/people", name="api.directory", response_model=views.Directory)
