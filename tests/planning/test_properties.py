@@ -96,6 +96,29 @@ def test_k_best_alternatives_match_cpsat(problem: PlanProblem) -> None:
     assert_agree(problem, k=3)
 
 
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(problems(), st.data())
+def test_a_warm_start_never_changes_what_cpsat_proves(problem: PlanProblem, data: st.DataObject) -> None:
+    # the benchmark warm-starts CP-SAT with the exact solver's plan: any hint, a broken or a poor plan
+    # included, must leave CP-SAT's proven optimum (and alternatives, fallback, binding rules) as they were
+    exact = solve(problem, k=2)
+    ids = [o.id for o in problem.options]
+    hints = {
+        "the exact plan": {m.option_id: m.start for m in exact.moves},
+        "its alternative": {m.option_id: m.start for m in exact.plans()[-1].moves},
+        "any plan": data.draw(
+            st.dictionaries(st.sampled_from(ids), st.integers(0, problem.horizon), max_size=len(ids))
+            if ids
+            else st.just({})
+        ),
+    }
+    for name, hint in hints.items():
+        warm = solve_reference(problem, k=2, time_limit=60, warm_start=hint)
+        assert warm.optimal, name
+        assert check_plan(problem, warm) == [], name
+        assert summary(warm) == summary(exact), name
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(problems(max_options=9, max_horizon=24, max_skills=4))
 @pytest.mark.heavy
