@@ -8,7 +8,9 @@ For every catalogue size, the same instances (see :mod:`benchmarks.planner_insta
 objective tuples (and, for unreachable targets, of the unreachable skills and binding constraints) on every
 instance CP-SAT solved to proven optimality; CP-SAT timeouts and unproven results are counted separately
 and left out of the agreement; every exact plan is also checked by the independent validator; p50/p99 wall
-time of each solver; the median over instances of the ratio CP-SAT time / exact time.
+time of each solver; the median over instances of the ratio CP-SAT time / exact time. Times are the
+process's CPU time (both solvers run on one thread): shards run side by side (``--shard I/N``, then ``--show``
+their JSON files together) or other work on the machine do not inflate them.
 
 ``--warm-start`` gives CP-SAT the exact solver's plan as its first solution hint (see
 :func:`~micromoves.planning.reference.solve_reference`): CP-SAT still proves its optimum on its own, so the
@@ -58,83 +60,119 @@ def _same(a: PlanResult, b: PlanResult) -> bool:
 
 
 def run_size(
-    count: int, size: int, seed: int = 0, time_limit: float = 60.0, progress: bool = True, warm_start: bool = False
+    count: int,
+    size: int,
+    seed: int = 0,
+    time_limit: float = 60.0,
+    progress: bool = True,
+    warm_start: bool = False,
+    shard: tuple[int, int] = (0, 1),
 ) -> dict[str, Any]:
+    """Solve instances ``n`` of ``count`` with ``n % shard[1] == shard[0]`` both ways; the row of the size."""
+    part, parts = shard
     problems = make_instances(count, size, seed)
-    exact_ms: list[float] = []
-    ref_ms: list[float] = []
-    ratios: list[float] = []
-    compared = agreed = timeouts = unproven = invalid = 0
-    statuses: Counter[str] = Counter()
-    disagreements: list[int] = []
+    records: list[dict[str, Any]] = []
     started = time.perf_counter()
     for n, problem in enumerate(problems):
-        t0 = time.perf_counter()
+        if n % parts != part:
+            continue
+        # CPU time of this process: both solvers run on one thread, so it is their time on an idle core, and
+        # two shards (or anything else) running beside them on the machine's cores do not inflate it.
+        t0 = time.process_time()
         result = solve(problem)
-        t1 = time.perf_counter()
+        t1 = time.process_time()
         reference: PlanResult | None
         try:
             hint = {m.option_id: m.start for m in result.moves} if warm_start else None
             reference = solve_reference(problem, time_limit=time_limit, warm_start=hint)
         except ReferenceTimeout:
             reference = None
-        t2 = time.perf_counter()
-        exact_ms.append(1000 * (t1 - t0))
-        ref_ms.append(1000 * (t2 - t1))
-        ratios.append((t2 - t1) / max(t1 - t0, 1e-9))
-        statuses[result.status] += 1
-        if check_plan(problem, result):
-            invalid += 1
+        t2 = time.process_time()
         if reference is None:
-            timeouts += 1
+            outcome = "timeout"
         elif not reference.optimal:
-            unproven += 1
-            if result.objective > reference.objective:  # the exact solver may never be worse than any solution
-                disagreements.append(n)
+            # the exact solver may never be worse than any solution
+            outcome = "disagreed" if result.objective > reference.objective else "unproven"
         else:
-            compared += 1
-            if _same(result, reference):
-                agreed += 1
-            else:
-                disagreements.append(n)
-        if progress and (n + 1) % max(1, count // 20) == 0:
+            outcome = "agreed" if _same(result, reference) else "disagreed"
+        records.append(
+            {
+                "n": n,
+                "exact_ms": 1000 * (t1 - t0),
+                "cpsat_ms": 1000 * (t2 - t1),
+                "outcome": outcome,
+                "valid": not check_plan(problem, result),
+                "status": result.status,
+            }
+        )
+        if progress and len(records) % max(1, count // parts // 20) == 0:
+            row = summarise(size, count, warm_start, records)
             print(
-                f"  size {size}: {n + 1}/{count} instances, {time.perf_counter() - started:.0f} s, "
-                f"exact p50 {statistics.median(exact_ms):.1f} ms, CP-SAT p50 {statistics.median(ref_ms):.0f} ms, "
-                f"disagreements {len(disagreements)}",
+                f"  size {size}: {len(records)}/{len(range(part, count, parts))} instances, "
+                f"{time.perf_counter() - started:.0f} s, exact p50 {row['exact_p50_ms']:.1f} ms, "
+                f"CP-SAT p50 {row['cpsat_p50_ms']:.0f} ms, disagreements {len(row['disagreements'])}",
                 file=sys.stderr,
                 flush=True,
             )
+    return summarise(size, count, warm_start, records)
+
+
+def summarise(size: int, count: int, warm_start: bool, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The row of one catalogue size from its instances' records (of one run, or of every shard of one)."""
+    records = sorted(records, key=lambda r: r["n"])
+    exact_ms = [r["exact_ms"] for r in records]
+    ref_ms = [r["cpsat_ms"] for r in records]
+    ratios = [r["cpsat_ms"] / max(r["exact_ms"], 1e-6) for r in records]
+    outcomes = Counter(r["outcome"] for r in records)
     row: dict[str, Any] = {
         "size": size,
-        "instances": count,
+        "instances": len(records),
+        "of": count,
         "warm_start": warm_start,
-        "compared": compared,
-        "agreed": agreed,
-        "agreement_pct": 100.0 * agreed / compared if compared else float("nan"),
-        "disagreements": disagreements,
-        "cpsat_timeouts": timeouts,
-        "cpsat_unproven": unproven,
-        "invalid_plans": invalid,
-        "statuses": dict(statuses),
+        "compared": outcomes["agreed"] + outcomes["disagreed"],
+        "agreed": outcomes["agreed"],
+        "disagreements": [r["n"] for r in records if r["outcome"] == "disagreed"],
+        "cpsat_timeouts": outcomes["timeout"],
+        "cpsat_unproven": outcomes["unproven"],
+        "invalid_plans": sum(1 for r in records if not r["valid"]),
+        "statuses": dict(Counter(r["status"] for r in records)),
         "exact_p50_ms": _quantile(exact_ms, 0.5),
         "exact_p99_ms": _quantile(exact_ms, 0.99),
         "exact_max_ms": max(exact_ms, default=float("nan")),
         "cpsat_p50_ms": _quantile(ref_ms, 0.5),
         "cpsat_p99_ms": _quantile(ref_ms, 0.99),
         "median_ratio": statistics.median(ratios) if ratios else float("nan"),
+        "records": records,
     }
+    row["agreement_pct"] = 100.0 * row["agreed"] / row["compared"] if row["compared"] else float("nan")
     p99_target = P99_TARGET_MS.get(size)
     # 100% agreement means on every instance: one CP-SAT could not prove leaves the target unverified.
     row["targets_met"] = bool(
-        compared == count
-        and agreed == compared
-        and not disagreements
-        and invalid == 0
+        row["instances"] == count
+        and row["agreed"] == row["instances"]
+        and row["invalid_plans"] == 0
         and row["median_ratio"] >= RATIO_TARGET
         and (p99_target is None or row["exact_p99_ms"] <= p99_target)
     )
     return row
+
+
+def merge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of the same size and settings (the shards of one run) as one row."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for r in rows:
+        if "records" not in r:  # a row written before records were kept
+            groups[(id(r),)] = [r]
+            continue
+        groups.setdefault((r["size"], r.get("of", r["instances"]), r.get("warm_start", False)), []).append(r)
+    merged = []
+    for key, group in groups.items():
+        if len(key) == 1:
+            merged.append(group[0])
+            continue
+        size, count, warm = key
+        merged.append(summarise(size, count, warm, [rec for r in group for rec in r["records"]]))
+    return merged
 
 
 def run(
@@ -145,12 +183,13 @@ def run(
     progress: bool = True,
     json_path: str | None = None,
     warm_start: bool = False,
+    shard: tuple[int, int] = (0, 1),
 ) -> list[dict[str, Any]]:
     """Benchmark both solvers on ``instances`` instances per catalogue size; one result dict per size
     (also written to ``json_path`` after each size, so a long run keeps what it finished)."""
     rows = []
     for size in sizes:
-        rows.append(run_size(instances, size, seed, time_limit, progress, warm_start))
+        rows.append(run_size(instances, size, seed, time_limit, progress, warm_start, shard))
         if json_path:
             with open(json_path, "w") as f:
                 json.dump(rows, f, indent=2)
@@ -166,10 +205,10 @@ def print_table(rows: list[dict[str, Any]], console: Console | None = None) -> N
         "agreement",
         "CP-SAT t/o, unproven",
         "valid",
-        "exact p50 ms",
-        "exact p99 ms",
-        "CP-SAT p50 ms",
-        "CP-SAT p99 ms",
+        "exact p50 ms CPU",
+        "exact p99 ms CPU",
+        "CP-SAT p50 ms CPU",
+        "CP-SAT p99 ms CPU",
         "median ratio",
         "targets",
     ):
@@ -177,7 +216,7 @@ def print_table(rows: list[dict[str, Any]], console: Console | None = None) -> N
     for r in rows:
         table.add_row(
             str(r["size"]) + (" (CP-SAT warm)" if r.get("warm_start") else ""),
-            str(r["instances"]),
+            str(r["instances"]) + (f" of {r['of']}" if r.get("of", r["instances"]) != r["instances"] else ""),
             f"{r['agreement_pct']:.1f}% ({r['agreed']}/{r['compared']})",
             f"{r['cpsat_timeouts']}, {r['cpsat_unproven']}",
             f"{r['instances'] - r['invalid_plans']}/{r['instances']}",
@@ -209,6 +248,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--warm-start", action="store_true", help="give CP-SAT the exact plan as its first hint (it still proves alone)"
     )
+    parser.add_argument(
+        "--shard",
+        default="0/1",
+        metavar="I/N",
+        help="run only instances n with n %% N == I (run N shards at once, then --show their JSON files together)",
+    )
     parser.add_argument("--json", help="also write the rows to this file (after each size)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument("--show", nargs="+", metavar="JSON", help="only print the table of earlier runs")
@@ -218,10 +263,20 @@ def main(argv: list[str] | None = None) -> None:
         for path in args.show:
             with open(path) as f:
                 rows += json.load(f)
-        print_table(rows)
+        print_table(merge(rows))
         return
+    part, _, parts = args.shard.partition("/")
+    if not (part.isdigit() and parts.isdigit() and int(part) < int(parts)):
+        parser.error(f"--shard: I/N with 0 <= I < N, got {args.shard!r}")
     rows = run(
-        args.instances, tuple(args.sizes), args.seed, args.time_limit, not args.quiet, args.json, args.warm_start
+        args.instances,
+        tuple(args.sizes),
+        args.seed,
+        args.time_limit,
+        not args.quiet,
+        args.json,
+        args.warm_start,
+        (int(part), int(parts)),
     )
     print_table(rows)
 
