@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from micromoves.domain.errors import Conflict
 from micromoves.services import importing
@@ -248,6 +248,38 @@ def test_an_import_waiting_for_another_past_the_wait_is_refused_in_words(
     assert _locations(pg) == {}
     import_files(pg, [waiting], actor="admin")  # once the other has finished
     assert _locations(pg) == {"P1": "Oslo"}
+
+
+def test_a_servers_statement_timeout_ending_the_wait_for_another_import_is_refused_in_words(
+    pg: Database, tmp_path: Path
+) -> None:
+    """A statement_timeout set on the server, shorter than the import's wait, cancelled the wait for the import
+    lock: a raw database error (a 500 on an upload). It is the same refusal, naming the server's timeout."""
+    waiting = _people(tmp_path, "b", [_person("P1", "Oslo")])
+    pg.write_engine.dispose()  # new connections only get the server's setting
+
+    def server_timeout(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 300")
+
+    event.listen(pg.write_engine, "connect", server_timeout)
+    try:
+        with pg.write_engine.connect() as conn:
+            tx = conn.begin()
+            conn.execute(select(func.pg_advisory_xact_lock(importing.IMPORT_LOCK)))  # as an import running holds it
+            started = time.monotonic()
+            with pytest.raises(Conflict) as info:
+                import_files(pg, [waiting], actor="admin")
+            assert time.monotonic() - started < 10
+            assert info.value.message == (
+                "another import is running: imports run one at a time, and the database server's statement "
+                "timeout ended this one's wait for it; nothing was written, try again once it has"
+            )
+            tx.commit()
+    finally:
+        event.remove(pg.write_engine, "connect", server_timeout)
+        pg.write_engine.dispose()
+    assert _locations(pg) == {}
 
 
 def test_an_upload_waits_seconds_for_another_import_not_the_clis_ten_minutes(

@@ -45,6 +45,7 @@ from micromoves.storage.bulk import (
     CHUNK,
     LOCK_NOT_AVAILABLE,
     LOCK_WAIT_SECONDS,
+    QUERY_CANCELED,
     BulkWriter,
     among,
     code_point_order,
@@ -2896,11 +2897,18 @@ def _one_import_at_a_time(conn: Connection, progress: Progress, most_seconds: fl
     try:
         conn.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK)))
     except OperationalError as exc:
-        if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+        # A server whose statement_timeout is shorter than the wait cancels the wait first (a raw error and a
+        # 500 before): the same refusal, saying who ended the wait. The server's setting is left as it is.
+        state = getattr(exc.orig, "sqlstate", None)
+        if state == LOCK_NOT_AVAILABLE:
+            waited = f"this one waited {most_seconds:g} s for it to finish"
+        elif state == QUERY_CANCELED:
+            waited = "the database server's statement timeout ended this one's wait for it"
+        else:
             raise
         raise Conflict(
-            f"another import is running: imports run one at a time, and this one waited {most_seconds:g} s for it "
-            "to finish; nothing was written, try again once it has"
+            f"another import is running: imports run one at a time, and {waited}; nothing was written, "
+            "try again once it has"
         ) from None
     conn.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
     progress("wait", 1, 1)

@@ -132,6 +132,7 @@ def _adapt(rows: Iterable[Row], converters: list[tuple[int, Callable[[Any], Any]
 LOCK_TRY_MS = 200
 LOCK_WAIT_SECONDS = 600.0
 LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of lock_timeout
+QUERY_CANCELED = "57014"  # SQLSTATE of statement_timeout (or a cancel request)
 
 
 class BulkWriter:
