@@ -143,6 +143,17 @@ def db(db_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture(autouse=True)
+def _quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with the smallest cost: the defaults spend a tenth of a second per hash or check, on purpose,
+    and many tests make accounts, sign in or change passwords (test_accounts checks the production cost)."""
+    from argon2 import PasswordHasher
+
+    from micromoves.services import accounts
+
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture(autouse=True)
 def _forget_what_ifs() -> None:
     """What-if answers are cached per database URL and audit watermark; test databases reuse both."""
     from micromoves.services import planning

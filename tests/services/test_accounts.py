@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select, update
 
 from micromoves.services import accounts
@@ -122,3 +123,12 @@ def test_the_users_page_can_still_save_accounts_its_form_sends_units_for(db: Dat
         conn.execute(t.user_org_units.delete().where(t.user_org_units.c.user_id == legacy.id))
     saved = accounts.update_user(db, legacy.id, access="hr", active=False, org_units=[], actor=admin)
     assert (saved.active, saved.org_units) == (False, ())
+
+
+def test_passwords_are_hashed_at_argon2s_recommended_cost_outside_the_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test hashes at the smallest cost (tests/conftest.py); the app itself keeps argon2-cffi's defaults,
+    RFC 9106's second recommended profile: argon2id, 3 passes over 64 MiB with 4 lanes."""
+    monkeypatch.undo()  # the app's own hasher, as the module made it
+    hashed = accounts._hasher.hash("a long test password")
+    assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert accounts._hasher.verify(hashed, "a long test password")

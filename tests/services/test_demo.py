@@ -743,10 +743,7 @@ def test_rejects_a_tiny_organisation(db: Database) -> None:
         generate_demo(db, people=5, as_of=AS_OF)
 
 
-def test_demo_logins_cover_every_kind_of_user(
-    demo: tuple[Database, DemoSummary, Snapshot], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from argon2 import PasswordHasher
+def test_demo_logins_cover_every_kind_of_user(demo: tuple[Database, DemoSummary, Snapshot]) -> None:
 
     from micromoves.services import accounts
     from micromoves.services.congestion import congestion
@@ -754,8 +751,6 @@ def test_demo_logins_cover_every_kind_of_user(
     from micromoves.services.planning import current_plan
     from micromoves.services.policy import Policy
 
-    # Still argon2id, with small parameters: the test is about who the logins are, not the hash's cost.
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     db = demo[0]
     logins = {x.kind: x for x in create_demo_logins(db)}
     assert sorted(logins) == ["admin", "employee", "host manager", "hr", "manager"]
@@ -922,12 +917,9 @@ def test_plan_benefit_counts_no_weeks_for_a_target_out_of_reach() -> None:
 
 @pytest.mark.heavy
 @pytest.mark.usefixtures("counted_routes")
-def test_alternate_routes_show_on_the_web_page_and_in_the_cli(
-    demo: tuple[Database, DemoSummary, Snapshot], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_alternate_routes_show_on_the_web_page_and_in_the_cli(demo: tuple[Database, DemoSummary, Snapshot]) -> None:
     """What an admin sees about the seeded bottleneck in the terminal and in the browser (the HTML page):
     the first applicant's route without the slot, and what it costs them."""
-    from argon2 import PasswordHasher
     from fastapi.testclient import TestClient
     from typer.testing import CliRunner
 
@@ -946,7 +938,6 @@ def test_alternate_routes_show_on_the_web_page_and_in_the_cli(
     # the planned bottleneck: going without it costs its first applicant weeks, or the target
     assert route["extra_weeks"] or route["alternative_ready_week"] is None, route
     assert route["steps"] and ("later" in route["explanation"] or "out of reach" in route["explanation"])
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     accounts.create_user(db, username="admin.test", password="a long test password", access="admin", actor="test")
     with TestClient(create_app(db)) as client:
         r = client.post("/api/v1/session", json={"username": "admin.test", "password": "a long test password"})

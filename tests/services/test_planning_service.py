@@ -1279,16 +1279,12 @@ def test_the_page_says_when_a_plan_is_out_of_date_and_replans_on_request(plan_db
     assert views.plan_view(plan_db, "EMP", reader_person_id="EMP").out_of_date is False  # type: ignore[union-attr]
 
 
-def test_the_person_page_offers_to_plan_and_shows_an_out_of_date_plan(
-    plan_db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from argon2 import PasswordHasher
+def test_the_person_page_offers_to_plan_and_shows_an_out_of_date_plan(plan_db: Database) -> None:
     from fastapi.testclient import TestClient
 
     from micromoves.services import accounts
     from micromoves.web.app import create_app
 
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     accounts.create_user(plan_db, username="eli", password="correct horse 42", person_id="EMP", actor="hr")
     c = TestClient(create_app(plan_db))
     csrf = c.post("/api/v1/session", json={"username": "eli", "password": "correct horse 42"}).json()["csrf_token"]

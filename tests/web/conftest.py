@@ -41,12 +41,6 @@ CONFIDENTIAL_NOTE = "CONFIDENTIAL-NOTE-7731: struggled with stakeholders"
 TODAY = dt.date.today()
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Still argon2id, with small parameters: the tests exercise the flow, not the hash's cost.
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
-
 @dataclass
 class World:
     db: Database

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -99,9 +98,8 @@ def test_the_target_role_api(world: World) -> None:
 
 
 @pytest.fixture
-def eli(plan_db: Database, monkeypatch: pytest.MonkeyPatch) -> TestClient:
+def eli(plan_db: Database) -> TestClient:
     """EMP's browser, signed in (EMP aims for Senior Engineer)."""
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     accounts.create_user(plan_db, username="eli", password="correct horse 42", person_id="EMP", actor="hr")
     c = TestClient(create_app(plan_db), headers=HTML)
     csrf = c.post("/api/v1/session", json={"username": "eli", "password": "correct horse 42"}).json()["csrf_token"]

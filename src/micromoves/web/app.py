@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import secrets
 from collections.abc import Callable, Iterator
@@ -252,6 +253,21 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+@functools.cache
+def _templates() -> Jinja2Templates:
+    """The pages' templates, one environment per process: Jinja compiles a template once per environment, and
+    every app made in a process (one per test) would compile each page it renders again."""
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["csrf_field"] = CSRF_FIELD
+    templates.env.globals["nav_for"] = nav_for
+    # Read at each render (a server runs for days): pages mark moves under way whose dates say otherwise.
+    templates.env.globals["today"] = dt.date.today
+    # An id in a link's path, quoted whole: '/' too (an HRIS id like EMP/0042; Jinja's urlencode keeps '/',
+    # and a browser resolves a "." or ".." segment of an id to another page), '#', '?' and '&'.
+    templates.env.filters["path_id"] = lambda value: quote(str(value), safe="")
+    return templates
+
+
 def create_app(db: Database | None = None, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     db = db or Database(settings.resolved_database_url())
@@ -270,15 +286,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     )
     app.state.db = db
     app.state.settings = settings
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals["csrf_field"] = CSRF_FIELD
-    templates.env.globals["nav_for"] = nav_for
-    # Read at each render (a server runs for days): pages mark moves under way whose dates say otherwise.
-    templates.env.globals["today"] = dt.date.today
-    # An id in a link's path, quoted whole: '/' too (an HRIS id like EMP/0042; Jinja's urlencode keeps '/',
-    # and a browser resolves a "." or ".." segment of an id to another page), '#', '?' and '&'.
-    templates.env.filters["path_id"] = lambda value: quote(str(value), safe="")
-    app.state.templates = templates
+    app.state.templates = _templates()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     # Added before the security headers, so that a replayed response gets them too (the last added runs first).

@@ -8,6 +8,7 @@ services. The authorization matrix test walks the app's routes and fails on a ro
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, NoReturn, TypeVar
 from urllib.parse import quote, urlencode
@@ -1303,7 +1304,19 @@ def all_routes(routes: list[Any]) -> Iterator[APIRoute]:
 
 
 def register(app: FastAPI) -> None:
+    """Add every route to ``app``. The routes are included once per process and shared by every app made in it:
+    FastAPI derives each included route's models and dependencies on the first request an app matches, about
+    30 ms for the first request and more for later routers, paid again by every new app (the tests make one
+    per test, hundreds in a run). An app's own router adds nothing to an included route but its dependency
+    overrides, which micromoves does not use."""
+    app.router.routes.extend(_included_routes())
+
+
+@functools.cache
+def _included_routes() -> tuple[Any, ...]:
     from micromoves.web import allocation_routes, import_routes, marketplace_routes
+
+    site = APIRouter()  # the same defaults as a FastAPI app's own router
 
     # The JSON API refuses query parameters it does not read, bodies that are not JSON, and a body where it
     # reads none; the pages ignore unknown parameters (a link with a tracking parameter still opens).
@@ -1321,8 +1334,9 @@ def register(app: FastAPI) -> None:
         (import_routes.html, pages),
     ]
     for router, dependencies in routers:
-        app.include_router(router, dependencies=dependencies)
+        site.include_router(router, dependencies=dependencies)
     # Then the routes ending in an id, which would take a literal path beside them (/moves/new; web.paths).
     for router, dependencies in routers:
         if id(router) in _LAST:
-            app.include_router(_LAST[id(router)], dependencies=dependencies)
+            site.include_router(_LAST[id(router)], dependencies=dependencies)
+    return tuple(site.routes)
