@@ -142,6 +142,19 @@ def db(db_url: str) -> Iterator[Database]:
     database.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cli_command_built_once() -> Iterator[None]:
+    """Typer's CliRunner.invoke builds the click command from the app on every call (every command's signature
+    and type hints, about 30 ms); the app does not change during a run, so it is built once per app."""
+    import functools
+
+    import typer.testing
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typer.testing, "_get_command", functools.cache(typer.testing._get_command))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2id with the smallest cost: the defaults spend a tenth of a second per hash or check, on purpose,
