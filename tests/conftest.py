@@ -148,10 +148,11 @@ def _cli_command_built_once() -> Iterator[None]:
     and type hints, about 30 ms); the app does not change during a run, so it is built once per app."""
     import functools
 
+    import typer.main
     import typer.testing
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(typer.testing, "_get_command", functools.cache(typer.testing._get_command))
+        patch.setattr(typer.testing, "_get_command", functools.cache(typer.main.get_command))
         yield
 
 
