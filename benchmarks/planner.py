@@ -1,16 +1,19 @@
 """Planner benchmark: the exact solver against the CP-SAT reference on seeded realistic instances.
 
-``python -m benchmarks.planner [--instances N] [--sizes 60 150 500] [--seed S] [--time-limit SECONDS]``
+``python -m benchmarks.planner [--instances N] [--sizes 60 150 500] [--seed S] [--time-limit SECONDS]
+[--warm-start] [--shard I/N] [--json FILE]``, or ``--show FILE...`` to print earlier runs (shards merged)
 
 For every catalogue size, the same instances (see :mod:`benchmarks.planner_instances`) are solved by
 :func:`micromoves.planning.solve` and by :func:`micromoves.planning.reference.solve_reference` (CP-SAT,
 1 worker, lexicographic), one after the other in this process. Reported per size: agreement of the
 objective tuples (and, for unreachable targets, of the unreachable skills and binding constraints) on every
 instance CP-SAT solved to proven optimality; CP-SAT timeouts and unproven results are counted separately
-and left out of the agreement; every exact plan is also checked by the independent validator; p50/p99 wall
-time of each solver; the median over instances of the ratio CP-SAT time / exact time. Times are the
-process's CPU time (both solvers run on one thread): shards run side by side (``--shard I/N``, then ``--show``
-their JSON files together) or other work on the machine do not inflate them.
+and left out of the agreement (an unproven CP-SAT plan better than the exact one is still a disagreement);
+every exact plan is also checked by the independent validator; p50/p99 time of each solver; the median over
+instances of the ratio CP-SAT time / exact time. Times are the process's CPU time (both solvers run on one
+thread): shards run side by side (``--shard I/N``, then ``--show`` their JSON files together) or other work
+on the machine do not inflate them. (CP-SAT's time limit is still wall time: on a busy machine it can time
+out where it would not on an idle one.)
 
 ``--warm-start`` gives CP-SAT the exact solver's plan as its first solution hint (see
 :func:`~micromoves.planning.reference.solve_reference`): CP-SAT still proves its optimum on its own, so the
@@ -30,6 +33,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
@@ -67,8 +71,11 @@ def run_size(
     progress: bool = True,
     warm_start: bool = False,
     shard: tuple[int, int] = (0, 1),
+    checkpoint: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Solve instances ``n`` of ``count`` with ``n % shard[1] == shard[0]`` both ways; the row of the size."""
+    """Solve instances ``n`` of ``count`` with ``n % shard[1] == shard[0]`` both ways; the row of the size.
+    ``checkpoint`` gets the row so far at every progress step (a long run keeps what it has done)."""
+    settings = {"seed": seed, "time_limit": time_limit, "warm_start": warm_start}
     part, parts = shard
     problems = make_instances(count, size, seed)
     records: list[dict[str, Any]] = []
@@ -92,7 +99,7 @@ def run_size(
             outcome = "timeout"
         elif not reference.optimal:
             # the exact solver may never be worse than any solution
-            outcome = "disagreed" if result.objective > reference.objective else "unproven"
+            outcome = "unproven, better" if result.objective > reference.objective else "unproven"
         else:
             outcome = "agreed" if _same(result, reference) else "disagreed"
         records.append(
@@ -105,8 +112,11 @@ def run_size(
                 "status": result.status,
             }
         )
+        if len(records) % max(1, count // parts // 20) == 0:
+            row = summarise(size, count, settings, records)
+            if checkpoint:
+                checkpoint(row)
         if progress and len(records) % max(1, count // parts // 20) == 0:
-            row = summarise(size, count, warm_start, records)
             print(
                 f"  size {size}: {len(records)}/{len(range(part, count, parts))} instances, "
                 f"{time.perf_counter() - started:.0f} s, exact p50 {row['exact_p50_ms']:.1f} ms, "
@@ -114,12 +124,16 @@ def run_size(
                 file=sys.stderr,
                 flush=True,
             )
-    return summarise(size, count, warm_start, records)
+    return summarise(size, count, settings, records)
 
 
-def summarise(size: int, count: int, warm_start: bool, records: list[dict[str, Any]]) -> dict[str, Any]:
+def summarise(size: int, count: int, settings: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
     """The row of one catalogue size from its instances' records (of one run, or of every shard of one)."""
     records = sorted(records, key=lambda r: r["n"])
+    numbers = [r["n"] for r in records]
+    if len(set(numbers)) != len(numbers):
+        repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+        raise ValueError(f"instances {repeated[:10]} are recorded twice (the same shard given twice?)")
     exact_ms = [r["exact_ms"] for r in records]
     ref_ms = [r["cpsat_ms"] for r in records]
     ratios = [r["cpsat_ms"] / max(r["exact_ms"], 1e-6) for r in records]
@@ -128,12 +142,12 @@ def summarise(size: int, count: int, warm_start: bool, records: list[dict[str, A
         "size": size,
         "instances": len(records),
         "of": count,
-        "warm_start": warm_start,
+        **settings,
         "compared": outcomes["agreed"] + outcomes["disagreed"],
         "agreed": outcomes["agreed"],
-        "disagreements": [r["n"] for r in records if r["outcome"] == "disagreed"],
+        "disagreements": [r["n"] for r in records if r["outcome"] in ("disagreed", "unproven, better")],
         "cpsat_timeouts": outcomes["timeout"],
-        "cpsat_unproven": outcomes["unproven"],
+        "cpsat_unproven": outcomes["unproven"] + outcomes["unproven, better"],
         "invalid_plans": sum(1 for r in records if not r["valid"]),
         "statuses": dict(Counter(r["status"] for r in records)),
         "exact_p50_ms": _quantile(exact_ms, 0.5),
@@ -148,7 +162,7 @@ def summarise(size: int, count: int, warm_start: bool, records: list[dict[str, A
     p99_target = P99_TARGET_MS.get(size)
     # 100% agreement means on every instance: one CP-SAT could not prove leaves the target unverified.
     row["targets_met"] = bool(
-        row["instances"] == count
+        numbers == list(range(count))
         and row["agreed"] == row["instances"]
         and row["invalid_plans"] == 0
         and row["median_ratio"] >= RATIO_TARGET
@@ -158,20 +172,21 @@ def summarise(size: int, count: int, warm_start: bool, records: list[dict[str, A
 
 
 def merge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows of the same size and settings (the shards of one run) as one row."""
+    """Rows of the same size and settings (the shards of one run) as one row; other rows as they are."""
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for r in rows:
         if "records" not in r:  # a row written before records were kept
             groups[(id(r),)] = [r]
             continue
-        groups.setdefault((r["size"], r.get("of", r["instances"]), r.get("warm_start", False)), []).append(r)
+        settings = {k: r.get(k) for k in ("seed", "time_limit", "warm_start")}
+        groups.setdefault((r["size"], r["of"], *settings.items()), []).append(r)
     merged = []
     for key, group in groups.items():
         if len(key) == 1:
             merged.append(group[0])
             continue
-        size, count, warm = key
-        merged.append(summarise(size, count, warm, [rec for r in group for rec in r["records"]]))
+        size, count, *settings_items = key
+        merged.append(summarise(size, count, dict(settings_items), [rec for r in group for rec in r["records"]]))
     return merged
 
 
@@ -187,12 +202,16 @@ def run(
 ) -> list[dict[str, Any]]:
     """Benchmark both solvers on ``instances`` instances per catalogue size; one result dict per size
     (also written to ``json_path`` after each size, so a long run keeps what it finished)."""
-    rows = []
-    for size in sizes:
-        rows.append(run_size(instances, size, seed, time_limit, progress, warm_start, shard))
+    rows: list[dict[str, Any]] = []
+
+    def save(partial: dict[str, Any] | None = None) -> None:
         if json_path:
             with open(json_path, "w") as f:
-                json.dump(rows, f, indent=2)
+                json.dump(rows + ([partial] if partial else []), f, indent=2)
+
+    for size in sizes:
+        rows.append(run_size(instances, size, seed, time_limit, progress, warm_start, shard, save))
+        save()
     return rows
 
 

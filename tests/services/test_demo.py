@@ -744,7 +744,6 @@ def test_rejects_a_tiny_organisation(db: Database) -> None:
 
 
 def test_demo_logins_cover_every_kind_of_user(demo: tuple[Database, DemoSummary, Snapshot]) -> None:
-
     from micromoves.services import accounts
     from micromoves.services.congestion import congestion
     from micromoves.services.demo_logins import create_demo_logins, plan_hr_unit

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from micromoves.domain.errors import Conflict
 from micromoves.services import importing
@@ -280,6 +280,42 @@ def test_a_servers_statement_timeout_ending_the_wait_for_another_import_is_refus
         event.remove(pg.write_engine, "connect", server_timeout)
         pg.write_engine.dispose()
     assert _locations(pg) == {}
+
+
+def test_an_administrator_cancelling_the_wait_for_another_import_is_refused_in_words(
+    pg: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pg_cancel_backend on an import waiting for the import lock: the same refusal, saying it was cancelled
+    (not blaming a statement timeout)."""
+    monkeypatch.setattr(importing, "IMPORT_WAIT_SECONDS", 20)  # a failing test ends, rather than waits 10 minutes
+    waiting = _people(tmp_path, "b", [_person("P1", "Oslo")])
+    with ThreadPoolExecutor(1) as pool, pg.write_engine.connect() as conn:
+        tx = conn.begin()
+        conn.execute(select(func.pg_advisory_xact_lock(importing.IMPORT_LOCK)))  # as an import running holds it
+        attempt = pool.submit(import_files, pg, [waiting], actor="admin")
+        waiter = text(
+            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' "
+            "AND datname = current_database()"
+        )
+        deadline = time.monotonic() + 10
+        # pg_stat_activity as of now: a transaction would keep reading its first snapshot of it
+        while (pid := _scalar(pg, waiter)) is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert pid is not None, "the import never waited for the lock"
+        conn.execute(select(func.pg_cancel_backend(pid)))
+        with pytest.raises(Conflict) as info:
+            attempt.result(timeout=10)
+        assert info.value.message == (
+            "another import is running: imports run one at a time, and this one's wait for it was cancelled on "
+            "the database server; nothing was written, try again once it has"
+        )
+        tx.commit()
+    assert _locations(pg) == {}
+
+
+def _scalar(db: Database, query: Any) -> Any:
+    with db.engine.connect() as conn:
+        return conn.scalar(query)
 
 
 def test_an_upload_waits_seconds_for_another_import_not_the_clis_ten_minutes(

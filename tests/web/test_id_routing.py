@@ -19,6 +19,8 @@ from sqlalchemy import insert, select
 
 from micromoves.services import org
 from micromoves.storage import tables as t
+from micromoves.storage.db import Database
+from micromoves.web.app import create_app
 from micromoves.web.routes import all_routes
 from tests.web.conftest import PASSWORD, World, add_gig, live_server
 
@@ -295,3 +297,16 @@ def test_the_trailing_slash_redirect_stays_on_this_site_and_keeps_what_was_sent(
     assert target(b"/static/x%2F/") is None
     r = odd.client("mira").get("//%2F/", follow_redirects=False)
     assert not r.headers.get("location", "/").startswith("//"), r.headers
+
+
+def test_dependency_overrides_are_refused_as_the_apps_share_their_routes(db: Database) -> None:
+    """Every app of a process shares the included routes (routes.register), which cannot see one app's
+    dependency overrides: setting one is an error, not an override silently ignored."""
+    from micromoves.web.bodies import no_nul
+
+    app = create_app(db)
+    with pytest.raises(TypeError, match="share their routes"):
+        app.dependency_overrides[no_nul] = lambda: None
+    with pytest.raises(TypeError, match="share their routes"):
+        app.dependency_overrides.update({no_nul: lambda: None})
+    assert not app.dependency_overrides

@@ -2903,7 +2903,11 @@ def _one_import_at_a_time(conn: Connection, progress: Progress, most_seconds: fl
         if state == LOCK_NOT_AVAILABLE:
             waited = f"this one waited {most_seconds:g} s for it to finish"
         elif state == QUERY_CANCELED:
-            waited = "the database server's statement timeout ended this one's wait for it"
+            diag = getattr(exc.orig, "diag", None)
+            if "statement timeout" in (getattr(diag, "message_primary", None) or ""):
+                waited = "the database server's statement timeout ended this one's wait for it"
+            else:  # pg_cancel_backend, by an administrator
+                waited = "this one's wait for it was cancelled on the database server"
         else:
             raise
         raise Conflict(

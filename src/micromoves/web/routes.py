@@ -1308,8 +1308,27 @@ def register(app: FastAPI) -> None:
     FastAPI derives each included route's models and dependencies on the first request an app matches, about
     30 ms for the first request and more for later routers, paid again by every new app (the tests make one
     per test, hundreds in a run). An app's own router adds nothing to an included route but its dependency
-    overrides, which micromoves does not use."""
+    overrides, which micromoves does not use: the shared routes cannot see one app's, so setting one is
+    refused rather than silently ignored (as would be arguments to ``FastAPI()`` that reach included routes,
+    such as ``dependencies``: put them on the routers below)."""
     app.router.routes.extend(_included_routes())
+    app.dependency_overrides = _NoDependencyOverrides()
+
+
+class _NoDependencyOverrides(dict[Callable[..., Any], Callable[..., Any]]):
+    MESSAGE = (
+        "micromoves' apps share their routes (web.routes.register): FastAPI's dependency overrides would be "
+        "ignored; patch the dependency itself"
+    )
+
+    def __setitem__(self, key: Callable[..., Any], value: Callable[..., Any]) -> None:
+        raise TypeError(self.MESSAGE)
+
+    def update(self, *args: Any, **kw: Any) -> None:
+        raise TypeError(self.MESSAGE)
+
+    def setdefault(self, key: Callable[..., Any], default: Any = None) -> Any:
+        raise TypeError(self.MESSAGE)
 
 
 @functools.cache
