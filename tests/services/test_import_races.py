@@ -14,11 +14,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import Connection, event, func, select, text
 
 from micromoves.domain.errors import Conflict
 from micromoves.services import importing
@@ -226,6 +227,14 @@ def test_a_large_import_waits_for_another_import_and_then_goes_through(pg: Datab
     assert _teams(pg) == {"T1": "Team I", "X": "Team X"}
 
 
+@contextmanager
+def _another_import_running(db: Database) -> Iterator[Connection]:
+    """Hold the import lock, as a running import does, until the block ends."""
+    with db.write_engine.connect() as conn, conn.begin():
+        conn.execute(select(func.pg_advisory_xact_lock(importing.IMPORT_LOCK)))
+        yield conn
+
+
 def test_an_import_waiting_for_another_past_the_wait_is_refused_in_words(
     pg: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -233,9 +242,7 @@ def test_an_import_waiting_for_another_past_the_wait_is_refused_in_words(
     for its tables); past it, it is refused saying why, with nothing written, and the first goes on."""
     monkeypatch.setattr(importing, "IMPORT_WAIT_SECONDS", 0.5)
     waiting = _people(tmp_path, "b", [_person("P1", "Oslo")])
-    with pg.write_engine.connect() as conn:
-        tx = conn.begin()
-        conn.execute(select(func.pg_advisory_xact_lock(importing.IMPORT_LOCK)))  # as an import running holds it
+    with _another_import_running(pg):
         started = time.monotonic()
         with pytest.raises(Conflict) as info:
             import_files(pg, [waiting], actor="admin")
@@ -244,7 +251,6 @@ def test_an_import_waiting_for_another_past_the_wait_is_refused_in_words(
             "another import is running: imports run one at a time, and this one waited 0.5 s for it to finish; "
             "nothing was written, try again once it has"
         )
-        tx.commit()
     assert _locations(pg) == {}
     import_files(pg, [waiting], actor="admin")  # once the other has finished
     assert _locations(pg) == {"P1": "Oslo"}
@@ -264,9 +270,7 @@ def test_a_servers_statement_timeout_ending_the_wait_for_another_import_is_refus
 
     event.listen(pg.write_engine, "connect", server_timeout)
     try:
-        with pg.write_engine.connect() as conn:
-            tx = conn.begin()
-            conn.execute(select(func.pg_advisory_xact_lock(importing.IMPORT_LOCK)))  # as an import running holds it
+        with _another_import_running(pg):
             started = time.monotonic()
             with pytest.raises(Conflict) as info:
                 import_files(pg, [waiting], actor="admin")
@@ -275,7 +279,6 @@ def test_a_servers_statement_timeout_ending_the_wait_for_another_import_is_refus
                 "another import is running: imports run one at a time, and the database server's statement "
                 "timeout ended this one's wait for it; nothing was written, try again once it has"
             )
-            tx.commit()
     finally:
         event.remove(pg.write_engine, "connect", server_timeout)
         pg.write_engine.dispose()
@@ -289,9 +292,7 @@ def test_an_administrator_cancelling_the_wait_for_another_import_is_refused_in_w
     (not blaming a statement timeout)."""
     monkeypatch.setattr(importing, "IMPORT_WAIT_SECONDS", 20)  # a failing test ends, rather than waits 10 minutes
     waiting = _people(tmp_path, "b", [_person("P1", "Oslo")])
-    with ThreadPoolExecutor(1) as pool, pg.write_engine.connect() as conn:
-        tx = conn.begin()
-        conn.execute(select(func.pg_advisory_xact_lock(importing.IMPORT_LOCK)))  # as an import running holds it
+    with ThreadPoolExecutor(1) as pool, _another_import_running(pg) as conn:
         attempt = pool.submit(import_files, pg, [waiting], actor="admin")
         waiter = text(
             "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' "
@@ -309,7 +310,6 @@ def test_an_administrator_cancelling_the_wait_for_another_import_is_refused_in_w
             "another import is running: imports run one at a time, and this one's wait for it was cancelled on "
             "the database server; nothing was written, try again once it has"
         )
-        tx.commit()
     assert _locations(pg) == {}
 
 
@@ -333,15 +333,12 @@ def test_an_upload_waits_seconds_for_another_import_not_the_clis_ten_minutes(
     assert importing.IMPORT_WAIT_SECONDS >= 60
     admin = Policy(pg, accounts.Principal(1, "admin", accounts.Access.ADMIN, None))
     body = (",".join(PEOPLE_H) + "\n" + ",".join(str(v) for v in _person("P1", "Oslo")) + "\n").encode()
-    with pg.write_engine.connect() as conn:
-        tx = conn.begin()
-        conn.execute(select(func.pg_advisory_xact_lock(importing.IMPORT_LOCK)))  # as an import running holds it
+    with _another_import_running(pg):
         started = time.monotonic()
         with pytest.raises(Conflict) as info:
             imports.import_uploads(pg, admin, [imports.Upload("people.csv", io.BytesIO(body))])
         assert time.monotonic() - started < 10
         assert "waited 0.3 s" in info.value.message and "nothing was written" in info.value.message
-        tx.commit()
     assert _locations(pg) == {}
     imports.import_uploads(pg, admin, [imports.Upload("people.csv", io.BytesIO(body))])
     assert _locations(pg) == {"P1": "Oslo"}
