@@ -19,7 +19,7 @@ out where it would not on an idle one.)
 :func:`~micromoves.planning.reference.solve_reference`): CP-SAT still proves its optimum on its own, so the
 agreement is still a check, and its time only gets shorter, so the speed ratio is a lower bound of the cold
 one. At 500 options a cold CP-SAT takes a median of about 12 s and often hits the time limit; warm-started,
-1,000 instances fit in a working session. The table marks warm-started rows.
+1,000 instances take about 95 minutes in two shards (and 96 still hit 60 s). The table marks warm-started rows.
 
 Targets: 100% agreement; median ratio ≥ 20× at every size; exact p99 ≤ 50 ms at 60 options and ≤ 500 ms at
 500 options (150 options: reported, no p99 target).
