@@ -116,14 +116,14 @@ def run_size(
             row = summarise(size, count, settings, records)
             if checkpoint:
                 checkpoint(row)
-        if progress and len(records) % max(1, count // parts // 20) == 0:
-            print(
-                f"  size {size}: {len(records)}/{len(range(part, count, parts))} instances, "
-                f"{time.perf_counter() - started:.0f} s, exact p50 {row['exact_p50_ms']:.1f} ms, "
-                f"CP-SAT p50 {row['cpsat_p50_ms']:.0f} ms, disagreements {len(row['disagreements'])}",
-                file=sys.stderr,
-                flush=True,
-            )
+            if progress:
+                print(
+                    f"  size {size}: {len(records)}/{len(range(part, count, parts))} instances, "
+                    f"{time.perf_counter() - started:.0f} s, exact p50 {row['exact_p50_ms']:.1f} ms, "
+                    f"CP-SAT p50 {row['cpsat_p50_ms']:.0f} ms, disagreements {len(row['disagreements'])}",
+                    file=sys.stderr,
+                    flush=True,
+                )
     return summarise(size, count, settings, records)
 
 
