@@ -45,6 +45,7 @@ from micromoves.planning.reference import ReferenceTimeout, solve_reference
 
 P99_TARGET_MS = {60: 50.0, 500: 500.0}
 RATIO_TARGET = 20.0
+SETTINGS = ("seed", "time_limit", "warm_start")  # what a run's rows must share to be merged (its shards)
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -75,7 +76,7 @@ def run_size(
 ) -> dict[str, Any]:
     """Solve instances ``n`` of ``count`` with ``n % shard[1] == shard[0]`` both ways; the row of the size.
     ``checkpoint`` gets the row so far at every progress step (a long run keeps what it has done)."""
-    settings = {"seed": seed, "time_limit": time_limit, "warm_start": warm_start}
+    settings = dict(zip(SETTINGS, (seed, time_limit, warm_start), strict=True))
     part, parts = shard
     problems = make_instances(count, size, seed)
     records: list[dict[str, Any]] = []
@@ -132,7 +133,7 @@ def summarise(size: int, count: int, settings: dict[str, Any], records: list[dic
     records = sorted(records, key=lambda r: r["n"])
     numbers = [r["n"] for r in records]
     if len(set(numbers)) != len(numbers):
-        repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+        repeated = sorted(n for n, times in Counter(numbers).items() if times > 1)
         raise ValueError(f"instances {repeated[:10]} are recorded twice (the same shard given twice?)")
     exact_ms = [r["exact_ms"] for r in records]
     ref_ms = [r["cpsat_ms"] for r in records]
@@ -178,15 +179,15 @@ def merge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if "records" not in r:  # a row written before records were kept
             groups[(id(r),)] = [r]
             continue
-        settings = {k: r.get(k) for k in ("seed", "time_limit", "warm_start")}
-        groups.setdefault((r["size"], r["of"], *settings.items()), []).append(r)
+        groups.setdefault((r["size"], r["of"], *(r.get(k) for k in SETTINGS)), []).append(r)
     merged = []
     for key, group in groups.items():
         if len(key) == 1:
             merged.append(group[0])
             continue
-        size, count, *settings_items = key
-        merged.append(summarise(size, count, dict(settings_items), [rec for r in group for rec in r["records"]]))
+        size, count, *values = key
+        settings = dict(zip(SETTINGS, values, strict=True))
+        merged.append(summarise(size, count, settings, [rec for r in group for rec in r["records"]]))
     return merged
 
 
